@@ -1,0 +1,24 @@
+/**
+ * The one CLI entry. Each subsystem registers its own commands from its `cli.ts`, so this file
+ * only wires them together.
+ */
+import { Command } from "commander";
+import { registerProverCommands } from "../prover-trace/cli.ts";
+
+export function buildCli(): Command {
+  const program = new Command();
+  program
+    .name("verdict")
+    .description("Verdict: optimistic verification of deterministic integer ONNX inference")
+    .showHelpAfterError()
+    .configureOutput({ outputError: (s, write) => write(s) });
+  registerProverCommands(program);
+  return program;
+}
+
+await buildCli()
+  .parseAsync(process.argv)
+  .catch((err: unknown) => {
+    process.stderr.write(`verdict: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
