@@ -1,0 +1,115 @@
+/**
+ * A small fluent builder for ONNX graphs, used by the model builder and by tests that need
+ * single-op models. Names are generated deterministically so the same calls give the same bytes.
+ */
+import { DTYPES, type DTypeName, numel } from "../../protocol/dtype.ts";
+import { allocTensorData } from "./io.ts";
+import type { IrAttr, IrModel, IrNode, IrTensor, IrValueInfo, TensorData } from "./ir.ts";
+
+export const PROFILE_OPSET = 17;
+export const PROFILE_IR_VERSION = 8;
+
+export type AttrInput = number | bigint | number[] | bigint[] | string | IrAttr;
+
+function toAttr(v: AttrInput): IrAttr {
+  if (typeof v === "number" || typeof v === "bigint") return { type: "int", value: BigInt(v) };
+  if (typeof v === "string") return { type: "string", value: v };
+  if (Array.isArray(v)) return { type: "ints", value: (v as (number | bigint)[]).map((x) => BigInt(x)) };
+  return v;
+}
+
+export function tensorFrom(
+  name: string,
+  dtype: DTypeName,
+  shape: number[],
+  values: ArrayLike<number | bigint> | TensorData,
+): IrTensor {
+  const code = DTYPES[dtype].code;
+  const n = numel(shape);
+  if (values.length !== n)
+    throw new RangeError(`tensor ${name}: ${values.length} values for shape [${shape}]`);
+  const data = allocTensorData(code, n);
+  if (data instanceof BigInt64Array) for (let i = 0; i < n; i++) data[i] = BigInt(values[i]);
+  else for (let i = 0; i < n; i++) (data as Int32Array)[i] = Number(values[i]);
+  return { name, dtype: code, shape: [...shape], data };
+}
+
+export class GraphBuilder {
+  private readonly inputs: IrValueInfo[] = [];
+  private readonly outputs: IrValueInfo[] = [];
+  private readonly initializers: IrTensor[] = [];
+  private readonly nodes: IrNode[] = [];
+  private counter = 0;
+  private readonly name: string;
+
+  constructor(name: string) {
+    this.name = name;
+  }
+
+  private fresh(prefix: string): string {
+    return `${prefix}_${this.counter++}`;
+  }
+
+  input(name: string, dtype: DTypeName, shape: number[]): string {
+    this.inputs.push({ name, dtype: DTYPES[dtype].code, shape: [...shape] });
+    return name;
+  }
+
+  /** A constant; returns its name. */
+  constant(
+    dtype: DTypeName,
+    shape: number[],
+    values: ArrayLike<number | bigint> | TensorData,
+    name?: string,
+  ): string {
+    const t = tensorFrom(name ?? this.fresh("const"), dtype, shape, values);
+    this.initializers.push(t);
+    return t.name;
+  }
+
+  scalar(dtype: DTypeName, value: number | bigint, name?: string): string {
+    return this.constant(dtype, [], [value], name);
+  }
+
+  /** Adds a node with one output; returns the output name. */
+  op(opType: string, inputs: string[], attrs: Record<string, AttrInput> = {}, outputName?: string): string {
+    return this.opN(opType, inputs, 1, attrs, outputName ? [outputName] : undefined)[0];
+  }
+
+  opN(
+    opType: string,
+    inputs: string[],
+    outputCount: number,
+    attrs: Record<string, AttrInput> = {},
+    outputNames?: string[],
+  ): string[] {
+    const base = this.fresh(opType.toLowerCase());
+    const outputs =
+      outputNames ??
+      Array.from({ length: outputCount }, (_, i) => (outputCount === 1 ? base : `${base}_${i}`));
+    const a: Record<string, IrAttr> = {};
+    for (const [k, v] of Object.entries(attrs)) a[k] = toAttr(v);
+    this.nodes.push({ name: base, opType, domain: "", inputs, outputs, attrs: a });
+    return outputs;
+  }
+
+  output(name: string, dtype: DTypeName, shape: number[] | null = null): void {
+    this.outputs.push({ name, dtype: DTYPES[dtype].code, shape: shape ? [...shape] : null });
+  }
+
+  build(): IrModel {
+    return {
+      irVersion: PROFILE_IR_VERSION,
+      producerName: "verdict",
+      opsetImports: [{ domain: "", version: PROFILE_OPSET }],
+      graph: {
+        name: this.name,
+        inputs: [...this.inputs],
+        outputs: [...this.outputs],
+        initializers: [...this.initializers],
+        nodes: [...this.nodes],
+        valueInfo: [],
+      },
+    };
+  }
+}
