@@ -1,0 +1,353 @@
+/**
+ * L2 transactions: the in-memory form, the JSON wire codec (every malformed field named), the
+ * tx hash (the EIP-712 digest, so a signature can never change a tx's id) and signing.
+ * Amounts are wei (bigint, decimal strings on the wire); nonces, deadlines (ms since epoch) and
+ * capacities are JSON numbers.
+ */
+import { type Eip712Domain, type TypeName, typedDataDigest } from "./eip712.ts";
+import { type Address, recoverAddress, signDigest } from "./secp256k1.ts";
+
+export type Hex = `0x${string}`;
+
+interface UserTxBase {
+  from: Address;
+  nonce: number;
+  fee: bigint;
+  signature: Hex;
+}
+
+export interface ClaimMsg {
+  jobId: Hex;
+  modelId: Hex;
+  inputRoot: Hex;
+  outputRoot: Hex;
+  traceRoot: Hex;
+  outputCid: Hex;
+  traceCid: Hex;
+}
+
+export type TransferTx = UserTxBase & { type: "transfer"; to: Address; amount: bigint };
+export type WithdrawTx = UserTxBase & { type: "withdraw"; l1Recipient: Address; amount: bigint };
+export type RegisterWorkerTx = UserTxBase & {
+  type: "registerWorker";
+  models: Hex[];
+  price: bigint;
+  capacity: number;
+  multiaddr: string;
+};
+export type PostJobTx = UserTxBase & {
+  type: "postJob";
+  modelId: Hex;
+  inputRoot: Hex;
+  inputCid: Hex;
+  escrow: bigint;
+  deadline: number;
+};
+export type ClaimJobTx = UserTxBase & { type: "claimJob"; jobId: Hex };
+export type SubmitResultTx = UserTxBase & { type: "submitResult"; claim: ClaimMsg; claimSignature: Hex };
+export type FinalizeTx = UserTxBase & { type: "finalize"; jobId: Hex };
+
+export type DepositTx = { type: "deposit"; depositId: bigint; recipient: Address; amount: bigint };
+export type DisputeOpenedTx = { type: "disputeOpened"; disputeId: bigint; jobId: Hex; challenger: Address };
+export type DisputeResolvedTx = {
+  type: "disputeResolved";
+  disputeId: bigint;
+  jobId: Hex;
+  claimerWon: boolean;
+};
+export type L1InferenceRequestTx = {
+  type: "l1InferenceRequest";
+  requestId: bigint;
+  requester: Address;
+  modelId: Hex;
+  inputRoot: Hex;
+  inputCid: Hex;
+  escrow: bigint;
+  deadline: number;
+};
+
+export type UserTx =
+  | TransferTx
+  | WithdrawTx
+  | RegisterWorkerTx
+  | PostJobTx
+  | ClaimJobTx
+  | SubmitResultTx
+  | FinalizeTx;
+export type SystemTx = DepositTx | DisputeOpenedTx | DisputeResolvedTx | L1InferenceRequestTx;
+export type Tx = UserTx | SystemTx;
+export type TxType = Tx["type"];
+
+/** Tx type -> EIP-712 primary type. */
+export const PRIMARY: Record<TxType, TypeName> = {
+  transfer: "Transfer",
+  withdraw: "Withdraw",
+  registerWorker: "RegisterWorker",
+  postJob: "PostJob",
+  claimJob: "ClaimJob",
+  submitResult: "SubmitResult",
+  finalize: "Finalize",
+  deposit: "Deposit",
+  disputeOpened: "DisputeOpened",
+  disputeResolved: "DisputeResolved",
+  l1InferenceRequest: "L1InferenceRequest",
+};
+export const USER_TX_TYPES = [
+  "transfer",
+  "withdraw",
+  "registerWorker",
+  "postJob",
+  "claimJob",
+  "submitResult",
+  "finalize",
+] as const;
+export const SYSTEM_TX_TYPES = ["deposit", "disputeOpened", "disputeResolved", "l1InferenceRequest"] as const;
+
+export function isSystemTx(tx: Tx): tx is SystemTx {
+  return (SYSTEM_TX_TYPES as readonly string[]).includes(tx.type);
+}
+
+export const LIMITS = { cidBytes: 128, multiaddrChars: 256, models: 32 } as const;
+
+/** A malformed tx; `message` names the field and what is wrong with it. */
+export class TxDecodeError extends Error {}
+
+type Json = Record<string, unknown>;
+
+const HEX_RE = /^0x[0-9a-fA-F]*$/;
+
+function fieldHex(o: Json, k: string, bytes: number, label = k): Hex {
+  const v = o[k];
+  if (typeof v !== "string" || !HEX_RE.test(v) || v.length !== 2 + 2 * bytes)
+    throw new TxDecodeError(`field ${label}: expected 0x-prefixed hex of ${bytes} bytes`);
+  return v.toLowerCase() as Hex;
+}
+function fieldBytes(o: Json, k: string, maxBytes: number): Hex {
+  const v = o[k];
+  if (typeof v !== "string" || !HEX_RE.test(v) || v.length % 2 !== 0)
+    throw new TxDecodeError(`field ${k}: expected 0x-prefixed hex bytes`);
+  if ((v.length - 2) / 2 > maxBytes) throw new TxDecodeError(`field ${k}: longer than ${maxBytes} bytes`);
+  return v.toLowerCase() as Hex;
+}
+function fieldU256(o: Json, k: string): bigint {
+  const v = o[k];
+  if (typeof v !== "string" || !/^(0|[1-9][0-9]{0,77})$/.test(v))
+    throw new TxDecodeError(`field ${k}: expected a decimal string (uint256, no leading zeros)`);
+  const b = BigInt(v);
+  if (b >> 256n !== 0n) throw new TxDecodeError(`field ${k}: exceeds uint256`);
+  return b;
+}
+function fieldUint(o: Json, k: string, bits: 32 | 64): number {
+  const v = o[k];
+  const max = bits === 32 ? 0xffffffff : Number.MAX_SAFE_INTEGER;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > max)
+    throw new TxDecodeError(`field ${k}: expected an integer in [0, ${max}]`);
+  return v;
+}
+function fieldString(o: Json, k: string, maxChars: number): string {
+  const v = o[k];
+  if (typeof v !== "string") throw new TxDecodeError(`field ${k}: expected a string`);
+  if (v.length > maxChars) throw new TxDecodeError(`field ${k}: longer than ${maxChars} characters`);
+  return v;
+}
+function fieldBool(o: Json, k: string): boolean {
+  const v = o[k];
+  if (typeof v !== "boolean") throw new TxDecodeError(`field ${k}: expected true or false`);
+  return v;
+}
+function onlyKeys(o: Json, allowed: string[], where: string): void {
+  for (const k of Object.keys(o))
+    if (!allowed.includes(k)) throw new TxDecodeError(`${where}: unknown field ${k}`);
+}
+function asObject(v: unknown, where: string): Json {
+  if (typeof v !== "object" || v === null || Array.isArray(v))
+    throw new TxDecodeError(`${where}: expected an object`);
+  return v as Json;
+}
+
+const CLAIM_KEYS = ["jobId", "modelId", "inputRoot", "outputRoot", "traceRoot", "outputCid", "traceCid"];
+
+function decodeClaim(v: unknown): ClaimMsg {
+  const o = asObject(v, "field claim");
+  onlyKeys(o, CLAIM_KEYS, "claim");
+  return {
+    jobId: fieldHex(o, "jobId", 32),
+    modelId: fieldHex(o, "modelId", 32),
+    inputRoot: fieldHex(o, "inputRoot", 32),
+    outputRoot: fieldHex(o, "outputRoot", 32),
+    traceRoot: fieldHex(o, "traceRoot", 32),
+    outputCid: fieldBytes(o, "outputCid", LIMITS.cidBytes),
+    traceCid: fieldBytes(o, "traceCid", LIMITS.cidBytes),
+  };
+}
+
+/** Parse a tx from its JSON form. Unknown fields, types and malformed values are rejected. */
+export function decodeTx(json: unknown, opts: { signed?: boolean } = {}): Tx {
+  const o = asObject(json, "tx");
+  const type = o.type;
+  const signed = opts.signed ?? true;
+  const user = (extra: string[]): UserTxBase => {
+    onlyKeys(o, ["type", "from", "nonce", "fee", ...(signed ? ["signature"] : []), ...extra], `${type} tx`);
+    return {
+      from: fieldHex(o, "from", 20) as Address,
+      nonce: fieldUint(o, "nonce", 64),
+      fee: fieldU256(o, "fee"),
+      signature: signed ? fieldHex(o, "signature", 65) : "0x",
+    };
+  };
+  const sys = (keys: string[]) => onlyKeys(o, ["type", ...keys], `${type} tx`);
+  switch (type) {
+    case "transfer":
+      return {
+        type,
+        ...user(["to", "amount"]),
+        to: fieldHex(o, "to", 20) as Address,
+        amount: fieldU256(o, "amount"),
+      };
+    case "withdraw":
+      return {
+        type,
+        ...user(["l1Recipient", "amount"]),
+        l1Recipient: fieldHex(o, "l1Recipient", 20) as Address,
+        amount: fieldU256(o, "amount"),
+      };
+    case "registerWorker": {
+      const base = user(["models", "price", "capacity", "multiaddr"]);
+      const m = o.models;
+      if (!Array.isArray(m)) throw new TxDecodeError("field models: expected an array of bytes32 hex");
+      if (m.length > LIMITS.models)
+        throw new TxDecodeError(`field models: more than ${LIMITS.models} entries`);
+      const models = m.map((_, i) => fieldHex(m as unknown as Json, String(i), 32, `models[${i}]`));
+      return {
+        type,
+        ...base,
+        models,
+        price: fieldU256(o, "price"),
+        capacity: fieldUint(o, "capacity", 32),
+        multiaddr: fieldString(o, "multiaddr", LIMITS.multiaddrChars),
+      };
+    }
+    case "postJob":
+      return {
+        type,
+        ...user(["modelId", "inputRoot", "inputCid", "escrow", "deadline"]),
+        modelId: fieldHex(o, "modelId", 32),
+        inputRoot: fieldHex(o, "inputRoot", 32),
+        inputCid: fieldBytes(o, "inputCid", LIMITS.cidBytes),
+        escrow: fieldU256(o, "escrow"),
+        deadline: fieldUint(o, "deadline", 64),
+      };
+    case "claimJob":
+      return { type, ...user(["jobId"]), jobId: fieldHex(o, "jobId", 32) };
+    case "finalize":
+      return { type, ...user(["jobId"]), jobId: fieldHex(o, "jobId", 32) };
+    case "submitResult":
+      return {
+        type,
+        ...user(["claim", "claimSignature"]),
+        claim: decodeClaim(o.claim),
+        claimSignature: fieldHex(o, "claimSignature", 65),
+      };
+    case "deposit":
+      sys(["depositId", "recipient", "amount"]);
+      return {
+        type,
+        depositId: fieldU256(o, "depositId"),
+        recipient: fieldHex(o, "recipient", 20) as Address,
+        amount: fieldU256(o, "amount"),
+      };
+    case "disputeOpened":
+      sys(["disputeId", "jobId", "challenger"]);
+      return {
+        type,
+        disputeId: fieldU256(o, "disputeId"),
+        jobId: fieldHex(o, "jobId", 32),
+        challenger: fieldHex(o, "challenger", 20) as Address,
+      };
+    case "disputeResolved":
+      sys(["disputeId", "jobId", "claimerWon"]);
+      return {
+        type,
+        disputeId: fieldU256(o, "disputeId"),
+        jobId: fieldHex(o, "jobId", 32),
+        claimerWon: fieldBool(o, "claimerWon"),
+      };
+    case "l1InferenceRequest":
+      sys(["requestId", "requester", "modelId", "inputRoot", "inputCid", "escrow", "deadline"]);
+      return {
+        type,
+        requestId: fieldU256(o, "requestId"),
+        requester: fieldHex(o, "requester", 20) as Address,
+        modelId: fieldHex(o, "modelId", 32),
+        inputRoot: fieldHex(o, "inputRoot", 32),
+        inputCid: fieldBytes(o, "inputCid", LIMITS.cidBytes),
+        escrow: fieldU256(o, "escrow"),
+        deadline: fieldUint(o, "deadline", 64),
+      };
+    default:
+      throw new TxDecodeError(
+        `field type: expected one of ${[...USER_TX_TYPES, ...SYSTEM_TX_TYPES].join(", ")}, got ${JSON.stringify(type)?.slice(0, 40)}`,
+      );
+  }
+}
+
+/** JSON form: bigints become decimal strings; everything else is already JSON. */
+export function encodeTx(tx: Tx): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(tx)) out[k] = typeof v === "bigint" ? v.toString() : v;
+  return out;
+}
+
+/** The EIP-712 message of a tx (fields as the typed-data definition names them). */
+export function typedMessage(tx: Tx): Record<string, unknown> {
+  const { type: _t, ...rest } = tx as Tx & { signature?: Hex };
+  const m: Record<string, unknown> = rest;
+  delete m.signature;
+  return m;
+}
+
+/** Tx hash = EIP-712 digest under the L2 domain (system txs too, although nobody signs them). */
+export function txDigest(tx: Tx, domain: Eip712Domain): Uint8Array {
+  return typedDataDigest(domain, PRIMARY[tx.type], typedMessage(tx));
+}
+
+export function claimDigest(claim: ClaimMsg, domain: Eip712Domain): Uint8Array {
+  return typedDataDigest(domain, "Claim", claim as unknown as Record<string, unknown>);
+}
+
+function hexToBytes(h: Hex): Uint8Array {
+  return Buffer.from(h.slice(2), "hex");
+}
+function bytesToHex(b: Uint8Array): Hex {
+  return `0x${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex")}`;
+}
+
+/** Check a user tx's signature; throws "bad signature: ..." naming the problem. */
+export function verifyTxSignature(tx: UserTx, digest: Uint8Array): void {
+  const signer = recoverAddress(digest, hexToBytes(tx.signature));
+  if (signer !== tx.from) throw new Error(`bad signature: signed by ${signer}, but from is ${tx.from}`);
+}
+
+/** Recover the worker that signed a claim (under the L1 claim domain). */
+export function recoverClaimSigner(claim: ClaimMsg, signature: Hex, domain: Eip712Domain): Address {
+  return recoverAddress(claimDigest(claim, domain), hexToBytes(signature));
+}
+
+type Unsigned<T> = T extends UserTx ? Omit<T, "signature"> : never;
+export type UnsignedUserTx = Unsigned<UserTx>;
+
+export function signTx<T extends UnsignedUserTx>(
+  tx: T,
+  privateKey: Uint8Array,
+  domain: Eip712Domain,
+): T & { signature: Hex } {
+  const withSig = { ...tx, signature: "0x" as Hex } as unknown as UserTx;
+  const sig = signDigest(txDigest(withSig, domain), privateKey);
+  return { ...tx, signature: bytesToHex(sig) };
+}
+
+export function signClaim(claim: ClaimMsg, privateKey: Uint8Array, domain: Eip712Domain): Hex {
+  return bytesToHex(signDigest(claimDigest(claim, domain), privateKey));
+}
+
+export { bytesToHex, hexToBytes };
