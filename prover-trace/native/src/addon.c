@@ -1,0 +1,144 @@
+/*
+ * N-API binding: hashChunks(data, out, tail?, impl?) hashes every 1024-byte chunk of `data`
+ * (read in place, no copy) and then the optional 1024-byte `tail` chunk, writing 32-byte
+ * digests to `out` in order. `impl` ("avx512" | "avx2" | "scalar") forces one path, for tests
+ * and benchmarks; by default the widest path this CPU supports runs.
+ */
+#include <node_api.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sha256_chunks.h"
+
+#define BATCH 256 /* chunk pointers per call into the kernels: a multiple of 16, on the stack */
+
+static napi_value throw_error(napi_env env, int range, const char *msg) {
+  if (range)
+    napi_throw_range_error(env, "ERR_VERDICT_SHA256", msg);
+  else
+    napi_throw_type_error(env, "ERR_VERDICT_SHA256", msg);
+  return NULL;
+}
+
+/* Reads a Uint8Array (or Buffer) argument; returns 0 and throws when it is something else. */
+static int get_bytes(napi_env env, napi_value v, const char *what, uint8_t **data, size_t *len) {
+  bool is_ta = false;
+  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "hashChunks: %s must be a Uint8Array", what);
+    throw_error(env, 0, msg);
+    return 0;
+  }
+  napi_typedarray_type type;
+  void *ptr = NULL;
+  if (napi_get_typedarray_info(env, v, &type, len, &ptr, NULL, NULL) != napi_ok ||
+      type != napi_uint8_array) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "hashChunks: %s must be a Uint8Array", what);
+    throw_error(env, 0, msg);
+    return 0;
+  }
+  *data = (uint8_t *)ptr;
+  return 1;
+}
+
+static int parse_impl(napi_env env, napi_value v, sha_impl *impl) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (t == napi_undefined || t == napi_null) {
+    *impl = sha_best_impl();
+    return 1;
+  }
+  char name[16] = {0};
+  size_t n = 0;
+  if (t != napi_string || napi_get_value_string_utf8(env, v, name, sizeof name, &n) != napi_ok) {
+    throw_error(env, 0, "hashChunks: impl must be \"avx512\", \"avx2\" or \"scalar\"");
+    return 0;
+  }
+  if (strcmp(name, "avx512") == 0)
+    *impl = SHA_IMPL_AVX512;
+  else if (strcmp(name, "avx2") == 0)
+    *impl = SHA_IMPL_AVX2;
+  else if (strcmp(name, "scalar") == 0)
+    *impl = SHA_IMPL_SCALAR;
+  else {
+    throw_error(env, 0, "hashChunks: impl must be \"avx512\", \"avx2\" or \"scalar\"");
+    return 0;
+  }
+  if (!sha_impl_supported(*impl)) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "hashChunks: this CPU cannot run the %s path", name);
+    throw_error(env, 1, msg);
+    return 0;
+  }
+  return 1;
+}
+
+static napi_value hash_chunks(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 2) return throw_error(env, 0, "hashChunks(data, out, tail?, impl?) needs data and out");
+  uint8_t *data, *out, *tail = NULL;
+  size_t data_len, out_len, tail_len = 0;
+  if (!get_bytes(env, argv[0], "data", &data, &data_len)) return NULL;
+  if (!get_bytes(env, argv[1], "out", &out, &out_len)) return NULL;
+  if (argc >= 3) {
+    napi_valuetype t;
+    napi_typeof(env, argv[2], &t);
+    if (t != napi_undefined && t != napi_null) {
+      if (!get_bytes(env, argv[2], "tail", &tail, &tail_len)) return NULL;
+      if (tail_len != VERDICT_CHUNK)
+        return throw_error(env, 1, "hashChunks: tail must be exactly one 1024-byte chunk");
+    }
+  }
+  sha_impl impl = sha_best_impl();
+  if (argc >= 4 && !parse_impl(env, argv[3], &impl)) return NULL;
+  if (data_len % VERDICT_CHUNK != 0)
+    return throw_error(env, 1, "hashChunks: data length must be a multiple of 1024 bytes");
+  size_t full = data_len / VERDICT_CHUNK;
+  size_t total = full + (tail ? 1 : 0);
+  if (out_len < 32 * total)
+    return throw_error(env, 1, "hashChunks: out is shorter than 32 bytes per chunk");
+
+  const uint8_t *ptrs[BATCH];
+  for (size_t i = 0; i < total; i += BATCH) {
+    size_t count = total - i < BATCH ? total - i : BATCH;
+    for (size_t j = 0; j < count; j++)
+      ptrs[j] = (i + j < full) ? data + (i + j) * VERDICT_CHUNK : tail;
+    sha_hash_chunks(impl, ptrs, count, out + 32 * i);
+  }
+  napi_value undef;
+  napi_get_undefined(env, &undef);
+  return undef;
+}
+
+static napi_value supported(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char name[16] = {0};
+  size_t n = 0;
+  int ok = 0;
+  if (argc >= 1 && napi_get_value_string_utf8(env, argv[0], name, sizeof name, &n) == napi_ok) {
+    if (strcmp(name, "avx512") == 0) ok = sha_impl_supported(SHA_IMPL_AVX512);
+    if (strcmp(name, "avx2") == 0) ok = sha_impl_supported(SHA_IMPL_AVX2);
+    if (strcmp(name, "scalar") == 0) ok = 1;
+  }
+  napi_value r;
+  napi_get_boolean(env, ok, &r);
+  return r;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_value fn, best;
+  napi_create_function(env, "hashChunks", NAPI_AUTO_LENGTH, hash_chunks, NULL, &fn);
+  napi_set_named_property(env, exports, "hashChunks", fn);
+  napi_create_function(env, "supported", NAPI_AUTO_LENGTH, supported, NULL, &fn);
+  napi_set_named_property(env, exports, "supported", fn);
+  napi_create_string_utf8(env, sha_impl_name(sha_best_impl()), NAPI_AUTO_LENGTH, &best);
+  napi_set_named_property(env, exports, "impl", best);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
