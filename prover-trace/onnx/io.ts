@@ -54,8 +54,21 @@ function decodeTensor(t: onnxProto.onnx.ITensorProto, context: string): IrTensor
   if (!isProfileDType(dtype)) return { name, dtype, shape, data: null };
   const n = numel(shape);
   const info = dtypeByCode(dtype);
-  const data = allocTensorData(dtype, n);
   const raw = t.rawData;
+  // Check the declared shape against the bytes actually present before allocating, so a
+  // hostile file cannot make us allocate for dims it does not back with data.
+  const present =
+    raw && raw.length > 0
+      ? raw.length / info.bytes
+      : dtype === 7
+        ? (t.int64Data?.length ?? 0)
+        : (t.int32Data?.length ?? 0);
+  if (!Number.isSafeInteger(n) || n !== present) {
+    throw new OnnxFormatError(
+      `${context}: tensor ${name} declares shape [${shape.join(",")}] but holds ${present} values`,
+    );
+  }
+  const data = allocTensorData(dtype, n);
   if (raw && raw.length > 0) {
     if (raw.length !== n * info.bytes) {
       throw new OnnxFormatError(

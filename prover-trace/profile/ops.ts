@@ -1,0 +1,883 @@
+/**
+ * The deterministic integer profile, op by op (normative text: docs/profile.md).
+ *
+ * Every ONNX op type the profile accepts has one spec object: its canonical op, its input
+ * arity, which inputs must be constant initializers (they are folded into the canonical
+ * attributes), its allowed attributes, and an `infer` function that checks dtypes, parses and
+ * validates attributes, folds constants, infers the output dtype and static shape and applies the
+ * interval transfer function, rejecting every run-time hazard (Div by a possible 0, INT_MIN / -1,
+ * out-of-range Gather indices). `inferNode` is the one entry point the validator and the
+ * reference interpreter use.
+ */
+import { concatBytes, i64be, u8 } from "../../protocol/bytes.ts";
+import { DTYPES, DType, type DTypeCode, dtypeByCode, isProfileDType, numel } from "../../protocol/dtype.ts";
+import type { IrAttr, TensorData } from "../onnx/ir.ts";
+import {
+  bigMax,
+  bigMin,
+  contains,
+  divInterval,
+  formatInterval,
+  type Interval,
+  mulInterval,
+  wrapInterval,
+} from "./interval.ts";
+import { OpCode, type OpName } from "./opcodes.ts";
+import { broadcastShapes } from "./shape.ts";
+
+/** What inference knows about one node input. `constant` is set for graph initializers. */
+export interface InferInput {
+  name: string;
+  /** ONNX dtype code; may be outside the profile (the op then rejects it by name). */
+  dtype: number;
+  shape: readonly number[];
+  interval: Interval;
+  constant: TensorData | null;
+}
+
+export interface InferOutput {
+  dtype: DTypeCode;
+  shape: number[];
+  interval: Interval;
+}
+
+/**
+ * Canonical attributes per op. Field names match the reference interpreter's `NodeAttrs`.
+ * Clip bounds, Reshape target, zero points and reduction axes are folded here from constant
+ * inputs or attributes; axes are non-negative.
+ */
+export interface OpAttrsMap {
+  Add: Record<string, never>;
+  Sub: Record<string, never>;
+  Mul: Record<string, never>;
+  Div: Record<string, never>;
+  Max: Record<string, never>;
+  Min: Record<string, never>;
+  Relu: Record<string, never>;
+  Clip: { min: bigint; max: bigint };
+  Cast: { to: DTypeCode };
+  Gather: { axis: number };
+  Reshape: { shape: number[] };
+  Transpose: { perm: number[] };
+  MatMulInteger: { aZeroPoint: bigint; bZeroPoint: bigint };
+  ReduceMax: { axis: number; keepdims: boolean };
+  ArgMax: { axis: number; keepdims: boolean };
+}
+export type CanonicalAttrs = OpAttrsMap[OpName];
+
+/** A node after inference: canonical op and attributes, which inputs stay data inputs, output. */
+export type InferredNode = {
+  [K in OpName]: {
+    op: K;
+    attrs: OpAttrsMap[K];
+    /** Positions (in the ONNX node's input list) of the inputs that remain data inputs. */
+    dataInputs: number[];
+    output: InferOutput;
+  };
+}[OpName];
+
+/** `subject` names the dtype, attribute or input at fault; `why` says what is wrong. */
+export type InferResult = { ok: true; node: InferredNode } | { ok: false; subject: string; why: string };
+
+/** Thrown inside an op's `infer`; `inferNode` turns it into a failed InferResult. */
+export class OpReject extends Error {
+  readonly subject: string;
+  readonly why: string;
+  constructor(subject: string, why: string) {
+    super(`${subject}: ${why}`);
+    this.subject = subject;
+    this.why = why;
+  }
+}
+
+const ONNX_DTYPE_NAMES: Record<number, string> = {
+  0: "undefined",
+  1: "float",
+  2: "uint8",
+  3: "int8",
+  4: "uint16",
+  5: "int16",
+  6: "int32",
+  7: "int64",
+  8: "string",
+  9: "bool",
+  10: "float16",
+  11: "double",
+  12: "uint32",
+  13: "uint64",
+  14: "complex64",
+  15: "complex128",
+  16: "bfloat16",
+  17: "float8e4m3fn",
+  18: "float8e4m3fnuz",
+  19: "float8e5m2",
+  20: "float8e5m2fnuz",
+  21: "uint4",
+  22: "int4",
+  23: "float4e2m1",
+};
+
+/** Name of any ONNX dtype code, for messages. */
+export function dtypeName(code: number): string {
+  return ONNX_DTYPE_NAMES[code] ?? `dtype#${code}`;
+}
+
+export function typeString(dtype: number, shape: readonly number[]): string {
+  return `${dtypeName(dtype)}[${shape.join(",")}]`;
+}
+
+const I8 = DType.int8;
+const U8 = DType.uint8;
+const I32 = DType.int32;
+const I64 = DType.int64;
+/** Element types of arithmetic and comparison ops (int64 only carries shapes and indices). */
+const ARITH: readonly DTypeCode[] = [I8, U8, I32];
+const ALL: readonly DTypeCode[] = [I8, U8, I32, I64];
+const INDEX: readonly DTypeCode[] = [I32, I64];
+
+interface Ctx {
+  onnxOp: string;
+  inputs: readonly (InferInput | null)[];
+  attrs: Readonly<Record<string, IrAttr>>;
+}
+
+/** Spec of one accepted ONNX op type. */
+export interface OnnxOpSpec {
+  onnxOp: string;
+  canonical: OpName;
+  /** Input names as in the ONNX schema; entries from `minInputs` on are optional. */
+  inputNames: readonly string[];
+  minInputs: number;
+  /** Inputs that must be constant initializers; they are folded into the attributes. */
+  constInputs: readonly number[];
+  /** Attribute names the op accepts (anything else is rejected). */
+  attrs: readonly string[];
+  /** Allowed dtypes, for docs and messages. */
+  dtypes: string;
+  infer(ctx: Ctx): InferredNode;
+}
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+function input(ctx: Ctx, k: number): InferInput {
+  const x = ctx.inputs[k];
+  if (!x) throw new OpReject(`input ${k}`, "missing");
+  return x;
+}
+
+function describe(x: InferInput): string {
+  return `'${x.name}' ${dtypeName(x.dtype)}`;
+}
+
+function requireDtype(ctx: Ctx, k: number, allowed: readonly DTypeCode[], role?: string): DTypeCode {
+  const x = input(ctx, k);
+  if (!(allowed as readonly number[]).includes(x.dtype)) {
+    const names = allowed.map((d) => dtypeByCode(d).name).join(", ");
+    const outside = isProfileDType(x.dtype) ? "" : "outside the integer profile; ";
+    throw new OpReject(`${role ?? `input ${k}`} ${describe(x)}`, `${outside}${ctx.onnxOp} takes ${names}`);
+  }
+  return x.dtype as DTypeCode;
+}
+
+function sameDtype(ctx: Ctx, ks: readonly number[]): DTypeCode {
+  const first = input(ctx, ks[0]);
+  for (const k of ks.slice(1)) {
+    const x = input(ctx, k);
+    if (x.dtype !== first.dtype)
+      throw new OpReject(
+        `inputs ${describe(first)}, ${describe(x)}`,
+        `${ctx.onnxOp} needs one dtype for all inputs`,
+      );
+  }
+  return first.dtype as DTypeCode;
+}
+
+function requireConst(ctx: Ctx, k: number, role: string, what: string): TensorData {
+  const x = input(ctx, k);
+  if (!x.constant) throw new OpReject(`${role} '${x.name}'`, `must be a constant initializer (${what})`);
+  return x.constant;
+}
+
+function constScalar(ctx: Ctx, k: number, role: string, dtype: DTypeCode, allowVector1: boolean): bigint {
+  const x = input(ctx, k);
+  const data = requireConst(ctx, k, role, "constant scalar");
+  if (x.dtype !== dtype)
+    throw new OpReject(`${role} ${describe(x)}`, `must have the operand dtype ${dtypeName(dtype)}`);
+  const okShape = x.shape.length === 0 || (allowVector1 && x.shape.length === 1 && x.shape[0] === 1);
+  if (!okShape)
+    throw new OpReject(
+      `${role} '${x.name}' ${typeString(x.dtype, x.shape)}`,
+      allowVector1 ? "must be a scalar (or a 1-element vector)" : "must be a scalar",
+    );
+  const v = data[0];
+  return typeof v === "bigint" ? v : BigInt(v);
+}
+
+/** A constant 1-D int64 initializer read as numbers (Reshape shape, Squeeze/Unsqueeze axes). */
+function constInt64Vector(ctx: Ctx, k: number, role: string): number[] {
+  const x = input(ctx, k);
+  const data = requireConst(ctx, k, role, `${ctx.onnxOp} ${role} is resolved at validation time`);
+  if (x.dtype !== I64 || x.shape.length !== 1)
+    throw new OpReject(`${role} '${x.name}' ${typeString(x.dtype, x.shape)}`, "must be a 1-D int64 tensor");
+  return Array.from(data as BigInt64Array, (v) => {
+    if (v > 2n ** 40n || v < -(2n ** 40n))
+      throw new OpReject(`${role} '${x.name}'`, `entry ${v} out of range`);
+    return Number(v);
+  });
+}
+
+function intAttr(ctx: Ctx, name: string, dflt: number): number {
+  const a = ctx.attrs[name];
+  if (a === undefined) return dflt;
+  if (a.type !== "int") throw new OpReject(`attr ${name}`, `must be an int, got ${a.type}`);
+  if (a.value > 2n ** 40n || a.value < -(2n ** 40n))
+    throw new OpReject(`attr ${name}=${a.value}`, "out of range");
+  return Number(a.value);
+}
+
+function intsAttr(ctx: Ctx, name: string): number[] | undefined {
+  const a = ctx.attrs[name];
+  if (a === undefined) return undefined;
+  if (a.type !== "ints") throw new OpReject(`attr ${name}`, `must be a list of ints, got ${a.type}`);
+  return a.value.map((v) => {
+    if (v > 2n ** 40n || v < -(2n ** 40n)) throw new OpReject(`attr ${name}`, `entry ${v} out of range`);
+    return Number(v);
+  });
+}
+
+function boolAttr(ctx: Ctx, name: string, dflt: boolean): boolean {
+  const v = intAttr(ctx, name, dflt ? 1 : 0);
+  if (v !== 0 && v !== 1) throw new OpReject(`attr ${name}=${v}`, "must be 0 or 1");
+  return v === 1;
+}
+
+function normAxis(axis: number, rank: number, subject: string): number {
+  if (!Number.isInteger(axis) || axis < -rank || axis >= rank)
+    throw new OpReject(subject, `out of range for rank ${rank} (allowed ${-rank}..${rank - 1})`);
+  return axis < 0 ? axis + rank : axis;
+}
+
+function broadcast(ctx: Ctx, a: InferInput, b: InferInput): number[] {
+  const shape = broadcastShapes(a.shape, b.shape);
+  if (!shape)
+    throw new OpReject(
+      `shapes ${typeString(a.dtype, a.shape)}, ${typeString(b.dtype, b.shape)}`,
+      `do not broadcast (${ctx.onnxOp} uses numpy broadcasting)`,
+    );
+  return shape;
+}
+
+const NO_ATTRS: Record<string, never> = {};
+
+// ---------------------------------------------------------------------------------------------
+// interval transfer functions of the element-wise binary ops
+
+function addI(a: Interval, b: Interval): Interval {
+  return { lo: a.lo + b.lo, hi: a.hi + b.hi };
+}
+function subI(a: Interval, b: Interval): Interval {
+  return { lo: a.lo - b.hi, hi: a.hi - b.lo };
+}
+function maxI(a: Interval, b: Interval): Interval {
+  return { lo: bigMax(a.lo, b.lo), hi: bigMax(a.hi, b.hi) };
+}
+function minI(a: Interval, b: Interval): Interval {
+  return { lo: bigMin(a.lo, b.lo), hi: bigMin(a.hi, b.hi) };
+}
+
+function wrappingBinary(op: "Add" | "Sub" | "Mul", f: (a: Interval, b: Interval) => Interval): OnnxOpSpec {
+  return {
+    onnxOp: op,
+    canonical: op,
+    inputNames: ["A", "B"],
+    minInputs: 2,
+    constInputs: [],
+    attrs: [],
+    dtypes: "int8, uint8, int32 (both inputs the same)",
+    infer(ctx) {
+      requireDtype(ctx, 0, ARITH);
+      requireDtype(ctx, 1, ARITH);
+      const dtype = sameDtype(ctx, [0, 1]);
+      const a = input(ctx, 0);
+      const b = input(ctx, 1);
+      const shape = broadcast(ctx, a, b);
+      const iv = wrapInterval(f(a.interval, b.interval), dtypeByCode(dtype));
+      return { op, attrs: NO_ATTRS, dataInputs: [0, 1], output: { dtype, shape, interval: iv } };
+    },
+  };
+}
+
+function minMax(op: "Max" | "Min", f: (a: Interval, b: Interval) => Interval): OnnxOpSpec {
+  return {
+    onnxOp: op,
+    canonical: op,
+    inputNames: ["data_0", "data_1"],
+    minInputs: 2,
+    constInputs: [],
+    attrs: [],
+    dtypes: "int8, uint8, int32 (exactly two inputs of one dtype)",
+    infer(ctx) {
+      requireDtype(ctx, 0, ARITH);
+      requireDtype(ctx, 1, ARITH);
+      const dtype = sameDtype(ctx, [0, 1]);
+      const a = input(ctx, 0);
+      const b = input(ctx, 1);
+      const shape = broadcast(ctx, a, b);
+      return {
+        op,
+        attrs: NO_ATTRS,
+        dataInputs: [0, 1],
+        output: { dtype, shape, interval: f(a.interval, b.interval) },
+      };
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// the ops
+
+const Div: OnnxOpSpec = {
+  onnxOp: "Div",
+  canonical: "Div",
+  inputNames: ["A", "B"],
+  minInputs: 2,
+  constInputs: [],
+  attrs: [],
+  dtypes: "int32",
+  infer(ctx) {
+    requireDtype(ctx, 0, [I32]);
+    requireDtype(ctx, 1, [I32]);
+    const a = input(ctx, 0);
+    const b = input(ctx, 1);
+    const shape = broadcast(ctx, a, b);
+    const d = DTYPES.int32;
+    if (contains(b.interval, 0n))
+      throw new OpReject(
+        `divisor ${describe(b)} ${formatInterval(b.interval)}`,
+        "may be 0 (division by zero is a run error); guard it, e.g. Max(divisor, 1)",
+      );
+    if (contains(b.interval, -1n) && contains(a.interval, d.min))
+      throw new OpReject(
+        `divisor ${describe(b)} ${formatInterval(b.interval)}`,
+        `may be -1 while dividend '${a.name}' ${formatInterval(a.interval)} may be ${d.min} (INT_MIN / -1 kills ONNX Runtime with SIGFPE)`,
+      );
+    // With 0 and INT_MIN / -1 excluded the quotient always fits, so no wrap is possible.
+    const iv = divInterval(a.interval, b.interval);
+    return { op: "Div", attrs: NO_ATTRS, dataInputs: [0, 1], output: { dtype: I32, shape, interval: iv } };
+  },
+};
+
+const Relu: OnnxOpSpec = {
+  onnxOp: "Relu",
+  canonical: "Relu",
+  inputNames: ["X"],
+  minInputs: 1,
+  constInputs: [],
+  attrs: [],
+  dtypes: "int8, int32 (ONNX Runtime has no uint8 or int64 Relu kernel)",
+  infer(ctx) {
+    const dtype = requireDtype(ctx, 0, [I8, I32]);
+    const x = input(ctx, 0);
+    const iv = { lo: bigMax(x.interval.lo, 0n), hi: bigMax(x.interval.hi, 0n) };
+    return {
+      op: "Relu",
+      attrs: NO_ATTRS,
+      dataInputs: [0],
+      output: { dtype, shape: [...x.shape], interval: iv },
+    };
+  },
+};
+
+const Clip: OnnxOpSpec = {
+  onnxOp: "Clip",
+  canonical: "Clip",
+  inputNames: ["input", "min", "max"],
+  minInputs: 1,
+  constInputs: [1, 2],
+  attrs: [],
+  dtypes: "int8, uint8, int32; min and max constant scalars of the same dtype",
+  infer(ctx) {
+    const dtype = requireDtype(ctx, 0, ARITH);
+    const d = dtypeByCode(dtype);
+    const x = input(ctx, 0);
+    const min = ctx.inputs[1] ? constScalar(ctx, 1, "min", dtype, false) : d.min;
+    const max = ctx.inputs[2] ? constScalar(ctx, 2, "max", dtype, false) : d.max;
+    // y = min(max(x, lo), hi): when lo > hi every element becomes hi, as ONNX Runtime does.
+    const clamp = (v: bigint) => bigMin(bigMax(v, min), max);
+    const iv = { lo: clamp(x.interval.lo), hi: clamp(x.interval.hi) };
+    return {
+      op: "Clip",
+      attrs: { min, max },
+      dataInputs: [0],
+      output: { dtype, shape: [...x.shape], interval: iv },
+    };
+  },
+};
+
+const Cast: OnnxOpSpec = {
+  onnxOp: "Cast",
+  canonical: "Cast",
+  inputNames: ["input"],
+  minInputs: 1,
+  constInputs: [],
+  attrs: ["to"],
+  dtypes: "int8, uint8, int32, int64 to int8, uint8, int32, int64 (wraps)",
+  infer(ctx) {
+    requireDtype(ctx, 0, ALL);
+    const x = input(ctx, 0);
+    if (ctx.attrs.to === undefined) throw new OpReject("attr to", "missing");
+    const to = intAttr(ctx, "to", 0);
+    if (!isProfileDType(to))
+      throw new OpReject(`attr to=${to} (${dtypeName(to)})`, "only casts between int8, uint8, int32, int64");
+    const iv = wrapInterval(x.interval, dtypeByCode(to));
+    return {
+      op: "Cast",
+      attrs: { to },
+      dataInputs: [0],
+      output: { dtype: to, shape: [...x.shape], interval: iv },
+    };
+  },
+};
+
+const Gather: OnnxOpSpec = {
+  onnxOp: "Gather",
+  canonical: "Gather",
+  inputNames: ["data", "indices"],
+  minInputs: 2,
+  constInputs: [],
+  attrs: ["axis"],
+  dtypes: "data int8, uint8, int32, int64; indices int32, int64",
+  infer(ctx) {
+    const dtype = requireDtype(ctx, 0, ALL, "data");
+    requireDtype(ctx, 1, INDEX, "indices");
+    const data = input(ctx, 0);
+    const idx = input(ctx, 1);
+    const r = data.shape.length;
+    if (r < 1)
+      throw new OpReject(`data '${data.name}' ${typeString(data.dtype, data.shape)}`, "must have rank >= 1");
+    const a = intAttr(ctx, "axis", 0);
+    const axis = normAxis(a, r, `attr axis=${a}`);
+    const dim = BigInt(data.shape[axis]);
+    if (idx.interval.lo < -dim || idx.interval.hi > dim - 1n)
+      throw new OpReject(
+        `indices ${describe(idx)} ${formatInterval(idx.interval)}`,
+        `must lie in [${-dim}, ${dim - 1n}] for axis ${axis} of size ${dim} (an out-of-range index is a run error); clip them first`,
+      );
+    const shape = [...data.shape.slice(0, axis), ...idx.shape, ...data.shape.slice(axis + 1)];
+    return {
+      op: "Gather",
+      attrs: { axis },
+      dataInputs: [0, 1],
+      output: { dtype, shape, interval: data.interval },
+    };
+  },
+};
+
+function reshapeTo(x: InferInput, shape: number[]): InferredNode {
+  return {
+    op: "Reshape",
+    attrs: { shape },
+    dataInputs: [0],
+    output: { dtype: x.dtype as DTypeCode, shape: [...shape], interval: x.interval },
+  };
+}
+
+const Reshape: OnnxOpSpec = {
+  onnxOp: "Reshape",
+  canonical: "Reshape",
+  inputNames: ["data", "shape"],
+  minInputs: 2,
+  constInputs: [1],
+  attrs: ["allowzero"],
+  dtypes: "int8, uint8, int32, int64; shape a constant 1-D int64 initializer",
+  infer(ctx) {
+    requireDtype(ctx, 0, ALL, "data");
+    const x = input(ctx, 0);
+    const allowzero = boolAttr(ctx, "allowzero", false);
+    const target = constInt64Vector(ctx, 1, "shape");
+    const spec = `shape [${target.join(",")}]`;
+    const out: number[] = [];
+    let infer = -1;
+    for (let i = 0; i < target.length; i++) {
+      const t = target[i];
+      if (t === -1) {
+        if (infer >= 0) throw new OpReject(spec, "more than one -1");
+        infer = i;
+        out.push(1);
+      } else if (t === 0 && !allowzero) {
+        if (i >= x.shape.length) throw new OpReject(spec, `0 at position ${i} copies a dim the input lacks`);
+        out.push(x.shape[i]);
+      } else if (t < 1) {
+        throw new OpReject(spec, `dim ${t} at position ${i}: dims must be >= 1`);
+      } else out.push(t);
+    }
+    const n = numel(x.shape);
+    if (infer >= 0) {
+      const rest = numel(out);
+      if (n % rest !== 0) throw new OpReject(spec, `cannot hold the ${n} elements of [${x.shape.join(",")}]`);
+      out[infer] = n / rest;
+    }
+    if (numel(out) !== n) throw new OpReject(spec, `cannot hold the ${n} elements of [${x.shape.join(",")}]`);
+    return reshapeTo(x, out);
+  },
+};
+
+function axesSet(axes: number[], rank: number, subject: string): Set<number> {
+  const s = new Set<number>();
+  for (const a of axes) {
+    const n = normAxis(a, rank, subject);
+    if (s.has(n)) throw new OpReject(subject, `axis ${a} repeated`);
+    s.add(n);
+  }
+  return s;
+}
+
+const Squeeze: OnnxOpSpec = {
+  onnxOp: "Squeeze",
+  canonical: "Reshape",
+  inputNames: ["data", "axes"],
+  minInputs: 1,
+  constInputs: [1],
+  attrs: [],
+  dtypes: "int8, uint8, int32, int64; axes a constant 1-D int64 initializer",
+  infer(ctx) {
+    requireDtype(ctx, 0, ALL, "data");
+    const x = input(ctx, 0);
+    const r = x.shape.length;
+    let drop: Set<number>;
+    if (ctx.inputs[1]) {
+      const axes = constInt64Vector(ctx, 1, "axes");
+      drop = axesSet(axes, r, `axes [${axes.join(",")}]`);
+      for (const a of drop)
+        if (x.shape[a] !== 1)
+          throw new OpReject(`axes [${axes.join(",")}]`, `dim ${a} has size ${x.shape[a]}, not 1`);
+    } else {
+      drop = new Set(x.shape.flatMap((d, i) => (d === 1 ? [i] : [])));
+    }
+    return reshapeTo(
+      x,
+      x.shape.filter((_, i) => !drop.has(i)),
+    );
+  },
+};
+
+const Unsqueeze: OnnxOpSpec = {
+  onnxOp: "Unsqueeze",
+  canonical: "Reshape",
+  inputNames: ["data", "axes"],
+  minInputs: 2,
+  constInputs: [1],
+  attrs: [],
+  dtypes: "int8, uint8, int32, int64; axes a constant 1-D int64 initializer",
+  infer(ctx) {
+    requireDtype(ctx, 0, ALL, "data");
+    const x = input(ctx, 0);
+    const axes = constInt64Vector(ctx, 1, "axes");
+    const outRank = x.shape.length + axes.length;
+    const add = axesSet(axes, outRank, `axes [${axes.join(",")}]`);
+    const out: number[] = [];
+    let j = 0;
+    for (let i = 0; i < outRank; i++) out.push(add.has(i) ? 1 : x.shape[j++]);
+    return reshapeTo(x, out);
+  },
+};
+
+const Flatten: OnnxOpSpec = {
+  onnxOp: "Flatten",
+  canonical: "Reshape",
+  inputNames: ["input"],
+  minInputs: 1,
+  constInputs: [],
+  attrs: ["axis"],
+  dtypes: "int8, uint8, int32, int64",
+  infer(ctx) {
+    requireDtype(ctx, 0, ALL);
+    const x = input(ctx, 0);
+    const r = x.shape.length;
+    const a = intAttr(ctx, "axis", 1);
+    if (a < -r || a > r)
+      throw new OpReject(`attr axis=${a}`, `out of range for rank ${r} (allowed ${-r}..${r})`);
+    const axis = a < 0 ? a + r : a;
+    return reshapeTo(x, [numel(x.shape.slice(0, axis)), numel(x.shape.slice(axis))]);
+  },
+};
+
+const Identity: OnnxOpSpec = {
+  onnxOp: "Identity",
+  canonical: "Reshape",
+  inputNames: ["input"],
+  minInputs: 1,
+  constInputs: [],
+  attrs: [],
+  dtypes: "int8, uint8, int32, int64",
+  infer(ctx) {
+    requireDtype(ctx, 0, ALL);
+    const x = input(ctx, 0);
+    return reshapeTo(x, [...x.shape]);
+  },
+};
+
+const Transpose: OnnxOpSpec = {
+  onnxOp: "Transpose",
+  canonical: "Transpose",
+  inputNames: ["data"],
+  minInputs: 1,
+  constInputs: [],
+  attrs: ["perm"],
+  dtypes: "int8, uint8, int32, int64",
+  infer(ctx) {
+    const dtype = requireDtype(ctx, 0, ALL);
+    const x = input(ctx, 0);
+    const r = x.shape.length;
+    const perm = intsAttr(ctx, "perm") ?? Array.from({ length: r }, (_, i) => r - 1 - i);
+    const seen = new Set(perm);
+    if (perm.length !== r || seen.size !== r || perm.some((p) => p < 0 || p >= r))
+      throw new OpReject(`attr perm=[${perm.join(",")}]`, `is not a permutation of 0..${r - 1}`);
+    const shape = perm.map((p) => x.shape[p]);
+    return {
+      op: "Transpose",
+      attrs: { perm },
+      dataInputs: [0],
+      output: { dtype, shape, interval: x.interval },
+    };
+  },
+};
+
+const MatMulInteger: OnnxOpSpec = {
+  onnxOp: "MatMulInteger",
+  canonical: "MatMulInteger",
+  inputNames: ["A", "B", "a_zero_point", "b_zero_point"],
+  minInputs: 2,
+  constInputs: [2, 3],
+  attrs: [],
+  dtypes: "int8 x int8 or uint8 x uint8 (never mixed); zero points constant scalars of the operand dtype",
+  infer(ctx) {
+    const da = requireDtype(ctx, 0, [I8, U8], "A");
+    const db = requireDtype(ctx, 1, [I8, U8], "B");
+    if (da !== db)
+      throw new OpReject(
+        `A ${dtypeName(da)} x B ${dtypeName(db)}`,
+        "mixed uint8/int8 MatMulInteger may saturate on CPUs without VNNI; use int8 x int8 or uint8 x uint8",
+      );
+    const a = input(ctx, 0);
+    const b = input(ctx, 1);
+    const ra = a.shape.length;
+    const rb = b.shape.length;
+    const ta = `A ${typeString(a.dtype, a.shape)}`;
+    const tb = `B ${typeString(b.dtype, b.shape)}`;
+    if (ra < 2) throw new OpReject(ta, "must have rank >= 2");
+    if (rb !== 2 && rb !== ra) throw new OpReject(tb, `must have rank 2 or the rank of A (${ra})`);
+    if (rb === ra && a.shape.slice(0, ra - 2).some((d, i) => d !== b.shape[i]))
+      throw new OpReject(`${ta}, ${tb}`, "batch dims differ (no broadcasting)");
+    const k = a.shape[ra - 1];
+    if (k !== b.shape[rb - 2]) throw new OpReject(`${ta}, ${tb}`, "inner dims differ");
+    const aZeroPoint = ctx.inputs[2] ? constScalar(ctx, 2, "a_zero_point", da, true) : 0n;
+    const bZeroPoint = ctx.inputs[3] ? constScalar(ctx, 3, "b_zero_point", db, true) : 0n;
+    const shape = [...a.shape.slice(0, ra - 1), b.shape[rb - 1]];
+    const term = mulInterval(
+      { lo: a.interval.lo - aZeroPoint, hi: a.interval.hi - aZeroPoint },
+      { lo: b.interval.lo - bZeroPoint, hi: b.interval.hi - bZeroPoint },
+    );
+    const K = BigInt(k);
+    const iv = wrapInterval({ lo: term.lo * K, hi: term.hi * K }, DTYPES.int32);
+    return {
+      op: "MatMulInteger",
+      attrs: { aZeroPoint, bZeroPoint },
+      dataInputs: [0, 1],
+      output: { dtype: I32, shape, interval: iv },
+    };
+  },
+};
+
+function singleAxisReduction(ctx: Ctx, x: InferInput, axis: number, keepdims: boolean): number[] {
+  void ctx;
+  return keepdims ? x.shape.map((d, i) => (i === axis ? 1 : d)) : x.shape.filter((_, i) => i !== axis);
+}
+
+const ReduceMax: OnnxOpSpec = {
+  onnxOp: "ReduceMax",
+  canonical: "ReduceMax",
+  inputNames: ["data"],
+  minInputs: 1,
+  constInputs: [],
+  attrs: ["axes", "keepdims"],
+  dtypes: "int8, uint8, int32; exactly one axis",
+  infer(ctx) {
+    const dtype = requireDtype(ctx, 0, ARITH);
+    const x = input(ctx, 0);
+    const r = x.shape.length;
+    const axes = intsAttr(ctx, "axes");
+    if (axes?.length !== 1)
+      throw new OpReject(
+        `attr axes=${axes ? `[${axes.join(",")}]` : "(all)"}`,
+        "the profile reduces exactly one axis per node",
+      );
+    const axis = normAxis(axes[0], r, `attr axes=[${axes[0]}]`);
+    const keepdims = boolAttr(ctx, "keepdims", true);
+    const shape = singleAxisReduction(ctx, x, axis, keepdims);
+    return {
+      op: "ReduceMax",
+      attrs: { axis, keepdims },
+      dataInputs: [0],
+      output: { dtype, shape, interval: x.interval },
+    };
+  },
+};
+
+const ArgMax: OnnxOpSpec = {
+  onnxOp: "ArgMax",
+  canonical: "ArgMax",
+  inputNames: ["data"],
+  minInputs: 1,
+  constInputs: [],
+  attrs: ["axis", "keepdims", "select_last_index"],
+  dtypes: "int8, uint8, int32 in, int64 out; select_last_index 0",
+  infer(ctx) {
+    requireDtype(ctx, 0, ARITH);
+    const x = input(ctx, 0);
+    const r = x.shape.length;
+    if (r < 1) throw new OpReject(`data '${x.name}' ${typeString(x.dtype, x.shape)}`, "must have rank >= 1");
+    const a = intAttr(ctx, "axis", 0);
+    const axis = normAxis(a, r, `attr axis=${a}`);
+    const keepdims = boolAttr(ctx, "keepdims", true);
+    if (boolAttr(ctx, "select_last_index", false))
+      throw new OpReject("attr select_last_index=1", "only 0 (ties go to the first index) is in the profile");
+    const shape = singleAxisReduction(ctx, x, axis, keepdims);
+    const iv = { lo: 0n, hi: BigInt(x.shape[axis] - 1) };
+    return {
+      op: "ArgMax",
+      attrs: { axis, keepdims },
+      dataInputs: [0],
+      output: { dtype: I64, shape, interval: iv },
+    };
+  },
+};
+
+/** Every ONNX op type in the profile, by ONNX name. */
+export const ONNX_OPS: Readonly<Record<string, OnnxOpSpec>> = {
+  Add: wrappingBinary("Add", addI),
+  Sub: wrappingBinary("Sub", subI),
+  Mul: wrappingBinary("Mul", mulInterval),
+  Div,
+  Max: minMax("Max", maxI),
+  Min: minMax("Min", minI),
+  Clip,
+  Relu,
+  Cast,
+  Gather,
+  Reshape,
+  Squeeze,
+  Unsqueeze,
+  Flatten,
+  Identity,
+  Transpose,
+  MatMulInteger,
+  ReduceMax,
+  ArgMax,
+};
+
+/** Ops that look like they belong but are kept out on purpose, with the reason. */
+export const EXCLUDED_OPS: Readonly<Record<string, string>> = {
+  ReduceSum: "ONNX Runtime saturates integer ReduceSum; sum with MatMulInteger against a ones vector",
+  ReduceProd: "ONNX Runtime saturates integer reductions",
+  ReduceL1: "ONNX Runtime saturates integer reductions",
+  ReduceL2: "float reduction",
+  ReduceSumSquare: "ONNX Runtime saturates integer reductions",
+  ReduceMean: "float/saturating reduction",
+  ReduceMin: "not in the profile (use ReduceMax on negated values)",
+  Mod: "Mod by zero is a run error and the sign rules differ by fmod; not in the profile",
+  Where: "ONNX Runtime has no int8 Where kernel; not in the profile",
+  MatMul: "float or non-wrapping integer matmul; use MatMulInteger",
+  Constant: "constants must be graph initializers",
+};
+
+/** Canonical (descriptor-level) spec of each op: op code, data input count, attribute bytes. */
+export interface CanonicalOpSpec<K extends OpName> {
+  op: K;
+  code: number;
+  dataInputs: number;
+  attrBytes(attrs: OpAttrsMap[K]): Uint8Array;
+}
+
+const EMPTY = new Uint8Array(0);
+const none = () => EMPTY;
+const axisKeep = (a: { axis: number; keepdims: boolean }) => concatBytes(u8(a.axis), u8(a.keepdims ? 1 : 0));
+
+export const CANONICAL_OPS: { readonly [K in OpName]: CanonicalOpSpec<K> } = {
+  Add: { op: "Add", code: OpCode.Add, dataInputs: 2, attrBytes: none },
+  Sub: { op: "Sub", code: OpCode.Sub, dataInputs: 2, attrBytes: none },
+  Mul: { op: "Mul", code: OpCode.Mul, dataInputs: 2, attrBytes: none },
+  Div: { op: "Div", code: OpCode.Div, dataInputs: 2, attrBytes: none },
+  Max: { op: "Max", code: OpCode.Max, dataInputs: 2, attrBytes: none },
+  Min: { op: "Min", code: OpCode.Min, dataInputs: 2, attrBytes: none },
+  Clip: {
+    op: "Clip",
+    code: OpCode.Clip,
+    dataInputs: 1,
+    attrBytes: (a) => concatBytes(i64be(a.min), i64be(a.max)),
+  },
+  Relu: { op: "Relu", code: OpCode.Relu, dataInputs: 1, attrBytes: none },
+  // The target dtype is the output descriptor's dtype; nothing to repeat.
+  Cast: { op: "Cast", code: OpCode.Cast, dataInputs: 1, attrBytes: none },
+  Gather: { op: "Gather", code: OpCode.Gather, dataInputs: 2, attrBytes: (a) => u8(a.axis) },
+  // The resolved target shape is the output descriptor's shape; nothing to repeat.
+  Reshape: { op: "Reshape", code: OpCode.Reshape, dataInputs: 1, attrBytes: none },
+  Transpose: {
+    op: "Transpose",
+    code: OpCode.Transpose,
+    dataInputs: 1,
+    attrBytes: (a) => Uint8Array.from(a.perm.map((p) => u8(p)[0])),
+  },
+  MatMulInteger: {
+    op: "MatMulInteger",
+    code: OpCode.MatMulInteger,
+    dataInputs: 2,
+    attrBytes: (a) => concatBytes(i64be(a.aZeroPoint), i64be(a.bZeroPoint)),
+  },
+  ReduceMax: { op: "ReduceMax", code: OpCode.ReduceMax, dataInputs: 1, attrBytes: axisKeep },
+  ArgMax: { op: "ArgMax", code: OpCode.ArgMax, dataInputs: 1, attrBytes: axisKeep },
+};
+
+/** Canonical attribute bytes of an inferred node (docs/profile.md, "Attribute bytes"). */
+export function attrBytes(node: Pick<InferredNode, "op" | "attrs">): Uint8Array {
+  const spec = CANONICAL_OPS[node.op] as CanonicalOpSpec<OpName>;
+  return spec.attrBytes(node.attrs as never);
+}
+
+/**
+ * Checks and infers one node. `inputs[k]` is null for an omitted optional input ("" in ONNX).
+ * Never throws for bad input: every problem comes back as { ok: false, subject, why }.
+ */
+export function inferNode(
+  onnxOp: string,
+  inputs: readonly (InferInput | null)[],
+  attrs: Readonly<Record<string, IrAttr>> = {},
+): InferResult {
+  const spec = Object.hasOwn(ONNX_OPS, onnxOp) ? ONNX_OPS[onnxOp] : undefined;
+  if (!spec) {
+    const why = Object.hasOwn(EXCLUDED_OPS, onnxOp) ? EXCLUDED_OPS[onnxOp] : "not in the integer profile";
+    return { ok: false, subject: "op", why };
+  }
+  const max = spec.inputNames.length;
+  if (inputs.length < spec.minInputs || inputs.length > max)
+    return {
+      ok: false,
+      subject: `${inputs.length} inputs`,
+      why: `${onnxOp} takes ${spec.minInputs === max ? max : `${spec.minInputs}..${max}`} (${spec.inputNames.join(", ")})`,
+    };
+  for (let k = 0; k < spec.minInputs; k++)
+    if (!inputs[k]) return { ok: false, subject: `input ${k} (${spec.inputNames[k]})`, why: "is required" };
+  for (const [name, a] of Object.entries(attrs)) {
+    if (!spec.attrs.includes(name))
+      return { ok: false, subject: `attr ${name}`, why: `unknown attribute for ${onnxOp}` };
+    if (a.type === "unsupported")
+      return { ok: false, subject: `attr ${name}`, why: "unsupported attribute type" };
+  }
+  try {
+    return { ok: true, node: spec.infer({ onnxOp, inputs, attrs }) };
+  } catch (e) {
+    if (e instanceof OpReject) return { ok: false, subject: e.subject, why: e.why };
+    throw e;
+  }
+}
