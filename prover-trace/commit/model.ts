@@ -1,0 +1,246 @@
+/**
+ * Model commitments (docs/commitments.md, "Model commitments"; attribute bytes per op in
+ * docs/profile.md):
+ *
+ *   inputRef      = u8 kind || u32 index || u8 slot
+ *   outputDesc    = u8 dtype || u8 rank || u32 dim[0] || ...
+ *   descriptor[i] = 0x4e || u8 opCode || u8 inputCount || inputRef... || u8 outputCount
+ *                   || outputDesc... || u16 attrLength || attrBytes
+ *   graphRoot     = MerkleRoot(sha256(descriptor[0]), ..., sha256(descriptor[nodeCount-1]))
+ *   weightsRoot   = MerkleRoot(tensorRoot(initializer[0]), ...)   (32 zero bytes when none)
+ *   inputRoot     = MerkleRoot(tensorRoot(graphInput[0]), ...)
+ *   outputRoot    = MerkleRoot(tensorRoot(graphOutput[0]), ...)
+ *   modelId       = sha256(0x4d || graphRoot || weightsRoot || u32 nodeCount || u32 weightCount
+ *                          || u32 inputCount || u32 outputCount || cidBytes)
+ *
+ * cidBytes is the binary CIDv1 of the ONNX file exactly as `ipfs add --cid-version=1` (Kubo)
+ * makes it: raw leaves, fixed 256 KiB chunks, balanced DAG of at most 174 links per node.
+ */
+
+import { importer } from "ipfs-unixfs-importer";
+import { fixedSize } from "ipfs-unixfs-importer/chunker";
+import { balanced } from "ipfs-unixfs-importer/layout";
+import type { CID } from "multiformats/cid";
+import {
+  concatBytes,
+  merkleLevels,
+  merkleProof,
+  sha256,
+  u8,
+  u16be,
+  u32be,
+  verifyMerkleProof,
+  ZERO32,
+} from "../../protocol/index.ts";
+import type { InputRef, ProfileModel } from "../profile/validate.ts";
+import { loadProfileModel } from "../profile/validate.ts";
+import { type TensorData, tensorRoot } from "./tensor.ts";
+
+export const DESCRIPTOR_TAG = 0x4e;
+export const MODEL_ID_TAG = 0x4d;
+
+export function encodeInputRef(r: InputRef): Uint8Array {
+  if (r.kind !== 0 && r.kind !== 1 && r.kind !== 2) throw new RangeError(`inputRef kind ${r.kind}`);
+  return concatBytes(u8(r.kind), u32be(r.index), u8(r.slot));
+}
+
+export function encodeOutputDesc(dtype: number, shape: readonly number[]): Uint8Array {
+  return concatBytes(u8(dtype), u8(shape.length), ...shape.map((d) => u32be(d)));
+}
+
+/** The parts of a node descriptor, for encoding and for tests that build one by hand. */
+export interface DescriptorParts {
+  opCode: number;
+  inputs: readonly InputRef[];
+  outputs: readonly { dtype: number; shape: readonly number[] }[];
+  attrBytes: Uint8Array;
+}
+
+export function encodeDescriptor(p: DescriptorParts): Uint8Array {
+  return concatBytes(
+    Uint8Array.of(DESCRIPTOR_TAG),
+    u8(p.opCode),
+    u8(p.inputs.length),
+    ...p.inputs.map(encodeInputRef),
+    u8(p.outputs.length),
+    ...p.outputs.map((o) => encodeOutputDesc(o.dtype, o.shape)),
+    u16be(p.attrBytes.length),
+    p.attrBytes,
+  );
+}
+
+/** Canonical descriptor of node `i` of a validated model. */
+export function nodeDescriptor(model: ProfileModel, i: number): Uint8Array {
+  const n = model.nodes[i];
+  if (!n) throw new RangeError(`node index ${i} out of range [0, ${model.nodes.length})`);
+  return encodeDescriptor({
+    opCode: n.opCode,
+    inputs: n.inputRefs,
+    outputs: n.outputs.map((name) => {
+      const v = model.values.get(name);
+      if (!v) throw new Error(`node ${i}: output ${name} has no analysed type`);
+      return v;
+    }),
+    attrBytes: n.attrBytes,
+  });
+}
+
+export function nodeDescriptors(model: ProfileModel): Uint8Array[] {
+  return model.nodes.map((_, i) => nodeDescriptor(model, i));
+}
+
+/** Levels of the graph tree (levels[0] = descriptor hashes, last = graph root). */
+export function graphLevels(model: ProfileModel): Uint8Array[] {
+  return merkleLevels(concatBytes(...nodeDescriptors(model).map(sha256)));
+}
+
+export function graphRoot(model: ProfileModel): Uint8Array {
+  const levels = graphLevels(model);
+  return levels[levels.length - 1].slice(0, 32);
+}
+
+/** MerkleRoot over tensor roots, or 32 zero bytes for an empty list. */
+export function tensorListRoot(tensors: readonly TensorData[]): Uint8Array {
+  if (tensors.length === 0) return ZERO32.slice();
+  const levels = merkleLevels(concatBytes(...tensors.map((t) => tensorRoot(t.dtype, t.shape, t.data))));
+  return levels[levels.length - 1].slice(0, 32);
+}
+
+export function weightsRoot(model: ProfileModel): Uint8Array {
+  return tensorListRoot(
+    model.initializers.map((t) => {
+      if (!t.data) throw new Error(`initializer ${t.name} has no data`);
+      return { dtype: t.dtype, shape: t.shape, data: t.data };
+    }),
+  );
+}
+
+function checkAgainst(
+  what: string,
+  declared: readonly { name: string; dtype: number; shape: readonly number[] }[],
+  tensors: readonly TensorData[],
+): void {
+  if (tensors.length !== declared.length)
+    throw new RangeError(`${what}: the model has ${declared.length}, got ${tensors.length}`);
+  tensors.forEach((t, i) => {
+    const d = declared[i];
+    if (t.dtype !== d.dtype || t.shape.length !== d.shape.length || t.shape.some((x, k) => x !== d.shape[k]))
+      throw new RangeError(
+        `${what} ${i} '${d.name}': expected dtype ${d.dtype} shape [${d.shape.join(",")}], got dtype ${t.dtype} shape [${t.shape.join(",")}]`,
+      );
+  });
+}
+
+/** inputRoot of one job: the tensors must match the model's graph inputs in order, dtype and shape. */
+export function inputRoot(model: ProfileModel, inputs: readonly TensorData[]): Uint8Array {
+  checkAgainst("graph input", model.inputs, inputs);
+  return tensorListRoot(inputs);
+}
+
+/** outputRoot of one run: the tensors must match the model's graph outputs. */
+export function outputRoot(model: ProfileModel, outputs: readonly TensorData[]): Uint8Array {
+  checkAgainst("graph output", model.outputs, outputs);
+  return tensorListRoot(outputs);
+}
+
+/** The CIDv1 of a file as `ipfs add --cid-version=1` computes it (nothing is stored). */
+export async function fileCid(bytes: Uint8Array): Promise<CID> {
+  // Only the CID is wanted: the blockstore accepts every block and keeps none.
+  const blockstore = { put: async (cid: CID) => cid };
+  let last: CID | undefined;
+  for await (const entry of importer([{ content: bytes }], blockstore, {
+    cidVersion: 1,
+    rawLeaves: true,
+    reduceSingleLeafToSelf: true,
+    chunker: fixedSize({ chunkSize: 262_144 }),
+    layout: balanced({ maxChildrenPerNode: 174 }),
+    wrapWithDirectory: false,
+  })) {
+    last = entry.cid;
+  }
+  if (!last) throw new Error("importer produced no CID");
+  return last;
+}
+
+export interface ModelIdParts {
+  graphRoot: Uint8Array;
+  weightsRoot: Uint8Array;
+  nodeCount: number;
+  weightCount: number;
+  inputCount: number;
+  outputCount: number;
+  cidBytes: Uint8Array;
+}
+
+export function modelIdFromParts(p: ModelIdParts): Uint8Array {
+  if (p.graphRoot.length !== 32 || p.weightsRoot.length !== 32)
+    throw new RangeError("roots must be 32 bytes");
+  return sha256(
+    concatBytes(
+      Uint8Array.of(MODEL_ID_TAG),
+      p.graphRoot,
+      p.weightsRoot,
+      u32be(p.nodeCount),
+      u32be(p.weightCount),
+      u32be(p.inputCount),
+      u32be(p.outputCount),
+      p.cidBytes,
+    ),
+  );
+}
+
+/** Everything the registry and the dispute game need about one model. */
+export interface ModelCommitment extends ModelIdParts {
+  model: ProfileModel;
+  cid: CID;
+  modelId: Uint8Array;
+  /** Graph tree levels, for opening node descriptors. */
+  graphLevels: Uint8Array[];
+  descriptors: Uint8Array[];
+}
+
+/** Commits to a validated model whose ONNX file is `onnxBytes`. */
+export async function commitModel(model: ProfileModel, onnxBytes: Uint8Array): Promise<ModelCommitment> {
+  const descriptors = nodeDescriptors(model);
+  const levels = merkleLevels(concatBytes(...descriptors.map(sha256)));
+  const cid = await fileCid(onnxBytes);
+  const parts: ModelIdParts = {
+    graphRoot: levels[levels.length - 1].slice(0, 32),
+    weightsRoot: weightsRoot(model),
+    nodeCount: model.nodes.length,
+    weightCount: model.initializers.length,
+    inputCount: model.inputs.length,
+    outputCount: model.outputs.length,
+    cidBytes: cid.bytes,
+  };
+  return { ...parts, model, cid, modelId: modelIdFromParts(parts), graphLevels: levels, descriptors };
+}
+
+/** Decode, validate and commit an ONNX file (throws ProfileError when it is outside the profile). */
+export async function commitOnnxFile(onnxBytes: Uint8Array): Promise<ModelCommitment> {
+  return commitModel(loadProfileModel(onnxBytes), onnxBytes);
+}
+
+/** A node descriptor with its Merkle proof against the graph root. */
+export interface DescriptorOpening {
+  index: number;
+  nodeCount: number;
+  descriptor: Uint8Array;
+  proof: Uint8Array[];
+}
+
+/** Opens node `i` from a commitment (cached tree) or straight from a validated model. */
+export function openNodeDescriptor(
+  from: Pick<ModelCommitment, "descriptors" | "graphLevels"> | ProfileModel,
+  i: number,
+): DescriptorOpening {
+  const c =
+    "descriptors" in from ? from : { descriptors: nodeDescriptors(from), graphLevels: graphLevels(from) };
+  const descriptor = c.descriptors[i];
+  if (!descriptor) throw new RangeError(`node index ${i} out of range [0, ${c.descriptors.length})`);
+  return { index: i, nodeCount: c.descriptors.length, descriptor, proof: merkleProof(c.graphLevels, i) };
+}
+
+export function verifyNodeDescriptor(graphRootBytes: Uint8Array, o: DescriptorOpening): boolean {
+  return verifyMerkleProof(graphRootBytes, sha256(o.descriptor), o.index, o.nodeCount, o.proof);
+}

@@ -1,0 +1,158 @@
+/**
+ * Tensor root (docs/commitments.md, "Tensor root"): the tensor's little-endian bytes are cut
+ * into 1024-byte chunks (the last one zero-padded), each chunk is hashed, a Merkle tree over the
+ * chunk hashes gives the data root, and the tensor root binds it to dtype and shape:
+ *
+ *   tensorRoot = sha256(0x54 || u8 dtype || u8 rank || u32 dim[0..rank) || dataRoot)
+ *
+ * The data is hashed in place (no copy); only a partial last chunk is copied to pad it.
+ */
+import {
+  asBytes,
+  concatBytes,
+  type DTypeInfo,
+  dtypeByCode,
+  merkleLevels,
+  sha256,
+  u8,
+  u32be,
+} from "../../protocol/index.ts";
+import { CHUNK, type ChunkHasher, hashChunks } from "../native/index.ts";
+
+export { CHUNK };
+
+export const TENSOR_TAG = 0x54;
+const MAX_U32 = 0xffffffff;
+
+/** A tensor as ONNX Runtime hands it over: dtype code, shape, little-endian element data. */
+export interface TensorData {
+  dtype: number;
+  shape: readonly number[];
+  data: ArrayBufferView;
+}
+
+export interface CommitOptions {
+  /** Chunk hasher to use instead of the process default (benchmarks, cross-checks). */
+  hasher?: ChunkHasher;
+}
+
+/** Validates dtype and shape and returns the element count; throws a RangeError naming the problem. */
+export function checkShape(dtype: number, shape: readonly number[]): { info: DTypeInfo; numel: number } {
+  const info = dtypeByCode(dtype);
+  if (!Array.isArray(shape)) throw new TypeError("shape must be an array of dimensions");
+  if (shape.length > 0xff) throw new RangeError(`rank ${shape.length} exceeds 255`);
+  let n = 1;
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0 || d > MAX_U32)
+      throw new RangeError(`shape [${shape.join(", ")}]: dimension ${d} is not a u32`);
+    n *= d;
+  }
+  if (n === 0)
+    throw new RangeError(`shape [${shape.join(", ")}] has no elements; profile tensors have numel >= 1`);
+  if (!Number.isSafeInteger(n * info.bytes))
+    throw new RangeError(`shape [${shape.join(", ")}] is too large to address in bytes`);
+  return { info, numel: n };
+}
+
+/** Number of 1024-byte chunks of a tensor of this dtype and shape. */
+export function chunkCount(dtype: number, shape: readonly number[]): number {
+  const { info, numel } = checkShape(dtype, shape);
+  return Math.ceil((numel * info.bytes) / CHUNK);
+}
+
+/** 0x54 || u8 dtype || u8 rank || u32 dims..., the prefix of the tensor root preimage. */
+export function tensorHeader(dtype: number, shape: readonly number[]): Uint8Array {
+  checkShape(dtype, shape);
+  return concatBytes(Uint8Array.of(TENSOR_TAG), u8(dtype), u8(shape.length), ...shape.map((d) => u32be(d)));
+}
+
+/** tensorRoot from the data root: sha256(header || dataRoot). */
+export function tensorRootFromDataRoot(
+  dtype: number,
+  shape: readonly number[],
+  dataRoot: Uint8Array,
+): Uint8Array {
+  if (dataRoot.length !== 32) throw new RangeError(`data root must be 32 bytes, got ${dataRoot.length}`);
+  return sha256(concatBytes(tensorHeader(dtype, shape), dataRoot));
+}
+
+/** Checks data against dtype/shape and returns its bytes (a view, no copy). */
+function tensorBytes(dtype: number, shape: readonly number[], data: ArrayBufferView): Uint8Array {
+  const { info, numel } = checkShape(dtype, shape);
+  if (!ArrayBuffer.isView(data)) throw new TypeError("tensor data must be a typed array or DataView");
+  const expected = numel * info.bytes;
+  if (data.byteLength !== expected)
+    throw new RangeError(
+      `tensor data has ${data.byteLength} bytes, but ${info.name}[${shape.join(", ")}] needs ${expected}`,
+    );
+  return asBytes(data);
+}
+
+/** The last partial chunk, zero-padded to CHUNK bytes (a copy), or undefined when there is none. */
+function paddedTail(bytes: Uint8Array): Uint8Array | undefined {
+  const full = Math.floor(bytes.length / CHUNK) * CHUNK;
+  if (full === bytes.length) return undefined;
+  const tail = new Uint8Array(CHUNK);
+  tail.set(bytes.subarray(full));
+  return tail;
+}
+
+/** Concatenated sha256 of every chunk of `bytes` (the Merkle leaves of the data root). */
+export function chunkLeaves(bytes: Uint8Array, opts: CommitOptions = {}): Uint8Array {
+  const n = Math.ceil(bytes.length / CHUNK);
+  if (n === 0) throw new RangeError("a tensor has at least one byte");
+  const full = Math.floor(bytes.length / CHUNK) * CHUNK;
+  const leaves = new Uint8Array(32 * n);
+  (opts.hasher ?? hashChunks)(bytes.subarray(0, full), leaves, paddedTail(bytes));
+  return leaves;
+}
+
+/** The tensor root, computed as cheaply as possible (the hot path: nothing kept for openings). */
+export function tensorRoot(
+  dtype: number,
+  shape: readonly number[],
+  data: ArrayBufferView,
+  opts: CommitOptions = {},
+): Uint8Array {
+  const levels = merkleLevels(chunkLeaves(tensorBytes(dtype, shape, data), opts));
+  return tensorRootFromDataRoot(dtype, shape, levels[levels.length - 1]);
+}
+
+/**
+ * A tensor root together with its chunk tree, for opening chunks later. It keeps a reference to
+ * the tensor's data (not a copy): the caller must not mutate the data afterwards.
+ */
+export class TensorCommitment {
+  readonly dtype: number;
+  readonly shape: readonly number[];
+  readonly root: Uint8Array;
+  readonly dataRoot: Uint8Array;
+  readonly chunkCount: number;
+  /** levels[0] = chunk hashes, last = data root; see protocol/merkle.ts. */
+  readonly levels: Uint8Array[];
+  readonly bytes: Uint8Array;
+
+  private constructor(dtype: number, shape: readonly number[], bytes: Uint8Array, levels: Uint8Array[]) {
+    this.dtype = dtype;
+    this.shape = Object.freeze([...shape]);
+    this.bytes = bytes;
+    this.levels = levels;
+    this.chunkCount = levels[0].length / 32;
+    this.dataRoot = levels[levels.length - 1].slice(0, 32);
+    this.root = tensorRootFromDataRoot(dtype, shape, this.dataRoot);
+  }
+
+  static build(t: TensorData, opts: CommitOptions = {}): TensorCommitment {
+    const bytes = tensorBytes(t.dtype, t.shape, t.data);
+    return new TensorCommitment(t.dtype, t.shape, bytes, merkleLevels(chunkLeaves(bytes, opts)));
+  }
+
+  /** Chunk `index` as committed: CHUNK bytes, the last one zero-padded (always a fresh copy). */
+  chunk(index: number): Uint8Array {
+    if (!Number.isInteger(index) || index < 0 || index >= this.chunkCount)
+      throw new RangeError(`chunk index ${index} out of range [0, ${this.chunkCount})`);
+    const out = new Uint8Array(CHUNK);
+    out.set(this.bytes.subarray(index * CHUNK, Math.min((index + 1) * CHUNK, this.bytes.length)));
+    return out;
+  }
+}

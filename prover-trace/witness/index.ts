@@ -1,0 +1,3 @@
+export * from "./chunk.ts";
+export * from "./element.ts";
+export * from "./trace.ts";
