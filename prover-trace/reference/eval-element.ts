@@ -1,0 +1,214 @@
+/**
+ * Single-element evaluation: what a one-step verifier does. For an output element it names the
+ * input elements it needs and combines them with bigint arithmetic, independently of the
+ * whole-tensor code in eval-tensor.ts (the differential tests compare the two).
+ */
+import { DType, dtypeByCode, numel } from "../../protocol/dtype.ts";
+import type { OpName } from "../profile/opcodes.ts";
+import { broadcastSource, ravel, unravel } from "../profile/shape.ts";
+import { foldInitial, foldLength, foldResult, foldStep, isFold } from "./fold.ts";
+import { checkNode } from "./infer.ts";
+import type { TensorType } from "./tensor.ts";
+import { type NodeAttrs, ReferenceFault, type RefNode } from "./types.ts";
+
+/** The part of a node that element evaluation needs (a RefNode is one). */
+export type ElementNode = Pick<RefNode, "op" | "inputTypes" | "outputs" | "attrs">;
+
+/** Reads element `flatIndex` (row-major) of data input `inputSlot`. */
+export type ReadInput = (inputSlot: number, flatIndex: number) => bigint;
+
+export interface ElementRead {
+  input: number;
+  index: number;
+}
+
+/**
+ * Map ops: the reads one output element needs, in order. Folds: per step k (1..K) the reads
+ * of that step (`steps[k-1]`); s_0 needs none (see fold.ts).
+ */
+export type ElementDeps = { kind: "map"; reads: ElementRead[] } | { kind: "fold"; steps: ElementRead[][] };
+
+export interface FoldWitness {
+  /** s_0 .. s_K */
+  states: bigint[];
+  /** steps[k-1]: the input elements step k consumes */
+  steps: ElementRead[][];
+  /** the output element, foldResult(s_K) */
+  output: bigint;
+}
+
+/** A node for element evaluation from op, input types and (partial) attributes. */
+export function elementNode(op: OpName, inputTypes: TensorType[], attrs: NodeAttrs = {}): ElementNode {
+  const c = checkNode(op, inputTypes, attrs);
+  return { op, inputTypes, outputs: c.outputs, attrs: c.attrs };
+}
+
+function outIndex(node: ElementNode, flat: number): number[] {
+  const shape = node.outputs[0].shape;
+  const n = numel(shape);
+  if (!Number.isSafeInteger(flat) || flat < 0 || flat >= n)
+    throw new RangeError(`${node.op}: output element ${flat} out of range (numel ${n})`);
+  return unravel(flat, shape);
+}
+
+/** Flat index of the Gather data element an index value selects; faults when out of range. */
+function gatherSource(node: ElementNode, o: number[], idxValue: bigint): number {
+  const axis = node.attrs.axis as number;
+  const data = node.inputTypes[0].shape;
+  const ir = node.inputTypes[1].shape.length;
+  const dim = BigInt(data[axis]);
+  if (idxValue < -dim || idxValue >= dim)
+    throw new ReferenceFault(`Gather: index ${idxValue} out of range [-${dim}, ${dim - 1n}] on axis ${axis}`);
+  const pos = Number(idxValue < 0n ? idxValue + dim : idxValue);
+  const src = [...o.slice(0, axis), pos, ...o.slice(axis + ir)];
+  return ravel(src, data);
+}
+
+/**
+ * Input elements that output element `outputFlatIndex` depends on. Gather's data read depends
+ * on the index value, so Gather needs `readInput` to resolve it.
+ */
+export function elementDependencies(
+  node: ElementNode,
+  outputFlatIndex: number,
+  readInput?: ReadInput,
+): ElementDeps {
+  const o = outIndex(node, outputFlatIndex);
+  const ins = node.inputTypes;
+  switch (node.op) {
+    case "Add":
+    case "Sub":
+    case "Mul":
+    case "Div":
+    case "Max":
+    case "Min":
+      return { kind: "map", reads: ins.map((t, i) => ({ input: i, index: broadcastSource(o, t.shape) })) };
+    case "Relu":
+    case "Clip":
+    case "Cast":
+    case "Reshape":
+      return { kind: "map", reads: [{ input: 0, index: outputFlatIndex }] };
+    case "Transpose": {
+      const perm = node.attrs.perm as number[];
+      const src = new Array<number>(perm.length);
+      for (let i = 0; i < perm.length; i++) src[perm[i]] = o[i];
+      return { kind: "map", reads: [{ input: 0, index: ravel(src, ins[0].shape) }] };
+    }
+    case "Gather": {
+      if (!readInput)
+        throw new TypeError("Gather: the data element depends on the index value; pass readInput");
+      const axis = node.attrs.axis as number;
+      const ir = ins[1].shape.length;
+      const idxFlat = ravel(o.slice(axis, axis + ir), ins[1].shape);
+      const v = readInput(1, idxFlat);
+      return {
+        kind: "map",
+        reads: [
+          { input: 1, index: idxFlat },
+          { input: 0, index: gatherSource(node, o, v) },
+        ],
+      };
+    }
+    case "MatMulInteger": {
+      const a = ins[0].shape;
+      const b = ins[1].shape;
+      const K = a[a.length - 1];
+      const batch = o.slice(0, o.length - 2);
+      const i = o[o.length - 2];
+      const j = o[o.length - 1];
+      const bBatch = b.length === 2 ? [] : batch;
+      const steps: ElementRead[][] = [];
+      for (let k = 0; k < K; k++)
+        steps.push([
+          { input: 0, index: ravel([...batch, i, k], a) },
+          { input: 1, index: ravel([...bBatch, k, j], b) },
+        ]);
+      return { kind: "fold", steps };
+    }
+    case "ReduceMax":
+    case "ArgMax": {
+      const x = ins[0].shape;
+      const axis = node.attrs.axis as number;
+      const base = node.attrs.keepdims ? [...o] : [...o.slice(0, axis), 0, ...o.slice(axis)];
+      const steps: ElementRead[][] = [];
+      for (let k = 0; k < x[axis]; k++) {
+        base[axis] = k;
+        steps.push([{ input: 0, index: ravel(base, x) }]);
+      }
+      return { kind: "fold", steps };
+    }
+  }
+  throw new TypeError(`unknown op ${node.op}`);
+}
+
+function wrapTo(v: bigint, dtype: number): bigint {
+  const d = dtypeByCode(dtype);
+  return d.signed ? BigInt.asIntN(d.bytes * 8, v) : BigInt.asUintN(d.bytes * 8, v);
+}
+
+function readChecked(node: ElementNode, readInput: ReadInput, r: ElementRead): bigint {
+  const v = readInput(r.input, r.index);
+  const d = dtypeByCode(node.inputTypes[r.input].dtype);
+  if (typeof v !== "bigint" || v < d.min || v > d.max)
+    throw new RangeError(`${node.op}: input ${r.input}[${r.index}] = ${v} is not a ${d.name}`);
+  return v;
+}
+
+/** The fold chain of one output element: every partial state and the reads of every step. */
+export function foldWitness(node: ElementNode, outputFlatIndex: number, readInput: ReadInput): FoldWitness {
+  if (!isFold(node)) throw new TypeError(`${node.op} is not a fold op`);
+  const deps = elementDependencies(node, outputFlatIndex) as { kind: "fold"; steps: ElementRead[][] };
+  const states = [foldInitial(node)];
+  for (let k = 1; k <= deps.steps.length; k++) {
+    const [ra, rb] = deps.steps[k - 1];
+    const a = readChecked(node, readInput, ra);
+    const b = rb ? readChecked(node, readInput, rb) : undefined;
+    states.push(foldStep(node, k, states[k - 1], a, b));
+  }
+  if (states.length !== foldLength(node) + 1) throw new Error("fold length mismatch");
+  return { states, steps: deps.steps, output: foldResult(node, states[states.length - 1]) };
+}
+
+/** One output element computed from single input elements (bigint, exact). */
+export function evalElement(node: ElementNode, outputFlatIndex: number, readInput: ReadInput): bigint {
+  if (isFold(node)) return foldWitness(node, outputFlatIndex, readInput).output;
+  const deps = elementDependencies(node, outputFlatIndex, readInput);
+  if (deps.kind !== "map") throw new Error("unreachable");
+  const v = deps.reads.map((r) => readChecked(node, readInput, r));
+  const outType = node.outputs[0].dtype;
+  switch (node.op) {
+    case "Add":
+      return wrapTo(v[0] + v[1], outType);
+    case "Sub":
+      return wrapTo(v[0] - v[1], outType);
+    case "Mul":
+      return wrapTo(v[0] * v[1], outType);
+    case "Div": {
+      if (v[1] === 0n) throw new ReferenceFault("Div: division by zero");
+      const d = dtypeByCode(outType);
+      if ((d.code === DType.int32 || d.code === DType.int64) && v[0] === d.min && v[1] === -1n)
+        throw new ReferenceFault(`Div: ${d.name} INT_MIN / -1 overflows`);
+      return wrapTo(v[0] / v[1], outType); // bigint division truncates toward zero
+    }
+    case "Max":
+      return v.reduce((m, x) => (x > m ? x : m));
+    case "Min":
+      return v.reduce((m, x) => (x < m ? x : m));
+    case "Relu":
+      return v[0] > 0n ? v[0] : 0n;
+    case "Clip": {
+      const lo = node.attrs.min as bigint;
+      const hi = node.attrs.max as bigint;
+      const t = v[0] < lo ? lo : v[0];
+      return t > hi ? hi : t;
+    }
+    case "Cast":
+      return wrapTo(v[0], outType);
+    case "Reshape":
+    case "Transpose":
+      return v[0];
+    case "Gather":
+      return v[1];
+  }
+  throw new TypeError(`unknown op ${node.op}`);
+}

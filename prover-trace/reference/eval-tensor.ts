@@ -1,0 +1,309 @@
+/**
+ * Whole-tensor evaluation of every profile op on typed arrays. Wrapping comes from the typed
+ * arrays themselves (a store into Int8Array/Uint8Array/Int32Array/BigInt64Array reduces modulo
+ * 2^bits, two's complement) and from Math.imul for 32-bit products, so no path needs bigint
+ * except int64 data.
+ */
+import { DType, numel } from "../../protocol/dtype.ts";
+import type { TensorData } from "../onnx/ir.ts";
+import type { OpName } from "../profile/opcodes.ts";
+import { strides } from "../profile/shape.ts";
+import { checkNode } from "./infer.ts";
+import { allocTensor, type Tensor } from "./tensor.ts";
+import { type NodeAttrs, ReferenceFault } from "./types.ts";
+
+type NumArray = Int8Array | Uint8Array | Int32Array;
+
+/**
+ * For each output element (row-major), the flat index of the broadcast source element in an
+ * operand of shape `inShape`. Null when the operand already has the output shape.
+ */
+function broadcastIndex(inShape: readonly number[], outShape: readonly number[]): Int32Array | null {
+  const n = numel(outShape);
+  if (inShape.length === outShape.length && inShape.every((d, i) => d === outShape[i])) return null;
+  const r = outShape.length;
+  const off = r - inShape.length;
+  const inStr = strides(inShape);
+  // step[i]: how far the source index moves when output dim i advances (0 where broadcast).
+  const step = new Array<number>(r).fill(0);
+  for (let i = 0; i < inShape.length; i++) step[off + i] = inShape[i] === 1 ? 0 : inStr[i];
+  const idx = new Int32Array(n);
+  const ctr = new Array<number>(r).fill(0);
+  let src = 0;
+  for (let e = 0; e < n; e++) {
+    idx[e] = src;
+    for (let d = r - 1; d >= 0; d--) {
+      ctr[d]++;
+      src += step[d];
+      if (ctr[d] < outShape[d]) break;
+      src -= step[d] * outShape[d];
+      ctr[d] = 0;
+    }
+  }
+  return idx;
+}
+
+type NumFn = (a: number, b: number) => number;
+type BigFn = (a: bigint, b: bigint) => bigint;
+
+const INT32_MIN = -2147483648;
+const INT64_MIN = -(2n ** 63n);
+
+function divNum(isInt32: boolean): NumFn {
+  return (a, b) => {
+    if (b === 0) throw new ReferenceFault("Div: division by zero");
+    if (isInt32 && a === INT32_MIN && b === -1) throw new ReferenceFault("Div: int32 INT_MIN / -1 overflows");
+    // Exact: for |a|,|b| < 2^31 the rounded quotient never crosses an integer.
+    return Math.trunc(a / b);
+  };
+}
+const divBig: BigFn = (a, b) => {
+  if (b === 0n) throw new ReferenceFault("Div: division by zero");
+  if (a === INT64_MIN && b === -1n) throw new ReferenceFault("Div: int64 INT_MIN / -1 overflows");
+  return a / b; // bigint division truncates toward zero
+};
+
+const NUM: Record<"Add" | "Sub" | "Mul" | "Max" | "Min", NumFn> = {
+  Add: (a, b) => a + b,
+  Sub: (a, b) => a - b,
+  Mul: (a, b) => Math.imul(a, b),
+  Max: (a, b) => (a > b ? a : b),
+  Min: (a, b) => (a < b ? a : b),
+};
+const BIG: Record<"Add" | "Sub" | "Mul" | "Max" | "Min", BigFn> = {
+  Add: (a, b) => a + b,
+  Sub: (a, b) => a - b,
+  Mul: (a, b) => a * b,
+  Max: (a, b) => (a > b ? a : b),
+  Min: (a, b) => (a < b ? a : b),
+};
+
+/** out = fold of f over the operands, element by element with broadcasting. */
+function elementwise(out: Tensor, ins: readonly Tensor[], fNum: NumFn, fBig: BigFn): void {
+  const n = out.data.length;
+  const maps = ins.map((t) => broadcastIndex(t.shape, out.shape));
+  if (out.data instanceof BigInt64Array) {
+    const o = out.data;
+    const first = ins[0].data as BigInt64Array;
+    const m0 = maps[0];
+    for (let e = 0; e < n; e++) o[e] = first[m0 ? m0[e] : e];
+    for (let k = 1; k < ins.length; k++) {
+      const src = ins[k].data as BigInt64Array;
+      const m = maps[k];
+      for (let e = 0; e < n; e++) o[e] = fBig(o[e], src[m ? m[e] : e]);
+    }
+    return;
+  }
+  const o = out.data as NumArray;
+  const first = ins[0].data as NumArray;
+  const m0 = maps[0];
+  if (ins.length === 1) {
+    for (let e = 0; e < n; e++) o[e] = first[m0 ? m0[e] : e];
+    return;
+  }
+  // Accumulate in a wide array so that a variadic Max/Min never compares already-wrapped values
+  // (Add/Sub/Mul are binary, so the single store into `o` performs the one wrap).
+  const acc = new Float64Array(n);
+  for (let e = 0; e < n; e++) acc[e] = first[m0 ? m0[e] : e];
+  for (let k = 1; k < ins.length; k++) {
+    const src = ins[k].data as NumArray;
+    const m = maps[k];
+    if (m) for (let e = 0; e < n; e++) acc[e] = fNum(acc[e], src[m[e]]);
+    else for (let e = 0; e < n; e++) acc[e] = fNum(acc[e], src[e]);
+  }
+  for (let e = 0; e < n; e++) o[e] = acc[e];
+}
+
+function unary(out: Tensor, x: Tensor, fNum: (a: number) => number, fBig: (a: bigint) => bigint): void {
+  const n = out.data.length;
+  if (out.data instanceof BigInt64Array) {
+    const s = x.data as BigInt64Array;
+    for (let e = 0; e < n; e++) out.data[e] = fBig(s[e]);
+  } else {
+    const o = out.data as NumArray;
+    const s = x.data as NumArray;
+    for (let e = 0; e < n; e++) o[e] = fNum(s[e]);
+  }
+}
+
+function cast(out: Tensor, x: Tensor): void {
+  const n = out.data.length;
+  if (out.data instanceof BigInt64Array) {
+    if (x.data instanceof BigInt64Array) out.data.set(x.data);
+    else for (let e = 0; e < n; e++) out.data[e] = BigInt(x.data[e]);
+  } else if (x.data instanceof BigInt64Array) {
+    const o = out.data as NumArray;
+    // Reduce to 32 bits first so the Number is exact; the store then wraps to 8 bits if needed.
+    for (let e = 0; e < n; e++) o[e] = Number(BigInt.asIntN(32, x.data[e]));
+  } else {
+    (out.data as NumArray).set(x.data as NumArray);
+  }
+}
+
+function gather(out: Tensor, data: Tensor, indices: Tensor, axis: number): void {
+  const dim = data.shape[axis];
+  const outer = numel(data.shape.slice(0, axis));
+  const inner = numel(data.shape.slice(axis + 1));
+  const nIdx = indices.data.length;
+  const pos = new Int32Array(nIdx);
+  for (let j = 0; j < nIdx; j++) {
+    let v = Number(indices.data[j]);
+    if (v < -dim || v >= dim)
+      throw new ReferenceFault(
+        `Gather: index ${indices.data[j]} out of range [-${dim}, ${dim - 1}] on axis ${axis}`,
+      );
+    if (v < 0) v += dim;
+    pos[j] = v;
+  }
+  const src = data.data as TensorData & { subarray(a: number, b: number): TensorData };
+  const dst = out.data as TensorData & { set(a: TensorData, off: number): void };
+  for (let o = 0; o < outer; o++)
+    for (let j = 0; j < nIdx; j++) {
+      const s = (o * dim + pos[j]) * inner;
+      dst.set(src.subarray(s, s + inner), (o * nIdx + j) * inner);
+    }
+}
+
+function transpose(out: Tensor, x: Tensor, perm: readonly number[]): void {
+  const r = perm.length;
+  const inStr = strides(x.shape);
+  const step = perm.map((p) => inStr[p]);
+  const shape = out.shape;
+  const n = out.data.length;
+  const ctr = new Array<number>(r).fill(0);
+  const o = out.data as unknown as { [i: number]: number | bigint };
+  const s = x.data as unknown as { [i: number]: number | bigint };
+  let src = 0;
+  for (let e = 0; e < n; e++) {
+    o[e] = s[src];
+    for (let d = r - 1; d >= 0; d--) {
+      ctr[d]++;
+      src += step[d];
+      if (ctr[d] < shape[d]) break;
+      src -= step[d] * shape[d];
+      ctr[d] = 0;
+    }
+  }
+}
+
+function matMulInteger(out: Tensor, a: Tensor, b: Tensor, azp: number, bzp: number): void {
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const M = a.shape[ra - 2];
+  const K = a.shape[ra - 1];
+  const N = b.shape[rb - 1];
+  const batches = numel(a.shape.slice(0, ra - 2));
+  const A = a.data as Int8Array | Uint8Array;
+  const B = b.data as Int8Array | Uint8Array;
+  // B with its zero point removed, once: values fit in [-255, 255].
+  const Bz = new Int32Array(B.length);
+  for (let i = 0; i < B.length; i++) Bz[i] = B[i] - bzp;
+  const Y = out.data as Int32Array;
+  const bStride = rb === 2 ? 0 : K * N;
+  for (let bt = 0; bt < batches; bt++) {
+    const aOff = bt * M * K;
+    const bOff = bt * bStride;
+    const yOff = bt * M * N;
+    for (let i = 0; i < M; i++) {
+      const yRow = yOff + i * N;
+      for (let k = 0; k < K; k++) {
+        const av = A[aOff + i * K + k] - azp;
+        if (av === 0) continue;
+        const bRow = bOff + k * N;
+        // |av * b| <= 65025 and the running sum is kept in int32 by |0: the wrap mod 2^32.
+        for (let j = 0; j < N; j++) Y[yRow + j] = (Y[yRow + j] + av * Bz[bRow + j]) | 0;
+      }
+    }
+  }
+}
+
+function reduceAxis(out: Tensor, x: Tensor, axis: number, argmax: boolean): void {
+  const K = x.shape[axis];
+  const outer = numel(x.shape.slice(0, axis));
+  const inner = numel(x.shape.slice(axis + 1));
+  const s = x.data as unknown as { [i: number]: number | bigint };
+  const o = out.data as unknown as { [i: number]: number | bigint };
+  for (let p = 0; p < outer; p++)
+    for (let q = 0; q < inner; q++) {
+      const base = p * K * inner + q;
+      let best = s[base];
+      let at = 0;
+      for (let k = 1; k < K; k++) {
+        const v = s[base + k * inner];
+        // Strictly greater: ties keep the first index.
+        if (v > best) {
+          best = v;
+          at = k;
+        }
+      }
+      o[p * inner + q] = argmax ? BigInt(at) : best;
+    }
+}
+
+/**
+ * Evaluates one canonical op on whole tensors. `attrs` are completed by checkNode (defaults,
+ * negative axes), so callers may pass partial attributes.
+ */
+export function evalNode(op: OpName, inputs: readonly Tensor[], attrs: NodeAttrs = {}): Tensor[] {
+  const checked = checkNode(op, inputs, attrs);
+  const a = checked.attrs;
+  const out = allocTensor(checked.outputs[0].dtype, checked.outputs[0].shape);
+  const x = inputs[0];
+  switch (op) {
+    case "Add":
+    case "Sub":
+    case "Mul":
+    case "Max":
+    case "Min":
+      elementwise(out, inputs, NUM[op], BIG[op]);
+      break;
+    case "Div":
+      elementwise(out, inputs, divNum(x.dtype === DType.int32), divBig);
+      break;
+    case "Relu":
+      unary(
+        out,
+        x,
+        (v) => (v > 0 ? v : 0),
+        (v) => (v > 0n ? v : 0n),
+      );
+      break;
+    case "Clip": {
+      const lo = a.min as bigint;
+      const hi = a.max as bigint;
+      const nlo = Number(lo);
+      const nhi = Number(hi);
+      // min(max(x, lo), hi): with lo > hi every element becomes hi, as in ONNX and ORT.
+      unary(
+        out,
+        x,
+        (v) => Math.min(Math.max(v, nlo), nhi),
+        (v) => {
+          const t = v < lo ? lo : v;
+          return t > hi ? hi : t;
+        },
+      );
+      break;
+    }
+    case "Cast":
+      cast(out, x);
+      break;
+    case "Gather":
+      gather(out, x, inputs[1], a.axis as number);
+      break;
+    case "Reshape":
+      (out.data as unknown as { set(s: TensorData): void }).set(x.data);
+      break;
+    case "Transpose":
+      transpose(out, x, a.perm as number[]);
+      break;
+    case "MatMulInteger":
+      matMulInteger(out, x, inputs[1], Number(a.aZeroPoint), Number(a.bZeroPoint));
+      break;
+    case "ReduceMax":
+    case "ArgMax":
+      reduceAxis(out, x, a.axis as number, op === "ArgMax");
+      break;
+  }
+  return [out];
+}

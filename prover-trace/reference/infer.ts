@@ -1,0 +1,154 @@
+/**
+ * Output types of a canonical op from its input types and attributes, plus attribute
+ * normalisation (defaults filled in, negative axes resolved). This is the interpreter's only
+ * shape computation: the profile validator's per-op inference (prover-trace/profile/ops.ts)
+ * can replace it here without touching the evaluators.
+ */
+import { DType, type DTypeCode, dtypeByCode, isProfileDType, numel } from "../../protocol/dtype.ts";
+import type { OpName } from "../profile/opcodes.ts";
+import { broadcastShapes } from "../profile/shape.ts";
+import { type TensorType, typeString } from "./tensor.ts";
+import { type NodeAttrs, ResolveError } from "./types.ts";
+
+export interface CheckedNode {
+  attrs: NodeAttrs;
+  outputs: TensorType[];
+}
+
+function fail(op: OpName, msg: string): never {
+  throw new ResolveError(`${op}: ${msg}`);
+}
+
+function arity(op: OpName, ins: readonly TensorType[], min: number, max = min): void {
+  if (ins.length < min || ins.length > max)
+    fail(op, `expects ${min === max ? min : `${min}..${max}`} data inputs, got ${ins.length}`);
+}
+
+function sameDtype(op: OpName, ins: readonly TensorType[]): DTypeCode {
+  const d = ins[0].dtype;
+  for (const t of ins)
+    if (t.dtype !== d) fail(op, `inputs must share one dtype, got ${ins.map(typeString).join(", ")}`);
+  return d;
+}
+
+function normAxis(op: OpName, axis: number | undefined, rank: number, dflt: number): number {
+  const a = axis ?? dflt;
+  if (!Number.isInteger(a) || a < -rank || a >= rank) fail(op, `axis ${a} out of range for rank ${rank}`);
+  return a < 0 ? a + rank : a;
+}
+
+function inRange(op: OpName, what: string, v: bigint, dtype: DTypeCode): void {
+  const d = dtypeByCode(dtype);
+  if (v < d.min || v > d.max) fail(op, `${what} ${v} is outside ${d.name}`);
+}
+
+export function checkNode(op: OpName, ins: readonly TensorType[], attrs: NodeAttrs = {}): CheckedNode {
+  for (const t of ins) {
+    if (!isProfileDType(t.dtype)) fail(op, `dtype code ${t.dtype} is not a profile integer dtype`);
+    if (t.shape.some((d) => !Number.isSafeInteger(d) || d < 1))
+      fail(op, `input shape [${t.shape.join(",")}] must have static dims >= 1`);
+  }
+  switch (op) {
+    case "Add":
+    case "Sub":
+    case "Mul":
+    case "Div": {
+      arity(op, ins, 2);
+      const dtype = sameDtype(op, ins);
+      const shape = broadcastShapes(ins[0].shape, ins[1].shape);
+      if (!shape) fail(op, `shapes ${ins.map(typeString).join(" and ")} do not broadcast`);
+      return { attrs: {}, outputs: [{ dtype, shape }] };
+    }
+    case "Max":
+    case "Min": {
+      arity(op, ins, 1, Number.MAX_SAFE_INTEGER);
+      const dtype = sameDtype(op, ins);
+      const shape = broadcastShapes(...ins.map((t) => t.shape));
+      if (!shape) fail(op, `shapes ${ins.map(typeString).join(", ")} do not broadcast`);
+      return { attrs: {}, outputs: [{ dtype, shape }] };
+    }
+    case "Relu":
+      arity(op, ins, 1);
+      return { attrs: {}, outputs: [{ dtype: ins[0].dtype, shape: [...ins[0].shape] }] };
+    case "Clip": {
+      arity(op, ins, 1);
+      const d = dtypeByCode(ins[0].dtype);
+      const min = attrs.min ?? d.min;
+      const max = attrs.max ?? d.max;
+      inRange(op, "min", min, d.code);
+      inRange(op, "max", max, d.code);
+      return { attrs: { min, max }, outputs: [{ dtype: d.code, shape: [...ins[0].shape] }] };
+    }
+    case "Cast": {
+      arity(op, ins, 1);
+      const to = attrs.to;
+      if (to === undefined || !isProfileDType(to)) fail(op, `'to' must be a profile dtype, got ${to}`);
+      return { attrs: { to }, outputs: [{ dtype: to, shape: [...ins[0].shape] }] };
+    }
+    case "Gather": {
+      arity(op, ins, 2);
+      const [data, idx] = ins;
+      if (idx.dtype !== DType.int32 && idx.dtype !== DType.int64)
+        fail(op, `indices must be int32 or int64, got ${typeString(idx)}`);
+      if (data.shape.length < 1) fail(op, "data must have rank >= 1");
+      const axis = normAxis(op, attrs.axis, data.shape.length, 0);
+      const shape = [...data.shape.slice(0, axis), ...idx.shape, ...data.shape.slice(axis + 1)];
+      return { attrs: { axis }, outputs: [{ dtype: data.dtype, shape }] };
+    }
+    case "Reshape": {
+      arity(op, ins, 1);
+      const shape = attrs.shape;
+      if (!shape) fail(op, "missing resolved target shape");
+      if (shape.some((d) => !Number.isSafeInteger(d) || d < 1))
+        fail(op, `target shape [${shape.join(",")}] must have dims >= 1`);
+      if (numel(shape) !== numel(ins[0].shape))
+        fail(op, `cannot reshape ${typeString(ins[0])} to [${shape.join(",")}]`);
+      return { attrs: { shape: [...shape] }, outputs: [{ dtype: ins[0].dtype, shape: [...shape] }] };
+    }
+    case "Transpose": {
+      arity(op, ins, 1);
+      const r = ins[0].shape.length;
+      const perm = attrs.perm ?? Array.from({ length: r }, (_, i) => r - 1 - i);
+      const seen = new Set(perm);
+      if (perm.length !== r || seen.size !== r || perm.some((p) => !Number.isInteger(p) || p < 0 || p >= r))
+        fail(op, `perm [${perm.join(",")}] is not a permutation of rank ${r}`);
+      return {
+        attrs: { perm: [...perm] },
+        outputs: [{ dtype: ins[0].dtype, shape: perm.map((p) => ins[0].shape[p]) }],
+      };
+    }
+    case "MatMulInteger": {
+      arity(op, ins, 2);
+      const [a, b] = ins;
+      for (const t of ins)
+        if (t.dtype !== DType.int8 && t.dtype !== DType.uint8)
+          fail(op, `operands must be int8 or uint8, got ${typeString(t)}`);
+      const ra = a.shape.length;
+      const rb = b.shape.length;
+      if (ra < 2) fail(op, `A must have rank >= 2, got ${typeString(a)}`);
+      if (rb !== 2 && rb !== ra) fail(op, `B must have rank 2 or the rank of A, got ${typeString(b)}`);
+      if (rb === ra && a.shape.slice(0, ra - 2).some((d, i) => d !== b.shape[i]))
+        fail(op, `batch dims of ${typeString(a)} and ${typeString(b)} differ`);
+      if (a.shape[ra - 1] !== b.shape[rb - 2])
+        fail(op, `inner dims differ: ${typeString(a)} x ${typeString(b)}`);
+      const aZeroPoint = attrs.aZeroPoint ?? 0n;
+      const bZeroPoint = attrs.bZeroPoint ?? 0n;
+      inRange(op, "a_zero_point", aZeroPoint, a.dtype);
+      inRange(op, "b_zero_point", bZeroPoint, b.dtype);
+      const shape = [...a.shape.slice(0, ra - 1), b.shape[rb - 1]];
+      return { attrs: { aZeroPoint, bZeroPoint }, outputs: [{ dtype: DType.int32, shape }] };
+    }
+    case "ReduceMax":
+    case "ArgMax": {
+      arity(op, ins, 1);
+      const shape = ins[0].shape;
+      if (shape.length < 1) fail(op, "input must have rank >= 1");
+      const axis = normAxis(op, attrs.axis, shape.length, 0);
+      const keepdims = attrs.keepdims ?? true;
+      const out = keepdims ? shape.map((d, i) => (i === axis ? 1 : d)) : shape.filter((_, i) => i !== axis);
+      const dtype = op === "ArgMax" ? DType.int64 : ins[0].dtype;
+      return { attrs: { axis, keepdims }, outputs: [{ dtype, shape: out }] };
+    }
+  }
+  fail(op, "unknown op");
+}

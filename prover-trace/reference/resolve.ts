@@ -1,0 +1,245 @@
+/**
+ * IrModel -> RefModel: canonical ops, constant parameters folded into attributes (Clip bounds,
+ * Reshape/Squeeze/Unsqueeze/Flatten targets, MatMulInteger zero points, reduction axes), data
+ * inputs as InputRefs, static types inferred node by node. It rejects what it cannot execute
+ * with one clear error; naming every offender of a whole model is the validator's job
+ * (prover-trace/profile/validate.ts).
+ */
+import { type DTypeCode, isProfileDType, numel } from "../../protocol/dtype.ts";
+import type { IrAttr, IrModel, IrNode, IrTensor } from "../onnx/ir.ts";
+import { CANONICAL_OP, type OpName } from "../profile/opcodes.ts";
+import { checkNode } from "./infer.ts";
+import type { Tensor, TensorType } from "./tensor.ts";
+import { type InputRef, type NodeAttrs, type RefModel, type RefNode, ResolveError } from "./types.ts";
+
+function intAttr(n: IrNode, key: string): number | undefined {
+  const a: IrAttr | undefined = n.attrs[key];
+  if (a === undefined) return undefined;
+  if (a.type !== "int")
+    throw new ResolveError(`node ${n.name} (${n.opType}): attribute ${key} must be an int`);
+  return Number(a.value);
+}
+
+function intsAttr(n: IrNode, key: string): number[] | undefined {
+  const a: IrAttr | undefined = n.attrs[key];
+  if (a === undefined) return undefined;
+  if (a.type !== "ints")
+    throw new ResolveError(`node ${n.name} (${n.opType}): attribute ${key} must be ints`);
+  return a.value.map(Number);
+}
+
+/** Attributes each ONNX op may carry (anything else is rejected rather than silently ignored). */
+const KNOWN_ATTRS: Record<string, string[]> = {
+  Cast: ["to", "saturate"],
+  Gather: ["axis"],
+  Reshape: ["allowzero"],
+  Flatten: ["axis"],
+  Transpose: ["perm"],
+  ReduceMax: ["axes", "keepdims"],
+  ArgMax: ["axis", "keepdims", "select_last_index"],
+};
+
+export function resolveModel(model: IrModel): RefModel {
+  const g = model.graph;
+  const inits = new Map<string, IrTensor>(g.initializers.map((t) => [t.name, t]));
+  const types = new Map<string, TensorType>();
+  const refs = new Map<string, InputRef>();
+  const inputs: RefModel["inputs"] = [];
+  for (const v of g.inputs) {
+    if (inits.has(v.name)) continue; // an initializer listed as input (old IR) is a constant
+    if (!isProfileDType(v.dtype))
+      throw new ResolveError(`graph input ${v.name}: dtype ${v.dtype} is not a profile dtype`);
+    if (!v.shape || v.shape.some((d) => typeof d !== "number" || d < 1))
+      throw new ResolveError(`graph input ${v.name}: shape must be static with dims >= 1`);
+    const t = { name: v.name, dtype: v.dtype, shape: v.shape as number[] };
+    refs.set(v.name, { kind: 0, index: inputs.length, slot: 0 });
+    types.set(v.name, t);
+    inputs.push(t);
+  }
+  const dataInits: RefModel["initializers"] = [];
+  const constant = (n: IrNode, name: string, what: string): IrTensor => {
+    const t = inits.get(name);
+    if (!t || !t.data)
+      throw new ResolveError(`node ${n.name} (${n.opType}): ${what} must be a constant initializer`);
+    return t;
+  };
+  const scalar = (n: IrNode, name: string, what: string, dtype: number): bigint => {
+    const t = constant(n, name, what);
+    if (t.dtype !== dtype || numel(t.shape) !== 1 || t.shape.length > 1)
+      throw new ResolveError(`node ${n.name} (${n.opType}): ${what} must be a scalar of the operand dtype`);
+    return BigInt((t.data as ArrayLike<number | bigint>)[0]);
+  };
+  const int64s = (n: IrNode, name: string, what: string): number[] => {
+    const t = constant(n, name, what);
+    if (t.dtype !== 7 || t.shape.length !== 1)
+      throw new ResolveError(`node ${n.name} (${n.opType}): ${what} must be a 1-D int64 constant`);
+    return Array.from(t.data as BigInt64Array, Number);
+  };
+  const nodes: RefNode[] = g.nodes.map((n, index) => {
+    const op: OpName | undefined = CANONICAL_OP[n.opType];
+    if (!op || (n.domain !== "" && n.domain !== "ai.onnx"))
+      throw new ResolveError(`node ${index} ${n.name} (${n.opType}): not a profile op`);
+    for (const k of Object.keys(n.attrs))
+      if (!(KNOWN_ATTRS[n.opType] ?? []).includes(k))
+        throw new ResolveError(`node ${index} ${n.name} (${n.opType}): unknown attribute ${k}`);
+    const present = (i: number) => i < n.inputs.length && n.inputs[i] !== "";
+    let dataNames: string[];
+    const attrs: NodeAttrs = {};
+    const typeOf = (name: string): TensorType => {
+      const t = types.get(name) ?? (inits.get(name) as TensorType | undefined);
+      if (!t)
+        throw new ResolveError(
+          `node ${index} ${n.name} (${n.opType}): input ${name} is not defined before use`,
+        );
+      return t;
+    };
+    switch (n.opType) {
+      case "Clip": {
+        dataNames = [n.inputs[0]];
+        const dt = typeOf(n.inputs[0]).dtype;
+        if (present(1)) attrs.min = scalar(n, n.inputs[1], "min", dt);
+        if (present(2)) attrs.max = scalar(n, n.inputs[2], "max", dt);
+        break;
+      }
+      case "MatMulInteger": {
+        dataNames = n.inputs.slice(0, 2);
+        if (present(2)) attrs.aZeroPoint = scalar(n, n.inputs[2], "a_zero_point", typeOf(n.inputs[0]).dtype);
+        if (present(3)) attrs.bZeroPoint = scalar(n, n.inputs[3], "b_zero_point", typeOf(n.inputs[1]).dtype);
+        break;
+      }
+      case "Reshape": {
+        dataNames = [n.inputs[0]];
+        const target = int64s(n, n.inputs[1], "shape");
+        const inShape = typeOf(n.inputs[0]).shape;
+        if ((intAttr(n, "allowzero") ?? 0) !== 0)
+          throw new ResolveError(`node ${index} ${n.name} (Reshape): allowzero must be 0`);
+        const s = target.map((d, i) => (d === 0 ? inShape[i] : d));
+        const neg = s.indexOf(-1);
+        if (neg >= 0) {
+          const known = numel(s.filter((_, i) => i !== neg));
+          s[neg] = known > 0 ? numel(inShape) / known : -1;
+        }
+        attrs.shape = s;
+        break;
+      }
+      case "Squeeze":
+      case "Unsqueeze": {
+        dataNames = [n.inputs[0]];
+        const inShape = typeOf(n.inputs[0]).shape;
+        if (n.opType === "Squeeze") {
+          const axes = present(1)
+            ? int64s(n, n.inputs[1], "axes").map((a) => (a < 0 ? a + inShape.length : a))
+            : inShape.flatMap((d, i) => (d === 1 ? [i] : []));
+          for (const a of axes)
+            if (inShape[a] !== 1)
+              throw new ResolveError(`node ${index} ${n.name} (Squeeze): axis ${a} is not 1`);
+          attrs.shape = inShape.filter((_, i) => !axes.includes(i));
+        } else {
+          const r = inShape.length + int64s(n, n.inputs[1], "axes").length;
+          const axes = int64s(n, n.inputs[1], "axes").map((a) => (a < 0 ? a + r : a));
+          const s: number[] = [];
+          let src = 0;
+          for (let i = 0; i < r; i++) s.push(axes.includes(i) ? 1 : inShape[src++]);
+          if (src !== inShape.length) throw new ResolveError(`node ${index} ${n.name} (Unsqueeze): bad axes`);
+          attrs.shape = s;
+        }
+        break;
+      }
+      case "Flatten": {
+        dataNames = [n.inputs[0]];
+        const inShape = typeOf(n.inputs[0]).shape;
+        let axis = intAttr(n, "axis") ?? 1;
+        if (axis < 0) axis += inShape.length;
+        if (axis < 0 || axis > inShape.length)
+          throw new ResolveError(`node ${index} ${n.name} (Flatten): bad axis`);
+        attrs.shape = [numel(inShape.slice(0, axis)), numel(inShape.slice(axis))];
+        break;
+      }
+      case "Identity":
+        dataNames = [n.inputs[0]];
+        attrs.shape = [...typeOf(n.inputs[0]).shape];
+        break;
+      case "Cast":
+        dataNames = [n.inputs[0]];
+        attrs.to = intAttr(n, "to") as DTypeCode;
+        break;
+      case "Gather":
+        dataNames = n.inputs.slice(0, 2);
+        attrs.axis = intAttr(n, "axis") ?? 0;
+        break;
+      case "Transpose":
+        dataNames = [n.inputs[0]];
+        attrs.perm = intsAttr(n, "perm");
+        break;
+      case "ReduceMax": {
+        dataNames = [n.inputs[0]];
+        if (n.inputs.length > 1)
+          throw new ResolveError(`node ${index} ${n.name} (ReduceMax): axes must be an attribute (opset 17)`);
+        const axes = intsAttr(n, "axes");
+        if (!axes || axes.length !== 1)
+          throw new ResolveError(`node ${index} ${n.name} (ReduceMax): exactly one axis required`);
+        attrs.axis = axes[0];
+        attrs.keepdims = (intAttr(n, "keepdims") ?? 1) !== 0;
+        break;
+      }
+      case "ArgMax":
+        dataNames = [n.inputs[0]];
+        if ((intAttr(n, "select_last_index") ?? 0) !== 0)
+          throw new ResolveError(`node ${index} ${n.name} (ArgMax): select_last_index must be 0`);
+        attrs.axis = intAttr(n, "axis") ?? 0;
+        attrs.keepdims = (intAttr(n, "keepdims") ?? 1) !== 0;
+        break;
+      default:
+        dataNames = [...n.inputs];
+    }
+    if (dataNames.some((x) => x === "" || x === undefined))
+      throw new ResolveError(`node ${index} ${n.name} (${n.opType}): missing data input`);
+    const inputTypes = dataNames.map(typeOf);
+    let checked: ReturnType<typeof checkNode>;
+    try {
+      checked = checkNode(op, inputTypes, attrs);
+    } catch (e) {
+      throw new ResolveError(`node ${index} ${n.name} (${n.opType}): ${(e as Error).message}`);
+    }
+    const inputRefs = dataNames.map((name): InputRef => {
+      const r = refs.get(name);
+      if (r) return r;
+      const t = inits.get(name) as IrTensor;
+      const ref: InputRef = { kind: 1, index: dataInits.length, slot: 0 };
+      dataInits.push({
+        name,
+        dtype: t.dtype as DTypeCode,
+        shape: [...t.shape],
+        data: t.data as Tensor["data"],
+      });
+      refs.set(name, ref);
+      return ref;
+    });
+    if (n.outputs.length !== checked.outputs.length)
+      throw new ResolveError(
+        `node ${index} ${n.name} (${n.opType}): expects ${checked.outputs.length} outputs`,
+      );
+    n.outputs.forEach((name, slot) => {
+      if (types.has(name) || inits.has(name))
+        throw new ResolveError(`node ${index} ${n.name}: output ${name} defined twice`);
+      types.set(name, checked.outputs[slot]);
+      refs.set(name, { kind: 2, index, slot });
+    });
+    return {
+      index,
+      name: n.name,
+      onnxOp: n.opType,
+      op,
+      inputs: inputRefs,
+      inputTypes,
+      outputs: checked.outputs,
+      attrs: checked.attrs,
+    };
+  });
+  const outputs = g.outputs.map((o) => {
+    const ref = refs.get(o.name);
+    if (!ref) throw new ResolveError(`graph output ${o.name} is not produced by the graph`);
+    return { name: o.name, ref };
+  });
+  return { inputs, initializers: dataInits, nodes, outputs };
+}
