@@ -1,0 +1,362 @@
+/**
+ * The rollup's state machine as pure code: applyTx(state, tx, ctx) reads and writes records
+ * through `state` and returns what happened. No clock, no I/O: the block timestamp and chain
+ * parameters come in `ctx`. A tx that breaks a rule throws TxRejected naming the rule and leaves
+ * `state` untouched (all writes go through a child overlay that is merged only on success).
+ *
+ * The user tx's own signature is checked before applyTx (sequencer/state/verify.ts), because it
+ * is the expensive part and runs batched; applyTx checks the worker's claim signature itself.
+ */
+import type { Eip712Domain } from "../../protocol/eip712.ts";
+import type { Address } from "../../protocol/secp256k1.ts";
+import {
+  type ClaimJobTx,
+  type DepositTx,
+  type DisputeOpenedTx,
+  type DisputeResolvedTx,
+  type FinalizeTx,
+  type Hex,
+  type L1InferenceRequestTx,
+  type PostJobTx,
+  type RegisterWorkerTx,
+  recoverClaimSigner,
+  type SubmitResultTx,
+  type TransferTx,
+  type Tx,
+  type UserTx,
+  type WithdrawTx,
+} from "../../protocol/tx.ts";
+import { Overlay, type StateAccess } from "./overlay.ts";
+import { type Account, EMPTY_ACCOUNT, type Job, keys, type Worker } from "./records.ts";
+
+export class TxRejected extends Error {
+  override name = "TxRejected";
+}
+
+export interface ChainParams {
+  /** How long a submitted result can be disputed before its escrow can be paid out. */
+  challengeWindowMs: number;
+  /** Smallest fee a user tx may carry (wei). */
+  minFee: bigint;
+  /** Receives every user tx's fee. */
+  feeRecipient: Address;
+}
+
+export interface TxContext {
+  /** Timestamp (ms) of the block the tx goes into. */
+  timestamp: number;
+  /** The tx's hash; a posted job's id is the hash of its postJob (or L1 request) tx. */
+  txHash: Hex;
+  params: ChainParams;
+  /** Domain the worker's claim is signed under (L1 chain id, bridge address). */
+  claimDomain: Eip712Domain;
+}
+
+export interface WithdrawalLeaf {
+  recipient: Address;
+  amount: bigint;
+  l2TxHash: Hex;
+}
+
+export interface TxEvent {
+  kind: string;
+  [field: string]: unknown;
+}
+
+export interface TxOutcome {
+  events: TxEvent[];
+  withdrawal?: WithdrawalLeaf;
+}
+
+function reject(msg: string): never {
+  throw new TxRejected(msg);
+}
+
+function account(s: StateAccess, a: string): Account {
+  return (s.get(keys.account(a)) as Account | undefined) ?? EMPTY_ACCOUNT;
+}
+
+function credit(s: StateAccess, a: string, amount: bigint): void {
+  if (amount === 0n) return;
+  const acc = account(s, a);
+  s.set(keys.account(a), { balance: acc.balance + amount, nonce: acc.nonce });
+}
+
+function debit(s: StateAccess, a: string, amount: bigint, what: string): void {
+  const acc = account(s, a);
+  if (acc.balance < amount) reject(`insufficient balance: have ${acc.balance}, need ${amount} for ${what}`);
+  s.set(keys.account(a), { balance: acc.balance - amount, nonce: acc.nonce });
+}
+
+function job(s: StateAccess, id: Hex): Job {
+  const j = s.get(keys.job(id)) as Job | undefined;
+  if (!j) reject(`unknown job ${id}`);
+  return j;
+}
+
+/** Apply one tx. Throws TxRejected (state untouched) or returns its events. */
+export function applyTx(state: StateAccess, tx: Tx, ctx: TxContext): TxOutcome {
+  const s = new Overlay(state);
+  const out = "from" in tx ? applyUser(s, tx, ctx) : applySystem(s, tx, ctx);
+  s.mergeInto(state);
+  return out;
+}
+
+function applyUser(s: StateAccess, tx: UserTx, ctx: TxContext): TxOutcome {
+  const acc = account(s, tx.from);
+  if (tx.nonce !== acc.nonce) reject(`bad nonce: expected ${acc.nonce}, got ${tx.nonce}`);
+  if (tx.fee < ctx.params.minFee) reject(`fee too low: minimum ${ctx.params.minFee}, got ${tx.fee}`);
+  if (acc.balance < tx.fee) reject(`insufficient balance: have ${acc.balance}, need ${tx.fee} for the fee`);
+  s.set(keys.account(tx.from), { balance: acc.balance - tx.fee, nonce: acc.nonce + 1 });
+  credit(s, ctx.params.feeRecipient, tx.fee);
+  switch (tx.type) {
+    case "transfer":
+      return transfer(s, tx);
+    case "withdraw":
+      return withdraw(s, tx, ctx);
+    case "registerWorker":
+      return registerWorker(s, tx);
+    case "postJob":
+      return postJob(s, tx, ctx);
+    case "claimJob":
+      return claimJob(s, tx, ctx);
+    case "submitResult":
+      return submitResult(s, tx, ctx);
+    case "finalize":
+      return finalize(s, tx, ctx);
+  }
+}
+
+function transfer(s: StateAccess, tx: TransferTx): TxOutcome {
+  debit(s, tx.from, tx.amount, "the transfer");
+  credit(s, tx.to, tx.amount);
+  return { events: [{ kind: "Transfer", from: tx.from, to: tx.to, amount: tx.amount.toString() }] };
+}
+
+function withdraw(s: StateAccess, tx: WithdrawTx, ctx: TxContext): TxOutcome {
+  if (tx.amount === 0n) reject("withdrawal amount must be positive");
+  debit(s, tx.from, tx.amount, "the withdrawal");
+  const withdrawal = { recipient: tx.l1Recipient, amount: tx.amount, l2TxHash: ctx.txHash };
+  return {
+    events: [
+      { kind: "Withdrawal", from: tx.from, l1Recipient: tx.l1Recipient, amount: tx.amount.toString() },
+    ],
+    withdrawal,
+  };
+}
+
+function registerWorker(s: StateAccess, tx: RegisterWorkerTx): TxOutcome {
+  if (new Set(tx.models).size !== tx.models.length) reject("models: duplicate model id");
+  const prev = s.get(keys.worker(tx.from)) as Worker | undefined;
+  const w: Worker = {
+    address: tx.from,
+    models: [...tx.models],
+    price: tx.price,
+    capacity: tx.capacity,
+    multiaddr: tx.multiaddr,
+    active: prev?.active ?? 0,
+  };
+  s.set(keys.worker(tx.from), w);
+  return { events: [{ kind: prev ? "WorkerUpdated" : "WorkerRegistered", worker: tx.from }] };
+}
+
+function newJob(
+  id: Hex,
+  f: Pick<
+    Job,
+    "source" | "requester" | "l1RequestId" | "modelId" | "inputRoot" | "inputCid" | "escrow" | "deadline"
+  >,
+  now: number,
+): Job {
+  return {
+    id,
+    ...f,
+    postedAt: now,
+    status: "open",
+    worker: null,
+    claim: null,
+    claimSignature: null,
+    submittedAt: null,
+    disputeId: null,
+    refundReason: null,
+  };
+}
+
+function postJob(s: StateAccess, tx: PostJobTx, ctx: TxContext): TxOutcome {
+  if (tx.deadline <= ctx.timestamp)
+    reject(`deadline ${tx.deadline} is not after the block time ${ctx.timestamp}`);
+  if (s.get(keys.job(ctx.txHash))) reject(`job ${ctx.txHash} exists`);
+  debit(s, tx.from, tx.escrow, "the job escrow");
+  const j = newJob(
+    ctx.txHash,
+    {
+      source: "l2",
+      requester: tx.from,
+      l1RequestId: null,
+      modelId: tx.modelId,
+      inputRoot: tx.inputRoot,
+      inputCid: tx.inputCid,
+      escrow: tx.escrow,
+      deadline: tx.deadline,
+    },
+    ctx.timestamp,
+  );
+  s.set(keys.job(j.id), j);
+  return { events: [{ kind: "JobPosted", jobId: j.id, requester: tx.from, modelId: tx.modelId }] };
+}
+
+function claimJob(s: StateAccess, tx: ClaimJobTx, ctx: TxContext): TxOutcome {
+  const j = job(s, tx.jobId);
+  if (j.status !== "open") reject(`job ${j.id} is ${j.status}, not open`);
+  if (ctx.timestamp > j.deadline) reject(`job ${j.id} deadline ${j.deadline} has passed`);
+  const w = s.get(keys.worker(tx.from)) as Worker | undefined;
+  if (!w) reject(`${tx.from} is not a registered worker`);
+  if (!w.models.includes(j.modelId)) reject(`worker ${tx.from} does not serve model ${j.modelId}`);
+  if (w.active >= w.capacity) reject(`worker ${tx.from} is at capacity (${w.active} of ${w.capacity})`);
+  s.set(keys.worker(tx.from), { ...w, active: w.active + 1 });
+  s.set(keys.job(j.id), { ...j, status: "claimed", worker: tx.from });
+  return { events: [{ kind: "JobClaimed", jobId: j.id, worker: tx.from }] };
+}
+
+function releaseWorker(s: StateAccess, worker: Address): void {
+  const w = s.get(keys.worker(worker)) as Worker | undefined;
+  if (w && w.active > 0) s.set(keys.worker(worker), { ...w, active: w.active - 1 });
+}
+
+function submitResult(s: StateAccess, tx: SubmitResultTx, ctx: TxContext): TxOutcome {
+  const c = tx.claim;
+  const j = job(s, c.jobId);
+  if (j.status !== "claimed") reject(`job ${j.id} is ${j.status}, not claimed`);
+  if (j.worker !== tx.from) reject(`job ${j.id} is claimed by ${j.worker}, not ${tx.from}`);
+  if (ctx.timestamp > j.deadline) reject(`job ${j.id} deadline ${j.deadline} has passed`);
+  if (c.modelId !== j.modelId) reject(`claim modelId ${c.modelId} differs from the job's ${j.modelId}`);
+  if (c.inputRoot !== j.inputRoot)
+    reject(`claim inputRoot ${c.inputRoot} differs from the job's ${j.inputRoot}`);
+  let signer: Address;
+  try {
+    signer = recoverClaimSigner(c, tx.claimSignature, ctx.claimDomain);
+  } catch (e) {
+    reject(`claim ${(e as Error).message}`);
+  }
+  if (signer !== tx.from) reject(`claim is signed by ${signer}, not by the worker ${tx.from}`);
+  releaseWorker(s, tx.from);
+  s.set(keys.job(j.id), {
+    ...j,
+    status: "submitted",
+    claim: { ...c },
+    claimSignature: tx.claimSignature,
+    submittedAt: ctx.timestamp,
+  });
+  return { events: [{ kind: "ResultSubmitted", jobId: j.id, worker: tx.from, outputRoot: c.outputRoot }] };
+}
+
+function refund(s: StateAccess, j: Job, reason: string): void {
+  credit(s, j.requester, j.escrow);
+  s.set(keys.job(j.id), { ...j, status: "refunded", refundReason: reason });
+}
+
+function finalize(s: StateAccess, tx: FinalizeTx, ctx: TxContext): TxOutcome {
+  const j = job(s, tx.jobId);
+  if (j.status === "open" || j.status === "claimed") {
+    if (ctx.timestamp <= j.deadline)
+      reject(`job ${j.id} is ${j.status} and its deadline ${j.deadline} has not passed`);
+    if (j.worker) releaseWorker(s, j.worker);
+    refund(s, j, "deadline missed");
+    return { events: [{ kind: "JobRefunded", jobId: j.id, reason: "deadline missed" }] };
+  }
+  if (j.status === "submitted") {
+    const end = (j.submittedAt as number) + ctx.params.challengeWindowMs;
+    if (ctx.timestamp < end) reject(`job ${j.id} challenge window is open until ${end}`);
+    credit(s, j.worker as Address, j.escrow);
+    s.set(keys.job(j.id), { ...j, status: "paid" });
+    return { events: [{ kind: "JobPaid", jobId: j.id, worker: j.worker, amount: j.escrow.toString() }] };
+  }
+  reject(`job ${j.id} is ${j.status}, nothing to finalize`);
+}
+
+function applySystem(
+  s: StateAccess,
+  tx: DepositTx | DisputeOpenedTx | DisputeResolvedTx | L1InferenceRequestTx,
+  ctx: TxContext,
+): TxOutcome {
+  switch (tx.type) {
+    case "deposit": {
+      if (s.get(keys.deposit(tx.depositId))) reject(`deposit ${tx.depositId} was already credited`);
+      s.set(keys.deposit(tx.depositId), { l1: true });
+      credit(s, tx.recipient, tx.amount);
+      return {
+        events: [
+          {
+            kind: "Deposit",
+            depositId: tx.depositId.toString(),
+            recipient: tx.recipient,
+            amount: tx.amount.toString(),
+          },
+        ],
+      };
+    }
+    case "l1InferenceRequest": {
+      if (s.get(keys.l1Request(tx.requestId))) reject(`L1 request ${tx.requestId} was already derived`);
+      s.set(keys.l1Request(tx.requestId), { l1: true });
+      // The escrow was paid on L1 into the bridge; it is minted here and leaves again as a
+      // withdrawal to the worker (paid) or the requester (refunded) through normal balances.
+      const j = newJob(
+        ctx.txHash,
+        {
+          source: "l1",
+          requester: tx.requester,
+          l1RequestId: tx.requestId,
+          modelId: tx.modelId,
+          inputRoot: tx.inputRoot,
+          inputCid: tx.inputCid,
+          escrow: tx.escrow,
+          deadline: tx.deadline,
+        },
+        ctx.timestamp,
+      );
+      s.set(keys.job(j.id), j);
+      return {
+        events: [
+          { kind: "JobPosted", jobId: j.id, requester: tx.requester, l1RequestId: tx.requestId.toString() },
+        ],
+      };
+    }
+    case "disputeOpened": {
+      const j = job(s, tx.jobId);
+      if (j.status !== "submitted")
+        reject(`job ${j.id} is ${j.status}; only a submitted result can be disputed`);
+      s.set(keys.job(j.id), { ...j, status: "disputed", disputeId: tx.disputeId });
+      return {
+        events: [
+          {
+            kind: "DisputeOpened",
+            jobId: j.id,
+            disputeId: tx.disputeId.toString(),
+            challenger: tx.challenger,
+          },
+        ],
+      };
+    }
+    case "disputeResolved": {
+      const j = job(s, tx.jobId);
+      if (j.status !== "disputed") reject(`job ${j.id} is ${j.status}, not disputed`);
+      if (j.disputeId !== tx.disputeId)
+        reject(`job ${j.id} is under dispute ${j.disputeId}, not ${tx.disputeId}`);
+      if (tx.claimerWon) {
+        // The claim stood: back to submitted; it pays out once the challenge window is over.
+        s.set(keys.job(j.id), { ...j, status: "submitted", disputeId: null });
+        return {
+          events: [
+            { kind: "DisputeResolved", jobId: j.id, disputeId: tx.disputeId.toString(), claimerWon: true },
+          ],
+        };
+      }
+      refund(s, j, "dispute lost");
+      return {
+        events: [
+          { kind: "DisputeResolved", jobId: j.id, disputeId: tx.disputeId.toString(), claimerWon: false },
+        ],
+      };
+    }
+  }
+}

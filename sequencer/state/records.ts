@@ -1,0 +1,138 @@
+/**
+ * State records of the rollup and their canonical encoding. The state is a key -> record map;
+ * the state root commits to sha256 of each record's canonical bytes (see sequencer/state/smt.ts).
+ * Canonical bytes = JSON with a fixed key order per record type, integers that may exceed 2^53
+ * as decimal strings, addresses and hashes as lower-case hex. Encoders build objects field by
+ * field, so key order never depends on how a record was created.
+ */
+import type { Address } from "../../protocol/secp256k1.ts";
+import type { ClaimMsg, Hex } from "../../protocol/tx.ts";
+
+export interface Account {
+  balance: bigint;
+  nonce: number;
+}
+
+export interface Worker {
+  address: Address;
+  models: Hex[];
+  price: bigint;
+  capacity: number;
+  multiaddr: string;
+  /** Jobs claimed and not yet answered; claiming needs active < capacity. */
+  active: number;
+}
+
+export type JobStatus = "open" | "claimed" | "submitted" | "disputed" | "paid" | "refunded";
+
+export interface Job {
+  id: Hex;
+  source: "l2" | "l1";
+  requester: Address;
+  l1RequestId: bigint | null;
+  modelId: Hex;
+  inputRoot: Hex;
+  inputCid: Hex;
+  escrow: bigint;
+  deadline: number;
+  postedAt: number;
+  status: JobStatus;
+  worker: Address | null;
+  claim: ClaimMsg | null;
+  claimSignature: Hex | null;
+  submittedAt: number | null;
+  disputeId: bigint | null;
+  /** Why the escrow went back, when it did: "deadline missed" or "dispute lost". */
+  refundReason: string | null;
+}
+
+/** Marker that an L1 event (deposit, request) was derived already; makes derivation idempotent. */
+export interface Seen {
+  l1: true;
+}
+
+export type StateRecord = Account | Worker | Job | Seen;
+
+export const keys = {
+  account: (a: string) => `acct/${a}`,
+  worker: (a: string) => `worker/${a}`,
+  job: (id: string) => `job/${id}`,
+  deposit: (id: bigint) => `l1/deposit/${id}`,
+  l1Request: (id: bigint) => `l1/request/${id}`,
+} as const;
+
+export const EMPTY_ACCOUNT: Account = Object.freeze({ balance: 0n, nonce: 0 }) as Account;
+
+const s = (v: bigint | null) => (v === null ? null : v.toString());
+
+export function encodeRecord(key: string, r: StateRecord): string {
+  if (key.startsWith("acct/")) {
+    const a = r as Account;
+    return JSON.stringify({ balance: a.balance.toString(), nonce: a.nonce });
+  }
+  if (key.startsWith("worker/")) {
+    const w = r as Worker;
+    return JSON.stringify({
+      address: w.address,
+      models: w.models,
+      price: w.price.toString(),
+      capacity: w.capacity,
+      multiaddr: w.multiaddr,
+      active: w.active,
+    });
+  }
+  if (key.startsWith("job/")) {
+    const j = r as Job;
+    return JSON.stringify({
+      id: j.id,
+      source: j.source,
+      requester: j.requester,
+      l1RequestId: s(j.l1RequestId),
+      modelId: j.modelId,
+      inputRoot: j.inputRoot,
+      inputCid: j.inputCid,
+      escrow: j.escrow.toString(),
+      deadline: j.deadline,
+      postedAt: j.postedAt,
+      status: j.status,
+      worker: j.worker,
+      claim: j.claim
+        ? {
+            jobId: j.claim.jobId,
+            modelId: j.claim.modelId,
+            inputRoot: j.claim.inputRoot,
+            outputRoot: j.claim.outputRoot,
+            traceRoot: j.claim.traceRoot,
+            outputCid: j.claim.outputCid,
+            traceCid: j.claim.traceCid,
+          }
+        : null,
+      claimSignature: j.claimSignature,
+      submittedAt: j.submittedAt,
+      disputeId: s(j.disputeId),
+      refundReason: j.refundReason,
+    });
+  }
+  if (key.startsWith("l1/")) return JSON.stringify({ l1: true });
+  throw new Error(`unknown state key ${key}`);
+}
+
+export function decodeRecord(key: string, text: string): StateRecord {
+  const o = JSON.parse(text);
+  if (key.startsWith("acct/")) return { balance: BigInt(o.balance), nonce: o.nonce };
+  if (key.startsWith("worker/")) return { ...o, price: BigInt(o.price) };
+  if (key.startsWith("job/"))
+    return {
+      ...o,
+      escrow: BigInt(o.escrow),
+      l1RequestId: o.l1RequestId === null ? null : BigInt(o.l1RequestId),
+      disputeId: o.disputeId === null ? null : BigInt(o.disputeId),
+    };
+  if (key.startsWith("l1/")) return { l1: true };
+  throw new Error(`unknown state key ${key}`);
+}
+
+/** The JSON a client sees (same as the canonical form, parsed). */
+export function recordJson(key: string, r: StateRecord): unknown {
+  return JSON.parse(encodeRecord(key, r));
+}

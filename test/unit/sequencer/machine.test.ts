@@ -1,0 +1,455 @@
+import t, { type Test } from "tap";
+import { claimDomain } from "../../../protocol/eip712.ts";
+import { addressOf } from "../../../protocol/secp256k1.ts";
+import { type ClaimMsg, type Hex, signClaim, type Tx } from "../../../protocol/tx.ts";
+import { applyTx, type ChainParams, type TxContext, TxRejected } from "../../../sequencer/state/machine.ts";
+import { MemoryState } from "../../../sequencer/state/overlay.ts";
+import { type Account, type Job, keys, type Worker } from "../../../sequencer/state/records.ts";
+
+const key = (n: number) => {
+  const k = new Uint8Array(32);
+  k[31] = n;
+  return k;
+};
+const ALICE_K = key(1);
+const WORKER_K = key(2);
+const OTHER_K = key(3);
+const ALICE = addressOf(ALICE_K);
+const WORKER = addressOf(WORKER_K);
+const OTHER = addressOf(OTHER_K);
+const FEES = `0x${"fe".repeat(20)}` as const;
+const h32 = (b: number) => `0x${b.toString(16).padStart(2, "0").repeat(32)}` as Hex;
+const MODEL = h32(0xaa);
+const INPUT = h32(0xbb);
+const params: ChainParams = { challengeWindowMs: 1000, minFee: 1n, feeRecipient: FEES };
+const cdomain = claimDomain(1n, `0x${"b0".repeat(20)}`);
+let txn = 0;
+const ctx = (timestamp: number, txHash: Hex = h32(0x10 + (txn++ % 200))): TxContext => ({
+  timestamp,
+  txHash,
+  params,
+  claimDomain: cdomain,
+});
+const SIG = `0x${"00".repeat(65)}` as Hex; // user signatures are checked before applyTx
+
+function fresh(): MemoryState {
+  const s = new MemoryState();
+  applyTx(s, { type: "deposit", depositId: 1n, recipient: ALICE, amount: 1000n }, ctx(0));
+  applyTx(s, { type: "deposit", depositId: 2n, recipient: WORKER, amount: 100n }, ctx(0));
+  applyTx(s, { type: "deposit", depositId: 3n, recipient: OTHER, amount: 100n }, ctx(0));
+  return s;
+}
+const acct = (s: MemoryState, a: string) =>
+  (s.get(keys.account(a)) as Account | undefined) ?? { balance: 0n, nonce: 0 };
+const jobOf = (s: MemoryState, id: Hex) => s.get(keys.job(id)) as Job;
+const nonceOf = (s: MemoryState, a: string) => acct(s, a).nonce;
+const user = (s: MemoryState, from: string) => ({
+  from: from as Hex,
+  nonce: nonceOf(s, from),
+  fee: 1n,
+  signature: SIG,
+});
+
+function rejects(t: Test, s: MemoryState, tx: Tx, c: TxContext, re: RegExp, msg?: string) {
+  const before = new Map(s.map);
+  t.throws(() => applyTx(s, tx, c), re, msg ?? re.source);
+  t.same(s.map, before, "state untouched by a rejected tx");
+}
+
+/** Register the worker, post a job, claim it; returns the job id. */
+function setupClaimed(s: MemoryState, now = 10): Hex {
+  applyTx(
+    s,
+    {
+      type: "registerWorker",
+      ...user(s, WORKER),
+      models: [MODEL],
+      price: 5n,
+      capacity: 1,
+      multiaddr: "/ip4/127.0.0.1/tcp/1",
+    },
+    ctx(now),
+  );
+  const id = h32(0x77);
+  applyTx(
+    s,
+    {
+      type: "postJob",
+      ...user(s, ALICE),
+      modelId: MODEL,
+      inputRoot: INPUT,
+      inputCid: "0x01",
+      escrow: 300n,
+      deadline: now + 500,
+    },
+    ctx(now, id),
+  );
+  applyTx(s, { type: "claimJob", ...user(s, WORKER), jobId: id }, ctx(now));
+  return id;
+}
+function claimFor(id: Hex, over: Partial<ClaimMsg> = {}): ClaimMsg {
+  return {
+    jobId: id,
+    modelId: MODEL,
+    inputRoot: INPUT,
+    outputRoot: h32(1),
+    traceRoot: h32(2),
+    outputCid: "0x0155",
+    traceCid: "0x0156",
+    ...over,
+  };
+}
+function submit(
+  s: MemoryState,
+  id: Hex,
+  _now: number,
+  over: Partial<ClaimMsg> = {},
+  signer = WORKER_K,
+  from = WORKER,
+): Tx {
+  const c = claimFor(id, over);
+  return { type: "submitResult", ...user(s, from), claim: c, claimSignature: signClaim(c, signer, cdomain) };
+}
+
+t.test("transfer moves value, charges the fee, bumps the nonce", async (t) => {
+  const s = fresh();
+  const out = applyTx(s, { type: "transfer", ...user(s, ALICE), to: OTHER, amount: 100n }, ctx(1));
+  t.same(acct(s, ALICE), { balance: 899n, nonce: 1 });
+  t.same(acct(s, OTHER), { balance: 200n, nonce: 0 });
+  t.same(acct(s, FEES).balance, 1n);
+  t.equal(out.events[0].kind, "Transfer");
+  rejects(
+    t,
+    s,
+    { type: "transfer", ...user(s, ALICE), to: OTHER, amount: 899n },
+    ctx(1),
+    /insufficient balance: have 898, need 899 for the transfer/,
+  );
+  rejects(
+    t,
+    s,
+    { type: "transfer", ...user(s, OTHER), fee: 0n, to: ALICE, amount: 1n },
+    ctx(1),
+    /fee too low: minimum 1, got 0/,
+  );
+  rejects(
+    t,
+    s,
+    { type: "transfer", ...user(s, OTHER), fee: 201n, to: ALICE, amount: 0n },
+    ctx(1),
+    /insufficient balance: have 200, need 201 for the fee/,
+  );
+});
+
+t.test("nonces: replay and gaps are rejected with the expected nonce", async (t) => {
+  const s = fresh();
+  const tx: Tx = { type: "transfer", ...user(s, ALICE), to: OTHER, amount: 1n };
+  applyTx(s, tx, ctx(1));
+  rejects(t, s, tx, ctx(1), /bad nonce: expected 1, got 0/, "replay of an applied tx");
+  rejects(t, s, { ...tx, nonce: 3 }, ctx(1), /bad nonce: expected 1, got 3/, "nonce gap");
+  applyTx(s, { ...tx, nonce: 1 }, ctx(1));
+  t.equal(nonceOf(s, ALICE), 2);
+});
+
+t.test("withdraw burns L2 balance and yields a withdrawal leaf", async (t) => {
+  const s = fresh();
+  const out = applyTx(
+    s,
+    { type: "withdraw", ...user(s, ALICE), l1Recipient: OTHER, amount: 500n },
+    ctx(1, h32(0x99)),
+  );
+  t.same(out.withdrawal, { recipient: OTHER, amount: 500n, l2TxHash: h32(0x99) });
+  t.equal(acct(s, ALICE).balance, 499n);
+  rejects(
+    t,
+    s,
+    { type: "withdraw", ...user(s, ALICE), l1Recipient: OTHER, amount: 0n },
+    ctx(1),
+    /withdrawal amount must be positive/,
+  );
+  rejects(
+    t,
+    s,
+    { type: "withdraw", ...user(s, ALICE), l1Recipient: OTHER, amount: 499n },
+    ctx(1),
+    /insufficient balance/,
+  );
+});
+
+t.test("register and update a worker", async (t) => {
+  const s = fresh();
+  const reg = {
+    type: "registerWorker" as const,
+    models: [MODEL],
+    price: 5n,
+    capacity: 2,
+    multiaddr: "/ip4/1.2.3.4/tcp/1",
+  };
+  t.equal(applyTx(s, { ...reg, ...user(s, WORKER) }, ctx(1)).events[0].kind, "WorkerRegistered");
+  t.equal(applyTx(s, { ...reg, ...user(s, WORKER), price: 9n }, ctx(1)).events[0].kind, "WorkerUpdated");
+  t.equal((s.get(keys.worker(WORKER)) as Worker).price, 9n);
+  rejects(t, s, { ...reg, ...user(s, WORKER), models: [MODEL, MODEL] }, ctx(1), /duplicate model id/);
+});
+
+t.test("post job escrows the fee; bad deadline and no funds rejected", async (t) => {
+  const s = fresh();
+  const post = {
+    type: "postJob" as const,
+    modelId: MODEL,
+    inputRoot: INPUT,
+    inputCid: "0x01" as Hex,
+    escrow: 300n,
+    deadline: 100,
+  };
+  applyTx(s, { ...post, ...user(s, ALICE) }, ctx(10, h32(0x55)));
+  t.equal(acct(s, ALICE).balance, 699n);
+  t.equal(jobOf(s, h32(0x55)).status, "open");
+  rejects(
+    t,
+    s,
+    { ...post, ...user(s, ALICE), deadline: 10 },
+    ctx(10),
+    /deadline 10 is not after the block time 10/,
+  );
+  rejects(
+    t,
+    s,
+    { ...post, ...user(s, ALICE), escrow: 699n },
+    ctx(10),
+    /insufficient balance: have 698, need 699 for the job escrow/,
+  );
+  rejects(t, s, { ...post, ...user(s, ALICE) }, ctx(10, h32(0x55)), /job 0x5555.* exists/);
+});
+
+t.test("claim job: every failure path", async (t) => {
+  const s = fresh();
+  const id = h32(0x66);
+  applyTx(
+    s,
+    {
+      type: "postJob",
+      ...user(s, ALICE),
+      modelId: MODEL,
+      inputRoot: INPUT,
+      inputCid: "0x01",
+      escrow: 10n,
+      deadline: 100,
+    },
+    ctx(10, id),
+  );
+  rejects(t, s, { type: "claimJob", ...user(s, WORKER), jobId: h32(0x01) }, ctx(11), /unknown job 0x0101/);
+  rejects(t, s, { type: "claimJob", ...user(s, WORKER), jobId: id }, ctx(11), /is not a registered worker/);
+  applyTx(
+    s,
+    {
+      type: "registerWorker",
+      ...user(s, WORKER),
+      models: [h32(0xcc)],
+      price: 1n,
+      capacity: 1,
+      multiaddr: "",
+    },
+    ctx(11),
+  );
+  rejects(t, s, { type: "claimJob", ...user(s, WORKER), jobId: id }, ctx(11), /does not serve model/);
+  applyTx(
+    s,
+    { type: "registerWorker", ...user(s, WORKER), models: [MODEL], price: 1n, capacity: 0, multiaddr: "" },
+    ctx(11),
+  );
+  rejects(t, s, { type: "claimJob", ...user(s, WORKER), jobId: id }, ctx(11), /at capacity \(0 of 0\)/);
+  applyTx(
+    s,
+    { type: "registerWorker", ...user(s, WORKER), models: [MODEL], price: 1n, capacity: 1, multiaddr: "" },
+    ctx(11),
+  );
+  rejects(t, s, { type: "claimJob", ...user(s, WORKER), jobId: id }, ctx(101), /deadline 100 has passed/);
+  applyTx(s, { type: "claimJob", ...user(s, WORKER), jobId: id }, ctx(11));
+  t.equal(jobOf(s, id).status, "claimed");
+  t.equal((s.get(keys.worker(WORKER)) as Worker).active, 1);
+  rejects(t, s, { type: "claimJob", ...user(s, WORKER), jobId: id }, ctx(11), /is claimed, not open/);
+});
+
+t.test("submit result: claim must match the job and be signed by the worker", async (t) => {
+  const s = fresh();
+  const id = setupClaimed(s);
+  rejects(
+    t,
+    s,
+    submit(s, id, 20, { modelId: h32(0xcd) }),
+    ctx(20),
+    /claim modelId 0xcdcd.* differs from the job's 0xaaaa/,
+  );
+  rejects(
+    t,
+    s,
+    submit(s, id, 20, { inputRoot: h32(0xce) }),
+    ctx(20),
+    /claim inputRoot 0xcece.* differs from the job's 0xbbbb/,
+  );
+  rejects(
+    t,
+    s,
+    submit(s, id, 20, {}, OTHER_K),
+    ctx(20),
+    /claim is signed by 0x[0-9a-f]{40}, not by the worker/,
+  );
+  const badSig = {
+    ...(submit(s, id, 20) as Extract<Tx, { type: "submitResult" }>),
+    claimSignature: `0x${"00".repeat(65)}` as Hex,
+  };
+  rejects(t, s, badSig, ctx(20), /claim bad signature/);
+  rejects(t, s, submit(s, id, 20, {}, OTHER_K, OTHER), ctx(20), /claimed by 0x[0-9a-f]{40}, not 0x/);
+  rejects(t, s, submit(s, id, 20, { jobId: h32(0x01) }), ctx(20), /unknown job/);
+  rejects(t, s, submit(s, id, 511), ctx(511), /deadline 510 has passed/);
+  applyTx(s, submit(s, id, 20), ctx(20));
+  t.equal(jobOf(s, id).status, "submitted");
+  t.equal(jobOf(s, id).submittedAt, 20);
+  t.equal((s.get(keys.worker(WORKER)) as Worker).active, 0, "capacity released");
+  rejects(t, s, submit(s, id, 21), ctx(21), /is submitted, not claimed/);
+});
+
+t.test("finalize pays the worker only after the challenge window", async (t) => {
+  const s = fresh();
+  const id = setupClaimed(s);
+  applyTx(s, submit(s, id, 20), ctx(20));
+  rejects(
+    t,
+    s,
+    { type: "finalize", ...user(s, OTHER), jobId: id },
+    ctx(1019),
+    /challenge window is open until 1020/,
+  );
+  const workerBefore = acct(s, WORKER).balance;
+  applyTx(s, { type: "finalize", ...user(s, ALICE), jobId: id }, ctx(1020));
+  t.equal(jobOf(s, id).status, "paid");
+  t.equal(acct(s, WORKER).balance, workerBefore + 300n);
+  rejects(
+    t,
+    s,
+    { type: "finalize", ...user(s, ALICE), jobId: id },
+    ctx(2000),
+    /is paid, nothing to finalize/,
+  );
+  rejects(t, s, { type: "finalize", ...user(s, ALICE), jobId: h32(3) }, ctx(2000), /unknown job/);
+});
+
+t.test("finalize refunds a job whose deadline passed without a result", async (t) => {
+  const s = fresh();
+  const id = setupClaimed(s); // deadline 510, claimed by WORKER
+  rejects(
+    t,
+    s,
+    { type: "finalize", ...user(s, ALICE), jobId: id },
+    ctx(510),
+    /is claimed and its deadline 510 has not passed/,
+  );
+  const before = acct(s, ALICE).balance;
+  applyTx(s, { type: "finalize", ...user(s, ALICE), jobId: id }, ctx(511));
+  t.equal(jobOf(s, id).status, "refunded");
+  t.equal(jobOf(s, id).refundReason, "deadline missed");
+  t.equal(acct(s, ALICE).balance, before - 1n + 300n, "escrow back, fee paid");
+  t.equal((s.get(keys.worker(WORKER)) as Worker).active, 0, "worker capacity released");
+});
+
+t.test("disputes: lost dispute refunds, won dispute pays after the window", async (t) => {
+  const lost = fresh();
+  const id = setupClaimed(lost);
+  rejects(
+    t,
+    lost,
+    { type: "disputeOpened", disputeId: 1n, jobId: id, challenger: OTHER },
+    ctx(15),
+    /is claimed; only a submitted result can be disputed/,
+  );
+  applyTx(lost, submit(lost, id, 20), ctx(20));
+  applyTx(lost, { type: "disputeOpened", disputeId: 1n, jobId: id, challenger: OTHER }, ctx(30));
+  t.equal(jobOf(lost, id).status, "disputed");
+  rejects(
+    t,
+    lost,
+    { type: "finalize", ...user(lost, ALICE), jobId: id },
+    ctx(5000),
+    /is disputed, nothing to finalize/,
+  );
+  rejects(
+    t,
+    lost,
+    { type: "disputeResolved", disputeId: 2n, jobId: id, claimerWon: false },
+    ctx(40),
+    /under dispute 1, not 2/,
+  );
+  const before = acct(lost, ALICE).balance;
+  applyTx(lost, { type: "disputeResolved", disputeId: 1n, jobId: id, claimerWon: false }, ctx(40));
+  t.equal(jobOf(lost, id).status, "refunded");
+  t.equal(jobOf(lost, id).refundReason, "dispute lost");
+  t.equal(acct(lost, ALICE).balance, before + 300n);
+  rejects(
+    t,
+    lost,
+    { type: "disputeResolved", disputeId: 1n, jobId: id, claimerWon: false },
+    ctx(41),
+    /is refunded, not disputed/,
+  );
+
+  const won = fresh();
+  const id2 = setupClaimed(won);
+  applyTx(won, submit(won, id2, 20), ctx(20));
+  applyTx(won, { type: "disputeOpened", disputeId: 7n, jobId: id2, challenger: OTHER }, ctx(30));
+  applyTx(won, { type: "disputeResolved", disputeId: 7n, jobId: id2, claimerWon: true }, ctx(40));
+  t.equal(jobOf(won, id2).status, "submitted");
+  rejects(
+    t,
+    won,
+    { type: "finalize", ...user(won, ALICE), jobId: id2 },
+    ctx(1000),
+    /window is open until 1020/,
+  );
+  applyTx(won, { type: "finalize", ...user(won, ALICE), jobId: id2 }, ctx(1020));
+  t.equal(jobOf(won, id2).status, "paid");
+});
+
+t.test("L1-derived txs are idempotent: a deposit or request is never applied twice", async (t) => {
+  const s = fresh();
+  rejects(
+    t,
+    s,
+    { type: "deposit", depositId: 1n, recipient: ALICE, amount: 5n },
+    ctx(1),
+    /deposit 1 was already credited/,
+  );
+  const req: Tx = {
+    type: "l1InferenceRequest",
+    requestId: 9n,
+    requester: OTHER,
+    modelId: MODEL,
+    inputRoot: INPUT,
+    inputCid: "0x01",
+    escrow: 50n,
+    deadline: 100,
+  };
+  applyTx(s, req, ctx(1, h32(0x42)));
+  const j = jobOf(s, h32(0x42));
+  t.equal(j.source, "l1");
+  t.equal(j.l1RequestId, 9n);
+  rejects(t, s, req, ctx(2), /L1 request 9 was already derived/);
+  rejects(
+    t,
+    s,
+    { type: "disputeOpened", disputeId: 1n, jobId: h32(0x01), challenger: OTHER },
+    ctx(2),
+    /unknown job/,
+  );
+});
+
+t.test("rejected txs cannot be caught half-applied", async (t) => {
+  const s = fresh();
+  // fee is charged first inside applyTx; the transfer then fails: nothing may stick
+  try {
+    applyTx(s, { type: "transfer", ...user(s, ALICE), to: OTHER, amount: 10_000n }, ctx(1));
+  } catch (e) {
+    t.ok(e instanceof TxRejected);
+  }
+  t.same(acct(s, ALICE), { balance: 1000n, nonce: 0 });
+  t.same(acct(s, FEES), { balance: 0n, nonce: 0 });
+});
