@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { toHex } from "../../protocol/bytes.ts";
 import { commitModel } from "../commit/model.ts";
+import { typeString } from "./ops.ts";
 import { loadProfileModel, ProfileError } from "./validate.ts";
 
 export interface ValidateReport {
@@ -31,8 +32,8 @@ export async function validateReport(bytes: Uint8Array): Promise<ValidateReport>
       "OK",
       `nodes        ${model.nodes.length} (${[...ops].map(([k, v]) => `${k} ${v}`).join(", ")})`,
       `params       ${model.paramCount} in ${model.initializers.length} data initializers`,
-      `inputs       ${model.inputs.map((v) => `${v.name}:${v.dtype}[${v.shape.join(",")}]`).join(" ")}`,
-      `outputs      ${model.outputs.map((v) => `${v.name}:${v.dtype}[${v.shape.join(",")}]`).join(" ")}`,
+      `inputs       ${model.inputs.map((v) => `${v.name}:${typeString(v.dtype, v.shape)}`).join(" ")}`,
+      `outputs      ${model.outputs.map((v) => `${v.name}:${typeString(v.dtype, v.shape)}`).join(" ")}`,
       `graph root   ${toHex(c.graphRoot)}`,
       `weights root ${toHex(c.weightsRoot)}`,
       `cid          ${c.cid.toString()}`,

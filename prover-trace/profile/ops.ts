@@ -352,18 +352,30 @@ const Div: OnnxOpSpec = {
     const b = input(ctx, 1);
     const shape = broadcast(ctx, a, b);
     const d = DTYPES.int32;
-    if (contains(b.interval, 0n))
+    // A constant divisor is checked element by element (its hull may straddle 0 without
+    // containing it); any other divisor through its interval.
+    const bc = b.constant;
+    const has = (v: bigint) => (bc ? (bc as Int32Array).includes(Number(v)) : contains(b.interval, v));
+    const divisor = `divisor ${describe(b)} ${formatInterval(b.interval)}`;
+    if (has(0n))
       throw new OpReject(
-        `divisor ${describe(b)} ${formatInterval(b.interval)}`,
-        "may be 0 (division by zero is a run error); guard it, e.g. Max(divisor, 1)",
+        divisor,
+        bc
+          ? "constant contains 0 (division by zero is a run error)"
+          : "may be 0 (division by zero is a run error); guard it, e.g. Max(divisor, 1)",
       );
-    if (contains(b.interval, -1n) && contains(a.interval, d.min))
+    if (has(-1n) && contains(a.interval, d.min))
       throw new OpReject(
-        `divisor ${describe(b)} ${formatInterval(b.interval)}`,
+        divisor,
         `may be -1 while dividend '${a.name}' ${formatInterval(a.interval)} may be ${d.min} (INT_MIN / -1 kills ONNX Runtime with SIGFPE)`,
       );
-    // With 0 and INT_MIN / -1 excluded the quotient always fits, so no wrap is possible.
-    const iv = divInterval(a.interval, b.interval);
+    // With 0 and INT_MIN / -1 excluded the quotient always fits, so no wrap is possible. The
+    // divisor's negative and positive parts are bounded separately (0 itself is excluded).
+    const parts: Interval[] = [];
+    if (b.interval.lo < 0n) parts.push({ lo: b.interval.lo, hi: bigMin(b.interval.hi, -1n) });
+    if (b.interval.hi > 0n) parts.push({ lo: bigMax(b.interval.lo, 1n), hi: b.interval.hi });
+    const bounds = parts.map((p) => divInterval(a.interval, p));
+    const iv = { lo: bounds.map((x) => x.lo).reduce(bigMin), hi: bounds.map((x) => x.hi).reduce(bigMax) };
     return { op: "Div", attrs: NO_ATTRS, dataInputs: [0, 1], output: { dtype: I32, shape, interval: iv } };
   },
 };
