@@ -1,0 +1,19 @@
+/**
+ * Every test-vector file and the function that generates it. `npm run vectors` writes them all
+ * to test/vectors/, and test/unit/vectors checks that the committed files match these functions,
+ * so an encoding change cannot slip past the Solidity side. Add new generators here.
+ */
+import { commitmentVectors } from "./commitments.ts";
+
+export interface VectorGenerator {
+  /** File name under test/vectors/. */
+  file: string;
+  generate: () => unknown;
+}
+
+export const GENERATORS: VectorGenerator[] = [{ file: "commitments.json", generate: commitmentVectors }];
+
+/** The exact file contents for a generator's output (stable key order, 2-space JSON, newline). */
+export function renderVectors(v: unknown): string {
+  return `${JSON.stringify(v, null, 2)}\n`;
+}
