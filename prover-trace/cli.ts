@@ -1,7 +1,11 @@
 import type { Command } from "commander";
+import { registerModelCommands } from "./builder/cli.ts";
 import { registerValidateCommand } from "./profile/cli.ts";
+import { registerInferCommands } from "./runner/cli.ts";
 
 /** Commands of the prover-trace subsystem: model build, validate, infer. */
 export function registerProverCommands(program: Command): void {
+  registerModelCommands(program);
   registerValidateCommand(program);
+  registerInferCommands(program);
 }

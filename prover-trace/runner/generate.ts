@@ -1,0 +1,103 @@
+/**
+ * Greedy byte-level generation with a traced runner. Pure helpers (windowing, argmax, escaping)
+ * are separate from the loop so they can be tested on their own.
+ */
+import type { Runner, TracedRun } from "./runner.ts";
+
+/**
+ * The model input for a token history: the last `seqLen` tokens, right-padded with 0. With a
+ * causal mask, padding after the last real token cannot change its logits. `last` is the position
+ * of the last real token (whose logits predict the next one).
+ */
+export function windowTokens(
+  history: ArrayLike<number>,
+  seqLen: number,
+): { tokens: Uint8Array; last: number } {
+  if (history.length === 0) throw new RangeError("the prompt must have at least one byte");
+  const start = Math.max(0, history.length - seqLen);
+  const tokens = new Uint8Array(seqLen);
+  for (let i = start; i < history.length; i++) {
+    const t = history[i];
+    if (!Number.isInteger(t) || t < 0 || t > 255) throw new RangeError(`token ${t} is not a byte`);
+    tokens[i - start] = t;
+  }
+  return { tokens, last: history.length - start - 1 };
+}
+
+/** Index of the largest of logits[row, 0..vocab); ties go to the lowest index. */
+export function argmaxRow(logits: Int32Array, row: number, vocab: number): number {
+  if (!Number.isInteger(row) || row < 0 || (row + 1) * vocab > logits.length)
+    throw new RangeError(`row ${row} is outside logits of ${logits.length / vocab} rows`);
+  let best = 0;
+  let bestVal = logits[row * vocab];
+  for (let j = 1; j < vocab; j++) {
+    const v = logits[row * vocab + j];
+    if (v > bestVal) {
+      bestVal = v;
+      best = j;
+    }
+  }
+  return best;
+}
+
+/** Bytes as text: printable ASCII as is, backslash and everything else as \xNN, newline as \n. */
+export function escapeBytes(bytes: ArrayLike<number>): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b === 0x5c) s += "\\\\";
+    else if (b === 0x0a) s += "\\n";
+    else if (b >= 0x20 && b < 0x7f) s += String.fromCharCode(b);
+    else s += `\\x${b.toString(16).padStart(2, "0")}`;
+  }
+  return s;
+}
+
+export interface LmShape {
+  inputName: string;
+  outputName: string;
+  seqLen: number;
+  vocab: number;
+}
+
+/** The byte-LM interface the generator needs: one uint8 [T] input, one int32 [T, V] output. */
+export function lmShape(runner: Runner): LmShape | null {
+  const p = runner.profile;
+  if (p.inputs.length !== 1 || p.outputs.length !== 1) return null;
+  const [i] = p.inputs;
+  const [o] = p.outputs;
+  if (i.dtype !== 2 || i.shape.length !== 1) return null;
+  if (o.dtype !== 6 || o.shape.length !== 2 || o.shape[0] !== i.shape[0] || o.shape[1] > 256) return null;
+  return { inputName: i.name, outputName: o.name, seqLen: i.shape[0], vocab: o.shape[1] };
+}
+
+export interface GenerationStep {
+  token: number;
+  /** The run that produced this token (input window, every node output, commitments). */
+  run: TracedRun;
+}
+
+/** Greedily generates `count` bytes after `prompt`, one traced run per token. */
+export async function generate(
+  runner: Runner,
+  prompt: Uint8Array,
+  count: number,
+  onStep?: (step: GenerationStep, index: number) => void,
+): Promise<{ generated: Uint8Array; steps: GenerationStep[] }> {
+  const lm = lmShape(runner);
+  if (!lm) throw new Error("model is not a byte LM (one uint8 [T] input, one int32 [T, V<=256] output)");
+  if (!Number.isInteger(count) || count < 0 || count > 1_000_000)
+    throw new RangeError(`token count must be an integer in [0, 1000000], got ${count}`);
+  const history = Array.from(prompt);
+  const steps: GenerationStep[] = [];
+  for (let k = 0; k < count; k++) {
+    const { tokens, last } = windowTokens(history, lm.seqLen);
+    const run = await runner.runTraced({ [lm.inputName]: { dtype: 2, shape: [lm.seqLen], data: tokens } });
+    const token = argmaxRow(run.outputs[lm.outputName].data as Int32Array, last, lm.vocab);
+    history.push(token);
+    const step = { token, run };
+    steps.push(step);
+    onStep?.(step, k);
+  }
+  return { generated: Uint8Array.from(history.slice(prompt.length)), steps };
+}
