@@ -3,6 +3,7 @@
  * only wires them together.
  */
 import { Command } from "commander";
+import { registerL1Commands } from "../bridge/cli.ts";
 import { registerProverCommands } from "../prover-trace/cli.ts";
 
 export function buildCli(): Command {
@@ -13,6 +14,7 @@ export function buildCli(): Command {
     .showHelpAfterError()
     .configureOutput({ outputError: (s, write) => write(s) });
   registerProverCommands(program);
+  registerL1Commands(program);
   return program;
 }
 

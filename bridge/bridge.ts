@@ -1,0 +1,275 @@
+/**
+ * Typed calls to the Bridge contract for the parts the other subsystems use now: deposits, batch
+ * posting, withdrawal proofs, worker stake, challenger bonds and the model registry. Every write is
+ * simulated first, so a revert surfaces as a BridgeRevert naming the contract's custom error before
+ * any gas is spent, then sent and awaited; a receipt with status "reverted" is an error too.
+ */
+import {
+  type Address,
+  BaseError,
+  ContractFunctionRevertedError,
+  type Hex,
+  parseEventLogs,
+  type ReadContractReturnType,
+  type TransactionReceipt,
+} from "viem";
+import { bridgeAbi } from "../contracts/artifacts/Bridge.ts";
+import { toHex } from "../protocol/bytes.ts";
+import type { L1Clients, L1WalletClient } from "./clients.ts";
+
+/** A Bridge call reverted; `errorName` is the Solidity custom error (e.g. "NotSequencer"). */
+export class BridgeRevert extends Error {
+  readonly errorName: string;
+  readonly args: readonly unknown[];
+  constructor(functionName: string, errorName: string, args: readonly unknown[], detail: string) {
+    super(
+      `Bridge.${functionName} reverted: ${errorName}${args.length ? `(${args.map(String).join(", ")})` : ""}${detail ? ` ${detail}` : ""}`,
+    );
+    this.name = "BridgeRevert";
+    this.errorName = errorName;
+    this.args = args;
+  }
+}
+
+export interface BatchInput {
+  firstBlock: bigint;
+  lastBlock: bigint;
+  stateRoot: Hex;
+  withdrawalRoot: Hex;
+  txDataHash: Hex;
+  cid: Hex;
+}
+
+export interface WithdrawalClaim {
+  batchIndex: bigint;
+  recipient: Address;
+  amount: bigint;
+  l2TxHash: Hex;
+  leafIndex: number;
+  leafCount: number;
+  proof: Hex[];
+}
+
+export interface ModelCommitment {
+  graphRoot: Hex;
+  weightsRoot: Hex;
+  nodeCount: number;
+  weightCount: number;
+  inputCount: number;
+  outputCount: number;
+}
+
+export interface TxResult {
+  txHash: Hex;
+  receipt: TransactionReceipt;
+}
+
+type WriteName =
+  | "deposit"
+  | "postBatch"
+  | "proveWithdrawal"
+  | "stake"
+  | "unbond"
+  | "withdrawUnbonded"
+  | "depositBond"
+  | "withdrawBond"
+  | "registerModel";
+
+function asBridgeRevert(functionName: string, err: unknown): unknown {
+  if (!(err instanceof BaseError)) return err;
+  const reverted = err.walk((e) => e instanceof ContractFunctionRevertedError);
+  if (reverted instanceof ContractFunctionRevertedError) {
+    const name = reverted.data?.errorName ?? reverted.reason ?? "unknown revert";
+    return new BridgeRevert(functionName, name, reverted.data?.args ?? [], "");
+  }
+  return err;
+}
+
+export class BridgeContract {
+  readonly clients: L1Clients;
+  readonly address: Address;
+  readonly wallet: L1WalletClient | undefined;
+
+  constructor(
+    clients: L1Clients,
+    address: Address,
+    wallet: L1WalletClient | undefined = clients.walletClient,
+  ) {
+    this.clients = clients;
+    this.address = address;
+    this.wallet = wallet;
+  }
+
+  /** The same contract, sending from another account. */
+  as(wallet: L1WalletClient): BridgeContract {
+    return new BridgeContract(this.clients, this.address, wallet);
+  }
+
+  private async write(functionName: WriteName, args: readonly unknown[], value?: bigint): Promise<TxResult> {
+    const wallet = this.wallet;
+    if (!wallet) throw new Error(`Bridge.${functionName}: no wallet (pass a private key)`);
+    const pub = this.clients.publicClient;
+    let txHash: Hex;
+    try {
+      const { request } = await pub.simulateContract({
+        address: this.address,
+        abi: bridgeAbi,
+        functionName,
+        args,
+        value,
+        account: wallet.account,
+      } as Parameters<typeof pub.simulateContract>[0]);
+      txHash = await wallet.writeContract(request as Parameters<typeof wallet.writeContract>[0]);
+    } catch (err) {
+      throw asBridgeRevert(functionName, err);
+    }
+    const receipt = await pub.waitForTransactionReceipt({
+      hash: txHash,
+      pollingInterval: this.clients.pollingIntervalMs,
+    });
+    if (receipt.status !== "success") {
+      throw new BridgeRevert(
+        functionName,
+        "reverted on chain",
+        [],
+        `(tx ${txHash}, simulated fine: state changed in between)`,
+      );
+    }
+    return { txHash, receipt };
+  }
+
+  // ------------------------------------------------------------------ deposits and withdrawals
+
+  async deposit(l2Recipient: Address, amount: bigint): Promise<TxResult & { depositId: bigint }> {
+    const r = await this.write("deposit", [l2Recipient], amount);
+    const [ev] = parseEventLogs({ abi: bridgeAbi, logs: r.receipt.logs, eventName: "Deposited" });
+    return { ...r, depositId: ev.args.depositId };
+  }
+
+  async postBatch(b: BatchInput): Promise<TxResult & { batchIndex: bigint }> {
+    const r = await this.write("postBatch", [
+      b.firstBlock,
+      b.lastBlock,
+      b.stateRoot,
+      b.withdrawalRoot,
+      b.txDataHash,
+      b.cid,
+    ]);
+    const [ev] = parseEventLogs({ abi: bridgeAbi, logs: r.receipt.logs, eventName: "BatchPosted" });
+    return { ...r, batchIndex: ev.args.batchIndex };
+  }
+
+  async proveWithdrawal(w: WithdrawalClaim): Promise<TxResult> {
+    return this.write("proveWithdrawal", [
+      w.batchIndex,
+      w.recipient,
+      w.amount,
+      w.l2TxHash,
+      BigInt(w.leafIndex),
+      BigInt(w.leafCount),
+      w.proof,
+    ]);
+  }
+
+  // ------------------------------------------------------------------ stake and bonds
+
+  stake(amount: bigint): Promise<TxResult> {
+    return this.write("stake", [], amount);
+  }
+
+  unbond(amount: bigint): Promise<TxResult> {
+    return this.write("unbond", [amount]);
+  }
+
+  withdrawUnbonded(): Promise<TxResult> {
+    return this.write("withdrawUnbonded", []);
+  }
+
+  depositBond(amount: bigint): Promise<TxResult> {
+    return this.write("depositBond", [], amount);
+  }
+
+  withdrawBond(amount: bigint): Promise<TxResult> {
+    return this.write("withdrawBond", [amount]);
+  }
+
+  // ------------------------------------------------------------------ models
+
+  async registerModel(m: ModelCommitment, cid: Uint8Array | Hex): Promise<TxResult & { modelId: Hex }> {
+    const cidHex = typeof cid === "string" ? cid : toHex(cid);
+    const r = await this.write("registerModel", [m, cidHex]);
+    const [ev] = parseEventLogs({ abi: bridgeAbi, logs: r.receipt.logs, eventName: "ModelRegistered" });
+    return { ...r, modelId: ev.args.modelId };
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  private read<const F extends ReadName>(functionName: F, args: readonly unknown[] = []) {
+    return this.clients.publicClient.readContract({
+      address: this.address,
+      abi: bridgeAbi,
+      functionName,
+      args,
+    } as Parameters<L1Clients["publicClient"]["readContract"]>[0]) as Promise<ReadResult<F>>;
+  }
+
+  async config(): Promise<{
+    sequencer: Address;
+    challengeWindow: bigint;
+    unbondingDelay: bigint;
+    minWorkerStake: bigint;
+    challengerBond: bigint;
+  }> {
+    const [sequencer, challengeWindow, unbondingDelay, minWorkerStake, challengerBond] = await Promise.all([
+      this.read("sequencer"),
+      this.read("challengeWindow"),
+      this.read("unbondingDelay"),
+      this.read("minWorkerStake"),
+      this.read("challengerBond"),
+    ]);
+    return { sequencer, challengeWindow, unbondingDelay, minWorkerStake, challengerBond };
+  }
+
+  batchCount() {
+    return this.read("batchCount");
+  }
+  getBatch(index: bigint) {
+    return this.read("getBatch", [index]);
+  }
+  isBatchFinalized(index: bigint) {
+    return this.read("isBatchFinalized", [index]);
+  }
+  batchFinalizesAt(index: bigint) {
+    return this.read("batchFinalizesAt", [index]);
+  }
+  stakeOf(worker: Address) {
+    return this.read("stakeOf", [worker]);
+  }
+  isBondedWorker(worker: Address) {
+    return this.read("isBondedWorker", [worker]);
+  }
+  bondOf(challenger: Address) {
+    return this.read("bondOf", [challenger]);
+  }
+  getModel(modelId: Hex) {
+    return this.read("getModel", [modelId]);
+  }
+  isModelRegistered(modelId: Hex) {
+    return this.read("isModelRegistered", [modelId]);
+  }
+  withdrawalClaimed(leaf: Hex) {
+    return this.read("withdrawalClaimed", [leaf]);
+  }
+  depositCount() {
+    return this.read("depositCount");
+  }
+  bridgedBalance() {
+    return this.read("bridgedBalance");
+  }
+}
+
+type ReadName = Extract<
+  (typeof bridgeAbi)[number],
+  { type: "function"; stateMutability: "view" | "pure" }
+>["name"];
+type ReadResult<F extends ReadName> = ReadContractReturnType<typeof bridgeAbi, F>;

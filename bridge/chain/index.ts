@@ -1,0 +1,5 @@
+export * from "./accounts.ts";
+export * from "./chain.ts";
+export * from "./errors.ts";
+export * from "./http.ts";
+export * from "./rpc.ts";

@@ -1,0 +1,170 @@
+/**
+ * `verdict l1 ...`: run the embedded L1 chain over HTTP, deploy the Bridge to any JSON-RPC node.
+ */
+import { type Command, InvalidArgumentError } from "commander";
+import type { Address, Hex } from "viem";
+import { devAccounts } from "./chain/accounts.ts";
+import { EmbeddedChain } from "./chain/chain.ts";
+import { serveChainHttp } from "./chain/http.ts";
+import { ChainRpc } from "./chain/rpc.ts";
+import { connectL1, embeddedL1Clients } from "./clients.ts";
+import { DEVNET_BRIDGE_PARAMS, type Deployment, deployBridge } from "./deploy.ts";
+
+function intArg(name: string, min: number, max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^\d+(\.\d+)?$/.test(v) || !Number.isFinite(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be a number in [${min}, ${max}]`);
+    }
+    return n;
+  };
+}
+
+function bigintArg(name: string) {
+  return (v: string): bigint => {
+    if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
+    return BigInt(v);
+  };
+}
+
+function keyArg(v: string): Hex {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(v))
+    throw new InvalidArgumentError("key must be 32 bytes of 0x-prefixed hex");
+  return v as Hex;
+}
+
+function addressArg(v: string): Address {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(v))
+    throw new InvalidArgumentError("address must be 20 bytes of 0x-prefixed hex");
+  return v as Address;
+}
+
+function deploymentJson(d: Deployment): string {
+  return JSON.stringify(
+    {
+      bridge: d.address,
+      chainId: d.chainId,
+      txHash: d.txHash,
+      blockNumber: d.blockNumber.toString(),
+      deployer: d.deployer,
+      sequencer: d.params.sequencer,
+      challengeWindow: d.params.challengeWindow.toString(),
+      unbondingDelay: d.params.unbondingDelay.toString(),
+      minWorkerStake: d.params.minWorkerStake.toString(),
+      challengerBond: d.params.challengerBond.toString(),
+    },
+    null,
+    2,
+  );
+}
+
+interface DeployOpts {
+  rpc: string;
+  key?: Hex;
+  sequencer?: Address;
+  challengeWindow: bigint;
+  unbondingDelay: bigint;
+  minStake: bigint;
+  challengerBond: bigint;
+}
+
+interface NodeOpts {
+  port: number;
+  host: string;
+  blockTime?: number;
+  chainId: number;
+  accounts: number;
+  deploy?: boolean;
+}
+
+export function registerL1Commands(program: Command): void {
+  const l1 = program.command("l1").description("L1 side: embedded chain and Bridge contract");
+
+  l1.command("deploy")
+    .description("deploy the Bridge contract to a JSON-RPC node and print the deployment as JSON")
+    .requiredOption("--rpc <url>", "JSON-RPC URL of the L1 node")
+    .option("--key <hex>", "deployer private key (default: dev account 0 of the test mnemonic)", keyArg)
+    .option("--sequencer <address>", "batch poster (default: the deployer)", addressArg)
+    .option(
+      "--challenge-window <s>",
+      "seconds until a batch is final",
+      bigintArg("challenge window"),
+      DEVNET_BRIDGE_PARAMS.challengeWindow,
+    )
+    .option(
+      "--unbonding-delay <s>",
+      "seconds a worker waits to withdraw stake",
+      bigintArg("unbonding delay"),
+      DEVNET_BRIDGE_PARAMS.unbondingDelay,
+    )
+    .option(
+      "--min-stake <wei>",
+      "minimum bonded worker stake",
+      bigintArg("min stake"),
+      DEVNET_BRIDGE_PARAMS.minWorkerStake,
+    )
+    .option(
+      "--challenger-bond <wei>",
+      "bond per dispute",
+      bigintArg("challenger bond"),
+      DEVNET_BRIDGE_PARAMS.challengerBond,
+    )
+    .action(async (o: DeployOpts) => {
+      let key = o.key;
+      if (!key) {
+        key = devAccounts(1)[0].privateKey;
+        process.stderr.write(
+          "verdict l1 deploy: no --key, using dev account 0 of the public test mnemonic\n",
+        );
+      }
+      const clients = await connectL1({ rpcUrl: o.rpc, privateKey: key });
+      const d = await deployBridge(clients, {
+        sequencer: o.sequencer,
+        challengeWindow: o.challengeWindow,
+        unbondingDelay: o.unbondingDelay,
+        minWorkerStake: o.minStake,
+        challengerBond: o.challengerBond,
+      });
+      process.stdout.write(`${deploymentJson(d)}\n`);
+    });
+
+  l1.command("node")
+    .description("run the embedded L1 chain as an HTTP JSON-RPC endpoint until interrupted")
+    .option("--port <n>", "port to listen on (0: any free port)", intArg("port", 0, 65535), 8545)
+    .option("--host <host>", "interface to bind", "127.0.0.1")
+    .option(
+      "--block-time <s>",
+      "mine a block every S seconds (default: one block per transaction)",
+      intArg("block time", 0.01, 3600),
+    )
+    .option("--chain-id <n>", "chain id", intArg("chain id", 1, 2 ** 32), 1337)
+    .option("--accounts <n>", "prefunded dev accounts", intArg("accounts", 1, 1000), 10)
+    .option("--deploy", "deploy the Bridge with devnet parameters at start")
+    .action(async (o: NodeOpts) => {
+      const chain = await EmbeddedChain.create({
+        chainId: o.chainId,
+        accounts: o.accounts,
+        blockTimeMs: o.blockTime === undefined ? undefined : o.blockTime * 1000,
+      });
+      const rpc = new ChainRpc(chain);
+      const http = await serveChainHttp(rpc, { port: o.port, host: o.host });
+      const out: Record<string, unknown> = {
+        rpc: http.url,
+        chainId: chain.chainId,
+        blockTime: o.blockTime ?? "automine",
+        accounts: chain.accounts,
+      };
+      chain.start();
+      if (o.deploy) {
+        const d = await deployBridge(embeddedL1Clients(chain, { privateKey: chain.accounts[0].privateKey }));
+        out.bridge = d.address;
+      }
+      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", resolve);
+        process.once("SIGTERM", resolve);
+      });
+      chain.stop();
+      await http.close();
+    });
+}

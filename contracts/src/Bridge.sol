@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {Commitments} from "./lib/Commitments.sol";
+
+/// @title Bridge
+/// @notice Verdict's L1 contract: worker stakes with an unbonding delay, challenger bonds, the model
+/// registry, sequencer batch roots, ETH deposits to L2 and withdrawals proven against finalized
+/// batches. The dispute game is built on top of these parts (it locks stakes and bonds through the
+/// counters below and slashes through the internal helpers).
+/// @dev Every payout is nonReentrant and follows checks-effects-interactions. Plain ETH transfers are
+/// rejected (no receive function): value only enters through stake, depositBond and deposit, so the
+/// three pools can be accounted separately and a bad withdrawal root cannot drain stakes or bonds.
+contract Bridge is ReentrancyGuard {
+    // ------------------------------------------------------------------ types
+
+    struct WorkerStake {
+        uint256 active; // bonded stake, counts towards minWorkerStake
+        uint256 unbonding; // leaving stake, still slashable until withdrawn
+        uint64 unlockAt; // when `unbonding` may be withdrawn
+        uint32 openDisputes; // disputes against this worker still running: freeze withdrawals
+    }
+
+    struct ChallengerBond {
+        uint256 free; // withdrawable at any time
+        uint256 locked; // held by running disputes
+    }
+
+    /// What registerModel takes: the model's roots and the leaf counts that fix every proof depth.
+    struct ModelCommitment {
+        bytes32 graphRoot;
+        bytes32 weightsRoot;
+        uint32 nodeCount; // trace leaves and graph descriptors
+        uint32 weightCount; // initializers under weightsRoot
+        uint32 inputCount; // graph inputs under a job's inputRoot
+        uint32 outputCount; // graph outputs under a claim's outputRoot
+    }
+
+    /// A registered model: its commitment, who registered it and when.
+    struct Model {
+        bytes32 graphRoot;
+        bytes32 weightsRoot;
+        uint32 nodeCount; // trace leaves and graph descriptors
+        uint32 weightCount; // initializers under weightsRoot
+        uint32 inputCount; // graph inputs under a job's inputRoot
+        uint32 outputCount; // graph outputs under a claim's outputRoot
+        address registrant;
+        uint64 registeredAt;
+    }
+
+    struct Batch {
+        bytes32 stateRoot;
+        bytes32 withdrawalRoot;
+        bytes32 txDataHash;
+        uint64 firstBlock;
+        uint64 lastBlock;
+        uint64 postedAt;
+    }
+
+    // ------------------------------------------------------------------ configuration
+
+    address public immutable sequencer;
+    /// Seconds after posting before a batch is final (and withdrawals against it can be proven).
+    uint64 public immutable challengeWindow;
+    /// Seconds between unbond() and withdrawUnbonded(); longer than challengeWindow so a worker cannot
+    /// sign a bad claim and leave before a watcher can dispute it.
+    uint64 public immutable unbondingDelay;
+    /// Active stake a worker needs to count as bonded.
+    uint256 public immutable minWorkerStake;
+    /// Bond a challenger puts up for each dispute it opens.
+    uint256 public immutable challengerBond;
+
+    uint256 internal constant MAX_CID_LENGTH = 128;
+
+    // ------------------------------------------------------------------ state
+
+    mapping(address worker => WorkerStake) internal _stakes;
+    mapping(address challenger => ChallengerBond) internal _bonds;
+    mapping(bytes32 modelId => Model) internal _models;
+    Batch[] internal _batches;
+    /// Withdrawal leaves already paid out; a leaf names (recipient, amount, l2TxHash) uniquely.
+    mapping(bytes32 leaf => bool) public withdrawalClaimed;
+
+    uint256 public depositCount;
+    /// ETH deposited to L2 minus ETH withdrawn from it: the most withdrawals can ever pay out.
+    uint256 public bridgedBalance;
+
+    // ------------------------------------------------------------------ events
+
+    event Staked(address indexed worker, uint256 amount, uint256 activeStake);
+    event UnbondRequested(address indexed worker, uint256 amount, uint256 unbondingTotal, uint64 unlockAt);
+    event StakeWithdrawn(address indexed worker, uint256 amount);
+    event BondDeposited(address indexed challenger, uint256 amount, uint256 freeBond);
+    event BondWithdrawn(address indexed challenger, uint256 amount, uint256 freeBond);
+    event ModelRegistered(
+        bytes32 indexed modelId, address indexed registrant, bytes32 graphRoot, bytes32 weightsRoot, bytes cid
+    );
+    event BatchPosted(
+        uint256 indexed batchIndex,
+        uint64 firstBlock,
+        uint64 lastBlock,
+        bytes32 stateRoot,
+        bytes32 withdrawalRoot,
+        bytes32 txDataHash,
+        bytes cid
+    );
+    event Deposited(uint256 indexed depositId, address indexed l2Recipient, uint256 amount);
+    event WithdrawalProven(
+        uint256 indexed batchIndex, bytes32 indexed leaf, address indexed recipient, uint256 amount, bytes32 l2TxHash
+    );
+
+    // ------------------------------------------------------------------ errors
+
+    error UnbondingDelayNotAboveChallengeWindow(uint64 unbondingDelay, uint64 challengeWindow);
+    error ZeroAddress();
+    error ZeroAmount();
+    error InsufficientStake(uint256 requested, uint256 available);
+    error NothingUnbonding();
+    error StillUnbonding(uint64 unlockAt, uint64 nowTime);
+    error StakeFrozenByDispute(uint32 openDisputes);
+    error InsufficientFreeBond(uint256 requested, uint256 available);
+    error InvalidCid(uint256 length);
+    error EmptyGraphRoot();
+    error ModelAlreadyRegistered(bytes32 modelId);
+    error InvalidModelCounts(uint32 nodeCount, uint32 inputCount, uint32 outputCount);
+    error WeightsRootCountMismatch(bytes32 weightsRoot, uint32 weightCount);
+    error NotSequencer(address caller);
+    error InvalidBlockRange(uint64 firstBlock, uint64 lastBlock);
+    error NonContiguousBatch(uint64 expectedFirstBlock, uint64 firstBlock);
+    error UnknownBatch(uint256 batchIndex, uint256 batchCount);
+    error BatchNotFinalized(uint256 batchIndex, uint64 finalizesAt);
+    error WithdrawalAlreadyClaimed(bytes32 leaf);
+    error InvalidWithdrawalProof();
+    error InsufficientBridgedBalance(uint256 amount, uint256 available);
+    error TransferFailed(address to, uint256 amount);
+
+    constructor(
+        address sequencer_,
+        uint64 challengeWindow_,
+        uint64 unbondingDelay_,
+        uint256 minWorkerStake_,
+        uint256 challengerBond_
+    ) {
+        if (sequencer_ == address(0)) revert ZeroAddress();
+        if (minWorkerStake_ == 0 || challengerBond_ == 0) revert ZeroAmount();
+        if (unbondingDelay_ <= challengeWindow_) {
+            revert UnbondingDelayNotAboveChallengeWindow(unbondingDelay_, challengeWindow_);
+        }
+        sequencer = sequencer_;
+        challengeWindow = challengeWindow_;
+        unbondingDelay = unbondingDelay_;
+        minWorkerStake = minWorkerStake_;
+        challengerBond = challengerBond_;
+    }
+
+    // ================================================================== worker stake
+
+    function stake() external payable {
+        if (msg.value == 0) revert ZeroAmount();
+        WorkerStake storage s = _stakes[msg.sender];
+        s.active += msg.value;
+        emit Staked(msg.sender, msg.value, s.active);
+    }
+
+    /// Moves `amount` of active stake into unbonding. Each call restarts the delay for the whole
+    /// unbonding amount, so the newest stake always gets the full delay.
+    function unbond(uint256 amount) external {
+        if (amount == 0) revert ZeroAmount();
+        WorkerStake storage s = _stakes[msg.sender];
+        if (amount > s.active) revert InsufficientStake(amount, s.active);
+        s.active -= amount;
+        s.unbonding += amount;
+        uint64 unlockAt = uint64(block.timestamp) + unbondingDelay;
+        s.unlockAt = unlockAt;
+        emit UnbondRequested(msg.sender, amount, s.unbonding, unlockAt);
+    }
+
+    function withdrawUnbonded() external nonReentrant {
+        WorkerStake storage s = _stakes[msg.sender];
+        uint256 amount = s.unbonding;
+        if (amount == 0) revert NothingUnbonding();
+        if (block.timestamp < s.unlockAt) revert StillUnbonding(s.unlockAt, uint64(block.timestamp));
+        if (s.openDisputes != 0) revert StakeFrozenByDispute(s.openDisputes);
+        s.unbonding = 0;
+        s.unlockAt = 0;
+        emit StakeWithdrawn(msg.sender, amount);
+        _send(msg.sender, amount);
+    }
+
+    function stakeOf(address worker) external view returns (WorkerStake memory) {
+        return _stakes[worker];
+    }
+
+    /// A worker may take jobs (and its claims are worth disputing) while its active stake covers
+    /// the minimum.
+    function isBondedWorker(address worker) public view returns (bool) {
+        return _stakes[worker].active >= minWorkerStake;
+    }
+
+    // ================================================================== challenger bonds
+
+    function depositBond() external payable {
+        if (msg.value == 0) revert ZeroAmount();
+        ChallengerBond storage b = _bonds[msg.sender];
+        b.free += msg.value;
+        emit BondDeposited(msg.sender, msg.value, b.free);
+    }
+
+    function withdrawBond(uint256 amount) external nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        ChallengerBond storage b = _bonds[msg.sender];
+        if (amount > b.free) revert InsufficientFreeBond(amount, b.free);
+        b.free -= amount;
+        emit BondWithdrawn(msg.sender, amount, b.free);
+        _send(msg.sender, amount);
+    }
+
+    function bondOf(address challenger) external view returns (ChallengerBond memory) {
+        return _bonds[challenger];
+    }
+
+    // ================================================================== model registry
+
+    /// Registers a model by its two roots, its four counts and the binary CIDv1 of its ONNX file.
+    /// Anyone may register; the id is content-derived (docs/commitments.md):
+    /// modelId = sha256(0x4d || graphRoot || weightsRoot || u32 nodeCount || u32 weightCount
+    ///                  || u32 inputCount || u32 outputCount || cid).
+    function registerModel(ModelCommitment calldata m, bytes calldata cid) external returns (bytes32 modelId) {
+        // A binary CIDv1 starts with the version varint 0x01; anything shorter than version + codec +
+        // multihash header cannot name a file.
+        if (cid.length < 4 || cid.length > MAX_CID_LENGTH || cid[0] != 0x01) revert InvalidCid(cid.length);
+        if (m.graphRoot == bytes32(0)) revert EmptyGraphRoot();
+        if (m.nodeCount == 0 || m.inputCount == 0 || m.outputCount == 0) {
+            revert InvalidModelCounts(m.nodeCount, m.inputCount, m.outputCount);
+        }
+        // weightsRoot is 0x00*32 exactly when there is no initializer.
+        if ((m.weightCount == 0) != (m.weightsRoot == bytes32(0))) {
+            revert WeightsRootCountMismatch(m.weightsRoot, m.weightCount);
+        }
+        modelId = Commitments.modelId(
+            m.graphRoot, m.weightsRoot, m.nodeCount, m.weightCount, m.inputCount, m.outputCount, cid
+        );
+        if (_models[modelId].registrant != address(0)) revert ModelAlreadyRegistered(modelId);
+        Model storage stored = _models[modelId];
+        stored.graphRoot = m.graphRoot;
+        stored.weightsRoot = m.weightsRoot;
+        stored.nodeCount = m.nodeCount;
+        stored.weightCount = m.weightCount;
+        stored.inputCount = m.inputCount;
+        stored.outputCount = m.outputCount;
+        stored.registrant = msg.sender;
+        stored.registeredAt = uint64(block.timestamp);
+        emit ModelRegistered(modelId, msg.sender, m.graphRoot, m.weightsRoot, cid);
+    }
+
+    function getModel(bytes32 modelId) external view returns (Model memory) {
+        return _models[modelId];
+    }
+
+    function isModelRegistered(bytes32 modelId) public view returns (bool) {
+        return _models[modelId].registrant != address(0);
+    }
+
+    // ================================================================== batches
+
+    /// Posts the commitment to L2 blocks firstBlock..lastBlock. Batches are contiguous: each starts
+    /// right after the previous one ends (the first may start anywhere).
+    function postBatch(
+        uint64 firstBlock,
+        uint64 lastBlock,
+        bytes32 stateRoot,
+        bytes32 withdrawalRoot,
+        bytes32 txDataHash,
+        bytes calldata cid
+    ) external returns (uint256 batchIndex) {
+        if (msg.sender != sequencer) revert NotSequencer(msg.sender);
+        if (lastBlock < firstBlock) revert InvalidBlockRange(firstBlock, lastBlock);
+        batchIndex = _batches.length;
+        if (batchIndex != 0) {
+            uint64 expected = _batches[batchIndex - 1].lastBlock + 1;
+            if (firstBlock != expected) revert NonContiguousBatch(expected, firstBlock);
+        }
+        _batches.push(
+            Batch({
+                stateRoot: stateRoot,
+                withdrawalRoot: withdrawalRoot,
+                txDataHash: txDataHash,
+                firstBlock: firstBlock,
+                lastBlock: lastBlock,
+                postedAt: uint64(block.timestamp)
+            })
+        );
+        emit BatchPosted(batchIndex, firstBlock, lastBlock, stateRoot, withdrawalRoot, txDataHash, cid);
+    }
+
+    function batchCount() external view returns (uint256) {
+        return _batches.length;
+    }
+
+    function getBatch(uint256 batchIndex) external view returns (Batch memory) {
+        return _batch(batchIndex);
+    }
+
+    function batchFinalizesAt(uint256 batchIndex) public view returns (uint64) {
+        return _batch(batchIndex).postedAt + challengeWindow;
+    }
+
+    function isBatchFinalized(uint256 batchIndex) public view returns (bool) {
+        return block.timestamp >= batchFinalizesAt(batchIndex);
+    }
+
+    // ================================================================== deposits and withdrawals
+
+    /// Locks msg.value on L1 for `l2Recipient`; the sequencer derives the L2 credit from the event.
+    function deposit(address l2Recipient) external payable {
+        if (msg.value == 0) revert ZeroAmount();
+        if (l2Recipient == address(0)) revert ZeroAddress();
+        uint256 depositId = depositCount++;
+        bridgedBalance += msg.value;
+        emit Deposited(depositId, l2Recipient, msg.value);
+    }
+
+    /// Pays a withdrawal committed in a finalized batch's withdrawalRoot, once per leaf. Anyone may
+    /// submit it; the ETH always goes to `recipient`.
+    function proveWithdrawal(
+        uint256 batchIndex,
+        address recipient,
+        uint256 amount,
+        bytes32 l2TxHash,
+        uint256 leafIndex,
+        uint256 leafCount,
+        bytes32[] calldata proof
+    ) external nonReentrant {
+        Batch storage batch = _batch(batchIndex);
+        uint64 finalizesAt = batch.postedAt + challengeWindow;
+        if (block.timestamp < finalizesAt) revert BatchNotFinalized(batchIndex, finalizesAt);
+        if (recipient == address(0)) revert ZeroAddress();
+        if (amount == 0) revert ZeroAmount();
+        bytes32 leaf = Commitments.withdrawalLeaf(recipient, amount, l2TxHash);
+        if (withdrawalClaimed[leaf]) revert WithdrawalAlreadyClaimed(leaf);
+        if (!Commitments.requireProof(batch.withdrawalRoot, leaf, leafIndex, leafCount, proof)) {
+            revert InvalidWithdrawalProof();
+        }
+        if (amount > bridgedBalance) revert InsufficientBridgedBalance(amount, bridgedBalance);
+
+        withdrawalClaimed[leaf] = true;
+        bridgedBalance -= amount;
+        emit WithdrawalProven(batchIndex, leaf, recipient, amount, l2TxHash);
+        _send(recipient, amount);
+    }
+
+    // ================================================================== internals
+
+    function _batch(uint256 batchIndex) internal view returns (Batch storage) {
+        if (batchIndex >= _batches.length) revert UnknownBatch(batchIndex, _batches.length);
+        return _batches[batchIndex];
+    }
+
+    /// Everything a worker can lose in a dispute: active and unbonding stake alike.
+    function _slashableStake(address worker) internal view returns (uint256) {
+        WorkerStake storage s = _stakes[worker];
+        return s.active + s.unbonding;
+    }
+
+    function _send(address to, uint256 amount) internal {
+        (bool ok,) = to.call{value: amount}("");
+        if (!ok) revert TransferFailed(to, amount);
+    }
+}

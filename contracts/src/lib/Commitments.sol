@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/// @title Commitments
+/// @notice On-chain reading of the encodings in docs/commitments.md. TypeScript (protocol/,
+/// prover-trace/commit/) defines each encoding once; test/vectors/commitments.json pins this
+/// library to it. Every hash is sha256 through the precompile at address 0x02.
+library Commitments {
+    /// Bytes per tensor chunk: a one-step proof carries whole chunks as calldata.
+    uint256 internal constant CHUNK = 1024;
+    /// 2^64 leaves is far beyond any tree a commitment can hold; bounds loops and shifts.
+    uint256 internal constant MAX_DEPTH = 64;
+
+    uint8 internal constant DTYPE_UINT8 = 2;
+    uint8 internal constant DTYPE_INT8 = 3;
+    uint8 internal constant DTYPE_INT32 = 6;
+    uint8 internal constant DTYPE_INT64 = 7;
+
+    error EmptyTree();
+    error TreeTooLarge(uint256 leafCount);
+    error LeafIndexOutOfRange(uint256 index, uint256 leafCount);
+    error ProofLengthMismatch(uint256 expected, uint256 actual);
+    error UnsupportedDType(uint8 dtype);
+    error RankTooLarge(uint256 rank);
+    error EmptyTensor();
+    error ChunkLengthMismatch(uint256 length);
+    error TensorRootMismatch();
+    error TooManyOutputs(uint256 count);
+    error Sha256Failed();
+
+    // ---------------------------------------------------------------- hashing
+
+    /// sha256(a || b): one inner node of the Merkle tree, hashed in scratch space (no allocation).
+    function hashPair(bytes32 a, bytes32 b) internal view returns (bytes32 h) {
+        assembly ("memory-safe") {
+            mstore(0x00, a)
+            mstore(0x20, b)
+            if iszero(staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20)) {
+                mstore(0x00, 0xc176b3c5) // Sha256Failed()
+                revert(0x1c, 0x04)
+            }
+            h := mload(0x00)
+        }
+    }
+
+    /// sha256 of calldata bytes (a chunk), copied once into free memory.
+    function sha256Calldata(bytes calldata data) internal view returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            calldatacopy(ptr, data.offset, data.length)
+            if iszero(staticcall(gas(), 0x02, ptr, data.length, 0x00, 0x20)) {
+                mstore(0x00, 0xc176b3c5)
+                revert(0x1c, 0x04)
+            }
+            h := mload(0x00)
+        }
+    }
+
+    // ---------------------------------------------------------------- Merkle tree
+
+    /// depth = ceil(log2(leafCount)); the verifier always knows leafCount from the commitment.
+    function treeDepth(uint256 leafCount) internal pure returns (uint256 depth) {
+        if (leafCount == 0) revert EmptyTree();
+        if (leafCount > (uint256(1) << MAX_DEPTH)) revert TreeTooLarge(leafCount);
+        while ((uint256(1) << depth) < leafCount) depth++;
+    }
+
+    /// Root implied by `leaf` at `index` with bottom-up `proof` siblings (no length check).
+    function rootFromProof(bytes32 leaf, uint256 index, bytes32[] calldata proof)
+        internal
+        view
+        returns (bytes32 node)
+    {
+        node = leaf;
+        for (uint256 l = 0; l < proof.length; l++) {
+            node = (index >> l) & 1 == 1 ? hashPair(proof[l], node) : hashPair(node, proof[l]);
+        }
+    }
+
+    /// True iff `leaf` is leaf `index` of the tree of `leafCount` leaves with `root`. The proof must
+    /// have exactly treeDepth(leafCount) siblings, so it cannot be re-read at another depth.
+    function verifyProof(
+        bytes32 root,
+        bytes32 leaf,
+        uint256 index,
+        uint256 leafCount,
+        bytes32[] calldata proof
+    ) internal view returns (bool) {
+        if (index >= leafCount) return false;
+        if (proof.length != treeDepth(leafCount)) return false;
+        return rootFromProof(leaf, index, proof) == root;
+    }
+
+    /// verifyProof that reverts with the reason instead of returning false.
+    function requireProof(
+        bytes32 root,
+        bytes32 leaf,
+        uint256 index,
+        uint256 leafCount,
+        bytes32[] calldata proof
+    ) internal view returns (bool) {
+        if (index >= leafCount) revert LeafIndexOutOfRange(index, leafCount);
+        uint256 depth = treeDepth(leafCount);
+        if (proof.length != depth) revert ProofLengthMismatch(depth, proof.length);
+        return rootFromProof(leaf, index, proof) == root;
+    }
+
+    // ---------------------------------------------------------------- tensors
+
+    function dtypeSize(uint8 dtype) internal pure returns (uint256) {
+        if (dtype == DTYPE_UINT8 || dtype == DTYPE_INT8) return 1;
+        if (dtype == DTYPE_INT32) return 4;
+        if (dtype == DTYPE_INT64) return 8;
+        revert UnsupportedDType(dtype);
+    }
+
+    function numel(uint32[] calldata shape) internal pure returns (uint256 n) {
+        n = 1;
+        for (uint256 i = 0; i < shape.length; i++) n *= shape[i];
+    }
+
+    /// ceil(numel * elementSize / CHUNK): the leaf count of the tensor's data tree.
+    function chunkCount(uint8 dtype, uint32[] calldata shape) internal pure returns (uint256) {
+        if (shape.length > 255) revert RankTooLarge(shape.length);
+        uint256 byteLength = numel(shape) * dtypeSize(dtype);
+        if (byteLength == 0) revert EmptyTensor();
+        return (byteLength + CHUNK - 1) / CHUNK;
+    }
+
+    /// sha256(0x54 || u8 dtype || u8 rank || u32 dim... || dataRoot), dims big-endian.
+    function tensorRoot(uint8 dtype, uint32[] calldata shape, bytes32 dataRoot)
+        internal
+        view
+        returns (bytes32 h)
+    {
+        dtypeSize(dtype);
+        uint256 rank = shape.length;
+        if (rank > 255) revert RankTooLarge(rank);
+        uint256 len = 3 + 4 * rank + 32;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore8(ptr, 0x54)
+            mstore8(add(ptr, 1), dtype)
+            mstore8(add(ptr, 2), rank)
+            let p := add(ptr, 3)
+            for { let i := 0 } lt(i, rank) { i := add(i, 1) } {
+                // each calldata element is a right-aligned 32-byte word; keep its low 4 bytes
+                let dim := calldataload(add(shape.offset, mul(i, 0x20)))
+                if gt(dim, 0xffffffff) { revert(0x00, 0x00) } // not ABI-clean uint32
+                mstore(p, shl(224, dim))
+                p := add(p, 4)
+            }
+            mstore(p, dataRoot)
+            if iszero(staticcall(gas(), 0x02, ptr, len, 0x00, 0x20)) {
+                mstore(0x00, 0xc176b3c5)
+                revert(0x1c, 0x04)
+            }
+            h := mload(0x00)
+        }
+    }
+
+    /// Checks that `chunk` (exactly CHUNK bytes, last chunk zero-padded) is chunk `chunkIndex` of the
+    /// tensor committed by `root`, whose dtype and shape fix the chunk count and so the proof depth.
+    function verifyChunk(
+        bytes32 root,
+        uint8 dtype,
+        uint32[] calldata shape,
+        bytes32 dataRoot,
+        uint256 chunkIndex,
+        bytes calldata chunk,
+        bytes32[] calldata proof
+    ) internal view returns (bool) {
+        if (chunk.length != CHUNK) revert ChunkLengthMismatch(chunk.length);
+        if (tensorRoot(dtype, shape, dataRoot) != root) return false;
+        return verifyProof(dataRoot, sha256Calldata(chunk), chunkIndex, chunkCount(dtype, shape), proof);
+    }
+
+    // ---------------------------------------------------------------- trace and model
+
+    /// sha256(0x4c || u32 nodeIndex || u8 outputCount || tensorRoot(out[0]) || ...).
+    function traceLeaf(uint32 nodeIndex, bytes32[] calldata outputRoots) internal view returns (bytes32 h) {
+        uint256 count = outputRoots.length;
+        if (count > 255) revert TooManyOutputs(count);
+        uint256 len = 6 + 32 * count;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore8(ptr, 0x4c)
+            mstore(add(ptr, 1), shl(224, nodeIndex))
+            mstore8(add(ptr, 5), count)
+            calldatacopy(add(ptr, 6), outputRoots.offset, mul(count, 0x20))
+            if iszero(staticcall(gas(), 0x02, ptr, len, 0x00, 0x20)) {
+                mstore(0x00, 0xc176b3c5)
+                revert(0x1c, 0x04)
+            }
+            h := mload(0x00)
+        }
+    }
+
+    /// sha256(0x4d || graphRoot || weightsRoot || u32 nodeCount || u32 weightCount || u32 inputCount
+    ///        || u32 outputCount || cidBytes): the counts fix the depth of every proof against the roots.
+    function modelId(
+        bytes32 graphRoot,
+        bytes32 weightsRoot,
+        uint32 nodeCount,
+        uint32 weightCount,
+        uint32 inputCount,
+        uint32 outputCount,
+        bytes calldata cid
+    ) internal pure returns (bytes32) {
+        return sha256(
+            abi.encodePacked(
+                bytes1(0x4d), graphRoot, weightsRoot, nodeCount, weightCount, inputCount, outputCount, cid
+            )
+        );
+    }
+
+    /// Withdrawal leaf of a batch's withdrawalRoot:
+    /// sha256(0x57 || recipient (20 bytes) || amount (u256 BE) || l2TxHash).
+    function withdrawalLeaf(address recipient, uint256 amount, bytes32 l2TxHash) internal pure returns (bytes32) {
+        return sha256(abi.encodePacked(bytes1(0x57), recipient, amount, l2TxHash));
+    }
+}
