@@ -6,7 +6,7 @@
  *   traceRoot    = MerkleRoot(traceLeaf[0], ..., traceLeaf[nodeCount-1])
  */
 import { concatBytes, merkleLevels, sha256, u8, u32be } from "../../protocol/index.ts";
-import { type CommitOptions, TensorCommitment, type TensorData } from "./tensor.ts";
+import { type CommitOptions, TensorCommitment, type TensorData, tensorBytes } from "./tensor.ts";
 
 export const TRACE_LEAF_TAG = 0x4c;
 
@@ -63,21 +63,25 @@ export class TraceCommitment {
   static build(nodeOutputs: readonly (readonly TensorData[])[], opts: CommitOptions = {}): TraceCommitment {
     if (!Array.isArray(nodeOutputs) || nodeOutputs.length === 0)
       throw new RangeError("a trace has at least one node");
-    return new TraceCommitment(
-      nodeOutputs.map((outs, i) => {
-        if (!Array.isArray(outs) || outs.length === 0)
-          throw new RangeError(`node ${i}: a node has at least one output`);
-        return outs.map((t, slot) => {
-          try {
-            return TensorCommitment.build(t, opts);
-          } catch (err) {
-            throw new RangeError(`node ${i} output ${slot}: ${err instanceof Error ? err.message : err}`, {
-              cause: err,
-            });
-          }
-        });
-      }),
-    );
+    const flat: TensorData[] = [];
+    nodeOutputs.forEach((outs, i) => {
+      if (!Array.isArray(outs) || outs.length === 0)
+        throw new RangeError(`node ${i}: a node has at least one output`);
+      outs.forEach((t, slot) => {
+        try {
+          tensorBytes(t.dtype, t.shape, t.data);
+        } catch (err) {
+          throw new RangeError(`node ${i} output ${slot}: ${err instanceof Error ? err.message : err}`, {
+            cause: err,
+          });
+        }
+        flat.push(t);
+      });
+    });
+    // All chunks of all outputs in one multi-buffer pass: traces are many small tensors.
+    const commitments = TensorCommitment.buildMany(flat, opts);
+    let k = 0;
+    return new TraceCommitment(nodeOutputs.map((outs) => outs.map(() => commitments[k++])));
   }
 
   /** Tensor roots of every node's outputs: roots[node][slot]. */

@@ -13,17 +13,23 @@ export const CHUNK = 1024;
 export type ChunkHashBackend = "avx512" | "avx2" | "scalar" | "node:crypto";
 export type NativeImpl = Exclude<ChunkHashBackend, "node:crypto">;
 
+/** One way of hashing chunks; every backend gives identical digests. */
+export interface ChunkHasher {
+  readonly backend: ChunkHashBackend;
+  /**
+   * out[32i .. 32i+32) = sha256 of chunk i, where the chunks are every 1024-byte chunk of
+   * parts[0], then of parts[1], and so on. Hashing many tensors in one call keeps every SIMD
+   * lane busy even when each tensor has only a few chunks. Parts are read in place.
+   */
+  hashParts(parts: readonly Uint8Array[], out: Uint8Array): void;
+}
+
 interface Addon {
   hashChunks(data: Uint8Array, out: Uint8Array, tail?: Uint8Array | null, impl?: NativeImpl): void;
+  hashParts(parts: readonly Uint8Array[], out: Uint8Array, impl?: NativeImpl): void;
   supported(impl: string): boolean;
   impl: NativeImpl;
 }
-
-/**
- * out[32i .. 32i+32) = sha256 of chunk i, where the chunks are data's whole 1024-byte chunks
- * followed by `tail` (exactly one 1024-byte chunk) when given.
- */
-export type ChunkHasher = (data: Uint8Array, out: Uint8Array, tail?: Uint8Array) => void;
 
 const ADDON_PATH = "./build/Release/sha256chunks.node";
 
@@ -50,53 +56,82 @@ function warnFallbackOnce(): void {
   );
 }
 
-function checkArgs(data: Uint8Array, out: Uint8Array, tail: Uint8Array | undefined): number {
-  if (!(data instanceof Uint8Array) || !(out instanceof Uint8Array))
-    throw new TypeError("hashChunks: data and out must be Uint8Arrays");
-  if (data.byteLength % CHUNK !== 0)
-    throw new RangeError(`hashChunks: data length must be a multiple of ${CHUNK} bytes, got ${data.length}`);
-  if (tail !== undefined && (!(tail instanceof Uint8Array) || tail.byteLength !== CHUNK))
-    throw new RangeError("hashChunks: tail must be exactly one 1024-byte chunk");
-  const total = data.byteLength / CHUNK + (tail ? 1 : 0);
-  if (out.byteLength < 32 * total) throw new RangeError("hashChunks: out is shorter than 32 bytes per chunk");
+/** Validates parts and out; returns the chunk count. Same rules (and messages) on every backend. */
+function checkParts(parts: readonly Uint8Array[], out: Uint8Array): number {
+  if (!Array.isArray(parts)) throw new TypeError("hashParts: parts must be an array of Uint8Arrays");
+  if (!(out instanceof Uint8Array)) throw new TypeError("hashParts: out must be a Uint8Array");
+  let total = 0;
+  for (const p of parts) {
+    if (!(p instanceof Uint8Array)) throw new TypeError("hashParts: every part must be a Uint8Array");
+    if (p.byteLength % CHUNK !== 0)
+      throw new RangeError(`hashParts: every part must be a multiple of ${CHUNK} bytes, got ${p.byteLength}`);
+    total += p.byteLength / CHUNK;
+  }
+  if (out.byteLength < 32 * total) throw new RangeError("hashParts: out is shorter than 32 bytes per chunk");
   return total;
 }
 
-/** The fallback: node:crypto, one chunk at a time. Exported for benchmarks and cross-checks. */
-export const hashChunksNodeCrypto: ChunkHasher = (data, out, tail) => {
-  const total = checkArgs(data, out, tail);
-  const full = data.byteLength / CHUNK;
-  for (let i = 0; i < total; i++) {
-    const chunk = i < full ? data.subarray(i * CHUNK, (i + 1) * CHUNK) : (tail as Uint8Array);
-    const d = createHash("sha256").update(chunk).digest();
-    out.set(d, 32 * i);
-  }
+/** The fallback: node:crypto, one chunk at a time. */
+export const nodeCryptoHasher: ChunkHasher = {
+  backend: "node:crypto",
+  hashParts(parts, out) {
+    checkParts(parts, out);
+    let i = 0;
+    for (const p of parts) {
+      for (let o = 0; o < p.byteLength; o += CHUNK, i++)
+        out.set(
+          createHash("sha256")
+            .update(p.subarray(o, o + CHUNK))
+            .digest(),
+          32 * i,
+        );
+    }
+  },
 };
 
-/** The native addon forced to one path; null when the addon is missing or the CPU lacks it. */
+/** The native addon, optionally forced to one path; null when it is missing or the CPU lacks the path. */
 export function nativeHasher(impl?: NativeImpl): ChunkHasher | null {
   const a = addon;
   if (!a || (impl !== undefined && !a.supported(impl))) return null;
   const use = impl ?? a.impl;
-  return (data, out, tail) => {
-    checkArgs(data, out, tail);
-    a.hashChunks(data, out, tail ?? null, use);
+  return {
+    backend: use,
+    hashParts(parts, out) {
+      checkParts(parts, out);
+      a.hashParts(parts, out, use);
+    },
   };
 }
 
 const native = nativeHasher();
 
-/** Hash chunks with the best available backend (see chunkHashBackend()). */
-export const hashChunks: ChunkHasher =
-  native ??
-  ((data, out, tail) => {
+/** The process default: native when it loaded, else node:crypto after one warning. */
+export const defaultHasher: ChunkHasher = native ?? {
+  backend: "node:crypto",
+  hashParts(parts, out) {
     warnFallbackOnce();
-    hashChunksNodeCrypto(data, out, tail);
-  });
+    nodeCryptoHasher.hashParts(parts, out);
+  },
+};
 
-/** Which backend hashChunks uses in this process. */
+/**
+ * out[32i .. 32i+32) = sha256 of chunk i, where the chunks are data's whole 1024-byte chunks
+ * followed by `tail` (exactly one 1024-byte chunk: the caller's zero-padded last chunk) if given.
+ */
+export function hashChunks(
+  data: Uint8Array,
+  out: Uint8Array,
+  tail?: Uint8Array,
+  hasher = defaultHasher,
+): void {
+  if (tail !== undefined && (!(tail instanceof Uint8Array) || tail.byteLength !== CHUNK))
+    throw new RangeError("hashChunks: tail must be exactly one 1024-byte chunk");
+  hasher.hashParts(tail ? [data, tail] : [data], out);
+}
+
+/** Which backend the default hasher uses in this process. */
 export function chunkHashBackend(): ChunkHashBackend {
-  return addon ? addon.impl : "node:crypto";
+  return defaultHasher.backend;
 }
 
 /** Why the native addon is not in use, or null when it is. */

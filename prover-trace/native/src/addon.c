@@ -1,11 +1,12 @@
 /*
- * N-API binding: hashChunks(data, out, tail?, impl?) hashes every 1024-byte chunk of `data`
+ * N-API binding. hashChunks(data, out, tail?, impl?) hashes every 1024-byte chunk of `data`
  * (read in place, no copy) and then the optional 1024-byte `tail` chunk, writing 32-byte
  * digests to `out` in order. `impl` ("avx512" | "avx2" | "scalar") forces one path, for tests
  * and benchmarks; by default the widest path this CPU supports runs.
  */
 #include <node_api.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sha256_chunks.h"
@@ -113,6 +114,77 @@ static napi_value hash_chunks(napi_env env, napi_callback_info info) {
   return undef;
 }
 
+/*
+ * hashParts(parts, out, impl?): every 1024-byte chunk of parts[0], then of parts[1], ..., in one
+ * multi-buffer stream, so many small tensors (and their padded tails) fill all SIMD lanes.
+ */
+static napi_value hash_parts(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 2) return throw_error(env, 0, "hashParts(parts, out, impl?) needs parts and out");
+  bool is_array = false;
+  if (napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array)
+    return throw_error(env, 0, "hashParts: parts must be an array of Uint8Arrays");
+  uint8_t *out;
+  size_t out_len;
+  if (!get_bytes(env, argv[1], "out", &out, &out_len)) return NULL;
+  sha_impl impl = sha_best_impl();
+  if (argc >= 3 && !parse_impl(env, argv[2], &impl)) return NULL;
+  uint32_t nparts = 0;
+  napi_get_array_length(env, argv[0], &nparts);
+
+  /* Validate every part and count chunks first, so nothing is written on bad input; the
+   * part pointers are kept so that the hashing pass cannot see different parts. */
+  uint8_t **part_data = malloc(sizeof(uint8_t *) * (nparts ? nparts : 1));
+  size_t *part_len = malloc(sizeof(size_t) * (nparts ? nparts : 1));
+  if (!part_data || !part_len) {
+    free(part_data);
+    free(part_len);
+    return throw_error(env, 1, "hashParts: out of memory");
+  }
+  size_t total = 0;
+  for (uint32_t k = 0; k < nparts; k++) {
+    napi_value el;
+    if (napi_get_element(env, argv[0], k, &el) != napi_ok ||
+        !get_bytes(env, el, "every part", &part_data[k], &part_len[k])) {
+      free(part_data);
+      free(part_len);
+      return NULL;
+    }
+    if (part_len[k] % VERDICT_CHUNK != 0) {
+      free(part_data);
+      free(part_len);
+      return throw_error(env, 1, "hashParts: every part must be a multiple of 1024 bytes");
+    }
+    total += part_len[k] / VERDICT_CHUNK;
+  }
+  if (out_len / 32 < total) {
+    free(part_data);
+    free(part_len);
+    return throw_error(env, 1, "hashParts: out is shorter than 32 bytes per chunk");
+  }
+
+  const uint8_t *ptrs[BATCH];
+  size_t fill = 0, done = 0;
+  for (uint32_t k = 0; k < nparts; k++) {
+    for (size_t off = 0; off < part_len[k]; off += VERDICT_CHUNK) {
+      ptrs[fill++] = part_data[k] + off;
+      if (fill == BATCH) {
+        sha_hash_chunks(impl, ptrs, fill, out + 32 * done);
+        done += fill;
+        fill = 0;
+      }
+    }
+  }
+  free(part_data);
+  free(part_len);
+  if (fill > 0) sha_hash_chunks(impl, ptrs, fill, out + 32 * done);
+  napi_value undef;
+  napi_get_undefined(env, &undef);
+  return undef;
+}
+
 static napi_value supported(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -134,6 +206,8 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_value fn, best;
   napi_create_function(env, "hashChunks", NAPI_AUTO_LENGTH, hash_chunks, NULL, &fn);
   napi_set_named_property(env, exports, "hashChunks", fn);
+  napi_create_function(env, "hashParts", NAPI_AUTO_LENGTH, hash_parts, NULL, &fn);
+  napi_set_named_property(env, exports, "hashParts", fn);
   napi_create_function(env, "supported", NAPI_AUTO_LENGTH, supported, NULL, &fn);
   napi_set_named_property(env, exports, "supported", fn);
   napi_create_string_utf8(env, sha_impl_name(sha_best_impl()), NAPI_AUTO_LENGTH, &best);

@@ -8,8 +8,9 @@ import {
   TensorCommitment,
   tensorHeader,
   tensorRoot,
+  tensorRoots,
 } from "../../../prover-trace/commit/tensor.ts";
-import { hashChunksNodeCrypto } from "../../../prover-trace/native/index.ts";
+import { nodeCryptoHasher } from "../../../prover-trace/native/index.ts";
 
 const sha = (b: Uint8Array) => new Uint8Array(createHash("sha256").update(b).digest());
 
@@ -50,13 +51,34 @@ t.test("tensorRoot equals the spec for every dtype and edge shape", async (t) =>
       const bytes = pseudoRandom(numel * SIZES[dtype], numel + dtype);
       const want = referenceRoot(dtype, shape, bytes);
       t.same(tensorRoot(dtype, shape, bytes), want, `dtype ${dtype} [${shape}]`);
-      t.same(tensorRoot(dtype, shape, bytes, { hasher: hashChunksNodeCrypto }), want, "node:crypto backend");
+      t.same(tensorRoot(dtype, shape, bytes, { hasher: nodeCryptoHasher }), want, "node:crypto backend");
       const c = TensorCommitment.build({ dtype, shape, data: bytes });
       t.same(c.root, want, "TensorCommitment.root");
       t.equal(c.chunkCount, chunkCount(dtype, shape));
       t.equal(c.chunkCount, Math.ceil(bytes.length / CHUNK));
     }
   }
+});
+
+t.test("tensorRoots and buildMany hash many tensors at once with the same roots", async (t) => {
+  const tensors = [1, 1024, 1025, 3000, 4096, 20000, 7, 100000].map((n, i) => ({
+    dtype: DType.uint8,
+    shape: [n],
+    data: pseudoRandom(n, i + 5),
+  }));
+  const one = tensors.map((x) => tensorRoot(x.dtype, x.shape, x.data));
+  t.same(tensorRoots(tensors), one);
+  t.same(tensorRoots(tensors, { hasher: nodeCryptoHasher }), one);
+  t.same(
+    TensorCommitment.buildMany(tensors).map((c) => c.root),
+    one,
+  );
+  t.same(tensorRoots([]), []);
+  t.throws(
+    () =>
+      TensorCommitment.buildMany([tensors[0], { dtype: DType.int32, shape: [3], data: new Uint8Array(3) }]),
+    /tensor 1: tensor data has 3 bytes/,
+  );
 });
 
 t.test("typed-array data is hashed as its little-endian bytes, views included", async (t) => {
