@@ -65,8 +65,8 @@ t.test("every node output equals the reference interpreter's, and the commitment
       const ref = runModel(r.profile.ir, input as never);
       t.equal(run.nodeOutputs.length, r.profile.nodes.length, `${m.name}: one entry per node`);
       let mismatches = 0;
-      run.nodeOutputs.forEach((outs, i) =>
-        outs.forEach((o, s) => {
+      for (const [i, outs] of run.nodeOutputs.entries())
+        for (const [s, o] of outs.entries()) {
           const want = ref.nodeOutputs[i][s];
           const same =
             o.dtype === want.dtype &&
@@ -81,8 +81,7 @@ t.test("every node output equals the reference interpreter's, and the commitment
               `${m.name} seed ${seed}: node ${i} ${r.profile.nodes[i].name} output ${s} differs from the reference`,
             );
           }
-        }),
-      );
+        }
       t.equal(
         mismatches,
         0,
