@@ -4,6 +4,8 @@
  * so an encoding change cannot slip past the Solidity side. Add new generators here.
  */
 import { commitmentVectors } from "./commitments.ts";
+import { modelVectors } from "./model.ts";
+import { opVectors } from "./ops.ts";
 
 export interface VectorGenerator {
   /** File name under test/vectors/. */
@@ -11,7 +13,11 @@ export interface VectorGenerator {
   generate: () => unknown;
 }
 
-export const GENERATORS: VectorGenerator[] = [{ file: "commitments.json", generate: commitmentVectors }];
+export const GENERATORS: VectorGenerator[] = [
+  { file: "commitments.json", generate: commitmentVectors },
+  { file: "ops.json", generate: opVectors },
+  { file: "model.json", generate: modelVectors },
+];
 
 /** The exact file contents for a generator's output (stable key order, 2-space JSON, newline). */
 export function renderVectors(v: unknown): string {
