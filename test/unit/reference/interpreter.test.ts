@@ -28,7 +28,7 @@ const I8 = 3;
 const U8 = 2;
 const I32 = 6;
 const I64 = 7;
-const vals = (x: Tensor) => Array.from(x.data, (v) => BigInt(v));
+const vals = (x: Tensor) => Array.from(x.data as ArrayLike<number | bigint>, (v) => BigInt(v));
 const reader = (ins: Tensor[]) => (slot: number, i: number) => readElement(ins[slot], i);
 
 t.test("hand-computed semantics", async (t) => {
