@@ -5,6 +5,7 @@
 import { Command } from "commander";
 import { registerL1Commands } from "../bridge/cli.ts";
 import { registerProverCommands } from "../prover-trace/cli.ts";
+import { registerSequencerCommands } from "../sequencer/cli.ts";
 
 export function buildCli(): Command {
   const program = new Command();
@@ -15,6 +16,7 @@ export function buildCli(): Command {
     .configureOutput({ outputError: (s, write) => write(s) });
   registerProverCommands(program);
   registerL1Commands(program);
+  registerSequencerCommands(program);
   return program;
 }
 

@@ -1,0 +1,276 @@
+/**
+ * HTTP API of a sequencer node (fastify). Every refusal is JSON `{ "error": "<reason>" }` with a
+ * fitting status: 400 malformed (schema, JSON, field), 401 bad signature, 404 unknown, 409
+ * duplicate, 413 body too large, 415 not JSON, 422 rule broken (nonce, balance, job state),
+ * 429 rate limited, 503 not accepting.
+ */
+import swagger from "@fastify/swagger";
+import Fastify, { type FastifyInstance } from "fastify";
+import { USER_TX_TYPES } from "../protocol/tx.ts";
+import type { SequencerMetrics } from "./metrics.ts";
+import { type SequencerNode, SubmitError } from "./node.ts";
+import { keys } from "./state/records.ts";
+
+export interface ApiOptions {
+  /** Bytes; a single tx is far below 16 KiB. Batches get batchBodyLimit. */
+  bodyLimit?: number;
+  batchBodyLimit?: number;
+  maxBatch?: number;
+  /** Requests per second per client IP (token bucket, burst = 2x). 0 disables. */
+  rateLimit?: number;
+  logger?: boolean | object;
+}
+
+const hex = (bytes: number) => ({ type: "string", pattern: `^0x[0-9a-fA-F]{${bytes * 2}}$` });
+const txBody = {
+  type: "object",
+  required: ["type"],
+  maxProperties: 16,
+  properties: { type: { type: "string", enum: [...USER_TX_TYPES] } },
+  additionalProperties: true,
+  description: "An EIP-712 signed tx; fields per type are listed in docs/rollup.md",
+} as const;
+const errorReply = { type: "object", properties: { error: { type: "string" } } } as const;
+
+class TokenBuckets {
+  private buckets = new Map<string, { tokens: number; at: number }>();
+  private readonly rate: number;
+  constructor(rate: number) {
+    this.rate = rate;
+  }
+  take(id: string, now: number): boolean {
+    let b = this.buckets.get(id);
+    if (!b) {
+      if (this.buckets.size > 10_000) this.buckets.clear();
+      b = { tokens: this.rate * 2, at: now };
+      this.buckets.set(id, b);
+    }
+    b.tokens = Math.min(this.rate * 2, b.tokens + ((now - b.at) / 1000) * this.rate);
+    b.at = now;
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+}
+
+export async function buildApi(
+  node: SequencerNode,
+  metrics: SequencerMetrics,
+  opts: ApiOptions = {},
+): Promise<FastifyInstance> {
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.bodyLimit ?? 16 * 1024 });
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: "Verdict sequencer",
+        version: "1",
+        description: "L2 app-rollup node: txs, blocks, jobs, proofs",
+      },
+    },
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, _req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    if (status >= 500) app.log.error(err);
+    reply.status(status).send({ error: status >= 500 ? `internal error: ${err.message}` : err.message });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    reply.status(404).send({ error: `no route ${req.method} ${req.url}` });
+  });
+
+  const limiter = opts.rateLimit ? new TokenBuckets(opts.rateLimit) : null;
+  if (limiter)
+    app.addHook("onRequest", async (req, reply) => {
+      if (!limiter.take(req.ip, Date.now())) {
+        metrics.txRejected.inc({ status: "429" });
+        return reply
+          .status(429)
+          .send({ error: `rate limit: at most ${opts.rateLimit} requests per second per client` });
+      }
+    });
+
+  const submitOne = async (body: unknown) => {
+    const t0 = performance.now();
+    try {
+      const r = await node.submit(body);
+      metrics.txAccepted.inc({ type: (body as { type: string }).type });
+      metrics.ackSeconds.observe((performance.now() - t0) / 1000);
+      return r;
+    } catch (e) {
+      if (e instanceof SubmitError) metrics.txRejected.inc({ status: String(e.status) });
+      throw e;
+    }
+  };
+
+  app.post(
+    "/v1/txs",
+    {
+      schema: {
+        summary: "Submit one signed tx; answers once it is durable (executed into the pending block)",
+        body: txBody,
+        response: { 202: { type: "object", properties: { txHash: hex(32) } }, "4xx": errorReply },
+      },
+    },
+    async (req, reply) => {
+      try {
+        const r = await submitOne(req.body);
+        return reply.status(202).send(r);
+      } catch (e) {
+        if (e instanceof SubmitError) return reply.status(e.status).send({ error: e.message });
+        throw e;
+      }
+    },
+  );
+
+  const maxBatch = opts.maxBatch ?? 1000;
+  app.post(
+    "/v1/txs/batch",
+    {
+      bodyLimit: opts.batchBodyLimit ?? 4 * 1024 * 1024,
+      schema: {
+        summary: "Submit up to maxBatch txs in order; one result per tx",
+        body: { type: "array", maxItems: maxBatch, items: txBody },
+        response: {
+          200: {
+            type: "array",
+            items: {
+              type: "object",
+              properties: { txHash: hex(32), error: { type: "string" }, status: { type: "integer" } },
+            },
+          },
+          "4xx": errorReply,
+        },
+      },
+    },
+    async (req) => {
+      const body = req.body as unknown[];
+      return Promise.all(
+        body.map((tx) =>
+          submitOne(tx).catch((e) => {
+            if (e instanceof SubmitError) return { error: e.message, status: e.status };
+            throw e;
+          }),
+        ),
+      );
+    },
+  );
+
+  const hashParam = { type: "object", required: ["hash"], properties: { hash: hex(32) } } as const;
+  app.get(
+    "/v1/txs/:hash",
+    { schema: { summary: "A tx and whether it is pending or included", params: hashParam } },
+    async (req, reply) => {
+      const r = await node.tx((req.params as { hash: string }).hash.toLowerCase());
+      return r ?? reply.status(404).send({ error: "unknown tx" });
+    },
+  );
+  app.get(
+    "/v1/receipts/:hash",
+    { schema: { summary: "Receipt of a tx", params: hashParam } },
+    async (req, reply) => {
+      const r = await node.receipt((req.params as { hash: string }).hash.toLowerCase());
+      return r ?? reply.status(404).send({ error: "unknown tx" });
+    },
+  );
+  app.get(
+    "/v1/blocks/:id",
+    {
+      schema: {
+        summary: "A block by number, or 'latest'",
+        params: { type: "object", properties: { id: { type: "string", pattern: "^(latest|[0-9]{1,15})$" } } },
+      },
+    },
+    async (req, reply) => {
+      const id = (req.params as { id: string }).id;
+      const n = id === "latest" ? node.chain.head.number : Number(id);
+      const b = await node.block(n);
+      return b ?? reply.status(404).send({ error: `no block ${n}; head is ${node.chain.head.number}` });
+    },
+  );
+  app.get(
+    "/v1/jobs/:id",
+    {
+      schema: {
+        summary: "A job (latest state, pending block included)",
+        params: { type: "object", properties: { id: hex(32) } },
+      },
+    },
+    async (req, reply) => {
+      const j = node.record(keys.job((req.params as { id: string }).id.toLowerCase()));
+      return j ?? reply.status(404).send({ error: "unknown job" });
+    },
+  );
+  app.get(
+    "/v1/accounts/:address",
+    {
+      schema: {
+        summary: "Balance and next nonce",
+        params: { type: "object", properties: { address: hex(20) } },
+      },
+    },
+    async (req) => {
+      return (
+        node.record(keys.account((req.params as { address: string }).address.toLowerCase())) ?? {
+          balance: "0",
+          nonce: 0,
+        }
+      );
+    },
+  );
+  app.get("/v1/workers", { schema: { summary: "Registered workers" } }, async () => node.workers());
+  app.get(
+    "/v1/proofs",
+    {
+      schema: {
+        summary: "Merkle proof of a state key (e.g. acct/0x..., job/0x...) against the head state root",
+        querystring: {
+          type: "object",
+          required: ["key"],
+          properties: { key: { type: "string", maxLength: 200 } },
+        },
+      },
+    },
+    async (req) => node.proof((req.query as { key: string }).key),
+  );
+
+  app.get("/v1/events", { schema: { summary: "Server-sent events: block and tx" } }, (req, reply) => {
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      "content-type": "text/event-stream",
+      "cache-control": "no-cache",
+      connection: "keep-alive",
+    });
+    res.write(`: head ${node.chain.head.number}\n\n`);
+    const onBlock = (b: { header: unknown; receipts: unknown[] }) =>
+      res.write(
+        `event: block\ndata: ${JSON.stringify({ header: b.header, txCount: b.receipts.length })}\n\n`,
+      );
+    const onTx = (t: unknown) => res.write(`event: tx\ndata: ${JSON.stringify(t)}\n\n`);
+    node.on("block", onBlock);
+    node.on("tx", onTx);
+    req.raw.on("close", () => {
+      node.off("block", onBlock);
+      node.off("tx", onTx);
+    });
+  });
+
+  app.get("/health", { schema: { summary: "Liveness and head" } }, async () => ({
+    ok: true,
+    role: node.isLeader ? "sequencer" : "follower",
+    head: node.chain.head.number,
+    stateRoot: node.chain.head.stateRoot,
+    pendingTxs: node.chain.pending?.txs.length ?? 0,
+  }));
+  app.get("/metrics", { schema: { hide: true } }, async (_req, reply) => {
+    metrics.head.set(node.chain.head.number);
+    reply.header("content-type", metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  node.on("block", (b: { receipts: unknown[] }) => {
+    metrics.blocks.inc();
+    metrics.blockTxs.observe(b.receipts.length);
+  });
+  return app;
+}

@@ -1,0 +1,47 @@
+/** `verdict sequencer`: run the L2 sequencer, or a follower with --follow <multiaddr>. */
+import type { Command } from "commander";
+import pino from "pino";
+import { loadConfig } from "./config.ts";
+import { startSequencer } from "./run.ts";
+
+export function registerSequencerCommands(program: Command): void {
+  program
+    .command("sequencer")
+    .description("run the L2 sequencer (or a follower that re-executes its blocks)")
+    .option("--config <file>", "JSON config file (env VERDICT_SEQ_CONFIG)")
+    .option("--data-dir <dir>", "level data dir (env VERDICT_SEQ_DATA_DIR)")
+    .option("--http-host <host>", "API host (env VERDICT_SEQ_HTTP_HOST)")
+    .option("--http-port <port>", "API port, 0 = any (env VERDICT_SEQ_HTTP_PORT)")
+    .option("--block-time-ms <ms>", "block time (env VERDICT_SEQ_BLOCK_TIME_MS)")
+    .option("--sequencer-key <hex>", "block signing key (env VERDICT_SEQ_KEY); default: the dev key")
+    .option("--follow <multiaddr>", "follow this sequencer over libp2p instead of sequencing")
+    .option(
+      "--p2p-listen <multiaddr...>",
+      "libp2p listen addresses (env VERDICT_SEQ_P2P_LISTEN, comma-separated)",
+    )
+    .option("--rate-limit <n>", "requests per second per client IP, 0 = off (env VERDICT_SEQ_RATE_LIMIT)")
+    .option("--log-level <level>", "pino level (env VERDICT_SEQ_LOG_LEVEL)")
+    .action(async (o: Record<string, unknown>) => {
+      const cfg = loadConfig({
+        config: o.config as string | undefined,
+        dataDir: o.dataDir,
+        httpHost: o.httpHost,
+        httpPort: o.httpPort,
+        blockTimeMs: o.blockTimeMs,
+        sequencerKey: o.sequencerKey,
+        follow: o.follow,
+        p2pListen: o.p2pListen,
+        rateLimit: o.rateLimit,
+        logLevel: o.logLevel,
+      });
+      const logger = pino({ level: cfg.logLevel, base: { svc: cfg.follow ? "follower" : "sequencer" } });
+      const running = await startSequencer(cfg, logger);
+      const stop = async (sig: string) => {
+        logger.info({ sig }, "shutting down");
+        await running.close();
+        process.exit(0);
+      };
+      process.once("SIGINT", () => void stop("SIGINT"));
+      process.once("SIGTERM", () => void stop("SIGTERM"));
+    });
+}

@@ -1,0 +1,229 @@
+/**
+ * libp2p host of a sequencer node: tcp + noise + yamux + identify + gossipsub.
+ *   verdict/blocks/1   the leader publishes each durable block (JSON)
+ *   verdict/txs/1      the leader publishes each acknowledged tx; it also admits txs gossiped to it
+ *   verdict/workers/1  worker adverts (models, price, capacity, multiaddr), kept per worker
+ *   /verdict/sync/1    request/response: "blocks from N" -> up to 256 blocks, then an empty frame
+ * A follower (--follow <multiaddr>) dials the leader, catches up over /verdict/sync/1,
+ * then imports gossiped blocks, re-executing each and checking its roots; a gap (missed gossip,
+ * a block too large for a gossip frame) triggers another sync.
+ */
+import { noise } from "@chainsafe/libp2p-noise";
+import { yamux } from "@chainsafe/libp2p-yamux";
+import { type GossipSub, gossipsub } from "@libp2p/gossipsub";
+import { identify } from "@libp2p/identify";
+import { tcp } from "@libp2p/tcp";
+import { lpStream } from "@libp2p/utils";
+import { multiaddr } from "@multiformats/multiaddr";
+import { createLibp2p, type Libp2p } from "libp2p";
+import type { Logger } from "pino";
+import type { Block } from "./block.ts";
+import type { SequencerMetrics } from "./metrics.ts";
+import type { SequencerNode } from "./node.ts";
+
+export const TOPIC_BLOCKS = "verdict/blocks/1";
+export const TOPIC_TXS = "verdict/txs/1";
+export const TOPIC_WORKERS = "verdict/workers/1";
+export const SYNC_PROTOCOL = "/verdict/sync/1";
+const SYNC_BATCH = 256;
+const MAX_FRAME = 32 * 1024 * 1024;
+
+export interface WorkerAdvert {
+  worker: string;
+  models: string[];
+  price: string;
+  capacity: number;
+  multiaddr: string;
+  receivedAt: number;
+}
+
+export interface P2p {
+  libp2p: Libp2p<{ pubsub: GossipSub }>;
+  addrs(): string[];
+  adverts: Map<string, WorkerAdvert>;
+  /** Follower: pull blocks from the leader until caught up. */
+  sync(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+function parseAdvert(data: Uint8Array): WorkerAdvert | null {
+  try {
+    const o = JSON.parse(dec.decode(data));
+    if (typeof o.worker !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(o.worker)) return null;
+    if (
+      !Array.isArray(o.models) ||
+      o.models.length > 32 ||
+      !o.models.every((m: unknown) => typeof m === "string")
+    )
+      return null;
+    if (typeof o.multiaddr !== "string" || o.multiaddr.length > 256) return null;
+    if (!Number.isInteger(o.capacity) || typeof o.price !== "string") return null;
+    return {
+      worker: o.worker.toLowerCase(),
+      models: o.models,
+      price: o.price,
+      capacity: o.capacity,
+      multiaddr: o.multiaddr,
+      receivedAt: Date.now(),
+    };
+  } catch {
+    return null;
+  }
+}
+
+export async function startP2p(
+  node: SequencerNode,
+  opts: { listen: string[]; follow: string | null; logger?: Logger; metrics?: SequencerMetrics },
+): Promise<P2p> {
+  const log = opts.logger;
+  const libp2p = await createLibp2p({
+    addresses: { listen: opts.listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: {
+      identify: identify(),
+      pubsub: gossipsub({
+        allowPublishToZeroTopicPeers: true,
+        emitSelf: false,
+        maxInboundDataLength: 8 * 1024 * 1024,
+      }),
+    },
+  });
+  const pubsub = libp2p.services.pubsub;
+  const adverts = new Map<string, WorkerAdvert>();
+  let leaderPeer: ReturnType<typeof multiaddr> | null = null;
+
+  // Serve blocks to anyone catching up.
+  await libp2p.handle(SYNC_PROTOCOL, async (stream) => {
+    const lp = lpStream(stream, { maxDataLength: MAX_FRAME });
+    try {
+      const req = JSON.parse(dec.decode((await lp.read()).subarray()));
+      const from = Number(req.from);
+      if (!Number.isInteger(from) || from < 0) throw new Error("bad sync request");
+      const to = Math.min(node.chain.head.number, from + SYNC_BATCH - 1);
+      for (let n = from; n <= to; n++) {
+        const b = await node.block(n);
+        if (!b) break;
+        await lp.write(enc.encode(JSON.stringify(b)));
+      }
+      await lp.write(new Uint8Array(0));
+      await stream.close();
+    } catch (err) {
+      log?.debug({ err: (err as Error).message }, "sync request failed");
+      stream.abort(err as Error);
+    }
+  });
+
+  let importing: Promise<unknown> = Promise.resolve();
+  const importOne = async (b: Block) => {
+    if (b.header.number <= node.chain.head.number) return;
+    if (b.header.number > node.chain.head.number + 1) {
+      await syncFromLeader();
+      if (b.header.number !== node.chain.head.number + 1) return;
+    }
+    await node.importBlock(b);
+  };
+
+  async function syncFromLeader(): Promise<number> {
+    if (!leaderPeer) return 0;
+    let total = 0;
+    for (;;) {
+      const stream = await libp2p.dialProtocol(leaderPeer, SYNC_PROTOCOL);
+      const lp = lpStream(stream, { maxDataLength: MAX_FRAME });
+      await lp.write(enc.encode(JSON.stringify({ from: node.chain.head.number + 1 })));
+      let got = 0;
+      for (;;) {
+        const frame = (await lp.read()).subarray();
+        if (frame.length === 0) break;
+        const b = JSON.parse(dec.decode(frame)) as Block;
+        if (b.header.number === node.chain.head.number + 1) {
+          await node.importBlock(b);
+          got++;
+        }
+      }
+      await stream.close().catch(() => {});
+      total += got;
+      if (got < SYNC_BATCH) return total;
+    }
+  }
+
+  pubsub.addEventListener("message", (evt) => {
+    const { topic, data } = evt.detail;
+    if (topic === TOPIC_BLOCKS && !node.isLeader) {
+      let b: Block;
+      try {
+        b = JSON.parse(dec.decode(data));
+      } catch {
+        return;
+      }
+      importing = importing
+        .then(() => importOne(b))
+        .catch((err) => log?.error({ err: (err as Error).message }, "block import failed"));
+    } else if (topic === TOPIC_TXS && node.isLeader) {
+      let tx: unknown;
+      try {
+        tx = JSON.parse(dec.decode(data));
+      } catch {
+        return;
+      }
+      node.submit(tx).catch(() => {});
+    } else if (topic === TOPIC_WORKERS) {
+      const a = parseAdvert(data);
+      if (a) {
+        if (adverts.size > 10_000 && !adverts.has(a.worker)) return;
+        adverts.set(a.worker, a);
+      }
+    }
+  });
+  pubsub.subscribe(TOPIC_BLOCKS);
+  pubsub.subscribe(TOPIC_TXS);
+  pubsub.subscribe(TOPIC_WORKERS);
+
+  const publish = (topic: string, v: unknown) => {
+    pubsub.publish(topic, enc.encode(JSON.stringify(v))).catch((err) => {
+      log?.debug({ err: (err as Error).message, topic }, "publish failed");
+    });
+  };
+  const onBlock = (b: Block) => {
+    if (node.isLeader) publish(TOPIC_BLOCKS, b);
+  };
+  node.on("block", onBlock);
+
+  libp2p.addEventListener("connection:open", () => opts.metrics?.peers.set(libp2p.getPeers().length));
+  libp2p.addEventListener("connection:close", () => opts.metrics?.peers.set(libp2p.getPeers().length));
+
+  let resync: NodeJS.Timeout | null = null;
+  if (opts.follow) {
+    leaderPeer = multiaddr(opts.follow);
+    await libp2p.dial(leaderPeer);
+    importing = importing.then(syncFromLeader);
+    await importing;
+    // Gossip is best effort; a periodic pull closes any gap it leaves.
+    resync = setInterval(() => {
+      importing = importing
+        .then(syncFromLeader)
+        .catch((err) => log?.warn({ err: (err as Error).message }, "resync failed"));
+    }, 2000);
+  }
+
+  return {
+    libp2p,
+    adverts,
+    addrs: () => libp2p.getMultiaddrs().map((a) => a.toString()),
+    sync: () => {
+      const p = importing.then(syncFromLeader);
+      importing = p.catch(() => {});
+      return p;
+    },
+    async stop() {
+      if (resync) clearInterval(resync);
+      node.off("block", onBlock);
+      await importing.catch(() => {});
+      await libp2p.stop();
+    },
+  };
+}
