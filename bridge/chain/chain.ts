@@ -295,10 +295,12 @@ export class EmbeddedChain {
   private async mineOne(): Promise<MinedBlock> {
     const parent = this.latest();
     const parentTs = Number(parent.block.header.timestamp);
-    const timestamp = this.nextTimestamp ?? Math.max(this.now(), parentTs + 1);
+    const forced = this.nextTimestamp;
     this.nextTimestamp = undefined;
-    // Keep later blocks at or after a forced timestamp.
-    if (timestamp > this.now()) this.timeOffsetS += timestamp - this.now();
+    // A forced timestamp moves chain time with it (later blocks follow it); a block stamped
+    // parent + 1 because several were mined within one clock second does not.
+    if (forced !== undefined && forced > this.now()) this.timeOffsetS += forced - this.now();
+    const timestamp = forced ?? Math.max(this.now(), parentTs + 1);
     const builder = await buildBlock(this.vm, {
       parentBlock: parent.block,
       headerData: {

@@ -6,6 +6,7 @@
 import type { TypedTransaction } from "@ethereumjs/tx";
 import { createTx } from "@ethereumjs/tx";
 import { hexToBytes } from "@ethereumjs/util";
+import { RpcRequestError } from "viem";
 import { fromHex } from "../../protocol/bytes.ts";
 import type { CallRequest, EmbeddedChain, LogFilter, LogMatch, MinedBlock, StoredReceipt } from "./chain.ts";
 import { ChainError, RpcErrorCode } from "./errors.ts";
@@ -542,7 +543,12 @@ export class ChainRpc {
   }
 }
 
-/** EIP-1193 provider over the chain: errors are thrown as `{ code, message, data }` like a node's. */
+/**
+ * EIP-1193 provider over the chain: errors are thrown as `{ code, message, data }` like a node's.
+ * Reverts (code 3) are thrown as viem's RpcRequestError, exactly what viem's http transport makes of
+ * a node's revert: viem would otherwise file the non-standard code 3 as an unknown error and retry
+ * the call with backoff before decoding the revert data.
+ */
 export function createProvider(chain: EmbeddedChain): Eip1193Provider & { rpc: ChainRpc } {
   const rpc = new ChainRpc(chain);
   return {
@@ -553,6 +559,13 @@ export function createProvider(chain: EmbeddedChain): Eip1193Provider & { rpc: C
       try {
         return await rpc.request(method, params);
       } catch (err) {
+        if (err instanceof ChainError && err.code === 3) {
+          throw new RpcRequestError({
+            body: { method, params },
+            error: { code: err.code, message: err.message, data: err.data },
+            url: "embedded-l1",
+          });
+        }
         if (err instanceof ChainError) throw err;
         throw new ChainError(RpcErrorCode.internal, `internal error: ${(err as Error).message}`);
       }

@@ -4,11 +4,16 @@ export const commitmentsAbi = [
     "inputs": [
       {
         "internalType": "uint256",
-        "name": "length",
+        "name": "offset",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "chunkLength",
         "type": "uint256"
       }
     ],
-    "name": "ChunkLengthMismatch",
+    "name": "ElementOutOfChunk",
     "type": "error"
   },
   {
@@ -19,6 +24,17 @@ export const commitmentsAbi = [
   {
     "inputs": [],
     "name": "EmptyTree",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "count",
+        "type": "uint256"
+      }
+    ],
+    "name": "InvalidOutputCount",
     "type": "error"
   },
   {
@@ -67,22 +83,6 @@ export const commitmentsAbi = [
   {
     "inputs": [],
     "name": "Sha256Failed",
-    "type": "error"
-  },
-  {
-    "inputs": [],
-    "name": "TensorRootMismatch",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "count",
-        "type": "uint256"
-      }
-    ],
-    "name": "TooManyOutputs",
     "type": "error"
   },
   {

@@ -23,9 +23,8 @@ library Commitments {
     error UnsupportedDType(uint8 dtype);
     error RankTooLarge(uint256 rank);
     error EmptyTensor();
-    error ChunkLengthMismatch(uint256 length);
-    error TensorRootMismatch();
-    error TooManyOutputs(uint256 count);
+    error ElementOutOfChunk(uint256 offset, uint256 chunkLength);
+    error InvalidOutputCount(uint256 count);
     error Sha256Failed();
 
     // ---------------------------------------------------------------- hashing
@@ -121,10 +120,7 @@ library Commitments {
 
     /// ceil(numel * elementSize / CHUNK): the leaf count of the tensor's data tree.
     function chunkCount(uint8 dtype, uint32[] calldata shape) internal pure returns (uint256) {
-        if (shape.length > 255) revert RankTooLarge(shape.length);
-        uint256 byteLength = numel(shape) * dtypeSize(dtype);
-        if (byteLength == 0) revert EmptyTensor();
-        return (byteLength + CHUNK - 1) / CHUNK;
+        return (tensorByteLength(dtype, shape) + CHUNK - 1) / CHUNK;
     }
 
     /// sha256(0x54 || u8 dtype || u8 rank || u32 dim... || dataRoot), dims big-endian.
@@ -133,9 +129,8 @@ library Commitments {
         view
         returns (bytes32 h)
     {
-        dtypeSize(dtype);
+        tensorByteLength(dtype, shape); // validates dtype, rank and numel like the TS encoder
         uint256 rank = shape.length;
-        if (rank > 255) revert RankTooLarge(rank);
         uint256 len = 3 + 4 * rank + 32;
         assembly ("memory-safe") {
             let ptr := mload(0x40)
@@ -159,20 +154,84 @@ library Commitments {
         }
     }
 
-    /// Checks that `chunk` (exactly CHUNK bytes, last chunk zero-padded) is chunk `chunkIndex` of the
-    /// tensor committed by `root`, whose dtype and shape fix the chunk count and so the proof depth.
+    /// True iff `chunk` with `proof` opens chunk `chunkIndex` of the tensor committed by `root`, whose
+    /// dtype and shape (known to the verifier from the commitment being opened) fix the chunk count
+    /// and so the proof depth. The data root is recomputed from the proof, as in
+    /// prover-trace/witness/chunk.ts `verifyChunkOpening`: a malformed opening (wrong length, index
+    /// out of range, wrong proof length, non-zero padding in the last chunk) is false; an invalid
+    /// dtype or shape is the caller's error and reverts.
     function verifyChunk(
         bytes32 root,
         uint8 dtype,
         uint32[] calldata shape,
-        bytes32 dataRoot,
         uint256 chunkIndex,
         bytes calldata chunk,
         bytes32[] calldata proof
     ) internal view returns (bool) {
-        if (chunk.length != CHUNK) revert ChunkLengthMismatch(chunk.length);
-        if (tensorRoot(dtype, shape, dataRoot) != root) return false;
-        return verifyProof(dataRoot, sha256Calldata(chunk), chunkIndex, chunkCount(dtype, shape), proof);
+        uint256 byteLength = tensorByteLength(dtype, shape);
+        uint256 count = (byteLength + CHUNK - 1) / CHUNK;
+        if (chunkIndex >= count || chunk.length != CHUNK) return false;
+        if (proof.length != treeDepth(count)) return false;
+        uint256 used = byteLength - chunkIndex * CHUNK;
+        if (used < CHUNK && !isZeroTail(chunk, used)) return false;
+        bytes32 dataRoot = rootFromProof(sha256Calldata(chunk), chunkIndex, proof);
+        return tensorRoot(dtype, shape, dataRoot) == root;
+    }
+
+    /// True iff chunk `chunkIndex` hashes into `dataRoot`, a tree of `count` chunks (tensor-level
+    /// descents reveal the data root first, then open chunks against it).
+    function verifyChunkInData(
+        bytes32 dataRoot,
+        uint256 count,
+        uint256 chunkIndex,
+        bytes calldata chunk,
+        bytes32[] calldata proof
+    ) internal view returns (bool) {
+        if (chunk.length != CHUNK) return false;
+        return verifyProof(dataRoot, sha256Calldata(chunk), chunkIndex, count, proof);
+    }
+
+    /// numel * elementSize after validating dtype and shape (rank <= 255, numel >= 1).
+    function tensorByteLength(uint8 dtype, uint32[] calldata shape) internal pure returns (uint256) {
+        if (shape.length > 255) revert RankTooLarge(shape.length);
+        uint256 byteLength = numel(shape) * dtypeSize(dtype);
+        if (byteLength == 0) revert EmptyTensor();
+        return byteLength;
+    }
+
+    /// True iff bytes [from, data.length) of `data` are all zero.
+    function isZeroTail(bytes calldata data, uint256 from) internal pure returns (bool ok) {
+        assembly ("memory-safe") {
+            ok := 1
+            let end := add(data.offset, data.length)
+            let p := add(data.offset, from)
+            for {} and(ok, lt(add(p, 31), end)) { p := add(p, 0x20) } { if calldataload(p) { ok := 0 } }
+            // Fewer than 32 bytes left: read the word ending at `end` and keep its last (end - p) bytes.
+            if and(ok, lt(p, end)) {
+                let keep := sub(end, p)
+                let word := calldataload(sub(end, 0x20))
+                if and(word, sub(shl(mul(keep, 8), 1), 1)) { ok := 0 }
+            }
+        }
+    }
+
+    /// Element `flatIndex` (row-major) lives in chunk floor(e*size/CHUNK) at byte (e*size) mod CHUNK.
+    function chunkOfElement(uint8 dtype, uint256 flatIndex) internal pure returns (uint256 chunkIndex, uint256 offset) {
+        uint256 b = flatIndex * dtypeSize(dtype);
+        return (b / CHUNK, b % CHUNK);
+    }
+
+    /// The element of `dtype` at byte `offset` of `chunk` (little-endian), sign-extended when signed.
+    function readElement(uint8 dtype, bytes calldata chunk, uint256 offset) internal pure returns (int256 v) {
+        uint256 size = dtypeSize(dtype);
+        if (offset % size != 0 || offset + size > chunk.length) revert ElementOutOfChunk(offset, chunk.length);
+        uint256 u;
+        for (uint256 k = 0; k < size; k++) u |= uint256(uint8(chunk[offset + k])) << (8 * k);
+        if (dtype == DTYPE_UINT8) return int256(u);
+        uint256 bits = size * 8;
+        // Two's complement sign extension from `bits` bits.
+        if (u >> (bits - 1) == 1) return int256(u) - int256(uint256(1) << bits);
+        return int256(u);
     }
 
     // ---------------------------------------------------------------- trace and model
@@ -180,7 +239,7 @@ library Commitments {
     /// sha256(0x4c || u32 nodeIndex || u8 outputCount || tensorRoot(out[0]) || ...).
     function traceLeaf(uint32 nodeIndex, bytes32[] calldata outputRoots) internal view returns (bytes32 h) {
         uint256 count = outputRoots.length;
-        if (count > 255) revert TooManyOutputs(count);
+        if (count == 0 || count > 255) revert InvalidOutputCount(count);
         uint256 len = 6 + 32 * count;
         assembly ("memory-safe") {
             let ptr := mload(0x40)

@@ -37,12 +37,29 @@ contract CommitmentsHarness {
         bytes32 root,
         uint8 dtype,
         uint32[] calldata shape,
-        bytes32 dataRoot,
         uint256 chunkIndex,
         bytes calldata chunk,
         bytes32[] calldata proof
     ) external view returns (bool) {
-        return Commitments.verifyChunk(root, dtype, shape, dataRoot, chunkIndex, chunk, proof);
+        return Commitments.verifyChunk(root, dtype, shape, chunkIndex, chunk, proof);
+    }
+
+    function verifyChunkInData(
+        bytes32 dataRoot,
+        uint256 count,
+        uint256 chunkIndex,
+        bytes calldata chunk,
+        bytes32[] calldata proof
+    ) external view returns (bool) {
+        return Commitments.verifyChunkInData(dataRoot, count, chunkIndex, chunk, proof);
+    }
+
+    function chunkOfElement(uint8 dtype, uint256 flatIndex) external pure returns (uint256, uint256) {
+        return Commitments.chunkOfElement(dtype, flatIndex);
+    }
+
+    function readElement(uint8 dtype, bytes calldata chunk, uint256 offset) external pure returns (int256) {
+        return Commitments.readElement(dtype, chunk, offset);
     }
 
     function traceLeaf(uint32 nodeIndex, bytes32[] calldata outputRoots) external view returns (bytes32) {

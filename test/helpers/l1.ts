@@ -1,0 +1,110 @@
+/**
+ * L1 backends for tests: the embedded chain (in process) and a real anvil node started on a free
+ * port and killed in teardown. Both prefund the same dev accounts (same mnemonic), and both take
+ * anvil's test-client methods for time travel, so one scenario runs unchanged on either.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { createTestClient, type Hex } from "viem";
+import { type DevAccount, devAccounts } from "../../bridge/chain/accounts.ts";
+import { EmbeddedChain, type EmbeddedChainOptions } from "../../bridge/chain/chain.ts";
+import { connectL1, embeddedL1Clients, type L1Clients, walletClientFor } from "../../bridge/clients.ts";
+
+export interface L1Backend {
+  name: string;
+  accounts: DevAccount[];
+  /** Clients with a wallet for dev account `index`. */
+  clients(index?: number): L1Clients;
+  wallet(index: number): NonNullable<L1Clients["walletClient"]>;
+  /** Moves chain time forward by `seconds` and mines a block stamped after it. */
+  increaseTime(seconds: number): Promise<void>;
+  mine(blocks?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+function testActions(clients: L1Clients) {
+  return createTestClient({ mode: "anvil", chain: clients.chain, transport: clients.transport });
+}
+
+export async function embeddedBackend(
+  opts: EmbeddedChainOptions = {},
+): Promise<L1Backend & { chain: EmbeddedChain }> {
+  const chain = await EmbeddedChain.create(opts);
+  const base = embeddedL1Clients(chain);
+  const test = testActions(base);
+  return {
+    name: "embedded",
+    chain,
+    accounts: chain.accounts,
+    clients: (index = 0) => embeddedL1Clients(chain, { privateKey: chain.accounts[index].privateKey }),
+    wallet: (index) => walletClientFor(base, chain.accounts[index].privateKey),
+    increaseTime: async (seconds) => {
+      await test.increaseTime({ seconds });
+      await test.mine({ blocks: 1 });
+    },
+    mine: async (blocks = 1) => test.mine({ blocks }),
+    close: async () => chain.stop(),
+  };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const ANVIL = join(import.meta.dirname, "../../node_modules/.bin/anvil");
+
+/** Starts `anvil --port <free>` and resolves once it answers eth_chainId. */
+export async function anvilBackend(): Promise<L1Backend & { url: string; process: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(ANVIL, ["--port", String(port), "--silent", "--chain-id", "31337"], {
+    stdio: "ignore",
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  let base: L1Clients | undefined;
+  const deadline = Date.now() + 30_000;
+  while (!base) {
+    if (child.exitCode !== null) throw new Error(`anvil exited with code ${child.exitCode}`);
+    try {
+      base = await connectL1({ rpcUrl: url, pollingIntervalMs: 20 });
+    } catch {
+      if (Date.now() > deadline) {
+        child.kill("SIGKILL");
+        throw new Error("anvil did not start within 30 s");
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  const ready = base;
+  const accounts = devAccounts(10);
+  const test = testActions(ready);
+  const withKey = (key: Hex): L1Clients => ({ ...ready, walletClient: walletClientFor(ready, key) });
+  return {
+    name: "anvil",
+    url,
+    process: child,
+    accounts,
+    clients: (index = 0) => withKey(accounts[index].privateKey),
+    wallet: (index) => walletClientFor(ready, accounts[index].privateKey),
+    increaseTime: async (seconds) => {
+      await test.increaseTime({ seconds });
+      await test.mine({ blocks: 1 });
+    },
+    mine: async (blocks = 1) => test.mine({ blocks }),
+    close: async () => {
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        await exited;
+      }
+    },
+  };
+}
