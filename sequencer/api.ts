@@ -59,6 +59,8 @@ export async function buildApi(
   opts: ApiOptions = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.bodyLimit ?? 16 * 1024 });
+  // JSON only: anything else is a 415 that says so.
+  app.removeContentTypeParser("text/plain");
   await app.register(swagger, {
     openapi: {
       info: {
