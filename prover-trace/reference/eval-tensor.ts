@@ -78,8 +78,31 @@ const BIG: Record<"Add" | "Sub" | "Mul" | "Max" | "Min", BigFn> = {
   Min: (a, b) => (a < b ? a : b),
 };
 
+/** Binary op on number arrays without broadcasting: one tight loop per op (no call per element). */
+function sameShapeBinary(op: string, o: NumArray, a: NumArray, b: NumArray): boolean {
+  const n = o.length;
+  switch (op) {
+    case "Add":
+      for (let e = 0; e < n; e++) o[e] = a[e] + b[e];
+      return true;
+    case "Sub":
+      for (let e = 0; e < n; e++) o[e] = a[e] - b[e];
+      return true;
+    case "Mul":
+      for (let e = 0; e < n; e++) o[e] = Math.imul(a[e], b[e]);
+      return true;
+    case "Max":
+      for (let e = 0; e < n; e++) o[e] = a[e] > b[e] ? a[e] : b[e];
+      return true;
+    case "Min":
+      for (let e = 0; e < n; e++) o[e] = a[e] < b[e] ? a[e] : b[e];
+      return true;
+  }
+  return false;
+}
+
 /** out = fold of f over the operands, element by element with broadcasting. */
-function elementwise(out: Tensor, ins: readonly Tensor[], fNum: NumFn, fBig: BigFn): void {
+function elementwise(op: string, out: Tensor, ins: readonly Tensor[], fNum: NumFn, fBig: BigFn): void {
   const n = out.data.length;
   const maps = ins.map((t) => broadcastIndex(t.shape, out.shape));
   if (out.data instanceof BigInt64Array) {
@@ -97,12 +120,13 @@ function elementwise(out: Tensor, ins: readonly Tensor[], fNum: NumFn, fBig: Big
   const o = out.data as NumArray;
   const first = ins[0].data as NumArray;
   const m0 = maps[0];
+  if (ins.length === 2 && !m0 && !maps[1] && sameShapeBinary(op, o, first, ins[1].data as NumArray)) return;
   if (ins.length === 1) {
     for (let e = 0; e < n; e++) o[e] = first[m0 ? m0[e] : e];
     return;
   }
   // Accumulate in a wide array so that a variadic Max/Min never compares already-wrapped values
-  // (Add/Sub/Mul are binary, so the single store into `o` performs the one wrap).
+  // (Add/Sub/Mul are binary, so the single store into \`o\` performs the one wrap).
   const acc = new Float64Array(n);
   for (let e = 0; e < n; e++) acc[e] = first[m0 ? m0[e] : e];
   for (let k = 1; k < ins.length; k++) {
@@ -146,14 +170,22 @@ function gather(out: Tensor, data: Tensor, indices: Tensor, axis: number): void 
   const inner = numel(data.shape.slice(axis + 1));
   const nIdx = indices.data.length;
   const pos = new Int32Array(nIdx);
+  const idx = indices.data;
   for (let j = 0; j < nIdx; j++) {
-    let v = Number(indices.data[j]);
+    let v = Number(idx[j]);
     if (v < -dim || v >= dim)
       throw new ReferenceFault(
         `Gather: index ${indices.data[j]} out of range [-${dim}, ${dim - 1}] on axis ${axis}`,
       );
     if (v < 0) v += dim;
     pos[j] = v;
+  }
+  if (inner === 1) {
+    // Lookup tables: one element per index.
+    const src = data.data as unknown as { [i: number]: number | bigint };
+    const dst = out.data as unknown as { [i: number]: number | bigint };
+    for (let o = 0; o < outer; o++) for (let j = 0; j < nIdx; j++) dst[o * nIdx + j] = src[o * dim + pos[j]];
+    return;
   }
   const src = data.data as TensorData & { subarray(a: number, b: number): TensorData };
   const dst = out.data as TensorData & { set(a: TensorData, off: number): void };
@@ -255,10 +287,10 @@ export function evalNode(op: OpName, inputs: readonly Tensor[], attrs: NodeAttrs
     case "Mul":
     case "Max":
     case "Min":
-      elementwise(out, inputs, NUM[op], BIG[op]);
+      elementwise(op, out, inputs, NUM[op], BIG[op]);
       break;
     case "Div":
-      elementwise(out, inputs, divNum(x.dtype === DType.int32), divBig);
+      elementwise(op, out, inputs, divNum(x.dtype === DType.int32), divBig);
       break;
     case "Relu":
       unary(
