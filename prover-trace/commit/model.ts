@@ -143,10 +143,14 @@ export function outputRoot(model: ProfileModel, outputs: readonly TensorData[]):
   return tensorListRoot(outputs);
 }
 
-/** The CIDv1 of a file as `ipfs add --cid-version=1` computes it (nothing is stored). */
-export async function fileCid(bytes: Uint8Array): Promise<CID> {
-  // Only the CID is wanted: the blockstore accepts every block and keeps none.
-  const blockstore = { put: async (cid: CID) => cid };
+/** Where the UnixFS blocks of a file go; by default nowhere (only the CID is wanted). */
+export interface BlockSink {
+  put(cid: CID, block: Uint8Array): Promise<CID> | CID;
+}
+
+/** The CIDv1 of a file as `ipfs add --cid-version=1` computes it. */
+export async function fileCid(bytes: Uint8Array, sink?: BlockSink): Promise<CID> {
+  const blockstore = { put: async (cid: CID, block: Uint8Array) => (sink ? sink.put(cid, block) : cid) };
   let last: CID | undefined;
   for await (const entry of importer([{ content: bytes }], blockstore, {
     cidVersion: 1,
