@@ -28,6 +28,16 @@ export function geluTableOffset(): number[] {
 }
 
 /**
+ * A 256-row table indexed directly by a signed value v in [-128, 127], using Gather's negative
+ * indices (v < 0 reads row v + 256): row r holds entry (r < 128 ? r : r - 256) + 128 of `byOffset`.
+ * Saves the int32 `Add 128` that an offset index would need (one int32 tensor less in the trace).
+ */
+export function signedIndexed(byOffset: readonly number[]): number[] {
+  if (byOffset.length !== 256) throw new RangeError(`table must have 256 rows, got ${byOffset.length}`);
+  return Array.from({ length: 256 }, (_, r) => byOffset[(r < 128 ? r : r - 256) + 128]);
+}
+
+/**
  * Exponent table for integer softmax, indexed by the distance d = rowMax - score clipped to
  * [0, 255]: entry = round(255 * exp(-d / tau)). Entry 255 is forced to 0 so that masked positions
  * (far below the maximum, clipped to 255) get exactly zero weight, and entry 0 = 255, so every row

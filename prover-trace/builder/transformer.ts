@@ -6,7 +6,8 @@
  *   matmul operands are uint8 in offset binary (v + 128) with constant zero points 128, because
  *   ORT's uint8 x uint8 MatMulInteger kernels are several times faster than int8 x int8 on this
  *   CPU (docs/profile.md) while computing exactly the same signed products;
- * - requantization is Div by a power of two + Clip; GELU and exp are 256-row tables, 1/sqrt a 129-row one;
+ * - requantization is Div by a power of two + Clip; GELU and exp are 256-row tables, 1/sqrt a 129-row one
+ *   (the GELU table is indexed by the signed value itself: Gather's negative indices wrap);
  * - integer RMS-norm: per-row sum of squares via a batched MatMulInteger, rsqrt table;
  * - attention: scores = MatMulInteger(Q, K^T) per head, Div, Add a causal mask, ReduceMax,
  *   Sub from the row maximum, Clip to [0, 255], Gather an exp table (entry 255 is 0), row sums via
@@ -19,7 +20,7 @@ import type { IrModel } from "../onnx/ir.ts";
 import { checkDims } from "./mlp.ts";
 import { IntOps, matmulShift } from "./ops.ts";
 import { SplitMix64 } from "./prng.ts";
-import { ACT_SCALE, expTable, geluTableOffset, rsqrtTable } from "./tables.ts";
+import { ACT_SCALE, expTable, geluTableOffset, rsqrtTable, signedIndexed } from "./tables.ts";
 
 export interface TransformerOptions {
   seed: number;
@@ -76,14 +77,13 @@ export function buildTransformerLm(options: Partial<TransformerOptions> = {}): I
   const onesT = ones(T);
   const rsTable = o.rmsNorm ? g.constant("int32", [129], rsqrtTable(RSQRT_SHIFT), "rsqrt_table") : "";
   const expT = g.constant("uint8", [256], expTable(EXP_TAU), "exp_table");
-  const geluT = g.constant("uint8", [256], geluTableOffset(), "gelu_table");
+  const geluT = g.constant("uint8", [256], signedIndexed(geluTableOffset()), "gelu_table");
   const mask = g.constant(
     "int32",
     [T, T],
     Array.from({ length: T * T }, (_, i) => (i % T > Math.floor(i / T) ? MASK_NEG : 0)),
     "causal_mask",
   );
-  const c128 = ops.scalar("int32", 128);
 
   /** signed residual (int32 in [-128,127]) -> uint8 offset operand, RMS-normalised if enabled. */
   const normToU8 = (h: string): string => {
@@ -138,7 +138,7 @@ export function buildTransformerLm(options: Partial<TransformerOptions> = {}): I
     const a2 = normToU8(h);
     const w1 = offsetWeights(`l${l}_w1`, D, F);
     const up = ops.requantSigned(ops.matmul(a2, w1, "uint8", 128, 128), ffShiftUp);
-    const act = ops.lookup(geluT, ops.add(up, c128)); // uint8 offset [T, F]
+    const act = ops.lookup(geluT, up); // uint8 offset [T, F]; negative indices read rows v + 256
     const w2 = offsetWeights(`l${l}_w2`, F, D);
     const down = ops.requantSigned(ops.matmul(act, w2, "uint8", 128, 128), ffShiftDown);
     h = ops.clip(ops.add(h, down), "int32", -128, 127);

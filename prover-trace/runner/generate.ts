@@ -77,7 +77,14 @@ export interface GenerationStep {
   run: TracedRun;
 }
 
-/** Greedily generates `count` bytes after `prompt`, one traced run per token. */
+/** Hashing runs this many steps behind ORT at most (bounds the node outputs held in memory). */
+const MAX_IN_FLIGHT = 2;
+
+/**
+ * Greedily generates `count` bytes after `prompt`, one traced run per token. The next token only
+ * needs the logits, so ORT computes step k+1 while step k is hashed on the runner's worker thread;
+ * `onStep` still sees the steps in order, each with its commitments.
+ */
 export async function generate(
   runner: Runner,
   prompt: Uint8Array,
@@ -90,14 +97,23 @@ export async function generate(
     throw new RangeError(`token count must be an integer in [0, 1000000], got ${count}`);
   const history = Array.from(prompt);
   const steps: GenerationStep[] = [];
+  const inFlight: Promise<void>[] = [];
+  let chain: Promise<void> = Promise.resolve();
   for (let k = 0; k < count; k++) {
+    if (inFlight.length >= MAX_IN_FLIGHT) await inFlight.shift();
     const { tokens, last } = windowTokens(history, lm.seqLen);
-    const run = await runner.runTraced({ [lm.inputName]: { dtype: 2, shape: [lm.seqLen], data: tokens } });
-    const token = argmaxRow(run.outputs[lm.outputName].data as Int32Array, last, lm.vocab);
+    const { outputs, committed } = await runner.startTraced({
+      [lm.inputName]: { dtype: 2, shape: [lm.seqLen], data: tokens },
+    });
+    const token = argmaxRow(outputs[lm.outputName].data as Int32Array, last, lm.vocab);
     history.push(token);
-    const step = { token, run };
-    steps.push(step);
-    onStep?.(step, k);
+    chain = chain.then(async () => {
+      const step = { token, run: await committed };
+      steps.push(step);
+      onStep?.(step, k);
+    });
+    inFlight.push(chain);
   }
+  await chain;
   return { generated: Uint8Array.from(history.slice(prompt.length)), steps };
 }

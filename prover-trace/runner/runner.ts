@@ -11,12 +11,12 @@
  */
 import * as ort from "onnxruntime-node";
 import { dtypeByCode } from "../../protocol/dtype.ts";
-import { merkleRoot } from "../../protocol/merkle.ts";
-import { type TensorData, tensorRoot } from "../commit/tensor.ts";
-import { traceLeaf, traceRoot } from "../commit/trace.ts";
+import type { TensorData } from "../commit/tensor.ts";
 import { encodeOnnx } from "../onnx/io.ts";
 import type { IrModel } from "../onnx/ir.ts";
 import { loadProfileModel, type ProfileModel } from "../profile/validate.ts";
+import { commitTensors, type OutputRef, type TraceCommitments } from "./commit-run.ts";
+import { TraceHasher } from "./hasher.ts";
 import { cudaProviderProblem, type ExecutionProviderName } from "./providers.ts";
 
 export type GraphOptimizationLevel = "disabled" | "basic" | "extended" | "all";
@@ -40,22 +40,13 @@ export interface RunnerTensor extends TensorData {
   data: Int8Array | Uint8Array | Int32Array | BigInt64Array;
 }
 
-export type RunnerInputs = Readonly<Record<string, TensorData>> | readonly TensorData[];
+export type { TraceCommitments };
 
-export interface TraceCommitments {
-  /** Merkle root over the trace leaves (one per node, file order). */
-  traceRoot: Uint8Array;
-  /** Merkle root over the graph inputs' tensor roots. */
-  inputRoot: Uint8Array;
-  /** Merkle root over the graph outputs' tensor roots. */
-  outputRoot: Uint8Array;
-}
+export type RunnerInputs = Readonly<Record<string, TensorData>> | readonly TensorData[];
 
 export interface TracedRun extends TraceCommitments {
   /** nodeOutputs[i][slot]: every node's outputs, in the model's (topological) node order. */
   nodeOutputs: RunnerTensor[][];
-  /** tensorRoots[i][slot] of nodeOutputs. */
-  tensorRoots: Uint8Array[][];
   /** Graph outputs by name. */
   outputs: Record<string, RunnerTensor>;
 }
@@ -132,6 +123,7 @@ export class Runner {
   private readonly plain: ort.InferenceSession;
   /** Names of all node outputs, node by node, as the traced session returns them. */
   private readonly nodeOutputNames: string[][];
+  private hasher: TraceHasher | null = null;
 
   constructor(
     profile: ProfileModel,
@@ -220,6 +212,27 @@ export class Runner {
     };
   }
 
+  /**
+   * Pipelined traced run: ORT runs now (on this thread) and the hashing goes to a worker thread.
+   * Resolves as soon as ORT is done, with copies of the graph outputs (so the caller can go on,
+   * e.g. pick the next token and start the next run) and `committed`, the full TracedRun once
+   * hashed. Runs are committed in the order they were started.
+   */
+  async startTraced(
+    inputs: RunnerInputs,
+  ): Promise<{ outputs: Record<string, RunnerTensor>; committed: Promise<TracedRun> }> {
+    const { ordered, nodeOutputs } = await this.runNodes(inputs);
+    const outputs = Object.fromEntries(
+      Object.entries(this.namedOutputs(nodeOutputs)).map(([k, t]) => [k, copyTensor(t)]),
+    );
+    this.hasher ??= new TraceHasher();
+    const committed = this.hasher.commit(ordered, nodeOutputs, outputRefs(this.profile)).then((r) => {
+      const back = r.nodeOutputs as RunnerTensor[][];
+      return { ...r.commitments, nodeOutputs: back, outputs: this.namedOutputs(back) };
+    });
+    return { outputs, committed };
+  }
+
   namedOutputs(nodeOutputs: RunnerTensor[][]): Record<string, RunnerTensor> {
     const out: Record<string, RunnerTensor> = {};
     for (const o of this.profile.outputs) out[o.name] = nodeOutputs[o.ref.index][o.ref.slot];
@@ -227,6 +240,8 @@ export class Runner {
   }
 
   async dispose(): Promise<void> {
+    await this.hasher?.close();
+    this.hasher = null;
     await this.traced.release();
     await this.plain.release();
   }
@@ -239,20 +254,21 @@ function fromOrt(t: ort.Tensor | undefined, dtype: number): RunnerTensor {
   return { dtype, shape: t.dims as number[], data: t.data as RunnerTensor["data"] };
 }
 
-/**
- * Commitments of one traced run: tensor roots of every node output (hashed in place), the trace
- * root over one leaf per node, and the input and output roots.
- */
+/** Commitments of one traced run of `profile` (see commit-run.ts). */
 export function commitRun(
   profile: ProfileModel,
   inputs: readonly TensorData[],
   nodeOutputs: readonly (readonly TensorData[])[],
-): TraceCommitments & { tensorRoots: Uint8Array[][] } {
-  const tensorRoots = nodeOutputs.map((outs) => outs.map((t) => tensorRoot(t.dtype, t.shape, t.data)));
-  const leaves = tensorRoots.map((roots, i) => traceLeaf(i, roots));
-  const inputRoot = merkleRoot(inputs.map((t) => tensorRoot(t.dtype, t.shape, t.data)));
-  const outputRoot = merkleRoot(profile.outputs.map((o) => tensorRoots[o.ref.index][o.ref.slot]));
-  return { traceRoot: traceRoot(leaves), inputRoot, outputRoot, tensorRoots };
+): TraceCommitments {
+  return commitTensors(inputs, nodeOutputs, outputRefs(profile));
+}
+
+function outputRefs(profile: ProfileModel): OutputRef[] {
+  return profile.outputs.map((o) => ({ index: o.ref.index, slot: o.ref.slot }));
+}
+
+function copyTensor(t: RunnerTensor): RunnerTensor {
+  return { dtype: t.dtype, shape: [...t.shape], data: t.data.slice() };
 }
 
 /**

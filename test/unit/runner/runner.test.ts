@@ -176,3 +176,52 @@ t.test("--ep cuda fails with a clear message where CUDA is not installed", async
     /graphOptimizationLevel/,
   );
 });
+
+t.test("pipelined runs (hashing on the worker thread) commit exactly like runTraced", async (t) => {
+  const r = await createRunner(lmBytes);
+  const inputs = [lmInput(7), lmInput(8), lmInput(9)];
+  const started = [];
+  for (const input of inputs) started.push(await r.startTraced(input));
+  for (const [i, input] of inputs.entries()) {
+    const want = await r.runTraced(input);
+    const got = await started[i].committed;
+    t.equal(toHex(got.traceRoot), toHex(want.traceRoot), `run ${i}: trace root`);
+    t.equal(toHex(got.inputRoot), toHex(want.inputRoot), `run ${i}: input root`);
+    t.equal(toHex(got.outputRoot), toHex(want.outputRoot), `run ${i}: output root`);
+    t.same(
+      got.tensorRoots.map((rs) => rs.map(toHex)),
+      want.tensorRoots.map((rs) => rs.map(toHex)),
+    );
+    t.same(
+      Array.from(started[i].outputs.logits.data as Int32Array),
+      Array.from(want.outputs.logits.data as Int32Array),
+    );
+    t.same(
+      Array.from(got.nodeOutputs[5][0].data as Int32Array),
+      Array.from(want.nodeOutputs[5][0].data as Int32Array),
+      "node outputs come back from the worker intact",
+    );
+  }
+  await r.dispose();
+  await t.rejects(r.startTraced(inputs[0]), "a disposed runner refuses work");
+});
+
+t.test("pipelined generation gives the same tokens and roots as step-by-step runs", async (t) => {
+  const { generate, windowTokens, argmaxRow } = await import("../../../prover-trace/runner/generate.ts");
+  const r = await createRunner(lmBytes);
+  const prompt = new TextEncoder().encode("abc");
+  const seen: number[] = [];
+  const { generated, steps } = await generate(r, prompt, 5, (_s, k) => seen.push(k));
+  t.same(seen, [0, 1, 2, 3, 4], "steps reported in order");
+  const history = Array.from(prompt);
+  for (const [k, step] of steps.entries()) {
+    const { tokens, last } = windowTokens(history, 64);
+    const run = await r.runTraced({ tokens: { dtype: 2, shape: [64], data: tokens } });
+    const token = argmaxRow(run.outputs.logits.data as Int32Array, last, 256);
+    t.equal(step.token, token, `step ${k}: token`);
+    t.equal(toHex(step.run.traceRoot), toHex(run.traceRoot), `step ${k}: trace root`);
+    history.push(token);
+  }
+  t.same(Array.from(generated), history.slice(3));
+  await r.dispose();
+});

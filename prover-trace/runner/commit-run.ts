@@ -1,0 +1,45 @@
+/**
+ * The commitments of one traced run, from tensors alone (no ORT, no profile object), so the same
+ * code runs on the main thread and on the hashing worker: tensor roots of every node output
+ * (hashed in place), one trace leaf per node, and the trace, input and output roots
+ * (docs/commitments.md).
+ */
+import { merkleRoot } from "../../protocol/merkle.ts";
+import { type TensorData, tensorRoot } from "../commit/tensor.ts";
+import { traceLeaf, traceRoot } from "../commit/trace.ts";
+
+export interface TraceCommitments {
+  /** Merkle root over the trace leaves (one per node, file order). */
+  traceRoot: Uint8Array;
+  /** Merkle root over the graph inputs' tensor roots. */
+  inputRoot: Uint8Array;
+  /** Merkle root over the graph outputs' tensor roots. */
+  outputRoot: Uint8Array;
+  /** tensorRoots[node][slot] of every node output. */
+  tensorRoots: Uint8Array[][];
+}
+
+/** Where a graph output lives among the node outputs. */
+export interface OutputRef {
+  index: number;
+  slot: number;
+}
+
+export function commitTensors(
+  inputs: readonly TensorData[],
+  nodeOutputs: readonly (readonly TensorData[])[],
+  outputRefs: readonly OutputRef[],
+): TraceCommitments {
+  const tensorRoots = nodeOutputs.map((outs) => outs.map((t) => tensorRoot(t.dtype, t.shape, t.data)));
+  const leaves = tensorRoots.map((roots, i) => traceLeaf(i, roots));
+  const inputRoot = merkleRoot(inputs.map((t) => tensorRoot(t.dtype, t.shape, t.data)));
+  const outputRoot = merkleRoot(
+    outputRefs.map((o) => {
+      const r = tensorRoots[o.index]?.[o.slot];
+      if (!r)
+        throw new RangeError(`graph output refers to node ${o.index} output ${o.slot}, which the run lacks`);
+      return r;
+    }),
+  );
+  return { traceRoot: traceRoot(leaves), inputRoot, outputRoot, tensorRoots };
+}
