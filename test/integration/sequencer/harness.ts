@@ -1,0 +1,62 @@
+/** Spawn `verdict sequencer` as a real child process and wait until it serves HTTP. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { SequencerConfig } from "../../../sequencer/config.ts";
+
+const ROOT = new URL("../../../", import.meta.url).pathname;
+
+export interface Child {
+  proc: ChildProcess;
+  url: string;
+  p2p: string[];
+  log: string[];
+  exited: Promise<number | null>;
+}
+
+export async function spawnSequencer(
+  dir: string,
+  cfg: Partial<SequencerConfig>,
+  extra: string[] = [],
+): Promise<Child> {
+  const cfgPath = join(dir, `config-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(cfgPath, JSON.stringify(cfg));
+  const proc = spawn(
+    process.execPath,
+    [join(ROOT, "bin/verdict.ts"), "sequencer", "--config", cfgPath, ...extra],
+    {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  const log: string[] = [];
+  const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
+  let buf = "";
+  return new Promise((resolve, reject) => {
+    let url = "";
+    const timer = setTimeout(() => reject(new Error(`sequencer did not start:\n${log.join("\n")}`)), 60_000);
+    proc.stderr?.on("data", (d) => log.push(String(d)));
+    proc.stdout?.on("data", (d) => {
+      buf += String(d);
+      let i = buf.indexOf("\n");
+      while (i >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        log.push(line);
+        try {
+          const o = JSON.parse(line);
+          if (o.msg === "http listening") url = o.url;
+          if (o.msg === "p2p listening") {
+            clearTimeout(timer);
+            resolve({ proc, url, p2p: o.addrs, log, exited });
+          }
+        } catch {}
+        i = buf.indexOf("\n");
+      }
+    });
+    proc.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`sequencer exited with ${code}:\n${log.join("\n")}`));
+    });
+  });
+}
