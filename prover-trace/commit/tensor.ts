@@ -9,13 +9,12 @@
  */
 import {
   asBytes,
-  concatBytes,
   type DTypeInfo,
   dtypeByCode,
   merkleLevels,
+  merkleRootsMany,
   sha256,
-  u8,
-  u32be,
+  ZERO32,
 } from "../../protocol/index.ts";
 import { CHUNK, type ChunkHasher, defaultHasher } from "../native/index.ts";
 
@@ -62,8 +61,20 @@ export function chunkCount(dtype: number, shape: readonly number[]): number {
 
 /** 0x54 || u8 dtype || u8 rank || u32 dims..., the prefix of the tensor root preimage. */
 export function tensorHeader(dtype: number, shape: readonly number[]): Uint8Array {
+  return tensorPreimage(dtype, shape, ZERO32).subarray(0, 3 + 4 * shape.length);
+}
+
+/** header || dataRoot in one buffer (the hot path builds it without intermediate arrays). */
+function tensorPreimage(dtype: number, shape: readonly number[], dataRoot: Uint8Array): Uint8Array {
   checkShape(dtype, shape);
-  return concatBytes(Uint8Array.of(TENSOR_TAG), u8(dtype), u8(shape.length), ...shape.map((d) => u32be(d)));
+  const out = new Uint8Array(3 + 4 * shape.length + 32);
+  const view = new DataView(out.buffer);
+  out[0] = TENSOR_TAG;
+  out[1] = dtype;
+  out[2] = shape.length;
+  for (let i = 0; i < shape.length; i++) view.setUint32(3 + 4 * i, shape[i]);
+  out.set(dataRoot, 3 + 4 * shape.length);
+  return out;
 }
 
 /** tensorRoot from the data root: sha256(header || dataRoot). */
@@ -72,8 +83,9 @@ export function tensorRootFromDataRoot(
   shape: readonly number[],
   dataRoot: Uint8Array,
 ): Uint8Array {
-  if (dataRoot.length !== 32) throw new RangeError(`data root must be 32 bytes, got ${dataRoot.length}`);
-  return sha256(concatBytes(tensorHeader(dtype, shape), dataRoot));
+  if (!(dataRoot instanceof Uint8Array) || dataRoot.length !== 32)
+    throw new RangeError(`data root must be 32 bytes, got ${dataRoot?.length}`);
+  return sha256(tensorPreimage(dtype, shape, dataRoot));
 }
 
 /** Checks data against dtype/shape and returns its bytes (a view, no copy). */
@@ -140,8 +152,8 @@ export function tensorRoot(
   data: ArrayBufferView,
   opts: CommitOptions = {},
 ): Uint8Array {
-  const levels = merkleLevels(chunkLeaves(tensorBytes(dtype, shape, data), opts));
-  return tensorRootFromDataRoot(dtype, shape, levels[levels.length - 1]);
+  const [dataRoot] = merkleRootsMany([chunkLeaves(tensorBytes(dtype, shape, data), opts)]);
+  return tensorRootFromDataRoot(dtype, shape, dataRoot);
 }
 
 /** Roots of many tensors, their chunks hashed together (faster than one tensorRoot each for small tensors). */
@@ -150,15 +162,14 @@ export function tensorRoots(tensors: readonly TensorData[], opts: CommitOptions 
     tensors.map((t) => tensorBytes(t.dtype, t.shape, t.data)),
     opts,
   );
-  return tensors.map((t, i) => {
-    const levels = merkleLevels(leaves[i]);
-    return tensorRootFromDataRoot(t.dtype, t.shape, levels[levels.length - 1]);
-  });
+  const dataRoots = merkleRootsMany(leaves);
+  return tensors.map((t, i) => tensorRootFromDataRoot(t.dtype, t.shape, dataRoots[i]));
 }
 
 /**
- * A tensor root together with its chunk tree, for opening chunks later. It keeps a reference to
- * the tensor's data (not a copy): the caller must not mutate the data afterwards.
+ * A tensor root together with its chunk hashes, for opening chunks later (the chunk tree's inner
+ * levels are built on the first opening). It keeps a reference to the tensor's data, not a copy:
+ * the caller must not mutate the data afterwards.
  */
 export class TensorCommitment {
   readonly dtype: number;
@@ -166,18 +177,25 @@ export class TensorCommitment {
   readonly root: Uint8Array;
   readonly dataRoot: Uint8Array;
   readonly chunkCount: number;
-  /** levels[0] = chunk hashes, last = data root; see protocol/merkle.ts. */
-  readonly levels: Uint8Array[];
+  /** Concatenated sha256 of every chunk: the leaves of the chunk tree. */
+  readonly leaves: Uint8Array;
   readonly bytes: Uint8Array;
+  #levels: Uint8Array[] | null = null;
 
-  private constructor(dtype: number, shape: readonly number[], bytes: Uint8Array, levels: Uint8Array[]) {
+  private constructor(
+    dtype: number,
+    shape: readonly number[],
+    bytes: Uint8Array,
+    leaves: Uint8Array,
+    dataRoot: Uint8Array,
+  ) {
     this.dtype = dtype;
     this.shape = Object.freeze([...shape]);
     this.bytes = bytes;
-    this.levels = levels;
-    this.chunkCount = levels[0].length / 32;
-    this.dataRoot = levels[levels.length - 1].slice(0, 32);
-    this.root = tensorRootFromDataRoot(dtype, shape, this.dataRoot);
+    this.leaves = leaves;
+    this.chunkCount = leaves.length / 32;
+    this.dataRoot = dataRoot;
+    this.root = tensorRootFromDataRoot(dtype, shape, dataRoot);
   }
 
   static build(t: TensorData, opts: CommitOptions = {}): TensorCommitment {
@@ -195,7 +213,14 @@ export class TensorCommitment {
       }
     });
     const leaves = chunkLeavesMany(bytes, opts);
-    return tensors.map((t, i) => new TensorCommitment(t.dtype, t.shape, bytes[i], merkleLevels(leaves[i])));
+    const dataRoots = merkleRootsMany(leaves);
+    return tensors.map((t, i) => new TensorCommitment(t.dtype, t.shape, bytes[i], leaves[i], dataRoots[i]));
+  }
+
+  /** The chunk tree, levels[0] = leaves, last = data root (protocol/merkle.ts), built once on demand. */
+  get levels(): Uint8Array[] {
+    this.#levels ??= merkleLevels(this.leaves);
+    return this.#levels;
   }
 
   /** Chunk `index` as committed: CHUNK bytes, the last one zero-padded (always a fresh copy). */
