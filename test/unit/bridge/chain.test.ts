@@ -144,7 +144,11 @@ t.test("injected clock, increaseTime and setNextBlockTimestamp", async (t) => {
   );
   await rpc.request("evm_increaseTime", ["0x64"]);
   await rpc.request("evm_mine", []);
-  t.equal(chain.latest().block.header.timestamp, 1_700_000_105n, "clock + 100 s");
+  t.equal(
+    chain.latest().block.header.timestamp,
+    1_700_000_106n,
+    "100 s after the latest block (which ran 1 s ahead of the clock)",
+  );
   await rpc.request("evm_setNextBlockTimestamp", [1_700_000_500]);
   await rpc.request("evm_mine", []);
   t.equal(chain.latest().block.header.timestamp, 1_700_000_500n);
