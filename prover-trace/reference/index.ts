@@ -21,6 +21,7 @@ export {
   unpackArgMaxState,
 } from "./fold.ts";
 export { checkNode } from "./infer.ts";
+export { fromProfileModel, isProfileModel } from "./profile-model.ts";
 export { resolveModel } from "./resolve.ts";
 export { type RunResult, runModel } from "./run.ts";
 export { allocTensor, readElement, type Tensor, type TensorType, tensorOf, writeElement } from "./tensor.ts";

@@ -194,7 +194,7 @@ export function resolveModel(model: IrModel): RefModel {
     }
     if (dataNames.some((x) => x === "" || x === undefined))
       throw new ResolveError(`node ${index} ${n.name} (${n.opType}): missing data input`);
-    const inputTypes = dataNames.map(typeOf);
+    const inputTypes = dataNames.map(typeOf).map((x) => ({ dtype: x.dtype, shape: [...x.shape] }));
     let checked: ReturnType<typeof checkNode>;
     try {
       checked = checkNode(op, inputTypes, attrs);

@@ -4,7 +4,9 @@
  */
 import { dtypeByCode, numel } from "../../protocol/dtype.ts";
 import type { IrModel } from "../onnx/ir.ts";
+import type { ProfileModel } from "../profile/validate.ts";
 import { evalNode } from "./eval-tensor.ts";
+import { fromProfileModel, isProfileModel } from "./profile-model.ts";
 import { resolveModel } from "./resolve.ts";
 import { type Tensor, typeString } from "./tensor.ts";
 import { type InputRef, ModelInputError, type RefModel } from "./types.ts";
@@ -59,11 +61,20 @@ function checkInputs(model: RefModel, given: readonly Tensor[] | Readonly<Record
   });
 }
 
+/**
+ * Runs a model on whole tensors. `model` is the validator's ProfileModel (the normal case: a
+ * model that passed validateModel can never fault), a RefModel, or an IrModel, which is resolved
+ * with the interpreter's own checks only (for tests of op/dtype combinations outside the profile).
+ */
 export function runModel(
-  model: RefModel | IrModel,
+  model: ProfileModel | RefModel | IrModel,
   inputs: readonly Tensor[] | Readonly<Record<string, Tensor>>,
 ): RunResult {
-  const m: RefModel = "graph" in model ? resolveModel(model) : model;
+  const m: RefModel = isProfileModel(model)
+    ? fromProfileModel(model)
+    : "graph" in model
+      ? resolveModel(model)
+      : model;
   const ins = checkInputs(m, inputs);
   const nodeOutputs: Tensor[][] = [];
   const get = (r: InputRef): Tensor => {

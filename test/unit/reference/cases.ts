@@ -384,6 +384,50 @@ function matMulCases(dt: "int8" | "uint8", r: () => number): OpCase[] {
   return cases;
 }
 
+/**
+ * Gather and Div as the profile admits them: indices whose interval provably fits (a uint8 cast
+ * up), divisors that are nonzero constants or guarded by Max(d, 1).
+ */
+function guardedCases(r: () => number): OpCase[] {
+  const cases: OpCase[] = [];
+  for (const dt of ALL_TYPES)
+    for (const it of ["int32", "int64"] as DTypeName[]) {
+      const g = new GraphBuilder("lut");
+      g.input("table", dt, [256]);
+      g.input("u", "uint8", [3, 4]);
+      g.output(g.op("Gather", ["table", g.op("Cast", ["u"], { to: DTYPES[it].code })], { axis: 0 }, "y"), dt);
+      cases.push({
+        label: `Gather ${dt} table, uint8 indices cast to ${it}`,
+        model: g.build(),
+        inputSets: [
+          [randomTensor(dt, [256], r), randomTensor("uint8", [3, 4], r)],
+          [edgeTensor(dt, [256]), edgeTensor("uint8", [3, 4])],
+        ],
+      });
+    }
+  const c = new GraphBuilder("div");
+  c.input("x", "int32", [2, 4]);
+  c.output(c.op("Div", ["x", c.constant("int32", [4], [3, -7, 256, 2147483647])], {}, "y"), "int32");
+  cases.push({
+    label: "Div int32 by nonzero constants",
+    model: c.build(),
+    inputSets: [[randomTensor("int32", [2, 4], r)], [edgeTensor("int32", [2, 4])]],
+  });
+  const q = new GraphBuilder("guarded");
+  q.input("x", "int32", [2, 5]);
+  q.input("d", "int32", [2, 1]);
+  q.output(q.op("Div", ["x", q.op("Max", ["d", q.scalar("int32", 1)])], {}, "y"), "int32");
+  cases.push({
+    label: "Div int32 by Max(d, 1) (the softmax guard)",
+    model: q.build(),
+    inputSets: [
+      [randomTensor("int32", [2, 5], r), randomTensor("int32", [2, 1], r)],
+      [edgeTensor("int32", [2, 5]), tensorOf(DType.int32, [2, 1], [-2147483648, 7])],
+    ],
+  });
+  return cases;
+}
+
 /** Every (op, dtype combination) ORT 1.30 CPU runs, with the inputs described above. */
 export function allOpCases(): OpCase[] {
   const cases: OpCase[] = [];
@@ -415,6 +459,7 @@ export function allOpCases(): OpCase[] {
     for (const it of ["int32", "int64"] as DTypeName[]) cases.push(...gatherCases(dt, it, r));
   for (const dt of ALL_TYPES) cases.push(...movementCases(dt, r));
   for (const dt of ["int8", "uint8"] as const) cases.push(...matMulCases(dt, r));
+  cases.push(...guardedCases(r));
   for (const op of ["ReduceMax", "ArgMax"] as const)
     for (const dt of ALL_TYPES) {
       const cs = reduceCases(op, dt, r);
