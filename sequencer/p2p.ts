@@ -126,6 +126,7 @@ export async function startP2p(
       if (b.header.number !== node.chain.head.number + 1) return;
     }
     await node.importBlock(b);
+    log?.debug({ number: b.header.number, via: "gossip" }, "block imported");
   };
 
   async function syncFromLeader(): Promise<number> {
@@ -142,6 +143,7 @@ export async function startP2p(
         const b = JSON.parse(dec.decode(frame)) as Block;
         if (b.header.number === node.chain.head.number + 1) {
           await node.importBlock(b);
+          log?.debug({ number: b.header.number, via: "sync" }, "block imported");
           got++;
         }
       }
