@@ -1,7 +1,9 @@
 import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
+import { once } from "node:events";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
 import t from "tap";
 import {
   CHUNK,
@@ -149,6 +151,22 @@ t.test(
     t.equal(addon.supported("neon"), false);
   },
 );
+
+t.test("the addon also loads and hashes in a worker thread (trace hashing runs there)", async (t) => {
+  const mod = new URL("../../../prover-trace/native/index.ts", import.meta.url).href;
+  const w = new Worker(
+    `import(${JSON.stringify(mod)}).then((m) => {
+      const out = new Uint8Array(64);
+      m.hashChunks(new Uint8Array(2048).fill(1), out);
+      require("node:worker_threads").parentPort.postMessage({ backend: m.chunkHashBackend(), out });
+    });`,
+    { eval: true },
+  );
+  const msg = (await once(w, "message"))[0] as { backend: string; out: Uint8Array };
+  await w.terminate();
+  t.equal(msg.backend, chunkHashBackend());
+  t.ok(Buffer.from(msg.out).equals(expected(new Uint8Array(2048).fill(1))));
+});
 
 t.test("the fallback warns once and gives identical digests", async (t) => {
   const script = fileURLToPath(new URL("./fallback-child.ts", import.meta.url));
