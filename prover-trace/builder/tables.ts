@@ -39,14 +39,15 @@ export function signedIndexed(byOffset: readonly number[]): number[] {
 
 /**
  * Exponent table for integer softmax, indexed by the distance d = rowMax - score clipped to
- * [0, 255]: entry = round(255 * exp(-d / tau)). Entry 255 is forced to 0 so that masked positions
- * (far below the maximum, clipped to 255) get exactly zero weight, and entry 0 = 255, so every row
- * sum is at least 255 (the row maximum always contributes).
+ * [0, rows - 1]: entry = round(255 * exp(-d / tau)). The last entry is forced to 0 so that masked
+ * positions (far below the maximum, clipped to the last row) get exactly zero weight, and entry
+ * 0 = 255, so every row sum is at least 255 (the row maximum always contributes).
  */
-export function expTable(tau: number): number[] {
+export function expTable(tau: number, rows = 256): number[] {
   if (!(tau > 0)) throw new RangeError(`exp table temperature must be > 0, got ${tau}`);
-  const t = Array.from({ length: 256 }, (_, d) => clampInt(255 * Math.exp(-d / tau), 0, 255));
-  t[255] = 0;
+  if (!Number.isInteger(rows) || rows < 2) throw new RangeError(`exp table needs >= 2 rows, got ${rows}`);
+  const t = Array.from({ length: rows }, (_, d) => clampInt(255 * Math.exp(-d / tau), 0, 255));
+  t[rows - 1] = 0;
   return t;
 }
 

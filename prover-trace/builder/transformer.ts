@@ -9,8 +9,9 @@
  * - requantization is Div by a power of two + Clip; GELU and exp are 256-row tables, 1/sqrt a 129-row one
  *   (the GELU table is indexed by the signed value itself: Gather's negative indices wrap);
  * - integer RMS-norm: per-row sum of squares via a batched MatMulInteger, rsqrt table;
- * - attention: scores = MatMulInteger(Q, K^T) per head, Div, Add a causal mask, ReduceMax,
- *   Sub from the row maximum, Clip to [0, 255], Gather an exp table (entry 255 is 0), row sums via
+ * - attention: scores = MatMulInteger(Q, K^T) per head, Add a causal mask, ReduceMax, Sub from
+ *   the row maximum, Clip to the exp table's 2^16 rows, Gather (last entry 0; the score scale is
+ *   folded into the table, so no Div over [H, T, T]), row sums via
  *   MatMulInteger with a ones vector (exact; ReduceSum would saturate), Max(sum, 1) so the divisor
  *   is provably >= 1, then the softmax-weighted average as MatMulInteger(e, V) / sum;
  * - logits [T, 256] int32 = MatMulInteger with a separate head [D, 256].
@@ -49,7 +50,10 @@ const EMBED_MAX = 48;
 const POS_MAX = 16;
 /** Softmax temperature in units of the scaled score. */
 const EXP_TAU = 24;
-const MASK_NEG = -(1 << 20);
+/** Rows of the exp table, indexed by the raw (unscaled) distance below the row maximum. */
+const EXP_ROWS = 1 << 16;
+/** Far below any reachable score (|score| <= dh * 2^14 <= 2^26), and rowMax - masked stays < 2^31. */
+const MASK_NEG = -(1 << 28);
 const RSQRT_SHIFT = 8;
 
 export function buildTransformerLm(options: Partial<TransformerOptions> = {}): IrModel {
@@ -76,7 +80,10 @@ export function buildTransformerLm(options: Partial<TransformerOptions> = {}): I
   const ones = (n: number) => g.constant("uint8", [n, 1], new Array(n).fill(1), `ones_${n}`);
   const onesT = ones(T);
   const rsTable = o.rmsNorm ? g.constant("int32", [129], rsqrtTable(RSQRT_SHIFT), "rsqrt_table") : "";
-  const expT = g.constant("uint8", [256], expTable(EXP_TAU), "exp_table");
+  const scoreShift = Math.round(Math.log2(Math.sqrt(dh) * ACT_SCALE));
+  // The score scale 2^-scoreShift is folded into the table (tau in raw units), which saves a Div
+  // over every [H, T, T] score tensor.
+  const expT = g.constant("uint8", [EXP_ROWS], expTable(EXP_TAU * 2 ** scoreShift, EXP_ROWS), "exp_table");
   const geluT = g.constant("uint8", [256], signedIndexed(geluTableOffset()), "gelu_table");
   const mask = g.constant(
     "int32",
@@ -108,7 +115,6 @@ export function buildTransformerLm(options: Partial<TransformerOptions> = {}): I
   const qkvShift = matmulShift(D, WEIGHT_MAX);
   const ffShiftUp = matmulShift(D, WEIGHT_MAX);
   const ffShiftDown = matmulShift(F, WEIGHT_MAX);
-  const scoreShift = Math.round(Math.log2(Math.sqrt(dh) * ACT_SCALE));
 
   for (let l = 0; l < o.layers; l++) {
     // --- attention ---
@@ -120,18 +126,19 @@ export function buildTransformerLm(options: Partial<TransformerOptions> = {}): I
     const q = pick(0);
     const kT = ops.transpose(pick(1), [0, 2, 1]); // [H, dh, T]
     const v = pick(2);
-    const scores = g.op("Div", [ops.matmul(q, kT, "uint8", 128, 128), ops.scalar("int32", 2 ** scoreShift)]);
+    const scores = ops.matmul(q, kT, "uint8", 128, 128); // [H, T, T], raw scale
     const masked = ops.add(scores, mask); // [H, T, T]
     const rowMax = g.op("ReduceMax", [masked], { axes: [-1], keepdims: 1 }); // [H, T, 1]
-    // Distance below the row maximum, clipped to the table: 0 = the maximum, 255 = masked or far.
-    const below = ops.clip(g.op("Sub", [rowMax, masked]), "int32", 0, 255);
+    // Distance below the row maximum, clipped to the table: 0 = the maximum, last row = masked/far.
+    const below = ops.clip(g.op("Sub", [rowMax, masked]), "int32", 0, EXP_ROWS - 1);
     const e = ops.lookup(expT, below); // uint8 [H, T, T]
     const rowSum = g.op("Max", [g.op("MatMulInteger", [e, onesT]), ops.scalar("int32", 1)]); // [H, T, 1] >= 1
     const weighted = ops.matmul(e, v, "uint8", 0, 128); // [H, T, dh] = sum_j e_j * v_j (signed v)
     const attn = ops.toOffsetU8(g.op("Div", [weighted, rowSum])); // softmax-weighted mean, in [-128, 127]
     const merged = ops.reshape(ops.transpose(attn, [1, 0, 2]), [T, D]);
     const wo = offsetWeights(`l${l}_wo`, D, D);
-    const proj = ops.requantSigned(ops.matmul(merged, wo, "uint8", 128, 128), qkvShift);
+    // Residual: add the rescaled projection, then saturate once (no clip before the add).
+    const proj = g.op("Div", [ops.matmul(merged, wo, "uint8", 128, 128), ops.scalar("int32", 2 ** qkvShift)]);
     h = ops.clip(ops.add(h, proj), "int32", -128, 127);
 
     // --- feed-forward with a GELU table ---
@@ -140,7 +147,7 @@ export function buildTransformerLm(options: Partial<TransformerOptions> = {}): I
     const up = ops.requantSigned(ops.matmul(a2, w1, "uint8", 128, 128), ffShiftUp);
     const act = ops.lookup(geluT, up); // uint8 offset [T, F]; negative indices read rows v + 256
     const w2 = offsetWeights(`l${l}_w2`, F, D);
-    const down = ops.requantSigned(ops.matmul(act, w2, "uint8", 128, 128), ffShiftDown);
+    const down = g.op("Div", [ops.matmul(act, w2, "uint8", 128, 128), ops.scalar("int32", 2 ** ffShiftDown)]);
     h = ops.clip(ops.add(h, down), "int32", -128, 127);
   }
 

@@ -52,6 +52,20 @@ t.test("tables", async (t) => {
     geluTableOffset(),
     g.map((v) => v + 128),
   );
+  const big = expTable(6144, 1 << 16);
+  t.equal(big.length, 65536);
+  t.equal(big[0], 255);
+  t.equal(big[65535], 0);
+  t.equal(big[6144], Math.round(255 / Math.E), "tau is in index units");
+  t.throws(() => expTable(1, 1), /needs >= 2 rows/);
+  // Row r of a signed-indexed table holds the entry of signed value r (r < 128) or r - 256.
+  const off = Array.from({ length: 256 }, (_, i) => i);
+  const s = signedIndexed(off);
+  t.equal(s[0], 128, "v = 0");
+  t.equal(s[127], 255, "v = 127");
+  t.equal(s[128], 0, "row 128 is v = -128");
+  t.equal(s[255], 127, "row 255 is v = -1");
+  t.throws(() => signedIndexed([1, 2]), /256 rows/);
   const r = rsqrtTable(8);
   t.equal(r.length, 129);
   t.ok(
