@@ -134,6 +134,8 @@ const I64 = DType.int64;
 const ARITH: readonly DTypeCode[] = [I8, U8, I32];
 const ALL: readonly DTypeCode[] = [I8, U8, I32, I64];
 const INDEX: readonly DTypeCode[] = [I32, I64];
+const each = (ds: readonly DTypeCode[], n = 1) => ds.map((d) => Array<DTypeCode>(n).fill(d));
+const cross = (a: readonly DTypeCode[], b: readonly DTypeCode[]) => a.flatMap((x) => b.map((y) => [x, y]));
 
 interface Ctx {
   onnxOp: string;
@@ -152,8 +154,13 @@ export interface OnnxOpSpec {
   constInputs: readonly number[];
   /** Attribute names the op accepts (anything else is rejected). */
   attrs: readonly string[];
-  /** Allowed dtypes, for docs and messages. */
+  /** Allowed dtypes in words, for docs. */
   dtypes: string;
+  /**
+   * Every allowed combination of dtypes of the inputs that stay data inputs, in input order
+   * (machine-readable form of `dtypes`; the ORT kernel-matrix test runs each of them).
+   */
+  dataDtypes: readonly (readonly DTypeCode[])[];
   infer(ctx: Ctx): InferredNode;
 }
 
@@ -295,6 +302,7 @@ function wrappingBinary(op: "Add" | "Sub" | "Mul", f: (a: Interval, b: Interval)
     constInputs: [],
     attrs: [],
     dtypes: "int8, uint8, int32 (both inputs the same)",
+    dataDtypes: each(ARITH, 2),
     infer(ctx) {
       requireDtype(ctx, 0, ARITH);
       requireDtype(ctx, 1, ARITH);
@@ -317,6 +325,7 @@ function minMax(op: "Max" | "Min", f: (a: Interval, b: Interval) => Interval): O
     constInputs: [],
     attrs: [],
     dtypes: "int8, uint8, int32 (exactly two inputs of one dtype)",
+    dataDtypes: each(ARITH, 2),
     infer(ctx) {
       requireDtype(ctx, 0, ARITH);
       requireDtype(ctx, 1, ARITH);
@@ -345,6 +354,7 @@ const Div: OnnxOpSpec = {
   constInputs: [],
   attrs: [],
   dtypes: "int32",
+  dataDtypes: [[I32, I32]],
   infer(ctx) {
     requireDtype(ctx, 0, [I32]);
     requireDtype(ctx, 1, [I32]);
@@ -388,6 +398,7 @@ const Relu: OnnxOpSpec = {
   constInputs: [],
   attrs: [],
   dtypes: "int8, int32 (ONNX Runtime has no uint8 or int64 Relu kernel)",
+  dataDtypes: each([I8, I32]),
   infer(ctx) {
     const dtype = requireDtype(ctx, 0, [I8, I32]);
     const x = input(ctx, 0);
@@ -409,6 +420,7 @@ const Clip: OnnxOpSpec = {
   constInputs: [1, 2],
   attrs: [],
   dtypes: "int8, uint8, int32; min and max constant scalars of the same dtype",
+  dataDtypes: each(ARITH),
   infer(ctx) {
     const dtype = requireDtype(ctx, 0, ARITH);
     const d = dtypeByCode(dtype);
@@ -435,6 +447,7 @@ const Cast: OnnxOpSpec = {
   constInputs: [],
   attrs: ["to"],
   dtypes: "int8, uint8, int32, int64 to int8, uint8, int32, int64 (wraps)",
+  dataDtypes: each(ALL),
   infer(ctx) {
     requireDtype(ctx, 0, ALL);
     const x = input(ctx, 0);
@@ -460,6 +473,7 @@ const Gather: OnnxOpSpec = {
   constInputs: [],
   attrs: ["axis"],
   dtypes: "data int8, uint8, int32, int64; indices int32, int64",
+  dataDtypes: cross(ALL, INDEX),
   infer(ctx) {
     const dtype = requireDtype(ctx, 0, ALL, "data");
     requireDtype(ctx, 1, INDEX, "indices");
@@ -503,6 +517,7 @@ const Reshape: OnnxOpSpec = {
   constInputs: [1],
   attrs: ["allowzero"],
   dtypes: "int8, uint8, int32, int64; shape a constant 1-D int64 initializer",
+  dataDtypes: each(ALL),
   infer(ctx) {
     requireDtype(ctx, 0, ALL, "data");
     const x = input(ctx, 0);
@@ -553,6 +568,7 @@ const Squeeze: OnnxOpSpec = {
   constInputs: [1],
   attrs: [],
   dtypes: "int8, uint8, int32, int64; axes a constant 1-D int64 initializer",
+  dataDtypes: each(ALL),
   infer(ctx) {
     requireDtype(ctx, 0, ALL, "data");
     const x = input(ctx, 0);
@@ -582,6 +598,7 @@ const Unsqueeze: OnnxOpSpec = {
   constInputs: [1],
   attrs: [],
   dtypes: "int8, uint8, int32, int64; axes a constant 1-D int64 initializer",
+  dataDtypes: each(ALL),
   infer(ctx) {
     requireDtype(ctx, 0, ALL, "data");
     const x = input(ctx, 0);
@@ -603,6 +620,7 @@ const Flatten: OnnxOpSpec = {
   constInputs: [],
   attrs: ["axis"],
   dtypes: "int8, uint8, int32, int64",
+  dataDtypes: each(ALL),
   infer(ctx) {
     requireDtype(ctx, 0, ALL);
     const x = input(ctx, 0);
@@ -623,6 +641,7 @@ const Identity: OnnxOpSpec = {
   constInputs: [],
   attrs: [],
   dtypes: "int8, uint8, int32, int64",
+  dataDtypes: each(ALL),
   infer(ctx) {
     requireDtype(ctx, 0, ALL);
     const x = input(ctx, 0);
@@ -638,6 +657,7 @@ const Transpose: OnnxOpSpec = {
   constInputs: [],
   attrs: ["perm"],
   dtypes: "int8, uint8, int32, int64",
+  dataDtypes: each(ALL),
   infer(ctx) {
     const dtype = requireDtype(ctx, 0, ALL);
     const x = input(ctx, 0);
@@ -664,6 +684,7 @@ const MatMulInteger: OnnxOpSpec = {
   constInputs: [2, 3],
   attrs: [],
   dtypes: "int8 x int8 or uint8 x uint8 (never mixed); zero points constant scalars of the operand dtype",
+  dataDtypes: each([I8, U8], 2),
   infer(ctx) {
     const da = requireDtype(ctx, 0, [I8, U8], "A");
     const db = requireDtype(ctx, 1, [I8, U8], "B");
@@ -715,6 +736,7 @@ const ReduceMax: OnnxOpSpec = {
   constInputs: [],
   attrs: ["axes", "keepdims"],
   dtypes: "int8, uint8, int32; exactly one axis",
+  dataDtypes: each(ARITH),
   infer(ctx) {
     const dtype = requireDtype(ctx, 0, ARITH);
     const x = input(ctx, 0);
@@ -745,6 +767,7 @@ const ArgMax: OnnxOpSpec = {
   constInputs: [],
   attrs: ["axis", "keepdims", "select_last_index"],
   dtypes: "int8, uint8, int32 in, int64 out; select_last_index 0",
+  dataDtypes: each(ARITH),
   infer(ctx) {
     requireDtype(ctx, 0, ARITH);
     const x = input(ctx, 0);
