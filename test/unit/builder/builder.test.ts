@@ -7,6 +7,7 @@ import {
   geluTableOffset,
   geluTableSigned,
   rsqrtTable,
+  signedIndexed,
 } from "../../../prover-trace/builder/tables.ts";
 import { buildTransformerLm, TRANSFORMER_DEFAULTS } from "../../../prover-trace/builder/transformer.ts";
 import { commitModel } from "../../../prover-trace/commit/model.ts";
