@@ -9,7 +9,7 @@ import type { TensorData } from "../onnx/ir.ts";
 import type { OpName } from "../profile/opcodes.ts";
 import { strides } from "../profile/shape.ts";
 import { checkNode } from "./infer.ts";
-import { allocTensor, type Tensor } from "./tensor.ts";
+import { allocTensor, type Tensor, TYPED_ARRAY_NAME } from "./tensor.ts";
 import { type NodeAttrs, ReferenceFault } from "./types.ts";
 
 type NumArray = Int8Array | Uint8Array | Int32Array;
@@ -272,11 +272,26 @@ function reduceAxis(out: Tensor, x: Tensor, axis: number, argmax: boolean): void
     }
 }
 
+/** The data must be the dtype's typed array with exactly numel(shape) elements. */
+function checkTensorData(op: OpName, slot: number, t: Tensor): void {
+  if (!t || typeof t !== "object" || !Array.isArray(t.shape))
+    throw new TypeError(`${op}: input ${slot} is not a tensor`);
+  const want = TYPED_ARRAY_NAME[t.dtype];
+  if (!want) throw new TypeError(`${op}: input ${slot} has dtype code ${t.dtype}, not a profile dtype`);
+  if (!t.data || t.data.constructor.name !== want)
+    throw new TypeError(`${op}: input ${slot} data must be a ${want}`);
+  if (t.data.length !== numel(t.shape))
+    throw new RangeError(
+      `${op}: input ${slot} has ${t.data.length} elements, shape [${t.shape.join(",")}] needs ${numel(t.shape)}`,
+    );
+}
+
 /**
  * Evaluates one canonical op on whole tensors. `attrs` are completed by checkNode (defaults,
  * negative axes), so callers may pass partial attributes.
  */
 export function evalNode(op: OpName, inputs: readonly Tensor[], attrs: NodeAttrs = {}): Tensor[] {
+  inputs.forEach((t, i) => checkTensorData(op, i, t));
   const checked = checkNode(op, inputs, attrs);
   const a = checked.attrs;
   const out = allocTensor(checked.outputs[0].dtype, checked.outputs[0].shape);

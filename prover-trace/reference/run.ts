@@ -8,7 +8,7 @@ import type { ProfileModel } from "../profile/validate.ts";
 import { evalNode } from "./eval-tensor.ts";
 import { fromProfileModel, isProfileModel } from "./profile-model.ts";
 import { resolveModel } from "./resolve.ts";
-import { type Tensor, typeString } from "./tensor.ts";
+import { type Tensor, TYPED_ARRAY_NAME, typeString } from "./tensor.ts";
 import { type InputRef, ModelInputError, type RefModel } from "./types.ts";
 
 export interface RunResult {
@@ -17,13 +17,6 @@ export interface RunResult {
   /** graph outputs by name */
   outputs: Record<string, Tensor>;
 }
-
-const ARRAY_OF: Record<number, string> = {
-  2: "Uint8Array",
-  3: "Int8Array",
-  6: "Int32Array",
-  7: "BigInt64Array",
-};
 
 function checkInputs(model: RefModel, given: readonly Tensor[] | Readonly<Record<string, Tensor>>): Tensor[] {
   let list: (Tensor | undefined)[];
@@ -52,7 +45,7 @@ function checkInputs(model: RefModel, given: readonly Tensor[] | Readonly<Record
       t.shape.some((d, k) => d !== decl.shape[k])
     )
       throw new ModelInputError(`${label}: shape [${t.shape}], model declares ${typeString(decl)}`);
-    const want = ARRAY_OF[decl.dtype];
+    const want = TYPED_ARRAY_NAME[decl.dtype];
     if (!t.data || t.data.constructor.name !== want)
       throw new ModelInputError(`${label}: data must be a ${want}`);
     if (t.data.length !== numel(decl.shape))

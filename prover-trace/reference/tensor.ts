@@ -16,6 +16,14 @@ export interface Tensor extends TensorType {
   data: TensorData;
 }
 
+/** The typed array class that holds each profile dtype (ORT's layout). */
+export const TYPED_ARRAY_NAME: Readonly<Record<number, string>> = {
+  2: "Uint8Array",
+  3: "Int8Array",
+  6: "Int32Array",
+  7: "BigInt64Array",
+};
+
 export function allocTensor(dtype: DTypeCode, shape: readonly number[]): Tensor {
   return { dtype, shape: [...shape], data: allocTensorData(dtype, numel(shape)) };
 }

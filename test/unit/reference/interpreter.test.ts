@@ -221,6 +221,36 @@ t.test("foldStep rejects hostile steps clearly", async (t) => {
   t.throws(() => foldStep(am, 1, -5n, 1n), /not a packed state/);
 });
 
+t.test("evalNode: hostile tensors and attributes get clear errors", async (t) => {
+  const ok = tensorOf(I8, [2], [1, 2]);
+  t.throws(
+    () => evalNode("Add", [ok, { dtype: I8, shape: [2], data: new Int8Array(3) }]),
+    /input 1 has 3 elements, shape \[2\] needs 2/,
+  );
+  t.throws(
+    () => evalNode("Add", [ok, { dtype: I8, shape: [2], data: new Uint8Array(2) }]),
+    /input 1 data must be a Int8Array/,
+  );
+  t.throws(
+    () => evalNode("Relu", [{ dtype: 1, shape: [2], data: new Int8Array(2) } as unknown as Tensor]),
+    /dtype code 1/,
+  );
+  t.throws(() => evalNode("Relu", [null as unknown as Tensor]), /input 0 is not a tensor/);
+  t.throws(() => evalNode("Add", [ok]), /expects 2 data inputs, got 1/);
+  t.throws(() => evalNode("Gather", [ok, ok]), /indices must be int32 or int64/);
+  t.throws(() => evalNode("ReduceMax", [ok], { axis: 2 }), /axis 2 out of range/);
+  t.throws(() => evalNode("Reshape", [ok], { shape: [3] }), /cannot reshape/);
+  t.throws(() => evalNode("Clip", [ok], { min: -129n }), /min -129 is outside int8/);
+  t.throws(
+    () =>
+      evalNode("MatMulInteger", [tensorOf(I8, [1, 2], [1, 2]), tensorOf(I8, [2, 1], [1, 2])], {
+        aZeroPoint: 200n,
+      }),
+    /a_zero_point 200 is outside int8/,
+  );
+  t.throws(() => evalNode("Nope" as "Add", [ok, ok]), /unknown op/);
+});
+
 t.test("element reads are checked", async (t) => {
   const add = elementNode("Add", [
     { dtype: I8, shape: [2] },
