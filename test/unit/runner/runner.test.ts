@@ -225,3 +225,23 @@ t.test("pipelined generation gives the same tokens and roots as step-by-step run
   t.same(Array.from(generated), history.slice(3));
   await r.dispose();
 });
+
+t.test("the default-size transformer: ORT == reference interpreter on every node", async (t) => {
+  const r = await createRunner(encodeOnnx(buildTransformerLm({ seed: 1 })));
+  const input = lmInput(21);
+  const run = await r.runTraced(input);
+  const ref = runModel(r.profile.ir, input as never);
+  const differing = run.nodeOutputs.flatMap((outs, i) =>
+    outs.flatMap((o, s) => {
+      const w = ref.nodeOutputs[i][s];
+      const same = bytesEqual(
+        new Uint8Array(o.data.buffer, o.data.byteOffset, o.data.byteLength),
+        new Uint8Array(w.data.buffer, w.data.byteOffset, w.data.byteLength),
+      );
+      return same ? [] : [`${i}:${s}`];
+    }),
+  );
+  t.same(differing, [], `all ${run.nodeOutputs.length} nodes agree`);
+  t.equal(toHex(commitRun(r.profile, [input.tokens], ref.nodeOutputs).traceRoot), toHex(run.traceRoot));
+  await r.dispose();
+});
