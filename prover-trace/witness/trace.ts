@@ -1,6 +1,11 @@
-/** Trace leaf openings: a node's output roots with the Merkle proof of its leaf in the trace tree. */
+/**
+ * Trace openings: a node's output roots with the Merkle proof of its leaf in the trace tree, and
+ * a chunk of one output proven up to the trace root.
+ */
 import { bytesEqual, merkleProof, rootFromProof, treeDepth } from "../../protocol/index.ts";
+import { checkShape } from "../commit/tensor.ts";
 import { type TraceCommitment, traceLeaf } from "../commit/trace.ts";
+import { type ChunkOpening, openChunk, verifyChunkOpening } from "./chunk.ts";
 
 export interface TraceLeafOpening {
   nodeIndex: number;
@@ -44,4 +49,41 @@ export function verifyTraceLeafOpening(
     return false;
   }
   return bytesEqual(rootFromProof(leaf, nodeIndex, proof), traceRoot);
+}
+
+/** A chunk of one node output, proven all the way up to the trace root. */
+export interface TraceChunkOpening {
+  leaf: TraceLeafOpening;
+  /** Which of the node's outputs the chunk belongs to. */
+  slot: number;
+  chunk: ChunkOpening;
+}
+
+export function openTraceChunk(
+  trace: TraceCommitment,
+  nodeIndex: number,
+  slot: number,
+  chunkIndex: number,
+): TraceChunkOpening {
+  const tensor = trace.output(nodeIndex, slot); // range-checks node and slot
+  return { leaf: openTraceLeaf(trace, nodeIndex), slot, chunk: openChunk(tensor, chunkIndex) };
+}
+
+/**
+ * True when `o` proves a chunk of output `o.slot` of node `o.leaf.nodeIndex` under this trace
+ * root. `dtype` and `shape` are that output's, from the model's node descriptor; the node count
+ * is the model's. Malformed openings are `false`; an invalid dtype or shape throws.
+ */
+export function verifyTraceChunkOpening(
+  traceRoot: Uint8Array,
+  nodeCount: number,
+  dtype: number,
+  shape: readonly number[],
+  o: TraceChunkOpening,
+): boolean {
+  checkShape(dtype, shape);
+  if (typeof o !== "object" || o === null) return false;
+  if (!verifyTraceLeafOpening(traceRoot, nodeCount, o.leaf)) return false;
+  if (!Number.isInteger(o.slot) || o.slot < 0 || o.slot >= o.leaf.outputRoots.length) return false;
+  return verifyChunkOpening(o.leaf.outputRoots[o.slot], dtype, shape, o.chunk);
 }

@@ -2,8 +2,11 @@ import t from "tap";
 import { DType } from "../../../protocol/index.ts";
 import { TraceCommitment } from "../../../prover-trace/commit/trace.ts";
 import {
+  openTraceChunk,
   openTraceLeaf,
+  type TraceChunkOpening,
   type TraceLeafOpening,
+  verifyTraceChunkOpening,
   verifyTraceLeafOpening,
 } from "../../../prover-trace/witness/trace.ts";
 
@@ -62,4 +65,41 @@ t.test("tampered trace openings are rejected", async (t) => {
   t.throws(() => openTraceLeaf(tr, 5), /node index 5 out of range/);
   t.throws(() => openTraceLeaf(tr, -1), /out of range/);
   t.throws(() => openTraceLeaf(tr, 0.5), /out of range/);
+});
+
+t.test("a chunk of a node output opens up to the trace root", async (t) => {
+  const tr = trace(5);
+  const shapeOf = (node: number, slot: number) => [...tr.output(node, slot).shape];
+  const dtypeOf = (node: number, slot: number) => tr.output(node, slot).dtype;
+  for (const [node, slot, chunk] of [
+    [0, 0, 0],
+    [0, 0, 1],
+    [3, 0, 0],
+    [3, 1, 0],
+    [4, 0, 1],
+  ]) {
+    const o = openTraceChunk(tr, node, slot, chunk);
+    t.ok(
+      verifyTraceChunkOpening(tr.root, 5, dtypeOf(node, slot), shapeOf(node, slot), o),
+      `${node}/${slot}/${chunk}`,
+    );
+  }
+  const o = openTraceChunk(tr, 3, 1, 0);
+  const v = (x: unknown, dtype: number = DType.int64, shape = [2]) =>
+    verifyTraceChunkOpening(tr.root, 5, dtype, shape, x as TraceChunkOpening);
+  t.ok(v(o));
+  t.notOk(v({ ...o, slot: 0 }), "other slot");
+  t.notOk(v({ ...o, slot: 2 }), "slot out of range");
+  t.notOk(v({ ...o, slot: 0.5 }), "non-integer slot");
+  t.notOk(v(o, DType.int32, [4]), "other dtype and shape");
+  t.notOk(v({ ...o, leaf: openTraceLeaf(tr, 1) }), "leaf of another node");
+  const chunk = o.chunk.chunk.slice();
+  chunk[0] ^= 1;
+  t.notOk(v({ ...o, chunk: { ...o.chunk, chunk } }), "chunk byte");
+  t.notOk(v(null), "null");
+  t.notOk(v({ slot: 1 }), "no leaf");
+  t.throws(() => v(o, DType.int64, [0]), /no elements/);
+  t.throws(() => openTraceChunk(tr, 3, 2, 0), /node 3 has no output 2/);
+  t.throws(() => openTraceChunk(tr, 3, 1, 1), /chunk index 1 out of range/);
+  t.throws(() => openTraceChunk(tr, 7, 0, 0), /node index 7 out of range/);
 });
