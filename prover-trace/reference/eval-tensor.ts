@@ -291,7 +291,7 @@ function checkTensorData(op: OpName, slot: number, t: Tensor): void {
  * negative axes), so callers may pass partial attributes.
  */
 export function evalNode(op: OpName, inputs: readonly Tensor[], attrs: NodeAttrs = {}): Tensor[] {
-  inputs.forEach((t, i) => checkTensorData(op, i, t));
+  for (let i = 0; i < inputs.length; i++) checkTensorData(op, i, inputs[i]);
   const checked = checkNode(op, inputs, attrs);
   const a = checked.attrs;
   const out = allocTensor(checked.outputs[0].dtype, checked.outputs[0].shape);

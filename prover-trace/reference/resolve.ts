@@ -59,7 +59,7 @@ export function resolveModel(model: IrModel): RefModel {
   const dataInits: RefModel["initializers"] = [];
   const constant = (n: IrNode, name: string, what: string): IrTensor => {
     const t = inits.get(name);
-    if (!t || !t.data)
+    if (!t?.data)
       throw new ResolveError(`node ${n.name} (${n.opType}): ${what} must be a constant initializer`);
     return t;
   };
@@ -176,7 +176,7 @@ export function resolveModel(model: IrModel): RefModel {
         if (n.inputs.length > 1)
           throw new ResolveError(`node ${index} ${n.name} (ReduceMax): axes must be an attribute (opset 17)`);
         const axes = intsAttr(n, "axes");
-        if (!axes || axes.length !== 1)
+        if (axes?.length !== 1)
           throw new ResolveError(`node ${index} ${n.name} (ReduceMax): exactly one axis required`);
         attrs.axis = axes[0];
         attrs.keepdims = (intAttr(n, "keepdims") ?? 1) !== 0;

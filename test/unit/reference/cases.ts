@@ -374,6 +374,19 @@ function matMulCases(dt: "int8" | "uint8", r: () => number): OpCase[] {
   mk([4, 8], [8, 5], [d.max, null], [rand([4, 8], [8, 5])], "a zero point only");
   mk([4, 8], [8, 5], [null, d.min], [rand([4, 8], [8, 5])], "b zero point only (a omitted)");
   mk([2, 3, 6], [6, 4], [1n, 2n], [rand([2, 3, 6], [6, 4])], "batched [2,3,6]x[6,4]");
+  {
+    // zero points given as shape [1] rather than rank 0
+    const g = new GraphBuilder("MatMulInteger");
+    g.input("a", dt, [3, 4]);
+    g.input("b", dt, [4, 2]);
+    const zp = [g.constant(dt, [1], [d.max]), g.constant(dt, [1], [d.min + 1n])];
+    g.output(g.op("MatMulInteger", ["a", "b", ...zp], {}, "y"), "int32");
+    cases.push({
+      label: `MatMulInteger ${dt}x${dt} zero points of shape [1]`,
+      model: g.build(),
+      inputSets: [rand([3, 4], [4, 2])],
+    });
+  }
   mk([2, 3, 6], [2, 6, 4], [null, null], [rand([2, 3, 6], [2, 6, 4])], "batched [2,3,6]x[2,6,4]");
   mk([2, 2, 3, 5], [2, 2, 5, 3], [3n, null], [rand([2, 2, 3, 5], [2, 2, 5, 3])], "rank 4");
   // |a - azp| * |b - bzp| = 255^2 summed over K = 33100 passes 2^31: the int32 sum must wrap.
