@@ -105,14 +105,23 @@ export function nativeHasher(impl?: NativeImpl): ChunkHasher | null {
 
 const native = nativeHasher();
 
-/** The process default: native when it loaded, else node:crypto after one warning. */
-export const defaultHasher: ChunkHasher = native ?? {
-  backend: "node:crypto",
-  hashParts(parts, out) {
-    warnFallbackOnce();
-    nodeCryptoHasher.hashParts(parts, out);
-  },
-};
+/**
+ * The process default: the addon's SIMD path when it loaded; node:crypto when the CPU has no
+ * SIMD path (OpenSSL's own assembly, with SHA extensions on ARM and newer x86, beats our
+ * portable scalar code there); node:crypto after one warning when the addon did not load.
+ */
+export const defaultHasher: ChunkHasher =
+  native && native.backend !== "scalar"
+    ? native
+    : native
+      ? nodeCryptoHasher
+      : {
+          backend: "node:crypto",
+          hashParts(parts, out) {
+            warnFallbackOnce();
+            nodeCryptoHasher.hashParts(parts, out);
+          },
+        };
 
 /**
  * out[32i .. 32i+32) = sha256 of chunk i, where the chunks are data's whole 1024-byte chunks
