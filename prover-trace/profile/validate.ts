@@ -228,7 +228,14 @@ export function validateModel(model: IrModel, limits: ProfileLimits = DEFAULT_LI
       continue;
     }
     if (slots.has(t.name)) {
-      errors.push(`${label}: name defined twice`);
+      // Old exporters list weights as graph inputs too; such a weight could be overridden by
+      // the caller, so it would be an input, not part of the committed model.
+      const isInput = g.inputs.some((v) => v.name === t.name);
+      errors.push(
+        isInput
+          ? `${label}: also a graph input (weights must not be overridable inputs)`
+          : `${label}: name defined twice`,
+      );
       continue;
     }
     if (!isProfileDType(t.dtype) || !t.data) {

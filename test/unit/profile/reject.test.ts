@@ -377,6 +377,15 @@ for (const c of cases) {
   });
 }
 
+t.test("weights listed as graph inputs (keep_initializers_as_inputs) are rejected", async (t) => {
+  const m = gb((g) => {
+    const x = g.input("x", "int8", [4]);
+    g.output(g.op("Add", [x, g.constant("int8", [4], [1, 2, 3, 4], "w")]), "int8");
+  })();
+  m.graph.inputs.push({ name: "w", dtype: 3, shape: [4] });
+  t.same(errorsOf(m), ["initializer 'w': also a graph input (weights must not be overridable inputs)"]);
+});
+
 t.test("downstream of a rejected node nothing more is reported", async (t) => {
   const m = gb((g) => {
     const x = g.input("x", "int32", [2]);
