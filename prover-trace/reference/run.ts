@@ -54,6 +54,17 @@ function checkInputs(model: RefModel, given: readonly Tensor[] | Readonly<Record
   });
 }
 
+/** Converted once per ProfileModel object (a watcher re-executes the same model many times). */
+const converted = new WeakMap<ProfileModel, RefModel>();
+function cachedRefModel(pm: ProfileModel): RefModel {
+  let m = converted.get(pm);
+  if (!m) {
+    m = fromProfileModel(pm);
+    converted.set(pm, m);
+  }
+  return m;
+}
+
 /**
  * Runs a model on whole tensors. `model` is the validator's ProfileModel (the normal case: a
  * model that passed validateModel can never fault), a RefModel, or an IrModel, which is resolved
@@ -64,7 +75,7 @@ export function runModel(
   inputs: readonly Tensor[] | Readonly<Record<string, Tensor>>,
 ): RunResult {
   const m: RefModel = isProfileModel(model)
-    ? fromProfileModel(model)
+    ? cachedRefModel(model)
     : "graph" in model
       ? resolveModel(model)
       : model;
