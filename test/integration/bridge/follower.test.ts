@@ -1,0 +1,75 @@
+/**
+ * bridge/follower.ts: Deposited events become L2 deposit txs, only once `confirmations` blocks sit
+ * on top, in log order, across getLogs range chunks, with the origin's real block hash; on the
+ * embedded chain and on anvil.
+ */
+import t, { type Test } from "tap";
+import { parseEther } from "viem";
+import { deployBridge } from "../../../bridge/deploy.ts";
+import { BridgeFollower } from "../../../bridge/follower.ts";
+import { anvilBackend, embeddedBackend, type L1Backend } from "../../helpers/l1.ts";
+
+async function scenario(t: Test, b: L1Backend): Promise<void> {
+  const clients = b.clients(0);
+  const d = await deployBridge(clients);
+  const startBlock = Number(d.blockNumber);
+  const follower = new BridgeFollower(clients, {
+    bridge: d.address,
+    confirmations: 2,
+    startBlock,
+    maxRange: 2,
+  });
+  const depositor = d.bridge.as(b.wallet(3));
+  const r1 = b.accounts[7].address;
+  const r2 = b.accounts[8].address;
+  await depositor.deposit(r1, parseEther("1"));
+  await depositor.deposit(r2, parseEther("2"));
+  await d.bridge.stake(parseEther("1")); // an event L2 does not derive
+  await depositor.deposit(r1, parseEther("3"));
+  const tip = Number(await clients.publicClient.getBlockNumber({ cacheTime: 0 }));
+
+  const first = await follower.derive(startBlock);
+  t.equal(first.origin.number, tip - 2, "stops `confirmations` blocks below the tip");
+  t.same(
+    first.txs.map((x) => (x.type === "deposit" ? [x.depositId, x.recipient, x.amount] : x.type)),
+    [
+      [0n, r1, parseEther("1")],
+      [1n, r2, parseEther("2")],
+    ],
+    "the two confirmed deposits, in order",
+  );
+  const block = await clients.publicClient.getBlock({ blockNumber: BigInt(first.origin.number) });
+  t.equal(first.origin.hash, block.hash, "origin carries the block hash");
+
+  const idle = await follower.derive(first.origin.number);
+  t.same(idle, { origin: first.origin, txs: [] }, "nothing new until more blocks");
+
+  await b.mine(2);
+  const second = await follower.derive(first.origin.number);
+  t.equal(second.origin.number, tip);
+  t.same(
+    second.txs.map((x) => (x.type === "deposit" ? x.depositId : -1n)),
+    [2n],
+    "the third deposit once confirmed; the stake is not derived",
+  );
+  const all = await new BridgeFollower(clients, {
+    bridge: d.address,
+    confirmations: 0,
+    maxRange: 1000,
+  }).derive(0);
+  t.equal(all.txs.length, 3, "one big range from genesis sees the same deposits");
+  await t.rejects(follower.derive(-1), /block number/);
+  t.throws(() => new BridgeFollower(clients, { bridge: d.address, confirmations: -1 }), /confirmations/);
+}
+
+t.test("embedded chain", async (t) => {
+  const b = await embeddedBackend();
+  t.teardown(() => b.close());
+  await scenario(t, b);
+});
+
+t.test("anvil", async (t) => {
+  const b = await anvilBackend();
+  t.teardown(() => b.close());
+  await scenario(t, b);
+});
