@@ -61,11 +61,11 @@ const ORT_TYPE: Record<number, "uint8" | "int8" | "int32" | "int64"> = {
   6: "int32",
   7: "int64",
 };
-const ARRAY_OF: Record<number, string> = {
-  2: "Uint8Array",
-  3: "Int8Array",
-  6: "Int32Array",
-  7: "BigInt64Array",
+const ARRAY_OF: Record<number, { name: string; ctor: abstract new (...args: never[]) => ArrayBufferView }> = {
+  2: { name: "Uint8Array", ctor: Uint8Array },
+  3: { name: "Int8Array", ctor: Int8Array },
+  6: { name: "Int32Array", ctor: Int32Array },
+  7: { name: "BigInt64Array", ctor: BigInt64Array },
 };
 
 /** The model with every node output also declared as a graph output (dtype and shape from the profile). */
@@ -171,8 +171,9 @@ export class Runner {
         t.shape.some((x, k) => x !== d.shape[k])
       )
         throw new RunnerInputError(`${label}: shape [${t.shape}], model declares [${d.shape}]`);
-      if (!t.data || t.data.constructor.name !== ARRAY_OF[d.dtype])
-        throw new RunnerInputError(`${label}: data must be a ${ARRAY_OF[d.dtype]}`);
+      // instanceof, so a Node Buffer (a Uint8Array) is fine; Uint8ClampedArray is not.
+      if (!(t.data instanceof ARRAY_OF[d.dtype].ctor))
+        throw new RunnerInputError(`${label}: data must be a ${ARRAY_OF[d.dtype].name}`);
       const n = d.shape.reduce((a, b) => a * b, 1);
       if ((t.data as Uint8Array).length !== n)
         throw new RunnerInputError(`${label}: ${(t.data as Uint8Array).length} elements, shape needs ${n}`);

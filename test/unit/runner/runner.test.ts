@@ -245,3 +245,20 @@ t.test("the default-size transformer: ORT == reference interpreter on every node
   t.equal(toHex(commitRun(r.profile, [input.tokens], ref.nodeOutputs).traceRoot), toHex(run.traceRoot));
   await r.dispose();
 });
+
+t.test("inputs may be views into larger buffers or Node Buffers", async (t) => {
+  const r = await createRunner(lmBytes);
+  const base = lmInput(3).tokens;
+  const want = await r.runTraced({ tokens: base });
+  const big = new Uint8Array(200);
+  big.set(base.data, 37);
+  const view = await r.runTraced({ tokens: { ...base, data: big.subarray(37, 37 + 64) } });
+  t.equal(toHex(view.traceRoot), toHex(want.traceRoot), "subarray view");
+  const buf = await r.runTraced({ tokens: { ...base, data: Buffer.from(base.data) } });
+  t.equal(toHex(buf.traceRoot), toHex(want.traceRoot), "Buffer");
+  await t.rejects(
+    r.runTraced({ tokens: { ...base, data: new Uint8ClampedArray(64) } }),
+    /data must be a Uint8Array/,
+  );
+  await r.dispose();
+});
