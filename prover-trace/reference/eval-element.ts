@@ -39,8 +39,9 @@ export interface FoldWitness {
 
 /** A node for element evaluation from op, input types and (partial) attributes. */
 export function elementNode(op: OpName, inputTypes: TensorType[], attrs: NodeAttrs = {}): ElementNode {
-  const c = checkNode(op, inputTypes, attrs);
-  return { op, inputTypes, outputs: c.outputs, attrs: c.attrs };
+  const types = inputTypes.map((t) => ({ dtype: t.dtype, shape: [...t.shape] }));
+  const c = checkNode(op, types, attrs);
+  return { op, inputTypes: types, outputs: c.outputs, attrs: c.attrs };
 }
 
 function outIndex(node: ElementNode, flat: number): number[] {
