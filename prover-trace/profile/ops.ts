@@ -18,6 +18,7 @@ import {
   contains,
   divInterval,
   formatInterval,
+  hull,
   type Interval,
   mulInterval,
   wrapInterval,
@@ -381,9 +382,18 @@ const Div: OnnxOpSpec = {
       );
     // With 0 and INT_MIN / -1 excluded the quotient always fits, so no wrap is possible. The
     // divisor's negative and positive parts are bounded separately (0 itself is excluded).
+    // A constant divisor's parts are the exact hulls of its negative and positive elements.
     const parts: Interval[] = [];
-    if (b.interval.lo < 0n) parts.push({ lo: b.interval.lo, hi: bigMin(b.interval.hi, -1n) });
-    if (b.interval.hi > 0n) parts.push({ lo: bigMax(b.interval.lo, 1n), hi: b.interval.hi });
+    if (bc) {
+      const vals = Array.from(bc as Int32Array, (v) => BigInt(v));
+      const neg = vals.filter((v) => v < 0n);
+      const pos = vals.filter((v) => v > 0n);
+      if (neg.length > 0) parts.push(hull(neg));
+      if (pos.length > 0) parts.push(hull(pos));
+    } else {
+      if (b.interval.lo < 0n) parts.push({ lo: b.interval.lo, hi: bigMin(b.interval.hi, -1n) });
+      if (b.interval.hi > 0n) parts.push({ lo: bigMax(b.interval.lo, 1n), hi: b.interval.hi });
+    }
     const bounds = parts.map((p) => divInterval(a.interval, p));
     const iv = { lo: bounds.map((x) => x.lo).reduce(bigMin), hi: bounds.map((x) => x.hi).reduce(bigMax) };
     return { op: "Div", attrs: NO_ATTRS, dataInputs: [0, 1], output: { dtype: I32, shape, interval: iv } };
@@ -723,8 +733,7 @@ const MatMulInteger: OnnxOpSpec = {
   },
 };
 
-function singleAxisReduction(ctx: Ctx, x: InferInput, axis: number, keepdims: boolean): number[] {
-  void ctx;
+function singleAxisReduction(x: InferInput, axis: number, keepdims: boolean): number[] {
   return keepdims ? x.shape.map((d, i) => (i === axis ? 1 : d)) : x.shape.filter((_, i) => i !== axis);
 }
 
@@ -749,7 +758,7 @@ const ReduceMax: OnnxOpSpec = {
       );
     const axis = normAxis(axes[0], r, `attr axes=[${axes[0]}]`);
     const keepdims = boolAttr(ctx, "keepdims", true);
-    const shape = singleAxisReduction(ctx, x, axis, keepdims);
+    const shape = singleAxisReduction(x, axis, keepdims);
     return {
       op: "ReduceMax",
       attrs: { axis, keepdims },
@@ -778,7 +787,7 @@ const ArgMax: OnnxOpSpec = {
     const keepdims = boolAttr(ctx, "keepdims", true);
     if (boolAttr(ctx, "select_last_index", false))
       throw new OpReject("attr select_last_index=1", "only 0 (ties go to the first index) is in the profile");
-    const shape = singleAxisReduction(ctx, x, axis, keepdims);
+    const shape = singleAxisReduction(x, axis, keepdims);
     const iv = { lo: 0n, hi: BigInt(x.shape[axis] - 1) };
     return {
       op: "ArgMax",
