@@ -149,6 +149,8 @@ export class EmbeddedChain {
   private readonly txIndex = new Map<string, { block: number; index: number }>();
   private timer: NodeJS.Timeout | undefined;
   private readonly blockListeners = new Set<(b: MinedBlock) => void>();
+  private readonly snapshots = new Map<number, { block: number; timeOffsetS: number }>();
+  private snapshotSeq = 0;
 
   private constructor(
     opts: Required<Omit<EmbeddedChainOptions, "blockTimeMs">> & { blockTimeMs?: number },
@@ -317,7 +319,7 @@ export class EmbeddedChain {
     });
     const baseFee = parent.block.header.calcNextBaseFee();
     const included: { tx: TypedTransaction; result: RunTxResult }[] = [];
-    for (const tx of this.selectPending(baseFee)) {
+    for (const tx of await this.selectPending(baseFee)) {
       if (builder.gasUsed + tx.gasLimit > this.gasLimit) continue; // next block
       try {
         const result = await builder.addTransaction(tx);
@@ -365,6 +367,38 @@ export class EmbeddedChain {
     });
     for (const fn of this.blockListeners) fn(mined);
     return mined;
+  }
+
+  // ------------------------------------------------------------------ snapshots (tests)
+
+  /** Remembers the current chain (latest block, time offset); evm_snapshot. */
+  snapshot(): Promise<number> {
+    return this.lock.run(async () => {
+      const id = ++this.snapshotSeq;
+      this.snapshots.set(id, { block: this.list.blocks.length - 1, timeOffsetS: this.timeOffsetS });
+      return id;
+    });
+  }
+
+  /**
+   * Returns the chain to snapshot `id`: later blocks, their receipts and the pool are dropped and
+   * the state root is reset (the trie keeps old roots). Like anvil, the snapshot and every later
+   * one are used up. False for an unknown id.
+   */
+  revertTo(id: number): Promise<boolean> {
+    return this.lock.run(async () => {
+      const snap = this.snapshots.get(id);
+      if (!snap) return false;
+      for (const k of [...this.snapshots.keys()]) if (k >= id) this.snapshots.delete(k);
+      for (const dropped of this.list.blocks.splice(snap.block + 1)) {
+        for (const r of dropped.receipts) this.txIndex.delete(r.txHash);
+      }
+      await this.vm.stateManager.setStateRoot(this.latest().block.header.stateRoot);
+      this.pool.clear();
+      this.timeOffsetS = snap.timeOffsetS;
+      this.nextTimestamp = undefined;
+      return true;
+    });
   }
 
   // ------------------------------------------------------------------ interval mining
@@ -457,13 +491,15 @@ export class EmbeddedChain {
     return hash;
   }
 
-  /** Executable pending txs: per sender the run of consecutive nonces from the state nonce. */
-  private selectPending(baseFee: bigint): TypedTransaction[] {
+  /**
+   * Executable pending txs: per sender, the run of consecutive nonces starting at the state nonce
+   * (a tx after a nonce gap waits for the gap to fill), stopping at one the base fee prices out.
+   */
+  private async selectPending(baseFee: bigint): Promise<TypedTransaction[]> {
     const out: TypedTransaction[] = [];
     for (const [sender, queue] of this.pool) {
-      void sender;
-      const nonces = [...queue.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-      for (const n of nonces) {
+      const acct = await this.vm.stateManager.getAccount(createAddressFromString(sender));
+      for (let n = acct?.nonce ?? 0n; queue.has(n); n++) {
         const tx = queue.get(n)!;
         if (maxFee(tx) < baseFee) break;
         out.push(tx);

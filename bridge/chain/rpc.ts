@@ -450,6 +450,13 @@ export class ChainRpc {
         c.setNextBlockTimestamp(typeof t === "number" ? t : Number(parseQuantity(t, "timestamp")));
         return null;
       }
+      case "evm_snapshot":
+        paramList(params, method, 0, 0);
+        return quantity(await c.snapshot());
+      case "evm_revert": {
+        const [id] = paramList(params, method, 1, 1);
+        return c.revertTo(Number(parseQuantity(id, "snapshot id")));
+      }
       case "evm_setAutomine": {
         const [on] = paramList(params, method, 1, 1);
         if (typeof on !== "boolean") throw invalid("evm_setAutomine: expected a boolean");

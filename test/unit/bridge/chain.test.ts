@@ -6,6 +6,7 @@
 import t from "tap";
 import {
   createPublicClient,
+  createTestClient,
   createWalletClient,
   type Hex,
   http,
@@ -403,4 +404,62 @@ t.test("eth_sendTransaction signs for unlocked dev accounts", async (t) => {
   };
   t.equal(rec.status, "0x1");
   t.equal(rec.from, chain.accounts[2].address.toLowerCase());
+});
+
+t.test("evm_snapshot / evm_revert drop later blocks, receipts and state", async (t) => {
+  const chain = await EmbeddedChain.create();
+  const c = embeddedL1Clients(chain, { privateKey: chain.accounts[0].privateKey });
+  const test = createTestClient({ mode: "anvil", chain: c.chain, transport: c.transport });
+  const to = chain.accounts[1].address;
+  await c.walletClient!.sendTransaction({ to, value: 1n });
+  const id = await test.snapshot();
+  const balance = await c.publicClient.getBalance({ address: to });
+  const hash = await c.walletClient!.sendTransaction({ to, value: parseEther("1") });
+  await test.increaseTime({ seconds: 1000 });
+  await test.mine({ blocks: 3 });
+  t.equal(chain.blockNumber(), 5n);
+  await test.revert({ id });
+  t.equal(chain.blockNumber(), 1n, "back to the snapshot's block");
+  t.equal(await c.publicClient.getBalance({ address: to }), balance, "state rolled back");
+  t.equal(await c.publicClient.getTransactionReceipt({ hash }).catch(() => null), null, "receipt gone");
+  t.ok(chain.now() < Number(chain.latest().block.header.timestamp) + 100, "time travel undone");
+  const again = await c.walletClient!.sendTransaction({ to, value: 2n });
+  t.equal(
+    (await c.publicClient.getTransactionReceipt({ hash: again })).status,
+    "success",
+    "the nonce is reused",
+  );
+  t.equal(await chain.revertTo(Number(id)), false, "a snapshot is used up by reverting to it");
+  await t.rejects(createProvider(chain).request({ method: "evm_revert", params: ["zz"] }), { code: -32602 });
+});
+
+t.test("a transaction after a nonce gap waits until the gap is filled", async (t) => {
+  const chain = await EmbeddedChain.create({ accounts: 2 });
+  const provider = createProvider(chain);
+  const acct = privateKeyToAccount(chain.accounts[0].privateKey);
+  const tx = (nonce: number) =>
+    acct.signTransaction({
+      type: "eip1559",
+      chainId: chain.chainId,
+      nonce,
+      to: chain.accounts[1].address,
+      value: 1n,
+      gas: 21000n,
+      maxFeePerGas: parseGwei("10"),
+      maxPriorityFeePerGas: parseGwei("1"),
+    });
+  const h1 = (await provider.request({ method: "eth_sendRawTransaction", params: [await tx(1)] })) as Hex;
+  t.equal(
+    await provider.request({ method: "eth_getTransactionReceipt", params: [h1] }),
+    null,
+    "nonce 1 waits for 0",
+  );
+  t.equal(chain.pendingTransactions().length, 1, "and stays pooled");
+  await provider.request({ method: "eth_sendRawTransaction", params: [await tx(0)] });
+  await chain.mine(1);
+  const r1 = (await provider.request({ method: "eth_getTransactionReceipt", params: [h1] })) as {
+    status: string;
+  };
+  t.equal(r1.status, "0x1", "mined once the gap is filled");
+  t.equal(chain.pendingTransactions().length, 0);
 });
