@@ -185,6 +185,131 @@ static napi_value hash_parts(napi_env env, napi_callback_info info) {
   return undef;
 }
 
+/*
+ * hashPartsAsync(parts, out, impl, callback): hashParts on a libuv thread-pool thread, so several
+ * calls hash in parallel and the JS thread stays free. The parts and out are referenced until the
+ * callback runs; the caller must not detach (transfer) their buffers meanwhile.
+ */
+typedef struct {
+  napi_async_work work;
+  napi_ref *refs; /* one per part, plus out */
+  uint32_t nrefs;
+  napi_ref callback;
+  const uint8_t **ptrs;
+  size_t count;
+  uint8_t *out;
+  sha_impl impl;
+} async_job;
+
+static void async_execute(napi_env env, void *data) {
+  (void)env;
+  async_job *job = data;
+  for (size_t i = 0; i < job->count; i += BATCH) {
+    size_t n = job->count - i < BATCH ? job->count - i : BATCH;
+    sha_hash_chunks(job->impl, job->ptrs + i, n, job->out + 32 * i);
+  }
+}
+
+static void async_free(napi_env env, async_job *job) {
+  for (uint32_t k = 0; k < job->nrefs; k++)
+    if (job->refs[k]) napi_delete_reference(env, job->refs[k]);
+  if (job->callback) napi_delete_reference(env, job->callback);
+  if (job->work) napi_delete_async_work(env, job->work);
+  free(job->refs);
+  free(job->ptrs);
+  free(job);
+}
+
+static void async_complete(napi_env env, napi_status status, void *data) {
+  async_job *job = data;
+  napi_value cb, global, arg;
+  if (napi_get_reference_value(env, job->callback, &cb) == napi_ok && cb) {
+    napi_get_global(env, &global);
+    if (status == napi_ok)
+      napi_get_null(env, &arg);
+    else
+      napi_create_string_utf8(env, "hashPartsAsync: cancelled", NAPI_AUTO_LENGTH, &arg);
+    napi_call_function(env, global, cb, 1, &arg, NULL);
+  }
+  async_free(env, job);
+}
+
+static napi_value hash_parts_async(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 4) return throw_error(env, 0, "hashPartsAsync(parts, out, impl, callback) needs four arguments");
+  napi_valuetype cbt;
+  napi_typeof(env, argv[3], &cbt);
+  if (cbt != napi_function) return throw_error(env, 0, "hashPartsAsync: callback must be a function");
+  bool is_array = false;
+  if (napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array)
+    return throw_error(env, 0, "hashPartsAsync: parts must be an array of Uint8Arrays");
+  uint8_t *out;
+  size_t out_len;
+  if (!get_bytes(env, argv[1], "out", &out, &out_len)) return NULL;
+  sha_impl impl;
+  if (!parse_impl(env, argv[2], &impl)) return NULL;
+  uint32_t nparts = 0;
+  napi_get_array_length(env, argv[0], &nparts);
+
+  async_job *job = calloc(1, sizeof *job);
+  if (!job) return throw_error(env, 1, "hashPartsAsync: out of memory");
+  job->refs = calloc((size_t)nparts + 1, sizeof(napi_ref));
+  uint8_t **part_data = malloc(sizeof(uint8_t *) * (nparts ? nparts : 1));
+  size_t *part_len = malloc(sizeof(size_t) * (nparts ? nparts : 1));
+  napi_value fail = NULL;
+  int ok = job->refs && part_data && part_len;
+  size_t total = 0;
+  for (uint32_t k = 0; ok && k < nparts; k++) {
+    napi_value el;
+    ok = napi_get_element(env, argv[0], k, &el) == napi_ok &&
+         get_bytes(env, el, "every part", &part_data[k], &part_len[k]);
+    if (!ok) break;
+    if (part_len[k] % VERDICT_CHUNK != 0) {
+      fail = throw_error(env, 1, "hashPartsAsync: every part must be a multiple of 1024 bytes");
+      ok = 0;
+      break;
+    }
+    total += part_len[k] / VERDICT_CHUNK;
+    napi_create_reference(env, el, 1, &job->refs[job->nrefs++]);
+  }
+  if (ok && out_len / 32 < total) {
+    fail = throw_error(env, 1, "hashPartsAsync: out is shorter than 32 bytes per chunk");
+    ok = 0;
+  }
+  if (ok) {
+    napi_create_reference(env, argv[1], 1, &job->refs[job->nrefs++]);
+    napi_create_reference(env, argv[3], 1, &job->callback);
+    job->ptrs = malloc(sizeof(uint8_t *) * (total ? total : 1));
+    ok = job->ptrs != NULL;
+  }
+  if (ok) {
+    size_t i = 0;
+    for (uint32_t k = 0; k < nparts; k++)
+      for (size_t off = 0; off < part_len[k]; off += VERDICT_CHUNK) job->ptrs[i++] = part_data[k] + off;
+    job->count = total;
+    job->out = out;
+    job->impl = impl;
+    napi_value name;
+    napi_create_string_utf8(env, "verdict:sha256chunks", NAPI_AUTO_LENGTH, &name);
+    ok = napi_create_async_work(env, NULL, name, async_execute, async_complete, job, &job->work) == napi_ok &&
+         napi_queue_async_work(env, job->work) == napi_ok;
+  }
+  free(part_data);
+  free(part_len);
+  if (!ok) {
+    async_free(env, job);
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (!pending && !fail) throw_error(env, 1, "hashPartsAsync: could not queue the work");
+    return NULL;
+  }
+  napi_value undef;
+  napi_get_undefined(env, &undef);
+  return undef;
+}
+
 static napi_value supported(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -208,6 +333,8 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "hashChunks", fn);
   napi_create_function(env, "hashParts", NAPI_AUTO_LENGTH, hash_parts, NULL, &fn);
   napi_set_named_property(env, exports, "hashParts", fn);
+  napi_create_function(env, "hashPartsAsync", NAPI_AUTO_LENGTH, hash_parts_async, NULL, &fn);
+  napi_set_named_property(env, exports, "hashPartsAsync", fn);
   napi_create_function(env, "supported", NAPI_AUTO_LENGTH, supported, NULL, &fn);
   napi_set_named_property(env, exports, "supported", fn);
   napi_create_string_utf8(env, sha_impl_name(sha_best_impl()), NAPI_AUTO_LENGTH, &best);

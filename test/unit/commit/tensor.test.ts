@@ -9,6 +9,7 @@ import {
   tensorHeader,
   tensorRoot,
   tensorRoots,
+  tensorRootsParallel,
 } from "../../../prover-trace/commit/tensor.ts";
 import { nodeCryptoHasher } from "../../../prover-trace/native/index.ts";
 
@@ -74,6 +75,12 @@ t.test("tensorRoots and buildMany hash many tensors at once with the same roots"
     one,
   );
   t.same(tensorRoots([]), []);
+  t.same(await tensorRootsParallel(tensors, { threads: 3 }), one);
+  t.same(await tensorRootsParallel(tensors, { threads: 2, hasher: nodeCryptoHasher }), one);
+  await t.rejects(
+    tensorRootsParallel([{ dtype: DType.int32, shape: [3], data: new Uint8Array(3) }]),
+    /needs 12/,
+  );
   t.throws(
     () =>
       TensorCommitment.buildMany([tensors[0], { dtype: DType.int32, shape: [3], data: new Uint8Array(3) }]),

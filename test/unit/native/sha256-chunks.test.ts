@@ -11,6 +11,7 @@ import {
   chunkHashBackend,
   defaultHasher,
   hashChunks,
+  hashPartsParallel,
   type NativeImpl,
   nativeHasher,
   nativeLoadError,
@@ -149,11 +150,48 @@ t.test(
     t.throws(() => addon.hashParts([data, 5], out), TypeError);
     t.throws(() => addon.hashParts({ length: 1, 0: data }, out), TypeError);
     t.throws(() => addon.hashParts([data, data], out), RangeError);
+    const cb = () => t.fail("no callback after a synchronous error");
+    t.throws(() => addon.hashPartsAsync([data], out, undefined), TypeError, "no callback");
+    t.throws(() => addon.hashPartsAsync([rand(1000)], out, undefined, cb), RangeError);
+    t.throws(() => addon.hashPartsAsync([data, data], out, undefined, cb), RangeError);
+    t.throws(() => addon.hashPartsAsync([data, 5], out, undefined, cb), TypeError);
+    t.throws(() => addon.hashPartsAsync([data], out, "sse", cb), TypeError);
+    const asyncOut = new Uint8Array(5 * 32);
+    const err = await new Promise((resolve) => addon.hashPartsAsync([data], asyncOut, undefined, resolve));
+    t.equal(err, null);
+    t.ok(Buffer.from(asyncOut).equals(expected(data)), "hashPartsAsync");
     t.equal(typeof addon.impl, "string");
     t.equal(addon.supported("scalar"), true);
     t.equal(addon.supported("neon"), false);
   },
 );
+
+t.test("hashPartsParallel splits chunks over thread-pool threads with identical digests", async (t) => {
+  for (const hasher of [defaultHasher, nodeCryptoHasher, nativeHasher("avx2"), nativeHasher("scalar")]) {
+    if (!hasher) continue;
+    for (const threads of [1, 2, 3, 4, 7]) {
+      for (const sizes of [[0], [1], [40], [5, 0, 33, 1, 17, 2], [300, 1, 1]]) {
+        const parts = sizes.map((n) => rand(n * CHUNK));
+        const out = new Uint8Array(32 * sizes.reduce((a, b) => a + b, 0));
+        await hashPartsParallel(parts, out, { threads, hasher });
+        t.ok(
+          Buffer.from(out).equals(expected(...parts)),
+          `${hasher.backend}, ${threads} threads, [${sizes}]`,
+        );
+      }
+    }
+  }
+  const out = new Uint8Array(64).fill(7);
+  await t.rejects(hashPartsParallel([new Uint8Array(1000)], out), RangeError);
+  await t.rejects(hashPartsParallel([new Uint8Array(3 * CHUNK)], out), RangeError);
+  await t.rejects(hashPartsParallel([new Uint8Array(CHUNK)], out, { threads: 0 }), RangeError);
+  await t.rejects(hashPartsParallel([new Uint8Array(CHUNK)], out, { threads: 1.5 }), RangeError);
+  await t.rejects(hashPartsParallel("x" as never, out), TypeError);
+  t.ok(
+    out.every((b) => b === 7),
+    "out untouched",
+  );
+});
 
 t.test("the addon also loads and hashes in a worker thread (trace hashing runs there)", async (t) => {
   const mod = new URL("../../../prover-trace/native/index.ts", import.meta.url).href;
