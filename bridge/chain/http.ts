@@ -54,6 +54,13 @@ export async function serveChainHttp(
   // Take the body raw so that a JSON syntax error becomes a JSON-RPC parse error.
   server.removeAllContentTypeParsers();
   server.addContentTypeParser("*", { parseAs: "string" }, (_req, body, done) => done(null, body));
+  // Browser pages (the dashboard, a dapp) call the node cross-origin, as they do any dev node.
+  server.addHook("onRequest", async (_request, reply) => {
+    reply.header("access-control-allow-origin", "*");
+    reply.header("access-control-allow-methods", "POST, GET, OPTIONS");
+    reply.header("access-control-allow-headers", "content-type");
+  });
+  server.options("/", async (_request, reply) => reply.code(204).send());
   server.post("/", async (request, reply) => {
     let payload: unknown;
     try {

@@ -377,6 +377,9 @@ t.test("HTTP JSON-RPC endpoint: viem http(), batches, malformed bodies", async (
     });
     return res.json();
   };
+  const preflight = await fetch(server.url, { method: "OPTIONS" });
+  t.equal(preflight.status, 204, "CORS preflight");
+  t.equal(preflight.headers.get("access-control-allow-origin"), "*");
   t.match(await post("{not json"), { id: null, error: { code: -32700 } });
   t.match(await post("42"), { error: { code: -32600 } });
   t.match(await post('{"jsonrpc":"2.0","id":7}'), { id: 7, error: { code: -32600, message: /method/ } });
