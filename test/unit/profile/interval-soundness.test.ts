@@ -1,13 +1,14 @@
 /**
  * Soundness of the interval analysis: random small graphs built from every profile op are
  * validated, then run by ONNX Runtime (CPU) on random and extreme inputs with every node output
- * exposed; no value may ever leave the interval the validator computed, and ORT must never
- * fail on a model the validator accepted.
+ * exposed; no value may ever leave the interval the validator computed, ORT and the reference
+ * interpreter must never fail on a model the validator accepted, and both must agree bit for bit.
  */
 import t from "tap";
 import { DTYPES, type DTypeName, numel } from "../../../protocol/dtype.ts";
 import { GraphBuilder } from "../../../prover-trace/onnx/graph-builder.ts";
 import { validateModel } from "../../../prover-trace/profile/validate.ts";
+import { runModel } from "../../../prover-trace/reference/index.ts";
 import {
   exposeAll,
   type FillMode,
@@ -268,7 +269,7 @@ class RandomGraph {
         const shape = keep
           ? a.shape.map((d, i) => (i === axis ? 1 : d))
           : a.shape.filter((_, i) => i !== axis);
-        const attrs =
+        const attrs: Record<string, number | number[]> =
           op === "ReduceMax" ? { axes: [axis], keepdims: keep ? 1 : 0 } : { axis, keepdims: keep ? 1 : 0 };
         this.add({ name: g.op(op, [a.name], attrs), dtype: op === "ArgMax" ? "int64" : a.dtype, shape });
         return;
@@ -323,10 +324,18 @@ t.test("random graphs never leave their intervals in ONNX Runtime", async (t) =>
     try {
       const rnd = prng(seed * 31);
       for (const mode of MODES) {
-        const res = await ortRunAll(s, feedsFor(pm, mode, rnd));
+        const feeds = feedsFor(pm, mode, rnd);
+        const res = await ortRunAll(s, feeds);
+        // The reference interpreter must not fault either, and must agree with ORT bit for bit.
+        const ref = runModel(pm, feeds);
         for (const n of pm.nodes) {
           const want = pm.values.get(n.outputs[0])!;
           const got = res[want.name];
+          const mine = ref.nodeOutputs[n.index][0].data;
+          if (mine.length !== got.data.length || mine.some((v, i) => v !== got.data[i]))
+            t.fail(
+              `seed ${seed} ${mode} node ${n.index} ${n.onnxOp}: reference interpreter differs from ORT`,
+            );
           if (got.dims.join() !== want.shape.join())
             t.fail(`seed ${seed} ${want.name}: ORT shape [${got.dims}] vs inferred [${want.shape}]`);
           const bad = outside(got.data, want.interval);
