@@ -91,7 +91,9 @@ t.test("huge dims on an initializer that does not back them with data", async (t
   g.output(g.op("Add", [x, g.constant("int8", [4], [1, 2, 3, 4], "w")]), "int8");
   const m = g.build();
   m.graph.initializers[0] = { ...m.graph.initializers[0], shape: [2 ** 40] };
-  t.same(linesOf(encodeOnnx(m)), ["model: initializer: tensor w declares shape [1099511627776] but holds 4 values"]);
+  t.same(linesOf(encodeOnnx(m)), [
+    "model: initializer: tensor w declares shape [1099511627776] but holds 4 values",
+  ]);
 });
 
 t.test("an intermediate tensor over the limit is rejected at the node", async (t) => {
