@@ -1,5 +1,6 @@
 /**
- * Tensor-commitment throughput per core (MB/s per CPU second of the one thread that hashes),
+ * Tensor-commitment throughput per core (MB/s per CPU second of the process, which hashes on
+ * one thread),
  * over realistic tensor sizes, every backend side by side:
  *   native          the multi-buffer addon (widest path this CPU has), one tensorRoot per tensor
  *   native batched  the same, all tensors of a repetition through tensorRoots (how traces hash)
@@ -45,7 +46,7 @@ export interface HashMBpsOptions extends MeasureOptions {
 
 /**
  * Tensor-root throughput over `tensors` (all of them per repetition) in MB/s per core: bytes per
- * CPU second of the calling thread, best of several repetitions.
+ * CPU second of the process (hashing runs on the calling thread), best of several repetitions.
  */
 export function hashMBps(tensors: readonly TensorData[], opts: HashMBpsOptions = {}): number {
   const bytes = tensors.reduce((s, t) => s + t.data.byteLength, 0);
@@ -145,7 +146,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
   return {
     cpu: cpuModel(),
     backend: chunkHashBackend(),
-    unit: "MB/s per core = 10^6 bytes per CPU second of the hashing thread, best of reps",
+    unit: "MB/s per core = 10^6 bytes per CPU second of the (single-threaded) process, best of reps",
     chunkHashesOnly: kernel,
     tensorRoot: bySize,
   };

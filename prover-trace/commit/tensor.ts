@@ -68,11 +68,16 @@ export function tensorHeader(dtype: number, shape: readonly number[]): Uint8Arra
 function tensorPreimage(dtype: number, shape: readonly number[], dataRoot: Uint8Array): Uint8Array {
   checkShape(dtype, shape);
   const out = new Uint8Array(3 + 4 * shape.length + 32);
-  const view = new DataView(out.buffer);
   out[0] = TENSOR_TAG;
   out[1] = dtype;
   out[2] = shape.length;
-  for (let i = 0; i < shape.length; i++) view.setUint32(3 + 4 * i, shape[i]);
+  for (let i = 0, at = 3; i < shape.length; i++, at += 4) {
+    const d = shape[i]; // u32 big-endian (checkShape bounds it)
+    out[at] = d >>> 24;
+    out[at + 1] = d >>> 16;
+    out[at + 2] = d >>> 8;
+    out[at + 3] = d;
+  }
   out.set(dataRoot, 3 + 4 * shape.length);
   return out;
 }
