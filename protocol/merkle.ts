@@ -25,7 +25,7 @@ export function treeDepth(leafCount: number): number {
   if (!Number.isInteger(leafCount) || leafCount < 1)
     throw new RangeError(`leaf count must be >= 1, got ${leafCount}`);
   let d = 0;
-  while (1 << d < leafCount) d++;
+  while (2 ** d < leafCount) d++; // not 1 << d: that wraps at 2^31 and would never end
   return d;
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import t from "tap";
-import { merkleRoot, merkleRootsMany, sha256 } from "../../../protocol/index.ts";
+import { merkleRoot, merkleRootsMany, sha256, treeDepth } from "../../../protocol/index.ts";
 
 t.test("merkleRootsMany equals merkleRoot tree by tree", async (t) => {
   const sets: Uint8Array[] = [];
@@ -27,4 +27,13 @@ t.test("sha256 matches node:crypto and returns an owned 32-byte array", async (t
     t.equal(d.buffer.byteLength, 32);
     t.same(Buffer.from(d), createHash("sha256").update(m).digest());
   }
+});
+
+t.test("treeDepth stays exact and terminates beyond 2^31 leaves", async (t) => {
+  t.equal(treeDepth(1), 0);
+  t.equal(treeDepth(5), 3);
+  t.equal(treeDepth(2 ** 31), 31);
+  t.equal(treeDepth(2 ** 31 + 1), 32);
+  t.equal(treeDepth(2 ** 40), 40);
+  t.equal(treeDepth(Number.MAX_SAFE_INTEGER), 53);
 });

@@ -79,6 +79,8 @@ t.test("tampered openings are rejected", async (t) => {
   t.notOk(verifyChunkOpening(c.root, DType.int32, [5, 260], o), "wrong size, same chunk count");
   t.notOk(verifyChunkOpening(c.root, DType.int32, [9, 250], o), "wrong size, deeper tree");
   t.throws(() => verifyChunkOpening(c.root, DType.int32, [-5, 250], o), /not a u32/, "invalid shape");
+  // A huge claimed shape (2^32 - 1 x 1000 bytes: over 2^31 chunks) is a clean false, not a hang.
+  t.notOk(verifyChunkOpening(c.root, DType.uint8, [2 ** 32 - 1, 1000], o), "huge shape");
   t.throws(() => verifyChunkOpening(c.root, 1, shape, o), /not in the integer profile/, "invalid dtype");
 });
 
