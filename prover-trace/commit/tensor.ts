@@ -12,6 +12,7 @@ import {
   type DTypeInfo,
   dtypeByCode,
   merkleLevels,
+  merkleRoot,
   merkleRootsMany,
   sha256,
   ZERO32,
@@ -173,8 +174,8 @@ export function tensorRoot(
   data: ArrayBufferView,
   opts: CommitOptions = {},
 ): Uint8Array {
-  const [dataRoot] = merkleRootsMany([chunkLeaves(tensorBytes(dtype, shape, data), opts)]);
-  return tensorRootFromDataRoot(dtype, shape, dataRoot);
+  // One tree: merkleRoot hashes the levels in place, merkleRootsMany would copy them.
+  return tensorRootFromDataRoot(dtype, shape, merkleRoot(chunkLeaves(tensorBytes(dtype, shape, data), opts)));
 }
 
 /** Roots of many tensors, their chunks hashed together (faster than one tensorRoot each for small tensors). */
