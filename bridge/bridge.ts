@@ -59,6 +59,17 @@ export interface ModelCommitment {
   outputCount: number;
 }
 
+/** A worker's claim as signed (protocol/eip712.ts `Claim`). */
+export interface ClaimMessage {
+  jobId: Hex;
+  modelId: Hex;
+  inputRoot: Hex;
+  outputRoot: Hex;
+  traceRoot: Hex;
+  outputCid: Hex;
+  traceCid: Hex;
+}
+
 export interface TxResult {
   txHash: Hex;
   receipt: TransactionReceipt;
@@ -259,6 +270,14 @@ export class BridgeContract {
   }
   withdrawalClaimed(leaf: Hex) {
     return this.read("withdrawalClaimed", [leaf]);
+  }
+  /** The EIP-712 digest of `claim` in this bridge's domain, computed by the contract. */
+  claimDigest(claim: ClaimMessage) {
+    return this.read("claimDigest", [claim]);
+  }
+  /** Who signed `claim` as the contract recovers it. */
+  claimSigner(claim: ClaimMessage, signature: Hex) {
+    return this.read("claimSigner", [claim, signature]);
   }
   depositCount() {
     return this.read("depositCount");

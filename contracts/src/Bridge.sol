@@ -2,6 +2,8 @@
 pragma solidity 0.8.28;
 
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {Commitments} from "./lib/Commitments.sol";
 
 /// @title Bridge
@@ -12,8 +14,20 @@ import {Commitments} from "./lib/Commitments.sol";
 /// @dev Every payout is nonReentrant and follows checks-effects-interactions. Plain ETH transfers are
 /// rejected (no receive function): value only enters through stake, depositBond and deposit, so the
 /// three pools can be accounted separately and a bad withdrawal root cannot drain stakes or bonds.
-contract Bridge is ReentrancyGuard {
+contract Bridge is ReentrancyGuard, EIP712 {
     // ------------------------------------------------------------------ types
+
+    /// A worker's signed result (protocol/eip712.ts `Claim`), signed in the domain
+    /// ("Verdict", "1", L1 chain id, this contract), so a signature is good on this bridge only.
+    struct Claim {
+        bytes32 jobId;
+        bytes32 modelId;
+        bytes32 inputRoot;
+        bytes32 outputRoot;
+        bytes32 traceRoot;
+        bytes outputCid;
+        bytes traceCid;
+    }
 
     struct WorkerStake {
         uint256 active; // bonded stake, counts towards minWorkerStake
@@ -72,6 +86,9 @@ contract Bridge is ReentrancyGuard {
     uint256 public immutable challengerBond;
 
     uint256 internal constant MAX_CID_LENGTH = 128;
+    bytes32 public constant CLAIM_TYPEHASH = keccak256(
+        "Claim(bytes32 jobId,bytes32 modelId,bytes32 inputRoot,bytes32 outputRoot,bytes32 traceRoot,bytes outputCid,bytes traceCid)"
+    );
 
     // ------------------------------------------------------------------ state
 
@@ -141,7 +158,7 @@ contract Bridge is ReentrancyGuard {
         uint64 unbondingDelay_,
         uint256 minWorkerStake_,
         uint256 challengerBond_
-    ) {
+    ) EIP712("Verdict", "1") {
         if (sequencer_ == address(0)) revert ZeroAddress();
         if (minWorkerStake_ == 0 || challengerBond_ == 0) revert ZeroAmount();
         if (unbondingDelay_ <= challengeWindow_) {
@@ -348,6 +365,31 @@ contract Bridge is ReentrancyGuard {
         bridgedBalance -= amount;
         emit WithdrawalProven(batchIndex, leaf, recipient, amount, l2TxHash);
         _send(recipient, amount);
+    }
+
+    // ================================================================== claims
+
+    /// The EIP-712 digest a worker signs for `claim` on this bridge.
+    function claimDigest(Claim calldata claim) public view returns (bytes32) {
+        return _hashTypedDataV4(
+            keccak256(
+                abi.encode(
+                    CLAIM_TYPEHASH,
+                    claim.jobId,
+                    claim.modelId,
+                    claim.inputRoot,
+                    claim.outputRoot,
+                    claim.traceRoot,
+                    keccak256(claim.outputCid),
+                    keccak256(claim.traceCid)
+                )
+            )
+        );
+    }
+
+    /// The account that signed `claim` (reverts on a malformed or malleable signature).
+    function claimSigner(Claim calldata claim, bytes calldata signature) public view returns (address) {
+        return ECDSA.recover(claimDigest(claim), signature);
     }
 
     // ================================================================== internals

@@ -6,7 +6,12 @@
  */
 import t, { type Test } from "tap";
 import { type Address, encodeFunctionData, type Hex, parseEther, toFunctionSelector } from "viem";
-import { type BridgeContract, BridgeRevert, type ModelCommitment } from "../../../bridge/bridge.ts";
+import {
+  type BridgeContract,
+  BridgeRevert,
+  type ClaimMessage,
+  type ModelCommitment,
+} from "../../../bridge/bridge.ts";
 import { type BridgeParams, deployBridge } from "../../../bridge/deploy.ts";
 import { bridgeAbi, bridgeBytecode } from "../../../contracts/artifacts/Bridge.ts";
 import {
@@ -14,6 +19,7 @@ import {
   reentrantRecipientBytecode,
 } from "../../../contracts/artifacts/ReentrantRecipient.ts";
 import { fromHex, toHex, u32be } from "../../../protocol/bytes.ts";
+import { claimDomain, typedDataDigest, typesFor } from "../../../protocol/eip712.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
 import { type Withdrawal, WithdrawalTree, withdrawalLeaf } from "../../../protocol/withdrawal.ts";
 import { modelIdFromParts } from "../../../prover-trace/commit/model.ts";
@@ -402,6 +408,47 @@ async function scenarios(t: Test, b: L1Backend): Promise<void> {
     t.equal(await s.bridge.bridgedBalance(), parseEther("4"), "balance as after the first payout");
     const onChain = await c.publicClient.getBalance({ address: s.address });
     t.equal(onChain, parseEther("4"), "the contract still holds the rest");
+  });
+
+  await t.test("claims: the contract recovers the worker from its EIP-712 signature", async (t) => {
+    const s = await setup(b);
+    const chainId = BigInt(await b.clients().publicClient.getChainId());
+    const claim: ClaimMessage = {
+      jobId: h32(60),
+      modelId: h32(61),
+      inputRoot: h32(62),
+      outputRoot: h32(63),
+      traceRoot: h32(64),
+      outputCid: `0x01551220${"aa".repeat(32)}`,
+      traceCid: "0x",
+    };
+    const worker = b.wallet(WORKER);
+    const sign = (domain: ReturnType<typeof claimDomain>) =>
+      worker.signTypedData({
+        domain: { ...domain, chainId: Number(domain.chainId) },
+        types: typesFor("Claim"),
+        primaryType: "Claim",
+        message: claim,
+      } as unknown as Parameters<typeof worker.signTypedData>[0]);
+    const domain = claimDomain(chainId, s.address);
+    t.equal(
+      await s.bridge.claimDigest(claim),
+      toHex(typedDataDigest(domain, "Claim", { ...claim })),
+      "digest as protocol/eip712.ts",
+    );
+    const sig = await sign(domain);
+    t.equal(await s.bridge.claimSigner(claim, sig), addr(WORKER), "recovers the worker");
+    const tampered = { ...claim, outputRoot: h32(65) };
+    t.not(await s.bridge.claimSigner(tampered, sig), addr(WORKER), "another claim, another signer");
+    const otherChain = await sign(claimDomain(chainId + 1n, s.address));
+    t.not(
+      await s.bridge.claimSigner(claim, otherChain),
+      addr(WORKER),
+      "a signature for another chain does not count",
+    );
+    const otherBridge = await sign(claimDomain(chainId, addr(STRANGER)));
+    t.not(await s.bridge.claimSigner(claim, otherBridge), addr(WORKER), "nor one for another contract");
+    await t.rejects(s.bridge.claimSigner(claim, "0x1234"), /ECDSAInvalidSignatureLength/);
   });
 
   await t.test("model registry: id matches the TS model id, bad input named", async (t) => {

@@ -1,0 +1,614 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {NodeDescriptor} from "./NodeDescriptor.sol";
+
+/// @title OpSemantics
+/// @notice The one-step semantics of every profile op (docs/profile.md section 4 and "Reference
+/// semantics"), exactly as prover-trace/reference/ (elementDependencies, evalElement, foldInitial,
+/// foldStep, foldResult, foldLength) computes them; test/vectors/ops.json pins the two together.
+///
+/// An `Op` is a node's op code and attribute bytes (from its descriptor), the dtype and shape of
+/// each data input (bound by the input tensor roots the game opens) and of the output (from the
+/// descriptor). `check` re-derives the output type from the inputs and attributes, like the
+/// reference's checkNode, and must pass before anything else is asked of an op: every index
+/// function below then stays inside the tensors it names.
+///
+/// Map ops (Add, Sub, Mul, Div, Max, Min, Clip, Relu, Cast, Gather, Reshape, Transpose): output
+/// element e is f(reads). `mapReads` names the reads; Gather's data read depends on the value of
+/// its index read, so `mapReads` returns only the index read and `gatherDataRead` the second one.
+/// `evalMap` takes the read values in read order (Gather: index, then data).
+///
+/// Folds (MatMulInteger, ReduceMax, ArgMax): output element e is foldResult(s_K) with s_0 =
+/// foldInitial and s_k = foldStep(k, s_{k-1}, a_k, b_k); `foldReads(e, k)` names a_k (and b_k).
+///
+/// Values are int256 holding the element's integer value (signed or unsigned per dtype: uint8 2,
+/// int8 3, int32 6, int64 7). Fold states are int256 too; an ArgMax state is the non-negative
+/// pack index * 2^64 + (max mod 2^64).
+library OpSemantics {
+    struct Op {
+        uint8 opCode;
+        bytes attrs;
+        NodeDescriptor.TensorDesc[] inputs;
+        NodeDescriptor.TensorDesc output;
+    }
+
+    /// Element `index` (flat, row-major) of data input `slot`.
+    struct Read {
+        uint256 slot;
+        uint256 index;
+    }
+
+    uint256 private constant MASK64 = (1 << 64) - 1;
+
+    error ArityMismatch(uint8 opCode, uint256 inputCount);
+    error InputDTypeMismatch(uint8 opCode, uint256 slot, uint8 dtype);
+    error InputShapeMismatch(uint8 opCode, uint256 slot);
+    error OutputTypeMismatch(uint8 opCode);
+    error BadAttributes(uint8 opCode);
+    error BadTensorDesc(uint8 dtype, uint256 rank);
+    error NotAMapOp(uint8 opCode);
+    error NotAFold(uint8 opCode);
+    error OutputIndexOutOfRange(uint256 index, uint256 numel);
+    error ValueCountMismatch(uint256 expected, uint256 actual);
+    error ValueOutOfRange(uint256 slot, int256 value);
+    error DivisionByZero();
+    error DivOverflow(int256 dividend);
+    error GatherIndexOutOfRange(int256 index, uint256 dim);
+    error FoldStepOutOfRange(uint256 k, uint256 foldLength);
+    error InvalidFoldState(int256 state);
+
+    // ------------------------------------------------------------------ building and checking
+
+    /// The op of a decoded descriptor over inputs of the given types.
+    function fromNode(NodeDescriptor.Node memory node, NodeDescriptor.TensorDesc[] memory inputs)
+        internal
+        pure
+        returns (Op memory)
+    {
+        return Op({opCode: node.opCode, attrs: node.attrs, inputs: inputs, output: node.outputs[0]});
+    }
+
+    function isFold(uint8 opCode) internal pure returns (bool) {
+        return opCode == NodeDescriptor.OP_MATMULINTEGER || opCode == NodeDescriptor.OP_REDUCEMAX
+            || opCode == NodeDescriptor.OP_ARGMAX;
+    }
+
+    /// Reverts unless the op is well formed: its arity, input dtypes and attributes are the
+    /// op's, and the output dtype and shape are the ones the op infers from its inputs
+    /// (prover-trace/reference/infer.ts checkNode).
+    function check(Op memory op) internal pure {
+        uint8 c = op.opCode;
+        uint256 n = op.inputs.length;
+        _checkDesc(op.output);
+        for (uint256 i = 0; i < n; i++) _checkDesc(op.inputs[i]);
+        if (c >= NodeDescriptor.OP_ADD && c <= NodeDescriptor.OP_MIN) {
+            if (c <= NodeDescriptor.OP_DIV ? n != 2 : n == 0) revert ArityMismatch(c, n);
+            uint8 dt = op.inputs[0].dtype;
+            for (uint256 i = 1; i < n; i++) {
+                if (op.inputs[i].dtype != dt) revert InputDTypeMismatch(c, i, op.inputs[i].dtype);
+            }
+            if (op.output.dtype != dt) revert OutputTypeMismatch(c);
+            _checkBroadcast(op);
+            _noAttrs(op);
+        } else if (c == NodeDescriptor.OP_CLIP) {
+            _unary(op, true);
+            if (op.attrs.length != 16) revert BadAttributes(c);
+            uint8 dt = op.inputs[0].dtype;
+            if (!_inRange(_i64(op.attrs, 0), dt) || !_inRange(_i64(op.attrs, 8), dt)) revert BadAttributes(c);
+        } else if (c == NodeDescriptor.OP_RELU) {
+            _unary(op, true);
+            _noAttrs(op);
+        } else if (c == NodeDescriptor.OP_CAST) {
+            _unary(op, false);
+            _noAttrs(op);
+        } else if (c == NodeDescriptor.OP_RESHAPE) {
+            if (n != 1) revert ArityMismatch(c, n);
+            if (op.output.dtype != op.inputs[0].dtype) revert OutputTypeMismatch(c);
+            if (_numel(op.output.shape) != _numel(op.inputs[0].shape)) revert OutputTypeMismatch(c);
+            _noAttrs(op);
+        } else if (c == NodeDescriptor.OP_TRANSPOSE) {
+            _checkTranspose(op);
+        } else if (c == NodeDescriptor.OP_GATHER) {
+            _checkGather(op);
+        } else if (c == NodeDescriptor.OP_MATMULINTEGER) {
+            _checkMatMul(op);
+        } else if (c == NodeDescriptor.OP_REDUCEMAX || c == NodeDescriptor.OP_ARGMAX) {
+            _checkReduce(op);
+        } else {
+            revert NodeDescriptor.UnknownOpCode(c);
+        }
+    }
+
+    // ------------------------------------------------------------------ map ops
+
+    /// The input elements output element `e` of a map op reads, in order. Gather: only the index
+    /// read (slot 1); its data read comes from `gatherDataRead` once the index value is known.
+    function mapReads(Op memory op, uint256 e) internal pure returns (Read[] memory reads) {
+        uint8 c = op.opCode;
+        _checkOutputIndex(op, e);
+        if (c >= NodeDescriptor.OP_ADD && c <= NodeDescriptor.OP_MIN) {
+            reads = _broadcastReads(op, e);
+        } else if (
+            c == NodeDescriptor.OP_CLIP || c == NodeDescriptor.OP_RELU || c == NodeDescriptor.OP_CAST
+                || c == NodeDescriptor.OP_RESHAPE
+        ) {
+            reads = new Read[](1);
+            reads[0] = Read(0, e);
+        } else if (c == NodeDescriptor.OP_TRANSPOSE) {
+            reads = new Read[](1);
+            reads[0] = Read(0, _transposeSource(op, e));
+        } else if (c == NodeDescriptor.OP_GATHER) {
+            (,, uint256 mid,) = _gatherSplit(op, e);
+            reads = new Read[](1);
+            reads[0] = Read(1, mid);
+        } else {
+            revert NotAMapOp(c);
+        }
+    }
+
+    /// Gather's second read: the data element that index value `indexValue` (the value of the
+    /// read `mapReads` returned) selects for output element `e`. A negative index counts from the
+    /// end of the axis; one outside [-dim, dim-1] is a fault (a run error in ONNX Runtime).
+    function gatherDataRead(Op memory op, uint256 e, int256 indexValue) internal pure returns (Read memory) {
+        if (op.opCode != NodeDescriptor.OP_GATHER) revert NotAMapOp(op.opCode);
+        _checkOutputIndex(op, e);
+        if (!_inRange(indexValue, op.inputs[1].dtype)) revert ValueOutOfRange(1, indexValue);
+        (uint256 outer, uint256 inner, , uint256 innerIdx) = _gatherSplit(op, e);
+        uint256 dim = op.inputs[0].shape[uint8(op.attrs[0])];
+        uint256 pos = _gatherPosition(indexValue, dim);
+        return Read(0, (outer * dim + pos) * inner + innerIdx);
+    }
+
+    /// Output element of a map op from the values of its reads, in read order (Gather: the index
+    /// value, then the data value). Reverts on the faults the profile excludes (division by zero,
+    /// int32/int64 INT_MIN / -1, a Gather index out of range) and on a value outside its dtype.
+    function evalMap(Op memory op, int256[] memory values) internal pure returns (int256) {
+        uint8 c = op.opCode;
+        uint8 outType = op.output.dtype;
+        if (c >= NodeDescriptor.OP_ADD && c <= NodeDescriptor.OP_MIN) {
+            _checkValues(op, values, op.inputs.length);
+            int256 a = values[0];
+            if (c == NodeDescriptor.OP_MAX || c == NodeDescriptor.OP_MIN) {
+                for (uint256 i = 1; i < values.length; i++) {
+                    int256 v = values[i];
+                    if (c == NodeDescriptor.OP_MAX ? v > a : v < a) a = v;
+                }
+                return a;
+            }
+            int256 b = values[1];
+            if (c == NodeDescriptor.OP_ADD) return wrap(a + b, outType);
+            if (c == NodeDescriptor.OP_SUB) return wrap(a - b, outType);
+            if (c == NodeDescriptor.OP_MUL) return wrap(a * b, outType);
+            // Div: Solidity's signed `/` truncates toward zero, as ONNX Runtime does.
+            if (b == 0) revert DivisionByZero();
+            if (b == -1 && (outType == NodeDescriptor.DTYPE_INT32 || outType == NodeDescriptor.DTYPE_INT64)) {
+                if (a == dtypeMin(outType)) revert DivOverflow(a);
+            }
+            return wrap(a / b, outType); // int8 -128 / -1 wraps to -128, as in ONNX Runtime
+        }
+        if (c == NodeDescriptor.OP_GATHER) {
+            if (values.length != 2) revert ValueCountMismatch(2, values.length);
+            if (!_inRange(values[0], op.inputs[1].dtype)) revert ValueOutOfRange(1, values[0]);
+            if (!_inRange(values[1], op.inputs[0].dtype)) revert ValueOutOfRange(0, values[1]);
+            _gatherPosition(values[0], op.inputs[0].shape[uint8(op.attrs[0])]);
+            return values[1];
+        }
+        _checkValues(op, values, 1);
+        int256 x = values[0];
+        if (c == NodeDescriptor.OP_CLIP) {
+            int256 lo = _i64(op.attrs, 0);
+            int256 hi = _i64(op.attrs, 8);
+            int256 t = x < lo ? lo : x;
+            return t > hi ? hi : t; // lo > hi gives hi everywhere, as ONNX Runtime does
+        }
+        if (c == NodeDescriptor.OP_RELU) return x > 0 ? x : int256(0);
+        if (c == NodeDescriptor.OP_CAST) return wrap(x, outType);
+        if (c == NodeDescriptor.OP_RESHAPE || c == NodeDescriptor.OP_TRANSPOSE) return x;
+        revert NotAMapOp(c);
+    }
+
+    // ------------------------------------------------------------------ folds
+
+    /// K: the number of steps of every fold chain of this op (the folded axis length).
+    function foldLength(Op memory op) internal pure returns (uint256) {
+        uint8 c = op.opCode;
+        uint32[] memory x = op.inputs[0].shape;
+        if (c == NodeDescriptor.OP_MATMULINTEGER) return x[x.length - 1];
+        if (c == NodeDescriptor.OP_REDUCEMAX || c == NodeDescriptor.OP_ARGMAX) return x[uint8(op.attrs[0])];
+        revert NotAFold(c);
+    }
+
+    /// s_0, a constant of the op: 0 for MatMulInteger, the input dtype's minimum for ReduceMax,
+    /// pack(dtype minimum, 0) for ArgMax.
+    function foldInitial(Op memory op) internal pure returns (int256) {
+        uint8 c = op.opCode;
+        if (c == NodeDescriptor.OP_MATMULINTEGER) return 0;
+        if (c == NodeDescriptor.OP_REDUCEMAX) return dtypeMin(op.inputs[0].dtype);
+        if (c == NodeDescriptor.OP_ARGMAX) return packArgMax(dtypeMin(op.inputs[0].dtype), 0);
+        revert NotAFold(c);
+    }
+
+    /// The operands step k (1..K) of output element e's chain consumes: element k-1 of the folded
+    /// axis. MatMulInteger: A[b.., i, k-1] (slot 0) and B[(b..,) k-1, j] (slot 1); ReduceMax and
+    /// ArgMax: X[.., k-1, ..] (slot 0).
+    function foldReads(Op memory op, uint256 e, uint256 k) internal pure returns (Read[] memory reads) {
+        uint8 c = op.opCode;
+        _checkOutputIndex(op, e);
+        uint256 K = foldLength(op);
+        if (k == 0 || k > K) revert FoldStepOutOfRange(k, K);
+        if (c == NodeDescriptor.OP_MATMULINTEGER) {
+            uint32[] memory b = op.inputs[1].shape;
+            uint256 rb = b.length;
+            uint256 N = b[rb - 1];
+            uint256 M = op.inputs[0].shape[op.inputs[0].shape.length - 2];
+            uint256 j = e % N;
+            uint256 i = (e / N) % M;
+            uint256 batch = e / (N * M);
+            reads = new Read[](2);
+            reads[0] = Read(0, (batch * M + i) * K + (k - 1));
+            reads[1] = Read(1, rb == 2 ? (k - 1) * N + j : (batch * K + (k - 1)) * N + j);
+        } else {
+            // The output keeps (keepdims) or drops the axis; either way e = outer * inner + innerIdx.
+            uint32[] memory x = op.inputs[0].shape;
+            uint256 axis = uint8(op.attrs[0]);
+            uint256 inner = 1;
+            for (uint256 d = axis + 1; d < x.length; d++) inner *= x[d];
+            reads = new Read[](1);
+            reads[0] = Read(0, ((e / inner) * K + (k - 1)) * inner + (e % inner));
+        }
+    }
+
+    /// s_k from s_{k-1} and the k-th operands (k is 1-based; `b` is only read by MatMulInteger):
+    ///   MatMulInteger  wrap_int32(s + (a - aZeroPoint) * (b - bZeroPoint))
+    ///   ReduceMax      max(s, a)
+    ///   ArgMax         a > max(s) ? pack(a, k-1) : s   (strict: ties keep the first index)
+    /// Reverts on a step outside 1..K, an operand outside its dtype, or a state no chain of this
+    /// op can hold (MatMulInteger: outside int32; ReduceMax: outside the input dtype; ArgMax: not
+    /// a pack of a value of the input dtype and an index below K).
+    function foldStep(Op memory op, uint256 k, int256 sPrev, int256 a, int256 b) internal pure returns (int256) {
+        uint8 c = op.opCode;
+        uint256 K = foldLength(op);
+        if (k == 0 || k > K) revert FoldStepOutOfRange(k, K);
+        uint8 dtA = op.inputs[0].dtype;
+        if (!_inRange(a, dtA)) revert ValueOutOfRange(0, a);
+        if (c == NodeDescriptor.OP_MATMULINTEGER) {
+            if (!_inRange(b, op.inputs[1].dtype)) revert ValueOutOfRange(1, b);
+            if (!_inRange(sPrev, NodeDescriptor.DTYPE_INT32)) revert InvalidFoldState(sPrev);
+            int256 azp = _i64(op.attrs, 0);
+            int256 bzp = _i64(op.attrs, 8);
+            return wrap(sPrev + (a - azp) * (b - bzp), NodeDescriptor.DTYPE_INT32);
+        }
+        if (c == NodeDescriptor.OP_REDUCEMAX) {
+            if (!_inRange(sPrev, dtA)) revert InvalidFoldState(sPrev);
+            return a > sPrev ? a : sPrev;
+        }
+        // ArgMax (foldLength rejected every other op)
+        if (!isArgMaxState(sPrev, dtA, K)) revert InvalidFoldState(sPrev);
+        return a > argMaxValue(sPrev) ? packArgMax(a, k - 1) : sPrev;
+    }
+
+    /// The output element a final state stands for: ArgMax the packed index, otherwise the state.
+    function foldResult(Op memory op, int256 s) internal pure returns (int256) {
+        uint8 c = op.opCode;
+        if (c == NodeDescriptor.OP_ARGMAX) {
+            if (s < 0 || uint256(s) >> 128 != 0) revert InvalidFoldState(s);
+            return int256(uint256(s) >> 64);
+        }
+        if (c == NodeDescriptor.OP_MATMULINTEGER || c == NodeDescriptor.OP_REDUCEMAX) return s;
+        revert NotAFold(c);
+    }
+
+    /// ArgMax state: index * 2^64 + (max mod 2^64).
+    function packArgMax(int256 max, uint256 index) internal pure returns (int256) {
+        return int256((index << 64) | (uint256(max) & MASK64));
+    }
+
+    /// The running maximum of an ArgMax state (low 64 bits, two's complement).
+    function argMaxValue(int256 s) internal pure returns (int256 v) {
+        assembly ("memory-safe") {
+            v := signextend(7, s)
+        }
+    }
+
+    /// True iff `s` packs a value of `dtype` and an index below `foldLen`.
+    function isArgMaxState(int256 s, uint8 dtype, uint256 foldLen) internal pure returns (bool) {
+        if (s < 0) return false;
+        uint256 index = uint256(s) >> 64;
+        return index < foldLen && _inRange(argMaxValue(s), dtype);
+    }
+
+    // ------------------------------------------------------------------ dtypes
+
+    /// v reduced modulo 2^bits into the dtype's range (two's complement for signed types).
+    function wrap(int256 v, uint8 dtype) internal pure returns (int256 r) {
+        if (dtype == NodeDescriptor.DTYPE_UINT8) {
+            assembly ("memory-safe") {
+                r := and(v, 0xff)
+            }
+        } else if (dtype == NodeDescriptor.DTYPE_INT8) {
+            assembly ("memory-safe") {
+                r := signextend(0, v)
+            }
+        } else if (dtype == NodeDescriptor.DTYPE_INT32) {
+            assembly ("memory-safe") {
+                r := signextend(3, v)
+            }
+        } else if (dtype == NodeDescriptor.DTYPE_INT64) {
+            assembly ("memory-safe") {
+                r := signextend(7, v)
+            }
+        } else {
+            revert NodeDescriptor.UnsupportedDType(dtype);
+        }
+    }
+
+    function dtypeMin(uint8 dtype) internal pure returns (int256) {
+        if (dtype == NodeDescriptor.DTYPE_UINT8) return 0;
+        if (dtype == NodeDescriptor.DTYPE_INT8) return type(int8).min;
+        if (dtype == NodeDescriptor.DTYPE_INT32) return type(int32).min;
+        if (dtype == NodeDescriptor.DTYPE_INT64) return type(int64).min;
+        revert NodeDescriptor.UnsupportedDType(dtype);
+    }
+
+    function dtypeMax(uint8 dtype) internal pure returns (int256) {
+        if (dtype == NodeDescriptor.DTYPE_UINT8) return int256(uint256(type(uint8).max));
+        if (dtype == NodeDescriptor.DTYPE_INT8) return type(int8).max;
+        if (dtype == NodeDescriptor.DTYPE_INT32) return type(int32).max;
+        if (dtype == NodeDescriptor.DTYPE_INT64) return type(int64).max;
+        revert NodeDescriptor.UnsupportedDType(dtype);
+    }
+
+    // ------------------------------------------------------------------ internals: values
+
+    function _inRange(int256 v, uint8 dtype) private pure returns (bool) {
+        return wrap(v, dtype) == v;
+    }
+
+    function _checkValues(Op memory op, int256[] memory values, uint256 expected) private pure {
+        if (values.length != expected) revert ValueCountMismatch(expected, values.length);
+        for (uint256 i = 0; i < expected; i++) {
+            if (!_inRange(values[i], op.inputs[i].dtype)) revert ValueOutOfRange(i, values[i]);
+        }
+    }
+
+    /// Big-endian two's complement i64 at byte `p` of `attrs` (length checked by `check`).
+    function _i64(bytes memory attrs, uint256 p) private pure returns (int256 v) {
+        assembly ("memory-safe") {
+            v := signextend(7, shr(192, mload(add(add(attrs, 0x20), p))))
+        }
+    }
+
+    /// Position on the Gather axis that index value v selects; faults outside [-dim, dim-1].
+    function _gatherPosition(int256 v, uint256 dim) private pure returns (uint256) {
+        int256 d = int256(dim);
+        if (v < -d || v >= d) revert GatherIndexOutOfRange(v, dim);
+        return uint256(v < 0 ? v + d : v);
+    }
+
+    // ------------------------------------------------------------------ internals: indices
+
+    function _numel(uint32[] memory shape) private pure returns (uint256 n) {
+        n = 1;
+        for (uint256 i = 0; i < shape.length; i++) n *= shape[i];
+    }
+
+    function _checkOutputIndex(Op memory op, uint256 e) private pure {
+        uint256 n = _numel(op.output.shape);
+        if (e >= n) revert OutputIndexOutOfRange(e, n);
+    }
+
+    /// Numpy broadcasting: operand k's element for output element e. Walks the output dims from
+    /// the last, peeling off each coordinate once for all operands.
+    function _broadcastReads(Op memory op, uint256 e) private pure returns (Read[] memory reads) {
+        uint256 n = op.inputs.length;
+        uint32[] memory out = op.output.shape;
+        uint256 r = out.length;
+        reads = new Read[](n);
+        uint256[] memory stride = new uint256[](n);
+        for (uint256 k = 0; k < n; k++) {
+            reads[k].slot = k;
+            stride[k] = 1;
+        }
+        uint256 rest = e;
+        for (uint256 d = r; d > 0; d--) {
+            uint256 dim = out[d - 1];
+            uint256 coord = rest % dim;
+            rest /= dim;
+            for (uint256 k = 0; k < n; k++) {
+                uint32[] memory s = op.inputs[k].shape;
+                uint256 off = r - s.length; // check() made every operand rank <= r
+                if (d - 1 < off) continue;
+                uint256 sd = s[d - 1 - off];
+                if (sd != 1) reads[k].index += coord * stride[k];
+                stride[k] *= sd;
+            }
+        }
+    }
+
+    /// Transpose: output coordinate k is input coordinate perm[k].
+    function _transposeSource(Op memory op, uint256 e) private pure returns (uint256 src) {
+        uint32[] memory x = op.inputs[0].shape;
+        uint32[] memory out = op.output.shape;
+        uint256 r = x.length;
+        uint256[] memory inStride = new uint256[](r);
+        uint256 acc = 1;
+        for (uint256 d = r; d > 0; d--) {
+            inStride[d - 1] = acc;
+            acc *= x[d - 1];
+        }
+        uint256 rest = e;
+        for (uint256 d = r; d > 0; d--) {
+            uint256 dim = out[d - 1];
+            src += (rest % dim) * inStride[uint8(op.attrs[d - 1])];
+            rest /= dim;
+        }
+    }
+
+    /// Gather output element e = ((outer * q) + mid) * inner + innerIdx, where q = numel(indices)
+    /// and inner = the data dims after the axis; mid is the flat index into the indices tensor.
+    function _gatherSplit(Op memory op, uint256 e)
+        private
+        pure
+        returns (uint256 outer, uint256 inner, uint256 mid, uint256 innerIdx)
+    {
+        uint32[] memory data = op.inputs[0].shape;
+        uint256 axis = uint8(op.attrs[0]);
+        inner = 1;
+        for (uint256 d = axis + 1; d < data.length; d++) inner *= data[d];
+        uint256 q = _numel(op.inputs[1].shape);
+        innerIdx = e % inner;
+        uint256 rest = e / inner;
+        mid = rest % q;
+        outer = rest / q;
+    }
+
+    // ------------------------------------------------------------------ internals: checks
+
+    function _checkDesc(NodeDescriptor.TensorDesc memory t) private pure {
+        uint256 r = t.shape.length;
+        if (!NodeDescriptor.isProfileDType(t.dtype) || r > NodeDescriptor.MAX_RANK) revert BadTensorDesc(t.dtype, r);
+        for (uint256 i = 0; i < r; i++) {
+            if (t.shape[i] == 0) revert BadTensorDesc(t.dtype, r);
+        }
+    }
+
+    function _noAttrs(Op memory op) private pure {
+        if (op.attrs.length != 0) revert BadAttributes(op.opCode);
+    }
+
+    function _sameShape(uint32[] memory a, uint32[] memory b) private pure returns (bool) {
+        if (a.length != b.length) return false;
+        for (uint256 i = 0; i < a.length; i++) {
+            if (a[i] != b[i]) return false;
+        }
+        return true;
+    }
+
+    /// One input, same shape out; `keepType`: same dtype out (Cast alone changes it).
+    function _unary(Op memory op, bool keepType) private pure {
+        if (op.inputs.length != 1) revert ArityMismatch(op.opCode, op.inputs.length);
+        if (keepType && op.output.dtype != op.inputs[0].dtype) revert OutputTypeMismatch(op.opCode);
+        if (!_sameShape(op.output.shape, op.inputs[0].shape)) revert OutputTypeMismatch(op.opCode);
+    }
+
+    /// The output shape is the numpy broadcast of the operand shapes.
+    function _checkBroadcast(Op memory op) private pure {
+        uint32[] memory out = op.output.shape;
+        uint256 r = out.length;
+        uint256 n = op.inputs.length;
+        uint256 maxRank;
+        for (uint256 k = 0; k < n; k++) {
+            uint256 rk = op.inputs[k].shape.length;
+            if (rk > maxRank) maxRank = rk;
+        }
+        if (maxRank != r) revert OutputTypeMismatch(op.opCode);
+        for (uint256 d = 0; d < r; d++) {
+            // the broadcast dim: 1 unless some operand has a dim other than 1 there, and then
+            // every operand with a dim other than 1 must agree
+            uint256 want = 1;
+            for (uint256 k = 0; k < n; k++) {
+                uint32[] memory s = op.inputs[k].shape;
+                uint256 off = r - s.length;
+                if (d < off) continue;
+                uint256 sd = s[d - off];
+                if (sd == 1) continue;
+                if (want == 1) want = sd;
+                else if (sd != want) revert InputShapeMismatch(op.opCode, k);
+            }
+            if (out[d] != want) revert OutputTypeMismatch(op.opCode);
+        }
+    }
+
+    function _checkTranspose(Op memory op) private pure {
+        uint8 c = op.opCode;
+        if (op.inputs.length != 1) revert ArityMismatch(c, op.inputs.length);
+        uint32[] memory x = op.inputs[0].shape;
+        uint256 r = x.length;
+        if (op.attrs.length != r) revert BadAttributes(c);
+        if (op.output.dtype != op.inputs[0].dtype || op.output.shape.length != r) revert OutputTypeMismatch(c);
+        uint256 seen;
+        for (uint256 k = 0; k < r; k++) {
+            uint256 p = uint8(op.attrs[k]);
+            if (p >= r || (seen >> p) & 1 == 1) revert BadAttributes(c);
+            seen |= 1 << p;
+            if (op.output.shape[k] != x[p]) revert OutputTypeMismatch(c);
+        }
+    }
+
+    function _checkGather(Op memory op) private pure {
+        uint8 c = op.opCode;
+        if (op.inputs.length != 2) revert ArityMismatch(c, op.inputs.length);
+        uint8 it = op.inputs[1].dtype;
+        if (it != NodeDescriptor.DTYPE_INT32 && it != NodeDescriptor.DTYPE_INT64) revert InputDTypeMismatch(c, 1, it);
+        uint32[] memory data = op.inputs[0].shape;
+        uint32[] memory idx = op.inputs[1].shape;
+        if (data.length == 0) revert InputShapeMismatch(c, 0);
+        if (op.attrs.length != 1) revert BadAttributes(c);
+        uint256 axis = uint8(op.attrs[0]);
+        if (axis >= data.length) revert BadAttributes(c);
+        // output shape = data[:axis] ++ idx ++ data[axis+1:]
+        uint32[] memory out = op.output.shape;
+        if (op.output.dtype != op.inputs[0].dtype || out.length != data.length - 1 + idx.length) {
+            revert OutputTypeMismatch(c);
+        }
+        for (uint256 d = 0; d < out.length; d++) {
+            uint256 want;
+            if (d < axis) want = data[d];
+            else if (d < axis + idx.length) want = idx[d - axis];
+            else want = data[d - idx.length + 1];
+            if (out[d] != want) revert OutputTypeMismatch(c);
+        }
+    }
+
+    function _checkMatMul(Op memory op) private pure {
+        uint8 c = op.opCode;
+        if (op.inputs.length != 2) revert ArityMismatch(c, op.inputs.length);
+        for (uint256 k = 0; k < 2; k++) {
+            uint8 dt = op.inputs[k].dtype;
+            if (dt != NodeDescriptor.DTYPE_INT8 && dt != NodeDescriptor.DTYPE_UINT8) revert InputDTypeMismatch(c, k, dt);
+        }
+        uint32[] memory a = op.inputs[0].shape;
+        uint32[] memory b = op.inputs[1].shape;
+        uint256 ra = a.length;
+        uint256 rb = b.length;
+        if (ra < 2) revert InputShapeMismatch(c, 0);
+        if (rb != 2 && rb != ra) revert InputShapeMismatch(c, 1);
+        if (rb == ra) {
+            for (uint256 d = 0; d + 2 < ra; d++) {
+                if (a[d] != b[d]) revert InputShapeMismatch(c, 1);
+            }
+        }
+        if (a[ra - 1] != b[rb - 2]) revert InputShapeMismatch(c, 1);
+        if (op.attrs.length != 16) revert BadAttributes(c);
+        if (!_inRange(_i64(op.attrs, 0), op.inputs[0].dtype) || !_inRange(_i64(op.attrs, 8), op.inputs[1].dtype)) {
+            revert BadAttributes(c);
+        }
+        // output int32 [..a[:-1], b[-1]]
+        uint32[] memory out = op.output.shape;
+        if (op.output.dtype != NodeDescriptor.DTYPE_INT32 || out.length != ra) revert OutputTypeMismatch(c);
+        for (uint256 d = 0; d + 1 < ra; d++) {
+            if (out[d] != a[d]) revert OutputTypeMismatch(c);
+        }
+        if (out[ra - 1] != b[rb - 1]) revert OutputTypeMismatch(c);
+    }
+
+    function _checkReduce(Op memory op) private pure {
+        uint8 c = op.opCode;
+        if (op.inputs.length != 1) revert ArityMismatch(c, op.inputs.length);
+        uint32[] memory x = op.inputs[0].shape;
+        uint256 r = x.length;
+        if (r == 0) revert InputShapeMismatch(c, 0);
+        if (op.attrs.length != 2) revert BadAttributes(c);
+        uint256 axis = uint8(op.attrs[0]);
+        uint8 keep = uint8(op.attrs[1]);
+        if (axis >= r || keep > 1) revert BadAttributes(c);
+        uint8 outType = c == NodeDescriptor.OP_ARGMAX ? NodeDescriptor.DTYPE_INT64 : op.inputs[0].dtype;
+        uint32[] memory out = op.output.shape;
+        if (op.output.dtype != outType || out.length != (keep == 1 ? r : r - 1)) revert OutputTypeMismatch(c);
+        for (uint256 d = 0; d < out.length; d++) {
+            uint256 want = keep == 1 ? (d == axis ? 1 : x[d]) : x[d < axis ? d : d + 1];
+            if (out[d] != want) revert OutputTypeMismatch(c);
+        }
+    }
+}
