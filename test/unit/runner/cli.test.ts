@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -97,6 +97,8 @@ t.test("MLP infer with a seed and with JSON values", async (t) => {
 t.test("hostile flags fail with one clear line", async (t) => {
   const mlp = join(dir, "mlp2.onnx");
   await verdict("model", "build", "--kind", "mlp", "--out", mlp);
+  const garbage = join(dir, "garbage.onnx");
+  writeFileSync(garbage, new Uint8Array([0x08, 0x07, 0x12, 0xff, 0xff, 0x01]));
   const cases: [string[], RegExp][] = [
     [["model", "build", "--kind", "cnn", "--out", join(dir, "x.onnx")], /--kind must be mlp or transformer/],
     [
@@ -128,6 +130,7 @@ t.test("hostile flags fail with one clear line", async (t) => {
     [["infer", "--model", mlp, "--input", "1", "--ep", "cuda"], /CUDA execution provider is not available: /],
     [["infer", "--model", mlp, "--input", "1", "--opt-level", "max"], /--opt-level must be one of/],
     [["infer", "--model", join(dir, "missing.onnx"), "--input", "1"], /ENOENT/],
+    [["infer", "--model", garbage, "--input", "1"], /model is outside the integer profile:\nmodel: /],
   ];
   for (const [args, re] of cases) {
     const r = await verdict(...args);
