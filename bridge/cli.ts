@@ -164,7 +164,7 @@ export function registerL1Commands(program: Command): void {
         process.once("SIGINT", resolve);
         process.once("SIGTERM", resolve);
       });
-      chain.stop();
+      await chain.stop();
       await http.close();
     });
 }

@@ -148,6 +148,7 @@ export class EmbeddedChain {
   private readonly pool = new Map<string, Map<bigint, TypedTransaction>>();
   private readonly txIndex = new Map<string, { block: number; index: number }>();
   private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
   private readonly blockListeners = new Set<(b: MinedBlock) => void>();
   private readonly snapshots = new Map<number, { block: number; timeOffsetS: number }>();
   private snapshotSeq = 0;
@@ -407,20 +408,24 @@ export class EmbeddedChain {
   start(): void {
     if (this.blockTimeMs === undefined || this.timer) return;
     const tick = () => {
-      this.mine(1)
+      this.ticking = this.mine(1)
+        .then(() => undefined)
         .catch((err: unknown) =>
           process.emitWarning(`embedded chain: mining failed: ${(err as Error).message}`),
         )
         .finally(() => {
+          this.ticking = undefined;
           if (this.timer) this.timer = setTimeout(tick, this.blockTimeMs).unref();
         });
     };
     this.timer = setTimeout(tick, this.blockTimeMs).unref();
   }
 
-  stop(): void {
+  /** Stops interval mining; resolves once a block being mined at that moment is done. */
+  async stop(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    await this.ticking;
   }
 
   // ------------------------------------------------------------------ transactions

@@ -182,9 +182,11 @@ t.test("interval mining picks up pooled transactions; pending nonce counts them"
   t.equal(r1.transactionIndex, 0);
   t.equal(r2.transactionIndex, 1);
   const n = chain.blockNumber();
-  await new Promise((r) => setTimeout(r, 300));
+  for (let waited = 0; chain.blockNumber() < n + 2n && waited < 10_000; waited += 20) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
   t.ok(chain.blockNumber() >= n + 2n, "empty blocks keep coming on the interval");
-  chain.stop();
+  await chain.stop();
   const stopped = chain.blockNumber();
   await new Promise((r) => setTimeout(r, 150));
   t.equal(chain.blockNumber(), stopped, "stop() stops mining");
