@@ -19,6 +19,7 @@ import { TxRejected } from "./state/machine.ts";
 import { keys, recordJson, type StateRecord } from "./state/records.ts";
 import type { StateProof } from "./state/smt.ts";
 import { Store, type WalEntry } from "./store.ts";
+import { VerifyPool } from "./verify-pool.ts";
 
 /** A refused submission: HTTP status and the reason, said plainly. */
 export class SubmitError extends Error {
@@ -38,6 +39,17 @@ export interface NodeOptions {
   clock?: () => number;
   l1?: L1Source;
   logger?: Logger;
+  /** Worker threads checking signatures; 0 checks them on the main thread. Default 2. */
+  verifyWorkers?: number;
+}
+
+interface AdmitSlot {
+  tx: Tx;
+  hash: Hex | null;
+  error: string | null;
+  done: boolean;
+  resolve: (r: { txHash: Hex }) => void;
+  reject: (e: unknown) => void;
 }
 
 class GroupWal {
@@ -95,6 +107,9 @@ export class SequencerNode extends EventEmitter {
   private closed = false;
   /** Count of txs acknowledged (WAL durable) since start; for metrics. */
   acked = 0;
+  private readonly pool: VerifyPool | null;
+  /** Submissions in arrival order, waiting for their signature check. */
+  private admitQueue: AdmitSlot[] = [];
 
   private constructor(opts: NodeOptions) {
     super();
@@ -103,6 +118,8 @@ export class SequencerNode extends EventEmitter {
     this.store = new Store(opts.dataDir);
     this.clock = opts.clock ?? Date.now;
     this.wal = new GroupWal(this.store, (e) => this.fatal(e));
+    const workers = opts.verifyWorkers ?? 2;
+    this.pool = opts.sequencerKey && workers > 0 ? new VerifyPool(workers, opts.genesis.l2ChainId) : null;
   }
 
   get isLeader(): boolean {
@@ -189,12 +206,44 @@ export class SequencerNode extends EventEmitter {
     }
     if (isSystemTx(tx))
       throw new SubmitError(400, `${tx.type} is a system tx; only L1 derivation creates it`);
-    const hash = this.chain.txHash(tx);
-    try {
-      this.chain.verify(tx, hash);
-    } catch (e) {
-      throw new SubmitError(401, (e as Error).message);
+    if (!this.pool) {
+      const hash = this.chain.txHash(tx);
+      try {
+        this.chain.verify(tx, hash);
+      } catch (e) {
+        throw new SubmitError(401, (e as Error).message);
+      }
+      return this.admitVerified(tx, hash);
     }
+    return new Promise((resolve, reject) => {
+      const slot: AdmitSlot = { tx, hash: null, error: null, done: false, resolve, reject };
+      this.admitQueue.push(slot);
+      (this.pool as VerifyPool).verify(tx).then(
+        (h) => {
+          slot.hash = h;
+          slot.done = true;
+          this.drainAdmitQueue();
+        },
+        (e: Error) => {
+          slot.error = e.message;
+          slot.done = true;
+          this.drainAdmitQueue();
+        },
+      );
+    });
+  }
+
+  /** Admit verified txs strictly in arrival order (a later nonce never overtakes an earlier one). */
+  private drainAdmitQueue(): void {
+    while (this.admitQueue.length && this.admitQueue[0].done) {
+      const slot = this.admitQueue.shift() as AdmitSlot;
+      if (slot.error !== null) slot.reject(new SubmitError(401, slot.error));
+      else this.admitVerified(slot.tx, slot.hash as Hex).then(slot.resolve, slot.reject);
+    }
+  }
+
+  private async admitVerified(tx: Tx, hash: Hex): Promise<{ txHash: Hex }> {
+    if (this.closed) throw new SubmitError(503, "sequencer is shutting down");
     let ptx: PendingTx;
     try {
       ptx = this.chain.admit(tx, hash, this.clock());
@@ -287,6 +336,8 @@ export class SequencerNode extends EventEmitter {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     while (this.sealing) await new Promise((r) => setTimeout(r, 5));
+    while (this.admitQueue.length) await new Promise((r) => setTimeout(r, 5));
+    await this.pool?.close();
     await this.wal.idle();
     await this.commitChain;
     await this.store.close();

@@ -191,7 +191,8 @@ export async function startP2p(
     });
   };
   const onBlock = (b: Block) => {
-    if (node.isLeader) publish(TOPIC_BLOCKS, b);
+    // serializing a big block costs milliseconds: skip it when nobody listens
+    if (node.isLeader && pubsub.getSubscribers(TOPIC_BLOCKS).length > 0) publish(TOPIC_BLOCKS, b);
   };
   node.on("block", onBlock);
 

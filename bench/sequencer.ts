@@ -1,0 +1,282 @@
+/**
+ * Sequencer throughput and inclusion latency through the real HTTP API. The sequencer runs as
+ * its own process (`verdict sequencer`, level data dir, durable WAL); this process is the load
+ * generator: it pre-signs EIP-712 transfers, then
+ *   1. throughput: S concurrent senders post batches (POST /v1/txs/batch) as fast as acks come
+ *      back; tx/s = txs acknowledged AND included in durable blocks / wall time until the last
+ *      one is included;
+ *   2. latency: single-tx POST /v1/txs at a fixed offered load (open loop); inclusion latency =
+ *      send -> the block holding it is announced on the event stream (after its durable commit).
+ * `npm run bench -- sequencer [--json]`; env BENCH_SEQ_TXS, BENCH_SEQ_RATE, BENCH_SEQ_SECONDS,
+ * BENCH_SEQ_BLOCK_MS tune it.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { l2Domain } from "../protocol/eip712.ts";
+import { encodeTx, signTx, type UserTx } from "../protocol/tx.ts";
+import { DEFAULTS, resolveGenesis } from "../sequencer/config.ts";
+import { devGenesis, devKeys } from "../sequencer/devkit.ts";
+import { type BenchOptions, type BenchResult, cpuModel } from "./lib/harness.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const env = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** POST with a keep-alive agent: far less client CPU per request than fetch. */
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+function post(url: string, body: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: "POST",
+        agent,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+      },
+      (res) => {
+        let data = "";
+        res.setEncoding("utf8");
+        res.on("data", (d) => {
+          data += d;
+        });
+        res.on("end", () => resolve(data));
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+async function startChild(dir: string, cfg: object): Promise<{ proc: ChildProcess; url: string }> {
+  const cfgPath = join(dir, "config.json");
+  writeFileSync(cfgPath, JSON.stringify(cfg));
+  const proc = spawn(process.execPath, [join(ROOT, "bin/verdict.ts"), "sequencer", "--config", cfgPath], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return new Promise((resolve, reject) => {
+    let buf = "";
+    proc.stdout?.on("data", (d) => {
+      buf += String(d);
+      for (const line of buf.split("\n")) {
+        try {
+          const o = JSON.parse(line);
+          if (o.msg === "http listening") resolve({ proc, url: o.url });
+        } catch {}
+      }
+      buf = buf.slice(buf.lastIndexOf("\n") + 1);
+    });
+    proc.once("exit", (c) => reject(new Error(`sequencer exited with ${c}`)));
+  });
+}
+
+/** Follow /v1/events; calls onBlock(number, arrivalMs) for each block. */
+async function followBlocks(url: string, onBlock: (n: number, at: number) => void, signal: AbortSignal) {
+  const res = await fetch(`${url}/v1/events`, { signal });
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const dec = new TextDecoder();
+  let buf = "";
+  (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        const at = performance.now();
+        buf += dec.decode(value);
+        let i = buf.indexOf("\n\n");
+        while (i >= 0) {
+          const ev = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          if (ev.startsWith("event: block")) {
+            const data = JSON.parse(ev.slice(ev.indexOf("data: ") + 6));
+            onBlock(data.header.number, at);
+          }
+          i = buf.indexOf("\n\n");
+        }
+      }
+    } catch {}
+  })();
+}
+
+export async function run(_opts: BenchOptions): Promise<BenchResult> {
+  const totalTxs = env("BENCH_SEQ_TXS", 40_000);
+  const rate = env("BENCH_SEQ_RATE", 1000);
+  const seconds = env("BENCH_SEQ_SECONDS", 6);
+  const blockTimeMs = env("BENCH_SEQ_BLOCK_MS", 100);
+  const senders = 4;
+  const batch = 250;
+  const tpAccounts = 256;
+  const latAccounts = rate; // each account sends once per second: nonces never race
+  const keys = devKeys(tpAccounts + latAccounts, "bench-seq");
+  const genesisCfg = devGenesis(keys);
+  const { genesis } = resolveGenesis({ ...DEFAULTS, genesis: genesisCfg });
+  const domain = l2Domain(genesis.l2ChainId);
+  const sink = keys[0].address;
+
+  process.stderr.write(`sequencer bench: signing ${totalTxs + rate * seconds} txs...\n`);
+  const sign = (k: (typeof keys)[number], nonce: number) =>
+    JSON.stringify(
+      encodeTx(
+        signTx(
+          { type: "transfer", from: k.address, nonce, fee: 0n, to: sink, amount: 1n },
+          k.key,
+          domain,
+        ) as UserTx,
+      ),
+    );
+  // throughput set: sender s owns accounts s, s+senders, ...; its txs are in nonce order
+  const perAccount = Math.ceil(totalTxs / tpAccounts);
+  const senderTxs: string[][] = Array.from({ length: senders }, () => []);
+  for (let n = 0; n < perAccount; n++)
+    for (let a = 0; a < tpAccounts; a++) senderTxs[a % senders].push(sign(keys[a], n));
+  const tpCount = senderTxs.reduce((s, x) => s + x.length, 0);
+  const latTxs: string[] = [];
+  for (let n = 0; n < seconds; n++)
+    for (let a = 0; a < latAccounts; a++) latTxs.push(sign(keys[tpAccounts + a], n));
+
+  const dir = mkdtempSync(join(tmpdir(), "verdict-bench-seq-"));
+  const { proc, url } = await startChild(dir, {
+    dataDir: join(dir, "data"),
+    httpPort: 0,
+    blockTimeMs,
+    logLevel: "info", // startup lines only; the hot path does not log
+    genesis: genesisCfg,
+  });
+  const ctl = new AbortController();
+  const loadAtStart = Number(loadavg()[0].toFixed(1));
+  try {
+    const blockAt = new Map<number, number>();
+    let onBlock: ((n: number) => void) | null = null;
+    await followBlocks(
+      url,
+      (n, at) => {
+        blockAt.set(n, at);
+        onBlock?.(n);
+      },
+      ctl.signal,
+    );
+
+    process.stderr.write(
+      `sequencer bench: ${tpCount} txs in batches of ${batch} from ${senders} senders...\n`,
+    );
+    // ---- 1. throughput ----
+    const t0 = performance.now();
+    let acked = 0;
+    let lastHash = "";
+    let rejected = 0;
+    await Promise.all(
+      senderTxs.map(async (txs) => {
+        for (let i = 0; i < txs.length; i += batch) {
+          const body = `[${txs.slice(i, i + batch).join(",")}]`;
+          const out = JSON.parse(await post(`${url}/v1/txs/batch`, body)) as {
+            txHash?: string;
+            error?: string;
+          }[];
+          for (const r of out) {
+            if (r.txHash) {
+              acked++;
+              lastHash = r.txHash;
+            } else rejected++;
+          }
+        }
+      }),
+    );
+    const tAck = performance.now();
+    // wait until the last acknowledged tx is in a durable block
+    for (;;) {
+      const r = (await (await fetch(`${url}/v1/receipts/${lastHash}`)).json()) as { status: string };
+      if (r.status === "included") break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const tIncl = performance.now();
+    // every tx must be included: the sink's balance counts them
+    const ackPerSec = acked / ((tAck - t0) / 1000);
+    const txPerSec = acked / ((tIncl - t0) / 1000);
+
+    process.stderr.write(`sequencer bench: ${latTxs.length} single txs at ${rate} tx/s...\n`);
+    // ---- 2. latency at a fixed offered load ----
+    await new Promise((r) => setTimeout(r, 500));
+    const sendAt = new Map<string, number>();
+    const latencies: number[] = [];
+    const waitingBlocks: number[] = [];
+    onBlock = (n) => waitingBlocks.push(n);
+    const collect = async () => {
+      while (waitingBlocks.length) {
+        const n = waitingBlocks.shift() as number;
+        const b = (await (await fetch(`${url}/v1/blocks/${n}`)).json()) as { receipts: { txHash: string }[] };
+        const at = blockAt.get(n) as number;
+        for (const r of b.receipts) {
+          const s = sendAt.get(r.txHash);
+          if (s !== undefined) {
+            latencies.push(at - s);
+            sendAt.delete(r.txHash);
+          }
+        }
+      }
+    };
+    const start = performance.now();
+    const interval = 1000 / rate;
+    const inflight: Promise<void>[] = [];
+    let latRejected = 0;
+    const reasons = new Map<string, number>();
+    for (let i = 0; i < latTxs.length; i++) {
+      const due = start + i * interval;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      const sentAt = performance.now();
+      inflight.push(
+        fetch(`${url}/v1/txs`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: latTxs[i],
+        })
+          .then((r) => r.json() as Promise<{ txHash?: string }>)
+          .then((r) => {
+            if (r.txHash) sendAt.set(r.txHash, sentAt);
+            else latRejected++;
+          }),
+      );
+      if (i % 200 === 0) await collect();
+    }
+    const offeredSec = (performance.now() - start) / 1000;
+    await Promise.all(inflight);
+    const until = performance.now() + 5000;
+    while (sendAt.size > 0 && performance.now() < until) {
+      await collect();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await collect();
+    latencies.sort((a, b) => a - b);
+    if (reasons.size) process.stderr.write(`sequencer bench: rejections ${JSON.stringify([...reasons])}\n`);
+    return {
+      cpu: cpuModel(),
+      loadAvg1mAtStart: loadAtStart,
+      loadAvg1mAtEnd: Number(loadavg()[0].toFixed(1)),
+      blockTimeMs,
+      throughputTxs: tpCount,
+      acked,
+      rejected: rejected + latRejected,
+      ackTxPerSec: Math.round(ackPerSec),
+      txPerSec: Math.round(txPerSec),
+      offeredTxPerSec: Math.round(latTxs.length / offeredSec),
+      latencySamples: latencies.length,
+      notIncluded: sendAt.size,
+      p50InclusionMs: Math.round(percentile(latencies, 50)),
+      p99InclusionMs: Math.round(percentile(latencies, 99)),
+      maxInclusionMs: Math.round(latencies[latencies.length - 1] ?? Number.NaN),
+    };
+  } finally {
+    ctl.abort();
+    agent.destroy();
+    proc.kill("SIGTERM");
+    await new Promise((r) => proc.once("exit", r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
