@@ -47,6 +47,45 @@ contract OpSemanticsHarness {
         return _evalElement(op, e, values);
     }
 
+    /// evalElement for many elements of one op in one call (the vector and differential tests).
+    function evalElements(OpSemantics.Op calldata op, uint256[] calldata es, int256[][] calldata values)
+        external
+        pure
+        returns (OpSemantics.Read[][] memory reads, int256[] memory outputs)
+    {
+        if (values.length != es.length) revert OpSemantics.ValueCountMismatch(es.length, values.length);
+        OpSemantics.Op memory m = op;
+        reads = new OpSemantics.Read[][](es.length);
+        outputs = new int256[](es.length);
+        for (uint256 i = 0; i < es.length; i++) {
+            (reads[i], outputs[i]) = _evalElement(m, es[i], values[i]);
+        }
+    }
+
+    /// Step k of output element e's chain from s_{k-1} and the operand values.
+    struct StepCall {
+        uint256 e;
+        uint256 k;
+        int256 sPrev;
+        int256 a;
+        int256 b;
+    }
+
+    /// foldStepAt for many steps of one op in one call.
+    function foldStepsAt(OpSemantics.Op calldata op, StepCall[] calldata steps)
+        external
+        pure
+        returns (OpSemantics.Read[][] memory reads, int256[] memory next)
+    {
+        OpSemantics.Op memory m = op;
+        reads = new OpSemantics.Read[][](steps.length);
+        next = new int256[](steps.length);
+        for (uint256 i = 0; i < steps.length; i++) {
+            StepCall calldata s = steps[i];
+            (reads[i], next[i]) = _foldStepAt(m, s.e, s.k, s.sPrev, s.a, s.b);
+        }
+    }
+
     function foldInfo(OpSemantics.Op calldata op) external pure returns (uint256 length, int256 initial) {
         OpSemantics.check(op);
         return (OpSemantics.foldLength(op), OpSemantics.foldInitial(op));

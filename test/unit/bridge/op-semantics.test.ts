@@ -116,12 +116,15 @@ t.test("ops.json map ops: every element's reads and output", async (t) => {
   const seen = new Set<number>();
   for (const v of ops.ops) {
     seen.add(v.opCode);
-    for (const el of v.elements) {
-      const values = el.reads.map((r) => BigInt(r.value));
-      const [reads, out] = await call("evalElement", [opArg(v), BigInt(el.outputIndex), values]);
-      t.same(readsOf(reads), expectReads(el.reads), `${v.name} [${el.outputIndex}] reads`);
-      t.equal(out, BigInt(el.output), `${v.name} [${el.outputIndex}] = ${el.output}`);
-    }
+    const [reads, outs] = await call("evalElements", [
+      opArg(v),
+      v.elements.map((el) => BigInt(el.outputIndex)),
+      v.elements.map((el) => el.reads.map((r) => BigInt(r.value))),
+    ]);
+    v.elements.forEach((el, i) => {
+      t.same(readsOf(reads[i]), expectReads(el.reads), `${v.name} [${el.outputIndex}] reads`);
+      t.equal(outs[i], BigInt(el.output), `${v.name} [${el.outputIndex}] = ${el.output}`);
+    });
   }
   t.same(
     [...seen].sort((a, b) => a - b),
@@ -135,26 +138,26 @@ t.test("ops.json folds: length, s_0, every step's reads and state, result", asyn
   for (const v of ops.folds) {
     seen.add(v.opCode);
     const op = opArg(v);
+    const [len, initial] = await call("foldInfo", [op]);
     for (const ch of v.chains) {
       const K = ch.steps.length;
-      const [len, initial] = await call("foldInfo", [op]);
       t.equal(len, BigInt(K), `${v.name} [${ch.outputIndex}] K`);
       t.equal(initial, BigInt(ch.states[0]), `${v.name} s_0`);
-      for (const s of ch.steps) {
-        const a = BigInt(s.reads[0].value);
-        const b = s.reads[1] ? BigInt(s.reads[1].value) : 0n;
-        const [reads, next] = await call("foldStepAt", [
-          op,
-          BigInt(ch.outputIndex),
-          BigInt(s.k),
-          BigInt(s.before),
-          a,
-          b,
-        ]);
-        t.same(readsOf(reads), expectReads(s.reads), `${v.name} [${ch.outputIndex}] step ${s.k} reads`);
-        t.equal(next, BigInt(s.after), `${v.name} [${ch.outputIndex}] step ${s.k}`);
-        t.equal(s.before, ch.states[s.k - 1]);
-      }
+      const [reads, next] = await call("foldStepsAt", [
+        op,
+        ch.steps.map((s) => ({
+          e: BigInt(ch.outputIndex),
+          k: BigInt(s.k),
+          sPrev: BigInt(s.before),
+          a: BigInt(s.reads[0].value),
+          b: s.reads[1] ? BigInt(s.reads[1].value) : 0n,
+        })),
+      ]);
+      ch.steps.forEach((s, i) => {
+        t.same(readsOf(reads[i]), expectReads(s.reads), `${v.name} [${ch.outputIndex}] step ${s.k} reads`);
+        t.equal(next[i], BigInt(s.after), `${v.name} [${ch.outputIndex}] step ${s.k}`);
+        t.equal(s.before, ch.states[s.k - 1], "the chain is a chain");
+      });
       t.equal(await call("foldResult", [op, BigInt(ch.states[K])]), BigInt(ch.output), `${v.name} output`);
     }
   }
