@@ -85,6 +85,7 @@ interface InferFlags {
   ep: string;
   threads: number;
   optLevel: string;
+  pipeline: boolean;
   json?: boolean;
 }
 
@@ -103,6 +104,7 @@ export function registerInferCommands(program: Command): void {
       `graph optimization level: ${GRAPH_OPTIMIZATION_LEVELS.join(" | ")}`,
       "all",
     )
+    .option("--no-pipeline", "hash each step on the main thread instead of a worker thread")
     .option("--json", "print one JSON object")
     .action(async (f: InferFlags) => {
       if (f.ep !== "cpu" && f.ep !== "cuda") throw new Error(`--ep must be cpu or cuda, got '${f.ep}'`);
@@ -123,14 +125,20 @@ export function registerInferCommands(program: Command): void {
           if (f.prompt === undefined) throw new Error("this model is a byte LM: give --prompt");
           if (f.input !== undefined) throw new Error("--input is for non-LM models; this one takes --prompt");
           const prompt = new TextEncoder().encode(f.prompt);
-          const { generated, steps } = await generate(runner, prompt, f.tokens, (step, k) => {
-            if (!f.json) {
-              const r = roots(step.run);
-              out(
-                `step ${k} token ${step.token} '${escapeBytes([step.token])}' input ${r.inputRoot} output ${r.outputRoot} trace ${r.traceRoot}\n`,
-              );
-            }
-          });
+          const { generated, steps } = await generate(
+            runner,
+            prompt,
+            f.tokens,
+            (step, k) => {
+              if (!f.json) {
+                const r = roots(step.run);
+                out(
+                  `step ${k} token ${step.token} '${escapeBytes([step.token])}' input ${r.inputRoot} output ${r.outputRoot} trace ${r.traceRoot}\n`,
+                );
+              }
+            },
+            { pipelined: f.pipeline },
+          );
           if (f.json)
             out(
               `${JSON.stringify({

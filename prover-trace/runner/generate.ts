@@ -82,15 +82,17 @@ const MAX_IN_FLIGHT = 2;
 
 /**
  * Greedily generates `count` bytes after `prompt`, one traced run per token. The next token only
- * needs the logits, so ORT computes step k+1 while step k is hashed on the runner's worker thread;
- * `onStep` still sees the steps in order, each with its commitments.
+ * needs the logits, so ORT computes step k+1 while step k is hashed on the runner's worker thread
+ * (unless `pipelined: false`); `onStep` still sees the steps in order, each with its commitments.
  */
 export async function generate(
   runner: Runner,
   prompt: Uint8Array,
   count: number,
   onStep?: (step: GenerationStep, index: number) => void,
+  opts: { pipelined?: boolean } = {},
 ): Promise<{ generated: Uint8Array; steps: GenerationStep[] }> {
+  const pipelined = opts.pipelined ?? true;
   const lm = lmShape(runner);
   if (!lm) throw new Error("model is not a byte LM (one uint8 [T] input, one int32 [T, V<=256] output)");
   if (!Number.isInteger(count) || count < 0 || count > 1_000_000)
@@ -102,9 +104,16 @@ export async function generate(
   for (let k = 0; k < count; k++) {
     if (inFlight.length >= MAX_IN_FLIGHT) await inFlight.shift();
     const { tokens, last } = windowTokens(history, lm.seqLen);
-    const { outputs, committed } = await runner.startTraced({
-      [lm.inputName]: { dtype: 2, shape: [lm.seqLen], data: tokens },
-    });
+    const input = { [lm.inputName]: { dtype: 2, shape: [lm.seqLen], data: tokens } };
+    let outputs: Awaited<ReturnType<Runner["startTraced"]>>["outputs"];
+    let committed: Promise<TracedRun>;
+    if (pipelined) ({ outputs, committed } = await runner.startTraced(input));
+    else {
+      // Hash on this thread before the next step (better when no core is free for the worker).
+      const run = await runner.runTraced(input);
+      outputs = run.outputs;
+      committed = Promise.resolve(run);
+    }
     const token = argmaxRow(outputs[lm.outputName].data as Int32Array, last, lm.vocab);
     history.push(token);
     chain = chain.then(async () => {

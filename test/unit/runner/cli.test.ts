@@ -60,12 +60,13 @@ t.test("model build + infer end to end through the CLI", async (t) => {
     "2",
     "--opt-level",
     "disabled",
+    "--no-pipeline",
   );
   t.equal(b.code, 0, b.stderr);
   t.same(
     JSON.parse(b.stdout.trim().split("\n").at(-1)!),
     ja,
-    "same text and roots with 2 threads and no graph optimization",
+    "same text and roots with 2 threads, no graph optimization, hashing on the main thread",
   );
 
   const human = await verdict("infer", "--model", lm, "--prompt", "Hello, Verdict", "--tokens", "2");

@@ -223,6 +223,13 @@ t.test("pipelined generation gives the same tokens and roots as step-by-step run
     history.push(token);
   }
   t.same(Array.from(generated), history.slice(3));
+  const serial = await generate(r, prompt, 5, undefined, { pipelined: false });
+  t.same(Array.from(serial.generated), Array.from(generated), "serial hashing: same tokens");
+  t.same(
+    serial.steps.map((s) => toHex(s.run.traceRoot)),
+    steps.map((s) => toHex(s.run.traceRoot)),
+    "serial hashing: same roots",
+  );
   await r.dispose();
 });
 
