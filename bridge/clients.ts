@@ -16,6 +16,7 @@ import {
   type WalletClient,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { createNonceManager, jsonRpc } from "viem/nonce";
 import type { EmbeddedChain } from "./chain/chain.ts";
 import { createProvider, type Eip1193Provider } from "./chain/rpc.ts";
 
@@ -56,7 +57,12 @@ export function walletClientFor(
   return createWalletClient({
     chain: clients.chain,
     transport: clients.transport,
-    account: privateKeyToAccount(privateKey),
+    // A nonce manager hands out consecutive nonces to concurrent sends from one account (the
+    // sequencer posting batches while proving withdrawals, a watcher playing several games). One
+    // per wallet client, not viem's shared one: that one remembers the last nonce per address and
+    // chain id for the whole process, which is wrong for the next fresh dev chain with the same
+    // id (or after evm_revert): make a new wallet client then.
+    account: privateKeyToAccount(privateKey, { nonceManager: createNonceManager({ source: jsonRpc() }) }),
     pollingInterval: clients.pollingIntervalMs,
   });
 }

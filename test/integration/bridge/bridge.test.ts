@@ -164,7 +164,14 @@ async function scenarios(t: Test, b: L1Backend): Promise<void> {
       ],
     );
     t.equal(await s.bridge.depositCount(), 2n);
-    t.equal(await s.bridge.bridgedBalance(), parseEther("3"));
+    // Concurrent sends from one account get consecutive nonces (per-wallet nonce manager).
+    const burst = await Promise.all([1n, 2n, 3n, 4n].map((v) => dep.deposit(l2a, v)));
+    t.same(
+      burst.map((r) => r.depositId).sort((x, y) => Number(x - y)),
+      [2n, 3n, 4n, 5n],
+      "four concurrent deposits all land",
+    );
+    t.equal(await s.bridge.bridgedBalance(), parseEther("3") + 10n);
     await rejectsWith(t, dep.deposit(l2a, 0n), "ZeroAmount", "empty deposit");
     await rejectsWith(
       t,
