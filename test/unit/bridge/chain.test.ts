@@ -428,7 +428,9 @@ t.test("evm_snapshot / evm_revert drop later blocks, receipts and state", async 
   t.equal(await c.publicClient.getBalance({ address: to }), balance, "state rolled back");
   t.equal(await c.publicClient.getTransactionReceipt({ hash }).catch(() => null), null, "receipt gone");
   t.ok(chain.now() < Number(chain.latest().block.header.timestamp) + 100, "time travel undone");
-  const again = await c.walletClient!.sendTransaction({ to, value: 2n });
+  // A wallet client's nonce manager remembers the nonces it handed out: use a fresh one after a revert.
+  const fresh = embeddedL1Clients(chain, { privateKey: chain.accounts[0].privateKey });
+  const again = await fresh.walletClient!.sendTransaction({ to, value: 2n });
   t.equal(
     (await c.publicClient.getTransactionReceipt({ hash: again })).status,
     "success",
