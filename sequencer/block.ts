@@ -5,15 +5,14 @@
  *   blockHash      = sha256(0x42 || u64 number || parentHash || u64 timestamp
  *                           || u64 l1OriginNumber || l1OriginHash || txRoot || stateRoot || withdrawalRoot)
  *   txRoot         = MerkleRoot(txHash[0..n))                      (txHash = EIP-712 digest)
- *   withdrawalLeaf = sha256(0x57 || recipient(20) || u256 amount || l2TxHash(32))
  *   withdrawalRoot = MerkleRoot(withdrawalLeaf...) over the block's withdrawals in tx order
+ *                    (leaf: protocol/withdrawal.ts, the same the L1 bridge checks)
  */
 import { concatBytes, fromHex, toHex } from "../protocol/bytes.ts";
-import { merkleLevels, merkleProof, merkleRoot, ZERO32 } from "../protocol/merkle.ts";
+import { merkleRoot, ZERO32 } from "../protocol/merkle.ts";
 import { type Address, recoverAddress, signDigest } from "../protocol/secp256k1.ts";
 import { sha256 } from "../protocol/sha256.ts";
 import type { Hex } from "../protocol/tx.ts";
-import type { WithdrawalLeaf } from "./state/machine.ts";
 
 export interface BlockHeader {
   number: number;
@@ -85,16 +84,6 @@ export function verifyHeader(h: SignedHeader, expected: Address): void {
 
 export function listRoot(hashes: Uint8Array[]): Hex {
   return toHex(hashes.length === 0 ? ZERO32 : merkleRoot(hashes));
-}
-
-export function withdrawalLeaf(w: WithdrawalLeaf): Uint8Array {
-  const amt = fromHex(w.amount.toString(16).padStart(64, "0"));
-  return sha256(concatBytes(Uint8Array.of(0x57), fromHex(w.recipient), amt, fromHex(w.l2TxHash)));
-}
-
-/** Proof that leaf `index` is in the withdrawal list (what the L1 bridge checks). */
-export function withdrawalProof(leaves: Uint8Array[], index: number): Hex[] {
-  return merkleProof(merkleLevels(concatBytes(...leaves)), index).map(toHex);
 }
 
 export const ZERO_HASH = toHex(ZERO32);

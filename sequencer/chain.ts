@@ -17,6 +17,7 @@ import {
   txDigest,
   verifyTxSignature,
 } from "../protocol/tx.ts";
+import { withdrawalLeaf } from "../protocol/withdrawal.ts";
 import {
   type Block,
   type BlockHeader,
@@ -26,7 +27,6 @@ import {
   type SignedHeader,
   signHeader,
   verifyHeader,
-  withdrawalLeaf,
   ZERO_HASH,
 } from "./block.ts";
 import { applyTx, type ChainParams, type TxContext, type TxOutcome } from "./state/machine.ts";

@@ -271,13 +271,16 @@ export class SequencerNode extends EventEmitter {
       let origin = { number: head.l1OriginNumber, hash: head.l1OriginHash };
       if (this.opts.l1) {
         const d = await this.opts.l1.derive(head.l1OriginNumber);
-        for (const sys of d.txs) {
-          const h = this.chain.txHash(sys);
+        for (const raw of d.txs) {
+          let h: Hex = "0x";
           try {
+            // normalise through the codec: lower-case addresses, bounded fields
+            const sys = decodeTx(encodeTx(raw));
+            h = this.chain.txHash(sys);
             this.chain.admit(sys, h, this.clock());
           } catch (err) {
             this.opts.logger?.warn(
-              { err: (err as Error).message, tx: sys.type, hash: h },
+              { err: (err as Error).message, tx: raw.type, hash: h },
               "L1 event not applied",
             );
           }

@@ -139,7 +139,9 @@ t.test("L1 events enter at seal time once confirmed, exactly once", async (t) =>
   const l1 = new StaticL1Source(2);
   const n = await open(dir(t), () => 5_000, l1);
   const fresh = devKeys(1, "l1-test")[0].address;
-  l1.mine([{ type: "deposit", depositId: 1n, recipient: fresh, amount: 77n }]);
+  // viem hands out checksummed (mixed-case) addresses: they must credit the same account
+  const checksummed = `0x${fresh.slice(2).toUpperCase()}` as typeof fresh;
+  l1.mine([{ type: "deposit", depositId: 1n, recipient: checksummed, amount: 77n }]);
   t.equal(await n.sealNow(), null, "not confirmed yet: nothing to seal");
   l1.mine([]);
   l1.mine([]);
