@@ -86,14 +86,26 @@ type WriteName =
   | "withdrawBond"
   | "registerModel";
 
-function asBridgeRevert(functionName: string, err: unknown): unknown {
+/** A Bridge call that failed before reaching the contract (funds, nonce, node). */
+export class BridgeCallError extends Error {
+  constructor(functionName: string, cause: BaseError) {
+    // viem's first line is generic ("Missing or invalid parameters."); the node's words are in details.
+    super(
+      `Bridge.${functionName} failed: ${cause.shortMessage}${cause.details ? ` (${cause.details})` : ""}`,
+      { cause },
+    );
+    this.name = "BridgeCallError";
+  }
+}
+
+function asBridgeError(functionName: string, err: unknown): unknown {
   if (!(err instanceof BaseError)) return err;
   const reverted = err.walk((e) => e instanceof ContractFunctionRevertedError);
   if (reverted instanceof ContractFunctionRevertedError) {
     const name = reverted.data?.errorName ?? reverted.reason ?? "unknown revert";
     return new BridgeRevert(functionName, name, reverted.data?.args ?? [], "");
   }
-  return err;
+  return new BridgeCallError(functionName, err);
 }
 
 export class BridgeContract {
@@ -132,7 +144,7 @@ export class BridgeContract {
       } as Parameters<typeof pub.simulateContract>[0]);
       txHash = await wallet.writeContract(request as Parameters<typeof wallet.writeContract>[0]);
     } catch (err) {
-      throw asBridgeRevert(functionName, err);
+      throw asBridgeError(functionName, err);
     }
     const receipt = await pub.waitForTransactionReceipt({
       hash: txHash,

@@ -12,6 +12,7 @@ import {
   type ClaimMessage,
   type ModelCommitment,
 } from "../../../bridge/bridge.ts";
+import { walletClientFor } from "../../../bridge/clients.ts";
 import { type BridgeParams, deployBridge } from "../../../bridge/deploy.ts";
 import { bridgeAbi, bridgeBytecode } from "../../../contracts/artifacts/Bridge.ts";
 import {
@@ -173,6 +174,12 @@ async function scenarios(t: Test, b: L1Backend): Promise<void> {
     );
     t.equal(await s.bridge.bridgedBalance(), parseEther("3") + 10n);
     await rejectsWith(t, dep.deposit(l2a, 0n), "ZeroAmount", "empty deposit");
+    const broke = s.bridge.as(walletClientFor(b.clients(), `0x${"42".repeat(32)}`));
+    await t.rejects(
+      broke.deposit(l2a, 1n),
+      /Bridge.deposit failed: .*insufficient funds/i,
+      "an account without ETH",
+    );
     await rejectsWith(
       t,
       dep.deposit("0x0000000000000000000000000000000000000000", 1n),
