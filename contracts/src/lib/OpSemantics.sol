@@ -398,30 +398,28 @@ library OpSemantics {
         if (e >= n) revert OutputIndexOutOfRange(e, n);
     }
 
-    /// Numpy broadcasting: operand k's element for output element e. Walks the output dims from
-    /// the last, peeling off each coordinate once for all operands.
+    /// Numpy broadcasting: operand k's element for output element e. Per operand, walks the
+    /// output dims from the last (right-aligned), skipping the dims where the operand has 1.
     function _broadcastReads(Op memory op, uint256 e) private pure returns (Read[] memory reads) {
         uint256 n = op.inputs.length;
         uint32[] memory out = op.output.shape;
         uint256 r = out.length;
         reads = new Read[](n);
-        uint256[] memory stride = new uint256[](n);
-        for (uint256 k = 0; k < n; k++) {
-            reads[k].slot = k;
-            stride[k] = 1;
-        }
-        uint256 rest = e;
-        for (uint256 d = r; d > 0; d--) {
-            uint256 dim = out[d - 1];
-            uint256 coord = rest % dim;
-            rest /= dim;
+        unchecked {
             for (uint256 k = 0; k < n; k++) {
                 uint32[] memory s = op.inputs[k].shape;
-                uint256 off = r - s.length; // check() made every operand rank <= r
-                if (d - 1 < off) continue;
-                uint256 sd = s[d - 1 - off];
-                if (sd != 1) reads[k].index += coord * stride[k];
-                stride[k] *= sd;
+                uint256 sr = s.length; // check() made it <= r
+                uint256 rest = e;
+                uint256 stride = 1;
+                uint256 index;
+                for (uint256 i = 1; i <= sr; i++) {
+                    uint256 dim = out[r - i];
+                    uint256 sd = s[sr - i];
+                    if (sd != 1) index += (rest % dim) * stride;
+                    rest /= dim;
+                    stride *= sd;
+                }
+                reads[k] = Read(k, index);
             }
         }
     }
@@ -430,18 +428,21 @@ library OpSemantics {
     function _transposeSource(Op memory op, uint256 e) private pure returns (uint256 src) {
         uint32[] memory x = op.inputs[0].shape;
         uint32[] memory out = op.output.shape;
+        bytes memory perm = op.attrs;
         uint256 r = x.length;
         uint256[] memory inStride = new uint256[](r);
-        uint256 acc = 1;
-        for (uint256 d = r; d > 0; d--) {
-            inStride[d - 1] = acc;
-            acc *= x[d - 1];
-        }
-        uint256 rest = e;
-        for (uint256 d = r; d > 0; d--) {
-            uint256 dim = out[d - 1];
-            src += (rest % dim) * inStride[uint8(op.attrs[d - 1])];
-            rest /= dim;
+        unchecked {
+            uint256 acc = 1;
+            for (uint256 d = r; d > 0; d--) {
+                inStride[d - 1] = acc;
+                acc *= x[d - 1];
+            }
+            uint256 rest = e;
+            for (uint256 d = r; d > 0; d--) {
+                uint256 dim = out[d - 1];
+                src += (rest % dim) * inStride[uint8(perm[d - 1])];
+                rest /= dim;
+            }
         }
     }
 
@@ -452,24 +453,30 @@ library OpSemantics {
         pure
         returns (uint256 outer, uint256 inner, uint256 mid, uint256 innerIdx)
     {
-        uint32[] memory data = op.inputs[0].shape;
-        uint256 axis = uint8(op.attrs[0]);
-        inner = 1;
-        for (uint256 d = axis + 1; d < data.length; d++) inner *= data[d];
-        uint256 q = _numel(op.inputs[1].shape);
-        innerIdx = e % inner;
-        uint256 rest = e / inner;
-        mid = rest % q;
-        outer = rest / q;
+        unchecked {
+            uint32[] memory data = op.inputs[0].shape;
+            uint256 axis = uint8(op.attrs[0]);
+            inner = 1;
+            for (uint256 d = axis + 1; d < data.length; d++) inner *= data[d];
+            uint256 q = _numel(op.inputs[1].shape);
+            innerIdx = e % inner;
+            uint256 rest = e / inner;
+            mid = rest % q;
+            outer = rest / q;
+        }
     }
 
     // ------------------------------------------------------------------ internals: checks
 
     function _checkDesc(NodeDescriptor.TensorDesc memory t) private pure {
-        uint256 r = t.shape.length;
-        if (!NodeDescriptor.isProfileDType(t.dtype) || r > NodeDescriptor.MAX_RANK) revert BadTensorDesc(t.dtype, r);
-        for (uint256 i = 0; i < r; i++) {
-            if (t.shape[i] == 0) revert BadTensorDesc(t.dtype, r);
+        unchecked {
+            uint256 r = t.shape.length;
+            if (!NodeDescriptor.isProfileDType(t.dtype) || r > NodeDescriptor.MAX_RANK) {
+                revert BadTensorDesc(t.dtype, r);
+            }
+            for (uint256 i = 0; i < r; i++) {
+                if (t.shape[i] == 0) revert BadTensorDesc(t.dtype, r);
+            }
         }
     }
 
@@ -478,11 +485,13 @@ library OpSemantics {
     }
 
     function _sameShape(uint32[] memory a, uint32[] memory b) private pure returns (bool) {
-        if (a.length != b.length) return false;
-        for (uint256 i = 0; i < a.length; i++) {
-            if (a[i] != b[i]) return false;
+        unchecked {
+            if (a.length != b.length) return false;
+            for (uint256 i = 0; i < a.length; i++) {
+                if (a[i] != b[i]) return false;
+            }
+            return true;
         }
-        return true;
     }
 
     /// One input, same shape out; `keepType`: same dtype out (Cast alone changes it).
@@ -497,118 +506,135 @@ library OpSemantics {
         uint32[] memory out = op.output.shape;
         uint256 r = out.length;
         uint256 n = op.inputs.length;
-        uint256 maxRank;
-        for (uint256 k = 0; k < n; k++) {
-            uint256 rk = op.inputs[k].shape.length;
-            if (rk > maxRank) maxRank = rk;
-        }
-        if (maxRank != r) revert OutputTypeMismatch(op.opCode);
-        for (uint256 d = 0; d < r; d++) {
-            // the broadcast dim: 1 unless some operand has a dim other than 1 there, and then
-            // every operand with a dim other than 1 must agree
-            uint256 want = 1;
+        unchecked {
+            uint256 maxRank;
+            for (uint256 k = 0; k < n; k++) {
+                uint256 rk = op.inputs[k].shape.length;
+                if (rk > maxRank) maxRank = rk;
+            }
+            if (maxRank != r) revert OutputTypeMismatch(op.opCode);
+            // want[d]: 1 unless some operand has a dim other than 1 there; every operand with a
+            // dim other than 1 must then agree on it
+            uint256[] memory want = new uint256[](r);
+            for (uint256 d = 0; d < r; d++) want[d] = 1;
             for (uint256 k = 0; k < n; k++) {
                 uint32[] memory s = op.inputs[k].shape;
                 uint256 off = r - s.length;
-                if (d < off) continue;
-                uint256 sd = s[d - off];
-                if (sd == 1) continue;
-                if (want == 1) want = sd;
-                else if (sd != want) revert InputShapeMismatch(op.opCode, k);
+                for (uint256 i = 0; i < s.length; i++) {
+                    uint256 sd = s[i];
+                    if (sd == 1) continue;
+                    uint256 w = want[off + i];
+                    if (w == 1) want[off + i] = sd;
+                    else if (sd != w) revert InputShapeMismatch(op.opCode, k);
+                }
             }
-            if (out[d] != want) revert OutputTypeMismatch(op.opCode);
+            for (uint256 d = 0; d < r; d++) {
+                if (out[d] != want[d]) revert OutputTypeMismatch(op.opCode);
+            }
         }
     }
 
     function _checkTranspose(Op memory op) private pure {
-        uint8 c = op.opCode;
-        if (op.inputs.length != 1) revert ArityMismatch(c, op.inputs.length);
-        uint32[] memory x = op.inputs[0].shape;
-        uint256 r = x.length;
-        if (op.attrs.length != r) revert BadAttributes(c);
-        if (op.output.dtype != op.inputs[0].dtype || op.output.shape.length != r) revert OutputTypeMismatch(c);
-        uint256 seen;
-        for (uint256 k = 0; k < r; k++) {
-            uint256 p = uint8(op.attrs[k]);
-            if (p >= r || (seen >> p) & 1 == 1) revert BadAttributes(c);
-            seen |= 1 << p;
-            if (op.output.shape[k] != x[p]) revert OutputTypeMismatch(c);
+        unchecked {
+            uint8 c = op.opCode;
+            if (op.inputs.length != 1) revert ArityMismatch(c, op.inputs.length);
+            uint32[] memory x = op.inputs[0].shape;
+            uint256 r = x.length;
+            if (op.attrs.length != r) revert BadAttributes(c);
+            if (op.output.dtype != op.inputs[0].dtype || op.output.shape.length != r) revert OutputTypeMismatch(c);
+            uint256 seen;
+            for (uint256 k = 0; k < r; k++) {
+                uint256 p = uint8(op.attrs[k]);
+                if (p >= r || (seen >> p) & 1 == 1) revert BadAttributes(c);
+                seen |= 1 << p;
+                if (op.output.shape[k] != x[p]) revert OutputTypeMismatch(c);
+            }
         }
     }
 
     function _checkGather(Op memory op) private pure {
-        uint8 c = op.opCode;
-        if (op.inputs.length != 2) revert ArityMismatch(c, op.inputs.length);
-        uint8 it = op.inputs[1].dtype;
-        if (it != NodeDescriptor.DTYPE_INT32 && it != NodeDescriptor.DTYPE_INT64) revert InputDTypeMismatch(c, 1, it);
-        uint32[] memory data = op.inputs[0].shape;
-        uint32[] memory idx = op.inputs[1].shape;
-        if (data.length == 0) revert InputShapeMismatch(c, 0);
-        if (op.attrs.length != 1) revert BadAttributes(c);
-        uint256 axis = uint8(op.attrs[0]);
-        if (axis >= data.length) revert BadAttributes(c);
-        // output shape = data[:axis] ++ idx ++ data[axis+1:]
-        uint32[] memory out = op.output.shape;
-        if (op.output.dtype != op.inputs[0].dtype || out.length != data.length - 1 + idx.length) {
-            revert OutputTypeMismatch(c);
-        }
-        for (uint256 d = 0; d < out.length; d++) {
-            uint256 want;
-            if (d < axis) want = data[d];
-            else if (d < axis + idx.length) want = idx[d - axis];
-            else want = data[d - idx.length + 1];
-            if (out[d] != want) revert OutputTypeMismatch(c);
+        unchecked {
+            uint8 c = op.opCode;
+            if (op.inputs.length != 2) revert ArityMismatch(c, op.inputs.length);
+            uint8 it = op.inputs[1].dtype;
+            if (it != NodeDescriptor.DTYPE_INT32 && it != NodeDescriptor.DTYPE_INT64) {
+                revert InputDTypeMismatch(c, 1, it);
+            }
+            uint32[] memory data = op.inputs[0].shape;
+            uint32[] memory idx = op.inputs[1].shape;
+            if (data.length == 0) revert InputShapeMismatch(c, 0);
+            if (op.attrs.length != 1) revert BadAttributes(c);
+            uint256 axis = uint8(op.attrs[0]);
+            if (axis >= data.length) revert BadAttributes(c);
+            // output shape = data[:axis] ++ idx ++ data[axis+1:]
+            uint32[] memory out = op.output.shape;
+            if (op.output.dtype != op.inputs[0].dtype || out.length != data.length - 1 + idx.length) {
+                revert OutputTypeMismatch(c);
+            }
+            for (uint256 d = 0; d < out.length; d++) {
+                uint256 want;
+                if (d < axis) want = data[d];
+                else if (d < axis + idx.length) want = idx[d - axis];
+                else want = data[d - idx.length + 1];
+                if (out[d] != want) revert OutputTypeMismatch(c);
+            }
         }
     }
 
     function _checkMatMul(Op memory op) private pure {
-        uint8 c = op.opCode;
-        if (op.inputs.length != 2) revert ArityMismatch(c, op.inputs.length);
-        for (uint256 k = 0; k < 2; k++) {
-            uint8 dt = op.inputs[k].dtype;
-            if (dt != NodeDescriptor.DTYPE_INT8 && dt != NodeDescriptor.DTYPE_UINT8) revert InputDTypeMismatch(c, k, dt);
-        }
-        uint32[] memory a = op.inputs[0].shape;
-        uint32[] memory b = op.inputs[1].shape;
-        uint256 ra = a.length;
-        uint256 rb = b.length;
-        if (ra < 2) revert InputShapeMismatch(c, 0);
-        if (rb != 2 && rb != ra) revert InputShapeMismatch(c, 1);
-        if (rb == ra) {
-            for (uint256 d = 0; d + 2 < ra; d++) {
-                if (a[d] != b[d]) revert InputShapeMismatch(c, 1);
+        unchecked {
+            uint8 c = op.opCode;
+            if (op.inputs.length != 2) revert ArityMismatch(c, op.inputs.length);
+            for (uint256 k = 0; k < 2; k++) {
+                uint8 dt = op.inputs[k].dtype;
+                if (dt != NodeDescriptor.DTYPE_INT8 && dt != NodeDescriptor.DTYPE_UINT8) {
+                    revert InputDTypeMismatch(c, k, dt);
+                }
             }
+            uint32[] memory a = op.inputs[0].shape;
+            uint32[] memory b = op.inputs[1].shape;
+            uint256 ra = a.length;
+            uint256 rb = b.length;
+            if (ra < 2) revert InputShapeMismatch(c, 0);
+            if (rb != 2 && rb != ra) revert InputShapeMismatch(c, 1);
+            if (rb == ra) {
+                for (uint256 d = 0; d + 2 < ra; d++) {
+                    if (a[d] != b[d]) revert InputShapeMismatch(c, 1);
+                }
+            }
+            if (a[ra - 1] != b[rb - 2]) revert InputShapeMismatch(c, 1);
+            if (op.attrs.length != 16) revert BadAttributes(c);
+            if (!_inRange(_i64(op.attrs, 0), op.inputs[0].dtype) || !_inRange(_i64(op.attrs, 8), op.inputs[1].dtype)) {
+                revert BadAttributes(c);
+            }
+            // output int32 [..a[:-1], b[-1]]
+            uint32[] memory out = op.output.shape;
+            if (op.output.dtype != NodeDescriptor.DTYPE_INT32 || out.length != ra) revert OutputTypeMismatch(c);
+            for (uint256 d = 0; d + 1 < ra; d++) {
+                if (out[d] != a[d]) revert OutputTypeMismatch(c);
+            }
+            if (out[ra - 1] != b[rb - 1]) revert OutputTypeMismatch(c);
         }
-        if (a[ra - 1] != b[rb - 2]) revert InputShapeMismatch(c, 1);
-        if (op.attrs.length != 16) revert BadAttributes(c);
-        if (!_inRange(_i64(op.attrs, 0), op.inputs[0].dtype) || !_inRange(_i64(op.attrs, 8), op.inputs[1].dtype)) {
-            revert BadAttributes(c);
-        }
-        // output int32 [..a[:-1], b[-1]]
-        uint32[] memory out = op.output.shape;
-        if (op.output.dtype != NodeDescriptor.DTYPE_INT32 || out.length != ra) revert OutputTypeMismatch(c);
-        for (uint256 d = 0; d + 1 < ra; d++) {
-            if (out[d] != a[d]) revert OutputTypeMismatch(c);
-        }
-        if (out[ra - 1] != b[rb - 1]) revert OutputTypeMismatch(c);
     }
 
     function _checkReduce(Op memory op) private pure {
-        uint8 c = op.opCode;
-        if (op.inputs.length != 1) revert ArityMismatch(c, op.inputs.length);
-        uint32[] memory x = op.inputs[0].shape;
-        uint256 r = x.length;
-        if (r == 0) revert InputShapeMismatch(c, 0);
-        if (op.attrs.length != 2) revert BadAttributes(c);
-        uint256 axis = uint8(op.attrs[0]);
-        uint8 keep = uint8(op.attrs[1]);
-        if (axis >= r || keep > 1) revert BadAttributes(c);
-        uint8 outType = c == NodeDescriptor.OP_ARGMAX ? NodeDescriptor.DTYPE_INT64 : op.inputs[0].dtype;
-        uint32[] memory out = op.output.shape;
-        if (op.output.dtype != outType || out.length != (keep == 1 ? r : r - 1)) revert OutputTypeMismatch(c);
-        for (uint256 d = 0; d < out.length; d++) {
-            uint256 want = keep == 1 ? (d == axis ? 1 : x[d]) : x[d < axis ? d : d + 1];
-            if (out[d] != want) revert OutputTypeMismatch(c);
+        unchecked {
+            uint8 c = op.opCode;
+            if (op.inputs.length != 1) revert ArityMismatch(c, op.inputs.length);
+            uint32[] memory x = op.inputs[0].shape;
+            uint256 r = x.length;
+            if (r == 0) revert InputShapeMismatch(c, 0);
+            if (op.attrs.length != 2) revert BadAttributes(c);
+            uint256 axis = uint8(op.attrs[0]);
+            uint8 keep = uint8(op.attrs[1]);
+            if (axis >= r || keep > 1) revert BadAttributes(c);
+            uint8 outType = c == NodeDescriptor.OP_ARGMAX ? NodeDescriptor.DTYPE_INT64 : op.inputs[0].dtype;
+            uint32[] memory out = op.output.shape;
+            if (op.output.dtype != outType || out.length != (keep == 1 ? r : r - 1)) revert OutputTypeMismatch(c);
+            for (uint256 d = 0; d < out.length; d++) {
+                uint256 want = keep == 1 ? (d == axis ? 1 : x[d]) : x[d < axis ? d : d + 1];
+                if (out[d] != want) revert OutputTypeMismatch(c);
+            }
         }
     }
 }
