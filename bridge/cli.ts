@@ -4,11 +4,9 @@
 import { type Command, InvalidArgumentError } from "commander";
 import type { Address, Hex } from "viem";
 import { devAccounts } from "./chain/accounts.ts";
-import { EmbeddedChain } from "./chain/chain.ts";
-import { serveChainHttp } from "./chain/http.ts";
-import { ChainRpc } from "./chain/rpc.ts";
-import { connectL1, embeddedL1Clients } from "./clients.ts";
+import { connectL1 } from "./clients.ts";
 import { DEVNET_BRIDGE_PARAMS, type Deployment, deployBridge } from "./deploy.ts";
+import { startDevnet } from "./devnet.ts";
 
 function intArg(name: string, min: number, max: number) {
   return (v: string): number => {
@@ -141,30 +139,26 @@ export function registerL1Commands(program: Command): void {
     .option("--accounts <n>", "prefunded dev accounts", intArg("accounts", 1, 1000), 10)
     .option("--deploy", "deploy the Bridge with devnet parameters at start")
     .action(async (o: NodeOpts) => {
-      const chain = await EmbeddedChain.create({
+      const devnet = await startDevnet({
         chainId: o.chainId,
         accounts: o.accounts,
         blockTimeMs: o.blockTime === undefined ? undefined : o.blockTime * 1000,
+        port: o.port,
+        host: o.host,
+        deploy: o.deploy === true,
       });
-      const rpc = new ChainRpc(chain);
-      const http = await serveChainHttp(rpc, { port: o.port, host: o.host });
       const out: Record<string, unknown> = {
-        rpc: http.url,
-        chainId: chain.chainId,
+        rpc: devnet.http!.url,
+        chainId: devnet.chain.chainId,
         blockTime: o.blockTime ?? "automine",
-        accounts: chain.accounts,
+        accounts: devnet.chain.accounts,
       };
-      chain.start();
-      if (o.deploy) {
-        const d = await deployBridge(embeddedL1Clients(chain, { privateKey: chain.accounts[0].privateKey }));
-        out.bridge = d.address;
-      }
+      if (devnet.deployment) out.bridge = devnet.deployment.address;
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       await new Promise<void>((resolve) => {
         process.once("SIGINT", resolve);
         process.once("SIGTERM", resolve);
       });
-      await chain.stop();
-      await http.close();
+      await devnet.close();
     });
 }
