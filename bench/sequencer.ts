@@ -15,8 +15,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { toHex } from "../protocol/bytes.ts";
 import { l2Domain } from "../protocol/eip712.ts";
-import { encodeTx, signTx, type UserTx } from "../protocol/tx.ts";
+import { encodeTx, signTx, txDigest, type UserTx } from "../protocol/tx.ts";
 import { DEFAULTS, resolveGenesis } from "../sequencer/config.ts";
 import { devGenesis, devKeys } from "../sequencer/devkit.ts";
 import { type BenchOptions, type BenchResult, cpuModel } from "./lib/harness.ts";
@@ -78,7 +79,11 @@ async function startChild(dir: string, cfg: object): Promise<{ proc: ChildProces
 }
 
 /** Follow /v1/events; calls onBlock(number, arrivalMs) for each block. */
-async function followBlocks(url: string, onBlock: (n: number, at: number) => void, signal: AbortSignal) {
+async function followBlocks(
+  url: string,
+  onBlock: (n: number, at: number, txHashes: string[]) => void,
+  signal: AbortSignal,
+) {
   const res = await fetch(`${url}/v1/events`, { signal });
   const reader = (res.body as ReadableStream<Uint8Array>).getReader();
   const dec = new TextDecoder();
@@ -96,7 +101,7 @@ async function followBlocks(url: string, onBlock: (n: number, at: number) => voi
           buf = buf.slice(i + 2);
           if (ev.startsWith("event: block")) {
             const data = JSON.parse(ev.slice(ev.indexOf("data: ") + 6));
-            onBlock(data.header.number, at);
+            onBlock(data.header.number, at, data.txHashes);
           }
           i = buf.indexOf("\n\n");
         }
@@ -138,8 +143,18 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
     for (let a = 0; a < tpAccounts; a++) senderTxs[a % senders].push(sign(keys[a], n));
   const tpCount = senderTxs.reduce((s, x) => s + x.length, 0);
   const latTxs: string[] = [];
+  const latHashes: string[] = [];
   for (let n = 0; n < seconds; n++)
-    for (let a = 0; a < latAccounts; a++) latTxs.push(sign(keys[tpAccounts + a], n));
+    for (let a = 0; a < latAccounts; a++) {
+      const k = keys[tpAccounts + a];
+      const tx = signTx(
+        { type: "transfer", from: k.address, nonce: n, fee: 0n, to: sink, amount: 1n },
+        k.key,
+        domain,
+      );
+      latTxs.push(JSON.stringify(encodeTx(tx as UserTx)));
+      latHashes.push(toHex(txDigest(tx as UserTx, domain)));
+    }
 
   const dir = mkdtempSync(join(tmpdir(), "verdict-bench-seq-"));
   const { proc, url } = await startChild(dir, {
@@ -152,16 +167,8 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
   const ctl = new AbortController();
   const loadAtStart = Number(loadavg()[0].toFixed(1));
   try {
-    const blockAt = new Map<number, number>();
-    let onBlock: ((n: number) => void) | null = null;
-    await followBlocks(
-      url,
-      (n, at) => {
-        blockAt.set(n, at);
-        onBlock?.(n);
-      },
-      ctl.signal,
-    );
+    let onBlock: ((at: number, txHashes: string[]) => void) | null = null;
+    await followBlocks(url, (_n, at, hashes) => onBlock?.(at, hashes), ctl.signal);
 
     process.stderr.write(
       `sequencer bench: ${tpCount} txs in batches of ${batch} from ${senders} senders...\n`,
@@ -205,19 +212,12 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
     await new Promise((r) => setTimeout(r, 500));
     const sendAt = new Map<string, number>();
     const latencies: number[] = [];
-    const waitingBlocks: number[] = [];
-    onBlock = (n) => waitingBlocks.push(n);
-    const collect = async () => {
-      while (waitingBlocks.length) {
-        const n = waitingBlocks.shift() as number;
-        const b = (await (await fetch(`${url}/v1/blocks/${n}`)).json()) as { receipts: { txHash: string }[] };
-        const at = blockAt.get(n) as number;
-        for (const r of b.receipts) {
-          const s = sendAt.get(r.txHash);
-          if (s !== undefined) {
-            latencies.push(at - s);
-            sendAt.delete(r.txHash);
-          }
+    onBlock = (at, hashes) => {
+      for (const h of hashes) {
+        const s = sendAt.get(h);
+        if (s !== undefined) {
+          latencies.push(at - s);
+          sendAt.delete(h);
         }
       }
     };
@@ -231,28 +231,22 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       const wait = due - performance.now();
       if (wait > 1) await new Promise((r) => setTimeout(r, wait));
       const sentAt = performance.now();
+      sendAt.set(latHashes[i], sentAt);
       inflight.push(
-        fetch(`${url}/v1/txs`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: latTxs[i],
-        })
-          .then((r) => r.json() as Promise<{ txHash?: string }>)
-          .then((r) => {
-            if (r.txHash) sendAt.set(r.txHash, sentAt);
-            else latRejected++;
-          }),
+        post(`${url}/v1/txs`, latTxs[i]).then((text) => {
+          const r = JSON.parse(text) as { txHash?: string; error?: string };
+          if (!r.txHash) {
+            sendAt.delete(latHashes[i]);
+            latRejected++;
+            reasons.set(r.error ?? "?", (reasons.get(r.error ?? "?") ?? 0) + 1);
+          }
+        }),
       );
-      if (i % 200 === 0) await collect();
     }
     const offeredSec = (performance.now() - start) / 1000;
     await Promise.all(inflight);
-    const until = performance.now() + 5000;
-    while (sendAt.size > 0 && performance.now() < until) {
-      await collect();
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    await collect();
+    const until = performance.now() + 10_000;
+    while (sendAt.size > 0 && performance.now() < until) await new Promise((r) => setTimeout(r, 20));
     latencies.sort((a, b) => a - b);
     if (reasons.size) process.stderr.write(`sequencer bench: rejections ${JSON.stringify([...reasons])}\n`);
     return {

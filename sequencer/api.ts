@@ -244,9 +244,9 @@ export async function buildApi(
       connection: "keep-alive",
     });
     res.write(`: head ${node.chain.head.number}\n\n`);
-    const onBlock = (b: { header: unknown; receipts: unknown[] }) =>
+    const onBlock = (b: { header: unknown; receipts: { txHash: string }[] }) =>
       res.write(
-        `event: block\ndata: ${JSON.stringify({ header: b.header, txCount: b.receipts.length })}\n\n`,
+        `event: block\ndata: ${JSON.stringify({ header: b.header, txCount: b.receipts.length, txHashes: b.receipts.map((r) => r.txHash) })}\n\n`,
       );
     const onTx = (t: unknown) => res.write(`event: tx\ndata: ${JSON.stringify(t)}\n\n`);
     node.on("block", onBlock);
