@@ -144,8 +144,12 @@ function parseLogFilter(chain: EmbeddedChain, v: unknown, what: string): LogFilt
     if (!b) throw new ChainError(-32000, `${what}: unknown block hash`);
     fromBlock = toBlock = b.block.header.number;
   } else {
-    fromBlock = parseBlock(chain, o.fromBlock ?? "latest", `${what}.fromBlock`);
-    toBlock = parseBlock(chain, o.toBlock ?? "latest", `${what}.toBlock`);
+    // A range reaching past the tip is not an error for logs: it matches what exists so far.
+    const bound = (v: unknown, name: string) =>
+      typeof v === "string" && v.startsWith("0x") ? parseQuantity(v, name) : parseBlock(chain, v, name);
+    fromBlock = bound(o.fromBlock ?? "latest", `${what}.fromBlock`);
+    toBlock = bound(o.toBlock ?? "latest", `${what}.toBlock`);
+    if (fromBlock > toBlock) throw invalid(`${what}: fromBlock ${fromBlock} is after toBlock ${toBlock}`);
   }
   let addresses: Hex[] | undefined;
   if (o.address !== undefined && o.address !== null) {

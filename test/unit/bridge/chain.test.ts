@@ -247,6 +247,13 @@ t.test("logs, log filters, block filters, reverted receipts", async (t) => {
     toBlock: 3n,
   });
   t.equal(ranged.length, 1, "block range");
+  const ahead = await c.publicClient.getLogs({
+    address,
+    fromBlock: chain.blockNumber() + 1n,
+    toBlock: chain.blockNumber() + 5n,
+  });
+  t.equal(ahead.length, 0, "a range past the tip matches nothing, without an error");
+  await t.rejects(c.publicClient.getLogs({ address, fromBlock: 3n, toBlock: 2n }), /after toBlock/);
   const elsewhere = await c.publicClient.getLogs({ address: chain.accounts[9].address, fromBlock: 0n });
   t.equal(elsewhere.length, 0, "address filter");
 
