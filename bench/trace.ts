@@ -6,11 +6,12 @@
  *   plain       the unmodified model, final output only
  *   exposed     every node output returned by ORT, nothing hashed (the cost of tracing in ORT)
  *   serial      runTraced: exposed + every commitment hashed on the main thread
- *   pipelined   startTraced back to back: ORT on the main thread, commitments on a worker thread
- *               (at most 2 runs in flight), i.e. how `verdict infer` generates tokens
+ *   pipelined   startTraced back to back: ORT on the main thread, chunk hashing on a libuv
+ *               thread-pool thread (at most 2 runs in flight), i.e. `verdict infer --pipeline`
  * `ratio` is the better of serial / plain and pipelined / plain wall time per inference
  * (`ratioMode` names it; both are printed): pipelining only pays when a core is free for the
- * hashing thread, which on a shared 2-core machine it often is not. Both burn more CPU than plain:
+ * hashing thread, which on a shared 2-core machine it often is not. Commitments are computed with
+ * commit/tensor.ts's batched `tensorRoots` (all node outputs of a run in one hashing call). Both burn more CPU than plain:
  * `cpuRatio*` is process CPU time (all threads) per inference over plain's.
  * `hashMBps` is the tensor-commitment throughput over the real trace tensors on ONE core.
  */

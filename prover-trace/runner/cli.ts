@@ -85,7 +85,7 @@ interface InferFlags {
   ep: string;
   threads: number;
   optLevel: string;
-  pipeline: boolean;
+  pipeline?: boolean;
   json?: boolean;
 }
 
@@ -104,7 +104,10 @@ export function registerInferCommands(program: Command): void {
       `graph optimization level: ${GRAPH_OPTIMIZATION_LEVELS.join(" | ")}`,
       "all",
     )
-    .option("--no-pipeline", "hash each step on the main thread instead of a worker thread")
+    .option(
+      "--pipeline",
+      "hash step k on a thread-pool thread while ORT runs step k+1 (pays when a core is idle)",
+    )
     .option("--json", "print one JSON object")
     .action(async (f: InferFlags) => {
       if (f.ep !== "cpu" && f.ep !== "cuda") throw new Error(`--ep must be cpu or cuda, got '${f.ep}'`);
@@ -137,7 +140,7 @@ export function registerInferCommands(program: Command): void {
                 );
               }
             },
-            { pipelined: f.pipeline },
+            { pipelined: f.pipeline === true },
           );
           if (f.json)
             out(

@@ -5,7 +5,7 @@
  * (docs/commitments.md).
  */
 import { merkleRoot } from "../../protocol/merkle.ts";
-import { type TensorData, tensorRoot } from "../commit/tensor.ts";
+import { type TensorData, tensorRoots, tensorRootsParallel } from "../commit/tensor.ts";
 import { traceLeaf, traceRoot } from "../commit/trace.ts";
 
 export interface TraceCommitments {
@@ -30,9 +30,36 @@ export function commitTensors(
   nodeOutputs: readonly (readonly TensorData[])[],
   outputRefs: readonly OutputRef[],
 ): TraceCommitments {
-  const tensorRoots = nodeOutputs.map((outs) => outs.map((t) => tensorRoot(t.dtype, t.shape, t.data)));
+  // All node outputs in one batch: their chunks share SIMD passes and the trees are built together.
+  const flat = tensorRoots(nodeOutputs.flat());
+  return finish(inputs, nodeOutputs, outputRefs, flat);
+}
+
+/**
+ * commitTensors with the chunk hashing (the bulk of the work) on a libuv thread-pool thread, so
+ * the calling thread can run the next inference meanwhile. The node outputs must stay untouched
+ * (and not be transferred) until the promise settles.
+ */
+export async function commitTensorsAsync(
+  inputs: readonly TensorData[],
+  nodeOutputs: readonly (readonly TensorData[])[],
+  outputRefs: readonly OutputRef[],
+  threads = 1,
+): Promise<TraceCommitments> {
+  const flat = await tensorRootsParallel(nodeOutputs.flat(), { threads });
+  return finish(inputs, nodeOutputs, outputRefs, flat);
+}
+
+function finish(
+  inputs: readonly TensorData[],
+  nodeOutputs: readonly (readonly TensorData[])[],
+  outputRefs: readonly OutputRef[],
+  flatRoots: Uint8Array[],
+): TraceCommitments {
+  let k = 0;
+  const tensorRoots = nodeOutputs.map((outs) => outs.map(() => flatRoots[k++]));
   const leaves = tensorRoots.map((roots, i) => traceLeaf(i, roots));
-  const inputRoot = merkleRoot(inputs.map((t) => tensorRoot(t.dtype, t.shape, t.data)));
+  const inputRoot = merkleRoot(tensorRootsOf(inputs));
   const outputRoot = merkleRoot(
     outputRefs.map((o) => {
       const r = tensorRoots[o.index]?.[o.slot];
@@ -42,4 +69,8 @@ export function commitTensors(
     }),
   );
   return { traceRoot: traceRoot(leaves), inputRoot, outputRoot, tensorRoots };
+}
+
+function tensorRootsOf(ts: readonly TensorData[]): Uint8Array[] {
+  return tensorRoots(ts);
 }

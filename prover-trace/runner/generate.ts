@@ -81,9 +81,10 @@ export interface GenerationStep {
 const MAX_IN_FLIGHT = 2;
 
 /**
- * Greedily generates `count` bytes after `prompt`, one traced run per token. The next token only
- * needs the logits, so ORT computes step k+1 while step k is hashed on the runner's worker thread
- * (unless `pipelined: false`); `onStep` still sees the steps in order, each with its commitments.
+ * Greedily generates `count` bytes after `prompt`, one traced run per token. With `pipelined`,
+ * ORT computes step k+1 while step k is hashed on a thread-pool thread (the next token only needs
+ * the logits); that pays only when a core is idle, so the default hashes each step on this thread.
+ * `onStep` sees the steps in order, each with its commitments.
  */
 export async function generate(
   runner: Runner,
@@ -92,7 +93,7 @@ export async function generate(
   onStep?: (step: GenerationStep, index: number) => void,
   opts: { pipelined?: boolean } = {},
 ): Promise<{ generated: Uint8Array; steps: GenerationStep[] }> {
-  const pipelined = opts.pipelined ?? true;
+  const pipelined = opts.pipelined ?? false;
   const lm = lmShape(runner);
   if (!lm) throw new Error("model is not a byte LM (one uint8 [T] input, one int32 [T, V<=256] output)");
   if (!Number.isInteger(count) || count < 0 || count > 1_000_000)
@@ -109,7 +110,7 @@ export async function generate(
     let committed: Promise<TracedRun>;
     if (pipelined) ({ outputs, committed } = await runner.startTraced(input));
     else {
-      // Hash on this thread before the next step (better when no core is free for the worker).
+      // Hash on this thread before the next step.
       const run = await runner.runTraced(input);
       outputs = run.outputs;
       committed = Promise.resolve(run);

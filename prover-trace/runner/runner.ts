@@ -15,8 +15,7 @@ import type { TensorData } from "../commit/tensor.ts";
 import { encodeOnnx } from "../onnx/io.ts";
 import type { IrModel } from "../onnx/ir.ts";
 import { loadProfileModel, type ProfileModel } from "../profile/validate.ts";
-import { commitTensors, type OutputRef, type TraceCommitments } from "./commit-run.ts";
-import { TraceHasher } from "./hasher.ts";
+import { commitTensors, commitTensorsAsync, type OutputRef, type TraceCommitments } from "./commit-run.ts";
 import { cudaProviderProblem, type ExecutionProviderName } from "./providers.ts";
 
 export type GraphOptimizationLevel = "disabled" | "basic" | "extended" | "all";
@@ -123,7 +122,6 @@ export class Runner {
   private readonly plain: ort.InferenceSession;
   /** Names of all node outputs, node by node, as the traced session returns them. */
   private readonly nodeOutputNames: string[][];
-  private hasher: TraceHasher | null = null;
 
   constructor(
     profile: ProfileModel,
@@ -214,10 +212,10 @@ export class Runner {
   }
 
   /**
-   * Pipelined traced run: ORT runs now (on this thread) and the hashing goes to a worker thread.
-   * Resolves as soon as ORT is done, with copies of the graph outputs (so the caller can go on,
-   * e.g. pick the next token and start the next run) and `committed`, the full TracedRun once
-   * hashed. Runs are committed in the order they were started.
+   * Pipelined traced run: ORT runs now (on this thread) and the chunk hashing, the bulk of the
+   * commitment work, goes to a libuv thread-pool thread. Resolves as soon as ORT is done, with
+   * copies of the graph outputs (so the caller can go on, e.g. pick the next token and start the
+   * next run while this one is hashed) and `committed`, the full TracedRun once hashed.
    */
   async startTraced(
     inputs: RunnerInputs,
@@ -226,11 +224,17 @@ export class Runner {
     const outputs = Object.fromEntries(
       Object.entries(this.namedOutputs(nodeOutputs)).map(([k, t]) => [k, copyTensor(t)]),
     );
-    this.hasher ??= new TraceHasher();
-    const committed = this.hasher.commit(ordered, nodeOutputs, outputRefs(this.profile)).then((r) => {
-      const back = r.nodeOutputs as RunnerTensor[][];
-      return { ...r.commitments, nodeOutputs: back, outputs: this.namedOutputs(back) };
-    });
+    // The inputs belong to the caller, who may reuse their buffers before the hashing is done.
+    const copies = ordered.map((t) => ({
+      dtype: t.dtype,
+      shape: [...t.shape],
+      data: (t.data as Uint8Array).slice(),
+    }));
+    const committed = commitTensorsAsync(copies, nodeOutputs, outputRefs(this.profile)).then((c) => ({
+      ...c,
+      nodeOutputs,
+      outputs: this.namedOutputs(nodeOutputs),
+    }));
     return { outputs, committed };
   }
 
@@ -241,8 +245,6 @@ export class Runner {
   }
 
   async dispose(): Promise<void> {
-    await this.hasher?.close();
-    this.hasher = null;
     await this.traced.release();
     await this.plain.release();
   }

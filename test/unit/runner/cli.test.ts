@@ -60,13 +60,13 @@ t.test("model build + infer end to end through the CLI", async (t) => {
     "2",
     "--opt-level",
     "disabled",
-    "--no-pipeline",
+    "--pipeline",
   );
   t.equal(b.code, 0, b.stderr);
   t.same(
     JSON.parse(b.stdout.trim().split("\n").at(-1)!),
     ja,
-    "same text and roots with 2 threads, no graph optimization, hashing on the main thread",
+    "same text and roots with 2 threads, no graph optimization, pipelined hashing",
   );
 
   const human = await verdict("infer", "--model", lm, "--prompt", "Hello, Verdict", "--tokens", "2");

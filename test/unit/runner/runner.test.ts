@@ -177,7 +177,7 @@ t.test("--ep cuda fails with a clear message where CUDA is not installed", async
   );
 });
 
-t.test("pipelined runs (hashing on the worker thread) commit exactly like runTraced", async (t) => {
+t.test("pipelined runs (hashing on a thread-pool thread) commit exactly like runTraced", async (t) => {
   const r = await createRunner(lmBytes);
   const inputs = [lmInput(7), lmInput(8), lmInput(9)];
   const started = [];
@@ -199,7 +199,7 @@ t.test("pipelined runs (hashing on the worker thread) commit exactly like runTra
     t.same(
       Array.from(got.nodeOutputs[5][0].data as Int32Array),
       Array.from(want.nodeOutputs[5][0].data as Int32Array),
-      "node outputs come back from the worker intact",
+      "node outputs intact after hashing",
     );
   }
   await r.dispose();
@@ -211,7 +211,7 @@ t.test("pipelined generation gives the same tokens and roots as step-by-step run
   const r = await createRunner(lmBytes);
   const prompt = new TextEncoder().encode("abc");
   const seen: number[] = [];
-  const { generated, steps } = await generate(r, prompt, 5, (_s, k) => seen.push(k));
+  const { generated, steps } = await generate(r, prompt, 5, (_s, k) => seen.push(k), { pipelined: true });
   t.same(seen, [0, 1, 2, 3, 4], "steps reported in order");
   const history = Array.from(prompt);
   for (const [k, step] of steps.entries()) {
@@ -223,7 +223,7 @@ t.test("pipelined generation gives the same tokens and roots as step-by-step run
     history.push(token);
   }
   t.same(Array.from(generated), history.slice(3));
-  const serial = await generate(r, prompt, 5, undefined, { pipelined: false });
+  const serial = await generate(r, prompt, 5);
   t.same(Array.from(serial.generated), Array.from(generated), "serial hashing: same tokens");
   t.same(
     serial.steps.map((s) => toHex(s.run.traceRoot)),
