@@ -60,12 +60,14 @@ library OpSemantics {
 
     // ------------------------------------------------------------------ building and checking
 
-    /// The op of a decoded descriptor over inputs of the given types.
+    /// The op of a decoded descriptor over inputs of the given types, one per input reference
+    /// (the types come from the input tensor roots the game opened). Still to be `check`ed.
     function fromNode(NodeDescriptor.Node memory node, NodeDescriptor.TensorDesc[] memory inputs)
         internal
         pure
         returns (Op memory)
     {
+        if (inputs.length != node.inputs.length) revert ArityMismatch(node.opCode, inputs.length);
         return Op({opCode: node.opCode, attrs: node.attrs, inputs: inputs, output: node.outputs[0]});
     }
 

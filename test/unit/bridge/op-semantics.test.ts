@@ -308,6 +308,58 @@ t.test("hostile descriptors revert with named errors", async (t) => {
   await t.rejects(call("decode", [toHex(b)]), /DescriptorTruncated/);
 });
 
+const DECODE_ERRORS =
+  /BadDescriptorTag|DescriptorTruncated|DescriptorTrailingBytes|UnknownOpCode|InvalidInputKind|InvalidOutputCount|UnsupportedDType|RankTooLarge|ZeroDim|AttrLengthMismatch/;
+
+t.test(
+  "mutated descriptors: accepted only if canonical, otherwise a named error (never a panic)",
+  async (t) => {
+    let seed = 0x1234567;
+    const rnd = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    let accepted = 0;
+    let rejected = 0;
+    for (const d of model.descriptors) {
+      const bytes = fromHex(d.descriptor);
+      for (let m = 0; m < 5; m++) {
+        let b: Uint8Array;
+        const kind = rnd(3);
+        if (kind === 0) {
+          b = Uint8Array.from(bytes);
+          b[rnd(b.length)] ^= 1 << rnd(8);
+        } else if (kind === 1) {
+          b = Uint8Array.from(bytes);
+          b[rnd(b.length)] = rnd(256);
+        } else {
+          const at = rnd(bytes.length + 1);
+          b = concatBytes(bytes.subarray(0, at), u8(rnd(256)), bytes.subarray(at));
+        }
+        const hex = toHex(b);
+        try {
+          const [opCode, inputs, outputs, attrs] = await call("decode", [hex]);
+          const again = encodeDescriptor({
+            opCode,
+            inputs: inputs.map((r: { kind: 0 | 1 | 2; index: number; slot: number }) => ({ ...r })),
+            outputs: outputs.map((o: { dtype: number; shape: readonly number[] }) => ({
+              dtype: o.dtype,
+              shape: [...o.shape],
+            })),
+            attrBytes: fromHex(attrs),
+          });
+          t.equal(toHex(again), hex, `${d.name}: an accepted mutation re-encodes to itself`);
+          accepted++;
+        } catch (err) {
+          t.match(String(err), DECODE_ERRORS, `${d.name}: mutation ${hex} rejected by name`);
+          rejected++;
+        }
+      }
+    }
+    t.ok(rejected > 50, `${rejected} rejected, ${accepted} accepted`);
+  },
+);
+
 // ------------------------------------------------------------------ hostile ops and values
 
 const byName = (name: string) => {
@@ -401,6 +453,12 @@ t.test("out-of-range indices, values and states revert with named errors", async
   );
   t.equal(await call("foldResult", [am, pack(-1n, 3n)]), 3n);
 
+  const addDescriptor = model.descriptors.find((d) => d.opCode === 1)!;
+  await t.rejects(
+    call("evalNodeElement", [addDescriptor.descriptor, [{ dtype: 3, shape: [2, 3] }], 0n, [1n]]),
+    /ArityMismatch/,
+    "one input type for a descriptor with two input references",
+  );
   await t.rejects(call("evalElement", [mm, 0n, [1n, 1n]]), /NotAMapOp/);
   await t.rejects(call("foldInfo", [add]), /NotAFold/);
 });
