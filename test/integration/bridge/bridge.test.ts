@@ -4,6 +4,8 @@
  * their events, batch posting rights and contiguity, withdrawal proofs (valid pays once, replays and
  * bad proofs rejected), a re-entrant recipient, and model registration against the TS model id.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import t, { type Test } from "tap";
 import { type Address, encodeFunctionData, type Hex, parseEther, toFunctionSelector } from "viem";
 import {
@@ -524,6 +526,20 @@ async function scenarios(t: Test, b: L1Backend): Promise<void> {
       "WeightsRootCountMismatch",
       "weights without count",
     );
+    // The reference model of test/vectors/model.json (npm run vectors) gets the vector's model id.
+    const v = JSON.parse(readFileSync(join(import.meta.dirname, "../../vectors/model.json"), "utf8")).model;
+    const vreg = await s.bridge.registerModel(
+      {
+        graphRoot: v.graphRoot,
+        weightsRoot: v.weightsRoot,
+        nodeCount: v.nodeCount,
+        weightCount: v.weightCount,
+        inputCount: v.inputCount,
+        outputCount: v.outputCount,
+      },
+      v.cidBytes,
+    );
+    t.equal(vreg.modelId, v.modelId, `model id of ${v.name} as in test/vectors/model.json`);
     const noWeights = await s.bridge.registerModel(
       { ...m, weightsRoot: toHex(new Uint8Array(32)), weightCount: 0 },
       cidBytes,
