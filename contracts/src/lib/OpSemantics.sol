@@ -167,8 +167,9 @@ library OpSemantics {
     /// int32/int64 INT_MIN / -1, a Gather index out of range) and on a value outside its dtype.
     function evalMap(Op memory op, int256[] memory values) internal pure returns (int256) {
         uint8 c = op.opCode;
+        if (c < NodeDescriptor.OP_ADD || c > NodeDescriptor.OP_TRANSPOSE) revert NotAMapOp(c);
         uint8 outType = op.output.dtype;
-        if (c >= NodeDescriptor.OP_ADD && c <= NodeDescriptor.OP_MIN) {
+        if (c <= NodeDescriptor.OP_MIN) {
             _checkValues(op, values, op.inputs.length);
             int256 a = values[0];
             if (c == NodeDescriptor.OP_MAX || c == NodeDescriptor.OP_MIN) {
@@ -206,8 +207,7 @@ library OpSemantics {
         }
         if (c == NodeDescriptor.OP_RELU) return x > 0 ? x : int256(0);
         if (c == NodeDescriptor.OP_CAST) return wrap(x, outType);
-        if (c == NodeDescriptor.OP_RESHAPE || c == NodeDescriptor.OP_TRANSPOSE) return x;
-        revert NotAMapOp(c);
+        return x; // Reshape, Transpose: the element moves unchanged
     }
 
     // ------------------------------------------------------------------ folds

@@ -36,6 +36,11 @@ contract OpSemanticsHarness {
         return _evalElement(op, e, values);
     }
 
+    /// evalMap alone: the output from read values, without computing the reads.
+    function evalValues(OpSemantics.Op calldata op, int256[] calldata values) external pure returns (int256) {
+        return OpSemantics.evalMap(op, values);
+    }
+
     /// The decoded descriptor's op over the given input types: one element, as the game runs it.
     function evalNodeElement(
         bytes calldata descriptor,

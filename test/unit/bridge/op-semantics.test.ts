@@ -459,6 +459,9 @@ t.test("out-of-range indices, values and states revert with named errors", async
     /ArityMismatch/,
     "one input type for a descriptor with two input references",
   );
+  await t.rejects(call("evalValues", [mm, [1n, 1n]]), /NotAMapOp/, "evalMap on a fold");
+  await t.rejects(call("evalValues", [{ ...mm, opCode: 0 }, [1n, 1n]]), /NotAMapOp/, "evalMap on op code 0");
+  t.equal(await call("evalValues", [add, [-5n, 7n]]), 2n, "evalMap alone");
   await t.rejects(call("evalElement", [mm, 0n, [1n, 1n]]), /NotAMapOp/);
   await t.rejects(call("foldInfo", [add]), /NotAFold/);
 });
