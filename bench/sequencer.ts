@@ -8,7 +8,7 @@
  *   2. latency: single-tx POST /v1/txs at a fixed offered load (open loop); inclusion latency =
  *      send -> the block holding it is announced on the event stream (after its durable commit).
  * `npm run bench -- sequencer [--json]`; env BENCH_SEQ_TXS, BENCH_SEQ_RATE, BENCH_SEQ_SECONDS,
- * BENCH_SEQ_BLOCK_MS tune it.
+ * BENCH_SEQ_BLOCK_MS, BENCH_SEQ_SENDERS tune it; BENCH_SEQ_NODE_ARGS adds node flags to the sequencer.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -58,10 +58,16 @@ function post(url: string, body: string): Promise<string> {
 async function startChild(dir: string, cfg: object): Promise<{ proc: ChildProcess; url: string }> {
   const cfgPath = join(dir, "config.json");
   writeFileSync(cfgPath, JSON.stringify(cfg));
-  const proc = spawn(process.execPath, [join(ROOT, "bin/verdict.ts"), "sequencer", "--config", cfgPath], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  // BENCH_SEQ_NODE_ARGS: extra node flags for the sequencer process (e.g. --cpu-prof)
+  const nodeArgs = process.env.BENCH_SEQ_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  const proc = spawn(
+    process.execPath,
+    [...nodeArgs, join(ROOT, "bin/verdict.ts"), "sequencer", "--config", cfgPath],
+    {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   return new Promise((resolve, reject) => {
     let buf = "";
     proc.stdout?.on("data", (d) => {
@@ -115,7 +121,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
   const rate = env("BENCH_SEQ_RATE", 1000);
   const seconds = env("BENCH_SEQ_SECONDS", 6);
   const blockTimeMs = env("BENCH_SEQ_BLOCK_MS", 100);
-  const senders = 4;
+  const senders = env("BENCH_SEQ_SENDERS", 4);
   const batch = 250;
   const tpAccounts = 256;
   const latAccounts = rate; // each account sends once per second: nonces never race

@@ -248,7 +248,20 @@ export async function buildApi(
       res.write(
         `event: block\ndata: ${JSON.stringify({ header: b.header, txCount: b.receipts.length, txHashes: b.receipts.map((r) => r.txHash) })}\n\n`,
       );
-    const onTx = (t: unknown) => res.write(`event: tx\ndata: ${JSON.stringify(t)}\n\n`);
+    // one write per event-loop turn, not per tx: thousands of events per second otherwise cost
+    // a syscall each
+    let corked = false;
+    const onTx = (t: unknown) => {
+      if (!corked) {
+        corked = true;
+        res.cork();
+        setImmediate(() => {
+          corked = false;
+          res.uncork();
+        });
+      }
+      res.write(`event: tx\ndata: ${JSON.stringify(t)}\n\n`);
+    };
     node.on("block", onBlock);
     node.on("tx", onTx);
     req.raw.on("close", () => {

@@ -1,0 +1,54 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import t from "tap";
+import { addressOf } from "../../../protocol/secp256k1.ts";
+import { DEV_SEQUENCER_KEY, keyBytes, loadConfig, resolveGenesis } from "../../../sequencer/config.ts";
+
+t.test("defaults < file < env < flags", async (t) => {
+  const d = mkdtempSync(join(tmpdir(), "verdict-cfg-"));
+  t.teardown(() => rmSync(d, { recursive: true, force: true }));
+  const file = join(d, "c.json");
+  writeFileSync(
+    file,
+    JSON.stringify({ httpPort: 1111, blockTimeMs: 500, dataDir: "/from-file", genesis: { minFee: "3" } }),
+  );
+  const c = loadConfig(
+    { config: file, blockTimeMs: "50" },
+    { VERDICT_SEQ_HTTP_PORT: "2222", VERDICT_SEQ_DATA_DIR: "/from-env" },
+  );
+  t.equal(c.httpPort, 2222, "env beats file");
+  t.equal(c.blockTimeMs, 50, "flag beats file");
+  t.equal(c.dataDir, "/from-env");
+  t.equal(c.genesis.minFee, "3", "file genesis merged over defaults");
+  t.equal(c.genesis.l2ChainId, "424242");
+  t.equal(loadConfig({}, {}).httpPort, 7545, "default");
+});
+
+t.test("bad config is refused with the reason", async (t) => {
+  t.throws(() => loadConfig({ httpPort: "x" }, {}), /httpPort: expected a non-negative integer, got x/);
+  t.throws(() => loadConfig({ blockTimeMs: "5" }, {}), /blockTimeMs: at least 10/);
+  t.throws(() => loadConfig({ config: "/nonexistent.json" }, {}), /config file \/nonexistent.json/);
+  const base = loadConfig({}, {});
+  t.throws(
+    () => resolveGenesis({ ...base, sequencerKey: "0x12" }),
+    /sequencer key: expected 0x \+ 64 hex digits/,
+  );
+  t.throws(
+    () => resolveGenesis({ ...base, genesis: { ...base.genesis, alloc: { nope: "1" } } }),
+    /genesis.alloc: not an address: nope/,
+  );
+  t.throws(
+    () => resolveGenesis({ ...base, genesis: { ...base.genesis, sequencer: `0x${"11".repeat(20)}` } }),
+    /sequencer key is for 0x[0-9a-f]{40}, but genesis.sequencer is 0x1111/,
+  );
+});
+
+t.test("a follower needs no key and derives the same genesis", async (t) => {
+  const base = loadConfig({}, {});
+  const leader = resolveGenesis(base);
+  const follower = resolveGenesis({ ...base, follow: "/ip4/127.0.0.1/tcp/1/p2p/x" });
+  t.equal(follower.key, null);
+  t.same(follower.genesis, leader.genesis);
+  t.equal(leader.genesis.sequencer, addressOf(keyBytes(DEV_SEQUENCER_KEY)));
+});
