@@ -1,8 +1,8 @@
 /**
- * The commitments of one traced run, from tensors alone (no ORT, no profile object), so the same
- * code runs on the main thread and on the hashing worker: tensor roots of every node output
- * (hashed in place), one trace leaf per node, and the trace, input and output roots
- * (docs/commitments.md).
+ * The commitments of one traced run, from tensors alone (no ORT, no profile object): tensor roots
+ * of every node output (hashed in place), one trace leaf per node, and the trace, input and
+ * output roots (docs/commitments.md). The hashing itself is commit/tensor.ts's; this module only
+ * decides how to batch it.
  */
 import { merkleRoot } from "../../protocol/merkle.ts";
 import { type TensorData, tensorRoots, tensorRootsParallel } from "../commit/tensor.ts";
@@ -57,20 +57,16 @@ function finish(
   flatRoots: Uint8Array[],
 ): TraceCommitments {
   let k = 0;
-  const tensorRoots = nodeOutputs.map((outs) => outs.map(() => flatRoots[k++]));
-  const leaves = tensorRoots.map((roots, i) => traceLeaf(i, roots));
-  const inputRoot = merkleRoot(tensorRootsOf(inputs));
+  const perNode = nodeOutputs.map((outs) => outs.map(() => flatRoots[k++]));
+  const leaves = perNode.map((roots, i) => traceLeaf(i, roots));
+  const inputRoot = merkleRoot(tensorRoots(inputs));
   const outputRoot = merkleRoot(
     outputRefs.map((o) => {
-      const r = tensorRoots[o.index]?.[o.slot];
+      const r = perNode[o.index]?.[o.slot];
       if (!r)
         throw new RangeError(`graph output refers to node ${o.index} output ${o.slot}, which the run lacks`);
       return r;
     }),
   );
-  return { traceRoot: traceRoot(leaves), inputRoot, outputRoot, tensorRoots };
-}
-
-function tensorRootsOf(ts: readonly TensorData[]): Uint8Array[] {
-  return tensorRoots(ts);
+  return { traceRoot: traceRoot(leaves), inputRoot, outputRoot, tensorRoots: perNode };
 }
