@@ -122,6 +122,42 @@ library OpSemantics {
         }
     }
 
+    // ------------------------------------------------------------------ whole one-step checks
+
+    /// Everything a one-step proof of map-op element `e` needs, checks included: the reads
+    /// (Gather: the index read, then the data read that `values[0]` selects) and the output
+    /// computed from `values`, the values opened at those reads, in the same order. The caller
+    /// verifies that opening i is element reads[i].index of input reads[i].slot holding values[i].
+    function evalElement(Op memory op, uint256 e, int256[] memory values)
+        internal
+        pure
+        returns (Read[] memory reads, int256 output)
+    {
+        check(op);
+        reads = mapReads(op, e);
+        if (op.opCode == NodeDescriptor.OP_GATHER) {
+            if (values.length != 2) revert ValueCountMismatch(2, values.length);
+            Read[] memory both = new Read[](2);
+            both[0] = reads[0];
+            both[1] = gatherDataRead(op, e, values[0]);
+            reads = both;
+        }
+        output = evalMap(op, values);
+    }
+
+    /// Everything a one-step proof of fold step k (1..K) of output element `e` needs, checks
+    /// included: the operand reads and s_k from s_{k-1} and the operand values (`b` only for
+    /// MatMulInteger; pass 0 otherwise).
+    function evalFoldStep(Op memory op, uint256 e, uint256 k, int256 sPrev, int256 a, int256 b)
+        internal
+        pure
+        returns (Read[] memory reads, int256 next)
+    {
+        check(op);
+        reads = foldReads(op, e, k);
+        next = foldStep(op, k, sPrev, a, b);
+    }
+
     // ------------------------------------------------------------------ map ops
 
     /// The input elements output element `e` of a map op reads, in order. Gather: only the index
@@ -288,6 +324,17 @@ library OpSemantics {
         // ArgMax (foldLength rejected every other op)
         if (!isArgMaxState(sPrev, dtA, K)) revert InvalidFoldState(sPrev);
         return a > argMaxValue(sPrev) ? packArgMax(a, k - 1) : sPrev;
+    }
+
+    /// True iff some chain of this op can hold state `s`: MatMulInteger an int32, ReduceMax a value
+    /// of the input dtype, ArgMax a pack of such a value and an index below K. The game can refuse
+    /// any other state when it is posted, so that foldStep's InvalidFoldState never decides a game.
+    function isFoldState(Op memory op, int256 s) internal pure returns (bool) {
+        uint8 c = op.opCode;
+        if (c == NodeDescriptor.OP_MATMULINTEGER) return _inRange(s, NodeDescriptor.DTYPE_INT32);
+        if (c == NodeDescriptor.OP_REDUCEMAX) return _inRange(s, op.inputs[0].dtype);
+        if (c == NodeDescriptor.OP_ARGMAX) return isArgMaxState(s, op.inputs[0].dtype, foldLength(op));
+        revert NotAFold(c);
     }
 
     /// The output element a final state stands for: ArgMax the packed index, otherwise the state.

@@ -114,6 +114,11 @@ contract OpSemanticsHarness {
         return OpSemantics.foldStep(op, k, sPrev, a, b);
     }
 
+    function isFoldState(OpSemantics.Op calldata op, int256 s) external pure returns (bool) {
+        OpSemantics.check(op);
+        return OpSemantics.isFoldState(op, s);
+    }
+
     function foldResult(OpSemantics.Op calldata op, int256 s) external pure returns (int256) {
         OpSemantics.check(op);
         return OpSemantics.foldResult(op, s);
@@ -159,17 +164,7 @@ contract OpSemanticsHarness {
         pure
         returns (OpSemantics.Read[] memory reads, int256 output)
     {
-        OpSemantics.check(op);
-        reads = OpSemantics.mapReads(op, e);
-        if (op.opCode == NodeDescriptor.OP_GATHER) {
-            if (values.length != 2) revert OpSemantics.ValueCountMismatch(2, values.length);
-            OpSemantics.Read memory data = OpSemantics.gatherDataRead(op, e, values[0]);
-            OpSemantics.Read[] memory both = new OpSemantics.Read[](2);
-            both[0] = reads[0];
-            both[1] = data;
-            reads = both;
-        }
-        output = OpSemantics.evalMap(op, values);
+        return OpSemantics.evalElement(op, e, values);
     }
 
     function _foldStepAt(OpSemantics.Op memory op, uint256 e, uint256 k, int256 sPrev, int256 a, int256 b)
@@ -177,8 +172,6 @@ contract OpSemanticsHarness {
         pure
         returns (OpSemantics.Read[] memory reads, int256 next)
     {
-        OpSemantics.check(op);
-        reads = OpSemantics.foldReads(op, e, k);
-        next = OpSemantics.foldStep(op, k, sPrev, a, b);
+        return OpSemantics.evalFoldStep(op, e, k, sPrev, a, b);
     }
 }

@@ -438,8 +438,16 @@ t.test("out-of-range indices, values and states revert with named errors", async
   await t.rejects(call("foldStep", [am, 1n, -1n, 1n, 0n]), /InvalidFoldState/, "negative ArgMax state");
   await t.rejects(call("foldStep", [am, 2n, 4n << 64n, 1n, 0n]), /InvalidFoldState/, "index >= K");
   await t.rejects(call("foldStep", [am, 2n, (1n << 64n) | 200n, 1n, 0n]), /InvalidFoldState/, "max not int8");
-  await t.rejects(call("foldResult", [am, -1n]), /InvalidFoldState/);
   const pack = (max: bigint, index: bigint) => (index << 64n) | BigInt.asUintN(64, max);
+  t.ok(await call("isFoldState", [am, pack(-128n, 3n)]), "ArgMax pack(-128, 3) with K = 4");
+  t.notOk(await call("isFoldState", [am, pack(-128n, 4n)]), "ArgMax index 4 with K = 4");
+  t.notOk(await call("isFoldState", [am, pack(128n, 0n)]), "ArgMax max 128 on int8");
+  t.notOk(await call("isFoldState", [am, -1n]), "negative ArgMax state");
+  t.ok(await call("isFoldState", [mm, I32_MIN]), "MatMulInteger INT32_MIN");
+  t.notOk(await call("isFoldState", [mm, 2n ** 31n]), "MatMulInteger 2^31");
+  t.ok(await call("isFoldState", [rm, -128n]), "ReduceMax int8 -128");
+  t.notOk(await call("isFoldState", [rm, 128n]), "ReduceMax int8 128");
+  await t.rejects(call("foldResult", [am, -1n]), /InvalidFoldState/);
   await t.rejects(
     call("foldStep", [am, 2n, 0xffn, 0n, 0n]),
     /InvalidFoldState/,
