@@ -1,7 +1,9 @@
 /**
  * `npm run bench -- <name>... [--json]` runs bench/<name>.ts (each exports `run(opts)`), or every
  * benchmark when no name is given, and prints a table per benchmark. With --json the last line
- * of output is one JSON object {<name>: result, ...} for scripts and CI.
+ * of output is one JSON object: the bench's own result when one bench is named (so
+ * `npm run bench -- trace --json` ends with {"ratio": ..., "hashMBps": ...}), otherwise
+ * {<name>: result, ...}.
  */
 import { readdirSync } from "node:fs";
 import type { Bench, BenchResult } from "./lib/harness.ts";
@@ -38,7 +40,10 @@ async function main(argv: string[]): Promise<number> {
     results[name] = await mod.run({ json });
     process.stdout.write(`${renderTable(name, results[name])}\n\n`);
   }
-  if (json) process.stdout.write(`${toJson(results)}\n`);
+  if (json) {
+    const ran = Object.keys(results);
+    process.stdout.write(`${toJson(ran.length === 1 ? results[ran[0]] : results)}\n`);
+  }
   return 0;
 }
 
