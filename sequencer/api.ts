@@ -7,6 +7,7 @@
 import swagger from "@fastify/swagger";
 import Fastify, { type FastifyInstance } from "fastify";
 import { USER_TX_TYPES } from "../protocol/tx.ts";
+import type { Batcher } from "./batch.ts";
 import type { SequencerMetrics } from "./metrics.ts";
 import { type SequencerNode, SubmitError } from "./node.ts";
 import { keys } from "./state/records.ts";
@@ -19,6 +20,8 @@ export interface ApiOptions {
   /** Requests per second per client IP (token bucket, burst = 2x). 0 disables. */
   rateLimit?: number;
   logger?: boolean | object;
+  /** Serves withdrawal proofs against posted batches when the node posts batches. */
+  batcher?: Batcher;
 }
 
 const hex = (bytes: number) => ({ type: "string", pattern: `^0x[0-9a-fA-F]{${bytes * 2}}$` });
@@ -217,6 +220,20 @@ export async function buildApi(
           nonce: 0,
         }
       );
+    },
+  );
+  app.get(
+    "/v1/withdrawals/:hash/proof",
+    {
+      schema: {
+        summary: "Proof for Bridge.proveWithdrawal: the withdrawal made by L2 tx :hash in its posted batch",
+        params: hashParam,
+      },
+    },
+    async (req, reply) => {
+      if (!opts.batcher) return reply.status(404).send({ error: "this node does not post batches" });
+      const r = await opts.batcher.withdrawalProof((req.params as { hash: string }).hash.toLowerCase());
+      return "error" in r ? reply.status(404).send(r) : r;
     },
   );
   app.get("/v1/workers", { schema: { summary: "Registered workers" } }, async () => node.workers());

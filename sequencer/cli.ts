@@ -21,6 +21,17 @@ export function registerSequencerCommands(program: Command): void {
     )
     .option("--rate-limit <n>", "requests per second per client IP, 0 = off (env VERDICT_SEQ_RATE_LIMIT)")
     .option("--log-level <level>", "pino level (env VERDICT_SEQ_LOG_LEVEL)")
+    .option(
+      "--l1-rpc <url>",
+      "L1 JSON-RPC: derive deposits from genesis.bridge, post batches (env VERDICT_SEQ_L1_RPC)",
+    )
+    .option(
+      "--l1-confirmations <n>",
+      "L1 blocks on top before an event is derived (env VERDICT_SEQ_L1_CONFIRMATIONS)",
+    )
+    .option("--l1-start-block <n>", "first L1 block to read (env VERDICT_SEQ_L1_START_BLOCK)")
+    .option("--l1-key <hex>", "key posting batches, the bridge's sequencer (env VERDICT_SEQ_L1_KEY)")
+    .option("--batch-interval-ms <ms>", "how often to post a batch (env VERDICT_SEQ_BATCH_INTERVAL_MS)")
     .action(async (o: Record<string, unknown>) => {
       const cfg = loadConfig({
         config: o.config as string | undefined,
@@ -33,6 +44,11 @@ export function registerSequencerCommands(program: Command): void {
         p2pListen: o.p2pListen,
         rateLimit: o.rateLimit,
         logLevel: o.logLevel,
+        l1Rpc: o.l1Rpc,
+        l1Confirmations: o.l1Confirmations,
+        l1StartBlock: o.l1StartBlock,
+        l1Key: o.l1Key,
+        batchIntervalMs: o.batchIntervalMs,
       });
       const logger = pino({ level: cfg.logLevel, base: { svc: cfg.follow ? "follower" : "sequencer" } });
       const running = await startSequencer(cfg, logger);

@@ -19,6 +19,14 @@ export interface SequencerConfig {
   p2pListen: string[];
   rateLimit: number;
   logLevel: string;
+  /** L1 JSON-RPC URL; when set, deposits/events are derived from genesis.bridge and batches posted. */
+  l1Rpc: string | null;
+  l1Confirmations: number;
+  /** First L1 block to read (the bridge's deployment block). */
+  l1StartBlock: number;
+  /** Key that posts batches; must be the bridge's sequencer account. Default: sequencerKey. */
+  l1Key: string | null;
+  batchIntervalMs: number;
   genesis: {
     l2ChainId: string;
     l1ChainId: string;
@@ -45,6 +53,11 @@ export const DEFAULTS: SequencerConfig = {
   p2pListen: ["/ip4/127.0.0.1/tcp/0"],
   rateLimit: 0,
   logLevel: "info",
+  l1Rpc: null,
+  l1Confirmations: 2,
+  l1StartBlock: 0,
+  l1Key: null,
+  batchIntervalMs: 10_000,
   genesis: {
     l2ChainId: "424242",
     l1ChainId: "31337",
@@ -67,6 +80,11 @@ const ENV: Record<string, keyof SequencerConfig> = {
   VERDICT_SEQ_FOLLOW: "follow",
   VERDICT_SEQ_RATE_LIMIT: "rateLimit",
   VERDICT_SEQ_LOG_LEVEL: "logLevel",
+  VERDICT_SEQ_L1_RPC: "l1Rpc",
+  VERDICT_SEQ_L1_CONFIRMATIONS: "l1Confirmations",
+  VERDICT_SEQ_L1_START_BLOCK: "l1StartBlock",
+  VERDICT_SEQ_L1_KEY: "l1Key",
+  VERDICT_SEQ_BATCH_INTERVAL_MS: "batchIntervalMs",
 };
 
 export function loadConfig(
@@ -89,7 +107,14 @@ export function loadConfig(
   };
   const set = (k: keyof SequencerConfig, v: unknown) => {
     if (v === undefined) return;
-    const numeric = k === "httpPort" || k === "blockTimeMs" || k === "rateLimit";
+    const numeric = [
+      "httpPort",
+      "blockTimeMs",
+      "rateLimit",
+      "l1Confirmations",
+      "l1StartBlock",
+      "batchIntervalMs",
+    ].includes(k);
     const val = numeric ? Number(v) : v;
     if (numeric && (!Number.isInteger(val) || (val as number) < 0))
       throw new Error(`${k}: expected a non-negative integer, got ${v}`);

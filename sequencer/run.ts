@@ -2,7 +2,13 @@
 import { mkdirSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
+import { BridgeContract } from "../bridge/bridge.ts";
+import { connectL1 } from "../bridge/clients.ts";
+import { BridgeFollower } from "../bridge/follower.ts";
+import { toHex } from "../protocol/bytes.ts";
+import { fileCid } from "../prover-trace/commit/model.ts";
 import { buildApi } from "./api.ts";
+import { Batcher } from "./batch.ts";
 import { resolveGenesis, type SequencerConfig } from "./config.ts";
 import type { L1Source } from "./l1.ts";
 import { createMetrics } from "./metrics.ts";
@@ -17,9 +23,36 @@ export interface Running {
   close(): Promise<void>;
 }
 
-export async function startSequencer(cfg: SequencerConfig, logger: Logger, l1?: L1Source): Promise<Running> {
+/**
+ * The process wiring. L1 (when `l1Rpc` is set) comes from bridge/ (viem clients, the Bridge
+ * event follower, the Bridge contract as batch poster) and the batch CID from the content
+ * helper in prover-trace/commit; the sequencer's own modules only see the L1Source and
+ * BatchPoster interfaces.
+ */
+export async function startSequencer(
+  cfg: SequencerConfig,
+  logger: Logger,
+  l1Override?: L1Source,
+): Promise<Running> {
   const { genesis, key } = resolveGenesis(cfg);
   mkdirSync(cfg.dataDir, { recursive: true });
+  let l1 = l1Override;
+  let poster: BridgeContract | null = null;
+  if (!l1 && cfg.l1Rpc) {
+    const l1Key = cfg.l1Key ?? (key ? toHex(key) : undefined);
+    const clients = await connectL1({ rpcUrl: cfg.l1Rpc, privateKey: l1Key as `0x${string}` | undefined });
+    const chainId = BigInt(clients.publicClient.chain.id);
+    if (chainId !== genesis.l1ChainId)
+      throw new Error(
+        `L1 at ${cfg.l1Rpc} has chain id ${chainId}, genesis.l1ChainId is ${genesis.l1ChainId}`,
+      );
+    l1 = new BridgeFollower(clients, {
+      bridge: genesis.bridge,
+      confirmations: cfg.l1Confirmations,
+      startBlock: cfg.l1StartBlock,
+    });
+    if (key) poster = new BridgeContract(clients, genesis.bridge);
+  }
   const node = await SequencerNode.open({
     dataDir: cfg.dataDir,
     genesis,
@@ -29,12 +62,16 @@ export async function startSequencer(cfg: SequencerConfig, logger: Logger, l1?: 
     logger,
   });
   const metrics = createMetrics();
-  const app = await buildApi(node, metrics, { rateLimit: cfg.rateLimit });
+  const batcher = poster
+    ? new Batcher(node, poster, { cidOf: async (data) => toHex((await fileCid(data)).bytes), logger })
+    : null;
+  const app = await buildApi(node, metrics, { rateLimit: cfg.rateLimit, batcher: batcher ?? undefined });
   const url = await app.listen({ host: cfg.httpHost, port: cfg.httpPort });
   logger.info({ url, role: key ? "sequencer" : "follower" }, "http listening");
   const p2p = await startP2p(node, { listen: cfg.p2pListen, follow: cfg.follow, logger, metrics });
   logger.info({ addrs: p2p.addrs() }, "p2p listening");
   node.start();
+  batcher?.start(cfg.batchIntervalMs);
   node.on("fatal", () => process.exit(70));
   return {
     node,
@@ -43,6 +80,7 @@ export async function startSequencer(cfg: SequencerConfig, logger: Logger, l1?: 
     p2p,
     async close() {
       await app.close();
+      await batcher?.stop();
       await p2p.stop();
       await node.close();
     },

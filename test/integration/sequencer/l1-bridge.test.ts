@@ -14,9 +14,11 @@ import { toHex } from "../../../protocol/bytes.ts";
 import { l2Domain } from "../../../protocol/eip712.ts";
 import { encodeTx, signTx, type UserTx } from "../../../protocol/tx.ts";
 import { fileCid } from "../../../prover-trace/commit/model.ts";
+import { buildApi } from "../../../sequencer/api.ts";
 import { Batcher } from "../../../sequencer/batch.ts";
 import { DEFAULTS, resolveGenesis } from "../../../sequencer/config.ts";
 import { devKeys } from "../../../sequencer/devkit.ts";
+import { createMetrics } from "../../../sequencer/metrics.ts";
 import { SequencerNode } from "../../../sequencer/node.ts";
 import { keys as K } from "../../../sequencer/state/records.ts";
 
@@ -74,8 +76,14 @@ t.test("deposit -> L2 -> withdraw -> batch -> proveWithdrawal on the real Bridge
   t.equal(posted?.firstBlock, 1);
   t.equal(posted?.lastBlock, node.chain.head.number);
   t.equal(await batcher.postOnce(), null, "nothing new to post");
-  const proof = await batcher.withdrawalProof(txHash);
+  // served over the API as well
+  const app = await buildApi(node, createMetrics(), { batcher });
+  t.teardown(() => app.close());
+  const res = await app.inject(`/v1/withdrawals/${txHash}/proof`);
+  t.equal(res.statusCode, 200, res.body);
+  const proof = res.json() as Awaited<ReturnType<typeof batcher.withdrawalProof>>;
   if ("error" in proof) throw new Error(proof.error);
+  t.same(proof, await batcher.withdrawalProof(txHash));
   t.equal(proof.leafCount, 1);
 
   const claim = {
@@ -96,4 +104,7 @@ t.test("deposit -> L2 -> withdraw -> batch -> proveWithdrawal on the real Bridge
   t.equal(after - before, amount, "paid on L1");
   await t.rejects(bridge.proveWithdrawal(claim), /WithdrawalAlreadyClaimed/);
   t.match(await batcher.withdrawalProof(`0x${"00".repeat(32)}`), { error: "unknown tx" });
+  const notW = await app.inject(`/v1/withdrawals/${(b1 as NonNullable<typeof b1>).receipts[0].txHash}/proof`);
+  t.equal(notW.statusCode, 404);
+  t.match(notW.json().error, /not a withdrawal/);
 });
