@@ -3,10 +3,8 @@
  */
 import { type Command, InvalidArgumentError } from "commander";
 import type { Address, Hex } from "viem";
-import { devAccounts } from "./chain/accounts.ts";
-import { connectL1 } from "./clients.ts";
-import { DEVNET_BRIDGE_PARAMS, type Deployment, deployBridge } from "./deploy.ts";
-import { startDevnet } from "./devnet.ts";
+import type { Deployment } from "./deploy.ts";
+import { DEVNET_BRIDGE_PARAMS } from "./params.ts";
 
 function intArg(name: string, min: number, max: number) {
   return (v: string): number => {
@@ -110,11 +108,13 @@ export function registerL1Commands(program: Command): void {
     .action(async (o: DeployOpts) => {
       let key = o.key;
       if (!key) {
-        key = devAccounts(1)[0].privateKey;
+        key = (await import("./chain/accounts.ts")).devAccounts(1)[0].privateKey;
         process.stderr.write(
           "verdict l1 deploy: no --key, using dev account 0 of the public test mnemonic\n",
         );
       }
+      const { connectL1 } = await import("./clients.ts");
+      const { deployBridge } = await import("./deploy.ts");
       const clients = await connectL1({ rpcUrl: o.rpc, privateKey: key });
       const d = await deployBridge(clients, {
         sequencer: o.sequencer,
@@ -139,6 +139,7 @@ export function registerL1Commands(program: Command): void {
     .option("--accounts <n>", "prefunded dev accounts", intArg("accounts", 1, 1000), 10)
     .option("--deploy", "deploy the Bridge with devnet parameters at start")
     .action(async (o: NodeOpts) => {
+      const { startDevnet } = await import("./devnet.ts");
       const devnet = await startDevnet({
         chainId: o.chainId,
         accounts: o.accounts,

@@ -3,25 +3,9 @@ import type { Address, Hex } from "viem";
 import { bridgeAbi, bridgeBytecode } from "../contracts/artifacts/Bridge.ts";
 import { BridgeContract } from "./bridge.ts";
 import type { L1Clients } from "./clients.ts";
+import { type BridgeParams, DEVNET_BRIDGE_PARAMS } from "./params.ts";
 
-export interface BridgeParams {
-  /** The only account allowed to post batches. Default: the deployer. */
-  sequencer?: Address;
-  /** Seconds until a posted batch is final. */
-  challengeWindow: bigint;
-  /** Seconds a worker waits between unbond() and withdrawUnbonded(); must exceed challengeWindow. */
-  unbondingDelay: bigint;
-  minWorkerStake: bigint;
-  challengerBond: bigint;
-}
-
-/** Devnet defaults: short windows so a whole game fits in minutes with 1 s blocks. */
-export const DEVNET_BRIDGE_PARAMS: BridgeParams = {
-  challengeWindow: 120n,
-  unbondingDelay: 1200n,
-  minWorkerStake: 10n ** 18n,
-  challengerBond: 10n ** 17n,
-};
+export { type BridgeParams, DEVNET_BRIDGE_PARAMS };
 
 export interface Deployment {
   address: Address;
