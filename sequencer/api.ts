@@ -10,6 +10,7 @@ import { USER_TX_TYPES } from "../protocol/tx.ts";
 import type { Batcher } from "./batch.ts";
 import type { SequencerMetrics } from "./metrics.ts";
 import { type SequencerNode, SubmitError } from "./node.ts";
+import type { WorkerAdvert } from "./p2p.ts";
 import { keys } from "./state/records.ts";
 
 export interface ApiOptions {
@@ -22,6 +23,8 @@ export interface ApiOptions {
   logger?: boolean | object;
   /** Serves withdrawal proofs against posted batches when the node posts batches. */
   batcher?: Batcher;
+  /** Worker adverts received over gossip (sequencer/p2p.ts). */
+  adverts?: Map<string, WorkerAdvert>;
 }
 
 const hex = (bytes: number) => ({ type: "string", pattern: `^0x[0-9a-fA-F]{${bytes * 2}}$` });
@@ -237,6 +240,11 @@ export async function buildApi(
     },
   );
   app.get("/v1/workers", { schema: { summary: "Registered workers" } }, async () => node.workers());
+  app.get(
+    "/v1/workers/adverts",
+    { schema: { summary: "Latest worker advert per worker, from gossip" } },
+    async () => [...(opts.adverts?.values() ?? [])],
+  );
   app.get(
     "/v1/proofs",
     {

@@ -43,6 +43,8 @@ export interface P2p {
   adverts: Map<string, WorkerAdvert>;
   /** Follower: pull blocks from the leader until caught up. */
   sync(): Promise<number>;
+  /** Publish a worker advert (workers call this on their own host; the node relays them). */
+  advertise(a: Omit<WorkerAdvert, "receivedAt">): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -76,7 +78,14 @@ function parseAdvert(data: Uint8Array): WorkerAdvert | null {
 
 export async function startP2p(
   node: SequencerNode,
-  opts: { listen: string[]; follow: string | null; logger?: Logger; metrics?: SequencerMetrics },
+  opts: {
+    listen: string[];
+    follow: string | null;
+    logger?: Logger;
+    metrics?: SequencerMetrics;
+    /** Where received worker adverts go (shared with the API). */
+    adverts?: Map<string, WorkerAdvert>;
+  },
 ): Promise<P2p> {
   const log = opts.logger;
   const libp2p = await createLibp2p({
@@ -94,7 +103,7 @@ export async function startP2p(
     },
   });
   const pubsub = libp2p.services.pubsub;
-  const adverts = new Map<string, WorkerAdvert>();
+  const adverts = opts.adverts ?? new Map<string, WorkerAdvert>();
   let leaderPeer: ReturnType<typeof multiaddr> | null = null;
 
   // Serve blocks to anyone catching up.
@@ -217,6 +226,9 @@ export async function startP2p(
     libp2p,
     adverts,
     addrs: () => libp2p.getMultiaddrs().map((a) => a.toString()),
+    async advertise(a) {
+      await pubsub.publish(TOPIC_WORKERS, enc.encode(JSON.stringify(a)));
+    },
     sync: () => {
       const p = importing.then(syncFromLeader);
       importing = p.catch(() => {});

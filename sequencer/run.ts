@@ -13,7 +13,7 @@ import { resolveGenesis, type SequencerConfig } from "./config.ts";
 import type { L1Source } from "./l1.ts";
 import { createMetrics } from "./metrics.ts";
 import { SequencerNode } from "./node.ts";
-import { type P2p, startP2p } from "./p2p.ts";
+import { type P2p, startP2p, type WorkerAdvert } from "./p2p.ts";
 
 export interface Running {
   node: SequencerNode;
@@ -65,10 +65,15 @@ export async function startSequencer(
   const batcher = poster
     ? new Batcher(node, poster, { cidOf: async (data) => toHex((await fileCid(data)).bytes), logger })
     : null;
-  const app = await buildApi(node, metrics, { rateLimit: cfg.rateLimit, batcher: batcher ?? undefined });
+  const adverts = new Map<string, WorkerAdvert>();
+  const app = await buildApi(node, metrics, {
+    rateLimit: cfg.rateLimit,
+    batcher: batcher ?? undefined,
+    adverts,
+  });
   const url = await app.listen({ host: cfg.httpHost, port: cfg.httpPort });
   logger.info({ url, role: key ? "sequencer" : "follower" }, "http listening");
-  const p2p = await startP2p(node, { listen: cfg.p2pListen, follow: cfg.follow, logger, metrics });
+  const p2p = await startP2p(node, { listen: cfg.p2pListen, follow: cfg.follow, logger, metrics, adverts });
   logger.info({ addrs: p2p.addrs() }, "p2p listening");
   node.start();
   batcher?.start(cfg.batchIntervalMs);
