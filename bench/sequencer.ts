@@ -8,7 +8,7 @@
  *   2. latency: single-tx POST /v1/txs at a fixed offered load (open loop); inclusion latency =
  *      send -> the block holding it is announced on the event stream (after its durable commit).
  * `npm run bench -- sequencer [--json]`; env BENCH_SEQ_TXS, BENCH_SEQ_RATE, BENCH_SEQ_SECONDS,
- * BENCH_SEQ_BLOCK_MS, BENCH_SEQ_SENDERS tune it; BENCH_SEQ_NODE_ARGS adds node flags to the sequencer.
+ * BENCH_SEQ_BLOCK_MS, BENCH_SEQ_SENDERS, BENCH_SEQ_VERIFY_WORKERS tune it; BENCH_SEQ_NODE_ARGS adds node flags to the sequencer.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -168,6 +168,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
     httpPort: 0,
     blockTimeMs,
     logLevel: "info", // startup lines only; the hot path does not log
+    verifyWorkers: env("BENCH_SEQ_VERIFY_WORKERS", 2),
     genesis: genesisCfg,
   });
   const ctl = new AbortController();
@@ -260,6 +261,8 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       loadAvg1mAtStart: loadAtStart,
       loadAvg1mAtEnd: Number(loadavg()[0].toFixed(1)),
       blockTimeMs,
+      verifyWorkers: env("BENCH_SEQ_VERIFY_WORKERS", 2),
+      senders,
       throughputTxs: tpCount,
       acked,
       rejected: rejected + latRejected,

@@ -32,6 +32,10 @@ export function registerSequencerCommands(program: Command): void {
     .option("--l1-start-block <n>", "first L1 block to read (env VERDICT_SEQ_L1_START_BLOCK)")
     .option("--l1-key <hex>", "key posting batches, the bridge's sequencer (env VERDICT_SEQ_L1_KEY)")
     .option("--batch-interval-ms <ms>", "how often to post a batch (env VERDICT_SEQ_BATCH_INTERVAL_MS)")
+    .option(
+      "--verify-workers <n>",
+      "signature-checking threads, 0 = main thread (env VERDICT_SEQ_VERIFY_WORKERS)",
+    )
     .action(async (o: Record<string, unknown>) => {
       const cfg = loadConfig({
         config: o.config as string | undefined,
@@ -49,6 +53,7 @@ export function registerSequencerCommands(program: Command): void {
         l1StartBlock: o.l1StartBlock,
         l1Key: o.l1Key,
         batchIntervalMs: o.batchIntervalMs,
+        verifyWorkers: o.verifyWorkers,
       });
       const logger = pino({ level: cfg.logLevel, base: { svc: cfg.follow ? "follower" : "sequencer" } });
       const running = await startSequencer(cfg, logger);

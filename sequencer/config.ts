@@ -27,6 +27,8 @@ export interface SequencerConfig {
   /** Key that posts batches; must be the bridge's sequencer account. Default: sequencerKey. */
   l1Key: string | null;
   batchIntervalMs: number;
+  /** Worker threads checking signatures (0: on the main thread). */
+  verifyWorkers: number;
   genesis: {
     l2ChainId: string;
     l1ChainId: string;
@@ -58,6 +60,7 @@ export const DEFAULTS: SequencerConfig = {
   l1StartBlock: 0,
   l1Key: null,
   batchIntervalMs: 10_000,
+  verifyWorkers: 2,
   genesis: {
     l2ChainId: "424242",
     l1ChainId: "31337",
@@ -85,6 +88,7 @@ const ENV: Record<string, keyof SequencerConfig> = {
   VERDICT_SEQ_L1_START_BLOCK: "l1StartBlock",
   VERDICT_SEQ_L1_KEY: "l1Key",
   VERDICT_SEQ_BATCH_INTERVAL_MS: "batchIntervalMs",
+  VERDICT_SEQ_VERIFY_WORKERS: "verifyWorkers",
 };
 
 export function loadConfig(

@@ -58,6 +58,7 @@ export async function startSequencer(
     genesis,
     sequencerKey: key ?? undefined,
     blockTimeMs: cfg.blockTimeMs,
+    verifyWorkers: cfg.verifyWorkers,
     l1,
     logger,
   });
