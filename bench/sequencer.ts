@@ -181,6 +181,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       `sequencer bench: ${tpCount} txs in batches of ${batch} from ${senders} senders...\n`,
     );
     // ---- 1. throughput ----
+    const batchRtt: number[] = [];
     const t0 = performance.now();
     let acked = 0;
     let lastHash = "";
@@ -189,10 +190,12 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       senderTxs.map(async (txs) => {
         for (let i = 0; i < txs.length; i += batch) {
           const body = `[${txs.slice(i, i + batch).join(",")}]`;
+          const tb = performance.now();
           const out = JSON.parse(await post(`${url}/v1/txs/batch`, body)) as {
             txHash?: string;
             error?: string;
           }[];
+          batchRtt.push(performance.now() - tb);
           for (const r of out) {
             if (r.txHash) {
               acked++;
@@ -212,6 +215,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
     const tIncl = performance.now();
     // every tx must be included: the sink's balance counts them
     const ackPerSec = acked / ((tAck - t0) / 1000);
+    batchRtt.sort((a, b) => a - b);
     const txPerSec = acked / ((tIncl - t0) / 1000);
 
     process.stderr.write(`sequencer bench: ${latTxs.length} single txs at ${rate} tx/s...\n`);
@@ -264,6 +268,8 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       verifyWorkers: env("BENCH_SEQ_VERIFY_WORKERS", 2),
       senders,
       throughputTxs: tpCount,
+      batchRttP50Ms: Math.round(percentile(batchRtt, 50)),
+      batchRttP99Ms: Math.round(percentile(batchRtt, 99)),
       acked,
       rejected: rejected + latRejected,
       ackTxPerSec: Math.round(ackPerSec),
