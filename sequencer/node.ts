@@ -159,7 +159,7 @@ export class SequencerNode extends EventEmitter {
     const stale = entries.filter((e) => e.block <= this.chain.head.number).map((e) => e.seq);
     await this.store.dropWal(stale);
     const live = entries.filter((e) => e.block > this.chain.head.number);
-    this.nextSeq = entries.length ? Math.max(...entries.map((e) => e.seq)) + 1 : 0;
+    this.nextSeq = entries.reduce((m, e) => Math.max(m, e.seq + 1), 0);
     let replayed = 0;
     for (let i = 0; i < live.length; ) {
       const blockNo = live[i].block;
@@ -179,7 +179,11 @@ export class SequencerNode extends EventEmitter {
       }
       if (this.chain.pending) {
         const h = this.chain.head;
-        const c = this.sealWith({ number: h.l1OriginNumber, hash: h.l1OriginHash });
+        const logged = live
+          .slice(0, i)
+          .reverse()
+          .find((e) => e.block === blockNo && e.origin)?.origin;
+        const c = this.sealWith(logged ?? { number: h.l1OriginNumber, hash: h.l1OriginHash });
         await this.store.commitBlock(c, seqs);
       } else await this.store.dropWal(seqs);
     }
@@ -278,6 +282,14 @@ export class SequencerNode extends EventEmitter {
             const sys = decodeTx(encodeTx(raw));
             h = this.chain.txHash(sys);
             this.chain.admit(sys, h, this.clock());
+            // Logged like user txs: if this block is lost before its commit is durable, txs
+            // acknowledged into the next block may depend on it (a deposit they spend).
+            const p = this.chain.pending as NonNullable<typeof this.chain.pending>;
+            const seq = this.nextSeq++;
+            this.pendingSeqs.push(seq);
+            this.wal
+              .append({ seq, block: p.number, timestamp: p.timestamp, tx: encodeTx(sys), origin: d.origin })
+              .catch(() => {});
           } catch (err) {
             this.opts.logger?.warn(
               { err: (err as Error).message, tx: raw.type, hash: h },

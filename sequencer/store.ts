@@ -18,6 +18,8 @@ export interface WalEntry {
   block: number;
   timestamp: number;
   tx: Record<string, unknown>;
+  /** System txs: the L1 origin they were derived up to (the block header's origin). */
+  origin?: { number: number; hash: `0x${string}` };
 }
 
 const pad = (n: number, w: number) => n.toString().padStart(w, "0");

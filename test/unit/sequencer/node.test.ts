@@ -161,6 +161,40 @@ t.test("L1 events enter at seal time once confirmed, exactly once", async (t) =>
   await n.close();
 });
 
+t.test("a block lost before its commit was durable is rebuilt with its L1 txs", async (t) => {
+  nonces = new Map();
+  const d = dir(t);
+  const l1 = new StaticL1Source(0);
+  const [fresh] = devKeys(1, "lost-block");
+  l1.mine([{ type: "deposit", depositId: 5n, recipient: fresh.address, amount: 50n }]);
+  const n1 = await open(d, () => 7_000, l1);
+  // the process dies while block 1's commit batch is in flight: it never lands
+  n1.store.commitBlock = () => new Promise(() => {});
+  void n1.sealNow();
+  await new Promise((r) => setTimeout(r, 50));
+  t.equal(n1.chain.head.number, 1, "block 1 (with the deposit) sealed in memory only");
+  // a tx spending the deposit is acknowledged into block 2
+  const spend = signTx(
+    { type: "transfer", from: fresh.address, nonce: 0, fee: 0n, to: users[0].address, amount: 40n },
+    fresh.key,
+    { name: "Verdict", version: "1", chainId: genesis.l2ChainId },
+  );
+  const { txHash } = await n1.submit(encodeTx(spend as UserTx));
+  await n1.wal.idle();
+  await n1.store.close();
+  const n2 = await open(d, () => 8_000, l1);
+  t.equal((await n2.receipt(txHash))?.status, "included", "the acknowledged spend survived");
+  t.same(n2.record(K.account(fresh.address)), { balance: "10", nonce: 1 });
+  t.equal(n2.chain.head.l1OriginNumber, 1, "the rebuilt block keeps its L1 origin");
+  await n2.sealNow();
+  t.same(
+    n2.record(K.account(fresh.address)),
+    { balance: "10", nonce: 1 },
+    "the deposit is not credited again",
+  );
+  await n2.close();
+});
+
 t.test("a follower re-executes blocks to the same roots and refuses a forged one", async (t) => {
   nonces = new Map();
   const leader = await open(dir(t));
