@@ -13,7 +13,15 @@ import type { Logger } from "pino";
 import type { Address } from "../protocol/secp256k1.ts";
 import { decodeTx, encodeTx, type Hex, isSystemTx, type Tx } from "../protocol/tx.ts";
 import type { Block, Receipt } from "./block.ts";
-import { Chain, type Commit, DuplicateTx, type GenesisConfig, type PendingTx, toReceipt } from "./chain.ts";
+import {
+  Chain,
+  type Commit,
+  DuplicateTx,
+  type GenesisConfig,
+  type PendingTx,
+  StateDivergence,
+  toReceipt,
+} from "./chain.ts";
 import type { L1Source } from "./l1.ts";
 import { TxRejected } from "./state/machine.ts";
 import { keys, recordJson, type StateRecord } from "./state/records.ts";
@@ -317,7 +325,15 @@ export class SequencerNode extends EventEmitter {
 
   /** Follower: re-execute a block from the leader and persist it. */
   async importBlock(block: Block): Promise<void> {
-    const c = this.chain.applyBlock(block, this.opts.genesis.sequencer);
+    let c: Commit;
+    try {
+      c = this.chain.applyBlock(block, this.opts.genesis.sequencer);
+    } catch (e) {
+      // a different state root after re-executing a signed block: this node's state can no
+      // longer be trusted to match the sequencer's, so it stops rather than serve it
+      if (e instanceof StateDivergence) this.fatal(e);
+      throw e;
+    }
     this.remember(c.block);
     const done = this.commitChain.then(() => this.store.commitBlock(c, []));
     this.commitChain = done.catch((e) => this.fatal(e));

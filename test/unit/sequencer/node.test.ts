@@ -4,6 +4,7 @@ import { join } from "node:path";
 import t from "tap";
 import { fromHex } from "../../../protocol/bytes.ts";
 import { encodeTx, type Hex, signTx, type UserTx } from "../../../protocol/tx.ts";
+import { signHeader } from "../../../sequencer/block.ts";
 import { DEFAULTS, resolveGenesis } from "../../../sequencer/config.ts";
 import { devGenesis, devKeys } from "../../../sequencer/devkit.ts";
 import { StaticL1Source } from "../../../sequencer/l1.ts";
@@ -218,6 +219,23 @@ t.test("a follower re-executes blocks to the same roots and refuses a forged one
   await t.rejects(follower.importBlock(badRoot), /hash .* does not match its header/);
   await follower.importBlock(b);
   t.equal(follower.chain.head.hash, leader.chain.head.hash);
+  // correctly signed, but the state root is not what re-execution gives: the follower stops
+  await leader.submit(transfer(0, 1, 1n));
+  const next = structuredClone(
+    (await leader.sealNow()) as NonNullable<Awaited<ReturnType<typeof leader.sealNow>>>,
+  );
+  const { hash: _h, sequencer: _s, signature: _sig, ...hdr } = next.header;
+  next.header = signHeader(
+    { ...hdr, stateRoot: `0x${"ab".repeat(32)}` },
+    key as Uint8Array,
+    genesis.sequencer,
+  );
+  let fatal: unknown = null;
+  follower.on("fatal", (e) => {
+    fatal = e;
+  });
+  await t.rejects(follower.importBlock(next), /state root 0x[0-9a-f]{64} differs from header 0xabab/);
+  t.ok(fatal, "divergence is fatal for the follower");
   await t.rejects(follower.submit(transfer(0, 1, 1n)), /follower/);
   await leader.close();
   await follower.close();
