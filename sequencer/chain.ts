@@ -48,6 +48,8 @@ export interface PendingTx {
   tx: Tx;
   hash: Hex;
   outcome: TxOutcome;
+  /** Wire JSON of the tx, encoded once (WAL and block share it). */
+  json: Record<string, unknown>;
 }
 
 interface PendingBlock {
@@ -168,7 +170,7 @@ export class Chain {
     const p = this.pending;
     if (p.hashes.has(hash)) throw new DuplicateTx(`already known: tx ${hash} is pending`);
     const outcome = applyTx(p.overlay, tx, this.ctx(p.timestamp, hash));
-    const ptx = { tx, hash, outcome };
+    const ptx = { tx, hash, outcome, json: encodeTx(tx) };
     p.txs.push(ptx);
     p.hashes.add(hash);
     return ptx;
@@ -209,7 +211,7 @@ export class Chain {
     this.head = finish(header);
     const block: Block = {
       header: this.head,
-      txs: p.txs.map((t) => encodeTx(t.tx)),
+      txs: p.txs.map((t) => t.json),
       receipts: p.txs.map((t, i) => toReceipt(t, p.number, i)),
     };
     return { block, writes };
@@ -239,7 +241,12 @@ export class Chain {
       const hash = this.txHash(tx);
       try {
         this.verify(tx, hash);
-        p.txs.push({ tx, hash, outcome: applyTx(p.overlay, tx, this.ctx(h.timestamp, hash)) });
+        p.txs.push({
+          tx,
+          hash,
+          outcome: applyTx(p.overlay, tx, this.ctx(h.timestamp, hash)),
+          json: encodeTx(tx),
+        });
       } catch (e) {
         throw new Error(`block ${h.number} tx ${i} (${hash}): ${(e as Error).message}`);
       }

@@ -268,7 +268,7 @@ export class SequencerNode extends EventEmitter {
     const seq = this.nextSeq++;
     this.pendingSeqs.push(seq);
     this.pendingReceipts.set(hash, ptx);
-    await this.wal.append({ seq, block: p.number, timestamp: p.timestamp, tx: encodeTx(tx) });
+    await this.wal.append({ seq, block: p.number, timestamp: p.timestamp, tx: ptx.json });
     this.acked++;
     this.emit("tx", { txHash: hash, type: tx.type, events: ptx.outcome.events });
     return { txHash: hash };
@@ -394,7 +394,7 @@ export class SequencerNode extends EventEmitter {
     hash: string,
   ): Promise<{ status: string; tx: Record<string, unknown>; blockNumber?: number } | null> {
     const p = this.pendingReceipts.get(hash);
-    if (p) return { status: "pending", tx: encodeTx(p.tx) };
+    if (p) return { status: "pending", tx: p.json };
     const loc = this.recentTx.get(hash) ?? (await this.store.txLocation(hash));
     if (!loc) return null;
     const b = await this.block(loc.block);
