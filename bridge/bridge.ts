@@ -294,6 +294,14 @@ export class BridgeContract {
   depositCount() {
     return this.read("depositCount");
   }
+  /** The DisputeGame allowed to lock bonds and settle disputes (zero until set). */
+  disputeGame() {
+    return this.read("disputeGame");
+  }
+  /** ETH burned by dispute settlements (the loser's half). */
+  burned() {
+    return this.read("burned");
+  }
   bridgedBalance() {
     return this.read("bridgedBalance");
   }

@@ -1,9 +1,14 @@
-/** Deploys the Bridge with its constructor parameters and waits for the receipt. */
+/**
+ * Deploys the Bridge with its constructor parameters, then the dispute game (OneStepVerifier and
+ * DisputeGame) and registers the game with the Bridge, waiting for every receipt.
+ */
 import type { Address, Hex } from "viem";
 import { bridgeAbi, bridgeBytecode } from "../contracts/artifacts/Bridge.ts";
+import { disputeGameAbi, disputeGameBytecode } from "../contracts/artifacts/DisputeGame.ts";
+import { oneStepVerifierAbi, oneStepVerifierBytecode } from "../contracts/artifacts/OneStepVerifier.ts";
 import { BridgeContract } from "./bridge.ts";
 import type { L1Clients } from "./clients.ts";
-import { type BridgeParams, DEVNET_BRIDGE_PARAMS } from "./params.ts";
+import { type BridgeParams, DEFAULT_DISPUTE_CLOCK, DEVNET_BRIDGE_PARAMS } from "./params.ts";
 
 export { type BridgeParams, DEVNET_BRIDGE_PARAMS };
 
@@ -15,6 +20,9 @@ export interface Deployment {
   deployer: Address;
   params: Required<BridgeParams>;
   bridge: BridgeContract;
+  /** The DisputeGame registered with the Bridge, and the OneStepVerifier it calls. */
+  disputeGame: Address;
+  oneStepVerifier: Address;
 }
 
 export async function deployBridge(
@@ -30,7 +38,12 @@ export async function deployBridge(
   }
   if (params.minWorkerStake <= 0n || params.challengerBond <= 0n)
     throw new Error("min worker stake and challenger bond must be > 0");
-  const full: Required<BridgeParams> = { ...params, sequencer: params.sequencer ?? wallet.account.address };
+  const full: Required<BridgeParams> = {
+    ...params,
+    sequencer: params.sequencer ?? wallet.account.address,
+    disputeClock: params.disputeClock ?? DEFAULT_DISPUTE_CLOCK,
+  };
+  if (full.disputeClock <= 0n) throw new Error("dispute clock must be > 0 seconds");
   const txHash = await wallet.deployContract({
     abi: bridgeAbi,
     bytecode: bridgeBytecode,
@@ -48,7 +61,40 @@ export async function deployBridge(
   });
   if (receipt.status !== "success" || !receipt.contractAddress)
     throw new Error(`Bridge deployment failed (tx ${txHash})`);
+  const wait = async (hash: Hex, what: string) => {
+    const r = await clients.publicClient.waitForTransactionReceipt({
+      hash,
+      pollingInterval: clients.pollingIntervalMs,
+    });
+    if (r.status !== "success") throw new Error(`${what} failed (tx ${hash})`);
+    return r;
+  };
+  const verifierReceipt = await wait(
+    await wallet.deployContract({ abi: oneStepVerifierAbi, bytecode: oneStepVerifierBytecode, args: [] }),
+    "OneStepVerifier deployment",
+  );
+  const oneStepVerifier = verifierReceipt.contractAddress as Address;
+  const gameReceipt = await wait(
+    await wallet.deployContract({
+      abi: disputeGameAbi,
+      bytecode: disputeGameBytecode,
+      args: [receipt.contractAddress, oneStepVerifier, full.disputeClock],
+    }),
+    "DisputeGame deployment",
+  );
+  const disputeGame = gameReceipt.contractAddress as Address;
+  await wait(
+    await wallet.writeContract({
+      address: receipt.contractAddress,
+      abi: bridgeAbi,
+      functionName: "setDisputeGame",
+      args: [disputeGame],
+    }),
+    "Bridge.setDisputeGame",
+  );
   return {
+    disputeGame,
+    oneStepVerifier,
     address: receipt.contractAddress,
     txHash,
     blockNumber: receipt.blockNumber,

@@ -10,7 +10,12 @@ export interface BridgeParams {
   unbondingDelay: bigint;
   minWorkerStake: bigint;
   challengerBond: bigint;
+  /** Each side's total time budget (chess clock) per dispute, seconds. Default DEFAULT_DISPUTE_CLOCK. */
+  disputeClock?: bigint;
 }
+
+/** Devnet dispute clock: each side has one hour in total for all its moves. */
+export const DEFAULT_DISPUTE_CLOCK = 3600n;
 
 /** Devnet defaults: short windows so a whole game fits in minutes with 1 s blocks. */
 export const DEVNET_BRIDGE_PARAMS: BridgeParams = {

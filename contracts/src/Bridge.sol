@@ -99,6 +99,12 @@ contract Bridge is ReentrancyGuard, EIP712 {
     /// Withdrawal leaves already paid out; a leaf names (recipient, amount, l2TxHash) uniquely.
     mapping(bytes32 leaf => bool) public withdrawalClaimed;
 
+    /// The dispute game allowed to lock bonds and settle disputes (set once by the deployer).
+    address public disputeGame;
+    address internal immutable _deployer;
+    /// ETH taken from losers and burned (kept here forever, in no pool).
+    uint256 public burned;
+
     uint256 public depositCount;
     /// ETH deposited to L2 minus ETH withdrawn from it: the most withdrawals can ever pay out.
     uint256 public bridgedBalance;
@@ -127,7 +133,17 @@ contract Bridge is ReentrancyGuard, EIP712 {
         uint256 indexed batchIndex, bytes32 indexed leaf, address indexed recipient, uint256 amount, bytes32 l2TxHash
     );
 
+    event DisputeGameSet(address indexed game);
+    event DisputeSettled(
+        address indexed challenger, address indexed worker, uint8 outcome, uint256 slashed, uint256 burnedAmount
+    );
+
     // ------------------------------------------------------------------ errors
+
+    error NotDeployer(address caller);
+    error DisputeGameAlreadySet(address game);
+    error NotDisputeGame(address caller);
+    error InvalidOutcome(uint8 outcome);
 
     error UnbondingDelayNotAboveChallengeWindow(uint64 unbondingDelay, uint64 challengeWindow);
     error ZeroAddress();
@@ -169,6 +185,7 @@ contract Bridge is ReentrancyGuard, EIP712 {
         unbondingDelay = unbondingDelay_;
         minWorkerStake = minWorkerStake_;
         challengerBond = challengerBond_;
+        _deployer = msg.sender;
     }
 
     // ================================================================== worker stake
@@ -390,6 +407,69 @@ contract Bridge is ReentrancyGuard, EIP712 {
     /// The account that signed `claim` (reverts on a malformed or malleable signature).
     function claimSigner(Claim calldata claim, bytes calldata signature) public view returns (address) {
         return ECDSA.recover(claimDigest(claim), signature);
+    }
+
+    // ================================================================== dispute game hooks
+
+    /// Outcomes of settleDispute: the claimer (worker) won, the challenger won, or the dispute was
+    /// void (its claim had already been invalidated by another dispute: the bond goes back).
+    uint8 public constant OUTCOME_CLAIMER_WON = 0;
+    uint8 public constant OUTCOME_CHALLENGER_WON = 1;
+    uint8 public constant OUTCOME_VOID = 2;
+
+    /// Names the dispute game once; only the deployer may, and only before any dispute exists.
+    function setDisputeGame(address game) external {
+        if (msg.sender != _deployer) revert NotDeployer(msg.sender);
+        if (game == address(0)) revert ZeroAddress();
+        if (disputeGame != address(0)) revert DisputeGameAlreadySet(disputeGame);
+        disputeGame = game;
+        emit DisputeGameSet(game);
+    }
+
+    modifier onlyDisputeGame() {
+        if (msg.sender != disputeGame) revert NotDisputeGame(msg.sender);
+        _;
+    }
+
+    /// A dispute opens: lock the challenger's bond and freeze the worker's stake withdrawals.
+    function lockDispute(address challenger, address worker) external onlyDisputeGame {
+        ChallengerBond storage b = _bonds[challenger];
+        if (b.free < challengerBond) revert InsufficientFreeBond(challengerBond, b.free);
+        b.free -= challengerBond;
+        b.locked += challengerBond;
+        _stakes[worker].openDisputes += 1;
+    }
+
+    /// A dispute ends. The loser's bond (challenger: the bond; worker: the slash, at most
+    /// minWorkerStake, active stake first) is split: half credited to the winner's free bond
+    /// (withdrawn with withdrawBond), the rest burned. No ETH leaves the contract here.
+    function settleDispute(address challenger, address worker, uint8 outcome) external onlyDisputeGame {
+        if (outcome > OUTCOME_VOID) revert InvalidOutcome(outcome);
+        ChallengerBond storage b = _bonds[challenger];
+        WorkerStake storage s = _stakes[worker];
+        b.locked -= challengerBond;
+        s.openDisputes -= 1;
+        uint256 slashed;
+        uint256 burnedAmount;
+        if (outcome == OUTCOME_CLAIMER_WON) {
+            uint256 half = challengerBond / 2;
+            _bonds[worker].free += half;
+            burnedAmount = challengerBond - half;
+        } else {
+            b.free += challengerBond;
+            if (outcome == OUTCOME_CHALLENGER_WON) {
+                uint256 total = s.active + s.unbonding;
+                slashed = total < minWorkerStake ? total : minWorkerStake;
+                uint256 fromActive = slashed < s.active ? slashed : s.active;
+                s.active -= fromActive;
+                s.unbonding -= slashed - fromActive;
+                uint256 half = slashed / 2;
+                b.free += half;
+                burnedAmount = slashed - half;
+            }
+        }
+        burned += burnedAmount;
+        emit DisputeSettled(challenger, worker, outcome, slashed, burnedAmount);
     }
 
     // ================================================================== internals

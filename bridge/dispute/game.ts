@@ -1,0 +1,202 @@
+/**
+ * Typed calls to the DisputeGame contract: open a dispute on a signed claim, play any planned
+ * move, time a side out, and read the game back (struct + the events the planners need). Every
+ * write is simulated first so a revert surfaces as a BridgeRevert naming the custom error.
+ */
+import {
+  type Address,
+  BaseError,
+  ContractFunctionRevertedError,
+  type Hex,
+  parseEventLogs,
+  type TransactionReceipt,
+} from "viem";
+import { bridgeAbi } from "../../contracts/artifacts/Bridge.ts";
+import { disputeGameAbi } from "../../contracts/artifacts/DisputeGame.ts";
+import { oneStepVerifierAbi } from "../../contracts/artifacts/OneStepVerifier.ts";
+import { BridgeCallError, BridgeRevert, type ClaimMessage } from "../bridge.ts";
+import type { L1Clients, L1WalletClient } from "../clients.ts";
+import type { DisputeState, GameView, Move, RevealedChildren } from "./planner.ts";
+
+/** The game ABI plus the verifier's and the Bridge's errors, so nested reverts are named too. */
+const gameErrorNames = new Set<string>(disputeGameAbi.filter((x) => x.type === "error").map((x) => x.name));
+const abi = [
+  ...disputeGameAbi,
+  ...[...oneStepVerifierAbi, ...bridgeAbi].filter((x) => x.type === "error" && !gameErrorNames.has(x.name)),
+];
+
+export interface GameTx {
+  txHash: Hex;
+  receipt: TransactionReceipt;
+  gasUsed: bigint;
+}
+
+function asGameError(functionName: string, err: unknown): unknown {
+  if (!(err instanceof BaseError)) return err;
+  const reverted = err.walk((e) => e instanceof ContractFunctionRevertedError);
+  if (reverted instanceof ContractFunctionRevertedError) {
+    const name = reverted.data?.errorName ?? reverted.reason ?? "unknown revert";
+    return new BridgeRevert(
+      `DisputeGame.${functionName}`.replace(/^/, ""),
+      name,
+      reverted.data?.args ?? [],
+      "",
+    );
+  }
+  return new BridgeCallError(`DisputeGame.${functionName}`, err);
+}
+
+export type FullDisputeState = DisputeState & {
+  claimer: Address;
+  challenger: Address;
+  claimKey: Hex;
+  modelId: Hex;
+  inputRoot: Hex;
+  traceRoot: Hex;
+  lastMoveAt: bigint;
+  claimerTimeLeft: bigint;
+  challengerTimeLeft: bigint;
+  node: Hex;
+  descriptorHash: Hex;
+  outDtype: number;
+  outBytes: bigint;
+  chunkCount: bigint;
+  statesHash: Hex;
+};
+
+export class DisputeGameContract {
+  readonly clients: L1Clients;
+  readonly address: Address;
+  readonly wallet: L1WalletClient | undefined;
+
+  constructor(
+    clients: L1Clients,
+    address: Address,
+    wallet: L1WalletClient | undefined = clients.walletClient,
+  ) {
+    this.clients = clients;
+    this.address = address;
+    this.wallet = wallet;
+  }
+
+  as(wallet: L1WalletClient): DisputeGameContract {
+    return new DisputeGameContract(this.clients, this.address, wallet);
+  }
+
+  private async write(functionName: string, args: readonly unknown[]): Promise<GameTx> {
+    const wallet = this.wallet;
+    if (!wallet) throw new Error(`DisputeGame.${functionName}: no wallet`);
+    const pub = this.clients.publicClient;
+    let txHash: Hex;
+    try {
+      const { request } = await pub.simulateContract({
+        address: this.address,
+        abi,
+        functionName,
+        args,
+        account: wallet.account,
+      } as Parameters<typeof pub.simulateContract>[0]);
+      txHash = await wallet.writeContract(request as Parameters<typeof wallet.writeContract>[0]);
+    } catch (err) {
+      throw asGameError(functionName, err);
+    }
+    const receipt = await pub.waitForTransactionReceipt({
+      hash: txHash,
+      pollingInterval: this.clients.pollingIntervalMs,
+    });
+    if (receipt.status !== "success")
+      throw new BridgeRevert(`DisputeGame.${functionName}`, "reverted on chain", [], `(tx ${txHash})`);
+    return { txHash, receipt, gasUsed: receipt.gasUsed };
+  }
+
+  /** Opens a dispute on `claim` (the caller's challenger bond is locked); returns its id. */
+  async open(claim: ClaimMessage, signature: Hex): Promise<GameTx & { disputeId: bigint }> {
+    const r = await this.write("openDispute", [claim, signature]);
+    const [ev] = parseEventLogs({ abi: disputeGameAbi, logs: r.receipt.logs, eventName: "DisputeOpened" });
+    return { ...r, disputeId: ev.args.disputeId };
+  }
+
+  /** Sends a planned move. */
+  play(id: bigint, m: Move): Promise<GameTx> {
+    switch (m.kind) {
+      case "revealTraceChildren":
+        return this.write("revealTraceChildren", [id, m.children]);
+      case "pickTraceChild":
+        return this.write("pickTraceChild", [id, m.children, BigInt(m.child)]);
+      case "revealLeaf":
+        return this.write("revealLeaf", [id, m.descriptor, m.proof, m.dataRoot]);
+      case "revealChunkChildren":
+        return this.write("revealChunkChildren", [id, m.children]);
+      case "pickChunkChild":
+        return this.write("pickChunkChild", [id, m.children, BigInt(m.child)]);
+      case "revealChunk":
+        return this.write("revealChunk", [id, m.chunk]);
+      case "pickElement":
+        return this.write("pickElement", [id, m.chunk, BigInt(m.elementInChunk)]);
+      case "postFoldStates":
+        return this.write("postFoldStates", [id, m.foldLength, m.finalState, m.states]);
+      case "pickFoldSegment":
+        return this.write("pickFoldSegment", [id, m.states, BigInt(m.segment)]);
+      case "oneStep":
+        return this.write("oneStep", [id, m.descriptor, m.inputs, m.openings]);
+    }
+  }
+
+  timeout(id: bigint): Promise<GameTx> {
+    return this.write("timeout", [id]);
+  }
+
+  closeVoid(id: bigint): Promise<GameTx> {
+    return this.write("closeVoid", [id]);
+  }
+
+  async getDispute(id: bigint): Promise<FullDisputeState> {
+    return (await this.clients.publicClient.readContract({
+      address: this.address,
+      abi: disputeGameAbi,
+      functionName: "getDispute",
+      args: [id],
+    })) as FullDisputeState;
+  }
+
+  async claimInvalidated(claimKey: Hex): Promise<boolean> {
+    return this.clients.publicClient.readContract({
+      address: this.address,
+      abi: disputeGameAbi,
+      functionName: "claimInvalidated",
+      args: [claimKey],
+    });
+  }
+
+  /** The dispute struct and what its events revealed: the planners' input. */
+  async readGame(id: bigint): Promise<GameView & { dispute: FullDisputeState }> {
+    const dispute = await this.getDispute(id);
+    const logs = await this.clients.publicClient.getLogs({
+      address: this.address,
+      fromBlock: 0n,
+      toBlock: "latest",
+    });
+    const events = parseEventLogs({ abi: disputeGameAbi, logs }).filter(
+      (e) => "disputeId" in e.args && e.args.disputeId === id,
+    );
+    const traceReveals: RevealedChildren[] = [];
+    const view: GameView & { dispute: FullDisputeState } = { dispute, traceReveals };
+    for (const e of events) {
+      if (e.eventName === "TraceChildrenRevealed")
+        traceReveals.push({
+          index: e.args.index,
+          depthLeft: e.args.depthLeft,
+          children: [...e.args.children],
+        });
+      else if (e.eventName === "ChunkChildrenRevealed")
+        view.lastChunkReveal = {
+          index: e.args.index,
+          depthLeft: e.args.depthLeft,
+          children: [...e.args.children],
+        };
+      else if (e.eventName === "ChunkRevealed") view.chunk = e.args.chunk;
+      else if (e.eventName === "FoldStatesPosted") view.foldStates = [...e.args.states];
+    }
+    return view;
+  }
+}

@@ -1,0 +1,337 @@
+/**
+ * Pure move planners for the dispute game (docs/dispute-game.md, contracts/src/DisputeGame.sol):
+ * given a party's view of the run (view.ts) and the game as the chain shows it, the next move.
+ * No I/O: the caller reads the game (game.ts `readGame`) and sends the move (`play`).
+ *
+ * Claimer: reveals from its own trace (children, leaf, chunk, fold states). Challenger: names the
+ * leftmost child that differs from its own trace, the first differing element, the first fold
+ * segment whose end differs, and builds the one-step openings.
+ */
+import type { Hex } from "viem";
+import {
+  concatBytes,
+  dtypeByCode,
+  fromHex,
+  merkleProof,
+  sha256,
+  toHex,
+  zeroHash,
+} from "../../protocol/index.ts";
+import { openNodeDescriptor } from "../../prover-trace/commit/model.ts";
+import { CHUNK, type TensorCommitment } from "../../prover-trace/commit/tensor.ts";
+import {
+  type ElementRead,
+  elementDependencies,
+  foldWitness,
+} from "../../prover-trace/reference/eval-element.ts";
+import { isFold } from "../../prover-trace/reference/fold.ts";
+import type { RefNode } from "../../prover-trace/reference/types.ts";
+import { openChunk } from "../../prover-trace/witness/chunk.ts";
+import { elementOf, type PartyView, sourceTensor } from "./view.ts";
+
+export const Phase = {
+  none: 0,
+  traceReveal: 1,
+  tracePick: 2,
+  leafReveal: 3,
+  chunkReveal: 4,
+  chunkPick: 5,
+  chunkData: 6,
+  elementPick: 7,
+  foldPost: 8,
+  foldPick: 9,
+  oneStep: 10,
+  resolved: 11,
+} as const;
+
+export const Winner = { none: 0, claimer: 1, challenger: 2, void: 3 } as const;
+
+/** Levels per descent round: 16 children. */
+export const ARITY_BITS = 4;
+
+/** The on-chain Dispute struct, as far as the planners read it. */
+export interface DisputeState {
+  phase: number;
+  winner: number;
+  index: bigint;
+  depthLeft: number;
+  nodeIndex: number;
+  opCode: number;
+  element: bigint;
+  value: bigint;
+  foldLength: bigint;
+  kLo: bigint;
+  kHi: bigint;
+  sLo: bigint;
+  sHi: bigint;
+}
+
+/** A revealed group of children (event TraceChildrenRevealed / ChunkChildrenRevealed). */
+export interface RevealedChildren {
+  index: bigint;
+  depthLeft: number;
+  children: Hex[];
+}
+
+/** The game as the chain shows it: the struct plus what the events revealed. */
+export interface GameView {
+  dispute: DisputeState;
+  /** Every trace reveal of this dispute, in order (for proofs against the claimer's trace root). */
+  traceReveals: RevealedChildren[];
+  /** The last chunk-tree reveal. */
+  lastChunkReveal?: RevealedChildren;
+  /** The revealed chunk (hex, 1 KiB). */
+  chunk?: Hex;
+  /** The last posted fold states. */
+  foldStates?: bigint[];
+}
+
+export interface InputBindingArg {
+  dtype: number;
+  shape: number[];
+  dataRoot: Hex;
+  proof: Hex[];
+}
+
+export interface ElementOpeningArg {
+  chunkIndex: bigint;
+  chunk: Hex;
+  proof: Hex[];
+}
+
+export type Move =
+  | { kind: "revealTraceChildren"; children: Hex[] }
+  | { kind: "pickTraceChild"; children: Hex[]; child: number }
+  | { kind: "revealLeaf"; descriptor: Hex; proof: Hex[]; dataRoot: Hex }
+  | { kind: "revealChunkChildren"; children: Hex[] }
+  | { kind: "pickChunkChild"; children: Hex[]; child: number }
+  | { kind: "revealChunk"; chunk: Hex }
+  | { kind: "pickElement"; chunk: Hex; elementInChunk: number }
+  | { kind: "postFoldStates"; foldLength: bigint; finalState: bigint; states: bigint[] }
+  | { kind: "pickFoldSegment"; states: bigint[]; segment: number }
+  | { kind: "oneStep"; descriptor: Hex; inputs: InputBindingArg[]; openings: ElementOpeningArg[] };
+
+/** Thrown when a planner cannot move: the view and the game contradict each other. */
+export class PlanError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PlanError";
+  }
+}
+
+// ---------------------------------------------------------------------------------- helpers
+
+/** Node `index` at `level` of a tree given by its levels (padding nodes are zero hashes). */
+function nodeAt(levels: Uint8Array[], level: number, index: number): Uint8Array {
+  const lvl = levels[level];
+  return index * 32 < lvl.length ? lvl.slice(index * 32, index * 32 + 32) : zeroHash(level);
+}
+
+/** The 2^min(4, depthLeft) children, depthLeft levels above the leaves, below node `index`. */
+function childrenOf(levels: Uint8Array[], index: number, depthLeft: number): Hex[] {
+  const bits = Math.min(ARITY_BITS, depthLeft);
+  const level = depthLeft - bits;
+  const out: Hex[] = [];
+  for (let c = 0; c < 1 << bits; c++) out.push(toHex(nodeAt(levels, level, index * (1 << bits) + c)));
+  return out;
+}
+
+function leftmostDiffering(levels: Uint8Array[], g: RevealedChildren, what: string): number {
+  const own = childrenOf(levels, Number(g.index), g.depthLeft);
+  const c = own.findIndex((h, k) => h !== g.children[k]);
+  if (c < 0) throw new PlanError(`${what}: every revealed child equals ours, nothing to dispute`);
+  return c;
+}
+
+/** Fold points of the segment [kLo, kHi] the claimer posts states at (the contract's rule). */
+export function foldPoints(kLo: bigint, kHi: bigint): bigint[] {
+  const n = kHi - kLo;
+  const out: bigint[] = [];
+  if (n <= 16n) for (let t = 1n; t < n; t++) out.push(kLo + t);
+  else for (let t = 1n; t < 16n; t++) out.push(kLo + (n * t) / 16n);
+  return out;
+}
+
+function refNode(v: PartyView, i: number): RefNode {
+  const n = v.ref.nodes[i];
+  if (!n) throw new PlanError(`node ${i} is not in the model`);
+  return n;
+}
+
+function disputedOutput(v: PartyView, d: DisputeState): TensorCommitment {
+  return v.trace.outputs[d.nodeIndex][0];
+}
+
+/** readInput over this view's inputs of node `node`. */
+function reader(v: PartyView, node: RefNode) {
+  return (slot: number, flat: number) => elementOf(sourceTensor(v, node.inputs[slot]), flat);
+}
+
+function foldStates(v: PartyView, d: DisputeState): bigint[] {
+  const node = refNode(v, d.nodeIndex);
+  return foldWitness(node, Number(d.element), reader(v, node)).states;
+}
+
+// ---------------------------------------------------------------------------------- claimer
+
+/** The claimer's next move, or null when it is not the claimer's turn. */
+export function planClaimerMove(v: PartyView, g: GameView): Move | null {
+  const d = g.dispute;
+  switch (d.phase) {
+    case Phase.traceReveal:
+      return {
+        kind: "revealTraceChildren",
+        children: childrenOf(v.trace.levels, Number(d.index), d.depthLeft),
+      };
+    case Phase.leafReveal: {
+      const o = openNodeDescriptor(v.model, d.nodeIndex);
+      return {
+        kind: "revealLeaf",
+        descriptor: toHex(o.descriptor),
+        proof: o.proof.map(toHex),
+        dataRoot: toHex(disputedOutput(v, d).dataRoot),
+      };
+    }
+    case Phase.chunkReveal:
+      return {
+        kind: "revealChunkChildren",
+        children: childrenOf(disputedOutput(v, d).levels, Number(d.index), d.depthLeft),
+      };
+    case Phase.chunkData:
+      return { kind: "revealChunk", chunk: toHex(disputedOutput(v, d).chunk(Number(d.index))) };
+    case Phase.foldPost: {
+      const s = foldStates(v, d);
+      const first = d.kHi === 0n;
+      const K = BigInt(s.length - 1);
+      const kHi = first ? K : d.kHi;
+      return {
+        kind: "postFoldStates",
+        foldLength: first ? K : 0n,
+        finalState: first ? s[s.length - 1] : 0n,
+        states: foldPoints(d.kLo, kHi).map((k) => s[Number(k)]),
+      };
+    }
+    default:
+      return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------- challenger
+
+/** The challenger's next move, or null when it is not the challenger's turn. */
+export function planChallengerMove(v: PartyView, g: GameView): Move | null {
+  const d = g.dispute;
+  switch (d.phase) {
+    case Phase.tracePick: {
+      const last = g.traceReveals[g.traceReveals.length - 1];
+      if (!last) throw new PlanError("no trace reveal to pick from");
+      return {
+        kind: "pickTraceChild",
+        children: last.children,
+        child: leftmostDiffering(v.trace.levels, last, "trace"),
+      };
+    }
+    case Phase.chunkPick: {
+      const last = g.lastChunkReveal;
+      if (!last) throw new PlanError("no chunk reveal to pick from");
+      const child = leftmostDiffering(disputedOutput(v, d).levels, last, "chunk tree");
+      return { kind: "pickChunkChild", children: last.children, child };
+    }
+    case Phase.elementPick: {
+      if (!g.chunk) throw new PlanError("no revealed chunk");
+      const theirs = fromHex(g.chunk);
+      const out = disputedOutput(v, d);
+      const own = out.chunk(Number(d.index));
+      const size = dtypeByCode(out.dtype).bytes;
+      for (let e = 0; e < CHUNK / size; e++) {
+        for (let b = 0; b < size; b++) {
+          if (theirs[e * size + b] !== own[e * size + b])
+            return { kind: "pickElement", chunk: g.chunk, elementInChunk: e };
+        }
+      }
+      throw new PlanError("the revealed chunk equals ours, nothing to dispute");
+    }
+    case Phase.foldPick: {
+      const posted = g.foldStates;
+      if (!posted) throw new PlanError("no posted fold states");
+      const s = foldStates(v, d);
+      const points = foldPoints(d.kLo, d.kHi);
+      let segment = points.findIndex((k, t) => s[Number(k)] !== posted[t]);
+      if (segment < 0) segment = points.length; // all agreed: the last segment, ending at the disputed sHi
+      return { kind: "pickFoldSegment", states: posted, segment };
+    }
+    case Phase.oneStep:
+      return planOneStep(v, g);
+    default:
+      return null;
+  }
+}
+
+/**
+ * Nodes of the claimer's trace tree known from the reveals, keyed "level:index": the siblings a
+ * proof of leaf j < i against the claimer's root needs that are not honest subtrees of our own.
+ */
+function claimerTraceNodes(reveals: readonly RevealedChildren[]): Map<string, Uint8Array> {
+  const known = new Map<string, Uint8Array>();
+  for (const r of reveals) {
+    const bits = Math.log2(r.children.length);
+    let level = r.depthLeft - bits;
+    let layer = r.children.map((h) => fromHex(h));
+    let base = Number(r.index) * r.children.length;
+    while (true) {
+      for (let k = 0; k < layer.length; k++) known.set(`${level}:${base + k}`, layer[k]);
+      if (layer.length === 1) break;
+      const next: Uint8Array[] = [];
+      for (let k = 0; k < layer.length; k += 2) next.push(sha256(concatBytes(layer[k], layer[k + 1])));
+      layer = next;
+      base >>= 1;
+      level++;
+    }
+  }
+  return known;
+}
+
+function traceProofAgainstClaimer(v: PartyView, g: GameView, j: number): Hex[] {
+  const known = claimerTraceNodes(g.traceReveals);
+  const depth = v.trace.levels.length - 1;
+  const proof: Hex[] = [];
+  for (let l = 0; l < depth; l++) {
+    const sib = (j >> l) ^ 1;
+    proof.push(toHex(known.get(`${l}:${sib}`) ?? nodeAt(v.trace.levels, l, sib)));
+  }
+  return proof;
+}
+
+/** The one-step openings: every input bound to its source, every read element opened. */
+export function planOneStep(v: PartyView, g: GameView): Move {
+  const d = g.dispute;
+  const node = refNode(v, d.nodeIndex);
+  const desc = openNodeDescriptor(v.model, d.nodeIndex);
+  const inputs: InputBindingArg[] = node.inputs.map((ref) => {
+    const t = sourceTensor(v, ref);
+    let proof: Hex[];
+    if (ref.kind === 0) proof = merkleProof(v.inputLevels, ref.index).map(toHex);
+    else if (ref.kind === 1) proof = merkleProof(v.weightLevels, ref.index).map(toHex);
+    else proof = traceProofAgainstClaimer(v, g, ref.index);
+    return { dtype: t.dtype, shape: [...t.shape], dataRoot: toHex(t.dataRoot), proof };
+  });
+  let reads: ElementRead[];
+  if (isFold(node)) {
+    const deps = elementDependencies(node, Number(d.element));
+    if (deps.kind !== "fold") throw new PlanError("fold op without fold dependencies");
+    const k = Number(d.kHi);
+    if (k < 1 || k > deps.steps.length) throw new PlanError(`fold step ${k} out of range`);
+    reads = deps.steps[k - 1];
+  } else {
+    const deps = elementDependencies(node, Number(d.element), reader(v, node));
+    if (deps.kind !== "map") throw new PlanError("map op without map dependencies");
+    reads = deps.reads;
+  }
+  const openings = reads.map((r) => {
+    const t = sourceTensor(v, node.inputs[r.input]);
+    const size = dtypeByCode(t.dtype).bytes;
+    const o = openChunk(t, Math.floor((r.index * size) / CHUNK));
+    return { chunkIndex: BigInt(o.chunkIndex), chunk: toHex(o.chunk), proof: o.proof.map(toHex) };
+  });
+  return { kind: "oneStep", descriptor: toHex(desc.descriptor), inputs, openings };
+}

@@ -1,0 +1,552 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {Bridge} from "./Bridge.sol";
+import {Commitments} from "./lib/Commitments.sol";
+import {NodeDescriptor} from "./lib/NodeDescriptor.sol";
+import {OpSemantics} from "./lib/OpSemantics.sol";
+import {OneStepVerifier} from "./OneStepVerifier.sol";
+
+/// @title DisputeGame
+/// @notice The interactive dispute game of docs/dispute-game.md over a worker's signed claim:
+/// level 1 descends the trace tree 16-ary to one node, level 2 descends that node's output
+/// tensor 16-ary to one chunk and one element, level 3 checks one step with OpSemantics (a map
+/// op at once, a fold after bisecting its partial states 16-ary). At every level the claimer
+/// reveals and the challenger picks; each side has a chess clock (a total time budget).
+/// Stakes and bonds live in the Bridge; this contract locks and settles them through the
+/// Bridge's dispute hooks.
+/// @dev Revealed hashes, chunks and states are emitted in events (and are in calldata) rather
+/// than stored: the next move re-supplies what it needs and the contract checks it against the
+/// one hash it kept. Not implemented yet: level 0 (challengeOutput) and direct mode.
+contract DisputeGame {
+    // ------------------------------------------------------------------ types
+
+    /// Whose move it is and what it must be.
+    uint8 internal constant PHASE_NONE = 0;
+    uint8 internal constant PHASE_TRACE_REVEAL = 1; // claimer: 16 children of the trace node
+    uint8 internal constant PHASE_TRACE_PICK = 2; // challenger: a child
+    uint8 internal constant PHASE_LEAF_REVEAL = 3; // claimer: descriptor + data root of leaf i
+    uint8 internal constant PHASE_CHUNK_REVEAL = 4; // claimer: 16 children of the chunk-tree node
+    uint8 internal constant PHASE_CHUNK_PICK = 5; // challenger: a child
+    uint8 internal constant PHASE_CHUNK_DATA = 6; // claimer: the 1 KiB chunk
+    uint8 internal constant PHASE_ELEMENT_PICK = 7; // challenger: an element of the chunk
+    uint8 internal constant PHASE_FOLD_POST = 8; // claimer: intermediate fold states
+    uint8 internal constant PHASE_FOLD_PICK = 9; // challenger: the first disputed segment
+    uint8 internal constant PHASE_ONE_STEP = 10; // challenger (or claimer): operand openings
+    uint8 internal constant PHASE_RESOLVED = 11;
+
+    uint8 internal constant WINNER_NONE = 0;
+    uint8 internal constant WINNER_CLAIMER = 1;
+    uint8 internal constant WINNER_CHALLENGER = 2;
+    uint8 internal constant WINNER_VOID = 3; // claim already invalidated: bond returned
+
+    /// Levels per 16-ary descent round (2^4 children).
+    uint256 internal constant ARITY_BITS = 4;
+    uint256 internal constant MAX_FOLD_STATES = 15;
+
+    struct Dispute {
+        address claimer;
+        address challenger;
+        bytes32 claimKey; // EIP-712 digest of the claim
+        bytes32 modelId;
+        bytes32 inputRoot;
+        bytes32 traceRoot;
+        uint8 phase;
+        uint8 winner;
+        uint64 lastMoveAt;
+        uint64 claimerTimeLeft;
+        uint64 challengerTimeLeft;
+        // descents (trace, then chunk tree): current node, its index at its level, levels below it
+        bytes32 node;
+        uint64 index;
+        uint8 depthLeft;
+        // the disputed node i and its output
+        uint32 nodeIndex;
+        uint8 opCode;
+        uint8 outDtype;
+        bytes32 descriptorHash;
+        uint64 outBytes;
+        uint64 chunkCount;
+        // the disputed element and its claimed value v
+        uint64 element;
+        int256 value;
+        // fold bisection: agreed s_kLo, disputed s_kHi (claimer's), K claimed by the claimer
+        uint64 foldLength;
+        uint64 kLo;
+        uint64 kHi;
+        int256 sLo;
+        int256 sHi;
+        bytes32 statesHash;
+    }
+
+    // ------------------------------------------------------------------ state
+
+    Bridge public immutable bridge;
+    /// Evaluates the one step (a separate contract: the op semantics alone are ~20 KB of code).
+    OneStepVerifier public immutable verifier;
+    /// Each side's total time budget per dispute (seconds).
+    uint64 public immutable clockBudget;
+
+    Dispute[] internal _disputes;
+    /// Claims (by EIP-712 digest) that lost a dispute.
+    mapping(bytes32 claimKey => bool) public claimInvalidated;
+
+    // ------------------------------------------------------------------ events
+
+    event DisputeOpened(
+        uint256 indexed disputeId,
+        bytes32 indexed claimKey,
+        address indexed claimer,
+        address challenger,
+        bytes32 jobId,
+        bytes32 modelId,
+        bytes32 traceRoot
+    );
+    event TraceChildrenRevealed(uint256 indexed disputeId, uint64 index, uint8 depthLeft, bytes32[] children);
+    event TraceChildPicked(uint256 indexed disputeId, uint256 child, uint64 index, uint8 depthLeft);
+    event LeafRevealed(
+        uint256 indexed disputeId, uint32 nodeIndex, bytes descriptor, bytes32 dataRoot, uint64 chunkCount
+    );
+    event ChunkChildrenRevealed(uint256 indexed disputeId, uint64 index, uint8 depthLeft, bytes32[] children);
+    event ChunkChildPicked(uint256 indexed disputeId, uint256 child, uint64 index, uint8 depthLeft);
+    event ChunkRevealed(uint256 indexed disputeId, uint64 chunkIndex, bytes chunk);
+    event ElementPicked(uint256 indexed disputeId, uint64 element, int256 value);
+    event FoldStatesPosted(uint256 indexed disputeId, uint64 kLo, uint64 kHi, int256[] states);
+    event FoldSegmentPicked(uint256 indexed disputeId, uint256 segment, uint64 kLo, uint64 kHi);
+    event OneStepChecked(uint256 indexed disputeId, int256 computed, int256 claimed);
+    event DisputeResolved(uint256 indexed disputeId, bytes32 indexed claimKey, uint8 winner, string reason);
+
+    // ------------------------------------------------------------------ errors
+
+    error ZeroClockBudget();
+    error NotBondedWorker(address signer);
+    error ModelNotRegistered(bytes32 modelId);
+    error UnknownDispute(uint256 disputeId);
+    error WrongPhase(uint8 expected, uint8 actual);
+    error NotYourMove(address caller);
+    error NotAParty(address caller);
+    error ClockExpired(uint64 overBy);
+    error ClockNotExpired(uint64 timeLeft);
+    error ChildCountMismatch(uint256 expected, uint256 actual);
+    error ChildrenDoNotHashToNode();
+    error ChildOutOfRange(uint256 child);
+    error DescriptorNotInGraph();
+    error LeafMismatch();
+    error BadChunk();
+    error ElementOutOfRange(uint256 element);
+    error NotAFold();
+    error StateCountMismatch(uint256 expected, uint256 actual);
+    error BadFoldState(uint256 position, int256 state);
+    error BadFoldLength(uint256 foldLength);
+    error FinalStateMismatch(int256 state, int256 value);
+    error StatesMismatch();
+    error SegmentOutOfRange(uint256 segment);
+    error DescriptorMismatch();
+
+    constructor(Bridge bridge_, OneStepVerifier verifier_, uint64 clockBudget_) {
+        if (clockBudget_ == 0) revert ZeroClockBudget();
+        bridge = bridge_;
+        verifier = verifier_;
+        clockBudget = clockBudget_;
+    }
+
+    // ================================================================== opening
+
+    /// Opens a dispute on `claim`, signed by a bonded worker, locking the caller's challenger bond.
+    /// A claim already invalidated ends the dispute at once (void: the bond is returned).
+    function openDispute(Bridge.Claim calldata claim, bytes calldata signature) external returns (uint256 id) {
+        bytes32 key = bridge.claimDigest(claim);
+        address claimer = bridge.claimSigner(claim, signature);
+        if (!bridge.isBondedWorker(claimer)) revert NotBondedWorker(claimer);
+        Bridge.Model memory m = bridge.getModel(claim.modelId);
+        if (m.registrant == address(0)) revert ModelNotRegistered(claim.modelId);
+
+        id = _disputes.length;
+        Dispute storage d = _disputes.push();
+        d.claimer = claimer;
+        d.challenger = msg.sender;
+        d.claimKey = key;
+        d.modelId = claim.modelId;
+        d.inputRoot = claim.inputRoot;
+        d.traceRoot = claim.traceRoot;
+        d.lastMoveAt = uint64(block.timestamp);
+        d.claimerTimeLeft = clockBudget;
+        d.challengerTimeLeft = clockBudget;
+        d.node = claim.traceRoot;
+        d.depthLeft = uint8(Commitments.treeDepth(m.nodeCount));
+        d.phase = d.depthLeft == 0 ? PHASE_LEAF_REVEAL : PHASE_TRACE_REVEAL;
+        bridge.lockDispute(msg.sender, claimer);
+        emit DisputeOpened(id, key, claimer, msg.sender, claim.jobId, claim.modelId, claim.traceRoot);
+        if (claimInvalidated[key]) _resolve(id, d, WINNER_VOID, "claim already invalidated");
+    }
+
+    /// Ends a running dispute whose claim another dispute has invalidated: the bond goes back.
+    function closeVoid(uint256 id) external {
+        Dispute storage d = _get(id);
+        if (d.phase == PHASE_RESOLVED) revert WrongPhase(PHASE_NONE, d.phase);
+        if (!claimInvalidated[d.claimKey]) revert WrongPhase(PHASE_RESOLVED, d.phase);
+        _resolve(id, d, WINNER_VOID, "claim already invalidated");
+    }
+
+    // ================================================================== level 1: trace descent
+
+    /// Claimer: the children of the current trace node, ARITY_BITS levels down (fewer at the bottom).
+    function revealTraceChildren(uint256 id, bytes32[] calldata children) external {
+        Dispute storage d = _move(id, PHASE_TRACE_REVEAL, true);
+        _checkChildren(d, children);
+        d.phase = PHASE_TRACE_PICK;
+        d.statesHash = keccak256(abi.encodePacked(children));
+        emit TraceChildrenRevealed(id, d.index, d.depthLeft, children);
+    }
+
+    /// Challenger: the child it disputes (the honest one names the leftmost that differs).
+    function pickTraceChild(uint256 id, bytes32[] calldata children, uint256 child) external {
+        Dispute storage d = _move(id, PHASE_TRACE_PICK, false);
+        Bridge.Model memory m = bridge.getModel(d.modelId);
+        _pickChild(d, children, child, m.nodeCount);
+        if (d.depthLeft == 0) {
+            d.nodeIndex = uint32(d.index);
+            d.phase = PHASE_LEAF_REVEAL;
+        } else {
+            d.phase = PHASE_TRACE_REVEAL;
+        }
+        emit TraceChildPicked(id, child, d.index, d.depthLeft);
+    }
+
+    // ================================================================== level 2: tensor descent
+
+    /// Claimer: the preimage of trace leaf i: node i's descriptor (opened against graphRoot, its
+    /// output dtype and shape fix the tensor root) and its output's data root.
+    function revealLeaf(uint256 id, bytes calldata descriptor, bytes32[] calldata descriptorProof, bytes32 dataRoot)
+        external
+    {
+        Dispute storage d = _move(id, PHASE_LEAF_REVEAL, true);
+        _openLeaf(d, descriptor, descriptorProof, dataRoot);
+        emit LeafRevealed(id, d.nodeIndex, descriptor, dataRoot, d.chunkCount);
+    }
+
+    function _openLeaf(Dispute storage d, bytes calldata descriptor, bytes32[] calldata descriptorProof, bytes32 dataRoot)
+        internal
+    {
+        bytes32 descHash = sha256(descriptor);
+        {
+            Bridge.Model memory m = bridge.getModel(d.modelId);
+            if (!Commitments.requireProof(m.graphRoot, descHash, d.nodeIndex, m.nodeCount, descriptorProof)) {
+                revert DescriptorNotInGraph();
+            }
+        }
+        NodeDescriptor.Node memory node = NodeDescriptor.decode(descriptor);
+        NodeDescriptor.TensorDesc memory out = node.outputs[0];
+        {
+            bytes32 tRoot = _tensorRoot(out.dtype, out.shape, dataRoot);
+            if (sha256(abi.encodePacked(bytes1(0x4c), d.nodeIndex, uint8(1), tRoot)) != d.node) revert LeafMismatch();
+        }
+        uint256 bytesLen = _numel(out.shape) * Commitments.dtypeSize(out.dtype);
+        uint256 chunks = (bytesLen + Commitments.CHUNK - 1) / Commitments.CHUNK;
+        d.descriptorHash = descHash;
+        d.opCode = node.opCode;
+        d.outDtype = out.dtype;
+        d.outBytes = uint64(bytesLen);
+        d.chunkCount = uint64(chunks);
+        d.node = dataRoot;
+        d.index = 0;
+        d.depthLeft = uint8(Commitments.treeDepth(chunks));
+        d.phase = d.depthLeft == 0 ? PHASE_CHUNK_DATA : PHASE_CHUNK_REVEAL;
+    }
+
+    /// Claimer: the children of the current chunk-tree node.
+    function revealChunkChildren(uint256 id, bytes32[] calldata children) external {
+        Dispute storage d = _move(id, PHASE_CHUNK_REVEAL, true);
+        _checkChildren(d, children);
+        d.phase = PHASE_CHUNK_PICK;
+        d.statesHash = keccak256(abi.encodePacked(children));
+        emit ChunkChildrenRevealed(id, d.index, d.depthLeft, children);
+    }
+
+    /// Challenger: the chunk-tree child it disputes.
+    function pickChunkChild(uint256 id, bytes32[] calldata children, uint256 child) external {
+        Dispute storage d = _move(id, PHASE_CHUNK_PICK, false);
+        _pickChild(d, children, child, d.chunkCount);
+        d.phase = d.depthLeft == 0 ? PHASE_CHUNK_DATA : PHASE_CHUNK_REVEAL;
+        emit ChunkChildPicked(id, child, d.index, d.depthLeft);
+    }
+
+    /// Claimer: the disputed 1 KiB chunk (the last one's padding must be zero).
+    function revealChunk(uint256 id, bytes calldata chunk) external {
+        Dispute storage d = _move(id, PHASE_CHUNK_DATA, true);
+        _checkChunk(d, chunk);
+        d.phase = PHASE_ELEMENT_PICK;
+        emit ChunkRevealed(id, d.index, chunk);
+    }
+
+    /// Challenger: the element of the revealed chunk it disputes (re-supplying the chunk). The
+    /// claimed value v is read from it. Map ops go to the one-step check, folds to bisection.
+    function pickElement(uint256 id, bytes calldata chunk, uint256 elementInChunk) external {
+        Dispute storage d = _move(id, PHASE_ELEMENT_PICK, false);
+        _checkChunk(d, chunk);
+        uint256 size = Commitments.dtypeSize(d.outDtype);
+        uint256 byteOffset = elementInChunk * size;
+        if (byteOffset >= Commitments.CHUNK) revert ElementOutOfRange(elementInChunk);
+        uint256 e = (uint256(d.index) * Commitments.CHUNK + byteOffset) / size;
+        if ((e + 1) * size > d.outBytes) revert ElementOutOfRange(elementInChunk);
+        d.element = uint64(e);
+        d.value = Commitments.readElement(d.outDtype, chunk, byteOffset);
+        d.phase = OpSemantics.isFold(d.opCode) ? PHASE_FOLD_POST : PHASE_ONE_STEP;
+        emit ElementPicked(id, uint64(e), d.value);
+    }
+
+    // ================================================================== level 3: fold bisection
+
+    /// Claimer: the intermediate states of the current segment [kLo, kHi]: all of them when it has
+    /// at most 16 steps, else the 15 at kLo + (kHi - kLo) * t / 16. The first round also sets the
+    /// fold length K (checked against the op at the one step) and, for ArgMax, the final state
+    /// s_K whose index must be v (other folds: s_K = v, `finalState` is ignored).
+    function postFoldStates(uint256 id, uint64 foldLength, int256 finalState, int256[] calldata states) external {
+        Dispute storage d = _move(id, PHASE_FOLD_POST, true);
+        if (d.kHi == 0) {
+            if (foldLength == 0 || foldLength > type(uint32).max) revert BadFoldLength(foldLength);
+            d.foldLength = foldLength;
+            d.kHi = foldLength;
+            if (d.opCode == NodeDescriptor.OP_ARGMAX) {
+                if (finalState < 0 || uint256(finalState) >> 128 != 0 || int256(uint256(finalState) >> 64) != d.value)
+                {
+                    revert FinalStateMismatch(finalState, d.value);
+                }
+                d.sHi = finalState;
+            } else {
+                d.sHi = d.value;
+            }
+            if (!_plausibleState(d, d.sHi)) revert BadFoldState(foldLength, d.sHi);
+        }
+        uint256 n = d.kHi - d.kLo;
+        uint256 expected = n <= 16 ? n - 1 : MAX_FOLD_STATES;
+        if (states.length != expected) revert StateCountMismatch(expected, states.length);
+        for (uint256 t = 0; t < states.length; t++) {
+            if (!_plausibleState(d, states[t])) revert BadFoldState(t, states[t]);
+        }
+        d.statesHash = keccak256(abi.encodePacked(states));
+        d.phase = n == 1 ? PHASE_ONE_STEP : PHASE_FOLD_PICK;
+        emit FoldStatesPosted(id, d.kLo, d.kHi, states);
+    }
+
+    /// Challenger: the first segment whose end state it disputes (re-supplying the posted states).
+    function pickFoldSegment(uint256 id, int256[] calldata states, uint256 segment) external {
+        Dispute storage d = _move(id, PHASE_FOLD_PICK, false);
+        if (keccak256(abi.encodePacked(states)) != d.statesHash) revert StatesMismatch();
+        uint256 n = d.kHi - d.kLo;
+        uint256 segments = states.length + 1;
+        if (segment >= segments) revert SegmentOutOfRange(segment);
+        uint64 lo = d.kLo;
+        uint64 newLo = uint64(n <= 16 ? lo + segment : lo + (n * segment) / 16);
+        uint64 newHi = uint64(n <= 16 ? lo + segment + 1 : lo + (n * (segment + 1)) / 16);
+        if (segment != 0) d.sLo = states[segment - 1];
+        if (segment != segments - 1) d.sHi = states[segment];
+        d.kLo = newLo;
+        d.kHi = newHi;
+        d.phase = newHi - newLo == 1 ? PHASE_ONE_STEP : PHASE_FOLD_POST;
+        emit FoldSegmentPicked(id, segment, newLo, newHi);
+    }
+
+    // ================================================================== level 3: the one step
+
+    /// Either party: the disputed node's descriptor, its data inputs bound to their sources, and
+    /// the opening of every element the step reads (in OpSemantics read order). The contract
+    /// evaluates the step: equal to the claimer's value, the claimer wins; otherwise the challenger.
+    function oneStep(
+        uint256 id,
+        bytes calldata descriptor,
+        OneStepVerifier.InputBinding[] calldata inputs,
+        OneStepVerifier.ElementOpening[] calldata openings
+    ) external {
+        Dispute storage d = _get(id);
+        if (d.phase != PHASE_ONE_STEP) revert WrongPhase(PHASE_ONE_STEP, d.phase);
+        if (msg.sender == d.challenger) {
+            _tick(d, false);
+        } else if (msg.sender != d.claimer) {
+            revert NotAParty(msg.sender);
+        }
+        if (sha256(descriptor) != d.descriptorHash) revert DescriptorMismatch();
+        (bool claimerWins, string memory reason) = _runStep(id, d, descriptor, inputs, openings);
+        _resolve(id, d, claimerWins ? WINNER_CLAIMER : WINNER_CHALLENGER, reason);
+    }
+
+    function _runStep(
+        uint256 id,
+        Dispute storage d,
+        bytes calldata descriptor,
+        OneStepVerifier.InputBinding[] calldata inputs,
+        OneStepVerifier.ElementOpening[] calldata openings
+    ) internal returns (bool claimerWins, string memory reason) {
+        OneStepVerifier.Context memory c = _context(d);
+        int256 computed;
+        if (OpSemantics.isFold(d.opCode)) {
+            OneStepVerifier.FoldClaim memory f = OneStepVerifier.FoldClaim({
+                foldLength: d.foldLength,
+                k: d.kHi,
+                fromInitial: d.kLo == 0,
+                sPrev: d.sLo,
+                sNext: d.sHi
+            });
+            (claimerWins, computed, reason) = verifier.foldStep(c, descriptor, inputs, openings, f);
+            emit OneStepChecked(id, computed, d.sHi);
+        } else {
+            computed = verifier.mapStep(c, descriptor, inputs, openings);
+            claimerWins = computed == d.value;
+            reason = claimerWins ? "one step: claimer's value" : "one step: wrong value";
+            emit OneStepChecked(id, computed, d.value);
+        }
+    }
+
+    function _context(Dispute storage d) internal view returns (OneStepVerifier.Context memory) {
+        Bridge.Model memory m = bridge.getModel(d.modelId);
+        return OneStepVerifier.Context({
+            inputRoot: d.inputRoot,
+            weightsRoot: m.weightsRoot,
+            traceRoot: d.traceRoot,
+            inputCount: m.inputCount,
+            weightCount: m.weightCount,
+            nodeCount: m.nodeCount,
+            nodeIndex: d.nodeIndex,
+            element: d.element
+        });
+    }
+
+    // ================================================================== timeouts and views
+
+    /// Anyone: ends the dispute against the side whose move it is once its clock has run out.
+    function timeout(uint256 id) external {
+        Dispute storage d = _get(id);
+        if (d.phase == PHASE_RESOLVED) revert WrongPhase(PHASE_NONE, d.phase);
+        bool claimerTurn = _claimerTurn(d.phase);
+        uint64 elapsed = uint64(block.timestamp) - d.lastMoveAt;
+        uint64 left = claimerTurn ? d.claimerTimeLeft : d.challengerTimeLeft;
+        if (elapsed <= left) revert ClockNotExpired(left - elapsed);
+        _resolve(id, d, claimerTurn ? WINNER_CHALLENGER : WINNER_CLAIMER, "timeout");
+    }
+
+    function getDispute(uint256 id) external view returns (Dispute memory) {
+        return _disputes[id];
+    }
+
+    function disputeCount() external view returns (uint256) {
+        return _disputes.length;
+    }
+
+    /// True when the claimer must move next (the one step: the challenger's clock runs).
+    function _claimerTurn(uint8 phase) internal pure returns (bool) {
+        return phase == PHASE_TRACE_REVEAL || phase == PHASE_LEAF_REVEAL || phase == PHASE_CHUNK_REVEAL
+            || phase == PHASE_CHUNK_DATA || phase == PHASE_FOLD_POST;
+    }
+
+    // ================================================================== internals: moves
+
+    function _get(uint256 id) internal view returns (Dispute storage) {
+        if (id >= _disputes.length) revert UnknownDispute(id);
+        return _disputes[id];
+    }
+
+    /// Checks that `phase` is current and the caller is the side to move, and charges its clock.
+    function _move(uint256 id, uint8 phase, bool byClaimer) internal returns (Dispute storage d) {
+        d = _get(id);
+        if (d.phase != phase) revert WrongPhase(phase, d.phase);
+        if (msg.sender != (byClaimer ? d.claimer : d.challenger)) revert NotYourMove(msg.sender);
+        _tick(d, byClaimer);
+    }
+
+    function _tick(Dispute storage d, bool claimer) internal {
+        uint64 elapsed = uint64(block.timestamp) - d.lastMoveAt;
+        uint64 left = claimer ? d.claimerTimeLeft : d.challengerTimeLeft;
+        if (elapsed > left) revert ClockExpired(elapsed - left);
+        if (claimer) d.claimerTimeLeft = left - elapsed;
+        else d.challengerTimeLeft = left - elapsed;
+        d.lastMoveAt = uint64(block.timestamp);
+    }
+
+    /// The revealed children must be the 2^min(4, depthLeft) nodes below `d.node` in order.
+    function _checkChildren(Dispute storage d, bytes32[] calldata children) internal view {
+        uint256 levels = d.depthLeft < ARITY_BITS ? d.depthLeft : ARITY_BITS;
+        uint256 count = 1 << levels;
+        if (children.length != count) revert ChildCountMismatch(count, children.length);
+        bytes32[] memory layer = children;
+        while (count > 1) {
+            count >>= 1;
+            for (uint256 k = 0; k < count; k++) {
+                layer[k] = Commitments.hashPair(layer[2 * k], layer[2 * k + 1]);
+            }
+        }
+        if (layer[0] != d.node) revert ChildrenDoNotHashToNode();
+    }
+
+    /// Descends into `child` of the revealed `children` (checked against the hash kept at reveal).
+    /// A child whose whole subtree lies in the zero padding past `leafCount` cannot be picked.
+    function _pickChild(Dispute storage d, bytes32[] calldata children, uint256 child, uint256 leafCount) internal {
+        if (keccak256(abi.encodePacked(children)) != d.statesHash) revert StatesMismatch();
+        if (child >= children.length) revert ChildOutOfRange(child);
+        uint256 levels = d.depthLeft < ARITY_BITS ? d.depthLeft : ARITY_BITS;
+        uint256 index = (uint256(d.index) << levels) + child;
+        uint256 below = d.depthLeft - levels;
+        if ((index << below) >= leafCount) revert ChildOutOfRange(child);
+        d.index = uint64(index);
+        d.depthLeft = uint8(below);
+        d.node = children[child];
+    }
+
+    function _checkChunk(Dispute storage d, bytes calldata chunk) internal view {
+        if (chunk.length != Commitments.CHUNK || Commitments.sha256Calldata(chunk) != d.node) revert BadChunk();
+        uint256 used = d.outBytes - uint256(d.index) * Commitments.CHUNK;
+        if (used < Commitments.CHUNK && !Commitments.isZeroTail(chunk, used)) revert BadChunk();
+    }
+
+    /// A state the claimer may post before the op's input types are known: in range for
+    /// MatMulInteger (int32) and ReduceMax (the output dtype); for ArgMax a pack with an index < K.
+    function _plausibleState(Dispute storage d, int256 s) internal view returns (bool) {
+        uint8 c = d.opCode;
+        if (c == NodeDescriptor.OP_MATMULINTEGER) return s >= type(int32).min && s <= type(int32).max;
+        if (c == NodeDescriptor.OP_REDUCEMAX) {
+            return s >= OpSemantics.dtypeMin(d.outDtype) && s <= OpSemantics.dtypeMax(d.outDtype);
+        }
+        if (c == NodeDescriptor.OP_ARGMAX) return s >= 0 && (uint256(s) >> 64) < d.foldLength;
+        revert NotAFold();
+    }
+
+    // ================================================================== internals: resolution
+
+    /// Ends the dispute once: records an invalidated claim and settles bonds and stake in the Bridge.
+    /// A claim is invalidated (and its worker slashed) only by the first dispute it loses.
+    function _resolve(uint256 id, Dispute storage d, uint8 winner, string memory reason) internal {
+        if (winner == WINNER_CHALLENGER && claimInvalidated[d.claimKey]) winner = WINNER_VOID;
+        d.phase = PHASE_RESOLVED;
+        d.winner = winner;
+        uint8 outcome;
+        if (winner == WINNER_CLAIMER) {
+            outcome = 0;
+        } else if (winner == WINNER_CHALLENGER) {
+            claimInvalidated[d.claimKey] = true;
+            outcome = 1;
+        } else {
+            outcome = 2;
+        }
+        emit DisputeResolved(id, d.claimKey, winner, reason);
+        bridge.settleDispute(d.challenger, d.claimer, outcome);
+    }
+
+    // ================================================================== internals: encodings
+
+    /// sha256(0x54 || u8 dtype || u8 rank || u32 dim... || dataRoot) over a shape in memory.
+    function _tensorRoot(uint8 dtype, uint32[] memory shape, bytes32 dataRoot) internal pure returns (bytes32) {
+        bytes memory dims = new bytes(4 * shape.length);
+        for (uint256 k = 0; k < shape.length; k++) {
+            uint32 v = shape[k];
+            dims[4 * k] = bytes1(uint8(v >> 24));
+            dims[4 * k + 1] = bytes1(uint8(v >> 16));
+            dims[4 * k + 2] = bytes1(uint8(v >> 8));
+            dims[4 * k + 3] = bytes1(uint8(v));
+        }
+        return sha256(abi.encodePacked(bytes1(0x54), dtype, uint8(shape.length), dims, dataRoot));
+    }
+
+    function _numel(uint32[] memory shape) internal pure returns (uint256 n) {
+        n = 1;
+        for (uint256 k = 0; k < shape.length; k++) n *= shape[k];
+    }
+}

@@ -1,0 +1,326 @@
+/**
+ * The dispute game end to end on the embedded chain: a small MLP from buildMlp, run by the
+ * reference interpreter, committed, registered on the Bridge; a worker signs a claim and the
+ * planners of bridge/dispute play both sides through the DisputeGame contract.
+ *
+ * A lying claimer loses (a wrong MatMulInteger element, decided by fold bisection; a wrong Gather
+ * table lookup, decided by the one-step map check), an honest claimer beats a lying challenger,
+ * each side's clock running out decides the game, forged and replayed signatures are refused,
+ * and a second dispute on an invalidated claim ends at once with the bond returned.
+ */
+import t, { type Test } from "tap";
+import { type Hex, parseEther } from "viem";
+import { BridgeRevert, type ClaimMessage } from "../../../bridge/bridge.ts";
+import { type Deployment, deployBridge } from "../../../bridge/deploy.ts";
+import { DisputeGameContract, type GameTx } from "../../../bridge/dispute/game.ts";
+import {
+  type Move,
+  Phase,
+  planChallengerMove,
+  planClaimerMove,
+  Winner,
+} from "../../../bridge/dispute/planner.ts";
+import { buildPartyView, type PartyView } from "../../../bridge/dispute/view.ts";
+import { toHex, u32be } from "../../../protocol/bytes.ts";
+import { claimDomain, typesFor } from "../../../protocol/eip712.ts";
+import { sha256 } from "../../../protocol/sha256.ts";
+import { buildMlp } from "../../../prover-trace/builder/mlp.ts";
+import { commitModel, type ModelCommitment, tensorListRoot } from "../../../prover-trace/commit/model.ts";
+import type { TensorData } from "../../../prover-trace/commit/tensor.ts";
+import { encodeOnnx } from "../../../prover-trace/onnx/io.ts";
+import { loadProfileModel } from "../../../prover-trace/profile/validate.ts";
+import { runModel } from "../../../prover-trace/reference/run.ts";
+import { embeddedBackend, type L1Backend } from "../../helpers/l1.ts";
+
+const WORKER = 1;
+const CHALLENGER = 2;
+const CHALLENGER2 = 3;
+const STRANGER = 5;
+const CLOCK = 600n;
+const STAKE = parseEther("2");
+const MIN_STAKE = parseEther("1");
+const BOND = parseEther("0.1");
+
+const h32 = (n: number): Hex => toHex(sha256(u32be(n)));
+
+interface Fixture {
+  model: ModelCommitment;
+  input: TensorData;
+  outputs: TensorData[][];
+}
+
+async function fixture(): Promise<Fixture> {
+  // 11 nodes: MatMulInteger (K=40), Div, Clip, Cast, Relu, MatMulInteger (K=300), Div, Clip, Add,
+  // Gather (the GELU table), MatMulInteger (K=300). Node outputs of 300 int32 span two chunks.
+  const bytes = encodeOnnx(buildMlp({ inputDim: 40, hidden: 300, layers: 2, classes: 4 }));
+  const pm = loadProfileModel(bytes);
+  const model = await commitModel(pm, bytes);
+  const data = new Int8Array(40);
+  for (let i = 0; i < data.length; i++) data[i] = ((i * 37) % 255) - 127;
+  const input: TensorData = { dtype: 3, shape: [1, 40], data };
+  const run = runModel(pm, [{ dtype: 3, shape: [1, 40], data }]);
+  return { model, input, outputs: run.nodeOutputs };
+}
+
+/** The node outputs with element `e` of node `node` changed (a lie in one place). */
+function tamper(outputs: TensorData[][], node: number, e: number, delta = 1): TensorData[][] {
+  return outputs.map((outs, i) =>
+    outs.map((t) => {
+      if (i !== node) return t;
+      const data = (t.data as Int32Array).slice();
+      data[e] = data[e] + delta;
+      return { ...t, data };
+    }),
+  );
+}
+
+interface Game {
+  b: L1Backend;
+  d: Deployment;
+  game: DisputeGameContract;
+  claim: ClaimMessage;
+  signature: Hex;
+  as: (i: number) => DisputeGameContract;
+}
+
+async function setupGame(b: L1Backend, f: Fixture, claimerView: PartyView): Promise<Game> {
+  const d = await deployBridge(b.clients(0), {
+    challengeWindow: 100n,
+    unbondingDelay: 10_000n,
+    minWorkerStake: MIN_STAKE,
+    challengerBond: BOND,
+    disputeClock: CLOCK,
+  });
+  const bridgeAs = (i: number) => d.bridge.as(b.wallet(i));
+  const m = f.model;
+  const { modelId } = await d.bridge.registerModel(
+    {
+      graphRoot: toHex(m.graphRoot),
+      weightsRoot: toHex(m.weightsRoot),
+      nodeCount: m.nodeCount,
+      weightCount: m.weightCount,
+      inputCount: m.inputCount,
+      outputCount: m.outputCount,
+    },
+    m.cidBytes,
+  );
+  await bridgeAs(WORKER).stake(STAKE);
+  await bridgeAs(CHALLENGER).depositBond(BOND);
+  await bridgeAs(CHALLENGER2).depositBond(BOND);
+  const lastNode = claimerView.trace.outputs[m.nodeCount - 1][0];
+  const claim: ClaimMessage = {
+    jobId: h32(1),
+    modelId,
+    inputRoot: toHex(tensorListRoot([f.input])),
+    outputRoot: toHex(sha256(lastNode.root)),
+    traceRoot: toHex(claimerView.trace.root),
+    outputCid: `0x01551220${"aa".repeat(32)}`,
+    traceCid: "0x",
+  };
+  const signature = await signClaim(b, WORKER, claim, d.address);
+  const game = new DisputeGameContract(b.clients(0), d.disputeGame);
+  return { b, d, game, claim, signature, as: (i) => game.as(b.wallet(i)) };
+}
+
+async function signClaim(b: L1Backend, signer: number, claim: ClaimMessage, bridge: Hex, chainDelta = 0) {
+  const chainId = BigInt(await b.clients().publicClient.getChainId()) + BigInt(chainDelta);
+  const domain = claimDomain(chainId, bridge);
+  const w = b.wallet(signer);
+  return w.signTypedData({
+    domain: { ...domain, chainId: Number(domain.chainId) },
+    types: typesFor("Claim"),
+    primaryType: "Claim",
+    message: claim,
+  } as unknown as Parameters<typeof w.signTypedData>[0]);
+}
+
+interface Played {
+  winner: number;
+  moves: { side: "claimer" | "challenger"; kind: Move["kind"]; gas: bigint }[];
+}
+
+/** Plays the game to the end with the two planners, each on its own view. */
+async function playOut(g: Game, id: bigint, claimer: PartyView, challenger: PartyView): Promise<Played> {
+  const moves: Played["moves"] = [];
+  for (let turn = 0; turn < 64; turn++) {
+    const view = await g.game.readGame(id);
+    if (view.dispute.phase === Phase.resolved) return { winner: view.dispute.winner, moves };
+    const c = planClaimerMove(claimer, view);
+    const side = c ? "claimer" : "challenger";
+    const move = c ?? planChallengerMove(challenger, view);
+    if (!move) throw new Error(`no move in phase ${view.dispute.phase}`);
+    const tx: GameTx = await g.as(side === "claimer" ? WORKER : CHALLENGER).play(id, move);
+    moves.push({ side, kind: move.kind, gas: tx.gasUsed });
+  }
+  throw new Error("the game did not end in 64 moves");
+}
+
+async function rejectsWith(t: Test, p: Promise<unknown>, errorName: string, what: string): Promise<void> {
+  try {
+    await p;
+    t.fail(`${what}: expected ${errorName}, but it succeeded`);
+  } catch (err) {
+    t.ok(err instanceof BridgeRevert, `${what}: a BridgeRevert (${(err as Error).message})`);
+    t.equal((err as BridgeRevert).errorName, errorName, `${what}: ${errorName}`);
+  }
+}
+
+t.test("dispute game on the embedded chain", async (t) => {
+  const f = await fixture();
+  const honest = buildPartyView(f.model, [f.input], f.outputs);
+  const b = await embeddedBackend();
+  t.teardown(() => b.close());
+  const addr = (i: number) => b.accounts[i].address;
+
+  await t.test(
+    "a wrong MatMulInteger element loses by fold bisection; the stake is slashed once",
+    async (t) => {
+      const liar = buildPartyView(f.model, [f.input], tamper(f.outputs, 5, 270));
+      const g = await setupGame(b, f, liar);
+      const { disputeId } = await g.as(CHALLENGER).open(g.claim, g.signature);
+      const stake0 = await g.d.bridge.stakeOf(addr(WORKER));
+      t.equal(stake0.openDisputes, 1, "the worker's stake is frozen");
+      t.same(await g.d.bridge.bondOf(addr(CHALLENGER)), { free: 0n, locked: BOND }, "the bond is locked");
+      const played = await playOut(g, disputeId, liar, honest);
+      t.equal(played.winner, Winner.challenger, "the challenger wins");
+      const kinds = played.moves.map((m) => m.kind);
+      t.ok(kinds.includes("pickChunkChild"), "descended the chunk tree");
+      t.equal(kinds.filter((k) => k === "postFoldStates").length, 3, "K = 300: three bisection rounds");
+      t.equal(kinds[kinds.length - 1], "oneStep", "ends with the one step");
+      const dispute = await g.game.getDispute(disputeId);
+      t.equal(dispute.nodeIndex, 5, "narrowed to node 5");
+      t.equal(dispute.element, 270n, "and element 270");
+      t.equal(dispute.kHi - dispute.kLo, 1n, "to one fold step");
+      t.equal(dispute.kHi, 300n, "the last one: every earlier state was right");
+      t.ok(await g.game.claimInvalidated(dispute.claimKey), "the claim is invalidated");
+      const stake = await g.d.bridge.stakeOf(addr(WORKER));
+      t.equal(stake.active, STAKE - MIN_STAKE, "slashed by the minimum stake");
+      t.equal(stake.openDisputes, 0, "unfrozen");
+      t.same(
+        await g.d.bridge.bondOf(addr(CHALLENGER)),
+        { free: BOND + MIN_STAKE / 2n, locked: 0n },
+        "bond back plus half the slash",
+      );
+      t.equal(await g.d.bridge.burned(), MIN_STAKE / 2n, "the other half burned");
+      for (const m of played.moves) t.ok(m.gas < 1_000_000n, `${m.side} ${m.kind}: ${m.gas} gas`);
+
+      await t.test("a second dispute on the invalidated claim ends at once, bond returned", async (t) => {
+        const second = await g.as(CHALLENGER2).open(g.claim, g.signature);
+        const d2 = await g.game.getDispute(second.disputeId);
+        t.equal(d2.phase, Phase.resolved);
+        t.equal(d2.winner, Winner.void);
+        t.same(await g.d.bridge.bondOf(addr(CHALLENGER2)), { free: BOND, locked: 0n });
+        t.equal((await g.d.bridge.stakeOf(addr(WORKER))).active, STAKE - MIN_STAKE, "not slashed twice");
+      });
+    },
+  );
+
+  await t.test("a wrong Gather lookup loses at the one-step map check", async (t) => {
+    const bad = f.outputs.map((outs, i) =>
+      outs.map((x) => {
+        if (i !== 9) return x;
+        const data = (x.data as Int8Array).slice();
+        data[7] = data[7] === 127 ? 126 : data[7] + 1;
+        return { ...x, data };
+      }),
+    );
+    const liar = buildPartyView(f.model, [f.input], bad);
+    const g = await setupGame(b, f, liar);
+    const { disputeId } = await g.as(CHALLENGER).open(g.claim, g.signature);
+    const played = await playOut(g, disputeId, liar, honest);
+    t.equal(played.winner, Winner.challenger);
+    const d = await g.game.getDispute(disputeId);
+    t.equal(d.nodeIndex, 9);
+    t.equal(d.element, 7n);
+    t.notOk(
+      played.moves.some((m) => m.kind === "postFoldStates"),
+      "no bisection for a map op",
+    );
+  });
+
+  await t.test("an honest claimer beats a lying challenger", async (t) => {
+    const g = await setupGame(b, f, honest);
+    const liar = buildPartyView(f.model, [f.input], tamper(f.outputs, 5, 3, 1000));
+    const { disputeId } = await g.as(CHALLENGER).open(g.claim, g.signature);
+    const played = await playOut(g, disputeId, honest, liar);
+    t.equal(played.winner, Winner.claimer, "the claimer wins");
+    t.notOk(
+      await g.game.claimInvalidated((await g.game.getDispute(disputeId)).claimKey),
+      "nothing invalidated",
+    );
+    t.same(
+      await g.d.bridge.bondOf(addr(CHALLENGER)),
+      { free: 0n, locked: 0n },
+      "the challenger lost its bond",
+    );
+    t.same(await g.d.bridge.bondOf(addr(WORKER)), { free: BOND / 2n, locked: 0n }, "half to the worker");
+    t.equal((await g.d.bridge.stakeOf(addr(WORKER))).active, STAKE, "stake untouched");
+  });
+
+  await t.test("a claimer that withholds data loses on time", async (t) => {
+    const g = await setupGame(b, f, honest);
+    const { disputeId } = await g.as(CHALLENGER).open(g.claim, g.signature);
+    await rejectsWith(t, g.as(STRANGER).timeout(disputeId), "ClockNotExpired", "timeout too early");
+    await b.increaseTime(Number(CLOCK) + 1);
+    const view = await g.game.readGame(disputeId);
+    const move = planClaimerMove(honest, view);
+    t.ok(move, "the claimer has a move");
+    await rejectsWith(
+      t,
+      g.as(WORKER).play(disputeId, move as Move),
+      "ClockExpired",
+      "moving after the clock ran out",
+    );
+    await g.as(STRANGER).timeout(disputeId);
+    const d = await g.game.getDispute(disputeId);
+    t.equal(d.winner, Winner.challenger, "the challenger wins on time");
+  });
+
+  await t.test("a challenger whose clock runs out loses", async (t) => {
+    const g = await setupGame(b, f, honest);
+    const { disputeId } = await g.as(CHALLENGER).open(g.claim, g.signature);
+    const view = await g.game.readGame(disputeId);
+    await g.as(WORKER).play(disputeId, planClaimerMove(honest, view) as Move);
+    await rejectsWith(
+      t,
+      g.as(WORKER).play(disputeId, planClaimerMove(honest, view) as Move),
+      "WrongPhase",
+      "the claimer cannot move twice",
+    );
+    await b.increaseTime(Number(CLOCK) + 1);
+    await g.as(STRANGER).timeout(disputeId);
+    t.equal((await g.game.getDispute(disputeId)).winner, Winner.claimer);
+    t.same(await g.d.bridge.bondOf(addr(WORKER)), { free: BOND / 2n, locked: 0n });
+  });
+
+  await t.test("forged, tampered and replayed signatures are refused", async (t) => {
+    const g = await setupGame(b, f, honest);
+    const forged = await signClaim(b, STRANGER, g.claim, g.d.address);
+    await rejectsWith(
+      t,
+      g.as(CHALLENGER).open(g.claim, forged),
+      "NotBondedWorker",
+      "signed by an unbonded key",
+    );
+    await rejectsWith(
+      t,
+      g.as(CHALLENGER).open({ ...g.claim, traceRoot: h32(9) }, g.signature),
+      "NotBondedWorker",
+      "a tampered claim",
+    );
+    const otherChain = await signClaim(b, WORKER, g.claim, g.d.address, 1);
+    await rejectsWith(
+      t,
+      g.as(CHALLENGER).open(g.claim, otherChain),
+      "NotBondedWorker",
+      "another chain's domain",
+    );
+    await rejectsWith(
+      t,
+      g.as(CHALLENGER).open(g.claim, "0x1234"),
+      "ECDSAInvalidSignatureLength",
+      "malformed",
+    );
+    await rejectsWith(t, g.as(STRANGER).open(g.claim, g.signature), "InsufficientFreeBond", "without a bond");
+  });
+});
