@@ -54,8 +54,31 @@ async function block(runner: Runner, mode: Mode, inputs: Record<string, unknown>
   }
 }
 
+/**
+ * The ratio is a property of the model's arithmetic intensity: tracing costs per byte of
+ * activations (ORT copying every node output out, then hashing), inference per multiply. So the
+ * bench measures the default model (the headline `ratio`) and a wider one of the same depth
+ * (`wide`), in the same run, to show where the overhead goes as matrices grow.
+ */
+const WIDE = { dModel: 512, heads: 8, ffDim: 2048 } as const;
+
 export async function run(_opts: BenchOptions): Promise<BenchResult> {
-  const cfg = { ...TRANSFORMER_DEFAULTS, seed: 1 };
+  const base = await measure({ ...TRANSFORMER_DEFAULTS, seed: 1 });
+  const wide = await measure({ ...TRANSFORMER_DEFAULTS, ...WIDE, seed: 1 });
+  return {
+    ...base,
+    wide: {
+      model: wide.model,
+      traceMB: wide.traceMB,
+      msPerInference: wide.msPerInference,
+      ratio: wide.ratio,
+      ratioExposedOnly: wide.ratioExposedOnly,
+      hashMBps: wide.hashMBps,
+    },
+  };
+}
+
+async function measure(cfg: typeof TRANSFORMER_DEFAULTS) {
   const runner = await createRunner(encodeOnnx(buildTransformerLm(cfg)), {
     intraOpThreads: 1,
     graphOptimizationLevel: "all",
