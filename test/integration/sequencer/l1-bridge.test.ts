@@ -11,8 +11,15 @@ import t from "tap";
 import { startDevnet } from "../../../bridge/devnet.ts";
 import { BridgeFollower } from "../../../bridge/follower.ts";
 import { toHex } from "../../../protocol/bytes.ts";
-import { l2Domain } from "../../../protocol/eip712.ts";
-import { encodeTx, signTx, type UserTx } from "../../../protocol/tx.ts";
+import { claimDomain, l2Domain } from "../../../protocol/eip712.ts";
+import {
+  claimDigest,
+  encodeTx,
+  recoverClaimSigner,
+  signClaim,
+  signTx,
+  type UserTx,
+} from "../../../protocol/tx.ts";
 import { fileCid } from "../../../prover-trace/commit/model.ts";
 import { buildApi } from "../../../sequencer/api.ts";
 import { Batcher } from "../../../sequencer/batch.ts";
@@ -21,6 +28,36 @@ import { devKeys } from "../../../sequencer/devkit.ts";
 import { createMetrics } from "../../../sequencer/metrics.ts";
 import { SequencerNode } from "../../../sequencer/node.ts";
 import { keys as K } from "../../../sequencer/state/records.ts";
+
+t.test("a worker claim accepted by the sequencer is the one the Bridge verifies", async (t) => {
+  const devnet = await startDevnet({});
+  t.teardown(() => devnet.close());
+  const dep = devnet.deployment as NonNullable<typeof devnet.deployment>;
+  const [worker] = devKeys(1, "claim-worker");
+  const h = (b: string) => `0x${b.repeat(32)}` as const;
+  const claim = {
+    jobId: h("01"),
+    modelId: h("02"),
+    inputRoot: h("03"),
+    outputRoot: h("04"),
+    traceRoot: h("05"),
+    outputCid: "0x01551220aa" as const,
+    traceCid: "0x01551220bb" as const,
+  };
+  const domain = claimDomain(BigInt(dep.chainId), dep.address);
+  const sig = signClaim(claim, worker.key, domain);
+  t.equal(
+    await dep.bridge.claimDigest(claim),
+    toHex(claimDigest(claim, domain)),
+    "same EIP-712 digest on L1",
+  );
+  t.equal(
+    ((await dep.bridge.claimSigner(claim, sig)) as string).toLowerCase(),
+    worker.address,
+    "L1 recovers the worker",
+  );
+  t.equal(recoverClaimSigner(claim, sig, domain), worker.address, "and so does the sequencer");
+});
 
 t.test("deposit -> L2 -> withdraw -> batch -> proveWithdrawal on the real Bridge", async (t) => {
   const devnet = await startDevnet({});
