@@ -84,7 +84,8 @@ type WriteName =
   | "withdrawUnbonded"
   | "depositBond"
   | "withdrawBond"
-  | "registerModel";
+  | "registerModel"
+  | "setDisputeGame";
 
 /** A Bridge call that failed before reaching the contract (funds, nonce, node). */
 export class BridgeCallError extends Error {
@@ -223,6 +224,13 @@ export class BridgeContract {
     const r = await this.write("registerModel", [m, cidHex]);
     const [ev] = parseEventLogs({ abi: bridgeAbi, logs: r.receipt.logs, eventName: "ModelRegistered" });
     return { ...r, modelId: ev.args.modelId };
+  }
+
+  // ------------------------------------------------------------------ dispute game
+
+  /** Names the dispute game (deployer only, once; deployBridge does it). */
+  setDisputeGame(game: Address): Promise<TxResult> {
+    return this.write("setDisputeGame", [game]);
   }
 
   // ------------------------------------------------------------------ reads

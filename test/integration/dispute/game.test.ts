@@ -21,6 +21,7 @@ import {
   Winner,
 } from "../../../bridge/dispute/planner.ts";
 import { buildPartyView, type PartyView } from "../../../bridge/dispute/view.ts";
+import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
 import { toHex, u32be } from "../../../protocol/bytes.ts";
 import { claimDomain, typesFor } from "../../../protocol/eip712.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
@@ -322,5 +323,111 @@ t.test("dispute game on the embedded chain", async (t) => {
       "malformed",
     );
     await rejectsWith(t, g.as(STRANGER).open(g.claim, g.signature), "InsufficientFreeBond", "without a bond");
+  });
+
+  await t.test("hostile moves are refused with named errors", async (t) => {
+    const liar = buildPartyView(f.model, [f.input], tamper(f.outputs, 5, 270));
+    const g = await setupGame(b, f, liar);
+    const { disputeId } = await g.as(CHALLENGER).open(g.claim, g.signature);
+    await rejectsWith(t, g.as(STRANGER).timeout(99n), "UnknownDispute", "an unknown dispute");
+    let view = await g.game.readGame(disputeId);
+    const reveal = planClaimerMove(liar, view) as Move & { kind: "revealTraceChildren" };
+    t.equal(reveal.kind, "revealTraceChildren");
+    await rejectsWith(t, g.as(STRANGER).play(disputeId, reveal), "NotYourMove", "a stranger reveals");
+    await rejectsWith(t, g.as(CHALLENGER).play(disputeId, reveal), "NotYourMove", "the challenger reveals");
+    const wrong = [...reveal.children];
+    wrong[3] = h32(3);
+    await rejectsWith(
+      t,
+      g.as(WORKER).play(disputeId, { kind: "revealTraceChildren", children: wrong }),
+      "ChildrenDoNotHashToNode",
+      "children that do not hash to the node",
+    );
+    await rejectsWith(
+      t,
+      g.as(WORKER).play(disputeId, { kind: "revealTraceChildren", children: wrong.slice(0, 8) }),
+      "ChildCountMismatch",
+      "too few children",
+    );
+    await rejectsWith(
+      t,
+      g.as(CHALLENGER).play(disputeId, { kind: "pickTraceChild", children: reveal.children, child: 0 }),
+      "WrongPhase",
+      "a pick before the reveal",
+    );
+    await g.as(WORKER).play(disputeId, reveal);
+    await rejectsWith(
+      t,
+      g.as(CHALLENGER).play(disputeId, { kind: "pickTraceChild", children: reveal.children, child: 11 }),
+      "ChildOutOfRange",
+      "a child past the last node (zero padding)",
+    );
+    await rejectsWith(
+      t,
+      g.as(CHALLENGER).play(disputeId, { kind: "pickTraceChild", children: wrong, child: 1 }),
+      "StatesMismatch",
+      "children other than the revealed ones",
+    );
+    // Play on to the one step, then try openings that do not open the operands.
+    for (;;) {
+      view = await g.game.readGame(disputeId);
+      if (view.dispute.phase === Phase.oneStep) break;
+      const c = planClaimerMove(liar, view);
+      if (c) await g.as(WORKER).play(disputeId, c);
+      else await g.as(CHALLENGER).play(disputeId, planChallengerMove(honest, view) as Move);
+    }
+    const step = planChallengerMove(honest, view) as Move & { kind: "oneStep" };
+    const badChunk = { ...step.openings[0], chunk: `0x${"00".repeat(1024)}` as Hex };
+    await rejectsWith(
+      t,
+      g.as(CHALLENGER).play(disputeId, { ...step, openings: [badChunk, step.openings[1]] }),
+      "OpeningMismatch",
+      "an operand chunk that is not in its tensor",
+    );
+    const badBinding = { ...step.inputs[1], dataRoot: h32(7) };
+    await rejectsWith(
+      t,
+      g.as(CHALLENGER).play(disputeId, { ...step, inputs: [step.inputs[0], badBinding] }),
+      "InputNotBound",
+      "an operand tensor not in the weights",
+    );
+    await rejectsWith(t, g.as(STRANGER).play(disputeId, step), "NotAParty", "a stranger's one step");
+    await g.as(CHALLENGER).play(disputeId, step);
+    t.equal((await g.game.getDispute(disputeId)).winner, Winner.challenger, "the real openings decide");
+    await rejectsWith(t, g.as(CHALLENGER).play(disputeId, step), "WrongPhase", "no move after the end");
+    await rejectsWith(t, g.as(STRANGER).timeout(disputeId), "WrongPhase", "no timeout after the end");
+  });
+
+  await t.test("only the deployer names the game, once; only the game settles", async (t) => {
+    const g = await setupGame(b, f, honest);
+    await rejectsWith(
+      t,
+      g.d.bridge.as(b.wallet(STRANGER)).setDisputeGame(addr(STRANGER)),
+      "NotDeployer",
+      "a stranger",
+    );
+    await rejectsWith(t, g.d.bridge.setDisputeGame(addr(STRANGER)), "DisputeGameAlreadySet", "a second time");
+    t.equal(
+      (await g.d.bridge.disputeGame()).toLowerCase(),
+      g.d.disputeGame.toLowerCase(),
+      "the deployed game",
+    );
+    const pub = b.clients().publicClient;
+    for (const [functionName, args] of [
+      ["lockDispute", [addr(CHALLENGER), addr(WORKER)]],
+      ["settleDispute", [addr(CHALLENGER), addr(WORKER), 1]],
+    ] as const) {
+      await t.rejects(
+        pub.simulateContract({
+          address: g.d.address,
+          abi: bridgeAbi,
+          functionName,
+          args,
+          account: addr(STRANGER),
+        } as unknown as Parameters<typeof pub.simulateContract>[0]),
+        /NotDisputeGame/,
+        `${functionName} from a stranger`,
+      );
+    }
   });
 });
