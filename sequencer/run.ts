@@ -6,7 +6,7 @@ import { BridgeContract } from "../bridge/bridge.ts";
 import { connectL1 } from "../bridge/clients.ts";
 import { BridgeFollower } from "../bridge/follower.ts";
 import { toHex } from "../protocol/bytes.ts";
-import { fileCid } from "../prover-trace/commit/model.ts";
+import { fileCid } from "../protocol/cid.ts";
 import { buildApi } from "./api.ts";
 import { Batcher } from "./batch.ts";
 import { resolveGenesis, type SequencerConfig } from "./config.ts";

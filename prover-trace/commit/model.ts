@@ -17,10 +17,8 @@
  * makes it: raw leaves, fixed 256 KiB chunks, balanced DAG of at most 174 links per node.
  */
 
-import { importer } from "ipfs-unixfs-importer";
-import { fixedSize } from "ipfs-unixfs-importer/chunker";
-import { balanced } from "ipfs-unixfs-importer/layout";
 import type { CID } from "multiformats/cid";
+import { fileCid } from "../../protocol/cid.ts";
 import {
   concatBytes,
   merkleLevels,
@@ -35,6 +33,8 @@ import {
 import type { InputRef, ProfileModel } from "../profile/validate.ts";
 import { loadProfileModel } from "../profile/validate.ts";
 import { type TensorData, tensorRoot } from "./tensor.ts";
+
+export { type BlockSink, fileCid } from "../../protocol/cid.ts";
 
 export const DESCRIPTOR_TAG = 0x4e;
 export const MODEL_ID_TAG = 0x4d;
@@ -141,29 +141,6 @@ export function inputRoot(model: ProfileModel, inputs: readonly TensorData[]): U
 export function outputRoot(model: ProfileModel, outputs: readonly TensorData[]): Uint8Array {
   checkAgainst("graph output", model.outputs, outputs);
   return tensorListRoot(outputs);
-}
-
-/** Where the UnixFS blocks of a file go; by default nowhere (only the CID is wanted). */
-export interface BlockSink {
-  put(cid: CID, block: Uint8Array): Promise<CID> | CID;
-}
-
-/** The CIDv1 of a file as `ipfs add --cid-version=1` computes it. */
-export async function fileCid(bytes: Uint8Array, sink?: BlockSink): Promise<CID> {
-  const blockstore = { put: async (cid: CID, block: Uint8Array) => (sink ? sink.put(cid, block) : cid) };
-  let last: CID | undefined;
-  for await (const entry of importer([{ content: bytes }], blockstore, {
-    cidVersion: 1,
-    rawLeaves: true,
-    reduceSingleLeafToSelf: true,
-    chunker: fixedSize({ chunkSize: 262_144 }),
-    layout: balanced({ maxChildrenPerNode: 174 }),
-    wrapWithDirectory: false,
-  })) {
-    last = entry.cid;
-  }
-  if (!last) throw new Error("importer produced no CID");
-  return last;
 }
 
 export interface ModelIdParts {
