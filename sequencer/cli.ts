@@ -2,7 +2,6 @@
 import type { Command } from "commander";
 import pino from "pino";
 import { loadConfig } from "./config.ts";
-import { startSequencer } from "./run.ts";
 
 export function registerSequencerCommands(program: Command): void {
   program
@@ -56,6 +55,9 @@ export function registerSequencerCommands(program: Command): void {
         verifyWorkers: o.verifyWorkers,
       });
       const logger = pino({ level: cfg.logLevel, base: { svc: cfg.follow ? "follower" : "sequencer" } });
+      // Loaded here, not at the top: libp2p, level and fastify cost ~1 s to import, which every
+      // other verdict command (and --help) would pay otherwise.
+      const { startSequencer } = await import("./run.ts");
       const running = await startSequencer(cfg, logger);
       const stop = async (sig: string) => {
         logger.info({ sig }, "shutting down");
