@@ -12,7 +12,7 @@ import t, { type Test } from "tap";
 import { type Hex, parseEther } from "viem";
 import { BridgeRevert, type ClaimMessage } from "../../../bridge/bridge.ts";
 import { type Deployment, deployBridge } from "../../../bridge/deploy.ts";
-import { DisputeGameContract, type GameTx } from "../../../bridge/dispute/game.ts";
+import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
 import {
   type Move,
   Phase,
@@ -20,6 +20,7 @@ import {
   planClaimerMove,
   Winner,
 } from "../../../bridge/dispute/planner.ts";
+import { type PlayedGame, playToEnd } from "../../../bridge/dispute/play.ts";
 import { buildPartyView, type PartyView } from "../../../bridge/dispute/view.ts";
 import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
 import { toHex, u32be } from "../../../protocol/bytes.ts";
@@ -135,25 +136,9 @@ async function signClaim(b: L1Backend, signer: number, claim: ClaimMessage, brid
   } as unknown as Parameters<typeof w.signTypedData>[0]);
 }
 
-interface Played {
-  winner: number;
-  moves: { side: "claimer" | "challenger"; kind: Move["kind"]; gas: bigint }[];
-}
-
 /** Plays the game to the end with the two planners, each on its own view. */
-async function playOut(g: Game, id: bigint, claimer: PartyView, challenger: PartyView): Promise<Played> {
-  const moves: Played["moves"] = [];
-  for (let turn = 0; turn < 64; turn++) {
-    const view = await g.game.readGame(id);
-    if (view.dispute.phase === Phase.resolved) return { winner: view.dispute.winner, moves };
-    const c = planClaimerMove(claimer, view);
-    const side = c ? "claimer" : "challenger";
-    const move = c ?? planChallengerMove(challenger, view);
-    if (!move) throw new Error(`no move in phase ${view.dispute.phase}`);
-    const tx: GameTx = await g.as(side === "claimer" ? WORKER : CHALLENGER).play(id, move);
-    moves.push({ side, kind: move.kind, gas: tx.gasUsed });
-  }
-  throw new Error("the game did not end in 64 moves");
+function playOut(g: Game, id: bigint, claimer: PartyView, challenger: PartyView): Promise<PlayedGame> {
+  return playToEnd(id, { game: g.as(WORKER), view: claimer }, { game: g.as(CHALLENGER), view: challenger });
 }
 
 async function rejectsWith(t: Test, p: Promise<unknown>, errorName: string, what: string): Promise<void> {
