@@ -1,7 +1,7 @@
 /**
  * `verdict l1 ...`: run the embedded L1 chain over HTTP, deploy the Bridge to any JSON-RPC node.
  */
-import { type Command, InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import type { Address, Hex } from "viem";
 import type { Deployment } from "./deploy.ts";
 import { DEVNET_BRIDGE_PARAMS } from "./params.ts";
@@ -21,6 +21,11 @@ function bigintArg(name: string) {
     if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
     return BigInt(v);
   };
+}
+
+/** A bigint option whose default shows in --help (commander would JSON.stringify it and throw). */
+function bigintOption(flags: string, description: string, what: string, fallback: bigint): Option {
+  return new Option(flags, description).argParser(bigintArg(what)).default(fallback, fallback.toString());
 }
 
 function keyArg(v: string): Hex {
@@ -81,29 +86,37 @@ export function registerL1Commands(program: Command): void {
     .requiredOption("--rpc <url>", "JSON-RPC URL of the L1 node")
     .option("--key <hex>", "deployer private key (default: dev account 0 of the test mnemonic)", keyArg)
     .option("--sequencer <address>", "batch poster (default: the deployer)", addressArg)
-    .option(
-      "--challenge-window <s>",
-      "seconds until a batch is final",
-      bigintArg("challenge window"),
-      DEVNET_BRIDGE_PARAMS.challengeWindow,
+    .addOption(
+      bigintOption(
+        "--challenge-window <s>",
+        "seconds until a batch is final",
+        "challenge window",
+        DEVNET_BRIDGE_PARAMS.challengeWindow,
+      ),
     )
-    .option(
-      "--unbonding-delay <s>",
-      "seconds a worker waits to withdraw stake",
-      bigintArg("unbonding delay"),
-      DEVNET_BRIDGE_PARAMS.unbondingDelay,
+    .addOption(
+      bigintOption(
+        "--unbonding-delay <s>",
+        "seconds a worker waits to withdraw stake",
+        "unbonding delay",
+        DEVNET_BRIDGE_PARAMS.unbondingDelay,
+      ),
     )
-    .option(
-      "--min-stake <wei>",
-      "minimum bonded worker stake",
-      bigintArg("min stake"),
-      DEVNET_BRIDGE_PARAMS.minWorkerStake,
+    .addOption(
+      bigintOption(
+        "--min-stake <wei>",
+        "minimum bonded worker stake",
+        "min stake",
+        DEVNET_BRIDGE_PARAMS.minWorkerStake,
+      ),
     )
-    .option(
-      "--challenger-bond <wei>",
-      "bond per dispute",
-      bigintArg("challenger bond"),
-      DEVNET_BRIDGE_PARAMS.challengerBond,
+    .addOption(
+      bigintOption(
+        "--challenger-bond <wei>",
+        "bond per dispute",
+        "challenger bond",
+        DEVNET_BRIDGE_PARAMS.challengerBond,
+      ),
     )
     .action(async (o: DeployOpts) => {
       let key = o.key;
