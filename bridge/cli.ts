@@ -148,7 +148,7 @@ export function registerL1Commands(program: Command): void {
       "mine a block every S seconds (default: one block per transaction)",
       intArg("block time", 0.01, 3600),
     )
-    .option("--chain-id <n>", "chain id", intArg("chain id", 1, 2 ** 32), 1337)
+    .option("--chain-id <n>", "chain id", intArg("chain id", 1, 2 ** 32), 31337)
     .option("--accounts <n>", "prefunded dev accounts", intArg("accounts", 1, 1000), 10)
     .option("--deploy", "deploy the Bridge with devnet parameters at start")
     .action(async (o: NodeOpts) => {

@@ -172,7 +172,7 @@ export class EmbeddedChain {
 
   static async create(options: EmbeddedChainOptions = {}): Promise<EmbeddedChain> {
     const opts = {
-      chainId: options.chainId ?? 1337,
+      chainId: options.chainId ?? 31337,
       accounts: options.accounts ?? 10,
       mnemonic: options.mnemonic ?? DEV_MNEMONIC,
       balance: options.balance ?? DEV_BALANCE,

@@ -41,7 +41,7 @@ t.test("prefunded dev accounts are anvil's, genesis block exists", async (t) => 
   t.equal(chain.accounts.length, 3);
   t.equal(chain.accounts[0].address, ANVIL_ACCOUNT_0);
   t.equal(await publicClient.getBalance({ address: ANVIL_ACCOUNT_0 }), 10_000n * 10n ** 18n);
-  t.equal(await publicClient.getChainId(), 1337);
+  t.equal(await publicClient.getChainId(), 31337);
   t.equal(await publicClient.getBlockNumber(), 0n);
   const g = await publicClient.getBlock({ blockNumber: 0n });
   t.equal(g.number, 0n);
@@ -398,7 +398,7 @@ t.test("HTTP JSON-RPC endpoint: viem http(), batches, malformed bodies", async (
     '[{"jsonrpc":"2.0","id":1,"method":"eth_chainId"},{"jsonrpc":"2.0","id":2,"method":"eth_getBalance","params":["0x00"]}]',
   );
   t.match(batch, [
-    { id: 1, result: "0x539" },
+    { id: 1, result: "0x7a69" },
     { id: 2, error: { code: -32602 } },
   ]);
 });
