@@ -50,6 +50,8 @@ export interface PendingTx {
   outcome: TxOutcome;
   /** Wire JSON of the tx, encoded once (WAL and block share it). */
   json: Record<string, unknown>;
+  /** JSON.stringify(json), made once (WAL entry and block text embed it). */
+  text: string;
 }
 
 interface PendingBlock {
@@ -64,6 +66,8 @@ interface PendingBlock {
 export interface Commit {
   block: Block;
   writes: [string, string][];
+  /** JSON text of each of block.txs, in order (lets the store skip stringifying them again). */
+  txTexts?: string[];
 }
 
 class CommittedState implements StateAccess {
@@ -170,7 +174,8 @@ export class Chain {
     const p = this.pending;
     if (p.hashes.has(hash)) throw new DuplicateTx(`already known: tx ${hash} is pending`);
     const outcome = applyTx(p.overlay, tx, this.ctx(p.timestamp, hash));
-    const ptx = { tx, hash, outcome, json: encodeTx(tx) };
+    const json = encodeTx(tx);
+    const ptx = { tx, hash, outcome, json, text: JSON.stringify(json) };
     p.txs.push(ptx);
     p.hashes.add(hash);
     return ptx;
@@ -214,7 +219,7 @@ export class Chain {
       txs: p.txs.map((t) => t.json),
       receipts: p.txs.map((t, i) => toReceipt(t, p.number, i)),
     };
-    return { block, writes };
+    return { block, writes, txTexts: p.txs.map((t) => t.text) };
   }
 
   /**
@@ -241,12 +246,9 @@ export class Chain {
       const hash = this.txHash(tx);
       try {
         this.verify(tx, hash);
-        p.txs.push({
-          tx,
-          hash,
-          outcome: applyTx(p.overlay, tx, this.ctx(h.timestamp, hash)),
-          json: encodeTx(tx),
-        });
+        const outcome = applyTx(p.overlay, tx, this.ctx(h.timestamp, hash));
+        const norm = encodeTx(tx);
+        p.txs.push({ tx, hash, outcome, json: norm, text: JSON.stringify(norm) });
       } catch (e) {
         throw new Error(`block ${h.number} tx ${i} (${hash}): ${(e as Error).message}`);
       }

@@ -26,7 +26,7 @@ import type { L1Source } from "./l1.ts";
 import { TxRejected } from "./state/machine.ts";
 import { keys, recordJson, type StateRecord } from "./state/records.ts";
 import type { StateProof } from "./state/smt.ts";
-import { Store, type WalEntry } from "./store.ts";
+import { Store, type WalWrite } from "./store.ts";
 import { VerifyPool } from "./verify-pool.ts";
 
 /** A refused submission: HTTP status and the reason, said plainly. */
@@ -60,17 +60,24 @@ interface AdmitSlot {
   reject: (e: unknown) => void;
 }
 
+/**
+ * Group commit of the WAL: appends that arrive while a write is in flight go into the next
+ * write, one level key and one fsync per group. Durable groups are remembered with the highest
+ * block number they hold, so a block's commit batch can delete the groups it made redundant.
+ */
 class GroupWal {
-  private queue: WalEntry[] = [];
+  private queue: WalWrite[] = [];
   private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   private running: Promise<void> | null = null;
   private readonly store: Store;
   private readonly onFatal: (e: unknown) => void;
+  /** Durable groups not yet deleted: key seq and the highest block number in the group. */
+  private durable: { seq: number; maxBlock: number }[] = [];
   constructor(store: Store, onFatal: (e: unknown) => void) {
     this.store = store;
     this.onFatal = onFatal;
   }
-  append(e: WalEntry): Promise<void> {
+  append(e: WalWrite): Promise<void> {
     this.queue.push(e);
     const p = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     if (!this.running) this.running = this.drain();
@@ -84,6 +91,9 @@ class GroupWal {
       this.waiters = [];
       try {
         await this.store.appendWal(batch);
+        let maxBlock = 0;
+        for (const e of batch) if (e.block > maxBlock) maxBlock = e.block;
+        this.durable.push({ seq: batch[0].seq, maxBlock });
         for (const w of ws) w.resolve();
       } catch (e) {
         for (const w of ws) w.reject(e);
@@ -91,6 +101,21 @@ class GroupWal {
       }
     }
     this.running = null;
+  }
+  /**
+   * Keys of the durable groups whose txs are all in blocks <= `block`; they are forgotten here,
+   * the caller deletes them with that block's commit. A group still in flight is taken by a later
+   * block's commit (or dropped as stale on restart).
+   */
+  takeCovered(block: number): number[] {
+    const out: number[] = [];
+    const keep: { seq: number; maxBlock: number }[] = [];
+    for (const g of this.durable) {
+      if (g.maxBlock <= block) out.push(g.seq);
+      else keep.push(g);
+    }
+    this.durable = keep;
+    return out;
   }
   async idle(): Promise<void> {
     while (this.running) await this.running;
@@ -104,7 +129,6 @@ export class SequencerNode extends EventEmitter {
   readonly clock: () => number;
   readonly wal: GroupWal;
   private nextSeq = 0;
-  private pendingSeqs: number[] = [];
   private pendingReceipts = new Map<string, PendingTx>();
   /** Blocks sealed but maybe not yet durable, and recent blocks, by number. */
   private recent = new Map<number, Block>();
@@ -163,18 +187,28 @@ export class SequencerNode extends EventEmitter {
       if (stored0?.hash !== genesis.hash)
         throw new Error(`data dir was made with another genesis (${stored0?.hash} vs ${genesis.hash})`);
     }
-    const entries = await this.store.wal();
-    const stale = entries.filter((e) => e.block <= this.chain.head.number).map((e) => e.seq);
-    await this.store.dropWal(stale);
-    const live = entries.filter((e) => e.block > this.chain.head.number);
+    const groups = await this.store.walGroups();
+    const headNo = this.chain.head.number;
+    const groupMax = new Map<number, number>();
+    for (const g of groups) groupMax.set(g.seq, Math.max(...g.entries.map((e) => e.block)));
+    const entries = groups.flatMap((g) => g.entries);
+    await this.store.dropWal(
+      groups.filter((g) => (groupMax.get(g.seq) as number) <= headNo).map((g) => g.seq),
+    );
+    for (const [k, m] of groupMax) if (m <= headNo) groupMax.delete(k);
+    const live = entries.filter((e) => e.block > headNo);
     this.nextSeq = entries.reduce((m, e) => Math.max(m, e.seq + 1), 0);
+    /** Group keys all of whose entries are in blocks <= n; forgotten once returned. */
+    const covered = (n: number): number[] => {
+      const out = [...groupMax].filter(([, m]) => m <= n).map(([k]) => k);
+      for (const k of out) groupMax.delete(k);
+      return out;
+    };
     let replayed = 0;
     for (let i = 0; i < live.length; ) {
       const blockNo = live[i].block;
-      const seqs: number[] = [];
       for (; i < live.length && live[i].block === blockNo; i++) {
         const e = live[i];
-        seqs.push(e.seq);
         const tx = decodeTx(e.tx);
         const hash = this.chain.txHash(tx);
         try {
@@ -192,8 +226,8 @@ export class SequencerNode extends EventEmitter {
           .reverse()
           .find((e) => e.block === blockNo && e.origin)?.origin;
         const c = this.sealWith(logged ?? { number: h.l1OriginNumber, hash: h.l1OriginHash });
-        await this.store.commitBlock(c, seqs);
-      } else await this.store.dropWal(seqs);
+        await this.store.commitBlock(c, covered(c.block.header.number));
+      } else await this.store.dropWal(covered(blockNo));
     }
     this.opts.logger?.info(
       { head: this.chain.head.number, stateRoot: this.chain.head.stateRoot, replayed },
@@ -266,9 +300,8 @@ export class SequencerNode extends EventEmitter {
     }
     const p = this.chain.pending as NonNullable<typeof this.chain.pending>;
     const seq = this.nextSeq++;
-    this.pendingSeqs.push(seq);
     this.pendingReceipts.set(hash, ptx);
-    await this.wal.append({ seq, block: p.number, timestamp: p.timestamp, tx: ptx.json });
+    await this.wal.append({ seq, block: p.number, timestamp: p.timestamp, tx: ptx.json, txText: ptx.text });
     this.acked++;
     this.emit("tx", { txHash: hash, type: tx.type, events: ptx.outcome.events });
     return { txHash: hash };
@@ -294,7 +327,6 @@ export class SequencerNode extends EventEmitter {
             // acknowledged into the next block may depend on it (a deposit they spend).
             const p = this.chain.pending as NonNullable<typeof this.chain.pending>;
             const seq = this.nextSeq++;
-            this.pendingSeqs.push(seq);
             this.wal
               .append({ seq, block: p.number, timestamp: p.timestamp, tx: encodeTx(sys), origin: d.origin })
               .catch(() => {});
@@ -308,12 +340,13 @@ export class SequencerNode extends EventEmitter {
         origin = d.origin;
       }
       if (!this.chain.pending) return null;
-      const seqs = this.pendingSeqs;
-      this.pendingSeqs = [];
       const c = this.sealWith(origin);
       this.remember(c.block);
       for (const r of c.block.receipts) this.pendingReceipts.delete(r.txHash);
-      const done = this.commitChain.then(() => this.store.commitBlock(c, seqs));
+      // WAL groups are taken when the batch is built: groups that became durable meanwhile go too
+      const done = this.commitChain.then(() =>
+        this.store.commitBlock(c, this.wal.takeCovered(c.block.header.number)),
+      );
       this.commitChain = done.catch((e) => this.fatal(e));
       await done;
       this.emit("block", c.block);

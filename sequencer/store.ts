@@ -4,7 +4,9 @@
  *   b/<number:12>  block JSON (header, txs, receipts)
  *   x/<txHash>     "<blockNumber>:<index>"
  *   m/head         head block number
- *   w/<seq:16>     write-ahead log entry of an acknowledged, not yet sealed tx
+ *   w/<seq:16>     write-ahead log group: a JSON array of the entries of acknowledged, not yet
+ *                  sealed txs written by one fsync, keyed by the group's first seq (a single
+ *                  entry object in data dirs from before grouping; both are read)
  * A block's state writes, tx index, head pointer and the deletion of its WAL entries go in one
  * atomic batch written with sync: true, so a crash leaves either the old or the new block.
  */
@@ -22,9 +24,33 @@ export interface WalEntry {
   origin?: { number: number; hash: `0x${string}` };
 }
 
+/** A WAL entry about to be written; `txText` is JSON.stringify(tx), when the caller has it. */
+export interface WalWrite extends WalEntry {
+  txText?: string;
+}
+
+/** One group of WAL entries as stored under one key. */
+export interface WalGroup {
+  seq: number;
+  entries: WalEntry[];
+}
+
+/** The stored JSON of a WAL entry (same text as JSON.stringify of the entry without txText). */
+function walEntryText(e: WalWrite): string {
+  const tx = e.txText ?? JSON.stringify(e.tx);
+  const origin = e.origin ? `,"origin":${JSON.stringify(e.origin)}` : "";
+  return `{"seq":${e.seq},"block":${e.block},"timestamp":${e.timestamp},"tx":${tx}${origin}}`;
+}
+
 const pad = (n: number, w: number) => n.toString().padStart(w, "0");
 const blockKey = (n: number) => `b/${pad(n, 12)}`;
 const walKey = (seq: number) => `w/${pad(seq, 16)}`;
+
+function blockText(c: Commit): string {
+  const b = c.block;
+  if (!c.txTexts || c.txTexts.length !== b.txs.length) return JSON.stringify(b);
+  return `{"header":${JSON.stringify(b.header)},"txs":[${c.txTexts.join(",")}],"receipts":${JSON.stringify(b.receipts)}}`;
+}
 
 type Op = { type: "put"; key: string; value: string } | { type: "del"; key: string };
 
@@ -68,18 +94,28 @@ export class Store {
     }
   }
 
-  async wal(): Promise<WalEntry[]> {
-    const out: WalEntry[] = [];
-    for await (const v of this.db.values({ gt: "w/", lt: "w0" })) out.push(JSON.parse(v));
+  /** WAL groups in seq order. */
+  async walGroups(): Promise<WalGroup[]> {
+    const out: WalGroup[] = [];
+    for await (const [k, v] of this.db.iterator({ gt: "w/", lt: "w0" })) {
+      const parsed = JSON.parse(v) as WalEntry | WalEntry[];
+      out.push({ seq: Number(k.slice(2)), entries: Array.isArray(parsed) ? parsed : [parsed] });
+    }
     return out;
   }
 
-  /** Durably append WAL entries (one fsync for the whole group). */
-  async appendWal(entries: WalEntry[]): Promise<void> {
-    await this.db.batch(
-      entries.map((e) => ({ type: "put" as const, key: walKey(e.seq), value: JSON.stringify(e) })),
-      { sync: true },
-    );
+  /** All WAL entries in seq order. */
+  async wal(): Promise<WalEntry[]> {
+    return (await this.walGroups()).flatMap((g) => g.entries);
+  }
+
+  /**
+   * Durably append a group of WAL entries (ascending seqs) as one key, one fsync; the key is the
+   * first entry's seq (pass it to dropWal/commitBlock to delete the group).
+   */
+  async appendWal(entries: WalWrite[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.db.put(walKey(entries[0].seq), `[${entries.map(walEntryText).join(",")}]`, { sync: true });
   }
 
   async dropWal(seqs: number[]): Promise<void> {
@@ -90,7 +126,11 @@ export class Store {
       );
   }
 
-  /** Persist a block atomically, removing the WAL entries it made durable. */
+  /**
+   * Persist a block atomically, removing the WAL groups (by key seq) it made durable. The block
+   * text is built from the txs' JSON texts when the commit carries them (the same bytes as
+   * JSON.stringify of the block, without stringifying every tx a second time).
+   */
   async commitBlock(c: Commit, walSeqs: number[]): Promise<void> {
     const n = c.block.header.number;
     const ops: Op[] = [];
@@ -98,7 +138,7 @@ export class Store {
     c.block.receipts.forEach((r, i) => {
       ops.push({ type: "put", key: `x/${r.txHash}`, value: `${n}:${i}` });
     });
-    ops.push({ type: "put", key: blockKey(n), value: JSON.stringify(c.block) });
+    ops.push({ type: "put", key: blockKey(n), value: blockText(c) });
     ops.push({ type: "put", key: "m/head", value: String(n) });
     for (const s of walSeqs) ops.push({ type: "del", key: walKey(s) });
     await this.db.batch(ops, { sync: true });

@@ -108,6 +108,53 @@ t.test("acknowledged but unsealed txs are replayed from the WAL into the same bl
   await n2.close();
 });
 
+t.test(
+  "a WAL group that spans a seal keeps the later block's tx; single-entry WAL values still load",
+  async (t) => {
+    nonces = new Map();
+    const d = dir(t);
+    const opts = {
+      dataDir: d,
+      genesis,
+      sequencerKey: key ?? undefined,
+      clock: () => 1_000,
+      verifyWorkers: 0,
+    };
+    const n1 = await SequencerNode.open(opts);
+    // A's group write is in flight; B is admitted into block 1 and C into block 2, and both wait
+    // for the next write: one group holding txs of two blocks
+    const a = n1.submit(transfer(0, 1, 1n));
+    const b = n1.submit(transfer(1, 2, 1n));
+    const sealed = n1.sealNow();
+    const c = n1.submit(transfer(2, 3, 1n));
+    const [, , hc] = await Promise.all([a, b, c]);
+    t.equal((await sealed)?.receipts.length, 2, "block 1 holds A and B");
+    await n1.wal.idle();
+    const left = await n1.store.walGroups();
+    t.same(
+      left.map((g) => g.entries.map((e) => e.block)),
+      [[1], [1, 2]],
+      "block 1's commit ran before A's group was durable; B and C share a group",
+    );
+    t.same(n1.wal.takeCovered(1), [left[0].seq], "block 1 covers A's group, not the one holding C");
+    // crash before block 2 is sealed; also leave an entry in the pre-grouping layout (one object
+    // per key), which a node must still replay
+    const d2 = transfer(3, 0, 2n);
+    const seq = Math.max(...left.flatMap((g) => g.entries.map((e) => e.seq))) + 1;
+    await n1.store.db.put(
+      `w/${String(seq).padStart(16, "0")}`,
+      JSON.stringify({ seq, block: 2, timestamp: 1_000, tx: d2 }),
+    );
+    await n1.store.close();
+    const n2 = await SequencerNode.open(opts);
+    t.equal(n2.chain.head.number, 2, "block 2 rebuilt from the WAL");
+    t.equal((await n2.receipt(hc.txHash))?.status, "included", "C survived");
+    t.equal((await n2.block(2))?.txs.length, 2, "C and the old-layout entry");
+    t.same(await n2.store.wal(), [], "WAL empty once block 2 is durable");
+    await n2.close();
+  },
+);
+
 t.test("rejections carry status and reason", async (t) => {
   nonces = new Map();
   const n = await open(dir(t));
