@@ -139,6 +139,10 @@ export class DisputeGameContract {
         return this.write("pickFoldSegment", [id, m.states, BigInt(m.segment)]);
       case "oneStep":
         return this.write("oneStep", [id, m.descriptor, m.inputs, m.openings]);
+      case "directTraceLeaf":
+        return this.write("directTraceLeaf", [id, m.nodeIndex, m.leaf, m.proof]);
+      case "directChunk":
+        return this.write("directChunk", [id, m.chunkIndex, m.chunk, m.proof]);
     }
   }
 
@@ -195,6 +199,8 @@ export class DisputeGameContract {
           children: [...e.args.children],
         };
       else if (e.eventName === "ChunkRevealed") view.chunk = e.args.chunk;
+      else if (e.eventName === "DirectMove" && e.args.kind === 1)
+        view.traceDirect = { nodeIndex: Number(e.args.index), leaf: e.args.leaf, proof: [...e.args.proof] };
       else if (e.eventName === "FoldStatesPosted") view.foldStates = [...e.args.states];
     }
     return view;

@@ -19,6 +19,7 @@ import {
 } from "../../protocol/index.ts";
 import { openNodeDescriptor } from "../../prover-trace/commit/model.ts";
 import { CHUNK, type TensorCommitment } from "../../prover-trace/commit/tensor.ts";
+import type { TraceCommitment } from "../../prover-trace/commit/trace.ts";
 import {
   type ElementRead,
   elementDependencies,
@@ -78,6 +79,8 @@ export interface GameView {
   dispute: DisputeState;
   /** Every trace reveal of this dispute, in order (for proofs against the claimer's trace root). */
   traceReveals: RevealedChildren[];
+  /** A trace leaf named in direct mode, with the claimer's path to it (event DirectMove). */
+  traceDirect?: { nodeIndex: number; leaf: Hex; proof: Hex[] };
   /** The last chunk-tree reveal. */
   lastChunkReveal?: RevealedChildren;
   /** The revealed chunk (hex, 1 KiB). */
@@ -109,7 +112,9 @@ export type Move =
   | { kind: "pickElement"; chunk: Hex; elementInChunk: number }
   | { kind: "postFoldStates"; foldLength: bigint; finalState: bigint; states: bigint[] }
   | { kind: "pickFoldSegment"; states: bigint[]; segment: number }
-  | { kind: "oneStep"; descriptor: Hex; inputs: InputBindingArg[]; openings: ElementOpeningArg[] };
+  | { kind: "oneStep"; descriptor: Hex; inputs: InputBindingArg[]; openings: ElementOpeningArg[] }
+  | { kind: "directTraceLeaf"; nodeIndex: number; leaf: Hex; proof: Hex[] }
+  | { kind: "directChunk"; chunkIndex: bigint; chunk: Hex; proof: Hex[] };
 
 /** Thrown when a planner cannot move: the view and the game contradict each other. */
 export class PlanError extends Error {
@@ -271,8 +276,23 @@ export function planChallengerMove(v: PartyView, g: GameView): Move | null {
  * Nodes of the claimer's trace tree known from the reveals, keyed "level:index": the siblings a
  * proof of leaf j < i against the claimer's root needs that are not honest subtrees of our own.
  */
-function claimerTraceNodes(reveals: readonly RevealedChildren[]): Map<string, Uint8Array> {
+function claimerTraceNodes(
+  reveals: readonly RevealedChildren[],
+  direct?: { nodeIndex: number; leaf: Hex; proof: Hex[] },
+): Map<string, Uint8Array> {
   const known = new Map<string, Uint8Array>();
+  // A direct move's path: leaf i, its ancestors and their siblings in the claimer's tree.
+  if (direct) {
+    let node = fromHex(direct.leaf);
+    let i = direct.nodeIndex;
+    direct.proof.forEach((h, l) => {
+      const sib = fromHex(h);
+      known.set(`${l}:${i}`, node);
+      known.set(`${l}:${i ^ 1}`, sib);
+      node = sha256(i & 1 ? concatBytes(sib, node) : concatBytes(node, sib));
+      i >>= 1;
+    });
+  }
   for (const r of reveals) {
     const bits = Math.log2(r.children.length);
     let level = r.depthLeft - bits;
@@ -292,7 +312,7 @@ function claimerTraceNodes(reveals: readonly RevealedChildren[]): Map<string, Ui
 }
 
 function traceProofAgainstClaimer(v: PartyView, g: GameView, j: number): Hex[] {
-  const known = claimerTraceNodes(g.traceReveals);
+  const known = claimerTraceNodes(g.traceReveals, g.traceDirect);
   const depth = v.trace.levels.length - 1;
   const proof: Hex[] = [];
   for (let l = 0; l < depth; l++) {
@@ -334,4 +354,54 @@ export function planOneStep(v: PartyView, g: GameView): Move {
     return { chunkIndex: BigInt(o.chunkIndex), chunk: toHex(o.chunk), proof: o.proof.map(toHex) };
   });
   return { kind: "oneStep", descriptor: toHex(desc.descriptor), inputs, openings };
+}
+
+// ---------------------------------------------------------------------------------- direct mode
+
+/** The first leaf under the current node where two trees differ, and `published`'s path to it. */
+function firstDifferingLeaf(
+  own: Uint8Array[],
+  published: Uint8Array[],
+  index: bigint,
+  depthLeft: number,
+  leafCount: number,
+): { leaf: number; hash: Hex; proof: Hex[] } {
+  const first = Number(index) * 2 ** depthLeft;
+  const end = Math.min(leafCount, first + 2 ** depthLeft);
+  for (let j = first; j < end; j++) {
+    const theirs = nodeAt(published, 0, j);
+    if (toHex(theirs) === toHex(nodeAt(own, 0, j))) continue;
+    const proof: Hex[] = [];
+    for (let l = 0; l < depthLeft; l++) proof.push(toHex(nodeAt(published, l, (j >> l) ^ 1)));
+    return { leaf: j, hash: toHex(theirs), proof };
+  }
+  throw new PlanError("the published tree agrees with ours under the current node");
+}
+
+/**
+ * Direct mode, trace level: with the claimer's published trace, name its first wrong leaf under
+ * the current node in one move (null outside the trace descent).
+ */
+export function planDirectTraceLeaf(v: PartyView, g: GameView, published: TraceCommitment): Move | null {
+  const d = g.dispute;
+  if (d.phase !== Phase.traceReveal && d.phase !== Phase.tracePick) return null;
+  const f = firstDifferingLeaf(v.trace.levels, published.levels, d.index, d.depthLeft, v.trace.nodeCount);
+  return { kind: "directTraceLeaf", nodeIndex: f.leaf, leaf: f.hash, proof: f.proof };
+}
+
+/**
+ * Direct mode, tensor level: with the claimer's published output tensor, supply its first
+ * differing chunk under the current node in one move (null outside the chunk descent).
+ */
+export function planDirectChunk(v: PartyView, g: GameView, published: TensorCommitment): Move | null {
+  const d = g.dispute;
+  if (d.phase !== Phase.chunkReveal && d.phase !== Phase.chunkPick) return null;
+  const own = disputedOutput(v, d);
+  const f = firstDifferingLeaf(own.levels, published.levels, d.index, d.depthLeft, own.chunkCount);
+  return {
+    kind: "directChunk",
+    chunkIndex: BigInt(f.leaf),
+    chunk: toHex(published.chunk(f.leaf)),
+    proof: f.proof,
+  };
 }

@@ -114,6 +114,9 @@ contract DisputeGame {
     event FoldStatesPosted(uint256 indexed disputeId, uint64 kLo, uint64 kHi, int256[] states);
     event FoldSegmentPicked(uint256 indexed disputeId, uint256 segment, uint64 kLo, uint64 kHi);
     event OneStepChecked(uint256 indexed disputeId, int256 computed, int256 claimed);
+    /// kind 1: a trace leaf named directly, 2: a chunk supplied directly; `proof` is the claimer's
+    /// path to it (the siblings a later proof of an earlier leaf against the trace root may need).
+    event DirectMove(uint256 indexed disputeId, uint8 kind, uint256 index, bytes32 leaf, bytes32[] proof);
     event DisputeResolved(uint256 indexed disputeId, bytes32 indexed claimKey, uint8 winner, string reason);
 
     // ------------------------------------------------------------------ errors
@@ -211,6 +214,54 @@ contract DisputeGame {
             d.phase = PHASE_TRACE_REVEAL;
         }
         emit TraceChildPicked(id, child, d.index, d.depthLeft);
+    }
+
+    // ================================================================== direct mode
+
+    /// Challenger, when the claimer published its trace: skips the rest of the trace descent by
+    /// naming leaf `nodeIndex` of the claimer's trace with its hash and the Merkle path up to the
+    /// current node (`depthLeft` siblings). Allowed whenever the trace descent is on.
+    function directTraceLeaf(uint256 id, uint32 nodeIndex, bytes32 leaf, bytes32[] calldata proof) external {
+        Dispute storage d = _direct(id, PHASE_TRACE_REVEAL, PHASE_TRACE_PICK);
+        Bridge.Model memory m = bridge.getModel(d.modelId);
+        _jumpTo(d, nodeIndex, leaf, proof, m.nodeCount);
+        d.nodeIndex = nodeIndex;
+        d.phase = PHASE_LEAF_REVEAL;
+        emit DirectMove(id, 1, nodeIndex, leaf, proof);
+    }
+
+    /// Challenger, when the claimer published the tensor: skips the rest of the chunk descent
+    /// with chunk `chunkIndex` itself and its path up to the current node; it then names an element.
+    function directChunk(uint256 id, uint64 chunkIndex, bytes calldata chunk, bytes32[] calldata proof) external {
+        Dispute storage d = _direct(id, PHASE_CHUNK_REVEAL, PHASE_CHUNK_PICK);
+        _jumpTo(d, chunkIndex, Commitments.sha256Calldata(chunk), proof, d.chunkCount);
+        _checkChunk(d, chunk);
+        d.phase = PHASE_ELEMENT_PICK;
+        emit DirectMove(id, 2, chunkIndex, d.node, proof);
+        emit ChunkRevealed(id, chunkIndex, chunk);
+    }
+
+    /// A direct move by the challenger in either phase of a descent: the time since the last move
+    /// is charged to the side whose turn it was.
+    function _direct(uint256 id, uint8 revealPhase, uint8 pickPhase) internal returns (Dispute storage d) {
+        d = _get(id);
+        if (d.phase != revealPhase && d.phase != pickPhase) revert WrongPhase(revealPhase, d.phase);
+        if (msg.sender != d.challenger) revert NotYourMove(msg.sender);
+        _tick(d, d.phase == revealPhase);
+    }
+
+    /// Moves the descent to leaf `index` (a global leaf index under the current node) given its
+    /// hash and its `depthLeft` siblings bottom-up.
+    function _jumpTo(Dispute storage d, uint256 index, bytes32 leaf, bytes32[] calldata proof, uint256 leafCount)
+        internal
+    {
+        uint256 depth = d.depthLeft;
+        if (index >= leafCount || index >> depth != d.index) revert ChildOutOfRange(index);
+        if (proof.length != depth) revert ChildCountMismatch(depth, proof.length);
+        if (Commitments.rootFromProof(leaf, index, proof) != d.node) revert ChildrenDoNotHashToNode();
+        d.node = leaf;
+        d.index = uint64(index);
+        d.depthLeft = 0;
     }
 
     // ================================================================== level 2: tensor descent

@@ -18,6 +18,8 @@ import {
   Phase,
   planChallengerMove,
   planClaimerMove,
+  planDirectChunk,
+  planDirectTraceLeaf,
   Winner,
 } from "../../../bridge/dispute/planner.ts";
 import { type PlayedGame, playToEnd } from "../../../bridge/dispute/play.ts";
@@ -414,5 +416,43 @@ t.test("dispute game on the embedded chain", async (t) => {
         `${functionName} from a stranger`,
       );
     }
+  });
+
+  await t.test("direct mode: the challenger names the leaf and the chunk of a published trace", async (t) => {
+    const liar = buildPartyView(f.model, [f.input], tamper(f.outputs, 5, 270));
+    const g = await setupGame(b, f, liar);
+    const { disputeId } = await g.as(CHALLENGER).open(g.claim, g.signature);
+    let view = await g.game.readGame(disputeId);
+    const leafMove = planDirectTraceLeaf(honest, view, liar.trace) as Move & { kind: "directTraceLeaf" };
+    t.equal(leafMove.nodeIndex, 5, "the first wrong leaf of the published trace");
+    await rejectsWith(t, g.as(WORKER).play(disputeId, leafMove), "NotYourMove", "the claimer cannot");
+    await rejectsWith(
+      t,
+      g.as(CHALLENGER).play(disputeId, { ...leafMove, leaf: h32(5) }),
+      "ChildrenDoNotHashToNode",
+      "a leaf not in the claimer's trace",
+    );
+    await rejectsWith(
+      t,
+      g.as(CHALLENGER).play(disputeId, { ...leafMove, nodeIndex: 11 }),
+      "ChildOutOfRange",
+      "a leaf past the last node",
+    );
+    await g.as(CHALLENGER).play(disputeId, leafMove);
+    view = await g.game.readGame(disputeId);
+    t.equal(view.dispute.phase, Phase.leafReveal, "straight to the leaf reveal");
+    await g.as(WORKER).play(disputeId, planClaimerMove(liar, view) as Move);
+    view = await g.game.readGame(disputeId);
+    const chunkMove = planDirectChunk(honest, view, liar.trace.outputs[5][0]) as Move & {
+      kind: "directChunk";
+    };
+    t.equal(chunkMove.chunkIndex, 1n, "the chunk holding element 270");
+    await g.as(CHALLENGER).play(disputeId, chunkMove);
+    const played = await playOut(g, disputeId, liar, honest);
+    t.equal(played.winner, Winner.challenger, "the challenger wins");
+    t.notOk(
+      played.moves.some((m) => m.kind === "revealTraceChildren" || m.kind === "revealChunkChildren"),
+      "no descent rounds were needed",
+    );
   });
 });
