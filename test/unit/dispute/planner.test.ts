@@ -1,0 +1,147 @@
+/**
+ * The pure planners of bridge/dispute without a chain: fold points follow the contract's rule,
+ * each side moves only on its turn, the claimer's reveals hash up to the node the game holds,
+ * the honest challenger names the leftmost differing child, the first differing element and the
+ * first wrong fold segment, and a view that agrees with everything revealed is a named PlanError.
+ */
+import t from "tap";
+import type { Hex } from "viem";
+import {
+  type DisputeState,
+  foldPoints,
+  type GameView,
+  Phase,
+  PlanError,
+  planChallengerMove,
+  planClaimerMove,
+} from "../../../bridge/dispute/planner.ts";
+import { buildPartyView } from "../../../bridge/dispute/view.ts";
+import { concatBytes, fromHex, sha256, toHex } from "../../../protocol/index.ts";
+import { buildMlp } from "../../../prover-trace/builder/mlp.ts";
+import { commitModel } from "../../../prover-trace/commit/model.ts";
+import type { TensorData } from "../../../prover-trace/commit/tensor.ts";
+import { encodeOnnx } from "../../../prover-trace/onnx/io.ts";
+import { loadProfileModel } from "../../../prover-trace/profile/validate.ts";
+import { runModel } from "../../../prover-trace/reference/run.ts";
+
+function state(over: Partial<DisputeState>): DisputeState {
+  return {
+    phase: Phase.none,
+    winner: 0,
+    index: 0n,
+    depthLeft: 0,
+    nodeIndex: 0,
+    opCode: 0,
+    element: 0n,
+    value: 0n,
+    foldLength: 0n,
+    kLo: 0n,
+    kHi: 0n,
+    sLo: 0n,
+    sHi: 0n,
+    ...over,
+  };
+}
+
+const view = (d: Partial<DisputeState>, rest: Partial<GameView> = {}): GameView => ({
+  dispute: state(d),
+  traceReveals: [],
+  ...rest,
+});
+
+t.test("fold points: every step up to 16, else 15 evenly spaced", async (t) => {
+  t.same(foldPoints(0n, 1n), []);
+  t.same(foldPoints(0n, 4n), [1n, 2n, 3n]);
+  t.same(foldPoints(10n, 26n), [11n, 12n, 13n, 14n, 15n, 16n, 17n, 18n, 19n, 20n, 21n, 22n, 23n, 24n, 25n]);
+  const p = foldPoints(0n, 300n);
+  t.equal(p.length, 15);
+  t.equal(p[0], 18n, "300 * 1 / 16");
+  t.equal(p[14], 281n, "300 * 15 / 16");
+  for (let k = 1; k < p.length; k++) t.ok(p[k] > p[k - 1], "strictly increasing");
+});
+
+t.test("planners on a small MLP", async (t) => {
+  const bytes = encodeOnnx(buildMlp({ inputDim: 8, hidden: 300, layers: 1, classes: 3 }));
+  const pm = loadProfileModel(bytes);
+  const model = await commitModel(pm, bytes);
+  const data = new Int8Array(8).map((_, i) => i * 9 - 30);
+  const input: TensorData = { dtype: 3, shape: [1, 8], data };
+  const outputs = runModel(pm, [{ dtype: 3, shape: [1, 8], data }]).nodeOutputs;
+  const honest = buildPartyView(model, [input], outputs);
+  const bad = outputs.map((outs, i) =>
+    outs.map((x) => {
+      if (i !== 0) return x;
+      const d = (x.data as Int32Array).slice();
+      d[290] += 5;
+      return { ...x, data: d };
+    }),
+  );
+  const liar = buildPartyView(model, [input], bad);
+  const depth = honest.trace.levels.length - 1;
+
+  t.equal(
+    planChallengerMove(honest, view({ phase: Phase.traceReveal, depthLeft: depth })),
+    null,
+    "not the challenger's turn",
+  );
+  t.equal(
+    planClaimerMove(honest, view({ phase: Phase.tracePick, depthLeft: depth })),
+    null,
+    "not the claimer's turn",
+  );
+
+  const reveal = planClaimerMove(liar, view({ phase: Phase.traceReveal, depthLeft: depth }));
+  if (reveal?.kind !== "revealTraceChildren") throw new Error("expected a trace reveal");
+  t.equal(reveal.children.length, 2 ** Math.min(4, depth));
+  let layer = reveal.children.map(fromHex);
+  while (layer.length > 1) {
+    const next: Uint8Array[] = [];
+    for (let k = 0; k < layer.length; k += 2) next.push(sha256(concatBytes(layer[k], layer[k + 1])));
+    layer = next;
+  }
+  t.equal(toHex(layer[0]), toHex(liar.trace.root), "the revealed children hash to the claimer's root");
+
+  const pick = planChallengerMove(
+    honest,
+    view(
+      { phase: Phase.tracePick, depthLeft: depth },
+      { traceReveals: [{ index: 0n, depthLeft: depth, children: reveal.children }] },
+    ),
+  );
+  t.same(pick && pick.kind === "pickTraceChild" && pick.child, 0, "the leftmost differing child: node 0");
+  t.throws(
+    () =>
+      planChallengerMove(
+        liar,
+        view(
+          { phase: Phase.tracePick, depthLeft: depth },
+          { traceReveals: [{ index: 0n, depthLeft: depth, children: reveal.children }] },
+        ),
+      ),
+    PlanError,
+    "nothing differs: a named error",
+  );
+
+  // Element 290 of node 0 (int32 [1,300]) is in chunk 1, at element 34 of the chunk.
+  const chunk: Hex = toHex(liar.trace.outputs[0][0].chunk(1));
+  const el = planChallengerMove(honest, view({ phase: Phase.elementPick, index: 1n }, { chunk }));
+  t.same(el, { kind: "pickElement", chunk, elementInChunk: 34 });
+
+  // Fold: K = 8; the lying claimer's intermediate states are the true ones, the end is its lie.
+  const post = planClaimerMove(liar, view({ phase: Phase.foldPost, element: 290n, opCode: 13 }));
+  if (post?.kind !== "postFoldStates") throw new Error("expected fold states");
+  t.equal(post.foldLength, 8n);
+  t.equal(post.states.length, 7);
+  const seg = planChallengerMove(
+    honest,
+    view({ phase: Phase.foldPick, element: 290n, kLo: 0n, kHi: 8n }, { foldStates: post.states }),
+  );
+  t.same(seg && seg.kind === "pickFoldSegment" && seg.segment, 7, "all agreed: the last segment");
+  const wrong = [...post.states];
+  wrong[2] += 1n;
+  const seg2 = planChallengerMove(
+    honest,
+    view({ phase: Phase.foldPick, element: 290n, kLo: 0n, kHi: 8n }, { foldStates: wrong }),
+  );
+  t.same(seg2 && seg2.kind === "pickFoldSegment" && seg2.segment, 2, "the first segment whose end is wrong");
+});
