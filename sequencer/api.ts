@@ -269,27 +269,29 @@ export async function buildApi(
       connection: "keep-alive",
     });
     res.write(`: head ${node.chain.head.number}\n\n`);
-    const onBlock = (b: { header: unknown; receipts: { txHash: string }[] }) =>
+    // tx events are joined into one write per event-loop turn, not one per tx: thousands of
+    // events per second otherwise cost a stream chunk (and a syscall) each
+    let txText = "";
+    const flushTxs = () => {
+      if (txText === "") return;
+      const out = txText;
+      txText = "";
+      res.write(out);
+    };
+    const onBlock = (b: { header: unknown; receipts: { txHash: string }[] }) => {
+      flushTxs(); // keep the order in which the node emitted them
       res.write(
         `event: block\ndata: ${JSON.stringify({ header: b.header, txCount: b.receipts.length, txHashes: b.receipts.map((r) => r.txHash) })}\n\n`,
       );
-    // one write per event-loop turn, not per tx: thousands of events per second otherwise cost
-    // a syscall each
-    let corked = false;
+    };
     const onTx = (t: unknown) => {
-      if (!corked) {
-        corked = true;
-        res.cork();
-        setImmediate(() => {
-          corked = false;
-          res.uncork();
-        });
-      }
-      res.write(`event: tx\ndata: ${JSON.stringify(t)}\n\n`);
+      if (txText === "") setImmediate(flushTxs);
+      txText += `event: tx\ndata: ${JSON.stringify(t)}\n\n`;
     };
     node.on("block", onBlock);
     node.on("tx", onTx);
     req.raw.on("close", () => {
+      txText = "";
       node.off("block", onBlock);
       node.off("tx", onTx);
     });

@@ -159,9 +159,15 @@ export class Chain {
 
   /**
    * Execute a tx into the pending block (opened at `timestamp` if none is open). Throws
-   * TxRejected with the reason; then nothing changed.
+   * TxRejected with the reason; then nothing changed. `wire`: encodeTx(tx) and its JSON text,
+   * when the caller already made them.
    */
-  admit(tx: Tx, hash: Hex, timestamp: number): PendingTx {
+  admit(
+    tx: Tx,
+    hash: Hex,
+    timestamp: number,
+    wire?: { json: Record<string, unknown>; text: string },
+  ): PendingTx {
     if (!this.pending) {
       this.pending = {
         number: this.head.number + 1,
@@ -174,8 +180,8 @@ export class Chain {
     const p = this.pending;
     if (p.hashes.has(hash)) throw new DuplicateTx(`already known: tx ${hash} is pending`);
     const outcome = applyTx(p.overlay, tx, this.ctx(p.timestamp, hash));
-    const json = encodeTx(tx);
-    const ptx = { tx, hash, outcome, json, text: JSON.stringify(json) };
+    const json = wire?.json ?? encodeTx(tx);
+    const ptx = { tx, hash, outcome, json, text: wire?.text ?? JSON.stringify(json) };
     p.txs.push(ptx);
     p.hashes.add(hash);
     return ptx;

@@ -51,8 +51,12 @@ export interface NodeOptions {
   verifyWorkers?: number;
 }
 
+/** A tx's wire JSON (encodeTx) and its text. */
+type Wire = { json: Record<string, unknown>; text: string };
+
 interface AdmitSlot {
   tx: Tx;
+  wire: Wire;
   hash: Hex | null;
   error: string | null;
   done: boolean;
@@ -261,10 +265,13 @@ export class SequencerNode extends EventEmitter {
       }
       return this.admitVerified(tx, hash);
     }
+    // the wire form is needed for the WAL and the block anyway; the pool ships its text
+    const wireJson = encodeTx(tx);
+    const wire = { json: wireJson, text: JSON.stringify(wireJson) };
     return new Promise((resolve, reject) => {
-      const slot: AdmitSlot = { tx, hash: null, error: null, done: false, resolve, reject };
+      const slot: AdmitSlot = { tx, wire, hash: null, error: null, done: false, resolve, reject };
       this.admitQueue.push(slot);
-      (this.pool as VerifyPool).verify(tx).then(
+      (this.pool as VerifyPool).verify(wire.text).then(
         (h) => {
           slot.hash = h;
           slot.done = true;
@@ -284,15 +291,15 @@ export class SequencerNode extends EventEmitter {
     while (this.admitQueue.length && this.admitQueue[0].done) {
       const slot = this.admitQueue.shift() as AdmitSlot;
       if (slot.error !== null) slot.reject(new SubmitError(401, slot.error));
-      else this.admitVerified(slot.tx, slot.hash as Hex).then(slot.resolve, slot.reject);
+      else this.admitVerified(slot.tx, slot.hash as Hex, slot.wire).then(slot.resolve, slot.reject);
     }
   }
 
-  private async admitVerified(tx: Tx, hash: Hex): Promise<{ txHash: Hex }> {
+  private async admitVerified(tx: Tx, hash: Hex, wire?: Wire): Promise<{ txHash: Hex }> {
     if (this.closed) throw new SubmitError(503, "sequencer is shutting down");
     let ptx: PendingTx;
     try {
-      ptx = this.chain.admit(tx, hash, this.clock());
+      ptx = this.chain.admit(tx, hash, this.clock(), wire);
     } catch (e) {
       if (e instanceof DuplicateTx) throw new SubmitError(409, e.message);
       if (e instanceof TxRejected) throw new SubmitError(422, e.message);

@@ -6,8 +6,12 @@ import { isSystemTx, type Tx, txDigest, verifyTxSignature } from "../protocol/tx
 
 const domain = l2Domain(BigInt((workerData as { l2ChainId: string }).l2ChainId));
 
-parentPort?.on("message", (batch: { id: number; tx: Tx }[]) => {
-  const out = batch.map(({ id, tx }) => {
+// The txs arrive in wire form (encodeTx of a decoded tx: bigints as decimal strings), which the
+// EIP-712 encoder takes as it is: same digest as the decoded tx, without decoding it again.
+parentPort?.on("message", (batch: { ids: number[]; txs: string }) => {
+  const txs = JSON.parse(batch.txs) as Tx[];
+  const out = batch.ids.map((id, i) => {
+    const tx = txs[i];
     try {
       const d = txDigest(tx, domain);
       if (!isSystemTx(tx)) verifyTxSignature(tx, d);
