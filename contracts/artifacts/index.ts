@@ -7,4 +7,5 @@ export * from "./NodeDescriptor.ts";
 export * from "./OpSemantics.ts";
 export * from "./CommitmentsHarness.ts";
 export * from "./OpSemanticsHarness.ts";
+export * from "./ReentrantChallenger.ts";
 export * from "./ReentrantRecipient.ts";

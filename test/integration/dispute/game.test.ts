@@ -9,7 +9,7 @@
  * and a second dispute on an invalidated claim ends at once with the bond returned.
  */
 import t, { type Test } from "tap";
-import { type Hex, parseEther } from "viem";
+import { encodeFunctionData, type Hex, parseEther, parseEventLogs, toFunctionSelector } from "viem";
 import { BridgeRevert, type ClaimMessage } from "../../../bridge/bridge.ts";
 import { type Deployment, deployBridge } from "../../../bridge/deploy.ts";
 import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
@@ -25,6 +25,11 @@ import {
 import { type PlayedGame, playToEnd } from "../../../bridge/dispute/play.ts";
 import { buildPartyView, type PartyView } from "../../../bridge/dispute/view.ts";
 import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
+import { disputeGameAbi } from "../../../contracts/artifacts/DisputeGame.ts";
+import {
+  reentrantChallengerAbi,
+  reentrantChallengerBytecode,
+} from "../../../contracts/artifacts/ReentrantChallenger.ts";
 import { toHex, u32be } from "../../../protocol/bytes.ts";
 import { claimDomain, typesFor } from "../../../protocol/eip712.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
@@ -430,6 +435,68 @@ async function scenarios(t: Test, b: L1Backend, f: Fixture, full: boolean): Prom
           `${functionName} from a stranger`,
         );
       }
+    });
+
+  if (full)
+    await t.test("a contract challenger that re-enters on its payout is paid once", async (t) => {
+      const g = await setupGame(b, f, honest);
+      const pub = b.clients().publicClient;
+      const deployer = b.wallet(STRANGER);
+      const deployHash = await deployer.deployContract({
+        abi: reentrantChallengerAbi,
+        bytecode: reentrantChallengerBytecode,
+        args: [g.d.address],
+      });
+      const proxy = (await pub.waitForTransactionReceipt({ hash: deployHash })).contractAddress as Hex;
+      const exec = async (target: Hex, data: Hex, value = 0n) => {
+        const hash = await deployer.writeContract({
+          address: proxy,
+          abi: reentrantChallengerAbi,
+          functionName: "exec",
+          args: [target, data],
+          value,
+        });
+        const r = await pub.waitForTransactionReceipt({ hash });
+        t.equal(r.status, "success", "exec succeeded");
+        return r;
+      };
+      await exec(g.d.address, encodeFunctionData({ abi: bridgeAbi, functionName: "depositBond" }), BOND);
+      const r = await exec(
+        g.d.disputeGame,
+        encodeFunctionData({
+          abi: disputeGameAbi,
+          functionName: "openDispute",
+          args: [g.claim, g.signature],
+        }),
+      );
+      const [opened] = parseEventLogs({ abi: disputeGameAbi, logs: r.logs, eventName: "DisputeOpened" });
+      // The worker never reveals: the contract challenger wins on time.
+      await b.increaseTime(Number(CLOCK) + 1);
+      await g.as(STRANGER).timeout(opened.args.disputeId);
+      const credit = BOND + MIN_STAKE / 2n;
+      t.same(await g.d.bridge.bondOf(proxy), { free: credit, locked: 0n }, "bond back plus half the slash");
+      const before = await pub.getBalance({ address: g.d.address });
+      await exec(
+        g.d.address,
+        encodeFunctionData({ abi: bridgeAbi, functionName: "withdrawBond", args: [credit] }),
+      );
+      const read = <F extends "attempted" | "reentrySucceeded" | "received" | "reentryError">(
+        functionName: F,
+      ) => pub.readContract({ address: proxy, abi: reentrantChallengerAbi, functionName });
+      t.ok(await read("attempted"), "the payout tried to re-enter");
+      t.notOk(await read("reentrySucceeded"), "the re-entry failed");
+      t.equal(
+        String(await read("reentryError")).slice(0, 10),
+        toFunctionSelector("ReentrancyGuardReentrantCall()"),
+        "blocked by the reentrancy guard",
+      );
+      t.equal(await read("received"), credit, "paid exactly once");
+      t.equal(
+        await pub.getBalance({ address: g.d.address }),
+        before - credit,
+        "the Bridge paid out only that",
+      );
+      t.same(await g.d.bridge.bondOf(proxy), { free: 0n, locked: 0n });
     });
 
   if (full)
