@@ -7,11 +7,13 @@
  *      one is included;
  *   2. latency: single-tx POST /v1/txs at a fixed offered load (open loop); inclusion latency =
  *      send -> the block holding it is announced on the event stream (after its durable commit).
+ * seqCpuUsPerTx: CPU time (all threads) the sequencer process spent per tx in phase 1: the
+ * cost that decides tx/s on a busy machine, and steadier than tx/s when the load moves.
  * `npm run bench -- sequencer [--json]`; env BENCH_SEQ_TXS, BENCH_SEQ_RATE, BENCH_SEQ_SECONDS,
  * BENCH_SEQ_BLOCK_MS, BENCH_SEQ_SENDERS, BENCH_SEQ_VERIFY_WORKERS tune it; BENCH_SEQ_NODE_ARGS adds node flags to the sequencer.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,6 +30,20 @@ const env = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) :
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/**
+ * CPU seconds (user + system, all threads) a process has used so far, from /proc (Linux); NaN
+ * elsewhere. On a shared machine tx/s moves with everyone else's load; CPU per tx does not.
+ */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** POST with a keep-alive agent: far less client CPU per request than fetch. */
@@ -182,6 +198,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
     );
     // ---- 1. throughput ----
     const batchRtt: number[] = [];
+    const cpu0 = cpuSeconds(proc.pid);
     const t0 = performance.now();
     let acked = 0;
     let lastHash = "";
@@ -213,6 +230,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       await new Promise((r) => setTimeout(r, 10));
     }
     const tIncl = performance.now();
+    const seqCpuUsPerTx = ((cpuSeconds(proc.pid) - cpu0) * 1e6) / acked;
     // every tx must be included: the sink's balance counts them
     const ackPerSec = acked / ((tAck - t0) / 1000);
     batchRtt.sort((a, b) => a - b);
@@ -274,6 +292,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       rejected: rejected + latRejected,
       ackTxPerSec: Math.round(ackPerSec),
       txPerSec: Math.round(txPerSec),
+      seqCpuUsPerTx: Math.round(seqCpuUsPerTx),
       offeredTxPerSec: Math.round(latTxs.length / offeredSec),
       latencySamples: latencies.length,
       notIncluded: sendAt.size,
