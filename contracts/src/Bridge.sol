@@ -431,6 +431,12 @@ contract Bridge is ReentrancyGuard, EIP712 {
         _;
     }
 
+    /// What backs a worker's claims: active and unbonding stake alike (a worker that starts
+    /// unbonding right after signing a claim can still be disputed and slashed until it withdraws).
+    function slashableStake(address worker) external view returns (uint256) {
+        return _slashableStake(worker);
+    }
+
     /// A dispute opens: lock the challenger's bond and freeze the worker's stake withdrawals.
     function lockDispute(address challenger, address worker) external onlyDisputeGame {
         ChallengerBond storage b = _bonds[challenger];

@@ -155,12 +155,13 @@ contract DisputeGame {
 
     // ================================================================== opening
 
-    /// Opens a dispute on `claim`, signed by a bonded worker, locking the caller's challenger bond.
+    /// Opens a dispute on `claim`, signed by a worker with stake (active or unbonding), locking the caller's challenger bond.
     /// A claim already invalidated ends the dispute at once (void: the bond is returned).
     function openDispute(Bridge.Claim calldata claim, bytes calldata signature) external returns (uint256 id) {
         bytes32 key = bridge.claimDigest(claim);
         address claimer = bridge.claimSigner(claim, signature);
-        if (!bridge.isBondedWorker(claimer)) revert NotBondedWorker(claimer);
+        // Unbonding stake still backs the claim: a worker cannot escape by unbonding after signing.
+        if (bridge.slashableStake(claimer) == 0) revert NotBondedWorker(claimer);
         Bridge.Model memory m = bridge.getModel(claim.modelId);
         if (m.registrant == address(0)) revert ModelNotRegistered(claim.modelId);
 

@@ -438,6 +438,43 @@ async function scenarios(t: Test, b: L1Backend, f: Fixture, full: boolean): Prom
     });
 
   if (full)
+    await t.test("a worker that unbonds after signing is still disputed, frozen and slashed", async (t) => {
+      const g = await setupGame(b, f, honest);
+      const worker = g.d.bridge.as(b.wallet(WORKER));
+      await worker.unbond(STAKE);
+      t.notOk(await g.d.bridge.isBondedWorker(addr(WORKER)), "no longer bonded for new jobs");
+      const { disputeId } = await g.as(CHALLENGER).open(g.claim, g.signature);
+      await b.increaseTime(10_001);
+      await rejectsWith(
+        t,
+        worker.withdrawUnbonded(),
+        "StakeFrozenByDispute",
+        "withdrawal during the dispute",
+      );
+      await g.as(STRANGER).timeout(disputeId);
+      t.equal((await g.game.getDispute(disputeId)).winner, Winner.challenger, "the silent worker loses");
+      const st = await g.d.bridge.stakeOf(addr(WORKER));
+      t.same(
+        [st.active, st.unbonding, st.openDisputes],
+        [0n, STAKE - MIN_STAKE, 0],
+        "slashed from unbonding",
+      );
+      await worker.withdrawUnbonded();
+      t.equal((await g.d.bridge.stakeOf(addr(WORKER))).unbonding, 0n, "the rest is withdrawn after");
+      await rejectsWith(
+        t,
+        g
+          .as(CHALLENGER)
+          .open(
+            { ...g.claim, jobId: h32(2) },
+            await signClaim(b, WORKER, { ...g.claim, jobId: h32(2) }, g.d.address),
+          ),
+        "NotBondedWorker",
+        "a worker with no stake left",
+      );
+    });
+
+  if (full)
     await t.test("a contract challenger that re-enters on its payout is paid once", async (t) => {
       const g = await setupGame(b, f, honest);
       const pub = b.clients().publicClient;
