@@ -179,6 +179,19 @@ function foldStates(v: PartyView, d: DisputeState): bigint[] {
 
 // ---------------------------------------------------------------------------------- claimer
 
+const OP_ARGMAX = 15;
+const MASK64 = (1n << 64n) - 1n;
+
+/**
+ * s_K as posted: ArgMax's must carry the claimed index v (the contract checks s_K >> 64 == v).
+ * A view whose own output disagrees with its own fold (a lying claimer's) keeps the running max
+ * and swaps in the claimed index: the bisection then ends on a wrong last step.
+ */
+function finalStateFor(d: DisputeState, sK: bigint): bigint {
+  if (d.opCode !== OP_ARGMAX || sK >> 64n === d.value) return sK;
+  return (d.value << 64n) | (sK & MASK64);
+}
+
 /** The claimer's next move, or null when it is not the claimer's turn. */
 export function planClaimerMove(v: PartyView, g: GameView): Move | null {
   const d = g.dispute;
@@ -212,7 +225,7 @@ export function planClaimerMove(v: PartyView, g: GameView): Move | null {
       return {
         kind: "postFoldStates",
         foldLength: first ? K : 0n,
-        finalState: first ? s[s.length - 1] : 0n,
+        finalState: first ? finalStateFor(d, s[s.length - 1]) : 0n,
         states: foldPoints(d.kLo, kHi).map((k) => s[Number(k)]),
       };
     }
