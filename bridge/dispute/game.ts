@@ -1,7 +1,8 @@
 /**
  * Typed calls to the DisputeGame contract: open a dispute on a signed claim, play any planned
  * move, time a side out, and read the game back (struct + the events the planners need). Every
- * write is simulated first so a revert surfaces as a BridgeRevert naming the custom error.
+ * write is simulated first so a revert surfaces as a DisputeGameRevert (a BridgeRevert) naming the
+ * custom error.
  */
 import {
   type Address,
@@ -31,17 +32,21 @@ export interface GameTx {
   gasUsed: bigint;
 }
 
+/** A DisputeGame call reverted; `errorName` is the custom error (game, verifier or Bridge). */
+export class DisputeGameRevert extends BridgeRevert {
+  constructor(functionName: string, errorName: string, args: readonly unknown[], detail: string) {
+    super(functionName, errorName, args, detail);
+    this.name = "DisputeGameRevert";
+    this.message = this.message.replace(/^Bridge\./, "DisputeGame.");
+  }
+}
+
 function asGameError(functionName: string, err: unknown): unknown {
   if (!(err instanceof BaseError)) return err;
   const reverted = err.walk((e) => e instanceof ContractFunctionRevertedError);
   if (reverted instanceof ContractFunctionRevertedError) {
     const name = reverted.data?.errorName ?? reverted.reason ?? "unknown revert";
-    return new BridgeRevert(
-      `DisputeGame.${functionName}`.replace(/^/, ""),
-      name,
-      reverted.data?.args ?? [],
-      "",
-    );
+    return new DisputeGameRevert(functionName, name, reverted.data?.args ?? [], "");
   }
   return new BridgeCallError(`DisputeGame.${functionName}`, err);
 }
@@ -105,7 +110,7 @@ export class DisputeGameContract {
       pollingInterval: this.clients.pollingIntervalMs,
     });
     if (receipt.status !== "success")
-      throw new BridgeRevert(`DisputeGame.${functionName}`, "reverted on chain", [], `(tx ${txHash})`);
+      throw new DisputeGameRevert(functionName, "reverted on chain", [], `(tx ${txHash})`);
     return { txHash, receipt, gasUsed: receipt.gasUsed };
   }
 
