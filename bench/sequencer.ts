@@ -8,7 +8,8 @@
  *   2. latency: single-tx POST /v1/txs at a fixed offered load (open loop); inclusion latency =
  *      send -> the block holding it is announced on the event stream (after its durable commit).
  * seqCpuUsPerTx: CPU time (all threads) the sequencer process spent per tx in phase 1: the
- * cost that decides tx/s on a busy machine, and steadier than tx/s when the load moves.
+ * cost that decides tx/s on a busy machine, and steadier than tx/s when the load moves;
+ * latCpuUsPerTx: the same for phase 2 (one HTTP request per tx, block events included).
  * `npm run bench -- sequencer [--json]`; env BENCH_SEQ_TXS, BENCH_SEQ_RATE, BENCH_SEQ_SECONDS,
  * BENCH_SEQ_BLOCK_MS, BENCH_SEQ_SENDERS, BENCH_SEQ_VERIFY_WORKERS tune it; BENCH_SEQ_NODE_ARGS adds node flags to the sequencer.
  */
@@ -250,6 +251,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
         }
       }
     };
+    const cpu1 = cpuSeconds(proc.pid);
     const start = performance.now();
     const interval = 1000 / rate;
     const inflight: Promise<void>[] = [];
@@ -276,6 +278,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
     await Promise.all(inflight);
     const until = performance.now() + 10_000;
     while (sendAt.size > 0 && performance.now() < until) await new Promise((r) => setTimeout(r, 20));
+    const latCpuUsPerTx = ((cpuSeconds(proc.pid) - cpu1) * 1e6) / latTxs.length;
     latencies.sort((a, b) => a - b);
     if (reasons.size) process.stderr.write(`sequencer bench: rejections ${JSON.stringify([...reasons])}\n`);
     return {
@@ -299,6 +302,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       p50InclusionMs: Math.round(percentile(latencies, 50)),
       p99InclusionMs: Math.round(percentile(latencies, 99)),
       maxInclusionMs: Math.round(latencies[latencies.length - 1] ?? Number.NaN),
+      latCpuUsPerTx: Math.round(latCpuUsPerTx),
     };
   } finally {
     ctl.abort();
