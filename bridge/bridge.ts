@@ -5,6 +5,7 @@
  * any gas is spent, then sent and awaited; a receipt with status "reverted" is an error too.
  */
 import {
+  type Abi,
   type Address,
   BaseError,
   ContractFunctionRevertedError,
@@ -89,25 +90,83 @@ type WriteName =
 
 /** A Bridge call that failed before reaching the contract (funds, nonce, node). */
 export class BridgeCallError extends Error {
-  constructor(functionName: string, cause: BaseError) {
+  constructor(functionName: string, cause: BaseError, contract = "Bridge") {
     // viem's first line is generic ("Missing or invalid parameters."); the node's words are in details.
     super(
-      `Bridge.${functionName} failed: ${cause.shortMessage}${cause.details ? ` (${cause.details})` : ""}`,
+      `${contract}.${functionName} failed: ${cause.shortMessage}${cause.details ? ` (${cause.details})` : ""}`,
       { cause },
     );
     this.name = "BridgeCallError";
   }
 }
 
-function asBridgeError(functionName: string, err: unknown): unknown {
-  if (!(err instanceof BaseError)) return err;
-  const reverted = err.walk((e) => e instanceof ContractFunctionRevertedError);
-  if (reverted instanceof ContractFunctionRevertedError) {
-    const name = reverted.data?.errorName ?? reverted.reason ?? "unknown revert";
-    return new BridgeRevert(functionName, name, reverted.data?.args ?? [], "");
-  }
-  return new BridgeCallError(functionName, err);
+export type RevertFactory = (
+  functionName: string,
+  errorName: string,
+  args: readonly unknown[],
+  detail: string,
+) => BridgeRevert;
+
+export interface ContractCall {
+  /** Name used in error messages ("Bridge", "DisputeGame"). */
+  contract: string;
+  address: Address;
+  abi: Abi;
+  functionName: string;
+  args: readonly unknown[];
+  value?: bigint;
 }
+
+/**
+ * The one write path for our contracts: simulate first (so a revert comes back as the contract's
+ * custom error, named, via `revert`), send, wait for the receipt, and treat a receipt that
+ * reverted anyway (state changed between simulation and inclusion) as a revert too.
+ */
+export async function simulateAndSend(
+  clients: L1Clients,
+  wallet: L1WalletClient | undefined,
+  call: ContractCall,
+  revert: RevertFactory,
+): Promise<TxResult> {
+  const { contract, functionName } = call;
+  if (!wallet) throw new Error(`${contract}.${functionName}: no wallet (pass a private key)`);
+  const pub = clients.publicClient;
+  let txHash: Hex;
+  try {
+    const { request } = await pub.simulateContract({
+      address: call.address,
+      abi: call.abi,
+      functionName,
+      args: call.args,
+      value: call.value,
+      account: wallet.account,
+    } as Parameters<typeof pub.simulateContract>[0]);
+    txHash = await wallet.writeContract(request as Parameters<typeof wallet.writeContract>[0]);
+  } catch (err) {
+    if (!(err instanceof BaseError)) throw err;
+    const reverted = err.walk((e) => e instanceof ContractFunctionRevertedError);
+    if (reverted instanceof ContractFunctionRevertedError) {
+      const name = reverted.data?.errorName ?? reverted.reason ?? "unknown revert";
+      throw revert(functionName, name, reverted.data?.args ?? [], "");
+    }
+    throw new BridgeCallError(functionName, err, contract);
+  }
+  const receipt = await pub.waitForTransactionReceipt({
+    hash: txHash,
+    pollingInterval: clients.pollingIntervalMs,
+  });
+  if (receipt.status !== "success") {
+    throw revert(
+      functionName,
+      "reverted on chain",
+      [],
+      `(tx ${txHash}, simulated fine: state changed in between)`,
+    );
+  }
+  return { txHash, receipt };
+}
+
+const bridgeRevert: RevertFactory = (f, e, a, d) => new BridgeRevert(f, e, a, d);
 
 export class BridgeContract {
   readonly clients: L1Clients;
@@ -129,37 +188,13 @@ export class BridgeContract {
     return new BridgeContract(this.clients, this.address, wallet);
   }
 
-  private async write(functionName: WriteName, args: readonly unknown[], value?: bigint): Promise<TxResult> {
-    const wallet = this.wallet;
-    if (!wallet) throw new Error(`Bridge.${functionName}: no wallet (pass a private key)`);
-    const pub = this.clients.publicClient;
-    let txHash: Hex;
-    try {
-      const { request } = await pub.simulateContract({
-        address: this.address,
-        abi: bridgeAbi,
-        functionName,
-        args,
-        value,
-        account: wallet.account,
-      } as Parameters<typeof pub.simulateContract>[0]);
-      txHash = await wallet.writeContract(request as Parameters<typeof wallet.writeContract>[0]);
-    } catch (err) {
-      throw asBridgeError(functionName, err);
-    }
-    const receipt = await pub.waitForTransactionReceipt({
-      hash: txHash,
-      pollingInterval: this.clients.pollingIntervalMs,
-    });
-    if (receipt.status !== "success") {
-      throw new BridgeRevert(
-        functionName,
-        "reverted on chain",
-        [],
-        `(tx ${txHash}, simulated fine: state changed in between)`,
-      );
-    }
-    return { txHash, receipt };
+  private write(functionName: WriteName, args: readonly unknown[], value?: bigint): Promise<TxResult> {
+    return simulateAndSend(
+      this.clients,
+      this.wallet,
+      { contract: "Bridge", address: this.address, abi: bridgeAbi, functionName, args, value },
+      bridgeRevert,
+    );
   }
 
   // ------------------------------------------------------------------ deposits and withdrawals

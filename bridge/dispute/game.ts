@@ -4,18 +4,11 @@
  * write is simulated first so a revert surfaces as a DisputeGameRevert (a BridgeRevert) naming the
  * custom error.
  */
-import {
-  type Address,
-  BaseError,
-  ContractFunctionRevertedError,
-  type Hex,
-  parseEventLogs,
-  type TransactionReceipt,
-} from "viem";
+import { type Address, type Hex, parseEventLogs, type TransactionReceipt } from "viem";
 import { bridgeAbi } from "../../contracts/artifacts/Bridge.ts";
 import { disputeGameAbi } from "../../contracts/artifacts/DisputeGame.ts";
 import { oneStepVerifierAbi } from "../../contracts/artifacts/OneStepVerifier.ts";
-import { BridgeCallError, BridgeRevert, type ClaimMessage } from "../bridge.ts";
+import { BridgeRevert, type ClaimMessage, type RevertFactory, simulateAndSend } from "../bridge.ts";
 import type { L1Clients, L1WalletClient } from "../clients.ts";
 import type { DisputeState, GameView, Move, RevealedChildren } from "./planner.ts";
 
@@ -41,15 +34,7 @@ export class DisputeGameRevert extends BridgeRevert {
   }
 }
 
-function asGameError(functionName: string, err: unknown): unknown {
-  if (!(err instanceof BaseError)) return err;
-  const reverted = err.walk((e) => e instanceof ContractFunctionRevertedError);
-  if (reverted instanceof ContractFunctionRevertedError) {
-    const name = reverted.data?.errorName ?? reverted.reason ?? "unknown revert";
-    return new DisputeGameRevert(functionName, name, reverted.data?.args ?? [], "");
-  }
-  return new BridgeCallError(`DisputeGame.${functionName}`, err);
-}
+const gameRevert: RevertFactory = (f, e, a, d) => new DisputeGameRevert(f, e, a, d);
 
 export type FullDisputeState = DisputeState & {
   claimer: Address;
@@ -89,29 +74,13 @@ export class DisputeGameContract {
   }
 
   private async write(functionName: string, args: readonly unknown[]): Promise<GameTx> {
-    const wallet = this.wallet;
-    if (!wallet) throw new Error(`DisputeGame.${functionName}: no wallet`);
-    const pub = this.clients.publicClient;
-    let txHash: Hex;
-    try {
-      const { request } = await pub.simulateContract({
-        address: this.address,
-        abi,
-        functionName,
-        args,
-        account: wallet.account,
-      } as Parameters<typeof pub.simulateContract>[0]);
-      txHash = await wallet.writeContract(request as Parameters<typeof wallet.writeContract>[0]);
-    } catch (err) {
-      throw asGameError(functionName, err);
-    }
-    const receipt = await pub.waitForTransactionReceipt({
-      hash: txHash,
-      pollingInterval: this.clients.pollingIntervalMs,
-    });
-    if (receipt.status !== "success")
-      throw new DisputeGameRevert(functionName, "reverted on chain", [], `(tx ${txHash})`);
-    return { txHash, receipt, gasUsed: receipt.gasUsed };
+    const r = await simulateAndSend(
+      this.clients,
+      this.wallet,
+      { contract: "DisputeGame", address: this.address, abi, functionName, args },
+      gameRevert,
+    );
+    return { ...r, gasUsed: r.receipt.gasUsed };
   }
 
   /** Opens a dispute on `claim` (the caller's challenger bond is locked); returns its id. */
