@@ -64,12 +64,31 @@ const ANVIL = join(import.meta.dirname, "../../node_modules/.bin/anvil");
 
 /** Starts `anvil --port <free>` and resolves once it answers eth_chainId. */
 export async function anvilBackend(): Promise<L1Backend & { url: string; process: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn(ANVIL, ["--port", String(port), "--silent", "--chain-id", "31337"], {
-    stdio: "ignore",
-  });
+  // Port 0: anvil binds a free port itself and says which. Picking one here and passing it
+  // races with other tests (and a busy port would make us talk to someone else's node).
+  const child = spawn(ANVIL, ["--port", "0", "--chain-id", "31337"], { stdio: ["ignore", "pipe", "ignore"] });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error("anvil did not say where it listens within 30 s"));
+    }, 30_000);
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /Listening on ([0-9.]+:\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        child.stdout!.removeAllListeners("data");
+        child.stdout!.resume(); // keep draining so anvil never blocks on a full pipe
+        resolve(`http://${m[1]}`);
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`anvil exited with code ${code}`));
+    });
+  });
   let base: L1Clients | undefined;
   const deadline = Date.now() + 30_000;
   while (!base) {
