@@ -9,7 +9,7 @@ import { commitModel } from "../prover-trace/commit/model.ts";
 import { GraphBuilder } from "../prover-trace/onnx/graph-builder.ts";
 import { decodeOnnx, encodeOnnx } from "../prover-trace/onnx/io.ts";
 import { validateModel } from "../prover-trace/profile/validate.ts";
-import { type BenchOptions, type BenchResult, cpuModel } from "./lib/harness.ts";
+import { type BenchOptions, type BenchResult, bestMsAsync, cpuModel } from "./lib/harness.ts";
 
 /** Layers of MatMulInteger -> Div -> Clip -> Cast -> Gather (activation table). */
 function mlp(layers: number, width: number): Uint8Array {
@@ -37,18 +37,6 @@ function mlp(layers: number, width: number): Uint8Array {
   return encodeOnnx(g.build());
 }
 
-async function bestMs(fn: () => Promise<unknown> | unknown, minMs = 500, minReps = 3): Promise<number> {
-  await fn();
-  let best = Number.POSITIVE_INFINITY;
-  const start = performance.now();
-  for (let r = 0; r < minReps || performance.now() - start < minMs; r++) {
-    const t0 = performance.now();
-    await fn();
-    best = Math.min(best, performance.now() - t0);
-  }
-  return best;
-}
-
 export async function run(_opts: BenchOptions): Promise<BenchResult> {
   const out: BenchResult = { cpu: cpuModel() };
   for (const [name, layers, width] of [
@@ -56,12 +44,12 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
     ["mlp-32x1024", 32, 1024],
   ] as const) {
     const bytes = mlp(layers, width);
-    const decodeMs = await bestMs(() => decodeOnnx(bytes));
+    const decodeMs = await bestMsAsync(async () => decodeOnnx(bytes), 500);
     const ir = decodeOnnx(bytes);
-    const validateMs = await bestMs(() => validateModel(ir));
+    const validateMs = await bestMsAsync(async () => validateModel(ir), 500);
     const r = validateModel(ir);
     if (!r.ok) throw new Error(r.errors.join("\n"));
-    const commitMs = await bestMs(() => commitModel(r.profileModel, bytes));
+    const commitMs = await bestMsAsync(() => commitModel(r.profileModel, bytes), 500);
     const mb = bytes.length / 1e6;
     out[name] = {
       fileMB: mb,

@@ -12,31 +12,7 @@ import { GraphBuilder } from "../prover-trace/onnx/graph-builder.ts";
 import { encodeOnnx } from "../prover-trace/onnx/io.ts";
 import type { IrModel } from "../prover-trace/onnx/ir.ts";
 import { resolveModel, runModel, type Tensor, tensorOf } from "../prover-trace/reference/index.ts";
-import { type BenchOptions, type BenchResult, cpuModel } from "./lib/harness.ts";
-
-function bestMs(fn: () => unknown, minMs = 300, minReps = 3): number {
-  fn();
-  let best = Number.POSITIVE_INFINITY;
-  const start = performance.now();
-  for (let r = 0; r < minReps || performance.now() - start < minMs; r++) {
-    const t0 = performance.now();
-    fn();
-    best = Math.min(best, performance.now() - t0);
-  }
-  return best;
-}
-
-async function bestMsAsync(fn: () => Promise<unknown>, minMs = 300, minReps = 3): Promise<number> {
-  await fn();
-  let best = Number.POSITIVE_INFINITY;
-  const start = performance.now();
-  for (let r = 0; r < minReps || performance.now() - start < minMs; r++) {
-    const t0 = performance.now();
-    await fn();
-    best = Math.min(best, performance.now() - t0);
-  }
-  return best;
-}
+import { type BenchOptions, type BenchResult, bestMs, bestMsAsync, cpuModel } from "./lib/harness.ts";
 
 let seed = 7;
 function noise(dt: DTypeName, shape: number[], mod = 0): Tensor {

@@ -98,3 +98,29 @@ export function renderTable(title: string, result: BenchResult): string {
 function toJsonCell(v: unknown): string {
   return typeof v === "string" ? v : toJson(v);
 }
+
+/** Best wall time of `fn` over at least `minReps` runs and `minMs` milliseconds, after one warm-up. */
+export function bestMs(fn: () => unknown, minMs = 300, minReps = 3): number {
+  fn();
+  let best = Number.POSITIVE_INFINITY;
+  const start = performance.now();
+  for (let r = 0; r < minReps || performance.now() - start < minMs; r++) {
+    const t0 = performance.now();
+    fn();
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
+}
+
+/** bestMs for an async `fn` (each run awaited). */
+export async function bestMsAsync(fn: () => Promise<unknown>, minMs = 300, minReps = 3): Promise<number> {
+  await fn();
+  let best = Number.POSITIVE_INFINITY;
+  const start = performance.now();
+  for (let r = 0; r < minReps || performance.now() - start < minMs; r++) {
+    const t0 = performance.now();
+    await fn();
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
+}
