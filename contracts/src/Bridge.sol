@@ -86,6 +86,9 @@ contract Bridge is ReentrancyGuard, EIP712 {
     uint256 public immutable challengerBond;
 
     uint256 internal constant MAX_CID_LENGTH = 128;
+    /// Latest request deadline (seconds): L2 keeps deadlines as ms in a JS number, so
+    /// deadline * 1000 must stay <= 2^53 - 1.
+    uint64 public constant MAX_REQUEST_DEADLINE = 9_007_199_254_740;
     bytes32 public constant CLAIM_TYPEHASH = keccak256(
         "Claim(bytes32 jobId,bytes32 modelId,bytes32 inputRoot,bytes32 outputRoot,bytes32 traceRoot,bytes outputCid,bytes traceCid)"
     );
@@ -109,6 +112,9 @@ contract Bridge is ReentrancyGuard, EIP712 {
     /// ETH deposited to L2 minus ETH withdrawn from it: the most withdrawals can ever pay out.
     uint256 public bridgedBalance;
 
+    /// L1 inference requests made so far; request ids are 0, 1, 2, ... in order.
+    uint256 public requestCount;
+
     // ------------------------------------------------------------------ events
 
     event Staked(address indexed worker, uint256 amount, uint256 activeStake);
@@ -131,6 +137,15 @@ contract Bridge is ReentrancyGuard, EIP712 {
     event Deposited(uint256 indexed depositId, address indexed l2Recipient, uint256 amount);
     event WithdrawalProven(
         uint256 indexed batchIndex, bytes32 indexed leaf, address indexed recipient, uint256 amount, bytes32 l2TxHash
+    );
+    event InferenceRequested(
+        uint256 indexed requestId,
+        address indexed requester,
+        bytes32 modelId,
+        bytes32 inputRoot,
+        bytes inputCid,
+        uint256 escrow,
+        uint64 deadline
     );
 
     event DisputeGameSet(address indexed game);
@@ -167,6 +182,9 @@ contract Bridge is ReentrancyGuard, EIP712 {
     error InvalidWithdrawalProof();
     error InsufficientBridgedBalance(uint256 amount, uint256 available);
     error TransferFailed(address to, uint256 amount);
+    error UnknownModel(bytes32 modelId);
+    error DeadlineNotInFuture(uint64 deadline, uint64 nowTime);
+    error DeadlineTooLate(uint64 deadline, uint64 maxDeadline);
 
     constructor(
         address sequencer_,
@@ -382,6 +400,30 @@ contract Bridge is ReentrancyGuard, EIP712 {
         bridgedBalance -= amount;
         emit WithdrawalProven(batchIndex, leaf, recipient, amount, l2TxHash);
         _send(recipient, amount);
+    }
+
+    // ================================================================== L1 inference requests
+
+    /// Asks L2 for inference of registered model `modelId` on the input committed by `inputRoot`
+    /// (the input file at `inputCid`), paying msg.value as the job's escrow. `deadline` is in
+    /// seconds since the epoch (L1 block time); L2 reads it as deadline * 1000 ms. The escrow
+    /// enters bridgedBalance: on L2 it is minted as the job's escrow and leaves again as an L2
+    /// withdrawal, to the worker when paid or to the requester when refunded.
+    function requestInference(bytes32 modelId, bytes32 inputRoot, bytes calldata inputCid, uint64 deadline)
+        external
+        payable
+        returns (uint256 requestId)
+    {
+        if (msg.value == 0) revert ZeroAmount();
+        if (!isModelRegistered(modelId)) revert UnknownModel(modelId);
+        if (inputCid.length < 4 || inputCid.length > MAX_CID_LENGTH || inputCid[0] != 0x01) {
+            revert InvalidCid(inputCid.length);
+        }
+        if (deadline <= block.timestamp) revert DeadlineNotInFuture(deadline, uint64(block.timestamp));
+        if (deadline > MAX_REQUEST_DEADLINE) revert DeadlineTooLate(deadline, MAX_REQUEST_DEADLINE);
+        requestId = requestCount++;
+        bridgedBalance += msg.value;
+        emit InferenceRequested(requestId, msg.sender, modelId, inputRoot, inputCid, msg.value, deadline);
     }
 
     // ================================================================== claims
