@@ -39,6 +39,19 @@ function toSystemTx(log: BridgeLog): SystemTx | undefined {
         recipient: log.args.l2Recipient,
         amount: log.args.amount,
       };
+    case "InferenceRequested":
+      // L1 deadlines are seconds (block time); L2 deadlines are ms. The Bridge caps the deadline
+      // so the product stays an exact JS number.
+      return {
+        type: "l1InferenceRequest",
+        requestId: log.args.requestId,
+        requester: log.args.requester,
+        modelId: log.args.modelId,
+        inputRoot: log.args.inputRoot,
+        inputCid: log.args.inputCid,
+        escrow: log.args.escrow,
+        deadline: Number(log.args.deadline) * 1000,
+      };
     default:
       return undefined; // events L2 does not derive (stakes, batches, withdrawals)
   }
