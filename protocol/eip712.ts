@@ -91,14 +91,17 @@ export const TYPES = {
     { name: "recipient", type: "address" },
     { name: "amount", type: "uint256" },
   ],
+  // claimKey: the disputed claim's EIP-712 digest (claim domain), as DisputeGame emits it
   DisputeOpened: [
     { name: "disputeId", type: "uint256" },
     { name: "jobId", type: "bytes32" },
+    { name: "claimKey", type: "bytes32" },
     { name: "challenger", type: "address" },
   ],
   DisputeResolved: [
     { name: "disputeId", type: "uint256" },
     { name: "jobId", type: "bytes32" },
+    { name: "claimKey", type: "bytes32" },
     { name: "claimerWon", type: "bool" },
   ],
   L1InferenceRequest: [

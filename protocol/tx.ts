@@ -48,11 +48,20 @@ export type SubmitResultTx = UserTxBase & { type: "submitResult"; claim: ClaimMs
 export type FinalizeTx = UserTxBase & { type: "finalize"; jobId: Hex };
 
 export type DepositTx = { type: "deposit"; depositId: bigint; recipient: Address; amount: bigint };
-export type DisputeOpenedTx = { type: "disputeOpened"; disputeId: bigint; jobId: Hex; challenger: Address };
+/** `claimKey`: the EIP-712 digest (claim domain) of the claim the L1 dispute is about. */
+export type DisputeOpenedTx = {
+  type: "disputeOpened";
+  disputeId: bigint;
+  jobId: Hex;
+  claimKey: Hex;
+  challenger: Address;
+};
+/** `claimerWon` false: the challenger won, or the dispute was void (the claim already invalidated). */
 export type DisputeResolvedTx = {
   type: "disputeResolved";
   disputeId: bigint;
   jobId: Hex;
+  claimKey: Hex;
   claimerWon: boolean;
 };
 export type L1InferenceRequestTx = {
@@ -257,19 +266,21 @@ export function decodeTx(json: unknown, opts: { signed?: boolean } = {}): Tx {
         amount: fieldU256(o, "amount"),
       };
     case "disputeOpened":
-      sys(["disputeId", "jobId", "challenger"]);
+      sys(["disputeId", "jobId", "claimKey", "challenger"]);
       return {
         type,
         disputeId: fieldU256(o, "disputeId"),
         jobId: fieldHex(o, "jobId", 32),
+        claimKey: fieldHex(o, "claimKey", 32),
         challenger: fieldHex(o, "challenger", 20) as Address,
       };
     case "disputeResolved":
-      sys(["disputeId", "jobId", "claimerWon"]);
+      sys(["disputeId", "jobId", "claimKey", "claimerWon"]);
       return {
         type,
         disputeId: fieldU256(o, "disputeId"),
         jobId: fieldHex(o, "jobId", 32),
+        claimKey: fieldHex(o, "claimKey", 32),
         claimerWon: fieldBool(o, "claimerWon"),
       };
     case "l1InferenceRequest":

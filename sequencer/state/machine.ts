@@ -7,10 +7,13 @@
  * The user tx's own signature is checked before applyTx (sequencer/state/verify.ts), because it
  * is the expensive part and runs batched; applyTx checks the worker's claim signature itself.
  */
+
+import { toHex } from "../../protocol/bytes.ts";
 import type { Eip712Domain } from "../../protocol/eip712.ts";
 import type { Address } from "../../protocol/secp256k1.ts";
 import {
   type ClaimJobTx,
+  claimDigest,
   type DepositTx,
   type DisputeOpenedTx,
   type DisputeResolvedTx,
@@ -321,42 +324,57 @@ function applySystem(
         ],
       };
     }
-    case "disputeOpened": {
-      const j = job(s, tx.jobId);
-      if (j.status !== "submitted")
-        reject(`job ${j.id} is ${j.status}; only a submitted result can be disputed`);
-      s.set(keys.job(j.id), { ...j, status: "disputed", disputeId: tx.disputeId });
-      return {
-        events: [
-          {
-            kind: "DisputeOpened",
-            jobId: j.id,
-            disputeId: tx.disputeId.toString(),
-            challenger: tx.challenger,
-          },
-        ],
-      };
-    }
-    case "disputeResolved": {
-      const j = job(s, tx.jobId);
-      if (j.status !== "disputed") reject(`job ${j.id} is ${j.status}, not disputed`);
-      if (j.disputeId !== tx.disputeId)
-        reject(`job ${j.id} is under dispute ${j.disputeId}, not ${tx.disputeId}`);
-      if (tx.claimerWon) {
-        // The claim stood: back to submitted; it pays out once the challenge window is over.
-        s.set(keys.job(j.id), { ...j, status: "submitted", disputeId: null });
-        return {
-          events: [
-            { kind: "DisputeResolved", jobId: j.id, disputeId: tx.disputeId.toString(), claimerWon: true },
-          ],
-        };
-      }
-      refund(s, j, "dispute lost");
-      return {
-        events: [
-          { kind: "DisputeResolved", jobId: j.id, disputeId: tx.disputeId.toString(), claimerWon: false },
-        ],
-      };
-    }
+    case "disputeOpened":
+      return disputeOpened(s, tx, ctx);
+    case "disputeResolved":
+      return disputeResolved(s, tx, ctx);
   }
+}
+
+/**
+ * The dispute must be about the claim the job holds: any bonded worker can sign a claim naming
+ * someone else's job id, and a dispute over that claim must not freeze or refund this job.
+ */
+function checkDisputedClaim(j: Job, tx: DisputeOpenedTx | DisputeResolvedTx, ctx: TxContext): void {
+  if (!j.claim) reject(`job ${j.id} has no submitted claim; dispute ${tx.disputeId} is not about it`);
+  const key = toHex(claimDigest(j.claim, ctx.claimDomain));
+  if (key !== tx.claimKey.toLowerCase())
+    reject(`dispute ${tx.disputeId} is on claim ${tx.claimKey}, not job ${j.id}'s claim ${key}`);
+}
+
+function disputeOpened(s: StateAccess, tx: DisputeOpenedTx, ctx: TxContext): TxOutcome {
+  const j = job(s, tx.jobId);
+  // A second dispute on a claim already under dispute (or decided) is played out on L1 alone: it
+  // can only end void or as the first one did; L2 follows the first.
+  if (j.status !== "submitted") reject(`job ${j.id} is ${j.status}; only a submitted result can be disputed`);
+  checkDisputedClaim(j, tx, ctx);
+  s.set(keys.job(j.id), { ...j, status: "disputed", disputeId: tx.disputeId });
+  return {
+    events: [
+      { kind: "DisputeOpened", jobId: j.id, disputeId: tx.disputeId.toString(), challenger: tx.challenger },
+    ],
+  };
+}
+
+function disputeResolved(s: StateAccess, tx: DisputeResolvedTx, ctx: TxContext): TxOutcome {
+  const j = job(s, tx.jobId);
+  const event = { kind: "DisputeResolved", jobId: j.id, disputeId: tx.disputeId.toString() };
+  if (tx.claimerWon) {
+    // Only the dispute L2 is following can put the job back; the claim stood, so it pays out
+    // once the challenge window (counted from the submission) is over.
+    if (j.status !== "disputed") reject(`job ${j.id} is ${j.status}, not disputed`);
+    if (j.disputeId !== tx.disputeId)
+      reject(`job ${j.id} is under dispute ${j.disputeId}, not ${tx.disputeId}`);
+    checkDisputedClaim(j, tx, ctx);
+    s.set(keys.job(j.id), { ...j, status: "submitted", disputeId: null });
+    return { events: [{ ...event, claimerWon: true }] };
+  }
+  // Lost (or void: another dispute invalidated the claim first). Either way L1 holds the claim
+  // invalid, so the requester is refunded whichever dispute L2 was following, as long as the
+  // escrow has not been paid out yet.
+  if (j.status !== "disputed" && j.status !== "submitted")
+    reject(`job ${j.id} is ${j.status}; a lost dispute can only refund a submitted or disputed result`);
+  checkDisputedClaim(j, tx, ctx);
+  refund(s, { ...j, disputeId: tx.disputeId }, "dispute lost");
+  return { events: [{ ...event, claimerWon: false }] };
 }

@@ -64,8 +64,8 @@ export const samples: Tx[] = [
   { type: "submitResult", ...base, claim, claimSignature: `0x${"11".repeat(65)}` },
   { type: "finalize", ...base, jobId: h32(1) },
   { type: "deposit", depositId: 4n, recipient: a20(7), amount: 99n },
-  { type: "disputeOpened", disputeId: 1n, jobId: h32(1), challenger: a20(3) },
-  { type: "disputeResolved", disputeId: 1n, jobId: h32(1), claimerWon: true },
+  { type: "disputeOpened", disputeId: 1n, jobId: h32(1), claimKey: h32(2), challenger: a20(3) },
+  { type: "disputeResolved", disputeId: 1n, jobId: h32(1), claimKey: h32(2), claimerWon: true },
   {
     type: "l1InferenceRequest",
     requestId: 2n,

@@ -1,7 +1,8 @@
 import t, { type Test } from "tap";
+import { toHex } from "../../../protocol/bytes.ts";
 import { claimDomain } from "../../../protocol/eip712.ts";
 import { addressOf } from "../../../protocol/secp256k1.ts";
-import { type ClaimMsg, type Hex, signClaim, type Tx } from "../../../protocol/tx.ts";
+import { type ClaimMsg, claimDigest, type Hex, signClaim, type Tx } from "../../../protocol/tx.ts";
 import { applyTx, type ChainParams, type TxContext, TxRejected } from "../../../sequencer/state/machine.ts";
 import { MemoryState } from "../../../sequencer/state/overlay.ts";
 import { type Account, type Job, keys, type Worker } from "../../../sequencer/state/records.ts";
@@ -110,6 +111,9 @@ function submit(
   const c = claimFor(id, over);
   return { type: "submitResult", ...user(s, from), claim: c, claimSignature: signClaim(c, signer, cdomain) };
 }
+
+/** The L1 claim key of the claim `submit` makes for job `id` (with `over` changed). */
+const keyOf = (id: Hex, over: Partial<ClaimMsg> = {}): Hex => toHex(claimDigest(claimFor(id, over), cdomain));
 
 t.test("transfer moves value, charges the fee, bumps the nonce", async (t) => {
   const s = fresh();
@@ -355,16 +359,27 @@ t.test("finalize refunds a job whose deadline passed without a result", async (t
 t.test("disputes: lost dispute refunds, won dispute pays after the window", async (t) => {
   const lost = fresh();
   const id = setupClaimed(lost);
-  rejects(
-    t,
-    lost,
-    { type: "disputeOpened", disputeId: 1n, jobId: id, challenger: OTHER },
-    ctx(15),
-    /is claimed; only a submitted result can be disputed/,
-  );
+  const key = keyOf(id);
+  const opened = (disputeId: bigint, claimKey: Hex = key): Tx => ({
+    type: "disputeOpened",
+    disputeId,
+    jobId: id,
+    claimKey,
+    challenger: OTHER,
+  });
+  const resolved = (disputeId: bigint, claimerWon: boolean, claimKey: Hex = key): Tx => ({
+    type: "disputeResolved",
+    disputeId,
+    jobId: id,
+    claimKey,
+    claimerWon,
+  });
+  rejects(t, lost, opened(1n), ctx(15), /is claimed; only a submitted result can be disputed/);
   applyTx(lost, submit(lost, id, 20), ctx(20));
-  applyTx(lost, { type: "disputeOpened", disputeId: 1n, jobId: id, challenger: OTHER }, ctx(30));
+  rejects(t, lost, opened(1n, keyOf(id, { traceRoot: h32(0x99) })), ctx(25), /is on claim 0x.*not job/);
+  applyTx(lost, opened(1n), ctx(30));
   t.equal(jobOf(lost, id).status, "disputed");
+  rejects(t, lost, opened(2n), ctx(31), /is disputed; only a submitted result can be disputed/);
   rejects(
     t,
     lost,
@@ -372,32 +387,40 @@ t.test("disputes: lost dispute refunds, won dispute pays after the window", asyn
     ctx(5000),
     /is disputed, nothing to finalize/,
   );
+  rejects(t, lost, resolved(2n, true), ctx(40), /under dispute 1, not 2/, "another dispute's win");
   rejects(
     t,
     lost,
-    { type: "disputeResolved", disputeId: 2n, jobId: id, claimerWon: false },
+    resolved(1n, false, keyOf(id, { outputRoot: h32(0x98) })),
     ctx(40),
-    /under dispute 1, not 2/,
+    /is on claim/,
+    "a lost dispute over another claim for the same job id",
   );
   const before = acct(lost, ALICE).balance;
-  applyTx(lost, { type: "disputeResolved", disputeId: 1n, jobId: id, claimerWon: false }, ctx(40));
+  applyTx(lost, resolved(1n, false), ctx(40));
   t.equal(jobOf(lost, id).status, "refunded");
   t.equal(jobOf(lost, id).refundReason, "dispute lost");
   t.equal(acct(lost, ALICE).balance, before + 300n);
-  rejects(
-    t,
-    lost,
-    { type: "disputeResolved", disputeId: 1n, jobId: id, claimerWon: false },
-    ctx(41),
-    /is refunded, not disputed/,
-  );
+  rejects(t, lost, resolved(1n, false), ctx(41), /is refunded; a lost dispute can only refund/);
+  rejects(t, lost, resolved(2n, false), ctx(41), /is refunded/, "a second dispute ending void");
+  rejects(t, lost, resolved(2n, true), ctx(41), /is refunded, not disputed/);
 
   const won = fresh();
   const id2 = setupClaimed(won);
   applyTx(won, submit(won, id2, 20), ctx(20));
-  applyTx(won, { type: "disputeOpened", disputeId: 7n, jobId: id2, challenger: OTHER }, ctx(30));
-  applyTx(won, { type: "disputeResolved", disputeId: 7n, jobId: id2, claimerWon: true }, ctx(40));
+  const key2 = keyOf(id2);
+  applyTx(
+    won,
+    { type: "disputeOpened", disputeId: 7n, jobId: id2, claimKey: key2, challenger: OTHER },
+    ctx(30),
+  );
+  applyTx(
+    won,
+    { type: "disputeResolved", disputeId: 7n, jobId: id2, claimKey: key2, claimerWon: true },
+    ctx(40),
+  );
   t.equal(jobOf(won, id2).status, "submitted");
+  t.equal(jobOf(won, id2).disputeId, null);
   rejects(
     t,
     won,
@@ -407,6 +430,52 @@ t.test("disputes: lost dispute refunds, won dispute pays after the window", asyn
   );
   applyTx(won, { type: "finalize", ...user(won, ALICE), jobId: id2 }, ctx(1020));
   t.equal(jobOf(won, id2).status, "paid");
+  rejects(
+    t,
+    won,
+    { type: "disputeResolved", disputeId: 8n, jobId: id2, claimKey: key2, claimerWon: false },
+    ctx(1030),
+    /is paid; a lost dispute can only refund/,
+    "a dispute lost after the payout changes nothing on L2",
+  );
+});
+
+t.test("disputes: a loss L2 was not following still refunds; void counts as lost", async (t) => {
+  // Dispute 1 was opened on L1 while L2 still had the job claimed (derived tx rejected); dispute 2
+  // is the one L2 follows. Dispute 1 is won by the challenger: the claim is invalid on L1.
+  const s = fresh();
+  const id = setupClaimed(s);
+  applyTx(s, submit(s, id, 20), ctx(20));
+  const key = keyOf(id);
+  applyTx(s, { type: "disputeOpened", disputeId: 2n, jobId: id, claimKey: key, challenger: OTHER }, ctx(30));
+  const before = acct(s, ALICE).balance;
+  applyTx(
+    s,
+    { type: "disputeResolved", disputeId: 1n, jobId: id, claimKey: key, claimerWon: false },
+    ctx(40),
+  );
+  t.equal(jobOf(s, id).status, "refunded");
+  t.equal(jobOf(s, id).disputeId, 1n, "records the dispute that decided");
+  t.equal(acct(s, ALICE).balance, before + 300n);
+  rejects(
+    t,
+    s,
+    { type: "disputeResolved", disputeId: 2n, jobId: id, claimKey: key, claimerWon: true },
+    ctx(50),
+    /is refunded, not disputed/,
+    "the followed dispute's later end changes nothing",
+  );
+
+  // A submitted (not disputed) job whose claim L1 holds invalid (a void end: claimerWon false).
+  const v = fresh();
+  const id2 = setupClaimed(v);
+  applyTx(v, submit(v, id2, 20), ctx(20));
+  applyTx(
+    v,
+    { type: "disputeResolved", disputeId: 5n, jobId: id2, claimKey: keyOf(id2), claimerWon: false },
+    ctx(30),
+  );
+  t.equal(jobOf(v, id2).status, "refunded");
 });
 
 t.test("L1-derived txs are idempotent: a deposit or request is never applied twice", async (t) => {
@@ -436,7 +505,7 @@ t.test("L1-derived txs are idempotent: a deposit or request is never applied twi
   rejects(
     t,
     s,
-    { type: "disputeOpened", disputeId: 1n, jobId: h32(0x01), challenger: OTHER },
+    { type: "disputeOpened", disputeId: 1n, jobId: h32(0x01), claimKey: h32(0x02), challenger: OTHER },
     ctx(2),
     /unknown job/,
   );
