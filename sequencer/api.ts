@@ -8,6 +8,8 @@ import swagger from "@fastify/swagger";
 import Fastify, { type FastifyInstance } from "fastify";
 import { USER_TX_TYPES } from "../protocol/tx.ts";
 import type { Batcher } from "./batch.ts";
+import type { DisputeSource } from "./dashboard/feed.ts";
+import { registerDashboardRoutes } from "./dashboard/routes.ts";
 import type { SequencerMetrics } from "./metrics.ts";
 import { type SequencerNode, SubmitError } from "./node.ts";
 import type { WorkerAdvert } from "./p2p.ts";
@@ -25,6 +27,8 @@ export interface ApiOptions {
   batcher?: Batcher;
   /** Worker adverts received over gossip (sequencer/p2p.ts). */
   adverts?: Map<string, WorkerAdvert>;
+  /** Disputes read from L1 for the dashboard routes; absent when the node has no L1. */
+  disputes?: DisputeSource;
 }
 
 const hex = (bytes: number) => ({ type: "string", pattern: `^0x[0-9a-fA-F]{${bytes * 2}}$` });
@@ -310,6 +314,8 @@ export async function buildApi(
     return metrics.registry.metrics();
   });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  // GET / and /dashboard, and the JSON routes the page reads (blocks, jobs, disputes)
+  await registerDashboardRoutes(app, node, { disputes: opts.disputes });
   node.on("block", (b: { receipts: unknown[] }) => {
     metrics.blocks.inc();
     metrics.blockTxs.observe(b.receipts.length);

@@ -10,6 +10,7 @@ import { fileCid } from "../protocol/cid.ts";
 import { buildApi } from "./api.ts";
 import { Batcher } from "./batch.ts";
 import { resolveGenesis, type SequencerConfig } from "./config.ts";
+import { L1DisputeFeed } from "./dashboard/feed.ts";
 import type { L1Source } from "./l1.ts";
 import { createMetrics } from "./metrics.ts";
 import { SequencerNode } from "./node.ts";
@@ -38,6 +39,7 @@ export async function startSequencer(
   mkdirSync(cfg.dataDir, { recursive: true });
   let l1 = l1Override;
   let poster: BridgeContract | null = null;
+  let disputes: L1DisputeFeed | undefined;
   if (!l1 && cfg.l1Rpc) {
     const l1Key = cfg.l1Key ?? (key ? toHex(key) : undefined);
     const clients = await connectL1({ rpcUrl: cfg.l1Rpc, privateKey: l1Key as `0x${string}` | undefined });
@@ -52,6 +54,7 @@ export async function startSequencer(
       startBlock: cfg.l1StartBlock,
     });
     if (key) poster = new BridgeContract(clients, genesis.bridge);
+    disputes = new L1DisputeFeed(clients, genesis.bridge);
   }
   const node = await SequencerNode.open({
     dataDir: cfg.dataDir,
@@ -71,6 +74,7 @@ export async function startSequencer(
     rateLimit: cfg.rateLimit,
     batcher: batcher ?? undefined,
     adverts,
+    disputes,
   });
   const url = await app.listen({ host: cfg.httpHost, port: cfg.httpPort });
   logger.info({ url, role: key ? "sequencer" : "follower" }, "http listening");

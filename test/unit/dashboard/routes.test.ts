@@ -1,0 +1,141 @@
+/**
+ * The dashboard's routes on a real node without L1: the page and its assets are served, recent
+ * blocks and jobs are listed newest first with their status (jobs posted before the API started
+ * included), the dispute routes say there is no L1, and malformed queries get a 400 that says why.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import t from "tap";
+import { l2Domain } from "../../../protocol/eip712.ts";
+import { encodeTx, type Hex, signTx, type UnsignedUserTx, type UserTx } from "../../../protocol/tx.ts";
+import { buildApi } from "../../../sequencer/api.ts";
+import { DEFAULTS, resolveGenesis } from "../../../sequencer/config.ts";
+import { NO_L1 } from "../../../sequencer/dashboard/routes.ts";
+import { devGenesis, devKeys } from "../../../sequencer/devkit.ts";
+import { createMetrics } from "../../../sequencer/metrics.ts";
+import { SequencerNode } from "../../../sequencer/node.ts";
+
+const [requester, worker] = devKeys(2, "dashboard-routes");
+const { genesis, key } = resolveGenesis({
+  ...DEFAULTS,
+  genesis: devGenesis([requester, worker], 10n ** 18n),
+});
+const domain = l2Domain(genesis.l2ChainId);
+const model = `0x${"11".repeat(32)}` as Hex;
+const nonces = new Map<string, number>();
+
+function signed(k: typeof requester, body: Record<string, unknown>): Record<string, unknown> {
+  const nonce = nonces.get(k.address) ?? 0;
+  nonces.set(k.address, nonce + 1);
+  const tx = { ...body, from: k.address, nonce, fee: 0n } as unknown as UnsignedUserTx;
+  return encodeTx(signTx(tx, k.key, domain) as UserTx);
+}
+
+const postJob = (i: number) =>
+  signed(requester, {
+    type: "postJob",
+    modelId: model,
+    inputRoot: `0x${i.toString(16).padStart(64, "0")}`,
+    inputCid: "0x0155",
+    escrow: 1000n,
+    deadline: Date.now() + 3_600_000,
+  });
+
+t.test("dashboard routes on a node without L1", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "verdict-dash-"));
+  const node = await SequencerNode.open({ dataDir: dir, genesis, sequencerKey: key ?? undefined });
+  t.teardown(async () => {
+    await node.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  // a job that exists before the API starts: found by the index's scan of the state
+  const first = await node.submit(postJob(0));
+  await node.sealNow();
+  const app = await buildApi(node, createMetrics());
+  t.teardown(() => app.close());
+
+  for (const url of ["/", "/dashboard"]) {
+    const r = await app.inject(url);
+    t.equal(r.statusCode, 200, url);
+    t.match(r.headers["content-type"], /text\/html/);
+    t.match(r.body, /<script type="module" src="\/dashboard\/app.js">/);
+  }
+  const js = await app.inject("/dashboard/app.js");
+  t.match(js.headers["content-type"], /javascript/);
+  t.match(js.body, /new EventSource\("\/v1\/events"\)/);
+  t.match((await app.inject("/dashboard/style.css")).headers["content-type"], /text\/css/);
+  t.equal((await app.inject("/dashboard/../package.json")).statusCode, 404, "nothing else is served");
+
+  await app.inject({
+    method: "POST",
+    url: "/v1/txs",
+    payload: signed(worker, {
+      type: "registerWorker",
+      models: [model],
+      price: 5n,
+      capacity: 2,
+      multiaddr: "",
+    }),
+  });
+  const second = (await app.inject({ method: "POST", url: "/v1/txs", payload: postJob(1) })).json().txHash;
+  await app.inject({
+    method: "POST",
+    url: "/v1/txs",
+    payload: signed(worker, { type: "claimJob", jobId: second }),
+  });
+
+  // pending block included: the claim shows before the block is sealed
+  let jobs = (await app.inject("/v1/jobs")).json();
+  t.equal(jobs.total, 2);
+  t.equal(jobs.challengeWindowMs, genesis.params.challengeWindowMs);
+  t.same(
+    jobs.jobs.map((j: { id: string; status: string }) => [j.id, j.status]),
+    [
+      [second, "claimed"],
+      [first.txHash, "open"],
+    ],
+    "newest first, with their status",
+  );
+  jobs = (await app.inject("/v1/jobs?status=open&limit=5")).json();
+  t.same(
+    jobs.jobs.map((j: { id: string }) => j.id),
+    [first.txHash],
+    "filtered by status",
+  );
+  t.equal((await app.inject("/v1/jobs?limit=1")).json().jobs.length, 1, "limited");
+
+  await node.sealNow();
+  const blocks = (await app.inject("/v1/blocks?limit=5")).json();
+  t.same(
+    blocks.map((b: { number: number; txCount: number }) => [b.number, b.txCount]),
+    [
+      [2, 3],
+      [1, 1],
+      [0, 0],
+    ],
+    "newest first down to genesis",
+  );
+  t.same(blocks[0].txTypes, ["registerWorker", "postJob", "claimJob"]);
+
+  const ds = (await app.inject("/v1/disputes")).json();
+  t.same(ds, { l1: false, note: NO_L1, game: null, count: 0, disputes: [] }, "no L1: says so");
+  const one = await app.inject("/v1/disputes/0");
+  t.equal(one.statusCode, 503);
+  t.equal(one.json().error, NO_L1);
+
+  for (const [url, why] of [
+    ["/v1/jobs?limit=0", /limit must be >= 1/],
+    ["/v1/jobs?limit=501", /limit must be <= 500/],
+    ["/v1/jobs?limit=abc", /limit must be integer/],
+    ["/v1/jobs?status=lost", /status must be equal to one of the allowed values/],
+    ["/v1/blocks?limit=101", /limit must be <= 100/],
+    ["/v1/disputes?limit=-1", /limit must be >= 1/],
+    ["/v1/disputes/x1", /id must match pattern/],
+    ["/v1/disputes/123456789012345678901", /id must match pattern/],
+  ] as const) {
+    const r = await app.inject(url);
+    t.equal(r.statusCode, 400, url);
+    t.match(r.json().error, why, `${url}: ${r.json().error}`);
+  }
+});
