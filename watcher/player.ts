@@ -1,0 +1,69 @@
+/**
+ * The challenger's side of one dispute as a pure decision: given the game as the chain shows it,
+ * whether the claim was invalidated elsewhere, the L1 time and our view of the run, what to do
+ * next. No I/O: game.ts reads the chain, scheduler.ts sends what this decides.
+ */
+import type { Address } from "viem";
+import type { FullDisputeState } from "../bridge/dispute/game.ts";
+import { type GameView, type Move, Phase, planChallengerMove, Winner } from "../bridge/dispute/planner.ts";
+import type { PartyView } from "../bridge/dispute/view.ts";
+
+export type Outcome = "won" | "lost" | "void";
+
+export type Action =
+  /** The game is over. */
+  | { kind: "ended"; outcome: Outcome }
+  /** Another dispute invalidated the claim: end ours, the bond comes back. */
+  | { kind: "closeVoid" }
+  /** The claimer's clock ran out while it was its move. */
+  | { kind: "timeout" }
+  | { kind: "move"; move: Move }
+  /** The claimer's move; its clock runs out after L1 time `until` (seconds). */
+  | { kind: "wait"; until: bigint };
+
+/** Phases where the claimer must move (DisputeGame `_claimerTurn`). */
+const CLAIMER_PHASES: ReadonlySet<number> = new Set([
+  Phase.traceReveal,
+  Phase.leafReveal,
+  Phase.chunkReveal,
+  Phase.chunkData,
+  Phase.foldPost,
+]);
+
+export function isClaimerTurn(phase: number): boolean {
+  return CLAIMER_PHASES.has(phase);
+}
+
+export function outcomeOf(winner: number): Outcome {
+  if (winner === Winner.challenger) return "won";
+  if (winner === Winner.claimer) return "lost";
+  return "void";
+}
+
+export interface Situation {
+  game: GameView & { dispute: FullDisputeState };
+  /** The claim lost some dispute (ours or another's). */
+  invalidated: boolean;
+  /** Latest L1 block timestamp, seconds. */
+  now: bigint;
+  me: Address;
+}
+
+/**
+ * The next action of the challenger `me` in this dispute. Throws PlanError (from the planner)
+ * when our view and the game contradict each other, and an Error when the dispute is not ours.
+ */
+export function decide(s: Situation, view: PartyView): Action {
+  const d = s.game.dispute;
+  if (d.phase === Phase.resolved) return { kind: "ended", outcome: outcomeOf(d.winner) };
+  if (d.challenger.toLowerCase() !== s.me.toLowerCase())
+    throw new Error(`dispute challenger is ${d.challenger}, not this watcher (${s.me})`);
+  if (s.invalidated) return { kind: "closeVoid" };
+  if (isClaimerTurn(d.phase)) {
+    const until = d.lastMoveAt + d.claimerTimeLeft;
+    return s.now > until ? { kind: "timeout" } : { kind: "wait", until };
+  }
+  const move = planChallengerMove(view, s.game);
+  if (!move) throw new Error(`no challenger move in phase ${d.phase}`);
+  return { kind: "move", move };
+}

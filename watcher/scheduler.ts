@@ -1,0 +1,269 @@
+/**
+ * Runs every dispute of this watcher at once: one async task per claim, each its own state
+ * machine (opening -> playing -> won / lost / void), so a slow or stuck game never holds up
+ * another. Only the step that spends the shared challenger bond (ensure bond + open) is
+ * serialised, so two openings never count the same free bond.
+ *
+ * Every L1 tx is preceded by a durable write of the game record naming it (store.ts), and every
+ * decision is taken from the chain as it is now (player.ts), so a watcher killed at any point
+ * resumes where the chain says the game is.
+ */
+import type { Logger } from "pino";
+import { type Address, type Hex, parseEventLogs } from "viem";
+import type { BridgeContract } from "../bridge/bridge.ts";
+import { BridgeRevert } from "../bridge/bridge.ts";
+import type { DisputeGameContract } from "../bridge/dispute/game.ts";
+import { PlanError } from "../bridge/dispute/planner.ts";
+import type { PartyView } from "../bridge/dispute/view.ts";
+import { disputeGameAbi } from "../contracts/artifacts/DisputeGame.ts";
+import type { WatcherMetrics } from "./metrics.ts";
+import { type Action, decide, type Outcome } from "./player.ts";
+import { type GameRecord, TERMINAL, type WatcherStore } from "./store.ts";
+
+export interface SchedulerDeps {
+  game: DisputeGameContract;
+  bridge: BridgeContract;
+  store: WatcherStore;
+  metrics: WatcherMetrics;
+  logger: Logger;
+  me: Address;
+  pollMs: number;
+  /** Our view of the claim's run (re-executed; cached by the caller). */
+  viewFor(r: GameRecord): Promise<PartyView>;
+  bondDeposit?: bigint;
+  withdrawIdleBond?: boolean;
+  /** Consecutive planning failures before a game is given up as failed. */
+  maxPlanErrors?: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export class GameScheduler {
+  private readonly d: SchedulerDeps;
+  private readonly tasks = new Map<string, Promise<void>>();
+  private openChain: Promise<unknown> = Promise.resolve();
+  private stopped = false;
+  private bondSize: bigint | undefined;
+
+  constructor(deps: SchedulerDeps) {
+    this.d = deps;
+  }
+
+  /** Games running now. */
+  get running(): number {
+    return this.tasks.size;
+  }
+
+  /** Starts (or resumes) the task of a record in "opening" or "playing"; no-op if it runs. */
+  start(r: GameRecord): void {
+    if (this.stopped || TERMINAL.has(r.status) || this.tasks.has(r.claimKey)) return;
+    const task = this.run(r)
+      .catch((e) =>
+        this.d.logger.error({ err: (e as Error).message, claimKey: r.claimKey }, "game task crashed"),
+      )
+      .finally(() => {
+        this.tasks.delete(r.claimKey);
+        this.d.metrics.gamesOpen.set(this.tasks.size);
+        if (!this.stopped && this.tasks.size === 0 && this.d.withdrawIdleBond) void this.withdrawIdle();
+      });
+    this.tasks.set(r.claimKey, task);
+    this.d.metrics.gamesOpen.set(this.tasks.size);
+  }
+
+  /** Resolves once every running game ended (tests; a graceful drain). */
+  async idle(): Promise<void> {
+    while (this.tasks.size) await Promise.all([...this.tasks.values()]);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all([...this.tasks.values()]);
+  }
+
+  // ------------------------------------------------------------------ one game
+
+  private async run(r: GameRecord): Promise<void> {
+    const log = this.d.logger.child({ claimKey: r.claimKey, jobId: r.jobId });
+    if (r.status === "opening") {
+      const opened = await this.serialised(() => this.open(r, log));
+      if (!opened) return;
+    }
+    await this.play(r, log);
+  }
+
+  private serialised<T>(f: () => Promise<T>): Promise<T> {
+    const p = this.openChain.then(f, f);
+    this.openChain = p.catch(() => {});
+    return p;
+  }
+
+  private async save(r: GameRecord, patch: Partial<GameRecord>): Promise<void> {
+    Object.assign(r, patch, { updatedAt: Date.now() });
+    await this.d.store.put(r);
+  }
+
+  /** Our dispute on this claim, if one was opened (a crash may have hidden it from the record). */
+  private async findOurDispute(claimKey: Hex): Promise<bigint | undefined> {
+    const logs = await this.d.game.clients.publicClient.getLogs({
+      address: this.d.game.address,
+      event: disputeGameAbi.find((x) => x.type === "event" && x.name === "DisputeOpened") as never,
+      args: { claimKey } as never,
+      fromBlock: 0n,
+      toBlock: "latest",
+    });
+    const ours = parseEventLogs({ abi: disputeGameAbi, logs, eventName: "DisputeOpened" }).filter(
+      (e) => e.args.challenger.toLowerCase() === this.d.me.toLowerCase(),
+    );
+    return ours.length ? ours[ours.length - 1].args.disputeId : undefined;
+  }
+
+  private async challengerBond(): Promise<bigint> {
+    this.bondSize ??= (await this.d.bridge.config()).challengerBond;
+    return this.bondSize;
+  }
+
+  private async updateBondMetrics(): Promise<{ free: bigint; locked: bigint }> {
+    const b = (await this.d.bridge.bondOf(this.d.me)) as { free: bigint; locked: bigint };
+    this.d.metrics.bondFree.set(Number(b.free));
+    this.d.metrics.bondLocked.set(Number(b.locked));
+    return b;
+  }
+
+  /** Bond, then openDispute. False when the game ended before it began (void, or gave up). */
+  private async open(r: GameRecord, log: Logger): Promise<boolean> {
+    for (let attempt = 0; !this.stopped; attempt++) {
+      try {
+        const existing = await this.findOurDispute(r.claimKey);
+        if (existing !== undefined) {
+          log.info({ disputeId: existing.toString() }, "dispute found on chain");
+          await this.save(r, { status: "playing", disputeId: existing.toString(), pending: undefined });
+          return true;
+        }
+        if (await this.d.game.claimInvalidated(r.claimKey)) {
+          // another challenger already won: opening would only come back void
+          log.info("claim already invalidated by another dispute; not opening");
+          await this.save(r, { status: "void", reason: "invalidated before we opened", pending: undefined });
+          this.d.metrics.gamesEnded.inc({ outcome: "void" });
+          return false;
+        }
+        const bond = await this.challengerBond();
+        const { free } = await this.updateBondMetrics();
+        if (free < bond) {
+          const want =
+            this.d.bondDeposit && this.d.bondDeposit > bond - free ? this.d.bondDeposit : bond - free;
+          await this.save(r, { pending: { kind: "depositBond", at: Date.now() } });
+          await this.d.bridge.depositBond(want);
+          this.d.metrics.moves.inc({ kind: "depositBond" });
+          log.info({ amount: want.toString() }, "challenger bond deposited");
+        }
+        await this.save(r, { pending: { kind: "openDispute", at: Date.now() } });
+        const tx = await this.d.game.open(r.claim, r.signature);
+        this.count(r, "openDispute", tx.gasUsed);
+        await this.save(r, { status: "playing", disputeId: tx.disputeId.toString(), pending: undefined });
+        await this.updateBondMetrics();
+        log.info({ disputeId: tx.disputeId.toString(), level: r.level }, "dispute opened");
+        return true;
+      } catch (e) {
+        const err = e as Error;
+        if (e instanceof BridgeRevert && ["NotBondedWorker", "ModelNotRegistered"].includes(e.errorName)) {
+          log.error({ err: err.message }, "cannot open a dispute on this claim");
+          await this.save(r, { status: "failed", reason: err.message, pending: undefined });
+          return false;
+        }
+        log.warn({ err: err.message, attempt }, "opening failed; retrying");
+        await sleep(Math.min(this.d.pollMs * 2 ** Math.min(attempt, 4), 10_000));
+      }
+    }
+    return false;
+  }
+
+  private count(r: GameRecord, kind: string, gas: bigint): void {
+    r.moves = { ...r.moves, [kind]: (r.moves?.[kind] ?? 0) + 1 };
+    this.d.metrics.moves.inc({ kind });
+    this.d.metrics.moveGas.inc(Number(gas));
+  }
+
+  private async now(): Promise<bigint> {
+    const b = await this.d.game.clients.publicClient.getBlock({ blockTag: "latest" });
+    const wall = BigInt(Math.floor(Date.now() / 1000));
+    // an idle automining dev chain has no fresh block: its next one is stamped by the wall clock
+    return b.timestamp > wall ? b.timestamp : wall;
+  }
+
+  private async play(r: GameRecord, log: Logger): Promise<void> {
+    const id = BigInt(r.disputeId as string);
+    const plog = log.child({ disputeId: r.disputeId });
+    let view: PartyView | undefined;
+    let planErrors = 0;
+    while (!this.stopped) {
+      let action: Action;
+      try {
+        view ??= await this.d.viewFor(r);
+        const [game, invalidated, now] = await Promise.all([
+          this.d.game.readGame(id),
+          this.d.game.claimInvalidated(r.claimKey),
+          this.now(),
+        ]);
+        action = decide({ game, invalidated, now, me: this.d.me }, view);
+        planErrors = 0;
+      } catch (e) {
+        const err = e as Error;
+        if (e instanceof PlanError && ++planErrors >= (this.d.maxPlanErrors ?? 5)) {
+          plog.error({ err: err.message }, "our view contradicts the game; giving up");
+          await this.save(r, { status: "failed", reason: err.message, pending: undefined });
+          return;
+        }
+        plog.warn({ err: err.message }, "cannot read or plan the game; retrying");
+        await sleep(this.d.pollMs);
+        continue;
+      }
+      if (action.kind === "ended") {
+        await this.finish(r, action.outcome, plog);
+        return;
+      }
+      if (action.kind === "wait") {
+        await sleep(this.d.pollMs);
+        continue;
+      }
+      const kind = action.kind === "move" ? action.move.kind : action.kind;
+      try {
+        await this.save(r, { pending: { kind, at: Date.now() } });
+        const tx =
+          action.kind === "move"
+            ? await this.d.game.play(id, action.move)
+            : action.kind === "timeout"
+              ? await this.d.game.timeout(id)
+              : await this.d.game.closeVoid(id);
+        this.count(r, kind, tx.gasUsed);
+        await this.save(r, { pending: undefined });
+        plog.debug({ kind, gas: tx.gasUsed.toString() }, "move sent");
+      } catch (e) {
+        // the game moved under us (a timeout, another tx) or the node hiccuped: re-read and retry
+        plog.warn({ kind, err: (e as Error).message }, "move failed; re-reading the game");
+        await sleep(this.d.pollMs);
+      }
+    }
+  }
+
+  private async finish(r: GameRecord, outcome: Outcome, log: Logger): Promise<void> {
+    await this.save(r, { status: outcome, pending: undefined });
+    this.d.metrics.gamesEnded.inc({ outcome });
+    log.info({ outcome, moves: r.moves }, "dispute ended");
+    try {
+      await this.updateBondMetrics();
+    } catch {}
+  }
+
+  private async withdrawIdle(): Promise<void> {
+    try {
+      const { free } = await this.updateBondMetrics();
+      if (free === 0n || this.tasks.size) return;
+      await this.d.bridge.withdrawBond(free);
+      this.d.metrics.moves.inc({ kind: "withdrawBond" });
+      this.d.logger.info({ amount: free.toString() }, "idle challenger bond withdrawn");
+      await this.updateBondMetrics();
+    } catch (e) {
+      this.d.logger.warn({ err: (e as Error).message }, "withdrawing the idle bond failed");
+    }
+  }
+}

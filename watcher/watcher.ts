@@ -1,0 +1,266 @@
+/**
+ * The watcher process: follows L2 for submitted claims, re-executes them (all, or a sample),
+ * and for every wrong one opens a dispute on L1 and plays it to the end (scheduler.ts). State is
+ * in level under the data dir (store.ts): a watcher killed at any point and started again picks
+ * up every claim it had seen, rebuilds its views by re-running inference, and resumes each game
+ * from the chain.
+ */
+import { mkdirSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import type { Address, Hex } from "viem";
+import { BridgeContract } from "../bridge/bridge.ts";
+import { connectL1 } from "../bridge/clients.ts";
+import { DisputeGameContract } from "../bridge/dispute/game.ts";
+import type { PartyView } from "../bridge/dispute/view.ts";
+import { disputeGameAbi } from "../contracts/artifacts/DisputeGame.ts";
+import { fromHex, toHex } from "../protocol/bytes.ts";
+import { claimDomain } from "../protocol/eip712.ts";
+import { sha256 } from "../protocol/sha256.ts";
+import { claimDigest } from "../protocol/tx.ts";
+import { CheckError, Checker, type ContentGetter } from "./checker.ts";
+import type { WatcherConfig } from "./config.ts";
+import { claimsIn, type L2Block, L2Follower, SequencerClient, type SubmittedClaim } from "./follower.ts";
+import { createWatcherMetrics, type WatcherMetrics } from "./metrics.ts";
+import { GameScheduler } from "./scheduler.ts";
+import { type GameRecord, WatcherStore } from "./store.ts";
+
+/** Whether this DisputeGame has level 0 (challengeOutput). */
+export const HAS_LEVEL0 = (disputeGameAbi as readonly { type: string; name?: string }[]).some(
+  (x) => x.type === "function" && x.name === "challengeOutput",
+);
+
+/**
+ * Stable sampling: claim `claimKey` is checked by watcher `me` iff the first 4 bytes of
+ * sha256(claimKey || me), read as a fraction of 2^32, are below `rate`. A restart samples the
+ * same claims; different watchers sample different ones.
+ */
+export function sampled(claimKey: Hex, me: Address, rate: number): boolean {
+  if (rate >= 1) return true;
+  if (rate <= 0) return false;
+  const h = sha256(new Uint8Array([...fromHex(claimKey), ...fromHex(me)]));
+  const x = ((h[0] << 24) | (h[1] << 16) | (h[2] << 8) | h[3]) >>> 0;
+  return x / 2 ** 32 < rate;
+}
+
+export interface RunningWatcher {
+  me: Address;
+  store: WatcherStore;
+  metrics: WatcherMetrics;
+  scheduler: GameScheduler;
+  metricsUrl?: string;
+  close(): Promise<void>;
+}
+
+export interface WatcherDeps {
+  logger: Logger;
+  /** The content layer (content/open.ts); without it only --model files and no job inputs. */
+  content?: ContentGetter & { close?(): Promise<void> };
+}
+
+export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promise<RunningWatcher> {
+  const { logger } = deps;
+  mkdirSync(cfg.dataDir, { recursive: true });
+  const clients = await connectL1({
+    rpcUrl: cfg.l1Rpc,
+    privateKey: cfg.key,
+    pollingIntervalMs: Math.min(cfg.pollMs, 250),
+  });
+  const me = clients.walletClient?.account.address as Address;
+  const bridge = new BridgeContract(clients, cfg.bridge);
+  const gameAddress = cfg.disputeGame ?? ((await bridge.disputeGame()) as Address);
+  if (/^0x0{40}$/.test(gameAddress)) throw new Error(`the Bridge at ${cfg.bridge} names no dispute game`);
+  const game = new DisputeGameContract(clients, gameAddress);
+  const domain = claimDomain(BigInt(clients.chain.id), cfg.bridge);
+  const api = new SequencerClient(cfg.sequencerUrl);
+  const metrics = createWatcherMetrics();
+  const content = deps.content;
+  const checker = await Checker.create({
+    modelFiles: cfg.models,
+    content,
+    l1: { clients, bridge: cfg.bridge },
+  });
+  const store = await WatcherStore.open(join(cfg.dataDir, "db"));
+
+  // Views are kept in memory only: a restart rebuilds them by re-running the claim's inference.
+  const views = new Map<string, Promise<PartyView>>();
+  const viewFor = (r: GameRecord): Promise<PartyView> => {
+    let v = views.get(r.claimKey);
+    if (!v) {
+      v = checker
+        .check(r.claim, { modelId: r.claim.modelId, inputRoot: r.claim.inputRoot, inputCid: r.inputCid })
+        .then((c) => c.view);
+      views.set(r.claimKey, v);
+      v.catch(() => views.delete(r.claimKey));
+    }
+    return v;
+  };
+  const scheduler = new GameScheduler({
+    game,
+    bridge,
+    store,
+    metrics,
+    logger,
+    me,
+    pollMs: cfg.pollMs,
+    viewFor,
+    bondDeposit: cfg.bondDeposit,
+    withdrawIdleBond: cfg.withdrawIdleBond,
+  });
+
+  // ------------------------------------------------------------------ checking claims
+  // Re-execution is CPU-bound: one claim at a time, in arrival order (games run beside it).
+  let checks: Promise<void> = Promise.resolve();
+  let closing = false;
+  const enqueueCheck = (r: GameRecord) => {
+    checks = checks.then(() => (closing ? undefined : checkClaim(r)));
+  };
+  const save = async (r: GameRecord, patch: Partial<GameRecord>) => {
+    Object.assign(r, patch, { updatedAt: Date.now() });
+    await store.put(r);
+  };
+  const checkClaim = async (r: GameRecord): Promise<void> => {
+    const log = logger.child({ claimKey: r.claimKey, jobId: r.jobId });
+    if (!sampled(r.claimKey, me, cfg.sampleRate)) {
+      metrics.claimsChecked.inc({ verdict: "skipped" });
+      return save(r, { status: "skipped", reason: "not sampled" });
+    }
+    if (cfg.l2ChallengeWindowMs !== undefined && Date.now() > r.submittedAt + cfg.l2ChallengeWindowMs) {
+      metrics.claimsChecked.inc({ verdict: "skipped" });
+      return save(r, { status: "skipped", reason: "L2 challenge window passed" });
+    }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const t0 = performance.now();
+        const c = await checker.check(r.claim, {
+          modelId: r.claim.modelId,
+          inputRoot: r.claim.inputRoot,
+          inputCid: r.inputCid,
+        });
+        metrics.claimsChecked.inc({ verdict: c.verdict });
+        log.info(
+          { verdict: c.verdict, ms: Math.round(performance.now() - t0), ours: c.ours },
+          "claim checked",
+        );
+        if (c.verdict === "agree") return save(r, { status: "agreed" });
+        views.set(r.claimKey, Promise.resolve(c.view));
+        if (c.verdict === "output" && !HAS_LEVEL0) {
+          log.warn("only the outputRoot differs and this DisputeGame has no level 0 (challengeOutput)");
+          return save(r, {
+            status: "skipped",
+            level: "output",
+            reason: "outputRoot wrong, trace right: level 0 not available",
+          });
+        }
+        await save(r, { status: "opening", level: c.verdict === "output" ? "output" : "trace" });
+        scheduler.start(r);
+        return;
+      } catch (e) {
+        const err = e as Error;
+        if (attempt >= 2 || closing) {
+          metrics.claimsChecked.inc({ verdict: "error" });
+          log.error({ err: err.message }, "cannot re-execute the claim");
+          return save(r, { status: "skipped", reason: `re-execution failed: ${err.message}` });
+        }
+        log.warn({ err: err.message, attempt }, "re-execution failed; retrying");
+        await new Promise((res) => setTimeout(res, err instanceof CheckError ? 2000 : 500));
+      }
+    }
+  };
+
+  // ------------------------------------------------------------------ following L2
+  const recordClaim = async (s: SubmittedClaim): Promise<GameRecord | undefined> => {
+    const claimKey = toHex(claimDigest(s.claim, domain));
+    if (await store.get(claimKey)) return undefined; // seen before the restart
+    metrics.claimsSeen.inc();
+    const job = await api.job(s.jobId);
+    if (!job) throw new Error(`job ${s.jobId} of an included claim is unknown to the sequencer`);
+    const r: GameRecord = {
+      claimKey,
+      jobId: s.jobId,
+      claim: s.claim,
+      signature: s.signature,
+      worker: s.worker,
+      l2Block: s.l2Block,
+      submittedAt: s.submittedAt,
+      inputCid: job.inputCid,
+      status: "checking",
+      updatedAt: Date.now(),
+    };
+    await store.put(r);
+    return r;
+  };
+  const onBlock = async (b: L2Block): Promise<void> => {
+    const fresh: GameRecord[] = [];
+    for (const s of claimsIn(b)) {
+      const r = await recordClaim(s);
+      if (r) fresh.push(r);
+    }
+    // the cursor moves only after every claim of the block is recorded
+    await store.setCursor(b.header.number);
+    metrics.l2Block.set(b.header.number);
+    for (const r of fresh) enqueueCheck(r);
+  };
+
+  // ------------------------------------------------------------------ resume
+  const unfinished = await store.unfinished();
+  for (const r of unfinished) {
+    if (r.status === "checking") enqueueCheck(r);
+    else scheduler.start(r);
+  }
+  const cursor = await store.cursor();
+  const follower = new L2Follower(api, {
+    pollMs: cfg.pollMs,
+    onError: (err, where) => logger.warn({ err: err.message, where }, "L2 follower error"),
+  });
+  follower.start(cursor, onBlock);
+
+  let server: Server | undefined;
+  let metricsUrl: string | undefined;
+  if (cfg.metricsPort !== undefined) {
+    server = createServer(async (req, res) => {
+      if (req.url !== "/metrics") {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { "content-type": metrics.registry.contentType });
+      res.end(await metrics.registry.metrics());
+    });
+    await new Promise<void>((r) => server?.listen(cfg.metricsPort, "127.0.0.1", r));
+    const addr = server.address();
+    metricsUrl = `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : cfg.metricsPort}/metrics`;
+  }
+  logger.info(
+    {
+      me,
+      bridge: cfg.bridge,
+      disputeGame: gameAddress,
+      cursor,
+      resumed: unfinished.length,
+      models: checker.localModels,
+      sampleRate: cfg.sampleRate,
+      level0: HAS_LEVEL0,
+      metricsUrl,
+    },
+    "watcher started",
+  );
+
+  return {
+    me,
+    store,
+    metrics,
+    scheduler,
+    metricsUrl,
+    async close() {
+      closing = true;
+      await follower.stop();
+      await scheduler.stop();
+      await checks;
+      await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+      await checker.close();
+      await deps.content?.close?.();
+      await store.close();
+    },
+  };
+}
