@@ -19,6 +19,8 @@ export interface GetOptions {
   /** Refuse files larger than this (checked against the declared size before fetching the
    *  leaves, and against the bytes actually read); default DEFAULT_MAX_BYTES. Code "too-large". */
   maxBytes?: number;
+  /** Multiaddrs to dial first: peers known to hold the file (a worker's advertised address). */
+  providers?: string[];
 }
 
 export interface ContentStore {
@@ -44,6 +46,8 @@ export type ContentErrorCode =
   | "too-large"
   | "timeout"
   | "aborted"
+  /** bytes verified against their CID but not against the expected model id / input root (verify.ts) */
+  | "commitment-mismatch"
   /** the backend failed (Kubo RPC error, store closed) */
   | "backend";
 

@@ -1,0 +1,96 @@
+/**
+ * The content format of a list of tensors: a job's inputs (committed by inputRoot) and a run's
+ * outputs (outputRoot). docs/content.md, "Tensor files":
+ *
+ *   file   = "VTF1" || u32 count || tensor[0] || ... || tensor[count-1]
+ *   tensor = u8 dtype || u8 rank || u32 dim[0] || ... || u32 dim[rank-1] || data
+ *   data   = numel * elementSize bytes, little-endian, row-major (as in the tensor root)
+ *
+ * Integers big-endian as in the commitments. Decoding is strict: a profile dtype, rank <= 8,
+ * sizes that fit the bytes present, nothing after the last tensor.
+ */
+import { concatBytes, u8, u32be } from "../protocol/bytes.ts";
+import { dtypeByCode, isProfileDType, numel } from "../protocol/dtype.ts";
+import type { TensorData } from "../prover-trace/commit/tensor.ts";
+
+export const TENSOR_FILE_MAGIC = new Uint8Array([0x56, 0x54, 0x46, 0x31]); // "VTF1"
+export const MAX_TENSOR_RANK = 8;
+export const MAX_TENSORS = 1024;
+
+export class TensorFileError extends Error {
+  override name = "TensorFileError";
+}
+
+function dataBytes(t: TensorData): Uint8Array {
+  return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+}
+
+export function encodeTensorFile(tensors: readonly TensorData[]): Uint8Array {
+  if (tensors.length > MAX_TENSORS)
+    throw new TensorFileError(`at most ${MAX_TENSORS} tensors, got ${tensors.length}`);
+  const parts: Uint8Array[] = [TENSOR_FILE_MAGIC, u32be(tensors.length)];
+  tensors.forEach((t, i) => {
+    const info = dtypeByCode(t.dtype);
+    if (t.shape.length > MAX_TENSOR_RANK)
+      throw new TensorFileError(`tensor ${i}: rank ${t.shape.length} > ${MAX_TENSOR_RANK}`);
+    const bytes = dataBytes(t);
+    if (bytes.length !== numel(t.shape) * info.bytes)
+      throw new TensorFileError(
+        `tensor ${i}: ${bytes.length} data bytes for shape [${t.shape.join(",")}] of ${info.name}`,
+      );
+    parts.push(u8(t.dtype), u8(t.shape.length), ...t.shape.map((d) => u32be(d)), bytes);
+  });
+  return concatBytes(...parts);
+}
+
+function typedArray(dtype: number, bytes: Uint8Array): TensorData["data"] {
+  // copy into a fresh buffer: the element arrays need aligned storage of their own
+  const b = bytes.slice().buffer;
+  switch (dtype) {
+    case 2:
+      return new Uint8Array(b);
+    case 3:
+      return new Int8Array(b);
+    case 6:
+      return new Int32Array(b);
+    default:
+      return new BigInt64Array(b);
+  }
+}
+
+export function decodeTensorFile(file: Uint8Array): TensorData[] {
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  let o = 0;
+  const need = (n: number, what: string) => {
+    if (o + n > file.length)
+      throw new TensorFileError(`truncated tensor file: ${what} at byte ${o} needs ${n} bytes`);
+  };
+  need(8, "header");
+  if (!TENSOR_FILE_MAGIC.every((b, i) => file[i] === b))
+    throw new TensorFileError("not a tensor file (magic 'VTF1' missing)");
+  const count = view.getUint32(4);
+  o = 8;
+  if (count > MAX_TENSORS)
+    throw new TensorFileError(`tensor file declares ${count} tensors, at most ${MAX_TENSORS}`);
+  const out: TensorData[] = [];
+  for (let i = 0; i < count; i++) {
+    need(2, `tensor ${i} header`);
+    const dtype = file[o];
+    const rank = file[o + 1];
+    o += 2;
+    if (!isProfileDType(dtype))
+      throw new TensorFileError(`tensor ${i}: dtype ${dtype} is not a profile dtype`);
+    if (rank > MAX_TENSOR_RANK) throw new TensorFileError(`tensor ${i}: rank ${rank} > ${MAX_TENSOR_RANK}`);
+    need(4 * rank, `tensor ${i} shape`);
+    const shape: number[] = [];
+    for (let k = 0; k < rank; k++) shape.push(view.getUint32(o + 4 * k));
+    o += 4 * rank;
+    const size = numel(shape) * dtypeByCode(dtype).bytes;
+    need(size, `tensor ${i} data [${shape.join(",")}]`);
+    out.push({ dtype, shape, data: typedArray(dtype, file.subarray(o, o + size)) });
+    o += size;
+  }
+  if (o !== file.length)
+    throw new TensorFileError(`${file.length - o} trailing bytes after ${count} tensors`);
+  return out;
+}
