@@ -243,6 +243,25 @@ export async function buildApi(
       return "error" in r ? reply.status(404).send(r) : r;
     },
   );
+  app.get(
+    "/v1/results/:requestId/proof",
+    {
+      schema: {
+        summary:
+          "Proof for Bridge.deliverResult: the result of L1 inference request :requestId in its posted batch",
+        params: {
+          type: "object",
+          required: ["requestId"],
+          properties: { requestId: { type: "string", pattern: "^(0|[1-9][0-9]{0,77})$" } },
+        },
+      },
+    },
+    async (req, reply) => {
+      if (!opts.batcher) return reply.status(404).send({ error: "this node does not post batches" });
+      const r = await opts.batcher.resultProof((req.params as { requestId: string }).requestId);
+      return "error" in r ? reply.status(404).send(r) : r;
+    },
+  );
   app.get("/v1/workers", { schema: { summary: "Registered workers" } }, async () => node.workers());
   app.get(
     "/v1/workers/adverts",

@@ -5,7 +5,8 @@
  * and records what it posted in the node's level store (`bt/<index>`).
  *
  *   stateRoot      = state root of lastBlock
- *   withdrawalRoot = protocol/withdrawal.ts root over the range's withdrawals, block then tx order
+ *   withdrawalRoot = protocol/withdrawal.ts message root over the range's L2 -> L1 messages
+ *                    (withdrawals and L1 request results), block then tx order
  *   txData         = utf8(JSON.stringify({ blocks: [{ header, txs }, ...] }))
  *   txDataHash     = sha256(txData); cid = CIDv1 of txData (injected `cidOf`)
  */
@@ -13,7 +14,13 @@ import type { Logger } from "pino";
 import { toHex } from "../protocol/bytes.ts";
 import { sha256 } from "../protocol/sha256.ts";
 import type { Hex } from "../protocol/tx.ts";
-import { type Withdrawal, WithdrawalTree } from "../protocol/withdrawal.ts";
+import {
+  type L2Message,
+  MessageTree,
+  type ResultMessage,
+  txMessages,
+  type Withdrawal,
+} from "../protocol/withdrawal.ts";
 import type { Block } from "./block.ts";
 import type { SequencerNode } from "./node.ts";
 
@@ -24,7 +31,22 @@ export interface BatchData {
   withdrawalRoot: Hex;
   txDataHash: Hex;
   txData: Uint8Array;
+  /** Every message of the range, in tree order. */
+  messages: L2Message[];
+  /** The withdrawals among them. */
   withdrawals: Withdrawal[];
+}
+
+/** A receipt's messages in the order the block's tree holds them (sequencer/chain.ts). */
+function receiptMessages(r: Block["receipts"][number]): L2Message[] {
+  const result: ResultMessage | undefined = r.result && {
+    ...r.result,
+    requestId: BigInt(r.result.requestId),
+  };
+  const withdrawal: Withdrawal | undefined = r.withdrawal
+    ? { recipient: r.withdrawal.recipient, amount: BigInt(r.withdrawal.amount), l2TxHash: r.txHash }
+    : undefined;
+  return txMessages({ withdrawal, result });
 }
 
 export function buildBatch(blocks: readonly Block[]): BatchData {
@@ -33,15 +55,8 @@ export function buildBatch(blocks: readonly Block[]): BatchData {
     if (i > 0 && b.header.number !== blocks[i - 1].header.number + 1)
       throw new Error(`batch blocks not contiguous: ${blocks[i - 1].header.number} then ${b.header.number}`);
   });
-  const withdrawals: Withdrawal[] = [];
-  for (const b of blocks)
-    for (const r of b.receipts)
-      if (r.withdrawal)
-        withdrawals.push({
-          recipient: r.withdrawal.recipient,
-          amount: BigInt(r.withdrawal.amount),
-          l2TxHash: r.txHash,
-        });
+  const messages: L2Message[] = [];
+  for (const b of blocks) for (const r of b.receipts) messages.push(...receiptMessages(r));
   const txData = new TextEncoder().encode(
     JSON.stringify({ blocks: blocks.map((b) => ({ header: b.header, txs: b.txs })) }),
   );
@@ -50,10 +65,11 @@ export function buildBatch(blocks: readonly Block[]): BatchData {
     firstBlock: blocks[0].header.number,
     lastBlock: last.number,
     stateRoot: last.stateRoot,
-    withdrawalRoot: new WithdrawalTree(withdrawals).rootHex,
+    withdrawalRoot: new MessageTree(messages).rootHex,
     txDataHash: toHex(sha256(txData)),
     txData,
-    withdrawals,
+    messages,
+    withdrawals: messages.filter((m) => m.kind === "withdrawal"),
   };
 }
 
@@ -89,6 +105,20 @@ export interface WithdrawalProofReply {
   proof: Hex[];
 }
 
+/** What Bridge.deliverResult takes for L1 request `requestId`. */
+export interface ResultProofReply {
+  batchIndex: number;
+  requestId: string;
+  claimKey: Hex;
+  outputRoot: Hex;
+  outputCid: Hex;
+  /** The L2 tx that finalized the job and sent the result. */
+  l2TxHash: Hex;
+  leafIndex: number;
+  leafCount: number;
+  proof: Hex[];
+}
+
 const batchKey = (i: number) => `bt/${i.toString().padStart(10, "0")}`;
 
 export class Batcher {
@@ -99,6 +129,9 @@ export class Batcher {
   private readonly logger?: Logger;
   private timer: NodeJS.Timeout | null = null;
   private posting: Promise<PostedBatch | null> | null = null;
+  /** L1 request id -> index of the posted batch holding its result, for batches scanned so far. */
+  private readonly resultAt = new Map<string, { batchIndex: number; l2TxHash: Hex }>();
+  private scannedBatches = 0;
 
   constructor(
     node: SequencerNode,
@@ -171,12 +204,9 @@ export class Batcher {
     const bn = rc.blockNumber;
     const batch = (await this.posted()).find((b) => b.firstBlock <= bn && bn <= b.lastBlock);
     if (!batch) return { error: `block ${bn} is not in a posted batch yet` };
-    const blocks: Block[] = [];
-    for (let n = batch.firstBlock; n <= batch.lastBlock; n++)
-      blocks.push((await this.node.block(n)) as Block);
-    const data = buildBatch(blocks);
-    const i = data.withdrawals.findIndex((w) => w.l2TxHash === l2TxHash);
-    const p = new WithdrawalTree(data.withdrawals).proof(i);
+    const data = await this.rebuild(batch);
+    const i = data.messages.findIndex((m) => m.kind === "withdrawal" && m.l2TxHash === l2TxHash);
+    const p = new MessageTree(data.messages).proof(i);
     return {
       batchIndex: batch.index,
       recipient: rc.withdrawal.recipient,
@@ -186,6 +216,52 @@ export class Batcher {
       leafCount: p.leafCount,
       proof: p.proof,
     };
+  }
+
+  /**
+   * Proof for the result of L1 request `requestId` (decimal), against the posted batch holding it.
+   * Results are found by scanning posted batches once each; the index is kept in memory.
+   */
+  async resultProof(requestId: string): Promise<ResultProofReply | { error: string }> {
+    if (!/^(0|[1-9][0-9]{0,77})$/.test(requestId)) return { error: "requestId must be a decimal integer" };
+    const posted = await this.posted();
+    for (; this.scannedBatches < posted.length; this.scannedBatches++) {
+      const b = posted[this.scannedBatches];
+      for (let n = b.firstBlock; n <= b.lastBlock; n++) {
+        const block = await this.node.block(n);
+        if (!block) throw new Error(`block ${n} missing from the store`);
+        for (const r of block.receipts)
+          if (r.result) this.resultAt.set(r.result.requestId, { batchIndex: b.index, l2TxHash: r.txHash });
+      }
+    }
+    const at = this.resultAt.get(requestId);
+    if (!at) return { error: `no result for request ${requestId} in a posted batch yet` };
+    const batch = posted.find((b) => b.index === at.batchIndex) as PostedBatch;
+    const data = await this.rebuild(batch);
+    const i = data.messages.findIndex((m) => m.kind === "result" && m.requestId.toString() === requestId);
+    const m = data.messages[i] as ResultMessage;
+    const p = new MessageTree(data.messages).proof(i);
+    return {
+      batchIndex: batch.index,
+      requestId,
+      claimKey: m.claimKey,
+      outputRoot: m.outputRoot,
+      outputCid: m.outputCid,
+      l2TxHash: at.l2TxHash,
+      leafIndex: p.leafIndex,
+      leafCount: p.leafCount,
+      proof: p.proof,
+    };
+  }
+
+  private async rebuild(batch: PostedBatch): Promise<BatchData> {
+    const blocks: Block[] = [];
+    for (let n = batch.firstBlock; n <= batch.lastBlock; n++) {
+      const b = await this.node.block(n);
+      if (!b) throw new Error(`block ${n} missing from the store`);
+      blocks.push(b);
+    }
+    return buildBatch(blocks);
   }
 
   start(intervalMs: number): void {

@@ -5,8 +5,9 @@
  *   blockHash      = sha256(0x42 || u64 number || parentHash || u64 timestamp
  *                           || u64 l1OriginNumber || l1OriginHash || txRoot || stateRoot || withdrawalRoot)
  *   txRoot         = MerkleRoot(txHash[0..n))                      (txHash = EIP-712 digest)
- *   withdrawalRoot = MerkleRoot(withdrawalLeaf...) over the block's withdrawals in tx order
- *                    (leaf: protocol/withdrawal.ts, the same the L1 bridge checks)
+ *   withdrawalRoot = MerkleRoot(messageLeaf...) over the block's L2 -> L1 messages (withdrawals
+ *                    and L1 request results) in tx order (leaves: protocol/withdrawal.ts, the same
+ *                    the L1 bridge checks)
  */
 import { concatBytes, fromHex, toHex } from "../protocol/bytes.ts";
 import { merkleRoot, ZERO32 } from "../protocol/merkle.ts";
@@ -37,6 +38,8 @@ export interface Receipt {
   index: number;
   events: { kind: string; [k: string]: unknown }[];
   withdrawal: { recipient: Address; amount: string; l2TxHash: Hex } | null;
+  /** Present when the tx finalized an L1 request: the result it sends to L1. */
+  result?: { requestId: string; claimKey: Hex; outputRoot: Hex; outputCid: Hex };
 }
 
 /** A block as stored and gossiped: header, txs in JSON form, receipts. */

@@ -17,7 +17,7 @@ import {
   txDigest,
   verifyTxSignature,
 } from "../protocol/tx.ts";
-import { withdrawalLeaf } from "../protocol/withdrawal.ts";
+import { messageLeaf, txMessages } from "../protocol/withdrawal.ts";
 import {
   type Block,
   type BlockHeader,
@@ -82,13 +82,22 @@ class CommittedState implements StateAccess {
 
 export function toReceipt(p: PendingTx, blockNumber: number, index: number): Receipt {
   const w = p.outcome.withdrawal;
-  return {
+  const r = p.outcome.result;
+  const receipt: Receipt = {
     txHash: p.hash,
     blockNumber,
     index,
     events: p.outcome.events,
     withdrawal: w ? { recipient: w.recipient, amount: w.amount.toString(), l2TxHash: w.l2TxHash } : null,
   };
+  if (r)
+    receipt.result = {
+      requestId: r.requestId.toString(),
+      claimKey: r.claimKey,
+      outputRoot: r.outputRoot,
+      outputCid: r.outputCid,
+    };
+  return receipt;
 }
 
 export class Chain {
@@ -207,8 +216,9 @@ export class Chain {
       this.tree.set(k, valueHash(text));
       writes.push([k, text]);
     }
+    // The block's L2 -> L1 messages (withdrawals, L1 request results), in tx order.
     const wLeaves: Uint8Array[] = [];
-    for (const t of p.txs) if (t.outcome.withdrawal) wLeaves.push(withdrawalLeaf(t.outcome.withdrawal));
+    for (const t of p.txs) for (const m of txMessages(t.outcome)) wLeaves.push(messageLeaf(m));
     const header: BlockHeader = {
       number: p.number,
       parentHash: this.head.hash,

@@ -13,6 +13,7 @@ import type { Eip712Domain } from "../../protocol/eip712.ts";
 import type { Address } from "../../protocol/secp256k1.ts";
 import {
   type ClaimJobTx,
+  type ClaimMsg,
   claimDigest,
   type DepositTx,
   type DisputeOpenedTx,
@@ -29,6 +30,7 @@ import {
   type UserTx,
   type WithdrawTx,
 } from "../../protocol/tx.ts";
+import type { ResultMessage } from "../../protocol/withdrawal.ts";
 import { Overlay, type StateAccess } from "./overlay.ts";
 import { type Account, EMPTY_ACCOUNT, type Job, keys, type Worker } from "./records.ts";
 
@@ -69,6 +71,8 @@ export interface TxEvent {
 export interface TxOutcome {
   events: TxEvent[];
   withdrawal?: WithdrawalLeaf;
+  /** The result of an L1 request, sent to L1 in the batch's message tree (Bridge.deliverResult). */
+  result?: ResultMessage;
 }
 
 function reject(msg: string): never {
@@ -253,9 +257,27 @@ function submitResult(s: StateAccess, tx: SubmitResultTx, ctx: TxContext): TxOut
   return { events: [{ kind: "ResultSubmitted", jobId: j.id, worker: tx.from, outputRoot: c.outputRoot }] };
 }
 
-function refund(s: StateAccess, j: Job, reason: string): void {
-  credit(s, j.requester, j.escrow);
+/**
+ * Gives the escrow back. An L2 requester gets an L2 credit; an L1 requester (often a contract that
+ * cannot sign L2 txs) gets an L1 withdrawal of the escrow, made by the tx that refunds.
+ */
+function refund(s: StateAccess, j: Job, reason: string, ctx: TxContext): WithdrawalLeaf | undefined {
   s.set(keys.job(j.id), { ...j, status: "refunded", refundReason: reason });
+  if (j.source === "l2") {
+    credit(s, j.requester, j.escrow);
+    return undefined;
+  }
+  return { recipient: j.requester, amount: j.escrow, l2TxHash: ctx.txHash };
+}
+
+/** What the Bridge hands an L1 requester once the job's result is final. */
+function resultMessage(j: Job, claim: ClaimMsg, ctx: TxContext): ResultMessage {
+  return {
+    requestId: j.l1RequestId as bigint,
+    claimKey: toHex(claimDigest(claim, ctx.claimDomain)),
+    outputRoot: claim.outputRoot,
+    outputCid: claim.outputCid,
+  };
 }
 
 function finalize(s: StateAccess, tx: FinalizeTx, ctx: TxContext): TxOutcome {
@@ -264,15 +286,18 @@ function finalize(s: StateAccess, tx: FinalizeTx, ctx: TxContext): TxOutcome {
     if (ctx.timestamp <= j.deadline)
       reject(`job ${j.id} is ${j.status} and its deadline ${j.deadline} has not passed`);
     if (j.worker) releaseWorker(s, j.worker);
-    refund(s, j, "deadline missed");
-    return { events: [{ kind: "JobRefunded", jobId: j.id, reason: "deadline missed" }] };
+    const withdrawal = refund(s, j, "deadline missed", ctx);
+    const events = [{ kind: "JobRefunded", jobId: j.id, reason: "deadline missed" }];
+    return withdrawal ? { events, withdrawal } : { events };
   }
   if (j.status === "submitted") {
     const end = (j.submittedAt as number) + ctx.params.challengeWindowMs;
     if (ctx.timestamp < end) reject(`job ${j.id} challenge window is open until ${end}`);
     credit(s, j.worker as Address, j.escrow);
     s.set(keys.job(j.id), { ...j, status: "paid" });
-    return { events: [{ kind: "JobPaid", jobId: j.id, worker: j.worker, amount: j.escrow.toString() }] };
+    const events = [{ kind: "JobPaid", jobId: j.id, worker: j.worker, amount: j.escrow.toString() }];
+    if (j.source === "l2") return { events };
+    return { events, result: resultMessage(j, j.claim as ClaimMsg, ctx) };
   }
   reject(`job ${j.id} is ${j.status}, nothing to finalize`);
 }
@@ -302,7 +327,8 @@ function applySystem(
       if (s.get(keys.l1Request(tx.requestId))) reject(`L1 request ${tx.requestId} was already derived`);
       s.set(keys.l1Request(tx.requestId), { l1: true });
       // The escrow was paid on L1 into the bridge; it is minted here and leaves again as a
-      // withdrawal to the worker (paid) or the requester (refunded) through normal balances.
+      // withdrawal: by the worker from its L2 balance once paid, or to the requester straight
+      // from the refunding tx. A paid job also sends its result to L1 (TxOutcome.result).
       const j = newJob(
         ctx.txHash,
         {
@@ -375,6 +401,7 @@ function disputeResolved(s: StateAccess, tx: DisputeResolvedTx, ctx: TxContext):
   if (j.status !== "disputed" && j.status !== "submitted")
     reject(`job ${j.id} is ${j.status}; a lost dispute can only refund a submitted or disputed result`);
   checkDisputedClaim(j, tx, ctx);
-  refund(s, { ...j, disputeId: tx.disputeId }, "dispute lost");
-  return { events: [{ ...event, claimerWon: false }] };
+  const withdrawal = refund(s, { ...j, disputeId: tx.disputeId }, "dispute lost", ctx);
+  const events = [{ ...event, claimerWon: false }];
+  return withdrawal ? { events, withdrawal } : { events };
 }
