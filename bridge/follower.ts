@@ -1,15 +1,19 @@
 /**
- * Follows the Bridge's events on L1 and turns them into L2 system transactions: the viem-backed
- * L1Source the sequencer asks at every block it seals (sequencer/l1.ts). Only blocks with
- * `confirmations` blocks on top are read, so a reorg shallower than that never reaches L2; the
- * returned origin (number and hash of the newest block read) goes into the L2 block header.
+ * Follows the Bridge's and the DisputeGame's events on L1 and turns them into L2 system
+ * transactions: the viem-backed L1Source the sequencer asks at every block it seals
+ * (sequencer/l1.ts). Only blocks with `confirmations` blocks on top are read, so a reorg
+ * shallower than that never reaches L2; the returned origin (number and hash of the newest block
+ * read) goes into the L2 block header.
  *
- * Today the Bridge emits Deposited; the dispute game adds DisputeOpened / DisputeResolved and the
- * L1 consumer requests add theirs: each gets one entry in `toSystemTx` below.
+ * Derived: the Bridge's Deposited and InferenceRequested, the game's DisputeOpened and
+ * DisputeResolved; each gets one entry in `toSystemTx` below, and the txs come out in L1 log
+ * order across both contracts. Whether a derived tx applies is the state machine's call (a
+ * second dispute on a refunded job is rejected there and skipped by the node).
  */
 import type { Address, Hex } from "viem";
-import { parseEventLogs } from "viem";
+import { encodeEventTopics, getAbiItem, parseEventLogs, zeroAddress } from "viem";
 import { bridgeAbi } from "../contracts/artifacts/Bridge.ts";
+import { disputeGameAbi } from "../contracts/artifacts/DisputeGame.ts";
 import type { SystemTx } from "../protocol/tx.ts";
 import type { L1Clients } from "./clients.ts";
 
@@ -20,6 +24,11 @@ export interface L1Origin {
 
 export interface BridgeFollowerOptions {
   bridge: Address;
+  /**
+   * The DisputeGame whose disputes L2 follows. Left out: `bridge.disputeGame()`, asked at each
+   * derive until the Bridge names one (it can only be set once).
+   */
+  disputeGame?: Address;
   /** Blocks that must sit on top of a block before its events are derived. */
   confirmations: number;
   /** The Bridge's deployment block: nothing before it is read. */
@@ -29,38 +38,41 @@ export interface BridgeFollowerOptions {
 }
 
 type BridgeLog = ReturnType<typeof parseEventLogs<typeof bridgeAbi>>[number];
+type GameLog = ReturnType<
+  typeof parseEventLogs<typeof disputeGameAbi, true, "DisputeOpened" | "DisputeResolved">
+>[number];
+type L1Log = BridgeLog | GameLog;
 
-function toSystemTx(log: BridgeLog): SystemTx | undefined {
-  switch (log.eventName) {
-    case "Deposited":
-      return {
-        type: "deposit",
-        depositId: log.args.depositId,
-        recipient: log.args.l2Recipient,
-        amount: log.args.amount,
-      };
-    case "InferenceRequested":
-      // L1 deadlines are seconds (block time); L2 deadlines are ms. The Bridge caps the deadline
-      // so the product stays an exact JS number.
-      return {
-        type: "l1InferenceRequest",
-        requestId: log.args.requestId,
-        requester: log.args.requester,
-        modelId: log.args.modelId,
-        inputRoot: log.args.inputRoot,
-        inputCid: log.args.inputCid,
-        escrow: log.args.escrow,
-        deadline: Number(log.args.deadline) * 1000,
-      };
-    default:
-      return undefined; // events L2 does not derive (stakes, batches, withdrawals)
-  }
+/** What a DisputeResolved needs from its DisputeOpened (the resolved event has no job id). */
+interface OpenedDispute {
+  jobId: Hex;
+  claimKey: Hex;
+}
+
+const WINNER_CLAIMER = 1;
+const WINNER_CHALLENGER = 2;
+const WINNER_VOID = 3;
+
+const DISPUTE_OPENED = getAbiItem({ abi: disputeGameAbi, name: "DisputeOpened" });
+/** The game logs every move; only the two events L2 derives are fetched. */
+const GAME_TOPICS = [
+  [
+    encodeEventTopics({ abi: disputeGameAbi, eventName: "DisputeOpened" })[0],
+    encodeEventTopics({ abi: disputeGameAbi, eventName: "DisputeResolved" })[0],
+  ],
+];
+
+function byLogOrder(a: L1Log, b: L1Log): number {
+  return a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1;
 }
 
 export class BridgeFollower {
   readonly confirmations: number;
   private readonly clients: L1Clients;
-  private readonly opts: Required<BridgeFollowerOptions>;
+  private readonly opts: Required<Omit<BridgeFollowerOptions, "disputeGame">>;
+  private game: Address | null;
+  /** Disputes seen opened and not yet resolved (filled in log order; refilled by a scan after a restart). */
+  private readonly opened = new Map<bigint, OpenedDispute>();
 
   constructor(clients: L1Clients, opts: BridgeFollowerOptions) {
     if (!Number.isInteger(opts.confirmations) || opts.confirmations < 0) {
@@ -71,7 +83,13 @@ export class BridgeFollower {
       throw new RangeError(`maxRange must be >= 1, got ${maxRange}`);
     this.clients = clients;
     this.confirmations = opts.confirmations;
-    this.opts = { startBlock: 0, ...opts, maxRange };
+    this.game = opts.disputeGame && opts.disputeGame !== zeroAddress ? opts.disputeGame : null;
+    this.opts = {
+      startBlock: opts.startBlock ?? 0,
+      bridge: opts.bridge,
+      confirmations: opts.confirmations,
+      maxRange,
+    };
   }
 
   /** System txs from L1 blocks (after, origin], in L1 log order, and the new origin. */
@@ -82,24 +100,111 @@ export class BridgeFollower {
     const tip = Number(await pub.getBlockNumber({ cacheTime: 0 }));
     const safe = tip - this.confirmations;
     if (safe <= after) return { origin: await this.origin(after), txs: [] };
+    const game = await this.disputeGame();
     const txs: SystemTx[] = [];
     for (let from = Math.max(after + 1, this.opts.startBlock); from <= safe; from += this.opts.maxRange) {
-      const to = Math.min(safe, from + this.opts.maxRange - 1);
-      const logs = await pub.getLogs({
-        address: this.opts.bridge,
+      const range = {
         fromBlock: BigInt(from),
-        toBlock: BigInt(to),
-      });
-      const parsed = parseEventLogs({ abi: bridgeAbi, logs });
-      parsed.sort((a, b) =>
-        a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1,
-      );
+        toBlock: BigInt(Math.min(safe, from + this.opts.maxRange - 1)),
+      };
+      const [bridgeLogs, gameLogs] = await Promise.all([
+        pub.getLogs({ address: this.opts.bridge, ...range }),
+        game ? pub.getLogs({ address: game, topics: GAME_TOPICS, ...range } as never) : [],
+      ]);
+      const parsed: L1Log[] = [
+        ...parseEventLogs({ abi: bridgeAbi, logs: bridgeLogs }),
+        ...parseEventLogs({ abi: disputeGameAbi, logs: gameLogs as typeof bridgeLogs }).filter(
+          (l): l is GameLog => l.eventName === "DisputeOpened" || l.eventName === "DisputeResolved",
+        ),
+      ];
+      parsed.sort(byLogOrder);
       for (const log of parsed) {
-        const tx = toSystemTx(log);
+        const tx = await this.toSystemTx(log);
         if (tx) txs.push(tx);
       }
     }
     return { origin: await this.origin(safe), txs };
+  }
+
+  private async toSystemTx(log: L1Log): Promise<SystemTx | undefined> {
+    switch (log.eventName) {
+      case "Deposited":
+        return {
+          type: "deposit",
+          depositId: log.args.depositId,
+          recipient: log.args.l2Recipient,
+          amount: log.args.amount,
+        };
+      case "InferenceRequested":
+        // L1 deadlines are seconds (block time); L2 deadlines are ms. The Bridge caps the deadline
+        // so the product stays an exact JS number.
+        return {
+          type: "l1InferenceRequest",
+          requestId: log.args.requestId,
+          requester: log.args.requester,
+          modelId: log.args.modelId,
+          inputRoot: log.args.inputRoot,
+          inputCid: log.args.inputCid,
+          escrow: log.args.escrow,
+          deadline: Number(log.args.deadline) * 1000,
+        };
+      case "DisputeOpened": {
+        const d = { jobId: log.args.jobId, claimKey: log.args.claimKey };
+        this.opened.set(log.args.disputeId, d);
+        return {
+          type: "disputeOpened",
+          disputeId: log.args.disputeId,
+          ...d,
+          challenger: log.args.challenger,
+        };
+      }
+      case "DisputeResolved": {
+        const id = log.args.disputeId;
+        const d = this.opened.get(id) ?? (await this.findOpened(id, Number(log.blockNumber)));
+        this.opened.delete(id);
+        // Not found: opened before startBlock, so L2 never followed it; nothing to derive.
+        if (!d) return undefined;
+        const w = log.args.winner;
+        if (w !== WINNER_CLAIMER && w !== WINNER_CHALLENGER && w !== WINNER_VOID) return undefined;
+        // Void: another dispute invalidated this claim first. For L2 that is a lost claim: the
+        // state machine refunds the job if that earlier loss did not already.
+        return { type: "disputeResolved", disputeId: id, ...d, claimerWon: w === WINNER_CLAIMER };
+      }
+      default:
+        return undefined; // events L2 does not derive (stakes, bonds, batches, withdrawals)
+    }
+  }
+
+  /** The DisputeOpened of dispute `id`, scanning back from `before` (after a restart the cache is empty). */
+  private async findOpened(id: bigint, before: number): Promise<OpenedDispute | undefined> {
+    const game = this.game;
+    if (!game) return undefined;
+    const step = this.opts.maxRange;
+    for (let to = before; to >= this.opts.startBlock; to -= step) {
+      const from = Math.max(this.opts.startBlock, to - step + 1);
+      const logs = await this.clients.publicClient.getLogs({
+        address: game,
+        event: DISPUTE_OPENED,
+        args: { disputeId: id },
+        fromBlock: BigInt(from),
+        toBlock: BigInt(to),
+      });
+      const l = logs[0];
+      if (l) return { jobId: l.args.jobId as Hex, claimKey: l.args.claimKey as Hex };
+    }
+    return undefined;
+  }
+
+  /** The game whose events are derived; null while the Bridge has none. */
+  private async disputeGame(): Promise<Address | null> {
+    if (this.game) return this.game;
+    const g = await this.clients.publicClient.readContract({
+      address: this.opts.bridge,
+      abi: bridgeAbi,
+      functionName: "disputeGame",
+    });
+    if (g !== zeroAddress) this.game = g;
+    return this.game;
   }
 
   private async origin(n: number): Promise<L1Origin> {
