@@ -6,6 +6,8 @@
  */
 import swagger from "@fastify/swagger";
 import Fastify, { type FastifyInstance } from "fastify";
+import { type ContentRouteOptions, registerContentRoutes } from "../content/routes.ts";
+import type { ContentStore } from "../content/types.ts";
 import { USER_TX_TYPES } from "../protocol/tx.ts";
 import type { Batcher } from "./batch.ts";
 import type { DisputeSource } from "./dashboard/feed.ts";
@@ -27,6 +29,9 @@ export interface ApiOptions {
   batcher?: Batcher;
   /** Worker adverts received over gossip (sequencer/p2p.ts). */
   adverts?: Map<string, WorkerAdvert>;
+  /** The node's content store: POST/GET /v1/content and the Kubo-RPC subset (content/routes.ts). */
+  content?: ContentStore;
+  contentRoutes?: ContentRouteOptions;
   /** Disputes read from L1 for the dashboard routes; absent when the node has no L1. */
   disputes?: DisputeSource;
 }
@@ -333,6 +338,7 @@ export async function buildApi(
     return metrics.registry.metrics();
   });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  if (opts.content) await registerContentRoutes(app, opts.content, opts.contentRoutes);
   // GET / and /dashboard, and the JSON routes the page reads (blocks, jobs, disputes)
   await registerDashboardRoutes(app, node, { disputes: opts.disputes });
   node.on("block", (b: { receipts: unknown[] }) => {

@@ -4,6 +4,9 @@
  *   verdict/txs/1      the leader publishes each acknowledged tx; it also admits txs gossiped to it
  *   verdict/workers/1  worker adverts (models, price, capacity, multiaddr), kept per worker
  *   /verdict/sync/1    request/response: "blocks from N" -> up to 256 blocks, then an empty frame
+ *   bitswap            content (content/helia.ts): the node's Helia store runs on this host, so
+ *                      every peer that connects (workers, watchers, followers) can fetch what the
+ *                      node holds and the node can fetch from them
  * A follower (--follow <multiaddr>) dials the leader, catches up over /verdict/sync/1,
  * then imports gossiped blocks, re-executing each and checking its roots; a gap (missed gossip,
  * a block too large for a gossip frame) triggers another sync.
@@ -17,6 +20,7 @@ import { lpStream } from "@libp2p/utils";
 import { multiaddr } from "@multiformats/multiaddr";
 import { createLibp2p, type Libp2p } from "libp2p";
 import type { Logger } from "pino";
+import { type HeliaContent, openHeliaContent } from "../content/helia.ts";
 import type { Block } from "./block.ts";
 import type { SequencerMetrics } from "./metrics.ts";
 import type { SequencerNode } from "./node.ts";
@@ -41,6 +45,8 @@ export interface P2p {
   libp2p: Libp2p<{ pubsub: GossipSub }>;
   addrs(): string[];
   adverts: Map<string, WorkerAdvert>;
+  /** The node's content store (Helia on this host). */
+  content: HeliaContent;
   /** Follower: pull blocks from the leader until caught up. */
   sync(): Promise<number>;
   /** Publish a worker advert (workers call this on their own host; the node relays them). */
@@ -85,6 +91,8 @@ export async function startP2p(
     metrics?: SequencerMetrics;
     /** Where received worker adverts go (shared with the API). */
     adverts?: Map<string, WorkerAdvert>;
+    /** Where content blocks are kept; omitted: in memory. */
+    contentDir?: string;
   },
 ): Promise<P2p> {
   const log = opts.logger;
@@ -102,6 +110,7 @@ export async function startP2p(
       }),
     },
   });
+  const content = await openHeliaContent({ libp2p, dataDir: opts.contentDir });
   const pubsub = libp2p.services.pubsub;
   const adverts = opts.adverts ?? new Map<string, WorkerAdvert>();
   let leaderPeer: ReturnType<typeof multiaddr> | null = null;
@@ -225,6 +234,7 @@ export async function startP2p(
   return {
     libp2p,
     adverts,
+    content,
     addrs: () => libp2p.getMultiaddrs().map((a) => a.toString()),
     async advertise(a) {
       await pubsub.publish(TOPIC_WORKERS, enc.encode(JSON.stringify(a)));
@@ -238,6 +248,7 @@ export async function startP2p(
       if (resync) clearInterval(resync);
       node.off("block", onBlock);
       await importing.catch(() => {});
+      await content.close();
       await libp2p.stop();
     },
   };

@@ -1,5 +1,6 @@
 /** Start a sequencer (or follower) process: node + HTTP API + p2p, from a resolved config. */
 import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { BridgeContract } from "../bridge/bridge.ts";
@@ -70,7 +71,17 @@ export async function startSequencer(
     ? new Batcher(node, poster, { cidOf: async (data) => toHex((await fileCid(data)).bytes), logger })
     : null;
   const adverts = new Map<string, WorkerAdvert>();
+  // p2p before the API: the API serves the content store that runs on the p2p host
+  const p2p = await startP2p(node, {
+    listen: cfg.p2pListen,
+    follow: cfg.follow,
+    logger,
+    metrics,
+    adverts,
+    contentDir: join(cfg.dataDir, "content"),
+  });
   const app = await buildApi(node, metrics, {
+    content: p2p.content,
     rateLimit: cfg.rateLimit,
     batcher: batcher ?? undefined,
     adverts,
@@ -78,7 +89,7 @@ export async function startSequencer(
   });
   const url = await app.listen({ host: cfg.httpHost, port: cfg.httpPort });
   logger.info({ url, role: key ? "sequencer" : "follower" }, "http listening");
-  const p2p = await startP2p(node, { listen: cfg.p2pListen, follow: cfg.follow, logger, metrics, adverts });
+  // logged after "http listening": process harnesses take this line as "fully started"
   logger.info({ addrs: p2p.addrs() }, "p2p listening");
   node.start();
   batcher?.start(cfg.batchIntervalMs);
