@@ -6,6 +6,7 @@ import { Command } from "commander";
 import { registerL1Commands } from "../bridge/cli.ts";
 import { registerProverCommands } from "../prover-trace/cli.ts";
 import { registerSequencerCommands } from "../sequencer/cli.ts";
+import { registerWorkerCommands } from "../worker/cli.ts";
 import { registerWatcherCommands } from "../watcher/cli.ts";
 
 export function buildCli(): Command {
@@ -18,6 +19,7 @@ export function buildCli(): Command {
   registerProverCommands(program);
   registerL1Commands(program);
   registerSequencerCommands(program);
+  registerWorkerCommands(program);
   registerWatcherCommands(program);
   return program;
 }

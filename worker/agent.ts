@@ -1,0 +1,381 @@
+/**
+ * The worker's loop: follow L2 blocks (woken by the sequencer's SSE stream, and on a timer) for
+ * JobPosted on a model it serves; claim while it has capacity; fetch the input by CID, check it
+ * against the job's inputRoot, run traced inference, publish output and trace, sign the claim
+ * (L1 domain) and submit it; after the challenge window, finalize to get paid. Every job's error
+ * is logged and recorded on that job; nothing a job does can stop the agent.
+ *
+ * State lives in the store (store.ts) so a restart resumes: the L2 block cursor, each job's
+ * record (input and claim included) and the finalize schedule.
+ */
+import type { Logger } from "pino";
+import type { Address } from "viem";
+import { Winner } from "../bridge/dispute/planner.ts";
+import type { PartyView } from "../bridge/dispute/view.ts";
+import { fileCid } from "../protocol/cid.ts";
+import type { Hex } from "../protocol/tx.ts";
+import { buildClaim, signWorkerClaim } from "./claim.ts";
+import { cidToBytesHex, cidToString, type WorkerContent } from "./content.ts";
+import { type FaultMode, faultPublishes } from "./faults.ts";
+import { executeJob, type ServedModel } from "./job.ts";
+import { L2Error, type L2Job, type SequencerClient } from "./l2.ts";
+import type { WorkerMetrics } from "./metrics.ts";
+import type { JobRecord, WorkerStore } from "./store.ts";
+
+export interface AgentDeps {
+  logger: Logger;
+  l2: SequencerClient;
+  content: WorkerContent;
+  store: WorkerStore;
+  models: ReadonlyMap<string, ServedModel>;
+  metrics: WorkerMetrics;
+  key: Uint8Array;
+  address: Address;
+  /** The claim domain: L1 chain id and Bridge. */
+  l1ChainId: bigint;
+  bridge: Hex;
+  capacity: number;
+  challengeWindowMs: number;
+  deadlineMarginMs: number;
+  pollMs: number;
+  fromBlock: number | null;
+  testFault: FaultMode | null;
+  /** Largest input file fetched (bytes). */
+  maxInputBytes?: number;
+  inputTimeoutMs?: number;
+  clock?: () => number;
+}
+
+export class WorkerAgent {
+  private readonly d: AgentDeps;
+  private readonly clock: () => number;
+  private readonly queue: Hex[] = [];
+  private readonly queued = new Set<string>();
+  /** Jobs taken and not yet submitted (claiming included): what capacity counts. */
+  private readonly running = new Map<string, Promise<void>>();
+  /** Submitted jobs waiting for their window: jobId -> earliest finalize time. */
+  private readonly toFinalize = new Map<string, number>();
+  private readonly views = new Map<string, Promise<{ view: PartyView; fault: FaultMode | null }>>();
+  private readingBlocks: Promise<void> | null = null;
+  private wakeAgain = false;
+  private finalizing = false;
+  private nextBlock = 0;
+  private readonly abort = new AbortController();
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(deps: AgentDeps) {
+    this.d = deps;
+    this.clock = deps.clock ?? Date.now;
+  }
+
+  get activeJobs(): number {
+    return this.running.size;
+  }
+
+  /** Loads the cursor and the unfinished jobs, then follows L2. */
+  async start(): Promise<void> {
+    const stored = await this.d.store.cursor("l2Next");
+    this.nextBlock = stored ?? this.d.fromBlock ?? (await this.d.l2.health()).head;
+    await this.recover();
+    void this.d.l2.watchBlocks(() => this.wake(), this.abort.signal);
+    this.timer = setInterval(() => {
+      this.wake();
+      void this.finalizeDue();
+    }, this.d.pollMs);
+  }
+
+  /** After a restart: jobs claimed but not submitted are resumed or given up, submitted ones scheduled. */
+  private async recover(): Promise<void> {
+    for (const r of await this.d.store.jobs()) {
+      if (r.stage === "submitted" || r.stage === "disputed") {
+        this.toFinalize.set(r.jobId, r.finalizeAfter ?? 0);
+      } else if (r.stage === "claimed") {
+        const job = await this.d.l2.job(r.jobId).catch(() => null);
+        const ours = job?.worker?.toLowerCase() === this.d.address.toLowerCase();
+        if (job && ours && job.status === "submitted") {
+          await this.markSubmitted(job);
+        } else if (job && ours && job.status === "claimed") {
+          this.d.logger.info({ jobId: r.jobId }, "resuming a claimed job after restart");
+          this.startJob(r.jobId, job);
+        } else {
+          await this.d.store.updateJob(r.jobId, { stage: "failed", error: "lost across a restart" });
+        }
+      }
+    }
+  }
+
+  /** Reads every block from the cursor to the head (one reader at a time; wake-ups coalesce). */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.readingBlocks) {
+      this.wakeAgain = true;
+      return;
+    }
+    this.readingBlocks = this.readBlocks()
+      .catch((e) => this.d.logger.warn({ err: (e as Error).message }, "reading L2 blocks failed"))
+      .finally(() => {
+        this.readingBlocks = null;
+        if (this.wakeAgain) {
+          this.wakeAgain = false;
+          this.wake();
+        }
+      });
+  }
+
+  private async readBlocks(): Promise<void> {
+    while (!this.stopped) {
+      const b = await this.d.l2.block(this.nextBlock);
+      if (!b) return;
+      for (const r of b.receipts) for (const ev of r.events) await this.onEvent(ev);
+      this.nextBlock++;
+      await this.d.store.setCursor("l2Next", this.nextBlock);
+    }
+  }
+
+  private async onEvent(ev: { kind: string; [k: string]: unknown }): Promise<void> {
+    const jobId = typeof ev.jobId === "string" ? (ev.jobId.toLowerCase() as Hex) : null;
+    if (!jobId) return;
+    if (ev.kind === "JobPosted") {
+      // L1 requests carry no modelId in the event: those are looked up when taken
+      const modelId = typeof ev.modelId === "string" ? ev.modelId.toLowerCase() : null;
+      const served = modelId === null || this.d.models.has(modelId);
+      this.d.metrics.jobsSeen.inc({ served: String(served) });
+      if (!served || this.queued.has(jobId) || this.running.has(jobId)) return;
+      this.queued.add(jobId);
+      this.queue.push(jobId);
+      this.pump();
+    } else if (ev.kind === "JobPaid" || ev.kind === "JobRefunded") {
+      if (!this.toFinalize.has(jobId)) return;
+      this.toFinalize.delete(jobId);
+      const stage = ev.kind === "JobPaid" ? "paid" : "refunded";
+      await this.d.store.updateJob(jobId, { stage });
+      this.d.metrics.jobs.inc({ result: stage });
+      this.d.logger.info({ jobId, reason: ev.reason }, ev.kind === "JobPaid" ? "job paid" : "job refunded");
+    }
+  }
+
+  /** Takes queued jobs while there is capacity. */
+  private pump(): void {
+    while (!this.stopped && this.running.size < this.d.capacity && this.queue.length > 0) {
+      const jobId = this.queue.shift() as Hex;
+      this.queued.delete(jobId);
+      this.startJob(jobId, null);
+    }
+  }
+
+  private startJob(jobId: Hex, claimed: L2Job | null): void {
+    this.d.metrics.activeJobs.set(this.running.size + 1);
+    const p = this.takeJob(jobId, claimed)
+      .catch(async (e) => {
+        const msg = (e as Error).message;
+        this.d.metrics.jobs.inc({ result: "failed" });
+        this.d.logger.error({ jobId, err: msg }, "job failed");
+        const rec = await this.d.store.job(jobId).catch(() => null);
+        if (rec) await this.d.store.updateJob(jobId, { stage: "failed", error: msg }).catch(() => {});
+      })
+      .finally(() => {
+        this.running.delete(jobId);
+        this.d.metrics.activeJobs.set(this.running.size);
+        this.pump();
+      });
+    this.running.set(jobId, p);
+  }
+
+  /** Claims (unless resuming one already claimed) and serves one job. */
+  private async takeJob(jobId: Hex, alreadyClaimed: L2Job | null): Promise<void> {
+    let job = alreadyClaimed;
+    const log = this.d.logger.child({ jobId });
+    if (!job) {
+      job = await this.d.l2.job(jobId);
+      if (!job) throw new Error("the sequencer does not know this job");
+      if (job.status !== "open") return; // someone else took it
+      const model = this.d.models.get(job.modelId.toLowerCase());
+      if (!model) return;
+      if (job.deadline - this.clock() < this.d.deadlineMarginMs) {
+        log.info({ deadline: job.deadline }, "job skipped: its deadline is too close");
+        return;
+      }
+      try {
+        await this.d.l2.send({ type: "claimJob", jobId });
+      } catch (e) {
+        if (e instanceof L2Error && e.status === 422) {
+          log.info({ reason: e.message }, "job not claimed");
+          return;
+        }
+        throw e;
+      }
+      this.d.metrics.jobs.inc({ result: "claimed" });
+      log.info({ modelId: job.modelId }, "job claimed");
+      await this.d.store.putJob({
+        jobId,
+        modelId: job.modelId.toLowerCase() as Hex,
+        inputCid: job.inputCid,
+        inputRoot: job.inputRoot.toLowerCase() as Hex,
+        inputBase64: null,
+        claim: null,
+        claimSignature: null,
+        fault: this.d.testFault,
+        stage: "claimed",
+        submittedAt: null,
+        finalizeAfter: null,
+        error: null,
+        updatedAt: this.clock(),
+      });
+    }
+    await this.serve(job, log);
+  }
+
+  private async serve(job: L2Job, log: Logger): Promise<void> {
+    const model = this.d.models.get(job.modelId.toLowerCase());
+    if (!model) throw new Error(`model ${job.modelId} is not served here`);
+    const rec = (await this.d.store.job(job.id)) as JobRecord;
+    const input = rec.inputBase64
+      ? Buffer.from(rec.inputBase64, "base64")
+      : await this.d.content.get(cidToString(job.inputCid), {
+          timeoutMs: this.d.inputTimeoutMs ?? 30_000,
+          maxBytes: this.d.maxInputBytes ?? 64 * 1024 * 1024,
+        });
+    // kept before anything is signed: a dispute is answered by re-running on exactly these bytes
+    await this.d.store.updateJob(job.id, { inputBase64: Buffer.from(input).toString("base64") });
+    const t0 = performance.now();
+    const ex = await executeJob(model, job, input, rec.fault);
+    this.d.metrics.inferenceSeconds.observe((performance.now() - t0) / 1000);
+    let outputCid: string;
+    let traceCid: string;
+    if (faultPublishes(rec.fault)) {
+      outputCid = await this.d.content.add(ex.outputFile);
+      traceCid = await this.d.content.add(ex.traceFile);
+    } else {
+      // withhold: the claim names content that nobody serves
+      outputCid = (await fileCid(ex.outputFile)).toString();
+      traceCid = (await fileCid(ex.traceFile)).toString();
+    }
+    const claim = buildClaim(job, model.modelId, ex.inputRoot, ex.run, {
+      outputCid: cidToBytesHex(outputCid),
+      traceCid: cidToBytesHex(traceCid),
+    });
+    const claimSignature = signWorkerClaim(
+      claim,
+      this.d.key,
+      this.d.l1ChainId,
+      this.d.bridge,
+      this.d.address,
+    );
+    // the record holds the claim before it leaves: a dispute after a crash here is still answerable
+    await this.d.store.updateJob(job.id, { claim, claimSignature });
+    this.views.set(job.id, Promise.resolve({ view: ex.run.view, fault: rec.fault }));
+    await this.d.l2.send({ type: "submitResult", claim, claimSignature });
+    this.d.metrics.jobs.inc({ result: "submitted" });
+    log.info(
+      { outputRoot: claim.outputRoot, traceRoot: claim.traceRoot, fault: rec.fault ?? undefined },
+      "result submitted",
+    );
+    const after = await this.d.l2.job(job.id);
+    if (after) await this.markSubmitted(after);
+  }
+
+  private async markSubmitted(job: L2Job): Promise<void> {
+    const at = job.submittedAt ?? this.clock();
+    const finalizeAfter = at + this.d.challengeWindowMs;
+    await this.d.store.updateJob(job.id, { stage: "submitted", submittedAt: at, finalizeAfter });
+    this.toFinalize.set(job.id, finalizeAfter);
+  }
+
+  /** Sends finalize for every submitted job whose window has passed (one pass, not re-entrant). */
+  async finalizeDue(): Promise<void> {
+    if (this.finalizing || this.stopped) return;
+    this.finalizing = true;
+    try {
+      const now = this.clock();
+      for (const [jobId, after] of this.toFinalize) {
+        if (after > now) continue;
+        await this.finalizeOne(jobId as Hex).catch((e) =>
+          this.d.logger.warn({ jobId, err: (e as Error).message }, "finalize failed"),
+        );
+      }
+    } finally {
+      this.finalizing = false;
+    }
+  }
+
+  private async finalizeOne(jobId: Hex): Promise<void> {
+    const job = await this.d.l2.job(jobId);
+    if (!job) return;
+    const retry = (ms: number) => this.toFinalize.set(jobId, this.clock() + ms);
+    if (job.status === "paid" || job.status === "refunded") {
+      this.toFinalize.delete(jobId);
+      await this.d.store.updateJob(jobId, { stage: job.status, error: job.refundReason });
+      this.d.metrics.jobs.inc({ result: job.status });
+      return;
+    }
+    if (job.status === "disputed") return retry(Math.max(this.d.pollMs * 4, 1000));
+    if (job.status !== "submitted") return retry(this.d.pollMs * 4);
+    try {
+      await this.d.l2.send({ type: "finalize", jobId });
+      this.d.logger.info({ jobId }, "finalize sent");
+      retry(this.d.pollMs); // JobPaid in the next block confirms it
+    } catch (e) {
+      const m = e instanceof L2Error ? /open until (\d+)/.exec(e.message) : null;
+      if (m) this.toFinalize.set(jobId, Number(m[1]) + 1);
+      else {
+        this.d.metrics.l2TxErrors.inc({ type: "finalize" });
+        retry(Math.max(this.d.pollMs * 4, 1000));
+        throw e;
+      }
+    }
+  }
+
+  /** The view a claim on `jobId` was made with: cached, or rebuilt by re-running the job. */
+  viewFor(jobId: Hex): Promise<{ view: PartyView; fault: FaultMode | null }> {
+    const key = jobId.toLowerCase();
+    let p = this.views.get(key);
+    if (!p) {
+      p = this.rebuildView(key as Hex);
+      this.views.set(key, p);
+      p.catch(() => this.views.delete(key));
+    }
+    return p;
+  }
+
+  private async rebuildView(jobId: Hex): Promise<{ view: PartyView; fault: FaultMode | null }> {
+    const rec = await this.d.store.job(jobId);
+    if (!rec?.claim || !rec.inputBase64) throw new Error(`no claim on job ${jobId} in this data dir`);
+    const model = this.d.models.get(rec.modelId);
+    if (!model) throw new Error(`job ${jobId} was run on model ${rec.modelId}, which is no longer served`);
+    const ex = await executeJob(
+      model,
+      { id: jobId, modelId: rec.modelId, inputRoot: rec.inputRoot },
+      Buffer.from(rec.inputBase64, "base64"),
+      rec.fault,
+    );
+    const traceRoot = `0x${Buffer.from(ex.run.traceRoot).toString("hex")}`;
+    if (traceRoot !== rec.claim.traceRoot)
+      throw new Error(
+        `job ${jobId}: re-running gives trace root ${traceRoot}, the claim says ${rec.claim.traceRoot}`,
+      );
+    this.d.logger.info({ jobId }, "dispute view rebuilt by re-running the job");
+    return { view: ex.run.view, fault: rec.fault };
+  }
+
+  /** A dispute on `jobId` ended (from the defender). */
+  async disputeResolved(jobId: Hex, winner: number): Promise<void> {
+    const rec = await this.d.store.job(jobId);
+    if (!rec) return;
+    if (winner === Winner.challenger) {
+      this.toFinalize.delete(jobId);
+      await this.d.store.updateJob(jobId, { stage: "refunded", error: "dispute lost" });
+      this.d.metrics.jobs.inc({ result: "lost_claim" });
+    } else if (rec.stage === "submitted" || rec.stage === "disputed") {
+      this.toFinalize.set(jobId, Math.min(this.toFinalize.get(jobId) ?? 0, this.clock()));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    if (this.timer) clearInterval(this.timer);
+    await Promise.allSettled([...this.running.values()]);
+    await this.readingBlocks;
+  }
+}

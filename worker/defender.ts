@@ -1,0 +1,187 @@
+/**
+ * The claimer's side of every dispute on this worker's claims. Finds them by the DisputeGame's
+ * DisputeOpened log filtered on `claimer` (from a persisted L1 block cursor), then plays each one
+ * with the pure planner `planClaimerMove`, one move per turn, re-reading the game from the chain
+ * before every move: a restarted worker resumes from whatever the chain says, never from memory.
+ * When the challenger's clock has run out it calls `timeout`. A test fault decides which moves a
+ * liar makes at all (faults.ts `faultAllowsMove`); its view decides what they say.
+ */
+import type { Logger } from "pino";
+import type { Address, Hex } from "viem";
+import type { DisputeGameContract } from "../bridge/dispute/game.ts";
+import { Phase, planClaimerMove, Winner } from "../bridge/dispute/planner.ts";
+import type { PartyView } from "../bridge/dispute/view.ts";
+import { disputeGameAbi } from "../contracts/artifacts/DisputeGame.ts";
+import { type FaultMode, faultAllowsMove } from "./faults.ts";
+import type { WorkerMetrics } from "./metrics.ts";
+import type { DisputeRecord, WorkerStore } from "./store.ts";
+
+export interface DefenderDeps {
+  game: DisputeGameContract;
+  store: WorkerStore;
+  logger: Logger;
+  metrics: WorkerMetrics;
+  /** Our address: the claimer the log filter looks for. */
+  claimer: Address;
+  /** The view and fault a claim on `jobId` was made with (rebuilt by re-running inference). */
+  viewFor(jobId: Hex): Promise<{ view: PartyView; fault: FaultMode | null }>;
+  /** Called when a dispute on `jobId` ends; `won` from our side. */
+  onResolved?(jobId: Hex, winner: number): void;
+  pollMs: number;
+  /** First L1 block to search when the data dir has no cursor yet. */
+  startBlock: number;
+}
+
+const OUTCOME: Record<number, string> = {
+  [Winner.claimer]: "won",
+  [Winner.challenger]: "lost",
+  [Winner.void]: "void",
+};
+
+export class Defender {
+  private readonly d: DefenderDeps;
+  private readonly playing = new Map<string, Promise<void>>();
+  private stopped = false;
+
+  constructor(deps: DefenderDeps) {
+    this.d = deps;
+  }
+
+  /** Resumes every unresolved dispute in the store (after a restart). */
+  async resume(): Promise<void> {
+    for (const r of await this.d.store.disputes()) if (r.winner === Winner.none) this.startPlaying(r);
+  }
+
+  /** Finds new disputes on our claims up to the latest L1 block. */
+  async scan(): Promise<number> {
+    const pub = this.d.game.clients.publicClient;
+    const from = (await this.d.store.cursor("l1Disputes")) ?? this.d.startBlock;
+    const latest = Number(await pub.getBlockNumber({ cacheTime: 0 }));
+    if (latest < from) return 0;
+    const logs = await pub.getContractEvents({
+      address: this.d.game.address,
+      abi: disputeGameAbi,
+      eventName: "DisputeOpened",
+      args: { claimer: this.d.claimer },
+      fromBlock: BigInt(from),
+      toBlock: BigInt(latest),
+    });
+    let found = 0;
+    for (const log of logs) {
+      const a = log.args as {
+        disputeId: bigint;
+        claimKey: Hex;
+        challenger: Address;
+        jobId: Hex;
+      };
+      const id = a.disputeId.toString();
+      if (await this.d.store.dispute(id)) continue;
+      const rec: DisputeRecord = {
+        disputeId: id,
+        jobId: a.jobId.toLowerCase() as Hex,
+        claimKey: a.claimKey,
+        challenger: a.challenger,
+        winner: Winner.none,
+        moves: 0,
+        openedAtBlock: String(log.blockNumber),
+      };
+      await this.d.store.putDispute(rec);
+      this.d.metrics.disputes.inc({ outcome: "opened" });
+      this.d.logger.warn(
+        { disputeId: id, jobId: rec.jobId, challenger: rec.challenger },
+        "dispute opened on our claim",
+      );
+      this.startPlaying(rec);
+      found++;
+    }
+    await this.d.store.setCursor("l1Disputes", latest + 1);
+    return found;
+  }
+
+  private startPlaying(rec: DisputeRecord): void {
+    if (this.playing.has(rec.disputeId)) return;
+    const p = this.play(rec).finally(() => this.playing.delete(rec.disputeId));
+    this.playing.set(rec.disputeId, p);
+  }
+
+  /** Number of games being played now. */
+  get active(): number {
+    return this.playing.size;
+  }
+
+  private async play(rec: DisputeRecord): Promise<void> {
+    const id = BigInt(rec.disputeId);
+    const log = this.d.logger.child({ disputeId: rec.disputeId, jobId: rec.jobId });
+    let lastProblem = "";
+    const problem = (kind: string, e: unknown) => {
+      this.d.metrics.moveErrors.inc({ kind });
+      const msg = `${kind}: ${(e as Error).message?.split("\n")[0] ?? String(e)}`;
+      // the same failure every turn (a liar that cannot open its leaf) is logged once
+      if (msg !== lastProblem) log.warn({ err: msg }, "dispute move failed");
+      lastProblem = msg;
+    };
+    while (!this.stopped) {
+      let moved = false;
+      try {
+        const g = await this.d.game.readGame(id);
+        const dispute = g.dispute;
+        if (dispute.phase === Phase.resolved) {
+          rec.winner = dispute.winner;
+          await this.d.store.putDispute(rec);
+          this.d.metrics.disputes.inc({ outcome: OUTCOME[dispute.winner] ?? "unknown" });
+          log.warn({ winner: OUTCOME[dispute.winner], moves: rec.moves }, "dispute resolved");
+          this.d.onResolved?.(rec.jobId, dispute.winner);
+          return;
+        }
+        const { view, fault } = await this.d.viewFor(rec.jobId);
+        let move = null;
+        try {
+          move = planClaimerMove(view, g);
+        } catch (e) {
+          problem("plan", e);
+        }
+        if (move) {
+          if (faultAllowsMove(fault, move)) {
+            try {
+              await this.d.game.play(id, move);
+              rec.moves++;
+              await this.d.store.putDispute(rec);
+              this.d.metrics.moves.inc({ kind: move.kind });
+              log.info({ kind: move.kind, phase: dispute.phase }, "dispute move");
+              moved = true;
+              lastProblem = "";
+            } catch (e) {
+              problem(move.kind, e);
+            }
+          }
+        } else {
+          // the challenger's turn: its clock may have run out
+          const block = await this.d.game.clients.publicClient.getBlock({ blockTag: "latest" });
+          if (block.timestamp - dispute.lastMoveAt > dispute.challengerTimeLeft) {
+            try {
+              await this.d.game.timeout(id);
+              this.d.metrics.moves.inc({ kind: "timeout" });
+              log.warn("challenger out of time: timeout called");
+              moved = true;
+            } catch (e) {
+              problem("timeout", e);
+            }
+          }
+        }
+      } catch (e) {
+        problem("read", e);
+      }
+      if (!moved) await this.sleep(this.d.pollMs);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((r) => setTimeout(r, ms));
+  }
+
+  /** Stops playing (games resume from the chain on the next start). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.allSettled([...this.playing.values()]);
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * `startWorker(config)`: everything a worker process does, wired: L1 clients, the Bridge and its
+ * DisputeGame, the served models (validated, model ids checked registered), stake on L1 if not
+ * bonded, registerWorker on L2, the content layer, the store, the agent loop, the defender and
+ * the metrics endpoint. The CLI (cli.ts) and tests (a child process) both start workers here.
+ */
+import { mkdirSync } from "node:fs";
+import type { Server } from "node:http";
+import { join } from "node:path";
+import pino, { type Logger } from "pino";
+import { type Address, type Hex, zeroAddress } from "viem";
+import { privateKeyToAddress } from "viem/accounts";
+import { BridgeContract } from "../bridge/bridge.ts";
+import { connectL1, type L1Clients } from "../bridge/clients.ts";
+import { DisputeGameContract } from "../bridge/dispute/game.ts";
+import { fromHex } from "../protocol/bytes.ts";
+import { WorkerAgent } from "./agent.ts";
+import { checkFaultAllowed, resolveWorkerConfig, type WorkerConfig } from "./config.ts";
+import type { WorkerContent } from "./content.ts";
+import { Defender } from "./defender.ts";
+import { loadServedModel, type ServedModel } from "./job.ts";
+import { SequencerClient } from "./l2.ts";
+import { createWorkerMetrics, serveMetrics, type WorkerMetrics } from "./metrics.ts";
+import { WorkerStore } from "./store.ts";
+
+export type { WorkerConfig } from "./config.ts";
+export { FAULT_MODES, type FaultMode } from "./faults.ts";
+
+export interface StartWorkerOptions {
+  logger?: Logger;
+  /** A content store to use instead of opening the configured one (tests, embedding). */
+  content?: WorkerContent;
+}
+
+export interface WorkerHandle {
+  address: Address;
+  config: WorkerConfig;
+  l1: L1Clients;
+  bridge: BridgeContract;
+  game: DisputeGameContract;
+  models: ReadonlyMap<string, ServedModel>;
+  agent: WorkerAgent;
+  defender: Defender;
+  metrics: WorkerMetrics;
+  /** Where /metrics is served, when a port was given. */
+  metricsUrl: string | null;
+  close(): Promise<void>;
+}
+
+/** Opens the configured content layer (content/open.ts): Helia under the data dir, or Kubo. */
+async function openConfiguredContent(cfg: WorkerConfig): Promise<WorkerContent> {
+  const { openContent } = await import("../content/open.ts");
+  return openContent({
+    dataDir: join(cfg.dataDir, "content"),
+    ...(cfg.ipfsApi ? { ipfsApi: cfg.ipfsApi } : {}),
+    ...cfg.contentOptions,
+  });
+}
+
+export async function startWorker(
+  config: Partial<Record<keyof WorkerConfig, unknown>>,
+  opts: StartWorkerOptions = {},
+): Promise<WorkerHandle> {
+  const cfg = resolveWorkerConfig(config);
+  const logger = opts.logger ?? pino({ level: cfg.logLevel, base: { svc: "worker" } });
+  const address = privateKeyToAddress(cfg.key).toLowerCase() as Address;
+  const l1 = await connectL1({ rpcUrl: cfg.l1Rpc, privateKey: cfg.key });
+  checkFaultAllowed(cfg, l1.chain.id);
+  if (cfg.testFault)
+    logger.warn(
+      { testFault: cfg.testFault },
+      "TEST FAULT MODE: this worker lies on purpose and will be slashed",
+    );
+
+  const bridge = new BridgeContract(l1, cfg.bridge);
+  const code = await l1.publicClient.getCode({ address: cfg.bridge });
+  if (!code || code === "0x") throw new Error(`no contract at bridge address ${cfg.bridge} on ${cfg.l1Rpc}`);
+  const gameAddress = cfg.disputeGame ?? ((await bridge.disputeGame()) as Address);
+  if (gameAddress === zeroAddress) throw new Error(`the Bridge at ${cfg.bridge} names no dispute game`);
+  const game = new DisputeGameContract(l1, gameAddress);
+
+  const closers: (() => Promise<unknown>)[] = [];
+  const closeAll = async () => {
+    for (const c of closers.splice(0).reverse()) await c().catch(() => {});
+  };
+  try {
+    const models = new Map<string, ServedModel>();
+    for (const path of cfg.models) {
+      const m = await loadServedModel(path, (id) => bridge.isModelRegistered(id) as Promise<boolean>);
+      closers.push(() => m.runner.dispose());
+      if (models.has(m.modelId))
+        throw new Error(`model ${path} is the same model as ${models.get(m.modelId)?.path}`);
+      models.set(m.modelId, m);
+      logger.info({ path, modelId: m.modelId, nodes: m.commitment.nodeCount }, "model loaded");
+    }
+
+    // stake on L1 when not bonded
+    const params = await bridge.config();
+    if (!(await bridge.isBondedWorker(address))) {
+      const stake = (await bridge.stakeOf(address)) as { active: bigint };
+      const amount = cfg.stake ?? params.minWorkerStake - stake.active;
+      if (stake.active + amount < params.minWorkerStake)
+        throw new Error(
+          `a stake of ${amount} wei leaves ${address} below the minimum ${params.minWorkerStake}`,
+        );
+      await bridge.stake(amount);
+      logger.info({ amount: amount.toString() }, "staked on L1");
+    }
+
+    mkdirSync(cfg.dataDir, { recursive: true });
+    const store = new WorkerStore(join(cfg.dataDir, "db"));
+    await store.open();
+    closers.push(() => store.close());
+
+    const content = opts.content ?? (await openConfiguredContent(cfg));
+    if (!opts.content && content.close) closers.push(() => (content.close as () => Promise<void>)());
+
+    const key = fromHex(cfg.key);
+    const l2 = new SequencerClient({
+      url: cfg.sequencer,
+      key,
+      address,
+      l2ChainId: cfg.l2ChainId,
+      fee: cfg.fee,
+    });
+    try {
+      await l2.health();
+    } catch (e) {
+      throw new Error(`cannot reach the sequencer at ${cfg.sequencer}: ${(e as Error).message}`);
+    }
+    await l2.send({
+      type: "registerWorker",
+      models: [...models.keys()] as Hex[],
+      price: cfg.price,
+      capacity: cfg.capacity,
+      multiaddr: cfg.multiaddr,
+    });
+
+    const metrics = createWorkerMetrics();
+    let metricsUrl: string | null = null;
+    if (cfg.metricsPort !== null) {
+      const server: Server = await serveMetrics(metrics, cfg.metricsPort, cfg.metricsHost);
+      closers.push(() => new Promise((r) => server.close(r)));
+      const a = server.address();
+      metricsUrl = `http://${cfg.metricsHost}:${typeof a === "object" && a ? a.port : cfg.metricsPort}/metrics`;
+    }
+
+    const agent = new WorkerAgent({
+      logger,
+      l2,
+      content,
+      store,
+      models,
+      metrics,
+      key,
+      address,
+      l1ChainId: BigInt(l1.chain.id),
+      bridge: cfg.bridge,
+      capacity: cfg.capacity,
+      challengeWindowMs: cfg.challengeWindowMs,
+      deadlineMarginMs: cfg.deadlineMarginMs,
+      pollMs: cfg.pollMs,
+      fromBlock: cfg.fromBlock,
+      testFault: cfg.testFault,
+    });
+    const defender = new Defender({
+      game,
+      store,
+      logger,
+      metrics,
+      claimer: address,
+      viewFor: (jobId) => agent.viewFor(jobId),
+      onResolved: (jobId, winner) => void agent.disputeResolved(jobId, winner),
+      pollMs: cfg.pollMs,
+      startBlock: cfg.l1StartBlock,
+    });
+    await agent.start();
+    closers.push(() => agent.stop());
+    await defender.resume();
+    let scanning = false;
+    const scanTimer = setInterval(() => {
+      if (scanning) return;
+      scanning = true;
+      defender
+        .scan()
+        .catch((e) => logger.warn({ err: (e as Error).message }, "dispute scan failed"))
+        .finally(() => (scanning = false));
+    }, cfg.pollMs);
+    closers.push(async () => {
+      clearInterval(scanTimer);
+      await defender.stop();
+    });
+
+    logger.info(
+      {
+        address,
+        bridge: cfg.bridge,
+        disputeGame: gameAddress,
+        sequencer: cfg.sequencer,
+        models: [...models.keys()],
+        capacity: cfg.capacity,
+        metrics: metricsUrl,
+        testFault: cfg.testFault,
+      },
+      "worker ready",
+    );
+    return {
+      address,
+      config: cfg,
+      l1,
+      bridge,
+      game,
+      models,
+      agent,
+      defender,
+      metrics,
+      metricsUrl,
+      close: closeAll,
+    };
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+}
