@@ -29,6 +29,8 @@ const hashCell = (hex, n) => h("code", { title: hex ?? "" }, short(hex, n));
 function eth(wei) {
   if (wei === null || wei === undefined) return "–";
   const v = BigInt(wei);
+  // below a millionth of an ETH the decimals would read 0: say wei
+  if (v !== 0n && v < 10n ** 12n) return `${v} wei`;
   const whole = v / 10n ** 18n;
   const frac = (v % 10n ** 18n).toString().padStart(18, "0").slice(0, 6).replace(/0+$/, "");
   return `${whole}${frac ? `.${frac}` : ""} ETH`;
@@ -135,7 +137,7 @@ function jobRow(j) {
       "td",
       { class: "status" },
       statusBadge(j.status),
-      j.refundReason ? h("span", { class: "why" }, j.refundReason) : null,
+      j.refundReason ? [" ", h("span", { class: "why" }, j.refundReason)] : null,
     ),
     h("td", {}, hashCell(j.modelId)),
     h("td", {}, hashCell(j.requester, 4), j.source === "l1" ? h("span", { class: "tag" }, "L1") : null),
@@ -193,6 +195,7 @@ const refreshWorkers = serial(async () => {
 // ------------------------------------------------------------------ disputes
 
 const LADDER = [
+  { stage: "output", label: "L0 output" },
   { stage: "trace", label: "L1 trace" },
   { stage: "leaf", label: "node" },
   { stage: "chunk", label: "L2 tensor" },
@@ -204,19 +207,23 @@ const LADDER = [
 function ladder(d) {
   const n = d.narrowing;
   // how far the game got: the current stage, or for a resolved game what it pinned down
+  const level0 = n.output !== null;
   const reached = {
-    trace: true,
+    output: level0,
+    trace: !level0,
     leaf: n.node !== null,
     chunk: n.node !== null,
     element: n.chunk !== null,
     fold: n.fold !== null,
     "one-step": d.stage === "one-step" || d.moves.some((m) => m.event === "OneStepChecked"),
   };
-  const at = LADDER.findIndex((s) => s.stage === d.stage);
+  // a level-0 game is decided at level 0; any other starts at the trace descent
+  const steps = level0 ? LADDER.slice(0, 1) : LADDER.slice(1);
+  const at = steps.findIndex((s) => s.stage === d.stage);
   return h(
     "ol",
     { class: "ladder" },
-    LADDER.map((s, i) => {
+    steps.map((s, i) => {
       const cls = i === at ? "now" : (at >= 0 ? i < at : reached[s.stage]) ? "done" : "todo";
       return h("li", { class: cls, "data-stage": s.stage }, s.label);
     }),
@@ -227,6 +234,7 @@ function facts(d) {
   const n = d.narrowing;
   const rows = [];
   const add = (k, v) => rows.push(h("dt", {}, k), h("dd", {}, v));
+  if (n.output !== null) add("output", `graph output ${n.output} against the claim's output root`);
   if (n.trace)
     add(
       "trace nodes left",
@@ -244,8 +252,20 @@ function facts(d) {
   return h("dl", { class: "facts" }, rows);
 }
 
+/** Disputes whose move list the reader opened: kept open across the 2 s refreshes. */
+const openMoves = new Set();
+document.addEventListener(
+  "toggle",
+  (e) => {
+    const id = e.target.getAttribute?.("data-for");
+    if (!id) return;
+    if (e.target.open) openMoves.add(id);
+    else openMoves.delete(id);
+  },
+  true,
+);
+
 function disputeCard(d) {
-  const moves = d.moves.slice(-8);
   return h(
     "article",
     {
@@ -273,12 +293,14 @@ function disputeCard(d) {
     facts(d),
     h(
       "details",
-      { class: "moves" },
+      { class: "moves", open: openMoves.has(d.id) ? "" : null, "data-for": d.id },
       h("summary", {}, `${d.moves.length} events`),
       h(
         "ol",
         {},
-        moves.map((m) => h("li", {}, m.block ? h("span", { class: "blk" }, `L1 #${m.block}`) : null, m.text)),
+        d.moves.map((m) =>
+          h("li", {}, m.block ? h("span", { class: "blk" }, `L1 #${m.block}`) : null, m.text),
+        ),
       ),
     ),
   );

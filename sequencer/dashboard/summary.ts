@@ -40,7 +40,16 @@ export interface GameEvent {
   transactionHash: string | null;
 }
 
-export type Stage = "trace" | "leaf" | "chunk" | "element" | "fold" | "one-step" | "resolved" | "unknown";
+export type Stage =
+  | "output"
+  | "trace"
+  | "leaf"
+  | "chunk"
+  | "element"
+  | "fold"
+  | "one-step"
+  | "resolved"
+  | "unknown";
 
 interface PhaseInfo {
   name: string;
@@ -64,11 +73,18 @@ export const PHASES: Record<number, PhaseInfo> = {
   9: { name: "foldPick", stage: "fold", toMove: "challenger", waitsFor: "challenger picks a fold segment" },
   10: { name: "oneStep", stage: "one-step", toMove: "challenger", waitsFor: "the one step is checked on L1" },
   11: { name: "resolved", stage: "resolved", toMove: null, waitsFor: "nothing: resolved" },
+  12: {
+    name: "outputAnswer",
+    stage: "output",
+    toMove: "claimer",
+    waitsFor: "claimer binds the output to its trace leaf",
+  },
 };
 
 const WINNERS = ["none", "claimer", "challenger", "void"] as const;
 
 const LEVEL_LABEL: Record<Stage, string> = {
+  output: "Level 0 · output binding",
   trace: "Level 1 · trace descent",
   leaf: "Level 1 · trace leaf found",
   chunk: "Level 2 · tensor descent",
@@ -108,6 +124,8 @@ export interface DisputeSummary {
   reason: string | null;
   clocks: { claimer: string; challenger: string; lastMoveAt: string };
   narrowing: {
+    /** Level 0: the graph output whose binding to the trace is disputed. */
+    output: string | null;
     /** Trace leaves (graph nodes) still in dispute during the trace descent. */
     trace: (Range & { nodeCount: number | null; depthLeft: number }) | null;
     node: number | null;
@@ -136,7 +154,7 @@ export function describeEvent(e: GameEvent): string {
   const a = e.args;
   switch (e.eventName) {
     case "DisputeOpened":
-      return `opened by ${str(a.challenger)} against ${str(a.claimer)} (job ${str(a.jobId)})`;
+      return `opened by ${str(a.challenger).toLowerCase()} against ${str(a.claimer).toLowerCase()} (job ${str(a.jobId)})`;
     case "TraceChildrenRevealed":
       return `claimer revealed ${(a.children as unknown[]).length} trace children of node ${str(a.index)} (${str(a.depthLeft)} levels above the leaves)`;
     case "TraceChildPicked":
@@ -157,6 +175,10 @@ export function describeEvent(e: GameEvent): string {
       return `challenger picked fold segment ${str(a.segment)} → [${str(a.kLo)}, ${str(a.kHi)}]`;
     case "OneStepChecked":
       return `one step checked on L1: computed ${str(a.computed)}, claimed ${str(a.claimed)}`;
+    case "OutputChallenged":
+      return `level 0: output ${str(a.outputIndex)} challenged against the claim's output root`;
+    case "OutputAnswered":
+      return `claimer bound output ${str(a.outputIndex)} to node ${str(a.nodeIndex)} slot ${str(a.slot)}: ${a.outputTensorRoot === a.traceTensorRoot ? "same tensor root" : "different tensor roots"}`;
     case "DirectMove":
       return Number(a.kind) === 1
         ? `direct move: trace leaf ${str(a.index)} with its proof`
@@ -187,13 +209,18 @@ export function summarizeDispute(
   const seen = (name: string) => events.some((e) => e.eventName === name);
   const p = d.phase;
   const resolved = info.stage === "resolved";
+  // Level 0 decides the game by itself: it never descends the trace.
+  const level0 = info.stage === "output" || seen("OutputChallenged");
+  const answered = events.find((e) => e.eventName === "OutputAnswered");
   // What the game has pinned down so far (a resolved game keeps what it reached).
   const nodeKnown =
-    (p >= 3 && p <= 10) || (resolved && (seen("LeafRevealed") || seen("DirectMove") || d.chunkCount > 0n));
+    (p >= 3 && p <= 10) ||
+    answered !== undefined ||
+    (resolved && (seen("LeafRevealed") || seen("DirectMove") || d.chunkCount > 0n));
   const chunkKnown = (p >= 6 && p <= 10) || (resolved && seen("ChunkRevealed"));
   const elementKnown = (p >= 8 && p <= 10) || (resolved && seen("ElementPicked"));
   const foldKnown = d.kHi > 0n;
-  const inTrace = p === 1 || p === 2 || (resolved && !nodeKnown);
+  const inTrace = p === 1 || p === 2 || (resolved && !nodeKnown && !level0);
   const inChunks = p === 4 || p === 5 || (resolved && nodeKnown && !chunkKnown && d.chunkCount > 0n);
 
   const n = nodeCount === null ? null : BigInt(nodeCount);
@@ -208,6 +235,7 @@ export function summarizeDispute(
       }
     : null;
   const narrowing: DisputeSummary["narrowing"] = {
+    output: level0 ? (answered ? str(answered.args.outputIndex) : d.index.toString()) : null,
     trace,
     node: nodeKnown ? d.nodeIndex : null,
     chunks,
@@ -225,8 +253,8 @@ export function summarizeDispute(
   return {
     id: id.toString(),
     jobId: opened ? str(opened.args.jobId) : null,
-    claimer: d.claimer,
-    challenger: d.challenger,
+    claimer: d.claimer.toLowerCase(),
+    challenger: d.challenger.toLowerCase(),
     claimKey: d.claimKey,
     modelId: d.modelId,
     traceRoot: d.traceRoot,
@@ -261,6 +289,7 @@ function headline(
   reason: string | null,
 ): string {
   const where: string[] = [];
+  if (n.output !== null) where.push(`output ${n.output}`);
   if (n.trace)
     where.push(
       n.trace.size === 1
