@@ -4,7 +4,8 @@
  * the embedded chain: for every op type of the model, a lying claimer changes the LAST element of
  * the largest output of that op (the rightmost, deepest descent) and the two planners play the
  * game to the one step. Reports gas per move kind (max over games), one-step gas per op, and for
- * the worst game (most total gas) the transactions and total gas per side.
+ * the worst game (most total gas) the transactions and total gas per side. Level 0: a worker with
+ * the honest trace and a wrong last graph output, challenged on that output (open + one answer).
  *
  * `npm run bench -- dispute-gas` (numbers are deterministic).
  */
@@ -14,9 +15,9 @@ import { EmbeddedChain } from "../bridge/chain/chain.ts";
 import { embeddedL1Clients, walletClientFor } from "../bridge/clients.ts";
 import { deployBridge } from "../bridge/deploy.ts";
 import { DisputeGameContract } from "../bridge/dispute/game.ts";
-import { Winner } from "../bridge/dispute/planner.ts";
+import { planOpening, Winner } from "../bridge/dispute/planner.ts";
 import { type PlayedGame, playToEnd } from "../bridge/dispute/play.ts";
-import { buildPartyView } from "../bridge/dispute/view.ts";
+import { buildPartyView, viewOutputRoot } from "../bridge/dispute/view.ts";
 import { toHex, u32be } from "../protocol/bytes.ts";
 import { claimDomain, typesFor } from "../protocol/eip712.ts";
 import { sha256 } from "../protocol/sha256.ts";
@@ -75,6 +76,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
     {
       graphRoot: toHex(model.graphRoot),
       weightsRoot: toHex(model.weightsRoot),
+      outputRefsRoot: toHex(model.outputRefsRoot),
       nodeCount: model.nodeCount,
       weightCount: model.weightCount,
       inputCount: model.inputCount,
@@ -131,6 +133,42 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
     });
     games.push({ op, node, played });
   }
+
+  // Level 0: the honest trace, the last element of the last graph output changed.
+  const k = model.outputCount - 1;
+  const wrongOutputs = model.outputRefs.map((r, i) => {
+    const t = outputs[r.node][r.slot];
+    return i === k ? tamperLast([[t]], 0)[0][0] : t;
+  });
+  const outputLiar = buildPartyView(model, [input], outputs, { outputs: wrongOutputs });
+  const claim0: ClaimMessage = {
+    jobId: toHex(sha256(u32be(++job))),
+    modelId,
+    inputRoot: toHex(tensorListRoot([input])),
+    outputRoot: toHex(viewOutputRoot(outputLiar)),
+    traceRoot: toHex(outputLiar.trace.root),
+    outputCid: `0x01551220${"aa".repeat(32)}`,
+    traceCid: "0x",
+  };
+  const signature0: Hex = await workerWallet.signTypedData({
+    domain: { ...domain, chainId: Number(domain.chainId) },
+    types: typesFor("Claim"),
+    primaryType: "Claim",
+    message: claim0,
+  } as unknown as Parameters<typeof workerWallet.signTypedData>[0]);
+  const opening = planOpening(
+    honest,
+    claim0,
+    wrongOutputs.length === 1 ? undefined : outputLiar.outputs.map((o) => o.root),
+  );
+  if (opening?.kind !== "challengeOutput") throw new Error("level 0: the challenger did not choose level 0");
+  const opened0 = await game.as(challengerWallet).openPlanned(claim0, signature0, opening);
+  const played0 = await playToEnd(
+    opened0.disputeId,
+    { game: game.as(workerWallet), view: outputLiar },
+    { game: game.as(challengerWallet), view: honest },
+  );
+  if (played0.winner !== Winner.challenger) throw new Error("level 0: the worker with a wrong output won");
   await chain.stop();
 
   const gasPerMoveKind: Record<string, number> = {};
@@ -163,6 +201,10 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       challenger: total(worst.played, "challenger"),
     },
     maxOneStepGas: Math.max(...Object.values(oneStepGasPerOp)),
+    level0Gas: {
+      challengeOutput: Number(opened0.gasUsed),
+      answerOutput: Number(played0.moves[0].gas),
+    },
     gasPerMoveKind,
     oneStepGasPerOp,
   };

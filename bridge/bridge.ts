@@ -54,6 +54,8 @@ export interface WithdrawalClaim {
 export interface ModelCommitment {
   graphRoot: Hex;
   weightsRoot: Hex;
+  /** Root over the (node, slot) producing each graph output (docs/commitments.md). */
+  outputRefsRoot: Hex;
   nodeCount: number;
   weightCount: number;
   inputCount: number;

@@ -43,6 +43,7 @@ const registered = await bridge.registerModel(
   {
     graphRoot: toHex(model.graphRoot),
     weightsRoot: toHex(model.weightsRoot),
+    outputRefsRoot: toHex(model.outputRefsRoot),
     nodeCount: model.nodeCount,
     weightCount: model.weightCount,
     inputCount: model.inputCount,

@@ -10,7 +10,7 @@ import { disputeGameAbi } from "../../contracts/artifacts/DisputeGame.ts";
 import { oneStepVerifierAbi } from "../../contracts/artifacts/OneStepVerifier.ts";
 import { BridgeRevert, type ClaimMessage, type RevertFactory, simulateAndSend } from "../bridge.ts";
 import type { L1Clients, L1WalletClient } from "../clients.ts";
-import type { DisputeState, GameView, Move, RevealedChildren } from "./planner.ts";
+import type { DisputeState, GameView, Move, Opening, RevealedChildren } from "./planner.ts";
 
 /** The game ABI plus the verifier's and the Bridge's errors, so nested reverts are named too. */
 const gameErrorNames = new Set<string>(disputeGameAbi.filter((x) => x.type === "error").map((x) => x.name));
@@ -90,9 +90,32 @@ export class DisputeGameContract {
     return { ...r, disputeId: ev.args.disputeId };
   }
 
+  /**
+   * Level 0: opens a dispute on the binding of graph output `outputIndex` of the claim's
+   * outputRoot to its trace (the caller's challenger bond is locked); returns its id.
+   */
+  async challengeOutput(
+    claim: ClaimMessage,
+    signature: Hex,
+    outputIndex: number | bigint,
+  ): Promise<GameTx & { disputeId: bigint }> {
+    const r = await this.write("challengeOutput", [claim, signature, BigInt(outputIndex)]);
+    const [ev] = parseEventLogs({ abi: disputeGameAbi, logs: r.receipt.logs, eventName: "DisputeOpened" });
+    return { ...r, disputeId: ev.args.disputeId };
+  }
+
+  /** Opens the dispute a challenger planned (planner.ts `planOpening`). */
+  openPlanned(claim: ClaimMessage, signature: Hex, o: Opening): Promise<GameTx & { disputeId: bigint }> {
+    return o.kind === "openDispute"
+      ? this.open(claim, signature)
+      : this.challengeOutput(claim, signature, o.outputIndex);
+  }
+
   /** Sends a planned move. */
   play(id: bigint, m: Move): Promise<GameTx> {
     switch (m.kind) {
+      case "answerOutput":
+        return this.write("answerOutput", [id, m.answer]);
       case "revealTraceChildren":
         return this.write("revealTraceChildren", [id, m.children]);
       case "pickTraceChild":

@@ -3,9 +3,10 @@
  * given a party's view of the run (view.ts) and the game as the chain shows it, the next move.
  * No I/O: the caller reads the game (game.ts `readGame`) and sends the move (`play`).
  *
- * Claimer: reveals from its own trace (children, leaf, chunk, fold states). Challenger: names the
- * leftmost child that differs from its own trace, the first differing element, the first fold
- * segment whose end differs, and builds the one-step openings.
+ * Claimer: reveals from its own trace (children, leaf, chunk, fold states) and binds a disputed
+ * graph output to its trace leaf (level 0). Challenger: chooses the level to open at
+ * (planOpening), names the leftmost child that differs from its own trace, the first differing
+ * element, the first fold segment whose end differs, and builds the one-step openings.
  */
 import type { Hex } from "viem";
 import {
@@ -17,7 +18,7 @@ import {
   toHex,
   zeroHash,
 } from "../../protocol/index.ts";
-import { openNodeDescriptor } from "../../prover-trace/commit/model.ts";
+import { openNodeDescriptor, openOutputRef } from "../../prover-trace/commit/model.ts";
 import { CHUNK, type TensorCommitment } from "../../prover-trace/commit/tensor.ts";
 import type { TraceCommitment } from "../../prover-trace/commit/trace.ts";
 import {
@@ -28,7 +29,7 @@ import {
 import { isFold } from "../../prover-trace/reference/fold.ts";
 import type { RefNode } from "../../prover-trace/reference/types.ts";
 import { openChunk } from "../../prover-trace/witness/chunk.ts";
-import { elementOf, type PartyView, sourceTensor } from "./view.ts";
+import { elementOf, type PartyView, sourceTensor, viewOutputRoot } from "./view.ts";
 
 export const Phase = {
   none: 0,
@@ -43,6 +44,8 @@ export const Phase = {
   foldPick: 9,
   oneStep: 10,
   resolved: 11,
+  /** Level 0: the claimer binds graph output `index` to its trace leaf (answerOutput). */
+  outputAnswer: 12,
 } as const;
 
 export const Winner = { none: 0, claimer: 1, challenger: 2, void: 3 } as const;
@@ -102,7 +105,19 @@ export interface ElementOpeningArg {
   proof: Hex[];
 }
 
+/** The claimer's level-0 answer (DisputeGame.OutputAnswer). */
+export interface OutputAnswerArg {
+  outputTensorRoot: Hex;
+  outputProof: Hex[];
+  node: number;
+  slot: number;
+  refProof: Hex[];
+  leafOutputs: Hex[];
+  traceProof: Hex[];
+}
+
 export type Move =
+  | { kind: "answerOutput"; answer: OutputAnswerArg }
   | { kind: "revealTraceChildren"; children: Hex[] }
   | { kind: "pickTraceChild"; children: Hex[]; child: number }
   | { kind: "revealLeaf"; descriptor: Hex; proof: Hex[]; dataRoot: Hex }
@@ -196,6 +211,8 @@ function finalStateFor(d: DisputeState, sK: bigint): bigint {
 export function planClaimerMove(v: PartyView, g: GameView): Move | null {
   const d = g.dispute;
   switch (d.phase) {
+    case Phase.outputAnswer:
+      return { kind: "answerOutput", answer: planOutputAnswer(v, Number(d.index)) };
     case Phase.traceReveal:
       return {
         kind: "revealTraceChildren",
@@ -234,7 +251,64 @@ export function planClaimerMove(v: PartyView, g: GameView): Move | null {
   }
 }
 
+/**
+ * Level 0 from the claimer's view: output k's tensor root under its outputRoot, the model's ref k
+ * and trace leaf `node` with their proofs. From a view whose outputs are not its trace's, the
+ * answer shows roots that differ, and the contract rules against it.
+ */
+export function planOutputAnswer(v: PartyView, k: number): OutputAnswerArg {
+  const out = v.outputs[k];
+  if (!out) throw new PlanError(`graph output ${k} is not in the model (${v.outputs.length} outputs)`);
+  const ref = openOutputRef(v.model, k);
+  const leaf = v.trace.outputs[ref.node];
+  if (!leaf) throw new PlanError(`output ref ${k} names node ${ref.node}, not in the trace`);
+  return {
+    outputTensorRoot: toHex(out.root),
+    outputProof: merkleProof(v.outputLevels, k).map(toHex),
+    node: ref.node,
+    slot: ref.slot,
+    refProof: ref.proof.map(toHex),
+    leafOutputs: leaf.map((t) => toHex(t.root)),
+    traceProof: merkleProof(v.trace.levels, ref.node).map(toHex),
+  };
+}
+
 // ---------------------------------------------------------------------------------- challenger
+
+/** Which dispute to open on a claim (null: the claim agrees with this view, nothing to dispute). */
+export type Opening = { kind: "openDispute" } | { kind: "challengeOutput"; outputIndex: number };
+
+/**
+ * The challenger's choice of level. A trace root that differs from ours: level 1 (openDispute),
+ * whatever the outputs say, since the trace game needs no outputs. The same trace but another
+ * outputRoot: the claimer's outputs are not its trace's, level 0 (challengeOutput) on an output
+ * whose tensor root differs from ours. With one graph output that is output 0; with several, the
+ * claimed outputs' tensor roots (from the published outputs, `claim.outputCid`) say which one,
+ * and without them no output can be named safely (PlanError).
+ */
+export function planOpening(
+  v: PartyView,
+  claim: { traceRoot: Hex; outputRoot: Hex },
+  claimedOutputRoots?: readonly (Hex | Uint8Array)[],
+): Opening | null {
+  if (claim.traceRoot.toLowerCase() !== toHex(v.trace.root)) return { kind: "openDispute" };
+  if (claim.outputRoot.toLowerCase() === toHex(viewOutputRoot(v))) return null;
+  if (claimedOutputRoots) {
+    if (claimedOutputRoots.length !== v.outputs.length)
+      throw new PlanError(
+        `${claimedOutputRoots.length} claimed outputs for ${v.outputs.length} graph outputs`,
+      );
+    const claimed = claimedOutputRoots.map((r) => (typeof r === "string" ? r.toLowerCase() : toHex(r)));
+    const k = claimed.findIndex((r, i) => r !== toHex(v.outputs[i].root));
+    if (k < 0)
+      throw new PlanError("the claimed outputs equal ours but the outputRoot does not: not its outputs");
+    return { kind: "challengeOutput", outputIndex: k };
+  }
+  if (v.outputs.length === 1) return { kind: "challengeOutput", outputIndex: 0 };
+  throw new PlanError(
+    `the outputRoot differs in one of ${v.outputs.length} outputs: the claimed outputs are needed to name it`,
+  );
+}
 
 /** The challenger's next move, or null when it is not the challenger's turn. */
 export function planChallengerMove(v: PartyView, g: GameView): Move | null {

@@ -2,7 +2,8 @@
  * One party's view of a run: the model commitment, the job's input tensors, the data
  * initializers and every node output, all committed, so that the party can answer or challenge
  * any move of the dispute game (docs/dispute-game.md). A lying party is simply a view built from
- * tampered node outputs: the planners play every view the same way.
+ * tampered node outputs (or, for level 0, tampered graph outputs): the planners play every view
+ * the same way.
  */
 
 import { concatBytes, dtypeByCode, merkleLevels } from "../../protocol/index.ts";
@@ -23,6 +24,15 @@ export interface PartyView {
   /** Tree over the initializer tensor roots (weightsRoot); empty when there is none. */
   weightLevels: Uint8Array[];
   trace: TraceCommitment;
+  /** The graph outputs this party claims (the leaves of its outputRoot), in graph output order. */
+  outputs: TensorCommitment[];
+  /** Tree over the output tensor roots (the claim's outputRoot). */
+  outputLevels: Uint8Array[];
+}
+
+/** The claim's outputRoot as this party computes it. */
+export function viewOutputRoot(v: PartyView): Uint8Array {
+  return v.outputLevels[v.outputLevels.length - 1].slice(0, 32);
 }
 
 function levelsOver(tensors: readonly TensorCommitment[]): Uint8Array[] {
@@ -30,14 +40,21 @@ function levelsOver(tensors: readonly TensorCommitment[]): Uint8Array[] {
   return merkleLevels(concatBytes(...tensors.map((t) => t.root)));
 }
 
-/** Builds a party's view from the model commitment, the job inputs and the node outputs it holds. */
+/**
+ * Builds a party's view from the model commitment, the job inputs and the node outputs it holds.
+ * The claimed graph outputs are, unless `opts.outputs` says otherwise, the node outputs the
+ * model's output refs name (an honest binding of outputRoot to the trace).
+ */
 export function buildPartyView(
   model: ModelCommitment,
   inputs: readonly TensorData[],
   nodeOutputs: readonly (readonly TensorData[])[],
+  opts: { outputs?: readonly TensorData[] } = {},
 ): PartyView {
   if (nodeOutputs.length !== model.nodeCount)
     throw new RangeError(`the model has ${model.nodeCount} nodes, got outputs for ${nodeOutputs.length}`);
+  if (opts.outputs && opts.outputs.length !== model.outputCount)
+    throw new RangeError(`the model has ${model.outputCount} graph outputs, got ${opts.outputs.length}`);
   const ins = TensorCommitment.buildMany(inputs);
   const weights = TensorCommitment.buildMany(
     model.model.initializers.map((t) => {
@@ -45,6 +62,14 @@ export function buildPartyView(
       return { dtype: t.dtype, shape: t.shape, data: t.data };
     }),
   );
+  const trace = TraceCommitment.build(nodeOutputs);
+  const outputs = opts.outputs
+    ? TensorCommitment.buildMany(opts.outputs)
+    : model.outputRefs.map((r) => {
+        const t = trace.outputs[r.node]?.[r.slot];
+        if (!t) throw new RangeError(`output ref (${r.node}, ${r.slot}) names no node output`);
+        return t;
+      });
   return {
     model,
     ref: fromProfileModel(model.model),
@@ -52,7 +77,9 @@ export function buildPartyView(
     inputLevels: levelsOver(ins),
     weights,
     weightLevels: levelsOver(weights),
-    trace: TraceCommitment.build(nodeOutputs),
+    trace,
+    outputs,
+    outputLevels: levelsOver(outputs),
   };
 }
 

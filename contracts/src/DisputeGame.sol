@@ -9,7 +9,8 @@ import {OneStepVerifier} from "./OneStepVerifier.sol";
 
 /// @title DisputeGame
 /// @notice The interactive dispute game of docs/dispute-game.md over a worker's signed claim:
-/// level 1 descends the trace tree 16-ary to one node, level 2 descends that node's output
+/// level 0 (challengeOutput) checks that graph output k of the claim's outputRoot is the tensor the
+/// claim's trace holds for it, in one answer by the claimer; level 1 descends the trace tree 16-ary to one node, level 2 descends that node's output
 /// tensor 16-ary to one chunk and one element, level 3 checks one step with OpSemantics (a map
 /// op at once, a fold after bisecting its partial states 16-ary). At every level the claimer
 /// reveals and the challenger picks; each side has a chess clock (a total time budget).
@@ -17,7 +18,7 @@ import {OneStepVerifier} from "./OneStepVerifier.sol";
 /// Bridge's dispute hooks.
 /// @dev Revealed hashes, chunks and states are emitted in events (and are in calldata) rather
 /// than stored: the next move re-supplies what it needs and the contract checks it against the
-/// one hash it kept. Not implemented yet: level 0 (challengeOutput) and direct mode.
+/// one hash it kept.
 contract DisputeGame {
     // ------------------------------------------------------------------ types
 
@@ -34,6 +35,7 @@ contract DisputeGame {
     uint8 internal constant PHASE_FOLD_PICK = 9; // challenger: the first disputed segment
     uint8 internal constant PHASE_ONE_STEP = 10; // challenger (or claimer): operand openings
     uint8 internal constant PHASE_RESOLVED = 11;
+    uint8 internal constant PHASE_OUTPUT_ANSWER = 12; // claimer: bind output k to its trace leaf (level 0)
 
     uint8 internal constant WINNER_NONE = 0;
     uint8 internal constant WINNER_CLAIMER = 1;
@@ -43,6 +45,19 @@ contract DisputeGame {
     /// Levels per 16-ary descent round (2^4 children).
     uint256 internal constant ARITY_BITS = 4;
     uint256 internal constant MAX_FOLD_STATES = 15;
+
+    /// The claimer's level-0 answer: output k's tensor root with its proof against the claim's
+    /// outputRoot, the model's output ref k (node, slot) with its proof against outputRefsRoot, and
+    /// trace leaf `node` (its output tensor roots) with its proof against the claim's traceRoot.
+    struct OutputAnswer {
+        bytes32 outputTensorRoot;
+        bytes32[] outputProof;
+        uint32 node;
+        uint8 slot;
+        bytes32[] refProof;
+        bytes32[] leafOutputs;
+        bytes32[] traceProof;
+    }
 
     struct Dispute {
         address claimer;
@@ -56,7 +71,8 @@ contract DisputeGame {
         uint64 lastMoveAt;
         uint64 claimerTimeLeft;
         uint64 challengerTimeLeft;
-        // descents (trace, then chunk tree): current node, its index at its level, levels below it
+        // descents (trace, then chunk tree): current node, its index at its level, levels below it;
+        // level 0: node = the claim's outputRoot, index = the disputed graph output k
         bytes32 node;
         uint64 index;
         uint8 depthLeft;
@@ -117,6 +133,15 @@ contract DisputeGame {
     /// kind 1: a trace leaf named directly, 2: a chunk supplied directly; `proof` is the claimer's
     /// path to it (the siblings a later proof of an earlier leaf against the trace root may need).
     event DirectMove(uint256 indexed disputeId, uint8 kind, uint256 index, bytes32 leaf, bytes32[] proof);
+    event OutputChallenged(uint256 indexed disputeId, uint64 outputIndex, bytes32 outputRoot);
+    event OutputAnswered(
+        uint256 indexed disputeId,
+        uint64 outputIndex,
+        uint32 nodeIndex,
+        uint8 slot,
+        bytes32 outputTensorRoot,
+        bytes32 traceTensorRoot
+    );
     event DisputeResolved(uint256 indexed disputeId, bytes32 indexed claimKey, uint8 winner, string reason);
 
     // ------------------------------------------------------------------ errors
@@ -145,6 +170,11 @@ contract DisputeGame {
     error StatesMismatch();
     error SegmentOutOfRange(uint256 segment);
     error DescriptorMismatch();
+    error OutputIndexOutOfRange(uint256 outputIndex, uint256 outputCount);
+    error OutputNotInRoot();
+    error OutputRefNotInModel();
+    error SlotOutOfRange(uint256 slot, uint256 outputCount);
+    error TraceLeafNotInTrace();
 
     constructor(Bridge bridge_, OneStepVerifier verifier_, uint64 clockBudget_) {
         if (clockBudget_ == 0) revert ZeroClockBudget();
@@ -158,15 +188,47 @@ contract DisputeGame {
     /// Opens a dispute on `claim`, signed by a worker with stake (active or unbonding), locking the caller's challenger bond.
     /// A claim already invalidated ends the dispute at once (void: the bond is returned).
     function openDispute(Bridge.Claim calldata claim, bytes calldata signature) external returns (uint256 id) {
+        (uint256 id_, Dispute storage d, Bridge.Model memory m) = _open(claim, signature);
+        id = id_;
+        d.node = claim.traceRoot;
+        d.depthLeft = uint8(Commitments.treeDepth(m.nodeCount));
+        d.phase = d.depthLeft == 0 ? PHASE_LEAF_REVEAL : PHASE_TRACE_REVEAL;
+        if (claimInvalidated[d.claimKey]) _resolve(id, d, WINNER_VOID, "claim already invalidated");
+    }
+
+    /// Level 0: opens a dispute on the binding of graph output `outputIndex` (k) of the claim's
+    /// outputRoot to the claim's trace: the claimer must answer (answerOutput) with the tensor the
+    /// trace holds for output k, equal to the one under outputRoot, or lose. Same bond, clocks and
+    /// settlement as openDispute.
+    function challengeOutput(Bridge.Claim calldata claim, bytes calldata signature, uint64 outputIndex)
+        external
+        returns (uint256 id)
+    {
+        (uint256 id_, Dispute storage d, Bridge.Model memory m) = _open(claim, signature);
+        id = id_;
+        if (outputIndex >= m.outputCount) revert OutputIndexOutOfRange(outputIndex, m.outputCount);
+        d.node = claim.outputRoot;
+        d.index = outputIndex;
+        d.phase = PHASE_OUTPUT_ANSWER;
+        emit OutputChallenged(id, outputIndex, claim.outputRoot);
+        if (claimInvalidated[d.claimKey]) _resolve(id, d, WINNER_VOID, "claim already invalidated");
+    }
+
+    /// The checks and bookkeeping every dispute starts with: a claim signed by a worker with stake
+    /// (active or unbonding) on a registered model; the caller's bond is locked.
+    function _open(Bridge.Claim calldata claim, bytes calldata signature)
+        internal
+        returns (uint256 id, Dispute storage d, Bridge.Model memory m)
+    {
         bytes32 key = bridge.claimDigest(claim);
         address claimer = bridge.claimSigner(claim, signature);
         // Unbonding stake still backs the claim: a worker cannot escape by unbonding after signing.
         if (bridge.slashableStake(claimer) == 0) revert NotBondedWorker(claimer);
-        Bridge.Model memory m = bridge.getModel(claim.modelId);
+        m = bridge.getModel(claim.modelId);
         if (m.registrant == address(0)) revert ModelNotRegistered(claim.modelId);
 
         id = _disputes.length;
-        Dispute storage d = _disputes.push();
+        d = _disputes.push();
         d.claimer = claimer;
         d.challenger = msg.sender;
         d.claimKey = key;
@@ -176,12 +238,37 @@ contract DisputeGame {
         d.lastMoveAt = uint64(block.timestamp);
         d.claimerTimeLeft = clockBudget;
         d.challengerTimeLeft = clockBudget;
-        d.node = claim.traceRoot;
-        d.depthLeft = uint8(Commitments.treeDepth(m.nodeCount));
-        d.phase = d.depthLeft == 0 ? PHASE_LEAF_REVEAL : PHASE_TRACE_REVEAL;
         bridge.lockDispute(msg.sender, claimer);
         emit DisputeOpened(id, key, claimer, msg.sender, claim.jobId, claim.modelId, claim.traceRoot);
-        if (claimInvalidated[key]) _resolve(id, d, WINNER_VOID, "claim already invalidated");
+    }
+
+    // ================================================================== level 0: output binding
+
+    /// Claimer: binds output k to the trace. Every opening must verify (else a named revert); then
+    /// the tensor root under outputRoot is compared with the one trace leaf `node` holds at `slot`.
+    /// Equal: the claimer wins (a challenger who disputes the trace itself opens a level-1 dispute);
+    /// different: the claimer loses, exactly like a lost step.
+    function answerOutput(uint256 id, OutputAnswer calldata a) external {
+        Dispute storage d = _move(id, PHASE_OUTPUT_ANSWER, true);
+        Bridge.Model memory m = bridge.getModel(d.modelId);
+        uint64 k = d.index;
+        if (!Commitments.requireProof(d.node, a.outputTensorRoot, k, m.outputCount, a.outputProof)) {
+            revert OutputNotInRoot();
+        }
+        bytes32 ref = Commitments.outputRefLeaf(a.node, a.slot);
+        if (!Commitments.requireProof(m.outputRefsRoot, ref, k, m.outputCount, a.refProof)) {
+            revert OutputRefNotInModel();
+        }
+        if (a.slot >= a.leafOutputs.length) revert SlotOutOfRange(a.slot, a.leafOutputs.length);
+        bytes32 leaf = Commitments.traceLeaf(a.node, a.leafOutputs);
+        if (!Commitments.requireProof(d.traceRoot, leaf, a.node, m.nodeCount, a.traceProof)) {
+            revert TraceLeafNotInTrace();
+        }
+        bytes32 held = a.leafOutputs[a.slot];
+        d.nodeIndex = a.node;
+        emit OutputAnswered(id, k, a.node, a.slot, a.outputTensorRoot, held);
+        if (held == a.outputTensorRoot) _resolve(id, d, WINNER_CLAIMER, "level 0: output bound to the trace");
+        else _resolve(id, d, WINNER_CHALLENGER, "level 0: output differs from the trace");
     }
 
     /// Ends a running dispute whose claim another dispute has invalidated: the bond goes back.
@@ -487,7 +574,7 @@ contract DisputeGame {
     /// True when the claimer must move next (the one step: the challenger's clock runs).
     function _claimerTurn(uint8 phase) internal pure returns (bool) {
         return phase == PHASE_TRACE_REVEAL || phase == PHASE_LEAF_REVEAL || phase == PHASE_CHUNK_REVEAL
-            || phase == PHASE_CHUNK_DATA || phase == PHASE_FOLD_POST;
+            || phase == PHASE_CHUNK_DATA || phase == PHASE_FOLD_POST || phase == PHASE_OUTPUT_ANSWER;
     }
 
     // ================================================================== internals: moves

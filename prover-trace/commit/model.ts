@@ -10,8 +10,10 @@
  *   weightsRoot   = MerkleRoot(tensorRoot(initializer[0]), ...)   (32 zero bytes when none)
  *   inputRoot     = MerkleRoot(tensorRoot(graphInput[0]), ...)
  *   outputRoot    = MerkleRoot(tensorRoot(graphOutput[0]), ...)
- *   modelId       = sha256(0x4d || graphRoot || weightsRoot || u32 nodeCount || u32 weightCount
- *                          || u32 inputCount || u32 outputCount || cidBytes)
+ *   outputRef[k]  = sha256(0x4f || u32 node || u8 slot)      graph output k is output `slot` of node `node`
+ *   outputRefsRoot = MerkleRoot(outputRef[0], ..., outputRef[outputCount-1])
+ *   modelId       = sha256(0x4d || graphRoot || weightsRoot || outputRefsRoot || u32 nodeCount
+ *                          || u32 weightCount || u32 inputCount || u32 outputCount || cidBytes)
  *
  * cidBytes is the binary CIDv1 of the ONNX file exactly as `ipfs add --cid-version=1` (Kubo)
  * makes it: raw leaves, fixed 256 KiB chunks, balanced DAG of at most 174 links per node.
@@ -38,6 +40,7 @@ export { type BlockSink, fileCid } from "../../protocol/cid.ts";
 
 export const DESCRIPTOR_TAG = 0x4e;
 export const MODEL_ID_TAG = 0x4d;
+export const OUTPUT_REF_TAG = 0x4f;
 
 export function encodeInputRef(r: InputRef): Uint8Array {
   if (r.kind !== 0 && r.kind !== 1 && r.kind !== 2) throw new RangeError(`inputRef kind ${r.kind}`);
@@ -143,9 +146,70 @@ export function outputRoot(model: ProfileModel, outputs: readonly TensorData[]):
   return tensorListRoot(outputs);
 }
 
+// ---------------------------------------------------------------------------- output refs
+
+/** Where graph output k comes from: output `slot` of node `node` (the trace leaf that holds it). */
+export interface OutputRef {
+  node: number;
+  slot: number;
+}
+
+/** outputRef = sha256(0x4f || u32 node || u8 slot): one leaf of outputRefsRoot. */
+export function outputRefLeaf(r: OutputRef): Uint8Array {
+  if (!Number.isInteger(r.node) || r.node < 0 || r.node > 0xffffffff)
+    throw new RangeError(`output ref node ${r.node}`);
+  if (!Number.isInteger(r.slot) || r.slot < 0 || r.slot > 0xff)
+    throw new RangeError(`output ref slot ${r.slot}`);
+  return sha256(concatBytes(Uint8Array.of(OUTPUT_REF_TAG), u32be(r.node), u8(r.slot)));
+}
+
+/** The producing node and slot of every graph output, in graph output order. */
+export function outputRefs(model: ProfileModel): OutputRef[] {
+  return model.outputs.map((o) => {
+    // The validator only admits node outputs as graph outputs.
+    if (o.ref.kind !== 2) throw new Error(`graph output ${o.name} is not a node output`);
+    return { node: o.ref.index, slot: o.ref.slot };
+  });
+}
+
+/** Levels of the output-ref tree (levels[0] = ref leaves, last = outputRefsRoot). */
+export function outputRefsLevels(refs: readonly OutputRef[]): Uint8Array[] {
+  if (refs.length === 0) throw new RangeError("a model has at least one graph output");
+  return merkleLevels(concatBytes(...refs.map(outputRefLeaf)));
+}
+
+export function outputRefsRoot(refs: readonly OutputRef[]): Uint8Array {
+  const levels = outputRefsLevels(refs);
+  return levels[levels.length - 1].slice(0, 32);
+}
+
+/** Graph output k's ref with its Merkle proof against outputRefsRoot (outputCount leaves). */
+export interface OutputRefOpening extends OutputRef {
+  index: number;
+  outputCount: number;
+  proof: Uint8Array[];
+}
+
+export function openOutputRef(
+  c: Pick<ModelCommitment, "outputRefs" | "outputRefsLevels">,
+  k: number,
+): OutputRefOpening {
+  const r = c.outputRefs[k];
+  if (!r) throw new RangeError(`graph output index ${k} out of range [0, ${c.outputRefs.length})`);
+  return { ...r, index: k, outputCount: c.outputRefs.length, proof: merkleProof(c.outputRefsLevels, k) };
+}
+
+export function verifyOutputRef(outputRefsRootBytes: Uint8Array, o: OutputRefOpening): boolean {
+  return verifyMerkleProof(outputRefsRootBytes, outputRefLeaf(o), o.index, o.outputCount, o.proof);
+}
+
+// ---------------------------------------------------------------------------- model id
+
 export interface ModelIdParts {
   graphRoot: Uint8Array;
   weightsRoot: Uint8Array;
+  /** Binds graph output k to the trace leaf (node, slot) that must hold it (dispute level 0). */
+  outputRefsRoot: Uint8Array;
   nodeCount: number;
   weightCount: number;
   inputCount: number;
@@ -154,13 +218,14 @@ export interface ModelIdParts {
 }
 
 export function modelIdFromParts(p: ModelIdParts): Uint8Array {
-  if (p.graphRoot.length !== 32 || p.weightsRoot.length !== 32)
+  if (p.graphRoot.length !== 32 || p.weightsRoot.length !== 32 || p.outputRefsRoot?.length !== 32)
     throw new RangeError("roots must be 32 bytes");
   return sha256(
     concatBytes(
       Uint8Array.of(MODEL_ID_TAG),
       p.graphRoot,
       p.weightsRoot,
+      p.outputRefsRoot,
       u32be(p.nodeCount),
       u32be(p.weightCount),
       u32be(p.inputCount),
@@ -178,6 +243,9 @@ export interface ModelCommitment extends ModelIdParts {
   /** Graph tree levels, for opening node descriptors. */
   graphLevels: Uint8Array[];
   descriptors: Uint8Array[];
+  /** Graph output k is output outputRefs[k].slot of node outputRefs[k].node. */
+  outputRefs: OutputRef[];
+  outputRefsLevels: Uint8Array[];
 }
 
 /** Commits to a validated model whose ONNX file is `onnxBytes`. */
@@ -185,16 +253,28 @@ export async function commitModel(model: ProfileModel, onnxBytes: Uint8Array): P
   const descriptors = nodeDescriptors(model);
   const levels = merkleLevels(concatBytes(...descriptors.map(sha256)));
   const cid = await fileCid(onnxBytes);
+  const refs = outputRefs(model);
+  const refLevels = outputRefsLevels(refs);
   const parts: ModelIdParts = {
     graphRoot: levels[levels.length - 1].slice(0, 32),
     weightsRoot: weightsRoot(model),
+    outputRefsRoot: refLevels[refLevels.length - 1].slice(0, 32),
     nodeCount: model.nodes.length,
     weightCount: model.initializers.length,
     inputCount: model.inputs.length,
     outputCount: model.outputs.length,
     cidBytes: cid.bytes,
   };
-  return { ...parts, model, cid, modelId: modelIdFromParts(parts), graphLevels: levels, descriptors };
+  return {
+    ...parts,
+    model,
+    cid,
+    modelId: modelIdFromParts(parts),
+    graphLevels: levels,
+    descriptors,
+    outputRefs: refs,
+    outputRefsLevels: refLevels,
+  };
 }
 
 /** Decode, validate and commit an ONNX file (throws ProfileError when it is outside the profile). */

@@ -1,8 +1,8 @@
 /**
  * Test vectors for the model commitments (docs/commitments.md "Model commitments", attribute
  * bytes per op in docs/profile.md): one node descriptor per op and attribute edge case, and a
- * small model with its ONNX bytes, CID, graph root, weights root, model id, descriptor openings,
- * input root and output root. Byte strings are 0x-hex; bigints are decimal strings.
+ * small model with its ONNX bytes, CID, graph root, weights root, output refs (leaves, proofs,
+ * root), model id, descriptor openings, input root and output root. Byte strings are 0x-hex; bigints are decimal strings.
  */
 import { sha256, toHex } from "../../protocol/index.ts";
 import {
@@ -11,6 +11,8 @@ import {
   inputRoot,
   nodeDescriptor,
   openNodeDescriptor,
+  openOutputRef,
+  outputRefLeaf,
   outputRoot,
   weightsRoot,
 } from "../../prover-trace/commit/model.ts";
@@ -259,6 +261,13 @@ async function modelVector() {
     descriptors: c.descriptors.map((d) => toHex(d)),
     graphRoot: toHex(c.graphRoot),
     weightsRoot: toHex(c.weightsRoot),
+    // Graph output k is output `slot` of node `node`; leaf = sha256(0x4f || u32 node || u8 slot).
+    outputRefs: c.outputRefs.map((r, k) => ({
+      ...r,
+      leaf: toHex(outputRefLeaf(r)),
+      proof: openOutputRef(c, k).proof.map((p) => toHex(p)),
+    })),
+    outputRefsRoot: toHex(c.outputRefsRoot),
     modelId: toHex(c.modelId),
     openings: pm.nodes.map((_, i) => {
       const o = openNodeDescriptor(c, i);

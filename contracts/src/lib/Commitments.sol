@@ -255,11 +255,19 @@ library Commitments {
         }
     }
 
-    /// sha256(0x4d || graphRoot || weightsRoot || u32 nodeCount || u32 weightCount || u32 inputCount
-    ///        || u32 outputCount || cidBytes): the counts fix the depth of every proof against the roots.
+    /// sha256(0x4f || u32 node || u8 slot): leaf k of outputRefsRoot, graph output k is output
+    /// `slot` of node `node`.
+    function outputRefLeaf(uint32 node, uint8 slot) internal pure returns (bytes32) {
+        return sha256(abi.encodePacked(bytes1(0x4f), node, slot));
+    }
+
+    /// sha256(0x4d || graphRoot || weightsRoot || outputRefsRoot || u32 nodeCount || u32 weightCount
+    ///        || u32 inputCount || u32 outputCount || cidBytes): the counts fix the depth of every
+    /// proof against the roots.
     function modelId(
         bytes32 graphRoot,
         bytes32 weightsRoot,
+        bytes32 outputRefsRoot,
         uint32 nodeCount,
         uint32 weightCount,
         uint32 inputCount,
@@ -268,7 +276,15 @@ library Commitments {
     ) internal pure returns (bytes32) {
         return sha256(
             abi.encodePacked(
-                bytes1(0x4d), graphRoot, weightsRoot, nodeCount, weightCount, inputCount, outputCount, cid
+                bytes1(0x4d),
+                graphRoot,
+                weightsRoot,
+                outputRefsRoot,
+                nodeCount,
+                weightCount,
+                inputCount,
+                outputCount,
+                cid
             )
         );
     }

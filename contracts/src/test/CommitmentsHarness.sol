@@ -69,13 +69,20 @@ contract CommitmentsHarness {
     function modelId(
         bytes32 graphRoot,
         bytes32 weightsRoot,
+        bytes32 outputRefsRoot,
         uint32 nodeCount,
         uint32 weightCount,
         uint32 inputCount,
         uint32 outputCount,
         bytes calldata cid
     ) external pure returns (bytes32) {
-        return Commitments.modelId(graphRoot, weightsRoot, nodeCount, weightCount, inputCount, outputCount, cid);
+        return Commitments.modelId(
+            graphRoot, weightsRoot, outputRefsRoot, nodeCount, weightCount, inputCount, outputCount, cid
+        );
+    }
+
+    function outputRefLeaf(uint32 node, uint8 slot) external pure returns (bytes32) {
+        return Commitments.outputRefLeaf(node, slot);
     }
 
     function withdrawalLeaf(address recipient, uint256 amount, bytes32 l2TxHash) external pure returns (bytes32) {

@@ -473,6 +473,7 @@ async function scenarios(t: Test, b: L1Backend): Promise<void> {
     const m: ModelCommitment = {
       graphRoot: h32(40),
       weightsRoot: h32(41),
+      outputRefsRoot: h32(42),
       nodeCount: 123,
       weightCount: 17,
       inputCount: 1,
@@ -484,16 +485,20 @@ async function scenarios(t: Test, b: L1Backend): Promise<void> {
         ...m,
         graphRoot: fromHex(m.graphRoot),
         weightsRoot: fromHex(m.weightsRoot),
+        outputRefsRoot: fromHex(m.outputRefsRoot),
         cidBytes,
       }),
     );
-    t.equal(reg.modelId, expected, "modelId = sha256(0x4d || roots || counts || cid), as in TS");
+    t.equal(reg.modelId, expected, "modelId = sha256(0x4d || three roots || counts || cid), as in TS");
     t.ok(await s.bridge.isModelRegistered(expected));
     const stored = await s.bridge.getModel(expected);
     t.match(stored, { ...m, registrant: addr(STRANGER) });
     await rejectsWith(t, s.bridge.registerModel(m, cidBytes), "ModelAlreadyRegistered", "twice");
     const other = await s.bridge.registerModel({ ...m, nodeCount: 124 }, cidBytes);
     t.not(other.modelId, expected, "the counts are part of the id");
+    const otherRefs = await s.bridge.registerModel({ ...m, outputRefsRoot: h32(43) }, cidBytes);
+    t.not(otherRefs.modelId, expected, "the output refs are part of the id");
+    t.equal((await s.bridge.getModel(otherRefs.modelId)).outputRefsRoot, h32(43), "and stored");
     await rejectsWith(t, s.bridge.registerModel(m, "0x"), "InvalidCid", "empty CID");
     await rejectsWith(t, s.bridge.registerModel(m, "0x00551220ab"), "InvalidCid", "not CIDv1");
     await rejectsWith(
@@ -507,6 +512,12 @@ async function scenarios(t: Test, b: L1Backend): Promise<void> {
       s.bridge.registerModel({ ...m, graphRoot: toHex(new Uint8Array(32)) }, cidBytes),
       "EmptyGraphRoot",
       "zero graph",
+    );
+    await rejectsWith(
+      t,
+      s.bridge.registerModel({ ...m, outputRefsRoot: toHex(new Uint8Array(32)) }, cidBytes),
+      "EmptyOutputRefsRoot",
+      "zero output refs",
     );
     await rejectsWith(
       t,
@@ -532,6 +543,7 @@ async function scenarios(t: Test, b: L1Backend): Promise<void> {
       {
         graphRoot: v.graphRoot,
         weightsRoot: v.weightsRoot,
+        outputRefsRoot: v.outputRefsRoot,
         nodeCount: v.nodeCount,
         weightCount: v.weightCount,
         inputCount: v.inputCount,

@@ -68,6 +68,7 @@ t.test("ArgMax disputes", async (t) => {
     {
       graphRoot: toHex(model.graphRoot),
       weightsRoot: toHex(model.weightsRoot),
+      outputRefsRoot: toHex(model.outputRefsRoot),
       nodeCount: model.nodeCount,
       weightCount: model.weightCount,
       inputCount: model.inputCount,

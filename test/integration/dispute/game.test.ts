@@ -106,6 +106,7 @@ async function setupGame(b: L1Backend, f: Fixture, claimerView: PartyView): Prom
     {
       graphRoot: toHex(m.graphRoot),
       weightsRoot: toHex(m.weightsRoot),
+      outputRefsRoot: toHex(m.outputRefsRoot),
       nodeCount: m.nodeCount,
       weightCount: m.weightCount,
       inputCount: m.inputCount,

@@ -61,6 +61,7 @@ t.test("dispute games on the transformer", async (t) => {
     {
       graphRoot: toHex(model.graphRoot),
       weightsRoot: toHex(model.weightsRoot),
+      outputRefsRoot: toHex(model.outputRefsRoot),
       nodeCount: model.nodeCount,
       weightCount: model.weightCount,
       inputCount: model.inputCount,

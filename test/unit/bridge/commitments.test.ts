@@ -246,6 +246,7 @@ t.test("model id matches prover-trace/commit/model.ts", async (t) => {
     {
       graphRoot: sha256(u32be(1)),
       weightsRoot: sha256(u32be(2)),
+      outputRefsRoot: sha256(u32be(101)),
       nodeCount: 37,
       weightCount: 12,
       inputCount: 1,
@@ -254,6 +255,7 @@ t.test("model id matches prover-trace/commit/model.ts", async (t) => {
     {
       graphRoot: sha256(u32be(3)),
       weightsRoot: new Uint8Array(32),
+      outputRefsRoot: sha256(u32be(102)),
       nodeCount: 1,
       weightCount: 0,
       inputCount: 3,
@@ -262,6 +264,7 @@ t.test("model id matches prover-trace/commit/model.ts", async (t) => {
     {
       graphRoot: sha256(u32be(4)),
       weightsRoot: sha256(u32be(5)),
+      outputRefsRoot: sha256(u32be(103)),
       nodeCount: 2 ** 32 - 1,
       weightCount: 7,
       inputCount: 1,
@@ -273,6 +276,7 @@ t.test("model id matches prover-trace/commit/model.ts", async (t) => {
     const got = await call("modelId", [
       toHex(c.graphRoot),
       toHex(c.weightsRoot),
+      toHex(c.outputRefsRoot),
       c.nodeCount,
       c.weightCount,
       c.inputCount,
@@ -281,6 +285,40 @@ t.test("model id matches prover-trace/commit/model.ts", async (t) => {
     ]);
     t.equal(got, expected, `model id with ${c.nodeCount} nodes`);
   }
+});
+
+t.test("vectors: output refs and the model id of test/vectors/model.json", async (t) => {
+  const v = JSON.parse(readFileSync(join(import.meta.dirname, "../../vectors/model.json"), "utf8")).model as {
+    graphRoot: Hex;
+    weightsRoot: Hex;
+    outputRefsRoot: Hex;
+    outputRefs: { node: number; slot: number; leaf: Hex; proof: Hex[] }[];
+    nodeCount: number;
+    weightCount: number;
+    inputCount: number;
+    outputCount: number;
+    cidBytes: Hex;
+    modelId: Hex;
+  };
+  t.equal(v.outputRefs.length, v.outputCount, "one ref per graph output");
+  for (const [k, r] of v.outputRefs.entries()) {
+    t.equal(await call("outputRefLeaf", [r.node, r.slot]), r.leaf, `output ref ${k} leaf`);
+    t.ok(
+      await call("verifyProof", [v.outputRefsRoot, r.leaf, k, v.outputCount, r.proof]),
+      `output ref ${k} opens against outputRefsRoot`,
+    );
+  }
+  const got = await call("modelId", [
+    v.graphRoot,
+    v.weightsRoot,
+    v.outputRefsRoot,
+    v.nodeCount,
+    v.weightCount,
+    v.inputCount,
+    v.outputCount,
+    v.cidBytes,
+  ]);
+  t.equal(got, v.modelId, "model id of the vector model");
 });
 
 t.test("withdrawal leaf matches protocol/withdrawal.ts", async (t) => {

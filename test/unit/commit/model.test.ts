@@ -19,8 +19,13 @@ import {
   modelIdFromParts,
   nodeDescriptor,
   openNodeDescriptor,
+  openOutputRef,
+  outputRefLeaf,
+  outputRefs,
+  outputRefsRoot,
   outputRoot,
   verifyNodeDescriptor,
+  verifyOutputRef,
   weightsRoot,
 } from "../../../prover-trace/commit/model.ts";
 import { tensorRoot } from "../../../prover-trace/commit/tensor.ts";
@@ -170,10 +175,14 @@ t.test("graph root, weights root and model id follow the formulas", async (t) =>
   const w = pm.initializers[0];
   t.same(toHex(c.weightsRoot), toHex(tensorRoot(3, [4, 3], w.data!)));
   t.same(toHex(weightsRoot(pm)), toHex(c.weightsRoot));
+  // One graph output, y = output 0 of node 2: the ref tree is its one leaf.
+  const ref0 = sha(Uint8Array.from([0x4f, 0, 0, 0, 2, 0]));
+  t.same(toHex(c.outputRefsRoot), toHex(ref0), "outputRefsRoot = sha256(0x4f || u32 2 || u8 0)");
   const preimage = Buffer.concat([
     Buffer.from([0x4d]),
     c.graphRoot,
     c.weightsRoot,
+    c.outputRefsRoot,
     Buffer.from([0, 0, 0, 3, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1]),
     c.cid.bytes,
   ]);
@@ -237,6 +246,45 @@ t.test("input and output roots check the tensors against the model", async (t) =
   t.throws(() => inputRoot(pm, []), /the model has 1, got 0/);
   const y = new Int32Array(6);
   t.same(toHex(outputRoot(pm, [{ dtype: 6, shape: [3, 2], data: y }])), toHex(tensorRoot(6, [3, 2], y)));
+});
+
+t.test("output refs: one leaf per graph output, openings verify, tampering does not", async (t) => {
+  const g = new GraphBuilder("two_outputs");
+  const x = g.input("x", "int8", [4]);
+  const r = g.op("Relu", [x], {}, "r");
+  const n = g.op("Relu", [r], {}, "n");
+  g.output(n, "int8", [4]);
+  g.output(r, "int8", [4]);
+  const bytes = encodeOnnx(g.build());
+  const pm = loadProfileModel(bytes);
+  const c = await commitModel(pm, bytes);
+  t.same(
+    outputRefs(pm),
+    [
+      { node: 1, slot: 0 },
+      { node: 0, slot: 0 },
+    ],
+    "graph output order, not node order",
+  );
+  const leaves = [sha(Uint8Array.from([0x4f, 0, 0, 0, 1, 0])), sha(Uint8Array.from([0x4f, 0, 0, 0, 0, 0]))];
+  t.same(toHex(outputRefLeaf({ node: 1, slot: 0 })), toHex(leaves[0]));
+  t.same(toHex(c.outputRefsRoot), toHex(merkleRoot(leaves)));
+  t.same(toHex(outputRefsRoot(c.outputRefs)), toHex(c.outputRefsRoot));
+  for (const k of [0, 1]) {
+    const o = openOutputRef(c, k);
+    t.ok(verifyOutputRef(c.outputRefsRoot, o), `output ${k} opens`);
+    t.notOk(verifyOutputRef(c.outputRefsRoot, { ...o, node: o.node + 1 }), `output ${k} with another node`);
+    t.notOk(verifyOutputRef(c.outputRefsRoot, { ...o, slot: 1 }), `output ${k} with another slot`);
+    t.notOk(verifyOutputRef(c.outputRefsRoot, { ...o, index: 1 - k }), `output ${k} at the other index`);
+  }
+  t.throws(() => openOutputRef(c, 2), /graph output index 2 out of range/);
+  t.throws(() => outputRefLeaf({ node: -1, slot: 0 }), RangeError);
+  t.throws(() => outputRefLeaf({ node: 0, slot: 256 }), RangeError);
+  t.throws(() => outputRefsRoot([]), /at least one graph output/);
+  t.throws(() => modelIdFromParts({ ...c, outputRefsRoot: new Uint8Array(31) }), /roots must be 32 bytes/);
+  // Swapping which output is which is another model.
+  const swapped = modelIdFromParts({ ...c, outputRefsRoot: merkleRoot([leaves[1], leaves[0]]) });
+  t.not(toHex(swapped), toHex(c.modelId), "the output order is part of the model id");
 });
 
 t.test("CIDs of known Kubo files", async (t) => {
