@@ -302,7 +302,9 @@ export class WorkerAgent {
   private async finalizeOne(jobId: Hex): Promise<void> {
     const job = await this.d.l2.job(jobId);
     if (!job) return;
-    const retry = (ms: number) => this.toFinalize.set(jobId, this.clock() + ms);
+    const retry = (ms: number): void => {
+      this.toFinalize.set(jobId, this.clock() + ms);
+    };
     if (job.status === "paid" || job.status === "refunded") {
       this.toFinalize.delete(jobId);
       await this.d.store.updateJob(jobId, { stage: job.status, error: job.refundReason });

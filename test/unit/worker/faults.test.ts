@@ -5,7 +5,13 @@
  * gives the same lie, and the move/publish policies are what the modes promise.
  */
 import t from "tap";
-import { type DisputeState, type GameView, Phase, planClaimerMove } from "../../../bridge/dispute/planner.ts";
+import {
+  type DisputeState,
+  type GameView,
+  type Move,
+  Phase,
+  planClaimerMove,
+} from "../../../bridge/dispute/planner.ts";
 import { buildPartyView } from "../../../bridge/dispute/view.ts";
 import { concatBytes, fromHex, merkleRoot, sha256, toHex } from "../../../protocol/index.ts";
 import { buildMlp } from "../../../prover-trace/builder/mlp.ts";
@@ -32,7 +38,7 @@ async function fixture() {
   const model = await commitModel(pm, bytes);
   const data = new Int8Array(40).map((_, i) => ((i * 37) % 255) - 127);
   const input: TensorData = { dtype: 3, shape: [1, 40], data };
-  const nodeOutputs = runModel(pm, [input]).nodeOutputs;
+  const nodeOutputs = runModel(pm, [{ dtype: 3, shape: [1, 40], data }]).nodeOutputs;
   return { pm, model, input, nodeOutputs, truth: commitRun(pm, [input], nodeOutputs) };
 }
 
@@ -170,9 +176,9 @@ t.test("bumpElement wraps in the dtype and refuses a bad index", async (t) => {
 });
 
 t.test("move and publish policies", async (t) => {
-  const reveal = { kind: "revealTraceChildren", children: [] } as const;
-  const chunk = { kind: "revealChunk", chunk: "0x" } as const;
-  const fold = { kind: "postFoldStates", foldLength: 0n, finalState: 0n, states: [] } as const;
+  const reveal: Move = { kind: "revealTraceChildren", children: [] };
+  const chunk: Move = { kind: "revealChunk", chunk: "0x" };
+  const fold: Move = { kind: "postFoldStates", foldLength: 0n, finalState: 0n, states: [] };
   for (const m of [null, "wrong-output", "wrong-element", "wrong-leaf"] as const) {
     t.ok(faultAllowsMove(m, reveal) && faultAllowsMove(m, chunk) && faultAllowsMove(m, fold), `${m} answers`);
     t.ok(faultPublishes(m), `${m} publishes`);
