@@ -21,10 +21,10 @@
  */
 
 import type { Move, PartyView } from "../bridge/dispute/index.ts";
-import { buildPartyView } from "../bridge/dispute/view.ts";
-import { concatBytes, merkleRoot, sha256 } from "../protocol/index.ts";
+import { buildPartyView, viewOutputRoot } from "../bridge/dispute/view.ts";
+import { concatBytes, sha256 } from "../protocol/index.ts";
 import type { ModelCommitment } from "../prover-trace/commit/model.ts";
-import { type TensorData, tensorRoot } from "../prover-trace/commit/tensor.ts";
+import type { TensorData } from "../prover-trace/commit/tensor.ts";
 import { TraceCommitment, traceLevels } from "../prover-trace/commit/trace.ts";
 
 export const FAULT_MODES = ["wrong-output", "wrong-element", "wrong-leaf", "withhold", "silent"] as const;
@@ -67,16 +67,6 @@ function graphOutputs(model: ModelCommitment, nodeOutputs: readonly (readonly Te
   });
 }
 
-/** outputRoot = MerkleRoot(tensorRoot(graphOutput[k]) ...), read from the view's own trace. */
-export function outputRootOf(model: ModelCommitment, view: PartyView): Uint8Array {
-  return merkleRoot(
-    model.model.outputs.map((o) => {
-      if (o.ref.kind !== 2) throw new Error(`graph output ${o.name} is not a node output`);
-      return view.trace.outputs[o.ref.index][o.ref.slot].root;
-    }),
-  );
-}
-
 /** The honest run as claimed. */
 export function honestRun(
   model: ModelCommitment,
@@ -87,7 +77,7 @@ export function honestRun(
   return {
     view,
     traceRoot: view.trace.root,
-    outputRoot: outputRootOf(model, view),
+    outputRoot: viewOutputRoot(view),
     outputs: graphOutputs(model, nodeOutputs),
     nodeOutputs: nodeOutputs.map((o) => [...o]),
     fault: null,
@@ -183,14 +173,16 @@ export function claimedRun(
     }
     case "wrong-output": {
       // Honest trace; the claimed graph output 0 differs in its first element, so outputRoot
-      // commits to a tensor that is not the one the trace leaf holds.
-      const honest = honestRun(model, inputs, nodeOutputs);
+      // commits to a tensor that is not the one the trace leaf holds (level 0 shows it).
       const o = model.model.outputs[0];
-      const outputs = honest.outputs.map((t, k) => (k === 0 ? bumpElement(t, 0) : t));
+      const outputs = graphOutputs(model, nodeOutputs).map((t, k) => (k === 0 ? bumpElement(t, 0) : t));
+      const view = buildPartyView(model, inputs, nodeOutputs, { outputs });
       return {
-        ...honest,
+        view,
+        traceRoot: view.trace.root,
+        outputRoot: viewOutputRoot(view),
         outputs,
-        outputRoot: merkleRoot(outputs.map((t) => tensorRoot(t.dtype, t.shape, t.data))),
+        nodeOutputs: nodeOutputs.map((outs) => [...outs]),
         fault: { mode, node: o.ref.index, element: 0, output: 0 },
       };
     }

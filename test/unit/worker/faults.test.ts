@@ -11,8 +11,9 @@ import {
   type Move,
   Phase,
   planClaimerMove,
+  planOutputAnswer,
 } from "../../../bridge/dispute/planner.ts";
-import { buildPartyView } from "../../../bridge/dispute/view.ts";
+import { buildPartyView, viewOutputRoot } from "../../../bridge/dispute/view.ts";
 import { concatBytes, fromHex, merkleRoot, sha256, toHex } from "../../../protocol/index.ts";
 import { buildMlp } from "../../../prover-trace/builder/mlp.ts";
 import { commitModel } from "../../../prover-trace/commit/model.ts";
@@ -154,6 +155,11 @@ t.test("wrong-output: honest trace, outputRoot over a changed output", async (t)
   t.equal(run.fault?.node, 10, "produced by the last node");
   const honestView = buildPartyView(f.model, [f.input], f.nodeOutputs);
   t.equal(toHex(run.view.trace.root), toHex(honestView.trace.root), "the view's trace is honest");
+  t.equal(toHex(viewOutputRoot(run.view)), toHex(run.outputRoot), "the view claims the wrong outputs");
+  const lie = planOutputAnswer(run.view, 0);
+  t.not(lie.outputTensorRoot, lie.leafOutputs[lie.slot], "its level-0 answer shows roots that differ");
+  const truth = planOutputAnswer(honestView, 0);
+  t.equal(truth.outputTensorRoot, truth.leafOutputs[truth.slot], "an honest answer shows equal roots");
 });
 
 t.test("the same run always gives the same lie", async (t) => {
