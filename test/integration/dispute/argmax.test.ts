@@ -27,7 +27,7 @@ import { GraphBuilder } from "../../../prover-trace/onnx/graph-builder.ts";
 import { encodeOnnx } from "../../../prover-trace/onnx/io.ts";
 import { loadProfileModel } from "../../../prover-trace/profile/validate.ts";
 import { runModel } from "../../../prover-trace/reference/run.ts";
-import { embeddedBackend } from "../../helpers/l1.ts";
+import { anvilBackend, embeddedBackend, type L1Backend } from "../../helpers/l1.ts";
 
 const WORKER = 1;
 const CHALLENGER = 2;
@@ -56,91 +56,96 @@ t.test("ArgMax disputes", async (t) => {
   );
   const liar = buildPartyView(model, [input], lie);
 
-  const b = await embeddedBackend();
-  t.teardown(() => b.close());
-  const d = await deployBridge(b.clients(0), {
-    challengeWindow: 100n,
-    unbondingDelay: 100_000n,
-    minWorkerStake: parseEther("1"),
-    challengerBond: parseEther("0.1"),
-  });
-  const { modelId } = await d.bridge.registerModel(
-    {
-      graphRoot: toHex(model.graphRoot),
-      weightsRoot: toHex(model.weightsRoot),
-      outputRefsRoot: toHex(model.outputRefsRoot),
-      nodeCount: model.nodeCount,
-      weightCount: model.weightCount,
-      inputCount: model.inputCount,
-      outputCount: model.outputCount,
-    },
-    model.cidBytes,
-  );
-  await d.bridge.as(b.wallet(WORKER)).stake(parseEther("10"));
-  await d.bridge.as(b.wallet(CHALLENGER)).depositBond(parseEther("1"));
-  const game = new DisputeGameContract(b.clients(0), d.disputeGame);
-  const domain = claimDomain(BigInt(await b.clients().publicClient.getChainId()), d.address);
-  let job = 0;
-  async function open(claimer: PartyView) {
-    const claim: ClaimMessage = {
-      jobId: toHex(sha256(u32be(++job))),
-      modelId,
-      inputRoot: toHex(tensorListRoot([input])),
-      outputRoot: toHex(sha256(claimer.trace.outputs[1][0].root)),
-      traceRoot: toHex(claimer.trace.root),
-      outputCid: `0x01551220${"aa".repeat(32)}`,
-      traceCid: "0x",
-    };
-    const w = b.wallet(WORKER);
-    const signature: Hex = await w.signTypedData({
-      domain: { ...domain, chainId: Number(domain.chainId) },
-      types: typesFor("Claim"),
-      primaryType: "Claim",
-      message: claim,
-    } as unknown as Parameters<typeof w.signTypedData>[0]);
-    return (await game.as(b.wallet(CHALLENGER)).open(claim, signature)).disputeId;
-  }
-  const claimerGame = game.as(b.wallet(WORKER));
-  const challengerGame = game.as(b.wallet(CHALLENGER));
-
-  await t.test("a lying claimer loses at the last step", async (t) => {
-    const id = await open(liar);
-    // Play to the first fold post and try a final state whose index is not the claimed one.
-    for (;;) {
-      const view = await game.readGame(id);
-      if (view.dispute.phase === Phase.foldPost) {
-        const post = planClaimerMove(liar, view) as Move & { kind: "postFoldStates" };
-        t.equal(post.finalState >> 64n, view.dispute.value, "the posted s_K carries the claimed index");
-        try {
-          await claimerGame.play(id, { ...post, finalState: truth << 64n });
-          t.fail("a final state for another index was accepted");
-        } catch (err) {
-          t.equal((err as BridgeRevert).errorName, "FinalStateMismatch", "FinalStateMismatch");
-        }
-        break;
+  // The same games on the embedded chain and on a real anvil node (one each for the file).
+  for (const backend of [embeddedBackend, anvilBackend]) {
+    await t.test(backend === embeddedBackend ? "on the embedded chain" : "on anvil", async (t) => {
+      const b: L1Backend = await backend();
+      t.teardown(() => b.close());
+      const d = await deployBridge(b.clients(0), {
+        challengeWindow: 100n,
+        unbondingDelay: 100_000n,
+        minWorkerStake: parseEther("1"),
+        challengerBond: parseEther("0.1"),
+      });
+      const { modelId } = await d.bridge.registerModel(
+        {
+          graphRoot: toHex(model.graphRoot),
+          weightsRoot: toHex(model.weightsRoot),
+          outputRefsRoot: toHex(model.outputRefsRoot),
+          nodeCount: model.nodeCount,
+          weightCount: model.weightCount,
+          inputCount: model.inputCount,
+          outputCount: model.outputCount,
+        },
+        model.cidBytes,
+      );
+      await d.bridge.as(b.wallet(WORKER)).stake(parseEther("10"));
+      await d.bridge.as(b.wallet(CHALLENGER)).depositBond(parseEther("1"));
+      const game = new DisputeGameContract(b.clients(0), d.disputeGame);
+      const domain = claimDomain(BigInt(await b.clients().publicClient.getChainId()), d.address);
+      let job = 0;
+      async function open(claimer: PartyView) {
+        const claim: ClaimMessage = {
+          jobId: toHex(sha256(u32be(++job))),
+          modelId,
+          inputRoot: toHex(tensorListRoot([input])),
+          outputRoot: toHex(sha256(claimer.trace.outputs[1][0].root)),
+          traceRoot: toHex(claimer.trace.root),
+          outputCid: `0x01551220${"aa".repeat(32)}`,
+          traceCid: "0x",
+        };
+        const w = b.wallet(WORKER);
+        const signature: Hex = await w.signTypedData({
+          domain: { ...domain, chainId: Number(domain.chainId) },
+          types: typesFor("Claim"),
+          primaryType: "Claim",
+          message: claim,
+        } as unknown as Parameters<typeof w.signTypedData>[0]);
+        return (await game.as(b.wallet(CHALLENGER)).open(claim, signature)).disputeId;
       }
-      const c = planClaimerMove(liar, view);
-      if (c) await claimerGame.play(id, c);
-      else await challengerGame.play(id, planChallengerMove(honest, view) as Move);
-    }
-    const played = await playToEnd(
-      id,
-      { game: claimerGame, view: liar },
-      { game: challengerGame, view: honest },
-    );
-    t.equal(played.winner, Winner.challenger);
-    const dispute = await game.getDispute(id);
-    t.same([dispute.nodeIndex, dispute.element], [1, 1n], "the ArgMax node, element 1");
-    t.equal(dispute.kHi - dispute.kLo, 1n, "one fold step");
-  });
+      const claimerGame = game.as(b.wallet(WORKER));
+      const challengerGame = game.as(b.wallet(CHALLENGER));
 
-  await t.test("an honest claimer beats a lying challenger", async (t) => {
-    const id = await open(honest);
-    const played = await playToEnd(
-      id,
-      { game: claimerGame, view: honest },
-      { game: challengerGame, view: liar },
-    );
-    t.equal(played.winner, Winner.claimer);
-  });
+      await t.test("a lying claimer loses at the last step", async (t) => {
+        const id = await open(liar);
+        // Play to the first fold post and try a final state whose index is not the claimed one.
+        for (;;) {
+          const view = await game.readGame(id);
+          if (view.dispute.phase === Phase.foldPost) {
+            const post = planClaimerMove(liar, view) as Move & { kind: "postFoldStates" };
+            t.equal(post.finalState >> 64n, view.dispute.value, "the posted s_K carries the claimed index");
+            try {
+              await claimerGame.play(id, { ...post, finalState: truth << 64n });
+              t.fail("a final state for another index was accepted");
+            } catch (err) {
+              t.equal((err as BridgeRevert).errorName, "FinalStateMismatch", "FinalStateMismatch");
+            }
+            break;
+          }
+          const c = planClaimerMove(liar, view);
+          if (c) await claimerGame.play(id, c);
+          else await challengerGame.play(id, planChallengerMove(honest, view) as Move);
+        }
+        const played = await playToEnd(
+          id,
+          { game: claimerGame, view: liar },
+          { game: challengerGame, view: honest },
+        );
+        t.equal(played.winner, Winner.challenger);
+        const dispute = await game.getDispute(id);
+        t.same([dispute.nodeIndex, dispute.element], [1, 1n], "the ArgMax node, element 1");
+        t.equal(dispute.kHi - dispute.kLo, 1n, "one fold step");
+      });
+
+      await t.test("an honest claimer beats a lying challenger", async (t) => {
+        const id = await open(honest);
+        const played = await playToEnd(
+          id,
+          { game: claimerGame, view: honest },
+          { game: challengerGame, view: liar },
+        );
+        t.equal(played.winner, Winner.claimer);
+      });
+    });
+  }
 });

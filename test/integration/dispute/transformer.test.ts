@@ -21,7 +21,7 @@ import type { TensorData } from "../../../prover-trace/commit/tensor.ts";
 import { encodeOnnx } from "../../../prover-trace/onnx/io.ts";
 import { loadProfileModel } from "../../../prover-trace/profile/validate.ts";
 import { runModel } from "../../../prover-trace/reference/run.ts";
-import { embeddedBackend } from "../../helpers/l1.ts";
+import { anvilBackend, embeddedBackend, type L1Backend } from "../../helpers/l1.ts";
 
 const WORKER = 1;
 const CHALLENGER = 2;
@@ -49,80 +49,85 @@ t.test("dispute games on the transformer", async (t) => {
   const outputs = runModel(pm, [{ dtype: decl.dtype, shape: [...decl.shape], data: inData }]).nodeOutputs;
   const honest = buildPartyView(model, [input], outputs);
 
-  const b = await embeddedBackend();
-  t.teardown(() => b.close());
-  const d = await deployBridge(b.clients(0), {
-    challengeWindow: 100n,
-    unbondingDelay: 100_000n,
-    minWorkerStake: parseEther("1"),
-    challengerBond: parseEther("0.1"),
-  });
-  const { modelId } = await d.bridge.registerModel(
-    {
-      graphRoot: toHex(model.graphRoot),
-      weightsRoot: toHex(model.weightsRoot),
-      outputRefsRoot: toHex(model.outputRefsRoot),
-      nodeCount: model.nodeCount,
-      weightCount: model.weightCount,
-      inputCount: model.inputCount,
-      outputCount: model.outputCount,
-    },
-    model.cidBytes,
-  );
-  await d.bridge.as(b.wallet(WORKER)).stake(parseEther("10"));
-  await d.bridge.as(b.wallet(CHALLENGER)).depositBond(parseEther("1"));
-  const game = new DisputeGameContract(b.clients(0), d.disputeGame);
-  const domain = claimDomain(BigInt(await b.clients().publicClient.getChainId()), d.address);
-  let job = 0;
-
-  async function runDispute(claimer: PartyView, challenger: PartyView) {
-    const claim: ClaimMessage = {
-      jobId: toHex(sha256(u32be(++job))),
-      modelId,
-      inputRoot: toHex(tensorListRoot([input])),
-      outputRoot: toHex(sha256(claimer.trace.outputs[model.nodeCount - 1][0].root)),
-      traceRoot: toHex(claimer.trace.root),
-      outputCid: `0x01551220${"aa".repeat(32)}`,
-      traceCid: "0x",
-    };
-    const w = b.wallet(WORKER);
-    const signature: Hex = await w.signTypedData({
-      domain: { ...domain, chainId: Number(domain.chainId) },
-      types: typesFor("Claim"),
-      primaryType: "Claim",
-      message: claim,
-    } as unknown as Parameters<typeof w.signTypedData>[0]);
-    const { disputeId } = await game.as(b.wallet(CHALLENGER)).open(claim, signature);
-    const played = await playToEnd(
-      disputeId,
-      { game: game.as(b.wallet(WORKER)), view: claimer },
-      { game: game.as(b.wallet(CHALLENGER)), view: challenger },
-    );
-    return { played, dispute: await game.getDispute(disputeId) };
-  }
-
-  const lastOf = (op: string) => honest.ref.nodes.findLastIndex((n) => n.op === op);
-  for (const op of ["Reshape", "Transpose", "ReduceMax"]) {
-    await t.test(`a wrong ${op} element loses`, async (t) => {
-      const node = lastOf(op);
-      t.ok(node >= 0, `the transformer has a ${op}`);
-      const liar = buildPartyView(model, [input], tamperLast(outputs, node));
-      const { played, dispute } = await runDispute(liar, honest);
-      t.equal(played.winner, Winner.challenger, "the challenger wins");
-      t.equal(dispute.nodeIndex, node, `narrowed to the ${op} node`);
-      t.equal(
-        dispute.element,
-        BigInt(numelOf(honest.ref.nodes[node].outputs[0].shape) - 1),
-        "and to its last element",
+  // The same games on the embedded chain and on a real anvil node (one each for the file).
+  for (const backend of [embeddedBackend, anvilBackend]) {
+    await t.test(backend === embeddedBackend ? "on the embedded chain" : "on anvil", async (t) => {
+      const b: L1Backend = await backend();
+      t.teardown(() => b.close());
+      const d = await deployBridge(b.clients(0), {
+        challengeWindow: 100n,
+        unbondingDelay: 100_000n,
+        minWorkerStake: parseEther("1"),
+        challengerBond: parseEther("0.1"),
+      });
+      const { modelId } = await d.bridge.registerModel(
+        {
+          graphRoot: toHex(model.graphRoot),
+          weightsRoot: toHex(model.weightsRoot),
+          outputRefsRoot: toHex(model.outputRefsRoot),
+          nodeCount: model.nodeCount,
+          weightCount: model.weightCount,
+          inputCount: model.inputCount,
+          outputCount: model.outputCount,
+        },
+        model.cidBytes,
       );
-      t.equal(played.moves.filter((m) => m.kind === "pickTraceChild").length, 2, "two trace rounds");
+      await d.bridge.as(b.wallet(WORKER)).stake(parseEther("10"));
+      await d.bridge.as(b.wallet(CHALLENGER)).depositBond(parseEther("1"));
+      const game = new DisputeGameContract(b.clients(0), d.disputeGame);
+      const domain = claimDomain(BigInt(await b.clients().publicClient.getChainId()), d.address);
+      let job = 0;
+
+      async function runDispute(claimer: PartyView, challenger: PartyView) {
+        const claim: ClaimMessage = {
+          jobId: toHex(sha256(u32be(++job))),
+          modelId,
+          inputRoot: toHex(tensorListRoot([input])),
+          outputRoot: toHex(sha256(claimer.trace.outputs[model.nodeCount - 1][0].root)),
+          traceRoot: toHex(claimer.trace.root),
+          outputCid: `0x01551220${"aa".repeat(32)}`,
+          traceCid: "0x",
+        };
+        const w = b.wallet(WORKER);
+        const signature: Hex = await w.signTypedData({
+          domain: { ...domain, chainId: Number(domain.chainId) },
+          types: typesFor("Claim"),
+          primaryType: "Claim",
+          message: claim,
+        } as unknown as Parameters<typeof w.signTypedData>[0]);
+        const { disputeId } = await game.as(b.wallet(CHALLENGER)).open(claim, signature);
+        const played = await playToEnd(
+          disputeId,
+          { game: game.as(b.wallet(WORKER)), view: claimer },
+          { game: game.as(b.wallet(CHALLENGER)), view: challenger },
+        );
+        return { played, dispute: await game.getDispute(disputeId) };
+      }
+
+      const lastOf = (op: string) => honest.ref.nodes.findLastIndex((n) => n.op === op);
+      for (const op of ["Reshape", "Transpose", "ReduceMax"]) {
+        await t.test(`a wrong ${op} element loses`, async (t) => {
+          const node = lastOf(op);
+          t.ok(node >= 0, `the transformer has a ${op}`);
+          const liar = buildPartyView(model, [input], tamperLast(outputs, node));
+          const { played, dispute } = await runDispute(liar, honest);
+          t.equal(played.winner, Winner.challenger, "the challenger wins");
+          t.equal(dispute.nodeIndex, node, `narrowed to the ${op} node`);
+          t.equal(
+            dispute.element,
+            BigInt(numelOf(honest.ref.nodes[node].outputs[0].shape) - 1),
+            "and to its last element",
+          );
+          t.equal(played.moves.filter((m) => m.kind === "pickTraceChild").length, 2, "two trace rounds");
+        });
+      }
+
+      await t.test("an honest claimer beats a challenger lying about a Transpose", async (t) => {
+        const liar = buildPartyView(model, [input], tamperLast(outputs, lastOf("Transpose")));
+        const { played } = await runDispute(honest, liar);
+        t.equal(played.winner, Winner.claimer);
+        t.equal(played.moves[played.moves.length - 1].kind, "oneStep");
+      });
     });
   }
-
-  await t.test("an honest claimer beats a challenger lying about a Transpose", async (t) => {
-    const liar = buildPartyView(model, [input], tamperLast(outputs, lastOf("Transpose")));
-    const { played } = await runDispute(honest, liar);
-    t.equal(played.winner, Winner.claimer);
-    t.equal(played.moves[played.moves.length - 1].kind, "oneStep");
-  });
 });
