@@ -195,12 +195,12 @@ const refreshWorkers = serial(async () => {
 // ------------------------------------------------------------------ disputes
 
 const LADDER = [
-  { stage: "output", label: "L0 output" },
-  { stage: "trace", label: "L1 trace" },
+  { stage: "output", label: "level 0 · output" },
+  { stage: "trace", label: "level 1 · trace" },
   { stage: "leaf", label: "node" },
-  { stage: "chunk", label: "L2 tensor" },
+  { stage: "chunk", label: "level 2 · tensor" },
   { stage: "element", label: "element" },
-  { stage: "fold", label: "L3 fold" },
+  { stage: "fold", label: "level 3 · fold" },
   { stage: "one-step", label: "one step" },
 ];
 
@@ -299,7 +299,7 @@ function disputeCard(d) {
         "ol",
         {},
         d.moves.map((m) =>
-          h("li", {}, m.block ? h("span", { class: "blk" }, `L1 #${m.block}`) : null, m.text),
+          h("li", {}, m.block ? h("span", { class: "blk" }, `L1 block ${m.block}`) : null, m.text),
         ),
       ),
     ),

@@ -44,8 +44,9 @@ export class L1DisputeFeed implements DisputeSource {
       functionName: "disputeGame",
     })) as Address;
     if (addr === zeroAddress) return null;
-    this.contract = new DisputeGameContract(this.clients, addr);
-    return addr;
+    // lower-case, as every address the sequencer serves
+    this.contract = new DisputeGameContract(this.clients, addr.toLowerCase() as Address);
+    return this.contract.address;
   }
 
   /** Reads the game's events from the blocks not yet scanned (one scan at a time). */

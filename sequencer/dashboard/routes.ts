@@ -29,6 +29,10 @@ const STATIC: Record<string, { file: string; type: string }> = {
 export const NO_L1 =
   "this sequencer has no L1 connection (start it with --l1-rpc): disputes live on L1 and cannot be read here";
 
+/** viem's errors run to many lines (request body, docs link): the first says what failed. */
+const firstLine = (e: unknown) =>
+  ((e as { shortMessage?: string }).shortMessage ?? String((e as Error).message)).split("\n")[0];
+
 const JOB_STATUSES = ["open", "claimed", "submitted", "disputed", "paid", "refunded"] as const;
 
 /** Job ids in posted order. */
@@ -83,6 +87,9 @@ export async function registerDashboardRoutes(
     );
   }
 
+  // Every open dashboard holds an event stream, i.e. a block and a tx listener on the node:
+  // Node's default cap of 10 listeners would warn (as if leaking) from the 10th viewer on.
+  if (node.getMaxListeners() < 1000) node.setMaxListeners(1000);
   const jobs = new JobIndex(node);
   const limitQuery = (max: number, dflt: number) =>
     ({
@@ -151,10 +158,14 @@ export async function registerDashboardRoutes(
         querystring: limitQuery(100, 20),
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const { limit } = req.query as { limit: number };
       if (!opts.disputes) return { l1: false, note: NO_L1, game: null, count: 0, disputes: [] };
-      return { l1: true, ...(await opts.disputes.list(limit)) };
+      try {
+        return { l1: true, ...(await opts.disputes.list(limit)) };
+      } catch (e) {
+        return reply.status(502).send({ error: `reading disputes from L1 failed: ${firstLine(e)}` });
+      }
     },
   );
 
@@ -173,7 +184,12 @@ export async function registerDashboardRoutes(
     async (req, reply) => {
       if (!opts.disputes) return reply.status(503).send({ error: NO_L1 });
       const id = BigInt((req.params as { id: string }).id);
-      const d = await opts.disputes.get(id);
+      let d: Awaited<ReturnType<DisputeSource["get"]>>;
+      try {
+        d = await opts.disputes.get(id);
+      } catch (e) {
+        return reply.status(502).send({ error: `reading dispute ${id} from L1 failed: ${firstLine(e)}` });
+      }
       return d ?? reply.status(404).send({ error: `no dispute ${id} on L1` });
     },
   );

@@ -147,6 +147,7 @@ export function subtreeRange(index: bigint, depthLeft: number, count: bigint | n
   return { from: Number(from), to: Number(to), size: Number(to - from + 1n) };
 }
 
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
 const str = (v: unknown): string => (typeof v === "bigint" ? v.toString() : String(v));
 
 /** One line per game event, as a person reads it. */
@@ -156,21 +157,21 @@ export function describeEvent(e: GameEvent): string {
     case "DisputeOpened":
       return `opened by ${str(a.challenger).toLowerCase()} against ${str(a.claimer).toLowerCase()} (job ${str(a.jobId)})`;
     case "TraceChildrenRevealed":
-      return `claimer revealed ${(a.children as unknown[]).length} trace children of node ${str(a.index)} (${str(a.depthLeft)} levels above the leaves)`;
+      return `claimer revealed ${(a.children as unknown[]).length} trace children of node ${str(a.index)} (${plural(Number(a.depthLeft), "level")} above the leaves)`;
     case "TraceChildPicked":
-      return `challenger picked trace child ${str(a.child)} → node ${str(a.index)}, ${str(a.depthLeft)} levels left`;
+      return `challenger picked trace child ${str(a.child)} → node ${str(a.index)}, ${plural(Number(a.depthLeft), "level")} left`;
     case "LeafRevealed":
-      return `claimer opened trace leaf ${str(a.nodeIndex)}: ${str(a.chunkCount)} chunk(s)`;
+      return `claimer opened trace leaf ${str(a.nodeIndex)}: ${plural(Number(a.chunkCount), "chunk")}`;
     case "ChunkChildrenRevealed":
-      return `claimer revealed ${(a.children as unknown[]).length} chunk-tree children of ${str(a.index)} (${str(a.depthLeft)} levels left)`;
+      return `claimer revealed ${(a.children as unknown[]).length} chunk-tree children of ${str(a.index)} (${plural(Number(a.depthLeft), "level")} left)`;
     case "ChunkChildPicked":
-      return `challenger picked chunk child ${str(a.child)} → ${str(a.index)}, ${str(a.depthLeft)} levels left`;
+      return `challenger picked chunk child ${str(a.child)} → ${str(a.index)}, ${plural(Number(a.depthLeft), "level")} left`;
     case "ChunkRevealed":
       return `claimer revealed chunk ${str(a.chunkIndex)}`;
     case "ElementPicked":
       return `challenger picked element ${str(a.element)} (claimed value ${str(a.value)})`;
     case "FoldStatesPosted":
-      return `claimer posted ${(a.states as unknown[]).length} fold states for [${str(a.kLo)}, ${str(a.kHi)}]`;
+      return `claimer posted ${plural((a.states as unknown[]).length, "fold state")} for [${str(a.kLo)}, ${str(a.kHi)}]`;
     case "FoldSegmentPicked":
       return `challenger picked fold segment ${str(a.segment)} → [${str(a.kLo)}, ${str(a.kHi)}]`;
     case "OneStepChecked":

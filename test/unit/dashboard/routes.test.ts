@@ -7,10 +7,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
+import { connectL1 } from "../../../bridge/clients.ts";
+import { startDevnet } from "../../../bridge/devnet.ts";
 import { l2Domain } from "../../../protocol/eip712.ts";
 import { encodeTx, type Hex, signTx, type UnsignedUserTx, type UserTx } from "../../../protocol/tx.ts";
 import { buildApi } from "../../../sequencer/api.ts";
 import { DEFAULTS, resolveGenesis } from "../../../sequencer/config.ts";
+import { L1DisputeFeed } from "../../../sequencer/dashboard/feed.ts";
 import { NO_L1 } from "../../../sequencer/dashboard/routes.ts";
 import { devGenesis, devKeys } from "../../../sequencer/devkit.ts";
 import { createMetrics } from "../../../sequencer/metrics.ts";
@@ -138,4 +141,34 @@ t.test("dashboard routes on a node without L1", async (t) => {
     t.equal(r.statusCode, 400, url);
     t.match(r.json().error, why, `${url}: ${r.json().error}`);
   }
+});
+
+t.test("dispute routes on a node with an L1 connection", async (t) => {
+  const devnet = await startDevnet({ port: 0 });
+  let closed = false;
+  t.teardown(() => (closed ? undefined : devnet.close()));
+  const dep = devnet.deployment!;
+  const clients = await connectL1({ rpcUrl: devnet.http!.url });
+  const dir = mkdtempSync(join(tmpdir(), "verdict-dash-l1-"));
+  const node = await SequencerNode.open({ dataDir: dir, genesis, sequencerKey: key ?? undefined });
+  const app = await buildApi(node, createMetrics(), { disputes: new L1DisputeFeed(clients, dep.address) });
+  t.teardown(async () => {
+    await app.close();
+    await node.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const list = (await app.inject("/v1/disputes")).json();
+  t.same(list, { l1: true, game: dep.disputeGame, count: 0, disputes: [] }, "the Bridge's game, no disputes");
+  const none = await app.inject("/v1/disputes/0");
+  t.equal(none.statusCode, 404);
+  t.equal(none.json().error, "no dispute 0 on L1");
+  await devnet.close();
+  closed = true;
+  const down = await app.inject("/v1/disputes");
+  t.equal(down.statusCode, 502, "L1 gone: a gateway error, not a crash");
+  t.match(down.json().error, /^reading disputes from L1 failed: /);
+  t.notMatch(down.json().error, /\n/, "one line");
+  const downOne = await app.inject("/v1/disputes/0");
+  t.equal(downOne.statusCode, 502);
+  t.match(downOne.json().error, /^reading dispute 0 from L1 failed: /);
 });

@@ -150,7 +150,7 @@ t.test("levels 2 and 3: node, chunks, element, fold range", async (t) => {
     done.moves.map((m) => m.text),
     [
       `opened by ${base.challenger.toLowerCase()} against ${base.claimer.toLowerCase()} (job ${opened.args.jobId})`,
-      "claimer opened trace leaf 9: 40 chunk(s)",
+      "claimer opened trace leaf 9: 40 chunks",
       "claimer revealed chunk 17",
       "challenger picked element 4400 (claimed value -12)",
       "one step checked on L1: computed 5, claimed -12",
