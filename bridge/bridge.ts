@@ -51,6 +51,27 @@ export interface WithdrawalClaim {
   proof: Hex[];
 }
 
+/** A request for Bridge.requestInference; `deadline` is seconds since the epoch (L1 block time). */
+export interface InferenceRequestInput {
+  modelId: Hex;
+  inputRoot: Hex;
+  inputCid: Hex;
+  deadline: bigint;
+  escrow: bigint;
+}
+
+/** What Bridge.deliverResult takes: the result leaf and its proof (sequencer GET /v1/results/:id/proof). */
+export interface ResultDelivery {
+  batchIndex: bigint;
+  requestId: bigint;
+  claimKey: Hex;
+  outputRoot: Hex;
+  outputCid: Hex;
+  leafIndex: number;
+  leafCount: number;
+  proof: Hex[];
+}
+
 export interface ModelCommitment {
   graphRoot: Hex;
   weightsRoot: Hex;
@@ -88,7 +109,9 @@ type WriteName =
   | "depositBond"
   | "withdrawBond"
   | "registerModel"
-  | "setDisputeGame";
+  | "setDisputeGame"
+  | "requestInference"
+  | "deliverResult";
 
 /** A Bridge call that failed before reaching the contract (funds, nonce, node). */
 export class BridgeCallError extends Error {
@@ -232,6 +255,35 @@ export class BridgeContract {
     ]);
   }
 
+  // ------------------------------------------------------------------ L1 inference requests
+
+  /** Asks L2 for inference, paying `escrow`; the request id comes from InferenceRequested. */
+  async requestInference(r: InferenceRequestInput): Promise<TxResult & { requestId: bigint }> {
+    const res = await this.write(
+      "requestInference",
+      [r.modelId, r.inputRoot, r.inputCid, r.deadline],
+      r.escrow,
+    );
+    const [ev] = parseEventLogs({ abi: bridgeAbi, logs: res.receipt.logs, eventName: "InferenceRequested" });
+    return { ...res, requestId: ev.args.requestId };
+  }
+
+  /** Hands a finalized result to its requester; `callbackSucceeded` says whether its callback ran. */
+  async deliverResult(d: ResultDelivery): Promise<TxResult & { callbackSucceeded: boolean }> {
+    const res = await this.write("deliverResult", [
+      d.batchIndex,
+      d.requestId,
+      d.claimKey,
+      d.outputRoot,
+      d.outputCid,
+      BigInt(d.leafIndex),
+      BigInt(d.leafCount),
+      d.proof,
+    ]);
+    const [ev] = parseEventLogs({ abi: bridgeAbi, logs: res.receipt.logs, eventName: "ResultDelivered" });
+    return { ...res, callbackSucceeded: ev.args.callbackSucceeded };
+  }
+
   // ------------------------------------------------------------------ stake and bonds
 
   stake(amount: bigint): Promise<TxResult> {
@@ -349,6 +401,17 @@ export class BridgeContract {
   }
   bridgedBalance() {
     return this.read("bridgedBalance");
+  }
+  requestCount() {
+    return this.read("requestCount");
+  }
+  /** A request's requester, deadline and, once delivered, its result status, claim and output root. */
+  getRequest(requestId: bigint) {
+    return this.read("getRequest", [requestId]);
+  }
+  /** The result leaf as the contract computes it (protocol/withdrawal.ts `resultLeaf`). */
+  resultLeaf(requestId: bigint, claimKey: Hex, outputRoot: Hex, outputCid: Hex) {
+    return this.read("resultLeaf", [requestId, claimKey, outputRoot, outputCid]);
   }
 }
 

@@ -5,6 +5,12 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {Commitments} from "./lib/Commitments.sol";
+import {IInferenceConsumer} from "./IInferenceConsumer.sol";
+
+/// The one thing the Bridge asks the DisputeGame (DisputeGame imports Bridge, so not the contract).
+interface IClaimInvalidation {
+    function claimInvalidated(bytes32 claimKey) external view returns (bool);
+}
 
 /// @title Bridge
 /// @notice Verdict's L1 contract: worker stakes with an unbonding delay, challenger bonds, the model
@@ -65,6 +71,15 @@ contract Bridge is ReentrancyGuard, EIP712 {
         uint64 registeredAt;
     }
 
+    /// An L1 inference request and, once delivered, its result.
+    struct InferenceRequest {
+        address requester;
+        uint64 deadline; // seconds (L1 block time)
+        uint8 result; // RESULT_NONE, RESULT_DELIVERED or RESULT_CALLBACK_FAILED
+        bytes32 claimKey; // the worker's claim (EIP-712 digest) the delivered result came from
+        bytes32 outputRoot;
+    }
+
     struct Batch {
         bytes32 stateRoot;
         bytes32 withdrawalRoot;
@@ -91,6 +106,15 @@ contract Bridge is ReentrancyGuard, EIP712 {
     /// Latest request deadline (seconds): L2 keeps deadlines as ms in a JS number, so
     /// deadline * 1000 must stay <= 2^53 - 1.
     uint64 public constant MAX_REQUEST_DEADLINE = 9_007_199_254_740;
+    /// Gas the requester's onInferenceResult gets; deliverResult refuses to run with less than it
+    /// can forward (so a relayer cannot starve the callback on purpose and mark it failed).
+    uint256 public constant RESULT_CALLBACK_GAS = 300_000;
+    /// Gas the CALL itself may cost before the callee runs (cold account, memory), on top of the
+    /// 64/63 the stipend needs to survive the 63/64 rule.
+    uint256 internal constant CALLBACK_OVERHEAD = 5_000;
+    uint8 public constant RESULT_NONE = 0;
+    uint8 public constant RESULT_DELIVERED = 1;
+    uint8 public constant RESULT_CALLBACK_FAILED = 2;
     bytes32 public constant CLAIM_TYPEHASH = keccak256(
         "Claim(bytes32 jobId,bytes32 modelId,bytes32 inputRoot,bytes32 outputRoot,bytes32 traceRoot,bytes outputCid,bytes traceCid)"
     );
@@ -116,6 +140,7 @@ contract Bridge is ReentrancyGuard, EIP712 {
 
     /// L1 inference requests made so far; request ids are 0, 1, 2, ... in order.
     uint256 public requestCount;
+    mapping(uint256 requestId => InferenceRequest) internal _requests;
 
     // ------------------------------------------------------------------ events
 
@@ -148,6 +173,16 @@ contract Bridge is ReentrancyGuard, EIP712 {
         bytes inputCid,
         uint256 escrow,
         uint64 deadline
+    );
+    /// A result was handed to its requester; `callbackSucceeded` is false when onInferenceResult
+    /// reverted or ran out of its stipend (the delivery still counts: it is not retried).
+    event ResultDelivered(
+        uint256 indexed requestId,
+        uint256 indexed batchIndex,
+        bytes32 claimKey,
+        bytes32 outputRoot,
+        bytes outputCid,
+        bool callbackSucceeded
     );
 
     event DisputeGameSet(address indexed game);
@@ -188,6 +223,11 @@ contract Bridge is ReentrancyGuard, EIP712 {
     error UnknownModel(bytes32 modelId);
     error DeadlineNotInFuture(uint64 deadline, uint64 nowTime);
     error DeadlineTooLate(uint64 deadline, uint64 maxDeadline);
+    error UnknownRequest(uint256 requestId);
+    error ResultAlreadyDelivered(uint256 requestId);
+    error InvalidResultProof();
+    error ClaimInvalidated(bytes32 claimKey);
+    error InsufficientGasForCallback(uint256 gasLeft, uint256 needed);
 
     constructor(
         address sequencer_,
@@ -428,7 +468,77 @@ contract Bridge is ReentrancyGuard, EIP712 {
         if (deadline > MAX_REQUEST_DEADLINE) revert DeadlineTooLate(deadline, MAX_REQUEST_DEADLINE);
         requestId = requestCount++;
         bridgedBalance += msg.value;
+        _requests[requestId].requester = msg.sender;
+        _requests[requestId].deadline = deadline;
         emit InferenceRequested(requestId, msg.sender, modelId, inputRoot, inputCid, msg.value, deadline);
+    }
+
+    /// Hands the result of request `requestId` to its requester. The result must be a leaf of a
+    /// finalized batch's message tree (`resultLeaf`, proven like a withdrawal), not delivered
+    /// before, and from a claim the DisputeGame has not invalidated. Anyone may relay it. The
+    /// requester's onInferenceResult runs with RESULT_CALLBACK_GAS; if it reverts, the delivery is
+    /// recorded as RESULT_CALLBACK_FAILED (readable with getRequest) and not retried.
+    function deliverResult(
+        uint256 batchIndex,
+        uint256 requestId,
+        bytes32 claimKey,
+        bytes32 outputRoot,
+        bytes calldata outputCid,
+        uint256 leafIndex,
+        uint256 leafCount,
+        bytes32[] calldata proof
+    ) external nonReentrant returns (bool callbackSucceeded) {
+        InferenceRequest storage r = _requests[requestId];
+        if (r.requester == address(0)) revert UnknownRequest(requestId);
+        if (r.result != RESULT_NONE) revert ResultAlreadyDelivered(requestId);
+        Batch storage batch = _batch(batchIndex);
+        uint64 finalizesAt = batch.postedAt + challengeWindow;
+        if (block.timestamp < finalizesAt) revert BatchNotFinalized(batchIndex, finalizesAt);
+        if (outputCid.length > MAX_CID_LENGTH) revert InvalidCid(outputCid.length);
+        bytes32 leaf = resultLeaf(requestId, claimKey, outputRoot, outputCid);
+        if (!Commitments.requireProof(batch.withdrawalRoot, leaf, leafIndex, leafCount, proof)) {
+            revert InvalidResultProof();
+        }
+        // The L2 window closed without a dispute L2 saw; a dispute won on L1 since still counts.
+        if (disputeGame != address(0) && IClaimInvalidation(disputeGame).claimInvalidated(claimKey)) {
+            revert ClaimInvalidated(claimKey);
+        }
+
+        r.result = RESULT_DELIVERED;
+        r.claimKey = claimKey;
+        r.outputRoot = outputRoot;
+        callbackSucceeded = _callConsumer(r.requester, requestId, outputRoot, outputCid);
+        if (!callbackSucceeded) r.result = RESULT_CALLBACK_FAILED;
+        emit ResultDelivered(requestId, batchIndex, claimKey, outputRoot, outputCid, callbackSucceeded);
+    }
+
+    /// The result leaf of a batch's message tree (protocol/withdrawal.ts `resultLeaf`):
+    /// sha256(0x52 || requestId (u256) || claimKey || outputRoot || sha256(outputCid)).
+    function resultLeaf(uint256 requestId, bytes32 claimKey, bytes32 outputRoot, bytes calldata outputCid)
+        public
+        pure
+        returns (bytes32)
+    {
+        return sha256(abi.encodePacked(bytes1(0x52), requestId, claimKey, outputRoot, sha256(outputCid)));
+    }
+
+    function getRequest(uint256 requestId) external view returns (InferenceRequest memory) {
+        return _requests[requestId];
+    }
+
+    /// Calls onInferenceResult with exactly RESULT_CALLBACK_GAS and without copying return data
+    /// (a consumer cannot make delivery expensive by returning a lot).
+    function _callConsumer(address to, uint256 requestId, bytes32 outputRoot, bytes calldata outputCid)
+        internal
+        returns (bool ok)
+    {
+        bytes memory data = abi.encodeCall(IInferenceConsumer.onInferenceResult, (requestId, outputRoot, outputCid));
+        uint256 needed = (RESULT_CALLBACK_GAS * 64) / 63 + CALLBACK_OVERHEAD;
+        if (gasleft() < needed) revert InsufficientGasForCallback(gasleft(), needed);
+        uint256 stipend = RESULT_CALLBACK_GAS;
+        assembly ("memory-safe") {
+            ok := call(stipend, to, 0, add(data, 0x20), mload(data), 0, 0)
+        }
     }
 
     // ================================================================== claims

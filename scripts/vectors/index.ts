@@ -4,6 +4,7 @@
  * so an encoding change cannot slip past the Solidity side. Add new generators here.
  */
 import { commitmentVectors } from "./commitments.ts";
+import { messageVectors } from "./messages.ts";
 import { modelVectors } from "./model.ts";
 import { opVectors } from "./ops.ts";
 
@@ -17,6 +18,7 @@ export const GENERATORS: VectorGenerator[] = [
   { file: "commitments.json", generate: commitmentVectors },
   { file: "ops.json", generate: opVectors },
   { file: "model.json", generate: modelVectors },
+  { file: "messages.json", generate: messageVectors },
 ];
 
 /** The exact file contents for a generator's output (stable key order, 2-space JSON, newline). */
