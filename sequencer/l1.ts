@@ -4,6 +4,10 @@
  * `confirmations` blocks on top of it (so a reorg shallower than that never reaches L2). The
  * block header records that origin. A viem-backed source (bridge/ follower) implements this;
  * tests use StaticL1Source.
+ *
+ * A source returns every event it derives; whether it applies is the state machine's call. The
+ * node skips (and logs) a refused one, such as a second dispute on a job already disputed or
+ * refunded, and the origin still moves past it: it is never retried and never holds up a block.
  */
 import type { Hex, SystemTx } from "../protocol/tx.ts";
 
