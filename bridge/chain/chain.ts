@@ -6,15 +6,19 @@
  * eth_call and a gas estimate never see each other's half-done state. Time comes from an injected
  * clock plus an offset that tests move with increaseTime / setNextBlockTimestamp.
  */
+
+import { join } from "node:path";
 import { type Block, createBlock } from "@ethereumjs/block";
 import { type Common, createCustomCommon, Hardfork, Mainnet } from "@ethereumjs/common";
 import type { EVMMockBlockchainInterface, Log as EvmLog } from "@ethereumjs/evm";
 import { createTx, createTxFromRLP, type TypedTransaction, type TypedTxData } from "@ethereumjs/tx";
-import { Address, bytesToHex, createAccount, createAddressFromString } from "@ethereumjs/util";
+import { Address, bytesToHex, createAccount, createAddressFromString, hexToBytes } from "@ethereumjs/util";
 import { buildBlock, createVM, type RunTxResult, runTx, type VM } from "@ethereumjs/vm";
+import { sha256 } from "../../protocol/sha256.ts";
 import { DEV_BALANCE, DEV_MNEMONIC, type DevAccount, devAccounts } from "./accounts.ts";
 import { ChainError, ExecutionReverted } from "./errors.ts";
 import { type Hex, minBig } from "./format.ts";
+import { type BlockRecord, ChainJournal, type GenesisRecord, JournalError } from "./journal.ts";
 
 export interface EmbeddedChainOptions {
   chainId?: number;
@@ -31,7 +35,16 @@ export interface EmbeddedChainOptions {
   genesisBaseFee?: bigint;
   /** Wall clock in milliseconds; the chain adds its own time-travel offset on top. */
   clock?: () => number;
+  /**
+   * Keep the chain in this directory (journal.ts): every admitted transaction and sealed block is
+   * journaled (fsync) to `<dataDir>/chain.ndjson`, and a chain created on a directory that has one
+   * replays it, ending with the same blocks and hashes. Unset: in memory only.
+   */
+  dataDir?: string;
 }
+
+/** The journal file inside a chain's data dir. */
+export const JOURNAL_FILE = "chain.ndjson";
 
 export interface StoredLog {
   address: Hex;
@@ -152,9 +165,13 @@ export class EmbeddedChain {
   private readonly blockListeners = new Set<(b: MinedBlock) => void>();
   private readonly snapshots = new Map<number, { block: number; timeOffsetS: number }>();
   private snapshotSeq = 0;
+  /** Where admitted txs and sealed blocks are journaled; unset while replaying and in memory. */
+  private journal: ChainJournal | undefined;
+  /** Blocks rebuilt from the data dir's journal when the chain was created (0: a new chain). */
+  replayedBlocks = 0;
 
   private constructor(
-    opts: Required<Omit<EmbeddedChainOptions, "blockTimeMs">> & { blockTimeMs?: number },
+    opts: Required<Omit<EmbeddedChainOptions, "blockTimeMs" | "dataDir">> & { blockTimeMs?: number },
     vm: VM,
     list: BlockList,
     common: Common,
@@ -191,6 +208,8 @@ export class EmbeddedChain {
     const common = createCustomCommon({ chainId: opts.chainId, name: "verdict-embedded" }, Mainnet, {
       hardfork: Hardfork.Prague,
     });
+    const journal = options.dataDir ? ChainJournal.open(join(options.dataDir, JOURNAL_FILE)) : undefined;
+    const stored = journal?.records[0] as GenesisRecord | undefined;
     const list = new BlockList();
     const vm = await createVM({ common, blockchain: list });
     const chain = new EmbeddedChain(opts, vm, list, common);
@@ -206,7 +225,7 @@ export class EmbeddedChain {
           number: 0n,
           gasLimit: opts.gasLimit,
           baseFeePerGas: opts.genesisBaseFee,
-          timestamp: BigInt(Math.floor(opts.clock() / 1000)),
+          timestamp: BigInt(stored?.timestamp ?? Math.floor(opts.clock() / 1000)),
           stateRoot: await vm.stateManager.getStateRoot(),
           excessBlobGas: 0n,
           blobGasUsed: 0n,
@@ -216,8 +235,92 @@ export class EmbeddedChain {
       },
       { common },
     );
-    list.blocks.push({ block: genesis, hash: lower(bytesToHex(genesis.hash())), receipts: [] });
+    const genesisHash = lower(bytesToHex(genesis.hash()));
+    list.blocks.push({ block: genesis, hash: genesisHash, receipts: [] });
+    if (!journal) return chain;
+    const record: GenesisRecord = {
+      kind: "genesis",
+      version: 1,
+      chainId: opts.chainId,
+      accounts: opts.accounts,
+      mnemonicHash: lower(bytesToHex(sha256(new TextEncoder().encode(opts.mnemonic)))),
+      balance: opts.balance.toString(),
+      gasLimit: opts.gasLimit.toString(),
+      genesisBaseFee: opts.genesisBaseFee.toString(),
+      timestamp: Number(genesis.header.timestamp),
+      hash: genesisHash,
+    };
+    try {
+      if (!stored) journal.append(record);
+      else await chain.replay(journal, record);
+    } catch (e) {
+      journal.close();
+      throw e;
+    }
+    chain.journal = journal;
     return chain;
+  }
+
+  /**
+   * Rebuilds the chain from `journal`: the same genesis (options must match the stored ones),
+   * every block re-executed with its recorded timestamp and transactions (each hash checked), and
+   * the transactions still pending when the chain stopped put back in the pool.
+   */
+  private async replay(journal: ChainJournal, expected: GenesisRecord): Promise<void> {
+    const [stored, ...rest] = journal.records as [GenesisRecord, ...typeof journal.records];
+    const where = journal.path;
+    for (const k of [
+      "chainId",
+      "accounts",
+      "mnemonicHash",
+      "balance",
+      "gasLimit",
+      "genesisBaseFee",
+    ] as const) {
+      if (stored[k] !== expected[k])
+        throw new JournalError(
+          `${where} holds a chain created with ${k} ${stored[k]}, this one is asked for ${expected[k]}: ` +
+            "start it with the same options or another data dir",
+        );
+    }
+    if (stored.hash !== expected.hash)
+      throw new JournalError(
+        `${where}: genesis rebuilds as ${expected.hash}, the journal says ${stored.hash}`,
+      );
+    const pending = new Map<string, Hex>();
+    for (const r of rest) {
+      if (r.kind === "tx")
+        pending.set(
+          lower(bytesToHex(createTxFromRLP(hexToBytes(r.raw), { common: this.common }).hash())),
+          r.raw,
+        );
+      else if (r.kind === "block") {
+        if (BigInt(r.number) !== this.blockNumber() + 1n)
+          throw new JournalError(`${where}: block ${r.number} follows block ${this.blockNumber()}`);
+        const mined = await this.mineOne(r);
+        if (mined.hash !== r.hash)
+          throw new JournalError(
+            `${where}: block ${r.number} replays as ${mined.hash}, the journal says ${r.hash} (not deterministic?)`,
+          );
+        for (const rc of mined.receipts) pending.delete(rc.txHash);
+      } else if (r.kind === "revert") {
+        if (r.to > this.list.blocks.length - 1)
+          throw new JournalError(`${where}: revert to block ${r.to} beyond the head ${this.blockNumber()}`);
+        await this.dropAfter(r.to);
+        pending.clear(); // revertTo empties the pool
+      }
+    }
+    this.replayedBlocks = this.list.blocks.length - 1;
+    // Blocks mined faster than the clock (time travel, 1 per ms) keep later ones ahead of it.
+    const ahead = Number(this.latest().block.header.timestamp) - this.now();
+    if (ahead > 0) this.timeOffsetS += ahead;
+    for (const raw of pending.values()) {
+      try {
+        await this.admit(createTxFromRLP(hexToBytes(raw), { common: this.common }));
+      } catch {
+        // mined or replaced since, or no longer valid: what a node restart does with its pool
+      }
+    }
   }
 
   // ------------------------------------------------------------------ time
@@ -299,15 +402,20 @@ export class EmbeddedChain {
     });
   }
 
-  private async mineOne(): Promise<MinedBlock> {
+  /** Mines the next block: from the pool, or (replay) exactly the journaled `again`. */
+  private async mineOne(again?: BlockRecord): Promise<MinedBlock> {
     const parent = this.latest();
     const parentTs = Number(parent.block.header.timestamp);
-    const forced = this.nextTimestamp;
-    this.nextTimestamp = undefined;
-    // A forced timestamp moves chain time with it (later blocks follow it); a block stamped
-    // parent + 1 because several were mined within one clock second does not.
-    if (forced !== undefined && forced > this.now()) this.timeOffsetS += forced - this.now();
-    const timestamp = forced ?? Math.max(this.now(), parentTs + 1);
+    let timestamp: number;
+    if (again) timestamp = again.timestamp;
+    else {
+      const forced = this.nextTimestamp;
+      this.nextTimestamp = undefined;
+      // A forced timestamp moves chain time with it (later blocks follow it); a block stamped
+      // parent + 1 because several were mined within one clock second does not.
+      if (forced !== undefined && forced > this.now()) this.timeOffsetS += forced - this.now();
+      timestamp = forced ?? Math.max(this.now(), parentTs + 1);
+    }
     const builder = await buildBlock(this.vm, {
       parentBlock: parent.block,
       headerData: {
@@ -320,7 +428,14 @@ export class EmbeddedChain {
     });
     const baseFee = parent.block.header.calcNextBaseFee();
     const included: { tx: TypedTransaction; result: RunTxResult }[] = [];
-    for (const tx of await this.selectPending(baseFee)) {
+    if (again) {
+      for (const raw of again.txs) {
+        const tx = createTxFromRLP(hexToBytes(raw), { common: this.common });
+        included.push({ tx, result: await builder.addTransaction(tx) });
+        this.removeFromPool(tx);
+      }
+    }
+    for (const tx of again ? [] : await this.selectPending(baseFee)) {
       if (builder.gasUsed + tx.gasLimit > this.gasLimit) continue; // next block
       try {
         const result = await builder.addTransaction(tx);
@@ -362,6 +477,14 @@ export class EmbeddedChain {
       };
     });
     const mined: MinedBlock = { block, hash, receipts };
+    // On disk before anyone can see it: a block that was answered is never lost.
+    this.journal?.append({
+      kind: "block",
+      number: Number(block.header.number),
+      timestamp,
+      txs: included.map(({ tx }) => lower(bytesToHex(tx.serialize()))),
+      hash,
+    });
     this.list.blocks.push(mined);
     receipts.forEach((r, index) => {
       this.txIndex.set(r.txHash, { block: this.list.blocks.length - 1, index });
@@ -391,15 +514,21 @@ export class EmbeddedChain {
       const snap = this.snapshots.get(id);
       if (!snap) return false;
       for (const k of [...this.snapshots.keys()]) if (k >= id) this.snapshots.delete(k);
-      for (const dropped of this.list.blocks.splice(snap.block + 1)) {
-        for (const r of dropped.receipts) this.txIndex.delete(r.txHash);
-      }
-      await this.vm.stateManager.setStateRoot(this.latest().block.header.stateRoot);
-      this.pool.clear();
+      this.journal?.append({ kind: "revert", to: snap.block });
+      await this.dropAfter(snap.block);
       this.timeOffsetS = snap.timeOffsetS;
       this.nextTimestamp = undefined;
       return true;
     });
+  }
+
+  /** Drops the blocks after `n`, their receipts and the pool, and resets the state root. */
+  private async dropAfter(n: number): Promise<void> {
+    for (const dropped of this.list.blocks.splice(n + 1)) {
+      for (const r of dropped.receipts) this.txIndex.delete(r.txHash);
+    }
+    await this.vm.stateManager.setStateRoot(this.latest().block.header.stateRoot);
+    this.pool.clear();
   }
 
   // ------------------------------------------------------------------ interval mining
@@ -428,6 +557,15 @@ export class EmbeddedChain {
     await this.ticking;
   }
 
+  /** Stops mining and closes the journal (after any block being sealed): the chain is done. */
+  async close(): Promise<void> {
+    await this.stop();
+    await this.lock.run(async () => {
+      this.journal?.close();
+      this.journal = undefined;
+    });
+  }
+
   // ------------------------------------------------------------------ transactions
 
   /** Decodes, validates and pools a signed transaction; mines it at once under automine. */
@@ -438,7 +576,11 @@ export class EmbeddedChain {
     } catch (err) {
       throw new ChainError(-32602, `could not decode transaction: ${(err as Error).message}`);
     }
-    const hash = await this.lock.run(() => this.admit(tx));
+    const hash = await this.lock.run(async () => {
+      const h = await this.admit(tx);
+      this.journal?.append({ kind: "tx", raw: lower(bytesToHex(raw)) });
+      return h;
+    });
     if (this.automine) await this.mine(1);
     return hash;
   }
