@@ -28,9 +28,11 @@ import { MemoryDatastore } from "datastore-core";
 import { LevelDatastore } from "datastore-level";
 import { createHeliaLight, type Helia } from "helia";
 import { createLibp2p, type Libp2p } from "libp2p";
+import type { CID } from "multiformats/cid";
 import { fileCid } from "../protocol/cid.ts";
 import { collect, parseCid, VerifyingBlockstore } from "./blocks.ts";
 import { fileBlocksPresent, readFile } from "./dag.ts";
+import { Inflight } from "./inflight.ts";
 import {
   ContentError,
   type ContentStore,
@@ -95,6 +97,7 @@ export class HeliaContent implements ContentStore {
   readonly blockstore: VerifyingBlockstore;
   readonly #ownsHost: boolean;
   readonly #closers: (() => Promise<void>)[];
+  readonly #inflight = new Inflight<Uint8Array>();
   #closed = false;
 
   constructor(
@@ -139,7 +142,7 @@ export class HeliaContent implements ContentStore {
     try {
       if (opts.providers?.length)
         await Promise.allSettled(opts.providers.map((p) => this.connect(p, f.signal)));
-      return await readFile(cid, (c, signal) => collect(this.helia.blockstore.get(c, { signal })), {
+      return await readFile(cid, (c, signal) => this.getBlock(c, signal), {
         signal: f.signal,
         maxBytes: opts.maxBytes ?? DEFAULT_MAX_BYTES,
         source: "peers",
@@ -147,6 +150,20 @@ export class HeliaContent implements ContentStore {
     } catch (err) {
       throw fetchError(err, cid.toString(), f, "peers");
     }
+  }
+
+  /**
+   * One block: from the local store (verified on read) or from peers over bitswap (verified by
+   * Helia, stored, verified again on the way in). Concurrent and retried network fetches of one
+   * CID share a single want (inflight.ts says why).
+   */
+  async getBlock(cid: CID, signal: AbortSignal): Promise<Uint8Array> {
+    if (await this.blockstore.has(cid)) return collect(this.blockstore.get(cid, { signal }));
+    return this.#inflight.run(
+      cid.toString(),
+      (s) => collect(this.helia.blockstore.get(cid, { signal: s })),
+      signal,
+    );
   }
 
   async has(cidIn: string): Promise<boolean> {
@@ -165,6 +182,7 @@ export class HeliaContent implements ContentStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#inflight.clear();
     await this.helia.stop();
     if (this.#ownsHost) await this.libp2p.stop();
     for (const c of this.#closers) await c();

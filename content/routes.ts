@@ -19,8 +19,8 @@
  */
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { fileCid } from "../protocol/cid.ts";
-import { collect, parseCid } from "./blocks.ts";
-import type { HeliaContent } from "./helia.ts";
+import { parseCid } from "./blocks.ts";
+import { HeliaContent } from "./helia.ts";
 import { ContentError, type ContentErrorCode, type ContentStore } from "./types.ts";
 
 export interface ContentRouteOptions {
@@ -225,17 +225,12 @@ function registerKuboRpc(
   app.post("/api/v0/block/get", { schema: { hide: true } }, async (req, reply) => {
     const cidStr = arg(req.query);
     if (!cidStr) return kuboError(reply, 400, 'argument "cid" is required');
-    const helia = (store as Partial<HeliaContent>).helia;
-    if (!helia || !(store as HeliaContent).blockstore)
-      return kuboError(reply, 500, "block/get needs a Helia-backed node");
+    if (!(store instanceof HeliaContent)) return kuboError(reply, 500, "block/get needs a Helia-backed node");
     try {
       const cid = parseCid(cidStr);
-      const local = (store as HeliaContent).blockstore;
-      let bytes: Uint8Array;
-      if (await local.has(cid)) bytes = await collect(local.get(cid));
-      else if (flag(req.query, "offline", false))
+      if (flag(req.query, "offline", false) && !(await store.blockstore.has(cid)))
         return kuboError(reply, 500, `block was not found locally (offline): ${cid}`);
-      else bytes = await collect(helia.blockstore.get(cid, { signal: AbortSignal.timeout(o.timeoutOf({})) }));
+      const bytes = await store.getBlock(cid, AbortSignal.timeout(o.timeoutOf({})));
       return reply
         .header("content-type", "text/plain")
         .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
