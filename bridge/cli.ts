@@ -76,6 +76,7 @@ interface NodeOpts {
   chainId: number;
   accounts: number;
   deploy?: boolean;
+  dataDir?: string;
 }
 
 export function registerL1Commands(program: Command): void {
@@ -150,7 +151,11 @@ export function registerL1Commands(program: Command): void {
     )
     .option("--chain-id <n>", "chain id", intArg("chain id", 1, 2 ** 32), 31337)
     .option("--accounts <n>", "prefunded dev accounts", intArg("accounts", 1, 1000), 10)
-    .option("--deploy", "deploy the Bridge with devnet parameters at start")
+    .option("--deploy", "deploy the Bridge with devnet parameters at start (once: kept in --data-dir)")
+    .option(
+      "--data-dir <dir>",
+      "keep the chain in this directory (a journal replayed on start: same blocks, same hashes); default: in memory",
+    )
     .action(async (o: NodeOpts) => {
       const { startDevnet } = await import("./devnet.ts");
       const devnet = await startDevnet({
@@ -160,14 +165,22 @@ export function registerL1Commands(program: Command): void {
         port: o.port,
         host: o.host,
         deploy: o.deploy === true,
+        dataDir: o.dataDir,
       });
       const out: Record<string, unknown> = {
         rpc: devnet.http!.url,
         chainId: devnet.chain.chainId,
         blockTime: o.blockTime ?? "automine",
         accounts: devnet.chain.accounts,
+        dataDir: o.dataDir ?? null,
+        resumed: devnet.resumed,
+        blockNumber: devnet.chain.blockNumber().toString(),
       };
-      if (devnet.deployment) out.bridge = devnet.deployment.address;
+      if (devnet.deployment) {
+        out.bridge = devnet.deployment.address;
+        out.disputeGame = devnet.deployment.disputeGame;
+        out.deployBlock = devnet.deployment.blockNumber.toString();
+      }
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       await new Promise<void>((resolve) => {
         process.once("SIGINT", resolve);
