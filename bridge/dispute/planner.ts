@@ -14,6 +14,7 @@ import {
   dtypeByCode,
   fromHex,
   merkleProof,
+  merkleRoot,
   sha256,
   toHex,
   zeroHash,
@@ -284,7 +285,8 @@ export type Opening = { kind: "openDispute" } | { kind: "challengeOutput"; outpu
  * outputRoot: the claimer's outputs are not its trace's, level 0 (challengeOutput) on an output
  * whose tensor root differs from ours. With one graph output that is output 0; with several, the
  * claimed outputs' tensor roots (from the published outputs, `claim.outputCid`) say which one,
- * and without them no output can be named safely (PlanError).
+ * and without them no output can be named safely (PlanError). Claimed roots must hash to the
+ * claim's outputRoot (PlanError otherwise): only then is the k they name a wrong leaf.
  */
 export function planOpening(
   v: PartyView,
@@ -298,10 +300,12 @@ export function planOpening(
       throw new PlanError(
         `${claimedOutputRoots.length} claimed outputs for ${v.outputs.length} graph outputs`,
       );
-    const claimed = claimedOutputRoots.map((r) => (typeof r === "string" ? r.toLowerCase() : toHex(r)));
-    const k = claimed.findIndex((r, i) => r !== toHex(v.outputs[i].root));
-    if (k < 0)
-      throw new PlanError("the claimed outputs equal ours but the outputRoot does not: not its outputs");
+    const claimed = claimedOutputRoots.map((r) => (typeof r === "string" ? fromHex(r) : r));
+    // Published outputs that are not what outputRoot commits say nothing about its leaves: a k
+    // picked from them could be a correct leaf, and the challenger would lose its bond.
+    if (toHex(merkleRoot(claimed)) !== claim.outputRoot.toLowerCase())
+      throw new PlanError("the claimed outputs do not hash to the claim's outputRoot");
+    const k = claimed.findIndex((r, i) => toHex(r) !== toHex(v.outputs[i].root));
     return { kind: "challengeOutput", outputIndex: k };
   }
   if (v.outputs.length === 1) return { kind: "challengeOutput", outputIndex: 0 };

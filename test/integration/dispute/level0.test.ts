@@ -275,7 +275,7 @@ async function scenarios(t: Test, b: L1Backend, f: Fixture): Promise<void> {
           claim,
           honest.outputs.map((o) => o.root),
         ),
-      /not its outputs/,
+      /do not hash to the claim.s outputRoot/,
       "claimed roots that do not make the claimed outputRoot",
     );
     t.same(
