@@ -36,6 +36,7 @@ export async function validateReport(bytes: Uint8Array): Promise<ValidateReport>
       `outputs      ${model.outputs.map((v) => `${v.name}:${typeString(v.dtype, v.shape)}`).join(" ")}`,
       `graph root   ${toHex(c.graphRoot)}`,
       `weights root ${toHex(c.weightsRoot)}`,
+      `output refs  ${toHex(c.outputRefsRoot)}`,
       `cid          ${c.cid.toString()}`,
       `model id     ${toHex(c.modelId)}`,
     ],

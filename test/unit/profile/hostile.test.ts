@@ -128,6 +128,7 @@ t.test("validate report: OK summary or the offending lines", async (t) => {
   t.match(ok.lines.join("\n"), /nodes\s+3 \(MatMulInteger 1, Cast 1, Relu 1\)/);
   t.match(ok.lines.join("\n"), /params\s+12 in 1 data initializers/);
   t.match(ok.lines.join("\n"), /graph root\s+0x[0-9a-f]{64}/);
+  t.match(ok.lines.join("\n"), /output refs\s+0x[0-9a-f]{64}/);
   t.match(ok.lines.join("\n"), /model id\s+0x[0-9a-f]{64}/);
   const bad = await validateReport(Uint8Array.from([1, 2, 3]));
   t.equal(bad.ok, false);
