@@ -55,7 +55,7 @@ export async function startSequencer(
       startBlock: cfg.l1StartBlock,
     });
     if (key) poster = new BridgeContract(clients, genesis.bridge);
-    disputes = new L1DisputeFeed(clients, genesis.bridge);
+    disputes = new L1DisputeFeed(clients, genesis.bridge, { startBlock: cfg.l1StartBlock });
   }
   const node = await SequencerNode.open({
     dataDir: cfg.dataDir,

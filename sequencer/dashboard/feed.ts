@@ -26,14 +26,21 @@ export class L1DisputeFeed implements DisputeSource {
   private readonly clients: L1Clients;
   private readonly bridge: Address;
   private contract: DisputeGameContract | null = null;
-  private scannedTo = -1n;
+  private scannedTo: bigint;
+  private readonly maxRange: bigint;
   private scanning: Promise<void> | null = null;
   private readonly events = new Map<string, GameEvent[]>();
   private readonly nodeCounts = new Map<string, number>();
 
-  constructor(clients: L1Clients, bridge: Address) {
+  /**
+   * `startBlock`: the Bridge's deployment block (nothing before it is read); `maxRange`: most
+   * blocks per eth_getLogs (nodes cap it; 2,000 is safe on most).
+   */
+  constructor(clients: L1Clients, bridge: Address, opts: { startBlock?: number; maxRange?: number } = {}) {
     this.clients = clients;
     this.bridge = bridge;
+    this.scannedTo = BigInt(opts.startBlock ?? 0) - 1n;
+    this.maxRange = BigInt(opts.maxRange ?? 2000);
   }
 
   async game(): Promise<Address | null> {
@@ -62,9 +69,18 @@ export class L1DisputeFeed implements DisputeSource {
     const c = this.contract as DisputeGameContract;
     const pub = this.clients.publicClient;
     const tip = await pub.getBlockNumber({ cacheTime: 0 });
-    if (tip <= this.scannedTo) return;
-    const logs = await pub.getLogs({ address: c.address, fromBlock: this.scannedTo + 1n, toBlock: tip });
-    for (const e of parseEventLogs({ abi: disputeGameAbi, logs })) {
+    while (this.scannedTo < tip) {
+      const from = this.scannedTo + 1n;
+      const to = from + this.maxRange - 1n < tip ? from + this.maxRange - 1n : tip;
+      const logs = await pub.getLogs({ address: c.address, fromBlock: from, toBlock: to });
+      this.keep(parseEventLogs({ abi: disputeGameAbi, logs }));
+      // advanced only once a range is kept: a failed read is retried by the next request
+      this.scannedTo = to;
+    }
+  }
+
+  private keep(events: ReturnType<typeof parseEventLogs<typeof disputeGameAbi>>): void {
+    for (const e of events) {
       const args = e.args as Record<string, unknown>;
       if (typeof args.disputeId !== "bigint") continue;
       const key = args.disputeId.toString();
@@ -77,7 +93,6 @@ export class L1DisputeFeed implements DisputeSource {
         transactionHash: e.transactionHash,
       });
     }
-    this.scannedTo = tip;
   }
 
   private async count(): Promise<number> {

@@ -7,10 +7,23 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
-import { connectL1 } from "../../../bridge/clients.ts";
+import { connectL1, embeddedL1Clients } from "../../../bridge/clients.ts";
 import { startDevnet } from "../../../bridge/devnet.ts";
-import { l2Domain } from "../../../protocol/eip712.ts";
-import { encodeTx, type Hex, signTx, type UnsignedUserTx, type UserTx } from "../../../protocol/tx.ts";
+import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
+import { type Move, planClaimerMove } from "../../../bridge/dispute/planner.ts";
+import { buildPartyView } from "../../../bridge/dispute/view.ts";
+import { fromHex, toHex } from "../../../protocol/bytes.ts";
+import { claimDomain, l2Domain } from "../../../protocol/eip712.ts";
+import { sha256 } from "../../../protocol/sha256.ts";
+import {
+  encodeTx,
+  type Hex,
+  signClaim,
+  signTx,
+  type UnsignedUserTx,
+  type UserTx,
+} from "../../../protocol/tx.ts";
+import { tensorListRoot } from "../../../prover-trace/commit/model.ts";
 import { buildApi } from "../../../sequencer/api.ts";
 import { DEFAULTS, resolveGenesis } from "../../../sequencer/config.ts";
 import { L1DisputeFeed } from "../../../sequencer/dashboard/feed.ts";
@@ -18,6 +31,7 @@ import { NO_L1 } from "../../../sequencer/dashboard/routes.ts";
 import { devGenesis, devKeys } from "../../../sequencer/devkit.ts";
 import { createMetrics } from "../../../sequencer/metrics.ts";
 import { SequencerNode } from "../../../sequencer/node.ts";
+import { mlpFixture, registerModel, tamper } from "../../helpers/dispute.ts";
 
 const [requester, worker] = devKeys(2, "dashboard-routes");
 const { genesis, key } = resolveGenesis({
@@ -162,6 +176,51 @@ t.test("dispute routes on a node with an L1 connection", async (t) => {
   const none = await app.inject("/v1/disputes/0");
   t.equal(none.statusCode, 404);
   t.equal(none.json().error, "no dispute 0 on L1");
+
+  // a dispute with a few moves, read back through feeds scanning 2 blocks per getLogs and all at once
+  const f = await mlpFixture();
+  const liar = buildPartyView(f.model, [f.input], tamper(f.outputs, 5, 270));
+  const modelId = await registerModel(dep.bridge, f.model);
+  const as = (i: number) =>
+    embeddedL1Clients(devnet.chain, { privateKey: devnet.chain.accounts[i].privateKey });
+  await dep.bridge.as(as(1).walletClient!).stake(2n * 10n ** 18n);
+  await dep.bridge.as(as(2).walletClient!).depositBond(dep.params.challengerBond);
+  const claim = {
+    jobId: `0x${"01".repeat(32)}` as Hex,
+    modelId,
+    inputRoot: toHex(tensorListRoot([f.input])),
+    outputRoot: toHex(sha256(liar.trace.outputs[f.model.nodeCount - 1][0].root)),
+    traceRoot: toHex(liar.trace.root),
+    outputCid: "0x01" as Hex,
+    traceCid: "0x" as Hex,
+  };
+  const sig = signClaim(
+    claim,
+    fromHex(devnet.chain.accounts[1].privateKey),
+    claimDomain(BigInt(dep.chainId), dep.address),
+  );
+  const { disputeId } = await new DisputeGameContract(as(2), dep.disputeGame).open(claim, sig);
+  const claimerGame = new DisputeGameContract(as(1), dep.disputeGame);
+  await claimerGame.play(disputeId, planClaimerMove(liar, await claimerGame.readGame(disputeId)) as Move);
+  await devnet.chain.mine(5);
+  const narrow = await buildApi(node, createMetrics(), {
+    disputes: new L1DisputeFeed(clients, dep.address, { startBlock: Number(dep.blockNumber), maxRange: 2 }),
+  });
+  t.teardown(() => narrow.close());
+  const one = (await app.inject(`/v1/disputes/${disputeId}`)).json();
+  t.same(
+    one.moves.map((m: { event: string }) => m.event),
+    ["DisputeOpened", "TraceChildrenRevealed"],
+    "the dispute's events so far",
+  );
+  t.equal(one.jobId, claim.jobId);
+  t.equal(one.level, "Level 1 · trace descent");
+  t.equal(one.toMove, "challenger");
+  t.same((await narrow.inject(`/v1/disputes/${disputeId}`)).json(), one, "the same read 2 blocks at a time");
+  const listed = (await app.inject("/v1/disputes")).json();
+  t.equal(listed.count, 1);
+  t.same(listed.disputes, [one]);
+
   await devnet.close();
   closed = true;
   const down = await app.inject("/v1/disputes");
