@@ -44,8 +44,10 @@ export function encodeTensorFile(tensors: readonly TensorData[]): Uint8Array {
 }
 
 function typedArray(dtype: number, bytes: Uint8Array): TensorData["data"] {
-  // copy into a fresh buffer: the element arrays need aligned storage of their own
-  const b = bytes.slice().buffer;
+  // copy into a fresh buffer: the element arrays need aligned storage of their own. Not
+  // bytes.slice(): on a Node Buffer (what a content backend may return) that is a view into the
+  // shared pool, and .buffer would be the whole pool.
+  const b = new Uint8Array(bytes).buffer;
   switch (dtype) {
     case 2:
       return new Uint8Array(b);
