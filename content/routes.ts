@@ -83,7 +83,8 @@ export async function registerContentRoutes(
         },
       },
       async (req, reply) => {
-        const body = req.body;
+        // no body at all is the empty file
+        const body = req.body ?? new Uint8Array(0);
         if (!(body instanceof Uint8Array))
           return reply.status(400).send({ error: "send the file as the raw request body" });
         try {
