@@ -334,6 +334,9 @@ t.test("L1 consumer requests: derive, claim, finalize, deliver after the window,
   t.match(missing.json().error, /no result for request 1/);
   t.equal((await app.inject("/v1/results/abc/proof")).statusCode, 400, "a non-decimal id is refused");
   t.equal((await app.inject("/v1/results/01/proof")).statusCode, 400, "so is a non-canonical one");
+  t.same(await batcher.resultProof("-1"), { error: "requestId must be a decimal integer" });
+  t.same(await batcher.resultProof("1".repeat(79)), { error: "requestId must be a decimal integer" });
+  t.match(await batcher.resultProof("6"), { error: /no result for request 6/ });
 
   await t.rejects(relayer.deliverResult(p0), /BatchNotFinalized/, "not before the batch is final");
   await chain.increaseTime(Number(dep.params.challengeWindow) + 1);
