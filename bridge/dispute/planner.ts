@@ -51,6 +51,18 @@ export const Phase = {
 
 export const Winner = { none: 0, claimer: 1, challenger: 2, void: 3 } as const;
 
+/** True when the claimer must move next: DisputeGame `_claimerTurn` (whose clock runs, who times out). */
+export function claimerToMove(phase: number): boolean {
+  return (
+    phase === Phase.traceReveal ||
+    phase === Phase.leafReveal ||
+    phase === Phase.chunkReveal ||
+    phase === Phase.chunkData ||
+    phase === Phase.foldPost ||
+    phase === Phase.outputAnswer
+  );
+}
+
 /** Levels per descent round: 16 children. */
 export const ARITY_BITS = 4;
 

@@ -6,6 +6,7 @@
  */
 import t from "tap";
 import {
+  claimerToMove,
   type DisputeState,
   Phase,
   planChallengerMove,
@@ -79,6 +80,14 @@ t.test("level 0 planners on a one-output MLP", async (t) => {
     const move = planClaimerMove(honest, { dispute: d, traceReveals: [] });
     t.same(move, { kind: "answerOutput", answer: planOutputAnswer(honest, 0) });
     t.equal(planChallengerMove(honest, { dispute: d, traceReveals: [] }), null);
+    t.ok(claimerToMove(Phase.outputAnswer), "the claimer's clock runs");
+    t.same(
+      Object.entries(Phase)
+        .filter(([, p]) => claimerToMove(p))
+        .map(([k]) => k),
+      ["traceReveal", "leafReveal", "chunkReveal", "chunkData", "foldPost", "outputAnswer"],
+      "the contract's claimer phases",
+    );
   });
 
   t.test("the challenger's opening", async (t) => {
