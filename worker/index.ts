@@ -57,6 +57,19 @@ async function openConfiguredContent(cfg: WorkerConfig): Promise<WorkerContent> 
   });
 }
 
+/** Retries a connection a few times (a node that is still starting, a busy machine), then gives up. */
+async function retrying<T>(logger: Logger, what: string, f: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await f();
+    } catch (e) {
+      if (i >= attempts) throw e;
+      logger.warn({ err: (e as Error).message, attempt: i }, `${what} not reachable yet, retrying`);
+      await new Promise((r) => setTimeout(r, 1000 * i));
+    }
+  }
+}
+
 export async function startWorker(
   config: Partial<Record<keyof WorkerConfig, unknown>>,
   opts: StartWorkerOptions = {},
@@ -64,7 +77,7 @@ export async function startWorker(
   const cfg = resolveWorkerConfig(config);
   const logger = opts.logger ?? pino({ level: cfg.logLevel, base: { svc: "worker" } });
   const address = privateKeyToAddress(cfg.key).toLowerCase() as Address;
-  const l1 = await connectL1({ rpcUrl: cfg.l1Rpc, privateKey: cfg.key });
+  const l1 = await retrying(logger, "L1", () => connectL1({ rpcUrl: cfg.l1Rpc, privateKey: cfg.key }));
   checkFaultAllowed(cfg, l1.chain.id);
   if (cfg.testFault)
     logger.warn(
@@ -123,11 +136,11 @@ export async function startWorker(
       l2ChainId: cfg.l2ChainId,
       fee: cfg.fee,
     });
-    try {
-      await l2.health();
-    } catch (e) {
-      throw new Error(`cannot reach the sequencer at ${cfg.sequencer}: ${(e as Error).message}`);
-    }
+    await retrying(logger, "sequencer", () =>
+      l2.health().catch((e) => {
+        throw new Error(`cannot reach the sequencer at ${cfg.sequencer}: ${(e as Error).message}`);
+      }),
+    );
     await l2.send({
       type: "registerWorker",
       models: [...models.keys()] as Hex[],

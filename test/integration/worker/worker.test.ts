@@ -1,0 +1,330 @@
+/**
+ * `verdict worker` as a real child process against a real sequencer process (`verdict sequencer`
+ * wired to L1) and the embedded L1 chain over HTTP with the Bridge and DisputeGame deployed:
+ *
+ *  - the worker stakes on L1 (it starts unbonded), registers on L2, ignores a job for a model it
+ *    does not serve, survives a job whose input does not match its inputRoot (logged, nothing
+ *    submitted), serves a good job end to end (input fetched by CID from the sequencer's content
+ *    node, traced inference, output and trace published, claim signed for the L1 domain) and is
+ *    paid by its own finalize after the challenge window;
+ *  - a lying challenger (this test, playing a tampered view with the challenger planner) disputes
+ *    an honest claim on L1: the worker defends move by move and wins, its stake untouched, and
+ *    the job is still paid.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CID } from "multiformats/cid";
+import t from "tap";
+import { type Address, type Hex, parseEther } from "viem";
+import type { ClaimMessage } from "../../../bridge/bridge.ts";
+import { walletClientFor } from "../../../bridge/clients.ts";
+import { startDevnet } from "../../../bridge/devnet.ts";
+import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
+import { Phase, planChallengerMove, Winner } from "../../../bridge/dispute/planner.ts";
+import { buildPartyView } from "../../../bridge/dispute/view.ts";
+import { decodeTensorFile, encodeTensorFile } from "../../../content/tensor-file.ts";
+import { fromHex, toHex } from "../../../protocol/bytes.ts";
+import { l2Domain } from "../../../protocol/eip712.ts";
+import { encodeTx, signTx, type UnsignedUserTx, type UserTx } from "../../../protocol/tx.ts";
+import { buildMlp } from "../../../prover-trace/builder/mlp.ts";
+import { commitModel, tensorListRoot } from "../../../prover-trace/commit/model.ts";
+import type { TensorData } from "../../../prover-trace/commit/tensor.ts";
+import { encodeOnnx } from "../../../prover-trace/onnx/io.ts";
+import { loadProfileModel } from "../../../prover-trace/profile/validate.ts";
+import { runModel } from "../../../prover-trace/reference/run.ts";
+import { commitRun } from "../../../prover-trace/runner/runner.ts";
+import { devKeys } from "../../../sequencer/devkit.ts";
+import { spawnWorker, type WorkerProc } from "../../helpers/worker.ts";
+import { spawnSequencer } from "../sequencer/harness.ts";
+
+const WINDOW_MS = 4000;
+const MIN_STAKE = parseEther("1");
+const BOND = parseEther("0.1");
+const CHALLENGER = 3;
+const ESCROW = 1234n;
+
+const dir = mkdtempSync(join(tmpdir(), "verdict-worker-it-"));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+
+const devnet = await startDevnet({
+  port: 0,
+  bridgeParams: {
+    challengeWindow: 100n,
+    unbondingDelay: 10_000n,
+    minWorkerStake: MIN_STAKE,
+    challengerBond: BOND,
+    disputeClock: 600n,
+  },
+});
+t.teardown(() => devnet.close());
+const dep = devnet.deployment as NonNullable<typeof devnet.deployment>;
+const l1Url = devnet.http?.url as string;
+const accounts = devnet.chain.accounts;
+
+// the model: a small MLP (3 MatMulInteger, a GELU table), registered on the Bridge
+const onnx = encodeOnnx(buildMlp({ inputDim: 40, hidden: 300, layers: 2, classes: 4 }));
+const pm = loadProfileModel(onnx);
+const model = await commitModel(pm, onnx);
+const modelPath = join(dir, "mlp.onnx");
+writeFileSync(modelPath, onnx);
+const { modelId } = await dep.bridge.registerModel(
+  {
+    graphRoot: toHex(model.graphRoot),
+    weightsRoot: toHex(model.weightsRoot),
+    outputRefsRoot: toHex(model.outputRefsRoot),
+    nodeCount: model.nodeCount,
+    weightCount: model.weightCount,
+    inputCount: model.inputCount,
+    outputCount: model.outputCount,
+  },
+  model.cidBytes,
+);
+
+const [requester] = devKeys(1, "worker-it-requester");
+const seqDir = join(dir, "seq");
+mkdirSync(seqDir);
+const seq = await spawnSequencer(seqDir, {
+  dataDir: seqDir,
+  httpPort: 0,
+  blockTimeMs: 100,
+  verifyWorkers: 0,
+  l1Rpc: l1Url,
+  l1Confirmations: 0,
+  l1StartBlock: Number(dep.blockNumber),
+  l1Key: accounts[0].privateKey,
+  batchIntervalMs: 3_600_000,
+  logLevel: "info",
+  genesis: {
+    l2ChainId: "424242",
+    l1ChainId: String(dep.chainId),
+    bridge: dep.address,
+    sequencer: null,
+    timestamp: 0,
+    challengeWindowMs: WINDOW_MS,
+    minFee: "0",
+    feeRecipient: null,
+    alloc: { [requester.address]: (10n ** 21n).toString() },
+  },
+});
+t.teardown(async () => {
+  seq.proc.kill("SIGKILL");
+  await seq.exited;
+});
+
+let requesterNonce = 0;
+async function postJob(jobModelId: Hex, inputRoot: Hex, file: Uint8Array): Promise<Hex> {
+  const up = await fetch(`${seq.url}/v1/content`, { method: "POST", body: file });
+  const { cid } = (await up.json()) as { cid: string };
+  const tx = signTx(
+    {
+      type: "postJob",
+      from: requester.address,
+      nonce: requesterNonce,
+      fee: 0n,
+      modelId: jobModelId,
+      inputRoot,
+      inputCid: toHex(CID.parse(cid).bytes),
+      escrow: ESCROW,
+      deadline: Date.now() + 600_000,
+    } as UnsignedUserTx,
+    requester.key,
+    l2Domain(424242n),
+  );
+  const res = await fetch(`${seq.url}/v1/txs`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(encodeTx(tx as UserTx)),
+  });
+  const body = (await res.json()) as { txHash: Hex; error?: string };
+  if (res.status !== 202) throw new Error(`postJob: ${res.status} ${body.error}`);
+  requesterNonce++;
+  return body.txHash;
+}
+
+interface JobView {
+  status: string;
+  worker: string | null;
+  claim: ClaimMessage | null;
+  claimSignature: Hex | null;
+}
+const getJob = async (id: Hex) => (await (await fetch(`${seq.url}/v1/jobs/${id}`)).json()) as JobView;
+async function until<T>(
+  what: string,
+  f: () => Promise<T | null | undefined | false>,
+  ms = 60_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const v = await f();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function inputOf(seed: number): TensorData {
+  const data = new Int8Array(40).map((_, i) => ((i * 37 + seed * 11) % 255) - 127);
+  return { dtype: 3, shape: [1, 40], data };
+}
+
+const workerAddress = accounts[2].address.toLowerCase() as Address; // the dev default key
+// no assertion out here: tap would end the root test before the subtests below
+const bondedBefore = await dep.bridge.isBondedWorker(workerAddress);
+
+const worker: WorkerProc = await spawnWorker([
+  "--l1-rpc",
+  l1Url,
+  "--bridge",
+  dep.address,
+  "--l1-start-block",
+  String(dep.blockNumber),
+  "--sequencer",
+  seq.url,
+  "--model",
+  modelPath,
+  "--data-dir",
+  join(dir, "worker"),
+  "--challenge-window-ms",
+  String(WINDOW_MS),
+  "--poll-ms",
+  "200",
+  "--capacity",
+  "2",
+  "--metrics-port",
+  "0",
+  "--content-peer",
+  ...seq.p2p,
+]);
+t.teardown(() => worker.stop());
+
+t.test("start: staked on L1, registered on L2", async (t) => {
+  t.equal(bondedBefore, false, "the worker started unbonded");
+  t.equal(worker.address, workerAddress, "anvil dev account 2 by default");
+  t.equal(await dep.bridge.isBondedWorker(workerAddress), true, "bonded with the Bridge's minimum");
+  const workers = (await (await fetch(`${seq.url}/v1/workers`)).json()) as {
+    address: string;
+    models: string[];
+  }[];
+  const me = workers.find((w) => w.address === workerAddress);
+  t.same(me?.models, [modelId], "registered on L2 with its model");
+});
+
+t.test("errors are per job: a wrong input and an unserved model do not stop the worker", async (t) => {
+  const other = `0x${"ab".repeat(32)}` as Hex;
+  const unserved = await postJob(other, toHex(tensorListRoot([inputOf(1)])), encodeTensorFile([inputOf(1)]));
+  // the input file is of seed 2, the job commits to seed 1
+  const mismatched = await postJob(
+    modelId,
+    toHex(tensorListRoot([inputOf(1)])),
+    encodeTensorFile([inputOf(2)]),
+  );
+  const failed = await worker.waitFor((l) => l.msg === "job failed" && l.jobId === mismatched);
+  t.match(String(failed.err), /input root mismatch/, `named: ${failed.err}`);
+  t.equal((await getJob(mismatched)).status, "claimed", "claimed, but nothing was submitted");
+  t.equal((await getJob(unserved)).status, "open", "the unserved model's job is left alone");
+});
+
+let paidJob: Hex;
+t.test("a job end to end: claimed, run, published, submitted, paid after the window", async (t) => {
+  const input = inputOf(3);
+  const truth = commitRun(
+    pm,
+    [input],
+    runModel(pm, [{ dtype: 3, shape: [1, 40], data: input.data as Int8Array }]).nodeOutputs,
+  );
+  const t0 = Date.now();
+  const jobId = await postJob(modelId, toHex(tensorListRoot([input])), encodeTensorFile([input]));
+  paidJob = jobId;
+  const submitted = await until("submitted", async () => {
+    const j = await getJob(jobId);
+    return j.status === "submitted" || j.status === "paid" ? j : null;
+  });
+  t.equal(submitted.worker, workerAddress, "taken by the worker");
+  const claim = submitted.claim as ClaimMessage;
+  t.equal(claim.modelId, modelId);
+  t.equal(claim.inputRoot, toHex(truth.inputRoot), "the job's input");
+  t.equal(claim.outputRoot, toHex(truth.outputRoot), "the true output root");
+  t.equal(claim.traceRoot, toHex(truth.traceRoot), "the true trace root");
+  t.equal(
+    ((await dep.bridge.claimSigner(claim, submitted.claimSignature as Hex)) as string).toLowerCase(),
+    workerAddress,
+    "the Bridge recovers the worker from the claim signature (L1 domain)",
+  );
+  // the published output, fetched through the sequencer's content node from the worker's
+  const outCid = CID.decode(fromHex(claim.outputCid)).toString();
+  const res = await fetch(`${seq.url}/v1/content/${outCid}?timeoutMs=20000`);
+  t.equal(res.status, 200, "the output content is served");
+  const outputs = decodeTensorFile(new Uint8Array(await res.arrayBuffer()));
+  t.equal(toHex(tensorListRoot(outputs)), claim.outputRoot, "and it is the claimed output");
+
+  const paid = await until("paid", async () => ((await getJob(jobId)).status === "paid" ? true : null));
+  t.ok(paid, "paid");
+  t.ok(Date.now() - t0 >= WINDOW_MS, "not before the challenge window");
+  const acct = (await (await fetch(`${seq.url}/v1/accounts/${workerAddress}`)).json()) as { balance: string };
+  t.equal(BigInt(acct.balance), ESCROW, "the escrow is the worker's");
+  await worker.waitFor((l) => l.msg === "job paid" && l.jobId === jobId);
+  if (worker.metricsUrl) {
+    const text = await (await fetch(worker.metricsUrl)).text();
+    t.match(text, /verdict_worker_jobs_total\{result="paid"\} 1/, "metrics count the paid job");
+    t.match(text, /verdict_worker_jobs_total\{result="failed"\} 1/, "and the failed one");
+  }
+});
+
+t.test("a lying challenger disputes an honest claim: the worker defends and wins", async (t) => {
+  const input = inputOf(4);
+  const nodeOutputs = runModel(pm, [{ dtype: 3, shape: [1, 40], data: input.data as Int8Array }]).nodeOutputs;
+  const jobId = await postJob(modelId, toHex(tensorListRoot([input])), encodeTensorFile([input]));
+  const j = await until("submitted", async () => {
+    const x = await getJob(jobId);
+    return x.status === "submitted" ? x : null;
+  });
+  // the liar's view: one MatMulInteger element of node 5 changed
+  const lie = nodeOutputs.map((outs, i) =>
+    outs.map((o) => {
+      if (i !== 5) return o;
+      const data = (o.data as Int32Array).slice();
+      data[7] += 3;
+      return { ...o, data };
+    }),
+  );
+  const liar = buildPartyView(model, [input], lie);
+  const wallet = walletClientFor(devnet.clients, accounts[CHALLENGER].privateKey);
+  await dep.bridge.as(wallet).depositBond(BOND);
+  const game = new DisputeGameContract(devnet.clients, dep.disputeGame, wallet);
+  const stakeBefore = (await dep.bridge.stakeOf(workerAddress)) as { active: bigint };
+  const { disputeId } = await game.open(j.claim as ClaimMessage, j.claimSignature as Hex);
+  await worker.waitFor((l) => l.msg === "dispute opened on our claim" && l.disputeId === String(disputeId));
+  // the challenger's side, one move per turn; the worker answers each from its process
+  let winner = 0;
+  const end = Date.now() + 120_000;
+  while (Date.now() < end) {
+    const g = await game.readGame(disputeId);
+    if (g.dispute.phase === Phase.resolved) {
+      winner = g.dispute.winner;
+      break;
+    }
+    const move = planChallengerMove(liar, g);
+    if (move) await game.play(disputeId, move);
+    else await new Promise((r) => setTimeout(r, 100));
+  }
+  t.equal(winner, Winner.claimer, "the honest worker wins");
+  const resolved = await worker.waitFor(
+    (l) => l.msg === "dispute resolved" && l.disputeId === String(disputeId),
+  );
+  t.equal(resolved.winner, "won", "and says so");
+  t.ok(Number(resolved.moves) >= 3, `it made its moves (${resolved.moves})`);
+  const stakeAfter = (await dep.bridge.stakeOf(workerAddress)) as { active: bigint };
+  t.equal(stakeAfter.active, stakeBefore.active, "its stake is untouched");
+  const bond = (await dep.bridge.bondOf(workerAddress)) as { free: bigint };
+  t.equal(bond.free, BOND / 2n, "half the liar's bond is credited to the worker");
+  const paid = await until("paid after the dispute", async () =>
+    (await getJob(jobId)).status === "paid" ? true : null,
+  );
+  t.ok(paid, "the job is paid after the dispute");
+  t.ok(paidJob, "(after the first job)");
+});
+
+t.test("SIGTERM stops the worker cleanly", async (t) => {
+  t.equal(await worker.stop(), 0, "exit 0");
+});
