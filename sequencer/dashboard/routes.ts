@@ -33,6 +33,10 @@ export const NO_L1 =
 const firstLine = (e: unknown) =>
   ((e as { shortMessage?: string }).shortMessage ?? String((e as Error).message)).split("\n")[0];
 
+const errorReply = { type: "object", properties: { error: { type: "string" } } } as const;
+/** Records as the state serves them (docs/rollup.md), passed through whole. */
+const anyObject = { type: "object", additionalProperties: true } as const;
+
 const JOB_STATUSES = ["open", "claimed", "submitted", "disputed", "paid", "refunded"] as const;
 
 /** Job ids in posted order. */
@@ -104,6 +108,7 @@ export async function registerDashboardRoutes(
       schema: {
         summary: "The newest blocks (headers and tx counts), newest first",
         querystring: limitQuery(100, 10),
+        response: { 200: { type: "array", items: anyObject }, "4xx": errorReply },
       },
     },
     async (req) => {
@@ -132,6 +137,18 @@ export async function registerDashboardRoutes(
             status: { type: "string", enum: [...JOB_STATUSES] },
           },
         },
+        response: {
+          200: {
+            type: "object",
+            required: ["total", "challengeWindowMs", "jobs"],
+            properties: {
+              total: { type: "integer", description: "jobs ever posted" },
+              challengeWindowMs: { type: "integer" },
+              jobs: { type: "array", items: anyObject },
+            },
+          },
+          "4xx": errorReply,
+        },
       },
     },
     async (req) => {
@@ -156,6 +173,21 @@ export async function registerDashboardRoutes(
       schema: {
         summary: "The newest disputes on L1 with the game's narrowing, newest first",
         querystring: limitQuery(100, 20),
+        response: {
+          200: {
+            type: "object",
+            required: ["l1", "game", "count", "disputes"],
+            properties: {
+              l1: { type: "boolean", description: "false: this node has no L1 connection (see note)" },
+              note: { type: "string" },
+              game: { type: ["string", "null"], description: "the DisputeGame the Bridge names" },
+              count: { type: "integer", description: "disputes ever opened on that game" },
+              disputes: { type: "array", items: anyObject },
+            },
+          },
+          "4xx": errorReply,
+          502: errorReply,
+        },
       },
     },
     async (req, reply) => {
@@ -174,6 +206,7 @@ export async function registerDashboardRoutes(
     {
       schema: {
         summary: "One dispute on L1: phase, narrowing level by level, winner, moves",
+        response: { 200: anyObject, "4xx": errorReply, "5xx": errorReply },
         params: {
           type: "object",
           required: ["id"],

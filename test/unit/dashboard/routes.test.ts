@@ -135,6 +135,10 @@ t.test("dashboard routes on a node without L1", async (t) => {
   );
   t.same(blocks[0].txTypes, ["registerWorker", "postJob", "claimJob"]);
 
+  const paths = Object.keys((await app.inject("/openapi.json")).json().paths);
+  for (const p of ["/v1/blocks", "/v1/jobs", "/v1/disputes", "/v1/disputes/{id}"])
+    t.ok(paths.includes(p), `${p} in the OpenAPI document`);
+  t.notOk(paths.includes("/dashboard"), "the page itself is not an API route");
   const ds = (await app.inject("/v1/disputes")).json();
   t.same(ds, { l1: false, note: NO_L1, game: null, count: 0, disputes: [] }, "no L1: says so");
   const one = await app.inject("/v1/disputes/0");
