@@ -4,10 +4,11 @@
  */
 import { Command } from "commander";
 import { registerL1Commands } from "../bridge/cli.ts";
+import { registerContentCommands } from "../content/cli.ts";
 import { registerProverCommands } from "../prover-trace/cli.ts";
 import { registerSequencerCommands } from "../sequencer/cli.ts";
-import { registerWorkerCommands } from "../worker/cli.ts";
 import { registerWatcherCommands } from "../watcher/cli.ts";
+import { registerWorkerCommands } from "../worker/cli.ts";
 
 export function buildCli(): Command {
   const program = new Command();
@@ -21,6 +22,7 @@ export function buildCli(): Command {
   registerSequencerCommands(program);
   registerWorkerCommands(program);
   registerWatcherCommands(program);
+  registerContentCommands(program);
   return program;
 }
 
