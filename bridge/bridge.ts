@@ -181,14 +181,67 @@ export async function simulateAndSend(
     pollingInterval: clients.pollingIntervalMs,
   });
   if (receipt.status !== "success") {
-    throw revert(
-      functionName,
-      "reverted on chain",
-      [],
-      `(tx ${txHash}, simulated fine: state changed in between)`,
+    const why = await explainOnChainRevert(
+      clients,
+      wallet,
+      call,
+      txHash,
+      receipt.blockNumber,
+      receipt.gasUsed,
     );
+    throw revert(functionName, why.errorName, why.args, `(tx ${txHash}, simulated fine: ${why.detail})`);
   }
   return { txHash, receipt };
+}
+
+/**
+ * Why a tx that simulated fine reverted in its block: out of gas (all its gas used), or the
+ * contract's error when the same call is replayed on the state its block started from. A flaky
+ * "reverted on chain" with no reason is undiagnosable; this names the cause in the error.
+ */
+async function explainOnChainRevert(
+  clients: L1Clients,
+  wallet: L1WalletClient,
+  call: ContractCall,
+  txHash: Hex,
+  blockNumber: bigint,
+  gasUsed: bigint,
+): Promise<{ errorName: string; args: readonly unknown[]; detail: string }> {
+  const pub = clients.publicClient;
+  let gasLimit: bigint | undefined;
+  try {
+    gasLimit = (await pub.getTransaction({ hash: txHash })).gas;
+  } catch {
+    // the node may not serve the tx; the replay below still tells
+  }
+  if (gasLimit !== undefined && gasUsed >= gasLimit) {
+    return { errorName: "out of gas", args: [], detail: `used all ${gasLimit} gas of its limit` };
+  }
+  try {
+    await pub.simulateContract({
+      address: call.address,
+      abi: call.abi,
+      functionName: call.functionName,
+      args: call.args,
+      value: call.value,
+      account: wallet.account,
+      blockNumber: blockNumber - 1n,
+    } as Parameters<typeof pub.simulateContract>[0]);
+  } catch (err) {
+    const reverted = err instanceof BaseError && err.walk((e) => e instanceof ContractFunctionRevertedError);
+    if (reverted instanceof ContractFunctionRevertedError) {
+      return {
+        errorName: reverted.data?.errorName ?? reverted.reason ?? "reverted on chain",
+        args: reverted.data?.args ?? [],
+        detail: `replayed on the state before block ${blockNumber} it reverts with this error`,
+      };
+    }
+  }
+  return {
+    errorName: "reverted on chain",
+    args: [],
+    detail: `gas used ${gasUsed}${gasLimit === undefined ? "" : ` of ${gasLimit}`}; a replay on block ${blockNumber - 1n} succeeds, so an earlier tx in block ${blockNumber} or its timestamp changed the outcome`,
+  };
 }
 
 const bridgeRevert: RevertFactory = (f, e, a, d) => new BridgeRevert(f, e, a, d);
