@@ -154,8 +154,8 @@ export class Defender {
               problem(move.kind, e);
             }
           }
-        } else {
-          // the challenger's turn: its clock may have run out
+        } else if (fault !== "silent") {
+          // the challenger's turn: its clock may have run out (a silent liar does not even look)
           const block = await this.d.game.clients.publicClient.getBlock({ blockTag: "latest" });
           if (block.timestamp - dispute.lastMoveAt > dispute.challengerTimeLeft) {
             try {

@@ -35,6 +35,7 @@ import { loadProfileModel } from "../../../prover-trace/profile/validate.ts";
 import { runModel } from "../../../prover-trace/reference/run.ts";
 import { commitRun } from "../../../prover-trace/runner/runner.ts";
 import { devKeys } from "../../../sequencer/devkit.ts";
+import { claimedRun } from "../../../worker/faults.ts";
 import { spawnWorker, type WorkerProc } from "../../helpers/worker.ts";
 import { spawnSequencer } from "../sequencer/harness.ts";
 
@@ -172,7 +173,7 @@ const workerAddress = accounts[2].address.toLowerCase() as Address; // the dev d
 // no assertion out here: tap would end the root test before the subtests below
 const bondedBefore = await dep.bridge.isBondedWorker(workerAddress);
 
-const worker: WorkerProc = await spawnWorker([
+const workerArgs = (extra: string[] = []) => [
   "--l1-rpc",
   l1Url,
   "--bridge",
@@ -195,8 +196,10 @@ const worker: WorkerProc = await spawnWorker([
   "0",
   "--content-peer",
   ...seq.p2p,
-]);
-t.teardown(() => worker.stop());
+  ...extra,
+];
+let worker: WorkerProc = await spawnWorker(workerArgs());
+t.teardown(() => worker.stop(2000));
 
 t.test("start: staked on L1, registered on L2", async (t) => {
   t.equal(bondedBefore, false, "the worker started unbonded");
@@ -295,9 +298,16 @@ t.test("a lying challenger disputes an honest claim: the worker defends and wins
   const stakeBefore = (await dep.bridge.stakeOf(workerAddress)) as { active: bigint };
   const { disputeId } = await game.open(j.claim as ClaimMessage, j.claimSignature as Hex);
   await worker.waitFor((l) => l.msg === "dispute opened on our claim" && l.disputeId === String(disputeId));
-  // the challenger's side, one move per turn; the worker answers each from its process
+  // the challenger's side, one move per turn; the worker answers each from its process. After
+  // the worker's first move it is killed (SIGKILL) and, once it is the claimer's turn again,
+  // restarted on the same data dir: it must find the dispute in its store, rebuild its view by
+  // re-running the job, and go on from what the chain says.
+  await worker.waitFor((l) => l.msg === "dispute move" && l.disputeId === String(disputeId));
+  worker.proc.kill("SIGKILL");
+  await worker.exited;
+  let restarted = false;
   let winner = 0;
-  const end = Date.now() + 120_000;
+  const end = Date.now() + 180_000;
   while (Date.now() < end) {
     const g = await game.readGame(disputeId);
     if (g.dispute.phase === Phase.resolved) {
@@ -306,8 +316,14 @@ t.test("a lying challenger disputes an honest claim: the worker defends and wins
     }
     const move = planChallengerMove(liar, g);
     if (move) await game.play(disputeId, move);
-    else await new Promise((r) => setTimeout(r, 100));
+    else if (!restarted) {
+      worker = await spawnWorker(workerArgs());
+      restarted = true;
+    } else await new Promise((r) => setTimeout(r, 100));
   }
+  t.ok(restarted, "the worker was restarted mid-game");
+  const rebuilt = await worker.waitFor((l) => l.msg === "dispute view rebuilt by re-running the job");
+  t.equal(rebuilt.jobId, jobId, "its view rebuilt by re-running the job");
   t.equal(winner, Winner.claimer, "the honest worker wins");
   const resolved = await worker.waitFor(
     (l) => l.msg === "dispute resolved" && l.disputeId === String(disputeId),
@@ -327,4 +343,60 @@ t.test("a lying challenger disputes an honest claim: the worker defends and wins
 
 t.test("SIGTERM stops the worker cleanly", async (t) => {
   t.equal(await worker.stop(), 0, "exit 0");
+});
+
+t.test("a worker in test fault wrong-element claims exactly that lie and loses its stake", async (t) => {
+  const liarKey = accounts[4].privateKey;
+  const liarAddress = accounts[4].address.toLowerCase() as Address;
+  const liar = await spawnWorker([
+    ...workerArgs(["--test-fault", "wrong-element"]).map((a) =>
+      a === join(dir, "worker") ? join(dir, "liar") : a,
+    ),
+    "--key",
+    liarKey,
+  ]);
+  t.teardown(() => liar.stop(2000));
+  t.ok(
+    liar.log.some((l) => l.msg === "TEST FAULT MODE: this worker lies on purpose and will be slashed"),
+    "it says loudly what it is",
+  );
+  const input = inputOf(5);
+  const nodeOutputs = runModel(pm, [{ dtype: 3, shape: [1, 40], data: input.data as Int8Array }]).nodeOutputs;
+  const expected = claimedRun("wrong-element", model, [input], nodeOutputs);
+  const jobId = await postJob(modelId, toHex(tensorListRoot([input])), encodeTensorFile([input]));
+  const j = await until("submitted", async () => {
+    const x = await getJob(jobId);
+    return x.status === "submitted" ? x : null;
+  });
+  t.equal(j.worker, liarAddress, "the liar took it");
+  const claim = j.claim as ClaimMessage;
+  t.equal(claim.traceRoot, toHex(expected.traceRoot), "its trace root is the wrong-element lie");
+  t.not(claim.traceRoot, toHex(commitRun(pm, [input], nodeOutputs).traceRoot), "not the true one");
+  // an honest challenger plays it down to the one step
+  const wallet = walletClientFor(devnet.clients, accounts[CHALLENGER].privateKey);
+  const game = new DisputeGameContract(devnet.clients, dep.disputeGame, wallet);
+  const bond = (await dep.bridge.bondOf(accounts[CHALLENGER].address)) as { free: bigint };
+  if (bond.free < BOND) await dep.bridge.as(wallet).depositBond(BOND);
+  const honest = buildPartyView(model, [input], nodeOutputs);
+  const { disputeId } = await game.open(claim, j.claimSignature as Hex);
+  let winner = 0;
+  const end = Date.now() + 180_000;
+  while (Date.now() < end) {
+    const g = await game.readGame(disputeId);
+    if (g.dispute.phase === Phase.resolved) {
+      winner = g.dispute.winner;
+      break;
+    }
+    const move = planChallengerMove(honest, g);
+    if (move) await game.play(disputeId, move);
+    else await new Promise((r) => setTimeout(r, 100));
+  }
+  t.equal(winner, Winner.challenger, "the liar loses");
+  const d = await game.getDispute(disputeId);
+  t.equal(d.nodeIndex, expected.fault?.node, "at the node it lied about");
+  t.equal(d.element, BigInt(expected.fault?.element ?? -1), "and the element");
+  const stake = (await dep.bridge.stakeOf(liarAddress)) as { active: bigint };
+  t.equal(stake.active, 0n, "its stake is slashed");
+  const lost = await liar.waitFor((l) => l.msg === "dispute resolved" && l.disputeId === String(disputeId));
+  t.equal(lost.winner, "lost", "and it knows");
 });
