@@ -14,7 +14,19 @@ async function help(args: string[]): Promise<string> {
   return stdout;
 }
 
-const commands = ["model build", "validate", "infer", "l1 node", "l1 deploy", "sequencer"];
+const commands = [
+  "model build",
+  "validate",
+  "infer",
+  "l1 node",
+  "l1 deploy",
+  "sequencer",
+  "worker",
+  "watch",
+  "content cid",
+  "content add",
+  "content get",
+];
 
 t.test("top-level help lists every command group", async (t) => {
   const out = await help([]);
