@@ -72,6 +72,8 @@ export async function connectL1(opts: {
   rpcUrl: string;
   privateKey?: Hex;
   pollingIntervalMs?: number;
+  /** Per-request timeout (viem's default is 10 s; a slow node estimating a large call needs more). */
+  timeoutMs?: number;
 }): Promise<L1Clients> {
   let url: URL;
   try {
@@ -81,7 +83,7 @@ export async function connectL1(opts: {
   }
   if (url.protocol !== "http:" && url.protocol !== "https:")
     throw new Error(`RPC URL must be http(s): ${opts.rpcUrl}`);
-  const transport = http(opts.rpcUrl, { retryCount: 0 });
+  const transport = http(opts.rpcUrl, { retryCount: 0, timeout: opts.timeoutMs });
   let chainId: number;
   try {
     chainId = await createPublicClient({ transport }).getChainId();

@@ -10,13 +10,12 @@ import { type Hex, parseEventLogs } from "viem";
 import type { ClaimMessage } from "../bridge/bridge.ts";
 import type { L1Clients } from "../bridge/clients.ts";
 import { buildPartyView, type PartyView } from "../bridge/dispute/view.ts";
+import { decodeTensorFile } from "../content/tensor-file.ts";
+import { verifyInputBytes, verifyModelBytes } from "../content/verify.ts";
 import { bridgeAbi } from "../contracts/artifacts/Bridge.ts";
-import { fromHex, toHex } from "../protocol/bytes.ts";
-import { dtypeByCode } from "../protocol/dtype.ts";
+import { bytesEqual, fromHex, toHex } from "../protocol/bytes.ts";
 import { commitOnnxFile, type ModelCommitment } from "../prover-trace/commit/model.ts";
-import type { TensorData } from "../prover-trace/commit/tensor.ts";
-import { allocTensorData } from "../prover-trace/onnx/io.ts";
-import type { ProfileModel } from "../prover-trace/profile/validate.ts";
+import { type TensorData, tensorRoot } from "../prover-trace/commit/tensor.ts";
 import { createRunner, type Runner } from "../prover-trace/runner/runner.ts";
 
 /** What the checker needs of the content layer (content/types.ts ContentStore fits). */
@@ -42,6 +41,8 @@ export type Verdict =
 
 export interface Check {
   verdict: Verdict;
+  /** For "output": the graph output whose tensor root differs from ours (level 0 disputes it). */
+  outputIndex?: number;
   view: PartyView;
   ours: { outputRoot: Hex; traceRoot: Hex };
 }
@@ -54,6 +55,8 @@ export class CheckError extends Error {
   }
 }
 
+const rootOf = (t: TensorData) => tensorRoot(t.dtype, t.shape, t.data);
+
 /** A binary CID (as carried in txs) in its string form. */
 export function cidString(bytes: Hex): string {
   try {
@@ -61,44 +64,6 @@ export function cidString(bytes: Hex): string {
   } catch (e) {
     throw new CheckError(`not a binary CID: ${bytes} (${(e as Error).message})`);
   }
-}
-
-/**
- * A job input file: the graph inputs' little-endian element data, concatenated in input order,
- * each exactly as long as its declared shape needs.
- */
-export function decodeJobInput(bytes: Uint8Array, model: ProfileModel): TensorData[] {
-  let off = 0;
-  const out = model.inputs.map((decl) => {
-    const n = decl.shape.reduce((a, b) => a * b, 1);
-    const len = n * dtypeByCode(decl.dtype).bytes;
-    if (off + len > bytes.length)
-      throw new CheckError(
-        `input file is ${bytes.length} bytes; input '${decl.name}' [${decl.shape}] needs ${len} from offset ${off}`,
-      );
-    const data = allocTensorData(decl.dtype, n);
-    new Uint8Array(data.buffer, data.byteOffset, data.byteLength).set(bytes.subarray(off, off + len));
-    off += len;
-    return { dtype: decl.dtype, shape: [...decl.shape], data };
-  });
-  if (off !== bytes.length)
-    throw new CheckError(`input file is ${bytes.length} bytes; the model's inputs take ${off}`);
-  return out;
-}
-
-/** The inverse of decodeJobInput (tests and tools that post jobs). */
-export function encodeJobInput(inputs: readonly TensorData[]): Uint8Array {
-  const parts = inputs.map((t) => {
-    const d = t.data as ArrayBufferView;
-    return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
-  });
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }
 
 interface LoadedModel {
@@ -147,9 +112,9 @@ export class Checker {
     return [...this.models.keys()];
   }
 
-  private async load(bytes: Uint8Array, what: string): Promise<LoadedModel> {
+  private async load(bytes: Uint8Array, what: string, expectedId?: Hex): Promise<LoadedModel> {
     try {
-      const commitment = await commitOnnxFile(bytes);
+      const commitment = expectedId ? await verifyModelBytes(bytes, expectedId) : await commitOnnxFile(bytes);
       const runner = await createRunner(bytes);
       return { commitment, runner };
     } catch (e) {
@@ -182,13 +147,8 @@ export class Checker {
     });
     const [ev] = parseEventLogs({ abi: bridgeAbi, logs, eventName: "ModelRegistered" });
     if (!ev) throw new CheckError(`model ${modelId} is not registered on the Bridge`);
-    const bytes = await this.fetch(ev.args.cid, `model ${modelId}`);
-    const m = await this.load(bytes, `model ${modelId} (${cidString(ev.args.cid)})`);
-    if (toHex(m.commitment.modelId) !== modelId)
-      throw new CheckError(
-        `model file ${cidString(ev.args.cid)} commits to ${toHex(m.commitment.modelId)}, not ${modelId}`,
-      );
-    return m;
+    const bytes = new Uint8Array(await this.fetch(ev.args.cid, `model ${modelId}`));
+    return this.load(bytes, `model ${modelId} (${cidString(ev.args.cid)})`, modelId);
   }
 
   private async fetch(cid: Hex, what: string): Promise<Uint8Array> {
@@ -205,11 +165,16 @@ export class Checker {
     }
   }
 
-  /** The job's input tensors, fetched and checked against the job's input root. */
-  async inputs(job: JobInfo, model: ProfileModel): Promise<TensorData[]> {
-    const bytes = await this.fetch(job.inputCid, `job input`);
-    const tensors = decodeJobInput(bytes, model);
-    return tensors;
+  /** The job's input tensors: fetched, decoded (a tensor file) and checked against the job's input root. */
+  async inputs(job: JobInfo, m: LoadedModel): Promise<TensorData[]> {
+    // A plain Uint8Array copy: a Node Buffer's slice() shares its pool, which typed-array
+    // decoding of Buffer views gets wrong.
+    const bytes = new Uint8Array(await this.fetch(job.inputCid, "job input"));
+    try {
+      return verifyInputBytes(bytes, m.commitment.model, job.inputRoot);
+    } catch (e) {
+      throw new CheckError(`job input ${cidString(job.inputCid)}: ${(e as Error).message}`);
+    }
   }
 
   /** Re-executes `claim` on `job` and compares. */
@@ -217,7 +182,7 @@ export class Checker {
     if (claim.modelId.toLowerCase() !== job.modelId.toLowerCase())
       throw new CheckError(`claim model ${claim.modelId} is not the job's ${job.modelId}`);
     const m = await this.model(job.modelId);
-    const inputs = await this.inputs(job, m.commitment.model);
+    const inputs = await this.inputs(job, m);
     return this.checkWith(claim, job, m, inputs);
   }
 
@@ -231,7 +196,33 @@ export class Checker {
     let verdict: Verdict = "agree";
     if (ours.traceRoot !== claim.traceRoot.toLowerCase()) verdict = "trace";
     else if (ours.outputRoot !== claim.outputRoot.toLowerCase()) verdict = "output";
-    return { verdict, view, ours };
+    const outputIndex = verdict === "output" ? await this.wrongOutput(claim, m, run.outputs) : undefined;
+    return { verdict, view, ours, outputIndex };
+  }
+
+  /**
+   * Which graph output a claim with our trace but another outputRoot got wrong: output 0 of a
+   * one-output model; otherwise the first whose tensor root differs in the published outputs.
+   */
+  private async wrongOutput(
+    claim: ClaimMessage,
+    m: LoadedModel,
+    ours: Record<string, TensorData>,
+  ): Promise<number> {
+    const decl = m.commitment.model.outputs;
+    if (decl.length === 1) return 0;
+    if (claim.outputCid === "0x")
+      throw new CheckError("outputRoot differs in one of several outputs and none were published");
+    const bytes = new Uint8Array(await this.fetch(claim.outputCid, "claimed outputs"));
+    let theirs: TensorData[];
+    try {
+      theirs = decodeTensorFile(bytes);
+    } catch (e) {
+      throw new CheckError(`claimed outputs: ${(e as Error).message}`);
+    }
+    const k = decl.findIndex((o, i) => !theirs[i] || !bytesEqual(rootOf(theirs[i]), rootOf(ours[o.name])));
+    if (k < 0) throw new CheckError("the published outputs equal ours, yet the outputRoot differs");
+    return k;
   }
 
   async close(): Promise<void> {

@@ -28,6 +28,7 @@ const CLAIMER_PHASES: ReadonlySet<number> = new Set([
   Phase.chunkReveal,
   Phase.chunkData,
   Phase.foldPost,
+  12, // level 0: the claimer's answerOutput (Phase.outputAnswer where the game has level 0)
 ]);
 
 export function isClaimerTurn(phase: number): boolean {
@@ -63,6 +64,10 @@ export function decide(s: Situation, view: PartyView): Action {
     const until = d.lastMoveAt + d.claimerTimeLeft;
     return s.now > until ? { kind: "timeout" } : { kind: "wait", until };
   }
+  // Our clock ran out (a watcher down too long): no move can land any more; the claimer or
+  // anyone ends the game with timeout, and we only wait to record it.
+  const ours = d.lastMoveAt + d.challengerTimeLeft;
+  if (s.now > ours) return { kind: "wait", until: ours };
   const move = planChallengerMove(view, s.game);
   if (!move) throw new Error(`no challenger move in phase ${d.phase}`);
   return { kind: "move", move };

@@ -36,6 +36,15 @@ export interface SchedulerDeps {
   maxPlanErrors?: number;
 }
 
+/** The DisputeGame client's level-0 opening (present where the contract has challengeOutput). */
+interface Level0Game {
+  challengeOutput(
+    claim: GameRecord["claim"],
+    signature: Hex,
+    outputIndex: number,
+  ): Promise<{ gasUsed: bigint; disputeId: bigint }>;
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class GameScheduler {
@@ -157,7 +166,14 @@ export class GameScheduler {
           log.info({ amount: want.toString() }, "challenger bond deposited");
         }
         await this.save(r, { pending: { kind: "openDispute", at: Date.now() } });
-        const tx = await this.d.game.open(r.claim, r.signature);
+        const tx =
+          r.level === "output"
+            ? await (this.d.game as unknown as Level0Game).challengeOutput(
+                r.claim,
+                r.signature,
+                r.outputIndex ?? 0,
+              )
+            : await this.d.game.open(r.claim, r.signature);
         this.count(r, "openDispute", tx.gasUsed);
         await this.save(r, { status: "playing", disputeId: tx.disputeId.toString(), pending: undefined });
         await this.updateBondMetrics();

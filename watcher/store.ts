@@ -53,6 +53,8 @@ export interface GameRecord {
   status: GameStatus;
   /** "trace": level 1 onwards; "output": level 0 (only outputRoot differs). */
   level?: "trace" | "output";
+  /** Level 0: the graph output whose binding is disputed. */
+  outputIndex?: number;
   disputeId?: string;
   /** The L1 tx this watcher was about to send when the record was written. */
   pending?: { kind: string; at: number };

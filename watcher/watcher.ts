@@ -66,6 +66,7 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
     rpcUrl: cfg.l1Rpc,
     privateKey: cfg.key,
     pollingIntervalMs: Math.min(cfg.pollMs, 250),
+    timeoutMs: 60_000,
   });
   const me = clients.walletClient?.account.address as Address;
   const bridge = new BridgeContract(clients, cfg.bridge);
@@ -153,7 +154,11 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
             reason: "outputRoot wrong, trace right: level 0 not available",
           });
         }
-        await save(r, { status: "opening", level: c.verdict === "output" ? "output" : "trace" });
+        await save(r, {
+          status: "opening",
+          level: c.verdict === "output" ? "output" : "trace",
+          outputIndex: c.outputIndex,
+        });
         scheduler.start(r);
         return;
       } catch (e) {
