@@ -26,7 +26,7 @@ import { MemoryBlockstore } from "blockstore-core";
 import { FsBlockstore } from "blockstore-fs";
 import { MemoryDatastore } from "datastore-core";
 import { LevelDatastore } from "datastore-level";
-import { createHeliaLight, type Helia } from "helia";
+import type { Helia, HeliaInit } from "helia";
 import { createLibp2p, type Libp2p } from "libp2p";
 import type { CID } from "multiformats/cid";
 import { fileCid } from "../protocol/cid.ts";
@@ -189,6 +189,30 @@ export class HeliaContent implements ContentStore {
   }
 }
 
+/**
+ * helia's package entry also loads @helia/http and @helia/libp2p (auto-TLS, delegated routing,
+ * DHT defaults): about 1 s of CPU at every process start for code this layer never runs. The
+ * Helia class itself is dist/src/helia.js, which the package does not export, so it is loaded by
+ * file URL next to the resolved entry; if a future layout moves it, the entry is the fallback.
+ */
+let heliaClass: Promise<(init: HeliaInit) => Helia> | null = null;
+function createHeliaLight(init: HeliaInit): Promise<Helia> {
+  heliaClass ??= (async () => {
+    try {
+      const entry = import.meta.resolve("helia");
+      const [{ Helia: HeliaClass }, { name, version }] = await Promise.all([
+        import(new URL("./helia.js", entry).href),
+        import(new URL("./version.js", entry).href),
+      ]);
+      return (i: HeliaInit) => new HeliaClass({ name, version, ...i }) as Helia;
+    } catch {
+      const { createHeliaLight: full } = await import("helia");
+      return full;
+    }
+  })();
+  return heliaClass.then((make) => make(init));
+}
+
 export async function openHeliaContent(opts: HeliaContentOptions = {}): Promise<HeliaContent> {
   const closers: (() => Promise<void>)[] = [];
   let inner: MemoryBlockstore | FsBlockstore = new MemoryBlockstore();
@@ -218,7 +242,7 @@ export async function openHeliaContent(opts: HeliaContentOptions = {}): Promise<
       services: { identify: identify() },
     }));
   try {
-    const helia = createHeliaLight({ blockstore, datastore });
+    const helia = await createHeliaLight({ blockstore, datastore });
     // The host is ours or the caller's, not Helia's: expose it for bitswap without the
     // @helia/libp2p mixin, which would create (and on stop, stop) a host of its own.
     Object.defineProperty(helia, "libp2p", { value: libp2p, enumerable: true });
