@@ -140,6 +140,56 @@ export function registerL1Commands(program: Command): void {
       process.stdout.write(`${deploymentJson(d)}\n`);
     });
 
+  l1.command("register-model")
+    .description(
+      "register an ONNX model on the Bridge (its model id and CID), so workers may serve it and claims on it can be disputed",
+    )
+    .requiredOption("--rpc <url>", "JSON-RPC URL of the L1 node")
+    .requiredOption("--bridge <address>", "the Bridge contract", addressArg)
+    .requiredOption("--model <file.onnx>", "the model file (validated against the profile first)")
+    .option("--key <hex>", "sender's private key (default: dev account 0 of the test mnemonic)", keyArg)
+    .action(async (o: { rpc: string; bridge: Address; model: string; key?: Hex }) => {
+      const { readFileSync } = await import("node:fs");
+      const { commitOnnxFile } = await import("../prover-trace/commit/model.ts");
+      const { toHex } = await import("../protocol/bytes.ts");
+      const { connectL1 } = await import("./clients.ts");
+      const { BridgeContract } = await import("./bridge.ts");
+      let bytes: Uint8Array;
+      try {
+        bytes = readFileSync(o.model);
+      } catch (e) {
+        throw new Error(`cannot read ${o.model}: ${(e as Error).message}`);
+      }
+      const m = await commitOnnxFile(bytes);
+      const key = o.key ?? (await import("./chain/accounts.ts")).devAccounts(1)[0].privateKey;
+      const bridge = new BridgeContract(await connectL1({ rpcUrl: o.rpc, privateKey: key }), o.bridge);
+      const modelId = toHex(m.modelId);
+      const out: Record<string, unknown> = {
+        model: o.model,
+        modelId,
+        cid: m.cid.toString(),
+        nodes: m.nodeCount,
+      };
+      if (await bridge.isModelRegistered(modelId)) out.registered = "before";
+      else {
+        const r = await bridge.registerModel(
+          {
+            graphRoot: toHex(m.graphRoot),
+            weightsRoot: toHex(m.weightsRoot),
+            outputRefsRoot: toHex(m.outputRefsRoot),
+            nodeCount: m.nodeCount,
+            weightCount: m.weightCount,
+            inputCount: m.inputCount,
+            outputCount: m.outputCount,
+          },
+          m.cid.bytes,
+        );
+        out.registered = "now";
+        out.txHash = r.txHash;
+      }
+      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    });
+
   l1.command("node")
     .description("run the embedded L1 chain as an HTTP JSON-RPC endpoint until interrupted")
     .option("--port <n>", "port to listen on (0: any free port)", intArg("port", 0, 65535), 8545)
