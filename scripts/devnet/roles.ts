@@ -61,7 +61,7 @@ export function formatLogLine(l: LogLine): string {
   const fields = Object.entries(l)
     .filter(([k, v]) => !SKIP.has(k) && v !== undefined && v !== null)
     .map(([k, v]) => `${k}=${short(v)}`);
-  return `${LEVELS[l.level ?? 30] ?? ""}${l.msg ?? ""}${fields.length ? ` ${fields.join(" ")}` : ""}`;
+  return [`${LEVELS[l.level ?? 30] ?? ""}${l.msg ?? ""}`, ...fields].filter((x) => x !== "").join(" ");
 }
 
 export function startRole(o: RoleOptions): Role {
@@ -98,10 +98,12 @@ export function startRole(o: RoleOptions): Role {
       pendingJson += `${line}\n`;
       if (line === "}") {
         try {
-          const o = JSON.parse(pendingJson) as LogLine;
+          const json = JSON.parse(pendingJson) as LogLine;
           other.push(pendingJson);
           pendingJson = "";
-          seen(o);
+          seen(json);
+          // the dev accounts and keys are in the README; the rest is one line
+          print(`[${o.role}] ${formatLogLine({ ...json, accounts: undefined })}`);
         } catch {}
       }
       return;
