@@ -23,9 +23,27 @@ t.test("content cid / add / get through the embedded store, a sequencer and the 
   writeFileSync(file, data);
   const want = (await fileCid(data)).toString();
 
-  t.equal((await verdict("content", "cid", file)).stdout.trim(), want);
+  // independent invocations run side by side: each is a process start (~1 s CPU)
   const store = join(dir, "store");
-  t.equal((await verdict("content", "add", "--content-dir", store, file)).stdout.trim(), want);
+  const fresh = join(dir, "fresh");
+  const [cidOut, added, badApi, slow] = await Promise.all([
+    verdict("content", "cid", file),
+    verdict("content", "add", "--content-dir", store, file),
+    verdict("content", "add", "--ipfs-api", "localhost:5001", file).catch((e) => e),
+    verdict(
+      "content",
+      "get",
+      (await fileCid(new Uint8Array([7]))).toString(),
+      "--timeout-ms",
+      "300",
+      "--content-dir",
+      fresh,
+    ).catch((e) => e),
+  ]);
+  t.equal(cidOut.stdout.trim(), want);
+  t.equal(added.stdout.trim(), want);
+  t.match(badApi.stderr, /--ipfs-api: expected an http\(s\) URL/);
+  t.match(slow.stderr, /timed out after 300 ms/);
   await verdict("content", "get", want, "--content-dir", store, "--out", join(dir, "out1"));
   t.same(readFileSync(join(dir, "out1")), Buffer.from(data), "read back from the persisted store");
 
@@ -45,38 +63,26 @@ t.test("content cid / add / get through the embedded store, a sequencer and the 
     want,
     "via POST /v1/content",
   );
-  const viaKubo = await verdict("content", "get", want, "--ipfs-api", seq.url, "--out", join(dir, "out2"));
-  t.equal(viaKubo.stderr.replace(/npm warn.*\n/g, ""), "");
+  const [viaKubo, , viaHttp, bad] = await Promise.all([
+    verdict("content", "get", want, "--ipfs-api", seq.url, "--out", join(dir, "out2")),
+    verdict(
+      "content",
+      "get",
+      want,
+      "--content-dir",
+      fresh,
+      "--content-peer",
+      seq.p2p.addrs()[0],
+      "--out",
+      join(dir, "out3"),
+    ),
+    verdict("content", "get", want, "--sequencer", seq.url),
+    verdict("content", "get", "nope", "--sequencer", seq.url).catch((e) => e),
+  ]);
+  t.equal(viaKubo.stderr, "");
   t.same(readFileSync(join(dir, "out2")), Buffer.from(data), "via --ipfs-api (Kubo RPC)");
-  const viaPeer = join(dir, "out3");
-  await verdict(
-    "content",
-    "get",
-    want,
-    "--content-dir",
-    join(dir, "fresh"),
-    "--content-peer",
-    seq.p2p.addrs()[0],
-    "--out",
-    viaPeer,
-  );
-  t.same(readFileSync(viaPeer), Buffer.from(data), "via bitswap from the sequencer");
-  const viaHttp = await verdict("content", "get", want, "--sequencer", seq.url);
+  t.same(readFileSync(join(dir, "out3")), Buffer.from(data), "via bitswap from the sequencer");
   t.equal(viaHttp.stdout.length, data.length, "to stdout via GET /v1/content");
-
-  const bad = await verdict("content", "get", "nope", "--sequencer", seq.url).catch((e) => e);
   t.equal(bad.code, 1);
   t.match(bad.stderr, /400 from .*not a CID/);
-  const badApi = await verdict("content", "add", "--ipfs-api", "localhost:5001", file).catch((e) => e);
-  t.match(badApi.stderr, /--ipfs-api: expected an http\(s\) URL/);
-  const slow = await verdict(
-    "content",
-    "get",
-    (await fileCid(new Uint8Array([7]))).toString(),
-    "--timeout-ms",
-    "300",
-    "--content-dir",
-    join(dir, "fresh"),
-  ).catch((e) => e);
-  t.match(slow.stderr, /timed out after 300 ms/);
 });
