@@ -46,6 +46,13 @@ const txBody = {
   description: "An EIP-712 signed tx; fields per type are listed in docs/rollup.md",
 } as const;
 const errorReply = { type: "object", properties: { error: { type: "string" } } } as const;
+/** What an accepted tx got (sequencer/node.ts SubmitReply). */
+const submitFields = {
+  txHash: hex(32),
+  queued: { type: "boolean", description: "waits for an earlier nonce (nextNonce) before it runs" },
+  nextNonce: { type: "integer" },
+  forwarded: { type: "boolean", description: "a follower passed it on to the sequencer" },
+} as const;
 
 class TokenBuckets {
   private buckets = new Map<string, { tokens: number; at: number }>();
@@ -125,7 +132,7 @@ export async function buildApi(
       schema: {
         summary: "Submit one signed tx; answers once it is durable (executed into the pending block)",
         body: txBody,
-        response: { 202: { type: "object", properties: { txHash: hex(32) } }, "4xx": errorReply },
+        response: { 202: { type: "object", properties: submitFields }, "4xx": errorReply },
       },
     },
     async (req, reply) => {
@@ -152,7 +159,7 @@ export async function buildApi(
             type: "array",
             items: {
               type: "object",
-              properties: { txHash: hex(32), error: { type: "string" }, status: { type: "integer" } },
+              properties: { ...submitFields, error: { type: "string" }, status: { type: "integer" } },
             },
           },
           "4xx": errorReply,
@@ -288,42 +295,57 @@ export async function buildApi(
     async (req) => node.proof((req.query as { key: string }).key),
   );
 
-  app.get("/v1/events", { schema: { summary: "Server-sent events: block and tx" } }, (req, reply) => {
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      "content-type": "text/event-stream",
-      "cache-control": "no-cache",
-      connection: "keep-alive",
-    });
-    res.write(`: head ${node.chain.head.number}\n\n`);
-    // tx events are joined into one write per event-loop turn, not one per tx: thousands of
-    // events per second otherwise cost a stream chunk (and a syscall) each
-    let txText = "";
-    const flushTxs = () => {
-      if (txText === "") return;
-      const out = txText;
-      txText = "";
-      res.write(out);
-    };
-    const onBlock = (b: { header: unknown; receipts: { txHash: string }[] }) => {
-      flushTxs(); // keep the order in which the node emitted them
-      res.write(
-        `event: block\ndata: ${JSON.stringify({ header: b.header, txCount: b.receipts.length, txHashes: b.receipts.map((r) => r.txHash) })}\n\n`,
-      );
-    };
-    const onTx = (t: unknown) => {
-      if (txText === "") setImmediate(flushTxs);
-      txText += `event: tx\ndata: ${JSON.stringify(t)}\n\n`;
-    };
-    node.on("block", onBlock);
-    node.on("tx", onTx);
-    req.raw.on("close", () => {
-      txText = "";
-      node.off("block", onBlock);
-      node.off("tx", onTx);
-    });
-  });
+  app.get(
+    "/v1/events",
+    { schema: { summary: "Server-sent events: block, tx, queued, dropped" } },
+    (req, reply) => {
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        "content-type": "text/event-stream",
+        "cache-control": "no-cache",
+        connection: "keep-alive",
+      });
+      res.write(`: head ${node.chain.head.number}\n\n`);
+      // tx events are joined into one write per event-loop turn, not one per tx: thousands of
+      // events per second otherwise cost a stream chunk (and a syscall) each
+      let txText = "";
+      const flushTxs = () => {
+        if (txText === "") return;
+        const out = txText;
+        txText = "";
+        res.write(out);
+      };
+      const onBlock = (b: { header: unknown; receipts: { txHash: string }[] }) => {
+        flushTxs(); // keep the order in which the node emitted them
+        res.write(
+          `event: block\ndata: ${JSON.stringify({ header: b.header, txCount: b.receipts.length, txHashes: b.receipts.map((r) => r.txHash) })}\n\n`,
+        );
+      };
+      const onTx = (t: unknown) => {
+        if (txText === "") setImmediate(flushTxs);
+        txText += `event: tx\ndata: ${JSON.stringify(t)}\n\n`;
+      };
+      // queued txs (nonce ahead) and queued txs dropped, with the reason
+      const onQueue = (name: string) => (t: unknown) => {
+        flushTxs();
+        res.write(`event: ${name}\ndata: ${JSON.stringify(t)}\n\n`);
+      };
+      const onQueued = onQueue("queued");
+      const onDropped = onQueue("dropped");
+      node.on("block", onBlock);
+      node.on("tx", onTx);
+      node.on("queued", onQueued);
+      node.on("dropped", onDropped);
+      req.raw.on("close", () => {
+        txText = "";
+        node.off("block", onBlock);
+        node.off("tx", onTx);
+        node.off("queued", onQueued);
+        node.off("dropped", onDropped);
+      });
+    },
+  );
 
   app.get("/health", { schema: { summary: "Liveness and head" } }, async () => ({
     ok: true,
@@ -331,6 +353,7 @@ export async function buildApi(
     head: node.chain.head.number,
     stateRoot: node.chain.head.stateRoot,
     pendingTxs: node.chain.pending?.txs.length ?? 0,
+    queuedTxs: node.queuedCount,
   }));
   app.get("/metrics", { schema: { hide: true } }, async (_req, reply) => {
     metrics.head.set(node.chain.head.number);

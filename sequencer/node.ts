@@ -7,6 +7,13 @@
  * tx. WAL entries record the pending block's number and timestamp; on restart the node reloads
  * the head state, checks its root, and re-executes the WAL into the same blocks, reaching the
  * same state root. A block is announced only after its commit batch is durable.
+ *
+ * Nonce gaps: a verified tx whose nonce is ahead of its account's next nonce waits in the
+ * future-nonce queue (sequencer/mempool.ts, bounded) and is acknowledged as queued once it is
+ * durable in level (`q/<hash>`); when the gap fills it is executed into the pending block like a
+ * new submission (and logged in the WAL), or dropped with the reason if it no longer applies.
+ * Queued txs are reloaded at restart. A follower with a forwarder (sequencer/p2p.ts) passes
+ * submissions on to the leader instead of refusing them.
  */
 import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
@@ -23,6 +30,7 @@ import {
   toReceipt,
 } from "./chain.ts";
 import type { L1Source } from "./l1.ts";
+import { FutureNonceQueue, type QueuedTx, type QueueLimits, QueueRefusal } from "./mempool.ts";
 import { TxRejected } from "./state/machine.ts";
 import { keys, recordJson, type StateRecord } from "./state/records.ts";
 import type { StateProof } from "./state/smt.ts";
@@ -49,7 +57,25 @@ export interface NodeOptions {
   logger?: Logger;
   /** Worker threads checking signatures; 0 checks them on the main thread. Default 2. */
   verifyWorkers?: number;
+  /** Bounds of the future-nonce queue (sequencer/mempool.ts DEFAULT_QUEUE_LIMITS). */
+  queue?: Partial<QueueLimits>;
 }
+
+/** What a submission got: executed into the pending block, queued for an earlier nonce, forwarded. */
+export interface SubmitReply {
+  txHash: Hex;
+  /** Waits in the future-nonce queue; `nextNonce` is the nonce it waits for. */
+  queued?: boolean;
+  nextNonce?: number;
+  /** A follower passed it on to the sequencer (which answered the rest of this reply). */
+  forwarded?: boolean;
+}
+
+/** Passes a verified user tx (wire JSON) to the leader; throws SubmitError with its refusal. */
+export type Forwarder = (json: Record<string, unknown>) => Promise<SubmitReply>;
+
+/** How many dropped txs' reasons are kept for receipt lookups. */
+const DROPPED_KEPT = 10_000;
 
 /** A tx's wire JSON (encodeTx) and its text. */
 type Wire = { json: Record<string, unknown>; text: string };
@@ -60,7 +86,7 @@ interface AdmitSlot {
   hash: Hex | null;
   error: string | null;
   done: boolean;
-  resolve: (r: { txHash: Hex }) => void;
+  resolve: (r: SubmitReply) => void;
   reject: (e: unknown) => void;
 }
 
@@ -146,6 +172,14 @@ export class SequencerNode extends EventEmitter {
   private readonly pool: VerifyPool | null;
   /** Submissions in arrival order, waiting for their signature check. */
   private admitQueue: AdmitSlot[] = [];
+  /** Leader: txs waiting for an earlier nonce. */
+  readonly queue: FutureNonceQueue;
+  /** Durable write of each queued tx (its q/ key), so its deletion is never issued before it. */
+  private queuedWrites = new Map<string, Promise<void>>();
+  /** Reasons of recently dropped queued txs, oldest first. */
+  private dropped = new Map<string, { reason: string; tx: Record<string, unknown> }>();
+  /** Follower: how submissions reach the leader (set by sequencer/p2p.ts). */
+  forwarder: Forwarder | null = null;
 
   private constructor(opts: NodeOptions) {
     super();
@@ -154,6 +188,7 @@ export class SequencerNode extends EventEmitter {
     this.store = new Store(opts.dataDir);
     this.clock = opts.clock ?? Date.now;
     this.wal = new GroupWal(this.store, (e) => this.fatal(e));
+    this.queue = new FutureNonceQueue(opts.queue);
     const workers = opts.verifyWorkers ?? 2;
     this.pool = opts.sequencerKey && workers > 0 ? new VerifyPool(workers, opts.genesis.l2ChainId) : null;
   }
@@ -233,10 +268,57 @@ export class SequencerNode extends EventEmitter {
         await this.store.commitBlock(c, covered(c.block.header.number));
       } else await this.store.dropWal(covered(blockNo));
     }
+    const queued = this.isLeader ? await this.restoreQueue() : 0;
     this.opts.logger?.info(
-      { head: this.chain.head.number, stateRoot: this.chain.head.stateRoot, replayed },
+      { head: this.chain.head.number, stateRoot: this.chain.head.stateRoot, replayed, queued },
       "sequencer state loaded",
     );
+  }
+
+  /**
+   * Reload the txs acknowledged as queued (after the WAL replay): one whose nonce is now used
+   * was included (or its slot was taken) and is forgotten; the rest wait again, and those whose
+   * gap is filled are executed now.
+   */
+  private async restoreQueue(): Promise<number> {
+    const stored: QueuedTx[] = [];
+    for await (const q of this.store.queuedTxs()) {
+      const tx = decodeTx(q.tx);
+      if (isSystemTx(tx)) continue;
+      const wireJson = encodeTx(tx);
+      stored.push({
+        tx,
+        hash: q.hash as Hex,
+        from: tx.from.toLowerCase(),
+        nonce: tx.nonce,
+        json: wireJson,
+        text: JSON.stringify(wireJson),
+        queuedAt: q.queuedAt,
+      });
+    }
+    stored.sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.nonce - b.nonce));
+    for (const q of stored) {
+      const next = this.nextNonce(q.from);
+      this.queuedWrites.set(q.hash, Promise.resolve());
+      if (q.nonce < next) {
+        if (await this.store.txLocation(q.hash)) this.forgetQueued(q.hash);
+        else this.drop(q, `nonce ${q.nonce} of ${q.from} was used by another tx`);
+      } else if (q.nonce === next) {
+        this.promote(q);
+      } else this.queue.add(q, next, true);
+    }
+    return this.queue.size;
+  }
+
+  /** The account's next nonce in the latest view (pending block included). */
+  nextNonce(addr: string): number {
+    const view = this.chain.pending?.overlay ?? this.chain.state;
+    const r = view.get(keys.account(addr.toLowerCase())) as { nonce?: number } | undefined;
+    return r?.nonce ?? 0;
+  }
+
+  get queuedCount(): number {
+    return this.queue.size;
   }
 
   private sealWith(origin: { number: number; hash: Hex }): Commit {
@@ -245,9 +327,10 @@ export class SequencerNode extends EventEmitter {
   }
 
   /** Decode, verify, execute and durably log one tx; resolves with its hash once durable. */
-  async submit(json: unknown): Promise<{ txHash: Hex }> {
+  async submit(json: unknown): Promise<SubmitReply> {
     if (this.closed) throw new SubmitError(503, "sequencer is shutting down");
-    if (!this.isLeader) throw new SubmitError(503, "this node is a follower; submit to the sequencer");
+    if (!this.isLeader && !this.forwarder)
+      throw new SubmitError(503, "this node is a follower; submit to the sequencer");
     let tx: Tx;
     try {
       tx = decodeTx(json);
@@ -256,6 +339,16 @@ export class SequencerNode extends EventEmitter {
     }
     if (isSystemTx(tx))
       throw new SubmitError(400, `${tx.type} is a system tx; only L1 derivation creates it`);
+    if (!this.isLeader) {
+      // checked here so that a bad signature costs the leader nothing
+      const hash = this.chain.txHash(tx);
+      try {
+        this.chain.verify(tx, hash);
+      } catch (e) {
+        throw new SubmitError(401, (e as Error).message);
+      }
+      return (this.forwarder as Forwarder)(encodeTx(tx));
+    }
     if (!this.pool) {
       const hash = this.chain.txHash(tx);
       try {
@@ -295,8 +388,12 @@ export class SequencerNode extends EventEmitter {
     }
   }
 
-  private async admitVerified(tx: Tx, hash: Hex, wire?: Wire): Promise<{ txHash: Hex }> {
+  private async admitVerified(tx: Tx, hash: Hex, wire?: Wire): Promise<SubmitReply> {
     if (this.closed) throw new SubmitError(503, "sequencer is shutting down");
+    if (!isSystemTx(tx)) {
+      const next = this.nextNonce(tx.from);
+      if (tx.nonce > next) return this.enqueue(tx, hash, next, wire);
+    }
     let ptx: PendingTx;
     try {
       ptx = this.chain.admit(tx, hash, this.clock(), wire);
@@ -305,13 +402,121 @@ export class SequencerNode extends EventEmitter {
       if (e instanceof TxRejected) throw new SubmitError(422, e.message);
       throw e;
     }
-    const p = this.chain.pending as NonNullable<typeof this.chain.pending>;
-    const seq = this.nextSeq++;
-    this.pendingReceipts.set(hash, ptx);
-    await this.wal.append({ seq, block: p.number, timestamp: p.timestamp, tx: ptx.json, txText: ptx.text });
+    const durable = this.logPending(ptx);
+    // its nonce may have filled a gap: queued txs of the sender run right behind it
+    if (!isSystemTx(tx)) this.promoteFrom(tx.from);
+    await durable;
     this.acked++;
     this.emit("tx", { txHash: hash, type: tx.type, events: ptx.outcome.events });
     return { txHash: hash };
+  }
+
+  /** WAL append of a tx just executed into the pending block; resolves once durable. */
+  private logPending(ptx: PendingTx): Promise<void> {
+    const p = this.chain.pending as NonNullable<typeof this.chain.pending>;
+    const seq = this.nextSeq++;
+    this.pendingReceipts.set(ptx.hash, ptx);
+    return this.wal.append({ seq, block: p.number, timestamp: p.timestamp, tx: ptx.json, txText: ptx.text });
+  }
+
+  /** Cheap checks before a tx may wait (the full rules run when its turn comes). */
+  private async enqueue(
+    tx: Tx & { from: string; nonce: number; fee: bigint },
+    hash: Hex,
+    next: number,
+    wire?: Wire,
+  ): Promise<SubmitReply> {
+    const minFee = this.opts.genesis.params.minFee;
+    if (tx.fee < minFee) throw new SubmitError(422, `fee too low: minimum ${minFee}, got ${tx.fee}`);
+    if (this.chain.pending?.hashes.has(hash))
+      throw new SubmitError(409, `already known: tx ${hash} is pending`);
+    const json = wire?.json ?? encodeTx(tx);
+    const q: QueuedTx = {
+      tx: tx as QueuedTx["tx"],
+      hash,
+      from: tx.from.toLowerCase(),
+      nonce: tx.nonce,
+      json,
+      text: wire?.text ?? JSON.stringify(json),
+      queuedAt: this.clock(),
+    };
+    try {
+      this.queue.add(q, next);
+    } catch (e) {
+      if (e instanceof QueueRefusal) throw new SubmitError(e.status, e.message);
+      throw e;
+    }
+    const write = this.store.putQueued(hash, q.queuedAt, q.text);
+    this.queuedWrites.set(
+      hash,
+      write.catch(() => {}),
+    );
+    try {
+      await write;
+    } catch (e) {
+      this.fatal(e);
+      throw e;
+    }
+    this.acked++;
+    this.emit("queued", { txHash: hash, from: q.from, nonce: q.nonce, nextNonce: next });
+    return { txHash: hash, queued: true, nextNonce: next };
+  }
+
+  /** Run the queued txs of `from` whose turn has come, in nonce order. */
+  private promoteFrom(from: string): void {
+    const who = from.toLowerCase();
+    if (this.queue.countOf(who) === 0) return;
+    for (;;) {
+      const q = this.queue.take(who, this.nextNonce(who));
+      if (!q) return;
+      this.promote(q);
+    }
+  }
+
+  /** Execute a queued tx into the pending block (or drop it, saying why). */
+  private promote(q: QueuedTx): void {
+    let ptx: PendingTx;
+    try {
+      ptx = this.chain.admit(q.tx, q.hash, this.clock(), { json: q.json, text: q.text });
+    } catch (e) {
+      if (!(e instanceof DuplicateTx || e instanceof TxRejected)) throw e;
+      this.drop(q, e.message);
+      return;
+    }
+    this.logPending(ptx).then(
+      () => {
+        this.forgetQueued(q.hash);
+        this.emit("tx", { txHash: q.hash, type: q.tx.type, events: ptx.outcome.events });
+      },
+      () => {}, // a WAL failure is fatal (GroupWal)
+    );
+    this.opts.logger?.debug({ hash: q.hash, from: q.from, nonce: q.nonce }, "queued tx executed");
+  }
+
+  /** A queued tx that no longer applies: forgotten, its reason kept for lookups and announced. */
+  private drop(q: QueuedTx, reason: string): void {
+    const why = `dropped from the queue: ${reason}`;
+    this.dropped.set(q.hash, { reason: why, tx: q.json });
+    if (this.dropped.size > DROPPED_KEPT) this.dropped.delete(this.dropped.keys().next().value as string);
+    this.forgetQueued(q.hash);
+    this.opts.logger?.info({ hash: q.hash, from: q.from, nonce: q.nonce, reason }, "queued tx dropped");
+    this.emit("dropped", { txHash: q.hash, from: q.from, nonce: q.nonce, reason: why });
+  }
+
+  private forgetQueued(hash: string): void {
+    const w = this.queuedWrites.get(hash) ?? Promise.resolve();
+    this.queuedWrites.delete(hash);
+    w.then(() => this.store.delQueued(hash)).catch(() => {});
+  }
+
+  /** Drop queued txs that waited longer than the queue's ttl. */
+  expireQueued(): void {
+    const now = this.clock();
+    for (const q of this.queue.expire(now))
+      this.drop(
+        q,
+        `expired after ${Math.round((now - q.queuedAt) / 1000)} s waiting for nonce ${this.nextNonce(q.from)} of ${q.from}`,
+      );
   }
 
   /** Leader: derive L1, seal the pending block, persist it; null when there was nothing to seal. */
@@ -319,6 +524,7 @@ export class SequencerNode extends EventEmitter {
     if (this.sealing || !this.isLeader) return null;
     this.sealing = true;
     try {
+      if (this.queue.size) this.expireQueued();
       const head = this.chain.head;
       let origin = { number: head.l1OriginNumber, hash: head.l1OriginHash };
       if (this.opts.l1) {
@@ -410,6 +616,7 @@ export class SequencerNode extends EventEmitter {
     while (this.admitQueue.length) await new Promise((r) => setTimeout(r, 5));
     await this.pool?.close();
     await this.wal.idle();
+    await Promise.all(this.queuedWrites.values());
     await this.commitChain;
     await this.store.close();
   }
@@ -423,6 +630,10 @@ export class SequencerNode extends EventEmitter {
   async receipt(hash: string): Promise<({ status: "pending" | "included" } & Partial<Receipt>) | null> {
     const p = this.pendingReceipts.get(hash);
     if (p) return { status: "pending", txHash: p.hash, events: p.outcome.events };
+    const q = this.queue.get(hash);
+    if (q) return { status: "queued", txHash: q.hash, nextNonce: this.nextNonce(q.from) } as never;
+    const d = this.dropped.get(hash);
+    if (d) return { status: "dropped", txHash: hash as Hex, reason: d.reason } as never;
     const loc = this.recentTx.get(hash) ?? (await this.store.txLocation(hash));
     if (!loc) return null;
     const b = await this.block(loc.block);
@@ -430,11 +641,19 @@ export class SequencerNode extends EventEmitter {
     return r ? { status: "included", ...r } : null;
   }
 
-  async tx(
-    hash: string,
-  ): Promise<{ status: string; tx: Record<string, unknown>; blockNumber?: number } | null> {
+  async tx(hash: string): Promise<{
+    status: string;
+    tx: Record<string, unknown>;
+    blockNumber?: number;
+    nextNonce?: number;
+    reason?: string;
+  } | null> {
     const p = this.pendingReceipts.get(hash);
     if (p) return { status: "pending", tx: p.json };
+    const q = this.queue.get(hash);
+    if (q) return { status: "queued", tx: q.json, nextNonce: this.nextNonce(q.from) };
+    const d = this.dropped.get(hash);
+    if (d) return { status: "dropped", tx: d.tx, reason: d.reason };
     const loc = this.recentTx.get(hash) ?? (await this.store.txLocation(hash));
     if (!loc) return null;
     const b = await this.block(loc.block);

@@ -7,6 +7,8 @@
  *   w/<seq:16>     write-ahead log group: a JSON array of the entries of acknowledged, not yet
  *                  sealed txs written by one fsync, keyed by the group's first seq (a single
  *                  entry object in data dirs from before grouping; both are read)
+ *   q/<txHash>     a queued tx (nonce ahead of its account's): {"queuedAt", "tx"}, written with
+ *                  sync: true before its ack; deleted once it is in the WAL or dropped
  * A block's state writes, tx index, head pointer and the deletion of its WAL entries go in one
  * atomic batch written with sync: true, so a crash leaves either the old or the new block.
  */
@@ -116,6 +118,23 @@ export class Store {
   async appendWal(entries: WalWrite[]): Promise<void> {
     if (entries.length === 0) return;
     await this.db.put(walKey(entries[0].seq), `[${entries.map(walEntryText).join(",")}]`, { sync: true });
+  }
+
+  /** Durably record a queued (future-nonce) tx before it is acknowledged. */
+  async putQueued(hash: string, queuedAt: number, txText: string): Promise<void> {
+    await this.db.put(`q/${hash}`, `{"queuedAt":${queuedAt},"tx":${txText}}`, { sync: true });
+  }
+
+  /** Forget a queued tx (now in the WAL, or dropped). Not synced: a stale entry is re-checked at start. */
+  async delQueued(hash: string): Promise<void> {
+    await this.db.del(`q/${hash}`);
+  }
+
+  async *queuedTxs(): AsyncGenerator<{ hash: string; queuedAt: number; tx: Record<string, unknown> }> {
+    for await (const [k, v] of this.db.iterator({ gt: "q/", lt: "q0" })) {
+      const o = JSON.parse(v) as { queuedAt: number; tx: Record<string, unknown> };
+      yield { hash: k.slice(2), queuedAt: o.queuedAt, tx: o.tx };
+    }
   }
 
   async dropWal(seqs: number[]): Promise<void> {

@@ -58,17 +58,26 @@ t.test("submit, look up, seal, block, receipt, account, proof", async (t) => {
   const batch = await app.inject({
     method: "POST",
     url: "/v1/txs/batch",
-    payload: [transfer(1), transfer(5)],
+    payload: [transfer(1), transfer(5), transfer(0)],
   });
   t.equal(batch.statusCode, 200);
-  const [a, b] = batch.json();
+  const [a, b, c] = batch.json();
   t.match(a.txHash, /^0x/);
-  t.same(b, { error: "bad nonce: expected 2, got 5", status: 422 });
+  t.match(b, { queued: true, nextNonce: 2 }, "a nonce gap waits in the queue");
+  t.match(b.txHash, /^0x[0-9a-f]{64}$/);
+  t.same(c, { error: "bad nonce: expected 2, got 0", status: 422 }, "a replay is still refused");
+  t.same((await app.inject(`/v1/receipts/${b.txHash}`)).json(), {
+    status: "queued",
+    txHash: b.txHash,
+    nextNonce: 2,
+  });
+  t.match((await app.inject(`/v1/txs/${b.txHash}`)).json(), { status: "queued", tx: { nonce: 5 } });
   const health = (await app.inject("/health")).json();
   t.equal(health.ok, true);
   t.equal(health.pendingTxs, 1);
+  t.equal(health.queuedTxs, 1);
   const metrics = await app.inject("/metrics");
-  t.match(metrics.body, /verdict_sequencer_txs_accepted_total\{type="transfer"\} 2/);
+  t.match(metrics.body, /verdict_sequencer_txs_accepted_total\{type="transfer"\} 3/);
   t.match(metrics.body, /verdict_sequencer_txs_rejected_total\{status="422"\} 1/);
   const oas = (await app.inject("/openapi.json")).json();
   t.equal(oas.openapi.slice(0, 2), "3.");
@@ -94,7 +103,7 @@ t.test("every malformed or hostile request is refused with its reason", async (t
     ],
     [await post({ ...transfer(0), signature: `0x${"00".repeat(64)}05` }), 401, /bad signature: v must be/],
     [await post({ ...transfer(0), nonce: 3 }), 401, /bad signature/],
-    [await post(transfer(3)), 422, /bad nonce: expected 0, got 3/],
+    [await post(transfer(40)), 422, /^nonce 40 is 40 ahead of the next nonce 0; at most 16 may wait$/],
     [await post(transfer(0, 5000n)), 422, /insufficient balance: have 1000, need 5000/],
   ];
   for (const [res, status, re] of cases) {
