@@ -15,7 +15,8 @@ import type { ClaimMessage } from "../../../bridge/bridge.ts";
 import { walletClientFor } from "../../../bridge/clients.ts";
 import { startDevnet } from "../../../bridge/devnet.ts";
 import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
-import { Phase, Winner } from "../../../bridge/dispute/planner.ts";
+import { Phase, planChallengerMove, planOpening, Winner } from "../../../bridge/dispute/planner.ts";
+import { buildPartyView } from "../../../bridge/dispute/view.ts";
 import { toHex } from "../../../protocol/bytes.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
 import { buildMlp } from "../../../prover-trace/builder/mlp.ts";
@@ -67,9 +68,9 @@ const { modelId } = await dep.bridge.registerModel(
   },
   model.cidBytes,
 );
-await dep.bridge.as(wallet(WORKER)).stake(MIN_STAKE * 3n);
+await dep.bridge.as(wallet(WORKER)).stake(MIN_STAKE * 6n);
 await dep.bridge.as(wallet(OTHER_WORKER)).stake(MIN_STAKE);
-await dep.bridge.as(wallet(CHALLENGER)).depositBond(BOND * 4n);
+await dep.bridge.as(wallet(CHALLENGER)).depositBond(BOND * 8n);
 const challengerGame = new DisputeGameContract(devnet.clients, dep.disputeGame, wallet(CHALLENGER));
 
 const data = new Int8Array(40).map((_, i) => ((i * 37) % 255) - 127);
@@ -185,3 +186,82 @@ t.test("a silent liar never moves and loses on time", async (t) => {
   t.same(lost(), [c.jobId, Winner.challenger], "and the liar's agent records the loss");
   t.notMatch(await d.metrics.registry.metrics(), /dispute_moves_total\{kind=/, "not one move sent");
 });
+
+/**
+ * The other lies, each defended by its own view against an honest challenger (this test, with
+ * the challenger planner): the liar makes exactly the moves its mode allows and loses where the
+ * mode says (docs in worker/faults.ts).
+ */
+const expectations: {
+  mode: FaultMode;
+  stuckIn: number | null;
+  check: (metrics: string) => boolean;
+  what: string;
+}[] = [
+  {
+    mode: "wrong-output",
+    stuckIn: null,
+    check: (m) => /dispute_moves_total\{kind="answerOutput"\} 1/.test(m),
+    what: "answers level 0 with its outputs and loses there",
+  },
+  {
+    mode: "wrong-leaf",
+    stuckIn: Phase.leafReveal,
+    check: (m) => /dispute_move_errors_total\{kind="revealLeaf"\} [1-9]/.test(m),
+    what: "descends the trace, cannot open its leaf, loses on time",
+  },
+  {
+    mode: "withhold",
+    stuckIn: Phase.chunkReveal,
+    check: (m) => /kind="revealLeaf"\} 1/.test(m) && !/kind="revealChunkChildren"/.test(m),
+    what: "opens the leaf, reveals no chunk, loses on time",
+  },
+];
+for (const e of expectations) {
+  t.test(`${e.mode}: ${e.what}`, async (t) => {
+    const honest = buildPartyView(model, [input], nodeOutputs);
+    const lie = claimedRun(e.mode, model, [input], nodeOutputs);
+    const d = await defenderFor(e.mode, lie);
+    t.teardown(d.close);
+    const c = signedClaim(lie, WORKER);
+    const opening = planOpening(honest, c.claim);
+    t.ok(opening, "the honest challenger disputes it");
+    const { disputeId } = await challengerGame.openPlanned(c.claim, c.signature, opening!);
+    await d.defender.scan();
+    let idle = 0;
+    let stuckIn: number | null = null;
+    const end = Date.now() + 120_000;
+    while (Date.now() < end) {
+      const g = await challengerGame.readGame(disputeId);
+      if (g.dispute.phase === Phase.resolved) break;
+      const move = planChallengerMove(honest, g);
+      if (move) {
+        await challengerGame.play(disputeId, move);
+        idle = 0;
+        continue;
+      }
+      if (++idle > 40) {
+        // the claimer has not moved for 40 turns of ours: its clock runs out
+        stuckIn = g.dispute.phase;
+        devnet.chain.increaseTime(Number(CLOCK) + 5);
+        await devnet.chain.mine(1);
+        await challengerGame.timeout(disputeId);
+        continue;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const final = await challengerGame.getDispute(disputeId);
+    t.equal(final.winner, Winner.challenger, "the liar loses");
+    t.equal(stuckIn, e.stuckIn, e.stuckIn === null ? "without a timeout" : `timed out in phase ${e.stuckIn}`);
+    if (e.mode !== "wrong-output") t.equal(final.nodeIndex, lie.fault?.node, "at the node it lied about");
+    // the defender sees the end on its next turn, after counting its last move
+    const until = Date.now() + 20_000;
+    while (!d.resolved.some(([j]) => j === c.jobId) && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 20));
+    t.ok(
+      d.resolved.some(([j, w]) => j === c.jobId && w === Winner.challenger),
+      "its agent records the loss",
+    );
+    t.ok(e.check(await d.metrics.registry.metrics()), "its moves are the mode's");
+  });
+}
