@@ -19,7 +19,7 @@ export function registerWatcherCommands(program: Command): void {
     .option("--dispute-game <address>", "DisputeGame address (default: the one the Bridge names)")
     .option(
       "--key <hex>",
-      "watcher L1 private key (env VERDICT_WATCHER_KEY; default: dev account 2 of the test mnemonic)",
+      "watcher L1 private key (env VERDICT_WATCHER_KEY; default: dev account 4 of the test mnemonic)",
     )
     .option("--data-dir <dir>", "level data dir for game records", "data/watcher")
     .option("--model <file.onnx>", "local model file (repeatable); other models are fetched by CID", collect)

@@ -32,8 +32,8 @@ export interface WatcherConfig {
   logLevel: string;
 }
 
-/** Dev account 2 of the test mnemonic (0 deploys / sequences, 1 is the dev worker). */
-export const DEV_WATCHER_KEY: Hex = devAccounts(3)[2].privateKey;
+/** Dev account 4 of the test mnemonic, as in `npm run devnet` (0 deploys and sequences, 1 requests, 2 and 3 are workers). */
+export const DEV_WATCHER_KEY: Hex = devAccounts(5)[4].privateKey;
 
 export class ConfigError extends Error {
   constructor(message: string) {
