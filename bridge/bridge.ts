@@ -166,7 +166,12 @@ export async function simulateAndSend(
       value: call.value,
       account: wallet.account,
     } as Parameters<typeof pub.simulateContract>[0]);
-    txHash = await wallet.writeContract(request as Parameters<typeof wallet.writeContract>[0]);
+    // Headroom over the estimate: anvil's estimate is exact for the pending block's timestamp,
+    // and the game's gas depends on the time since the last move (the chess clock's storage
+    // writes), so a tx that lands one second later ran out of gas now and then.
+    const estimate = await pub.estimateContractGas(request as Parameters<typeof pub.estimateContractGas>[0]);
+    const gas = estimate + estimate / 10n + 10_000n;
+    txHash = await wallet.writeContract({ ...request, gas } as Parameters<typeof wallet.writeContract>[0]);
   } catch (err) {
     if (!(err instanceof BaseError)) throw err;
     const reverted = err.walk((e) => e instanceof ContractFunctionRevertedError);
