@@ -1,8 +1,9 @@
 /**
- * Reads a UnixFS file from any block source, checking every block against its CID and the
- * file's sizes against what each parent declares. Both backends read through this one walker, so
- * neither hands out a byte that was not verified (Helia also verifies network blocks itself;
- * Kubo's `cat` output could not be checked block by block, so the Kubo backend fetches blocks).
+ * Reads a UnixFS file from any block source, checking every block against its CID (unless the
+ * source says it already did: the Helia store) and the file's sizes against what each parent
+ * declares. Both backends read through this one walker, so neither hands out a byte that was not
+ * verified (Kubo's `cat` output could not be checked block by block, so the Kubo backend fetches
+ * blocks).
  *
  * A file is a raw block (small files), or a dag-pb node of UnixFS type file/raw whose content is
  * its inline data followed by its children in link order; blockSizes[i] is the content size of
@@ -24,6 +25,9 @@ export interface ReadOptions {
   source: string;
   /** Leaves fetched at once. */
   concurrency?: number;
+  /** The source itself checks each block against its CID (the Helia store does, on every read
+   *  and write): skip hashing it a second time here. Sizes are checked either way. */
+  sourceVerifies?: boolean;
 }
 
 /** A balanced DAG of 174 links per node reaches 2^60 bytes in 8 levels. */
@@ -110,7 +114,7 @@ export async function readFile(root: CID, getBlock: BlockSource, opts: ReadOptio
           `block ${cid} is ${b.length} bytes, over the ${MAX_BLOCK_BYTES} block limit`,
           cid.toString(),
         );
-      verifyBlock(cid, b, opts.source);
+      if (!opts.sourceVerifies) verifyBlock(cid, b, opts.source);
       return b;
     });
 

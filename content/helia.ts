@@ -13,7 +13,7 @@
  *     not hash to a wanted CID is discarded: to bitswap it is some other block);
  *   - VerifyingBlockstore refuses to store a block that does not hash to its key, and checks
  *     every block it reads back (bytes edited on disk: deleted, ContentError "tampered");
- *   - the DAG reader (dag.ts) checks each block again and the sizes each parent declares.
+ *   - the DAG reader (dag.ts) checks the sizes each parent declares (and, for Kubo, the hashes).
  */
 import { join } from "node:path";
 import { noise } from "@chainsafe/libp2p-noise";
@@ -146,6 +146,9 @@ export class HeliaContent implements ContentStore {
         signal: f.signal,
         maxBytes: opts.maxBytes ?? DEFAULT_MAX_BYTES,
         source: "peers",
+        // getBlock's blocks went through VerifyingBlockstore (local reads) or Helia's check
+        // and VerifyingBlockstore.put (network): hashed against their CID already
+        sourceVerifies: true,
       });
     } catch (err) {
       throw fetchError(err, cid.toString(), f, "peers");
