@@ -141,13 +141,13 @@ process.stdin.on("close", reap);
 process.stdin.on("error", reap);
 `;
 
-interface Reaper {
+export interface Reaper {
   add(pid: number | undefined): void;
   remove(pid: number | undefined): void;
   close(): void;
 }
 
-function startReaper(): Reaper {
+export function startReaper(): Reaper {
   const proc: ChildProcess = spawn(process.execPath, ["-e", REAPER], {
     stdio: ["pipe", "ignore", "ignore"],
     detached: true,
