@@ -110,7 +110,10 @@ export async function startP2p(
       }),
     },
   });
-  const content = await openHeliaContent({ libp2p, dataDir: opts.contentDir });
+  const content = await openHeliaContent({ libp2p, dataDir: opts.contentDir }).catch(async (err) => {
+    await libp2p.stop();
+    throw err;
+  });
   const pubsub = libp2p.services.pubsub;
   const adverts = opts.adverts ?? new Map<string, WorkerAdvert>();
   let leaderPeer: ReturnType<typeof multiaddr> | null = null;
