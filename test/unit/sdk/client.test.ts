@@ -197,3 +197,44 @@ t.test("a lying sequencer: content that is not its CID, an output that is not th
   );
   t.ok(new VerdictSdkError("timeout", "x") instanceof Error);
 });
+
+t.test("a viem local account signs L2 txs exactly as the raw key does", async (t) => {
+  const { privateKeyToAccount } = await import("viem/accounts");
+  const { decodeTx, txDigest, verifyTxSignature } = await import("../../../protocol/tx.ts");
+  const { l2Domain } = await import("../../../protocol/eip712.ts");
+  const posted: Record<string, unknown>[] = [];
+  const srv = createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => {
+      body += d;
+    });
+    req.on("end", () => {
+      res.setHeader("content-type", "application/json");
+      if (req.url?.startsWith("/v1/accounts/")) return res.end(JSON.stringify({ balance: "0", nonce: 3 }));
+      if (req.url === "/v1/txs" && req.method === "POST") {
+        posted.push(JSON.parse(body));
+        res.writeHead(202);
+        return res.end(JSON.stringify({ txHash: H(0x42) }));
+      }
+      res.writeHead(404);
+      res.end(JSON.stringify({ error: "no" }));
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  t.teardown(() => srv.close());
+  const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+  const byKey = await createClient({ sequencerUrl: url, privateKey: KEY });
+  const byAccount = await createClient({ sequencerUrl: url, account: privateKeyToAccount(KEY) });
+  t.equal(byAccount.address, byKey.address);
+  const to = `0x${"ab".repeat(20)}` as const;
+  t.same(await byKey.withdraw(5n, { l1Recipient: to }), { l2TxHash: H(0x42) });
+  await byAccount.withdraw(5n, { l1Recipient: to });
+  t.equal(posted.length, 2);
+  t.same(posted[0], posted[1], "the same tx, the same signature");
+  t.match(posted[0], { type: "withdraw", from: byKey.address, nonce: 3, amount: "5", l1Recipient: to });
+  const tx = decodeTx(posted[0]) as Parameters<typeof verifyTxSignature>[0];
+  t.doesNotThrow(
+    () => verifyTxSignature(tx, txDigest(tx, l2Domain(424242n))),
+    "the signature recovers to from",
+  );
+});
