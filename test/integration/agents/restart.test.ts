@@ -4,11 +4,9 @@
  * wins.
  */
 import t from "tap";
-import type { Hex } from "viem";
 import { Phase, Winner } from "../../../bridge/dispute/planner.ts";
 import type { PartyView } from "../../../bridge/dispute/view.ts";
 import {
-  BOND,
   claimWith,
   kill,
   lieAt,
@@ -17,7 +15,6 @@ import {
   startDefender,
   startRig,
   WATCHER,
-  WATCHER2,
   WORKER,
 } from "./harness.ts";
 

@@ -1,0 +1,200 @@
+/**
+ * The watcher's pure parts and its store: configuration checks (every bad value named), the
+ * challenger's decisions for each game situation, claims read from an L2 block, stable sampling,
+ * and game records that survive reopening the level store.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import t from "tap";
+import type { Address, Hex } from "viem";
+import type { FullDisputeState } from "../../../bridge/dispute/game.ts";
+import { Phase, Winner } from "../../../bridge/dispute/planner.ts";
+import type { PartyView } from "../../../bridge/dispute/view.ts";
+import { ConfigError, DEV_WATCHER_KEY, resolveWatcherConfig } from "../../../watcher/config.ts";
+import { claimsIn, type L2Block } from "../../../watcher/follower.ts";
+import { decide } from "../../../watcher/player.ts";
+import { type GameRecord, WatcherStore } from "../../../watcher/store.ts";
+import { sampled } from "../../../watcher/watcher.ts";
+
+const ME = "0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc" as Address;
+const OTHER = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8" as Address;
+const h = (b: string) => `0x${b.repeat(32)}` as Hex;
+const base = {
+  sequencerUrl: "http://127.0.0.1:1",
+  l1Rpc: "http://127.0.0.1:2",
+  bridge: `0x${"b1".repeat(20)}`,
+};
+
+t.test("config: defaults and hostile values", async (t) => {
+  const c = resolveWatcherConfig(base);
+  t.equal(c.key, DEV_WATCHER_KEY, "dev key by default");
+  t.equal(c.sampleRate, 1);
+  t.equal(c.pollMs, 1000);
+  t.same(c.models, []);
+  const bad: [Record<string, unknown>, RegExp][] = [
+    [{ ...base, sequencerUrl: undefined }, /sequencer URL .* is required/],
+    [{ ...base, l1Rpc: "ftp://x" }, /must be http/],
+    [{ ...base, l1Rpc: "not a url" }, /not a URL/],
+    [{ ...base, bridge: "0x1234" }, /bridge .* 20-byte/],
+    [{ ...base, disputeGame: "nope" }, /dispute game/],
+    [{ ...base, key: "0x12" }, /32 bytes/],
+    [{ ...base, sampleRate: "1.5" }, /sample rate .* \[0, 1\]/],
+    [{ ...base, sampleRate: "abc" }, /sample rate/],
+    [{ ...base, pollMs: "5" }, /poll interval/],
+    [{ ...base, bondDeposit: "-1" }, /bondDeposit/],
+    [{ ...base, metricsPort: "70000" }, /metrics port/],
+    [{ ...base, models: "a.onnx" }, /models must be a list/],
+  ];
+  for (const [o, re] of bad)
+    t.throws(() => resolveWatcherConfig(o), { name: "ConfigError", message: re }, String(re));
+  t.ok(new ConfigError("x") instanceof Error);
+});
+
+function dispute(p: Partial<FullDisputeState>): FullDisputeState {
+  return {
+    phase: Phase.traceReveal,
+    winner: Winner.none,
+    index: 0n,
+    depthLeft: 4,
+    nodeIndex: 0,
+    opCode: 0,
+    element: 0n,
+    value: 0n,
+    foldLength: 0n,
+    kLo: 0n,
+    kHi: 0n,
+    sLo: 0n,
+    sHi: 0n,
+    claimer: OTHER,
+    challenger: ME,
+    claimKey: h("11"),
+    modelId: h("22"),
+    inputRoot: h("33"),
+    traceRoot: h("44"),
+    lastMoveAt: 1000n,
+    claimerTimeLeft: 60n,
+    challengerTimeLeft: 60n,
+    node: h("44"),
+    descriptorHash: h("00"),
+    outDtype: 6,
+    outBytes: 0n,
+    chunkCount: 0n,
+    statesHash: h("00"),
+    ...p,
+  } as FullDisputeState;
+}
+
+t.test("decide: the challenger's next action", async (t) => {
+  const view = {} as PartyView; // not consulted unless it is our move
+  const s = (p: Partial<FullDisputeState>, now = 1010n, invalidated = false) => ({
+    game: { dispute: dispute(p), traceReveals: [] },
+    invalidated,
+    now,
+    me: ME,
+  });
+  t.same(decide(s({ phase: Phase.resolved, winner: Winner.challenger }), view), {
+    kind: "ended",
+    outcome: "won",
+  });
+  t.same(decide(s({ phase: Phase.resolved, winner: Winner.claimer }), view), {
+    kind: "ended",
+    outcome: "lost",
+  });
+  t.same(decide(s({ phase: Phase.resolved, winner: Winner.void }), view), { kind: "ended", outcome: "void" });
+  t.same(decide(s({}, 1010n, true), view), { kind: "closeVoid" }, "invalidated elsewhere: close void");
+  t.same(decide(s({}), view), { kind: "wait", until: 1060n }, "claimer to move, its clock running");
+  t.same(decide(s({}, 1060n), view), { kind: "wait", until: 1060n }, "exactly at the budget: not yet");
+  t.same(decide(s({}, 1061n), view), { kind: "timeout" }, "past the claimer's budget: timeout");
+  t.same(
+    decide(s({ phase: Phase.tracePick, challengerTimeLeft: 5n }, 1010n), view),
+    { kind: "wait", until: 1005n },
+    "our own clock ran out: nothing left to send",
+  );
+  t.throws(() => decide(s({ challenger: OTHER }), view), /not this watcher/, "someone else's dispute");
+  t.throws(() => decide(s({ phase: Phase.tracePick }), view), /no trace reveal/, "planner errors surface");
+});
+
+t.test("claimsIn: accepted submitResult txs only", async (t) => {
+  const claim = {
+    jobId: h("01"),
+    modelId: h("02"),
+    inputRoot: h("03"),
+    outputRoot: h("04"),
+    traceRoot: h("05"),
+    outputCid: "0x",
+    traceCid: "0x",
+  };
+  const block: L2Block = {
+    header: { number: 7, timestamp: 1234 },
+    txs: [
+      { type: "transfer", from: OTHER },
+      { type: "submitResult", from: OTHER, claim, claimSignature: h("aa") },
+      { type: "submitResult", from: OTHER, claim: { ...claim, jobId: h("09") }, claimSignature: h("bb") },
+    ],
+    receipts: [
+      { txHash: h("e1"), events: [{ kind: "Transfer" }] },
+      { txHash: h("e2"), events: [{ kind: "ResultSubmitted" }] },
+      { txHash: h("e3"), events: [] },
+    ],
+  };
+  const got = claimsIn(block);
+  t.equal(got.length, 1);
+  t.same(got[0], { jobId: h("01"), claim, signature: h("aa"), worker: OTHER, l2Block: 7, submittedAt: 1234 });
+});
+
+t.test("sampling is stable and follows the rate", async (t) => {
+  let n = 0;
+  let unstable = 0;
+  for (let i = 0; i < 2000; i++) {
+    const k = `0x${i.toString(16).padStart(64, "0")}` as Hex;
+    const a = sampled(k, ME, 0.25);
+    if (a !== sampled(k, ME, 0.25)) unstable++;
+    if (a) n++;
+  }
+  t.equal(unstable, 0, "the same answer every time");
+  t.ok(n > 400 && n < 600, `about a quarter sampled (${n} of 2000)`);
+  t.ok(sampled(h("01"), ME, 1) && !sampled(h("01"), ME, 0), "1 takes all, 0 none");
+});
+
+t.test("store: records and cursor survive reopening", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "verdict-watcher-store-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const r = (k: string, status: GameRecord["status"]): GameRecord => ({
+    claimKey: h(k),
+    jobId: h("01"),
+    claim: {
+      jobId: h("01"),
+      modelId: h("02"),
+      inputRoot: h("03"),
+      outputRoot: h("04"),
+      traceRoot: h("05"),
+      outputCid: "0x",
+      traceCid: "0x",
+    },
+    signature: h("aa"),
+    worker: OTHER,
+    l2Block: 3,
+    submittedAt: 1,
+    inputCid: "0x0155",
+    status,
+    updatedAt: 1,
+  });
+  let s = await WatcherStore.open(dir);
+  t.equal(await s.cursor(), -1, "fresh cursor");
+  await s.put(r("a1", "playing"));
+  await s.put({ ...r("a2", "opening"), pending: { kind: "openDispute", at: 5 } });
+  await s.put(r("a3", "won"));
+  await s.setCursor(42);
+  await s.close();
+  s = await WatcherStore.open(dir);
+  t.teardown(() => s.close());
+  t.equal(await s.cursor(), 42);
+  t.equal((await s.get(h("a2")))?.pending?.kind, "openDispute", "the tx about to be sent is on record");
+  t.same(
+    (await s.unfinished()).map((x) => x.claimKey).sort(),
+    [h("a1"), h("a2")],
+    "finished games are not resumed",
+  );
+  t.equal(await s.get(h("ff")), undefined);
+});
