@@ -164,6 +164,19 @@ export class WorkerAgent {
     }
   }
 
+  /** Puts a job back in the queue after a pause (it stays open; a slot may free up). */
+  private requeueLater(jobId: Hex): void {
+    setTimeout(
+      () => {
+        if (this.stopped || this.queued.has(jobId) || this.running.has(jobId)) return;
+        this.queued.add(jobId);
+        this.queue.push(jobId);
+        this.pump();
+      },
+      Math.max(this.d.pollMs * 4, 1000),
+    );
+  }
+
   private startJob(jobId: Hex, claimed: L2Job | null): void {
     this.d.metrics.activeJobs.set(this.running.size + 1);
     const p = this.takeJob(jobId, claimed)
@@ -173,6 +186,11 @@ export class WorkerAgent {
         this.d.logger.error({ jobId, err: msg }, "job failed");
         const rec = await this.d.store.job(jobId).catch(() => null);
         if (rec) await this.d.store.updateJob(jobId, { stage: "failed", error: msg }).catch(() => {});
+        // a job we claimed and could not serve holds one of our L2 slots until its deadline;
+        // finalize then refunds the requester and frees the slot
+        const job = await this.d.l2.job(jobId).catch(() => null);
+        if (job?.status === "claimed" && job.worker?.toLowerCase() === this.d.address.toLowerCase())
+          this.toFinalize.set(jobId, job.deadline + 1);
       })
       .finally(() => {
         this.running.delete(jobId);
@@ -201,6 +219,8 @@ export class WorkerAgent {
       } catch (e) {
         if (e instanceof L2Error && e.status === 422) {
           log.info({ reason: e.message }, "job not claimed");
+          // at capacity on L2 (a failed job still holds a slot until its deadline): try again later
+          if (/at capacity/.test(e.message)) this.requeueLater(jobId);
           return;
         }
         throw e;
@@ -312,6 +332,12 @@ export class WorkerAgent {
       return;
     }
     if (job.status === "disputed") return retry(Math.max(this.d.pollMs * 4, 1000));
+    if (job.status === "claimed" && job.deadline < this.clock()) {
+      // our failed job, past its deadline: refund the requester, free our slot
+      await this.d.l2.send({ type: "finalize", jobId });
+      this.d.logger.info({ jobId }, "finalize sent for a job we could not serve (deadline passed)");
+      return retry(this.d.pollMs);
+    }
     if (job.status !== "submitted") return retry(this.d.pollMs * 4);
     try {
       await this.d.l2.send({ type: "finalize", jobId });

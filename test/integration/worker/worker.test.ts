@@ -341,6 +341,25 @@ t.test("a lying challenger disputes an honest claim: the worker defends and wins
   t.ok(paidJob, "(after the first job)");
 });
 
+t.test("capacity: five jobs at once are queued and all paid", async (t) => {
+  const ids: Hex[] = [];
+  for (let k = 0; k < 5; k++) {
+    const input = inputOf(10 + k);
+    ids.push(await postJob(modelId, toHex(tensorListRoot([input])), encodeTensorFile([input])));
+  }
+  await until(
+    "all paid",
+    async () => (await Promise.all(ids.map(getJob))).every((j) => j.status === "paid"),
+    120_000,
+  );
+  t.pass("every job paid");
+  // the failed job above still holds one of the worker's two L2 slots (until its deadline): a
+  // claim the sequencer refuses at capacity is queued again, not dropped
+  const refused = worker.log.filter((l) => l.msg === "job not claimed" && ids.includes(l.jobId as Hex));
+  for (const r of refused)
+    t.match(String(r.reason), /at capacity/, "refused only for capacity, then retried");
+});
+
 t.test("SIGTERM stops the worker cleanly", async (t) => {
   t.equal(await worker.stop(), 0, "exit 0");
 });
