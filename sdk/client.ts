@@ -173,6 +173,9 @@ export interface VerdictClient {
 
 const DEFAULT_TIMEOUT_MS = 600_000;
 
+/** A proof route's 404 that means "wait": not in a block, not in a posted batch, not confirmed... yet. */
+const NOT_YET = /\byet\b/;
+
 function bad(message: string): never {
   throw new VerdictSdkError("bad-argument", message);
 }
@@ -615,7 +618,7 @@ export async function createClient(opts: ClientOptions): Promise<VerdictClient> 
     const p = await proofFrom<WithdrawalProof>(
       `/v1/withdrawals/${l2TxHash}/proof`,
       `withdrawal ${l2TxHash}`,
-      /not in a block yet|not in a posted batch yet/,
+      NOT_YET,
       end - Date.now(),
     );
     await waitFinal(b, p.batchIndex, end);
@@ -643,7 +646,7 @@ export async function createClient(opts: ClientOptions): Promise<VerdictClient> 
     const p = await proofFrom<ResultProof>(
       `/v1/results/${requestId}/proof`,
       `result of L1 request ${requestId}`,
-      /in a posted batch yet/,
+      NOT_YET,
       end - Date.now(),
     );
     await waitFinal(b, p.batchIndex, end);

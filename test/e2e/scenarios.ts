@@ -119,8 +119,10 @@ export async function runScenarios(t: Test, l1: "embedded" | "anvil"): Promise<v
       tensor: mlpInput(2),
       escrow: ESCROW,
     });
+    // first only until L2 learns of the dispute (or, if the game was faster than a poll, its end)
+    const early = await sdk.awaitResult(posted.jobId, { timeoutMs: TIMEOUT, returnOnDispute: true });
     const outcome = await sdk.awaitResult(posted.jobId, { timeoutMs: TIMEOUT });
-    return { posted, outcome, stakeBefore };
+    return { posted, early, outcome, stakeBefore };
   })();
   const withdrawal = (async () => {
     const recipient = net.accounts[ACCOUNT.recipient].address.toLowerCase() as Address;
@@ -132,8 +134,18 @@ export async function runScenarios(t: Test, l1: "embedded" | "anvil"): Promise<v
     return { recipient, l1Before, l1After, proved, l2TxHash };
   })();
   const consumer = runConsumer(net, sdk);
+  // a job on a model nobody serves: after its deadline the SDK itself sends the refunding finalize
+  const unanswered = (async () => {
+    const posted = await sdk.postJob({
+      modelId: `0x${"77".repeat(32)}`,
+      tensor: mlpInput(4),
+      escrow: ESCROW,
+      deadline: Date.now() + 3000,
+    });
+    return sdk.awaitResult(posted.jobId, { timeoutMs: 60_000 });
+  })();
   // keep unhandled rejections away: each test below reports its own failure
-  for (const p of [honest, fraud, withdrawal, consumer]) p.catch(() => {});
+  for (const p of [honest, fraud, withdrawal, consumer, unanswered]) p.catch(() => {});
 
   await t.test("honest job: paid after the window, output checked and equal to the reference", async (t) => {
     const { posted, outcome, input, at } = await honest;
@@ -163,7 +175,10 @@ export async function runScenarios(t: Test, l1: "embedded" | "anvil"): Promise<v
   });
 
   await t.test("fraud: disputed on L1, the liar slashed, the requester refunded", async (t) => {
-    const { outcome, stakeBefore } = await fraud;
+    const { early, outcome, stakeBefore } = await fraud;
+    if (early.outcome === "disputed")
+      t.not(early.disputeId, null, "returnOnDispute: the dispute, with its id");
+    else t.equal(early.outcome, "refunded", "returnOnDispute: the game ended between two polls");
     t.equal(outcome.outcome, "refunded");
     if (outcome.outcome !== "refunded") return;
     t.equal(outcome.reason, "dispute lost");
@@ -225,6 +240,12 @@ export async function runScenarios(t: Test, l1: "embedded" | "anvil"): Promise<v
     t.equal(r.result.outputRoot, r.expectedOutputRoot, "the result is the reference output root");
     t.equal(r.job?.status, "paid", "the L2 job was paid");
     t.ok(r.deliveredAt >= (r.job?.submittedAt ?? 0) + net.challengeWindowMs, "delivered after the window");
+  });
+
+  await t.test("a job nobody answers: refunded after its deadline by the SDK's own finalize", async (t) => {
+    const outcome = await unanswered;
+    t.equal(outcome.outcome, "refunded");
+    if (outcome.outcome === "refunded") t.equal(outcome.reason, "deadline missed");
   });
 
   // the requester's L2 books: deposit - honest escrow - withdrawal (the fraud escrow came back)
