@@ -277,7 +277,7 @@ export async function createClient(opts: ClientOptions): Promise<VerdictClient> 
     let clients = opts.l1.clients;
     if (!clients) {
       if (!opts.l1.rpcUrl) bad("l1 needs rpcUrl or clients");
-      clients = await connectL1({ rpcUrl: opts.l1.rpcUrl, privateKey: opts.privateKey });
+      clients = await connectL1({ rpcUrl: opts.l1.rpcUrl });
     }
     const wallet = opts.privateKey
       ? walletClientFor(clients, opts.privateKey)
