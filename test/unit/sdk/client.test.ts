@@ -238,3 +238,9 @@ t.test("a viem local account signs L2 txs exactly as the raw key does", async (t
     "the signature recovers to from",
   );
 });
+
+t.test("package.json exports the SDK as verdict/sdk", async (t) => {
+  const viaPackage = await import("verdict/sdk");
+  t.equal(viaPackage.createClient, createClient, "the same module as ./sdk/index.ts");
+  t.equal(viaPackage.VerdictSdkError, VerdictSdkError);
+});
