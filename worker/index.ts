@@ -44,6 +44,8 @@ export interface WorkerHandle {
   metrics: WorkerMetrics;
   /** Where /metrics is served, when a port was given. */
   metricsUrl: string | null;
+  /** The embedded content node's multiaddrs (empty with Kubo): peers fetch outputs and traces here. */
+  contentAddrs: string[];
   close(): Promise<void>;
 }
 
@@ -141,12 +143,15 @@ export async function startWorker(
         throw new Error(`cannot reach the sequencer at ${cfg.sequencer}: ${(e as Error).message}`);
       }),
     );
+    // the embedded content node's addresses: where others fetch our outputs and traces
+    const contentAddrs = (content as { addrs?: () => string[] }).addrs?.() ?? [];
+    const multiaddr = cfg.multiaddr || (contentAddrs.find((a) => a.length <= 256) ?? "");
     await l2.send({
       type: "registerWorker",
       models: [...models.keys()] as Hex[],
       price: cfg.price,
       capacity: cfg.capacity,
-      multiaddr: cfg.multiaddr,
+      multiaddr,
     });
 
     const metrics = createWorkerMetrics();
@@ -212,6 +217,8 @@ export async function startWorker(
         sequencer: cfg.sequencer,
         models: [...models.keys()],
         capacity: cfg.capacity,
+        multiaddr,
+        contentAddrs,
         metrics: metricsUrl,
         testFault: cfg.testFault,
       },
@@ -228,6 +235,7 @@ export async function startWorker(
       defender,
       metrics,
       metricsUrl,
+      contentAddrs,
       close: closeAll,
     };
   } catch (e) {

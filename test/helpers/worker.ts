@@ -16,6 +16,8 @@ export interface WorkerProc {
   address: string;
   /** Its /metrics URL when --metrics-port was given. */
   metricsUrl: string | null;
+  /** Its embedded content node's multiaddrs (outputs and traces are fetched from there). */
+  contentAddrs: string[];
   log: LogLine[];
   stderr: string[];
   exited: Promise<number | null>;
@@ -100,6 +102,7 @@ export function spawnWorker(
           proc,
           address: String(ready.address),
           metricsUrl: (ready.metrics as string | null) ?? null,
+          contentAddrs: (ready.contentAddrs as string[] | undefined) ?? [],
           log,
           stderr,
           exited,

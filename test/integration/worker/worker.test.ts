@@ -208,9 +208,12 @@ t.test("start: staked on L1, registered on L2", async (t) => {
   const workers = (await (await fetch(`${seq.url}/v1/workers`)).json()) as {
     address: string;
     models: string[];
+    multiaddr: string;
   }[];
   const me = workers.find((w) => w.address === workerAddress);
   t.same(me?.models, [modelId], "registered on L2 with its model");
+  t.ok(worker.contentAddrs.length > 0, "it runs a content node");
+  t.equal(me?.multiaddr, worker.contentAddrs[0], "and advertises it");
 });
 
 t.test("errors are per job: a wrong input and an unserved model do not stop the worker", async (t) => {
