@@ -4,7 +4,16 @@
  * write is simulated first so a revert surfaces as a DisputeGameRevert (a BridgeRevert) naming the
  * custom error.
  */
-import { type Address, type Hex, parseEventLogs, type TransactionReceipt } from "viem";
+import {
+  type Address,
+  encodeEventTopics,
+  type Hex,
+  type Log,
+  numberToHex,
+  pad,
+  parseEventLogs,
+  type TransactionReceipt,
+} from "viem";
 import { bridgeAbi } from "../../contracts/artifacts/Bridge.ts";
 import { disputeGameAbi } from "../../contracts/artifacts/DisputeGame.ts";
 import { oneStepVerifierAbi } from "../../contracts/artifacts/OneStepVerifier.ts";
@@ -169,14 +178,36 @@ export class DisputeGameContract {
     });
   }
 
+  /** L1 block each dispute was opened in: later reads start there, not at genesis. */
+  private readonly openedAt = new Map<bigint, bigint>();
+
+  /**
+   * Every log of dispute `id`: every game event has `disputeId` as its first indexed argument,
+   * so the node filters on that topic, and after the first read only blocks from the opening on
+   * are scanned (a long-lived chain would otherwise be read from genesis at every turn).
+   */
+  private async disputeLogs(id: bigint): Promise<Log[]> {
+    const idTopic = pad(numberToHex(id), { size: 32 });
+    const getLogs = (fromBlock: bigint, topics: (Hex | null)[]) =>
+      this.clients.publicClient.request({
+        method: "eth_getLogs",
+        params: [{ address: this.address, fromBlock: numberToHex(fromBlock), toBlock: "latest", topics }],
+      }) as Promise<Log[]>;
+    let from = this.openedAt.get(id);
+    if (from === undefined) {
+      const [openedTopic] = encodeEventTopics({ abi: disputeGameAbi, eventName: "DisputeOpened" });
+      const opened = await getLogs(0n, [openedTopic, idTopic]);
+      if (opened.length === 0) return [];
+      from = BigInt(opened[0].blockNumber ?? 0n);
+      this.openedAt.set(id, from);
+    }
+    return getLogs(from, [null, idTopic]);
+  }
+
   /** The dispute struct and what its events revealed: the planners' input. */
   async readGame(id: bigint): Promise<GameView & { dispute: FullDisputeState }> {
     const dispute = await this.getDispute(id);
-    const logs = await this.clients.publicClient.getLogs({
-      address: this.address,
-      fromBlock: 0n,
-      toBlock: "latest",
-    });
+    const logs = await this.disputeLogs(id);
     const events = parseEventLogs({ abi: disputeGameAbi, logs }).filter(
       (e) => "disputeId" in e.args && e.args.disputeId === id,
     );
