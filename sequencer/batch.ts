@@ -4,6 +4,16 @@
  * contiguous block ranges through an injected BatchPoster (bridge/bridge.ts BridgeContract fits)
  * and records what it posted in the node's level store (`bt/<index>`).
  *
+ * Confirmation (when given a BatchL1View, sequencer/batch-l1.ts): a batch is recorded as `sent`
+ * before its postBatch tx goes out, and becomes `confirmed` only once the Bridge holds it, with
+ * the same roots, in the state of the block `confirmations` below the L1 head. Until then no
+ * further batch is posted. If the Bridge does not hold it at the head (the tx failed, reverted, or
+ * a reorg dropped it) and L1 does not still have the tx waiting, the same range is posted again
+ * under the same index. That is idempotent: Bridge.postBatch only takes the block right after the
+ * previous batch's last block, so a second copy of a batch that did land reverts
+ * (NonContiguousBatch) and the next check finds the first. Proofs are served only against
+ * confirmed batches.
+ *
  *   stateRoot      = state root of lastBlock
  *   withdrawalRoot = protocol/withdrawal.ts message root over the range's L2 -> L1 messages
  *                    (withdrawals and L1 request results), block then tx order
@@ -84,8 +94,37 @@ export interface BatchPoster {
   }): Promise<{ batchIndex: bigint; txHash?: Hex }>;
 }
 
+/** The Bridge as the Batcher reads it back (sequencer/batch-l1.ts implements it over viem). */
+export interface BatchL1View {
+  /** Latest L1 block number. */
+  blockNumber(): Promise<bigint>;
+  /** Bridge.batchCount() in the state after block `at` (latest when absent). */
+  batchCount(at?: bigint): Promise<bigint>;
+  /** Bridge.getBatch(index) in the state after block `at` (latest when absent). */
+  getBatch(index: bigint, at?: bigint): Promise<L1Batch>;
+  /** True while L1 has tx `hash` waiting to be mined next (a reposting would race it). */
+  isPending(hash: Hex): Promise<boolean>;
+  /**
+   * Forget a sender nonce counted locally: after a reorg dropped the batch tx, a nonce counter
+   * that only goes up would give the repost a nonce L1 cannot mine until the gap fills.
+   */
+  resetNonce?(): void;
+}
+
+export interface L1Batch {
+  firstBlock: bigint;
+  lastBlock: bigint;
+  stateRoot: Hex;
+  withdrawalRoot: Hex;
+  txDataHash: Hex;
+}
+
 export interface PostedBatch {
   index: number;
+  /** `sent`: postBatch sent (or about to be), not yet `confirmations` deep on L1. Absent in old records: confirmed. */
+  status?: "sent" | "confirmed";
+  /** How many times postBatch was sent for it (more than 1 after a drop or a failure). */
+  posts?: number;
   firstBlock: number;
   lastBlock: number;
   stateRoot: Hex;
@@ -121,6 +160,28 @@ export interface ResultProofReply {
 
 const batchKey = (i: number) => `bt/${i.toString().padStart(10, "0")}`;
 
+const isConfirmed = (b: PostedBatch) => b.status === undefined || b.status === "confirmed";
+
+function batchArgs(rec: PostedBatch) {
+  return {
+    firstBlock: BigInt(rec.firstBlock),
+    lastBlock: BigInt(rec.lastBlock),
+    stateRoot: rec.stateRoot,
+    withdrawalRoot: rec.withdrawalRoot,
+    txDataHash: rec.txDataHash,
+    cid: rec.cid,
+  };
+}
+
+/** The first field in which L1's batch differs from ours, or null. */
+function batchDiff(on: L1Batch, rec: PostedBatch): string | null {
+  if (Number(on.firstBlock) !== rec.firstBlock || Number(on.lastBlock) !== rec.lastBlock)
+    return `blocks ${on.firstBlock}..${on.lastBlock} on L1, ${rec.firstBlock}..${rec.lastBlock} here`;
+  for (const k of ["stateRoot", "withdrawalRoot", "txDataHash"] as const)
+    if (on[k].toLowerCase() !== rec[k].toLowerCase()) return `${k} ${on[k]} on L1, ${rec[k]} here`;
+  return null;
+}
+
 export class Batcher {
   private readonly node: SequencerNode;
   private readonly poster: BatchPoster;
@@ -132,17 +193,36 @@ export class Batcher {
   /** L1 request id -> index of the posted batch holding its result, for batches scanned so far. */
   private readonly resultAt = new Map<string, { batchIndex: number; l2TxHash: Hex }>();
   private scannedBatches = 0;
+  private readonly l1?: BatchL1View;
+  private readonly confirmations: number;
 
   constructor(
     node: SequencerNode,
     poster: BatchPoster,
-    opts: { cidOf: (data: Uint8Array) => Promise<Hex>; maxBlocks?: number; logger?: Logger },
+    opts: {
+      cidOf: (data: Uint8Array) => Promise<Hex>;
+      maxBlocks?: number;
+      logger?: Logger;
+      /** Without it a batch counts as confirmed once postBatch returns. */
+      l1?: BatchL1View;
+      /** L1 blocks on top of the one holding a batch before it is confirmed (default 2). */
+      confirmations?: number;
+    },
   ) {
     this.node = node;
     this.poster = poster;
     this.cidOf = opts.cidOf;
     this.maxBlocks = opts.maxBlocks ?? 1000;
     this.logger = opts.logger;
+    this.l1 = opts.l1;
+    this.confirmations = opts.confirmations ?? 2;
+    if (!Number.isInteger(this.confirmations) || this.confirmations < 0)
+      throw new RangeError(`confirmations must be a non-negative integer, got ${opts.confirmations}`);
+  }
+
+  /** Batches confirmed on L1 (all recorded ones when there is no L1 view). */
+  async confirmed(): Promise<PostedBatch[]> {
+    return (await this.posted()).filter(isConfirmed);
   }
 
   async posted(): Promise<PostedBatch[]> {
@@ -151,7 +231,11 @@ export class Batcher {
     return out;
   }
 
-  /** Post the blocks after the last posted batch up to the head (at most maxBlocks). */
+  /**
+   * One step: confirm (or post again) the outstanding batch; once none is outstanding, post the
+   * blocks after the last batch up to the head (at most maxBlocks). Returns the batch it sent, or
+   * null when it sent none (nothing new, or waiting for confirmations).
+   */
   postOnce(): Promise<PostedBatch | null> {
     if (!this.posting) this.posting = this.post().finally(() => (this.posting = null));
     return this.posting;
@@ -159,6 +243,18 @@ export class Batcher {
 
   private async post(): Promise<PostedBatch | null> {
     const done = await this.posted();
+    if (this.l1) {
+      await this.adopt(done, this.l1);
+      for (const rec of done) {
+        if (isConfirmed(rec)) continue;
+        const state = await this.check(rec, this.l1);
+        if (state === "waiting") return null;
+        if (state === "missing") return this.send(rec);
+        rec.status = "confirmed";
+        await this.record(rec);
+        this.logger?.info({ index: rec.index, posts: rec.posts }, "batch confirmed on L1");
+      }
+    }
     const prev = done[done.length - 1];
     const first = prev ? prev.lastBlock + 1 : 1;
     const last = Math.min(this.node.chain.head.number, first + this.maxBlocks - 1);
@@ -171,27 +267,113 @@ export class Batcher {
     }
     const data = buildBatch(blocks);
     const cid = await this.cidOf(data.txData);
-    const r = await this.poster.postBatch({
-      firstBlock: BigInt(first),
-      lastBlock: BigInt(last),
-      stateRoot: data.stateRoot,
-      withdrawalRoot: data.withdrawalRoot,
-      txDataHash: data.txDataHash,
-      cid,
-    });
     const rec: PostedBatch = {
-      index: Number(r.batchIndex),
+      index: done.length,
+      status: "sent",
+      posts: 0,
       firstBlock: first,
       lastBlock: last,
       stateRoot: data.stateRoot,
       withdrawalRoot: data.withdrawalRoot,
       txDataHash: data.txDataHash,
       cid,
-      l1TxHash: r.txHash ?? null,
+      l1TxHash: null,
     };
-    await this.node.store.db.put(batchKey(rec.index), JSON.stringify(rec), { sync: true });
+    if (!this.l1) {
+      const r = await this.poster.postBatch(batchArgs(rec));
+      rec.index = Number(r.batchIndex);
+      rec.status = "confirmed";
+      rec.posts = 1;
+      rec.l1TxHash = r.txHash ?? null;
+      await this.record(rec);
+      this.logger?.info({ ...rec }, "batch posted");
+      return rec;
+    }
+    // send() records it before the tx goes out: a crash after sending leaves a record to check
+    return this.send(rec);
+  }
+
+  /** Send postBatch for a recorded batch (first time or again) and record the tx. */
+  private async send(rec: PostedBatch): Promise<PostedBatch> {
+    rec.posts = (rec.posts ?? 0) + 1;
+    if (rec.posts > 1) {
+      this.l1?.resetNonce?.();
+      this.logger?.warn(
+        { index: rec.index, posts: rec.posts, previousTx: rec.l1TxHash },
+        "batch not on L1 (failed, reverted or reorged out); posting it again",
+      );
+    }
+    await this.record(rec);
+    const r = await this.poster.postBatch(batchArgs(rec));
+    if (Number(r.batchIndex) !== rec.index)
+      throw new Error(
+        `L1 took batch ${rec.index} as index ${r.batchIndex}: the Bridge and this node disagree`,
+      );
+    rec.l1TxHash = r.txHash ?? null;
+    await this.record(rec);
     this.logger?.info({ ...rec }, "batch posted");
     return rec;
+  }
+
+  private async record(rec: PostedBatch): Promise<void> {
+    await this.node.store.db.put(batchKey(rec.index), JSON.stringify(rec), { sync: true });
+  }
+
+  /**
+   * Where the outstanding batch stands on L1: confirmed (held `confirmations` blocks deep),
+   * waiting (held at the head only, or its tx still waits to be mined), or missing.
+   */
+  private async check(rec: PostedBatch, l1: BatchL1View): Promise<"confirmed" | "waiting" | "missing"> {
+    const head = await l1.blockNumber();
+    const i = BigInt(rec.index);
+    if ((await l1.batchCount()) <= i) {
+      if (rec.l1TxHash && (await l1.isPending(rec.l1TxHash))) return "waiting";
+      return "missing";
+    }
+    const onHead = await l1.getBatch(i);
+    const diff = batchDiff(onHead, rec);
+    if (diff) throw new Error(`L1 batch ${rec.index} is not the one this node posted: ${diff}`);
+    const deep = head - BigInt(this.confirmations);
+    if (deep < 0n || (await l1.batchCount(deep)) <= i) return "waiting";
+    return batchDiff(await l1.getBatch(i, deep), rec) ? "waiting" : "confirmed";
+  }
+
+  /**
+   * Batches L1 holds that this node has no record of (a crash between sending and recording, by
+   * code from before records were written first): taken over when they are this node's blocks.
+   */
+  private async adopt(done: PostedBatch[], l1: BatchL1View): Promise<void> {
+    const count = Number(await l1.batchCount());
+    for (let i = done.length; i < count; i++) {
+      const on = await l1.getBatch(BigInt(i));
+      const first = Number(on.firstBlock);
+      const last = Number(on.lastBlock);
+      const prev = done[done.length - 1];
+      const blocks: Block[] = [];
+      for (let n = first; n <= last && n <= this.node.chain.head.number; n++) {
+        const b = await this.node.block(n);
+        if (b) blocks.push(b);
+      }
+      const data = blocks.length === last - first + 1 ? buildBatch(blocks) : null;
+      const rec: PostedBatch | null = data && {
+        index: i,
+        status: "sent",
+        posts: 1,
+        firstBlock: first,
+        lastBlock: last,
+        stateRoot: data.stateRoot,
+        withdrawalRoot: data.withdrawalRoot,
+        txDataHash: data.txDataHash,
+        cid: await this.cidOf(data.txData),
+        l1TxHash: null,
+      };
+      const diff = rec ? batchDiff(on, rec) : `this node has no blocks ${first}..${last}`;
+      if (diff || (prev && prev.lastBlock + 1 !== first))
+        throw new Error(`L1 holds batch ${i}, which this node did not post: ${diff ?? "not contiguous"}`);
+      await this.record(rec as PostedBatch);
+      done.push(rec as PostedBatch);
+      this.logger?.warn({ index: i }, "found a batch on L1 this node had not recorded; adopted it");
+    }
   }
 
   /** Proof for the withdrawal made by L2 tx `l2TxHash`, against the posted batch holding it. */
@@ -204,6 +386,10 @@ export class Batcher {
     const bn = rc.blockNumber;
     const batch = (await this.posted()).find((b) => b.firstBlock <= bn && bn <= b.lastBlock);
     if (!batch) return { error: `block ${bn} is not in a posted batch yet` };
+    if (!isConfirmed(batch))
+      return {
+        error: `block ${bn} is in batch ${batch.index}, posted to L1 but not confirmed yet (${this.confirmations} confirmations)`,
+      };
     const data = await this.rebuild(batch);
     const i = data.messages.findIndex((m) => m.kind === "withdrawal" && m.l2TxHash === l2TxHash);
     const p = new MessageTree(data.messages).proof(i);
@@ -224,7 +410,7 @@ export class Batcher {
    */
   async resultProof(requestId: string): Promise<ResultProofReply | { error: string }> {
     if (!/^(0|[1-9][0-9]{0,77})$/.test(requestId)) return { error: "requestId must be a decimal integer" };
-    const posted = await this.posted();
+    const posted = await this.confirmed();
     for (; this.scannedBatches < posted.length; this.scannedBatches++) {
       const b = posted[this.scannedBatches];
       for (let n = b.firstBlock; n <= b.lastBlock; n++) {

@@ -10,6 +10,7 @@ import { toHex } from "../protocol/bytes.ts";
 import { fileCid } from "../protocol/cid.ts";
 import { buildApi } from "./api.ts";
 import { Batcher } from "./batch.ts";
+import { bridgeBatchView } from "./batch-l1.ts";
 import { resolveGenesis, type SequencerConfig } from "./config.ts";
 import { L1DisputeFeed } from "./dashboard/feed.ts";
 import type { L1Source } from "./l1.ts";
@@ -68,7 +69,13 @@ export async function startSequencer(
   });
   const metrics = createMetrics();
   const batcher = poster
-    ? new Batcher(node, poster, { cidOf: async (data) => toHex((await fileCid(data)).bytes), logger })
+    ? new Batcher(node, poster, {
+        cidOf: async (data) => toHex((await fileCid(data)).bytes),
+        logger,
+        // a batch is confirmed at the same depth as L1 events are derived
+        l1: bridgeBatchView(poster),
+        confirmations: cfg.l1Confirmations,
+      })
     : null;
   const adverts = new Map<string, WorkerAdvert>();
   // p2p before the API: the API serves the content store that runs on the p2p host

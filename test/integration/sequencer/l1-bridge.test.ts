@@ -23,6 +23,7 @@ import {
 import { fileCid } from "../../../prover-trace/commit/model.ts";
 import { buildApi } from "../../../sequencer/api.ts";
 import { Batcher } from "../../../sequencer/batch.ts";
+import { bridgeBatchView } from "../../../sequencer/batch-l1.ts";
 import { DEFAULTS, resolveGenesis } from "../../../sequencer/config.ts";
 import { devKeys } from "../../../sequencer/devkit.ts";
 import { createMetrics } from "../../../sequencer/metrics.ts";
@@ -107,15 +108,26 @@ t.test("deposit -> L2 -> withdraw -> batch -> proveWithdrawal on the real Bridge
   const { txHash } = await node.submit(encodeTx(w as UserTx));
   await node.sealNow();
 
-  const batcher = new Batcher(node, bridge, { cidOf: async (data) => toHex((await fileCid(data)).bytes) });
+  const batcher = new Batcher(node, bridge, {
+    cidOf: async (data) => toHex((await fileCid(data)).bytes),
+    l1: bridgeBatchView(bridge),
+    confirmations: 2,
+  });
   const posted = await batcher.postOnce();
   t.equal(posted?.index, 0);
   t.equal(posted?.firstBlock, 1);
   t.equal(posted?.lastBlock, node.chain.head.number);
-  t.equal(await batcher.postOnce(), null, "nothing new to post");
-  // served over the API as well
+  t.equal(posted?.status, "sent");
+  t.equal(await batcher.postOnce(), null, "waiting for confirmations");
+  // served over the API as well, once the batch is confirmed
   const app = await buildApi(node, createMetrics(), { batcher });
   t.teardown(() => app.close());
+  const early = await app.inject(`/v1/withdrawals/${txHash}/proof`);
+  t.equal(early.statusCode, 404);
+  t.match(early.json().error, /is in batch 0, posted to L1 but not confirmed yet \(2 confirmations\)/);
+  await devnet.chain.mine(2);
+  t.equal(await batcher.postOnce(), null, "confirmed, nothing new to post");
+  t.match(await batcher.posted(), [{ index: 0, status: "confirmed" }]);
   const res = await app.inject(`/v1/withdrawals/${txHash}/proof`);
   t.equal(res.statusCode, 200, res.body);
   const proof = res.json() as Awaited<ReturnType<typeof batcher.withdrawalProof>>;

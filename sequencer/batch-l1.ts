@@ -1,0 +1,41 @@
+/**
+ * The Bridge as the Batcher reads it back (BatchL1View, sequencer/batch.ts), over the viem public
+ * client of a BridgeContract (bridge/bridge.ts). Reads at an older block need the L1 node to keep
+ * that state, which every node does for the last 128 blocks, far more than any confirmation depth.
+ */
+import type { BridgeContract } from "../bridge/bridge.ts";
+import { bridgeAbi } from "../contracts/artifacts/Bridge.ts";
+import type { Hex } from "../protocol/tx.ts";
+import type { BatchL1View, L1Batch } from "./batch.ts";
+
+export function bridgeBatchView(bridge: BridgeContract): BatchL1View {
+  const pub = bridge.clients.publicClient;
+  const read = <T>(functionName: "batchCount" | "getBatch", args: readonly unknown[], at?: bigint) =>
+    pub.readContract({
+      address: bridge.address,
+      abi: bridgeAbi,
+      functionName,
+      args,
+      blockNumber: at,
+    } as Parameters<typeof pub.readContract>[0]) as Promise<T>;
+  return {
+    // no cached head: a reorg or a new block must be seen on the next step
+    blockNumber: () => pub.getBlockNumber({ cacheTime: 0 }),
+    batchCount: (at) => read<bigint>("batchCount", [], at),
+    getBatch: (index, at) => read<L1Batch>("getBatch", [index], at),
+    async isPending(hash: Hex) {
+      try {
+        const tx = await pub.getTransaction({ hash });
+        if (tx.blockNumber !== null) return false; // mined (and the batch is not there: reverted)
+        // behind a nonce gap it would never be mined: not worth waiting for
+        return tx.nonce <= (await pub.getTransactionCount({ address: tx.from, blockTag: "latest" }));
+      } catch {
+        return false; // unknown to the node: dropped
+      }
+    },
+    resetNonce() {
+      const account = bridge.wallet?.account;
+      account?.nonceManager?.reset({ address: account.address, chainId: pub.chain.id });
+    },
+  };
+}
