@@ -47,6 +47,9 @@ export const ACCOUNT = {
   recipient: 6,
 } as const;
 
+/** Dev accounts of the faulty workers, in the order of `faults` (the first is ACCOUNT.faultyWorker). */
+export const FAULTY_ACCOUNTS = [ACCOUNT.faultyWorker, 7, 8, 9] as const;
+
 export const MIN_STAKE = parseEther("1");
 export const CHALLENGER_BOND = parseEther("0.1");
 export const L2_CHAIN_ID = 424242n;
@@ -63,6 +66,11 @@ export interface NetworkOptions {
   disputeClockS?: bigint;
   /** Fault mode of the second worker (null: no second worker); default "wrong-element". */
   fault?: string | null;
+  /**
+   * Several faulty workers, one per mode, each with its own dev account (FAULTY_ACCOUNTS) and its
+   * own model (mlpBytes(2 + i)); replaces `fault` when given.
+   */
+  faults?: string[];
   /** Sequencer batch interval; default 1000 ms. */
   batchIntervalMs?: number;
   /** Agents' poll interval; default 200 ms. */
@@ -91,8 +99,10 @@ export interface Network {
   accounts: DevAccount[];
   /** Served by the honest worker. */
   honestModel: NetModel;
-  /** Served by the faulty worker (when there is one); the watcher has both. */
+  /** Served by the (first) faulty worker, when there is one; the watcher has every model. */
   faultyModel: NetModel;
+  /** Every faulty worker: its mode, dev account and model (one entry per `faults`, or `fault`). */
+  faultyWorkers: FaultyWorker[];
   roles: Role[];
   /** L1 clients with dev account `i`'s wallet. */
   l1Clients(i: number): Promise<L1Clients>;
@@ -101,6 +111,12 @@ export interface Network {
   /** Every line the roles printed (also appended to $VERDICT_E2E_LOG when set). */
   log(): string;
   stop(): Promise<void>;
+}
+
+export interface FaultyWorker {
+  fault: string;
+  account: number;
+  model: NetModel;
 }
 
 export const MLP_DIM = 16;
@@ -198,6 +214,9 @@ export async function startNetwork(t: Test, opts: NetworkOptions): Promise<Netwo
   const challengeWindowMs = opts.challengeWindowMs ?? 8000;
   const pollMs = String(opts.pollMs ?? 200);
   const fault = opts.fault === undefined ? "wrong-element" : opts.fault;
+  const faults = opts.faults ?? (fault ? [fault] : []);
+  if (faults.length > FAULTY_ACCOUNTS.length)
+    throw new Error(`at most ${FAULTY_ACCOUNTS.length} faulty workers, got ${faults.length}`);
   const accounts = devAccounts(10);
   const key = (i: number) => accounts[i].privateKey;
   const reaper = startReaper();
@@ -262,7 +281,16 @@ export async function startNetwork(t: Test, opts: NetworkOptions): Promise<Netwo
       disputeClock: opts.disputeClockS ?? 120n,
     });
     const honestModel = await loadModel(dir, "mlp-honest", mlpBytes(1), dep.bridge);
-    const faultyModel = await loadModel(dir, "mlp-faulty", mlpBytes(2), dep.bridge);
+    const faultyWorkers: FaultyWorker[] = [];
+    for (const [i, f] of faults.entries())
+      faultyWorkers.push({
+        fault: f,
+        account: FAULTY_ACCOUNTS[i],
+        // the first keeps the name and seed it always had
+        model: await loadModel(dir, i === 0 ? "mlp-faulty" : `mlp-faulty-${f}`, mlpBytes(2 + i), dep.bridge),
+      });
+    const faultyModel =
+      faultyWorkers[0]?.model ?? (await loadModel(dir, "mlp-faulty", mlpBytes(2), dep.bridge));
 
     // ------------------------------------------------------------------ sequencer
     const seqDir = join(dir, "sequencer");
@@ -330,11 +358,11 @@ export async function startNetwork(t: Test, opts: NetworkOptions): Promise<Netwo
         ...extra,
       ]);
     const agents = [worker("worker-honest", ACCOUNT.honestWorker, honestModel, [])];
-    if (fault)
+    for (const [i, f] of faultyWorkers.entries())
       agents.push(
-        worker("worker-faulty", ACCOUNT.faultyWorker, faultyModel, [
+        worker(i === 0 ? "worker-faulty" : `worker-faulty-${f.fault}`, f.account, f.model, [
           "--test-fault",
-          fault,
+          f.fault,
           "--stake",
           (MIN_STAKE * 2n).toString(),
         ]),
@@ -353,8 +381,10 @@ export async function startNetwork(t: Test, opts: NetworkOptions): Promise<Netwo
       join(dir, "watcher"),
       "--model",
       honestModel.path,
-      "--model",
-      faultyModel.path,
+      ...(faultyWorkers.length ? faultyWorkers : [{ model: faultyModel }]).flatMap((f) => [
+        "--model",
+        f.model.path,
+      ]),
       "--poll-ms",
       pollMs,
       "--l2-challenge-window-ms",
@@ -384,6 +414,7 @@ export async function startNetwork(t: Test, opts: NetworkOptions): Promise<Netwo
       accounts,
       honestModel,
       faultyModel,
+      faultyWorkers,
       roles,
       l1Clients,
       bridge: async (i) => new Bridge(await l1Clients(i), dep.address),
