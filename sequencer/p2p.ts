@@ -4,6 +4,9 @@
  *   verdict/txs/1      the leader publishes each acknowledged tx; it also admits txs gossiped to it
  *   verdict/workers/1  worker adverts (models, price, capacity, multiaddr), kept per worker
  *   /verdict/sync/1    request/response: "blocks from N" -> up to 256 blocks, then an empty frame
+ *   /verdict/tx/1      request/response: a follower forwards a user tx (wire JSON) to the leader,
+ *                      which answers what POST /v1/txs would: {txHash, queued?, nextNonce?} or
+ *                      {status, error}
  *   bitswap            content (content/helia.ts): the node's Helia store runs on this host, so
  *                      every peer that connects (workers, watchers, followers) can fetch what the
  *                      node holds and the node can fetch from them
@@ -23,12 +26,16 @@ import type { Logger } from "pino";
 import { type HeliaContent, openHeliaContent } from "../content/helia.ts";
 import type { Block } from "./block.ts";
 import type { SequencerMetrics } from "./metrics.ts";
-import type { SequencerNode } from "./node.ts";
+import { type SequencerNode, SubmitError, type SubmitReply } from "./node.ts";
 
 export const TOPIC_BLOCKS = "verdict/blocks/1";
 export const TOPIC_TXS = "verdict/txs/1";
 export const TOPIC_WORKERS = "verdict/workers/1";
 export const SYNC_PROTOCOL = "/verdict/sync/1";
+export const TX_PROTOCOL = "/verdict/tx/1";
+/** A forwarded tx is one signed tx: far below this. */
+const MAX_TX_FRAME = 64 * 1024;
+const FORWARD_TIMEOUT_MS = 10_000;
 const SYNC_BATCH = 256;
 const MAX_FRAME = 32 * 1024 * 1024;
 
@@ -139,6 +146,33 @@ export async function startP2p(
     }
   });
 
+  // Leader: txs forwarded by followers, answered like POST /v1/txs.
+  if (node.isLeader)
+    await libp2p.handle(
+      TX_PROTOCOL,
+      async (stream) => {
+        const lp = lpStream(stream, { maxDataLength: MAX_TX_FRAME });
+        try {
+          let reply: unknown;
+          try {
+            const json = JSON.parse(dec.decode((await lp.read()).subarray()));
+            reply = await node.submit(json);
+          } catch (e) {
+            reply =
+              e instanceof SubmitError
+                ? { status: e.status, error: e.message }
+                : { status: 400, error: `bad forwarded tx: ${(e as Error).message}` };
+          }
+          await lp.write(enc.encode(JSON.stringify(reply)));
+          await stream.close();
+        } catch (err) {
+          log?.debug({ err: (err as Error).message }, "forwarded tx failed");
+          stream.abort(err as Error);
+        }
+      },
+      { maxInboundStreams: 256 },
+    );
+
   let importing: Promise<unknown> = Promise.resolve();
   const importOne = async (b: Block) => {
     if (b.header.number <= node.chain.head.number) return;
@@ -220,9 +254,38 @@ export async function startP2p(
   libp2p.addEventListener("connection:open", () => opts.metrics?.peers.set(libp2p.getPeers().length));
   libp2p.addEventListener("connection:close", () => opts.metrics?.peers.set(libp2p.getPeers().length));
 
+  /** Follower: hand a tx to the leader over /verdict/tx/1 and return its answer. */
+  const forward = async (json: Record<string, unknown>): Promise<SubmitReply> => {
+    let reply: SubmitReply & { status?: number; error?: string };
+    try {
+      const signal = AbortSignal.timeout(FORWARD_TIMEOUT_MS);
+      const stream = await libp2p.dialProtocol(leaderPeer as ReturnType<typeof multiaddr>, TX_PROTOCOL, {
+        signal,
+      });
+      const lp = lpStream(stream, { maxDataLength: MAX_TX_FRAME });
+      await lp.write(enc.encode(JSON.stringify(json)), { signal });
+      reply = JSON.parse(dec.decode((await lp.read({ signal })).subarray()));
+      await stream.close().catch(() => {});
+    } catch (err) {
+      throw new SubmitError(
+        503,
+        `this node is a follower and could not forward the tx to the sequencer: ${(err as Error).message}`,
+      );
+    }
+    if (typeof reply.error === "string")
+      throw new SubmitError(
+        Number.isInteger(reply.status) ? (reply.status as number) : 502,
+        `the sequencer refused the forwarded tx: ${reply.error}`,
+      );
+    if (typeof reply.txHash !== "string")
+      throw new SubmitError(502, "the sequencer answered the forwarded tx without a hash");
+    return { ...reply, forwarded: true };
+  };
+
   let resync: NodeJS.Timeout | null = null;
   if (opts.follow) {
     leaderPeer = multiaddr(opts.follow);
+    node.forwarder = forward;
     await libp2p.dial(leaderPeer);
     importing = importing.then(syncFromLeader);
     await importing;
@@ -250,6 +313,7 @@ export async function startP2p(
     async stop() {
       if (resync) clearInterval(resync);
       node.off("block", onBlock);
+      if (node.forwarder === forward) node.forwarder = null;
       await importing.catch(() => {});
       await content.close();
       await libp2p.stop();

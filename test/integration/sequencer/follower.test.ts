@@ -2,6 +2,8 @@
  * Two real processes over real libp2p (tcp + noise + yamux + gossipsub): a sequencer under load
  * and a follower started with --follow <multiaddr>. The follower re-executes every block and
  * must serve the same head hash and state root; a follower started late catches up by sync.
+ * Txs submitted to the follower are forwarded to the leader over /verdict/tx/1; the leader's
+ * answer (hash, queued, or its refusal) comes back; with the leader gone the follower says so.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -88,4 +90,69 @@ t.test("a follower over libp2p reaches identical state roots", async (t) => {
     body: "{}",
   });
   t.equal(rej.status, 400);
+
+  // a follower forwards submissions to the leader over /verdict/tx/1
+  const u = users[3];
+  const signed = (nonce: number, amount = 1n) =>
+    encodeTx(
+      signTx(
+        { type: "transfer", from: u.address, nonce, fee: 0n, to: users[0].address, amount },
+        u.key,
+        domain,
+      ) as UserTx,
+    );
+  const toFollower = async (body: unknown) => {
+    const r = await fetch(`${follower.url}/v1/txs`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    // biome-ignore lint/suspicious/noExplicitAny: JSON from the API under test
+    const body: any = await r.json();
+    return { status: r.status, body };
+  };
+  const fwd = await toFollower(signed(0));
+  t.equal(fwd.status, 202, JSON.stringify(fwd.body));
+  t.match(fwd.body, { forwarded: true, txHash: /^0x[0-9a-f]{64}$/ });
+  t.notOk(fwd.body.queued);
+  const included = async (url: string, hash: string) => {
+    const until = Date.now() + 20_000;
+    for (;;) {
+      const r = await getJson(`${url}/v1/receipts/${hash}`);
+      if (r.status === "included" || Date.now() > until) return r;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  t.match(await included(leader.url, fwd.body.txHash), { status: "included" }, "the leader included it");
+  t.match(
+    await included(follower.url, fwd.body.txHash),
+    { status: "included" },
+    "and the follower has its block",
+  );
+  const replay = await toFollower(signed(0));
+  t.equal(replay.status, 422, "the leader's refusal comes back with its status");
+  t.equal(replay.body.error, "the sequencer refused the forwarded tx: bad nonce: expected 1, got 0");
+  const gap = await toFollower(signed(3));
+  t.equal(gap.status, 202);
+  t.match(gap.body, { forwarded: true, queued: true, nextNonce: 1 }, "a nonce gap is queued by the leader");
+  const far = await toFollower(signed(40));
+  t.equal(far.status, 422);
+  t.match(far.body.error, /nonce 40 is 39 ahead of the next nonce 1; at most 16 may wait/);
+  const forged = await toFollower({ ...signed(1), amount: "2" });
+  t.equal(forged.status, 401, "a bad signature is refused by the follower itself");
+  t.match(forged.body.error, /^bad signature/);
+  await toFollower(signed(1));
+  const last = await toFollower(signed(2));
+  t.equal(last.status, 202);
+  t.match(
+    await included(follower.url, gap.body.txHash),
+    { status: "included" },
+    "the gap filled: nonce 3 ran",
+  );
+
+  leader.proc.kill("SIGKILL");
+  await leader.exited;
+  const down = await toFollower(signed(4));
+  t.equal(down.status, 503);
+  t.match(down.body.error, /^this node is a follower and could not forward the tx to the sequencer: /);
 });
