@@ -101,15 +101,15 @@ t.test("a follower over libp2p reaches identical state roots", async (t) => {
         domain,
       ) as UserTx,
     );
-  const toFollower = async (body: unknown) => {
+  const toFollower = async (tx: unknown) => {
     const r = await fetch(`${follower.url}/v1/txs`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
+      body: JSON.stringify(tx),
     });
     // biome-ignore lint/suspicious/noExplicitAny: JSON from the API under test
-    const body: any = await r.json();
-    return { status: r.status, body };
+    const json: any = await r.json();
+    return { status: r.status, body: json };
   };
   const fwd = await toFollower(signed(0));
   t.equal(fwd.status, 202, JSON.stringify(fwd.body));
