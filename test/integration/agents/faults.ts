@@ -265,6 +265,21 @@ export async function runFaults(t: Test, modes: string[], honestJobs: number): P
       if (typeof c.reason === "string") t.equal(resolved[0].args.reason, c.reason, `reason: ${c.reason}`);
       else t.match(resolved[0].args.reason as string, c.reason, `reason: ${resolved[0].args.reason}`);
       t.ok(await game.claimInvalidated(resolved[0].args.claimKey as Hex), "the claim is invalidated");
+      // the liar's own moves: it answers what its fault lets it answer (silent: nothing at all)
+      const answered = async (eventName: "OutputAnswered" | "TraceChildrenRevealed") =>
+        (
+          await pub.getContractEvents({
+            address: net.disputeGame,
+            abi: disputeGameAbi,
+            eventName,
+            args: { disputeId: d.disputeId },
+            fromBlock: net.deployBlock,
+          })
+        ).length;
+      const answers = c.level0 ? await answered("OutputAnswered") : await answered("TraceChildrenRevealed");
+      if (c.mode === "silent") t.equal(answers, 0, "the liar never moved");
+      else
+        t.ok(answers > 0, `the liar answered (${answers} ${c.level0 ? "output answers" : "trace reveals"})`);
       if (c.stallPhases) {
         const phase = (await mover).get(d.disputeId);
         t.ok(
