@@ -77,6 +77,9 @@ t.test("a future nonce waits, runs when the gap fills, and lands in the same blo
   await n.submit(transfer(0, 2));
   t.equal(acct(n, 0).nonce, 4);
   t.equal(n.queuedCount, 0);
+  // the promoted txs' WAL group may still be in flight (a group in flight at a seal is taken by a
+  // later block's commit); wait for it so that this block's commit takes it
+  await n.wal.idle();
   const b = await n.sealNow();
   t.same(
     b?.txs.map((x) => x.nonce),
