@@ -72,18 +72,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
   });
   const workerWallet = walletClientFor(clients, worker.privateKey);
   const challengerWallet = walletClientFor(clients, challenger.privateKey);
-  const { modelId } = await d.bridge.registerModel(
-    {
-      graphRoot: toHex(model.graphRoot),
-      weightsRoot: toHex(model.weightsRoot),
-      outputRefsRoot: toHex(model.outputRefsRoot),
-      nodeCount: model.nodeCount,
-      weightCount: model.weightCount,
-      inputCount: model.inputCount,
-      outputCount: model.outputCount,
-    },
-    model.cidBytes,
-  );
+  const { modelId } = await d.bridge.registerCommittedModel(model);
   await d.bridge.as(workerWallet).stake(parseEther("100"));
   await d.bridge.as(challengerWallet).depositBond(parseEther("10"));
   const game = new DisputeGameContract(clients, d.disputeGame);

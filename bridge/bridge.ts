@@ -16,6 +16,7 @@ import {
 } from "viem";
 import { bridgeAbi } from "../contracts/artifacts/Bridge.ts";
 import { toHex } from "../protocol/bytes.ts";
+import type { ModelIdParts } from "../prover-trace/commit/model.ts";
 import type { L1Clients, L1WalletClient } from "./clients.ts";
 
 /** A Bridge call reverted; `errorName` is the Solidity custom error (e.g. "NotSequencer"). */
@@ -81,6 +82,19 @@ export interface ModelCommitment {
   weightCount: number;
   inputCount: number;
   outputCount: number;
+}
+
+/** The Bridge's `ModelCommitment` argument for a model committed by prover-trace/commit/model.ts. */
+export function modelRegistration(m: ModelIdParts): ModelCommitment {
+  return {
+    graphRoot: toHex(m.graphRoot),
+    weightsRoot: toHex(m.weightsRoot),
+    outputRefsRoot: toHex(m.outputRefsRoot),
+    nodeCount: m.nodeCount,
+    weightCount: m.weightCount,
+    inputCount: m.inputCount,
+    outputCount: m.outputCount,
+  };
 }
 
 /** A worker's claim as signed (protocol/eip712.ts `Claim`). */
@@ -371,6 +385,11 @@ export class BridgeContract {
     const r = await this.write("registerModel", [m, cidHex]);
     const [ev] = parseEventLogs({ abi: bridgeAbi, logs: r.receipt.logs, eventName: "ModelRegistered" });
     return { ...r, modelId: ev.args.modelId };
+  }
+
+  /** Registers a model from its commitment: the roots, counts and file CID its id is made of. */
+  registerCommittedModel(m: ModelIdParts): Promise<TxResult & { modelId: Hex }> {
+    return this.registerModel(modelRegistration(m), m.cidBytes);
   }
 
   // ------------------------------------------------------------------ dispute game

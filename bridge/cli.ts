@@ -172,18 +172,7 @@ export function registerL1Commands(program: Command): void {
       };
       if (await bridge.isModelRegistered(modelId)) out.registered = "before";
       else {
-        const r = await bridge.registerModel(
-          {
-            graphRoot: toHex(m.graphRoot),
-            weightsRoot: toHex(m.weightsRoot),
-            outputRefsRoot: toHex(m.outputRefsRoot),
-            nodeCount: m.nodeCount,
-            weightCount: m.weightCount,
-            inputCount: m.inputCount,
-            outputCount: m.outputCount,
-          },
-          m.cid.bytes,
-        );
+        const r = await bridge.registerCommittedModel(m);
         out.registered = "now";
         out.txHash = r.txHash;
       }

@@ -174,18 +174,7 @@ async function main(): Promise<void> {
   const model = await commitOnnxFile(onnx);
   const modelId = toHex(model.modelId);
   if (!(await bridge.isModelRegistered(modelId))) {
-    await bridge.registerModel(
-      {
-        graphRoot: toHex(model.graphRoot),
-        weightsRoot: toHex(model.weightsRoot),
-        outputRefsRoot: toHex(model.outputRefsRoot),
-        nodeCount: model.nodeCount,
-        weightCount: model.weightCount,
-        inputCount: model.inputCount,
-        outputCount: model.outputCount,
-      },
-      model.cid.bytes,
-    );
+    await bridge.registerCommittedModel(model);
     say(
       `model transformer-lm seed 1: ${model.model.nodes.length} nodes, model id ${modelId} (registered now)`,
     );

@@ -5,7 +5,6 @@
  */
 import type { Hex } from "viem";
 import type { BridgeContract, ClaimMessage } from "../../bridge/bridge.ts";
-import { toHex } from "../../protocol/bytes.ts";
 import { claimDomain, typesFor } from "../../protocol/eip712.ts";
 import { buildMlp } from "../../prover-trace/builder/mlp.ts";
 import { commitModel, type ModelCommitment } from "../../prover-trace/commit/model.ts";
@@ -51,18 +50,7 @@ export function tamper(outputs: TensorData[][], node: number, e: number, delta =
 
 /** Registers `m` on the Bridge; returns its model id. */
 export async function registerModel(bridge: BridgeContract, m: ModelCommitment): Promise<Hex> {
-  const { modelId } = await bridge.registerModel(
-    {
-      graphRoot: toHex(m.graphRoot),
-      weightsRoot: toHex(m.weightsRoot),
-      outputRefsRoot: toHex(m.outputRefsRoot),
-      nodeCount: m.nodeCount,
-      weightCount: m.weightCount,
-      inputCount: m.inputCount,
-      outputCount: m.outputCount,
-    },
-    m.cidBytes,
-  );
+  const { modelId } = await bridge.registerCommittedModel(m);
   return modelId;
 }
 

@@ -192,18 +192,7 @@ async function loadModel(
   const path = join(dir, `${name}.onnx`);
   writeFileSync(path, bytes);
   const c = await commitOnnxFile(bytes);
-  const { modelId } = await bridge.registerModel(
-    {
-      graphRoot: toHex(c.graphRoot),
-      weightsRoot: toHex(c.weightsRoot),
-      outputRefsRoot: toHex(c.outputRefsRoot),
-      nodeCount: c.nodeCount,
-      weightCount: c.weightCount,
-      inputCount: c.inputCount,
-      outputCount: c.outputCount,
-    },
-    c.cid.bytes,
-  );
+  const { modelId } = await bridge.registerCommittedModel(c);
   if (modelId.toLowerCase() !== toHex(c.modelId))
     throw new Error(`${name}: Bridge model id ${modelId} != ${toHex(c.modelId)}`);
   return { name, path, bytes, commitment: c, modelId: toHex(c.modelId) as Hex };

@@ -97,19 +97,7 @@ export function mlpInput(seed: number): TensorData {
 }
 
 async function register(bridge: BridgeContract, m: ModelCommitment): Promise<Hex> {
-  const c = m as ModelCommitment & { outputRefsRoot?: Uint8Array };
-  const { modelId } = await bridge.registerModel(
-    {
-      graphRoot: toHex(c.graphRoot),
-      weightsRoot: toHex(c.weightsRoot),
-      ...(c.outputRefsRoot ? { outputRefsRoot: toHex(c.outputRefsRoot) } : {}),
-      nodeCount: c.nodeCount,
-      weightCount: c.weightCount,
-      inputCount: c.inputCount,
-      outputCount: c.outputCount,
-    } as Parameters<BridgeContract["registerModel"]>[0],
-    c.cidBytes,
-  );
+  const { modelId } = await bridge.registerCommittedModel(m);
   return modelId;
 }
 

@@ -67,18 +67,7 @@ t.test("ArgMax disputes", async (t) => {
         minWorkerStake: parseEther("1"),
         challengerBond: parseEther("0.1"),
       });
-      const { modelId } = await d.bridge.registerModel(
-        {
-          graphRoot: toHex(model.graphRoot),
-          weightsRoot: toHex(model.weightsRoot),
-          outputRefsRoot: toHex(model.outputRefsRoot),
-          nodeCount: model.nodeCount,
-          weightCount: model.weightCount,
-          inputCount: model.inputCount,
-          outputCount: model.outputCount,
-        },
-        model.cidBytes,
-      );
+      const { modelId } = await d.bridge.registerCommittedModel(model);
       await d.bridge.as(b.wallet(WORKER)).stake(parseEther("10"));
       await d.bridge.as(b.wallet(CHALLENGER)).depositBond(parseEther("1"));
       const game = new DisputeGameContract(b.clients(0), d.disputeGame);

@@ -99,18 +99,7 @@ async function setup(b: L1Backend, f: Fixture): Promise<Setup> {
     disputeClock: CLOCK,
   });
   const m = f.model;
-  const { modelId } = await d.bridge.registerModel(
-    {
-      graphRoot: toHex(m.graphRoot),
-      weightsRoot: toHex(m.weightsRoot),
-      outputRefsRoot: toHex(m.outputRefsRoot),
-      nodeCount: m.nodeCount,
-      weightCount: m.weightCount,
-      inputCount: m.inputCount,
-      outputCount: m.outputCount,
-    },
-    m.cidBytes,
-  );
+  const { modelId } = await d.bridge.registerCommittedModel(m);
   await d.bridge.as(b.wallet(WORKER)).stake(STAKE);
   await d.bridge.as(b.wallet(CHALLENGER)).depositBond(BOND);
   await d.bridge.as(b.wallet(CHALLENGER2)).depositBond(BOND);

@@ -56,18 +56,7 @@ const addr = (i: number) => acct[i].address.toLowerCase() as Address;
 const onnx = encodeOnnx(buildMlp({ inputDim: 40, hidden: 300, layers: 2, classes: 4 }));
 const pm = loadProfileModel(onnx);
 const model = await commitModel(pm, onnx);
-const { modelId } = await dep.bridge.registerModel(
-  {
-    graphRoot: toHex(model.graphRoot),
-    weightsRoot: toHex(model.weightsRoot),
-    outputRefsRoot: toHex(model.outputRefsRoot),
-    nodeCount: model.nodeCount,
-    weightCount: model.weightCount,
-    inputCount: model.inputCount,
-    outputCount: model.outputCount,
-  },
-  model.cidBytes,
-);
+const { modelId } = await dep.bridge.registerCommittedModel(model);
 await dep.bridge.as(wallet(WORKER)).stake(MIN_STAKE * 6n);
 await dep.bridge.as(wallet(OTHER_WORKER)).stake(MIN_STAKE);
 await dep.bridge.as(wallet(CHALLENGER)).depositBond(BOND * 8n);

@@ -69,18 +69,7 @@ const pm = loadProfileModel(onnx);
 const model = await commitModel(pm, onnx);
 const modelPath = join(dir, "mlp.onnx");
 writeFileSync(modelPath, onnx);
-const { modelId } = await dep.bridge.registerModel(
-  {
-    graphRoot: toHex(model.graphRoot),
-    weightsRoot: toHex(model.weightsRoot),
-    outputRefsRoot: toHex(model.outputRefsRoot),
-    nodeCount: model.nodeCount,
-    weightCount: model.weightCount,
-    inputCount: model.inputCount,
-    outputCount: model.outputCount,
-  },
-  model.cidBytes,
-);
+const { modelId } = await dep.bridge.registerCommittedModel(model);
 
 const [requester] = devKeys(1, "worker-it-requester");
 const seqDir = join(dir, "seq");
