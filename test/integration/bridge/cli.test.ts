@@ -4,7 +4,9 @@
  * and bad arguments or an unreachable node end with a clear message and exit code 1.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { join } from "node:path";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { Command } from "commander";
 import t from "tap";
@@ -12,6 +14,10 @@ import { createPublicClient, http } from "viem";
 import { devAccounts } from "../../../bridge/chain/accounts.ts";
 import { registerL1Commands } from "../../../bridge/cli.ts";
 import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
+import { toHex } from "../../../protocol/bytes.ts";
+import { buildMlp } from "../../../prover-trace/builder/mlp.ts";
+import { commitOnnxFile } from "../../../prover-trace/commit/model.ts";
+import { encodeOnnx } from "../../../prover-trace/onnx/io.ts";
 import { freePort } from "../../helpers/l1.ts";
 
 const VERDICT = join(import.meta.dirname, "../../../bin/verdict.ts");
@@ -108,6 +114,28 @@ t.test("l1 node serves the chain with a Bridge; l1 deploy deploys over its RPC",
   const address = d.bridge as `0x${string}`;
   t.equal(await pub.readContract({ address, abi: bridgeAbi, functionName: "sequencer" }), sequencer);
   t.equal(await pub.readContract({ address, abi: bridgeAbi, functionName: "unbondingDelay" }), 90n);
+  // register-model: validates the file, registers it once (a second run says it was registered before)
+  const modelPath = join(mkdtempSync(join(tmpdir(), "verdict-cli-model-")), "mlp.onnx");
+  t.teardown(() => rmSync(dirname(modelPath), { recursive: true, force: true }));
+  const onnx = encodeOnnx(buildMlp({ inputDim: 8, hidden: 16, layers: 1, classes: 3 }));
+  writeFileSync(modelPath, onnx);
+  const expectedId = toHex((await commitOnnxFile(onnx)).modelId);
+  const registerArgs = ["l1", "register-model", "--rpc", info.rpc, "--bridge", address, "--model", modelPath];
+  const first = JSON.parse((await verdict([...registerArgs, "--key", key])).stdout);
+  t.equal(first.modelId, expectedId, "the model id the CLI registered is the commitment's");
+  t.equal(first.registered, "now");
+  t.equal(
+    await pub.readContract({
+      address,
+      abi: bridgeAbi,
+      functionName: "isModelRegistered",
+      args: [expectedId],
+    }),
+    true,
+  );
+  const second = JSON.parse((await verdict([...registerArgs, "--key", key])).stdout);
+  t.equal(second.registered, "before", "registering again sends nothing");
+
   const b0 = await pub.getBlockNumber();
   await new Promise((r) => setTimeout(r, 700));
   t.ok((await pub.getBlockNumber()) > b0, "blocks keep coming every 0.2 s");
