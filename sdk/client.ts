@@ -26,6 +26,7 @@ import {
 } from "../prover-trace/commit/model.ts";
 import type { TensorData } from "../prover-trace/commit/tensor.ts";
 import type { ProfileModel } from "../prover-trace/profile/validate.ts";
+import type { ResultProofReply, WithdrawalProofReply } from "../sequencer/batch.ts";
 import { VerdictSdkError } from "./errors.ts";
 import { type L2JobJson, nextStep } from "./outcome.ts";
 
@@ -112,27 +113,9 @@ export type JobOutcome =
     }
   | { outcome: "disputed"; job: L2JobJson; disputeId: bigint | null };
 
-export interface WithdrawalProof {
-  batchIndex: number;
-  recipient: Hex;
-  amount: string;
-  l2TxHash: Hex;
-  leafIndex: number;
-  leafCount: number;
-  proof: Hex[];
-}
-
-export interface ResultProof {
-  batchIndex: number;
-  requestId: string;
-  claimKey: Hex;
-  outputRoot: Hex;
-  outputCid: Hex;
-  l2TxHash: Hex;
-  leafIndex: number;
-  leafCount: number;
-  proof: Hex[];
-}
+/** The sequencer's replies (GET /v1/withdrawals/:hash/proof, GET /v1/results/:id/proof): one definition. */
+export type WithdrawalProof = WithdrawalProofReply;
+export type ResultProof = ResultProofReply;
 
 export interface VerdictClient {
   /** The requester's address (lower case), on L1 and L2. */
