@@ -7,8 +7,8 @@ import { registerL1Commands } from "../bridge/cli.ts";
 import { registerContentCommands } from "../content/cli.ts";
 import { registerProverCommands } from "../prover-trace/cli.ts";
 import { registerSequencerCommands } from "../sequencer/cli.ts";
-import { registerWatcherCommands } from "../watcher/cli.ts";
-import { registerWorkerCommands } from "../worker/cli.ts";
+import { registerWatcherCommands } from "../verifier/watcher/cli.ts";
+import { registerWorkerCommands } from "../verifier/worker/cli.ts";
 
 export function buildCli(): Command {
   const program = new Command();

@@ -18,8 +18,6 @@ import { parseEther } from "viem";
 import { embeddedL1Clients } from "../../bridge/clients.ts";
 import { startDevnet } from "../../bridge/devnet.ts";
 import { DisputeGameContract } from "../../bridge/dispute/game.ts";
-import { type Move, Phase, planChallengerMove, planClaimerMove } from "../../bridge/dispute/planner.ts";
-import { buildPartyView } from "../../bridge/dispute/view.ts";
 import { fromHex, toHex } from "../../protocol/bytes.ts";
 import { claimDomain, l2Domain } from "../../protocol/eip712.ts";
 import { sha256 } from "../../protocol/sha256.ts";
@@ -35,6 +33,8 @@ import { tensorListRoot } from "../../prover-trace/commit/model.ts";
 import { DEFAULTS, type SequencerConfig } from "../../sequencer/config.ts";
 import { PHASES } from "../../sequencer/dashboard/summary.ts";
 import { startSequencer } from "../../sequencer/run.ts";
+import { type Move, Phase, planChallengerMove, planClaimerMove } from "../../verifier/game/planner.ts";
+import { buildPartyView } from "../../verifier/game/view.ts";
 import { mlpFixture, registerModel, tamper } from "../helpers/dispute.ts";
 
 const CHROMIUM = "/usr/bin/chromium";

@@ -20,7 +20,6 @@ import type { Test } from "tap";
 import { type Address, type Hex, parseEther, parseEventLogs } from "viem";
 import { BridgeRevert, simulateAndSend } from "../../bridge/bridge.ts";
 import { DisputeGameContract } from "../../bridge/dispute/game.ts";
-import { Phase, Winner } from "../../bridge/dispute/planner.ts";
 import { encodeTensorFile } from "../../content/tensor-file.ts";
 import {
   inferenceConsumerAbi,
@@ -31,6 +30,7 @@ import { inputRoot, outputRoot } from "../../prover-trace/commit/model.ts";
 import type { TensorData } from "../../prover-trace/commit/tensor.ts";
 import { runModel } from "../../prover-trace/reference/run.ts";
 import { createClient, type VerdictClient } from "../../sdk/index.ts";
+import { Phase, Winner } from "../../verifier/game/planner.ts";
 import {
   ACCOUNT,
   L2_CHAIN_ID,

@@ -8,11 +8,11 @@ import { type Hex, parseEther } from "viem";
 import { BridgeRevert, type ClaimMessage } from "../../bridge/bridge.ts";
 import { type Deployment, deployBridge } from "../../bridge/deploy.ts";
 import { DisputeGameContract } from "../../bridge/dispute/game.ts";
-import { type PlayedGame, playToEnd } from "../../bridge/dispute/play.ts";
-import type { PartyView } from "../../bridge/dispute/view.ts";
 import { toHex, u32be } from "../../protocol/bytes.ts";
 import { sha256 } from "../../protocol/sha256.ts";
 import { tensorListRoot } from "../../prover-trace/commit/model.ts";
+import { type PlayedGame, playToEnd } from "../../verifier/game/play.ts";
+import type { PartyView } from "../../verifier/game/view.ts";
 import { type MlpFixture, registerModel, signClaimAs } from "./dispute.ts";
 import type { L1Backend } from "./l1.ts";
 

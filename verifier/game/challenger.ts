@@ -4,9 +4,9 @@
  * next. No I/O: game.ts reads the chain, scheduler.ts sends what this decides.
  */
 import type { Address } from "viem";
-import type { FullDisputeState } from "../bridge/dispute/game.ts";
-import { type GameView, type Move, Phase, planChallengerMove, Winner } from "../bridge/dispute/planner.ts";
-import type { PartyView } from "../bridge/dispute/view.ts";
+import type { FullDisputeState } from "../../bridge/dispute/game.ts";
+import { type GameView, type Move, Phase, planChallengerMove, Winner } from "./planner.ts";
+import type { PartyView } from "./view.ts";
 
 export type Outcome = "won" | "lost" | "void";
 

@@ -3,7 +3,7 @@
  * let the side to move plan, send the move, repeat. The watcher/worker agents do the same one
  * move at a time; this loop is for tests, benchmarks and the devkit.
  */
-import type { DisputeGameContract } from "./game.ts";
+import type { DisputeGameContract } from "../../bridge/dispute/game.ts";
 import { type Move, Phase, planChallengerMove, planClaimerMove } from "./planner.ts";
 import type { PartyView } from "./view.ts";
 

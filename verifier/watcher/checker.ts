@@ -7,16 +7,16 @@
 import { readFileSync } from "node:fs";
 import { CID } from "multiformats/cid";
 import { type Hex, parseEventLogs } from "viem";
-import type { ClaimMessage } from "../bridge/bridge.ts";
-import type { L1Clients } from "../bridge/clients.ts";
-import { buildPartyView, type PartyView } from "../bridge/dispute/view.ts";
-import { decodeTensorFile } from "../content/tensor-file.ts";
-import { verifyInputBytes, verifyModelBytes } from "../content/verify.ts";
-import { bridgeAbi } from "../contracts/artifacts/Bridge.ts";
-import { bytesEqual, fromHex, toHex } from "../protocol/bytes.ts";
-import { commitOnnxFile, type ModelCommitment } from "../prover-trace/commit/model.ts";
-import { type TensorData, tensorRoot } from "../prover-trace/commit/tensor.ts";
-import { createRunner, type Runner } from "../prover-trace/runner/runner.ts";
+import type { ClaimMessage } from "../../bridge/bridge.ts";
+import type { L1Clients } from "../../bridge/clients.ts";
+import { decodeTensorFile } from "../../content/tensor-file.ts";
+import { verifyInputBytes, verifyModelBytes } from "../../content/verify.ts";
+import { bridgeAbi } from "../../contracts/artifacts/Bridge.ts";
+import { bytesEqual, fromHex, toHex } from "../../protocol/bytes.ts";
+import { commitOnnxFile, type ModelCommitment } from "../../prover-trace/commit/model.ts";
+import { type TensorData, tensorRoot } from "../../prover-trace/commit/tensor.ts";
+import { createRunner, type Runner } from "../../prover-trace/runner/runner.ts";
+import { buildPartyView, type PartyView } from "../game/view.ts";
 
 /** What the checker needs of the content layer (content/types.ts ContentStore fits). */
 export interface ContentGetter {

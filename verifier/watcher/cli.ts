@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import { type Command, Option } from "commander";
 import pino from "pino";
-import { addContentOptions, contentOptionsFromCli, openContent } from "../content/open.ts";
+import { addContentOptions, contentOptionsFromCli, openContent } from "../../content/open.ts";
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 

@@ -4,7 +4,7 @@
  */
 import { resolve } from "node:path";
 import type { Address, Hex } from "viem";
-import { devAccounts } from "../bridge/chain/accounts.ts";
+import { devAccounts } from "../../bridge/chain/accounts.ts";
 
 export interface WatcherConfig {
   /** Sequencer API, e.g. http://127.0.0.1:8080. */

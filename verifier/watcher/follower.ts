@@ -6,7 +6,7 @@
  * says what was read.
  */
 import type { Hex } from "viem";
-import type { ClaimMessage } from "../bridge/bridge.ts";
+import type { ClaimMessage } from "../../bridge/bridge.ts";
 
 /** A claim as included on L2. */
 export interface SubmittedClaim {

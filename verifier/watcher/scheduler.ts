@@ -10,14 +10,14 @@
  */
 import type { Logger } from "pino";
 import { type Address, type Hex, parseEventLogs } from "viem";
-import type { BridgeContract } from "../bridge/bridge.ts";
-import { BridgeRevert } from "../bridge/bridge.ts";
-import type { DisputeGameContract } from "../bridge/dispute/game.ts";
-import { PlanError } from "../bridge/dispute/planner.ts";
-import type { PartyView } from "../bridge/dispute/view.ts";
-import { disputeGameAbi } from "../contracts/artifacts/DisputeGame.ts";
+import type { BridgeContract } from "../../bridge/bridge.ts";
+import { BridgeRevert } from "../../bridge/bridge.ts";
+import type { DisputeGameContract } from "../../bridge/dispute/game.ts";
+import { disputeGameAbi } from "../../contracts/artifacts/DisputeGame.ts";
+import { type Action, decide, type Outcome } from "../game/challenger.ts";
+import { PlanError } from "../game/planner.ts";
+import type { PartyView } from "../game/view.ts";
 import type { WatcherMetrics } from "./metrics.ts";
-import { type Action, decide, type Outcome } from "./player.ts";
 import { type GameRecord, TERMINAL, type WatcherStore } from "./store.ts";
 
 export interface SchedulerDeps {

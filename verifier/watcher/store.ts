@@ -9,7 +9,7 @@
  */
 import { Level } from "level";
 import type { Hex } from "viem";
-import type { ClaimMessage } from "../bridge/bridge.ts";
+import type { ClaimMessage } from "../../bridge/bridge.ts";
 
 /** Where a claim stands for this watcher. */
 export type GameStatus =

@@ -10,10 +10,10 @@
  */
 import type { Logger } from "pino";
 import type { Address } from "viem";
-import { Winner } from "../bridge/dispute/planner.ts";
-import type { PartyView } from "../bridge/dispute/view.ts";
-import { fileCid } from "../protocol/cid.ts";
-import type { Hex } from "../protocol/tx.ts";
+import { fileCid } from "../../protocol/cid.ts";
+import type { Hex } from "../../protocol/tx.ts";
+import { Winner } from "../game/planner.ts";
+import type { PartyView } from "../game/view.ts";
 import { buildClaim, signWorkerClaim } from "./claim.ts";
 import { cidToBytesHex, cidToString, type WorkerContent } from "./content.ts";
 import { type FaultMode, faultPublishes } from "./faults.ts";

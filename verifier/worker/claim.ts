@@ -3,9 +3,9 @@
  * the run the worker claims, signed under the L1 claim domain (chain id + Bridge), which is the
  * signature both the sequencer (submitResult) and the Bridge's dispute game verify. Pure.
  */
-import { toHex } from "../protocol/bytes.ts";
-import { claimDomain } from "../protocol/eip712.ts";
-import { type ClaimMsg, type Hex, recoverClaimSigner, signClaim } from "../protocol/tx.ts";
+import { toHex } from "../../protocol/bytes.ts";
+import { claimDomain } from "../../protocol/eip712.ts";
+import { type ClaimMsg, type Hex, recoverClaimSigner, signClaim } from "../../protocol/tx.ts";
 import type { ClaimedRun } from "./faults.ts";
 
 export interface JobForClaim {

@@ -1,6 +1,6 @@
 /** `verdict worker`: run a worker agent (take jobs, run traced inference, claim, defend disputes). */
 import type { Command } from "commander";
-import { addContentOptions, contentOptionsFromCli } from "../content/open.ts";
+import { addContentOptions, contentOptionsFromCli } from "../../content/open.ts";
 import { FAULT_MODES } from "./faults.ts";
 
 function withoutUndefined(o: object): Record<string, unknown> {

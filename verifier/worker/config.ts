@@ -3,7 +3,7 @@
  * at start; every bad value is named.
  */
 import type { Address, Hex } from "viem";
-import { devAccounts } from "../bridge/chain/accounts.ts";
+import { devAccounts } from "../../bridge/chain/accounts.ts";
 import { type FaultMode, parseFaultMode } from "./faults.ts";
 
 export interface WorkerConfig {

@@ -7,9 +7,9 @@
  * output, node by node, slot by slot, as claimed.
  */
 import { CID } from "multiformats/cid";
-import type { ContentStore } from "../content/types.ts";
-import { fromHex, toHex } from "../protocol/bytes.ts";
-import type { Hex } from "../protocol/tx.ts";
+import type { ContentStore } from "../../content/types.ts";
+import { fromHex, toHex } from "../../protocol/bytes.ts";
+import type { Hex } from "../../protocol/tx.ts";
 
 export type WorkerContent = Pick<ContentStore, "add" | "get"> & Partial<Pick<ContentStore, "close">>;
 

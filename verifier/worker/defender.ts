@@ -8,10 +8,10 @@
  */
 import type { Logger } from "pino";
 import type { Address, Hex } from "viem";
-import type { DisputeGameContract } from "../bridge/dispute/game.ts";
-import { Phase, planClaimerMove, Winner } from "../bridge/dispute/planner.ts";
-import type { PartyView } from "../bridge/dispute/view.ts";
-import { disputeGameAbi } from "../contracts/artifacts/DisputeGame.ts";
+import type { DisputeGameContract } from "../../bridge/dispute/game.ts";
+import { disputeGameAbi } from "../../contracts/artifacts/DisputeGame.ts";
+import { Phase, planClaimerMove, Winner } from "../game/planner.ts";
+import type { PartyView } from "../game/view.ts";
 import { type FaultMode, faultAllowsMove } from "./faults.ts";
 import type { WorkerMetrics } from "./metrics.ts";
 import type { DisputeRecord, WorkerStore } from "./store.ts";

@@ -10,10 +10,10 @@ import { join } from "node:path";
 import pino, { type Logger } from "pino";
 import { type Address, type Hex, zeroAddress } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
-import { BridgeContract } from "../bridge/bridge.ts";
-import { connectL1, type L1Clients } from "../bridge/clients.ts";
-import { DisputeGameContract } from "../bridge/dispute/game.ts";
-import { fromHex } from "../protocol/bytes.ts";
+import { BridgeContract } from "../../bridge/bridge.ts";
+import { connectL1, type L1Clients } from "../../bridge/clients.ts";
+import { DisputeGameContract } from "../../bridge/dispute/game.ts";
+import { fromHex } from "../../protocol/bytes.ts";
 import { WorkerAgent } from "./agent.ts";
 import { checkFaultAllowed, resolveWorkerConfig, type WorkerConfig } from "./config.ts";
 import type { WorkerContent } from "./content.ts";
@@ -51,7 +51,7 @@ export interface WorkerHandle {
 
 /** Opens the configured content layer (content/open.ts): Helia under the data dir, or Kubo. */
 async function openConfiguredContent(cfg: WorkerConfig): Promise<WorkerContent> {
-  const { openContent } = await import("../content/open.ts");
+  const { openContent } = await import("../../content/open.ts");
   return openContent({
     dataDir: join(cfg.dataDir, "content"),
     ...(cfg.ipfsApi ? { ipfsApi: cfg.ipfsApi } : {}),

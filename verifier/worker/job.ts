@@ -6,13 +6,13 @@
  * a restarted worker rebuilds the PartyView it must defend.
  */
 import { readFileSync } from "node:fs";
-import { encodeTensorFile } from "../content/tensor-file.ts";
-import { verifyInputBytes } from "../content/verify.ts";
-import { toHex } from "../protocol/bytes.ts";
-import type { Hex } from "../protocol/tx.ts";
-import { commitOnnxFile, inputRoot, type ModelCommitment } from "../prover-trace/commit/model.ts";
-import type { TensorData } from "../prover-trace/commit/tensor.ts";
-import { createRunner, type Runner, type RunnerOptions } from "../prover-trace/runner/runner.ts";
+import { encodeTensorFile } from "../../content/tensor-file.ts";
+import { verifyInputBytes } from "../../content/verify.ts";
+import { toHex } from "../../protocol/bytes.ts";
+import type { Hex } from "../../protocol/tx.ts";
+import { commitOnnxFile, inputRoot, type ModelCommitment } from "../../prover-trace/commit/model.ts";
+import type { TensorData } from "../../prover-trace/commit/tensor.ts";
+import { createRunner, type Runner, type RunnerOptions } from "../../prover-trace/runner/runner.ts";
 import { type ClaimedRun, claimedRun, type FaultMode } from "./faults.ts";
 
 export interface ServedModel {

@@ -9,7 +9,7 @@
  * is deterministic, so the view is recomputed from model + input instead of being stored.
  */
 import { Level } from "level";
-import type { ClaimMsg, Hex } from "../protocol/tx.ts";
+import type { ClaimMsg, Hex } from "../../protocol/tx.ts";
 import type { FaultMode } from "./faults.ts";
 
 export type JobStage = "claimed" | "submitted" | "paid" | "refunded" | "failed" | "disputed";

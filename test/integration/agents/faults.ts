@@ -13,10 +13,10 @@
 import type { Test } from "tap";
 import { type Address, createTestClient, type Hex, parseEther } from "viem";
 import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
-import { claimerToMove, Phase, Winner } from "../../../bridge/dispute/planner.ts";
 import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
 import { disputeGameAbi } from "../../../contracts/artifacts/DisputeGame.ts";
 import { createClient, type JobOutcome, type VerdictClient } from "../../../sdk/index.ts";
+import { claimerToMove, Phase, Winner } from "../../../verifier/game/planner.ts";
 import {
   ACCOUNT,
   CHALLENGER_BOND,

@@ -16,8 +16,6 @@ import { devAccounts } from "../../../bridge/chain/accounts.ts";
 import { connectL1, type L1Clients, walletClientFor } from "../../../bridge/clients.ts";
 import { deployBridge } from "../../../bridge/deploy.ts";
 import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
-import { Phase, planClaimerMove } from "../../../bridge/dispute/planner.ts";
-import { buildPartyView, type PartyView } from "../../../bridge/dispute/view.ts";
 import { openHeliaContent } from "../../../content/helia.ts";
 import { encodeTensorFile } from "../../../content/tensor-file.ts";
 import type { ContentStore } from "../../../content/types.ts";
@@ -39,6 +37,8 @@ import type { TensorData } from "../../../prover-trace/commit/tensor.ts";
 import { encodeOnnx } from "../../../prover-trace/onnx/io.ts";
 import { loadProfileModel } from "../../../prover-trace/profile/validate.ts";
 import { runModel } from "../../../prover-trace/reference/run.ts";
+import { Phase, planClaimerMove } from "../../../verifier/game/planner.ts";
+import { buildPartyView, type PartyView } from "../../../verifier/game/view.ts";
 import { type Child, spawnSequencer } from "../sequencer/harness.ts";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;

@@ -4,8 +4,8 @@
  * wins.
  */
 import t from "tap";
-import { Phase, Winner } from "../../../bridge/dispute/planner.ts";
-import type { PartyView } from "../../../bridge/dispute/view.ts";
+import { Phase, Winner } from "../../../verifier/game/planner.ts";
+import type { PartyView } from "../../../verifier/game/view.ts";
 import {
   claimWith,
   kill,

@@ -6,8 +6,8 @@
  */
 import t from "tap";
 import type { Hex } from "viem";
-import { Winner } from "../../../bridge/dispute/planner.ts";
-import type { PartyView } from "../../../bridge/dispute/view.ts";
+import { Winner } from "../../../verifier/game/planner.ts";
+import type { PartyView } from "../../../verifier/game/view.ts";
 import {
   BOND,
   CLOCK,

@@ -10,13 +10,13 @@ import { type Hex, parseEther } from "viem";
 import type { ClaimMessage } from "../../../bridge/bridge.ts";
 import { deployBridge } from "../../../bridge/deploy.ts";
 import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
-import { type Move, planClaimerMove, Winner } from "../../../bridge/dispute/planner.ts";
-import { buildPartyView } from "../../../bridge/dispute/view.ts";
 import { BridgeFollower } from "../../../bridge/follower.ts";
 import { toHex } from "../../../protocol/bytes.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
 import type { SystemTx } from "../../../protocol/tx.ts";
 import { tensorListRoot } from "../../../prover-trace/commit/model.ts";
+import { type Move, planClaimerMove, Winner } from "../../../verifier/game/planner.ts";
+import { buildPartyView } from "../../../verifier/game/view.ts";
 import { type MlpFixture, mlpFixture, registerModel, signClaimAs } from "../../helpers/dispute.ts";
 import { anvilBackend, embeddedBackend, type L1Backend } from "../../helpers/l1.ts";
 

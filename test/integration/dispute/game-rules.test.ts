@@ -8,14 +8,14 @@
  */
 import t, { type Test } from "tap";
 import { encodeFunctionData, type Hex, parseEventLogs, toFunctionSelector } from "viem";
-import { type Move, planClaimerMove, Winner } from "../../../bridge/dispute/planner.ts";
-import { buildPartyView } from "../../../bridge/dispute/view.ts";
 import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
 import { disputeGameAbi } from "../../../contracts/artifacts/DisputeGame.ts";
 import {
   reentrantChallengerAbi,
   reentrantChallengerBytecode,
 } from "../../../contracts/artifacts/ReentrantChallenger.ts";
+import { type Move, planClaimerMove, Winner } from "../../../verifier/game/planner.ts";
+import { buildPartyView } from "../../../verifier/game/view.ts";
 import { type MlpFixture, mlpFixture, signClaimAs } from "../../helpers/dispute.ts";
 import {
   BOND,

@@ -22,8 +22,8 @@ import {
   planDirectChunk,
   planDirectTraceLeaf,
   Winner,
-} from "../../../bridge/dispute/planner.ts";
-import { buildPartyView } from "../../../bridge/dispute/view.ts";
+} from "../../../verifier/game/planner.ts";
+import { buildPartyView } from "../../../verifier/game/view.ts";
 import { type MlpFixture, mlpFixture, tamper } from "../../helpers/dispute.ts";
 import {
   BOND,

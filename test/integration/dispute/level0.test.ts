@@ -12,18 +12,6 @@ import { type Hex, parseEther } from "viem";
 import { BridgeRevert, type ClaimMessage } from "../../../bridge/bridge.ts";
 import { type Deployment, deployBridge } from "../../../bridge/deploy.ts";
 import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
-import {
-  type Move,
-  type OutputAnswerArg,
-  Phase,
-  PlanError,
-  planClaimerMove,
-  planOpening,
-  planOutputAnswer,
-  Winner,
-} from "../../../bridge/dispute/planner.ts";
-import { playToEnd } from "../../../bridge/dispute/play.ts";
-import { buildPartyView, type PartyView, viewOutputRoot } from "../../../bridge/dispute/view.ts";
 import { toHex, u32be } from "../../../protocol/bytes.ts";
 import { claimDomain, typesFor } from "../../../protocol/eip712.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
@@ -33,6 +21,18 @@ import { GraphBuilder } from "../../../prover-trace/onnx/graph-builder.ts";
 import { encodeOnnx } from "../../../prover-trace/onnx/io.ts";
 import { loadProfileModel } from "../../../prover-trace/profile/validate.ts";
 import { runModel } from "../../../prover-trace/reference/run.ts";
+import {
+  type Move,
+  type OutputAnswerArg,
+  Phase,
+  PlanError,
+  planClaimerMove,
+  planOpening,
+  planOutputAnswer,
+  Winner,
+} from "../../../verifier/game/planner.ts";
+import { playToEnd } from "../../../verifier/game/play.ts";
+import { buildPartyView, type PartyView, viewOutputRoot } from "../../../verifier/game/view.ts";
 import { anvilBackend, embeddedBackend, type L1Backend } from "../../helpers/l1.ts";
 
 const WORKER = 1;

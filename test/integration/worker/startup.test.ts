@@ -12,8 +12,8 @@ import t from "tap";
 import { startDevnet } from "../../../bridge/devnet.ts";
 import { buildMlp } from "../../../prover-trace/builder/mlp.ts";
 import { encodeOnnx } from "../../../prover-trace/onnx/io.ts";
-import { startWorker } from "../../../worker/index.ts";
-import { WorkerStore } from "../../../worker/store.ts";
+import { startWorker } from "../../../verifier/worker/index.ts";
+import { WorkerStore } from "../../../verifier/worker/store.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "verdict-worker-start-"));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -10,8 +10,6 @@ import t from "tap";
 import { connectL1, embeddedL1Clients } from "../../../bridge/clients.ts";
 import { startDevnet } from "../../../bridge/devnet.ts";
 import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
-import { type Move, planClaimerMove } from "../../../bridge/dispute/planner.ts";
-import { buildPartyView } from "../../../bridge/dispute/view.ts";
 import { fromHex, toHex } from "../../../protocol/bytes.ts";
 import { claimDomain, l2Domain } from "../../../protocol/eip712.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
@@ -31,6 +29,8 @@ import { NO_L1 } from "../../../sequencer/dashboard/routes.ts";
 import { devGenesis, devKeys } from "../../../sequencer/devkit.ts";
 import { createMetrics } from "../../../sequencer/metrics.ts";
 import { SequencerNode } from "../../../sequencer/node.ts";
+import { type Move, planClaimerMove } from "../../../verifier/game/planner.ts";
+import { buildPartyView } from "../../../verifier/game/view.ts";
 import { mlpFixture, registerModel, tamper } from "../../helpers/dispute.ts";
 
 const [requester, worker] = devKeys(2, "dashboard-routes");

@@ -5,16 +5,6 @@
  * another trace, level 0 for the same trace with other outputs, and nothing for the same claim.
  */
 import t from "tap";
-import {
-  claimerToMove,
-  type DisputeState,
-  Phase,
-  planChallengerMove,
-  planClaimerMove,
-  planOpening,
-  planOutputAnswer,
-} from "../../../bridge/dispute/planner.ts";
-import { buildPartyView, viewOutputRoot } from "../../../bridge/dispute/view.ts";
 import { fromHex, toHex, verifyMerkleProof } from "../../../protocol/index.ts";
 import { buildMlp } from "../../../prover-trace/builder/mlp.ts";
 import { commitModel, outputRefLeaf } from "../../../prover-trace/commit/model.ts";
@@ -23,6 +13,16 @@ import { traceLeaf } from "../../../prover-trace/commit/trace.ts";
 import { encodeOnnx } from "../../../prover-trace/onnx/io.ts";
 import { loadProfileModel } from "../../../prover-trace/profile/validate.ts";
 import { runModel } from "../../../prover-trace/reference/run.ts";
+import {
+  claimerToMove,
+  type DisputeState,
+  Phase,
+  planChallengerMove,
+  planClaimerMove,
+  planOpening,
+  planOutputAnswer,
+} from "../../../verifier/game/planner.ts";
+import { buildPartyView, viewOutputRoot } from "../../../verifier/game/view.ts";
 
 t.test("level 0 planners on a one-output MLP", async (t) => {
   const bytes = encodeOnnx(buildMlp({ inputDim: 8, hidden: 16, layers: 1, classes: 3 }));

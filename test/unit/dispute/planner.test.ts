@@ -6,6 +6,13 @@
  */
 import t from "tap";
 import type { Hex } from "viem";
+import { concatBytes, fromHex, sha256, toHex } from "../../../protocol/index.ts";
+import { buildMlp } from "../../../prover-trace/builder/mlp.ts";
+import { commitModel } from "../../../prover-trace/commit/model.ts";
+import type { TensorData } from "../../../prover-trace/commit/tensor.ts";
+import { encodeOnnx } from "../../../prover-trace/onnx/io.ts";
+import { loadProfileModel } from "../../../prover-trace/profile/validate.ts";
+import { runModel } from "../../../prover-trace/reference/run.ts";
 import {
   type DisputeState,
   foldPoints,
@@ -14,15 +21,8 @@ import {
   PlanError,
   planChallengerMove,
   planClaimerMove,
-} from "../../../bridge/dispute/planner.ts";
-import { buildPartyView } from "../../../bridge/dispute/view.ts";
-import { concatBytes, fromHex, sha256, toHex } from "../../../protocol/index.ts";
-import { buildMlp } from "../../../prover-trace/builder/mlp.ts";
-import { commitModel } from "../../../prover-trace/commit/model.ts";
-import type { TensorData } from "../../../prover-trace/commit/tensor.ts";
-import { encodeOnnx } from "../../../prover-trace/onnx/io.ts";
-import { loadProfileModel } from "../../../prover-trace/profile/validate.ts";
-import { runModel } from "../../../prover-trace/reference/run.ts";
+} from "../../../verifier/game/planner.ts";
+import { buildPartyView } from "../../../verifier/game/view.ts";
 
 function state(over: Partial<DisputeState>): DisputeState {
   return {

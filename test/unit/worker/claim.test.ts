@@ -10,15 +10,15 @@ import { claimDomain } from "../../../protocol/eip712.ts";
 import { addressOf } from "../../../protocol/secp256k1.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
 import { recoverClaimSigner } from "../../../protocol/tx.ts";
-import { buildClaim, signWorkerClaim } from "../../../worker/claim.ts";
+import { buildClaim, signWorkerClaim } from "../../../verifier/worker/claim.ts";
 import {
   ConfigError,
   checkFaultAllowed,
   DEV_WORKER_KEY,
   resolveWorkerConfig,
   WORKER_DEFAULTS,
-} from "../../../worker/config.ts";
-import { CidFormatError, cidToBytesHex, cidToString } from "../../../worker/content.ts";
+} from "../../../verifier/worker/config.ts";
+import { CidFormatError, cidToBytesHex, cidToString } from "../../../verifier/worker/content.ts";
 
 const h = (s: string) => toHex(sha256(new TextEncoder().encode(s)));
 const job = { id: h("job"), modelId: h("model"), inputRoot: h("input") };

@@ -5,15 +5,6 @@
  * gives the same lie, and the move/publish policies are what the modes promise.
  */
 import t from "tap";
-import {
-  type DisputeState,
-  type GameView,
-  type Move,
-  Phase,
-  planClaimerMove,
-  planOutputAnswer,
-} from "../../../bridge/dispute/planner.ts";
-import { buildPartyView, viewOutputRoot } from "../../../bridge/dispute/view.ts";
 import { concatBytes, fromHex, merkleRoot, sha256, toHex } from "../../../protocol/index.ts";
 import { buildMlp } from "../../../prover-trace/builder/mlp.ts";
 import { commitModel } from "../../../prover-trace/commit/model.ts";
@@ -24,13 +15,22 @@ import { loadProfileModel } from "../../../prover-trace/profile/validate.ts";
 import { runModel } from "../../../prover-trace/reference/run.ts";
 import { commitRun } from "../../../prover-trace/runner/runner.ts";
 import {
+  type DisputeState,
+  type GameView,
+  type Move,
+  Phase,
+  planClaimerMove,
+  planOutputAnswer,
+} from "../../../verifier/game/planner.ts";
+import { buildPartyView, viewOutputRoot } from "../../../verifier/game/view.ts";
+import {
   bumpElement,
   claimedRun,
   FAULT_MODES,
   faultAllowsMove,
   faultPublishes,
   parseFaultMode,
-} from "../../../worker/faults.ts";
+} from "../../../verifier/worker/faults.ts";
 
 async function fixture() {
   // 11 nodes: MatMulInteger x3 (nodes 0, 5, 10), the last one producing the graph output.
