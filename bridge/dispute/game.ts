@@ -17,9 +17,9 @@ import {
 import { bridgeAbi } from "../../contracts/artifacts/Bridge.ts";
 import { disputeGameAbi } from "../../contracts/artifacts/DisputeGame.ts";
 import { oneStepVerifierAbi } from "../../contracts/artifacts/OneStepVerifier.ts";
-import type { DisputeState, GameView, Move, Opening, RevealedChildren } from "../../verifier/game/planner.ts";
 import { BridgeRevert, type ClaimMessage, type RevertFactory, simulateAndSend } from "../bridge.ts";
 import type { L1Clients, L1WalletClient } from "../clients.ts";
+import type { DisputeState, GameView, Move, Opening, RevealedChildren } from "./vocabulary.ts";
 
 /** The game ABI plus the verifier's and the Bridge's errors, so nested reverts are named too. */
 const gameErrorNames = new Set<string>(disputeGameAbi.filter((x) => x.type === "error").map((x) => x.name));

@@ -10,6 +10,17 @@
  */
 import type { Hex } from "viem";
 import {
+  ARITY_BITS,
+  type DisputeState,
+  type GameView,
+  type InputBindingArg,
+  type Move,
+  type Opening,
+  type OutputAnswerArg,
+  Phase,
+  type RevealedChildren,
+} from "../../bridge/dispute/vocabulary.ts";
+import {
   concatBytes,
   dtypeByCode,
   fromHex,
@@ -32,117 +43,20 @@ import type { RefNode } from "../../prover-trace/reference/types.ts";
 import { openChunk } from "../../prover-trace/witness/chunk.ts";
 import { elementOf, type PartyView, sourceTensor, viewOutputRoot } from "./view.ts";
 
-export const Phase = {
-  none: 0,
-  traceReveal: 1,
-  tracePick: 2,
-  leafReveal: 3,
-  chunkReveal: 4,
-  chunkPick: 5,
-  chunkData: 6,
-  elementPick: 7,
-  foldPost: 8,
-  foldPick: 9,
-  oneStep: 10,
-  resolved: 11,
-  /** Level 0: the claimer binds graph output `index` to its trace leaf (answerOutput). */
-  outputAnswer: 12,
-} as const;
-
-export const Winner = { none: 0, claimer: 1, challenger: 2, void: 3 } as const;
-
-/** True when the claimer must move next: DisputeGame `_claimerTurn` (whose clock runs, who times out). */
-export function claimerToMove(phase: number): boolean {
-  return (
-    phase === Phase.traceReveal ||
-    phase === Phase.leafReveal ||
-    phase === Phase.chunkReveal ||
-    phase === Phase.chunkData ||
-    phase === Phase.foldPost ||
-    phase === Phase.outputAnswer
-  );
-}
-
-/** Levels per descent round: 16 children. */
-export const ARITY_BITS = 4;
-
-/** The on-chain Dispute struct, as far as the planners read it. */
-export interface DisputeState {
-  phase: number;
-  winner: number;
-  index: bigint;
-  depthLeft: number;
-  nodeIndex: number;
-  opCode: number;
-  element: bigint;
-  value: bigint;
-  foldLength: bigint;
-  kLo: bigint;
-  kHi: bigint;
-  sLo: bigint;
-  sHi: bigint;
-}
-
-/** A revealed group of children (event TraceChildrenRevealed / ChunkChildrenRevealed). */
-export interface RevealedChildren {
-  index: bigint;
-  depthLeft: number;
-  children: Hex[];
-}
-
-/** The game as the chain shows it: the struct plus what the events revealed. */
-export interface GameView {
-  dispute: DisputeState;
-  /** Every trace reveal of this dispute, in order (for proofs against the claimer's trace root). */
-  traceReveals: RevealedChildren[];
-  /** A trace leaf named in direct mode, with the claimer's path to it (event DirectMove). */
-  traceDirect?: { nodeIndex: number; leaf: Hex; proof: Hex[] };
-  /** The last chunk-tree reveal. */
-  lastChunkReveal?: RevealedChildren;
-  /** The revealed chunk (hex, 1 KiB). */
-  chunk?: Hex;
-  /** The last posted fold states. */
-  foldStates?: bigint[];
-}
-
-export interface InputBindingArg {
-  dtype: number;
-  shape: number[];
-  dataRoot: Hex;
-  proof: Hex[];
-}
-
-export interface ElementOpeningArg {
-  chunkIndex: bigint;
-  chunk: Hex;
-  proof: Hex[];
-}
-
-/** The claimer's level-0 answer (DisputeGame.OutputAnswer). */
-export interface OutputAnswerArg {
-  outputTensorRoot: Hex;
-  outputProof: Hex[];
-  node: number;
-  slot: number;
-  refProof: Hex[];
-  leafOutputs: Hex[];
-  traceProof: Hex[];
-}
-
-export type Move =
-  | { kind: "answerOutput"; answer: OutputAnswerArg }
-  | { kind: "revealTraceChildren"; children: Hex[] }
-  | { kind: "pickTraceChild"; children: Hex[]; child: number }
-  | { kind: "revealLeaf"; descriptor: Hex; proof: Hex[]; dataRoot: Hex }
-  | { kind: "revealChunkChildren"; children: Hex[] }
-  | { kind: "pickChunkChild"; children: Hex[]; child: number }
-  | { kind: "revealChunk"; chunk: Hex }
-  | { kind: "pickElement"; chunk: Hex; elementInChunk: number }
-  | { kind: "postFoldStates"; foldLength: bigint; finalState: bigint; states: bigint[] }
-  | { kind: "pickFoldSegment"; states: bigint[]; segment: number }
-  | { kind: "oneStep"; descriptor: Hex; inputs: InputBindingArg[]; openings: ElementOpeningArg[] }
-  | { kind: "directTraceLeaf"; nodeIndex: number; leaf: Hex; proof: Hex[] }
-  | { kind: "directChunk"; chunkIndex: bigint; chunk: Hex; proof: Hex[] };
+export {
+  ARITY_BITS,
+  claimerToMove,
+  type DisputeState,
+  type ElementOpeningArg,
+  type GameView,
+  type InputBindingArg,
+  type Move,
+  type Opening,
+  type OutputAnswerArg,
+  Phase,
+  type RevealedChildren,
+  Winner,
+} from "../../bridge/dispute/vocabulary.ts";
 
 /** Thrown when a planner cannot move: the view and the game contradict each other. */
 export class PlanError extends Error {
@@ -287,9 +201,6 @@ export function planOutputAnswer(v: PartyView, k: number): OutputAnswerArg {
 }
 
 // ---------------------------------------------------------------------------------- challenger
-
-/** Which dispute to open on a claim (null: the claim agrees with this view, nothing to dispute). */
-export type Opening = { kind: "openDispute" } | { kind: "challengeOutput"; outputIndex: number };
 
 /**
  * The challenger's choice of level. A trace root that differs from ours: level 1 (openDispute),

@@ -20,11 +20,12 @@
  * Pure: no I/O, no clock.
  */
 
-import type { Move, PartyView } from "../../bridge/dispute/index.ts";
+import type { Move } from "../../bridge/dispute/vocabulary.ts";
 import { concatBytes, sha256 } from "../../protocol/index.ts";
 import type { ModelCommitment } from "../../prover-trace/commit/model.ts";
 import type { TensorData } from "../../prover-trace/commit/tensor.ts";
 import { TraceCommitment, traceLevels } from "../../prover-trace/commit/trace.ts";
+import type { PartyView } from "../game/view.ts";
 import { buildPartyView, viewOutputRoot } from "../game/view.ts";
 
 export const FAULT_MODES = ["wrong-output", "wrong-element", "wrong-leaf", "withhold", "silent"] as const;
