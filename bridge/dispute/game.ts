@@ -6,7 +6,6 @@
  */
 import {
   type Address,
-  encodeEventTopics,
   type Hex,
   type Log,
   numberToHex,
@@ -62,6 +61,18 @@ export type FullDisputeState = DisputeState & {
   chunkCount: bigint;
   statesHash: Hex;
 };
+
+/** A DisputeOpened event's arguments and the L1 block it is in. */
+export interface OpenedDispute {
+  disputeId: bigint;
+  claimKey: Hex;
+  claimer: Address;
+  challenger: Address;
+  jobId: Hex;
+  modelId: Hex;
+  traceRoot: Hex;
+  blockNumber: bigint;
+}
 
 export class DisputeGameContract {
   readonly clients: L1Clients;
@@ -182,6 +193,27 @@ export class DisputeGameContract {
   private readonly openedAt = new Map<bigint, bigint>();
 
   /**
+   * DisputeOpened logs from `fromBlock` to `toBlock`, filtered on the event's indexed arguments
+   * (disputeId, claimKey, claimer): the one query the agents use to find their disputes.
+   */
+  async disputesOpened(
+    filter: { disputeId?: bigint; claimKey?: Hex; claimer?: Address },
+    fromBlock: bigint,
+    toBlock: bigint | "latest" = "latest",
+  ): Promise<OpenedDispute[]> {
+    const logs = await this.clients.publicClient.getContractEvents({
+      address: this.address,
+      abi: disputeGameAbi,
+      eventName: "DisputeOpened",
+      args: filter,
+      fromBlock,
+      toBlock,
+      strict: true,
+    });
+    return logs.map((l) => ({ ...l.args, blockNumber: l.blockNumber }));
+  }
+
+  /**
    * Every log of dispute `id`: every game event has `disputeId` as its first indexed argument,
    * so the node filters on that topic, and after the first read only blocks from the opening on
    * are scanned (a long-lived chain would otherwise be read from genesis at every turn).
@@ -195,10 +227,9 @@ export class DisputeGameContract {
       }) as Promise<Log[]>;
     let from = this.openedAt.get(id);
     if (from === undefined) {
-      const [openedTopic] = encodeEventTopics({ abi: disputeGameAbi, eventName: "DisputeOpened" });
-      const opened = await getLogs(0n, [openedTopic, idTopic]);
-      if (opened.length === 0) return [];
-      from = BigInt(opened[0].blockNumber ?? 0n);
+      const [opened] = await this.disputesOpened({ disputeId: id }, 0n);
+      if (!opened) return [];
+      from = opened.blockNumber;
       this.openedAt.set(id, from);
     }
     return getLogs(from, [null, idTopic]);

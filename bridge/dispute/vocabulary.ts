@@ -25,6 +25,9 @@ export const Phase = {
 
 export const Winner = { none: 0, claimer: 1, challenger: 2, void: 3 } as const;
 
+/** A party to a dispute. */
+export type Side = "claimer" | "challenger";
+
 /** True when the claimer must move next: DisputeGame `_claimerTurn` (whose clock runs, who times out). */
 export function claimerToMove(phase: number): boolean {
   return (
@@ -35,6 +38,42 @@ export function claimerToMove(phase: number): boolean {
     phase === Phase.foldPost ||
     phase === Phase.outputAnswer
   );
+}
+
+/** Who the game waits for in `phase` (null: no game, or resolved). */
+export function sideToMove(phase: number): Side | null {
+  if (phase === Phase.none || phase === Phase.resolved) return null;
+  return claimerToMove(phase) ? "claimer" : "challenger";
+}
+
+/** The Dispute struct's chess clocks (seconds). */
+export interface DisputeClocks {
+  lastMoveAt: bigint;
+  claimerTimeLeft: bigint;
+  challengerTimeLeft: bigint;
+}
+
+/** The last L1 time (seconds) at which `side`'s clock still runs: lastMoveAt + its time left. */
+export function clockRunsOutAt(d: DisputeClocks, side: Side): bigint {
+  return d.lastMoveAt + (side === "claimer" ? d.claimerTimeLeft : d.challengerTimeLeft);
+}
+
+/** True when `side`'s clock ran out at L1 time `now`: DisputeGame.timeout's `elapsed > left`. */
+export function timedOut(d: DisputeClocks, side: Side, now: bigint): boolean {
+  return now > clockRunsOutAt(d, side);
+}
+
+/** The Winner names, by value. */
+export const WINNER_NAMES = ["none", "claimer", "challenger", "void"] as const;
+
+/** A resolved game from one side: won, lost or void (null: not resolved, or no such winner). */
+export type Outcome = "won" | "lost" | "void";
+
+export function outcomeFor(winner: number, side: Side): Outcome | null {
+  if (winner === Winner.void) return "void";
+  if (winner === Winner.claimer) return side === "claimer" ? "won" : "lost";
+  if (winner === Winner.challenger) return side === "challenger" ? "won" : "lost";
+  return null;
 }
 
 /** Levels per descent round: 16 children. */

@@ -8,6 +8,7 @@
  * node during the tensor descent, so which fields are meaningful follows from the phase and, once
  * the game is resolved, from the events it emitted on the way.
  */
+import { Phase, sideToMove, WINNER_NAMES } from "../../bridge/dispute/vocabulary.ts";
 
 /** The struct fields this module reads (a subset of bridge/dispute/game.ts FullDisputeState). */
 export interface DisputeStruct {
@@ -60,28 +61,29 @@ interface PhaseInfo {
   waitsFor: string;
 }
 
-/** Phases of contracts/src/DisputeGame.sol (bridge/dispute/planner.ts Phase). */
-export const PHASES: Record<number, PhaseInfo> = {
-  1: { name: "traceReveal", stage: "trace", toMove: "claimer", waitsFor: "claimer reveals trace children" },
-  2: { name: "tracePick", stage: "trace", toMove: "challenger", waitsFor: "challenger picks a trace child" },
-  3: { name: "leafReveal", stage: "leaf", toMove: "claimer", waitsFor: "claimer opens the trace leaf" },
-  4: { name: "chunkReveal", stage: "chunk", toMove: "claimer", waitsFor: "claimer reveals chunk children" },
-  5: { name: "chunkPick", stage: "chunk", toMove: "challenger", waitsFor: "challenger picks a chunk child" },
-  6: { name: "chunkData", stage: "element", toMove: "claimer", waitsFor: "claimer reveals the 1 KiB chunk" },
-  7: { name: "elementPick", stage: "element", toMove: "challenger", waitsFor: "challenger picks an element" },
-  8: { name: "foldPost", stage: "fold", toMove: "claimer", waitsFor: "claimer posts fold states" },
-  9: { name: "foldPick", stage: "fold", toMove: "challenger", waitsFor: "challenger picks a fold segment" },
-  10: { name: "oneStep", stage: "one-step", toMove: "challenger", waitsFor: "the one step is checked on L1" },
-  11: { name: "resolved", stage: "resolved", toMove: null, waitsFor: "nothing: resolved" },
-  12: {
-    name: "outputAnswer",
-    stage: "output",
-    toMove: "claimer",
-    waitsFor: "claimer binds the output to its trace leaf",
-  },
+/** What each phase of contracts/src/DisputeGame.sol (bridge/dispute/vocabulary.ts Phase) waits for. */
+const PHASE_TEXT: Record<Exclude<keyof typeof Phase, "none">, Pick<PhaseInfo, "stage" | "waitsFor">> = {
+  traceReveal: { stage: "trace", waitsFor: "claimer reveals trace children" },
+  tracePick: { stage: "trace", waitsFor: "challenger picks a trace child" },
+  leafReveal: { stage: "leaf", waitsFor: "claimer opens the trace leaf" },
+  chunkReveal: { stage: "chunk", waitsFor: "claimer reveals chunk children" },
+  chunkPick: { stage: "chunk", waitsFor: "challenger picks a chunk child" },
+  chunkData: { stage: "element", waitsFor: "claimer reveals the 1 KiB chunk" },
+  elementPick: { stage: "element", waitsFor: "challenger picks an element" },
+  foldPost: { stage: "fold", waitsFor: "claimer posts fold states" },
+  foldPick: { stage: "fold", waitsFor: "challenger picks a fold segment" },
+  oneStep: { stage: "one-step", waitsFor: "the one step is checked on L1" },
+  resolved: { stage: "resolved", waitsFor: "nothing: resolved" },
+  outputAnswer: { stage: "output", waitsFor: "claimer binds the output to its trace leaf" },
 };
 
-const WINNERS = ["none", "claimer", "challenger", "void"] as const;
+/** Phases by number; who the game waits for is the contract's rule (`sideToMove`). */
+export const PHASES: Record<number, PhaseInfo> = Object.fromEntries(
+  Object.entries(PHASE_TEXT).map(([name, text]) => {
+    const phase = Phase[name as keyof typeof PHASE_TEXT];
+    return [phase, { name, ...text, toMove: sideToMove(phase) }];
+  }),
+);
 
 const LEVEL_LABEL: Record<Stage, string> = {
   output: "Level 0 · output binding",
@@ -120,7 +122,7 @@ export interface DisputeSummary {
   headline: string;
   toMove: "claimer" | "challenger" | null;
   waitsFor: string;
-  winner: (typeof WINNERS)[number] | "unknown";
+  winner: (typeof WINNER_NAMES)[number] | "unknown";
   reason: string | null;
   clocks: { claimer: string; challenger: string; lastMoveAt: string };
   narrowing: {
@@ -185,7 +187,7 @@ export function describeEvent(e: GameEvent): string {
         ? `direct move: trace leaf ${str(a.index)} with its proof`
         : `direct move: chunk ${str(a.index)} with its proof`;
     case "DisputeResolved":
-      return `resolved: ${WINNERS[Number(a.winner)] ?? `winner ${str(a.winner)}`} wins (${str(a.reason)})`;
+      return `resolved: ${WINNER_NAMES[Number(a.winner)] ?? `winner ${str(a.winner)}`} wins (${str(a.reason)})`;
     default:
       return e.eventName;
   }
@@ -250,7 +252,7 @@ export function summarizeDispute(
 
   const opened = events.find((e) => e.eventName === "DisputeOpened");
   const resolvedEv = events.find((e) => e.eventName === "DisputeResolved");
-  const winner = WINNERS[d.winner] ?? "unknown";
+  const winner = WINNER_NAMES[d.winner] ?? "unknown";
   return {
     id: id.toString(),
     jobId: opened ? str(opened.args.jobId) : null,

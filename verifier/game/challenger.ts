@@ -5,10 +5,17 @@
  */
 import type { Address } from "viem";
 import type { FullDisputeState } from "../../bridge/dispute/game.ts";
-import { type GameView, type Move, Phase, planChallengerMove, Winner } from "./planner.ts";
+import {
+  claimerToMove,
+  clockRunsOutAt,
+  type Outcome,
+  outcomeFor,
+  timedOut,
+} from "../../bridge/dispute/vocabulary.ts";
+import { type GameView, type Move, Phase, planChallengerMove } from "./planner.ts";
 import type { PartyView } from "./view.ts";
 
-export type Outcome = "won" | "lost" | "void";
+export type { Outcome };
 
 export type Action =
   /** The game is over. */
@@ -20,26 +27,6 @@ export type Action =
   | { kind: "move"; move: Move }
   /** The claimer's move; its clock runs out after L1 time `until` (seconds). */
   | { kind: "wait"; until: bigint };
-
-/** Phases where the claimer must move (DisputeGame `_claimerTurn`). */
-const CLAIMER_PHASES: ReadonlySet<number> = new Set([
-  Phase.traceReveal,
-  Phase.leafReveal,
-  Phase.chunkReveal,
-  Phase.chunkData,
-  Phase.foldPost,
-  12, // level 0: the claimer's answerOutput (Phase.outputAnswer where the game has level 0)
-]);
-
-export function isClaimerTurn(phase: number): boolean {
-  return CLAIMER_PHASES.has(phase);
-}
-
-export function outcomeOf(winner: number): Outcome {
-  if (winner === Winner.challenger) return "won";
-  if (winner === Winner.claimer) return "lost";
-  return "void";
-}
 
 export interface Situation {
   game: GameView & { dispute: FullDisputeState };
@@ -56,18 +43,19 @@ export interface Situation {
  */
 export function decide(s: Situation, view: PartyView): Action {
   const d = s.game.dispute;
-  if (d.phase === Phase.resolved) return { kind: "ended", outcome: outcomeOf(d.winner) };
+  if (d.phase === Phase.resolved)
+    return { kind: "ended", outcome: outcomeFor(d.winner, "challenger") ?? "void" };
   if (d.challenger.toLowerCase() !== s.me.toLowerCase())
     throw new Error(`dispute challenger is ${d.challenger}, not this watcher (${s.me})`);
   if (s.invalidated) return { kind: "closeVoid" };
-  if (isClaimerTurn(d.phase)) {
-    const until = d.lastMoveAt + d.claimerTimeLeft;
-    return s.now > until ? { kind: "timeout" } : { kind: "wait", until };
+  if (claimerToMove(d.phase)) {
+    return timedOut(d, "claimer", s.now)
+      ? { kind: "timeout" }
+      : { kind: "wait", until: clockRunsOutAt(d, "claimer") };
   }
   // Our clock ran out (a watcher down too long): no move can land any more; the claimer or
   // anyone ends the game with timeout, and we only wait to record it.
-  const ours = d.lastMoveAt + d.challengerTimeLeft;
-  if (s.now > ours) return { kind: "wait", until: ours };
+  if (timedOut(d, "challenger", s.now)) return { kind: "wait", until: clockRunsOutAt(d, "challenger") };
   const move = planChallengerMove(view, s.game);
   if (!move) throw new Error(`no challenger move in phase ${d.phase}`);
   return { kind: "move", move };

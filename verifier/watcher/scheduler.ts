@@ -9,11 +9,10 @@
  * resumes where the chain says the game is.
  */
 import type { Logger } from "pino";
-import { type Address, type Hex, parseEventLogs } from "viem";
+import type { Address, Hex } from "viem";
 import type { BridgeContract } from "../../bridge/bridge.ts";
 import { BridgeRevert } from "../../bridge/bridge.ts";
 import type { DisputeGameContract } from "../../bridge/dispute/game.ts";
-import { disputeGameAbi } from "../../contracts/artifacts/DisputeGame.ts";
 import { type Action, decide, type Outcome } from "../game/challenger.ts";
 import { PlanError } from "../game/planner.ts";
 import type { PartyView } from "../game/view.ts";
@@ -113,17 +112,10 @@ export class GameScheduler {
 
   /** Our dispute on this claim, if one was opened (a crash may have hidden it from the record). */
   private async findOurDispute(claimKey: Hex): Promise<bigint | undefined> {
-    const logs = await this.d.game.clients.publicClient.getLogs({
-      address: this.d.game.address,
-      event: disputeGameAbi.find((x) => x.type === "event" && x.name === "DisputeOpened") as never,
-      args: { claimKey } as never,
-      fromBlock: 0n,
-      toBlock: "latest",
-    });
-    const ours = parseEventLogs({ abi: disputeGameAbi, logs, eventName: "DisputeOpened" }).filter(
-      (e) => e.args.challenger.toLowerCase() === this.d.me.toLowerCase(),
+    const ours = (await this.d.game.disputesOpened({ claimKey }, 0n)).filter(
+      (e) => e.challenger.toLowerCase() === this.d.me.toLowerCase(),
     );
-    return ours.length ? ours[ours.length - 1].args.disputeId : undefined;
+    return ours.length ? ours[ours.length - 1].disputeId : undefined;
   }
 
   private async challengerBond(): Promise<bigint> {

@@ -1,16 +1,16 @@
 /**
  * The claimer's side of every dispute on this worker's claims. Finds them by the DisputeGame's
  * DisputeOpened log filtered on `claimer` (from a persisted L1 block cursor), then plays each one
- * with the pure planner `planClaimerMove`, one move per turn, re-reading the game from the chain
- * before every move: a restarted worker resumes from whatever the chain says, never from memory.
- * When the challenger's clock has run out it calls `timeout`. A test fault decides which moves a
+ * with the pure decision `decide` (verifier/game/claimer.ts), one move per turn, re-reading the
+ * game from the chain before every move: a restarted worker resumes from whatever the chain says,
+ * never from memory. When the challenger's clock has run out it calls `timeout`. A test fault decides which moves a
  * liar makes at all (faults.ts `faultAllowsMove`); its view decides what they say.
  */
 import type { Logger } from "pino";
 import type { Address, Hex } from "viem";
 import type { DisputeGameContract } from "../../bridge/dispute/game.ts";
-import { disputeGameAbi } from "../../contracts/artifacts/DisputeGame.ts";
-import { Phase, planClaimerMove, Winner } from "../game/planner.ts";
+import { type ClaimerAction, type ClaimerPolicy, decide } from "../game/claimer.ts";
+import { Phase, Winner } from "../game/planner.ts";
 import type { PartyView } from "../game/view.ts";
 import { type FaultMode, faultAllowsMove } from "./faults.ts";
 import type { WorkerMetrics } from "./metrics.ts";
@@ -32,11 +32,10 @@ export interface DefenderDeps {
   startBlock: number;
 }
 
-const OUTCOME: Record<number, string> = {
-  [Winner.claimer]: "won",
-  [Winner.challenger]: "lost",
-  [Winner.void]: "void",
-};
+/** A test fault's liar holds some moves back, and a silent one never calls timeout either. */
+function faultPolicy(fault: FaultMode | null): ClaimerPolicy {
+  return { allowsMove: (m) => faultAllowsMove(fault, m), callsTimeout: fault !== "silent" };
+}
 
 export class Defender {
   private readonly d: DefenderDeps;
@@ -58,22 +57,13 @@ export class Defender {
     const from = (await this.d.store.cursor("l1Disputes")) ?? this.d.startBlock;
     const latest = Number(await pub.getBlockNumber({ cacheTime: 0 }));
     if (latest < from) return 0;
-    const logs = await pub.getContractEvents({
-      address: this.d.game.address,
-      abi: disputeGameAbi,
-      eventName: "DisputeOpened",
-      args: { claimer: this.d.claimer },
-      fromBlock: BigInt(from),
-      toBlock: BigInt(latest),
-    });
+    const opened = await this.d.game.disputesOpened(
+      { claimer: this.d.claimer },
+      BigInt(from),
+      BigInt(latest),
+    );
     let found = 0;
-    for (const log of logs) {
-      const a = log.args as {
-        disputeId: bigint;
-        claimKey: Hex;
-        challenger: Address;
-        jobId: Hex;
-      };
+    for (const a of opened) {
       const id = a.disputeId.toString();
       if (await this.d.store.dispute(id)) continue;
       const rec: DisputeRecord = {
@@ -83,7 +73,7 @@ export class Defender {
         challenger: a.challenger,
         winner: Winner.none,
         moves: 0,
-        openedAtBlock: String(log.blockNumber),
+        openedAtBlock: String(a.blockNumber),
       };
       await this.d.store.putDispute(rec);
       this.d.metrics.disputes.inc({ outcome: "opened" });
@@ -124,48 +114,45 @@ export class Defender {
       let moved = false;
       try {
         const g = await this.d.game.readGame(id);
+        const now = (await this.d.game.clients.publicClient.getBlock({ blockTag: "latest" })).timestamp;
         const dispute = g.dispute;
-        if (dispute.phase === Phase.resolved) {
-          rec.winner = dispute.winner;
-          await this.d.store.putDispute(rec);
-          this.d.metrics.disputes.inc({ outcome: OUTCOME[dispute.winner] ?? "unknown" });
-          log.warn({ winner: OUTCOME[dispute.winner], moves: rec.moves }, "dispute resolved");
-          this.d.onResolved?.(rec.jobId, dispute.winner);
-          return;
-        }
-        const { view, fault } = await this.d.viewFor(rec.jobId);
-        let move = null;
+        const { view, fault } =
+          dispute.phase === Phase.resolved ? { view: null, fault: null } : await this.d.viewFor(rec.jobId);
+        let action: ClaimerAction = { kind: "wait" };
         try {
-          move = planClaimerMove(view, g);
+          action = decide({ game: g, now }, view, faultPolicy(fault));
         } catch (e) {
           problem("plan", e);
         }
-        if (move) {
-          if (faultAllowsMove(fault, move)) {
-            try {
-              await this.d.game.play(id, move);
-              rec.moves++;
-              await this.d.store.putDispute(rec);
-              this.d.metrics.moves.inc({ kind: move.kind });
-              log.info({ kind: move.kind, phase: dispute.phase }, "dispute move");
-              moved = true;
-              lastProblem = "";
-            } catch (e) {
-              problem(move.kind, e);
-            }
+        if (action.kind === "ended") {
+          rec.winner = action.winner;
+          await this.d.store.putDispute(rec);
+          this.d.metrics.disputes.inc({ outcome: action.outcome ?? "unknown" });
+          log.warn({ winner: action.outcome ?? undefined, moves: rec.moves }, "dispute resolved");
+          this.d.onResolved?.(rec.jobId, action.winner);
+          return;
+        }
+        if (action.kind === "move") {
+          const move = action.move;
+          try {
+            await this.d.game.play(id, move);
+            rec.moves++;
+            await this.d.store.putDispute(rec);
+            this.d.metrics.moves.inc({ kind: move.kind });
+            log.info({ kind: move.kind, phase: dispute.phase }, "dispute move");
+            moved = true;
+            lastProblem = "";
+          } catch (e) {
+            problem(move.kind, e);
           }
-        } else if (fault !== "silent") {
-          // the challenger's turn: its clock may have run out (a silent liar does not even look)
-          const block = await this.d.game.clients.publicClient.getBlock({ blockTag: "latest" });
-          if (block.timestamp - dispute.lastMoveAt > dispute.challengerTimeLeft) {
-            try {
-              await this.d.game.timeout(id);
-              this.d.metrics.moves.inc({ kind: "timeout" });
-              log.warn("challenger out of time: timeout called");
-              moved = true;
-            } catch (e) {
-              problem("timeout", e);
-            }
+        } else if (action.kind === "timeout") {
+          try {
+            await this.d.game.timeout(id);
+            this.d.metrics.moves.inc({ kind: "timeout" });
+            log.warn("challenger out of time: timeout called");
+            moved = true;
+          } catch (e) {
+            problem("timeout", e);
           }
         }
       } catch (e) {
