@@ -12,11 +12,12 @@ import type { L1Clients } from "../../bridge/clients.ts";
 import { decodeTensorFile } from "../../content/tensor-file.ts";
 import { verifyInputBytes, verifyModelBytes } from "../../content/verify.ts";
 import { bridgeAbi } from "../../contracts/artifacts/Bridge.ts";
-import { bytesEqual, fromHex, toHex } from "../../protocol/bytes.ts";
+import { fromHex, toHex } from "../../protocol/bytes.ts";
 import { commitOnnxFile, type ModelCommitment } from "../../prover-trace/commit/model.ts";
 import { type TensorData, tensorRoot } from "../../prover-trace/commit/tensor.ts";
 import { createRunner, type Runner } from "../../prover-trace/runner/runner.ts";
-import { buildPartyView, type PartyView } from "../game/view.ts";
+import { type Opening, PlanError, planOpening } from "../game/planner.ts";
+import { buildPartyView, type PartyView, viewOutputRoot } from "../game/view.ts";
 
 /** What the checker needs of the content layer (content/types.ts ContentStore fits). */
 export interface ContentGetter {
@@ -193,36 +194,35 @@ export class Checker {
       throw new CheckError(`job input has root ${toHex(run.inputRoot)}, the job says ${job.inputRoot}`);
     const view = buildPartyView(m.commitment, inputs, run.nodeOutputs);
     const ours = { outputRoot: toHex(run.outputRoot), traceRoot: toHex(run.traceRoot) };
-    let verdict: Verdict = "agree";
-    if (ours.traceRoot !== claim.traceRoot.toLowerCase()) verdict = "trace";
-    else if (ours.outputRoot !== claim.outputRoot.toLowerCase()) verdict = "output";
-    const outputIndex = verdict === "output" ? await this.wrongOutput(claim, m, run.outputs) : undefined;
-    return { verdict, view, ours, outputIndex };
+    let opening: Opening | null;
+    try {
+      opening = planOpening(view, claim, await this.claimedOutputRoots(claim, view));
+    } catch (e) {
+      if (e instanceof PlanError) throw new CheckError(`cannot name the wrong output: ${e.message}`);
+      throw e;
+    }
+    if (!opening) return { verdict: "agree", view, ours };
+    if (opening.kind === "openDispute") return { verdict: "trace", view, ours };
+    return { verdict: "output", outputIndex: opening.outputIndex, view, ours };
   }
 
   /**
-   * Which graph output a claim with our trace but another outputRoot got wrong: output 0 of a
-   * one-output model; otherwise the first whose tensor root differs in the published outputs.
+   * The claim's graph-output roots from its published outputs (`claim.outputCid`), fetched only
+   * where the opening needs them: our trace, another outputRoot, several outputs. planOpening
+   * checks them against the claim's outputRoot before any of them names an output.
    */
-  private async wrongOutput(
-    claim: ClaimMessage,
-    m: LoadedModel,
-    ours: Record<string, TensorData>,
-  ): Promise<number> {
-    const decl = m.commitment.model.outputs;
-    if (decl.length === 1) return 0;
+  private async claimedOutputRoots(claim: ClaimMessage, view: PartyView): Promise<Uint8Array[] | undefined> {
+    const sameTrace = claim.traceRoot.toLowerCase() === toHex(view.trace.root);
+    const sameOutputs = claim.outputRoot.toLowerCase() === toHex(viewOutputRoot(view));
+    if (!sameTrace || sameOutputs || view.outputs.length === 1) return undefined;
     if (claim.outputCid === "0x")
       throw new CheckError("outputRoot differs in one of several outputs and none were published");
     const bytes = new Uint8Array(await this.fetch(claim.outputCid, "claimed outputs"));
-    let theirs: TensorData[];
     try {
-      theirs = decodeTensorFile(bytes);
+      return decodeTensorFile(bytes).map(rootOf);
     } catch (e) {
       throw new CheckError(`claimed outputs: ${(e as Error).message}`);
     }
-    const k = decl.findIndex((o, i) => !theirs[i] || !bytesEqual(rootOf(theirs[i]), rootOf(ours[o.name])));
-    if (k < 0) throw new CheckError("the published outputs equal ours, yet the outputRoot differs");
-    return k;
   }
 
   async close(): Promise<void> {

@@ -14,7 +14,7 @@ import type { BridgeContract } from "../../bridge/bridge.ts";
 import { BridgeRevert } from "../../bridge/bridge.ts";
 import type { DisputeGameContract } from "../../bridge/dispute/game.ts";
 import { type Action, decide, type Outcome } from "../game/challenger.ts";
-import { PlanError } from "../game/planner.ts";
+import { type Opening, PlanError } from "../game/planner.ts";
 import type { PartyView } from "../game/view.ts";
 import type { WatcherMetrics } from "./metrics.ts";
 import { type GameRecord, TERMINAL, type WatcherStore } from "./store.ts";
@@ -33,15 +33,6 @@ export interface SchedulerDeps {
   withdrawIdleBond?: boolean;
   /** Consecutive planning failures before a game is given up as failed. */
   maxPlanErrors?: number;
-}
-
-/** The DisputeGame client's level-0 opening (present where the contract has challengeOutput). */
-interface Level0Game {
-  challengeOutput(
-    claim: GameRecord["claim"],
-    signature: Hex,
-    outputIndex: number,
-  ): Promise<{ gasUsed: bigint; disputeId: bigint }>;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -158,14 +149,11 @@ export class GameScheduler {
           log.info({ amount: want.toString() }, "challenger bond deposited");
         }
         await this.save(r, { pending: { kind: "openDispute", at: Date.now() } });
-        const tx =
+        const opening: Opening =
           r.level === "output"
-            ? await (this.d.game as unknown as Level0Game).challengeOutput(
-                r.claim,
-                r.signature,
-                r.outputIndex ?? 0,
-              )
-            : await this.d.game.open(r.claim, r.signature);
+            ? { kind: "challengeOutput", outputIndex: r.outputIndex ?? 0 }
+            : { kind: "openDispute" };
+        const tx = await this.d.game.openPlanned(r.claim, r.signature, opening);
         this.count(r, "openDispute", tx.gasUsed);
         await this.save(r, { status: "playing", disputeId: tx.disputeId.toString(), pending: undefined });
         await this.updateBondMetrics();

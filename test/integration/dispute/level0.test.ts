@@ -8,19 +8,13 @@
  * The lying-worker game runs on the embedded chain and on anvil.
  */
 import t, { type Test } from "tap";
-import { type Hex, parseEther } from "viem";
+import type { Hex } from "viem";
 import { BridgeRevert, type ClaimMessage } from "../../../bridge/bridge.ts";
 import { type Deployment, deployBridge } from "../../../bridge/deploy.ts";
 import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
-import { toHex, u32be } from "../../../protocol/bytes.ts";
+import { toHex } from "../../../protocol/bytes.ts";
 import { claimDomain, typesFor } from "../../../protocol/eip712.ts";
-import { sha256 } from "../../../protocol/sha256.ts";
-import { commitModel, type ModelCommitment, tensorListRoot } from "../../../prover-trace/commit/model.ts";
-import type { TensorData } from "../../../prover-trace/commit/tensor.ts";
-import { GraphBuilder } from "../../../prover-trace/onnx/graph-builder.ts";
-import { encodeOnnx } from "../../../prover-trace/onnx/io.ts";
-import { loadProfileModel } from "../../../prover-trace/profile/validate.ts";
-import { runModel } from "../../../prover-trace/reference/run.ts";
+import { tensorListRoot } from "../../../prover-trace/commit/model.ts";
 import {
   type Move,
   type OutputAnswerArg,
@@ -32,56 +26,20 @@ import {
   Winner,
 } from "../../../verifier/game/planner.ts";
 import { playToEnd } from "../../../verifier/game/play.ts";
-import { buildPartyView, type PartyView, viewOutputRoot } from "../../../verifier/game/view.ts";
+import { type PartyView, viewOutputRoot } from "../../../verifier/game/view.ts";
+import {
+  BOND,
+  CHALLENGER,
+  CHALLENGER2,
+  CLOCK,
+  h32,
+  MIN_STAKE,
+  STAKE,
+  STRANGER,
+  WORKER,
+} from "../../helpers/dispute-game.ts";
 import { anvilBackend, embeddedBackend, type L1Backend } from "../../helpers/l1.ts";
-
-const WORKER = 1;
-const CHALLENGER = 2;
-const CHALLENGER2 = 3;
-const STRANGER = 5;
-const CLOCK = 600n;
-const STAKE = parseEther("2");
-const MIN_STAKE = parseEther("1");
-const BOND = parseEther("0.1");
-
-const h32 = (n: number): Hex => toHex(sha256(u32be(n)));
-
-interface Fixture {
-  model: ModelCommitment;
-  input: TensorData;
-  nodeOutputs: TensorData[][];
-  honest: PartyView;
-  /** Honest trace, graph output 1 (the ArgMax indices) changed: a wrong outputRoot. */
-  liar: PartyView;
-}
-
-async function fixture(): Promise<Fixture> {
-  // n0 r = Relu(x) int8[2,40]; n1 m = MatMulInteger(r, w) int32[2,8]; n2 a = ArgMax(m) int64[2].
-  // Graph outputs in the order m, a, r: refs (1,0), (2,0), (0,0).
-  const g = new GraphBuilder("level0");
-  const x = g.input("x", "int8", [2, 40]);
-  const r = g.op("Relu", [x], {}, "r");
-  const wData = Array.from({ length: 320 }, (_, i) => ((i * 29) % 31) - 15);
-  const m = g.op("MatMulInteger", [r, g.constant("int8", [40, 8], wData, "w")], {}, "m");
-  const a = g.op("ArgMax", [m], { axis: 1, keepdims: 0 }, "a");
-  g.output(m, "int32", [2, 8]);
-  g.output(a, "int64", [2]);
-  g.output(r, "int8", [2, 40]);
-  const bytes = encodeOnnx(g.build());
-  const pm = loadProfileModel(bytes);
-  const model = await commitModel(pm, bytes);
-  const data = new Int8Array(80).map((_, i) => ((i * 53) % 200) - 100);
-  const input: TensorData = { dtype: 3, shape: [2, 40], data };
-  const nodeOutputs = runModel(pm, [{ dtype: 3, shape: [2, 40], data }]).nodeOutputs;
-  const honest = buildPartyView(model, [input], nodeOutputs);
-  const graphOutputs = model.outputRefs.map((ref) => nodeOutputs[ref.node][ref.slot]);
-  const am = (graphOutputs[1].data as BigInt64Array).slice();
-  am[0] = am[0] === 0n ? 1n : 0n;
-  const liar = buildPartyView(model, [input], nodeOutputs, {
-    outputs: graphOutputs.map((o, k) => (k === 1 ? { ...o, data: am } : o)),
-  });
-  return { model, input, nodeOutputs, honest, liar };
-}
+import { type Level0Fixture, level0Fixture } from "../../helpers/level0.ts";
 
 interface Setup {
   d: Deployment;
@@ -90,7 +48,7 @@ interface Setup {
   claimOf: (v: PartyView, job?: number) => Promise<{ claim: ClaimMessage; signature: Hex }>;
 }
 
-async function setup(b: L1Backend, f: Fixture): Promise<Setup> {
+async function setup(b: L1Backend, f: Level0Fixture): Promise<Setup> {
   const d = await deployBridge(b.clients(0), {
     challengeWindow: 100n,
     unbondingDelay: 10_000n,
@@ -138,7 +96,7 @@ async function rejectsWith(t: Test, p: Promise<unknown>, errorName: string, what
 }
 
 /** The worker posts an honest trace and a wrong output 1; the challenger opens level 0 and wins. */
-async function liarLoses(t: Test, b: L1Backend, f: Fixture): Promise<void> {
+async function liarLoses(t: Test, b: L1Backend, f: Level0Fixture): Promise<void> {
   const addr = (i: number) => b.accounts[i].address;
   const s = await setup(b, f);
   const { claim, signature } = await s.claimOf(f.liar);
@@ -188,7 +146,7 @@ async function liarLoses(t: Test, b: L1Backend, f: Fixture): Promise<void> {
   t.equal((await s.d.bridge.stakeOf(addr(WORKER))).active, STAKE - MIN_STAKE, "not slashed twice");
 }
 
-async function scenarios(t: Test, b: L1Backend, f: Fixture): Promise<void> {
+async function scenarios(t: Test, b: L1Backend, f: Level0Fixture): Promise<void> {
   const addr = (i: number) => b.accounts[i].address;
 
   await t.test("an honest trace with a wrong output loses level 0", (t) => liarLoses(t, b, f));
@@ -352,14 +310,14 @@ async function scenarios(t: Test, b: L1Backend, f: Fixture): Promise<void> {
 }
 
 t.test("level 0 on the embedded chain", async (t) => {
-  const f = await fixture();
+  const f = await level0Fixture();
   const b = await embeddedBackend();
   t.teardown(() => b.close());
   await scenarios(t, b, f);
 });
 
 t.test("level 0 on anvil: the worker with a wrong output loses", async (t) => {
-  const f = await fixture();
+  const f = await level0Fixture();
   const b = await anvilBackend();
   t.teardown(() => b.close());
   await liarLoses(t, b, f);
