@@ -4,7 +4,7 @@
  * parameters come in `ctx`. A tx that breaks a rule throws TxRejected naming the rule and leaves
  * `state` untouched (all writes go through a child overlay that is merged only on success).
  *
- * The user tx's own signature is checked before applyTx (sequencer/state/verify.ts), because it
+ * The user tx's own signature is checked before applyTx (sequencer/verify-pool.ts), because it
  * is the expensive part and runs batched; applyTx checks the worker's claim signature itself.
  */
 
