@@ -38,7 +38,7 @@ import { buildTransformerLm, TRANSFORMER_DEFAULTS } from "../prover-trace/builde
 import { commitOnnxFile, inputRoot } from "../prover-trace/commit/model.ts";
 import type { TensorData } from "../prover-trace/commit/tensor.ts";
 import { encodeOnnx } from "../prover-trace/onnx/io.ts";
-import { SequencerClient } from "../verifier/worker/l2.ts";
+import { SequencerClient } from "../verifier/l2.ts";
 import { type Role, startRole } from "./devnet/roles.ts";
 import { Story } from "./devnet/story.ts";
 

@@ -4,9 +4,9 @@
  * the SSE stream (`GET /v1/events`, reconnecting) and reads blocks in order by number, so a
  * dropped stream or a restart never skips a block: the cursor is the next block to read.
  */
-import { l2Domain } from "../../protocol/eip712.ts";
-import type { Address } from "../../protocol/secp256k1.ts";
-import { encodeTx, type Hex, signTx, type UnsignedUserTx } from "../../protocol/tx.ts";
+import { l2Domain } from "../protocol/eip712.ts";
+import type { Address } from "../protocol/secp256k1.ts";
+import { encodeTx, type Hex, signTx, type UnsignedUserTx } from "../protocol/tx.ts";
 
 /** A refusal from the sequencer: `status` is the HTTP status, `message` its reason. */
 export class L2Error extends Error {

@@ -14,12 +14,12 @@ import { BridgeContract } from "../../bridge/bridge.ts";
 import { connectL1, type L1Clients } from "../../bridge/clients.ts";
 import { DisputeGameContract } from "../../bridge/dispute/game.ts";
 import { fromHex } from "../../protocol/bytes.ts";
+import { SequencerClient } from "../l2.ts";
 import { WorkerAgent } from "./agent.ts";
 import { checkFaultAllowed, resolveWorkerConfig, type WorkerConfig } from "./config.ts";
 import type { WorkerContent } from "./content.ts";
 import { Defender } from "./defender.ts";
 import { loadServedModel, type ServedModel } from "./job.ts";
-import { SequencerClient } from "./l2.ts";
 import { createWorkerMetrics, serveMetrics, type WorkerMetrics } from "./metrics.ts";
 import { WorkerStore } from "./store.ts";
 
