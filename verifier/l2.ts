@@ -1,12 +1,18 @@
 /**
- * The worker's side of the sequencer API (docs/rollup.md section 6): signed txs sent one at a
- * time with the account's next nonce, job and block reads, and a block follower that wakes on
- * the SSE stream (`GET /v1/events`, reconnecting) and reads blocks in order by number, so a
- * dropped stream or a restart never skips a block: the cursor is the next block to read.
+ * The agents' side of the sequencer API (docs/rollup.md section 6), one client for the worker
+ * and the watcher: job and block reads and the block event stream (`GET /v1/events`,
+ * reconnecting) that wakes a reader of blocks in order by number, so a dropped stream or a
+ * restart never skips a block (the cursor is the next block to read); and, for the worker,
+ * signed txs sent one at a time with the account's next nonce.
  */
 import { l2Domain } from "../protocol/eip712.ts";
 import type { Address } from "../protocol/secp256k1.ts";
 import { encodeTx, type Hex, signTx, type UnsignedUserTx } from "../protocol/tx.ts";
+import type { L2JobJson } from "../sdk/outcome.ts";
+import type { Block, Receipt } from "../sequencer/block.ts";
+
+/** A GET that hangs longer than this fails (the caller retries on its own schedule). */
+const GET_TIMEOUT_MS = 10_000;
 
 /** A refusal from the sequencer: `status` is the HTTP status, `message` its reason. */
 export class L2Error extends Error {
@@ -18,52 +24,28 @@ export class L2Error extends Error {
   }
 }
 
-export interface L2Job {
-  id: Hex;
-  modelId: Hex;
-  inputRoot: Hex;
-  inputCid: Hex;
-  escrow: string;
-  deadline: number;
-  status: "open" | "claimed" | "submitted" | "disputed" | "paid" | "refunded";
-  worker: Hex | null;
-  submittedAt: number | null;
-  refundReason: string | null;
-}
+/** A job as GET /v1/jobs/:id returns it (the one wire type, sdk/outcome.ts). */
+export type L2Job = L2JobJson;
 
-export interface L2Receipt {
-  txHash: Hex;
-  events: { kind: string; [k: string]: unknown }[];
-}
+/** A block as GET /v1/blocks/:n returns it (the sequencer's own type, sequencer/block.ts). */
+export type L2Block = Block;
 
-export interface L2Block {
-  header: { number: number; timestamp: number };
-  receipts: L2Receipt[];
-}
+export type L2Receipt = Receipt;
 
 /** Distributes the Omit over the union so each tx type keeps its own fields. */
 type WithoutSender<T> = T extends unknown ? Omit<T, "from" | "nonce" | "fee"> : never;
 export type WorkerTxBody = WithoutSender<UnsignedUserTx>;
 
-export class SequencerClient {
+/** Reads from the sequencer API (jobs, blocks, head, the block event stream): what a watcher needs. */
+export class SequencerReader {
   readonly url: string;
-  private readonly key: Uint8Array;
-  readonly address: Address;
-  private readonly domain: ReturnType<typeof l2Domain>;
-  private readonly fee: bigint;
-  /** Txs go out one after another: each takes the nonce the previous one left. */
-  private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(opts: { url: string; key: Uint8Array; address: Address; l2ChainId: bigint; fee?: bigint }) {
-    this.url = opts.url.replace(/\/+$/, "");
-    this.key = opts.key;
-    this.address = opts.address.toLowerCase() as Address;
-    this.domain = l2Domain(opts.l2ChainId);
-    this.fee = opts.fee ?? 0n;
+  constructor(url: string) {
+    this.url = url.replace(/\/+$/, "");
   }
 
-  private async getJson<T>(path: string): Promise<T | null> {
-    const res = await fetch(`${this.url}${path}`);
+  protected async getJson<T>(path: string): Promise<T | null> {
+    const res = await fetch(`${this.url}${path}`, { signal: AbortSignal.timeout(GET_TIMEOUT_MS) });
     if (res.status === 404) return null;
     const body = (await res.json().catch(() => ({}))) as T & { error?: string };
     if (!res.ok) throw new L2Error(res.status, body.error ?? `GET ${path}: HTTP ${res.status}`);
@@ -72,8 +54,12 @@ export class SequencerClient {
 
   async health(): Promise<{ head: number }> {
     const h = await this.getJson<{ head: number }>("/health");
-    if (!h) throw new L2Error(404, "sequencer has no /health");
+    if (!h || typeof h.head !== "number") throw new L2Error(404, "sequencer /health has no head");
     return h;
+  }
+
+  async head(): Promise<number> {
+    return (await this.health()).head;
   }
 
   job(id: string): Promise<L2Job | null> {
@@ -82,6 +68,73 @@ export class SequencerClient {
 
   block(n: number): Promise<L2Block | null> {
     return this.getJson<L2Block>(`/v1/blocks/${n}`);
+  }
+
+  /**
+   * Calls `onWake` whenever the sequencer announces a block (SSE), until `signal` aborts;
+   * reconnects after `retryMs` when the stream fails or ends. The caller reads blocks by number
+   * on every wake-up (and on its own timer), so a missed event costs latency, never a block.
+   */
+  async watchBlocks(
+    onWake: () => void,
+    signal: AbortSignal,
+    retryMs = 1000,
+    onError?: (err: Error) => void,
+  ): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        const res = await fetch(`${this.url}/v1/events`, { signal });
+        if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
+        const reader = res.body.getReader();
+        const dec = new TextDecoder();
+        let buf = "";
+        onWake(); // (re)connected: catch up on whatever was missed
+        while (true) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buf += dec.decode(value, { stream: true });
+          let i = buf.indexOf("\n\n");
+          while (i >= 0) {
+            if (buf.slice(0, i).startsWith("event: block")) onWake();
+            buf = buf.slice(i + 2);
+            i = buf.indexOf("\n\n");
+          }
+        }
+      } catch (e) {
+        // stream down: fall through to the retry wait
+        if (!signal.aborted) onError?.(e as Error);
+      }
+      if (signal.aborted) return;
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, retryMs);
+        signal.addEventListener(
+          "abort",
+          () => {
+            clearTimeout(t);
+            r();
+          },
+          { once: true },
+        );
+      });
+    }
+  }
+}
+
+/** The reader plus signed txs from one account (the worker's), sent one at a time. */
+export class SequencerClient extends SequencerReader {
+  private readonly key: Uint8Array;
+  readonly address: Address;
+  private readonly domain: ReturnType<typeof l2Domain>;
+  private readonly fee: bigint;
+  /** Txs go out one after another: each takes the nonce the previous one left. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(opts: { url: string; key: Uint8Array; address: Address; l2ChainId: bigint; fee?: bigint }) {
+    super(opts.url);
+    this.key = opts.key;
+    this.address = opts.address.toLowerCase() as Address;
+    this.domain = l2Domain(opts.l2ChainId);
+    this.fee = opts.fee ?? 0n;
   }
 
   async nonce(): Promise<number> {
@@ -114,48 +167,5 @@ export class SequencerClient {
     const p = this.queue.then(run, run);
     this.queue = p.catch(() => {});
     return p;
-  }
-
-  /**
-   * Calls `onWake` whenever the sequencer announces a block (SSE), until `signal` aborts;
-   * reconnects after `retryMs` when the stream fails or ends. The caller reads blocks by number
-   * on every wake-up (and on its own timer), so a missed event costs latency, never a block.
-   */
-  async watchBlocks(onWake: () => void, signal: AbortSignal, retryMs = 1000): Promise<void> {
-    while (!signal.aborted) {
-      try {
-        const res = await fetch(`${this.url}/v1/events`, { signal });
-        if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
-        const reader = res.body.getReader();
-        const dec = new TextDecoder();
-        let buf = "";
-        onWake(); // (re)connected: catch up on whatever was missed
-        while (true) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buf += dec.decode(value, { stream: true });
-          let i = buf.indexOf("\n\n");
-          while (i >= 0) {
-            if (buf.slice(0, i).startsWith("event: block")) onWake();
-            buf = buf.slice(i + 2);
-            i = buf.indexOf("\n\n");
-          }
-        }
-      } catch {
-        // stream down: fall through to the retry wait
-      }
-      if (signal.aborted) return;
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, retryMs);
-        signal.addEventListener(
-          "abort",
-          () => {
-            clearTimeout(t);
-            r();
-          },
-          { once: true },
-        );
-      });
-    }
   }
 }

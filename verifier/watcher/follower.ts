@@ -7,6 +7,7 @@
  */
 import type { Hex } from "viem";
 import type { ClaimMessage } from "../../bridge/bridge.ts";
+import type { L2Block, L2Receipt, SequencerReader } from "../l2.ts";
 
 /** A claim as included on L2. */
 export interface SubmittedClaim {
@@ -19,24 +20,15 @@ export interface SubmittedClaim {
   submittedAt: number;
 }
 
-export interface L2Block {
-  header: { number: number; timestamp: number };
-  txs: Record<string, unknown>[];
-  receipts: { txHash: Hex; events: { kind: string }[] }[];
-}
-
-export interface Job {
-  id: Hex;
-  status: string;
-  modelId: Hex;
-  inputRoot: Hex;
-  inputCid: Hex;
-  submittedAt: number | null;
-  [k: string]: unknown;
+/** The part of an L2 block (verifier/l2.ts L2Block) that claimsIn reads. */
+export interface BlockClaims {
+  header: Pick<L2Block["header"], "number" | "timestamp">;
+  txs: L2Block["txs"];
+  receipts: Pick<L2Receipt, "txHash" | "events">[];
 }
 
 /** The submitResult txs of a block that the state machine accepted (ResultSubmitted emitted). */
-export function claimsIn(block: L2Block): SubmittedClaim[] {
+export function claimsIn(block: BlockClaims): SubmittedClaim[] {
   const out: SubmittedClaim[] = [];
   block.txs.forEach((tx, i) => {
     if (tx.type !== "submitResult") return;
@@ -54,35 +46,6 @@ export function claimsIn(block: L2Block): SubmittedClaim[] {
   return out;
 }
 
-/** Thin client of the sequencer API the watcher uses. */
-export class SequencerClient {
-  readonly url: string;
-  constructor(url: string) {
-    this.url = url.replace(/\/+$/, "");
-  }
-
-  private async getJson(path: string): Promise<unknown | null> {
-    const res = await fetch(this.url + path, { signal: AbortSignal.timeout(10_000) });
-    if (res.status === 404) return null;
-    if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status} ${await res.text()}`);
-    return res.json();
-  }
-
-  async head(): Promise<number> {
-    const h = (await this.getJson("/health")) as { head: number } | null;
-    if (!h || typeof h.head !== "number") throw new Error("sequencer /health has no head");
-    return h.head;
-  }
-
-  async block(n: number): Promise<L2Block | null> {
-    return (await this.getJson(`/v1/blocks/${n}`)) as L2Block | null;
-  }
-
-  async job(id: Hex): Promise<Job | null> {
-    return (await this.getJson(`/v1/jobs/${id.toLowerCase()}`)) as Job | null;
-  }
-}
-
 export interface FollowerOptions {
   /** Poll interval when no event arrives. */
   pollMs?: number;
@@ -96,14 +59,14 @@ export interface FollowerOptions {
  * must persist what it needs (and the cursor) before it resolves. Stop with `stop()`.
  */
 export class L2Follower {
-  private readonly api: SequencerClient;
+  private readonly api: SequencerReader;
   private readonly opts: Required<Omit<FollowerOptions, "onError">> & Pick<FollowerOptions, "onError">;
   private stopped = false;
   private wake: (() => void) | null = null;
   private sse: AbortController | null = null;
   private loop: Promise<void> | null = null;
 
-  constructor(api: SequencerClient, opts: FollowerOptions = {}) {
+  constructor(api: SequencerReader, opts: FollowerOptions = {}) {
     this.api = api;
     this.opts = { pollMs: opts.pollMs ?? 1000, reconnectMs: opts.reconnectMs ?? 1000, onError: opts.onError };
   }
@@ -144,20 +107,13 @@ export class L2Follower {
 
   /** The event stream: any block event wakes the reader. Reconnects until stopped. */
   private async stream(): Promise<void> {
-    while (!this.stopped) {
-      this.sse = new AbortController();
-      try {
-        const res = await fetch(`${this.api.url}/v1/events`, { signal: this.sse.signal });
-        if (!res.ok || !res.body) throw new Error(`/v1/events: HTTP ${res.status}`);
-        const decoder = new TextDecoder();
-        for await (const chunk of res.body) {
-          if (decoder.decode(chunk as Uint8Array, { stream: true }).includes("event: block")) this.wake?.();
-        }
-      } catch (e) {
-        if (!this.stopped) this.opts.onError?.(e as Error, "l2 events");
-      }
-      if (!this.stopped) await new Promise((r) => setTimeout(r, this.opts.reconnectMs));
-    }
+    this.sse = new AbortController();
+    await this.api.watchBlocks(
+      () => this.wake?.(),
+      this.sse.signal,
+      this.opts.reconnectMs,
+      (e) => this.opts.onError?.(e, "l2 events"),
+    );
   }
 
   async stop(): Promise<void> {

@@ -19,9 +19,10 @@ import { claimDomain } from "../../protocol/eip712.ts";
 import { sha256 } from "../../protocol/sha256.ts";
 import { claimDigest } from "../../protocol/tx.ts";
 import type { PartyView } from "../game/view.ts";
+import { type L2Block, SequencerReader } from "../l2.ts";
 import { CheckError, Checker, type ContentGetter } from "./checker.ts";
 import type { WatcherConfig } from "./config.ts";
-import { claimsIn, type L2Block, L2Follower, SequencerClient, type SubmittedClaim } from "./follower.ts";
+import { claimsIn, L2Follower, type SubmittedClaim } from "./follower.ts";
 import { createWatcherMetrics, type WatcherMetrics } from "./metrics.ts";
 import { GameScheduler } from "./scheduler.ts";
 import { type GameRecord, WatcherStore } from "./store.ts";
@@ -74,7 +75,7 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
   if (/^0x0{40}$/.test(gameAddress)) throw new Error(`the Bridge at ${cfg.bridge} names no dispute game`);
   const game = new DisputeGameContract(clients, gameAddress);
   const domain = claimDomain(BigInt(clients.chain.id), cfg.bridge);
-  const api = new SequencerClient(cfg.sequencerUrl);
+  const api = new SequencerReader(cfg.sequencerUrl);
   const metrics = createWatcherMetrics();
   const content = deps.content;
   const checker = await Checker.create({

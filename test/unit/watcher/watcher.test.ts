@@ -13,7 +13,7 @@ import { decide } from "../../../verifier/game/challenger.ts";
 import { Phase, Winner } from "../../../verifier/game/planner.ts";
 import type { PartyView } from "../../../verifier/game/view.ts";
 import { ConfigError, DEV_WATCHER_KEY, resolveWatcherConfig } from "../../../verifier/watcher/config.ts";
-import { claimsIn, type L2Block } from "../../../verifier/watcher/follower.ts";
+import { type BlockClaims, claimsIn } from "../../../verifier/watcher/follower.ts";
 import { type GameRecord, WatcherStore } from "../../../verifier/watcher/store.ts";
 import { sampled } from "../../../verifier/watcher/watcher.ts";
 
@@ -125,7 +125,7 @@ t.test("claimsIn: accepted submitResult txs only", async (t) => {
     outputCid: "0x",
     traceCid: "0x",
   };
-  const block: L2Block = {
+  const block: BlockClaims = {
     header: { number: 7, timestamp: 1234 },
     txs: [
       { type: "transfer", from: OTHER },
