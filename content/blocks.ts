@@ -5,8 +5,9 @@
  */
 import type { AbortOptions } from "abort-error";
 import type { Blockstore, InputPair, Pair } from "interface-blockstore";
-import { CID } from "multiformats/cid";
-import { bytesEqual, fromHex } from "../protocol/bytes.ts";
+import type { CID } from "multiformats/cid";
+import { bytesEqual } from "../protocol/bytes.ts";
+import { decodeCid } from "../protocol/cid.ts";
 import { sha256 } from "../protocol/sha256.ts";
 import { ContentError } from "./types.ts";
 
@@ -26,7 +27,7 @@ export function parseCid(cid: string | CID): CID {
   if (typeof cid !== "string") c = cid;
   else {
     try {
-      c = /^0x[0-9a-fA-F]*$/.test(cid) ? CID.decode(fromHex(cid)) : CID.parse(cid);
+      c = decodeCid(cid);
     } catch (err) {
       throw new ContentError("bad-cid", `not a CID: '${cid.slice(0, 80)}' (${(err as Error).message})`, cid);
     }

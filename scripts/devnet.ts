@@ -27,13 +27,13 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { CID } from "multiformats/cid";
 import { type Address, createPublicClient, type Hex, http, parseEther } from "viem";
 import { BridgeContract } from "../bridge/bridge.ts";
 import { devAccounts } from "../bridge/chain/accounts.ts";
 import { connectL1 } from "../bridge/clients.ts";
 import { encodeTensorFile } from "../content/tensor-file.ts";
 import { fromHex, toHex } from "../protocol/bytes.ts";
+import { cidToBytesHex } from "../protocol/cid.ts";
 import { buildTransformerLm, TRANSFORMER_DEFAULTS } from "../prover-trace/builder/transformer.ts";
 import { commitOnnxFile, inputRoot } from "../prover-trace/commit/model.ts";
 import type { TensorData } from "../prover-trace/commit/tensor.ts";
@@ -389,7 +389,7 @@ async function main(): Promise<void> {
       type: "postJob",
       modelId,
       inputRoot: root,
-      inputCid: toHex(CID.parse(cid).bytes),
+      inputCid: cidToBytesHex(cid),
       escrow: ESCROW,
       deadline: Date.now() + 600_000,
     });

@@ -14,7 +14,7 @@ import { connectL1, type L1Clients, walletClientFor } from "../bridge/clients.ts
 import { decodeTensorFile, encodeTensorFile } from "../content/tensor-file.ts";
 import { verifyOutputBytes } from "../content/verify.ts";
 import { bytesEqual, fromHex, toHex } from "../protocol/bytes.ts";
-import { fileCid } from "../protocol/cid.ts";
+import { cidToBytesHex, decodeCid, fileCid } from "../protocol/cid.ts";
 import { l2Domain } from "../protocol/eip712.ts";
 import { addressOf, signDigest } from "../protocol/secp256k1.ts";
 import { encodeTx, txDigest, type UnsignedUserTx, type UserTx } from "../protocol/tx.ts";
@@ -181,7 +181,7 @@ function checkHash(v: unknown, what: string): Hex {
 
 function parseCid(cid: string | Hex): CID {
   try {
-    return /^0x[0-9a-fA-F]*$/.test(cid) ? CID.decode(fromHex(cid)) : CID.parse(cid);
+    return decodeCid(cid);
   } catch (e) {
     return bad(`not a CID: ${String(cid).slice(0, 80)} (${(e as Error).message})`);
   }
@@ -447,7 +447,7 @@ export async function createClient(opts: ClientOptions): Promise<VerdictClient> 
       type: "postJob",
       modelId,
       inputRoot: toHex(root),
-      inputCid: toHex(CID.parse(inputCid).bytes),
+      inputCid: cidToBytesHex(inputCid),
       escrow,
       deadline,
     });

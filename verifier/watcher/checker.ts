@@ -5,14 +5,14 @@
  * with the claim. The party view built from the run is what the watcher plays the game with.
  */
 import { readFileSync } from "node:fs";
-import { CID } from "multiformats/cid";
 import { type Hex, parseEventLogs } from "viem";
 import type { ClaimMessage } from "../../bridge/bridge.ts";
 import type { L1Clients } from "../../bridge/clients.ts";
 import { decodeTensorFile } from "../../content/tensor-file.ts";
 import { verifyInputBytes, verifyModelBytes } from "../../content/verify.ts";
 import { bridgeAbi } from "../../contracts/artifacts/Bridge.ts";
-import { fromHex, toHex } from "../../protocol/bytes.ts";
+import { toHex } from "../../protocol/bytes.ts";
+import { cidToString } from "../../protocol/cid.ts";
 import { commitOnnxFile, type ModelCommitment } from "../../prover-trace/commit/model.ts";
 import { type TensorData, tensorRoot } from "../../prover-trace/commit/tensor.ts";
 import { createRunner, type Runner } from "../../prover-trace/runner/runner.ts";
@@ -57,15 +57,6 @@ export class CheckError extends Error {
 }
 
 const rootOf = (t: TensorData) => tensorRoot(t.dtype, t.shape, t.data);
-
-/** A binary CID (as carried in txs) in its string form. */
-export function cidString(bytes: Hex): string {
-  try {
-    return CID.decode(fromHex(bytes)).toString();
-  } catch (e) {
-    throw new CheckError(`not a binary CID: ${bytes} (${(e as Error).message})`);
-  }
-}
 
 interface LoadedModel {
   commitment: ModelCommitment;
@@ -149,13 +140,18 @@ export class Checker {
     const [ev] = parseEventLogs({ abi: bridgeAbi, logs, eventName: "ModelRegistered" });
     if (!ev) throw new CheckError(`model ${modelId} is not registered on the Bridge`);
     const bytes = new Uint8Array(await this.fetch(ev.args.cid, `model ${modelId}`));
-    return this.load(bytes, `model ${modelId} (${cidString(ev.args.cid)})`, modelId);
+    return this.load(bytes, `model ${modelId} (${cidToString(ev.args.cid)})`, modelId);
   }
 
   private async fetch(cid: Hex, what: string): Promise<Uint8Array> {
     const content = this.opts.content;
     if (!content) throw new CheckError(`${what}: no content layer configured`);
-    const s = cidString(cid);
+    let s: string;
+    try {
+      s = cidToString(cid);
+    } catch (e) {
+      throw new CheckError(`${what}: ${(e as Error).message}`);
+    }
     try {
       return await content.get(s, {
         timeoutMs: this.opts.contentTimeoutMs ?? 30_000,
@@ -174,7 +170,7 @@ export class Checker {
     try {
       return verifyInputBytes(bytes, m.commitment.model, job.inputRoot);
     } catch (e) {
-      throw new CheckError(`job input ${cidString(job.inputCid)}: ${(e as Error).message}`);
+      throw new CheckError(`job input ${cidToString(job.inputCid)}: ${(e as Error).message}`);
     }
   }
 

@@ -10,13 +10,13 @@
  */
 import type { Logger } from "pino";
 import type { Address } from "viem";
-import { fileCid } from "../../protocol/cid.ts";
+import { cidToBytesHex, cidToString, fileCid } from "../../protocol/cid.ts";
 import type { Hex } from "../../protocol/tx.ts";
 import { Winner } from "../game/planner.ts";
 import type { PartyView } from "../game/view.ts";
 import { L2Error, type L2Job, type SequencerClient } from "../l2.ts";
 import { buildClaim, signWorkerClaim } from "./claim.ts";
-import { cidToBytesHex, cidToString, type WorkerContent } from "./content.ts";
+import type { WorkerContent } from "./content.ts";
 import { type FaultMode, faultPublishes } from "./faults.ts";
 import { executeJob, type ServedModel } from "./job.ts";
 import type { WorkerMetrics } from "./metrics.ts";

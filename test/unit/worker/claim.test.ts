@@ -6,6 +6,7 @@
  */
 import t from "tap";
 import { toHex } from "../../../protocol/bytes.ts";
+import { CidFormatError, cidToBytesHex, cidToString } from "../../../protocol/cid.ts";
 import { claimDomain } from "../../../protocol/eip712.ts";
 import { addressOf } from "../../../protocol/secp256k1.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
@@ -18,7 +19,6 @@ import {
   resolveWorkerConfig,
   WORKER_DEFAULTS,
 } from "../../../verifier/worker/config.ts";
-import { CidFormatError, cidToBytesHex, cidToString } from "../../../verifier/worker/content.ts";
 
 const h = (s: string) => toHex(sha256(new TextEncoder().encode(s)));
 const job = { id: h("job"), modelId: h("model"), inputRoot: h("input") };
