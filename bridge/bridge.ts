@@ -454,6 +454,19 @@ export class BridgeContract {
   isModelRegistered(modelId: Hex) {
     return this.read("isModelRegistered", [modelId]);
   }
+  /** The CID (binary, as registered) of model `modelId` from its ModelRegistered log; null when unregistered. */
+  async registeredModelCid(modelId: Hex): Promise<Hex | null> {
+    const [ev] = await this.clients.publicClient.getContractEvents({
+      address: this.address,
+      abi: bridgeAbi,
+      eventName: "ModelRegistered",
+      args: { modelId },
+      fromBlock: 0n,
+      toBlock: "latest",
+      strict: true,
+    });
+    return ev ? ev.args.cid : null;
+  }
   withdrawalClaimed(leaf: Hex) {
     return this.read("withdrawalClaimed", [leaf]);
   }

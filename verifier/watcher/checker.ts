@@ -5,12 +5,11 @@
  * with the claim. The party view built from the run is what the watcher plays the game with.
  */
 import { readFileSync } from "node:fs";
-import { type Hex, parseEventLogs } from "viem";
-import type { ClaimMessage } from "../../bridge/bridge.ts";
+import type { Hex } from "viem";
+import { BridgeContract, type ClaimMessage } from "../../bridge/bridge.ts";
 import type { L1Clients } from "../../bridge/clients.ts";
 import { decodeTensorFile } from "../../content/tensor-file.ts";
 import { verifyInputBytes, verifyModelBytes } from "../../content/verify.ts";
-import { bridgeAbi } from "../../contracts/artifacts/Bridge.ts";
 import { toHex } from "../../protocol/bytes.ts";
 import { cidToString } from "../../protocol/cid.ts";
 import { commitOnnxFile, type ModelCommitment } from "../../prover-trace/commit/model.ts";
@@ -130,17 +129,10 @@ export class Checker {
     const { content, l1 } = this.opts;
     if (!content || !l1)
       throw new CheckError(`model ${modelId}: no local file and no content layer to fetch it`);
-    const logs = await l1.clients.publicClient.getLogs({
-      address: l1.bridge,
-      event: bridgeAbi.find((x) => x.type === "event" && x.name === "ModelRegistered") as never,
-      args: { modelId } as never,
-      fromBlock: 0n,
-      toBlock: "latest",
-    });
-    const [ev] = parseEventLogs({ abi: bridgeAbi, logs, eventName: "ModelRegistered" });
-    if (!ev) throw new CheckError(`model ${modelId} is not registered on the Bridge`);
-    const bytes = new Uint8Array(await this.fetch(ev.args.cid, `model ${modelId}`));
-    return this.load(bytes, `model ${modelId} (${cidToString(ev.args.cid)})`, modelId);
+    const cid = await new BridgeContract(l1.clients, l1.bridge).registeredModelCid(modelId);
+    if (!cid) throw new CheckError(`model ${modelId} is not registered on the Bridge`);
+    const bytes = new Uint8Array(await this.fetch(cid, `model ${modelId}`));
+    return this.load(bytes, `model ${modelId} (${cidToString(cid)})`, modelId);
   }
 
   private async fetch(cid: Hex, what: string): Promise<Uint8Array> {
