@@ -6,7 +6,7 @@
 import { toHex } from "../../protocol/bytes.ts";
 import { claimDomain } from "../../protocol/eip712.ts";
 import { type ClaimMsg, type Hex, recoverClaimSigner, signClaim } from "../../protocol/tx.ts";
-import type { ClaimedRun } from "./faults.ts";
+import type { ClaimedRun } from "./run.ts";
 
 export interface JobForClaim {
   id: Hex;

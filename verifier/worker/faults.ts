@@ -4,8 +4,8 @@
  * refuses them unless the operator says `--i-know-this-is-a-test-fault` or L1 is a dev chain
  * (config.ts).
  *
- * Every mode turns one honest run into the run the liar claims AND the PartyView it defends with
- * (bridge/dispute/view.ts): the planner plays that view exactly like an honest one, so the game
+ * Every mode turns one honest run (run.ts) into the run the liar claims AND the PartyView it defends with
+ * (verifier/game/view.ts): the planner plays that view exactly like an honest one, so the game
  * plays out honestly from the liar's side and the liar loses only because its view is wrong.
  *
  * | mode          | claim                                               | in a dispute              |
@@ -25,8 +25,8 @@ import { concatBytes, sha256 } from "../../protocol/index.ts";
 import type { ModelCommitment } from "../../prover-trace/commit/model.ts";
 import type { TensorData } from "../../prover-trace/commit/tensor.ts";
 import { TraceCommitment, traceLevels } from "../../prover-trace/commit/trace.ts";
-import type { PartyView } from "../game/view.ts";
 import { buildPartyView, viewOutputRoot } from "../game/view.ts";
+import { type ClaimedRun, graphOutputs, honestRun } from "./run.ts";
 
 export const FAULT_MODES = ["wrong-output", "wrong-element", "wrong-leaf", "withhold", "silent"] as const;
 export type FaultMode = (typeof FAULT_MODES)[number];
@@ -46,43 +46,6 @@ export interface FaultSite {
   element: number;
   /** For wrong-output: which graph output. */
   output?: number;
-}
-
-/** The run a worker claims: its view (what the planner defends with) and the claimed roots. */
-export interface ClaimedRun {
-  view: PartyView;
-  traceRoot: Uint8Array;
-  outputRoot: Uint8Array;
-  /** Graph outputs as claimed (what is published as the output content). */
-  outputs: TensorData[];
-  /** Node outputs as claimed (what is published as the trace content). */
-  nodeOutputs: TensorData[][];
-  fault: FaultSite | null;
-}
-
-/** Graph output k's tensor among the node outputs. */
-function graphOutputs(model: ModelCommitment, nodeOutputs: readonly (readonly TensorData[])[]): TensorData[] {
-  return model.model.outputs.map((o) => {
-    if (o.ref.kind !== 2) throw new Error(`graph output ${o.name} is not a node output`);
-    return nodeOutputs[o.ref.index][o.ref.slot];
-  });
-}
-
-/** The honest run as claimed. */
-export function honestRun(
-  model: ModelCommitment,
-  inputs: readonly TensorData[],
-  nodeOutputs: readonly (readonly TensorData[])[],
-): ClaimedRun {
-  const view = buildPartyView(model, inputs, nodeOutputs);
-  return {
-    view,
-    traceRoot: view.trace.root,
-    outputRoot: viewOutputRoot(view),
-    outputs: graphOutputs(model, nodeOutputs),
-    nodeOutputs: nodeOutputs.map((o) => [...o]),
-    fault: null,
-  };
 }
 
 /** A copy of `t` with flat element `e` changed by +1 (wrapping in the dtype). */

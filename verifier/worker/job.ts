@@ -13,7 +13,8 @@ import type { Hex } from "../../protocol/tx.ts";
 import { commitOnnxFile, inputRoot, type ModelCommitment } from "../../prover-trace/commit/model.ts";
 import type { TensorData } from "../../prover-trace/commit/tensor.ts";
 import { createRunner, type Runner, type RunnerOptions } from "../../prover-trace/runner/runner.ts";
-import { type ClaimedRun, claimedRun, type FaultMode } from "./faults.ts";
+import { claimedRun, type FaultMode } from "./faults.ts";
+import { type ClaimedRun, honestRun } from "./run.ts";
 
 export interface ServedModel {
   path: string;
@@ -89,7 +90,9 @@ export async function executeJob(
     throw new JobInputError(`job ${job.id}: ${(e as Error).message}`);
   }
   const { nodeOutputs } = await model.runner.runNodes(inputs);
-  const run = claimedRun(fault, model.commitment, inputs, nodeOutputs);
+  const run = fault
+    ? claimedRun(fault, model.commitment, inputs, nodeOutputs)
+    : honestRun(model.commitment, inputs, nodeOutputs);
   return {
     inputRoot: inputRoot(model.commitment.model, inputs),
     run,

@@ -27,8 +27,9 @@ import { Phase, planChallengerMove, planOpening, Winner } from "../../../verifie
 import { buildPartyView } from "../../../verifier/game/view.ts";
 import { buildClaim, signWorkerClaim } from "../../../verifier/worker/claim.ts";
 import { Defender } from "../../../verifier/worker/defender.ts";
-import { type ClaimedRun, claimedRun, type FaultMode } from "../../../verifier/worker/faults.ts";
+import { claimedRun, type FaultMode } from "../../../verifier/worker/faults.ts";
 import { createWorkerMetrics } from "../../../verifier/worker/metrics.ts";
+import type { ClaimedRun } from "../../../verifier/worker/run.ts";
 import { WorkerStore } from "../../../verifier/worker/store.ts";
 
 const CLOCK = 300n;
