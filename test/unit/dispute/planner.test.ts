@@ -14,40 +14,16 @@ import { encodeOnnx } from "../../../prover-trace/onnx/io.ts";
 import { loadProfileModel } from "../../../prover-trace/profile/validate.ts";
 import { runModel } from "../../../prover-trace/reference/run.ts";
 import {
-  type DisputeState,
   foldPoints,
-  type GameView,
   Phase,
   PlanError,
   planChallengerMove,
   planClaimerMove,
 } from "../../../verifier/game/planner.ts";
 import { buildPartyView } from "../../../verifier/game/view.ts";
+import { disputeState, gameView } from "../../helpers/dispute-state.ts";
 
-function state(over: Partial<DisputeState>): DisputeState {
-  return {
-    phase: Phase.none,
-    winner: 0,
-    index: 0n,
-    depthLeft: 0,
-    nodeIndex: 0,
-    opCode: 0,
-    element: 0n,
-    value: 0n,
-    foldLength: 0n,
-    kLo: 0n,
-    kHi: 0n,
-    sLo: 0n,
-    sHi: 0n,
-    ...over,
-  };
-}
-
-const view = (d: Partial<DisputeState>, rest: Partial<GameView> = {}): GameView => ({
-  dispute: state(d),
-  traceReveals: [],
-  ...rest,
-});
+const _state = disputeState;
 
 t.test("fold points: every step up to 16, else 15 evenly spaced", async (t) => {
   t.same(foldPoints(0n, 1n), []);
@@ -80,17 +56,17 @@ t.test("planners on a small MLP", async (t) => {
   const depth = honest.trace.levels.length - 1;
 
   t.equal(
-    planChallengerMove(honest, view({ phase: Phase.traceReveal, depthLeft: depth })),
+    planChallengerMove(honest, gameView({ phase: Phase.traceReveal, depthLeft: depth })),
     null,
     "not the challenger's turn",
   );
   t.equal(
-    planClaimerMove(honest, view({ phase: Phase.tracePick, depthLeft: depth })),
+    planClaimerMove(honest, gameView({ phase: Phase.tracePick, depthLeft: depth })),
     null,
     "not the claimer's turn",
   );
 
-  const reveal = planClaimerMove(liar, view({ phase: Phase.traceReveal, depthLeft: depth }));
+  const reveal = planClaimerMove(liar, gameView({ phase: Phase.traceReveal, depthLeft: depth }));
   if (reveal?.kind !== "revealTraceChildren") throw new Error("expected a trace reveal");
   t.equal(reveal.children.length, 2 ** Math.min(4, depth));
   let layer = reveal.children.map(fromHex);
@@ -103,7 +79,7 @@ t.test("planners on a small MLP", async (t) => {
 
   const pick = planChallengerMove(
     honest,
-    view(
+    gameView(
       { phase: Phase.tracePick, depthLeft: depth },
       { traceReveals: [{ index: 0n, depthLeft: depth, children: reveal.children }] },
     ),
@@ -113,7 +89,7 @@ t.test("planners on a small MLP", async (t) => {
     () =>
       planChallengerMove(
         liar,
-        view(
+        gameView(
           { phase: Phase.tracePick, depthLeft: depth },
           { traceReveals: [{ index: 0n, depthLeft: depth, children: reveal.children }] },
         ),
@@ -124,24 +100,24 @@ t.test("planners on a small MLP", async (t) => {
 
   // Element 290 of node 0 (int32 [1,300]) is in chunk 1, at element 34 of the chunk.
   const chunk: Hex = toHex(liar.trace.outputs[0][0].chunk(1));
-  const el = planChallengerMove(honest, view({ phase: Phase.elementPick, index: 1n }, { chunk }));
+  const el = planChallengerMove(honest, gameView({ phase: Phase.elementPick, index: 1n }, { chunk }));
   t.same(el, { kind: "pickElement", chunk, elementInChunk: 34 });
 
   // Fold: K = 8; the lying claimer's intermediate states are the true ones, the end is its lie.
-  const post = planClaimerMove(liar, view({ phase: Phase.foldPost, element: 290n, opCode: 13 }));
+  const post = planClaimerMove(liar, gameView({ phase: Phase.foldPost, element: 290n, opCode: 13 }));
   if (post?.kind !== "postFoldStates") throw new Error("expected fold states");
   t.equal(post.foldLength, 8n);
   t.equal(post.states.length, 7);
   const seg = planChallengerMove(
     honest,
-    view({ phase: Phase.foldPick, element: 290n, kLo: 0n, kHi: 8n }, { foldStates: post.states }),
+    gameView({ phase: Phase.foldPick, element: 290n, kLo: 0n, kHi: 8n }, { foldStates: post.states }),
   );
   t.same(seg && seg.kind === "pickFoldSegment" && seg.segment, 7, "all agreed: the last segment");
   const wrong = [...post.states];
   wrong[2] += 1n;
   const seg2 = planChallengerMove(
     honest,
-    view({ phase: Phase.foldPick, element: 290n, kLo: 0n, kHi: 8n }, { foldStates: wrong }),
+    gameView({ phase: Phase.foldPick, element: 290n, kLo: 0n, kHi: 8n }, { foldStates: wrong }),
   );
   t.same(seg2 && seg2.kind === "pickFoldSegment" && seg2.segment, 2, "the first segment whose end is wrong");
 });

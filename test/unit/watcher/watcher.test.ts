@@ -16,6 +16,7 @@ import { ConfigError, DEV_WATCHER_KEY, resolveWatcherConfig } from "../../../ver
 import { type BlockClaims, claimsIn } from "../../../verifier/watcher/follower.ts";
 import { type GameRecord, WatcherStore } from "../../../verifier/watcher/store.ts";
 import { sampled } from "../../../verifier/watcher/watcher.ts";
+import { fullDisputeState } from "../../helpers/dispute-state.ts";
 
 const ME = "0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc" as Address;
 const OTHER = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8" as Address;
@@ -52,20 +53,9 @@ t.test("config: defaults and hostile values", async (t) => {
 });
 
 function dispute(p: Partial<FullDisputeState>): FullDisputeState {
-  return {
+  return fullDisputeState({
     phase: Phase.traceReveal,
-    winner: Winner.none,
-    index: 0n,
     depthLeft: 4,
-    nodeIndex: 0,
-    opCode: 0,
-    element: 0n,
-    value: 0n,
-    foldLength: 0n,
-    kLo: 0n,
-    kHi: 0n,
-    sLo: 0n,
-    sHi: 0n,
     claimer: OTHER,
     challenger: ME,
     claimKey: h("11"),
@@ -76,13 +66,9 @@ function dispute(p: Partial<FullDisputeState>): FullDisputeState {
     claimerTimeLeft: 60n,
     challengerTimeLeft: 60n,
     node: h("44"),
-    descriptorHash: h("00"),
     outDtype: 6,
-    outBytes: 0n,
-    chunkCount: 0n,
-    statesHash: h("00"),
     ...p,
-  } as FullDisputeState;
+  });
 }
 
 t.test("decide: the challenger's next action", async (t) => {

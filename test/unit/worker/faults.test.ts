@@ -15,7 +15,6 @@ import { loadProfileModel } from "../../../prover-trace/profile/validate.ts";
 import { runModel } from "../../../prover-trace/reference/run.ts";
 import { commitRun } from "../../../prover-trace/runner/runner.ts";
 import {
-  type DisputeState,
   type GameView,
   type Move,
   Phase,
@@ -31,6 +30,7 @@ import {
   faultPublishes,
   parseFaultMode,
 } from "../../../verifier/worker/faults.ts";
+import { disputeState } from "../../helpers/dispute-state.ts";
 
 async function fixture() {
   // 11 nodes: MatMulInteger x3 (nodes 0, 5, 10), the last one producing the graph output.
@@ -41,25 +41,6 @@ async function fixture() {
   const input: TensorData = { dtype: 3, shape: [1, 40], data };
   const nodeOutputs = runModel(pm, [{ dtype: 3, shape: [1, 40], data }]).nodeOutputs;
   return { pm, model, input, nodeOutputs, truth: commitRun(pm, [input], nodeOutputs) };
-}
-
-function state(over: Partial<DisputeState>): DisputeState {
-  return {
-    phase: Phase.none,
-    winner: 0,
-    index: 0n,
-    depthLeft: 0,
-    nodeIndex: 0,
-    opCode: 0,
-    element: 0n,
-    value: 0n,
-    foldLength: 0n,
-    kLo: 0n,
-    kHi: 0n,
-    sLo: 0n,
-    sHi: 0n,
-    ...over,
-  };
 }
 
 const differingIndexes = (a: readonly Uint8Array[], b: readonly Uint8Array[]) =>
@@ -126,7 +107,10 @@ t.test("wrong-leaf: one leaf replaced by a hash that opens to nothing", async (t
   t.equal(toHex(run.traceRoot), toHex(run.view.trace.root), "the view's tree is the lie");
   // the planner reveals the lie's children: they hash up to the claimed (wrong) root
   const depth = run.view.trace.levels.length - 1;
-  const g: GameView = { dispute: state({ phase: Phase.traceReveal, depthLeft: depth }), traceReveals: [] };
+  const g: GameView = {
+    dispute: disputeState({ phase: Phase.traceReveal, depthLeft: depth }),
+    traceReveals: [],
+  };
   const move = planClaimerMove(run.view, g);
   if (move?.kind !== "revealTraceChildren") throw new Error(`unexpected move ${move?.kind}`);
   let layer = move.children.map((h) => fromHex(h));

@@ -1,0 +1,70 @@
+/**
+ * The claimer's decision (verifier/game/claimer.ts) without a chain: a resolved game ends with
+ * the outcome from the claimer's side; on its turn it plays the planner's move unless its policy
+ * holds it back; on the challenger's turn it waits until the challenger's clock has run out
+ * (DisputeGame.timeout's `elapsed > left`) and then calls timeout, unless it never does.
+ */
+import t from "tap";
+import type { FullDisputeState } from "../../../bridge/dispute/game.ts";
+import { Phase, Winner } from "../../../bridge/dispute/vocabulary.ts";
+import { buildMlp } from "../../../prover-trace/builder/mlp.ts";
+import { commitModel } from "../../../prover-trace/commit/model.ts";
+import type { TensorData } from "../../../prover-trace/commit/tensor.ts";
+import { encodeOnnx } from "../../../prover-trace/onnx/io.ts";
+import { loadProfileModel } from "../../../prover-trace/profile/validate.ts";
+import { runModel } from "../../../prover-trace/reference/run.ts";
+import { decide, HONEST_CLAIMER } from "../../../verifier/game/claimer.ts";
+import { planClaimerMove } from "../../../verifier/game/planner.ts";
+import { buildPartyView } from "../../../verifier/game/view.ts";
+import { fullDisputeState } from "../../helpers/dispute-state.ts";
+
+t.test("the claimer's next action", async (t) => {
+  const bytes = encodeOnnx(buildMlp({ inputDim: 8, hidden: 16, layers: 1, classes: 3 }));
+  const pm = loadProfileModel(bytes);
+  const model = await commitModel(pm, bytes);
+  const data = new Int8Array(8).map((_, i) => i * 9 - 30);
+  const input: TensorData = { dtype: 3, shape: [1, 8], data };
+  const view = buildPartyView(model, [input], runModel(pm, [{ dtype: 3, shape: [1, 8], data }]).nodeOutputs);
+  t.ok(model.nodeCount <= 16, "one trace round: the root's children are the leaves");
+  const s = (p: Partial<FullDisputeState>, now = 1010n) => ({
+    game: {
+      dispute: fullDisputeState({ lastMoveAt: 1000n, claimerTimeLeft: 60n, challengerTimeLeft: 60n, ...p }),
+      traceReveals: [],
+    },
+    now,
+  });
+
+  t.same(decide(s({ phase: Phase.resolved, winner: Winner.claimer }), null), {
+    kind: "ended",
+    winner: Winner.claimer,
+    outcome: "won",
+  });
+  t.same(decide(s({ phase: Phase.resolved, winner: Winner.challenger }), null), {
+    kind: "ended",
+    winner: Winner.challenger,
+    outcome: "lost",
+  });
+  t.same(decide(s({ phase: Phase.resolved, winner: Winner.void }), view).kind, "ended", "void");
+  t.throws(() => decide(s({ phase: Phase.traceReveal, depthLeft: 4 }), null), /needs its view/);
+
+  const ours = s({ phase: Phase.traceReveal, depthLeft: 4 });
+  const move = planClaimerMove(view, ours.game);
+  t.ok(move, "the planner has a move on our turn");
+  t.same(decide(ours, view), { kind: "move", move }, "our turn: the planner's move");
+  t.same(
+    decide(ours, view, { allowsMove: () => false, callsTimeout: true }),
+    { kind: "wait" },
+    "a move the policy holds back: wait",
+  );
+  t.same(decide({ ...ours, now: 5000n }, view).kind, "move", "our own clock is not ours to time out");
+
+  const theirs = { phase: Phase.tracePick, depthLeft: 4 };
+  t.same(decide(s(theirs, 1010n), view), { kind: "wait" }, "challenger's turn, its clock running");
+  t.same(decide(s(theirs, 1060n), view), { kind: "wait" }, "exactly at its budget: not yet");
+  t.same(decide(s(theirs, 1061n), view), { kind: "timeout" }, "past its budget: timeout");
+  t.same(
+    decide(s(theirs, 1061n), view, { ...HONEST_CLAIMER, callsTimeout: false }),
+    { kind: "wait" },
+    "a claimer that never calls timeout waits",
+  );
+});
