@@ -16,6 +16,7 @@ import {
 } from "viem";
 import { bridgeAbi } from "../contracts/artifacts/Bridge.ts";
 import { toHex } from "../protocol/bytes.ts";
+import type { ClaimMsg } from "../protocol/tx.ts";
 import type { ModelIdParts } from "../prover-trace/commit/model.ts";
 import type { L1Clients, L1WalletClient } from "./clients.ts";
 
@@ -73,7 +74,8 @@ export interface ResultDelivery {
   proof: Hex[];
 }
 
-export interface ModelCommitment {
+/** The Bridge's registerModel argument (its `ModelCommitment` struct): a model's roots and counts. */
+export interface ModelRegistration {
   graphRoot: Hex;
   weightsRoot: Hex;
   /** Root over the (node, slot) producing each graph output (docs/commitments.md). */
@@ -85,7 +87,7 @@ export interface ModelCommitment {
 }
 
 /** The Bridge's `ModelCommitment` argument for a model committed by prover-trace/commit/model.ts. */
-export function modelRegistration(m: ModelIdParts): ModelCommitment {
+export function modelRegistration(m: ModelIdParts): ModelRegistration {
   return {
     graphRoot: toHex(m.graphRoot),
     weightsRoot: toHex(m.weightsRoot),
@@ -97,16 +99,8 @@ export function modelRegistration(m: ModelIdParts): ModelCommitment {
   };
 }
 
-/** A worker's claim as signed (protocol/eip712.ts `Claim`). */
-export interface ClaimMessage {
-  jobId: Hex;
-  modelId: Hex;
-  inputRoot: Hex;
-  outputRoot: Hex;
-  traceRoot: Hex;
-  outputCid: Hex;
-  traceCid: Hex;
-}
+/** A worker's claim as signed (protocol/eip712.ts `Claim`): protocol/tx.ts ClaimMsg, the one definition. */
+export type ClaimMessage = ClaimMsg;
 
 export interface TxResult {
   txHash: Hex;
@@ -380,7 +374,7 @@ export class BridgeContract {
 
   // ------------------------------------------------------------------ models
 
-  async registerModel(m: ModelCommitment, cid: Uint8Array | Hex): Promise<TxResult & { modelId: Hex }> {
+  async registerModel(m: ModelRegistration, cid: Uint8Array | Hex): Promise<TxResult & { modelId: Hex }> {
     const cidHex = typeof cid === "string" ? cid : toHex(cid);
     const r = await this.write("registerModel", [m, cidHex]);
     const [ev] = parseEventLogs({ abi: bridgeAbi, logs: r.receipt.logs, eventName: "ModelRegistered" });

@@ -1,7 +1,8 @@
 /** JSON-RPC wire encodings: QUANTITY (minimal hex) and DATA (even-length hex). */
 import { toHex } from "../../protocol/bytes.ts";
+import type { Hex } from "../../protocol/tx.ts";
 
-export type Hex = `0x${string}`;
+export type { Hex };
 
 export function quantity(v: bigint | number): Hex {
   return `0x${BigInt(v).toString(16)}`;

@@ -12,7 +12,7 @@ import {
   type BridgeContract,
   BridgeRevert,
   type ClaimMessage,
-  type ModelCommitment,
+  type ModelRegistration,
 } from "../../../bridge/bridge.ts";
 import { walletClientFor } from "../../../bridge/clients.ts";
 import { type BridgeParams, deployBridge } from "../../../bridge/deploy.ts";
@@ -470,7 +470,7 @@ async function scenarios(t: Test, b: L1Backend): Promise<void> {
   await t.test("model registry: id matches the TS model id, bad input named", async (t) => {
     const s = await setup(b);
     const cidBytes = fromHex(`0x01551220${"cd".repeat(32)}`);
-    const m: ModelCommitment = {
+    const m: ModelRegistration = {
       graphRoot: h32(40),
       weightsRoot: h32(41),
       outputRefsRoot: h32(42),
