@@ -18,7 +18,7 @@ import { bridgeAbi } from "../contracts/artifacts/Bridge.ts";
 import { toHex } from "../protocol/bytes.ts";
 import type { ClaimMsg } from "../protocol/tx.ts";
 import type { ModelIdParts } from "../prover-trace/commit/model.ts";
-import type { L1Clients, L1WalletClient } from "./clients.ts";
+import { ContractClient, type L1Clients, type L1WalletClient } from "./clients.ts";
 
 /** A Bridge call reverted; `errorName` is the Solidity custom error (e.g. "NotSequencer"). */
 export class BridgeRevert extends Error {
@@ -259,26 +259,7 @@ async function explainOnChainRevert(
 
 const bridgeRevert: RevertFactory = (f, e, a, d) => new BridgeRevert(f, e, a, d);
 
-export class BridgeContract {
-  readonly clients: L1Clients;
-  readonly address: Address;
-  readonly wallet: L1WalletClient | undefined;
-
-  constructor(
-    clients: L1Clients,
-    address: Address,
-    wallet: L1WalletClient | undefined = clients.walletClient,
-  ) {
-    this.clients = clients;
-    this.address = address;
-    this.wallet = wallet;
-  }
-
-  /** The same contract, sending from another account. */
-  as(wallet: L1WalletClient): BridgeContract {
-    return new BridgeContract(this.clients, this.address, wallet);
-  }
-
+export class BridgeContract extends ContractClient {
   private write(functionName: WriteName, args: readonly unknown[], value?: bigint): Promise<TxResult> {
     return simulateAndSend(
       this.clients,

@@ -4,6 +4,7 @@
  */
 import {
   type Account,
+  type Address,
   type Chain,
   createPublicClient,
   createWalletClient,
@@ -103,4 +104,30 @@ export function embeddedL1Clients(
   const chainId = isChain ? source.chainId : opts.chainId;
   if (chainId === undefined) throw new Error("embeddedL1Clients: pass chainId with a bare provider");
   return build(l1Chain(chainId), custom(provider), opts.pollingIntervalMs ?? 25, opts.privateKey);
+}
+
+/**
+ * What every contract client holds: the clients, the contract's address and the wallet it sends
+ * from (default: the clients' own); `as(wallet)` is the same contract sending from another account.
+ */
+export abstract class ContractClient {
+  readonly clients: L1Clients;
+  readonly address: Address;
+  readonly wallet: L1WalletClient | undefined;
+
+  constructor(
+    clients: L1Clients,
+    address: Address,
+    wallet: L1WalletClient | undefined = clients.walletClient,
+  ) {
+    this.clients = clients;
+    this.address = address;
+    this.wallet = wallet;
+  }
+
+  /** The same contract, sending from another account. */
+  as(wallet: L1WalletClient): this {
+    const Client = this.constructor as new (c: L1Clients, a: Address, w: L1WalletClient) => this;
+    return new Client(this.clients, this.address, wallet);
+  }
 }

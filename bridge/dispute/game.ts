@@ -17,7 +17,7 @@ import { bridgeAbi } from "../../contracts/artifacts/Bridge.ts";
 import { disputeGameAbi } from "../../contracts/artifacts/DisputeGame.ts";
 import { oneStepVerifierAbi } from "../../contracts/artifacts/OneStepVerifier.ts";
 import { BridgeRevert, type ClaimMessage, type RevertFactory, simulateAndSend } from "../bridge.ts";
-import type { L1Clients, L1WalletClient } from "../clients.ts";
+import { ContractClient } from "../clients.ts";
 import type { DisputeState, GameView, Move, Opening, RevealedChildren } from "./vocabulary.ts";
 
 /** The game ABI plus the verifier's and the Bridge's errors, so nested reverts are named too. */
@@ -74,25 +74,7 @@ export interface OpenedDispute {
   blockNumber: bigint;
 }
 
-export class DisputeGameContract {
-  readonly clients: L1Clients;
-  readonly address: Address;
-  readonly wallet: L1WalletClient | undefined;
-
-  constructor(
-    clients: L1Clients,
-    address: Address,
-    wallet: L1WalletClient | undefined = clients.walletClient,
-  ) {
-    this.clients = clients;
-    this.address = address;
-    this.wallet = wallet;
-  }
-
-  as(wallet: L1WalletClient): DisputeGameContract {
-    return new DisputeGameContract(this.clients, this.address, wallet);
-  }
-
+export class DisputeGameContract extends ContractClient {
   private async write(functionName: string, args: readonly unknown[]): Promise<GameTx> {
     const r = await simulateAndSend(
       this.clients,
