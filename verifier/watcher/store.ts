@@ -9,7 +9,7 @@
  */
 import { Level } from "level";
 import type { Hex } from "viem";
-import type { ClaimMessage } from "../../bridge/bridge.ts";
+import type { SubmittedClaim } from "./follower.ts";
 
 /** Where a claim stands for this watcher. */
 export type GameStatus =
@@ -39,16 +39,10 @@ export const TERMINAL: ReadonlySet<GameStatus> = new Set([
   "failed",
 ]);
 
-export interface GameRecord {
+/** A claim as included on L2 (follower.ts SubmittedClaim) and what the watcher did with it. */
+export interface GameRecord extends SubmittedClaim {
   /** EIP-712 digest of the claim in the Bridge's domain (the DisputeGame's claimKey). */
   claimKey: Hex;
-  jobId: Hex;
-  claim: ClaimMessage;
-  signature: Hex;
-  worker: Hex;
-  /** L2 block that included the submitResult tx, and its timestamp (ms). */
-  l2Block: number;
-  submittedAt: number;
   inputCid: Hex;
   status: GameStatus;
   /** "trace": level 1 onwards; "output": level 0 (only outputRoot differs). */
