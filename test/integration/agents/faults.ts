@@ -231,15 +231,7 @@ export async function runFaults(t: Test, modes: string[], honestJobs: number): P
       t.equal(outcome.reason, "dispute lost", "because the worker lost the dispute");
       t.equal(outcome.job.worker, worker, `the ${f.fault} worker had claimed it`);
 
-      const opened = (
-        await pub.getContractEvents({
-          address: net.disputeGame,
-          abi: disputeGameAbi,
-          eventName: "DisputeOpened",
-          args: { claimer: worker },
-          fromBlock: net.deployBlock,
-        })
-      ).map((l) => l.args as { disputeId: bigint; challenger: Address; jobId: Hex });
+      const opened = await game.disputesOpened({ claimer: worker }, net.deployBlock);
       t.equal(opened.length, 1, "one dispute on the liar's claims");
       const d = opened[0];
       t.equal(d.jobId.toLowerCase(), posted.jobId.toLowerCase(), "on the job it lied on");
@@ -323,13 +315,7 @@ export async function runFaults(t: Test, modes: string[], honestJobs: number): P
       }
     }
     t.equal(await sdk.balance(honestAddr), ESCROW * BigInt(honestJobs), "L2: paid every escrow");
-    const opened = await pub.getContractEvents({
-      address: net.disputeGame,
-      abi: disputeGameAbi,
-      eventName: "DisputeOpened",
-      args: { claimer: honestAddr },
-      fromBlock: net.deployBlock,
-    });
+    const opened = await game.disputesOpened({ claimer: honestAddr }, net.deployBlock);
     t.equal(opened.length, 0, "no dispute on its claims");
     t.equal((await bridge.stakeOf(honestAddr)).active, honestStakeBefore, "L1: its stake untouched");
   });
