@@ -39,7 +39,7 @@ import { loadProfileModel } from "../../../prover-trace/profile/validate.ts";
 import { runModel } from "../../../prover-trace/reference/run.ts";
 import { Phase, planClaimerMove } from "../../../verifier/game/planner.ts";
 import { buildPartyView, type PartyView } from "../../../verifier/game/view.ts";
-import { type Child, spawnSequencer } from "../sequencer/harness.ts";
+import { agentSequencerConfig, type Child, spawnSequencer } from "../sequencer/harness.ts";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 
@@ -145,29 +145,17 @@ export async function startRig(t: Test, opts: { clock?: bigint } = {}): Promise<
 
   const seqDir = join(dir, "seq");
   mkdirSync(seqDir);
-  const seq = await spawnSequencer(seqDir, {
-    dataDir: seqDir,
-    httpPort: 0,
-    blockTimeMs: 100,
-    verifyWorkers: 0,
-    l1Rpc: l1Url,
-    l1Confirmations: 0,
-    l1StartBlock: Number(dep.blockNumber),
-    l1Key: key(0),
-    batchIntervalMs: 3_600_000,
-    logLevel: "info",
-    genesis: {
-      l2ChainId: "424242",
-      l1ChainId: String(dep.chainId),
-      bridge: dep.address,
-      sequencer: null,
-      timestamp: 0,
+  const seq = await spawnSequencer(
+    seqDir,
+    agentSequencerConfig({
+      dataDir: seqDir,
+      l1Rpc: l1Url,
+      deployment: dep,
+      l1Key: key(0),
       challengeWindowMs: WINDOW_MS,
-      minFee: "0",
-      feeRecipient: null,
       alloc: { [address(REQUESTER)]: (10n ** 21n).toString(), [address(WORKER)]: "0" },
-    },
-  });
+    }),
+  );
   t.teardown(async () => {
     seq.proc.kill("SIGKILL");
     await seq.exited;

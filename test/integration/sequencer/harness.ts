@@ -14,6 +14,44 @@ export interface Child {
   exited: Promise<number | null>;
 }
 
+/**
+ * The sequencer an agent test runs against: HTTP on any port, 100 ms blocks, no verify threads,
+ * L1 events at once (no confirmations) from the deployment's block, batches practically never,
+ * genesis bound to the deployed Bridge with `alloc` as the only balances.
+ */
+export function agentSequencerConfig(o: {
+  dataDir: string;
+  l1Rpc: string;
+  deployment: { address: string; chainId: number | bigint; blockNumber: number | bigint };
+  l1Key: string;
+  challengeWindowMs: number;
+  alloc: Record<string, string>;
+}): Partial<SequencerConfig> {
+  return {
+    dataDir: o.dataDir,
+    httpPort: 0,
+    blockTimeMs: 100,
+    verifyWorkers: 0,
+    l1Rpc: o.l1Rpc,
+    l1Confirmations: 0,
+    l1StartBlock: Number(o.deployment.blockNumber),
+    l1Key: o.l1Key,
+    batchIntervalMs: 3_600_000,
+    logLevel: "info",
+    genesis: {
+      l2ChainId: "424242",
+      l1ChainId: String(o.deployment.chainId),
+      bridge: o.deployment.address,
+      sequencer: null,
+      timestamp: 0,
+      challengeWindowMs: o.challengeWindowMs,
+      minFee: "0",
+      feeRecipient: null,
+      alloc: o.alloc,
+    },
+  };
+}
+
 export async function spawnSequencer(
   dir: string,
   cfg: Partial<SequencerConfig>,

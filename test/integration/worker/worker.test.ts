@@ -37,7 +37,7 @@ import { Phase, planChallengerMove, Winner } from "../../../verifier/game/planne
 import { buildPartyView } from "../../../verifier/game/view.ts";
 import { claimedRun } from "../../../verifier/worker/faults.ts";
 import { spawnWorker, type WorkerProc } from "../../helpers/worker.ts";
-import { spawnSequencer } from "../sequencer/harness.ts";
+import { agentSequencerConfig, spawnSequencer } from "../sequencer/harness.ts";
 
 const WINDOW_MS = 4000;
 const MIN_STAKE = parseEther("1");
@@ -74,29 +74,17 @@ const { modelId } = await dep.bridge.registerCommittedModel(model);
 const [requester] = devKeys(1, "worker-it-requester");
 const seqDir = join(dir, "seq");
 mkdirSync(seqDir);
-const seq = await spawnSequencer(seqDir, {
-  dataDir: seqDir,
-  httpPort: 0,
-  blockTimeMs: 100,
-  verifyWorkers: 0,
-  l1Rpc: l1Url,
-  l1Confirmations: 0,
-  l1StartBlock: Number(dep.blockNumber),
-  l1Key: accounts[0].privateKey,
-  batchIntervalMs: 3_600_000,
-  logLevel: "info",
-  genesis: {
-    l2ChainId: "424242",
-    l1ChainId: String(dep.chainId),
-    bridge: dep.address,
-    sequencer: null,
-    timestamp: 0,
+const seq = await spawnSequencer(
+  seqDir,
+  agentSequencerConfig({
+    dataDir: seqDir,
+    l1Rpc: l1Url,
+    deployment: dep,
+    l1Key: accounts[0].privateKey,
     challengeWindowMs: WINDOW_MS,
-    minFee: "0",
-    feeRecipient: null,
     alloc: { [requester.address]: (10n ** 21n).toString() },
-  },
-});
+  }),
+);
 t.teardown(async () => {
   seq.proc.kill("SIGKILL");
   await seq.exited;
