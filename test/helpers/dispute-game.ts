@@ -10,7 +10,7 @@ import { type Deployment, deployBridge } from "../../bridge/deploy.ts";
 import { DisputeGameContract } from "../../bridge/dispute/game.ts";
 import { toHex, u32be } from "../../protocol/bytes.ts";
 import { sha256 } from "../../protocol/sha256.ts";
-import { tensorListRoot } from "../../prover-trace/commit/model.ts";
+import { type ModelCommitment, tensorListRoot } from "../../prover-trace/commit/model.ts";
 import { type PlayedGame, playToEnd } from "../../verifier/game/play.ts";
 import type { PartyView } from "../../verifier/game/view.ts";
 import { type MlpFixture, registerModel, signClaimAs } from "./dispute.ts";
@@ -39,7 +39,16 @@ export interface Game {
   as: (i: number) => DisputeGameContract;
 }
 
-export async function setupGame(b: L1Backend, f: MlpFixture, claimerView: PartyView): Promise<Game> {
+/** A deployed Bridge and DisputeGame, `model` registered, the worker staked, both challengers bonded. */
+export interface DeployedGame {
+  d: Deployment;
+  modelId: Hex;
+  game: DisputeGameContract;
+  /** The game client sending from dev account `i`. */
+  as: (i: number) => DisputeGameContract;
+}
+
+export async function deployGame(b: L1Backend, model: ModelCommitment): Promise<DeployedGame> {
   const d = await deployBridge(b.clients(0), {
     challengeWindow: 100n,
     unbondingDelay: 10_000n,
@@ -48,11 +57,17 @@ export async function setupGame(b: L1Backend, f: MlpFixture, claimerView: PartyV
     disputeClock: CLOCK,
   });
   const bridgeAs = (i: number) => d.bridge.as(b.wallet(i));
-  const m = f.model;
-  const modelId = await registerModel(d.bridge, m);
+  const modelId = await registerModel(d.bridge, model);
   await bridgeAs(WORKER).stake(STAKE);
   await bridgeAs(CHALLENGER).depositBond(BOND);
   await bridgeAs(CHALLENGER2).depositBond(BOND);
+  const game = new DisputeGameContract(b.clients(0), d.disputeGame);
+  return { d, modelId, game, as: (i) => game.as(b.wallet(i)) };
+}
+
+export async function setupGame(b: L1Backend, f: MlpFixture, claimerView: PartyView): Promise<Game> {
+  const m = f.model;
+  const { d, modelId, game, as } = await deployGame(b, m);
   const lastNode = claimerView.trace.outputs[m.nodeCount - 1][0];
   const claim: ClaimMessage = {
     jobId: h32(1),
@@ -64,8 +79,7 @@ export async function setupGame(b: L1Backend, f: MlpFixture, claimerView: PartyV
     traceCid: "0x",
   };
   const signature = await signClaimAs(b, WORKER, claim, d.address);
-  const game = new DisputeGameContract(b.clients(0), d.disputeGame);
-  return { b, d, game, claim, signature, as: (i) => game.as(b.wallet(i)) };
+  return { b, d, game, claim, signature, as };
 }
 
 /** Plays the game to the end with the two planners, each on its own view. */

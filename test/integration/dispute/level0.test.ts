@@ -9,11 +9,10 @@
  */
 import t, { type Test } from "tap";
 import type { Hex } from "viem";
-import { BridgeRevert, type ClaimMessage } from "../../../bridge/bridge.ts";
-import { type Deployment, deployBridge } from "../../../bridge/deploy.ts";
-import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
+import type { ClaimMessage } from "../../../bridge/bridge.ts";
+import type { Deployment } from "../../../bridge/deploy.ts";
+import type { DisputeGameContract } from "../../../bridge/dispute/game.ts";
 import { toHex } from "../../../protocol/bytes.ts";
-import { claimDomain, typesFor } from "../../../protocol/eip712.ts";
 import { tensorListRoot } from "../../../prover-trace/commit/model.ts";
 import {
   type Move,
@@ -27,13 +26,16 @@ import {
 } from "../../../verifier/game/planner.ts";
 import { playToEnd } from "../../../verifier/game/play.ts";
 import { type PartyView, viewOutputRoot } from "../../../verifier/game/view.ts";
+import { signClaimAs } from "../../helpers/dispute.ts";
 import {
   BOND,
   CHALLENGER,
   CHALLENGER2,
   CLOCK,
+  deployGame,
   h32,
   MIN_STAKE,
+  rejectsWith,
   STAKE,
   STRANGER,
   WORKER,
@@ -49,20 +51,7 @@ interface Setup {
 }
 
 async function setup(b: L1Backend, f: Level0Fixture): Promise<Setup> {
-  const d = await deployBridge(b.clients(0), {
-    challengeWindow: 100n,
-    unbondingDelay: 10_000n,
-    minWorkerStake: MIN_STAKE,
-    challengerBond: BOND,
-    disputeClock: CLOCK,
-  });
-  const m = f.model;
-  const { modelId } = await d.bridge.registerCommittedModel(m);
-  await d.bridge.as(b.wallet(WORKER)).stake(STAKE);
-  await d.bridge.as(b.wallet(CHALLENGER)).depositBond(BOND);
-  await d.bridge.as(b.wallet(CHALLENGER2)).depositBond(BOND);
-  const game = new DisputeGameContract(b.clients(0), d.disputeGame);
-  const domain = claimDomain(BigInt(await b.clients().publicClient.getChainId()), d.address);
+  const { d, modelId, game, as } = await deployGame(b, f.model);
   const claimOf = async (v: PartyView, job = 1) => {
     const claim: ClaimMessage = {
       jobId: h32(job),
@@ -73,26 +62,9 @@ async function setup(b: L1Backend, f: Level0Fixture): Promise<Setup> {
       outputCid: `0x01551220${"aa".repeat(32)}`,
       traceCid: "0x",
     };
-    const w = b.wallet(WORKER);
-    const signature: Hex = await w.signTypedData({
-      domain: { ...domain, chainId: Number(domain.chainId) },
-      types: typesFor("Claim"),
-      primaryType: "Claim",
-      message: claim,
-    } as unknown as Parameters<typeof w.signTypedData>[0]);
-    return { claim, signature };
+    return { claim, signature: await signClaimAs(b, WORKER, claim, d.address) };
   };
-  return { d, game, as: (i) => game.as(b.wallet(i)), claimOf };
-}
-
-async function rejectsWith(t: Test, p: Promise<unknown>, errorName: string, what: string): Promise<void> {
-  try {
-    await p;
-    t.fail(`${what}: expected ${errorName}, but it succeeded`);
-  } catch (err) {
-    t.ok(err instanceof BridgeRevert, `${what}: a BridgeRevert (${(err as Error).message})`);
-    t.equal((err as BridgeRevert).errorName, errorName, `${what}: ${errorName}`);
-  }
+  return { d, game, as, claimOf };
 }
 
 /** The worker posts an honest trace and a wrong output 1; the challenger opens level 0 and wins. */
