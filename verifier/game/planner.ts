@@ -43,20 +43,8 @@ import type { RefNode } from "../../prover-trace/reference/types.ts";
 import { openChunk } from "../../prover-trace/witness/chunk.ts";
 import { elementOf, type PartyView, sourceTensor, viewOutputRoot } from "./view.ts";
 
-export {
-  ARITY_BITS,
-  claimerToMove,
-  type DisputeState,
-  type ElementOpeningArg,
-  type GameView,
-  type InputBindingArg,
-  type Move,
-  type Opening,
-  type OutputAnswerArg,
-  Phase,
-  type RevealedChildren,
-  Winner,
-} from "../../bridge/dispute/vocabulary.ts";
+/** The game's vocabulary (phases, winners, moves, whose turn), for callers of the planners. */
+export * from "../../bridge/dispute/vocabulary.ts";
 
 /** Thrown when a planner cannot move: the view and the game contradict each other. */
 export class PlanError extends Error {
