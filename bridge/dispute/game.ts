@@ -175,6 +175,17 @@ export class DisputeGameContract extends ContractClient {
   private readonly openedAt = new Map<bigint, bigint>();
 
   /**
+   * The L1 time a move or timeout sent now is judged at (seconds): the latest block's timestamp,
+   * or the wall clock (`clock`, ms) when that is later, since an idle automining dev chain stamps
+   * its next block with the wall clock. The one "now" both players read the clocks against.
+   */
+  async now(clock: () => number = Date.now): Promise<bigint> {
+    const b = await this.clients.publicClient.getBlock({ blockTag: "latest" });
+    const wall = BigInt(Math.floor(clock() / 1000));
+    return b.timestamp > wall ? b.timestamp : wall;
+  }
+
+  /**
    * DisputeOpened logs from `fromBlock` to `toBlock`, filtered on the event's indexed arguments
    * (disputeId, claimKey, claimer): the one query the agents use to find their disputes.
    */

@@ -179,13 +179,6 @@ export class GameScheduler {
     this.d.metrics.moveGas.inc(Number(gas));
   }
 
-  private async now(): Promise<bigint> {
-    const b = await this.d.game.clients.publicClient.getBlock({ blockTag: "latest" });
-    const wall = BigInt(Math.floor(Date.now() / 1000));
-    // an idle automining dev chain has no fresh block: its next one is stamped by the wall clock
-    return b.timestamp > wall ? b.timestamp : wall;
-  }
-
   private async play(r: GameRecord, log: Logger): Promise<void> {
     const id = BigInt(r.disputeId as string);
     const plog = log.child({ disputeId: r.disputeId });
@@ -198,7 +191,7 @@ export class GameScheduler {
         const [game, invalidated, now] = await Promise.all([
           this.d.game.readGame(id),
           this.d.game.claimInvalidated(r.claimKey),
-          this.now(),
+          this.d.game.now(),
         ]);
         action = decide({ game, invalidated, now, me: this.d.me }, view);
         planErrors = 0;

@@ -114,7 +114,7 @@ export class Defender {
       let moved = false;
       try {
         const g = await this.d.game.readGame(id);
-        const now = (await this.d.game.clients.publicClient.getBlock({ blockTag: "latest" })).timestamp;
+        const now = await this.d.game.now();
         const dispute = g.dispute;
         const { view, fault } =
           dispute.phase === Phase.resolved ? { view: null, fault: null } : await this.d.viewFor(rec.jobId);
