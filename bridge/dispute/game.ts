@@ -106,7 +106,7 @@ export class DisputeGameContract extends ContractClient {
     return { ...r, disputeId: ev.args.disputeId };
   }
 
-  /** Opens the dispute a challenger planned (planner.ts `planOpening`). */
+  /** Opens the dispute a challenger planned (verifier/game/planner.ts `planOpening`). */
   openPlanned(claim: ClaimMessage, signature: Hex, o: Opening): Promise<GameTx & { disputeId: bigint }> {
     return o.kind === "openDispute"
       ? this.open(claim, signature)

@@ -1,7 +1,8 @@
 /**
  * The challenger's side of one dispute as a pure decision: given the game as the chain shows it,
  * whether the claim was invalidated elsewhere, the L1 time and our view of the run, what to do
- * next. No I/O: game.ts reads the chain, scheduler.ts sends what this decides.
+ * next. No I/O: bridge/dispute/game.ts reads the chain, verifier/watcher/scheduler.ts sends what
+ * this decides.
  */
 import type { Address } from "viem";
 import type { FullDisputeState } from "../../bridge/dispute/game.ts";

@@ -1,8 +1,9 @@
 /**
  * The claimer's side of one dispute as a pure decision: given the game as the chain shows it, the
- * L1 time and our view of the run, what to do next. No I/O: game.ts reads the chain, the worker's
- * defender sends what this decides. The planner decides what a move says (from the view); the
- * policy decides which moves are made at all (a test fault's liar holds some back).
+ * L1 time and our view of the run, what to do next. No I/O: bridge/dispute/game.ts reads the
+ * chain, the worker's defender (verifier/worker/defender.ts) sends what this decides. The planner
+ * decides what a move says (from the view); the policy decides which moves are made at all (a
+ * test fault's liar holds some back).
  */
 import type { FullDisputeState } from "../../bridge/dispute/game.ts";
 import { claimerToMove, type Outcome, outcomeFor, timedOut } from "../../bridge/dispute/vocabulary.ts";

@@ -1,7 +1,7 @@
 /**
  * Pure move planners for the dispute game (docs/dispute-game.md, contracts/src/DisputeGame.sol):
  * given a party's view of the run (view.ts) and the game as the chain shows it, the next move.
- * No I/O: the caller reads the game (game.ts `readGame`) and sends the move (`play`).
+ * No I/O: the caller reads the game (bridge/dispute/game.ts `readGame`) and sends the move (`play`).
  *
  * Claimer: reveals from its own trace (children, leaf, chunk, fold states) and binds a disputed
  * graph output to its trace leaf (level 0). Challenger: chooses the level to open at
