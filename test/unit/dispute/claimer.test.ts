@@ -7,25 +7,16 @@
 import t from "tap";
 import type { FullDisputeState } from "../../../bridge/dispute/game.ts";
 import { Phase, Winner } from "../../../bridge/dispute/vocabulary.ts";
-import { buildMlp } from "../../../prover-trace/builder/mlp.ts";
-import { commitModel } from "../../../prover-trace/commit/model.ts";
-import type { TensorData } from "../../../prover-trace/commit/tensor.ts";
-import { encodeOnnx } from "../../../prover-trace/onnx/io.ts";
-import { loadProfileModel } from "../../../prover-trace/profile/validate.ts";
-import { runModel } from "../../../prover-trace/reference/run.ts";
 import { decide, HONEST_CLAIMER } from "../../../verifier/game/claimer.ts";
 import { planClaimerMove } from "../../../verifier/game/planner.ts";
 import { buildPartyView } from "../../../verifier/game/view.ts";
+import { mlpFixture } from "../../helpers/dispute.ts";
 import { fullDisputeState } from "../../helpers/dispute-state.ts";
 
 t.test("the claimer's next action", async (t) => {
-  const bytes = encodeOnnx(buildMlp({ inputDim: 8, hidden: 16, layers: 1, classes: 3 }));
-  const pm = loadProfileModel(bytes);
-  const model = await commitModel(pm, bytes);
-  const data = new Int8Array(8).map((_, i) => i * 9 - 30);
-  const input: TensorData = { dtype: 3, shape: [1, 8], data };
-  const view = buildPartyView(model, [input], runModel(pm, [{ dtype: 3, shape: [1, 8], data }]).nodeOutputs);
-  t.ok(model.nodeCount <= 16, "one trace round: the root's children are the leaves");
+  const f = await mlpFixture(8, 16);
+  const view = buildPartyView(f.model, [f.input], f.outputs);
+  t.ok(f.model.nodeCount <= 16, "one trace round: the root's children are the leaves");
   const s = (p: Partial<FullDisputeState>, now = 1010n) => ({
     game: {
       dispute: fullDisputeState({ lastMoveAt: 1000n, claimerTimeLeft: 60n, challengerTimeLeft: 60n, ...p }),
