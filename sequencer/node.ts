@@ -29,12 +29,13 @@ import {
   StateDivergence,
   toReceipt,
 } from "./chain.ts";
+import { GroupWal } from "./group-wal.ts";
 import type { L1Source } from "./l1.ts";
 import { FutureNonceQueue, type QueuedTx, type QueueLimits, QueueRefusal } from "./mempool.ts";
 import { TxRejected } from "./state/machine.ts";
 import { keys, recordJson, type StateRecord } from "./state/records.ts";
 import type { StateProof } from "./state/smt.ts";
-import { Store, type WalWrite } from "./store.ts";
+import { Store } from "./store.ts";
 import { VerifyPool } from "./verify-pool.ts";
 
 /** A refused submission: HTTP status and the reason, said plainly. */
@@ -88,68 +89,6 @@ interface AdmitSlot {
   done: boolean;
   resolve: (r: SubmitReply) => void;
   reject: (e: unknown) => void;
-}
-
-/**
- * Group commit of the WAL: appends that arrive while a write is in flight go into the next
- * write, one level key and one fsync per group. Durable groups are remembered with the highest
- * block number they hold, so a block's commit batch can delete the groups it made redundant.
- */
-class GroupWal {
-  private queue: WalWrite[] = [];
-  private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
-  private running: Promise<void> | null = null;
-  private readonly store: Store;
-  private readonly onFatal: (e: unknown) => void;
-  /** Durable groups not yet deleted: key seq and the highest block number in the group. */
-  private durable: { seq: number; maxBlock: number }[] = [];
-  constructor(store: Store, onFatal: (e: unknown) => void) {
-    this.store = store;
-    this.onFatal = onFatal;
-  }
-  append(e: WalWrite): Promise<void> {
-    this.queue.push(e);
-    const p = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
-    if (!this.running) this.running = this.drain();
-    return p;
-  }
-  private async drain(): Promise<void> {
-    while (this.queue.length) {
-      const batch = this.queue;
-      const ws = this.waiters;
-      this.queue = [];
-      this.waiters = [];
-      try {
-        await this.store.appendWal(batch);
-        let maxBlock = 0;
-        for (const e of batch) if (e.block > maxBlock) maxBlock = e.block;
-        this.durable.push({ seq: batch[0].seq, maxBlock });
-        for (const w of ws) w.resolve();
-      } catch (e) {
-        for (const w of ws) w.reject(e);
-        this.onFatal(e);
-      }
-    }
-    this.running = null;
-  }
-  /**
-   * Keys of the durable groups whose txs are all in blocks <= `block`; they are forgotten here,
-   * the caller deletes them with that block's commit. A group still in flight is taken by a later
-   * block's commit (or dropped as stale on restart).
-   */
-  takeCovered(block: number): number[] {
-    const out: number[] = [];
-    const keep: { seq: number; maxBlock: number }[] = [];
-    for (const g of this.durable) {
-      if (g.maxBlock <= block) out.push(g.seq);
-      else keep.push(g);
-    }
-    this.durable = keep;
-    return out;
-  }
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
-  }
 }
 
 export class SequencerNode extends EventEmitter {
