@@ -566,6 +566,14 @@ export class SequencerNode extends EventEmitter {
     return this.recent.get(n) ?? (await this.store.block(n));
   }
 
+  /** A block's JSON text: stored, or (sealed, commit not yet durable) stringified from memory. */
+  async blockText(n: number): Promise<string | null> {
+    const stored = await this.store.blockText(n);
+    if (stored !== null) return stored;
+    const b = this.recent.get(n);
+    return b ? JSON.stringify(b) : null;
+  }
+
   async receipt(hash: string): Promise<({ status: "pending" | "included" } & Partial<Receipt>) | null> {
     const p = this.pendingReceipts.get(hash);
     if (p) return { status: "pending", txHash: p.hash, events: p.outcome.events };
