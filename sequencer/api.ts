@@ -12,6 +12,7 @@ import { USER_TX_TYPES } from "../protocol/tx.ts";
 import type { Batcher } from "./batch.ts";
 import type { DisputeSource } from "./dashboard/feed.ts";
 import { registerDashboardRoutes } from "./dashboard/routes.ts";
+import type { FollowerStatus } from "./follower-status.ts";
 import type { SequencerMetrics } from "./metrics.ts";
 import { type SequencerNode, SubmitError } from "./node.ts";
 import type { WorkerAdvert } from "./p2p.ts";
@@ -34,6 +35,8 @@ export interface ApiOptions {
   contentRoutes?: ContentRouteOptions;
   /** Disputes read from L1 for the dashboard routes; absent when the node has no L1. */
   disputes?: DisputeSource;
+  /** Follower: whether it is in step with its leader (/health, /metrics). */
+  follower?: FollowerStatus;
 }
 
 const hex = (bytes: number) => ({ type: "string", pattern: `^0x[0-9a-fA-F]{${bytes * 2}}$` });
@@ -347,16 +350,32 @@ export async function buildApi(
     },
   );
 
-  app.get("/health", { schema: { summary: "Liveness and head" } }, async () => ({
-    ok: true,
-    role: node.isLeader ? "sequencer" : "follower",
-    head: node.chain.head.number,
-    stateRoot: node.chain.head.stateRoot,
-    pendingTxs: node.chain.pending?.txs.length ?? 0,
-    queuedTxs: node.queuedCount,
-  }));
+  // A follower out of step with its leader says ok: false with the reason (status stays 200: the
+  // agents read the head from /health of whichever node they use).
+  app.get(
+    "/health",
+    { schema: { summary: "Liveness and head; a follower: whether it keeps up" } },
+    async (_req, reply) => {
+      const f = opts.follower?.report(node.chain.head.number);
+      return reply.send({
+        ok: f ? f.ok : true,
+        role: node.isLeader ? "sequencer" : "follower",
+        head: node.chain.head.number,
+        stateRoot: node.chain.head.stateRoot,
+        pendingTxs: node.chain.pending?.txs.length ?? 0,
+        queuedTxs: node.queuedCount,
+        ...(f ? { follower: f } : {}),
+      });
+    },
+  );
   app.get("/metrics", { schema: { hide: true } }, async (_req, reply) => {
     metrics.head.set(node.chain.head.number);
+    const f = opts.follower?.report(node.chain.head.number);
+    if (f) {
+      metrics.followerLag.set(f.lag ?? -1);
+      metrics.followerSinceLeader.set(f.sinceLeaderMs === null ? -1 : f.sinceLeaderMs / 1000);
+      metrics.followerHealthy.set(f.ok ? 1 : 0);
+    }
     reply.header("content-type", metrics.registry.contentType);
     return metrics.registry.metrics();
   });
