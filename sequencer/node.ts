@@ -106,6 +106,12 @@ export class SequencerNode extends EventEmitter {
   private timer: NodeJS.Timeout | null = null;
   private sealing = false;
   private closed = false;
+  /**
+   * Highest block whose commit is durable. The chain's head moves at sealing, before the commit
+   * batch is written; what other nodes are served (sync) stops here, so a follower never holds a
+   * block a crash could take back.
+   */
+  durableHead = 0;
   /** Count of txs acknowledged (WAL durable) since start; for metrics. */
   acked = 0;
   private readonly pool: VerifyPool | null;
@@ -207,6 +213,7 @@ export class SequencerNode extends EventEmitter {
         await this.store.commitBlock(c, covered(c.block.header.number));
       } else await this.store.dropWal(covered(blockNo));
     }
+    this.durableHead = this.chain.head.number;
     const queued = this.isLeader ? await this.restoreQueue() : 0;
     this.opts.logger?.info(
       { head: this.chain.head.number, stateRoot: this.chain.head.stateRoot, replayed, queued },
@@ -501,6 +508,7 @@ export class SequencerNode extends EventEmitter {
       );
       this.commitChain = done.catch((e) => this.fatal(e));
       await done;
+      this.durableHead = Math.max(this.durableHead, c.block.header.number);
       this.emit("block", c.block);
       return c.block;
     } finally {
@@ -523,6 +531,7 @@ export class SequencerNode extends EventEmitter {
     const done = this.commitChain.then(() => this.store.commitBlock(c, []));
     this.commitChain = done.catch((e) => this.fatal(e));
     await done;
+    this.durableHead = Math.max(this.durableHead, c.block.header.number);
     this.emit("block", c.block);
   }
 
@@ -566,12 +575,9 @@ export class SequencerNode extends EventEmitter {
     return this.recent.get(n) ?? (await this.store.block(n));
   }
 
-  /** A block's JSON text: stored, or (sealed, commit not yet durable) stringified from memory. */
+  /** A durable block's stored JSON text (null past durableHead). */
   async blockText(n: number): Promise<string | null> {
-    const stored = await this.store.blockText(n);
-    if (stored !== null) return stored;
-    const b = this.recent.get(n);
-    return b ? JSON.stringify(b) : null;
+    return n <= this.durableHead ? this.store.blockText(n) : null;
   }
 
   async receipt(hash: string): Promise<({ status: "pending" | "included" } & Partial<Receipt>) | null> {

@@ -153,7 +153,7 @@ export async function startP2p(
     async (stream) => {
       const lp = lpStream(stream, { maxDataLength: MAX_REQUEST_BYTES });
       try {
-        await serveSync(lp, { head: () => node.chain.head.number, blockText: (n) => node.blockText(n) });
+        await serveSync(lp, { head: () => node.durableHead, blockText: (n) => node.blockText(n) });
         await stream.close();
       } catch (err) {
         log?.debug({ err: (err as Error).message }, "sync request failed");
