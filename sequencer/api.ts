@@ -2,7 +2,8 @@
  * HTTP API of a sequencer node (fastify). Every refusal is JSON `{ "error": "<reason>" }` with a
  * fitting status: 400 malformed (schema, JSON, field), 401 bad signature, 404 unknown, 409
  * duplicate, 413 body too large, 415 not JSON, 422 rule broken (nonce, balance, job state),
- * 429 rate limited, 503 not accepting.
+ * 429 rate limited, 503 not accepting. JSON nested deeper than any tx (sequencer/json-body.ts) is a
+ * 400 before it is parsed.
  */
 import swagger from "@fastify/swagger";
 import Fastify, { type FastifyInstance } from "fastify";
@@ -13,6 +14,7 @@ import type { Batcher } from "./batch.ts";
 import type { DisputeSource } from "./dashboard/feed.ts";
 import { registerDashboardRoutes } from "./dashboard/routes.ts";
 import type { FollowerStatus } from "./follower-status.ts";
+import { boundJsonNesting } from "./json-body.ts";
 import type { SequencerMetrics } from "./metrics.ts";
 import { type SequencerNode, SubmitError } from "./node.ts";
 import type { WorkerAdvert } from "./p2p.ts";
@@ -86,6 +88,7 @@ export async function buildApi(
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.bodyLimit ?? 16 * 1024 });
   // JSON only: anything else is a 415 that says so.
   app.removeContentTypeParser("text/plain");
+  boundJsonNesting(app);
   await app.register(swagger, {
     openapi: {
       info: {
