@@ -31,7 +31,7 @@ import {
 } from "./chain.ts";
 import { GroupWal } from "./group-wal.ts";
 import type { L1Source } from "./l1.ts";
-import { FutureNonceQueue, type QueuedTx, type QueueLimits, QueueRefusal } from "./mempool.ts";
+import { FutureNonceQueue, type QueuedTx, type QueueLimits, QueueRefusal, upfrontCost } from "./mempool.ts";
 import { TxRejected } from "./state/machine.ts";
 import { keys, recordJson, type StateRecord } from "./state/records.ts";
 import type { StateProof } from "./state/smt.ts";
@@ -386,12 +386,29 @@ export class SequencerNode extends EventEmitter {
       text: wire?.text ?? JSON.stringify(json),
       queuedAt: this.clock(),
     };
+    // queue only what the sender could pay for: a key with no funds cannot hold queue room
+    const acc = (this.chain.pending?.overlay ?? this.chain.state).get(keys.account(q.from)) as
+      | { balance: bigint }
+      | undefined;
+    const balance = acc?.balance ?? 0n;
+    const need = this.queue.spendOf(q.from) + upfrontCost(q.tx);
+    if (balance === 0n || balance < need)
+      throw new SubmitError(
+        422,
+        `cannot wait for nonce ${next}: ${q.from} has ${balance} wei, its waiting txs would need ${need}${balance === 0n ? " (an account without funds cannot queue txs)" : ""}`,
+      );
+    let evicted: QueuedTx | null;
     try {
-      this.queue.add(q, next);
+      evicted = this.queue.add(q, next);
     } catch (e) {
       if (e instanceof QueueRefusal) throw new SubmitError(e.status, e.message);
       throw e;
     }
+    if (evicted)
+      this.drop(
+        evicted,
+        `evicted: the queue is full and ${evicted.from} held the most waiting txs; its farthest nonce made room`,
+      );
     const write = this.store.putQueued(hash, q.queuedAt, q.text);
     this.queuedWrites.set(
       hash,
