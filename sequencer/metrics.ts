@@ -56,6 +56,16 @@ export function createMetrics() {
       help: "Follower: pulls from the leader that failed",
       registers: [registry],
     }),
+    eventClients: new Gauge({
+      name: "verdict_sequencer_event_clients",
+      help: "Connected /v1/events clients",
+      registers: [registry],
+    }),
+    eventClientsDropped: new Counter({
+      name: "verdict_sequencer_event_clients_dropped_total",
+      help: "/v1/events clients disconnected for leaving more than the buffer unread",
+      registers: [registry],
+    }),
     peers: new Gauge({
       name: "verdict_sequencer_p2p_peers",
       help: "Connected libp2p peers",

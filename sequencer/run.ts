@@ -96,6 +96,7 @@ export async function startSequencer(
     adverts,
     disputes,
     follower: p2p.follower ?? undefined,
+    eventBufferBytes: cfg.eventBufferBytes,
   });
   const url = await app.listen({ host: cfg.httpHost, port: cfg.httpPort });
   logger.info({ url, role: key ? "sequencer" : "follower" }, "http listening");
