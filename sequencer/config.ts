@@ -29,6 +29,8 @@ export interface SequencerConfig {
   batchIntervalMs: number;
   /** Worker threads checking signatures (0: on the main thread). */
   verifyWorkers: number;
+  /** Bytes each client (IP) may upload to the content store per hour. */
+  uploadBytesPerHour: number;
   /** Most bytes a /v1/events client may leave unread in this process before it is dropped. */
   eventBufferBytes: number;
   /** Follower: /health says ok: false after this long without an answer from the leader. */
@@ -68,6 +70,7 @@ export const DEFAULTS: SequencerConfig = {
   batchIntervalMs: 10_000,
   verifyWorkers: 2,
   eventBufferBytes: 1024 * 1024,
+  uploadBytesPerHour: 1024 * 1024 * 1024,
   followerStaleMs: 10_000,
   followerMaxLag: 16,
   genesis: {
@@ -99,6 +102,7 @@ const ENV: Record<string, keyof SequencerConfig> = {
   VERDICT_SEQ_BATCH_INTERVAL_MS: "batchIntervalMs",
   VERDICT_SEQ_VERIFY_WORKERS: "verifyWorkers",
   VERDICT_SEQ_EVENT_BUFFER_BYTES: "eventBufferBytes",
+  VERDICT_SEQ_UPLOAD_BYTES_PER_HOUR: "uploadBytesPerHour",
   VERDICT_SEQ_FOLLOWER_STALE_MS: "followerStaleMs",
   VERDICT_SEQ_FOLLOWER_MAX_LAG: "followerMaxLag",
 };
@@ -133,6 +137,7 @@ export function loadConfig(
       "followerStaleMs",
       "followerMaxLag",
       "eventBufferBytes",
+      "uploadBytesPerHour",
     ].includes(k);
     const val = numeric ? Number(v) : v;
     if (numeric && (!Number.isInteger(val) || (val as number) < 0))

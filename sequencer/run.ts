@@ -97,6 +97,7 @@ export async function startSequencer(
     disputes,
     follower: p2p.follower ?? undefined,
     eventBufferBytes: cfg.eventBufferBytes,
+    contentRoutes: { uploadLimits: { bytesPerWindow: cfg.uploadBytesPerHour, windowMs: 3_600_000 } },
   });
   const url = await app.listen({ host: cfg.httpHost, port: cfg.httpPort });
   logger.info({ url, role: key ? "sequencer" : "follower" }, "http listening");

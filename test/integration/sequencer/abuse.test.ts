@@ -50,6 +50,7 @@ t.test("a stranger's cheap requests against a real sequencer", async (t) => {
     ...base,
     dataDir: join(dir, "leader"),
     eventBufferBytes: 64 * 1024,
+    uploadBytesPerHour: 1024 * 1024,
   });
   t.teardown(() => leader.proc.kill("SIGKILL"));
   const url = leader.url;
@@ -143,6 +144,22 @@ t.test("a stranger's cheap requests against a real sequencer", async (t) => {
       rc = await getJson(`${url}/v1/receipts/${gap.body.txHash}`);
     }
     t.equal(rc.status, "included", "the honest gap tx ran");
+  });
+
+  await t.test("content uploads: a quota per client, tensor files checked", async (t) => {
+    const up = (body: Uint8Array, type = "application/octet-stream") =>
+      fetch(`${url}/v1/content`, { method: "POST", headers: { "content-type": type }, body });
+    const first = await up(new Uint8Array(600 * 1024).fill(1));
+    t.equal(first.status, 200);
+    const second = await up(new Uint8Array(600 * 1024).fill(2));
+    t.equal(second.status, 429, "past 1 MiB per hour for this client");
+    t.match(await second.json(), {
+      code: "quota",
+      error: /^upload quota: \d+ of 1048576 bytes per 3600 s left/,
+    });
+    const fake = await up(new TextEncoder().encode("not a tensor"), "application/vnd.verdict.tensors");
+    t.equal(fake.status, 415);
+    t.match(await fake.json(), { code: "not-tensors" });
   });
 
   await t.test("event-stream clients that never read are dropped and their memory freed", async (t) => {
