@@ -312,8 +312,12 @@ export async function startP2p(
     leaderPeer = multiaddr(opts.follow);
     node.forwarder = forward;
     // a leader that is down now is retried by the periodic pull; /health says so meanwhile
+    const t0 = Date.now();
     importing = importing
       .then(syncFromLeader)
+      .then((blocks) =>
+        log?.info({ blocks, head: node.chain.head.number, ms: Date.now() - t0 }, "initial sync done"),
+      )
       .catch((err) => log?.warn({ err: (err as Error).message }, "initial sync failed; retrying"));
     await importing;
     // Gossip is best effort; a periodic pull closes any gap it leaves.
