@@ -387,7 +387,7 @@ export async function buildApi(
       node.on("tx", onTx);
       node.on("queued", onQueued);
       node.on("dropped", onDropped);
-      const close = () => {
+      function close(): void {
         if (!open) return;
         open = false;
         txText = "";
@@ -398,7 +398,7 @@ export async function buildApi(
         node.off("tx", onTx);
         node.off("queued", onQueued);
         node.off("dropped", onDropped);
-      };
+      }
       // the response's close: the connection went away (the request's fires once it is read)
       res.on("close", close);
       req.raw.on("close", () => {

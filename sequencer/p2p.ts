@@ -321,10 +321,17 @@ export async function startP2p(
       .catch((err) => log?.warn({ err: (err as Error).message }, "initial sync failed; retrying"));
     await importing;
     // Gossip is best effort; a periodic pull closes any gap it leaves.
+    // one pull at a time: with the leader unreachable a pull may wait out its dial timeout
+    let pulling = false;
     resync = setInterval(() => {
+      if (pulling) return;
+      pulling = true;
       importing = importing
         .then(syncFromLeader)
-        .catch((err) => log?.warn({ err: (err as Error).message }, "resync failed"));
+        .catch((err) => log?.warn({ err: (err as Error).message }, "resync failed"))
+        .finally(() => {
+          pulling = false;
+        });
     }, 2000);
   }
 

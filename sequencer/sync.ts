@@ -93,11 +93,16 @@ const frame = (tag: number, body: Uint8Array): Uint8Array => {
  * Leader: answer windows on one stream until the follower closes it. The text of the block being
  * cut is kept between windows so a large block is encoded once, not once per window.
  */
-export async function serveSync(lp: FrameStream, src: BlockTextSource): Promise<void> {
+export async function serveSync(
+  lp: FrameStream,
+  src: BlockTextSource,
+  opts: { idleMs?: number } = {},
+): Promise<void> {
   let cachedN = -1;
   let bytes = new Uint8Array(0);
   for (;;) {
-    const f = await lp.read();
+    // a follower asks again at once; a stream left idle is closed (it holds one of few slots)
+    const f = await lp.read({ signal: AbortSignal.timeout(opts.idleMs ?? 30_000) });
     if (f === null) return;
     const req = parseRequest(bytesOf(f));
     let budget = req.maxBytes;
