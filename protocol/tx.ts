@@ -159,6 +159,22 @@ function fieldString(o: Json, k: string, maxChars: number): string {
   if (v.length > maxChars) throw new TxDecodeError(`field ${k}: longer than ${maxChars} characters`);
   return v;
 }
+/**
+ * A worker's advertised address, shown to users and dialled by clients: printable only. Control
+ * characters (NUL, C0, C1) and bidi controls (which make a shown address read differently from
+ * the one dialled) are refused.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+function fieldMultiaddr(o: Json): string {
+  const v = fieldString(o, "multiaddr", LIMITS.multiaddrChars);
+  const bad = UNPRINTABLE.exec(v);
+  if (bad)
+    throw new TxDecodeError(
+      `field multiaddr: control or bidi character U+${(bad[0].codePointAt(0) as number).toString(16).padStart(4, "0").toUpperCase()} at ${bad.index}`,
+    );
+  return v;
+}
 function fieldBool(o: Json, k: string): boolean {
   const v = o[k];
   if (typeof v !== "boolean") throw new TxDecodeError(`field ${k}: expected true or false`);
@@ -233,7 +249,7 @@ export function decodeTx(json: unknown, opts: { signed?: boolean } = {}): Tx {
         models,
         price: fieldU256(o, "price"),
         capacity: fieldUint(o, "capacity", 32),
-        multiaddr: fieldString(o, "multiaddr", LIMITS.multiaddrChars),
+        multiaddr: fieldMultiaddr(o),
       };
     }
     case "postJob":

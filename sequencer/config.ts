@@ -29,6 +29,14 @@ export interface SequencerConfig {
   batchIntervalMs: number;
   /** Worker threads checking signatures (0: on the main thread). */
   verifyWorkers: number;
+  /** Bytes each client (IP) may upload to the content store per hour. */
+  uploadBytesPerHour: number;
+  /** Most bytes a /v1/events client may leave unread in this process before it is dropped. */
+  eventBufferBytes: number;
+  /** Follower: /health says ok: false after this long without an answer from the leader. */
+  followerStaleMs: number;
+  /** Follower: /health says ok: false when more blocks than this behind the leader. */
+  followerMaxLag: number;
   genesis: {
     l2ChainId: string;
     l1ChainId: string;
@@ -61,6 +69,10 @@ export const DEFAULTS: SequencerConfig = {
   l1Key: null,
   batchIntervalMs: 10_000,
   verifyWorkers: 2,
+  eventBufferBytes: 1024 * 1024,
+  uploadBytesPerHour: 1024 * 1024 * 1024,
+  followerStaleMs: 10_000,
+  followerMaxLag: 16,
   genesis: {
     l2ChainId: "424242",
     l1ChainId: "31337",
@@ -89,6 +101,10 @@ const ENV: Record<string, keyof SequencerConfig> = {
   VERDICT_SEQ_L1_KEY: "l1Key",
   VERDICT_SEQ_BATCH_INTERVAL_MS: "batchIntervalMs",
   VERDICT_SEQ_VERIFY_WORKERS: "verifyWorkers",
+  VERDICT_SEQ_EVENT_BUFFER_BYTES: "eventBufferBytes",
+  VERDICT_SEQ_UPLOAD_BYTES_PER_HOUR: "uploadBytesPerHour",
+  VERDICT_SEQ_FOLLOWER_STALE_MS: "followerStaleMs",
+  VERDICT_SEQ_FOLLOWER_MAX_LAG: "followerMaxLag",
 };
 
 export function loadConfig(
@@ -118,6 +134,10 @@ export function loadConfig(
       "l1Confirmations",
       "l1StartBlock",
       "batchIntervalMs",
+      "followerStaleMs",
+      "followerMaxLag",
+      "eventBufferBytes",
+      "uploadBytesPerHour",
     ].includes(k);
     const val = numeric ? Number(v) : v;
     if (numeric && (!Number.isInteger(val) || (val as number) < 0))

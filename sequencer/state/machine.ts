@@ -190,6 +190,9 @@ function newJob(
 }
 
 function postJob(s: StateAccess, tx: PostJobTx, ctx: TxContext): TxOutcome {
+  // jobs that can never be served: nothing to fetch, or nothing to pay a worker (as L1's ZeroAmount)
+  if (tx.inputCid === "0x") reject("inputCid is empty: a worker could not fetch the input");
+  if (tx.escrow === 0n) reject("escrow must be positive: a job paying 0 is never claimed");
   if (tx.deadline <= ctx.timestamp)
     reject(`deadline ${tx.deadline} is not after the block time ${ctx.timestamp}`);
   if (s.get(keys.job(ctx.txHash))) reject(`job ${ctx.txHash} exists`);
