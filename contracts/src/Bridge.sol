@@ -2,7 +2,6 @@
 pragma solidity 0.8.28;
 
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {Commitments} from "./lib/Commitments.sol";
 import {IInferenceConsumer} from "./IInferenceConsumer.sol";
@@ -228,6 +227,12 @@ contract Bridge is ReentrancyGuard, EIP712 {
     error InvalidResultProof();
     error ClaimInvalidated(bytes32 claimKey);
     error InsufficientGasForCallback(uint256 gasLeft, uint256 needed);
+    /// A signature outside the one canonical encoding (signerOf).
+    error SignatureLength(uint256 length);
+    error SignatureV(uint8 v);
+    error SignatureR();
+    error SignatureS();
+    error NoSigner();
 
     constructor(
         address sequencer_,
@@ -561,9 +566,30 @@ contract Bridge is ReentrancyGuard, EIP712 {
         );
     }
 
-    /// The account that signed `claim` (reverts on a malformed or malleable signature).
+    /// The account that signed `claim` (reverts on any signature that is not canonical: signerOf).
     function claimSigner(Claim calldata claim, bytes calldata signature) public view returns (address) {
-        return ECDSA.recover(claimDigest(claim), signature);
+        return signerOf(claimDigest(claim), signature);
+    }
+
+    /// Group order n of secp256k1 and n/2: an s above n/2 is the malleable twin of a valid one.
+    uint256 internal constant SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141;
+    uint256 internal constant SECP256K1_HALF_N = SECP256K1_N >> 1;
+
+    /// The signer of `digest` under Verdict's one signature encoding (docs/commitments.md
+    /// "Signatures"): 65 bytes r || s || v, 1 <= r < n, 1 <= s <= n/2, v in {27, 28}, and some key
+    /// recovers from it. L2 and the SDK apply the same rule (protocol/secp256k1.ts
+    /// nonCanonicalSignature, test/vectors/signatures.json), so every claim L2 accepts is one a
+    /// challenger can dispute here, and no claim has a second encoding with another digest of it.
+    function signerOf(bytes32 digest, bytes calldata signature) public pure returns (address signer) {
+        if (signature.length != 65) revert SignatureLength(signature.length);
+        uint256 r = uint256(bytes32(signature[0:32]));
+        uint256 s = uint256(bytes32(signature[32:64]));
+        uint8 v = uint8(signature[64]);
+        if (v != 27 && v != 28) revert SignatureV(v);
+        if (r == 0 || r >= SECP256K1_N) revert SignatureR();
+        if (s == 0 || s > SECP256K1_HALF_N) revert SignatureS();
+        signer = ecrecover(digest, v, bytes32(r), bytes32(s));
+        if (signer == address(0)) revert NoSigner();
     }
 
     // ================================================================== dispute game hooks

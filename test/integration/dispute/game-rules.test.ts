@@ -100,12 +100,7 @@ async function scenarios(t: Test, b: L1Backend, f: MlpFixture): Promise<void> {
       "NotBondedWorker",
       "another chain's domain",
     );
-    await rejectsWith(
-      t,
-      g.as(CHALLENGER).open(g.claim, "0x1234"),
-      "ECDSAInvalidSignatureLength",
-      "malformed",
-    );
+    await rejectsWith(t, g.as(CHALLENGER).open(g.claim, "0x1234"), "SignatureLength", "malformed");
     await rejectsWith(t, g.as(STRANGER).open(g.claim, g.signature), "InsufficientFreeBond", "without a bond");
   });
 
