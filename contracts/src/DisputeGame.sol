@@ -158,6 +158,7 @@ contract DisputeGame {
     error ChildCountMismatch(uint256 expected, uint256 actual);
     error ChildrenDoNotHashToNode();
     error ChildOutOfRange(uint256 child);
+    error PaddingChildIsEmpty(uint256 child);
     error DescriptorNotInGraph();
     error LeafMismatch();
     error BadChunk();
@@ -294,7 +295,10 @@ contract DisputeGame {
     function pickTraceChild(uint256 id, bytes32[] calldata children, uint256 child) external {
         Dispute storage d = _move(id, PHASE_TRACE_PICK, false);
         Bridge.Model memory m = bridge.getModel(d.modelId);
-        _pickChild(d, children, child, m.nodeCount);
+        if (_pickChild(d, children, child, m.nodeCount)) {
+            _resolve(id, d, WINNER_CHALLENGER, "level 1: padding of the trace tree is not empty");
+            return;
+        }
         if (d.depthLeft == 0) {
             d.nodeIndex = uint32(d.index);
             d.phase = PHASE_LEAF_REVEAL;
@@ -405,7 +409,10 @@ contract DisputeGame {
     /// Challenger: the chunk-tree child it disputes.
     function pickChunkChild(uint256 id, bytes32[] calldata children, uint256 child) external {
         Dispute storage d = _move(id, PHASE_CHUNK_PICK, false);
-        _pickChild(d, children, child, d.chunkCount);
+        if (_pickChild(d, children, child, d.chunkCount)) {
+            _resolve(id, d, WINNER_CHALLENGER, "level 2: padding of the chunk tree is not empty");
+            return;
+        }
         d.phase = d.depthLeft == 0 ? PHASE_CHUNK_DATA : PHASE_CHUNK_REVEAL;
         emit ChunkChildPicked(id, child, d.index, d.depthLeft);
     }
@@ -617,17 +624,31 @@ contract DisputeGame {
     }
 
     /// Descends into `child` of the revealed `children` (checked against the hash kept at reveal).
-    /// A child whose whole subtree lies in the zero padding past `leafCount` cannot be picked.
-    function _pickChild(Dispute storage d, bytes32[] calldata children, uint256 child, uint256 leafCount) internal {
+    /// A child whose whole subtree lies past `leafCount` is padding, a constant of its height
+    /// (docs/commitments.md "Canonical shapes"): picking one is a move only when the claimer's
+    /// hash differs from that constant, and then the claimer has lost (returns true, the caller
+    /// resolves); an empty padding child holds nothing to dispute (`PaddingChildIsEmpty`).
+    function _pickChild(Dispute storage d, bytes32[] calldata children, uint256 child, uint256 leafCount)
+        internal
+        returns (bool paddingNotEmpty)
+    {
         if (keccak256(abi.encodePacked(children)) != d.statesHash) revert StatesMismatch();
         if (child >= children.length) revert ChildOutOfRange(child);
         uint256 levels = d.depthLeft < ARITY_BITS ? d.depthLeft : ARITY_BITS;
         uint256 index = (uint256(d.index) << levels) + child;
         uint256 below = d.depthLeft - levels;
-        if ((index << below) >= leafCount) revert ChildOutOfRange(child);
+        if ((index << below) >= leafCount) {
+            if (children[child] == _zeroSubtree(below)) revert PaddingChildIsEmpty(child);
+            return true;
+        }
         d.index = uint64(index);
         d.depthLeft = uint8(below);
         d.node = children[child];
+    }
+
+    /// The root of 2^height zero leaves: the only value a padding subtree of that height may have.
+    function _zeroSubtree(uint256 height) internal view returns (bytes32 z) {
+        for (uint256 h = 0; h < height; h++) z = Commitments.hashPair(z, z);
     }
 
     function _checkChunk(Dispute storage d, bytes calldata chunk) internal view {

@@ -164,8 +164,14 @@ async function scenarios(t: Test, b: L1Backend, f: MlpFixture): Promise<void> {
     await rejectsWith(
       t,
       g.as(CHALLENGER).play(disputeId, { kind: "pickTraceChild", children: reveal.children, child: 11 }),
+      "PaddingChildIsEmpty",
+      "a child past the last node whose padding is empty: nothing to dispute there",
+    );
+    await rejectsWith(
+      t,
+      g.as(CHALLENGER).play(disputeId, { kind: "pickTraceChild", children: reveal.children, child: 16 }),
       "ChildOutOfRange",
-      "a child past the last node (zero padding)",
+      "a child past the revealed ones",
     );
     await rejectsWith(
       t,
