@@ -159,6 +159,7 @@ contract DisputeGame {
     error ChildrenDoNotHashToNode();
     error ChildOutOfRange(uint256 child);
     error PaddingChildIsEmpty(uint256 child);
+    error FoldLengthMatches(uint64 foldLength);
     error DescriptorNotInGraph();
     error LeafMismatch();
     error BadChunk();
@@ -491,6 +492,29 @@ contract DisputeGame {
         d.kHi = newHi;
         d.phase = newHi - newLo == 1 ? PHASE_ONE_STEP : PHASE_FOLD_POST;
         emit FoldSegmentPicked(id, segment, newLo, newHi);
+    }
+
+    /// Challenger, once the claimer has posted a fold length K (any fold phase, or the one step):
+    /// the disputed node's descriptor and its data inputs bound to their sources fix the op's
+    /// true K (the registered model's shapes, docs/commitments.md "Canonical shapes"). A K that
+    /// differs loses the claimer the game at once, however far the bisection has gone, so the
+    /// honest challenger never has to bisect into a step that does not exist. The time since the
+    /// last move is charged to the side whose turn it was.
+    function challengeFoldLength(uint256 id, bytes calldata descriptor, OneStepVerifier.InputBinding[] calldata inputs)
+        external
+    {
+        Dispute storage d = _get(id);
+        uint8 p = d.phase;
+        if (d.foldLength == 0 || (p != PHASE_FOLD_POST && p != PHASE_FOLD_PICK && p != PHASE_ONE_STEP)) {
+            revert WrongPhase(PHASE_FOLD_PICK, p);
+        }
+        if (msg.sender != d.challenger) revert NotYourMove(msg.sender);
+        _tick(d, _claimerTurn(p));
+        if (sha256(descriptor) != d.descriptorHash) revert DescriptorMismatch();
+        uint64 k = verifier.foldLengthOf(_context(d), descriptor, inputs);
+        if (k == d.foldLength) revert FoldLengthMatches(k);
+        emit OneStepChecked(id, int256(uint256(k)), int256(uint256(d.foldLength)));
+        _resolve(id, d, WINNER_CHALLENGER, "level 3: fold length is not the op's");
     }
 
     // ================================================================== level 3: the one step
