@@ -39,6 +39,7 @@ contract Bridge is ReentrancyGuard, EIP712 {
         uint256 unbonding; // leaving stake, still slashable until withdrawn
         uint64 unlockAt; // when `unbonding` may be withdrawn
         uint32 openDisputes; // disputes against this worker still running: freeze withdrawals
+        uint64 seq; // StakeChanged events emitted so far for this worker
     }
 
     struct ChallengerBond {
@@ -146,6 +147,10 @@ contract Bridge is ReentrancyGuard, EIP712 {
     event Staked(address indexed worker, uint256 amount, uint256 activeStake);
     event UnbondRequested(address indexed worker, uint256 amount, uint256 unbondingTotal, uint64 unlockAt);
     event StakeWithdrawn(address indexed worker, uint256 amount);
+    /// A worker's stake after any change (stake, unbond, withdrawal, slash), numbered per worker:
+    /// L2 derives it like a deposit (a `workerStake` system tx) and lets a worker hold only as many
+    /// disputable claims as its active stake covers (docs/bridge.md "Collateral per claim").
+    event StakeChanged(address indexed worker, uint64 indexed seq, uint256 active, uint256 unbonding, uint64 unlockAt);
     event BondDeposited(address indexed challenger, uint256 amount, uint256 freeBond);
     event BondWithdrawn(address indexed challenger, uint256 amount, uint256 freeBond);
     event ModelRegistered(
@@ -261,6 +266,12 @@ contract Bridge is ReentrancyGuard, EIP712 {
         WorkerStake storage s = _stakes[msg.sender];
         s.active += msg.value;
         emit Staked(msg.sender, msg.value, s.active);
+        _stakeChanged(msg.sender, s);
+    }
+
+    function _stakeChanged(address worker, WorkerStake storage s) internal {
+        uint64 seq = ++s.seq;
+        emit StakeChanged(worker, seq, s.active, s.unbonding, s.unlockAt);
     }
 
     /// Moves `amount` of active stake into unbonding. Each call restarts the delay for the whole
@@ -274,6 +285,7 @@ contract Bridge is ReentrancyGuard, EIP712 {
         uint64 unlockAt = uint64(block.timestamp) + unbondingDelay;
         s.unlockAt = unlockAt;
         emit UnbondRequested(msg.sender, amount, s.unbonding, unlockAt);
+        _stakeChanged(msg.sender, s);
     }
 
     function withdrawUnbonded() external nonReentrant {
@@ -285,6 +297,7 @@ contract Bridge is ReentrancyGuard, EIP712 {
         s.unbonding = 0;
         s.unlockAt = 0;
         emit StakeWithdrawn(msg.sender, amount);
+        _stakeChanged(msg.sender, s);
         _send(msg.sender, amount);
     }
 
@@ -652,6 +665,7 @@ contract Bridge is ReentrancyGuard, EIP712 {
                 uint256 fromActive = slashed < s.active ? slashed : s.active;
                 s.active -= fromActive;
                 s.unbonding -= slashed - fromActive;
+                if (slashed != 0) _stakeChanged(worker, s);
                 uint256 half = slashed / 2;
                 b.free += half;
                 burnedAmount = slashed - half;

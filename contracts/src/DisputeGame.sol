@@ -147,7 +147,6 @@ contract DisputeGame {
     // ------------------------------------------------------------------ errors
 
     error ZeroClockBudget();
-    error NotBondedWorker(address signer);
     error ModelNotRegistered(bytes32 modelId);
     error UnknownDispute(uint256 disputeId);
     error WrongPhase(uint8 expected, uint8 actual);
@@ -187,15 +186,16 @@ contract DisputeGame {
 
     // ================================================================== opening
 
-    /// Opens a dispute on `claim`, signed by a worker with stake (active or unbonding), locking the caller's challenger bond.
-    /// A claim already invalidated ends the dispute at once (void: the bond is returned).
+    /// Opens a dispute on `claim`, locking the caller's challenger bond. A claim already
+    /// invalidated ends the dispute at once (void: the bond is returned); a claim whose signer has
+    /// no stake (active or unbonding) ends it at once too, won by the challenger.
     function openDispute(Bridge.Claim calldata claim, bytes calldata signature) external returns (uint256 id) {
         (uint256 id_, Dispute storage d, Bridge.Model memory m) = _open(claim, signature);
         id = id_;
         d.node = claim.traceRoot;
         d.depthLeft = uint8(Commitments.treeDepth(m.nodeCount));
         d.phase = d.depthLeft == 0 ? PHASE_LEAF_REVEAL : PHASE_TRACE_REVEAL;
-        if (claimInvalidated[d.claimKey]) _resolve(id, d, WINNER_VOID, "claim already invalidated");
+        _endAtOpen(id, d);
     }
 
     /// Level 0: opens a dispute on the binding of graph output `outputIndex` (k) of the claim's
@@ -213,19 +213,34 @@ contract DisputeGame {
         d.index = outputIndex;
         d.phase = PHASE_OUTPUT_ANSWER;
         emit OutputChallenged(id, outputIndex, claim.outputRoot);
-        if (claimInvalidated[d.claimKey]) _resolve(id, d, WINNER_VOID, "claim already invalidated");
+        _endAtOpen(id, d);
     }
 
-    /// The checks and bookkeeping every dispute starts with: a claim signed by a worker with stake
-    /// (active or unbonding) on a registered model; the caller's bond is locked.
+    /// A dispute that is decided by the time it opens: on a claim already invalidated it is void
+    /// (the bond goes back); on a claim whose signer has no stake left it is won by the
+    /// challenger at once. A dispute is never refused for the claimer's lack of stake: a signed
+    /// claim with nothing behind it is worthless, and must not stand unchallengeable (issue 18,
+    /// attacks 1-3: L2 then refunds the job and the Bridge never delivers the result).
+    /// The claim's digest does not name its signer, so anyone can sign an honest worker's claim
+    /// with a key that has no stake: that loss is this signer's alone and does not mark the
+    /// digest invalidated (L2 refunds a job only for a loss by the job's worker).
+    function _endAtOpen(uint256 id, Dispute storage d) internal {
+        if (claimInvalidated[d.claimKey]) {
+            _resolve(id, d, WINNER_VOID, "claim already invalidated");
+        } else if (bridge.slashableStake(d.claimer) == 0) {
+            _settle(id, d, WINNER_CHALLENGER, "no stake behind the claim", false);
+        }
+    }
+
+    /// The checks and bookkeeping every dispute starts with: a claim with a canonical signature
+    /// (Bridge.signerOf) on a registered model; the caller's bond is locked. Whether the signer
+    /// has stake is not a condition: see _endAtOpen.
     function _open(Bridge.Claim calldata claim, bytes calldata signature)
         internal
         returns (uint256 id, Dispute storage d, Bridge.Model memory m)
     {
         bytes32 key = bridge.claimDigest(claim);
         address claimer = bridge.claimSigner(claim, signature);
-        // Unbonding stake still backs the claim: a worker cannot escape by unbonding after signing.
-        if (bridge.slashableStake(claimer) == 0) revert NotBondedWorker(claimer);
         m = bridge.getModel(claim.modelId);
         if (m.registrant == address(0)) revert ModelNotRegistered(claim.modelId);
 
@@ -698,6 +713,12 @@ contract DisputeGame {
     /// Ends the dispute once: records an invalidated claim and settles bonds and stake in the Bridge.
     /// A claim is invalidated (and its worker slashed) only by the first dispute it loses.
     function _resolve(uint256 id, Dispute storage d, uint8 winner, string memory reason) internal {
+        _settle(id, d, winner, reason, true);
+    }
+
+    /// `invalidate`: a challenger win marks the claim's digest invalidated (every loss in play,
+    /// by a staked signer); false only for the loss at opening of a signer with no stake.
+    function _settle(uint256 id, Dispute storage d, uint8 winner, string memory reason, bool invalidate) internal {
         if (winner == WINNER_CHALLENGER && claimInvalidated[d.claimKey]) winner = WINNER_VOID;
         d.phase = PHASE_RESOLVED;
         d.winner = winner;
@@ -705,7 +726,7 @@ contract DisputeGame {
         if (winner == WINNER_CLAIMER) {
             outcome = 0;
         } else if (winner == WINNER_CHALLENGER) {
-            claimInvalidated[d.claimKey] = true;
+            if (invalidate) claimInvalidated[d.claimKey] = true;
             outcome = 1;
         } else {
             outcome = 2;

@@ -29,10 +29,19 @@ import {
   type Tx,
   type UserTx,
   type WithdrawTx,
+  type WorkerStakeTx,
 } from "../../protocol/tx.ts";
 import type { ResultMessage } from "../../protocol/withdrawal.ts";
 import { Overlay, type StateAccess } from "./overlay.ts";
-import { type Account, EMPTY_ACCOUNT, type Job, keys, type Worker } from "./records.ts";
+import {
+  type Account,
+  EMPTY_ACCOUNT,
+  EMPTY_STAKE,
+  type Job,
+  keys,
+  type Worker,
+  type WorkerStake,
+} from "./records.ts";
 
 export class TxRejected extends Error {
   override name = "TxRejected";
@@ -45,6 +54,12 @@ export interface ChainParams {
   minFee: bigint;
   /** Receives every user tx's fee. */
   feeRecipient: Address;
+  /**
+   * L1 stake (wei) each open claim holds from claimJob until its job is paid or refunded: the
+   * Bridge's minWorkerStake, the slash of one lost claim, so every disputable claim has stake
+   * behind it that no other claim shares. 0 turns the check off (an L2 without an L1 Bridge).
+   */
+  claimCollateral: bigint;
 }
 
 export interface TxContext {
@@ -220,6 +235,13 @@ function claimJob(s: StateAccess, tx: ClaimJobTx, ctx: TxContext): TxOutcome {
   if (!w) reject(`${tx.from} is not a registered worker`);
   if (!w.models.includes(j.modelId)) reject(`worker ${tx.from} does not serve model ${j.modelId}`);
   if (w.active >= w.capacity) reject(`worker ${tx.from} is at capacity (${w.active} of ${w.capacity})`);
+  const st = stakeOf(s, tx.from);
+  const c = ctx.params.claimCollateral;
+  if (c > 0n && st.active < BigInt(st.backing + 1) * c)
+    reject(
+      `worker ${tx.from}'s active L1 stake ${st.active} does not cover another claim: it backs ${st.backing} of ${c} each`,
+    );
+  s.set(keys.stake(tx.from), { ...st, backing: st.backing + 1 });
   s.set(keys.worker(tx.from), { ...w, active: w.active + 1 });
   s.set(keys.job(j.id), { ...j, status: "claimed", worker: tx.from });
   return { events: [{ kind: "JobClaimed", jobId: j.id, worker: tx.from }] };
@@ -228,6 +250,17 @@ function claimJob(s: StateAccess, tx: ClaimJobTx, ctx: TxContext): TxOutcome {
 function releaseWorker(s: StateAccess, worker: Address): void {
   const w = s.get(keys.worker(worker)) as Worker | undefined;
   if (w && w.active > 0) s.set(keys.worker(worker), { ...w, active: w.active - 1 });
+}
+
+function stakeOf(s: StateAccess, worker: string): WorkerStake {
+  return (s.get(keys.stake(worker)) as WorkerStake | undefined) ?? EMPTY_STAKE;
+}
+
+/** A job is over (paid or refunded): its claim no longer holds the worker's collateral. */
+function releaseCollateral(s: StateAccess, worker: Address | null): void {
+  if (!worker) return;
+  const st = stakeOf(s, worker);
+  if (st.backing > 0) s.set(keys.stake(worker), { ...st, backing: st.backing - 1 });
 }
 
 function submitResult(s: StateAccess, tx: SubmitResultTx, ctx: TxContext): TxOutcome {
@@ -246,6 +279,14 @@ function submitResult(s: StateAccess, tx: SubmitResultTx, ctx: TxContext): TxOut
     reject(`claim ${(e as Error).message}`);
   }
   if (signer !== tx.from) reject(`claim is signed by ${signer}, not by the worker ${tx.from}`);
+  // The stake may have shrunk since the claim (unbonded, slashed): a claim submitted now must
+  // still have its own collateral, or it could not be slashed for a lie (attacks 2 and 3).
+  const st = stakeOf(s, tx.from);
+  const each = ctx.params.claimCollateral;
+  if (each > 0n && st.active < BigInt(st.backing) * each)
+    reject(
+      `worker ${tx.from}'s active L1 stake ${st.active} no longer covers the ${st.backing} claims it backs (${each} each)`,
+    );
   releaseWorker(s, tx.from);
   s.set(keys.job(j.id), {
     ...j,
@@ -262,6 +303,7 @@ function submitResult(s: StateAccess, tx: SubmitResultTx, ctx: TxContext): TxOut
  * cannot sign L2 txs) gets an L1 withdrawal of the escrow, made by the tx that refunds.
  */
 function refund(s: StateAccess, j: Job, reason: string, ctx: TxContext): WithdrawalLeaf | undefined {
+  releaseCollateral(s, j.worker);
   s.set(keys.job(j.id), { ...j, status: "refunded", refundReason: reason });
   if (j.source === "l2") {
     credit(s, j.requester, j.escrow);
@@ -294,6 +336,7 @@ function finalize(s: StateAccess, tx: FinalizeTx, ctx: TxContext): TxOutcome {
     const end = (j.submittedAt as number) + ctx.params.challengeWindowMs;
     if (ctx.timestamp < end) reject(`job ${j.id} challenge window is open until ${end}`);
     credit(s, j.worker as Address, j.escrow);
+    releaseCollateral(s, j.worker);
     s.set(keys.job(j.id), { ...j, status: "paid" });
     const events = [{ kind: "JobPaid", jobId: j.id, worker: j.worker, amount: j.escrow.toString() }];
     if (j.source === "l2") return { events };
@@ -304,10 +347,26 @@ function finalize(s: StateAccess, tx: FinalizeTx, ctx: TxContext): TxOutcome {
 
 function applySystem(
   s: StateAccess,
-  tx: DepositTx | DisputeOpenedTx | DisputeResolvedTx | L1InferenceRequestTx,
+  tx: DepositTx | DisputeOpenedTx | DisputeResolvedTx | L1InferenceRequestTx | WorkerStakeTx,
   ctx: TxContext,
 ): TxOutcome {
   switch (tx.type) {
+    case "workerStake": {
+      const st = stakeOf(s, tx.worker);
+      if (tx.seq <= st.seq)
+        reject(`stake change ${tx.seq} of ${tx.worker} is not after ${st.seq}, already applied`);
+      s.set(keys.stake(tx.worker), { ...st, seq: tx.seq, active: tx.active, unbonding: tx.unbonding });
+      return {
+        events: [
+          {
+            kind: "WorkerStake",
+            worker: tx.worker,
+            active: tx.active.toString(),
+            unbonding: tx.unbonding.toString(),
+          },
+        ],
+      };
+    }
     case "deposit": {
       if (s.get(keys.deposit(tx.depositId))) reject(`deposit ${tx.depositId} was already credited`);
       s.set(keys.deposit(tx.depositId), { l1: true });
@@ -363,6 +422,10 @@ function applySystem(
  */
 function checkDisputedClaim(j: Job, tx: DisputeOpenedTx | DisputeResolvedTx, ctx: TxContext): void {
   if (!j.claim) reject(`job ${j.id} has no submitted claim; dispute ${tx.disputeId} is not about it`);
+  // The claim digest does not name its signer: a dispute on the same claim content signed by
+  // another key (one with no stake loses at once) says nothing about the job's worker.
+  if (tx.claimer.toLowerCase() !== j.worker)
+    reject(`dispute ${tx.disputeId} is against ${tx.claimer}, not job ${j.id}'s worker ${j.worker}`);
   const key = toHex(claimDigest(j.claim, ctx.claimDomain));
   if (key !== tx.claimKey.toLowerCase())
     reject(`dispute ${tx.disputeId} is on claim ${tx.claimKey}, not job ${j.id}'s claim ${key}`);

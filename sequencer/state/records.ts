@@ -46,16 +46,36 @@ export interface Job {
   refundReason: string | null;
 }
 
+/**
+ * A worker's collateral as L2 knows it: its L1 stake (from the Bridge's StakeChanged events, the
+ * newest `seq` applied) and the claims it backs now, each holding ChainParams.claimCollateral of
+ * the active stake from claimJob until the job is paid or refunded (docs/rollup.md "Collateral").
+ */
+export interface WorkerStake {
+  seq: bigint;
+  active: bigint;
+  unbonding: bigint;
+  backing: number;
+}
+
+export const EMPTY_STAKE: WorkerStake = Object.freeze({
+  seq: 0n,
+  active: 0n,
+  unbonding: 0n,
+  backing: 0,
+}) as WorkerStake;
+
 /** Marker that an L1 event (deposit, request) was derived already; makes derivation idempotent. */
 export interface Seen {
   l1: true;
 }
 
-export type StateRecord = Account | Worker | Job | Seen;
+export type StateRecord = Account | Worker | Job | Seen | WorkerStake;
 
 export const keys = {
   account: (a: string) => `acct/${a}`,
   worker: (a: string) => `worker/${a}`,
+  stake: (a: string) => `stake/${a}`,
   job: (id: string) => `job/${id}`,
   deposit: (id: bigint) => `l1/deposit/${id}`,
   l1Request: (id: bigint) => `l1/request/${id}`,
@@ -113,6 +133,15 @@ export function encodeRecord(key: string, r: StateRecord): string {
       refundReason: j.refundReason,
     });
   }
+  if (key.startsWith("stake/")) {
+    const w = r as WorkerStake;
+    return JSON.stringify({
+      seq: w.seq.toString(),
+      active: w.active.toString(),
+      unbonding: w.unbonding.toString(),
+      backing: w.backing,
+    });
+  }
   if (key.startsWith("l1/")) return JSON.stringify({ l1: true });
   throw new Error(`unknown state key ${key}`);
 }
@@ -127,6 +156,13 @@ export function decodeRecord(key: string, text: string): StateRecord {
       escrow: BigInt(o.escrow),
       l1RequestId: o.l1RequestId === null ? null : BigInt(o.l1RequestId),
       disputeId: o.disputeId === null ? null : BigInt(o.disputeId),
+    };
+  if (key.startsWith("stake/"))
+    return {
+      seq: BigInt(o.seq),
+      active: BigInt(o.active),
+      unbonding: BigInt(o.unbonding),
+      backing: o.backing,
     };
   if (key.startsWith("l1/")) return { l1: true };
   throw new Error(`unknown state key ${key}`);

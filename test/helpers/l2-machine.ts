@@ -26,9 +26,9 @@ export class L2Machine {
 
   readonly claimDomain: Eip712Domain;
 
-  constructor(claimDomain: Eip712Domain, challengeWindowMs = 60_000) {
+  constructor(claimDomain: Eip712Domain, challengeWindowMs = 60_000, claimCollateral = 0n) {
     this.claimDomain = claimDomain;
-    this.params = { challengeWindowMs, minFee: 1n, feeRecipient: FEES };
+    this.params = { challengeWindowMs, minFee: 1n, feeRecipient: FEES, claimCollateral };
     this.deposit(L2_REQUESTER, 10n ** 18n);
   }
 

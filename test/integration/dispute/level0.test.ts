@@ -284,11 +284,12 @@ async function scenarios(t: Test, b: L1Backend, f: Fixture): Promise<void> {
       "OutputIndexOutOfRange",
       "an output past the model's outputs",
     );
-    await rejectsWith(
-      t,
-      s.as(CHALLENGER).challengeOutput({ ...claim, outputRoot: h32(9) }, signature, 0),
-      "NotBondedWorker",
-      "a claim the worker did not sign",
+    // A claim the worker did not sign recovers a key with no stake: lost at once, bond back.
+    const forged = await s.as(CHALLENGER).challengeOutput({ ...claim, outputRoot: h32(9) }, signature, 0);
+    t.equal(
+      (await s.as(CHALLENGER).getDispute(forged.disputeId)).winner,
+      Winner.challenger,
+      "a claim the worker did not sign: no stake behind it",
     );
     await rejectsWith(
       t,
