@@ -38,7 +38,9 @@ import {
   EMPTY_ACCOUNT,
   EMPTY_STAKE,
   type Job,
+  type JobDisputes,
   keys,
+  type OpenDispute,
   type Worker,
   type WorkerStake,
 } from "./records.ts";
@@ -287,10 +289,12 @@ function submitResult(s: StateAccess, tx: SubmitResultTx, ctx: TxContext): TxOut
     reject(
       `worker ${tx.from}'s active L1 stake ${st.active} no longer covers the ${st.backing} claims it backs (${each} each)`,
     );
+  // Disputes the worker's signature drew before the claim reached L2 (on this claim or on another
+  // one it signed for the job) keep it disputed until each has ended.
   releaseWorker(s, tx.from);
   s.set(keys.job(j.id), {
     ...j,
-    status: "submitted",
+    status: openDisputesOf(s, j.id).length > 0 ? "disputed" : "submitted",
     claim: { ...c },
     claimSignature: tx.claimSignature,
     submittedAt: ctx.timestamp,
@@ -417,27 +421,47 @@ function applySystem(
 }
 
 /**
- * The dispute must be about the claim the job holds: any bonded worker can sign a claim naming
- * someone else's job id, and a dispute over that claim must not freeze or refund this job.
+ * Which claim a dispute must be on to concern job `j`: one signed by the job's worker (a claim
+ * digest does not name its signer, so the same content signed by another key says nothing about
+ * this worker), naming this job, and, once a claim is submitted, that claim. Before submission
+ * any claim the worker signed for the job counts: the signature exists before the claim reaches
+ * L2, so it can be disputed first (issue 18, attack 5).
  */
 function checkDisputedClaim(j: Job, tx: DisputeOpenedTx | DisputeResolvedTx, ctx: TxContext): void {
-  if (!j.claim) reject(`job ${j.id} has no submitted claim; dispute ${tx.disputeId} is not about it`);
-  // The claim digest does not name its signer: a dispute on the same claim content signed by
-  // another key (one with no stake loses at once) says nothing about the job's worker.
+  if (!j.worker)
+    reject(`job ${j.id} is ${j.status}, claimed by nobody; dispute ${tx.disputeId} is not about it`);
   if (tx.claimer.toLowerCase() !== j.worker)
     reject(`dispute ${tx.disputeId} is against ${tx.claimer}, not job ${j.id}'s worker ${j.worker}`);
+  if (!j.claim) return;
   const key = toHex(claimDigest(j.claim, ctx.claimDomain));
   if (key !== tx.claimKey.toLowerCase())
     reject(`dispute ${tx.disputeId} is on claim ${tx.claimKey}, not job ${j.id}'s claim ${key}`);
 }
 
+/** States in which a job's claim can still be disputed and its escrow is not paid out. */
+const DISPUTABLE = new Set(["claimed", "submitted", "disputed"]);
+
+function openDisputesOf(s: StateAccess, id: Hex): OpenDispute[] {
+  return (s.get(keys.jobDisputes(id)) as JobDisputes | undefined)?.open ?? [];
+}
+
+/**
+ * Every dispute on the job's claim counts, not only the first (issue 18, attack 4): L2 keeps the
+ * open ones, a `submitted` job becomes `disputed` at the first and goes back only when the last
+ * one ends with the claimer's win; a claimed job keeps them for when its claim is submitted.
+ */
 function disputeOpened(s: StateAccess, tx: DisputeOpenedTx, ctx: TxContext): TxOutcome {
   const j = job(s, tx.jobId);
-  // A second dispute on a claim already under dispute (or decided) is played out on L1 alone: it
-  // can only end void or as the first one did; L2 follows the first.
-  if (j.status !== "submitted") reject(`job ${j.id} is ${j.status}; only a submitted result can be disputed`);
+  if (!DISPUTABLE.has(j.status)) reject(`job ${j.id} is ${j.status}; its claim can no longer be disputed`);
   checkDisputedClaim(j, tx, ctx);
-  s.set(keys.job(j.id), { ...j, status: "disputed", disputeId: tx.disputeId });
+  const open = openDisputesOf(s, j.id);
+  if (open.some((d) => d.id === tx.disputeId))
+    reject(`dispute ${tx.disputeId} on job ${j.id} is already open`);
+  s.set(keys.jobDisputes(j.id), {
+    open: [...open, { id: tx.disputeId, claimKey: tx.claimKey.toLowerCase() as Hex }],
+  });
+  const status = j.status === "claimed" ? "claimed" : "disputed";
+  s.set(keys.job(j.id), { ...j, status, disputeId: tx.disputeId });
   return {
     events: [
       { kind: "DisputeOpened", jobId: j.id, disputeId: tx.disputeId.toString(), challenger: tx.challenger },
@@ -445,25 +469,34 @@ function disputeOpened(s: StateAccess, tx: DisputeOpenedTx, ctx: TxContext): TxO
   };
 }
 
+/**
+ * A win for the claimer closes that dispute; the job pays only once none is open and the window
+ * is over. A loss (or void: the claim was invalidated by another dispute) refunds the job in
+ * whatever state it is, claimed, submitted or disputed, as long as the escrow is not paid out:
+ * L1 holds the claim invalid.
+ */
 function disputeResolved(s: StateAccess, tx: DisputeResolvedTx, ctx: TxContext): TxOutcome {
   const j = job(s, tx.jobId);
   const event = { kind: "DisputeResolved", jobId: j.id, disputeId: tx.disputeId.toString() };
+  const open = openDisputesOf(s, j.id);
+  // A dispute L2 follows was checked when it opened (its claim may be one the worker signed before
+  // submitting another); any other must pass the check now.
+  const followed = open.find((d) => d.id === tx.disputeId && d.claimKey === tx.claimKey.toLowerCase());
   if (tx.claimerWon) {
-    // Only the dispute L2 is following can put the job back; the claim stood, so it pays out
-    // once the challenge window (counted from the submission) is over.
-    if (j.status !== "disputed") reject(`job ${j.id} is ${j.status}, not disputed`);
-    if (j.disputeId !== tx.disputeId)
-      reject(`job ${j.id} is under dispute ${j.disputeId}, not ${tx.disputeId}`);
-    checkDisputedClaim(j, tx, ctx);
-    s.set(keys.job(j.id), { ...j, status: "submitted", disputeId: null });
+    if (!followed) reject(`job ${j.id} has no open dispute ${tx.disputeId} on claim ${tx.claimKey}`);
+    const rest = open.filter((d) => d !== followed);
+    s.set(keys.jobDisputes(j.id), { open: rest });
+    const status = j.status === "disputed" && rest.length === 0 ? "submitted" : j.status;
+    s.set(keys.job(j.id), { ...j, status, disputeId: rest.length ? rest[rest.length - 1].id : null });
     return { events: [{ ...event, claimerWon: true }] };
   }
-  // Lost (or void: another dispute invalidated the claim first). Either way L1 holds the claim
-  // invalid, so the requester is refunded whichever dispute L2 was following, as long as the
-  // escrow has not been paid out yet.
-  if (j.status !== "disputed" && j.status !== "submitted")
-    reject(`job ${j.id} is ${j.status}; a lost dispute can only refund a submitted or disputed result`);
-  checkDisputedClaim(j, tx, ctx);
+  if (!DISPUTABLE.has(j.status))
+    reject(`job ${j.id} is ${j.status}; a lost dispute can only refund a claimed, submitted or disputed job`);
+  if (!followed) checkDisputedClaim(j, tx, ctx);
+  else if (tx.claimer.toLowerCase() !== j.worker)
+    reject(`dispute ${tx.disputeId} is against ${tx.claimer}, not job ${j.id}'s worker ${j.worker}`);
+  s.set(keys.jobDisputes(j.id), { open: [] });
+  if (j.status === "claimed") releaseWorker(s, j.worker as Address);
   const withdrawal = refund(s, { ...j, disputeId: tx.disputeId }, "dispute lost", ctx);
   const events = [{ ...event, claimerWon: false }];
   return withdrawal ? { events, withdrawal } : { events };

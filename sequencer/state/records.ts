@@ -65,17 +65,29 @@ export const EMPTY_STAKE: WorkerStake = Object.freeze({
   backing: 0,
 }) as WorkerStake;
 
+/** A dispute L2 follows on a job: its L1 id and the claim (digest) it is on. */
+export interface OpenDispute {
+  id: bigint;
+  claimKey: Hex;
+}
+
+/** The disputes on a job's claims still open on L1 (every one counts: docs/rollup.md section 2). */
+export interface JobDisputes {
+  open: OpenDispute[];
+}
+
 /** Marker that an L1 event (deposit, request) was derived already; makes derivation idempotent. */
 export interface Seen {
   l1: true;
 }
 
-export type StateRecord = Account | Worker | Job | Seen | WorkerStake;
+export type StateRecord = Account | Worker | Job | Seen | WorkerStake | JobDisputes;
 
 export const keys = {
   account: (a: string) => `acct/${a}`,
   worker: (a: string) => `worker/${a}`,
   stake: (a: string) => `stake/${a}`,
+  jobDisputes: (id: string) => `disputes/${id}`,
   job: (id: string) => `job/${id}`,
   deposit: (id: bigint) => `l1/deposit/${id}`,
   l1Request: (id: bigint) => `l1/request/${id}`,
@@ -142,6 +154,10 @@ export function encodeRecord(key: string, r: StateRecord): string {
       backing: w.backing,
     });
   }
+  if (key.startsWith("disputes/")) {
+    const d = r as JobDisputes;
+    return JSON.stringify({ open: d.open.map((o) => ({ id: o.id.toString(), claimKey: o.claimKey })) });
+  }
   if (key.startsWith("l1/")) return JSON.stringify({ l1: true });
   throw new Error(`unknown state key ${key}`);
 }
@@ -163,6 +179,10 @@ export function decodeRecord(key: string, text: string): StateRecord {
       active: BigInt(o.active),
       unbonding: BigInt(o.unbonding),
       backing: o.backing,
+    };
+  if (key.startsWith("disputes/"))
+    return {
+      open: o.open.map((d: { id: string; claimKey: Hex }) => ({ id: BigInt(d.id), claimKey: d.claimKey })),
     };
   if (key.startsWith("l1/")) return { l1: true };
   throw new Error(`unknown state key ${key}`);

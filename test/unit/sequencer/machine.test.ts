@@ -376,8 +376,14 @@ t.test("disputes: lost dispute refunds, won dispute pays after the window", asyn
     claimer: WORKER,
     claimerWon,
   });
-  rejects(t, lost, opened(1n), ctx(15), /is claimed; only a submitted result can be disputed/);
+  // A dispute on the worker's claim before it reaches L2 counts (attack 5): kept while claimed,
+  // and the claim, once submitted, is disputed until it ends.
+  applyTx(lost, opened(9n), ctx(15));
+  t.equal(jobOf(lost, id).status, "claimed", "still claimed, with the dispute recorded");
   applyTx(lost, submit(lost, id, 20), ctx(20));
+  t.equal(jobOf(lost, id).status, "disputed", "submitted under an open dispute");
+  applyTx(lost, resolved(9n, true), ctx(22));
+  t.equal(jobOf(lost, id).status, "submitted", "the claimer won it");
   rejects(t, lost, opened(1n, keyOf(id, { traceRoot: h32(0x99) })), ctx(25), /is on claim 0x.*not job/);
   rejects(
     t,
@@ -387,9 +393,13 @@ t.test("disputes: lost dispute refunds, won dispute pays after the window", asyn
     /dispute 1 is against 0x[0-9a-f]{40}, not job 0x[0-9a-f]{64}'s worker/,
     "the job's claim content signed by another key is not the worker's claim",
   );
+  // Every dispute counts (attack 4): a second one while disputed is followed too.
   applyTx(lost, opened(1n), ctx(30));
   t.equal(jobOf(lost, id).status, "disputed");
-  rejects(t, lost, opened(2n), ctx(31), /is disputed; only a submitted result can be disputed/);
+  rejects(t, lost, opened(1n), ctx(31), /dispute 1 on job .* is already open/);
+  applyTx(lost, opened(2n), ctx(31));
+  applyTx(lost, resolved(2n, true), ctx(32));
+  t.equal(jobOf(lost, id).status, "disputed", "a puppet's lost dispute does not release the job");
   rejects(
     t,
     lost,
@@ -397,7 +407,7 @@ t.test("disputes: lost dispute refunds, won dispute pays after the window", asyn
     ctx(5000),
     /is disputed, nothing to finalize/,
   );
-  rejects(t, lost, resolved(2n, true), ctx(40), /under dispute 1, not 2/, "another dispute's win");
+  rejects(t, lost, resolved(2n, true), ctx(40), /has no open dispute 2/, "a dispute's win twice");
   rejects(
     t,
     lost,
@@ -413,7 +423,16 @@ t.test("disputes: lost dispute refunds, won dispute pays after the window", asyn
   t.equal(acct(lost, ALICE).balance, before + 300n);
   rejects(t, lost, resolved(1n, false), ctx(41), /is refunded; a lost dispute can only refund/);
   rejects(t, lost, resolved(2n, false), ctx(41), /is refunded/, "a second dispute ending void");
-  rejects(t, lost, resolved(2n, true), ctx(41), /is refunded, not disputed/);
+  rejects(t, lost, resolved(1n, true), ctx(41), /has no open dispute 1/);
+
+  // A loss before the claim is submitted refunds the job at once (attack 5), capacity freed.
+  const early = fresh();
+  const id3 = setupClaimed(early);
+  applyTx(early, { ...opened(3n), jobId: id3 } as Tx, ctx(15));
+  applyTx(early, { ...resolved(3n, false), jobId: id3 } as Tx, ctx(16));
+  t.equal(jobOf(early, id3).status, "refunded", "refunded while claimed");
+  t.equal((early.get(keys.worker(WORKER)) as Worker).active, 0, "worker capacity released");
+  rejects(t, early, submit(early, id3, 17), ctx(17), /is refunded, not claimed/);
 
   const won = fresh();
   const id2 = setupClaimed(won);
@@ -483,7 +502,7 @@ t.test("disputes: a loss L2 was not following still refunds; void counts as lost
     s,
     { type: "disputeResolved", disputeId: 2n, jobId: id, claimKey: key, claimer: WORKER, claimerWon: true },
     ctx(50),
-    /is refunded, not disputed/,
+    /has no open dispute 2/,
     "the followed dispute's later end changes nothing",
   );
 
