@@ -642,9 +642,11 @@ contract Bridge is ReentrancyGuard, EIP712 {
         _stakes[worker].openDisputes += 1;
     }
 
-    /// A dispute ends. The loser's bond (challenger: the bond; worker: the slash, at most
-    /// minWorkerStake, active stake first) is split: half credited to the winner's free bond
-    /// (withdrawn with withdrawBond), the rest burned. No ETH leaves the contract here.
+    /// A dispute ends. A challenger that loses pays its whole bond to the worker (it covers the
+    /// honest claimer's game gas); a worker that loses is slashed at most minWorkerStake, active
+    /// stake first, half credited to the challenger's free bond (withdrawn with withdrawBond) and
+    /// half burned, so a worker disputing itself through a puppet still loses. No ETH leaves the
+    /// contract here.
     function settleDispute(address challenger, address worker, uint8 outcome) external onlyDisputeGame {
         if (outcome > OUTCOME_VOID) revert InvalidOutcome(outcome);
         ChallengerBond storage b = _bonds[challenger];
@@ -654,9 +656,10 @@ contract Bridge is ReentrancyGuard, EIP712 {
         uint256 slashed;
         uint256 burnedAmount;
         if (outcome == OUTCOME_CLAIMER_WON) {
-            uint256 half = challengerBond / 2;
-            _bonds[worker].free += half;
-            burnedAmount = challengerBond - half;
+            // The whole bond: it must pay for the honest claimer's gas over the game (docs/bridge.md
+            // "Bond sizing"); nothing is burned, as a dispute a worker's own puppet loses only
+            // delays that worker's pay.
+            _bonds[worker].free += challengerBond;
         } else {
             b.free += challengerBond;
             if (outcome == OUTCOME_CHALLENGER_WON) {

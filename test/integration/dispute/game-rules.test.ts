@@ -69,7 +69,7 @@ async function scenarios(t: Test, b: L1Backend, f: MlpFixture): Promise<void> {
     await b.increaseTime(Number(CLOCK) + 1);
     await g.as(STRANGER).timeout(disputeId);
     t.equal((await g.game.getDispute(disputeId)).winner, Winner.claimer);
-    t.same(await g.d.bridge.bondOf(addr(WORKER)), { free: BOND / 2n, locked: 0n });
+    t.same(await g.d.bridge.bondOf(addr(WORKER)), { free: BOND, locked: 0n }, "the whole bond to the worker");
   });
 
   await t.test("forged, tampered and replayed signatures bind nobody with stake", async (t) => {

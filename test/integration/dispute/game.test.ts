@@ -126,7 +126,7 @@ async function scenarios(t: Test, b: L1Backend, f: MlpFixture): Promise<void> {
       { free: 0n, locked: 0n },
       "the challenger lost its bond",
     );
-    t.same(await g.d.bridge.bondOf(addr(WORKER)), { free: BOND / 2n, locked: 0n }, "half to the worker");
+    t.same(await g.d.bridge.bondOf(addr(WORKER)), { free: BOND, locked: 0n }, "the whole bond to the worker");
     t.equal((await g.d.bridge.stakeOf(addr(WORKER))).active, STAKE, "stake untouched");
   });
 
