@@ -9,6 +9,7 @@ import {IInferenceConsumer} from "./IInferenceConsumer.sol";
 /// The one thing the Bridge asks the DisputeGame (DisputeGame imports Bridge, so not the contract).
 interface IClaimInvalidation {
     function claimInvalidated(bytes32 claimKey) external view returns (bool);
+    function openDisputesOn(bytes32 claimKey) external view returns (uint256);
 }
 
 /// @title Bridge
@@ -231,6 +232,7 @@ contract Bridge is ReentrancyGuard, EIP712 {
     error ResultAlreadyDelivered(uint256 requestId);
     error InvalidResultProof();
     error ClaimInvalidated(bytes32 claimKey);
+    error ClaimUnderDispute(bytes32 claimKey);
     error InsufficientGasForCallback(uint256 gasLeft, uint256 needed);
     /// A signature outside the one canonical encoding (signerOf).
     error SignatureLength(uint256 length);
@@ -517,9 +519,12 @@ contract Bridge is ReentrancyGuard, EIP712 {
         if (!Commitments.requireProof(batch.withdrawalRoot, leaf, leafIndex, leafCount, proof)) {
             revert InvalidResultProof();
         }
-        // The L2 window closed without a dispute L2 saw; a dispute won on L1 since still counts.
-        if (disputeGame != address(0) && IClaimInvalidation(disputeGame).claimInvalidated(claimKey)) {
-            revert ClaimInvalidated(claimKey);
+        // The L2 window closed without a dispute L2 saw; the game's outcome since still counts: a
+        // dispute won against the claim refuses it, one still running holds it back.
+        if (disputeGame != address(0)) {
+            IClaimInvalidation game = IClaimInvalidation(disputeGame);
+            if (game.claimInvalidated(claimKey)) revert ClaimInvalidated(claimKey);
+            if (game.openDisputesOn(claimKey) != 0) revert ClaimUnderDispute(claimKey);
         }
 
         r.result = RESULT_DELIVERED;

@@ -106,6 +106,9 @@ contract DisputeGame {
     Dispute[] internal _disputes;
     /// Claims (by EIP-712 digest) that lost a dispute.
     mapping(bytes32 claimKey => bool) public claimInvalidated;
+    /// Disputes on a claim (by digest) still running: the Bridge delivers no result of a claim
+    /// while one is open (issue 18, attack 4: every dispute counts, not only the first).
+    mapping(bytes32 claimKey => uint256) public openDisputesOn;
 
     // ------------------------------------------------------------------ events
 
@@ -256,6 +259,7 @@ contract DisputeGame {
         d.claimerTimeLeft = clockBudget;
         d.challengerTimeLeft = clockBudget;
         bridge.lockDispute(msg.sender, claimer);
+        openDisputesOn[key] += 1;
         emit DisputeOpened(id, key, claimer, msg.sender, claim.jobId, claim.modelId, claim.traceRoot);
     }
 
@@ -721,6 +725,7 @@ contract DisputeGame {
     function _settle(uint256 id, Dispute storage d, uint8 winner, string memory reason, bool invalidate) internal {
         if (winner == WINNER_CHALLENGER && claimInvalidated[d.claimKey]) winner = WINNER_VOID;
         d.phase = PHASE_RESOLVED;
+        openDisputesOn[d.claimKey] -= 1;
         d.winner = winner;
         uint8 outcome;
         if (winner == WINNER_CLAIMER) {

@@ -5,6 +5,8 @@
  *  4. a sock-puppet dispute: the liar's puppet opens a level-0 dispute beside the honest one and
  *     loses it on purpose in one move; L2 keeps the job disputed (the honest dispute is still
  *     open), refuses to pay it, and refunds it when the honest challenger wins;
+ *     On L1 the same rule: Bridge.deliverResult holds the result back while any dispute on its
+ *     claim is open (ClaimUnderDispute), and refuses it once one is lost (ClaimInvalidated);
  *  5. a claim invalidated before it is submitted: the liar's puppet disputes the signed claim
  *     while the job is only claimed on L2, and wins; L2 refunds the job at once (capacity and
  *     collateral freed) and refuses the claim when it is submitted afterwards.
@@ -16,6 +18,7 @@ import { buildPartyView, viewOutputRoot } from "../../../bridge/dispute/view.ts"
 import { BridgeFollower } from "../../../bridge/follower.ts";
 import { toHex } from "../../../protocol/bytes.ts";
 import { claimDomain } from "../../../protocol/eip712.ts";
+import { MessageTree } from "../../../protocol/withdrawal.ts";
 import { keys } from "../../../sequencer/state/records.ts";
 import { mlpFixture, signClaimAs, tamper } from "../../helpers/dispute.ts";
 import {
@@ -24,6 +27,7 @@ import {
   type Game,
   MIN_STAKE,
   playOut,
+  rejectsWith,
   setupGame,
   WORKER,
 } from "../../helpers/dispute-game.ts";
@@ -122,4 +126,49 @@ t.test("attack 5: a claim invalidated before it is submitted refunds the job at 
     /is refunded, not claimed/,
     "the claim comes too late",
   );
+});
+
+t.test("attack 4 on L1: no result is delivered while any dispute on its claim is open", async (t) => {
+  const { g } = await rig();
+  const requester = g.d.bridge.as(b.wallet(5));
+  const pub = b.clients().publicClient;
+  const now = (await pub.getBlock()).timestamp;
+  const { requestId } = await requester.requestInference({
+    modelId: g.claim.modelId,
+    inputRoot: g.claim.inputRoot,
+    inputCid: `0x01551220${"bb".repeat(32)}`,
+    deadline: now + 100_000n,
+    escrow: 1000n,
+  });
+  // The sequencer (the deployer) posts a batch whose message tree holds the claim's result.
+  const claimKey = await g.d.bridge.claimDigest(g.claim);
+  const result = { requestId, claimKey, outputRoot: g.claim.outputRoot, outputCid: g.claim.outputCid };
+  const tree = new MessageTree([{ kind: "result", ...result }]);
+  const { batchIndex } = await g.d.bridge.postBatch({
+    firstBlock: 1n,
+    lastBlock: 1n,
+    stateRoot: `0x${"11".repeat(32)}`,
+    withdrawalRoot: tree.rootHex,
+    txDataHash: `0x${"22".repeat(32)}`,
+    cid: "0x01",
+  });
+  const p = tree.proof(0);
+  const delivery = { batchIndex, ...result, leafIndex: p.leafIndex, leafCount: p.leafCount, proof: p.proof };
+  await b.increaseTime(101);
+
+  const honestGame = await g.as(CHALLENGER).open(g.claim, g.signature);
+  const puppet = await g.as(CHALLENGER2).challengeOutput(g.claim, g.signature, 0);
+  await g
+    .as(WORKER)
+    .play(puppet.disputeId, planClaimerMove(liar, await g.game.readGame(puppet.disputeId)) as Move);
+  t.equal((await g.game.getDispute(puppet.disputeId)).winner, Winner.claimer, "the puppet lost");
+  await rejectsWith(
+    t,
+    requester.deliverResult(delivery),
+    "ClaimUnderDispute",
+    "held back by the honest dispute",
+  );
+  await playOut(g, honestGame.disputeId, liar, honest);
+  await rejectsWith(t, requester.deliverResult(delivery), "ClaimInvalidated", "refused once the claim lost");
+  t.equal((await g.d.bridge.getRequest(requestId)).result, 0, "never delivered (L2 refunds the job)");
 });
