@@ -242,8 +242,8 @@ async function scenarios(t: Test, b: L1Backend, f: Fixture): Promise<void> {
     );
     t.same(
       await s.d.bridge.bondOf(addr(WORKER)),
-      { free: (3n * BOND) / 2n, locked: 0n },
-      "half of each to the worker",
+      { free: 3n * BOND, locked: 0n },
+      "each whole bond to the worker",
     );
     t.equal((await s.d.bridge.stakeOf(addr(WORKER))).active, STAKE, "stake untouched");
   });
