@@ -53,6 +53,7 @@ interface OpenedDispute {
 const WINNER_CLAIMER = 1;
 const WINNER_CHALLENGER = 2;
 const WINNER_VOID = 3;
+const WINNER_UNBACKED = 4;
 
 const DISPUTE_OPENED = getAbiItem({ abi: disputeGameAbi, name: "DisputeOpened" });
 /** The game logs every move; only the two events L2 derives are fetched. */
@@ -170,6 +171,10 @@ export class BridgeFollower {
         // Not found: opened before startBlock, so L2 never followed it; nothing to derive.
         if (!d) return undefined;
         const w = log.args.winner;
+        // Unbacked: the signer had no stake, the dispute ended at once and L1 did not invalidate
+        // the claim (anyone can sign a worker's claim content with an empty key): for L2 the
+        // claim stands, as after a claimer's win.
+        if (w === WINNER_UNBACKED) return { type: "disputeResolved", disputeId: id, ...d, claimerWon: true };
         if (w !== WINNER_CLAIMER && w !== WINNER_CHALLENGER && w !== WINNER_VOID) return undefined;
         // Void: another dispute invalidated this claim first. For L2 that is a lost claim: the
         // state machine refunds the job if that earlier loss did not already.

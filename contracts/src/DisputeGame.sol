@@ -41,6 +41,9 @@ contract DisputeGame {
     uint8 internal constant WINNER_CLAIMER = 1;
     uint8 internal constant WINNER_CHALLENGER = 2;
     uint8 internal constant WINNER_VOID = 3; // claim already invalidated: bond returned
+    /// The claim's signer has no stake: the claim backs nothing and the dispute ends at once, the
+    /// bond returned; the digest is not invalidated (that signer's loss alone: see _endAtOpen).
+    uint8 internal constant WINNER_UNBACKED = 4;
 
     /// Levels per 16-ary descent round (2^4 children).
     uint256 internal constant ARITY_BITS = 4;
@@ -231,7 +234,7 @@ contract DisputeGame {
         if (claimInvalidated[d.claimKey]) {
             _resolve(id, d, WINNER_VOID, "claim already invalidated");
         } else if (bridge.slashableStake(d.claimer) == 0) {
-            _settle(id, d, WINNER_CHALLENGER, "no stake behind the claim", false);
+            _settle(id, d, WINNER_UNBACKED, "no stake behind the claim", false);
         }
     }
 
@@ -721,7 +724,8 @@ contract DisputeGame {
     }
 
     /// `invalidate`: a challenger win marks the claim's digest invalidated (every loss in play,
-    /// by a staked signer); false only for the loss at opening of a signer with no stake.
+    /// by a staked signer); false only for an unbacked claim (WINNER_UNBACKED, settled as a
+    /// challenger win with nothing to slash: the bond comes back).
     function _settle(uint256 id, Dispute storage d, uint8 winner, string memory reason, bool invalidate) internal {
         if (winner == WINNER_CHALLENGER && claimInvalidated[d.claimKey]) winner = WINNER_VOID;
         d.phase = PHASE_RESOLVED;
@@ -730,7 +734,7 @@ contract DisputeGame {
         uint8 outcome;
         if (winner == WINNER_CLAIMER) {
             outcome = 0;
-        } else if (winner == WINNER_CHALLENGER) {
+        } else if (winner == WINNER_CHALLENGER || winner == WINNER_UNBACKED) {
             if (invalidate) claimInvalidated[d.claimKey] = true;
             outcome = 1;
         } else {

@@ -421,18 +421,21 @@ function applySystem(
 }
 
 /**
- * Which claim a dispute must be on to concern job `j`: one signed by the job's worker (a claim
- * digest does not name its signer, so the same content signed by another key says nothing about
- * this worker), naming this job, and, once a claim is submitted, that claim. Before submission
- * any claim the worker signed for the job counts: the signature exists before the claim reaches
- * L2, so it can be disputed first (issue 18, attack 5).
+ * Which claim a dispute must be on to concern job `j`. Once a claim is submitted: that claim's
+ * digest, whoever signed the copy disputed (a loss in play invalidates the digest on L1, for
+ * every signer: watchers stand down and the Bridge refuses its result, so L2 must refund; a copy
+ * signed by a key with no stake ends unbacked, which L2 takes as the claim standing). Before
+ * submission: any claim the job's worker signed for this job (the signature exists before the
+ * claim reaches L2, so it can be disputed first: issue 18, attack 5).
  */
 function checkDisputedClaim(j: Job, tx: DisputeOpenedTx | DisputeResolvedTx, ctx: TxContext): void {
   if (!j.worker)
     reject(`job ${j.id} is ${j.status}, claimed by nobody; dispute ${tx.disputeId} is not about it`);
-  if (tx.claimer.toLowerCase() !== j.worker)
-    reject(`dispute ${tx.disputeId} is against ${tx.claimer}, not job ${j.id}'s worker ${j.worker}`);
-  if (!j.claim) return;
+  if (!j.claim) {
+    if (tx.claimer.toLowerCase() !== j.worker)
+      reject(`dispute ${tx.disputeId} is against ${tx.claimer}, not job ${j.id}'s worker ${j.worker}`);
+    return;
+  }
   const key = toHex(claimDigest(j.claim, ctx.claimDomain));
   if (key !== tx.claimKey.toLowerCase())
     reject(`dispute ${tx.disputeId} is on claim ${tx.claimKey}, not job ${j.id}'s claim ${key}`);
@@ -493,8 +496,6 @@ function disputeResolved(s: StateAccess, tx: DisputeResolvedTx, ctx: TxContext):
   if (!DISPUTABLE.has(j.status))
     reject(`job ${j.id} is ${j.status}; a lost dispute can only refund a claimed, submitted or disputed job`);
   if (!followed) checkDisputedClaim(j, tx, ctx);
-  else if (tx.claimer.toLowerCase() !== j.worker)
-    reject(`dispute ${tx.disputeId} is against ${tx.claimer}, not job ${j.id}'s worker ${j.worker}`);
   s.set(keys.jobDisputes(j.id), { open: [] });
   if (j.status === "claimed") releaseWorker(s, j.worker as Address);
   const withdrawal = refund(s, { ...j, disputeId: tx.disputeId }, "dispute lost", ctx);

@@ -28,6 +28,8 @@ import { L2_REQUESTER, L2Machine } from "../../helpers/l2-machine.ts";
 const WORKER = 1;
 const CHALLENGERS = [2, 3, 4];
 const UNSTAKED = 6;
+/** DisputeGame's winner code for a claim whose signer has no stake (lost at once, bond back). */
+const UNBACKED = 4;
 
 const b = await embeddedBackend();
 t.teardown(() => b.close());
@@ -115,7 +117,7 @@ async function lostAtOnce(t: Test, r: Rig, claim: ClaimMessage, signature: Hex, 
   const before = await r.d.bridge.bondOf(addr(CHALLENGERS[0]));
   const { disputeId } = await r.game.as(b.wallet(CHALLENGERS[0])).open(claim, signature);
   const d = await r.game.getDispute(disputeId);
-  t.equal(d.winner, Winner.challenger, `${what}: disputed and lost at once`);
+  t.equal(d.winner, UNBACKED, `${what}: disputed and lost at once (unbacked)`);
   t.notOk(
     await r.game.claimInvalidated(await r.d.bridge.claimDigest(claim)),
     `${what}: the loss is its signer's alone (the digest, which names no signer, is not marked)`,
@@ -151,7 +153,7 @@ t.test("attack 1: a key with no stake signing a worker's claim cannot touch it",
   const { disputeId } = await r.game.as(b.wallet(CHALLENGERS[1])).open(honest.claim, impostor);
   const d = await r.game.getDispute(disputeId);
   t.equal(d.claimer.toLowerCase(), addr(UNSTAKED), "the dispute is against the impostor");
-  t.equal(d.winner, Winner.challenger, "which has no stake: lost at once");
+  t.equal(d.winner, UNBACKED, "which has no stake: lost at once (unbacked)");
   t.notOk(
     await r.game.claimInvalidated(await r.d.bridge.claimDigest(honest.claim)),
     "the claim stands on L1",

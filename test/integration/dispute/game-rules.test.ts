@@ -31,6 +31,9 @@ import {
 } from "../../helpers/dispute-game.ts";
 import { anvilBackend, embeddedBackend, type L1Backend } from "../../helpers/l1.ts";
 
+/** DisputeGame's winner code for a claim whose signer has no stake (lost at once, bond back). */
+const UNBACKED = 4;
+
 /** Every scenario on `b` (the embedded chain and anvil run the same list). */
 async function scenarios(t: Test, b: L1Backend, f: MlpFixture): Promise<void> {
   const honest = buildPartyView(f.model, [f.input], f.outputs);
@@ -92,7 +95,7 @@ async function scenarios(t: Test, b: L1Backend, f: MlpFixture): Promise<void> {
       const { disputeId } = await g.as(CHALLENGER).open(claim, sig);
       const d = await g.game.getDispute(disputeId);
       t.not(d.claimer.toLowerCase(), addr(WORKER).toLowerCase(), `${what}: not the worker's claim`);
-      t.equal(d.winner, Winner.challenger, `${what}: no stake behind it, lost at once`);
+      t.equal(d.winner, UNBACKED, `${what}: no stake behind it, lost at once (unbacked)`);
       t.same(await g.d.bridge.bondOf(addr(CHALLENGER)), { free: BOND, locked: 0n }, `${what}: bond back`);
     }
     t.notOk(await g.game.claimInvalidated(await g.d.bridge.claimDigest(g.claim)), "the real claim stands");
@@ -154,7 +157,7 @@ async function scenarios(t: Test, b: L1Backend, f: MlpFixture): Promise<void> {
       .open(late, await signClaimAs(b, WORKER, late, g.d.address));
     t.equal(
       (await g.game.getDispute(lateId)).winner,
-      Winner.challenger,
+      UNBACKED,
       "a claim of a worker with no stake left is disputed and lost at once",
     );
     t.notOk(

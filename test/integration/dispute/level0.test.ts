@@ -288,7 +288,7 @@ async function scenarios(t: Test, b: L1Backend, f: Fixture): Promise<void> {
     const forged = await s.as(CHALLENGER).challengeOutput({ ...claim, outputRoot: h32(9) }, signature, 0);
     t.equal(
       (await s.as(CHALLENGER).getDispute(forged.disputeId)).winner,
-      Winner.challenger,
+      4, // unbacked: lost at once, the bond back
       "a claim the worker did not sign: no stake behind it",
     );
     await rejectsWith(

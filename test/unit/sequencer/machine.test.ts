@@ -385,14 +385,13 @@ t.test("disputes: lost dispute refunds, won dispute pays after the window", asyn
   applyTx(lost, resolved(9n, true), ctx(22));
   t.equal(jobOf(lost, id).status, "submitted", "the claimer won it");
   rejects(t, lost, opened(1n, keyOf(id, { traceRoot: h32(0x99) })), ctx(25), /is on claim 0x.*not job/);
-  rejects(
-    t,
-    lost,
-    { ...opened(1n), claimer: OTHER } as Tx,
-    ctx(25),
-    /dispute 1 is against 0x[0-9a-f]{40}, not job 0x[0-9a-f]{64}'s worker/,
-    "the job's claim content signed by another key is not the worker's claim",
-  );
+  // The job's claim content signed by another key is a dispute on the same digest: followed (a
+  // loss in play would invalidate the digest on L1); a copy with no stake ends unbacked, which
+  // the follower derives as the claim standing.
+  applyTx(lost, { ...opened(11n), claimer: OTHER } as Tx, ctx(25));
+  t.equal(jobOf(lost, id).status, "disputed");
+  applyTx(lost, { ...resolved(11n, true), claimer: OTHER } as Tx, ctx(26));
+  t.equal(jobOf(lost, id).status, "submitted", "the claim stands");
   // Every dispute counts (attack 4): a second one while disputed is followed too.
   applyTx(lost, opened(1n), ctx(30));
   t.equal(jobOf(lost, id).status, "disputed");
@@ -428,6 +427,14 @@ t.test("disputes: lost dispute refunds, won dispute pays after the window", asyn
   // A loss before the claim is submitted refunds the job at once (attack 5), capacity freed.
   const early = fresh();
   const id3 = setupClaimed(early);
+  rejects(
+    t,
+    early,
+    { ...opened(4n), jobId: id3, claimer: OTHER } as Tx,
+    ctx(14),
+    /dispute 4 is against 0x[0-9a-f]{40}, not job 0x[0-9a-f]{64}'s worker/,
+    "before submission only the worker's own claims concern the job",
+  );
   applyTx(early, { ...opened(3n), jobId: id3 } as Tx, ctx(15));
   applyTx(early, { ...resolved(3n, false), jobId: id3 } as Tx, ctx(16));
   t.equal(jobOf(early, id3).status, "refunded", "refunded while claimed");
