@@ -3,13 +3,14 @@
  * embedded chain and the real L2 state machine fed by the real BridgeFollower (L1 stake reaches
  * L2 as `workerStake` system txs, like deposits):
  *  1. an unstaked worker: L2 refuses its claim up front, and a claim it signed anyway is disputed
- *     on L1 and lost at once (never refused for lack of stake);
+ *     on L1 and ends at once, unbacked, the bond back (never refused for lack of stake); a copy
+ *     of a staked worker's claim signed by an empty key does not touch that worker's claim;
  *  2. one stake behind many claims: L2 lets a worker back only as many open claims as its active
  *     stake covers (claimCollateral = minWorkerStake each), so three concurrent lies have three
  *     slashes behind them and every winning challenger is paid;
  *  3. unbond, then lie: L2 learns the unbonding and refuses the claim; a claim submitted before
  *     the unbonding is still disputed, freezes the withdrawal and is slashed from unbonding
- *     stake; once the stake is gone, a claim signed earlier is disputed and lost at once.
+ *     stake; once the stake is gone, a claim signed earlier is disputed and ends at once.
  */
 import t, { type Test } from "tap";
 import type { Hex } from "viem";
