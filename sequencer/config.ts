@@ -45,6 +45,11 @@ export interface SequencerConfig {
     timestamp: number;
     challengeWindowMs: number;
     minFee: string;
+    /**
+     * Wei of L1 stake each open claim holds: set it to the Bridge's minWorkerStake. Left out or
+     * "0": no collateral check (only for an L2 that no Bridge secures: tests, the devkit).
+     */
+    claimCollateral?: string;
     feeRecipient: string | null;
     alloc: Record<string, string>;
   };
@@ -81,6 +86,7 @@ export const DEFAULTS: SequencerConfig = {
     timestamp: 0,
     challengeWindowMs: 60_000,
     minFee: "0",
+    claimCollateral: "0",
     feeRecipient: null,
     alloc: {},
   },
@@ -162,6 +168,12 @@ export function keyBytes(hex: string): Uint8Array {
   return Buffer.from(hex.slice(2), "hex");
 }
 
+function weiAmount(v: unknown, what: string): bigint {
+  if (typeof v !== "string" || !/^(0|[1-9][0-9]{0,77})$/.test(v))
+    throw new Error(`${what}: expected a decimal amount of wei as a string, got ${JSON.stringify(v)}`);
+  return BigInt(v);
+}
+
 /** The sequencer's key (leader) or null (follower), and the genesis every node derives. */
 export function resolveGenesis(cfg: SequencerConfig): { genesis: GenesisConfig; key: Uint8Array | null } {
   const key = cfg.follow ? null : keyBytes(cfg.sequencerKey ?? DEV_SEQUENCER_KEY);
@@ -184,6 +196,7 @@ export function resolveGenesis(cfg: SequencerConfig): { genesis: GenesisConfig; 
       params: {
         challengeWindowMs: g.challengeWindowMs,
         minFee: BigInt(g.minFee),
+        claimCollateral: weiAmount(g.claimCollateral ?? "0", "genesis.claimCollateral"),
         feeRecipient: g.feeRecipient ? addr(g.feeRecipient, "genesis.feeRecipient") : sequencer,
       },
       alloc,
