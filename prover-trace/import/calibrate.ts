@@ -1,0 +1,105 @@
+/**
+ * Calibration: runs the float model in ONNX Runtime (CPU) on samples with every float
+ * intermediate exposed as an extra graph output, and keeps per-tensor statistics (absolute
+ * maximum over all samples, the static shape). Scales are absmax / (2^(bits-1) - 1), the
+ * "max" calibration of docs/import.md.
+ */
+import * as ort from "onnxruntime-node";
+import { encodeOnnx } from "../onnx/io.ts";
+import type { IrModel } from "../onnx/ir.ts";
+import type { TensorStats } from "./lower.ts";
+import type { NpyArray } from "./npy.ts";
+
+export interface Sample {
+  name: string;
+  inputs: Record<string, NpyArray>;
+}
+
+const FLOAT = 1;
+
+/** Names of the float values computed by nodes (dtype follows the ONNX type rules we support). */
+export function floatNodeOutputs(model: IrModel): string[] {
+  const dtype = new Map<string, number>();
+  for (const i of model.graph.inputs) dtype.set(i.name, i.dtype);
+  for (const t of model.graph.initializers) dtype.set(t.name, t.dtype);
+  const out: string[] = [];
+  for (const n of model.graph.nodes) {
+    let d: number;
+    if (n.opType === "Cast") d = n.attrs.to?.type === "int" ? Number(n.attrs.to.value) : 0;
+    else if (["Shape", "ArgMax", "ArgMin", "Size", "NonZero"].includes(n.opType)) d = 7;
+    else d = dtype.get(n.inputs[0]) ?? 0;
+    for (const o of n.outputs) {
+      dtype.set(o, d);
+      if (d === FLOAT) out.push(o);
+    }
+  }
+  return out;
+}
+
+/** The model with `extra` values added as graph outputs (float, shape left to ORT). */
+export function withOutputs(model: IrModel, extra: string[]): IrModel {
+  const have = new Set(model.graph.outputs.map((o) => o.name));
+  return {
+    ...model,
+    graph: {
+      ...model.graph,
+      outputs: [
+        ...model.graph.outputs,
+        ...extra.filter((n) => !have.has(n)).map((name) => ({ name, dtype: FLOAT, shape: null })),
+      ],
+    },
+  };
+}
+
+export function ortTensor(a: NpyArray): ort.Tensor {
+  return new ort.Tensor(a.dtype, a.data as ort.Tensor["data"], a.shape);
+}
+
+/** Runs `model` on every sample, returning every requested output per sample (flattened). */
+export async function runAll(
+  modelBytes: Uint8Array,
+  samples: readonly Sample[],
+  threads = 1,
+): Promise<{ session: ort.InferenceSession; results: Record<string, ort.Tensor>[] }> {
+  const session = await ort.InferenceSession.create(modelBytes, {
+    executionProviders: ["cpu"],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+  });
+  const results: Record<string, ort.Tensor>[] = [];
+  for (const s of samples) {
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const name of session.inputNames) {
+      const a = s.inputs[name];
+      if (!a) throw new Error(`sample ${s.name}: no ${name}.npy`);
+      feeds[name] = ortTensor(a);
+    }
+    results.push((await session.run(feeds)) as Record<string, ort.Tensor>);
+  }
+  return { session, results };
+}
+
+export async function calibrate(
+  model: IrModel,
+  samples: readonly Sample[],
+): Promise<Map<string, TensorStats>> {
+  if (samples.length === 0) throw new Error("calibration needs at least one sample");
+  const names = [...new Set([...floatNodeOutputs(model), ...model.graph.outputs.map((o) => o.name)])];
+  const { session, results } = await runAll(encodeOnnx(withOutputs(model, names)), samples);
+  await session.release();
+  const stats = new Map<string, TensorStats>();
+  for (const r of results)
+    for (const name of names) {
+      const t = r[name];
+      if (!t || t.type !== "float32") continue;
+      const d = t.data as Float32Array;
+      let m = 0;
+      for (let i = 0; i < d.length; i++) {
+        const v = Math.abs(d[i]);
+        if (v > m) m = v;
+      }
+      const prev = stats.get(name);
+      stats.set(name, { absmax: Math.max(prev?.absmax ?? 0, m), shape: t.dims.map(Number) });
+    }
+  return stats;
+}

@@ -1,0 +1,641 @@
+/**
+ * Float ONNX graph -> integer-profile graph (normative text: docs/import.md). Every float tensor
+ * becomes a quantized tensor (QT, int-emit.ts) whose scale comes from calibration; each float
+ * node, or fused pattern of nodes, is replaced by an exact integer recipe:
+ *
+ * - MatMul with a constant B: int8 weights, symmetric per output channel, MatMulInteger into
+ *   int32; a per-channel scale of A (an RMSNorm weight) is folded into the weights first;
+ * - MatMul of two activations: both requantized to int8, MatMulInteger;
+ * - Softmax feeding a MatMul (attention): integer softmax over the last axis: row max,
+ *   distance, uint8 exp table, row sums and the weighted sum as MatMulInteger, one rounded
+ *   integer division per output;
+ * - RMSNorm (x / Sqrt(ReduceMean(x*x) + eps)): sum of squares as MatMulInteger, rsqrt table,
+ *   multiply and rounding shift;
+ * - x * Sigmoid(x) (SiLU), Sigmoid, Tanh, Exp: 256-row tables over the int8 input;
+ * - Add/Sub: at a common scale (requantized when the operands' scales differ), Mul by a scalar
+ *   or per-channel constant: folded into the scale; by a constant tensor (RoPE tables):
+ *   quantized to 14 bits, integer Mul; Mul of two activations: integer Mul;
+ * - Gather from a constant table (embedding): int8 table, per-column scales;
+ * - Reshape, Transpose, Squeeze, Unsqueeze, Flatten, Identity, Gather with constant indices:
+ *   the same op on the integers.
+ *
+ * Anything else is reported, one line per node, and no model is produced.
+ */
+import { numel } from "../../protocol/dtype.ts";
+import type { IrAttr, IrModel, IrNode, IrTensor } from "../onnx/ir.ts";
+import {
+  I32_SAFE,
+  IntEmitter,
+  isUniform,
+  LoweringError,
+  NARROW,
+  type QT,
+  scaleAt,
+  WIDE,
+} from "./int-emit.ts";
+
+export interface TensorStats {
+  absmax: number;
+  shape: number[];
+}
+
+export type Calibration = ReadonlyMap<string, TensorStats>;
+
+export interface LoweredOutput {
+  name: string;
+  /** real logits ~= integer output * scale */
+  scale: number;
+}
+
+export type LowerResult =
+  | { ok: true; model: IrModel; outputs: LoweredOutput[]; quantized: Map<string, QT> }
+  | { ok: false; errors: string[] };
+
+const FLOAT = 1;
+const TABLE_BITS = 2047;
+/** exp table rows per ln(2 * eMax) nats (beyond that the weights round to 0). */
+const EXP_RESOLUTION = 4096;
+const RSQRT_ROWS = 16384;
+const CONST_TENSOR_BOUND = 16383;
+
+const UNARY: Record<string, (x: number) => number> = {
+  Sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  Tanh: Math.tanh,
+  Exp: Math.exp,
+  Relu: (x) => Math.max(0, x),
+};
+
+function intsAttr(n: IrNode, key: string): number[] | null {
+  const a = n.attrs[key];
+  if (!a) return null;
+  if (a.type === "ints") return a.value.map(Number);
+  if (a.type === "int") return [Number(a.value)];
+  return null;
+}
+
+function intAttr(n: IrNode, key: string, dflt: number): number {
+  const a = n.attrs[key];
+  return a?.type === "int" ? Number(a.value) : dflt;
+}
+
+export function lowerToInteger(model: IrModel, calib: Calibration, name = "imported"): LowerResult {
+  const g = model.graph;
+  const inits = new Map<string, IrTensor>(g.initializers.map((t) => [t.name, t]));
+  const producer = new Map<string, IrNode>();
+  const consumers = new Map<string, IrNode[]>();
+  for (const n of g.nodes) {
+    for (const o of n.outputs) producer.set(o, n);
+    for (const i of n.inputs) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  }
+  const graphOutputs = new Set(g.outputs.map((o) => o.name));
+  const usedOnlyBy = (value: string, node: IrNode) =>
+    !graphOutputs.has(value) && (consumers.get(value) ?? []).every((c) => c === node);
+  const producedBy = (value: string, op: string): IrNode | null => {
+    const p = producer.get(value);
+    return p && p.opType === op ? p : null;
+  };
+  const floatConst = (v: string): IrTensor | null => {
+    const t = inits.get(v);
+    return t && t.dtype === FLOAT && t.floatData ? t : null;
+  };
+  const intConst = (v: string): IrTensor | null => {
+    const t = inits.get(v);
+    return t?.data ? t : null;
+  };
+
+  // ---- pattern matching: fused groups, rooted at their last node ----
+  const absorbed = new Set<IrNode>();
+  const rmsRoots = new Map<IrNode, { x: string; eps: number }>();
+  const siluRoots = new Map<IrNode, string>();
+  const softmaxRoots = new Map<IrNode, { scores: string; v: string }>();
+  for (const n of g.nodes) {
+    if (n.opType === "Div" && n.inputs.length === 2) {
+      const [x, r] = n.inputs;
+      const sqrt = producedBy(r, "Sqrt");
+      const add = sqrt && usedOnlyBy(r, n) ? producedBy(sqrt.inputs[0], "Add") : null;
+      if (sqrt && add && usedOnlyBy(sqrt.inputs[0], sqrt)) {
+        const epsIdx = add.inputs.findIndex((i) => floatConst(i)?.floatData?.length === 1);
+        const mean = epsIdx >= 0 ? producedBy(add.inputs[1 - epsIdx], "ReduceMean") : null;
+        if (mean && usedOnlyBy(mean.outputs[0], add)) {
+          const sq = producedBy(mean.inputs[0], "Mul");
+          const axes = intsAttr(mean, "axes");
+          const rank = calib.get(x)?.shape.length ?? -1;
+          const lastAxis = axes?.length === 1 && (axes[0] === -1 || axes[0] === rank - 1);
+          if (
+            sq &&
+            sq.inputs[0] === x &&
+            sq.inputs[1] === x &&
+            usedOnlyBy(sq.outputs[0], mean) &&
+            lastAxis &&
+            intAttr(mean, "keepdims", 1) === 1
+          ) {
+            rmsRoots.set(n, { x, eps: (floatConst(add.inputs[epsIdx])?.floatData ?? [0])[0] });
+            for (const a of [sq, mean, add, sqrt]) absorbed.add(a);
+          }
+        }
+      }
+    }
+    if (n.opType === "Mul" && n.inputs.length === 2) {
+      for (const k of [0, 1]) {
+        const sig = producedBy(n.inputs[k], "Sigmoid");
+        if (sig && sig.inputs[0] === n.inputs[1 - k] && usedOnlyBy(n.inputs[k], n)) {
+          siluRoots.set(n, n.inputs[1 - k]);
+          absorbed.add(sig);
+          break;
+        }
+      }
+    }
+    if (n.opType === "MatMul") {
+      const sm = producedBy(n.inputs[0], "Softmax");
+      if (sm && usedOnlyBy(n.inputs[0], n)) {
+        const rank = calib.get(sm.inputs[0])?.shape.length ?? -1;
+        const axis = intAttr(sm, "axis", -1);
+        if (axis === -1 || axis === rank - 1) {
+          softmaxRoots.set(n, { scores: sm.inputs[0], v: n.inputs[1] });
+          absorbed.add(sm);
+        }
+      }
+    }
+  }
+
+  const e = new IntEmitter(name);
+  // A float weight used by several MatMuls (a shared RoPE swap matrix) is quantized once per use
+  // (the folded input scale differs), each copy under its own name.
+  const usedNames = new Set<string>();
+  const uniqueName = (base: string): string => {
+    let n = base;
+    for (let i = 1; usedNames.has(n); i++) n = `${base}_${i}`;
+    usedNames.add(n);
+    return n;
+  };
+  const q = new Map<string, QT>();
+  const errors: string[] = [];
+  const stats = (v: string): TensorStats => {
+    const s = calib.get(v);
+    if (!s) throw new LoweringError(`no calibration statistics for '${v}'`);
+    return s;
+  };
+  const scaleFor = (v: string, bound: number) => {
+    const a = stats(v).absmax;
+    return a > 0 ? a / bound : 1;
+  };
+  const get = (v: string): QT => {
+    const t = q.get(v);
+    if (!t) throw new LoweringError(`input '${v}' has no integer form (unsupported producer)`);
+    return t;
+  };
+  /** `v` with |q| <= maxBound and, when `scalar`, one scale (requantized at its calibrated range). */
+  const fit = (v: string, maxBound: number, scalar = true): QT => {
+    const t = get(v);
+    if (t.bound <= maxBound && (!scalar || typeof t.scale === "number")) return t;
+    if (t.bound <= maxBound && isUniform(t.scale)) return { ...t, scale: scaleAt(t.scale, 0) };
+    const b = Math.min(maxBound, WIDE);
+    return e.requant(t, scaleFor(v, b), b);
+  };
+  const narrowCache = new Map<string, QT>();
+  const narrow = (v: string): QT => {
+    let t = narrowCache.get(v);
+    if (!t) {
+      t = fit(v, NARROW);
+      narrowCache.set(v, t);
+    }
+    return t;
+  };
+  const shapeOf = (v: string): number[] => {
+    const t = inits.get(v);
+    if (t) return t.shape;
+    const i = g.inputs.find((x) => x.name === v);
+    if (i?.shape && i.shape.every((d) => typeof d === "number")) return i.shape as number[];
+    return stats(v).shape;
+  };
+  const lastDimScale = (s: number | Float64Array, c: number) => scaleAt(s, c);
+
+  // ---- graph inputs ----
+  for (const i of g.inputs) {
+    if (inits.has(i.name)) continue;
+    if (i.dtype === FLOAT) {
+      errors.push(
+        `graph input '${i.name}' float: float inputs need an input quantizer, which the importer does not have yet`,
+      );
+      continue;
+    }
+    if (i.dtype !== 6 && i.dtype !== 7) {
+      errors.push(`graph input '${i.name}': dtype ${i.dtype} not supported (int32 or int64 token ids)`);
+      continue;
+    }
+    if (!i.shape?.every((d) => typeof d === "number" && d >= 1)) {
+      errors.push(`graph input '${i.name}': needs a static shape`);
+      continue;
+    }
+    e.g.input(i.name, i.dtype === 6 ? "int32" : "int64", i.shape as number[]);
+  }
+  const rawInputs = new Set(g.inputs.map((i) => i.name));
+
+  /** The integer form of node `n`'s output (its shape is filled in by the caller). */
+  const lowerNode = (n: IrNode): QT => {
+    const out = n.outputs[0];
+    const [a, b] = n.inputs;
+    switch (n.opType) {
+      case "Gather": {
+        const table = floatConst(a);
+        if (table && rawInputs.has(b)) {
+          if (intAttr(n, "axis", 0) !== 0 || table.shape.length !== 2)
+            throw new LoweringError("only an axis-0 Gather from a 2-D table (an embedding) is supported");
+          const [rows, cols] = table.shape;
+          const t = table.floatData as Float32Array;
+          const s = new Float64Array(cols);
+          for (let r = 0; r < rows; r++)
+            for (let c = 0; c < cols; c++) s[c] = Math.max(s[c], Math.abs(t[r * cols + c]));
+          for (let c = 0; c < cols; c++) s[c] = s[c] > 0 ? s[c] / NARROW : 1;
+          const tq = Array.from(t, (v, i) => Math.round(v / s[i % cols]));
+          const tableName = e.g.constant("int8", table.shape, tq, uniqueName(`${table.name}_q`));
+          // Token ids outside the table are clipped (the float model would fault on them).
+          const isI64 = g.inputs.find((x) => x.name === b)?.dtype === 7;
+          const idx = e.ops.clip(isI64 ? e.ops.cast(b, "int32") : b, "int32", 0, rows - 1);
+          const rowsQ = e.ops.cast(e.g.op("Gather", [tableName, idx], { axis: 0 }), "int32");
+          return { name: rowsQ, scale: s, bound: NARROW, shape: [] };
+        }
+        const idx = intConst(b);
+        if (!floatConst(a) && idx) {
+          const x = fit(a, get(a).bound);
+          const idxName = e.g.constant(
+            idx.dtype === 7 ? "int64" : "int32",
+            idx.shape,
+            idx.data as BigInt64Array,
+          );
+          return { ...x, name: e.g.op("Gather", [x.name, idxName], { axis: intAttr(n, "axis", 0) }) };
+        }
+        throw new LoweringError(
+          "Gather needs a constant table with graph-input indices, or constant indices",
+        );
+      }
+      case "Reshape":
+      case "Squeeze":
+      case "Unsqueeze": {
+        const x = fit(a, get(a).bound);
+        const extra = n.inputs.slice(1).map((v) => {
+          if (!v) return v;
+          const c = intConst(v);
+          if (!c) throw new LoweringError(`${n.opType} needs a constant '${v}'`);
+          return e.g.constant(c.dtype === 7 ? "int64" : "int32", c.shape, c.data as BigInt64Array);
+        });
+        const attrs: Record<string, IrAttr> = {};
+        for (const [k, v] of Object.entries(n.attrs)) attrs[k] = v;
+        return { ...x, name: e.g.op(n.opType, [x.name, ...extra], attrs) };
+      }
+      case "Transpose":
+      case "Flatten":
+      case "Identity": {
+        const x = fit(a, get(a).bound);
+        return { ...x, name: e.g.op(n.opType, [x.name], { ...n.attrs }) };
+      }
+      case "MatMul": {
+        const sm = softmaxRoots.get(n);
+        if (sm) return softmaxAttention(sm.scores, sm.v);
+        const w = floatConst(b);
+        if (w) return linear(a, w);
+        if (floatConst(a)) throw new LoweringError("MatMul with a constant A is not supported");
+        return activationMatMul(a, b);
+      }
+      case "Div": {
+        const rms = rmsRoots.get(n);
+        if (rms) return rmsNorm(rms.x, rms.eps, out);
+        const c = floatConst(b);
+        if (c && c.floatData?.length === 1 && c.floatData[0] !== 0) return scaled(get(a), 1 / c.floatData[0]);
+        throw new LoweringError("Div is supported only inside RMSNorm or by a non-zero constant scalar");
+      }
+      case "Mul": {
+        const silu = siluRoots.get(n);
+        if (silu) return table(silu, out, (x) => x / (1 + Math.exp(-x)));
+        for (const k of [0, 1]) {
+          const c = floatConst(n.inputs[k]);
+          if (c) return mulConst(n.inputs[1 - k], c);
+        }
+        const A = fit(a, TABLE_BITS, false);
+        const B = fit(b, TABLE_BITS, false);
+        const sa = A.scale;
+        const sb = B.scale;
+        if (typeof sa !== "number" && typeof sb !== "number" && sa.length !== sb.length)
+          throw new LoweringError("Mul of two per-channel tensors of different widths");
+        const scale =
+          typeof sa === "number" && typeof sb === "number"
+            ? sa * sb
+            : Float64Array.from(
+                { length: typeof sa === "number" ? (sb as Float64Array).length : sa.length },
+                (_, c) => scaleAt(sa, c) * scaleAt(sb, c),
+              );
+        return { name: e.g.op("Mul", [A.name, B.name]), scale, bound: A.bound * B.bound, shape: [] };
+      }
+      case "Add":
+      case "Sub": {
+        const neg = n.opType === "Sub";
+        for (const k of [0, 1]) {
+          const c = floatConst(n.inputs[k]);
+          if (c) {
+            if (neg && k === 0) throw new LoweringError("Sub from a constant is not supported");
+            return addConst(n.inputs[1 - k], c, neg ? -1 : 1);
+          }
+        }
+        return addAct(a, b, out, neg);
+      }
+      case "Sigmoid":
+      case "Tanh":
+      case "Exp":
+      case "Relu":
+        return table(a, out, UNARY[n.opType]);
+      default:
+        throw new LoweringError(`${n.opType} is not supported by the importer`);
+    }
+  };
+
+  /** A QT whose real value is multiplied by the real constant c (no integer op). */
+  const scaled = (x: QT, c: number): QT => ({
+    ...x,
+    scale: typeof x.scale === "number" ? x.scale * c : x.scale.map((s) => s * c),
+  });
+
+  const linear = (a: string, w: IrTensor): QT => {
+    if (w.shape.length !== 2) throw new LoweringError("MatMul with a constant B needs a 2-D B");
+    const [K, N] = w.shape;
+    const A = fit(a, NARROW, false);
+    const wf = w.floatData as Float32Array;
+    // Fold A's per-channel (per-k) scale into the weights, then quantize per output column.
+    const sw = new Float64Array(N);
+    const folded = new Float64Array(K * N);
+    for (let k = 0; k < K; k++)
+      for (let j = 0; j < N; j++) {
+        const v = wf[k * N + j] * scaleAt(A.scale, k);
+        folded[k * N + j] = v;
+        sw[j] = Math.max(sw[j], Math.abs(v));
+      }
+    for (let j = 0; j < N; j++) sw[j] = sw[j] > 0 ? sw[j] / NARROW : 1;
+    const wq = Array.from(folded, (v, i) => Math.round(v / sw[i % N]));
+    let bound = 0;
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += Math.abs(wq[k * N + j]);
+      bound = Math.max(bound, s * NARROW);
+    }
+    if (bound >= I32_SAFE) throw new LoweringError(`MatMul over ${K} terms may overflow int32`);
+    const wName = e.g.constant("int8", [K, N], wq, uniqueName(`${w.name}_q`));
+    const name = e.g.op("MatMulInteger", [
+      e.toInt8(A),
+      wName,
+      e.ops.scalar("int8", 0),
+      e.ops.scalar("int8", 0),
+    ]);
+    return { name, scale: isUniform(sw) ? sw[0] : sw, bound, shape: [] };
+  };
+
+  const mulConst = (x: string, c: IrTensor): QT => {
+    const cf = c.floatData as Float32Array;
+    const xShape = shapeOf(x);
+    const C = xShape.at(-1) as number;
+    if (cf.length === 1) {
+      if (cf[0] === 0) throw new LoweringError("Mul by the constant 0");
+      return scaled(get(x), cf[0]);
+    }
+    const perChannel = c.shape.at(-1) === C && numel(c.shape) === C;
+    if (perChannel) {
+      const t = get(x);
+      if (cf.some((v) => v === 0)) throw new LoweringError("Mul by a per-channel constant with a 0 entry");
+      return { ...t, scale: Float64Array.from({ length: C }, (_, i) => lastDimScale(t.scale, i) * cf[i]) };
+    }
+    // A constant tensor (RoPE cos/sin): 14-bit integers at one scale.
+    const t = fit(x, WIDE, false);
+    let absmax = 0;
+    for (const v of cf) absmax = Math.max(absmax, Math.abs(v));
+    const sc = absmax > 0 ? absmax / CONST_TENSOR_BOUND : 1;
+    const cq = e.g.constant(
+      "int32",
+      c.shape,
+      Array.from(cf, (v) => Math.round(v / sc)),
+    );
+    const bound = t.bound * CONST_TENSOR_BOUND;
+    if (bound >= I32_SAFE) throw new LoweringError("Mul by a constant tensor may overflow int32");
+    return { name: e.g.op("Mul", [t.name, cq]), scale: scaled(t, sc).scale, bound, shape: [] };
+  };
+
+  const addConst = (x: string, c: IrTensor, sign: number): QT => {
+    const t = fit(x, get(x).bound);
+    const s = t.scale as number;
+    const cf = c.floatData as Float32Array;
+    const lim = I32_SAFE - t.bound;
+    // Constants far outside the value's range (a -1e9 attention mask) are clamped: they only
+    // need to stay far below every real value.
+    const cq = Array.from(cf, (v) => Math.max(-lim, Math.min(lim, Math.round((sign * v) / s))));
+    const cb = Math.max(...cq.map(Math.abs));
+    const cName = cf.length === 1 ? e.i32(cq[0]) : e.g.constant("int32", c.shape, cq);
+    const saturated = cf.some((v, i) => Math.abs((sign * v) / s - cq[i]) > 1);
+    return { name: e.g.op("Add", [t.name, cName]), scale: s, bound: t.bound + cb, shape: [], saturated };
+  };
+
+  const addAct = (a: string, b: string, out: string, neg: boolean): QT => {
+    let A = get(a);
+    let B = get(b);
+    const sameScale = typeof A.scale === "number" && typeof B.scale === "number" && A.scale === B.scale;
+    if (!sameScale || A.bound + B.bound >= I32_SAFE) {
+      const s = scaleFor(out, WIDE);
+      A = e.requant(A, s, WIDE);
+      B = e.requant(B, s, WIDE);
+    }
+    const name = e.g.op(neg ? "Sub" : "Add", [A.name, B.name]);
+    const bound = A.bound + B.bound;
+    if (!sameScale) return { name: e.clip(name, WIDE), scale: A.scale, bound: WIDE, shape: [] };
+    return { name, scale: A.scale, bound, shape: [] };
+  };
+
+  /** f over the int8 input: 256-row int32 table, output at 11 bits of its calibrated range. */
+  const table = (x: string, out: string, f: (v: number) => number): QT => {
+    const t = narrow(x);
+    const sOut = scaleFor(out, TABLE_BITS);
+    const rows = Array.from({ length: 256 }, (_, i) => {
+      const v = Math.round(f((i - 128) * (t.scale as number)) / sOut);
+      return Math.max(-TABLE_BITS, Math.min(TABLE_BITS, v));
+    });
+    const tName = e.g.constant("int32", [256], rows);
+    const idx = e.g.op("Add", [t.name, e.i32(128)]);
+    return { name: e.g.op("Gather", [tName, idx], { axis: 0 }), scale: sOut, bound: TABLE_BITS, shape: [] };
+  };
+
+  const rmsNorm = (x: string, eps: number, out: string): QT => {
+    const shape = shapeOf(x);
+    const D = shape.at(-1) as number;
+    const rowsN = numel(shape) / D;
+    const xw = fit(x, WIDE);
+    const x8 = narrow(x);
+    const x8i = e.toInt8(x8);
+    const sumSq = e.ops.reshape(
+      e.g.op("MatMulInteger", [
+        e.ops.reshape(x8i, [rowsN, 1, D]),
+        e.ops.reshape(x8i, [rowsN, D, 1]),
+        e.ops.scalar("int8", 0),
+        e.ops.scalar("int8", 0),
+      ]),
+      [...shape.slice(0, -1), 1],
+    );
+    const ssMax = D * NARROW * NARROW;
+    const rows = Math.min(RSQRT_ROWS, ssMax + 1);
+    const step = Math.ceil((ssMax + 1) / rows);
+    const idx = e.ops.clip(
+      step > 1 ? e.g.op("Div", [e.g.op("Add", [sumSq, e.i32(Math.floor(step / 2))]), e.i32(step)]) : sumSq,
+      "int32",
+      0,
+      rows - 1,
+    );
+    const s8 = x8.scale as number;
+    const sN = scaleFor(out, NARROW);
+    // Rows below 1/1024 of the range take the value at that row: such a tiny norm only occurs
+    // for an all-but-zero row, and the cap keeps the table's precision for the real ones.
+    const floorRow = Math.max(1, Math.floor(rows / 1024));
+    const real = Array.from({ length: rows }, (_, i) => {
+      const ms = (Math.max(i, floorRow) * step * s8 * s8) / D;
+      return (xw.scale as number) / (sN * Math.sqrt(ms + eps));
+    });
+    const rMax = Math.max(...real);
+    const k = Math.max(
+      0,
+      Math.min(
+        Math.floor(Math.log2((2 ** 15 - 1) / rMax)),
+        Math.floor(Math.log2(I32_SAFE / (xw.bound * rMax))),
+      ),
+    );
+    const R = real.map((r) => Math.round(r * 2 ** k));
+    const Rmax = Math.max(...R);
+    if (Rmax * xw.bound >= I32_SAFE) throw new LoweringError("RMSNorm rescale may overflow int32");
+    const rTable = e.g.constant("int32", [rows], R);
+    const prod = e.g.op("Mul", [xw.name, e.g.op("Gather", [rTable, idx], { axis: 0 })]);
+    const r = e.roundShift(prod, k, xw.bound * Rmax);
+    return { name: e.clip(r.name, NARROW), scale: sN, bound: NARROW, shape: [] };
+  };
+
+  /**
+   * Two activations (attention scores q.k^T): each operand at up to 15 bits, split into a
+   * signed high byte and an unsigned low byte (x = 256 hi + lo), four uint8 MatMulIntegers
+   * (hi in offset binary, zero point 128) recombined as 65536 hh + 256 (hl + lh) + ll. Softmax
+   * turns an absolute score error into a relative weight error, so 8-bit q and k are not enough.
+   */
+  const activationMatMul = (a: string, b: string): QT => {
+    const K = shapeOf(a).at(-1) as number;
+    const B = Math.min(WIDE, Math.floor(Math.sqrt(I32_SAFE / (2 * K))));
+    if (B < NARROW) throw new LoweringError(`MatMul over ${K} terms may overflow int32`);
+    const A = fit(a, B);
+    const Bq = fit(b, B);
+    const u0 = e.ops.scalar("uint8", 0);
+    const u128 = e.ops.scalar("uint8", 128);
+    const split = (t: QT): { hi: string; lo: string } => {
+      // hi = floor(x / 256) in [-128, 127] (lifted by 128 * 256 for the truncating Div), lo = x - 256 hi.
+      const hi32 = e.g.op("Sub", [
+        e.g.op("Div", [e.g.op("Add", [t.name, e.i32(32768)]), e.i32(256)]),
+        e.i32(128),
+      ]);
+      const lo = e.ops.cast(e.g.op("Sub", [t.name, e.g.op("Mul", [hi32, e.i32(256)])]), "uint8");
+      return { hi: e.ops.cast(e.g.op("Add", [hi32, e.i32(128)]), "uint8"), lo };
+    };
+    const pa = split(A);
+    const pb = split(Bq);
+    const mm = (x: string, zx: string, y: string, zy: string) => e.g.op("MatMulInteger", [x, y, zx, zy]);
+    const hh = mm(pa.hi, u128, pb.hi, u128);
+    const hl = mm(pa.hi, u128, pb.lo, u0);
+    const lh = mm(pa.lo, u0, pb.hi, u128);
+    const ll = mm(pa.lo, u0, pb.lo, u0);
+    const name = e.g.op("Add", [
+      e.g.op("Add", [
+        e.g.op("Mul", [hh, e.i32(65536)]),
+        e.g.op("Mul", [e.g.op("Add", [hl, lh]), e.i32(256)]),
+      ]),
+      ll,
+    ]);
+    return {
+      name,
+      scale: (A.scale as number) * (Bq.scale as number),
+      bound: A.bound * Bq.bound * K,
+      shape: [],
+    };
+  };
+
+  const softmaxAttention = (scores: string, v: string): QT => {
+    const S = fit(scores, get(scores).bound);
+    const s = S.scale as number;
+    if (!(s > 0)) throw new LoweringError("Softmax input has a non-positive scale");
+    const V = narrow(v);
+    const T = shapeOf(scores).at(-1) as number;
+    // Exp weights need more than 8 bits: with 8-bit weights every position below 1/510 of the
+    // row maximum counts 0, and over a long context those tails carry real mass. Weights get
+    // up to 15 bits (as many as keep sum * 257 under 2^31) and enter MatMulInteger as two bytes.
+    const eMax = Math.min(32767, Math.floor((2 ** 31 - 1) / (257 * T)));
+    if (eMax < 255) throw new LoweringError(`attention over ${T} positions may overflow int32`);
+    const cut = Math.log(2 * eMax);
+    const stepInt = Math.max(1, Math.floor(cut / EXP_RESOLUTION / s));
+    const rows = Math.min(1 << 16, Math.ceil(cut / (stepInt * s)) + 2);
+    const expT = Array.from({ length: rows }, (_, i) =>
+      Math.min(eMax, Math.round(eMax * Math.exp(-i * stepInt * s))),
+    );
+    expT[rows - 1] = 0;
+    const rowMax = e.g.op("ReduceMax", [S.name], { axes: [-1], keepdims: 1 });
+    const dist = e.g.op("Sub", [rowMax, S.name]);
+    const idx = e.ops.clip(
+      stepInt > 1
+        ? e.g.op("Div", [e.g.op("Add", [dist, e.i32(Math.floor(stepInt / 2))]), e.i32(stepInt)])
+        : dist,
+      "int32",
+      0,
+      rows - 1,
+    );
+    const ex = e.g.op("Gather", [e.g.constant("int32", [rows], expT), idx], { axis: 0 }); // eMax at the row max
+    const hi32 = e.g.op("Div", [ex, e.i32(256)]);
+    const lo = e.ops.cast(e.g.op("Sub", [ex, e.g.op("Mul", [hi32, e.i32(256)])]), "uint8");
+    const hi = e.ops.cast(hi32, "uint8");
+    const ones = e.g.constant("uint8", [T, 1], new Array(T).fill(1));
+    const u0 = e.ops.scalar("uint8", 0);
+    const u128 = e.ops.scalar("uint8", 128);
+    const bytePair = (b: string) =>
+      e.g.op("Add", [
+        e.g.op("Mul", [e.g.op("MatMulInteger", [hi, b, u0, b === ones ? u0 : u128]), e.i32(256)]),
+        e.g.op("MatMulInteger", [lo, b, u0, b === ones ? u0 : u128]),
+      ]);
+    const sum = e.g.op("Max", [bytePair(ones), e.i32(1)]); // >= 1 (>= eMax in fact)
+    const vU8 = e.ops.cast(e.g.op("Add", [V.name, e.i32(128)]), "uint8");
+    const weighted = bytePair(vU8); // sum_j e_j v_j, |.| <= 127 sum
+    // round(w / sum) = floor((w + floor(sum / 2)) / sum), lifted by C = 128 sums so that the
+    // truncating Div sees a non-negative dividend: at most 257 sum < 2^31.
+    const C = 128;
+    const num = e.g.op("Add", [
+      e.g.op("Add", [weighted, e.g.op("Mul", [sum, e.i32(C)])]),
+      e.g.op("Div", [sum, e.i32(2)]),
+    ]);
+    const quo = e.g.op("Div", [num, sum]);
+    return { name: e.clip(e.g.op("Sub", [quo, e.i32(C)]), NARROW), scale: V.scale, bound: NARROW, shape: [] };
+  };
+
+  for (const n of g.nodes) {
+    if (absorbed.has(n)) continue;
+    try {
+      if (n.domain !== "" && n.domain !== "ai.onnx")
+        throw new LoweringError(`domain '${n.domain}' is not supported`);
+      if (n.outputs.length !== 1) throw new LoweringError(`${n.outputs.length} outputs (one expected)`);
+      q.set(n.outputs[0], { ...lowerNode(n), shape: shapeOf(n.outputs[0]) });
+    } catch (err) {
+      if (!(err instanceof LoweringError)) throw err;
+      errors.push(`node '${n.name}' (${n.opType}): ${err.message}`);
+    }
+  }
+
+  const outputs: LoweredOutput[] = [];
+  for (const o of g.outputs) {
+    try {
+      const t = q.get(o.name);
+      if (!t) throw new LoweringError("has no integer form");
+      const f = typeof t.scale === "number" ? t : e.requant(t, scaleFor(o.name, WIDE), WIDE);
+      e.g.op("Identity", [f.name], {}, `${o.name}`);
+      // The integer output replaces the float one under the same name.
+      e.g.output(o.name, "int32", f.shape);
+      outputs.push({ name: o.name, scale: f.scale as number });
+    } catch (err) {
+      if (!(err instanceof LoweringError)) throw err;
+      errors.push(`graph output '${o.name}': ${err.message}`);
+    }
+  }
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, model: e.g.build(), outputs, quantized: q };
+}
