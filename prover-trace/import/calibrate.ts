@@ -91,7 +91,7 @@ export async function calibrate(
   for (const r of results)
     for (const name of names) {
       const t = r[name];
-      if (!t || t.type !== "float32") continue;
+      if (t?.type !== "float32") continue;
       const d = t.data as Float32Array;
       let m = 0;
       for (let i = 0; i < d.length; i++) {

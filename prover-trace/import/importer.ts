@@ -189,7 +189,6 @@ async function evaluate(
       }
     });
   }
-  const order = new Map(floatModel.graph.nodes.map((n, i) => [n.outputs[0], i]));
   const rel = (r: { err: number; ref: number }) => (r.ref > 0 ? Math.sqrt(r.err / r.ref) : Math.sqrt(r.err));
   outputs.forEach((o, k) => {
     outReports[k].top1Agreement = agree[k].same / Math.max(1, agree[k].rows);
@@ -198,9 +197,6 @@ async function evaluate(
   const worstTensors = tracked
     .map(([f]) => ({ tensor: f, relError: rel(acc.get(f) ?? { err: 0, ref: 0 }) }))
     .sort((a, b) => b.relError - a.relError);
-  if (process.env.VERDICT_IMPORT_DEBUG)
-    for (const t of [...worstTensors].sort((a, b) => order.get(a.tensor)! - order.get(b.tensor)!))
-      console.log(t.tensor, floatModel.graph.nodes[order.get(t.tensor)!].opType, t.relError.toFixed(4));
   worstTensors.splice(8);
   return { outputs: outReports, worstTensors };
 }

@@ -205,7 +205,7 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
     const t = inits.get(v);
     if (t) return t.shape;
     const i = g.inputs.find((x) => x.name === v);
-    if (i?.shape && i.shape.every((d) => typeof d === "number")) return i.shape as number[];
+    if (i?.shape?.every((d) => typeof d === "number")) return i.shape as number[];
     return stats(v).shape;
   };
   const lastDimScale = (s: number | Float64Array, c: number) => scaleAt(s, c);
@@ -608,7 +608,13 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
     return { name: e.clip(e.g.op("Sub", [quo, e.i32(C)]), NARROW), scale: V.scale, bound: NARROW, shape: [] };
   };
 
+  // Nodes downstream of an unsupported one are not reported again: one line per unsupported node.
+  const failed = new Set<string>();
   for (const n of g.nodes) {
+    if (n.inputs.some((i) => failed.has(i))) {
+      for (const o of n.outputs) failed.add(o);
+      continue;
+    }
     if (absorbed.has(n)) continue;
     try {
       if (n.domain !== "" && n.domain !== "ai.onnx")
@@ -618,11 +624,13 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
     } catch (err) {
       if (!(err instanceof LoweringError)) throw err;
       errors.push(`node '${n.name}' (${n.opType}): ${err.message}`);
+      for (const o of n.outputs) failed.add(o);
     }
   }
 
   const outputs: LoweredOutput[] = [];
   for (const o of g.outputs) {
+    if (failed.has(o.name)) continue;
     try {
       const t = q.get(o.name);
       if (!t) throw new LoweringError("has no integer form");

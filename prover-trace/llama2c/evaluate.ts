@@ -9,11 +9,12 @@ import { type Golden, goldenSequence } from "./golden.ts";
 
 export interface LmCaseResult {
   prompt: string;
-  /** First position where the integer model's greedy sequence leaves golden.json (-1: never). */
+  /** First position where the integer model's greedy sequence leaves golden.json (-1: never, or greedy not run). */
   firstDivergence: number;
   /** Teacher-forced positions where integer and float argmax agree, of `positions`. */
   agree: number;
   positions: number;
+  /** The integer model's greedy sequence (prompt included; empty when greedy was not run). */
   tokens: number[];
 }
 
@@ -30,6 +31,7 @@ export async function lmAgreement(
   golden: Golden,
   window: number,
   vocab: number,
+  options: { greedy?: boolean } = {},
 ): Promise<LmAgreement> {
   const cases: LmCaseResult[] = [];
   for (const c of golden.cases) {
@@ -42,7 +44,11 @@ export async function lmAgreement(
       positions++;
       if (f[p] === i[p]) agree++;
     }
-    const tokens = await greedyGenerate(intLogits, c.promptTokens, seq.length, window, vocab);
+    // Greedy decoding costs one run per token; without it the case reports no divergence.
+    const tokens =
+      options.greedy === false
+        ? []
+        : await greedyGenerate(intLogits, c.promptTokens, seq.length, window, vocab);
     cases.push({ prompt: c.prompt, firstDivergence: firstDivergence(tokens, seq), agree, positions, tokens });
   }
   const agree = cases.reduce((n, c) => n + c.agree, 0);

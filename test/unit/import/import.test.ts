@@ -1,0 +1,169 @@
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import t from "tap";
+import { SplitMix64 } from "../../../prover-trace/builder/prng.ts";
+import type { Sample } from "../../../prover-trace/import/calibrate.ts";
+import { importModel, splitSamples } from "../../../prover-trace/import/importer.ts";
+import { readSamplesDir, writeSamplesDir } from "../../../prover-trace/import/samples-dir.ts";
+import { GraphBuilder } from "../../../prover-trace/onnx/graph-builder.ts";
+import { encodeOnnx } from "../../../prover-trace/onnx/io.ts";
+import type { IrModel } from "../../../prover-trace/onnx/ir.ts";
+import { validateModel } from "../../../prover-trace/profile/validate.ts";
+
+const rng = new SplitMix64(7);
+const randn = (n: number, scale: number) =>
+  Array.from({ length: n }, () => (rng.int(-1000, 1000) / 1000) * scale);
+
+/** tokens int32 [4] -> embedding -> MatMul + bias -> Relu -> MatMul -> Sigmoid-gated output [4, 3]. */
+function tinyFloatModel(extra?: (g: GraphBuilder, x: string) => string): IrModel {
+  const g = new GraphBuilder("tiny");
+  const tokens = g.input("tokens", "int32", [4]);
+  let x = g.op("Gather", [g.floatConstant([10, 6], randn(60, 1), "emb"), tokens], { axis: 0 });
+  x = g.op("Add", [
+    g.op("MatMul", [x, g.floatConstant([6, 5], randn(30, 0.5), "w1")]),
+    g.floatConstant([5], randn(5, 0.2), "b1"),
+  ]);
+  x = g.op("Relu", [x]);
+  if (extra) x = extra(g, x);
+  const y = g.op("MatMul", [x, g.floatConstant([5, 3], randn(15, 0.5), "w2")]);
+  const out = g.op("Mul", [y, g.op("Sigmoid", [y])], {}, "scores");
+  g.floatOutput(out, [4, 3]);
+  return g.build();
+}
+
+const samples = (n: number, len = 4): Sample[] =>
+  Array.from({ length: n }, (_, i) => ({
+    name: `s${i}`,
+    inputs: {
+      tokens: {
+        dtype: "int32",
+        shape: [len],
+        data: Int32Array.from({ length: len }, (_, k) => (i * 3 + k) % 10),
+      },
+    },
+  }));
+
+t.test("a small float model imports into the profile and tracks the float outputs", async (t) => {
+  const r = await importModel(encodeOnnx(tinyFloatModel()), samples(12));
+  if (!r.ok) throw new Error(r.errors.join("\n"));
+  t.ok(validateModel(r.intModel).ok);
+  t.same(r.report.heldOutSamples, ["s11", "s5", "s9"], "every 4th sample by name is held out");
+  t.equal(r.report.calibrationSamples.length, 9);
+  const out = r.report.outputs[0];
+  t.equal(out.name, "scores");
+  t.ok(out.relError < 0.05, `relative error ${out.relError}`);
+  t.ok(out.scale > 0);
+  t.ok(r.intModel.graph.nodes.every((n) => n.opType !== "MatMul"));
+});
+
+t.test("sample split: fewer than 4 samples are all used for calibration and for the report", async (t) => {
+  t.same(splitSamples(samples(3)).heldOut, []);
+  const r = await importModel(encodeOnnx(tinyFloatModel()), samples(2));
+  t.ok(r.ok);
+  if (r.ok) t.same(r.report.heldOutSamples, []);
+});
+
+t.test("unsupported nodes: one line per node, no model", async (t) => {
+  // Two unsupported nodes side by side; what follows them is not reported again.
+  const m = tinyFloatModel((g, x) => g.op("Add", [g.op("Cos", [x]), g.op("Erf", [x])]));
+  const r = await importModel(encodeOnnx(m), samples(4));
+  t.notOk(r.ok);
+  if (r.ok) return;
+  t.equal(r.errors.length, 2, r.errors.join("\n"));
+  t.match(r.errors[0], /node 'cos_\d+' \(Cos\): Cos is not supported/);
+  t.match(r.errors[1], /node 'erf_\d+' \(Erf\): Erf is not supported/);
+});
+
+t.test("hostile inputs to the importer get clear errors", async (t) => {
+  const bytes = encodeOnnx(tinyFloatModel());
+  const fail = async (b: Uint8Array, s: Sample[], re: RegExp) => {
+    const r = await importModel(b, s);
+    t.notOk(r.ok);
+    if (!r.ok) t.match(r.errors.join("\n"), re);
+  };
+  await fail(new Uint8Array([1, 2, 3]), samples(2), /not a valid ONNX|ONNX model has no graph/);
+  await fail(bytes, [], /no calibration samples/);
+  await fail(bytes, [{ name: "x", inputs: {} }], /sample 'x': no tokens.npy/);
+  await fail(bytes, samples(2, 5), /tokens.npy has shape \(5\), the model takes \[4\]/);
+  const old = tinyFloatModel();
+  old.opsetImports = [{ domain: "", version: 11 }];
+  await fail(encodeOnnx(old), samples(2), /opset 11/);
+  const g = new GraphBuilder("float-in");
+  const x = g.floatInput("x", [2, 3]);
+  g.floatOutput(g.op("Relu", [x], {}, "y"), [2, 3]);
+  await fail(
+    encodeOnnx(g.build()),
+    [{ name: "a", inputs: { x: { dtype: "float32", shape: [2, 3], data: new Float32Array(6) } } }],
+    /graph input 'x' float: float inputs need an input quantizer/,
+  );
+});
+
+const run = promisify(execFile);
+const VERDICT = join(import.meta.dirname, "../../../bin/verdict.ts");
+
+t.test("verdict model import: writes the model and report, or nothing", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "verdict-import-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, "float.onnx"), encodeOnnx(tinyFloatModel()));
+  writeSamplesDir(join(dir, "calib"), samples(8));
+  const back = readSamplesDir(join(dir, "calib"));
+  t.ok(back.ok && back.samples.length === 8, "samples round-trip through the directory");
+  const ok = await run(process.execPath, [
+    VERDICT,
+    "model",
+    "import",
+    join(dir, "float.onnx"),
+    "--calib",
+    join(dir, "calib"),
+    "--out",
+    join(dir, "int.onnx"),
+    "--report",
+    join(dir, "report.json"),
+  ]);
+  t.match(ok.stdout, /wrote .*int\.onnx: \d+ integer nodes/);
+  const report = JSON.parse(readFileSync(join(dir, "report.json"), "utf8"));
+  t.equal(report.outputs[0].name, "scores");
+  t.equal(report.calibration, "max");
+
+  writeFileSync(join(dir, "bad.onnx"), encodeOnnx(tinyFloatModel((g, x) => g.op("Cos", [x]))));
+  const err = await run(process.execPath, [
+    VERDICT,
+    "model",
+    "import",
+    join(dir, "bad.onnx"),
+    "--calib",
+    join(dir, "calib"),
+    "--out",
+    join(dir, "bad-int.onnx"),
+  ]).catch((e: { code: number; stderr: string }) => e);
+  t.equal((err as { code: number }).code, 1);
+  t.match((err as { stderr: string }).stderr, /Cos is not supported/);
+  t.notOk(existsSync(join(dir, "bad-int.onnx")), "no output file");
+  const noDir = await run(process.execPath, [
+    VERDICT,
+    "model",
+    "import",
+    join(dir, "float.onnx"),
+    "--calib",
+    join(dir, "nope"),
+    "--out",
+    join(dir, "x.onnx"),
+  ]).catch((e: { stderr: string }) => e);
+  t.match((noDir as { stderr: string }).stderr, /calibration directory .* does not exist/);
+  writeFileSync(join(dir, "calib", "s0", "tokens.npy"), "garbage");
+  const badNpy = await run(process.execPath, [
+    VERDICT,
+    "model",
+    "import",
+    join(dir, "float.onnx"),
+    "--calib",
+    join(dir, "calib"),
+    "--out",
+    join(dir, "x.onnx"),
+  ]).catch((e: { stderr: string }) => e);
+  t.match((badNpy as { stderr: string }).stderr, /s0\/tokens.npy: not a .npy file/);
+  t.notOk(existsSync(join(dir, "x.onnx")));
+});
