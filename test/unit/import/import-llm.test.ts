@@ -6,11 +6,12 @@ import { calibrationSamples, sampleSequences } from "../../../prover-trace/llama
 import { parseCheckpoint } from "../../../prover-trace/llama2c/checkpoint.ts";
 import { lmAgreement } from "../../../prover-trace/llama2c/evaluate.ts";
 import { stories260kFiles } from "../../../prover-trace/llama2c/files.ts";
-import { parseGolden } from "../../../prover-trace/llama2c/golden.ts";
+import { goldenSequence, parseGolden } from "../../../prover-trace/llama2c/golden.ts";
 import { ortLogits } from "../../../prover-trace/llama2c/ort-logits.ts";
 import { llama2cToOnnx } from "../../../prover-trace/llama2c/to-onnx.ts";
 import { encodeOnnx } from "../../../prover-trace/onnx/io.ts";
 import { validateModel } from "../../../prover-trace/profile/validate.ts";
+import { runModel, tensorOf } from "../../../prover-trace/reference/index.ts";
 import { parseTokenizer } from "../../../prover-trace/tokenizer/sentencepiece.ts";
 
 const files = stories260kFiles();
@@ -34,7 +35,8 @@ t.test("stories260K imported into the integer profile agrees with the float mode
   const samples: Sample[] = calibrationSamples(seqs);
   const r = await importModel(floatBytes, samples);
   if (!r.ok) throw new Error(r.errors.join("\n"));
-  t.ok(validateModel(r.intModel).ok, "the validator accepts the imported model");
+  const v = validateModel(r.intModel);
+  t.ok(v.ok, "the validator accepts the imported model");
   t.same(r.report.heldOutSamples, ["sample-003", "sample-007"], "every 4th sample is held out");
   t.equal(r.report.outputs[0].name, "logits");
   t.ok(r.report.outputs[0].top1Agreement > 0.85, `held-out top-1 ${r.report.outputs[0].top1Agreement}`);
@@ -49,6 +51,16 @@ t.test("stories260K imported into the integer profile agrees with the float mode
   const int = await ortLogits(r.intBytes);
   t.teardown(() => int.release());
   const golden = parseGolden(readFileSync(files.golden, "utf8"), VOCAB);
+  // Disputable means reproducible: ORT and the reference interpreter agree bit for bit.
+  if (v.ok) {
+    const window = Int32Array.from(goldenSequence(golden.cases[2]));
+    const ref = runModel(v.profileModel, { tokens: tensorOf(6, [WINDOW], window) }).outputs.logits.data;
+    const viaOrt = await int.logitsOf(window);
+    t.ok(
+      Array.from(viaOrt).every((x, i) => x === Number(ref[i])),
+      "ORT logits equal the reference interpreter's on a golden window",
+    );
+  }
   // Teacher-forced over every golden case; greedy (slow: one run per token) over two of them.
   const subset = { cases: [golden.cases[1], golden.cases[2]] };
   const all = await lmAgreement(float.logitsOf, int.logitsOf, { cases: golden.cases }, WINDOW, VOCAB, {
