@@ -2,6 +2,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Command } from "commander";
+import { DEFAULT_CALIBRATION, parseCalibrationRule } from "./calibrate.ts";
 import { importModel } from "./importer.ts";
 import { readSamplesDir } from "./samples-dir.ts";
 
@@ -14,10 +15,19 @@ export class ImportError extends Error {
   }
 }
 
-export async function runImport(flags: { input: string; calib: string; out: string; report?: string }) {
+export async function runImport(flags: {
+  input: string;
+  calib: string;
+  out: string;
+  report?: string;
+  calibration?: string;
+}) {
+  const rule = flags.calibration ? parseCalibrationRule(flags.calibration) : DEFAULT_CALIBRATION;
   const samples = readSamplesDir(flags.calib);
   if (!samples.ok) throw new ImportError(samples.errors);
-  const r = await importModel(new Uint8Array(readFileSync(flags.input)), samples.samples);
+  const r = await importModel(new Uint8Array(readFileSync(flags.input)), samples.samples, {
+    calibration: rule,
+  });
   if (!r.ok) throw new ImportError(r.errors);
   mkdirSync(dirname(flags.out), { recursive: true });
   writeFileSync(flags.out, r.intBytes);
@@ -44,22 +54,25 @@ export function registerImportCommands(program: Command): void {
     )
     .requiredOption("--out <file>", "integer-profile .onnx to write")
     .option("--report <file>", "accuracy report (JSON) to write")
-    .action(async (input: string, flags: { calib: string; out: string; report?: string }) => {
-      const r = await runImport({ input, ...flags });
-      const rep = r.report;
-      process.stdout.write(
-        `wrote ${flags.out}: ${rep.intNodes} integer nodes (from ${rep.floatNodes} float), ${rep.intBytes} bytes; ` +
-          `calibrated on ${rep.calibrationSamples.length} samples, evaluated on ${rep.heldOutSamples.length || rep.calibrationSamples.length}\n` +
-          rep.outputs
-            .map(
-              (o) =>
-                `output ${o.name}: scale ${o.scale}, top-1 agreement ${(o.top1Agreement * 100).toFixed(2)}%, relative error ${o.relError.toFixed(4)}\n`,
-            )
-            .join("") +
-          `largest errors: ${rep.worstTensors
-            .slice(0, 3)
-            .map((t) => `${t.tensor} ${t.relError.toFixed(3)}`)
-            .join(", ")}\n`,
-      );
-    });
+    .option("--calibration <rule>", "activation ranges: max | percentile:P", "percentile:99.99")
+    .action(
+      async (input: string, flags: { calib: string; out: string; report?: string; calibration: string }) => {
+        const r = await runImport({ input, ...flags });
+        const rep = r.report;
+        process.stdout.write(
+          `wrote ${flags.out}: ${rep.intNodes} integer nodes (from ${rep.floatNodes} float), ${rep.intBytes} bytes; ` +
+            `calibrated on ${rep.calibrationSamples.length} samples, evaluated on ${rep.heldOutSamples.length || rep.calibrationSamples.length}\n` +
+            rep.outputs
+              .map(
+                (o) =>
+                  `output ${o.name}: scale ${o.scale}, top-1 agreement ${(o.top1Agreement * 100).toFixed(2)}%, relative error ${o.relError.toFixed(4)}\n`,
+              )
+              .join("") +
+            `largest errors: ${rep.worstTensors
+              .slice(0, 3)
+              .map((t) => `${t.tensor} ${t.relError.toFixed(3)}`)
+              .join(", ")}\n`,
+        );
+      },
+    );
 }

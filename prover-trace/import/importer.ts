@@ -9,7 +9,15 @@
 import { decodeOnnx, encodeOnnx, OnnxFormatError } from "../onnx/io.ts";
 import { defaultOpset, type IrModel } from "../onnx/ir.ts";
 import { validateModel } from "../profile/validate.ts";
-import { calibrate, runAll, type Sample, withOutputs } from "./calibrate.ts";
+import {
+  type CalibrationRule,
+  calibrate,
+  calibrationRuleName,
+  DEFAULT_CALIBRATION,
+  runAll,
+  type Sample,
+  withOutputs,
+} from "./calibrate.ts";
 import type { QT } from "./int-emit.ts";
 import { type LoweredOutput, lowerToInteger } from "./lower.ts";
 
@@ -28,7 +36,8 @@ export interface ImportReport {
   intBytes: number;
   calibrationSamples: string[];
   heldOutSamples: string[];
-  calibration: "max";
+  /** "max" or "percentile:P" (docs/import.md section 2). */
+  calibration: string;
   outputs: (LoweredOutput & { top1Agreement: number; relError: number })[];
   /** The tensors whose error is largest, worst first. */
   worstTensors: TensorError[];
@@ -64,7 +73,12 @@ function relError(deq: ArrayLike<number>, f: ArrayLike<number>): { err: number; 
   return { err, ref };
 }
 
-export async function importModel(floatBytes: Uint8Array, samples: readonly Sample[]): Promise<ImportResult> {
+export async function importModel(
+  floatBytes: Uint8Array,
+  samples: readonly Sample[],
+  options: { calibration?: CalibrationRule } = {},
+): Promise<ImportResult> {
+  const rule = options.calibration ?? DEFAULT_CALIBRATION;
   let model: IrModel;
   try {
     model = decodeOnnx(floatBytes);
@@ -104,7 +118,7 @@ export async function importModel(floatBytes: Uint8Array, samples: readonly Samp
     }
 
   const { calib, heldOut } = splitSamples(samples);
-  const stats = await calibrate(model, calib);
+  const stats = await calibrate(model, calib, rule);
   const lowered = lowerToInteger(model, stats, `${model.graph.name || "model"}-int`);
   if (!lowered.ok) return { ok: false, errors: lowered.errors };
   const v = validateModel(lowered.model);
@@ -123,7 +137,7 @@ export async function importModel(floatBytes: Uint8Array, samples: readonly Samp
       intBytes: intBytes.length,
       calibrationSamples: calib.map((s) => s.name),
       heldOutSamples: heldOut.map((s) => s.name),
-      calibration: "max",
+      calibration: calibrationRuleName(rule),
       ...report,
     },
   };

@@ -35,7 +35,10 @@ import {
 } from "./int-emit.ts";
 
 export interface TensorStats {
+  /** Largest |value| over the calibration samples. */
   absmax: number;
+  /** The magnitude the integer form's scale maps to its bound (absmax, or a percentile). */
+  range: number;
   shape: number[];
 }
 
@@ -176,7 +179,7 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
     return s;
   };
   const scaleFor = (v: string, bound: number) => {
-    const a = stats(v).absmax;
+    const a = stats(v).range;
     return a > 0 ? a / bound : 1;
   };
   const get = (v: string): QT => {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import t from "tap";
 import { SplitMix64 } from "../../../prover-trace/builder/prng.ts";
-import type { Sample } from "../../../prover-trace/import/calibrate.ts";
+import { absPercentile, parseCalibrationRule, type Sample } from "../../../prover-trace/import/calibrate.ts";
 import { importModel, splitSamples } from "../../../prover-trace/import/importer.ts";
 import { readSamplesDir, writeSamplesDir } from "../../../prover-trace/import/samples-dir.ts";
 import { GraphBuilder } from "../../../prover-trace/onnx/graph-builder.ts";
@@ -57,6 +57,20 @@ t.test("a small float model imports into the profile and tracks the float output
   t.ok(out.relError < 0.05, `relative error ${out.relError}`);
   t.ok(out.scale > 0);
   t.ok(r.intModel.graph.nodes.every((n) => n.opType !== "MatMul"));
+});
+
+t.test("calibration rules", async (t) => {
+  t.same(parseCalibrationRule("max"), { kind: "max" });
+  t.same(parseCalibrationRule("percentile:99.9"), { kind: "percentile", p: 99.9 });
+  for (const bad of ["percentile:100", "percentile:20", "percentile:", "min", "percentile:9x"])
+    t.throws(() => parseCalibrationRule(bad), /use max or percentile:P/, bad);
+  // 1000 values 0.001..1: the 99th percentile lies in the bin holding 0.99.
+  const d = Float32Array.from({ length: 1000 }, (_, i) => ((i + 1) / 1000) * (i % 2 ? 1 : -1));
+  const p99 = absPercentile(d, 1, 99);
+  t.ok(p99 >= 0.99 && p99 <= 0.99 + 1 / 4096, `${p99}`);
+  t.equal(absPercentile(new Float32Array(4), 0, 99), 0);
+  const r = await importModel(encodeOnnx(tinyFloatModel()), samples(8), { calibration: { kind: "max" } });
+  t.ok(r.ok && r.report.calibration === "max");
 });
 
 t.test("sample split: fewer than 4 samples are all used for calibration and for the report", async (t) => {
@@ -126,7 +140,7 @@ t.test("verdict model import: writes the model and report, or nothing", async (t
   t.match(ok.stdout, /wrote .*int\.onnx: \d+ integer nodes/);
   const report = JSON.parse(readFileSync(join(dir, "report.json"), "utf8"));
   t.equal(report.outputs[0].name, "scores");
-  t.equal(report.calibration, "max");
+  t.equal(report.calibration, "percentile:99.99", "the default rule");
 
   writeFileSync(join(dir, "bad.onnx"), encodeOnnx(tinyFloatModel((g, x) => g.op("Cos", [x]))));
   const err = await run(process.execPath, [
