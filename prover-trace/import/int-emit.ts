@@ -115,9 +115,9 @@ export class IntEmitter {
     return { name, scale: sOut, bound: Math.min(r.bound, boundOut), shape: v.shape };
   }
 
-  /** int32 value with |q| <= 127 -> int8 (exact). */
-  toInt8(v: QT): string {
-    if (v.bound > NARROW) throw new LoweringError(`cast to int8 of a value bounded by ${v.bound}`);
-    return this.ops.cast(v.name, "int8");
+  /** int32 value with |q| <= 127 -> uint8 offset binary q + 128 (exact), for MatMulInteger. */
+  toOffsetU8(v: QT): string {
+    if (v.bound > NARROW) throw new LoweringError(`8-bit operand from a value bounded by ${v.bound}`);
+    return this.ops.toOffsetU8(v.name);
   }
 }
