@@ -121,7 +121,10 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
         const mean = epsIdx >= 0 ? producedBy(add.inputs[1 - epsIdx], "ReduceMean") : null;
         if (mean && usedOnlyBy(mean.outputs[0], add)) {
           const sq = producedBy(mean.inputs[0], "Mul");
-          const axes = intsAttr(mean, "axes");
+          // opset <= 17: axes attribute; opset 18+: a constant second input.
+          const axesInput = mean.inputs[1] ? intConst(mean.inputs[1]) : null;
+          const axes =
+            intsAttr(mean, "axes") ?? (axesInput ? Array.from(axesInput.data ?? [], Number) : null);
           const rank = calib.get(x)?.shape.length ?? -1;
           const lastAxis = axes?.length === 1 && (axes[0] === -1 || axes[0] === rank - 1);
           if (

@@ -59,6 +59,34 @@ t.test("a small float model imports into the profile and tracks the float output
   t.ok(r.intModel.graph.nodes.every((n) => n.opType !== "MatMul"));
 });
 
+t.test(
+  "RMSNorm is recognised with ReduceMean axes as an attribute (opset 17) or an input (opset 18+)",
+  async (t) => {
+    for (const opset of [17, 18]) {
+      const g = new GraphBuilder("rms");
+      const tokens = g.input("tokens", "int32", [4]);
+      const x = g.op("Gather", [g.floatConstant([10, 8], randn(80, 2), "emb"), tokens], { axis: 0 });
+      const mean =
+        opset === 17
+          ? g.op("ReduceMean", [g.op("Mul", [x, x])], { axes: [-1], keepdims: 1 })
+          : g.op("ReduceMean", [g.op("Mul", [x, x]), g.constant("int64", [1], [-1])], { keepdims: 1 });
+      const n = g.op("Div", [x, g.op("Sqrt", [g.op("Add", [mean, g.floatConstant([], [1e-5])])])]);
+      const h = g.op("Mul", [n, g.floatConstant([8], randn(8, 1), "rms_w")]);
+      g.floatOutput(g.op("MatMul", [h, g.floatConstant([8, 3], randn(24, 1), "w")], {}, "y"), [4, 3]);
+      const m = g.build();
+      m.opsetImports = [{ domain: "", version: opset }];
+      const r = await importModel(encodeOnnx(m), samples(8));
+      if (!r.ok) throw new Error(r.errors.join("\n"));
+      t.ok(validateModel(r.intModel).ok, `opset ${opset}: accepted`);
+      t.notOk(r.intModel.graph.nodes.some((x) => x.opType === "Sqrt" || x.opType === "ReduceMean"));
+      t.ok(
+        r.report.outputs[0].relError < 0.05,
+        `opset ${opset}: relative error ${r.report.outputs[0].relError}`,
+      );
+    }
+  },
+);
+
 t.test("calibration rules", async (t) => {
   t.same(parseCalibrationRule("max"), { kind: "max" });
   t.same(parseCalibrationRule("percentile:99.9"), { kind: "percentile", p: 99.9 });
