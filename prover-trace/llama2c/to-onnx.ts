@@ -13,6 +13,7 @@
  * - the classifier is the token embedding (tied) unless the checkpoint has its own.
  *
  * Opset 17, the profile's, so the float model and its imported integer model share one opset.
+ * Values that matter for error reports are named (`l3_wq_out`, `l3_probs`, `l3_w2_out`...).
  */
 import { GraphBuilder } from "../onnx/graph-builder.ts";
 import type { IrModel } from "../onnx/ir.ts";
@@ -73,11 +74,11 @@ export function llama2cToOnnx(ckpt: Llama2cCheckpoint, window: number): IrModel 
   const eps = f32([], [RMS_EPS], "rms_eps");
   const rmsnorm = (x: string, weight: Float32Array, name: string): string => {
     const ms = g.op("ReduceMean", [g.op("Mul", [x, x])], { axes: [-1], keepdims: 1 });
-    const n = g.op("Div", [x, g.op("Sqrt", [g.op("Add", [ms, eps])])]);
-    return g.op("Mul", [n, f32([D], weight, name)]);
+    const n = g.op("Div", [x, g.op("Sqrt", [g.op("Add", [ms, eps])])], {}, `${name}_normed`);
+    return g.op("Mul", [n, f32([D], weight, name)], {}, `${name}_out`);
   };
   const linear = (x: string, wt: Float32Array, out: number, inp: number, name: string) =>
-    g.op("MatMul", [x, f32([inp, out], transpose(wt, out, inp), name)]);
+    g.op("MatMul", [x, f32([inp, out], transpose(wt, out, inp), name)], {}, `${name}_out`);
 
   const qRope = ropeTables(T, D, hd);
   const kRope = ropeTables(T, kvDim, hd);
@@ -88,7 +89,7 @@ export function llama2cToOnnx(ckpt: Llama2cCheckpoint, window: number): IrModel 
   const qSwap = f32([D, D], ropeSwap(D), "rope_q_swap");
   const kSwap = f32([kvDim, kvDim], ropeSwap(kvDim), "rope_k_swap");
   const rope = (x: string, cos: string, sin: string, swap: string) =>
-    g.op("Add", [g.op("Mul", [x, cos]), g.op("Mul", [g.op("MatMul", [x, swap]), sin])]);
+    g.op("Add", [g.op("Mul", [x, cos]), g.op("Mul", [g.op("MatMul", [x, swap]), sin])], {}, `${x}_rope`);
   const mask = f32(
     [T, T],
     Array.from({ length: T * T }, (_, i) => (i % T > Math.floor(i / T) ? MASK_VALUE : 0)),
@@ -116,17 +117,18 @@ export function llama2cToOnnx(ckpt: Llama2cCheckpoint, window: number): IrModel 
         axis: 0,
       }); // [H, T, hd]
     const kT = g.op("Transpose", [heads(k)], { perm: [0, 2, 1] }); // [H, hd, T]
-    const scores = g.op("Add", [g.op("Mul", [g.op("MatMul", [qh, kT]), scale]), mask]); // [H, T, T]
-    const probs = g.op("Softmax", [scores], { axis: -1 });
-    const att = g.op("MatMul", [probs, heads(v)]); // [H, T, hd]
+    const qk = g.op("MatMul", [qh, kT], {}, `l${l}_qk`);
+    const scores = g.op("Add", [g.op("Mul", [qk, scale]), mask], {}, `l${l}_scores_masked`); // [H, T, T]
+    const probs = g.op("Softmax", [scores], { axis: -1 }, `l${l}_probs`);
+    const att = g.op("MatMul", [probs, heads(v)], {}, `l${l}_attention`); // [H, T, hd]
     const merged = g.op("Reshape", [g.op("Transpose", [att], { perm: [1, 0, 2] }), mergedShape]);
-    x = g.op("Add", [x, linear(merged, w.wo[l], D, D, `l${l}_wo`)]);
+    x = g.op("Add", [x, linear(merged, w.wo[l], D, D, `l${l}_wo`)], {}, `l${l}_residual_att`);
 
     const h2 = rmsnorm(x, w.rmsFfn[l], `l${l}_rms_ffn`);
     const a = linear(h2, w.w1[l], F, D, `l${l}_w1`);
-    const silu = g.op("Mul", [a, g.op("Sigmoid", [a])]);
-    const gate = g.op("Mul", [silu, linear(h2, w.w3[l], F, D, `l${l}_w3`)]);
-    x = g.op("Add", [x, linear(gate, w.w2[l], D, F, `l${l}_w2`)]);
+    const silu = g.op("Mul", [a, g.op("Sigmoid", [a])], {}, `l${l}_silu`);
+    const gate = g.op("Mul", [silu, linear(h2, w.w3[l], F, D, `l${l}_w3`)], {}, `l${l}_swiglu`);
+    x = g.op("Add", [x, linear(gate, w.w2[l], D, F, `l${l}_w2`)], {}, `l${l}_residual_ffn`);
   }
   const hf = rmsnorm(x, w.rmsFinal, "rms_final");
   const logits = g.op("MatMul", [hf, f32([D, V], transpose(w.classifier, V, D), "classifier")], {}, "logits");
