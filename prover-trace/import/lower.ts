@@ -3,15 +3,16 @@
  * becomes a quantized tensor (QT, int-emit.ts) whose scale comes from calibration; each float
  * node, or fused pattern of nodes, is replaced by an exact integer recipe:
  *
- * - MatMul with a constant B: int8 weights, symmetric per output channel, MatMulInteger into
- *   int32; a per-channel scale of A (an RMSNorm weight) is folded into the weights first;
- * - MatMul of two activations: both requantized to int8, MatMulInteger;
+ * - MatMul with a constant B: int8 weights, symmetric per output channel, A at up to 16 bits
+ *   (two bytes), MatMulInteger into int32; a per-channel scale of A (an RMSNorm weight) is
+ *   folded into the weights first;
+ * - MatMul of two activations: both at up to 15 bits, two bytes each, four MatMulIntegers;
  * - Softmax feeding a MatMul (attention): integer softmax over the last axis: row max,
  *   distance, uint8 exp table, row sums and the weighted sum as MatMulInteger, one rounded
  *   integer division per output;
  * - RMSNorm (x / Sqrt(ReduceMean(x*x) + eps)): sum of squares as MatMulInteger, rsqrt table,
  *   multiply and rounding shift;
- * - x * Sigmoid(x) (SiLU), Sigmoid, Tanh, Exp: 256-row tables over the int8 input;
+ * - x * Sigmoid(x) (SiLU), Sigmoid, Tanh, Exp, Relu: 4095-row tables over a 12-bit input;
  * - Add/Sub: at a common scale (requantized when the operands' scales differ), Mul by a scalar
  *   or per-channel constant: folded into the scale; by a constant tensor (RoPE tables):
  *   quantized to 14 bits, integer Mul; Mul of two activations: integer Mul;
@@ -363,7 +364,10 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
   const linear = (a: string, w: IrTensor): QT => {
     if (w.shape.length !== 2) throw new LoweringError("MatMul with a constant B needs a 2-D B");
     const [K, N] = w.shape;
-    const A = fit(a, NARROW, false);
+    // A at up to 16 bits when the accumulator allows it (bound * 127 * K < 2^30): above 8 bits
+    // it enters MatMulInteger as two bytes (see below).
+    const wideA = Math.min(WIDE, Math.floor(I32_SAFE / (NARROW * K * 2)));
+    const A = fit(a, Math.max(NARROW, wideA), false);
     const wf = w.floatData as Float32Array;
     // Fold A's per-channel (per-k) scale into the weights, then quantize per output column.
     const sw = new Float64Array(N);
@@ -380,7 +384,7 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
     for (let j = 0; j < N; j++) {
       let s = 0;
       for (let k = 0; k < K; k++) s += Math.abs(wq[k * N + j]);
-      bound = Math.max(bound, s * NARROW);
+      bound = Math.max(bound, s * A.bound);
     }
     if (bound >= I32_SAFE) throw new LoweringError(`MatMul over ${K} terms may overflow int32`);
     // Both operands in offset binary (v + 128, zero point 128): the same signed products, and
@@ -392,7 +396,16 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
       uniqueName(`${w.name}_q`),
     );
     const u128 = e.ops.scalar("uint8", 128);
-    const name = e.g.op("MatMulInteger", [e.toOffsetU8(A), wName, u128, u128]);
+    if (A.bound <= NARROW) {
+      const name = e.g.op("MatMulInteger", [e.toOffsetU8(A), wName, u128, u128]);
+      return { name, scale: isUniform(sw) ? sw[0] : sw, bound, shape: [] };
+    }
+    // a = 256 hi + lo: hi signed (offset binary, zero point 128), lo in [0, 255] (zero point 0).
+    const { hi, lo } = splitBytes(A);
+    const name = e.g.op("Add", [
+      e.g.op("Mul", [e.g.op("MatMulInteger", [hi, wName, u128, u128]), e.i32(256)]),
+      e.g.op("MatMulInteger", [lo, wName, e.ops.scalar("uint8", 0), u128]),
+    ]);
     return { name, scale: isUniform(sw) ? sw[0] : sw, bound, shape: [] };
   };
 
@@ -456,14 +469,15 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
 
   /** f over the int8 input: 256-row int32 table, output at 11 bits of its calibrated range. */
   const table = (x: string, out: string, f: (v: number) => number): QT => {
-    const t = narrow(x);
+    // Input at 12 bits (4095-row table; a Gather costs the same per element whatever the table).
+    const t = fit(x, TABLE_BITS);
     const sOut = scaleFor(out, TABLE_BITS);
-    const rows = Array.from({ length: 256 }, (_, i) => {
-      const v = Math.round(f((i - 128) * (t.scale as number)) / sOut);
+    const rows = Array.from({ length: 2 * t.bound + 1 }, (_, i) => {
+      const v = Math.round(f((i - t.bound) * (t.scale as number)) / sOut);
       return Math.max(-TABLE_BITS, Math.min(TABLE_BITS, v));
     });
-    const tName = e.g.constant("int32", [256], rows);
-    const idx = e.g.op("Add", [t.name, e.i32(128)]);
+    const tName = e.g.constant("int32", [rows.length], rows);
+    const idx = e.g.op("Add", [t.name, e.i32(t.bound)]);
     return { name: e.g.op("Gather", [tName, idx], { axis: 0 }), scale: sOut, bound: TABLE_BITS, shape: [] };
   };
 
@@ -494,7 +508,7 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
       rows - 1,
     );
     const s8 = x8.scale as number;
-    const sN = scaleFor(out, NARROW);
+    const sN = scaleFor(out, WIDE);
     // Rows below 1/1024 of the range take the value at that row: such a tiny norm only occurs
     // for an all-but-zero row, and the cap keeps the table's precision for the real ones.
     const floorRow = Math.max(1, Math.floor(rows / 1024));
@@ -516,7 +530,21 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
     const rTable = e.g.constant("int32", [rows], R);
     const prod = e.g.op("Mul", [xw.name, e.g.op("Gather", [rTable, idx], { axis: 0 })]);
     const r = e.roundShift(prod, k, xw.bound * Rmax);
-    return { name: e.clip(r.name, NARROW), scale: sN, bound: NARROW, shape: [] };
+    return { name: e.clip(r.name, WIDE), scale: sN, bound: WIDE, shape: [] };
+  };
+
+  /**
+   * x (|x| <= 32767) = 256 hi + lo with hi = floor(x / 256) in [-128, 127], as uint8 hi + 128
+   * (offset binary) and lo in [0, 255]. The truncating Div sees x lifted by 128 * 256.
+   */
+  const splitBytes = (t: QT): { hi: string; lo: string } => {
+    if (t.bound > WIDE) throw new LoweringError(`byte split of a value bounded by ${t.bound}`);
+    const hi32 = e.g.op("Sub", [
+      e.g.op("Div", [e.g.op("Add", [t.name, e.i32(32768)]), e.i32(256)]),
+      e.i32(128),
+    ]);
+    const lo = e.ops.cast(e.g.op("Sub", [t.name, e.g.op("Mul", [hi32, e.i32(256)])]), "uint8");
+    return { hi: e.ops.cast(e.g.op("Add", [hi32, e.i32(128)]), "uint8"), lo };
   };
 
   /**
@@ -533,17 +561,8 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
     const Bq = fit(b, B);
     const u0 = e.ops.scalar("uint8", 0);
     const u128 = e.ops.scalar("uint8", 128);
-    const split = (t: QT): { hi: string; lo: string } => {
-      // hi = floor(x / 256) in [-128, 127] (lifted by 128 * 256 for the truncating Div), lo = x - 256 hi.
-      const hi32 = e.g.op("Sub", [
-        e.g.op("Div", [e.g.op("Add", [t.name, e.i32(32768)]), e.i32(256)]),
-        e.i32(128),
-      ]);
-      const lo = e.ops.cast(e.g.op("Sub", [t.name, e.g.op("Mul", [hi32, e.i32(256)])]), "uint8");
-      return { hi: e.ops.cast(e.g.op("Add", [hi32, e.i32(128)]), "uint8"), lo };
-    };
-    const pa = split(A);
-    const pb = split(Bq);
+    const pa = splitBytes(A);
+    const pb = splitBytes(Bq);
     const mm = (x: string, zx: string, y: string, zy: string) => e.g.op("MatMulInteger", [x, y, zx, zy]);
     const hh = mm(pa.hi, u128, pb.hi, u128);
     const hl = mm(pa.hi, u128, pb.lo, u0);
