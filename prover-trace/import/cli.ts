@@ -54,7 +54,7 @@ export function registerImportCommands(program: Command): void {
     )
     .requiredOption("--out <file>", "integer-profile .onnx to write")
     .option("--report <file>", "accuracy report (JSON) to write")
-    .option("--calibration <rule>", "activation ranges: max | percentile:P", "percentile:99.99")
+    .option("--calibration <rule>", "activation ranges: max | percentile:P (e.g. percentile:99.99)", "max")
     .action(
       async (input: string, flags: { calib: string; out: string; report?: string; calibration: string }) => {
         const r = await runImport({ input, ...flags });
