@@ -537,14 +537,20 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
    * x (|x| <= 32767) = 256 hi + lo with hi = floor(x / 256) in [-128, 127], as uint8 hi + 128
    * (offset binary) and lo in [0, 255]. The truncating Div sees x lifted by 128 * 256.
    */
+  const splits = new Map<string, { hi: string; lo: string }>();
   const splitBytes = (t: QT): { hi: string; lo: string } => {
     if (t.bound > WIDE) throw new LoweringError(`byte split of a value bounded by ${t.bound}`);
+    // q, k and v (w1 and w3) read the same normalised input: split it once.
+    const cached = splits.get(t.name);
+    if (cached) return cached;
     const hi32 = e.g.op("Sub", [
       e.g.op("Div", [e.g.op("Add", [t.name, e.i32(32768)]), e.i32(256)]),
       e.i32(128),
     ]);
     const lo = e.ops.cast(e.g.op("Sub", [t.name, e.g.op("Mul", [hi32, e.i32(256)])]), "uint8");
-    return { hi: e.ops.cast(e.g.op("Add", [hi32, e.i32(128)]), "uint8"), lo };
+    const parts = { hi: e.ops.cast(e.g.op("Add", [hi32, e.i32(128)]), "uint8"), lo };
+    splits.set(t.name, parts);
+    return parts;
   };
 
   /**

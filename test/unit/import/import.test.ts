@@ -103,6 +103,16 @@ t.test("calibration rules", async (t) => {
   t.ok(r.ok && r.report.calibration === "percentile:99.9");
 });
 
+t.test(
+  "the same float model and samples import to the same bytes (the model id is reproducible)",
+  async (t) => {
+    const bytes = encodeOnnx(tinyFloatModel());
+    const a = await importModel(bytes, samples(8));
+    const b = await importModel(bytes, samples(8));
+    t.ok(a.ok && b.ok && Buffer.from(a.intBytes).equals(Buffer.from(b.intBytes)));
+  },
+);
+
 t.test("sample split: fewer than 4 samples are all used for calibration and for the report", async (t) => {
   t.same(splitSamples(samples(3)).heldOut, []);
   const r = await importModel(encodeOnnx(tinyFloatModel()), samples(2));
