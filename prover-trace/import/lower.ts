@@ -12,7 +12,9 @@
  *   integer division per output;
  * - RMSNorm (x / Sqrt(ReduceMean(x*x) + eps)): sum of squares as MatMulInteger, rsqrt table,
  *   multiply and rounding shift;
- * - x * Sigmoid(x) (SiLU), Sigmoid, Tanh, Exp, Relu: 4095-row tables over a 12-bit input;
+ * - x * Sigmoid(x) (SiLU), Sigmoid, Tanh, Exp, Relu, Erf, Gelu, HardSwish, HardSigmoid,
+ *   LeakyRelu, Softplus: 4095-row tables over a 12-bit input;
+ * - Gemm with constant B and C: a constant-weight MatMul and a per-channel int32 bias;
  * - Add/Sub: at a common scale (requantized when the operands' scales differ), Mul by a scalar
  *   or per-channel constant: folded into the scale; by a constant tensor (RoPE tables):
  *   quantized to 14 bits, integer Mul; Mul of two activations: integer Mul;
@@ -62,11 +64,46 @@ const EXP_RESOLUTION = 4096;
 const RSQRT_ROWS = 16384;
 const CONST_TENSOR_BOUND = 16383;
 
-const UNARY: Record<string, (x: number) => number> = {
-  Sigmoid: (x) => 1 / (1 + Math.exp(-x)),
-  Tanh: Math.tanh,
-  Exp: Math.exp,
-  Relu: (x) => Math.max(0, x),
+/** erf by Abramowitz-Stegun 7.1.26 (|error| < 1.5e-7, far below a 12-bit table's step). */
+export function erf(x: number): number {
+  const t = 1 / (1 + 0.3275911 * Math.abs(x));
+  const y =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
+      t *
+      Math.exp(-x * x);
+  return x >= 0 ? y : -y;
+}
+
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+function floatAttr(n: IrNode, key: string, dflt: number): number {
+  const a = n.attrs[key];
+  return a?.type === "float" ? a.value : dflt;
+}
+
+/** Element-wise functions lowered to a table, given the node (for its attributes). */
+const UNARY: Record<string, (n: IrNode) => (x: number) => number> = {
+  Sigmoid: () => sigmoid,
+  Tanh: () => Math.tanh,
+  Exp: () => Math.exp,
+  Relu: () => (x) => Math.max(0, x),
+  Erf: () => erf,
+  Softplus: () => (x) => (x > 20 ? x : Math.log1p(Math.exp(x))),
+  HardSwish: () => (x) => (x * Math.min(6, Math.max(0, x + 3))) / 6,
+  HardSigmoid: (n) => {
+    const alpha = floatAttr(n, "alpha", 0.2);
+    const beta = floatAttr(n, "beta", 0.5);
+    return (x) => Math.max(0, Math.min(1, alpha * x + beta));
+  },
+  LeakyRelu: (n) => {
+    const alpha = floatAttr(n, "alpha", 0.01);
+    return (x) => (x >= 0 ? x : alpha * x);
+  },
+  Gelu: (n) =>
+    n.attrs.approximate?.type === "string" && n.attrs.approximate.value === "tanh"
+      ? (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)))
+      : (x) => 0.5 * x * (1 + erf(x / Math.SQRT2)),
 };
 
 function intsAttr(n: IrNode, key: string): number[] | null {
@@ -345,12 +382,12 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
         }
         return addAct(a, b, out, neg);
       }
-      case "Sigmoid":
-      case "Tanh":
-      case "Exp":
-      case "Relu":
-        return table(a, out, UNARY[n.opType]);
+      case "Neg":
+        return scaled(get(a), -1);
+      case "Gemm":
+        return gemm(n);
       default:
+        if (UNARY[n.opType]) return table(a, out, UNARY[n.opType](n));
         throw new LoweringError(`${n.opType} is not supported by the importer`);
     }
   };
@@ -363,12 +400,37 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
 
   const linear = (a: string, w: IrTensor): QT => {
     if (w.shape.length !== 2) throw new LoweringError("MatMul with a constant B needs a 2-D B");
-    const [K, N] = w.shape;
+    return linearOf(a, w.floatData as Float32Array, w.shape[0], w.shape[1], w.name);
+  };
+
+  /** Gemm(A, B, C): alpha * A B' + beta * C with constant B and C; transA = 0, 2-D A. */
+  const gemm = (n: IrNode): QT => {
+    const [a, b, c] = n.inputs;
+    const w = floatConst(b);
+    if (w?.shape.length !== 2) throw new LoweringError("Gemm needs a constant 2-D B");
+    if (intAttr(n, "transA", 0) !== 0) throw new LoweringError("Gemm with transA = 1 is not supported");
+    if (shapeOf(a).length !== 2) throw new LoweringError("Gemm needs a 2-D A");
+    const alpha = floatAttr(n, "alpha", 1);
+    const beta = floatAttr(n, "beta", 1);
+    const transB = intAttr(n, "transB", 0) === 1;
+    const [r, cols] = w.shape;
+    const [K, N] = transB ? [cols, r] : [r, cols];
+    const wf = w.floatData as Float32Array;
+    const kn = new Float32Array(K * N);
+    for (let k = 0; k < K; k++)
+      for (let j = 0; j < N; j++) kn[k * N + j] = alpha * (transB ? wf[j * K + k] : wf[k * N + j]);
+    const acc = linearOf(a, kn, K, N, w.name);
+    if (!c || beta === 0) return acc;
+    const bias = floatConst(c);
+    if (!bias) throw new LoweringError("Gemm needs a constant C");
+    return addConstTo(acc, bias.floatData as Float32Array, bias.shape, beta, N);
+  };
+
+  const linearOf = (a: string, wf: Float32Array, K: number, N: number, wName0: string): QT => {
     // A at up to 16 bits when the accumulator allows it (bound * 127 * K < 2^30): above 8 bits
     // it enters MatMulInteger as two bytes (see below).
     const wideA = Math.min(WIDE, Math.floor(I32_SAFE / (NARROW * K * 2)));
     const A = fit(a, Math.max(NARROW, wideA), false);
-    const wf = w.floatData as Float32Array;
     // Fold A's per-channel (per-k) scale into the weights, then quantize per output column.
     const sw = new Float64Array(N);
     const folded = new Float64Array(K * N);
@@ -393,7 +455,7 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
       "uint8",
       [K, N],
       wq.map((v) => v + 128),
-      uniqueName(`${w.name}_q`),
+      uniqueName(`${wName0}_q`),
     );
     const u128 = e.ops.scalar("uint8", 128);
     if (A.bound <= NARROW) {
@@ -438,16 +500,44 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
     return { name: e.g.op("Mul", [t.name, cq]), scale: scaled(t, sc).scale, bound, shape: [] };
   };
 
-  const addConst = (x: string, c: IrTensor, sign: number): QT => {
-    const t = fit(x, get(x).bound);
+  const addConst = (x: string, c: IrTensor, sign: number): QT =>
+    addConstTo(get(x), c.floatData as Float32Array, c.shape, sign, shapeOf(x).at(-1) as number, x);
+
+  /**
+   * x + sign * c. A per-channel constant on a per-channel tensor (a bias on a MatMul
+   * accumulator) is added in int32 at the accumulator's own scales, with no requantization.
+   */
+  const addConstTo = (
+    raw: QT,
+    cf: Float32Array,
+    cShape: number[],
+    sign: number,
+    channels: number,
+    xName?: string,
+  ): QT => {
+    if (typeof raw.scale !== "number" && cf.length === channels && cShape.at(-1) === channels) {
+      const sv = raw.scale;
+      const cq = Array.from(cf, (v, j) => Math.round((sign * v) / sv[j]));
+      const cb = Math.max(...cq.map(Math.abs));
+      if (raw.bound + cb < I32_SAFE)
+        return {
+          ...raw,
+          name: e.g.op("Add", [raw.name, e.g.constant("int32", [channels], cq)]),
+          bound: raw.bound + cb,
+        };
+    }
+    let t = raw;
+    if (typeof raw.scale !== "number") {
+      if (!xName) throw new LoweringError("a bias that is neither per output channel nor a scalar");
+      t = fit(xName, raw.bound);
+    }
     const s = t.scale as number;
-    const cf = c.floatData as Float32Array;
     const lim = I32_SAFE - t.bound;
     // Constants far outside the value's range (a -1e9 attention mask) are clamped: they only
     // need to stay far below every real value.
     const cq = Array.from(cf, (v) => Math.max(-lim, Math.min(lim, Math.round((sign * v) / s))));
     const cb = Math.max(...cq.map(Math.abs));
-    const cName = cf.length === 1 ? e.i32(cq[0]) : e.g.constant("int32", c.shape, cq);
+    const cName = cf.length === 1 ? e.i32(cq[0]) : e.g.constant("int32", cShape, cq);
     const saturated = cf.some((v, i) => Math.abs((sign * v) / s - cq[i]) > 1);
     return { name: e.g.op("Add", [t.name, cName]), scale: s, bound: t.bound + cb, shape: [], saturated };
   };
