@@ -1,6 +1,8 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import t from "tap";
-import { stories260kFiles } from "../../../prover-trace/llama2c/files.ts";
+import { STORIES260K_ENV, stories260kFiles } from "../../../prover-trace/llama2c/files.ts";
 import {
   BOS_ID,
   EOS_ID,
@@ -15,6 +17,29 @@ const golden = JSON.parse(readFileSync(files.golden, "utf8")) as {
   cases: { prompt: string; promptTokens: number[]; generated: number[] }[];
 };
 const tok = parseTokenizer(tokBytes, 512);
+
+t.test("the model files are the published ones (sha256 as in their README)", async (t) => {
+  const readme = readFileSync(join(files.dir, "README.md"), "utf8");
+  for (const [path, name] of [
+    [files.checkpoint, "stories260K.bin"],
+    [files.tokenizer, "tok512.bin"],
+  ]) {
+    const want = new RegExp(
+      `\\| \`${name.replace(".", "\\.")}\` \\| [\\d,]+ \\| \`([0-9a-f]{64})\` \\|`,
+    ).exec(readme)?.[1];
+    t.equal(createHash("sha256").update(readFileSync(path)).digest("hex"), want, name);
+  }
+  const fixture = stories260kFiles({
+    [STORIES260K_ENV]: join(import.meta.dirname, "../../fixtures/stories260K"),
+  });
+  t.ok(fixture.ok, "the in-repo copy is complete");
+  if (fixture.ok)
+    for (const k of ["checkpoint", "tokenizer", "golden"] as const)
+      t.ok(readFileSync(fixture[k]).equals(readFileSync(files[k])), `in-repo ${k} equals the one in use`);
+  const none = stories260kFiles({ [STORIES260K_ENV]: "/nonexistent" });
+  t.notOk(none.ok);
+  if (!none.ok) t.match(none.why, /VERDICT_STORIES260K_DIR/);
+});
 
 t.test("encode reproduces golden.json's prompt tokens for every case", async (t) => {
   t.equal(golden.cases.length, 5);
