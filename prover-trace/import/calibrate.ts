@@ -9,7 +9,7 @@
 import * as ort from "onnxruntime-node";
 import { encodeOnnx } from "../onnx/io.ts";
 import type { IrModel } from "../onnx/ir.ts";
-import type { TensorStats } from "./lower.ts";
+import { centredKey, type TensorStats } from "./lower.ts";
 import type { NpyArray } from "./npy.ts";
 
 export interface Sample {
@@ -148,5 +148,26 @@ export async function calibrate(
         shape: t.dims.map(Number),
       });
     }
+  // LayerNormalization centres its input before the sum of squares; the centred values' range
+  // (max |x - mean(x)| over the last axis) is kept under `<input>#centred`.
+  for (const n of model.graph.nodes) {
+    if (n.opType !== "LayerNormalization") continue;
+    const x = n.inputs[0];
+    let m = 0;
+    for (const r of results) {
+      const t = r[x];
+      if (t?.type !== "float32") continue;
+      const d = t.data as Float32Array;
+      const D = Number(t.dims.at(-1));
+      for (let row = 0; row < d.length / D; row++) {
+        let mean = 0;
+        for (let j = 0; j < D; j++) mean += d[row * D + j];
+        mean /= D;
+        for (let j = 0; j < D; j++) m = Math.max(m, Math.abs(d[row * D + j] - mean));
+      }
+    }
+    const s = stats.get(x);
+    if (s) stats.set(centredKey(x), { absmax: m, range: m, shape: s.shape });
+  }
   return stats;
 }

@@ -11,14 +11,14 @@
  *   distance, uint8 exp table, row sums and the weighted sum as MatMulInteger, one rounded
  *   integer division per output;
  * - RMSNorm (x / Sqrt(ReduceMean(x*x) + eps)): sum of squares as MatMulInteger, rsqrt table,
- *   multiply and rounding shift;
+ *   multiply and rounding shift; LayerNormalization: the same after an exact integer mean;
  * - x * Sigmoid(x) (SiLU), Sigmoid, Tanh, Exp, Relu, Erf, Gelu, HardSwish, HardSigmoid,
  *   LeakyRelu, Softplus: 4095-row tables over a 12-bit input;
  * - Gemm with constant B and C: a constant-weight MatMul and a per-channel int32 bias;
  * - Add/Sub: at a common scale (requantized when the operands' scales differ), Mul by a scalar
  *   or per-channel constant: folded into the scale; by a constant tensor (RoPE tables):
  *   quantized to 14 bits, integer Mul; Mul of two activations: integer Mul;
- * - Gather from a constant table (embedding): int8 table, per-column scales;
+ * - Gather from a constant table (embedding): 16-bit values in an int32 table, per-column scales;
  * - Reshape, Transpose, Squeeze, Unsqueeze, Flatten, Identity, Gather with constant indices:
  *   the same op on the integers.
  *
@@ -46,6 +46,9 @@ export interface TensorStats {
 }
 
 export type Calibration = ReadonlyMap<string, TensorStats>;
+
+/** Calibration key of the centred form (x - mean over the last axis) of a LayerNormalization input. */
+export const centredKey = (x: string): string => `${x}#centred`;
 
 export interface LoweredOutput {
   name: string;
@@ -290,14 +293,16 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
           const s = new Float64Array(cols);
           for (let r = 0; r < rows; r++)
             for (let c = 0; c < cols; c++) s[c] = Math.max(s[c], Math.abs(t[r * cols + c]));
-          for (let c = 0; c < cols; c++) s[c] = s[c] > 0 ? s[c] / NARROW : 1;
+          // 16-bit values (int32 storage): the rows feed a 16-bit residual stream or a norm, and
+          // an int8 table's error (1/254 of a column's range) shows up in every later layer.
+          for (let c = 0; c < cols; c++) s[c] = s[c] > 0 ? s[c] / WIDE : 1;
           const tq = Array.from(t, (v, i) => Math.round(v / s[i % cols]));
-          const tableName = e.g.constant("int8", table.shape, tq, uniqueName(`${table.name}_q`));
+          const tableName = e.g.constant("int32", table.shape, tq, uniqueName(`${table.name}_q`));
           // Token ids outside the table are clipped (the float model would fault on them).
           const isI64 = g.inputs.find((x) => x.name === b)?.dtype === 7;
           const idx = e.ops.clip(isI64 ? e.ops.cast(b, "int32") : b, "int32", 0, rows - 1);
-          const rowsQ = e.ops.cast(e.g.op("Gather", [tableName, idx], { axis: 0 }), "int32");
-          return { name: rowsQ, scale: s, bound: NARROW, shape: [] };
+          const rowsQ = e.g.op("Gather", [tableName, idx], { axis: 0 });
+          return { name: rowsQ, scale: s, bound: WIDE, shape: [] };
         }
         const idx = intConst(b);
         if (!floatConst(a) && idx) {
@@ -382,6 +387,8 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
         }
         return addAct(a, b, out, neg);
       }
+      case "LayerNormalization":
+        return layerNorm(n);
       case "Neg":
         return scaled(get(a), -1);
       case "Gemm":
@@ -569,6 +576,112 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
     const tName = e.g.constant("int32", [rows.length], rows);
     const idx = e.g.op("Add", [t.name, e.i32(t.bound)]);
     return { name: e.g.op("Gather", [tName, idx], { axis: 0 }), scale: sOut, bound: TABLE_BITS, shape: [] };
+  };
+
+  /** rsqrt table over a sum of D squares of int8 values (see rmsNorm): index and table. */
+  const rsqrtLookup = (sumSq: string, D: number, real: (ss: number) => number, xBound: number) => {
+    const ssMax = D * NARROW * NARROW;
+    const rows = Math.min(RSQRT_ROWS, ssMax + 1);
+    const step = Math.ceil((ssMax + 1) / rows);
+    const idx = e.ops.clip(
+      step > 1 ? e.g.op("Div", [e.g.op("Add", [sumSq, e.i32(Math.floor(step / 2))]), e.i32(step)]) : sumSq,
+      "int32",
+      0,
+      rows - 1,
+    );
+    const floorRow = Math.max(1, Math.floor(rows / 1024));
+    const values = Array.from({ length: rows }, (_, i) => real(Math.max(i, floorRow) * step));
+    const rMax = Math.max(...values);
+    const k = Math.max(
+      0,
+      Math.min(
+        Math.floor(Math.log2((2 ** 15 - 1) / rMax)),
+        Math.floor(Math.log2(I32_SAFE / (xBound * rMax))),
+      ),
+    );
+    const R = values.map((r) => Math.round(r * 2 ** k));
+    const Rmax = Math.max(...R);
+    if (Rmax * xBound >= I32_SAFE) throw new LoweringError("normalisation rescale may overflow int32");
+    return { r: e.g.op("Gather", [e.g.constant("int32", [rows], R), idx], { axis: 0 }), k, Rmax };
+  };
+
+  /** Sum of squares over the last axis of an 8-bit QT, as one batched MatMulInteger: [..., 1]. */
+  const sumOfSquares = (t: QT, shape: number[]): string => {
+    const D = shape.at(-1) as number;
+    const rowsN = numel(shape) / D;
+    const u = e.toOffsetU8(t);
+    const u128 = e.ops.scalar("uint8", 128);
+    return e.ops.reshape(
+      e.g.op("MatMulInteger", [e.ops.reshape(u, [rowsN, 1, D]), e.ops.reshape(u, [rowsN, D, 1]), u128, u128]),
+      [...shape.slice(0, -1), 1],
+    );
+  };
+
+  /**
+   * LayerNormalization over the last axis: the mean as an exact integer sum (two bytes against
+   * a ones vector) and a rounded division by D, the centred values c = x - mean, their sum of
+   * squares at 8 bits and the rsqrt table of RMSNorm. The normalised values are at most sqrt(D)
+   * in magnitude, which fixes their 16-bit scale; Scale and B then act per channel (a lazy
+   * per-channel scale and an int32 bias).
+   */
+  const layerNorm = (n: IrNode): QT => {
+    const [x, scaleName, biasName] = n.inputs;
+    const shape = shapeOf(x);
+    const D = shape.at(-1) as number;
+    const axis = intAttr(n, "axis", -1);
+    if (axis !== -1 && axis !== shape.length - 1) throw new LoweringError("only the last axis is supported");
+    const gamma = floatConst(scaleName);
+    const beta = biasName ? floatConst(biasName) : null;
+    if (!gamma || gamma.floatData?.length !== D || (biasName && beta?.floatData?.length !== D))
+      throw new LoweringError("LayerNormalization needs constant per-channel Scale (and B)");
+    const eps = floatAttr(n, "epsilon", 1e-5);
+    // x at 15 bits so that the centred values fit 16 bits.
+    const xw = fit(x, 16383);
+    const sx = xw.scale as number;
+    const rowsN = numel(shape) / D;
+    const { hi, lo } = splitBytes(xw);
+    const ones = e.g.constant("uint8", [D, 1], new Array(D).fill(1));
+    const u0 = e.ops.scalar("uint8", 0);
+    const rows2 = (v: string) => e.ops.reshape(v, [rowsN, D]);
+    const sum = e.g.op("Add", [
+      e.g.op("Mul", [e.g.op("MatMulInteger", [rows2(hi), ones, e.ops.scalar("uint8", 128), u0]), e.i32(256)]),
+      e.g.op("MatMulInteger", [rows2(lo), ones, u0, u0]),
+    ]); // [rowsN, 1], exact
+    // mean = floor((sum + floor(D / 2)) / D), lifted to a non-negative dividend.
+    const C = xw.bound + 1;
+    const mean = e.g.op("Sub", [
+      e.g.op("Div", [e.g.op("Add", [sum, e.i32(C * D + Math.floor(D / 2))]), e.i32(D)]),
+      e.i32(C),
+    ]);
+    if ((xw.bound + C) * D + D >= 2 ** 31 - 1)
+      throw new LoweringError(`LayerNormalization over ${D} channels may overflow int32`);
+    const centred: QT = {
+      name: e.g.op("Sub", [xw.name, e.ops.reshape(mean, [...shape.slice(0, -1), 1])]),
+      scale: sx,
+      bound: 2 * xw.bound + 1,
+      shape,
+    };
+    const c8 = e.requant(
+      centred,
+      calib.has(centredKey(x)) ? scaleFor(centredKey(x), NARROW) : scaleFor(x, NARROW),
+      NARROW,
+    );
+    const s8 = c8.scale as number;
+    const sN = Math.sqrt(D) / WIDE;
+    const { r, k, Rmax } = rsqrtLookup(
+      sumOfSquares(c8, shape),
+      D,
+      (ss) => sx / (sN * Math.sqrt((ss * s8 * s8) / D + eps)),
+      centred.bound,
+    );
+    const prod = e.g.op("Mul", [centred.name, r]);
+    const rs = e.roundShift(prod, k, centred.bound * Rmax);
+    const normed: QT = { name: e.clip(rs.name, WIDE), scale: sN, bound: WIDE, shape };
+    const g = gamma.floatData as Float32Array;
+    if (g.some((v) => v === 0)) throw new LoweringError("LayerNormalization Scale with a 0 entry");
+    const withScale: QT = { ...normed, scale: Float64Array.from(g, (v) => sN * v) };
+    if (!beta) return withScale;
+    return addConstTo(withScale, beta.floatData as Float32Array, beta.shape, 1, D);
   };
 
   const rmsNorm = (x: string, eps: number, out: string): QT => {

@@ -126,6 +126,51 @@ t.test(
   },
 );
 
+t.test("LayerNormalization (last axis, Scale and B) in integers", async (t) => {
+  const g = new GraphBuilder("ln");
+  const tokens = g.input("tokens", "int32", [4]);
+  // Rows with a large common offset: the mean must be removed exactly for the result to hold.
+  const emb = randn(80, 1).map((v, i) => v + (Math.floor(i / 8) % 3) * 3);
+  const x = g.op("Gather", [g.floatConstant([10, 8], emb, "emb"), tokens], { axis: 0 });
+  const ln = g.op(
+    "LayerNormalization",
+    [
+      x,
+      g.floatConstant(
+        [8],
+        randn(8, 1).map((v) => v + 1.5),
+        "gamma",
+      ),
+      g.floatConstant([8], randn(8, 0.5), "beta"),
+    ],
+    { axis: -1, epsilon: { type: "float", value: 1e-5 } },
+  );
+  const y = g.op("Add", [x, g.op("MatMul", [ln, g.floatConstant([8, 8], randn(64, 0.5), "w")])]);
+  g.floatOutput(g.op("Identity", [y], {}, "y"), [4, 8]);
+  const r = await importModel(encodeOnnx(g.build()), samples(8));
+  if (!r.ok) throw new Error(r.errors.join("\n"));
+  t.ok(validateModel(r.intModel).ok, "accepted");
+  t.notOk(r.intModel.graph.nodes.some((n) => n.opType === "LayerNormalization"));
+  t.ok(r.report.outputs[0].relError < 0.02, `relative error ${r.report.outputs[0].relError}`);
+  const lnError = r.report.worstTensors.find((e) => e.tensor === ln)?.relError;
+  t.ok(lnError !== undefined && lnError < 0.01, `the normalised tensor itself: relative error ${lnError}`);
+  const bad = new GraphBuilder("ln-axis");
+  const tk = bad.input("tokens", "int32", [4]);
+  const xb = bad.op("Gather", [bad.floatConstant([10, 8], emb, "emb"), tk], { axis: 0 });
+  bad.floatOutput(
+    bad.op(
+      "LayerNormalization",
+      [xb, bad.floatConstant([4, 8], new Array(32).fill(1), "gamma")],
+      { axis: 0 },
+      "y",
+    ),
+    [4, 8],
+  );
+  const rb = await importModel(encodeOnnx(bad.build()), samples(4));
+  t.notOk(rb.ok);
+  if (!rb.ok) t.match(rb.errors[0], /LayerNormalization\): only the last axis is supported/);
+});
+
 t.test("calibration rules", async (t) => {
   t.same(parseCalibrationRule("max"), { kind: "max" });
   t.same(parseCalibrationRule("percentile:99.9"), { kind: "percentile", p: 99.9 });
