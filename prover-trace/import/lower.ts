@@ -589,6 +589,8 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
       0,
       rows - 1,
     );
+    // Rows below 1/1024 of the range take the value at that row: such a tiny norm only occurs
+    // for an all-but-zero row, and the cap keeps the table's precision for the real ones.
     const floorRow = Math.max(1, Math.floor(rows / 1024));
     const values = Array.from({ length: rows }, (_, i) => real(Math.max(i, floorRow) * step));
     const rMax = Math.max(...values);
@@ -687,53 +689,18 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
   const rmsNorm = (x: string, eps: number, out: string): QT => {
     const shape = shapeOf(x);
     const D = shape.at(-1) as number;
-    const rowsN = numel(shape) / D;
     const xw = fit(x, WIDE);
     const x8 = narrow(x);
-    const x8u = e.toOffsetU8(x8);
-    const u128 = e.ops.scalar("uint8", 128);
-    const sumSq = e.ops.reshape(
-      e.g.op("MatMulInteger", [
-        e.ops.reshape(x8u, [rowsN, 1, D]),
-        e.ops.reshape(x8u, [rowsN, D, 1]),
-        u128,
-        u128,
-      ]),
-      [...shape.slice(0, -1), 1],
-    );
-    const ssMax = D * NARROW * NARROW;
-    const rows = Math.min(RSQRT_ROWS, ssMax + 1);
-    const step = Math.ceil((ssMax + 1) / rows);
-    const idx = e.ops.clip(
-      step > 1 ? e.g.op("Div", [e.g.op("Add", [sumSq, e.i32(Math.floor(step / 2))]), e.i32(step)]) : sumSq,
-      "int32",
-      0,
-      rows - 1,
-    );
     const s8 = x8.scale as number;
     const sN = scaleFor(out, WIDE);
-    // Rows below 1/1024 of the range take the value at that row: such a tiny norm only occurs
-    // for an all-but-zero row, and the cap keeps the table's precision for the real ones.
-    const floorRow = Math.max(1, Math.floor(rows / 1024));
-    const real = Array.from({ length: rows }, (_, i) => {
-      const ms = (Math.max(i, floorRow) * step * s8 * s8) / D;
-      return (xw.scale as number) / (sN * Math.sqrt(ms + eps));
-    });
-    const rMax = Math.max(...real);
-    const k = Math.max(
-      0,
-      Math.min(
-        Math.floor(Math.log2((2 ** 15 - 1) / rMax)),
-        Math.floor(Math.log2(I32_SAFE / (xw.bound * rMax))),
-      ),
+    const { r, k, Rmax } = rsqrtLookup(
+      sumOfSquares(x8, shape),
+      D,
+      (ss) => (xw.scale as number) / (sN * Math.sqrt((ss * s8 * s8) / D + eps)),
+      xw.bound,
     );
-    const R = real.map((r) => Math.round(r * 2 ** k));
-    const Rmax = Math.max(...R);
-    if (Rmax * xw.bound >= I32_SAFE) throw new LoweringError("RMSNorm rescale may overflow int32");
-    const rTable = e.g.constant("int32", [rows], R);
-    const prod = e.g.op("Mul", [xw.name, e.g.op("Gather", [rTable, idx], { axis: 0 })]);
-    const r = e.roundShift(prod, k, xw.bound * Rmax);
-    return { name: e.clip(r.name, WIDE), scale: sN, bound: WIDE, shape: [] };
+    const rs = e.roundShift(e.g.op("Mul", [xw.name, r]), k, xw.bound * Rmax);
+    return { name: e.clip(rs.name, WIDE), scale: sN, bound: WIDE, shape: [] };
   };
 
   /**
