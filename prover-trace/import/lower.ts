@@ -10,6 +10,7 @@
  * - Softmax feeding a MatMul (attention): integer softmax over the last axis: row max,
  *   distance, uint8 exp table, row sums and the weighted sum as MatMulInteger, one rounded
  *   integer division per output;
+ * - Softmax on its own: the same exp table, probabilities at scale 1/32767;
  * - RMSNorm (x / Sqrt(ReduceMean(x*x) + eps)): sum of squares as MatMulInteger, rsqrt table,
  *   multiply and rounding shift; LayerNormalization: the same after an exact integer mean;
  * - x * Sigmoid(x) (SiLU), Sigmoid, Tanh, Exp, Relu, Erf, Gelu, HardSwish, HardSigmoid,
@@ -387,6 +388,8 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
         }
         return addAct(a, b, out, neg);
       }
+      case "Softmax":
+        return softmax(n);
       case "LayerNormalization":
         return layerNorm(n);
       case "Neg":
@@ -759,17 +762,17 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
     };
   };
 
-  const softmaxAttention = (scores: string, v: string): QT => {
+  /**
+   * exp(S - rowMax(S)) over the last axis as integers in [0, eMax] (eMax at the row maximum),
+   * from a table indexed by the distance below the row maximum.
+   */
+  const integerExp = (scores: string, eMaxCap: number): { ex: string; eMax: number; T: number } => {
     const S = fit(scores, get(scores).bound);
     const s = S.scale as number;
     if (!(s > 0)) throw new LoweringError("Softmax input has a non-positive scale");
-    const V = narrow(v);
     const T = shapeOf(scores).at(-1) as number;
-    // Exp weights need more than 8 bits: with 8-bit weights every position below 1/510 of the
-    // row maximum counts 0, and over a long context those tails carry real mass. Weights get
-    // up to 15 bits (as many as keep sum * 257 under 2^31) and enter MatMulInteger as two bytes.
-    const eMax = Math.min(32767, Math.floor((2 ** 31 - 1) / (257 * T)));
-    if (eMax < 255) throw new LoweringError(`attention over ${T} positions may overflow int32`);
+    const eMax = Math.min(32767, eMaxCap);
+    if (eMax < 255) throw new LoweringError(`softmax over ${T} positions may overflow int32`);
     const cut = Math.log(2 * eMax);
     const stepInt = Math.max(1, Math.floor(cut / EXP_RESOLUTION / s));
     const rows = Math.min(1 << 16, Math.ceil(cut / (stepInt * s)) + 2);
@@ -788,6 +791,44 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
       rows - 1,
     );
     const ex = e.g.op("Gather", [e.g.constant("int32", [rows], expT), idx], { axis: 0 }); // eMax at the row max
+    return { ex, eMax, T };
+  };
+
+  /** Softmax over the last axis on its own: probabilities at scale 1/32767, rounded. */
+  const softmax = (n: IrNode): QT => {
+    const x = n.inputs[0];
+    const rank = shapeOf(x).length;
+    const axis = intAttr(n, "axis", -1);
+    if (axis !== -1 && axis !== rank - 1) throw new LoweringError("only the last axis is supported");
+    const T = shapeOf(x).at(-1) as number;
+    // p = floor((e * 32767 + floor(sum / 2)) / sum) in [0, 32767]; needs e * 32767 + sum / 2 < 2^31.
+    const { ex } = integerExp(x, Math.floor((2 ** 31 - 1) / (WIDE + Math.ceil(T / 2))));
+    const hi32 = e.g.op("Div", [ex, e.i32(256)]);
+    const lo = e.ops.cast(e.g.op("Sub", [ex, e.g.op("Mul", [hi32, e.i32(256)])]), "uint8");
+    const hi = e.ops.cast(hi32, "uint8");
+    const ones = e.g.constant("uint8", [T, 1], new Array(T).fill(1));
+    const u0 = e.ops.scalar("uint8", 0);
+    const sum = e.g.op("Max", [
+      e.g.op("Add", [
+        e.g.op("Mul", [e.g.op("MatMulInteger", [hi, ones, u0, u0]), e.i32(256)]),
+        e.g.op("MatMulInteger", [lo, ones, u0, u0]),
+      ]),
+      e.i32(1),
+    ]);
+    const p = e.g.op("Div", [
+      e.g.op("Add", [e.g.op("Mul", [ex, e.i32(WIDE)]), e.g.op("Div", [sum, e.i32(2)])]),
+      sum,
+    ]);
+    return { name: p, scale: 1 / WIDE, bound: WIDE, shape: [] };
+  };
+
+  const softmaxAttention = (scores: string, v: string): QT => {
+    const V = narrow(v);
+    // Exp weights need more than 8 bits: with 8-bit weights every position below 1/510 of the
+    // row maximum counts 0, and over a long context those tails carry real mass. Weights get
+    // up to 15 bits (as many as keep sum * 257 under 2^31) and enter MatMulInteger as two bytes.
+    const T0 = shapeOf(scores).at(-1) as number;
+    const { ex, T } = integerExp(scores, Math.floor((2 ** 31 - 1) / (257 * T0)));
     const hi32 = e.g.op("Div", [ex, e.i32(256)]);
     const lo = e.ops.cast(e.g.op("Sub", [ex, e.g.op("Mul", [hi32, e.i32(256)])]), "uint8");
     const hi = e.ops.cast(hi32, "uint8");

@@ -171,6 +171,27 @@ t.test("LayerNormalization (last axis, Scale and B) in integers", async (t) => {
   if (!rb.ok) t.match(rb.errors[0], /LayerNormalization\): only the last axis is supported/);
 });
 
+t.test("a Softmax of its own: probabilities at scale 1/32767", async (t) => {
+  const g = new GraphBuilder("cls");
+  const tokens = g.input("tokens", "int32", [4]);
+  const x = g.op("Gather", [g.floatConstant([10, 6], randn(60, 1), "emb"), tokens], { axis: 0 });
+  const logits = g.op("MatMul", [x, g.floatConstant([6, 7], randn(42, 2), "w")]);
+  g.floatOutput(g.op("Softmax", [logits], { axis: -1 }, "probs"), [4, 7]);
+  const r = await importModel(encodeOnnx(g.build()), samples(8));
+  if (!r.ok) throw new Error(r.errors.join("\n"));
+  t.ok(validateModel(r.intModel).ok, "accepted");
+  t.equal(r.report.outputs[0].scale, 1 / 32767);
+  t.ok(r.report.outputs[0].relError < 0.01, `relative error ${r.report.outputs[0].relError}`);
+  t.equal(r.report.outputs[0].top1Agreement, 1, "same argmax in every row");
+  const axis0 = new GraphBuilder("cls0");
+  const tk = axis0.input("tokens", "int32", [4]);
+  const x0 = axis0.op("Gather", [axis0.floatConstant([10, 6], randn(60, 1), "emb"), tk], { axis: 0 });
+  axis0.floatOutput(axis0.op("Softmax", [x0], { axis: 0 }, "p"), [4, 6]);
+  const r0 = await importModel(encodeOnnx(axis0.build()), samples(4));
+  t.notOk(r0.ok);
+  if (!r0.ok) t.match(r0.errors[0], /\(Softmax\): only the last axis is supported/);
+});
+
 t.test("calibration rules", async (t) => {
   t.same(parseCalibrationRule("max"), { kind: "max" });
   t.same(parseCalibrationRule("percentile:99.9"), { kind: "percentile", p: 99.9 });
