@@ -21,7 +21,7 @@ import { sha256 } from "../protocol/sha256.ts";
 import { buildTransformerLm } from "../prover-trace/builder/transformer.ts";
 import { commitModel, tensorListRoot } from "../prover-trace/commit/model.ts";
 import type { TensorData } from "../prover-trace/commit/tensor.ts";
-import { encodeOnnx } from "../prover-trace/onnx/io.ts";
+import { allocTensorData, encodeOnnx } from "../prover-trace/onnx/io.ts";
 import { loadProfileModel } from "../prover-trace/profile/validate.ts";
 import { runModel } from "../prover-trace/reference/run.ts";
 import { planOpening, Winner } from "../verifier/game/planner.ts";
@@ -50,12 +50,24 @@ function tamperLast(outputs: TensorData[][], node: number): TensorData[][] {
 }
 
 export async function run(_opts: BenchOptions): Promise<BenchResult> {
-  const bytes = encodeOnnx(buildTransformerLm());
+  return disputeGasOf(encodeOnnx(buildTransformerLm()), "transformer");
+}
+
+/**
+ * The games above on any one-input profile model (bench/import-dispute-gas.ts runs them on an
+ * imported model); the input holds (i * 7 + 3) mod 256 at element i.
+ */
+export async function disputeGasOf(bytes: Uint8Array, label: string): Promise<BenchResult> {
   const pm = loadProfileModel(bytes);
   const model = await commitModel(pm, bytes);
   const inDecl = pm.inputs[0];
   const n = numelOf(inDecl.shape);
-  const inData = new Uint8Array(n).map((_, i) => (i * 7 + 3) % 256);
+  const inData = allocTensorData(inDecl.dtype, n);
+  for (let i = 0; i < n; i++) {
+    const v = (i * 7 + 3) % 256;
+    if (inData instanceof BigInt64Array) inData[i] = BigInt(v);
+    else inData[i] = inDecl.dtype === 3 ? v - 128 : v;
+  }
   const input: TensorData = { dtype: inDecl.dtype, shape: inDecl.shape, data: inData };
   const outputs = runModel(pm, [{ dtype: inDecl.dtype, shape: [...inDecl.shape], data: inData }]).nodeOutputs;
   const honest = buildPartyView(model, [input], outputs);
@@ -178,7 +190,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
   );
   const count = (side: string) => worst.played.moves.filter((m) => m.side === side).length;
   return {
-    model: `transformer ${model.nodeCount} nodes`,
+    model: `${label} ${model.nodeCount} nodes`,
     worstGame: `${worst.op} at node ${worst.node}`,
     // The headline fields are the worse side (the numbers the targets bound); the per-side
     // split follows.

@@ -51,6 +51,10 @@ function decodeTensor(t: onnxProto.onnx.ITensorProto, context: string): IrTensor
   if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL || (t.externalData?.length ?? 0) > 0) {
     throw new OnnxFormatError(`${context}: tensor ${name} uses external data, which is not supported`);
   }
+  if (dtype === FLOAT32) {
+    const floatData = decodeFloats(t, shape);
+    return floatData ? { name, dtype, shape, data: null, floatData } : { name, dtype, shape, data: null };
+  }
   if (!isProfileDType(dtype)) return { name, dtype, shape, data: null };
   const n = numel(shape);
   const info = dtypeByCode(dtype);
@@ -92,6 +96,24 @@ function decodeTensor(t: onnxProto.onnx.ITensorProto, context: string): IrTensor
     for (let i = 0; i < n; i++) d[i] = src[i];
   }
   return { name, dtype, shape, data };
+}
+
+const FLOAT32 = 1;
+
+/**
+ * The values of a float32 tensor, or undefined when its data does not match its shape. Not an
+ * error here: the validator rejects every float tensor by dtype anyway, and the importer names
+ * the tensor whose values it cannot read.
+ */
+function decodeFloats(t: onnxProto.onnx.ITensorProto, shape: number[]): Float32Array | undefined {
+  const n = numel(shape);
+  const raw = t.rawData;
+  const present = raw && raw.length > 0 ? raw.length / 4 : (t.floatData?.length ?? 0);
+  if (!Number.isSafeInteger(n) || n !== present) return undefined;
+  const out = new Float32Array(n);
+  if (raw && raw.length > 0) new Uint8Array(out.buffer).set(raw);
+  else out.set(t.floatData ?? []);
+  return out;
 }
 
 const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -172,6 +194,15 @@ export function decodeOnnx(bytes: Uint8Array): IrModel {
 }
 
 function encodeTensor(t: IrTensor): onnxProto.onnx.ITensorProto {
+  if (t.dtype === FLOAT32 && t.floatData) {
+    const f = t.floatData;
+    return {
+      name: t.name,
+      dataType: t.dtype,
+      dims: t.shape,
+      rawData: new Uint8Array(f.buffer, f.byteOffset, f.byteLength),
+    };
+  }
   if (!t.data) throw new OnnxFormatError(`cannot write tensor ${t.name}: dtype ${t.dtype} has no data`);
   const d = t.data;
   return {

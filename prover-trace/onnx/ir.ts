@@ -14,6 +14,12 @@ export interface IrTensor {
   dtype: number;
   shape: number[];
   data: TensorData | null;
+  /**
+   * Values of a float32 (dtype 1) tensor: float models are read by the importer and written by
+   * the llama2.c converter. Never set on profile tensors (`data` stays null for float ones, so
+   * the validator still rejects them by dtype).
+   */
+  floatData?: Float32Array;
 }
 
 export type IrDim = number | string | null;
