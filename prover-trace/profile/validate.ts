@@ -6,7 +6,7 @@
  * never make ONNX Runtime or the reference interpreter fault on any input of its declared types.
  */
 import { type DTypeCode, dtypeByCode, isProfileDType, numel } from "../../protocol/dtype.ts";
-import { decodeOnnx, OnnxFormatError } from "../onnx/io.ts";
+import { decodeOnnxChecked, OnnxFormatError } from "../onnx/io.ts";
 import { defaultOpset, type IrModel, type IrNode, type IrTensor, type IrValueInfo } from "../onnx/ir.ts";
 import { dataInterval, fullRange, type Interval } from "./interval.ts";
 import { OpCode, type OpName } from "./opcodes.ts";
@@ -456,17 +456,26 @@ export function validateModel(model: IrModel, limits: ProfileLimits = DEFAULT_LI
   };
 }
 
-/** Decode + validate; throws a ProfileError carrying every offending line. */
+/**
+ * The one loader of model files: everything that validates, runs, commits or registers a model
+ * file (validator CLI, runner, worker, watcher, model commitment and registration) goes through
+ * it. Decode + canonical-form check + validate; throws a ProfileError carrying every offending
+ * line. A file that is not the canonical encoding of what it decodes to is refused (one
+ * `model:` line, before the validator's lines about the graph as read here), because ONNX
+ * Runtime may read another graph from the same bytes (`canonicalEncodingProblem`).
+ */
 export function loadProfileModel(bytes: Uint8Array, limits: ProfileLimits = DEFAULT_LIMITS): ProfileModel {
   let ir: IrModel;
+  let canonicalProblem: string | null;
   try {
-    ir = decodeOnnx(bytes);
+    ({ ir, canonicalProblem } = decodeOnnxChecked(bytes));
   } catch (e) {
     // Any decode failure (malformed protobuf, impossible sizes) is the file's fault.
     const msg = e instanceof Error ? e.message : String(e);
     throw new ProfileError([`model: ${e instanceof OnnxFormatError ? msg : `cannot decode: ${msg}`}`]);
   }
   const r = validateModel(ir, limits);
-  if (!r.ok) throw new ProfileError(r.errors);
+  const lines = [...(canonicalProblem ? [`model: ${canonicalProblem}`] : []), ...(r.ok ? [] : r.errors)];
+  if (lines.length > 0 || !r.ok) throw new ProfileError(lines);
   return r.profileModel;
 }
