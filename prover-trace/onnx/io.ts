@@ -126,6 +126,12 @@ function decodeAttr(a: onnxProto.onnx.IAttributeProto, context: string): IrAttr 
       return { type: "string", value: new TextDecoder().decode(a.s ?? new Uint8Array()) };
     case T.TENSOR:
       return { type: "tensor", value: decodeTensor(a.t ?? {}, context) };
+    case T.GRAPH:
+      return {
+        type: "unsupported",
+        onnxType: T.GRAPH,
+        graphOutputs: (a.g?.output ?? []).map(decodeValueInfo),
+      };
     default:
       return { type: "unsupported", onnxType: a.type ?? 0 };
   }

@@ -396,3 +396,83 @@ t.test("downstream of a rejected node nothing more is reported", async (t) => {
   t.equal(errs.length, 1);
   t.match(errs[0], /^node 0 div_0 \(Div\): divisor 'x'/);
 });
+
+t.test(
+  "a float model fed by ops outside the profile (Conv, Constant, If): every node is named",
+  async (t) => {
+    const m = gb((g) => {
+      g.input("x", "int8", [1, 3, 4, 4]);
+      g.output("out", "int8");
+    })();
+    const f32 = { name: "", dtype: 1, shape: [] as number[], data: null };
+    m.graph.inputs[0].dtype = 1;
+    m.graph.initializers.push({ name: "w", dtype: 1, shape: [2, 3, 1, 1], data: null });
+    m.graph.initializers.push({ name: "table", dtype: 3, shape: [4], data: Int8Array.from([1, 2, 3, 4]) });
+    const node = (name: string, opType: string, inputs: string[], attrs = {}) =>
+      m.graph.nodes.push({ name, opType, domain: "", inputs, outputs: [name], attrs });
+    node("conv", "Conv", ["x", "w"]);
+    node("relu", "Relu", ["conv"]);
+    node("scale", "Constant", [], { value: { type: "tensor", value: { ...f32, name: "s" } } });
+    node("mul", "Mul", ["relu", "scale"]);
+    node("idx", "Constant", [], {
+      value: { type: "tensor", value: { name: "i", dtype: 7, shape: [], data: BigInt64Array.of(1n) } },
+    });
+    node("lookup", "Gather", ["table", "idx"]);
+    node("lookup2", "Relu", ["lookup"]);
+    node("cond", "Constant", [], { value_int: { type: "int", value: 1n } });
+    node("branch", "If", ["cond"], {
+      then_branch: { type: "unsupported", onnxType: 5, graphOutputs: [{ name: "o", dtype: 1, shape: null }] },
+      else_branch: { type: "unsupported", onnxType: 5, graphOutputs: [{ name: "o", dtype: 1, shape: null }] },
+    });
+    node("after_if", "Neg", ["branch"]);
+    node("untyped_if", "If", ["cond"], {
+      then_branch: { type: "unsupported", onnxType: 5, graphOutputs: [{ name: "o", dtype: 0, shape: null }] },
+    });
+    node("out", "Max", ["untyped_if", "lookup2"]);
+    t.same(errorsOf(m), [
+      "graph input 'x' float: dtype outside the integer profile (int8, uint8, int32, int64)",
+      "initializer 'w' float: dtype outside the integer profile (int8, uint8, int32, int64)",
+      "node 0 conv (Conv): op: not in the integer profile",
+      "node 1 relu (Relu): input 0 'conv' float: dtype outside the integer profile",
+      "node 2 scale (Constant): op: constants must be graph initializers",
+      "node 3 mul (Mul): input 0 'relu' float: dtype outside the integer profile",
+      "node 4 idx (Constant): op: constants must be graph initializers",
+      "node 5 lookup (Gather): input 1 'idx': computed from an op outside the profile (by node 4)",
+      "node 6 lookup2 (Relu): input 0 'lookup': computed from an op outside the profile (by node 5)",
+      "node 7 cond (Constant): op: constants must be graph initializers",
+      "node 8 branch (If): op: not in the integer profile",
+      "node 9 after_if (Neg): op: not in the integer profile",
+      "node 10 untyped_if (If): op: not in the integer profile",
+      "node 11 out (Max): input 0 'untyped_if': computed from an op outside the profile (by node 10)",
+    ]);
+  },
+);
+
+t.test("If's branch outputs survive decoding (they type what a rejected If produces)", async (t) => {
+  const { onnx } = (await import("onnx-proto")).default;
+  const branch = { output: [{ name: "o", type: { tensorType: { elemType: 1 } } }] };
+  const bytes = onnx.ModelProto.encode({
+    irVersion: 8,
+    opsetImport: [{ version: 17 }],
+    graph: {
+      node: [
+        {
+          opType: "If",
+          input: ["c"],
+          output: ["y"],
+          attribute: [{ name: "then_branch", type: onnx.AttributeProto.AttributeType.GRAPH, g: branch }],
+        },
+        { opType: "Relu", input: ["y"], output: ["z"] },
+      ],
+      input: [{ name: "c", type: { tensorType: { elemType: 9, shape: { dim: [] } } } }],
+      output: [{ name: "z", type: { tensorType: { elemType: 1 } } }],
+    },
+  }).finish();
+  const m = (await import("../../../prover-trace/onnx/io.ts")).decodeOnnx(bytes);
+  const a = m.graph.nodes[0].attrs.then_branch;
+  t.same(a.type === "unsupported" ? a.graphOutputs?.map((o) => o.dtype) : null, [1]);
+  t.match(
+    errorsOf(m).join("\n"),
+    /node 1 node_1 \(Relu\): input 0 'y' float: dtype outside the integer profile/,
+  );
+});
