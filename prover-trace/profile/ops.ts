@@ -821,6 +821,11 @@ export const ONNX_OPS: Readonly<Record<string, OnnxOpSpec>> = {
   ArgMax,
 };
 
+/** ONNX op types accepted by the profile and the canonical op each becomes (from the op table). */
+export const CANONICAL_OP: Readonly<Record<string, OpName>> = Object.fromEntries(
+  Object.entries(ONNX_OPS).map(([onnxOp, spec]) => [onnxOp, spec.canonical]),
+);
+
 /** Ops that look like they belong but are kept out on purpose, with the reason. */
 export const EXCLUDED_OPS: Readonly<Record<string, string>> = {
   ReduceSum: "ONNX Runtime saturates integer ReduceSum; sum with MatMulInteger against a ones vector",

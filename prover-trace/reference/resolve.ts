@@ -7,7 +7,8 @@
  */
 import { type DTypeCode, isProfileDType, numel } from "../../protocol/dtype.ts";
 import type { IrAttr, IrModel, IrNode, IrTensor } from "../onnx/ir.ts";
-import { CANONICAL_OP, type OpName } from "../profile/opcodes.ts";
+import type { OpName } from "../profile/opcodes.ts";
+import { CANONICAL_OP } from "../profile/ops.ts";
 import { checkNode } from "./infer.ts";
 import type { Tensor, TensorType } from "./tensor.ts";
 import { type InputRef, type NodeAttrs, type RefModel, type RefNode, ResolveError } from "./types.ts";
@@ -76,7 +77,7 @@ export function resolveModel(model: IrModel): RefModel {
     return Array.from(t.data as BigInt64Array, Number);
   };
   const nodes: RefNode[] = g.nodes.map((n, index) => {
-    const op: OpName | undefined = CANONICAL_OP[n.opType];
+    const op: OpName | undefined = Object.hasOwn(CANONICAL_OP, n.opType) ? CANONICAL_OP[n.opType] : undefined;
     if (!op || (n.domain !== "" && n.domain !== "ai.onnx"))
       throw new ResolveError(`node ${index} ${n.name} (${n.opType}): not a profile op`);
     for (const k of Object.keys(n.attrs))
