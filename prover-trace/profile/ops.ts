@@ -138,8 +138,16 @@ const INDEX: readonly DTypeCode[] = [I32, I64];
 const each = (ds: readonly DTypeCode[], n = 1) => ds.map((d) => Array<DTypeCode>(n).fill(d));
 const cross = (a: readonly DTypeCode[], b: readonly DTypeCode[]) => a.flatMap((x) => b.map((y) => [x, y]));
 
+/** Default-domain opsets the profile reads, each op with its version's semantics. */
+export const MIN_PROFILE_OPSET = 13;
+export const MAX_PROFILE_OPSET = 21;
+/** The opset the model builder writes (and inferNode's default). */
+export const BUILDER_OPSET = 17;
+
 interface Ctx {
   onnxOp: string;
+  /** The model's default-domain opset (MIN_PROFILE_OPSET..MAX_PROFILE_OPSET). */
+  opset: number;
   inputs: readonly (InferInput | null)[];
   attrs: Readonly<Record<string, IrAttr>>;
 }
@@ -186,6 +194,15 @@ function requireDtype(ctx: Ctx, k: number, allowed: readonly DTypeCode[], role?:
     throw new OpReject(`${role ?? `input ${k}`} ${describe(x)}`, `${outside}${ctx.onnxOp} takes ${names}`);
   }
   return x.dtype as DTypeCode;
+}
+
+/**
+ * Rejects an op, attribute or input the model's opset does not define for this op (ORT refuses
+ * such a model: "Type Error ... is invalid" or "Unrecognized attribute", measured on 1.30).
+ */
+function requireOpset(ctx: Ctx, since: number, subject: string, what: string): void {
+  if (ctx.opset < since)
+    throw new OpReject(subject, `${what} needs opset >= ${since} (the model imports opset ${ctx.opset})`);
 }
 
 function sameDtype(ctx: Ctx, ks: readonly number[]): DTypeCode {
@@ -302,12 +319,14 @@ function wrappingBinary(op: "Add" | "Sub" | "Mul", f: (a: Interval, b: Interval)
     minInputs: 2,
     constInputs: [],
     attrs: [],
-    dtypes: "int8, uint8, int32 (both inputs the same)",
+    dtypes: "int8, uint8, int32 (both inputs the same); int8 and uint8 from opset 14",
     dataDtypes: each(ARITH, 2),
     infer(ctx) {
       requireDtype(ctx, 0, ARITH);
       requireDtype(ctx, 1, ARITH);
       const dtype = sameDtype(ctx, [0, 1]);
+      // Add/Sub/Mul-13 have no 8-bit types; version 14 added int8 and uint8.
+      if (dtype !== I32) requireOpset(ctx, 14, `${dtypeName(dtype)} ${op}`, `${op} on ${dtypeName(dtype)}`);
       const a = input(ctx, 0);
       const b = input(ctx, 1);
       const shape = broadcast(ctx, a, b);
@@ -407,10 +426,12 @@ const Relu: OnnxOpSpec = {
   minInputs: 1,
   constInputs: [],
   attrs: [],
-  dtypes: "int8, int32 (ONNX Runtime has no uint8 or int64 Relu kernel)",
+  dtypes: "int8, int32 (ONNX Runtime has no uint8 or int64 Relu kernel); opset >= 14",
   dataDtypes: each([I8, I32]),
   infer(ctx) {
     const dtype = requireDtype(ctx, 0, [I8, I32]);
+    // Relu-13 is float-only; Relu-14 added the integer types.
+    requireOpset(ctx, 14, "op", `integer Relu (Relu-14)`);
     const x = input(ctx, 0);
     const iv = { lo: bigMax(x.interval.lo, 0n), hi: bigMax(x.interval.hi, 0n) };
     return {
@@ -455,12 +476,19 @@ const Cast: OnnxOpSpec = {
   inputNames: ["input"],
   minInputs: 1,
   constInputs: [],
-  attrs: ["to"],
-  dtypes: "int8, uint8, int32, int64 to int8, uint8, int32, int64 (wraps)",
+  attrs: ["to", "saturate"],
+  dtypes: "int8, uint8, int32, int64 to int8, uint8, int32, int64 (wraps); saturate (opset >= 19) only 1",
   dataDtypes: each(ALL),
   infer(ctx) {
     requireDtype(ctx, 0, ALL);
     const x = input(ctx, 0);
+    if (ctx.attrs.saturate !== undefined) {
+      // Cast-19's saturate only concerns float8 targets; ORT 1.30 refuses saturate=0 on any
+      // other cast ("Attribute saturate is only used for cast to float 8 types").
+      requireOpset(ctx, 19, "attr saturate", "saturate (Cast-19)");
+      if (intAttr(ctx, "saturate", 1) !== 1)
+        throw new OpReject("attr saturate=0", "ONNX Runtime refuses saturate=0 on integer casts; omit it");
+    }
     if (ctx.attrs.to === undefined) throw new OpReject("attr to", "missing");
     const to = intAttr(ctx, "to", 0);
     if (!isProfileDType(to))
@@ -531,6 +559,7 @@ const Reshape: OnnxOpSpec = {
   infer(ctx) {
     requireDtype(ctx, 0, ALL, "data");
     const x = input(ctx, 0);
+    if (ctx.attrs.allowzero !== undefined) requireOpset(ctx, 14, "attr allowzero", "allowzero (Reshape-14)");
     const allowzero = boolAttr(ctx, "allowzero", false);
     const target = constInt64Vector(ctx, 1, "shape");
     const spec = `shape [${target.join(",")}]`;
@@ -740,17 +769,38 @@ function singleAxisReduction(x: InferInput, axis: number, keepdims: boolean): nu
 const ReduceMax: OnnxOpSpec = {
   onnxOp: "ReduceMax",
   canonical: "ReduceMax",
-  inputNames: ["data"],
+  inputNames: ["data", "axes"],
   minInputs: 1,
-  constInputs: [],
-  attrs: ["axes", "keepdims"],
-  dtypes: "int8, uint8, int32; exactly one axis",
+  constInputs: [1],
+  attrs: ["axes", "keepdims", "noop_with_empty_axes"],
+  dtypes:
+    "int8, uint8, int32; exactly one axis: the axes attribute up to opset 17, a constant 1-D int64 axes input from opset 18",
   dataDtypes: each(ARITH),
   infer(ctx) {
     const dtype = requireDtype(ctx, 0, ARITH);
     const x = input(ctx, 0);
     const r = x.shape.length;
-    const axes = intsAttr(ctx, "axes");
+    // ReduceMax-18 moved axes from an attribute to an optional input (and added
+    // noop_with_empty_axes, irrelevant with exactly one axis); ORT refuses the other form.
+    let axes: number[] | undefined;
+    if (ctx.opset >= 18) {
+      if (ctx.attrs.axes !== undefined)
+        throw new OpReject(
+          "attr axes",
+          `ReduceMax-18 takes axes as an input (the model imports opset ${ctx.opset})`,
+        );
+      if (ctx.inputs[1]) axes = constInt64Vector(ctx, 1, "axes");
+      boolAttr(ctx, "noop_with_empty_axes", false);
+    } else {
+      if (ctx.inputs[1])
+        throw new OpReject(
+          `input 1 '${ctx.inputs[1].name}'`,
+          `axes as an input needs opset >= 18 (the model imports opset ${ctx.opset})`,
+        );
+      if (ctx.attrs.noop_with_empty_axes !== undefined)
+        requireOpset(ctx, 18, "attr noop_with_empty_axes", "noop_with_empty_axes (ReduceMax-18)");
+      axes = intsAttr(ctx, "axes");
+    }
     if (axes?.length !== 1)
       throw new OpReject(
         `attr axes=${axes ? `[${axes.join(",")}]` : "(all)"}`,
@@ -902,6 +952,7 @@ export function inferNode(
   onnxOp: string,
   inputs: readonly (InferInput | null)[],
   attrs: Readonly<Record<string, IrAttr>> = {},
+  opset: number = BUILDER_OPSET,
 ): InferResult {
   const spec = Object.hasOwn(ONNX_OPS, onnxOp) ? ONNX_OPS[onnxOp] : undefined;
   if (!spec) {
@@ -924,7 +975,7 @@ export function inferNode(
       return { ok: false, subject: `attr ${name}`, why: "unsupported attribute type" };
   }
   try {
-    return { ok: true, node: spec.infer({ onnxOp, inputs, attrs }) };
+    return { ok: true, node: spec.infer({ onnxOp, opset, inputs, attrs }) };
   } catch (e) {
     if (e instanceof OpReject) return { ok: false, subject: e.subject, why: e.why };
     throw e;

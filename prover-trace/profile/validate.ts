@@ -15,12 +15,13 @@ import {
   dtypeName,
   type InferInput,
   inferNode,
+  MAX_PROFILE_OPSET,
+  MIN_PROFILE_OPSET,
   ONNX_OPS,
   type OpAttrsMap,
   typeString,
 } from "./ops.ts";
 
-export const PROFILE_OPSET = 17;
 export const MIN_IR_VERSION = 7;
 export const MAX_IR_VERSION = 12;
 
@@ -209,8 +210,13 @@ export function validateModel(model: IrModel, limits: ProfileLimits = DEFAULT_LI
   const g = model.graph;
 
   const opset = defaultOpset(model);
-  if (opset !== PROFILE_OPSET)
-    errors.push(`model: opset ${opset}: the profile is ONNX opset ${PROFILE_OPSET} (default domain)`);
+  if (opset < MIN_PROFILE_OPSET || opset > MAX_PROFILE_OPSET)
+    errors.push(
+      `model: opset ${opset}: the profile reads ONNX opsets ${MIN_PROFILE_OPSET}..${MAX_PROFILE_OPSET} (default domain)`,
+    );
+  // Ops are checked against the imported version's semantics (ops.ts); outside the range the
+  // nearest supported version keeps the other lines meaningful.
+  const opOpset = Math.min(Math.max(opset, MIN_PROFILE_OPSET), MAX_PROFILE_OPSET);
   if (model.irVersion < MIN_IR_VERSION || model.irVersion > MAX_IR_VERSION)
     errors.push(`model: ir_version ${model.irVersion}: must be ${MIN_IR_VERSION}..${MAX_IR_VERSION}`);
   if (g.nodes.length > limits.maxNodes) {
@@ -444,7 +450,7 @@ export function validateModel(model: IrModel, limits: ProfileLimits = DEFAULT_LI
       return;
     }
 
-    const r = inferNode(n.opType, ins, n.attrs);
+    const r = inferNode(n.opType, ins, n.attrs, opOpset);
     if (!r.ok) return fail(r.subject, r.why, guessOutputDtype(n, firstDtype));
     const inferred = r.node;
     const o = inferred.output;

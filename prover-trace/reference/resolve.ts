@@ -36,7 +36,7 @@ const KNOWN_ATTRS: Record<string, string[]> = {
   Reshape: ["allowzero"],
   Flatten: ["axis"],
   Transpose: ["perm"],
-  ReduceMax: ["axes", "keepdims"],
+  ReduceMax: ["axes", "keepdims", "noop_with_empty_axes"],
   ArgMax: ["axis", "keepdims", "select_last_index"],
 };
 
@@ -174,9 +174,10 @@ export function resolveModel(model: IrModel): RefModel {
         break;
       case "ReduceMax": {
         dataNames = [n.inputs[0]];
-        if (n.inputs.length > 1)
-          throw new ResolveError(`node ${index} ${n.name} (ReduceMax): axes must be an attribute (opset 17)`);
-        const axes = intsAttr(n, "axes");
+        // Up to opset 17 the axes are an attribute; ReduceMax-18 takes them as input 1.
+        if (present(1) && n.attrs.axes !== undefined)
+          throw new ResolveError(`node ${index} ${n.name} (ReduceMax): axes both as attribute and input`);
+        const axes = present(1) ? int64s(n, n.inputs[1], "axes") : intsAttr(n, "axes");
         if (axes?.length !== 1)
           throw new ResolveError(`node ${index} ${n.name} (ReduceMax): exactly one axis required`);
         attrs.axis = axes[0];

@@ -298,19 +298,58 @@ const cases: Case[] = [
     ],
   },
   {
+    name: "opset version gates (each measured: ORT refuses the same node at that opset)",
+    model: () => {
+      const m = gb((g) => {
+        const x = g.input("x", "int8", [2, 3]);
+        g.op("Add", [x, x]);
+        g.op("Relu", [x]);
+        g.op("Reshape", [x, g.constant("int64", [1], [6])], { allowzero: 0 });
+        g.op("Cast", [x], { to: 6, saturate: 1 });
+        g.output(g.op("ReduceMax", [x, g.constant("int64", [1], [1])]), "int8");
+      })();
+      m.opsetImports = [{ domain: "", version: 13 }];
+      return m;
+    },
+    lines: [
+      "node 0 add_0 (Add): int8 Add: Add on int8 needs opset >= 14 (the model imports opset 13)",
+      "node 1 relu_1 (Relu): op: integer Relu (Relu-14) needs opset >= 14 (the model imports opset 13)",
+      "node 2 reshape_3 (Reshape): attr allowzero: allowzero (Reshape-14) needs opset >= 14 (the model imports opset 13)",
+      "node 3 cast_4 (Cast): attr saturate: saturate (Cast-19) needs opset >= 19 (the model imports opset 13)",
+      "node 4 reducemax_6 (ReduceMax): input 1 'const_5': axes as an input needs opset >= 18 (the model imports opset 13)",
+    ],
+  },
+  {
+    name: "ReduceMax-18 takes axes as an input; Cast-19 saturate=0 is refused",
+    model: () => {
+      const m = gb((g) => {
+        const x = g.input("x", "int8", [2, 3]);
+        g.op("ReduceMax", [x], { axes: [1] });
+        g.op("Cast", [x], { to: 6, saturate: 0 });
+        g.output(g.op("ReduceMax", [x, g.constant("int64", [1], [-1])], { keepdims: 0 }), "int8", [2]);
+      })();
+      m.opsetImports = [{ domain: "", version: 19 }];
+      return m;
+    },
+    lines: [
+      "node 0 reducemax_0 (ReduceMax): attr axes: ReduceMax-18 takes axes as an input (the model imports opset 19)",
+      "node 1 cast_1 (Cast): attr saturate=0: ONNX Runtime refuses saturate=0 on integer casts; omit it",
+    ],
+  },
+  {
     name: "opset, IR version and domain",
     model: () => {
       const m = gb((g) => {
         const x = g.input("x", "int8", [2]);
         g.output(g.op("Relu", [x]), "int8");
       })();
-      m.opsetImports = [{ domain: "", version: 13 }];
+      m.opsetImports = [{ domain: "", version: 12 }];
       m.irVersion = 3;
       m.graph.nodes[0].domain = "com.microsoft";
       return m;
     },
     lines: [
-      "model: opset 13: the profile is ONNX opset 17 (default domain)",
+      "model: opset 12: the profile reads ONNX opsets 13..21 (default domain)",
       "model: ir_version 3: must be 7..12",
       "node 0 relu_0 (Relu): domain com.microsoft: only the default ONNX domain is in the profile",
     ],
