@@ -77,6 +77,19 @@ const WORST_MAP: { name: string; c: OpCase; values: bigint[] }[] = [
     values: [5n],
   },
   {
+    name: "Slice int64 rank 8, mixed steps",
+    c: {
+      name: "",
+      op: "Slice",
+      opCode: 16,
+      inputs: [{ dtype: 7, shape: [2, 3, 3, 2, 2, 7, 4, 2] }],
+      output: { dtype: 7, shape: [2, 2, 3, 2, 1, 3, 4, 2] },
+      attrBytes:
+        "0x0000000000000001ffffffffffffffff000000000000000000000000000000020000000000000002ffffffffffffffff0000000000000000000000000000000100000000000000010000000000000001000000000000000000000000000000030000000000000003ffffffffffffffff00000000000000000000000000000001",
+    },
+    values: [-(2n ** 63n)],
+  },
+  {
     name: "Gather int8 rank 7 data, rank 2 indices, axis 3",
     c: {
       name: "",

@@ -20,5 +20,6 @@ export const OpCode = {
   MatMulInteger: 13,
   ReduceMax: 14,
   ArgMax: 15,
+  Slice: 16,
 } as const;
 export type OpName = keyof typeof OpCode;

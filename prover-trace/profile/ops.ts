@@ -63,6 +63,12 @@ export interface OpAttrsMap {
   MatMulInteger: { aZeroPoint: bigint; bZeroPoint: bigint };
   ReduceMax: { axis: number; keepdims: boolean };
   ArgMax: { axis: number; keepdims: boolean };
+  /**
+   * Strided view: output axis d reads input coordinate starts[d] + steps[d] * o[d] on the input
+   * axis right-aligned with it; output axes left of the input's rank (Expand) have start 0 and
+   * step 0. `shape` is the output shape.
+   */
+  Slice: { starts: number[]; steps: number[]; shape: number[] };
 }
 export type CanonicalAttrs = OpAttrsMap[OpName];
 
@@ -848,6 +854,119 @@ const ArgMax: OnnxOpSpec = {
   },
 };
 
+/** A 1-D int32 or int64 constant initializer read as bigints (Slice starts/ends/axes/steps). */
+function constIndexVector(ctx: Ctx, k: number, role: string): bigint[] {
+  const x = input(ctx, k);
+  const data = requireConst(ctx, k, role, `${ctx.onnxOp} ${role} is resolved at validation time`);
+  if ((x.dtype !== I64 && x.dtype !== I32) || x.shape.length !== 1)
+    throw new OpReject(
+      `${role} '${x.name}' ${typeString(x.dtype, x.shape)}`,
+      "must be a 1-D int32 or int64 tensor",
+    );
+  return Array.from(data as ArrayLike<number | bigint>, (v) => BigInt(v));
+}
+
+const clampBig = (v: bigint, lo: bigint, hi: bigint) => (v < lo ? lo : v > hi ? hi : v);
+
+function sliceTo(x: InferInput, starts: number[], steps: number[], shape: number[]): InferredNode {
+  return {
+    op: "Slice",
+    attrs: { starts, steps, shape },
+    dataInputs: [0],
+    output: { dtype: x.dtype as DTypeCode, shape: [...shape], interval: x.interval },
+  };
+}
+
+const Slice: OnnxOpSpec = {
+  onnxOp: "Slice",
+  canonical: "Slice",
+  inputNames: ["data", "starts", "ends", "axes", "steps"],
+  minInputs: 3,
+  constInputs: [1, 2, 3, 4],
+  attrs: [],
+  dtypes: "int8, uint8, int32, int64; starts, ends, axes, steps constant 1-D int32/int64 initializers",
+  dataDtypes: each(ALL),
+  infer(ctx) {
+    requireDtype(ctx, 0, ALL, "data");
+    const x = input(ctx, 0);
+    const r = x.shape.length;
+    if (r < 1) throw new OpReject(`data '${x.name}' ${typeString(x.dtype, x.shape)}`, "must have rank >= 1");
+    const starts = constIndexVector(ctx, 1, "starts");
+    const ends = constIndexVector(ctx, 2, "ends");
+    const n = starts.length;
+    const axes = ctx.inputs[3] ? constIndexVector(ctx, 3, "axes") : starts.map((_, i) => BigInt(i));
+    const steps = ctx.inputs[4] ? constIndexVector(ctx, 4, "steps") : starts.map(() => 1n);
+    if (ends.length !== n || axes.length !== n || steps.length !== n)
+      throw new OpReject("starts, ends, axes, steps", "must have the same length");
+    const st = x.shape.map(() => 0);
+    const sp = x.shape.map(() => 1);
+    const shape = [...x.shape];
+    const seen = new Set<number>();
+    for (let i = 0; i < n; i++) {
+      const a = Number(axes[i]);
+      if (axes[i] < BigInt(-r) || axes[i] >= BigInt(r))
+        throw new OpReject(`axes[${i}]=${axes[i]}`, `out of range for rank ${r}`);
+      const axis = a < 0 ? a + r : a;
+      if (seen.has(axis)) throw new OpReject(`axes[${i}]=${axes[i]}`, "repeated");
+      seen.add(axis);
+      const step = steps[i];
+      if (step === 0n) throw new OpReject(`steps[${i}]=0`, "a step must not be 0");
+      // ONNX Slice-13: negative start/end count from the end; then clamp to [0, dim] for a
+      // positive step and to [0, dim-1] / [-1, dim-1] for a negative one.
+      const dim = BigInt(x.shape[axis]);
+      let s = starts[i] < 0n ? starts[i] + dim : starts[i];
+      let e = ends[i] < 0n ? ends[i] + dim : ends[i];
+      if (step > 0n) {
+        s = clampBig(s, 0n, dim);
+        e = clampBig(e, 0n, dim);
+      } else {
+        s = clampBig(s, 0n, dim - 1n);
+        e = clampBig(e, -1n, dim - 1n);
+      }
+      const len = step > 0n ? (e - s + step - 1n) / step : (s - e - step - 1n) / -step;
+      if (len < 1n)
+        throw new OpReject(
+          `axis ${axis}: start ${starts[i]}, end ${ends[i]}, step ${step}`,
+          `selects no element of dim ${dim} (empty tensors are outside the profile)`,
+        );
+      // One element taken: the step is irrelevant, so the canonical step is 1 (this also keeps
+      // a huge step out of the attribute bytes).
+      sp[axis] = len === 1n ? 1 : Number(step);
+      st[axis] = Number(s);
+      shape[axis] = Number(len);
+    }
+    return sliceTo(x, st, sp, shape);
+  },
+};
+
+const Expand: OnnxOpSpec = {
+  onnxOp: "Expand",
+  canonical: "Slice",
+  inputNames: ["input", "shape"],
+  minInputs: 2,
+  constInputs: [1],
+  attrs: [],
+  dtypes: "int8, uint8, int32, int64; shape a constant 1-D int64 initializer",
+  dataDtypes: each(ALL),
+  infer(ctx) {
+    requireDtype(ctx, 0, ALL, "input");
+    const x = input(ctx, 0);
+    const target = constInt64Vector(ctx, 1, "shape");
+    // Expand broadcasts the input and the shape both ways (numpy rules): a 1 in `shape` keeps
+    // the input's dim.
+    const shape = broadcastShapes(x.shape, target);
+    if (!shape || target.some((d) => d < 1))
+      throw new OpReject(
+        `shape [${target.join(",")}]`,
+        `does not broadcast with ${typeString(x.dtype, x.shape)} (dims must be >= 1)`,
+      );
+    const off = shape.length - x.shape.length;
+    const starts = shape.map(() => 0);
+    const steps = shape.map((_, d) => (d < off || x.shape[d - off] === 1 ? 0 : 1));
+    return sliceTo(x, starts, steps, shape);
+  },
+};
+
 /** Every ONNX op type in the profile, by ONNX name. */
 export const ONNX_OPS: Readonly<Record<string, OnnxOpSpec>> = {
   Add: wrappingBinary("Add", addI),
@@ -869,6 +988,8 @@ export const ONNX_OPS: Readonly<Record<string, OnnxOpSpec>> = {
   MatMulInteger,
   ReduceMax,
   ArgMax,
+  Slice,
+  Expand,
 };
 
 /** ONNX op types accepted by the profile and the canonical op each becomes (from the op table). */
@@ -936,6 +1057,14 @@ export const CANONICAL_OPS: { readonly [K in OpName]: CanonicalOpSpec<K> } = {
   },
   ReduceMax: { op: "ReduceMax", code: OpCode.ReduceMax, dataInputs: 1, attrBytes: axisKeep },
   ArgMax: { op: "ArgMax", code: OpCode.ArgMax, dataInputs: 1, attrBytes: axisKeep },
+  // Per output axis: i64 start || i64 step (the output shape is the descriptor's).
+  Slice: {
+    op: "Slice",
+    code: OpCode.Slice,
+    dataInputs: 1,
+    attrBytes: (a) =>
+      concatBytes(...a.starts.flatMap((s, d) => [i64be(BigInt(s)), i64be(BigInt(a.steps[d]))])),
+  },
 };
 
 /** Canonical attribute bytes of an inferred node (docs/profile.md, "Attribute bytes"). */

@@ -95,6 +95,13 @@ export function elementDependencies(
       for (let i = 0; i < perm.length; i++) src[perm[i]] = o[i];
       return { kind: "map", reads: [{ input: 0, index: ravel(src, ins[0].shape) }] };
     }
+    case "Slice": {
+      const starts = node.attrs.starts as number[];
+      const steps = node.attrs.steps as number[];
+      const off = o.length - ins[0].shape.length;
+      const src = ins[0].shape.map((_, j) => starts[j + off] + steps[j + off] * o[j + off]);
+      return { kind: "map", reads: [{ input: 0, index: ravel(src, ins[0].shape) }] };
+    }
     case "Gather": {
       if (!readInput)
         throw new TypeError("Gather: the data element depends on the index value; pass readInput");
@@ -207,6 +214,7 @@ export function evalElement(node: ElementNode, outputFlatIndex: number, readInpu
       return wrapTo(v[0], outType);
     case "Reshape":
     case "Transpose":
+    case "Slice":
       return v[0];
     case "Gather":
       return v[1];

@@ -196,6 +196,35 @@ function gather(out: Tensor, data: Tensor, indices: Tensor, axis: number): void 
     }
 }
 
+/** Slice (and Expand): output axis d walks the input from starts[d] in steps of steps[d]. */
+function strided(out: Tensor, x: Tensor, starts: readonly number[], steps: readonly number[]): void {
+  const shape = out.shape;
+  const r = shape.length;
+  const off = r - x.shape.length;
+  const inStr = strides(x.shape);
+  // move[d]: source advance when output axis d advances; base: source of output element 0.
+  const move = new Array<number>(r).fill(0);
+  let src = 0;
+  for (let d = off; d < r; d++) {
+    move[d] = steps[d] * inStr[d - off];
+    src += starts[d] * inStr[d - off];
+  }
+  const from = x.data as unknown as { [i: number]: number | bigint };
+  const to = out.data as unknown as { [i: number]: number | bigint };
+  const ctr = new Array<number>(r).fill(0);
+  const n = out.data.length;
+  for (let e = 0; e < n; e++) {
+    to[e] = from[src];
+    for (let d = r - 1; d >= 0; d--) {
+      ctr[d]++;
+      src += move[d];
+      if (ctr[d] < shape[d]) break;
+      src -= move[d] * shape[d];
+      ctr[d] = 0;
+    }
+  }
+}
+
 function transpose(out: Tensor, x: Tensor, perm: readonly number[]): void {
   const r = perm.length;
   const inStr = strides(x.shape);
@@ -343,6 +372,9 @@ export function evalNode(op: OpName, inputs: readonly Tensor[], attrs: NodeAttrs
       break;
     case "Transpose":
       transpose(out, x, a.perm as number[]);
+      break;
+    case "Slice":
+      strided(out, x, a.starts as number[], a.steps as number[]);
       break;
     case "MatMulInteger":
       matMulInteger(out, x, inputs[1], Number(a.aZeroPoint), Number(a.bZeroPoint));

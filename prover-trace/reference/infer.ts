@@ -149,6 +149,36 @@ export function checkNode(op: OpName, ins: readonly TensorType[], attrs: NodeAtt
       const dtype = op === "ArgMax" ? DType.int64 : ins[0].dtype;
       return { attrs: { axis, keepdims }, outputs: [{ dtype, shape: out }] };
     }
+    case "Slice": {
+      arity(op, ins, 1);
+      const x = ins[0].shape;
+      const { shape, starts, steps } = attrs;
+      if (!shape || !starts || !steps) fail(op, "missing output shape, starts or steps");
+      const r = shape.length;
+      const off = r - x.length;
+      if (off < 0 || starts.length !== r || steps.length !== r)
+        fail(
+          op,
+          `output rank ${r} vs input ${typeString(ins[0])}, ${starts.length} starts, ${steps.length} steps`,
+        );
+      for (let d = 0; d < r; d++) {
+        const [s, k, n] = [starts[d], steps[d], shape[d]];
+        if (![s, k, n].every(Number.isSafeInteger) || n < 1) fail(op, `axis ${d}: bad start/step/dim`);
+        if (d < off) {
+          if (s !== 0 || k !== 0) fail(op, `axis ${d} is left of the input's rank: start and step must be 0`);
+          continue;
+        }
+        // Every coordinate s + k*o, o in [0, n-1], lies on the input axis: the two ends do.
+        const dim = x[d - off];
+        const last = s + k * (n - 1);
+        if (s < 0 || s >= dim || last < 0 || last >= dim)
+          fail(op, `axis ${d}: start ${s}, step ${k}, ${n} elements leave [0, ${dim - 1}]`);
+      }
+      return {
+        attrs: { shape: [...shape], starts: [...starts], steps: [...steps] },
+        outputs: [{ dtype: ins[0].dtype, shape: [...shape] }],
+      };
+    }
   }
   fail(op, "unknown op");
 }

@@ -184,6 +184,58 @@ export function resolveModel(model: IrModel): RefModel {
         attrs.keepdims = (intAttr(n, "keepdims") ?? 1) !== 0;
         break;
       }
+      case "Slice": {
+        // ONNX Slice-13: per listed axis, negative start/end count from the end, then clamp
+        // (positive step: both to [0, dim]; negative: start to [0, dim-1], end to [-1, dim-1]).
+        dataNames = [n.inputs[0]];
+        const inShape = typeOf(n.inputs[0]).shape;
+        const r = inShape.length;
+        const ints = (i: number, what: string): number[] => {
+          const t = constant(n, n.inputs[i], what);
+          if ((t.dtype !== 6 && t.dtype !== 7) || t.shape.length !== 1)
+            throw new ResolveError(`node ${index} ${n.name} (Slice): ${what} must be 1-D int32/int64`);
+          return Array.from(t.data as ArrayLike<number | bigint>, Number);
+        };
+        const starts = ints(1, "starts");
+        const ends = ints(2, "ends");
+        const axes = present(3) ? ints(3, "axes") : starts.map((_, i) => i);
+        const steps = present(4) ? ints(4, "steps") : starts.map(() => 1);
+        attrs.shape = [...inShape];
+        attrs.starts = inShape.map(() => 0);
+        attrs.steps = inShape.map(() => 1);
+        axes.forEach((a0, i) => {
+          const a = a0 < 0 ? a0 + r : a0;
+          const dim = inShape[a];
+          const step = steps[i];
+          if (a < 0 || a >= r || step === 0)
+            throw new ResolveError(`node ${index} ${n.name} (Slice): bad axis or zero step`);
+          const rel = (v: number) => (v < 0 ? v + dim : v);
+          const lo = step > 0 ? 0 : -1;
+          const start = Math.min(Math.max(rel(starts[i]), 0), step > 0 ? dim : dim - 1);
+          const end = Math.min(Math.max(rel(ends[i]), lo), step > 0 ? dim : dim - 1);
+          const count = Math.max(0, Math.ceil((end - start) / step));
+          (attrs.shape as number[])[a] = count;
+          (attrs.starts as number[])[a] = start;
+          (attrs.steps as number[])[a] = count === 1 ? 1 : step;
+        });
+        break;
+      }
+      case "Expand": {
+        // Numpy broadcast of the input against the target shape; broadcast axes read with step 0.
+        dataNames = [n.inputs[0]];
+        const inShape = typeOf(n.inputs[0]).shape;
+        const target = int64s(n, n.inputs[1], "shape");
+        const r = Math.max(inShape.length, target.length);
+        const pad = (s: readonly number[]) => [...Array<number>(r - s.length).fill(1), ...s];
+        const a = pad(inShape);
+        const b = pad(target);
+        attrs.shape = a.map((d, i) => (d === 1 ? b[i] : d));
+        if (a.some((d, i) => d !== 1 && b[i] !== 1 && b[i] !== d))
+          throw new ResolveError(`node ${index} ${n.name} (Expand): shapes do not broadcast`);
+        attrs.starts = a.map(() => 0);
+        attrs.steps = a.map((d, i) => (i < r - inShape.length || d === 1 ? 0 : 1));
+        break;
+      }
       case "ArgMax":
         dataNames = [n.inputs[0]];
         if ((intAttr(n, "select_last_index") ?? 0) !== 0)

@@ -251,6 +251,28 @@ function mapCases() {
       },
     ),
   );
+  const grid = Array.from({ length: 24 }, (_, k) => ((k * 37) % 256) - 128);
+  c.push(
+    mapCase("Slice int8 [2,3,4] negative and strided steps", "Slice", [i("int8", [2, 3, 4], grid)], {
+      shape: [2, 2, 2],
+      starts: [0, 2, 1],
+      steps: [1, -2, 2],
+    }),
+  );
+  c.push(
+    mapCase("Slice int64 [7] reversed step -3, edges", "Slice", [row("int64", EDGES.int64)], {
+      shape: [3],
+      starts: [6],
+      steps: [-3],
+    }),
+  );
+  c.push(
+    mapCase("Slice (Expand) int32 [3,1] -> [2,3,4]", "Slice", [i("int32", [3, 1], [MIN32, 0, MAX32])], {
+      shape: [2, 3, 4],
+      starts: [0, 0, 0],
+      steps: [0, 1, 0],
+    }),
+  );
   return c;
 }
 

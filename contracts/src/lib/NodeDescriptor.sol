@@ -36,6 +36,10 @@ library NodeDescriptor {
     uint8 internal constant OP_MATMULINTEGER = 13;
     uint8 internal constant OP_REDUCEMAX = 14;
     uint8 internal constant OP_ARGMAX = 15;
+    /// Strided view (ONNX Slice, Expand): per output axis an i64 start and an i64 step.
+    uint8 internal constant OP_SLICE = 16;
+    /// The highest op code in the profile.
+    uint8 internal constant OP_LAST = OP_SLICE;
 
     uint8 internal constant DTYPE_UINT8 = 2;
     uint8 internal constant DTYPE_INT8 = 3;
@@ -89,7 +93,7 @@ library NodeDescriptor {
         if (len < 3) revert DescriptorTruncated(3, len);
         if (uint8(d[0]) != TAG) revert BadDescriptorTag(uint8(d[0]));
         node.opCode = uint8(d[1]);
-        if (node.opCode < OP_ADD || node.opCode > OP_ARGMAX) revert UnknownOpCode(node.opCode);
+        if (node.opCode < OP_ADD || node.opCode > OP_LAST) revert UnknownOpCode(node.opCode);
 
         uint256 inputCount = uint8(d[2]);
         uint256 p = 3;
@@ -144,6 +148,7 @@ library NodeDescriptor {
         if (opCode == OP_GATHER) return 1;
         if (opCode == OP_TRANSPOSE) return outputRank;
         if (opCode == OP_REDUCEMAX || opCode == OP_ARGMAX) return 2;
+        if (opCode == OP_SLICE) return 16 * outputRank;
         return 0;
     }
 

@@ -14,7 +14,7 @@ import {NodeDescriptor} from "./NodeDescriptor.sol";
 /// reference's checkNode, and must pass before anything else is asked of an op: every index
 /// function below then stays inside the tensors it names.
 ///
-/// Map ops (Add, Sub, Mul, Div, Max, Min, Clip, Relu, Cast, Gather, Reshape, Transpose): output
+/// Map ops (Add, Sub, Mul, Div, Max, Min, Clip, Relu, Cast, Gather, Reshape, Transpose, Slice): output
 /// element e is f(reads). `mapReads` names the reads; Gather's data read depends on the value of
 /// its index read, so `mapReads` returns only the index read and `gatherDataRead` the second one.
 /// `evalMap` takes the read values in read order (Gather: index, then data).
@@ -111,6 +111,8 @@ library OpSemantics {
             _noAttrs(op);
         } else if (c == NodeDescriptor.OP_TRANSPOSE) {
             _checkTranspose(op);
+        } else if (c == NodeDescriptor.OP_SLICE) {
+            _checkSlice(op);
         } else if (c == NodeDescriptor.OP_GATHER) {
             _checkGather(op);
         } else if (c == NodeDescriptor.OP_MATMULINTEGER) {
@@ -176,6 +178,9 @@ library OpSemantics {
         } else if (c == NodeDescriptor.OP_TRANSPOSE) {
             reads = new Read[](1);
             reads[0] = Read(0, _transposeSource(op, e));
+        } else if (c == NodeDescriptor.OP_SLICE) {
+            reads = new Read[](1);
+            reads[0] = Read(0, _sliceSource(op, e));
         } else if (c == NodeDescriptor.OP_GATHER) {
             (,, uint256 mid,) = _gatherSplit(op, e);
             reads = new Read[](1);
@@ -203,7 +208,9 @@ library OpSemantics {
     /// int32/int64 INT_MIN / -1, a Gather index out of range) and on a value outside its dtype.
     function evalMap(Op memory op, int256[] memory values) internal pure returns (int256) {
         uint8 c = op.opCode;
-        if (c < NodeDescriptor.OP_ADD || c > NodeDescriptor.OP_TRANSPOSE) revert NotAMapOp(c);
+        if (c < NodeDescriptor.OP_ADD || (c > NodeDescriptor.OP_TRANSPOSE && c != NodeDescriptor.OP_SLICE)) {
+            revert NotAMapOp(c);
+        }
         uint8 outType = op.output.dtype;
         if (c <= NodeDescriptor.OP_MIN) {
             _checkValues(op, values, op.inputs.length);
@@ -243,7 +250,7 @@ library OpSemantics {
         }
         if (c == NodeDescriptor.OP_RELU) return x > 0 ? x : int256(0);
         if (c == NodeDescriptor.OP_CAST) return wrap(x, outType);
-        return x; // Reshape, Transpose: the element moves unchanged
+        return x; // Reshape, Transpose, Slice: the element moves unchanged
     }
 
     // ------------------------------------------------------------------ folds
@@ -495,6 +502,25 @@ library OpSemantics {
         }
     }
 
+    /// Slice: output axis d reads input coordinate start_d + step_d * o_d on the input axis
+    /// right-aligned with it (check() bounded every such coordinate inside the input).
+    function _sliceSource(Op memory op, uint256 e) private pure returns (uint256 src) {
+        uint32[] memory x = op.inputs[0].shape;
+        uint32[] memory out = op.output.shape;
+        uint256 off = out.length - x.length;
+        unchecked {
+            uint256 stride = 1;
+            uint256 rest = e;
+            for (uint256 d = out.length; d > off; d--) {
+                uint256 od = rest % out[d - 1];
+                rest /= out[d - 1];
+                int256 coord = _i64(op.attrs, 16 * (d - 1)) + _i64(op.attrs, 16 * (d - 1) + 8) * int256(od);
+                src += uint256(coord) * stride;
+                stride *= x[d - 1 - off];
+            }
+        }
+    }
+
     /// Gather output element e = ((outer * q) + mid) * inner + innerIdx, where q = numel(indices)
     /// and inner = the data dims after the axis; mid is the flat index into the indices tensor.
     function _gatherSplit(Op memory op, uint256 e)
@@ -598,6 +624,30 @@ library OpSemantics {
                 seen |= 1 << p;
                 if (op.output.shape[k] != x[p]) revert OutputTypeMismatch(c);
             }
+        }
+    }
+
+    /// Slice: one input, same dtype, output rank >= input rank; per output axis (i64 start, i64
+    /// step): left of the input's rank both 0, else start and start + step * (dim - 1) inside
+    /// the aligned input axis (so every coordinate in between is too).
+    function _checkSlice(Op memory op) private pure {
+        uint8 c = op.opCode;
+        if (op.inputs.length != 1) revert ArityMismatch(c, op.inputs.length);
+        uint32[] memory x = op.inputs[0].shape;
+        uint32[] memory out = op.output.shape;
+        if (op.output.dtype != op.inputs[0].dtype || out.length < x.length) revert OutputTypeMismatch(c);
+        if (op.attrs.length != 16 * out.length) revert BadAttributes(c);
+        uint256 off = out.length - x.length;
+        for (uint256 d = 0; d < out.length; d++) {
+            int256 start = _i64(op.attrs, 16 * d);
+            int256 step = _i64(op.attrs, 16 * d + 8);
+            if (d < off) {
+                if (start != 0 || step != 0) revert BadAttributes(c);
+                continue;
+            }
+            int256 dim = int256(uint256(x[d - off]));
+            int256 last = start + step * (int256(uint256(out[d])) - 1);
+            if (start < 0 || start >= dim || last < 0 || last >= dim) revert BadAttributes(c);
         }
     }
 

@@ -165,6 +165,37 @@ function randomCase(op: OpName): Case {
       attrs = { aZeroPoint: value(dtype), bZeroPoint: value(dtype) };
       break;
     }
+    case "Slice": {
+      // A random strided window (negative steps too), or an Expand-like broadcast with leading
+      // axes and step 0 on dims of 1.
+      const x = shapeOf(int(1, 4), 5);
+      const off = rnd() < 0.3 ? int(1, 2) : 0;
+      const shape: number[] = [];
+      const starts: number[] = [];
+      const steps: number[] = [];
+      for (let d = 0; d < off; d++) {
+        shape.push(int(1, 3));
+        starts.push(0);
+        steps.push(0);
+      }
+      for (const dim of x) {
+        if (off > 0 && dim === 1) {
+          shape.push(int(1, 3));
+          starts.push(0);
+          steps.push(0);
+          continue;
+        }
+        const step = pick([1, 1, 2, 3, -1, -2]);
+        const start = int(0, dim - 1);
+        const room = step > 0 ? Math.floor((dim - 1 - start) / step) : Math.floor(start / -step);
+        shape.push(int(1, room + 1));
+        starts.push(start);
+        steps.push(step);
+      }
+      inputs = [{ dtype: pick(ANY), shape: x }];
+      attrs = { shape, starts, steps };
+      break;
+    }
     case "ReduceMax":
     case "ArgMax": {
       const shape = shapeOf(int(1, 4));
@@ -207,7 +238,7 @@ function sample(n: number, max: number): number[] {
 }
 
 const OPS = Object.keys(OpCode) as OpName[];
-const ROUNDS = 6;
+const ROUNDS = 7;
 
 t.test(
   "random ops: Solidity agrees with the reference on reads, outputs, fold steps and faults",

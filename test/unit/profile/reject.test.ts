@@ -337,6 +337,32 @@ const cases: Case[] = [
     ],
   },
   {
+    name: "Slice and Expand hazards: empty slices, zero steps, repeated axes, runtime starts, shapes",
+    model: gb((g) => {
+      const x = g.input("x", "int8", [4, 5]);
+      const c = (vals: number[], dt: "int64" | "int32" = "int64") => g.constant(dt, [vals.length], vals);
+      g.op("Slice", [x, c([3]), c([1])]);
+      g.op("Slice", [x, c([0]), c([4]), c([0]), c([0])]);
+      g.op("Slice", [x, c([0, 0]), c([2, 2]), c([1, -1])]);
+      g.op("Slice", [x, g.input("s", "int64", [1]), c([2])]);
+      g.op("Slice", [x, c([0, 0]), c([2])]);
+      g.op("Expand", [x, c([3, 5])]);
+      g.output(
+        g.op("Slice", [x, c([-2], "int32"), c([9], "int32"), c([1], "int32"), c([-1], "int32")]),
+        "int8",
+      );
+    }),
+    lines: [
+      "node 0 slice_2 (Slice): axis 0: start 3, end 1, step 1: selects no element of dim 4 (empty tensors are outside the profile)",
+      "node 1 slice_7 (Slice): steps[0]=0: a step must not be 0",
+      "node 2 slice_11 (Slice): axes[1]=-1: repeated",
+      "node 3 slice_13 (Slice): starts 's': must be a constant initializer (Slice starts is resolved at validation time)",
+      "node 4 slice_16 (Slice): starts, ends, axes, steps: must have the same length",
+      "node 5 expand_18 (Expand): shape [3,5]: does not broadcast with int8[4,5] (dims must be >= 1)",
+      "node 6 slice_23 (Slice): axis 1: start -2, end 9, step -1: selects no element of dim 5 (empty tensors are outside the profile)",
+    ],
+  },
+  {
     name: "opset, IR version and domain",
     model: () => {
       const m = gb((g) => {

@@ -303,6 +303,37 @@ function movementCases(dt: DTypeName, r: () => number): OpCase[] {
   withShape("Transpose", [2, 3, 4], {}, () => [], "[2,3,4] default perm");
   withShape("Transpose", [2, 3, 4], { perm: [1, 2, 0] }, () => [], "[2,3,4] perm [1,2,0]");
   withShape("Transpose", [2, 1, 3, 4], { perm: [0, 2, 1, 3] }, () => [], "[2,1,3,4] perm [0,2,1,3]");
+  const I64_MAX = 2n ** 63n - 1n;
+  const I64_MIN = -(2n ** 63n);
+  // Slice: [starts, ends, axes | null, steps | null, index dtype], on a [4,5,6] input.
+  const slices: [bigint[], bigint[], bigint[] | null, bigint[] | null, DTypeName][] = [
+    [[1n], [3n], null, null, "int64"],
+    [[0n, 1n, 2n], [4n, 5n, 6n], null, null, "int32"],
+    [[-1n], [I64_MIN], [1n], [-1n], "int64"],
+    [[I64_MAX], [-7n], [-1n], [-2n], "int64"],
+    [[-100n, 2n], [I64_MAX, -1n], [2n, 0n], [3n, 1n], "int64"],
+    [[3n], [0n], [0n], [-1n], "int32"],
+    [[1n], [2n], [2n], [I64_MAX], "int64"],
+    [[5n, 0n], [-8n, 6n], [1n, 2n], [-2n, 5n], "int64"],
+  ];
+  for (const [starts, ends, axes, steps, it] of slices) {
+    const tag = `starts ${starts} ends ${ends} axes ${axes ?? "-"} steps ${steps ?? "-"} (${it})`;
+    withShape(
+      "Slice",
+      [4, 5, 6],
+      {},
+      (g) => {
+        const ins = [g.constant(it, [starts.length], starts), g.constant(it, [ends.length], ends)];
+        if (axes || steps) ins.push(axes ? g.constant(it, [axes.length], axes) : "");
+        if (steps) ins.push(g.constant(it, [steps.length], steps));
+        return ins;
+      },
+      tag,
+    );
+  }
+  withShape("Expand", [3, 1], {}, (g) => [g.constant("int64", [3], [2, 1, 4])], "[3,1] -> [2,1,4]");
+  withShape("Expand", [1, 4], {}, (g) => [g.constant("int64", [1], [1])], "[1,4] -> [1]");
+  withShape("Expand", [2, 1, 3], {}, (g) => [g.constant("int64", [4], [2, 1, 5, 3])], "[2,1,3] -> [2,1,5,3]");
   return cases;
 }
 
