@@ -21,5 +21,7 @@ export const OpCode = {
   ReduceMax: 14,
   ArgMax: 15,
   Slice: 16,
+  Abs: 17,
+  Neg: 18,
 } as const;
 export type OpName = keyof typeof OpCode;

@@ -55,6 +55,8 @@ export interface OpAttrsMap {
   Max: Record<string, never>;
   Min: Record<string, never>;
   Relu: Record<string, never>;
+  Abs: Record<string, never>;
+  Neg: Record<string, never>;
   Clip: { min: bigint; max: bigint };
   Cast: { to: DTypeCode };
   Gather: { axis: number };
@@ -424,6 +426,38 @@ const Div: OnnxOpSpec = {
     return { op: "Div", attrs: NO_ATTRS, dataInputs: [0, 1], output: { dtype: I32, shape, interval: iv } };
   },
 };
+
+/**
+ * Abs and Neg wrap: ORT computes |INT_MIN| and -INT_MIN as INT_MIN on int8, int32 and int64
+ * (measured on 1.30), as two's complement negation does.
+ */
+function signOp(op: "Abs" | "Neg", dtypes: readonly DTypeCode[]): OnnxOpSpec {
+  return {
+    onnxOp: op,
+    canonical: op,
+    inputNames: ["X"],
+    minInputs: 1,
+    constInputs: [],
+    attrs: [],
+    dtypes: `${dtypes.map((d) => dtypeByCode(d).name).join(", ")} (wraps: ${op}(min) = min)`,
+    dataDtypes: each(dtypes),
+    infer(ctx) {
+      const dtype = requireDtype(ctx, 0, dtypes);
+      const x = input(ctx, 0);
+      const { lo, hi } = x.interval;
+      const exact =
+        op === "Neg"
+          ? { lo: -hi, hi: -lo }
+          : lo >= 0n
+            ? { lo, hi }
+            : hi <= 0n
+              ? { lo: -hi, hi: -lo }
+              : { lo: 0n, hi: bigMax(-lo, hi) };
+      const iv = wrapInterval(exact, dtypeByCode(dtype));
+      return { op, attrs: NO_ATTRS, dataInputs: [0], output: { dtype, shape: [...x.shape], interval: iv } };
+    },
+  };
+}
 
 const Relu: OnnxOpSpec = {
   onnxOp: "Relu",
@@ -990,6 +1024,9 @@ export const ONNX_OPS: Readonly<Record<string, OnnxOpSpec>> = {
   ArgMax,
   Slice,
   Expand,
+  // ORT 1.30 CPU has no uint8 Neg ("Type Error"); int64 stays out of arithmetic.
+  Abs: signOp("Abs", ARITH),
+  Neg: signOp("Neg", [I8, I32]),
 };
 
 /** ONNX op types accepted by the profile and the canonical op each becomes (from the op table). */
@@ -1038,6 +1075,8 @@ export const CANONICAL_OPS: { readonly [K in OpName]: CanonicalOpSpec<K> } = {
     attrBytes: (a) => concatBytes(i64be(a.min), i64be(a.max)),
   },
   Relu: { op: "Relu", code: OpCode.Relu, dataInputs: 1, attrBytes: none },
+  Abs: { op: "Abs", code: OpCode.Abs, dataInputs: 1, attrBytes: none },
+  Neg: { op: "Neg", code: OpCode.Neg, dataInputs: 1, attrBytes: none },
   // The target dtype is the output descriptor's dtype; nothing to repeat.
   Cast: { op: "Cast", code: OpCode.Cast, dataInputs: 1, attrBytes: none },
   Gather: { op: "Gather", code: OpCode.Gather, dataInputs: 2, attrBytes: (a) => u8(a.axis) },

@@ -85,6 +85,8 @@ export function elementDependencies(
     case "Min":
       return { kind: "map", reads: ins.map((t, i) => ({ input: i, index: broadcastSource(o, t.shape) })) };
     case "Relu":
+    case "Abs":
+    case "Neg":
     case "Clip":
     case "Cast":
     case "Reshape":
@@ -204,6 +206,10 @@ export function evalElement(node: ElementNode, outputFlatIndex: number, readInpu
       return v.reduce((m, x) => (x < m ? x : m));
     case "Relu":
       return v[0] > 0n ? v[0] : 0n;
+    case "Abs":
+      return wrapTo(v[0] < 0n ? -v[0] : v[0], outType);
+    case "Neg":
+      return wrapTo(-v[0], outType);
     case "Clip": {
       const lo = node.attrs.min as bigint;
       const hi = node.attrs.max as bigint;

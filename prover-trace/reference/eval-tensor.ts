@@ -344,6 +344,23 @@ export function evalNode(op: OpName, inputs: readonly Tensor[], attrs: NodeAttrs
         (v) => (v > 0n ? v : 0n),
       );
       break;
+    // The typed-array store wraps |min| and -min back to min, as ORT does.
+    case "Abs":
+      unary(
+        out,
+        x,
+        (v) => (v < 0 ? -v : v),
+        (v) => (v < 0n ? -v : v),
+      );
+      break;
+    case "Neg":
+      unary(
+        out,
+        x,
+        (v) => -v,
+        (v) => -v,
+      );
+      break;
     case "Clip": {
       const lo = a.min as bigint;
       const hi = a.max as bigint;

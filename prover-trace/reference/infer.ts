@@ -68,6 +68,8 @@ export function checkNode(op: OpName, ins: readonly TensorType[], attrs: NodeAtt
       return { attrs: {}, outputs: [{ dtype, shape }] };
     }
     case "Relu":
+    case "Abs":
+    case "Neg":
       arity(op, ins, 1);
       return { attrs: {}, outputs: [{ dtype: ins[0].dtype, shape: [...ins[0].shape] }] };
     case "Clip": {

@@ -192,6 +192,10 @@ function mapCases() {
   );
   c.push(mapCase("Relu int8", "Relu", [row("int8", EDGES.int8)]));
   c.push(mapCase("Relu int32", "Relu", [row("int32", EDGES.int32)]));
+  for (const dt of ["int8", "uint8", "int32", "int64"] as const) {
+    c.push(mapCase(`Abs ${dt} edges (|min| wraps to min)`, "Abs", [row(dt, EDGES[dt])]));
+    if (dt !== "uint8") c.push(mapCase(`Neg ${dt} edges (-min wraps to min)`, "Neg", [row(dt, EDGES[dt])]));
+  }
   for (const from of ["int8", "uint8", "int32", "int64"] as DTypeName[])
     for (const to of ["int8", "uint8", "int32", "int64"] as DTypeName[])
       if (from !== to)

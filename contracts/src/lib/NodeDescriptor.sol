@@ -38,8 +38,10 @@ library NodeDescriptor {
     uint8 internal constant OP_ARGMAX = 15;
     /// Strided view (ONNX Slice, Expand): per output axis an i64 start and an i64 step.
     uint8 internal constant OP_SLICE = 16;
+    uint8 internal constant OP_ABS = 17;
+    uint8 internal constant OP_NEG = 18;
     /// The highest op code in the profile.
-    uint8 internal constant OP_LAST = OP_SLICE;
+    uint8 internal constant OP_LAST = OP_NEG;
 
     uint8 internal constant DTYPE_UINT8 = 2;
     uint8 internal constant DTYPE_INT8 = 3;

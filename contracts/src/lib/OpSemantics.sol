@@ -14,7 +14,8 @@ import {NodeDescriptor} from "./NodeDescriptor.sol";
 /// reference's checkNode, and must pass before anything else is asked of an op: every index
 /// function below then stays inside the tensors it names.
 ///
-/// Map ops (Add, Sub, Mul, Div, Max, Min, Clip, Relu, Cast, Gather, Reshape, Transpose, Slice): output
+/// Map ops (Add, Sub, Mul, Div, Max, Min, Clip, Relu, Cast, Gather, Reshape, Transpose, Slice, Abs,
+/// Neg): output
 /// element e is f(reads). `mapReads` names the reads; Gather's data read depends on the value of
 /// its index read, so `mapReads` returns only the index read and `gatherDataRead` the second one.
 /// `evalMap` takes the read values in read order (Gather: index, then data).
@@ -98,7 +99,7 @@ library OpSemantics {
             if (op.attrs.length != 16) revert BadAttributes(c);
             uint8 dt = op.inputs[0].dtype;
             if (!_inRange(_i64(op.attrs, 0), dt) || !_inRange(_i64(op.attrs, 8), dt)) revert BadAttributes(c);
-        } else if (c == NodeDescriptor.OP_RELU) {
+        } else if (c == NodeDescriptor.OP_RELU || c == NodeDescriptor.OP_ABS || c == NodeDescriptor.OP_NEG) {
             _unary(op, true);
             _noAttrs(op);
         } else if (c == NodeDescriptor.OP_CAST) {
@@ -171,7 +172,7 @@ library OpSemantics {
             reads = _broadcastReads(op, e);
         } else if (
             c == NodeDescriptor.OP_CLIP || c == NodeDescriptor.OP_RELU || c == NodeDescriptor.OP_CAST
-                || c == NodeDescriptor.OP_RESHAPE
+                || c == NodeDescriptor.OP_RESHAPE || c == NodeDescriptor.OP_ABS || c == NodeDescriptor.OP_NEG
         ) {
             reads = new Read[](1);
             reads[0] = Read(0, e);
@@ -208,9 +209,7 @@ library OpSemantics {
     /// int32/int64 INT_MIN / -1, a Gather index out of range) and on a value outside its dtype.
     function evalMap(Op memory op, int256[] memory values) internal pure returns (int256) {
         uint8 c = op.opCode;
-        if (c < NodeDescriptor.OP_ADD || (c > NodeDescriptor.OP_TRANSPOSE && c != NodeDescriptor.OP_SLICE)) {
-            revert NotAMapOp(c);
-        }
+        if (c < NodeDescriptor.OP_ADD || c > NodeDescriptor.OP_LAST || isFold(c)) revert NotAMapOp(c);
         uint8 outType = op.output.dtype;
         if (c <= NodeDescriptor.OP_MIN) {
             _checkValues(op, values, op.inputs.length);
@@ -249,6 +248,9 @@ library OpSemantics {
             return t > hi ? hi : t; // lo > hi gives hi everywhere, as ONNX Runtime does
         }
         if (c == NodeDescriptor.OP_RELU) return x > 0 ? x : int256(0);
+        // Abs and Neg wrap: |min| and -min are min again, as in ONNX Runtime.
+        if (c == NodeDescriptor.OP_ABS) return wrap(x < 0 ? -x : x, outType);
+        if (c == NodeDescriptor.OP_NEG) return wrap(-x, outType);
         if (c == NodeDescriptor.OP_CAST) return wrap(x, outType);
         return x; // Reshape, Transpose, Slice: the element moves unchanged
     }

@@ -118,6 +118,10 @@ function randomCase(op: OpName): Case {
     case "Relu":
       inputs = [{ dtype: pick([DTYPES.int8.code, DTYPES.int32.code]), shape: shapeOf(int(0, 3)) }];
       break;
+    case "Abs":
+    case "Neg":
+      inputs = [{ dtype: pick(ANY), shape: shapeOf(int(0, 3)) }];
+      break;
     case "Cast":
       inputs = [{ dtype: pick(ANY), shape: shapeOf(int(0, 3)) }];
       attrs = { to: pick(ANY) };

@@ -118,6 +118,9 @@ class RandomGraph {
       "Squeeze",
       "Unsqueeze",
       "Flatten",
+      "Abs",
+      "Neg",
+      "Slice",
     ]);
     switch (op) {
       case "Add":
@@ -180,6 +183,24 @@ class RandomGraph {
         ];
         while (ins[ins.length - 1] === "") ins.pop();
         this.add({ name: g.op("Clip", ins), dtype: a.dtype, shape: a.shape });
+        return;
+      }
+      case "Abs":
+      case "Neg": {
+        const a = this.of(op === "Abs" ? ["int8", "uint8", "int32"] : ["int8", "int32"]);
+        this.add({ name: g.op(op, [a.name]), dtype: a.dtype, shape: a.shape });
+        return;
+      }
+      case "Slice": {
+        // Reverse the last axis of anything (rank >= 1): the interval must stay the input's.
+        const a = this.choice(this.pool.filter((v) => v.shape.length > 0));
+        if (!a) return;
+        const c = (v: number) => g.constant("int64", [1], [v]);
+        this.add({
+          name: g.op("Slice", [a.name, c(-1), c(-(2 ** 40)), c(-1), c(-1)]),
+          dtype: a.dtype,
+          shape: a.shape,
+        });
         return;
       }
       case "Relu": {

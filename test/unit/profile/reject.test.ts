@@ -506,7 +506,7 @@ t.test(
       "node 6 lookup2 (Relu): input 0 'lookup': computed from an op outside the profile (by node 5)",
       "node 7 cond (Constant): op: constants must be graph initializers",
       "node 8 branch (If): op: not in the integer profile",
-      "node 9 after_if (Neg): op: not in the integer profile",
+      "node 9 after_if (Neg): input 0 'branch' float: dtype outside the integer profile",
       "node 10 untyped_if (If): op: not in the integer profile",
       "node 11 out (Max): input 0 'untyped_if': computed from an op outside the profile (by node 10)",
     ]);

@@ -482,6 +482,13 @@ export function allOpCases(): OpCase[] {
       const cs = elementwiseCases(op, dt, seed++);
       cases.push(...(dt === "int64" && (op === "Max" || op === "Min") ? markInt64Compare(cs, r) : cs));
     }
+  for (const dt of ALL_TYPES)
+    for (const op of dt === "uint8" ? ["Abs"] : ["Abs", "Neg"])
+      cases.push({
+        label: `${op} ${dt}`,
+        model: unaryModel(op, dt, dt, [edgeValues(dt).length + 5], {}),
+        inputSets: unarySets(dt, [edgeValues(dt).length + 5], r),
+      });
   for (const dt of ["int8", "int32"] as DTypeName[])
     cases.push({
       label: `Relu ${dt}`,
