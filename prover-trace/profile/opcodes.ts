@@ -23,5 +23,6 @@ export const OpCode = {
   Slice: 16,
   Abs: 17,
   Neg: 18,
+  Concat: 19,
 } as const;
 export type OpName = keyof typeof OpCode;

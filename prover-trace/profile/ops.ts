@@ -56,6 +56,7 @@ export interface OpAttrsMap {
   Min: Record<string, never>;
   Relu: Record<string, never>;
   Abs: Record<string, never>;
+  Concat: { axis: number };
   Neg: Record<string, never>;
   Clip: { min: bigint; max: bigint };
   Cast: { to: DTypeCode };
@@ -166,6 +167,8 @@ export interface OnnxOpSpec {
   canonical: OpName;
   /** Input names as in the ONNX schema; entries from `minInputs` on are optional. */
   inputNames: readonly string[];
+  /** Variadic ops (Concat): up to this many inputs, all named by `inputNames[0]`. */
+  maxInputs?: number;
   minInputs: number;
   /** Inputs that must be constant initializers; they are folded into the attributes. */
   constInputs: readonly number[];
@@ -1001,6 +1004,50 @@ const Expand: OnnxOpSpec = {
   },
 };
 
+/**
+ * The most inputs of one Concat node: the one-step proof binds every data input of the node to
+ * its root (a Merkle proof each), so its gas grows with the input count.
+ */
+export const MAX_CONCAT_INPUTS = 8;
+
+const Concat: OnnxOpSpec = {
+  onnxOp: "Concat",
+  canonical: "Concat",
+  inputNames: ["inputs"],
+  maxInputs: MAX_CONCAT_INPUTS,
+  minInputs: 1,
+  constInputs: [],
+  attrs: ["axis"],
+  dtypes: `int8, uint8, int32, int64 (one dtype); 1..${MAX_CONCAT_INPUTS} inputs; axis required`,
+  dataDtypes: each(ALL),
+  infer(ctx) {
+    const ks = ctx.inputs.map((_, k) => k);
+    for (const k of ks) requireDtype(ctx, k, ALL);
+    const dtype = sameDtype(ctx, ks);
+    const first = input(ctx, 0);
+    const r = first.shape.length;
+    if (r < 1) throw new OpReject(`input 0 ${describe(first)}`, "must have rank >= 1");
+    if (ctx.attrs.axis === undefined) throw new OpReject("attr axis", "missing (required by Concat)");
+    const a = intAttr(ctx, "axis", 0);
+    const axis = normAxis(a, r, `attr axis=${a}`);
+    const shape = [...first.shape];
+    let lo = first.interval.lo;
+    let hi = first.interval.hi;
+    for (const k of ks.slice(1)) {
+      const x = input(ctx, k);
+      if (x.shape.length !== r || x.shape.some((d, i) => i !== axis && d !== first.shape[i]))
+        throw new OpReject(
+          `inputs ${typeString(first.dtype, first.shape)}, ${typeString(x.dtype, x.shape)}`,
+          `must agree on every dim but axis ${axis}`,
+        );
+      shape[axis] += x.shape[axis];
+      lo = bigMin(lo, x.interval.lo);
+      hi = bigMax(hi, x.interval.hi);
+    }
+    return { op: "Concat", attrs: { axis }, dataInputs: ks, output: { dtype, shape, interval: { lo, hi } } };
+  },
+};
+
 /** Every ONNX op type in the profile, by ONNX name. */
 export const ONNX_OPS: Readonly<Record<string, OnnxOpSpec>> = {
   Add: wrappingBinary("Add", addI),
@@ -1025,6 +1072,7 @@ export const ONNX_OPS: Readonly<Record<string, OnnxOpSpec>> = {
   Slice,
   Expand,
   // ORT 1.30 CPU has no uint8 Neg ("Type Error"); int64 stays out of arithmetic.
+  Concat,
   Abs: signOp("Abs", ARITH),
   Neg: signOp("Neg", [I8, I32]),
 };
@@ -1076,6 +1124,8 @@ export const CANONICAL_OPS: { readonly [K in OpName]: CanonicalOpSpec<K> } = {
   },
   Relu: { op: "Relu", code: OpCode.Relu, dataInputs: 1, attrBytes: none },
   Abs: { op: "Abs", code: OpCode.Abs, dataInputs: 1, attrBytes: none },
+  // Variadic: every input is a data input.
+  Concat: { op: "Concat", code: OpCode.Concat, dataInputs: -1, attrBytes: (a) => u8(a.axis) },
   Neg: { op: "Neg", code: OpCode.Neg, dataInputs: 1, attrBytes: none },
   // The target dtype is the output descriptor's dtype; nothing to repeat.
   Cast: { op: "Cast", code: OpCode.Cast, dataInputs: 1, attrBytes: none },
@@ -1127,7 +1177,7 @@ export function inferNode(
     const why = Object.hasOwn(EXCLUDED_OPS, onnxOp) ? EXCLUDED_OPS[onnxOp] : "not in the integer profile";
     return { ok: false, subject: "op", why };
   }
-  const max = spec.inputNames.length;
+  const max = spec.maxInputs ?? spec.inputNames.length;
   if (inputs.length < spec.minInputs || inputs.length > max)
     return {
       ok: false,

@@ -97,6 +97,21 @@ export function elementDependencies(
       for (let i = 0; i < perm.length; i++) src[perm[i]] = o[i];
       return { kind: "map", reads: [{ input: 0, index: ravel(src, ins[0].shape) }] };
     }
+    case "Concat": {
+      // The input whose stretch of the axis holds o[axis], at o[axis] minus the stretch's start.
+      const axis = node.attrs.axis as number;
+      let at = o[axis];
+      for (let k = 0; k < ins.length; k++) {
+        const dim = ins[k].shape[axis];
+        if (at < dim) {
+          const src = [...o];
+          src[axis] = at;
+          return { kind: "map", reads: [{ input: k, index: ravel(src, ins[k].shape) }] };
+        }
+        at -= dim;
+      }
+      throw new Error("Concat: unreachable (output index checked)");
+    }
     case "Slice": {
       const starts = node.attrs.starts as number[];
       const steps = node.attrs.steps as number[];
@@ -221,6 +236,7 @@ export function evalElement(node: ElementNode, outputFlatIndex: number, readInpu
     case "Reshape":
     case "Transpose":
     case "Slice":
+    case "Concat":
       return v[0];
     case "Gather":
       return v[1];

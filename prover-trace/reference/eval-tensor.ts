@@ -393,6 +393,22 @@ export function evalNode(op: OpName, inputs: readonly Tensor[], attrs: NodeAttrs
     case "Slice":
       strided(out, x, a.starts as number[], a.steps as number[]);
       break;
+    case "Concat": {
+      // Row by row of the outer dims: each input contributes dim_k * inner consecutive elements.
+      const axis = a.axis as number;
+      const outer = numel(out.shape.slice(0, axis));
+      const inner = numel(out.shape.slice(axis + 1));
+      const dst = out.data as TensorData & { set(s: TensorData, off: number): void };
+      let pos = 0;
+      for (let o = 0; o < outer; o++)
+        for (const t of inputs) {
+          const block = t.shape[axis] * inner;
+          const src = t.data as TensorData & { subarray(a: number, b: number): TensorData };
+          dst.set(src.subarray(o * block, (o + 1) * block), pos);
+          pos += block;
+        }
+      break;
+    }
     case "MatMulInteger":
       matMulInteger(out, x, inputs[1], Number(a.aZeroPoint), Number(a.bZeroPoint));
       break;

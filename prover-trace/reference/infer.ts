@@ -151,6 +151,21 @@ export function checkNode(op: OpName, ins: readonly TensorType[], attrs: NodeAtt
       const dtype = op === "ArgMax" ? DType.int64 : ins[0].dtype;
       return { attrs: { axis, keepdims }, outputs: [{ dtype, shape: out }] };
     }
+    case "Concat": {
+      arity(op, ins, 1, Number.MAX_SAFE_INTEGER);
+      const dtype = sameDtype(op, ins);
+      const r = ins[0].shape.length;
+      if (r < 1) fail(op, "inputs must have rank >= 1");
+      const axis = normAxis(op, attrs.axis, r, 0);
+      const shape = [...ins[0].shape];
+      shape[axis] = 0;
+      for (const t of ins) {
+        if (t.shape.length !== r || t.shape.some((d, i) => i !== axis && d !== ins[0].shape[i]))
+          fail(op, `shapes ${ins.map(typeString).join(", ")} differ off axis ${axis}`);
+        shape[axis] += t.shape[axis];
+      }
+      return { attrs: { axis }, outputs: [{ dtype, shape }] };
+    }
     case "Slice": {
       arity(op, ins, 1);
       const x = ins[0].shape;

@@ -37,6 +37,7 @@ const KNOWN_ATTRS: Record<string, string[]> = {
   Flatten: ["axis"],
   Transpose: ["perm"],
   ReduceMax: ["axes", "keepdims", "noop_with_empty_axes"],
+  Concat: ["axis"],
   ArgMax: ["axis", "keepdims", "select_last_index"],
 };
 
@@ -234,6 +235,13 @@ export function resolveModel(model: IrModel): RefModel {
           throw new ResolveError(`node ${index} ${n.name} (Expand): shapes do not broadcast`);
         attrs.starts = a.map(() => 0);
         attrs.steps = a.map((d, i) => (i < r - inShape.length || d === 1 ? 0 : 1));
+        break;
+      }
+      case "Concat": {
+        dataNames = [...n.inputs];
+        const axis = intAttr(n, "axis");
+        if (axis === undefined) throw new ResolveError(`node ${index} ${n.name} (Concat): axis is required`);
+        attrs.axis = axis;
         break;
       }
       case "ArgMax":

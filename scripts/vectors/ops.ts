@@ -255,6 +255,19 @@ function mapCases() {
       },
     ),
   );
+  c.push(
+    mapCase(
+      "Concat int32 three inputs along axis 1",
+      "Concat",
+      [
+        i("int32", [2, 2], [MIN32, -1, 0, MAX32]),
+        i("int32", [2, 1], [7, -7]),
+        i("int32", [2, 3], [1, 2, 3, 4, 5, 6]),
+      ],
+      { axis: 1 },
+    ),
+  );
+  c.push(mapCase("Concat int64 one input along axis 0", "Concat", [row("int64", EDGES.int64)], { axis: 0 }));
   const grid = Array.from({ length: 24 }, (_, k) => ((k * 37) % 256) - 128);
   c.push(
     mapCase("Slice int8 [2,3,4] negative and strided steps", "Slice", [i("int8", [2, 3, 4], grid)], {

@@ -40,8 +40,10 @@ library NodeDescriptor {
     uint8 internal constant OP_SLICE = 16;
     uint8 internal constant OP_ABS = 17;
     uint8 internal constant OP_NEG = 18;
+    /// Concatenation of 1..8 inputs along `u8 axis`.
+    uint8 internal constant OP_CONCAT = 19;
     /// The highest op code in the profile.
-    uint8 internal constant OP_LAST = OP_NEG;
+    uint8 internal constant OP_LAST = OP_CONCAT;
 
     uint8 internal constant DTYPE_UINT8 = 2;
     uint8 internal constant DTYPE_INT8 = 3;
@@ -147,7 +149,7 @@ library NodeDescriptor {
     /// axis, and its output has the input's rank.
     function attrLengthOf(uint8 opCode, uint256 outputRank) internal pure returns (uint256) {
         if (opCode == OP_CLIP || opCode == OP_MATMULINTEGER) return 16;
-        if (opCode == OP_GATHER) return 1;
+        if (opCode == OP_GATHER || opCode == OP_CONCAT) return 1;
         if (opCode == OP_TRANSPOSE) return outputRank;
         if (opCode == OP_REDUCEMAX || opCode == OP_ARGMAX) return 2;
         if (opCode == OP_SLICE) return 16 * outputRank;

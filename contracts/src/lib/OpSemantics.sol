@@ -15,7 +15,7 @@ import {NodeDescriptor} from "./NodeDescriptor.sol";
 /// function below then stays inside the tensors it names.
 ///
 /// Map ops (Add, Sub, Mul, Div, Max, Min, Clip, Relu, Cast, Gather, Reshape, Transpose, Slice, Abs,
-/// Neg): output
+/// Neg, Concat): output
 /// element e is f(reads). `mapReads` names the reads; Gather's data read depends on the value of
 /// its index read, so `mapReads` returns only the index read and `gatherDataRead` the second one.
 /// `evalMap` takes the read values in read order (Gather: index, then data).
@@ -114,6 +114,8 @@ library OpSemantics {
             _checkTranspose(op);
         } else if (c == NodeDescriptor.OP_SLICE) {
             _checkSlice(op);
+        } else if (c == NodeDescriptor.OP_CONCAT) {
+            _checkConcat(op);
         } else if (c == NodeDescriptor.OP_GATHER) {
             _checkGather(op);
         } else if (c == NodeDescriptor.OP_MATMULINTEGER) {
@@ -182,6 +184,9 @@ library OpSemantics {
         } else if (c == NodeDescriptor.OP_SLICE) {
             reads = new Read[](1);
             reads[0] = Read(0, _sliceSource(op, e));
+        } else if (c == NodeDescriptor.OP_CONCAT) {
+            reads = new Read[](1);
+            reads[0] = _concatSource(op, e);
         } else if (c == NodeDescriptor.OP_GATHER) {
             (,, uint256 mid,) = _gatherSplit(op, e);
             reads = new Read[](1);
@@ -252,7 +257,7 @@ library OpSemantics {
         if (c == NodeDescriptor.OP_ABS) return wrap(x < 0 ? -x : x, outType);
         if (c == NodeDescriptor.OP_NEG) return wrap(-x, outType);
         if (c == NodeDescriptor.OP_CAST) return wrap(x, outType);
-        return x; // Reshape, Transpose, Slice: the element moves unchanged
+        return x; // Reshape, Transpose, Slice, Concat: the element moves unchanged
     }
 
     // ------------------------------------------------------------------ folds
@@ -523,6 +528,26 @@ library OpSemantics {
         }
     }
 
+    /// Concat: output element e = (outer * outDim + a) * inner + innerIdx; the input k whose
+    /// stretch [off_k, off_k + dim_k) of the axis holds a, at a - off_k.
+    function _concatSource(Op memory op, uint256 e) private pure returns (Read memory) {
+        uint32[] memory out = op.output.shape;
+        uint256 axis = uint8(op.attrs[0]);
+        unchecked {
+            uint256 inner = 1;
+            for (uint256 d = axis + 1; d < out.length; d++) inner *= out[d];
+            uint256 innerIdx = e % inner;
+            uint256 a = (e / inner) % out[axis];
+            uint256 outer = e / inner / out[axis];
+            for (uint256 k = 0; k < op.inputs.length; k++) {
+                uint256 dim = op.inputs[k].shape[axis];
+                if (a < dim) return Read(k, (outer * dim + a) * inner + innerIdx);
+                a -= dim;
+            }
+        }
+        revert OutputIndexOutOfRange(e, _numel(out)); // unreachable after check()
+    }
+
     /// Gather output element e = ((outer * q) + mid) * inner + innerIdx, where q = numel(indices)
     /// and inner = the data dims after the axis; mid is the flat index into the indices tensor.
     function _gatherSplit(Op memory op, uint256 e)
@@ -651,6 +676,30 @@ library OpSemantics {
             int256 last = start + step * (int256(uint256(out[d])) - 1);
             if (start < 0 || start >= dim || last < 0 || last >= dim) revert BadAttributes(c);
         }
+    }
+
+    /// Concat: 1..8 inputs of the output's dtype and rank, equal off the axis; the output's
+    /// axis dim is the sum of theirs.
+    function _checkConcat(Op memory op) private pure {
+        uint8 c = op.opCode;
+        uint256 n = op.inputs.length;
+        if (n == 0 || n > 8) revert ArityMismatch(c, n);
+        if (op.attrs.length != 1) revert BadAttributes(c);
+        uint32[] memory out = op.output.shape;
+        uint256 r = out.length;
+        uint256 axis = uint8(op.attrs[0]);
+        if (axis >= r) revert BadAttributes(c);
+        uint256 sum;
+        for (uint256 k = 0; k < n; k++) {
+            if (op.inputs[k].dtype != op.output.dtype) revert InputDTypeMismatch(c, k, op.inputs[k].dtype);
+            uint32[] memory s = op.inputs[k].shape;
+            if (s.length != r) revert InputShapeMismatch(c, k);
+            for (uint256 d = 0; d < r; d++) {
+                if (d != axis && s[d] != out[d]) revert InputShapeMismatch(c, k);
+            }
+            sum += s[axis];
+        }
+        if (sum != out[axis]) revert OutputTypeMismatch(c);
     }
 
     function _checkGather(Op memory op) private pure {

@@ -118,6 +118,17 @@ function randomCase(op: OpName): Case {
     case "Relu":
       inputs = [{ dtype: pick([DTYPES.int8.code, DTYPES.int32.code]), shape: shapeOf(int(0, 3)) }];
       break;
+    case "Concat": {
+      const base = shapeOf(int(1, 4));
+      const axis = int(0, base.length - 1);
+      const dtype = pick(ANY);
+      inputs = Array.from({ length: int(1, 4) }, () => ({
+        dtype,
+        shape: base.map((d, i) => (i === axis ? int(1, 3) : d)),
+      }));
+      attrs = { axis };
+      break;
+    }
     case "Abs":
     case "Neg":
       inputs = [{ dtype: pick(ANY), shape: shapeOf(int(0, 3)) }];

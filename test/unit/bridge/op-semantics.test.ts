@@ -128,7 +128,7 @@ t.test("ops.json map ops: every element's reads and output", async (t) => {
   }
   t.same(
     [...seen].sort((a, b) => a - b),
-    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 16, 17, 18],
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 16, 17, 18, 19],
     "every map op code covered",
   );
 });
@@ -254,7 +254,7 @@ t.test("hostile descriptors revert with named errors", async (t) => {
   };
   await t.rejects(call("decode", [patched(0, 0x4d)]), /BadDescriptorTag/);
   await t.rejects(call("decode", [patched(1, 0)]), /UnknownOpCode/, "op code 0");
-  await t.rejects(call("decode", [patched(1, 19)]), /UnknownOpCode/, "op code 19 (past Neg, the last)");
+  await t.rejects(call("decode", [patched(1, 20)]), /UnknownOpCode/, "op code 20 (past Concat, the last)");
   await t.rejects(call("decode", [patched(1, 255)]), /UnknownOpCode/, "op code 255");
   // layout: 0x4e op 01 | kind u32 slot | 01 | dtype rank dims... | u16 len | perm
   await t.rejects(call("decode", [patched(3, 3)]), /InvalidInputKind/);
@@ -479,7 +479,7 @@ t.test("malformed ops revert in check with named errors", async (t) => {
   const bad = async (op: OpArg, err: RegExp, what: string) => t.rejects(call("check", [op]), err, what);
   await t.resolves(call("check", [add]));
   await bad({ ...add, opCode: 0 }, /UnknownOpCode/, "op code 0");
-  await bad({ ...add, opCode: 19 }, /UnknownOpCode/, "op code 19 (past Neg, the last)");
+  await bad({ ...add, opCode: 20 }, /UnknownOpCode/, "op code 20 (past Concat, the last)");
   await bad({ ...add, inputs: [add.inputs[0]] }, /ArityMismatch/, "Add with one input");
   await bad(
     { ...add, inputs: [add.inputs[0], { dtype: 3, shape: [3] }] },
@@ -550,6 +550,30 @@ t.test("malformed ops revert in check with named errors", async (t) => {
     { ...slice, output: { dtype: 6, shape: [2, 2, 2] } },
     /OutputTypeMismatch/,
     "Slice: dtype changes",
+  );
+  const concat = byName("Concat int32 three inputs along axis 1");
+  await t.resolves(call("check", [concat]));
+  await bad({ ...concat, attrs: "0x03" }, /BadAttributes/, "Concat: axis past rank");
+  await bad(
+    { ...concat, output: { dtype: 6, shape: [2, 5] } },
+    /OutputTypeMismatch/,
+    "Concat: wrong axis sum",
+  );
+  await bad(
+    { ...concat, inputs: [concat.inputs[0], { dtype: 6, shape: [3, 1] }, concat.inputs[2]] },
+    /InputShapeMismatch/,
+    "Concat: off-axis dim differs",
+  );
+  await bad(
+    { ...concat, inputs: [concat.inputs[0], { dtype: 3, shape: [2, 1] }, concat.inputs[2]] },
+    /InputDTypeMismatch/,
+    "Concat: mixed dtypes",
+  );
+  await bad({ ...concat, inputs: [] }, /ArityMismatch/, "Concat: no inputs");
+  await bad(
+    { ...concat, inputs: Array(9).fill({ dtype: 6, shape: [2, 1] }), output: { dtype: 6, shape: [2, 9] } },
+    /ArityMismatch/,
+    "Concat: 9 inputs (the profile caps at 8)",
   );
   const expand = byName("Slice (Expand) int32 [3,1] -> [2,3,4]");
   await t.resolves(call("check", [expand]));

@@ -363,6 +363,23 @@ const cases: Case[] = [
     ],
   },
   {
+    name: "Concat: shapes off the axis, dtypes, missing axis, too many inputs",
+    model: gb((g) => {
+      const x = g.input("x", "int8", [2, 3]);
+      const y = g.input("y", "int8", [3, 3]);
+      g.op("Concat", [x, y], { axis: 1 });
+      g.op("Concat", [x, g.input("z", "int32", [2, 3])], { axis: 0 });
+      g.op("Concat", [x, x]);
+      g.output(g.op("Concat", Array(9).fill(x), { axis: 0 }), "int8");
+    }),
+    lines: [
+      "node 0 concat_0 (Concat): inputs int8[2,3], int8[3,3]: must agree on every dim but axis 1",
+      "node 1 concat_1 (Concat): inputs 'x' int8, 'z' int32: Concat needs one dtype for all inputs",
+      "node 2 concat_2 (Concat): attr axis: missing (required by Concat)",
+      "node 3 concat_3 (Concat): 9 inputs: Concat takes 1..8 (inputs)",
+    ],
+  },
+  {
     name: "opset, IR version and domain",
     model: () => {
       const m = gb((g) => {

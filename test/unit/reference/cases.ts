@@ -331,6 +331,39 @@ function movementCases(dt: DTypeName, r: () => number): OpCase[] {
       tag,
     );
   }
+  // Concat: graph inputs and a weight, along a middle, the last and a negative axis.
+  for (const [shapes, axis] of [
+    [
+      [
+        [2, 3, 4],
+        [2, 1, 4],
+        [2, 5, 4],
+      ],
+      1,
+    ],
+    [
+      [
+        [3, 2],
+        [3, 7],
+      ],
+      -1,
+    ],
+    [[[1], [4], [2], [1]], 0],
+  ] as [number[][], number][]) {
+    const g = new GraphBuilder("Concat");
+    const names = shapes.map((s, k) => (k === 1 ? "" : g.input(`x${k}`, dt, s)));
+    const wShape = shapes[1];
+    const w = Array.from({ length: wShape.reduce((a, b) => a * b, 1) }, () => randomValue(dt, r));
+    names[1] = g.constant(dt, wShape, w, "w");
+    g.output(g.op("Concat", names, { axis }, "y"), dt);
+    cases.push({
+      label: `Concat ${dt} ${shapes.map((s) => `[${s}]`).join("+")} axis ${axis}`,
+      model: g.build(),
+      inputSets: [0, 1].map(() =>
+        shapes.flatMap((s, k) => (k === 1 ? [] : [k % 2 === 0 ? randomTensor(dt, s, r) : edgeTensor(dt, s)])),
+      ),
+    });
+  }
   withShape("Expand", [3, 1], {}, (g) => [g.constant("int64", [3], [2, 1, 4])], "[3,1] -> [2,1,4]");
   withShape("Expand", [1, 4], {}, (g) => [g.constant("int64", [1], [1])], "[1,4] -> [1]");
   withShape("Expand", [2, 1, 3], {}, (g) => [g.constant("int64", [4], [2, 1, 5, 3])], "[2,1,3] -> [2,1,5,3]");
