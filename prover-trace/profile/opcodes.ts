@@ -24,5 +24,6 @@ export const OpCode = {
   Abs: 17,
   Neg: 18,
   Concat: 19,
+  Tile: 20,
 } as const;
 export type OpName = keyof typeof OpCode;

@@ -57,6 +57,8 @@ export interface OpAttrsMap {
   Relu: Record<string, never>;
   Abs: Record<string, never>;
   Concat: { axis: number };
+  /** The output shape; every output dim is a multiple of the input's. */
+  Tile: { shape: number[] };
   Neg: Record<string, never>;
   Clip: { min: bigint; max: bigint };
   Cast: { to: DTypeCode };
@@ -1048,6 +1050,39 @@ const Concat: OnnxOpSpec = {
   },
 };
 
+const Tile: OnnxOpSpec = {
+  onnxOp: "Tile",
+  canonical: "Tile",
+  inputNames: ["input", "repeats"],
+  minInputs: 2,
+  constInputs: [1],
+  attrs: [],
+  dtypes: "int8, uint8, int32, int64; repeats a constant 1-D int64 initializer, one entry >= 1 per dim",
+  dataDtypes: each(ALL),
+  infer(ctx) {
+    requireDtype(ctx, 0, ALL, "input");
+    const x = input(ctx, 0);
+    const repeats = constInt64Vector(ctx, 1, "repeats");
+    if (repeats.length !== x.shape.length)
+      throw new OpReject(
+        `repeats [${repeats.join(",")}]`,
+        `needs one entry per dim of ${typeString(x.dtype, x.shape)}`,
+      );
+    if (repeats.some((k) => k < 1))
+      throw new OpReject(
+        `repeats [${repeats.join(",")}]`,
+        "entries must be >= 1 (empty tensors are outside the profile)",
+      );
+    const shape = x.shape.map((d, i) => d * repeats[i]);
+    return {
+      op: "Tile",
+      attrs: { shape },
+      dataInputs: [0],
+      output: { dtype: x.dtype as DTypeCode, shape, interval: x.interval },
+    };
+  },
+};
+
 /** Every ONNX op type in the profile, by ONNX name. */
 export const ONNX_OPS: Readonly<Record<string, OnnxOpSpec>> = {
   Add: wrappingBinary("Add", addI),
@@ -1073,6 +1108,7 @@ export const ONNX_OPS: Readonly<Record<string, OnnxOpSpec>> = {
   Expand,
   // ORT 1.30 CPU has no uint8 Neg ("Type Error"); int64 stays out of arithmetic.
   Concat,
+  Tile,
   Abs: signOp("Abs", ARITH),
   Neg: signOp("Neg", [I8, I32]),
 };
@@ -1126,6 +1162,8 @@ export const CANONICAL_OPS: { readonly [K in OpName]: CanonicalOpSpec<K> } = {
   Abs: { op: "Abs", code: OpCode.Abs, dataInputs: 1, attrBytes: none },
   // Variadic: every input is a data input.
   Concat: { op: "Concat", code: OpCode.Concat, dataInputs: -1, attrBytes: (a) => u8(a.axis) },
+  // The repeats are output dim / input dim: nothing to repeat.
+  Tile: { op: "Tile", code: OpCode.Tile, dataInputs: 1, attrBytes: none },
   Neg: { op: "Neg", code: OpCode.Neg, dataInputs: 1, attrBytes: none },
   // The target dtype is the output descriptor's dtype; nothing to repeat.
   Cast: { op: "Cast", code: OpCode.Cast, dataInputs: 1, attrBytes: none },

@@ -97,6 +97,19 @@ export function elementDependencies(
       for (let i = 0; i < perm.length; i++) src[perm[i]] = o[i];
       return { kind: "map", reads: [{ input: 0, index: ravel(src, ins[0].shape) }] };
     }
+    case "Tile":
+      return {
+        kind: "map",
+        reads: [
+          {
+            input: 0,
+            index: ravel(
+              o.map((v, d) => v % ins[0].shape[d]),
+              ins[0].shape,
+            ),
+          },
+        ],
+      };
     case "Concat": {
       // The input whose stretch of the axis holds o[axis], at o[axis] minus the stretch's start.
       const axis = node.attrs.axis as number;
@@ -237,6 +250,7 @@ export function evalElement(node: ElementNode, outputFlatIndex: number, readInpu
     case "Transpose":
     case "Slice":
     case "Concat":
+    case "Tile":
       return v[0];
     case "Gather":
       return v[1];

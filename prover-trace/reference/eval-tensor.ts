@@ -393,6 +393,25 @@ export function evalNode(op: OpName, inputs: readonly Tensor[], attrs: NodeAttrs
     case "Slice":
       strided(out, x, a.starts as number[], a.steps as number[]);
       break;
+    case "Tile": {
+      // Output element o reads input o mod dim on every axis.
+      const xs = x.shape;
+      const os = out.shape;
+      const str = strides(xs);
+      const from = x.data as unknown as { [i: number]: number | bigint };
+      const to = out.data as unknown as { [i: number]: number | bigint };
+      const ctr = new Array<number>(os.length).fill(0);
+      for (let e = 0; e < out.data.length; e++) {
+        let src = 0;
+        for (let d = 0; d < os.length; d++) src += (ctr[d] % xs[d]) * str[d];
+        to[e] = from[src];
+        for (let d = os.length - 1; d >= 0; d--) {
+          if (++ctr[d] < os[d]) break;
+          ctr[d] = 0;
+        }
+      }
+      break;
+    }
     case "Concat": {
       // Row by row of the outer dims: each input contributes dim_k * inner consecutive elements.
       const axis = a.axis as number;

@@ -151,6 +151,18 @@ export function checkNode(op: OpName, ins: readonly TensorType[], attrs: NodeAtt
       const dtype = op === "ArgMax" ? DType.int64 : ins[0].dtype;
       return { attrs: { axis, keepdims }, outputs: [{ dtype, shape: out }] };
     }
+    case "Tile": {
+      arity(op, ins, 1);
+      const shape = attrs.shape;
+      const x = ins[0].shape;
+      if (
+        !shape ||
+        shape.length !== x.length ||
+        shape.some((d, i) => !Number.isSafeInteger(d) || d < x[i] || d % x[i] !== 0)
+      )
+        fail(op, `output [${shape?.join(",")}] is not a tiling of ${typeString(ins[0])}`);
+      return { attrs: { shape: [...shape] }, outputs: [{ dtype: ins[0].dtype, shape: [...shape] }] };
+    }
     case "Concat": {
       arity(op, ins, 1, Number.MAX_SAFE_INTEGER);
       const dtype = sameDtype(op, ins);

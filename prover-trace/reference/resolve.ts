@@ -237,6 +237,12 @@ export function resolveModel(model: IrModel): RefModel {
         attrs.steps = a.map((d, i) => (i < r - inShape.length || d === 1 ? 0 : 1));
         break;
       }
+      case "Tile": {
+        dataNames = [n.inputs[0]];
+        const reps = int64s(n, n.inputs[1], "repeats");
+        attrs.shape = typeOf(n.inputs[0]).shape.map((d, i) => d * (reps[i] ?? Number.NaN));
+        break;
+      }
       case "Concat": {
         dataNames = [...n.inputs];
         const axis = intAttr(n, "axis");

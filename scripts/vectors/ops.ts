@@ -268,6 +268,12 @@ function mapCases() {
     ),
   );
   c.push(mapCase("Concat int64 one input along axis 0", "Concat", [row("int64", EDGES.int64)], { axis: 0 }));
+  c.push(
+    mapCase("Tile uint8 [2,3] x [2,1]", "Tile", [i("uint8", [2, 3], [0, 1, 127, 128, 254, 255])], {
+      shape: [4, 3],
+    }),
+  );
+  c.push(mapCase("Tile int64 [7] x [2]", "Tile", [row("int64", EDGES.int64)], { shape: [14] }));
   const grid = Array.from({ length: 24 }, (_, k) => ((k * 37) % 256) - 128);
   c.push(
     mapCase("Slice int8 [2,3,4] negative and strided steps", "Slice", [i("int8", [2, 3, 4], grid)], {

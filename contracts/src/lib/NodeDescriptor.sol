@@ -42,8 +42,10 @@ library NodeDescriptor {
     uint8 internal constant OP_NEG = 18;
     /// Concatenation of 1..8 inputs along `u8 axis`.
     uint8 internal constant OP_CONCAT = 19;
+    /// Tile: output element o reads input o mod dim on every axis.
+    uint8 internal constant OP_TILE = 20;
     /// The highest op code in the profile.
-    uint8 internal constant OP_LAST = OP_CONCAT;
+    uint8 internal constant OP_LAST = OP_TILE;
 
     uint8 internal constant DTYPE_UINT8 = 2;
     uint8 internal constant DTYPE_INT8 = 3;

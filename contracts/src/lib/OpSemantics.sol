@@ -15,7 +15,7 @@ import {NodeDescriptor} from "./NodeDescriptor.sol";
 /// function below then stays inside the tensors it names.
 ///
 /// Map ops (Add, Sub, Mul, Div, Max, Min, Clip, Relu, Cast, Gather, Reshape, Transpose, Slice, Abs,
-/// Neg, Concat): output
+/// Neg, Concat, Tile): output
 /// element e is f(reads). `mapReads` names the reads; Gather's data read depends on the value of
 /// its index read, so `mapReads` returns only the index read and `gatherDataRead` the second one.
 /// `evalMap` takes the read values in read order (Gather: index, then data).
@@ -116,6 +116,8 @@ library OpSemantics {
             _checkSlice(op);
         } else if (c == NodeDescriptor.OP_CONCAT) {
             _checkConcat(op);
+        } else if (c == NodeDescriptor.OP_TILE) {
+            _checkTile(op);
         } else if (c == NodeDescriptor.OP_GATHER) {
             _checkGather(op);
         } else if (c == NodeDescriptor.OP_MATMULINTEGER) {
@@ -187,6 +189,9 @@ library OpSemantics {
         } else if (c == NodeDescriptor.OP_CONCAT) {
             reads = new Read[](1);
             reads[0] = _concatSource(op, e);
+        } else if (c == NodeDescriptor.OP_TILE) {
+            reads = new Read[](1);
+            reads[0] = Read(0, _tileSource(op, e));
         } else if (c == NodeDescriptor.OP_GATHER) {
             (,, uint256 mid,) = _gatherSplit(op, e);
             reads = new Read[](1);
@@ -257,7 +262,7 @@ library OpSemantics {
         if (c == NodeDescriptor.OP_ABS) return wrap(x < 0 ? -x : x, outType);
         if (c == NodeDescriptor.OP_NEG) return wrap(-x, outType);
         if (c == NodeDescriptor.OP_CAST) return wrap(x, outType);
-        return x; // Reshape, Transpose, Slice, Concat: the element moves unchanged
+        return x; // Reshape, Transpose, Slice, Concat, Tile: the element moves unchanged
     }
 
     // ------------------------------------------------------------------ folds
@@ -528,6 +533,21 @@ library OpSemantics {
         }
     }
 
+    /// Tile: input coordinate o_d mod x_d on every axis.
+    function _tileSource(Op memory op, uint256 e) private pure returns (uint256 src) {
+        uint32[] memory x = op.inputs[0].shape;
+        uint32[] memory out = op.output.shape;
+        unchecked {
+            uint256 stride = 1;
+            uint256 rest = e;
+            for (uint256 d = out.length; d > 0; d--) {
+                src += ((rest % out[d - 1]) % x[d - 1]) * stride;
+                rest /= out[d - 1];
+                stride *= x[d - 1];
+            }
+        }
+    }
+
     /// Concat: output element e = (outer * outDim + a) * inner + innerIdx; the input k whose
     /// stretch [off_k, off_k + dim_k) of the axis holds a, at a - off_k.
     function _concatSource(Op memory op, uint256 e) private pure returns (Read memory) {
@@ -700,6 +720,19 @@ library OpSemantics {
             sum += s[axis];
         }
         if (sum != out[axis]) revert OutputTypeMismatch(c);
+    }
+
+    /// Tile: one input, same dtype and rank, every output dim a multiple (>= 1) of the input's.
+    function _checkTile(Op memory op) private pure {
+        uint8 c = op.opCode;
+        if (op.inputs.length != 1) revert ArityMismatch(c, op.inputs.length);
+        _noAttrs(op);
+        uint32[] memory x = op.inputs[0].shape;
+        uint32[] memory out = op.output.shape;
+        if (op.output.dtype != op.inputs[0].dtype || out.length != x.length) revert OutputTypeMismatch(c);
+        for (uint256 d = 0; d < x.length; d++) {
+            if (out[d] % x[d] != 0) revert OutputTypeMismatch(c);
+        }
     }
 
     function _checkGather(Op memory op) private pure {

@@ -118,6 +118,12 @@ function randomCase(op: OpName): Case {
     case "Relu":
       inputs = [{ dtype: pick([DTYPES.int8.code, DTYPES.int32.code]), shape: shapeOf(int(0, 3)) }];
       break;
+    case "Tile": {
+      const x = shapeOf(int(0, 4), 3);
+      inputs = [{ dtype: pick(ANY), shape: x }];
+      attrs = { shape: x.map((d) => d * int(1, 3)) };
+      break;
+    }
     case "Concat": {
       const base = shapeOf(int(1, 4));
       const axis = int(0, base.length - 1);

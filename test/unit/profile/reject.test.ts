@@ -380,6 +380,20 @@ const cases: Case[] = [
     ],
   },
   {
+    name: "Tile: repeats per dim, >= 1, constant",
+    model: gb((g) => {
+      const x = g.input("x", "int8", [2, 3]);
+      g.op("Tile", [x, g.constant("int64", [1], [2])]);
+      g.op("Tile", [x, g.constant("int64", [2], [0, 1])]);
+      g.output(g.op("Tile", [x, g.input("r", "int64", [2])]), "int8");
+    }),
+    lines: [
+      "node 0 tile_1 (Tile): repeats [2]: needs one entry per dim of int8[2,3]",
+      "node 1 tile_3 (Tile): repeats [0,1]: entries must be >= 1 (empty tensors are outside the profile)",
+      "node 2 tile_4 (Tile): repeats 'r': must be a constant initializer (Tile repeats is resolved at validation time)",
+    ],
+  },
+  {
     name: "opset, IR version and domain",
     model: () => {
       const m = gb((g) => {

@@ -364,6 +364,8 @@ function movementCases(dt: DTypeName, r: () => number): OpCase[] {
       ),
     });
   }
+  withShape("Tile", [2, 3], {}, (g) => [g.constant("int64", [2], [3, 2])], "[2,3] x [3,2]");
+  withShape("Tile", [1, 4, 1], {}, (g) => [g.constant("int64", [3], [2, 1, 5])], "[1,4,1] x [2,1,5]");
   withShape("Expand", [3, 1], {}, (g) => [g.constant("int64", [3], [2, 1, 4])], "[3,1] -> [2,1,4]");
   withShape("Expand", [1, 4], {}, (g) => [g.constant("int64", [1], [1])], "[1,4] -> [1]");
   withShape("Expand", [2, 1, 3], {}, (g) => [g.constant("int64", [4], [2, 1, 5, 3])], "[2,1,3] -> [2,1,5,3]");
