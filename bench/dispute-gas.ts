@@ -69,7 +69,7 @@ export function shapeOpsModel(): IrModel {
   const abs = g.op("Abs", [neg]);
   const small = g.op("Cast", [g.op("Clip", [abs, g.scalar("int32", 0), g.scalar("int32", 127)])], { to: 3 });
   const sliced = g.op("Slice", [small, c([3, 1]), c([-(2 ** 40), 8]), c([0, 1]), c([-1, 2])]);
-  const tiled = g.op("Tile", [sliced, c([2, 3])]);
+  const tiled = g.op("Tile", [g.op("Pad", [sliced, c([1, -1, 0, 2]), g.scalar("int8", -7)]), c([2, 3])]);
   const expanded = g.op("Expand", [g.op("Unsqueeze", [tiled, c([0])]), c([3, 1, 1])]);
   const joined = g.op("Concat", [expanded, expanded, g.op("Min", [expanded, g.scalar("int8", 5)])], {
     axis: 1,

@@ -25,5 +25,6 @@ export const OpCode = {
   Neg: 18,
   Concat: 19,
   Tile: 20,
+  Pad: 21,
 } as const;
 export type OpName = keyof typeof OpCode;

@@ -59,6 +59,11 @@ export interface OpAttrsMap {
   Concat: { axis: number };
   /** The output shape; every output dim is a multiple of the input's. */
   Tile: { shape: number[] };
+  /**
+   * Constant padding: output coordinate o reads input o - begins (per axis) when that lies in
+   * the input, else `value`. Negative begins crop. `shape` is the output shape.
+   */
+  Pad: { begins: number[]; value: bigint; shape: number[] };
   Neg: Record<string, never>;
   Clip: { min: bigint; max: bigint };
   Cast: { to: DTypeCode };
@@ -1083,6 +1088,66 @@ const Tile: OnnxOpSpec = {
   },
 };
 
+const Pad: OnnxOpSpec = {
+  onnxOp: "Pad",
+  canonical: "Pad",
+  inputNames: ["data", "pads", "constant_value", "axes"],
+  minInputs: 2,
+  constInputs: [1, 2, 3],
+  attrs: ["mode"],
+  dtypes:
+    "int8, uint8, int32, int64; mode constant; pads (1-D int64), constant_value (scalar of the data dtype) and axes (opset >= 18, 1-D int64) constants",
+  dataDtypes: each(ALL),
+  infer(ctx) {
+    const dtype = requireDtype(ctx, 0, ALL, "data");
+    const x = input(ctx, 0);
+    const r = x.shape.length;
+    const mode = ctx.attrs.mode;
+    if (mode !== undefined && (mode.type !== "string" || mode.value !== "constant"))
+      throw new OpReject(
+        `attr mode=${mode.type === "string" ? mode.value : mode.type}`,
+        "only constant padding is in the profile",
+      );
+    let axes = x.shape.map((_, i) => i);
+    if (ctx.inputs[3]) {
+      requireOpset(ctx, 18, "input 3 (axes)", "Pad axes (Pad-18)");
+      const given = constInt64Vector(ctx, 3, "axes");
+      axes = [...axesSet(given, r, `axes [${given.join(",")}]`)];
+    }
+    const pads = constInt64Vector(ctx, 1, "pads");
+    if (pads.length !== 2 * axes.length)
+      throw new OpReject(
+        `pads [${pads.join(",")}]`,
+        `needs ${2 * axes.length} entries (begin and end per axis)`,
+      );
+    const value = ctx.inputs[2] ? constScalar(ctx, 2, "constant_value", dtype, true) : 0n;
+    const begins = x.shape.map(() => 0);
+    const shape = [...x.shape];
+    axes.forEach((a, i) => {
+      const begin = pads[i];
+      const end = pads[i + axes.length];
+      begins[a] = begin;
+      shape[a] = x.shape[a] + begin + end;
+      if (shape[a] < 1)
+        throw new OpReject(
+          `pads [${pads.join(",")}]`,
+          `axis ${a}: ${shape[a]} elements left (empty tensors are outside the profile)`,
+        );
+      // A begin past either end makes the whole axis padding; the canonical begin is then the
+      // nearest such one, which keeps every begin within the dims (the verifier's bound).
+      begins[a] = Math.min(Math.max(begin, -x.shape[a]), shape[a]);
+    });
+    // Every output element is an input element or the constant.
+    const interval = { lo: bigMin(x.interval.lo, value), hi: bigMax(x.interval.hi, value) };
+    return {
+      op: "Pad",
+      attrs: { begins, value, shape },
+      dataInputs: [0],
+      output: { dtype, shape, interval },
+    };
+  },
+};
+
 /** Every ONNX op type in the profile, by ONNX name. */
 export const ONNX_OPS: Readonly<Record<string, OnnxOpSpec>> = {
   Add: wrappingBinary("Add", addI),
@@ -1109,6 +1174,7 @@ export const ONNX_OPS: Readonly<Record<string, OnnxOpSpec>> = {
   // ORT 1.30 CPU has no uint8 Neg ("Type Error"); int64 stays out of arithmetic.
   Concat,
   Tile,
+  Pad,
   Abs: signOp("Abs", ARITH),
   Neg: signOp("Neg", [I8, I32]),
 };
@@ -1164,6 +1230,13 @@ export const CANONICAL_OPS: { readonly [K in OpName]: CanonicalOpSpec<K> } = {
   Concat: { op: "Concat", code: OpCode.Concat, dataInputs: -1, attrBytes: (a) => u8(a.axis) },
   // The repeats are output dim / input dim: nothing to repeat.
   Tile: { op: "Tile", code: OpCode.Tile, dataInputs: 1, attrBytes: none },
+  // i64 value || i64 begin per axis.
+  Pad: {
+    op: "Pad",
+    code: OpCode.Pad,
+    dataInputs: 1,
+    attrBytes: (a) => concatBytes(i64be(a.value), ...a.begins.map((b) => i64be(BigInt(b)))),
+  },
   Neg: { op: "Neg", code: OpCode.Neg, dataInputs: 1, attrBytes: none },
   // The target dtype is the output descriptor's dtype; nothing to repeat.
   Cast: { op: "Cast", code: OpCode.Cast, dataInputs: 1, attrBytes: none },

@@ -97,6 +97,13 @@ export function elementDependencies(
       for (let i = 0; i < perm.length; i++) src[perm[i]] = o[i];
       return { kind: "map", reads: [{ input: 0, index: ravel(src, ins[0].shape) }] };
     }
+    case "Pad": {
+      // No read at all where the output is the padding constant.
+      const begins = node.attrs.begins as number[];
+      const src = o.map((v, d) => v - begins[d]);
+      if (src.some((c, d) => c < 0 || c >= ins[0].shape[d])) return { kind: "map", reads: [] };
+      return { kind: "map", reads: [{ input: 0, index: ravel(src, ins[0].shape) }] };
+    }
     case "Tile":
       return {
         kind: "map",
@@ -252,6 +259,8 @@ export function evalElement(node: ElementNode, outputFlatIndex: number, readInpu
     case "Concat":
     case "Tile":
       return v[0];
+    case "Pad":
+      return v.length === 0 ? (node.attrs.value as bigint) : v[0];
     case "Gather":
       return v[1];
   }

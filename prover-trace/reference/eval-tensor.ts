@@ -393,6 +393,32 @@ export function evalNode(op: OpName, inputs: readonly Tensor[], attrs: NodeAttrs
     case "Slice":
       strided(out, x, a.starts as number[], a.steps as number[]);
       break;
+    case "Pad": {
+      // Fill with the constant, then copy every output element whose source lies in the input.
+      const begins = a.begins as number[];
+      const xs = x.shape;
+      const os = out.shape;
+      const str = strides(xs);
+      const from = x.data as unknown as { [i: number]: number | bigint };
+      const to = out.data as unknown as { [i: number]: number | bigint };
+      const fill = out.data instanceof BigInt64Array ? (a.value as bigint) : Number(a.value);
+      const ctr = new Array<number>(os.length).fill(0);
+      for (let e = 0; e < out.data.length; e++) {
+        let src = 0;
+        let inside = true;
+        for (let d = 0; d < os.length; d++) {
+          const c = ctr[d] - begins[d];
+          if (c < 0 || c >= xs[d]) inside = false;
+          src += c * str[d];
+        }
+        to[e] = inside ? from[src] : fill;
+        for (let d = os.length - 1; d >= 0; d--) {
+          if (++ctr[d] < os[d]) break;
+          ctr[d] = 0;
+        }
+      }
+      break;
+    }
     case "Tile": {
       // Output element o reads input o mod dim on every axis.
       const xs = x.shape;

@@ -151,6 +151,24 @@ export function checkNode(op: OpName, ins: readonly TensorType[], attrs: NodeAtt
       const dtype = op === "ArgMax" ? DType.int64 : ins[0].dtype;
       return { attrs: { axis, keepdims }, outputs: [{ dtype, shape: out }] };
     }
+    case "Pad": {
+      arity(op, ins, 1);
+      const { shape, begins } = attrs;
+      const x = ins[0].shape;
+      if (!shape || !begins || shape.length !== x.length || begins.length !== x.length)
+        fail(op, "missing or mis-sized output shape or begins");
+      if (
+        shape.some((d) => !Number.isSafeInteger(d) || d < 1) ||
+        begins.some((b, d) => !Number.isSafeInteger(b) || b < -x[d] || b > shape[d])
+      )
+        fail(op, `output [${shape.join(",")}] or begins [${begins.join(",")}] invalid`);
+      const value = attrs.value ?? 0n;
+      inRange(op, "value", value, ins[0].dtype);
+      return {
+        attrs: { shape: [...shape], begins: [...begins], value },
+        outputs: [{ dtype: ins[0].dtype, shape: [...shape] }],
+      };
+    }
     case "Tile": {
       arity(op, ins, 1);
       const shape = attrs.shape;

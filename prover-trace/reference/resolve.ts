@@ -38,6 +38,7 @@ const KNOWN_ATTRS: Record<string, string[]> = {
   Transpose: ["perm"],
   ReduceMax: ["axes", "keepdims", "noop_with_empty_axes"],
   Concat: ["axis"],
+  Pad: ["mode"],
   ArgMax: ["axis", "keepdims", "select_last_index"],
 };
 
@@ -235,6 +236,30 @@ export function resolveModel(model: IrModel): RefModel {
           throw new ResolveError(`node ${index} ${n.name} (Expand): shapes do not broadcast`);
         attrs.starts = a.map(() => 0);
         attrs.steps = a.map((d, i) => (i < r - inShape.length || d === 1 ? 0 : 1));
+        break;
+      }
+      case "Pad": {
+        dataNames = [n.inputs[0]];
+        const mode = n.attrs.mode;
+        if (mode && (mode.type !== "string" || mode.value !== "constant"))
+          throw new ResolveError(`node ${index} ${n.name} (Pad): only constant mode`);
+        const inShape = typeOf(n.inputs[0]).shape;
+        const r = inShape.length;
+        const axes = present(3)
+          ? int64s(n, n.inputs[3], "axes").map((a) => (a < 0 ? a + r : a))
+          : inShape.map((_, i) => i);
+        const pads = int64s(n, n.inputs[1], "pads");
+        if (pads.length !== 2 * axes.length)
+          throw new ResolveError(`node ${index} ${n.name} (Pad): pads length`);
+        attrs.begins = inShape.map(() => 0);
+        attrs.shape = [...inShape];
+        axes.forEach((a, i) => {
+          const out = inShape[a] + pads[i] + pads[i + axes.length];
+          (attrs.shape as number[])[a] = out;
+          // Past either end the whole axis is padding: the nearest such begin is canonical.
+          (attrs.begins as number[])[a] = Math.min(Math.max(pads[i], -inShape[a]), out);
+        });
+        if (present(2)) attrs.value = scalar(n, n.inputs[2], "constant_value", typeOf(n.inputs[0]).dtype);
         break;
       }
       case "Tile": {

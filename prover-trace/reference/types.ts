@@ -28,6 +28,10 @@ export interface NodeAttrs {
   /** Slice (strided view; also Expand): per output axis, the first input coordinate and the step. */
   starts?: number[];
   steps?: number[];
+  /** Pad: per axis, how far the input starts inside the output (negative: cropped). */
+  begins?: number[];
+  /** Pad: the constant outside the input. */
+  value?: bigint;
 }
 
 /** Where a data input comes from; kinds and numbering as `inputRef` in docs/commitments.md. */

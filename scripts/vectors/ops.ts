@@ -274,6 +274,20 @@ function mapCases() {
     }),
   );
   c.push(mapCase("Tile int64 [7] x [2]", "Tile", [row("int64", EDGES.int64)], { shape: [14] }));
+  c.push(
+    mapCase("Pad int8 [2,3] crop and pad, constant -128", "Pad", [i("int8", [2, 3], [1, 2, 3, 4, 5, 6])], {
+      shape: [4, 4],
+      begins: [1, -1],
+      value: -128n,
+    }),
+  );
+  c.push(
+    mapCase("Pad int64 [7] padded both sides, constant max", "Pad", [row("int64", EDGES.int64)], {
+      shape: [10],
+      begins: [2],
+      value: 2n ** 63n - 1n,
+    }),
+  );
   const grid = Array.from({ length: 24 }, (_, k) => ((k * 37) % 256) - 128);
   c.push(
     mapCase("Slice int8 [2,3,4] negative and strided steps", "Slice", [i("int8", [2, 3, 4], grid)], {

@@ -44,8 +44,10 @@ library NodeDescriptor {
     uint8 internal constant OP_CONCAT = 19;
     /// Tile: output element o reads input o mod dim on every axis.
     uint8 internal constant OP_TILE = 20;
+    /// Constant padding: `i64 value || i64 begin` per axis.
+    uint8 internal constant OP_PAD = 21;
     /// The highest op code in the profile.
-    uint8 internal constant OP_LAST = OP_TILE;
+    uint8 internal constant OP_LAST = OP_PAD;
 
     uint8 internal constant DTYPE_UINT8 = 2;
     uint8 internal constant DTYPE_INT8 = 3;
@@ -155,6 +157,7 @@ library NodeDescriptor {
         if (opCode == OP_TRANSPOSE) return outputRank;
         if (opCode == OP_REDUCEMAX || opCode == OP_ARGMAX) return 2;
         if (opCode == OP_SLICE) return 16 * outputRank;
+        if (opCode == OP_PAD) return 8 + 8 * outputRank;
         return 0;
     }
 

@@ -15,7 +15,7 @@ import {NodeDescriptor} from "./NodeDescriptor.sol";
 /// function below then stays inside the tensors it names.
 ///
 /// Map ops (Add, Sub, Mul, Div, Max, Min, Clip, Relu, Cast, Gather, Reshape, Transpose, Slice, Abs,
-/// Neg, Concat, Tile): output
+/// Neg, Concat, Tile, Pad): output
 /// element e is f(reads). `mapReads` names the reads; Gather's data read depends on the value of
 /// its index read, so `mapReads` returns only the index read and `gatherDataRead` the second one.
 /// `evalMap` takes the read values in read order (Gather: index, then data).
@@ -118,6 +118,8 @@ library OpSemantics {
             _checkConcat(op);
         } else if (c == NodeDescriptor.OP_TILE) {
             _checkTile(op);
+        } else if (c == NodeDescriptor.OP_PAD) {
+            _checkPad(op);
         } else if (c == NodeDescriptor.OP_GATHER) {
             _checkGather(op);
         } else if (c == NodeDescriptor.OP_MATMULINTEGER) {
@@ -192,6 +194,10 @@ library OpSemantics {
         } else if (c == NodeDescriptor.OP_TILE) {
             reads = new Read[](1);
             reads[0] = Read(0, _tileSource(op, e));
+        } else if (c == NodeDescriptor.OP_PAD) {
+            (bool inside, uint256 src) = _padSource(op, e);
+            reads = new Read[](inside ? 1 : 0); // the padding constant reads nothing
+            if (inside) reads[0] = Read(0, src);
         } else if (c == NodeDescriptor.OP_GATHER) {
             (,, uint256 mid,) = _gatherSplit(op, e);
             reads = new Read[](1);
@@ -249,6 +255,8 @@ library OpSemantics {
             _gatherPosition(values[0], op.inputs[0].shape[uint8(op.attrs[0])]);
             return values[1];
         }
+        // Pad: no value where the output is the constant (mapReads returned no read there).
+        if (c == NodeDescriptor.OP_PAD && values.length == 0) return _i64(op.attrs, 0);
         _checkValues(op, values, 1);
         int256 x = values[0];
         if (c == NodeDescriptor.OP_CLIP) {
@@ -262,7 +270,7 @@ library OpSemantics {
         if (c == NodeDescriptor.OP_ABS) return wrap(x < 0 ? -x : x, outType);
         if (c == NodeDescriptor.OP_NEG) return wrap(-x, outType);
         if (c == NodeDescriptor.OP_CAST) return wrap(x, outType);
-        return x; // Reshape, Transpose, Slice, Concat, Tile: the element moves unchanged
+        return x; // Reshape, Transpose, Slice, Concat, Tile, Pad: the element moves unchanged
     }
 
     // ------------------------------------------------------------------ folds
@@ -533,6 +541,25 @@ library OpSemantics {
         }
     }
 
+    /// Pad: input coordinate o_d - begin_d on every axis, when all of them lie in the input.
+    function _padSource(Op memory op, uint256 e) private pure returns (bool inside, uint256 src) {
+        uint32[] memory x = op.inputs[0].shape;
+        uint32[] memory out = op.output.shape;
+        inside = true;
+        unchecked {
+            uint256 stride = 1;
+            uint256 rest = e;
+            for (uint256 d = out.length; d > 0; d--) {
+                int256 coord = int256(rest % out[d - 1]) - _i64(op.attrs, 8 * d);
+                rest /= out[d - 1];
+                if (coord < 0 || coord >= int256(uint256(x[d - 1]))) inside = false;
+                else src += uint256(coord) * stride;
+                stride *= x[d - 1];
+            }
+        }
+        if (!inside) src = 0;
+    }
+
     /// Tile: input coordinate o_d mod x_d on every axis.
     function _tileSource(Op memory op, uint256 e) private pure returns (uint256 src) {
         uint32[] memory x = op.inputs[0].shape;
@@ -732,6 +759,24 @@ library OpSemantics {
         if (op.output.dtype != op.inputs[0].dtype || out.length != x.length) revert OutputTypeMismatch(c);
         for (uint256 d = 0; d < x.length; d++) {
             if (out[d] % x[d] != 0) revert OutputTypeMismatch(c);
+        }
+    }
+
+    /// Pad: one input, same dtype and rank; attrs `i64 value || i64 begin` per axis, the value in
+    /// the dtype, each begin in [-x_d, out_d] (the canonical form: a begin past either end is
+    /// clamped to it, the whole axis being padding either way).
+    function _checkPad(Op memory op) private pure {
+        uint8 c = op.opCode;
+        if (op.inputs.length != 1) revert ArityMismatch(c, op.inputs.length);
+        uint32[] memory out = op.output.shape;
+        if (op.output.dtype != op.inputs[0].dtype || out.length != op.inputs[0].shape.length) {
+            revert OutputTypeMismatch(c);
+        }
+        if (op.attrs.length != 8 + 8 * out.length) revert BadAttributes(c);
+        if (!_inRange(_i64(op.attrs, 0), op.output.dtype)) revert BadAttributes(c);
+        for (uint256 d = 0; d < out.length; d++) {
+            int256 b = _i64(op.attrs, 8 + 8 * d);
+            if (b < -int256(uint256(op.inputs[0].shape[d])) || b > int256(uint256(out[d]))) revert BadAttributes(c);
         }
     }
 

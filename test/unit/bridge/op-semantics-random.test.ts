@@ -118,6 +118,14 @@ function randomCase(op: OpName): Case {
     case "Relu":
       inputs = [{ dtype: pick([DTYPES.int8.code, DTYPES.int32.code]), shape: shapeOf(int(0, 3)) }];
       break;
+    case "Pad": {
+      const x = shapeOf(int(0, 4), 3);
+      const dtype = pick(ANY);
+      const shape = x.map((d) => int(1, d + 3));
+      inputs = [{ dtype, shape: x }];
+      attrs = { shape, begins: x.map((d, i) => int(-d, shape[i])), value: value(dtype) };
+      break;
+    }
     case "Tile": {
       const x = shapeOf(int(0, 4), 3);
       inputs = [{ dtype: pick(ANY), shape: x }];

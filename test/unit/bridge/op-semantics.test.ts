@@ -128,7 +128,7 @@ t.test("ops.json map ops: every element's reads and output", async (t) => {
   }
   t.same(
     [...seen].sort((a, b) => a - b),
-    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 16, 17, 18, 19, 20],
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 16, 17, 18, 19, 20, 21],
     "every map op code covered",
   );
 });
@@ -254,7 +254,7 @@ t.test("hostile descriptors revert with named errors", async (t) => {
   };
   await t.rejects(call("decode", [patched(0, 0x4d)]), /BadDescriptorTag/);
   await t.rejects(call("decode", [patched(1, 0)]), /UnknownOpCode/, "op code 0");
-  await t.rejects(call("decode", [patched(1, 21)]), /UnknownOpCode/, "op code 21 (past Tile, the last)");
+  await t.rejects(call("decode", [patched(1, 22)]), /UnknownOpCode/, "op code 22 (past Pad, the last)");
   await t.rejects(call("decode", [patched(1, 255)]), /UnknownOpCode/, "op code 255");
   // layout: 0x4e op 01 | kind u32 slot | 01 | dtype rank dims... | u16 len | perm
   await t.rejects(call("decode", [patched(3, 3)]), /InvalidInputKind/);
@@ -479,7 +479,7 @@ t.test("malformed ops revert in check with named errors", async (t) => {
   const bad = async (op: OpArg, err: RegExp, what: string) => t.rejects(call("check", [op]), err, what);
   await t.resolves(call("check", [add]));
   await bad({ ...add, opCode: 0 }, /UnknownOpCode/, "op code 0");
-  await bad({ ...add, opCode: 21 }, /UnknownOpCode/, "op code 21 (past Tile, the last)");
+  await bad({ ...add, opCode: 22 }, /UnknownOpCode/, "op code 22 (past Pad, the last)");
   await bad({ ...add, inputs: [add.inputs[0]] }, /ArityMismatch/, "Add with one input");
   await bad(
     { ...add, inputs: [add.inputs[0], { dtype: 3, shape: [3] }] },
@@ -570,6 +570,14 @@ t.test("malformed ops revert in check with named errors", async (t) => {
     "Concat: mixed dtypes",
   );
   await bad({ ...concat, inputs: [] }, /ArityMismatch/, "Concat: no inputs");
+  const pad = byName("Pad int8 [2,3] crop and pad, constant -128");
+  await t.resolves(call("check", [pad]));
+  const padAttrs = (vals: bigint[]): `0x${string}` =>
+    `0x${vals.map((v) => BigInt.asUintN(64, v).toString(16).padStart(16, "0")).join("")}`;
+  await bad({ ...pad, attrs: padAttrs([-129n, 1n, -1n]) }, /BadAttributes/, "Pad: value outside int8");
+  await bad({ ...pad, attrs: padAttrs([0n, -3n, 0n]) }, /BadAttributes/, "Pad: begin before -dim");
+  await bad({ ...pad, attrs: padAttrs([0n, 1n]) }, /BadAttributes/, "Pad: one begin short");
+  await bad({ ...pad, output: { dtype: 3, shape: [4] } }, /OutputTypeMismatch/, "Pad: rank changes");
   const tile = byName("Tile uint8 [2,3] x [2,1]");
   await t.resolves(call("check", [tile]));
   await bad(

@@ -50,6 +50,9 @@ function example(op: string, ds: DTypeCode[]): GraphBuilder {
         ...[[2], [0], [2], [-1]].map((v) => g.constant("int64", [1], v)),
       ]);
       break;
+    case "Pad":
+      out = g.op(op, [g.input("x", a, [2, 1, 3]), g.constant("int64", [6], [0, 1, 1, 1, 0, -1])]);
+      break;
     case "Tile":
       out = g.op(op, [g.input("x", a, [2, 1, 3]), g.constant("int64", [3], [1, 2, 2])]);
       break;

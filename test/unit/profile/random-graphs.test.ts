@@ -125,6 +125,7 @@ class RandomGraph {
       "Expand",
       "Concat",
       "Tile",
+      "Pad",
       "Transpose",
       "Flatten",
       "Gather",
@@ -254,6 +255,18 @@ class RandomGraph {
           a.dtype,
           a.shape.map((d, i) => d * reps[i]),
         );
+        return;
+      }
+      case "Pad": {
+        const a = pick(this.pool.filter((v) => v.shape.length > 0 && numel(v.shape) <= 24));
+        if (!a) return;
+        const r = a.shape.length;
+        const pads = [...a.shape.map((d) => int(-d + 1, 2)), ...a.shape.map(() => int(0, 2))];
+        const shape = a.shape.map((d, i) => d + pads[i] + pads[i + r]);
+        if (shape.some((d) => d < 1)) return;
+        const ins = [a.name, this.tensor("int64", [2 * r], pads)];
+        if (rnd() < 0.7) ins.push(this.tensor(a.dtype, [], [a.dtype === "uint8" ? 7 : pick([-1, 0, 1, 7])]));
+        this.node("Pad", ins, {}, a.dtype, shape);
         return;
       }
       case "Transpose": {
@@ -527,6 +540,7 @@ t.test(`${GRAPHS} random graphs, opsets 13..21: validator, ORT, reference and EV
     "Expand",
     "Concat",
     "Tile",
+    "Pad",
     "Abs",
     "Neg",
     "Gather",

@@ -394,6 +394,31 @@ const cases: Case[] = [
     ],
   },
   {
+    name: "Pad: constant mode only, pads length, empty axes, runtime pads, axes before 18",
+    model: () => {
+      const m = gb((g) => {
+        const x = g.input("x", "int8", [2, 3]);
+        const c = (v: number[]) => g.constant("int64", [v.length], v);
+        g.op("Pad", [x, c([1, 1, 1, 1])], { mode: "reflect" });
+        g.op("Pad", [x, c([1, 1])]);
+        g.op("Pad", [x, c([0, -2, 0, -2])]);
+        g.op("Pad", [x, g.input("p", "int64", [4])]);
+        g.op("Pad", [x, c([1, 1]), g.scalar("int8", 0), c([1])]);
+        g.output(g.op("Pad", [x, c([1, 1, 1, 1]), g.scalar("int32", 0)]), "int8");
+      })();
+      m.opsetImports = [{ domain: "", version: 17 }];
+      return m;
+    },
+    lines: [
+      "node 0 pad_1 (Pad): attr mode=reflect: only constant padding is in the profile",
+      "node 1 pad_3 (Pad): pads [1,1]: needs 4 entries (begin and end per axis)",
+      "node 2 pad_5 (Pad): pads [0,-2,0,-2]: axis 1: -1 elements left (empty tensors are outside the profile)",
+      "node 3 pad_6 (Pad): pads 'p': must be a constant initializer (Pad pads is resolved at validation time)",
+      "node 4 pad_10 (Pad): input 3 (axes): Pad axes (Pad-18) needs opset >= 18 (the model imports opset 17)",
+      "node 5 pad_13 (Pad): constant_value 'const_12' int32: must have the operand dtype int8",
+    ],
+  },
+  {
     name: "opset, IR version and domain",
     model: () => {
       const m = gb((g) => {

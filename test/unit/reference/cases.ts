@@ -364,6 +364,22 @@ function movementCases(dt: DTypeName, r: () => number): OpCase[] {
       ),
     });
   }
+  const d = DTYPES[dt];
+  withShape("Pad", [2, 3], {}, (g) => [g.constant("int64", [4], [1, 0, 2, 2])], "[2,3] pads 1,0,2,2 (zero)");
+  withShape(
+    "Pad",
+    [3, 4],
+    {},
+    (g) => [g.constant("int64", [4], [-1, 2, 1, -3]), g.constant(dt, [], [d.max])],
+    "[3,4] pads -1,2,1,-3 (crop), constant max",
+  );
+  withShape(
+    "Pad",
+    [2, 2, 3],
+    { mode: "constant" },
+    (g) => [g.constant("int64", [6], [-5, 0, 3, 5, 0, 0]), g.constant(dt, [], [d.min])],
+    "[2,2,3] pads -5,0,3,5,0,0 (an axis all padding), constant min",
+  );
   withShape("Tile", [2, 3], {}, (g) => [g.constant("int64", [2], [3, 2])], "[2,3] x [3,2]");
   withShape("Tile", [1, 4, 1], {}, (g) => [g.constant("int64", [3], [2, 1, 5])], "[1,4,1] x [2,1,5]");
   withShape("Expand", [3, 1], {}, (g) => [g.constant("int64", [3], [2, 1, 4])], "[3,1] -> [2,1,4]");
