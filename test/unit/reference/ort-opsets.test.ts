@@ -10,6 +10,7 @@
 import t from "tap";
 import { toHex } from "../../../protocol/bytes.ts";
 import { buildTransformerLm } from "../../../prover-trace/builder/transformer.ts";
+import { GraphBuilder } from "../../../prover-trace/onnx/graph-builder.ts";
 import { encodeOnnx } from "../../../prover-trace/onnx/io.ts";
 import type { IrModel } from "../../../prover-trace/onnx/ir.ts";
 import { MAX_PROFILE_OPSET, MIN_PROFILE_OPSET } from "../../../prover-trace/profile/ops.ts";
@@ -101,3 +102,41 @@ t.test("a builder model re-tagged at opsets 14..21 commits to the same trace as 
     await r.dispose();
   }
 });
+
+t.test(
+  "Pad-18's axes input: accepted from 18 (ORT == reference), refused before (ORT refuses too)",
+  async (t) => {
+    for (const opset of OPSETS) {
+      const g = new GraphBuilder("pad_axes");
+      const x = g.input("x", "int8", [2, 3, 4]);
+      const pads = g.constant("int64", [4], [1, -1, 2, 0]);
+      const axes = g.constant("int64", [2], [-1, 0]);
+      g.output(g.op("Pad", [x, pads, g.scalar("int8", -128), axes], {}, "y"), "int8");
+      const m = g.build();
+      m.opsetImports = [{ domain: "", version: opset }];
+      const v = validateModel(m);
+      let session: Awaited<ReturnType<typeof ortSession>> | null = null;
+      try {
+        session = await ortSession(m);
+      } catch {
+        session = null;
+      }
+      t.equal(v.ok, opset >= 18, `opset ${opset}: validator`);
+      t.equal(session !== null, opset >= 18, `opset ${opset}: ORT loads it`);
+      if (!v.ok || !session) continue;
+      const input = {
+        dtype: 3 as const,
+        shape: [2, 3, 4],
+        data: Int8Array.from({ length: 24 }, (_, i) => i * 11 - 128),
+      };
+      const [got] = await ortRunSession(session, m, [input]);
+      t.equal(
+        tensorDiff(runModel(v.profileModel, [input]).outputs.y, got),
+        null,
+        `opset ${opset}: ORT == reference`,
+      );
+      t.same(got.shape, [1, 3, 7], "axes [-1, 0]: axis 2 gets begin 1, end 2; axis 0 begin -1 (crop), end 0");
+      await session.release();
+    }
+  },
+);
