@@ -10,7 +10,7 @@ import * as ort from "onnxruntime-node";
 import t, { type Test } from "tap";
 import { buildMlp } from "../../../prover-trace/builder/mlp.ts";
 import { buildTransformerLm } from "../../../prover-trace/builder/transformer.ts";
-import { commitOnnxFile } from "../../../prover-trace/commit/model.ts";
+import { commitModel, commitOnnxFile } from "../../../prover-trace/commit/model.ts";
 import { canonicalEncodingProblem, decodeOnnx, encodeOnnx } from "../../../prover-trace/onnx/io.ts";
 import { validateReport } from "../../../prover-trace/profile/cli.ts";
 import { loadProfileModel, ProfileError, validateModel } from "../../../prover-trace/profile/validate.ts";
@@ -172,4 +172,13 @@ t.test("the model builder emits canonical bytes", async (t) => {
     t.equal(canonicalEncodingProblem(bytes), null, name);
     t.ok(loadProfileModel(bytes).nodes.length > 0, `${name} loads`);
   }
+});
+
+t.test("commitModel refuses non-canonical bytes even next to a validated model", async (t) => {
+  const honest = modelOf([graphOf(node("Relu"))]);
+  const pm = loadProfileModel(honest);
+  const hostile = modelOf([graphOf(node("Relu", strField(8, "other")))]);
+  await t.rejects(commitModel(pm, hostile), ProfileError);
+  await t.rejects(commitModel(pm, Uint8Array.from([0xff, 0xff])), ProfileError, "undecodable bytes");
+  t.ok((await commitModel(pm, honest)).modelId.length === 32);
 });
