@@ -149,6 +149,12 @@ const I32 = DType.int32;
 const I64 = DType.int64;
 /** Element types of arithmetic and comparison ops (int64 only carries shapes and indices). */
 const ARITH: readonly DTypeCode[] = [I8, U8, I32];
+/**
+ * Ops that wrap exactly on int64 in ORT 1.30 CPU (Add, Sub, Mul, Abs, Neg; measured on edge
+ * values): index arithmetic (position ids, offsets) may stay in int64. Comparisons (Max, Min,
+ * Clip, ReduceMax) stay out: ORT orders some int64 pairs wrongly.
+ */
+const WRAP_ARITH: readonly DTypeCode[] = [I8, U8, I32, I64];
 const ALL: readonly DTypeCode[] = [I8, U8, I32, I64];
 const INDEX: readonly DTypeCode[] = [I32, I64];
 const each = (ds: readonly DTypeCode[], n = 1) => ds.map((d) => Array<DTypeCode>(n).fill(d));
@@ -337,14 +343,15 @@ function wrappingBinary(op: "Add" | "Sub" | "Mul", f: (a: Interval, b: Interval)
     minInputs: 2,
     constInputs: [],
     attrs: [],
-    dtypes: "int8, uint8, int32 (both inputs the same); int8 and uint8 from opset 14",
-    dataDtypes: each(ARITH, 2),
+    dtypes: "int8, uint8, int32, int64 (both inputs the same); int8 and uint8 from opset 14",
+    dataDtypes: each(WRAP_ARITH, 2),
     infer(ctx) {
-      requireDtype(ctx, 0, ARITH);
-      requireDtype(ctx, 1, ARITH);
+      requireDtype(ctx, 0, WRAP_ARITH);
+      requireDtype(ctx, 1, WRAP_ARITH);
       const dtype = sameDtype(ctx, [0, 1]);
       // Add/Sub/Mul-13 have no 8-bit types; version 14 added int8 and uint8.
-      if (dtype !== I32) requireOpset(ctx, 14, `${dtypeName(dtype)} ${op}`, `${op} on ${dtypeName(dtype)}`);
+      if (dtype === I8 || dtype === U8)
+        requireOpset(ctx, 14, `${dtypeName(dtype)} ${op}`, `${op} on ${dtypeName(dtype)}`);
       const a = input(ctx, 0);
       const b = input(ctx, 1);
       const shape = broadcast(ctx, a, b);
@@ -1171,12 +1178,12 @@ export const ONNX_OPS: Readonly<Record<string, OnnxOpSpec>> = {
   ArgMax,
   Slice,
   Expand,
-  // ORT 1.30 CPU has no uint8 Neg ("Type Error"); int64 stays out of arithmetic.
+  // ORT 1.30 CPU has no uint8 Neg ("Type Error").
   Concat,
   Tile,
   Pad,
-  Abs: signOp("Abs", ARITH),
-  Neg: signOp("Neg", [I8, I32]),
+  Abs: signOp("Abs", WRAP_ARITH),
+  Neg: signOp("Neg", [I8, I32, I64]),
 };
 
 /** ONNX op types accepted by the profile and the canonical op each becomes (from the op table). */

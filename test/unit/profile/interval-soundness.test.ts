@@ -128,7 +128,10 @@ class RandomGraph {
       case "Mul":
       case "Max":
       case "Min": {
-        const a = this.of(["int8", "uint8", "int32"]);
+        // int64 only where ORT wraps exactly (Add, Sub, Mul); its comparisons are kept out.
+        const a = this.of(
+          op === "Max" || op === "Min" ? ["int8", "uint8", "int32"] : ["int8", "uint8", "int32", "int64"],
+        );
         const b = this.partner(a);
         const [x, y] = this.rnd() < 0.5 ? [a, b] : [b, a];
         const shape = x.shape.length >= y.shape.length ? x.shape : y.shape;
@@ -187,7 +190,7 @@ class RandomGraph {
       }
       case "Abs":
       case "Neg": {
-        const a = this.of(op === "Abs" ? ["int8", "uint8", "int32"] : ["int8", "int32"]);
+        const a = this.of(op === "Abs" ? ["int8", "uint8", "int32", "int64"] : ["int8", "int32", "int64"]);
         this.add({ name: g.op(op, [a.name]), dtype: a.dtype, shape: a.shape });
         return;
       }

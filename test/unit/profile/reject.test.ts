@@ -266,14 +266,14 @@ const cases: Case[] = [
     name: "ops and dtypes ONNX Runtime has no kernel for, non-profile casts",
     model: gb((g) => {
       g.output(g.op("Relu", [g.input("u", "uint8", [2])]), "uint8");
-      g.output(g.op("Add", [g.input("l", "int64", [2]), g.input("m", "int64", [2])]), "int64");
+      g.output(g.op("Max", [g.input("l", "int64", [2]), g.input("m", "int64", [2])]), "int64");
       g.output(g.op("Cast", [g.input("c", "int8", [2])], { to: 1 }), "int8");
       g.output(g.op("Add", [g.input("p", "int8", [2]), g.input("q", "int32", [2])]), "int32");
       g.output(g.op("Where", [g.input("w", "int8", [2])]), "int8");
     }),
     lines: [
       "node 0 relu_0 (Relu): input 0 'u' uint8: Relu takes int8, int32",
-      "node 1 add_1 (Add): input 0 'l' int64: Add takes int8, uint8, int32",
+      "node 1 max_1 (Max): input 0 'l' int64: Max takes int8, uint8, int32",
       "node 2 cast_2 (Cast): attr to=1 (float): only casts between int8, uint8, int32, int64",
       "node 3 add_3 (Add): inputs 'p' int8, 'q' int32: Add needs one dtype for all inputs",
       "node 4 where_4 (Where): op: ONNX Runtime has no int8 Where kernel; not in the profile",
