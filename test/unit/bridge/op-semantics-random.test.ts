@@ -102,7 +102,7 @@ function randomCase(op: OpName): Case {
     case "Div":
     case "Max":
     case "Min": {
-      const dtype = op === "Div" ? DTYPES.int32.code : pick(ARITH);
+      const dtype = op === "Div" ? DTYPES.int32.code : pick(op === "Max" || op === "Min" ? ARITH : ANY);
       const out = shapeOf(int(0, 4), 3);
       const n = op === "Max" || op === "Min" ? int(1, 3) : 2;
       inputs = Array.from({ length: n }, () => ({ dtype, shape: broadcastOperand(out) }));
