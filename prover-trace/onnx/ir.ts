@@ -39,7 +39,12 @@ export type IrAttr =
   | { type: "floats"; value: number[] }
   | { type: "string"; value: string }
   | { type: "tensor"; value: IrTensor }
-  | { type: "unsupported"; onnxType: number };
+  /**
+   * Any other attribute type. For a GRAPH attribute (If's branches, Loop's body) `graphOutputs`
+   * keeps the subgraph's declared outputs, so that the validator can still type what a rejected
+   * control-flow node produces and name the nodes it feeds.
+   */
+  | { type: "unsupported"; onnxType: number; graphOutputs?: IrValueInfo[] };
 
 export interface IrNode {
   name: string;
