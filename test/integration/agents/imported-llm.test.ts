@@ -219,27 +219,27 @@ t.test("an imported stories260K served, checked, and its liar slashed", async (t
     const oneStep = await pub.getTransactionReceipt({ hash: resolved[0].transactionHash });
     t.ok(oneStep.gasUsed <= 300_000n, `one-step gas ${oneStep.gasUsed} <= 300k`);
 
-    // L1 transactions per side in this game: every tx to the DisputeGame from each player
-    const txs = { claimer: { n: 0, gas: 0n }, challenger: { n: 0, gas: 0n } };
+    // L1 transactions per side: the game's moves (every tx to the DisputeGame from each player),
+    // and apart, their Bridge txs (the liar's stake, the watcher's bond deposit)
+    const side = () => ({ game: 0, gameGas: 0n, bridge: 0 });
+    const txs = { claimer: side(), challenger: side() };
     const last = await pub.getBlockNumber();
     for (let b = net.deployBlock; b <= last; b++) {
       const block = await pub.getBlock({ blockNumber: b, includeTransactions: true });
       for (const tx of block.transactions) {
-        if (tx.to?.toLowerCase() !== net.disputeGame) continue;
-        const side =
-          tx.from.toLowerCase() === liarAddr
-            ? txs.claimer
-            : tx.from.toLowerCase() === watcherAddr
-              ? txs.challenger
-              : null;
-        if (!side) continue;
-        side.n++;
-        side.gas += (await pub.getTransactionReceipt({ hash: tx.hash })).gasUsed;
+        const from = tx.from.toLowerCase();
+        const s = from === liarAddr ? txs.claimer : from === watcherAddr ? txs.challenger : null;
+        const to = tx.to?.toLowerCase();
+        if (!s) continue;
+        if (to === net.bridgeAddress) s.bridge++;
+        if (to !== net.disputeGame) continue;
+        s.game++;
+        s.gameGas += (await pub.getTransactionReceipt({ hash: tx.hash })).gasUsed;
       }
     }
-    t.ok(txs.claimer.n > 0 && txs.challenger.n > 0, "both sides moved");
+    t.ok(txs.claimer.game > 0 && txs.challenger.game > 0, "both sides moved");
     t.comment(
-      `L1 txs to the DisputeGame: claimer ${txs.claimer.n} (${txs.claimer.gas} gas), challenger ${txs.challenger.n} (${txs.challenger.gas} gas); one-step gas ${oneStep.gasUsed}`,
+      `L1 txs to the DisputeGame: claimer ${txs.claimer.game} (${txs.claimer.gameGas} gas), challenger ${txs.challenger.game} (${txs.challenger.gameGas} gas); to the Bridge: claimer ${txs.claimer.bridge}, challenger ${txs.challenger.bridge}; one-step gas ${oneStep.gasUsed}`,
     );
 
     const settled = (
