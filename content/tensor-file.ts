@@ -9,13 +9,20 @@
  * Integers big-endian as in the commitments. Decoding is strict: a profile dtype, rank <= 8,
  * sizes that fit the bytes present, nothing after the last tensor.
  */
-import { concatBytes, u8, u32be } from "../protocol/bytes.ts";
+import { u32be } from "../protocol/bytes.ts";
 import { dtypeByCode, isProfileDType, numel } from "../protocol/dtype.ts";
 import type { TensorData } from "../prover-trace/commit/tensor.ts";
+import { DEFAULT_LIMITS } from "../prover-trace/profile/validate.ts";
 
 export const TENSOR_FILE_MAGIC = new Uint8Array([0x56, 0x54, 0x46, 0x31]); // "VTF1"
 export const MAX_TENSOR_RANK = 8;
-export const MAX_TENSORS = 1024;
+/**
+ * A trace file holds one tensor per node (every profile node has exactly one output), so the
+ * bound is the profile's node limit: an imported LLM has thousands of nodes (stories260K 1,775).
+ * Decoding is bounded by the file's bytes anyway (each tensor takes at least 3), this only names
+ * the largest count a profile model can need.
+ */
+export const MAX_TENSORS = DEFAULT_LIMITS.maxNodes;
 
 export class TensorFileError extends Error {
   override name = "TensorFileError";
@@ -28,8 +35,8 @@ function dataBytes(t: TensorData): Uint8Array {
 export function encodeTensorFile(tensors: readonly TensorData[]): Uint8Array {
   if (tensors.length > MAX_TENSORS)
     throw new TensorFileError(`at most ${MAX_TENSORS} tensors, got ${tensors.length}`);
-  const parts: Uint8Array[] = [TENSOR_FILE_MAGIC, u32be(tensors.length)];
-  tensors.forEach((t, i) => {
+  let size = 8;
+  const data = tensors.map((t, i) => {
     const info = dtypeByCode(t.dtype);
     if (t.shape.length > MAX_TENSOR_RANK)
       throw new TensorFileError(`tensor ${i}: rank ${t.shape.length} > ${MAX_TENSOR_RANK}`);
@@ -38,9 +45,28 @@ export function encodeTensorFile(tensors: readonly TensorData[]): Uint8Array {
       throw new TensorFileError(
         `tensor ${i}: ${bytes.length} data bytes for shape [${t.shape.join(",")}] of ${info.name}`,
       );
-    parts.push(u8(t.dtype), u8(t.shape.length), ...t.shape.map((d) => u32be(d)), bytes);
+    size += 2 + 4 * t.shape.length + bytes.length;
+    return bytes;
   });
-  return concatBytes(...parts);
+  // written in place, not concatenated from parts: a trace has thousands of tensors, more than
+  // a spread argument list may hold
+  const file = new Uint8Array(size);
+  const view = new DataView(file.buffer);
+  file.set(TENSOR_FILE_MAGIC, 0);
+  view.setUint32(4, tensors.length);
+  let o = 8;
+  tensors.forEach((t, i) => {
+    file[o] = t.dtype;
+    file[o + 1] = t.shape.length;
+    o += 2;
+    for (const d of t.shape) {
+      file.set(u32be(d), o);
+      o += 4;
+    }
+    file.set(data[i], o);
+    o += data[i].length;
+  });
+  return file;
 }
 
 function typedArray(dtype: number, bytes: Uint8Array): TensorData["data"] {

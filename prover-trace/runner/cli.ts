@@ -1,7 +1,9 @@
 /**
- * `verdict infer`: traced inference from the command line. A byte LM (one uint8 [T] input, int32
- * [T, V] logits) generates greedily from --prompt; any other model runs once on --input (JSON
- * values or a seed for random values). Prints the model id and the input, output and trace roots.
+ * `verdict infer`: traced inference from the command line. An LM (one [T] input, int32 [T, V]
+ * logits) generates greedily from --prompt: a byte LM (uint8 input) on the prompt's UTF-8 bytes,
+ * a token LM (int32 token ids, e.g. an imported llama2.c model) through its tokenizer
+ * (tokenizer-file.ts); any other model runs once on --input (JSON values or a seed for random
+ * values). Prints the model id and the input, output and trace roots.
  */
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
@@ -20,6 +22,7 @@ import {
   type GraphOptimizationLevel,
   type TracedRun,
 } from "./runner.ts";
+import { loadTokenizer } from "./tokenizer-file.ts";
 
 function flatten(v: unknown, out: unknown[]): unknown[] {
   if (Array.isArray(v)) for (const x of v) flatten(x, out);
@@ -81,6 +84,7 @@ interface InferFlags {
   model: string;
   prompt?: string;
   tokens: number;
+  tokenizer?: string;
   input?: string;
   ep: string;
   threads: number;
@@ -92,10 +96,14 @@ interface InferFlags {
 export function registerInferCommands(program: Command): void {
   program
     .command("infer")
-    .description("traced inference: greedy generation for a byte LM, or one run of any profile model")
+    .description("traced inference: greedy generation for an LM, or one run of any profile model")
     .requiredOption("--model <file>", "model .onnx file (must pass the profile validator)")
-    .option("--prompt <text>", "prompt for a byte LM (UTF-8 bytes)")
-    .option("--tokens <n>", "bytes to generate", intFlag("tokens"), 16)
+    .option("--prompt <text>", "prompt for an LM (a byte LM reads its UTF-8 bytes)")
+    .option("--tokens <n>", "tokens (bytes for a byte LM) to generate", intFlag("tokens"), 16)
+    .option(
+      "--tokenizer <tok.bin>",
+      "llama2.c tokenizer of a token LM (default: tok<V>.bin beside the model, else stories260K's for V = 512)",
+    )
     .option("--input <json|seed>", "for non-LM models: input values as a JSON array, or an integer seed")
     .option("--ep <ep>", "execution provider: cpu | cuda", "cpu")
     .option("--threads <n>", "ONNX Runtime intra-op threads", intFlag("threads"), 1)
@@ -124,41 +132,63 @@ export function registerInferCommands(program: Command): void {
       try {
         const modelId = toHex((await commitModel(runner.profile, bytes)).modelId);
         const out = (s: string) => process.stdout.write(s);
-        if (lmShape(runner)) {
-          if (f.prompt === undefined) throw new Error("this model is a byte LM: give --prompt");
+        const lm = lmShape(runner);
+        if (lm) {
+          if (f.prompt === undefined) throw new Error(`this model is a ${lm.kind} LM: give --prompt`);
           if (f.input !== undefined) throw new Error("--input is for non-LM models; this one takes --prompt");
-          const prompt = new TextEncoder().encode(f.prompt);
+          if (lm.kind === "byte" && f.tokenizer !== undefined)
+            throw new Error("--tokenizer is for token LMs; this byte LM reads the prompt's UTF-8 bytes");
+          const tok = lm.kind === "token" ? loadTokenizer(f.model, lm.vocab, f.tokenizer) : null;
+          const prompt = tok
+            ? tok.tokenizer.encode(f.prompt)
+            : Array.from(new TextEncoder().encode(f.prompt));
+          if (tok && !f.json) out(`tokenizer ${tok.path}\n`);
+          // a token's text after the token before it (a piece's leading space depends on it)
+          const show = (prev: number, id: number) =>
+            tok ? escapeBytes(tok.tokenizer.decodeToken(prev, id)) : escapeBytes([id]);
+          const history = [...prompt];
           const { generated, steps } = await generate(
             runner,
             prompt,
             f.tokens,
             (step, k) => {
+              const prev = history[history.length - 1];
+              history.push(step.token);
               if (!f.json) {
                 const r = roots(step.run);
                 out(
-                  `step ${k} token ${step.token} '${escapeBytes([step.token])}' input ${r.inputRoot} output ${r.outputRoot} trace ${r.traceRoot}\n`,
+                  `step ${k} token ${step.token} '${show(prev, step.token)}' input ${r.inputRoot} output ${r.outputRoot} trace ${r.traceRoot}\n`,
                 );
               }
             },
             { pipelined: f.pipeline === true },
           );
+          const promptText = tok ? f.prompt : escapeBytes(prompt);
+          // a token LM's continuation: each token's bytes after the one before it, as UTF-8
+          const text = tok
+            ? new TextDecoder().decode(
+                Buffer.concat(
+                  generated.map((id, i) =>
+                    tok.tokenizer.decodeToken(i === 0 ? prompt[prompt.length - 1] : generated[i - 1], id),
+                  ),
+                ),
+              )
+            : escapeBytes(generated);
           if (f.json)
             out(
               `${JSON.stringify({
                 modelId,
-                prompt: escapeBytes(prompt),
-                text: escapeBytes(generated),
-                tokens: Array.from(generated),
+                ...(tok ? { tokenizer: tok.path, promptTokens: prompt } : {}),
+                prompt: promptText,
+                text,
+                tokens: generated,
                 steps: steps.map((s) => ({ token: s.token, ...roots(s.run) })),
               })}\n`,
             );
-          else
-            out(
-              `prompt: ${escapeBytes(prompt)}\ngenerated: ${escapeBytes(generated)}\nmodel id ${modelId}\n`,
-            );
+          else out(`prompt: ${promptText}\ngenerated: ${text}\nmodel id ${modelId}\n`);
           return;
         }
-        if (f.prompt !== undefined) throw new Error("this model is not a byte LM: give --input <json|seed>");
+        if (f.prompt !== undefined) throw new Error("this model is not an LM: give --input <json|seed>");
         if (f.input === undefined) throw new Error("give --input <json array | integer seed>");
         if (runner.profile.inputs.length !== 1)
           throw new Error(`--input feeds one tensor; this model has ${runner.profile.inputs.length} inputs`);

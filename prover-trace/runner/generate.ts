@@ -1,6 +1,8 @@
 /**
- * Greedy byte-level generation with a traced runner. Pure helpers (windowing, argmax, escaping)
- * are separate from the loop so they can be tested on their own.
+ * Greedy generation with a traced runner, for a byte LM (uint8 [T] bytes in) or a token LM (int32
+ * [T] token ids in, e.g. an imported llama2.c model; text <-> ids is the tokenizer's job). Pure
+ * helpers (windowing, argmax, escaping) are separate from the loop so they can be tested on their
+ * own.
  */
 import type { Runner, TracedRun } from "./runner.ts";
 
@@ -19,6 +21,27 @@ export function windowTokens(
   for (let i = start; i < history.length; i++) {
     const t = history[i];
     if (!Number.isInteger(t) || t < 0 || t > 255) throw new RangeError(`token ${t} is not a byte`);
+    tokens[i - start] = t;
+  }
+  return { tokens, last: history.length - start - 1 };
+}
+
+/**
+ * windowTokens for a token LM: the last `seqLen` ids as int32, right-padded with 0 (every id in
+ * [0, vocab)).
+ */
+export function windowIds(
+  history: ArrayLike<number>,
+  seqLen: number,
+  vocab: number,
+): { tokens: Int32Array; last: number } {
+  if (history.length === 0) throw new RangeError("the prompt must have at least one token");
+  const start = Math.max(0, history.length - seqLen);
+  const tokens = new Int32Array(seqLen);
+  for (let i = start; i < history.length; i++) {
+    const t = history[i];
+    if (!Number.isInteger(t) || t < 0 || t >= vocab)
+      throw new RangeError(`token ${t} is outside the vocabulary [0, ${vocab})`);
     tokens[i - start] = t;
   }
   return { tokens, last: history.length - start - 1 };
@@ -54,21 +77,33 @@ export function escapeBytes(bytes: ArrayLike<number>): string {
 }
 
 export interface LmShape {
+  /** byte: uint8 [T] input, V <= 256; token: int32 [T] token ids. */
+  kind: "byte" | "token";
   inputName: string;
   outputName: string;
   seqLen: number;
   vocab: number;
 }
 
-/** The byte-LM interface the generator needs: one uint8 [T] input, one int32 [T, V] output. */
+/**
+ * The LM interface the generator needs: one [T] input, uint8 bytes (a byte LM, V <= 256) or int32
+ * token ids (a token LM), and one int32 [T, V] output (logits of every position).
+ */
 export function lmShape(runner: Runner): LmShape | null {
   const p = runner.profile;
   if (p.inputs.length !== 1 || p.outputs.length !== 1) return null;
   const [i] = p.inputs;
   const [o] = p.outputs;
-  if (i.dtype !== 2 || i.shape.length !== 1) return null;
-  if (o.dtype !== 6 || o.shape.length !== 2 || o.shape[0] !== i.shape[0] || o.shape[1] > 256) return null;
-  return { inputName: i.name, outputName: o.name, seqLen: i.shape[0], vocab: o.shape[1] };
+  if ((i.dtype !== 2 && i.dtype !== 6) || i.shape.length !== 1) return null;
+  if (o.dtype !== 6 || o.shape.length !== 2 || o.shape[0] !== i.shape[0]) return null;
+  if (i.dtype === 2 && o.shape[1] > 256) return null;
+  return {
+    kind: i.dtype === 2 ? "byte" : "token",
+    inputName: i.name,
+    outputName: o.name,
+    seqLen: i.shape[0],
+    vocab: o.shape[1],
+  };
 }
 
 export interface GenerationStep {
@@ -81,21 +116,25 @@ export interface GenerationStep {
 const MAX_IN_FLIGHT = 2;
 
 /**
- * Greedily generates `count` bytes after `prompt`, one traced run per token. With `pipelined`,
+ * Greedily generates `count` tokens (bytes for a byte LM) after `prompt`, one traced run per
+ * token; past the window, the window slides (the last T tokens). With `pipelined`,
  * ORT computes step k+1 while step k is hashed on a thread-pool thread (the next token only needs
  * the logits); that pays only when a core is idle, so the default hashes each step on this thread.
  * `onStep` sees the steps in order, each with its commitments.
  */
 export async function generate(
   runner: Runner,
-  prompt: Uint8Array,
+  prompt: ArrayLike<number>,
   count: number,
   onStep?: (step: GenerationStep, index: number) => void,
   opts: { pipelined?: boolean } = {},
-): Promise<{ generated: Uint8Array; steps: GenerationStep[] }> {
+): Promise<{ generated: number[]; steps: GenerationStep[] }> {
   const pipelined = opts.pipelined ?? false;
   const lm = lmShape(runner);
-  if (!lm) throw new Error("model is not a byte LM (one uint8 [T] input, one int32 [T, V<=256] output)");
+  if (!lm)
+    throw new Error(
+      "model is not an LM (one uint8 [T] byte or int32 [T] token input, one int32 [T, V] output)",
+    );
   if (!Number.isInteger(count) || count < 0 || count > 1_000_000)
     throw new RangeError(`token count must be an integer in [0, 1000000], got ${count}`);
   const history = Array.from(prompt);
@@ -104,8 +143,11 @@ export async function generate(
   let chain: Promise<void> = Promise.resolve();
   for (let k = 0; k < count; k++) {
     if (inFlight.length >= MAX_IN_FLIGHT) await inFlight.shift();
-    const { tokens, last } = windowTokens(history, lm.seqLen);
-    const input = { [lm.inputName]: { dtype: 2, shape: [lm.seqLen], data: tokens } };
+    const { tokens, last } =
+      lm.kind === "byte" ? windowTokens(history, lm.seqLen) : windowIds(history, lm.seqLen, lm.vocab);
+    const input = {
+      [lm.inputName]: { dtype: lm.kind === "byte" ? 2 : 6, shape: [lm.seqLen], data: tokens },
+    };
     let outputs: Awaited<ReturnType<Runner["startTraced"]>>["outputs"];
     let committed: Promise<TracedRun>;
     if (pipelined) ({ outputs, committed } = await runner.startTraced(input));
@@ -125,5 +167,5 @@ export async function generate(
     inFlight.push(chain);
   }
   await chain;
-  return { generated: Uint8Array.from(history.slice(prompt.length)), steps };
+  return { generated: history.slice(prompt.length), steps };
 }

@@ -75,6 +75,22 @@ export interface NetworkOptions {
   batchIntervalMs?: number;
   /** Agents' poll interval; default 200 ms. */
   pollMs?: number;
+  /**
+   * Models to serve instead of the small MLPs (e.g. an imported LLM): the honest worker's, and
+   * each faulty worker's by index; those not given stay the MLPs.
+   */
+  models?: { honest?: ModelFile; faulty?: ModelFile[] };
+  /**
+   * The watcher gets no --model files: it fetches every model by the CID registered on the
+   * Bridge, so the test must upload the model bytes to the content layer first. Default false.
+   */
+  watcherFetchesModels?: boolean;
+}
+
+/** A model file to register and serve. */
+export interface ModelFile {
+  name: string;
+  bytes: Uint8Array;
 }
 
 export interface NetModel {
@@ -269,14 +285,22 @@ export async function startNetwork(t: Test, opts: NetworkOptions): Promise<Netwo
       challengerBond: CHALLENGER_BOND,
       disputeClock: opts.disputeClockS ?? 120n,
     });
-    const honestModel = await loadModel(dir, "mlp-honest", mlpBytes(1), dep.bridge);
+    const custom = opts.models ?? {};
+    const honestModel = await loadModel(
+      dir,
+      custom.honest?.name ?? "mlp-honest",
+      custom.honest?.bytes ?? mlpBytes(1),
+      dep.bridge,
+    );
     const faultyWorkers: FaultyWorker[] = [];
     for (const [i, f] of faults.entries())
       faultyWorkers.push({
         fault: f,
         account: FAULTY_ACCOUNTS[i],
         // the first keeps the name and seed it always had
-        model: await loadModel(dir, i === 0 ? "mlp-faulty" : `mlp-faulty-${f}`, mlpBytes(2 + i), dep.bridge),
+        model: custom.faulty?.[i]
+          ? await loadModel(dir, custom.faulty[i].name, custom.faulty[i].bytes, dep.bridge)
+          : await loadModel(dir, i === 0 ? "mlp-faulty" : `mlp-faulty-${f}`, mlpBytes(2 + i), dep.bridge),
       });
     const faultyModel =
       faultyWorkers[0]?.model ?? (await loadModel(dir, "mlp-faulty", mlpBytes(2), dep.bridge));
@@ -368,12 +392,12 @@ export async function startNetwork(t: Test, opts: NetworkOptions): Promise<Netwo
       key(ACCOUNT.watcher),
       "--data-dir",
       join(dir, "watcher"),
-      "--model",
-      honestModel.path,
-      ...(faultyWorkers.length ? faultyWorkers : [{ model: faultyModel }]).flatMap((f) => [
-        "--model",
-        f.model.path,
-      ]),
+      ...(opts.watcherFetchesModels
+        ? []
+        : [
+            honestModel,
+            ...(faultyWorkers.length ? faultyWorkers.map((f) => f.model) : [faultyModel]),
+          ].flatMap((m) => ["--model", m.path])),
       "--poll-ms",
       pollMs,
       "--l2-challenge-window-ms",

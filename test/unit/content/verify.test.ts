@@ -3,13 +3,19 @@
  * input root / output root, with hostile files and mismatches refused with clear errors.
  */
 import t from "tap";
-import { decodeTensorFile, encodeTensorFile, TensorFileError } from "../../../content/tensor-file.ts";
+import {
+  decodeTensorFile,
+  encodeTensorFile,
+  MAX_TENSORS,
+  TensorFileError,
+} from "../../../content/tensor-file.ts";
 import { ContentError } from "../../../content/types.ts";
 import { verifyInputBytes, verifyModelBytes, verifyOutputBytes } from "../../../content/verify.ts";
 import { toHex, u32be } from "../../../protocol/bytes.ts";
 import { buildMlp } from "../../../prover-trace/builder/mlp.ts";
 import { commitOnnxFile, inputRoot, outputRoot } from "../../../prover-trace/commit/model.ts";
 import { encodeOnnx } from "../../../prover-trace/onnx/io.ts";
+import { DEFAULT_LIMITS } from "../../../prover-trace/profile/validate.ts";
 
 t.test("tensor files round-trip every profile dtype", async (t) => {
   const tensors = [
@@ -64,6 +70,18 @@ t.test("hostile tensor files are refused", async (t) => {
     () => encodeTensorFile([{ dtype: 1, shape: [1], data: new Float32Array(1) }]),
     /not in the integer profile/,
   );
+});
+
+t.test("a trace of every node of a model at the profile's node limit fits one tensor file", async (t) => {
+  const many = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ dtype: 6, shape: [1], data: new Int32Array([i]) }));
+  const back = decodeTensorFile(encodeTensorFile(many(MAX_TENSORS)));
+  t.equal(back.length, MAX_TENSORS, `${MAX_TENSORS} tensors round-trip`);
+  t.same(back[MAX_TENSORS - 1].data, new Int32Array([MAX_TENSORS - 1]));
+  t.equal(MAX_TENSORS, DEFAULT_LIMITS.maxNodes, "the bound is the profile's node limit");
+  t.throws(() => encodeTensorFile(many(MAX_TENSORS + 1)), /at most 65536 tensors, got 65537/);
+  const over = Uint8Array.from([0x56, 0x54, 0x46, 0x31, ...u32be(MAX_TENSORS + 1)]);
+  t.throws(() => decodeTensorFile(over), /declares 65537 tensors, at most 65536/);
 });
 
 t.test("bytes -> model id, input root, output root", async (t) => {

@@ -127,7 +127,7 @@ t.test("hostile flags fail with one clear line", async (t) => {
       /--input value 0 \(300\) is not a int8 integer/,
     ],
     [["infer", "--model", mlp, "--input", "nope"], /--input must be a JSON array or an integer seed/],
-    [["infer", "--model", mlp, "--prompt", "hi"], /not a byte LM/],
+    [["infer", "--model", mlp, "--prompt", "hi"], /not an LM/],
     [["infer", "--model", mlp, "--input", "1", "--ep", "cuda"], /CUDA execution provider is not available: /],
     [["infer", "--model", mlp, "--input", "1", "--opt-level", "max"], /--opt-level must be one of/],
     [["infer", "--model", join(dir, "missing.onnx"), "--input", "1"], /ENOENT/],
