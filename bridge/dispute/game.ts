@@ -18,7 +18,14 @@ import { disputeGameAbi } from "../../contracts/artifacts/DisputeGame.ts";
 import { oneStepVerifierAbi } from "../../contracts/artifacts/OneStepVerifier.ts";
 import { BridgeRevert, type ClaimMessage, type RevertFactory, simulateAndSend } from "../bridge.ts";
 import { ContractClient } from "../clients.ts";
-import type { DisputeState, GameView, InputBindingArg, Move, Opening, RevealedChildren } from "./vocabulary.ts";
+import type {
+  DisputeState,
+  GameView,
+  InputBindingArg,
+  Move,
+  Opening,
+  RevealedChildren,
+} from "./vocabulary.ts";
 
 /** The game ABI plus the verifier's and the Bridge's errors, so nested reverts are named too. */
 const gameErrorNames = new Set<string>(disputeGameAbi.filter((x) => x.type === "error").map((x) => x.name));

@@ -6,11 +6,11 @@
  * `chunk()`, so these objects carry exactly those, built from the honest ones.
  */
 
-import type { PartyView } from "../../verifier/game/view.ts";
 import { concatBytes, merkleLevels } from "../../protocol/index.ts";
 import type { TensorCommitment } from "../../prover-trace/commit/tensor.ts";
 import { tensorRootFromDataRoot } from "../../prover-trace/commit/tensor.ts";
 import { type TraceCommitment, traceLeaf, traceLevels } from "../../prover-trace/commit/trace.ts";
+import type { PartyView } from "../../verifier/game/view.ts";
 
 const GARBAGE = new Uint8Array(32).fill(0x5a);
 

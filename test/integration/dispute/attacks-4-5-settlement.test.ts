@@ -13,13 +13,13 @@
  */
 import t from "tap";
 import type { Hex } from "viem";
-import { type Move, planClaimerMove, Winner } from "../../../verifier/game/planner.ts";
-import { buildPartyView, viewOutputRoot } from "../../../verifier/game/view.ts";
 import { BridgeFollower } from "../../../bridge/follower.ts";
 import { toHex } from "../../../protocol/bytes.ts";
 import { claimDomain } from "../../../protocol/eip712.ts";
 import { MessageTree } from "../../../protocol/withdrawal.ts";
 import { keys } from "../../../sequencer/state/records.ts";
+import { type Move, planClaimerMove, Winner } from "../../../verifier/game/planner.ts";
+import { buildPartyView, viewOutputRoot } from "../../../verifier/game/view.ts";
 import { mlpFixture, signClaimAs, tamper } from "../../helpers/dispute.ts";
 import {
   CHALLENGER,

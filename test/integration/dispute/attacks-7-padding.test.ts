@@ -9,9 +9,9 @@
  * names an empty padding child is refused.
  */
 import t, { type Test } from "tap";
+import { disputeGameAbi } from "../../../contracts/artifacts/DisputeGame.ts";
 import { Phase, Winner } from "../../../verifier/game/planner.ts";
 import { buildPartyView, type PartyView } from "../../../verifier/game/view.ts";
-import { disputeGameAbi } from "../../../contracts/artifacts/DisputeGame.ts";
 import { type MlpFixture, mlpFixture } from "../../helpers/dispute.ts";
 import {
   BOND,

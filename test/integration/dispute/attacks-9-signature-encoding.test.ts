@@ -9,9 +9,9 @@
  */
 import t from "tap";
 import type { Hex } from "viem";
-import { buildPartyView } from "../../../verifier/game/view.ts";
 import { fromHex, toHex } from "../../../protocol/bytes.ts";
 import { claimDomain } from "../../../protocol/eip712.ts";
+import { buildPartyView } from "../../../verifier/game/view.ts";
 import { mlpFixture, tamper } from "../../helpers/dispute.ts";
 import { CHALLENGER, rejectsWith, setupGame, WORKER } from "../../helpers/dispute-game.ts";
 import { embeddedBackend } from "../../helpers/l1.ts";

@@ -6,14 +6,14 @@
  * room to spare, and the devnet bond is at least minChallengerBond (the documented worst case).
  */
 import t from "tap";
-import { Winner } from "../../../verifier/game/planner.ts";
-import { buildPartyView } from "../../../verifier/game/view.ts";
 import {
   CLAIMER_GAME_GAS_BOUND,
   DEVNET_BRIDGE_PARAMS,
   minChallengerBond,
   REFERENCE_GAS_PRICE,
 } from "../../../bridge/params.ts";
+import { Winner } from "../../../verifier/game/planner.ts";
+import { buildPartyView } from "../../../verifier/game/view.ts";
 import { mlpFixture, tamper } from "../../helpers/dispute.ts";
 import { BOND, CHALLENGER, playOut, STAKE, setupGame, WORKER } from "../../helpers/dispute-game.ts";
 import { embeddedBackend } from "../../helpers/l1.ts";
