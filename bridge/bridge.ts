@@ -41,6 +41,8 @@ export interface BatchInput {
   withdrawalRoot: Hex;
   txDataHash: Hex;
   cid: Hex;
+  /** The batch data itself (sequencer/batch-data.ts), carried as calldata; sha256 = txDataHash. */
+  txData: Hex;
 }
 
 export interface WithdrawalClaim {
@@ -285,6 +287,7 @@ export class BridgeContract extends ContractClient {
       b.withdrawalRoot,
       b.txDataHash,
       b.cid,
+      b.txData,
     ]);
     const [ev] = parseEventLogs({ abi: bridgeAbi, logs: r.receipt.logs, eventName: "BatchPosted" });
     return { ...r, batchIndex: ev.args.batchIndex };

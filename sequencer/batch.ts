@@ -17,8 +17,10 @@
  *   stateRoot      = state root of lastBlock
  *   withdrawalRoot = protocol/withdrawal.ts message root over the range's L2 -> L1 messages
  *                    (withdrawals and L1 request results), block then tx order
- *   txData         = utf8(JSON.stringify({ blocks: [{ header, txs }, ...] }))
- *   txDataHash     = sha256(txData); cid = CIDv1 of txData (injected `cidOf`)
+ *   txData         = sequencer/batch-data.ts encoding of the blocks' headers and txs (deflate-raw
+ *                    JSON behind a version byte), posted as postBatch calldata
+ *   txDataHash     = sha256(txData) (the Bridge refuses data that does not hash to it);
+ *                    cid = CIDv1 of txData (injected `cidOf`)
  */
 import type { Logger } from "pino";
 import { toHex } from "../protocol/bytes.ts";
@@ -31,6 +33,8 @@ import {
   txMessages,
   type Withdrawal,
 } from "../protocol/withdrawal.ts";
+import { encodeBatchData } from "./batch-data.ts";
+import { type BatchFaultMode, faultyRoots } from "./batch-faults.ts";
 import type { Block } from "./block.ts";
 import type { SequencerNode } from "./node.ts";
 
@@ -67,9 +71,7 @@ export function buildBatch(blocks: readonly Block[]): BatchData {
   });
   const messages: L2Message[] = [];
   for (const b of blocks) for (const r of b.receipts) messages.push(...receiptMessages(r));
-  const txData = new TextEncoder().encode(
-    JSON.stringify({ blocks: blocks.map((b) => ({ header: b.header, txs: b.txs })) }),
-  );
+  const txData = encodeBatchData(blocks);
   const last = blocks[blocks.length - 1].header;
   return {
     firstBlock: blocks[0].header.number,
@@ -91,6 +93,8 @@ export interface BatchPoster {
     withdrawalRoot: Hex;
     txDataHash: Hex;
     cid: Hex;
+    /** The batch data (sequencer/batch-data.ts), carried as calldata; sha256(txData) = txDataHash. */
+    txData: Hex;
   }): Promise<{ batchIndex: bigint; txHash?: Hex }>;
 }
 
@@ -162,8 +166,9 @@ const batchKey = (i: number) => `bt/${i.toString().padStart(10, "0")}`;
 
 const isConfirmed = (b: PostedBatch) => b.status === undefined || b.status === "confirmed";
 
-function batchArgs(rec: PostedBatch) {
+function batchArgs(rec: PostedBatch, txData: Uint8Array) {
   return {
+    txData: toHex(txData),
     firstBlock: BigInt(rec.firstBlock),
     lastBlock: BigInt(rec.lastBlock),
     stateRoot: rec.stateRoot,
@@ -195,6 +200,7 @@ export class Batcher {
   private scannedBatches = 0;
   private readonly l1?: BatchL1View;
   private readonly confirmations: number;
+  private readonly fault: { mode: BatchFaultMode; sequencer: Hex } | null;
 
   constructor(
     node: SequencerNode,
@@ -207,8 +213,11 @@ export class Batcher {
       l1?: BatchL1View;
       /** L1 blocks on top of the one holding a batch before it is confirmed (default 2). */
       confirmations?: number;
+      /** Test only (sequencer/batch-faults.ts): commit lying roots; the caller checks the chain. */
+      fault?: { mode: BatchFaultMode; sequencer: Hex } | null;
     },
   ) {
+    this.fault = opts.fault ?? null;
     this.node = node;
     this.poster = poster;
     this.cidOf = opts.cidOf;
@@ -267,20 +276,29 @@ export class Batcher {
     }
     const data = buildBatch(blocks);
     const cid = await this.cidOf(data.txData);
+    const roots = this.fault
+      ? faultyRoots(
+          this.fault.mode,
+          { stateRoot: data.stateRoot, messages: data.messages, batchIndex: done.length },
+          this.fault.sequencer as `0x${string}`,
+        )
+      : data;
+    if (this.fault)
+      this.logger?.warn({ fault: this.fault.mode, index: done.length }, "TEST FAULT: lying batch roots");
     const rec: PostedBatch = {
       index: done.length,
       status: "sent",
       posts: 0,
       firstBlock: first,
       lastBlock: last,
-      stateRoot: data.stateRoot,
-      withdrawalRoot: data.withdrawalRoot,
+      stateRoot: roots.stateRoot,
+      withdrawalRoot: roots.withdrawalRoot,
       txDataHash: data.txDataHash,
       cid,
       l1TxHash: null,
     };
     if (!this.l1) {
-      const r = await this.poster.postBatch(batchArgs(rec));
+      const r = await this.poster.postBatch(batchArgs(rec, data.txData));
       rec.index = Number(r.batchIndex);
       rec.status = "confirmed";
       rec.posts = 1;
@@ -304,7 +322,12 @@ export class Batcher {
       );
     }
     await this.record(rec);
-    const r = await this.poster.postBatch(batchArgs(rec));
+    const data = await this.rebuild(rec);
+    if (data.txDataHash !== rec.txDataHash)
+      throw new Error(
+        `batch ${rec.index}: its blocks now give data hash ${data.txDataHash}, not ${rec.txDataHash}`,
+      );
+    const r = await this.poster.postBatch(batchArgs(rec, data.txData));
     if (Number(r.batchIndex) !== rec.index)
       throw new Error(
         `L1 took batch ${rec.index} as index ${r.batchIndex}: the Bridge and this node disagree`,

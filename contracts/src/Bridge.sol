@@ -214,6 +214,8 @@ contract Bridge is ReentrancyGuard, EIP712 {
     error NotSequencer(address caller);
     error InvalidBlockRange(uint64 firstBlock, uint64 lastBlock);
     error NonContiguousBatch(uint64 expectedFirstBlock, uint64 firstBlock);
+    error EmptyBatchData();
+    error BatchDataMismatch(bytes32 committed, bytes32 actual);
     error UnknownBatch(uint256 batchIndex, uint256 batchCount);
     error BatchNotFinalized(uint256 batchIndex, uint64 finalizesAt);
     error WithdrawalAlreadyClaimed(bytes32 leaf);
@@ -363,16 +365,23 @@ contract Bridge is ReentrancyGuard, EIP712 {
 
     /// Posts the commitment to L2 blocks firstBlock..lastBlock. Batches are contiguous: each starts
     /// right after the previous one ends (the first may start anywhere).
+    /// `txData` is the batch data itself (docs/rollup.md "Batch data": the blocks' headers and txs,
+    /// deflate-raw compressed), carried as calldata so anyone can rebuild L2 state from L1 alone;
+    /// it must hash (sha256) to `txDataHash`, the commitment the batch keeps.
     function postBatch(
         uint64 firstBlock,
         uint64 lastBlock,
         bytes32 stateRoot,
         bytes32 withdrawalRoot,
         bytes32 txDataHash,
-        bytes calldata cid
+        bytes calldata cid,
+        bytes calldata txData
     ) external returns (uint256 batchIndex) {
         if (msg.sender != sequencer) revert NotSequencer(msg.sender);
         if (lastBlock < firstBlock) revert InvalidBlockRange(firstBlock, lastBlock);
+        if (txData.length == 0) revert EmptyBatchData();
+        bytes32 dataHash = sha256(txData);
+        if (dataHash != txDataHash) revert BatchDataMismatch(txDataHash, dataHash);
         batchIndex = _batches.length;
         if (batchIndex != 0) {
             uint64 expected = _batches[batchIndex - 1].lastBlock + 1;

@@ -118,6 +118,7 @@ async function scenarios(t: Test, b: L1Backend) {
         withdrawalRoot: next?.withdrawalRoot as Hex,
         txDataHash: next?.txDataHash as Hex,
         cid: next?.cid as Hex,
+        txData: toHex(buildBatch([(await node.block(4)) as Block, (await node.block(5)) as Block]).txData),
       }),
       /NonContiguousBatch/,
     );
@@ -147,6 +148,7 @@ async function scenarios(t: Test, b: L1Backend) {
       withdrawalRoot: data.withdrawalRoot,
       txDataHash: data.txDataHash,
       cid: await cidOf(data.txData),
+      txData: toHex(data.txData),
     });
     let sends = 0;
     const counting: BatchPoster = {
@@ -174,6 +176,7 @@ async function scenarios(t: Test, b: L1Backend) {
       withdrawalRoot: data.withdrawalRoot,
       txDataHash: data.txDataHash,
       cid: await cidOf(data.txData),
+      txData: toHex(data.txData),
     });
     let sends = 0;
     let lose = true;
