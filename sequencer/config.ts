@@ -29,6 +29,10 @@ export interface SequencerConfig {
   batchIntervalMs: number;
   /** Worker threads checking signatures (0: on the main thread). */
   verifyWorkers: number;
+  /** Test only: a batch fault (sequencer/batch-faults.ts); refused off dev chains. */
+  testFault: string | null;
+  /** Allows testFault on any L1 chain. */
+  iKnowThisIsATestFault: boolean;
   genesis: {
     l2ChainId: string;
     l1ChainId: string;
@@ -61,6 +65,8 @@ export const DEFAULTS: SequencerConfig = {
   l1Key: null,
   batchIntervalMs: 10_000,
   verifyWorkers: 2,
+  testFault: null,
+  iKnowThisIsATestFault: false,
   genesis: {
     l2ChainId: "424242",
     l1ChainId: "31337",

@@ -10,6 +10,7 @@ import { toHex } from "../protocol/bytes.ts";
 import { fileCid } from "../protocol/cid.ts";
 import { buildApi } from "./api.ts";
 import { Batcher } from "./batch.ts";
+import { checkFaultAllowed, parseBatchFault } from "./batch-faults.ts";
 import { bridgeBatchView } from "./batch-l1.ts";
 import { resolveGenesis, type SequencerConfig } from "./config.ts";
 import { L1DisputeFeed } from "./dashboard/feed.ts";
@@ -42,6 +43,7 @@ export async function startSequencer(
   let l1 = l1Override;
   let poster: BridgeContract | null = null;
   let disputes: L1DisputeFeed | undefined;
+  const fault = cfg.testFault ? parseBatchFault(cfg.testFault) : null;
   if (!l1 && cfg.l1Rpc) {
     const l1Key = cfg.l1Key ?? (key ? toHex(key) : undefined);
     const clients = await connectL1({ rpcUrl: cfg.l1Rpc, privateKey: l1Key as `0x${string}` | undefined });
@@ -55,6 +57,7 @@ export async function startSequencer(
       confirmations: cfg.l1Confirmations,
       startBlock: cfg.l1StartBlock,
     });
+    if (fault) checkFaultAllowed(fault, chainId, cfg.iKnowThisIsATestFault);
     if (key) poster = new BridgeContract(clients, genesis.bridge);
     disputes = new L1DisputeFeed(clients, genesis.bridge, { startBlock: cfg.l1StartBlock });
   }
@@ -75,6 +78,7 @@ export async function startSequencer(
         // a batch is confirmed at the same depth as L1 events are derived
         l1: bridgeBatchView(poster),
         confirmations: cfg.l1Confirmations,
+        fault: fault && { mode: fault, sequencer: genesis.sequencer },
       })
     : null;
   const adverts = new Map<string, WorkerAdvert>();
