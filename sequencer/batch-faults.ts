@@ -1,10 +1,12 @@
 /**
- * Test-only faults of the sequencer's batcher: deliberate lies in what a batch commits, so that a
- * validator (`verdict validator`, sequencer/rebuild.ts) can be shown to catch each one with real
- * processes. Off by default; `verdict sequencer --test-fault` refuses them unless L1 is a dev
+ * Test-only faults of the sequencer: deliberate lies in what a batch commits, so that a validator
+ * (`verdict validator`, sequencer/rebuild.ts) can be shown to catch each one with real processes,
+ * and censorship, so that the L1 inbox (Bridge.forceTransaction) can be shown to get around it. Off by default; `verdict sequencer --test-fault` refuses them unless L1 is a dev
  * chain (DEV_CHAIN_IDS) or the operator says `--i-know-this-is-a-test-fault`.
  *
- * Each mode posts the honest batch data (the blocks as sealed) under lying roots:
+ * `censor`: the sequencer refuses every user tx offered to it directly (API or p2p forwarding,
+ * 503 "censored"); it still derives L1 (deposits, forced txs) and batches honestly.
+ * Every other mode posts the honest batch data (the blocks as sealed) under lying roots:
  *
  * | mode             | what the batch commits                                               |
  * |------------------|----------------------------------------------------------------------|
@@ -22,20 +24,27 @@ import { sha256 } from "../protocol/sha256.ts";
 import type { Hex } from "../protocol/tx.ts";
 import { type L2Message, MessageTree } from "../protocol/withdrawal.ts";
 
-export const BATCH_FAULT_MODES = ["wrong-state-root", "forge-withdrawal", "forge-result"] as const;
-export type BatchFaultMode = (typeof BATCH_FAULT_MODES)[number];
+export const SEQUENCER_FAULT_MODES = [
+  "wrong-state-root",
+  "forge-withdrawal",
+  "forge-result",
+  "censor",
+] as const;
+export type SequencerFaultMode = (typeof SEQUENCER_FAULT_MODES)[number];
 
 /** L1 chains where a test fault needs no explicit override (anvil / the embedded devnet). */
 export const DEV_CHAIN_IDS: readonly bigint[] = [31337n];
 
-export function parseBatchFault(s: string): BatchFaultMode {
-  if (!(BATCH_FAULT_MODES as readonly string[]).includes(s))
-    throw new Error(`unknown sequencer test fault '${s}': expected one of ${BATCH_FAULT_MODES.join(", ")}`);
-  return s as BatchFaultMode;
+export function parseSequencerFault(s: string): SequencerFaultMode {
+  if (!(SEQUENCER_FAULT_MODES as readonly string[]).includes(s))
+    throw new Error(
+      `unknown sequencer test fault '${s}': expected one of ${SEQUENCER_FAULT_MODES.join(", ")}`,
+    );
+  return s as SequencerFaultMode;
 }
 
 /** Throws unless a test fault may run against this L1. */
-export function checkFaultAllowed(mode: BatchFaultMode, l1ChainId: bigint, override: boolean): void {
+export function checkFaultAllowed(mode: SequencerFaultMode, l1ChainId: bigint, override: boolean): void {
   if (override || DEV_CHAIN_IDS.includes(l1ChainId)) return;
   throw new Error(
     `test fault '${mode}' refused: L1 chain ${l1ChainId} is not a dev chain (${DEV_CHAIN_IDS.join(", ")}); ` +
@@ -47,7 +56,7 @@ const tag = (s: string) => new TextEncoder().encode(s);
 
 /** The roots a faulty batcher commits instead of the true ones. */
 export function faultyRoots(
-  mode: BatchFaultMode,
+  mode: SequencerFaultMode,
   honest: { stateRoot: Hex; messages: readonly L2Message[]; batchIndex: number },
   sequencer: Address,
 ): { stateRoot: Hex; withdrawalRoot: Hex } {

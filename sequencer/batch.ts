@@ -34,7 +34,7 @@ import {
   type Withdrawal,
 } from "../protocol/withdrawal.ts";
 import { encodeBatchData } from "./batch-data.ts";
-import { type BatchFaultMode, faultyRoots } from "./batch-faults.ts";
+import { faultyRoots, type SequencerFaultMode } from "./batch-faults.ts";
 import type { Block } from "./block.ts";
 import type { SequencerNode } from "./node.ts";
 
@@ -95,6 +95,8 @@ export interface BatchPoster {
     cid: Hex;
     /** The batch data (sequencer/batch-data.ts), carried as calldata; sha256(txData) = txDataHash. */
     txData: Hex;
+    /** Inbox messages (deposits, forced txs) the batch's blocks derived, counted from the first. */
+    inboxCount: bigint;
   }): Promise<{ batchIndex: bigint; txHash?: Hex }>;
 }
 
@@ -104,6 +106,11 @@ export interface BatchL1View {
   blockNumber(): Promise<bigint>;
   /** Bridge.batchCount() in the state after block `at` (latest when absent). */
   batchCount(at?: bigint): Promise<bigint>;
+  /**
+   * Bridge.inboxLength() in the state after L1 block `at`: the inbox messages a block with that L1
+   * origin has derived (0 before the Bridge existed).
+   */
+  inboxLength?(at: bigint): Promise<bigint>;
   /** Bridge.getBatch(index) in the state after block `at` (latest when absent). */
   getBatch(index: bigint, at?: bigint): Promise<L1Batch>;
   /** True while L1 has tx `hash` waiting to be mined next (a reposting would race it). */
@@ -116,6 +123,8 @@ export interface BatchL1View {
 }
 
 export interface L1Batch {
+  /** Absent from views of Bridges older than the inbox. */
+  inboxCount?: bigint;
   firstBlock: bigint;
   lastBlock: bigint;
   stateRoot: Hex;
@@ -135,6 +144,8 @@ export interface PostedBatch {
   withdrawalRoot: Hex;
   txDataHash: Hex;
   cid: Hex;
+  /** Inbox messages consumed through this batch (absent in old records: 0). */
+  inboxCount?: number;
   l1TxHash: Hex | null;
 }
 
@@ -169,6 +180,7 @@ const isConfirmed = (b: PostedBatch) => b.status === undefined || b.status === "
 function batchArgs(rec: PostedBatch, txData: Uint8Array) {
   return {
     txData: toHex(txData),
+    inboxCount: BigInt(rec.inboxCount ?? 0),
     firstBlock: BigInt(rec.firstBlock),
     lastBlock: BigInt(rec.lastBlock),
     stateRoot: rec.stateRoot,
@@ -200,7 +212,7 @@ export class Batcher {
   private scannedBatches = 0;
   private readonly l1?: BatchL1View;
   private readonly confirmations: number;
-  private readonly fault: { mode: BatchFaultMode; sequencer: Hex } | null;
+  private readonly fault: { mode: SequencerFaultMode; sequencer: Hex } | null;
 
   constructor(
     node: SequencerNode,
@@ -214,7 +226,7 @@ export class Batcher {
       /** L1 blocks on top of the one holding a batch before it is confirmed (default 2). */
       confirmations?: number;
       /** Test only (sequencer/batch-faults.ts): commit lying roots; the caller checks the chain. */
-      fault?: { mode: BatchFaultMode; sequencer: Hex } | null;
+      fault?: { mode: SequencerFaultMode; sequencer: Hex } | null;
     },
   ) {
     this.fault = opts.fault ?? null;
@@ -285,12 +297,16 @@ export class Batcher {
       : data;
     if (this.fault)
       this.logger?.warn({ fault: this.fault.mode, index: done.length }, "TEST FAULT: lying batch roots");
+    const origin = blocks[blocks.length - 1].header.l1OriginNumber;
+    // the blocks derived every inbox message L1 held at their origin (docs/rollup.md section 8)
+    const inboxCount = this.l1?.inboxLength ? Number(await this.l1.inboxLength(BigInt(origin))) : 0;
     const rec: PostedBatch = {
       index: done.length,
       status: "sent",
       posts: 0,
       firstBlock: first,
       lastBlock: last,
+      inboxCount,
       stateRoot: roots.stateRoot,
       withdrawalRoot: roots.withdrawalRoot,
       txDataHash: data.txDataHash,
@@ -388,6 +404,7 @@ export class Batcher {
         withdrawalRoot: data.withdrawalRoot,
         txDataHash: data.txDataHash,
         cid: await this.cidOf(data.txData),
+        inboxCount: Number(on.inboxCount ?? 0n),
         l1TxHash: null,
       };
       const diff = rec ? batchDiff(on, rec) : `this node has no blocks ${first}..${last}`;

@@ -1,7 +1,7 @@
 /** `verdict sequencer`: run the L2 sequencer, or a follower with --follow <multiaddr>. */
 import type { Command } from "commander";
 import pino from "pino";
-import { BATCH_FAULT_MODES } from "./batch-faults.ts";
+import { SEQUENCER_FAULT_MODES } from "./batch-faults.ts";
 import { loadConfig } from "./config.ts";
 
 export function registerSequencerCommands(program: Command): void {
@@ -38,7 +38,7 @@ export function registerSequencerCommands(program: Command): void {
     )
     .option(
       "--test-fault <mode>",
-      `TEST ONLY: post lying batch roots (${BATCH_FAULT_MODES.join(", ")}); refused off dev chains`,
+      `TEST ONLY: post lying batch roots (${SEQUENCER_FAULT_MODES.join(", ")}); refused off dev chains`,
     )
     .option("--i-know-this-is-a-test-fault", "allow --test-fault on any L1 chain")
     .action(async (o: Record<string, unknown>) => {

@@ -6,7 +6,6 @@
  * with each test fault (wrong-state-root, forge-withdrawal, forge-result), the same validator
  * names the bad batch and exits 2.
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,44 +16,7 @@ import { l2Domain } from "../../../protocol/eip712.ts";
 import { encodeTx, signTx, type UnsignedUserTx, type UserTx } from "../../../protocol/tx.ts";
 import { devKeys } from "../../../sequencer/devkit.ts";
 import { agentSequencerConfig, spawnSequencer } from "./harness.ts";
-
-const ROOT = new URL("../../../", import.meta.url).pathname;
-
-async function until<T>(
-  what: string,
-  f: () => Promise<T | null | undefined | false>,
-  ms = 60_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function runValidator(
-  cfgPath: string,
-): Promise<{ code: number | null; summary: Record<string, unknown>; out: string }> {
-  const proc = spawn(
-    process.execPath,
-    [join(ROOT, "bin/verdict.ts"), "validator", "--config", cfgPath, "--check"],
-    {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  let out = "";
-  proc.stdout.on("data", (d) => (out += String(d)));
-  proc.stderr.on("data", (d) => (out += String(d)));
-  return new Promise((resolve) =>
-    proc.once("exit", (code) => {
-      const line = out.split("\n").find((l) => l.includes('"validator summary"'));
-      resolve({ code, summary: line ? JSON.parse(line) : {}, out });
-    }),
-  );
-}
+import { runValidator, until } from "./validator-harness.ts";
 
 for (const fault of [null, "wrong-state-root", "forge-withdrawal", "forge-result"] as const) {
   t.test(

@@ -16,7 +16,7 @@ import {
   encodeBatchData,
   MAX_BATCH_DATA_INFLATED,
 } from "../../../sequencer/batch-data.ts";
-import { checkFaultAllowed, parseBatchFault } from "../../../sequencer/batch-faults.ts";
+import { checkFaultAllowed, parseSequencerFault } from "../../../sequencer/batch-faults.ts";
 import type { Block } from "../../../sequencer/block.ts";
 import { Chain } from "../../../sequencer/chain.ts";
 import { DEFAULTS, resolveGenesis } from "../../../sequencer/config.ts";
@@ -126,5 +126,5 @@ t.test("sequencer test faults are refused off dev chains unless overridden", asy
   t.throws(() => checkFaultAllowed("forge-withdrawal", 1n, false), /refused: L1 chain 1 is not a dev chain/);
   t.doesNotThrow(() => checkFaultAllowed("forge-withdrawal", 1n, true));
   t.doesNotThrow(() => checkFaultAllowed("wrong-state-root", 31337n, false));
-  t.throws(() => parseBatchFault("nope"), /unknown sequencer test fault 'nope'/);
+  t.throws(() => parseSequencerFault("nope"), /unknown sequencer test fault 'nope'/);
 });
