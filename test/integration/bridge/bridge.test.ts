@@ -271,6 +271,7 @@ async function scenarios(t: Test, b: L1Backend): Promise<void> {
       withdrawalRoot: tree.rootHex,
       ...batchData(10),
       cid: "0x",
+      inboxCount: 1n, // the deposit above (inbox message 0)
     });
     const claim = (i: number) => ({ batchIndex, ...ws[i], ...tree.proof(i) });
     const relayer = s.as(STRANGER);
@@ -358,6 +359,7 @@ async function scenarios(t: Test, b: L1Backend): Promise<void> {
       withdrawalRoot: greedy.rootHex,
       ...batchData(12),
       cid: "0x",
+      inboxCount: 1n, // no new inbox message since batch 0
     });
     await b.increaseTime(101);
     await rejectsWith(
