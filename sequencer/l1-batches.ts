@@ -1,7 +1,9 @@
 /**
  * Read batches and their data from L1 alone: every `Bridge.BatchPosted` log up to the block
- * `confirmations` below the head, in index order, each with the `txData` its postBatch call
- * carried (decoded from the calldata of the tx that emitted the log). The data is taken from the
+ * `confirmations` below the head, in index order, each with the `txData` and `inboxCount` its
+ * postBatch call carried (decoded from the calldata of the tx that emitted the log) and the inbox
+ * messages it consumed (from the Deposited / TransactionForced / InboxQueued logs before it; the
+ * scan must start at or before the Bridge's deployment block to see them all). The data is taken from the
  * tx, not from the sequencer or any store: this is what lets anyone rebuild L2 (rebuild.ts).
  *
  * The sequencer posts from an account (an EOA), so the log's tx calls Bridge.postBatch directly.
@@ -14,7 +16,7 @@ import type { L1Clients } from "../bridge/clients.ts";
 import { bridgeAbi } from "../contracts/artifacts/Bridge.ts";
 import { fromHex } from "../protocol/bytes.ts";
 import type { Address } from "../protocol/secp256k1.ts";
-import type { L1BatchWithData } from "./rebuild.ts";
+import type { InboxMessage, L1BatchWithData } from "./rebuild.ts";
 
 export interface L1BatchReaderOptions {
   bridge: Address;
@@ -31,6 +33,10 @@ export class L1BatchReader {
   /** Next L1 block to scan, and the batches read so far but not yet taken. */
   private scanFrom: number;
   private nextIndex = 0;
+  /** Every inbox message seen so far, by index; and how many the last batch consumed. */
+  private readonly inbox: InboxMessage[] = [];
+  private consumed = 0;
+  private lastDeposit: { depositId: bigint; recipient: Hex; amount: bigint } | null = null;
 
   constructor(clients: L1Clients, opts: L1BatchReaderOptions) {
     if (!Number.isInteger(opts.confirmations) || opts.confirmations < 0)
@@ -52,7 +58,32 @@ export class L1BatchReader {
         fromBlock: BigInt(this.scanFrom),
         toBlock: BigInt(to),
       });
-      for (const log of parseEventLogs({ abi: bridgeAbi, logs, eventName: "BatchPosted" })) {
+      for (const log of parseEventLogs({ abi: bridgeAbi, logs })) {
+        if (log.eventName === "Deposited") {
+          this.lastDeposit = {
+            depositId: log.args.depositId,
+            recipient: log.args.l2Recipient,
+            amount: log.args.amount,
+          };
+          continue;
+        }
+        if (log.eventName === "InboxQueued" && log.args.kind === 1) {
+          // a deposit's InboxQueued follows its Deposited in the same call
+          if (!this.lastDeposit)
+            throw new Error(`inbox message ${log.args.inboxIndex}: no Deposited before it`);
+          this.queue(Number(log.args.inboxIndex), { kind: "deposit", ...this.lastDeposit }, log.blockNumber);
+          this.lastDeposit = null;
+          continue;
+        }
+        if (log.eventName === "TransactionForced") {
+          this.queue(
+            Number(log.args.inboxIndex),
+            { kind: "forced", signedL2Tx: log.args.signedL2Tx },
+            log.blockNumber,
+          );
+          continue;
+        }
+        if (log.eventName !== "BatchPosted") continue;
         const index = Number(log.args.batchIndex);
         if (index !== this.nextIndex)
           throw new Error(`L1 batch log ${index} out of order: expected batch ${this.nextIndex}`);
@@ -67,7 +98,15 @@ export class L1BatchReader {
             `batch ${index}'s tx ${log.transactionHash} calls ${call.functionName}, not postBatch`,
           );
         const txData = call.args[6] as Hex;
+        const inboxCount = Number(call.args[7] as bigint);
+        if (inboxCount < this.consumed || inboxCount > this.inbox.length)
+          throw new Error(
+            `batch ${index} counts ${inboxCount} inbox messages; ${this.inbox.length} were read`,
+          );
+        const inbox = this.inbox.slice(this.consumed, inboxCount);
+        this.consumed = inboxCount;
         out.push({
+          inbox,
           index,
           firstBlock: Number(log.args.firstBlock),
           lastBlock: Number(log.args.lastBlock),
@@ -81,5 +120,19 @@ export class L1BatchReader {
       this.scanFrom = to + 1;
     }
     return out;
+  }
+
+  private queue(
+    index: number,
+    m:
+      | { kind: "deposit"; depositId: bigint; recipient: Hex; amount: bigint }
+      | { kind: "forced"; signedL2Tx: Hex },
+    l1Block: bigint | null,
+  ): void {
+    if (index !== this.inbox.length)
+      throw new Error(
+        `inbox message ${index} out of order: expected ${this.inbox.length} (scan from the Bridge's deployment block)`,
+      );
+    this.inbox.push({ index, l1Block: Number(l1Block), ...m } as InboxMessage);
   }
 }

@@ -11,22 +11,35 @@
  *   - each block re-executes (signed by the genesis sequencer, parent link, every tx applies, tx,
  *     state and message roots equal its header's);
  *   - the batch's stateRoot = the state root after lastBlock, recomputed here;
- *   - the batch's withdrawalRoot = the message root over the re-executed receipts (buildBatch).
+ *   - the batch's withdrawalRoot = the message root over the re-executed receipts (buildBatch);
+ *   - when the batch comes with the inbox messages it consumed (`inbox`, read from L1): the deposit
+ *     txs of its blocks are exactly those deposits, in inbox order, and every consumed forced tx
+ *     is in the block that derived it (the first whose L1 origin reaches the message's L1 block),
+ *     or derives nothing (not a user tx), or would be refused on the state after that block.
  * The first bad batch stops the replay: every later batch builds on a state now in question.
  *
- * Not checked yet (docs/rollup.md "Who watches"): that the system txs in a block (deposits,
- * requests, dispute events) are exactly those L1 emitted up to the block's L1 origin.
+ * Not checked yet (docs/rollup.md 8b): L1 inference requests and dispute events (not in the
+ * inbox), and a forced tx refused at its exact position but valid after the block's later
+ * derived txs (it is judged on the state after the block).
  */
+import { forcedTx } from "../bridge/follower.ts";
 import { toHex } from "../protocol/bytes.ts";
 import { sha256 } from "../protocol/sha256.ts";
-import type { Hex } from "../protocol/tx.ts";
+import { decodeTx, type Hex } from "../protocol/tx.ts";
 import { buildBatch } from "./batch.ts";
 import { decodeBatchData } from "./batch-data.ts";
 import type { Block } from "./block.ts";
 import { Chain, type GenesisConfig } from "./chain.ts";
 
+/** One message of the Bridge's inbox, as its L1 logs tell it. */
+export type InboxMessage =
+  | { index: number; l1Block: number; kind: "deposit"; depositId: bigint; recipient: Hex; amount: bigint }
+  | { index: number; l1Block: number; kind: "forced"; signedL2Tx: Hex };
+
 /** A batch as the Bridge holds it, with the data its postBatch tx carried. */
 export interface L1BatchWithData {
+  /** The inbox messages this batch consumed (its inboxCount range); absent: not checked. */
+  inbox?: InboxMessage[];
   index: number;
   firstBlock: number;
   lastBlock: number;
@@ -96,6 +109,8 @@ export class BatchReplayer {
       return bad(`commits blocks ${b.firstBlock}..${b.lastBlock} but carries ${blocks.length}`);
     const applied: Block[] = [];
     let txs = 0;
+    const deposits = (b.inbox ?? []).filter((m) => m.kind === "deposit");
+    const forced = (b.inbox ?? []).filter((m) => m.kind === "forced");
     for (const [i, blk] of blocks.entries()) {
       if (blk.header.number !== b.firstBlock + i)
         return bad(`block ${i} of the data is number ${blk.header.number}, expected ${b.firstBlock + i}`);
@@ -107,7 +122,17 @@ export class BatchReplayer {
         return bad(`re-execution: ${(e as Error).message}`);
       }
       txs += blk.txs.length;
+      if (b.inbox) {
+        const wrong = this.checkDerived(blk.header, applied[applied.length - 1], deposits, forced);
+        if (wrong) return bad(wrong);
+      }
     }
+    if (deposits.length)
+      return bad(
+        `deposit ${deposits[0].depositId} (inbox ${deposits[0].index}) is counted but no block applied it`,
+      );
+    if (forced.length)
+      return bad(`forced tx at inbox ${forced[0].index} is counted but no block of the batch derived it`);
     const stateRoot = this.stateRoot;
     if (stateRoot !== b.stateRoot.toLowerCase())
       return bad(`state root after block ${b.lastBlock} is ${stateRoot}, the batch commits ${b.stateRoot}`);
@@ -115,5 +140,43 @@ export class BatchReplayer {
     if (withdrawalRoot !== b.withdrawalRoot.toLowerCase())
       return bad(`message root is ${withdrawalRoot}, the batch commits ${b.withdrawalRoot}`);
     return { index: b.index, ok: true, stateRoot, withdrawalRoot, blocks: blocks.length, txs };
+  }
+
+  /**
+   * The inbox messages block `block` derived: its deposit txs must be the next consumed deposits,
+   * and every consumed forced tx whose L1 block its origin reaches must be in it or be invalid.
+   * Takes the messages it settles off the two lists. Returns what is wrong, or null.
+   */
+  private checkDerived(
+    header: Block["header"],
+    block: Block,
+    deposits: Extract<InboxMessage, { kind: "deposit" }>[],
+    forced: Extract<InboxMessage, { kind: "forced" }>[],
+  ): string | null {
+    const hashes = new Set(block.receipts.map((r) => r.txHash));
+    for (const json of block.txs) {
+      if (json.type !== "deposit") continue;
+      const tx = decodeTx(json);
+      if (tx.type !== "deposit") continue;
+      const next = deposits.shift();
+      if (!next)
+        return `block ${header.number} credits deposit ${tx.depositId}, which no inbox message counted by the batch holds`;
+      if (
+        next.depositId !== tx.depositId ||
+        next.recipient.toLowerCase() !== tx.recipient ||
+        next.amount !== tx.amount
+      )
+        return `block ${header.number} credits deposit ${tx.depositId} to ${tx.recipient} (${tx.amount}); the next inbox deposit is ${next.depositId} to ${next.recipient} (${next.amount})`;
+    }
+    while (forced.length && forced[0].l1Block <= header.l1OriginNumber) {
+      const m = forced.shift() as (typeof forced)[number];
+      const tx = forcedTx(m.signedL2Tx);
+      if (!tx) continue; // not a user tx: derives nothing
+      const hash = this.chain.txHash(tx);
+      if (hashes.has(hash)) continue;
+      if (this.chain.refusal(tx, hash, header.timestamp) === null)
+        return `forced tx ${hash} (inbox ${m.index}) is valid but block ${header.number}, which derived it, left it out`;
+    }
+    return null;
   }
 }

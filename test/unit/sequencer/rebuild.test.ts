@@ -8,7 +8,7 @@ import { deflateRawSync } from "node:zlib";
 import t from "tap";
 import { toHex } from "../../../protocol/bytes.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
-import { signTx, type Tx, type UserTx } from "../../../protocol/tx.ts";
+import { decodeTx, encodeTx, type Hex, signTx, type Tx, type UserTx } from "../../../protocol/tx.ts";
 import { buildBatch } from "../../../sequencer/batch.ts";
 import {
   BatchDataError,
@@ -21,7 +21,7 @@ import type { Block } from "../../../sequencer/block.ts";
 import { Chain } from "../../../sequencer/chain.ts";
 import { DEFAULTS, resolveGenesis } from "../../../sequencer/config.ts";
 import { devGenesis, devKeys } from "../../../sequencer/devkit.ts";
-import { BatchReplayer, type L1BatchWithData } from "../../../sequencer/rebuild.ts";
+import { BatchReplayer, type InboxMessage, type L1BatchWithData } from "../../../sequencer/rebuild.ts";
 
 const users = devKeys(2, "rebuild-test");
 const { genesis, key } = resolveGenesis({ ...DEFAULTS, genesis: devGenesis(users, 1000n) });
@@ -127,4 +127,79 @@ t.test("sequencer test faults are refused off dev chains unless overridden", asy
   t.doesNotThrow(() => checkFaultAllowed("forge-withdrawal", 1n, true));
   t.doesNotThrow(() => checkFaultAllowed("wrong-state-root", 31337n, false));
   t.throws(() => parseSequencerFault("nope"), /unknown sequencer test fault 'nope'/);
+});
+
+t.test("derived txs are checked against the inbox messages the batch consumed", async (t) => {
+  const ORIGIN = { number: 5, hash: `0x${"05".repeat(32)}` as Hex };
+  const forcedJson = (nonce: number) =>
+    JSON.stringify(
+      encodeTx(
+        signTx(
+          { type: "transfer", from: users[1].address, nonce, fee: 0n, to: users[0].address, amount: 1n },
+          users[1].key,
+          new Chain(genesis).domain,
+        ) as UserTx,
+      ),
+    );
+  const bytes = (s: string) => toHex(new TextEncoder().encode(s));
+  /** One block at L1 origin 5 holding a deposit and, when `include`, the forced transfer (nonce 0). */
+  function block(include: boolean): Block[] {
+    const chain = new Chain(genesis);
+    chain.initGenesis();
+    const dep = { type: "deposit", depositId: 0n, recipient: users[1].address, amount: 7n } as Tx;
+    chain.admit(dep, chain.txHash(dep), 2_000);
+    if (include) {
+      const f = decodeTx(JSON.parse(forcedJson(0)));
+      chain.admit(f, chain.txHash(f), 2_000);
+    }
+    return [chain.seal(ORIGIN, key as Uint8Array).block];
+  }
+  const deposit = (amount: bigint, index = 0): InboxMessage => ({
+    index,
+    l1Block: 4,
+    kind: "deposit",
+    depositId: BigInt(index),
+    recipient: users[1].address,
+    amount,
+  });
+  const forced = (s: string, index = 1): InboxMessage => ({
+    index,
+    l1Block: 5,
+    kind: "forced",
+    signedL2Tx: bytes(s),
+  });
+  const replay = (blocks: Block[], inbox: InboxMessage[]) =>
+    new BatchReplayer(genesis).apply({ ...asL1(0, blocks), inbox });
+
+  t.match(
+    replay(block(true), [deposit(7n), forced(forcedJson(0))]),
+    { ok: true },
+    "deposit and forced tx applied",
+  );
+  t.match(replay(block(false), [deposit(7n), forced("not a tx")]), { ok: true }, "garbage derives nothing");
+  t.match(
+    replay(block(false), [deposit(7n), forced(forcedJson(3))]),
+    { ok: true },
+    "a forced tx that would be refused (nonce gap) may be left out",
+  );
+  t.match(replay(block(false), [deposit(7n), forced(forcedJson(0))]), {
+    ok: false,
+    reason: /forced tx 0x[0-9a-f]+ \(inbox 1\) is valid but block 1, which derived it, left it out/,
+  });
+  t.match(replay(block(false), [deposit(8n)]), {
+    ok: false,
+    reason: /credits deposit 0 .*the next inbox deposit is 0 .*\(8\)/,
+  });
+  t.match(replay(block(false), []), {
+    ok: false,
+    reason: /credits deposit 0, which no inbox message counted/,
+  });
+  t.match(replay(block(false), [deposit(7n), deposit(1n, 1)]), {
+    ok: false,
+    reason: /deposit 1 \(inbox 1\) is counted but no block applied it/,
+  });
+  t.match(replay(block(false), [deposit(7n), { ...forced("x"), l1Block: 9 } as InboxMessage]), {
+    ok: false,
+    reason: /inbox 1 is counted but no block of the batch derived it/,
+  });
 });
