@@ -327,8 +327,13 @@ export class Batcher {
     return this.send(rec);
   }
 
-  /** Send postBatch for a recorded batch (first time or again) and record the tx. */
-  private async send(rec: PostedBatch): Promise<PostedBatch> {
+  /**
+   * Send postBatch for a recorded batch (first time or again) and record the tx. A batch the
+   * Bridge refuses because it leaves an overdue inbox message out (its blocks' L1 origin is older
+   * than the message) can never land as it is: its record is dropped, and the next step builds a
+   * batch up to the head, whose later blocks derive the message. Returns null then.
+   */
+  private async send(rec: PostedBatch): Promise<PostedBatch | null> {
     rec.posts = (rec.posts ?? 0) + 1;
     if (rec.posts > 1) {
       this.l1?.resetNonce?.();
@@ -343,7 +348,18 @@ export class Batcher {
       throw new Error(
         `batch ${rec.index}: its blocks now give data hash ${data.txDataHash}, not ${rec.txDataHash}`,
       );
-    const r = await this.poster.postBatch(batchArgs(rec, data.txData));
+    let r: Awaited<ReturnType<BatchPoster["postBatch"]>>;
+    try {
+      r = await this.poster.postBatch(batchArgs(rec, data.txData));
+    } catch (err) {
+      if ((err as { errorName?: string }).errorName !== "InboxMessageOverdue") throw err;
+      await this.node.store.db.del(batchKey(rec.index), { sync: true });
+      this.logger?.warn(
+        { index: rec.index, lastBlock: rec.lastBlock, inboxCount: rec.inboxCount },
+        "batch refused: it leaves an overdue L1 inbox message out; dropped, the next one reaches further",
+      );
+      return null;
+    }
     if (Number(r.batchIndex) !== rec.index)
       throw new Error(
         `L1 took batch ${rec.index} as index ${r.batchIndex}: the Bridge and this node disagree`,
