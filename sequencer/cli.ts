@@ -90,6 +90,7 @@ export function registerSequencerCommands(program: Command): void {
     .option("--l1-start-block <n>", "first L1 block to read (env VERDICT_SEQ_L1_START_BLOCK)")
     .option("--check", "one pass over the batches confirmed now; exit 0 if all are right, 2 if one is wrong")
     .option("--interval-ms <ms>", "how often to look for new batches when watching (default 2000)")
+    .option("--metrics-port <port>", "serve Prometheus metrics at /metrics on 127.0.0.1 (0: any port)")
     .option("--log-level <level>", "pino level (env VERDICT_SEQ_LOG_LEVEL)")
     .action(async (o: Record<string, unknown>) => {
       const cfg = loadConfig({
@@ -111,6 +112,13 @@ export function registerSequencerCommands(program: Command): void {
       const interval = Number(o.intervalMs ?? 2000);
       if (!Number.isInteger(interval) || interval < 10)
         throw new Error(`--interval-ms: at least 10, got ${o.intervalMs}`);
+      if (o.metricsPort !== undefined) {
+        const port = Number(o.metricsPort);
+        if (!Number.isInteger(port) || port < 0)
+          throw new Error(`--metrics-port: not a port: ${o.metricsPort}`);
+        const { url } = await v.serveMetrics("127.0.0.1", port);
+        logger.info({ url }, "metrics listening");
+      }
       const loop = async () => {
         try {
           await v.step();

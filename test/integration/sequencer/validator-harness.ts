@@ -39,3 +39,47 @@ export function runValidator(
     }),
   );
 }
+
+/** `verdict validator` watching, with metrics on any port; stop() sends SIGTERM and gives the exit code. */
+export function watchValidator(
+  cfgPath: string,
+): Promise<{ url: string; stop: () => Promise<number | null> }> {
+  const proc = spawn(
+    process.execPath,
+    [
+      join(ROOT, "bin/verdict.ts"),
+      "validator",
+      "--config",
+      cfgPath,
+      "--interval-ms",
+      "200",
+      "--metrics-port",
+      "0",
+    ],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
+  let out = "";
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`validator did not serve metrics:\n${out}`)), 30_000);
+    proc.stderr.on("data", (d) => (out += String(d)));
+    proc.stdout.on("data", (d) => {
+      out += String(d);
+      const m = out.match(/"url":"(http:[^"]+\/metrics)"/);
+      if (m) {
+        clearTimeout(timer);
+        resolve({
+          url: m[1],
+          stop: async () => {
+            if (proc.exitCode === null) proc.kill("SIGTERM");
+            return exited;
+          },
+        });
+      }
+    });
+    proc.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`validator exited with ${code}:\n${out}`));
+    });
+  });
+}

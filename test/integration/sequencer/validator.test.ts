@@ -16,7 +16,7 @@ import { l2Domain } from "../../../protocol/eip712.ts";
 import { encodeTx, signTx, type UnsignedUserTx, type UserTx } from "../../../protocol/tx.ts";
 import { devKeys } from "../../../sequencer/devkit.ts";
 import { agentSequencerConfig, spawnSequencer } from "./harness.ts";
-import { runValidator, until } from "./validator-harness.ts";
+import { runValidator, until, watchValidator } from "./validator-harness.ts";
 
 for (const fault of [null, "wrong-state-root", "forge-withdrawal", "forge-result"] as const) {
   t.test(
@@ -115,6 +115,17 @@ for (const fault of [null, "wrong-state-root", "forge-withdrawal", "forge-result
           fault === "wrong-state-root" ? /state root .* the batch commits/ : /message root/,
         );
         t.equal(s.batches, 1, "the replay stops at the bad batch");
+        if (fault === "wrong-state-root") {
+          // watching, with metrics: the bad batch shows as its index
+          const w = await watchValidator(cfgPath);
+          t.teardown(() => w.stop());
+          const text = await until("the bad batch in the metrics", async () => {
+            const m = await (await fetch(w.url)).text();
+            return /^verdict_validator_bad_batch 0$/m.test(m) && m;
+          });
+          t.match(text, /^verdict_validator_batches_checked 1$/m, "one batch checked");
+          t.equal(await w.stop(), 2, "a watching validator that saw a bad batch exits 2 on SIGTERM");
+        }
       }
     },
   );
