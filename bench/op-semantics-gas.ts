@@ -48,7 +48,7 @@ interface Vectors {
 const R8 = [2, 2, 2, 2, 2, 2, 2, 2];
 
 /** Rank-8 map cases: the index arithmetic's worst case in the profile (rank <= 8). */
-const WORST_MAP: { name: string; c: OpCase; values: bigint[] }[] = [
+const WORST_MAP: { name: string; c: OpCase; values: bigint[]; e?: bigint }[] = [
   {
     name: "Add int32 rank 8, broadcast [8] x [1,2,1,2,1,2,1,2]",
     c: {
@@ -75,6 +75,32 @@ const WORST_MAP: { name: string; c: OpCase; values: bigint[] }[] = [
       attrBytes: "0x0706050403020100",
     },
     values: [5n],
+  },
+  {
+    name: "Slice int64 rank 8, mixed steps",
+    c: {
+      name: "",
+      op: "Slice",
+      opCode: 16,
+      inputs: [{ dtype: 7, shape: [2, 3, 3, 2, 2, 7, 4, 2] }],
+      output: { dtype: 7, shape: [2, 2, 3, 2, 1, 3, 4, 2] },
+      attrBytes:
+        "0x0000000000000001ffffffffffffffff000000000000000000000000000000020000000000000002ffffffffffffffff0000000000000000000000000000000100000000000000010000000000000001000000000000000000000000000000030000000000000003ffffffffffffffff00000000000000000000000000000001",
+    },
+    values: [-(2n ** 63n)],
+  },
+  {
+    name: "Concat int8 8 inputs rank 8, axis 7, last element",
+    c: {
+      name: "",
+      op: "Concat",
+      opCode: 19,
+      inputs: Array.from({ length: 8 }, () => ({ dtype: 3, shape: R8 })),
+      output: { dtype: 3, shape: [2, 2, 2, 2, 2, 2, 2, 16] },
+      attrBytes: "0x07",
+    },
+    values: [-128n],
+    e: 2047n,
   },
   {
     name: "Gather int8 rank 7 data, rank 2 indices, axis 3",
@@ -209,7 +235,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
         el.reads.map((r) => BigInt(r.value)),
       );
     }
-    for (const w of WORST_MAP) await mapRow(w.name, w.c, 0n, w.values);
+    for (const w of WORST_MAP) await mapRow(w.name, w.c, w.e ?? 0n, w.values);
     for (const v of vectors.folds) {
       if (seen.has(v.op)) continue;
       seen.add(v.op);

@@ -10,6 +10,10 @@
  * seqCpuUsPerTx: CPU time (all threads) the sequencer process spent per tx in phase 1: the
  * cost that decides tx/s on a busy machine, and steadier than tx/s when the load moves;
  * latCpuUsPerTx: the same for phase 2 (one HTTP request per tx, block events included).
+ *   3. follower catch-up: a fresh follower process syncs the whole chain from genesis over
+ *      libp2p (/verdict/sync/2, re-executing every block); blocks/s and tx/s of its initial sync.
+ * rss*: the sequencer's resident memory after the throughput phase (BENCH_SEQ_TXS, default
+ * 100,000 txs) and after all txs.
  * `npm run bench -- sequencer [--json]`; env BENCH_SEQ_TXS, BENCH_SEQ_RATE, BENCH_SEQ_SECONDS,
  * BENCH_SEQ_BLOCK_MS, BENCH_SEQ_SENDERS, BENCH_SEQ_VERIFY_WORKERS tune it; BENCH_SEQ_NODE_ARGS adds node flags to the sequencer.
  */
@@ -72,14 +76,30 @@ function post(url: string, body: string): Promise<string> {
   });
 }
 
-async function startChild(dir: string, cfg: object): Promise<{ proc: ChildProcess; url: string }> {
-  const cfgPath = join(dir, "config.json");
+/** Resident set size of a process in bytes, from /proc (Linux); NaN elsewhere. */
+function rssBytes(pid: number | undefined): number {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) * 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Start `verdict sequencer`; resolves once it serves HTTP and p2p; `onLine` sees each log line. */
+async function startChild(
+  dir: string,
+  cfg: object,
+  extra: string[] = [],
+  onLine?: (o: Record<string, unknown>) => void,
+): Promise<{ proc: ChildProcess; url: string; p2p: string[] }> {
+  const cfgPath = join(dir, `config-${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(cfgPath, JSON.stringify(cfg));
   // BENCH_SEQ_NODE_ARGS: extra node flags for the sequencer process (e.g. --cpu-prof)
   const nodeArgs = process.env.BENCH_SEQ_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
   const proc = spawn(
     process.execPath,
-    [...nodeArgs, join(ROOT, "bin/verdict.ts"), "sequencer", "--config", cfgPath],
+    [...nodeArgs, join(ROOT, "bin/verdict.ts"), "sequencer", "--config", cfgPath, ...extra],
     {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "inherit"],
@@ -87,12 +107,15 @@ async function startChild(dir: string, cfg: object): Promise<{ proc: ChildProces
   );
   return new Promise((resolve, reject) => {
     let buf = "";
+    let url = "";
     proc.stdout?.on("data", (d) => {
       buf += String(d);
       for (const line of buf.split("\n")) {
         try {
           const o = JSON.parse(line);
-          if (o.msg === "http listening") resolve({ proc, url: o.url });
+          onLine?.(o);
+          if (o.msg === "http listening") url = o.url;
+          if (o.msg === "p2p listening") resolve({ proc, url, p2p: o.addrs });
         } catch {}
       }
       buf = buf.slice(buf.lastIndexOf("\n") + 1);
@@ -134,7 +157,7 @@ async function followBlocks(
 }
 
 export async function run(_opts: BenchOptions): Promise<BenchResult> {
-  const totalTxs = env("BENCH_SEQ_TXS", 40_000);
+  const totalTxs = env("BENCH_SEQ_TXS", 100_000);
   const rate = env("BENCH_SEQ_RATE", 1000);
   const seconds = env("BENCH_SEQ_SECONDS", 6);
   const blockTimeMs = env("BENCH_SEQ_BLOCK_MS", 100);
@@ -180,7 +203,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
     }
 
   const dir = mkdtempSync(join(tmpdir(), "verdict-bench-seq-"));
-  const { proc, url } = await startChild(dir, {
+  const { proc, url, p2p } = await startChild(dir, {
     dataDir: join(dir, "data"),
     httpPort: 0,
     blockTimeMs,
@@ -224,6 +247,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       }),
     );
     const tAck = performance.now();
+    const rssAfterThroughput = rssBytes(proc.pid);
     // wait until the last acknowledged tx is in a durable block
     for (;;) {
       const r = (await (await fetch(`${url}/v1/receipts/${lastHash}`)).json()) as { status: string };
@@ -281,6 +305,25 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
     const latCpuUsPerTx = ((cpuSeconds(proc.pid) - cpu1) * 1e6) / latTxs.length;
     latencies.sort((a, b) => a - b);
     if (reasons.size) process.stderr.write(`sequencer bench: rejections ${JSON.stringify([...reasons])}\n`);
+    const rssAfterAll = rssBytes(proc.pid);
+
+    // ---- 3. a fresh follower catches up from genesis over libp2p (/verdict/sync/2) ----
+    const leaderHead = ((await (await fetch(`${url}/health`)).json()) as { head: number }).head;
+    process.stderr.write(`sequencer bench: a fresh follower syncs ${leaderHead} blocks...\n`);
+    let synced: { blocks: number; ms: number } | null = null;
+    const follower = await startChild(
+      dir,
+      { dataDir: join(dir, "follower"), httpPort: 0, logLevel: "info", genesis: genesisCfg },
+      ["--follow", p2p[0]],
+      (o) => {
+        if (o.msg === "initial sync done") synced = { blocks: o.blocks as number, ms: o.ms as number };
+      },
+    );
+    const followerRss = rssBytes(follower.proc.pid);
+    follower.proc.kill("SIGTERM");
+    await new Promise((r) => follower.proc.once("exit", r));
+    const sync = synced as { blocks: number; ms: number } | null;
+    const syncedTxs = acked + latTxs.length - latRejected;
     return {
       cpu: cpuModel(),
       loadAvg1mAtStart: loadAtStart,
@@ -303,6 +346,14 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       p99InclusionMs: Math.round(percentile(latencies, 99)),
       maxInclusionMs: Math.round(latencies[latencies.length - 1] ?? Number.NaN),
       latCpuUsPerTx: Math.round(latCpuUsPerTx),
+      // resident memory of the sequencer process after the throughput phase and after all txs
+      rssAfterThroughputMiB: Math.round(rssAfterThroughput / 2 ** 20),
+      rssAfterAllTxsMiB: Math.round(rssAfterAll / 2 ** 20),
+      followerSyncBlocks: sync?.blocks ?? 0,
+      followerSyncMs: sync?.ms ?? Number.NaN,
+      followerBlocksPerSec: sync ? Math.round(sync.blocks / (sync.ms / 1000)) : Number.NaN,
+      followerTxPerSec: sync ? Math.round(syncedTxs / (sync.ms / 1000)) : Number.NaN,
+      followerRssMiB: Math.round(followerRss / 2 ** 20),
     };
   } finally {
     ctl.abort();

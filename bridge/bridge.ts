@@ -481,6 +481,10 @@ export class BridgeContract extends ContractClient {
   claimSigner(claim: ClaimMessage, signature: Hex) {
     return this.read("claimSigner", [claim, signature]);
   }
+  /** Who signed `digest` under the one canonical signature encoding (reverts naming the broken rule). */
+  signerOf(digest: Hex, signature: Hex) {
+    return this.read("signerOf", [digest, signature]);
+  }
   depositCount() {
     return this.read("depositCount");
   }

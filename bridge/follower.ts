@@ -5,7 +5,7 @@
  * shallower than that never reaches L2; the returned origin (number and hash of the newest block
  * read) goes into the L2 block header.
  *
- * Derived: the Bridge's Deposited and InferenceRequested, the game's DisputeOpened and
+ * Derived: the Bridge's Deposited, InferenceRequested and StakeChanged, the game's DisputeOpened and
  * DisputeResolved; each gets one entry in `toSystemTx` below, and the txs come out in L1 log
  * order across both contracts. Whether a derived tx applies is the state machine's call (a
  * second dispute on a refunded job is rejected there and skipped by the node).
@@ -47,11 +47,13 @@ type L1Log = BridgeLog | GameLog;
 interface OpenedDispute {
   jobId: Hex;
   claimKey: Hex;
+  claimer: Address;
 }
 
 const WINNER_CLAIMER = 1;
 const WINNER_CHALLENGER = 2;
 const WINNER_VOID = 3;
+const WINNER_UNBACKED = 4;
 
 const DISPUTE_OPENED = getAbiItem({ abi: disputeGameAbi, name: "DisputeOpened" });
 /** The game logs every move; only the two events L2 derives are fetched. */
@@ -149,7 +151,11 @@ export class BridgeFollower {
           deadline: Number(log.args.deadline) * 1000,
         };
       case "DisputeOpened": {
-        const d = { jobId: log.args.jobId, claimKey: log.args.claimKey };
+        const d = {
+          jobId: log.args.jobId,
+          claimKey: log.args.claimKey,
+          claimer: log.args.claimer.toLowerCase() as Address,
+        };
         this.opened.set(log.args.disputeId, d);
         return {
           type: "disputeOpened",
@@ -165,6 +171,10 @@ export class BridgeFollower {
         // Not found: opened before startBlock, so L2 never followed it; nothing to derive.
         if (!d) return undefined;
         const w = log.args.winner;
+        // Unbacked: the signer had no stake, the dispute ended at once and L1 did not invalidate
+        // the claim (anyone can sign a worker's claim content with an empty key): for L2 the
+        // claim stands, as after a claimer's win.
+        if (w === WINNER_UNBACKED) return { type: "disputeResolved", disputeId: id, ...d, claimerWon: true };
         if (w !== WINNER_CLAIMER && w !== WINNER_CHALLENGER && w !== WINNER_VOID) return undefined;
         // Void: another dispute invalidated this claim first. For L2 that is a lost claim: the
         // state machine refunds the job if that earlier loss did not already.
@@ -172,8 +182,17 @@ export class BridgeFollower {
       }
       case "TransactionForced":
         return forcedTx(log.args.signedL2Tx);
+      case "StakeChanged":
+        // Absolute values, numbered per worker: the state machine applies each change once, in order.
+        return {
+          type: "workerStake",
+          worker: log.args.worker.toLowerCase() as Address,
+          seq: log.args.seq,
+          active: log.args.active,
+          unbonding: log.args.unbonding,
+        };
       default:
-        return undefined; // events L2 does not derive (stakes, bonds, batches, withdrawals)
+        return undefined; // events L2 does not derive (bonds, batches, withdrawals)
     }
   }
 
@@ -192,7 +211,12 @@ export class BridgeFollower {
         toBlock: BigInt(to),
       });
       const l = logs[0];
-      if (l) return { jobId: l.args.jobId as Hex, claimKey: l.args.claimKey as Hex };
+      if (l)
+        return {
+          jobId: l.args.jobId as Hex,
+          claimKey: l.args.claimKey as Hex,
+          claimer: (l.args.claimer as Address).toLowerCase() as Address,
+        };
     }
     return undefined;
   }

@@ -24,3 +24,19 @@ export const DEVNET_BRIDGE_PARAMS: BridgeParams = {
   minWorkerStake: 10n ** 18n,
   challengerBond: 10n ** 17n,
 };
+
+/**
+ * Bond sizing (docs/bridge.md "Bond sizing"): the challenger's bond is what an honest claimer
+ * earns for a dispute it wins, so it must pay the claimer's worst-case gas over a whole game at
+ * the gas price the deployment plans for. CLAIMER_GAME_GAS_BOUND covers the measured worst
+ * claimer game (`npm run bench -- dispute-gas`: 650,937 gas over 8 moves on the reference
+ * transformer; a level-0 answer is 151,088) with room for larger models' extra descent rounds
+ * (~90k gas each). At REFERENCE_GAS_PRICE it is 0.1 ETH: the devnet bond.
+ */
+export const CLAIMER_GAME_GAS_BOUND = 1_000_000n;
+export const REFERENCE_GAS_PRICE = 100n * 10n ** 9n;
+
+/** The smallest bond that keeps an honest claimer whole at `gasPrice` (wei per gas). */
+export function minChallengerBond(gasPrice: bigint = REFERENCE_GAS_PRICE): bigint {
+  return CLAIMER_GAME_GAS_BOUND * gasPrice;
+}

@@ -1,7 +1,12 @@
 /**
  * HTTP access to a node's content store, for clients without libp2p (SDK, dashboard, curl):
  *
- *   POST /v1/content            raw body (any content type), at most maxUploadBytes -> { cid, size }
+ *   POST /v1/content            raw body, at most maxUploadBytes -> { cid, size }; with content type
+ *                               application/vnd.verdict.tensors the body must be a tensor file
+ *                               (content/tensor-file.ts; a job's inputs), else 415
+ * Uploads (here and /api/v0/add) count against a per-client quota of bytes per window
+ * (content/upload-quota.ts): past it, 429 with Retry-After, checked against Content-Length before
+ * the body is read.
  *   GET  /v1/content/:cid       the file's bytes, every block verified; fetched from peers when
  *                               the node does not hold it (?timeoutMs=, capped)
  *
@@ -21,7 +26,9 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import { fileCid } from "../protocol/cid.ts";
 import { parseCid } from "./blocks.ts";
 import { HeliaContent } from "./helia.ts";
+import { decodeTensorFile } from "./tensor-file.ts";
 import { ContentError, type ContentErrorCode, type ContentStore } from "./types.ts";
+import { type UploadLimits, UploadQuota } from "./upload-quota.ts";
 
 export interface ContentRouteOptions {
   /** Largest upload (POST /v1/content, /api/v0/add); default 256 MiB. */
@@ -31,7 +38,13 @@ export interface ContentRouteOptions {
   /** Default and largest fetch time for a file the node must get from peers; default 10 s / 60 s. */
   fetchTimeoutMs?: number;
   maxFetchTimeoutMs?: number;
+  /** Bytes each client (IP) may upload per window; default 1 GiB per hour. */
+  uploadLimits?: Partial<UploadLimits>;
+  clock?: () => number;
 }
+
+/** Content type of a tensor file upload: refused unless the bytes decode as one. */
+export const TENSOR_CONTENT_TYPE = "application/vnd.verdict.tensors";
 
 const STATUS: Record<ContentErrorCode, number> = {
   "bad-cid": 400,
@@ -61,12 +74,27 @@ export async function registerContentRoutes(
   const maxFetchTimeout = opts.maxFetchTimeoutMs ?? 60_000;
   const timeoutOf = (q: { timeoutMs?: number }) => Math.min(q.timeoutMs ?? fetchTimeout, maxFetchTimeout);
 
+  const quota = new UploadQuota(opts.uploadLimits, opts.clock);
+  const overQuota = (reply: FastifyReply, a: { retryAfterMs: number; available: number }, kubo: boolean) => {
+    const msg = `upload quota: ${a.available} of ${quota.limits.bytesPerWindow} bytes per ${quota.limits.windowMs / 1000} s left for this client; retry in ${Math.ceil(a.retryAfterMs / 1000)} s`;
+    reply.header("retry-after", String(Math.ceil(a.retryAfterMs / 1000)));
+    return kubo ? kuboError(reply, 429, msg) : reply.status(429).send({ error: msg, code: "quota" });
+  };
+
   // Own encapsulated context: these routes take raw bodies; the rest of the API stays JSON-only.
   await app.register(async (sub) => {
     sub.removeAllContentTypeParsers();
     sub.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: maxUpload }, (_req, body, done) =>
       done(null, body),
     );
+    // refuse an upload over quota by its declared length, before its bytes are read
+    sub.addHook("onRequest", async (req, reply) => {
+      if (req.method !== "POST" || !(req.url.startsWith("/v1/content") || req.url.startsWith("/api/v0/add")))
+        return;
+      const declared = Number(req.headers["content-length"] ?? 0);
+      const a = quota.check(req.ip, Number.isFinite(declared) ? declared : 0);
+      if (!a.ok) return overQuota(reply, a, req.url.startsWith("/api/"));
+    });
 
     const fail = (reply: FastifyReply, err: unknown) => {
       if (err instanceof ContentError)
@@ -87,6 +115,20 @@ export async function registerContentRoutes(
         const body = req.body ?? new Uint8Array(0);
         if (!(body instanceof Uint8Array))
           return reply.status(400).send({ error: "send the file as the raw request body" });
+        if (
+          String(req.headers["content-type"] ?? "")
+            .split(";")[0]
+            .trim() === TENSOR_CONTENT_TYPE
+        )
+          try {
+            decodeTensorFile(body);
+          } catch (err) {
+            return reply
+              .status(415)
+              .send({ error: `not a tensor file: ${(err as Error).message}`, code: "not-tensors" });
+          }
+        const a = quota.take(req.ip, body.length);
+        if (!a.ok) return overQuota(reply, a, false);
         try {
           return { cid: await store.add(body), size: body.length };
         } catch (err) {
@@ -125,7 +167,7 @@ export async function registerContentRoutes(
       },
     );
 
-    registerKuboRpc(sub, store, { maxServe, timeoutOf });
+    registerKuboRpc(sub, store, { maxServe, timeoutOf, quota: (ip, n) => quota.take(ip, n), overQuota });
   });
 }
 
@@ -154,7 +196,16 @@ export function firstMultipartFile(body: Buffer, contentType: string): Uint8Arra
 function registerKuboRpc(
   app: FastifyInstance,
   store: ContentStore,
-  o: { maxServe: number; timeoutOf: (q: { timeoutMs?: number }) => number },
+  o: {
+    maxServe: number;
+    timeoutOf: (q: { timeoutMs?: number }) => number;
+    quota: (client: string, bytes: number) => ReturnType<UploadQuota["take"]>;
+    overQuota: (
+      reply: FastifyReply,
+      a: { retryAfterMs: number; available: number },
+      kubo: boolean,
+    ) => unknown;
+  },
 ) {
   const str = (q: unknown, k: string): string | undefined => {
     const v = (q as Record<string, unknown>)[k];
@@ -189,7 +240,12 @@ function registerKuboRpc(
     } catch (err) {
       return kuboError(reply, 400, `add: ${(err as Error).message}`);
     }
-    const cid = flag(q, "only-hash", false) ? (await fileCid(file)).toString() : await store.add(file);
+    const onlyHash = flag(q, "only-hash", false);
+    if (!onlyHash) {
+      const a = o.quota(req.ip, file.length);
+      if (!a.ok) return o.overQuota(reply, a, true);
+    }
+    const cid = onlyHash ? (await fileCid(file)).toString() : await store.add(file);
     // Kubo's Size is the cumulative DAG size; this node reports the file size.
     return reply
       .header("content-type", "application/json")

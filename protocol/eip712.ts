@@ -96,13 +96,21 @@ export const TYPES = {
     { name: "disputeId", type: "uint256" },
     { name: "jobId", type: "bytes32" },
     { name: "claimKey", type: "bytes32" },
+    { name: "claimer", type: "address" },
     { name: "challenger", type: "address" },
   ],
   DisputeResolved: [
     { name: "disputeId", type: "uint256" },
     { name: "jobId", type: "bytes32" },
     { name: "claimKey", type: "bytes32" },
+    { name: "claimer", type: "address" },
     { name: "claimerWon", type: "bool" },
+  ],
+  WorkerStake: [
+    { name: "worker", type: "address" },
+    { name: "seq", type: "uint256" },
+    { name: "active", type: "uint256" },
+    { name: "unbonding", type: "uint256" },
   ],
   L1InferenceRequest: [
     { name: "requestId", type: "uint256" },

@@ -27,8 +27,31 @@ function loadNative(): NativeSecp | null {
 const native = loadNative();
 export const nativeSecp256k1Available = native !== null;
 
-/** Half the group order: signatures with s above it are the malleable twin and are rejected. */
-const HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
+/** The group order n and half of it: s above n/2 is the malleable twin of a valid signature. */
+const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+const HALF_N = N >> 1n;
+
+/**
+ * Why a 65-byte string is not a signature in Verdict's one encoding (docs/commitments.md
+ * "Signatures"), or null when it is: r || s || v, 1 <= r < n, 1 <= s <= n/2, v in {27, 28}.
+ * L2 (every tx, claim and block signature), the Bridge (`Bridge.signerOf`) and the SDK apply this
+ * same rule, from the same vectors (test/vectors/signatures.json): a claim L2 accepts is one L1
+ * can dispute. `rule` names the broken rule exactly as the vectors do.
+ */
+export function nonCanonicalSignature(sig: Uint8Array): { rule: SignatureRule; message: string } | null {
+  if (sig.length !== 65) return { rule: "length", message: `expected 65 bytes, got ${sig.length}` };
+  const v = sig[64];
+  if (v !== 27 && v !== 28) return { rule: "v", message: `v must be 27 or 28, got ${v}` };
+  const r = BigInt(toHex(sig.subarray(0, 32)));
+  if (r === 0n || r >= N) return { rule: "r", message: "r is not in [1, n-1]" };
+  const s = BigInt(toHex(sig.subarray(32, 64)));
+  if (s === 0n) return { rule: "s", message: "s is zero" };
+  if (s > HALF_N) return { rule: "s", message: "s is in the upper half of the curve order (malleable)" };
+  return null;
+}
+
+/** The rules of nonCanonicalSignature, and "signer" for a canonical string no key recovers from. */
+export type SignatureRule = "length" | "v" | "r" | "s" | "signer";
 
 export type Address = `0x${string}`;
 
@@ -41,16 +64,14 @@ export function pubkeyToAddress(pub65: Uint8Array): Address {
 const addrCache = new Map<string, Address>();
 
 /**
- * Recover the signer's address of `digest` from a 65-byte signature. Throws an Error whose
- * message names the problem (length, v, high s, invalid point).
+ * Recover the signer's address of `digest` from a canonical 65-byte signature
+ * (nonCanonicalSignature). Throws an Error whose message names the problem (length, v, r, s, or
+ * no key recovers from it).
  */
 export function recoverAddress(digest: Uint8Array, sig: Uint8Array): Address {
-  if (sig.length !== 65) throw new Error(`bad signature: expected 65 bytes, got ${sig.length}`);
-  let v = sig[64];
-  if (v >= 27) v -= 27;
-  if (v !== 0 && v !== 1) throw new Error(`bad signature: v must be 0, 1, 27 or 28, got ${sig[64]}`);
-  const sBig = BigInt(toHex(sig.subarray(32, 64)));
-  if (sBig > HALF_N) throw new Error("bad signature: s is in the upper half of the curve order (malleable)");
+  const bad = nonCanonicalSignature(sig);
+  if (bad) throw new Error(`bad signature: ${bad.message}`);
+  const v = sig[64] - 27;
   let pub: Uint8Array;
   try {
     if (native) pub = native.ecdsaRecover(sig.subarray(0, 64), v, digest, false);

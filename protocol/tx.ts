@@ -48,12 +48,17 @@ export type SubmitResultTx = UserTxBase & { type: "submitResult"; claim: ClaimMs
 export type FinalizeTx = UserTxBase & { type: "finalize"; jobId: Hex };
 
 export type DepositTx = { type: "deposit"; depositId: bigint; recipient: Address; amount: bigint };
-/** `claimKey`: the EIP-712 digest (claim domain) of the claim the L1 dispute is about. */
+/**
+ * `claimKey`: the EIP-712 digest (claim domain) of the claim the L1 dispute is about; `claimer`:
+ * who signed it, as the game recovered it (a digest does not name its signer: anyone can sign
+ * the same claim content, so L2 follows only disputes against the job's worker).
+ */
 export type DisputeOpenedTx = {
   type: "disputeOpened";
   disputeId: bigint;
   jobId: Hex;
   claimKey: Hex;
+  claimer: Address;
   challenger: Address;
 };
 /** `claimerWon` false: the challenger won, or the dispute was void (the claim already invalidated). */
@@ -62,7 +67,20 @@ export type DisputeResolvedTx = {
   disputeId: bigint;
   jobId: Hex;
   claimKey: Hex;
+  claimer: Address;
   claimerWon: boolean;
+};
+/**
+ * A worker's L1 stake after a change (Bridge `StakeChanged`): `seq` numbers the changes per
+ * worker, so L2 applies each once and in order. L2 lets a worker back only as many open claims
+ * as its active stake covers (ChainParams.claimCollateral each).
+ */
+export type WorkerStakeTx = {
+  type: "workerStake";
+  worker: Address;
+  seq: bigint;
+  active: bigint;
+  unbonding: bigint;
 };
 export type L1InferenceRequestTx = {
   type: "l1InferenceRequest";
@@ -83,7 +101,7 @@ export type UserTx =
   | ClaimJobTx
   | SubmitResultTx
   | FinalizeTx;
-export type SystemTx = DepositTx | DisputeOpenedTx | DisputeResolvedTx | L1InferenceRequestTx;
+export type SystemTx = DepositTx | DisputeOpenedTx | DisputeResolvedTx | L1InferenceRequestTx | WorkerStakeTx;
 export type Tx = UserTx | SystemTx;
 export type TxType = Tx["type"];
 
@@ -100,6 +118,7 @@ export const PRIMARY: Record<TxType, TypeName> = {
   disputeOpened: "DisputeOpened",
   disputeResolved: "DisputeResolved",
   l1InferenceRequest: "L1InferenceRequest",
+  workerStake: "WorkerStake",
 };
 export const USER_TX_TYPES = [
   "transfer",
@@ -110,7 +129,13 @@ export const USER_TX_TYPES = [
   "submitResult",
   "finalize",
 ] as const;
-export const SYSTEM_TX_TYPES = ["deposit", "disputeOpened", "disputeResolved", "l1InferenceRequest"] as const;
+export const SYSTEM_TX_TYPES = [
+  "deposit",
+  "disputeOpened",
+  "disputeResolved",
+  "l1InferenceRequest",
+  "workerStake",
+] as const;
 
 export function isSystemTx(tx: Tx): tx is SystemTx {
   return (SYSTEM_TX_TYPES as readonly string[]).includes(tx.type);
@@ -157,6 +182,22 @@ function fieldString(o: Json, k: string, maxChars: number): string {
   const v = o[k];
   if (typeof v !== "string") throw new TxDecodeError(`field ${k}: expected a string`);
   if (v.length > maxChars) throw new TxDecodeError(`field ${k}: longer than ${maxChars} characters`);
+  return v;
+}
+/**
+ * A worker's advertised address, shown to users and dialled by clients: printable only. Control
+ * characters (NUL, C0, C1) and bidi controls (which make a shown address read differently from
+ * the one dialled) are refused.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+function fieldMultiaddr(o: Json): string {
+  const v = fieldString(o, "multiaddr", LIMITS.multiaddrChars);
+  const bad = UNPRINTABLE.exec(v);
+  if (bad)
+    throw new TxDecodeError(
+      `field multiaddr: control or bidi character U+${(bad[0].codePointAt(0) as number).toString(16).padStart(4, "0").toUpperCase()} at ${bad.index}`,
+    );
   return v;
 }
 function fieldBool(o: Json, k: string): boolean {
@@ -233,7 +274,7 @@ export function decodeTx(json: unknown, opts: { signed?: boolean } = {}): Tx {
         models,
         price: fieldU256(o, "price"),
         capacity: fieldUint(o, "capacity", 32),
-        multiaddr: fieldString(o, "multiaddr", LIMITS.multiaddrChars),
+        multiaddr: fieldMultiaddr(o),
       };
     }
     case "postJob":
@@ -266,22 +307,33 @@ export function decodeTx(json: unknown, opts: { signed?: boolean } = {}): Tx {
         amount: fieldU256(o, "amount"),
       };
     case "disputeOpened":
-      sys(["disputeId", "jobId", "claimKey", "challenger"]);
+      sys(["disputeId", "jobId", "claimKey", "claimer", "challenger"]);
       return {
         type,
         disputeId: fieldU256(o, "disputeId"),
         jobId: fieldHex(o, "jobId", 32),
         claimKey: fieldHex(o, "claimKey", 32),
+        claimer: fieldHex(o, "claimer", 20) as Address,
         challenger: fieldHex(o, "challenger", 20) as Address,
       };
     case "disputeResolved":
-      sys(["disputeId", "jobId", "claimKey", "claimerWon"]);
+      sys(["disputeId", "jobId", "claimKey", "claimer", "claimerWon"]);
       return {
         type,
         disputeId: fieldU256(o, "disputeId"),
         jobId: fieldHex(o, "jobId", 32),
         claimKey: fieldHex(o, "claimKey", 32),
+        claimer: fieldHex(o, "claimer", 20) as Address,
         claimerWon: fieldBool(o, "claimerWon"),
+      };
+    case "workerStake":
+      sys(["worker", "seq", "active", "unbonding"]);
+      return {
+        type,
+        worker: fieldHex(o, "worker", 20) as Address,
+        seq: fieldU256(o, "seq"),
+        active: fieldU256(o, "active"),
+        unbonding: fieldU256(o, "unbonding"),
       };
     case "l1InferenceRequest":
       sys(["requestId", "requester", "modelId", "inputRoot", "inputCid", "escrow", "deadline"]);

@@ -1,11 +1,15 @@
 import type { Command } from "commander";
 import { registerModelCommands } from "./builder/cli.ts";
+import { registerImportCommands } from "./import/cli.ts";
+import { registerLlama2cCommands } from "./llama2c/cli.ts";
 import { registerValidateCommand } from "./profile/cli.ts";
 import { registerInferCommands } from "./runner/cli.ts";
 
-/** Commands of the prover-trace subsystem: model build, validate, infer. */
+/** Commands of the prover-trace subsystem: model build, convert-llama2c, import, validate, infer. */
 export function registerProverCommands(program: Command): void {
   registerModelCommands(program);
+  registerLlama2cCommands(program);
+  registerImportCommands(program);
   registerValidateCommand(program);
   registerInferCommands(program);
 }

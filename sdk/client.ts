@@ -16,7 +16,7 @@ import { verifyOutputBytes } from "../content/verify.ts";
 import { bytesEqual, fromHex, toHex } from "../protocol/bytes.ts";
 import { cidToBytesHex, decodeCid, fileCid } from "../protocol/cid.ts";
 import { l2Domain } from "../protocol/eip712.ts";
-import { addressOf, signDigest } from "../protocol/secp256k1.ts";
+import { addressOf, recoverAddress, signDigest } from "../protocol/secp256k1.ts";
 import { encodeTx, txDigest, type UnsignedUserTx, type UserTx } from "../protocol/tx.ts";
 import {
   commitOnnxFile,
@@ -286,12 +286,13 @@ export async function createClient(opts: ClientOptions): Promise<VerdictClient> 
   };
 
   const sign = async (digest: Uint8Array): Promise<Hex> => {
-    if (key) {
-      return toHex(signDigest(digest, key)) as Hex;
-    }
-    return (account as LocalAccount & { sign: NonNullable<LocalAccount["sign"]> }).sign({
-      hash: toHex(digest) as Hex,
-    });
+    const signature = key
+      ? (toHex(signDigest(digest, key)) as Hex)
+      : await (account as LocalAccount & { sign: NonNullable<LocalAccount["sign"]> }).sign({
+          hash: toHex(digest) as Hex,
+        });
+    checkOwnSignature(digest, signature, address);
+    return signature;
   };
 
   // L2 txs go out one after another: each takes the nonce the previous one left
@@ -691,4 +692,21 @@ async function watchBlocks(base: string, onBlock: () => void, signal: AbortSigna
     }
     if (!signal.aborted) await sleep(1000, signal);
   }
+}
+
+/**
+ * The SDK sends only signatures in the one canonical encoding (v 27/28, low s: the rule L2 and
+ * the Bridge apply, protocol/secp256k1.ts) that recover the client's own address: an account
+ * whose signer returns another encoding (v 0/1, say) is refused here, with the reason, instead
+ * of by the sequencer.
+ */
+export function checkOwnSignature(digest: Uint8Array, signature: Hex, address: Address): void {
+  let signer: string;
+  try {
+    signer = recoverAddress(digest, fromHex(signature));
+  } catch (e) {
+    throw new VerdictSdkError("bad-signature", `the account's signer returned ${(e as Error).message}`);
+  }
+  if (signer !== address.toLowerCase())
+    throw new VerdictSdkError("bad-signature", `the account's signer signed as ${signer}, not ${address}`);
 }

@@ -11,6 +11,8 @@ export type SdkErrorCode =
   | "content"
   /** The published output does not hash to the claim's outputRoot (or does not fit the model). */
   | "output-mismatch"
+  /** The account's signer returned a signature outside the canonical encoding, or for another key. */
+  | "bad-signature"
   /** The call needs L1 and the client was made without `l1`. */
   | "no-l1"
   /** Waited longer than `timeoutMs`. */

@@ -2,7 +2,8 @@
  * HTTP API of a sequencer node (fastify). Every refusal is JSON `{ "error": "<reason>" }` with a
  * fitting status: 400 malformed (schema, JSON, field), 401 bad signature, 404 unknown, 409
  * duplicate, 413 body too large, 415 not JSON, 422 rule broken (nonce, balance, job state),
- * 429 rate limited, 503 not accepting.
+ * 429 rate limited, 503 not accepting. JSON nested deeper than any tx (sequencer/json-body.ts) is a
+ * 400 before it is parsed.
  */
 import swagger from "@fastify/swagger";
 import Fastify, { type FastifyInstance } from "fastify";
@@ -12,6 +13,8 @@ import { USER_TX_TYPES } from "../protocol/tx.ts";
 import type { Batcher } from "./batch.ts";
 import type { DisputeSource } from "./dashboard/feed.ts";
 import { registerDashboardRoutes } from "./dashboard/routes.ts";
+import type { FollowerStatus } from "./follower-status.ts";
+import { boundJsonNesting } from "./json-body.ts";
 import type { SequencerMetrics } from "./metrics.ts";
 import { type SequencerNode, SubmitError } from "./node.ts";
 import type { WorkerAdvert } from "./p2p.ts";
@@ -34,6 +37,10 @@ export interface ApiOptions {
   contentRoutes?: ContentRouteOptions;
   /** Disputes read from L1 for the dashboard routes; absent when the node has no L1. */
   disputes?: DisputeSource;
+  /** Most bytes an /v1/events client may leave unread before it is dropped. Default 1 MiB. */
+  eventBufferBytes?: number;
+  /** Follower: whether it is in step with its leader (/health, /metrics). */
+  follower?: FollowerStatus;
 }
 
 const hex = (bytes: number) => ({ type: "string", pattern: `^0x[0-9a-fA-F]{${bytes * 2}}$` });
@@ -41,7 +48,9 @@ const txBody = {
   type: "object",
   required: ["type"],
   maxProperties: 16,
-  properties: { type: { type: "string", enum: [...USER_TX_TYPES] } },
+  // no `type: "string"` here: with it, fastify's validator coerces ["transfer"] to "transfer";
+  // an enum of strings alone refuses anything but one of them
+  properties: { type: { enum: [...USER_TX_TYPES] } },
   additionalProperties: true,
   description: "An EIP-712 signed tx; fields per type are listed in docs/rollup.md",
 } as const;
@@ -83,6 +92,7 @@ export async function buildApi(
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.bodyLimit ?? 16 * 1024 });
   // JSON only: anything else is a 415 that says so.
   app.removeContentTypeParser("text/plain");
+  boundJsonNesting(app);
   await app.register(swagger, {
     openapi: {
       info: {
@@ -295,9 +305,16 @@ export async function buildApi(
     async (req) => node.proof((req.query as { key: string }).key),
   );
 
+  const eventBuffer = opts.eventBufferBytes ?? 1024 * 1024;
+  let eventClients = 0;
   app.get(
     "/v1/events",
-    { schema: { summary: "Server-sent events: block, tx, queued, dropped" } },
+    {
+      schema: {
+        summary:
+          "Server-sent events: block, tx, queued, dropped. A client that does not keep up (more than the buffer unsent) is disconnected",
+      },
+    },
     (req, reply) => {
       reply.hijack();
       const res = reply.raw;
@@ -306,7 +323,39 @@ export async function buildApi(
         "cache-control": "no-cache",
         connection: "keep-alive",
       });
-      res.write(`: head ${node.chain.head.number}\n\n`);
+      eventClients++;
+      metrics.eventClients.set(eventClients);
+      let open = true;
+      let drainedAt = Date.now();
+      res.on("drain", () => {
+        drainedAt = Date.now();
+      });
+      // Bytes the client has not taken yet stay in this process. A client more than the bound
+      // behind that has not caught up (drained) for a second, or more than 8 times the bound
+      // behind at all, is dropped (it may reconnect and read the chain from /v1/blocks): one that
+      // never reads costs at most that, and nothing once it is gone. A reader that keeps up
+      // rides out a burst (a 1,000-tx batch is ~300 KB of events at once).
+      let recheck: NodeJS.Timeout | null = null;
+      const judge = () => {
+        if (!open) return;
+        const behind = res.writableLength;
+        if (behind > 8 * eventBuffer || (behind > eventBuffer && Date.now() - drainedAt >= 1000)) {
+          metrics.eventClientsDropped.inc();
+          close();
+          res.destroy();
+        } else if (behind > eventBuffer && !recheck)
+          // no more events may come to judge it by: look again when its second is up
+          recheck = setTimeout(() => {
+            recheck = null;
+            judge();
+          }, 1000);
+      };
+      const send = (text: string) => {
+        if (!open) return;
+        if (res.write(text)) drainedAt = Date.now();
+        judge();
+      };
+      send(`: head ${node.chain.head.number}\n\n`);
       // tx events are joined into one write per event-loop turn, not one per tx: thousands of
       // events per second otherwise cost a stream chunk (and a syscall) each
       let txText = "";
@@ -314,22 +363,23 @@ export async function buildApi(
         if (txText === "") return;
         const out = txText;
         txText = "";
-        res.write(out);
+        send(out);
       };
       const onBlock = (b: { header: unknown; receipts: { txHash: string }[] }) => {
         flushTxs(); // keep the order in which the node emitted them
-        res.write(
+        send(
           `event: block\ndata: ${JSON.stringify({ header: b.header, txCount: b.receipts.length, txHashes: b.receipts.map((r) => r.txHash) })}\n\n`,
         );
       };
       const onTx = (t: unknown) => {
         if (txText === "") setImmediate(flushTxs);
         txText += `event: tx\ndata: ${JSON.stringify(t)}\n\n`;
+        if (txText.length > eventBuffer) flushTxs();
       };
       // queued txs (nonce ahead) and queued txs dropped, with the reason
       const onQueue = (name: string) => (t: unknown) => {
         flushTxs();
-        res.write(`event: ${name}\ndata: ${JSON.stringify(t)}\n\n`);
+        send(`event: ${name}\ndata: ${JSON.stringify(t)}\n\n`);
       };
       const onQueued = onQueue("queued");
       const onDropped = onQueue("dropped");
@@ -337,26 +387,52 @@ export async function buildApi(
       node.on("tx", onTx);
       node.on("queued", onQueued);
       node.on("dropped", onDropped);
-      req.raw.on("close", () => {
+      function close(): void {
+        if (!open) return;
+        open = false;
         txText = "";
+        if (recheck) clearTimeout(recheck);
+        eventClients--;
+        metrics.eventClients.set(eventClients);
         node.off("block", onBlock);
         node.off("tx", onTx);
         node.off("queued", onQueued);
         node.off("dropped", onDropped);
+      }
+      // the response's close: the connection went away (the request's fires once it is read)
+      res.on("close", close);
+      req.raw.on("close", () => {
+        if (res.destroyed) close();
       });
     },
   );
 
-  app.get("/health", { schema: { summary: "Liveness and head" } }, async () => ({
-    ok: true,
-    role: node.isLeader ? "sequencer" : "follower",
-    head: node.chain.head.number,
-    stateRoot: node.chain.head.stateRoot,
-    pendingTxs: node.chain.pending?.txs.length ?? 0,
-    queuedTxs: node.queuedCount,
-  }));
+  // A follower out of step with its leader says ok: false with the reason (status stays 200: the
+  // agents read the head from /health of whichever node they use).
+  app.get(
+    "/health",
+    { schema: { summary: "Liveness and head; a follower: whether it keeps up" } },
+    async (_req, reply) => {
+      const f = opts.follower?.report(node.chain.head.number);
+      return reply.send({
+        ok: f ? f.ok : true,
+        role: node.isLeader ? "sequencer" : "follower",
+        head: node.chain.head.number,
+        stateRoot: node.chain.head.stateRoot,
+        pendingTxs: node.chain.pending?.txs.length ?? 0,
+        queuedTxs: node.queuedCount,
+        ...(f ? { follower: f } : {}),
+      });
+    },
+  );
   app.get("/metrics", { schema: { hide: true } }, async (_req, reply) => {
     metrics.head.set(node.chain.head.number);
+    const f = opts.follower?.report(node.chain.head.number);
+    if (f) {
+      metrics.followerLag.set(f.lag ?? -1);
+      metrics.followerSinceLeader.set(f.sinceLeaderMs === null ? -1 : f.sinceLeaderMs / 1000);
+      metrics.followerHealthy.set(f.ok ? 1 : 0);
+    }
     reply.header("content-type", metrics.registry.contentType);
     return metrics.registry.metrics();
   });

@@ -191,18 +191,18 @@ export class Chain {
     timestamp: number,
     wire?: { json: Record<string, unknown>; text: string },
   ): PendingTx {
-    if (!this.pending) {
-      this.pending = {
-        number: this.head.number + 1,
-        timestamp: Math.max(timestamp, this.head.timestamp),
-        overlay: new Overlay(this.state),
-        txs: [],
-        hashes: new Set(),
-      };
-    }
-    const p = this.pending;
+    const opened = !this.pending;
+    const p: PendingBlock = this.pending ?? {
+      number: this.head.number + 1,
+      timestamp: Math.max(timestamp, this.head.timestamp),
+      overlay: new Overlay(this.state),
+      txs: [],
+      hashes: new Set(),
+    };
     if (p.hashes.has(hash)) throw new DuplicateTx(`already known: tx ${hash} is pending`);
+    // a refused tx leaves no trace: the block it would have opened stays unopened (no empty block)
     const outcome = applyTx(p.overlay, tx, this.ctx(p.timestamp, hash));
+    if (opened) this.pending = p;
     const json = wire?.json ?? encodeTx(tx);
     const ptx = { tx, hash, outcome, json, text: wire?.text ?? JSON.stringify(json) };
     p.txs.push(ptx);

@@ -33,6 +33,14 @@ export interface SequencerConfig {
   testFault: string | null;
   /** Allows testFault on any L1 chain. */
   iKnowThisIsATestFault: boolean;
+  /** Bytes each client (IP) may upload to the content store per hour. */
+  uploadBytesPerHour: number;
+  /** Most bytes a /v1/events client may leave unread in this process before it is dropped. */
+  eventBufferBytes: number;
+  /** Follower: /health says ok: false after this long without an answer from the leader. */
+  followerStaleMs: number;
+  /** Follower: /health says ok: false when more blocks than this behind the leader. */
+  followerMaxLag: number;
   genesis: {
     l2ChainId: string;
     l1ChainId: string;
@@ -41,6 +49,11 @@ export interface SequencerConfig {
     timestamp: number;
     challengeWindowMs: number;
     minFee: string;
+    /**
+     * Wei of L1 stake each open claim holds: set it to the Bridge's minWorkerStake. Left out or
+     * "0": no collateral check (only for an L2 that no Bridge secures: tests, the devkit).
+     */
+    claimCollateral?: string;
     feeRecipient: string | null;
     alloc: Record<string, string>;
   };
@@ -67,6 +80,10 @@ export const DEFAULTS: SequencerConfig = {
   verifyWorkers: 2,
   testFault: null,
   iKnowThisIsATestFault: false,
+  eventBufferBytes: 1024 * 1024,
+  uploadBytesPerHour: 1024 * 1024 * 1024,
+  followerStaleMs: 10_000,
+  followerMaxLag: 16,
   genesis: {
     l2ChainId: "424242",
     l1ChainId: "31337",
@@ -75,6 +92,7 @@ export const DEFAULTS: SequencerConfig = {
     timestamp: 0,
     challengeWindowMs: 60_000,
     minFee: "0",
+    claimCollateral: "0",
     feeRecipient: null,
     alloc: {},
   },
@@ -95,6 +113,10 @@ const ENV: Record<string, keyof SequencerConfig> = {
   VERDICT_SEQ_L1_KEY: "l1Key",
   VERDICT_SEQ_BATCH_INTERVAL_MS: "batchIntervalMs",
   VERDICT_SEQ_VERIFY_WORKERS: "verifyWorkers",
+  VERDICT_SEQ_EVENT_BUFFER_BYTES: "eventBufferBytes",
+  VERDICT_SEQ_UPLOAD_BYTES_PER_HOUR: "uploadBytesPerHour",
+  VERDICT_SEQ_FOLLOWER_STALE_MS: "followerStaleMs",
+  VERDICT_SEQ_FOLLOWER_MAX_LAG: "followerMaxLag",
 };
 
 export function loadConfig(
@@ -124,6 +146,10 @@ export function loadConfig(
       "l1Confirmations",
       "l1StartBlock",
       "batchIntervalMs",
+      "followerStaleMs",
+      "followerMaxLag",
+      "eventBufferBytes",
+      "uploadBytesPerHour",
     ].includes(k);
     const val = numeric ? Number(v) : v;
     if (numeric && (!Number.isInteger(val) || (val as number) < 0))
@@ -148,6 +174,12 @@ export function keyBytes(hex: string): Uint8Array {
   return Buffer.from(hex.slice(2), "hex");
 }
 
+function weiAmount(v: unknown, what: string): bigint {
+  if (typeof v !== "string" || !/^(0|[1-9][0-9]{0,77})$/.test(v))
+    throw new Error(`${what}: expected a decimal amount of wei as a string, got ${JSON.stringify(v)}`);
+  return BigInt(v);
+}
+
 /** The sequencer's key (leader) or null (follower), and the genesis every node derives. */
 export function resolveGenesis(cfg: SequencerConfig): { genesis: GenesisConfig; key: Uint8Array | null } {
   const key = cfg.follow ? null : keyBytes(cfg.sequencerKey ?? DEV_SEQUENCER_KEY);
@@ -170,6 +202,7 @@ export function resolveGenesis(cfg: SequencerConfig): { genesis: GenesisConfig; 
       params: {
         challengeWindowMs: g.challengeWindowMs,
         minFee: BigInt(g.minFee),
+        claimCollateral: weiAmount(g.claimCollateral ?? "0", "genesis.claimCollateral"),
         feeRecipient: g.feeRecipient ? addr(g.feeRecipient, "genesis.feeRecipient") : sequencer,
       },
       alloc,

@@ -8,6 +8,10 @@
  *               at most one tx, that is also the most txs one account can have waiting
  *   total       txs waiting across all accounts
  *   ttlMs       how long a tx may wait; then it is dropped as expired
+ * When the queue is full, a sender with fewer waiting txs than the sender with the most takes the
+ * place of that sender's farthest tx (highest nonce), which is evicted: a flood from one sender
+ * or a few cannot lock out the others. The node (not this queue) also refuses to queue more than
+ * the sender's balance could pay for (upfrontCost), so that a key with no funds queues nothing.
  */
 import type { Hex, UserTx } from "../protocol/tx.ts";
 
@@ -30,6 +34,19 @@ export interface QueuedTx {
   text: string;
   /** Clock time when it was acknowledged. */
   queuedAt: number;
+}
+
+/** Wei a tx takes from its sender before anything else can happen: fee plus amount or escrow. */
+export function upfrontCost(tx: UserTx): bigint {
+  switch (tx.type) {
+    case "transfer":
+    case "withdraw":
+      return tx.fee + tx.amount;
+    case "postJob":
+      return tx.fee + tx.escrow;
+    default:
+      return tx.fee;
+  }
 }
 
 /** Why a tx may not wait: an HTTP status and the reason. */
@@ -66,16 +83,25 @@ export class FutureNonceQueue {
     return this.byAccount.get(from)?.size ?? 0;
   }
 
+  /** Wei the waiting txs of `from` would take (upfrontCost summed). */
+  spendOf(from: string): bigint {
+    let sum = 0n;
+    for (const q of this.byAccount.get(from)?.values() ?? []) sum += upfrontCost(q.tx);
+    return sum;
+  }
+
   /**
    * Throws QueueRefusal when `q` may not wait behind `next` (the account's next nonce); then the
-   * queue is unchanged. `restoring` skips the caps (txs acknowledged before a restart).
+   * queue is unchanged. `restoring` skips the caps (txs acknowledged before a restart). Returns
+   * the tx evicted to make room (see the header), or null.
    */
-  add(q: QueuedTx, next: number, restoring = false): void {
+  add(q: QueuedTx, next: number, restoring = false): QueuedTx | null {
     if (q.nonce <= next) throw new Error(`nonce ${q.nonce} is not ahead of the next nonce ${next}`);
     const known = this.byHash.get(q.hash);
     if (known)
       throw new QueueRefusal(409, `already known: tx ${q.hash} is queued until nonce ${next} is used`);
     const ahead = q.nonce - next;
+    let evicted: QueuedTx | null = null;
     const mine = this.byAccount.get(q.from);
     const other = mine?.get(q.nonce);
     if (other)
@@ -89,15 +115,31 @@ export class FutureNonceQueue {
           422,
           `nonce ${q.nonce} is ${ahead} ahead of the next nonce ${next}; at most ${this.limits.perAccount} may wait`,
         );
-      if (this.byHash.size >= this.limits.total)
-        throw new QueueRefusal(
-          503,
-          `mempool full: ${this.byHash.size} txs already wait for earlier nonces; send nonce ${next} first or retry later`,
-        );
+      if (this.byHash.size >= this.limits.total) {
+        evicted = this.victimFor(q.from);
+        if (!evicted)
+          throw new QueueRefusal(
+            503,
+            `mempool full: ${this.byHash.size} txs already wait for earlier nonces and ${q.from} holds as many as anyone; send nonce ${next} first or retry later`,
+          );
+        this.remove(evicted);
+      }
     }
-    if (mine) mine.set(q.nonce, q);
+    const slots = this.byAccount.get(q.from);
+    if (slots) slots.set(q.nonce, q);
     else this.byAccount.set(q.from, new Map([[q.nonce, q]]));
     this.byHash.set(q.hash, q);
+    return evicted;
+  }
+
+  /** The highest-nonce tx of the sender holding the most, when `from` holds fewer than it. */
+  private victimFor(from: string): QueuedTx | null {
+    let most: Map<number, QueuedTx> | null = null;
+    for (const m of this.byAccount.values()) if (!most || m.size > most.size) most = m;
+    if (!most || most.size <= this.countOf(from)) return null;
+    let top: QueuedTx | null = null;
+    for (const t of most.values()) if (!top || t.nonce > top.nonce) top = t;
+    return top;
   }
 
   /** Remove and return the tx of `from` waiting for nonce `nonce`, if any. */

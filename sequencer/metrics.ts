@@ -36,6 +36,36 @@ export function createMetrics() {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers: [registry],
     }),
+    followerLag: new Gauge({
+      name: "verdict_sequencer_follower_lag_blocks",
+      help: "Follower: blocks behind the leader's head as last reported (-1: never heard from it)",
+      registers: [registry],
+    }),
+    followerSinceLeader: new Gauge({
+      name: "verdict_sequencer_follower_since_leader_seconds",
+      help: "Follower: seconds since the leader last answered (-1: never)",
+      registers: [registry],
+    }),
+    followerHealthy: new Gauge({
+      name: "verdict_sequencer_follower_healthy",
+      help: "Follower: 1 when in step with the leader, 0 when stale or lagging",
+      registers: [registry],
+    }),
+    syncFailures: new Counter({
+      name: "verdict_sequencer_sync_failures_total",
+      help: "Follower: pulls from the leader that failed",
+      registers: [registry],
+    }),
+    eventClients: new Gauge({
+      name: "verdict_sequencer_event_clients",
+      help: "Connected /v1/events clients",
+      registers: [registry],
+    }),
+    eventClientsDropped: new Counter({
+      name: "verdict_sequencer_event_clients_dropped_total",
+      help: "/v1/events clients disconnected for leaving more than the buffer unread",
+      registers: [registry],
+    }),
     peers: new Gauge({
       name: "verdict_sequencer_p2p_peers",
       help: "Connected libp2p peers",

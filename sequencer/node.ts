@@ -29,12 +29,13 @@ import {
   StateDivergence,
   toReceipt,
 } from "./chain.ts";
+import { GroupWal } from "./group-wal.ts";
 import type { L1Source } from "./l1.ts";
-import { FutureNonceQueue, type QueuedTx, type QueueLimits, QueueRefusal } from "./mempool.ts";
+import { FutureNonceQueue, type QueuedTx, type QueueLimits, QueueRefusal, upfrontCost } from "./mempool.ts";
 import { TxRejected } from "./state/machine.ts";
 import { keys, recordJson, type StateRecord } from "./state/records.ts";
 import type { StateProof } from "./state/smt.ts";
-import { Store, type WalWrite } from "./store.ts";
+import { Store } from "./store.ts";
 import { VerifyPool } from "./verify-pool.ts";
 
 /** A refused submission: HTTP status and the reason, said plainly. */
@@ -90,68 +91,6 @@ interface AdmitSlot {
   reject: (e: unknown) => void;
 }
 
-/**
- * Group commit of the WAL: appends that arrive while a write is in flight go into the next
- * write, one level key and one fsync per group. Durable groups are remembered with the highest
- * block number they hold, so a block's commit batch can delete the groups it made redundant.
- */
-class GroupWal {
-  private queue: WalWrite[] = [];
-  private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
-  private running: Promise<void> | null = null;
-  private readonly store: Store;
-  private readonly onFatal: (e: unknown) => void;
-  /** Durable groups not yet deleted: key seq and the highest block number in the group. */
-  private durable: { seq: number; maxBlock: number }[] = [];
-  constructor(store: Store, onFatal: (e: unknown) => void) {
-    this.store = store;
-    this.onFatal = onFatal;
-  }
-  append(e: WalWrite): Promise<void> {
-    this.queue.push(e);
-    const p = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
-    if (!this.running) this.running = this.drain();
-    return p;
-  }
-  private async drain(): Promise<void> {
-    while (this.queue.length) {
-      const batch = this.queue;
-      const ws = this.waiters;
-      this.queue = [];
-      this.waiters = [];
-      try {
-        await this.store.appendWal(batch);
-        let maxBlock = 0;
-        for (const e of batch) if (e.block > maxBlock) maxBlock = e.block;
-        this.durable.push({ seq: batch[0].seq, maxBlock });
-        for (const w of ws) w.resolve();
-      } catch (e) {
-        for (const w of ws) w.reject(e);
-        this.onFatal(e);
-      }
-    }
-    this.running = null;
-  }
-  /**
-   * Keys of the durable groups whose txs are all in blocks <= `block`; they are forgotten here,
-   * the caller deletes them with that block's commit. A group still in flight is taken by a later
-   * block's commit (or dropped as stale on restart).
-   */
-  takeCovered(block: number): number[] {
-    const out: number[] = [];
-    const keep: { seq: number; maxBlock: number }[] = [];
-    for (const g of this.durable) {
-      if (g.maxBlock <= block) out.push(g.seq);
-      else keep.push(g);
-    }
-    this.durable = keep;
-    return out;
-  }
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
-  }
-}
-
 export class SequencerNode extends EventEmitter {
   readonly chain: Chain;
   readonly store: Store;
@@ -167,6 +106,12 @@ export class SequencerNode extends EventEmitter {
   private timer: NodeJS.Timeout | null = null;
   private sealing = false;
   private closed = false;
+  /**
+   * Highest block whose commit is durable. The chain's head moves at sealing, before the commit
+   * batch is written; what other nodes are served (sync) stops here, so a follower never holds a
+   * block a crash could take back.
+   */
+  durableHead = 0;
   /** Count of txs acknowledged (WAL durable) since start; for metrics. */
   acked = 0;
   private readonly pool: VerifyPool | null;
@@ -268,6 +213,7 @@ export class SequencerNode extends EventEmitter {
         await this.store.commitBlock(c, covered(c.block.header.number));
       } else await this.store.dropWal(covered(blockNo));
     }
+    this.durableHead = this.chain.head.number;
     const queued = this.isLeader ? await this.restoreQueue() : 0;
     this.opts.logger?.info(
       { head: this.chain.head.number, stateRoot: this.chain.head.stateRoot, replayed, queued },
@@ -440,12 +386,29 @@ export class SequencerNode extends EventEmitter {
       text: wire?.text ?? JSON.stringify(json),
       queuedAt: this.clock(),
     };
+    // queue only what the sender could pay for: a key with no funds cannot hold queue room
+    const acc = (this.chain.pending?.overlay ?? this.chain.state).get(keys.account(q.from)) as
+      | { balance: bigint }
+      | undefined;
+    const balance = acc?.balance ?? 0n;
+    const need = this.queue.spendOf(q.from) + upfrontCost(q.tx);
+    if (balance === 0n || balance < need)
+      throw new SubmitError(
+        422,
+        `cannot wait for nonce ${next}: ${q.from} has ${balance} wei, its waiting txs would need ${need}${balance === 0n ? " (an account without funds cannot queue txs)" : ""}`,
+      );
+    let evicted: QueuedTx | null;
     try {
-      this.queue.add(q, next);
+      evicted = this.queue.add(q, next);
     } catch (e) {
       if (e instanceof QueueRefusal) throw new SubmitError(e.status, e.message);
       throw e;
     }
+    if (evicted)
+      this.drop(
+        evicted,
+        `evicted: the queue is full and ${evicted.from} held the most waiting txs; its farthest nonce made room`,
+      );
     const write = this.store.putQueued(hash, q.queuedAt, q.text);
     this.queuedWrites.set(
       hash,
@@ -564,6 +527,7 @@ export class SequencerNode extends EventEmitter {
       );
       this.commitChain = done.catch((e) => this.fatal(e));
       await done;
+      this.durableHead = Math.max(this.durableHead, c.block.header.number);
       this.emit("block", c.block);
       return c.block;
     } finally {
@@ -586,6 +550,7 @@ export class SequencerNode extends EventEmitter {
     const done = this.commitChain.then(() => this.store.commitBlock(c, []));
     this.commitChain = done.catch((e) => this.fatal(e));
     await done;
+    this.durableHead = Math.max(this.durableHead, c.block.header.number);
     this.emit("block", c.block);
   }
 
@@ -627,6 +592,11 @@ export class SequencerNode extends EventEmitter {
 
   async block(n: number): Promise<Block | null> {
     return this.recent.get(n) ?? (await this.store.block(n));
+  }
+
+  /** A durable block's stored JSON text (null past durableHead). */
+  async blockText(n: number): Promise<string | null> {
+    return n <= this.durableHead ? this.store.blockText(n) : null;
   }
 
   async receipt(hash: string): Promise<({ status: "pending" | "included" } & Partial<Receipt>) | null> {

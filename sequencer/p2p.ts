@@ -3,16 +3,19 @@
  *   verdict/blocks/1   the leader publishes each durable block (JSON)
  *   verdict/txs/1      the leader publishes each acknowledged tx; it also admits txs gossiped to it
  *   verdict/workers/1  worker adverts (models, price, capacity, multiaddr), kept per worker
- *   /verdict/sync/1    request/response: "blocks from N" -> up to 256 blocks, then an empty frame
+ *   /verdict/sync/2    a follower pulls blocks in windows of bounded bytes, asking for each
+ *                      (sequencer/sync.ts), whatever the block sizes
  *   /verdict/tx/1      request/response: a follower forwards a user tx (wire JSON) to the leader,
  *                      which answers what POST /v1/txs would: {txHash, queued?, nextNonce?} or
  *                      {status, error}
  *   bitswap            content (content/helia.ts): the node's Helia store runs on this host, so
  *                      every peer that connects (workers, watchers, followers) can fetch what the
  *                      node holds and the node can fetch from them
- * A follower (--follow <multiaddr>) dials the leader, catches up over /verdict/sync/1,
+ * A follower (--follow <multiaddr>) dials the leader, catches up over /verdict/sync/2,
  * then imports gossiped blocks, re-executing each and checking its roots; a gap (missed gossip,
- * a block too large for a gossip frame) triggers another sync.
+ * a block too large for a gossip frame) triggers another sync, and a pull every 2 s closes any
+ * gap gossip leaves and tells the follower's /health whether the leader is reachable. The peer
+ * id comes from `<dataDir>/nodekey` (sequencer/node-key.ts), so it survives restarts.
  */
 import { noise } from "@chainsafe/libp2p-noise";
 import { yamux } from "@chainsafe/libp2p-yamux";
@@ -25,19 +28,28 @@ import { createLibp2p, type Libp2p } from "libp2p";
 import type { Logger } from "pino";
 import { type HeliaContent, openHeliaContent } from "../content/helia.ts";
 import type { Block } from "./block.ts";
+import { type FollowerLimits, FollowerStatus } from "./follower-status.ts";
 import type { SequencerMetrics } from "./metrics.ts";
 import { type SequencerNode, SubmitError, type SubmitReply } from "./node.ts";
+import { loadOrCreateNodeKey } from "./node-key.ts";
+import {
+  DEFAULT_WINDOW,
+  MAX_REQUEST_BYTES,
+  PIECE_BYTES,
+  pullSync,
+  SYNC_PROTOCOL,
+  serveSync,
+} from "./sync.ts";
+
+export { SYNC_PROTOCOL };
 
 export const TOPIC_BLOCKS = "verdict/blocks/1";
 export const TOPIC_TXS = "verdict/txs/1";
 export const TOPIC_WORKERS = "verdict/workers/1";
-export const SYNC_PROTOCOL = "/verdict/sync/1";
 export const TX_PROTOCOL = "/verdict/tx/1";
 /** A forwarded tx is one signed tx: far below this. */
 const MAX_TX_FRAME = 64 * 1024;
 const FORWARD_TIMEOUT_MS = 10_000;
-const SYNC_BATCH = 256;
-const MAX_FRAME = 32 * 1024 * 1024;
 
 export interface WorkerAdvert {
   worker: string;
@@ -54,6 +66,8 @@ export interface P2p {
   adverts: Map<string, WorkerAdvert>;
   /** The node's content store (Helia on this host). */
   content: HeliaContent;
+  /** Follower: whether it is in step with the leader; null on the leader. */
+  follower: FollowerStatus | null;
   /** Follower: pull blocks from the leader until caught up. */
   sync(): Promise<number>;
   /** Publish a worker advert (workers call this on their own host; the node relays them). */
@@ -100,10 +114,17 @@ export async function startP2p(
     adverts?: Map<string, WorkerAdvert>;
     /** Where content blocks are kept; omitted: in memory. */
     contentDir?: string;
+    /** Where the node's libp2p key is kept (`nodekey`); omitted: a new peer id each start. */
+    keyDir?: string;
+    /** Follower: when it counts as stale or lagging (sequencer/follower-status.ts). */
+    followerLimits?: Partial<FollowerLimits>;
+    clock?: () => number;
   },
 ): Promise<P2p> {
   const log = opts.logger;
+  const privateKey = opts.keyDir ? await loadOrCreateNodeKey(opts.keyDir) : undefined;
   const libp2p = await createLibp2p({
+    privateKey,
     addresses: { listen: opts.listen },
     transports: [tcp()],
     connectionEncrypters: [noise()],
@@ -124,27 +145,23 @@ export async function startP2p(
   const pubsub = libp2p.services.pubsub;
   const adverts = opts.adverts ?? new Map<string, WorkerAdvert>();
   let leaderPeer: ReturnType<typeof multiaddr> | null = null;
+  const followerStatus = opts.follow ? new FollowerStatus(opts.clock ?? Date.now, opts.followerLimits) : null;
 
-  // Serve blocks to anyone catching up.
-  await libp2p.handle(SYNC_PROTOCOL, async (stream) => {
-    const lp = lpStream(stream, { maxDataLength: MAX_FRAME });
-    try {
-      const req = JSON.parse(dec.decode((await lp.read()).subarray()));
-      const from = Number(req.from);
-      if (!Number.isInteger(from) || from < 0) throw new Error("bad sync request");
-      const to = Math.min(node.chain.head.number, from + SYNC_BATCH - 1);
-      for (let n = from; n <= to; n++) {
-        const b = await node.block(n);
-        if (!b) break;
-        await lp.write(enc.encode(JSON.stringify(b)));
+  // Serve blocks to anyone catching up, a window of bounded bytes per request (sequencer/sync.ts).
+  await libp2p.handle(
+    SYNC_PROTOCOL,
+    async (stream) => {
+      const lp = lpStream(stream, { maxDataLength: MAX_REQUEST_BYTES });
+      try {
+        await serveSync(lp, { head: () => node.durableHead, blockText: (n) => node.blockText(n) });
+        await stream.close();
+      } catch (err) {
+        log?.debug({ err: (err as Error).message }, "sync request failed");
+        stream.abort(err as Error);
       }
-      await lp.write(new Uint8Array(0));
-      await stream.close();
-    } catch (err) {
-      log?.debug({ err: (err as Error).message }, "sync request failed");
-      stream.abort(err as Error);
-    }
-  });
+    },
+    { maxInboundStreams: 16 },
+  );
 
   // Leader: txs forwarded by followers, answered like POST /v1/txs.
   if (node.isLeader)
@@ -181,30 +198,38 @@ export async function startP2p(
       if (b.header.number !== node.chain.head.number + 1) return;
     }
     await node.importBlock(b);
+    followerStatus?.heard(b.header.number);
     log?.debug({ number: b.header.number, via: "gossip" }, "block imported");
   };
 
   async function syncFromLeader(): Promise<number> {
     if (!leaderPeer) return 0;
-    let total = 0;
-    for (;;) {
-      const stream = await libp2p.dialProtocol(leaderPeer, SYNC_PROTOCOL);
-      const lp = lpStream(stream, { maxDataLength: MAX_FRAME });
-      await lp.write(enc.encode(JSON.stringify({ from: node.chain.head.number + 1 })));
-      let got = 0;
-      for (;;) {
-        const frame = (await lp.read()).subarray();
-        if (frame.length === 0) break;
-        const b = JSON.parse(dec.decode(frame)) as Block;
-        if (b.header.number === node.chain.head.number + 1) {
-          await node.importBlock(b);
-          log?.debug({ number: b.header.number, via: "sync" }, "block imported");
-          got++;
-        }
+    try {
+      const stream = await libp2p.dialProtocol(leaderPeer, SYNC_PROTOCOL, {
+        signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS),
+      });
+      // the leader sends at most one window before it waits: the read buffer holds no more
+      const lp = lpStream(stream, { maxDataLength: PIECE_BYTES + 1, maxBufferSize: 2 * DEFAULT_WINDOW });
+      try {
+        const got = await pullSync(lp, {
+          next: () => node.chain.head.number + 1,
+          importBlock: async (text) => {
+            const b = JSON.parse(text) as Block;
+            await node.importBlock(b);
+            log?.debug({ number: b.header.number, via: "sync" }, "block imported");
+          },
+          onWindow: (p) => followerStatus?.pulled(p.leaderHead),
+        });
+        await stream.close().catch(() => {});
+        return got.blocks;
+      } catch (err) {
+        stream.abort(err as Error);
+        throw err;
       }
-      await stream.close().catch(() => {});
-      total += got;
-      if (got < SYNC_BATCH) return total;
+    } catch (err) {
+      followerStatus?.failed((err as Error).message);
+      opts.metrics?.syncFailures.inc();
+      throw err;
     }
   }
 
@@ -286,14 +311,27 @@ export async function startP2p(
   if (opts.follow) {
     leaderPeer = multiaddr(opts.follow);
     node.forwarder = forward;
-    await libp2p.dial(leaderPeer);
-    importing = importing.then(syncFromLeader);
+    // a leader that is down now is retried by the periodic pull; /health says so meanwhile
+    const t0 = Date.now();
+    importing = importing
+      .then(syncFromLeader)
+      .then((blocks) =>
+        log?.info({ blocks, head: node.chain.head.number, ms: Date.now() - t0 }, "initial sync done"),
+      )
+      .catch((err) => log?.warn({ err: (err as Error).message }, "initial sync failed; retrying"));
     await importing;
     // Gossip is best effort; a periodic pull closes any gap it leaves.
+    // one pull at a time: with the leader unreachable a pull may wait out its dial timeout
+    let pulling = false;
     resync = setInterval(() => {
+      if (pulling) return;
+      pulling = true;
       importing = importing
         .then(syncFromLeader)
-        .catch((err) => log?.warn({ err: (err as Error).message }, "resync failed"));
+        .catch((err) => log?.warn({ err: (err as Error).message }, "resync failed"))
+        .finally(() => {
+          pulling = false;
+        });
     }, 2000);
   }
 
@@ -301,6 +339,7 @@ export async function startP2p(
     libp2p,
     adverts,
     content,
+    follower: followerStatus,
     addrs: () => libp2p.getMultiaddrs().map((a) => a.toString()),
     async advertise(a) {
       await pubsub.publish(TOPIC_WORKERS, enc.encode(JSON.stringify(a)));

@@ -97,6 +97,8 @@ export async function startSequencer(
     metrics,
     adverts,
     contentDir: join(cfg.dataDir, "content"),
+    keyDir: cfg.dataDir,
+    followerLimits: { staleAfterMs: cfg.followerStaleMs, maxLag: cfg.followerMaxLag },
   });
   const app = await buildApi(node, metrics, {
     content: p2p.content,
@@ -104,6 +106,9 @@ export async function startSequencer(
     batcher: batcher ?? undefined,
     adverts,
     disputes,
+    follower: p2p.follower ?? undefined,
+    eventBufferBytes: cfg.eventBufferBytes,
+    contentRoutes: { uploadLimits: { bytesPerWindow: cfg.uploadBytesPerHour, windowMs: 3_600_000 } },
   });
   const url = await app.listen({ host: cfg.httpHost, port: cfg.httpPort });
   logger.info({ url, role: key ? "sequencer" : "follower" }, "http listening");

@@ -78,6 +78,11 @@ export class Store {
     return v === undefined ? null : (JSON.parse(v) as Block);
   }
 
+  /** A block's stored JSON text (what /verdict/sync serves without parsing it). */
+  async blockText(n: number): Promise<string | null> {
+    return (await this.db.get(blockKey(n))) ?? null;
+  }
+
   async header(n: number): Promise<SignedHeader | null> {
     return (await this.block(n))?.header ?? null;
   }

@@ -18,7 +18,7 @@ import { disputeGameAbi } from "../../contracts/artifacts/DisputeGame.ts";
 import { oneStepVerifierAbi } from "../../contracts/artifacts/OneStepVerifier.ts";
 import { BridgeRevert, type ClaimMessage, type RevertFactory, simulateAndSend } from "../bridge.ts";
 import { ContractClient } from "../clients.ts";
-import type { DisputeState, GameView, Move, Opening, RevealedChildren } from "./vocabulary.ts";
+import type { DisputeState, GameView, InputBindingArg, Move, Opening, RevealedChildren } from "./vocabulary.ts";
 
 /** The game ABI plus the verifier's and the Bridge's errors, so nested reverts are named too. */
 const gameErrorNames = new Set<string>(disputeGameAbi.filter((x) => x.type === "error").map((x) => x.name));
@@ -143,6 +143,15 @@ export class DisputeGameContract extends ContractClient {
       case "directChunk":
         return this.write("directChunk", [id, m.chunkIndex, m.chunk, m.proof]);
     }
+  }
+
+  /**
+   * Challenger, once the claimer posted a fold length K: the disputed node's descriptor and its
+   * inputs bound to their sources (a one step's `inputs`), which fix the op's true K; a K that
+   * differs loses the claimer the game (`FoldLengthMatches` when it does not differ).
+   */
+  challengeFoldLength(id: bigint, descriptor: Hex, inputs: InputBindingArg[]): Promise<GameTx> {
+    return this.write("challengeFoldLength", [id, descriptor, inputs]);
   }
 
   timeout(id: bigint): Promise<GameTx> {

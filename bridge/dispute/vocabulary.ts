@@ -23,7 +23,11 @@ export const Phase = {
   outputAnswer: 12,
 } as const;
 
-export const Winner = { none: 0, claimer: 1, challenger: 2, void: 3 } as const;
+/**
+ * `unbacked`: the disputed copy's signer held no stake, so the dispute ended at once with the
+ * bond returned and the claim not invalidated (DisputeGame WINNER_UNBACKED): neither side won.
+ */
+export const Winner = { none: 0, claimer: 1, challenger: 2, void: 3, unbacked: 4 } as const;
 
 /** A party to a dispute. */
 export type Side = "claimer" | "challenger";
@@ -64,13 +68,13 @@ export function timedOut(d: DisputeClocks, side: Side, now: bigint): boolean {
 }
 
 /** The Winner names, by value. */
-export const WINNER_NAMES = ["none", "claimer", "challenger", "void"] as const;
+export const WINNER_NAMES = ["none", "claimer", "challenger", "void", "unbacked"] as const;
 
 /** A resolved game from one side: won, lost or void (null: not resolved, or no such winner). */
 export type Outcome = "won" | "lost" | "void";
 
 export function outcomeFor(winner: number, side: Side): Outcome | null {
-  if (winner === Winner.void) return "void";
+  if (winner === Winner.void || winner === Winner.unbacked) return "void";
   if (winner === Winner.claimer) return side === "claimer" ? "won" : "lost";
   if (winner === Winner.challenger) return side === "challenger" ? "won" : "lost";
   return null;

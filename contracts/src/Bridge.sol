@@ -2,7 +2,6 @@
 pragma solidity 0.8.28;
 
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {Commitments} from "./lib/Commitments.sol";
 import {IInferenceConsumer} from "./IInferenceConsumer.sol";
@@ -10,6 +9,7 @@ import {IInferenceConsumer} from "./IInferenceConsumer.sol";
 /// The one thing the Bridge asks the DisputeGame (DisputeGame imports Bridge, so not the contract).
 interface IClaimInvalidation {
     function claimInvalidated(bytes32 claimKey) external view returns (bool);
+    function openDisputesOn(bytes32 claimKey) external view returns (uint256);
 }
 
 /// @title Bridge
@@ -40,6 +40,7 @@ contract Bridge is ReentrancyGuard, EIP712 {
         uint256 unbonding; // leaving stake, still slashable until withdrawn
         uint64 unlockAt; // when `unbonding` may be withdrawn
         uint32 openDisputes; // disputes against this worker still running: freeze withdrawals
+        uint64 seq; // StakeChanged events emitted so far for this worker
     }
 
     struct ChallengerBond {
@@ -163,6 +164,10 @@ contract Bridge is ReentrancyGuard, EIP712 {
     event Staked(address indexed worker, uint256 amount, uint256 activeStake);
     event UnbondRequested(address indexed worker, uint256 amount, uint256 unbondingTotal, uint64 unlockAt);
     event StakeWithdrawn(address indexed worker, uint256 amount);
+    /// A worker's stake after any change (stake, unbond, withdrawal, slash), numbered per worker:
+    /// L2 derives it like a deposit (a `workerStake` system tx) and lets a worker hold only as many
+    /// disputable claims as its active stake covers (docs/bridge.md "Collateral per claim").
+    event StakeChanged(address indexed worker, uint64 indexed seq, uint256 active, uint256 unbonding, uint64 unlockAt);
     event BondDeposited(address indexed challenger, uint256 amount, uint256 freeBond);
     event BondWithdrawn(address indexed challenger, uint256 amount, uint256 freeBond);
     event ModelRegistered(
@@ -252,7 +257,14 @@ contract Bridge is ReentrancyGuard, EIP712 {
     error ResultAlreadyDelivered(uint256 requestId);
     error InvalidResultProof();
     error ClaimInvalidated(bytes32 claimKey);
+    error ClaimUnderDispute(bytes32 claimKey);
     error InsufficientGasForCallback(uint256 gasLeft, uint256 needed);
+    /// A signature outside the one canonical encoding (signerOf).
+    error SignatureLength(uint256 length);
+    error SignatureV(uint8 v);
+    error SignatureR();
+    error SignatureS();
+    error NoSigner();
 
     constructor(
         address sequencer_,
@@ -281,6 +293,12 @@ contract Bridge is ReentrancyGuard, EIP712 {
         WorkerStake storage s = _stakes[msg.sender];
         s.active += msg.value;
         emit Staked(msg.sender, msg.value, s.active);
+        _stakeChanged(msg.sender, s);
+    }
+
+    function _stakeChanged(address worker, WorkerStake storage s) internal {
+        uint64 seq = ++s.seq;
+        emit StakeChanged(worker, seq, s.active, s.unbonding, s.unlockAt);
     }
 
     /// Moves `amount` of active stake into unbonding. Each call restarts the delay for the whole
@@ -294,6 +312,7 @@ contract Bridge is ReentrancyGuard, EIP712 {
         uint64 unlockAt = uint64(block.timestamp) + unbondingDelay;
         s.unlockAt = unlockAt;
         emit UnbondRequested(msg.sender, amount, s.unbonding, unlockAt);
+        _stakeChanged(msg.sender, s);
     }
 
     function withdrawUnbonded() external nonReentrant {
@@ -305,6 +324,7 @@ contract Bridge is ReentrancyGuard, EIP712 {
         s.unbonding = 0;
         s.unlockAt = 0;
         emit StakeWithdrawn(msg.sender, amount);
+        _stakeChanged(msg.sender, s);
         _send(msg.sender, amount);
     }
 
@@ -585,9 +605,12 @@ contract Bridge is ReentrancyGuard, EIP712 {
         if (!Commitments.requireProof(batch.withdrawalRoot, leaf, leafIndex, leafCount, proof)) {
             revert InvalidResultProof();
         }
-        // The L2 window closed without a dispute L2 saw; a dispute won on L1 since still counts.
-        if (disputeGame != address(0) && IClaimInvalidation(disputeGame).claimInvalidated(claimKey)) {
-            revert ClaimInvalidated(claimKey);
+        // The L2 window closed without a dispute L2 saw; the game's outcome since still counts: a
+        // dispute won against the claim refuses it, one still running holds it back.
+        if (disputeGame != address(0)) {
+            IClaimInvalidation game = IClaimInvalidation(disputeGame);
+            if (game.claimInvalidated(claimKey)) revert ClaimInvalidated(claimKey);
+            if (game.openDisputesOn(claimKey) != 0) revert ClaimUnderDispute(claimKey);
         }
 
         r.result = RESULT_DELIVERED;
@@ -647,9 +670,30 @@ contract Bridge is ReentrancyGuard, EIP712 {
         );
     }
 
-    /// The account that signed `claim` (reverts on a malformed or malleable signature).
+    /// The account that signed `claim` (reverts on any signature that is not canonical: signerOf).
     function claimSigner(Claim calldata claim, bytes calldata signature) public view returns (address) {
-        return ECDSA.recover(claimDigest(claim), signature);
+        return signerOf(claimDigest(claim), signature);
+    }
+
+    /// Group order n of secp256k1 and n/2: an s above n/2 is the malleable twin of a valid one.
+    uint256 internal constant SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141;
+    uint256 internal constant SECP256K1_HALF_N = SECP256K1_N >> 1;
+
+    /// The signer of `digest` under Verdict's one signature encoding (docs/commitments.md
+    /// "Signatures"): 65 bytes r || s || v, 1 <= r < n, 1 <= s <= n/2, v in {27, 28}, and some key
+    /// recovers from it. L2 and the SDK apply the same rule (protocol/secp256k1.ts
+    /// nonCanonicalSignature, test/vectors/signatures.json), so every claim L2 accepts is one a
+    /// challenger can dispute here, and no claim has a second encoding with another digest of it.
+    function signerOf(bytes32 digest, bytes calldata signature) public pure returns (address signer) {
+        if (signature.length != 65) revert SignatureLength(signature.length);
+        uint256 r = uint256(bytes32(signature[0:32]));
+        uint256 s = uint256(bytes32(signature[32:64]));
+        uint8 v = uint8(signature[64]);
+        if (v != 27 && v != 28) revert SignatureV(v);
+        if (r == 0 || r >= SECP256K1_N) revert SignatureR();
+        if (s == 0 || s > SECP256K1_HALF_N) revert SignatureS();
+        signer = ecrecover(digest, v, bytes32(r), bytes32(s));
+        if (signer == address(0)) revert NoSigner();
     }
 
     // ================================================================== dispute game hooks
@@ -689,9 +733,11 @@ contract Bridge is ReentrancyGuard, EIP712 {
         _stakes[worker].openDisputes += 1;
     }
 
-    /// A dispute ends. The loser's bond (challenger: the bond; worker: the slash, at most
-    /// minWorkerStake, active stake first) is split: half credited to the winner's free bond
-    /// (withdrawn with withdrawBond), the rest burned. No ETH leaves the contract here.
+    /// A dispute ends. A challenger that loses pays its whole bond to the worker (it covers the
+    /// honest claimer's game gas); a worker that loses is slashed at most minWorkerStake, active
+    /// stake first, half credited to the challenger's free bond (withdrawn with withdrawBond) and
+    /// half burned, so a worker disputing itself through a puppet still loses. No ETH leaves the
+    /// contract here.
     function settleDispute(address challenger, address worker, uint8 outcome) external onlyDisputeGame {
         if (outcome > OUTCOME_VOID) revert InvalidOutcome(outcome);
         ChallengerBond storage b = _bonds[challenger];
@@ -701,9 +747,10 @@ contract Bridge is ReentrancyGuard, EIP712 {
         uint256 slashed;
         uint256 burnedAmount;
         if (outcome == OUTCOME_CLAIMER_WON) {
-            uint256 half = challengerBond / 2;
-            _bonds[worker].free += half;
-            burnedAmount = challengerBond - half;
+            // The whole bond: it must pay for the honest claimer's gas over the game (docs/bridge.md
+            // "Bond sizing"); nothing is burned, as a dispute a worker's own puppet loses only
+            // delays that worker's pay.
+            _bonds[worker].free += challengerBond;
         } else {
             b.free += challengerBond;
             if (outcome == OUTCOME_CHALLENGER_WON) {
@@ -712,6 +759,7 @@ contract Bridge is ReentrancyGuard, EIP712 {
                 uint256 fromActive = slashed < s.active ? slashed : s.active;
                 s.active -= fromActive;
                 s.unbonding -= slashed - fromActive;
+                if (slashed != 0) _stakeChanged(worker, s);
                 uint256 half = slashed / 2;
                 b.free += half;
                 burnedAmount = slashed - half;

@@ -41,6 +41,9 @@ contract DisputeGame {
     uint8 internal constant WINNER_CLAIMER = 1;
     uint8 internal constant WINNER_CHALLENGER = 2;
     uint8 internal constant WINNER_VOID = 3; // claim already invalidated: bond returned
+    /// The claim's signer has no stake: the claim backs nothing and the dispute ends at once, the
+    /// bond returned; the digest is not invalidated (that signer's loss alone: see _endAtOpen).
+    uint8 internal constant WINNER_UNBACKED = 4;
 
     /// Levels per 16-ary descent round (2^4 children).
     uint256 internal constant ARITY_BITS = 4;
@@ -106,6 +109,9 @@ contract DisputeGame {
     Dispute[] internal _disputes;
     /// Claims (by EIP-712 digest) that lost a dispute.
     mapping(bytes32 claimKey => bool) public claimInvalidated;
+    /// Disputes on a claim (by digest) still running: the Bridge delivers no result of a claim
+    /// while one is open (issue 18, attack 4: every dispute counts, not only the first).
+    mapping(bytes32 claimKey => uint256) public openDisputesOn;
 
     // ------------------------------------------------------------------ events
 
@@ -147,7 +153,6 @@ contract DisputeGame {
     // ------------------------------------------------------------------ errors
 
     error ZeroClockBudget();
-    error NotBondedWorker(address signer);
     error ModelNotRegistered(bytes32 modelId);
     error UnknownDispute(uint256 disputeId);
     error WrongPhase(uint8 expected, uint8 actual);
@@ -158,6 +163,8 @@ contract DisputeGame {
     error ChildCountMismatch(uint256 expected, uint256 actual);
     error ChildrenDoNotHashToNode();
     error ChildOutOfRange(uint256 child);
+    error PaddingChildIsEmpty(uint256 child);
+    error FoldLengthMatches(uint64 foldLength);
     error DescriptorNotInGraph();
     error LeafMismatch();
     error BadChunk();
@@ -185,15 +192,16 @@ contract DisputeGame {
 
     // ================================================================== opening
 
-    /// Opens a dispute on `claim`, signed by a worker with stake (active or unbonding), locking the caller's challenger bond.
-    /// A claim already invalidated ends the dispute at once (void: the bond is returned).
+    /// Opens a dispute on `claim`, locking the caller's challenger bond. A claim already
+    /// invalidated ends the dispute at once (void: the bond is returned); a claim whose signer has
+    /// no stake (active or unbonding) ends it at once too, won by the challenger.
     function openDispute(Bridge.Claim calldata claim, bytes calldata signature) external returns (uint256 id) {
         (uint256 id_, Dispute storage d, Bridge.Model memory m) = _open(claim, signature);
         id = id_;
         d.node = claim.traceRoot;
         d.depthLeft = uint8(Commitments.treeDepth(m.nodeCount));
         d.phase = d.depthLeft == 0 ? PHASE_LEAF_REVEAL : PHASE_TRACE_REVEAL;
-        if (claimInvalidated[d.claimKey]) _resolve(id, d, WINNER_VOID, "claim already invalidated");
+        _endAtOpen(id, d);
     }
 
     /// Level 0: opens a dispute on the binding of graph output `outputIndex` (k) of the claim's
@@ -211,19 +219,34 @@ contract DisputeGame {
         d.index = outputIndex;
         d.phase = PHASE_OUTPUT_ANSWER;
         emit OutputChallenged(id, outputIndex, claim.outputRoot);
-        if (claimInvalidated[d.claimKey]) _resolve(id, d, WINNER_VOID, "claim already invalidated");
+        _endAtOpen(id, d);
     }
 
-    /// The checks and bookkeeping every dispute starts with: a claim signed by a worker with stake
-    /// (active or unbonding) on a registered model; the caller's bond is locked.
+    /// A dispute that is decided by the time it opens: on a claim already invalidated it is void
+    /// (the bond goes back); on a claim whose signer has no stake left it is won by the
+    /// challenger at once. A dispute is never refused for the claimer's lack of stake: a signed
+    /// claim with nothing behind it is worthless, and must not stand unchallengeable (issue 18,
+    /// attacks 1-3: L2 then refunds the job and the Bridge never delivers the result).
+    /// The claim's digest does not name its signer, so anyone can sign an honest worker's claim
+    /// with a key that has no stake: that loss is this signer's alone and does not mark the
+    /// digest invalidated (L2 refunds a job only for a loss by the job's worker).
+    function _endAtOpen(uint256 id, Dispute storage d) internal {
+        if (claimInvalidated[d.claimKey]) {
+            _resolve(id, d, WINNER_VOID, "claim already invalidated");
+        } else if (bridge.slashableStake(d.claimer) == 0) {
+            _settle(id, d, WINNER_UNBACKED, "no stake behind the claim", false);
+        }
+    }
+
+    /// The checks and bookkeeping every dispute starts with: a claim with a canonical signature
+    /// (Bridge.signerOf) on a registered model; the caller's bond is locked. Whether the signer
+    /// has stake is not a condition: see _endAtOpen.
     function _open(Bridge.Claim calldata claim, bytes calldata signature)
         internal
         returns (uint256 id, Dispute storage d, Bridge.Model memory m)
     {
         bytes32 key = bridge.claimDigest(claim);
         address claimer = bridge.claimSigner(claim, signature);
-        // Unbonding stake still backs the claim: a worker cannot escape by unbonding after signing.
-        if (bridge.slashableStake(claimer) == 0) revert NotBondedWorker(claimer);
         m = bridge.getModel(claim.modelId);
         if (m.registrant == address(0)) revert ModelNotRegistered(claim.modelId);
 
@@ -239,6 +262,7 @@ contract DisputeGame {
         d.claimerTimeLeft = clockBudget;
         d.challengerTimeLeft = clockBudget;
         bridge.lockDispute(msg.sender, claimer);
+        openDisputesOn[key] += 1;
         emit DisputeOpened(id, key, claimer, msg.sender, claim.jobId, claim.modelId, claim.traceRoot);
     }
 
@@ -294,7 +318,10 @@ contract DisputeGame {
     function pickTraceChild(uint256 id, bytes32[] calldata children, uint256 child) external {
         Dispute storage d = _move(id, PHASE_TRACE_PICK, false);
         Bridge.Model memory m = bridge.getModel(d.modelId);
-        _pickChild(d, children, child, m.nodeCount);
+        if (_pickChild(d, children, child, m.nodeCount)) {
+            _resolve(id, d, WINNER_CHALLENGER, "level 1: padding of the trace tree is not empty");
+            return;
+        }
         if (d.depthLeft == 0) {
             d.nodeIndex = uint32(d.index);
             d.phase = PHASE_LEAF_REVEAL;
@@ -405,7 +432,10 @@ contract DisputeGame {
     /// Challenger: the chunk-tree child it disputes.
     function pickChunkChild(uint256 id, bytes32[] calldata children, uint256 child) external {
         Dispute storage d = _move(id, PHASE_CHUNK_PICK, false);
-        _pickChild(d, children, child, d.chunkCount);
+        if (_pickChild(d, children, child, d.chunkCount)) {
+            _resolve(id, d, WINNER_CHALLENGER, "level 2: padding of the chunk tree is not empty");
+            return;
+        }
         d.phase = d.depthLeft == 0 ? PHASE_CHUNK_DATA : PHASE_CHUNK_REVEAL;
         emit ChunkChildPicked(id, child, d.index, d.depthLeft);
     }
@@ -484,6 +514,29 @@ contract DisputeGame {
         d.kHi = newHi;
         d.phase = newHi - newLo == 1 ? PHASE_ONE_STEP : PHASE_FOLD_POST;
         emit FoldSegmentPicked(id, segment, newLo, newHi);
+    }
+
+    /// Challenger, once the claimer has posted a fold length K (any fold phase, or the one step):
+    /// the disputed node's descriptor and its data inputs bound to their sources fix the op's
+    /// true K (the registered model's shapes, docs/commitments.md "Canonical shapes"). A K that
+    /// differs loses the claimer the game at once, however far the bisection has gone, so the
+    /// honest challenger never has to bisect into a step that does not exist. The time since the
+    /// last move is charged to the side whose turn it was.
+    function challengeFoldLength(uint256 id, bytes calldata descriptor, OneStepVerifier.InputBinding[] calldata inputs)
+        external
+    {
+        Dispute storage d = _get(id);
+        uint8 p = d.phase;
+        if (d.foldLength == 0 || (p != PHASE_FOLD_POST && p != PHASE_FOLD_PICK && p != PHASE_ONE_STEP)) {
+            revert WrongPhase(PHASE_FOLD_PICK, p);
+        }
+        if (msg.sender != d.challenger) revert NotYourMove(msg.sender);
+        _tick(d, _claimerTurn(p));
+        if (sha256(descriptor) != d.descriptorHash) revert DescriptorMismatch();
+        uint64 k = verifier.foldLengthOf(_context(d), descriptor, inputs);
+        if (k == d.foldLength) revert FoldLengthMatches(k);
+        emit OneStepChecked(id, int256(uint256(k)), int256(uint256(d.foldLength)));
+        _resolve(id, d, WINNER_CHALLENGER, "level 3: fold length is not the op's");
     }
 
     // ================================================================== level 3: the one step
@@ -617,17 +670,31 @@ contract DisputeGame {
     }
 
     /// Descends into `child` of the revealed `children` (checked against the hash kept at reveal).
-    /// A child whose whole subtree lies in the zero padding past `leafCount` cannot be picked.
-    function _pickChild(Dispute storage d, bytes32[] calldata children, uint256 child, uint256 leafCount) internal {
+    /// A child whose whole subtree lies past `leafCount` is padding, a constant of its height
+    /// (docs/commitments.md "Canonical shapes"): picking one is a move only when the claimer's
+    /// hash differs from that constant, and then the claimer has lost (returns true, the caller
+    /// resolves); an empty padding child holds nothing to dispute (`PaddingChildIsEmpty`).
+    function _pickChild(Dispute storage d, bytes32[] calldata children, uint256 child, uint256 leafCount)
+        internal
+        returns (bool paddingNotEmpty)
+    {
         if (keccak256(abi.encodePacked(children)) != d.statesHash) revert StatesMismatch();
         if (child >= children.length) revert ChildOutOfRange(child);
         uint256 levels = d.depthLeft < ARITY_BITS ? d.depthLeft : ARITY_BITS;
         uint256 index = (uint256(d.index) << levels) + child;
         uint256 below = d.depthLeft - levels;
-        if ((index << below) >= leafCount) revert ChildOutOfRange(child);
+        if ((index << below) >= leafCount) {
+            if (children[child] == _zeroSubtree(below)) revert PaddingChildIsEmpty(child);
+            return true;
+        }
         d.index = uint64(index);
         d.depthLeft = uint8(below);
         d.node = children[child];
+    }
+
+    /// The root of 2^height zero leaves: the only value a padding subtree of that height may have.
+    function _zeroSubtree(uint256 height) internal view returns (bytes32 z) {
+        for (uint256 h = 0; h < height; h++) z = Commitments.hashPair(z, z);
     }
 
     function _checkChunk(Dispute storage d, bytes calldata chunk) internal view {
@@ -653,14 +720,22 @@ contract DisputeGame {
     /// Ends the dispute once: records an invalidated claim and settles bonds and stake in the Bridge.
     /// A claim is invalidated (and its worker slashed) only by the first dispute it loses.
     function _resolve(uint256 id, Dispute storage d, uint8 winner, string memory reason) internal {
+        _settle(id, d, winner, reason, true);
+    }
+
+    /// `invalidate`: a challenger win marks the claim's digest invalidated (every loss in play,
+    /// by a staked signer); false only for an unbacked claim (WINNER_UNBACKED, settled as a
+    /// challenger win with nothing to slash: the bond comes back).
+    function _settle(uint256 id, Dispute storage d, uint8 winner, string memory reason, bool invalidate) internal {
         if (winner == WINNER_CHALLENGER && claimInvalidated[d.claimKey]) winner = WINNER_VOID;
         d.phase = PHASE_RESOLVED;
+        openDisputesOn[d.claimKey] -= 1;
         d.winner = winner;
         uint8 outcome;
         if (winner == WINNER_CLAIMER) {
             outcome = 0;
-        } else if (winner == WINNER_CHALLENGER) {
-            claimInvalidated[d.claimKey] = true;
+        } else if (winner == WINNER_CHALLENGER || winner == WINNER_UNBACKED) {
+            if (invalidate) claimInvalidated[d.claimKey] = true;
             outcome = 1;
         } else {
             outcome = 2;

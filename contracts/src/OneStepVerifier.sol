@@ -103,6 +103,19 @@ contract OneStepVerifier {
         return _evalFold(op, c.element, inputs, openings, f);
     }
 
+    /// The fold length K of the disputed node's op over its bound inputs (their shapes are the
+    /// registered model's: each input's tensor root is opened against its source).
+    function foldLengthOf(Context calldata c, bytes calldata descriptor, InputBinding[] calldata inputs)
+        external
+        view
+        returns (uint64)
+    {
+        OpSemantics.Op memory op = _bindOp(c, descriptor, inputs);
+        if (!OpSemantics.isFold(op.opCode)) revert NotAFold(op.opCode);
+        OpSemantics.check(op);
+        return uint64(OpSemantics.foldLength(op));
+    }
+
     function _evalFold(
         OpSemantics.Op memory op,
         uint256 e,

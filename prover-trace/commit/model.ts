@@ -32,8 +32,9 @@ import {
   verifyMerkleProof,
   ZERO32,
 } from "../../protocol/index.ts";
+import { canonicalEncodingProblem } from "../onnx/io.ts";
 import type { InputRef, ProfileModel } from "../profile/validate.ts";
-import { loadProfileModel } from "../profile/validate.ts";
+import { loadProfileModel, ProfileError } from "../profile/validate.ts";
 import { type TensorData, tensorRoot } from "./tensor.ts";
 
 export { type BlockSink, fileCid } from "../../protocol/cid.ts";
@@ -248,8 +249,19 @@ export interface ModelCommitment extends ModelIdParts {
   outputRefsLevels: Uint8Array[];
 }
 
-/** Commits to a validated model whose ONNX file is `onnxBytes`. */
+/**
+ * Commits to a validated model whose ONNX file is `onnxBytes`. The model id binds the file's CID,
+ * so the file must be canonical (docs/profile.md section 1): a non-canonical file could read as
+ * another graph in ONNX Runtime, and is refused here too, whoever validated `model`.
+ */
 export async function commitModel(model: ProfileModel, onnxBytes: Uint8Array): Promise<ModelCommitment> {
+  let problem: string | null;
+  try {
+    problem = canonicalEncodingProblem(onnxBytes);
+  } catch (e) {
+    problem = e instanceof Error ? e.message : String(e);
+  }
+  if (problem) throw new ProfileError([`model: ${problem}`]);
   const descriptors = nodeDescriptors(model);
   const levels = merkleLevels(concatBytes(...descriptors.map(sha256)));
   const cid = await fileCid(onnxBytes);

@@ -8,6 +8,8 @@ import type { IrAttr, IrModel, IrNode, IrTensor, IrValueInfo, TensorData } from 
 
 export const PROFILE_OPSET = 17;
 export const PROFILE_IR_VERSION = 8;
+/** ONNX TensorProto.DataType FLOAT. */
+export const FLOAT32 = 1;
 
 export type AttrInput = number | bigint | number[] | bigint[] | string | IrAttr;
 
@@ -65,6 +67,32 @@ export class GraphBuilder {
     const t = tensorFrom(name ?? this.fresh("const"), dtype, shape, values);
     this.initializers.push(t);
     return t.name;
+  }
+
+  /** A float32 constant (float models only: the llama2.c converter, the importer's tests). */
+  floatConstant(shape: number[], values: ArrayLike<number>, name?: string): string {
+    const n = numel(shape);
+    if (values.length !== n)
+      throw new RangeError(`float tensor: ${values.length} values for shape [${shape}]`);
+    const t: IrTensor = {
+      name: name ?? this.fresh("const"),
+      dtype: FLOAT32,
+      shape: [...shape],
+      data: null,
+      floatData: Float32Array.from(values),
+    };
+    this.initializers.push(t);
+    return t.name;
+  }
+
+  /** A graph input or output of a float32 tensor (float models only). */
+  floatInput(name: string, shape: number[]): string {
+    this.inputs.push({ name, dtype: FLOAT32, shape: [...shape] });
+    return name;
+  }
+
+  floatOutput(name: string, shape: number[] | null = null): void {
+    this.outputs.push({ name, dtype: FLOAT32, shape: shape ? [...shape] : null });
   }
 
   scalar(dtype: DTypeName, value: number | bigint, name?: string): string {

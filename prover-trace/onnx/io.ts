@@ -51,6 +51,10 @@ function decodeTensor(t: onnxProto.onnx.ITensorProto, context: string): IrTensor
   if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL || (t.externalData?.length ?? 0) > 0) {
     throw new OnnxFormatError(`${context}: tensor ${name} uses external data, which is not supported`);
   }
+  if (dtype === FLOAT32) {
+    const floatData = decodeFloats(t, shape);
+    return floatData ? { name, dtype, shape, data: null, floatData } : { name, dtype, shape, data: null };
+  }
   if (!isProfileDType(dtype)) return { name, dtype, shape, data: null };
   const n = numel(shape);
   const info = dtypeByCode(dtype);
@@ -94,6 +98,24 @@ function decodeTensor(t: onnxProto.onnx.ITensorProto, context: string): IrTensor
   return { name, dtype, shape, data };
 }
 
+const FLOAT32 = 1;
+
+/**
+ * The values of a float32 tensor, or undefined when its data does not match its shape. Not an
+ * error here: the validator rejects every float tensor by dtype anyway, and the importer names
+ * the tensor whose values it cannot read.
+ */
+function decodeFloats(t: onnxProto.onnx.ITensorProto, shape: number[]): Float32Array | undefined {
+  const n = numel(shape);
+  const raw = t.rawData;
+  const present = raw && raw.length > 0 ? raw.length / 4 : (t.floatData?.length ?? 0);
+  if (!Number.isSafeInteger(n) || n !== present) return undefined;
+  const out = new Float32Array(n);
+  if (raw && raw.length > 0) new Uint8Array(out.buffer).set(raw);
+  else out.set(t.floatData ?? []);
+  return out;
+}
+
 const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function decodeValueInfo(v: onnxProto.onnx.IValueInfoProto): IrValueInfo {
@@ -126,21 +148,81 @@ function decodeAttr(a: onnxProto.onnx.IAttributeProto, context: string): IrAttr 
       return { type: "string", value: new TextDecoder().decode(a.s ?? new Uint8Array()) };
     case T.TENSOR:
       return { type: "tensor", value: decodeTensor(a.t ?? {}, context) };
+    case T.GRAPH:
+      return {
+        type: "unsupported",
+        onnxType: T.GRAPH,
+        graphOutputs: (a.g?.output ?? []).map(decodeValueInfo),
+      };
     default:
       return { type: "unsupported", onnxType: a.type ?? 0 };
   }
 }
 
-export function decodeOnnx(bytes: Uint8Array): IrModel {
+function decodeModelProto(bytes: Uint8Array): onnxProto.onnx.ModelProto {
   if (bytes.length === 0) throw new OnnxFormatError("empty file: not an ONNX model");
   if (bytes.length > MAX_MODEL_BYTES)
     throw new OnnxFormatError(`model is ${bytes.length} bytes, limit ${MAX_MODEL_BYTES}`);
-  let m: onnxProto.onnx.ModelProto;
   try {
-    m = onnx.ModelProto.decode(bytes);
+    return onnx.ModelProto.decode(bytes);
   } catch (e) {
     throw new OnnxFormatError(`not a valid ONNX protobuf: ${(e as Error).message}`);
   }
+}
+
+/**
+ * Reads any ONNX file, canonical or not: what the validator uses to name what is wrong with a
+ * file. Everything that runs or commits a model goes through `decodeCanonicalOnnx` (via
+ * `loadProfileModel`), which also refuses files with a second reading.
+ */
+export function decodeOnnx(bytes: Uint8Array): IrModel {
+  return irFromProto(decodeModelProto(bytes));
+}
+
+/**
+ * Why `bytes` is not the canonical encoding of the model this loader reads from it, or null.
+ *
+ * Protobuf parsers disagree on files that are not canonical: protobufjs reads a known field with
+ * the wrong wire type as that field, ONNX Runtime's parser keeps it as an unknown field; a
+ * repeated singular message is replaced here and merged there; unknown fields (e.g. fields of a
+ * newer onnx.proto) are dropped here and obeyed there; invalid UTF-8 is decoded lossily here.
+ * Each of these lets one file be two graphs: the one the validator checked and the model id
+ * commits to, and another one ORT runs. A file that re-encodes to exactly its own bytes has
+ * only known fields with their declared wire types, each singular field once, valid UTF-8 and
+ * minimal varints, so every conforming parser reads the same message from it.
+ */
+export function canonicalEncodingProblem(
+  bytes: Uint8Array,
+  message?: onnxProto.onnx.ModelProto,
+): string | null {
+  const m = message ?? decodeModelProto(bytes);
+  const again = onnx.ModelProto.encode(m).finish();
+  if (equalBytes(again, bytes)) return null;
+  let k = 0;
+  const n = Math.min(again.length, bytes.length);
+  while (k < n && again[k] === bytes[k]) k++;
+  return (
+    `not in canonical protobuf form: the file (${bytes.length} bytes) differs from its re-encoding ` +
+    `(${again.length} bytes) from byte ${k} on; an unknown field, a field with the wrong wire type, a ` +
+    "singular field given twice, invalid UTF-8 or a non-minimal encoding can make ONNX Runtime read " +
+    "a different graph than the one validated; re-save the model with verdict's builder"
+  );
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
+    Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+  );
+}
+
+/** The model, and why its bytes are not canonical (null when they are): one decode for both. */
+export function decodeOnnxChecked(bytes: Uint8Array): { ir: IrModel; canonicalProblem: string | null } {
+  const m = decodeModelProto(bytes);
+  return { ir: irFromProto(m), canonicalProblem: canonicalEncodingProblem(bytes, m) };
+}
+
+function irFromProto(m: onnxProto.onnx.ModelProto): IrModel {
   const g = m.graph;
   if (!g) throw new OnnxFormatError("ONNX model has no graph");
   const nodes: IrNode[] = (g.node ?? []).map((n, i) => {
@@ -172,6 +254,15 @@ export function decodeOnnx(bytes: Uint8Array): IrModel {
 }
 
 function encodeTensor(t: IrTensor): onnxProto.onnx.ITensorProto {
+  if (t.dtype === FLOAT32 && t.floatData) {
+    const f = t.floatData;
+    return {
+      name: t.name,
+      dataType: t.dtype,
+      dims: t.shape,
+      rawData: new Uint8Array(f.buffer, f.byteOffset, f.byteLength),
+    };
+  }
   if (!t.data) throw new OnnxFormatError(`cannot write tensor ${t.name}: dtype ${t.dtype} has no data`);
   const d = t.data;
   return {

@@ -14,6 +14,12 @@ export interface IrTensor {
   dtype: number;
   shape: number[];
   data: TensorData | null;
+  /**
+   * Values of a float32 (dtype 1) tensor: float models are read by the importer and written by
+   * the llama2.c converter. Never set on profile tensors (`data` stays null for float ones, so
+   * the validator still rejects them by dtype).
+   */
+  floatData?: Float32Array;
 }
 
 export type IrDim = number | string | null;
@@ -33,7 +39,12 @@ export type IrAttr =
   | { type: "floats"; value: number[] }
   | { type: "string"; value: string }
   | { type: "tensor"; value: IrTensor }
-  | { type: "unsupported"; onnxType: number };
+  /**
+   * Any other attribute type. For a GRAPH attribute (If's branches, Loop's body) `graphOutputs`
+   * keeps the subgraph's declared outputs, so that the validator can still type what a rejected
+   * control-flow node produces and name the nodes it feeds.
+   */
+  | { type: "unsupported"; onnxType: number; graphOutputs?: IrValueInfo[] };
 
 export interface IrNode {
   name: string;

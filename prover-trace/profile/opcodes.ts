@@ -1,7 +1,8 @@
 /**
  * Op codes of the deterministic integer profile. One number per op, used in node descriptors
  * (docs/commitments.md) and by the on-chain one-step verifier. Squeeze, Unsqueeze, Flatten and
- * Identity are canonicalised to Reshape: they only move elements, exactly like Reshape.
+ * Identity are canonicalised to Reshape: they only move elements, exactly like Reshape. Which
+ * ONNX op becomes which canonical op is `CANONICAL_OP` in ops.ts, read off the op table.
  */
 export const OpCode = {
   Add: 1,
@@ -19,28 +20,11 @@ export const OpCode = {
   MatMulInteger: 13,
   ReduceMax: 14,
   ArgMax: 15,
+  Slice: 16,
+  Abs: 17,
+  Neg: 18,
+  Concat: 19,
+  Tile: 20,
+  Pad: 21,
 } as const;
 export type OpName = keyof typeof OpCode;
-
-/** ONNX op types accepted by the profile and the canonical op they become. */
-export const CANONICAL_OP: Record<string, OpName> = {
-  Add: "Add",
-  Sub: "Sub",
-  Mul: "Mul",
-  Div: "Div",
-  Max: "Max",
-  Min: "Min",
-  Clip: "Clip",
-  Relu: "Relu",
-  Cast: "Cast",
-  Gather: "Gather",
-  Reshape: "Reshape",
-  Squeeze: "Reshape",
-  Unsqueeze: "Reshape",
-  Flatten: "Reshape",
-  Identity: "Reshape",
-  Transpose: "Transpose",
-  MatMulInteger: "MatMulInteger",
-  ReduceMax: "ReduceMax",
-  ArgMax: "ArgMax",
-};

@@ -55,6 +55,16 @@ export interface OpAttrsMap {
   Max: Record<string, never>;
   Min: Record<string, never>;
   Relu: Record<string, never>;
+  Abs: Record<string, never>;
+  Concat: { axis: number };
+  /** The output shape; every output dim is a multiple of the input's. */
+  Tile: { shape: number[] };
+  /**
+   * Constant padding: output coordinate o reads input o - begins (per axis) when that lies in
+   * the input, else `value`. Negative begins crop. `shape` is the output shape.
+   */
+  Pad: { begins: number[]; value: bigint; shape: number[] };
+  Neg: Record<string, never>;
   Clip: { min: bigint; max: bigint };
   Cast: { to: DTypeCode };
   Gather: { axis: number };
@@ -63,6 +73,12 @@ export interface OpAttrsMap {
   MatMulInteger: { aZeroPoint: bigint; bZeroPoint: bigint };
   ReduceMax: { axis: number; keepdims: boolean };
   ArgMax: { axis: number; keepdims: boolean };
+  /**
+   * Strided view: output axis d reads input coordinate starts[d] + steps[d] * o[d] on the input
+   * axis right-aligned with it; output axes left of the input's rank (Expand) have start 0 and
+   * step 0. `shape` is the output shape.
+   */
+  Slice: { starts: number[]; steps: number[]; shape: number[] };
 }
 export type CanonicalAttrs = OpAttrsMap[OpName];
 
@@ -133,13 +149,27 @@ const I32 = DType.int32;
 const I64 = DType.int64;
 /** Element types of arithmetic and comparison ops (int64 only carries shapes and indices). */
 const ARITH: readonly DTypeCode[] = [I8, U8, I32];
+/**
+ * Ops that wrap exactly on int64 in ORT 1.30 CPU (Add, Sub, Mul, Abs, Neg; measured on edge
+ * values): index arithmetic (position ids, offsets) may stay in int64. Comparisons (Max, Min,
+ * Clip, ReduceMax) stay out: ORT orders some int64 pairs wrongly.
+ */
+const WRAP_ARITH: readonly DTypeCode[] = [I8, U8, I32, I64];
 const ALL: readonly DTypeCode[] = [I8, U8, I32, I64];
 const INDEX: readonly DTypeCode[] = [I32, I64];
 const each = (ds: readonly DTypeCode[], n = 1) => ds.map((d) => Array<DTypeCode>(n).fill(d));
 const cross = (a: readonly DTypeCode[], b: readonly DTypeCode[]) => a.flatMap((x) => b.map((y) => [x, y]));
 
+/** Default-domain opsets the profile reads, each op with its version's semantics. */
+export const MIN_PROFILE_OPSET = 13;
+export const MAX_PROFILE_OPSET = 21;
+/** The opset the model builder writes (and inferNode's default). */
+export const BUILDER_OPSET = 17;
+
 interface Ctx {
   onnxOp: string;
+  /** The model's default-domain opset (MIN_PROFILE_OPSET..MAX_PROFILE_OPSET). */
+  opset: number;
   inputs: readonly (InferInput | null)[];
   attrs: Readonly<Record<string, IrAttr>>;
 }
@@ -150,6 +180,8 @@ export interface OnnxOpSpec {
   canonical: OpName;
   /** Input names as in the ONNX schema; entries from `minInputs` on are optional. */
   inputNames: readonly string[];
+  /** Variadic ops (Concat): up to this many inputs, all named by `inputNames[0]`. */
+  maxInputs?: number;
   minInputs: number;
   /** Inputs that must be constant initializers; they are folded into the attributes. */
   constInputs: readonly number[];
@@ -186,6 +218,15 @@ function requireDtype(ctx: Ctx, k: number, allowed: readonly DTypeCode[], role?:
     throw new OpReject(`${role ?? `input ${k}`} ${describe(x)}`, `${outside}${ctx.onnxOp} takes ${names}`);
   }
   return x.dtype as DTypeCode;
+}
+
+/**
+ * Rejects an op, attribute or input the model's opset does not define for this op (ORT refuses
+ * such a model: "Type Error ... is invalid" or "Unrecognized attribute", measured on 1.30).
+ */
+function requireOpset(ctx: Ctx, since: number, subject: string, what: string): void {
+  if (ctx.opset < since)
+    throw new OpReject(subject, `${what} needs opset >= ${since} (the model imports opset ${ctx.opset})`);
 }
 
 function sameDtype(ctx: Ctx, ks: readonly number[]): DTypeCode {
@@ -302,12 +343,15 @@ function wrappingBinary(op: "Add" | "Sub" | "Mul", f: (a: Interval, b: Interval)
     minInputs: 2,
     constInputs: [],
     attrs: [],
-    dtypes: "int8, uint8, int32 (both inputs the same)",
-    dataDtypes: each(ARITH, 2),
+    dtypes: "int8, uint8, int32, int64 (both inputs the same); int8 and uint8 from opset 14",
+    dataDtypes: each(WRAP_ARITH, 2),
     infer(ctx) {
-      requireDtype(ctx, 0, ARITH);
-      requireDtype(ctx, 1, ARITH);
+      requireDtype(ctx, 0, WRAP_ARITH);
+      requireDtype(ctx, 1, WRAP_ARITH);
       const dtype = sameDtype(ctx, [0, 1]);
+      // Add/Sub/Mul-13 have no 8-bit types; version 14 added int8 and uint8.
+      if (dtype === I8 || dtype === U8)
+        requireOpset(ctx, 14, `${dtypeName(dtype)} ${op}`, `${op} on ${dtypeName(dtype)}`);
       const a = input(ctx, 0);
       const b = input(ctx, 1);
       const shape = broadcast(ctx, a, b);
@@ -400,6 +444,38 @@ const Div: OnnxOpSpec = {
   },
 };
 
+/**
+ * Abs and Neg wrap: ORT computes |INT_MIN| and -INT_MIN as INT_MIN on int8, int32 and int64
+ * (measured on 1.30), as two's complement negation does.
+ */
+function signOp(op: "Abs" | "Neg", dtypes: readonly DTypeCode[]): OnnxOpSpec {
+  return {
+    onnxOp: op,
+    canonical: op,
+    inputNames: ["X"],
+    minInputs: 1,
+    constInputs: [],
+    attrs: [],
+    dtypes: `${dtypes.map((d) => dtypeByCode(d).name).join(", ")} (wraps: ${op}(min) = min)`,
+    dataDtypes: each(dtypes),
+    infer(ctx) {
+      const dtype = requireDtype(ctx, 0, dtypes);
+      const x = input(ctx, 0);
+      const { lo, hi } = x.interval;
+      const exact =
+        op === "Neg"
+          ? { lo: -hi, hi: -lo }
+          : lo >= 0n
+            ? { lo, hi }
+            : hi <= 0n
+              ? { lo: -hi, hi: -lo }
+              : { lo: 0n, hi: bigMax(-lo, hi) };
+      const iv = wrapInterval(exact, dtypeByCode(dtype));
+      return { op, attrs: NO_ATTRS, dataInputs: [0], output: { dtype, shape: [...x.shape], interval: iv } };
+    },
+  };
+}
+
 const Relu: OnnxOpSpec = {
   onnxOp: "Relu",
   canonical: "Relu",
@@ -407,10 +483,12 @@ const Relu: OnnxOpSpec = {
   minInputs: 1,
   constInputs: [],
   attrs: [],
-  dtypes: "int8, int32 (ONNX Runtime has no uint8 or int64 Relu kernel)",
+  dtypes: "int8, int32 (ONNX Runtime has no uint8 or int64 Relu kernel); opset >= 14",
   dataDtypes: each([I8, I32]),
   infer(ctx) {
     const dtype = requireDtype(ctx, 0, [I8, I32]);
+    // Relu-13 is float-only; Relu-14 added the integer types.
+    requireOpset(ctx, 14, "op", `integer Relu (Relu-14)`);
     const x = input(ctx, 0);
     const iv = { lo: bigMax(x.interval.lo, 0n), hi: bigMax(x.interval.hi, 0n) };
     return {
@@ -455,12 +533,19 @@ const Cast: OnnxOpSpec = {
   inputNames: ["input"],
   minInputs: 1,
   constInputs: [],
-  attrs: ["to"],
-  dtypes: "int8, uint8, int32, int64 to int8, uint8, int32, int64 (wraps)",
+  attrs: ["to", "saturate"],
+  dtypes: "int8, uint8, int32, int64 to int8, uint8, int32, int64 (wraps); saturate (opset >= 19) only 1",
   dataDtypes: each(ALL),
   infer(ctx) {
     requireDtype(ctx, 0, ALL);
     const x = input(ctx, 0);
+    if (ctx.attrs.saturate !== undefined) {
+      // Cast-19's saturate only concerns float8 targets; ORT 1.30 refuses saturate=0 on any
+      // other cast ("Attribute saturate is only used for cast to float 8 types").
+      requireOpset(ctx, 19, "attr saturate", "saturate (Cast-19)");
+      if (intAttr(ctx, "saturate", 1) !== 1)
+        throw new OpReject("attr saturate=0", "ONNX Runtime refuses saturate=0 on integer casts; omit it");
+    }
     if (ctx.attrs.to === undefined) throw new OpReject("attr to", "missing");
     const to = intAttr(ctx, "to", 0);
     if (!isProfileDType(to))
@@ -531,6 +616,7 @@ const Reshape: OnnxOpSpec = {
   infer(ctx) {
     requireDtype(ctx, 0, ALL, "data");
     const x = input(ctx, 0);
+    if (ctx.attrs.allowzero !== undefined) requireOpset(ctx, 14, "attr allowzero", "allowzero (Reshape-14)");
     const allowzero = boolAttr(ctx, "allowzero", false);
     const target = constInt64Vector(ctx, 1, "shape");
     const spec = `shape [${target.join(",")}]`;
@@ -740,17 +826,38 @@ function singleAxisReduction(x: InferInput, axis: number, keepdims: boolean): nu
 const ReduceMax: OnnxOpSpec = {
   onnxOp: "ReduceMax",
   canonical: "ReduceMax",
-  inputNames: ["data"],
+  inputNames: ["data", "axes"],
   minInputs: 1,
-  constInputs: [],
-  attrs: ["axes", "keepdims"],
-  dtypes: "int8, uint8, int32; exactly one axis",
+  constInputs: [1],
+  attrs: ["axes", "keepdims", "noop_with_empty_axes"],
+  dtypes:
+    "int8, uint8, int32; exactly one axis: the axes attribute up to opset 17, a constant 1-D int64 axes input from opset 18",
   dataDtypes: each(ARITH),
   infer(ctx) {
     const dtype = requireDtype(ctx, 0, ARITH);
     const x = input(ctx, 0);
     const r = x.shape.length;
-    const axes = intsAttr(ctx, "axes");
+    // ReduceMax-18 moved axes from an attribute to an optional input (and added
+    // noop_with_empty_axes, irrelevant with exactly one axis); ORT refuses the other form.
+    let axes: number[] | undefined;
+    if (ctx.opset >= 18) {
+      if (ctx.attrs.axes !== undefined)
+        throw new OpReject(
+          "attr axes",
+          `ReduceMax-18 takes axes as an input (the model imports opset ${ctx.opset})`,
+        );
+      if (ctx.inputs[1]) axes = constInt64Vector(ctx, 1, "axes");
+      boolAttr(ctx, "noop_with_empty_axes", false);
+    } else {
+      if (ctx.inputs[1])
+        throw new OpReject(
+          `input 1 '${ctx.inputs[1].name}'`,
+          `axes as an input needs opset >= 18 (the model imports opset ${ctx.opset})`,
+        );
+      if (ctx.attrs.noop_with_empty_axes !== undefined)
+        requireOpset(ctx, 18, "attr noop_with_empty_axes", "noop_with_empty_axes (ReduceMax-18)");
+      axes = intsAttr(ctx, "axes");
+    }
     if (axes?.length !== 1)
       throw new OpReject(
         `attr axes=${axes ? `[${axes.join(",")}]` : "(all)"}`,
@@ -798,6 +905,256 @@ const ArgMax: OnnxOpSpec = {
   },
 };
 
+/** A 1-D int32 or int64 constant initializer read as bigints (Slice starts/ends/axes/steps). */
+function constIndexVector(ctx: Ctx, k: number, role: string): bigint[] {
+  const x = input(ctx, k);
+  const data = requireConst(ctx, k, role, `${ctx.onnxOp} ${role} is resolved at validation time`);
+  if ((x.dtype !== I64 && x.dtype !== I32) || x.shape.length !== 1)
+    throw new OpReject(
+      `${role} '${x.name}' ${typeString(x.dtype, x.shape)}`,
+      "must be a 1-D int32 or int64 tensor",
+    );
+  return Array.from(data as ArrayLike<number | bigint>, (v) => BigInt(v));
+}
+
+const clampBig = (v: bigint, lo: bigint, hi: bigint) => (v < lo ? lo : v > hi ? hi : v);
+
+function sliceTo(x: InferInput, starts: number[], steps: number[], shape: number[]): InferredNode {
+  return {
+    op: "Slice",
+    attrs: { starts, steps, shape },
+    dataInputs: [0],
+    output: { dtype: x.dtype as DTypeCode, shape: [...shape], interval: x.interval },
+  };
+}
+
+const Slice: OnnxOpSpec = {
+  onnxOp: "Slice",
+  canonical: "Slice",
+  inputNames: ["data", "starts", "ends", "axes", "steps"],
+  minInputs: 3,
+  constInputs: [1, 2, 3, 4],
+  attrs: [],
+  dtypes: "int8, uint8, int32, int64; starts, ends, axes, steps constant 1-D int32/int64 initializers",
+  dataDtypes: each(ALL),
+  infer(ctx) {
+    requireDtype(ctx, 0, ALL, "data");
+    const x = input(ctx, 0);
+    const r = x.shape.length;
+    if (r < 1) throw new OpReject(`data '${x.name}' ${typeString(x.dtype, x.shape)}`, "must have rank >= 1");
+    const starts = constIndexVector(ctx, 1, "starts");
+    const ends = constIndexVector(ctx, 2, "ends");
+    const n = starts.length;
+    const axes = ctx.inputs[3] ? constIndexVector(ctx, 3, "axes") : starts.map((_, i) => BigInt(i));
+    const steps = ctx.inputs[4] ? constIndexVector(ctx, 4, "steps") : starts.map(() => 1n);
+    if (ends.length !== n || axes.length !== n || steps.length !== n)
+      throw new OpReject("starts, ends, axes, steps", "must have the same length");
+    const st = x.shape.map(() => 0);
+    const sp = x.shape.map(() => 1);
+    const shape = [...x.shape];
+    const seen = new Set<number>();
+    for (let i = 0; i < n; i++) {
+      const a = Number(axes[i]);
+      if (axes[i] < BigInt(-r) || axes[i] >= BigInt(r))
+        throw new OpReject(`axes[${i}]=${axes[i]}`, `out of range for rank ${r}`);
+      const axis = a < 0 ? a + r : a;
+      if (seen.has(axis)) throw new OpReject(`axes[${i}]=${axes[i]}`, "repeated");
+      seen.add(axis);
+      const step = steps[i];
+      if (step === 0n) throw new OpReject(`steps[${i}]=0`, "a step must not be 0");
+      // ONNX Slice-13: negative start/end count from the end; then clamp to [0, dim] for a
+      // positive step and to [0, dim-1] / [-1, dim-1] for a negative one.
+      const dim = BigInt(x.shape[axis]);
+      let s = starts[i] < 0n ? starts[i] + dim : starts[i];
+      let e = ends[i] < 0n ? ends[i] + dim : ends[i];
+      if (step > 0n) {
+        s = clampBig(s, 0n, dim);
+        e = clampBig(e, 0n, dim);
+      } else {
+        s = clampBig(s, 0n, dim - 1n);
+        e = clampBig(e, -1n, dim - 1n);
+      }
+      const len = step > 0n ? (e - s + step - 1n) / step : (s - e - step - 1n) / -step;
+      if (len < 1n)
+        throw new OpReject(
+          `axis ${axis}: start ${starts[i]}, end ${ends[i]}, step ${step}`,
+          `selects no element of dim ${dim} (empty tensors are outside the profile)`,
+        );
+      // One element taken: the step is irrelevant, so the canonical step is 1 (this also keeps
+      // a huge step out of the attribute bytes).
+      sp[axis] = len === 1n ? 1 : Number(step);
+      st[axis] = Number(s);
+      shape[axis] = Number(len);
+    }
+    return sliceTo(x, st, sp, shape);
+  },
+};
+
+const Expand: OnnxOpSpec = {
+  onnxOp: "Expand",
+  canonical: "Slice",
+  inputNames: ["input", "shape"],
+  minInputs: 2,
+  constInputs: [1],
+  attrs: [],
+  dtypes: "int8, uint8, int32, int64; shape a constant 1-D int64 initializer",
+  dataDtypes: each(ALL),
+  infer(ctx) {
+    requireDtype(ctx, 0, ALL, "input");
+    const x = input(ctx, 0);
+    const target = constInt64Vector(ctx, 1, "shape");
+    // Expand broadcasts the input and the shape both ways (numpy rules): a 1 in `shape` keeps
+    // the input's dim.
+    const shape = broadcastShapes(x.shape, target);
+    if (!shape || target.some((d) => d < 1))
+      throw new OpReject(
+        `shape [${target.join(",")}]`,
+        `does not broadcast with ${typeString(x.dtype, x.shape)} (dims must be >= 1)`,
+      );
+    const off = shape.length - x.shape.length;
+    const starts = shape.map(() => 0);
+    const steps = shape.map((_, d) => (d < off || x.shape[d - off] === 1 ? 0 : 1));
+    return sliceTo(x, starts, steps, shape);
+  },
+};
+
+/**
+ * The most inputs of one Concat node: the one-step proof binds every data input of the node to
+ * its root (a Merkle proof each), so its gas grows with the input count.
+ */
+export const MAX_CONCAT_INPUTS = 8;
+
+const Concat: OnnxOpSpec = {
+  onnxOp: "Concat",
+  canonical: "Concat",
+  inputNames: ["inputs"],
+  maxInputs: MAX_CONCAT_INPUTS,
+  minInputs: 1,
+  constInputs: [],
+  attrs: ["axis"],
+  dtypes: `int8, uint8, int32, int64 (one dtype); 1..${MAX_CONCAT_INPUTS} inputs; axis required`,
+  dataDtypes: each(ALL),
+  infer(ctx) {
+    const ks = ctx.inputs.map((_, k) => k);
+    for (const k of ks) requireDtype(ctx, k, ALL);
+    const dtype = sameDtype(ctx, ks);
+    const first = input(ctx, 0);
+    const r = first.shape.length;
+    if (r < 1) throw new OpReject(`input 0 ${describe(first)}`, "must have rank >= 1");
+    if (ctx.attrs.axis === undefined) throw new OpReject("attr axis", "missing (required by Concat)");
+    const a = intAttr(ctx, "axis", 0);
+    const axis = normAxis(a, r, `attr axis=${a}`);
+    const shape = [...first.shape];
+    let lo = first.interval.lo;
+    let hi = first.interval.hi;
+    for (const k of ks.slice(1)) {
+      const x = input(ctx, k);
+      if (x.shape.length !== r || x.shape.some((d, i) => i !== axis && d !== first.shape[i]))
+        throw new OpReject(
+          `inputs ${typeString(first.dtype, first.shape)}, ${typeString(x.dtype, x.shape)}`,
+          `must agree on every dim but axis ${axis}`,
+        );
+      shape[axis] += x.shape[axis];
+      lo = bigMin(lo, x.interval.lo);
+      hi = bigMax(hi, x.interval.hi);
+    }
+    return { op: "Concat", attrs: { axis }, dataInputs: ks, output: { dtype, shape, interval: { lo, hi } } };
+  },
+};
+
+const Tile: OnnxOpSpec = {
+  onnxOp: "Tile",
+  canonical: "Tile",
+  inputNames: ["input", "repeats"],
+  minInputs: 2,
+  constInputs: [1],
+  attrs: [],
+  dtypes: "int8, uint8, int32, int64; repeats a constant 1-D int64 initializer, one entry >= 1 per dim",
+  dataDtypes: each(ALL),
+  infer(ctx) {
+    requireDtype(ctx, 0, ALL, "input");
+    const x = input(ctx, 0);
+    const repeats = constInt64Vector(ctx, 1, "repeats");
+    if (repeats.length !== x.shape.length)
+      throw new OpReject(
+        `repeats [${repeats.join(",")}]`,
+        `needs one entry per dim of ${typeString(x.dtype, x.shape)}`,
+      );
+    if (repeats.some((k) => k < 1))
+      throw new OpReject(
+        `repeats [${repeats.join(",")}]`,
+        "entries must be >= 1 (empty tensors are outside the profile)",
+      );
+    const shape = x.shape.map((d, i) => d * repeats[i]);
+    return {
+      op: "Tile",
+      attrs: { shape },
+      dataInputs: [0],
+      output: { dtype: x.dtype as DTypeCode, shape, interval: x.interval },
+    };
+  },
+};
+
+const Pad: OnnxOpSpec = {
+  onnxOp: "Pad",
+  canonical: "Pad",
+  inputNames: ["data", "pads", "constant_value", "axes"],
+  minInputs: 2,
+  constInputs: [1, 2, 3],
+  attrs: ["mode"],
+  dtypes:
+    "int8, uint8, int32, int64; mode constant; pads (1-D int64), constant_value (scalar of the data dtype) and axes (opset >= 18, 1-D int64) constants",
+  dataDtypes: each(ALL),
+  infer(ctx) {
+    const dtype = requireDtype(ctx, 0, ALL, "data");
+    const x = input(ctx, 0);
+    const r = x.shape.length;
+    const mode = ctx.attrs.mode;
+    if (mode !== undefined && (mode.type !== "string" || mode.value !== "constant"))
+      throw new OpReject(
+        `attr mode=${mode.type === "string" ? mode.value : mode.type}`,
+        "only constant padding is in the profile",
+      );
+    let axes = x.shape.map((_, i) => i);
+    if (ctx.inputs[3]) {
+      requireOpset(ctx, 18, "input 3 (axes)", "Pad axes (Pad-18)");
+      const given = constInt64Vector(ctx, 3, "axes");
+      axes = [...axesSet(given, r, `axes [${given.join(",")}]`)];
+    }
+    const pads = constInt64Vector(ctx, 1, "pads");
+    if (pads.length !== 2 * axes.length)
+      throw new OpReject(
+        `pads [${pads.join(",")}]`,
+        `needs ${2 * axes.length} entries (begin and end per axis)`,
+      );
+    const value = ctx.inputs[2] ? constScalar(ctx, 2, "constant_value", dtype, true) : 0n;
+    const begins = x.shape.map(() => 0);
+    const shape = [...x.shape];
+    axes.forEach((a, i) => {
+      const begin = pads[i];
+      const end = pads[i + axes.length];
+      begins[a] = begin;
+      shape[a] = x.shape[a] + begin + end;
+      if (shape[a] < 1)
+        throw new OpReject(
+          `pads [${pads.join(",")}]`,
+          `axis ${a}: ${shape[a]} elements left (empty tensors are outside the profile)`,
+        );
+      // A begin past either end makes the whole axis padding; the canonical begin is then the
+      // nearest such one, which keeps every begin within the dims (the verifier's bound).
+      begins[a] = Math.min(Math.max(begin, -x.shape[a]), shape[a]);
+    });
+    // Every output element is an input element or the constant.
+    const interval = { lo: bigMin(x.interval.lo, value), hi: bigMax(x.interval.hi, value) };
+    return {
+      op: "Pad",
+      attrs: { begins, value, shape },
+      dataInputs: [0],
+      output: { dtype, shape, interval },
+    };
+  },
+};
+
 /** Every ONNX op type in the profile, by ONNX name. */
 export const ONNX_OPS: Readonly<Record<string, OnnxOpSpec>> = {
   Add: wrappingBinary("Add", addI),
@@ -819,7 +1176,20 @@ export const ONNX_OPS: Readonly<Record<string, OnnxOpSpec>> = {
   MatMulInteger,
   ReduceMax,
   ArgMax,
+  Slice,
+  Expand,
+  // ORT 1.30 CPU has no uint8 Neg ("Type Error").
+  Concat,
+  Tile,
+  Pad,
+  Abs: signOp("Abs", WRAP_ARITH),
+  Neg: signOp("Neg", [I8, I32, I64]),
 };
+
+/** ONNX op types accepted by the profile and the canonical op each becomes (from the op table). */
+export const CANONICAL_OP: Readonly<Record<string, OpName>> = Object.fromEntries(
+  Object.entries(ONNX_OPS).map(([onnxOp, spec]) => [onnxOp, spec.canonical]),
+);
 
 /** Ops that look like they belong but are kept out on purpose, with the reason. */
 export const EXCLUDED_OPS: Readonly<Record<string, string>> = {
@@ -862,6 +1232,19 @@ export const CANONICAL_OPS: { readonly [K in OpName]: CanonicalOpSpec<K> } = {
     attrBytes: (a) => concatBytes(i64be(a.min), i64be(a.max)),
   },
   Relu: { op: "Relu", code: OpCode.Relu, dataInputs: 1, attrBytes: none },
+  Abs: { op: "Abs", code: OpCode.Abs, dataInputs: 1, attrBytes: none },
+  // Variadic: every input is a data input.
+  Concat: { op: "Concat", code: OpCode.Concat, dataInputs: -1, attrBytes: (a) => u8(a.axis) },
+  // The repeats are output dim / input dim: nothing to repeat.
+  Tile: { op: "Tile", code: OpCode.Tile, dataInputs: 1, attrBytes: none },
+  // i64 value || i64 begin per axis.
+  Pad: {
+    op: "Pad",
+    code: OpCode.Pad,
+    dataInputs: 1,
+    attrBytes: (a) => concatBytes(i64be(a.value), ...a.begins.map((b) => i64be(BigInt(b)))),
+  },
+  Neg: { op: "Neg", code: OpCode.Neg, dataInputs: 1, attrBytes: none },
   // The target dtype is the output descriptor's dtype; nothing to repeat.
   Cast: { op: "Cast", code: OpCode.Cast, dataInputs: 1, attrBytes: none },
   Gather: { op: "Gather", code: OpCode.Gather, dataInputs: 2, attrBytes: (a) => u8(a.axis) },
@@ -881,6 +1264,14 @@ export const CANONICAL_OPS: { readonly [K in OpName]: CanonicalOpSpec<K> } = {
   },
   ReduceMax: { op: "ReduceMax", code: OpCode.ReduceMax, dataInputs: 1, attrBytes: axisKeep },
   ArgMax: { op: "ArgMax", code: OpCode.ArgMax, dataInputs: 1, attrBytes: axisKeep },
+  // Per output axis: i64 start || i64 step (the output shape is the descriptor's).
+  Slice: {
+    op: "Slice",
+    code: OpCode.Slice,
+    dataInputs: 1,
+    attrBytes: (a) =>
+      concatBytes(...a.starts.flatMap((s, d) => [i64be(BigInt(s)), i64be(BigInt(a.steps[d]))])),
+  },
 };
 
 /** Canonical attribute bytes of an inferred node (docs/profile.md, "Attribute bytes"). */
@@ -897,13 +1288,14 @@ export function inferNode(
   onnxOp: string,
   inputs: readonly (InferInput | null)[],
   attrs: Readonly<Record<string, IrAttr>> = {},
+  opset: number = BUILDER_OPSET,
 ): InferResult {
   const spec = Object.hasOwn(ONNX_OPS, onnxOp) ? ONNX_OPS[onnxOp] : undefined;
   if (!spec) {
     const why = Object.hasOwn(EXCLUDED_OPS, onnxOp) ? EXCLUDED_OPS[onnxOp] : "not in the integer profile";
     return { ok: false, subject: "op", why };
   }
-  const max = spec.inputNames.length;
+  const max = spec.maxInputs ?? spec.inputNames.length;
   if (inputs.length < spec.minInputs || inputs.length > max)
     return {
       ok: false,
@@ -919,7 +1311,7 @@ export function inferNode(
       return { ok: false, subject: `attr ${name}`, why: "unsupported attribute type" };
   }
   try {
-    return { ok: true, node: spec.infer({ onnxOp, inputs, attrs }) };
+    return { ok: true, node: spec.infer({ onnxOp, opset, inputs, attrs }) };
   } catch (e) {
     if (e instanceof OpReject) return { ok: false, subject: e.subject, why: e.why };
     throw e;

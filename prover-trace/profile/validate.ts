@@ -6,7 +6,7 @@
  * never make ONNX Runtime or the reference interpreter fault on any input of its declared types.
  */
 import { type DTypeCode, dtypeByCode, isProfileDType, numel } from "../../protocol/dtype.ts";
-import { decodeOnnx, OnnxFormatError } from "../onnx/io.ts";
+import { decodeOnnxChecked, OnnxFormatError } from "../onnx/io.ts";
 import { defaultOpset, type IrModel, type IrNode, type IrTensor, type IrValueInfo } from "../onnx/ir.ts";
 import { dataInterval, fullRange, type Interval } from "./interval.ts";
 import { OpCode, type OpName } from "./opcodes.ts";
@@ -15,12 +15,13 @@ import {
   dtypeName,
   type InferInput,
   inferNode,
+  MAX_PROFILE_OPSET,
+  MIN_PROFILE_OPSET,
   ONNX_OPS,
   type OpAttrsMap,
   typeString,
 } from "./ops.ts";
 
-export const PROFILE_OPSET = 17;
 export const MIN_IR_VERSION = 7;
 export const MAX_IR_VERSION = 12;
 
@@ -109,6 +110,8 @@ interface Poisoned {
   poisoned: true;
   /** Best guess of the dtype (0 = unknown), so later float nodes are still named. */
   dtype: number;
+  /** Computed, at some remove, by an op outside the profile (Conv, Constant, If, ...). */
+  foreign?: boolean;
 }
 
 type Known = { poisoned: false; value: ProfileValue; constant: IrTensor | null };
@@ -128,6 +131,70 @@ function shapeProblem(shape: readonly number[], limits: ProfileLimits, dtype: nu
   return null;
 }
 
+/** ONNX ops outside the profile whose output dtype does not follow their first input. */
+const FOREIGN_OUTPUT_DTYPE: Readonly<Record<string, number>> = {
+  Shape: 7,
+  Size: 7,
+  NonZero: 7,
+  ArgMin: 7,
+  Equal: 9,
+  Less: 9,
+  Greater: 9,
+  LessOrEqual: 9,
+  GreaterOrEqual: 9,
+  Not: 9,
+  And: 9,
+  Or: 9,
+  Xor: 9,
+  IsNaN: 9,
+  IsInf: 9,
+  DequantizeLinear: 1,
+  QuantizeLinear: 2,
+};
+
+/**
+ * Best guess of the dtype of output `slot` of a rejected node whose op is outside the profile,
+ * so that the nodes it feeds are still named (a float model names every node): the file's
+ * declared type of that value, then what the op is known to produce (Constant's tensor, If's
+ * branch outputs, Shape's int64, comparisons' bool), then the first typed input. 0 = unknown.
+ */
+function guessForeignDtype(
+  n: IrNode,
+  slot: number,
+  declared: ReadonlyMap<string, number>,
+  inputDtype: (name: string) => number,
+): number {
+  const d = declared.get(n.outputs[slot] ?? "");
+  if (d) return d;
+  const fixed = FOREIGN_OUTPUT_DTYPE[n.opType];
+  if (fixed !== undefined) return fixed;
+  if (n.opType === "Constant") {
+    const a = Object.entries(n.attrs)[0];
+    if (!a) return 0;
+    const [k, v] = a;
+    if (v.type === "tensor") return v.value.dtype;
+    return k.startsWith("value_float")
+      ? 1
+      : k.startsWith("value_int")
+        ? 7
+        : k.startsWith("value_string")
+          ? 8
+          : 0;
+  }
+  if (n.opType === "Cast") return guessOutputDtype(n, 0);
+  for (const a of Object.values(n.attrs)) {
+    if (a.type === "unsupported" && a.graphOutputs) {
+      const out = a.graphOutputs[n.opType === "Loop" ? slot + 1 : slot];
+      return out?.dtype ?? 0;
+    }
+  }
+  for (const name of n.inputs) {
+    const t = name === "" ? 0 : inputDtype(name);
+    if (t) return t;
+  }
+  return 0;
+}
+
 function guessOutputDtype(n: IrNode, firstInput: number): number {
   if (n.opType === "Cast") {
     const to = n.attrs.to;
@@ -143,8 +210,13 @@ export function validateModel(model: IrModel, limits: ProfileLimits = DEFAULT_LI
   const g = model.graph;
 
   const opset = defaultOpset(model);
-  if (opset !== PROFILE_OPSET)
-    errors.push(`model: opset ${opset}: the profile is ONNX opset ${PROFILE_OPSET} (default domain)`);
+  if (opset < MIN_PROFILE_OPSET || opset > MAX_PROFILE_OPSET)
+    errors.push(
+      `model: opset ${opset}: the profile reads ONNX opsets ${MIN_PROFILE_OPSET}..${MAX_PROFILE_OPSET} (default domain)`,
+    );
+  // Ops are checked against the imported version's semantics (ops.ts); outside the range the
+  // nearest supported version keeps the other lines meaningful.
+  const opOpset = Math.min(Math.max(opset, MIN_PROFILE_OPSET), MAX_PROFILE_OPSET);
   if (model.irVersion < MIN_IR_VERSION || model.irVersion > MAX_IR_VERSION)
     errors.push(`model: ir_version ${model.irVersion}: must be ${MIN_IR_VERSION}..${MAX_IR_VERSION}`);
   if (g.nodes.length > limits.maxNodes) {
@@ -154,6 +226,13 @@ export function validateModel(model: IrModel, limits: ProfileLimits = DEFAULT_LI
   if (g.nodes.length === 0) errors.push("model: the graph has no nodes");
 
   const slots = new Map<string, Slot>();
+  /** Types the file declares for values (value_info, graph outputs): only used to name nodes. */
+  const declared = new Map<string, number>();
+  for (const v of [...g.valueInfo, ...g.outputs]) if (v.dtype) declared.set(v.name, v.dtype);
+  const slotDtype = (name: string): number => {
+    const s = slots.get(name);
+    return !s ? 0 : s.poisoned ? s.dtype : s.value.dtype;
+  };
   /** Names defined anywhere (for "defined by a later node" messages). */
   const producer = new Map<string, number>();
   g.nodes.forEach((n, i) => {
@@ -271,21 +350,31 @@ export function validateModel(model: IrModel, limits: ProfileLimits = DEFAULT_LI
   const nodeNames = new Map<string, number>();
   const visitNode = (n: IrNode, i: number): undefined => {
     const label = nodeLabel(i, n);
-    const poisonOutputs = (dtype: number) => {
-      for (const o of n.outputs) if (o !== "" && !slots.has(o)) slots.set(o, { poisoned: true, dtype });
+    let foreign = false;
+    const poisonOutputs = (dtype: number | ((slot: number) => number)) => {
+      n.outputs.forEach((o, k) => {
+        if (o !== "" && !slots.has(o))
+          slots.set(o, { poisoned: true, dtype: typeof dtype === "number" ? dtype : dtype(k), foreign });
+      });
     };
-    const fail = (subject: string, why: string, dtype = 0): undefined => {
+    const foreignDtype = (k: number) => guessForeignDtype(n, k, declared, slotDtype);
+    const fail = (
+      subject: string,
+      why: string,
+      dtype: number | ((slot: number) => number) = 0,
+    ): undefined => {
       errors.push(`${label}: ${subject}: ${why}`);
       poisonOutputs(dtype);
     };
     const prev = nodeNames.get(n.name);
     if (prev !== undefined) return fail("name", `also the name of node ${prev}; node names must be unique`);
     nodeNames.set(n.name, i);
+    foreign = (n.domain !== "" && n.domain !== "ai.onnx") || !Object.hasOwn(ONNX_OPS, n.opType);
     if (n.domain !== "" && n.domain !== "ai.onnx")
-      return fail(`domain ${n.domain}`, "only the default ONNX domain is in the profile");
+      return fail(`domain ${n.domain}`, "only the default ONNX domain is in the profile", foreignDtype);
     if (!Object.hasOwn(ONNX_OPS, n.opType)) {
       const r = inferNode(n.opType, [], {});
-      return fail("op", r.ok ? "not in the integer profile" : r.why);
+      return fail("op", r.ok ? "not in the integer profile" : r.why, foreignDtype);
     }
     if (n.outputs.length !== 1 || n.outputs[0] === "")
       return fail(`${n.outputs.length} outputs`, `${n.opType} has exactly one output`);
@@ -298,6 +387,7 @@ export function validateModel(model: IrModel, limits: ProfileLimits = DEFAULT_LI
     const known: (Known | null)[] = [];
     let poisoned = false;
     let firstDtype = 0;
+    let foreignInput: { k: number; name: string } | undefined;
     for (let k = 0; k < n.inputs.length; k++) {
       const name = n.inputs[k];
       if (name === "") {
@@ -327,6 +417,7 @@ export function validateModel(model: IrModel, limits: ProfileLimits = DEFAULT_LI
             "dtype outside the integer profile",
             guessOutputDtype(n, firstDtype || s.dtype),
           );
+        if (s.foreign) foreignInput ??= { k, name };
         ins.push(null);
         known.push(null);
         continue;
@@ -343,11 +434,23 @@ export function validateModel(model: IrModel, limits: ProfileLimits = DEFAULT_LI
     }
     // A rejected node upstream leaves this node's types unknown: nothing more can be said.
     if (poisoned) {
+      // An input computed (at some remove) by an op outside the profile: the node is part of a
+      // model outside the profile (e.g. fed only by Conv, Constant or If), so it is named too;
+      // downstream of a rejected profile op (a Div hazard) nothing more is said.
+      if (foreignInput) {
+        foreign = true;
+        const p = producer.get(foreignInput.name);
+        return fail(
+          `input ${foreignInput.k} '${foreignInput.name}'`,
+          `computed from an op outside the profile${p === undefined ? "" : ` (by node ${p})`}`,
+          guessOutputDtype(n, firstDtype),
+        );
+      }
       poisonOutputs(guessOutputDtype(n, firstDtype));
       return;
     }
 
-    const r = inferNode(n.opType, ins, n.attrs);
+    const r = inferNode(n.opType, ins, n.attrs, opOpset);
     if (!r.ok) return fail(r.subject, r.why, guessOutputDtype(n, firstDtype));
     const inferred = r.node;
     const o = inferred.output;
@@ -456,17 +559,26 @@ export function validateModel(model: IrModel, limits: ProfileLimits = DEFAULT_LI
   };
 }
 
-/** Decode + validate; throws a ProfileError carrying every offending line. */
+/**
+ * The one loader of model files: everything that validates, runs, commits or registers a model
+ * file (validator CLI, runner, worker, watcher, model commitment and registration) goes through
+ * it. Decode + canonical-form check + validate; throws a ProfileError carrying every offending
+ * line. A file that is not the canonical encoding of what it decodes to is refused (one
+ * `model:` line, before the validator's lines about the graph as read here), because ONNX
+ * Runtime may read another graph from the same bytes (`canonicalEncodingProblem`).
+ */
 export function loadProfileModel(bytes: Uint8Array, limits: ProfileLimits = DEFAULT_LIMITS): ProfileModel {
   let ir: IrModel;
+  let canonicalProblem: string | null;
   try {
-    ir = decodeOnnx(bytes);
+    ({ ir, canonicalProblem } = decodeOnnxChecked(bytes));
   } catch (e) {
     // Any decode failure (malformed protobuf, impossible sizes) is the file's fault.
     const msg = e instanceof Error ? e.message : String(e);
     throw new ProfileError([`model: ${e instanceof OnnxFormatError ? msg : `cannot decode: ${msg}`}`]);
   }
   const r = validateModel(ir, limits);
-  if (!r.ok) throw new ProfileError(r.errors);
+  const lines = [...(canonicalProblem ? [`model: ${canonicalProblem}`] : []), ...(r.ok ? [] : r.errors)];
+  if (lines.length > 0 || !r.ok) throw new ProfileError(lines);
   return r.profileModel;
 }

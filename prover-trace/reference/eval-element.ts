@@ -85,6 +85,8 @@ export function elementDependencies(
     case "Min":
       return { kind: "map", reads: ins.map((t, i) => ({ input: i, index: broadcastSource(o, t.shape) })) };
     case "Relu":
+    case "Abs":
+    case "Neg":
     case "Clip":
     case "Cast":
     case "Reshape":
@@ -93,6 +95,48 @@ export function elementDependencies(
       const perm = node.attrs.perm as number[];
       const src = new Array<number>(perm.length);
       for (let i = 0; i < perm.length; i++) src[perm[i]] = o[i];
+      return { kind: "map", reads: [{ input: 0, index: ravel(src, ins[0].shape) }] };
+    }
+    case "Pad": {
+      // No read at all where the output is the padding constant.
+      const begins = node.attrs.begins as number[];
+      const src = o.map((v, d) => v - begins[d]);
+      if (src.some((c, d) => c < 0 || c >= ins[0].shape[d])) return { kind: "map", reads: [] };
+      return { kind: "map", reads: [{ input: 0, index: ravel(src, ins[0].shape) }] };
+    }
+    case "Tile":
+      return {
+        kind: "map",
+        reads: [
+          {
+            input: 0,
+            index: ravel(
+              o.map((v, d) => v % ins[0].shape[d]),
+              ins[0].shape,
+            ),
+          },
+        ],
+      };
+    case "Concat": {
+      // The input whose stretch of the axis holds o[axis], at o[axis] minus the stretch's start.
+      const axis = node.attrs.axis as number;
+      let at = o[axis];
+      for (let k = 0; k < ins.length; k++) {
+        const dim = ins[k].shape[axis];
+        if (at < dim) {
+          const src = [...o];
+          src[axis] = at;
+          return { kind: "map", reads: [{ input: k, index: ravel(src, ins[k].shape) }] };
+        }
+        at -= dim;
+      }
+      throw new Error("Concat: unreachable (output index checked)");
+    }
+    case "Slice": {
+      const starts = node.attrs.starts as number[];
+      const steps = node.attrs.steps as number[];
+      const off = o.length - ins[0].shape.length;
+      const src = ins[0].shape.map((_, j) => starts[j + off] + steps[j + off] * o[j + off]);
       return { kind: "map", reads: [{ input: 0, index: ravel(src, ins[0].shape) }] };
     }
     case "Gather": {
@@ -197,6 +241,10 @@ export function evalElement(node: ElementNode, outputFlatIndex: number, readInpu
       return v.reduce((m, x) => (x < m ? x : m));
     case "Relu":
       return v[0] > 0n ? v[0] : 0n;
+    case "Abs":
+      return wrapTo(v[0] < 0n ? -v[0] : v[0], outType);
+    case "Neg":
+      return wrapTo(-v[0], outType);
     case "Clip": {
       const lo = node.attrs.min as bigint;
       const hi = node.attrs.max as bigint;
@@ -207,7 +255,12 @@ export function evalElement(node: ElementNode, outputFlatIndex: number, readInpu
       return wrapTo(v[0], outType);
     case "Reshape":
     case "Transpose":
+    case "Slice":
+    case "Concat":
+    case "Tile":
       return v[0];
+    case "Pad":
+      return v.length === 0 ? (node.attrs.value as bigint) : v[0];
     case "Gather":
       return v[1];
   }

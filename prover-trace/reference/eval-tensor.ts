@@ -196,6 +196,35 @@ function gather(out: Tensor, data: Tensor, indices: Tensor, axis: number): void 
     }
 }
 
+/** Slice (and Expand): output axis d walks the input from starts[d] in steps of steps[d]. */
+function strided(out: Tensor, x: Tensor, starts: readonly number[], steps: readonly number[]): void {
+  const shape = out.shape;
+  const r = shape.length;
+  const off = r - x.shape.length;
+  const inStr = strides(x.shape);
+  // move[d]: source advance when output axis d advances; base: source of output element 0.
+  const move = new Array<number>(r).fill(0);
+  let src = 0;
+  for (let d = off; d < r; d++) {
+    move[d] = steps[d] * inStr[d - off];
+    src += starts[d] * inStr[d - off];
+  }
+  const from = x.data as unknown as { [i: number]: number | bigint };
+  const to = out.data as unknown as { [i: number]: number | bigint };
+  const ctr = new Array<number>(r).fill(0);
+  const n = out.data.length;
+  for (let e = 0; e < n; e++) {
+    to[e] = from[src];
+    for (let d = r - 1; d >= 0; d--) {
+      ctr[d]++;
+      src += move[d];
+      if (ctr[d] < shape[d]) break;
+      src -= move[d] * shape[d];
+      ctr[d] = 0;
+    }
+  }
+}
+
 function transpose(out: Tensor, x: Tensor, perm: readonly number[]): void {
   const r = perm.length;
   const inStr = strides(x.shape);
@@ -315,6 +344,23 @@ export function evalNode(op: OpName, inputs: readonly Tensor[], attrs: NodeAttrs
         (v) => (v > 0n ? v : 0n),
       );
       break;
+    // The typed-array store wraps |min| and -min back to min, as ORT does.
+    case "Abs":
+      unary(
+        out,
+        x,
+        (v) => (v < 0 ? -v : v),
+        (v) => (v < 0n ? -v : v),
+      );
+      break;
+    case "Neg":
+      unary(
+        out,
+        x,
+        (v) => -v,
+        (v) => -v,
+      );
+      break;
     case "Clip": {
       const lo = a.min as bigint;
       const hi = a.max as bigint;
@@ -344,6 +390,70 @@ export function evalNode(op: OpName, inputs: readonly Tensor[], attrs: NodeAttrs
     case "Transpose":
       transpose(out, x, a.perm as number[]);
       break;
+    case "Slice":
+      strided(out, x, a.starts as number[], a.steps as number[]);
+      break;
+    case "Pad": {
+      // Fill with the constant, then copy every output element whose source lies in the input.
+      const begins = a.begins as number[];
+      const xs = x.shape;
+      const os = out.shape;
+      const str = strides(xs);
+      const from = x.data as unknown as { [i: number]: number | bigint };
+      const to = out.data as unknown as { [i: number]: number | bigint };
+      const fill = out.data instanceof BigInt64Array ? (a.value as bigint) : Number(a.value);
+      const ctr = new Array<number>(os.length).fill(0);
+      for (let e = 0; e < out.data.length; e++) {
+        let src = 0;
+        let inside = true;
+        for (let d = 0; d < os.length; d++) {
+          const c = ctr[d] - begins[d];
+          if (c < 0 || c >= xs[d]) inside = false;
+          src += c * str[d];
+        }
+        to[e] = inside ? from[src] : fill;
+        for (let d = os.length - 1; d >= 0; d--) {
+          if (++ctr[d] < os[d]) break;
+          ctr[d] = 0;
+        }
+      }
+      break;
+    }
+    case "Tile": {
+      // Output element o reads input o mod dim on every axis.
+      const xs = x.shape;
+      const os = out.shape;
+      const str = strides(xs);
+      const from = x.data as unknown as { [i: number]: number | bigint };
+      const to = out.data as unknown as { [i: number]: number | bigint };
+      const ctr = new Array<number>(os.length).fill(0);
+      for (let e = 0; e < out.data.length; e++) {
+        let src = 0;
+        for (let d = 0; d < os.length; d++) src += (ctr[d] % xs[d]) * str[d];
+        to[e] = from[src];
+        for (let d = os.length - 1; d >= 0; d--) {
+          if (++ctr[d] < os[d]) break;
+          ctr[d] = 0;
+        }
+      }
+      break;
+    }
+    case "Concat": {
+      // Row by row of the outer dims: each input contributes dim_k * inner consecutive elements.
+      const axis = a.axis as number;
+      const outer = numel(out.shape.slice(0, axis));
+      const inner = numel(out.shape.slice(axis + 1));
+      const dst = out.data as TensorData & { set(s: TensorData, off: number): void };
+      let pos = 0;
+      for (let o = 0; o < outer; o++)
+        for (const t of inputs) {
+          const block = t.shape[axis] * inner;
+          const src = t.data as TensorData & { subarray(a: number, b: number): TensorData };
+          dst.set(src.subarray(o * block, (o + 1) * block), pos);
+          pos += block;
+        }
+      break;
+    }
     case "MatMulInteger":
       matMulInteger(out, x, inputs[1], Number(a.aZeroPoint), Number(a.bZeroPoint));
       break;

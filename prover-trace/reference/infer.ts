@@ -68,6 +68,8 @@ export function checkNode(op: OpName, ins: readonly TensorType[], attrs: NodeAtt
       return { attrs: {}, outputs: [{ dtype, shape }] };
     }
     case "Relu":
+    case "Abs":
+    case "Neg":
       arity(op, ins, 1);
       return { attrs: {}, outputs: [{ dtype: ins[0].dtype, shape: [...ins[0].shape] }] };
     case "Clip": {
@@ -148,6 +150,81 @@ export function checkNode(op: OpName, ins: readonly TensorType[], attrs: NodeAtt
       const out = keepdims ? shape.map((d, i) => (i === axis ? 1 : d)) : shape.filter((_, i) => i !== axis);
       const dtype = op === "ArgMax" ? DType.int64 : ins[0].dtype;
       return { attrs: { axis, keepdims }, outputs: [{ dtype, shape: out }] };
+    }
+    case "Pad": {
+      arity(op, ins, 1);
+      const { shape, begins } = attrs;
+      const x = ins[0].shape;
+      if (!shape || !begins || shape.length !== x.length || begins.length !== x.length)
+        fail(op, "missing or mis-sized output shape or begins");
+      if (
+        shape.some((d) => !Number.isSafeInteger(d) || d < 1) ||
+        begins.some((b, d) => !Number.isSafeInteger(b) || b < -x[d] || b > shape[d])
+      )
+        fail(op, `output [${shape.join(",")}] or begins [${begins.join(",")}] invalid`);
+      const value = attrs.value ?? 0n;
+      inRange(op, "value", value, ins[0].dtype);
+      return {
+        attrs: { shape: [...shape], begins: [...begins], value },
+        outputs: [{ dtype: ins[0].dtype, shape: [...shape] }],
+      };
+    }
+    case "Tile": {
+      arity(op, ins, 1);
+      const shape = attrs.shape;
+      const x = ins[0].shape;
+      if (
+        !shape ||
+        shape.length !== x.length ||
+        shape.some((d, i) => !Number.isSafeInteger(d) || d < x[i] || d % x[i] !== 0)
+      )
+        fail(op, `output [${shape?.join(",")}] is not a tiling of ${typeString(ins[0])}`);
+      return { attrs: { shape: [...shape] }, outputs: [{ dtype: ins[0].dtype, shape: [...shape] }] };
+    }
+    case "Concat": {
+      arity(op, ins, 1, Number.MAX_SAFE_INTEGER);
+      const dtype = sameDtype(op, ins);
+      const r = ins[0].shape.length;
+      if (r < 1) fail(op, "inputs must have rank >= 1");
+      const axis = normAxis(op, attrs.axis, r, 0);
+      const shape = [...ins[0].shape];
+      shape[axis] = 0;
+      for (const t of ins) {
+        if (t.shape.length !== r || t.shape.some((d, i) => i !== axis && d !== ins[0].shape[i]))
+          fail(op, `shapes ${ins.map(typeString).join(", ")} differ off axis ${axis}`);
+        shape[axis] += t.shape[axis];
+      }
+      return { attrs: { axis }, outputs: [{ dtype, shape }] };
+    }
+    case "Slice": {
+      arity(op, ins, 1);
+      const x = ins[0].shape;
+      const { shape, starts, steps } = attrs;
+      if (!shape || !starts || !steps) fail(op, "missing output shape, starts or steps");
+      const r = shape.length;
+      const off = r - x.length;
+      if (off < 0 || starts.length !== r || steps.length !== r)
+        fail(
+          op,
+          `output rank ${r} vs input ${typeString(ins[0])}, ${starts.length} starts, ${steps.length} steps`,
+        );
+      for (let d = 0; d < r; d++) {
+        const [s, k, n] = [starts[d], steps[d], shape[d]];
+        if (![s, k, n].every(Number.isSafeInteger) || n < 1) fail(op, `axis ${d}: bad start/step/dim`);
+        if (d < off) {
+          if (s !== 0 || k !== 0) fail(op, `axis ${d} is left of the input's rank: start and step must be 0`);
+          continue;
+        }
+        // Every coordinate s + k*o, o in [0, n-1], lies on the input axis: the two ends do.
+        const dim = x[d - off];
+        const last = s + k * (n - 1);
+        if (s < 0 || s >= dim || last < 0 || last >= dim)
+          fail(op, `axis ${d}: start ${s}, step ${k}, ${n} elements leave [0, ${dim - 1}]`);
+      }
+      return {
+        attrs: { shape: [...shape], starts: [...starts], steps: [...steps] },
+        outputs: [{ dtype: ins[0].dtype, shape: [...shape] }],
+      };
     }
   }
   fail(op, "unknown op");

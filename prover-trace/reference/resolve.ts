@@ -7,7 +7,8 @@
  */
 import { type DTypeCode, isProfileDType, numel } from "../../protocol/dtype.ts";
 import type { IrAttr, IrModel, IrNode, IrTensor } from "../onnx/ir.ts";
-import { CANONICAL_OP, type OpName } from "../profile/opcodes.ts";
+import type { OpName } from "../profile/opcodes.ts";
+import { CANONICAL_OP } from "../profile/ops.ts";
 import { checkNode } from "./infer.ts";
 import type { Tensor, TensorType } from "./tensor.ts";
 import { type InputRef, type NodeAttrs, type RefModel, type RefNode, ResolveError } from "./types.ts";
@@ -35,7 +36,9 @@ const KNOWN_ATTRS: Record<string, string[]> = {
   Reshape: ["allowzero"],
   Flatten: ["axis"],
   Transpose: ["perm"],
-  ReduceMax: ["axes", "keepdims"],
+  ReduceMax: ["axes", "keepdims", "noop_with_empty_axes"],
+  Concat: ["axis"],
+  Pad: ["mode"],
   ArgMax: ["axis", "keepdims", "select_last_index"],
 };
 
@@ -76,7 +79,7 @@ export function resolveModel(model: IrModel): RefModel {
     return Array.from(t.data as BigInt64Array, Number);
   };
   const nodes: RefNode[] = g.nodes.map((n, index) => {
-    const op: OpName | undefined = CANONICAL_OP[n.opType];
+    const op: OpName | undefined = Object.hasOwn(CANONICAL_OP, n.opType) ? CANONICAL_OP[n.opType] : undefined;
     if (!op || (n.domain !== "" && n.domain !== "ai.onnx"))
       throw new ResolveError(`node ${index} ${n.name} (${n.opType}): not a profile op`);
     for (const k of Object.keys(n.attrs))
@@ -173,13 +176,103 @@ export function resolveModel(model: IrModel): RefModel {
         break;
       case "ReduceMax": {
         dataNames = [n.inputs[0]];
-        if (n.inputs.length > 1)
-          throw new ResolveError(`node ${index} ${n.name} (ReduceMax): axes must be an attribute (opset 17)`);
-        const axes = intsAttr(n, "axes");
+        // Up to opset 17 the axes are an attribute; ReduceMax-18 takes them as input 1.
+        if (present(1) && n.attrs.axes !== undefined)
+          throw new ResolveError(`node ${index} ${n.name} (ReduceMax): axes both as attribute and input`);
+        const axes = present(1) ? int64s(n, n.inputs[1], "axes") : intsAttr(n, "axes");
         if (axes?.length !== 1)
           throw new ResolveError(`node ${index} ${n.name} (ReduceMax): exactly one axis required`);
         attrs.axis = axes[0];
         attrs.keepdims = (intAttr(n, "keepdims") ?? 1) !== 0;
+        break;
+      }
+      case "Slice": {
+        // ONNX Slice-13: per listed axis, negative start/end count from the end, then clamp
+        // (positive step: both to [0, dim]; negative: start to [0, dim-1], end to [-1, dim-1]).
+        dataNames = [n.inputs[0]];
+        const inShape = typeOf(n.inputs[0]).shape;
+        const r = inShape.length;
+        const ints = (i: number, what: string): number[] => {
+          const t = constant(n, n.inputs[i], what);
+          if ((t.dtype !== 6 && t.dtype !== 7) || t.shape.length !== 1)
+            throw new ResolveError(`node ${index} ${n.name} (Slice): ${what} must be 1-D int32/int64`);
+          return Array.from(t.data as ArrayLike<number | bigint>, Number);
+        };
+        const starts = ints(1, "starts");
+        const ends = ints(2, "ends");
+        const axes = present(3) ? ints(3, "axes") : starts.map((_, i) => i);
+        const steps = present(4) ? ints(4, "steps") : starts.map(() => 1);
+        attrs.shape = [...inShape];
+        attrs.starts = inShape.map(() => 0);
+        attrs.steps = inShape.map(() => 1);
+        axes.forEach((a0, i) => {
+          const a = a0 < 0 ? a0 + r : a0;
+          const dim = inShape[a];
+          const step = steps[i];
+          if (a < 0 || a >= r || step === 0)
+            throw new ResolveError(`node ${index} ${n.name} (Slice): bad axis or zero step`);
+          const rel = (v: number) => (v < 0 ? v + dim : v);
+          const lo = step > 0 ? 0 : -1;
+          const start = Math.min(Math.max(rel(starts[i]), 0), step > 0 ? dim : dim - 1);
+          const end = Math.min(Math.max(rel(ends[i]), lo), step > 0 ? dim : dim - 1);
+          const count = Math.max(0, Math.ceil((end - start) / step));
+          (attrs.shape as number[])[a] = count;
+          (attrs.starts as number[])[a] = start;
+          (attrs.steps as number[])[a] = count === 1 ? 1 : step;
+        });
+        break;
+      }
+      case "Expand": {
+        // Numpy broadcast of the input against the target shape; broadcast axes read with step 0.
+        dataNames = [n.inputs[0]];
+        const inShape = typeOf(n.inputs[0]).shape;
+        const target = int64s(n, n.inputs[1], "shape");
+        const r = Math.max(inShape.length, target.length);
+        const pad = (s: readonly number[]) => [...Array<number>(r - s.length).fill(1), ...s];
+        const a = pad(inShape);
+        const b = pad(target);
+        attrs.shape = a.map((d, i) => (d === 1 ? b[i] : d));
+        if (a.some((d, i) => d !== 1 && b[i] !== 1 && b[i] !== d))
+          throw new ResolveError(`node ${index} ${n.name} (Expand): shapes do not broadcast`);
+        attrs.starts = a.map(() => 0);
+        attrs.steps = a.map((d, i) => (i < r - inShape.length || d === 1 ? 0 : 1));
+        break;
+      }
+      case "Pad": {
+        dataNames = [n.inputs[0]];
+        const mode = n.attrs.mode;
+        if (mode && (mode.type !== "string" || mode.value !== "constant"))
+          throw new ResolveError(`node ${index} ${n.name} (Pad): only constant mode`);
+        const inShape = typeOf(n.inputs[0]).shape;
+        const r = inShape.length;
+        const axes = present(3)
+          ? int64s(n, n.inputs[3], "axes").map((a) => (a < 0 ? a + r : a))
+          : inShape.map((_, i) => i);
+        const pads = int64s(n, n.inputs[1], "pads");
+        if (pads.length !== 2 * axes.length)
+          throw new ResolveError(`node ${index} ${n.name} (Pad): pads length`);
+        attrs.begins = inShape.map(() => 0);
+        attrs.shape = [...inShape];
+        axes.forEach((a, i) => {
+          const out = inShape[a] + pads[i] + pads[i + axes.length];
+          (attrs.shape as number[])[a] = out;
+          // Past either end the whole axis is padding: the nearest such begin is canonical.
+          (attrs.begins as number[])[a] = Math.min(Math.max(pads[i], -inShape[a]), out);
+        });
+        if (present(2)) attrs.value = scalar(n, n.inputs[2], "constant_value", typeOf(n.inputs[0]).dtype);
+        break;
+      }
+      case "Tile": {
+        dataNames = [n.inputs[0]];
+        const reps = int64s(n, n.inputs[1], "repeats");
+        attrs.shape = typeOf(n.inputs[0]).shape.map((d, i) => d * (reps[i] ?? Number.NaN));
+        break;
+      }
+      case "Concat": {
+        dataNames = [...n.inputs];
+        const axis = intAttr(n, "axis");
+        if (axis === undefined) throw new ResolveError(`node ${index} ${n.name} (Concat): axis is required`);
+        attrs.axis = axis;
         break;
       }
       case "ArgMax":

@@ -11,7 +11,8 @@ import type { Tensor, TensorType } from "./tensor.ts";
  * Normalised attributes of a canonical op. Which fields an op uses:
  * Clip: min, max (inclusive bounds, defaults = dtype range); Cast: to; Gather: axis;
  * Reshape: shape (resolved target, no 0 or -1); Transpose: perm;
- * MatMulInteger: aZeroPoint, bZeroPoint (default 0); ReduceMax/ArgMax: axis, keepdims.
+ * MatMulInteger: aZeroPoint, bZeroPoint (default 0); ReduceMax/ArgMax: axis, keepdims;
+ * Slice: shape (output), starts, steps (per output axis; 0, 0 on axes left of the input rank).
  * Axes are non-negative once normalised.
  */
 export interface NodeAttrs {
@@ -24,6 +25,13 @@ export interface NodeAttrs {
   aZeroPoint?: bigint;
   bZeroPoint?: bigint;
   keepdims?: boolean;
+  /** Slice (strided view; also Expand): per output axis, the first input coordinate and the step. */
+  starts?: number[];
+  steps?: number[];
+  /** Pad: per axis, how far the input starts inside the output (negative: cropped). */
+  begins?: number[];
+  /** Pad: the constant outside the input. */
+  value?: bigint;
 }
 
 /** Where a data input comes from; kinds and numbering as `inputRef` in docs/commitments.md. */

@@ -95,8 +95,17 @@ function sessionOptions(opts: RunnerOptions): ort.InferenceSession.SessionOption
     executionMode: "sequential",
     graphOptimizationLevel: level,
     logSeverityLevel: 3,
+    // ORT's FuseReluClip rewrite (basic level and above) folds a Relu into the Clip that is its
+    // only consumer and throws "Unexpected data type for Clip 'min' input" for integer Clips, so
+    // session creation fails on a valid profile model (Relu -> Clip(min), also through Add 0).
+    // Relu and Clip are exact integer ops; the fusion buys nothing here. ORT names the config
+    // key `optimization.disable_specified_optimizers` (a ';'-separated list of rule names).
+    extra: { optimization: { disable_specified_optimizers: DISABLED_OPTIMIZERS.join(";") } },
   };
 }
+
+/** ORT graph rewrites the runner turns off in both sessions (see sessionOptions). */
+export const DISABLED_OPTIMIZERS: readonly string[] = ["FuseReluClip"];
 
 async function createSession(bytes: Uint8Array, opts: RunnerOptions): Promise<ort.InferenceSession> {
   const ep = opts.ep ?? "cpu";

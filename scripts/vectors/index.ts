@@ -7,6 +7,7 @@ import { commitmentVectors } from "./commitments.ts";
 import { messageVectors } from "./messages.ts";
 import { modelVectors } from "./model.ts";
 import { opVectors } from "./ops.ts";
+import { signatureVectors } from "./signatures.ts";
 
 export interface VectorGenerator {
   /** File name under test/vectors/. */
@@ -19,6 +20,7 @@ export const GENERATORS: VectorGenerator[] = [
   { file: "ops.json", generate: opVectors },
   { file: "model.json", generate: modelVectors },
   { file: "messages.json", generate: messageVectors },
+  { file: "signatures.json", generate: signatureVectors },
 ];
 
 /** The exact file contents for a generator's output (stable key order, 2-space JSON, newline). */

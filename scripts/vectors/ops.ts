@@ -192,6 +192,10 @@ function mapCases() {
   );
   c.push(mapCase("Relu int8", "Relu", [row("int8", EDGES.int8)]));
   c.push(mapCase("Relu int32", "Relu", [row("int32", EDGES.int32)]));
+  for (const dt of ["int8", "uint8", "int32", "int64"] as const) {
+    c.push(mapCase(`Abs ${dt} edges (|min| wraps to min)`, "Abs", [row(dt, EDGES[dt])]));
+    if (dt !== "uint8") c.push(mapCase(`Neg ${dt} edges (-min wraps to min)`, "Neg", [row(dt, EDGES[dt])]));
+  }
   for (const from of ["int8", "uint8", "int32", "int64"] as DTypeName[])
     for (const to of ["int8", "uint8", "int32", "int64"] as DTypeName[])
       if (from !== to)
@@ -250,6 +254,61 @@ function mapCases() {
         perm: [2, 0, 1],
       },
     ),
+  );
+  c.push(
+    mapCase(
+      "Concat int32 three inputs along axis 1",
+      "Concat",
+      [
+        i("int32", [2, 2], [MIN32, -1, 0, MAX32]),
+        i("int32", [2, 1], [7, -7]),
+        i("int32", [2, 3], [1, 2, 3, 4, 5, 6]),
+      ],
+      { axis: 1 },
+    ),
+  );
+  c.push(mapCase("Concat int64 one input along axis 0", "Concat", [row("int64", EDGES.int64)], { axis: 0 }));
+  c.push(
+    mapCase("Tile uint8 [2,3] x [2,1]", "Tile", [i("uint8", [2, 3], [0, 1, 127, 128, 254, 255])], {
+      shape: [4, 3],
+    }),
+  );
+  c.push(mapCase("Tile int64 [7] x [2]", "Tile", [row("int64", EDGES.int64)], { shape: [14] }));
+  c.push(
+    mapCase("Pad int8 [2,3] crop and pad, constant -128", "Pad", [i("int8", [2, 3], [1, 2, 3, 4, 5, 6])], {
+      shape: [4, 4],
+      begins: [1, -1],
+      value: -128n,
+    }),
+  );
+  c.push(
+    mapCase("Pad int64 [7] padded both sides, constant max", "Pad", [row("int64", EDGES.int64)], {
+      shape: [10],
+      begins: [2],
+      value: 2n ** 63n - 1n,
+    }),
+  );
+  const grid = Array.from({ length: 24 }, (_, k) => ((k * 37) % 256) - 128);
+  c.push(
+    mapCase("Slice int8 [2,3,4] negative and strided steps", "Slice", [i("int8", [2, 3, 4], grid)], {
+      shape: [2, 2, 2],
+      starts: [0, 2, 1],
+      steps: [1, -2, 2],
+    }),
+  );
+  c.push(
+    mapCase("Slice int64 [7] reversed step -3, edges", "Slice", [row("int64", EDGES.int64)], {
+      shape: [3],
+      starts: [6],
+      steps: [-3],
+    }),
+  );
+  c.push(
+    mapCase("Slice (Expand) int32 [3,1] -> [2,3,4]", "Slice", [i("int32", [3, 1], [MIN32, 0, MAX32])], {
+      shape: [2, 3, 4],
+      starts: [0, 0, 0],
+      steps: [0, 1, 0],
+    }),
   );
   return c;
 }

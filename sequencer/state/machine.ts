@@ -29,10 +29,21 @@ import {
   type Tx,
   type UserTx,
   type WithdrawTx,
+  type WorkerStakeTx,
 } from "../../protocol/tx.ts";
 import type { ResultMessage } from "../../protocol/withdrawal.ts";
 import { Overlay, type StateAccess } from "./overlay.ts";
-import { type Account, EMPTY_ACCOUNT, type Job, keys, type Worker } from "./records.ts";
+import {
+  type Account,
+  EMPTY_ACCOUNT,
+  EMPTY_STAKE,
+  type Job,
+  type JobDisputes,
+  keys,
+  type OpenDispute,
+  type Worker,
+  type WorkerStake,
+} from "./records.ts";
 
 export class TxRejected extends Error {
   override name = "TxRejected";
@@ -45,6 +56,12 @@ export interface ChainParams {
   minFee: bigint;
   /** Receives every user tx's fee. */
   feeRecipient: Address;
+  /**
+   * L1 stake (wei) each open claim holds from claimJob until its job is paid or refunded: the
+   * Bridge's minWorkerStake, the slash of one lost claim, so every disputable claim has stake
+   * behind it that no other claim shares. 0 turns the check off (an L2 without an L1 Bridge).
+   */
+  claimCollateral: bigint;
 }
 
 export interface TxContext {
@@ -190,6 +207,9 @@ function newJob(
 }
 
 function postJob(s: StateAccess, tx: PostJobTx, ctx: TxContext): TxOutcome {
+  // jobs that can never be served: nothing to fetch, or nothing to pay a worker (as L1's ZeroAmount)
+  if (tx.inputCid === "0x") reject("inputCid is empty: a worker could not fetch the input");
+  if (tx.escrow === 0n) reject("escrow must be positive: a job paying 0 is never claimed");
   if (tx.deadline <= ctx.timestamp)
     reject(`deadline ${tx.deadline} is not after the block time ${ctx.timestamp}`);
   if (s.get(keys.job(ctx.txHash))) reject(`job ${ctx.txHash} exists`);
@@ -220,6 +240,13 @@ function claimJob(s: StateAccess, tx: ClaimJobTx, ctx: TxContext): TxOutcome {
   if (!w) reject(`${tx.from} is not a registered worker`);
   if (!w.models.includes(j.modelId)) reject(`worker ${tx.from} does not serve model ${j.modelId}`);
   if (w.active >= w.capacity) reject(`worker ${tx.from} is at capacity (${w.active} of ${w.capacity})`);
+  const st = stakeOf(s, tx.from);
+  const c = ctx.params.claimCollateral;
+  if (c > 0n && st.active < BigInt(st.backing + 1) * c)
+    reject(
+      `worker ${tx.from}'s active L1 stake ${st.active} does not cover another claim: it backs ${st.backing} of ${c} each`,
+    );
+  s.set(keys.stake(tx.from), { ...st, backing: st.backing + 1 });
   s.set(keys.worker(tx.from), { ...w, active: w.active + 1 });
   s.set(keys.job(j.id), { ...j, status: "claimed", worker: tx.from });
   return { events: [{ kind: "JobClaimed", jobId: j.id, worker: tx.from }] };
@@ -228,6 +255,17 @@ function claimJob(s: StateAccess, tx: ClaimJobTx, ctx: TxContext): TxOutcome {
 function releaseWorker(s: StateAccess, worker: Address): void {
   const w = s.get(keys.worker(worker)) as Worker | undefined;
   if (w && w.active > 0) s.set(keys.worker(worker), { ...w, active: w.active - 1 });
+}
+
+function stakeOf(s: StateAccess, worker: string): WorkerStake {
+  return (s.get(keys.stake(worker)) as WorkerStake | undefined) ?? EMPTY_STAKE;
+}
+
+/** A job is over (paid or refunded): its claim no longer holds the worker's collateral. */
+function releaseCollateral(s: StateAccess, worker: Address | null): void {
+  if (!worker) return;
+  const st = stakeOf(s, worker);
+  if (st.backing > 0) s.set(keys.stake(worker), { ...st, backing: st.backing - 1 });
 }
 
 function submitResult(s: StateAccess, tx: SubmitResultTx, ctx: TxContext): TxOutcome {
@@ -246,10 +284,20 @@ function submitResult(s: StateAccess, tx: SubmitResultTx, ctx: TxContext): TxOut
     reject(`claim ${(e as Error).message}`);
   }
   if (signer !== tx.from) reject(`claim is signed by ${signer}, not by the worker ${tx.from}`);
+  // The stake may have shrunk since the claim (unbonded, slashed): a claim submitted now must
+  // still have its own collateral, or it could not be slashed for a lie (attacks 2 and 3).
+  const st = stakeOf(s, tx.from);
+  const each = ctx.params.claimCollateral;
+  if (each > 0n && st.active < BigInt(st.backing) * each)
+    reject(
+      `worker ${tx.from}'s active L1 stake ${st.active} no longer covers the ${st.backing} claims it backs (${each} each)`,
+    );
+  // Disputes the worker's signature drew before the claim reached L2 (on this claim or on another
+  // one it signed for the job) keep it disputed until each has ended.
   releaseWorker(s, tx.from);
   s.set(keys.job(j.id), {
     ...j,
-    status: "submitted",
+    status: openDisputesOf(s, j.id).length > 0 ? "disputed" : "submitted",
     claim: { ...c },
     claimSignature: tx.claimSignature,
     submittedAt: ctx.timestamp,
@@ -262,6 +310,7 @@ function submitResult(s: StateAccess, tx: SubmitResultTx, ctx: TxContext): TxOut
  * cannot sign L2 txs) gets an L1 withdrawal of the escrow, made by the tx that refunds.
  */
 function refund(s: StateAccess, j: Job, reason: string, ctx: TxContext): WithdrawalLeaf | undefined {
+  releaseCollateral(s, j.worker);
   s.set(keys.job(j.id), { ...j, status: "refunded", refundReason: reason });
   if (j.source === "l2") {
     credit(s, j.requester, j.escrow);
@@ -294,6 +343,7 @@ function finalize(s: StateAccess, tx: FinalizeTx, ctx: TxContext): TxOutcome {
     const end = (j.submittedAt as number) + ctx.params.challengeWindowMs;
     if (ctx.timestamp < end) reject(`job ${j.id} challenge window is open until ${end}`);
     credit(s, j.worker as Address, j.escrow);
+    releaseCollateral(s, j.worker);
     s.set(keys.job(j.id), { ...j, status: "paid" });
     const events = [{ kind: "JobPaid", jobId: j.id, worker: j.worker, amount: j.escrow.toString() }];
     if (j.source === "l2") return { events };
@@ -304,10 +354,26 @@ function finalize(s: StateAccess, tx: FinalizeTx, ctx: TxContext): TxOutcome {
 
 function applySystem(
   s: StateAccess,
-  tx: DepositTx | DisputeOpenedTx | DisputeResolvedTx | L1InferenceRequestTx,
+  tx: DepositTx | DisputeOpenedTx | DisputeResolvedTx | L1InferenceRequestTx | WorkerStakeTx,
   ctx: TxContext,
 ): TxOutcome {
   switch (tx.type) {
+    case "workerStake": {
+      const st = stakeOf(s, tx.worker);
+      if (tx.seq <= st.seq)
+        reject(`stake change ${tx.seq} of ${tx.worker} is not after ${st.seq}, already applied`);
+      s.set(keys.stake(tx.worker), { ...st, seq: tx.seq, active: tx.active, unbonding: tx.unbonding });
+      return {
+        events: [
+          {
+            kind: "WorkerStake",
+            worker: tx.worker,
+            active: tx.active.toString(),
+            unbonding: tx.unbonding.toString(),
+          },
+        ],
+      };
+    }
     case "deposit": {
       if (s.get(keys.deposit(tx.depositId))) reject(`deposit ${tx.depositId} was already credited`);
       s.set(keys.deposit(tx.depositId), { l1: true });
@@ -358,23 +424,50 @@ function applySystem(
 }
 
 /**
- * The dispute must be about the claim the job holds: any bonded worker can sign a claim naming
- * someone else's job id, and a dispute over that claim must not freeze or refund this job.
+ * Which claim a dispute must be on to concern job `j`. Once a claim is submitted: that claim's
+ * digest, whoever signed the copy disputed (a loss in play invalidates the digest on L1, for
+ * every signer: watchers stand down and the Bridge refuses its result, so L2 must refund; a copy
+ * signed by a key with no stake ends unbacked, which L2 takes as the claim standing). Before
+ * submission: any claim the job's worker signed for this job (the signature exists before the
+ * claim reaches L2, so it can be disputed first: issue 18, attack 5).
  */
 function checkDisputedClaim(j: Job, tx: DisputeOpenedTx | DisputeResolvedTx, ctx: TxContext): void {
-  if (!j.claim) reject(`job ${j.id} has no submitted claim; dispute ${tx.disputeId} is not about it`);
+  if (!j.worker)
+    reject(`job ${j.id} is ${j.status}, claimed by nobody; dispute ${tx.disputeId} is not about it`);
+  if (!j.claim) {
+    if (tx.claimer.toLowerCase() !== j.worker)
+      reject(`dispute ${tx.disputeId} is against ${tx.claimer}, not job ${j.id}'s worker ${j.worker}`);
+    return;
+  }
   const key = toHex(claimDigest(j.claim, ctx.claimDomain));
   if (key !== tx.claimKey.toLowerCase())
     reject(`dispute ${tx.disputeId} is on claim ${tx.claimKey}, not job ${j.id}'s claim ${key}`);
 }
 
+/** States in which a job's claim can still be disputed and its escrow is not paid out. */
+const DISPUTABLE = new Set(["claimed", "submitted", "disputed"]);
+
+function openDisputesOf(s: StateAccess, id: Hex): OpenDispute[] {
+  return (s.get(keys.jobDisputes(id)) as JobDisputes | undefined)?.open ?? [];
+}
+
+/**
+ * Every dispute on the job's claim counts, not only the first (issue 18, attack 4): L2 keeps the
+ * open ones, a `submitted` job becomes `disputed` at the first and goes back only when the last
+ * one ends with the claimer's win; a claimed job keeps them for when its claim is submitted.
+ */
 function disputeOpened(s: StateAccess, tx: DisputeOpenedTx, ctx: TxContext): TxOutcome {
   const j = job(s, tx.jobId);
-  // A second dispute on a claim already under dispute (or decided) is played out on L1 alone: it
-  // can only end void or as the first one did; L2 follows the first.
-  if (j.status !== "submitted") reject(`job ${j.id} is ${j.status}; only a submitted result can be disputed`);
+  if (!DISPUTABLE.has(j.status)) reject(`job ${j.id} is ${j.status}; its claim can no longer be disputed`);
   checkDisputedClaim(j, tx, ctx);
-  s.set(keys.job(j.id), { ...j, status: "disputed", disputeId: tx.disputeId });
+  const open = openDisputesOf(s, j.id);
+  if (open.some((d) => d.id === tx.disputeId))
+    reject(`dispute ${tx.disputeId} on job ${j.id} is already open`);
+  s.set(keys.jobDisputes(j.id), {
+    open: [...open, { id: tx.disputeId, claimKey: tx.claimKey.toLowerCase() as Hex }],
+  });
+  const status = j.status === "claimed" ? "claimed" : "disputed";
+  s.set(keys.job(j.id), { ...j, status, disputeId: tx.disputeId });
   return {
     events: [
       { kind: "DisputeOpened", jobId: j.id, disputeId: tx.disputeId.toString(), challenger: tx.challenger },
@@ -382,25 +475,32 @@ function disputeOpened(s: StateAccess, tx: DisputeOpenedTx, ctx: TxContext): TxO
   };
 }
 
+/**
+ * A win for the claimer closes that dispute; the job pays only once none is open and the window
+ * is over. A loss (or void: the claim was invalidated by another dispute) refunds the job in
+ * whatever state it is, claimed, submitted or disputed, as long as the escrow is not paid out:
+ * L1 holds the claim invalid.
+ */
 function disputeResolved(s: StateAccess, tx: DisputeResolvedTx, ctx: TxContext): TxOutcome {
   const j = job(s, tx.jobId);
   const event = { kind: "DisputeResolved", jobId: j.id, disputeId: tx.disputeId.toString() };
+  const open = openDisputesOf(s, j.id);
+  // A dispute L2 follows was checked when it opened (its claim may be one the worker signed before
+  // submitting another); any other must pass the check now.
+  const followed = open.find((d) => d.id === tx.disputeId && d.claimKey === tx.claimKey.toLowerCase());
   if (tx.claimerWon) {
-    // Only the dispute L2 is following can put the job back; the claim stood, so it pays out
-    // once the challenge window (counted from the submission) is over.
-    if (j.status !== "disputed") reject(`job ${j.id} is ${j.status}, not disputed`);
-    if (j.disputeId !== tx.disputeId)
-      reject(`job ${j.id} is under dispute ${j.disputeId}, not ${tx.disputeId}`);
-    checkDisputedClaim(j, tx, ctx);
-    s.set(keys.job(j.id), { ...j, status: "submitted", disputeId: null });
+    if (!followed) reject(`job ${j.id} has no open dispute ${tx.disputeId} on claim ${tx.claimKey}`);
+    const rest = open.filter((d) => d !== followed);
+    s.set(keys.jobDisputes(j.id), { open: rest });
+    const status = j.status === "disputed" && rest.length === 0 ? "submitted" : j.status;
+    s.set(keys.job(j.id), { ...j, status, disputeId: rest.length ? rest[rest.length - 1].id : null });
     return { events: [{ ...event, claimerWon: true }] };
   }
-  // Lost (or void: another dispute invalidated the claim first). Either way L1 holds the claim
-  // invalid, so the requester is refunded whichever dispute L2 was following, as long as the
-  // escrow has not been paid out yet.
-  if (j.status !== "disputed" && j.status !== "submitted")
-    reject(`job ${j.id} is ${j.status}; a lost dispute can only refund a submitted or disputed result`);
-  checkDisputedClaim(j, tx, ctx);
+  if (!DISPUTABLE.has(j.status))
+    reject(`job ${j.id} is ${j.status}; a lost dispute can only refund a claimed, submitted or disputed job`);
+  if (!followed) checkDisputedClaim(j, tx, ctx);
+  s.set(keys.jobDisputes(j.id), { open: [] });
+  if (j.status === "claimed") releaseWorker(s, j.worker as Address);
   const withdrawal = refund(s, { ...j, disputeId: tx.disputeId }, "dispute lost", ctx);
   const events = [{ ...event, claimerWon: false }];
   return withdrawal ? { events, withdrawal } : { events };

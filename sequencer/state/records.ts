@@ -46,16 +46,48 @@ export interface Job {
   refundReason: string | null;
 }
 
+/**
+ * A worker's collateral as L2 knows it: its L1 stake (from the Bridge's StakeChanged events, the
+ * newest `seq` applied) and the claims it backs now, each holding ChainParams.claimCollateral of
+ * the active stake from claimJob until the job is paid or refunded (docs/rollup.md "Collateral").
+ */
+export interface WorkerStake {
+  seq: bigint;
+  active: bigint;
+  unbonding: bigint;
+  backing: number;
+}
+
+export const EMPTY_STAKE: WorkerStake = Object.freeze({
+  seq: 0n,
+  active: 0n,
+  unbonding: 0n,
+  backing: 0,
+}) as WorkerStake;
+
+/** A dispute L2 follows on a job: its L1 id and the claim (digest) it is on. */
+export interface OpenDispute {
+  id: bigint;
+  claimKey: Hex;
+}
+
+/** The disputes on a job's claims still open on L1 (every one counts: docs/rollup.md section 2). */
+export interface JobDisputes {
+  open: OpenDispute[];
+}
+
 /** Marker that an L1 event (deposit, request) was derived already; makes derivation idempotent. */
 export interface Seen {
   l1: true;
 }
 
-export type StateRecord = Account | Worker | Job | Seen;
+export type StateRecord = Account | Worker | Job | Seen | WorkerStake | JobDisputes;
 
 export const keys = {
   account: (a: string) => `acct/${a}`,
   worker: (a: string) => `worker/${a}`,
+  stake: (a: string) => `stake/${a}`,
+  jobDisputes: (id: string) => `disputes/${id}`,
   job: (id: string) => `job/${id}`,
   deposit: (id: bigint) => `l1/deposit/${id}`,
   l1Request: (id: bigint) => `l1/request/${id}`,
@@ -113,6 +145,19 @@ export function encodeRecord(key: string, r: StateRecord): string {
       refundReason: j.refundReason,
     });
   }
+  if (key.startsWith("stake/")) {
+    const w = r as WorkerStake;
+    return JSON.stringify({
+      seq: w.seq.toString(),
+      active: w.active.toString(),
+      unbonding: w.unbonding.toString(),
+      backing: w.backing,
+    });
+  }
+  if (key.startsWith("disputes/")) {
+    const d = r as JobDisputes;
+    return JSON.stringify({ open: d.open.map((o) => ({ id: o.id.toString(), claimKey: o.claimKey })) });
+  }
   if (key.startsWith("l1/")) return JSON.stringify({ l1: true });
   throw new Error(`unknown state key ${key}`);
 }
@@ -127,6 +172,17 @@ export function decodeRecord(key: string, text: string): StateRecord {
       escrow: BigInt(o.escrow),
       l1RequestId: o.l1RequestId === null ? null : BigInt(o.l1RequestId),
       disputeId: o.disputeId === null ? null : BigInt(o.disputeId),
+    };
+  if (key.startsWith("stake/"))
+    return {
+      seq: BigInt(o.seq),
+      active: BigInt(o.active),
+      unbonding: BigInt(o.unbonding),
+      backing: o.backing,
+    };
+  if (key.startsWith("disputes/"))
+    return {
+      open: o.open.map((d: { id: string; claimKey: Hex }) => ({ id: BigInt(d.id), claimKey: d.claimKey })),
     };
   if (key.startsWith("l1/")) return { l1: true };
   throw new Error(`unknown state key ${key}`);

@@ -33,6 +33,7 @@ import {
 import { openNodeDescriptor, openOutputRef } from "../../prover-trace/commit/model.ts";
 import { CHUNK, type TensorCommitment } from "../../prover-trace/commit/tensor.ts";
 import type { TraceCommitment } from "../../prover-trace/commit/trace.ts";
+import { OpCode } from "../../prover-trace/profile/opcodes.ts";
 import {
   type ElementRead,
   elementDependencies,
@@ -109,7 +110,6 @@ function foldStates(v: PartyView, d: DisputeState): bigint[] {
 
 // ---------------------------------------------------------------------------------- claimer
 
-const OP_ARGMAX = 15;
 const MASK64 = (1n << 64n) - 1n;
 
 /**
@@ -118,7 +118,7 @@ const MASK64 = (1n << 64n) - 1n;
  * and swaps in the claimed index: the bisection then ends on a wrong last step.
  */
 function finalStateFor(d: DisputeState, sK: bigint): bigint {
-  if (d.opCode !== OP_ARGMAX || sK >> 64n === d.value) return sK;
+  if (d.opCode !== OpCode.ArgMax || sK >> 64n === d.value) return sK;
   return (d.value << 64n) | (sK & MASK64);
 }
 

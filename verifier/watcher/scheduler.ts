@@ -161,7 +161,7 @@ export class GameScheduler {
         return true;
       } catch (e) {
         const err = e as Error;
-        if (e instanceof BridgeRevert && ["NotBondedWorker", "ModelNotRegistered"].includes(e.errorName)) {
+        if (e instanceof BridgeRevert && e.errorName === "ModelNotRegistered") {
           log.error({ err: err.message }, "cannot open a dispute on this claim");
           await this.save(r, { status: "failed", reason: err.message, pending: undefined });
           return false;

@@ -36,6 +36,18 @@ library NodeDescriptor {
     uint8 internal constant OP_MATMULINTEGER = 13;
     uint8 internal constant OP_REDUCEMAX = 14;
     uint8 internal constant OP_ARGMAX = 15;
+    /// Strided view (ONNX Slice, Expand): per output axis an i64 start and an i64 step.
+    uint8 internal constant OP_SLICE = 16;
+    uint8 internal constant OP_ABS = 17;
+    uint8 internal constant OP_NEG = 18;
+    /// Concatenation of 1..8 inputs along `u8 axis`.
+    uint8 internal constant OP_CONCAT = 19;
+    /// Tile: output element o reads input o mod dim on every axis.
+    uint8 internal constant OP_TILE = 20;
+    /// Constant padding: `i64 value || i64 begin` per axis.
+    uint8 internal constant OP_PAD = 21;
+    /// The highest op code in the profile.
+    uint8 internal constant OP_LAST = OP_PAD;
 
     uint8 internal constant DTYPE_UINT8 = 2;
     uint8 internal constant DTYPE_INT8 = 3;
@@ -89,7 +101,7 @@ library NodeDescriptor {
         if (len < 3) revert DescriptorTruncated(3, len);
         if (uint8(d[0]) != TAG) revert BadDescriptorTag(uint8(d[0]));
         node.opCode = uint8(d[1]);
-        if (node.opCode < OP_ADD || node.opCode > OP_ARGMAX) revert UnknownOpCode(node.opCode);
+        if (node.opCode < OP_ADD || node.opCode > OP_LAST) revert UnknownOpCode(node.opCode);
 
         uint256 inputCount = uint8(d[2]);
         uint256 p = 3;
@@ -141,9 +153,11 @@ library NodeDescriptor {
     /// axis, and its output has the input's rank.
     function attrLengthOf(uint8 opCode, uint256 outputRank) internal pure returns (uint256) {
         if (opCode == OP_CLIP || opCode == OP_MATMULINTEGER) return 16;
-        if (opCode == OP_GATHER) return 1;
+        if (opCode == OP_GATHER || opCode == OP_CONCAT) return 1;
         if (opCode == OP_TRANSPOSE) return outputRank;
         if (opCode == OP_REDUCEMAX || opCode == OP_ARGMAX) return 2;
+        if (opCode == OP_SLICE) return 16 * outputRank;
+        if (opCode == OP_PAD) return 8 + 8 * outputRank;
         return 0;
     }
 

@@ -14,7 +14,8 @@ import {NodeDescriptor} from "./NodeDescriptor.sol";
 /// reference's checkNode, and must pass before anything else is asked of an op: every index
 /// function below then stays inside the tensors it names.
 ///
-/// Map ops (Add, Sub, Mul, Div, Max, Min, Clip, Relu, Cast, Gather, Reshape, Transpose): output
+/// Map ops (Add, Sub, Mul, Div, Max, Min, Clip, Relu, Cast, Gather, Reshape, Transpose, Slice, Abs,
+/// Neg, Concat, Tile, Pad): output
 /// element e is f(reads). `mapReads` names the reads; Gather's data read depends on the value of
 /// its index read, so `mapReads` returns only the index read and `gatherDataRead` the second one.
 /// `evalMap` takes the read values in read order (Gather: index, then data).
@@ -98,7 +99,7 @@ library OpSemantics {
             if (op.attrs.length != 16) revert BadAttributes(c);
             uint8 dt = op.inputs[0].dtype;
             if (!_inRange(_i64(op.attrs, 0), dt) || !_inRange(_i64(op.attrs, 8), dt)) revert BadAttributes(c);
-        } else if (c == NodeDescriptor.OP_RELU) {
+        } else if (c == NodeDescriptor.OP_RELU || c == NodeDescriptor.OP_ABS || c == NodeDescriptor.OP_NEG) {
             _unary(op, true);
             _noAttrs(op);
         } else if (c == NodeDescriptor.OP_CAST) {
@@ -111,6 +112,14 @@ library OpSemantics {
             _noAttrs(op);
         } else if (c == NodeDescriptor.OP_TRANSPOSE) {
             _checkTranspose(op);
+        } else if (c == NodeDescriptor.OP_SLICE) {
+            _checkSlice(op);
+        } else if (c == NodeDescriptor.OP_CONCAT) {
+            _checkConcat(op);
+        } else if (c == NodeDescriptor.OP_TILE) {
+            _checkTile(op);
+        } else if (c == NodeDescriptor.OP_PAD) {
+            _checkPad(op);
         } else if (c == NodeDescriptor.OP_GATHER) {
             _checkGather(op);
         } else if (c == NodeDescriptor.OP_MATMULINTEGER) {
@@ -169,13 +178,26 @@ library OpSemantics {
             reads = _broadcastReads(op, e);
         } else if (
             c == NodeDescriptor.OP_CLIP || c == NodeDescriptor.OP_RELU || c == NodeDescriptor.OP_CAST
-                || c == NodeDescriptor.OP_RESHAPE
+                || c == NodeDescriptor.OP_RESHAPE || c == NodeDescriptor.OP_ABS || c == NodeDescriptor.OP_NEG
         ) {
             reads = new Read[](1);
             reads[0] = Read(0, e);
         } else if (c == NodeDescriptor.OP_TRANSPOSE) {
             reads = new Read[](1);
             reads[0] = Read(0, _transposeSource(op, e));
+        } else if (c == NodeDescriptor.OP_SLICE) {
+            reads = new Read[](1);
+            reads[0] = Read(0, _sliceSource(op, e));
+        } else if (c == NodeDescriptor.OP_CONCAT) {
+            reads = new Read[](1);
+            reads[0] = _concatSource(op, e);
+        } else if (c == NodeDescriptor.OP_TILE) {
+            reads = new Read[](1);
+            reads[0] = Read(0, _tileSource(op, e));
+        } else if (c == NodeDescriptor.OP_PAD) {
+            (bool inside, uint256 src) = _padSource(op, e);
+            reads = new Read[](inside ? 1 : 0); // the padding constant reads nothing
+            if (inside) reads[0] = Read(0, src);
         } else if (c == NodeDescriptor.OP_GATHER) {
             (,, uint256 mid,) = _gatherSplit(op, e);
             reads = new Read[](1);
@@ -203,7 +225,7 @@ library OpSemantics {
     /// int32/int64 INT_MIN / -1, a Gather index out of range) and on a value outside its dtype.
     function evalMap(Op memory op, int256[] memory values) internal pure returns (int256) {
         uint8 c = op.opCode;
-        if (c < NodeDescriptor.OP_ADD || c > NodeDescriptor.OP_TRANSPOSE) revert NotAMapOp(c);
+        if (c < NodeDescriptor.OP_ADD || c > NodeDescriptor.OP_LAST || isFold(c)) revert NotAMapOp(c);
         uint8 outType = op.output.dtype;
         if (c <= NodeDescriptor.OP_MIN) {
             _checkValues(op, values, op.inputs.length);
@@ -233,6 +255,8 @@ library OpSemantics {
             _gatherPosition(values[0], op.inputs[0].shape[uint8(op.attrs[0])]);
             return values[1];
         }
+        // Pad: no value where the output is the constant (mapReads returned no read there).
+        if (c == NodeDescriptor.OP_PAD && values.length == 0) return _i64(op.attrs, 0);
         _checkValues(op, values, 1);
         int256 x = values[0];
         if (c == NodeDescriptor.OP_CLIP) {
@@ -242,8 +266,11 @@ library OpSemantics {
             return t > hi ? hi : t; // lo > hi gives hi everywhere, as ONNX Runtime does
         }
         if (c == NodeDescriptor.OP_RELU) return x > 0 ? x : int256(0);
+        // Abs and Neg wrap: |min| and -min are min again, as in ONNX Runtime.
+        if (c == NodeDescriptor.OP_ABS) return wrap(x < 0 ? -x : x, outType);
+        if (c == NodeDescriptor.OP_NEG) return wrap(-x, outType);
         if (c == NodeDescriptor.OP_CAST) return wrap(x, outType);
-        return x; // Reshape, Transpose: the element moves unchanged
+        return x; // Reshape, Transpose, Slice, Concat, Tile, Pad: the element moves unchanged
     }
 
     // ------------------------------------------------------------------ folds
@@ -495,6 +522,79 @@ library OpSemantics {
         }
     }
 
+    /// Slice: output axis d reads input coordinate start_d + step_d * o_d on the input axis
+    /// right-aligned with it (check() bounded every such coordinate inside the input).
+    function _sliceSource(Op memory op, uint256 e) private pure returns (uint256 src) {
+        uint32[] memory x = op.inputs[0].shape;
+        uint32[] memory out = op.output.shape;
+        uint256 off = out.length - x.length;
+        unchecked {
+            uint256 stride = 1;
+            uint256 rest = e;
+            for (uint256 d = out.length; d > off; d--) {
+                uint256 od = rest % out[d - 1];
+                rest /= out[d - 1];
+                int256 coord = _i64(op.attrs, 16 * (d - 1)) + _i64(op.attrs, 16 * (d - 1) + 8) * int256(od);
+                src += uint256(coord) * stride;
+                stride *= x[d - 1 - off];
+            }
+        }
+    }
+
+    /// Pad: input coordinate o_d - begin_d on every axis, when all of them lie in the input.
+    function _padSource(Op memory op, uint256 e) private pure returns (bool inside, uint256 src) {
+        uint32[] memory x = op.inputs[0].shape;
+        uint32[] memory out = op.output.shape;
+        inside = true;
+        unchecked {
+            uint256 stride = 1;
+            uint256 rest = e;
+            for (uint256 d = out.length; d > 0; d--) {
+                int256 coord = int256(rest % out[d - 1]) - _i64(op.attrs, 8 * d);
+                rest /= out[d - 1];
+                if (coord < 0 || coord >= int256(uint256(x[d - 1]))) inside = false;
+                else src += uint256(coord) * stride;
+                stride *= x[d - 1];
+            }
+        }
+        if (!inside) src = 0;
+    }
+
+    /// Tile: input coordinate o_d mod x_d on every axis.
+    function _tileSource(Op memory op, uint256 e) private pure returns (uint256 src) {
+        uint32[] memory x = op.inputs[0].shape;
+        uint32[] memory out = op.output.shape;
+        unchecked {
+            uint256 stride = 1;
+            uint256 rest = e;
+            for (uint256 d = out.length; d > 0; d--) {
+                src += ((rest % out[d - 1]) % x[d - 1]) * stride;
+                rest /= out[d - 1];
+                stride *= x[d - 1];
+            }
+        }
+    }
+
+    /// Concat: output element e = (outer * outDim + a) * inner + innerIdx; the input k whose
+    /// stretch [off_k, off_k + dim_k) of the axis holds a, at a - off_k.
+    function _concatSource(Op memory op, uint256 e) private pure returns (Read memory) {
+        uint32[] memory out = op.output.shape;
+        uint256 axis = uint8(op.attrs[0]);
+        unchecked {
+            uint256 inner = 1;
+            for (uint256 d = axis + 1; d < out.length; d++) inner *= out[d];
+            uint256 innerIdx = e % inner;
+            uint256 a = (e / inner) % out[axis];
+            uint256 outer = e / inner / out[axis];
+            for (uint256 k = 0; k < op.inputs.length; k++) {
+                uint256 dim = op.inputs[k].shape[axis];
+                if (a < dim) return Read(k, (outer * dim + a) * inner + innerIdx);
+                a -= dim;
+            }
+        }
+        revert OutputIndexOutOfRange(e, _numel(out)); // unreachable after check()
+    }
+
     /// Gather output element e = ((outer * q) + mid) * inner + innerIdx, where q = numel(indices)
     /// and inner = the data dims after the axis; mid is the flat index into the indices tensor.
     function _gatherSplit(Op memory op, uint256 e)
@@ -598,6 +698,85 @@ library OpSemantics {
                 seen |= 1 << p;
                 if (op.output.shape[k] != x[p]) revert OutputTypeMismatch(c);
             }
+        }
+    }
+
+    /// Slice: one input, same dtype, output rank >= input rank; per output axis (i64 start, i64
+    /// step): left of the input's rank both 0, else start and start + step * (dim - 1) inside
+    /// the aligned input axis (so every coordinate in between is too).
+    function _checkSlice(Op memory op) private pure {
+        uint8 c = op.opCode;
+        if (op.inputs.length != 1) revert ArityMismatch(c, op.inputs.length);
+        uint32[] memory x = op.inputs[0].shape;
+        uint32[] memory out = op.output.shape;
+        if (op.output.dtype != op.inputs[0].dtype || out.length < x.length) revert OutputTypeMismatch(c);
+        if (op.attrs.length != 16 * out.length) revert BadAttributes(c);
+        uint256 off = out.length - x.length;
+        for (uint256 d = 0; d < out.length; d++) {
+            int256 start = _i64(op.attrs, 16 * d);
+            int256 step = _i64(op.attrs, 16 * d + 8);
+            if (d < off) {
+                if (start != 0 || step != 0) revert BadAttributes(c);
+                continue;
+            }
+            int256 dim = int256(uint256(x[d - off]));
+            int256 last = start + step * (int256(uint256(out[d])) - 1);
+            if (start < 0 || start >= dim || last < 0 || last >= dim) revert BadAttributes(c);
+        }
+    }
+
+    /// Concat: 1..8 inputs of the output's dtype and rank, equal off the axis; the output's
+    /// axis dim is the sum of theirs.
+    function _checkConcat(Op memory op) private pure {
+        uint8 c = op.opCode;
+        uint256 n = op.inputs.length;
+        if (n == 0 || n > 8) revert ArityMismatch(c, n);
+        if (op.attrs.length != 1) revert BadAttributes(c);
+        uint32[] memory out = op.output.shape;
+        uint256 r = out.length;
+        uint256 axis = uint8(op.attrs[0]);
+        if (axis >= r) revert BadAttributes(c);
+        uint256 sum;
+        for (uint256 k = 0; k < n; k++) {
+            if (op.inputs[k].dtype != op.output.dtype) revert InputDTypeMismatch(c, k, op.inputs[k].dtype);
+            uint32[] memory s = op.inputs[k].shape;
+            if (s.length != r) revert InputShapeMismatch(c, k);
+            for (uint256 d = 0; d < r; d++) {
+                if (d != axis && s[d] != out[d]) revert InputShapeMismatch(c, k);
+            }
+            sum += s[axis];
+        }
+        if (sum != out[axis]) revert OutputTypeMismatch(c);
+    }
+
+    /// Tile: one input, same dtype and rank, every output dim a multiple (>= 1) of the input's.
+    function _checkTile(Op memory op) private pure {
+        uint8 c = op.opCode;
+        if (op.inputs.length != 1) revert ArityMismatch(c, op.inputs.length);
+        _noAttrs(op);
+        uint32[] memory x = op.inputs[0].shape;
+        uint32[] memory out = op.output.shape;
+        if (op.output.dtype != op.inputs[0].dtype || out.length != x.length) revert OutputTypeMismatch(c);
+        for (uint256 d = 0; d < x.length; d++) {
+            if (out[d] % x[d] != 0) revert OutputTypeMismatch(c);
+        }
+    }
+
+    /// Pad: one input, same dtype and rank; attrs `i64 value || i64 begin` per axis, the value in
+    /// the dtype, each begin in [-x_d, out_d] (the canonical form: a begin past either end is
+    /// clamped to it, the whole axis being padding either way).
+    function _checkPad(Op memory op) private pure {
+        uint8 c = op.opCode;
+        if (op.inputs.length != 1) revert ArityMismatch(c, op.inputs.length);
+        uint32[] memory out = op.output.shape;
+        if (op.output.dtype != op.inputs[0].dtype || out.length != op.inputs[0].shape.length) {
+            revert OutputTypeMismatch(c);
+        }
+        if (op.attrs.length != 8 + 8 * out.length) revert BadAttributes(c);
+        if (!_inRange(_i64(op.attrs, 0), op.output.dtype)) revert BadAttributes(c);
+        for (uint256 d = 0; d < out.length; d++) {
+            int256 b = _i64(op.attrs, 8 + 8 * d);
+            if (b < -int256(uint256(op.inputs[0].shape[d])) || b > int256(uint256(out[d]))) revert BadAttributes(c);
         }
     }
 

@@ -480,7 +480,7 @@ async function scenarios(t: Test, b: L1Backend): Promise<void> {
     );
     const otherBridge = await sign(claimDomain(chainId, addr(STRANGER)));
     t.not(await s.bridge.claimSigner(claim, otherBridge), addr(WORKER), "nor one for another contract");
-    await t.rejects(s.bridge.claimSigner(claim, "0x1234"), /ECDSAInvalidSignatureLength/);
+    await t.rejects(s.bridge.claimSigner(claim, "0x1234"), /SignatureLength/);
   });
 
   await t.test("model registry: id matches the TS model id, bad input named", async (t) => {

@@ -1,5 +1,6 @@
 /**
- * bridge/follower.ts: Deposited events become L2 deposit txs, only once `confirmations` blocks sit
+ * bridge/follower.ts: Deposited events become L2 deposit txs (and StakeChanged workerStake txs),
+ * only once `confirmations` blocks sit
  * on top, in log order, across getLogs range chunks, with the origin's real block hash; on the
  * embedded chain and on anvil.
  */
@@ -24,7 +25,7 @@ async function scenario(t: Test, b: L1Backend): Promise<void> {
   const r2 = b.accounts[8].address;
   await depositor.deposit(r1, parseEther("1"));
   await depositor.deposit(r2, parseEther("2"));
-  await d.bridge.stake(parseEther("1")); // an event L2 does not derive
+  await d.bridge.stake(parseEther("1")); // a stake change: L2 derives it (collateral per claim)
   await depositor.deposit(r1, parseEther("3"));
   const tip = Number(await clients.publicClient.getBlockNumber({ cacheTime: 0 }));
 
@@ -48,16 +49,25 @@ async function scenario(t: Test, b: L1Backend): Promise<void> {
   const second = await follower.derive(first.origin.number);
   t.equal(second.origin.number, tip);
   t.same(
-    second.txs.map((x) => (x.type === "deposit" ? x.depositId : -1n)),
-    [2n],
-    "the third deposit once confirmed; the stake is not derived",
+    second.txs.map((x) => (x.type === "deposit" ? x.depositId : x)),
+    [
+      {
+        type: "workerStake",
+        worker: b.accounts[0].address.toLowerCase(),
+        seq: 1n,
+        active: parseEther("1"),
+        unbonding: 0n,
+      },
+      2n,
+    ],
+    "the stake change and the third deposit once confirmed, in log order",
   );
   const all = await new BridgeFollower(clients, {
     bridge: d.address,
     confirmations: 0,
     maxRange: 1000,
   }).derive(0);
-  t.equal(all.txs.length, 3, "one big range from genesis sees the same deposits");
+  t.equal(all.txs.length, 4, "one big range from genesis sees the same events");
   await t.rejects(follower.derive(-1), /block number/);
   t.throws(() => new BridgeFollower(clients, { bridge: d.address, confirmations: -1 }), /confirmations/);
 }

@@ -25,6 +25,9 @@ const CHALLENGER = 2;
 const STRANGER = 5;
 const CLOCK = 600n;
 
+/** The derived txs other than stake changes (checked on their own below). */
+const games = (txs: Tx[]) => txs.filter((x) => x.type !== "workerStake");
+
 /** A compact view of derived txs for comparison. */
 function brief(tx: Tx): unknown[] {
   switch (tx.type) {
@@ -97,7 +100,7 @@ async function scenario(t: Test, b: L1Backend, f: MlpFixture): Promise<void> {
   });
   const all = await follower.derive(start);
   t.same(
-    all.txs.map(brief),
+    games(all.txs).map(brief),
     [
       ["deposit", 0n],
       ["opened", a.disputeId, c1.jobId, k1, challenger],
@@ -110,6 +113,15 @@ async function scenario(t: Test, b: L1Backend, f: MlpFixture): Promise<void> {
     ],
     "deposits and disputes in log order; void derived as a loss for the claimer",
   );
+  const slashes = all.txs.filter((x) => x.type === "workerStake");
+  t.same(
+    slashes.map((x) => x.type === "workerStake" && [x.worker, x.active]),
+    [
+      [b.accounts[WORKER].address.toLowerCase(), parseEther("3")],
+      [b.accounts[WORKER].address.toLowerCase(), parseEther("2")],
+    ],
+    "the stake, then the slash of the lost claim, reach L2 as the worker's stake",
+  );
 
   // A follower started after the openings (a restarted sequencer) scans back for them.
   const restarted = new BridgeFollower(b.clients(0), {
@@ -121,7 +133,7 @@ async function scenario(t: Test, b: L1Backend, f: MlpFixture): Promise<void> {
   });
   const later = await restarted.derive(afterOpen);
   t.same(
-    later.txs.map(brief).slice(0, 2),
+    games(later.txs).map(brief).slice(0, 2),
     [
       ["resolved", a.disputeId, c1.jobId, k1, false],
       ["resolved", bb.disputeId, c2.jobId, k2, true],
@@ -136,7 +148,9 @@ async function scenario(t: Test, b: L1Backend, f: MlpFixture): Promise<void> {
     startBlock: afterOpen + 1,
   });
   t.same(
-    (await late.derive(afterOpen)).txs.map(brief).slice(0, 2),
+    games((await late.derive(afterOpen)).txs)
+      .map(brief)
+      .slice(0, 2),
     [
       ["opened", v.disputeId, c1.jobId, k1, challenger],
       ["resolved", v.disputeId, c1.jobId, k1, false],

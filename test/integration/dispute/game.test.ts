@@ -126,7 +126,7 @@ async function scenarios(t: Test, b: L1Backend, f: MlpFixture): Promise<void> {
       { free: 0n, locked: 0n },
       "the challenger lost its bond",
     );
-    t.same(await g.d.bridge.bondOf(addr(WORKER)), { free: BOND / 2n, locked: 0n }, "half to the worker");
+    t.same(await g.d.bridge.bondOf(addr(WORKER)), { free: BOND, locked: 0n }, "the whole bond to the worker");
     t.equal((await g.d.bridge.stakeOf(addr(WORKER))).active, STAKE, "stake untouched");
   });
 
@@ -164,8 +164,14 @@ async function scenarios(t: Test, b: L1Backend, f: MlpFixture): Promise<void> {
     await rejectsWith(
       t,
       g.as(CHALLENGER).play(disputeId, { kind: "pickTraceChild", children: reveal.children, child: 11 }),
+      "PaddingChildIsEmpty",
+      "a child past the last node whose padding is empty: nothing to dispute there",
+    );
+    await rejectsWith(
+      t,
+      g.as(CHALLENGER).play(disputeId, { kind: "pickTraceChild", children: reveal.children, child: 16 }),
       "ChildOutOfRange",
-      "a child past the last node (zero padding)",
+      "a child past the revealed ones",
     );
     await rejectsWith(
       t,

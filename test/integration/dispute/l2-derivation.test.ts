@@ -3,8 +3,9 @@
  * and DisputeGame. A worker's claim is submitted on L2, disputed on L1 and played to the end with
  * the planners: L2 shows the job `disputed` once the DisputeOpened is `confirmations` deep, then
  * `refunded` (claimer lost) or `submitted` and paid after the challenge window (claimer won).
- * A second dispute on the same claim, a void one, and a dispute over a claim another bonded
- * worker signed for the same job id are rejected by the state machine without stalling the
+ * Every dispute on the claim counts (a second one is followed too); a void one after the refund,
+ * and a dispute over a claim another bonded worker signed for the same job id, are rejected by
+ * the state machine without stalling the
  * sequencer; a dispute reorged out before its confirmation depth never reaches L2. On the
  * embedded chain and on anvil.
  */
@@ -190,7 +191,7 @@ async function scenarios(t: Test, b: L1Backend, f: MlpFixture): Promise<void> {
   const as = (i: number) => r.game.as(b.wallet(i));
 
   await t.test(
-    "claimer lost: disputed, then refunded; a second and a void dispute are rejected",
+    "claimer lost: disputed, then refunded; a second dispute is followed, a void one rejected",
     async (t) => {
       const liar = buildPartyView(f.model, [f.input], tamper(f.outputs, 5, 3));
       const { jobId, claim, signature } = await submittedJob(r, liar, 1);
@@ -207,7 +208,8 @@ async function scenarios(t: Test, b: L1Backend, f: MlpFixture): Promise<void> {
       // A second challenger disputes the same claim while the first game runs.
       const second = await as(CHALLENGER2).open(claim, signature);
       await r.confirm();
-      t.equal(r.job(jobId).disputeId, disputeId.toString(), "L2 keeps following the first dispute");
+      t.equal(r.job(jobId).disputeId, second.disputeId.toString(), "L2 follows the second dispute too");
+      t.equal(r.job(jobId).status, "disputed");
 
       const played = await playToEnd(
         disputeId,

@@ -172,8 +172,8 @@ async function scenarios(t: Test, b: L1Backend, f: Level0Fixture): Promise<void>
     );
     t.same(
       await s.d.bridge.bondOf(addr(WORKER)),
-      { free: (3n * BOND) / 2n, locked: 0n },
-      "half of each to the worker",
+      { free: 3n * BOND, locked: 0n },
+      "each whole bond to the worker",
     );
     t.equal((await s.d.bridge.stakeOf(addr(WORKER))).active, STAKE, "stake untouched");
   });
@@ -214,11 +214,12 @@ async function scenarios(t: Test, b: L1Backend, f: Level0Fixture): Promise<void>
       "OutputIndexOutOfRange",
       "an output past the model's outputs",
     );
-    await rejectsWith(
-      t,
-      s.as(CHALLENGER).challengeOutput({ ...claim, outputRoot: h32(9) }, signature, 0),
-      "NotBondedWorker",
-      "a claim the worker did not sign",
+    // A claim the worker did not sign recovers a key with no stake: lost at once, bond back.
+    const forged = await s.as(CHALLENGER).challengeOutput({ ...claim, outputRoot: h32(9) }, signature, 0);
+    t.equal(
+      (await s.as(CHALLENGER).getDispute(forged.disputeId)).winner,
+      4, // unbacked: lost at once, the bond back
+      "a claim the worker did not sign: no stake behind it",
     );
     await rejectsWith(
       t,

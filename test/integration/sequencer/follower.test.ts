@@ -53,7 +53,7 @@ t.test("a follower over libp2p reaches identical state roots", async (t) => {
       t.equal(r.status, 202);
     }
   };
-  // blocks exist before the follower starts: it must catch up over /verdict/sync/1
+  // blocks exist before the follower starts: it must catch up over /verdict/sync/2
   await send(0, 20);
   await new Promise((r) => setTimeout(r, 300));
 
@@ -82,7 +82,7 @@ t.test("a follower over libp2p reaches identical state roots", async (t) => {
     t.equal(b.header.hash, a.header.hash, `block ${n} hash`);
   }
   const via = (how: string) => follower.log.filter((l) => l.includes('"via":"' + how + '"')).length;
-  t.ok(via("sync") > 0, `${via("sync")} blocks caught up over /verdict/sync/1`);
+  t.ok(via("sync") > 0, `${via("sync")} blocks caught up over /verdict/sync/2`);
   t.ok(via("gossip") > 0, `${via("gossip")} blocks arrived by gossipsub`);
   const rej = await fetch(`${follower.url}/v1/txs`, {
     method: "POST",

@@ -313,7 +313,7 @@ t.test("a lying challenger disputes an honest claim: the worker defends and wins
   const stakeAfter = (await dep.bridge.stakeOf(workerAddress)) as { active: bigint };
   t.equal(stakeAfter.active, stakeBefore.active, "its stake is untouched");
   const bond = (await dep.bridge.bondOf(workerAddress)) as { free: bigint };
-  t.equal(bond.free, BOND / 2n, "half the liar's bond is credited to the worker");
+  t.equal(bond.free, BOND, "the liar's whole bond is credited to the worker");
   const paid = await until("paid after the dispute", async () =>
     (await getJob(jobId)).status === "paid" ? true : null,
   );

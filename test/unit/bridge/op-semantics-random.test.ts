@@ -102,7 +102,7 @@ function randomCase(op: OpName): Case {
     case "Div":
     case "Max":
     case "Min": {
-      const dtype = op === "Div" ? DTYPES.int32.code : pick(ARITH);
+      const dtype = op === "Div" ? DTYPES.int32.code : pick(op === "Max" || op === "Min" ? ARITH : ANY);
       const out = shapeOf(int(0, 4), 3);
       const n = op === "Max" || op === "Min" ? int(1, 3) : 2;
       inputs = Array.from({ length: n }, () => ({ dtype, shape: broadcastOperand(out) }));
@@ -117,6 +117,35 @@ function randomCase(op: OpName): Case {
     }
     case "Relu":
       inputs = [{ dtype: pick([DTYPES.int8.code, DTYPES.int32.code]), shape: shapeOf(int(0, 3)) }];
+      break;
+    case "Pad": {
+      const x = shapeOf(int(0, 4), 3);
+      const dtype = pick(ANY);
+      const shape = x.map((d) => int(1, d + 3));
+      inputs = [{ dtype, shape: x }];
+      attrs = { shape, begins: x.map((d, i) => int(-d, shape[i])), value: value(dtype) };
+      break;
+    }
+    case "Tile": {
+      const x = shapeOf(int(0, 4), 3);
+      inputs = [{ dtype: pick(ANY), shape: x }];
+      attrs = { shape: x.map((d) => d * int(1, 3)) };
+      break;
+    }
+    case "Concat": {
+      const base = shapeOf(int(1, 4));
+      const axis = int(0, base.length - 1);
+      const dtype = pick(ANY);
+      inputs = Array.from({ length: int(1, 4) }, () => ({
+        dtype,
+        shape: base.map((d, i) => (i === axis ? int(1, 3) : d)),
+      }));
+      attrs = { axis };
+      break;
+    }
+    case "Abs":
+    case "Neg":
+      inputs = [{ dtype: pick(ANY), shape: shapeOf(int(0, 3)) }];
       break;
     case "Cast":
       inputs = [{ dtype: pick(ANY), shape: shapeOf(int(0, 3)) }];
@@ -165,6 +194,37 @@ function randomCase(op: OpName): Case {
       attrs = { aZeroPoint: value(dtype), bZeroPoint: value(dtype) };
       break;
     }
+    case "Slice": {
+      // A random strided window (negative steps too), or an Expand-like broadcast with leading
+      // axes and step 0 on dims of 1.
+      const x = shapeOf(int(1, 4), 5);
+      const off = rnd() < 0.3 ? int(1, 2) : 0;
+      const shape: number[] = [];
+      const starts: number[] = [];
+      const steps: number[] = [];
+      for (let d = 0; d < off; d++) {
+        shape.push(int(1, 3));
+        starts.push(0);
+        steps.push(0);
+      }
+      for (const dim of x) {
+        if (off > 0 && dim === 1) {
+          shape.push(int(1, 3));
+          starts.push(0);
+          steps.push(0);
+          continue;
+        }
+        const step = pick([1, 1, 2, 3, -1, -2]);
+        const start = int(0, dim - 1);
+        const room = step > 0 ? Math.floor((dim - 1 - start) / step) : Math.floor(start / -step);
+        shape.push(int(1, room + 1));
+        starts.push(start);
+        steps.push(step);
+      }
+      inputs = [{ dtype: pick(ANY), shape: x }];
+      attrs = { shape, starts, steps };
+      break;
+    }
     case "ReduceMax":
     case "ArgMax": {
       const shape = shapeOf(int(1, 4));
@@ -207,7 +267,7 @@ function sample(n: number, max: number): number[] {
 }
 
 const OPS = Object.keys(OpCode) as OpName[];
-const ROUNDS = 6;
+const ROUNDS = 7;
 
 t.test(
   "random ops: Solidity agrees with the reference on reads, outputs, fold steps and faults",

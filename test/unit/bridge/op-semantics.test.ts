@@ -128,7 +128,7 @@ t.test("ops.json map ops: every element's reads and output", async (t) => {
   }
   t.same(
     [...seen].sort((a, b) => a - b),
-    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 16, 17, 18, 19, 20, 21],
     "every map op code covered",
   );
 });
@@ -254,7 +254,7 @@ t.test("hostile descriptors revert with named errors", async (t) => {
   };
   await t.rejects(call("decode", [patched(0, 0x4d)]), /BadDescriptorTag/);
   await t.rejects(call("decode", [patched(1, 0)]), /UnknownOpCode/, "op code 0");
-  await t.rejects(call("decode", [patched(1, 16)]), /UnknownOpCode/, "op code 16");
+  await t.rejects(call("decode", [patched(1, 22)]), /UnknownOpCode/, "op code 22 (past Pad, the last)");
   await t.rejects(call("decode", [patched(1, 255)]), /UnknownOpCode/, "op code 255");
   // layout: 0x4e op 01 | kind u32 slot | 01 | dtype rank dims... | u16 len | perm
   await t.rejects(call("decode", [patched(3, 3)]), /InvalidInputKind/);
@@ -479,7 +479,7 @@ t.test("malformed ops revert in check with named errors", async (t) => {
   const bad = async (op: OpArg, err: RegExp, what: string) => t.rejects(call("check", [op]), err, what);
   await t.resolves(call("check", [add]));
   await bad({ ...add, opCode: 0 }, /UnknownOpCode/, "op code 0");
-  await bad({ ...add, opCode: 16 }, /UnknownOpCode/, "op code 16");
+  await bad({ ...add, opCode: 22 }, /UnknownOpCode/, "op code 22 (past Pad, the last)");
   await bad({ ...add, inputs: [add.inputs[0]] }, /ArityMismatch/, "Add with one input");
   await bad(
     { ...add, inputs: [add.inputs[0], { dtype: 3, shape: [3] }] },
@@ -493,6 +493,124 @@ t.test("malformed ops revert in check with named errors", async (t) => {
   await bad({ ...add, attrs: "0x00" }, /BadAttributes/, "Add with attributes");
   await bad({ ...add, output: { dtype: 5, shape: [2, 3] } }, /BadTensorDesc/, "int16 output");
   await bad({ ...add, output: { dtype: 6, shape: [2, 0] } }, /BadTensorDesc/, "zero dim");
+
+  const slice = byName("Slice int8 [2,3,4] negative and strided steps");
+  await t.resolves(call("check", [slice]));
+  const i64 = (v: bigint) => BigInt.asUintN(64, v).toString(16).padStart(16, "0");
+  const sliceAttrs = (pairs: [bigint, bigint][]): `0x${string}` =>
+    `0x${pairs.map(([a, b]) => i64(a) + i64(b)).join("")}`;
+  await bad(
+    {
+      ...slice,
+      attrs: sliceAttrs([
+        [0n, 1n],
+        [2n, -2n],
+      ]),
+    },
+    /BadAttributes/,
+    "Slice: one axis short",
+  );
+  await bad(
+    {
+      ...slice,
+      attrs: sliceAttrs([
+        [0n, 1n],
+        [3n, -2n],
+        [1n, 2n],
+      ]),
+    },
+    /BadAttributes/,
+    "Slice: start past dim",
+  );
+  await bad(
+    {
+      ...slice,
+      attrs: sliceAttrs([
+        [0n, 1n],
+        [2n, -3n],
+        [1n, 2n],
+      ]),
+    },
+    /BadAttributes/,
+    "Slice: last before 0",
+  );
+  await bad(
+    {
+      ...slice,
+      attrs: sliceAttrs([
+        [1n, 1n],
+        [2n, -2n],
+        [1n, 2n],
+      ]),
+    },
+    /BadAttributes/,
+    "Slice: last past dim",
+  );
+  await bad(
+    { ...slice, output: { dtype: 6, shape: [2, 2, 2] } },
+    /OutputTypeMismatch/,
+    "Slice: dtype changes",
+  );
+  const concat = byName("Concat int32 three inputs along axis 1");
+  await t.resolves(call("check", [concat]));
+  await bad({ ...concat, attrs: "0x03" }, /BadAttributes/, "Concat: axis past rank");
+  await bad(
+    { ...concat, output: { dtype: 6, shape: [2, 5] } },
+    /OutputTypeMismatch/,
+    "Concat: wrong axis sum",
+  );
+  await bad(
+    { ...concat, inputs: [concat.inputs[0], { dtype: 6, shape: [3, 1] }, concat.inputs[2]] },
+    /InputShapeMismatch/,
+    "Concat: off-axis dim differs",
+  );
+  await bad(
+    { ...concat, inputs: [concat.inputs[0], { dtype: 3, shape: [2, 1] }, concat.inputs[2]] },
+    /InputDTypeMismatch/,
+    "Concat: mixed dtypes",
+  );
+  await bad({ ...concat, inputs: [] }, /ArityMismatch/, "Concat: no inputs");
+  const pad = byName("Pad int8 [2,3] crop and pad, constant -128");
+  await t.resolves(call("check", [pad]));
+  const padAttrs = (vals: bigint[]): `0x${string}` =>
+    `0x${vals.map((v) => BigInt.asUintN(64, v).toString(16).padStart(16, "0")).join("")}`;
+  await bad({ ...pad, attrs: padAttrs([-129n, 1n, -1n]) }, /BadAttributes/, "Pad: value outside int8");
+  await bad({ ...pad, attrs: padAttrs([0n, -3n, 0n]) }, /BadAttributes/, "Pad: begin before -dim");
+  await bad({ ...pad, attrs: padAttrs([0n, 1n]) }, /BadAttributes/, "Pad: one begin short");
+  await bad({ ...pad, output: { dtype: 3, shape: [4] } }, /OutputTypeMismatch/, "Pad: rank changes");
+  const tile = byName("Tile uint8 [2,3] x [2,1]");
+  await t.resolves(call("check", [tile]));
+  await bad(
+    { ...tile, output: { dtype: 2, shape: [4, 4] } },
+    /OutputTypeMismatch/,
+    "Tile: 4 is not a multiple of 3",
+  );
+  await bad({ ...tile, output: { dtype: 2, shape: [4, 3, 1] } }, /OutputTypeMismatch/, "Tile: rank changes");
+  await bad({ ...tile, attrs: "0x01" }, /BadAttributes/, "Tile: attribute bytes");
+  await bad(
+    { ...concat, inputs: Array(9).fill({ dtype: 6, shape: [2, 1] }), output: { dtype: 6, shape: [2, 9] } },
+    /ArityMismatch/,
+    "Concat: 9 inputs (the profile caps at 8)",
+  );
+  const expand = byName("Slice (Expand) int32 [3,1] -> [2,3,4]");
+  await t.resolves(call("check", [expand]));
+  await bad(
+    {
+      ...expand,
+      attrs: sliceAttrs([
+        [0n, 1n],
+        [0n, 1n],
+        [0n, 0n],
+      ]),
+    },
+    /BadAttributes/,
+    "Expand: leading step",
+  );
+  await bad(
+    { ...expand, inputs: [{ dtype: 6, shape: [1, 2, 3, 1] }] },
+    /OutputTypeMismatch/,
+    "Slice: input rank > output rank",
+  );
 
   const clip = byName("Clip int8 edges");
   await bad(

@@ -140,3 +140,70 @@ t.test("firstMultipartFile takes the first file part", async (t) => {
     /directories/,
   );
 });
+
+t.test("uploads: per-client quota, tensor files checked where a tensor is expected", async (t) => {
+  const store = await openHeliaContent();
+  let now = 0;
+  const app = Fastify();
+  await registerContentRoutes(app, store, {
+    maxUploadBytes: 1000,
+    uploadLimits: { bytesPerWindow: 300, windowMs: 1000 },
+    clock: () => now,
+  });
+  t.teardown(async () => {
+    await app.close();
+    await store.close();
+  });
+  const up = (payload: Buffer, type = "application/octet-stream", ip = "10.0.0.1") =>
+    app.inject({
+      method: "POST",
+      url: "/v1/content",
+      payload,
+      headers: { "content-type": type },
+      remoteAddress: ip,
+    });
+
+  t.equal((await up(Buffer.alloc(200, 1))).statusCode, 200);
+  const over = await up(Buffer.alloc(200, 2));
+  t.equal(over.statusCode, 429, "the client's allowance is 100 bytes now");
+  t.match(over.json(), {
+    code: "quota",
+    error: /^upload quota: 100 of 300 bytes per 1 s left for this client; retry in 1 s$/,
+  });
+  t.equal(over.headers["retry-after"], "1");
+  t.equal(await store.has((await fileCid(Buffer.alloc(200, 2))).toString()), false, "nothing was stored");
+  t.equal(
+    (await up(Buffer.alloc(200, 2), undefined, "10.0.0.2")).statusCode,
+    200,
+    "another client has its own",
+  );
+  now += 500; // half a window: 150 more bytes
+  t.equal((await up(Buffer.alloc(200, 3))).statusCode, 200);
+  const kubo = await app.inject({
+    method: "POST",
+    url: "/api/v0/add?cid-version=1",
+    payload: multipart(new Uint8Array(250)),
+    headers: { "content-type": "multipart/form-data; boundary=XyZ" },
+    remoteAddress: "10.0.0.1",
+  });
+  t.equal(kubo.statusCode, 429, "Kubo's add counts too");
+  t.match(kubo.json(), { Message: /^upload quota/, Type: "error" });
+
+  // tensor files: "VTF1", u32 count, then per tensor dtype, rank, dims, data
+  const tensors = Buffer.from([0x56, 0x54, 0x46, 0x31, 0, 0, 0, 1, 2, 1, 0, 0, 0, 3, 7, 8, 9]);
+  const ok = await up(tensors, "application/vnd.verdict.tensors", "10.0.0.3");
+  t.equal(ok.statusCode, 200, ok.body);
+  const notTensor = await up(Buffer.from('{"just": "json"}'), "application/vnd.verdict.tensors", "10.0.0.3");
+  t.equal(notTensor.statusCode, 415);
+  t.match(notTensor.json(), {
+    code: "not-tensors",
+    error: "not a tensor file: not a tensor file (magic 'VTF1' missing)",
+  });
+  const trailing = await up(
+    Buffer.concat([tensors, Buffer.from([0])]),
+    "application/vnd.verdict.tensors",
+    "10.0.0.3",
+  );
+  t.equal(trailing.statusCode, 415);
+  t.match(trailing.json().error, /1 trailing bytes after 1 tensors/);
+});

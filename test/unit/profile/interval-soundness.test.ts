@@ -118,6 +118,9 @@ class RandomGraph {
       "Squeeze",
       "Unsqueeze",
       "Flatten",
+      "Abs",
+      "Neg",
+      "Slice",
     ]);
     switch (op) {
       case "Add":
@@ -125,7 +128,10 @@ class RandomGraph {
       case "Mul":
       case "Max":
       case "Min": {
-        const a = this.of(["int8", "uint8", "int32"]);
+        // int64 only where ORT wraps exactly (Add, Sub, Mul); its comparisons are kept out.
+        const a = this.of(
+          op === "Max" || op === "Min" ? ["int8", "uint8", "int32"] : ["int8", "uint8", "int32", "int64"],
+        );
         const b = this.partner(a);
         const [x, y] = this.rnd() < 0.5 ? [a, b] : [b, a];
         const shape = x.shape.length >= y.shape.length ? x.shape : y.shape;
@@ -180,6 +186,24 @@ class RandomGraph {
         ];
         while (ins[ins.length - 1] === "") ins.pop();
         this.add({ name: g.op("Clip", ins), dtype: a.dtype, shape: a.shape });
+        return;
+      }
+      case "Abs":
+      case "Neg": {
+        const a = this.of(op === "Abs" ? ["int8", "uint8", "int32", "int64"] : ["int8", "int32", "int64"]);
+        this.add({ name: g.op(op, [a.name]), dtype: a.dtype, shape: a.shape });
+        return;
+      }
+      case "Slice": {
+        // Reverse the last axis of anything (rank >= 1): the interval must stay the input's.
+        const a = this.choice(this.pool.filter((v) => v.shape.length > 0));
+        if (!a) return;
+        const c = (v: number) => g.constant("int64", [1], [v]);
+        this.add({
+          name: g.op("Slice", [a.name, c(-1), c(-(2 ** 40)), c(-1), c(-1)]),
+          dtype: a.dtype,
+          shape: a.shape,
+        });
         return;
       }
       case "Relu": {

@@ -44,6 +44,24 @@ function example(op: string, ds: DTypeCode[]): GraphBuilder {
     case "Unsqueeze":
       out = g.op(op, [g.input("x", a, [2, 1, 3]), g.constant("int64", [1], [0])]);
       break;
+    case "Slice":
+      out = g.op(op, [
+        g.input("x", a, [2, 1, 3]),
+        ...[[2], [0], [2], [-1]].map((v) => g.constant("int64", [1], v)),
+      ]);
+      break;
+    case "Pad":
+      out = g.op(op, [g.input("x", a, [2, 1, 3]), g.constant("int64", [6], [0, 1, 1, 1, 0, -1])]);
+      break;
+    case "Tile":
+      out = g.op(op, [g.input("x", a, [2, 1, 3]), g.constant("int64", [3], [1, 2, 2])]);
+      break;
+    case "Concat":
+      out = g.op(op, [g.input("x", a, [2, 1, 3]), g.input("y", a, [1, 1, 3])], { axis: 0 });
+      break;
+    case "Expand":
+      out = g.op(op, [g.input("x", a, [2, 1, 3]), g.constant("int64", [2], [4, 1])]);
+      break;
     case "ReduceMax":
       out = g.op(op, [g.input("x", a, [2, 1, 3])], { axes: [2] });
       break;

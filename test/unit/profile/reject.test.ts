@@ -266,14 +266,14 @@ const cases: Case[] = [
     name: "ops and dtypes ONNX Runtime has no kernel for, non-profile casts",
     model: gb((g) => {
       g.output(g.op("Relu", [g.input("u", "uint8", [2])]), "uint8");
-      g.output(g.op("Add", [g.input("l", "int64", [2]), g.input("m", "int64", [2])]), "int64");
+      g.output(g.op("Max", [g.input("l", "int64", [2]), g.input("m", "int64", [2])]), "int64");
       g.output(g.op("Cast", [g.input("c", "int8", [2])], { to: 1 }), "int8");
       g.output(g.op("Add", [g.input("p", "int8", [2]), g.input("q", "int32", [2])]), "int32");
       g.output(g.op("Where", [g.input("w", "int8", [2])]), "int8");
     }),
     lines: [
       "node 0 relu_0 (Relu): input 0 'u' uint8: Relu takes int8, int32",
-      "node 1 add_1 (Add): input 0 'l' int64: Add takes int8, uint8, int32",
+      "node 1 max_1 (Max): input 0 'l' int64: Max takes int8, uint8, int32",
       "node 2 cast_2 (Cast): attr to=1 (float): only casts between int8, uint8, int32, int64",
       "node 3 add_3 (Add): inputs 'p' int8, 'q' int32: Add needs one dtype for all inputs",
       "node 4 where_4 (Where): op: ONNX Runtime has no int8 Where kernel; not in the profile",
@@ -298,19 +298,140 @@ const cases: Case[] = [
     ],
   },
   {
+    name: "opset version gates (each measured: ORT refuses the same node at that opset)",
+    model: () => {
+      const m = gb((g) => {
+        const x = g.input("x", "int8", [2, 3]);
+        g.op("Add", [x, x]);
+        g.op("Relu", [x]);
+        g.op("Reshape", [x, g.constant("int64", [1], [6])], { allowzero: 0 });
+        g.op("Cast", [x], { to: 6, saturate: 1 });
+        g.output(g.op("ReduceMax", [x, g.constant("int64", [1], [1])]), "int8");
+      })();
+      m.opsetImports = [{ domain: "", version: 13 }];
+      return m;
+    },
+    lines: [
+      "node 0 add_0 (Add): int8 Add: Add on int8 needs opset >= 14 (the model imports opset 13)",
+      "node 1 relu_1 (Relu): op: integer Relu (Relu-14) needs opset >= 14 (the model imports opset 13)",
+      "node 2 reshape_3 (Reshape): attr allowzero: allowzero (Reshape-14) needs opset >= 14 (the model imports opset 13)",
+      "node 3 cast_4 (Cast): attr saturate: saturate (Cast-19) needs opset >= 19 (the model imports opset 13)",
+      "node 4 reducemax_6 (ReduceMax): input 1 'const_5': axes as an input needs opset >= 18 (the model imports opset 13)",
+    ],
+  },
+  {
+    name: "ReduceMax-18 takes axes as an input; Cast-19 saturate=0 is refused",
+    model: () => {
+      const m = gb((g) => {
+        const x = g.input("x", "int8", [2, 3]);
+        g.op("ReduceMax", [x], { axes: [1] });
+        g.op("Cast", [x], { to: 6, saturate: 0 });
+        g.output(g.op("ReduceMax", [x, g.constant("int64", [1], [-1])], { keepdims: 0 }), "int8", [2]);
+      })();
+      m.opsetImports = [{ domain: "", version: 19 }];
+      return m;
+    },
+    lines: [
+      "node 0 reducemax_0 (ReduceMax): attr axes: ReduceMax-18 takes axes as an input (the model imports opset 19)",
+      "node 1 cast_1 (Cast): attr saturate=0: ONNX Runtime refuses saturate=0 on integer casts; omit it",
+    ],
+  },
+  {
+    name: "Slice and Expand hazards: empty slices, zero steps, repeated axes, runtime starts, shapes",
+    model: gb((g) => {
+      const x = g.input("x", "int8", [4, 5]);
+      const c = (vals: number[], dt: "int64" | "int32" = "int64") => g.constant(dt, [vals.length], vals);
+      g.op("Slice", [x, c([3]), c([1])]);
+      g.op("Slice", [x, c([0]), c([4]), c([0]), c([0])]);
+      g.op("Slice", [x, c([0, 0]), c([2, 2]), c([1, -1])]);
+      g.op("Slice", [x, g.input("s", "int64", [1]), c([2])]);
+      g.op("Slice", [x, c([0, 0]), c([2])]);
+      g.op("Expand", [x, c([3, 5])]);
+      g.output(
+        g.op("Slice", [x, c([-2], "int32"), c([9], "int32"), c([1], "int32"), c([-1], "int32")]),
+        "int8",
+      );
+    }),
+    lines: [
+      "node 0 slice_2 (Slice): axis 0: start 3, end 1, step 1: selects no element of dim 4 (empty tensors are outside the profile)",
+      "node 1 slice_7 (Slice): steps[0]=0: a step must not be 0",
+      "node 2 slice_11 (Slice): axes[1]=-1: repeated",
+      "node 3 slice_13 (Slice): starts 's': must be a constant initializer (Slice starts is resolved at validation time)",
+      "node 4 slice_16 (Slice): starts, ends, axes, steps: must have the same length",
+      "node 5 expand_18 (Expand): shape [3,5]: does not broadcast with int8[4,5] (dims must be >= 1)",
+      "node 6 slice_23 (Slice): axis 1: start -2, end 9, step -1: selects no element of dim 5 (empty tensors are outside the profile)",
+    ],
+  },
+  {
+    name: "Concat: shapes off the axis, dtypes, missing axis, too many inputs",
+    model: gb((g) => {
+      const x = g.input("x", "int8", [2, 3]);
+      const y = g.input("y", "int8", [3, 3]);
+      g.op("Concat", [x, y], { axis: 1 });
+      g.op("Concat", [x, g.input("z", "int32", [2, 3])], { axis: 0 });
+      g.op("Concat", [x, x]);
+      g.output(g.op("Concat", Array(9).fill(x), { axis: 0 }), "int8");
+    }),
+    lines: [
+      "node 0 concat_0 (Concat): inputs int8[2,3], int8[3,3]: must agree on every dim but axis 1",
+      "node 1 concat_1 (Concat): inputs 'x' int8, 'z' int32: Concat needs one dtype for all inputs",
+      "node 2 concat_2 (Concat): attr axis: missing (required by Concat)",
+      "node 3 concat_3 (Concat): 9 inputs: Concat takes 1..8 (inputs)",
+    ],
+  },
+  {
+    name: "Tile: repeats per dim, >= 1, constant",
+    model: gb((g) => {
+      const x = g.input("x", "int8", [2, 3]);
+      g.op("Tile", [x, g.constant("int64", [1], [2])]);
+      g.op("Tile", [x, g.constant("int64", [2], [0, 1])]);
+      g.output(g.op("Tile", [x, g.input("r", "int64", [2])]), "int8");
+    }),
+    lines: [
+      "node 0 tile_1 (Tile): repeats [2]: needs one entry per dim of int8[2,3]",
+      "node 1 tile_3 (Tile): repeats [0,1]: entries must be >= 1 (empty tensors are outside the profile)",
+      "node 2 tile_4 (Tile): repeats 'r': must be a constant initializer (Tile repeats is resolved at validation time)",
+    ],
+  },
+  {
+    name: "Pad: constant mode only, pads length, empty axes, runtime pads, axes before 18",
+    model: () => {
+      const m = gb((g) => {
+        const x = g.input("x", "int8", [2, 3]);
+        const c = (v: number[]) => g.constant("int64", [v.length], v);
+        g.op("Pad", [x, c([1, 1, 1, 1])], { mode: "reflect" });
+        g.op("Pad", [x, c([1, 1])]);
+        g.op("Pad", [x, c([0, -2, 0, -2])]);
+        g.op("Pad", [x, g.input("p", "int64", [4])]);
+        g.op("Pad", [x, c([1, 1]), g.scalar("int8", 0), c([1])]);
+        g.output(g.op("Pad", [x, c([1, 1, 1, 1]), g.scalar("int32", 0)]), "int8");
+      })();
+      m.opsetImports = [{ domain: "", version: 17 }];
+      return m;
+    },
+    lines: [
+      "node 0 pad_1 (Pad): attr mode=reflect: only constant padding is in the profile",
+      "node 1 pad_3 (Pad): pads [1,1]: needs 4 entries (begin and end per axis)",
+      "node 2 pad_5 (Pad): pads [0,-2,0,-2]: axis 1: -1 elements left (empty tensors are outside the profile)",
+      "node 3 pad_6 (Pad): pads 'p': must be a constant initializer (Pad pads is resolved at validation time)",
+      "node 4 pad_10 (Pad): input 3 (axes): Pad axes (Pad-18) needs opset >= 18 (the model imports opset 17)",
+      "node 5 pad_13 (Pad): constant_value 'const_12' int32: must have the operand dtype int8",
+    ],
+  },
+  {
     name: "opset, IR version and domain",
     model: () => {
       const m = gb((g) => {
         const x = g.input("x", "int8", [2]);
         g.output(g.op("Relu", [x]), "int8");
       })();
-      m.opsetImports = [{ domain: "", version: 13 }];
+      m.opsetImports = [{ domain: "", version: 12 }];
       m.irVersion = 3;
       m.graph.nodes[0].domain = "com.microsoft";
       return m;
     },
     lines: [
-      "model: opset 13: the profile is ONNX opset 17 (default domain)",
+      "model: opset 12: the profile reads ONNX opsets 13..21 (default domain)",
       "model: ir_version 3: must be 7..12",
       "node 0 relu_0 (Relu): domain com.microsoft: only the default ONNX domain is in the profile",
     ],
@@ -395,4 +516,84 @@ t.test("downstream of a rejected node nothing more is reported", async (t) => {
   const errs = errorsOf(m);
   t.equal(errs.length, 1);
   t.match(errs[0], /^node 0 div_0 \(Div\): divisor 'x'/);
+});
+
+t.test(
+  "a float model fed by ops outside the profile (Conv, Constant, If): every node is named",
+  async (t) => {
+    const m = gb((g) => {
+      g.input("x", "int8", [1, 3, 4, 4]);
+      g.output("out", "int8");
+    })();
+    const f32 = { name: "", dtype: 1, shape: [] as number[], data: null };
+    m.graph.inputs[0].dtype = 1;
+    m.graph.initializers.push({ name: "w", dtype: 1, shape: [2, 3, 1, 1], data: null });
+    m.graph.initializers.push({ name: "table", dtype: 3, shape: [4], data: Int8Array.from([1, 2, 3, 4]) });
+    const node = (name: string, opType: string, inputs: string[], attrs = {}) =>
+      m.graph.nodes.push({ name, opType, domain: "", inputs, outputs: [name], attrs });
+    node("conv", "Conv", ["x", "w"]);
+    node("relu", "Relu", ["conv"]);
+    node("scale", "Constant", [], { value: { type: "tensor", value: { ...f32, name: "s" } } });
+    node("mul", "Mul", ["relu", "scale"]);
+    node("idx", "Constant", [], {
+      value: { type: "tensor", value: { name: "i", dtype: 7, shape: [], data: BigInt64Array.of(1n) } },
+    });
+    node("lookup", "Gather", ["table", "idx"]);
+    node("lookup2", "Relu", ["lookup"]);
+    node("cond", "Constant", [], { value_int: { type: "int", value: 1n } });
+    node("branch", "If", ["cond"], {
+      then_branch: { type: "unsupported", onnxType: 5, graphOutputs: [{ name: "o", dtype: 1, shape: null }] },
+      else_branch: { type: "unsupported", onnxType: 5, graphOutputs: [{ name: "o", dtype: 1, shape: null }] },
+    });
+    node("after_if", "Neg", ["branch"]);
+    node("untyped_if", "If", ["cond"], {
+      then_branch: { type: "unsupported", onnxType: 5, graphOutputs: [{ name: "o", dtype: 0, shape: null }] },
+    });
+    node("out", "Max", ["untyped_if", "lookup2"]);
+    t.same(errorsOf(m), [
+      "graph input 'x' float: dtype outside the integer profile (int8, uint8, int32, int64)",
+      "initializer 'w' float: dtype outside the integer profile (int8, uint8, int32, int64)",
+      "node 0 conv (Conv): op: not in the integer profile",
+      "node 1 relu (Relu): input 0 'conv' float: dtype outside the integer profile",
+      "node 2 scale (Constant): op: constants must be graph initializers",
+      "node 3 mul (Mul): input 0 'relu' float: dtype outside the integer profile",
+      "node 4 idx (Constant): op: constants must be graph initializers",
+      "node 5 lookup (Gather): input 1 'idx': computed from an op outside the profile (by node 4)",
+      "node 6 lookup2 (Relu): input 0 'lookup': computed from an op outside the profile (by node 5)",
+      "node 7 cond (Constant): op: constants must be graph initializers",
+      "node 8 branch (If): op: not in the integer profile",
+      "node 9 after_if (Neg): input 0 'branch' float: dtype outside the integer profile",
+      "node 10 untyped_if (If): op: not in the integer profile",
+      "node 11 out (Max): input 0 'untyped_if': computed from an op outside the profile (by node 10)",
+    ]);
+  },
+);
+
+t.test("If's branch outputs survive decoding (they type what a rejected If produces)", async (t) => {
+  const { onnx } = (await import("onnx-proto")).default;
+  const branch = { output: [{ name: "o", type: { tensorType: { elemType: 1 } } }] };
+  const bytes = onnx.ModelProto.encode({
+    irVersion: 8,
+    opsetImport: [{ version: 17 }],
+    graph: {
+      node: [
+        {
+          opType: "If",
+          input: ["c"],
+          output: ["y"],
+          attribute: [{ name: "then_branch", type: onnx.AttributeProto.AttributeType.GRAPH, g: branch }],
+        },
+        { opType: "Relu", input: ["y"], output: ["z"] },
+      ],
+      input: [{ name: "c", type: { tensorType: { elemType: 9, shape: { dim: [] } } } }],
+      output: [{ name: "z", type: { tensorType: { elemType: 1 } } }],
+    },
+  }).finish();
+  const m = (await import("../../../prover-trace/onnx/io.ts")).decodeOnnx(bytes);
+  const a = m.graph.nodes[0].attrs.then_branch;
+  t.same(a.type === "unsupported" ? a.graphOutputs?.map((o) => o.dtype) : null, [1]);
+  t.match(
+    errorsOf(m).join("\n"),
+    /node 1 node_1 \(Relu\): input 0 'y' float: dtype outside the integer profile/,
+  );
 });

@@ -303,6 +303,88 @@ function movementCases(dt: DTypeName, r: () => number): OpCase[] {
   withShape("Transpose", [2, 3, 4], {}, () => [], "[2,3,4] default perm");
   withShape("Transpose", [2, 3, 4], { perm: [1, 2, 0] }, () => [], "[2,3,4] perm [1,2,0]");
   withShape("Transpose", [2, 1, 3, 4], { perm: [0, 2, 1, 3] }, () => [], "[2,1,3,4] perm [0,2,1,3]");
+  const I64_MAX = 2n ** 63n - 1n;
+  const I64_MIN = -(2n ** 63n);
+  // Slice: [starts, ends, axes | null, steps | null, index dtype], on a [4,5,6] input.
+  const slices: [bigint[], bigint[], bigint[] | null, bigint[] | null, DTypeName][] = [
+    [[1n], [3n], null, null, "int64"],
+    [[0n, 1n, 2n], [4n, 5n, 6n], null, null, "int32"],
+    [[-1n], [I64_MIN], [1n], [-1n], "int64"],
+    [[I64_MAX], [-7n], [-1n], [-2n], "int64"],
+    [[-100n, 2n], [I64_MAX, -1n], [2n, 0n], [3n, 1n], "int64"],
+    [[3n], [0n], [0n], [-1n], "int32"],
+    [[1n], [2n], [2n], [I64_MAX], "int64"],
+    [[5n, 0n], [-8n, 6n], [1n, 2n], [-2n, 5n], "int64"],
+  ];
+  for (const [starts, ends, axes, steps, it] of slices) {
+    const tag = `starts ${starts} ends ${ends} axes ${axes ?? "-"} steps ${steps ?? "-"} (${it})`;
+    withShape(
+      "Slice",
+      [4, 5, 6],
+      {},
+      (g) => {
+        const ins = [g.constant(it, [starts.length], starts), g.constant(it, [ends.length], ends)];
+        if (axes || steps) ins.push(axes ? g.constant(it, [axes.length], axes) : "");
+        if (steps) ins.push(g.constant(it, [steps.length], steps));
+        return ins;
+      },
+      tag,
+    );
+  }
+  // Concat: graph inputs and a weight, along a middle, the last and a negative axis.
+  for (const [shapes, axis] of [
+    [
+      [
+        [2, 3, 4],
+        [2, 1, 4],
+        [2, 5, 4],
+      ],
+      1,
+    ],
+    [
+      [
+        [3, 2],
+        [3, 7],
+      ],
+      -1,
+    ],
+    [[[1], [4], [2], [1]], 0],
+  ] as [number[][], number][]) {
+    const g = new GraphBuilder("Concat");
+    const names = shapes.map((s, k) => (k === 1 ? "" : g.input(`x${k}`, dt, s)));
+    const wShape = shapes[1];
+    const w = Array.from({ length: wShape.reduce((a, b) => a * b, 1) }, () => randomValue(dt, r));
+    names[1] = g.constant(dt, wShape, w, "w");
+    g.output(g.op("Concat", names, { axis }, "y"), dt);
+    cases.push({
+      label: `Concat ${dt} ${shapes.map((s) => `[${s}]`).join("+")} axis ${axis}`,
+      model: g.build(),
+      inputSets: [0, 1].map(() =>
+        shapes.flatMap((s, k) => (k === 1 ? [] : [k % 2 === 0 ? randomTensor(dt, s, r) : edgeTensor(dt, s)])),
+      ),
+    });
+  }
+  const d = DTYPES[dt];
+  withShape("Pad", [2, 3], {}, (g) => [g.constant("int64", [4], [1, 0, 2, 2])], "[2,3] pads 1,0,2,2 (zero)");
+  withShape(
+    "Pad",
+    [3, 4],
+    {},
+    (g) => [g.constant("int64", [4], [-1, 2, 1, -3]), g.constant(dt, [], [d.max])],
+    "[3,4] pads -1,2,1,-3 (crop), constant max",
+  );
+  withShape(
+    "Pad",
+    [2, 2, 3],
+    { mode: "constant" },
+    (g) => [g.constant("int64", [6], [-5, 0, 3, 5, 0, 0]), g.constant(dt, [], [d.min])],
+    "[2,2,3] pads -5,0,3,5,0,0 (an axis all padding), constant min",
+  );
+  withShape("Tile", [2, 3], {}, (g) => [g.constant("int64", [2], [3, 2])], "[2,3] x [3,2]");
+  withShape("Tile", [1, 4, 1], {}, (g) => [g.constant("int64", [3], [2, 1, 5])], "[1,4,1] x [2,1,5]");
+  withShape("Expand", [3, 1], {}, (g) => [g.constant("int64", [3], [2, 1, 4])], "[3,1] -> [2,1,4]");
+  withShape("Expand", [1, 4], {}, (g) => [g.constant("int64", [1], [1])], "[1,4] -> [1]");
+  withShape("Expand", [2, 1, 3], {}, (g) => [g.constant("int64", [4], [2, 1, 5, 3])], "[2,1,3] -> [2,1,5,3]");
   return cases;
 }
 
@@ -451,6 +533,13 @@ export function allOpCases(): OpCase[] {
       const cs = elementwiseCases(op, dt, seed++);
       cases.push(...(dt === "int64" && (op === "Max" || op === "Min") ? markInt64Compare(cs, r) : cs));
     }
+  for (const dt of ALL_TYPES)
+    for (const op of dt === "uint8" ? ["Abs"] : ["Abs", "Neg"])
+      cases.push({
+        label: `${op} ${dt}`,
+        model: unaryModel(op, dt, dt, [edgeValues(dt).length + 5], {}),
+        inputSets: unarySets(dt, [edgeValues(dt).length + 5], r),
+      });
   for (const dt of ["int8", "int32"] as DTypeName[])
     cases.push({
       label: `Relu ${dt}`,

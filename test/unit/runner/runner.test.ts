@@ -269,3 +269,35 @@ t.test("inputs may be views into larger buffers or Node Buffers", async (t) => {
   );
   await r.dispose();
 });
+
+t.test(
+  "Relu whose only consumer is Clip(min) runs in the plain and traced sessions at every level",
+  async (t) => {
+    // ORT's FuseReluClip fails session creation on integer Clip bounds ("Unexpected data type for
+    // Clip 'min' input") at optimization level basic and above; the runner disables that rewrite.
+    for (const dtype of ["int32", "int8"] as const)
+      for (const viaAdd of [false, true]) {
+        const g = new GraphBuilder("relu_clip");
+        const x = g.input("x", dtype, [6]);
+        let r = g.op("Relu", [x]);
+        if (viaAdd) r = g.op("Add", [r, g.scalar(dtype, 0)]);
+        g.output(g.op("Clip", [r, g.scalar(dtype, 3), g.scalar(dtype, 100)]), dtype, [6]);
+        const bytes = encodeOnnx(g.build());
+        const data =
+          dtype === "int32"
+            ? Int32Array.from([-5, 1, 50, 120, -128, 127])
+            : Int8Array.from([-5, 1, 50, 120, -128, 127]);
+        const input = { x: { dtype: dtype === "int32" ? 6 : 3, shape: [6], data } };
+        const want = [3, 3, 50, 100, 3, 100];
+        for (const level of GRAPH_OPTIMIZATION_LEVELS) {
+          const label = `${dtype}${viaAdd ? " through Add 0" : ""}, ${level}`;
+          const runner = await createRunner(bytes, { graphOptimizationLevel: level });
+          const plain = await runner.runPlain(input);
+          t.same(Array.from(Object.values(plain)[0].data as Int32Array), want, `plain: ${label}`);
+          const traced = await runner.runTraced(input);
+          t.same(Array.from(Object.values(traced.outputs)[0].data as Int32Array), want, `traced: ${label}`);
+          await runner.dispose();
+        }
+      }
+  },
+);

@@ -42,6 +42,16 @@ t.test("bad config is refused with the reason", async (t) => {
     () => resolveGenesis({ ...base, genesis: { ...base.genesis, sequencer: `0x${"11".repeat(20)}` } }),
     /sequencer key is for 0x[0-9a-f]{40}, but genesis.sequencer is 0x1111/,
   );
+  for (const bad of ["1e18", "-1", "01", "", "0x10"]) {
+    t.throws(
+      () => resolveGenesis({ ...base, genesis: { ...base.genesis, claimCollateral: bad } }),
+      /genesis.claimCollateral: expected a decimal amount of wei/,
+      `claimCollateral ${JSON.stringify(bad)}`,
+    );
+  }
+  const withCollateral = resolveGenesis({ ...base, genesis: { ...base.genesis, claimCollateral: "1000" } });
+  t.equal(withCollateral.genesis.params.claimCollateral, 1000n, "claimCollateral reaches the chain params");
+  t.equal(resolveGenesis(base).genesis.params.claimCollateral, 0n, "default: no collateral check");
 });
 
 t.test("a follower needs no key and derives the same genesis", async (t) => {

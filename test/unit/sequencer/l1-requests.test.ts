@@ -26,7 +26,12 @@ const CONSUMER = `0x${"c0".repeat(20)}` as const; // an L1 contract: no L2 key
 const h32 = (b: number) => `0x${b.toString(16).padStart(2, "0").repeat(32)}` as Hex;
 const MODEL = h32(0xaa);
 const INPUT = h32(0xbb);
-const params: ChainParams = { challengeWindowMs: 1000, minFee: 0n, feeRecipient: `0x${"fe".repeat(20)}` };
+const params: ChainParams = {
+  challengeWindowMs: 1000,
+  minFee: 0n,
+  feeRecipient: `0x${"fe".repeat(20)}`,
+  claimCollateral: 0n,
+};
 const cdomain = claimDomain(31337n, `0x${"b0".repeat(20)}`);
 let n = 0;
 const ctx = (timestamp: number, txHash: Hex = h32(0x10 + (n++ % 200))): TxContext => ({
@@ -129,11 +134,15 @@ t.test("an L1 job whose claim lost a dispute withdraws the escrow to the L1 requ
   const s = l1Job();
   const claim = submit(s, 30);
   const claimKey = toHex(claimDigest(claim, cdomain));
-  applyTx(s, { type: "disputeOpened", disputeId: 4n, jobId: JOB, claimKey, challenger: ALICE }, ctx(40));
+  applyTx(
+    s,
+    { type: "disputeOpened", disputeId: 4n, jobId: JOB, claimKey, claimer: WORKER, challenger: ALICE },
+    ctx(40),
+  );
   const res = h32(0xf2);
   const out = applyTx(
     s,
-    { type: "disputeResolved", disputeId: 4n, jobId: JOB, claimKey, claimerWon: false },
+    { type: "disputeResolved", disputeId: 4n, jobId: JOB, claimKey, claimer: WORKER, claimerWon: false },
     ctx(50, res),
   );
   t.same(out.withdrawal, { recipient: CONSUMER, amount: 700n, l2TxHash: res });

@@ -22,7 +22,7 @@ const FEES = `0x${"fe".repeat(20)}` as const;
 const h32 = (b: number) => `0x${b.toString(16).padStart(2, "0").repeat(32)}` as Hex;
 const MODEL = h32(0xaa);
 const INPUT = h32(0xbb);
-const params: ChainParams = { challengeWindowMs: 1000, minFee: 1n, feeRecipient: FEES };
+const params: ChainParams = { challengeWindowMs: 1000, minFee: 1n, feeRecipient: FEES, claimCollateral: 0n };
 const cdomain = claimDomain(1n, `0x${"b0".repeat(20)}`);
 let txn = 0;
 const ctx = (timestamp: number, txHash: Hex = h32(0x10 + (txn++ % 200))): TxContext => ({
@@ -365,6 +365,7 @@ t.test("disputes: lost dispute refunds, won dispute pays after the window", asyn
     disputeId,
     jobId: id,
     claimKey,
+    claimer: WORKER,
     challenger: OTHER,
   });
   const resolved = (disputeId: bigint, claimerWon: boolean, claimKey: Hex = key): Tx => ({
@@ -372,14 +373,32 @@ t.test("disputes: lost dispute refunds, won dispute pays after the window", asyn
     disputeId,
     jobId: id,
     claimKey,
+    claimer: WORKER,
     claimerWon,
   });
-  rejects(t, lost, opened(1n), ctx(15), /is claimed; only a submitted result can be disputed/);
+  // A dispute on the worker's claim before it reaches L2 counts (attack 5): kept while claimed,
+  // and the claim, once submitted, is disputed until it ends.
+  applyTx(lost, opened(9n), ctx(15));
+  t.equal(jobOf(lost, id).status, "claimed", "still claimed, with the dispute recorded");
   applyTx(lost, submit(lost, id, 20), ctx(20));
+  t.equal(jobOf(lost, id).status, "disputed", "submitted under an open dispute");
+  applyTx(lost, resolved(9n, true), ctx(22));
+  t.equal(jobOf(lost, id).status, "submitted", "the claimer won it");
   rejects(t, lost, opened(1n, keyOf(id, { traceRoot: h32(0x99) })), ctx(25), /is on claim 0x.*not job/);
+  // The job's claim content signed by another key is a dispute on the same digest: followed (a
+  // loss in play would invalidate the digest on L1); a copy with no stake ends unbacked, which
+  // the follower derives as the claim standing.
+  applyTx(lost, { ...opened(11n), claimer: OTHER } as Tx, ctx(25));
+  t.equal(jobOf(lost, id).status, "disputed");
+  applyTx(lost, { ...resolved(11n, true), claimer: OTHER } as Tx, ctx(26));
+  t.equal(jobOf(lost, id).status, "submitted", "the claim stands");
+  // Every dispute counts (attack 4): a second one while disputed is followed too.
   applyTx(lost, opened(1n), ctx(30));
   t.equal(jobOf(lost, id).status, "disputed");
-  rejects(t, lost, opened(2n), ctx(31), /is disputed; only a submitted result can be disputed/);
+  rejects(t, lost, opened(1n), ctx(31), /dispute 1 on job .* is already open/);
+  applyTx(lost, opened(2n), ctx(31));
+  applyTx(lost, resolved(2n, true), ctx(32));
+  t.equal(jobOf(lost, id).status, "disputed", "a puppet's lost dispute does not release the job");
   rejects(
     t,
     lost,
@@ -387,7 +406,7 @@ t.test("disputes: lost dispute refunds, won dispute pays after the window", asyn
     ctx(5000),
     /is disputed, nothing to finalize/,
   );
-  rejects(t, lost, resolved(2n, true), ctx(40), /under dispute 1, not 2/, "another dispute's win");
+  rejects(t, lost, resolved(2n, true), ctx(40), /has no open dispute 2/, "a dispute's win twice");
   rejects(
     t,
     lost,
@@ -403,7 +422,24 @@ t.test("disputes: lost dispute refunds, won dispute pays after the window", asyn
   t.equal(acct(lost, ALICE).balance, before + 300n);
   rejects(t, lost, resolved(1n, false), ctx(41), /is refunded; a lost dispute can only refund/);
   rejects(t, lost, resolved(2n, false), ctx(41), /is refunded/, "a second dispute ending void");
-  rejects(t, lost, resolved(2n, true), ctx(41), /is refunded, not disputed/);
+  rejects(t, lost, resolved(1n, true), ctx(41), /has no open dispute 1/);
+
+  // A loss before the claim is submitted refunds the job at once (attack 5), capacity freed.
+  const early = fresh();
+  const id3 = setupClaimed(early);
+  rejects(
+    t,
+    early,
+    { ...opened(4n), jobId: id3, claimer: OTHER } as Tx,
+    ctx(14),
+    /dispute 4 is against 0x[0-9a-f]{40}, not job 0x[0-9a-f]{64}'s worker/,
+    "before submission only the worker's own claims concern the job",
+  );
+  applyTx(early, { ...opened(3n), jobId: id3 } as Tx, ctx(15));
+  applyTx(early, { ...resolved(3n, false), jobId: id3 } as Tx, ctx(16));
+  t.equal(jobOf(early, id3).status, "refunded", "refunded while claimed");
+  t.equal((early.get(keys.worker(WORKER)) as Worker).active, 0, "worker capacity released");
+  rejects(t, early, submit(early, id3, 17), ctx(17), /is refunded, not claimed/);
 
   const won = fresh();
   const id2 = setupClaimed(won);
@@ -411,12 +447,12 @@ t.test("disputes: lost dispute refunds, won dispute pays after the window", asyn
   const key2 = keyOf(id2);
   applyTx(
     won,
-    { type: "disputeOpened", disputeId: 7n, jobId: id2, claimKey: key2, challenger: OTHER },
+    { type: "disputeOpened", disputeId: 7n, jobId: id2, claimKey: key2, claimer: WORKER, challenger: OTHER },
     ctx(30),
   );
   applyTx(
     won,
-    { type: "disputeResolved", disputeId: 7n, jobId: id2, claimKey: key2, claimerWon: true },
+    { type: "disputeResolved", disputeId: 7n, jobId: id2, claimKey: key2, claimer: WORKER, claimerWon: true },
     ctx(40),
   );
   t.equal(jobOf(won, id2).status, "submitted");
@@ -433,7 +469,14 @@ t.test("disputes: lost dispute refunds, won dispute pays after the window", asyn
   rejects(
     t,
     won,
-    { type: "disputeResolved", disputeId: 8n, jobId: id2, claimKey: key2, claimerWon: false },
+    {
+      type: "disputeResolved",
+      disputeId: 8n,
+      jobId: id2,
+      claimKey: key2,
+      claimer: WORKER,
+      claimerWon: false,
+    },
     ctx(1030),
     /is paid; a lost dispute can only refund/,
     "a dispute lost after the payout changes nothing on L2",
@@ -447,11 +490,15 @@ t.test("disputes: a loss L2 was not following still refunds; void counts as lost
   const id = setupClaimed(s);
   applyTx(s, submit(s, id, 20), ctx(20));
   const key = keyOf(id);
-  applyTx(s, { type: "disputeOpened", disputeId: 2n, jobId: id, claimKey: key, challenger: OTHER }, ctx(30));
+  applyTx(
+    s,
+    { type: "disputeOpened", disputeId: 2n, jobId: id, claimKey: key, claimer: WORKER, challenger: OTHER },
+    ctx(30),
+  );
   const before = acct(s, ALICE).balance;
   applyTx(
     s,
-    { type: "disputeResolved", disputeId: 1n, jobId: id, claimKey: key, claimerWon: false },
+    { type: "disputeResolved", disputeId: 1n, jobId: id, claimKey: key, claimer: WORKER, claimerWon: false },
     ctx(40),
   );
   t.equal(jobOf(s, id).status, "refunded");
@@ -460,9 +507,9 @@ t.test("disputes: a loss L2 was not following still refunds; void counts as lost
   rejects(
     t,
     s,
-    { type: "disputeResolved", disputeId: 2n, jobId: id, claimKey: key, claimerWon: true },
+    { type: "disputeResolved", disputeId: 2n, jobId: id, claimKey: key, claimer: WORKER, claimerWon: true },
     ctx(50),
-    /is refunded, not disputed/,
+    /has no open dispute 2/,
     "the followed dispute's later end changes nothing",
   );
 
@@ -472,7 +519,14 @@ t.test("disputes: a loss L2 was not following still refunds; void counts as lost
   applyTx(v, submit(v, id2, 20), ctx(20));
   applyTx(
     v,
-    { type: "disputeResolved", disputeId: 5n, jobId: id2, claimKey: keyOf(id2), claimerWon: false },
+    {
+      type: "disputeResolved",
+      disputeId: 5n,
+      jobId: id2,
+      claimKey: keyOf(id2),
+      claimer: WORKER,
+      claimerWon: false,
+    },
     ctx(30),
   );
   t.equal(jobOf(v, id2).status, "refunded");
@@ -505,7 +559,14 @@ t.test("L1-derived txs are idempotent: a deposit or request is never applied twi
   rejects(
     t,
     s,
-    { type: "disputeOpened", disputeId: 1n, jobId: h32(0x01), claimKey: h32(0x02), challenger: OTHER },
+    {
+      type: "disputeOpened",
+      disputeId: 1n,
+      jobId: h32(0x01),
+      claimKey: h32(0x02),
+      claimer: WORKER,
+      challenger: OTHER,
+    },
     ctx(2),
     /unknown job/,
   );
@@ -521,4 +582,95 @@ t.test("rejected txs cannot be caught half-applied", async (t) => {
   }
   t.same(acct(s, ALICE), { balance: 1000n, nonce: 0 });
   t.same(acct(s, FEES), { balance: 0n, nonce: 0 });
+});
+
+t.test("collateral per claim: L1 stake derived in order, one claimCollateral per open claim", async (t) => {
+  const withCollateral = (timestamp: number, txHash?: Hex): TxContext => ({
+    ...ctx(timestamp, txHash),
+    params: { ...params, claimCollateral: 10n },
+  });
+  const s = fresh();
+  const stake = (seq: bigint, active: bigint, unbonding = 0n): Tx => ({
+    type: "workerStake",
+    worker: WORKER,
+    seq,
+    active,
+    unbonding,
+  });
+  applyTx(
+    s,
+    {
+      type: "registerWorker",
+      ...user(s, WORKER),
+      models: [MODEL],
+      price: 5n,
+      capacity: 4,
+      multiaddr: "/ip4/127.0.0.1/tcp/1",
+    },
+    withCollateral(1),
+  );
+  const post = (b: number): Hex => {
+    const id = h32(b);
+    applyTx(
+      s,
+      {
+        type: "postJob",
+        ...user(s, ALICE),
+        modelId: MODEL,
+        inputRoot: INPUT,
+        inputCid: "0x01",
+        escrow: 30n,
+        deadline: 500,
+      },
+      withCollateral(2, id),
+    );
+    return id;
+  };
+  const claim = (id: Hex): Tx => ({ type: "claimJob", ...user(s, WORKER), jobId: id });
+  const a = post(0x61);
+  const b = post(0x62);
+  const stakeRec = () => s.get(keys.stake(WORKER));
+  rejects(
+    t,
+    s,
+    claim(a),
+    withCollateral(3),
+    /active L1 stake 0 does not cover another claim: it backs 0 of 10/,
+  );
+  applyTx(s, stake(1n, 15n), withCollateral(3));
+  t.same(stakeRec(), { seq: 1n, active: 15n, unbonding: 0n, backing: 0 });
+  rejects(t, s, stake(1n, 99n), withCollateral(3), /stake change 1 of .* is not after 1, already applied/);
+  applyTx(s, claim(a), withCollateral(4));
+  rejects(
+    t,
+    s,
+    claim(b),
+    withCollateral(4),
+    /active L1 stake 15 does not cover another claim: it backs 1 of 10/,
+  );
+  applyTx(s, stake(2n, 20n), withCollateral(5));
+  applyTx(s, claim(b), withCollateral(5));
+  t.equal((stakeRec() as { backing: number }).backing, 2, "two claims backed");
+  // The worker unbonds half: job b's claim would lack collateral, so its result is refused.
+  applyTx(s, stake(3n, 10n, 10n), withCollateral(6));
+  const sub = (id: Hex): Tx => ({
+    type: "submitResult",
+    ...user(s, WORKER),
+    claim: claimFor(id),
+    claimSignature: signClaim(claimFor(id), WORKER_K, cdomain),
+  });
+  rejects(
+    t,
+    s,
+    sub(b),
+    withCollateral(7),
+    /active L1 stake 10 no longer covers the 2 claims it backs \(10 each\)/,
+  );
+  // Job b misses its deadline: refunded, its collateral freed (job a's deadline passed too).
+  applyTx(s, { type: "finalize", ...user(s, ALICE), jobId: b }, withCollateral(501));
+  t.equal(jobOf(s, b).status, "refunded");
+  t.equal((stakeRec() as { backing: number }).backing, 1, "the refund frees b's collateral");
+  rejects(t, s, sub(a), withCollateral(502), /deadline .* has passed/);
+  applyTx(s, { type: "finalize", ...user(s, ALICE), jobId: a }, withCollateral(502));
+  t.equal((stakeRec() as { backing: number }).backing, 0, "every claim's collateral is free again");
 });

@@ -179,18 +179,53 @@ t.test("the queue is bounded per account and in total, and says so", async (t) =
   const far = await refusal(n.submit(transfer(0, 5)));
   t.equal(far.status, 422);
   t.equal(far.message, "nonce 5 is 5 ahead of the next nonce 0; at most 4 may wait");
-  for (let i = 1; i <= 4; i++) await n.submit(transfer(0, i));
+  const waiting: Hex[] = [];
+  for (let i = 1; i <= 4; i++) waiting.push((await n.submit(transfer(0, i))).txHash);
   await n.submit(transfer(1, 1));
   await n.submit(transfer(1, 2));
-  const full = await refusal(n.submit(transfer(2, 1)));
+  // full: sender 2 (nothing waiting) takes the place of the farthest tx of the biggest holder
+  t.match(await n.submit(transfer(2, 1)), { queued: true });
+  t.equal(n.queuedCount, 6);
+  t.match(await n.receipt(waiting[3]), {
+    status: "dropped",
+    reason: `dropped from the queue: evicted: the queue is full and ${users[0].address} held the most waiting txs; its farthest nonce made room`,
+  });
+  // the biggest holder itself cannot push others out
+  const full = await refusal(n.submit(transfer(0, 4)));
   t.equal(full.status, 503);
-  t.match(full.message, /^mempool full: 6 txs already wait for earlier nonces; send nonce 0 first/);
+  t.match(
+    full.message,
+    /^mempool full: 6 txs already wait for earlier nonces and 0x[0-9a-f]{40} holds as many as anyone; send nonce 0 first/,
+  );
   // the sender whose gap fills frees room
   await n.submit(transfer(0, 0));
+  t.equal(n.queuedCount, 3);
+  const ahead = await n.submit(transfer(0, 8)); // next is 4 now: 4 ahead
+  t.match(ahead, { queued: true, nextNonce: 4 });
+});
+
+t.test("only what the sender could pay for may wait; a key without funds queues nothing", async (t) => {
+  const n = await open(dir(t));
+  t.teardown(() => n.close());
+  const stranger = devKeys(1, "mempool-stranger")[0];
+  const signed = signTx(
+    { type: "transfer", from: stranger.address, nonce: 1, fee: 0n, to: users[0].address, amount: 0n },
+    stranger.key,
+    domain,
+  );
+  const poor = await refusal(n.submit(encodeTx(signed as UserTx)));
+  t.equal(poor.status, 422);
+  t.equal(
+    poor.message,
+    `cannot wait for nonce 0: ${stranger.address} has 0 wei, its waiting txs would need 0 (an account without funds cannot queue txs)`,
+  );
+  t.equal(n.queuedCount, 0);
+  t.match(await n.submit(transfer(0, 1, 600n)), { queued: true });
+  const over = await refusal(n.submit(transfer(0, 2, 600n)));
+  t.equal(over.status, 422);
+  t.match(over.message, /has 1000 wei, its waiting txs would need 1200$/);
+  t.match(await n.submit(transfer(0, 2, 400n)), { queued: true }, "what the balance covers may wait");
   t.equal(n.queuedCount, 2);
-  t.match(await n.submit(transfer(2, 1)), { queued: true });
-  const ahead = await n.submit(transfer(0, 9)); // next is 5 now: 4 ahead
-  t.match(ahead, { queued: true, nextNonce: 5 });
 });
 
 t.test("a queued nonce used by another tx before a restart is dropped at start", async (t) => {
