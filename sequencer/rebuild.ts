@@ -18,7 +18,7 @@
  *     or derives nothing (not a user tx), or would be refused on the state after that block.
  * The first bad batch stops the replay: every later batch builds on a state now in question.
  *
- * Not checked yet (docs/rollup.md 8b): L1 inference requests and dispute events (not in the
+ * Not checked yet (docs/rollup.md 8b): L1 inference requests, stake changes and dispute events (not in the
  * inbox), and a forced tx refused at its exact position but valid after the block's later
  * derived txs (it is judged on the state after the block).
  */
