@@ -60,7 +60,8 @@ async function gasOfBridgeCalls(chain: EmbeddedChain): Promise<Record<string, nu
       lastBlock: next + 9n,
       stateRoot: h32(n),
       withdrawalRoot: tree.rootHex,
-      txDataHash: h32(n + 1),
+      txDataHash: toHex(sha256(u32be(n + 1))),
+      txData: toHex(u32be(n + 1)),
       cid: `0x01551220${"cd".repeat(32)}`,
     });
     next += 10n;

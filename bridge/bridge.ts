@@ -41,6 +41,10 @@ export interface BatchInput {
   withdrawalRoot: Hex;
   txDataHash: Hex;
   cid: Hex;
+  /** The batch data itself (sequencer/batch-data.ts), carried as calldata; sha256 = txDataHash. */
+  txData: Hex;
+  /** Inbox messages consumed by this batch and all before it (default 0). */
+  inboxCount?: bigint;
 }
 
 export interface WithdrawalClaim {
@@ -110,6 +114,7 @@ export interface TxResult {
 type WriteName =
   | "deposit"
   | "postBatch"
+  | "forceTransaction"
   | "proveWithdrawal"
   | "stake"
   | "unbond"
@@ -285,6 +290,8 @@ export class BridgeContract extends ContractClient {
       b.withdrawalRoot,
       b.txDataHash,
       b.cid,
+      b.txData,
+      b.inboxCount ?? 0n,
     ]);
     const [ev] = parseEventLogs({ abi: bridgeAbi, logs: r.receipt.logs, eventName: "BatchPosted" });
     return { ...r, batchIndex: ev.args.batchIndex };
@@ -400,6 +407,27 @@ export class BridgeContract extends ContractClient {
       this.read("challengerBond"),
     ]);
     return { sequencer, challengeWindow, unbondingDelay, minWorkerStake, challengerBond };
+  }
+
+  /** Send a signed L2 tx (its wire JSON bytes) through the L1 inbox; returns its inbox index. */
+  async forceTransaction(signedL2Tx: Hex): Promise<TxResult & { inboxIndex: bigint }> {
+    const r = await this.write("forceTransaction", [signedL2Tx]);
+    const [ev] = parseEventLogs({ abi: bridgeAbi, logs: r.receipt.logs, eventName: "TransactionForced" });
+    return { ...r, inboxIndex: ev.args.inboxIndex };
+  }
+
+  inboxLength() {
+    return this.read("inboxLength");
+  }
+
+  /** Inbox message `index`: its rolling hash (after it) and when it was queued. */
+  inboxMessage(index: bigint) {
+    return this.read("getInboxMessage", [index]);
+  }
+
+  /** Seconds an inbox message may wait before every batch must consume it. */
+  forcedInclusionDelay() {
+    return this.read("forcedInclusionDelay");
   }
 
   batchCount() {

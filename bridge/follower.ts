@@ -14,7 +14,7 @@ import type { Address, Hex } from "viem";
 import { encodeEventTopics, getAbiItem, parseEventLogs, zeroAddress } from "viem";
 import { bridgeAbi } from "../contracts/artifacts/Bridge.ts";
 import { disputeGameAbi } from "../contracts/artifacts/DisputeGame.ts";
-import type { SystemTx } from "../protocol/tx.ts";
+import { decodeTx, isSystemTx, type SystemTx, type Tx, type UserTx } from "../protocol/tx.ts";
 import type { L1Clients } from "./clients.ts";
 
 export interface L1Origin {
@@ -95,7 +95,7 @@ export class BridgeFollower {
   }
 
   /** System txs from L1 blocks (after, origin], in L1 log order, and the new origin. */
-  async derive(after: number): Promise<{ origin: L1Origin; txs: SystemTx[] }> {
+  async derive(after: number): Promise<{ origin: L1Origin; txs: Tx[] }> {
     if (!Number.isInteger(after) || after < 0)
       throw new RangeError(`after must be a block number, got ${after}`);
     const pub = this.clients.publicClient;
@@ -103,7 +103,7 @@ export class BridgeFollower {
     const safe = tip - this.confirmations;
     if (safe <= after) return { origin: await this.origin(after), txs: [] };
     const game = await this.disputeGame();
-    const txs: SystemTx[] = [];
+    const txs: Tx[] = [];
     for (let from = Math.max(after + 1, this.opts.startBlock); from <= safe; from += this.opts.maxRange) {
       const range = {
         fromBlock: BigInt(from),
@@ -128,7 +128,7 @@ export class BridgeFollower {
     return { origin: await this.origin(safe), txs };
   }
 
-  private async toSystemTx(log: L1Log): Promise<SystemTx | undefined> {
+  private async toSystemTx(log: L1Log): Promise<SystemTx | UserTx | undefined> {
     switch (log.eventName) {
       case "Deposited":
         return {
@@ -180,6 +180,8 @@ export class BridgeFollower {
         // state machine refunds the job if that earlier loss did not already.
         return { type: "disputeResolved", disputeId: id, ...d, claimerWon: w === WINNER_CLAIMER };
       }
+      case "TransactionForced":
+        return forcedTx(log.args.signedL2Tx);
       case "StakeChanged":
         // Absolute values, numbered per worker: the state machine applies each change once, in order.
         return {
@@ -234,5 +236,23 @@ export class BridgeFollower {
   private async origin(n: number): Promise<L1Origin> {
     const block = await this.clients.publicClient.getBlock({ blockNumber: BigInt(n) });
     return { number: n, hash: block.hash };
+  }
+}
+
+/**
+ * A tx forced through Bridge.forceTransaction: its bytes are the wire JSON of a signed user tx
+ * (docs/rollup.md section 1). Anything else (not UTF-8 JSON, a system tx, a malformed tx) is
+ * derived as nothing: the inbox message is consumed and changes no state. The signature is checked
+ * where every user tx's is, when the node applies it.
+ */
+export function forcedTx(bytes: Hex): UserTx | undefined {
+  try {
+    const json = JSON.parse(
+      new TextDecoder("utf-8", { fatal: true }).decode(Buffer.from(bytes.slice(2), "hex")),
+    );
+    const tx = decodeTx(json);
+    return isSystemTx(tx) ? undefined : tx;
+  } catch {
+    return undefined;
   }
 }

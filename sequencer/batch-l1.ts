@@ -10,7 +10,11 @@ import type { BatchL1View, L1Batch } from "./batch.ts";
 
 export function bridgeBatchView(bridge: BridgeContract): BatchL1View {
   const pub = bridge.clients.publicClient;
-  const read = <T>(functionName: "batchCount" | "getBatch", args: readonly unknown[], at?: bigint) =>
+  const read = <T>(
+    functionName: "batchCount" | "getBatch" | "inboxLength",
+    args: readonly unknown[],
+    at?: bigint,
+  ) =>
     pub.readContract({
       address: bridge.address,
       abi: bridgeAbi,
@@ -23,6 +27,11 @@ export function bridgeBatchView(bridge: BridgeContract): BatchL1View {
     blockNumber: () => pub.getBlockNumber({ cacheTime: 0 }),
     batchCount: (at) => read<bigint>("batchCount", [], at),
     getBatch: (index, at) => read<L1Batch>("getBatch", [index], at),
+    async inboxLength(at) {
+      // before the Bridge's deployment block there is no contract to ask, and no message
+      if ((await pub.getCode({ address: bridge.address, blockNumber: at })) === undefined) return 0n;
+      return read<bigint>("inboxLength", [], at);
+    },
     async isPending(hash: Hex) {
       try {
         const tx = await pub.getTransaction({ hash });

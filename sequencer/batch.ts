@@ -17,8 +17,10 @@
  *   stateRoot      = state root of lastBlock
  *   withdrawalRoot = protocol/withdrawal.ts message root over the range's L2 -> L1 messages
  *                    (withdrawals and L1 request results), block then tx order
- *   txData         = utf8(JSON.stringify({ blocks: [{ header, txs }, ...] }))
- *   txDataHash     = sha256(txData); cid = CIDv1 of txData (injected `cidOf`)
+ *   txData         = sequencer/batch-data.ts encoding of the blocks' headers and txs (deflate-raw
+ *                    JSON behind a version byte), posted as postBatch calldata
+ *   txDataHash     = sha256(txData) (the Bridge refuses data that does not hash to it);
+ *                    cid = CIDv1 of txData (injected `cidOf`)
  */
 import type { Logger } from "pino";
 import { toHex } from "../protocol/bytes.ts";
@@ -31,6 +33,8 @@ import {
   txMessages,
   type Withdrawal,
 } from "../protocol/withdrawal.ts";
+import { encodeBatchData } from "./batch-data.ts";
+import { faultyRoots, type SequencerFaultMode } from "./batch-faults.ts";
 import type { Block } from "./block.ts";
 import type { SequencerNode } from "./node.ts";
 
@@ -67,9 +71,7 @@ export function buildBatch(blocks: readonly Block[]): BatchData {
   });
   const messages: L2Message[] = [];
   for (const b of blocks) for (const r of b.receipts) messages.push(...receiptMessages(r));
-  const txData = new TextEncoder().encode(
-    JSON.stringify({ blocks: blocks.map((b) => ({ header: b.header, txs: b.txs })) }),
-  );
+  const txData = encodeBatchData(blocks);
   const last = blocks[blocks.length - 1].header;
   return {
     firstBlock: blocks[0].header.number,
@@ -91,6 +93,10 @@ export interface BatchPoster {
     withdrawalRoot: Hex;
     txDataHash: Hex;
     cid: Hex;
+    /** The batch data (sequencer/batch-data.ts), carried as calldata; sha256(txData) = txDataHash. */
+    txData: Hex;
+    /** Inbox messages (deposits, forced txs) the batch's blocks derived, counted from the first. */
+    inboxCount: bigint;
   }): Promise<{ batchIndex: bigint; txHash?: Hex }>;
 }
 
@@ -100,6 +106,11 @@ export interface BatchL1View {
   blockNumber(): Promise<bigint>;
   /** Bridge.batchCount() in the state after block `at` (latest when absent). */
   batchCount(at?: bigint): Promise<bigint>;
+  /**
+   * Bridge.inboxLength() in the state after L1 block `at`: the inbox messages a block with that L1
+   * origin has derived (0 before the Bridge existed).
+   */
+  inboxLength?(at: bigint): Promise<bigint>;
   /** Bridge.getBatch(index) in the state after block `at` (latest when absent). */
   getBatch(index: bigint, at?: bigint): Promise<L1Batch>;
   /** True while L1 has tx `hash` waiting to be mined next (a reposting would race it). */
@@ -112,6 +123,8 @@ export interface BatchL1View {
 }
 
 export interface L1Batch {
+  /** Absent from views of Bridges older than the inbox. */
+  inboxCount?: bigint;
   firstBlock: bigint;
   lastBlock: bigint;
   stateRoot: Hex;
@@ -131,6 +144,8 @@ export interface PostedBatch {
   withdrawalRoot: Hex;
   txDataHash: Hex;
   cid: Hex;
+  /** Inbox messages consumed through this batch (absent in old records: 0). */
+  inboxCount?: number;
   l1TxHash: Hex | null;
 }
 
@@ -162,8 +177,10 @@ const batchKey = (i: number) => `bt/${i.toString().padStart(10, "0")}`;
 
 const isConfirmed = (b: PostedBatch) => b.status === undefined || b.status === "confirmed";
 
-function batchArgs(rec: PostedBatch) {
+function batchArgs(rec: PostedBatch, txData: Uint8Array) {
   return {
+    txData: toHex(txData),
+    inboxCount: BigInt(rec.inboxCount ?? 0),
     firstBlock: BigInt(rec.firstBlock),
     lastBlock: BigInt(rec.lastBlock),
     stateRoot: rec.stateRoot,
@@ -195,6 +212,7 @@ export class Batcher {
   private scannedBatches = 0;
   private readonly l1?: BatchL1View;
   private readonly confirmations: number;
+  private readonly fault: { mode: SequencerFaultMode; sequencer: Hex } | null;
 
   constructor(
     node: SequencerNode,
@@ -207,8 +225,11 @@ export class Batcher {
       l1?: BatchL1View;
       /** L1 blocks on top of the one holding a batch before it is confirmed (default 2). */
       confirmations?: number;
+      /** Test only (sequencer/batch-faults.ts): commit lying roots; the caller checks the chain. */
+      fault?: { mode: SequencerFaultMode; sequencer: Hex } | null;
     },
   ) {
+    this.fault = opts.fault ?? null;
     this.node = node;
     this.poster = poster;
     this.cidOf = opts.cidOf;
@@ -267,20 +288,33 @@ export class Batcher {
     }
     const data = buildBatch(blocks);
     const cid = await this.cidOf(data.txData);
+    const roots = this.fault
+      ? faultyRoots(
+          this.fault.mode,
+          { stateRoot: data.stateRoot, messages: data.messages, batchIndex: done.length },
+          this.fault.sequencer as `0x${string}`,
+        )
+      : data;
+    if (this.fault)
+      this.logger?.warn({ fault: this.fault.mode, index: done.length }, "TEST FAULT: lying batch roots");
+    const origin = blocks[blocks.length - 1].header.l1OriginNumber;
+    // the blocks derived every inbox message L1 held at their origin (docs/rollup.md section 8)
+    const inboxCount = this.l1?.inboxLength ? Number(await this.l1.inboxLength(BigInt(origin))) : 0;
     const rec: PostedBatch = {
       index: done.length,
       status: "sent",
       posts: 0,
       firstBlock: first,
       lastBlock: last,
-      stateRoot: data.stateRoot,
-      withdrawalRoot: data.withdrawalRoot,
+      inboxCount,
+      stateRoot: roots.stateRoot,
+      withdrawalRoot: roots.withdrawalRoot,
       txDataHash: data.txDataHash,
       cid,
       l1TxHash: null,
     };
     if (!this.l1) {
-      const r = await this.poster.postBatch(batchArgs(rec));
+      const r = await this.poster.postBatch(batchArgs(rec, data.txData));
       rec.index = Number(r.batchIndex);
       rec.status = "confirmed";
       rec.posts = 1;
@@ -293,8 +327,13 @@ export class Batcher {
     return this.send(rec);
   }
 
-  /** Send postBatch for a recorded batch (first time or again) and record the tx. */
-  private async send(rec: PostedBatch): Promise<PostedBatch> {
+  /**
+   * Send postBatch for a recorded batch (first time or again) and record the tx. A batch the
+   * Bridge refuses because it leaves an overdue inbox message out (its blocks' L1 origin is older
+   * than the message) can never land as it is: its record is dropped, and the next step builds a
+   * batch up to the head, whose later blocks derive the message. Returns null then.
+   */
+  private async send(rec: PostedBatch): Promise<PostedBatch | null> {
     rec.posts = (rec.posts ?? 0) + 1;
     if (rec.posts > 1) {
       this.l1?.resetNonce?.();
@@ -304,7 +343,23 @@ export class Batcher {
       );
     }
     await this.record(rec);
-    const r = await this.poster.postBatch(batchArgs(rec));
+    const data = await this.rebuild(rec);
+    if (data.txDataHash !== rec.txDataHash)
+      throw new Error(
+        `batch ${rec.index}: its blocks now give data hash ${data.txDataHash}, not ${rec.txDataHash}`,
+      );
+    let r: Awaited<ReturnType<BatchPoster["postBatch"]>>;
+    try {
+      r = await this.poster.postBatch(batchArgs(rec, data.txData));
+    } catch (err) {
+      if ((err as { errorName?: string }).errorName !== "InboxMessageOverdue") throw err;
+      await this.node.store.db.del(batchKey(rec.index), { sync: true });
+      this.logger?.warn(
+        { index: rec.index, lastBlock: rec.lastBlock, inboxCount: rec.inboxCount },
+        "batch refused: it leaves an overdue L1 inbox message out; dropped, the next one reaches further",
+      );
+      return null;
+    }
     if (Number(r.batchIndex) !== rec.index)
       throw new Error(
         `L1 took batch ${rec.index} as index ${r.batchIndex}: the Bridge and this node disagree`,
@@ -365,6 +420,7 @@ export class Batcher {
         withdrawalRoot: data.withdrawalRoot,
         txDataHash: data.txDataHash,
         cid: await this.cidOf(data.txData),
+        inboxCount: Number(on.inboxCount ?? 0n),
         l1TxHash: null,
       };
       const diff = rec ? batchDiff(on, rec) : `this node has no blocks ${first}..${last}`;

@@ -162,6 +162,20 @@ export class Chain {
     if (!isSystemTx(tx)) verifyTxSignature(tx, fromHex(hash));
   }
 
+  /**
+   * Would `tx` apply on top of the committed state at `timestamp`? The reason it would not, or
+   * null; nothing changes either way (a validator asks this of a forced tx a block left out).
+   */
+  refusal(tx: Tx, hash: Hex, timestamp: number): string | null {
+    try {
+      this.verify(tx, hash);
+      applyTx(new Overlay(this.state), tx, this.ctx(timestamp, hash));
+      return null;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  }
+
   private ctx(timestamp: number, txHash: Hex): TxContext {
     return { timestamp, txHash, params: this.genesis.params, claimDomain: this.claimDomain };
   }

@@ -1,6 +1,7 @@
 /** `verdict sequencer`: run the L2 sequencer, or a follower with --follow <multiaddr>. */
 import type { Command } from "commander";
 import pino from "pino";
+import { SEQUENCER_FAULT_MODES } from "./batch-faults.ts";
 import { loadConfig } from "./config.ts";
 
 export function registerSequencerCommands(program: Command): void {
@@ -35,8 +36,15 @@ export function registerSequencerCommands(program: Command): void {
       "--verify-workers <n>",
       "signature-checking threads, 0 = main thread (env VERDICT_SEQ_VERIFY_WORKERS)",
     )
+    .option(
+      "--test-fault <mode>",
+      `TEST ONLY: post lying batch roots (${SEQUENCER_FAULT_MODES.join(", ")}); refused off dev chains`,
+    )
+    .option("--i-know-this-is-a-test-fault", "allow --test-fault on any L1 chain")
     .action(async (o: Record<string, unknown>) => {
       const cfg = loadConfig({
+        testFault: o.testFault,
+        iKnowThisIsATestFault: o.iKnowThisIsATestFault,
         config: o.config as string | undefined,
         dataDir: o.dataDir,
         httpHost: o.httpHost,
@@ -66,5 +74,61 @@ export function registerSequencerCommands(program: Command): void {
       };
       process.once("SIGINT", () => void stop("SIGINT"));
       process.once("SIGTERM", () => void stop("SIGTERM"));
+    });
+
+  program
+    .command("validator")
+    .description(
+      "rebuild L2 from L1 batch data alone and report any batch whose roots its data does not re-execute to",
+    )
+    .option("--config <file>", "JSON config file with the genesis (the sequencer's; env VERDICT_SEQ_CONFIG)")
+    .option("--l1-rpc <url>", "L1 JSON-RPC (env VERDICT_SEQ_L1_RPC)")
+    .option(
+      "--l1-confirmations <n>",
+      "L1 blocks on top before a batch is read (env VERDICT_SEQ_L1_CONFIRMATIONS)",
+    )
+    .option("--l1-start-block <n>", "first L1 block to read (env VERDICT_SEQ_L1_START_BLOCK)")
+    .option("--check", "one pass over the batches confirmed now; exit 0 if all are right, 2 if one is wrong")
+    .option("--interval-ms <ms>", "how often to look for new batches when watching (default 2000)")
+    .option("--metrics-port <port>", "serve Prometheus metrics at /metrics on 127.0.0.1 (0: any port)")
+    .option("--log-level <level>", "pino level (env VERDICT_SEQ_LOG_LEVEL)")
+    .action(async (o: Record<string, unknown>) => {
+      const cfg = loadConfig({
+        config: o.config as string | undefined,
+        l1Rpc: o.l1Rpc,
+        l1Confirmations: o.l1Confirmations,
+        l1StartBlock: o.l1StartBlock,
+        logLevel: o.logLevel,
+      });
+      const logger = pino({ level: cfg.logLevel, base: { svc: "validator" } });
+      const { connectValidator, EXIT_BAD_BATCH } = await import("./validator.ts");
+      const v = await connectValidator(cfg, logger);
+      if (o.check) {
+        await v.step();
+        const s = v.summary();
+        process.stdout.write(`${JSON.stringify({ msg: "validator summary", ...s })}\n`);
+        process.exit(s.bad ? EXIT_BAD_BATCH : 0);
+      }
+      const interval = Number(o.intervalMs ?? 2000);
+      if (!Number.isInteger(interval) || interval < 10)
+        throw new Error(`--interval-ms: at least 10, got ${o.intervalMs}`);
+      if (o.metricsPort !== undefined) {
+        const port = Number(o.metricsPort);
+        if (!Number.isInteger(port) || port < 0)
+          throw new Error(`--metrics-port: not a port: ${o.metricsPort}`);
+        const { url } = await v.serveMetrics("127.0.0.1", port);
+        logger.info({ url }, "metrics listening");
+      }
+      const loop = async () => {
+        try {
+          await v.step();
+        } catch (err) {
+          logger.error({ err: (err as Error).message }, "validator step failed; retrying");
+        }
+        setTimeout(loop, interval);
+      };
+      process.once("SIGINT", () => process.exit(v.summary().bad ? EXIT_BAD_BATCH : 0));
+      process.once("SIGTERM", () => process.exit(v.summary().bad ? EXIT_BAD_BATCH : 0));
+      await loop();
     });
 }

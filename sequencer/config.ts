@@ -29,6 +29,10 @@ export interface SequencerConfig {
   batchIntervalMs: number;
   /** Worker threads checking signatures (0: on the main thread). */
   verifyWorkers: number;
+  /** Test only: a batch fault (sequencer/batch-faults.ts); refused off dev chains. */
+  testFault: string | null;
+  /** Allows testFault on any L1 chain. */
+  iKnowThisIsATestFault: boolean;
   /** Bytes each client (IP) may upload to the content store per hour. */
   uploadBytesPerHour: number;
   /** Most bytes a /v1/events client may leave unread in this process before it is dropped. */
@@ -74,6 +78,8 @@ export const DEFAULTS: SequencerConfig = {
   l1Key: null,
   batchIntervalMs: 10_000,
   verifyWorkers: 2,
+  testFault: null,
+  iKnowThisIsATestFault: false,
   eventBufferBytes: 1024 * 1024,
   uploadBytesPerHour: 1024 * 1024 * 1024,
   followerStaleMs: 10_000,

@@ -9,7 +9,7 @@
  * node skips (and logs) a refused one, such as a second dispute on a job already disputed or
  * refunded, and the origin still moves past it: it is never retried and never holds up a block.
  */
-import type { Hex, SystemTx } from "../protocol/tx.ts";
+import type { Hex, SystemTx, Tx } from "../protocol/tx.ts";
 
 export interface L1Origin {
   number: number;
@@ -18,8 +18,11 @@ export interface L1Origin {
 
 export interface L1Source {
   readonly confirmations: number;
-  /** System txs from L1 blocks (after, origin], in L1 log order, and the new origin. */
-  derive(after: number): Promise<{ origin: L1Origin; txs: SystemTx[] }>;
+  /**
+   * Txs derived from L1 blocks (after, origin], in L1 log order, and the new origin: system txs,
+   * and user txs forced through the Bridge's inbox (Bridge.forceTransaction).
+   */
+  derive(after: number): Promise<{ origin: L1Origin; txs: Tx[] }>;
 }
 
 /** An in-memory L1: events appended by tests, confirmed once `confirmations` blocks exist on top. */

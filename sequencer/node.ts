@@ -498,6 +498,8 @@ export class SequencerNode extends EventEmitter {
             // normalise through the codec: lower-case addresses, bounded fields
             const sys = decodeTx(encodeTx(raw));
             h = this.chain.txHash(sys);
+            // a user tx forced through the L1 inbox: its signature is checked like any user tx's
+            if (!isSystemTx(sys)) this.chain.verify(sys, h);
             this.chain.admit(sys, h, this.clock());
             // Logged like user txs: if this block is lost before its commit is durable, txs
             // acknowledged into the next block may depend on it (a deposit they spend).

@@ -10,12 +10,13 @@ import { toHex } from "../protocol/bytes.ts";
 import { fileCid } from "../protocol/cid.ts";
 import { buildApi } from "./api.ts";
 import { Batcher } from "./batch.ts";
+import { checkFaultAllowed, parseSequencerFault } from "./batch-faults.ts";
 import { bridgeBatchView } from "./batch-l1.ts";
 import { resolveGenesis, type SequencerConfig } from "./config.ts";
 import { L1DisputeFeed } from "./dashboard/feed.ts";
 import type { L1Source } from "./l1.ts";
 import { createMetrics } from "./metrics.ts";
-import { SequencerNode } from "./node.ts";
+import { SequencerNode, SubmitError } from "./node.ts";
 import { type P2p, startP2p, type WorkerAdvert } from "./p2p.ts";
 
 export interface Running {
@@ -42,6 +43,8 @@ export async function startSequencer(
   let l1 = l1Override;
   let poster: BridgeContract | null = null;
   let disputes: L1DisputeFeed | undefined;
+  const fault = cfg.testFault ? parseSequencerFault(cfg.testFault) : null;
+  if (fault) checkFaultAllowed(fault, genesis.l1ChainId, cfg.iKnowThisIsATestFault);
   if (!l1 && cfg.l1Rpc) {
     const l1Key = cfg.l1Key ?? (key ? toHex(key) : undefined);
     const clients = await connectL1({ rpcUrl: cfg.l1Rpc, privateKey: l1Key as `0x${string}` | undefined });
@@ -67,6 +70,13 @@ export async function startSequencer(
     l1,
     logger,
   });
+  if (fault === "censor") {
+    logger.warn({ fault }, "TEST FAULT: refusing every user tx offered directly");
+    // every way in (API, batch API, p2p forwarding) goes through submit; L1-derived txs do not
+    node.submit = async () => {
+      throw new SubmitError(503, "censored (sequencer test fault)");
+    };
+  }
   const metrics = createMetrics();
   const batcher = poster
     ? new Batcher(node, poster, {
@@ -75,6 +85,7 @@ export async function startSequencer(
         // a batch is confirmed at the same depth as L1 events are derived
         l1: bridgeBatchView(poster),
         confirmations: cfg.l1Confirmations,
+        fault: fault && fault !== "censor" ? { mode: fault, sequencer: genesis.sequencer } : null,
       })
     : null;
   const adverts = new Map<string, WorkerAdvert>();

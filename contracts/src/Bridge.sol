@@ -88,6 +88,14 @@ contract Bridge is ReentrancyGuard, EIP712 {
         uint64 firstBlock;
         uint64 lastBlock;
         uint64 postedAt;
+        uint64 inboxCount; // inbox messages (deposits, forced txs) consumed by this batch and all before it
+        bytes32 inboxHash; // the inbox's rolling hash after message inboxCount - 1 (0 when none)
+    }
+
+    /// One message of the L1 inbox (deposits and forced L2 txs, in L1 order).
+    struct InboxMessage {
+        bytes32 rollingHash; // keccak256(previous rollingHash || messageHash); the first follows 0
+        uint64 queuedAt;
     }
 
     // ------------------------------------------------------------------ configuration
@@ -104,6 +112,11 @@ contract Bridge is ReentrancyGuard, EIP712 {
     uint256 public immutable challengerBond;
 
     uint256 internal constant MAX_CID_LENGTH = 128;
+    /// Largest signed L2 tx forceTransaction takes (wire JSON; a registerWorker with 32 models and
+    /// a 256-char multiaddr is about 3 KiB).
+    uint256 public constant MAX_FORCED_TX_LENGTH = 8192;
+    uint8 public constant INBOX_DEPOSIT = 1;
+    uint8 public constant INBOX_FORCED_TX = 2;
     /// Latest request deadline (seconds): L2 keeps deadlines as ms in a JS number, so
     /// deadline * 1000 must stay <= 2^53 - 1.
     uint64 public constant MAX_REQUEST_DEADLINE = 9_007_199_254_740;
@@ -126,6 +139,9 @@ contract Bridge is ReentrancyGuard, EIP712 {
     mapping(address challenger => ChallengerBond) internal _bonds;
     mapping(bytes32 modelId => Model) internal _models;
     Batch[] internal _batches;
+    /// The inbox: every deposit and forced tx, in order. A batch must consume each message older
+    /// than forcedInclusionDelay() (docs/bridge.md "Forced inclusion").
+    InboxMessage[] internal _inbox;
     /// Withdrawal leaves already paid out; a leaf names (recipient, amount, l2TxHash) uniquely.
     mapping(bytes32 leaf => bool) public withdrawalClaimed;
 
@@ -167,6 +183,10 @@ contract Bridge is ReentrancyGuard, EIP712 {
         bytes cid
     );
     event Deposited(uint256 indexed depositId, address indexed l2Recipient, uint256 amount);
+    /// A message joined the inbox (after its Deposited or TransactionForced event).
+    event InboxQueued(uint256 indexed inboxIndex, uint8 kind, bytes32 messageHash, bytes32 rollingHash, uint64 queuedAt);
+    /// An L2 tx sent through L1 so the sequencer cannot leave it out (`signedL2Tx`: its wire JSON).
+    event TransactionForced(uint256 indexed inboxIndex, address indexed sender, bytes signedL2Tx);
     event WithdrawalProven(
         uint256 indexed batchIndex, bytes32 indexed leaf, address indexed recipient, uint256 amount, bytes32 l2TxHash
     );
@@ -219,6 +239,11 @@ contract Bridge is ReentrancyGuard, EIP712 {
     error NotSequencer(address caller);
     error InvalidBlockRange(uint64 firstBlock, uint64 lastBlock);
     error NonContiguousBatch(uint64 expectedFirstBlock, uint64 firstBlock);
+    error EmptyBatchData();
+    error InvalidInboxCount(uint64 previous, uint64 inboxCount, uint256 inboxLength);
+    error InboxMessageOverdue(uint256 inboxIndex, uint64 dueBy);
+    error InvalidForcedTx(uint256 length);
+    error BatchDataMismatch(bytes32 committed, bytes32 actual);
     error UnknownBatch(uint256 batchIndex, uint256 batchCount);
     error BatchNotFinalized(uint256 batchIndex, uint64 finalizesAt);
     error WithdrawalAlreadyClaimed(bytes32 leaf);
@@ -383,21 +408,30 @@ contract Bridge is ReentrancyGuard, EIP712 {
 
     /// Posts the commitment to L2 blocks firstBlock..lastBlock. Batches are contiguous: each starts
     /// right after the previous one ends (the first may start anywhere).
+    /// `txData` is the batch data itself (docs/rollup.md "Batch data": the blocks' headers and txs,
+    /// deflate-raw compressed), carried as calldata so anyone can rebuild L2 state from L1 alone;
+    /// it must hash (sha256) to `txDataHash`, the commitment the batch keeps.
     function postBatch(
         uint64 firstBlock,
         uint64 lastBlock,
         bytes32 stateRoot,
         bytes32 withdrawalRoot,
         bytes32 txDataHash,
-        bytes calldata cid
+        bytes calldata cid,
+        bytes calldata txData,
+        uint64 inboxCount
     ) external returns (uint256 batchIndex) {
         if (msg.sender != sequencer) revert NotSequencer(msg.sender);
         if (lastBlock < firstBlock) revert InvalidBlockRange(firstBlock, lastBlock);
+        if (txData.length == 0) revert EmptyBatchData();
+        bytes32 dataHash = sha256(txData);
+        if (dataHash != txDataHash) revert BatchDataMismatch(txDataHash, dataHash);
         batchIndex = _batches.length;
         if (batchIndex != 0) {
             uint64 expected = _batches[batchIndex - 1].lastBlock + 1;
             if (firstBlock != expected) revert NonContiguousBatch(expected, firstBlock);
         }
+        bytes32 inboxHash = _checkInbox(batchIndex, inboxCount);
         _batches.push(
             Batch({
                 stateRoot: stateRoot,
@@ -405,10 +439,61 @@ contract Bridge is ReentrancyGuard, EIP712 {
                 txDataHash: txDataHash,
                 firstBlock: firstBlock,
                 lastBlock: lastBlock,
-                postedAt: uint64(block.timestamp)
+                postedAt: uint64(block.timestamp),
+                inboxCount: inboxCount,
+                inboxHash: inboxHash
             })
         );
         emit BatchPosted(batchIndex, firstBlock, lastBlock, stateRoot, withdrawalRoot, txDataHash, cid);
+    }
+
+    /// A batch consumes the inbox up to `inboxCount` (never fewer than the batch before it) and must
+    /// leave no message queued forcedInclusionDelay() ago or earlier behind.
+    function _checkInbox(uint256 batchIndex, uint64 inboxCount) internal view returns (bytes32) {
+        uint64 previous = batchIndex == 0 ? 0 : _batches[batchIndex - 1].inboxCount;
+        if (inboxCount < previous || inboxCount > _inbox.length) {
+            revert InvalidInboxCount(previous, inboxCount, _inbox.length);
+        }
+        if (inboxCount < _inbox.length) {
+            uint64 dueBy = _inbox[inboxCount].queuedAt + forcedInclusionDelay();
+            if (block.timestamp >= dueBy) revert InboxMessageOverdue(inboxCount, dueBy);
+        }
+        return inboxCount == 0 ? bytes32(0) : _inbox[inboxCount - 1].rollingHash;
+    }
+
+    /// Seconds an inbox message may wait before every batch must consume it: the challenge window
+    /// (so the devnet's short window scales it too).
+    function forcedInclusionDelay() public view returns (uint64) {
+        return challengeWindow;
+    }
+
+    function inboxLength() external view returns (uint256) {
+        return _inbox.length;
+    }
+
+    function getInboxMessage(uint256 inboxIndex) external view returns (InboxMessage memory) {
+        return _inbox[inboxIndex];
+    }
+
+    /// Sends a signed L2 tx (its wire JSON, docs/rollup.md section 1) through L1: the sequencer
+    /// derives it like a deposit and must include it (or find it invalid at that point) before
+    /// forcedInclusionDelay() passes, or no batch is accepted.
+    function forceTransaction(bytes calldata signedL2Tx) external {
+        if (signedL2Tx.length == 0 || signedL2Tx.length > MAX_FORCED_TX_LENGTH) {
+            revert InvalidForcedTx(signedL2Tx.length);
+        }
+        uint256 inboxIndex = _queue(
+            INBOX_FORCED_TX, keccak256(abi.encodePacked(INBOX_FORCED_TX, msg.sender, keccak256(signedL2Tx)))
+        );
+        emit TransactionForced(inboxIndex, msg.sender, signedL2Tx);
+    }
+
+    function _queue(uint8 kind, bytes32 messageHash) internal returns (uint256 inboxIndex) {
+        inboxIndex = _inbox.length;
+        bytes32 previous = inboxIndex == 0 ? bytes32(0) : _inbox[inboxIndex - 1].rollingHash;
+        bytes32 rolling = keccak256(abi.encodePacked(previous, messageHash));
+        _inbox.push(InboxMessage({rollingHash: rolling, queuedAt: uint64(block.timestamp)}));
+        emit InboxQueued(inboxIndex, kind, messageHash, rolling, uint64(block.timestamp));
     }
 
     function batchCount() external view returns (uint256) {
@@ -436,6 +521,7 @@ contract Bridge is ReentrancyGuard, EIP712 {
         uint256 depositId = depositCount++;
         bridgedBalance += msg.value;
         emit Deposited(depositId, l2Recipient, msg.value);
+        _queue(INBOX_DEPOSIT, keccak256(abi.encodePacked(INBOX_DEPOSIT, depositId, l2Recipient, msg.value)));
     }
 
     /// Pays a withdrawal committed in a finalized batch's withdrawalRoot, once per leaf. Anyone may

@@ -43,6 +43,11 @@ const RECIPIENT = 4;
 const STRANGER = 5;
 
 const h32 = (n: number): Hex => toHex(sha256(u32be(n)));
+/** Batch data standing in for real blocks (the Bridge checks only its hash) and its commitment. */
+const batchData = (n: number): { txData: Hex; txDataHash: Hex } => ({
+  txData: toHex(u32be(n)),
+  txDataHash: toHex(sha256(u32be(n))),
+});
 
 async function rejectsWith(t: Test, p: Promise<unknown>, errorName: string, what: string): Promise<void> {
   try {
@@ -197,7 +202,7 @@ async function scenarios(t: Test, b: L1Backend): Promise<void> {
       lastBlock: 10n,
       stateRoot: h32(1),
       withdrawalRoot: h32(2),
-      txDataHash: h32(3),
+      ...batchData(3),
       cid: "0x01551220aa" as Hex,
     };
     await rejectsWith(t, s.as(STRANGER).postBatch(batch), "NotSequencer", "a stranger posts");
@@ -207,6 +212,14 @@ async function scenarios(t: Test, b: L1Backend): Promise<void> {
       "InvalidBlockRange",
       "last < first",
     );
+    await rejectsWith(
+      t,
+      s.bridge.postBatch({ ...batch, txData: batchData(4).txData }),
+      "BatchDataMismatch",
+      "data that does not hash to the batch's txDataHash",
+    );
+    await rejectsWith(t, s.bridge.postBatch({ ...batch, txData: "0x" }), "EmptyBatchData", "no data");
+    t.equal(await s.bridge.batchCount(), 0n, "nothing posted by the refused calls");
     const p0 = await s.bridge.postBatch(batch);
     t.equal(p0.batchIndex, 0n);
     const [ev] = await b.clients().publicClient.getContractEvents({
@@ -215,7 +228,8 @@ async function scenarios(t: Test, b: L1Backend): Promise<void> {
       eventName: "BatchPosted",
       fromBlock: 0n,
     });
-    t.same(ev.args, { batchIndex: 0n, ...batch });
+    const { txData: _data, ...committed } = batch;
+    t.same(ev.args, { batchIndex: 0n, ...committed });
     await rejectsWith(
       t,
       s.bridge.postBatch({ ...batch, firstBlock: 12n, lastBlock: 20n }),
@@ -255,8 +269,9 @@ async function scenarios(t: Test, b: L1Backend): Promise<void> {
       lastBlock: 5n,
       stateRoot: h32(9),
       withdrawalRoot: tree.rootHex,
-      txDataHash: h32(10),
+      ...batchData(10),
       cid: "0x",
+      inboxCount: 1n, // the deposit above (inbox message 0)
     });
     const claim = (i: number) => ({ batchIndex, ...ws[i], ...tree.proof(i) });
     const relayer = s.as(STRANGER);
@@ -342,8 +357,9 @@ async function scenarios(t: Test, b: L1Backend): Promise<void> {
       lastBlock: 6n,
       stateRoot: h32(11),
       withdrawalRoot: greedy.rootHex,
-      txDataHash: h32(12),
+      ...batchData(12),
       cid: "0x",
+      inboxCount: 1n, // no new inbox message since batch 0
     });
     await b.increaseTime(101);
     await rejectsWith(
@@ -374,7 +390,7 @@ async function scenarios(t: Test, b: L1Backend): Promise<void> {
       lastBlock: 1n,
       stateRoot: h32(1),
       withdrawalRoot: tree.rootHex,
-      txDataHash: h32(2),
+      ...batchData(2),
       cid: "0x",
     });
     await b.increaseTime(101);

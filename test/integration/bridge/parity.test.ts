@@ -6,6 +6,8 @@
 import t from "tap";
 import { type Hex, parseEther } from "viem";
 import { deployBridge } from "../../../bridge/deploy.ts";
+import { toHex } from "../../../protocol/bytes.ts";
+import { sha256 } from "../../../protocol/sha256.ts";
 import { WithdrawalTree } from "../../../protocol/withdrawal.ts";
 import { anvilBackend, embeddedBackend, type L1Backend } from "../../helpers/l1.ts";
 
@@ -42,7 +44,9 @@ async function gasTrace(b: L1Backend): Promise<Record<string, bigint>> {
       lastBlock: 2n,
       stateRoot: `0x${"11".repeat(32)}`,
       withdrawalRoot: tree.rootHex,
-      txDataHash: `0x${"22".repeat(32)}`,
+      // sha256 of the one byte 0x22: the Bridge checks the data against its commitment
+      txDataHash: toHex(sha256(new Uint8Array([0x22]))),
+      txData: "0x22",
       cid: "0x",
     })
   ).receipt.gasUsed;

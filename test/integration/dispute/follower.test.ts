@@ -13,7 +13,7 @@ import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
 import { BridgeFollower } from "../../../bridge/follower.ts";
 import { toHex } from "../../../protocol/bytes.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
-import type { SystemTx } from "../../../protocol/tx.ts";
+import type { Tx } from "../../../protocol/tx.ts";
 import { tensorListRoot } from "../../../prover-trace/commit/model.ts";
 import { type Move, planClaimerMove, Winner } from "../../../verifier/game/planner.ts";
 import { buildPartyView } from "../../../verifier/game/view.ts";
@@ -26,10 +26,10 @@ const STRANGER = 5;
 const CLOCK = 600n;
 
 /** The derived txs other than stake changes (checked on their own below). */
-const games = (txs: SystemTx[]) => txs.filter((x) => x.type !== "workerStake");
+const games = (txs: Tx[]) => txs.filter((x) => x.type !== "workerStake");
 
 /** A compact view of derived txs for comparison. */
-function brief(tx: SystemTx): unknown[] {
+function brief(tx: Tx): unknown[] {
   switch (tx.type) {
     case "deposit":
       return ["deposit", tx.depositId];

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import t, { type Test } from "tap";
 import { createTestClient, type Hex, parseEther } from "viem";
 import { deployBridge } from "../../../bridge/deploy.ts";
+import { BridgeFollower } from "../../../bridge/follower.ts";
 import { toHex } from "../../../protocol/bytes.ts";
 import { fileCid } from "../../../protocol/cid.ts";
 import { encodeTx, signTx, type UserTx } from "../../../protocol/tx.ts";
@@ -18,6 +19,7 @@ import { bridgeBatchView } from "../../../sequencer/batch-l1.ts";
 import type { Block } from "../../../sequencer/block.ts";
 import { DEFAULTS, resolveGenesis } from "../../../sequencer/config.ts";
 import { devGenesis, devKeys } from "../../../sequencer/devkit.ts";
+import type { L1Source } from "../../../sequencer/l1.ts";
 import { SequencerNode } from "../../../sequencer/node.ts";
 import { anvilBackend, embeddedBackend, type L1Backend } from "../../helpers/l1.ts";
 
@@ -26,13 +28,14 @@ const { genesis, key } = resolveGenesis({ ...DEFAULTS, genesis: devGenesis(users
 const domain = { name: "Verdict", version: "1", chainId: genesis.l2ChainId };
 const cidOf = async (d: Uint8Array) => toHex((await fileCid(d)).bytes) as Hex;
 
-async function l2(t: Test) {
+async function l2(t: Test, l1?: L1Source) {
   const d = mkdtempSync(join(tmpdir(), "verdict-batchconf-"));
   const node = await SequencerNode.open({
     dataDir: d,
     genesis,
     sequencerKey: key ?? undefined,
     verifyWorkers: 0,
+    l1,
   });
   t.teardown(async () => {
     await node.close();
@@ -76,6 +79,30 @@ async function scenarios(t: Test, b: L1Backend) {
   const clients = b.clients(0);
   const test = createTestClient({ mode: "anvil", chain: clients.chain, transport: clients.transport });
 
+  await t.test(
+    "a batch refused for leaving an overdue inbox message out is rebuilt up to the head",
+    async (t) => {
+      const bridge = await freshBridge();
+      const follower = new BridgeFollower(clients, { bridge: bridge.address, confirmations: 0 });
+      const { node, blocks } = await l2(t, follower);
+      await blocks(1);
+      await bridge.deposit(users[1].address, 5n);
+      await b.increaseTime(101); // the deposit is now older than forcedInclusionDelay (100 s)
+      const batcher = new Batcher(node, bridge, { cidOf, l1: bridgeBatchView(bridge), confirmations: 0 });
+      t.equal(await batcher.postOnce(), null, "block 1 alone (origin before the deposit) is refused");
+      t.same(await batcher.posted(), [], "and its record dropped");
+      t.equal(await bridge.batchCount(), 0n);
+      await node.sealNow(); // derives the deposit
+      const rec = await batcher.postOnce();
+      t.match(
+        rec,
+        { index: 0, firstBlock: 1, lastBlock: 2, inboxCount: 1 },
+        "the next batch reaches the deposit",
+      );
+      t.equal((await bridge.getBatch(0n)).inboxCount, 1n, "L1 holds it, counting the deposit");
+    },
+  );
+
   await t.test("a batch reorged out of L1 is posted again, and is confirmed only when deep", async (t) => {
     const bridge = await freshBridge();
     const onL1 = async () => Number(await bridge.batchCount());
@@ -118,6 +145,7 @@ async function scenarios(t: Test, b: L1Backend) {
         withdrawalRoot: next?.withdrawalRoot as Hex,
         txDataHash: next?.txDataHash as Hex,
         cid: next?.cid as Hex,
+        txData: toHex(buildBatch([(await node.block(4)) as Block, (await node.block(5)) as Block]).txData),
       }),
       /NonContiguousBatch/,
     );
@@ -147,6 +175,7 @@ async function scenarios(t: Test, b: L1Backend) {
       withdrawalRoot: data.withdrawalRoot,
       txDataHash: data.txDataHash,
       cid: await cidOf(data.txData),
+      txData: toHex(data.txData),
     });
     let sends = 0;
     const counting: BatchPoster = {
@@ -174,6 +203,7 @@ async function scenarios(t: Test, b: L1Backend) {
       withdrawalRoot: data.withdrawalRoot,
       txDataHash: data.txDataHash,
       cid: await cidOf(data.txData),
+      txData: toHex(data.txData),
     });
     let sends = 0;
     let lose = true;

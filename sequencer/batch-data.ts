@@ -1,0 +1,95 @@
+/**
+ * Batch data: the bytes a batch carries to L1 as calldata (Bridge.postBatch `txData`), from which
+ * anyone rebuilds L2 state without asking the sequencer (sequencer/rebuild.ts). One definition,
+ * used by the batcher to post and by every reader to decode:
+ *
+ *   txData     = 0x01 || deflateRaw(utf8(JSON.stringify({ blocks: [{ header, txs }, ...] })))
+ *   txDataHash = sha256(txData)        (what the batch commits; the Bridge checks it on post)
+ *
+ * 0x01 is the format version. deflateRaw is RFC 1951 (node:zlib `deflateRawSync`, level 9); a
+ * reader may use any inflater: only the compressed bytes are committed, never a re-compression.
+ * `header` is the signed header and `txs` the wire JSON of the block's txs (docs/rollup.md
+ * section 1), exactly as the node stores them; receipts are not carried (re-execution makes them).
+ */
+import { deflateRawSync, inflateRawSync } from "node:zlib";
+import type { SignedHeader } from "./block.ts";
+
+export const BATCH_DATA_VERSION = 0x01;
+/** The most a batch may inflate to: a hostile payload cannot make a reader allocate more. */
+export const MAX_BATCH_DATA_INFLATED = 64 * 1024 * 1024;
+
+export interface BatchBlock {
+  header: SignedHeader;
+  txs: Record<string, unknown>[];
+}
+
+/** Hostile or broken batch data: says what is wrong; the reader's state is unchanged. */
+export class BatchDataError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BatchDataError";
+  }
+}
+
+export function encodeBatchData(blocks: readonly BatchBlock[]): Uint8Array {
+  const json = JSON.stringify({ blocks: blocks.map((b) => ({ header: b.header, txs: b.txs })) });
+  const packed = deflateRawSync(Buffer.from(json, "utf8"), { level: 9 });
+  const out = new Uint8Array(packed.length + 1);
+  out[0] = BATCH_DATA_VERSION;
+  out.set(packed, 1);
+  return out;
+}
+
+const HEADER_NUMBERS = ["number", "timestamp", "l1OriginNumber"] as const;
+const HEADER_HEX = [
+  "parentHash",
+  "l1OriginHash",
+  "txRoot",
+  "stateRoot",
+  "withdrawalRoot",
+  "hash",
+  "sequencer",
+  "signature",
+] as const;
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * Decode batch data. Checks the shape only (numbers, hex strings, arrays); whether the blocks are
+ * right is for re-execution (Chain.applyBlock) to say.
+ */
+export function decodeBatchData(data: Uint8Array): BatchBlock[] {
+  if (data.length < 2) throw new BatchDataError(`batch data is ${data.length} bytes: too short`);
+  if (data[0] !== BATCH_DATA_VERSION)
+    throw new BatchDataError(`batch data version ${data[0]} is not ${BATCH_DATA_VERSION}`);
+  let text: string;
+  try {
+    text = inflateRawSync(data.subarray(1), { maxOutputLength: MAX_BATCH_DATA_INFLATED }).toString("utf8");
+  } catch (e) {
+    throw new BatchDataError(`batch data does not inflate: ${(e as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new BatchDataError(`batch data is not JSON: ${(e as Error).message}`);
+  }
+  if (!isObject(parsed) || !Array.isArray(parsed.blocks) || parsed.blocks.length === 0)
+    throw new BatchDataError("batch data must be {blocks: [...]} with at least one block");
+  return parsed.blocks.map((b: unknown, i: number) => {
+    if (!isObject(b) || !isObject(b.header) || !Array.isArray(b.txs))
+      throw new BatchDataError(`batch block ${i} must be {header, txs: [...]}`);
+    const h = b.header;
+    for (const k of HEADER_NUMBERS)
+      if (!Number.isSafeInteger(h[k]) || (h[k] as number) < 0)
+        throw new BatchDataError(`batch block ${i}: header.${k} must be a non-negative integer`);
+    for (const k of HEADER_HEX)
+      if (typeof h[k] !== "string" || !/^0x([0-9a-fA-F]{2})*$/.test(h[k] as string))
+        throw new BatchDataError(`batch block ${i}: header.${k} must be 0x hex`);
+    b.txs.forEach((tx, j) => {
+      if (!isObject(tx)) throw new BatchDataError(`batch block ${i} tx ${j} must be an object`);
+    });
+    return { header: h as unknown as SignedHeader, txs: b.txs as Record<string, unknown>[] };
+  });
+}

@@ -1,0 +1,84 @@
+/**
+ * Test-only faults of the sequencer: deliberate lies in what a batch commits, so that a validator
+ * (`verdict validator`, sequencer/rebuild.ts) can be shown to catch each one with real processes,
+ * and censorship, so that the L1 inbox (Bridge.forceTransaction) can be shown to get around it. Off by default; `verdict sequencer --test-fault` refuses them unless L1 is a dev
+ * chain (DEV_CHAIN_IDS) or the operator says `--i-know-this-is-a-test-fault`.
+ *
+ * `censor`: the sequencer refuses every user tx offered to it directly (API or p2p forwarding,
+ * 503 "censored"); it still derives L1 (deposits, forced txs) and batches honestly.
+ * Every other mode posts the honest batch data (the blocks as sealed) under lying roots:
+ *
+ * | mode             | what the batch commits                                               |
+ * |------------------|----------------------------------------------------------------------|
+ * | wrong-state-root | stateRoot = sha256(true root || "wrong-state-root")                  |
+ * | forge-withdrawal | message root over the true messages plus a withdrawal of 1 ETH to    |
+ * |                  | the sequencer's own address that no L2 tx made                       |
+ * | forge-result     | message root over the true messages plus a result for L1 request 0   |
+ * |                  | with a claim key and output root no worker signed                    |
+ *
+ * Pure: no I/O.
+ */
+import { concatBytes, toHex } from "../protocol/bytes.ts";
+import type { Address } from "../protocol/secp256k1.ts";
+import { sha256 } from "../protocol/sha256.ts";
+import type { Hex } from "../protocol/tx.ts";
+import { type L2Message, MessageTree } from "../protocol/withdrawal.ts";
+
+export const SEQUENCER_FAULT_MODES = [
+  "wrong-state-root",
+  "forge-withdrawal",
+  "forge-result",
+  "censor",
+] as const;
+export type SequencerFaultMode = (typeof SEQUENCER_FAULT_MODES)[number];
+
+/** L1 chains where a test fault needs no explicit override (anvil / the embedded devnet). */
+export const DEV_CHAIN_IDS: readonly bigint[] = [31337n];
+
+export function parseSequencerFault(s: string): SequencerFaultMode {
+  if (!(SEQUENCER_FAULT_MODES as readonly string[]).includes(s))
+    throw new Error(
+      `unknown sequencer test fault '${s}': expected one of ${SEQUENCER_FAULT_MODES.join(", ")}`,
+    );
+  return s as SequencerFaultMode;
+}
+
+/** Throws unless a test fault may run against this L1. */
+export function checkFaultAllowed(mode: SequencerFaultMode, l1ChainId: bigint, override: boolean): void {
+  if (override || DEV_CHAIN_IDS.includes(l1ChainId)) return;
+  throw new Error(
+    `test fault '${mode}' refused: L1 chain ${l1ChainId} is not a dev chain (${DEV_CHAIN_IDS.join(", ")}); ` +
+      "pass --i-know-this-is-a-test-fault to run it anyway",
+  );
+}
+
+const tag = (s: string) => new TextEncoder().encode(s);
+
+/** The roots a faulty batcher commits instead of the true ones. */
+export function faultyRoots(
+  mode: SequencerFaultMode,
+  honest: { stateRoot: Hex; messages: readonly L2Message[]; batchIndex: number },
+  sequencer: Address,
+): { stateRoot: Hex; withdrawalRoot: Hex } {
+  const messages = [...honest.messages];
+  let stateRoot = honest.stateRoot;
+  const fake = (what: string) => toHex(sha256(concatBytes(tag(what), tag(String(honest.batchIndex)))));
+  if (mode === "wrong-state-root")
+    stateRoot = toHex(sha256(concatBytes(Buffer.from(honest.stateRoot.slice(2), "hex"), tag(mode))));
+  if (mode === "forge-withdrawal")
+    messages.push({
+      kind: "withdrawal",
+      recipient: sequencer,
+      amount: 10n ** 18n,
+      l2TxHash: fake("forged withdrawal"),
+    });
+  if (mode === "forge-result")
+    messages.push({
+      kind: "result",
+      requestId: 0n,
+      claimKey: fake("forged claim"),
+      outputRoot: fake("forged output"),
+      outputCid: "0x01551220aa",
+    });
+  return { stateRoot, withdrawalRoot: new MessageTree(messages).rootHex };
+}

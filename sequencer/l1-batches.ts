@@ -1,0 +1,138 @@
+/**
+ * Read batches and their data from L1 alone: every `Bridge.BatchPosted` log up to the block
+ * `confirmations` below the head, in index order, each with the `txData` and `inboxCount` its
+ * postBatch call carried (decoded from the calldata of the tx that emitted the log) and the inbox
+ * messages it consumed (from the Deposited / TransactionForced / InboxQueued logs before it; the
+ * scan must start at or before the Bridge's deployment block to see them all). The data is taken from the
+ * tx, not from the sequencer or any store: this is what lets anyone rebuild L2 (rebuild.ts).
+ *
+ * The sequencer posts from an account (an EOA), so the log's tx calls Bridge.postBatch directly.
+ * A batch posted through another contract (a multisig, a proxy) has its data inside that
+ * contract's calldata; this reader refuses it by name rather than guess (tracing the call would
+ * need debug_traceTransaction, which not every L1 node serves).
+ */
+import { decodeFunctionData, type Hex, parseEventLogs } from "viem";
+import type { L1Clients } from "../bridge/clients.ts";
+import { bridgeAbi } from "../contracts/artifacts/Bridge.ts";
+import { fromHex } from "../protocol/bytes.ts";
+import type { Address } from "../protocol/secp256k1.ts";
+import type { InboxMessage, L1BatchWithData } from "./rebuild.ts";
+
+export interface L1BatchReaderOptions {
+  bridge: Address;
+  confirmations: number;
+  /** First L1 block to scan (the Bridge's deployment block). */
+  startBlock?: number;
+  /** Largest block range per eth_getLogs call. */
+  maxRange?: number;
+}
+
+export class L1BatchReader {
+  private readonly clients: L1Clients;
+  private readonly opts: Required<L1BatchReaderOptions>;
+  /** Next L1 block to scan, and the batches read so far but not yet taken. */
+  private scanFrom: number;
+  private nextIndex = 0;
+  /** Every inbox message seen so far, by index; and how many the last batch consumed. */
+  private readonly inbox: InboxMessage[] = [];
+  private consumed = 0;
+  private lastDeposit: { depositId: bigint; recipient: Hex; amount: bigint } | null = null;
+
+  constructor(clients: L1Clients, opts: L1BatchReaderOptions) {
+    if (!Number.isInteger(opts.confirmations) || opts.confirmations < 0)
+      throw new RangeError(`confirmations must be a non-negative integer, got ${opts.confirmations}`);
+    this.clients = clients;
+    this.opts = { startBlock: 0, maxRange: 2000, ...opts };
+    this.scanFrom = this.opts.startBlock;
+  }
+
+  /** Batches posted since the last call, confirmed `confirmations` deep, with their data. */
+  async next(): Promise<L1BatchWithData[]> {
+    const pub = this.clients.publicClient;
+    const safe = Number(await pub.getBlockNumber({ cacheTime: 0 })) - this.opts.confirmations;
+    const out: L1BatchWithData[] = [];
+    for (; this.scanFrom <= safe; ) {
+      const to = Math.min(safe, this.scanFrom + this.opts.maxRange - 1);
+      const logs = await pub.getLogs({
+        address: this.opts.bridge,
+        fromBlock: BigInt(this.scanFrom),
+        toBlock: BigInt(to),
+      });
+      for (const log of parseEventLogs({ abi: bridgeAbi, logs })) {
+        if (log.eventName === "Deposited") {
+          this.lastDeposit = {
+            depositId: log.args.depositId,
+            recipient: log.args.l2Recipient,
+            amount: log.args.amount,
+          };
+          continue;
+        }
+        if (log.eventName === "InboxQueued" && log.args.kind === 1) {
+          // a deposit's InboxQueued follows its Deposited in the same call
+          if (!this.lastDeposit)
+            throw new Error(`inbox message ${log.args.inboxIndex}: no Deposited before it`);
+          this.queue(Number(log.args.inboxIndex), { kind: "deposit", ...this.lastDeposit }, log.blockNumber);
+          this.lastDeposit = null;
+          continue;
+        }
+        if (log.eventName === "TransactionForced") {
+          this.queue(
+            Number(log.args.inboxIndex),
+            { kind: "forced", signedL2Tx: log.args.signedL2Tx },
+            log.blockNumber,
+          );
+          continue;
+        }
+        if (log.eventName !== "BatchPosted") continue;
+        const index = Number(log.args.batchIndex);
+        if (index !== this.nextIndex)
+          throw new Error(`L1 batch log ${index} out of order: expected batch ${this.nextIndex}`);
+        const tx = await pub.getTransaction({ hash: log.transactionHash });
+        if (!tx.to || tx.to.toLowerCase() !== this.opts.bridge.toLowerCase())
+          throw new Error(
+            `batch ${index} was posted through contract ${tx.to} (tx ${log.transactionHash}): its data is not in the tx's own calldata`,
+          );
+        const call = decodeFunctionData({ abi: bridgeAbi, data: tx.input });
+        if (call.functionName !== "postBatch")
+          throw new Error(
+            `batch ${index}'s tx ${log.transactionHash} calls ${call.functionName}, not postBatch`,
+          );
+        const txData = call.args[6] as Hex;
+        const inboxCount = Number(call.args[7] as bigint);
+        if (inboxCount < this.consumed || inboxCount > this.inbox.length)
+          throw new Error(
+            `batch ${index} counts ${inboxCount} inbox messages; ${this.inbox.length} were read`,
+          );
+        const inbox = this.inbox.slice(this.consumed, inboxCount);
+        this.consumed = inboxCount;
+        out.push({
+          inbox,
+          index,
+          firstBlock: Number(log.args.firstBlock),
+          lastBlock: Number(log.args.lastBlock),
+          stateRoot: log.args.stateRoot,
+          withdrawalRoot: log.args.withdrawalRoot,
+          txDataHash: log.args.txDataHash,
+          txData: fromHex(txData),
+        });
+        this.nextIndex++;
+      }
+      this.scanFrom = to + 1;
+    }
+    return out;
+  }
+
+  private queue(
+    index: number,
+    m:
+      | { kind: "deposit"; depositId: bigint; recipient: Hex; amount: bigint }
+      | { kind: "forced"; signedL2Tx: Hex },
+    l1Block: bigint | null,
+  ): void {
+    if (index !== this.inbox.length)
+      throw new Error(
+        `inbox message ${index} out of order: expected ${this.inbox.length} (scan from the Bridge's deployment block)`,
+      );
+    this.inbox.push({ index, l1Block: Number(l1Block), ...m } as InboxMessage);
+  }
+}

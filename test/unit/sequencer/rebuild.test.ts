@@ -1,0 +1,205 @@
+/**
+ * Batch data (sequencer/batch-data.ts) and the L1-only replay (sequencer/rebuild.ts) on blocks
+ * sealed by the real Chain: an honest batch replays to its exact roots; hostile data (not
+ * deflate, wrong version, a tampered tx, a range that lies, an inflate bomb) gets a clear
+ * verdict or error and changes nothing.
+ */
+import { deflateRawSync } from "node:zlib";
+import t from "tap";
+import { toHex } from "../../../protocol/bytes.ts";
+import { sha256 } from "../../../protocol/sha256.ts";
+import { decodeTx, encodeTx, type Hex, signTx, type Tx, type UserTx } from "../../../protocol/tx.ts";
+import { buildBatch } from "../../../sequencer/batch.ts";
+import {
+  BatchDataError,
+  decodeBatchData,
+  encodeBatchData,
+  MAX_BATCH_DATA_INFLATED,
+} from "../../../sequencer/batch-data.ts";
+import { checkFaultAllowed, parseSequencerFault } from "../../../sequencer/batch-faults.ts";
+import type { Block } from "../../../sequencer/block.ts";
+import { Chain } from "../../../sequencer/chain.ts";
+import { DEFAULTS, resolveGenesis } from "../../../sequencer/config.ts";
+import { devGenesis, devKeys } from "../../../sequencer/devkit.ts";
+import { BatchReplayer, type InboxMessage, type L1BatchWithData } from "../../../sequencer/rebuild.ts";
+
+const users = devKeys(2, "rebuild-test");
+const { genesis, key } = resolveGenesis({ ...DEFAULTS, genesis: devGenesis(users, 1000n) });
+
+/** Three sealed blocks, each with one transfer. */
+function sealedBlocks(): Block[] {
+  const chain = new Chain(genesis);
+  chain.initGenesis();
+  const blocks: Block[] = [];
+  for (let n = 0; n < 3; n++) {
+    const tx = signTx(
+      { type: "transfer", from: users[0].address, nonce: n, fee: 0n, to: users[1].address, amount: 10n },
+      users[0].key,
+      chain.domain,
+    ) as Tx;
+    chain.admit(tx, chain.txHash(tx), 2_000 + n);
+    blocks.push(chain.seal({ number: 0, hash: `0x${"00".repeat(32)}` }, key as Uint8Array).block);
+  }
+  return blocks;
+}
+
+function asL1(index: number, blocks: Block[], txData?: Uint8Array): L1BatchWithData {
+  const d = buildBatch(blocks);
+  const data = txData ?? d.txData;
+  return {
+    index,
+    firstBlock: d.firstBlock,
+    lastBlock: d.lastBlock,
+    stateRoot: d.stateRoot,
+    withdrawalRoot: d.withdrawalRoot,
+    txDataHash: toHex(sha256(data)),
+    txData: data,
+  };
+}
+
+t.test("batch data round-trips and is the committed hash", async (t) => {
+  const blocks = sealedBlocks();
+  const data = encodeBatchData(blocks);
+  t.equal(data[0], 1, "version byte");
+  t.same(
+    decodeBatchData(data),
+    blocks.map((b) => ({ header: b.header, txs: b.txs })),
+  );
+  t.equal(buildBatch(blocks).txDataHash, toHex(sha256(data)), "txDataHash = sha256(txData)");
+  t.ok(
+    data.length < Buffer.byteLength(JSON.stringify(blocks.map((b) => ({ header: b.header, txs: b.txs })))),
+  );
+});
+
+t.test("hostile batch data is refused by name", async (t) => {
+  const pack = (s: string, v = 1) => Uint8Array.from([v, ...deflateRawSync(Buffer.from(s))]);
+  t.throws(() => decodeBatchData(new Uint8Array([1])), BatchDataError);
+  t.throws(() => decodeBatchData(pack("{}", 2)), /version 2 is not 1/);
+  t.throws(() => decodeBatchData(Uint8Array.from([1, 0xff, 0xff, 0xff])), /does not inflate/);
+  t.throws(() => decodeBatchData(pack("not json")), /not JSON/);
+  t.throws(() => decodeBatchData(pack('{"blocks":[]}')), /at least one block/);
+  t.throws(() => decodeBatchData(pack('{"blocks":[{"header":{},"txs":[]}]}')), /header.number/);
+  const bomb = Uint8Array.from([1, ...deflateRawSync(Buffer.alloc(MAX_BATCH_DATA_INFLATED + 1024))]);
+  t.throws(() => decodeBatchData(bomb), /does not inflate/, "inflating past the cap is refused");
+});
+
+t.test("an honest batch replays to its exact roots; a second batch follows it", async (t) => {
+  const blocks = sealedBlocks();
+  const r = new BatchReplayer(genesis);
+  const v0 = r.apply(asL1(0, blocks.slice(0, 2)));
+  t.match(v0, { ok: true, stateRoot: blocks[1].header.stateRoot, blocks: 2, txs: 2 });
+  const v1 = r.apply(asL1(1, blocks.slice(2)));
+  t.match(v1, { ok: true, stateRoot: blocks[2].header.stateRoot });
+  t.equal(r.firstBad, null);
+});
+
+t.test("batches whose data does not re-execute to their commitments are named", async (t) => {
+  const blocks = sealedBlocks();
+  const bad = (b: L1BatchWithData) => new BatchReplayer(genesis).apply(b);
+
+  const honest = asL1(0, blocks);
+  t.match(bad({ ...honest, txDataHash: toHex(sha256(new Uint8Array([1]))) }), {
+    ok: false,
+    reason: /data hashes to .* the batch commits/,
+  });
+  t.match(bad({ ...honest, stateRoot: blocks[0].header.stateRoot }), {
+    ok: false,
+    reason: /state root after block 3 is .* the batch commits/,
+  });
+  t.match(bad({ ...honest, withdrawalRoot: blocks[0].header.txRoot }), { ok: false, reason: /message root/ });
+  t.match(bad({ ...honest, lastBlock: 4 }), { ok: false, reason: /commits blocks 1..4 but carries 3/ });
+  t.match(bad({ ...honest, firstBlock: 2 }), { ok: false, reason: /starts at block 2/ });
+
+  // a tx changed after signing: re-execution refuses its signature
+  const tampered = blocks.map((b) => ({ ...b, txs: b.txs.map((x) => ({ ...x })) }));
+  (tampered[1].txs[0] as UserTx & Record<string, unknown>).amount = "999";
+  t.match(bad(asL1(0, tampered)), { ok: false, reason: /re-execution: block 2 tx 0/ });
+
+  const r = new BatchReplayer(genesis);
+  const root0 = r.stateRoot;
+  t.match(r.apply({ ...honest, stateRoot: root0 }), { ok: false });
+  t.throws(() => r.apply(asL1(1, blocks)), /replay stopped at bad batch 0/, "nothing runs after a bad batch");
+  t.equal(r.verdicts.length, 1);
+});
+
+t.test("sequencer test faults are refused off dev chains unless overridden", async (t) => {
+  t.throws(() => checkFaultAllowed("forge-withdrawal", 1n, false), /refused: L1 chain 1 is not a dev chain/);
+  t.doesNotThrow(() => checkFaultAllowed("forge-withdrawal", 1n, true));
+  t.doesNotThrow(() => checkFaultAllowed("wrong-state-root", 31337n, false));
+  t.throws(() => parseSequencerFault("nope"), /unknown sequencer test fault 'nope'/);
+});
+
+t.test("derived txs are checked against the inbox messages the batch consumed", async (t) => {
+  const ORIGIN = { number: 5, hash: `0x${"05".repeat(32)}` as Hex };
+  const forcedJson = (nonce: number) =>
+    JSON.stringify(
+      encodeTx(
+        signTx(
+          { type: "transfer", from: users[1].address, nonce, fee: 0n, to: users[0].address, amount: 1n },
+          users[1].key,
+          new Chain(genesis).domain,
+        ) as UserTx,
+      ),
+    );
+  const bytes = (s: string) => toHex(new TextEncoder().encode(s));
+  /** One block at L1 origin 5 holding a deposit and, when `include`, the forced transfer (nonce 0). */
+  function block(include: boolean): Block[] {
+    const chain = new Chain(genesis);
+    chain.initGenesis();
+    const dep = { type: "deposit", depositId: 0n, recipient: users[1].address, amount: 7n } as Tx;
+    chain.admit(dep, chain.txHash(dep), 2_000);
+    if (include) {
+      const f = decodeTx(JSON.parse(forcedJson(0)));
+      chain.admit(f, chain.txHash(f), 2_000);
+    }
+    return [chain.seal(ORIGIN, key as Uint8Array).block];
+  }
+  const deposit = (amount: bigint, index = 0): InboxMessage => ({
+    index,
+    l1Block: 4,
+    kind: "deposit",
+    depositId: BigInt(index),
+    recipient: users[1].address,
+    amount,
+  });
+  const forced = (s: string, index = 1): InboxMessage => ({
+    index,
+    l1Block: 5,
+    kind: "forced",
+    signedL2Tx: bytes(s),
+  });
+  const replay = (blocks: Block[], inbox: InboxMessage[]) =>
+    new BatchReplayer(genesis).apply({ ...asL1(0, blocks), inbox });
+
+  t.match(
+    replay(block(true), [deposit(7n), forced(forcedJson(0))]),
+    { ok: true },
+    "deposit and forced tx applied",
+  );
+  t.match(replay(block(false), [deposit(7n), forced("not a tx")]), { ok: true }, "garbage derives nothing");
+  t.match(
+    replay(block(false), [deposit(7n), forced(forcedJson(3))]),
+    { ok: true },
+    "a forced tx that would be refused (nonce gap) may be left out",
+  );
+  t.match(replay(block(false), [deposit(7n), forced(forcedJson(0))]), {
+    ok: false,
+    reason: /forced tx 0x[0-9a-f]+ \(inbox 1\) is valid but block 1, which derived it, left it out/,
+  });
+  t.match(replay(block(false), [deposit(8n)]), {
+    ok: false,
+    reason: /credits deposit 0 .*the next inbox deposit is 0 .*\(8\)/,
+  });
+  t.match(replay(block(false), []), {
+    ok: false,
+    reason: /credits deposit 0, which no inbox message counted/,
+  });
+  t.match(replay(block(false), [deposit(7n), deposit(1n, 1)]), {
+    ok: false,
+    reason: /deposit 1 \(inbox 1\) is counted but no block applied it/,
+  });
+  t.match(replay(block(false), [deposit(7n), { ...forced("x"), l1Block: 9 } as InboxMessage]), {
+    ok: false,
+    reason: /inbox 1 is counted but no block of the batch derived it/,
+  });
+});
