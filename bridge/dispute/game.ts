@@ -18,7 +18,14 @@ import { disputeGameAbi } from "../../contracts/artifacts/DisputeGame.ts";
 import { oneStepVerifierAbi } from "../../contracts/artifacts/OneStepVerifier.ts";
 import { BridgeRevert, type ClaimMessage, type RevertFactory, simulateAndSend } from "../bridge.ts";
 import { ContractClient } from "../clients.ts";
-import type { DisputeState, GameView, InputBindingArg, Move, Opening, RevealedChildren } from "./vocabulary.ts";
+import type {
+  DisputeState,
+  GameView,
+  InputBindingArg,
+  Move,
+  Opening,
+  RevealedChildren,
+} from "./vocabulary.ts";
 
 /** The game ABI plus the verifier's and the Bridge's errors, so nested reverts are named too. */
 const gameErrorNames = new Set<string>(disputeGameAbi.filter((x) => x.type === "error").map((x) => x.name));
@@ -46,6 +53,8 @@ const gameRevert: RevertFactory = (f, e, a, d) => new DisputeGameRevert(f, e, a,
 
 export type FullDisputeState = DisputeState & {
   claimer: Address;
+  /** When the dispute was opened (L1 seconds): after its claim's window, proveClaimFinal ends it. */
+  openedAt: bigint;
   challenger: Address;
   claimKey: Hex;
   modelId: Hex;
@@ -160,6 +169,19 @@ export class DisputeGameContract extends ContractClient {
 
   closeVoid(id: bigint): Promise<GameTx> {
     return this.write("closeVoid", [id]);
+  }
+
+  /**
+   * Ends dispute `id`, won by the claimer, when it was opened after its claim's challenge window:
+   * the claim is leaf `leafIndex` of batch `batchIndex`'s claims tree (protocol/claims.ts) on the
+   * Bridge (issue 18, attack 6). Anyone may send it.
+   */
+  proveClaimFinal(
+    id: bigint,
+    batchIndex: bigint,
+    p: { leafIndex: number; leafCount: number; proof: Hex[] },
+  ): Promise<GameTx> {
+    return this.write("proveClaimFinal", [id, batchIndex, BigInt(p.leafIndex), BigInt(p.leafCount), p.proof]);
   }
 
   async getDispute(id: bigint): Promise<FullDisputeState> {
