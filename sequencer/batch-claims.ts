@@ -48,6 +48,8 @@ export class ClaimsRecorder {
   private next = 0;
   /** Claim key -> index of the first batch holding it, for batches scanned so far. */
   private readonly batchOf = new Map<Hex, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
 
   constructor(opts: {
     /** A stored L2 block by number (SequencerNode.block). */
@@ -103,6 +105,22 @@ export class ClaimsRecorder {
       this.logger?.info({ index: batch.index, claims: tree.claimKeys.length }, "batch claims recorded on L1");
     }
     return done;
+  }
+
+  /** Records on an interval (errors are logged and retried on the next tick). */
+  start(intervalMs: number): void {
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = this.recordOnce()
+        .catch((err) => this.logger?.error({ err: (err as Error).message }, "recording batch claims failed"))
+        .finally(() => (this.running = null));
+    }, intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
   }
 
   /** Where `claimKey` was committed (a batch recorded by this recorder), with its proof. */

@@ -14,6 +14,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pino from "pino";
 import t from "tap";
 import type { Hex } from "viem";
 import { walletClientFor } from "../../../bridge/clients.ts";
@@ -32,11 +33,18 @@ import {
   signTx,
   type UserTx,
 } from "../../../protocol/tx.ts";
+import { buildApi } from "../../../sequencer/api.ts";
 import { Batcher } from "../../../sequencer/batch.ts";
 import { type ClaimInclusion, ClaimsRecorder } from "../../../sequencer/batch-claims.ts";
+import { registerClaimRoutes } from "../../../sequencer/claims-routes.ts";
 import { DEFAULTS, resolveGenesis } from "../../../sequencer/config.ts";
+import { createMetrics } from "../../../sequencer/metrics.ts";
 import { SequencerNode } from "../../../sequencer/node.ts";
 import { Winner } from "../../../verifier/game/planner.ts";
+import { SequencerReader } from "../../../verifier/l2.ts";
+import { Defender } from "../../../verifier/worker/defender.ts";
+import { createWorkerMetrics } from "../../../verifier/worker/metrics.ts";
+import { WorkerStore } from "../../../verifier/worker/store.ts";
 
 const h32 = (b: number) => `0x${b.toString(16).padStart(2, "0").repeat(32)}` as Hex;
 const cidOf = (b: number) => `0x01551220${b.toString(16).padStart(2, "0").repeat(32)}` as Hex;
@@ -70,7 +78,7 @@ t.test("attack 6: a claim is disputable only inside its window on L1", async (t)
   );
   const modelId = model.modelId;
   await dep.bridge.as(worker.l1).stake(cfg.minWorkerStake * 4n);
-  await dep.bridge.as(challenger).depositBond(cfg.challengerBond * 4n);
+  await dep.bridge.as(challenger).depositBond(cfg.challengerBond * 5n);
 
   // ---------------------------------------------------------------- a sequencer following L1
   const { genesis, key } = resolveGenesis({
@@ -106,6 +114,10 @@ t.test("attack 6: a claim is disputable only inside its window on L1", async (t)
     l1: dep.bridge,
     claimDomain: cdom,
   });
+  const app = await buildApi(node, createMetrics(), { batcher });
+  registerClaimRoutes(app, recorder);
+  const url = await app.listen({ host: "127.0.0.1", port: 0 });
+  t.teardown(() => app.close());
   const l2dom = l2Domain(genesis.l2ChainId);
   let nonce = 0;
   const send = async (body: Record<string, unknown>) => {
@@ -244,10 +256,43 @@ t.test("attack 6: a claim is disputable only inside its window on L1", async (t)
     "a proof of the wrong depth",
   );
   t.equal((await game.getDispute(late.disputeId)).winner, Winner.none, "hostile proofs changed nothing");
-  const proved = await game.as(stranger).proveClaimFinal(late.disputeId, 0n, incl1);
-  t.ok(proved.gasUsed < 120_000n, `proveClaimFinal costs O(1) gas (${proved.gasUsed})`);
+  // The worker's real defender, with the model dropped (its view cannot be rebuilt), asks the
+  // sequencer API for the claim's inclusion, checks it on L1 and proves the claim final.
+  const wdir = mkdtempSync(join(tmpdir(), "verdict-attack6-worker-"));
+  t.teardown(() => rmSync(wdir, { recursive: true, force: true }));
+  const store = new WorkerStore(join(wdir, "db"));
+  await store.open();
+  const reader = new SequencerReader(url);
+  const viewsAsked: Hex[] = [];
+  const defender = new Defender({
+    game: claimer,
+    store,
+    logger: pino({ level: "silent" }),
+    metrics: createWorkerMetrics(),
+    claimer: workerAddr,
+    viewFor: async (jobId) => {
+      viewsAsked.push(jobId);
+      throw new Error(`job ${jobId} was run on model ${modelId}, which this worker no longer serves`);
+    },
+    claimInclusion: async (claimKey) => {
+      const p = await reader.claimInclusion(claimKey);
+      return p && { ...p, finalAt: await dep.bridge.claimFinalAt(BigInt(p.batchIndex), claimKey, p) };
+    },
+    pollMs: 20,
+    startBlock: Number(dep.blockNumber),
+  });
+  t.teardown(async () => {
+    await defender.stop();
+    await store.close();
+  });
+  await defender.scan();
+  const deadline = Date.now() + 60_000;
+  while ((await game.getDispute(late.disputeId)).winner === Winner.none && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
   const ended = await game.getDispute(late.disputeId);
   t.equal(ended.winner, Winner.claimer, "the honest worker wins without its model");
+  t.notOk(viewsAsked.includes(honest.claim.jobId), "never needing the model for the old claim");
+  t.ok(viewsAsked.includes(lie.claim.jobId), "while the lie disputed in its window needs it (and has none)");
   t.equal(
     (await dep.bridge.bondOf(workerAddr)).free - bondBefore,
     cfg.challengerBond,
@@ -261,6 +306,16 @@ t.test("attack 6: a claim is disputable only inside its window on L1", async (t)
   );
   t.notOk(await game.claimInvalidated(honest.key), "the claim stands");
   await t.rejects(game.as(stranger).proveClaimFinal(late.disputeId, 0n, incl1), /WrongPhase/, "once");
+
+  // Anyone may send the proof; it costs O(1) gas.
+  const again = await game.challengeOutput(honest.claim, honest.sig, 0);
+  const proved = await game.as(stranger).proveClaimFinal(again.disputeId, 0n, incl1);
+  t.ok(proved.gasUsed < 120_000n, `proveClaimFinal costs O(1) gas (${proved.gasUsed})`);
+  t.equal(
+    (await game.getDispute(again.disputeId)).winner,
+    Winner.claimer,
+    "a second late dispute ends the same way",
+  );
 
   // The lie and the unbatched claim cannot answer level 0 (their roots are made up): they lose.
   await chain.increaseTime(Number(dep.params.disputeClock) + 1);
