@@ -124,7 +124,8 @@ type WriteName =
   | "registerModel"
   | "setDisputeGame"
   | "requestInference"
-  | "deliverResult";
+  | "deliverResult"
+  | "recordBatchClaims";
 
 /** A Bridge call that failed before reaching the contract (funds, nonce, node). */
 export class BridgeCallError extends Error {
@@ -441,6 +442,28 @@ export class BridgeContract extends ContractClient {
   }
   batchFinalizesAt(index: bigint) {
     return this.read("batchFinalizesAt", [index]);
+  }
+  /** Sequencer only: records the root of batch `batchIndex`'s claims tree (protocol/claims.ts). */
+  recordBatchClaims(batchIndex: bigint, claimsRoot: Hex): Promise<TxResult> {
+    return this.write("recordBatchClaims", [batchIndex, claimsRoot]);
+  }
+  /** Batch `index`'s recorded claims root and when L1 recorded it (recordedAt 0: not recorded). */
+  async batchClaims(index: bigint): Promise<{ root: Hex; recordedAt: bigint }> {
+    const [root, recordedAt] = await this.read("batchClaims", [index]);
+    return { root, recordedAt };
+  }
+  /** When `claimKey`, proven in batch `batchIndex`'s claims tree, stopped being disputable. */
+  claimFinalAt(batchIndex: bigint, claimKey: Hex, p: { leafIndex: number; leafCount: number; proof: Hex[] }) {
+    return this.read("claimFinalAt", [
+      batchIndex,
+      claimKey,
+      BigInt(p.leafIndex),
+      BigInt(p.leafCount),
+      p.proof,
+    ]);
+  }
+  claimLeaf(claimKey: Hex) {
+    return this.read("claimLeaf", [claimKey]);
   }
   stakeOf(worker: Address) {
     return this.read("stakeOf", [worker]);

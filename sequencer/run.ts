@@ -11,7 +11,9 @@ import { fileCid } from "../protocol/cid.ts";
 import { buildApi } from "./api.ts";
 import { Batcher } from "./batch.ts";
 import { checkFaultAllowed, parseSequencerFault } from "./batch-faults.ts";
+import { ClaimsRecorder } from "./batch-claims.ts";
 import { bridgeBatchView } from "./batch-l1.ts";
+import { registerClaimRoutes } from "./claims-routes.ts";
 import { resolveGenesis, type SequencerConfig } from "./config.ts";
 import { L1DisputeFeed } from "./dashboard/feed.ts";
 import type { L1Source } from "./l1.ts";
@@ -110,12 +112,25 @@ export async function startSequencer(
     eventBufferBytes: cfg.eventBufferBytes,
     contentRoutes: { uploadLimits: { bytesPerWindow: cfg.uploadBytesPerHour, windowMs: 3_600_000 } },
   });
+  // issue 18, attack 6: each confirmed batch's claims root on L1, and the proofs against it
+  const claims =
+    batcher && poster
+      ? new ClaimsRecorder({
+          block: (n) => node.block(n),
+          confirmed: () => batcher.confirmed(),
+          l1: poster,
+          claimDomain: node.chain.claimDomain,
+          logger,
+        })
+      : null;
+  if (claims) registerClaimRoutes(app, claims);
   const url = await app.listen({ host: cfg.httpHost, port: cfg.httpPort });
   logger.info({ url, role: key ? "sequencer" : "follower" }, "http listening");
   // logged after "http listening": process harnesses take this line as "fully started"
   logger.info({ addrs: p2p.addrs() }, "p2p listening");
   node.start();
   batcher?.start(cfg.batchIntervalMs);
+  claims?.start(cfg.batchIntervalMs);
   node.on("fatal", () => process.exit(70));
   return {
     node,
@@ -125,6 +140,7 @@ export async function startSequencer(
     async close() {
       await app.close();
       await batcher?.stop();
+      await claims?.stop();
       await p2p.stop();
       await node.close();
     },

@@ -9,6 +9,7 @@ import { l2Domain } from "../protocol/eip712.ts";
 import type { Address } from "../protocol/secp256k1.ts";
 import { encodeTx, type Hex, signTx, type UnsignedUserTx } from "../protocol/tx.ts";
 import type { L2JobJson } from "../sdk/outcome.ts";
+import type { ClaimInclusion } from "../sequencer/batch-claims.ts";
 import type { Block, Receipt } from "../sequencer/block.ts";
 
 /** A GET that hangs longer than this fails (the caller retries on its own schedule). */
@@ -68,6 +69,11 @@ export class SequencerReader {
 
   block(n: number): Promise<L2Block | null> {
     return this.getJson<L2Block>(`/v1/blocks/${n}`);
+  }
+
+  /** Where claim `claimKey` was committed on L1, with its proof (null: in no recorded batch yet). */
+  claimInclusion(claimKey: string): Promise<ClaimInclusion | null> {
+    return this.getJson<ClaimInclusion>(`/v1/claims/${claimKey.toLowerCase()}/proof`);
   }
 
   /**

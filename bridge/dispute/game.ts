@@ -53,6 +53,8 @@ const gameRevert: RevertFactory = (f, e, a, d) => new DisputeGameRevert(f, e, a,
 
 export type FullDisputeState = DisputeState & {
   claimer: Address;
+  /** When the dispute was opened (L1 seconds): after its claim's window, proveClaimFinal ends it. */
+  openedAt: bigint;
   challenger: Address;
   claimKey: Hex;
   modelId: Hex;
@@ -167,6 +169,19 @@ export class DisputeGameContract extends ContractClient {
 
   closeVoid(id: bigint): Promise<GameTx> {
     return this.write("closeVoid", [id]);
+  }
+
+  /**
+   * Ends dispute `id`, won by the claimer, when it was opened after its claim's challenge window:
+   * the claim is leaf `leafIndex` of batch `batchIndex`'s claims tree (protocol/claims.ts) on the
+   * Bridge (issue 18, attack 6). Anyone may send it.
+   */
+  proveClaimFinal(
+    id: bigint,
+    batchIndex: bigint,
+    p: { leafIndex: number; leafCount: number; proof: Hex[] },
+  ): Promise<GameTx> {
+    return this.write("proveClaimFinal", [id, batchIndex, BigInt(p.leafIndex), BigInt(p.leafCount), p.proof]);
   }
 
   async getDispute(id: bigint): Promise<FullDisputeState> {

@@ -98,6 +98,13 @@ contract Bridge is ReentrancyGuard, EIP712 {
         uint64 queuedAt;
     }
 
+    /// The claims a batch's blocks submitted (issue 18, attack 6): the root of the claim-key tree
+    /// (protocol/claims.ts) and when L1 learned it, which starts every such claim's dispute window.
+    struct BatchClaims {
+        bytes32 root;
+        uint64 recordedAt;
+    }
+
     // ------------------------------------------------------------------ configuration
 
     address public immutable sequencer;
@@ -142,6 +149,8 @@ contract Bridge is ReentrancyGuard, EIP712 {
     /// The inbox: every deposit and forced tx, in order. A batch must consume each message older
     /// than forcedInclusionDelay() (docs/bridge.md "Forced inclusion").
     InboxMessage[] internal _inbox;
+    /// Claims root per batch index, recorded by the sequencer after the batch (recordBatchClaims).
+    mapping(uint256 batchIndex => BatchClaims) public batchClaims;
     /// Withdrawal leaves already paid out; a leaf names (recipient, amount, l2TxHash) uniquely.
     mapping(bytes32 leaf => bool) public withdrawalClaimed;
 
@@ -182,6 +191,7 @@ contract Bridge is ReentrancyGuard, EIP712 {
         bytes32 txDataHash,
         bytes cid
     );
+    event BatchClaimsRecorded(uint256 indexed batchIndex, bytes32 claimsRoot);
     event Deposited(uint256 indexed depositId, address indexed l2Recipient, uint256 amount);
     /// A message joined the inbox (after its Deposited or TransactionForced event).
     event InboxQueued(uint256 indexed inboxIndex, uint8 kind, bytes32 messageHash, bytes32 rollingHash, uint64 queuedAt);
@@ -246,6 +256,10 @@ contract Bridge is ReentrancyGuard, EIP712 {
     error BatchDataMismatch(bytes32 committed, bytes32 actual);
     error UnknownBatch(uint256 batchIndex, uint256 batchCount);
     error BatchNotFinalized(uint256 batchIndex, uint64 finalizesAt);
+    error EmptyClaimsRoot();
+    error BatchClaimsAlreadyRecorded(uint256 batchIndex);
+    error BatchClaimsNotRecorded(uint256 batchIndex);
+    error ClaimNotInBatch(bytes32 claimKey, uint256 batchIndex);
     error WithdrawalAlreadyClaimed(bytes32 leaf);
     error InvalidWithdrawalProof();
     error InsufficientBridgedBalance(uint256 amount, uint256 available);
@@ -494,6 +508,43 @@ contract Bridge is ReentrancyGuard, EIP712 {
         bytes32 rolling = keccak256(abi.encodePacked(previous, messageHash));
         _inbox.push(InboxMessage({rollingHash: rolling, queuedAt: uint64(block.timestamp)}));
         emit InboxQueued(inboxIndex, kind, messageHash, rolling, uint64(block.timestamp));
+    }
+
+    /// Records the root of the claim keys submitted in batch `batchIndex`'s blocks (sequencer only,
+    /// once per batch, never an empty root: a batch without claims is not recorded). The claims in
+    /// it can be disputed until `recordedAt + challengeWindow` (claimFinalAt); after that a dispute
+    /// on one of them ends with the claimer winning (DisputeGame.proveClaimFinal).
+    function recordBatchClaims(uint256 batchIndex, bytes32 claimsRoot) external {
+        if (msg.sender != sequencer) revert NotSequencer(msg.sender);
+        _batch(batchIndex);
+        if (claimsRoot == bytes32(0)) revert EmptyClaimsRoot();
+        BatchClaims storage c = batchClaims[batchIndex];
+        if (c.recordedAt != 0) revert BatchClaimsAlreadyRecorded(batchIndex);
+        c.root = claimsRoot;
+        c.recordedAt = uint64(block.timestamp);
+        emit BatchClaimsRecorded(batchIndex, claimsRoot);
+    }
+
+    /// When the claim `claimKey` stopped being disputable: `recordedAt + challengeWindow` of batch
+    /// `batchIndex`, whose claims tree must hold claimLeaf(claimKey) at `leafIndex` (else reverts).
+    function claimFinalAt(
+        uint256 batchIndex,
+        bytes32 claimKey,
+        uint256 leafIndex,
+        uint256 leafCount,
+        bytes32[] calldata proof
+    ) external view returns (uint64) {
+        BatchClaims storage c = batchClaims[batchIndex];
+        if (c.recordedAt == 0) revert BatchClaimsNotRecorded(batchIndex);
+        if (!Commitments.requireProof(c.root, claimLeaf(claimKey), leafIndex, leafCount, proof)) {
+            revert ClaimNotInBatch(claimKey, batchIndex);
+        }
+        return c.recordedAt + challengeWindow;
+    }
+
+    /// A leaf of a batch's claims tree (protocol/claims.ts `claimLeaf`): sha256(0x43 || claimKey).
+    function claimLeaf(bytes32 claimKey) public pure returns (bytes32) {
+        return sha256(abi.encodePacked(bytes1(0x43), claimKey));
     }
 
     function batchCount() external view returns (uint256) {

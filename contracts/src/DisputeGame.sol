@@ -64,6 +64,7 @@ contract DisputeGame {
 
     struct Dispute {
         address claimer;
+        uint64 openedAt; // when the dispute was opened (proveClaimFinal compares it with the window)
         address challenger;
         bytes32 claimKey; // EIP-712 digest of the claim
         bytes32 modelId;
@@ -182,6 +183,7 @@ contract DisputeGame {
     error OutputRefNotInModel();
     error SlotOutOfRange(uint256 slot, uint256 outputCount);
     error TraceLeafNotInTrace();
+    error ClaimStillDisputable(uint64 finalAt, uint64 openedAt);
 
     constructor(Bridge bridge_, OneStepVerifier verifier_, uint64 clockBudget_) {
         if (clockBudget_ == 0) revert ZeroClockBudget();
@@ -258,6 +260,7 @@ contract DisputeGame {
         d.modelId = claim.modelId;
         d.inputRoot = claim.inputRoot;
         d.traceRoot = claim.traceRoot;
+        d.openedAt = uint64(block.timestamp);
         d.lastMoveAt = uint64(block.timestamp);
         d.claimerTimeLeft = clockBudget;
         d.challengerTimeLeft = clockBudget;
@@ -301,6 +304,25 @@ contract DisputeGame {
         if (d.phase == PHASE_RESOLVED) revert WrongPhase(PHASE_NONE, d.phase);
         if (!claimInvalidated[d.claimKey]) revert WrongPhase(PHASE_RESOLVED, d.phase);
         _resolve(id, d, WINNER_VOID, "claim already invalidated");
+    }
+
+    /// Anyone, at any phase: ends a dispute opened after its claim's challenge window, won by the
+    /// claimer (issue 18, attack 6). The claim must be in batch `batchIndex`'s claims tree on the
+    /// Bridge, and the dispute opened at or after Bridge.claimFinalAt: a final claim is never
+    /// re-litigated, so an honest worker that dropped the model cannot lose it. A dispute opened
+    /// inside the window (or on a claim in no recorded batch) runs on as before.
+    function proveClaimFinal(
+        uint256 id,
+        uint256 batchIndex,
+        uint256 leafIndex,
+        uint256 leafCount,
+        bytes32[] calldata proof
+    ) external {
+        Dispute storage d = _get(id);
+        if (d.phase == PHASE_RESOLVED) revert WrongPhase(PHASE_NONE, d.phase);
+        uint64 finalAt = bridge.claimFinalAt(batchIndex, d.claimKey, leafIndex, leafCount, proof);
+        if (d.openedAt < finalAt) revert ClaimStillDisputable(finalAt, d.openedAt);
+        _resolve(id, d, WINNER_CLAIMER, "claim final before the dispute");
     }
 
     // ================================================================== level 1: trace descent

@@ -3,6 +3,7 @@
  * to test/vectors/, and test/unit/vectors checks that the committed files match these functions,
  * so an encoding change cannot slip past the Solidity side. Add new generators here.
  */
+import { claimVectors } from "./claims.ts";
 import { commitmentVectors } from "./commitments.ts";
 import { messageVectors } from "./messages.ts";
 import { modelVectors } from "./model.ts";
@@ -21,6 +22,7 @@ export const GENERATORS: VectorGenerator[] = [
   { file: "model.json", generate: modelVectors },
   { file: "messages.json", generate: messageVectors },
   { file: "signatures.json", generate: signatureVectors },
+  { file: "claims.json", generate: claimVectors },
 ];
 
 /** The exact file contents for a generator's output (stable key order, 2-space JSON, newline). */

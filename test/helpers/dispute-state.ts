@@ -40,6 +40,7 @@ export function fullDisputeState(over: Partial<FullDisputeState> = {}): FullDisp
   return {
     ...disputeState(),
     claimer: ZERO_ADDRESS,
+    openedAt: 0n,
     challenger: ZERO_ADDRESS,
     claimKey: ZERO32,
     modelId: ZERO32,

@@ -5,6 +5,7 @@
  * decides what a move says (from the view); the policy decides which moves are made at all (a
  * test fault's liar holds some back).
  */
+import type { Hex } from "viem";
 import type { FullDisputeState } from "../../bridge/dispute/game.ts";
 import { claimerToMove, type Outcome, outcomeFor, timedOut } from "../../bridge/dispute/vocabulary.ts";
 import { type GameView, type Move, Phase, planClaimerMove } from "./planner.ts";
@@ -14,6 +15,12 @@ export type ClaimerAction =
   /** The game is over; `outcome` from our side (null: a winner the contract does not name). */
   | { kind: "ended"; winner: number; outcome: Outcome | null }
   | { kind: "move"; move: Move }
+  /**
+   * The dispute was opened after the claim's challenge window: end it, won, with the claim's
+   * inclusion in a batch recorded on L1 (DisputeGame.proveClaimFinal). Needs no view: a worker
+   * that dropped the model still wins (issue 18, attack 6).
+   */
+  | { kind: "proveFinal"; inclusion: ClaimInclusionProof }
   /** The challenger's clock ran out while it was its move. */
   | { kind: "timeout" }
   /** Nothing to do now: the challenger's move, or a move the policy holds back. */
@@ -28,10 +35,30 @@ export interface ClaimerPolicy {
 
 export const HONEST_CLAIMER: ClaimerPolicy = { allowsMove: () => true, callsTimeout: true };
 
+/** Where the claim was committed on L1 (sequencer/batch-claims.ts) and when it became final there. */
+export interface ClaimInclusionProof {
+  batchIndex: number;
+  leafIndex: number;
+  leafCount: number;
+  proof: Hex[];
+  /** Bridge.claimFinalAt for this proof: L1 seconds after which the claim can no longer be disputed. */
+  finalAt: bigint;
+}
+
 export interface ClaimerSituation {
   game: GameView & { dispute: FullDisputeState };
   /** Latest L1 block timestamp, seconds. */
   now: bigint;
+  /** The claim's inclusion in a recorded batch, when known (absent: not batched, or not asked). */
+  inclusion?: ClaimInclusionProof | null;
+}
+
+/** True when `inclusion` ends the dispute: it was opened at or after the claim became final. */
+export function openedAfterWindow(
+  d: FullDisputeState,
+  inclusion: ClaimInclusionProof | null | undefined,
+): boolean {
+  return !!inclusion && d.openedAt >= inclusion.finalAt;
 }
 
 /**
@@ -47,6 +74,7 @@ export function decide(
   const d = s.game.dispute;
   if (d.phase === Phase.resolved)
     return { kind: "ended", winner: d.winner, outcome: outcomeFor(d.winner, "claimer") };
+  if (s.inclusion && openedAfterWindow(d, s.inclusion)) return { kind: "proveFinal", inclusion: s.inclusion };
   if (!view) throw new Error(`dispute in phase ${d.phase}: the claimer needs its view to decide`);
   if (claimerToMove(d.phase)) {
     const move = planClaimerMove(view, s.game);

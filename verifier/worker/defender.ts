@@ -9,7 +9,13 @@
 import type { Logger } from "pino";
 import type { Address, Hex } from "viem";
 import type { DisputeGameContract } from "../../bridge/dispute/game.ts";
-import { type ClaimerAction, type ClaimerPolicy, decide } from "../game/claimer.ts";
+import {
+  type ClaimerAction,
+  type ClaimerPolicy,
+  type ClaimInclusionProof,
+  decide,
+  openedAfterWindow,
+} from "../game/claimer.ts";
 import { Phase, Winner } from "../game/planner.ts";
 import type { PartyView } from "../game/view.ts";
 import { type FaultMode, faultAllowsMove } from "./faults.ts";
@@ -25,6 +31,11 @@ export interface DefenderDeps {
   claimer: Address;
   /** The view and fault a claim on `jobId` was made with (rebuilt by re-running inference). */
   viewFor(jobId: Hex): Promise<{ view: PartyView; fault: FaultMode | null }>;
+  /**
+   * Where our claim `claimKey` was committed on L1 and when it became final (null: in no recorded
+   * batch yet). A dispute opened after that is ended with the proof, without the model.
+   */
+  claimInclusion?(claimKey: Hex): Promise<ClaimInclusionProof | null>;
   /** Called when a dispute on `jobId` ends; `won` from our side. */
   onResolved?(jobId: Hex, winner: number): void;
   pollMs: number;
@@ -110,17 +121,23 @@ export class Defender {
       if (msg !== lastProblem) log.warn({ err: msg }, "dispute move failed");
       lastProblem = msg;
     };
+    let inclusion: ClaimInclusionProof | null = null;
     while (!this.stopped) {
       let moved = false;
       try {
         const g = await this.d.game.readGame(id);
         const now = await this.d.game.now();
         const dispute = g.dispute;
+        const running = dispute.phase !== Phase.resolved;
+        // a dispute opened after the claim was final is ended with its proof: no model needed
+        if (running && !inclusion) inclusion = await this.inclusionOf(rec.claimKey, problem);
         const { view, fault } =
-          dispute.phase === Phase.resolved ? { view: null, fault: null } : await this.d.viewFor(rec.jobId);
+          !running || openedAfterWindow(dispute, inclusion)
+            ? { view: null, fault: null }
+            : await this.d.viewFor(rec.jobId);
         let action: ClaimerAction = { kind: "wait" };
         try {
-          action = decide({ game: g, now }, view, faultPolicy(fault));
+          action = decide({ game: g, now, inclusion }, view, faultPolicy(fault));
         } catch (e) {
           problem("plan", e);
         }
@@ -145,6 +162,18 @@ export class Defender {
           } catch (e) {
             problem(move.kind, e);
           }
+        } else if (action.kind === "proveFinal") {
+          try {
+            await this.d.game.proveClaimFinal(id, BigInt(action.inclusion.batchIndex), action.inclusion);
+            this.d.metrics.moves.inc({ kind: "proveClaimFinal" });
+            log.warn(
+              { batchIndex: action.inclusion.batchIndex },
+              "disputed after the claim's window: proved it final",
+            );
+            moved = true;
+          } catch (e) {
+            problem("proveClaimFinal", e);
+          }
         } else if (action.kind === "timeout") {
           try {
             await this.d.game.timeout(id);
@@ -159,6 +188,19 @@ export class Defender {
         problem("read", e);
       }
       if (!moved) await this.sleep(this.d.pollMs);
+    }
+  }
+
+  /** The claim's inclusion on L1, or null (none yet, or no source reachable: then we play on). */
+  private async inclusionOf(
+    claimKey: Hex,
+    problem: (kind: string, e: unknown) => void,
+  ): Promise<ClaimInclusionProof | null> {
+    try {
+      return (await this.d.claimInclusion?.(claimKey)) ?? null;
+    } catch (e) {
+      problem("claimInclusion", e);
+      return null;
     }
   }
 

@@ -188,6 +188,11 @@ export async function startWorker(
       metrics,
       claimer: address,
       viewFor: (jobId) => agent.viewFor(jobId),
+      // issue 18, attack 6: a claim's inclusion on L1, checked by the Bridge itself (claimFinalAt)
+      claimInclusion: async (claimKey) => {
+        const p = await l2.claimInclusion(claimKey);
+        return p && { ...p, finalAt: await bridge.claimFinalAt(BigInt(p.batchIndex), claimKey, p) };
+      },
       onResolved: (jobId, winner) => void agent.disputeResolved(jobId, winner),
       pollMs: cfg.pollMs,
       startBlock: cfg.l1StartBlock,

@@ -59,3 +59,49 @@ t.test("the claimer's next action", async (t) => {
     "a claimer that never calls timeout waits",
   );
 });
+
+t.test("a dispute opened after the claim's window: prove the claim final, without a view", async (t) => {
+  const inclusion = {
+    batchIndex: 3,
+    leafIndex: 1,
+    leafCount: 2,
+    proof: [`0x${"11".repeat(32)}` as const],
+    finalAt: 500n,
+  };
+  const s = (openedAt: bigint, phase: number = Phase.traceReveal) => ({
+    game: {
+      dispute: fullDisputeState({
+        phase,
+        depthLeft: 4,
+        openedAt,
+        lastMoveAt: openedAt,
+        claimerTimeLeft: 60n,
+      }),
+      traceReveals: [],
+    },
+    now: openedAt + 10n,
+    inclusion,
+  });
+  t.same(decide(s(500n), null), { kind: "proveFinal", inclusion }, "opened when the window closed");
+  t.same(decide(s(900n, Phase.tracePick), null).kind, "proveFinal", "on the challenger's turn too");
+  t.throws(() => decide(s(499n), null), /needs its view/, "opened inside the window: the game is played");
+  t.throws(
+    () => decide({ ...s(900n), inclusion: null }, null),
+    /needs its view/,
+    "no inclusion known: played",
+  );
+  t.same(
+    decide(
+      {
+        ...s(900n, Phase.resolved),
+        game: {
+          ...s(900n).game,
+          dispute: fullDisputeState({ phase: Phase.resolved, winner: Winner.claimer, openedAt: 900n }),
+        },
+      },
+      null,
+    ).kind,
+    "ended",
+    "an ended game stays ended",
+  );
+});
