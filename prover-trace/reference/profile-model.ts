@@ -67,7 +67,12 @@ export function fromProfileModel(pm: ProfileModel): RefModel {
     return { name: o.name, ref: o.ref };
   });
   return {
-    inputs: pm.inputs.map((v) => ({ name: v.name, dtype: v.dtype, shape: [...v.shape] })),
+    inputs: pm.inputs.map((v) => ({
+      name: v.name,
+      dtype: v.dtype,
+      shape: [...v.shape],
+      interval: v.interval,
+    })),
     initializers,
     nodes,
     outputs,
