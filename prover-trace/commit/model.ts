@@ -33,6 +33,7 @@ import {
   ZERO32,
 } from "../../protocol/index.ts";
 import { canonicalEncodingProblem } from "../onnx/io.ts";
+import { inputRangeViolation } from "../profile/input-range.ts";
 import type { InputRef, ProfileModel } from "../profile/validate.ts";
 import { loadProfileModel, ProfileError } from "../profile/validate.ts";
 import { type TensorData, tensorRoot } from "./tensor.ts";
@@ -135,9 +136,17 @@ function checkAgainst(
   });
 }
 
-/** inputRoot of one job: the tensors must match the model's graph inputs in order, dtype and shape. */
+/**
+ * inputRoot of one job: the tensors must match the model's graph inputs in order, dtype and shape,
+ * and lie inside each input's declared range (docs/profile.md, "Graph input ranges"): a job on
+ * an input outside it has no honest answer, so it is refused where it is posted.
+ */
 export function inputRoot(model: ProfileModel, inputs: readonly TensorData[]): Uint8Array {
   checkAgainst("graph input", model.inputs, inputs);
+  model.inputs.forEach((d, i) => {
+    const outside = inputRangeViolation(d, i, inputs[i].data);
+    if (outside) throw new RangeError(outside);
+  });
   return tensorListRoot(inputs);
 }
 

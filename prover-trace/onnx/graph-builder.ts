@@ -3,6 +3,7 @@
  * single-op models. Names are generated deterministically so the same calls give the same bytes.
  */
 import { DTYPES, type DTypeName, numel } from "../../protocol/dtype.ts";
+import { inputRangeEntry } from "../profile/input-range.ts";
 import { allocTensorData } from "./io.ts";
 import type { IrAttr, IrModel, IrNode, IrTensor, IrValueInfo, TensorData } from "./ir.ts";
 
@@ -41,6 +42,7 @@ export class GraphBuilder {
   private readonly outputs: IrValueInfo[] = [];
   private readonly initializers: IrTensor[] = [];
   private readonly nodes: IrNode[] = [];
+  private readonly metadata: { key: string; value: string }[] = [];
   private counter = 0;
   private readonly name: string;
 
@@ -55,6 +57,14 @@ export class GraphBuilder {
   input(name: string, dtype: DTypeName, shape: number[]): string {
     this.inputs.push({ name, dtype: DTYPES[dtype].code, shape: [...shape] });
     return name;
+  }
+
+  /**
+   * Declares that graph input `name` only holds values in [lo, hi] (docs/profile.md, "Graph input
+   * ranges"): a metadata entry of the file, so the model id commits to it.
+   */
+  inputRange(name: string, lo: bigint | number, hi: bigint | number): void {
+    this.metadata.push(inputRangeEntry(name, lo, hi));
   }
 
   /** A constant; returns its name. */
@@ -130,6 +140,7 @@ export class GraphBuilder {
       irVersion: PROFILE_IR_VERSION,
       producerName: "verdict",
       opsetImports: [{ domain: "", version: PROFILE_OPSET }],
+      ...(this.metadata.length > 0 ? { metadata: this.metadata.map((e) => ({ ...e })) } : {}),
       graph: {
         name: this.name,
         inputs: [...this.inputs],

@@ -242,6 +242,9 @@ function irFromProto(m: onnxProto.onnx.ModelProto): IrModel {
     irVersion: toNum(m.irVersion),
     producerName: m.producerName ?? "",
     opsetImports: (m.opsetImport ?? []).map((o) => ({ domain: o.domain ?? "", version: toNum(o.version) })),
+    ...(m.metadataProps?.length
+      ? { metadata: m.metadataProps.map((e) => ({ key: e.key ?? "", value: e.value ?? "" })) }
+      : {}),
     graph: {
       name: g.name ?? "",
       inputs: (g.input ?? []).map(decodeValueInfo),
@@ -317,6 +320,7 @@ export function encodeOnnx(model: IrModel): Uint8Array {
     irVersion: model.irVersion,
     producerName: model.producerName,
     opsetImport: model.opsetImports.map((o) => ({ domain: o.domain, version: o.version })),
+    metadataProps: (model.metadata ?? []).map((e) => ({ key: e.key, value: e.value })),
     graph: {
       name: g.name,
       input: g.inputs.map(encodeValueInfo),

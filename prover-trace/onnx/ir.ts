@@ -70,6 +70,12 @@ export interface IrModel {
   opsetImports: { domain: string; version: number }[];
   producerName: string;
   graph: IrGraph;
+  /**
+   * ModelProto.metadata_props in file order (absent = none). Part of the file, so the model id
+   * commits to it through the file's CID; the validator reads the `verdict.` keys
+   * (docs/profile.md, "Graph input ranges") and ignores the others, as ONNX Runtime does.
+   */
+  metadata?: { key: string; value: string }[];
 }
 
 /** The default-domain opset the model imports (0 if none). */

@@ -583,7 +583,7 @@ const Gather: OnnxOpSpec = {
     if (idx.interval.lo < -dim || idx.interval.hi > dim - 1n)
       throw new OpReject(
         `indices ${describe(idx)} ${formatInterval(idx.interval)}`,
-        `must lie in [${-dim}, ${dim - 1n}] for axis ${axis} of size ${dim} (an out-of-range index is a run error); clip them first`,
+        `must lie in [${-dim}, ${dim - 1n}] for axis ${axis} of size ${dim} (an out-of-range index is a run error); clip them first or declare the graph input's range`,
       );
     const shape = [...data.shape.slice(0, axis), ...idx.shape, ...data.shape.slice(axis + 1)];
     return {

@@ -8,6 +8,7 @@
 import { type DTypeCode, dtypeByCode, isProfileDType, numel } from "../../protocol/dtype.ts";
 import { decodeOnnxChecked, OnnxFormatError } from "../onnx/io.ts";
 import { defaultOpset, type IrModel, type IrNode, type IrTensor, type IrValueInfo } from "../onnx/ir.ts";
+import { declaredInputRanges } from "./input-range.ts";
 import { dataInterval, fullRange, type Interval } from "./interval.ts";
 import { OpCode, type OpName } from "./opcodes.ts";
 import {
@@ -245,7 +246,8 @@ export function validateModel(model: IrModel, limits: ProfileLimits = DEFAULT_LI
     activationBytes += numel(shape) * dtypeByCode(dtype).bytes;
   };
 
-  // Graph inputs.
+  // Graph inputs, each starting at its declared range (the whole dtype when none).
+  const declaredRanges = declaredInputRanges(model, errors);
   const visitInput = (v: IrValueInfo, idx: number): void => {
     const label = `graph input '${v.name}'`;
     if (v.name === "") {
@@ -288,7 +290,7 @@ export function validateModel(model: IrModel, limits: ProfileLimits = DEFAULT_LI
       name: v.name,
       dtype: v.dtype,
       shape,
-      interval: fullRange(dtypeByCode(v.dtype)),
+      interval: declaredRanges.get(v.name) ?? fullRange(dtypeByCode(v.dtype)),
       ref: { kind: 0, index: idx, slot: 0 },
     };
     addActivation(v.dtype, shape);

@@ -4,7 +4,8 @@
  * interpreter's own checkNode recomputes them and any disagreement is an error, so the two
  * inferences check each other on every model that runs.
  */
-import type { DTypeCode } from "../../protocol/dtype.ts";
+import { type DTypeCode, dtypeByCode } from "../../protocol/dtype.ts";
+import { fullRange } from "../profile/interval.ts";
 import type { ProfileModel } from "../profile/validate.ts";
 import { checkNode } from "./infer.ts";
 import { sameType, type Tensor, type TensorType, typeString } from "./tensor.ts";
@@ -67,7 +68,17 @@ export function fromProfileModel(pm: ProfileModel): RefModel {
     return { name: o.name, ref: o.ref };
   });
   return {
-    inputs: pm.inputs.map((v) => ({ name: v.name, dtype: v.dtype, shape: [...v.shape] })),
+    // Only a declared range (profile.md "Graph input ranges") narrows what the input accepts.
+    inputs: pm.inputs.map((v) => {
+      const whole = fullRange(dtypeByCode(v.dtype));
+      const declared = v.interval.lo !== whole.lo || v.interval.hi !== whole.hi;
+      return {
+        name: v.name,
+        dtype: v.dtype,
+        shape: [...v.shape],
+        ...(declared ? { interval: v.interval } : {}),
+      };
+    }),
     initializers,
     nodes,
     outputs,

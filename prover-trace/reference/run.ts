@@ -4,6 +4,7 @@
  */
 import { dtypeByCode, numel } from "../../protocol/dtype.ts";
 import type { IrModel } from "../onnx/ir.ts";
+import { inputRangeViolation } from "../profile/input-range.ts";
 import type { ProfileModel } from "../profile/validate.ts";
 import { evalNode } from "./eval-tensor.ts";
 import { fromProfileModel, isProfileModel } from "./profile-model.ts";
@@ -50,6 +51,10 @@ function checkInputs(model: RefModel, given: readonly Tensor[] | Readonly<Record
       throw new ModelInputError(`${label}: data must be a ${want}`);
     if (t.data.length !== numel(decl.shape))
       throw new ModelInputError(`${label}: ${t.data.length} elements, shape needs ${numel(decl.shape)}`);
+    const outside = decl.interval
+      ? inputRangeViolation({ ...decl, interval: decl.interval }, i, t.data)
+      : null;
+    if (outside) throw new ModelInputError(outside);
     return t;
   });
 }

@@ -4,6 +4,7 @@
  * docs/commitments.md), static input and output types.
  */
 import type { DTypeCode } from "../../protocol/dtype.ts";
+import type { Interval } from "../profile/interval.ts";
 import type { OpName } from "../profile/opcodes.ts";
 import type { Tensor, TensorType } from "./tensor.ts";
 
@@ -55,7 +56,8 @@ export interface RefNode {
 }
 
 export interface RefModel {
-  inputs: (TensorType & { name: string })[];
+  /** `interval`: the declared value range of a profile model's input (absent: the whole dtype). */
+  inputs: (TensorType & { name: string; interval?: Interval })[];
   /** Data initializers in canonical order (first use). */
   initializers: (Tensor & { name: string })[];
   nodes: RefNode[];

@@ -14,6 +14,7 @@ import { dtypeByCode } from "../../protocol/dtype.ts";
 import type { TensorData } from "../commit/tensor.ts";
 import { encodeOnnx } from "../onnx/io.ts";
 import type { IrModel } from "../onnx/ir.ts";
+import { inputRangeViolation } from "../profile/input-range.ts";
 import { loadProfileModel, type ProfileModel } from "../profile/validate.ts";
 import { commitTensors, commitTensorsAsync, type OutputRef, type TraceCommitments } from "./commit-run.ts";
 import { cudaProviderProblem, type ExecutionProviderName } from "./providers.ts";
@@ -184,6 +185,9 @@ export class Runner {
       const n = d.shape.reduce((a, b) => a * b, 1);
       if ((t.data as Uint8Array).length !== n)
         throw new RunnerInputError(`${label}: ${(t.data as Uint8Array).length} elements, shape needs ${n}`);
+      // A declared range binds every input the model is given (docs/profile.md, "Graph input ranges").
+      const outside = inputRangeViolation(d, i, t.data as Uint8Array);
+      if (outside) throw new RunnerInputError(outside);
       feeds[d.name] = new ort.Tensor(ORT_TYPE[d.dtype], t.data as Uint8Array, d.shape);
       return t;
     });

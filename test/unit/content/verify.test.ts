@@ -14,6 +14,7 @@ import { verifyInputBytes, verifyModelBytes, verifyOutputBytes } from "../../../
 import { toHex, u32be } from "../../../protocol/bytes.ts";
 import { buildMlp } from "../../../prover-trace/builder/mlp.ts";
 import { commitOnnxFile, inputRoot, outputRoot } from "../../../prover-trace/commit/model.ts";
+import { GraphBuilder } from "../../../prover-trace/onnx/graph-builder.ts";
 import { encodeOnnx } from "../../../prover-trace/onnx/io.ts";
 import { DEFAULT_LIMITS } from "../../../prover-trace/profile/validate.ts";
 
@@ -121,6 +122,23 @@ t.test("bytes -> model id, input root, output root", async (t) => {
   const wrongShape = encodeTensorFile([{ dtype: decl.dtype, shape: [n], data: x.data }]);
   t.throws(() => verifyInputBytes(wrongShape, c.model, root), /input does not fit the model: graph input 0/);
   t.throws(() => verifyInputBytes(new Uint8Array(3), c.model, root), /input is not a tensor file/);
+
+  // A model whose input declares a range: a job input outside it is refused (the worker and the
+  // watcher read a job's input through this check), naming the input, element and range.
+  const g = new GraphBuilder("embed");
+  g.inputRange(g.input("ids", "int32", [3]), 0, 3);
+  const table = g.constant("int8", [4, 2], [1, 2, 3, 4, 5, 6, 7, 8]);
+  g.output(g.op("Gather", [table, "ids"], { axis: 0 }), "int8", [3, 2]);
+  const ranged = await commitOnnxFile(encodeOnnx(g.build()));
+  const inRange = { dtype: 6, shape: [3], data: Int32Array.of(0, 3, 1) };
+  const outside = { dtype: 6, shape: [3], data: Int32Array.of(0, 4, 1) };
+  const rangedRoot = inputRoot(ranged.model, [inRange]);
+  t.equal(verifyInputBytes(encodeTensorFile([inRange]), ranged.model, rangedRoot).length, 1);
+  t.throws(() => verifyInputBytes(encodeTensorFile([outside]), ranged.model, rangedRoot), {
+    name: "ContentError",
+    code: "commitment-mismatch",
+    message: /input 0 \(ids\): element 1 is 4, outside the model's declared range \[0, 3\]/,
+  });
 
   const odecl = c.model.outputs[0];
   const y = {

@@ -113,7 +113,7 @@ const cases: Case[] = [
       );
     }),
     lines: [
-      `node 0 gather_0 (Gather): indices 'i' int32 ${INT32_FULL}: must lie in [-256, 255] for axis 0 of size 256 (an out-of-range index is a run error); clip them first`,
+      `node 0 gather_0 (Gather): indices 'i' int32 ${INT32_FULL}: must lie in [-256, 255] for axis 0 of size 256 (an out-of-range index is a run error); clip them first or declare the graph input's range`,
     ],
   },
   {
@@ -125,7 +125,7 @@ const cases: Case[] = [
       );
     }),
     lines: [
-      "node 0 gather_0 (Gather): indices 'i' int64 [0, 4]: must lie in [-4, 3] for axis 1 of size 4 (an out-of-range index is a run error); clip them first",
+      "node 0 gather_0 (Gather): indices 'i' int64 [0, 4]: must lie in [-4, 3] for axis 1 of size 4 (an out-of-range index is a run error); clip them first or declare the graph input's range",
     ],
   },
   {

@@ -12,6 +12,7 @@ import { fileCid } from "../../../protocol/cid.ts";
 import { buildMlp } from "../../../prover-trace/builder/mlp.ts";
 import { tensorListRoot } from "../../../prover-trace/commit/model.ts";
 import type { TensorData } from "../../../prover-trace/commit/tensor.ts";
+import { GraphBuilder } from "../../../prover-trace/onnx/graph-builder.ts";
 import { encodeOnnx } from "../../../prover-trace/onnx/io.ts";
 import { createClient, type L2JobJson, nextStep, VerdictSdkError } from "../../../sdk/index.ts";
 
@@ -90,6 +91,31 @@ t.test("calls refuse bad arguments before sending anything", async (t) => {
   await t.rejects(
     c.postJob({ model: onnx, modelId: H(7), tensor: input, escrow: 1n }),
     /not the given model's id/,
+  );
+
+  // A model whose input declares a range (token ids in [0, 15]): an id outside it is refused
+  // before anything is posted, naming the input, the element and the range.
+  const g = new GraphBuilder("embed");
+  const ids = g.input("ids", "int64", [1, 4]);
+  g.inputRange("ids", 0, 15);
+  const table = g.constant(
+    "int8",
+    [16, 2],
+    Array.from({ length: 32 }, (_, i) => i - 16),
+  );
+  g.output(g.op("Gather", [table, ids], { axis: 0 }), "int8", [1, 4, 2]);
+  const ranged = encodeOnnx(g.build());
+  await t.rejects(
+    c.postJob({
+      model: ranged,
+      tensor: { dtype: 7, shape: [1, 4], data: BigInt64Array.of(0n, 15n, 3n, 16n) },
+      escrow: 1n,
+    }),
+    {
+      ...code("bad-argument"),
+      message: /input 0 \(ids\): element 3 is 16, outside the model's declared range \[0, 15\]/,
+    },
+    "an input outside the model's declared range",
   );
 });
 
