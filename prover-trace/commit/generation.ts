@@ -30,7 +30,7 @@ function checkToken(t: number, what: string): void {
 export function tokensRoot(tokens: readonly number[]): Uint8Array {
   if (!Array.isArray(tokens) || tokens.length === 0)
     throw new RangeError("a token sequence has at least one token");
-  tokens.forEach((t, i) => checkToken(t, `token ${i}`));
+  for (let i = 0; i < tokens.length; i++) checkToken(tokens[i], `token ${i}`);
   return tensorRoot(INT32, [tokens.length], Int32Array.from(tokens));
 }
 
