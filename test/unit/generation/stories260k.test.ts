@@ -1,0 +1,104 @@
+import t from "tap";
+import { bytesEqual, toHex } from "../../../protocol/index.ts";
+import { generate, onePassCheck } from "../../../prover-trace/generation/loop.ts";
+import { runnerLanguageModel } from "../../../prover-trace/generation/runner-model.ts";
+import { createRunner } from "../../../prover-trace/runner/runner.ts";
+import { EOS_ID } from "../../../prover-trace/tokenizer/sentencepiece.ts";
+import { importedStories260k, VOCAB, WINDOW } from "./stories260k.ts";
+
+const { intBytes, golden, tokenizer } = await importedStories260k();
+const runner = await createRunner(intBytes);
+t.teardown(() => runner.dispose());
+const model = runnerLanguageModel(runner);
+
+t.test("the imported model is a causal LM with row nodes", async (t) => {
+  t.equal(model.window, WINDOW);
+  t.equal(model.vocab, VOCAB);
+  const nodes = runner.profile.nodes.length;
+  t.ok(
+    model.rowNodes.length > nodes / 2,
+    `${model.rowNodes.length} of ${nodes} nodes are [T, ...] row nodes`,
+  );
+  t.ok(model.rowNodes.includes(runner.profile.outputs[0].ref.index), "the logits node is a row node");
+});
+
+t.test("greedy generation continues a golden prompt like the golden story", async (t) => {
+  const c = golden.cases[2];
+  const r = await generate(model, {
+    prompt: c.promptTokens,
+    maxTokens: 12,
+    stopToken: EOS_ID,
+    rule: { kind: "greedy" },
+  });
+  t.same(r.tokens, c.generated.slice(0, 12), "the first 12 greedy tokens are the golden ones");
+  const text = tokenizer.decode([...c.promptTokens, ...r.tokens]);
+  const goldenText = tokenizer.decode([...c.promptTokens, ...c.generated]);
+  t.ok(goldenText.startsWith(text), `${JSON.stringify(text)} starts the golden story`);
+  t.equal(r.generationRoot, null, "a plain run commits no steps");
+});
+
+const seed = Uint8Array.from({ length: 32 }, (_, i) => 7 * i + 3);
+const rules = [
+  { name: "greedy", rule: { kind: "greedy" as const } },
+  { name: "sample top-40", rule: { kind: "sample" as const, topK: 40, halfLife: 2500, seed } },
+];
+
+for (const { name, rule } of rules)
+  t.test(
+    `${name}: each step's leaf from the incremental loop equals the one-pass leaf (issue 19)`,
+    async (t) => {
+      const job = { prompt: golden.cases[1].promptTokens, maxTokens: 5, stopToken: null, rule };
+      const inc = await generate(model, job, { traced: true });
+      t.equal(inc.leaves.length, 5);
+      const again = await generate(model, job, { traced: true });
+      t.same(again.tokens, inc.tokens, "a second worker writes the same tokens");
+      t.ok(bytesEqual(again.generationRoot!, inc.generationRoot!), "and the same generation root");
+      const pass = await onePassCheck(model, job, inc.tokens);
+      t.equal(pass.firstWrongToken, -1, "every claimed token is the rule's pick");
+      t.equal(pass.shapeError, null);
+      inc.leaves.forEach((leaf, k) => t.equal(toHex(pass.leaves[k]), toHex(leaf), `step ${k} leaf`));
+      t.ok(bytesEqual(pass.generationRoot, inc.generationRoot!), "one pass rebuilds the generation root");
+      t.comment(`${name}: ${JSON.stringify(tokenizer.decode([...job.prompt, ...inc.tokens]))}`);
+
+      // A claim with one wrong token at step 2 is caught at step 2 by the same single pass.
+      const lie = [...inc.tokens];
+      lie[2] = (lie[2] + 1) % VOCAB;
+      const caught = await onePassCheck(model, job, lie);
+      t.equal(caught.firstWrongToken, 2, "the wrong token is found at step 2");
+      t.ok(bytesEqual(caught.leaves[1], inc.leaves[1]), "steps before it keep their leaves");
+      t.notOk(bytesEqual(caught.leaves[2], inc.leaves[2]), "step 2's leaf differs");
+    },
+  );
+
+t.test("stop token and hostile jobs", async (t) => {
+  const c = golden.cases[2];
+  const stopAt = c.generated[3];
+  const r = await generate(model, {
+    prompt: c.promptTokens,
+    maxTokens: 10,
+    stopToken: stopAt,
+    rule: { kind: "greedy" },
+  });
+  t.ok(r.stopped, "the stop token ends the generation");
+  t.equal(r.tokens[r.tokens.length - 1], stopAt, "and is part of the output");
+  t.ok(r.tokens.length <= 4);
+  const job = { prompt: c.promptTokens, maxTokens: 10, stopToken: stopAt, rule: { kind: "greedy" as const } };
+  t.match((await onePassCheck(model, job, r.tokens.slice(0, -1))).shapeError, /without the stop token/);
+  t.match((await onePassCheck(model, job, [...r.tokens, 5])).shapeError, /after the stop token/);
+  const greedy = { kind: "greedy" as const };
+  const bad: [unknown, RegExp][] = [
+    [{ prompt: [], maxTokens: 1, stopToken: null, rule: greedy }, /at least one token/],
+    [{ prompt: [1, VOCAB], maxTokens: 1, stopToken: null, rule: greedy }, /prompt token 1/],
+    [{ prompt: [1], maxTokens: 0, stopToken: null, rule: greedy }, /maxTokens/],
+    [{ prompt: [1], maxTokens: WINDOW, stopToken: null, rule: greedy }, /maxTokens/],
+    [{ prompt: [1], maxTokens: 2, stopToken: -1, rule: greedy }, /stop token/],
+    [
+      { prompt: [1], maxTokens: 2, stopToken: null, rule: { kind: "sample", topK: 0, halfLife: 1, seed } },
+      /topK/,
+    ],
+  ];
+  for (const [job, why] of bad)
+    await t.rejects(generate(model, job as never), { name: "GenerationJobError", message: why });
+  await t.rejects(onePassCheck(model, job, []), /1\.\.10 tokens/);
+  await t.rejects(onePassCheck(model, job, [VOCAB]), /claimed token 0/);
+});
