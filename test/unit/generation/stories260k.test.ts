@@ -56,7 +56,8 @@ for (const { name, rule } of rules)
       const pass = await onePassCheck(model, job, inc.tokens);
       t.equal(pass.firstWrongToken, -1, "every claimed token is the rule's pick");
       t.equal(pass.shapeError, null);
-      inc.leaves.forEach((leaf, k) => t.equal(toHex(pass.leaves[k]), toHex(leaf), `step ${k} leaf`));
+      for (const [k, leaf] of inc.leaves.entries())
+        t.equal(toHex(pass.leaves[k]), toHex(leaf), `step ${k} leaf`);
       t.ok(bytesEqual(pass.generationRoot, inc.generationRoot!), "one pass rebuilds the generation root");
       t.comment(`${name}: ${JSON.stringify(tokenizer.decode([...job.prompt, ...inc.tokens]))}`);
 
