@@ -103,3 +103,49 @@ t.test("stop token and hostile jobs", async (t) => {
   await t.rejects(onePassCheck(model, job, []), /1\.\.10 tokens/);
   await t.rejects(onePassCheck(model, job, [VOCAB]), /claimed token 0/);
 });
+
+t.test("verdict generate --model --prompt --tokens --json: token ids and text, no network", async (t) => {
+  const { execFile } = await import("node:child_process");
+  const { mkdtempSync, rmSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { promisify } = await import("node:util");
+  const run = promisify(execFile);
+  const dir = mkdtempSync(join(tmpdir(), "verdict-generate-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const modelPath = join(dir, "stories260k-int.onnx");
+  writeFileSync(modelPath, intBytes);
+  const bin = join(import.meta.dirname, "../../../bin/verdict.ts");
+  const c = golden.cases[2];
+  const args = ["generate", "--model", modelPath, "--prompt", c.prompt, "--tokens", "6", "--json"];
+  const r = await run(process.execPath, [bin, ...args], { timeout: 120_000 });
+  const out = JSON.parse(r.stdout.trim().split("\n").pop() as string);
+  t.same(out.promptTokens, c.promptTokens, "the TS tokenizer encodes the prompt as golden.json does");
+  t.same(out.tokens, c.generated.slice(0, 6), "greedy tokens are the golden ones");
+  t.ok(out.text.startsWith(c.prompt), `text ${JSON.stringify(out.text)} continues the prompt`);
+  t.same(out.rule, { kind: "greedy" });
+  t.match(out.outputRoot, /^0x[0-9a-f]{64}$/);
+  const sampled = await run(
+    process.execPath,
+    [bin, ...args, "--top-k", "40", "--half-life", "2500", "--seed", toHex(seed), "--traced"],
+    { timeout: 120_000 },
+  );
+  const s = JSON.parse(sampled.stdout.trim().split("\n").pop() as string);
+  const lib = await generate(
+    model,
+    { prompt: c.promptTokens, maxTokens: 6, stopToken: 1, rule: rules[1].rule },
+    { traced: true },
+  );
+  t.same(s.tokens, lib.tokens, "the CLI samples what the library samples");
+  t.equal(s.generationRoot, toHex(lib.generationRoot!), "and commits the same generation root");
+  await t.rejects(run(process.execPath, [bin, ...args, "--seed", "0x12"]), /sampling needs all of/);
+  await t.rejects(
+    run(process.execPath, [bin, ...args, "--top-k", "4", "--half-life", "9", "--seed", "0x12"]),
+    /--seed must be 0x and 64 hex digits/,
+  );
+  await t.rejects(run(process.execPath, [bin, "generate", "--prompt", "x"]), /needs --model/);
+  await t.rejects(
+    run(process.execPath, [bin, ...args, "--top-k", "513", "--half-life", "9", "--seed", toHex(seed)]),
+    /topK/,
+  );
+});
