@@ -96,7 +96,10 @@ export function sampleWeight(d: number, halfLife: number): number {
     throw new RangeError(`distance ${d} is not in [0, 2^32)`);
   if (!Number.isInteger(halfLife) || halfLife < 1 || halfLife > MAX_HALF_LIFE)
     throw new RangeError(`halfLife ${halfLife} is not in [1, ${MAX_HALF_LIFE}]`);
-  const q = Math.floor((d * 65536) / halfLife); // d * 2^16 < 2^48: exact in a double
+  // d * 2^16 < 2^48 is exact, and IEEE division rounds correctly: a quotient just below an
+  // integer n is at least n - 1/halfLife, a relative gap >= 2^-48, far above a double's 2^-53,
+  // so the floor is the exact integer floor on every platform.
+  const q = Math.floor((d * 65536) / halfLife);
   const e = Math.floor(q / 65536);
   if (e >= 31) return 0;
   const f = q % 65536;

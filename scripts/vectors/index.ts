@@ -4,6 +4,7 @@
  * so an encoding change cannot slip past the Solidity side. Add new generators here.
  */
 import { commitmentVectors } from "./commitments.ts";
+import { generationVectors } from "./generation.ts";
 import { messageVectors } from "./messages.ts";
 import { modelVectors } from "./model.ts";
 import { opVectors } from "./ops.ts";
@@ -21,6 +22,7 @@ export const GENERATORS: VectorGenerator[] = [
   { file: "model.json", generate: modelVectors },
   { file: "messages.json", generate: messageVectors },
   { file: "signatures.json", generate: signatureVectors },
+  { file: "generation.json", generate: generationVectors },
 ];
 
 /** The exact file contents for a generator's output (stable key order, 2-space JSON, newline). */
