@@ -10,6 +10,7 @@
  *   stepLeaf[k]       = sha256(0x47 || u32 k || inputRoot || positionRoot || logitsRowRoot || u32 token)
  *   generationRoot    = MerkleRoot(stepLeaf[0], ..., stepLeaf[n-1])
  *   outputRoot        = MerkleRoot(tensorRoot(int32 [n], generated))
+ *   job inputRoot     = MerkleRoot(tensorRoot(int32 [P], prompt)) = inputRoot[0]
  *
  * A row node is a node every output of which has the window as its leading dimension ([T, ...]);
  * row p of such a tensor is the bytes [p * rowBytes, (p+1) * rowBytes), committed with shape
@@ -32,6 +33,14 @@ export function tokensRoot(tokens: readonly number[]): Uint8Array {
     throw new RangeError("a token sequence has at least one token");
   for (let i = 0; i < tokens.length; i++) checkToken(tokens[i], `token ${i}`);
   return tensorRoot(INT32, [tokens.length], Int32Array.from(tokens));
+}
+
+/**
+ * The job's input root for a prompt: MerkleRoot over its one input tensor, the prompt's tokens.
+ * A one-leaf tree's root is the leaf, so this IS step 0's inputRoot: the job binds step 0.
+ */
+export function generationInputRoot(prompt: readonly number[]): Uint8Array {
+  return merkleRoot([tokensRoot(prompt)]);
 }
 
 /** The claim's output root of a generation: MerkleRoot over the one tensor of generated tokens. */

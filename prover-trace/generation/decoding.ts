@@ -9,29 +9,16 @@
  *   interpolation, no float), and one draw from a counter-mode sha256 keyed by the job's seed and
  *   the step index.
  */
+import { type DecodingRule, MAX_HALF_LIFE } from "../../protocol/generation-job.ts";
 import { concatBytes, sha256, u32be } from "../../protocol/index.ts";
 
-export type DecodingRule =
-  | { kind: "greedy" }
-  | {
-      kind: "sample";
-      /** Candidates: the topK largest logits, 1 <= topK <= vocab. */
-      topK: number;
-      /**
-       * Integer logit units that halve a candidate's weight: the temperature in the model's own
-       * units (halfLife = T * ln 2 / scale for a real temperature T and logit scale `scale`).
-       */
-      halfLife: number;
-      /** 32 bytes fixed by the job. */
-      seed: Uint8Array;
-    };
+// The rule's shape and encoding live in protocol/ (one definition); its semantics live here.
+export type { DecodingRule };
+export { MAX_HALF_LIFE };
 
 export class DecodingRuleError extends Error {
   override name = "DecodingRuleError";
 }
-
-/** Largest halfLife: keeps (max - logit) * 2^16 / halfLife's operands within 2^53. */
-export const MAX_HALF_LIFE = 2 ** 31 - 1;
 
 /** round(2^30 * 2^(-j/16)), j = 0..16: the fixed table of the weight function (normative). */
 export const EXP2_TABLE: readonly number[] = [

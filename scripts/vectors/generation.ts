@@ -3,8 +3,14 @@
  * weight function, draws and picks, and the per-step commitment encodings, so another
  * implementation (a contract's O(1) step-transition check) can follow the TypeScript bit for bit.
  */
+import {
+  encodeGenerationParams,
+  generationParamsHash,
+  generationParamsToJson,
+} from "../../protocol/generation-job.ts";
 import { toHex } from "../../protocol/index.ts";
 import {
+  generationInputRoot,
   generationOutputRoot,
   generationRoot,
   positionRoot,
@@ -89,7 +95,18 @@ export function generationVectors() {
   );
   const position = [0, 1, 3].map((p) => ({ p, positionRoot: toHex(positionRoot(nodeOutputs, rows, p)) }));
 
+  const params = [
+    { maxTokens: 128, stopToken: 1, rule: { kind: "sample" as const, topK: 40, halfLife: 2500, seed } },
+    { maxTokens: 7, stopToken: null, rule: { kind: "greedy" as const } },
+  ].map((p) => ({
+    params: generationParamsToJson(p),
+    encoding: toHex(encodeGenerationParams(p)),
+    hash: toHex(generationParamsHash(p)),
+  }));
+
   return {
+    generationParams: params,
+    inputRoot: { prompt, inputRoot: toHex(generationInputRoot(prompt)) },
     sampleWeight: weights,
     sampleDraw: draws,
     sampleToken: picks,
