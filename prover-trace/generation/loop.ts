@@ -186,3 +186,14 @@ export async function onePassCheck(
     shapeError = `${claimed.length} tokens without the stop token, maxTokens is ${job.maxTokens}`;
   return { leaves, generationRoot: generationRoot(leaves), firstWrongToken, shapeError };
 }
+
+/** First index where two leaf lists differ (a missing leaf counts as different), or -1. */
+export function firstLeafMismatch(a: readonly Uint8Array[], b: readonly Uint8Array[]): number {
+  const n = Math.max(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (!x || !y || x.length !== y.length || x.some((v, j) => v !== y[j])) return i;
+  }
+  return -1;
+}

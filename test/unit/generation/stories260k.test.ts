@@ -1,6 +1,11 @@
 import t from "tap";
 import { bytesEqual, toHex } from "../../../protocol/index.ts";
-import { generate, onePassCheck } from "../../../prover-trace/generation/loop.ts";
+import {
+  firstLeafMismatch,
+  generate,
+  type LanguageModel,
+  onePassCheck,
+} from "../../../prover-trace/generation/loop.ts";
 import { runnerLanguageModel } from "../../../prover-trace/generation/runner-model.ts";
 import { createRunner } from "../../../prover-trace/runner/runner.ts";
 import { EOS_ID } from "../../../prover-trace/tokenizer/sentencepiece.ts";
@@ -148,4 +153,112 @@ t.test("verdict generate --model --prompt --tokens --json: token ids and text, n
     run(process.execPath, [bin, ...args, "--top-k", "513", "--half-life", "9", "--seed", toHex(seed)]),
     /topK/,
   );
+});
+
+t.test("one wrong element inside step 2's rows is found at step 2 by the one-pass check", async (t) => {
+  // A faulty worker: the real model, but in its third run one element of a row node's row p
+  // (the new position) is off by one before it is committed: the tokens stay right.
+  let calls = 0;
+  const victim = model.rowNodes[Math.floor(model.rowNodes.length / 2)];
+  const faulty: LanguageModel = {
+    window: model.window,
+    vocab: model.vocab,
+    rowNodes: model.rowNodes,
+    async run(tokens, traced) {
+      const r = await model.run(tokens, traced);
+      if (traced && calls++ === 2 && r.nodeOutputs) {
+        const out = r.nodeOutputs[victim][0];
+        const p = tokens.findLastIndex((x) => x !== 0);
+        const rowElems = out.data.byteLength / out.shape[0] / (out.data as Int32Array).BYTES_PER_ELEMENT;
+        const data = out.data as Int32Array | Int8Array | Uint8Array;
+        data[p * rowElems] += 1; // typed arrays wrap, so the element always changes
+      }
+      return r;
+    },
+  };
+  const job = {
+    prompt: golden.cases[1].promptTokens,
+    maxTokens: 4,
+    stopToken: null,
+    rule: { kind: "greedy" as const },
+  };
+  const lie = await generate(faulty, job, { traced: true });
+  const pass = await onePassCheck(model, job, lie.tokens);
+  t.equal(pass.firstWrongToken, -1, "every token is right");
+  t.equal(firstLeafMismatch(lie.leaves, pass.leaves), 2, "the first wrong leaf is step 2's");
+  t.ok(bytesEqual(lie.leaves[3], pass.leaves[3]), "step 3's leaf is right again");
+  t.notOk(bytesEqual(lie.generationRoot!, pass.generationRoot), "the generation roots differ");
+});
+
+t.test("verdict generate --check: one pass over a claim file names the wrong step", async (t) => {
+  const { execFile } = await import("node:child_process");
+  const { mkdtempSync, rmSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { promisify } = await import("node:util");
+  const run = promisify(execFile);
+  const dir = mkdtempSync(join(tmpdir(), "verdict-check-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const modelPath = join(dir, "m.onnx");
+  writeFileSync(modelPath, intBytes);
+  const bin = join(import.meta.dirname, "../../../bin/verdict.ts");
+  const gen = await run(
+    process.execPath,
+    [
+      bin,
+      "generate",
+      "--model",
+      modelPath,
+      "--prompt",
+      golden.cases[0].prompt,
+      "--tokens",
+      "5",
+      "--traced",
+      "--json",
+      "--top-k",
+      "20",
+      "--half-life",
+      "3000",
+      "--seed",
+      toHex(seed),
+    ],
+    { timeout: 120_000 },
+  );
+  const claim = JSON.parse(gen.stdout.trim().split("\n").pop() as string);
+  t.equal(claim.stepLeaves.length, claim.tokens.length);
+  const check = async (c: unknown) => {
+    const f = join(dir, "claim.json");
+    writeFileSync(f, JSON.stringify(c));
+    try {
+      const r = await run(process.execPath, [bin, "generate", "--model", modelPath, "--check", f], {
+        timeout: 120_000,
+      });
+      return { code: 0, out: JSON.parse(r.stdout.trim()) };
+    } catch (err) {
+      const e = err as { code: number; stdout: string; stderr: string };
+      return { code: e.code, out: e.stdout.trim() ? JSON.parse(e.stdout.trim()) : e.stderr };
+    }
+  };
+  const honest = await check(claim);
+  t.equal(honest.code, 0);
+  t.same({ ok: honest.out.ok, root: honest.out.generationRoot }, { ok: true, root: claim.generationRoot });
+  const wrongToken = await check({
+    ...claim,
+    tokens: claim.tokens.map((x: number, k: number) => (k === 3 ? (x + 1) % VOCAB : x)),
+  });
+  t.equal(wrongToken.code, 1);
+  t.equal(wrongToken.out.firstWrongToken, 3, "a wrong token at step 3 is named");
+  const wrongLeaf = await check({
+    ...claim,
+    stepLeaves: claim.stepLeaves.map((l: string, k: number) => (k === 1 ? `0x${"ab".repeat(32)}` : l)),
+  });
+  t.equal(wrongLeaf.code, 1);
+  t.equal(wrongLeaf.out.firstWrongLeaf, 1, "a wrong leaf at step 1 is named");
+  t.equal(wrongLeaf.out.firstWrongToken, -1);
+  const hostile = await check({
+    ...claim,
+    rule: { kind: "sample", topK: 0, halfLife: 1, seed: claim.rule.seed },
+  });
+  t.equal(hostile.code, 1);
+  t.match(hostile.out, /rule.topK/);
 });
