@@ -5,6 +5,7 @@
  */
 import { claimVectors } from "./claims.ts";
 import { commitmentVectors } from "./commitments.ts";
+import { generationVectors } from "./generation.ts";
 import { messageVectors } from "./messages.ts";
 import { modelVectors } from "./model.ts";
 import { opVectors } from "./ops.ts";
@@ -23,6 +24,7 @@ export const GENERATORS: VectorGenerator[] = [
   { file: "messages.json", generate: messageVectors },
   { file: "signatures.json", generate: signatureVectors },
   { file: "claims.json", generate: claimVectors },
+  { file: "generation.json", generate: generationVectors },
 ];
 
 /** The exact file contents for a generator's output (stable key order, 2-space JSON, newline). */

@@ -18,6 +18,7 @@ const commands = [
   "model build",
   "validate",
   "infer",
+  "generate",
   "l1 node",
   "l1 deploy",
   "sequencer",
