@@ -75,6 +75,17 @@ export type L1InferenceRequestTx = {
   deadline: number;
 };
 
+/**
+ * A model registered on L1 (Bridge.ModelRegistered): L2 takes postJob only for a model it has seen
+ * registered, and keeps the model's content (`cid`) from garbage collection.
+ */
+export type ModelRegisteredTx = {
+  type: "modelRegistered";
+  modelId: Hex;
+  registrant: Address;
+  cid: Hex;
+};
+
 export type UserTx =
   | TransferTx
   | WithdrawTx
@@ -83,7 +94,12 @@ export type UserTx =
   | ClaimJobTx
   | SubmitResultTx
   | FinalizeTx;
-export type SystemTx = DepositTx | DisputeOpenedTx | DisputeResolvedTx | L1InferenceRequestTx;
+export type SystemTx =
+  | DepositTx
+  | DisputeOpenedTx
+  | DisputeResolvedTx
+  | L1InferenceRequestTx
+  | ModelRegisteredTx;
 export type Tx = UserTx | SystemTx;
 export type TxType = Tx["type"];
 
@@ -100,6 +116,7 @@ export const PRIMARY: Record<TxType, TypeName> = {
   disputeOpened: "DisputeOpened",
   disputeResolved: "DisputeResolved",
   l1InferenceRequest: "L1InferenceRequest",
+  modelRegistered: "ModelRegistered",
 };
 export const USER_TX_TYPES = [
   "transfer",
@@ -110,7 +127,13 @@ export const USER_TX_TYPES = [
   "submitResult",
   "finalize",
 ] as const;
-export const SYSTEM_TX_TYPES = ["deposit", "disputeOpened", "disputeResolved", "l1InferenceRequest"] as const;
+export const SYSTEM_TX_TYPES = [
+  "deposit",
+  "disputeOpened",
+  "disputeResolved",
+  "l1InferenceRequest",
+  "modelRegistered",
+] as const;
 
 export function isSystemTx(tx: Tx): tx is SystemTx {
   return (SYSTEM_TX_TYPES as readonly string[]).includes(tx.type);
@@ -310,6 +333,14 @@ export function decodeTx(json: unknown, opts: { signed?: boolean } = {}): Tx {
         inputCid: fieldBytes(o, "inputCid", LIMITS.cidBytes),
         escrow: fieldU256(o, "escrow"),
         deadline: fieldUint(o, "deadline", 64),
+      };
+    case "modelRegistered":
+      sys(["modelId", "registrant", "cid"]);
+      return {
+        type,
+        modelId: fieldHex(o, "modelId", 32),
+        registrant: fieldHex(o, "registrant", 20) as Address,
+        cid: fieldBytes(o, "cid", LIMITS.cidBytes),
       };
     default:
       throw new TxDecodeError(

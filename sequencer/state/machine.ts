@@ -9,6 +9,7 @@
  */
 
 import { toHex } from "../../protocol/bytes.ts";
+import { decodeBinaryCid } from "../../protocol/cid.ts";
 import type { Eip712Domain } from "../../protocol/eip712.ts";
 import type { Address } from "../../protocol/secp256k1.ts";
 import {
@@ -21,6 +22,7 @@ import {
   type FinalizeTx,
   type Hex,
   type L1InferenceRequestTx,
+  type ModelRegisteredTx,
   type PostJobTx,
   type RegisterWorkerTx,
   recoverClaimSigner,
@@ -32,7 +34,7 @@ import {
 } from "../../protocol/tx.ts";
 import type { ResultMessage } from "../../protocol/withdrawal.ts";
 import { Overlay, type StateAccess } from "./overlay.ts";
-import { type Account, EMPTY_ACCOUNT, type Job, keys, type Worker } from "./records.ts";
+import { type Account, EMPTY_ACCOUNT, type Job, keys, type Model, type Worker } from "./records.ts";
 
 export class TxRejected extends Error {
   override name = "TxRejected";
@@ -192,6 +194,13 @@ function newJob(
 function postJob(s: StateAccess, tx: PostJobTx, ctx: TxContext): TxOutcome {
   // jobs that can never be served: nothing to fetch, or nothing to pay a worker (as L1's ZeroAmount)
   if (tx.inputCid === "0x") reject("inputCid is empty: a worker could not fetch the input");
+  try {
+    decodeBinaryCid(tx.inputCid);
+  } catch (e) {
+    reject(`inputCid is not a CID, a worker could not fetch the input: ${(e as Error).message}`);
+  }
+  if (!s.get(keys.model(tx.modelId)))
+    reject(`model ${tx.modelId} is not registered on L1: no worker could prove a result for it`);
   if (tx.escrow === 0n) reject("escrow must be positive: a job paying 0 is never claimed");
   if (tx.deadline <= ctx.timestamp)
     reject(`deadline ${tx.deadline} is not after the block time ${ctx.timestamp}`);
@@ -307,7 +316,7 @@ function finalize(s: StateAccess, tx: FinalizeTx, ctx: TxContext): TxOutcome {
 
 function applySystem(
   s: StateAccess,
-  tx: DepositTx | DisputeOpenedTx | DisputeResolvedTx | L1InferenceRequestTx,
+  tx: DepositTx | DisputeOpenedTx | DisputeResolvedTx | L1InferenceRequestTx | ModelRegisteredTx,
   ctx: TxContext,
 ): TxOutcome {
   switch (tx.type) {
@@ -357,7 +366,19 @@ function applySystem(
       return disputeOpened(s, tx, ctx);
     case "disputeResolved":
       return disputeResolved(s, tx, ctx);
+    case "modelRegistered":
+      return modelRegistered(s, tx);
   }
+}
+
+/** L1 registers a model once (Bridge.ModelAlreadyRegistered), so a second derivation is a replay. */
+function modelRegistered(s: StateAccess, tx: ModelRegisteredTx): TxOutcome {
+  if (s.get(keys.model(tx.modelId))) reject(`model ${tx.modelId} was already registered`);
+  const m: Model = { modelId: tx.modelId, registrant: tx.registrant, cid: tx.cid };
+  s.set(keys.model(tx.modelId), m);
+  return {
+    events: [{ kind: "ModelRegistered", modelId: tx.modelId, registrant: tx.registrant, cid: tx.cid }],
+  };
 }
 
 /**

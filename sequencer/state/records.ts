@@ -46,12 +46,19 @@ export interface Job {
   refundReason: string | null;
 }
 
+/** A model registered on L1: postJob names one of these; its content is never garbage-collected. */
+export interface Model {
+  modelId: Hex;
+  registrant: Address;
+  cid: Hex;
+}
+
 /** Marker that an L1 event (deposit, request) was derived already; makes derivation idempotent. */
 export interface Seen {
   l1: true;
 }
 
-export type StateRecord = Account | Worker | Job | Seen;
+export type StateRecord = Account | Worker | Job | Seen | Model;
 
 export const keys = {
   account: (a: string) => `acct/${a}`,
@@ -59,6 +66,7 @@ export const keys = {
   job: (id: string) => `job/${id}`,
   deposit: (id: bigint) => `l1/deposit/${id}`,
   l1Request: (id: bigint) => `l1/request/${id}`,
+  model: (id: string) => `model/${id}`,
 } as const;
 
 export const EMPTY_ACCOUNT: Account = Object.freeze({ balance: 0n, nonce: 0 }) as Account;
@@ -114,6 +122,10 @@ export function encodeRecord(key: string, r: StateRecord): string {
     });
   }
   if (key.startsWith("l1/")) return JSON.stringify({ l1: true });
+  if (key.startsWith("model/")) {
+    const m = r as Model;
+    return JSON.stringify({ modelId: m.modelId, registrant: m.registrant, cid: m.cid });
+  }
   throw new Error(`unknown state key ${key}`);
 }
 
@@ -129,6 +141,7 @@ export function decodeRecord(key: string, text: string): StateRecord {
       disputeId: o.disputeId === null ? null : BigInt(o.disputeId),
     };
   if (key.startsWith("l1/")) return { l1: true };
+  if (key.startsWith("model/")) return { modelId: o.modelId, registrant: o.registrant, cid: o.cid };
   throw new Error(`unknown state key ${key}`);
 }
 
