@@ -199,11 +199,11 @@ function postJob(s: StateAccess, tx: PostJobTx, ctx: TxContext): TxOutcome {
   } catch (e) {
     reject(`inputCid is not a CID, a worker could not fetch the input: ${(e as Error).message}`);
   }
-  if (!s.get(keys.model(tx.modelId)))
-    reject(`model ${tx.modelId} is not registered on L1: no worker could prove a result for it`);
   if (tx.escrow === 0n) reject("escrow must be positive: a job paying 0 is never claimed");
   if (tx.deadline <= ctx.timestamp)
     reject(`deadline ${tx.deadline} is not after the block time ${ctx.timestamp}`);
+  if (!s.get(keys.model(tx.modelId)))
+    reject(`model ${tx.modelId} is not registered on L1: no worker could prove a result for it`);
   if (s.get(keys.job(ctx.txHash))) reject(`job ${ctx.txHash} exists`);
   debit(s, tx.from, tx.escrow, "the job escrow");
   const j = newJob(
