@@ -24,3 +24,18 @@ export async function modelRegistration(
     cid: o.cid ?? (await cidHexOf(Buffer.from(modelId.slice(2), "hex"))),
   };
 }
+
+/**
+ * Resolves once the sequencer at `sequencerUrl` has derived `modelId`'s L1 registration (its
+ * next block after L1 confirms it): before that, postJob on the model is refused.
+ */
+export async function awaitL2Model(sequencerUrl: string, modelId: Hex, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await fetch(`${sequencerUrl}/v1/models/${modelId}`);
+    if (r.status === 200) return;
+    if (r.status !== 404) throw new Error(`GET /v1/models/${modelId}: ${r.status} ${await r.text()}`);
+    if (Date.now() > until) throw new Error(`model ${modelId} not derived into L2 within ${timeoutMs} ms`);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}
