@@ -26,7 +26,7 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import { fileCid } from "../protocol/cid.ts";
 import { parseCid } from "./blocks.ts";
 import { HeliaContent } from "./helia.ts";
-import { decodeTensorFile } from "./tensor-file.ts";
+import { decodeTensorFile, TENSOR_CONTENT_TYPE } from "./tensor-file.ts";
 import { ContentError, type ContentErrorCode, type ContentStore } from "./types.ts";
 import { type UploadLimits, UploadQuota } from "./upload-quota.ts";
 
@@ -43,8 +43,7 @@ export interface ContentRouteOptions {
   clock?: () => number;
 }
 
-/** Content type of a tensor file upload: refused unless the bytes decode as one. */
-export const TENSOR_CONTENT_TYPE = "application/vnd.verdict.tensors";
+export { TENSOR_CONTENT_TYPE };
 
 const STATUS: Record<ContentErrorCode, number> = {
   "bad-cid": 400,
