@@ -41,6 +41,8 @@ export interface ContentRouteOptions {
   /** Bytes each client (IP) may upload per window; default 1 GiB per hour. */
   uploadLimits?: Partial<UploadLimits>;
   clock?: () => number;
+  /** Hears each file stored by an upload (its CID): the upload log the garbage collector sweeps. */
+  onUploaded?: (cid: string) => void;
 }
 
 export { TENSOR_CONTENT_TYPE };
@@ -129,7 +131,9 @@ export async function registerContentRoutes(
         const a = quota.take(req.ip, body.length);
         if (!a.ok) return overQuota(reply, a, false);
         try {
-          return { cid: await store.add(body), size: body.length };
+          const cid = await store.add(body);
+          opts.onUploaded?.(cid);
+          return { cid, size: body.length };
         } catch (err) {
           return fail(reply, err);
         }
@@ -166,7 +170,13 @@ export async function registerContentRoutes(
       },
     );
 
-    registerKuboRpc(sub, store, { maxServe, timeoutOf, quota: (ip, n) => quota.take(ip, n), overQuota });
+    registerKuboRpc(sub, store, {
+      maxServe,
+      timeoutOf,
+      quota: (ip, n) => quota.take(ip, n),
+      onUploaded: opts.onUploaded,
+      overQuota,
+    });
   });
 }
 
@@ -199,6 +209,7 @@ function registerKuboRpc(
     maxServe: number;
     timeoutOf: (q: { timeoutMs?: number }) => number;
     quota: (client: string, bytes: number) => ReturnType<UploadQuota["take"]>;
+    onUploaded?: (cid: string) => void;
     overQuota: (
       reply: FastifyReply,
       a: { retryAfterMs: number; available: number },
@@ -245,6 +256,7 @@ function registerKuboRpc(
       if (!a.ok) return o.overQuota(reply, a, true);
     }
     const cid = onlyHash ? (await fileCid(file)).toString() : await store.add(file);
+    if (!onlyHash) o.onUploaded?.(cid);
     // Kubo's Size is the cumulative DAG size; this node reports the file size.
     return reply
       .header("content-type", "application/json")
