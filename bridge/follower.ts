@@ -5,7 +5,7 @@
  * shallower than that never reaches L2; the returned origin (number and hash of the newest block
  * read) goes into the L2 block header.
  *
- * Derived: the Bridge's Deposited, InferenceRequested and StakeChanged, the game's DisputeOpened and
+ * Derived: the Bridge's Deposited, ModelRegistered, InferenceRequested and StakeChanged, the game's DisputeOpened and
  * DisputeResolved; each gets one entry in `toSystemTx` below, and the txs come out in L1 log
  * order across both contracts. Whether a derived tx applies is the state machine's call (a
  * second dispute on a refunded job is rejected there and skipped by the node).
@@ -136,6 +136,13 @@ export class BridgeFollower {
           depositId: log.args.depositId,
           recipient: log.args.l2Recipient,
           amount: log.args.amount,
+        };
+      case "ModelRegistered":
+        return {
+          type: "modelRegistered",
+          modelId: log.args.modelId,
+          registrant: log.args.registrant,
+          cid: log.args.cid,
         };
       case "InferenceRequested":
         // L1 deadlines are seconds (block time); L2 deadlines are ms. The Bridge caps the deadline

@@ -206,3 +206,30 @@ export async function fileBlocksPresent(
   for (const l of node.Links) if (!(await fileBlocksPresent(l.Hash, getLocal))) return false;
   return true;
 }
+
+/**
+ * Every block CID of a file that is present locally (root first), walking links through
+ * `getLocal`; a block that is missing (or not a dag-pb node) ends that branch. For the garbage
+ * collector, which deletes what is there and must know every block a kept file still needs.
+ */
+export async function localFileBlocks(
+  root: CID,
+  getLocal: (cid: CID) => Promise<Uint8Array | null>,
+): Promise<CID[]> {
+  const out: CID[] = [];
+  const walk = async (c: CID): Promise<void> => {
+    const b = await getLocal(c);
+    if (!b) return;
+    out.push(c);
+    if (c.code !== DAG_PB_CODEC) return;
+    let node: dagPb.PBNode;
+    try {
+      node = dagPb.decode(b);
+    } catch {
+      return;
+    }
+    for (const l of node.Links) await walk(l.Hash);
+  };
+  await walk(root);
+  return out;
+}

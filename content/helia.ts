@@ -31,7 +31,7 @@ import { createLibp2p, type Libp2p } from "libp2p";
 import type { CID } from "multiformats/cid";
 import { fileCid } from "../protocol/cid.ts";
 import { collect, parseCid, VerifyingBlockstore } from "./blocks.ts";
-import { fileBlocksPresent, readFile } from "./dag.ts";
+import { fileBlocksPresent, localFileBlocks, readFile } from "./dag.ts";
 import { Inflight } from "./inflight.ts";
 import {
   ContentError,
@@ -180,6 +180,25 @@ export class HeliaContent implements ContentStore {
         return null; // tampered on disk: deleted by the read, so not present
       }
     });
+  }
+
+  /** The file's blocks present in the local store (root first); [] when its root is not here. */
+  async localBlocks(cidIn: string): Promise<CID[]> {
+    this.#open();
+    return localFileBlocks(parseCid(cidIn), async (c) => {
+      if (!(await this.blockstore.has(c))) return null;
+      try {
+        return await collect(this.blockstore.get(c));
+      } catch {
+        return null;
+      }
+    });
+  }
+
+  /** Deletes blocks from the local store (the garbage collector's one write). */
+  async deleteBlocks(cids: Iterable<CID>): Promise<void> {
+    this.#open();
+    for (const c of cids) await this.blockstore.delete(c);
   }
 
   async close(): Promise<void> {

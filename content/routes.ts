@@ -26,7 +26,7 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import { fileCid } from "../protocol/cid.ts";
 import { parseCid } from "./blocks.ts";
 import { HeliaContent } from "./helia.ts";
-import { decodeTensorFile } from "./tensor-file.ts";
+import { decodeTensorFile, TENSOR_CONTENT_TYPE } from "./tensor-file.ts";
 import { ContentError, type ContentErrorCode, type ContentStore } from "./types.ts";
 import { type UploadLimits, UploadQuota } from "./upload-quota.ts";
 
@@ -41,10 +41,11 @@ export interface ContentRouteOptions {
   /** Bytes each client (IP) may upload per window; default 1 GiB per hour. */
   uploadLimits?: Partial<UploadLimits>;
   clock?: () => number;
+  /** Hears each file stored by an upload (its CID): the upload log the garbage collector sweeps. */
+  onUploaded?: (cid: string) => void;
 }
 
-/** Content type of a tensor file upload: refused unless the bytes decode as one. */
-export const TENSOR_CONTENT_TYPE = "application/vnd.verdict.tensors";
+export { TENSOR_CONTENT_TYPE };
 
 const STATUS: Record<ContentErrorCode, number> = {
   "bad-cid": 400,
@@ -130,7 +131,9 @@ export async function registerContentRoutes(
         const a = quota.take(req.ip, body.length);
         if (!a.ok) return overQuota(reply, a, false);
         try {
-          return { cid: await store.add(body), size: body.length };
+          const cid = await store.add(body);
+          opts.onUploaded?.(cid);
+          return { cid, size: body.length };
         } catch (err) {
           return fail(reply, err);
         }
@@ -167,7 +170,13 @@ export async function registerContentRoutes(
       },
     );
 
-    registerKuboRpc(sub, store, { maxServe, timeoutOf, quota: (ip, n) => quota.take(ip, n), overQuota });
+    registerKuboRpc(sub, store, {
+      maxServe,
+      timeoutOf,
+      quota: (ip, n) => quota.take(ip, n),
+      onUploaded: opts.onUploaded,
+      overQuota,
+    });
   });
 }
 
@@ -200,6 +209,7 @@ function registerKuboRpc(
     maxServe: number;
     timeoutOf: (q: { timeoutMs?: number }) => number;
     quota: (client: string, bytes: number) => ReturnType<UploadQuota["take"]>;
+    onUploaded?: (cid: string) => void;
     overQuota: (
       reply: FastifyReply,
       a: { retryAfterMs: number; available: number },
@@ -246,6 +256,7 @@ function registerKuboRpc(
       if (!a.ok) return o.overQuota(reply, a, true);
     }
     const cid = onlyHash ? (await fileCid(file)).toString() : await store.add(file);
+    if (!onlyHash) o.onUploaded?.(cid);
     // Kubo's Size is the cumulative DAG size; this node reports the file size.
     return reply
       .header("content-type", "application/json")

@@ -1,3 +1,6 @@
+/** The HTTP content type of a tensor file: the content API refuses such an upload unless it decodes. */
+export const TENSOR_CONTENT_TYPE = "application/vnd.verdict.tensors";
+
 /**
  * The content format of a list of tensors: a job's inputs (committed by inputRoot) and a run's
  * outputs (outputRoot). docs/content.md, "Tensor files":

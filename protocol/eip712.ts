@@ -121,6 +121,11 @@ export const TYPES = {
     { name: "escrow", type: "uint256" },
     { name: "deadline", type: "uint64" },
   ],
+  ModelRegistered: [
+    { name: "modelId", type: "bytes32" },
+    { name: "registrant", type: "address" },
+    { name: "cid", type: "bytes" },
+  ],
 } as const satisfies Record<string, readonly TypedField[]>;
 
 export type TypeName = keyof typeof TYPES;

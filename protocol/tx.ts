@@ -93,6 +93,17 @@ export type L1InferenceRequestTx = {
   deadline: number;
 };
 
+/**
+ * A model registered on L1 (Bridge.ModelRegistered): L2 takes postJob only for a model it has seen
+ * registered, and keeps the model's content (`cid`) from garbage collection.
+ */
+export type ModelRegisteredTx = {
+  type: "modelRegistered";
+  modelId: Hex;
+  registrant: Address;
+  cid: Hex;
+};
+
 export type UserTx =
   | TransferTx
   | WithdrawTx
@@ -101,7 +112,13 @@ export type UserTx =
   | ClaimJobTx
   | SubmitResultTx
   | FinalizeTx;
-export type SystemTx = DepositTx | DisputeOpenedTx | DisputeResolvedTx | L1InferenceRequestTx | WorkerStakeTx;
+export type SystemTx =
+  | DepositTx
+  | DisputeOpenedTx
+  | DisputeResolvedTx
+  | L1InferenceRequestTx
+  | WorkerStakeTx
+  | ModelRegisteredTx;
 export type Tx = UserTx | SystemTx;
 export type TxType = Tx["type"];
 
@@ -119,6 +136,7 @@ export const PRIMARY: Record<TxType, TypeName> = {
   disputeResolved: "DisputeResolved",
   l1InferenceRequest: "L1InferenceRequest",
   workerStake: "WorkerStake",
+  modelRegistered: "ModelRegistered",
 };
 export const USER_TX_TYPES = [
   "transfer",
@@ -135,6 +153,7 @@ export const SYSTEM_TX_TYPES = [
   "disputeResolved",
   "l1InferenceRequest",
   "workerStake",
+  "modelRegistered",
 ] as const;
 
 export function isSystemTx(tx: Tx): tx is SystemTx {
@@ -346,6 +365,14 @@ export function decodeTx(json: unknown, opts: { signed?: boolean } = {}): Tx {
         inputCid: fieldBytes(o, "inputCid", LIMITS.cidBytes),
         escrow: fieldU256(o, "escrow"),
         deadline: fieldUint(o, "deadline", 64),
+      };
+    case "modelRegistered":
+      sys(["modelId", "registrant", "cid"]);
+      return {
+        type,
+        modelId: fieldHex(o, "modelId", 32),
+        registrant: fieldHex(o, "registrant", 20) as Address,
+        cid: fieldBytes(o, "cid", LIMITS.cidBytes),
       };
     default:
       throw new TxDecodeError(

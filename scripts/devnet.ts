@@ -31,7 +31,7 @@ import { type Address, createPublicClient, type Hex, http, parseEther } from "vi
 import { BridgeContract } from "../bridge/bridge.ts";
 import { devAccounts } from "../bridge/chain/accounts.ts";
 import { connectL1 } from "../bridge/clients.ts";
-import { encodeTensorFile } from "../content/tensor-file.ts";
+import { encodeTensorFile, TENSOR_CONTENT_TYPE } from "../content/tensor-file.ts";
 import { fromHex, toHex } from "../protocol/bytes.ts";
 import { cidToBytesHex } from "../protocol/cid.ts";
 import { buildTransformerLm, TRANSFORMER_DEFAULTS } from "../prover-trace/builder/transformer.ts";
@@ -378,7 +378,7 @@ async function main(): Promise<void> {
     const inputs: TensorData[] = [{ dtype: 2, shape: [SEQ_LEN], data: tokens }];
     const res = await fetch(`${seqUrl}/v1/content`, {
       method: "POST",
-      headers: { "content-type": "application/octet-stream" },
+      headers: { "content-type": TENSOR_CONTENT_TYPE },
       body: encodeTensorFile(inputs),
     });
     if (!res.ok) throw new Error(`POST /v1/content: HTTP ${res.status} ${await res.text()}`);

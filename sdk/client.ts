@@ -11,7 +11,7 @@ import { CID } from "multiformats/cid";
 import { type Address, createWalletClient, type Hex, type LocalAccount } from "viem";
 import { BridgeContract } from "../bridge/bridge.ts";
 import { connectL1, type L1Clients, walletClientFor } from "../bridge/clients.ts";
-import { decodeTensorFile, encodeTensorFile } from "../content/tensor-file.ts";
+import { decodeTensorFile, encodeTensorFile, TENSOR_CONTENT_TYPE } from "../content/tensor-file.ts";
 import { verifyOutputBytes } from "../content/verify.ts";
 import { bytesEqual, fromHex, toHex } from "../protocol/bytes.ts";
 import { cidToBytesHex, decodeCid, fileCid } from "../protocol/cid.ts";
@@ -128,8 +128,12 @@ export interface VerdictClient {
     amount: bigint,
     opts?: { to?: Address; wait?: boolean; timeoutMs?: number },
   ): Promise<{ depositId: bigint; l1TxHash: Hex }>;
-  /** Stores bytes through the sequencer's content node; returns the CID (checked locally). */
-  putContent(bytes: Uint8Array): Promise<string>;
+  /**
+   * Stores bytes through the sequencer's content node; returns the CID (checked locally).
+   * `tensorFile`: the bytes are a tensor file (a job's input), sent typed as one so the node
+   * refuses them unless they decode.
+   */
+  putContent(bytes: Uint8Array, opts?: { tensorFile?: boolean }): Promise<string>;
   /** Fetches content by CID (string or the binary form txs carry) and checks the bytes against it. */
   getContent(cid: string | Hex): Promise<Uint8Array>;
   /** Uploads the input, computes its input root, signs and submits postJob. */
@@ -345,12 +349,12 @@ export async function createClient(opts: ClientOptions): Promise<VerdictClient> 
   };
 
   // ------------------------------------------------------------------ content
-  const putContent = async (bytes: Uint8Array): Promise<string> => {
+  const putContent = async (bytes: Uint8Array, po: { tensorFile?: boolean } = {}): Promise<string> => {
     if (!(bytes instanceof Uint8Array)) bad("content must be a Uint8Array");
     const expected = await fileCid(bytes);
     const res = await fetch(`${base}/v1/content`, {
       method: "POST",
-      headers: { "content-type": "application/octet-stream" },
+      headers: { "content-type": po.tensorFile ? TENSOR_CONTENT_TYPE : "application/octet-stream" },
       body: bytes,
     });
     const r = (await res.json().catch(() => ({}))) as { cid?: string; error?: string };
@@ -443,7 +447,7 @@ export async function createClient(opts: ClientOptions): Promise<VerdictClient> 
     const deadline = o.deadline ?? Date.now() + 600_000;
     if (!Number.isSafeInteger(deadline) || deadline <= Date.now())
       bad(`deadline must be a future time in ms since the epoch, got ${deadline}`);
-    const inputCid = await putContent(file);
+    const inputCid = await putContent(file, { tensorFile: true });
     const jobId = await send({
       type: "postJob",
       modelId,

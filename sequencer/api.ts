@@ -235,6 +235,19 @@ export async function buildApi(
     },
   );
   app.get(
+    "/v1/models/:id",
+    {
+      schema: {
+        summary: "A model L2 has seen registered on L1 (postJob is refused for any other)",
+        params: { type: "object", properties: { id: hex(32) } },
+      },
+    },
+    async (req, reply) => {
+      const m = node.record(keys.model((req.params as { id: string }).id.toLowerCase()));
+      return m ?? reply.status(404).send({ error: "model not registered on L1 (or not derived yet)" });
+    },
+  );
+  app.get(
     "/v1/accounts/:address",
     {
       schema: {

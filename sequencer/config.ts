@@ -35,6 +35,10 @@ export interface SequencerConfig {
   iKnowThisIsATestFault: boolean;
   /** Bytes each client (IP) may upload to the content store per hour. */
   uploadBytesPerHour: number;
+  /** Uploads no job, claim or registered model names are deleted once this old (content/upload-gc.ts). */
+  contentGraceMs: number;
+  /** How often the upload sweeper runs; 0: never. */
+  contentSweepIntervalMs: number;
   /** Most bytes a /v1/events client may leave unread in this process before it is dropped. */
   eventBufferBytes: number;
   /** Follower: /health says ok: false after this long without an answer from the leader. */
@@ -82,6 +86,8 @@ export const DEFAULTS: SequencerConfig = {
   iKnowThisIsATestFault: false,
   eventBufferBytes: 1024 * 1024,
   uploadBytesPerHour: 1024 * 1024 * 1024,
+  contentGraceMs: 24 * 3_600_000,
+  contentSweepIntervalMs: 600_000,
   followerStaleMs: 10_000,
   followerMaxLag: 16,
   genesis: {
@@ -115,6 +121,8 @@ const ENV: Record<string, keyof SequencerConfig> = {
   VERDICT_SEQ_VERIFY_WORKERS: "verifyWorkers",
   VERDICT_SEQ_EVENT_BUFFER_BYTES: "eventBufferBytes",
   VERDICT_SEQ_UPLOAD_BYTES_PER_HOUR: "uploadBytesPerHour",
+  VERDICT_SEQ_CONTENT_GRACE_MS: "contentGraceMs",
+  VERDICT_SEQ_CONTENT_SWEEP_INTERVAL_MS: "contentSweepIntervalMs",
   VERDICT_SEQ_FOLLOWER_STALE_MS: "followerStaleMs",
   VERDICT_SEQ_FOLLOWER_MAX_LAG: "followerMaxLag",
 };
@@ -150,6 +158,8 @@ export function loadConfig(
       "followerMaxLag",
       "eventBufferBytes",
       "uploadBytesPerHour",
+      "contentGraceMs",
+      "contentSweepIntervalMs",
     ].includes(k);
     const val = numeric ? Number(v) : v;
     if (numeric && (!Number.isInteger(val) || (val as number) < 0))

@@ -15,6 +15,7 @@
  * Queued txs are reloaded at restart. A follower with a forwarder (sequencer/p2p.ts) passes
  * submissions on to the leader instead of refusing them.
  */
+
 import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import type { Address } from "../protocol/secp256k1.ts";
@@ -29,6 +30,7 @@ import {
   StateDivergence,
   toReceipt,
 } from "./chain.ts";
+import { contentReferences } from "./content-refs.ts";
 import { GroupWal } from "./group-wal.ts";
 import type { L1Source } from "./l1.ts";
 import { FutureNonceQueue, type QueuedTx, type QueueLimits, QueueRefusal, upfrontCost } from "./mempool.ts";
@@ -637,6 +639,11 @@ export class SequencerNode extends EventEmitter {
     const view = this.chain.pending?.overlay ?? this.chain.state;
     const r = view.get(key);
     return r === undefined ? null : recordJson(key, r);
+  }
+
+  /** Content L2's state names (pending block included): what the upload sweeper keeps. */
+  contentReferences(): Set<string> {
+    return contentReferences(this.chain.state.map, this.chain.pending?.overlay.writes ?? []);
   }
 
   workers(): unknown[] {

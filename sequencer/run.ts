@@ -1,4 +1,5 @@
 /** Start a sequencer (or follower) process: node + HTTP API + p2p, from a resolved config. */
+
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -6,6 +7,7 @@ import type { Logger } from "pino";
 import { BridgeContract } from "../bridge/bridge.ts";
 import { connectL1 } from "../bridge/clients.ts";
 import { BridgeFollower } from "../bridge/follower.ts";
+import { ContentSweeper, UploadLog } from "../content/upload-gc.ts";
 import { toHex } from "../protocol/bytes.ts";
 import { fileCid } from "../protocol/cid.ts";
 import { buildApi } from "./api.ts";
@@ -102,6 +104,15 @@ export async function startSequencer(
     keyDir: cfg.dataDir,
     followerLimits: { staleAfterMs: cfg.followerStaleMs, maxLag: cfg.followerMaxLag },
   });
+  // uploads nobody references are swept after a grace period (content/upload-gc.ts, docs/content.md)
+  const uploads = new UploadLog(join(cfg.dataDir, "content-uploads.jsonl"));
+  const sweeper = new ContentSweeper({
+    store: p2p.content,
+    log: uploads,
+    references: () => node.contentReferences(),
+    graceMs: cfg.contentGraceMs,
+    clock: Date.now,
+  });
   const app = await buildApi(node, metrics, {
     content: p2p.content,
     rateLimit: cfg.rateLimit,
@@ -110,7 +121,10 @@ export async function startSequencer(
     disputes,
     follower: p2p.follower ?? undefined,
     eventBufferBytes: cfg.eventBufferBytes,
-    contentRoutes: { uploadLimits: { bytesPerWindow: cfg.uploadBytesPerHour, windowMs: 3_600_000 } },
+    contentRoutes: {
+      uploadLimits: { bytesPerWindow: cfg.uploadBytesPerHour, windowMs: 3_600_000 },
+      onUploaded: (cid) => uploads.record(cid, Date.now()),
+    },
   });
   // issue 18, attack 6: each confirmed batch's claims root on L1, and the proofs against it
   const claims =
@@ -131,6 +145,11 @@ export async function startSequencer(
   node.start();
   batcher?.start(cfg.batchIntervalMs);
   claims?.start(cfg.batchIntervalMs);
+  if (cfg.contentSweepIntervalMs > 0)
+    sweeper.start(cfg.contentSweepIntervalMs, (r) => {
+      if (r instanceof Error) logger.warn({ err: r.message }, "content sweep failed");
+      else if (r.deleted.length) logger.info({ files: r.deleted.length, blocks: r.blocks }, "content swept");
+    });
   node.on("fatal", () => process.exit(70));
   return {
     node,
@@ -138,6 +157,7 @@ export async function startSequencer(
     url,
     p2p,
     async close() {
+      await sweeper.stop();
       await app.close();
       await batcher?.stop();
       await claims?.stop();

@@ -9,6 +9,7 @@
  */
 
 import { toHex } from "../../protocol/bytes.ts";
+import { decodeBinaryCid } from "../../protocol/cid.ts";
 import type { Eip712Domain } from "../../protocol/eip712.ts";
 import type { Address } from "../../protocol/secp256k1.ts";
 import {
@@ -21,6 +22,7 @@ import {
   type FinalizeTx,
   type Hex,
   type L1InferenceRequestTx,
+  type ModelRegisteredTx,
   type PostJobTx,
   type RegisterWorkerTx,
   recoverClaimSigner,
@@ -40,6 +42,7 @@ import {
   type Job,
   type JobDisputes,
   keys,
+  type Model,
   type OpenDispute,
   type Worker,
   type WorkerStake,
@@ -209,9 +212,16 @@ function newJob(
 function postJob(s: StateAccess, tx: PostJobTx, ctx: TxContext): TxOutcome {
   // jobs that can never be served: nothing to fetch, or nothing to pay a worker (as L1's ZeroAmount)
   if (tx.inputCid === "0x") reject("inputCid is empty: a worker could not fetch the input");
+  try {
+    decodeBinaryCid(tx.inputCid);
+  } catch (e) {
+    reject(`inputCid is not a CID, a worker could not fetch the input: ${(e as Error).message}`);
+  }
   if (tx.escrow === 0n) reject("escrow must be positive: a job paying 0 is never claimed");
   if (tx.deadline <= ctx.timestamp)
     reject(`deadline ${tx.deadline} is not after the block time ${ctx.timestamp}`);
+  if (!s.get(keys.model(tx.modelId)))
+    reject(`model ${tx.modelId} is not registered on L1: no worker could prove a result for it`);
   if (s.get(keys.job(ctx.txHash))) reject(`job ${ctx.txHash} exists`);
   debit(s, tx.from, tx.escrow, "the job escrow");
   const j = newJob(
@@ -354,7 +364,7 @@ function finalize(s: StateAccess, tx: FinalizeTx, ctx: TxContext): TxOutcome {
 
 function applySystem(
   s: StateAccess,
-  tx: DepositTx | DisputeOpenedTx | DisputeResolvedTx | L1InferenceRequestTx | WorkerStakeTx,
+  tx: DepositTx | DisputeOpenedTx | DisputeResolvedTx | L1InferenceRequestTx | WorkerStakeTx | ModelRegisteredTx,
   ctx: TxContext,
 ): TxOutcome {
   switch (tx.type) {
@@ -420,7 +430,19 @@ function applySystem(
       return disputeOpened(s, tx, ctx);
     case "disputeResolved":
       return disputeResolved(s, tx, ctx);
+    case "modelRegistered":
+      return modelRegistered(s, tx);
   }
+}
+
+/** L1 registers a model once (Bridge.ModelAlreadyRegistered), so a second derivation is a replay. */
+function modelRegistered(s: StateAccess, tx: ModelRegisteredTx): TxOutcome {
+  if (s.get(keys.model(tx.modelId))) reject(`model ${tx.modelId} was already registered`);
+  const m: Model = { modelId: tx.modelId, registrant: tx.registrant, cid: tx.cid };
+  s.set(keys.model(tx.modelId), m);
+  return {
+    events: [{ kind: "ModelRegistered", modelId: tx.modelId, registrant: tx.registrant, cid: tx.cid }],
+  };
 }
 
 /**

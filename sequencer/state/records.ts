@@ -76,12 +76,19 @@ export interface JobDisputes {
   open: OpenDispute[];
 }
 
+/** A model registered on L1: postJob names one of these; its content is never garbage-collected. */
+export interface Model {
+  modelId: Hex;
+  registrant: Address;
+  cid: Hex;
+}
+
 /** Marker that an L1 event (deposit, request) was derived already; makes derivation idempotent. */
 export interface Seen {
   l1: true;
 }
 
-export type StateRecord = Account | Worker | Job | Seen | WorkerStake | JobDisputes;
+export type StateRecord = Account | Worker | Job | Seen | WorkerStake | JobDisputes | Model;
 
 export const keys = {
   account: (a: string) => `acct/${a}`,
@@ -91,6 +98,7 @@ export const keys = {
   job: (id: string) => `job/${id}`,
   deposit: (id: bigint) => `l1/deposit/${id}`,
   l1Request: (id: bigint) => `l1/request/${id}`,
+  model: (id: string) => `model/${id}`,
 } as const;
 
 export const EMPTY_ACCOUNT: Account = Object.freeze({ balance: 0n, nonce: 0 }) as Account;
@@ -159,6 +167,10 @@ export function encodeRecord(key: string, r: StateRecord): string {
     return JSON.stringify({ open: d.open.map((o) => ({ id: o.id.toString(), claimKey: o.claimKey })) });
   }
   if (key.startsWith("l1/")) return JSON.stringify({ l1: true });
+  if (key.startsWith("model/")) {
+    const m = r as Model;
+    return JSON.stringify({ modelId: m.modelId, registrant: m.registrant, cid: m.cid });
+  }
   throw new Error(`unknown state key ${key}`);
 }
 
@@ -185,6 +197,7 @@ export function decodeRecord(key: string, text: string): StateRecord {
       open: o.open.map((d: { id: string; claimKey: Hex }) => ({ id: BigInt(d.id), claimKey: d.claimKey })),
     };
   if (key.startsWith("l1/")) return { l1: true };
+  if (key.startsWith("model/")) return { modelId: o.modelId, registrant: o.registrant, cid: o.cid };
   throw new Error(`unknown state key ${key}`);
 }
 

@@ -18,6 +18,7 @@ import { parseEther } from "viem";
 import { embeddedL1Clients } from "../../bridge/clients.ts";
 import { startDevnet } from "../../bridge/devnet.ts";
 import { DisputeGameContract } from "../../bridge/dispute/game.ts";
+import { encodeTensorFile } from "../../content/tensor-file.ts";
 import { fromHex, toHex } from "../../protocol/bytes.ts";
 import { claimDomain, l2Domain } from "../../protocol/eip712.ts";
 import { sha256 } from "../../protocol/sha256.ts";
@@ -36,6 +37,7 @@ import { startSequencer } from "../../sequencer/run.ts";
 import { type Move, Phase, planChallengerMove, planClaimerMove } from "../../verifier/game/planner.ts";
 import { buildPartyView } from "../../verifier/game/view.ts";
 import { mlpFixture, registerModel, tamper } from "../helpers/dispute.ts";
+import { cidHexOf } from "../helpers/registered-model.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const SHOT = join(tmpdir(), "verdict-dashboard.png");
@@ -170,7 +172,7 @@ t.test(
       type: "postJob",
       modelId,
       inputRoot,
-      inputCid: "0x01551220" + "ab".repeat(32),
+      inputCid: await cidHexOf(encodeTensorFile([f.input])),
       escrow: parseEther("0.01"),
       deadline: Date.now() + 3_600_000,
     });

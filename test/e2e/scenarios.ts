@@ -40,6 +40,7 @@ import {
   type Network,
   startNetwork,
 } from "../helpers/network.ts";
+import { awaitL2Model } from "../helpers/registered-model.ts";
 
 const ESCROW = parseEther("0.01");
 const DEPOSIT = parseEther("1");
@@ -134,10 +135,12 @@ export async function runScenarios(t: Test, l1: "embedded" | "anvil"): Promise<v
     return { recipient, l1Before, l1After, proved, l2TxHash };
   })();
   const consumer = runConsumer(net, sdk);
-  // a job on a model nobody serves: after its deadline the SDK itself sends the refunding finalize
+  // a job on a model nobody serves (registered on L1, as every job's model must be): after its
+  // deadline the SDK itself sends the refunding finalize
   const unanswered = (async () => {
+    await awaitL2Model(net.seqUrl, net.unservedModelId);
     const posted = await sdk.postJob({
-      modelId: `0x${"77".repeat(32)}`,
+      modelId: net.unservedModelId,
       tensor: mlpInput(4),
       escrow: ESCROW,
       deadline: Date.now() + 3000,

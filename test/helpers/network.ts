@@ -24,7 +24,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Test } from "tap";
 import { type Address, createTestClient, type Hex, parseEther } from "viem";
-import { BridgeContract as Bridge, type BridgeContract } from "../../bridge/bridge.ts";
+import { BridgeContract as Bridge, type BridgeContract, modelRegistration } from "../../bridge/bridge.ts";
 import { type DevAccount, devAccounts } from "../../bridge/chain/accounts.ts";
 import { connectL1, type L1Clients } from "../../bridge/clients.ts";
 import { deployBridge } from "../../bridge/deploy.ts";
@@ -119,6 +119,8 @@ export interface Network {
   faultyModel: NetModel;
   /** Every faulty worker: its mode, dev account and model (one entry per `faults`, or `fault`). */
   faultyWorkers: FaultyWorker[];
+  /** A model registered on L1 (so L2 takes jobs on it) that no worker serves. */
+  unservedModelId: Hex;
   roles: Role[];
   /** L1 clients with dev account `i`'s wallet. */
   l1Clients(i: number): Promise<L1Clients>;
@@ -304,6 +306,11 @@ export async function startNetwork(t: Test, opts: NetworkOptions): Promise<Netwo
       });
     const faultyModel =
       faultyWorkers[0]?.model ?? (await loadModel(dir, "mlp-faulty", mlpBytes(2), dep.bridge));
+    // the honest model's commitment with other weights: registered, and no worker has its file
+    const { modelId: unservedModelId } = await dep.bridge.registerModel(
+      { ...modelRegistration(honestModel.commitment), weightsRoot: `0x${"77".repeat(32)}` },
+      honestModel.commitment.cidBytes,
+    );
 
     // ------------------------------------------------------------------ sequencer
     const seqDir = join(dir, "sequencer");
@@ -428,6 +435,7 @@ export async function startNetwork(t: Test, opts: NetworkOptions): Promise<Netwo
       honestModel,
       faultyModel,
       faultyWorkers,
+      unservedModelId,
       roles,
       l1Clients,
       bridge: async (i) => new Bridge(await l1Clients(i), dep.address),

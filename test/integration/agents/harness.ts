@@ -39,6 +39,7 @@ import { loadProfileModel } from "../../../prover-trace/profile/validate.ts";
 import { runModel } from "../../../prover-trace/reference/run.ts";
 import { Phase, planClaimerMove } from "../../../verifier/game/planner.ts";
 import { buildPartyView, type PartyView } from "../../../verifier/game/view.ts";
+import { awaitL2Model } from "../../helpers/registered-model.ts";
 import { agentSequencerConfig, type Child, spawnSequencer } from "../sequencer/harness.ts";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
@@ -192,6 +193,7 @@ export async function startRig(t: Test, opts: { clock?: bigint } = {}): Promise<
   const job = async (id: Hex) =>
     (await (await fetch(`${seq.url}/v1/jobs/${id}`)).json()) as { status: string };
   const postJob = async (m: Model, inputs: TensorData[]) => {
+    await awaitL2Model(seq.url, m.modelId);
     const file = encodeTensorFile(inputs);
     const cid = await content.add(file);
     const { CID } = await import("multiformats/cid");

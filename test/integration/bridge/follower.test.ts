@@ -2,13 +2,15 @@
  * bridge/follower.ts: Deposited events become L2 deposit txs (and StakeChanged workerStake txs),
  * only once `confirmations` blocks sit
  * on top, in log order, across getLogs range chunks, with the origin's real block hash; on the
- * embedded chain and on anvil.
+ * embedded chain and on anvil. ModelRegistered becomes a modelRegistered tx naming the Bridge's
+ * model id, registrant and file CID (embedded chain).
  */
 import t, { type Test } from "tap";
-import { parseEther } from "viem";
+import { type Hex, parseEther } from "viem";
 import { deployBridge } from "../../../bridge/deploy.ts";
 import { BridgeFollower } from "../../../bridge/follower.ts";
 import { anvilBackend, embeddedBackend, type L1Backend } from "../../helpers/l1.ts";
+import { cidHexOf } from "../../helpers/registered-model.ts";
 
 async function scenario(t: Test, b: L1Backend): Promise<void> {
   const clients = b.clients(0);
@@ -83,3 +85,44 @@ t.test("anvil", async (t) => {
   t.teardown(() => b.close());
   await scenario(t, b);
 });
+
+t.test(
+  "ModelRegistered: derived with the Bridge's model id, registrant and file CID, in log order",
+  async (t) => {
+    const b = await embeddedBackend();
+    t.teardown(() => b.close());
+    const clients = b.clients(0);
+    const d = await deployBridge(clients);
+    const h = (x: number) => `0x${x.toString(16).padStart(2, "0").repeat(32)}` as Hex;
+    const cid = await cidHexOf(new TextEncoder().encode("a model file"));
+    const registrant = d.bridge.as(b.wallet(4));
+    await d.bridge.as(b.wallet(3)).deposit(b.accounts[7].address, parseEther("1"));
+    const { modelId } = await registrant.registerModel(
+      {
+        graphRoot: h(1),
+        weightsRoot: h(2),
+        outputRefsRoot: h(3),
+        nodeCount: 1,
+        weightCount: 1,
+        inputCount: 1,
+        outputCount: 1,
+      },
+      cid,
+    );
+    const got = await new BridgeFollower(clients, {
+      bridge: d.address,
+      confirmations: 0,
+      startBlock: Number(d.blockNumber),
+    }).derive(Number(d.blockNumber) - 1);
+    t.same(
+      got.txs.map((x) => x.type),
+      ["deposit", "modelRegistered"],
+    );
+    t.same(got.txs[1], {
+      type: "modelRegistered",
+      modelId,
+      registrant: b.accounts[4].address,
+      cid,
+    });
+  },
+);

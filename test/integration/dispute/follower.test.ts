@@ -1,7 +1,7 @@
 /**
  * bridge/follower.ts on the DisputeGame: DisputeOpened and DisputeResolved become disputeOpened /
  * disputeResolved system txs carrying the job id and the claim key, in L1 log order together
- * with the Bridge's deposits, across getLogs range chunks; a resolution whose opening lies before
+ * with the Bridge's model registration and deposits, across getLogs range chunks; a resolution whose opening lies before
  * the range (a restarted follower) finds it by scanning back; a void end (a dispute on an
  * invalidated claim) is derived as a loss for the claimer. On the embedded chain and on anvil.
  */
@@ -37,6 +37,8 @@ function brief(tx: Tx): unknown[] {
       return ["opened", tx.disputeId, tx.jobId, tx.claimKey, tx.challenger.toLowerCase()];
     case "disputeResolved":
       return ["resolved", tx.disputeId, tx.jobId, tx.claimKey, tx.claimerWon];
+    case "modelRegistered":
+      return ["model", tx.modelId];
     default:
       return [tx.type];
   }
@@ -102,6 +104,7 @@ async function scenario(t: Test, b: L1Backend, f: MlpFixture): Promise<void> {
   t.same(
     games(all.txs).map(brief),
     [
+      ["model", modelId],
       ["deposit", 0n],
       ["opened", a.disputeId, c1.jobId, k1, challenger],
       ["deposit", 1n],
@@ -111,7 +114,7 @@ async function scenario(t: Test, b: L1Backend, f: MlpFixture): Promise<void> {
       ["opened", v.disputeId, c1.jobId, k1, challenger],
       ["resolved", v.disputeId, c1.jobId, k1, false],
     ],
-    "deposits and disputes in log order; void derived as a loss for the claimer",
+    "the model's registration, deposits and disputes in log order; void derived as a loss for the claimer",
   );
   const slashes = all.txs.filter((x) => x.type === "workerStake");
   t.same(

@@ -18,6 +18,7 @@ import type { ClaimMessage } from "../../../bridge/bridge.ts";
 import { deployBridge } from "../../../bridge/deploy.ts";
 import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
 import { BridgeFollower } from "../../../bridge/follower.ts";
+import { encodeTensorFile } from "../../../content/tensor-file.ts";
 import { fromHex, toHex } from "../../../protocol/bytes.ts";
 import { l2Domain } from "../../../protocol/eip712.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
@@ -31,6 +32,7 @@ import { playToEnd } from "../../../verifier/game/play.ts";
 import { buildPartyView, type PartyView } from "../../../verifier/game/view.ts";
 import { type MlpFixture, mlpFixture, registerModel, signClaimAs, tamper } from "../../helpers/dispute.ts";
 import { anvilBackend, embeddedBackend, type L1Backend } from "../../helpers/l1.ts";
+import { cidHexOf } from "../../helpers/registered-model.ts";
 
 const REQUESTER = 4;
 const WORKER = 1;
@@ -145,7 +147,9 @@ async function rig(t: Test, b: L1Backend, f: MlpFixture): Promise<Rig> {
     },
   };
   await r.l2(WORKER, { type: "registerWorker", models: [modelId], price: 1n, capacity: 4, multiaddr: "" });
+  // the model's registration has its confirmations (stakes and bonds came after it): derived now
   await r.seal();
+  if (!node.record(K.model(modelId))) throw new Error(`model ${modelId} not derived into L2`);
   return r;
 }
 
@@ -156,7 +160,7 @@ async function submittedJob(r: Rig, claimer: PartyView, n: number) {
     type: "postJob",
     modelId: r.modelId,
     inputRoot,
-    inputCid: "0x01",
+    inputCid: await cidHexOf(encodeTensorFile([r.f.input])),
     escrow: ESCROW,
     deadline: r.now.ms + 3_600_000,
   });

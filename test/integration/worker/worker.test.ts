@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { CID } from "multiformats/cid";
 import t from "tap";
 import { type Address, type Hex, parseEther } from "viem";
-import type { ClaimMessage } from "../../../bridge/bridge.ts";
+import { type ClaimMessage, modelRegistration } from "../../../bridge/bridge.ts";
 import { walletClientFor } from "../../../bridge/clients.ts";
 import { startDevnet } from "../../../bridge/devnet.ts";
 import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
@@ -36,6 +36,7 @@ import { devKeys } from "../../../sequencer/devkit.ts";
 import { Phase, planChallengerMove, Winner } from "../../../verifier/game/planner.ts";
 import { buildPartyView } from "../../../verifier/game/view.ts";
 import { claimedRun } from "../../../verifier/worker/faults.ts";
+import { awaitL2Model } from "../../helpers/registered-model.ts";
 import { spawnWorker, type WorkerProc } from "../../helpers/worker.ts";
 import { agentSequencerConfig, spawnSequencer } from "../sequencer/harness.ts";
 
@@ -70,6 +71,11 @@ const model = await commitModel(pm, onnx);
 const modelPath = join(dir, "mlp.onnx");
 writeFileSync(modelPath, onnx);
 const { modelId } = await dep.bridge.registerCommittedModel(model);
+// a second model registered on L1 that no worker serves: its weights root differs, so does its id
+const { modelId: unservedModelId } = await dep.bridge.registerModel(
+  { ...modelRegistration(model), weightsRoot: `0x${"ab".repeat(32)}` },
+  model.cidBytes,
+);
 
 const [requester] = devKeys(1, "worker-it-requester");
 const seqDir = join(dir, "seq");
@@ -89,6 +95,8 @@ t.teardown(async () => {
   seq.proc.kill("SIGKILL");
   await seq.exited;
 });
+await awaitL2Model(seq.url, modelId);
+await awaitL2Model(seq.url, unservedModelId);
 
 let requesterNonce = 0;
 async function postJob(jobModelId: Hex, inputRoot: Hex, file: Uint8Array): Promise<Hex> {
@@ -194,7 +202,7 @@ t.test("start: staked on L1, registered on L2", async (t) => {
 });
 
 t.test("errors are per job: a wrong input and an unserved model do not stop the worker", async (t) => {
-  const other = `0x${"ab".repeat(32)}` as Hex;
+  const other = unservedModelId;
   const unserved = await postJob(other, toHex(tensorListRoot([inputOf(1)])), encodeTensorFile([inputOf(1)]));
   // the input file is of seed 2, the job commits to seed 1
   const mismatched = await postJob(

@@ -1,5 +1,6 @@
 /**
- * The dashboard's routes on a real node without L1: the page and its assets are served, recent
+ * The dashboard's routes on a real node without an L1 chain (its L1 source is in memory and only
+ * registers the jobs' model): the page and its assets are served, recent
  * blocks and jobs are listed newest first with their status (jobs posted before the API started
  * included), the dispute routes say there is no L1, and malformed queries get a 400 that says why.
  */
@@ -27,11 +28,13 @@ import { DEFAULTS, resolveGenesis } from "../../../sequencer/config.ts";
 import { L1DisputeFeed } from "../../../sequencer/dashboard/feed.ts";
 import { NO_L1 } from "../../../sequencer/dashboard/routes.ts";
 import { devGenesis, devKeys } from "../../../sequencer/devkit.ts";
+import { StaticL1Source } from "../../../sequencer/l1.ts";
 import { createMetrics } from "../../../sequencer/metrics.ts";
 import { SequencerNode } from "../../../sequencer/node.ts";
 import { type Move, planClaimerMove } from "../../../verifier/game/planner.ts";
 import { buildPartyView } from "../../../verifier/game/view.ts";
 import { mlpFixture, registerModel, tamper } from "../../helpers/dispute.ts";
+import { cidHexOf, modelRegistration } from "../../helpers/registered-model.ts";
 
 const [requester, worker] = devKeys(2, "dashboard-routes");
 const { genesis, key } = resolveGenesis({
@@ -41,6 +44,7 @@ const { genesis, key } = resolveGenesis({
 const domain = l2Domain(genesis.l2ChainId);
 const model = `0x${"11".repeat(32)}` as Hex;
 const nonces = new Map<string, number>();
+const inputCid = await cidHexOf(new TextEncoder().encode("a dashboard job's input"));
 
 function signed(k: typeof requester, body: Record<string, unknown>): Record<string, unknown> {
   const nonce = nonces.get(k.address) ?? 0;
@@ -54,18 +58,22 @@ const postJob = (i: number) =>
     type: "postJob",
     modelId: model,
     inputRoot: `0x${i.toString(16).padStart(64, "0")}`,
-    inputCid: "0x0155",
+    inputCid,
     escrow: 1000n,
     deadline: Date.now() + 3_600_000,
   });
 
 t.test("dashboard routes on a node without L1", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "verdict-dash-"));
-  const node = await SequencerNode.open({ dataDir: dir, genesis, sequencerKey: key ?? undefined });
+  const l1 = new StaticL1Source();
+  const node = await SequencerNode.open({ dataDir: dir, genesis, sequencerKey: key ?? undefined, l1 });
   t.teardown(async () => {
     await node.close();
     rmSync(dir, { recursive: true, force: true });
   });
+  // block 1: the jobs' model, registered on L1
+  l1.mine([await modelRegistration(model)]);
+  await node.sealNow();
   // a job that exists before the API starts: found by the index's scan of the state
   const first = await node.submit(postJob(0));
   await node.sealNow();
@@ -127,7 +135,8 @@ t.test("dashboard routes on a node without L1", async (t) => {
   t.same(
     blocks.map((b: { number: number; txCount: number }) => [b.number, b.txCount]),
     [
-      [2, 3],
+      [3, 3],
+      [2, 1],
       [1, 1],
       [0, 0],
     ],

@@ -1,12 +1,16 @@
 /**
  * The client SDK on its own: arguments refused before anything is sent, the pure next-step rules,
  * and a lying sequencer (an HTTP server that answers with other bytes than a CID names, or a paid
- * job whose published output does not hash to its claim): each is a typed VerdictSdkError.
+ * job whose published output does not hash to its claim): each is a typed VerdictSdkError. And
+ * the SDK's uploads against the real content routes: a job's input goes typed as a tensor file.
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import Fastify from "fastify";
 import t from "tap";
-import { encodeTensorFile } from "../../../content/tensor-file.ts";
+import { openHeliaContent } from "../../../content/helia.ts";
+import { registerContentRoutes } from "../../../content/routes.ts";
+import { encodeTensorFile, TENSOR_CONTENT_TYPE } from "../../../content/tensor-file.ts";
 import { toHex } from "../../../protocol/bytes.ts";
 import { fileCid } from "../../../protocol/cid.ts";
 import { buildMlp } from "../../../prover-trace/builder/mlp.ts";
@@ -269,4 +273,44 @@ t.test("package.json exports the SDK as verdict/sdk", async (t) => {
   const viaPackage = await import("verdict/sdk");
   t.equal(viaPackage.createClient, createClient, "the same module as ./sdk/index.ts");
   t.equal(viaPackage.VerdictSdkError, VerdictSdkError);
+});
+
+t.test("uploads through the real content routes: a job's input is sent typed as a tensor file", async (t) => {
+  const store = await openHeliaContent();
+  const app = Fastify();
+  await registerContentRoutes(app, store, {
+    maxUploadBytes: 1 << 20,
+    maxServeBytes: 1 << 20,
+    fetchTimeoutMs: 200,
+  });
+  const uploadTypes: string[] = [];
+  app.addHook("onRequest", async (req) => {
+    if (req.method === "POST" && req.url === "/v1/content")
+      uploadTypes.push(String(req.headers["content-type"]));
+  });
+  await app.listen({ port: 0, host: "127.0.0.1" });
+  t.teardown(async () => {
+    await app.close();
+    await store.close();
+  });
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  const c = await createClient({ sequencerUrl: url, privateKey: KEY, pollMs: 20 });
+  const input: TensorData = { dtype: 3, shape: [1, 4], data: new Int8Array([1, 2, 3, 4]) };
+  const file = encodeTensorFile([input]);
+
+  t.equal(await c.putContent(file, { tensorFile: true }), (await fileCid(file)).toString(), "a tensor file");
+  const notTensor = new TextEncoder().encode("not a tensor file");
+  const refused = await c.putContent(notTensor, { tensorFile: true }).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  t.ok(refused instanceof VerdictSdkError, "typed bytes that do not decode: refused by the node");
+  t.match(refused, { code: "content", status: 415, message: /not a tensor file/ });
+  t.equal(await c.putContent(notTensor), (await fileCid(notTensor)).toString(), "untyped, any bytes go");
+  t.same(uploadTypes, [TENSOR_CONTENT_TYPE, TENSOR_CONTENT_TYPE, "application/octet-stream"]);
+
+  // postJob uploads its input first (typed), then fails here: this server has no /v1/accounts
+  uploadTypes.length = 0;
+  await t.rejects(c.postJob({ modelId: H(2), tensor: input, escrow: 1n }));
+  t.same(uploadTypes, [TENSOR_CONTENT_TYPE], "postJob sent the input as a tensor file");
 });

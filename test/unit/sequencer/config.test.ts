@@ -23,11 +23,25 @@ t.test("defaults < file < env < flags", async (t) => {
   t.equal(c.genesis.minFee, "3", "file genesis merged over defaults");
   t.equal(c.genesis.l2ChainId, "424242");
   t.equal(loadConfig({}, {}).httpPort, 7545, "default");
+  const gc = loadConfig(
+    {},
+    { VERDICT_SEQ_CONTENT_GRACE_MS: "5000", VERDICT_SEQ_CONTENT_SWEEP_INTERVAL_MS: "0" },
+  );
+  t.same([gc.contentGraceMs, gc.contentSweepIntervalMs], [5000, 0], "upload sweeper from env (0: off)");
+  t.same(
+    [loadConfig({}, {}).contentGraceMs, loadConfig({}, {}).contentSweepIntervalMs],
+    [86_400_000, 600_000],
+    "default: 24 h grace, a sweep every 10 min",
+  );
 });
 
 t.test("bad config is refused with the reason", async (t) => {
   t.throws(() => loadConfig({ httpPort: "x" }, {}), /httpPort: expected a non-negative integer, got x/);
   t.throws(() => loadConfig({ blockTimeMs: "5" }, {}), /blockTimeMs: at least 10/);
+  t.throws(
+    () => loadConfig({}, { VERDICT_SEQ_CONTENT_GRACE_MS: "-1" }),
+    /contentGraceMs: expected a non-negative integer, got -1/,
+  );
   t.throws(() => loadConfig({ config: "/nonexistent.json" }, {}), /config file \/nonexistent.json/);
   const base = loadConfig({}, {});
   t.throws(

@@ -13,6 +13,7 @@ import { resultLeaf } from "../../../protocol/withdrawal.ts";
 import { applyTx, type ChainParams, type TxContext } from "../../../sequencer/state/machine.ts";
 import { MemoryState } from "../../../sequencer/state/overlay.ts";
 import { type Account, type Job, keys } from "../../../sequencer/state/records.ts";
+import { cidHexOf, modelRegistration } from "../../helpers/registered-model.ts";
 
 const key = (n: number) => {
   const k = new Uint8Array(32);
@@ -26,6 +27,7 @@ const CONSUMER = `0x${"c0".repeat(20)}` as const; // an L1 contract: no L2 key
 const h32 = (b: number) => `0x${b.toString(16).padStart(2, "0").repeat(32)}` as Hex;
 const MODEL = h32(0xaa);
 const INPUT = h32(0xbb);
+const INPUT_CID = await cidHexOf(new TextEncoder().encode("the L1 request test's input file"));
 const params: ChainParams = {
   challengeWindowMs: 1000,
   minFee: 0n,
@@ -75,7 +77,7 @@ function l1Job(): MemoryState {
       requester: CONSUMER,
       modelId: MODEL,
       inputRoot: INPUT,
-      inputCid: "0x01551220",
+      inputCid: INPUT_CID,
       escrow: 700n,
       deadline: 500,
     },
@@ -158,6 +160,7 @@ t.test("an L1 job whose claim lost a dispute withdraws the escrow to the L1 requ
 t.test("L2 jobs are unchanged: refunds credit L2, payment sends no result", async (t) => {
   const s = new MemoryState();
   applyTx(s, { type: "deposit", depositId: 1n, recipient: ALICE, amount: 1000n }, ctx(0));
+  applyTx(s, await modelRegistration(MODEL), ctx(0));
   const id = h32(0x71);
   applyTx(
     s,
@@ -166,7 +169,7 @@ t.test("L2 jobs are unchanged: refunds credit L2, payment sends no result", asyn
       ...user(s, ALICE),
       modelId: MODEL,
       inputRoot: INPUT,
-      inputCid: "0x01",
+      inputCid: INPUT_CID,
       escrow: 300n,
       deadline: 100,
     },

@@ -6,6 +6,7 @@ import { type ClaimMsg, claimDigest, type Hex, signClaim, type Tx } from "../../
 import { applyTx, type ChainParams, type TxContext, TxRejected } from "../../../sequencer/state/machine.ts";
 import { MemoryState } from "../../../sequencer/state/overlay.ts";
 import { type Account, type Job, keys, type Worker } from "../../../sequencer/state/records.ts";
+import { cidHexOf, modelRegistration } from "../../helpers/registered-model.ts";
 
 const key = (n: number) => {
   const k = new Uint8Array(32);
@@ -22,6 +23,9 @@ const FEES = `0x${"fe".repeat(20)}` as const;
 const h32 = (b: number) => `0x${b.toString(16).padStart(2, "0").repeat(32)}` as Hex;
 const MODEL = h32(0xaa);
 const INPUT = h32(0xbb);
+/** The CID of the bytes a job's input would be (the machine checks it is a CID, not what it names). */
+const INPUT_CID = await cidHexOf(new TextEncoder().encode("the machine test's input file"));
+const MODEL_REGISTERED = await modelRegistration(MODEL);
 const params: ChainParams = { challengeWindowMs: 1000, minFee: 1n, feeRecipient: FEES, claimCollateral: 0n };
 const cdomain = claimDomain(1n, `0x${"b0".repeat(20)}`);
 let txn = 0;
@@ -38,6 +42,7 @@ function fresh(): MemoryState {
   applyTx(s, { type: "deposit", depositId: 1n, recipient: ALICE, amount: 1000n }, ctx(0));
   applyTx(s, { type: "deposit", depositId: 2n, recipient: WORKER, amount: 100n }, ctx(0));
   applyTx(s, { type: "deposit", depositId: 3n, recipient: OTHER, amount: 100n }, ctx(0));
+  applyTx(s, MODEL_REGISTERED, ctx(0));
   return s;
 }
 const acct = (s: MemoryState, a: string) =>
@@ -79,7 +84,7 @@ function setupClaimed(s: MemoryState, now = 10): Hex {
       ...user(s, ALICE),
       modelId: MODEL,
       inputRoot: INPUT,
-      inputCid: "0x01",
+      inputCid: INPUT_CID,
       escrow: 300n,
       deadline: now + 500,
     },
@@ -201,7 +206,7 @@ t.test("post job escrows the fee; bad deadline and no funds rejected", async (t)
     type: "postJob" as const,
     modelId: MODEL,
     inputRoot: INPUT,
-    inputCid: "0x01" as Hex,
+    inputCid: INPUT_CID,
     escrow: 300n,
     deadline: 100,
   };
@@ -225,6 +230,53 @@ t.test("post job escrows the fee; bad deadline and no funds rejected", async (t)
   rejects(t, s, { ...post, ...user(s, ALICE) }, ctx(10, h32(0x55)), /job 0x5555.* exists/);
 });
 
+t.test("post job: a model L1 never registered, or an inputCid that is no CID, is refused", async (t) => {
+  const s = fresh();
+  const post = {
+    type: "postJob" as const,
+    modelId: MODEL,
+    inputRoot: INPUT,
+    inputCid: INPUT_CID,
+    escrow: 300n,
+    deadline: 100,
+  };
+  const unregistered = h32(0xcd);
+  rejects(
+    t,
+    s,
+    { ...post, ...user(s, ALICE), modelId: unregistered },
+    ctx(10),
+    new RegExp(`^model ${unregistered} is not registered on L1: no worker could prove a result for it$`),
+  );
+  for (const bad of ["0x01", "0x0155", "0x01551220aa", `0x${"ab".repeat(36)}`] as Hex[])
+    rejects(
+      t,
+      s,
+      { ...post, ...user(s, ALICE), inputCid: bad },
+      ctx(10),
+      /^inputCid is not a CID, a worker could not fetch the input: not a binary CID: 0x/,
+      `inputCid ${bad} refused`,
+    );
+  // once L1's registration is derived, the same job is taken
+  applyTx(s, await modelRegistration(unregistered), ctx(10));
+  applyTx(s, { ...post, ...user(s, ALICE), modelId: unregistered }, ctx(10, h32(0x56)));
+  t.equal(jobOf(s, h32(0x56)).modelId, unregistered);
+});
+
+t.test("model registration: recorded with its CID once; a replay is refused", async (t) => {
+  const s = fresh();
+  t.same(s.get(keys.model(MODEL)), {
+    modelId: MODEL,
+    registrant: MODEL_REGISTERED.registrant,
+    cid: MODEL_REGISTERED.cid,
+  });
+  rejects(t, s, MODEL_REGISTERED, ctx(1), new RegExp(`^model ${MODEL} was already registered$`));
+  const out = applyTx(s, await modelRegistration(h32(0xce), { cid: INPUT_CID }), ctx(1));
+  t.same(out.events, [
+    { kind: "ModelRegistered", modelId: h32(0xce), registrant: MODEL_REGISTERED.registrant, cid: INPUT_CID },
+  ]);
+});
+
 t.test("claim job: every failure path", async (t) => {
   const s = fresh();
   const id = h32(0x66);
@@ -235,7 +287,7 @@ t.test("claim job: every failure path", async (t) => {
       ...user(s, ALICE),
       modelId: MODEL,
       inputRoot: INPUT,
-      inputCid: "0x01",
+      inputCid: INPUT_CID,
       escrow: 10n,
       deadline: 100,
     },
@@ -547,7 +599,7 @@ t.test("L1-derived txs are idempotent: a deposit or request is never applied twi
     requester: OTHER,
     modelId: MODEL,
     inputRoot: INPUT,
-    inputCid: "0x01",
+    inputCid: INPUT_CID,
     escrow: 50n,
     deadline: 100,
   };
