@@ -364,7 +364,13 @@ function finalize(s: StateAccess, tx: FinalizeTx, ctx: TxContext): TxOutcome {
 
 function applySystem(
   s: StateAccess,
-  tx: DepositTx | DisputeOpenedTx | DisputeResolvedTx | L1InferenceRequestTx | WorkerStakeTx | ModelRegisteredTx,
+  tx:
+    | DepositTx
+    | DisputeOpenedTx
+    | DisputeResolvedTx
+    | L1InferenceRequestTx
+    | WorkerStakeTx
+    | ModelRegisteredTx,
   ctx: TxContext,
 ): TxOutcome {
   switch (tx.type) {
