@@ -49,6 +49,11 @@ export function createWatcherMetrics() {
       help: "Challenger bond locked in running disputes (wei)",
       registers: [registry],
     }),
+    stuckGames: new Gauge({
+      name: "verdict_watcher_stuck_games",
+      help: "Games whose last moves the contract refused with the same revert, again and again (an alert: see the error log)",
+      registers: [registry],
+    }),
     l2Block: new Gauge({
       name: "verdict_watcher_l2_block",
       help: "Last L2 block read",
