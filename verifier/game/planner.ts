@@ -342,8 +342,11 @@ export function planOneStep(v: PartyView, g: GameView): Move {
     const deps = elementDependencies(node, Number(d.element));
     if (deps.kind !== "fold") throw new PlanError("fold op without fold dependencies");
     const k = Number(d.kHi);
-    if (k < 1 || k > deps.steps.length) throw new PlanError(`fold step ${k} out of range`);
-    reads = deps.steps[k - 1];
+    if (k < 1) throw new PlanError(`fold step ${k} out of range`);
+    // A claimer that posted a fold longer than the op's K (issue 18, attack 8) is bisected into
+    // a step past K, which does not exist: the one step then needs only the node's bindings (the
+    // contract checks K before it reads any element), so the honest move is one without openings.
+    reads = k > deps.steps.length ? [] : deps.steps[k - 1];
   } else {
     const deps = elementDependencies(node, Number(d.element), reader(v, node));
     if (deps.kind !== "map") throw new PlanError("map op without map dependencies");

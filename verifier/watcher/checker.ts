@@ -55,6 +55,19 @@ export class CheckError extends Error {
   }
 }
 
+/**
+ * The claim's outputRoot is wrong in one of several outputs, and its published outputs are
+ * missing or do not hash to it: no output can be named safely (a guessed index risks the bond).
+ * Retrying does not help; the watcher raises it as an alert (issue 18, attacks 10-11: closing it
+ * needs a level-0 descent of the output tree on L1, where the claimer reveals children or loses).
+ */
+export class OutputUnnamedError extends CheckError {
+  constructor(message: string) {
+    super(message);
+    this.name = "OutputUnnamedError";
+  }
+}
+
 const rootOf = (t: TensorData) => tensorRoot(t.dtype, t.shape, t.data);
 
 interface LoadedModel {
@@ -186,7 +199,7 @@ export class Checker {
     try {
       opening = planOpening(view, claim, await this.claimedOutputRoots(claim, view));
     } catch (e) {
-      if (e instanceof PlanError) throw new CheckError(`cannot name the wrong output: ${e.message}`);
+      if (e instanceof PlanError) throw new OutputUnnamedError(`cannot name the wrong output: ${e.message}`);
       throw e;
     }
     if (!opening) return { verdict: "agree", view, ours };
@@ -204,12 +217,12 @@ export class Checker {
     const sameOutputs = claim.outputRoot.toLowerCase() === toHex(viewOutputRoot(view));
     if (!sameTrace || sameOutputs || view.outputs.length === 1) return undefined;
     if (claim.outputCid === "0x")
-      throw new CheckError("outputRoot differs in one of several outputs and none were published");
+      throw new OutputUnnamedError("outputRoot differs in one of several outputs and none were published");
     const bytes = new Uint8Array(await this.fetch(claim.outputCid, "claimed outputs"));
     try {
       return decodeTensorFile(bytes).map(rootOf);
     } catch (e) {
-      throw new CheckError(`claimed outputs: ${(e as Error).message}`);
+      throw new OutputUnnamedError(`claimed outputs: ${(e as Error).message}`);
     }
   }
 

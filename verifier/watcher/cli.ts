@@ -23,7 +23,15 @@ export function registerWatcherCommands(program: Command): void {
     )
     .option("--data-dir <dir>", "level data dir for game records", "data/watcher")
     .option("--model <file.onnx>", "local model file (repeatable); other models are fetched by CID", collect)
-    .option("--sample-rate <r>", "fraction of claims re-executed, 0..1", "1")
+    .option(
+      "--sample-rate <r>",
+      "fraction of claims re-executed, 0..1 (picked with a secret in --data-dir)",
+      "1",
+    )
+    .option(
+      "--assume-watchers <n>",
+      "print at start the odds a lie is checked by n independent watchers at this rate",
+    )
     .option("--poll-ms <ms>", "L2 poll interval and L1 re-read interval while waiting", "1000")
     .option(
       "--bond-deposit <wei>",
@@ -47,6 +55,7 @@ export function registerWatcherCommands(program: Command): void {
       dataDir: o.dataDir,
       models: o.model,
       sampleRate: o.sampleRate,
+      assumeWatchers: o.assumeWatchers,
       pollMs: o.pollMs,
       bondDeposit: o.bondDeposit,
       withdrawIdleBond: o.withdrawIdleBond === true,

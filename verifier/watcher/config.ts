@@ -16,8 +16,10 @@ export interface WatcherConfig {
   /** The watcher's L1 key (challenger bond, dispute moves). */
   key: Hex;
   dataDir: string;
-  /** Fraction of claims re-executed, in [0, 1]; the pick is a hash of claim and watcher, stable over restarts. */
+  /** Fraction of claims re-executed, in [0, 1]; the pick is keyed by the watcher's secret (sampling.ts), stable over restarts. */
   sampleRate: number;
+  /** How many independent watchers to assume when printing the network's detection odds at start. */
+  assumeWatchers?: number;
   /** Local ONNX files; other models are fetched by their registered CID. */
   models: string[];
   /** L2 poll interval, and how often each game re-reads L1 while waiting. */
@@ -94,6 +96,10 @@ export function resolveWatcherConfig(o: Record<string, unknown>): WatcherConfig 
     dataDir: resolve(typeof o.dataDir === "string" && o.dataDir !== "" ? o.dataDir : "data/watcher"),
     sampleRate:
       o.sampleRate === undefined ? 1 : num(o.sampleRate, "sample rate (--sample-rate)", 0, 1, false),
+    assumeWatchers:
+      o.assumeWatchers === undefined
+        ? undefined
+        : num(o.assumeWatchers, "assumed watcher count (--assume-watchers)", 1, 1_000_000),
     models: models as string[],
     pollMs: o.pollMs === undefined ? 1000 : num(o.pollMs, "poll interval (--poll-ms)", 10, 60_000),
     bondDeposit,

@@ -13,7 +13,7 @@ export function createWatcherMetrics() {
     }),
     claimsChecked: new Counter({
       name: "verdict_watcher_claims_checked_total",
-      help: "Claims re-executed, by verdict (agree, trace, output, error, skipped)",
+      help: "Claims re-executed, by verdict (agree, trace, output, error, skipped, unnamed: a wrong outputRoot no output of which can be named)",
       labelNames: ["verdict"] as const,
       registers: [registry],
     }),
@@ -47,6 +47,11 @@ export function createWatcherMetrics() {
     bondLocked: new Gauge({
       name: "verdict_watcher_bond_locked_wei",
       help: "Challenger bond locked in running disputes (wei)",
+      registers: [registry],
+    }),
+    stuckGames: new Gauge({
+      name: "verdict_watcher_stuck_games",
+      help: "Games whose last moves the contract refused with the same revert, again and again (an alert: see the error log)",
       registers: [registry],
     }),
     l2Block: new Gauge({

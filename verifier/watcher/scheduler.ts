@@ -17,6 +17,7 @@ import { type Action, decide, type Outcome } from "../game/challenger.ts";
 import { type Opening, PlanError } from "../game/planner.ts";
 import type { PartyView } from "../game/view.ts";
 import type { WatcherMetrics } from "./metrics.ts";
+import { RefusalTracker } from "./refusals.ts";
 import { type GameRecord, TERMINAL, type WatcherStore } from "./store.ts";
 
 export interface SchedulerDeps {
@@ -33,6 +34,8 @@ export interface SchedulerDeps {
   withdrawIdleBond?: boolean;
   /** Consecutive planning failures before a game is given up as failed. */
   maxPlanErrors?: number;
+  /** Consecutive refusals of one move by one revert before the game is reported stuck (refusals.ts). */
+  stuckAfter?: number;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -83,11 +86,48 @@ export class GameScheduler {
 
   private async run(r: GameRecord): Promise<void> {
     const log = this.d.logger.child({ claimKey: r.claimKey, jobId: r.jobId });
-    if (r.status === "opening") {
-      const opened = await this.serialised(() => this.open(r, log));
-      if (!opened) return;
+    const refusals = new RefusalTracker(this.d.stuckAfter);
+    try {
+      if (r.status === "opening") {
+        const opened = await this.serialised(() => this.open(r, log, refusals));
+        if (!opened) return;
+      }
+      await this.play(r, log, refusals);
+    } finally {
+      if (refusals.progressed()) this.d.metrics.stuckGames.dec();
     }
-    await this.play(r, log);
+  }
+
+  /**
+   * The contract refused `kind` (a BridgeRevert): after the same refusal `stuckAfter` times in a
+   * row the game is stuck, an alert (error log naming the revert, verdict_watcher_stuck_games),
+   * not a silent retry loop. Returns how long to wait before trying again: longer once stuck.
+   */
+  private async refused(
+    r: GameRecord,
+    refusals: RefusalTracker,
+    kind: string,
+    e: BridgeRevert,
+    log: Logger,
+  ): Promise<number> {
+    const v = refusals.refused(kind, e.errorName);
+    if (v.kind === "stuck") {
+      this.d.metrics.stuckGames.inc();
+      log.error(
+        { move: kind, revert: e.errorName, times: v.times, err: e.message },
+        "the contract keeps refusing our move: game stuck",
+      );
+      await this.save(r, { reason: `stuck: ${kind} refused ${v.times} times with ${e.errorName}` });
+    }
+    return refusals.stuck ? Math.min(this.d.pollMs * 8, 30_000) : this.d.pollMs;
+  }
+
+  /** A tx of this game landed: a stuck spell (if any) is over. */
+  private async progressed(r: GameRecord, refusals: RefusalTracker, log: Logger): Promise<void> {
+    if (!refusals.progressed()) return;
+    this.d.metrics.stuckGames.dec();
+    log.info("the contract accepted our move again: no longer stuck");
+    await this.save(r, { reason: undefined });
   }
 
   private serialised<T>(f: () => Promise<T>): Promise<T> {
@@ -122,7 +162,7 @@ export class GameScheduler {
   }
 
   /** Bond, then openDispute. False when the game ended before it began (void, or gave up). */
-  private async open(r: GameRecord, log: Logger): Promise<boolean> {
+  private async open(r: GameRecord, log: Logger, refusals: RefusalTracker): Promise<boolean> {
     for (let attempt = 0; !this.stopped; attempt++) {
       try {
         const existing = await this.findOurDispute(r.claimKey);
@@ -156,6 +196,7 @@ export class GameScheduler {
         const tx = await this.d.game.openPlanned(r.claim, r.signature, opening);
         this.count(r, "openDispute", tx.gasUsed);
         await this.save(r, { status: "playing", disputeId: tx.disputeId.toString(), pending: undefined });
+        await this.progressed(r, refusals, log);
         await this.updateBondMetrics();
         log.info({ disputeId: tx.disputeId.toString(), level: r.level }, "dispute opened");
         return true;
@@ -167,7 +208,12 @@ export class GameScheduler {
           return false;
         }
         log.warn({ err: err.message, attempt }, "opening failed; retrying");
-        await sleep(Math.min(this.d.pollMs * 2 ** Math.min(attempt, 4), 10_000));
+        const backoff = Math.min(this.d.pollMs * 2 ** Math.min(attempt, 4), 10_000);
+        const wait =
+          e instanceof BridgeRevert
+            ? await this.refused(r, refusals, r.pending?.kind ?? "openDispute", e, log)
+            : 0;
+        await sleep(Math.max(backoff, wait));
       }
     }
     return false;
@@ -179,7 +225,7 @@ export class GameScheduler {
     this.d.metrics.moveGas.inc(Number(gas));
   }
 
-  private async play(r: GameRecord, log: Logger): Promise<void> {
+  private async play(r: GameRecord, log: Logger, refusals: RefusalTracker): Promise<void> {
     const id = BigInt(r.disputeId as string);
     const plog = log.child({ disputeId: r.disputeId });
     let view: PartyView | undefined;
@@ -225,11 +271,15 @@ export class GameScheduler {
               : await this.d.game.closeVoid(id);
         this.count(r, kind, tx.gasUsed);
         await this.save(r, { pending: undefined });
+        await this.progressed(r, refusals, plog);
         plog.debug({ kind, gas: tx.gasUsed.toString() }, "move sent");
       } catch (e) {
-        // the game moved under us (a timeout, another tx) or the node hiccuped: re-read and retry
+        // the game moved under us (a timeout, another tx) or the node hiccuped: re-read and
+        // retry; the same refusal again and again is an alert (refused)
         plog.warn({ kind, err: (e as Error).message }, "move failed; re-reading the game");
-        await sleep(this.d.pollMs);
+        await sleep(
+          e instanceof BridgeRevert ? await this.refused(r, refusals, kind, e, plog) : this.d.pollMs,
+        );
       }
     }
   }

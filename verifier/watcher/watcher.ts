@@ -9,21 +9,21 @@ import { mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import type { Address, Hex } from "viem";
+import type { Address } from "viem";
 import { BridgeContract } from "../../bridge/bridge.ts";
 import { connectL1 } from "../../bridge/clients.ts";
 import { DisputeGameContract } from "../../bridge/dispute/game.ts";
 import { disputeGameAbi } from "../../contracts/artifacts/DisputeGame.ts";
-import { fromHex, toHex } from "../../protocol/bytes.ts";
+import { toHex } from "../../protocol/bytes.ts";
 import { claimDomain } from "../../protocol/eip712.ts";
-import { sha256 } from "../../protocol/sha256.ts";
 import { claimDigest } from "../../protocol/tx.ts";
 import type { PartyView } from "../game/view.ts";
 import { type L2Block, SequencerReader } from "../l2.ts";
-import { CheckError, Checker, type ContentGetter } from "./checker.ts";
+import { CheckError, Checker, type ContentGetter, OutputUnnamedError } from "./checker.ts";
 import type { WatcherConfig } from "./config.ts";
 import { claimsIn, L2Follower, type SubmittedClaim } from "./follower.ts";
 import { createWatcherMetrics, type WatcherMetrics } from "./metrics.ts";
+import { loadSamplingSecret, sampled, samplingOdds } from "./sampling.ts";
 import { GameScheduler } from "./scheduler.ts";
 import { type GameRecord, WatcherStore } from "./store.ts";
 
@@ -31,19 +31,6 @@ import { type GameRecord, WatcherStore } from "./store.ts";
 export const HAS_LEVEL0 = (disputeGameAbi as readonly { type: string; name?: string }[]).some(
   (x) => x.type === "function" && x.name === "challengeOutput",
 );
-
-/**
- * Stable sampling: claim `claimKey` is checked by watcher `me` iff the first 4 bytes of
- * sha256(claimKey || me), read as a fraction of 2^32, are below `rate`. A restart samples the
- * same claims; different watchers sample different ones.
- */
-export function sampled(claimKey: Hex, me: Address, rate: number): boolean {
-  if (rate >= 1) return true;
-  if (rate <= 0) return false;
-  const h = sha256(new Uint8Array([...fromHex(claimKey), ...fromHex(me)]));
-  const x = ((h[0] << 24) | (h[1] << 16) | (h[2] << 8) | h[3]) >>> 0;
-  return x / 2 ** 32 < rate;
-}
 
 export interface RunningWatcher {
   me: Address;
@@ -84,6 +71,8 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
     l1: { clients, bridge: cfg.bridge },
   });
   const store = await WatcherStore.open(join(cfg.dataDir, "db"));
+  // Which claims we check: keyed by a secret only this watcher holds (sampling.ts), never logged.
+  const samplingSecret = loadSamplingSecret(cfg.dataDir);
 
   // Views are kept in memory only: a restart rebuilds them by re-running the claim's inference.
   const views = new Map<string, Promise<PartyView>>();
@@ -124,7 +113,7 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
   };
   const checkClaim = async (r: GameRecord): Promise<void> => {
     const log = logger.child({ claimKey: r.claimKey, jobId: r.jobId });
-    if (!sampled(r.claimKey, me, cfg.sampleRate)) {
+    if (!sampled(samplingSecret, r.claimKey, cfg.sampleRate)) {
       metrics.claimsChecked.inc({ verdict: "skipped" });
       return save(r, { status: "skipped", reason: "not sampled" });
     }
@@ -164,6 +153,12 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
         return;
       } catch (e) {
         const err = e as Error;
+        if (e instanceof OutputUnnamedError) {
+          // a wrong claim we cannot dispute without risking the bond on a guess: an alert
+          metrics.claimsChecked.inc({ verdict: "unnamed" });
+          log.error({ err: err.message }, "wrong outputRoot, but no output can be named: not disputed");
+          return save(r, { status: "failed", level: "output", reason: err.message });
+        }
         if (attempt >= 2 || closing) {
           metrics.claimsChecked.inc({ verdict: "error" });
           log.error({ err: err.message }, "cannot re-execute the claim");
@@ -250,6 +245,22 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
       metricsUrl,
     },
     "watcher started",
+  );
+  // The odds a claimer faces (docs/dispute-game.md "Sampling"): our own rate, and the network's
+  // for --assume-watchers N, against the stake one claim puts at risk.
+  const stake = await bridge
+    .config()
+    .then((c) => c.minWorkerStake)
+    .catch(() => undefined);
+  const odds = samplingOdds(cfg.sampleRate, cfg.assumeWatchers, stake);
+  logger.info(
+    {
+      sampleRate: odds.rate,
+      assumeWatchers: odds.assumeWatchers,
+      pCaught: odds.pCaught,
+      maxUnprofitableGainWei: odds.maxUnprofitableGainWei,
+    },
+    odds.text,
   );
 
   return {

@@ -49,6 +49,10 @@ export function registerWorkerCommands(program: Command): void {
     )
     .option("--stake <wei>", "stake to put on L1 when not bonded (default: the Bridge's minimum)")
     .option("--challenge-window-ms <ms>", "the L2 challenge window (genesis challengeWindowMs)", "60000")
+    .option(
+      "--dispute-window-ms <ms>",
+      "how long a claim stays disputable after inclusion (default: the challenge window); models with claims that young are never dropped",
+    )
     .option("--poll-ms <ms>", "poll interval for blocks, finalize and disputes", "500")
     .option("--deadline-margin-ms <ms>", "skip jobs whose deadline is closer than this", "5000")
     .option("--from-block <n>", "first L2 block to scan on a fresh data dir (default: the head)")
@@ -80,6 +84,7 @@ export function registerWorkerCommands(program: Command): void {
       dataDir: o.dataDir,
       stake: opt(o.stake),
       challengeWindowMs: o.challengeWindowMs,
+      disputeWindowMs: opt(o.disputeWindowMs),
       pollMs: o.pollMs,
       deadlineMarginMs: o.deadlineMarginMs,
       fromBlock: opt(o.fromBlock),

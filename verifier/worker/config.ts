@@ -32,6 +32,11 @@ export interface WorkerConfig {
   stake: bigint | null;
   /** The L2 challenge window (genesis challengeWindowMs): finalize is tried after it, retried on early. */
   challengeWindowMs: number;
+  /**
+   * How long after its inclusion a claim can still be disputed (ms); null: the challenge window.
+   * The worker refuses to stop serving a model while any claim on it is within it (retention.ts).
+   */
+  disputeWindowMs: number | null;
   /** Poll interval for L2 blocks (between SSE wake-ups), finalize and disputes. */
   pollMs: number;
   /** Jobs whose deadline is closer than this are not claimed. */
@@ -70,6 +75,7 @@ export const WORKER_DEFAULTS: Omit<WorkerConfig, "l1Rpc" | "bridge" | "models"> 
   dataDir: "./data/worker",
   stake: null,
   challengeWindowMs: 60_000,
+  disputeWindowMs: null,
   pollMs: 500,
   deadlineMarginMs: 5_000,
   fromBlock: null,
@@ -174,6 +180,10 @@ export function resolveWorkerConfig(
     dataDir: raw.dataDir,
     stake: raw.stake === null ? null : wei("stake", raw.stake),
     challengeWindowMs: int("challengeWindowMs", raw.challengeWindowMs, 0, 365 * 24 * 3600 * 1000),
+    disputeWindowMs:
+      raw.disputeWindowMs === null
+        ? null
+        : int("disputeWindowMs", raw.disputeWindowMs, 0, 10 * 365 * 24 * 3600 * 1000),
     pollMs: int("pollMs", raw.pollMs, 10, 600_000),
     deadlineMarginMs: int("deadlineMarginMs", raw.deadlineMarginMs, 0, 24 * 3600 * 1000),
     fromBlock: raw.fromBlock === null ? null : int("fromBlock", raw.fromBlock, 0, Number.MAX_SAFE_INTEGER),

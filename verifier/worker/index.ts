@@ -21,6 +21,7 @@ import type { WorkerContent } from "./content.ts";
 import { Defender } from "./defender.ts";
 import { loadServedModel, type ServedModel } from "./job.ts";
 import { createWorkerMetrics, serveMetrics, type WorkerMetrics } from "./metrics.ts";
+import { checkModelsRetained, modelsStillNeeded } from "./retention.ts";
 import { WorkerStore } from "./store.ts";
 
 export type { WorkerConfig } from "./config.ts";
@@ -109,6 +110,21 @@ export async function startWorker(
       logger.info({ path, modelId: m.modelId, nodes: m.commitment.nodeCount }, "model loaded");
     }
 
+    mkdirSync(cfg.dataDir, { recursive: true });
+    const store = new WorkerStore(join(cfg.dataDir, "db"));
+    await store.open();
+    closers.push(() => store.close());
+    // Claims still disputable need their model served (attack 6): refuse before touching L1 or L2.
+    checkModelsRetained(
+      models.keys(),
+      modelsStillNeeded(
+        await store.jobs(),
+        await store.disputes(),
+        Date.now(),
+        cfg.disputeWindowMs ?? cfg.challengeWindowMs,
+      ),
+    );
+
     // stake on L1 when not bonded
     const params = await bridge.config();
     if (!(await bridge.isBondedWorker(address))) {
@@ -121,11 +137,6 @@ export async function startWorker(
       await bridge.stake(amount);
       logger.info({ amount: amount.toString() }, "staked on L1");
     }
-
-    mkdirSync(cfg.dataDir, { recursive: true });
-    const store = new WorkerStore(join(cfg.dataDir, "db"));
-    await store.open();
-    closers.push(() => store.close());
 
     const content = opts.content ?? (await openConfiguredContent(cfg));
     if (!opts.content && content.close) closers.push(() => (content.close as () => Promise<void>)());

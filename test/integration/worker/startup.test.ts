@@ -4,14 +4,17 @@
  * Bridge address with no contract, a model file that is not a profile model, and a model the
  * Bridge has not registered. And the store keeps job records and cursors across a reopen.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import t from "tap";
+import { privateKeyToAddress } from "viem/accounts";
 import { startDevnet } from "../../../bridge/devnet.ts";
 import { buildMlp } from "../../../prover-trace/builder/mlp.ts";
+import { commitOnnxFile } from "../../../prover-trace/commit/model.ts";
 import { encodeOnnx } from "../../../prover-trace/onnx/io.ts";
+import { DEV_WORKER_KEY } from "../../../verifier/worker/config.ts";
 import { startWorker } from "../../../verifier/worker/index.ts";
 import { WorkerStore } from "../../../verifier/worker/store.ts";
 
@@ -107,4 +110,46 @@ t.test("the store keeps records and cursors across a reopen", async (t) => {
   t.equal(await s2.cursor("l2Next"), 42);
   t.equal(await s2.cursor("nothing"), null);
   await t.rejects(s2.updateJob(`0x${"ff".repeat(32)}`, { stage: "paid" }), /no job record/);
+});
+
+t.test("a model with claims still disputable cannot be dropped (attack 6)", async (t) => {
+  // Served and registered: the worker gets past its model checks to the retention check.
+  const served = await commitOnnxFile(readFileSync(mlpPath));
+  await dep.bridge.registerCommittedModel(served);
+  const dropped = `0x${"0d".repeat(32)}` as const;
+  const dataDir = join(dir, "w-retain");
+  const s = new WorkerStore(join(dataDir, "db"));
+  await s.open();
+  await s.putJob({
+    jobId: `0x${"0e".repeat(32)}`,
+    modelId: dropped,
+    inputCid: "0x01551220aa",
+    inputRoot: `0x${"03".repeat(32)}`,
+    inputBase64: null,
+    claim: null,
+    claimSignature: `0x${"55".repeat(65)}`,
+    fault: null,
+    stage: "paid",
+    submittedAt: Date.now(),
+    finalizeAfter: null,
+    error: null,
+    updatedAt: 1,
+  });
+  await s.close();
+  const me = privateKeyToAddress(DEV_WORKER_KEY);
+  const stakeBefore = await dep.bridge.stakeOf(me);
+  await t.rejects(
+    startWorker({ ...base, dataDir, disputeWindowMs: 3_600_000 }, { logger }),
+    {
+      name: "RetentionError",
+      message: new RegExp(`${dropped} \\(1 claim disputable until .*keep them in --model`),
+    },
+    "restarted without the model of a claim still in its window: refused, naming it",
+  );
+  t.same(await dep.bridge.stakeOf(me), stakeBefore, "refused before anything is sent to L1");
+  await t.rejects(
+    startWorker({ ...base, dataDir, disputeWindowMs: 1 }, { logger }),
+    /cannot reach the sequencer/,
+    "once the claim is final the model may go: the start goes on (to the missing sequencer)",
+  );
 });

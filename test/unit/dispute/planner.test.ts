@@ -19,6 +19,7 @@ import {
   PlanError,
   planChallengerMove,
   planClaimerMove,
+  planOneStep,
 } from "../../../verifier/game/planner.ts";
 import { buildPartyView } from "../../../verifier/game/view.ts";
 import { disputeState, gameView } from "../../helpers/dispute-state.ts";
@@ -120,4 +121,32 @@ t.test("planners on a small MLP", async (t) => {
     gameView({ phase: Phase.foldPick, element: 290n, kLo: 0n, kHi: 8n }, { foldStates: wrong }),
   );
   t.same(seg2 && seg2.kind === "pickFoldSegment" && seg2.segment, 2, "the first segment whose end is wrong");
+
+  // Attack 8, fold length K + 1: the liar posts 9 for the op's 8, its states the true ones.
+  const fold = { element: 290n, opCode: 13, foldLength: 9n };
+  const segmentFor = (states: bigint[]) => {
+    const m = planChallengerMove(
+      honest,
+      gameView({ ...fold, phase: Phase.foldPick, kLo: 0n, kHi: 9n }, { foldStates: states }),
+    );
+    return m && m.kind === "pickFoldSegment" && m.segment;
+  };
+  const trueS8 = BigInt((outputs[0][0].data as Int32Array)[290]);
+  t.equal(segmentFor([...post.states, 123n]), 7, "a wrong state at K: the segment [7, 8] ending at it");
+  t.equal(
+    segmentFor([...post.states, trueS8]),
+    8,
+    "every state up to K true: the last segment [8, 9], past K",
+  );
+  const step = planOneStep(honest, gameView({ ...fold, phase: Phase.oneStep, kLo: 8n, kHi: 9n }));
+  if (step.kind !== "oneStep") throw new Error("expected a one step");
+  t.same(step.openings, [], "the step K + 1 does not exist: a one step with the bindings alone");
+  t.equal(step.inputs.length, 2, "both inputs bound to their sources");
+  const last = planOneStep(honest, gameView({ ...fold, phase: Phase.oneStep, kLo: 7n, kHi: 8n }));
+  t.ok(last.kind === "oneStep" && last.openings.length > 0, "the real last step opens its elements");
+  t.throws(
+    () => planOneStep(honest, gameView({ ...fold, phase: Phase.oneStep, kLo: 0n, kHi: 0n })),
+    PlanError,
+    "step 0 is never a one step",
+  );
 });

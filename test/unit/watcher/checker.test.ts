@@ -18,7 +18,7 @@ import { encodeTensorFile } from "../../../content/tensor-file.ts";
 import { toHex } from "../../../protocol/bytes.ts";
 import type { TensorData } from "../../../prover-trace/commit/tensor.ts";
 import { type PartyView, viewOutputRoot } from "../../../verifier/game/view.ts";
-import { CheckError, Checker } from "../../../verifier/watcher/checker.ts";
+import { CheckError, Checker, OutputUnnamedError } from "../../../verifier/watcher/checker.ts";
 import { level0Fixture } from "../../helpers/level0.ts";
 
 const cidBytes = (s: string) => toHex(CID.parse(s).bytes);
@@ -71,18 +71,22 @@ t.test("the checker opens through the shared planner", async (t) => {
   );
   await t.rejects(
     checker.check(claimOf(f.liar, await publish(decoy)), job),
-    { name: "CheckError", message: /do not hash to the claim's outputRoot/ },
+    { name: "OutputUnnamedError", message: /do not hash to the claim's outputRoot/ },
     "a published output file inconsistent with outputRoot names no output",
   );
   await t.rejects(
     checker.check(claimOf(f.liar, await publish(liarOutputs.slice(0, 2))), job),
-    CheckError,
+    OutputUnnamedError,
     "too few published outputs name none either",
   );
   await t.rejects(
     checker.check(claimOf(f.liar, "0x"), job),
-    { name: "CheckError", message: /none were published/ },
+    { name: "OutputUnnamedError", message: /none were published/ },
     "several outputs and none published: nothing to name",
+  );
+  t.ok(
+    new OutputUnnamedError("x") instanceof CheckError,
+    "an unnamed output is a CheckError the watcher does not retry",
   );
 
   const otherTrace = { ...claimOf(f.liar, "0x"), traceRoot: `0x${"ee".repeat(32)}` as Hex };

@@ -1,7 +1,6 @@
 /**
  * The watcher's pure parts and its store: configuration checks (every bad value named), the
- * challenger's decisions for each game situation, claims read from an L2 block, stable sampling,
- * and game records that survive reopening the level store.
+ * challenger's decisions for each game situation, claims read from an L2 block, and game records that survive reopening the level store.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,7 +14,6 @@ import type { PartyView } from "../../../verifier/game/view.ts";
 import { ConfigError, DEV_WATCHER_KEY, resolveWatcherConfig } from "../../../verifier/watcher/config.ts";
 import { type BlockClaims, claimsIn } from "../../../verifier/watcher/follower.ts";
 import { type GameRecord, WatcherStore } from "../../../verifier/watcher/store.ts";
-import { sampled } from "../../../verifier/watcher/watcher.ts";
 import { fullDisputeState } from "../../helpers/dispute-state.ts";
 
 const ME = "0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc" as Address;
@@ -42,6 +40,8 @@ t.test("config: defaults and hostile values", async (t) => {
     [{ ...base, key: "0x12" }, /32 bytes/],
     [{ ...base, sampleRate: "1.5" }, /sample rate .* \[0, 1\]/],
     [{ ...base, sampleRate: "abc" }, /sample rate/],
+    [{ ...base, assumeWatchers: "0" }, /assumed watcher count/],
+    [{ ...base, assumeWatchers: "2.5" }, /assumed watcher count/],
     [{ ...base, pollMs: "5" }, /poll interval/],
     [{ ...base, bondDeposit: "-1" }, /bondDeposit/],
     [{ ...base, metricsPort: "70000" }, /metrics port/],
@@ -127,20 +127,6 @@ t.test("claimsIn: accepted submitResult txs only", async (t) => {
   const got = claimsIn(block);
   t.equal(got.length, 1);
   t.same(got[0], { jobId: h("01"), claim, signature: h("aa"), worker: OTHER, l2Block: 7, submittedAt: 1234 });
-});
-
-t.test("sampling is stable and follows the rate", async (t) => {
-  let n = 0;
-  let unstable = 0;
-  for (let i = 0; i < 2000; i++) {
-    const k = `0x${i.toString(16).padStart(64, "0")}` as Hex;
-    const a = sampled(k, ME, 0.25);
-    if (a !== sampled(k, ME, 0.25)) unstable++;
-    if (a) n++;
-  }
-  t.equal(unstable, 0, "the same answer every time");
-  t.ok(n > 400 && n < 600, `about a quarter sampled (${n} of 2000)`);
-  t.ok(sampled(h("01"), ME, 1) && !sampled(h("01"), ME, 0), "1 takes all, 0 none");
 });
 
 t.test("store: records and cursor survive reopening", async (t) => {

@@ -98,7 +98,11 @@ t.test("config: required fields, named errors, defaults", async (t) => {
     [{ price: "-1" }, /price must be a non-negative integer/],
     [{ testFault: "lie" }, /unknown test fault 'lie'/],
     [{ sequencer: "not a url" }, /sequencer is not a valid URL/],
+    [{ disputeWindowMs: "-5" }, /disputeWindowMs must be an integer/],
+    [{ disputeWindowMs: "soon" }, /disputeWindowMs must be an integer/],
   ];
+  t.equal(cfg.disputeWindowMs, null, "dispute window: the challenge window unless given");
+  t.equal(resolveWorkerConfig({ ...base, disputeWindowMs: "3600000" }, {}).disputeWindowMs, 3_600_000);
   for (const [over, re] of bad)
     t.throws(() => resolveWorkerConfig({ ...base, ...over }, {}), re, JSON.stringify(over));
 });

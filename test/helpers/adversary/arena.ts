@@ -1,0 +1,355 @@
+/**
+ * The arena of the adversarial harness (issue 18): one embedded chain, one Bridge + DisputeGame,
+ * one small model, reused across many games. Each game is a fresh claim (its own jobId) disputed
+ * once and played to the end by two agents: the honest side is the REAL decision code
+ * (verifier/game/challenger.ts and claimer.ts `decide`, which call the planners), the liar a
+ * strategy (strategies.ts). When both wait, L1 time jumps to the next clock that can run out,
+ * so a game with withheld moves or last-second moves ends in a few steps.
+ *
+ * After each game the invariants are checked against the chain (checkInvariants): no ETH left
+ * the Bridge, the Bridge's pools (worker stake, challenger bonds, burned) sum to what they did,
+ * the honest side lost nothing, the liar lost its stake or bond.
+ */
+import { type Address, parseEther } from "viem";
+import type { ClaimMessage } from "../../../bridge/bridge.ts";
+import type { EmbeddedChain } from "../../../bridge/chain/chain.ts";
+import { type Deployment, deployBridge } from "../../../bridge/deploy.ts";
+import { DisputeGameContract, type GameTx } from "../../../bridge/dispute/game.ts";
+import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
+import { toHex, u32be } from "../../../protocol/bytes.ts";
+import { claimDomain } from "../../../protocol/eip712.ts";
+import { sha256 } from "../../../protocol/sha256.ts";
+import { claimDigest } from "../../../protocol/tx.ts";
+import { tensorListRoot } from "../../../prover-trace/commit/model.ts";
+import { type Action, decide as decideChallenger } from "../../../verifier/game/challenger.ts";
+import { type ClaimerAction, decide as decideClaimer } from "../../../verifier/game/claimer.ts";
+import {
+  type GameView,
+  type Move,
+  type Opening,
+  Phase,
+  planOpening,
+} from "../../../verifier/game/planner.ts";
+import { buildPartyView, type PartyView, viewOutputRoot } from "../../../verifier/game/view.ts";
+import { type MlpFixture, mlpFixture, registerModel, signClaimAs } from "../dispute.ts";
+import { embeddedBackend, type L1Backend } from "../l1.ts";
+
+export const WORKER = 1;
+export const CHALLENGER = 2;
+export const CLOCK = 600n;
+export const MIN_STAKE = parseEther("1");
+export const BOND = parseEther("0.1");
+/** A last-second liar moves this many seconds before its clock runs out. */
+export const LAST_SECONDS = 10n;
+
+export type Side = "claimer" | "challenger";
+
+/** What a liar does on its turn (or, for a lying claimer, when it could call timeout). */
+export type LiarStep =
+  | { kind: "move"; move: Move }
+  /** A tx of its own (a move the planner would never send); may be refused. */
+  | { kind: "raw"; send: (game: DisputeGameContract, id: bigint) => Promise<GameTx> }
+  | { kind: "timeout" }
+  /** Nothing now; `jumpTo` (L1 seconds): the liar moves at the last second, after this time. */
+  | { kind: "wait"; lastSecond?: boolean };
+
+/** The liar's view of a game and whose turn it is; it decides what to send. */
+export interface LiarTurn {
+  game: GameView & { dispute: Awaited<ReturnType<DisputeGameContract["getDispute"]>> };
+  now: bigint;
+  /** True when the contract waits for the liar (else it may only call timeout). */
+  ourTurn: boolean;
+  /** How many moves the liar has made in this game. */
+  moves: number;
+}
+
+export interface Liar {
+  side: Side;
+  step(turn: LiarTurn): LiarStep;
+}
+
+/** One game set up by a strategy: the claim's view, the honest side's view, how it opens, the liar. */
+export interface GamePlan {
+  /** The view whose trace/outputs the claim commits to. */
+  claimView: PartyView;
+  /** The honest party's view (claimer's own run, or the watcher's re-execution). */
+  honestView: PartyView;
+  /** The lying challenger's opening (for a lying claimer, the honest watcher plans its own). */
+  liarOpening?: Opening;
+  liar: Liar;
+  /** The liar's view when it lies as claimer (its moves come from the planner on it). */
+  liarView?: PartyView;
+}
+
+export interface GameOutcome {
+  winner: number;
+  liarSide: Side;
+  honestWon: boolean;
+  txs: Record<Side, number>;
+  gas: Record<Side, bigint>;
+  /** Txs the liar tried that the contract refused. */
+  refused: number;
+  /** What the honest side earned (wei, from the Bridge's pools), before its gas. */
+  honestEarnedWei: bigint;
+}
+
+export class InvariantError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InvariantError";
+  }
+}
+
+export interface Arena {
+  b: L1Backend & { chain: EmbeddedChain };
+  f: MlpFixture;
+  d: Deployment;
+  honest: PartyView;
+  as: (i: number) => DisputeGameContract;
+  worker: Address;
+  challenger: Address;
+  play(plan: GamePlan): Promise<GameOutcome>;
+  close(): Promise<void>;
+}
+
+/** Sets up the arena: the worker staked and the challenger bonded for a few games at a time. */
+export async function openArena(games = 4): Promise<Arena> {
+  const b = await embeddedBackend();
+  // A small MLP: 11 nodes, hidden 20, K = 8 at the first MatMulInteger; one graph output.
+  const f = await mlpFixture(8, 20);
+  const d = await deployBridge(b.clients(0), {
+    challengeWindow: 100n,
+    unbondingDelay: 10_000n,
+    minWorkerStake: MIN_STAKE,
+    challengerBond: BOND,
+    disputeClock: CLOCK,
+  });
+  const modelId = await registerModel(d.bridge, f.model);
+  const bridgeAs = (i: number) => d.bridge.as(b.wallet(i));
+  await bridgeAs(WORKER).stake(MIN_STAKE * BigInt(games + 2));
+  await bridgeAs(CHALLENGER).depositBond(BOND * BigInt(games + 2));
+  const game = new DisputeGameContract(b.clients(0), d.disputeGame);
+  const as = (i: number) => game.as(b.wallet(i));
+  const worker = b.accounts[WORKER].address;
+  const challenger = b.accounts[CHALLENGER].address;
+  const chainId = BigInt(await b.clients().publicClient.getChainId());
+  const honest = buildPartyView(f.model, [f.input], f.outputs);
+  let jobs = 0;
+  // Every game starts from this snapshot and the chain goes back to it after the game's checks:
+  // the chain, its state trie and its logs stay small however many games are played.
+  let snapshot = await b.chain.snapshot();
+  // The pools at the snapshot: every game starts from them.
+  let startPools: Pools | undefined;
+
+  const pools = async () => {
+    const pub = b.clients().publicClient;
+    const [stake, workerBond, bond, burned, balBridge, balGame] = await Promise.all([
+      d.bridge.stakeOf(worker) as Promise<{ active: bigint; unbonding?: bigint }>,
+      d.bridge.bondOf(worker) as Promise<{ free: bigint; locked: bigint }>,
+      d.bridge.bondOf(challenger) as Promise<{ free: bigint; locked: bigint }>,
+      pub.readContract({ address: d.address, abi: bridgeAbi, functionName: "burned" }) as Promise<bigint>,
+      pub.getBalance({ address: d.address }),
+      pub.getBalance({ address: d.disputeGame }),
+    ]);
+    return {
+      // what the worker holds on the Bridge: its stake and what it was paid from lost bonds
+      stake: stake.active + (stake.unbonding ?? 0n) + workerBond.free + workerBond.locked,
+      bond: bond.free + bond.locked,
+      locked: bond.locked,
+      burned,
+      eth: balBridge + balGame,
+    };
+  };
+
+  async function play(plan: GamePlan): Promise<GameOutcome> {
+    try {
+      return await playOnce(plan);
+    } finally {
+      await b.chain.revertTo(snapshot);
+      snapshot = await b.chain.snapshot();
+    }
+  }
+
+  async function playOnce(plan: GamePlan): Promise<GameOutcome> {
+    jobs++;
+    // fresh clients each game: a client caches the block a dispute id was opened in
+    const byIndex = { claimer: as(WORKER), challenger: as(CHALLENGER) };
+    const claim: ClaimMessage = {
+      jobId: toHex(sha256(u32be(jobs))),
+      modelId,
+      inputRoot: toHex(tensorListRoot([f.input])),
+      outputRoot: toHex(viewOutputRoot(plan.claimView)),
+      traceRoot: toHex(plan.claimView.trace.root),
+      outputCid: "0x",
+      traceCid: "0x",
+    };
+    const signature = await signClaimAs(b, WORKER, claim, d.address);
+    const claimKey = toHex(claimDigest(claim, claimDomain(chainId, d.address)));
+    startPools ??= await pools();
+    const before = startPools;
+    const liarSide = plan.liar.side;
+    const txs: Record<Side, number> = { claimer: 0, challenger: 0 };
+    const gas: Record<Side, bigint> = { claimer: 0n, challenger: 0n };
+    let refused = 0;
+    const sent = (side: Side, tx: GameTx) => {
+      txs[side]++;
+      gas[side] += tx.gasUsed;
+    };
+
+    // Opening: the honest watcher plans its own (planOpening, as the checker does); a lying
+    // challenger opens as its strategy says.
+    const opening =
+      liarSide === "challenger"
+        ? (plan.liarOpening ?? { kind: "openDispute" })
+        : planOpening(plan.honestView, claim);
+    if (!opening) throw new InvariantError("the honest watcher finds nothing to dispute in a lying claim");
+    const opened = await byIndex.challenger.openPlanned(claim, signature, opening);
+    sent("challenger", opened);
+    const id = opened.disputeId;
+
+    // Nothing but this game runs on the arena, so whether the claim is invalidated changes only
+    // when this game ends: read once, as the watcher would read it on every turn.
+    const invalidated = await byIndex.claimer.claimInvalidated(claimKey);
+    let liarMoves = 0;
+    let refusedInARow = 0;
+    for (let turn = 0; turn < 400; turn++) {
+      const [game, now] = await Promise.all([byIndex.claimer.readGame(id), byIndex.claimer.now()]);
+      if (game.dispute.phase === Phase.resolved) break;
+      const claimerTurn = [
+        Phase.traceReveal,
+        Phase.leafReveal,
+        Phase.chunkReveal,
+        Phase.chunkData,
+        Phase.foldPost,
+        Phase.outputAnswer,
+      ].includes(game.dispute.phase as 1);
+      // The honest side's decision, by the real decide function.
+      let honestAct: Action | ClaimerAction;
+      if (liarSide === "claimer")
+        honestAct = decideChallenger({ game, invalidated, now, me: challenger }, plan.honestView);
+      else honestAct = decideClaimer({ game, now }, plan.honestView);
+      const honestSide: Side = liarSide === "claimer" ? "challenger" : "claimer";
+      const honestGame = byIndex[honestSide];
+      if (honestAct.kind === "move") {
+        sent(honestSide, await honestGame.play(id, honestAct.move));
+        continue;
+      }
+      if (honestAct.kind === "timeout") {
+        sent(honestSide, await honestGame.timeout(id));
+        continue;
+      }
+      if (honestAct.kind === "closeVoid") {
+        sent(honestSide, await honestGame.closeVoid(id));
+        continue;
+      }
+      if (honestAct.kind === "ended") break;
+      // The honest side waits: the liar's turn (or nobody can move yet).
+      const liarTurn = (liarSide === "claimer") === claimerTurn;
+      const step = plan.liar.step({ game, now, ourTurn: liarTurn, moves: liarMoves });
+      const liarGame = byIndex[liarSide];
+      try {
+        if (step.kind === "move") {
+          liarMoves++;
+          sent(liarSide, await liarGame.play(id, step.move));
+          refusedInARow = 0;
+          continue;
+        }
+        if (step.kind === "raw") {
+          liarMoves++;
+          sent(liarSide, await step.send(liarGame, id));
+          refusedInARow = 0;
+          continue;
+        }
+        if (step.kind === "timeout") {
+          sent(liarSide, await liarGame.timeout(id));
+          continue;
+        }
+      } catch (e) {
+        if (!(e as { errorName?: string }).errorName) throw e;
+        refused++;
+        // a refused tx changes nothing: the liar may try again (a few times), then the clock runs
+        if (++refusedInARow < 3) continue;
+      }
+      refusedInARow = 0;
+      // Nobody moves now: jump L1 time to where a clock can run out (the liar's, last second
+      // or not), so the honest side's timeout becomes a move.
+      const d = game.dispute;
+      const left = (liarSide === "claimer") === claimerTurn ? "liar" : "honest";
+      const clockLeft = claimerTurn ? d.claimerTimeLeft : d.challengerTimeLeft;
+      const runsOut = d.lastMoveAt + clockLeft;
+      if (left === "honest") throw new InvariantError(`honest ${honestSide} waits on its own turn`);
+      if (step.kind === "wait" && step.lastSecond && runsOut - LAST_SECONDS > now) {
+        await b.increaseTime(Number(runsOut - LAST_SECONDS - now));
+        // one more chance for the liar, at the last second
+        const again = plan.liar.step({
+          game: await byIndex.claimer.readGame(id),
+          now: runsOut - LAST_SECONDS,
+          ourTurn: true,
+          moves: liarMoves,
+        });
+        if (again.kind === "move") {
+          try {
+            liarMoves++;
+            sent(liarSide, await liarGame.play(id, again.move));
+            continue;
+          } catch (e) {
+            if (!(e as { errorName?: string }).errorName) throw e;
+            refused++;
+          }
+        }
+      }
+      const nowAfter = await byIndex.claimer.now();
+      if (runsOut + 1n > nowAfter) await b.increaseTime(Number(runsOut + 1n - nowAfter));
+    }
+    const final = await byIndex.claimer.getDispute(id);
+    if (final.phase !== Phase.resolved) throw new InvariantError(`dispute ${id} did not end in 400 turns`);
+    const after = await pools();
+    const honestWon =
+      (liarSide === "claimer" && final.winner === 2) || (liarSide === "challenger" && final.winner === 1);
+    const honestEarnedWei =
+      liarSide === "claimer" ? after.bond - before.bond : after.stake - before.stake + 0n;
+    checkInvariants(before, after, liarSide, final.winner);
+    if (liarSide === "challenger" && (await byIndex.claimer.claimInvalidated(claimKey)))
+      throw new InvariantError("an honest claim was invalidated");
+    return { winner: final.winner, liarSide, honestWon, txs, gas, refused, honestEarnedWei };
+  }
+
+  return {
+    b,
+    f,
+    d,
+    honest,
+    as,
+    worker,
+    challenger,
+    play,
+    close: () => b.close(),
+  };
+}
+
+type Pools = { stake: bigint; bond: bigint; locked: bigint; burned: bigint; eth: bigint };
+
+/**
+ * After one game: no ETH left the Bridge or the game; stake + bonds + burned is what it was
+ * (every wei moved between pools, none made or lost); no bond stays locked; the liar lost
+ * (claimer: exactly the minimum stake; challenger: its whole bond) and the honest side nothing.
+ */
+export function checkInvariants(before: Pools, after: Pools, liarSide: Side, winner: number): void {
+  const fail = (m: string) => {
+    throw new InvariantError(m);
+  };
+  if (after.eth !== before.eth) fail(`ETH on the Bridge + game changed: ${before.eth} -> ${after.eth}`);
+  const sum = (p: Pools) => p.stake + p.bond + p.burned;
+  if (sum(after) !== sum(before)) fail(`pools not conserved: ${sum(before)} -> ${sum(after)}`);
+  if (after.locked !== 0n) fail(`${after.locked} wei of bond still locked after the game`);
+  if (liarSide === "claimer") {
+    if (winner !== 2) fail(`a lying claimer won (winner ${winner})`);
+    if (before.stake - after.stake !== MIN_STAKE)
+      fail("the lying claimer was not slashed by the minimum stake");
+    if (after.bond < before.bond) fail("the honest challenger lost bond");
+  } else {
+    if (winner !== 1) fail(`a lying challenger won against an honest claim (winner ${winner})`);
+    if (after.stake < before.stake) fail("the honest claimer lost stake");
+    if (before.bond - after.bond !== BOND) fail("the lying challenger did not lose its bond");
+  }
+}

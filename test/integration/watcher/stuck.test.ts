@@ -1,0 +1,165 @@
+/**
+ * Issue 18, "a refusal the watcher cannot get past is an alert, not a silent retry loop": the real
+ * GameScheduler against the real contracts on the embedded chain. (1) An openDispute the contract
+ * refuses every time (a claim signature with v = 0/1, attack 9's shape) and (2) a one step the
+ * contract refuses every time (a challenger whose view was run on another input: its input
+ * bindings never match the job's inputRoot) each raise one error log naming the revert and
+ * verdict_watcher_stuck_games; in (2) the game still ends (the claimer times us out) and the
+ * gauge comes back to 0.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pino from "pino";
+import t, { type Test } from "tap";
+import type { Hex } from "viem";
+import { toHex } from "../../../protocol/bytes.ts";
+import { claimDomain } from "../../../protocol/eip712.ts";
+import { claimDigest } from "../../../protocol/tx.ts";
+import { runModel } from "../../../prover-trace/reference/run.ts";
+import { Phase, planClaimerMove, Winner } from "../../../verifier/game/planner.ts";
+import { buildPartyView, type PartyView } from "../../../verifier/game/view.ts";
+import { createWatcherMetrics } from "../../../verifier/watcher/metrics.ts";
+import { GameScheduler } from "../../../verifier/watcher/scheduler.ts";
+import { type GameRecord, WatcherStore } from "../../../verifier/watcher/store.ts";
+import { mlpFixture, tamper } from "../../helpers/dispute.ts";
+import { CHALLENGER, CLOCK, type Game, setupGame, WORKER } from "../../helpers/dispute-game.ts";
+import { embeddedBackend } from "../../helpers/l1.ts";
+
+const b = await embeddedBackend();
+t.teardown(() => b.close());
+const f = await mlpFixture();
+const honest = buildPartyView(f.model, [f.input], f.outputs);
+
+interface Rig {
+  scheduler: GameScheduler;
+  metrics: ReturnType<typeof createWatcherMetrics>;
+  store: WatcherStore;
+  lines: Record<string, unknown>[];
+  record: GameRecord;
+}
+
+async function rig(t: Test, g: Game, signature: Hex, view: PartyView): Promise<Rig> {
+  const dir = mkdtempSync(join(tmpdir(), "verdict-stuck-"));
+  const store = await WatcherStore.open(join(dir, "db"));
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+  const metrics = createWatcherMetrics();
+  const scheduler = new GameScheduler({
+    game: g.as(CHALLENGER),
+    bridge: g.d.bridge.as(b.wallet(CHALLENGER)),
+    store,
+    metrics,
+    logger,
+    me: b.accounts[CHALLENGER].address,
+    pollMs: 20,
+    viewFor: async () => view,
+  });
+  const chainId = BigInt(await b.clients().publicClient.getChainId());
+  const record: GameRecord = {
+    claimKey: toHex(claimDigest(g.claim, claimDomain(chainId, g.d.address))),
+    jobId: g.claim.jobId,
+    claim: g.claim,
+    signature,
+    worker: b.accounts[WORKER].address,
+    l2Block: 1,
+    submittedAt: 0,
+    inputCid: "0x",
+    status: "opening",
+    level: "trace",
+    updatedAt: 0,
+  };
+  await store.put(record);
+  t.teardown(async () => {
+    await scheduler.stop();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { scheduler, metrics, store, lines, record };
+}
+
+const stuckGauge = async (m: Rig["metrics"]) => (await m.stuckGames.get()).values[0]?.value ?? 0;
+
+async function until<T>(
+  what: string,
+  f: () => T | undefined | Promise<T | undefined>,
+  ms = 120_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined && v !== false) return v as T;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+t.test("an openDispute refused every time is one alert naming the revert", async (t) => {
+  // A liar's claim (so opening is right), signed with v = 0/1 instead of 27/28.
+  const liar = buildPartyView(f.model, [f.input], tamper(f.outputs, 2, 0));
+  const g = await setupGame(b, f, liar);
+  const v = Number.parseInt(g.signature.slice(-2), 16);
+  const bad = `${g.signature.slice(0, -2)}${(v - 27).toString(16).padStart(2, "0")}` as Hex;
+  const direct = await g
+    .as(CHALLENGER)
+    .openPlanned(g.claim, bad, { kind: "openDispute" })
+    .then(
+      () => undefined,
+      (e: { errorName?: string }) => e.errorName,
+    );
+  t.ok(direct, `the contract refuses the signature (${direct})`);
+  const r = await rig(t, g, bad, honest);
+  r.scheduler.start(r.record);
+  const alert = await until("the stuck alert", () =>
+    r.lines.find((l) => l.level === 50 && l.revert === direct),
+  );
+  t.equal(alert.move, "openDispute", "names the move");
+  t.equal(alert.times, 3, "after the same refusal three times in a row");
+  t.equal(await stuckGauge(r.metrics), 1, "verdict_watcher_stuck_games = 1");
+  t.match((await r.store.get(r.record.claimKey))?.reason, /stuck: openDispute refused 3 times/);
+  await new Promise((res) => setTimeout(res, 500));
+  t.equal(
+    r.lines.filter((l) => l.level === 50).length,
+    1,
+    "one alert, not one per retry, while it keeps trying",
+  );
+  await r.scheduler.stop();
+  t.equal(await stuckGauge(r.metrics), 0, "the gauge drops when the game's task ends");
+});
+
+t.test("a one step refused every time is an alert, and the game still ends", async (t) => {
+  // The challenger ran the model on another input: its trace differs from node 0 on, and every
+  // one step it builds binds inputs the job's inputRoot does not commit (InputNotBound).
+  const other = new Int8Array(f.input.data as Int8Array).map((x) => (x === 127 ? 0 : x + 1));
+  const run = runModel(f.model.model, [{ dtype: 3, shape: [...f.input.shape], data: other }]);
+  const wrongInput = buildPartyView(f.model, [{ ...f.input, data: other }], run.nodeOutputs);
+  const g = await setupGame(b, f, honest);
+  const r = await rig(t, g, g.signature, wrongInput);
+  r.scheduler.start(r.record);
+  // The honest claimer answers with the real planner until the challenger is due a one step.
+  const claimer = g.as(WORKER);
+  const id = await until("the dispute", async () => {
+    const rec = await r.store.get(r.record.claimKey);
+    return rec?.disputeId ? BigInt(rec.disputeId) : undefined;
+  });
+  let alerted: Record<string, unknown> | undefined;
+  for (;;) {
+    alerted = r.lines.find((l) => l.level === 50 && l.move === "oneStep");
+    if (alerted) break;
+    const view = await claimer.readGame(id);
+    if (view.dispute.phase === Phase.resolved) break;
+    const move = planClaimerMove(honest, view);
+    if (move) await claimer.play(id, move);
+    else await new Promise((res) => setTimeout(res, 20));
+  }
+  t.ok(alerted, "the one step's refusal raised the alert");
+  t.equal(alerted?.revert, "InputNotBound", "naming the revert");
+  t.equal(await stuckGauge(r.metrics), 1, "verdict_watcher_stuck_games = 1");
+  // The challenger's clock runs out; the claimer ends the game.
+  await b.increaseTime(Number(CLOCK) + 5);
+  await claimer.timeout(id);
+  t.equal((await g.game.getDispute(id)).winner, Winner.claimer, "the honest claimer wins on time");
+  await r.scheduler.idle();
+  t.equal((await r.store.get(r.record.claimKey))?.status, "lost");
+  t.equal(await stuckGauge(r.metrics), 0, "the gauge is back to 0 once the game ended");
+});
