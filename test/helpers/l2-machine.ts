@@ -17,7 +17,7 @@ export const L2_REQUESTER = `0x${"a1".repeat(20)}` as const;
 const FEES = `0x${"fe".repeat(20)}` as const;
 const NO_SIG = `0x${"00".repeat(65)}` as Hex;
 /** A well-formed binary CIDv1 (raw leaves, sha2-256): L2 checks a job's inputCid decodes, not what it names. */
-const SOME_CID = `0x01551220${"ab".repeat(32)}` as Hex;
+export const SOME_CID = `0x01551220${"ab".repeat(32)}` as Hex;
 
 export class L2Machine {
   readonly state = new MemoryState();
@@ -71,12 +71,16 @@ export class L2Machine {
     });
   }
 
-  /** Posts job `jobId` (its id is the postJob tx hash) and has `worker` claim it. */
-  postAndClaim(jobId: Hex, modelId: Hex, inputRoot: Hex, worker: string, escrow = 1000n): void {
-    // L2 takes jobs only on models it derived from L1's ModelRegistered
+  /** L2 takes jobs only on models it derived from L1's ModelRegistered: derives `modelId`'s, once. */
+  registerModel(modelId: Hex): void {
     if (this.state.get(keys.model(modelId)) === undefined) {
       this.apply({ type: "modelRegistered", modelId, registrant: FEES, cid: SOME_CID });
     }
+  }
+
+  /** Posts job `jobId` (its id is the postJob tx hash) and has `worker` claim it. */
+  postAndClaim(jobId: Hex, modelId: Hex, inputRoot: Hex, worker: string, escrow = 1000n): void {
+    this.registerModel(modelId);
     this.apply(
       {
         type: "postJob",

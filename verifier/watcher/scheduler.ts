@@ -112,12 +112,13 @@ export class GameScheduler {
   ): Promise<number> {
     const v = refusals.refused(kind, e.errorName);
     if (v.kind === "stuck") {
+      // recorded before it is announced: whoever reads the alert finds the reason in the store
+      await this.save(r, { reason: `stuck: ${kind} refused ${v.times} times with ${e.errorName}` });
       this.d.metrics.stuckGames.inc();
       log.error(
         { move: kind, revert: e.errorName, times: v.times, err: e.message },
         "the contract keeps refusing our move: game stuck",
       );
-      await this.save(r, { reason: `stuck: ${kind} refused ${v.times} times with ${e.errorName}` });
     }
     return refusals.stuck ? Math.min(this.d.pollMs * 8, 30_000) : this.d.pollMs;
   }

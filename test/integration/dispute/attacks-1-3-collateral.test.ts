@@ -24,7 +24,7 @@ import { Winner } from "../../../verifier/game/planner.ts";
 import { mlpFixture, registerModel, signClaimAs } from "../../helpers/dispute.ts";
 import { BOND, CLOCK, h32, MIN_STAKE, rejectsWith } from "../../helpers/dispute-game.ts";
 import { embeddedBackend } from "../../helpers/l1.ts";
-import { L2_REQUESTER, L2Machine } from "../../helpers/l2-machine.ts";
+import { L2_REQUESTER, L2Machine, SOME_CID } from "../../helpers/l2-machine.ts";
 
 const WORKER = 1;
 const CHALLENGERS = [2, 3, 4];
@@ -99,13 +99,14 @@ function post(r: Rig, job: number, worker: number): Hex {
 /** Posts L2 job `job`; `claimTx(worker)` is the claimJob tx of `worker` for it, built at call time. */
 function postOnly(r: Rig, job: number): { id: Hex; claimTx: (worker?: number) => Tx } {
   const id = h32(1000 + job);
+  r.l2.registerModel(r.modelId);
   r.l2.apply(
     {
       type: "postJob",
       ...r.l2.user(L2_REQUESTER),
       modelId: r.modelId,
       inputRoot: h32(7),
-      inputCid: "0x01551220",
+      inputCid: SOME_CID,
       escrow: 1000n,
       deadline: r.l2.now + 3_600_000,
     },
