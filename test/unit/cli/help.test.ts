@@ -24,6 +24,7 @@ const commands = [
   "sequencer",
   "worker",
   "watch",
+  "validator",
   "content cid",
   "content add",
   "content get",
