@@ -670,7 +670,7 @@ t.test("collateral per claim: L1 stake derived in order, one claimCollateral per
         ...user(s, ALICE),
         modelId: MODEL,
         inputRoot: INPUT,
-        inputCid: "0x01",
+        inputCid: INPUT_CID,
         escrow: 30n,
         deadline: 500,
       },
