@@ -23,6 +23,7 @@ import {
   planOneStep,
 } from "../../../verifier/game/planner.ts";
 import { buildPartyView, type PartyView } from "../../../verifier/game/view.ts";
+import { tracePaddingLiar } from "../padding-liar.ts";
 import { type Arena, type GamePlan, LAST_SECONDS, type Liar, type LiarStep, type LiarTurn } from "./arena.ts";
 import type { Rng } from "./rng.ts";
 
@@ -363,15 +364,18 @@ export const STRATEGIES: Strategy[] = [
       liar: { side: "challenger", step: () => ({ kind: "wait" }) },
     }),
   },
+  {
+    name: "padding-garbage",
+    side: "claimer",
+    what: "every real value honest, a non-zero hash in a padding leaf of the trace tree (attack 7), defended by the planner on that view",
+    plan: (a) => {
+      const v = tracePaddingLiar(a.honest);
+      return { claimView: v, honestView: a.honest, liar: liar("claimer", v) };
+    },
+  },
   // Slots for issue-18a's contract half: enabled once those functions are in the ABI.
   ...(
     [
-      [
-        "padding-garbage",
-        "claimer",
-        "a non-zero hash in a padding leaf of the trace tree (attack 7)",
-        "openDisputesOn",
-      ],
       ["non-canonical-signature", "claimer", "a claim signed with v = 0/1 (attack 9)", "signerOf"],
       [
         "puppet-dispute",
