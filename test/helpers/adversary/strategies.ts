@@ -12,6 +12,7 @@
 import type { Hex } from "viem";
 import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
 import { disputeGameAbi } from "../../../contracts/artifacts/DisputeGame.ts";
+import { fromHex, toHex } from "../../../protocol/bytes.ts";
 import { dtypeByCode } from "../../../protocol/index.ts";
 import { CHUNK, type TensorData } from "../../../prover-trace/commit/tensor.ts";
 import { isFold } from "../../../prover-trace/reference/fold.ts";
@@ -113,6 +114,24 @@ function lastSecond(t: LiarTurn, planned: LiarStep, side: "claimer" | "challenge
 function flipHash(h: Hex): Hex {
   const last = Number.parseInt(h.slice(-2), 16) ^ 1;
   return `${h.slice(0, -2)}${last.toString(16).padStart(2, "0")}` as Hex;
+}
+
+/** secp256k1's group order: s and n - s are the two encodings of one signature. */
+const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+
+/** The two non-canonical encodings of a canonical (v = 27/28, low s) signature, as attack 9 builds them. */
+function otherEncodings(sig: Hex): { signature: Hex; error: string }[] {
+  const raw = fromHex(sig);
+  const rawV = Uint8Array.from(raw);
+  rawV[64] = raw[64] - 27;
+  const twin = Uint8Array.from(raw);
+  const s = BigInt(toHex(raw.subarray(32, 64)));
+  twin.set(fromHex(`0x${(SECP256K1_N - s).toString(16).padStart(64, "0")}`), 32);
+  twin[64] = raw[64] === 27 ? 28 : 27;
+  return [
+    { signature: toHex(rawV) as Hex, error: "SignatureV" },
+    { signature: toHex(twin) as Hex, error: "SignatureS" },
+  ];
 }
 
 // ------------------------------------------------------------------------------ the strategies
@@ -373,10 +392,27 @@ export const STRATEGIES: Strategy[] = [
       return { claimView: v, honestView: a.honest, liar: liar("claimer", v) };
     },
   },
+  {
+    name: "non-canonical-signature",
+    side: "claimer",
+    what: "a lie put forward signed with v = 0/1 or the high-s twin (attack 9): every opening with them is refused by name and changes nothing; the canonical signature is disputed and the lie loses. L2's refusal of the same encodings is covered by attacks-9-signature-encoding.test.ts",
+    plan: (a, rng) => {
+      const v = lyingView(a, rng);
+      return {
+        claimView: v,
+        honestView: a.honest,
+        liar: liar("claimer", v),
+        refusedSignatures: (sig) => {
+          const encodings = otherEncodings(sig);
+          // one of them or both: each must be refused on its own
+          return rng.int(2) ? encodings : [encodings[rng.int(2)]];
+        },
+      };
+    },
+  },
   // Slots for issue-18a's contract half: enabled once those functions are in the ABI.
   ...(
     [
-      ["non-canonical-signature", "claimer", "a claim signed with v = 0/1 (attack 9)", "signerOf"],
       [
         "puppet-dispute",
         "claimer",
