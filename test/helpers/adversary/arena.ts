@@ -39,6 +39,8 @@ export const CHALLENGER = 2;
 export const CLOCK = 600n;
 export const MIN_STAKE = parseEther("1");
 export const BOND = parseEther("0.1");
+/** The Bridge's unbonding delay in the arena (seconds). */
+export const UNBONDING_DELAY = 10_000n;
 /** A last-second liar moves this many seconds before its clock runs out. */
 export const LAST_SECONDS = 10n;
 
@@ -85,6 +87,8 @@ export interface GamePlan {
    * then the canonical signature opens the game.
    */
   refusedSignatures?: (canonical: Hex) => { signature: Hex; error: string }[];
+  /** What the liar does on L1 after signing its claim and before the watcher opens the game. */
+  beforeOpen?: () => Promise<void>;
 }
 
 export interface GameOutcome {
@@ -125,7 +129,7 @@ export async function openArena(games = 4): Promise<Arena> {
   const f = await mlpFixture(8, 20);
   const d = await deployBridge(b.clients(0), {
     challengeWindow: 100n,
-    unbondingDelay: 10_000n,
+    unbondingDelay: UNBONDING_DELAY,
     minWorkerStake: MIN_STAKE,
     challengerBond: BOND,
     disputeClock: CLOCK,
@@ -209,6 +213,7 @@ export async function openArena(games = 4): Promise<Arena> {
         ? (plan.liarOpening ?? { kind: "openDispute" })
         : planOpening(plan.honestView, claim);
     if (!opening) throw new InvariantError("the honest watcher finds nothing to dispute in a lying claim");
+    await plan.beforeOpen?.();
     for (const bad of plan.refusedSignatures?.(signature) ?? []) {
       const err = await byIndex.challenger.openPlanned(claim, bad.signature, opening).then(
         () => undefined,

@@ -25,7 +25,17 @@ import {
 } from "../../../verifier/game/planner.ts";
 import { buildPartyView, type PartyView } from "../../../verifier/game/view.ts";
 import { tracePaddingLiar } from "../padding-liar.ts";
-import { type Arena, type GamePlan, LAST_SECONDS, type Liar, type LiarStep, type LiarTurn } from "./arena.ts";
+import {
+  type Arena,
+  type GamePlan,
+  InvariantError,
+  LAST_SECONDS,
+  type Liar,
+  type LiarStep,
+  type LiarTurn,
+  UNBONDING_DELAY,
+  WORKER,
+} from "./arena.ts";
 import type { Rng } from "./rng.ts";
 
 export interface Strategy {
@@ -410,6 +420,45 @@ export const STRATEGIES: Strategy[] = [
       };
     },
   },
+  {
+    name: "unbond-then-lie",
+    side: "claimer",
+    what: "puts all its stake into unbonding right after signing a lie, waits out the delay, and tries to withdraw on every other turn of the game (attack 3): each try is refused (StakeFrozenByDispute) and the lie is slashed from the unbonding stake. L2's refusal of claims on unbonding stake is covered by attacks-1-3-collateral.test.ts",
+    plan: (a, rng) => {
+      const v = lyingView(a, rng);
+      const bridge = a.d.bridge.as(a.b.wallet(WORKER));
+      let withdrawNext = true;
+      const withdraw: LiarStep = {
+        kind: "raw",
+        send: async () => {
+          // the delay is over: only the open dispute may keep the stake on the Bridge
+          try {
+            const r = await bridge.withdrawUnbonded();
+            return { ...r, gasUsed: r.receipt.gasUsed };
+          } catch (e) {
+            const name = (e as { errorName?: string }).errorName;
+            if (name !== "StakeFrozenByDispute")
+              throw new InvariantError(`withdrawUnbonded refused by ${name ?? e}, not StakeFrozenByDispute`);
+            throw e;
+          }
+        },
+      };
+      return {
+        claimView: v,
+        honestView: a.honest,
+        beforeOpen: async () => {
+          await bridge.unbond((await a.d.bridge.stakeOf(a.worker)).active);
+          // the watcher opens the game some time after the unlock (still inside the claim's window:
+          // the arena's claims are in no recorded batch, so they stay disputable)
+          await a.b.increaseTime(Number(UNBONDING_DELAY) + 1 + rng.int(600));
+        },
+        liar: liar("claimer", v, (_t, p) => {
+          withdrawNext = !withdrawNext;
+          return withdrawNext ? p : withdraw;
+        }),
+      };
+    },
+  },
   // Slots for issue-18a's contract half: enabled once those functions are in the ABI.
   ...(
     [
@@ -423,12 +472,6 @@ export const STRATEGIES: Strategy[] = [
         "many-lies-one-stake",
         "claimer",
         "several concurrent lies on one minimum stake (attack 2)",
-        "openDisputesOn",
-      ],
-      [
-        "unbond-then-lie",
-        "claimer",
-        "unbonds, lies just before unlock, withdraws (attack 3)",
         "openDisputesOn",
       ],
       [
