@@ -4,10 +4,11 @@
  * liar that decides every one of its turns. Lying claimers face the honest watcher's real
  * decision code, lying challengers the honest worker's. Randomness comes only from `rng`.
  *
- * Strategies that need contract functions of issue 18's L1 half (branch issue-18a: padding
- * checks, challengeFoldLength, per-claim collateral, canonical signatures, dispute windows) are
- * listed with `needs` and `available()`: they switch themselves on when those functions are in
- * the DisputeGame / Bridge ABI this build was compiled against.
+ * A strategy that needs a contract function names it in `needs`; `available()` checks it is in
+ * the DisputeGame / Bridge ABI this build was compiled against. Attacks whose part beyond one L1
+ * game (a puppet's dispute beside the honest one, several lies on one stake, an old claim's
+ * finality proof) has no strategy here: attacks-4-5-settlement, attacks-1-3-collateral and
+ * attacks-6-window in test/integration/dispute cover them.
  */
 import type { Hex } from "viem";
 import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
@@ -459,37 +460,4 @@ export const STRATEGIES: Strategy[] = [
       };
     },
   },
-  // Slots for issue-18a's contract half: enabled once those functions are in the ABI.
-  ...(
-    [
-      [
-        "puppet-dispute",
-        "claimer",
-        "a puppet's quick lost dispute beside the honest one (attack 4)",
-        "openDisputesOn",
-      ],
-      [
-        "many-lies-one-stake",
-        "claimer",
-        "several concurrent lies on one minimum stake (attack 2)",
-        "openDisputesOn",
-      ],
-      [
-        "dispute-old-claim",
-        "challenger",
-        "disputes a final claim after its window (attack 6)",
-        "disputeWindow",
-      ],
-    ] as const
-  ).map(
-    ([name, side, what, fn]): Strategy => ({
-      name,
-      side,
-      what,
-      needs: [fn, `adversary:${name}`],
-      plan: () => {
-        throw new Error(`${name}: write its plan once issue-18a's ${fn} is on this branch`);
-      },
-    }),
-  ),
 ];
