@@ -70,7 +70,10 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
     );
     for (const f of s.failures.slice(0, 5)) lines.push(`  ! ${f}`);
   }
-  if (r.skipped.length) lines.push(`skipped (need issue-18a): ${r.skipped.map((s) => s.name).join(", ")}`);
+  if (r.skipped.length)
+    lines.push(
+      `skipped (contract functions missing from this build): ${r.skipped.map((s) => s.name).join(", ")}`,
+    );
   process.stdout.write(`${lines.join("\n")}\n`);
   const honestLosses = r.stats.reduce((n, s) => n + s.honestLosses, 0);
   return {

@@ -37,8 +37,8 @@ t.test(`${games} adversarial games, seed ${seed}: 0 honest losses`, async (t) =>
   t.comment(`VERDICT_ADVERSARY_SEED=${seed} replays these games`);
   const r = await playTournament(games, seed);
   const enabled = STRATEGIES.filter(available);
-  t.ok(enabled.length >= 12, `${enabled.length} strategies on this build`);
-  t.comment(`skipped until issue-18a's contract functions land: ${r.skipped.map((s) => s.name).join(", ")}`);
+  t.ok(enabled.length >= 16, `${enabled.length} strategies on this build`);
+  t.same(r.skipped, [], "every strategy is played on this build");
   for (const s of r.stats) {
     t.equal(
       s.honestLosses,

@@ -10,7 +10,7 @@
  * the Bridge, the Bridge's pools (worker stake, challenger bonds, burned) sum to what they did,
  * the honest side lost nothing, the liar lost its stake or bond.
  */
-import { type Address, parseEther } from "viem";
+import { type Address, type Hex, parseEther } from "viem";
 import type { ClaimMessage } from "../../../bridge/bridge.ts";
 import type { EmbeddedChain } from "../../../bridge/chain/chain.ts";
 import { type Deployment, deployBridge } from "../../../bridge/deploy.ts";
@@ -39,6 +39,8 @@ export const CHALLENGER = 2;
 export const CLOCK = 600n;
 export const MIN_STAKE = parseEther("1");
 export const BOND = parseEther("0.1");
+/** The Bridge's unbonding delay in the arena (seconds). */
+export const UNBONDING_DELAY = 10_000n;
 /** A last-second liar moves this many seconds before its clock runs out. */
 export const LAST_SECONDS = 10n;
 
@@ -79,6 +81,14 @@ export interface GamePlan {
   liar: Liar;
   /** The liar's view when it lies as claimer (its moves come from the planner on it). */
   liarView?: PartyView;
+  /**
+   * Other encodings of the claim's signature the liar put forward (attack 9): before the game,
+   * the watcher's opening with each must be refused by the error named here and change nothing;
+   * then the canonical signature opens the game.
+   */
+  refusedSignatures?: (canonical: Hex) => { signature: Hex; error: string }[];
+  /** What the liar does on L1 after signing its claim and before the watcher opens the game. */
+  beforeOpen?: () => Promise<void>;
 }
 
 export interface GameOutcome {
@@ -119,7 +129,7 @@ export async function openArena(games = 4): Promise<Arena> {
   const f = await mlpFixture(8, 20);
   const d = await deployBridge(b.clients(0), {
     challengeWindow: 100n,
-    unbondingDelay: 10_000n,
+    unbondingDelay: UNBONDING_DELAY,
     minWorkerStake: MIN_STAKE,
     challengerBond: BOND,
     disputeClock: CLOCK,
@@ -203,6 +213,26 @@ export async function openArena(games = 4): Promise<Arena> {
         ? (plan.liarOpening ?? { kind: "openDispute" })
         : planOpening(plan.honestView, claim);
     if (!opening) throw new InvariantError("the honest watcher finds nothing to dispute in a lying claim");
+    await plan.beforeOpen?.();
+    for (const bad of plan.refusedSignatures?.(signature) ?? []) {
+      const err = await byIndex.challenger.openPlanned(claim, bad.signature, opening).then(
+        () => undefined,
+        (e: { errorName?: string }) => e,
+      );
+      if (err?.errorName !== bad.error)
+        throw new InvariantError(
+          `a claim signed in another encoding was not refused by ${bad.error}: ${err ? (err.errorName ?? err) : "opened"}`,
+        );
+      refused++;
+      const p = await pools();
+      if (
+        p.eth !== before.eth ||
+        p.bond !== before.bond ||
+        p.locked !== before.locked ||
+        p.stake !== before.stake
+      )
+        throw new InvariantError("a refused opening changed the Bridge's pools");
+    }
     const opened = await byIndex.challenger.openPlanned(claim, signature, opening);
     sent("challenger", opened);
     const id = opened.disputeId;

@@ -4,14 +4,16 @@
  * liar that decides every one of its turns. Lying claimers face the honest watcher's real
  * decision code, lying challengers the honest worker's. Randomness comes only from `rng`.
  *
- * Strategies that need contract functions of issue 18's L1 half (branch issue-18a: padding
- * checks, challengeFoldLength, per-claim collateral, canonical signatures, dispute windows) are
- * listed with `needs` and `available()`: they switch themselves on when those functions are in
- * the DisputeGame / Bridge ABI this build was compiled against.
+ * A strategy that needs a contract function names it in `needs`; `available()` checks it is in
+ * the DisputeGame / Bridge ABI this build was compiled against. Attacks whose part beyond one L1
+ * game (a puppet's dispute beside the honest one, several lies on one stake, an old claim's
+ * finality proof) has no strategy here: attacks-4-5-settlement, attacks-1-3-collateral and
+ * attacks-6-window in test/integration/dispute cover them.
  */
 import type { Hex } from "viem";
 import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
 import { disputeGameAbi } from "../../../contracts/artifacts/DisputeGame.ts";
+import { fromHex, toHex } from "../../../protocol/bytes.ts";
 import { dtypeByCode } from "../../../protocol/index.ts";
 import { CHUNK, type TensorData } from "../../../prover-trace/commit/tensor.ts";
 import { isFold } from "../../../prover-trace/reference/fold.ts";
@@ -23,7 +25,18 @@ import {
   planOneStep,
 } from "../../../verifier/game/planner.ts";
 import { buildPartyView, type PartyView } from "../../../verifier/game/view.ts";
-import { type Arena, type GamePlan, LAST_SECONDS, type Liar, type LiarStep, type LiarTurn } from "./arena.ts";
+import { tracePaddingLiar } from "../padding-liar.ts";
+import {
+  type Arena,
+  type GamePlan,
+  InvariantError,
+  LAST_SECONDS,
+  type Liar,
+  type LiarStep,
+  type LiarTurn,
+  UNBONDING_DELAY,
+  WORKER,
+} from "./arena.ts";
 import type { Rng } from "./rng.ts";
 
 export interface Strategy {
@@ -112,6 +125,24 @@ function lastSecond(t: LiarTurn, planned: LiarStep, side: "claimer" | "challenge
 function flipHash(h: Hex): Hex {
   const last = Number.parseInt(h.slice(-2), 16) ^ 1;
   return `${h.slice(0, -2)}${last.toString(16).padStart(2, "0")}` as Hex;
+}
+
+/** secp256k1's group order: s and n - s are the two encodings of one signature. */
+const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+
+/** The two non-canonical encodings of a canonical (v = 27/28, low s) signature, as attack 9 builds them. */
+function otherEncodings(sig: Hex): { signature: Hex; error: string }[] {
+  const raw = fromHex(sig);
+  const rawV = Uint8Array.from(raw);
+  rawV[64] = raw[64] - 27;
+  const twin = Uint8Array.from(raw);
+  const s = BigInt(toHex(raw.subarray(32, 64)));
+  twin.set(fromHex(`0x${(SECP256K1_N - s).toString(16).padStart(64, "0")}`), 32);
+  twin[64] = raw[64] === 27 ? 28 : 27;
+  return [
+    { signature: toHex(rawV) as Hex, error: "SignatureV" },
+    { signature: toHex(twin) as Hex, error: "SignatureS" },
+  ];
 }
 
 // ------------------------------------------------------------------------------ the strategies
@@ -363,50 +394,70 @@ export const STRATEGIES: Strategy[] = [
       liar: { side: "challenger", step: () => ({ kind: "wait" }) },
     }),
   },
-  // Slots for issue-18a's contract half: enabled once those functions are in the ABI.
-  ...(
-    [
-      [
-        "padding-garbage",
-        "claimer",
-        "a non-zero hash in a padding leaf of the trace tree (attack 7)",
-        "openDisputesOn",
-      ],
-      ["non-canonical-signature", "claimer", "a claim signed with v = 0/1 (attack 9)", "signerOf"],
-      [
-        "puppet-dispute",
-        "claimer",
-        "a puppet's quick lost dispute beside the honest one (attack 4)",
-        "openDisputesOn",
-      ],
-      [
-        "many-lies-one-stake",
-        "claimer",
-        "several concurrent lies on one minimum stake (attack 2)",
-        "openDisputesOn",
-      ],
-      [
-        "unbond-then-lie",
-        "claimer",
-        "unbonds, lies just before unlock, withdraws (attack 3)",
-        "openDisputesOn",
-      ],
-      [
-        "dispute-old-claim",
-        "challenger",
-        "disputes a final claim after its window (attack 6)",
-        "disputeWindow",
-      ],
-    ] as const
-  ).map(
-    ([name, side, what, fn]): Strategy => ({
-      name,
-      side,
-      what,
-      needs: [fn, `adversary:${name}`],
-      plan: () => {
-        throw new Error(`${name}: write its plan once issue-18a's ${fn} is on this branch`);
-      },
-    }),
-  ),
+  {
+    name: "padding-garbage",
+    side: "claimer",
+    what: "every real value honest, a non-zero hash in a padding leaf of the trace tree (attack 7), defended by the planner on that view",
+    plan: (a) => {
+      const v = tracePaddingLiar(a.honest);
+      return { claimView: v, honestView: a.honest, liar: liar("claimer", v) };
+    },
+  },
+  {
+    name: "non-canonical-signature",
+    side: "claimer",
+    what: "a lie put forward signed with v = 0/1 or the high-s twin (attack 9): every opening with them is refused by name and changes nothing; the canonical signature is disputed and the lie loses. L2's refusal of the same encodings is covered by attacks-9-signature-encoding.test.ts",
+    plan: (a, rng) => {
+      const v = lyingView(a, rng);
+      return {
+        claimView: v,
+        honestView: a.honest,
+        liar: liar("claimer", v),
+        refusedSignatures: (sig) => {
+          const encodings = otherEncodings(sig);
+          // one of them or both: each must be refused on its own
+          return rng.int(2) ? encodings : [encodings[rng.int(2)]];
+        },
+      };
+    },
+  },
+  {
+    name: "unbond-then-lie",
+    side: "claimer",
+    what: "puts all its stake into unbonding right after signing a lie, waits out the delay, and tries to withdraw on every other turn of the game (attack 3): each try is refused (StakeFrozenByDispute) and the lie is slashed from the unbonding stake. L2's refusal of claims on unbonding stake is covered by attacks-1-3-collateral.test.ts",
+    plan: (a, rng) => {
+      const v = lyingView(a, rng);
+      const bridge = a.d.bridge.as(a.b.wallet(WORKER));
+      let withdrawNext = true;
+      const withdraw: LiarStep = {
+        kind: "raw",
+        send: async () => {
+          // the delay is over: only the open dispute may keep the stake on the Bridge
+          try {
+            const r = await bridge.withdrawUnbonded();
+            return { ...r, gasUsed: r.receipt.gasUsed };
+          } catch (e) {
+            const name = (e as { errorName?: string }).errorName;
+            if (name !== "StakeFrozenByDispute")
+              throw new InvariantError(`withdrawUnbonded refused by ${name ?? e}, not StakeFrozenByDispute`);
+            throw e;
+          }
+        },
+      };
+      return {
+        claimView: v,
+        honestView: a.honest,
+        beforeOpen: async () => {
+          await bridge.unbond((await a.d.bridge.stakeOf(a.worker)).active);
+          // the watcher opens the game some time after the unlock (still inside the claim's window:
+          // the arena's claims are in no recorded batch, so they stay disputable)
+          await a.b.increaseTime(Number(UNBONDING_DELAY) + 1 + rng.int(600));
+        },
+        liar: liar("claimer", v, (_t, p) => {
+          withdrawNext = !withdrawNext;
+          return withdrawNext ? p : withdraw;
+        }),
+      };
+    },
+  },
 ];
