@@ -20,6 +20,13 @@ import { runnerLanguageModel } from "./runner-model.ts";
 
 interface GenerateFlags {
   model?: string;
+  sequencer?: string;
+  modelId?: string;
+  window?: number;
+  key?: string;
+  l2ChainId: string;
+  escrow: string;
+  timeoutMs: number;
   prompt?: string;
   tokens: number;
   tokenizer?: string;
@@ -31,6 +38,27 @@ interface GenerateFlags {
   json?: boolean;
   check?: string;
 }
+
+/** What `generate --sequencer` hands to the network handler (sdk/cli.ts, wired by bin/verdict.ts). */
+export interface NetworkGenerateFlags {
+  sequencer: string;
+  prompt: string;
+  tokens: number;
+  stopToken: number | null;
+  rule: DecodingRule;
+  model?: string;
+  modelId?: string;
+  window?: number;
+  tokenizer?: string;
+  vocab?: number;
+  key?: string;
+  l2ChainId: string;
+  escrow: string;
+  timeoutMs: number;
+  json: boolean;
+}
+
+export type NetworkGenerate = (flags: NetworkGenerateFlags) => Promise<void>;
 
 /** The decoding rule the flags ask for: greedy unless --top-k / --half-life / --seed are given. */
 export function ruleFromFlags(f: { topK?: number; halfLife?: number; seed?: string }): DecodingRule {
@@ -48,11 +76,26 @@ function stopFlag(v: string): number | null {
   return Number(v);
 }
 
-export function registerGenerateCommand(program: Command): void {
+export function registerGenerateCommand(program: Command, network?: NetworkGenerate): void {
   program
     .command("generate")
     .description("generate text with an integer causal LM (int32 tokens [T] -> int32 logits [T, vocab])")
-    .option("--model <file>", "integer ONNX model (local generation, no network)")
+    .option("--model <file>", "integer ONNX model (local generation; with --sequencer, the job's model)")
+    .option("--sequencer <url>", "post a generation job to this sequencer and print the verified result")
+    .option(
+      "--model-id <hex>",
+      "with --sequencer: the registered model id (instead of --model; needs --window)",
+    )
+    .option("--window <n>", "with --sequencer and --model-id: the model's token window", intFlag("window"))
+    .option("--key <hex>", "with --sequencer: the requester's key (env VERDICT_KEY; default dev account 1)")
+    .option("--l2-chain-id <id>", "with --sequencer: the L2 chain id", "424242")
+    .option("--escrow <eth>", "with --sequencer: the job's escrow in ETH", "0.01")
+    .option(
+      "--timeout-ms <ms>",
+      "with --sequencer: how long to wait for the result",
+      intFlag("timeout-ms"),
+      600_000,
+    )
     .option("--prompt <text>", "prompt text (BOS is prepended)")
     .option("--tokens <n>", "most tokens to generate", intFlag("tokens"), 32)
     .option(
@@ -77,8 +120,27 @@ export function registerGenerateCommand(program: Command): void {
       "re-verify a generation claim (the --traced --json output) in one pass: prints the verdict, exits 1 unless it agrees",
     )
     .action(async (flags: GenerateFlags) => {
-      if (!flags.model)
-        throw new Error("generate needs --model <file> (generation over a sequencer is not built yet)");
+      if (flags.sequencer) {
+        if (!network) throw new Error("generation over a sequencer is not available in this build");
+        if (flags.prompt === undefined) throw new Error("generate --sequencer needs --prompt <text>");
+        return network({
+          sequencer: flags.sequencer,
+          prompt: flags.prompt,
+          tokens: flags.tokens,
+          stopToken: stopFlag(flags.stop),
+          rule: ruleFromFlags(flags),
+          model: flags.model,
+          modelId: flags.modelId,
+          window: flags.window,
+          tokenizer: flags.tokenizer,
+          key: flags.key,
+          l2ChainId: flags.l2ChainId,
+          escrow: flags.escrow,
+          timeoutMs: flags.timeoutMs,
+          json: flags.json ?? false,
+        });
+      }
+      if (!flags.model) throw new Error("generate needs --model <file> (or --sequencer <url>)");
       if (flags.check) return checkClaimFile(flags.model, flags.check);
       if (flags.prompt === undefined)
         throw new Error("generate needs --prompt <text> (or --check <claim.json>)");
