@@ -95,6 +95,14 @@ t.test("wrong-element inside the pass: a trace verdict (the ordinary game)", asy
   t.ok(ex.ex.run.fault, "the claimed run carries the fault");
   const c = await checker.checkGeneration(claimOf(ex), { ...g, generated: ex.generated });
   t.equal(c.verdict, "trace");
+  // a restarted worker rebuilds the view it defends from the kept pass input (agent.ts rebuildView)
+  const again = await executeJob(
+    served,
+    { id: jobId, modelId: served.modelId, inputRoot: ex.passInputRoot },
+    ex.inputFile,
+    "wrong-element",
+  );
+  t.equal(toHex(again.run.traceRoot), toHex(ex.ex.run.traceRoot), "the same claimed trace root");
 });
 
 t.test("a wrong token over an honest pass: token-rule at its step", async (t) => {
