@@ -25,7 +25,7 @@
 import type { Logger } from "pino";
 import { toHex } from "../protocol/bytes.ts";
 import { sha256 } from "../protocol/sha256.ts";
-import type { Hex } from "../protocol/tx.ts";
+import type { ClaimMsg, Hex } from "../protocol/tx.ts";
 import {
   type L2Message,
   MessageTree,
@@ -37,6 +37,7 @@ import { encodeBatchData } from "./batch-data.ts";
 import { faultyRoots, type SequencerFaultMode } from "./batch-faults.ts";
 import type { Block } from "./block.ts";
 import type { SequencerNode } from "./node.ts";
+import { keys } from "./state/records.ts";
 
 export interface BatchData {
   firstBlock: number;
@@ -159,13 +160,20 @@ export interface WithdrawalProofReply {
   proof: Hex[];
 }
 
-/** What Bridge.deliverResult takes for L1 request `requestId`. */
+/**
+ * What Bridge.deliverResult takes for L1 request `requestId`, but for the claim's place in its
+ * batch's claims tree (GET /v1/claims/:claimKey/proof): the result leaf with its proof and the
+ * worker's signed claim it names (the Bridge checks claimKey = claimDigest(claim) itself).
+ */
 export interface ResultProofReply {
   batchIndex: number;
   requestId: string;
   claimKey: Hex;
   outputRoot: Hex;
   outputCid: Hex;
+  /** The paid job's claim as the worker signed it, and its signature. */
+  claim: ClaimMsg;
+  claimSignature: Hex;
   /** The L2 tx that finalized the job and sent the result. */
   l2TxHash: Hex;
   leafIndex: number;
@@ -208,7 +216,7 @@ export class Batcher {
   private timer: NodeJS.Timeout | null = null;
   private posting: Promise<PostedBatch | null> | null = null;
   /** L1 request id -> index of the posted batch holding its result, for batches scanned so far. */
-  private readonly resultAt = new Map<string, { batchIndex: number; l2TxHash: Hex }>();
+  private readonly resultAt = new Map<string, { batchIndex: number; l2TxHash: Hex; jobId: string }>();
   private scannedBatches = 0;
   private readonly l1?: BatchL1View;
   private readonly confirmations: number;
@@ -472,8 +480,15 @@ export class Batcher {
       for (let n = b.firstBlock; n <= b.lastBlock; n++) {
         const block = await this.node.block(n);
         if (!block) throw new Error(`block ${n} missing from the store`);
-        for (const r of block.receipts)
-          if (r.result) this.resultAt.set(r.result.requestId, { batchIndex: b.index, l2TxHash: r.txHash });
+        block.receipts.forEach((r, i) => {
+          // Only `finalize` pays a job (and so sends a result): the tx names the job.
+          if (r.result)
+            this.resultAt.set(r.result.requestId, {
+              batchIndex: b.index,
+              l2TxHash: r.txHash,
+              jobId: String(block.txs[i].jobId),
+            });
+        });
       }
     }
     const at = this.resultAt.get(requestId);
@@ -483,12 +498,16 @@ export class Batcher {
     const i = data.messages.findIndex((m) => m.kind === "result" && m.requestId.toString() === requestId);
     const m = data.messages[i] as ResultMessage;
     const p = new MessageTree(data.messages).proof(i);
+    const job = this.node.record(keys.job(at.jobId)) as { claim: ClaimMsg; claimSignature: Hex } | null;
+    if (!job?.claim) throw new Error(`job ${at.jobId} of request ${requestId} holds no claim`);
     return {
       batchIndex: batch.index,
       requestId,
       claimKey: m.claimKey,
       outputRoot: m.outputRoot,
       outputCid: m.outputCid,
+      claim: job.claim,
+      claimSignature: job.claimSignature,
       l2TxHash: at.l2TxHash,
       leafIndex: p.leafIndex,
       leafCount: p.leafCount,
