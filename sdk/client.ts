@@ -157,6 +157,15 @@ export interface VerdictClient {
     requestId: bigint,
     opts?: { timeoutMs?: number },
   ): Promise<{ l1TxHash: Hex; callbackSucceeded: boolean; outputRoot: Hex; outputCid: Hex }>;
+  /**
+   * For an L1 request whose claim lost a dispute after L2 paid it (deliverResult refuses it,
+   * ClaimInvalidated): Bridge.refundInvalidatedRequest pays the escrow back to the requester from
+   * that claim's slash (anyone may). A request L2 refunded itself is an L1 withdrawal instead.
+   */
+  refundInvalidatedRequest(
+    requestId: bigint,
+    opts?: { timeoutMs?: number },
+  ): Promise<{ l1TxHash: Hex; amount: bigint }>;
   /** The sequencer's challenge window (GET /v1/jobs), ms. */
   challengeWindowMs(): Promise<number>;
 }
@@ -682,6 +691,30 @@ export async function createClient(opts: ClientOptions): Promise<VerdictClient> 
     };
   };
 
+  const refundInvalidatedRequest = async (requestId: bigint, o: { timeoutMs?: number } = {}) => {
+    const b = needL1("refundInvalidatedRequest");
+    if (typeof requestId !== "bigint" || requestId < 0n) bad("requestId must be a non-negative bigint");
+    const end = Date.now() + (o.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const p = await proofFrom<ResultProof>(
+      `/v1/results/${requestId}/proof`,
+      `result of L1 request ${requestId}`,
+      NOT_YET,
+      end - Date.now(),
+    );
+    await waitFinal(b, p.batchIndex, end);
+    const r = await b.refundInvalidatedRequest({
+      requestId,
+      claim: p.claim,
+      result: {
+        batchIndex: BigInt(p.batchIndex),
+        leafIndex: p.leafIndex,
+        leafCount: p.leafCount,
+        proof: p.proof,
+      },
+    });
+    return { l1TxHash: r.txHash, amount: r.amount };
+  };
+
   return {
     address,
     sequencerUrl: base,
@@ -695,6 +728,7 @@ export async function createClient(opts: ClientOptions): Promise<VerdictClient> 
     withdraw,
     proveWithdrawal,
     deliverResult,
+    refundInvalidatedRequest,
     challengeWindowMs,
   };
 }

@@ -53,6 +53,7 @@ import {
   signTx,
   type UserTx,
 } from "../../../protocol/tx.ts";
+import { createClient } from "../../../sdk/index.ts";
 import { buildApi } from "../../../sequencer/api.ts";
 import { Batcher, type ResultProofReply } from "../../../sequencer/batch.ts";
 import { ClaimsRecorder } from "../../../sequencer/batch-claims.ts";
@@ -603,7 +604,14 @@ t.test("L1 consumer requests: derive, claim, finalize, deliver after the window,
     const burnedBefore = await dep.bridge.burned();
     const bridged = await dep.bridge.bridgedBalance();
     const before = await pub.getBalance({ address: consumer });
-    const r = await relayer.refundInvalidatedRequest(refund);
+    // A relayer through the SDK: the claim and its result proof come from the sequencer's API.
+    const url = await app.listen({ port: 0, host: "127.0.0.1" });
+    const sdk = await createClient({
+      sequencerUrl: url,
+      privateKey: chain.accounts[5].privateKey,
+      l1: { clients: devnet.clients, bridge: dep.address },
+    });
+    const r = await sdk.refundInvalidatedRequest(5n, { timeoutMs: 30_000 });
     t.equal(r.amount, parseEther("0.3"), "the whole escrow");
     t.equal((await pub.getBalance({ address: consumer })) - before, parseEther("0.3"), "to the requester");
     t.equal(burnedBefore - (await dep.bridge.burned()), parseEther("0.3"), "paid from the burned slash");
