@@ -27,7 +27,7 @@ import { concatBytes, toHex } from "../protocol/bytes.ts";
 import type { Eip712Domain } from "../protocol/eip712.ts";
 import type { Address } from "../protocol/secp256k1.ts";
 import { sha256 } from "../protocol/sha256.ts";
-import { type ClaimMsg, claimDigest, type Hex, signClaim } from "../protocol/tx.ts";
+import { type ClaimMsg, claimDigest, type Hex, NO_GENERATION, signClaim } from "../protocol/tx.ts";
 import { type L2Message, MessageTree, type ResultMessage } from "../protocol/withdrawal.ts";
 
 export const SEQUENCER_FAULT_MODES = [
@@ -89,6 +89,7 @@ export function forgedResult(
     traceRoot: fake("forged trace"),
     outputCid: `0x01551220${fake("forged output file").slice(2)}`,
     traceCid: "0x",
+    generationSpec: NO_GENERATION,
   };
   const claimKey = toHex(claimDigest(claim, claimDomain));
   return {

@@ -12,6 +12,7 @@
  * whose deadline passes unanswered is refunded to the requester as an L1 withdrawal; one whose claim
  * lost a dispute after L2 paid it is refunded on L1 from that claim's slash (issue 18).
  */
+
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -49,6 +50,7 @@ import {
   type ClaimMsg,
   claimDigest,
   encodeTx,
+  NO_GENERATION,
   signClaim,
   signTx,
   type UserTx,
@@ -274,6 +276,7 @@ t.test("L1 consumer requests: derive, claim, finalize, deliver after the window,
       inputRoot: h32(0x30 + n),
       outputRoot: h32(0x40 + n),
       traceRoot: h32(0x50 + n),
+      generationSpec: NO_GENERATION,
       outputCid: cidOf(0x60 + n),
       traceCid: cidOf(0x70 + n),
     };
