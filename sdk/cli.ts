@@ -38,7 +38,7 @@ export async function generateOverSequencer(f: NetworkGenerateFlags): Promise<vo
     l2ChainId: BigInt(f.l2ChainId),
   });
   // the tokenizer's vocabulary is the model's logits width (stories260K's 512 for a bare --model-id)
-  const vocab = modelBytes ? (await commitOnnxFile(modelBytes)).model.outputs[0].shape[1] : (f.vocab ?? 512);
+  const vocab = modelBytes ? (await commitOnnxFile(modelBytes)).model.outputs[0].shape[1] : 512;
   const tokenizer = parseTokenizer(new Uint8Array(readFileSync(tokPath)), vocab);
   const posted = await sdk.generate({
     ...(modelBytes ? { model: modelBytes } : { modelId: f.modelId as Hex, window: f.window }),

@@ -50,7 +50,6 @@ export interface NetworkGenerateFlags {
   modelId?: string;
   window?: number;
   tokenizer?: string;
-  vocab?: number;
   key?: string;
   l2ChainId: string;
   escrow: string;
