@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import t from "tap";
-import { type Address, type Hex, parseEther } from "viem";
+import { type Address, parseEther } from "viem";
 import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
 import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
 import { disputeGameAbi } from "../../../contracts/artifacts/DisputeGame.ts";
