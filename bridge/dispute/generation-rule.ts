@@ -1,10 +1,10 @@
 /**
  * Typed calls to GenerationRule (contracts/src/GenerationRule.sol), the token move on generation
  * claims: the challenger of an open dispute proves the claim breaks a rule and the game ends it
- * against the claimer. The contract is the DisputeGame's first CREATE, so its address follows
- * from the game's. Writes are simulated first: a revert is a DisputeGameRevert naming the error.
+ * against the claimer. The DisputeGame deploys it and names it (`generationRule()`). Writes are
+ * simulated first: a revert is a DisputeGameRevert naming the error.
  */
-import { type Address, getContractAddress, parseEventLogs } from "viem";
+import { type Address, parseEventLogs } from "viem";
 import { bridgeAbi } from "../../contracts/artifacts/Bridge.ts";
 import { disputeGameAbi } from "../../contracts/artifacts/DisputeGame.ts";
 import { generationRuleAbi } from "../../contracts/artifacts/GenerationRule.ts";
@@ -20,14 +20,15 @@ const abi = [
   ...[...disputeGameAbi, ...bridgeAbi].filter((x) => x.type === "error" && !ruleErrors.has(x.name)),
 ];
 
-/** The GenerationRule a DisputeGame deployed (its constructor's one CREATE: nonce 1). */
-export function generationRuleAddress(disputeGame: Address): Address {
-  return getContractAddress({ from: disputeGame, nonce: 1n });
-}
-
 export class GenerationRuleContract extends ContractClient {
-  static of(clients: L1Clients, disputeGame: Address): GenerationRuleContract {
-    return new GenerationRuleContract(clients, generationRuleAddress(disputeGame));
+  /** The GenerationRule the DisputeGame at `disputeGame` deployed and calls. */
+  static async of(clients: L1Clients, disputeGame: Address): Promise<GenerationRuleContract> {
+    const address = (await clients.publicClient.readContract({
+      address: disputeGame,
+      abi: disputeGameAbi,
+      functionName: "generationRule",
+    })) as Address;
+    return new GenerationRuleContract(clients, address);
   }
 
   /**

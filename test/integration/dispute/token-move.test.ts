@@ -67,7 +67,7 @@ const g = await deployGame(b, committed);
 // every test opens its own disputes: bond enough for all of them
 await g.d.bridge.as(b.wallet(CHALLENGER)).depositBond(BOND * 30n);
 await g.d.bridge.as(b.wallet(CHALLENGER2)).depositBond(BOND * 30n);
-const rule = GenerationRuleContract.of(b.clients(0), g.d.disputeGame);
+const rule = await GenerationRuleContract.of(b.clients(0), g.d.disputeGame);
 const ruleAs = (i: number) => rule.as(b.wallet(i));
 const addr = (i: number) => b.accounts[i].address;
 
