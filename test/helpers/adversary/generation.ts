@@ -265,8 +265,8 @@ export async function openGenerationArena(games: number): Promise<GenerationAren
   const { modelId } = await d.bridge.registerCommittedModel(committed);
   await d.bridge.as(b.wallet(WORKER)).stake(MIN_STAKE * BigInt(games + 2));
   await d.bridge.as(b.wallet(CHALLENGER)).depositBond(BOND * BigInt(games + 2));
-  const game = new DisputeGameContract(b.clients(0), d.disputeGame).as(b.wallet(CHALLENGER));
-  const rule = (await GenerationRuleContract.of(b.clients(0), d.disputeGame)).as(b.wallet(CHALLENGER));
+  const gameBase = new DisputeGameContract(b.clients(0), d.disputeGame);
+  const ruleBase = await GenerationRuleContract.of(b.clients(0), d.disputeGame);
   const worker: Address = b.accounts[WORKER].address;
   const challenger: Address = b.accounts[CHALLENGER].address;
   let snapshot = await b.chain.snapshot();
@@ -288,6 +288,9 @@ export async function openGenerationArena(games: number): Promise<GenerationAren
   };
 
   async function playOnce(s: GenerationStrategy, plan: GenerationPlan): Promise<GenerationOutcome> {
+    // fresh wallets each game (as arena.ts): the chain goes back to the snapshot after every game
+    const game = gameBase.as(b.wallet(CHALLENGER));
+    const rule = ruleBase.as(b.wallet(CHALLENGER));
     const { logits } = await lm.run(plan.sequence, false);
     const pass: HonestPass = {
       sequence: plan.sequence,
