@@ -27,6 +27,7 @@ import {
 import type { TensorData } from "../prover-trace/commit/tensor.ts";
 import type { ProfileModel } from "../prover-trace/profile/validate.ts";
 import type { ResultProofReply, WithdrawalProofReply } from "../sequencer/batch.ts";
+import type { ClaimInclusion } from "../sequencer/batch-claims.ts";
 import { VerdictSdkError } from "./errors.ts";
 import { type L2JobJson, nextStep } from "./outcome.ts";
 
@@ -116,6 +117,8 @@ export type JobOutcome =
 /** The sequencer's replies (GET /v1/withdrawals/:hash/proof, GET /v1/results/:id/proof): one definition. */
 export type WithdrawalProof = WithdrawalProofReply;
 export type ResultProof = ResultProofReply;
+/** GET /v1/claims/:claimKey/proof: a claim's place in its batch's claims tree on L1. */
+export type ClaimInclusionProof = ClaimInclusion;
 
 export interface VerdictClient {
   /** The requester's address (lower case), on L1 and L2. */
@@ -154,6 +157,15 @@ export interface VerdictClient {
     requestId: bigint,
     opts?: { timeoutMs?: number },
   ): Promise<{ l1TxHash: Hex; callbackSucceeded: boolean; outputRoot: Hex; outputCid: Hex }>;
+  /**
+   * For an L1 request whose claim lost a dispute after L2 paid it (deliverResult refuses it,
+   * ClaimInvalidated): Bridge.refundInvalidatedRequest pays the escrow back to the requester from
+   * that claim's slash (anyone may). A request L2 refunded itself is an L1 withdrawal instead.
+   */
+  refundInvalidatedRequest(
+    requestId: bigint,
+    opts?: { timeoutMs?: number },
+  ): Promise<{ l1TxHash: Hex; amount: bigint }>;
   /** The sequencer's challenge window (GET /v1/jobs), ms. */
   challengeWindowMs(): Promise<number>;
 }
@@ -637,16 +649,39 @@ export async function createClient(opts: ClientOptions): Promise<VerdictClient> 
       NOT_YET,
       end - Date.now(),
     );
+    // The Bridge delivers only a signed claim that has been on L1 (its batch's claims root) for
+    // the whole challenge window: where the claim was recorded, then wait out its window.
+    const inc = await proofFrom<ClaimInclusionProof>(
+      `/v1/claims/${p.claimKey}/proof`,
+      `claim ${p.claimKey} of L1 request ${requestId} to be recorded on L1`,
+      NOT_YET,
+      end - Date.now(),
+    );
     await waitFinal(b, p.batchIndex, end);
+    const inclusion = {
+      batchIndex: BigInt(inc.batchIndex),
+      leafIndex: inc.leafIndex,
+      leafCount: inc.leafCount,
+      proof: inc.proof,
+    };
+    const finalAt = await b.claimFinalAt(inclusion.batchIndex, p.claimKey, inclusion);
+    await until(
+      async () => ((await b.clients.publicClient.getBlock()).timestamp >= finalAt ? true : undefined),
+      `claim ${p.claimKey} to be final on L1 (at ${finalAt})`,
+      Math.max(0, end - Date.now()),
+      pollMs,
+    );
     const r = await b.deliverResult({
-      batchIndex: BigInt(p.batchIndex),
       requestId,
-      claimKey: p.claimKey,
-      outputRoot: p.outputRoot,
-      outputCid: p.outputCid,
-      leafIndex: p.leafIndex,
-      leafCount: p.leafCount,
-      proof: p.proof,
+      claim: p.claim,
+      claimSignature: p.claimSignature,
+      result: {
+        batchIndex: BigInt(p.batchIndex),
+        leafIndex: p.leafIndex,
+        leafCount: p.leafCount,
+        proof: p.proof,
+      },
+      inclusion,
     });
     return {
       l1TxHash: r.txHash,
@@ -654,6 +689,30 @@ export async function createClient(opts: ClientOptions): Promise<VerdictClient> 
       outputRoot: p.outputRoot,
       outputCid: p.outputCid,
     };
+  };
+
+  const refundInvalidatedRequest = async (requestId: bigint, o: { timeoutMs?: number } = {}) => {
+    const b = needL1("refundInvalidatedRequest");
+    if (typeof requestId !== "bigint" || requestId < 0n) bad("requestId must be a non-negative bigint");
+    const end = Date.now() + (o.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const p = await proofFrom<ResultProof>(
+      `/v1/results/${requestId}/proof`,
+      `result of L1 request ${requestId}`,
+      NOT_YET,
+      end - Date.now(),
+    );
+    await waitFinal(b, p.batchIndex, end);
+    const r = await b.refundInvalidatedRequest({
+      requestId,
+      claim: p.claim,
+      result: {
+        batchIndex: BigInt(p.batchIndex),
+        leafIndex: p.leafIndex,
+        leafCount: p.leafCount,
+        proof: p.proof,
+      },
+    });
+    return { l1TxHash: r.txHash, amount: r.amount };
   };
 
   return {
@@ -669,6 +728,7 @@ export async function createClient(opts: ClientOptions): Promise<VerdictClient> 
     withdraw,
     proveWithdrawal,
     deliverResult,
+    refundInvalidatedRequest,
     challengeWindowMs,
   };
 }
