@@ -3,6 +3,7 @@ export * from "./Bridge.ts";
 export * from "./IClaimInvalidation.ts";
 export * from "./DisputeGame.ts";
 export * from "./DisputeOpenings.ts";
+export * from "./GenerationRule.ts";
 export * from "./IInferenceConsumer.ts";
 export * from "./OneStepVerifier.ts";
 export * from "./InferenceConsumer.ts";

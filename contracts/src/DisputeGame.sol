@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {Bridge} from "./Bridge.sol";
 import {DisputeOpenings} from "./DisputeOpenings.sol";
+import {GenerationRule} from "./GenerationRule.sol";
 import {Commitments} from "./lib/Commitments.sol";
 import {NodeDescriptor} from "./lib/NodeDescriptor.sol";
 import {OpSemantics} from "./lib/OpSemantics.sol";
@@ -97,6 +98,10 @@ contract DisputeGame {
     DisputeOpenings public immutable openings;
     /// Each side's total time budget per dispute (seconds).
     uint64 public immutable clockBudget;
+    /// Checks the token move on generation claims and ends the dispute here (tokenMoveWon);
+    /// deployed by the constructor, so deployments are unchanged, and its code is not this
+    /// contract's (EIP-170).
+    GenerationRule public immutable generationRule;
 
     Dispute[] internal _disputes;
     /// Claims (by EIP-712 digest) that lost a dispute.
@@ -182,6 +187,7 @@ contract DisputeGame {
         verifier = verifier_;
         openings = new DisputeOpenings();
         clockBudget = clockBudget_;
+        generationRule = new GenerationRule(bridge_);
     }
 
     // ================================================================== opening
@@ -277,6 +283,16 @@ contract DisputeGame {
         emit OutputAnswered(id, k, a.node, a.slot, a.outputTensorRoot, held);
         if (held == a.outputTensorRoot) _resolve(id, d, WINNER_CLAIMER, "level 0: output bound to the trace");
         else _resolve(id, d, WINNER_CHALLENGER, "level 0: output differs from the trace");
+    }
+
+    /// The token move on a generation claim (docs/dispute-game.md "Generation claims"): the
+    /// challenger of dispute `id` has shown GenerationRule (which deployed here alone may call
+    /// this) that the claim breaks a rule; the claimer loses at once, at any phase.
+    function tokenMoveWon(uint256 id) external {
+        if (msg.sender != address(generationRule)) revert NotAParty(msg.sender);
+        Dispute storage d = _get(id);
+        if (d.phase == PHASE_RESOLVED) revert WrongPhase(PHASE_NONE, d.phase);
+        _resolve(id, d, WINNER_CHALLENGER, "token move: a generation rule is broken");
     }
 
     /// Ends a running dispute whose claim another dispute has invalidated: the bond goes back.
