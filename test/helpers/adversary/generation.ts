@@ -291,7 +291,7 @@ export async function openGenerationArena(games: number): Promise<GenerationAren
     // fresh wallets each game (as arena.ts): the chain goes back to the snapshot after every game
     const game = gameBase.as(b.wallet(CHALLENGER));
     const rule = ruleBase.as(b.wallet(CHALLENGER));
-    const { logits } = await lm.run(plan.sequence, false);
+    const logits = await lm.logits(plan.sequence);
     const pass: HonestPass = {
       sequence: plan.sequence,
       outputs: [{ dtype: 6, shape: [WINDOW, VOCAB], data: logits }],

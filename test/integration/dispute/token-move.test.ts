@@ -84,7 +84,7 @@ const SAMPLED: GenerationParams = {
 
 /** The honest pass over `seq` (int32 [T]): the model's one output, the logits [T, vocab]. */
 async function passOver(seq: Int32Array): Promise<HonestPass> {
-  const { logits } = await lm.run(seq, false);
+  const logits = await lm.logits(seq);
   const out: TensorData = { dtype: 6, shape: [WINDOW, VOCAB], data: logits };
   return {
     sequence: seq,
