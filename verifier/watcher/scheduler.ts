@@ -191,9 +191,11 @@ export class GameScheduler {
         }
         await this.save(r, { pending: { kind: "openDispute", at: Date.now() } });
         const opening: Opening =
-          r.level === "output"
-            ? { kind: "challengeOutput", outputIndex: r.outputIndex ?? 0 }
-            : { kind: "openDispute" };
+          r.level !== "output"
+            ? { kind: "openDispute" }
+            : r.outputIndex === undefined
+              ? { kind: "challengeOutputs" }
+              : { kind: "challengeOutput", outputIndex: r.outputIndex };
         const tx = await this.d.game.openPlanned(r.claim, r.signature, opening);
         this.count(r, "openDispute", tx.gasUsed);
         await this.save(r, { status: "playing", disputeId: tx.disputeId.toString(), pending: undefined });
