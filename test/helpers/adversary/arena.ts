@@ -248,7 +248,9 @@ export async function openArena(games = 4): Promise<Arena> {
   /** Records `claimKey` in a batch's claims tree on L1 and lets its window pass; its proof. */
   async function makeFinal(claimKey: Hex): Promise<ClaimInclusionProof> {
     const data = u32be(jobs);
-    const { batchIndex } = await d.bridge.postBatch({
+    // a fresh wallet each game: a client's nonce manager remembers nonces the snapshot reverted
+    const sequencer = d.bridge.as(b.wallet(0));
+    const { batchIndex } = await sequencer.postBatch({
       firstBlock: BigInt(jobs),
       lastBlock: BigInt(jobs),
       stateRoot: toHex(sha256(data)),
@@ -258,7 +260,7 @@ export async function openArena(games = 4): Promise<Arena> {
       cid: "0x01551220aa",
     });
     const tree = new ClaimsTree([claimKey]);
-    await d.bridge.recordBatchClaims(batchIndex, tree.rootHex);
+    await sequencer.recordBatchClaims(batchIndex, tree.rootHex);
     const p = tree.proof(0);
     const finalAt = await d.bridge.claimFinalAt(batchIndex, claimKey, p);
     await b.increaseTime(Number(CHALLENGE_WINDOW) + 1);
