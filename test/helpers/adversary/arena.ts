@@ -16,6 +16,7 @@
  * in a batch, its window over) before the liar disputes it (`finalBeforeOpen`); and a puppet, a
  * second bonded challenger of the liar's (PUPPET), whose own disputes its strategy opens.
  */
+
 import { type Address, type Hex, parseEther } from "viem";
 import type { ClaimMessage } from "../../../bridge/bridge.ts";
 import type { EmbeddedChain } from "../../../bridge/chain/chain.ts";
@@ -27,7 +28,7 @@ import { toHex, u32be } from "../../../protocol/bytes.ts";
 import { ClaimsTree } from "../../../protocol/claims.ts";
 import { claimDomain } from "../../../protocol/eip712.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
-import { claimDigest } from "../../../protocol/tx.ts";
+import { claimDigest, NO_GENERATION } from "../../../protocol/tx.ts";
 import { tensorListRoot } from "../../../prover-trace/commit/model.ts";
 import { type Action, decide as decideChallenger } from "../../../verifier/game/challenger.ts";
 import {
@@ -238,6 +239,7 @@ export async function openArena(games = 4): Promise<Arena> {
       inputRoot: toHex(tensorListRoot([plan.level0 ? level0.f.input : f.input])),
       outputRoot: toHex(viewOutputRoot(plan.claimView)),
       traceRoot: toHex(plan.claimView.trace.root),
+      generationSpec: NO_GENERATION,
       outputCid: "0x",
       traceCid: "0x",
     };

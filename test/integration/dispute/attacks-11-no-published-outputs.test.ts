@@ -13,6 +13,7 @@ import t from "tap";
 import type { Hex } from "viem";
 import type { ClaimMessage } from "../../../bridge/bridge.ts";
 import { toHex } from "../../../protocol/bytes.ts";
+import { NO_GENERATION } from "../../../protocol/tx.ts";
 import { tensorListRoot } from "../../../prover-trace/commit/model.ts";
 import {
   type Move,
@@ -58,6 +59,7 @@ async function setup() {
       traceRoot: toHex(v.trace.root),
       outputCid: "0x", // nothing published
       traceCid: "0x",
+      generationSpec: NO_GENERATION,
     };
     return { claim, signature: await signClaimAs(b, WORKER, claim, d.address) };
   };

@@ -7,6 +7,7 @@
  * few outputs, or none published (attack 11) name nothing, and the watcher opens level 0 without
  * naming the output (challengeOutputs: the claimer reveals every root, the challenger names one).
  */
+
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +18,7 @@ import type { ClaimMessage } from "../../../bridge/bridge.ts";
 import { openContent } from "../../../content/open.ts";
 import { encodeTensorFile } from "../../../content/tensor-file.ts";
 import { toHex } from "../../../protocol/bytes.ts";
+import { NO_GENERATION } from "../../../protocol/tx.ts";
 import type { TensorData } from "../../../prover-trace/commit/tensor.ts";
 import { type PartyView, viewOutputRoot } from "../../../verifier/game/view.ts";
 import { Checker } from "../../../verifier/watcher/checker.ts";
@@ -51,6 +53,7 @@ t.test("the checker opens through the shared planner", async (t) => {
     inputRoot: job.inputRoot,
     outputRoot: toHex(viewOutputRoot(v)),
     traceRoot: toHex(v.trace.root),
+    generationSpec: NO_GENERATION,
     outputCid,
     traceCid: "0x",
   });
