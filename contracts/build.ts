@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 
 interface SolcOutputContract {
   abi: unknown[];
-  evm: { bytecode: { object: string } };
+  evm: { bytecode: { object: string }; deployedBytecode: { object: string } };
 }
 interface SolcError {
   severity: "error" | "warning" | "info";
@@ -46,7 +46,7 @@ export const COMPILER_SETTINGS = {
   viaIR: false,
   evmVersion: "cancun",
   metadata: { bytecodeHash: "none", appendCBOR: false },
-  outputSelection: { "*": { "*": ["abi", "evm.bytecode.object"] } },
+  outputSelection: { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"] } },
 } as const;
 
 function listSources(dir: string): string[] {
@@ -85,7 +85,12 @@ export interface BuiltArtifact {
   name: string;
   source: string;
   file: string;
+  /** Runtime code size in bytes (what EIP-170 limits). */
+  runtimeBytes: number;
 }
+
+/** EIP-170: a contract whose runtime code is larger cannot be deployed on any chain we target. */
+export const MAX_RUNTIME_BYTES = 24_576;
 
 export function compileContracts(): { output: SolcOutput; sources: string[] } {
   const solc = createRequire(import.meta.url)("solc") as Solc;
@@ -120,7 +125,11 @@ export function buildContracts(outDir: string = ARTIFACT_DIR): BuiltArtifact[] {
         `export const ${camel(name)}Abi = ${JSON.stringify(c.abi, null, 2)} as const;\n\n` +
         `export const ${camel(name)}Bytecode = "0x${c.evm.bytecode.object}" as const;\n`;
       writeFileSync(file, text);
-      built.push({ name, source, file });
+      const runtimeBytes = c.evm.deployedBytecode.object.length / 2;
+      // test harnesses run on the embedded chain only; everything else must deploy on L1
+      if (runtimeBytes > MAX_RUNTIME_BYTES && !source.startsWith("src/test/"))
+        throw new Error(`${name} is ${runtimeBytes} bytes of runtime code, over EIP-170's ${MAX_RUNTIME_BYTES}`);
+      built.push({ name, source, file, runtimeBytes });
     }
   }
   const index =
@@ -136,6 +145,6 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const t0 = performance.now();
   const built = buildContracts(outDir);
   const ms = Math.round(performance.now() - t0);
-  for (const b of built) process.stdout.write(`${relative(process.cwd(), b.file)}  (${b.source})\n`);
+  for (const b of built) process.stdout.write(`${relative(process.cwd(), b.file)}  (${b.source}, ${b.runtimeBytes} runtime bytes)\n`);
   process.stdout.write(`built ${built.length} contracts in ${ms} ms\n`);
 }

@@ -31,6 +31,7 @@ import { type Address, createPublicClient, type Hex, http, parseEther } from "vi
 import { BridgeContract } from "../bridge/bridge.ts";
 import { devAccounts } from "../bridge/chain/accounts.ts";
 import { connectL1 } from "../bridge/clients.ts";
+import { DEVNET_BRIDGE_PARAMS } from "../bridge/params.ts";
 import { encodeTensorFile, TENSOR_CONTENT_TYPE } from "../content/tensor-file.ts";
 import { fromHex, toHex } from "../protocol/bytes.ts";
 import { cidToBytesHex } from "../protocol/cid.ts";
@@ -59,6 +60,13 @@ const ESCROW = parseEther("0.01");
 const DEPOSIT = parseEther("1");
 /** The faulty worker stakes for many slashes (the Bridge's minimum is slashed per lost dispute). */
 const FAULTY_STAKE = parseEther("20");
+/**
+ * L1 stake each open claim holds on L2 (genesis.claimCollateral): the Bridge's minimum, what one
+ * lost dispute slashes, so every claim has its own collateral (issue 18, attack 2).
+ */
+const CLAIM_COLLATERAL = DEVNET_BRIDGE_PARAMS.minWorkerStake;
+/** The honest worker's stake: collateral for this many open claims at once (a claim holds it until paid). */
+const HONEST_STAKE = CLAIM_COLLATERAL * 8n;
 const SEQ_LEN = TRANSFORMER_DEFAULTS.seqLen;
 
 const PROMPTS = [
@@ -208,6 +216,7 @@ async function main(): Promise<void> {
           timestamp: 0,
           challengeWindowMs: CHALLENGE_WINDOW_MS,
           minFee: "0",
+          claimCollateral: CLAIM_COLLATERAL.toString(),
           feeRecipient: null,
           alloc: {},
         },
@@ -297,7 +306,10 @@ async function main(): Promise<void> {
     ...extra,
   ];
   const honest = watchRole(
-    startRole({ role: "worker-honest", args: workerArgs(HONEST, "worker-honest", []) }),
+    startRole({
+      role: "worker-honest",
+      args: workerArgs(HONEST, "worker-honest", ["--stake", HONEST_STAKE.toString()]),
+    }),
   );
   const faulty = faultMode
     ? watchRole(

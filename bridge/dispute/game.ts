@@ -121,11 +121,21 @@ export class DisputeGameContract extends ContractClient {
     return { ...r, disputeId: ev.args.disputeId };
   }
 
+  /**
+   * Level 0 without naming the output (issue 18, attack 11): the claimer must reveal every output
+   * tensor root against the claim's outputRoot, then the challenger names one. Returns its id.
+   */
+  async challengeOutputs(claim: ClaimMessage, signature: Hex): Promise<GameTx & { disputeId: bigint }> {
+    const r = await this.write("challengeOutputs", [claim, signature]);
+    const [ev] = parseEventLogs({ abi: disputeGameAbi, logs: r.receipt.logs, eventName: "DisputeOpened" });
+    return { ...r, disputeId: ev.args.disputeId };
+  }
+
   /** Opens the dispute a challenger planned (verifier/game/planner.ts `planOpening`). */
   openPlanned(claim: ClaimMessage, signature: Hex, o: Opening): Promise<GameTx & { disputeId: bigint }> {
-    return o.kind === "openDispute"
-      ? this.open(claim, signature)
-      : this.challengeOutput(claim, signature, o.outputIndex);
+    if (o.kind === "openDispute") return this.open(claim, signature);
+    if (o.kind === "challengeOutputs") return this.challengeOutputs(claim, signature);
+    return this.challengeOutput(claim, signature, o.outputIndex);
   }
 
   /** Sends a planned move. */
@@ -133,6 +143,10 @@ export class DisputeGameContract extends ContractClient {
     switch (m.kind) {
       case "answerOutput":
         return this.write("answerOutput", [id, m.answer]);
+      case "revealOutputs":
+        return this.write("revealOutputs", [id, m.roots]);
+      case "pickOutput":
+        return this.write("pickOutput", [id, m.roots, BigInt(m.outputIndex)]);
       case "revealTraceChildren":
         return this.write("revealTraceChildren", [id, m.children]);
       case "pickTraceChild":
@@ -291,6 +305,7 @@ export class DisputeGameContract extends ContractClient {
       else if (e.eventName === "DirectMove" && e.args.kind === 1)
         view.traceDirect = { nodeIndex: Number(e.args.index), leaf: e.args.leaf, proof: [...e.args.proof] };
       else if (e.eventName === "FoldStatesPosted") view.foldStates = [...e.args.states];
+      else if (e.eventName === "OutputsRevealed") view.outputReveal = [...e.args.outputTensorRoots];
     }
     return view;
   }

@@ -21,6 +21,10 @@ export const Phase = {
   resolved: 11,
   /** Level 0: the claimer binds graph output `index` to its trace leaf (answerOutput). */
   outputAnswer: 12,
+  /** Level 0 opened without naming k: the claimer reveals every output tensor root (revealOutputs). */
+  outputsReveal: 13,
+  /** The challenger names the revealed output it disputes (pickOutput); then outputAnswer. */
+  outputPick: 14,
 } as const;
 
 /**
@@ -40,7 +44,8 @@ export function claimerToMove(phase: number): boolean {
     phase === Phase.chunkReveal ||
     phase === Phase.chunkData ||
     phase === Phase.foldPost ||
-    phase === Phase.outputAnswer
+    phase === Phase.outputAnswer ||
+    phase === Phase.outputsReveal
   );
 }
 
@@ -120,6 +125,8 @@ export interface GameView {
   chunk?: Hex;
   /** The last posted fold states. */
   foldStates?: bigint[];
+  /** Every output tensor root the claimer revealed (event OutputsRevealed, level 0 unnamed). */
+  outputReveal?: Hex[];
 }
 
 export interface InputBindingArg {
@@ -135,7 +142,7 @@ export interface ElementOpeningArg {
   proof: Hex[];
 }
 
-/** The claimer's level-0 answer (DisputeGame.OutputAnswer). */
+/** The claimer's level-0 answer (DisputeOpenings.OutputAnswer). */
 export interface OutputAnswerArg {
   outputTensorRoot: Hex;
   outputProof: Hex[];
@@ -148,6 +155,8 @@ export interface OutputAnswerArg {
 
 export type Move =
   | { kind: "answerOutput"; answer: OutputAnswerArg }
+  | { kind: "revealOutputs"; roots: Hex[] }
+  | { kind: "pickOutput"; roots: Hex[]; outputIndex: number }
   | { kind: "revealTraceChildren"; children: Hex[] }
   | { kind: "pickTraceChild"; children: Hex[]; child: number }
   | { kind: "revealLeaf"; descriptor: Hex; proof: Hex[]; dataRoot: Hex }
@@ -161,5 +170,12 @@ export type Move =
   | { kind: "directTraceLeaf"; nodeIndex: number; leaf: Hex; proof: Hex[] }
   | { kind: "directChunk"; chunkIndex: bigint; chunk: Hex; proof: Hex[] };
 
-/** Which dispute to open on a claim (null: the claim agrees with this view, nothing to dispute). */
-export type Opening = { kind: "openDispute" } | { kind: "challengeOutput"; outputIndex: number };
+/**
+ * Which dispute to open on a claim (null: the claim agrees with this view, nothing to dispute).
+ * `challengeOutputs`: level 0 without naming the output (the claimer reveals every output root,
+ * then the challenger names one), for a wrong outputRoot whose wrong leaf no verified file names.
+ */
+export type Opening =
+  | { kind: "openDispute" }
+  | { kind: "challengeOutput"; outputIndex: number }
+  | { kind: "challengeOutputs" };

@@ -38,6 +38,8 @@ contract DisputeGame {
     uint8 internal constant PHASE_ONE_STEP = 10; // challenger (or claimer): operand openings
     uint8 internal constant PHASE_RESOLVED = 11;
     uint8 internal constant PHASE_OUTPUT_ANSWER = 12; // claimer: bind output k to its trace leaf (level 0)
+    uint8 internal constant PHASE_OUTPUTS_REVEAL = 13; // claimer: every output tensor root (level 0, unnamed k)
+    uint8 internal constant PHASE_OUTPUT_PICK = 14; // challenger: the output k it disputes
 
     uint8 internal constant WINNER_NONE = 0;
     uint8 internal constant WINNER_CLAIMER = 1;
@@ -137,6 +139,7 @@ contract DisputeGame {
     /// path to it (the siblings a later proof of an earlier leaf against the trace root may need).
     event DirectMove(uint256 indexed disputeId, uint8 kind, uint256 index, bytes32 leaf, bytes32[] proof);
     event OutputChallenged(uint256 indexed disputeId, uint64 outputIndex, bytes32 outputRoot);
+    event OutputsRevealed(uint256 indexed disputeId, bytes32[] outputTensorRoots);
     event OutputAnswered(
         uint256 indexed disputeId,
         uint64 outputIndex,
@@ -222,6 +225,18 @@ contract DisputeGame {
         _endAtOpen(id, d);
     }
 
+    /// Level 0 without naming k (issue 18, attack 11): the challenger needs none of the claimer's
+    /// files. The claimer must reveal every output tensor root (revealOutputs) or lose on time;
+    /// the challenger then names the output it disputes (pickOutput), and the game goes on as if
+    /// it had opened with challengeOutput(k).
+    function challengeOutputs(Bridge.Claim calldata claim, bytes calldata signature) external returns (uint256 id) {
+        Dispute storage d;
+        (id, d,) = _open(claim, signature);
+        d.node = claim.outputRoot;
+        d.phase = PHASE_OUTPUTS_REVEAL;
+        _endAtOpen(id, d);
+    }
+
     /// A dispute that is decided by the time it opens: on a claim already invalidated it is void
     /// (the bond goes back); on a claim whose signer has no stake left it is won by the
     /// challenger at once. A dispute is never refused for the claimer's lack of stake: a signed
@@ -293,6 +308,29 @@ contract DisputeGame {
         Dispute storage d = _get(id);
         if (d.phase == PHASE_RESOLVED) revert WrongPhase(PHASE_NONE, d.phase);
         _resolve(id, d, WINNER_CHALLENGER, "token move: a generation rule is broken");
+    }
+
+    /// Claimer: the tensor roots of every graph output, which must be the outputCount leaves of
+    /// the claim's outputRoot (zero padding: DisputeOpenings.treeRoot).
+    function revealOutputs(uint256 id, bytes32[] calldata roots) external {
+        Dispute storage d = _move(id, PHASE_OUTPUTS_REVEAL, true);
+        uint256 count = bridge.getModel(d.modelId).outputCount;
+        if (roots.length != count) revert ChildCountMismatch(count, roots.length);
+        if (openings.treeRoot(roots) != d.node) revert ChildrenDoNotHashToNode();
+        d.statesHash = keccak256(abi.encodePacked(roots));
+        d.phase = PHASE_OUTPUT_PICK;
+        emit OutputsRevealed(id, roots);
+    }
+
+    /// Challenger: output k of the revealed roots (re-supplied), the one it disputes; the claimer
+    /// then answers it with answerOutput.
+    function pickOutput(uint256 id, bytes32[] calldata roots, uint64 outputIndex) external {
+        Dispute storage d = _move(id, PHASE_OUTPUT_PICK, false);
+        if (keccak256(abi.encodePacked(roots)) != d.statesHash) revert StatesMismatch();
+        if (outputIndex >= roots.length) revert OutputIndexOutOfRange(outputIndex, roots.length);
+        d.index = outputIndex;
+        d.phase = PHASE_OUTPUT_ANSWER;
+        emit OutputChallenged(id, outputIndex, d.node);
     }
 
     /// Ends a running dispute whose claim another dispute has invalidated: the bond goes back.
@@ -466,7 +504,7 @@ contract DisputeGame {
         uint256 e = (uint256(d.index) * Commitments.CHUNK + byteOffset) / size;
         if ((e + 1) * size > d.outBytes) revert ElementOutOfRange(elementInChunk);
         d.element = uint64(e);
-        d.value = Commitments.readElement(d.outDtype, chunk, byteOffset);
+        d.value = openings.readElement(d.outDtype, chunk, byteOffset);
         d.phase = OpSemantics.isFold(d.opCode) ? PHASE_FOLD_POST : PHASE_ONE_STEP;
         emit ElementPicked(id, uint64(e), d.value);
     }
@@ -634,7 +672,8 @@ contract DisputeGame {
     /// True when the claimer must move next (the one step: the challenger's clock runs).
     function _claimerTurn(uint8 phase) internal pure returns (bool) {
         return phase == PHASE_TRACE_REVEAL || phase == PHASE_LEAF_REVEAL || phase == PHASE_CHUNK_REVEAL
-            || phase == PHASE_CHUNK_DATA || phase == PHASE_FOLD_POST || phase == PHASE_OUTPUT_ANSWER;
+            || phase == PHASE_CHUNK_DATA || phase == PHASE_FOLD_POST || phase == PHASE_OUTPUT_ANSWER
+            || phase == PHASE_OUTPUTS_REVEAL;
     }
 
     // ================================================================== internals: moves
@@ -666,14 +705,7 @@ contract DisputeGame {
         uint256 levels = d.depthLeft < ARITY_BITS ? d.depthLeft : ARITY_BITS;
         uint256 count = 1 << levels;
         if (children.length != count) revert ChildCountMismatch(count, children.length);
-        bytes32[] memory layer = children;
-        while (count > 1) {
-            count >>= 1;
-            for (uint256 k = 0; k < count; k++) {
-                layer[k] = Commitments.hashPair(layer[2 * k], layer[2 * k + 1]);
-            }
-        }
-        if (layer[0] != d.node) revert ChildrenDoNotHashToNode();
+        if (openings.treeRoot(children) != d.node) revert ChildrenDoNotHashToNode();
     }
 
     /// Descends into `child` of the revealed `children` (checked against the hash kept at reveal).
@@ -705,21 +737,12 @@ contract DisputeGame {
     }
 
     function _checkChunk(Dispute storage d, bytes calldata chunk) internal view {
-        if (chunk.length != Commitments.CHUNK || Commitments.sha256Calldata(chunk) != d.node) revert BadChunk();
-        uint256 used = d.outBytes - uint256(d.index) * Commitments.CHUNK;
-        if (used < Commitments.CHUNK && !Commitments.isZeroTail(chunk, used)) revert BadChunk();
+        if (!openings.chunkMatches(chunk, d.node, d.outBytes - uint256(d.index) * Commitments.CHUNK)) revert BadChunk();
     }
 
-    /// A state the claimer may post before the op's input types are known: in range for
-    /// MatMulInteger (int32) and ReduceMax (the output dtype); for ArgMax a pack with an index < K.
+    /// A state the claimer may post before the op's input types are known (DisputeOpenings).
     function _plausibleState(Dispute storage d, int256 s) internal view returns (bool) {
-        uint8 c = d.opCode;
-        if (c == NodeDescriptor.OP_MATMULINTEGER) return s >= type(int32).min && s <= type(int32).max;
-        if (c == NodeDescriptor.OP_REDUCEMAX) {
-            return s >= OpSemantics.dtypeMin(d.outDtype) && s <= OpSemantics.dtypeMax(d.outDtype);
-        }
-        if (c == NodeDescriptor.OP_ARGMAX) return s >= 0 && (uint256(s) >> 64) < d.foldLength;
-        revert NotAFold();
+        return openings.plausibleFoldState(d.opCode, d.outDtype, d.foldLength, s);
     }
 
     // ================================================================== internals: resolution

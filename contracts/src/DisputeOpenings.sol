@@ -3,10 +3,11 @@ pragma solidity 0.8.28;
 
 import {Commitments} from "./lib/Commitments.sol";
 import {NodeDescriptor} from "./lib/NodeDescriptor.sol";
+import {OpSemantics} from "./lib/OpSemantics.sol";
 
 /// @title DisputeOpenings
-/// @notice The stateless checks of two DisputeGame moves: the claimer's level-0 answer (output k
-/// of outputRoot bound to a trace leaf) and its level-2 leaf opening (a node's descriptor and
+/// @notice The stateless checks of three DisputeGame moves: the claimer's level-0 answer (output k
+/// of outputRoot bound to a trace leaf), its reveal of every output root, and its level-2 leaf opening (a node's descriptor and
 /// output data root against the disputed trace leaf). They live apart from the game because
 /// DisputeGame is close to EIP-170 (24,576 bytes of runtime code): the descriptor decoder alone
 /// is ~2 KB. DisputeGame deploys one in its constructor, so deployments are unchanged.
@@ -42,6 +43,7 @@ contract DisputeOpenings {
     error TraceLeafNotInTrace();
     error DescriptorNotInGraph();
     error LeafMismatch();
+    error NotAFold();
 
     /// Checks every opening of a level-0 answer (else a named revert) and returns the tensor root
     /// trace leaf `a.node` holds at `a.slot`: the game compares it with `a.outputTensorRoot`.
@@ -94,6 +96,47 @@ contract DisputeOpenings {
         o.outDtype = out.dtype;
         o.outBytes = uint64(bytesLen);
         o.chunkCount = uint64((bytesLen + Commitments.CHUNK - 1) / Commitments.CHUNK);
+    }
+
+    /// The root of the binary tree over `leaves`, zero leaves padding it to a power of two
+    /// (docs/commitments.md): the claim's outputRoot over the output tensor roots, and the node
+    /// 2^levels revealed children hash to in a descent.
+    function treeRoot(bytes32[] calldata leaves) external view returns (bytes32) {
+        uint256 count = 1 << Commitments.treeDepth(leaves.length);
+        bytes32[] memory layer = new bytes32[](count);
+        for (uint256 k = 0; k < leaves.length; k++) {
+            layer[k] = leaves[k];
+        }
+        while (count > 1) {
+            count >>= 1;
+            for (uint256 k = 0; k < count; k++) {
+                layer[k] = Commitments.hashPair(layer[2 * k], layer[2 * k + 1]);
+            }
+        }
+        return layer[0];
+    }
+
+    /// A fold state the claimer may post before the op's input types are known: in range for
+    /// MatMulInteger (int32) and ReduceMax (the output dtype); for ArgMax a pack with an index < K.
+    function plausibleFoldState(uint8 opCode, uint8 outDtype, uint64 foldLength, int256 s) external pure returns (bool) {
+        if (opCode == NodeDescriptor.OP_MATMULINTEGER) return s >= type(int32).min && s <= type(int32).max;
+        if (opCode == NodeDescriptor.OP_REDUCEMAX) {
+            return s >= OpSemantics.dtypeMin(outDtype) && s <= OpSemantics.dtypeMax(outDtype);
+        }
+        if (opCode == NodeDescriptor.OP_ARGMAX) return s >= 0 && (uint256(s) >> 64) < foldLength;
+        revert NotAFold();
+    }
+
+    /// True when `chunk` is a whole 1 KiB chunk hashing to `node` whose bytes past `used` (the
+    /// tensor's bytes from this chunk on) are zero.
+    function chunkMatches(bytes calldata chunk, bytes32 node, uint256 used) external view returns (bool) {
+        if (chunk.length != Commitments.CHUNK || Commitments.sha256Calldata(chunk) != node) return false;
+        return used >= Commitments.CHUNK || Commitments.isZeroTail(chunk, used);
+    }
+
+    /// Element at byte `offset` of `chunk`, read as `dtype` (Commitments.readElement).
+    function readElement(uint8 dtype, bytes calldata chunk, uint256 offset) external pure returns (int256) {
+        return Commitments.readElement(dtype, chunk, offset);
     }
 
     /// sha256(0x54 || u8 dtype || u8 rank || u32 dim... || dataRoot) over a shape in memory.

@@ -75,6 +75,8 @@ const PHASE_TEXT: Record<Exclude<keyof typeof Phase, "none">, Pick<PhaseInfo, "s
   oneStep: { stage: "one-step", waitsFor: "the one step is checked on L1" },
   resolved: { stage: "resolved", waitsFor: "nothing: resolved" },
   outputAnswer: { stage: "output", waitsFor: "claimer binds the output to its trace leaf" },
+  outputsReveal: { stage: "output", waitsFor: "claimer reveals every output root" },
+  outputPick: { stage: "output", waitsFor: "challenger names the output it disputes" },
 };
 
 /** Phases by number; who the game waits for is the contract's rule (`sideToMove`). */

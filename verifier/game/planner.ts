@@ -128,6 +128,8 @@ export function planClaimerMove(v: PartyView, g: GameView): Move | null {
   switch (d.phase) {
     case Phase.outputAnswer:
       return { kind: "answerOutput", answer: planOutputAnswer(v, Number(d.index)) };
+    case Phase.outputsReveal:
+      return { kind: "revealOutputs", roots: v.outputs.map((o) => toHex(o.root)) };
     case Phase.traceReveal:
       return {
         kind: "revealTraceChildren",
@@ -193,11 +195,14 @@ export function planOutputAnswer(v: PartyView, k: number): OutputAnswerArg {
 /**
  * The challenger's choice of level. A trace root that differs from ours: level 1 (openDispute),
  * whatever the outputs say, since the trace game needs no outputs. The same trace but another
- * outputRoot: the claimer's outputs are not its trace's, level 0 (challengeOutput) on an output
- * whose tensor root differs from ours. With one graph output that is output 0; with several, the
- * claimed outputs' tensor roots (from the published outputs, `claim.outputCid`) say which one,
- * and without them no output can be named safely (PlanError). Claimed roots must hash to the
- * claim's outputRoot (PlanError otherwise): only then is the k they name a wrong leaf.
+ * outputRoot: the claimer's outputs are not its trace's, level 0 on an output whose tensor root
+ * differs from ours. With one graph output that is output 0 (challengeOutput). With several, the
+ * claimed outputs' tensor roots (from the published outputs, `claim.outputCid`) name it when they
+ * hash to the claim's outputRoot; otherwise (none published, too few, or not the claim's: issue
+ * 18, attacks 10-11) the opening names none (challengeOutputs): the claimer must reveal every
+ * root against its outputRoot, and the challenger names one of those. A published file is never
+ * trusted: a k it names while not hashing to outputRoot could be a correct leaf, and the
+ * challenger would lose its bond.
  */
 export function planOpening(
   v: PartyView,
@@ -206,29 +211,39 @@ export function planOpening(
 ): Opening | null {
   if (claim.traceRoot.toLowerCase() !== toHex(v.trace.root)) return { kind: "openDispute" };
   if (claim.outputRoot.toLowerCase() === toHex(viewOutputRoot(v))) return null;
-  if (claimedOutputRoots) {
-    if (claimedOutputRoots.length !== v.outputs.length)
-      throw new PlanError(
-        `${claimedOutputRoots.length} claimed outputs for ${v.outputs.length} graph outputs`,
-      );
-    const claimed = claimedOutputRoots.map((r) => (typeof r === "string" ? fromHex(r) : r));
-    // Published outputs that are not what outputRoot commits say nothing about its leaves: a k
-    // picked from them could be a correct leaf, and the challenger would lose its bond.
-    if (toHex(merkleRoot(claimed)) !== claim.outputRoot.toLowerCase())
-      throw new PlanError("the claimed outputs do not hash to the claim's outputRoot");
-    const k = claimed.findIndex((r, i) => toHex(r) !== toHex(v.outputs[i].root));
-    return { kind: "challengeOutput", outputIndex: k };
-  }
   if (v.outputs.length === 1) return { kind: "challengeOutput", outputIndex: 0 };
-  throw new PlanError(
-    `the outputRoot differs in one of ${v.outputs.length} outputs: the claimed outputs are needed to name it`,
-  );
+  const claimed = claimedOutputRoots?.map((r) => (typeof r === "string" ? fromHex(r) : r));
+  if (
+    !claimed ||
+    claimed.length !== v.outputs.length ||
+    claimed.some((r) => r.length !== 32) ||
+    toHex(merkleRoot(claimed)) !== claim.outputRoot.toLowerCase()
+  )
+    return { kind: "challengeOutputs" };
+  const k = claimed.findIndex((r, i) => toHex(r) !== toHex(v.outputs[i].root));
+  return { kind: "challengeOutput", outputIndex: k };
+}
+
+/**
+ * Level 0, unnamed: the first revealed output root that differs from ours. The reveal hashes to
+ * the claim's outputRoot (the contract checked it) and that root is not ours, so one differs.
+ */
+export function planOutputPick(v: PartyView, revealed: readonly Hex[]): Move {
+  if (revealed.length !== v.outputs.length)
+    throw new PlanError(`${revealed.length} revealed output roots for ${v.outputs.length} graph outputs`);
+  const k = revealed.findIndex((r, i) => r.toLowerCase() !== toHex(v.outputs[i].root));
+  if (k < 0) throw new PlanError("every revealed output root equals ours, nothing to dispute");
+  return { kind: "pickOutput", roots: [...revealed], outputIndex: k };
 }
 
 /** The challenger's next move, or null when it is not the challenger's turn. */
 export function planChallengerMove(v: PartyView, g: GameView): Move | null {
   const d = g.dispute;
   switch (d.phase) {
+    case Phase.outputPick: {
+      if (!g.outputReveal) throw new PlanError("no output reveal to pick from");
+      return planOutputPick(v, g.outputReveal);
+    }
     case Phase.tracePick: {
       const last = g.traceReveals[g.traceReveals.length - 1];
       if (!last) throw new PlanError("no trace reveal to pick from");

@@ -24,7 +24,7 @@ import {
   sequenceRuleBreak,
 } from "../../prover-trace/generation/check.ts";
 import { createRunner, type Runner } from "../../prover-trace/runner/runner.ts";
-import { type Opening, PlanError, planOpening } from "../game/planner.ts";
+import { planOpening } from "../game/planner.ts";
 import { buildPartyView, type PartyView, viewOutputRoot } from "../game/view.ts";
 
 /** What the checker needs of the content layer (content/types.ts ContentStore fits). */
@@ -52,7 +52,10 @@ export type Verdict =
 
 export interface Check {
   verdict: Verdict;
-  /** For "output": the graph output whose tensor root differs from ours (level 0 disputes it). */
+  /**
+   * For "output": the graph output whose tensor root differs from ours (level 0 disputes it);
+   * absent when no verified file names it (several outputs): the unnamed level 0 finds it.
+   */
   outputIndex?: number;
   view: PartyView;
   ours: { outputRoot: Hex; traceRoot: Hex };
@@ -75,19 +78,6 @@ export class CheckError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "CheckError";
-  }
-}
-
-/**
- * The claim's outputRoot is wrong in one of several outputs, and its published outputs are
- * missing or do not hash to it: no output can be named safely (a guessed index risks the bond).
- * Retrying does not help; the watcher raises it as an alert (issue 18, attacks 10-11: closing it
- * needs a level-0 descent of the output tree on L1, where the claimer reveals children or loses).
- */
-export class OutputUnnamedError extends CheckError {
-  constructor(message: string) {
-    super(message);
-    this.name = "OutputUnnamedError";
   }
 }
 
@@ -222,16 +212,11 @@ export class Checker {
       throw new CheckError(`job input has root ${toHex(run.inputRoot)}, the job says ${job.inputRoot}`);
     const view = buildPartyView(m.commitment, inputs, run.nodeOutputs);
     const ours = { outputRoot: toHex(run.outputRoot), traceRoot: toHex(run.traceRoot) };
-    let opening: Opening | null;
-    try {
-      opening = planOpening(view, claim, await this.claimedOutputRoots(claim, view));
-    } catch (e) {
-      if (e instanceof PlanError) throw new OutputUnnamedError(`cannot name the wrong output: ${e.message}`);
-      throw e;
-    }
+    const opening = planOpening(view, claim, await this.claimedOutputRoots(claim, view));
     const outputs = graphOutputsOf(m.runner, run.nodeOutputs);
     if (!opening) return { verdict: "agree", view, ours, outputs };
     if (opening.kind === "openDispute") return { verdict: "trace", view, ours };
+    if (opening.kind === "challengeOutputs") return { verdict: "output", view, ours };
     return { verdict: "output", outputIndex: opening.outputIndex, view, ours };
   }
 
@@ -304,19 +289,24 @@ export class Checker {
   /**
    * The claim's graph-output roots from its published outputs (`claim.outputCid`), fetched only
    * where the opening needs them: our trace, another outputRoot, several outputs. planOpening
-   * checks them against the claim's outputRoot before any of them names an output.
+   * checks them against the claim's outputRoot before any of them names an output; none, or a
+   * file that is not a tensor file, names none (the game's unnamed level 0 then finds it).
    */
   private async claimedOutputRoots(claim: ClaimMessage, view: PartyView): Promise<Uint8Array[] | undefined> {
     const sameTrace = claim.traceRoot.toLowerCase() === toHex(view.trace.root);
     const sameOutputs = claim.outputRoot.toLowerCase() === toHex(viewOutputRoot(view));
     if (!sameTrace || sameOutputs || view.outputs.length === 1) return undefined;
-    if (claim.outputCid === "0x")
-      throw new OutputUnnamedError("outputRoot differs in one of several outputs and none were published");
-    const bytes = new Uint8Array(await this.fetch(claim.outputCid, "claimed outputs"));
+    if (claim.outputCid === "0x") return undefined;
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await this.fetch(claim.outputCid, "claimed outputs"));
+    } catch {
+      return undefined; // withheld or unreachable: the unnamed level 0 needs none of it
+    }
     try {
       return decodeTensorFile(bytes).map(rootOf);
-    } catch (e) {
-      throw new OutputUnnamedError(`claimed outputs: ${(e as Error).message}`);
+    } catch {
+      return undefined;
     }
   }
 

@@ -13,7 +13,7 @@ export function createWatcherMetrics() {
     }),
     claimsChecked: new Counter({
       name: "verdict_watcher_claims_checked_total",
-      help: "Claims re-executed, by verdict (agree, trace, output, error, skipped, unnamed: a wrong outputRoot no output of which can be named)",
+      help: "Claims re-executed, by verdict (agree, trace, output, error, skipped)",
       labelNames: ["verdict"] as const,
       registers: [registry],
     }),

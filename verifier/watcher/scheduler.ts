@@ -40,6 +40,17 @@ export interface SchedulerDeps {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * The dispute a record asks for: level 1 for a wrong trace; level 0 on the output the checker
+ * named, or, when no verified file named one (several outputs, issue 18 attack 11), level 0
+ * without naming it (the claimer reveals every output root, the planner then picks).
+ */
+export function recordOpening(r: Pick<GameRecord, "level" | "outputIndex">): Opening {
+  if (r.level !== "output") return { kind: "openDispute" };
+  if (r.outputIndex === undefined) return { kind: "challengeOutputs" };
+  return { kind: "challengeOutput", outputIndex: r.outputIndex };
+}
+
 export class GameScheduler {
   private readonly d: SchedulerDeps;
   private readonly tasks = new Map<string, Promise<void>>();
@@ -190,11 +201,7 @@ export class GameScheduler {
           log.info({ amount: want.toString() }, "challenger bond deposited");
         }
         await this.save(r, { pending: { kind: "openDispute", at: Date.now() } });
-        const opening: Opening =
-          r.level === "output"
-            ? { kind: "challengeOutput", outputIndex: r.outputIndex ?? 0 }
-            : { kind: "openDispute" };
-        const tx = await this.d.game.openPlanned(r.claim, r.signature, opening);
+        const tx = await this.d.game.openPlanned(r.claim, r.signature, recordOpening(r));
         this.count(r, "openDispute", tx.gasUsed);
         await this.save(r, { status: "playing", disputeId: tx.disputeId.toString(), pending: undefined });
         await this.progressed(r, refusals, log);

@@ -49,7 +49,7 @@ export interface GameRecord extends SubmittedClaim {
   status: GameStatus;
   /** "trace": level 1 onwards; "output": level 0 (only outputRoot differs). */
   level?: "trace" | "output";
-  /** Level 0: the graph output whose binding is disputed. */
+  /** Level 0: the graph output whose binding is disputed (absent: unnamed, challengeOutputs). */
   outputIndex?: number;
   disputeId?: string;
   /** The L1 tx this watcher was about to send when the record was written. */

@@ -19,7 +19,7 @@ import { claimDomain } from "../../protocol/eip712.ts";
 import { claimDigest } from "../../protocol/tx.ts";
 import type { PartyView } from "../game/view.ts";
 import { type L2Block, SequencerReader } from "../l2.ts";
-import { CheckError, Checker, type ContentGetter, OutputUnnamedError } from "./checker.ts";
+import { CheckError, Checker, type ContentGetter } from "./checker.ts";
 import type { WatcherConfig } from "./config.ts";
 import { claimsIn, L2Follower, type SubmittedClaim } from "./follower.ts";
 import { createWatcherMetrics, type WatcherMetrics } from "./metrics.ts";
@@ -169,12 +169,6 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
         return;
       } catch (e) {
         const err = e as Error;
-        if (e instanceof OutputUnnamedError) {
-          // a wrong claim we cannot dispute without risking the bond on a guess: an alert
-          metrics.claimsChecked.inc({ verdict: "unnamed" });
-          log.error({ err: err.message }, "wrong outputRoot, but no output can be named: not disputed");
-          return save(r, { status: "failed", level: "output", reason: err.message });
-        }
         if (attempt >= 2 || closing) {
           metrics.claimsChecked.inc({ verdict: "error" });
           log.error({ err: err.message }, "cannot re-execute the claim");

@@ -228,8 +228,10 @@ export class WorkerAgent {
       } catch (e) {
         if (e instanceof L2Error && e.status === 422) {
           log.info({ reason: e.message }, "job not claimed");
-          // at capacity on L2 (a failed job still holds a slot until its deadline): try again later
-          if (/at capacity/.test(e.message)) this.requeueLater(jobId);
+          // At capacity on L2 (a failed job still holds a slot until its deadline), or no free
+          // stake for another claim's collateral (each claim holds claimCollateral until it is
+          // paid or refunded, issue 18): both pass, so the job goes back in the queue, not away.
+          if (/at capacity|does not cover another claim/.test(e.message)) this.requeueLater(jobId);
           return;
         }
         throw e;

@@ -9,6 +9,12 @@
  * After each game the invariants are checked against the chain (checkInvariants): no ETH left
  * the Bridge, the Bridge's pools (worker stake, challenger bonds, burned) sum to what they did,
  * the honest side lost nothing, the liar lost its stake or bond.
+ *
+ * Beyond one claim and one dispute, a plan may ask for: several lying claims on the worker's one
+ * stake, all disputed at once (`lies`); a claim on a three-output model (`level0`) with the
+ * outputs the liar published, if any (`publishedOutputs`); a claim already final on L1 (recorded
+ * in a batch, its window over) before the liar disputes it (`finalBeforeOpen`); and a puppet, a
+ * second bonded challenger of the liar's (PUPPET), whose own disputes its strategy opens.
  */
 
 import { type Address, type Hex, parseEther } from "viem";
@@ -16,14 +22,20 @@ import type { ClaimMessage } from "../../../bridge/bridge.ts";
 import type { EmbeddedChain } from "../../../bridge/chain/chain.ts";
 import { type Deployment, deployBridge } from "../../../bridge/deploy.ts";
 import { DisputeGameContract, type GameTx } from "../../../bridge/dispute/game.ts";
+import { claimerToMove } from "../../../bridge/dispute/vocabulary.ts";
 import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
 import { toHex, u32be } from "../../../protocol/bytes.ts";
+import { ClaimsTree } from "../../../protocol/claims.ts";
 import { claimDomain } from "../../../protocol/eip712.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
 import { claimDigest, NO_GENERATION } from "../../../protocol/tx.ts";
 import { tensorListRoot } from "../../../prover-trace/commit/model.ts";
 import { type Action, decide as decideChallenger } from "../../../verifier/game/challenger.ts";
-import { type ClaimerAction, decide as decideClaimer } from "../../../verifier/game/claimer.ts";
+import {
+  type ClaimerAction,
+  type ClaimInclusionProof,
+  decide as decideClaimer,
+} from "../../../verifier/game/claimer.ts";
 import {
   type GameView,
   type Move,
@@ -34,12 +46,17 @@ import {
 import { buildPartyView, type PartyView, viewOutputRoot } from "../../../verifier/game/view.ts";
 import { type MlpFixture, mlpFixture, registerModel, signClaimAs } from "../dispute.ts";
 import { embeddedBackend, type L1Backend } from "../l1.ts";
+import { type Level0Fixture, level0Fixture } from "../level0.ts";
 
 export const WORKER = 1;
 export const CHALLENGER = 2;
+/** The liar's second challenger: its bond counts as the liar's (pools `stake`). */
+export const PUPPET = 3;
 export const CLOCK = 600n;
 export const MIN_STAKE = parseEther("1");
 export const BOND = parseEther("0.1");
+/** The Bridge's challenge window in the arena (seconds). */
+export const CHALLENGE_WINDOW = 100n;
 /** The Bridge's unbonding delay in the arena (seconds). */
 export const UNBONDING_DELAY = 10_000n;
 /** A last-second liar moves this many seconds before its clock runs out. */
@@ -89,7 +106,25 @@ export interface GamePlan {
    */
   refusedSignatures?: (canonical: Hex) => { signature: Hex; error: string }[];
   /** What the liar does on L1 after signing its claim and before the watcher opens the game. */
-  beforeOpen?: () => Promise<void>;
+  beforeOpen?: (signed: SignedClaim) => Promise<void>;
+  /** Lying claims on the one stake, each its own job, all disputed before any is played (default 1). */
+  lies?: number;
+  /** The claim is on the arena's three-output model (a.level0), not the MLP. */
+  level0?: boolean;
+  /**
+   * The graph-output roots the liar published (absent: none). The honest watcher reads them as
+   * its checker does: they name the disputed output only if they hash to the claim's outputRoot.
+   */
+  publishedOutputs?: Hex[];
+  /** The claim is recorded in a batch on L1 and its window over before the liar opens (attack 6). */
+  finalBeforeOpen?: boolean;
+}
+
+/** A claim as signed by the worker, with its EIP-712 digest. */
+export interface SignedClaim {
+  claim: ClaimMessage;
+  signature: Hex;
+  claimKey: Hex;
 }
 
 export interface GameOutcome {
@@ -119,6 +154,8 @@ export interface Arena {
   as: (i: number) => DisputeGameContract;
   worker: Address;
   challenger: Address;
+  /** The three-output level-0 model, registered beside the MLP, and its honest view. */
+  level0: { f: Level0Fixture; modelId: Hex };
   play(plan: GamePlan): Promise<GameOutcome>;
   close(): Promise<void>;
 }
@@ -128,21 +165,25 @@ export async function openArena(games = 4): Promise<Arena> {
   const b = await embeddedBackend();
   // A small MLP: 11 nodes, hidden 20, K = 8 at the first MatMulInteger; one graph output.
   const f = await mlpFixture(8, 20);
+  const l0 = await level0Fixture();
   const d = await deployBridge(b.clients(0), {
-    challengeWindow: 100n,
+    challengeWindow: CHALLENGE_WINDOW,
     unbondingDelay: UNBONDING_DELAY,
     minWorkerStake: MIN_STAKE,
     challengerBond: BOND,
     disputeClock: CLOCK,
   });
   const modelId = await registerModel(d.bridge, f.model);
+  const level0 = { f: l0, modelId: await registerModel(d.bridge, l0.model) };
   const bridgeAs = (i: number) => d.bridge.as(b.wallet(i));
   await bridgeAs(WORKER).stake(MIN_STAKE * BigInt(games + 2));
   await bridgeAs(CHALLENGER).depositBond(BOND * BigInt(games + 2));
+  await bridgeAs(PUPPET).depositBond(BOND * BigInt(games + 2));
   const game = new DisputeGameContract(b.clients(0), d.disputeGame);
   const as = (i: number) => game.as(b.wallet(i));
   const worker = b.accounts[WORKER].address;
   const challenger = b.accounts[CHALLENGER].address;
+  const puppet = b.accounts[PUPPET].address;
   const chainId = BigInt(await b.clients().publicClient.getChainId());
   const honest = buildPartyView(f.model, [f.input], f.outputs);
   let jobs = 0;
@@ -154,19 +195,27 @@ export async function openArena(games = 4): Promise<Arena> {
 
   const pools = async () => {
     const pub = b.clients().publicClient;
-    const [stake, workerBond, bond, burned, balBridge, balGame] = await Promise.all([
+    const [stake, workerBond, puppetBond, bond, burned, balBridge, balGame] = await Promise.all([
       d.bridge.stakeOf(worker) as Promise<{ active: bigint; unbonding?: bigint }>,
       d.bridge.bondOf(worker) as Promise<{ free: bigint; locked: bigint }>,
+      d.bridge.bondOf(puppet) as Promise<{ free: bigint; locked: bigint }>,
       d.bridge.bondOf(challenger) as Promise<{ free: bigint; locked: bigint }>,
       pub.readContract({ address: d.address, abi: bridgeAbi, functionName: "burned" }) as Promise<bigint>,
       pub.getBalance({ address: d.address }),
       pub.getBalance({ address: d.disputeGame }),
     ]);
     return {
-      // what the worker holds on the Bridge: its stake and what it was paid from lost bonds
-      stake: stake.active + (stake.unbonding ?? 0n) + workerBond.free + workerBond.locked,
+      // what the worker holds on the Bridge (its stake and what it was paid from lost bonds) and
+      // its puppet's bond: a puppet's lost bond paid to the worker is the liar's to itself
+      stake:
+        stake.active +
+        (stake.unbonding ?? 0n) +
+        workerBond.free +
+        workerBond.locked +
+        puppetBond.free +
+        puppetBond.locked,
       bond: bond.free + bond.locked,
-      locked: bond.locked,
+      locked: bond.locked + puppetBond.locked,
       burned,
       eth: balBridge + balGame,
     };
@@ -181,14 +230,13 @@ export async function openArena(games = 4): Promise<Arena> {
     }
   }
 
-  async function playOnce(plan: GamePlan): Promise<GameOutcome> {
+  /** A fresh claim (its own job) committing to `plan.claimView`, signed by the worker. */
+  async function signClaim(plan: GamePlan): Promise<SignedClaim> {
     jobs++;
-    // fresh clients each game: a client caches the block a dispute id was opened in
-    const byIndex = { claimer: as(WORKER), challenger: as(CHALLENGER) };
     const claim: ClaimMessage = {
       jobId: toHex(sha256(u32be(jobs))),
-      modelId,
-      inputRoot: toHex(tensorListRoot([f.input])),
+      modelId: plan.level0 ? level0.modelId : modelId,
+      inputRoot: toHex(tensorListRoot([plan.level0 ? level0.f.input : f.input])),
       outputRoot: toHex(viewOutputRoot(plan.claimView)),
       traceRoot: toHex(plan.claimView.trace.root),
       generationSpec: NO_GENERATION,
@@ -196,7 +244,37 @@ export async function openArena(games = 4): Promise<Arena> {
       traceCid: "0x",
     };
     const signature = await signClaimAs(b, WORKER, claim, d.address);
-    const claimKey = toHex(claimDigest(claim, claimDomain(chainId, d.address)));
+    return { claim, signature, claimKey: toHex(claimDigest(claim, claimDomain(chainId, d.address))) };
+  }
+
+  /** Records `claimKey` in a batch's claims tree on L1 and lets its window pass; its proof. */
+  async function makeFinal(claimKey: Hex): Promise<ClaimInclusionProof> {
+    const data = u32be(jobs);
+    // a fresh wallet each game: a client's nonce manager remembers nonces the snapshot reverted
+    const sequencer = d.bridge.as(b.wallet(0));
+    const { batchIndex } = await sequencer.postBatch({
+      firstBlock: BigInt(jobs),
+      lastBlock: BigInt(jobs),
+      stateRoot: toHex(sha256(data)),
+      withdrawalRoot: toHex(sha256(data)),
+      txDataHash: toHex(sha256(data)),
+      txData: toHex(data),
+      cid: "0x01551220aa",
+    });
+    const tree = new ClaimsTree([claimKey]);
+    await sequencer.recordBatchClaims(batchIndex, tree.rootHex);
+    const p = tree.proof(0);
+    const finalAt = await d.bridge.claimFinalAt(batchIndex, claimKey, p);
+    await b.increaseTime(Number(CHALLENGE_WINDOW) + 1);
+    return { batchIndex: Number(batchIndex), ...p, finalAt };
+  }
+
+  async function playOnce(plan: GamePlan): Promise<GameOutcome> {
+    // fresh clients each game: a client caches the block a dispute id was opened in
+    const byIndex = { claimer: as(WORKER), challenger: as(CHALLENGER) };
+    const lies = plan.liar.side === "claimer" ? (plan.lies ?? 1) : 1;
+    const signed: SignedClaim[] = [];
+    for (let i = 0; i < lies; i++) signed.push(await signClaim(plan));
     startPools ??= await pools();
     const before = startPools;
     const liarSide = plan.liar.side;
@@ -208,14 +286,17 @@ export async function openArena(games = 4): Promise<Arena> {
       gas[side] += tx.gasUsed;
     };
 
-    // Opening: the honest watcher plans its own (planOpening, as the checker does); a lying
-    // challenger opens as its strategy says.
-    const opening =
+    // Opening: the honest watcher plans its own (planOpening on what the liar published, as the
+    // checker does); a lying challenger opens as its strategy says.
+    const planned =
       liarSide === "challenger"
         ? (plan.liarOpening ?? { kind: "openDispute" })
-        : planOpening(plan.honestView, claim);
-    if (!opening) throw new InvariantError("the honest watcher finds nothing to dispute in a lying claim");
-    await plan.beforeOpen?.();
+        : planOpening(plan.honestView, signed[0].claim, plan.publishedOutputs);
+    if (!planned) throw new InvariantError("the honest watcher finds nothing to dispute in a lying claim");
+    const opening: Opening = planned;
+    const inclusion = plan.finalBeforeOpen ? await makeFinal(signed[0].claimKey) : undefined;
+    await plan.beforeOpen?.(signed[0]);
+    const { claim, signature } = signed[0];
     for (const bad of plan.refusedSignatures?.(signature) ?? []) {
       const err = await byIndex.challenger.openPlanned(claim, bad.signature, opening).then(
         () => undefined,
@@ -235,115 +316,128 @@ export async function openArena(games = 4): Promise<Arena> {
       )
         throw new InvariantError("a refused opening changed the Bridge's pools");
     }
-    const opened = await byIndex.challenger.openPlanned(claim, signature, opening);
-    sent("challenger", opened);
-    const id = opened.disputeId;
+    // Every lie is disputed before any game is played: the games run at once on one stake.
+    const ids: bigint[] = [];
+    for (const c of signed) {
+      const opened = await byIndex.challenger.openPlanned(c.claim, c.signature, opening);
+      sent("challenger", opened);
+      ids.push(opened.disputeId);
+    }
 
-    // Nothing but this game runs on the arena, so whether the claim is invalidated changes only
-    // when this game ends: read once, as the watcher would read it on every turn.
-    const invalidated = await byIndex.claimer.claimInvalidated(claimKey);
     let liarMoves = 0;
-    let refusedInARow = 0;
-    for (let turn = 0; turn < 400; turn++) {
-      const [game, now] = await Promise.all([byIndex.claimer.readGame(id), byIndex.claimer.now()]);
-      if (game.dispute.phase === Phase.resolved) break;
-      const claimerTurn = [
-        Phase.traceReveal,
-        Phase.leafReveal,
-        Phase.chunkReveal,
-        Phase.chunkData,
-        Phase.foldPost,
-        Phase.outputAnswer,
-      ].includes(game.dispute.phase as 1);
-      // The honest side's decision, by the real decide function.
-      let honestAct: Action | ClaimerAction;
-      if (liarSide === "claimer")
-        honestAct = decideChallenger({ game, invalidated, now, me: challenger }, plan.honestView);
-      else honestAct = decideClaimer({ game, now }, plan.honestView);
-      const honestSide: Side = liarSide === "claimer" ? "challenger" : "claimer";
-      const honestGame = byIndex[honestSide];
-      if (honestAct.kind === "move") {
-        sent(honestSide, await honestGame.play(id, honestAct.move));
-        continue;
-      }
-      if (honestAct.kind === "timeout") {
-        sent(honestSide, await honestGame.timeout(id));
-        continue;
-      }
-      if (honestAct.kind === "closeVoid") {
-        sent(honestSide, await honestGame.closeVoid(id));
-        continue;
-      }
-      if (honestAct.kind === "ended") break;
-      // The honest side waits: the liar's turn (or nobody can move yet).
-      const liarTurn = (liarSide === "claimer") === claimerTurn;
-      const step = plan.liar.step({ game, now, ourTurn: liarTurn, moves: liarMoves });
-      const liarGame = byIndex[liarSide];
-      try {
-        if (step.kind === "move") {
-          liarMoves++;
-          sent(liarSide, await liarGame.play(id, step.move));
-          refusedInARow = 0;
+    const playDispute = async (id: bigint, claimKey: Hex) => {
+      // Nothing but this game changes whether its claim is invalidated (a puppet's disputes are
+      // lost on purpose), so it is read once, as the watcher would read it on every turn.
+      const invalidated = await byIndex.claimer.claimInvalidated(claimKey);
+      let refusedInARow = 0;
+      for (let turn = 0; turn < 400; turn++) {
+        const [game, now] = await Promise.all([byIndex.claimer.readGame(id), byIndex.claimer.now()]);
+        if (game.dispute.phase === Phase.resolved) break;
+        const claimerTurn = claimerToMove(game.dispute.phase);
+        // The honest side's decision, by the real decide function.
+        let honestAct: Action | ClaimerAction;
+        if (liarSide === "claimer")
+          honestAct = decideChallenger({ game, invalidated, now, me: challenger }, plan.honestView);
+        else honestAct = decideClaimer({ game, now, inclusion }, plan.honestView);
+        const honestSide: Side = liarSide === "claimer" ? "challenger" : "claimer";
+        const honestGame = byIndex[honestSide];
+        if (honestAct.kind === "move") {
+          sent(honestSide, await honestGame.play(id, honestAct.move));
           continue;
         }
-        if (step.kind === "raw") {
-          liarMoves++;
-          sent(liarSide, await step.send(liarGame, id));
-          refusedInARow = 0;
+        if (honestAct.kind === "proveFinal") {
+          sent(
+            honestSide,
+            await honestGame.proveClaimFinal(id, BigInt(honestAct.inclusion.batchIndex), honestAct.inclusion),
+          );
           continue;
         }
-        if (step.kind === "timeout") {
-          sent(liarSide, await liarGame.timeout(id));
+        if (honestAct.kind === "timeout") {
+          sent(honestSide, await honestGame.timeout(id));
           continue;
         }
-      } catch (e) {
-        if (!(e as { errorName?: string }).errorName) throw e;
-        refused++;
-        // a refused tx changes nothing: the liar may try again (a few times), then the clock runs
-        if (++refusedInARow < 3) continue;
-      }
-      refusedInARow = 0;
-      // Nobody moves now: jump L1 time to where a clock can run out (the liar's, last second
-      // or not), so the honest side's timeout becomes a move.
-      const d = game.dispute;
-      const left = (liarSide === "claimer") === claimerTurn ? "liar" : "honest";
-      const clockLeft = claimerTurn ? d.claimerTimeLeft : d.challengerTimeLeft;
-      const runsOut = d.lastMoveAt + clockLeft;
-      if (left === "honest") throw new InvariantError(`honest ${honestSide} waits on its own turn`);
-      if (step.kind === "wait" && step.lastSecond && runsOut - LAST_SECONDS > now) {
-        await b.increaseTime(Number(runsOut - LAST_SECONDS - now));
-        // one more chance for the liar, at the last second
-        const again = plan.liar.step({
-          game: await byIndex.claimer.readGame(id),
-          now: runsOut - LAST_SECONDS,
-          ourTurn: true,
-          moves: liarMoves,
-        });
-        if (again.kind === "move") {
-          try {
+        if (honestAct.kind === "closeVoid") {
+          sent(honestSide, await honestGame.closeVoid(id));
+          continue;
+        }
+        if (honestAct.kind === "ended") break;
+        // The honest side waits: the liar's turn (or nobody can move yet).
+        const liarTurn = (liarSide === "claimer") === claimerTurn;
+        const step = plan.liar.step({ game, now, ourTurn: liarTurn, moves: liarMoves });
+        const liarGame = byIndex[liarSide];
+        try {
+          if (step.kind === "move") {
             liarMoves++;
-            sent(liarSide, await liarGame.play(id, again.move));
+            sent(liarSide, await liarGame.play(id, step.move));
+            refusedInARow = 0;
             continue;
-          } catch (e) {
-            if (!(e as { errorName?: string }).errorName) throw e;
-            refused++;
+          }
+          if (step.kind === "raw") {
+            liarMoves++;
+            sent(liarSide, await step.send(liarGame, id));
+            refusedInARow = 0;
+            continue;
+          }
+          if (step.kind === "timeout") {
+            sent(liarSide, await liarGame.timeout(id));
+            continue;
+          }
+        } catch (e) {
+          if (!(e as { errorName?: string }).errorName) throw e;
+          refused++;
+          // a refused tx changes nothing: the liar may try again (a few times), then the clock runs
+          if (++refusedInARow < 3) continue;
+        }
+        refusedInARow = 0;
+        // Nobody moves now: jump L1 time to where a clock can run out (the liar's, last second
+        // or not), so the honest side's timeout becomes a move.
+        const d = game.dispute;
+        const left = (liarSide === "claimer") === claimerTurn ? "liar" : "honest";
+        const clockLeft = claimerTurn ? d.claimerTimeLeft : d.challengerTimeLeft;
+        const runsOut = d.lastMoveAt + clockLeft;
+        if (left === "honest") throw new InvariantError(`honest ${honestSide} waits on its own turn`);
+        if (step.kind === "wait" && step.lastSecond && runsOut - LAST_SECONDS > now) {
+          await b.increaseTime(Number(runsOut - LAST_SECONDS - now));
+          // one more chance for the liar, at the last second
+          const again = plan.liar.step({
+            game: await byIndex.claimer.readGame(id),
+            now: runsOut - LAST_SECONDS,
+            ourTurn: true,
+            moves: liarMoves,
+          });
+          if (again.kind === "move") {
+            try {
+              liarMoves++;
+              sent(liarSide, await liarGame.play(id, again.move));
+              continue;
+            } catch (e) {
+              if (!(e as { errorName?: string }).errorName) throw e;
+              refused++;
+            }
           }
         }
+        const nowAfter = await byIndex.claimer.now();
+        if (runsOut + 1n > nowAfter) await b.increaseTime(Number(runsOut + 1n - nowAfter));
       }
-      const nowAfter = await byIndex.claimer.now();
-      if (runsOut + 1n > nowAfter) await b.increaseTime(Number(runsOut + 1n - nowAfter));
-    }
-    const final = await byIndex.claimer.getDispute(id);
-    if (final.phase !== Phase.resolved) throw new InvariantError(`dispute ${id} did not end in 400 turns`);
+      const final = await byIndex.claimer.getDispute(id);
+      if (final.phase !== Phase.resolved) throw new InvariantError(`dispute ${id} did not end in 400 turns`);
+      return final.winner;
+    };
+    // One game at a time; the others wait on the liar's first move (every opening leaves the
+    // claimer to move), so a time jump in one game can only run out the liar's clock elsewhere.
+    const winners: number[] = [];
+    for (const [i, id] of ids.entries()) winners.push(await playDispute(id, signed[i].claimKey));
     const after = await pools();
-    const honestWon =
-      (liarSide === "claimer" && final.winner === 2) || (liarSide === "challenger" && final.winner === 1);
+    const honestWins = winners.filter((w) => (liarSide === "claimer" ? w === 2 : w === 1)).length;
+    const honestWon = honestWins === winners.length;
     const honestEarnedWei =
       liarSide === "claimer" ? after.bond - before.bond : after.stake - before.stake + 0n;
-    checkInvariants(before, after, liarSide, final.winner);
-    if (liarSide === "challenger" && (await byIndex.claimer.claimInvalidated(claimKey)))
-      throw new InvariantError("an honest claim was invalidated");
-    return { winner: final.winner, liarSide, honestWon, txs, gas, refused, honestEarnedWei };
+    for (const w of winners) if (w !== winners[0]) throw new InvariantError(`games ended apart: ${winners}`);
+    checkInvariants(before, after, liarSide, winners[0], winners.length);
+    for (const c of signed)
+      if (liarSide === "challenger" && (await byIndex.claimer.claimInvalidated(c.claimKey)))
+        throw new InvariantError("an honest claim was invalidated");
+    return { winner: winners[0], liarSide, honestWon, txs, gas, refused, honestEarnedWei };
   }
 
   return {
@@ -354,6 +448,7 @@ export async function openArena(games = 4): Promise<Arena> {
     as,
     worker,
     challenger,
+    level0,
     play,
     close: () => b.close(),
   };
@@ -364,9 +459,10 @@ type Pools = { stake: bigint; bond: bigint; locked: bigint; burned: bigint; eth:
 /**
  * After one game: no ETH left the Bridge or the game; stake + bonds + burned is what it was
  * (every wei moved between pools, none made or lost); no bond stays locked; the liar lost
- * (claimer: exactly the minimum stake; challenger: its whole bond) and the honest side nothing.
+ * (claimer: exactly the minimum stake per lie; challenger: its whole bond) and the honest side
+ * nothing.
  */
-export function checkInvariants(before: Pools, after: Pools, liarSide: Side, winner: number): void {
+export function checkInvariants(before: Pools, after: Pools, liarSide: Side, winner: number, lies = 1): void {
   const fail = (m: string) => {
     throw new InvariantError(m);
   };
@@ -376,8 +472,8 @@ export function checkInvariants(before: Pools, after: Pools, liarSide: Side, win
   if (after.locked !== 0n) fail(`${after.locked} wei of bond still locked after the game`);
   if (liarSide === "claimer") {
     if (winner !== 2) fail(`a lying claimer won (winner ${winner})`);
-    if (before.stake - after.stake !== MIN_STAKE)
-      fail("the lying claimer was not slashed by the minimum stake");
+    if (before.stake - after.stake !== MIN_STAKE * BigInt(lies))
+      fail(`the lying claimer was not slashed by the minimum stake on each of its ${lies} lies`);
     if (after.bond < before.bond) fail("the honest challenger lost bond");
   } else {
     if (winner !== 1) fail(`a lying challenger won against an honest claim (winner ${winner})`);

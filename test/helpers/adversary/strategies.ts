@@ -5,10 +5,10 @@
  * decision code, lying challengers the honest worker's. Randomness comes only from `rng`.
  *
  * A strategy that needs a contract function names it in `needs`; `available()` checks it is in
- * the DisputeGame / Bridge ABI this build was compiled against. Attacks whose part beyond one L1
- * game (a puppet's dispute beside the honest one, several lies on one stake, an old claim's
- * finality proof) has no strategy here: attacks-4-5-settlement, attacks-1-3-collateral and
- * attacks-6-window in test/integration/dispute cover them.
+ * the DisputeGame / Bridge ABI this build was compiled against. The L2 half of the puppet, many
+ * lies and old-claim attacks (L2 refunds, refusals, the sequencer's batch claims) is covered by
+ * attacks-4-5-settlement, attacks-1-3-collateral and attacks-6-window in test/integration/dispute;
+ * here their L1 half is played against the honest agents' real decisions.
  */
 import type { Hex } from "viem";
 import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
@@ -23,6 +23,8 @@ import {
   planChallengerMove,
   planClaimerMove,
   planOneStep,
+  planOutputAnswer,
+  Winner,
 } from "../../../verifier/game/planner.ts";
 import { buildPartyView, type PartyView } from "../../../verifier/game/view.ts";
 import { tracePaddingLiar } from "../padding-liar.ts";
@@ -34,6 +36,8 @@ import {
   type Liar,
   type LiarStep,
   type LiarTurn,
+  PUPPET,
+  type SignedClaim,
   UNBONDING_DELAY,
   WORKER,
 } from "./arena.ts";
@@ -143,6 +147,40 @@ function otherEncodings(sig: Hex): { signature: Hex; error: string }[] {
     { signature: toHex(rawV) as Hex, error: "SignatureV" },
     { signature: toHex(twin) as Hex, error: "SignatureS" },
   ];
+}
+
+/**
+ * A view of the three-output level-0 model with the honest trace and one graph output changed at
+ * a random element: a wrong outputRoot that only level 0 shows.
+ */
+function wrongOutputLevel0(a: Arena, rng: Rng): PartyView {
+  const f = a.level0.f;
+  const k = rng.int(f.honestOutputs.length);
+  const out = f.honestOutputs[k];
+  const data = (out.data as Int32Array).slice();
+  const e = rng.int(data.length);
+  // ArgMax indices (int64): another index in range; others: off by a few
+  if (typeof data[e] === "bigint") (data as unknown as BigInt64Array)[e] ^= 1n;
+  else data[e] = data[e] + rng.int(5) + 1;
+  const outputs = f.honestOutputs.map((o, i) => (i === k ? { ...out, data } : o));
+  return buildPartyView(f.model, [f.input], f.nodeOutputs, { outputs });
+}
+
+/**
+ * The puppet (PUPPET, the liar's second bonded challenger) opens a level-0 dispute on the liar's
+ * claim and the liar answers it at once: the puppet loses on purpose (its bond paid to the liar).
+ * The honest dispute on the same claim must still count (attack 4).
+ */
+async function puppetLoses(a: Arena, liarView: PartyView, c: SignedClaim) {
+  const puppet = a.as(PUPPET);
+  const opened = await puppet.challengeOutput(c.claim, c.signature, 0);
+  const tx = await a.as(WORKER).play(opened.disputeId, {
+    kind: "answerOutput",
+    answer: planOutputAnswer(liarView, 0),
+  });
+  const d = await puppet.getDispute(opened.disputeId);
+  if (d.winner !== Winner.claimer) throw new InvariantError(`the puppet's dispute ended ${d.winner}`);
+  return tx;
 }
 
 // ------------------------------------------------------------------------------ the strategies
@@ -457,6 +495,133 @@ export const STRATEGIES: Strategy[] = [
           withdrawNext = !withdrawNext;
           return withdrawNext ? p : withdraw;
         }),
+      };
+    },
+  },
+  {
+    name: "missing-published-outputs",
+    side: "claimer",
+    what: "an honest trace and one wrong output of three, no output file published (attack 11): the watcher opens level 0 without naming an output, the liar must reveal every output root, sometimes trying a reveal that does not hash to outputRoot first (refused)",
+    needs: ["challengeOutputs"],
+    plan: (a, rng) => {
+      const v = wrongOutputLevel0(a, rng);
+      let badRevealFirst = rng.int(2) === 1;
+      return {
+        level0: true,
+        claimView: v,
+        honestView: a.level0.f.honest,
+        liar: liar("claimer", v, (_t, p) => {
+          if (!badRevealFirst || p.kind !== "move" || p.move.kind !== "revealOutputs") return p;
+          badRevealFirst = false;
+          const roots = [...p.move.roots];
+          const k = rng.int(roots.length);
+          roots[k] = flipHash(roots[k]);
+          return { kind: "move", move: { kind: "revealOutputs", roots } };
+        }),
+      };
+    },
+  },
+  {
+    name: "misleading-published-outputs",
+    side: "claimer",
+    what: "one wrong output of three, and a published output file that does not hash to outputRoot (too few outputs, or a decoy pointing at a correct output; attack 10): the watcher names nothing from it and opens level 0 unnamed",
+    needs: ["challengeOutputs"],
+    plan: (a, rng) => {
+      const v = wrongOutputLevel0(a, rng);
+      const roots = v.outputs.map((o) => toHex(o.root));
+      const published = rng.int(2)
+        ? roots.slice(0, roots.length - 1)
+        : roots.map((r, i) => (i === 0 ? flipHash(r) : toHex(a.level0.f.honest.outputs[i].root)));
+      return {
+        level0: true,
+        claimView: v,
+        honestView: a.level0.f.honest,
+        publishedOutputs: published,
+        liar: liar("claimer", v),
+      };
+    },
+  },
+  {
+    name: "unnamed-output-challenger",
+    side: "challenger",
+    what: "opens level 0 without naming an output on an honest three-output claim, then names a random revealed output",
+    needs: ["challengeOutputs"],
+    plan: (a, rng) => ({
+      level0: true,
+      claimView: a.level0.f.honest,
+      honestView: a.level0.f.honest,
+      liarOpening: { kind: "challengeOutputs" },
+      liar: {
+        side: "challenger",
+        step: (t) => {
+          if (!t.ourTurn || t.game.dispute.phase !== Phase.outputPick || !t.game.outputReveal)
+            return { kind: "wait" };
+          const roots = t.game.outputReveal;
+          return { kind: "move", move: { kind: "pickOutput", roots, outputIndex: rng.int(roots.length) } };
+        },
+      },
+    }),
+  },
+  {
+    name: "puppet-before-open",
+    side: "claimer",
+    what: "the liar's puppet disputes the lie at level 0 and loses on purpose before the honest watcher opens (attack 4/5's L1 half): the honest dispute still opens, counts and wins",
+    plan: (a, rng) => {
+      const v = lyingView(a, rng);
+      return {
+        claimView: v,
+        honestView: a.honest,
+        liar: liar("claimer", v),
+        beforeOpen: async (c) => {
+          await puppetLoses(a, v, c);
+        },
+      };
+    },
+  },
+  {
+    name: "puppet-during-game",
+    side: "claimer",
+    what: "the liar's puppet opens a second dispute while the honest game runs and loses it on purpose (attack 4): the honest game goes on and wins",
+    plan: (a, rng) => {
+      const v = lyingView(a, rng);
+      let signed: SignedClaim | undefined;
+      let puppetAt = rng.int(3);
+      return {
+        claimView: v,
+        honestView: a.honest,
+        beforeOpen: async (c) => {
+          signed = c;
+        },
+        liar: liar("claimer", v, (_t, p) => {
+          if (puppetAt-- !== 0 || !signed) return p;
+          const c = signed;
+          return { kind: "raw", send: async () => puppetLoses(a, v, c) };
+        }),
+      };
+    },
+  },
+  {
+    name: "many-lies-one-stake",
+    side: "claimer",
+    what: "two or three lies by one worker, all disputed at once (attack 2's L1 half): each game is played to the end and each lie slashed by the minimum stake, every winning challenger paid",
+    plan: (a, rng) => {
+      const v = lyingView(a, rng);
+      return { claimView: v, honestView: a.honest, lies: 2 + rng.int(2), liar: liar("claimer", v) };
+    },
+  },
+  {
+    name: "dispute-old-claim",
+    side: "challenger",
+    what: "disputes an honest claim after its window (attack 6): the claim is in a batch recorded on L1, and the worker ends the dispute with its inclusion proof (proveClaimFinal), without its model",
+    needs: ["proveClaimFinal"],
+    plan: (a, rng) => {
+      const v = lyingView(a, rng);
+      return {
+        claimView: a.honest,
+        honestView: a.honest,
+        finalBeforeOpen: true,
+        liarOpening: rng.int(2) ? { kind: "openDispute" } : { kind: "challengeOutput", outputIndex: 0 },
+        liar: liar("challenger", v),
       };
     },
   },

@@ -26,6 +26,8 @@ export function agentSequencerConfig(o: {
   l1Key: string;
   challengeWindowMs: number;
   alloc: Record<string, string>;
+  /** Wei of L1 stake each open claim holds (genesis.claimCollateral; default 0: none). */
+  claimCollateral?: bigint;
 }): Partial<SequencerConfig> {
   return {
     dataDir: o.dataDir,
@@ -46,6 +48,7 @@ export function agentSequencerConfig(o: {
       timestamp: 0,
       challengeWindowMs: o.challengeWindowMs,
       minFee: "0",
+      claimCollateral: String(o.claimCollateral ?? 0n),
       feeRecipient: null,
       alloc: o.alloc,
     },

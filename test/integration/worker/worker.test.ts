@@ -89,6 +89,8 @@ const seq = await spawnSequencer(
     l1Key: accounts[0].privateKey,
     challengeWindowMs: WINDOW_MS,
     alloc: { [requester.address]: (10n ** 21n).toString() },
+    // the worker stakes the minimum: it can back two open claims at a time
+    claimCollateral: MIN_STAKE / 2n,
   }),
 );
 t.teardown(async () => {
@@ -341,11 +343,21 @@ t.test("capacity: five jobs at once are queued and all paid", async (t) => {
     120_000,
   );
   t.pass("every job paid");
-  // the failed job above still holds one of the worker's two L2 slots (until its deadline): a
-  // claim the sequencer refuses at capacity is queued again, not dropped
+  // the failed job above still holds one of the worker's two L2 slots and one of its two claims'
+  // collateral (until its deadline), and every submitted claim holds collateral until it is
+  // paid: a claim the sequencer refuses at capacity or for want of free stake is queued again,
+  // not dropped
   const refused = worker.log.filter((l) => l.msg === "job not claimed" && ids.includes(l.jobId as Hex));
   for (const r of refused)
-    t.match(String(r.reason), /at capacity/, "refused only for capacity, then retried");
+    t.match(
+      String(r.reason),
+      /at capacity|does not cover another claim/,
+      "refused only for capacity or collateral, then retried",
+    );
+  t.ok(
+    refused.some((r) => /does not cover another claim/.test(String(r.reason))),
+    `refused for want of free stake at least once (${refused.length} refusals)`,
+  );
 });
 
 t.test("SIGTERM stops the worker cleanly", async (t) => {
