@@ -128,7 +128,9 @@ export function buildContracts(outDir: string = ARTIFACT_DIR): BuiltArtifact[] {
       const runtimeBytes = c.evm.deployedBytecode.object.length / 2;
       // test harnesses run on the embedded chain only; everything else must deploy on L1
       if (runtimeBytes > MAX_RUNTIME_BYTES && !source.startsWith("src/test/"))
-        throw new Error(`${name} is ${runtimeBytes} bytes of runtime code, over EIP-170's ${MAX_RUNTIME_BYTES}`);
+        throw new Error(
+          `${name} is ${runtimeBytes} bytes of runtime code, over EIP-170's ${MAX_RUNTIME_BYTES}`,
+        );
       built.push({ name, source, file, runtimeBytes });
     }
   }
@@ -145,6 +147,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const t0 = performance.now();
   const built = buildContracts(outDir);
   const ms = Math.round(performance.now() - t0);
-  for (const b of built) process.stdout.write(`${relative(process.cwd(), b.file)}  (${b.source}, ${b.runtimeBytes} runtime bytes)\n`);
+  for (const b of built)
+    process.stdout.write(
+      `${relative(process.cwd(), b.file)}  (${b.source}, ${b.runtimeBytes} runtime bytes)\n`,
+    );
   process.stdout.write(`built ${built.length} contracts in ${ms} ms\n`);
 }
