@@ -271,7 +271,7 @@ export class WorkerAgent {
       outputCid = (await fileCid(ex.outputFile)).toString();
       traceCid = (await fileCid(ex.traceFile)).toString();
     }
-    const claim = buildClaim(job, model.modelId, ex.inputRoot, ex.run, {
+    const claim = buildClaim(job, this.d.address, model.modelId, ex.inputRoot, ex.run, {
       outputCid: cidToBytesHex(outputCid),
       traceCid: cidToBytesHex(traceCid),
     });

@@ -78,6 +78,7 @@ async function rig(): Promise<Rig> {
   const claim = async (job: number, signer = WORKER) => {
     const c: ClaimMessage = {
       jobId: h32(1000 + job),
+      worker: addr(signer),
       modelId,
       inputRoot: h32(7),
       outputRoot: h32(8),

@@ -32,6 +32,7 @@ const h32 = (b: number) => `0x${b.toString(16).padStart(2, "0").repeat(32)}` as 
 const a20 = (b: number) => `0x${b.toString(16).padStart(2, "0").repeat(20)}` as const;
 const claim: ClaimMsg = {
   jobId: h32(1),
+  worker: a20(8),
   modelId: h32(2),
   inputRoot: h32(3),
   outputRoot: h32(4),

@@ -127,6 +127,7 @@ function claimed(s: MemoryState, p: GenerationParams = GREEDY, now = 10): Hex {
 function claimFor(id: Hex, generated: number[], p = GREEDY, over: Partial<ClaimMsg> = {}): ClaimMsg {
   return {
     jobId: id,
+    worker: WORKER,
     modelId: MODEL,
     inputRoot: toHex(generationPassInputRoot(PROMPT, generated, WINDOW)),
     outputRoot: h32(1),
