@@ -187,7 +187,7 @@ export async function openArena(games = 4): Promise<Arena> {
     const byIndex = { claimer: as(WORKER), challenger: as(CHALLENGER) };
     const claim: ClaimMessage = {
       jobId: toHex(sha256(u32be(jobs))),
-      worker: b.accounts[WORKER].address,
+      worker: b.accounts[WORKER].address.toLowerCase() as Hex,
       modelId,
       inputRoot: toHex(tensorListRoot([f.input])),
       outputRoot: toHex(viewOutputRoot(plan.claimView)),
