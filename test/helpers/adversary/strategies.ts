@@ -7,8 +7,9 @@
  * A strategy that needs a contract function names it in `needs`; `available()` checks it is in
  * the DisputeGame / Bridge ABI this build was compiled against. Attacks whose part beyond one L1
  * game (a puppet's dispute beside the honest one, several lies on one stake, an old claim's
- * finality proof) has no strategy here: attacks-4-5-settlement, attacks-1-3-collateral and
- * attacks-6-window in test/integration/dispute cover them.
+ * finality proof, a puppet key signing the liar's claim and losing it first) has no strategy
+ * here: attacks-4-5-settlement, attacks-1-3-collateral, attacks-6-window and puppet-signer in
+ * test/integration/dispute cover them.
  */
 import type { Hex } from "viem";
 import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
