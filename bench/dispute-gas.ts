@@ -157,6 +157,7 @@ export async function disputeGasOf(
       const liar = buildPartyView(model, [input], tamperLast(outputs, node));
       const claim: ClaimMessage = {
         jobId: toHex(sha256(u32be(++job))),
+        worker: workerWallet.account.address.toLowerCase() as Hex,
         modelId,
         inputRoot: toHex(tensorListRoot([input])),
         outputRoot: toHex(sha256(liar.trace.outputs[model.nodeCount - 1][0].root)),
@@ -198,6 +199,7 @@ export async function disputeGasOf(
   const outputLiar = buildPartyView(model, [input], outputs, { outputs: wrongOutputs });
   const claim0: ClaimMessage = {
     jobId: toHex(sha256(u32be(++job))),
+    worker: workerWallet.account.address.toLowerCase() as Hex,
     modelId,
     inputRoot: toHex(tensorListRoot([input])),
     outputRoot: toHex(viewOutputRoot(outputLiar)),

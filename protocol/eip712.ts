@@ -54,6 +54,9 @@ const USER_COMMON = [
 
 export const CLAIM_FIELDS = [
   { name: "jobId", type: "bytes32" },
+  // the worker that signs the claim: a claim signed by any other key is refused (L2 and L1), so
+  // a puppet's signature on the same content is a different claim with a different key
+  { name: "worker", type: "address" },
   { name: "modelId", type: "bytes32" },
   { name: "inputRoot", type: "bytes32" },
   { name: "outputRoot", type: "bytes32" },

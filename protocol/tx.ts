@@ -28,6 +28,12 @@ interface UserTxBase {
 
 export interface ClaimMsg {
   jobId: Hex;
+  /**
+   * The worker whose claim this is, and the only key whose signature makes it valid (L2 and the
+   * Bridge refuse any other signer). Without it the digest would not name its signer, and a
+   * puppet key could sign the very same claim and lose a dispute on it in the worker's place.
+   */
+  worker: Address;
   modelId: Hex;
   inputRoot: Hex;
   outputRoot: Hex;
@@ -310,6 +316,7 @@ function asObject(v: unknown, where: string): Json {
 
 const CLAIM_KEYS = [
   "jobId",
+  "worker",
   "modelId",
   "inputRoot",
   "outputRoot",
@@ -324,6 +331,7 @@ function decodeClaim(v: unknown): ClaimMsg {
   onlyKeys(o, CLAIM_KEYS, "claim");
   return {
     jobId: fieldHex(o, "jobId", 32),
+    worker: fieldHex(o, "worker", 20) as Address,
     modelId: fieldHex(o, "modelId", 32),
     inputRoot: fieldHex(o, "inputRoot", 32),
     outputRoot: fieldHex(o, "outputRoot", 32),
@@ -532,9 +540,20 @@ export function verifyTxSignature(tx: UserTx, digest: Uint8Array): void {
   if (signer !== tx.from) throw new Error(`bad signature: signed by ${signer}, but from is ${tx.from}`);
 }
 
-/** Recover the worker that signed a claim (under the L1 claim domain). */
+/** Recover the key that signed a claim (under the L1 claim domain); see verifyClaimSigner. */
 export function recoverClaimSigner(claim: ClaimMsg, signature: Hex, domain: Eip712Domain): Address {
   return recoverAddress(claimDigest(claim, domain), hexToBytes(signature));
+}
+
+/**
+ * A claim is valid only signed by the worker it names (Bridge.claimSigner applies the same
+ * rule): returns claim.worker, or throws naming the signer when another key signed it.
+ */
+export function verifyClaimSigner(claim: ClaimMsg, signature: Hex, domain: Eip712Domain): Address {
+  const signer = recoverClaimSigner(claim, signature, domain);
+  if (signer !== claim.worker.toLowerCase())
+    throw new Error(`claim is signed by ${signer}, not by the worker it names, ${claim.worker}`);
+  return signer;
 }
 
 type Unsigned<T> = T extends UserTx ? Omit<T, "signature"> : never;

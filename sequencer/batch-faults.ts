@@ -25,7 +25,7 @@
  */
 import { concatBytes, toHex } from "../protocol/bytes.ts";
 import type { Eip712Domain } from "../protocol/eip712.ts";
-import type { Address } from "../protocol/secp256k1.ts";
+import { type Address, addressOf } from "../protocol/secp256k1.ts";
 import { sha256 } from "../protocol/sha256.ts";
 import { type ClaimMsg, claimDigest, type Hex, NO_GENERATION, signClaim } from "../protocol/tx.ts";
 import { type L2Message, MessageTree, type ResultMessage } from "../protocol/withdrawal.ts";
@@ -83,6 +83,7 @@ export function forgedResult(
   const fake = (what: string) => fakeOf(what, batchIndex);
   const claim: ClaimMsg = {
     jobId: request0?.jobId ?? fake("forged job"),
+    worker: addressOf(sequencerKey),
     modelId: request0?.modelId ?? fake("forged model"),
     inputRoot: request0?.inputRoot ?? fake("forged input"),
     outputRoot: fake("forged output"),

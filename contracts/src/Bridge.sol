@@ -27,6 +27,9 @@ contract Bridge is ReentrancyGuard, EIP712 {
     /// ("Verdict", "1", L1 chain id, this contract), so a signature is good on this bridge only.
     struct Claim {
         bytes32 jobId;
+        /// the worker whose claim this is: only its signature makes the claim valid (claimSigner),
+        /// so a puppet signing the same content makes a claim with another digest
+        address worker;
         bytes32 modelId;
         bytes32 inputRoot;
         bytes32 outputRoot;
@@ -154,7 +157,7 @@ contract Bridge is ReentrancyGuard, EIP712 {
     /// (refundInvalidatedRequest) and the request is closed.
     uint8 public constant RESULT_REFUNDED = 3;
     bytes32 public constant CLAIM_TYPEHASH = keccak256(
-        "Claim(bytes32 jobId,bytes32 modelId,bytes32 inputRoot,bytes32 outputRoot,bytes32 traceRoot,bytes32 generationSpec,bytes outputCid,bytes traceCid)"
+        "Claim(bytes32 jobId,address worker,bytes32 modelId,bytes32 inputRoot,bytes32 outputRoot,bytes32 traceRoot,bytes32 generationSpec,bytes outputCid,bytes traceCid)"
     );
 
     // ------------------------------------------------------------------ state
@@ -308,6 +311,8 @@ contract Bridge is ReentrancyGuard, EIP712 {
     error SignatureR();
     error SignatureS();
     error NoSigner();
+    /// A claim signed by a key other than the worker it names (claimSigner).
+    error ClaimSignerNotWorker(address signer, address worker);
 
     constructor(
         address sequencer_,
@@ -713,7 +718,7 @@ contract Bridge is ReentrancyGuard, EIP712 {
             if (game.openDisputesOn(claimKey) != 0) revert ClaimUnderDispute(claimKey);
         }
         // A signer without stake could never be slashed for it: its claim is worth nothing.
-        address signer = signerOf(claimKey, signature);
+        address signer = _claimSigner(claimKey, claim.worker, signature);
         uint256 backing = _slashableStake(signer);
         if (backing < minWorkerStake) revert ClaimSignerUnbacked(signer, backing, minWorkerStake);
 
@@ -814,6 +819,7 @@ contract Bridge is ReentrancyGuard, EIP712 {
                 abi.encode(
                     CLAIM_TYPEHASH,
                     claim.jobId,
+                    claim.worker,
                     claim.modelId,
                     claim.inputRoot,
                     claim.outputRoot,
@@ -826,9 +832,20 @@ contract Bridge is ReentrancyGuard, EIP712 {
         );
     }
 
-    /// The account that signed `claim` (reverts on any signature that is not canonical: signerOf).
+    /// The worker that signed `claim`: reverts on any signature that is not canonical (signerOf)
+    /// and on one by any key but claim.worker (ClaimSignerNotWorker). The dispute game opens
+    /// disputes through this, so a dispute is always against the worker the claim names.
     function claimSigner(Claim calldata claim, bytes calldata signature) public view returns (address) {
-        return signerOf(claimDigest(claim), signature);
+        return _claimSigner(claimDigest(claim), claim.worker, signature);
+    }
+
+    function _claimSigner(bytes32 claimKey, address worker, bytes calldata signature)
+        internal
+        pure
+        returns (address signer)
+    {
+        signer = signerOf(claimKey, signature);
+        if (signer != worker) revert ClaimSignerNotWorker(signer, worker);
     }
 
     /// Group order n of secp256k1 and n/2: an s above n/2 is the malleable twin of a valid one.

@@ -242,9 +242,9 @@ contract DisputeGame {
     /// challenger at once. A dispute is never refused for the claimer's lack of stake: a signed
     /// claim with nothing behind it is worthless, and must not stand unchallengeable (issue 18,
     /// attacks 1-3: L2 then refunds the job and the Bridge never delivers the result).
-    /// The claim's digest does not name its signer, so anyone can sign an honest worker's claim
-    /// with a key that has no stake: that loss is this signer's alone and does not mark the
-    /// digest invalidated (L2 refunds a job only for a loss by the job's worker).
+    /// The claim names its worker and only that worker's signature opens a dispute on it
+    /// (Bridge.claimSigner: ClaimSignerNotWorker), so a puppet's copy of an honest worker's claim
+    /// is another claim under another key; an unbacked loss still leaves the digest standing.
     function _endAtOpen(uint256 id, Dispute storage d) internal {
         if (claimInvalidated[d.claimKey]) {
             _resolve(id, d, WINNER_VOID, "claim already invalidated");
@@ -254,7 +254,7 @@ contract DisputeGame {
     }
 
     /// The checks and bookkeeping every dispute starts with: a claim with a canonical signature
-    /// (Bridge.signerOf) on a registered model; the caller's bond is locked. Whether the signer
+    /// by the worker it names (Bridge.claimSigner) on a registered model; the caller's bond is locked. Whether the signer
     /// has stake is not a condition: see _endAtOpen.
     function _open(Bridge.Claim calldata claim, bytes calldata signature)
         internal

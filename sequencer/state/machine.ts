@@ -417,6 +417,9 @@ function acceptClaim(
   if (ctx.timestamp > j.deadline) reject(`job ${j.id} deadline ${j.deadline} has passed`);
   if (c.modelId !== j.modelId) reject(`claim modelId ${c.modelId} differs from the job's ${j.modelId}`);
   checkInput();
+  // The claim names its worker and only that key's signature counts (Bridge.claimSigner): so a
+  // claim on L2 has exactly one signer, the job's worker, and a puppet's copy has another key.
+  if (c.worker !== tx.from) reject(`claim names worker ${c.worker}, not the job's worker ${tx.from}`);
   let signer: Address;
   try {
     signer = recoverClaimSigner(c, tx.claimSignature, ctx.claimDomain);
@@ -582,21 +585,19 @@ function modelRegistered(s: StateAccess, tx: ModelRegisteredTx): TxOutcome {
 }
 
 /**
- * Which claim a dispute must be on to concern job `j`. Once a claim is submitted: that claim's
- * digest, whoever signed the copy disputed (a loss in play invalidates the digest on L1, for
- * every signer: watchers stand down and the Bridge refuses its result, so L2 must refund; a copy
- * signed by a key with no stake ends unbacked, which L2 takes as the claim standing). Before
- * submission: any claim the job's worker signed for this job (the signature exists before the
- * claim reaches L2, so it can be disputed first: issue 18, attack 5).
+ * Which claim a dispute must be on to concern job `j`: always one against the job's worker (a
+ * claim names its worker and the Bridge opens disputes only on the named worker's signature, so
+ * a puppet's copy of the content is another claim, with another key, that L2 never follows).
+ * Once a claim is submitted: that claim's digest. Before submission: any claim the job's worker
+ * signed for this job (the signature exists before the claim reaches L2, so it can be disputed
+ * first: issue 18, attack 5).
  */
 function checkDisputedClaim(j: Job, tx: DisputeOpenedTx | DisputeResolvedTx, ctx: TxContext): void {
   if (!j.worker)
     reject(`job ${j.id} is ${j.status}, claimed by nobody; dispute ${tx.disputeId} is not about it`);
-  if (!j.claim) {
-    if (tx.claimer.toLowerCase() !== j.worker)
-      reject(`dispute ${tx.disputeId} is against ${tx.claimer}, not job ${j.id}'s worker ${j.worker}`);
-    return;
-  }
+  if (tx.claimer.toLowerCase() !== j.worker)
+    reject(`dispute ${tx.disputeId} is against ${tx.claimer}, not job ${j.id}'s worker ${j.worker}`);
+  if (!j.claim) return;
   const key = toHex(claimDigest(j.claim, ctx.claimDomain));
   if (key !== tx.claimKey.toLowerCase())
     reject(`dispute ${tx.disputeId} is on claim ${tx.claimKey}, not job ${j.id}'s claim ${key}`);

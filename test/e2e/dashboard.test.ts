@@ -198,6 +198,7 @@ t.test(
     const lastNode = liar.trace.outputs[f.model.nodeCount - 1][0];
     const claim = {
       jobId,
+      worker: acct(WORKER).address.toLowerCase() as Hex,
       modelId,
       inputRoot,
       outputRoot: toHex(sha256(lastNode.root)),

@@ -73,6 +73,7 @@ export async function setupGame(b: L1Backend, f: MlpFixture, claimerView: PartyV
   const lastNode = claimerView.trace.outputs[m.nodeCount - 1][0];
   const claim: ClaimMessage = {
     jobId: h32(1),
+    worker: b.accounts[WORKER].address.toLowerCase() as Hex,
     modelId,
     inputRoot: toHex(tensorListRoot([f.input])),
     outputRoot: toHex(sha256(lastNode.root)),

@@ -283,7 +283,7 @@ export class WorkerAgent {
       outputCid = (await fileCid(ex.outputFile)).toString();
       traceCid = (await fileCid(ex.traceFile)).toString();
     }
-    const claim = buildClaim(job, model.modelId, ex.inputRoot, ex.run, {
+    const claim = buildClaim(job, this.d.address, model.modelId, ex.inputRoot, ex.run, {
       outputCid: cidToBytesHex(outputCid),
       traceCid: cidToBytesHex(traceCid),
     });
@@ -334,6 +334,7 @@ export class WorkerAgent {
     const traceCid = await publish(ex.traceFile);
     const claim = buildClaim(
       { id: job.id, modelId: job.modelId, inputRoot: gen.passInputRoot },
+      this.d.address,
       model.modelId,
       ex.inputRoot,
       ex.run,

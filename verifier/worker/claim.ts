@@ -6,7 +6,7 @@
 
 import { toHex } from "../../protocol/bytes.ts";
 import { claimDomain } from "../../protocol/eip712.ts";
-import { type ClaimMsg, type Hex, NO_GENERATION, recoverClaimSigner, signClaim } from "../../protocol/tx.ts";
+import { type ClaimMsg, type Hex, NO_GENERATION, signClaim, verifyClaimSigner } from "../../protocol/tx.ts";
 import type { ClaimedRun } from "./run.ts";
 
 export interface JobForClaim {
@@ -22,6 +22,7 @@ export interface JobForClaim {
  */
 export function buildClaim(
   job: JobForClaim,
+  worker: Hex,
   modelId: Hex,
   inputRoot: Uint8Array,
   run: Pick<ClaimedRun, "traceRoot" | "outputRoot">,
@@ -36,6 +37,7 @@ export function buildClaim(
     throw new Error(`job ${job.id}: the fetched input has root ${ir}, the job says ${job.inputRoot}`);
   return {
     jobId: job.id.toLowerCase() as Hex,
+    worker: worker.toLowerCase() as Hex,
     modelId: job.modelId.toLowerCase() as Hex,
     inputRoot: ir,
     outputRoot: toHex(run.outputRoot),
@@ -56,7 +58,9 @@ export function signWorkerClaim(
 ): Hex {
   const domain = claimDomain(l1ChainId, bridge);
   const sig = signClaim(claim, privateKey, domain);
-  const signer = recoverClaimSigner(claim, sig, domain);
+  if (claim.worker.toLowerCase() !== expectedSigner.toLowerCase())
+    throw new Error(`the claim names worker ${claim.worker}, this worker is ${expectedSigner}`);
+  const signer = verifyClaimSigner(claim, sig, domain);
   if (signer.toLowerCase() !== expectedSigner.toLowerCase())
     throw new Error(`claim signature recovers to ${signer}, expected ${expectedSigner}`);
   return sig;

@@ -235,6 +235,7 @@ export async function openArena(games = 4): Promise<Arena> {
     jobs++;
     const claim: ClaimMessage = {
       jobId: toHex(sha256(u32be(jobs))),
+      worker: b.accounts[WORKER].address.toLowerCase() as Hex,
       modelId: plan.level0 ? level0.modelId : modelId,
       inputRoot: toHex(tensorListRoot([plan.level0 ? level0.f.input : f.input])),
       outputRoot: toHex(viewOutputRoot(plan.claimView)),

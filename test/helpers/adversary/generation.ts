@@ -301,6 +301,7 @@ export async function openGenerationArena(games: number): Promise<GenerationAren
     const st = plan.statement;
     const claim: ClaimMessage = {
       jobId: toHex(sha256(u32be(++jobs))),
+      worker: worker.toLowerCase() as Hex,
       modelId,
       inputRoot: toHex(merkleRoot([tensorRoot(6, [WINDOW], plan.sequence)])),
       outputRoot: toHex(pass.outputRoot),

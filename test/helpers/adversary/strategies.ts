@@ -8,7 +8,9 @@
  * the DisputeGame / Bridge ABI this build was compiled against. The L2 half of the puppet, many
  * lies and old-claim attacks (L2 refunds, refusals, the sequencer's batch claims) is covered by
  * attacks-4-5-settlement, attacks-1-3-collateral and attacks-6-window in test/integration/dispute;
- * here their L1 half is played against the honest agents' real decisions.
+ * here their L1 half is played against the honest agents' real decisions. A puppet key signing
+ * the liar's claim and losing it first is refused before any game (the claim names its worker):
+ * puppet-signer in test/integration/dispute covers it.
  */
 import type { Hex } from "viem";
 import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";

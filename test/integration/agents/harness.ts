@@ -24,6 +24,7 @@ import { disputeGameAbi } from "../../../contracts/artifacts/DisputeGame.ts";
 import { fromHex, toHex } from "../../../protocol/bytes.ts";
 import { claimDomain, l2Domain } from "../../../protocol/eip712.ts";
 import { merkleRoot } from "../../../protocol/merkle.ts";
+import { addressOf } from "../../../protocol/secp256k1.ts";
 import {
   claimDigest,
   encodeTx,
@@ -410,6 +411,7 @@ export async function submitClaim(
   await rig.l2(WORKER, { type: "claimJob", jobId });
   const claim: ClaimMessage = {
     jobId,
+    worker: addressOf(fromHex(rig.key(WORKER))),
     modelId: m.modelId,
     inputRoot,
     outputRoot,

@@ -449,6 +449,7 @@ async function scenarios(t: Test, b: L1Backend): Promise<void> {
     const chainId = BigInt(await b.clients().publicClient.getChainId());
     const claim: ClaimMessage = {
       jobId: h32(60),
+      worker: b.accounts[WORKER].address.toLowerCase() as Hex,
       modelId: h32(61),
       inputRoot: h32(62),
       outputRoot: h32(63),

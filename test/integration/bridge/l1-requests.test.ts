@@ -272,6 +272,7 @@ t.test("L1 consumer requests: derive, claim, finalize, deliver after the window,
     const n = Number(id);
     const claim: ClaimMsg = {
       jobId: jobOf.get(id)!,
+      worker: addressOf(worker.key),
       modelId,
       inputRoot: h32(0x30 + n),
       outputRoot: h32(0x40 + n),
@@ -446,12 +447,13 @@ t.test("L1 consumer requests: derive, claim, finalize, deliver after the window,
       /ClaimNotInBatch/,
       "a claim L1 never recorded",
     );
-    // The same claim signed by a key with no stake: a signature nobody could be slashed for.
-    const unstaked = fromHex(chain.accounts[6].privateKey);
+    // The same claim signed by another key (a puppet): the claim names its worker, and only that
+    // worker's signature makes it valid (issue 18, the puppet signer).
+    const puppet = fromHex(chain.accounts[6].privateKey);
     await t.rejects(
-      relayer.deliverResult({ ...p0, claimSignature: signClaim(p0.claim, unstaked, cdom) }),
-      /ClaimSignerUnbacked/,
-      "signed by a key without stake",
+      relayer.deliverResult({ ...p0, claimSignature: signClaim(p0.claim, puppet, cdom) }),
+      /ClaimSignerNotWorker/,
+      "signed by a key other than the worker the claim names",
     );
     // v 0/1 instead of 27/28: the one canonical encoding only (docs/commitments.md "Signatures").
     const v = Number.parseInt(p0.claimSignature.slice(-2), 16) - 27;

@@ -78,6 +78,7 @@ t.test("ArgMax disputes", async (t) => {
       async function open(claimer: PartyView) {
         const claim: ClaimMessage = {
           jobId: toHex(sha256(u32be(++job))),
+          worker: b.accounts[WORKER].address.toLowerCase() as Hex,
           modelId,
           inputRoot: toHex(tensorListRoot([input])),
           outputRoot: toHex(sha256(claimer.trace.outputs[1][0].root)),

@@ -78,6 +78,7 @@ async function rig(): Promise<Rig> {
   const claim = async (job: number, signer = WORKER) => {
     const c: ClaimMessage = {
       jobId: h32(1000 + job),
+      worker: addr(signer),
       modelId,
       inputRoot: h32(7),
       outputRoot: h32(8),
@@ -152,13 +153,23 @@ t.test("attack 1: a key with no stake signing a worker's claim cannot touch it",
   post(r, 5, WORKER);
   const honest = await r.claim(5);
   r.l2.apply(r.l2.submit(addr(WORKER), honest.claim, honest.signature));
-  // The same claim content signed by an unstaked key: the dispute on it is lost at once, by that
-  // key alone; the digest is not invalidated and L2 does not follow it.
+  // The claim names its worker: the same claim signed by an unstaked key opens no dispute.
   const impostor = await signClaimAs(b, UNSTAKED, honest.claim, r.d.address);
-  const { disputeId } = await r.game.as(b.wallet(CHALLENGERS[1])).open(honest.claim, impostor);
+  await rejectsWith(
+    t,
+    r.game.as(b.wallet(CHALLENGERS[1])).open(honest.claim, impostor),
+    "ClaimSignerNotWorker",
+    "a signature by a key other than the named worker",
+  );
+  // Its own copy (naming itself) is another claim: lost at once (unbacked), by that key alone.
+  const copy = { ...honest.claim, worker: addr(UNSTAKED) };
+  const { disputeId } = await r.game
+    .as(b.wallet(CHALLENGERS[1]))
+    .open(copy, await signClaimAs(b, UNSTAKED, copy, r.d.address));
   const d = await r.game.getDispute(disputeId);
-  t.equal(d.claimer.toLowerCase(), addr(UNSTAKED), "the dispute is against the impostor");
+  t.equal(d.claimer.toLowerCase(), addr(UNSTAKED), "the dispute is against the impostor's copy");
   t.equal(d.winner, UNBACKED, "which has no stake: lost at once (unbacked)");
+  t.not(d.claimKey, await r.d.bridge.claimDigest(honest.claim), "under another claim key");
   t.notOk(
     await r.game.claimInvalidated(await r.d.bridge.claimDigest(honest.claim)),
     "the claim stands on L1",

@@ -53,6 +53,7 @@ async function setup() {
   const claimOf = async (v: PartyView) => {
     const claim: ClaimMessage = {
       jobId: h32(11),
+      worker: addr(WORKER).toLowerCase() as Hex,
       modelId,
       inputRoot: toHex(tensorListRoot([f.input])),
       outputRoot: toHex(viewOutputRoot(v)),

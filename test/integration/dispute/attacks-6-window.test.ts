@@ -163,6 +163,7 @@ t.test("attack 6: a claim is disputable only inside its window on L1", async (t)
   const submit = async (n: number) => {
     const claim: ClaimMsg = {
       jobId: jobOf.get(n) as Hex,
+      worker: addressOf(worker.key),
       modelId,
       inputRoot: h32(0x30 + n),
       outputRoot: h32(0x40 + n),

@@ -63,6 +63,7 @@ async function scenario(t: Test, b: L1Backend, f: MlpFixture): Promise<void> {
   const honest = buildPartyView(f.model, [f.input], f.outputs);
   const claimFor = (n: number): ClaimMessage => ({
     jobId: toHex(sha256(new Uint8Array([n]))),
+    worker: b.accounts[WORKER].address.toLowerCase() as Hex,
     modelId,
     inputRoot: toHex(tensorListRoot([f.input])),
     outputRoot: toHex(sha256(honest.trace.outputs[f.model.nodeCount - 1][0].root)),

@@ -168,6 +168,7 @@ async function submittedJob(r: Rig, claimer: PartyView, n: number) {
   await r.l2(WORKER, { type: "claimJob", jobId });
   const claim: ClaimMessage = {
     jobId,
+    worker: r.b.accounts[WORKER].address.toLowerCase() as Hex,
     modelId: r.modelId,
     inputRoot,
     outputRoot: toHex(sha256(claimer.trace.outputs[r.f.model.nodeCount - 1][0].root)),

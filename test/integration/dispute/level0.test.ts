@@ -57,6 +57,7 @@ async function setup(b: L1Backend, f: Level0Fixture): Promise<Setup> {
   const claimOf = async (v: PartyView, job = 1) => {
     const claim: ClaimMessage = {
       jobId: h32(job),
+      worker: b.accounts[WORKER].address.toLowerCase() as Hex,
       modelId,
       inputRoot: toHex(tensorListRoot([f.input])),
       outputRoot: toHex(viewOutputRoot(v)),

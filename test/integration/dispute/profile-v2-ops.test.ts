@@ -129,6 +129,7 @@ t.test("profile v2 ops: a lie at the op's node loses its one step", async (t) =>
       const liar = buildPartyView(model, [input], lie);
       const claim: ClaimMessage = {
         jobId: toHex(sha256(u32be(++job))),
+        worker: b.accounts[WORKER].address.toLowerCase() as Hex,
         modelId,
         inputRoot: toHex(tensorListRoot([input])),
         outputRoot: toHex(sha256(liar.trace.outputs[last][0].root)),

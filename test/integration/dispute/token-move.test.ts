@@ -100,6 +100,7 @@ async function claimOver(seq: Int32Array, st: GenerationStatement) {
   const pass = await passOver(seq);
   const claim: ClaimMessage = {
     jobId: h32(jobs++),
+    worker: addr(WORKER).toLowerCase() as Hex,
     modelId: g.modelId,
     inputRoot: toHex(merkleRoot([tensorRoot(6, [WINDOW], seq)])),
     outputRoot: toHex(pass.outputRoot),

@@ -72,6 +72,7 @@ t.test("dispute games on the transformer", async (t) => {
       async function runDispute(claimer: PartyView, challenger: PartyView) {
         const claim: ClaimMessage = {
           jobId: toHex(sha256(u32be(++job))),
+          worker: b.accounts[WORKER].address.toLowerCase() as Hex,
           modelId,
           inputRoot: toHex(tensorListRoot([input])),
           outputRoot: toHex(sha256(claimer.trace.outputs[model.nodeCount - 1][0].root)),

@@ -40,6 +40,7 @@ t.test("a worker claim accepted by the sequencer is the one the Bridge verifies"
   const h = (b: string) => `0x${b.repeat(32)}` as const;
   const claim = {
     jobId: h("01"),
+    worker: worker.address,
     modelId: h("02"),
     inputRoot: h("03"),
     outputRoot: h("04"),

@@ -48,6 +48,7 @@ t.test("a registered model is fetched by its CID and checked", async (t) => {
   const inputRoot = toHex(f.honest.inputLevels[f.honest.inputLevels.length - 1].slice(0, 32));
   const claim = {
     jobId: h32(1),
+    worker: `0x${"77".repeat(20)}` as const,
     modelId,
     inputRoot,
     outputRoot: toHex(viewOutputRoot(f.honest)),

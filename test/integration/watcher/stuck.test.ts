@@ -61,7 +61,7 @@ async function rig(t: Test, g: Game, signature: Hex, view: PartyView): Promise<R
     jobId: g.claim.jobId,
     claim: g.claim,
     signature,
-    worker: b.accounts[WORKER].address,
+    worker: b.accounts[WORKER].address.toLowerCase() as Hex,
     l2Block: 1,
     submittedAt: 0,
     inputCid: "0x",

@@ -71,10 +71,17 @@ const inputRoot = tensorListRoot([input]);
 let jobCounter = 0;
 function signedClaim(run: ClaimedRun, signer: number): { claim: ClaimMessage; signature: Hex; jobId: Hex } {
   const jobId = toHex(sha256(new TextEncoder().encode(`job ${jobCounter++}`)));
-  const claim = buildClaim({ id: jobId, modelId, inputRoot: toHex(inputRoot) }, modelId, inputRoot, run, {
-    outputCid: "0x01551220aa",
-    traceCid: "0x01551220bb",
-  });
+  const claim = buildClaim(
+    { id: jobId, modelId, inputRoot: toHex(inputRoot) },
+    acct[signer].address,
+    modelId,
+    inputRoot,
+    run,
+    {
+      outputCid: "0x01551220aa",
+      traceCid: "0x01551220bb",
+    },
+  );
   const key = Buffer.from(acct[signer].privateKey.slice(2), "hex");
   return {
     claim,

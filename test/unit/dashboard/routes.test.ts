@@ -202,6 +202,7 @@ t.test("dispute routes on a node with an L1 connection", async (t) => {
   await dep.bridge.as(as(2).walletClient!).depositBond(dep.params.challengerBond);
   const claim = {
     jobId: `0x${"01".repeat(32)}` as Hex,
+    worker: devnet.chain.accounts[1].address.toLowerCase() as Hex,
     modelId,
     inputRoot: toHex(tensorListRoot([f.input])),
     outputRoot: toHex(sha256(liar.trace.outputs[f.model.nodeCount - 1][0].root)),

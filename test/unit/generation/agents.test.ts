@@ -60,6 +60,7 @@ const jobId = `0x${"ab".repeat(32)}` as Hex;
 function claimOf(ex: Awaited<ReturnType<typeof executeGeneration>>): ClaimMsg {
   return {
     jobId,
+    worker: `0x${"77".repeat(20)}`,
     modelId: served.modelId,
     inputRoot: ex.passInputRoot,
     outputRoot: toHex(ex.ex.run.outputRoot) as Hex,

@@ -32,6 +32,7 @@ const h32 = (b: number) => `0x${b.toString(16).padStart(2, "0").repeat(32)}` as 
 const a20 = (b: number) => `0x${b.toString(16).padStart(2, "0").repeat(20)}` as const;
 const claim: ClaimMsg = {
   jobId: h32(1),
+  worker: a20(8),
   modelId: h32(2),
   inputRoot: h32(3),
   outputRoot: h32(4),
@@ -229,6 +230,15 @@ t.test("JSON codec round-trips and names every malformed field", async (t) => {
     [{ ...encodeTx(samples[4]), inputCid: `0x${"00".repeat(129)}` }, /longer than 128 bytes/],
     [{ ...encodeTx(samples[6]), claim: { ...claim, bogus: 1 } }, /claim: unknown field bogus/],
     [{ ...encodeTx(samples[6]), claim: 3 }, /field claim: expected an object/],
+    // a claim names its worker: without it (or with a malformed one) there is no claim
+    [
+      { ...encodeTx(samples[6]), claim: { ...claim, worker: undefined } },
+      /field worker: expected 0x-prefixed hex of 20 bytes/,
+    ],
+    [
+      { ...encodeTx(samples[6]), claim: { ...claim, worker: h32(1) } },
+      /field worker: expected 0x-prefixed hex of 20 bytes/,
+    ],
     [{ ...encodeTx(samples[10]), claimerWon: "yes" }, /field claimerWon: expected true or false/],
   ];
   for (const [input, re] of cases) t.throws(() => decodeTx(input), re);

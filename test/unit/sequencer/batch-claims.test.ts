@@ -35,6 +35,7 @@ const domain = claimDomain(BigInt(dep.chainId), dep.address);
 
 const claim = (n: number): ClaimMsg => ({
   jobId: h32(n),
+  worker: WORKER,
   modelId: h32(0x10),
   inputRoot: h32(0x11),
   outputRoot: h32(0x12),

@@ -127,6 +127,7 @@ function claimed(s: MemoryState, p: GenerationParams = GREEDY, now = 10): Hex {
 function claimFor(id: Hex, generated: number[], p = GREEDY, over: Partial<ClaimMsg> = {}): ClaimMsg {
   return {
     jobId: id,
+    worker: WORKER,
     modelId: MODEL,
     inputRoot: toHex(generationPassInputRoot(PROMPT, generated, WINDOW)),
     outputRoot: h32(1),
@@ -277,6 +278,21 @@ t.test("submitGeneration refuses every hostile result, naming the rule", async (
     },
     ctx(20),
     /claim is signed by/,
+  );
+  // a claim naming another worker (issue 18, the puppet signer), even one that worker signed
+  const puppets = claimFor(id, good, GREEDY, { worker: ALICE });
+  rejects(
+    t,
+    s,
+    {
+      type: "submitGeneration",
+      ...user(s, WORKER),
+      claim: puppets,
+      claimSignature: signClaim(puppets, ALICE_K, cdomain),
+      generated: good,
+    },
+    ctx(20),
+    /claim names worker 0x[0-9a-f]{40}, not the job's worker/,
   );
   rejects(t, s, submitTx(s, id, good, GREEDY, { modelId: h32(0xab) }), ctx(20), /claim modelId .* differs/);
   rejects(t, s, submitTx(s, id, good), ctx(20_000), /deadline 10000 has passed/);

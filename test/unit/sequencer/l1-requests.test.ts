@@ -91,6 +91,7 @@ function l1Job(): MemoryState {
 function submit(s: MemoryState, at: number): ClaimMsg {
   const claim: ClaimMsg = {
     jobId: JOB,
+    worker: WORKER,
     modelId: MODEL,
     inputRoot: INPUT,
     outputRoot: h32(0xcc),

@@ -103,6 +103,7 @@ function setupClaimed(s: MemoryState, now = 10): Hex {
 function claimFor(id: Hex, over: Partial<ClaimMsg> = {}): ClaimMsg {
   return {
     jobId: id,
+    worker: WORKER,
     modelId: MODEL,
     inputRoot: INPUT,
     outputRoot: h32(1),
@@ -358,6 +359,22 @@ t.test("submit result: claim must match the job and be signed by the worker", as
     ctx(20),
     /claim is signed by 0x[0-9a-f]{40}, not by the worker/,
   );
+  // The claim names its worker (issue 18, the puppet signer): a claim naming another key is
+  // refused even when that key signed it, and one naming the worker needs the worker's signature.
+  rejects(
+    t,
+    s,
+    submit(s, id, 20, { worker: OTHER }, OTHER_K),
+    ctx(20),
+    /claim names worker 0x[0-9a-f]{40}, not the job's worker 0x/,
+  );
+  rejects(
+    t,
+    s,
+    submit(s, id, 20, { worker: OTHER }),
+    ctx(20),
+    /claim names worker 0x[0-9a-f]{40}, not the job's worker 0x/,
+  );
   const badSig = {
     ...(submit(s, id, 20) as Extract<Tx, { type: "submitResult" }>),
     claimSignature: `0x${"00".repeat(65)}` as Hex,
@@ -445,12 +462,15 @@ t.test("disputes: lost dispute refunds, won dispute pays after the window", asyn
   applyTx(lost, resolved(9n, true), ctx(22));
   t.equal(jobOf(lost, id).status, "submitted", "the claimer won it");
   rejects(t, lost, opened(1n, keyOf(id, { traceRoot: h32(0x99) })), ctx(25), /is on claim 0x.*not job/);
-  // The job's claim content signed by another key is a dispute on the same digest: followed (a
-  // loss in play would invalidate the digest on L1); a copy with no stake ends unbacked, which
-  // the follower derives as the claim standing.
-  applyTx(lost, { ...opened(11n), claimer: OTHER } as Tx, ctx(25));
-  t.equal(jobOf(lost, id).status, "disputed");
-  applyTx(lost, { ...resolved(11n, true), claimer: OTHER } as Tx, ctx(26));
+  // A dispute against any other key is not about this job (the claim names its worker, and L1
+  // opens a dispute only on the named worker's signature; issue 18, the puppet signer).
+  rejects(
+    t,
+    lost,
+    { ...opened(11n), claimer: OTHER } as Tx,
+    ctx(25),
+    /dispute 11 is against 0x[0-9a-f]{40}, not job .*'s worker/,
+  );
   t.equal(jobOf(lost, id).status, "submitted", "the claim stands");
   // Every dispute counts (attack 4): a second one while disputed is followed too.
   applyTx(lost, opened(1n), ctx(30));

@@ -49,6 +49,7 @@ t.test("the checker opens through the shared planner", async (t) => {
   const publish = async (outputs: TensorData[]) => cidBytes(await content.add(encodeTensorFile(outputs)));
   const claimOf = (v: PartyView, outputCid: Hex): ClaimMessage => ({
     jobId: `0x${"01".repeat(32)}`,
+    worker: `0x${"77".repeat(20)}`,
     modelId,
     inputRoot: job.inputRoot,
     outputRoot: toHex(viewOutputRoot(v)),

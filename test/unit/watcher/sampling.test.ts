@@ -61,6 +61,7 @@ function publicRule(claimKey: Hex, me: Address, rate: number): boolean {
 function lieKey(traceCid: Uint8Array): Hex {
   const claim = {
     jobId: `0x${"01".repeat(32)}` as Hex,
+    worker: `0x${"77".repeat(20)}` as Hex,
     modelId: `0x${"02".repeat(32)}` as Hex,
     inputRoot: `0x${"03".repeat(32)}` as Hex,
     outputRoot: `0x${"0b".repeat(32)}` as Hex, // the lie

@@ -158,6 +158,7 @@ t.test("store: records and cursor survive reopening", async (t) => {
     jobId: h("01"),
     claim: {
       jobId: h("01"),
+      worker: OTHER,
       modelId: h("02"),
       inputRoot: h("03"),
       outputRoot: h("04"),

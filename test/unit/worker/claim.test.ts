@@ -28,11 +28,14 @@ const run = {
 };
 const cids = { outputCid: "0x01551220aa", traceCid: "0x01551220bb" } as const;
 const bridge = `0x${"b1".repeat(20)}` as const;
+const key = sha256(new TextEncoder().encode("worker key"));
+const me = addressOf(key);
 
 t.test("the claim carries the job's model and input and the run's roots", async (t) => {
-  const c = buildClaim(job, job.modelId, sha256(new TextEncoder().encode("input")), run, cids);
+  const c = buildClaim(job, me, job.modelId, sha256(new TextEncoder().encode("input")), run, cids);
   t.same(c, {
     jobId: job.id,
+    worker: me,
     modelId: job.modelId,
     inputRoot: job.inputRoot,
     outputRoot: toHex(run.outputRoot),
@@ -45,26 +48,38 @@ t.test("the claim carries the job's model and input and the run's roots", async 
 
 t.test("a run of another model or another input is refused", async (t) => {
   t.throws(
-    () => buildClaim(job, h("other model"), sha256(new TextEncoder().encode("input")), run, cids),
+    () => buildClaim(job, me, h("other model"), sha256(new TextEncoder().encode("input")), run, cids),
     /is for model 0x[0-9a-f]{64}, the run is of model/,
   );
   t.throws(
-    () => buildClaim(job, job.modelId, sha256(new TextEncoder().encode("another input")), run, cids),
+    () => buildClaim(job, me, job.modelId, sha256(new TextEncoder().encode("another input")), run, cids),
     /the fetched input has root 0x[0-9a-f]{64}, the job says/,
   );
 });
 
 t.test("signed under the L1 claim domain; recovers to the worker", async (t) => {
-  const key = sha256(new TextEncoder().encode("worker key"));
-  const me = addressOf(key);
-  const c = buildClaim(job, job.modelId, sha256(new TextEncoder().encode("input")), run, cids);
+  const c = buildClaim(job, me, job.modelId, sha256(new TextEncoder().encode("input")), run, cids);
   const sig = signWorkerClaim(c, key, 31337n, bridge, me);
   t.match(sig, /^0x[0-9a-f]{130}$/);
   t.equal(recoverClaimSigner(c, sig, claimDomain(31337n, bridge)), me);
   t.not(recoverClaimSigner(c, sig, claimDomain(1n, bridge)), me, "another chain recovers someone else");
   t.throws(
     () => signWorkerClaim(c, key, 31337n, bridge, `0x${"11".repeat(20)}`),
-    /recovers to 0x.*expected 0x1111/,
+    /the claim names worker 0x[0-9a-f]{40}, this worker is 0x1111/,
+    "a worker never signs a claim naming another worker",
+  );
+  const other = buildClaim(
+    job,
+    `0x${"11".repeat(20)}`,
+    job.modelId,
+    sha256(new TextEncoder().encode("input")),
+    run,
+    cids,
+  );
+  t.throws(
+    () => signWorkerClaim(other, key, 31337n, bridge, `0x${"11".repeat(20)}`),
+    /claim is signed by 0x[0-9a-f]{40}, not by the worker it names, 0x1111/,
+    "a key signing a claim that names another worker does not make it that worker's claim",
   );
 });
 
