@@ -54,12 +54,12 @@ export function checkFaultAllowed(mode: SequencerFaultMode, l1ChainId: bigint, o
 
 const tag = (s: string) => new TextEncoder().encode(s);
 
-/** The roots a faulty batcher commits instead of the true ones. */
+/** The roots a faulty batcher commits instead of the true ones (and the messages under its root). */
 export function faultyRoots(
   mode: SequencerFaultMode,
   honest: { stateRoot: Hex; messages: readonly L2Message[]; batchIndex: number },
   sequencer: Address,
-): { stateRoot: Hex; withdrawalRoot: Hex } {
+): { stateRoot: Hex; withdrawalRoot: Hex; messages: L2Message[] } {
   const messages = [...honest.messages];
   let stateRoot = honest.stateRoot;
   const fake = (what: string) => toHex(sha256(concatBytes(tag(what), tag(String(honest.batchIndex)))));
@@ -80,5 +80,5 @@ export function faultyRoots(
       outputRoot: fake("forged output"),
       outputCid: "0x01551220aa",
     });
-  return { stateRoot, withdrawalRoot: new MessageTree(messages).rootHex };
+  return { stateRoot, withdrawalRoot: new MessageTree(messages).rootHex, messages };
 }

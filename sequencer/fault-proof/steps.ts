@@ -5,10 +5,10 @@
  * touches, each proven against the state root as the on-chain one-step updates it). Pure: the
  * caller passes the state at the batch start (for batch 0 the genesis state) and the blocks.
  */
-import { concatBytes, toHex } from "../../protocol/bytes.ts";
+import { concatBytes, fromHex, toHex } from "../../protocol/bytes.ts";
 import { l2Domain, claimDomain as makeClaimDomain } from "../../protocol/eip712.ts";
 import { merkleLevels, merkleProof, ZERO32 } from "../../protocol/merkle.ts";
-import { decodeTx, type Hex, type Tx, txDigest } from "../../protocol/tx.ts";
+import { decodeTx, type Hex, isSystemTx, type Tx, txDigest, verifyTxSignature } from "../../protocol/tx.ts";
 import { messageLeaf, txMessages } from "../../protocol/withdrawal.ts";
 import type { BatchBlock } from "../batch-data.ts";
 import type { GenesisConfig } from "../chain.ts";
@@ -103,6 +103,8 @@ export interface BatchReplay {
   messageLeaves: Hex[];
   /** Only when `witnessAt` was given. */
   witness?: StepWitness;
+  /** The state after the batch (the start state of the next one). */
+  finalState: Map<string, StateRecord>;
 }
 
 /** The replay's state: a map, remembering the value each written key had before the tx. */
@@ -149,6 +151,8 @@ export function replayBatch(
     const s = new MapState(state);
     let outcome: ReturnType<typeof applyTx> | null = null;
     try {
+      // A user tx whose signature does not recover to its sender is refused, as Chain.verify does.
+      if (!isSystemTx(tx)) verifyTxSignature(tx, fromHex(txHash));
       outcome = applyTx(s, tx, ctx);
     } catch {
       outcome = null;
@@ -207,6 +211,7 @@ export function replayBatch(
     txCount: leaves.length,
     messageLeaves: messageLeaves.map(toHex),
     witness,
+    finalState: state,
   };
 }
 

@@ -1,0 +1,400 @@
+/**
+ * The batch challenge (contracts/src/BatchChallenge.sol, docs/rollup.md 8c) on the embedded chain,
+ * with the real Bridge, blocks sealed by the real L2 Chain and batch data as the batcher encodes
+ * it. An honest batch survives lying challengers (one disagreeing with everything, one agreeing
+ * with everything); batches with a wrong state root, a forged withdrawal leaf or a forged
+ * withdrawal tx are each challenged by the honest challenger against a lying sequencer, removed
+ * with every later batch, the sequencer's bond slashed (half to the challenger); the forged
+ * withdrawal is never paid; the honest chain is re-posted. Measures the one-step gas per tx type.
+ */
+import t, { type Test } from "tap";
+import { type Address, type Hex, parseEther } from "viem";
+import {
+  BatchChallengeContract,
+  challengerMove,
+  deployBatchChallenge,
+  PHASE,
+  sequencerMove,
+} from "../../../bridge/batch-challenge.ts";
+import type { BridgeContract, BridgeRevert } from "../../../bridge/bridge.ts";
+import { deployBridge } from "../../../bridge/deploy.ts";
+import { fromHex, toHex } from "../../../protocol/bytes.ts";
+import { decodeTx, signTx, type Tx } from "../../../protocol/tx.ts";
+import { type L2Message, MessageTree, messageLeaf } from "../../../protocol/withdrawal.ts";
+import { buildBatch } from "../../../sequencer/batch.ts";
+import { faultyRoots, type SequencerFaultMode } from "../../../sequencer/batch-faults.ts";
+import type { Block } from "../../../sequencer/block.ts";
+import { Chain } from "../../../sequencer/chain.ts";
+import { DEFAULTS, resolveGenesis } from "../../../sequencer/config.ts";
+import { devGenesis, devKeys } from "../../../sequencer/devkit.ts";
+import { messageChainOf, stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
+import { type BatchReplay, replayBatch } from "../../../sequencer/fault-proof/steps.ts";
+import type { StateRecord } from "../../../sequencer/state/records.ts";
+import { embeddedBackend } from "../../helpers/l1.ts";
+
+const WINDOW = 120n;
+const CLOCK = 60n;
+const SEQUENCER_BOND = parseEther("1");
+const CHALLENGER_BOND = parseEther("0.1");
+
+async function rejectsWith(t: Test, p: Promise<unknown>, errorName: string, what: string): Promise<void> {
+  try {
+    await p;
+    t.fail(`${what}: expected ${errorName}, but it succeeded`);
+  } catch (err) {
+    t.equal((err as BridgeRevert).errorName, errorName, `${what}: ${errorName}`);
+  }
+}
+
+t.test("batch challenge on the embedded chain", async (t) => {
+  const b = await embeddedBackend();
+  t.teardown(() => b.close());
+  const seqClients = b.clients(0);
+  const d = await deployBridge(seqClients, {
+    challengeWindow: WINDOW,
+    unbondingDelay: 1200n,
+    minWorkerStake: parseEther("1"),
+    challengerBond: CHALLENGER_BOND,
+  });
+  const bridge: BridgeContract = d.bridge;
+  const users = devKeys(3, "batch-challenge");
+  const feeRecipient = users[2].address;
+  const l1Recipient = b.accounts[5].address.toLowerCase() as Address;
+  const { genesis, key } = resolveGenesis({
+    ...DEFAULTS,
+    genesis: {
+      ...devGenesis(users.slice(0, 2), 1000n),
+      l1ChainId: String(d.chainId),
+      bridge: d.address,
+      minFee: "1",
+      feeRecipient,
+    },
+  });
+  const chain = new Chain(genesis);
+  const genesisRoot = chain.initGenesis().block.header.stateRoot;
+  const start: [string, StateRecord][] = Object.entries(genesis.alloc).map(([a, bal]) => [
+    `acct/${a.toLowerCase()}`,
+    { balance: bal, nonce: 0 },
+  ]);
+
+  const challenge = await deployBatchChallenge(seqClients, {
+    bridge: d.address,
+    l2ChainId: genesis.l2ChainId,
+    minFee: genesis.params.minFee,
+    feeRecipient,
+    genesisStateRoot: genesisRoot,
+    sequencerBond: SEQUENCER_BOND,
+    challengerBond: CHALLENGER_BOND,
+    clock: CLOCK,
+  });
+  const seqGame = new BatchChallengeContract(seqClients, challenge.address);
+  const chGame = seqGame.as(b.wallet(1));
+  const liarChGame = seqGame.as(b.wallet(2));
+
+  // L1 deposit 0 (2 ETH) so that the bridge holds what a forged 1 ETH withdrawal would take.
+  const depositAmount = parseEther("2");
+  await bridge.deposit(users[0].address, depositAmount);
+
+  // ---------------------------------------------------------------- L2 blocks, sealed for real
+  const nonces = new Map<string, number>();
+  const user = (from: (typeof users)[number], body: Record<string, unknown>, signer = from) => {
+    const nonce = nonces.get(from.address) ?? 0;
+    nonces.set(from.address, nonce + 1);
+    return signTx({ ...body, from: from.address, nonce, fee: 1n } as never, signer.key, chain.domain) as Tx;
+  };
+  let ts = 1_000;
+  const origin = { number: 0, hash: `0x${"00".repeat(32)}` as Hex };
+  const seal = (txs: Tx[]): Block => {
+    for (const tx of txs) chain.admit(tx, chain.txHash(tx), ts);
+    ts += 1000;
+    return chain.seal(origin, key as Uint8Array).block;
+  };
+  const fresh = devKeys(1, "batch-challenge-fresh")[0].address;
+  const block1 = seal([
+    { type: "deposit", depositId: 0n, recipient: users[0].address, amount: depositAmount } as Tx,
+    user(users[0], { type: "transfer", to: users[1].address, amount: 100n }),
+    user(users[0], { type: "withdraw", l1Recipient, amount: 50n }),
+  ]);
+  const block2 = seal([user(users[1], { type: "transfer", to: fresh, amount: 30n })]);
+  const block3 = seal([
+    user(users[1], { type: "transfer", to: users[0].address, amount: 7n }),
+    user(users[0], { type: "withdraw", l1Recipient, amount: 5n }),
+  ]);
+  // A block where the sequencer slipped in a withdrawal of users[1]'s funds signed by users[0].
+  const forgedTx = user(users[1], { type: "withdraw", l1Recipient, amount: 500n }, users[0]);
+
+  const batchBlocks = (blocks: Block[]) => blocks.map((x) => ({ header: x.header, txs: x.txs }));
+  /** The state after `blocks` from genesis: the start state of the batch after them. */
+  const stateAt = (blocks: Block[]): [string, StateRecord][] =>
+    blocks.length ? [...replayBatch(genesis, start, batchBlocks(blocks)).finalState] : start;
+
+  let maxOneStepGas = 0n;
+  const oneStepGas: Record<string, bigint> = {};
+  let txPerSide = { sequencer: 0, challenger: 0 };
+
+  /** Plays challenge `id` to its end; returns the final phase. */
+  async function play(
+    id: bigint,
+    seq: BatchReplay,
+    ch: {
+      game: BatchChallengeContract;
+      replay: BatchReplay;
+      witness: (i: number) => ReturnType<typeof witnessOf>;
+    },
+    moves = { sequencer: 0, challenger: 0 },
+  ): Promise<number> {
+    for (let round = 0; round < 64; round++) {
+      const v = await seqGame.getChallenge(id);
+      if (v.phase >= PHASE.sequencerWon) return v.phase;
+      if (await sequencerMove(seqGame, id, seq)) {
+        moves.sequencer++;
+        continue;
+      }
+      try {
+        if (await challengerMove(ch.game, id, ch.replay, ch.witness)) moves.challenger++;
+      } catch (err) {
+        if ((err as BridgeRevert).errorName !== "StepIsRight") throw err;
+        return -1; // the challenger could not prove a lie: its clock will run out
+      }
+    }
+    throw new Error("challenge did not end in 64 moves");
+  }
+
+  function witnessOf(startState: Iterable<[string, StateRecord]>, blocks: Block[], i: number) {
+    const w = replayBatch(genesis, startState, batchBlocks(blocks), i).witness;
+    if (!w) throw new Error(`no witness for tx ${i}`);
+    return w;
+  }
+
+  // ---------------------------------------------------------------- the bond
+  const honest0 = buildBatch([block1, block2]);
+  const post = (batch: ReturnType<typeof buildBatch>, roots?: { stateRoot: Hex; withdrawalRoot: Hex }) =>
+    bridge.postBatch({
+      firstBlock: BigInt(batch.firstBlock),
+      lastBlock: BigInt(batch.lastBlock),
+      stateRoot: roots?.stateRoot ?? batch.stateRoot,
+      withdrawalRoot: roots?.withdrawalRoot ?? batch.withdrawalRoot,
+      txDataHash: batch.txDataHash,
+      cid: "0x01",
+      txData: toHex(batch.txData),
+      inboxCount: 1n,
+    });
+  await t.test("postBatch needs the sequencer's bond", async (t) => {
+    await rejectsWith(t, post(honest0), "SequencerBondTooLow", "without a bond");
+    await seqGame.depositSequencerBond(SEQUENCER_BOND);
+    t.equal(await seqGame.sequencerBondBalance(), SEQUENCER_BOND);
+  });
+
+  // ---------------------------------------------------------------- honest batch 0 survives
+  const replay0 = replayBatch(genesis, start, batchBlocks([block1, block2]));
+  await t.test("the replay's commitments are the batch's roots", async (t) => {
+    t.equal(replay0.txCount, 4);
+    t.equal(
+      replay0.commitments[4],
+      stepCommitment(fromHex(honest0.stateRoot), messageChainOf(replay0.messageLeaves.map(fromHex))),
+      "C_n = (batch state root, chain of its message leaves)",
+    );
+    t.equal(new MessageTree(honest0.messages).rootHex, honest0.withdrawalRoot);
+    t.equal(
+      replay0.commitments[0],
+      stepCommitment(fromHex(genesisRoot), new Uint8Array(32)),
+      "C_0 from genesis",
+    );
+  });
+
+  await t.test("an honest batch is never removed by lying challengers", async (t) => {
+    await post(honest0);
+    // liar 1 disagrees with every commitment; liar 2 agrees with every one
+    const disagreeing: BatchReplay = {
+      ...replay0,
+      commitments: replay0.commitments.map(() => `0x${"ee".repeat(32)}`) as Hex[],
+    };
+    disagreeing.commitments[0] = replay0.commitments[0];
+    const c1 = await chGame.challengeBatch(0n, honest0.txData, CHALLENGER_BOND);
+    const c2 = await liarChGame.challengeBatch(0n, honest0.txData, CHALLENGER_BOND);
+    const w = (i: number) => witnessOf(start, [block1, block2], i);
+    t.equal(
+      await play(c1.id, replay0, { game: chGame, replay: disagreeing, witness: w }),
+      -1,
+      "disagreeing liar cannot prove tx 0 wrong",
+    );
+    t.equal(
+      await play(c2.id, replay0, { game: liarChGame, replay: replay0, witness: w }),
+      -1,
+      "agreeing liar cannot prove the last tx wrong",
+    );
+    t.equal(await seqGame.isBatchUnchallenged(0n), false);
+    await b.increaseTime(Number(WINDOW) + 5);
+    const proof = new MessageTree(honest0.messages).proof(0);
+    const w0 = honest0.withdrawals[0];
+    const claim = {
+      batchIndex: 0n,
+      recipient: l1Recipient,
+      amount: w0.amount,
+      l2TxHash: w0.l2TxHash,
+      ...proof,
+    };
+    await rejectsWith(
+      t,
+      bridge.proveWithdrawal(claim),
+      "BatchUnderChallenge",
+      "a challenged batch pays nothing",
+    );
+    await seqGame.timeout(c1.id);
+    await seqGame.timeout(c2.id);
+    t.equal((await seqGame.getChallenge(c1.id)).phase, PHASE.sequencerWon);
+    t.equal((await seqGame.getChallenge(c2.id)).phase, PHASE.sequencerWon);
+    t.equal(await bridge.batchCount(), 1n, "the honest batch stays");
+    t.equal(
+      await seqGame.sequencerBondBalance(),
+      SEQUENCER_BOND + 2n * CHALLENGER_BOND,
+      "the liars' bonds go to the sequencer",
+    );
+    await bridge.proveWithdrawal(claim);
+    t.pass("the honest withdrawal is paid after the window once unchallenged");
+  });
+
+  // ---------------------------------------------------------------- lying batches are removed
+
+  async function lyingBatch(
+    t: Test,
+    what: string,
+    blocks: Block[],
+    lie: { mode?: SequencerFaultMode; liarMids: "honest" | "final" },
+    prior: Block[],
+  ): Promise<void> {
+    const honest = buildBatch(blocks);
+    const index = await bridge.batchCount();
+    const roots = lie.mode
+      ? faultyRoots(
+          lie.mode,
+          { stateRoot: honest.stateRoot, messages: honest.messages, batchIndex: Number(index) },
+          genesis.sequencer,
+        )
+      : { stateRoot: honest.stateRoot, withdrawalRoot: honest.withdrawalRoot };
+    await post(honest, roots);
+    const pre = stateAt(prior);
+    const truth = replayBatch(genesis, pre, batchBlocks(blocks));
+    // The liar's messages: the honest ones plus what it forged into the root.
+    const forgedMessages = lie.mode ? (roots as { messages: L2Message[] }).messages : honest.messages;
+    const liarLeaves = forgedMessages.map((m) => toHex(messageLeaf(m)));
+    const liarFinal = stepCommitment(fromHex(roots.stateRoot), messageChainOf(liarLeaves.map(fromHex)));
+    const liar: BatchReplay = {
+      ...truth,
+      messageLeaves: liarLeaves,
+      commitments: truth.commitments.map((c, k) =>
+        k === truth.txCount || (lie.liarMids === "final" && k > 0) ? liarFinal : c,
+      ),
+    };
+    if (!lie.mode) {
+      // A forged tx: the liar's own execution skipped the signature check; its mids follow the
+      // truth up to the forged tx and its claimed final after it.
+      const forgedHash = chain.txHash(forgedTx);
+      const forgedAt = blocks
+        .flatMap((x) => x.txs)
+        .findIndex((x) => chain.txHash(decodeTx(x)) === forgedHash);
+      liar.commitments = truth.commitments.map((c, k) => (k <= forgedAt ? c : liarFinal));
+    }
+    const bondBefore = await seqGame.sequencerBondBalance();
+    const chBefore = await b.clients(1).publicClient.getBalance({ address: b.accounts[1].address });
+    const c = await chGame.challengeBatch(index, honest.txData, CHALLENGER_BOND);
+    const moves = { sequencer: 0, challenger: 0 };
+    const phase = await play(
+      c.id,
+      liar,
+      { game: chGame, replay: truth, witness: (i) => witnessOf(pre, blocks, i) },
+      moves,
+    );
+    t.equal(phase, PHASE.challengerWon, `${what}: the honest challenger wins`);
+    txPerSide = {
+      sequencer: Math.max(txPerSide.sequencer, moves.sequencer),
+      challenger: Math.max(txPerSide.challenger, moves.challenger + 1),
+    };
+    t.equal(await bridge.batchCount(), index, `${what}: batch ${index} and every later one removed`);
+    t.equal(
+      await seqGame.sequencerBondBalance(),
+      bondBefore - SEQUENCER_BOND,
+      `${what}: the bond is slashed`,
+    );
+    const chAfter = await b.clients(1).publicClient.getBalance({ address: b.accounts[1].address });
+    t.ok(
+      chAfter > chBefore + SEQUENCER_BOND / 2n - parseEther("0.01"),
+      `${what}: the challenger got half the slash`,
+    );
+    if (lie.mode === "forge-withdrawal") {
+      const forged = new MessageTree(forgedMessages);
+      const last = forgedMessages.length - 1;
+      const m = forgedMessages[last];
+      if (m.kind !== "withdrawal") throw new Error("expected the forged withdrawal");
+      await b.increaseTime(Number(WINDOW) + 5);
+      await rejectsWith(
+        t,
+        bridge.proveWithdrawal({
+          batchIndex: index,
+          recipient: m.recipient,
+          amount: m.amount,
+          l2TxHash: m.l2TxHash,
+          ...forged.proof(last),
+        }),
+        "UnknownBatch",
+        "the forged withdrawal's batch is gone: never paid",
+      );
+    }
+    // the sequencer bonds again and re-posts the honest chain from the removed batch on
+    await seqGame.depositSequencerBond(SEQUENCER_BOND);
+  }
+
+  await t.test("wrong-state-root: proven at the last tx, removed, slashed", async (t) => {
+    await lyingBatch(t, "wrong-state-root", [block3], { mode: "wrong-state-root", liarMids: "honest" }, [
+      block1,
+      block2,
+    ]);
+    const honest = buildBatch([block3]);
+    await post(honest);
+    t.equal(await bridge.batchCount(), 2n, "the honest batch 1 is re-posted");
+  });
+
+  const block4 = seal([user(users[0], { type: "transfer", to: users[1].address, amount: 3n })]);
+  await t.test(
+    "forge-withdrawal: a forged message leaf is proven against the first tx, never paid",
+    async (t) => {
+      await lyingBatch(t, "forge-withdrawal", [block4], { mode: "forge-withdrawal", liarMids: "final" }, [
+        block1,
+        block2,
+        block3,
+      ]);
+    },
+  );
+
+  await t.test("a forged withdrawal tx (bad signature) is refused by the one-step", async (t) => {
+    // the sequencer's chain: admits the forged tx without checking its signature
+    const forgedBlock = seal([forgedTx]);
+    await lyingBatch(t, "forged withdrawal tx", [block4, forgedBlock], { liarMids: "honest" }, [
+      block1,
+      block2,
+      block3,
+    ]);
+    t.equal(await bridge.batchCount(), 2n);
+  });
+
+  await t.test("one-step gas by tx type", async (t) => {
+    const pre = stateAt([]);
+    const types = ["deposit", "transfer", "withdraw", "transfer"];
+    for (let i = 0; i < 4; i++) {
+      const w = witnessOf(pre, [block1, block2], i);
+      const gas = await b.clients(1).publicClient.estimateContractGas({
+        address: challenge.verifier,
+        abi: (await import("../../../contracts/artifacts/BatchStepVerifier.ts")).batchStepVerifierAbi,
+        functionName: "step",
+        args: [w.preStateRoot, w.preMessageChain, w.txBytes, w.records],
+        account: b.accounts[1].address,
+      });
+      oneStepGas[types[i]] = gas > (oneStepGas[types[i]] ?? 0n) ? gas : oneStepGas[types[i]];
+      if (gas > maxOneStepGas) maxOneStepGas = gas;
+    }
+    t.ok(maxOneStepGas < 300_000n, `largest one-step ${maxOneStepGas} gas (goal <= 300k)`);
+    t.comment(
+      `one-step gas ${JSON.stringify(Object.fromEntries(Object.entries(oneStepGas).map(([k, v]) => [k, Number(v)])))}, moves per side ${JSON.stringify(txPerSide)}`,
+    );
+  });
+});
