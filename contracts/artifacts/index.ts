@@ -18,3 +18,4 @@ export * from "./OpSemanticsHarness.ts";
 export * from "./ProbeConsumer.ts";
 export * from "./ReentrantChallenger.ts";
 export * from "./ReentrantRecipient.ts";
+export * from "./RollupStateHarness.ts";
