@@ -180,6 +180,18 @@ export class BatchChallengeContract extends ContractClient {
   isBatchUnchallenged(batchIndex: bigint): Promise<boolean> {
     return this.read<boolean>("isBatchUnchallenged", [batchIndex]);
   }
+  /** How challenge `id` ended (its ChallengeResolved log), or null while it runs. */
+  async resolution(id: bigint): Promise<{ challengerWon: boolean; reason: string } | null> {
+    const logs = await this.clients.publicClient.getContractEvents({
+      address: this.address,
+      abi: batchChallengeAbi,
+      eventName: "ChallengeResolved",
+      args: { challengeId: id },
+      fromBlock: 0n,
+    });
+    const last = logs.at(-1) as { args: { challengerWon: boolean; reason: string } } | undefined;
+    return last ? { challengerWon: last.args.challengerWon, reason: last.args.reason } : null;
+  }
   async getChallenge(id: bigint): Promise<ChallengeView> {
     return this.read<ChallengeView>("getChallenge", [id]);
   }

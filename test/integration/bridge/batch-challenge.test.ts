@@ -260,7 +260,7 @@ t.test("batch challenge on the embedded chain", async (t) => {
     t: Test,
     what: string,
     blocks: Block[],
-    lie: { mode?: SequencerFaultMode; liarMids: "honest" | "final" },
+    lie: { mode?: SequencerFaultMode; liarMids: "honest" | "final"; reason: string; at: number },
     prior: Block[],
   ): Promise<void> {
     const honest = buildBatch(blocks);
@@ -306,6 +306,16 @@ t.test("batch challenge on the embedded chain", async (t) => {
       moves,
     );
     t.equal(phase, PHASE.challengerWon, `${what}: the honest challenger wins`);
+    t.same(
+      await seqGame.resolution(c.id),
+      { challengerWon: true, reason: lie.reason },
+      `${what}: ${lie.reason}`,
+    );
+    t.equal(
+      (await seqGame.getChallenge(c.id)).lo,
+      BigInt(lie.at),
+      `${what}: the one-step ran on tx ${lie.at}`,
+    );
     txPerSide = {
       sequencer: Math.max(txPerSide.sequencer, moves.sequencer),
       challenger: Math.max(txPerSide.challenger, moves.challenger + 1),
@@ -345,10 +355,13 @@ t.test("batch challenge on the embedded chain", async (t) => {
   }
 
   await t.test("wrong-state-root: proven at the last tx, removed, slashed", async (t) => {
-    await lyingBatch(t, "wrong-state-root", [block3], { mode: "wrong-state-root", liarMids: "honest" }, [
-      block1,
-      block2,
-    ]);
+    await lyingBatch(
+      t,
+      "wrong-state-root",
+      [block3],
+      { mode: "wrong-state-root", liarMids: "honest", reason: "tx executes to another state", at: 1 },
+      [block1, block2],
+    );
     const honest = buildBatch([block3]);
     await post(honest);
     t.equal(await bridge.batchCount(), 2n, "the honest batch 1 is re-posted");
@@ -358,22 +371,26 @@ t.test("batch challenge on the embedded chain", async (t) => {
   await t.test(
     "forge-withdrawal: a forged message leaf is proven against the first tx, never paid",
     async (t) => {
-      await lyingBatch(t, "forge-withdrawal", [block4], { mode: "forge-withdrawal", liarMids: "final" }, [
-        block1,
-        block2,
-        block3,
-      ]);
+      await lyingBatch(
+        t,
+        "forge-withdrawal",
+        [block4],
+        { mode: "forge-withdrawal", liarMids: "final", reason: "tx executes to another state", at: 0 },
+        [block1, block2, block3],
+      );
     },
   );
 
   await t.test("a forged withdrawal tx (bad signature) is refused by the one-step", async (t) => {
     // the sequencer's chain: admits the forged tx without checking its signature
     const forgedBlock = seal([forgedTx]);
-    await lyingBatch(t, "forged withdrawal tx", [block4, forgedBlock], { liarMids: "honest" }, [
-      block1,
-      block2,
-      block3,
-    ]);
+    await lyingBatch(
+      t,
+      "forged withdrawal tx",
+      [block4, forgedBlock],
+      { liarMids: "honest", reason: "tx refused by the rules", at: 1 },
+      [block1, block2, block3],
+    );
     t.equal(await bridge.batchCount(), 2n);
   });
 
