@@ -203,42 +203,32 @@ function toHexBytes(b: Uint8Array): Hex {
 
 /**
  * The honest challenger's move for the challenge's current phase, from its own replay of the
- * batch: agree with C_mid exactly when it is the replay's; at one tx, prove it. Returns false
- * when it is not the challenger's turn (or the challenge is over).
+ * batch: agree with C_mid exactly when it is the replay's; at one tx, prove it. Returns the move's
+ * tx, or null when it is not the challenger's turn (or the challenge is over).
  */
 export async function challengerMove(
   c: BatchChallengeContract,
   id: bigint,
-  replay: BatchReplay,
+  replay: Pick<BatchReplay, "commitments">,
   witness: (index: number) => StepWitness,
-): Promise<boolean> {
+): Promise<TxResult | null> {
   const v = await c.getChallenge(id);
   if (v.phase === PHASE.awaitVerdict) {
     const mid = Number((v.lo + v.hi) / 2n);
-    await c.judgeMid(id, v.cMid === replay.commitments[mid]);
-    return true;
+    return c.judgeMid(id, v.cMid === replay.commitments[mid]);
   }
-  if (v.phase === PHASE.awaitOneStep) {
-    await c.proveStep(id, witness(Number(v.lo)));
-    return true;
-  }
-  return false;
+  if (v.phase === PHASE.awaitOneStep) return c.proveStep(id, witness(Number(v.lo)));
+  return null;
 }
 
 /** The honest sequencer's move: reveal the batch's messages, then each C_mid from its replay. */
 export async function sequencerMove(
   c: BatchChallengeContract,
   id: bigint,
-  replay: BatchReplay,
-): Promise<boolean> {
+  replay: Pick<BatchReplay, "commitments" | "messageLeaves">,
+): Promise<TxResult | null> {
   const v = await c.getChallenge(id);
-  if (v.phase === PHASE.awaitMessages) {
-    await c.revealMessages(id, replay.messageLeaves);
-    return true;
-  }
-  if (v.phase === PHASE.awaitMid) {
-    await c.revealMid(id, replay.commitments[Number((v.lo + v.hi) / 2n)]);
-    return true;
-  }
-  return false;
+  if (v.phase === PHASE.awaitMessages) return c.revealMessages(id, replay.messageLeaves);
+  if (v.phase === PHASE.awaitMid) return c.revealMid(id, replay.commitments[Number((v.lo + v.hi) / 2n)]);
+  return null;
 }
