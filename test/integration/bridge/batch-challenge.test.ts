@@ -11,13 +11,15 @@ import t, { type Test } from "tap";
 import { type Address, type Hex, parseEther } from "viem";
 import {
   BatchChallengeContract,
+  BatchChallengeRevert,
   challengerMove,
   deployBatchChallenge,
   PHASE,
   sequencerMove,
 } from "../../../bridge/batch-challenge.ts";
-import type { BridgeContract, BridgeRevert } from "../../../bridge/bridge.ts";
+import { type BridgeContract, type BridgeRevert, simulateAndSend } from "../../../bridge/bridge.ts";
 import { deployBridge } from "../../../bridge/deploy.ts";
+import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
 import { fromHex, toHex } from "../../../protocol/bytes.ts";
 import { decodeTx, signTx, type Tx } from "../../../protocol/tx.ts";
 import { type L2Message, MessageTree, messageLeaf } from "../../../protocol/withdrawal.ts";
@@ -412,6 +414,119 @@ t.test("batch challenge on the embedded chain", async (t) => {
     t.ok(maxOneStepGas < 300_000n, `largest one-step ${maxOneStepGas} gas (goal <= 300k)`);
     t.comment(
       `one-step gas ${JSON.stringify(Object.fromEntries(Object.entries(oneStepGas).map(([k, v]) => [k, Number(v)])))}, moves per side ${JSON.stringify(txPerSide)}`,
+    );
+  });
+
+  await t.test("hostile moves are refused by name and change nothing", async (t) => {
+    const index = await bridge.batchCount();
+    const honest = buildBatch([block4]);
+    const wrong = faultyRoots(
+      "wrong-state-root",
+      { stateRoot: honest.stateRoot, messages: honest.messages, batchIndex: 2 },
+      genesis.sequencer,
+    );
+    await post(honest, wrong);
+    await rejectsWith(
+      t,
+      chGame.challengeBatch(index, honest.txData, 1n),
+      "WrongChallengerBond",
+      "a short bond",
+    );
+    await rejectsWith(
+      t,
+      chGame.challengeBatch(index + 1n, honest.txData, CHALLENGER_BOND),
+      "UnknownBatch",
+      "no such batch",
+    );
+    await rejectsWith(
+      t,
+      chGame.challengeBatch(index, buildBatch([block3]).txData, CHALLENGER_BOND),
+      "BatchDataMismatch",
+      "another batch's data",
+    );
+    const c = await chGame.challengeBatch(index, honest.txData, CHALLENGER_BOND);
+    const twin = await liarChGame.challengeBatch(index, honest.txData, CHALLENGER_BOND);
+    await rejectsWith(
+      t,
+      chGame.revealMessages(c.id, []),
+      "NotSequencer",
+      "the challenger revealing for the sequencer",
+    );
+    await rejectsWith(
+      t,
+      seqGame.revealMessages(c.id, [`0x${"12".repeat(32)}`]),
+      "MessagesMismatch",
+      "leaves that are not the root's",
+    );
+    await rejectsWith(t, chGame.judgeMid(c.id, true), "WrongPhase", "judging before a reveal");
+    await rejectsWith(t, seqGame.timeout(c.id), "ClockNotOut", "a timeout inside the clock");
+    await rejectsWith(
+      t,
+      seqGame.withdrawSequencerBond(1n),
+      "BondLocked",
+      "the bond while a batch is challenged",
+    );
+    await rejectsWith(t, chGame.withdrawSequencerBond(1n), "NotSequencer", "someone else taking the bond");
+    const direct = (functionName: string, args: readonly unknown[]) =>
+      simulateAndSend(
+        b.clients(1),
+        b.wallet(1),
+        { contract: "Bridge", address: d.address, abi: bridgeAbi, functionName, args },
+        (f, e, a, x) => new BatchChallengeRevert(f, e, a, x),
+      );
+    await rejectsWith(
+      t,
+      direct("removeBatchesFrom", [0n]),
+      "NotBatchChallenge",
+      "removing batches without a challenge",
+    );
+    await rejectsWith(
+      t,
+      direct("setBatchChallenge", [b.accounts[1].address]),
+      "NotDeployer",
+      "re-pointing the challenge",
+    );
+    await rejectsWith(t, seqGame.closeVoid(twin.id), "NotVoid", "closing a live challenge as void");
+    const pre = stateAt([block1, block2, block3]);
+    const truth = replayBatch(genesis, pre, batchBlocks([block4]));
+    await seqGame.revealMessages(c.id, truth.messageLeaves);
+    await rejectsWith(
+      t,
+      liarChGame.proveStep(c.id, witnessOf(pre, [block4], 0)),
+      "NotChallenger",
+      "another account proving",
+    );
+    const w = witnessOf(pre, [block4], 0);
+    await rejectsWith(
+      t,
+      chGame.proveStep(c.id, { ...w, preStateRoot: `0x${"34".repeat(32)}` }),
+      "PreStateMismatch",
+      "a made-up pre-state",
+    );
+    const other = witnessOf(stateAt([block1, block2]), [block3], 0);
+    await rejectsWith(
+      t,
+      chGame.proveStep(c.id, { ...w, txBytes: other.txBytes }),
+      "TxNotInBatch",
+      "a tx from another batch",
+    );
+    t.equal((await seqGame.getChallenge(c.id)).phase, PHASE.awaitOneStep, "nothing moved");
+    await chGame.proveStep(c.id, w);
+    t.equal((await seqGame.getChallenge(c.id)).phase, PHASE.challengerWon);
+    const bal = await b.clients(2).publicClient.getBalance({ address: b.accounts[2].address });
+    await seqGame.closeVoid(twin.id);
+    t.equal((await seqGame.getChallenge(twin.id)).phase, PHASE.void, "the twin on the removed batch is void");
+    t.equal(
+      await b.clients(2).publicClient.getBalance({ address: b.accounts[2].address }),
+      bal + CHALLENGER_BOND,
+      "its bond is refunded",
+    );
+    await b.increaseTime(Number(WINDOW) + 1);
+    await rejectsWith(
+      t,
+      chGame.challengeBatch(1n, buildBatch([block3]).txData, CHALLENGER_BOND),
+      "WindowClosed",
+      "a challenge after the window",
     );
   });
 });
