@@ -6,6 +6,7 @@ export * from "./Bridge.ts";
 export * from "./IBatchChallengeHooks.ts";
 export * from "./IClaimInvalidation.ts";
 export * from "./DisputeGame.ts";
+export * from "./DisputeOpenings.ts";
 export * from "./IInferenceConsumer.ts";
 export * from "./OneStepVerifier.ts";
 export * from "./InferenceConsumer.ts";

@@ -37,6 +37,9 @@ contract Bridge is ReentrancyGuard, EIP712 {
         bytes32 inputRoot;
         bytes32 outputRoot;
         bytes32 traceRoot;
+        /// generationSpec(P, n, paramsHash) of a generation job (docs/generation.md), 0 for a
+        /// single-pass job: which positions of the pass are generated and by which decoding rule
+        bytes32 generationSpec;
         bytes outputCid;
         bytes traceCid;
     }
@@ -143,7 +146,7 @@ contract Bridge is ReentrancyGuard, EIP712 {
     uint8 public constant RESULT_DELIVERED = 1;
     uint8 public constant RESULT_CALLBACK_FAILED = 2;
     bytes32 public constant CLAIM_TYPEHASH = keccak256(
-        "Claim(bytes32 jobId,bytes32 modelId,bytes32 inputRoot,bytes32 outputRoot,bytes32 traceRoot,bytes outputCid,bytes traceCid)"
+        "Claim(bytes32 jobId,bytes32 modelId,bytes32 inputRoot,bytes32 outputRoot,bytes32 traceRoot,bytes32 generationSpec,bytes outputCid,bytes traceCid)"
     );
 
     // ------------------------------------------------------------------ state
@@ -750,6 +753,7 @@ contract Bridge is ReentrancyGuard, EIP712 {
                     claim.inputRoot,
                     claim.outputRoot,
                     claim.traceRoot,
+                    claim.generationSpec,
                     keccak256(claim.outputCid),
                     keccak256(claim.traceCid)
                 )

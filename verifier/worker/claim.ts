@@ -3,9 +3,10 @@
  * the run the worker claims, signed under the L1 claim domain (chain id + Bridge), which is the
  * signature both the sequencer (submitResult) and the Bridge's dispute game verify. Pure.
  */
+
 import { toHex } from "../../protocol/bytes.ts";
 import { claimDomain } from "../../protocol/eip712.ts";
-import { type ClaimMsg, type Hex, recoverClaimSigner, signClaim } from "../../protocol/tx.ts";
+import { type ClaimMsg, type Hex, NO_GENERATION, recoverClaimSigner, signClaim } from "../../protocol/tx.ts";
 import type { ClaimedRun } from "./run.ts";
 
 export interface JobForClaim {
@@ -37,6 +38,7 @@ export function buildClaim(
     inputRoot: ir,
     outputRoot: toHex(run.outputRoot),
     traceRoot: toHex(run.traceRoot),
+    generationSpec: NO_GENERATION,
     outputCid: cids.outputCid.toLowerCase() as Hex,
     traceCid: cids.traceCid.toLowerCase() as Hex,
   };

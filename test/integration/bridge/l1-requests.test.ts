@@ -8,6 +8,7 @@
  * callback. A reverting, gas-burning or re-entering consumer does not block its delivery. A request
  * whose deadline passes unanswered is refunded to the requester as an L1 withdrawal.
  */
+
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -40,6 +41,7 @@ import {
   type ClaimMsg,
   claimDigest,
   encodeTx,
+  NO_GENERATION,
   signClaim,
   signTx,
   type UserTx,
@@ -255,6 +257,7 @@ t.test("L1 consumer requests: derive, claim, finalize, deliver after the window,
       inputRoot: h32(0x30 + n),
       outputRoot: h32(0x40 + n),
       traceRoot: h32(0x50 + n),
+      generationSpec: NO_GENERATION,
       outputCid: cidOf(0x60 + n),
       traceCid: cidOf(0x70 + n),
     };

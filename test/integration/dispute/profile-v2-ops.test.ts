@@ -7,6 +7,7 @@
  * cost at most 300k gas. Pad is played twice: on a padding element (the step opens nothing) and
  * on a copied one.
  */
+
 import t from "tap";
 import { type Hex, parseEther } from "viem";
 import type { ClaimMessage } from "../../../bridge/bridge.ts";
@@ -15,6 +16,7 @@ import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
 import { toHex, u32be } from "../../../protocol/bytes.ts";
 import { claimDomain, typesFor } from "../../../protocol/eip712.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
+import { NO_GENERATION } from "../../../protocol/tx.ts";
 import { commitModel, tensorListRoot } from "../../../prover-trace/commit/model.ts";
 import type { TensorData } from "../../../prover-trace/commit/tensor.ts";
 import { GraphBuilder } from "../../../prover-trace/onnx/graph-builder.ts";
@@ -131,6 +133,7 @@ t.test("profile v2 ops: a lie at the op's node loses its one step", async (t) =>
         inputRoot: toHex(tensorListRoot([input])),
         outputRoot: toHex(sha256(liar.trace.outputs[last][0].root)),
         traceRoot: toHex(liar.trace.root),
+        generationSpec: NO_GENERATION,
         outputCid: `0x01551220${"aa".repeat(32)}`,
         traceCid: "0x",
       };

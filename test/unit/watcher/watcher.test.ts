@@ -2,12 +2,14 @@
  * The watcher's pure parts and its store: configuration checks (every bad value named), the
  * challenger's decisions for each game situation, claims read from an L2 block, and game records that survive reopening the level store.
  */
+
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
 import type { Address, Hex } from "viem";
 import type { FullDisputeState } from "../../../bridge/dispute/game.ts";
+import { NO_GENERATION } from "../../../protocol/tx.ts";
 import { decide } from "../../../verifier/game/challenger.ts";
 import { Phase, Winner } from "../../../verifier/game/planner.ts";
 import type { PartyView } from "../../../verifier/game/view.ts";
@@ -108,6 +110,7 @@ t.test("claimsIn: accepted submitResult txs only", async (t) => {
     inputRoot: h("03"),
     outputRoot: h("04"),
     traceRoot: h("05"),
+    generationSpec: NO_GENERATION,
     outputCid: "0x",
     traceCid: "0x",
   };
@@ -141,6 +144,7 @@ t.test("store: records and cursor survive reopening", async (t) => {
       inputRoot: h("03"),
       outputRoot: h("04"),
       traceRoot: h("05"),
+      generationSpec: NO_GENERATION,
       outputCid: "0x",
       traceCid: "0x",
     },
