@@ -1,11 +1,13 @@
 /**
  * The batch challenge (contracts/src/BatchChallenge.sol, docs/rollup.md 8c) on the embedded chain,
  * with the real Bridge, blocks sealed by the real L2 Chain and batch data as the batcher encodes
- * it. An honest batch survives lying challengers (one disagreeing with everything, one agreeing
- * with everything); batches with a wrong state root, a forged withdrawal leaf or a forged
- * withdrawal tx are each challenged by the honest challenger against a lying sequencer, removed
- * with every later batch, the sequencer's bond slashed (half to the challenger); the forged
- * withdrawal is never paid; the honest chain is re-posted. Measures the one-step gas per tx type.
+ * it. An honest batch survives lying challengers (test/helpers/adversary/batch-liars.ts: one
+ * disagreeing with everything, one agreeing with everything, two judging at random); batches with
+ * a wrong state root, a forged withdrawal leaf or a forged withdrawal tx are each challenged by
+ * the honest challenger against a lying sequencer (truth until the last tx, its final everywhere,
+ * truth until the forged tx, garbage, withholding), removed with every later batch, the
+ * sequencer's bond slashed (half to the challenger); the forged withdrawal is never paid; the
+ * honest chain is re-posted. Hostile moves are refused by name. Measures one-step gas per tx type.
  */
 import t, { type Test } from "tap";
 import { type Address, type Hex, parseEther } from "viem";
@@ -21,7 +23,7 @@ import { type BridgeContract, type BridgeRevert, simulateAndSend } from "../../.
 import { deployBridge } from "../../../bridge/deploy.ts";
 import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
 import { fromHex, toHex } from "../../../protocol/bytes.ts";
-import { decodeTx, signTx, type Tx } from "../../../protocol/tx.ts";
+import { signTx, type Tx } from "../../../protocol/tx.ts";
 import { type L2Message, MessageTree, messageLeaf } from "../../../protocol/withdrawal.ts";
 import { buildBatch } from "../../../sequencer/batch.ts";
 import { faultyRoots, type SequencerFaultMode } from "../../../sequencer/batch-faults.ts";
@@ -30,8 +32,13 @@ import { Chain } from "../../../sequencer/chain.ts";
 import { DEFAULTS, resolveGenesis } from "../../../sequencer/config.ts";
 import { devGenesis, devKeys } from "../../../sequencer/devkit.ts";
 import { messageChainOf, stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
-import { type BatchReplay, replayBatch } from "../../../sequencer/fault-proof/steps.ts";
+import { type BatchReplay, replayBatch, type StepWitness } from "../../../sequencer/fault-proof/steps.ts";
 import type { StateRecord } from "../../../sequencer/state/records.ts";
+import {
+  challengerLiars,
+  type SequencerAnswers,
+  sequencerLiars,
+} from "../../helpers/adversary/batch-liars.ts";
 import { embeddedBackend } from "../../helpers/l1.ts";
 
 const WINDOW = 120n;
@@ -134,21 +141,23 @@ t.test("batch challenge on the embedded chain", async (t) => {
   const oneStepGas: Record<string, bigint> = {};
   let txPerSide = { sequencer: 0, challenger: 0 };
 
-  /** Plays challenge `id` to its end; returns the final phase. */
+  /**
+   * Plays challenge `id` until it ends (the final phase), the challenger's one-step is refused as
+   * right (-1: its clock will run out) or the sequencer withholds its move (0; `seq` null).
+   */
   async function play(
     id: bigint,
-    seq: BatchReplay,
-    ch: {
-      game: BatchChallengeContract;
-      replay: BatchReplay;
-      witness: (i: number) => ReturnType<typeof witnessOf>;
-    },
+    seq: SequencerAnswers | null,
+    ch: { game: BatchChallengeContract; replay: BatchReplay; witness: (i: number) => StepWitness },
     moves = { sequencer: 0, challenger: 0 },
   ): Promise<number> {
     for (let round = 0; round < 64; round++) {
       const v = await seqGame.getChallenge(id);
       if (v.phase >= PHASE.sequencerWon) return v.phase;
-      if (await sequencerMove(seqGame, id, seq)) {
+      const sequencersTurn = v.phase === PHASE.awaitMessages || v.phase === PHASE.awaitMid;
+      if (sequencersTurn) {
+        if (!seq) return 0;
+        await sequencerMove(seqGame, id, seq);
         moves.sequencer++;
         continue;
       }
@@ -156,7 +165,7 @@ t.test("batch challenge on the embedded chain", async (t) => {
         if (await challengerMove(ch.game, id, ch.replay, ch.witness)) moves.challenger++;
       } catch (err) {
         if ((err as BridgeRevert).errorName !== "StepIsRight") throw err;
-        return -1; // the challenger could not prove a lie: its clock will run out
+        return -1;
       }
     }
     throw new Error("challenge did not end in 64 moves");
@@ -206,25 +215,23 @@ t.test("batch challenge on the embedded chain", async (t) => {
 
   await t.test("an honest batch is never removed by lying challengers", async (t) => {
     await post(honest0);
-    // liar 1 disagrees with every commitment; liar 2 agrees with every one
-    const disagreeing: BatchReplay = {
-      ...replay0,
-      commitments: replay0.commitments.map(() => `0x${"ee".repeat(32)}`) as Hex[],
-    };
-    disagreeing.commitments[0] = replay0.commitments[0];
-    const c1 = await chGame.challengeBatch(0n, honest0.txData, CHALLENGER_BOND);
-    const c2 = await liarChGame.challengeBatch(0n, honest0.txData, CHALLENGER_BOND);
     const w = (i: number) => witnessOf(start, [block1, block2], i);
-    t.equal(
-      await play(c1.id, replay0, { game: chGame, replay: disagreeing, witness: w }),
-      -1,
-      "disagreeing liar cannot prove tx 0 wrong",
-    );
-    t.equal(
-      await play(c2.id, replay0, { game: liarChGame, replay: replay0, witness: w }),
-      -1,
-      "agreeing liar cannot prove the last tx wrong",
-    );
+    const liars = [
+      ["disagrees with everything", challengerLiars.disagreeAll],
+      ["agrees with everything", challengerLiars.agreeAll],
+      ["judges at random (seed 1)", challengerLiars.random(1)],
+      ["judges at random (seed 2)", challengerLiars.random(2)],
+    ] as const;
+    const ids: bigint[] = [];
+    for (const [name, liar] of liars) {
+      const c = await liarChGame.challengeBatch(0n, honest0.txData, CHALLENGER_BOND);
+      ids.push(c.id);
+      t.equal(
+        await play(c.id, replay0, { game: liarChGame, replay: liar(replay0), witness: w }),
+        -1,
+        `a challenger that ${name} cannot prove a step wrong`,
+      );
+    }
     t.equal(await seqGame.isBatchUnchallenged(0n), false);
     await b.increaseTime(Number(WINDOW) + 5);
     const proof = new MessageTree(honest0.messages).proof(0);
@@ -242,14 +249,14 @@ t.test("batch challenge on the embedded chain", async (t) => {
       "BatchUnderChallenge",
       "a challenged batch pays nothing",
     );
-    await seqGame.timeout(c1.id);
-    await seqGame.timeout(c2.id);
-    t.equal((await seqGame.getChallenge(c1.id)).phase, PHASE.sequencerWon);
-    t.equal((await seqGame.getChallenge(c2.id)).phase, PHASE.sequencerWon);
+    for (const id of ids) {
+      await seqGame.timeout(id);
+      t.equal((await seqGame.getChallenge(id)).phase, PHASE.sequencerWon);
+    }
     t.equal(await bridge.batchCount(), 1n, "the honest batch stays");
     t.equal(
       await seqGame.sequencerBondBalance(),
-      SEQUENCER_BOND + 2n * CHALLENGER_BOND,
+      SEQUENCER_BOND + BigInt(liars.length) * CHALLENGER_BOND,
       "the liars' bonds go to the sequencer",
     );
     await bridge.proveWithdrawal(claim);
@@ -262,7 +269,12 @@ t.test("batch challenge on the embedded chain", async (t) => {
     t: Test,
     what: string,
     blocks: Block[],
-    lie: { mode?: SequencerFaultMode; liarMids: "honest" | "final"; reason: string; at: number },
+    lie: {
+      mode?: SequencerFaultMode;
+      liar: ((truth: BatchReplay, final: Hex, leaves: Hex[]) => SequencerAnswers) | "withhold";
+      reason: string;
+      at: number;
+    },
     prior: Block[],
   ): Promise<void> {
     const honest = buildBatch(blocks);
@@ -281,22 +293,7 @@ t.test("batch challenge on the embedded chain", async (t) => {
     const forgedMessages = lie.mode ? (roots as { messages: L2Message[] }).messages : honest.messages;
     const liarLeaves = forgedMessages.map((m) => toHex(messageLeaf(m)));
     const liarFinal = stepCommitment(fromHex(roots.stateRoot), messageChainOf(liarLeaves.map(fromHex)));
-    const liar: BatchReplay = {
-      ...truth,
-      messageLeaves: liarLeaves,
-      commitments: truth.commitments.map((c, k) =>
-        k === truth.txCount || (lie.liarMids === "final" && k > 0) ? liarFinal : c,
-      ),
-    };
-    if (!lie.mode) {
-      // A forged tx: the liar's own execution skipped the signature check; its mids follow the
-      // truth up to the forged tx and its claimed final after it.
-      const forgedHash = chain.txHash(forgedTx);
-      const forgedAt = blocks
-        .flatMap((x) => x.txs)
-        .findIndex((x) => chain.txHash(decodeTx(x)) === forgedHash);
-      liar.commitments = truth.commitments.map((c, k) => (k <= forgedAt ? c : liarFinal));
-    }
+    const liar = lie.liar === "withhold" ? null : lie.liar(truth, liarFinal, liarLeaves);
     const bondBefore = await seqGame.sequencerBondBalance();
     const chBefore = await b.clients(1).publicClient.getBalance({ address: b.accounts[1].address });
     const c = await chGame.challengeBatch(index, honest.txData, CHALLENGER_BOND);
@@ -307,7 +304,17 @@ t.test("batch challenge on the embedded chain", async (t) => {
       { game: chGame, replay: truth, witness: (i) => witnessOf(pre, blocks, i) },
       moves,
     );
-    t.equal(phase, PHASE.challengerWon, `${what}: the honest challenger wins`);
+    if (phase === 0) {
+      // the sequencer withholds: once its clock is out anyone ends the challenge
+      await rejectsWith(t, chGame.timeout(c.id), "ClockNotOut", `${what}: not before its clock is out`);
+      await b.increaseTime(Number(CLOCK) + 1);
+      await chGame.timeout(c.id);
+    }
+    t.equal(
+      (await seqGame.getChallenge(c.id)).phase,
+      PHASE.challengerWon,
+      `${what}: the honest challenger wins`,
+    );
     t.same(
       await seqGame.resolution(c.id),
       { challengerWon: true, reason: lie.reason },
@@ -361,11 +368,37 @@ t.test("batch challenge on the embedded chain", async (t) => {
       t,
       "wrong-state-root",
       [block3],
-      { mode: "wrong-state-root", liarMids: "honest", reason: "tx executes to another state", at: 1 },
+      {
+        mode: "wrong-state-root",
+        liar: sequencerLiars.truthUntilLast,
+        reason: "tx executes to another state",
+        at: 1,
+      },
       [block1, block2],
     );
-    const honest = buildBatch([block3]);
-    await post(honest);
+  });
+
+  await t.test("a sequencer that reveals garbage or withholds its move loses", async (t) => {
+    await lyingBatch(
+      t,
+      "garbage mids",
+      [block3],
+      {
+        mode: "wrong-state-root",
+        liar: sequencerLiars.garbage,
+        reason: "tx executes to another state",
+        at: 0,
+      },
+      [block1, block2],
+    );
+    await lyingBatch(
+      t,
+      "withheld reveal",
+      [block3],
+      { mode: "wrong-state-root", liar: "withhold", reason: "sequencer ran out of time", at: 0 },
+      [block1, block2],
+    );
+    await post(buildBatch([block3]));
     t.equal(await bridge.batchCount(), 2n, "the honest batch 1 is re-posted");
   });
 
@@ -377,7 +410,12 @@ t.test("batch challenge on the embedded chain", async (t) => {
         t,
         "forge-withdrawal",
         [block4],
-        { mode: "forge-withdrawal", liarMids: "final", reason: "tx executes to another state", at: 0 },
+        {
+          mode: "forge-withdrawal",
+          liar: sequencerLiars.finalEverywhere,
+          reason: "tx executes to another state",
+          at: 0,
+        },
         [block1, block2, block3],
       );
     },
@@ -390,7 +428,7 @@ t.test("batch challenge on the embedded chain", async (t) => {
       t,
       "forged withdrawal tx",
       [block4, forgedBlock],
-      { liarMids: "honest", reason: "tx refused by the rules", at: 1 },
+      { liar: sequencerLiars.truthUntil(1), reason: "tx refused by the rules", at: 1 },
       [block1, block2, block3],
     );
     t.equal(await bridge.batchCount(), 2n);
