@@ -74,10 +74,11 @@ contract BatchChallenge is ReentrancyGuard {
     uint256 public sequencerBondBalance;
     uint64 public bondLockedUntil;
     uint256 public removals;
-    uint256 public openTotal;
+    /// Challenges not yet resolved or closed (a void one counts until closeVoid).
+    uint256[] internal _openIds;
+    mapping(uint256 challengeId => uint256) internal _openSlot; // index in _openIds + 1
     uint256 public burned;
     mapping(uint256 batchIndex => uint256) public batchEpoch;
-    mapping(bytes32 batchId => uint256) public openChallenges;
     Challenge[] internal _challenges;
 
     event SequencerBondDeposited(address indexed from, uint256 amount, uint256 balance);
@@ -138,7 +139,9 @@ contract BatchChallenge is ReentrancyGuard {
     function withdrawSequencerBond(uint256 amount) external nonReentrant {
         address seq = bridge.sequencer();
         if (msg.sender != seq) revert NotSequencer(msg.sender);
-        if (block.timestamp < bondLockedUntil || openTotal != 0) revert BondLocked(bondLockedUntil, openTotal);
+        if (block.timestamp < bondLockedUntil || _openIds.length != 0) {
+            revert BondLocked(bondLockedUntil, _openIds.length);
+        }
         sequencerBondBalance -= amount;
         emit SequencerBondWithdrawn(amount, sequencerBondBalance);
         _send(seq, amount);
@@ -153,13 +156,27 @@ contract BatchChallenge is ReentrancyGuard {
         if (until > bondLockedUntil) bondLockedUntil = until;
     }
 
-    /// Bridge.proveWithdrawal's hook: no challenge on the batch is open (the Bridge checks the window).
+    /// Bridge.proveWithdrawal's hook: no live challenge is open on this batch or an earlier one
+    /// (a removal takes every later batch with it, so a later batch is not final either).
     function isBatchUnchallenged(uint256 batchIndex) external view returns (bool) {
-        return openChallenges[_batchId(batchIndex, batchEpoch[batchIndex])] == 0;
+        for (uint256 i = 0; i < _openIds.length; i++) {
+            Challenge storage c = _challenges[_openIds[i]];
+            if (c.batchIndex <= batchIndex && !_removed(c)) return false;
+        }
+        return true;
     }
 
-    function _batchId(uint256 batchIndex, uint256 epoch) internal pure returns (bytes32) {
-        return keccak256(abi.encode(batchIndex, epoch));
+    function openChallengeCount() external view returns (uint256) {
+        return _openIds.length;
+    }
+
+    function _closeOpen(uint256 id) internal {
+        uint256 slot = _openSlot[id] - 1;
+        uint256 last = _openIds[_openIds.length - 1];
+        _openIds[slot] = last;
+        _openSlot[last] = slot + 1;
+        _openIds.pop();
+        delete _openSlot[id];
     }
 
     // ------------------------------------------------------------------ the challenge
@@ -198,8 +215,8 @@ contract BatchChallenge is ReentrancyGuard {
                 txRoot: bytes32(txData[1:33])
             })
         );
-        openChallenges[_batchId(batchIndex, epoch)]++;
-        openTotal++;
+        _openIds.push(id);
+        _openSlot[id] = _openIds.length;
         emit BatchChallenged(id, batchIndex, msg.sender, txCount);
     }
 
@@ -297,8 +314,7 @@ contract BatchChallenge is ReentrancyGuard {
         Challenge storage c = _challenge(id);
         if (c.phase >= SEQUENCER_WON || !_removed(c)) revert NotVoid(id);
         c.phase = VOID;
-        openChallenges[_batchId(c.batchIndex, c.epoch)]--;
-        openTotal--;
+        _closeOpen(id);
         emit ChallengeResolved(id, c.batchIndex, false, "batch removed by another challenge");
         _send(c.challenger, challengerBond);
     }
@@ -343,8 +359,7 @@ contract BatchChallenge is ReentrancyGuard {
 
     function _resolve(uint256 id, Challenge storage c, bool challengerWon, string memory reason) internal {
         c.phase = challengerWon ? CHALLENGER_WON : SEQUENCER_WON;
-        openChallenges[_batchId(c.batchIndex, c.epoch)]--;
-        openTotal--;
+        _closeOpen(id);
         emit ChallengeResolved(id, c.batchIndex, challengerWon, reason);
         if (!challengerWon) {
             sequencerBondBalance += challengerBond; // the sequencer's reward for a false challenge

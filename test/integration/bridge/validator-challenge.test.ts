@@ -15,6 +15,7 @@ import {
 import { deployBridge } from "../../../bridge/deploy.ts";
 import { fromHex, toHex } from "../../../protocol/bytes.ts";
 import { signTx, type Tx } from "../../../protocol/tx.ts";
+import { MessageTree } from "../../../protocol/withdrawal.ts";
 import { buildBatch } from "../../../sequencer/batch.ts";
 import { faultyRoots } from "../../../sequencer/batch-faults.ts";
 import type { Block } from "../../../sequencer/block.ts";
@@ -28,14 +29,16 @@ import { armChallenger, Validator } from "../../../sequencer/validator.ts";
 import { sequencerLiars } from "../../helpers/adversary/batch-liars.ts";
 import { embeddedBackend } from "../../helpers/l1.ts";
 
-const CLOCK = 60n;
+const WINDOW = 100n;
+// longer than the window: a later batch's window ends while the earlier batch is still challenged
+const CLOCK = 300n;
 
 async function scenario(t: Test, withhold: boolean): Promise<void> {
   const b = await embeddedBackend();
   t.teardown(() => b.close());
   const seqClients = b.clients(0);
   const d = await deployBridge(seqClients, {
-    challengeWindow: 600n,
+    challengeWindow: WINDOW,
     unbondingDelay: 1200n,
     minWorkerStake: parseEther("1"),
     challengerBond: parseEther("0.1"),
@@ -115,6 +118,33 @@ async function scenario(t: Test, withhold: boolean): Promise<void> {
     ],
     "batch 0 re-executes, batch 1 does not",
   );
+  await v.step(); // opens the challenge on batch 1
+
+  // A batch posted after the challenged one, with a withdrawal: past its own window it still pays
+  // nothing while the earlier batch is challenged (its removal would take this one too).
+  const l1Recipient = b.accounts[5].address.toLowerCase() as `0x${string}`;
+  const withdrawTx = signTx(
+    { type: "withdraw", from: users[0].address, nonce: nonce++, fee: 1n, l1Recipient, amount: 100n },
+    users[0].key,
+    chain.domain,
+  ) as Tx;
+  const block3 = seal([withdrawTx], 3000);
+  const later = buildBatch([block3]);
+  await post([block3], false);
+  await b.increaseTime(Number(WINDOW) + 1);
+  const w = later.withdrawals[0];
+  const claim = {
+    batchIndex: 2n,
+    recipient: l1Recipient,
+    amount: w.amount,
+    l2TxHash: w.l2TxHash,
+    ...new MessageTree(later.messages).proof(0),
+  };
+  await t.rejects(
+    d.bridge.proveWithdrawal(claim),
+    /BatchUnderChallenge/,
+    "a later batch pays nothing while an earlier one is challenged",
+  );
 
   // the lying sequencer's answers for batch 1
   const start: [string, StateRecord][] = Object.entries(genesis.alloc).map(([a, bal]) => [
@@ -142,7 +172,12 @@ async function scenario(t: Test, withhold: boolean): Promise<void> {
     else await sequencerMove(seqGame, v.challenger.challengeId, liar);
   }
   t.equal(v.challenger?.outcome, "won", "the validator's challenge removed the bad batch");
-  t.equal(await d.bridge.batchCount(), 1n, "batch 1 is gone, the honest batch 0 stays");
+  t.equal(await d.bridge.batchCount(), 1n, "batches 1 and 2 are gone, the honest batch 0 stays");
+  await t.rejects(
+    d.bridge.proveWithdrawal(claim),
+    /UnknownBatch/,
+    "the later batch's withdrawal is never paid from it",
+  );
   t.equal(await seqGame.challengeCount(), 1n, "exactly one challenge: the honest batch was never challenged");
   const r = await seqGame.resolution(0n);
   t.equal(r?.reason, withhold ? "sequencer ran out of time" : "tx executes to another state");
