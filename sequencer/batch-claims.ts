@@ -45,6 +45,7 @@ export class ClaimsRecorder {
   private readonly l1: ClaimsL1;
   private readonly domain: Eip712Domain;
   private readonly logger?: Logger;
+  private readonly extraClaims: (batchIndex: number) => Hex[];
   /** Batches below this index are recorded on L1 (or hold no claims). */
   private next = 0;
   /** Claim key -> index of the first batch holding it, for batches scanned so far. */
@@ -60,7 +61,10 @@ export class ClaimsRecorder {
     l1: ClaimsL1;
     claimDomain: Eip712Domain;
     logger?: Logger;
+    /** Test only (the forge-result fault): claim keys a lying sequencer adds to a batch's tree. */
+    extraClaims?: (batchIndex: number) => Hex[];
   }) {
+    this.extraClaims = opts.extraClaims ?? (() => []);
     this.blockAt = opts.block;
     this.confirmed = opts.confirmed;
     this.l1 = opts.l1;
@@ -76,7 +80,7 @@ export class ClaimsRecorder {
       if (!b) throw new Error(`block ${n} missing from the store`);
       blocks.push(b);
     }
-    const keys = batchClaimKeys(blocks, this.domain);
+    const keys = [...batchClaimKeys(blocks, this.domain), ...this.extraClaims(batch.index)];
     return keys.length === 0 ? null : new ClaimsTree(keys);
   }
 

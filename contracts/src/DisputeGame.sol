@@ -732,6 +732,6 @@ contract DisputeGame {
             outcome = 2;
         }
         emit DisputeResolved(id, d.claimKey, winner, reason);
-        bridge.settleDispute(d.challenger, d.claimer, outcome);
+        bridge.settleDispute(d.challenger, d.claimer, d.claimKey, outcome);
     }
 }

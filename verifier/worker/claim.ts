@@ -26,6 +26,8 @@ export function buildClaim(
   inputRoot: Uint8Array,
   run: Pick<ClaimedRun, "traceRoot" | "outputRoot">,
   cids: { outputCid: Hex; traceCid: Hex },
+  /** A generation claim's generationSpec (verifier/worker/generation.ts); single-pass: zero. */
+  generationSpec: Hex = NO_GENERATION,
 ): ClaimMsg {
   if (modelId.toLowerCase() !== job.modelId.toLowerCase())
     throw new Error(`job ${job.id} is for model ${job.modelId}, the run is of model ${modelId}`);
@@ -38,7 +40,7 @@ export function buildClaim(
     inputRoot: ir,
     outputRoot: toHex(run.outputRoot),
     traceRoot: toHex(run.traceRoot),
-    generationSpec: NO_GENERATION,
+    generationSpec: generationSpec.toLowerCase() as Hex,
     outputCid: cids.outputCid.toLowerCase() as Hex,
     traceCid: cids.traceCid.toLowerCase() as Hex,
   };

@@ -103,7 +103,7 @@ t.test("decide: the challenger's next action", async (t) => {
   t.throws(() => decide(s({ phase: Phase.tracePick }), view), /no trace reveal/, "planner errors surface");
 });
 
-t.test("claimsIn: accepted submitResult txs only", async (t) => {
+t.test("claimsIn: accepted submitResult and submitGeneration txs only", async (t) => {
   const claim = {
     jobId: h("01"),
     modelId: h("02"),
@@ -114,22 +114,40 @@ t.test("claimsIn: accepted submitResult txs only", async (t) => {
     outputCid: "0x",
     traceCid: "0x",
   };
+  const gen = { ...claim, jobId: h("0a"), generationSpec: h("0b") };
   const block: BlockClaims = {
     header: { number: 7, timestamp: 1234 },
     txs: [
       { type: "transfer", from: OTHER },
       { type: "submitResult", from: OTHER, claim, claimSignature: h("aa") },
       { type: "submitResult", from: OTHER, claim: { ...claim, jobId: h("09") }, claimSignature: h("bb") },
+      { type: "submitGeneration", from: OTHER, claim: gen, claimSignature: h("cc"), generated: [5, 6] },
+      { type: "submitGeneration", from: OTHER, claim: gen, claimSignature: h("dd"), generated: [7] },
     ],
     receipts: [
       { txHash: h("e1"), events: [{ kind: "Transfer" }] },
       { txHash: h("e2"), events: [{ kind: "ResultSubmitted" }] },
       { txHash: h("e3"), events: [] },
+      { txHash: h("e4"), events: [{ kind: "ResultSubmitted" }] },
+      { txHash: h("e5"), events: [] },
     ],
   };
   const got = claimsIn(block);
-  t.equal(got.length, 1);
+  t.equal(got.length, 2);
   t.same(got[0], { jobId: h("01"), claim, signature: h("aa"), worker: OTHER, l2Block: 7, submittedAt: 1234 });
+  t.same(
+    got[1],
+    {
+      jobId: h("0a"),
+      claim: gen,
+      signature: h("cc"),
+      worker: OTHER,
+      l2Block: 7,
+      submittedAt: 1234,
+      generated: [5, 6],
+    },
+    "a generation claim carries its tokens",
+  );
 });
 
 t.test("store: records and cursor survive reopening", async (t) => {
