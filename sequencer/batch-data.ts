@@ -3,18 +3,27 @@
  * anyone rebuilds L2 state without asking the sequencer (sequencer/rebuild.ts). One definition,
  * used by the batcher to post and by every reader to decode:
  *
- *   txData     = 0x01 || deflateRaw(utf8(JSON.stringify({ blocks: [{ header, txs }, ...] })))
+ *   txData     = 0x02 || txRoot (32) || txCount (u32 BE)
+ *                     || deflateRaw(utf8(JSON.stringify({ blocks: [{ header, txs }, ...] })))
  *   txDataHash = sha256(txData)        (what the batch commits; the Bridge checks it on post)
  *
- * 0x01 is the format version. deflateRaw is RFC 1951 (node:zlib `deflateRawSync`, level 9); a
+ * 0x02 is the format version. txRoot is the Merkle root over the binary leaves of every tx of
+ * the blocks in order (sequencer/fault-proof/encoding.ts): the batch challenge opens one tx
+ * against it on chain, where inflating the data would cost too much; a reader refuses data whose
+ * header does not match its txs. deflateRaw is RFC 1951 (node:zlib `deflateRawSync`, level 9); a
  * reader may use any inflater: only the compressed bytes are committed, never a re-compression.
  * `header` is the signed header and `txs` the wire JSON of the block's txs (docs/rollup.md
  * section 1), exactly as the node stores them; receipts are not carried (re-execution makes them).
  */
 import { deflateRawSync, inflateRawSync } from "node:zlib";
+import { concatBytes, fromHex, toHex, u32be } from "../protocol/bytes.ts";
+import { decodeTx } from "../protocol/tx.ts";
 import type { SignedHeader } from "./block.ts";
+import { txLeaf, txRootOf } from "./fault-proof/encoding.ts";
 
-export const BATCH_DATA_VERSION = 0x01;
+export const BATCH_DATA_VERSION = 0x02;
+/** Version byte, txRoot, txCount. */
+export const BATCH_DATA_HEADER_BYTES = 37;
 /** The most a batch may inflate to: a hostile payload cannot make a reader allocate more. */
 export const MAX_BATCH_DATA_INFLATED = 64 * 1024 * 1024;
 
@@ -34,10 +43,28 @@ export class BatchDataError extends Error {
 export function encodeBatchData(blocks: readonly BatchBlock[]): Uint8Array {
   const json = JSON.stringify({ blocks: blocks.map((b) => ({ header: b.header, txs: b.txs })) });
   const packed = deflateRawSync(Buffer.from(json, "utf8"), { level: 9 });
-  const out = new Uint8Array(packed.length + 1);
-  out[0] = BATCH_DATA_VERSION;
-  out.set(packed, 1);
-  return out;
+  const { txRoot, txCount } = blockTxRoot(blocks);
+  return concatBytes(Uint8Array.of(BATCH_DATA_VERSION), fromHex(txRoot), u32be(txCount), packed);
+}
+
+/** The batch's txRoot and tx count over its blocks' txs (every tx must decode). */
+export function blockTxRoot(blocks: readonly { txs: readonly Record<string, unknown>[] }[]): {
+  txRoot: `0x${string}`;
+  txCount: number;
+} {
+  const leaves: Uint8Array[] = [];
+  for (const b of blocks) for (const j of b.txs) leaves.push(txLeaf(decodeTx(j)));
+  return { txRoot: toHex(txRootOf(leaves)), txCount: leaves.length };
+}
+
+/** The header of batch data: its txRoot and tx count (what the batch challenge reads). */
+export function batchDataHeader(data: Uint8Array): { txRoot: `0x${string}`; txCount: number } {
+  if (data.length < BATCH_DATA_HEADER_BYTES + 1)
+    throw new BatchDataError(`batch data is ${data.length} bytes: too short`);
+  if (data[0] !== BATCH_DATA_VERSION)
+    throw new BatchDataError(`batch data version ${data[0]} is not ${BATCH_DATA_VERSION}`);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  return { txRoot: toHex(data.subarray(1, 33)), txCount: view.getUint32(33) };
 }
 
 const HEADER_NUMBERS = ["number", "timestamp", "l1OriginNumber"] as const;
@@ -60,12 +87,12 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
  * right is for re-execution (Chain.applyBlock) to say.
  */
 export function decodeBatchData(data: Uint8Array): BatchBlock[] {
-  if (data.length < 2) throw new BatchDataError(`batch data is ${data.length} bytes: too short`);
-  if (data[0] !== BATCH_DATA_VERSION)
-    throw new BatchDataError(`batch data version ${data[0]} is not ${BATCH_DATA_VERSION}`);
+  const header = batchDataHeader(data);
   let text: string;
   try {
-    text = inflateRawSync(data.subarray(1), { maxOutputLength: MAX_BATCH_DATA_INFLATED }).toString("utf8");
+    text = inflateRawSync(data.subarray(BATCH_DATA_HEADER_BYTES), {
+      maxOutputLength: MAX_BATCH_DATA_INFLATED,
+    }).toString("utf8");
   } catch (e) {
     throw new BatchDataError(`batch data does not inflate: ${(e as Error).message}`);
   }
@@ -77,7 +104,7 @@ export function decodeBatchData(data: Uint8Array): BatchBlock[] {
   }
   if (!isObject(parsed) || !Array.isArray(parsed.blocks) || parsed.blocks.length === 0)
     throw new BatchDataError("batch data must be {blocks: [...]} with at least one block");
-  return parsed.blocks.map((b: unknown, i: number) => {
+  const blocks: BatchBlock[] = parsed.blocks.map((b: unknown, i: number) => {
     if (!isObject(b) || !isObject(b.header) || !Array.isArray(b.txs))
       throw new BatchDataError(`batch block ${i} must be {header, txs: [...]}`);
     const h = b.header;
@@ -92,4 +119,15 @@ export function decodeBatchData(data: Uint8Array): BatchBlock[] {
     });
     return { header: h as unknown as SignedHeader, txs: b.txs as Record<string, unknown>[] };
   });
+  let root: ReturnType<typeof blockTxRoot>;
+  try {
+    root = blockTxRoot(blocks);
+  } catch (e) {
+    throw new BatchDataError(`batch data holds a tx that does not decode: ${(e as Error).message}`);
+  }
+  if (root.txRoot !== header.txRoot || root.txCount !== header.txCount)
+    throw new BatchDataError(
+      `batch data header says txRoot ${header.txRoot} over ${header.txCount} txs; its txs give ${root.txRoot} over ${root.txCount}`,
+    );
+  return blocks;
 }

@@ -106,13 +106,16 @@ export function forgedResult(
   };
 }
 
-/** The roots a faulty batcher commits instead of the true ones (`forged`: forge-result's lie). */
+/**
+ * The roots a faulty batcher commits instead of the true ones (`forged`: forge-result's lie), and
+ * the messages under its withdrawal root (what it reveals in a batch challenge).
+ */
 export function faultyRoots(
   mode: SequencerFaultMode,
   honest: { stateRoot: Hex; messages: readonly L2Message[]; batchIndex: number },
   sequencer: Address,
   forged?: ForgedResult,
-): { stateRoot: Hex; withdrawalRoot: Hex } {
+): { stateRoot: Hex; withdrawalRoot: Hex; messages: L2Message[] } {
   const messages = [...honest.messages];
   let stateRoot = honest.stateRoot;
   const fake = (what: string) => fakeOf(what, honest.batchIndex);
@@ -129,5 +132,5 @@ export function faultyRoots(
     if (!forged) throw new Error("forge-result needs the forged result (forgedResult)");
     messages.push(forged.message);
   }
-  return { stateRoot, withdrawalRoot: new MessageTree(messages).rootHex };
+  return { stateRoot, withdrawalRoot: new MessageTree(messages).rootHex, messages };
 }

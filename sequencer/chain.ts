@@ -29,10 +29,11 @@ import {
   verifyHeader,
   ZERO_HASH,
 } from "./block.ts";
+import { recordValueHash } from "./fault-proof/encoding.ts";
 import { applyTx, type ChainParams, type TxContext, type TxOutcome } from "./state/machine.ts";
 import { Overlay, type StateAccess } from "./state/overlay.ts";
 import { encodeRecord, keys, type StateRecord } from "./state/records.ts";
-import { SparseMerkleTree, valueHash } from "./state/smt.ts";
+import { SparseMerkleTree } from "./state/smt.ts";
 
 export interface GenesisConfig {
   l2ChainId: bigint;
@@ -124,7 +125,7 @@ export class Chain {
       this.state.set(key, rec);
       writes.push([key, encodeRecord(key, rec)]);
     }
-    for (const [k, v] of writes) this.tree.set(k, valueHash(v));
+    for (const [k] of writes) this.tree.set(k, recordValueHash(k, this.state.get(k) as StateRecord));
     const h: BlockHeader = {
       number: 0,
       parentHash: ZERO_HASH,
@@ -141,9 +142,9 @@ export class Chain {
 
   /** Load committed state from the store (restart); checks the root against the head. */
   load(head: SignedHeader, records: Iterable<[string, string, StateRecord]>): void {
-    for (const [k, text, rec] of records) {
+    for (const [k, , rec] of records) {
       this.state.set(k, rec);
-      this.tree.set(k, valueHash(text));
+      this.tree.set(k, recordValueHash(k, rec));
     }
     const root = toHex(this.tree.rootHash());
     if (root !== head.stateRoot)
@@ -227,7 +228,7 @@ export class Chain {
     for (const [k, v] of p.overlay.writes) {
       const text = encodeRecord(k, v);
       this.state.set(k, v);
-      this.tree.set(k, valueHash(text));
+      this.tree.set(k, recordValueHash(k, v));
       writes.push([k, text]);
     }
     // The block's L2 -> L1 messages (withdrawals, L1 request results), in tx order.

@@ -91,8 +91,17 @@ export function registerSequencerCommands(program: Command): void {
     .option("--check", "one pass over the batches confirmed now; exit 0 if all are right, 2 if one is wrong")
     .option("--interval-ms <ms>", "how often to look for new batches when watching (default 2000)")
     .option("--metrics-port <port>", "serve Prometheus metrics at /metrics on 127.0.0.1 (0: any port)")
+    .option(
+      "--challenge-key <hex>",
+      "challenge the first bad batch on L1 (Bridge.batchChallenge) from this L1 key, bond included (env VERDICT_VALIDATOR_CHALLENGE_KEY)",
+    )
     .option("--log-level <level>", "pino level (env VERDICT_SEQ_LOG_LEVEL)")
     .action(async (o: Record<string, unknown>) => {
+      const challengeKey = (o.challengeKey ?? process.env.VERDICT_VALIDATOR_CHALLENGE_KEY) as
+        | string
+        | undefined;
+      if (challengeKey !== undefined && !/^0x[0-9a-fA-F]{64}$/.test(challengeKey))
+        throw new Error("--challenge-key: a 0x-prefixed 32-byte hex private key");
       const cfg = loadConfig({
         config: o.config as string | undefined,
         l1Rpc: o.l1Rpc,
@@ -102,7 +111,7 @@ export function registerSequencerCommands(program: Command): void {
       });
       const logger = pino({ level: cfg.logLevel, base: { svc: "validator" } });
       const { connectValidator, EXIT_BAD_BATCH } = await import("./validator.ts");
-      const v = await connectValidator(cfg, logger);
+      const v = await connectValidator(cfg, logger, challengeKey as `0x${string}` | undefined);
       if (o.check) {
         await v.step();
         const s = v.summary();

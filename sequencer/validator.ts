@@ -15,11 +15,16 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { Counter, Gauge, Registry } from "prom-client";
+import type { Address } from "viem";
+import { BatchChallengeContract } from "../bridge/batch-challenge.ts";
 import { connectL1, type L1Clients } from "../bridge/clients.ts";
+import { batchChallengeAbi } from "../contracts/artifacts/BatchChallenge.ts";
+import { bridgeAbi } from "../contracts/artifacts/Bridge.ts";
 import type { Hex } from "../protocol/tx.ts";
 import { resolveGenesis, type SequencerConfig } from "./config.ts";
 import { L1BatchReader } from "./l1-batches.ts";
 import { BatchReplayer, type BatchVerdict } from "./rebuild.ts";
+import { ValidatorChallenger } from "./validator-challenge.ts";
 
 /** Exit status of `verdict validator --check` when a batch is wrong. */
 export const EXIT_BAD_BATCH = 2;
@@ -66,7 +71,7 @@ function createValidatorMetrics() {
 export class Validator {
   private readonly reader: L1BatchReader;
   readonly replayer: BatchReplayer;
-  private readonly logger?: Logger;
+  readonly logger?: Logger;
   readonly metrics = createValidatorMetrics();
 
   constructor(clients: L1Clients, cfg: SequencerConfig, logger?: Logger) {
@@ -81,9 +86,18 @@ export class Validator {
     this.logger = logger;
   }
 
-  /** Read the batches confirmed since the last step and replay them (none after a bad one). */
+  /** With one, a bad batch is challenged on L1 (`verdict validator --challenge-key`). */
+  challenger: ValidatorChallenger | null = null;
+
+  /**
+   * Read the batches confirmed since the last step and replay them (none after a bad one); with a
+   * challenger, a bad batch is challenged and the challenge played one move per step.
+   */
   async step(): Promise<BatchVerdict[]> {
-    if (this.replayer.firstBad) return [];
+    if (this.replayer.firstBad) {
+      await this.challenger?.step();
+      return [];
+    }
     const out: BatchVerdict[] = [];
     let batches: Awaited<ReturnType<L1BatchReader["next"]>>;
     try {
@@ -93,6 +107,8 @@ export class Validator {
       throw err;
     }
     for (const b of batches) {
+      // the state the batch starts from, for the challenge's replay (copied only when challenging)
+      const start = this.challenger ? new Map(this.replayer.chain.state.map) : null;
       const v = this.replayer.apply(b);
       out.push(v);
       this.metrics.batches.set(this.replayer.verdicts.length);
@@ -101,6 +117,7 @@ export class Validator {
       else {
         this.metrics.badBatch.set(v.index);
         this.logger?.error({ ...v }, "BAD BATCH: its commitments differ from its re-executed data");
+        if (this.challenger && start) this.challenger.onBadBatch(b, start);
         break;
       }
     }
@@ -136,13 +153,44 @@ export class Validator {
   }
 }
 
-export async function connectValidator(cfg: SequencerConfig, logger?: Logger): Promise<Validator> {
+/**
+ * Arms `v` to challenge the first bad batch through the Bridge's BatchChallenge, sending from the
+ * wallet in `clients` (its bond: the contract's challengerBond).
+ */
+export async function armChallenger(v: Validator, clients: L1Clients, cfg: SequencerConfig): Promise<void> {
+  const { genesis } = resolveGenesis({ ...cfg, follow: cfg.follow ?? "validator" });
+  const address = (await clients.publicClient.readContract({
+    address: genesis.bridge,
+    abi: bridgeAbi,
+    functionName: "batchChallenge",
+  })) as Address;
+  if (/^0x0{40}$/.test(address))
+    throw new Error(`the Bridge at ${genesis.bridge} has no batch challenge to play`);
+  const game = new BatchChallengeContract(clients, address);
+  const bond = (await clients.publicClient.readContract({
+    address,
+    abi: batchChallengeAbi,
+    functionName: "challengerBond",
+  })) as bigint;
+  v.challenger = new ValidatorChallenger(game, genesis, bond, v.logger);
+}
+
+export async function connectValidator(
+  cfg: SequencerConfig,
+  logger?: Logger,
+  challengeKey?: Hex,
+): Promise<Validator> {
   if (!cfg.l1Rpc) throw new Error("a validator needs --l1-rpc (or l1Rpc in the config)");
-  const clients = await connectL1({ rpcUrl: cfg.l1Rpc });
+  const clients = await connectL1({
+    rpcUrl: cfg.l1Rpc,
+    ...(challengeKey ? { privateKey: challengeKey } : {}),
+  });
   const chainId = BigInt(clients.publicClient.chain.id);
   if (chainId !== BigInt(cfg.genesis.l1ChainId))
     throw new Error(
       `L1 at ${cfg.l1Rpc} has chain id ${chainId}, genesis.l1ChainId is ${cfg.genesis.l1ChainId}`,
     );
-  return new Validator(clients, cfg, logger);
+  const v = new Validator(clients, cfg, logger);
+  if (challengeKey) await armChallenger(v, clients, cfg);
+  return v;
 }

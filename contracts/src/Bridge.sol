@@ -7,6 +7,12 @@ import {Commitments} from "./lib/Commitments.sol";
 import {IInferenceConsumer} from "./IInferenceConsumer.sol";
 
 /// The one thing the Bridge asks the DisputeGame (DisputeGame imports Bridge, so not the contract).
+/// The batch challenge's hooks (contracts/src/BatchChallenge.sol, docs/rollup.md 8c).
+interface IBatchChallengeHooks {
+    function onBatchPosted(uint256 batchIndex) external;
+    function isBatchUnchallenged(uint256 batchIndex) external view returns (bool);
+}
+
 interface IClaimInvalidation {
     function claimInvalidated(bytes32 claimKey) external view returns (bool);
     function openDisputesOn(bytes32 claimKey) external view returns (uint256);
@@ -176,6 +182,8 @@ contract Bridge is ReentrancyGuard, EIP712 {
 
     /// The dispute game allowed to lock bonds and settle disputes (set once by the deployer).
     address public disputeGame;
+    /// The batch challenge (set once by the deployer): holds the sequencer's bond, may remove batches.
+    address public batchChallenge;
     address internal immutable _deployer;
     /// ETH taken from losers and burned (kept here forever, in no pool), less the refunds paid
     /// from it (refundReserve).
@@ -215,6 +223,7 @@ contract Bridge is ReentrancyGuard, EIP712 {
         bytes32 txDataHash,
         bytes cid
     );
+    event BatchesRemoved(uint256 indexed fromBatchIndex, uint256 previousCount);
     event BatchClaimsRecorded(uint256 indexed batchIndex, bytes32 claimsRoot);
     event Deposited(uint256 indexed depositId, address indexed l2Recipient, uint256 amount);
     /// A message joined the inbox (after its Deposited or TransactionForced event).
@@ -256,6 +265,11 @@ contract Bridge is ReentrancyGuard, EIP712 {
     error NotDeployer(address caller);
     error DisputeGameAlreadySet(address game);
     error NotDisputeGame(address caller);
+    error NotBatchChallenge(address caller);
+    error BatchChallengeAlreadySet(address challenge);
+    error BatchUnderChallenge(uint256 batchIndex);
+    /// Raised by BatchChallenge.onBatchPosted (declared here so postBatch's callers can name it).
+    error SequencerBondTooLow(uint256 balance, uint256 required);
     error InvalidOutcome(uint8 outcome);
 
     error UnbondingDelayNotAboveChallengeWindow(uint64 unbondingDelay, uint64 challengeWindow);
@@ -493,6 +507,25 @@ contract Bridge is ReentrancyGuard, EIP712 {
             })
         );
         emit BatchPosted(batchIndex, firstBlock, lastBlock, stateRoot, withdrawalRoot, txDataHash, cid);
+        if (batchChallenge != address(0)) IBatchChallengeHooks(batchChallenge).onBatchPosted(batchIndex);
+    }
+
+    /// The batch challenge removes a batch proven wrong with every batch after it (and their claims
+    /// roots); the sequencer then posts the honest chain from there.
+    function removeBatchesFrom(uint256 batchIndex) external {
+        if (msg.sender != batchChallenge || batchChallenge == address(0)) revert NotBatchChallenge(msg.sender);
+        emit BatchesRemoved(batchIndex, _batches.length);
+        while (_batches.length > batchIndex) {
+            delete batchClaims[_batches.length - 1];
+            _batches.pop();
+        }
+    }
+
+    function setBatchChallenge(address challenge) external {
+        if (msg.sender != _deployer) revert NotDeployer(msg.sender);
+        if (challenge == address(0)) revert ZeroAddress();
+        if (batchChallenge != address(0)) revert BatchChallengeAlreadySet(batchChallenge);
+        batchChallenge = challenge;
     }
 
     /// A batch consumes the inbox up to `inboxCount` (never fewer than the batch before it) and must
@@ -633,6 +666,9 @@ contract Bridge is ReentrancyGuard, EIP712 {
         Batch storage batch = _batch(batchIndex);
         uint64 finalizesAt = batch.postedAt + challengeWindow;
         if (block.timestamp < finalizesAt) revert BatchNotFinalized(batchIndex, finalizesAt);
+        if (batchChallenge != address(0) && !IBatchChallengeHooks(batchChallenge).isBatchUnchallenged(batchIndex)) {
+            revert BatchUnderChallenge(batchIndex);
+        }
         if (recipient == address(0)) revert ZeroAddress();
         if (amount == 0) revert ZeroAmount();
         bytes32 leaf = Commitments.withdrawalLeaf(recipient, amount, l2TxHash);

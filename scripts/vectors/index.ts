@@ -5,6 +5,7 @@
  */
 import { claimVectors } from "./claims.ts";
 import { commitmentVectors } from "./commitments.ts";
+import { faultProofVectors } from "./fault-proof.ts";
 import { generationVectors } from "./generation.ts";
 import { messageVectors } from "./messages.ts";
 import { modelVectors } from "./model.ts";
@@ -25,6 +26,7 @@ export const GENERATORS: VectorGenerator[] = [
   { file: "signatures.json", generate: signatureVectors },
   { file: "claims.json", generate: claimVectors },
   { file: "generation.json", generate: generationVectors },
+  { file: "fault-proof.json", generate: faultProofVectors },
 ];
 
 /** The exact file contents for a generator's output (stable key order, 2-space JSON, newline). */

@@ -4,7 +4,8 @@
  * log2(records) hashes instead of 256.
  *
  *   path(key)    = sha256(utf8(key))
- *   leafHash     = sha256(0x53 || path || sha256(canonical record bytes))     65-byte preimage
+ *   leafHash     = sha256(0x53 || path || sha256(record bytes))     65-byte preimage (recordBytes:
+ *                  sequencer/fault-proof/encoding.ts, binary so the batch challenge decodes it)
  *   inner node   = sha256(left || right)                                     protocol/merkle.ts rule
  *   empty subtree = 32 zero bytes
  *
@@ -45,8 +46,10 @@ export function keyPath(key: string): Uint8Array {
   }
   return p;
 }
-export function valueHash(canonical: string): Uint8Array {
-  return sha256(enc.encode(canonical));
+/** sha256 of a value's bytes (a string is taken as its UTF-8 bytes). State records commit their
+ * binary encoding (sequencer/fault-proof/encoding.ts `recordBytes`). */
+export function valueHash(value: string | Uint8Array): Uint8Array {
+  return sha256(typeof value === "string" ? enc.encode(value) : value);
 }
 export function leafHash(path: Uint8Array, vh: Uint8Array): Uint8Array {
   return sha256(concatBytes(LEAF_TAG, path, vh));
@@ -140,10 +143,14 @@ function hashOf(n: Node): Uint8Array {
 }
 
 /**
- * Verify a proof against `root`. `canonical` is the record's canonical bytes for a membership
- * proof, or null to prove the key is absent. Returns false on any mismatch.
+ * Verify a proof against `root`. `canonical` is the record's bytes (`recordBytes`) for a
+ * membership proof, or null to prove the key is absent. Returns false on any mismatch.
  */
-export function verifyStateProof(root: Uint8Array, proof: StateProof, canonical: string | null): boolean {
+export function verifyStateProof(
+  root: Uint8Array,
+  proof: StateProof,
+  canonical: string | Uint8Array | null,
+): boolean {
   const path = keyPath(proof.key);
   let node: Uint8Array;
   if (canonical !== null) {

@@ -7,9 +7,10 @@ import { encodeTx, type Hex, signTx, type UserTx } from "../../../protocol/tx.ts
 import { signHeader } from "../../../sequencer/block.ts";
 import { DEFAULTS, resolveGenesis } from "../../../sequencer/config.ts";
 import { devGenesis, devKeys } from "../../../sequencer/devkit.ts";
+import { recordBytes } from "../../../sequencer/fault-proof/encoding.ts";
 import { StaticL1Source } from "../../../sequencer/l1.ts";
 import { SequencerNode, SubmitError } from "../../../sequencer/node.ts";
-import { encodeRecord, keys as K } from "../../../sequencer/state/records.ts";
+import { decodeRecord, encodeRecord, keys as K } from "../../../sequencer/state/records.ts";
 import { SparseMerkleTree, valueHash, verifyStateProof } from "../../../sequencer/state/smt.ts";
 
 const users = devKeys(4, "node-test");
@@ -73,7 +74,13 @@ t.test("submit, seal, restart: same head, same root, receipts survive", async (t
   const root = n1.chain.head.stateRoot;
   // proof of the sender's account against the head root
   const p = n1.proof(K.account(users[0].address));
-  t.ok(verifyStateProof(fromHex(p.stateRoot), p.proof, JSON.stringify(p.value)), "account proof verifies");
+  const key = K.account(users[0].address);
+  const bytes = recordBytes(key, decodeRecord(key, JSON.stringify(p.value)));
+  t.ok(verifyStateProof(fromHex(p.stateRoot), p.proof, bytes), "account proof verifies");
+  t.notOk(
+    verifyStateProof(fromHex(p.stateRoot), p.proof, JSON.stringify(p.value)),
+    "the JSON is not what the tree commits",
+  );
   await n1.close();
   const n2 = await open(d);
   t.equal(n2.chain.head.number, 1);

@@ -60,7 +60,7 @@ function asL1(index: number, blocks: Block[], txData?: Uint8Array): L1BatchWithD
 t.test("batch data round-trips and is the committed hash", async (t) => {
   const blocks = sealedBlocks();
   const data = encodeBatchData(blocks);
-  t.equal(data[0], 1, "version byte");
+  t.equal(data[0], 2, "version byte");
   t.same(
     decodeBatchData(data),
     blocks.map((b) => ({ header: b.header, txs: b.txs })),
@@ -72,14 +72,23 @@ t.test("batch data round-trips and is the committed hash", async (t) => {
 });
 
 t.test("hostile batch data is refused by name", async (t) => {
-  const pack = (s: string, v = 1) => Uint8Array.from([v, ...deflateRawSync(Buffer.from(s))]);
-  t.throws(() => decodeBatchData(new Uint8Array([1])), BatchDataError);
-  t.throws(() => decodeBatchData(pack("{}", 2)), /version 2 is not 1/);
-  t.throws(() => decodeBatchData(Uint8Array.from([1, 0xff, 0xff, 0xff])), /does not inflate/);
+  const head = (v: number) => [v, ...new Uint8Array(36)];
+  const pack = (s: string, v = 2) => Uint8Array.from([...head(v), ...deflateRawSync(Buffer.from(s))]);
+  t.throws(() => decodeBatchData(new Uint8Array([2])), BatchDataError);
+  t.throws(() => decodeBatchData(pack("{}", 1)), /version 1 is not 2/);
+  t.throws(() => decodeBatchData(Uint8Array.from([...head(2), 0xff, 0xff, 0xff])), /does not inflate/);
   t.throws(() => decodeBatchData(pack("not json")), /not JSON/);
   t.throws(() => decodeBatchData(pack('{"blocks":[]}')), /at least one block/);
   t.throws(() => decodeBatchData(pack('{"blocks":[{"header":{},"txs":[]}]}')), /header.number/);
-  const bomb = Uint8Array.from([1, ...deflateRawSync(Buffer.alloc(MAX_BATCH_DATA_INFLATED + 1024))]);
+  const bomb = Uint8Array.from([...head(2), ...deflateRawSync(Buffer.alloc(MAX_BATCH_DATA_INFLATED + 1024))]);
+  const honest = encodeBatchData(sealedBlocks());
+  const lying = Uint8Array.from(honest);
+  lying[5] ^= 1;
+  t.throws(
+    () => decodeBatchData(lying),
+    /header says txRoot .* its txs give/,
+    "a txRoot that is not the txs' is refused",
+  );
   t.throws(() => decodeBatchData(bomb), /does not inflate/, "inflating past the cap is refused");
 });
 

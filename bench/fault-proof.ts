@@ -1,0 +1,233 @@
+/**
+ * The batch challenge (docs/rollup.md 8c) on the embedded chain, worst case: a batch of TX_COUNT
+ * transfers (plus a deposit and withdrawals) among ACCOUNTS accounts with a wrong state root, and
+ * a lying sequencer that reveals the true commitments until the last tx, so the bisection runs the
+ * full ceil(log2 n) rounds. Measures L1 txs and gas per side, the one-step gas by tx type (the
+ * largest against the 300k goal), the seconds from the bad batch's postBatch to its removal with
+ * both sides answering at once (automine), and what a forged withdrawal is paid (must be 0).
+ */
+import { parseEther } from "viem";
+import {
+  BatchChallengeContract,
+  challengerMove,
+  deployBatchChallenge,
+  PHASE,
+  sequencerMove,
+} from "../bridge/batch-challenge.ts";
+import type { BridgeRevert, TxResult } from "../bridge/bridge.ts";
+import { EmbeddedChain } from "../bridge/chain/chain.ts";
+import { embeddedL1Clients } from "../bridge/clients.ts";
+import { deployBridge } from "../bridge/deploy.ts";
+import { fromHex, toHex } from "../protocol/bytes.ts";
+import { signTx, type Tx } from "../protocol/tx.ts";
+import { MessageTree, messageLeaf } from "../protocol/withdrawal.ts";
+import { buildBatch } from "../sequencer/batch.ts";
+import { faultyRoots } from "../sequencer/batch-faults.ts";
+import type { Block } from "../sequencer/block.ts";
+import { Chain } from "../sequencer/chain.ts";
+import { DEFAULTS, resolveGenesis } from "../sequencer/config.ts";
+import { devGenesis, devKeys } from "../sequencer/devkit.ts";
+import { messageChainOf, stepCommitment } from "../sequencer/fault-proof/encoding.ts";
+import { replayBatch } from "../sequencer/fault-proof/steps.ts";
+import type { StateRecord } from "../sequencer/state/records.ts";
+import type { BenchOptions, BenchResult } from "./lib/harness.ts";
+
+const TX_COUNT = 1024;
+const ACCOUNTS = 256;
+const WINDOW = 600n;
+
+export async function run(_opts: BenchOptions): Promise<BenchResult> {
+  const l1 = await EmbeddedChain.create();
+  try {
+    const seqClients = embeddedL1Clients(l1, { privateKey: l1.accounts[0].privateKey });
+    const chClients = embeddedL1Clients(l1, { privateKey: l1.accounts[1].privateKey });
+    const d = await deployBridge(seqClients, {
+      challengeWindow: WINDOW,
+      unbondingDelay: WINDOW * 2n,
+      minWorkerStake: parseEther("1"),
+      challengerBond: parseEther("0.1"),
+    });
+    const users = devKeys(ACCOUNTS, "bench-fault-proof");
+    const { genesis, key } = resolveGenesis({
+      ...DEFAULTS,
+      genesis: {
+        ...devGenesis(users, 10n ** 18n),
+        l1ChainId: String(d.chainId),
+        bridge: d.address,
+        minFee: "1",
+        feeRecipient: users[0].address,
+      },
+    });
+    const chain = new Chain(genesis);
+    const genesisRoot = chain.initGenesis().block.header.stateRoot;
+    const start: [string, StateRecord][] = Object.entries(genesis.alloc).map(([a, bal]) => [
+      `acct/${a.toLowerCase()}`,
+      { balance: bal, nonce: 0 },
+    ]);
+    const sequencerBond = parseEther("1");
+    const challengerBond = parseEther("0.1");
+    const game = await deployBatchChallenge(seqClients, {
+      bridge: d.address,
+      l2ChainId: genesis.l2ChainId,
+      minFee: genesis.params.minFee,
+      feeRecipient: users[0].address,
+      genesisStateRoot: genesisRoot,
+      sequencerBond,
+      challengerBond,
+      clock: 3600n,
+    });
+    const seqGame = new BatchChallengeContract(seqClients, game.address);
+    const chGame = new BatchChallengeContract(chClients, game.address);
+    await seqGame.depositSequencerBond(sequencerBond);
+    const depositAmount = parseEther("2");
+    await d.bridge.deposit(users[1].address, depositAmount);
+
+    // The batch: a deposit, TX_COUNT transfers (some to fresh accounts), a few withdrawals.
+    const nonces = new Map<string, number>();
+    const signed = (i: number, body: Record<string, unknown>) => {
+      const u = users[i % ACCOUNTS];
+      const nonce = nonces.get(u.address) ?? 0;
+      nonces.set(u.address, nonce + 1);
+      return signTx({ ...body, from: u.address, nonce, fee: 1n } as never, u.key, chain.domain) as Tx;
+    };
+    const fresh = devKeys(64, "bench-fault-proof-fresh");
+    const txs: Tx[] = [
+      { type: "deposit", depositId: 0n, recipient: users[1].address, amount: depositAmount } as Tx,
+    ];
+    for (let i = 0; i < TX_COUNT; i++) {
+      const to = i % 16 === 0 ? fresh[(i / 16) % 64].address : users[(i * 7 + 3) % ACCOUNTS].address;
+      txs.push(
+        i % 100 === 50
+          ? signed(i, { type: "withdraw", l1Recipient: l1.accounts[4].address.toLowerCase(), amount: 1000n })
+          : signed(i, { type: "transfer", to, amount: 1000n + BigInt(i) }),
+      );
+    }
+    const blocks: Block[] = [];
+    const origin = { number: 0, hash: `0x${"00".repeat(32)}` as const };
+    for (let b = 0; b < 8; b++) {
+      for (const tx of txs.slice((b * txs.length) / 8, ((b + 1) * txs.length) / 8))
+        chain.admit(tx, chain.txHash(tx), 1000 + b);
+      blocks.push(chain.seal(origin, key as Uint8Array).block);
+    }
+    const batchBlocks = blocks.map((x) => ({ header: x.header, txs: x.txs }));
+    const honest = buildBatch(blocks);
+    const truth = replayBatch(genesis, start, batchBlocks);
+    const witness = (i: number) => {
+      const w = replayBatch(genesis, start, batchBlocks, i).witness;
+      if (!w) throw new Error(`no witness for tx ${i}`);
+      return w;
+    };
+
+    // One-step gas by tx type: the first deposit, withdraw, transfer to a fresh account, and the
+    // last transfer (the deepest state of the batch).
+    const oneStepGas: Record<string, number> = {};
+    const pick: Record<string, number> = {
+      deposit: 0,
+      withdraw: 51,
+      transferToFresh: 1,
+      transfer: txs.length - 1,
+    };
+    for (const [name, i] of Object.entries(pick)) {
+      const w = witness(i);
+      const gas = await chClients.publicClient.estimateContractGas({
+        address: game.verifier,
+        abi: (await import("../contracts/artifacts/BatchStepVerifier.ts")).batchStepVerifierAbi,
+        functionName: "step",
+        args: [w.preStateRoot, w.preMessageChain, w.txBytes, w.records],
+        account: l1.accounts[1].address,
+      });
+      oneStepGas[name] = Number(gas);
+    }
+
+    // The bad batch: wrong state root and a forged 1 ETH withdrawal to the sequencer.
+    const faulty = faultyRoots(
+      "forge-withdrawal",
+      { stateRoot: honest.stateRoot, messages: honest.messages, batchIndex: 0 },
+      genesis.sequencer,
+    );
+    const wrongRoot = faultyRoots(
+      "wrong-state-root",
+      { stateRoot: honest.stateRoot, messages: honest.messages, batchIndex: 0 },
+      genesis.sequencer,
+    ).stateRoot;
+    const t0 = performance.now();
+    const posted = await d.bridge.postBatch({
+      firstBlock: 1n,
+      lastBlock: BigInt(blocks.length),
+      stateRoot: wrongRoot,
+      withdrawalRoot: faulty.withdrawalRoot,
+      txDataHash: honest.txDataHash,
+      cid: "0x01",
+      txData: toHex(honest.txData),
+      inboxCount: 1n,
+    });
+    const liarLeaves = faulty.messages.map((m) => toHex(messageLeaf(m)));
+    const liarFinal = stepCommitment(fromHex(wrongRoot), messageChainOf(liarLeaves.map(fromHex)));
+    // the liar reveals the truth until the last tx: the longest bisection
+    const liar = {
+      messageLeaves: liarLeaves,
+      commitments: truth.commitments.map((c, k) => (k === truth.txCount ? liarFinal : c)),
+    };
+    const side = { sequencer: { txs: 0, gas: 0n }, challenger: { txs: 0, gas: 0n } };
+    const count = (who: "sequencer" | "challenger", r: TxResult) => {
+      side[who].txs++;
+      side[who].gas += r.receipt.gasUsed;
+    };
+    const opened = await chGame.challengeBatch(0n, honest.txData, challengerBond);
+    count("challenger", opened);
+    for (;;) {
+      const v = await seqGame.getChallenge(opened.id);
+      if (v.phase >= PHASE.sequencerWon) break;
+      const s = await sequencerMove(seqGame, opened.id, liar);
+      if (s) {
+        count("sequencer", s);
+        continue;
+      }
+      const c = await challengerMove(chGame, opened.id, truth, witness);
+      if (c) count("challenger", c);
+    }
+    const secondsToRemoveBadBatch = (performance.now() - t0) / 1000;
+    const resolution = await seqGame.resolution(opened.id);
+    const removed = (await d.bridge.batchCount()) === 0n;
+
+    // The forged withdrawal, after the window: never paid.
+    let forgedPaid = 0n;
+    l1.increaseTime(Number(WINDOW) + 1);
+    await l1.mine(1);
+    const forgedIndex = faulty.messages.length - 1;
+    const forged = faulty.messages[forgedIndex];
+    if (forged.kind === "withdrawal") {
+      try {
+        await d.bridge.proveWithdrawal({
+          batchIndex: posted.batchIndex,
+          recipient: forged.recipient,
+          amount: forged.amount,
+          l2TxHash: forged.l2TxHash,
+          ...new MessageTree(faulty.messages).proof(forgedIndex),
+        });
+        forgedPaid += forged.amount;
+      } catch (err) {
+        if (!(err as BridgeRevert).errorName) throw err;
+      }
+    }
+    return {
+      txCount: truth.txCount,
+      accounts: ACCOUNTS,
+      removed,
+      reason: resolution?.reason ?? "unresolved",
+      txPerSide: Math.max(side.sequencer.txs, side.challenger.txs),
+      sequencerTxs: side.sequencer.txs,
+      challengerTxs: side.challenger.txs,
+      challengeBatchGas: Number(opened.receipt.gasUsed),
+      batchDataBytes: honest.txData.length,
+      sequencerGas: Number(side.sequencer.gas),
+      challengerGas: Number(side.challenger.gas),
+      oneStepGas,
+      maxOneStepGas: Math.max(...Object.values(oneStepGas)),
+      secondsToRemoveBadBatch: Number(secondsToRemoveBadBatch.toFixed(2)),
+      forgedPaid: Number(forgedPaid),
+    };
+  } finally {
+    await l1.stop();
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * The batch challenge on L1 (contracts/src/BatchChallenge.sol, docs/rollup.md 8c): deployment,
+ * one typed client, and the honest moves of both sides computed from a replay of the batch
+ * (sequencer/fault-proof/steps.ts). A player reads the challenge's phase and answers it; nothing
+ * here trusts the other side's words: the challenger compares every revealed commitment with
+ * its own replay, the sequencer answers from its own blocks.
+ */
+import type { Address, Hex } from "viem";
+import { batchChallengeAbi, batchChallengeBytecode } from "../contracts/artifacts/BatchChallenge.ts";
+import { batchStepVerifierAbi, batchStepVerifierBytecode } from "../contracts/artifacts/BatchStepVerifier.ts";
+import { bridgeAbi } from "../contracts/artifacts/Bridge.ts";
+import type { BatchReplay, StepWitness } from "../sequencer/fault-proof/steps.ts";
+import { BridgeRevert, simulateAndSend, type TxResult } from "./bridge.ts";
+import { ContractClient, type L1Clients } from "./clients.ts";
+
+export const PHASE = {
+  awaitMessages: 1,
+  awaitMid: 2,
+  awaitVerdict: 3,
+  awaitOneStep: 4,
+  sequencerWon: 5,
+  challengerWon: 6,
+  void: 7,
+} as const;
+
+export interface BatchChallengeParams {
+  bridge: Address;
+  l2ChainId: bigint;
+  minFee: bigint;
+  feeRecipient: Address;
+  /** State root of the L2 genesis (the state before batch 0). */
+  genesisStateRoot: Hex;
+  sequencerBond: bigint;
+  challengerBond: bigint;
+  /** Seconds each side has for all its moves in one challenge. */
+  clock: bigint;
+}
+
+/** Deploys BatchStepVerifier and BatchChallenge and registers the challenge with the Bridge. */
+export async function deployBatchChallenge(
+  clients: L1Clients,
+  p: BatchChallengeParams,
+): Promise<{ address: Address; verifier: Address }> {
+  const wallet = clients.walletClient;
+  if (!wallet) throw new Error("deployBatchChallenge: no wallet (pass a private key)");
+  const wait = async (hash: Hex, what: string) => {
+    const r = await clients.publicClient.waitForTransactionReceipt({
+      hash,
+      pollingInterval: clients.pollingIntervalMs,
+    });
+    if (r.status !== "success") throw new Error(`${what} failed (tx ${hash})`);
+    return r;
+  };
+  const verifier = (
+    await wait(
+      await wallet.deployContract({
+        abi: batchStepVerifierAbi,
+        bytecode: batchStepVerifierBytecode,
+        args: [p.l2ChainId, p.minFee, p.feeRecipient],
+      }),
+      "BatchStepVerifier deployment",
+    )
+  ).contractAddress as Address;
+  const address = (
+    await wait(
+      await wallet.deployContract({
+        abi: batchChallengeAbi,
+        bytecode: batchChallengeBytecode,
+        args: [p.bridge, verifier, p.genesisStateRoot, p.sequencerBond, p.challengerBond, p.clock],
+      }),
+      "BatchChallenge deployment",
+    )
+  ).contractAddress as Address;
+  await wait(
+    await wallet.writeContract({
+      address: p.bridge,
+      abi: bridgeAbi,
+      functionName: "setBatchChallenge",
+      args: [address],
+    } as Parameters<typeof wallet.writeContract>[0]),
+    "Bridge.setBatchChallenge",
+  );
+  return { address, verifier };
+}
+
+export class BatchChallengeRevert extends BridgeRevert {}
+
+export interface ChallengeView {
+  batchIndex: bigint;
+  challenger: Address;
+  phase: number;
+  lo: bigint;
+  hi: bigint;
+  txCount: bigint;
+  cLo: Hex;
+  cHi: Hex;
+  cMid: Hex;
+  txRoot: Hex;
+}
+
+export class BatchChallengeContract extends ContractClient {
+  private write(functionName: string, args: readonly unknown[], value?: bigint): Promise<TxResult> {
+    return simulateAndSend(
+      this.clients,
+      this.wallet,
+      {
+        contract: "BatchChallenge",
+        address: this.address,
+        abi: batchChallengeAbi,
+        functionName,
+        args,
+        value,
+      },
+      (f, e, a, d) => new BatchChallengeRevert(f, e, a, d),
+    );
+  }
+
+  private read<T>(functionName: string, args: readonly unknown[] = []): Promise<T> {
+    return this.clients.publicClient.readContract({
+      address: this.address,
+      abi: batchChallengeAbi,
+      functionName,
+      args,
+    } as Parameters<L1Clients["publicClient"]["readContract"]>[0]) as Promise<T>;
+  }
+
+  depositSequencerBond(amount: bigint): Promise<TxResult> {
+    return this.write("depositSequencerBond", [], amount);
+  }
+  withdrawSequencerBond(amount: bigint): Promise<TxResult> {
+    return this.write("withdrawSequencerBond", [amount]);
+  }
+  async challengeBatch(
+    batchIndex: bigint,
+    txData: Uint8Array,
+    bond: bigint,
+  ): Promise<TxResult & { id: bigint }> {
+    const before = await this.challengeCount();
+    const r = await this.write("challengeBatch", [batchIndex, toHexBytes(txData)], bond);
+    return { ...r, id: before };
+  }
+  revealMessages(id: bigint, leaves: readonly Hex[]): Promise<TxResult> {
+    return this.write("revealMessages", [id, leaves]);
+  }
+  revealMid(id: bigint, commitment: Hex): Promise<TxResult> {
+    return this.write("revealMid", [id, commitment]);
+  }
+  judgeMid(id: bigint, agree: boolean): Promise<TxResult> {
+    return this.write("judgeMid", [id, agree]);
+  }
+  proveStep(id: bigint, w: StepWitness): Promise<TxResult> {
+    return this.write("proveStep", [
+      id,
+      w.preStateRoot,
+      w.preMessageChain,
+      w.txBytes,
+      w.txProof,
+      w.records.map((r) => ({
+        value: r.value,
+        present: r.present,
+        siblings: r.siblings,
+        hasOther: r.hasOther,
+        otherPath: r.otherPath,
+        otherValueHash: r.otherValueHash,
+      })),
+    ]);
+  }
+  timeout(id: bigint): Promise<TxResult> {
+    return this.write("timeout", [id]);
+  }
+  closeVoid(id: bigint): Promise<TxResult> {
+    return this.write("closeVoid", [id]);
+  }
+  challengeCount(): Promise<bigint> {
+    return this.read<bigint>("challengeCount");
+  }
+  sequencerBondBalance(): Promise<bigint> {
+    return this.read<bigint>("sequencerBondBalance");
+  }
+  isBatchUnchallenged(batchIndex: bigint): Promise<boolean> {
+    return this.read<boolean>("isBatchUnchallenged", [batchIndex]);
+  }
+  /** How challenge `id` ended (its ChallengeResolved log), or null while it runs. */
+  async resolution(id: bigint): Promise<{ challengerWon: boolean; reason: string } | null> {
+    const logs = await this.clients.publicClient.getContractEvents({
+      address: this.address,
+      abi: batchChallengeAbi,
+      eventName: "ChallengeResolved",
+      args: { challengeId: id },
+      fromBlock: 0n,
+    });
+    const last = logs.at(-1) as { args: { challengerWon: boolean; reason: string } } | undefined;
+    return last ? { challengerWon: last.args.challengerWon, reason: last.args.reason } : null;
+  }
+  async getChallenge(id: bigint): Promise<ChallengeView> {
+    return this.read<ChallengeView>("getChallenge", [id]);
+  }
+}
+
+function toHexBytes(b: Uint8Array): Hex {
+  return `0x${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex")}`;
+}
+
+/**
+ * The honest challenger's move for the challenge's current phase, from its own replay of the
+ * batch: agree with C_mid exactly when it is the replay's; at one tx, prove it. Returns the move's
+ * tx, or null when it is not the challenger's turn (or the challenge is over).
+ */
+export async function challengerMove(
+  c: BatchChallengeContract,
+  id: bigint,
+  replay: Pick<BatchReplay, "commitments">,
+  witness: (index: number) => StepWitness,
+): Promise<TxResult | null> {
+  const v = await c.getChallenge(id);
+  if (v.phase === PHASE.awaitVerdict) {
+    const mid = Number((v.lo + v.hi) / 2n);
+    return c.judgeMid(id, v.cMid === replay.commitments[mid]);
+  }
+  if (v.phase === PHASE.awaitOneStep) return c.proveStep(id, witness(Number(v.lo)));
+  return null;
+}
+
+/** The honest sequencer's move: reveal the batch's messages, then each C_mid from its replay. */
+export async function sequencerMove(
+  c: BatchChallengeContract,
+  id: bigint,
+  replay: Pick<BatchReplay, "commitments" | "messageLeaves">,
+): Promise<TxResult | null> {
+  const v = await c.getChallenge(id);
+  if (v.phase === PHASE.awaitMessages) return c.revealMessages(id, replay.messageLeaves);
+  if (v.phase === PHASE.awaitMid) return c.revealMid(id, replay.commitments[Number((v.lo + v.hi) / 2n)]);
+  return null;
+}

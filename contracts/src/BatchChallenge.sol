@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {BatchStepVerifier} from "./BatchStepVerifier.sol";
+import {Commitments} from "./lib/Commitments.sol";
+import {RollupState} from "./lib/RollupState.sol";
+
+/// What the batch challenge reads from and asks of the Bridge (its hooks stay small).
+interface IBatchBridge {
+    struct Batch {
+        bytes32 stateRoot;
+        bytes32 withdrawalRoot;
+        bytes32 txDataHash;
+        uint64 firstBlock;
+        uint64 lastBlock;
+        uint64 postedAt;
+        uint64 inboxCount;
+        bytes32 inboxHash;
+    }
+
+    function getBatch(uint256 batchIndex) external view returns (Batch memory);
+    function batchCount() external view returns (uint256);
+    function sequencer() external view returns (address);
+    function challengeWindow() external view returns (uint64);
+    function removeBatchesFrom(uint256 batchIndex) external;
+}
+
+/// @title BatchChallenge
+/// @notice Permissionless state-root fault proofs for the Bridge's batches (docs/rollup.md 8c).
+/// The sequencer keeps a bond here (postBatch needs it; locked while a batch of its is in its window
+/// or challenged). Within a batch's window anyone with `challengerBond` challenges it; the sequencer
+/// reveals the batch's L2 -> L1 messages (they must be the withdrawalRoot's leaves), then the
+/// step commitment C_mid = sha256(stateRoot || messageChain) in the middle of the disputed tx range,
+/// and the challenger agrees or disagrees, until one tx: the challenger then executes it on chain
+/// (BatchStepVerifier) from the agreed C_i and wins when the result is not the disputed C_i+1.
+/// Every move has a chess clock; a side that lets its clock run out loses. A lost batch is removed
+/// with every later one, the sequencer's bond is slashed (half to the challenger, half burned).
+contract BatchChallenge is ReentrancyGuard {
+    uint8 internal constant AWAIT_MESSAGES = 1; // sequencer's move
+    uint8 internal constant AWAIT_MID = 2; // sequencer's move
+    uint8 internal constant AWAIT_VERDICT = 3; // challenger's move
+    uint8 internal constant AWAIT_ONE_STEP = 4; // challenger's move
+    uint8 internal constant SEQUENCER_WON = 5;
+    uint8 internal constant CHALLENGER_WON = 6;
+    uint8 internal constant VOID = 7; // the batch was removed by another challenge meanwhile
+
+    struct Challenge {
+        uint64 batchIndex;
+        uint64 epoch; // removals when the batch was posted: a reposted index is another batch
+        address challenger;
+        uint8 phase;
+        uint64 lo; // agreed: C_lo
+        uint64 hi; // disputed: C_hi
+        uint64 txCount;
+        uint64 lastMoveAt;
+        uint64 sequencerClock; // seconds left
+        uint64 challengerClock;
+        bytes32 cLo;
+        bytes32 cHi;
+        bytes32 cMid;
+        bytes32 txRoot;
+    }
+
+    IBatchBridge public immutable bridge;
+    BatchStepVerifier public immutable verifier;
+    /// The state root before batch 0 (the genesis state: batch 0 starts at block 1).
+    bytes32 public immutable genesisStateRoot;
+    uint256 public immutable sequencerBond;
+    uint256 public immutable challengerBond;
+    /// Seconds each side has for all its moves of one challenge.
+    uint64 public immutable clock;
+
+    uint256 public sequencerBondBalance;
+    uint64 public bondLockedUntil;
+    uint256 public removals;
+    /// Challenges not yet resolved or closed (a void one counts until closeVoid).
+    uint256[] internal _openIds;
+    mapping(uint256 challengeId => uint256) internal _openSlot; // index in _openIds + 1
+    uint256 public burned;
+    mapping(uint256 batchIndex => uint256) public batchEpoch;
+    Challenge[] internal _challenges;
+
+    event SequencerBondDeposited(address indexed from, uint256 amount, uint256 balance);
+    event SequencerBondWithdrawn(uint256 amount, uint256 balance);
+    event BatchChallenged(uint256 indexed challengeId, uint256 indexed batchIndex, address indexed challenger, uint64 txCount);
+    event MessagesRevealed(uint256 indexed challengeId, uint256 messageCount, bytes32 finalCommitment);
+    event MidRevealed(uint256 indexed challengeId, uint64 index, bytes32 commitment);
+    event MidJudged(uint256 indexed challengeId, uint64 index, bool agreed);
+    event ChallengeResolved(uint256 indexed challengeId, uint256 indexed batchIndex, bool challengerWon, string reason);
+    event BatchesRemoved(uint256 indexed fromBatchIndex, uint256 slashed, uint256 challengerReward);
+
+    error NotBridge(address caller);
+    error NotSequencer(address caller);
+    error NotChallenger(address caller);
+    error SequencerBondTooLow(uint256 balance, uint256 required);
+    error BondLocked(uint64 lockedUntil, uint256 openChallenges);
+    error WrongChallengerBond(uint256 sent, uint256 required);
+    error UnknownBatch(uint256 batchIndex);
+    error WindowClosed(uint256 batchIndex, uint64 closedAt);
+    error BatchDataMismatch(bytes32 committed, bytes32 actual);
+    error BadBatchDataHeader(uint256 length);
+    error UnknownChallenge(uint256 challengeId);
+    error WrongPhase(uint8 phase);
+    error ClockRanOut(uint64 elapsed, uint64 left);
+    error ClockNotOut(uint64 elapsed, uint64 left);
+    error MessagesMismatch(bytes32 withdrawalRoot, bytes32 revealed);
+    error PreStateMismatch(bytes32 agreed, bytes32 given);
+    error TxNotInBatch(uint64 index);
+    error StepIsRight(uint64 index);
+    error NotVoid(uint256 challengeId);
+    error TransferFailed(address to, uint256 amount);
+
+    constructor(
+        IBatchBridge bridge_,
+        BatchStepVerifier verifier_,
+        bytes32 genesisStateRoot_,
+        uint256 sequencerBond_,
+        uint256 challengerBond_,
+        uint64 clock_
+    ) {
+        bridge = bridge_;
+        verifier = verifier_;
+        genesisStateRoot = genesisStateRoot_;
+        sequencerBond = sequencerBond_;
+        challengerBond = challengerBond_;
+        clock = clock_;
+    }
+
+    // ------------------------------------------------------------------ the sequencer's bond
+
+    /// Anyone may add to the sequencer's bond (the deployer funds it on a devnet).
+    function depositSequencerBond() external payable {
+        sequencerBondBalance += msg.value;
+        emit SequencerBondDeposited(msg.sender, msg.value, sequencerBondBalance);
+    }
+
+    /// The sequencer takes bond back once no batch of its is in its window and none is challenged.
+    function withdrawSequencerBond(uint256 amount) external nonReentrant {
+        address seq = bridge.sequencer();
+        if (msg.sender != seq) revert NotSequencer(msg.sender);
+        if (block.timestamp < bondLockedUntil || _openIds.length != 0) {
+            revert BondLocked(bondLockedUntil, _openIds.length);
+        }
+        sequencerBondBalance -= amount;
+        emit SequencerBondWithdrawn(amount, sequencerBondBalance);
+        _send(seq, amount);
+    }
+
+    /// Bridge.postBatch's hook: the bond must cover a slash; it stays locked through the window.
+    function onBatchPosted(uint256 batchIndex) external {
+        if (msg.sender != address(bridge)) revert NotBridge(msg.sender);
+        if (sequencerBondBalance < sequencerBond) revert SequencerBondTooLow(sequencerBondBalance, sequencerBond);
+        batchEpoch[batchIndex] = removals;
+        uint64 until = uint64(block.timestamp) + bridge.challengeWindow();
+        if (until > bondLockedUntil) bondLockedUntil = until;
+    }
+
+    /// Bridge.proveWithdrawal's hook: no live challenge is open on this batch or an earlier one
+    /// (a removal takes every later batch with it, so a later batch is not final either).
+    function isBatchUnchallenged(uint256 batchIndex) external view returns (bool) {
+        for (uint256 i = 0; i < _openIds.length; i++) {
+            Challenge storage c = _challenges[_openIds[i]];
+            if (c.batchIndex <= batchIndex && !_removed(c)) return false;
+        }
+        return true;
+    }
+
+    function openChallengeCount() external view returns (uint256) {
+        return _openIds.length;
+    }
+
+    function _closeOpen(uint256 id) internal {
+        uint256 slot = _openSlot[id] - 1;
+        uint256 last = _openIds[_openIds.length - 1];
+        _openIds[slot] = last;
+        _openSlot[last] = slot + 1;
+        _openIds.pop();
+        delete _openSlot[id];
+    }
+
+    // ------------------------------------------------------------------ the challenge
+
+    /// Challenges batch `batchIndex` with `txData`, the batch data it was posted with (calldata of
+    /// its postBatch; sequencer/batch-data.ts): its header names the txRoot and tx count the
+    /// bisection runs over.
+    function challengeBatch(uint256 batchIndex, bytes calldata txData) external payable returns (uint256 id) {
+        if (msg.value != challengerBond) revert WrongChallengerBond(msg.value, challengerBond);
+        if (batchIndex >= bridge.batchCount()) revert UnknownBatch(batchIndex);
+        IBatchBridge.Batch memory b = bridge.getBatch(batchIndex);
+        uint64 closesAt = b.postedAt + bridge.challengeWindow();
+        if (block.timestamp >= closesAt) revert WindowClosed(batchIndex, closesAt);
+        bytes32 h = sha256(txData);
+        if (h != b.txDataHash) revert BatchDataMismatch(b.txDataHash, h);
+        if (txData.length < 37 || txData[0] != 0x02) revert BadBatchDataHeader(txData.length);
+        bytes32 pre = batchIndex == 0 ? genesisStateRoot : bridge.getBatch(batchIndex - 1).stateRoot;
+        uint64 txCount = uint64(uint32(bytes4(txData[33:37])));
+        id = _challenges.length;
+        uint256 epoch = batchEpoch[batchIndex];
+        _challenges.push(
+            Challenge({
+                batchIndex: uint64(batchIndex),
+                epoch: uint64(epoch),
+                challenger: msg.sender,
+                phase: AWAIT_MESSAGES,
+                lo: 0,
+                hi: txCount,
+                txCount: txCount,
+                lastMoveAt: uint64(block.timestamp),
+                sequencerClock: clock,
+                challengerClock: clock,
+                cLo: sha256(abi.encodePacked(pre, bytes32(0))),
+                cHi: bytes32(0),
+                cMid: bytes32(0),
+                txRoot: bytes32(txData[1:33])
+            })
+        );
+        _openIds.push(id);
+        _openSlot[id] = _openIds.length;
+        emit BatchChallenged(id, batchIndex, msg.sender, txCount);
+    }
+
+    function getChallenge(uint256 id) external view returns (Challenge memory) {
+        return _challenge(id);
+    }
+
+    function challengeCount() external view returns (uint256) {
+        return _challenges.length;
+    }
+
+    /// The sequencer opens the batch's message root: `leaves` must be its leaves, in order. Its
+    /// claimed final commitment is then C_n = sha256(stateRoot || chain of the leaves).
+    function revealMessages(uint256 id, bytes32[] calldata leaves) external {
+        Challenge storage c = _sequencerMove(id, AWAIT_MESSAGES);
+        IBatchBridge.Batch memory b = bridge.getBatch(c.batchIndex);
+        bytes32 root = leaves.length == 0 ? bytes32(0) : _merkleRoot(leaves);
+        if (root != b.withdrawalRoot) revert MessagesMismatch(b.withdrawalRoot, root);
+        bytes32 chain;
+        for (uint256 i = 0; i < leaves.length; i++) {
+            chain = sha256(abi.encodePacked(chain, leaves[i]));
+        }
+        c.cHi = sha256(abi.encodePacked(b.stateRoot, chain));
+        emit MessagesRevealed(id, leaves.length, c.cHi);
+        if (c.hi == c.lo) {
+            // No tx: the batch must leave the state and messages as they were.
+            if (c.cHi == c.cLo) _resolve(id, c, false, "batch without txs keeps the state");
+            else _resolve(id, c, true, "batch without txs changes the state");
+        } else {
+            c.phase = c.hi - c.lo == 1 ? AWAIT_ONE_STEP : AWAIT_MID;
+        }
+    }
+
+    /// The sequencer reveals C_mid, mid = (lo + hi) / 2.
+    function revealMid(uint256 id, bytes32 commitment) external {
+        Challenge storage c = _sequencerMove(id, AWAIT_MID);
+        c.cMid = commitment;
+        c.phase = AWAIT_VERDICT;
+        emit MidRevealed(id, (c.lo + c.hi) / 2, commitment);
+    }
+
+    /// The challenger agrees (the lie is after mid) or disagrees (at or before mid) with C_mid.
+    function judgeMid(uint256 id, bool agree) external {
+        Challenge storage c = _challengerMove(id, AWAIT_VERDICT);
+        uint64 mid = (c.lo + c.hi) / 2;
+        if (agree) {
+            c.lo = mid;
+            c.cLo = c.cMid;
+        } else {
+            c.hi = mid;
+            c.cHi = c.cMid;
+        }
+        c.phase = c.hi - c.lo == 1 ? AWAIT_ONE_STEP : AWAIT_MID;
+        emit MidJudged(id, mid, agree);
+    }
+
+    /// The challenger executes tx `lo` from the agreed C_lo (opened as preStateRoot, preChain):
+    /// wins when the tx is refused by the rules or its result is not C_hi.
+    function proveStep(
+        uint256 id,
+        bytes32 preStateRoot,
+        bytes32 preChain,
+        bytes calldata txBytes,
+        bytes32[] calldata txProof,
+        RollupState.RecordProof[] calldata records
+    ) external {
+        Challenge storage c = _challengerMove(id, AWAIT_ONE_STEP);
+        bytes32 pre = sha256(abi.encodePacked(preStateRoot, preChain));
+        if (pre != c.cLo) revert PreStateMismatch(c.cLo, pre);
+        if (!Commitments.requireProof(c.txRoot, sha256(txBytes), c.lo, c.txCount, txProof)) {
+            revert TxNotInBatch(c.lo);
+        }
+        (bool applied, bytes32 postRoot, bytes32 postChain) = verifier.step(preStateRoot, preChain, txBytes, records);
+        if (!applied) {
+            _resolve(id, c, true, "tx refused by the rules");
+            return;
+        }
+        if (sha256(abi.encodePacked(postRoot, postChain)) == c.cHi) revert StepIsRight(c.lo);
+        _resolve(id, c, true, "tx executes to another state");
+    }
+
+    /// Ends a challenge whose side to move has used up its clock: the other side wins.
+    function timeout(uint256 id) external {
+        Challenge storage c = _challenge(id);
+        _requireLive(id, c);
+        bool sequencerToMove = c.phase == AWAIT_MESSAGES || c.phase == AWAIT_MID;
+        uint64 left = sequencerToMove ? c.sequencerClock : c.challengerClock;
+        uint64 elapsed = uint64(block.timestamp) - c.lastMoveAt;
+        if (elapsed <= left) revert ClockNotOut(elapsed, left);
+        _resolve(id, c, sequencerToMove, sequencerToMove ? "sequencer ran out of time" : "challenger ran out of time");
+    }
+
+    /// Closes a challenge whose batch another challenge removed: the challenger gets its bond back.
+    function closeVoid(uint256 id) external nonReentrant {
+        Challenge storage c = _challenge(id);
+        if (c.phase >= SEQUENCER_WON || !_removed(c)) revert NotVoid(id);
+        c.phase = VOID;
+        _closeOpen(id);
+        emit ChallengeResolved(id, c.batchIndex, false, "batch removed by another challenge");
+        _send(c.challenger, challengerBond);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _challenge(uint256 id) internal view returns (Challenge storage) {
+        if (id >= _challenges.length) revert UnknownChallenge(id);
+        return _challenges[id];
+    }
+
+    function _removed(Challenge storage c) internal view returns (bool) {
+        return c.epoch != removals && (c.batchIndex >= bridge.batchCount() || batchEpoch[c.batchIndex] != c.epoch);
+    }
+
+    function _requireLive(uint256 id, Challenge storage c) internal view {
+        if (c.phase >= SEQUENCER_WON) revert WrongPhase(c.phase);
+        if (_removed(c)) revert NotVoid(id); // closeVoid it instead
+    }
+
+    function _move(uint256 id, uint8 phase, bool bySequencer) internal returns (Challenge storage c) {
+        c = _challenge(id);
+        _requireLive(id, c);
+        if (c.phase != phase) revert WrongPhase(c.phase);
+        uint64 elapsed = uint64(block.timestamp) - c.lastMoveAt;
+        uint64 left = bySequencer ? c.sequencerClock : c.challengerClock;
+        if (elapsed > left) revert ClockRanOut(elapsed, left);
+        if (bySequencer) c.sequencerClock = left - elapsed;
+        else c.challengerClock = left - elapsed;
+        c.lastMoveAt = uint64(block.timestamp);
+    }
+
+    function _sequencerMove(uint256 id, uint8 phase) internal returns (Challenge storage) {
+        if (msg.sender != bridge.sequencer()) revert NotSequencer(msg.sender);
+        return _move(id, phase, true);
+    }
+
+    function _challengerMove(uint256 id, uint8 phase) internal returns (Challenge storage c) {
+        c = _move(id, phase, false);
+        if (msg.sender != c.challenger) revert NotChallenger(msg.sender);
+    }
+
+    function _resolve(uint256 id, Challenge storage c, bool challengerWon, string memory reason) internal {
+        c.phase = challengerWon ? CHALLENGER_WON : SEQUENCER_WON;
+        _closeOpen(id);
+        emit ChallengeResolved(id, c.batchIndex, challengerWon, reason);
+        if (!challengerWon) {
+            sequencerBondBalance += challengerBond; // the sequencer's reward for a false challenge
+            return;
+        }
+        bridge.removeBatchesFrom(c.batchIndex);
+        removals++;
+        uint256 slash = sequencerBondBalance < sequencerBond ? sequencerBondBalance : sequencerBond;
+        sequencerBondBalance -= slash;
+        uint256 reward = slash / 2;
+        burned += slash - reward;
+        emit BatchesRemoved(c.batchIndex, slash, reward);
+        _send(c.challenger, challengerBond + reward);
+    }
+
+    /// protocol/merkle.ts: zero leaves pad to a power of two, inner = sha256(left || right).
+    function _merkleRoot(bytes32[] calldata leaves) internal pure returns (bytes32) {
+        uint256 n = leaves.length;
+        bytes32[] memory level = new bytes32[](n);
+        for (uint256 i = 0; i < n; i++) {
+            level[i] = leaves[i];
+        }
+        bytes32 zero;
+        while (n > 1) {
+            uint256 m = (n + 1) / 2;
+            for (uint256 i = 0; i < m; i++) {
+                bytes32 r = 2 * i + 1 < n ? level[2 * i + 1] : zero;
+                level[i] = sha256(abi.encodePacked(level[2 * i], r));
+            }
+            zero = sha256(abi.encodePacked(zero, zero));
+            n = m;
+        }
+        return level[0];
+    }
+
+    function _send(address to, uint256 amount) internal {
+        (bool ok,) = to.call{value: amount}("");
+        if (!ok) revert TransferFailed(to, amount);
+    }
+}

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {Commitments} from "./lib/Commitments.sol";
+import {RollupState} from "./lib/RollupState.sol";
+
+/// @title BatchStepVerifier
+/// @notice The one-step of the batch challenge (docs/rollup.md 8c): executes one L2 tx in Solidity,
+/// the same rule as sequencer/state/machine.ts, on records proven against the state root before it,
+/// and returns the state root and message chain after it. Kept apart from BatchChallenge so either
+/// can grow under EIP-170.
+/// Built: transfer, withdraw, deposit. Any other tx type reverts OneStepNotBuilt.
+contract BatchStepVerifier {
+    uint8 public constant TX_TRANSFER = 0x01;
+    uint8 public constant TX_WITHDRAW = 0x02;
+    uint8 public constant TX_DEPOSIT = 0x81;
+    uint256 internal constant HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
+    uint256 internal constant N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141;
+
+    bytes32 internal constant DOMAIN_TYPEHASH = keccak256("EIP712Domain(string name,string version,uint256 chainId)");
+    bytes32 internal constant TRANSFER_TYPEHASH =
+        keccak256("Transfer(address from,uint64 nonce,uint256 fee,address to,uint256 amount)");
+    bytes32 internal constant WITHDRAW_TYPEHASH =
+        keccak256("Withdraw(address from,uint64 nonce,uint256 fee,address l1Recipient,uint256 amount)");
+
+    /// The L2 domain separator (name "Verdict", version "1", the L2 chain id; no verifying contract).
+    bytes32 public immutable l2DomainSeparator;
+    /// Chain parameters of the genesis (ChainParams): every fee goes to feeRecipient.
+    uint256 public immutable minFee;
+    address public immutable feeRecipient;
+
+    error OneStepNotBuilt(uint8 txType);
+    error BadTxEncoding(uint8 txType, uint256 length);
+    error RecordCount(uint256 expected, uint256 given);
+
+    /// A user tx's common fields and its two-field body (to/l1Recipient, amount).
+    struct UserTx {
+        address from;
+        uint64 nonce;
+        uint256 fee;
+        address target;
+        uint256 amount;
+        bytes32 digest;
+        bool signed; // the signature is canonical and recovers to `from`
+    }
+
+    constructor(uint256 l2ChainId, uint256 minFee_, address feeRecipient_) {
+        l2DomainSeparator =
+            keccak256(abi.encode(DOMAIN_TYPEHASH, keccak256("Verdict"), keccak256("1"), l2ChainId));
+        minFee = minFee_;
+        feeRecipient = feeRecipient_;
+    }
+
+    /// Executes tx `txBytes` on the state `preStateRoot` with message chain `preChain`.
+    /// `applied` false: the rule refuses the tx (a batch holding it is wrong); the roots are then
+    /// the pre roots. Reverts when a record proof does not open the roots or the tx type has no
+    /// one-step yet.
+    function step(
+        bytes32 preStateRoot,
+        bytes32 preChain,
+        bytes calldata txBytes,
+        RollupState.RecordProof[] calldata records
+    ) external view returns (bool applied, bytes32 postStateRoot, bytes32 postChain) {
+        if (txBytes.length == 0) revert BadTxEncoding(0, 0);
+        uint8 kind = uint8(txBytes[0]);
+        if (kind == TX_DEPOSIT) return _deposit(preStateRoot, preChain, txBytes, records);
+        if (kind == TX_TRANSFER || kind == TX_WITHDRAW) return _user(kind, preStateRoot, preChain, txBytes, records);
+        revert OneStepNotBuilt(kind);
+    }
+
+    // ------------------------------------------------------------------ deposit
+
+    function _deposit(
+        bytes32 root,
+        bytes32 chain,
+        bytes calldata b,
+        RollupState.RecordProof[] calldata records
+    ) internal pure returns (bool, bytes32, bytes32) {
+        if (b.length != 85) revert BadTxEncoding(TX_DEPOSIT, b.length);
+        uint256 depositId = uint256(bytes32(b[1:33]));
+        address recipient = address(bytes20(b[33:53]));
+        uint256 amount = uint256(bytes32(b[53:85]));
+        uint256 count = amount > 0 ? 2 : 1;
+        if (records.length != count) revert RecordCount(count, records.length);
+        bytes32 markerPath = RollupState.depositPath(depositId);
+        if (RollupState.isSeen(records[0])) {
+            // Credited before: the rule refuses it. Only check the proof (the write is a no-op).
+            RollupState.update(root, markerPath, records[0], sha256(records[0].value));
+            return (false, root, chain);
+        }
+        root = RollupState.update(root, markerPath, records[0], RollupState.SEEN_VALUE_HASH);
+        if (count == 2) {
+            RollupState.Account memory a = RollupState.decodeAccount(records[1]);
+            a.balance += amount;
+            root = RollupState.update(
+                root, RollupState.accountPath(recipient), records[1], RollupState.accountValueHash(a)
+            );
+        }
+        return (true, root, chain);
+    }
+
+    // ------------------------------------------------------------------ transfer, withdraw
+
+    function _decodeUser(uint8 kind, bytes calldata b) internal view returns (UserTx memory t) {
+        if (b.length != 178) revert BadTxEncoding(kind, b.length);
+        t.from = address(bytes20(b[1:21]));
+        t.nonce = uint64(bytes8(b[21:29]));
+        t.fee = uint256(bytes32(b[29:61]));
+        t.target = address(bytes20(b[61:81]));
+        t.amount = uint256(bytes32(b[81:113]));
+        bytes32 typeHash = kind == TX_TRANSFER ? TRANSFER_TYPEHASH : WITHDRAW_TYPEHASH;
+        bytes32 structHash = keccak256(abi.encode(typeHash, t.from, t.nonce, t.fee, t.target, t.amount));
+        t.digest = keccak256(abi.encodePacked(hex"1901", l2DomainSeparator, structHash));
+        t.signed = _signer(t.digest, b[113:178]) == t.from && t.from != address(0);
+    }
+
+    /// The canonical-signature rule of protocol/secp256k1.ts: v 27/28, 1 <= r < n, 1 <= s <= n/2.
+    function _signer(bytes32 digest, bytes calldata sig) internal pure returns (address) {
+        uint256 r = uint256(bytes32(sig[0:32]));
+        uint256 s = uint256(bytes32(sig[32:64]));
+        uint8 v = uint8(sig[64]);
+        if ((v != 27 && v != 28) || r == 0 || r >= N || s == 0 || s > HALF_N) return address(0);
+        return ecrecover(digest, v, bytes32(r), bytes32(s));
+    }
+
+    /// The distinct accounts the tx touches, in the order the records come (steps.ts touchedKeys).
+    function _accounts(uint8 kind, UserTx memory t) internal view returns (address[] memory list) {
+        address[3] memory tmp;
+        uint256 n;
+        tmp[n++] = t.from;
+        if (t.fee > 0 && feeRecipient != t.from) tmp[n++] = feeRecipient;
+        if (kind == TX_TRANSFER && t.amount > 0 && t.target != t.from && (t.fee == 0 || t.target != feeRecipient)) {
+            tmp[n++] = t.target;
+        }
+        list = new address[](n);
+        for (uint256 i = 0; i < n; i++) {
+            list[i] = tmp[i];
+        }
+    }
+
+    function _user(
+        uint8 kind,
+        bytes32 root,
+        bytes32 chain,
+        bytes calldata b,
+        RollupState.RecordProof[] calldata records
+    ) internal view returns (bool, bytes32, bytes32) {
+        UserTx memory t = _decodeUser(kind, b);
+        address[] memory who = _accounts(kind, t);
+        if (records.length != who.length) revert RecordCount(who.length, records.length);
+        RollupState.Account[] memory acc = new RollupState.Account[](who.length);
+        for (uint256 i = 0; i < who.length; i++) {
+            acc[i] = RollupState.decodeAccount(records[i]);
+        }
+        bool ok = _rule(kind, t, who, acc);
+        bytes32 post = _writeAccounts(root, who, acc, records, ok);
+        if (!ok) return (false, root, chain);
+        if (kind == TX_WITHDRAW) {
+            chain = sha256(abi.encodePacked(chain, Commitments.withdrawalLeaf(t.target, t.amount, t.digest)));
+        }
+        return (true, post, chain);
+    }
+
+    /// Writes the accounts in order, each proof against the root with the ones before written.
+    /// A refused tx writes nothing: its proofs are then all against the pre root.
+    function _writeAccounts(
+        bytes32 root,
+        address[] memory who,
+        RollupState.Account[] memory acc,
+        RollupState.RecordProof[] calldata records,
+        bool ok
+    ) internal pure returns (bytes32 post) {
+        post = root;
+        for (uint256 i = 0; i < who.length; i++) {
+            bytes32 path = RollupState.accountPath(who[i]);
+            if (!ok) RollupState.update(root, path, records[i], _oldValueHash(records[i]));
+            else post = RollupState.update(post, path, records[i], RollupState.accountValueHash(acc[i]));
+        }
+    }
+
+    function _oldValueHash(RollupState.RecordProof calldata p) internal pure returns (bytes32) {
+        return p.present ? sha256(p.value) : bytes32(0);
+    }
+
+    function _find(address[] memory who, address a) internal pure returns (uint256) {
+        for (uint256 i = 0; i < who.length; i++) {
+            if (who[i] == a) return i;
+        }
+        return type(uint256).max; // never: every account the rule touches is in `who`
+    }
+
+    /// sequencer/state/machine.ts applyUser + transfer / withdraw, on the accounts in memory.
+    function _rule(uint8 kind, UserTx memory t, address[] memory who, RollupState.Account[] memory acc)
+        internal
+        view
+        returns (bool)
+    {
+        if (!t.signed) return false;
+        RollupState.Account memory sender = acc[0];
+        if (t.nonce != sender.nonce) return false;
+        if (t.fee < minFee) return false;
+        if (sender.balance < t.fee) return false;
+        sender.balance -= t.fee;
+        sender.nonce += 1;
+        if (t.fee > 0) acc[_find(who, feeRecipient)].balance += t.fee;
+        if (kind == TX_WITHDRAW && t.amount == 0) return false;
+        if (sender.balance < t.amount) return false;
+        sender.balance -= t.amount;
+        if (kind == TX_TRANSFER && t.amount > 0) acc[_find(who, t.target)].balance += t.amount;
+        return true;
+    }
+}

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {RollupState} from "../lib/RollupState.sol";
+
+/// @notice Test-only: exposes the RollupState library so test/vectors/fault-proof.json runs through it.
+contract RollupStateHarness {
+    function accountPath(address a) external pure returns (bytes32) {
+        return RollupState.accountPath(a);
+    }
+
+    function depositPath(uint256 id) external pure returns (bytes32) {
+        return RollupState.depositPath(id);
+    }
+
+    function accountValueHash(uint256 balance, uint64 nonce) external pure returns (bytes32) {
+        return RollupState.accountValueHash(RollupState.Account(balance, nonce));
+    }
+
+    function decodeAccount(RollupState.RecordProof calldata p) external pure returns (uint256, uint64) {
+        RollupState.Account memory a = RollupState.decodeAccount(p);
+        return (a.balance, a.nonce);
+    }
+
+    function update(bytes32 root, bytes32 path, RollupState.RecordProof calldata p, bytes32 newValueHash)
+        external
+        pure
+        returns (bytes32)
+    {
+        return RollupState.update(root, path, p, newValueHash);
+    }
+}

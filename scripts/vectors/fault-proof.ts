@@ -1,0 +1,133 @@
+/**
+ * Test vectors for the batch challenge's encodings (sequencer/fault-proof/encoding.ts,
+ * sequencer/state/smt.ts): state-key paths, account record bytes, tx leaves and a batch txRoot,
+ * step commitments, and state-tree updates (a changed leaf, an insert into an empty subtree, an
+ * insert that splits another key's leaf) with the proofs the one-step takes. RollupState.sol and
+ * BatchStepVerifier reproduce them (test/unit/bridge/fault-proof-vectors.test.ts).
+ */
+import { toHex } from "../../protocol/bytes.ts";
+import { l2Domain } from "../../protocol/eip712.ts";
+import { addressOf } from "../../protocol/secp256k1.ts";
+import { encodeTx, signTx, type Tx } from "../../protocol/tx.ts";
+import {
+  accountBytes,
+  messageChainOf,
+  recordValueHash,
+  stepCommitment,
+  txBytes,
+  txLeaf,
+  txRootOf,
+} from "../../sequencer/fault-proof/encoding.ts";
+import { keys } from "../../sequencer/state/records.ts";
+import { keyPath, SparseMerkleTree } from "../../sequencer/state/smt.ts";
+import { pseudoRandomBytes } from "./prng.ts";
+
+type Hex = `0x${string}`;
+const bytes = (n: number, seed: number): Hex => toHex(pseudoRandomBytes(n, seed));
+const addr = (seed: number) => bytes(20, seed);
+
+export function faultProofVectors() {
+  const max = (1n << 256n) - 1n;
+  const accountPaths = [addr(1), addr(2), "0x0000000000000000000000000000000000000000" as Hex].map((a) => ({
+    address: a,
+    key: keys.account(a),
+    path: toHex(keyPath(keys.account(a))),
+  }));
+  const depositPaths = [0n, 7n, 10n, 1234567890n, max].map((id) => ({
+    id: id.toString(),
+    path: toHex(keyPath(keys.deposit(id))),
+  }));
+  const accounts = [
+    { balance: 0n, nonce: 0 },
+    { balance: 1n, nonce: 1 },
+    { balance: max, nonce: Number.MAX_SAFE_INTEGER },
+  ].map((a) => ({
+    balance: a.balance.toString(),
+    nonce: a.nonce,
+    bytes: toHex(accountBytes(a)),
+    valueHash: toHex(recordValueHash("acct/x", a)),
+  }));
+
+  const signer = pseudoRandomBytes(32, 77);
+  const from = addressOf(signer);
+  const domain = l2Domain(424242n);
+  const txs: Tx[] = [
+    signTx({ type: "transfer", from, nonce: 0, fee: 1n, to: addr(3), amount: 5n }, signer, domain) as Tx,
+    signTx(
+      { type: "withdraw", from, nonce: 1, fee: 2n, l1Recipient: addr(4), amount: max - 1n },
+      signer,
+      domain,
+    ) as Tx,
+    { type: "deposit", depositId: 3n, recipient: addr(5), amount: 10n ** 18n },
+    signTx({ type: "finalize", from, nonce: 2, fee: 0n, jobId: bytes(32, 6) }, signer, domain) as Tx,
+  ];
+  const leaves = txs.map(txLeaf);
+  const txLeaves = txs.map((tx, i) => ({
+    l2ChainId: "424242",
+    tx: encodeTx(tx),
+    bytes: toHex(txBytes(tx)),
+    leaf: toHex(leaves[i]),
+  }));
+
+  const messageLeaves = [bytes(32, 8), bytes(32, 9)];
+  const steps = {
+    stateRoot: bytes(32, 10),
+    messageLeaves,
+    messageChain: toHex(
+      messageChainOf(messageLeaves.map((h) => Uint8Array.from(Buffer.from(h.slice(2), "hex")))),
+    ),
+    commitment: "" as Hex,
+  };
+  steps.commitment = stepCommitment(
+    Uint8Array.from(Buffer.from(steps.stateRoot.slice(2), "hex")),
+    Uint8Array.from(Buffer.from(steps.messageChain.slice(2), "hex")),
+  );
+
+  // State-tree updates, each proven against the root before it (what the one-step checks).
+  const tree = new SparseMerkleTree();
+  const present = new Map<string, { balance: bigint; nonce: number }>();
+  const updates: unknown[] = [];
+  const write = (address: Hex, balance: bigint, nonce: number, what: string) => {
+    const key = keys.account(address);
+    const before = toHex(tree.rootHash());
+    const p = tree.proof(key);
+    const old = present.get(key);
+    const hasOther = !old && p.leaf !== null;
+    const next = { balance, nonce };
+    tree.set(key, recordValueHash(key, next));
+    present.set(key, next);
+    updates.push({
+      what,
+      address,
+      root: before,
+      path: toHex(keyPath(key)),
+      proof: {
+        value: old ? toHex(accountBytes(old)) : "0x",
+        present: !!old,
+        siblings: p.siblings,
+        hasOther,
+        otherPath: hasOther && p.leaf ? p.leaf.path : toHex(new Uint8Array(32)),
+        otherValueHash: hasOther && p.leaf ? p.leaf.valueHash : toHex(new Uint8Array(32)),
+      },
+      newValueHash: toHex(recordValueHash(key, next)),
+      newRoot: toHex(tree.rootHash()),
+    });
+  };
+  write(addr(20), 100n, 0, "insert into the empty tree");
+  write(addr(21), 5n, 0, "insert beside one leaf (split at the root)");
+  for (let i = 22; i < 40; i++) write(addr(i), BigInt(i), 0, "insert");
+  write(addr(20), 99n, 1, "change a present leaf");
+  write(addr(41), 1n, 0, "insert");
+  write(addr(30), 0n, 3, "change a present leaf deep in the tree");
+
+  return {
+    accountPaths,
+    depositPaths,
+    accounts,
+    txLeaves,
+    txRoot: toHex(txRootOf(leaves)),
+    emptyTxRoot: toHex(txRootOf([])),
+    steps,
+    updates,
+  };
+}

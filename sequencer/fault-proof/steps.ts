@@ -1,0 +1,221 @@
+/**
+ * Per-tx replay of a batch for the batch challenge (docs/rollup.md 8c): the step commitment after
+ * every tx (what the sequencer reveals in the bisection and a challenger compares), and the
+ * witness of one step (the tx with its proof against the batch's txRoot, and the records it
+ * touches, each proven against the state root as the on-chain one-step updates it). Pure: the
+ * caller passes the state at the batch start (for batch 0 the genesis state) and the blocks.
+ */
+import { concatBytes, fromHex, toHex } from "../../protocol/bytes.ts";
+import { l2Domain, claimDomain as makeClaimDomain } from "../../protocol/eip712.ts";
+import { merkleLevels, merkleProof, ZERO32 } from "../../protocol/merkle.ts";
+import { decodeTx, type Hex, isSystemTx, type Tx, txDigest, verifyTxSignature } from "../../protocol/tx.ts";
+import { messageLeaf, txMessages } from "../../protocol/withdrawal.ts";
+import type { BatchBlock } from "../batch-data.ts";
+import type { GenesisConfig } from "../chain.ts";
+import { applyTx, type ChainParams, type TxContext } from "../state/machine.ts";
+import type { StateAccess } from "../state/overlay.ts";
+import { keys, type StateRecord } from "../state/records.ts";
+import { SparseMerkleTree } from "../state/smt.ts";
+import {
+  messageChainOf,
+  nextMessageChain,
+  recordBytes,
+  recordValueHash,
+  stepCommitment,
+  txBytes,
+  txLeaf,
+  txRootOf,
+} from "./encoding.ts";
+
+/** Every tx of the batch, blocks flattened, with the timestamp of its block. */
+export function batchTxs(blocks: readonly BatchBlock[]): { tx: Tx; timestamp: number }[] {
+  const out: { tx: Tx; timestamp: number }[] = [];
+  for (const b of blocks) for (const j of b.txs) out.push({ tx: decodeTx(j), timestamp: b.header.timestamp });
+  return out;
+}
+
+export function batchTxRoot(blocks: readonly BatchBlock[]): { txRoot: Hex; txCount: number } {
+  const leaves = batchTxs(blocks).map((t) => txLeaf(t.tx));
+  return { txRoot: toHex(txRootOf(leaves)), txCount: leaves.length };
+}
+
+/**
+ * The state keys a tx's one-step reads and writes, in the order the contract takes their proofs
+ * (BatchChallenge `_touchedKeys`): distinct, first occurrence first. Null: no one-step yet.
+ */
+export function touchedKeys(tx: Tx, params: ChainParams): string[] | null {
+  const list: string[] = [];
+  const add = (k: string) => {
+    if (!list.includes(k)) list.push(k);
+  };
+  switch (tx.type) {
+    case "transfer":
+      add(keys.account(tx.from));
+      if (tx.fee > 0n) add(keys.account(params.feeRecipient.toLowerCase()));
+      if (tx.amount > 0n) add(keys.account(tx.to));
+      return list;
+    case "withdraw":
+      add(keys.account(tx.from));
+      if (tx.fee > 0n) add(keys.account(params.feeRecipient.toLowerCase()));
+      return list;
+    case "deposit":
+      add(keys.deposit(tx.depositId));
+      if (tx.amount > 0n) add(keys.account(tx.recipient));
+      return list;
+    default:
+      return null;
+  }
+}
+
+/** One touched record as the one-step takes it (BatchChallenge `RecordProof`). */
+export interface RecordWitness {
+  key: string;
+  /** recordBytes of the record before the tx; "0x" when absent. */
+  value: Hex;
+  present: boolean;
+  /** Siblings from the root down, against the root after the previous records' writes. */
+  siblings: Hex[];
+  /** Where an absent key's path ends at another key's leaf: that leaf. */
+  hasOther: boolean;
+  otherPath: Hex;
+  otherValueHash: Hex;
+}
+
+export interface StepWitness {
+  index: number;
+  txBytes: Hex;
+  txProof: Hex[];
+  records: RecordWitness[];
+  /** Commitments before and after the tx. */
+  pre: Hex;
+  post: Hex;
+  /** The state root and message chain before the tx (the one-step takes them to open `pre`). */
+  preStateRoot: Hex;
+  preMessageChain: Hex;
+}
+
+export interface BatchReplay {
+  /** commitments[k] = C_k, the commitment after the first k txs; length txCount + 1. */
+  commitments: Hex[];
+  txRoot: Hex;
+  txCount: number;
+  /** Every L2 -> L1 message leaf of the batch, in order (BatchChallenge.revealMessages). */
+  messageLeaves: Hex[];
+  /** Only when `witnessAt` was given. */
+  witness?: StepWitness;
+  /** The state after the batch (the start state of the next one). */
+  finalState: Map<string, StateRecord>;
+}
+
+/** The replay's state: a map, remembering the value each written key had before the tx. */
+class MapState implements StateAccess {
+  readonly before = new Map<string, StateRecord | undefined>();
+  readonly map: Map<string, StateRecord>;
+  constructor(map: Map<string, StateRecord>) {
+    this.map = map;
+  }
+  get(key: string): StateRecord | undefined {
+    return this.map.get(key);
+  }
+  set(key: string, value: StateRecord): void {
+    if (!this.before.has(key)) this.before.set(key, this.map.get(key));
+    this.map.set(key, value);
+  }
+}
+
+/**
+ * Replays the batch tx by tx from `start` (the full state at the batch start). A tx the state
+ * machine refuses leaves the state as it was (a lying batch may hold one; the one-step proves it).
+ */
+export function replayBatch(
+  genesis: GenesisConfig,
+  start: Iterable<[string, StateRecord]>,
+  blocks: readonly BatchBlock[],
+  witnessAt?: number,
+): BatchReplay {
+  const state = new Map<string, StateRecord>(start);
+  const tree = new SparseMerkleTree();
+  for (const [k, v] of state) tree.set(k, recordValueHash(k, v));
+  const domain = l2Domain(genesis.l2ChainId);
+  const claimDomain = makeClaimDomain(genesis.l1ChainId, genesis.bridge);
+  const txs = batchTxs(blocks);
+  const leaves = txs.map((t) => txLeaf(t.tx));
+  const levels = leaves.length ? merkleLevels(concatBytes(...leaves)) : [];
+  let chain: Uint8Array = ZERO32;
+  const messageLeaves: Uint8Array[] = [];
+  const commitments: Hex[] = [stepCommitment(tree.rootHash(), chain)];
+  let witness: StepWitness | undefined;
+  txs.forEach(({ tx, timestamp }, i) => {
+    const txHash = toHex(txDigest(tx, domain));
+    const ctx: TxContext = { timestamp, txHash, params: genesis.params, claimDomain };
+    const s = new MapState(state);
+    let outcome: ReturnType<typeof applyTx> | null = null;
+    try {
+      // A user tx whose signature does not recover to its sender is refused, as Chain.verify does.
+      if (!isSystemTx(tx)) verifyTxSignature(tx, fromHex(txHash));
+      outcome = applyTx(s, tx, ctx);
+    } catch {
+      outcome = null;
+    }
+    if (witnessAt === i) {
+      const preStateRoot = toHex(tree.rootHash());
+      const preMessageChain = toHex(chain);
+      const touched = touchedKeys(tx, genesis.params);
+      if (touched === null) throw new Error(`tx ${i} is a ${tx.type}: it has no one-step yet`);
+      for (const k of s.before.keys())
+        if (!touched.includes(k))
+          throw new Error(`tx ${i} (${tx.type}) wrote ${k}, which its one-step does not touch`);
+      const records: RecordWitness[] = [];
+      for (const k of touched) {
+        const old = s.before.has(k) ? s.before.get(k) : state.get(k);
+        const p = tree.proof(k);
+        const hasOther = p.leaf !== null && !old;
+        records.push({
+          key: k,
+          value: old ? toHex(recordBytes(k, old)) : "0x",
+          present: !!old,
+          siblings: p.siblings,
+          hasOther,
+          otherPath: hasOther && p.leaf ? p.leaf.path : toHex(ZERO32),
+          otherValueHash: hasOther && p.leaf ? p.leaf.valueHash : toHex(ZERO32),
+        });
+        // The next record is proven against the root with this one written (as on chain).
+        const now = state.get(k);
+        if (now) tree.set(k, recordValueHash(k, now));
+      }
+      witness = {
+        index: i,
+        txBytes: toHex(txBytes(tx)),
+        txProof: merkleProof(levels, i).map(toHex),
+        records,
+        pre: commitments[i],
+        post: "0x",
+        preStateRoot,
+        preMessageChain,
+      };
+    }
+    if (outcome) {
+      for (const k of s.before.keys()) tree.set(k, recordValueHash(k, state.get(k) as StateRecord));
+      for (const m of txMessages(outcome)) {
+        const leaf = messageLeaf(m);
+        messageLeaves.push(leaf);
+        chain = nextMessageChain(chain, leaf);
+      }
+    }
+    commitments.push(stepCommitment(tree.rootHash(), chain));
+    if (witness && witnessAt === i) witness.post = commitments[i + 1];
+  });
+  return {
+    commitments,
+    txRoot: toHex(txRootOf(leaves)),
+    txCount: leaves.length,
+    messageLeaves: messageLeaves.map(toHex),
+    witness,
+    finalState: state,
+  };
+}
+
+/** C_n as the batch claims it: its state root and the chain of the message leaves it reveals. */
+export function claimedFinalCommitment(stateRoot: Uint8Array, messageLeaves: readonly Uint8Array[]): Hex {
+  return stepCommitment(stateRoot, messageChainOf(messageLeaves));
+}

@@ -1,0 +1,103 @@
+/**
+ * The validator's challenger role (`verdict validator --challenge-key`, docs/rollup.md 8b-8c):
+ * when the replay finds a bad batch, open a BatchChallenge on it with the challenger bond and play
+ * the honest challenger's moves from its own replay of that batch (bridge/batch-challenge.ts
+ * `challengerMove`), ending the challenge by `timeout` once the sequencer's clock is out. One step
+ * per validator poll; every answer comes from L1 and the validator's own re-execution.
+ */
+import type { Logger } from "pino";
+import { type BatchChallengeContract, challengerMove, PHASE } from "../bridge/batch-challenge.ts";
+import type { BridgeRevert } from "../bridge/bridge.ts";
+import { decodeBatchData } from "./batch-data.ts";
+import type { GenesisConfig } from "./chain.ts";
+import { type BatchReplay, replayBatch, type StepWitness } from "./fault-proof/steps.ts";
+import type { L1BatchWithData } from "./rebuild.ts";
+import type { StateRecord } from "./state/records.ts";
+
+export type ChallengeOutcome = "none" | "playing" | "won" | "lost" | "void" | "cannot";
+
+export class ValidatorChallenger {
+  private readonly game: BatchChallengeContract;
+  private readonly genesis: GenesisConfig;
+  private readonly bond: bigint;
+  private readonly logger?: Logger;
+  private target: {
+    batch: L1BatchWithData;
+    start: Map<string, StateRecord>;
+    replay: BatchReplay;
+    witness: (i: number) => StepWitness;
+  } | null = null;
+  challengeId: bigint | null = null;
+  outcome: ChallengeOutcome = "none";
+
+  constructor(game: BatchChallengeContract, genesis: GenesisConfig, bond: bigint, logger?: Logger) {
+    this.game = game;
+    this.genesis = genesis;
+    this.bond = bond;
+    this.logger = logger;
+  }
+
+  /** The replay found `batch` bad; `start` is the state it started from. */
+  onBadBatch(batch: L1BatchWithData, start: Map<string, StateRecord>): void {
+    if (this.target) return;
+    let blocks: ReturnType<typeof decodeBatchData>;
+    try {
+      blocks = decodeBatchData(batch.txData);
+    } catch (err) {
+      // A header that does not match its txs cannot be bisected on chain (docs/rollup.md 8c).
+      this.outcome = "cannot";
+      this.logger?.error(
+        { index: batch.index, err: (err as Error).message },
+        "bad batch data: no on-chain challenge for it",
+      );
+      return;
+    }
+    const replay = replayBatch(this.genesis, start, blocks);
+    this.target = {
+      batch,
+      start,
+      replay,
+      witness: (i) => {
+        const w = replayBatch(this.genesis, start, blocks, i).witness;
+        if (!w) throw new Error(`no witness for tx ${i}`);
+        return w;
+      },
+    };
+  }
+
+  /** One move (or none) of the challenge; returns where it stands. */
+  async step(): Promise<ChallengeOutcome> {
+    const t = this.target;
+    if (!t || this.outcome === "won" || this.outcome === "lost" || this.outcome === "void")
+      return this.outcome;
+    if (this.challengeId === null) {
+      const r = await this.game.challengeBatch(BigInt(t.batch.index), t.batch.txData, this.bond);
+      this.challengeId = r.id;
+      this.outcome = "playing";
+      this.logger?.warn({ index: t.batch.index, challengeId: r.id }, "challenged bad batch");
+      return this.outcome;
+    }
+    const id = this.challengeId;
+    const v = await this.game.getChallenge(id);
+    if (v.phase >= PHASE.sequencerWon) {
+      this.outcome = v.phase === PHASE.challengerWon ? "won" : v.phase === PHASE.void ? "void" : "lost";
+      const how = await this.game.resolution(id);
+      this.logger?.warn(
+        { index: t.batch.index, challengeId: id, outcome: this.outcome, ...how },
+        "batch challenge ended",
+      );
+      return this.outcome;
+    }
+    if (v.phase === PHASE.awaitMessages || v.phase === PHASE.awaitMid) {
+      // the sequencer's move: once its clock is out, end the challenge
+      try {
+        await this.game.timeout(id);
+      } catch (err) {
+        if ((err as BridgeRevert).errorName !== "ClockNotOut") throw err;
+      }
+      return this.outcome;
+    }
+    await challengerMove(this.game, id, t.replay, t.witness);
+    return this.outcome;
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Liar strategies for the batch challenge (contracts/src/BatchChallenge.sol, docs/rollup.md 8c).
+ * A lying sequencer answers the bisection with commitments of its choice (it has posted a final
+ * commitment the honest replay does not reach); a lying challenger judges an honest sequencer's
+ * commitments at random or always the same way. The honest sides are the real players
+ * (bridge/batch-challenge.ts `sequencerMove`, `challengerMove`) on a real replay.
+ */
+import type { Hex } from "viem";
+import type { BatchReplay } from "../../../sequencer/fault-proof/steps.ts";
+import { rng } from "./rng.ts";
+
+/** What a sequencer reveals: its message leaves and C_k for every k (sequencerMove reads these). */
+export type SequencerAnswers = Pick<BatchReplay, "commitments" | "messageLeaves">;
+
+/**
+ * Lying sequencer strategies over a batch whose true replay is `truth` and whose posted roots
+ * give the final commitment `claimedFinal` (with the leaves `claimedLeaves` under its message
+ * root). Every strategy must reveal C_n = claimedFinal: the contract fixes it from the roots.
+ */
+export const sequencerLiars = {
+  /** The truth at every k < n: the lie surfaces at the last tx. */
+  truthUntilLast: (truth: BatchReplay, claimedFinal: Hex, claimedLeaves: Hex[]): SequencerAnswers => ({
+    messageLeaves: claimedLeaves,
+    commitments: truth.commitments.map((c, k) => (k === truth.txCount ? claimedFinal : c)),
+  }),
+  /** Its final commitment for every k >= 1: the lie surfaces at the first tx. */
+  finalEverywhere: (truth: BatchReplay, claimedFinal: Hex, claimedLeaves: Hex[]): SequencerAnswers => ({
+    messageLeaves: claimedLeaves,
+    commitments: truth.commitments.map((c, k) => (k === 0 ? c : claimedFinal)),
+  }),
+  /** The truth up to tx `i` (a forged tx at `i` the liar executed without checking it), then its final. */
+  truthUntil:
+    (i: number) =>
+    (truth: BatchReplay, claimedFinal: Hex, claimedLeaves: Hex[]): SequencerAnswers => ({
+      messageLeaves: claimedLeaves,
+      commitments: truth.commitments.map((c, k) => (k <= i ? c : claimedFinal)),
+    }),
+  /** Made-up commitments (never the truth, never the final) in the middle. */
+  garbage: (truth: BatchReplay, claimedFinal: Hex, claimedLeaves: Hex[]): SequencerAnswers => ({
+    messageLeaves: claimedLeaves,
+    commitments: truth.commitments.map((c, k) =>
+      k === 0
+        ? c
+        : k === truth.txCount
+          ? claimedFinal
+          : (`0x${(k % 256).toString(16).padStart(2, "0").repeat(32)}` as Hex),
+    ),
+  }),
+};
+
+/**
+ * Lying challengers against an honest batch: the "replay" they judge by. challengerMove agrees
+ * with C_mid exactly when it equals the replay's C_mid.
+ */
+export const challengerLiars = {
+  /** Disagrees with every commitment after C_0 (ends at tx 0). */
+  disagreeAll: (truth: BatchReplay): BatchReplay => ({
+    ...truth,
+    commitments: truth.commitments.map((c, k) => (k === 0 ? c : (`0x${"ee".repeat(32)}` as Hex))),
+  }),
+  /** Agrees with every commitment (ends at the last tx). */
+  agreeAll: (truth: BatchReplay): BatchReplay => truth,
+  /** Agrees or disagrees at random, per index. */
+  random:
+    (seed: number) =>
+    (truth: BatchReplay): BatchReplay => {
+      const r = rng(seed);
+      return {
+        ...truth,
+        commitments: truth.commitments.map((c, k) =>
+          k === 0 || r.int(2) === 0 ? c : (`0x${"dd".repeat(32)}` as Hex),
+        ),
+      };
+    },
+};

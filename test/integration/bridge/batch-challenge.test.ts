@@ -1,0 +1,570 @@
+/**
+ * The batch challenge (contracts/src/BatchChallenge.sol, docs/rollup.md 8c) on the embedded chain,
+ * with the real Bridge, blocks sealed by the real L2 Chain and batch data as the batcher encodes
+ * it. An honest batch survives lying challengers (test/helpers/adversary/batch-liars.ts: one
+ * disagreeing with everything, one agreeing with everything, two judging at random); batches with
+ * a wrong state root, a forged withdrawal leaf or a forged withdrawal tx are each challenged by
+ * the honest challenger against a lying sequencer (truth until the last tx, its final everywhere,
+ * truth until the forged tx, garbage, withholding), removed with every later batch, the
+ * sequencer's bond slashed (half to the challenger); the forged withdrawal is never paid; the
+ * honest chain is re-posted. Hostile moves are refused by name. Measures one-step gas per tx type.
+ */
+import t, { type Test } from "tap";
+import { type Address, type Hex, parseEther } from "viem";
+import {
+  BatchChallengeContract,
+  BatchChallengeRevert,
+  challengerMove,
+  deployBatchChallenge,
+  PHASE,
+  sequencerMove,
+} from "../../../bridge/batch-challenge.ts";
+import { type BridgeContract, type BridgeRevert, simulateAndSend } from "../../../bridge/bridge.ts";
+import { deployBridge } from "../../../bridge/deploy.ts";
+import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
+import { fromHex, toHex } from "../../../protocol/bytes.ts";
+import { signTx, type Tx } from "../../../protocol/tx.ts";
+import { type L2Message, MessageTree, messageLeaf } from "../../../protocol/withdrawal.ts";
+import { buildBatch } from "../../../sequencer/batch.ts";
+import { faultyRoots, type SequencerFaultMode } from "../../../sequencer/batch-faults.ts";
+import type { Block } from "../../../sequencer/block.ts";
+import { Chain } from "../../../sequencer/chain.ts";
+import { DEFAULTS, resolveGenesis } from "../../../sequencer/config.ts";
+import { devGenesis, devKeys } from "../../../sequencer/devkit.ts";
+import { messageChainOf, stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
+import { type BatchReplay, replayBatch, type StepWitness } from "../../../sequencer/fault-proof/steps.ts";
+import type { StateRecord } from "../../../sequencer/state/records.ts";
+import {
+  challengerLiars,
+  type SequencerAnswers,
+  sequencerLiars,
+} from "../../helpers/adversary/batch-liars.ts";
+import { embeddedBackend } from "../../helpers/l1.ts";
+
+const WINDOW = 120n;
+const CLOCK = 60n;
+const SEQUENCER_BOND = parseEther("1");
+const CHALLENGER_BOND = parseEther("0.1");
+
+async function rejectsWith(t: Test, p: Promise<unknown>, errorName: string, what: string): Promise<void> {
+  try {
+    await p;
+    t.fail(`${what}: expected ${errorName}, but it succeeded`);
+  } catch (err) {
+    t.equal((err as BridgeRevert).errorName, errorName, `${what}: ${errorName}`);
+  }
+}
+
+t.test("batch challenge on the embedded chain", async (t) => {
+  const b = await embeddedBackend();
+  t.teardown(() => b.close());
+  const seqClients = b.clients(0);
+  const d = await deployBridge(seqClients, {
+    challengeWindow: WINDOW,
+    unbondingDelay: 1200n,
+    minWorkerStake: parseEther("1"),
+    challengerBond: CHALLENGER_BOND,
+  });
+  const bridge: BridgeContract = d.bridge;
+  const users = devKeys(3, "batch-challenge");
+  const feeRecipient = users[2].address;
+  const l1Recipient = b.accounts[5].address.toLowerCase() as Address;
+  const { genesis, key } = resolveGenesis({
+    ...DEFAULTS,
+    genesis: {
+      ...devGenesis(users.slice(0, 2), 1000n),
+      l1ChainId: String(d.chainId),
+      bridge: d.address,
+      minFee: "1",
+      feeRecipient,
+    },
+  });
+  const chain = new Chain(genesis);
+  const genesisRoot = chain.initGenesis().block.header.stateRoot;
+  const start: [string, StateRecord][] = Object.entries(genesis.alloc).map(([a, bal]) => [
+    `acct/${a.toLowerCase()}`,
+    { balance: bal, nonce: 0 },
+  ]);
+
+  const challenge = await deployBatchChallenge(seqClients, {
+    bridge: d.address,
+    l2ChainId: genesis.l2ChainId,
+    minFee: genesis.params.minFee,
+    feeRecipient,
+    genesisStateRoot: genesisRoot,
+    sequencerBond: SEQUENCER_BOND,
+    challengerBond: CHALLENGER_BOND,
+    clock: CLOCK,
+  });
+  const seqGame = new BatchChallengeContract(seqClients, challenge.address);
+  const chGame = seqGame.as(b.wallet(1));
+  const liarChGame = seqGame.as(b.wallet(2));
+
+  // L1 deposit 0 (2 ETH) so that the bridge holds what a forged 1 ETH withdrawal would take.
+  const depositAmount = parseEther("2");
+  await bridge.deposit(users[0].address, depositAmount);
+
+  // ---------------------------------------------------------------- L2 blocks, sealed for real
+  const nonces = new Map<string, number>();
+  const user = (from: (typeof users)[number], body: Record<string, unknown>, signer = from) => {
+    const nonce = nonces.get(from.address) ?? 0;
+    nonces.set(from.address, nonce + 1);
+    return signTx({ ...body, from: from.address, nonce, fee: 1n } as never, signer.key, chain.domain) as Tx;
+  };
+  let ts = 1_000;
+  const origin = { number: 0, hash: `0x${"00".repeat(32)}` as Hex };
+  const seal = (txs: Tx[]): Block => {
+    for (const tx of txs) chain.admit(tx, chain.txHash(tx), ts);
+    ts += 1000;
+    return chain.seal(origin, key as Uint8Array).block;
+  };
+  const fresh = devKeys(1, "batch-challenge-fresh")[0].address;
+  const block1 = seal([
+    { type: "deposit", depositId: 0n, recipient: users[0].address, amount: depositAmount } as Tx,
+    user(users[0], { type: "transfer", to: users[1].address, amount: 100n }),
+    user(users[0], { type: "withdraw", l1Recipient, amount: 50n }),
+  ]);
+  const block2 = seal([user(users[1], { type: "transfer", to: fresh, amount: 30n })]);
+  const block3 = seal([
+    user(users[1], { type: "transfer", to: users[0].address, amount: 7n }),
+    user(users[0], { type: "withdraw", l1Recipient, amount: 5n }),
+  ]);
+  // A block where the sequencer slipped in a withdrawal of users[1]'s funds signed by users[0].
+  const forgedTx = user(users[1], { type: "withdraw", l1Recipient, amount: 500n }, users[0]);
+
+  const batchBlocks = (blocks: Block[]) => blocks.map((x) => ({ header: x.header, txs: x.txs }));
+  /** The state after `blocks` from genesis: the start state of the batch after them. */
+  const stateAt = (blocks: Block[]): [string, StateRecord][] =>
+    blocks.length ? [...replayBatch(genesis, start, batchBlocks(blocks)).finalState] : start;
+
+  let maxOneStepGas = 0n;
+  const oneStepGas: Record<string, bigint> = {};
+  let txPerSide = { sequencer: 0, challenger: 0 };
+
+  /**
+   * Plays challenge `id` until it ends (the final phase), the challenger's one-step is refused as
+   * right (-1: its clock will run out) or the sequencer withholds its move (0; `seq` null).
+   */
+  async function play(
+    id: bigint,
+    seq: SequencerAnswers | null,
+    ch: { game: BatchChallengeContract; replay: BatchReplay; witness: (i: number) => StepWitness },
+    moves = { sequencer: 0, challenger: 0 },
+  ): Promise<number> {
+    for (let round = 0; round < 64; round++) {
+      const v = await seqGame.getChallenge(id);
+      if (v.phase >= PHASE.sequencerWon) return v.phase;
+      const sequencersTurn = v.phase === PHASE.awaitMessages || v.phase === PHASE.awaitMid;
+      if (sequencersTurn) {
+        if (!seq) return 0;
+        await sequencerMove(seqGame, id, seq);
+        moves.sequencer++;
+        continue;
+      }
+      try {
+        if (await challengerMove(ch.game, id, ch.replay, ch.witness)) moves.challenger++;
+      } catch (err) {
+        if ((err as BridgeRevert).errorName !== "StepIsRight") throw err;
+        return -1;
+      }
+    }
+    throw new Error("challenge did not end in 64 moves");
+  }
+
+  function witnessOf(startState: Iterable<[string, StateRecord]>, blocks: Block[], i: number) {
+    const w = replayBatch(genesis, startState, batchBlocks(blocks), i).witness;
+    if (!w) throw new Error(`no witness for tx ${i}`);
+    return w;
+  }
+
+  // ---------------------------------------------------------------- the bond
+  const honest0 = buildBatch([block1, block2]);
+  const post = (batch: ReturnType<typeof buildBatch>, roots?: { stateRoot: Hex; withdrawalRoot: Hex }) =>
+    bridge.postBatch({
+      firstBlock: BigInt(batch.firstBlock),
+      lastBlock: BigInt(batch.lastBlock),
+      stateRoot: roots?.stateRoot ?? batch.stateRoot,
+      withdrawalRoot: roots?.withdrawalRoot ?? batch.withdrawalRoot,
+      txDataHash: batch.txDataHash,
+      cid: "0x01",
+      txData: toHex(batch.txData),
+      inboxCount: 1n,
+    });
+  await t.test("postBatch needs the sequencer's bond", async (t) => {
+    await rejectsWith(t, post(honest0), "SequencerBondTooLow", "without a bond");
+    await seqGame.depositSequencerBond(SEQUENCER_BOND);
+    t.equal(await seqGame.sequencerBondBalance(), SEQUENCER_BOND);
+  });
+
+  // ---------------------------------------------------------------- honest batch 0 survives
+  const replay0 = replayBatch(genesis, start, batchBlocks([block1, block2]));
+  await t.test("the replay's commitments are the batch's roots", async (t) => {
+    t.equal(replay0.txCount, 4);
+    t.equal(
+      replay0.commitments[4],
+      stepCommitment(fromHex(honest0.stateRoot), messageChainOf(replay0.messageLeaves.map(fromHex))),
+      "C_n = (batch state root, chain of its message leaves)",
+    );
+    t.equal(new MessageTree(honest0.messages).rootHex, honest0.withdrawalRoot);
+    t.equal(
+      replay0.commitments[0],
+      stepCommitment(fromHex(genesisRoot), new Uint8Array(32)),
+      "C_0 from genesis",
+    );
+  });
+
+  await t.test("an honest batch is never removed by lying challengers", async (t) => {
+    await post(honest0);
+    const w = (i: number) => witnessOf(start, [block1, block2], i);
+    const liars = [
+      ["disagrees with everything", challengerLiars.disagreeAll],
+      ["agrees with everything", challengerLiars.agreeAll],
+      ["judges at random (seed 1)", challengerLiars.random(1)],
+      ["judges at random (seed 2)", challengerLiars.random(2)],
+    ] as const;
+    const ids: bigint[] = [];
+    for (const [name, liar] of liars) {
+      const c = await liarChGame.challengeBatch(0n, honest0.txData, CHALLENGER_BOND);
+      ids.push(c.id);
+      t.equal(
+        await play(c.id, replay0, { game: liarChGame, replay: liar(replay0), witness: w }),
+        -1,
+        `a challenger that ${name} cannot prove a step wrong`,
+      );
+    }
+    t.equal(await seqGame.isBatchUnchallenged(0n), false);
+    await b.increaseTime(Number(WINDOW) + 5);
+    const proof = new MessageTree(honest0.messages).proof(0);
+    const w0 = honest0.withdrawals[0];
+    const claim = {
+      batchIndex: 0n,
+      recipient: l1Recipient,
+      amount: w0.amount,
+      l2TxHash: w0.l2TxHash,
+      ...proof,
+    };
+    await rejectsWith(
+      t,
+      bridge.proveWithdrawal(claim),
+      "BatchUnderChallenge",
+      "a challenged batch pays nothing",
+    );
+    for (const id of ids) {
+      await seqGame.timeout(id);
+      t.equal((await seqGame.getChallenge(id)).phase, PHASE.sequencerWon);
+    }
+    t.equal(await bridge.batchCount(), 1n, "the honest batch stays");
+    t.equal(
+      await seqGame.sequencerBondBalance(),
+      SEQUENCER_BOND + BigInt(liars.length) * CHALLENGER_BOND,
+      "the liars' bonds go to the sequencer",
+    );
+    await bridge.proveWithdrawal(claim);
+    t.pass("the honest withdrawal is paid after the window once unchallenged");
+  });
+
+  // ---------------------------------------------------------------- lying batches are removed
+
+  async function lyingBatch(
+    t: Test,
+    what: string,
+    blocks: Block[],
+    lie: {
+      mode?: SequencerFaultMode;
+      liar: ((truth: BatchReplay, final: Hex, leaves: Hex[]) => SequencerAnswers) | "withhold";
+      reason: string;
+      at: number;
+    },
+    prior: Block[],
+  ): Promise<void> {
+    const honest = buildBatch(blocks);
+    const index = await bridge.batchCount();
+    const roots = lie.mode
+      ? faultyRoots(
+          lie.mode,
+          { stateRoot: honest.stateRoot, messages: honest.messages, batchIndex: Number(index) },
+          genesis.sequencer,
+        )
+      : { stateRoot: honest.stateRoot, withdrawalRoot: honest.withdrawalRoot };
+    await post(honest, roots);
+    const pre = stateAt(prior);
+    const truth = replayBatch(genesis, pre, batchBlocks(blocks));
+    // The liar's messages: the honest ones plus what it forged into the root.
+    const forgedMessages = lie.mode ? (roots as { messages: L2Message[] }).messages : honest.messages;
+    const liarLeaves = forgedMessages.map((m) => toHex(messageLeaf(m)));
+    const liarFinal = stepCommitment(fromHex(roots.stateRoot), messageChainOf(liarLeaves.map(fromHex)));
+    const liar = lie.liar === "withhold" ? null : lie.liar(truth, liarFinal, liarLeaves);
+    const bondBefore = await seqGame.sequencerBondBalance();
+    const chBefore = await b.clients(1).publicClient.getBalance({ address: b.accounts[1].address });
+    const c = await chGame.challengeBatch(index, honest.txData, CHALLENGER_BOND);
+    const moves = { sequencer: 0, challenger: 0 };
+    const phase = await play(
+      c.id,
+      liar,
+      { game: chGame, replay: truth, witness: (i) => witnessOf(pre, blocks, i) },
+      moves,
+    );
+    if (phase === 0) {
+      // the sequencer withholds: once its clock is out anyone ends the challenge
+      await rejectsWith(t, chGame.timeout(c.id), "ClockNotOut", `${what}: not before its clock is out`);
+      await b.increaseTime(Number(CLOCK) + 1);
+      await chGame.timeout(c.id);
+    }
+    t.equal(
+      (await seqGame.getChallenge(c.id)).phase,
+      PHASE.challengerWon,
+      `${what}: the honest challenger wins`,
+    );
+    t.same(
+      await seqGame.resolution(c.id),
+      { challengerWon: true, reason: lie.reason },
+      `${what}: ${lie.reason}`,
+    );
+    t.equal(
+      (await seqGame.getChallenge(c.id)).lo,
+      BigInt(lie.at),
+      `${what}: the one-step ran on tx ${lie.at}`,
+    );
+    txPerSide = {
+      sequencer: Math.max(txPerSide.sequencer, moves.sequencer),
+      challenger: Math.max(txPerSide.challenger, moves.challenger + 1),
+    };
+    t.equal(await bridge.batchCount(), index, `${what}: batch ${index} and every later one removed`);
+    t.equal(
+      await seqGame.sequencerBondBalance(),
+      bondBefore - SEQUENCER_BOND,
+      `${what}: the bond is slashed`,
+    );
+    const chAfter = await b.clients(1).publicClient.getBalance({ address: b.accounts[1].address });
+    t.ok(
+      chAfter > chBefore + SEQUENCER_BOND / 2n - parseEther("0.01"),
+      `${what}: the challenger got half the slash`,
+    );
+    if (lie.mode === "forge-withdrawal") {
+      const forged = new MessageTree(forgedMessages);
+      const last = forgedMessages.length - 1;
+      const m = forgedMessages[last];
+      if (m.kind !== "withdrawal") throw new Error("expected the forged withdrawal");
+      await b.increaseTime(Number(WINDOW) + 5);
+      await rejectsWith(
+        t,
+        bridge.proveWithdrawal({
+          batchIndex: index,
+          recipient: m.recipient,
+          amount: m.amount,
+          l2TxHash: m.l2TxHash,
+          ...forged.proof(last),
+        }),
+        "UnknownBatch",
+        "the forged withdrawal's batch is gone: never paid",
+      );
+    }
+    // the sequencer bonds again and re-posts the honest chain from the removed batch on
+    await seqGame.depositSequencerBond(SEQUENCER_BOND);
+  }
+
+  await t.test("wrong-state-root: proven at the last tx, removed, slashed", async (t) => {
+    await lyingBatch(
+      t,
+      "wrong-state-root",
+      [block3],
+      {
+        mode: "wrong-state-root",
+        liar: sequencerLiars.truthUntilLast,
+        reason: "tx executes to another state",
+        at: 1,
+      },
+      [block1, block2],
+    );
+  });
+
+  await t.test("a sequencer that reveals garbage or withholds its move loses", async (t) => {
+    await lyingBatch(
+      t,
+      "garbage mids",
+      [block3],
+      {
+        mode: "wrong-state-root",
+        liar: sequencerLiars.garbage,
+        reason: "tx executes to another state",
+        at: 0,
+      },
+      [block1, block2],
+    );
+    await lyingBatch(
+      t,
+      "withheld reveal",
+      [block3],
+      { mode: "wrong-state-root", liar: "withhold", reason: "sequencer ran out of time", at: 0 },
+      [block1, block2],
+    );
+    await post(buildBatch([block3]));
+    t.equal(await bridge.batchCount(), 2n, "the honest batch 1 is re-posted");
+  });
+
+  const block4 = seal([user(users[0], { type: "transfer", to: users[1].address, amount: 3n })]);
+  await t.test(
+    "forge-withdrawal: a forged message leaf is proven against the first tx, never paid",
+    async (t) => {
+      await lyingBatch(
+        t,
+        "forge-withdrawal",
+        [block4],
+        {
+          mode: "forge-withdrawal",
+          liar: sequencerLiars.finalEverywhere,
+          reason: "tx executes to another state",
+          at: 0,
+        },
+        [block1, block2, block3],
+      );
+    },
+  );
+
+  await t.test("a forged withdrawal tx (bad signature) is refused by the one-step", async (t) => {
+    // the sequencer's chain: admits the forged tx without checking its signature
+    const forgedBlock = seal([forgedTx]);
+    await lyingBatch(
+      t,
+      "forged withdrawal tx",
+      [block4, forgedBlock],
+      { liar: sequencerLiars.truthUntil(1), reason: "tx refused by the rules", at: 1 },
+      [block1, block2, block3],
+    );
+    t.equal(await bridge.batchCount(), 2n);
+  });
+
+  await t.test("one-step gas by tx type", async (t) => {
+    const pre = stateAt([]);
+    const types = ["deposit", "transfer", "withdraw", "transfer"];
+    for (let i = 0; i < 4; i++) {
+      const w = witnessOf(pre, [block1, block2], i);
+      const gas = await b.clients(1).publicClient.estimateContractGas({
+        address: challenge.verifier,
+        abi: (await import("../../../contracts/artifacts/BatchStepVerifier.ts")).batchStepVerifierAbi,
+        functionName: "step",
+        args: [w.preStateRoot, w.preMessageChain, w.txBytes, w.records],
+        account: b.accounts[1].address,
+      });
+      oneStepGas[types[i]] = gas > (oneStepGas[types[i]] ?? 0n) ? gas : oneStepGas[types[i]];
+      if (gas > maxOneStepGas) maxOneStepGas = gas;
+    }
+    t.ok(maxOneStepGas < 300_000n, `largest one-step ${maxOneStepGas} gas (goal <= 300k)`);
+    t.comment(
+      `one-step gas ${JSON.stringify(Object.fromEntries(Object.entries(oneStepGas).map(([k, v]) => [k, Number(v)])))}, moves per side ${JSON.stringify(txPerSide)}`,
+    );
+  });
+
+  await t.test("hostile moves are refused by name and change nothing", async (t) => {
+    const index = await bridge.batchCount();
+    const honest = buildBatch([block4]);
+    const wrong = faultyRoots(
+      "wrong-state-root",
+      { stateRoot: honest.stateRoot, messages: honest.messages, batchIndex: 2 },
+      genesis.sequencer,
+    );
+    await post(honest, wrong);
+    await rejectsWith(
+      t,
+      chGame.challengeBatch(index, honest.txData, 1n),
+      "WrongChallengerBond",
+      "a short bond",
+    );
+    await rejectsWith(
+      t,
+      chGame.challengeBatch(index + 1n, honest.txData, CHALLENGER_BOND),
+      "UnknownBatch",
+      "no such batch",
+    );
+    await rejectsWith(
+      t,
+      chGame.challengeBatch(index, buildBatch([block3]).txData, CHALLENGER_BOND),
+      "BatchDataMismatch",
+      "another batch's data",
+    );
+    const c = await chGame.challengeBatch(index, honest.txData, CHALLENGER_BOND);
+    const twin = await liarChGame.challengeBatch(index, honest.txData, CHALLENGER_BOND);
+    await rejectsWith(
+      t,
+      chGame.revealMessages(c.id, []),
+      "NotSequencer",
+      "the challenger revealing for the sequencer",
+    );
+    await rejectsWith(
+      t,
+      seqGame.revealMessages(c.id, [`0x${"12".repeat(32)}`]),
+      "MessagesMismatch",
+      "leaves that are not the root's",
+    );
+    await rejectsWith(t, chGame.judgeMid(c.id, true), "WrongPhase", "judging before a reveal");
+    await rejectsWith(t, seqGame.timeout(c.id), "ClockNotOut", "a timeout inside the clock");
+    await rejectsWith(
+      t,
+      seqGame.withdrawSequencerBond(1n),
+      "BondLocked",
+      "the bond while a batch is challenged",
+    );
+    await rejectsWith(t, chGame.withdrawSequencerBond(1n), "NotSequencer", "someone else taking the bond");
+    const direct = (functionName: string, args: readonly unknown[]) =>
+      simulateAndSend(
+        b.clients(1),
+        b.wallet(1),
+        { contract: "Bridge", address: d.address, abi: bridgeAbi, functionName, args },
+        (f, e, a, x) => new BatchChallengeRevert(f, e, a, x),
+      );
+    await rejectsWith(
+      t,
+      direct("removeBatchesFrom", [0n]),
+      "NotBatchChallenge",
+      "removing batches without a challenge",
+    );
+    await rejectsWith(
+      t,
+      direct("setBatchChallenge", [b.accounts[1].address]),
+      "NotDeployer",
+      "re-pointing the challenge",
+    );
+    await rejectsWith(t, seqGame.closeVoid(twin.id), "NotVoid", "closing a live challenge as void");
+    const pre = stateAt([block1, block2, block3]);
+    const truth = replayBatch(genesis, pre, batchBlocks([block4]));
+    await seqGame.revealMessages(c.id, truth.messageLeaves);
+    await rejectsWith(
+      t,
+      liarChGame.proveStep(c.id, witnessOf(pre, [block4], 0)),
+      "NotChallenger",
+      "another account proving",
+    );
+    const w = witnessOf(pre, [block4], 0);
+    await rejectsWith(
+      t,
+      chGame.proveStep(c.id, { ...w, preStateRoot: `0x${"34".repeat(32)}` }),
+      "PreStateMismatch",
+      "a made-up pre-state",
+    );
+    const other = witnessOf(stateAt([block1, block2]), [block3], 0);
+    await rejectsWith(
+      t,
+      chGame.proveStep(c.id, { ...w, txBytes: other.txBytes }),
+      "TxNotInBatch",
+      "a tx from another batch",
+    );
+    t.equal((await seqGame.getChallenge(c.id)).phase, PHASE.awaitOneStep, "nothing moved");
+    await chGame.proveStep(c.id, w);
+    t.equal((await seqGame.getChallenge(c.id)).phase, PHASE.challengerWon);
+    const bal = await b.clients(2).publicClient.getBalance({ address: b.accounts[2].address });
+    await seqGame.closeVoid(twin.id);
+    t.equal((await seqGame.getChallenge(twin.id)).phase, PHASE.void, "the twin on the removed batch is void");
+    t.equal(
+      await b.clients(2).publicClient.getBalance({ address: b.accounts[2].address }),
+      bal + CHALLENGER_BOND,
+      "its bond is refunded",
+    );
+    await b.increaseTime(Number(WINDOW) + 1);
+    await rejectsWith(
+      t,
+      chGame.challengeBatch(1n, buildBatch([block3]).txData, CHALLENGER_BOND),
+      "WindowClosed",
+      "a challenge after the window",
+    );
+  });
+});

@@ -1,0 +1,133 @@
+/**
+ * The batch challenge's encodings: test/vectors/fault-proof.json (npm run vectors, generated from
+ * sequencer/fault-proof/encoding.ts and the state tree) reproduced on the embedded chain by
+ * RollupState.sol (key paths, account records, state-tree updates); a tampered proof, a wrong old
+ * value or a present key passed off as absent is refused by name.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import t from "tap";
+import { type Address, BaseError, ContractFunctionRevertedError, type Hex } from "viem";
+import {
+  rollupStateHarnessAbi,
+  rollupStateHarnessBytecode,
+} from "../../../contracts/artifacts/RollupStateHarness.ts";
+import { embeddedBackend } from "../../helpers/l1.ts";
+
+interface ProofJson {
+  value: Hex;
+  present: boolean;
+  siblings: Hex[];
+  hasOther: boolean;
+  otherPath: Hex;
+  otherValueHash: Hex;
+}
+interface Vectors {
+  accountPaths: { address: Hex; path: Hex }[];
+  depositPaths: { id: string; path: Hex }[];
+  accounts: { balance: string; nonce: number; bytes: Hex; valueHash: Hex }[];
+  updates: { what: string; root: Hex; path: Hex; proof: ProofJson; newValueHash: Hex; newRoot: Hex }[];
+}
+
+const vectors = JSON.parse(
+  readFileSync(join(import.meta.dirname, "../../vectors/fault-proof.json"), "utf8"),
+) as Vectors;
+
+const backend = await embeddedBackend();
+t.teardown(() => backend.close());
+const clients = backend.clients(0);
+const pub = clients.publicClient;
+const harness = (
+  await pub.waitForTransactionReceipt({
+    hash: await clients.walletClient!.deployContract({
+      abi: rollupStateHarnessAbi,
+      bytecode: rollupStateHarnessBytecode,
+    }),
+  })
+).contractAddress as Address;
+// biome-ignore lint/suspicious/noExplicitAny: thin wrapper; every call site is checked against the vectors
+const call = (functionName: string, args: readonly unknown[]): Promise<any> =>
+  pub.readContract({ address: harness, abi: rollupStateHarnessAbi, functionName, args } as never);
+
+async function revertName(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "no revert";
+  } catch (err) {
+    const r = err instanceof BaseError && err.walk((e) => e instanceof ContractFunctionRevertedError);
+    return r instanceof ContractFunctionRevertedError ? (r.data?.errorName ?? "unnamed") : String(err);
+  }
+}
+
+t.test("state-key paths: sha256 of acct/<addr> and l1/deposit/<id>", async (t) => {
+  for (const v of vectors.accountPaths) t.equal(await call("accountPath", [v.address]), v.path, v.address);
+  for (const v of vectors.depositPaths)
+    t.equal(await call("depositPath", [BigInt(v.id)]), v.path, `deposit ${v.id}`);
+});
+
+t.test("account records: 40 bytes, decoded and hashed alike", async (t) => {
+  for (const v of vectors.accounts) {
+    t.equal(await call("accountValueHash", [BigInt(v.balance), BigInt(v.nonce)]), v.valueHash);
+    const proof = {
+      value: v.bytes,
+      present: true,
+      siblings: [],
+      hasOther: false,
+      otherPath: `0x${"00".repeat(32)}`,
+      otherValueHash: `0x${"00".repeat(32)}`,
+    };
+    t.same(await call("decodeAccount", [proof]), [BigInt(v.balance), BigInt(v.nonce)]);
+  }
+  const short = {
+    value: "0x01",
+    present: true,
+    siblings: [],
+    hasOther: false,
+    otherPath: `0x${"00".repeat(32)}`,
+    otherValueHash: `0x${"00".repeat(32)}`,
+  };
+  t.equal(await revertName(call("decodeAccount", [short])), "BadAccountRecord");
+});
+
+t.test("state-tree updates: each proof opens the root before and gives the root after", async (t) => {
+  t.ok(
+    vectors.updates.some((u) => u.proof.hasOther),
+    "some insert splits another key's leaf",
+  );
+  t.ok(
+    vectors.updates.some((u) => !u.proof.present && !u.proof.hasOther && u.proof.siblings.length > 0),
+    "some insert lands in an empty subtree",
+  );
+  for (const u of vectors.updates) {
+    t.equal(await call("update", [u.root, u.path, u.proof, u.newValueHash]), u.newRoot, u.what);
+  }
+  const deep = vectors.updates.find((u) => u.proof.present && u.proof.siblings.length > 2)!;
+  const tampered = {
+    ...deep.proof,
+    siblings: deep.proof.siblings.map((s, i) => (i === 1 ? (`0x${"11".repeat(32)}` as Hex) : s)),
+  };
+  t.equal(
+    await revertName(call("update", [deep.root, deep.path, tampered, deep.newValueHash])),
+    "RecordProofMismatch",
+    "a tampered sibling",
+  );
+  const wrongOld = { ...deep.proof, value: `0x${"00".repeat(40)}` as Hex };
+  t.equal(
+    await revertName(call("update", [deep.root, deep.path, wrongOld, deep.newValueHash])),
+    "RecordProofMismatch",
+    "a wrong old value",
+  );
+  const hidden = { ...deep.proof, value: "0x" as Hex, present: false };
+  t.equal(
+    await revertName(call("update", [deep.root, deep.path, hidden, deep.newValueHash])),
+    "RecordProofMismatch",
+    "a present key passed off as absent",
+  );
+  const split = vectors.updates.find((u) => u.proof.hasOther)!;
+  const self = { ...split.proof, otherPath: split.path };
+  t.equal(
+    await revertName(call("update", [split.root, split.path, self, split.newValueHash])),
+    "RecordProofShape",
+    "the key's own path as the other leaf",
+  );
+});
