@@ -160,6 +160,7 @@ export function encodeRecord(key: string, r: StateRecord): string {
       claim: j.claim
         ? {
             jobId: j.claim.jobId,
+            worker: j.claim.worker,
             modelId: j.claim.modelId,
             inputRoot: j.claim.inputRoot,
             outputRoot: j.claim.outputRoot,

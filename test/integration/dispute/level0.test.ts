@@ -218,12 +218,12 @@ async function scenarios(t: Test, b: L1Backend, f: Level0Fixture): Promise<void>
       "OutputIndexOutOfRange",
       "an output past the model's outputs",
     );
-    // A claim the worker did not sign recovers a key with no stake: lost at once, bond back.
-    const forged = await s.as(CHALLENGER).challengeOutput({ ...claim, outputRoot: h32(9) }, signature, 0);
-    t.equal(
-      (await s.as(CHALLENGER).getDispute(forged.disputeId)).winner,
-      4, // unbacked: lost at once, the bond back
-      "a claim the worker did not sign: no stake behind it",
+    // A claim the worker did not sign recovers another key than claim.worker: refused up front.
+    await rejectsWith(
+      t,
+      s.as(CHALLENGER).challengeOutput({ ...claim, outputRoot: h32(9) }, signature, 0),
+      "ClaimSignerNotWorker",
+      "a claim the worker did not sign",
     );
     await rejectsWith(
       t,
