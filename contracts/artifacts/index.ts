@@ -4,6 +4,7 @@ export * from "./IClaimInvalidation.ts";
 export * from "./DisputeGame.ts";
 export * from "./IInferenceConsumer.ts";
 export * from "./OneStepVerifier.ts";
+export * from "./OpChecker.ts";
 export * from "./InferenceConsumer.ts";
 export * from "./Commitments.ts";
 export * from "./NodeDescriptor.ts";

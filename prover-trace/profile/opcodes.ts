@@ -26,5 +26,6 @@ export const OpCode = {
   Concat: 19,
   Tile: 20,
   Pad: 21,
+  MaxPool: 22,
 } as const;
 export type OpName = keyof typeof OpCode;

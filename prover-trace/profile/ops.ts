@@ -64,6 +64,13 @@ export interface OpAttrsMap {
    * the input, else `value`. Negative begins crop. `shape` is the output shape.
    */
   Pad: { begins: number[]; value: bigint; shape: number[] };
+  /**
+   * Max pooling over the spatial axes (2..r-1) of [N, C, spatial..]: output element o is the
+   * maximum of input [n, c, o_i * strides_i - begins_i + j_i * dilations_i] over the kernel
+   * positions j that lie inside the input (a fold over the kernel positions, row-major).
+   * `shape` is the output shape (it carries the pad ends).
+   */
+  MaxPool: { kernel: number[]; strides: number[]; dilations: number[]; begins: number[]; shape: number[] };
   Neg: Record<string, never>;
   Clip: { min: bigint; max: bigint };
   Cast: { to: DTypeCode };
@@ -1155,6 +1162,89 @@ const Pad: OnnxOpSpec = {
   },
 };
 
+/** Output length of one pooled axis (floor mode), or < 1 when the window does not fit. */
+function pooledLength(dim: number, k: number, s: number, d: number, pb: number, pe: number): number {
+  return Math.floor((dim + pb + pe - ((k - 1) * d + 1)) / s) + 1;
+}
+
+const MaxPool: OnnxOpSpec = {
+  onnxOp: "MaxPool",
+  canonical: "MaxPool",
+  inputNames: ["X"],
+  minInputs: 1,
+  constInputs: [],
+  attrs: ["auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"],
+  dtypes:
+    "int8, uint8 (MaxPool-12); [N, C, 1..3 spatial axes]; explicit pads (auto_pad NOTSET or VALID), ceil_mode 0, one output (no Indices)",
+  dataDtypes: each([I8, U8]),
+  infer(ctx) {
+    const dtype = requireDtype(ctx, 0, [I8, U8], "X");
+    const x = input(ctx, 0);
+    const r = x.shape.length;
+    if (r < 3 || r > 5)
+      throw new OpReject(`X ${typeString(x.dtype, x.shape)}`, "MaxPool takes [N, C] and 1 to 3 spatial axes");
+    const n = r - 2;
+    const autoPad = ctx.attrs.auto_pad;
+    if (autoPad !== undefined && (autoPad.type !== "string" || !["NOTSET", "VALID"].includes(autoPad.value)))
+      throw new OpReject(
+        `attr auto_pad=${autoPad.type === "string" ? autoPad.value : autoPad.type}`,
+        "only explicit pads (NOTSET) or VALID are in the profile (SAME_* pads depend on ORT's rounding)",
+      );
+    if (intAttr(ctx, "ceil_mode", 0) !== 0)
+      throw new OpReject(
+        "attr ceil_mode",
+        "only 0 (floor) is in the profile: ceil mode's last window differs across runtimes",
+      );
+    const storage = intAttr(ctx, "storage_order", 0);
+    if (storage !== 0 && storage !== 1) throw new OpReject(`attr storage_order=${storage}`, "must be 0 or 1");
+    const kernel = intsAttr(ctx, "kernel_shape");
+    if (!kernel || kernel.length !== n)
+      throw new OpReject("attr kernel_shape", `required, one entry per spatial axis (${n})`);
+    const strides = intsAttr(ctx, "strides") ?? kernel.map(() => 1);
+    const dilations = intsAttr(ctx, "dilations") ?? kernel.map(() => 1);
+    const isValid = autoPad?.type === "string" && autoPad.value === "VALID";
+    if (isValid && ctx.attrs.pads !== undefined)
+      throw new OpReject("attr pads", "auto_pad VALID takes no pads");
+    const pads = intsAttr(ctx, "pads") ?? Array<number>(2 * n).fill(0);
+    if (strides.length !== n || dilations.length !== n || pads.length !== 2 * n)
+      throw new OpReject("attrs strides, dilations, pads", `need ${n}, ${n} and ${2 * n} entries`);
+    const shape = [x.shape[0], x.shape[1]];
+    let steps = 1;
+    for (let i = 0; i < n; i++) {
+      const [k, s, d, pb, pe] = [kernel[i], strides[i], dilations[i], pads[i], pads[i + n]];
+      const what = `spatial axis ${i}: kernel ${k}, stride ${s}, dilation ${d}, pads ${pb},${pe}`;
+      if (k < 1 || s < 1 || d < 1 || k > 65536 || s > 65536 || d > 65536)
+        throw new OpReject(what, "kernel, stride and dilation must be in 1..65536");
+      // ORT enforces pads < kernel ("Pad should be smaller than kernel").
+      if (pb < 0 || pe < 0 || pb >= k || pe >= k) throw new OpReject(what, "pads must be in 0..kernel-1");
+      const len = pooledLength(x.shape[2 + i], k, s, d, pb, pe);
+      if (len < 1) throw new OpReject(what, `the window does not fit the input's ${x.shape[2 + i]} elements`);
+      // Every window must hold an input element: an all-padding window would be the dtype's minimum.
+      for (let o = 0; o < len; o++) {
+        const start = o * s - pb;
+        if (start >= 0 && start < x.shape[2 + i]) continue; // only windows at the ends can miss
+        let hit = false;
+        for (let j = 0; j < k && !hit; j++) {
+          const p = o * s - pb + j * d;
+          hit = p >= 0 && p < x.shape[2 + i];
+        }
+        if (!hit) throw new OpReject(what, `output position ${o}'s window holds only padding`);
+      }
+      shape.push(len);
+      steps *= k;
+    }
+    if (steps > 65536)
+      throw new OpReject(`attr kernel_shape [${kernel.join(",")}]`, "at most 65536 window positions");
+    return {
+      op: "MaxPool",
+      attrs: { kernel, strides, dilations, begins: pads.slice(0, n), shape },
+      dataInputs: [0],
+      // Every output is one of the window's input elements.
+      output: { dtype, shape, interval: x.interval },
+    };
+  },
+};
+
 /** Every ONNX op type in the profile, by ONNX name. */
 export const ONNX_OPS: Readonly<Record<string, OnnxOpSpec>> = {
   Add: wrappingBinary("Add", addI),
@@ -1182,6 +1272,7 @@ export const ONNX_OPS: Readonly<Record<string, OnnxOpSpec>> = {
   Concat,
   Tile,
   Pad,
+  MaxPool,
   Abs: signOp("Abs", WRAP_ARITH),
   Neg: signOp("Neg", [I8, I32, I64]),
 };
@@ -1204,6 +1295,19 @@ export const EXCLUDED_OPS: Readonly<Record<string, string>> = {
   Where: "ONNX Runtime has no int8 Where kernel; not in the profile",
   MatMul: "float or non-wrapping integer matmul; use MatMulInteger",
   Constant: "constants must be graph initializers",
+};
+
+/**
+ * Ops whose spec, reference semantics and one-step semantics (OpSemantics.sol) are complete but
+ * that the validator still refuses, with the reason: a model may only hold ops a lie on which
+ * the dispute game can take to the one step. MaxPool is a fold, and DisputeGame's fold
+ * bisection refuses the states of folds it does not know (`_plausibleState` reverts NotAFold),
+ * so an honest claimer could not post its chain and would lose: MaxPool waits for that one-line
+ * change (its states are values of the output dtype, like ReduceMax's).
+ */
+export const PENDING_OPS: Readonly<Record<string, string>> = {
+  MaxPool:
+    "exact in ONNX Runtime (int8/uint8) and in the one-step verifier, but not yet admitted: the dispute game's fold bisection does not accept MaxPool states yet",
 };
 
 /** Canonical (descriptor-level) spec of each op: op code, data input count, attribute bytes. */
@@ -1243,6 +1347,19 @@ export const CANONICAL_OPS: { readonly [K in OpName]: CanonicalOpSpec<K> } = {
     code: OpCode.Pad,
     dataInputs: 1,
     attrBytes: (a) => concatBytes(i64be(a.value), ...a.begins.map((b) => i64be(BigInt(b)))),
+  },
+  // Per spatial axis: i64 kernel || i64 stride || i64 dilation || i64 pad begin (the output
+  // shape, hence the pad end, is the descriptor's).
+  MaxPool: {
+    op: "MaxPool",
+    code: OpCode.MaxPool,
+    dataInputs: 1,
+    attrBytes: (a) =>
+      concatBytes(
+        ...a.kernel.flatMap((k, i) =>
+          [k, a.strides[i], a.dilations[i], a.begins[i]].map((v) => i64be(BigInt(v))),
+        ),
+      ),
   },
   Neg: { op: "Neg", code: OpCode.Neg, dataInputs: 1, attrBytes: none },
   // The target dtype is the output descriptor's dtype; nothing to repeat.
@@ -1290,6 +1407,7 @@ export function inferNode(
   attrs: Readonly<Record<string, IrAttr>> = {},
   opset: number = BUILDER_OPSET,
 ): InferResult {
+  if (Object.hasOwn(PENDING_OPS, onnxOp)) return { ok: false, subject: "op", why: PENDING_OPS[onnxOp] };
   const spec = Object.hasOwn(ONNX_OPS, onnxOp) ? ONNX_OPS[onnxOp] : undefined;
   if (!spec) {
     const why = Object.hasOwn(EXCLUDED_OPS, onnxOp) ? EXCLUDED_OPS[onnxOp] : "not in the integer profile";

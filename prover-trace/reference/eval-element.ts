@@ -170,6 +170,25 @@ export function elementDependencies(
         ]);
       return { kind: "fold", steps };
     }
+    case "MaxPool": {
+      // Step k reads kernel position k-1 (row-major over the kernel), or nothing where that
+      // position lies in the padding.
+      const { kernel, strides, dilations, begins } = node.attrs as Required<NodeAttrs>;
+      const x = ins[0].shape;
+      const steps: ElementRead[][] = [];
+      const K = kernel.reduce((p, k) => p * k, 1);
+      for (let w = 0; w < K; w++) {
+        const j = unravel(w, kernel);
+        const src = [
+          o[0],
+          o[1],
+          ...kernel.map((_, d) => o[2 + d] * strides[d] - begins[d] + j[d] * dilations[d]),
+        ];
+        const inside = src.every((p, d) => p >= 0 && p < x[d]);
+        steps.push(inside ? [{ input: 0, index: ravel(src, x) }] : []);
+      }
+      return { kind: "fold", steps };
+    }
     case "ReduceMax":
     case "ArgMax": {
       const x = ins[0].shape;
@@ -206,7 +225,8 @@ export function foldWitness(node: ElementNode, outputFlatIndex: number, readInpu
   const states = [foldInitial(node)];
   for (let k = 1; k <= deps.steps.length; k++) {
     const [ra, rb] = deps.steps[k - 1];
-    const a = readChecked(node, readInput, ra);
+    // A MaxPool step in the padding reads nothing: its operand is the dtype minimum (max unchanged).
+    const a = ra ? readChecked(node, readInput, ra) : dtypeByCode(node.inputTypes[0].dtype).min;
     const b = rb ? readChecked(node, readInput, rb) : undefined;
     states.push(foldStep(node, k, states[k - 1], a, b));
   }

@@ -302,6 +302,54 @@ function reduceAxis(out: Tensor, x: Tensor, axis: number, argmax: boolean): void
 }
 
 /** The data must be the dtype's typed array with exactly numel(shape) elements. */
+/**
+ * MaxPool over the spatial axes of [N, C, spatial..] (int8/uint8): each output element is the
+ * maximum of the window positions that lie inside the input, the dtype minimum if none does.
+ */
+function maxPool(out: Tensor, x: Tensor, a: NodeAttrs): void {
+  const kernel = a.kernel as number[];
+  const strides = a.strides as number[];
+  const dilations = a.dilations as number[];
+  const begins = a.begins as number[];
+  const sp = kernel.length;
+  const xs = x.shape.slice(2);
+  const os = out.shape.slice(2);
+  const inPlane = numel(xs);
+  const outPlane = numel(os);
+  const from = x.data as unknown as ArrayLike<number>;
+  const to = out.data as unknown as { [i: number]: number };
+  const lowest = out.data instanceof Int8Array ? -128 : 0;
+  const windows = numel(kernel);
+  const o = new Array<number>(sp).fill(0);
+  const j = new Array<number>(sp).fill(0);
+  for (let plane = 0; plane < x.shape[0] * x.shape[1]; plane++) {
+    for (let e = 0; e < outPlane; e++) {
+      let r = e;
+      for (let d = sp - 1; d >= 0; d--) {
+        o[d] = r % os[d];
+        r = Math.floor(r / os[d]);
+      }
+      let m = lowest;
+      for (let w = 0; w < windows; w++) {
+        let q = w;
+        for (let d = sp - 1; d >= 0; d--) {
+          j[d] = q % kernel[d];
+          q = Math.floor(q / kernel[d]);
+        }
+        let src = 0;
+        let inside = true;
+        for (let d = 0; d < sp; d++) {
+          const p = o[d] * strides[d] - begins[d] + j[d] * dilations[d];
+          if (p < 0 || p >= xs[d]) inside = false;
+          src = src * xs[d] + p;
+        }
+        if (inside && from[plane * inPlane + src] > m) m = from[plane * inPlane + src];
+      }
+      to[plane * outPlane + e] = m;
+    }
+  }
+}
+
 function checkTensorData(op: OpName, slot: number, t: Tensor): void {
   if (!t || typeof t !== "object" || !Array.isArray(t.shape))
     throw new TypeError(`${op}: input ${slot} is not a tensor`);
@@ -456,6 +504,9 @@ export function evalNode(op: OpName, inputs: readonly Tensor[], attrs: NodeAttrs
     }
     case "MatMulInteger":
       matMulInteger(out, x, inputs[1], Number(a.aZeroPoint), Number(a.bZeroPoint));
+      break;
+    case "MaxPool":
+      maxPool(out, x, a);
       break;
     case "ReduceMax":
     case "ArgMax":

@@ -8,6 +8,8 @@
  *   MatMulInteger  s_0 = 0,                      s_k = wrap32(s_{k-1} + (a_k - azp) * (b_k - bzp))
  *   ReduceMax      s_0 = dtype minimum,          s_k = max(s_{k-1}, x_k)
  *   ArgMax         s_0 = pack(dtype minimum, 0), s_k = x_k > max(s_{k-1}) ? pack(x_k, k-1) : s_{k-1}
+ *   MaxPool        s_0 = dtype minimum,          s_k = max(s_{k-1}, x_k), x_k the input at kernel
+ *                  position k-1 (row-major), or the dtype minimum where that position is padding
  *
  * (a_k, b_k, x_k: the k-th element along the axis, i.e. index k-1.) Starting from a constant
  * rather than from the first element means the one-step verifier never opens an input to check
@@ -34,7 +36,9 @@ export function unpackArgMaxState(state: bigint): { max: bigint; index: bigint }
 }
 
 export function isFold(node: Pick<ElementNode, "op">): boolean {
-  return node.op === "MatMulInteger" || node.op === "ReduceMax" || node.op === "ArgMax";
+  return (
+    node.op === "MatMulInteger" || node.op === "ReduceMax" || node.op === "ArgMax" || node.op === "MaxPool"
+  );
 }
 
 function assertFold(node: ElementNode): void {
@@ -45,6 +49,7 @@ function assertFold(node: ElementNode): void {
 export function foldLength(node: ElementNode): number {
   assertFold(node);
   const x = node.inputTypes[0].shape;
+  if (node.op === "MaxPool") return (node.attrs.kernel as number[]).reduce((p, k) => p * k, 1);
   return node.op === "MatMulInteger" ? x[x.length - 1] : x[node.attrs.axis as number];
 }
 
@@ -52,7 +57,7 @@ export function foldInitial(node: ElementNode): bigint {
   assertFold(node);
   if (node.op === "MatMulInteger") return 0n;
   const min = dtypeByCode(node.inputTypes[0].dtype).min;
-  return node.op === "ReduceMax" ? min : packArgMaxState(min, 0n);
+  return node.op === "ArgMax" ? packArgMaxState(min, 0n) : min;
 }
 
 function checkOperand(node: ElementNode, slot: number, v: bigint | undefined, what: string): bigint {
@@ -79,6 +84,7 @@ export function foldStep(node: ElementNode, k: number, sPrev: bigint, a: bigint,
       return BigInt.asIntN(32, BigInt.asIntN(32, sPrev) + (av - azp) * (bv - bzp));
     }
     case "ReduceMax":
+    case "MaxPool":
       return av > sPrev ? av : sPrev;
     default: {
       const s = unpackArgMaxState(sPrev);

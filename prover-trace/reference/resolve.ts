@@ -39,6 +39,7 @@ const KNOWN_ATTRS: Record<string, string[]> = {
   ReduceMax: ["axes", "keepdims", "noop_with_empty_axes"],
   Concat: ["axis"],
   Pad: ["mode"],
+  MaxPool: ["auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"],
   ArgMax: ["axis", "keepdims", "select_last_index"],
 };
 
@@ -260,6 +261,32 @@ export function resolveModel(model: IrModel): RefModel {
           (attrs.begins as number[])[a] = Math.min(Math.max(pads[i], -inShape[a]), out);
         });
         if (present(2)) attrs.value = scalar(n, n.inputs[2], "constant_value", typeOf(n.inputs[0]).dtype);
+        break;
+      }
+      case "MaxPool": {
+        dataNames = [n.inputs[0]];
+        const fail = (why: string) => new ResolveError(`node ${index} ${n.name} (MaxPool): ${why}`);
+        const autoPad = n.attrs.auto_pad;
+        if (autoPad && (autoPad.type !== "string" || !["NOTSET", "VALID"].includes(autoPad.value)))
+          throw fail("only explicit pads or VALID");
+        if ((intAttr(n, "ceil_mode") ?? 0) !== 0) throw fail("ceil_mode must be 0");
+        const inShape = typeOf(n.inputs[0]).shape;
+        const kernel = intsAttr(n, "kernel_shape");
+        if (!kernel) throw fail("kernel_shape is required");
+        const sp = kernel.length;
+        const pads = intsAttr(n, "pads") ?? Array<number>(2 * sp).fill(0);
+        attrs.kernel = kernel;
+        attrs.strides = intsAttr(n, "strides") ?? kernel.map(() => 1);
+        attrs.dilations = intsAttr(n, "dilations") ?? kernel.map(() => 1);
+        attrs.begins = pads.slice(0, sp);
+        attrs.shape = [
+          ...inShape.slice(0, 2),
+          ...kernel.map((k, i) => {
+            const eff = (k - 1) * (attrs.dilations as number[])[i] + 1;
+            const span = inShape[2 + i] + pads[i] + pads[i + sp] - eff;
+            return Math.floor(span / (attrs.strides as number[])[i]) + 1;
+          }),
+        ];
         break;
       }
       case "Tile": {

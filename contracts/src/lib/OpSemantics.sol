@@ -20,8 +20,10 @@ import {NodeDescriptor} from "./NodeDescriptor.sol";
 /// its index read, so `mapReads` returns only the index read and `gatherDataRead` the second one.
 /// `evalMap` takes the read values in read order (Gather: index, then data).
 ///
-/// Folds (MatMulInteger, ReduceMax, ArgMax): output element e is foldResult(s_K) with s_0 =
-/// foldInitial and s_k = foldStep(k, s_{k-1}, a_k, b_k); `foldReads(e, k)` names a_k (and b_k).
+/// Folds (MatMulInteger, ReduceMax, ArgMax, MaxPool): output element e is foldResult(s_K) with
+/// s_0 = foldInitial and s_k = foldStep(k, s_{k-1}, a_k, b_k); `foldReads(e, k)` names a_k (and
+/// b_k). A MaxPool step whose window position lies in the padding reads nothing; its a_k is the
+/// dtype minimum (the running max is unchanged).
 ///
 /// Values are int256 holding the element's integer value (signed or unsigned per dtype: uint8 2,
 /// int8 3, int32 6, int64 7). Fold states are int256 too; an ArgMax state is the non-negative
@@ -74,7 +76,7 @@ library OpSemantics {
 
     function isFold(uint8 opCode) internal pure returns (bool) {
         return opCode == NodeDescriptor.OP_MATMULINTEGER || opCode == NodeDescriptor.OP_REDUCEMAX
-            || opCode == NodeDescriptor.OP_ARGMAX;
+            || opCode == NodeDescriptor.OP_ARGMAX || opCode == NodeDescriptor.OP_MAXPOOL;
     }
 
     /// Reverts unless the op is well formed: its arity, input dtypes and attributes are the
@@ -120,6 +122,8 @@ library OpSemantics {
             _checkTile(op);
         } else if (c == NodeDescriptor.OP_PAD) {
             _checkPad(op);
+        } else if (c == NodeDescriptor.OP_MAXPOOL) {
+            _checkMaxPool(op);
         } else if (c == NodeDescriptor.OP_GATHER) {
             _checkGather(op);
         } else if (c == NodeDescriptor.OP_MATMULINTEGER) {
@@ -281,6 +285,11 @@ library OpSemantics {
         uint32[] memory x = op.inputs[0].shape;
         if (c == NodeDescriptor.OP_MATMULINTEGER) return x[x.length - 1];
         if (c == NodeDescriptor.OP_REDUCEMAX || c == NodeDescriptor.OP_ARGMAX) return x[uint8(op.attrs[0])];
+        if (c == NodeDescriptor.OP_MAXPOOL) {
+            uint256 K = 1;
+            for (uint256 p = 0; p < op.attrs.length; p += 32) K *= uint256(_i64(op.attrs, p));
+            return K;
+        }
         revert NotAFold(c);
     }
 
@@ -289,7 +298,7 @@ library OpSemantics {
     function foldInitial(Op memory op) internal pure returns (int256) {
         uint8 c = op.opCode;
         if (c == NodeDescriptor.OP_MATMULINTEGER) return 0;
-        if (c == NodeDescriptor.OP_REDUCEMAX) return dtypeMin(op.inputs[0].dtype);
+        if (c == NodeDescriptor.OP_REDUCEMAX || c == NodeDescriptor.OP_MAXPOOL) return dtypeMin(op.inputs[0].dtype);
         if (c == NodeDescriptor.OP_ARGMAX) return packArgMax(dtypeMin(op.inputs[0].dtype), 0);
         revert NotAFold(c);
     }
@@ -313,6 +322,8 @@ library OpSemantics {
             reads = new Read[](2);
             reads[0] = Read(0, (batch * M + i) * K + (k - 1));
             reads[1] = Read(1, rb == 2 ? (k - 1) * N + j : (batch * K + (k - 1)) * N + j);
+        } else if (c == NodeDescriptor.OP_MAXPOOL) {
+            reads = _poolRead(op, e, k);
         } else {
             // The output keeps (keepdims) or drops the axis; either way e = outer * inner + innerIdx.
             uint32[] memory x = op.inputs[0].shape;
@@ -344,7 +355,7 @@ library OpSemantics {
             int256 bzp = _i64(op.attrs, 8);
             return wrap(sPrev + (a - azp) * (b - bzp), NodeDescriptor.DTYPE_INT32);
         }
-        if (c == NodeDescriptor.OP_REDUCEMAX) {
+        if (c == NodeDescriptor.OP_REDUCEMAX || c == NodeDescriptor.OP_MAXPOOL) {
             if (!_inRange(sPrev, dtA)) revert InvalidFoldState(sPrev);
             return a > sPrev ? a : sPrev;
         }
@@ -359,7 +370,7 @@ library OpSemantics {
     function isFoldState(Op memory op, int256 s) internal pure returns (bool) {
         uint8 c = op.opCode;
         if (c == NodeDescriptor.OP_MATMULINTEGER) return _inRange(s, NodeDescriptor.DTYPE_INT32);
-        if (c == NodeDescriptor.OP_REDUCEMAX) return _inRange(s, op.inputs[0].dtype);
+        if (c == NodeDescriptor.OP_REDUCEMAX || c == NodeDescriptor.OP_MAXPOOL) return _inRange(s, op.inputs[0].dtype);
         if (c == NodeDescriptor.OP_ARGMAX) return isArgMaxState(s, op.inputs[0].dtype, foldLength(op));
         revert NotAFold(c);
     }
@@ -371,7 +382,9 @@ library OpSemantics {
             if (s < 0 || uint256(s) >> 128 != 0) revert InvalidFoldState(s);
             return int256(uint256(s) >> 64);
         }
-        if (c == NodeDescriptor.OP_MATMULINTEGER || c == NodeDescriptor.OP_REDUCEMAX) return s;
+        if (c == NodeDescriptor.OP_MATMULINTEGER || c == NodeDescriptor.OP_REDUCEMAX || c == NodeDescriptor.OP_MAXPOOL) {
+            return s;
+        }
         revert NotAFold(c);
     }
 
@@ -558,6 +571,36 @@ library OpSemantics {
             }
         }
         if (!inside) src = 0;
+    }
+
+    /// MaxPool step k: kernel position k-1 (row-major) of output element e's window, at input
+    /// coordinate o_d * stride_d - begin_d + j_d * dilation_d on each spatial axis; no read when
+    /// that lies outside the input (padding). N and C are the output's.
+    function _poolRead(Op memory op, uint256 e, uint256 k) private pure returns (Read[] memory reads) {
+        uint32[] memory x = op.inputs[0].shape;
+        uint32[] memory out = op.output.shape;
+        bool inside = true;
+        uint256 src;
+        uint256 stride = 1;
+        unchecked {
+            uint256 w = k - 1;
+            for (uint256 d = x.length - 1; d >= 2; d--) {
+                uint256 kd = uint256(_i64(op.attrs, 32 * (d - 2)));
+                int256 pos = _poolPos(op.attrs, 32 * (d - 2), e % out[d], w % kd);
+                w /= kd;
+                e /= out[d];
+                if (pos < 0 || pos >= int256(uint256(x[d]))) inside = false;
+                else src += uint256(pos) * stride;
+                stride *= x[d];
+            }
+        }
+        reads = new Read[](inside ? 1 : 0);
+        if (inside) reads[0] = Read(0, e * stride + src); // e is now the (n, c) index
+    }
+
+    /// o * stride - begin + j * dilation for the spatial axis whose attributes start at `p`.
+    function _poolPos(bytes memory attrs, uint256 p, uint256 o, uint256 j) private pure returns (int256) {
+        return int256(o) * _i64(attrs, p + 8) - _i64(attrs, p + 24) + int256(j) * _i64(attrs, p + 16);
     }
 
     /// Tile: input coordinate o_d mod x_d on every axis.
@@ -842,6 +885,30 @@ library OpSemantics {
                 if (out[d] != a[d]) revert OutputTypeMismatch(c);
             }
             if (out[ra - 1] != b[rb - 1]) revert OutputTypeMismatch(c);
+        }
+    }
+
+    /// MaxPool: one int8/uint8 input [N, C, 1..3 spatial], output of that dtype and rank with its
+    /// N and C; per spatial axis a kernel, stride and dilation in 1..65536 and a pad begin in
+    /// 0..kernel-1. Every read stays inside the input (a position outside is padding); the
+    /// output dims (floor mode) carry the pad ends.
+    function _checkMaxPool(Op memory op) private pure {
+        uint8 c = op.opCode;
+        if (op.inputs.length != 1) revert ArityMismatch(c, op.inputs.length);
+        uint8 dt = op.inputs[0].dtype;
+        uint32[] memory x = op.inputs[0].shape;
+        uint32[] memory out = op.output.shape;
+        uint256 r = x.length;
+        if (
+            (dt != NodeDescriptor.DTYPE_INT8 && dt != NodeDescriptor.DTYPE_UINT8) || r < 3 || r > 5
+                || op.output.dtype != dt || out.length != r || out[0] != x[0] || out[1] != x[1]
+        ) revert OutputTypeMismatch(c);
+        bytes memory a = op.attrs;
+        if (a.length != 32 * (r - 2)) revert BadAttributes(c);
+        for (uint256 p = 0; p < a.length; p += 8) {
+            int256 v = _i64(a, p);
+            // kernel, stride, dilation in 1..65536; the pad begin (every 4th) in 0..kernel-1
+            if (p % 32 == 24 ? (v < 0 || v >= _i64(a, p - 24)) : (v < 1 || v > 65536)) revert BadAttributes(c);
         }
     }
 

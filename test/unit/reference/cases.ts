@@ -388,6 +388,38 @@ function movementCases(dt: DTypeName, r: () => number): OpCase[] {
   return cases;
 }
 
+/**
+ * MaxPool on 1-3 spatial axes: padding on either side (windows that are mostly padding),
+ * strides, dilations, a kernel as large as the padded input, storage_order and auto_pad VALID.
+ */
+function poolCases(dt: "int8" | "uint8", r: () => number): OpCase[] {
+  const cases: OpCase[] = [];
+  const d = DTYPES[dt];
+  for (const [shape, attrs] of [
+    [[1, 1, 5, 5], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }],
+    [[2, 3, 6, 7], { kernel_shape: [2, 3], strides: [1, 2], pads: [0, 2, 1, 1] }],
+    [[1, 2, 7, 6], { kernel_shape: [3, 2], dilations: [2, 3], pads: [2, 0, 1, 1] }],
+    [[1, 1, 3, 3], { kernel_shape: [3, 3], pads: [2, 2, 2, 2] }],
+    [[2, 2, 9], { kernel_shape: [4], strides: [3], pads: [3, 2], storage_order: 1 }],
+    [[1, 2, 4, 5, 3], { kernel_shape: [2, 3, 2], strides: [2, 1, 1], pads: [1, 1, 0, 0, 2, 1] }],
+    [[1, 3, 5, 4], { kernel_shape: [2, 2], auto_pad: "VALID" }],
+    [[1, 1, 4, 4], { kernel_shape: [1, 1], strides: [3, 2] }],
+  ] as [number[], Record<string, AttrInput>][]) {
+    cases.push({
+      label: `MaxPool ${dt} [${shape}] ${JSON.stringify(attrs)}`,
+      model: unaryModel("MaxPool", dt, dt, shape, attrs),
+      inputSets: [
+        [randomTensor(dt, shape, r)],
+        [randomTensor(dt, shape, r, (rr) => smallValue(dt, rr, 3))],
+        [edgeTensor(dt, shape)],
+        [tensorOf(d.code, shape, new Array(numel(shape)).fill(d.min))],
+        [tensorOf(d.code, shape, new Array(numel(shape)).fill(d.max))],
+      ],
+    });
+  }
+  return cases;
+}
+
 function reduceCases(op: "ReduceMax" | "ArgMax", dt: DTypeName, r: () => number): OpCase[] {
   const cases: OpCase[] = [];
   const outT: DTypeName = op === "ArgMax" ? "int64" : dt;
@@ -562,6 +594,7 @@ export function allOpCases(): OpCase[] {
   for (const dt of ALL_TYPES) cases.push(...movementCases(dt, r));
   for (const dt of ["int8", "uint8"] as const) cases.push(...matMulCases(dt, r));
   cases.push(...guardedCases(r));
+  for (const dt of ["int8", "uint8"] as const) cases.push(...poolCases(dt, r));
   for (const op of ["ReduceMax", "ArgMax"] as const)
     for (const dt of ALL_TYPES) {
       const cs = reduceCases(op, dt, r);
