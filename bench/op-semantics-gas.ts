@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { encodeFunctionData, type Hex } from "viem";
 import { EmbeddedChain } from "../bridge/chain/chain.ts";
 import { embeddedL1Clients } from "../bridge/clients.ts";
+import { opCheckerAbi } from "../contracts/artifacts/OpChecker.ts";
 import {
   opSemanticsHarnessAbi,
   opSemanticsHarnessBytecode,
@@ -20,6 +21,9 @@ import {
 import { fromHex, toHex } from "../protocol/bytes.ts";
 import { encodeDescriptor } from "../prover-trace/commit/model.ts";
 import type { BenchOptions, BenchResult } from "./lib/harness.ts";
+
+/** The harness and the errors of OpSemantics.check, which reverts inside the harness's OpChecker. */
+const harnessAbi = [...opSemanticsHarnessAbi, ...opCheckerAbi.filter((x) => x.type === "error")];
 
 interface Desc {
   dtype: number;
@@ -166,20 +170,20 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
     const clients = embeddedL1Clients(chain, { privateKey: chain.accounts[0].privateKey });
     const pub = clients.publicClient;
     const hash = await clients.walletClient!.deployContract({
-      abi: opSemanticsHarnessAbi,
+      abi: harnessAbi,
       bytecode: opSemanticsHarnessBytecode,
     });
     const address = (await pub.waitForTransactionReceipt({ hash })).contractAddress!;
     const account = chain.accounts[0].address;
     // biome-ignore lint/suspicious/noExplicitAny: thin wrapper over the harness ABI
     const read = (functionName: string, args: readonly unknown[]): Promise<any> =>
-      pub.readContract({ address, abi: opSemanticsHarnessAbi, functionName, args } as never);
+      pub.readContract({ address, abi: harnessAbi, functionName, args } as never);
     const estimate = async (functionName: string, args: readonly unknown[]) =>
       Number(
         await pub.estimateGas({
           account,
           to: address,
-          data: encodeFunctionData({ abi: opSemanticsHarnessAbi, functionName, args } as never),
+          data: encodeFunctionData({ abi: harnessAbi, functionName, args } as never),
         }),
       );
     const opArg = (c: OpCase) => ({

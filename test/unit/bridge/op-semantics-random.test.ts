@@ -8,6 +8,7 @@
  */
 import t from "tap";
 import type { Address } from "viem";
+import { opCheckerAbi } from "../../../contracts/artifacts/OpChecker.ts";
 import {
   opSemanticsHarnessAbi,
   opSemanticsHarnessBytecode,
@@ -28,11 +29,14 @@ import {
 } from "../../../prover-trace/reference/index.ts";
 import { embeddedBackend } from "../../helpers/l1.ts";
 
+/** The harness and the errors of OpSemantics.check, which reverts inside the harness's OpChecker. */
+const harnessAbi = [...opSemanticsHarnessAbi, ...opCheckerAbi.filter((x) => x.type === "error")];
+
 const backend = await embeddedBackend();
 const clients = backend.clients(0);
 const pub = clients.publicClient;
 const deployHash = await clients.walletClient!.deployContract({
-  abi: opSemanticsHarnessAbi,
+  abi: harnessAbi,
   bytecode: opSemanticsHarnessBytecode,
 });
 const harness = (await pub.waitForTransactionReceipt({ hash: deployHash })).contractAddress as Address;
@@ -40,7 +44,7 @@ t.teardown(() => backend.close());
 
 // biome-ignore lint/suspicious/noExplicitAny: thin wrapper; every result is compared with the reference
 function call(functionName: string, args: readonly unknown[]): Promise<any> {
-  return pub.readContract({ address: harness, abi: opSemanticsHarnessAbi, functionName, args } as never);
+  return pub.readContract({ address: harness, abi: harnessAbi, functionName, args } as never);
 }
 
 // ------------------------------------------------------------------ seeded randomness
