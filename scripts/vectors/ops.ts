@@ -377,6 +377,24 @@ function foldCases() {
       keepdims: false,
     }),
   );
+  // MaxPool: windows half in the padding (steps that read nothing), stride, dilation, 1 and 2
+  // spatial axes, the dtype extremes.
+  c.push(
+    foldCase(
+      "MaxPool int8 [1,1,3,3] kernel 2x2 stride 2 pads 1,1,0,0",
+      "MaxPool",
+      [i("int8", [1, 1, 3, 3], [-128, 5, 127, -1, -128, 0, 3, -7, -128])],
+      { kernel: [2, 2], strides: [2, 2], dilations: [1, 1], begins: [1, 1], shape: [1, 1, 2, 2] },
+    ),
+  );
+  c.push(
+    foldCase(
+      "MaxPool uint8 [1,2,5] kernel 3 dilation 2 pads 2,1",
+      "MaxPool",
+      [i("uint8", [1, 2, 5], [0, 255, 3, 0, 9, 0, 0, 0, 1, 254])],
+      { kernel: [3], strides: [1], dilations: [2], begins: [2], shape: [1, 2, 4] },
+    ),
+  );
   return c;
 }
 
@@ -466,6 +484,7 @@ export function opVectors() {
       "map ops: output = f(reads); reads are (data input slot, flat row-major index, value)",
       "folds: s_0 is a constant (MatMulInteger 0, ReduceMax dtype min, ArgMax pack(dtype min, 0)); step k (1..K) reads element k-1 of the folded axis",
       "ArgMax state = index * 2^64 + (max mod 2^64); the output is state >> 64",
+      "MaxPool: s_0 = dtype min; step k (1..K, K = product of the kernel dims) reads kernel position k-1 (row-major) of the window, or nothing where that position is padding (the operand is then the dtype min)",
     ],
     ops: mapCases(),
     folds: foldCases(),
