@@ -1297,19 +1297,6 @@ export const EXCLUDED_OPS: Readonly<Record<string, string>> = {
   Constant: "constants must be graph initializers",
 };
 
-/**
- * Ops whose spec, reference semantics and one-step semantics (OpSemantics.sol) are complete but
- * that the validator still refuses, with the reason: a model may only hold ops a lie on which
- * the dispute game can take to the one step. MaxPool is a fold, and DisputeGame's fold
- * bisection refuses the states of folds it does not know (`_plausibleState` reverts NotAFold),
- * so an honest claimer could not post its chain and would lose: MaxPool waits for that one-line
- * change (its states are values of the output dtype, like ReduceMax's).
- */
-export const PENDING_OPS: Readonly<Record<string, string>> = {
-  MaxPool:
-    "exact in ONNX Runtime (int8/uint8) and in the one-step verifier, but not yet admitted: the dispute game's fold bisection does not accept MaxPool states yet",
-};
-
 /** Canonical (descriptor-level) spec of each op: op code, data input count, attribute bytes. */
 export interface CanonicalOpSpec<K extends OpName> {
   op: K;
@@ -1407,7 +1394,6 @@ export function inferNode(
   attrs: Readonly<Record<string, IrAttr>> = {},
   opset: number = BUILDER_OPSET,
 ): InferResult {
-  if (Object.hasOwn(PENDING_OPS, onnxOp)) return { ok: false, subject: "op", why: PENDING_OPS[onnxOp] };
   const spec = Object.hasOwn(ONNX_OPS, onnxOp) ? ONNX_OPS[onnxOp] : undefined;
   if (!spec) {
     const why = Object.hasOwn(EXCLUDED_OPS, onnxOp) ? EXCLUDED_OPS[onnxOp] : "not in the integer profile";

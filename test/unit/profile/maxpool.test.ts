@@ -1,8 +1,6 @@
 /**
- * MaxPool's profile spec (ops.ts), called directly: the validator refuses MaxPool as pending
- * (PENDING_OPS) until the dispute game bisects its folds, but the spec that will admit it is
- * already the one the reference and the one step implement: output shapes, canonical
- * attributes, and every refused configuration with its reason.
+ * MaxPool's profile spec (ops.ts): output shapes, canonical attributes, every refused
+ * configuration with its reason, and the validator's line for a refused MaxPool node.
  */
 import t from "tap";
 import type { IrAttr } from "../../../prover-trace/onnx/ir.ts";
@@ -81,8 +79,8 @@ t.test("refused configurations, each with its reason", async (t) => {
   );
 });
 
-t.test("the validator refuses MaxPool by name while pending", async (t) => {
-  const r = inferNode("MaxPool", [x(3, [1, 1, 4, 4])], { kernel_shape: ints([2, 2]) });
-  t.equal(r.ok, false);
-  if (!r.ok) t.match(r.why, /not yet admitted/);
+t.test("inferNode names the refused attribute", async (t) => {
+  const r = inferNode("MaxPool", [x(3, [1, 1, 4, 4])], { kernel_shape: ints([2, 2]), ceil_mode: int(1) });
+  t.same(r.ok, false);
+  if (!r.ok) t.match(`${r.subject}: ${r.why}`, /attr ceil_mode: only 0/);
 });
