@@ -21,10 +21,20 @@ import {
 import { fromHex, toHex } from "../protocol/bytes.ts";
 import { dtypeByCode } from "../protocol/dtype.ts";
 import { encodeDescriptor } from "../prover-trace/commit/model.ts";
+import { OpCode } from "../prover-trace/profile/opcodes.ts";
 import type { BenchOptions, BenchResult } from "./lib/harness.ts";
 
 /** The harness and the errors of OpSemantics.check, which reverts inside the harness's OpChecker. */
 const harnessAbi = [...opSemanticsHarnessAbi, ...opCheckerAbi.filter((x) => x.type === "error")];
+
+/**
+ * The operand of a fold step in the padding (no read): ConvInteger's x zero point (its first
+ * attribute, i64), every other fold's the input dtype's minimum.
+ */
+function paddingOperand(v: { opCode: number; inputs: { dtype: number }[]; attrBytes: Hex }): bigint {
+  if (v.opCode === OpCode.ConvInteger) return BigInt.asIntN(64, BigInt(`0x${v.attrBytes.slice(2, 18)}`));
+  return dtypeByCode(v.inputs[0].dtype).min;
+}
 
 interface Desc {
   dtype: number;
@@ -254,7 +264,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
         BigInt(s.k),
         BigInt(s.before),
         // a MaxPool step in the padding reads nothing: the dtype minimum stands in
-        s.reads[0] ? BigInt(s.reads[0].value) : dtypeByCode(v.inputs[0].dtype).min,
+        s.reads[0] ? BigInt(s.reads[0].value) : paddingOperand(v),
         b,
       );
     }

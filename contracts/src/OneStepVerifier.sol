@@ -139,10 +139,8 @@ contract OneStepVerifier {
         }
         OpSemantics.Read[] memory reads = OpSemantics.foldReads(op, e, f.k);
         if (openings.length != reads.length) revert OpeningCountMismatch(reads.length, openings.length);
-        // A MaxPool step in the padding reads nothing: the dtype minimum leaves the max unchanged.
-        int256 a = reads.length > 0
-            ? _read(inputs, reads[0], openings[0], 0)
-            : OpSemantics.dtypeMin(op.inputs[0].dtype);
+        // A step in the padding (MaxPool, ConvInteger) reads nothing: its operand leaves the state as it is.
+        int256 a = reads.length > 0 ? _read(inputs, reads[0], openings[0], 0) : OpSemantics.paddingOperand(op);
         int256 b = reads.length > 1 ? _read(inputs, reads[1], openings[1], 1) : int256(0);
         next = OpSemantics.foldStep(op, f.k, sPrev, a, b);
         claimerWins = next == f.sNext;

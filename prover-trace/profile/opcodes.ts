@@ -27,5 +27,6 @@ export const OpCode = {
   Tile: 20,
   Pad: 21,
   MaxPool: 22,
+  ConvInteger: 23,
 } as const;
 export type OpName = keyof typeof OpCode;

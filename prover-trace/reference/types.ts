@@ -36,6 +36,8 @@ export interface NodeAttrs {
   begins?: number[];
   /** MaxPool, per spatial axis: window size, stride and dilation (`shape` is the output shape). */
   kernel?: number[];
+  /** ConvInteger: channel groups (its strides, dilations, begins as MaxPool's; kernel from W). */
+  group?: number;
   strides?: number[];
   dilations?: number[];
   /** Pad: the constant outside the input. */

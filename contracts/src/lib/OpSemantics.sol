@@ -75,8 +75,10 @@ library OpSemantics {
     }
 
     function isFold(uint8 opCode) internal pure returns (bool) {
-        return opCode == NodeDescriptor.OP_MATMULINTEGER || opCode == NodeDescriptor.OP_REDUCEMAX
-            || opCode == NodeDescriptor.OP_ARGMAX || opCode == NodeDescriptor.OP_MAXPOOL;
+        // A bit set rather than a chain of comparisons: DisputeGame inlines this and is near EIP-170.
+        uint256 folds = (1 << NodeDescriptor.OP_MATMULINTEGER) | (1 << NodeDescriptor.OP_REDUCEMAX)
+            | (1 << NodeDescriptor.OP_ARGMAX) | (1 << NodeDescriptor.OP_MAXPOOL) | (1 << NodeDescriptor.OP_CONVINTEGER);
+        return (folds >> opCode) & 1 == 1;
     }
 
     /// Reverts unless the op is well formed: its arity, input dtypes and attributes are the
@@ -124,6 +126,8 @@ library OpSemantics {
             _checkPad(op);
         } else if (c == NodeDescriptor.OP_MAXPOOL) {
             _checkMaxPool(op);
+        } else if (c == NodeDescriptor.OP_CONVINTEGER) {
+            _checkConv(op);
         } else if (c == NodeDescriptor.OP_GATHER) {
             _checkGather(op);
         } else if (c == NodeDescriptor.OP_MATMULINTEGER) {
@@ -285,6 +289,7 @@ library OpSemantics {
         uint32[] memory x = op.inputs[0].shape;
         if (c == NodeDescriptor.OP_MATMULINTEGER) return x[x.length - 1];
         if (c == NodeDescriptor.OP_REDUCEMAX || c == NodeDescriptor.OP_ARGMAX) return x[uint8(op.attrs[0])];
+        if (c == NodeDescriptor.OP_CONVINTEGER) return _numel(op.inputs[1].shape) / op.inputs[1].shape[0];
         if (c == NodeDescriptor.OP_MAXPOOL) {
             uint256 K = 1;
             for (uint256 p = 0; p < op.attrs.length; p += 32) K *= uint256(_i64(op.attrs, p));
@@ -297,7 +302,7 @@ library OpSemantics {
     /// pack(dtype minimum, 0) for ArgMax.
     function foldInitial(Op memory op) internal pure returns (int256) {
         uint8 c = op.opCode;
-        if (c == NodeDescriptor.OP_MATMULINTEGER) return 0;
+        if (c == NodeDescriptor.OP_MATMULINTEGER || c == NodeDescriptor.OP_CONVINTEGER) return 0;
         if (c == NodeDescriptor.OP_REDUCEMAX || c == NodeDescriptor.OP_MAXPOOL) return dtypeMin(op.inputs[0].dtype);
         if (c == NodeDescriptor.OP_ARGMAX) return packArgMax(dtypeMin(op.inputs[0].dtype), 0);
         revert NotAFold(c);
@@ -324,6 +329,8 @@ library OpSemantics {
             reads[1] = Read(1, rb == 2 ? (k - 1) * N + j : (batch * K + (k - 1)) * N + j);
         } else if (c == NodeDescriptor.OP_MAXPOOL) {
             reads = _poolRead(op, e, k);
+        } else if (c == NodeDescriptor.OP_CONVINTEGER) {
+            reads = _convReads(op, e, k);
         } else {
             // The output keeps (keepdims) or drops the axis; either way e = outer * inner + innerIdx.
             uint32[] memory x = op.inputs[0].shape;
@@ -348,7 +355,7 @@ library OpSemantics {
         if (k == 0 || k > K) revert FoldStepOutOfRange(k, K);
         uint8 dtA = op.inputs[0].dtype;
         if (!_inRange(a, dtA)) revert ValueOutOfRange(0, a);
-        if (c == NodeDescriptor.OP_MATMULINTEGER) {
+        if (c == NodeDescriptor.OP_MATMULINTEGER || c == NodeDescriptor.OP_CONVINTEGER) {
             if (!_inRange(b, op.inputs[1].dtype)) revert ValueOutOfRange(1, b);
             if (!_inRange(sPrev, NodeDescriptor.DTYPE_INT32)) revert InvalidFoldState(sPrev);
             int256 azp = _i64(op.attrs, 0);
@@ -369,10 +376,20 @@ library OpSemantics {
     /// any other state when it is posted, so that foldStep's InvalidFoldState never decides a game.
     function isFoldState(Op memory op, int256 s) internal pure returns (bool) {
         uint8 c = op.opCode;
-        if (c == NodeDescriptor.OP_MATMULINTEGER) return _inRange(s, NodeDescriptor.DTYPE_INT32);
+        if (c == NodeDescriptor.OP_MATMULINTEGER || c == NodeDescriptor.OP_CONVINTEGER) {
+            return _inRange(s, NodeDescriptor.DTYPE_INT32);
+        }
         if (c == NodeDescriptor.OP_REDUCEMAX || c == NodeDescriptor.OP_MAXPOOL) return _inRange(s, op.inputs[0].dtype);
         if (c == NodeDescriptor.OP_ARGMAX) return isArgMaxState(s, op.inputs[0].dtype, foldLength(op));
         revert NotAFold(c);
+    }
+
+    /// The operand of a fold step that reads nothing (its window position is padding), which
+    /// leaves the state as it is: ConvInteger's x zero point (its term is 0), else the input
+    /// dtype's minimum (MaxPool's max is unchanged).
+    function paddingOperand(Op memory op) internal pure returns (int256) {
+        if (op.opCode == NodeDescriptor.OP_CONVINTEGER) return _i64(op.attrs, 0);
+        return dtypeMin(op.inputs[0].dtype);
     }
 
     /// The output element a final state stands for: ArgMax the packed index, otherwise the state.
@@ -382,9 +399,10 @@ library OpSemantics {
             if (s < 0 || uint256(s) >> 128 != 0) revert InvalidFoldState(s);
             return int256(uint256(s) >> 64);
         }
-        if (c == NodeDescriptor.OP_MATMULINTEGER || c == NodeDescriptor.OP_REDUCEMAX || c == NodeDescriptor.OP_MAXPOOL) {
-            return s;
-        }
+        if (
+            c == NodeDescriptor.OP_MATMULINTEGER || c == NodeDescriptor.OP_REDUCEMAX || c == NodeDescriptor.OP_MAXPOOL
+                || c == NodeDescriptor.OP_CONVINTEGER
+        ) return s;
         revert NotAFold(c);
     }
 
@@ -596,6 +614,64 @@ library OpSemantics {
         }
         reads = new Read[](inside ? 1 : 0);
         if (inside) reads[0] = Read(0, e * stride + src); // e is now the (n, c) index
+    }
+
+    /// ConvInteger step k: input channel c of the group and kernel position t, (c, t) = k-1
+    /// row-major; x [n, g * Cg + c, position] (slot 0) and w [m, c, t] (slot 1), or no read where
+    /// the position is padding (the term is 0).
+    function _convReads(Op memory op, uint256 e, uint256 k) private pure returns (Read[] memory reads) {
+        uint32[] memory w = op.inputs[1].shape;
+        uint256 taps = _numel(w) / (uint256(w[0]) * w[1]);
+        (uint256 xi, uint256 nm) = _convX(op, e, k - 1, taps);
+        if (xi == type(uint256).max) return new Read[](0);
+        reads = new Read[](2);
+        reads[0] = Read(0, xi);
+        reads[1] = Read(1, ((nm % w[0]) * w[1] + (k - 1) / taps) * taps + (k - 1) % taps);
+    }
+
+    /// Step s = k-1's x index (type(uint256).max in the padding) and output element e's (n, m).
+    function _convX(Op memory op, uint256 e, uint256 s, uint256 taps) private pure returns (uint256 xi, uint256 nm) {
+        (bool inside, uint256 src, uint256 rest, uint256 plane) = _convSpatial(op, e, s % taps);
+        nm = rest;
+        xi = inside ? _convChannel(op, rest, s / taps) * plane + src : type(uint256).max;
+    }
+
+    /// The flat channel index n * C + g * Cg + c in x of input channel c of filter (n, m)'s group.
+    function _convChannel(Op memory op, uint256 nm, uint256 c) private pure returns (uint256) {
+        uint32[] memory w = op.inputs[1].shape;
+        uint256 g = (nm % w[0]) / (w[0] / uint256(_i64(op.attrs, 16)));
+        return (nm / w[0]) * op.inputs[0].shape[1] + g * w[1] + c;
+    }
+
+    /// The input position of kernel position t for output element e on every spatial axis:
+    /// whether it lies in the input, its flat index in the input plane, e's (n, m) index, and
+    /// the plane's size.
+    function _convSpatial(Op memory op, uint256 e, uint256 t)
+        private
+        pure
+        returns (bool inside, uint256 src, uint256 rest, uint256 plane)
+    {
+        uint32[] memory x = op.inputs[0].shape;
+        uint32[] memory w = op.inputs[1].shape;
+        uint32[] memory out = op.output.shape;
+        inside = true;
+        plane = 1;
+        unchecked {
+            for (uint256 d = x.length - 1; d >= 2; d--) {
+                int256 pos = _convPos(op.attrs, 24 * (d - 1), e % out[d], t % w[d]);
+                e /= out[d];
+                t /= w[d];
+                if (pos < 0 || pos >= int256(uint256(x[d]))) inside = false;
+                else src += uint256(pos) * plane;
+                plane *= x[d];
+            }
+        }
+        rest = e;
+    }
+
+    /// ConvInteger: o * stride - begin + j * dilation for the spatial axis whose attributes start at `p`.
+    function _convPos(bytes memory attrs, uint256 p, uint256 o, uint256 j) private pure returns (int256) {
+        return int256(o) * _i64(attrs, p) - _i64(attrs, p + 16) + int256(j) * _i64(attrs, p + 8);
     }
 
     /// o * stride - begin + j * dilation for the spatial axis whose attributes start at `p`.
@@ -910,6 +986,44 @@ library OpSemantics {
             // kernel, stride, dilation in 1..65536; the pad begin (every 4th) in 0..kernel-1
             if (p % 32 == 24 ? (v < 0 || v >= _i64(a, p - 24)) : (v < 1 || v > 65536)) revert BadAttributes(c);
         }
+    }
+
+    /// ConvInteger: x [N, C, 1..3 spatial] and w [M, C / group, kernel..] of one dtype, int8 or
+    /// uint8; output int32 [N, M, ..]; zero points in the dtype; group >= 1 dividing M with
+    /// C = group * w's channels; per spatial axis a stride and dilation in 1..65536 and a pad
+    /// begin in 0..kernel-1. Every read stays inside x and w (a position outside is padding).
+    function _checkConv(Op memory op) private pure {
+        uint8 c = op.opCode;
+        if (op.inputs.length != 2) revert ArityMismatch(c, op.inputs.length);
+        _checkConvTypes(op);
+        bytes memory a = op.attrs;
+        uint32[] memory w = op.inputs[1].shape;
+        if (a.length != 24 * (w.length - 1)) revert BadAttributes(c);
+        uint8 dt = op.inputs[0].dtype;
+        if (!_inRange(_i64(a, 0), dt) || !_inRange(_i64(a, 8), dt)) revert BadAttributes(c);
+        int256 group = _i64(a, 16);
+        if (group < 1 || group > 65536 || uint256(group) * w[1] != op.inputs[0].shape[1] || w[0] % uint256(group) != 0) {
+            revert BadAttributes(c);
+        }
+        for (uint256 p = 24; p < a.length; p += 8) {
+            int256 v = _i64(a, p);
+            // stride, dilation in 1..65536; the pad begin (every 3rd) in 0..kernel-1
+            if (p % 24 == 16 ? (v < 0 || v >= int256(uint256(w[p / 24 + 1]))) : (v < 1 || v > 65536)) {
+                revert BadAttributes(c);
+            }
+        }
+    }
+
+    function _checkConvTypes(Op memory op) private pure {
+        NodeDescriptor.TensorDesc memory x = op.inputs[0];
+        NodeDescriptor.TensorDesc memory w = op.inputs[1];
+        uint32[] memory out = op.output.shape;
+        uint256 r = x.shape.length;
+        if (
+            (x.dtype != NodeDescriptor.DTYPE_INT8 && x.dtype != NodeDescriptor.DTYPE_UINT8) || w.dtype != x.dtype || r < 3
+                || r > 5 || w.shape.length != r || op.output.dtype != NodeDescriptor.DTYPE_INT32 || out.length != r
+                || out[0] != x.shape[0] || out[1] != w.shape[0]
+        ) revert OutputTypeMismatch(op.opCode);
     }
 
     function _checkReduce(Op memory op) private pure {

@@ -22,6 +22,7 @@ import {
   elementDependencies,
   elementNode,
   evalElement,
+  foldPaddingOperand,
   foldWitness,
   isFold,
   type NodeAttrs,
@@ -229,6 +230,41 @@ function randomCase(op: OpName): Case {
       attrs = { shape, starts, steps };
       break;
     }
+    case "ConvInteger": {
+      // [N, C] and 1 or 2 spatial axes, groups, padding (terms that read nothing), zero points.
+      const sp = int(1, 2);
+      const group = int(1, 2);
+      const Cg = int(1, 2);
+      const M = group * int(1, 2);
+      const kernel = Array.from({ length: sp }, () => int(1, 3));
+      const strides = kernel.map(() => int(1, 2));
+      const dilations = kernel.map(() => int(1, 2));
+      const begins = kernel.map((k) => int(0, k - 1));
+      const dtype = pick([DTYPES.int8.code, DTYPES.uint8.code]);
+      const x = [int(1, 2), group * Cg, ...kernel.map((k, i) => (k - 1) * dilations[i] + int(1, 3))];
+      const shape = [
+        x[0],
+        M,
+        ...kernel.map((k, i) => {
+          const pe = int(0, k - 1);
+          return Math.floor((x[2 + i] + begins[i] + pe - ((k - 1) * dilations[i] + 1)) / strides[i]) + 1;
+        }),
+      ];
+      inputs = [
+        { dtype, shape: x },
+        { dtype, shape: [M, Cg, ...kernel] },
+      ];
+      attrs = {
+        aZeroPoint: value(dtype),
+        bZeroPoint: value(dtype),
+        group,
+        strides,
+        dilations,
+        begins,
+        shape,
+      };
+      break;
+    }
     case "MaxPool": {
       // [N, C] and 1 or 2 spatial axes; padding on either side, strides, dilations.
       const sp = int(1, 2);
@@ -318,7 +354,7 @@ t.test(
                 k: BigInt(i + 1),
                 sPrev: w.states[i],
                 // a MaxPool step in the padding reads nothing: the dtype minimum stands in
-                a: rs[0] ? read(rs[0].input, rs[0].index) : dtypeByCode(c.inputs[0].dtype).min,
+                a: rs[0] ? read(rs[0].input, rs[0].index) : foldPaddingOperand(node),
                 b: rs[1] ? read(rs[1].input, rs[1].index) : 0n,
               });
               expected.push({ reads: rs, after: w.states[i + 1] });

@@ -18,10 +18,20 @@ import { dtypeByCode } from "../../../protocol/dtype.ts";
 import { merkleRoot } from "../../../protocol/merkle.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
 import { encodeDescriptor } from "../../../prover-trace/commit/model.ts";
+import { OpCode } from "../../../prover-trace/profile/opcodes.ts";
 import { embeddedBackend } from "../../helpers/l1.ts";
 
 /** The harness and the errors of OpSemantics.check, which reverts inside the harness's OpChecker. */
 const harnessAbi = [...opSemanticsHarnessAbi, ...opCheckerAbi.filter((x) => x.type === "error")];
+
+/**
+ * The operand of a fold step in the padding (no read): ConvInteger's x zero point (its first
+ * attribute, i64), every other fold's the input dtype's minimum.
+ */
+function paddingOperand(v: { opCode: number; inputs: { dtype: number }[]; attrBytes: Hex }): bigint {
+  if (v.opCode === OpCode.ConvInteger) return BigInt.asIntN(64, BigInt(`0x${v.attrBytes.slice(2, 18)}`));
+  return dtypeByCode(v.inputs[0].dtype).min;
+}
 
 interface Desc {
   dtype: number;
@@ -155,7 +165,7 @@ t.test("ops.json folds: length, s_0, every step's reads and state, result", asyn
           k: BigInt(s.k),
           sPrev: BigInt(s.before),
           // a MaxPool step in the padding reads nothing: the dtype minimum stands in
-          a: s.reads[0] ? BigInt(s.reads[0].value) : dtypeByCode(v.inputs[0].dtype).min,
+          a: s.reads[0] ? BigInt(s.reads[0].value) : paddingOperand(v),
           b: s.reads[1] ? BigInt(s.reads[1].value) : 0n,
         })),
       ]);
@@ -169,7 +179,7 @@ t.test("ops.json folds: length, s_0, every step's reads and state, result", asyn
   }
   t.same(
     [...seen].sort((a, b) => a - b),
-    [13, 14, 15, 22],
+    [13, 14, 15, 22, 23],
     "every fold op covered",
   );
 });
@@ -264,7 +274,11 @@ t.test("hostile descriptors revert with named errors", async (t) => {
   };
   await t.rejects(call("decode", [patched(0, 0x4d)]), /BadDescriptorTag/);
   await t.rejects(call("decode", [patched(1, 0)]), /UnknownOpCode/, "op code 0");
-  await t.rejects(call("decode", [patched(1, 23)]), /UnknownOpCode/, "op code 23 (past MaxPool, the last)");
+  await t.rejects(
+    call("decode", [patched(1, 24)]),
+    /UnknownOpCode/,
+    "op code 24 (past ConvInteger, the last)",
+  );
   await t.rejects(call("decode", [patched(1, 255)]), /UnknownOpCode/, "op code 255");
   // layout: 0x4e op 01 | kind u32 slot | 01 | dtype rank dims... | u16 len | perm
   await t.rejects(call("decode", [patched(3, 3)]), /InvalidInputKind/);
@@ -489,7 +503,7 @@ t.test("malformed ops revert in check with named errors", async (t) => {
   const bad = async (op: OpArg, err: RegExp, what: string) => t.rejects(call("check", [op]), err, what);
   await t.resolves(call("check", [add]));
   await bad({ ...add, opCode: 0 }, /UnknownOpCode/, "op code 0");
-  await bad({ ...add, opCode: 23 }, /UnknownOpCode/, "op code 23 (past MaxPool, the last)");
+  await bad({ ...add, opCode: 24 }, /UnknownOpCode/, "op code 24 (past ConvInteger, the last)");
   await bad({ ...add, inputs: [add.inputs[0]] }, /ArityMismatch/, "Add with one input");
   await bad(
     { ...add, inputs: [add.inputs[0], { dtype: 3, shape: [3] }] },
@@ -695,7 +709,7 @@ t.test("gas of one element's check + reads + evaluation stays well under 100k", 
         BigInt(ch.outputIndex),
         BigInt(s.k),
         BigInt(s.before),
-        s.reads[0] ? BigInt(s.reads[0].value) : dtypeByCode(v.inputs[0].dtype).min,
+        s.reads[0] ? BigInt(s.reads[0].value) : paddingOperand(v),
         s.reads[1] ? BigInt(s.reads[1].value) : 0n,
       ]),
     );

@@ -3,11 +3,11 @@
  * (plus fold witnesses) against the whole-tensor result of every node of a run.
  */
 
-import { dtypeByCode } from "../../../protocol/dtype.ts";
 import {
   elementDependencies,
   evalElement,
   foldInitial,
+  foldPaddingOperand,
   foldResult,
   foldStep,
   foldWitness,
@@ -82,8 +82,8 @@ export function elementMismatches(
             k,
             w.states[k - 1],
             // a MaxPool step in the padding reads nothing: the dtype minimum
-            ra ? read(ra.input, ra.index) : dtypeByCode(node.inputTypes[0].dtype).min,
-            rb ? read(rb.input, rb.index) : undefined,
+            ra ? read(ra.input, ra.index) : foldPaddingOperand(node),
+            rb ? read(rb.input, rb.index) : ra ? undefined : 0n,
           );
           if (s !== w.states[k]) bad.push(`node ${node.index} element ${e}: step ${k}`);
         }

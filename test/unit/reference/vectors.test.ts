@@ -5,12 +5,13 @@
  */
 import { readFileSync } from "node:fs";
 import t from "tap";
-import { type DTypeCode, dtypeByCode } from "../../../protocol/dtype.ts";
+import type { DTypeCode } from "../../../protocol/dtype.ts";
 import type { OpName } from "../../../prover-trace/profile/opcodes.ts";
 import {
   elementNode,
   evalElement,
   foldInitial,
+  foldPaddingOperand,
   foldResult,
   foldStep,
   type NodeAttrs,
@@ -82,8 +83,8 @@ t.test("fold chains replay step by step from constant s_0", async (t) => {
         const [ra, rb] = st.reads;
         t.equal(st.before, s.toString());
         // a MaxPool step in the padding reads nothing: the dtype minimum
-        const a = ra ? read(ra.input, ra.index) : dtypeByCode(node.inputTypes[0].dtype).min;
-        s = foldStep(node, st.k, s, a, rb ? read(rb.input, rb.index) : undefined);
+        const a = ra ? read(ra.input, ra.index) : foldPaddingOperand(node);
+        s = foldStep(node, st.k, s, a, rb ? read(rb.input, rb.index) : ra ? undefined : 0n);
         t.equal(s.toString(), st.after, `${v.name} [${c.outputIndex}] step ${st.k}`);
       }
       t.equal(foldResult(node, s).toString(), c.output);
