@@ -1,6 +1,6 @@
 /**
  * The profile v2 ops through the dispute game: for each of Slice, Expand, Concat, Tile, Pad, Abs,
- * Neg and MaxPool, a claimer lies about one element of that op's node and recomputes everything after it
+ * Neg, MaxPool and ConvInteger, a claimer lies about one element of that op's node and recomputes everything after it
  * from the lie (the trace is consistent downstream, so the output differs and only that node's
  * step is wrong). The two real planners play on the real contracts on the embedded chain; the
  * challenger must win, the game must narrow to that node and element, and the one-step proof must
@@ -49,7 +49,21 @@ function v2OpsModel() {
     kernel_shape: [2, 2],
     pads: [1, 0, 0, 1],
   });
-  const pooled = g.op("Squeeze", [pool, c([0, 1])]);
+  // ConvInteger 2x2 (2 filters, int8 weights, zero points) over the pooled map, padded like the
+  // pool: [1, 2, 4, 8] int32; a Cast to int8 keeps the low bytes (each element still tracks
+  // its terms), a 1x1 max over the two filters' channels back to [1, 1, 4, 8].
+  const conv = g.op(
+    "ConvInteger",
+    [
+      pool,
+      g.constant("int8", [2, 1, 2, 2], [3, -1, 2, 1, -2, 1, 1, 1]),
+      g.scalar("int8", 1),
+      g.scalar("int8", 0),
+    ],
+    { pads: [1, 0, 0, 1] },
+  );
+  const narrowed = g.op("Cast", [conv], { to: 3 });
+  const pooled = g.op("Squeeze", [g.op("ReduceMax", [narrowed], { axes: [1], keepdims: 1 }), c([0, 1])]);
   // Rows 3..0 (an end far below -dim clamps), every second column from 1: [4, 4].
   const sliced = g.op("Slice", [pooled, c([3, 1]), c([-(2 ** 40), 8]), c([0, 1]), c([-1, 2])]);
   // One padding row on top, the first column cropped, two padding columns at the end: [5, 5].
@@ -103,7 +117,9 @@ t.test("profile v2 ops: a lie at the op's node loses its one step", async (t) =>
     challengerBond: parseEther("0.1"),
   });
   const { modelId } = await d.bridge.registerCommittedModel(model);
-  await d.bridge.as(b.wallet(WORKER)).stake(parseEther("10"));
+  // Each lost game slashes minWorkerStake (1 ether): enough stake for every case below, or the
+  // last games end unbacked instead of at the one step.
+  await d.bridge.as(b.wallet(WORKER)).stake(parseEther("20"));
   await d.bridge.as(b.wallet(CHALLENGER)).depositBond(parseEther("1"));
   const game = new DisputeGameContract(b.clients(0), d.disputeGame);
   const domain = claimDomain(BigInt(await b.clients().publicClient.getChainId()), d.address);
@@ -126,7 +142,7 @@ t.test("profile v2 ops: a lie at the op's node loses its one step", async (t) =>
     return -1;
   };
   const cases = [
-    ...["Neg", "Abs", "MaxPool", "Slice", "Pad", "Tile", "Expand", "Concat"].map((op) => ({
+    ...["Neg", "Abs", "MaxPool", "ConvInteger", "Slice", "Pad", "Tile", "Expand", "Concat"].map((op) => ({
       label: op,
       node: nodeOf(op),
       element: lastVisible(nodeOf(op)),
@@ -136,6 +152,15 @@ t.test("profile v2 ops: a lie at the op's node loses its one step", async (t) =>
     // Row 0, column 3 of the MaxPool output: its window's top row is padding (steps that open
     // nothing), the bottom row is input.
     { label: "MaxPool (a window half in the padding)", node: nodeOf("MaxPool"), element: 3 },
+    // Row 0 of either filter's ConvInteger output: its window's top row is padding.
+    {
+      label: "ConvInteger (a window half in the padding)",
+      node: nodeOf("ConvInteger"),
+      element:
+        [0, 1, 2, 3, 4, 5, 6, 7, 32, 33, 34, 35, 36, 37, 38, 39].find((e) =>
+          reachesOutput(nodeOf("ConvInteger"), e),
+        ) ?? -1,
+    },
   ];
 
   for (const { label, node, element } of cases) {

@@ -1,7 +1,7 @@
 /**
  * Random integer graphs at opsets 13..21, written by a generator of their own (IrModel literals:
  * not the model builder, not GraphBuilder), using the shape and data-movement ops (Slice, Expand,
- * Concat, Tile, Abs, Neg) next to the arithmetic, lookup and fold ops:
+ * Concat, Tile, Abs, Neg) next to the arithmetic, lookup and fold ops (MaxPool, ConvInteger):
  * - the validator accepts every one (the generator only builds what the profile promises);
  * - on random and extreme inputs, ONNX Runtime CPU (through the runner) and the reference agree
  *   bit for bit on every node (the trace roots computed from each are equal);
@@ -25,6 +25,7 @@ import { loadProfileModel, type ProfileModel } from "../../../prover-trace/profi
 import {
   elementDependencies,
   evalElement,
+  foldPaddingOperand,
   foldWitness,
   fromProfileModel,
   isFold,
@@ -137,6 +138,7 @@ class RandomGraph {
       "ReduceMax",
       "ArgMax",
       "MaxPool",
+      "ConvInteger",
     ]);
     switch (op) {
       case "Add":
@@ -351,6 +353,41 @@ class RandomGraph {
         this.node("MaxPool", [a.name], attrs, a.dtype, [...a.shape.slice(0, 2), ...out]);
         return;
       }
+      case "ConvInteger": {
+        // Over the axes after the first two: one group or one per channel, padding below the
+        // kernel (filled with the x zero point; a window may lie wholly in it), strides,
+        // dilations, zero points of the dtype or none.
+        const a = this.of(["int8", "uint8"], 3);
+        if (a.shape.length > 5) return;
+        const d = DTYPES[a.dtype];
+        const val = () => int(Number(d.min), Number(d.max));
+        const sp = a.shape.slice(2);
+        const C = a.shape[1];
+        const group = pick([1, C]);
+        const M = group * int(1, 2);
+        const kernel = sp.map(() => int(1, 3));
+        const strides = sp.map(() => int(1, 2));
+        const dilations = sp.map(() => int(1, 2));
+        const pads = [...kernel.map((k) => int(0, k - 1)), ...kernel.map((k) => int(0, k - 1))];
+        const out = sp.map(
+          (n, i) =>
+            Math.floor(
+              (n + pads[i] + pads[i + sp.length] - ((kernel[i] - 1) * dilations[i] + 1)) / strides[i],
+            ) + 1,
+        );
+        if (out.some((n) => n < 1)) return;
+        const wShape = [M, C / group, ...kernel];
+        const ins = [a.name, this.tensor(a.dtype, wShape, Array.from({ length: numel(wShape) }, val))];
+        if (rnd() < 0.7) ins.push(this.tensor(a.dtype, [], [val()]), this.tensor(a.dtype, [], [val()]));
+        const attrs = {
+          group: i64(group),
+          strides: ints(strides),
+          dilations: ints(dilations),
+          pads: ints(pads),
+        };
+        this.node("ConvInteger", ins, attrs, "int32", [a.shape[0], M, ...out]);
+        return;
+      }
       case "ReduceMax":
       case "ArgMax": {
         const a = this.of(["int8", "uint8", "int32"], 1);
@@ -524,7 +561,7 @@ t.test(`${GRAPHS} random graphs, opsets 13..21: validator, ORT, reference and EV
               BigInt(k),
               w.states[k - 1],
               // a MaxPool step in the padding reads nothing: the dtype minimum stands in
-              rs[0] ? read(rs[0].input, rs[0].index) : dtypeByCode(node.inputTypes[0].dtype).min,
+              rs[0] ? read(rs[0].input, rs[0].index) : foldPaddingOperand(node),
               rs[1] ? read(rs[1].input, rs[1].index) : 0n,
             ]);
             t.equal(next, w.states[k], `${label} node ${i} ${node.op} [${e}] last fold step`);
@@ -587,6 +624,7 @@ t.test(`${GRAPHS} random graphs, opsets 13..21: validator, ORT, reference and EV
     "ReduceMax",
     "ArgMax",
     "MaxPool",
+    "ConvInteger",
   ])
     t.ok(seenOps.has(op), `the graphs use ${op}`);
 });

@@ -1,11 +1,11 @@
 /**
- * Measurement ahead of admission: ONNX Runtime CPU's ConvInteger against an exact bigint
+ * The measurement ConvInteger's admission rests on: ONNX Runtime CPU's ConvInteger against an exact bigint
  * convolution written here (x padded with its zero point, int32 wrap of the sum), on the four
  * int8/uint8 pairings, 2-D with padding, strides, dilations and groups, random, extreme and
- * wrapping (a 40,000-long sum of -255 * 255 products) inputs. ConvInteger is not in the profile
- * yet (docs/profile.md, section 10); this pins what ORT does so that admitting it starts from a
- * measured kernel, and so that an ORT upgrade that changes it fails here. Mixed signedness is
- * exact on this VNNI CPU only, as for MatMulInteger: the profile would admit same-signedness.
+ * wrapping (a 40,000-long sum of -255 * 255 products) inputs, independent of the reference
+ * interpreter (docs/profile.md, ConvInteger); it pins what ORT does, so that an ORT upgrade that
+ * changes it fails here. Mixed signedness is exact on this VNNI CPU only, as for MatMulInteger:
+ * the profile admits same-signedness only.
  */
 import t from "tap";
 import { DTYPES, type DTypeName, numel } from "../../../protocol/dtype.ts";
