@@ -602,6 +602,94 @@ t.test("malformed ops revert in check with named errors", async (t) => {
   await bad({ ...pad, attrs: padAttrs([0n, -3n, 0n]) }, /BadAttributes/, "Pad: begin before -dim");
   await bad({ ...pad, attrs: padAttrs([0n, 1n]) }, /BadAttributes/, "Pad: one begin short");
   await bad({ ...pad, output: { dtype: 3, shape: [4] } }, /OutputTypeMismatch/, "Pad: rank changes");
+  // ConvInteger: attrs x zp, w zp, group, then per spatial axis stride, dilation, pad begin.
+  const conv = byName("ConvInteger int8 x[1,2,3] w[2,1,2] group 2 pads 1,0 zero points 127,-128");
+  await t.resolves(call("check", [conv]));
+  const convAttrs = (
+    zx: bigint,
+    zw: bigint,
+    group: bigint,
+    stride: bigint,
+    dilation: bigint,
+    begin: bigint,
+  ) => padAttrs([zx, zw, group, stride, dilation, begin]);
+  t.equal(convAttrs(127n, -128n, 2n, 1n, 1n, 1n), conv.attrs, "the vector's attribute layout");
+  await bad({ ...conv, inputs: [conv.inputs[0]] }, /ArityMismatch/, "ConvInteger: one input");
+  await bad(
+    { ...conv, inputs: [conv.inputs[0], { dtype: 2, shape: [2, 1, 2] }] },
+    /OutputTypeMismatch/,
+    "ConvInteger: int8 x uint8",
+  );
+  await bad(
+    {
+      ...conv,
+      inputs: [
+        { dtype: 6, shape: [1, 2, 3] },
+        { dtype: 6, shape: [2, 1, 2] },
+      ],
+    },
+    /OutputTypeMismatch/,
+    "ConvInteger: int32 operands",
+  );
+  await bad(
+    {
+      ...conv,
+      inputs: [
+        { dtype: 3, shape: [2, 3] },
+        { dtype: 3, shape: [2, 1] },
+      ],
+      output: { dtype: 6, shape: [2, 2] },
+    },
+    /OutputTypeMismatch/,
+    "ConvInteger: no spatial axis",
+  );
+  await bad(
+    { ...conv, output: { dtype: 3, shape: [1, 2, 3] } },
+    /OutputTypeMismatch/,
+    "ConvInteger: int8 output",
+  );
+  await bad(
+    { ...conv, output: { dtype: 6, shape: [1, 3, 3] } },
+    /OutputTypeMismatch/,
+    "ConvInteger: 3 filters, not 2",
+  );
+  await bad(
+    { ...conv, attrs: padAttrs([127n, -128n, 2n, 1n, 1n]) },
+    /BadAttributes/,
+    "ConvInteger: short attributes",
+  );
+  await bad(
+    { ...conv, attrs: convAttrs(128n, 0n, 2n, 1n, 1n, 1n) },
+    /BadAttributes/,
+    "ConvInteger: x zero point 128",
+  );
+  await bad(
+    { ...conv, attrs: convAttrs(0n, -129n, 2n, 1n, 1n, 1n) },
+    /BadAttributes/,
+    "ConvInteger: w zero point -129",
+  );
+  await bad(
+    { ...conv, attrs: convAttrs(0n, 0n, 1n, 1n, 1n, 1n) },
+    /BadAttributes/,
+    "ConvInteger: group 1 (C = 2 != 1 x 1)",
+  );
+  await bad({ ...conv, attrs: convAttrs(0n, 0n, 0n, 1n, 1n, 1n) }, /BadAttributes/, "ConvInteger: group 0");
+  await bad({ ...conv, attrs: convAttrs(0n, 0n, 2n, 0n, 1n, 1n) }, /BadAttributes/, "ConvInteger: stride 0");
+  await bad(
+    { ...conv, attrs: convAttrs(0n, 0n, 2n, 1n, 65537n, 1n) },
+    /BadAttributes/,
+    "ConvInteger: dilation 65537",
+  );
+  await bad(
+    { ...conv, attrs: convAttrs(0n, 0n, 2n, 1n, 1n, 2n) },
+    /BadAttributes/,
+    "ConvInteger: pad begin = kernel",
+  );
+  await bad(
+    { ...conv, attrs: convAttrs(0n, 0n, 2n, 1n, 1n, -1n) },
+    /BadAttributes/,
+    "ConvInteger: pad begin -1",
+  );
   const tile = byName("Tile uint8 [2,3] x [2,1]");
   await t.resolves(call("check", [tile]));
   await bad(
