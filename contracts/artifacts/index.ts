@@ -10,6 +10,7 @@ export * from "./DisputeOpenings.ts";
 export * from "./GenerationRule.ts";
 export * from "./IInferenceConsumer.ts";
 export * from "./OneStepVerifier.ts";
+export * from "./OpChecker.ts";
 export * from "./InferenceConsumer.ts";
 export * from "./Commitments.ts";
 export * from "./NodeDescriptor.ts";

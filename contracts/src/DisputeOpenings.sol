@@ -119,8 +119,11 @@ contract DisputeOpenings {
     /// A fold state the claimer may post before the op's input types are known: in range for
     /// MatMulInteger (int32) and ReduceMax (the output dtype); for ArgMax a pack with an index < K.
     function plausibleFoldState(uint8 opCode, uint8 outDtype, uint64 foldLength, int256 s) external pure returns (bool) {
-        if (opCode == NodeDescriptor.OP_MATMULINTEGER) return s >= type(int32).min && s <= type(int32).max;
-        if (opCode == NodeDescriptor.OP_REDUCEMAX) {
+        // int32 accumulators for MatMulInteger and ConvInteger, the output dtype for the max folds
+        if (opCode == NodeDescriptor.OP_MATMULINTEGER || opCode == NodeDescriptor.OP_CONVINTEGER) {
+            return s >= type(int32).min && s <= type(int32).max;
+        }
+        if (opCode == NodeDescriptor.OP_REDUCEMAX || opCode == NodeDescriptor.OP_MAXPOOL) {
             return s >= OpSemantics.dtypeMin(outDtype) && s <= OpSemantics.dtypeMax(outDtype);
         }
         if (opCode == NodeDescriptor.OP_ARGMAX) return s >= 0 && (uint256(s) >> 64) < foldLength;
