@@ -320,9 +320,11 @@ export class GameScheduler {
         if (action.kind === "prove") proof = await proofFor(r);
         proofErrors = 0;
       } catch (e) {
+        // a PlanError: our own pass no longer shows a broken rule (it will not change by retrying);
+        // anything else (the node, the model's content) is retried like any read
         const err = e as Error;
-        if (++proofErrors >= (this.d.maxPlanErrors ?? 5)) {
-          plog.error({ err: err.message }, "cannot read the dispute or rebuild the token move; giving up");
+        if (e instanceof PlanError && ++proofErrors >= (this.d.maxPlanErrors ?? 5)) {
+          plog.error({ err: err.message }, "cannot rebuild the token move; giving up");
           await this.save(r, { status: "failed", reason: err.message, pending: undefined });
           return;
         }

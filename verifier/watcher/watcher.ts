@@ -18,6 +18,7 @@ import { disputeGameAbi } from "../../contracts/artifacts/DisputeGame.ts";
 import { toHex } from "../../protocol/bytes.ts";
 import { claimDomain } from "../../protocol/eip712.ts";
 import { claimDigest } from "../../protocol/tx.ts";
+import { PlanError } from "../game/planner.ts";
 import { buildTokenProof, type TokenProofArg } from "../game/token-move.ts";
 import type { PartyView } from "../game/view.ts";
 import { type L2Block, SequencerReader } from "../l2.ts";
@@ -113,7 +114,9 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
     if (!p) {
       p = runCheck(r).then((c: Check) => {
         if (c.verdict !== "token-rule" || !c.tokenMove)
-          throw new Error(`re-checking the claim gives verdict ${c.verdict}, not a broken generation rule`);
+          throw new PlanError(
+            `re-checking the claim gives verdict ${c.verdict}, not a broken generation rule`,
+          );
         return proofOf(c.tokenMove);
       });
       tokenProofs.set(r.claimKey, p);

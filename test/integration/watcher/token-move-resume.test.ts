@@ -25,7 +25,7 @@ import { tensorRoot } from "../../../prover-trace/commit/tensor.ts";
 import { generate } from "../../../prover-trace/generation/loop.ts";
 import { runnerLanguageModel } from "../../../prover-trace/generation/runner-model.ts";
 import { createRunner } from "../../../prover-trace/runner/runner.ts";
-import { Phase, Winner } from "../../../verifier/game/planner.ts";
+import { Phase, PlanError, Winner } from "../../../verifier/game/planner.ts";
 import {
   buildTokenProof,
   decideGeneration,
@@ -123,7 +123,7 @@ async function restartOn(
       built++;
       if (proofFor) return proofFor();
       const d = decideGeneration(record.claim, st, pass);
-      if (d.kind !== "tokenMove") throw new Error(`decision ${d.kind}`);
+      if (d.kind !== "tokenMove") throw new PlanError(`our pass shows no broken rule (${d.kind})`);
       return buildTokenProof(st, pass, d.position);
     },
     generationRule: rule.as(b.wallet(CHALLENGER)),
@@ -229,7 +229,7 @@ t.test("a claim that keeps every rule: an alert or a failed record, never a slas
   await r1.scheduler.idle();
   t.equal((await r1.store.get(rec.claimKey))?.status, "failed");
   t.ok(
-    r1.lines.some((l) => l.level === 50 && /rebuild the token move; giving up/.test(String(l.msg))),
+    r1.lines.some((l) => l.level === 50 && /cannot rebuild the token move; giving up/.test(String(l.msg))),
     "an error log says why",
   );
   // (2) a watcher that sends a move the contract refuses (RuleHolds) raises one stuck alert
