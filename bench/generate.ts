@@ -6,16 +6,19 @@
  *   tracedTokensPerSec   tokens / (plain decoding + ONE traced pass over the final sequence): what a
  *                        claim costs the worker (docs/generation.md: the claim is one causal pass)
  *   passSeconds          that one traced pass, the token check and the claim roots
- * Best of `REPS` runs. The L1 side of a fraud (txPerSide, gasPerSide, secondsToSlash) needs the
- * generation jobs on the network: null until the e2e measures it.
+ * Best of `REPS` runs. The L1 side of a fraud in that generation (txPerSide, gasPerSide,
+ * secondsToSlash) from a real token-move game on the embedded chain with 1 s blocks
+ * (bench/lib/generation-l1.ts: the wrong-token worker's claim, the watcher's check and move).
  */
 import { importedStories260k, SideRunner } from "./lib/generation.ts";
+import { tokenMoveFraud } from "./lib/generation-l1.ts";
 import { type BenchOptions, type BenchResult, cpuModel } from "./lib/harness.ts";
 
 const REPS = 2;
 
 export async function run(_opts: BenchOptions): Promise<BenchResult> {
-  const sides = new SideRunner(await importedStories260k());
+  const model = await importedStories260k();
+  const sides = new SideRunner(model);
   try {
     let decodeSeconds = Number.POSITIVE_INFINITY;
     let passSeconds = Number.POSITIVE_INFINITY;
@@ -28,6 +31,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       peakRssMB = Math.max(peakRssMB, w.peakRssMB);
       tokens = w.tokens.length;
     }
+    const fraud = await tokenMoveFraud(model);
     return {
       model: "stories260K imported, window 128",
       tokens,
@@ -36,9 +40,10 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       decodeSeconds,
       passSeconds,
       peakRssMB,
-      txPerSide: null,
-      gasPerSide: null,
-      secondsToSlash: null,
+      txPerSide: fraud.txPerSide,
+      gasPerSide: fraud.gasPerSide,
+      secondsToSlash: fraud.secondsToSlash,
+      fraud,
       cpu: cpuModel(),
     };
   } finally {

@@ -434,9 +434,11 @@ export async function createClient(opts: ClientOptions): Promise<VerdictClient> 
     return expected.toString();
   };
 
-  const getContent = async (cidIn: string | Hex): Promise<Uint8Array> => {
+  /** `timeoutMs`: how long the node may look for the bytes among its peers (capped by the node). */
+  const getContent = async (cidIn: string | Hex, timeoutMs?: number): Promise<Uint8Array> => {
     const cid = parseCid(cidIn);
-    const res = await fetch(`${base}/v1/content/${cid.toString()}`);
+    const q = timeoutMs === undefined ? "" : `?timeoutMs=${Math.max(1, Math.floor(timeoutMs))}`;
+    const res = await fetch(`${base}/v1/content/${cid.toString()}${q}`);
     if (!res.ok) {
       const r = (await res.json().catch(() => ({}))) as { error?: string };
       throw new VerdictSdkError(
@@ -630,9 +632,9 @@ export async function createClient(opts: ClientOptions): Promise<VerdictClient> 
   };
 
   /** The paid job's output: fetched by the claim's CID, checked against its outputRoot. */
-  const verifiedOutput = async (j: L2JobJson): Promise<JobOutcome> => {
+  const verifiedOutput = async (j: L2JobJson, fetchTimeoutMs?: number): Promise<JobOutcome> => {
     const claim = j.claim as ClaimJson;
-    const outputFile = await getContent(claim.outputCid);
+    const outputFile = await getContent(claim.outputCid, fetchTimeoutMs);
     const model = jobModel.get(j.id.toLowerCase()) ?? models.get(j.modelId);
     let outputs: TensorData[];
     try {
@@ -693,7 +695,9 @@ export async function createClient(opts: ClientOptions): Promise<VerdictClient> 
         const j = await job(jobId);
         if (!j) throw new VerdictSdkError("unknown-job", `no job ${jobId} on L2`);
         const step = nextStep(j, Date.now(), window);
-        if (step.kind === "paid") return await verifiedOutput(j);
+        // the node fetches the worker's output from its peers: give it what is left of our budget
+        // (at least its own 10 s default), not only its default, which a loaded machine can exceed
+        if (step.kind === "paid") return await verifiedOutput(j, Math.max(10_000, end - Date.now()));
         if (step.kind === "refunded") return { outcome: "refunded", job: j, reason: step.reason };
         if (step.kind === "disputed" && o.returnOnDispute)
           return { outcome: "disputed", job: j, disputeId: step.disputeId };

@@ -104,11 +104,9 @@ contract GenerationRule {
         TokenProof memory p
     ) public view returns (string memory) {
         if (spec == bytes32(0)) revert NotAGeneration();
-        if (sha256(abi.encodePacked(bytes1(0x4b), p.promptLength, p.generatedCount, sha256(p.params))) != spec) {
-            revert SpecMismatch();
-        }
+        if (generationSpecOf(p.promptLength, p.generatedCount, p.params) != spec) revert SpecMismatch();
         uint256 T = p.sequence.length / 4;
-        if (p.sequence.length % 4 != 0 || T == 0 || _tensorRoot1(T, _dataRoot(p.sequence)) != inputRoot) {
+        if (p.sequence.length % 4 != 0 || T == 0 || passInputRootOf(p.sequence) != inputRoot) {
             revert SequenceNotInput();
         }
         (bool ok, Params memory r) = decodeParams(p.params);
@@ -116,6 +114,23 @@ contract GenerationRule {
         string memory broken = _countRules(p.sequence, p.promptLength, p.generatedCount, T, r);
         if (bytes(broken).length != 0) return broken;
         return _tokenRule(outputRoot, outputCount, p, T, r);
+    }
+
+    /// generationSpec(P, n, paramsHash) (prover-trace/commit/generation.ts): sha256(0x4b || u32 P ||
+    /// u32 n || sha256(params)). Pinned by test/vectors/generation.json.
+    function generationSpecOf(uint32 promptLength, uint32 generatedCount, bytes memory params)
+        public
+        pure
+        returns (bytes32)
+    {
+        return sha256(abi.encodePacked(bytes1(0x4b), promptLength, generatedCount, sha256(params)));
+    }
+
+    /// generationPassInputRoot: the Merkle root over the pass's one input tensor, int32 [T] over
+    /// `sequence` (little-endian, T = length / 4); a one-leaf tree's root is its leaf. Pinned by
+    /// test/vectors/generation.json.
+    function passInputRootOf(bytes memory sequence) public view returns (bytes32) {
+        return _tensorRoot1(sequence.length / 4, _dataRoot(sequence));
     }
 
     /// The rules the claim's own numbers and tokens break: no logits needed. "" when none.

@@ -48,11 +48,16 @@ export interface Decoded {
   stopped: boolean;
 }
 
-/** Incremental decoding with plain runs: step k reads row P+k-1 of a run over prompt ++ tokens[0..k). */
+/**
+ * Incremental decoding with plain runs: step k reads row P+k-1 of a run over prompt ++ tokens[0..k).
+ * `append` maps the rule's pick at step k to the token appended; the identity unless a test fault
+ * (verifier/worker/faults.ts, wrong-token) lies at one step and decodes on from its lie.
+ */
 export async function decode(
   model: LanguageModel,
   job: GenerationJob,
   onStep?: (k: number, token: number) => void,
+  append: (k: number, picked: number) => number = (_k, picked) => picked,
 ): Promise<Decoded> {
   checkGenerationJob(job, model.window, model.vocab);
   const window = new Int32Array(model.window);
@@ -62,7 +67,7 @@ export async function decode(
   for (let k = 0; k < job.maxTokens && !stopped; k++) {
     const p = job.prompt.length + k - 1;
     const logits = await model.logits(window);
-    const token = decodeStep(job.rule, logits.subarray(p * model.vocab, (p + 1) * model.vocab), k);
+    const token = append(k, decodeStep(job.rule, logits.subarray(p * model.vocab, (p + 1) * model.vocab), k));
     window[p + 1] = token;
     tokens.push(token);
     stopped = token === job.stopToken;

@@ -8,8 +8,14 @@ import {
   generationParamsHash,
   generationParamsToJson,
 } from "../../protocol/generation-job.ts";
-import { toHex } from "../../protocol/index.ts";
-import { generationInputRoot } from "../../prover-trace/commit/generation.ts";
+import { fromHex, toHex } from "../../protocol/index.ts";
+import {
+  generationInputRoot,
+  generationPassInputRoot,
+  generationSequence,
+  generationSpec,
+} from "../../prover-trace/commit/generation.ts";
+import { tensorBytes } from "../../prover-trace/commit/tensor.ts";
 import { argmax, sampleDraw, sampleToken, sampleWeight } from "../../prover-trace/generation/decoding.ts";
 import { pseudoRandomBytes } from "./prng.ts";
 
@@ -65,8 +71,34 @@ export function generationVectors() {
     hash: toHex(generationParamsHash(p)),
   }));
 
+  // the claim's bindings that GenerationRule recomputes (generationSpecOf, passInputRootOf)
+  const specs = [
+    { promptLength: 3, generatedCount: 128, p: 0 },
+    { promptLength: 1, generatedCount: 7, p: 1 },
+    { promptLength: 0xffffffff, generatedCount: 1, p: 1 },
+  ].map(({ promptLength, generatedCount, p }) => ({
+    promptLength,
+    generatedCount,
+    params: params[p].encoding,
+    spec: toHex(generationSpec(promptLength, generatedCount, fromHex(params[p].hash))),
+  }));
+  // windows below, at and above one 1 KiB chunk (256 int32), with negative-free token ids
+  const passInputs = [
+    { generated: [9, 0, 511], window: 8 },
+    { generated: int32s(200, 11, 512).map(Math.abs), window: 256 },
+    { generated: int32s(300, 12, 32000).map(Math.abs), window: 1000 },
+  ].map(({ generated, window }) => ({
+    prompt,
+    generated,
+    window,
+    sequence: toHex(tensorBytes(6, [window], generationSequence(prompt, generated, window))),
+    inputRoot: toHex(generationPassInputRoot(prompt, generated, window)),
+  }));
+
   return {
     generationParams: params,
+    generationSpec: specs,
+    passInputRoot: passInputs,
     inputRoot: { prompt, inputRoot: toHex(generationInputRoot(prompt)) },
     sampleWeight: weights,
     sampleDraw: draws,

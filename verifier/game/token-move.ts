@@ -9,6 +9,9 @@
  * the challenger knows, and a token that breaks the decoding rule, or broken count, stop or
  * padding rules, end the claim in one L1 call. Nothing broken and the trace equal too: agree.
  */
+import type { Address } from "viem";
+import type { FullDisputeState } from "../../bridge/dispute/game.ts";
+import { type Outcome, outcomeFor, Phase } from "../../bridge/dispute/vocabulary.ts";
 import { encodeGenerationParams, type GenerationParams } from "../../protocol/generation-job.ts";
 import { bytesEqual, merkleLevels, merkleProof, toHex } from "../../protocol/index.ts";
 import type { ClaimMsg, Hex } from "../../protocol/tx.ts";
@@ -174,4 +177,32 @@ export function buildTokenProof(st: GenerationStatement, pass: HonestPass, posit
   if (rule.kind === "sample" && rule.topK <= rows.vocab)
     proof.candidates = topKIndices(rows.row(p), rule.topK);
   return proof;
+}
+
+/** What the challenger of a token-move dispute does next. */
+export type TokenMoveAction =
+  /** The dispute is over (won by the move, or ended otherwise). */
+  | { kind: "ended"; outcome: Outcome }
+  /** Another dispute invalidated the claim first: end ours, the bond comes back. */
+  | { kind: "closeVoid" }
+  /** Send GenerationRule.proveTokenRuleBroken: legal at any phase before resolved. */
+  | { kind: "prove" };
+
+/**
+ * The next action of challenger `me` in dispute `dispute`, opened to play the token move on a
+ * generation claim. Pure: the watcher's scheduler reads the chain and sends what this decides.
+ * The move needs no waiting (no clock, no claimer reveal), so there is no "wait".
+ */
+export function decideTokenMove(s: {
+  dispute: Pick<FullDisputeState, "phase" | "winner" | "challenger">;
+  invalidated: boolean;
+  me: Address;
+}): TokenMoveAction {
+  const d = s.dispute;
+  if (d.phase === Phase.resolved)
+    return { kind: "ended", outcome: outcomeFor(d.winner, "challenger") ?? "void" };
+  if (d.challenger.toLowerCase() !== s.me.toLowerCase())
+    throw new Error(`dispute challenger is ${d.challenger}, not this watcher (${s.me})`);
+  if (s.invalidated) return { kind: "closeVoid" };
+  return { kind: "prove" };
 }

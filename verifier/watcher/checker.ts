@@ -13,18 +13,21 @@ import { verifyInputBytes, verifyModelBytes } from "../../content/verify.ts";
 import { fromHex, toHex } from "../../protocol/bytes.ts";
 import { cidToString } from "../../protocol/cid.ts";
 import { decodeGenerationParams } from "../../protocol/generation-job.ts";
-import { generationPassInputRoot, generationSequence } from "../../prover-trace/commit/generation.ts";
+import {
+  generationPassInputRoot,
+  generationSequence,
+  generationSpec,
+} from "../../prover-trace/commit/generation.ts";
 import { commitOnnxFile, type ModelCommitment } from "../../prover-trace/commit/model.ts";
 import { type TensorData, tensorRoot } from "../../prover-trace/commit/tensor.ts";
 import {
   checkGenerationJob,
   type GenerationJob,
-  type GenerationVerdict,
-  generationVerdict,
-  sequenceRuleBreak,
+  jobParamsHash,
 } from "../../prover-trace/generation/check.ts";
 import { createRunner, type Runner } from "../../prover-trace/runner/runner.ts";
 import { planOpening } from "../game/planner.ts";
+import { decideGeneration, type GenerationStatement, type HonestPass } from "../game/token-move.ts";
 import { buildPartyView, type PartyView, viewOutputRoot } from "../game/view.ts";
 
 /** What the checker needs of the content layer (content/types.ts ContentStore fits). */
@@ -47,7 +50,10 @@ export type Verdict =
   | "trace"
   /** Same trace, different outputRoot: only level 0 can show it. */
   | "output"
-  /** A generation claim whose pass is right but whose token at `tokenStep` breaks the rule: the L1 token move. */
+  /**
+   * A generation claim whose pass is right but whose tokens break the decoding rule (or the count
+   * and stop rules): the one-shot L1 token move (`tokenMove`).
+   */
   | "token-rule";
 
 export interface Check {
@@ -59,10 +65,36 @@ export interface Check {
   outputIndex?: number;
   view: PartyView;
   ours: { outputRoot: Hex; traceRoot: Hex };
-  /** For "token-rule": the generation verdict (step, position, claimed and expected token). */
-  token?: Extract<GenerationVerdict, { kind: "token-rule" }>;
+  /** For "token-rule": the token move planned from our honest pass (buildTokenProof makes its calldata). */
+  tokenMove?: TokenMovePlan;
   /** Our run's graph outputs. */
   outputs?: TensorData[];
+}
+
+/** The token move on a generation claim: the statement, our honest pass and the generated index to open. */
+export interface TokenMovePlan {
+  statement: GenerationStatement;
+  pass: HonestPass;
+  position: number;
+  why: string;
+}
+
+/** Why no pass can run over these claimed tokens (not ids of the vocabulary, or past the window), or null. */
+function unrunnableTokens(
+  generated: unknown,
+  promptLength: number,
+  window: number,
+  vocab: number,
+): string | null {
+  if (!Array.isArray(generated) || generated.length < 1) return "a generation has at least one token";
+  if (promptLength + generated.length > window)
+    return `${promptLength} prompt + ${generated.length} generated tokens exceed the window ${window}`;
+  for (let i = 0; i < generated.length; i++) {
+    const t = generated[i];
+    if (!Number.isInteger(t) || t < 0 || t >= vocab)
+      return `generated token ${i} (${t}) is not in [0, ${vocab - 1}]`;
+  }
+  return null;
 }
 
 /** A generation claim's job as the watcher records it: prompt, window, params (JSON) and the claimed tokens. */
@@ -215,17 +247,19 @@ export class Checker {
     const opening = planOpening(view, claim, await this.claimedOutputRoots(claim, view));
     const outputs = graphOutputsOf(m.runner, run.nodeOutputs);
     if (!opening) return { verdict: "agree", view, ours, outputs };
-    if (opening.kind === "openDispute") return { verdict: "trace", view, ours };
-    if (opening.kind === "challengeOutputs") return { verdict: "output", view, ours };
-    return { verdict: "output", outputIndex: opening.outputIndex, view, ours };
+    if (opening.kind === "openDispute") return { verdict: "trace", view, ours, outputs };
+    if (opening.kind === "challengeOutputs") return { verdict: "output", view, ours, outputs };
+    return { verdict: "output", outputIndex: opening.outputIndex, view, ours, outputs };
   }
 
   /**
    * The watcher's fast path on a generation claim (docs/generation.md section 2): no input to
-   * fetch, the pass input is prompt ++ generated ++ padding; ONE traced pass over it. A wrong pass
-   * is an ordinary "trace"/"output" verdict (the existing game); a right pass whose token breaks
-   * the decoding rule is "token-rule" at the first such step. Tokens that break the sequence rules
-   * or a claim not bound to them cannot have been accepted by L2: refused as a CheckError.
+   * fetch, the pass input is prompt ++ generated ++ padding; ONE traced pass over it, then the
+   * pure decision of verifier/game/token-move.ts. A wrong pass is an ordinary "trace"/"output"
+   * verdict (the existing game); a right pass whose tokens break the decoding rule (or the count
+   * and stop rules) is "token-rule", with the one-shot L1 move planned (`tokenMove`). A claim not
+   * bound to its tokens (inputRoot, generationSpec), or tokens no pass can run over, cannot have
+   * been accepted by L2 and cannot be shown wrong on L1 by us: refused as a CheckError.
    */
   async checkGeneration(claim: ClaimMessage, gen: GenerationInfo): Promise<Check> {
     const m = await this.model(claim.modelId);
@@ -245,45 +279,41 @@ export class Checker {
     } catch (e) {
       throw new CheckError(`generation job: ${(e as Error).message}`);
     }
-    const why = sequenceRuleBreak(job, gen.generated, vocab);
+    const why = unrunnableTokens(gen.generated, gen.prompt.length, gen.window, vocab);
     if (why) throw new CheckError(`claimed tokens: ${why}`);
-    const seq = {
-      dtype: 6,
-      shape: [gen.window],
-      data: generationSequence(gen.prompt, gen.generated, gen.window),
-    };
+    const sequence = generationSequence(gen.prompt, gen.generated, gen.window);
     const passRoot = toHex(generationPassInputRoot(gen.prompt, gen.generated, gen.window));
     if (claim.inputRoot.toLowerCase() !== passRoot)
       throw new CheckError(`claim inputRoot ${claim.inputRoot} is not the pass input root ${passRoot}`);
+    const spec = toHex(generationSpec(gen.prompt.length, gen.generated.length, jobParamsHash(job)));
+    if (claim.generationSpec.toLowerCase() !== spec)
+      throw new CheckError(
+        `claim generationSpec ${claim.generationSpec} does not name this prompt, count and params (${spec})`,
+      );
     const c = await this.checkWith(
       claim,
       { modelId: claim.modelId, inputRoot: passRoot, inputCid: "0x" },
       m,
-      [seq],
+      [{ dtype: 6, shape: [gen.window], data: sequence }],
     );
-    if (c.verdict !== "agree") return c;
-    const logits = c.outputs?.[0].data as Int32Array;
-    const verdict = generationVerdict({
-      job,
-      generated: gen.generated,
-      window: gen.window,
-      vocab,
-      claim: {
-        inputRoot: fromHex(claim.inputRoot),
-        outputRoot: fromHex(claim.outputRoot),
-        traceRoot: fromHex(claim.traceRoot),
-        generationSpec: fromHex(claim.generationSpec),
-      },
-      pass: {
-        inputRoot: fromHex(passRoot),
-        outputRoot: fromHex(c.ours.outputRoot),
-        traceRoot: fromHex(c.ours.traceRoot),
-        logits,
-      },
-    });
-    if (verdict.kind === "agree") return c;
-    if (verdict.kind === "token-rule") return { ...c, verdict: "token-rule", token: verdict };
-    throw new CheckError(`generation claim: ${verdict.kind === "sequence" ? verdict.why : verdict.kind}`);
+    const statement: GenerationStatement = {
+      promptLength: gen.prompt.length,
+      generatedCount: gen.generated.length,
+      params: { maxTokens: job.maxTokens, stopToken: job.stopToken, rule: job.rule },
+    };
+    const pass: HonestPass = {
+      sequence,
+      outputs: c.outputs ?? [],
+      outputRoot: fromHex(c.ours.outputRoot),
+      traceRoot: fromHex(c.ours.traceRoot),
+    };
+    const decision = decideGeneration(claim, statement, pass);
+    if (decision.kind !== "tokenMove") return c;
+    return {
+      ...c,
+      verdict: "token-rule",
+      tokenMove: { statement, pass, position: decision.position, why: decision.why },
+    };
   }
 
   /**

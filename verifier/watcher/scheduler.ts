@@ -13,8 +13,10 @@ import type { Address, Hex } from "viem";
 import type { BridgeContract } from "../../bridge/bridge.ts";
 import { BridgeRevert } from "../../bridge/bridge.ts";
 import type { DisputeGameContract } from "../../bridge/dispute/game.ts";
+import type { GenerationRuleContract } from "../../bridge/dispute/generation-rule.ts";
 import { type Action, decide, type Outcome } from "../game/challenger.ts";
 import { type Opening, PlanError } from "../game/planner.ts";
+import { decideTokenMove, type TokenMoveAction, type TokenProofArg } from "../game/token-move.ts";
 import type { PartyView } from "../game/view.ts";
 import type { WatcherMetrics } from "./metrics.ts";
 import { RefusalTracker } from "./refusals.ts";
@@ -30,6 +32,10 @@ export interface SchedulerDeps {
   pollMs: number;
   /** Our view of the claim's run (re-executed; cached by the caller). */
   viewFor(r: GameRecord): Promise<PartyView>;
+  /** The token move's calldata for a record at level "token" (from our pass; cached by the caller). */
+  tokenProofFor?(r: GameRecord): Promise<TokenProofArg>;
+  /** The DisputeGame's GenerationRule (the token move); needed for records at level "token". */
+  generationRule?: GenerationRuleContract;
   bondDeposit?: bigint;
   withdrawIdleBond?: boolean;
   /** Consecutive planning failures before a game is given up as failed. */
@@ -103,7 +109,8 @@ export class GameScheduler {
         const opened = await this.serialised(() => this.open(r, log, refusals));
         if (!opened) return;
       }
-      await this.play(r, log, refusals);
+      if (r.level === "token") await this.playTokenMove(r, log, refusals);
+      else await this.play(r, log, refusals);
     } finally {
       if (refusals.progressed()) this.d.metrics.stuckGames.dec();
     }
@@ -285,6 +292,75 @@ export class GameScheduler {
         // the game moved under us (a timeout, another tx) or the node hiccuped: re-read and
         // retry; the same refusal again and again is an alert (refused)
         plog.warn({ kind, err: (e as Error).message }, "move failed; re-reading the game");
+        await sleep(
+          e instanceof BridgeRevert ? await this.refused(r, refusals, kind, e, plog) : this.d.pollMs,
+        );
+      }
+    }
+  }
+
+  /**
+   * A dispute opened for the token move: send GenerationRule.proveTokenRuleBroken until the chain
+   * shows the dispute resolved. Decided from the chain each round (decideTokenMove), the proof
+   * rebuilt from our own pass after a restart, and the record names the tx before it is sent.
+   */
+  private async playTokenMove(r: GameRecord, log: Logger, refusals: RefusalTracker): Promise<void> {
+    const id = BigInt(r.disputeId as string);
+    const plog = log.child({ disputeId: r.disputeId });
+    const rule = this.d.generationRule;
+    const proofFor = this.d.tokenProofFor;
+    if (!rule || !proofFor) {
+      plog.error("a token-move dispute, but this watcher has no GenerationRule to play it");
+      await this.save(r, { status: "failed", reason: "no GenerationRule configured", pending: undefined });
+      return;
+    }
+    let proofErrors = 0;
+    while (!this.stopped) {
+      let action: TokenMoveAction;
+      let proof: TokenProofArg | undefined;
+      try {
+        const [dispute, invalidated] = await Promise.all([
+          this.d.game.getDispute(id),
+          this.d.game.claimInvalidated(r.claimKey),
+        ]);
+        action = decideTokenMove({ dispute, invalidated, me: this.d.me });
+        if (action.kind === "prove") proof = await proofFor(r);
+        proofErrors = 0;
+      } catch (e) {
+        // a PlanError: our own pass no longer shows a broken rule (it will not change by retrying);
+        // anything else (the node, the model's content) is retried like any read
+        const err = e as Error;
+        if (e instanceof PlanError && ++proofErrors >= (this.d.maxPlanErrors ?? 5)) {
+          plog.error({ err: err.message }, "cannot rebuild the token move; giving up");
+          await this.save(r, { status: "failed", reason: err.message, pending: undefined });
+          return;
+        }
+        plog.warn({ err: err.message }, "cannot read the dispute or rebuild the token move; retrying");
+        await sleep(this.d.pollMs);
+        continue;
+      }
+      if (action.kind === "ended") {
+        await this.finish(r, action.outcome, plog);
+        return;
+      }
+      const kind = action.kind === "prove" ? "proveTokenRuleBroken" : "closeVoid";
+      try {
+        await this.save(r, { pending: { kind, at: Date.now() } });
+        const tx =
+          action.kind === "prove"
+            ? await rule.proveTokenRuleBroken(id, r.claim, proof as TokenProofArg)
+            : await this.d.game.closeVoid(id);
+        this.count(r, kind, tx.gasUsed);
+        await this.save(r, { pending: undefined });
+        await this.progressed(r, refusals, plog);
+        plog.info(
+          { kind, gas: tx.gasUsed.toString(), reason: "reason" in tx ? tx.reason : undefined },
+          "token move sent",
+        );
+      } catch (e) {
+        // the dispute ended under us (another dispute, a timeout) or the node hiccuped: re-read;
+        // the same refusal again and again (RuleHolds: our pass is not the claim's) is an alert
+        plog.warn({ kind, err: (e as Error).message }, "token move failed; re-reading the dispute");
         await sleep(
           e instanceof BridgeRevert ? await this.refused(r, refusals, kind, e, plog) : this.d.pollMs,
         );

@@ -13,13 +13,16 @@ import type { Address } from "viem";
 import { BridgeContract } from "../../bridge/bridge.ts";
 import { connectL1 } from "../../bridge/clients.ts";
 import { DisputeGameContract } from "../../bridge/dispute/game.ts";
+import { GenerationRuleContract } from "../../bridge/dispute/generation-rule.ts";
 import { disputeGameAbi } from "../../contracts/artifacts/DisputeGame.ts";
 import { toHex } from "../../protocol/bytes.ts";
 import { claimDomain } from "../../protocol/eip712.ts";
 import { claimDigest } from "../../protocol/tx.ts";
+import { PlanError } from "../game/planner.ts";
+import { buildTokenProof, type TokenProofArg } from "../game/token-move.ts";
 import type { PartyView } from "../game/view.ts";
 import { type L2Block, SequencerReader } from "../l2.ts";
-import { CheckError, Checker, type ContentGetter } from "./checker.ts";
+import { type Check, CheckError, Checker, type ContentGetter, type TokenMovePlan } from "./checker.ts";
 import type { WatcherConfig } from "./config.ts";
 import { claimsIn, L2Follower, type SubmittedClaim } from "./follower.ts";
 import { createWatcherMetrics, type WatcherMetrics } from "./metrics.ts";
@@ -95,6 +98,26 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
     }
     return v;
   };
+  // The token move's calldata, like views: in memory only, rebuilt after a restart by the same
+  // one pass (deterministic, so the proof is the one the record was opened for).
+  const tokenProofs = new Map<string, Promise<TokenProofArg>>();
+  const proofOf = (plan: TokenMovePlan) => buildTokenProof(plan.statement, plan.pass, plan.position);
+  const tokenProofFor = (r: GameRecord): Promise<TokenProofArg> => {
+    let p = tokenProofs.get(r.claimKey);
+    if (!p) {
+      p = runCheck(r).then((c: Check) => {
+        if (c.verdict !== "token-rule" || !c.tokenMove)
+          throw new PlanError(
+            `re-checking the claim gives verdict ${c.verdict}, not a broken generation rule`,
+          );
+        return proofOf(c.tokenMove);
+      });
+      tokenProofs.set(r.claimKey, p);
+      p.catch(() => tokenProofs.delete(r.claimKey));
+    }
+    return p;
+  };
+  const generationRule = await GenerationRuleContract.of(clients, gameAddress);
   const scheduler = new GameScheduler({
     game,
     bridge,
@@ -104,6 +127,8 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
     me,
     pollMs: cfg.pollMs,
     viewFor,
+    tokenProofFor,
+    generationRule,
     bondDeposit: cfg.bondDeposit,
     withdrawIdleBond: cfg.withdrawIdleBond,
   });
@@ -135,21 +160,27 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
         const c = await runCheck(r);
         metrics.claimsChecked.inc({ verdict: c.verdict });
         log.info(
-          { verdict: c.verdict, ms: Math.round(performance.now() - t0), ours: c.ours, token: c.token },
+          {
+            verdict: c.verdict,
+            ms: Math.round(performance.now() - t0),
+            ours: c.ours,
+            tokenPosition: c.tokenMove?.position,
+          },
           "claim checked",
         );
         if (c.verdict === "agree") return save(r, { status: "agreed" });
-        if (c.verdict === "token-rule") {
-          // The pass is right, a token is not: only the one-shot L1 token move can show it, and
-          // this DisputeGame has none yet. An alert, not a game we could win.
-          log.error(
-            { token: c.token },
-            "a generated token breaks the decoding rule: the L1 token move is not available",
+        if (c.verdict === "token-rule" && c.tokenMove) {
+          // The pass is right, a token (or the count / stop rules) is not: no game, one L1 call
+          // that the contract checks against the claim itself (GenerationRule).
+          const plan = c.tokenMove;
+          tokenProofs.set(r.claimKey, Promise.resolve(proofOf(plan)));
+          log.warn(
+            { position: plan.position, why: plan.why },
+            "a generation rule is broken: opening a dispute for the token move",
           );
-          return save(r, {
-            status: "skipped",
-            reason: `token rule broken at step ${c.token?.step}: the L1 token move is not available`,
-          });
+          await save(r, { status: "opening", level: "token", reason: plan.why });
+          scheduler.start(r);
+          return;
         }
         views.set(r.claimKey, Promise.resolve(c.view));
         if (c.verdict === "output" && !HAS_LEVEL0) {

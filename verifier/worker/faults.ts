@@ -16,6 +16,9 @@
  * | wrong-leaf    | one trace leaf replaced by a hash nobody can open   | answers until it cannot   |
  * | withhold      | as wrong-element, publishes no output/trace content | no chunk or fold reveals  |
  * | silent        | as wrong-element                                    | never moves               |
+ * | wrong-token   | generation jobs: the token at one step is not the   | answers every move (the   |
+ * |               | rule's pick, decoding goes on from it; the pass     | pass is honest: only the  |
+ * |               | over that sequence honest (single-pass jobs honest) | token move can catch it)  |
  *
  * Pure: no I/O, no clock.
  */
@@ -28,7 +31,14 @@ import { TraceCommitment, traceLevels } from "../../prover-trace/commit/trace.ts
 import { buildPartyView, viewOutputRoot } from "../game/view.ts";
 import { type ClaimedRun, graphOutputs, honestRun } from "./run.ts";
 
-export const FAULT_MODES = ["wrong-output", "wrong-element", "wrong-leaf", "withhold", "silent"] as const;
+export const FAULT_MODES = [
+  "wrong-output",
+  "wrong-element",
+  "wrong-leaf",
+  "withhold",
+  "silent",
+  "wrong-token",
+] as const;
 export type FaultMode = (typeof FAULT_MODES)[number];
 
 export function parseFaultMode(s: string): FaultMode {
@@ -46,6 +56,31 @@ export interface FaultSite {
   element: number;
   /** For wrong-output: which graph output. */
   output?: number;
+}
+
+/** Where a wrong-token liar lies: generated step `step` gets `token` instead of the rule's pick. */
+export interface WrongTokenSite {
+  step: number;
+  token: number;
+}
+
+/**
+ * The lie of a wrong-token worker, from the honest generation: the middle step, whose token is
+ * replaced by the next id (mod vocab) that is neither the honest one nor the stop token, so the
+ * generation goes on past it and still keeps the count and stop rules (L2 accepts it; only the
+ * token move shows it). Deterministic, like every fault.
+ */
+export function wrongTokenSite(
+  honest: readonly number[],
+  stopToken: number | null,
+  vocab: number,
+): WrongTokenSite {
+  if (honest.length < 1) throw new Error("wrong-token needs a generation of at least one token");
+  if (vocab < 3) throw new Error("wrong-token needs a vocabulary of at least 3 tokens");
+  const step = Math.floor((honest.length - 1) / 2);
+  let token = (honest[step] + 1) % vocab;
+  if (token === stopToken) token = (token + 1) % vocab;
+  return { step, token };
 }
 
 /** A copy of `t` with flat element `e` changed by +1 (wrapping in the dtype). */
@@ -118,7 +153,8 @@ export function claimedRun(
   inputs: readonly TensorData[],
   nodeOutputs: readonly (readonly TensorData[])[],
 ): ClaimedRun {
-  if (mode === null) return honestRun(model, inputs, nodeOutputs);
+  // wrong-token lies in the tokens (generation.ts), never in the pass
+  if (mode === null || mode === "wrong-token") return honestRun(model, inputs, nodeOutputs);
   switch (mode) {
     case "wrong-element":
     case "withhold":

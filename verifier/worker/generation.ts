@@ -3,7 +3,8 @@
  * served model, then ONE traced pass over prompt ++ generated ++ 0-padding run as an ordinary job
  * (executeJob: the same claimed run, faults and published content as any job, so a dispute on the
  * pass is the ordinary game), then the honest worker checks every token against that pass's
- * logits and refuses a model that is not causal. The pass input is kept as a tensor file, so a
+ * logits and refuses a model that is not causal. A wrong-token liar (faults.ts) claims a sequence
+ * with one token off the rule and an honest pass over it. The pass input is kept as a tensor file, so a
  * restarted worker rebuilds its view with executeJob on exactly those bytes.
  */
 import { encodeTensorFile } from "../../content/tensor-file.ts";
@@ -25,7 +26,7 @@ import {
 } from "../../prover-trace/generation/check.ts";
 import { decode } from "../../prover-trace/generation/loop.ts";
 import { runnerLanguageModel } from "../../prover-trace/generation/runner-model.ts";
-import type { FaultMode } from "./faults.ts";
+import { type FaultMode, wrongTokenSite } from "./faults.ts";
 import { type ExecutedJob, executeJob, type ServedModel } from "./job.ts";
 
 /** A generation job as L2 reports it (GET /v1/jobs/:id `generation`, params in their JSON form). */
@@ -70,7 +71,13 @@ export async function executeGeneration(
   fault: FaultMode | null,
 ): Promise<ExecutedGeneration> {
   const lm = runnerLanguageModel(model.runner);
-  const { tokens } = await decode(lm, job);
+  let { tokens } = await decode(lm, job);
+  if (fault === "wrong-token") {
+    // the liar: one token that is not the rule's pick, then decoding on from it
+    const site = wrongTokenSite(tokens, job.stopToken, lm.vocab);
+    tokens = (await decode(lm, job, undefined, (k, picked) => (k === site.step ? site.token : picked)))
+      .tokens;
+  }
   const T = lm.window;
   const why = sequenceRuleBreak(job, tokens, lm.vocab);
   if (why) throw new GenerationJobError(why);

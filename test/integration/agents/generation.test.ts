@@ -7,7 +7,12 @@
  *   which equals a local generation; the watcher agreed with one pass;
  * - a `verdict worker --test-fault wrong-element` (one MatMulInteger element inside the pass +1,
  *   the tokens right) is caught by the watcher's one-pass check as a pass mismatch, disputed with
- *   the ordinary game to the one step and slashed; the SDK's verify names the wrong pass too.
+ *   the ordinary game to the one step and slashed; the SDK's verify names the wrong pass too;
+ * - a `verdict worker --test-fault wrong-token` (one generated token off the decoding rule, decoding
+ *   on from it, the traced pass honest over that sequence: no trace descent can catch it) is caught
+ *   by the watcher's one pass as a broken rule; the watcher opens a dispute and wins it at once
+ *   with GenerationRule.proveTokenRuleBroken on the real contracts; the liar is slashed on L1 and
+ *   the requester is refunded on L2, never paid a wrong text.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -17,8 +22,10 @@ import { promisify } from "node:util";
 import t from "tap";
 import { type Address, parseEther } from "viem";
 import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
+import { GenerationRuleContract } from "../../../bridge/dispute/generation-rule.ts";
 import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
 import { disputeGameAbi } from "../../../contracts/artifacts/DisputeGame.ts";
+import { generationRuleAbi } from "../../../contracts/artifacts/GenerationRule.ts";
 import { decode } from "../../../prover-trace/generation/loop.ts";
 import { runnerLanguageModel } from "../../../prover-trace/generation/runner-model.ts";
 import { stories260kFiles } from "../../../prover-trace/llama2c/files.ts";
@@ -26,7 +33,8 @@ import { createRunner } from "../../../prover-trace/runner/runner.ts";
 import { EOS_ID, parseTokenizer } from "../../../prover-trace/tokenizer/sentencepiece.ts";
 import { createClient } from "../../../sdk/index.ts";
 import { Winner } from "../../../verifier/game/planner.ts";
-import { ACCOUNT, L2_CHAIN_ID, MIN_STAKE, startNetwork } from "../../helpers/network.ts";
+import { wrongTokenSite } from "../../../verifier/worker/faults.ts";
+import { ACCOUNT, FAULTY_ACCOUNTS, L2_CHAIN_ID, MIN_STAKE, startNetwork } from "../../helpers/network.ts";
 
 const exec = promisify(execFile);
 const VERDICT = join(import.meta.dirname, "../../../bin/verdict.ts");
@@ -39,7 +47,9 @@ const OUTCOME_CHALLENGER_WON = 1;
 const files = stories260kFiles();
 if (!files.ok) throw new Error(files.why);
 
-async function importTwice(dir: string): Promise<{ honest: Uint8Array; faulty: Uint8Array }> {
+async function importThrice(
+  dir: string,
+): Promise<{ honest: Uint8Array; faulty: Uint8Array; tokenLiar: Uint8Array }> {
   if (!files.ok) throw new Error(files.why);
   const verdict = (args: string[]) => exec(process.execPath, [VERDICT, "model", ...args]);
   const float = join(dir, "float.onnx");
@@ -59,7 +69,12 @@ async function importTwice(dir: string): Promise<{ honest: Uint8Array; faulty: U
     await verdict(["import", float, "--calib", calib, "--out", out, "--calibration", calibration]);
     return new Uint8Array(readFileSync(out));
   };
-  return { honest: await imported("honest", "max"), faulty: await imported("faulty", "percentile:99.99") };
+  // three calibrations, three model ids: each worker serves a model of its own
+  return {
+    honest: await imported("honest", "max"),
+    faulty: await imported("faulty", "percentile:99.99"),
+    tokenLiar: await imported("token-liar", "percentile:99.9"),
+  };
 }
 
 function watcherChecks(log: string): string[] {
@@ -70,20 +85,23 @@ function watcherChecks(log: string): string[] {
 }
 
 t.test(
-  "generation jobs: the honest text paid and checked, a wrong element inside the pass slashed",
+  "generation jobs: the honest text paid and checked, a wrong element and a wrong token slashed",
   async (t) => {
     const t0 = Date.now();
     const buildDir = mkdtempSync(join(tmpdir(), "verdict-generation-e2e-"));
     t.teardown(() => rmSync(buildDir, { recursive: true, force: true }));
-    const models = await importTwice(buildDir);
-    t.comment(`convert + 2 imports in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const models = await importThrice(buildDir);
+    t.comment(`convert + 3 imports in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
     const net = await startNetwork(t, {
       l1: "embedded",
-      fault: "wrong-element",
+      faults: ["wrong-element", "wrong-token"],
       models: {
         honest: { name: "llm-honest", bytes: models.honest },
-        faulty: [{ name: "llm-faulty", bytes: models.faulty }],
+        faulty: [
+          { name: "llm-faulty", bytes: models.faulty },
+          { name: "llm-token-liar", bytes: models.tokenLiar },
+        ],
       },
       watcherFetchesModels: true,
       // the watcher re-runs a 1,775-node pass with the trace while both workers decode on a shared
@@ -109,12 +127,15 @@ t.test(
     const honestAddr = addr(ACCOUNT.honestWorker);
     const liarAddr = addr(ACCOUNT.faultyWorker);
     const watcherAddr = addr(ACCOUNT.watcher);
-    for (const m of [net.honestModel, net.faultyModel]) await sdk.putContent(m.bytes);
+    const tokenLiarModel = net.faultyWorkers[1].model;
+    const tokenLiarAddr = addr(FAULTY_ACCOUNTS[1]);
+    for (const m of [net.honestModel, net.faultyModel, tokenLiarModel]) await sdk.putContent(m.bytes);
 
     const tokenizer = parseTokenizer(new Uint8Array(readFileSync(files.tokenizer)), VOCAB);
     const promptText = "Once upon a time, there was a little";
     await sdk.deposit(parseEther("1"), { timeoutMs: 60_000 });
     const liarStakeBefore = (await bridge.stakeOf(liarAddr)).active;
+    const tokenLiarStakeBefore = (await bridge.stakeOf(tokenLiarAddr)).active;
 
     const decoding = {
       kind: "sample" as const,
@@ -136,8 +157,11 @@ t.test(
     };
     const honestJob = post(net.honestModel.bytes);
     const liarJob = post(net.faultyModel.bytes);
+    const postedAt = Date.now();
+    const tokenLiarJob = post(tokenLiarModel.bytes);
     honestJob.catch(() => {});
     liarJob.catch(() => {});
+    tokenLiarJob.catch(() => {});
     // The CLI posts a third (greedy) job from an account of its own (no nonce race with the SDK).
     const cliKey = net.accounts[ACCOUNT.consumerOwner].privateKey;
     await sdk.deposit(parseEther("0.1"), { to: addr(ACCOUNT.consumerOwner), timeoutMs: 60_000 });
@@ -260,6 +284,111 @@ t.test(
         t.equal(Number(settled[0].outcome), OUTCOME_CHALLENGER_WON);
         t.equal((await bridge.stakeOf(liarAddr)).active, liarStakeBefore - MIN_STAKE, "L1: the liar slashed");
         t.equal(await sdk.balance(liarAddr), 0n, "L2: the liar was never paid");
+      },
+    );
+
+    await t.test(
+      "a wrong token over an honest pass: the watcher's token move on L1, the liar slashed",
+      async (t) => {
+        const { posted, outcome } = await tokenLiarJob;
+        t.comment(`wrong-token job: posted to refunded in ${((Date.now() - postedAt) / 1000).toFixed(1)} s`);
+        t.equal(outcome.outcome, "refunded", "L2: refunded, the wrong text never paid");
+        if (outcome.outcome !== "refunded") return;
+        t.equal(outcome.reason, "dispute lost");
+        t.equal(outcome.job.worker, tokenLiarAddr);
+        // where the liar lied: the honest generation of its own model, and the fault's site
+        const runner = await createRunner(tokenLiarModel.bytes);
+        t.teardown(() => runner.dispose());
+        const local = await decode(runnerLanguageModel(runner), {
+          prompt: posted.prompt,
+          maxTokens: MAX_TOKENS,
+          stopToken: EOS_ID,
+          rule: decoding,
+        });
+        const site = wrongTokenSite(local.tokens, EOS_ID, VOCAB);
+        const v = await sdk.verify(posted.jobId, { model: tokenLiarModel.bytes });
+        t.match(
+          v.verdict,
+          { kind: "token-rule", step: site.step, claimed: site.token, expected: local.tokens[site.step] },
+          `sdk.verify names the wrong token: ${v.why}`,
+        );
+        const log = net.log();
+        t.equal(
+          watcherChecks(log).filter((l) => / verdict=token-rule /.test(l)).length,
+          1,
+          "the watcher's one pass found a broken rule (the pass itself agrees)",
+        );
+        t.match(
+          log,
+          /\[watcher\] token move sent .*kind=proveTokenRuleBroken/,
+          "the watcher sent the token move",
+        );
+        const opened = await game.disputesOpened({ claimer: tokenLiarAddr }, net.deployBlock);
+        t.equal(opened.length, 1, "one dispute");
+        t.equal(opened[0].jobId.toLowerCase(), posted.jobId.toLowerCase());
+        t.equal(opened[0].challenger.toLowerCase(), watcherAddr, "opened by the watcher");
+        const broken = await pub.getContractEvents({
+          address: (await GenerationRuleContract.of(l1, net.disputeGame)).address,
+          abi: generationRuleAbi,
+          eventName: "TokenRuleBroken",
+          fromBlock: net.deployBlock,
+        });
+        const ours = broken.filter((l) => l.args.disputeId === opened[0].disputeId);
+        t.equal(ours.length, 1, "GenerationRule: TokenRuleBroken in our dispute");
+        t.equal(ours[0]?.args.reason, "generated token breaks the decoding rule");
+        const moveTx = await pub.getTransactionReceipt({ hash: ours[0].transactionHash });
+        const openTx = await pub.getTransactionReceipt({
+          hash: (
+            await pub.getContractEvents({
+              address: net.disputeGame,
+              abi: disputeGameAbi,
+              eventName: "DisputeOpened",
+              args: { disputeId: opened[0].disputeId },
+              fromBlock: net.deployBlock,
+            })
+          )[0].transactionHash,
+        });
+        const [openBlock, moveBlock] = await Promise.all([
+          pub.getBlock({ blockNumber: openTx.blockNumber }),
+          pub.getBlock({ blockNumber: moveTx.blockNumber }),
+        ]);
+        t.comment(
+          `token move on L1: openDispute ${openTx.gasUsed} gas, proveTokenRuleBroken ${moveTx.gasUsed} gas ` +
+            `(stories260K, T ${runner.profile.inputs[0].shape[0]}, vocab ${VOCAB}), ${moveBlock.timestamp - openBlock.timestamp} s from open to slash`,
+        );
+        t.equal(moveTx.from.toLowerCase(), watcherAddr, "sent by the watcher");
+        const resolved = (
+          await pub.getContractEvents({
+            address: net.disputeGame,
+            abi: disputeGameAbi,
+            eventName: "DisputeResolved",
+            fromBlock: net.deployBlock,
+          })
+        ).filter((l) => l.args.disputeId === opened[0].disputeId);
+        t.equal(resolved.length, 1);
+        t.equal(Number(resolved[0].args.winner), Winner.challenger, "the challenger won");
+        t.equal(
+          resolved[0].transactionHash,
+          ours[0].transactionHash,
+          "in the token move's tx: no game played",
+        );
+        const settled = (
+          await pub.getContractEvents({
+            address: net.bridgeAddress,
+            abi: bridgeAbi,
+            eventName: "DisputeSettled",
+            args: { worker: tokenLiarAddr },
+            fromBlock: net.deployBlock,
+          })
+        ).map((l) => l.args as { outcome: number; slashed: bigint });
+        t.equal(settled.length, 1);
+        t.equal(Number(settled[0].outcome), OUTCOME_CHALLENGER_WON);
+        t.equal(
+          (await bridge.stakeOf(tokenLiarAddr)).active,
+          tokenLiarStakeBefore - MIN_STAKE,
+          "L1: the liar slashed",
+        );
+        t.equal(await sdk.balance(tokenLiarAddr), 0n, "L2: the liar was never paid");
       },
     );
     t.comment(`whole test ${((Date.now() - t0) / 1000).toFixed(1)} s`);

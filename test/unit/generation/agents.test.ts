@@ -21,6 +21,7 @@ import {
 import { jobParamsHash } from "../../../prover-trace/generation/check.ts";
 import { encodeOnnx } from "../../../prover-trace/onnx/io.ts";
 import { Checker } from "../../../verifier/watcher/checker.ts";
+import { wrongTokenSite } from "../../../verifier/worker/faults.ts";
 import { executeGeneration, generationJobFor } from "../../../verifier/worker/generation.ts";
 import { executeJob, loadServedModel } from "../../../verifier/worker/job.ts";
 
@@ -127,10 +128,77 @@ t.test("a wrong token over an honest pass: token-rule at its step", async (t) =>
     },
   );
   t.equal(c.verdict, "token-rule");
-  t.match(c.token, { step: 2, position: 4, claimed: lie[2], expected: honest.generated[2] });
+  t.match(c.tokenMove, { position: 2, why: /generated token 2 breaks the decoding rule/ });
+  t.equal(c.tokenMove?.pass.sequence[4], lie[2], "the planned move opens our pass over the claimed sequence");
   await t.rejects(
     checker.checkGeneration(claimOf(honest), { ...g, generated: honest.generated.slice(0, 3) }),
-    /without the stop token/,
-    "tokens L2 would refuse: a check error, no verdict",
+    /claim inputRoot .* is not the pass input root/,
+    "tokens the claim is not bound to: a check error, no verdict (nothing the move could open)",
   );
+  await t.rejects(
+    checker.checkGeneration(claimOf(honest), { ...g, generated: [...honest.generated, 999] }),
+    /generated token 6 \(999\) is not in \[0, 255\]/,
+    "tokens no pass can run over: a check error",
+  );
+});
+
+t.test("a claim bound to tokens that end early without the stop token: the token move", async (t) => {
+  const honest = await executeGeneration(served, jobId, generationJobFor(served, g), null);
+  const short = honest.generated.slice(0, 3);
+  const passInputRoot = toHex(generationPassInputRoot(g.prompt, short, 16)) as Hex;
+  const ex = await executeJob(
+    served,
+    { id: jobId, modelId: served.modelId, inputRoot: passInputRoot },
+    encodeTensorFile([{ dtype: 6, shape: [16], data: generationSequence(g.prompt, short, 16) }]),
+    null,
+  );
+  const spec = toHex(generationSpec(2, 3, jobParamsHash({ prompt: g.prompt, ...params }))) as Hex;
+  const claim = claimOf({
+    generated: short,
+    inputFile: new Uint8Array(),
+    passInputRoot,
+    generationSpec: spec,
+    ex,
+  });
+  const c = await checker.checkGeneration(claim, { ...g, generated: short });
+  t.equal(c.verdict, "token-rule");
+  t.match(c.tokenMove, { position: 0, why: /ends before maxTokens without the stop token/ });
+  await t.rejects(
+    checker.checkGeneration({ ...claim, generationSpec: honest.generationSpec }, { ...g, generated: short }),
+    /generationSpec .* does not name this prompt, count and params/,
+    "a spec that is not this statement's: a check error (the move could not give its preimage)",
+  );
+});
+
+t.test("wrong-token worker: one token off the rule, decoding on from it, the pass honest", async (t) => {
+  const job = generationJobFor(served, g);
+  const honest = await executeGeneration(served, jobId, job, null);
+  const liar = await executeGeneration(served, jobId, job, "wrong-token");
+  const site = wrongTokenSite(honest.generated, null, 256);
+  t.same(liar.generated.slice(0, site.step), honest.generated.slice(0, site.step), "honest before the lie");
+  t.equal(liar.generated[site.step], site.token, "the lie at its step");
+  t.not(site.token, honest.generated[site.step]);
+  t.equal(liar.generated.length, 6, "count and stop rules kept (L2 accepts it)");
+  const honestPass = await executeJob(
+    served,
+    { id: jobId, modelId: served.modelId, inputRoot: liar.passInputRoot },
+    liar.inputFile,
+    null,
+  );
+  t.equal(
+    toHex(liar.ex.run.traceRoot),
+    toHex(honestPass.run.traceRoot),
+    "the claimed pass is the honest one over the liar's sequence",
+  );
+  const c = await checker.checkGeneration(claimOf(liar), { ...g, generated: liar.generated });
+  t.equal(c.verdict, "token-rule", "only the token move catches it");
+  t.equal(c.tokenMove?.position, site.step);
+  const again = await executeGeneration(served, jobId, job, "wrong-token");
+  t.same(again.generated, liar.generated, "deterministic: a restarted liar makes the same claim");
+  t.same(
+    wrongTokenSite([5, 9, 0], 1, 10),
+    { step: 1, token: 0 },
+    "the next id after the honest one, wrapping",
+  );
+  t.same(wrongTokenSite([1, 4], 2, 5), { step: 0, token: 3 }, "never the stop token");
 });

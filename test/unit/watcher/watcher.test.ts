@@ -12,6 +12,7 @@ import type { FullDisputeState } from "../../../bridge/dispute/game.ts";
 import { NO_GENERATION } from "../../../protocol/tx.ts";
 import { decide } from "../../../verifier/game/challenger.ts";
 import { Phase, Winner } from "../../../verifier/game/planner.ts";
+import { decideTokenMove } from "../../../verifier/game/token-move.ts";
 import type { PartyView } from "../../../verifier/game/view.ts";
 import { ConfigError, DEV_WATCHER_KEY, resolveWatcherConfig } from "../../../verifier/watcher/config.ts";
 import { type BlockClaims, claimsIn } from "../../../verifier/watcher/follower.ts";
@@ -101,6 +102,50 @@ t.test("decide: the challenger's next action", async (t) => {
   );
   t.throws(() => decide(s({ challenger: OTHER }), view), /not this watcher/, "someone else's dispute");
   t.throws(() => decide(s({ phase: Phase.tracePick }), view), /no trace reveal/, "planner errors surface");
+});
+
+t.test("decideTokenMove: the token move's challenger, from the chain", async (t) => {
+  const d = (over: Partial<FullDisputeState>) => ({
+    phase: Phase.traceReveal,
+    winner: Winner.none,
+    challenger: ME,
+    ...over,
+  });
+  t.same(
+    decideTokenMove({ dispute: d({}), invalidated: false, me: ME }),
+    { kind: "prove" },
+    "open: prove at once",
+  );
+  t.same(
+    decideTokenMove({ dispute: d({ phase: Phase.tracePick }), invalidated: false, me: ME }),
+    { kind: "prove" },
+    "at any phase: no clock or reveal to wait for",
+  );
+  t.same(
+    decideTokenMove({
+      dispute: d({ phase: Phase.resolved, winner: Winner.challenger }),
+      invalidated: true,
+      me: ME,
+    }),
+    { kind: "ended", outcome: "won" },
+  );
+  t.same(
+    decideTokenMove({
+      dispute: d({ phase: Phase.resolved, winner: Winner.claimer }),
+      invalidated: false,
+      me: ME,
+    }),
+    { kind: "ended", outcome: "lost" },
+  );
+  t.same(
+    decideTokenMove({ dispute: d({}), invalidated: true, me: ME }),
+    { kind: "closeVoid" },
+    "invalidated by another dispute first: close void",
+  );
+  t.throws(
+    () => decideTokenMove({ dispute: d({ challenger: OTHER }), invalidated: false, me: ME }),
+    /not this watcher/,
+  );
 });
 
 t.test("claimsIn: accepted submitResult and submitGeneration txs only", async (t) => {
