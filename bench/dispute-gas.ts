@@ -12,6 +12,7 @@
  *
  * `npm run bench -- dispute-gas` (numbers are deterministic).
  */
+
 import { type Hex, parseEther } from "viem";
 import type { ClaimMessage } from "../bridge/bridge.ts";
 import { EmbeddedChain } from "../bridge/chain/chain.ts";
@@ -21,6 +22,7 @@ import { DisputeGameContract } from "../bridge/dispute/game.ts";
 import { toHex, u32be } from "../protocol/bytes.ts";
 import { claimDomain, typesFor } from "../protocol/eip712.ts";
 import { sha256 } from "../protocol/sha256.ts";
+import { NO_GENERATION } from "../protocol/tx.ts";
 import { buildTransformerLm } from "../prover-trace/builder/transformer.ts";
 import { commitModel, tensorListRoot } from "../prover-trace/commit/model.ts";
 import type { TensorData } from "../prover-trace/commit/tensor.ts";
@@ -179,6 +181,7 @@ export async function disputeGasOf(
         inputRoot: toHex(tensorListRoot([input])),
         outputRoot: toHex(sha256(liar.trace.outputs[model.nodeCount - 1][0].root)),
         traceRoot: toHex(liar.trace.root),
+        generationSpec: NO_GENERATION,
         outputCid: `0x01551220${"aa".repeat(32)}`,
         traceCid: "0x",
       };
@@ -219,6 +222,7 @@ export async function disputeGasOf(
     inputRoot: toHex(tensorListRoot([input])),
     outputRoot: toHex(viewOutputRoot(outputLiar)),
     traceRoot: toHex(outputLiar.trace.root),
+    generationSpec: NO_GENERATION,
     outputCid: `0x01551220${"aa".repeat(32)}`,
     traceCid: "0x",
   };

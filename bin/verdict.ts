@@ -17,7 +17,10 @@ export function buildCli(): Command {
     .description("Verdict: optimistic verification of deterministic integer ONNX inference")
     .showHelpAfterError()
     .configureOutput({ outputError: (s, write) => write(s) });
-  registerProverCommands(program);
+  registerProverCommands(program, {
+    // loaded only when used: the SDK pulls in viem and the L1 clients
+    networkGenerate: async (flags) => (await import("../sdk/cli.ts")).generateOverSequencer(flags),
+  });
   registerL1Commands(program);
   registerSequencerCommands(program);
   registerWorkerCommands(program);

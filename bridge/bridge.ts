@@ -66,16 +66,44 @@ export interface InferenceRequestInput {
   escrow: bigint;
 }
 
-/** What Bridge.deliverResult takes: the result leaf and its proof (sequencer GET /v1/results/:id/proof). */
-export interface ResultDelivery {
+/** A leaf's place in one of a batch's trees (Bridge.BatchLeafProof). */
+export interface BatchLeafProof {
   batchIndex: bigint;
-  requestId: bigint;
-  claimKey: Hex;
-  outputRoot: Hex;
-  outputCid: Hex;
   leafIndex: number;
   leafCount: number;
   proof: Hex[];
+}
+
+/**
+ * What Bridge.deliverResult takes: the worker's signed claim, its result leaf in a final batch's
+ * message tree (sequencer GET /v1/results/:id/proof) and its place in a batch's claims tree
+ * (GET /v1/claims/:claimKey/proof), recorded on L1 at least the challenge window ago.
+ */
+export interface ResultDelivery {
+  requestId: bigint;
+  claim: ClaimMsg;
+  claimSignature: Hex;
+  result: BatchLeafProof;
+  inclusion: BatchLeafProof;
+}
+
+/** What Bridge.refundInvalidatedRequest takes: the claim L2 paid and its result leaf. */
+export interface InvalidatedRefund {
+  requestId: bigint;
+  claim: ClaimMsg;
+  result: BatchLeafProof;
+}
+
+const leafProofArg = (p: BatchLeafProof) => ({
+  batchIndex: p.batchIndex,
+  leafIndex: BigInt(p.leafIndex),
+  leafCount: BigInt(p.leafCount),
+  proof: p.proof,
+});
+
+/** Bridge.deliverResult's arguments, in order (for raw calls: a chosen gas limit, calldata). */
+export function deliverResultArgs(d: ResultDelivery) {
+  return [d.requestId, d.claim, d.claimSignature, leafProofArg(d.result), leafProofArg(d.inclusion)] as const;
 }
 
 /** The Bridge's registerModel argument (its `ModelCommitment` struct): a model's roots and counts. */
@@ -125,6 +153,7 @@ type WriteName =
   | "setDisputeGame"
   | "requestInference"
   | "deliverResult"
+  | "refundInvalidatedRequest"
   | "recordBatchClaims";
 
 /** A Bridge call that failed before reaching the contract (funds, nonce, node). */
@@ -325,18 +354,24 @@ export class BridgeContract extends ContractClient {
 
   /** Hands a finalized result to its requester; `callbackSucceeded` says whether its callback ran. */
   async deliverResult(d: ResultDelivery): Promise<TxResult & { callbackSucceeded: boolean }> {
-    const res = await this.write("deliverResult", [
-      d.batchIndex,
-      d.requestId,
-      d.claimKey,
-      d.outputRoot,
-      d.outputCid,
-      BigInt(d.leafIndex),
-      BigInt(d.leafCount),
-      d.proof,
-    ]);
+    const res = await this.write("deliverResult", [...deliverResultArgs(d)]);
     const [ev] = parseEventLogs({ abi: bridgeAbi, logs: res.receipt.logs, eventName: "ResultDelivered" });
     return { ...res, callbackSucceeded: ev.args.callbackSucceeded };
+  }
+
+  /** Refunds a request whose L2-paid claim lost a dispute since, from that claim's slash. */
+  async refundInvalidatedRequest(d: InvalidatedRefund): Promise<TxResult & { amount: bigint }> {
+    const res = await this.write("refundInvalidatedRequest", [d.requestId, d.claim, leafProofArg(d.result)]);
+    const [ev] = parseEventLogs({ abi: bridgeAbi, logs: res.receipt.logs, eventName: "RequestRefunded" });
+    return { ...res, amount: ev.args.amount };
+  }
+  /** The largest escrow requestInference takes (minWorkerStake / 2). */
+  maxRequestEscrow() {
+    return this.read("maxRequestEscrow", []);
+  }
+  /** The burned slash kept for refunding the L1 request `claimKey` answered. */
+  refundReserve(claimKey: Hex) {
+    return this.read("refundReserve", [claimKey]);
   }
 
   // ------------------------------------------------------------------ stake and bonds

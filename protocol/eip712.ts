@@ -58,6 +58,9 @@ export const CLAIM_FIELDS = [
   { name: "inputRoot", type: "bytes32" },
   { name: "outputRoot", type: "bytes32" },
   { name: "traceRoot", type: "bytes32" },
+  // generationSpec(P, n, paramsHash) for a generation job (prover-trace/commit/generation.ts),
+  // 32 zero bytes for a single-pass job: which pass positions are generated, by which rule
+  { name: "generationSpec", type: "bytes32" },
   { name: "outputCid", type: "bytes" },
   { name: "traceCid", type: "bytes" },
 ] as const;
@@ -81,8 +84,25 @@ export const TYPES = {
     { name: "escrow", type: "uint256" },
     { name: "deadline", type: "uint64" },
   ],
+  // prompt: the token ids as u32 big-endian each; params: encodeGenerationParams (generation-job.ts)
+  PostGenerationJob: [
+    ...USER_COMMON,
+    { name: "modelId", type: "bytes32" },
+    { name: "prompt", type: "bytes" },
+    { name: "window", type: "uint32" },
+    { name: "params", type: "bytes" },
+    { name: "escrow", type: "uint256" },
+    { name: "deadline", type: "uint64" },
+  ],
   ClaimJob: [...USER_COMMON, { name: "jobId", type: "bytes32" }],
   SubmitResult: [...USER_COMMON, { name: "claim", type: "Claim" }, { name: "claimSignature", type: "bytes" }],
+  // generated: the token ids as u32 big-endian each
+  SubmitGeneration: [
+    ...USER_COMMON,
+    { name: "claim", type: "Claim" },
+    { name: "claimSignature", type: "bytes" },
+    { name: "generated", type: "bytes" },
+  ],
   Finalize: [...USER_COMMON, { name: "jobId", type: "bytes32" }],
   Claim: CLAIM_FIELDS,
   // System txs, derived from L1 events; never signed, hashed the same way for tx ids.

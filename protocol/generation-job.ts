@@ -84,6 +84,21 @@ export function encodeGenerationParams(p: GenerationParams): Uint8Array {
   );
 }
 
+/**
+ * A token id list as bytes: u32 big-endian each, in order. How an L2 tx signs its prompt or
+ * generated tokens (protocol/eip712.ts PostGenerationJob, SubmitGeneration).
+ */
+export function encodeTokenIds(tokens: readonly number[]): Uint8Array {
+  const out = new Uint8Array(4 * tokens.length);
+  const view = new DataView(out.buffer);
+  tokens.forEach((t, i) => {
+    if (!Number.isInteger(t) || t < 0 || t > MAX_TOKEN_ID)
+      throw new GenerationParamsError(`token ${i}: ${t} is not a token id in [0, ${MAX_TOKEN_ID}]`);
+    view.setUint32(4 * i, t);
+  });
+  return out;
+}
+
 export function generationParamsHash(p: GenerationParams): Uint8Array {
   return sha256(encodeGenerationParams(p));
 }

@@ -4,7 +4,17 @@
  * Amounts are wei (bigint, decimal strings on the wire); nonces, deadlines (ms since epoch) and
  * capacities are JSON numbers.
  */
+import { toHex } from "./bytes.ts";
 import { type Eip712Domain, type TypeName, typedDataDigest } from "./eip712.ts";
+import {
+  decodeGenerationParams,
+  encodeGenerationParams,
+  encodeTokenIds,
+  type GenerationParams,
+  GenerationParamsError,
+  generationParamsToJson,
+  MAX_TOKEN_ID,
+} from "./generation-job.ts";
 import { type Address, recoverAddress, signDigest } from "./secp256k1.ts";
 
 export type Hex = `0x${string}`;
@@ -22,9 +32,18 @@ export interface ClaimMsg {
   inputRoot: Hex;
   outputRoot: Hex;
   traceRoot: Hex;
+  /**
+   * A generation job's claim: generationSpec(P, n, paramsHash) (prover-trace/commit/generation.ts),
+   * which positions of the one pass are generated and by which decoding rule, so a token that
+   * breaks the rule is provable on L1 from the claim alone. A single-pass job's: NO_GENERATION.
+   */
+  generationSpec: Hex;
   outputCid: Hex;
   traceCid: Hex;
 }
+
+/** The generationSpec of a single-pass job's claim: 32 zero bytes. */
+export const NO_GENERATION: Hex = `0x${"00".repeat(32)}`;
 
 export type TransferTx = UserTxBase & { type: "transfer"; to: Address; amount: bigint };
 export type WithdrawTx = UserTxBase & { type: "withdraw"; l1Recipient: Address; amount: bigint };
@@ -43,8 +62,33 @@ export type PostJobTx = UserTxBase & {
   escrow: bigint;
   deadline: number;
 };
+/**
+ * A generation job (docs/generation.md): the prompt's token ids inline, the window `T` of the
+ * model's one int32 [T] input the claim's pass runs over, and the decoding parameters. Its id is
+ * the tx hash, as for postJob. A worker answers it with submitGeneration.
+ */
+export type PostGenerationJobTx = UserTxBase & {
+  type: "postGenerationJob";
+  modelId: Hex;
+  prompt: number[];
+  window: number;
+  params: GenerationParams;
+  escrow: bigint;
+  deadline: number;
+};
 export type ClaimJobTx = UserTxBase & { type: "claimJob"; jobId: Hex };
 export type SubmitResultTx = UserTxBase & { type: "submitResult"; claim: ClaimMsg; claimSignature: Hex };
+/**
+ * A generation job's result: the claim over the one causal pass over prompt ++ generated ++
+ * 0-padding (claim.inputRoot = generationPassInputRoot, claim.generationSpec = generationSpec) and
+ * the generated tokens themselves, which L2 checks against the claim and the job's stop rules.
+ */
+export type SubmitGenerationTx = UserTxBase & {
+  type: "submitGeneration";
+  claim: ClaimMsg;
+  claimSignature: Hex;
+  generated: number[];
+};
 export type FinalizeTx = UserTxBase & { type: "finalize"; jobId: Hex };
 
 export type DepositTx = { type: "deposit"; depositId: bigint; recipient: Address; amount: bigint };
@@ -109,8 +153,10 @@ export type UserTx =
   | WithdrawTx
   | RegisterWorkerTx
   | PostJobTx
+  | PostGenerationJobTx
   | ClaimJobTx
   | SubmitResultTx
+  | SubmitGenerationTx
   | FinalizeTx;
 export type SystemTx =
   | DepositTx
@@ -128,8 +174,10 @@ export const PRIMARY: Record<TxType, TypeName> = {
   withdraw: "Withdraw",
   registerWorker: "RegisterWorker",
   postJob: "PostJob",
+  postGenerationJob: "PostGenerationJob",
   claimJob: "ClaimJob",
   submitResult: "SubmitResult",
+  submitGeneration: "SubmitGeneration",
   finalize: "Finalize",
   deposit: "Deposit",
   disputeOpened: "DisputeOpened",
@@ -143,8 +191,10 @@ export const USER_TX_TYPES = [
   "withdraw",
   "registerWorker",
   "postJob",
+  "postGenerationJob",
   "claimJob",
   "submitResult",
+  "submitGeneration",
   "finalize",
 ] as const;
 export const SYSTEM_TX_TYPES = [
@@ -160,7 +210,11 @@ export function isSystemTx(tx: Tx): tx is SystemTx {
   return (SYSTEM_TX_TYPES as readonly string[]).includes(tx.type);
 }
 
-export const LIMITS = { cidBytes: 128, multiaddrChars: 256, models: 32 } as const;
+/**
+ * `generationWindow`: the largest window T a generation job may name (and so the most prompt or
+ * generated tokens a tx carries): 8192 int32 tokens are 32 KiB of pass input.
+ */
+export const LIMITS = { cidBytes: 128, multiaddrChars: 256, models: 32, generationWindow: 8192 } as const;
 
 /** A malformed tx; `message` names the field and what is wrong with it. */
 export class TxDecodeError extends Error {}
@@ -219,6 +273,26 @@ function fieldMultiaddr(o: Json): string {
     );
   return v;
 }
+/** A token id list: an array of 1..maxCount integers in [0, MAX_TOKEN_ID]. */
+function fieldTokens(o: Json, k: string, maxCount: number): number[] {
+  const v = o[k];
+  if (!Array.isArray(v)) throw new TxDecodeError(`field ${k}: expected an array of token ids`);
+  if (v.length === 0) throw new TxDecodeError(`field ${k}: expected at least one token id`);
+  if (v.length > maxCount) throw new TxDecodeError(`field ${k}: more than ${maxCount} token ids`);
+  v.forEach((t, i) => {
+    if (typeof t !== "number" || !Number.isInteger(t) || t < 0 || t > MAX_TOKEN_ID)
+      throw new TxDecodeError(`field ${k}[${i}]: expected a token id in [0, ${MAX_TOKEN_ID}]`);
+  });
+  return [...v];
+}
+function fieldParams(o: Json, k: string): GenerationParams {
+  try {
+    return decodeGenerationParams(o[k]);
+  } catch (e) {
+    if (e instanceof GenerationParamsError) throw new TxDecodeError(`field ${k}: ${e.message}`);
+    throw e;
+  }
+}
 function fieldBool(o: Json, k: string): boolean {
   const v = o[k];
   if (typeof v !== "boolean") throw new TxDecodeError(`field ${k}: expected true or false`);
@@ -234,7 +308,16 @@ function asObject(v: unknown, where: string): Json {
   return v as Json;
 }
 
-const CLAIM_KEYS = ["jobId", "modelId", "inputRoot", "outputRoot", "traceRoot", "outputCid", "traceCid"];
+const CLAIM_KEYS = [
+  "jobId",
+  "modelId",
+  "inputRoot",
+  "outputRoot",
+  "traceRoot",
+  "generationSpec",
+  "outputCid",
+  "traceCid",
+];
 
 function decodeClaim(v: unknown): ClaimMsg {
   const o = asObject(v, "field claim");
@@ -245,6 +328,7 @@ function decodeClaim(v: unknown): ClaimMsg {
     inputRoot: fieldHex(o, "inputRoot", 32),
     outputRoot: fieldHex(o, "outputRoot", 32),
     traceRoot: fieldHex(o, "traceRoot", 32),
+    generationSpec: fieldHex(o, "generationSpec", 32),
     outputCid: fieldBytes(o, "outputCid", LIMITS.cidBytes),
     traceCid: fieldBytes(o, "traceCid", LIMITS.cidBytes),
   };
@@ -306,6 +390,22 @@ export function decodeTx(json: unknown, opts: { signed?: boolean } = {}): Tx {
         escrow: fieldU256(o, "escrow"),
         deadline: fieldUint(o, "deadline", 64),
       };
+    case "postGenerationJob": {
+      const base = user(["modelId", "prompt", "window", "params", "escrow", "deadline"]);
+      const window = fieldUint(o, "window", 32);
+      if (window < 2 || window > LIMITS.generationWindow)
+        throw new TxDecodeError(`field window: expected an integer in [2, ${LIMITS.generationWindow}]`);
+      return {
+        type,
+        ...base,
+        modelId: fieldHex(o, "modelId", 32),
+        prompt: fieldTokens(o, "prompt", LIMITS.generationWindow),
+        window,
+        params: fieldParams(o, "params"),
+        escrow: fieldU256(o, "escrow"),
+        deadline: fieldUint(o, "deadline", 64),
+      };
+    }
     case "claimJob":
       return { type, ...user(["jobId"]), jobId: fieldHex(o, "jobId", 32) };
     case "finalize":
@@ -316,6 +416,14 @@ export function decodeTx(json: unknown, opts: { signed?: boolean } = {}): Tx {
         ...user(["claim", "claimSignature"]),
         claim: decodeClaim(o.claim),
         claimSignature: fieldHex(o, "claimSignature", 65),
+      };
+    case "submitGeneration":
+      return {
+        type,
+        ...user(["claim", "claimSignature", "generated"]),
+        claim: decodeClaim(o.claim),
+        claimSignature: fieldHex(o, "claimSignature", 65),
+        generated: fieldTokens(o, "generated", LIMITS.generationWindow),
       };
     case "deposit":
       sys(["depositId", "recipient", "amount"]);
@@ -385,6 +493,7 @@ export function decodeTx(json: unknown, opts: { signed?: boolean } = {}): Tx {
 export function encodeTx(tx: Tx): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(tx)) out[k] = typeof v === "bigint" ? v.toString() : v;
+  if (tx.type === "postGenerationJob") out.params = generationParamsToJson(tx.params);
   return out;
 }
 
@@ -393,6 +502,11 @@ export function typedMessage(tx: Tx): Record<string, unknown> {
   const { type: _t, ...rest } = tx as Tx & { signature?: Hex };
   const m: Record<string, unknown> = rest;
   delete m.signature;
+  // token lists and params are signed as their one binary encoding (protocol/generation-job.ts)
+  if (tx.type === "postGenerationJob") {
+    m.prompt = toHex(encodeTokenIds(tx.prompt));
+    m.params = toHex(encodeGenerationParams(tx.params));
+  } else if (tx.type === "submitGeneration") m.generated = toHex(encodeTokenIds(tx.generated));
   return m;
 }
 

@@ -16,6 +16,12 @@ import { verifyOutputBytes } from "../content/verify.ts";
 import { bytesEqual, fromHex, toHex } from "../protocol/bytes.ts";
 import { cidToBytesHex, decodeCid, fileCid } from "../protocol/cid.ts";
 import { l2Domain } from "../protocol/eip712.ts";
+import {
+  checkGenerationParams,
+  type DecodingRule,
+  decodeGenerationParams,
+  type GenerationParams,
+} from "../protocol/generation-job.ts";
 import { addressOf, recoverAddress, signDigest } from "../protocol/secp256k1.ts";
 import { encodeTx, txDigest, type UnsignedUserTx, type UserTx } from "../protocol/tx.ts";
 import {
@@ -25,9 +31,13 @@ import {
   tensorListRoot,
 } from "../prover-trace/commit/model.ts";
 import type { TensorData } from "../prover-trace/commit/tensor.ts";
+import type { GenerationVerdict } from "../prover-trace/generation/check.ts";
 import type { ProfileModel } from "../prover-trace/profile/validate.ts";
+import type { Tokenizer } from "../prover-trace/tokenizer/sentencepiece.ts";
 import type { ResultProofReply, WithdrawalProofReply } from "../sequencer/batch.ts";
+import type { ClaimInclusion } from "../sequencer/batch-claims.ts";
 import { VerdictSdkError } from "./errors.ts";
+import { generationProblem } from "./generation.ts";
 import { type L2JobJson, nextStep } from "./outcome.ts";
 
 export type { L2JobJson };
@@ -74,6 +84,34 @@ export interface PostJobOptions {
   deadline?: number;
 }
 
+export interface GenerateOptions {
+  /** The model: ONNX bytes or a commitment (its int32 [T] input gives the window)... */
+  model?: Uint8Array | ModelCommitment;
+  /** ...or only the registered model id, with `window`. */
+  modelId?: Hex;
+  /** The length T of the model's token input (taken from `model` when given). */
+  window?: number;
+  /** Token ids, or text with `tokenizer` (BOS prepended). */
+  prompt: number[] | string;
+  /** Encodes a text prompt and decodes the result (prover-trace/tokenizer/sentencepiece.ts). */
+  tokenizer?: Tokenizer;
+  maxTokens: number;
+  /** The token that ends the generation; default none. */
+  stopToken?: number | null;
+  /** Greedy (default) or seeded sampling (docs/generation.md section 3). */
+  decoding?: DecodingRule;
+  escrow: bigint;
+  deadline?: number;
+}
+
+export interface PostedGeneration {
+  jobId: Hex;
+  modelId: Hex;
+  prompt: number[];
+  window: number;
+  params: GenerationParams;
+}
+
 export interface PostedJob {
   jobId: Hex;
   modelId: Hex;
@@ -104,6 +142,11 @@ export type JobOutcome =
       outputs: TensorData[];
       outputFile: Uint8Array;
       outputCid: string;
+      /**
+       * A generation job's result: the generated token ids, checked against the claim and the
+       * claim's logits (sdk/generation.ts), and their text when a tokenizer is known.
+       */
+      generation?: { prompt: number[]; tokens: number[]; text: string | null };
     }
   | {
       outcome: "refunded";
@@ -116,6 +159,8 @@ export type JobOutcome =
 /** The sequencer's replies (GET /v1/withdrawals/:hash/proof, GET /v1/results/:id/proof): one definition. */
 export type WithdrawalProof = WithdrawalProofReply;
 export type ResultProof = ResultProofReply;
+/** GET /v1/claims/:claimKey/proof: a claim's place in its batch's claims tree on L1. */
+export type ClaimInclusionProof = ClaimInclusion;
 
 export interface VerdictClient {
   /** The requester's address (lower case), on L1 and L2. */
@@ -138,6 +183,13 @@ export interface VerdictClient {
   getContent(cid: string | Hex): Promise<Uint8Array>;
   /** Uploads the input, computes its input root, signs and submits postJob. */
   postJob(opts: PostJobOptions): Promise<PostedJob>;
+  /** Posts a generation job (postGenerationJob): the prompt inline, the window and the decoding rule. */
+  generate(opts: GenerateOptions): Promise<PostedGeneration>;
+  /**
+   * Re-verifies a submitted generation locally with the watcher's fast path (ONE traced pass of
+   * `model` over the claimed sequence): the verdict names a wrong pass or the first wrong step.
+   */
+  verify(jobId: Hex, opts: { model: Uint8Array }): Promise<{ verdict: GenerationVerdict; why: string }>;
   /** The job as L2 reports it, or null. */
   job(jobId: Hex): Promise<L2JobJson | null>;
   /** Waits until the job is paid (output fetched and checked) or refunded (or disputed, if asked). */
@@ -154,6 +206,15 @@ export interface VerdictClient {
     requestId: bigint,
     opts?: { timeoutMs?: number },
   ): Promise<{ l1TxHash: Hex; callbackSucceeded: boolean; outputRoot: Hex; outputCid: Hex }>;
+  /**
+   * For an L1 request whose claim lost a dispute after L2 paid it (deliverResult refuses it,
+   * ClaimInvalidated): Bridge.refundInvalidatedRequest pays the escrow back to the requester from
+   * that claim's slash (anyone may). A request L2 refunded itself is an L1 withdrawal instead.
+   */
+  refundInvalidatedRequest(
+    requestId: bigint,
+    opts?: { timeoutMs?: number },
+  ): Promise<{ l1TxHash: Hex; amount: bigint }>;
   /** The sequencer's challenge window (GET /v1/jobs), ms. */
   challengeWindowMs(): Promise<number>;
 }
@@ -460,6 +521,106 @@ export async function createClient(opts: ClientOptions): Promise<VerdictClient> 
     return { jobId, modelId, inputRoot: toHex(root) as Hex, inputCid };
   };
 
+  const jobTokenizer = new Map<string, Tokenizer>();
+
+  const generate = async (o: GenerateOptions): Promise<PostedGeneration> => {
+    if (!o || typeof o !== "object") bad("generate takes an options object");
+    const escrow = checkWei(o.escrow, "escrow");
+    let modelId: Hex;
+    let window = o.window;
+    if (o.model !== undefined) {
+      let c: ModelCommitment;
+      try {
+        c = o.model instanceof Uint8Array ? await commitOnnxFile(o.model) : o.model;
+      } catch (e) {
+        return bad(`model is not a profile ONNX model: ${(e as Error).message}`);
+      }
+      modelId = toHex(c.modelId) as Hex;
+      const ins = c.model.inputs;
+      if (ins.length !== 1 || ins[0].dtype !== 6 || ins[0].shape.length !== 1)
+        bad("a generation model has one int32 [T] token input");
+      if (window !== undefined && window !== ins[0].shape[0])
+        bad(`window ${window} is not the model's input length ${ins[0].shape[0]}`);
+      window = ins[0].shape[0];
+      models.set(modelId, c.model);
+    } else if (o.modelId !== undefined) modelId = checkHash(o.modelId, "modelId");
+    else return bad("pass model (ONNX bytes or commitment) or modelId");
+    if (!Number.isInteger(window) || (window as number) < 2)
+      bad("window must be an integer >= 2 (or pass model)");
+    let prompt: number[];
+    if (typeof o.prompt === "string") {
+      if (!o.tokenizer) bad("a text prompt needs a tokenizer");
+      prompt = o.tokenizer.encode(o.prompt);
+    } else prompt = o.prompt;
+    if (!Array.isArray(prompt) || prompt.length === 0 || !prompt.every((t) => Number.isInteger(t) && t >= 0))
+      bad("prompt must be text or a non-empty array of token ids");
+    let params: GenerationParams;
+    try {
+      params = checkGenerationParams({
+        maxTokens: o.maxTokens,
+        stopToken: o.stopToken ?? null,
+        rule: o.decoding ?? { kind: "greedy" },
+      });
+    } catch (e) {
+      return bad((e as Error).message);
+    }
+    if (prompt.length + params.maxTokens > (window as number))
+      bad(`prompt ${prompt.length} + maxTokens ${params.maxTokens} exceed the window of ${window}`);
+    const deadline = o.deadline ?? Date.now() + 600_000;
+    if (!Number.isSafeInteger(deadline) || deadline <= Date.now())
+      bad(`deadline must be a future time in ms since the epoch, got ${deadline}`);
+    const jobId = await send({
+      type: "postGenerationJob",
+      modelId,
+      prompt,
+      window,
+      params,
+      escrow,
+      deadline,
+    });
+    if (o.tokenizer) jobTokenizer.set(jobId.toLowerCase(), o.tokenizer);
+    return { jobId, modelId, prompt, window: window as number, params };
+  };
+
+  const verify = async (
+    jobIdIn: Hex,
+    o: { model: Uint8Array },
+  ): Promise<{ verdict: GenerationVerdict; why: string }> => {
+    const jobId = checkHash(jobIdIn, "jobId");
+    if (!(o?.model instanceof Uint8Array)) bad("verify needs the model's ONNX bytes");
+    const j = await job(jobId);
+    if (!j) throw new VerdictSdkError("unknown-job", `no job ${jobId} on L2`);
+    if (!j.generation || !j.claim || !j.generation.generated)
+      bad(`job ${jobId} is not a generation job with a submitted claim`);
+    const c = await commitOnnxFile(o.model);
+    if (toHex(c.modelId) !== j.modelId.toLowerCase()) bad(`the model is not job ${jobId}'s ${j.modelId}`);
+    // the runner (ONNX Runtime) only when a generation is verified
+    const { createRunner } = await import("../prover-trace/runner/runner.ts");
+    const { runnerLanguageModel } = await import("../prover-trace/generation/runner-model.ts");
+    const { checkGeneration } = await import("../prover-trace/generation/loop.ts");
+    const { describeVerdict } = await import("../prover-trace/generation/cli.ts");
+    const runner = await createRunner(o.model);
+    try {
+      const lm = runnerLanguageModel(runner);
+      if (lm.window !== j.generation.window)
+        bad(`the job's window ${j.generation.window} is not the model's ${lm.window}`);
+      const { verdict } = await checkGeneration(
+        lm,
+        { prompt: j.generation.prompt, ...decodeGenerationParams(j.generation.params) },
+        j.generation.generated,
+        {
+          inputRoot: fromHex(j.claim.inputRoot),
+          outputRoot: fromHex(j.claim.outputRoot),
+          traceRoot: fromHex(j.claim.traceRoot),
+          generationSpec: fromHex(j.claim.generationSpec),
+        },
+      );
+      return { verdict, why: describeVerdict(verdict) };
+    } finally {
+      await runner.dispose();
+    }
+  };
+
   const job = async (jobId: Hex): Promise<L2JobJson | null> => {
     const r = await getJson<L2JobJson>(`/v1/jobs/${checkHash(jobId, "jobId")}`);
     if (r.status === 404) return null;
@@ -487,6 +648,22 @@ export async function createClient(opts: ClientOptions): Promise<VerdictClient> 
         `job ${j.id}: the published output does not match the claim's outputRoot ${claim.outputRoot}: ${(e as Error).message}`,
       );
     }
+    let generation: { prompt: number[]; tokens: number[]; text: string | null } | undefined;
+    if (j.generation) {
+      const problem = generationProblem(j, outputs[0]?.data as Int32Array);
+      if (problem)
+        throw new VerdictSdkError(
+          "output-mismatch",
+          `job ${j.id}: the generation does not check: ${problem}`,
+        );
+      const tokens = j.generation.generated as number[];
+      const tok = jobTokenizer.get(j.id.toLowerCase());
+      generation = {
+        prompt: j.generation.prompt,
+        tokens,
+        text: tok ? tok.decode([...j.generation.prompt, ...tokens]) : null,
+      };
+    }
     return {
       outcome: "paid",
       job: j,
@@ -494,6 +671,7 @@ export async function createClient(opts: ClientOptions): Promise<VerdictClient> 
       outputs,
       outputFile,
       outputCid: parseCid(claim.outputCid).toString(),
+      ...(generation ? { generation } : {}),
     };
   };
 
@@ -637,16 +815,39 @@ export async function createClient(opts: ClientOptions): Promise<VerdictClient> 
       NOT_YET,
       end - Date.now(),
     );
+    // The Bridge delivers only a signed claim that has been on L1 (its batch's claims root) for
+    // the whole challenge window: where the claim was recorded, then wait out its window.
+    const inc = await proofFrom<ClaimInclusionProof>(
+      `/v1/claims/${p.claimKey}/proof`,
+      `claim ${p.claimKey} of L1 request ${requestId} to be recorded on L1`,
+      NOT_YET,
+      end - Date.now(),
+    );
     await waitFinal(b, p.batchIndex, end);
+    const inclusion = {
+      batchIndex: BigInt(inc.batchIndex),
+      leafIndex: inc.leafIndex,
+      leafCount: inc.leafCount,
+      proof: inc.proof,
+    };
+    const finalAt = await b.claimFinalAt(inclusion.batchIndex, p.claimKey, inclusion);
+    await until(
+      async () => ((await b.clients.publicClient.getBlock()).timestamp >= finalAt ? true : undefined),
+      `claim ${p.claimKey} to be final on L1 (at ${finalAt})`,
+      Math.max(0, end - Date.now()),
+      pollMs,
+    );
     const r = await b.deliverResult({
-      batchIndex: BigInt(p.batchIndex),
       requestId,
-      claimKey: p.claimKey,
-      outputRoot: p.outputRoot,
-      outputCid: p.outputCid,
-      leafIndex: p.leafIndex,
-      leafCount: p.leafCount,
-      proof: p.proof,
+      claim: p.claim,
+      claimSignature: p.claimSignature,
+      result: {
+        batchIndex: BigInt(p.batchIndex),
+        leafIndex: p.leafIndex,
+        leafCount: p.leafCount,
+        proof: p.proof,
+      },
+      inclusion,
     });
     return {
       l1TxHash: r.txHash,
@@ -654,6 +855,30 @@ export async function createClient(opts: ClientOptions): Promise<VerdictClient> 
       outputRoot: p.outputRoot,
       outputCid: p.outputCid,
     };
+  };
+
+  const refundInvalidatedRequest = async (requestId: bigint, o: { timeoutMs?: number } = {}) => {
+    const b = needL1("refundInvalidatedRequest");
+    if (typeof requestId !== "bigint" || requestId < 0n) bad("requestId must be a non-negative bigint");
+    const end = Date.now() + (o.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const p = await proofFrom<ResultProof>(
+      `/v1/results/${requestId}/proof`,
+      `result of L1 request ${requestId}`,
+      NOT_YET,
+      end - Date.now(),
+    );
+    await waitFinal(b, p.batchIndex, end);
+    const r = await b.refundInvalidatedRequest({
+      requestId,
+      claim: p.claim,
+      result: {
+        batchIndex: BigInt(p.batchIndex),
+        leafIndex: p.leafIndex,
+        leafCount: p.leafCount,
+        proof: p.proof,
+      },
+    });
+    return { l1TxHash: r.txHash, amount: r.amount };
   };
 
   return {
@@ -664,11 +889,14 @@ export async function createClient(opts: ClientOptions): Promise<VerdictClient> 
     putContent,
     getContent,
     postJob,
+    generate,
+    verify,
     job,
     awaitResult,
     withdraw,
     proveWithdrawal,
     deliverResult,
+    refundInvalidatedRequest,
     challengeWindowMs,
   };
 }

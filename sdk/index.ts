@@ -5,9 +5,11 @@ export type {
   AwaitOptions,
   ClaimJson,
   ClientOptions,
+  GenerateOptions,
   JobOutcome,
   L1Options,
   L2JobJson,
+  PostedGeneration,
   PostedJob,
   PostJobOptions,
   ResultProof,
@@ -16,4 +18,5 @@ export type {
 } from "./client.ts";
 export { createClient } from "./client.ts";
 export { type SdkErrorCode, VerdictSdkError } from "./errors.ts";
+export { generationProblem } from "./generation.ts";
 export { type NextStep, nextStep } from "./outcome.ts";

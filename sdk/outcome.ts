@@ -29,6 +29,8 @@ export interface L2JobJson {
     inputRoot: `0x${string}`;
     outputRoot: `0x${string}`;
     traceRoot: `0x${string}`;
+    /** generationSpec(P, n, paramsHash) of a generation claim; 32 zero bytes for a single-pass job. */
+    generationSpec: `0x${string}`;
     outputCid: `0x${string}`;
     traceCid: `0x${string}`;
   } | null;
@@ -36,6 +38,16 @@ export interface L2JobJson {
   submittedAt: number | null;
   disputeId: string | null;
   refundReason: string | null;
+  /**
+   * A generation job's prompt, window, parameters (their JSON form, protocol/generation-job.ts)
+   * and, once a claim is submitted, the generated tokens it claims; absent on a single-pass job.
+   */
+  generation?: {
+    prompt: number[];
+    window: number;
+    params: Record<string, unknown>;
+    generated: number[] | null;
+  };
 }
 
 export type NextStep =

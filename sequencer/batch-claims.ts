@@ -1,7 +1,7 @@
 /**
  * The claims each posted batch commits on L1 (issue 18, attack 6; docs/dispute-game.md "The
- * challenge window on L1"). `batchClaimKeys` is pure: the claim keys of the submitResult txs in
- * a batch's blocks, block then tx order (only applied txs enter a block). The ClaimsRecorder
+ * challenge window on L1"). `batchClaimKeys` is pure: the claim keys of the submitResult and
+ * submitGeneration txs in a batch's blocks, block then tx order (only applied txs enter a block). The ClaimsRecorder
  * records the root of each confirmed batch's claims tree (protocol/claims.ts) on the Bridge with
  * `recordBatchClaims`, separately from postBatch, and serves the proof a disputed worker sends
  * to `DisputeGame.proveClaimFinal` once its claim's window is over.
@@ -19,9 +19,10 @@ export function batchClaimKeys(blocks: readonly Block[], domain: Eip712Domain): 
   const keys: Hex[] = [];
   for (const b of blocks)
     for (const json of b.txs) {
-      if (json.type !== "submitResult") continue;
+      if (json.type !== "submitResult" && json.type !== "submitGeneration") continue;
       const tx = decodeTx(json);
-      if (tx.type === "submitResult") keys.push(toHex(claimDigest(tx.claim, domain)));
+      if (tx.type === "submitResult" || tx.type === "submitGeneration")
+        keys.push(toHex(claimDigest(tx.claim, domain)));
     }
   return keys;
 }
@@ -44,6 +45,7 @@ export class ClaimsRecorder {
   private readonly l1: ClaimsL1;
   private readonly domain: Eip712Domain;
   private readonly logger?: Logger;
+  private readonly extraClaims: (batchIndex: number) => Hex[];
   /** Batches below this index are recorded on L1 (or hold no claims). */
   private next = 0;
   /** Claim key -> index of the first batch holding it, for batches scanned so far. */
@@ -59,7 +61,10 @@ export class ClaimsRecorder {
     l1: ClaimsL1;
     claimDomain: Eip712Domain;
     logger?: Logger;
+    /** Test only (the forge-result fault): claim keys a lying sequencer adds to a batch's tree. */
+    extraClaims?: (batchIndex: number) => Hex[];
   }) {
+    this.extraClaims = opts.extraClaims ?? (() => []);
     this.blockAt = opts.block;
     this.confirmed = opts.confirmed;
     this.l1 = opts.l1;
@@ -75,7 +80,7 @@ export class ClaimsRecorder {
       if (!b) throw new Error(`block ${n} missing from the store`);
       blocks.push(b);
     }
-    const keys = batchClaimKeys(blocks, this.domain);
+    const keys = [...batchClaimKeys(blocks, this.domain), ...this.extraClaims(batch.index)];
     return keys.length === 0 ? null : new ClaimsTree(keys);
   }
 

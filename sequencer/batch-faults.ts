@@ -14,15 +14,21 @@
  * | forge-withdrawal | message root over the true messages plus a withdrawal of 1 ETH to    |
  * |                  | the sequencer's own address that no L2 tx made                       |
  * | forge-result     | message root over the true messages plus a result for L1 request 0   |
- * |                  | with a claim key and output root no worker signed                    |
+ * |                  | from a claim the sequencer signs with its own key (no stake behind   |
+ * |                  | it) about request 0's model and input (made-up ones while L2 has not |
+ * |                  | derived request 0), and that claim's key in the batch's claims tree; |
+ * |                  | the sequencer's API serves it as request 0's result (the strongest   |
+ * |                  | lie a sequencer alone can tell a relayer: Bridge.deliverResult must  |
+ * |                  | refuse it, ClaimSignerUnbacked)                                      |
  *
  * Pure: no I/O.
  */
 import { concatBytes, toHex } from "../protocol/bytes.ts";
+import type { Eip712Domain } from "../protocol/eip712.ts";
 import type { Address } from "../protocol/secp256k1.ts";
 import { sha256 } from "../protocol/sha256.ts";
-import type { Hex } from "../protocol/tx.ts";
-import { type L2Message, MessageTree } from "../protocol/withdrawal.ts";
+import { type ClaimMsg, claimDigest, type Hex, NO_GENERATION, signClaim } from "../protocol/tx.ts";
+import { type L2Message, MessageTree, type ResultMessage } from "../protocol/withdrawal.ts";
 
 export const SEQUENCER_FAULT_MODES = [
   "wrong-state-root",
@@ -54,15 +60,61 @@ export function checkFaultAllowed(mode: SequencerFaultMode, l1ChainId: bigint, o
 
 const tag = (s: string) => new TextEncoder().encode(s);
 
-/** The roots a faulty batcher commits instead of the true ones. */
+const fakeOf = (what: string, batchIndex: number) =>
+  toHex(sha256(concatBytes(tag(what), tag(String(batchIndex)))));
+
+/** forge-result's lie in batch `batchIndex`: L1 request 0's result from a claim the sequencer signed. */
+export interface ForgedResult {
+  claim: ClaimMsg;
+  claimSignature: Hex;
+  message: { kind: "result" } & ResultMessage;
+}
+
+/**
+ * The claim forge-result signs for batch `batchIndex` with the sequencer's key, about request 0's
+ * job, model and input when L2 has derived it (`request0`), made-up ones before.
+ */
+export function forgedResult(
+  batchIndex: number,
+  sequencerKey: Uint8Array,
+  claimDomain: Eip712Domain,
+  request0: { jobId: Hex; modelId: Hex; inputRoot: Hex } | null,
+): ForgedResult {
+  const fake = (what: string) => fakeOf(what, batchIndex);
+  const claim: ClaimMsg = {
+    jobId: request0?.jobId ?? fake("forged job"),
+    modelId: request0?.modelId ?? fake("forged model"),
+    inputRoot: request0?.inputRoot ?? fake("forged input"),
+    outputRoot: fake("forged output"),
+    traceRoot: fake("forged trace"),
+    outputCid: `0x01551220${fake("forged output file").slice(2)}`,
+    traceCid: "0x",
+    generationSpec: NO_GENERATION,
+  };
+  const claimKey = toHex(claimDigest(claim, claimDomain));
+  return {
+    claim,
+    claimSignature: signClaim(claim, sequencerKey, claimDomain),
+    message: {
+      kind: "result",
+      requestId: 0n,
+      claimKey,
+      outputRoot: claim.outputRoot,
+      outputCid: claim.outputCid,
+    },
+  };
+}
+
+/** The roots a faulty batcher commits instead of the true ones (`forged`: forge-result's lie). */
 export function faultyRoots(
   mode: SequencerFaultMode,
   honest: { stateRoot: Hex; messages: readonly L2Message[]; batchIndex: number },
   sequencer: Address,
+  forged?: ForgedResult,
 ): { stateRoot: Hex; withdrawalRoot: Hex } {
   const messages = [...honest.messages];
   let stateRoot = honest.stateRoot;
-  const fake = (what: string) => toHex(sha256(concatBytes(tag(what), tag(String(honest.batchIndex)))));
+  const fake = (what: string) => fakeOf(what, honest.batchIndex);
   if (mode === "wrong-state-root")
     stateRoot = toHex(sha256(concatBytes(Buffer.from(honest.stateRoot.slice(2), "hex"), tag(mode))));
   if (mode === "forge-withdrawal")
@@ -72,13 +124,9 @@ export function faultyRoots(
       amount: 10n ** 18n,
       l2TxHash: fake("forged withdrawal"),
     });
-  if (mode === "forge-result")
-    messages.push({
-      kind: "result",
-      requestId: 0n,
-      claimKey: fake("forged claim"),
-      outputRoot: fake("forged output"),
-      outputCid: "0x01551220aa",
-    });
+  if (mode === "forge-result") {
+    if (!forged) throw new Error("forge-result needs the forged result (forgedResult)");
+    messages.push(forged.message);
+  }
   return { stateRoot, withdrawalRoot: new MessageTree(messages).rootHex };
 }

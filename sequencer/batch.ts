@@ -24,8 +24,9 @@
  */
 import type { Logger } from "pino";
 import { toHex } from "../protocol/bytes.ts";
+import type { Eip712Domain } from "../protocol/eip712.ts";
 import { sha256 } from "../protocol/sha256.ts";
-import type { Hex } from "../protocol/tx.ts";
+import type { ClaimMsg, Hex } from "../protocol/tx.ts";
 import {
   type L2Message,
   MessageTree,
@@ -34,9 +35,10 @@ import {
   type Withdrawal,
 } from "../protocol/withdrawal.ts";
 import { encodeBatchData } from "./batch-data.ts";
-import { faultyRoots, type SequencerFaultMode } from "./batch-faults.ts";
+import { type ForgedResult, faultyRoots, forgedResult, type SequencerFaultMode } from "./batch-faults.ts";
 import type { Block } from "./block.ts";
 import type { SequencerNode } from "./node.ts";
+import { keys } from "./state/records.ts";
 
 export interface BatchData {
   firstBlock: number;
@@ -159,13 +161,31 @@ export interface WithdrawalProofReply {
   proof: Hex[];
 }
 
-/** What Bridge.deliverResult takes for L1 request `requestId`. */
+/**
+ * A test-only lying batcher (sequencer/batch-faults.ts). forge-result signs its forged claim with
+ * `sequencerKey` in `claimDomain`.
+ */
+export interface BatchFault {
+  mode: SequencerFaultMode;
+  sequencer: Hex;
+  sequencerKey?: Uint8Array;
+  claimDomain?: Eip712Domain;
+}
+
+/**
+ * What Bridge.deliverResult takes for L1 request `requestId`, but for the claim's place in its
+ * batch's claims tree (GET /v1/claims/:claimKey/proof): the result leaf with its proof and the
+ * worker's signed claim it names (the Bridge checks claimKey = claimDigest(claim) itself).
+ */
 export interface ResultProofReply {
   batchIndex: number;
   requestId: string;
   claimKey: Hex;
   outputRoot: Hex;
   outputCid: Hex;
+  /** The paid job's claim as the worker signed it, and its signature. */
+  claim: ClaimMsg;
+  claimSignature: Hex;
   /** The L2 tx that finalized the job and sent the result. */
   l2TxHash: Hex;
   leafIndex: number;
@@ -208,11 +228,15 @@ export class Batcher {
   private timer: NodeJS.Timeout | null = null;
   private posting: Promise<PostedBatch | null> | null = null;
   /** L1 request id -> index of the posted batch holding its result, for batches scanned so far. */
-  private readonly resultAt = new Map<string, { batchIndex: number; l2TxHash: Hex }>();
+  private readonly resultAt = new Map<string, { batchIndex: number; l2TxHash: Hex; jobId: string }>();
   private scannedBatches = 0;
   private readonly l1?: BatchL1View;
   private readonly confirmations: number;
-  private readonly fault: { mode: SequencerFaultMode; sequencer: Hex } | null;
+  private readonly fault: BatchFault | null;
+  /** forge-result: the lie told in each batch this process posted, by batch index. */
+  private readonly forged = new Map<number, ForgedResult>();
+  /** forge-result: L1 request 0's job once a posted batch derived it. */
+  private request0: { jobId: Hex; modelId: Hex; inputRoot: Hex } | null = null;
 
   constructor(
     node: SequencerNode,
@@ -226,7 +250,7 @@ export class Batcher {
       /** L1 blocks on top of the one holding a batch before it is confirmed (default 2). */
       confirmations?: number;
       /** Test only (sequencer/batch-faults.ts): commit lying roots; the caller checks the chain. */
-      fault?: { mode: SequencerFaultMode; sequencer: Hex } | null;
+      fault?: BatchFault | null;
     },
   ) {
     this.fault = opts.fault ?? null;
@@ -288,11 +312,13 @@ export class Batcher {
     }
     const data = buildBatch(blocks);
     const cid = await this.cidOf(data.txData);
+    const forged = this.fault?.mode === "forge-result" ? this.forgeResult(done.length, blocks) : undefined;
     const roots = this.fault
       ? faultyRoots(
           this.fault.mode,
           { stateRoot: data.stateRoot, messages: data.messages, batchIndex: done.length },
           this.fault.sequencer as `0x${string}`,
+          forged,
         )
       : data;
     if (this.fault)
@@ -464,16 +490,77 @@ export class Batcher {
    * Proof for the result of L1 request `requestId` (decimal), against the posted batch holding it.
    * Results are found by scanning posted batches once each; the index is kept in memory.
    */
+  /** forge-result: the claim it signs for batch `index`, about request 0 once L2 derived it. */
+  private forgeResult(index: number, blocks: readonly Block[]): ForgedResult {
+    const f = this.fault as BatchFault;
+    if (!f.sequencerKey || !f.claimDomain)
+      throw new Error("forge-result needs the sequencer key and claim domain");
+    for (const b of blocks)
+      for (const r of b.receipts)
+        for (const e of r.events)
+          if (!this.request0 && e.kind === "JobPosted" && e.l1RequestId === "0") {
+            const job = this.node.record(keys.job(String(e.jobId))) as { modelId: Hex; inputRoot: Hex };
+            this.request0 = { jobId: e.jobId as Hex, modelId: job.modelId, inputRoot: job.inputRoot };
+          }
+    const forged = forgedResult(index, f.sequencerKey, f.claimDomain, this.request0);
+    this.forged.set(index, forged);
+    return forged;
+  }
+
+  /** forge-result: the claim keys it adds to batch `index`'s claims tree (none when honest). */
+  forgedClaimKeys(index: number): Hex[] {
+    const f = this.forged.get(index);
+    return f ? [f.message.claimKey] : [];
+  }
+
+  /**
+   * forge-result: request 0's forged result in the oldest confirmed batch whose lie is about
+   * request 0's real job (the oldest lie at all before L2 derived it): a stable answer, so a
+   * relayer can wait out that claim's window while newer batches keep coming.
+   */
+  private async forgedProof(posted: PostedBatch[]): Promise<ResultProofReply | null> {
+    const lies = posted.filter((b) => this.forged.has(b.index));
+    const batch = lies.find((b) => this.forged.get(b.index)?.claim.jobId === this.request0?.jobId) ?? lies[0];
+    if (!batch) return null;
+    const f = this.forged.get(batch.index) as ForgedResult;
+    const messages = [...(await this.rebuild(batch)).messages, f.message];
+    const p = new MessageTree(messages).proof(messages.length - 1);
+    return {
+      batchIndex: batch.index,
+      requestId: "0",
+      claimKey: f.message.claimKey,
+      outputRoot: f.message.outputRoot,
+      outputCid: f.message.outputCid,
+      claim: f.claim,
+      claimSignature: f.claimSignature,
+      l2TxHash: `0x${"00".repeat(32)}`,
+      leafIndex: p.leafIndex,
+      leafCount: p.leafCount,
+      proof: p.proof,
+    };
+  }
+
   async resultProof(requestId: string): Promise<ResultProofReply | { error: string }> {
     if (!/^(0|[1-9][0-9]{0,77})$/.test(requestId)) return { error: "requestId must be a decimal integer" };
     const posted = await this.confirmed();
+    if (this.fault?.mode === "forge-result" && requestId === "0") {
+      const lie = await this.forgedProof(posted);
+      if (lie) return lie;
+    }
     for (; this.scannedBatches < posted.length; this.scannedBatches++) {
       const b = posted[this.scannedBatches];
       for (let n = b.firstBlock; n <= b.lastBlock; n++) {
         const block = await this.node.block(n);
         if (!block) throw new Error(`block ${n} missing from the store`);
-        for (const r of block.receipts)
-          if (r.result) this.resultAt.set(r.result.requestId, { batchIndex: b.index, l2TxHash: r.txHash });
+        block.receipts.forEach((r, i) => {
+          // Only `finalize` pays a job (and so sends a result): the tx names the job.
+          if (r.result)
+            this.resultAt.set(r.result.requestId, {
+              batchIndex: b.index,
+              l2TxHash: r.txHash,
+              jobId: String(block.txs[i].jobId),
+            });
+        });
       }
     }
     const at = this.resultAt.get(requestId);
@@ -483,12 +570,16 @@ export class Batcher {
     const i = data.messages.findIndex((m) => m.kind === "result" && m.requestId.toString() === requestId);
     const m = data.messages[i] as ResultMessage;
     const p = new MessageTree(data.messages).proof(i);
+    const job = this.node.record(keys.job(at.jobId)) as { claim: ClaimMsg; claimSignature: Hex } | null;
+    if (!job?.claim) throw new Error(`job ${at.jobId} of request ${requestId} holds no claim`);
     return {
       batchIndex: batch.index,
       requestId,
       claimKey: m.claimKey,
       outputRoot: m.outputRoot,
       outputCid: m.outputCid,
+      claim: job.claim,
+      claimSignature: job.claimSignature,
       l2TxHash: at.l2TxHash,
       leafIndex: p.leafIndex,
       leafCount: p.leafCount,

@@ -43,6 +43,7 @@ export function upfrontCost(tx: UserTx): bigint {
     case "withdraw":
       return tx.fee + tx.amount;
     case "postJob":
+    case "postGenerationJob":
       return tx.fee + tx.escrow;
     default:
       return tx.fee;

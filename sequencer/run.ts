@@ -89,7 +89,15 @@ export async function startSequencer(
         // a batch is confirmed at the same depth as L1 events are derived
         l1: bridgeBatchView(poster),
         confirmations: cfg.l1Confirmations,
-        fault: fault && fault !== "censor" ? { mode: fault, sequencer: genesis.sequencer } : null,
+        fault:
+          fault && fault !== "censor"
+            ? {
+                mode: fault,
+                sequencer: genesis.sequencer,
+                sequencerKey: key ?? undefined,
+                claimDomain: node.chain.claimDomain,
+              }
+            : null,
       })
     : null;
   const adverts = new Map<string, WorkerAdvert>();
@@ -135,6 +143,7 @@ export async function startSequencer(
           l1: poster,
           claimDomain: node.chain.claimDomain,
           logger,
+          extraClaims: fault === "forge-result" ? (i) => batcher.forgedClaimKeys(i) : undefined,
         })
       : null;
   if (claims) registerClaimRoutes(app, claims);

@@ -15,6 +15,7 @@ import {
 } from "viem";
 import { bridgeAbi } from "../../contracts/artifacts/Bridge.ts";
 import { disputeGameAbi } from "../../contracts/artifacts/DisputeGame.ts";
+import { disputeOpeningsAbi } from "../../contracts/artifacts/DisputeOpenings.ts";
 import { oneStepVerifierAbi } from "../../contracts/artifacts/OneStepVerifier.ts";
 import { BridgeRevert, type ClaimMessage, type RevertFactory, simulateAndSend } from "../bridge.ts";
 import { ContractClient } from "../clients.ts";
@@ -27,11 +28,16 @@ import type {
   RevealedChildren,
 } from "./vocabulary.ts";
 
-/** The game ABI plus the verifier's and the Bridge's errors, so nested reverts are named too. */
+/**
+ * The game ABI plus the errors of the contracts it calls (DisputeOpenings, the verifier, the
+ * Bridge), so nested reverts are named too.
+ */
 const gameErrorNames = new Set<string>(disputeGameAbi.filter((x) => x.type === "error").map((x) => x.name));
 const abi = [
   ...disputeGameAbi,
-  ...[...oneStepVerifierAbi, ...bridgeAbi].filter((x) => x.type === "error" && !gameErrorNames.has(x.name)),
+  ...[...disputeOpeningsAbi, ...oneStepVerifierAbi, ...bridgeAbi].filter(
+    (x) => x.type === "error" && !gameErrorNames.has(x.name),
+  ),
 ];
 
 export interface GameTx {

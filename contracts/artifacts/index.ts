@@ -2,6 +2,7 @@
 export * from "./Bridge.ts";
 export * from "./IClaimInvalidation.ts";
 export * from "./DisputeGame.ts";
+export * from "./DisputeOpenings.ts";
 export * from "./IInferenceConsumer.ts";
 export * from "./OneStepVerifier.ts";
 export * from "./OpChecker.ts";

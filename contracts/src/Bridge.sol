@@ -31,6 +31,9 @@ contract Bridge is ReentrancyGuard, EIP712 {
         bytes32 inputRoot;
         bytes32 outputRoot;
         bytes32 traceRoot;
+        /// generationSpec(P, n, paramsHash) of a generation job (docs/generation.md), 0 for a
+        /// single-pass job: which positions of the pass are generated and by which decoding rule
+        bytes32 generationSpec;
         bytes outputCid;
         bytes traceCid;
     }
@@ -76,9 +79,20 @@ contract Bridge is ReentrancyGuard, EIP712 {
     struct InferenceRequest {
         address requester;
         uint64 deadline; // seconds (L1 block time)
-        uint8 result; // RESULT_NONE, RESULT_DELIVERED or RESULT_CALLBACK_FAILED
-        bytes32 claimKey; // the worker's claim (EIP-712 digest) the delivered result came from
+        uint8 result; // RESULT_NONE, RESULT_DELIVERED, RESULT_CALLBACK_FAILED or RESULT_REFUNDED
+        bytes32 claimKey; // the worker's claim (EIP-712 digest) the delivered or refunded result came from
         bytes32 outputRoot;
+        bytes32 subject; // keccak256(abi.encode(modelId, inputRoot)): what a claim must be about to answer it
+        uint256 escrow; // what the requester paid: the most an invalidated claim refunds on L1
+    }
+
+    /// Where a leaf sits in one of a batch's trees (its message tree for a result leaf, its claims
+    /// tree for a claim): the batch, the leaf's index, the tree's leaf count and the sibling path.
+    struct BatchLeafProof {
+        uint256 batchIndex;
+        uint256 leafIndex;
+        uint256 leafCount;
+        bytes32[] proof;
     }
 
     struct Batch {
@@ -136,8 +150,11 @@ contract Bridge is ReentrancyGuard, EIP712 {
     uint8 public constant RESULT_NONE = 0;
     uint8 public constant RESULT_DELIVERED = 1;
     uint8 public constant RESULT_CALLBACK_FAILED = 2;
+    /// The request's claim lost a dispute after L2 had paid it: the escrow came back on L1
+    /// (refundInvalidatedRequest) and the request is closed.
+    uint8 public constant RESULT_REFUNDED = 3;
     bytes32 public constant CLAIM_TYPEHASH = keccak256(
-        "Claim(bytes32 jobId,bytes32 modelId,bytes32 inputRoot,bytes32 outputRoot,bytes32 traceRoot,bytes outputCid,bytes traceCid)"
+        "Claim(bytes32 jobId,bytes32 modelId,bytes32 inputRoot,bytes32 outputRoot,bytes32 traceRoot,bytes32 generationSpec,bytes outputCid,bytes traceCid)"
     );
 
     // ------------------------------------------------------------------ state
@@ -157,8 +174,12 @@ contract Bridge is ReentrancyGuard, EIP712 {
     /// The dispute game allowed to lock bonds and settle disputes (set once by the deployer).
     address public disputeGame;
     address internal immutable _deployer;
-    /// ETH taken from losers and burned (kept here forever, in no pool).
+    /// ETH taken from losers and burned (kept here forever, in no pool), less the refunds paid
+    /// from it (refundReserve).
     uint256 public burned;
+    /// The burned half of the slashes a claim's lost disputes took (part of `burned`): what an L1
+    /// request answered by that claim, after L2 paid it, can be refunded from (refundInvalidatedRequest).
+    mapping(bytes32 claimKey => uint256) public refundReserve;
 
     uint256 public depositCount;
     /// ETH deposited to L2 minus ETH withdrawn from it: the most withdrawals can ever pay out.
@@ -219,6 +240,8 @@ contract Bridge is ReentrancyGuard, EIP712 {
         bytes outputCid,
         bool callbackSucceeded
     );
+    /// A request whose claim was invalidated after L2 paid it got `amount` of its escrow back on L1.
+    event RequestRefunded(uint256 indexed requestId, bytes32 claimKey, uint256 amount);
 
     event DisputeGameSet(address indexed game);
     event DisputeSettled(
@@ -269,6 +292,12 @@ contract Bridge is ReentrancyGuard, EIP712 {
     error DeadlineTooLate(uint64 deadline, uint64 maxDeadline);
     error UnknownRequest(uint256 requestId);
     error ResultAlreadyDelivered(uint256 requestId);
+    error RequestAlreadyRefunded(uint256 requestId);
+    error EscrowAboveRefundable(uint256 escrow, uint256 maxEscrow);
+    error ClaimNotForRequest(uint256 requestId, bytes32 modelId, bytes32 inputRoot);
+    error ClaimNotFinal(bytes32 claimKey, uint64 finalAt);
+    error ClaimSignerUnbacked(address signer, uint256 slashableStake, uint256 minWorkerStake);
+    error ClaimNotInvalidated(bytes32 claimKey);
     error InvalidResultProof();
     error ClaimInvalidated(bytes32 claimKey);
     error ClaimUnderDispute(bytes32 claimKey);
@@ -534,6 +563,16 @@ contract Bridge is ReentrancyGuard, EIP712 {
         uint256 leafCount,
         bytes32[] calldata proof
     ) external view returns (uint64) {
+        return _claimFinalAt(batchIndex, claimKey, leafIndex, leafCount, proof);
+    }
+
+    function _claimFinalAt(
+        uint256 batchIndex,
+        bytes32 claimKey,
+        uint256 leafIndex,
+        uint256 leafCount,
+        bytes32[] calldata proof
+    ) internal view returns (uint64) {
         BatchClaims storage c = batchClaims[batchIndex];
         if (c.recordedAt == 0) revert BatchClaimsNotRecorded(batchIndex);
         if (!Commitments.requireProof(c.root, claimLeaf(claimKey), leafIndex, leafCount, proof)) {
@@ -623,53 +662,118 @@ contract Bridge is ReentrancyGuard, EIP712 {
         }
         if (deadline <= block.timestamp) revert DeadlineNotInFuture(deadline, uint64(block.timestamp));
         if (deadline > MAX_REQUEST_DEADLINE) revert DeadlineTooLate(deadline, MAX_REQUEST_DEADLINE);
+        if (msg.value > maxRequestEscrow()) revert EscrowAboveRefundable(msg.value, maxRequestEscrow());
         requestId = requestCount++;
         bridgedBalance += msg.value;
-        _requests[requestId].requester = msg.sender;
-        _requests[requestId].deadline = deadline;
+        InferenceRequest storage r = _requests[requestId];
+        r.requester = msg.sender;
+        r.deadline = deadline;
+        r.subject = _requestSubject(modelId, inputRoot);
+        r.escrow = msg.value;
         emit InferenceRequested(requestId, msg.sender, modelId, inputRoot, inputCid, msg.value, deadline);
     }
 
-    /// Hands the result of request `requestId` to its requester. The result must be a leaf of a
-    /// finalized batch's message tree (`resultLeaf`, proven like a withdrawal), not delivered
-    /// before, and from a claim the DisputeGame has not invalidated. Anyone may relay it. The
-    /// requester's onInferenceResult runs with RESULT_CALLBACK_GAS; if it reverts, the delivery is
-    /// recorded as RESULT_CALLBACK_FAILED (readable with getRequest) and not retried.
+    /// The largest escrow an L1 request may carry: the burned half of one slash (minWorkerStake),
+    /// so a claim invalidated after L2 paid it refunds the whole escrow from that slash
+    /// (refundInvalidatedRequest). A job paying more than a lie costs would also make lying pay.
+    function maxRequestEscrow() public view returns (uint256) {
+        return minWorkerStake / 2;
+    }
+
+    /// What a claim answering a request must be about: keccak256(abi.encode(modelId, inputRoot)).
+    function _requestSubject(bytes32 modelId, bytes32 inputRoot) internal pure returns (bytes32) {
+        return keccak256(abi.encode(modelId, inputRoot));
+    }
+
+    /// Hands the result of request `requestId` to its requester, from the worker's signed `claim`:
+    /// the claim is about the request's model and input, L2 paid it for this request (its result
+    /// leaf is in final batch `result.batchIndex`'s message tree), it has been on L1 (in batch
+    /// `inclusion.batchIndex`'s claims tree) for the whole challenge window, its signer has
+    /// slashable stake of at least minWorkerStake, and no dispute on it is running or won. So a
+    /// result leaf the sequencer made up is useless without a staked worker's signature, and a
+    /// signed lie is one watchers could dispute for a full window (docs/bridge.md "Delivery").
+    /// Anyone may relay it. The requester's onInferenceResult runs with RESULT_CALLBACK_GAS; if it
+    /// reverts, the delivery is recorded as RESULT_CALLBACK_FAILED (getRequest) and not retried.
     function deliverResult(
-        uint256 batchIndex,
         uint256 requestId,
-        bytes32 claimKey,
-        bytes32 outputRoot,
-        bytes calldata outputCid,
-        uint256 leafIndex,
-        uint256 leafCount,
-        bytes32[] calldata proof
+        Claim calldata claim,
+        bytes calldata signature,
+        BatchLeafProof calldata result,
+        BatchLeafProof calldata inclusion
     ) external nonReentrant returns (bool callbackSucceeded) {
-        InferenceRequest storage r = _requests[requestId];
-        if (r.requester == address(0)) revert UnknownRequest(requestId);
-        if (r.result != RESULT_NONE) revert ResultAlreadyDelivered(requestId);
-        Batch storage batch = _batch(batchIndex);
-        uint64 finalizesAt = batch.postedAt + challengeWindow;
-        if (block.timestamp < finalizesAt) revert BatchNotFinalized(batchIndex, finalizesAt);
-        if (outputCid.length > MAX_CID_LENGTH) revert InvalidCid(outputCid.length);
-        bytes32 leaf = resultLeaf(requestId, claimKey, outputRoot, outputCid);
-        if (!Commitments.requireProof(batch.withdrawalRoot, leaf, leafIndex, leafCount, proof)) {
-            revert InvalidResultProof();
-        }
-        // The L2 window closed without a dispute L2 saw; the game's outcome since still counts: a
-        // dispute won against the claim refuses it, one still running holds it back.
+        (InferenceRequest storage r, bytes32 claimKey) = _paidClaim(requestId, claim, result);
+        uint64 finalAt =
+            _claimFinalAt(inclusion.batchIndex, claimKey, inclusion.leafIndex, inclusion.leafCount, inclusion.proof);
+        if (block.timestamp < finalAt) revert ClaimNotFinal(claimKey, finalAt);
+        // Every dispute counts, whenever it ends: a won one refuses the claim (the request is then
+        // refunded, refundInvalidatedRequest), one still running holds it back.
         if (disputeGame != address(0)) {
             IClaimInvalidation game = IClaimInvalidation(disputeGame);
             if (game.claimInvalidated(claimKey)) revert ClaimInvalidated(claimKey);
             if (game.openDisputesOn(claimKey) != 0) revert ClaimUnderDispute(claimKey);
         }
+        // A signer without stake could never be slashed for it: its claim is worth nothing.
+        address signer = signerOf(claimKey, signature);
+        uint256 backing = _slashableStake(signer);
+        if (backing < minWorkerStake) revert ClaimSignerUnbacked(signer, backing, minWorkerStake);
 
         r.result = RESULT_DELIVERED;
         r.claimKey = claimKey;
-        r.outputRoot = outputRoot;
-        callbackSucceeded = _callConsumer(r.requester, requestId, outputRoot, outputCid);
+        r.outputRoot = claim.outputRoot;
+        callbackSucceeded = _callConsumer(r.requester, requestId, claim.outputRoot, claim.outputCid);
         if (!callbackSucceeded) r.result = RESULT_CALLBACK_FAILED;
-        emit ResultDelivered(requestId, batchIndex, claimKey, outputRoot, outputCid, callbackSucceeded);
+        emit ResultDelivered(requestId, result.batchIndex, claimKey, claim.outputRoot, claim.outputCid, callbackSucceeded);
+    }
+
+    /// Refunds request `requestId` on L1 when the claim L2 paid for it (its result leaf in final
+    /// batch `result.batchIndex`) has since lost a dispute: L2 cannot take the worker's pay back,
+    /// so the escrow comes from the burned half of that claim's slash (refundReserve), at most
+    /// the escrow. Anyone may call it; the ETH goes to the requester (which, if a contract, needs
+    /// to accept ETH). A request L2 refunded itself has no result leaf: its escrow is an L2
+    /// withdrawal (proveWithdrawal), never both.
+    function refundInvalidatedRequest(uint256 requestId, Claim calldata claim, BatchLeafProof calldata result)
+        external
+        nonReentrant
+        returns (uint256 amount)
+    {
+        (InferenceRequest storage r, bytes32 claimKey) = _paidClaim(requestId, claim, result);
+        if (disputeGame == address(0) || !IClaimInvalidation(disputeGame).claimInvalidated(claimKey)) {
+            revert ClaimNotInvalidated(claimKey);
+        }
+        uint256 reserve = refundReserve[claimKey];
+        amount = r.escrow < reserve ? r.escrow : reserve;
+        refundReserve[claimKey] = reserve - amount;
+        burned -= amount;
+        r.result = RESULT_REFUNDED;
+        r.claimKey = claimKey;
+        emit RequestRefunded(requestId, claimKey, amount);
+        if (amount != 0) _send(r.requester, amount);
+    }
+
+    /// The checks delivery and refund share: request `requestId` is open, `claim` is about its
+    /// model and input, and the claim's result leaf for it is in final batch `p.batchIndex`'s
+    /// message tree (L2 paid this claim for this request).
+    function _paidClaim(uint256 requestId, Claim calldata claim, BatchLeafProof calldata p)
+        internal
+        view
+        returns (InferenceRequest storage r, bytes32 claimKey)
+    {
+        r = _requests[requestId];
+        if (r.requester == address(0)) revert UnknownRequest(requestId);
+        if (r.result == RESULT_REFUNDED) revert RequestAlreadyRefunded(requestId);
+        if (r.result != RESULT_NONE) revert ResultAlreadyDelivered(requestId);
+        if (_requestSubject(claim.modelId, claim.inputRoot) != r.subject) {
+            revert ClaimNotForRequest(requestId, claim.modelId, claim.inputRoot);
+        }
+        Batch storage batch = _batch(p.batchIndex);
+        uint64 finalizesAt = batch.postedAt + challengeWindow;
+        if (block.timestamp < finalizesAt) revert BatchNotFinalized(p.batchIndex, finalizesAt);
+        if (claim.outputCid.length > MAX_CID_LENGTH) revert InvalidCid(claim.outputCid.length);
+        claimKey = claimDigest(claim);
+        bytes32 leaf = resultLeaf(requestId, claimKey, claim.outputRoot, claim.outputCid);
+        if (!Commitments.requireProof(batch.withdrawalRoot, leaf, p.leafIndex, p.leafCount, p.proof)) {
+            revert InvalidResultProof();
+        }
     }
 
     /// The result leaf of a batch's message tree (protocol/withdrawal.ts `resultLeaf`):
@@ -714,6 +818,7 @@ contract Bridge is ReentrancyGuard, EIP712 {
                     claim.inputRoot,
                     claim.outputRoot,
                     claim.traceRoot,
+                    claim.generationSpec,
                     keccak256(claim.outputCid),
                     keccak256(claim.traceCid)
                 )
@@ -789,7 +894,10 @@ contract Bridge is ReentrancyGuard, EIP712 {
     /// stake first, half credited to the challenger's free bond (withdrawn with withdrawBond) and
     /// half burned, so a worker disputing itself through a puppet still loses. No ETH leaves the
     /// contract here.
-    function settleDispute(address challenger, address worker, uint8 outcome) external onlyDisputeGame {
+    function settleDispute(address challenger, address worker, bytes32 claimKey, uint8 outcome)
+        external
+        onlyDisputeGame
+    {
         if (outcome > OUTCOME_VOID) revert InvalidOutcome(outcome);
         ChallengerBond storage b = _bonds[challenger];
         WorkerStake storage s = _stakes[worker];
@@ -817,6 +925,8 @@ contract Bridge is ReentrancyGuard, EIP712 {
             }
         }
         burned += burnedAmount;
+        // Kept for the L1 request this claim may have answered (refundInvalidatedRequest).
+        if (burnedAmount != 0) refundReserve[claimKey] += burnedAmount;
         emit DisputeSettled(challenger, worker, outcome, slashed, burnedAmount);
     }
 

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {Bridge} from "./Bridge.sol";
+import {DisputeOpenings} from "./DisputeOpenings.sol";
 import {Commitments} from "./lib/Commitments.sol";
 import {NodeDescriptor} from "./lib/NodeDescriptor.sol";
 import {OpSemantics} from "./lib/OpSemantics.sol";
@@ -49,19 +50,6 @@ contract DisputeGame {
     uint256 internal constant ARITY_BITS = 4;
     uint256 internal constant MAX_FOLD_STATES = 15;
 
-    /// The claimer's level-0 answer: output k's tensor root with its proof against the claim's
-    /// outputRoot, the model's output ref k (node, slot) with its proof against outputRefsRoot, and
-    /// trace leaf `node` (its output tensor roots) with its proof against the claim's traceRoot.
-    struct OutputAnswer {
-        bytes32 outputTensorRoot;
-        bytes32[] outputProof;
-        uint32 node;
-        uint8 slot;
-        bytes32[] refProof;
-        bytes32[] leafOutputs;
-        bytes32[] traceProof;
-    }
-
     struct Dispute {
         address claimer;
         uint64 openedAt; // when the dispute was opened (proveClaimFinal compares it with the window)
@@ -104,6 +92,9 @@ contract DisputeGame {
     Bridge public immutable bridge;
     /// Evaluates the one step (a separate contract: the op semantics alone are ~20 KB of code).
     OneStepVerifier public immutable verifier;
+    /// Checks the level-0 answer and the level-2 leaf opening (a separate contract, deployed here:
+    /// the descriptor decoder would not fit under EIP-170 beside the game).
+    DisputeOpenings public immutable openings;
     /// Each side's total time budget per dispute (seconds).
     uint64 public immutable clockBudget;
 
@@ -189,6 +180,7 @@ contract DisputeGame {
         if (clockBudget_ == 0) revert ZeroClockBudget();
         bridge = bridge_;
         verifier = verifier_;
+        openings = new DisputeOpenings();
         clockBudget = clockBudget_;
     }
 
@@ -275,23 +267,12 @@ contract DisputeGame {
     /// the tensor root under outputRoot is compared with the one trace leaf `node` holds at `slot`.
     /// Equal: the claimer wins (a challenger who disputes the trace itself opens a level-1 dispute);
     /// different: the claimer loses, exactly like a lost step.
-    function answerOutput(uint256 id, OutputAnswer calldata a) external {
+    function answerOutput(uint256 id, DisputeOpenings.OutputAnswer calldata a) external {
         Dispute storage d = _move(id, PHASE_OUTPUT_ANSWER, true);
         Bridge.Model memory m = bridge.getModel(d.modelId);
         uint64 k = d.index;
-        if (!Commitments.requireProof(d.node, a.outputTensorRoot, k, m.outputCount, a.outputProof)) {
-            revert OutputNotInRoot();
-        }
-        bytes32 ref = Commitments.outputRefLeaf(a.node, a.slot);
-        if (!Commitments.requireProof(m.outputRefsRoot, ref, k, m.outputCount, a.refProof)) {
-            revert OutputRefNotInModel();
-        }
-        if (a.slot >= a.leafOutputs.length) revert SlotOutOfRange(a.slot, a.leafOutputs.length);
-        bytes32 leaf = Commitments.traceLeaf(a.node, a.leafOutputs);
-        if (!Commitments.requireProof(d.traceRoot, leaf, a.node, m.nodeCount, a.traceProof)) {
-            revert TraceLeafNotInTrace();
-        }
-        bytes32 held = a.leafOutputs[a.slot];
+        bytes32 held =
+            openings.bindOutput(d.node, m.outputRefsRoot, d.traceRoot, k, m.outputCount, m.nodeCount, a);
         d.nodeIndex = a.node;
         emit OutputAnswered(id, k, a.node, a.slot, a.outputTensorRoot, held);
         if (held == a.outputTensorRoot) _resolve(id, d, WINNER_CLAIMER, "level 0: output bound to the trace");
@@ -416,29 +397,17 @@ contract DisputeGame {
     function _openLeaf(Dispute storage d, bytes calldata descriptor, bytes32[] calldata descriptorProof, bytes32 dataRoot)
         internal
     {
-        bytes32 descHash = sha256(descriptor);
-        {
-            Bridge.Model memory m = bridge.getModel(d.modelId);
-            if (!Commitments.requireProof(m.graphRoot, descHash, d.nodeIndex, m.nodeCount, descriptorProof)) {
-                revert DescriptorNotInGraph();
-            }
-        }
-        NodeDescriptor.Node memory node = NodeDescriptor.decode(descriptor);
-        NodeDescriptor.TensorDesc memory out = node.outputs[0];
-        {
-            bytes32 tRoot = _tensorRoot(out.dtype, out.shape, dataRoot);
-            if (sha256(abi.encodePacked(bytes1(0x4c), d.nodeIndex, uint8(1), tRoot)) != d.node) revert LeafMismatch();
-        }
-        uint256 bytesLen = _numel(out.shape) * Commitments.dtypeSize(out.dtype);
-        uint256 chunks = (bytesLen + Commitments.CHUNK - 1) / Commitments.CHUNK;
-        d.descriptorHash = descHash;
-        d.opCode = node.opCode;
-        d.outDtype = out.dtype;
-        d.outBytes = uint64(bytesLen);
-        d.chunkCount = uint64(chunks);
+        Bridge.Model memory m = bridge.getModel(d.modelId);
+        DisputeOpenings.LeafOpening memory o =
+            openings.openLeaf(m.graphRoot, m.nodeCount, d.nodeIndex, d.node, descriptor, descriptorProof, dataRoot);
+        d.descriptorHash = o.descriptorHash;
+        d.opCode = o.opCode;
+        d.outDtype = o.outDtype;
+        d.outBytes = o.outBytes;
+        d.chunkCount = o.chunkCount;
         d.node = dataRoot;
         d.index = 0;
-        d.depthLeft = uint8(Commitments.treeDepth(chunks));
+        d.depthLeft = uint8(Commitments.treeDepth(o.chunkCount));
         d.phase = d.depthLeft == 0 ? PHASE_CHUNK_DATA : PHASE_CHUNK_REVEAL;
     }
 
@@ -764,26 +733,6 @@ contract DisputeGame {
             outcome = 2;
         }
         emit DisputeResolved(id, d.claimKey, winner, reason);
-        bridge.settleDispute(d.challenger, d.claimer, outcome);
-    }
-
-    // ================================================================== internals: encodings
-
-    /// sha256(0x54 || u8 dtype || u8 rank || u32 dim... || dataRoot) over a shape in memory.
-    function _tensorRoot(uint8 dtype, uint32[] memory shape, bytes32 dataRoot) internal pure returns (bytes32) {
-        bytes memory dims = new bytes(4 * shape.length);
-        for (uint256 k = 0; k < shape.length; k++) {
-            uint32 v = shape[k];
-            dims[4 * k] = bytes1(uint8(v >> 24));
-            dims[4 * k + 1] = bytes1(uint8(v >> 16));
-            dims[4 * k + 2] = bytes1(uint8(v >> 8));
-            dims[4 * k + 3] = bytes1(uint8(v));
-        }
-        return sha256(abi.encodePacked(bytes1(0x54), dtype, uint8(shape.length), dims, dataRoot));
-    }
-
-    function _numel(uint32[] memory shape) internal pure returns (uint256 n) {
-        n = 1;
-        for (uint256 k = 0; k < shape.length; k++) n *= shape[k];
+        bridge.settleDispute(d.challenger, d.claimer, d.claimKey, outcome);
     }
 }

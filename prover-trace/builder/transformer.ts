@@ -32,6 +32,11 @@ export interface TransformerOptions {
   ffDim: number;
   /** Integer RMS-norm before attention, before the FFN and before the head. */
   rmsNorm: boolean;
+  /**
+   * Token id input dtype: uint8 (the byte LM) or int32 (what a generation claim's pass input is,
+   * docs/generation.md; the ids are clipped to [0, 255] before the embedding lookup).
+   */
+  tokenInput: "uint8" | "int32";
 }
 
 export const TRANSFORMER_DEFAULTS: TransformerOptions = {
@@ -42,6 +47,7 @@ export const TRANSFORMER_DEFAULTS: TransformerOptions = {
   layers: 2,
   ffDim: 512,
   rmsNorm: true,
+  tokenInput: "uint8",
 };
 
 export const VOCAB = 256;
@@ -105,9 +111,12 @@ export function buildTransformerLm(options: Partial<TransformerOptions> = {}): I
   };
 
   // Embedding: uint8 token ids -> int32 indices in [0, 255] -> offset table rows.
-  const tokens = g.input("tokens", "uint8", [T]);
+  if (o.tokenInput !== "uint8" && o.tokenInput !== "int32")
+    throw new RangeError(`tokenInput must be "uint8" or "int32", got ${JSON.stringify(o.tokenInput)}`);
+  const tokens = g.input("tokens", o.tokenInput, [T]);
   const emb = offsetWeights("tok_embedding", VOCAB, D, EMBED_MAX);
-  const tokEmb = ops.lookup(emb, ops.cast(tokens, "int32")); // uint8 [T, D]
+  const ids = o.tokenInput === "uint8" ? ops.cast(tokens, "int32") : ops.clip(tokens, "int32", 0, VOCAB - 1);
+  const tokEmb = ops.lookup(emb, ids); // uint8 [T, D]
   // Position embedding folded with the -128 of the offset form: h = tokEmb - 128 + pos.
   const pos = g.constant("int32", [T, D], rng.ints(T * D, -POS_MAX - 128, POS_MAX - 128), "pos_embedding");
   let h = ops.clip(ops.add(ops.cast(tokEmb, "int32"), pos), "int32", -128, 127);

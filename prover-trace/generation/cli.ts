@@ -1,22 +1,32 @@
 /**
  * `verdict generate --model m.onnx --prompt "..." --tokens N [--json]`: local generation with the
- * integer model (no network): the prompt through the SentencePiece tokenizer, the loop of
- * loop.ts under the decoding rule of the flags, the token ids and the text.
+ * integer model (no network): the prompt through the SentencePiece tokenizer, plain incremental
+ * decoding under the flags' rule, the token ids and the text. `--traced` adds the one traced pass
+ * and prints the claim roots; `--check claim.json` re-verifies such a claim with the watcher's
+ * fast path (one pass) and names the first wrong step.
  */
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { decodeGenerationParams, generationParamsToJson } from "../../protocol/generation-job.ts";
-import { bytesEqual, fromHex, toHex } from "../../protocol/index.ts";
+import { fromHex, toHex } from "../../protocol/index.ts";
 import { intFlag } from "../builder/cli.ts";
 import { stories260kFiles } from "../llama2c/files.ts";
 import { createRunner } from "../runner/runner.ts";
 import { parseTokenizer } from "../tokenizer/sentencepiece.ts";
+import type { GenerationClaimRoots, GenerationVerdict } from "./check.ts";
 import type { DecodingRule } from "./decoding.ts";
-import { firstLeafMismatch, generate, onePassCheck } from "./loop.ts";
+import { checkGeneration, generate } from "./loop.ts";
 import { runnerLanguageModel } from "./runner-model.ts";
 
 interface GenerateFlags {
   model?: string;
+  sequencer?: string;
+  modelId?: string;
+  window?: number;
+  key?: string;
+  l2ChainId: string;
+  escrow: string;
+  timeoutMs: number;
   prompt?: string;
   tokens: number;
   tokenizer?: string;
@@ -28,6 +38,26 @@ interface GenerateFlags {
   json?: boolean;
   check?: string;
 }
+
+/** What `generate --sequencer` hands to the network handler (sdk/cli.ts, wired by bin/verdict.ts). */
+export interface NetworkGenerateFlags {
+  sequencer: string;
+  prompt: string;
+  tokens: number;
+  stopToken: number | null;
+  rule: DecodingRule;
+  model?: string;
+  modelId?: string;
+  window?: number;
+  tokenizer?: string;
+  key?: string;
+  l2ChainId: string;
+  escrow: string;
+  timeoutMs: number;
+  json: boolean;
+}
+
+export type NetworkGenerate = (flags: NetworkGenerateFlags) => Promise<void>;
 
 /** The decoding rule the flags ask for: greedy unless --top-k / --half-life / --seed are given. */
 export function ruleFromFlags(f: { topK?: number; halfLife?: number; seed?: string }): DecodingRule {
@@ -45,11 +75,26 @@ function stopFlag(v: string): number | null {
   return Number(v);
 }
 
-export function registerGenerateCommand(program: Command): void {
+export function registerGenerateCommand(program: Command, network?: NetworkGenerate): void {
   program
     .command("generate")
     .description("generate text with an integer causal LM (int32 tokens [T] -> int32 logits [T, vocab])")
-    .option("--model <file>", "integer ONNX model (local generation, no network)")
+    .option("--model <file>", "integer ONNX model (local generation; with --sequencer, the job's model)")
+    .option("--sequencer <url>", "post a generation job to this sequencer and print the verified result")
+    .option(
+      "--model-id <hex>",
+      "with --sequencer: the registered model id (instead of --model; needs --window)",
+    )
+    .option("--window <n>", "with --sequencer and --model-id: the model's token window", intFlag("window"))
+    .option("--key <hex>", "with --sequencer: the requester's key (env VERDICT_KEY; default dev account 1)")
+    .option("--l2-chain-id <id>", "with --sequencer: the L2 chain id", "424242")
+    .option("--escrow <eth>", "with --sequencer: the job's escrow in ETH", "0.01")
+    .option(
+      "--timeout-ms <ms>",
+      "with --sequencer: how long to wait for the result",
+      intFlag("timeout-ms"),
+      600_000,
+    )
     .option("--prompt <text>", "prompt text (BOS is prepended)")
     .option("--tokens <n>", "most tokens to generate", intFlag("tokens"), 32)
     .option(
@@ -64,15 +109,37 @@ export function registerGenerateCommand(program: Command): void {
       intFlag("half-life"),
     )
     .option("--seed <hex>", "seeded sampling: 32-byte seed, 0x-prefixed")
-    .option("--traced", "trace every step and print the generation root (docs/commitments.md)")
+    .option(
+      "--traced",
+      "one traced pass over the final sequence: prints the claim roots (inputRoot, outputRoot, traceRoot, generationSpec)",
+    )
     .option("--json", "one JSON object: prompt and generated token ids, text, roots")
     .option(
       "--check <claim.json>",
-      "re-verify a generation (the --traced --json output) in one pass: prints the first wrong step, exits 1 on any mismatch",
+      "re-verify a generation claim (the --traced --json output) in one pass: prints the verdict, exits 1 unless it agrees",
     )
     .action(async (flags: GenerateFlags) => {
-      if (!flags.model)
-        throw new Error("generate needs --model <file> (generation over a sequencer is not built yet)");
+      if (flags.sequencer) {
+        if (!network) throw new Error("generation over a sequencer is not available in this build");
+        if (flags.prompt === undefined) throw new Error("generate --sequencer needs --prompt <text>");
+        return network({
+          sequencer: flags.sequencer,
+          prompt: flags.prompt,
+          tokens: flags.tokens,
+          stopToken: stopFlag(flags.stop),
+          rule: ruleFromFlags(flags),
+          model: flags.model,
+          modelId: flags.modelId,
+          window: flags.window,
+          tokenizer: flags.tokenizer,
+          key: flags.key,
+          l2ChainId: flags.l2ChainId,
+          escrow: flags.escrow,
+          timeoutMs: flags.timeoutMs,
+          json: flags.json ?? false,
+        });
+      }
+      if (!flags.model) throw new Error("generate needs --model <file> (or --sequencer <url>)");
       if (flags.check) return checkClaimFile(flags.model, flags.check);
       if (flags.prompt === undefined)
         throw new Error("generate needs --prompt <text> (or --check <claim.json>)");
@@ -93,6 +160,7 @@ export function registerGenerateCommand(program: Command): void {
         const maxTokens = Math.min(flags.tokens, model.window - prompt.length);
         const r = await generate(model, { prompt, maxTokens, stopToken, rule }, { traced: flags.traced });
         const text = tokenizer.decode([...prompt, ...r.tokens]);
+        const roots = r.proved ? claimRootsToJson(r.proved.claim) : null;
         if (flags.json)
           process.stdout.write(
             `${JSON.stringify({
@@ -101,15 +169,17 @@ export function registerGenerateCommand(program: Command): void {
               stopped: r.stopped,
               text,
               ...generationParamsToJson({ maxTokens, stopToken, rule }),
-              outputRoot: toHex(r.outputRoot),
-              generationRoot: r.generationRoot ? toHex(r.generationRoot) : null,
-              stepLeaves: flags.traced ? r.leaves.map(toHex) : undefined,
+              ...roots,
             })}\n`,
           );
         else
           process.stdout.write(
-            `${text}\n(${r.tokens.length} tokens${r.stopped ? ", stopped" : ""}; output root ${toHex(r.outputRoot)}${
-              r.generationRoot ? `; generation root ${toHex(r.generationRoot)}` : ""
+            `${text}\n(${r.tokens.length} tokens${r.stopped ? ", stopped" : ""}${
+              roots
+                ? `; ${Object.entries(roots)
+                    .map(([k, v]) => `${k} ${v}`)
+                    .join("; ")}`
+                : ""
             })\n`,
           );
       } finally {
@@ -118,12 +188,51 @@ export function registerGenerateCommand(program: Command): void {
     });
 }
 
+export function claimRootsToJson(c: GenerationClaimRoots): Record<string, string> {
+  return {
+    inputRoot: toHex(c.inputRoot),
+    outputRoot: toHex(c.outputRoot),
+    traceRoot: toHex(c.traceRoot),
+    generationSpec: toHex(c.generationSpec),
+  };
+}
+
 const HEX32 = /^0x[0-9a-fA-F]{64}$/;
+
+/** The claim roots of a JSON object, each field named when malformed. */
+export function claimRootsFromJson(c: Record<string, unknown>): GenerationClaimRoots {
+  const root = (field: string): Uint8Array => {
+    const v = c[field];
+    if (typeof v !== "string" || !HEX32.test(v))
+      throw new Error(`claim field ${field}: expected 0x and 64 hex digits`);
+    return fromHex(v);
+  };
+  return {
+    inputRoot: root("inputRoot"),
+    outputRoot: root("outputRoot"),
+    traceRoot: root("traceRoot"),
+    generationSpec: root("generationSpec"),
+  };
+}
+
+/** One line for a verdict: what is wrong and which dispute answers it. */
+export function describeVerdict(v: GenerationVerdict): string {
+  switch (v.kind) {
+    case "agree":
+      return "the claim agrees with one honest pass: every token is the rule's pick";
+    case "sequence":
+      return `the claimed tokens cannot be this job's output: ${v.why}`;
+    case "pass-differs":
+      return `the claimed pass is wrong (${[v.outputRootDiffers ? "outputRoot" : "", v.traceRootDiffers ? "traceRoot" : ""].filter(Boolean).join(" and ")} differ): the ordinary dispute game`;
+    case "token-rule":
+      return `step ${v.step} (position ${v.position}) claims token ${v.claimed}, the rule picks ${v.expected}: the one-shot token move`;
+  }
+}
 
 /**
  * `--check`: the claim file is the `--traced --json` output (promptTokens, tokens, maxTokens,
- * stopToken, rule, generationRoot, stepLeaves). One pass over the model rebuilds every leaf; the
- * report names the first step whose token or leaf is wrong.
+ * stopToken, rule, inputRoot, outputRoot, traceRoot, generationSpec). One traced pass over the
+ * claimed sequence gives the verdict; the report names the first wrong step.
  */
 async function checkClaimFile(modelPath: string, claimPath: string): Promise<void> {
   let c: Record<string, unknown>;
@@ -132,7 +241,7 @@ async function checkClaimFile(modelPath: string, claimPath: string): Promise<voi
   } catch (err) {
     throw new Error(`claim ${claimPath}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  if (!c || typeof c !== "object") throw new Error("claim: expected a JSON object");
+  if (!c || typeof c !== "object" || Array.isArray(c)) throw new Error("claim: expected a JSON object");
   const params = decodeGenerationParams({ maxTokens: c.maxTokens, stopToken: c.stopToken, rule: c.rule });
   const ids = (v: unknown, field: string): number[] => {
     if (!Array.isArray(v) || !v.every((x) => Number.isInteger(x)))
@@ -141,35 +250,19 @@ async function checkClaimFile(modelPath: string, claimPath: string): Promise<voi
   };
   const prompt = ids(c.promptTokens, "promptTokens");
   const tokens = ids(c.tokens, "tokens");
-  if (typeof c.generationRoot !== "string" || !HEX32.test(c.generationRoot))
-    throw new Error("claim field generationRoot: expected 0x and 64 hex digits");
-  const leaves =
-    c.stepLeaves === undefined
-      ? null
-      : (() => {
-          if (
-            !Array.isArray(c.stepLeaves) ||
-            !c.stepLeaves.every((l) => typeof l === "string" && HEX32.test(l))
-          )
-            throw new Error("claim field stepLeaves: expected 32-byte hex leaves");
-          return (c.stepLeaves as string[]).map(fromHex);
-        })();
+  const claim = claimRootsFromJson(c);
   const runner = await createRunner(new Uint8Array(readFileSync(modelPath)));
   try {
     const model = runnerLanguageModel(runner);
-    const r = await onePassCheck(model, { prompt, ...params }, tokens);
-    const rootOk = bytesEqual(r.generationRoot, fromHex(c.generationRoot));
-    const firstWrongLeaf = leaves ? firstLeafMismatch(leaves, r.leaves) : -1;
-    const ok = rootOk && r.firstWrongToken < 0 && r.shapeError === null && firstWrongLeaf < 0;
+    const { verdict } = await checkGeneration(model, { prompt, ...params }, tokens, claim);
+    const ok = verdict.kind === "agree";
     process.stdout.write(
       `${JSON.stringify({
         ok,
-        steps: tokens.length,
-        firstWrongToken: r.firstWrongToken,
-        firstWrongLeaf,
-        shapeError: r.shapeError,
-        generationRootMatches: rootOk,
-        generationRoot: toHex(r.generationRoot),
+        tokens: tokens.length,
+        firstWrongStep: verdict.kind === "token-rule" ? verdict.step : -1,
+        verdict,
+        why: describeVerdict(verdict),
       })}\n`,
     );
     if (!ok) process.exitCode = 1;

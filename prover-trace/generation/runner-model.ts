@@ -1,16 +1,25 @@
 /**
  * A LanguageModel backed by the traced ONNX Runtime runner: the model must be a causal token LM
  * of the profile, one int32 (or uint8, vocab <= 256) [T] input and one int32 [T, vocab] output
- * (what the importer makes of a llama2.c checkpoint; the builder's seeded byte transformers).
+ * (what the importer makes of a llama2.c checkpoint; the builder's seeded transformers). A uint8
+ * model generates, but cannot carry a generation claim (its pass input is not the int32 tensor the
+ * claim's inputRoot names: check.ts generationClaimRoots refuses it).
  */
-import { rowNodes } from "../commit/generation.ts";
-import type { Runner } from "../runner/runner.ts";
+import { commitRun, type Runner, type TracedRun } from "../runner/runner.ts";
 import type { LanguageModel } from "./loop.ts";
 
 const INT32 = 6;
 const UINT8 = 2;
 
-export function runnerLanguageModel(runner: Runner): LanguageModel {
+export interface RunnerModelOptions {
+  /**
+   * Changes the node outputs of a traced pass before they are committed (tests and the faulty
+   * worker: one wrong element inside the pass). Called with the runner's own buffers.
+   */
+  tamper?: (nodeOutputs: TracedRun["nodeOutputs"]) => void;
+}
+
+export function runnerLanguageModel(runner: Runner, opts: RunnerModelOptions = {}): LanguageModel<TracedRun> {
   const p = runner.profile;
   if (p.inputs.length !== 1 || p.outputs.length !== 1)
     throw new Error("a generation model has one input (token ids) and one output (logits)");
@@ -28,18 +37,37 @@ export function runnerLanguageModel(runner: Runner): LanguageModel {
   const vocab = o.shape[1];
   if (i.dtype === UINT8 && vocab > 256)
     throw new Error(`a uint8 token input cannot carry a vocabulary of ${vocab}`);
-  // Byte LMs (the builder's seeded transformers) take uint8 ids; the commitment hashes ids as int32.
-  const feed = (tokens: Int32Array) => (i.dtype === UINT8 ? Uint8Array.from(tokens) : tokens);
-  const shapes = p.nodes.map((n) => n.outputs.map((name) => [...p.values.get(name)!.shape]));
+  const input = (tokens: Int32Array) => ({
+    [i.name]: {
+      dtype: i.dtype,
+      shape: [window],
+      data: i.dtype === UINT8 ? Uint8Array.from(tokens) : tokens,
+    },
+  });
   return {
     window,
     vocab,
-    rowNodes: rowNodes(shapes, window),
-    async run(tokens, traced) {
-      const input = { [i.name]: { dtype: i.dtype, shape: [window], data: feed(tokens) } };
-      if (!traced) return { logits: (await runner.runPlain(input))[o.name].data as Int32Array };
-      const { nodeOutputs } = await runner.runNodes(input);
-      return { logits: runner.namedOutputs(nodeOutputs)[o.name].data as Int32Array, nodeOutputs };
+    async logits(tokens) {
+      return (await runner.runPlain(input(tokens)))[o.name].data as Int32Array;
+    },
+    async pass(tokens) {
+      let run: TracedRun;
+      if (opts.tamper) {
+        const { ordered, nodeOutputs } = await runner.runNodes(input(tokens));
+        opts.tamper(nodeOutputs);
+        run = {
+          ...commitRun(p, ordered, nodeOutputs),
+          nodeOutputs,
+          outputs: runner.namedOutputs(nodeOutputs),
+        };
+      } else run = await runner.runTraced(input(tokens));
+      return {
+        inputRoot: run.inputRoot,
+        outputRoot: run.outputRoot,
+        traceRoot: run.traceRoot,
+        logits: run.outputs[o.name].data as Int32Array,
+        run,
+      };
     },
   };
 }

@@ -11,6 +11,7 @@
 import { toHex } from "../../protocol/bytes.ts";
 import { decodeBinaryCid } from "../../protocol/cid.ts";
 import type { Eip712Domain } from "../../protocol/eip712.ts";
+import { generationParamsHash } from "../../protocol/generation-job.ts";
 import type { Address } from "../../protocol/secp256k1.ts";
 import {
   type ClaimJobTx,
@@ -23,9 +24,12 @@ import {
   type Hex,
   type L1InferenceRequestTx,
   type ModelRegisteredTx,
+  NO_GENERATION,
+  type PostGenerationJobTx,
   type PostJobTx,
   type RegisterWorkerTx,
   recoverClaimSigner,
+  type SubmitGenerationTx,
   type SubmitResultTx,
   type TransferTx,
   type Tx,
@@ -34,6 +38,11 @@ import {
   type WorkerStakeTx,
 } from "../../protocol/tx.ts";
 import type { ResultMessage } from "../../protocol/withdrawal.ts";
+import {
+  generationInputRoot,
+  generationPassInputRoot,
+  generationSpec,
+} from "../../prover-trace/commit/generation.ts";
 import { Overlay, type StateAccess } from "./overlay.ts";
 import {
   type Account,
@@ -145,10 +154,14 @@ function applyUser(s: StateAccess, tx: UserTx, ctx: TxContext): TxOutcome {
       return registerWorker(s, tx);
     case "postJob":
       return postJob(s, tx, ctx);
+    case "postGenerationJob":
+      return postGenerationJob(s, tx, ctx);
     case "claimJob":
       return claimJob(s, tx, ctx);
     case "submitResult":
       return submitResult(s, tx, ctx);
+    case "submitGeneration":
+      return submitGeneration(s, tx, ctx);
     case "finalize":
       return finalize(s, tx, ctx);
   }
@@ -209,6 +222,16 @@ function newJob(
   };
 }
 
+/** What every posted job needs to be servable at all: pay, time, a registered model, a fresh id. */
+function checkServable(s: StateAccess, tx: PostJobTx | PostGenerationJobTx, ctx: TxContext): void {
+  if (tx.escrow === 0n) reject("escrow must be positive: a job paying 0 is never claimed");
+  if (tx.deadline <= ctx.timestamp)
+    reject(`deadline ${tx.deadline} is not after the block time ${ctx.timestamp}`);
+  if (!s.get(keys.model(tx.modelId)))
+    reject(`model ${tx.modelId} is not registered on L1: no worker could prove a result for it`);
+  if (s.get(keys.job(ctx.txHash))) reject(`job ${ctx.txHash} exists`);
+}
+
 function postJob(s: StateAccess, tx: PostJobTx, ctx: TxContext): TxOutcome {
   // jobs that can never be served: nothing to fetch, or nothing to pay a worker (as L1's ZeroAmount)
   if (tx.inputCid === "0x") reject("inputCid is empty: a worker could not fetch the input");
@@ -217,12 +240,7 @@ function postJob(s: StateAccess, tx: PostJobTx, ctx: TxContext): TxOutcome {
   } catch (e) {
     reject(`inputCid is not a CID, a worker could not fetch the input: ${(e as Error).message}`);
   }
-  if (tx.escrow === 0n) reject("escrow must be positive: a job paying 0 is never claimed");
-  if (tx.deadline <= ctx.timestamp)
-    reject(`deadline ${tx.deadline} is not after the block time ${ctx.timestamp}`);
-  if (!s.get(keys.model(tx.modelId)))
-    reject(`model ${tx.modelId} is not registered on L1: no worker could prove a result for it`);
-  if (s.get(keys.job(ctx.txHash))) reject(`job ${ctx.txHash} exists`);
+  checkServable(s, tx, ctx);
   debit(s, tx.from, tx.escrow, "the job escrow");
   const j = newJob(
     ctx.txHash,
@@ -240,6 +258,58 @@ function postJob(s: StateAccess, tx: PostJobTx, ctx: TxContext): TxOutcome {
   );
   s.set(keys.job(j.id), j);
   return { events: [{ kind: "JobPosted", jobId: j.id, requester: tx.from, modelId: tx.modelId }] };
+}
+
+/**
+ * A generation job (docs/generation.md, docs/rollup.md "Generation jobs"). The job fixes the
+ * window T the claim's one pass runs over: a worker never picks it, so every claim on the job
+ * commits to the same pass input shape, int32 [T], and the L1 token move reads T back from the
+ * claim's inputRoot. A T that is not the model's input length makes only the requester's own job
+ * unservable (honest workers refuse it, it refunds at the deadline), as any malformed input does.
+ * The prompt leaves at least one position to generate, and prompt + maxTokens fits in T, so a
+ * generation that never meets its stop token can always run to maxTokens.
+ */
+function postGenerationJob(s: StateAccess, tx: PostGenerationJobTx, ctx: TxContext): TxOutcome {
+  const P = tx.prompt.length;
+  const { maxTokens } = tx.params;
+  if (P >= tx.window)
+    reject(`prompt of ${P} tokens leaves no position to generate in the window of ${tx.window}`);
+  if (P + maxTokens > tx.window)
+    reject(
+      `prompt ${P} + maxTokens ${maxTokens} exceed the window of ${tx.window}: a generation that does not stop early would not fit`,
+    );
+  checkServable(s, tx, ctx);
+  debit(s, tx.from, tx.escrow, "the job escrow");
+  const j: Job = {
+    ...newJob(
+      ctx.txHash,
+      {
+        source: "l2",
+        requester: tx.from,
+        l1RequestId: null,
+        modelId: tx.modelId,
+        // the prompt's own root; the claim's inputRoot is the pass input's (submitGeneration)
+        inputRoot: toHex(generationInputRoot(tx.prompt)),
+        inputCid: "0x",
+        escrow: tx.escrow,
+        deadline: tx.deadline,
+      },
+      ctx.timestamp,
+    ),
+    generation: { prompt: [...tx.prompt], window: tx.window, params: tx.params, generated: null },
+  };
+  s.set(keys.job(j.id), j);
+  return {
+    events: [
+      {
+        kind: "JobPosted",
+        jobId: j.id,
+        requester: tx.from,
+        modelId: tx.modelId,
+        generation: { promptTokens: P, window: tx.window, maxTokens },
+      },
+    ],
+  };
 }
 
 function claimJob(s: StateAccess, tx: ClaimJobTx, ctx: TxContext): TxOutcome {
@@ -279,14 +349,74 @@ function releaseCollateral(s: StateAccess, worker: Address | null): void {
 }
 
 function submitResult(s: StateAccess, tx: SubmitResultTx, ctx: TxContext): TxOutcome {
+  const j = job(s, tx.claim.jobId);
+  return acceptClaim(s, tx, j, ctx, () => {
+    const c = tx.claim;
+    if (j.generation)
+      reject(`job ${j.id} is a generation job: its result is a submitGeneration with the generated tokens`);
+    if (c.inputRoot !== j.inputRoot)
+      reject(`claim inputRoot ${c.inputRoot} differs from the job's ${j.inputRoot}`);
+    // a nonzero spec would open the claim to the L1 token move over positions it never generated
+    if (c.generationSpec !== NO_GENERATION)
+      reject(`claim generationSpec ${c.generationSpec} must be zero for a single-pass job`);
+  });
+}
+
+/**
+ * A generation job's result. L2 checks everything it can without the model: the generated tokens
+ * against the job's count and stop rules, and the claim against the job (its pass input is the
+ * prompt, these tokens and 0-padding to the job's window; its generationSpec names this prompt
+ * length, this count and the job's params). Whether each token follows the decoding rule needs
+ * the pass's logits: that is the L1 token move (docs/dispute-game.md "The token move").
+ */
+function submitGeneration(s: StateAccess, tx: SubmitGenerationTx, ctx: TxContext): TxOutcome {
   const c = tx.claim;
   const j = job(s, c.jobId);
+  const g = j.generation;
+  const gen = tx.generated;
+  return acceptClaim(s, tx, g ? { ...j, generation: { ...g, generated: [...gen] } } : j, ctx, () => {
+    if (!g) reject(`job ${j.id} is a single-pass job: its result is a submitResult`);
+    const { maxTokens, stopToken } = g.params;
+    const n = gen.length;
+    if (n > maxTokens) reject(`${n} generated tokens exceed the job's maxTokens ${maxTokens}`);
+    if (stopToken !== null) {
+      const early = gen.indexOf(stopToken);
+      if (early >= 0 && early < n - 1)
+        reject(
+          `generated token ${early} is the stop token ${stopToken}, but the generation goes on after it`,
+        );
+    }
+    if (gen[n - 1] !== stopToken && n !== maxTokens)
+      reject(
+        `the generation ends after ${n} tokens without the stop token: it must run to maxTokens ${maxTokens}`,
+      );
+    const inputRoot = toHex(generationPassInputRoot(g.prompt, gen, g.window));
+    if (c.inputRoot !== inputRoot)
+      reject(
+        `claim inputRoot ${c.inputRoot} is not the pass input root ${inputRoot} of the prompt and these ${n} generated tokens in the window of ${g.window}`,
+      );
+    const spec = toHex(generationSpec(g.prompt.length, n, generationParamsHash(g.params)));
+    if (c.generationSpec !== spec)
+      reject(
+        `claim generationSpec ${c.generationSpec} differs from ${spec} (prompt ${g.prompt.length}, ${n} generated, the job's params)`,
+      );
+  });
+}
+
+/** The checks and effects every submitted claim shares; `checkInput`: the job kind's own checks. */
+function acceptClaim(
+  s: StateAccess,
+  tx: SubmitResultTx | SubmitGenerationTx,
+  j: Job,
+  ctx: TxContext,
+  checkInput: () => void,
+): TxOutcome {
+  const c = tx.claim;
   if (j.status !== "claimed") reject(`job ${j.id} is ${j.status}, not claimed`);
   if (j.worker !== tx.from) reject(`job ${j.id} is claimed by ${j.worker}, not ${tx.from}`);
   if (ctx.timestamp > j.deadline) reject(`job ${j.id} deadline ${j.deadline} has passed`);
   if (c.modelId !== j.modelId) reject(`claim modelId ${c.modelId} differs from the job's ${j.modelId}`);
-  if (c.inputRoot !== j.inputRoot)
-    reject(`claim inputRoot ${c.inputRoot} differs from the job's ${j.inputRoot}`);
+  checkInput();
   let signer: Address;
   try {
     signer = recoverClaimSigner(c, tx.claimSignature, ctx.claimDomain);

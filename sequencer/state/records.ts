@@ -5,6 +5,11 @@
  * as decimal strings, addresses and hashes as lower-case hex. Encoders build objects field by
  * field, so key order never depends on how a record was created.
  */
+import {
+  decodeGenerationParams,
+  type GenerationParams,
+  generationParamsToJson,
+} from "../../protocol/generation-job.ts";
 import type { Address } from "../../protocol/secp256k1.ts";
 import type { ClaimMsg, Hex } from "../../protocol/tx.ts";
 
@@ -25,6 +30,17 @@ export interface Worker {
 
 export type JobStatus = "open" | "claimed" | "submitted" | "disputed" | "paid" | "refunded";
 
+/**
+ * What a generation job (postGenerationJob) adds to its job: the prompt, the window T of the pass
+ * and the decoding parameters, and once a claim is submitted the generated tokens it claims.
+ */
+export interface JobGeneration {
+  prompt: number[];
+  window: number;
+  params: GenerationParams;
+  generated: number[] | null;
+}
+
 export interface Job {
   id: Hex;
   source: "l2" | "l1";
@@ -44,6 +60,11 @@ export interface Job {
   disputeId: bigint | null;
   /** Why the escrow went back, when it did: "deadline missed" or "dispute lost". */
   refundReason: string | null;
+  /**
+   * A generation job's prompt, window, params and generated tokens; absent on a single-pass job
+   * (whose record bytes are then exactly what they were before generation jobs existed).
+   */
+  generation?: JobGeneration;
 }
 
 /**
@@ -143,6 +164,7 @@ export function encodeRecord(key: string, r: StateRecord): string {
             inputRoot: j.claim.inputRoot,
             outputRoot: j.claim.outputRoot,
             traceRoot: j.claim.traceRoot,
+            generationSpec: j.claim.generationSpec,
             outputCid: j.claim.outputCid,
             traceCid: j.claim.traceCid,
           }
@@ -151,6 +173,16 @@ export function encodeRecord(key: string, r: StateRecord): string {
       submittedAt: j.submittedAt,
       disputeId: s(j.disputeId),
       refundReason: j.refundReason,
+      ...(j.generation
+        ? {
+            generation: {
+              prompt: j.generation.prompt,
+              window: j.generation.window,
+              params: generationParamsToJson(j.generation.params),
+              generated: j.generation.generated,
+            },
+          }
+        : {}),
     });
   }
   if (key.startsWith("stake/")) {
@@ -184,6 +216,9 @@ export function decodeRecord(key: string, text: string): StateRecord {
       escrow: BigInt(o.escrow),
       l1RequestId: o.l1RequestId === null ? null : BigInt(o.l1RequestId),
       disputeId: o.disputeId === null ? null : BigInt(o.disputeId),
+      ...(o.generation
+        ? { generation: { ...o.generation, params: decodeGenerationParams(o.generation.params) } }
+        : {}),
     };
   if (key.startsWith("stake/"))
     return {

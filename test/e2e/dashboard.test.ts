@@ -8,6 +8,7 @@
  * the claim's roots, the dispute narrowing level by level until the challenger wins, a balance
  * lookup, and no console errors. A screenshot goes to /tmp/verdict-dashboard*.png.
  */
+
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,6 +26,7 @@ import { sha256 } from "../../protocol/sha256.ts";
 import {
   encodeTx,
   type Hex,
+  NO_GENERATION,
   signClaim,
   signTx,
   type UnsignedUserTx,
@@ -200,6 +202,7 @@ t.test(
       inputRoot,
       outputRoot: toHex(sha256(lastNode.root)),
       traceRoot: toHex(liar.trace.root),
+      generationSpec: NO_GENERATION,
       outputCid: `0x01551220${"aa".repeat(32)}` as Hex,
       traceCid: "0x" as Hex,
     };

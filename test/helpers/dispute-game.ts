@@ -3,6 +3,7 @@
  * registered, the worker staked, two challengers bonded, and a claim the worker signed that
  * commits to `claimerView`'s trace. Shared by the game tests (test/integration/dispute/game*.ts).
  */
+
 import type { Test } from "tap";
 import { type Hex, parseEther } from "viem";
 import { BridgeRevert, type ClaimMessage } from "../../bridge/bridge.ts";
@@ -10,6 +11,7 @@ import { type Deployment, deployBridge } from "../../bridge/deploy.ts";
 import { DisputeGameContract } from "../../bridge/dispute/game.ts";
 import { toHex, u32be } from "../../protocol/bytes.ts";
 import { sha256 } from "../../protocol/sha256.ts";
+import { NO_GENERATION } from "../../protocol/tx.ts";
 import { type ModelCommitment, tensorListRoot } from "../../prover-trace/commit/model.ts";
 import { type PlayedGame, playToEnd } from "../../verifier/game/play.ts";
 import type { PartyView } from "../../verifier/game/view.ts";
@@ -75,6 +77,7 @@ export async function setupGame(b: L1Backend, f: MlpFixture, claimerView: PartyV
     inputRoot: toHex(tensorListRoot([f.input])),
     outputRoot: toHex(sha256(lastNode.root)),
     traceRoot: toHex(claimerView.trace.root),
+    generationSpec: NO_GENERATION,
     outputCid: `0x01551220${"aa".repeat(32)}`,
     traceCid: "0x",
   };

@@ -10,10 +10,19 @@ import { BridgeContract, type ClaimMessage } from "../../bridge/bridge.ts";
 import type { L1Clients } from "../../bridge/clients.ts";
 import { decodeTensorFile } from "../../content/tensor-file.ts";
 import { verifyInputBytes, verifyModelBytes } from "../../content/verify.ts";
-import { toHex } from "../../protocol/bytes.ts";
+import { fromHex, toHex } from "../../protocol/bytes.ts";
 import { cidToString } from "../../protocol/cid.ts";
+import { decodeGenerationParams } from "../../protocol/generation-job.ts";
+import { generationPassInputRoot, generationSequence } from "../../prover-trace/commit/generation.ts";
 import { commitOnnxFile, type ModelCommitment } from "../../prover-trace/commit/model.ts";
 import { type TensorData, tensorRoot } from "../../prover-trace/commit/tensor.ts";
+import {
+  checkGenerationJob,
+  type GenerationJob,
+  type GenerationVerdict,
+  generationVerdict,
+  sequenceRuleBreak,
+} from "../../prover-trace/generation/check.ts";
 import { createRunner, type Runner } from "../../prover-trace/runner/runner.ts";
 import { type Opening, PlanError, planOpening } from "../game/planner.ts";
 import { buildPartyView, type PartyView, viewOutputRoot } from "../game/view.ts";
@@ -37,7 +46,9 @@ export type Verdict =
   /** The trace differs: dispute from level 1. */
   | "trace"
   /** Same trace, different outputRoot: only level 0 can show it. */
-  | "output";
+  | "output"
+  /** A generation claim whose pass is right but whose token at `tokenStep` breaks the rule: the L1 token move. */
+  | "token-rule";
 
 export interface Check {
   verdict: Verdict;
@@ -45,6 +56,18 @@ export interface Check {
   outputIndex?: number;
   view: PartyView;
   ours: { outputRoot: Hex; traceRoot: Hex };
+  /** For "token-rule": the generation verdict (step, position, claimed and expected token). */
+  token?: Extract<GenerationVerdict, { kind: "token-rule" }>;
+  /** Our run's graph outputs. */
+  outputs?: TensorData[];
+}
+
+/** A generation claim's job as the watcher records it: prompt, window, params (JSON) and the claimed tokens. */
+export interface GenerationInfo {
+  prompt: number[];
+  window: number;
+  params: unknown;
+  generated: number[];
 }
 
 /** Re-execution cannot proceed (unknown model, content missing or not matching its commitment). */
@@ -69,6 +92,10 @@ export class OutputUnnamedError extends CheckError {
 }
 
 const rootOf = (t: TensorData) => tensorRoot(t.dtype, t.shape, t.data);
+
+function graphOutputsOf(runner: Runner, nodeOutputs: readonly (readonly TensorData[])[]): TensorData[] {
+  return runner.profile.outputs.map((o) => nodeOutputs[o.ref.index][o.ref.slot]);
+}
 
 interface LoadedModel {
   commitment: ModelCommitment;
@@ -202,9 +229,76 @@ export class Checker {
       if (e instanceof PlanError) throw new OutputUnnamedError(`cannot name the wrong output: ${e.message}`);
       throw e;
     }
-    if (!opening) return { verdict: "agree", view, ours };
+    const outputs = graphOutputsOf(m.runner, run.nodeOutputs);
+    if (!opening) return { verdict: "agree", view, ours, outputs };
     if (opening.kind === "openDispute") return { verdict: "trace", view, ours };
     return { verdict: "output", outputIndex: opening.outputIndex, view, ours };
+  }
+
+  /**
+   * The watcher's fast path on a generation claim (docs/generation.md section 2): no input to
+   * fetch, the pass input is prompt ++ generated ++ padding; ONE traced pass over it. A wrong pass
+   * is an ordinary "trace"/"output" verdict (the existing game); a right pass whose token breaks
+   * the decoding rule is "token-rule" at the first such step. Tokens that break the sequence rules
+   * or a claim not bound to them cannot have been accepted by L2: refused as a CheckError.
+   */
+  async checkGeneration(claim: ClaimMessage, gen: GenerationInfo): Promise<Check> {
+    const m = await this.model(claim.modelId);
+    const input = m.runner.profile.inputs[0];
+    if (m.runner.profile.inputs.length !== 1 || input.dtype !== 6 || input.shape[0] !== gen.window)
+      throw new CheckError(
+        `model ${claim.modelId} has no int32 [${gen.window}] token input: not a generation model`,
+      );
+    const vocab = m.runner.profile.outputs[0].shape[1];
+    let job: GenerationJob;
+    try {
+      job = checkGenerationJob(
+        { prompt: gen.prompt, ...decodeGenerationParams(gen.params) },
+        gen.window,
+        vocab,
+      );
+    } catch (e) {
+      throw new CheckError(`generation job: ${(e as Error).message}`);
+    }
+    const why = sequenceRuleBreak(job, gen.generated, vocab);
+    if (why) throw new CheckError(`claimed tokens: ${why}`);
+    const seq = {
+      dtype: 6,
+      shape: [gen.window],
+      data: generationSequence(gen.prompt, gen.generated, gen.window),
+    };
+    const passRoot = toHex(generationPassInputRoot(gen.prompt, gen.generated, gen.window));
+    if (claim.inputRoot.toLowerCase() !== passRoot)
+      throw new CheckError(`claim inputRoot ${claim.inputRoot} is not the pass input root ${passRoot}`);
+    const c = await this.checkWith(
+      claim,
+      { modelId: claim.modelId, inputRoot: passRoot, inputCid: "0x" },
+      m,
+      [seq],
+    );
+    if (c.verdict !== "agree") return c;
+    const logits = c.outputs?.[0].data as Int32Array;
+    const verdict = generationVerdict({
+      job,
+      generated: gen.generated,
+      window: gen.window,
+      vocab,
+      claim: {
+        inputRoot: fromHex(claim.inputRoot),
+        outputRoot: fromHex(claim.outputRoot),
+        traceRoot: fromHex(claim.traceRoot),
+        generationSpec: fromHex(claim.generationSpec),
+      },
+      pass: {
+        inputRoot: fromHex(passRoot),
+        outputRoot: fromHex(c.ours.outputRoot),
+        traceRoot: fromHex(c.ours.traceRoot),
+        logits,
+      },
+    });
+    if (verdict.kind === "agree") return c;
+    if (verdict.kind === "token-rule") return { ...c, verdict: "token-rule", token: verdict };
+    throw new CheckError(`generation claim: ${verdict.kind === "sequence" ? verdict.why : verdict.kind}`);
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
  * Follows L2 through the sequencer's HTTP API: reads blocks in order from a cursor
- * (GET /v1/blocks/:n) and hands every included submitResult to the caller. The SSE stream
+ * (GET /v1/blocks/:n) and hands every included submitResult and submitGeneration to the caller. The SSE stream
  * (/v1/events) only wakes the reader up early; it reconnects on its own, and when it is down the
  * reader still polls every `pollMs`, so no block is ever skipped: the cursor, not the stream,
  * says what was read.
@@ -18,6 +18,8 @@ export interface SubmittedClaim {
   l2Block: number;
   /** The block's timestamp (ms): the L2 challenge window runs from here. */
   submittedAt: number;
+  /** A generation claim's generated tokens (submitGeneration); absent for submitResult. */
+  generated?: number[];
 }
 
 /** The part of an L2 block (verifier/l2.ts L2Block) that claimsIn reads. */
@@ -27,11 +29,11 @@ export interface BlockClaims {
   receipts: Pick<L2Receipt, "txHash" | "events">[];
 }
 
-/** The submitResult txs of a block that the state machine accepted (ResultSubmitted emitted). */
+/** The submitResult / submitGeneration txs of a block that the state machine accepted (ResultSubmitted emitted). */
 export function claimsIn(block: BlockClaims): SubmittedClaim[] {
   const out: SubmittedClaim[] = [];
   block.txs.forEach((tx, i) => {
-    if (tx.type !== "submitResult") return;
+    if (tx.type !== "submitResult" && tx.type !== "submitGeneration") return;
     if (!block.receipts[i]?.events.some((e) => e.kind === "ResultSubmitted")) return;
     const claim = tx.claim as ClaimMessage;
     out.push({
@@ -41,6 +43,7 @@ export function claimsIn(block: BlockClaims): SubmittedClaim[] {
       worker: tx.from as Hex,
       l2Block: block.header.number,
       submittedAt: block.header.timestamp,
+      ...(tx.type === "submitGeneration" ? { generated: [...(tx.generated as number[])] } : {}),
     });
   });
   return out;

@@ -44,6 +44,8 @@ export interface GameRecord extends SubmittedClaim {
   /** EIP-712 digest of the claim in the Bridge's domain (the DisputeGame's claimKey). */
   claimKey: Hex;
   inputCid: Hex;
+  /** A generation job's prompt, window and params (JSON form); the tokens are `generated`. */
+  generation?: { prompt: number[]; window: number; params: unknown };
   status: GameStatus;
   /** "trace": level 1 onwards; "output": level 0 (only outputRoot differs). */
   level?: "trace" | "output";

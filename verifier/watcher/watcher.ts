@@ -74,14 +74,22 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
   // Which claims we check: keyed by a secret only this watcher holds (sampling.ts), never logged.
   const samplingSecret = loadSamplingSecret(cfg.dataDir);
 
+  // A generation claim is checked with the one-pass fast path (no input to fetch), any other
+  // claim by re-running its job's input.
+  const runCheck = (r: GameRecord) =>
+    r.generation && r.generated
+      ? checker.checkGeneration(r.claim, { ...r.generation, generated: r.generated })
+      : checker.check(r.claim, {
+          modelId: r.claim.modelId,
+          inputRoot: r.claim.inputRoot,
+          inputCid: r.inputCid,
+        });
   // Views are kept in memory only: a restart rebuilds them by re-running the claim's inference.
   const views = new Map<string, Promise<PartyView>>();
   const viewFor = (r: GameRecord): Promise<PartyView> => {
     let v = views.get(r.claimKey);
     if (!v) {
-      v = checker
-        .check(r.claim, { modelId: r.claim.modelId, inputRoot: r.claim.inputRoot, inputCid: r.inputCid })
-        .then((c) => c.view);
+      v = runCheck(r).then((c) => c.view);
       views.set(r.claimKey, v);
       v.catch(() => views.delete(r.claimKey));
     }
@@ -124,17 +132,25 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
     for (let attempt = 0; ; attempt++) {
       try {
         const t0 = performance.now();
-        const c = await checker.check(r.claim, {
-          modelId: r.claim.modelId,
-          inputRoot: r.claim.inputRoot,
-          inputCid: r.inputCid,
-        });
+        const c = await runCheck(r);
         metrics.claimsChecked.inc({ verdict: c.verdict });
         log.info(
-          { verdict: c.verdict, ms: Math.round(performance.now() - t0), ours: c.ours },
+          { verdict: c.verdict, ms: Math.round(performance.now() - t0), ours: c.ours, token: c.token },
           "claim checked",
         );
         if (c.verdict === "agree") return save(r, { status: "agreed" });
+        if (c.verdict === "token-rule") {
+          // The pass is right, a token is not: only the one-shot L1 token move can show it, and
+          // this DisputeGame has none yet. An alert, not a game we could win.
+          log.error(
+            { token: c.token },
+            "a generated token breaks the decoding rule: the L1 token move is not available",
+          );
+          return save(r, {
+            status: "skipped",
+            reason: `token rule broken at step ${c.token?.step}: the L1 token move is not available`,
+          });
+        }
         views.set(r.claimKey, Promise.resolve(c.view));
         if (c.verdict === "output" && !HAS_LEVEL0) {
           log.warn("only the outputRoot differs and this DisputeGame has no level 0 (challengeOutput)");
@@ -186,6 +202,16 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
       l2Block: s.l2Block,
       submittedAt: s.submittedAt,
       inputCid: job.inputCid,
+      ...(job.generation && s.generated
+        ? {
+            generation: {
+              prompt: job.generation.prompt,
+              window: job.generation.window,
+              params: job.generation.params,
+            },
+            generated: s.generated,
+          }
+        : {}),
       status: "checking",
       updatedAt: Date.now(),
     };

@@ -18,6 +18,7 @@ import { L2Error, type L2Job, type SequencerClient } from "../l2.ts";
 import { buildClaim, signWorkerClaim } from "./claim.ts";
 import type { WorkerContent } from "./content.ts";
 import { type FaultMode, faultPublishes } from "./faults.ts";
+import { executeGeneration, generationJobFor } from "./generation.ts";
 import { executeJob, type ServedModel } from "./job.ts";
 import type { WorkerMetrics } from "./metrics.ts";
 import type { JobRecord, WorkerStore } from "./store.ts";
@@ -210,6 +211,14 @@ export class WorkerAgent {
       if (job.status !== "open") return; // someone else took it
       const model = this.d.models.get(job.modelId.toLowerCase());
       if (!model) return;
+      if (job.generation) {
+        try {
+          generationJobFor(model, job.generation);
+        } catch (e) {
+          log.info({ reason: (e as Error).message }, "generation job skipped: this model cannot serve it");
+          return;
+        }
+      }
       if (job.deadline - this.clock() < this.d.deadlineMarginMs) {
         log.info({ deadline: job.deadline }, "job skipped: its deadline is too close");
         return;
@@ -250,6 +259,7 @@ export class WorkerAgent {
     const model = this.d.models.get(job.modelId.toLowerCase());
     if (!model) throw new Error(`model ${job.modelId} is not served here`);
     const rec = (await this.d.store.job(job.id)) as JobRecord;
+    if (job.generation) return this.serveGeneration(job, job.generation, model, rec, log);
     const input = rec.inputBase64
       ? Buffer.from(rec.inputBase64, "base64")
       : await this.d.content.get(cidToString(job.inputCid), {
@@ -290,6 +300,58 @@ export class WorkerAgent {
     log.info(
       { outputRoot: claim.outputRoot, traceRoot: claim.traceRoot, fault: rec.fault ?? undefined },
       "result submitted",
+    );
+    const after = await this.d.l2.job(job.id);
+    if (after) await this.markSubmitted(after);
+  }
+
+  /**
+   * A generation job: decode, the one traced pass (as an ordinary run: same faults, same content),
+   * the claim with its generationSpec, and submitGeneration with the generated tokens.
+   */
+  private async serveGeneration(
+    job: L2Job,
+    g: NonNullable<L2Job["generation"]>,
+    model: ServedModel,
+    rec: JobRecord,
+    log: Logger,
+  ): Promise<void> {
+    const spec = generationJobFor(model, g);
+    const t0 = performance.now();
+    const gen = await executeGeneration(model, job.id, spec, rec.fault);
+    this.d.metrics.inferenceSeconds.observe((performance.now() - t0) / 1000);
+    const { ex } = gen;
+    // kept before anything is signed: a dispute is answered by re-running the pass on these bytes
+    await this.d.store.updateJob(job.id, {
+      inputBase64: Buffer.from(gen.inputFile).toString("base64"),
+      inputRoot: gen.passInputRoot,
+    });
+    const publish = async (bytes: Uint8Array) =>
+      faultPublishes(rec.fault) ? this.d.content.add(bytes) : (await fileCid(bytes)).toString();
+    const outputCid = await publish(ex.outputFile);
+    const traceCid = await publish(ex.traceFile);
+    const claim = buildClaim(
+      { id: job.id, modelId: job.modelId, inputRoot: gen.passInputRoot },
+      model.modelId,
+      ex.inputRoot,
+      ex.run,
+      { outputCid: cidToBytesHex(outputCid), traceCid: cidToBytesHex(traceCid) },
+      gen.generationSpec,
+    );
+    const claimSignature = signWorkerClaim(
+      claim,
+      this.d.key,
+      this.d.l1ChainId,
+      this.d.bridge,
+      this.d.address,
+    );
+    await this.d.store.updateJob(job.id, { claim, claimSignature });
+    this.views.set(job.id, Promise.resolve({ view: ex.run.view, fault: rec.fault }));
+    await this.d.l2.send({ type: "submitGeneration", claim, claimSignature, generated: gen.generated });
+    this.d.metrics.jobs.inc({ result: "submitted" });
+    log.info(
+      { tokens: gen.generated.length, traceRoot: claim.traceRoot, fault: rec.fault ?? undefined },
+      "generation submitted",
     );
     const after = await this.d.l2.job(job.id);
     if (after) await this.markSubmitted(after);

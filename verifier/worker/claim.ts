@@ -3,9 +3,10 @@
  * the run the worker claims, signed under the L1 claim domain (chain id + Bridge), which is the
  * signature both the sequencer (submitResult) and the Bridge's dispute game verify. Pure.
  */
+
 import { toHex } from "../../protocol/bytes.ts";
 import { claimDomain } from "../../protocol/eip712.ts";
-import { type ClaimMsg, type Hex, recoverClaimSigner, signClaim } from "../../protocol/tx.ts";
+import { type ClaimMsg, type Hex, NO_GENERATION, recoverClaimSigner, signClaim } from "../../protocol/tx.ts";
 import type { ClaimedRun } from "./run.ts";
 
 export interface JobForClaim {
@@ -25,6 +26,8 @@ export function buildClaim(
   inputRoot: Uint8Array,
   run: Pick<ClaimedRun, "traceRoot" | "outputRoot">,
   cids: { outputCid: Hex; traceCid: Hex },
+  /** A generation claim's generationSpec (verifier/worker/generation.ts); single-pass: zero. */
+  generationSpec: Hex = NO_GENERATION,
 ): ClaimMsg {
   if (modelId.toLowerCase() !== job.modelId.toLowerCase())
     throw new Error(`job ${job.id} is for model ${job.modelId}, the run is of model ${modelId}`);
@@ -37,6 +40,7 @@ export function buildClaim(
     inputRoot: ir,
     outputRoot: toHex(run.outputRoot),
     traceRoot: toHex(run.traceRoot),
+    generationSpec: generationSpec.toLowerCase() as Hex,
     outputCid: cids.outputCid.toLowerCase() as Hex,
     traceCid: cids.traceCid.toLowerCase() as Hex,
   };

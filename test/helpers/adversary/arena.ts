@@ -10,6 +10,7 @@
  * the Bridge, the Bridge's pools (worker stake, challenger bonds, burned) sum to what they did,
  * the honest side lost nothing, the liar lost its stake or bond.
  */
+
 import { type Address, type Hex, parseEther } from "viem";
 import type { ClaimMessage } from "../../../bridge/bridge.ts";
 import type { EmbeddedChain } from "../../../bridge/chain/chain.ts";
@@ -19,7 +20,7 @@ import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
 import { toHex, u32be } from "../../../protocol/bytes.ts";
 import { claimDomain } from "../../../protocol/eip712.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
-import { claimDigest } from "../../../protocol/tx.ts";
+import { claimDigest, NO_GENERATION } from "../../../protocol/tx.ts";
 import { tensorListRoot } from "../../../prover-trace/commit/model.ts";
 import { type Action, decide as decideChallenger } from "../../../verifier/game/challenger.ts";
 import { type ClaimerAction, decide as decideClaimer } from "../../../verifier/game/claimer.ts";
@@ -190,6 +191,7 @@ export async function openArena(games = 4): Promise<Arena> {
       inputRoot: toHex(tensorListRoot([f.input])),
       outputRoot: toHex(viewOutputRoot(plan.claimView)),
       traceRoot: toHex(plan.claimView.trace.root),
+      generationSpec: NO_GENERATION,
       outputCid: "0x",
       traceCid: "0x",
     };

@@ -5,6 +5,7 @@
  * embedded IPFS node holding the job inputs, and `verdict watch` children. The claimer is either
  * an in-process liar (a tampered PartyView played by planClaimerMove) or a `verdict worker` child.
  */
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -26,6 +27,7 @@ import { merkleRoot } from "../../../protocol/merkle.ts";
 import {
   claimDigest,
   encodeTx,
+  NO_GENERATION,
   signClaim,
   signTx,
   type UnsignedUserTx,
@@ -412,6 +414,7 @@ export async function submitClaim(
     inputRoot,
     outputRoot,
     traceRoot: toHex(view.trace.root),
+    generationSpec: NO_GENERATION,
     outputCid: "0x",
     traceCid: "0x",
   };

@@ -4,6 +4,7 @@
  * their events, batch posting rights and contiguity, withdrawal proofs (valid pays once, replays and
  * bad proofs rejected), a re-entrant recipient, and model registration against the TS model id.
  */
+
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import t, { type Test } from "tap";
@@ -24,6 +25,7 @@ import {
 import { fromHex, toHex, u32be } from "../../../protocol/bytes.ts";
 import { claimDomain, typedDataDigest, typesFor } from "../../../protocol/eip712.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
+import { NO_GENERATION } from "../../../protocol/tx.ts";
 import { type Withdrawal, WithdrawalTree, withdrawalLeaf } from "../../../protocol/withdrawal.ts";
 import { modelIdFromParts } from "../../../prover-trace/commit/model.ts";
 import { anvilBackend, embeddedBackend, type L1Backend } from "../../helpers/l1.ts";
@@ -451,6 +453,7 @@ async function scenarios(t: Test, b: L1Backend): Promise<void> {
       inputRoot: h32(62),
       outputRoot: h32(63),
       traceRoot: h32(64),
+      generationSpec: NO_GENERATION,
       outputCid: `0x01551220${"aa".repeat(32)}`,
       traceCid: "0x",
     };

@@ -2,12 +2,17 @@
  * L1 consumer requests end to end on the embedded chain with the real Bridge, DisputeGame and a
  * real sequencer: contracts ask through Bridge.requestInference, the follower derives the jobs
  * into L2, a worker claims and submits signed results through the sequencer API, the jobs finalize
- * after the L2 window, the batch is posted, and once it is final Bridge.deliverResult hands each
- * result to its requester (the example InferenceConsumer stores it). Refused: before finality,
- * twice, with a wrong proof, for a claim the DisputeGame invalidated, with too little gas for the
+ * after the L2 window, the batch is posted, its claims are recorded on L1, and once the batch is
+ * final and the claim has been on L1 for the challenge window Bridge.deliverResult hands each result,
+ * from the worker's signed claim, to its requester (the example InferenceConsumer stores it).
+ * Refused: before finality, before the claim's L1 window, twice, with a wrong proof, a claim about
+ * another model or input, a claim signed by a key without stake or in a second encoding, a claim
+ * the DisputeGame invalidated or one under a dispute still running, with too little gas for the
  * callback. A reverting, gas-burning or re-entering consumer does not block its delivery. A request
- * whose deadline passes unanswered is refunded to the requester as an L1 withdrawal.
+ * whose deadline passes unanswered is refunded to the requester as an L1 withdrawal; one whose claim
+ * lost a dispute after L2 paid it is refunded on L1 from that claim's slash (issue 18).
  */
+
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,7 +26,12 @@ import {
   parseEventLogs,
   toFunctionSelector,
 } from "viem";
-import { BridgeRevert, type ResultDelivery, simulateAndSend } from "../../../bridge/bridge.ts";
+import {
+  BridgeRevert,
+  deliverResultArgs,
+  type ResultDelivery,
+  simulateAndSend,
+} from "../../../bridge/bridge.ts";
 import { type L1WalletClient, walletClientFor } from "../../../bridge/clients.ts";
 import { startDevnet } from "../../../bridge/devnet.ts";
 import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
@@ -40,12 +50,15 @@ import {
   type ClaimMsg,
   claimDigest,
   encodeTx,
+  NO_GENERATION,
   signClaim,
   signTx,
   type UserTx,
 } from "../../../protocol/tx.ts";
+import { createClient } from "../../../sdk/index.ts";
 import { buildApi } from "../../../sequencer/api.ts";
 import { Batcher, type ResultProofReply } from "../../../sequencer/batch.ts";
+import { ClaimsRecorder } from "../../../sequencer/batch-claims.ts";
 import { DEFAULTS, resolveGenesis } from "../../../sequencer/config.ts";
 import { createMetrics } from "../../../sequencer/metrics.ts";
 import { SequencerNode } from "../../../sequencer/node.ts";
@@ -53,6 +66,7 @@ import { keys as K } from "../../../sequencer/state/records.ts";
 
 const RESULT_DELIVERED = 1;
 const RESULT_CALLBACK_FAILED = 2;
+const RESULT_REFUNDED = 3;
 const h32 = (b: number) => `0x${b.toString(16).padStart(2, "0").repeat(32)}` as Hex;
 const cidOf = (b: number) => `0x01551220${b.toString(16).padStart(2, "0").repeat(32)}` as Hex;
 
@@ -173,6 +187,13 @@ t.test("L1 consumer requests: derive, claim, finalize, deliver after the window,
     await t.rejects(eoa.requestInference({ ...good, inputCid: `0x00${"55".repeat(35)}` }), /InvalidCid/);
     await t.rejects(eoa.requestInference({ ...good, deadline: now }), /DeadlineNotInFuture/);
     await t.rejects(eoa.requestInference({ ...good, deadline: 9_007_199_254_741n }), /DeadlineTooLate/);
+    const maxEscrow = await dep.bridge.maxRequestEscrow();
+    t.equal(maxEscrow, dep.params.minWorkerStake / 2n, "half a slash: what a refund can always pay");
+    await t.rejects(
+      eoa.requestInference({ ...good, escrow: maxEscrow + 1n }),
+      /EscrowAboveRefundable/,
+      "an escrow no slash could refund",
+    );
     t.equal(await dep.bridge.requestCount(), 0n, "nothing recorded");
   });
 
@@ -255,6 +276,7 @@ t.test("L1 consumer requests: derive, claim, finalize, deliver after the window,
       inputRoot: h32(0x30 + n),
       outputRoot: h32(0x40 + n),
       traceRoot: h32(0x50 + n),
+      generationSpec: NO_GENERATION,
       outputCid: cidOf(0x60 + n),
       traceCid: cidOf(0x70 + n),
     };
@@ -291,7 +313,8 @@ t.test("L1 consumer requests: derive, claim, finalize, deliver after the window,
   t.notOk(rcOf(1n).result, "and sends no result");
 
   // ---------------------------------------------------------------- a late dispute invalidates claim 5 on L1
-  await dep.bridge.as(worker.l1).stake(parseEther("1"));
+  // 2 ETH: the lost dispute slashes one minWorkerStake, the rest still backs the other claims.
+  await dep.bridge.as(worker.l1).stake(parseEther("2"));
   await dep.bridge.as(challenger).depositBond(parseEther("0.1"));
   const game = new DisputeGameContract(devnet.clients, dep.disputeGame, challenger);
   const c5 = claims.get(5n)!;
@@ -307,28 +330,48 @@ t.test("L1 consumer requests: derive, claim, finalize, deliver after the window,
   await syncClock();
   const batch = await batcher.postOnce();
   t.equal(batch?.index, 0);
+  const recorder = new ClaimsRecorder({
+    block: (n) => node.block(n),
+    confirmed: () => batcher.confirmed(),
+    l1: dep.bridge,
+    claimDomain: cdom,
+  });
+  const replies = new Map<bigint, ResultProofReply>();
   const proofOf = async (id: bigint) => {
     const res = await app.inject(`/v1/results/${id}/proof`);
     t.equal(res.statusCode, 200, res.body);
     const p = res.json() as ResultProofReply;
+    replies.set(id, p);
+    const inc = await recorder.inclusion(p.claimKey);
+    if ("error" in inc) throw new Error(inc.error);
     return {
-      batchIndex: BigInt(p.batchIndex),
       requestId: BigInt(p.requestId),
-      claimKey: p.claimKey,
-      outputRoot: p.outputRoot,
-      outputCid: p.outputCid,
-      leafIndex: p.leafIndex,
-      leafCount: p.leafCount,
-      proof: p.proof,
+      claim: p.claim,
+      claimSignature: p.claimSignature,
+      result: {
+        batchIndex: BigInt(p.batchIndex),
+        leafIndex: p.leafIndex,
+        leafCount: p.leafCount,
+        proof: p.proof,
+      },
+      inclusion: {
+        batchIndex: BigInt(inc.batchIndex),
+        leafIndex: inc.leafIndex,
+        leafCount: inc.leafCount,
+        proof: inc.proof,
+      },
     } satisfies ResultDelivery;
   };
-  const p0 = await proofOf(0n);
+  t.match(await recorder.inclusion(h32(0x01)), { error: /in no recorded batch yet/ });
   t.same(
     await batcher.resultProof("0"),
     { ...(await app.inject("/v1/results/0/proof")).json() },
     "API = Batcher",
   );
-  t.equal(p0.leafCount, 6, "the batch's message tree: 5 results and the refund withdrawal");
+  const r0 = (await batcher.resultProof("0")) as ResultProofReply;
+  t.same(r0.claim, claims.get(0n)?.claim, "the reply carries the worker's signed claim");
+  t.equal(r0.claimSignature, claims.get(0n)?.sig);
+  t.equal(r0.leafCount, 6, "the batch's message tree: 5 results and the refund withdrawal");
   const missing = await app.inject("/v1/results/1/proof");
   t.equal(missing.statusCode, 404);
   t.match(missing.json().error, /no result for request 1/);
@@ -338,46 +381,103 @@ t.test("L1 consumer requests: derive, claim, finalize, deliver after the window,
   t.same(await batcher.resultProof("1".repeat(79)), { error: "requestId must be a decimal integer" });
   t.match(await batcher.resultProof("6"), { error: /no result for request 6/ });
 
-  await t.rejects(relayer.deliverResult(p0), /BatchNotFinalized/, "not before the batch is final");
+  // The batch becomes final before its claims are recorded: a claim's own L1 window starts when
+  // L1 learns it (recordBatchClaims), not when the batch was posted.
+  await chain.increaseTime(Number(dep.params.challengeWindow) + 1);
+  await chain.mine(1);
+  t.same(await recorder.recordOnce(), [0], "the batch's claims root is recorded on L1");
+  const p0 = await proofOf(0n);
+  await t.rejects(relayer.deliverResult(p0), /ClaimNotFinal/, "not before the claim's own L1 window");
   await chain.increaseTime(Number(dep.params.challengeWindow) + 1);
   await chain.mine(1);
 
-  await t.test("wrong proofs are refused", async (t) => {
+  await t.test("wrong proofs and claims are refused", async (t) => {
+    const withClaim = (c: Partial<ClaimMsg>) => ({ ...p0, claim: { ...p0.claim, ...c } });
+    const withResult = (r: Partial<ResultDelivery["result"]>) => ({ ...p0, result: { ...p0.result, ...r } });
     await t.rejects(
-      relayer.deliverResult({ ...p0, outputRoot: h32(0x41) }),
+      relayer.deliverResult(withClaim({ outputRoot: h32(0x41) })),
       /InvalidResultProof/,
-      "other output",
+      "output",
     );
     await t.rejects(
-      relayer.deliverResult({ ...p0, outputCid: cidOf(0x61) }),
+      relayer.deliverResult(withClaim({ outputCid: cidOf(0x61) })),
       /InvalidResultProof/,
-      "other cid",
+      "cid",
     );
     await t.rejects(
-      relayer.deliverResult({ ...p0, claimKey: h32(0x01) }),
+      relayer.deliverResult(withClaim({ traceRoot: h32(0x01) })),
       /InvalidResultProof/,
-      "other claim",
+      "trace",
     );
-    await t.rejects(relayer.deliverResult({ ...p0, requestId: 2n }), /InvalidResultProof/, "other request");
     await t.rejects(
-      relayer.deliverResult({ ...p0, leafIndex: (p0.leafIndex + 1) % p0.leafCount }),
+      relayer.deliverResult(withClaim({ inputRoot: h32(0x32) })),
+      /ClaimNotForRequest/,
+      "a claim about another input",
+    );
+    await t.rejects(
+      relayer.deliverResult({ ...p0, requestId: 2n }),
+      /ClaimNotForRequest/,
+      "request 0's claim for request 2 (another input)",
+    );
+    await t.rejects(
+      relayer.deliverResult(withResult({ leafIndex: (p0.result.leafIndex + 1) % p0.result.leafCount })),
       /InvalidResultProof/,
       "other index",
     );
-    await t.rejects(relayer.deliverResult({ ...p0, leafIndex: p0.leafCount }), /LeafIndexOutOfRange/);
-    await t.rejects(relayer.deliverResult({ ...p0, proof: p0.proof.slice(1) }), /ProofLengthMismatch/);
-    await t.rejects(relayer.deliverResult({ ...p0, requestId: 99n }), /UnknownRequest\(99\)/);
-    await t.rejects(relayer.deliverResult({ ...p0, batchIndex: 7n }), /UnknownBatch/);
     await t.rejects(
-      relayer.deliverResult({ ...p0, outputCid: `0x01${"00".repeat(128)}` }),
+      relayer.deliverResult(withResult({ leafIndex: p0.result.leafCount })),
+      /LeafIndexOutOfRange/,
+    );
+    await t.rejects(
+      relayer.deliverResult(withResult({ proof: p0.result.proof.slice(1) })),
+      /ProofLengthMismatch/,
+    );
+    await t.rejects(relayer.deliverResult({ ...p0, requestId: 99n }), /UnknownRequest\(99\)/);
+    await t.rejects(relayer.deliverResult(withResult({ batchIndex: 7n })), /UnknownBatch/);
+    await t.rejects(
+      relayer.deliverResult(withClaim({ outputCid: `0x01${"00".repeat(128)}` })),
       /InvalidCid\(129\)/,
+    );
+    await t.rejects(
+      relayer.deliverResult({
+        ...p0,
+        inclusion: { ...p0.inclusion, proof: p0.inclusion.proof.map((x, i) => (i === 0 ? h32(0x07) : x)) },
+      }),
+      /ClaimNotInBatch/,
+      "a claim L1 never recorded",
+    );
+    // The same claim signed by a key with no stake: a signature nobody could be slashed for.
+    const unstaked = fromHex(chain.accounts[6].privateKey);
+    await t.rejects(
+      relayer.deliverResult({ ...p0, claimSignature: signClaim(p0.claim, unstaked, cdom) }),
+      /ClaimSignerUnbacked/,
+      "signed by a key without stake",
+    );
+    // v 0/1 instead of 27/28: the one canonical encoding only (docs/commitments.md "Signatures").
+    const v = Number.parseInt(p0.claimSignature.slice(-2), 16) - 27;
+    await t.rejects(
+      relayer.deliverResult({ ...p0, claimSignature: `${p0.claimSignature.slice(0, -2)}0${v}` as Hex }),
+      /SignatureV/,
+      "a second encoding of the signature",
     );
     t.equal((await dep.bridge.getRequest(0n)).result, 0, "nothing recorded");
   });
 
+  await t.test(
+    "a dispute opened after the claim's window holds delivery until the claim is proven final",
+    async (t) => {
+      const p3 = await proofOf(3n);
+      const c3 = claims.get(3n)!;
+      const late = await game.challengeOutput(c3.claim, c3.sig, 0);
+      await t.rejects(relayer.deliverResult(p3), /ClaimUnderDispute/, "held back while it runs");
+      await game.proveClaimFinal(late.disputeId, p3.inclusion.batchIndex, p3.inclusion);
+      t.equal((await game.getDispute(late.disputeId)).winner, 1, "the claimer wins: its claim was final");
+    },
+  );
+
   await t.test("an invalidated claim is never delivered", async (t) => {
     const p5 = await proofOf(5n);
-    t.equal(p5.claimKey, key5);
+    t.equal(replies.get(5n)?.claimKey, key5);
     await t.rejects(relayer.deliverResult(p5), /ClaimInvalidated/);
     t.equal((await dep.bridge.getRequest(5n)).result, 0);
   });
@@ -403,7 +503,7 @@ t.test("L1 consumer requests: derive, claim, finalize, deliver after the window,
     );
     t.match(await dep.bridge.getRequest(0n), {
       result: RESULT_DELIVERED,
-      claimKey: p0.claimKey,
+      claimKey: replies.get(0n)?.claimKey,
       outputRoot: h32(0x40),
     });
     await t.rejects(relayer.deliverResult(p0), /ResultAlreadyDelivered\(0\)/, "not twice");
@@ -424,21 +524,11 @@ t.test("L1 consumer requests: derive, claim, finalize, deliver after the window,
     "a gas-burning consumer gets its stipend only; too little gas for it is refused",
     async (t) => {
       const p3 = await proofOf(3n);
-      const args = [
-        p3.batchIndex,
-        p3.requestId,
-        p3.claimKey,
-        p3.outputRoot,
-        p3.outputCid,
-        BigInt(p3.leafIndex),
-        BigInt(p3.leafCount),
-        p3.proof,
-      ] as const;
       const hash = await wallet(5).writeContract({
         address: dep.address,
         abi: bridgeAbi,
         functionName: "deliverResult",
-        args,
+        args: deliverResultArgs(p3),
         gas: 250_000n,
       });
       const starved = await pub.waitForTransactionReceipt({ hash });
@@ -461,16 +551,7 @@ t.test("L1 consumer requests: derive, claim, finalize, deliver after the window,
     const data = encodeFunctionData({
       abi: bridgeAbi,
       functionName: "deliverResult",
-      args: [
-        p4.batchIndex,
-        p4.requestId,
-        p4.claimKey,
-        p4.outputRoot,
-        p4.outputCid,
-        BigInt(p4.leafIndex),
-        BigInt(p4.leafCount),
-        p4.proof,
-      ],
+      args: deliverResultArgs(p4),
     });
     await send(owner, probeReenter, probeConsumerAbi, "arm", [data]);
     const r = await relayer.deliverResult(p4);
@@ -501,6 +582,53 @@ t.test("L1 consumer requests: derive, claim, finalize, deliver after the window,
     );
     await send(owner, consumer, inferenceConsumerAbi, "sweep", []);
     t.equal(await pub.getBalance({ address: consumer }), 0n, "swept to the owner");
+  });
+
+  await t.test("the request whose claim lost after L2 paid it is refunded on L1, once", async (t) => {
+    const p5 = await proofOf(5n);
+    const refund = { requestId: 5n, claim: p5.claim, result: p5.result };
+    const reserve = await dep.bridge.refundReserve(key5);
+    t.equal(reserve, parseEther("0.5"), "the burned half of the worker's slash is kept for it");
+    await t.rejects(
+      relayer.refundInvalidatedRequest({ ...refund, requestId: 0n }),
+      /ResultAlreadyDelivered/,
+      "a delivered request",
+    );
+    await t.rejects(
+      relayer.refundInvalidatedRequest({ requestId: 2n, claim: claims.get(2n)!.claim, result: p5.result }),
+      /ResultAlreadyDelivered/,
+    );
+    const p1 = { ...p5.result, leafIndex: (p5.result.leafIndex + 1) % p5.result.leafCount };
+    await t.rejects(
+      relayer.refundInvalidatedRequest({ ...refund, result: p1 }),
+      /InvalidResultProof/,
+      "only a claim L2 paid for this request (a request L2 refunded has its own L2 withdrawal)",
+    );
+    const burnedBefore = await dep.bridge.burned();
+    const bridged = await dep.bridge.bridgedBalance();
+    const before = await pub.getBalance({ address: consumer });
+    // A relayer through the SDK: the claim and its result proof come from the sequencer's API.
+    const url = await app.listen({ port: 0, host: "127.0.0.1" });
+    const sdk = await createClient({
+      sequencerUrl: url,
+      privateKey: chain.accounts[5].privateKey,
+      l1: { clients: devnet.clients, bridge: dep.address },
+    });
+    const r = await sdk.refundInvalidatedRequest(5n, { timeoutMs: 30_000 });
+    t.equal(r.amount, parseEther("0.3"), "the whole escrow");
+    t.equal((await pub.getBalance({ address: consumer })) - before, parseEther("0.3"), "to the requester");
+    t.equal(burnedBefore - (await dep.bridge.burned()), parseEther("0.3"), "paid from the burned slash");
+    t.equal(await dep.bridge.refundReserve(key5), parseEther("0.2"));
+    t.equal(await dep.bridge.bridgedBalance(), bridged, "not from other users' deposits");
+    t.match(await dep.bridge.getRequest(5n), { result: RESULT_REFUNDED, claimKey: key5 });
+    await t.rejects(relayer.refundInvalidatedRequest(refund), /RequestAlreadyRefunded\(5\)/, "once");
+    await t.rejects(relayer.deliverResult(p5), /RequestAlreadyRefunded\(5\)/, "and then never delivered");
+    const p0 = await proofOf(0n);
+    await t.rejects(
+      relayer.refundInvalidatedRequest({ requestId: 0n, claim: p0.claim, result: p0.result }),
+      /ResultAlreadyDelivered/,
+    );
+    await send(owner, consumer, inferenceConsumerAbi, "sweep", []);
   });
 
   await t.test("the worker withdraws its pay: every escrow has left the bridge", async (t) => {

@@ -4,6 +4,7 @@
  * honest claimer beats a challenger that lies about it; a final state whose index is not the
  * claimed value is refused (FinalStateMismatch).
  */
+
 import t from "tap";
 import { type Hex, parseEther } from "viem";
 import type { BridgeRevert, ClaimMessage } from "../../../bridge/bridge.ts";
@@ -12,6 +13,7 @@ import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
 import { toHex, u32be } from "../../../protocol/bytes.ts";
 import { claimDomain, typesFor } from "../../../protocol/eip712.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
+import { NO_GENERATION } from "../../../protocol/tx.ts";
 import { commitModel, tensorListRoot } from "../../../prover-trace/commit/model.ts";
 import type { TensorData } from "../../../prover-trace/commit/tensor.ts";
 import { GraphBuilder } from "../../../prover-trace/onnx/graph-builder.ts";
@@ -80,6 +82,7 @@ t.test("ArgMax disputes", async (t) => {
           inputRoot: toHex(tensorListRoot([input])),
           outputRoot: toHex(sha256(claimer.trace.outputs[1][0].root)),
           traceRoot: toHex(claimer.trace.root),
+          generationSpec: NO_GENERATION,
           outputCid: `0x01551220${"aa".repeat(32)}`,
           traceCid: "0x",
         };

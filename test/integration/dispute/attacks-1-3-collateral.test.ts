@@ -12,6 +12,7 @@
  *     the unbonding is still disputed, freezes the withdrawal and is slashed from unbonding
  *     stake; once the stake is gone, a claim signed earlier is disputed and ends at once.
  */
+
 import t, { type Test } from "tap";
 import type { Hex } from "viem";
 import type { ClaimMessage } from "../../../bridge/bridge.ts";
@@ -20,6 +21,7 @@ import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
 import { BridgeFollower } from "../../../bridge/follower.ts";
 import { claimDomain } from "../../../protocol/eip712.ts";
 import type { Tx } from "../../../protocol/tx.ts";
+import { NO_GENERATION } from "../../../protocol/tx.ts";
 import { Winner } from "../../../verifier/game/planner.ts";
 import { mlpFixture, registerModel, signClaimAs } from "../../helpers/dispute.ts";
 import { BOND, CLOCK, h32, MIN_STAKE, rejectsWith } from "../../helpers/dispute-game.ts";
@@ -80,6 +82,7 @@ async function rig(): Promise<Rig> {
       inputRoot: h32(7),
       outputRoot: h32(8),
       traceRoot: h32(9 + job),
+      generationSpec: NO_GENERATION,
       outputCid: `0x01551220${"aa".repeat(32)}`,
       traceCid: "0x",
     };

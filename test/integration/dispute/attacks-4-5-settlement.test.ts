@@ -15,6 +15,7 @@ import t from "tap";
 import type { Hex } from "viem";
 import { BridgeFollower } from "../../../bridge/follower.ts";
 import { toHex } from "../../../protocol/bytes.ts";
+import { ClaimsTree } from "../../../protocol/claims.ts";
 import { claimDomain } from "../../../protocol/eip712.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
 import { MessageTree } from "../../../protocol/withdrawal.ts";
@@ -176,7 +177,17 @@ t.test("attack 4 on L1: no result is delivered while any dispute on its claim is
     cid: "0x01",
   });
   const p = tree.proof(0);
-  const delivery = { batchIndex, ...result, leafIndex: p.leafIndex, leafCount: p.leafCount, proof: p.proof };
+  // ...and records the claim on L1 (its claims tree), which starts the claim's L1 window.
+  const claims = new ClaimsTree([claimKey]);
+  await g.d.bridge.recordBatchClaims(batchIndex, claims.rootHex);
+  const inc = claims.proofOf(claimKey) as NonNullable<ReturnType<ClaimsTree["proofOf"]>>;
+  const delivery = {
+    requestId,
+    claim: g.claim,
+    claimSignature: g.signature,
+    result: { batchIndex, leafIndex: p.leafIndex, leafCount: p.leafCount, proof: p.proof },
+    inclusion: { batchIndex, ...inc },
+  };
   await b.increaseTime(101);
 
   const honestGame = await g.as(CHALLENGER).open(g.claim, g.signature);

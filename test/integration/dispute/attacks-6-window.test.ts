@@ -11,6 +11,7 @@
  *  - every hostile call (wrong proof, unrecorded batch, a stranger or a second recording, an
  *    empty root) reverts by name and changes nothing.
  */
+
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,6 +30,7 @@ import {
   type ClaimMsg,
   claimDigest,
   encodeTx,
+  NO_GENERATION,
   signClaim,
   signTx,
   type UserTx,
@@ -165,6 +167,7 @@ t.test("attack 6: a claim is disputable only inside its window on L1", async (t)
       inputRoot: h32(0x30 + n),
       outputRoot: h32(0x40 + n),
       traceRoot: h32(0x50 + n),
+      generationSpec: NO_GENERATION,
       outputCid: cidOf(0x60 + n),
       traceCid: "0x",
     };

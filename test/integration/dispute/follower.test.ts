@@ -5,6 +5,7 @@
  * the range (a restarted follower) finds it by scanning back; a void end (a dispute on an
  * invalidated claim) is derived as a loss for the claimer. On the embedded chain and on anvil.
  */
+
 import t, { type Test } from "tap";
 import { type Hex, parseEther } from "viem";
 import type { ClaimMessage } from "../../../bridge/bridge.ts";
@@ -14,6 +15,7 @@ import { BridgeFollower } from "../../../bridge/follower.ts";
 import { toHex } from "../../../protocol/bytes.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
 import type { Tx } from "../../../protocol/tx.ts";
+import { NO_GENERATION } from "../../../protocol/tx.ts";
 import { tensorListRoot } from "../../../prover-trace/commit/model.ts";
 import { type Move, planClaimerMove, Winner } from "../../../verifier/game/planner.ts";
 import { buildPartyView } from "../../../verifier/game/view.ts";
@@ -65,6 +67,7 @@ async function scenario(t: Test, b: L1Backend, f: MlpFixture): Promise<void> {
     inputRoot: toHex(tensorListRoot([f.input])),
     outputRoot: toHex(sha256(honest.trace.outputs[f.model.nodeCount - 1][0].root)),
     traceRoot: toHex(honest.trace.root),
+    generationSpec: NO_GENERATION,
     outputCid: "0x01",
     traceCid: "0x",
   });

@@ -9,6 +9,7 @@
  * sequencer; a dispute reorged out before its confirmation depth never reaches L2. On the
  * embedded chain and on anvil.
  */
+
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,7 +23,7 @@ import { encodeTensorFile } from "../../../content/tensor-file.ts";
 import { fromHex, toHex } from "../../../protocol/bytes.ts";
 import { l2Domain } from "../../../protocol/eip712.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
-import { encodeTx, signTx, type UnsignedUserTx, type UserTx } from "../../../protocol/tx.ts";
+import { encodeTx, NO_GENERATION, signTx, type UnsignedUserTx, type UserTx } from "../../../protocol/tx.ts";
 import { tensorListRoot } from "../../../prover-trace/commit/model.ts";
 import { DEFAULTS, resolveGenesis } from "../../../sequencer/config.ts";
 import { SequencerNode, SubmitError } from "../../../sequencer/node.ts";
@@ -171,6 +172,7 @@ async function submittedJob(r: Rig, claimer: PartyView, n: number) {
     inputRoot,
     outputRoot: toHex(sha256(claimer.trace.outputs[r.f.model.nodeCount - 1][0].root)),
     traceRoot: toHex(claimer.trace.root),
+    generationSpec: NO_GENERATION,
     outputCid: `0x01551220${n.toString(16).padStart(64, "0")}`,
     traceCid: "0x",
   };

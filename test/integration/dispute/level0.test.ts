@@ -7,12 +7,14 @@
  * honest claimer wins a level-0 challenge; hostile answers and openings revert with named errors.
  * The lying-worker game runs on the embedded chain and on anvil.
  */
+
 import t, { type Test } from "tap";
 import type { Hex } from "viem";
 import type { ClaimMessage } from "../../../bridge/bridge.ts";
 import type { Deployment } from "../../../bridge/deploy.ts";
 import type { DisputeGameContract } from "../../../bridge/dispute/game.ts";
 import { toHex } from "../../../protocol/bytes.ts";
+import { NO_GENERATION } from "../../../protocol/tx.ts";
 import { tensorListRoot } from "../../../prover-trace/commit/model.ts";
 import {
   type Move,
@@ -59,6 +61,7 @@ async function setup(b: L1Backend, f: Level0Fixture): Promise<Setup> {
       inputRoot: toHex(tensorListRoot([f.input])),
       outputRoot: toHex(viewOutputRoot(v)),
       traceRoot: toHex(v.trace.root),
+      generationSpec: NO_GENERATION,
       outputCid: `0x01551220${"aa".repeat(32)}`,
       traceCid: "0x",
     };

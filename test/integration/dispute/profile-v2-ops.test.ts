@@ -8,6 +8,7 @@
  * on a copied one; MaxPool (a fold) twice: on the last element and on a window half in the
  * padding (the bisection may end on a step that opens nothing).
  */
+
 import t from "tap";
 import { type Hex, parseEther } from "viem";
 import type { ClaimMessage } from "../../../bridge/bridge.ts";
@@ -16,6 +17,7 @@ import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
 import { toHex, u32be } from "../../../protocol/bytes.ts";
 import { claimDomain, typesFor } from "../../../protocol/eip712.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
+import { NO_GENERATION } from "../../../protocol/tx.ts";
 import { commitModel, tensorListRoot } from "../../../prover-trace/commit/model.ts";
 import type { TensorData } from "../../../prover-trace/commit/tensor.ts";
 import { GraphBuilder } from "../../../prover-trace/onnx/graph-builder.ts";
@@ -178,6 +180,7 @@ t.test("profile v2 ops: a lie at the op's node loses its one step", async (t) =>
         inputRoot: toHex(tensorListRoot([input])),
         outputRoot: toHex(sha256(liar.trace.outputs[last][0].root)),
         traceRoot: toHex(liar.trace.root),
+        generationSpec: NO_GENERATION,
         outputCid: `0x01551220${"aa".repeat(32)}`,
         traceCid: "0x",
       };

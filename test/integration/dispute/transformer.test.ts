@@ -4,6 +4,7 @@
  * (the last element of the op's largest output: the rightmost descent), and an honest claimer
  * wins against a challenger that lies about a Transpose.
  */
+
 import t from "tap";
 import { type Hex, parseEther } from "viem";
 import type { ClaimMessage } from "../../../bridge/bridge.ts";
@@ -12,6 +13,7 @@ import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
 import { toHex, u32be } from "../../../protocol/bytes.ts";
 import { claimDomain, typesFor } from "../../../protocol/eip712.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
+import { NO_GENERATION } from "../../../protocol/tx.ts";
 import { buildTransformerLm } from "../../../prover-trace/builder/transformer.ts";
 import { commitModel, tensorListRoot } from "../../../prover-trace/commit/model.ts";
 import type { TensorData } from "../../../prover-trace/commit/tensor.ts";
@@ -74,6 +76,7 @@ t.test("dispute games on the transformer", async (t) => {
           inputRoot: toHex(tensorListRoot([input])),
           outputRoot: toHex(sha256(claimer.trace.outputs[model.nodeCount - 1][0].root)),
           traceRoot: toHex(claimer.trace.root),
+          generationSpec: NO_GENERATION,
           outputCid: `0x01551220${"aa".repeat(32)}`,
           traceCid: "0x",
         };

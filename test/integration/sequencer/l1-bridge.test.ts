@@ -4,6 +4,7 @@
  * with Bridge.postBatch, and Bridge.proveWithdrawal pays it on L1 with the proof the sequencer
  * serves, once the batch is final.
  */
+
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +16,7 @@ import { claimDomain, l2Domain } from "../../../protocol/eip712.ts";
 import {
   claimDigest,
   encodeTx,
+  NO_GENERATION,
   recoverClaimSigner,
   signClaim,
   signTx,
@@ -42,6 +44,7 @@ t.test("a worker claim accepted by the sequencer is the one the Bridge verifies"
     inputRoot: h("03"),
     outputRoot: h("04"),
     traceRoot: h("05"),
+    generationSpec: NO_GENERATION,
     outputCid: "0x01551220aa" as const,
     traceCid: "0x01551220bb" as const,
   };

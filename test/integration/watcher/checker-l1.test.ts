@@ -4,6 +4,7 @@
  * content layer, checked against the model id before anything runs. An unregistered model names
  * no CID and is refused.
  */
+
 import t from "tap";
 import { parseEther } from "viem";
 import { deployBridge } from "../../../bridge/deploy.ts";
@@ -11,6 +12,7 @@ import { openContent } from "../../../content/open.ts";
 import { encodeTensorFile } from "../../../content/tensor-file.ts";
 import { toHex } from "../../../protocol/bytes.ts";
 import { cidToBytesHex } from "../../../protocol/cid.ts";
+import { NO_GENERATION } from "../../../protocol/tx.ts";
 import { viewOutputRoot } from "../../../verifier/game/view.ts";
 import { Checker } from "../../../verifier/watcher/checker.ts";
 import { h32 } from "../../helpers/dispute-game.ts";
@@ -50,6 +52,7 @@ t.test("a registered model is fetched by its CID and checked", async (t) => {
     inputRoot,
     outputRoot: toHex(viewOutputRoot(f.honest)),
     traceRoot: toHex(f.honest.trace.root),
+    generationSpec: NO_GENERATION,
     outputCid: "0x" as const,
     traceCid: "0x" as const,
   };

@@ -4,6 +4,7 @@
  * blocks and jobs are listed newest first with their status (jobs posted before the API started
  * included), the dispute routes say there is no L1, and malformed queries get a 400 that says why.
  */
+
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +18,7 @@ import { sha256 } from "../../../protocol/sha256.ts";
 import {
   encodeTx,
   type Hex,
+  NO_GENERATION,
   signClaim,
   signTx,
   type UnsignedUserTx,
@@ -204,6 +206,7 @@ t.test("dispute routes on a node with an L1 connection", async (t) => {
     inputRoot: toHex(tensorListRoot([f.input])),
     outputRoot: toHex(sha256(liar.trace.outputs[f.model.nodeCount - 1][0].root)),
     traceRoot: toHex(liar.trace.root),
+    generationSpec: NO_GENERATION,
     outputCid: "0x01" as Hex,
     traceCid: "0x" as Hex,
   };

@@ -1,6 +1,7 @@
 import t from "tap";
 import { hashTypedData as viemHash, recoverTypedDataAddress as viemRecover } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { NO_GENERATION } from "../../../protocol/tx.ts";
 
 // viem's generics want literal types; these definitions are data, so call it untyped.
 const hashTypedData = viemHash as unknown as (a: object) => string;
@@ -35,6 +36,7 @@ const claim: ClaimMsg = {
   inputRoot: h32(3),
   outputRoot: h32(4),
   traceRoot: h32(5),
+  generationSpec: NO_GENERATION,
   outputCid: "0x0155",
   traceCid: "0x01551220ab",
 };
@@ -90,6 +92,27 @@ export const samples: Tx[] = [
     escrow: 1n,
     deadline: 5,
   },
+  {
+    type: "postGenerationJob",
+    ...base,
+    modelId: h32(2),
+    prompt: [1, 0, 2 ** 31 - 1],
+    window: 512,
+    params: {
+      maxTokens: 64,
+      stopToken: 3,
+      rule: { kind: "sample", topK: 40, halfLife: 256, seed: new Uint8Array(32).fill(7) },
+    },
+    escrow: 77n,
+    deadline: 1_700_000_000_000,
+  },
+  {
+    type: "submitGeneration",
+    ...base,
+    claim: { ...claim, generationSpec: h32(9) },
+    claimSignature: `0x${"11".repeat(65)}`,
+    generated: [5, 6, 3],
+  },
 ];
 
 t.test("digests equal viem's hashTypedData for every tx type", async (t) => {
@@ -108,11 +131,11 @@ t.test("digests equal viem's hashTypedData for every tx type", async (t) => {
     domain: cd,
     types: typesFor("Claim") as never,
     primaryType: "Claim",
-    message: claim as never,
+    message: { ...claim, generationSpec: h32(9) } as never,
   });
   const { claimDigest } = await import("../../../protocol/tx.ts");
   t.equal(
-    Buffer.from(claimDigest(claim, cd)).toString("hex"),
+    Buffer.from(claimDigest({ ...claim, generationSpec: h32(9) }, cd)).toString("hex"),
     viemClaim.slice(2),
     "claim under the L1 domain",
   );

@@ -178,6 +178,7 @@ t.test("a lying sequencer: content that is not its CID, an output that is not th
     inputRoot: H(3),
     outputRoot,
     traceRoot: H(4),
+    generationSpec: H(0),
     outputCid: toHex(outCid.bytes),
     traceCid: "0x01" as const,
   });

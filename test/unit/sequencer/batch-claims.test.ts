@@ -5,6 +5,7 @@
  * claims, refuses to go on when L1 holds another root for a batch, and proves only what it
  * recorded.
  */
+
 import t from "tap";
 import type { Hex } from "viem";
 import { deployBridge } from "../../../bridge/deploy.ts";
@@ -12,7 +13,13 @@ import { toHex, u32be } from "../../../protocol/bytes.ts";
 import { ClaimsTree } from "../../../protocol/claims.ts";
 import { claimDomain } from "../../../protocol/eip712.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
-import { type ClaimMsg, claimDigest, encodeTx, type SubmitResultTx } from "../../../protocol/tx.ts";
+import {
+  type ClaimMsg,
+  claimDigest,
+  encodeTx,
+  NO_GENERATION,
+  type SubmitResultTx,
+} from "../../../protocol/tx.ts";
 import type { PostedBatch } from "../../../sequencer/batch.ts";
 import { batchClaimKeys, ClaimsRecorder } from "../../../sequencer/batch-claims.ts";
 import type { Block } from "../../../sequencer/block.ts";
@@ -32,6 +39,7 @@ const claim = (n: number): ClaimMsg => ({
   inputRoot: h32(0x11),
   outputRoot: h32(0x12),
   traceRoot: h32(0x13),
+  generationSpec: NO_GENERATION,
   outputCid: "0x",
   traceCid: "0x",
 });

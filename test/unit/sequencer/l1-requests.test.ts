@@ -4,11 +4,12 @@
  * instead of crediting it on L2 (deadline missed, dispute lost); L2 jobs keep their L2 refunds and
  * send no result.
  */
+
 import t from "tap";
 import { toHex } from "../../../protocol/bytes.ts";
 import { claimDomain } from "../../../protocol/eip712.ts";
 import { addressOf } from "../../../protocol/secp256k1.ts";
-import { type ClaimMsg, claimDigest, type Hex, signClaim } from "../../../protocol/tx.ts";
+import { type ClaimMsg, claimDigest, type Hex, NO_GENERATION, signClaim } from "../../../protocol/tx.ts";
 import { resultLeaf } from "../../../protocol/withdrawal.ts";
 import { applyTx, type ChainParams, type TxContext } from "../../../sequencer/state/machine.ts";
 import { MemoryState } from "../../../sequencer/state/overlay.ts";
@@ -94,6 +95,7 @@ function submit(s: MemoryState, at: number): ClaimMsg {
     inputRoot: INPUT,
     outputRoot: h32(0xcc),
     traceRoot: h32(0xdd),
+    generationSpec: NO_GENERATION,
     outputCid: "0x0155122001",
     traceCid: "0x0155122002",
   };

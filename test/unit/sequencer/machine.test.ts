@@ -2,7 +2,14 @@ import t, { type Test } from "tap";
 import { toHex } from "../../../protocol/bytes.ts";
 import { claimDomain } from "../../../protocol/eip712.ts";
 import { addressOf } from "../../../protocol/secp256k1.ts";
-import { type ClaimMsg, claimDigest, type Hex, signClaim, type Tx } from "../../../protocol/tx.ts";
+import {
+  type ClaimMsg,
+  claimDigest,
+  type Hex,
+  NO_GENERATION,
+  signClaim,
+  type Tx,
+} from "../../../protocol/tx.ts";
 import { applyTx, type ChainParams, type TxContext, TxRejected } from "../../../sequencer/state/machine.ts";
 import { MemoryState } from "../../../sequencer/state/overlay.ts";
 import { type Account, type Job, keys, type Worker } from "../../../sequencer/state/records.ts";
@@ -100,6 +107,7 @@ function claimFor(id: Hex, over: Partial<ClaimMsg> = {}): ClaimMsg {
     inputRoot: INPUT,
     outputRoot: h32(1),
     traceRoot: h32(2),
+    generationSpec: NO_GENERATION,
     outputCid: "0x0155",
     traceCid: "0x0156",
     ...over,

@@ -6,6 +6,7 @@
  * 18, attack 10: it would point at a correct leaf and the challenger would lose its bond) is
  * refused and names nothing.
  */
+
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +17,7 @@ import type { ClaimMessage } from "../../../bridge/bridge.ts";
 import { openContent } from "../../../content/open.ts";
 import { encodeTensorFile } from "../../../content/tensor-file.ts";
 import { toHex } from "../../../protocol/bytes.ts";
+import { NO_GENERATION } from "../../../protocol/tx.ts";
 import type { TensorData } from "../../../prover-trace/commit/tensor.ts";
 import { type PartyView, viewOutputRoot } from "../../../verifier/game/view.ts";
 import { CheckError, Checker, OutputUnnamedError } from "../../../verifier/watcher/checker.ts";
@@ -50,6 +52,7 @@ t.test("the checker opens through the shared planner", async (t) => {
     inputRoot: job.inputRoot,
     outputRoot: toHex(viewOutputRoot(v)),
     traceRoot: toHex(v.trace.root),
+    generationSpec: NO_GENERATION,
     outputCid,
     traceCid: "0x",
   });

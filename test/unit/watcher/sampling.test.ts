@@ -5,6 +5,7 @@
  * rule (verifier/watcher/sampling.ts) samples such ground claims at the plain rate, and a liar
  * without the secret cannot tell which ones. Everything random comes from a fixed seed.
  */
+
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,7 +14,7 @@ import t from "tap";
 import type { Address, Hex } from "viem";
 import { toHex } from "../../../protocol/bytes.ts";
 import { claimDomain } from "../../../protocol/eip712.ts";
-import { claimDigest } from "../../../protocol/tx.ts";
+import { claimDigest, NO_GENERATION } from "../../../protocol/tx.ts";
 import {
   breakEvenGainWei,
   detectionProbability,
@@ -64,6 +65,7 @@ function lieKey(traceCid: Uint8Array): Hex {
     inputRoot: `0x${"03".repeat(32)}` as Hex,
     outputRoot: `0x${"0b".repeat(32)}` as Hex, // the lie
     traceRoot: `0x${"0c".repeat(32)}` as Hex,
+    generationSpec: NO_GENERATION,
     outputCid: "0x" as Hex,
     traceCid: toHex(traceCid),
   };

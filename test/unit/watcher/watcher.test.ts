@@ -2,12 +2,14 @@
  * The watcher's pure parts and its store: configuration checks (every bad value named), the
  * challenger's decisions for each game situation, claims read from an L2 block, and game records that survive reopening the level store.
  */
+
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
 import type { Address, Hex } from "viem";
 import type { FullDisputeState } from "../../../bridge/dispute/game.ts";
+import { NO_GENERATION } from "../../../protocol/tx.ts";
 import { decide } from "../../../verifier/game/challenger.ts";
 import { Phase, Winner } from "../../../verifier/game/planner.ts";
 import type { PartyView } from "../../../verifier/game/view.ts";
@@ -101,32 +103,51 @@ t.test("decide: the challenger's next action", async (t) => {
   t.throws(() => decide(s({ phase: Phase.tracePick }), view), /no trace reveal/, "planner errors surface");
 });
 
-t.test("claimsIn: accepted submitResult txs only", async (t) => {
+t.test("claimsIn: accepted submitResult and submitGeneration txs only", async (t) => {
   const claim = {
     jobId: h("01"),
     modelId: h("02"),
     inputRoot: h("03"),
     outputRoot: h("04"),
     traceRoot: h("05"),
+    generationSpec: NO_GENERATION,
     outputCid: "0x",
     traceCid: "0x",
   };
+  const gen = { ...claim, jobId: h("0a"), generationSpec: h("0b") };
   const block: BlockClaims = {
     header: { number: 7, timestamp: 1234 },
     txs: [
       { type: "transfer", from: OTHER },
       { type: "submitResult", from: OTHER, claim, claimSignature: h("aa") },
       { type: "submitResult", from: OTHER, claim: { ...claim, jobId: h("09") }, claimSignature: h("bb") },
+      { type: "submitGeneration", from: OTHER, claim: gen, claimSignature: h("cc"), generated: [5, 6] },
+      { type: "submitGeneration", from: OTHER, claim: gen, claimSignature: h("dd"), generated: [7] },
     ],
     receipts: [
       { txHash: h("e1"), events: [{ kind: "Transfer" }] },
       { txHash: h("e2"), events: [{ kind: "ResultSubmitted" }] },
       { txHash: h("e3"), events: [] },
+      { txHash: h("e4"), events: [{ kind: "ResultSubmitted" }] },
+      { txHash: h("e5"), events: [] },
     ],
   };
   const got = claimsIn(block);
-  t.equal(got.length, 1);
+  t.equal(got.length, 2);
   t.same(got[0], { jobId: h("01"), claim, signature: h("aa"), worker: OTHER, l2Block: 7, submittedAt: 1234 });
+  t.same(
+    got[1],
+    {
+      jobId: h("0a"),
+      claim: gen,
+      signature: h("cc"),
+      worker: OTHER,
+      l2Block: 7,
+      submittedAt: 1234,
+      generated: [5, 6],
+    },
+    "a generation claim carries its tokens",
+  );
 });
 
 t.test("store: records and cursor survive reopening", async (t) => {
@@ -141,6 +162,7 @@ t.test("store: records and cursor survive reopening", async (t) => {
       inputRoot: h("03"),
       outputRoot: h("04"),
       traceRoot: h("05"),
+      generationSpec: NO_GENERATION,
       outputCid: "0x",
       traceCid: "0x",
     },

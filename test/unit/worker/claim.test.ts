@@ -10,7 +10,7 @@ import { CidFormatError, cidToBytesHex, cidToString } from "../../../protocol/ci
 import { claimDomain } from "../../../protocol/eip712.ts";
 import { addressOf } from "../../../protocol/secp256k1.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
-import { recoverClaimSigner } from "../../../protocol/tx.ts";
+import { NO_GENERATION, recoverClaimSigner } from "../../../protocol/tx.ts";
 import { buildClaim, signWorkerClaim } from "../../../verifier/worker/claim.ts";
 import {
   ConfigError,
@@ -37,6 +37,7 @@ t.test("the claim carries the job's model and input and the run's roots", async 
     inputRoot: job.inputRoot,
     outputRoot: toHex(run.outputRoot),
     traceRoot: toHex(run.traceRoot),
+    generationSpec: NO_GENERATION,
     outputCid: cids.outputCid,
     traceCid: cids.traceCid,
   });
