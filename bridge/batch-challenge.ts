@@ -87,8 +87,14 @@ export class BatchChallengeRevert extends BridgeRevert {}
 
 export interface ChallengeView {
   batchIndex: bigint;
+  /** Removals when the batch was posted (a reposted index is another batch). */
+  epoch: bigint;
   challenger: Address;
   phase: number;
+  /** L1 time of the last move, and each side's seconds left. */
+  lastMoveAt: bigint;
+  sequencerClock: bigint;
+  challengerClock: bigint;
   lo: bigint;
   hi: bigint;
   txCount: bigint;
@@ -170,6 +176,9 @@ export class BatchChallengeContract extends ContractClient {
   }
   closeVoid(id: bigint): Promise<TxResult> {
     return this.write("closeVoid", [id]);
+  }
+  sequencerBond(): Promise<bigint> {
+    return this.read<bigint>("sequencerBond");
   }
   challengeCount(): Promise<bigint> {
     return this.read<bigint>("challengeCount");

@@ -53,6 +53,7 @@ function deploymentJson(d: Deployment): string {
       unbondingDelay: d.params.unbondingDelay.toString(),
       minWorkerStake: d.params.minWorkerStake.toString(),
       challengerBond: d.params.challengerBond.toString(),
+      batchChallenge: d.batchChallenge?.address ?? null,
     },
     null,
     2,
@@ -130,7 +131,12 @@ export function registerL1Commands(program: Command): void {
       const { connectL1 } = await import("./clients.ts");
       const { deployBridge } = await import("./deploy.ts");
       const clients = await connectL1({ rpcUrl: o.rpc, privateKey: key });
+      const { challengeGenesisOfConfig, DEVNET_L2_GENESIS } = await import(
+        "../sequencer/fault-proof/genesis.ts"
+      );
       const d = await deployBridge(clients, {
+        // for the devnet's L2 genesis (chain 424242, no fee, no balances, the dev sequencer key)
+        batchChallenge: challengeGenesisOfConfig(DEVNET_L2_GENESIS),
         sequencer: o.sequencer,
         challengeWindow: o.challengeWindow,
         unbondingDelay: o.unbondingDelay,
@@ -197,7 +203,12 @@ export function registerL1Commands(program: Command): void {
     )
     .action(async (o: NodeOpts) => {
       const { startDevnet } = await import("./devnet.ts");
+      const { challengeGenesisOfConfig, DEVNET_L2_GENESIS } = await import(
+        "../sequencer/fault-proof/genesis.ts"
+      );
       const devnet = await startDevnet({
+        // the batch challenge for the devnet's L2 genesis (scripts/devnet.ts): batches can be challenged
+        bridgeParams: { batchChallenge: challengeGenesisOfConfig(DEVNET_L2_GENESIS) },
         chainId: o.chainId,
         accounts: o.accounts,
         blockTimeMs: o.blockTime === undefined ? undefined : o.blockTime * 1000,
@@ -218,6 +229,7 @@ export function registerL1Commands(program: Command): void {
       if (devnet.deployment) {
         out.bridge = devnet.deployment.address;
         out.disputeGame = devnet.deployment.disputeGame;
+        out.batchChallenge = devnet.deployment.batchChallenge?.address ?? null;
         out.deployBlock = devnet.deployment.blockNumber.toString();
       }
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
