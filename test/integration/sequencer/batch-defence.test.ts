@@ -12,9 +12,10 @@
  * every batch on L1 right.
  *
  * Honest sequencer: a challenger that disagrees with every commitment plays against the real
- * `verdict sequencer` process, which answers each move from its own blocks; the liar cannot prove
- * a step (StepIsRight), its clock runs out, the sequencer ends the challenge by timeout and takes
- * its bond; the batch stays.
+ * `verdict sequencer` process, which answers each move from its own blocks (and is killed with
+ * SIGKILL mid-challenge and restarted: it finds the challenge on L1 and plays on); the liar cannot
+ * prove a step (StepIsRight), its clock runs out, the sequencer ends the challenge by timeout and
+ * takes its bond; the batch stays.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -237,7 +238,7 @@ for (const l1 of ["embedded", "anvil"] as const) {
       "the lying sequencer defended its batch",
     );
     const c = await watch.getChallenge(0n);
-    t.equal(c.phase, PHASE.challengerWon);
+    t.equal(c.phase, PHASE.challengerWon, "on L1: the challenger won");
     t.ok(c.txCount >= 2n, `the bisection ran over ${c.txCount} txs`);
     const [removed] = await watch.clients.publicClient.getContractEvents({
       address: game,
@@ -292,6 +293,16 @@ for (const l1 of ["embedded", "anvil"] as const) {
     );
     const pub = (await connectL1({ rpcUrl: n.l1Url })).publicClient;
     t.equal(await pub.getBalance({ address: sequencerL2 }), 0n, "forged recipient paid: 0");
+    await validator.waitFor(
+      (l) => l.msg === "batches removed on L1: replaying from genesis again",
+      30_000,
+      "the validator starts over",
+    );
+    await validator.waitFor(
+      (l) => l.msg === "batch re-executed: commitments match" && l.index === 0,
+      30_000,
+      "the validator checks the re-posted batch 0",
+    );
     t.equal(await watch.challengeCount(), 1n, "the re-posted honest batches were not challenged");
     // a fresh validator rebuilds every batch L1 holds now (the removed ones skipped) and finds no lie
     writeFileSync(join(n.dir, "validator.json"), JSON.stringify({ ...n.cfg, dataDir: join(n.dir, "v") }));
@@ -303,7 +314,7 @@ for (const l1 of ["embedded", "anvil"] as const) {
     const n = await network(t, l1);
     const game = n.dep.batchChallenge?.address as Hex;
     await n.dep.bridge.deposit(n.user.address, 5_000n);
-    const seq = await startSequencer(n, []);
+    let seq = await startSequencer(n, []);
     const to = devKeys(2, "batch-defence")[1].address;
     for (let i = 0; i < 3; i++) await sendL2(seq.url, n, { type: "transfer", nonce: i, to, amount: 5n });
     await until("batch 0 on L1", async () => (await n.dep.bridge.batchCount()) > 0n, 60_000);
@@ -333,9 +344,18 @@ for (const l1 of ["embedded", "anvil"] as const) {
     const liarGame = new BatchChallengeContract(liarClients, game);
     const { id } = await liarGame.challengeBatch(0n, batch.txData, parseEther("0.1"));
     let proven = false;
+    let crashed = false;
     for (let i = 0; i < 200; i++) {
       const v = await liarGame.getChallenge(id);
       if (v.phase >= PHASE.sequencerWon) break;
+      if (v.phase === PHASE.awaitVerdict && !crashed) {
+        // the sequencer crashes mid-challenge; the restarted process finds the challenge on L1
+        // and plays on from its phase (nothing about it was kept but L1 and the blocks)
+        crashed = true;
+        seq.role.proc.kill("SIGKILL");
+        await seq.role.exited;
+        seq = await startSequencer(n, []);
+      }
       if (v.phase === PHASE.awaitOneStep && !proven) {
         await t.rejects(
           challengerMove(liarGame, id, liar, (k) => replayBatch(genesis, start, blocks, k).witness as never),
@@ -356,7 +376,8 @@ for (const l1 of ["embedded", "anvil"] as const) {
       60_000,
       "the sequencer wins",
     );
-    t.equal(moves.challengeId, id.toString());
+    t.equal(moves.challengeId, id.toString(), "the restarted sequencer process ended it");
+    t.ok(crashed, "the sequencer was killed mid-challenge");
     t.ok(proven, "the bisection reached a one-step");
     t.equal((await liarGame.resolution(id))?.reason, "challenger ran out of time");
     t.ok((await n.dep.bridge.batchCount()) >= 1n, "batch 0 stays");
