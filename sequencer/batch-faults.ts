@@ -21,6 +21,10 @@
  * |                  | lie a sequencer alone can tell a relayer: Bridge.deliverResult must  |
  * |                  | refuse it, ClaimSignerUnbacked)                                      |
  *
+ * With a batch challenge on L1 the lying batcher defends its lie (`lyingAnswers`) and lies until
+ * one of its batches is removed; then it posts honest roots (sequencer/batch.ts), so a test sees
+ * the removal followed by the honest chain.
+ *
  * Pure: no I/O.
  */
 import { concatBytes, toHex } from "../protocol/bytes.ts";
