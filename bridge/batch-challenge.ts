@@ -177,6 +177,27 @@ export class BatchChallengeContract extends ContractClient {
   closeVoid(id: bigint): Promise<TxResult> {
     return this.write("closeVoid", [id]);
   }
+  /** The genesis the challenge was deployed for (sequencer/fault-proof/genesis.ts compares it). */
+  async deployedGenesis(): Promise<{
+    genesisStateRoot: Hex;
+    minFee: bigint;
+    feeRecipient: Address;
+    l2DomainSeparator: Hex;
+  }> {
+    const verifier = await this.read<Address>("verifier");
+    const v = <T>(functionName: string) =>
+      this.clients.publicClient.readContract({
+        address: verifier,
+        abi: batchStepVerifierAbi,
+        functionName,
+      } as Parameters<L1Clients["publicClient"]["readContract"]>[0]) as Promise<T>;
+    return {
+      genesisStateRoot: await this.read<Hex>("genesisStateRoot"),
+      minFee: await v<bigint>("minFee"),
+      feeRecipient: await v<Address>("feeRecipient"),
+      l2DomainSeparator: await v<Hex>("l2DomainSeparator"),
+    };
+  }
   sequencerBond(): Promise<bigint> {
     return this.read<bigint>("sequencerBond");
   }

@@ -21,6 +21,7 @@ import { bridgeBatchView } from "./batch-l1.ts";
 import { registerClaimRoutes } from "./claims-routes.ts";
 import { resolveGenesis, type SequencerConfig } from "./config.ts";
 import { L1DisputeFeed } from "./dashboard/feed.ts";
+import { challengeGenesisMismatch } from "./fault-proof/genesis.ts";
 import type { L1Source } from "./l1.ts";
 import { createMetrics } from "./metrics.ts";
 import { SequencerNode, SubmitError } from "./node.ts";
@@ -68,6 +69,16 @@ export async function startSequencer(
     if (key) poster = new BridgeContract(clients, genesis.bridge);
     disputes = new L1DisputeFeed(clients, genesis.bridge, { startBlock: cfg.l1StartBlock });
   }
+  // the Bridge's batch challenge, when it has one: the batcher bonds, the defender answers
+  const game = poster ? await batchChallengeOf(poster) : null;
+  if (game) {
+    const wrong = challengeGenesisMismatch(await game.deployedGenesis(), genesis);
+    if (wrong)
+      throw new Error(
+        `the Bridge's batch challenge ${game.address} was deployed for another L2 genesis (${wrong}): ` +
+          "a challenger could prove this node's honest batch 0 wrong against it; deploy one for this genesis",
+      );
+  }
   const node = await SequencerNode.open({
     dataDir: cfg.dataDir,
     genesis,
@@ -85,8 +96,6 @@ export async function startSequencer(
     };
   }
   const metrics = createMetrics();
-  // the Bridge's batch challenge, when it has one: the batcher bonds, the defender answers
-  const game = poster ? await batchChallengeOf(poster) : null;
   let claims: ClaimsRecorder | null = null;
   const batcher = poster
     ? new Batcher(node, poster, {

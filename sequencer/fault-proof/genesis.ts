@@ -5,8 +5,10 @@
  * before the genesis names its Bridge. Pure.
  */
 import type { BatchChallengeSetup } from "../../bridge/params.ts";
+import { toHex } from "../../protocol/bytes.ts";
+import { domainSeparator, l2Domain } from "../../protocol/eip712.ts";
 import { Chain, type GenesisConfig } from "../chain.ts";
-import { resolveGenesis, type SequencerConfig } from "../config.ts";
+import { DEFAULTS, resolveGenesis, type SequencerConfig } from "../config.ts";
 
 export type ChallengeGenesis = Pick<
   BatchChallengeSetup,
@@ -41,13 +43,48 @@ export function challengeGenesisOfConfig(
 }
 
 /**
- * The L2 genesis of the devnet (`npm run devnet`, `verdict l1 node --deploy`) and of the process
- * tests (test/helpers/network.ts): chain 424242, no fee, the dev sequencer key, no balances.
+ * The L2 genesis of the devnet (`npm run devnet`, `verdict l1 node --deploy`, `verdict l1 deploy`)
+ * and of the process tests (test/helpers/network.ts): the config's default genesis (chain 424242,
+ * no fee, the dev sequencer key, no balances), so a sequencer started with only the Bridge address
+ * in its genesis matches the challenge those commands deploy.
  */
 export const DEVNET_L2_GENESIS = {
-  l2ChainId: "424242",
-  sequencer: null,
-  minFee: "0",
-  feeRecipient: null,
-  alloc: {},
-} as const;
+  l2ChainId: DEFAULTS.genesis.l2ChainId,
+  sequencer: DEFAULTS.genesis.sequencer,
+  minFee: DEFAULTS.genesis.minFee,
+  feeRecipient: DEFAULTS.genesis.feeRecipient,
+  alloc: DEFAULTS.genesis.alloc,
+};
+
+/** What a deployed challenge holds of its genesis (BatchChallenge and its BatchStepVerifier). */
+export interface DeployedChallengeGenesis {
+  genesisStateRoot: `0x${string}`;
+  minFee: bigint;
+  feeRecipient: `0x${string}`;
+  /** The verifier keeps the EIP-712 domain separator of the L2 chain id, not the id. */
+  l2DomainSeparator: `0x${string}`;
+}
+
+/**
+ * Why a deployed batch challenge does not fit `genesis` (null when it does). A challenge built for
+ * another genesis starts batch 0 from another state: a challenger could then "prove" an honest
+ * tx 0 wrong against that state, so a sequencer must not post batches under it.
+ */
+export function challengeGenesisMismatch(
+  deployed: DeployedChallengeGenesis,
+  genesis: GenesisConfig,
+): string | null {
+  const ours = challengeGenesisOf(genesis);
+  const diffs: string[] = [];
+  if (deployed.genesisStateRoot.toLowerCase() !== ours.genesisStateRoot.toLowerCase())
+    diffs.push(`genesis state root ${deployed.genesisStateRoot} there, ${ours.genesisStateRoot} here`);
+  if (deployed.minFee !== ours.minFee) diffs.push(`minFee ${deployed.minFee} there, ${ours.minFee} here`);
+  if (deployed.feeRecipient.toLowerCase() !== ours.feeRecipient.toLowerCase())
+    diffs.push(`feeRecipient ${deployed.feeRecipient} there, ${ours.feeRecipient} here`);
+  const separator = toHex(domainSeparator(l2Domain(ours.l2ChainId)));
+  if (deployed.l2DomainSeparator.toLowerCase() !== separator)
+    diffs.push(
+      `L2 domain separator ${deployed.l2DomainSeparator} there, ${separator} (chain ${ours.l2ChainId}) here`,
+    );
+  return diffs.length ? diffs.join("; ") : null;
+}

@@ -393,3 +393,19 @@ for (const l1 of ["embedded", "anvil"] as const) {
     );
   });
 }
+
+t.test("a sequencer refuses to run under a batch challenge deployed for another genesis", async (t) => {
+  const n = await network(t, "embedded");
+  const other = join(n.dir, "other-genesis.json");
+  const cfg = n.cfg as SequencerConfig;
+  writeFileSync(other, JSON.stringify({ ...cfg, genesis: { ...cfg.genesis, alloc: {} } }));
+  const seq = n.role("sequencer", ["sequencer", "--config", other]);
+  const code = await seq.exited;
+  t.not(code, 0, "it exits with an error");
+  t.match(
+    n.logs.join("\n") + seq.text(),
+    /batch challenge 0x[0-9a-fA-F]{40} was deployed for another L2 genesis \(genesis state root/,
+    "naming the challenge and the difference",
+  );
+  t.equal(await n.dep.bridge.batchCount(), 0n, "and posts nothing");
+});
