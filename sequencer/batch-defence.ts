@@ -73,10 +73,18 @@ export class BatchDefender {
     const count = await this.game.challengeCount();
     for (; this.scanned < count; this.scanned++) this.open.add(this.scanned);
     const moves: DefenceMove[] = [];
+    let failed: Error | null = null;
     for (const id of [...this.open]) {
-      const m = await this.answer(id);
-      if (m) moves.push(m);
+      // one challenge failing (an L1 error, a replay that cannot be made) must not starve the others
+      try {
+        const m = await this.answer(id);
+        if (m) moves.push(m);
+      } catch (err) {
+        failed = err as Error;
+        this.logger?.error({ challengeId: id.toString(), err: failed.message }, "batch defence: move failed");
+      }
     }
+    if (failed) throw failed;
     return moves;
   }
 

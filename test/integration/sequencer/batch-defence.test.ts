@@ -192,6 +192,7 @@ for (const l1 of ["embedded", "anvil"] as const) {
     await seq.role.waitFor((l) => l.msg === "posting the sequencer bond", 60_000, "the sequencer bonds");
     await until("batch 0 on L1", async () => (await n.dep.bridge.batchCount()) > 0n, 60_000);
     const lie = await n.dep.bridge.getBatch(0n);
+    const postedAt = Date.now();
     const sequencerL2 = resolveGenesis(n.cfg as SequencerConfig).genesis.sequencer;
     const forged = forgedWithdrawal(0, sequencerL2);
     const forgedClaim = {
@@ -231,6 +232,10 @@ for (const l1 of ["embedded", "anvil"] as const) {
       "the challenge ends",
     );
     t.equal(ended.outcome, "won", "the validator won");
+    // with a 200 ms validator poll, a 1 s defender tick and 1 s L1 blocks (includes the 21 s jump)
+    t.comment(
+      `seconds from the bad batch on L1 to its removal: ${((Date.now() - postedAt) / 1000).toFixed(1)}`,
+    );
     t.equal(ended.reason, "tx executes to another state", "proven by a one-step, not by the clock");
     await seq.role.waitFor(
       (l) => l.msg === "batch challenged: revealed its messages",
