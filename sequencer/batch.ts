@@ -465,6 +465,8 @@ export class Batcher {
       if (r.index >= count) await this.node.store.db.del(batchKey(r.index), { sync: true });
     this.resultAt.clear();
     this.scannedBatches = 0;
+    // forge-result: the lies told under the removed indexes are gone with them
+    for (const i of [...this.forged.keys()]) if (i >= count) this.forged.delete(i);
     if (this.fault && !this.caught) {
       this.caught = true;
       this.logger?.warn(
