@@ -243,7 +243,7 @@ for (const [l1, fault] of LIES) {
       "the challenge ends",
     );
     t.equal(ended.outcome, "won", "the validator won");
-    // with a 200 ms validator poll, a 1 s defender tick and 1 s L1 blocks (includes the 21 s jump)
+    // with a 200 ms validator poll, a 1 s defender tick and 1 s L1 blocks (wall clock: the L1 time jump below is not in it)
     t.comment(
       `seconds from the bad batch on L1 to its removal: ${((Date.now() - postedAt) / 1000).toFixed(1)}`,
     );
