@@ -4,7 +4,7 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { Address, Hex } from "viem";
 import type { Deployment } from "./deploy.ts";
-import { DEVNET_BRIDGE_PARAMS } from "./params.ts";
+import { DEFAULT_BATCH_CLOCK, DEVNET_BRIDGE_PARAMS, DEVNET_SEQUENCER_BOND } from "./params.ts";
 
 function intArg(name: string, min: number, max: number) {
   return (v: string): number => {
@@ -68,6 +68,9 @@ interface DeployOpts {
   unbondingDelay: bigint;
   minStake: bigint;
   challengerBond: bigint;
+  l2Config?: string;
+  sequencerBond: bigint;
+  batchClock: bigint;
 }
 
 interface NodeOpts {
@@ -120,6 +123,26 @@ export function registerL1Commands(program: Command): void {
         DEVNET_BRIDGE_PARAMS.challengerBond,
       ),
     )
+    .option(
+      "--l2-config <file>",
+      "the sequencer's config file: deploy the batch challenge for its genesis (default: DEVNET_L2_GENESIS, the config's default genesis)",
+    )
+    .addOption(
+      bigintOption(
+        "--sequencer-bond <wei>",
+        "bond the sequencer keeps in the batch challenge",
+        "sequencer bond",
+        DEVNET_SEQUENCER_BOND,
+      ),
+    )
+    .addOption(
+      bigintOption(
+        "--batch-clock <s>",
+        "seconds each side has for all its moves in one batch challenge",
+        "batch clock",
+        DEFAULT_BATCH_CLOCK,
+      ),
+    )
     .action(async (o: DeployOpts) => {
       let key = o.key;
       if (!key) {
@@ -134,9 +157,22 @@ export function registerL1Commands(program: Command): void {
       const { challengeGenesisOfConfig, DEVNET_L2_GENESIS } = await import(
         "../sequencer/fault-proof/genesis.ts"
       );
+      let l2Genesis: Parameters<typeof challengeGenesisOfConfig>[0] = DEVNET_L2_GENESIS;
+      let l2Key: string | undefined;
+      if (o.l2Config) {
+        // the genesis exactly as the sequencer will resolve it (its config file over the defaults)
+        const { loadConfig } = await import("../sequencer/config.ts");
+        const cfg = loadConfig({ config: o.l2Config });
+        l2Genesis = cfg.genesis;
+        l2Key = cfg.sequencerKey ?? undefined;
+      }
       const d = await deployBridge(clients, {
-        // for the devnet's L2 genesis (chain 424242, no fee, no balances, the dev sequencer key)
-        batchChallenge: challengeGenesisOfConfig(DEVNET_L2_GENESIS),
+        // the batch challenge for that L2 genesis (its chain id, fee rules and state root)
+        batchChallenge: {
+          ...challengeGenesisOfConfig(l2Genesis, l2Key),
+          sequencerBond: o.sequencerBond,
+          clock: o.batchClock,
+        },
         sequencer: o.sequencer,
         challengeWindow: o.challengeWindow,
         unbondingDelay: o.unbondingDelay,
