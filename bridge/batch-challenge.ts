@@ -87,8 +87,14 @@ export class BatchChallengeRevert extends BridgeRevert {}
 
 export interface ChallengeView {
   batchIndex: bigint;
+  /** Removals when the batch was posted (a reposted index is another batch). */
+  epoch: bigint;
   challenger: Address;
   phase: number;
+  /** L1 time of the last move, and each side's seconds left. */
+  lastMoveAt: bigint;
+  sequencerClock: bigint;
+  challengerClock: bigint;
   lo: bigint;
   hi: bigint;
   txCount: bigint;
@@ -170,6 +176,30 @@ export class BatchChallengeContract extends ContractClient {
   }
   closeVoid(id: bigint): Promise<TxResult> {
     return this.write("closeVoid", [id]);
+  }
+  /** The genesis the challenge was deployed for (sequencer/fault-proof/genesis.ts compares it). */
+  async deployedGenesis(): Promise<{
+    genesisStateRoot: Hex;
+    minFee: bigint;
+    feeRecipient: Address;
+    l2DomainSeparator: Hex;
+  }> {
+    const verifier = await this.read<Address>("verifier");
+    const v = <T>(functionName: string) =>
+      this.clients.publicClient.readContract({
+        address: verifier,
+        abi: batchStepVerifierAbi,
+        functionName,
+      } as Parameters<L1Clients["publicClient"]["readContract"]>[0]) as Promise<T>;
+    return {
+      genesisStateRoot: await this.read<Hex>("genesisStateRoot"),
+      minFee: await v<bigint>("minFee"),
+      feeRecipient: await v<Address>("feeRecipient"),
+      l2DomainSeparator: await v<Hex>("l2DomainSeparator"),
+    };
+  }
+  sequencerBond(): Promise<bigint> {
+    return this.read<bigint>("sequencerBond");
   }
   challengeCount(): Promise<bigint> {
     return this.read<bigint>("challengeCount");

@@ -4,7 +4,7 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { Address, Hex } from "viem";
 import type { Deployment } from "./deploy.ts";
-import { DEVNET_BRIDGE_PARAMS } from "./params.ts";
+import { DEFAULT_BATCH_CLOCK, DEVNET_BRIDGE_PARAMS, DEVNET_SEQUENCER_BOND } from "./params.ts";
 
 function intArg(name: string, min: number, max: number) {
   return (v: string): number => {
@@ -53,6 +53,7 @@ function deploymentJson(d: Deployment): string {
       unbondingDelay: d.params.unbondingDelay.toString(),
       minWorkerStake: d.params.minWorkerStake.toString(),
       challengerBond: d.params.challengerBond.toString(),
+      batchChallenge: d.batchChallenge?.address ?? null,
     },
     null,
     2,
@@ -67,6 +68,9 @@ interface DeployOpts {
   unbondingDelay: bigint;
   minStake: bigint;
   challengerBond: bigint;
+  l2Config?: string;
+  sequencerBond: bigint;
+  batchClock: bigint;
 }
 
 interface NodeOpts {
@@ -119,6 +123,26 @@ export function registerL1Commands(program: Command): void {
         DEVNET_BRIDGE_PARAMS.challengerBond,
       ),
     )
+    .option(
+      "--l2-config <file>",
+      "the sequencer's config file: deploy the batch challenge for its genesis (default: DEVNET_L2_GENESIS, the config's default genesis)",
+    )
+    .addOption(
+      bigintOption(
+        "--sequencer-bond <wei>",
+        "bond the sequencer keeps in the batch challenge",
+        "sequencer bond",
+        DEVNET_SEQUENCER_BOND,
+      ),
+    )
+    .addOption(
+      bigintOption(
+        "--batch-clock <s>",
+        "seconds each side has for all its moves in one batch challenge",
+        "batch clock",
+        DEFAULT_BATCH_CLOCK,
+      ),
+    )
     .action(async (o: DeployOpts) => {
       let key = o.key;
       if (!key) {
@@ -130,7 +154,25 @@ export function registerL1Commands(program: Command): void {
       const { connectL1 } = await import("./clients.ts");
       const { deployBridge } = await import("./deploy.ts");
       const clients = await connectL1({ rpcUrl: o.rpc, privateKey: key });
+      const { challengeGenesisOfConfig, DEVNET_L2_GENESIS } = await import(
+        "../sequencer/fault-proof/genesis.ts"
+      );
+      let l2Genesis: Parameters<typeof challengeGenesisOfConfig>[0] = DEVNET_L2_GENESIS;
+      let l2Key: string | undefined;
+      if (o.l2Config) {
+        // the genesis exactly as the sequencer will resolve it (its config file over the defaults)
+        const { loadConfig } = await import("../sequencer/config.ts");
+        const cfg = loadConfig({ config: o.l2Config });
+        l2Genesis = cfg.genesis;
+        l2Key = cfg.sequencerKey ?? undefined;
+      }
       const d = await deployBridge(clients, {
+        // the batch challenge for that L2 genesis (its chain id, fee rules and state root)
+        batchChallenge: {
+          ...challengeGenesisOfConfig(l2Genesis, l2Key),
+          sequencerBond: o.sequencerBond,
+          clock: o.batchClock,
+        },
         sequencer: o.sequencer,
         challengeWindow: o.challengeWindow,
         unbondingDelay: o.unbondingDelay,
@@ -197,7 +239,12 @@ export function registerL1Commands(program: Command): void {
     )
     .action(async (o: NodeOpts) => {
       const { startDevnet } = await import("./devnet.ts");
+      const { challengeGenesisOfConfig, DEVNET_L2_GENESIS } = await import(
+        "../sequencer/fault-proof/genesis.ts"
+      );
       const devnet = await startDevnet({
+        // the batch challenge for the devnet's L2 genesis (scripts/devnet.ts): batches can be challenged
+        bridgeParams: { batchChallenge: challengeGenesisOfConfig(DEVNET_L2_GENESIS) },
         chainId: o.chainId,
         accounts: o.accounts,
         blockTimeMs: o.blockTime === undefined ? undefined : o.blockTime * 1000,
@@ -218,6 +265,7 @@ export function registerL1Commands(program: Command): void {
       if (devnet.deployment) {
         out.bridge = devnet.deployment.address;
         out.disputeGame = devnet.deployment.disputeGame;
+        out.batchChallenge = devnet.deployment.batchChallenge?.address ?? null;
         out.deployBlock = devnet.deployment.blockNumber.toString();
       }
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);

@@ -1,16 +1,32 @@
 /**
  * Deploys the Bridge with its constructor parameters, then the dispute game (OneStepVerifier and
- * DisputeGame) and registers the game with the Bridge, waiting for every receipt.
+ * DisputeGame) and registers the game with the Bridge, then (when `batchChallenge` is given) the
+ * batch challenge (BatchStepVerifier and BatchChallenge) for that L2 genesis, waiting for every
+ * receipt.
  */
 import type { Address, Hex } from "viem";
 import { bridgeAbi, bridgeBytecode } from "../contracts/artifacts/Bridge.ts";
 import { disputeGameAbi, disputeGameBytecode } from "../contracts/artifacts/DisputeGame.ts";
 import { oneStepVerifierAbi, oneStepVerifierBytecode } from "../contracts/artifacts/OneStepVerifier.ts";
+import { deployBatchChallenge } from "./batch-challenge.ts";
 import { BridgeContract } from "./bridge.ts";
 import type { L1Clients } from "./clients.ts";
-import { type BridgeParams, DEFAULT_DISPUTE_CLOCK, DEVNET_BRIDGE_PARAMS } from "./params.ts";
+import {
+  type BatchChallengeSetup,
+  type BridgeParams,
+  DEFAULT_BATCH_CLOCK,
+  DEFAULT_DISPUTE_CLOCK,
+  DEVNET_BRIDGE_PARAMS,
+  DEVNET_SEQUENCER_BOND,
+} from "./params.ts";
 
-export { type BridgeParams, DEVNET_BRIDGE_PARAMS };
+export { type BatchChallengeSetup, type BridgeParams, DEVNET_BRIDGE_PARAMS };
+
+/** The batch challenge as deployed (every default filled in). */
+export type BatchChallengeDeployment = Required<BatchChallengeSetup> & {
+  address: Address;
+  verifier: Address;
+};
 
 export interface Deployment {
   address: Address;
@@ -18,8 +34,10 @@ export interface Deployment {
   blockNumber: bigint;
   chainId: number;
   deployer: Address;
-  params: Required<BridgeParams>;
+  params: Required<Omit<BridgeParams, "batchChallenge">>;
   bridge: BridgeContract;
+  /** The BatchChallenge registered with the Bridge; absent when none was asked for. */
+  batchChallenge?: BatchChallengeDeployment;
   /** The DisputeGame registered with the Bridge, and the OneStepVerifier it calls. */
   disputeGame: Address;
   oneStepVerifier: Address;
@@ -38,8 +56,9 @@ export async function deployBridge(
   }
   if (params.minWorkerStake <= 0n || params.challengerBond <= 0n)
     throw new Error("min worker stake and challenger bond must be > 0");
-  const full: Required<BridgeParams> = {
-    ...params,
+  const { batchChallenge: challengeSetup, ...bridgeParams } = params;
+  const full: Required<Omit<BridgeParams, "batchChallenge">> = {
+    ...bridgeParams,
     sequencer: params.sequencer ?? wallet.account.address,
     disputeClock: params.disputeClock ?? DEFAULT_DISPUTE_CLOCK,
   };
@@ -92,7 +111,30 @@ export async function deployBridge(
     }),
     "Bridge.setDisputeGame",
   );
+  let batchChallenge: BatchChallengeDeployment | undefined;
+  if (challengeSetup) {
+    const setup: Required<BatchChallengeSetup> = {
+      ...challengeSetup,
+      sequencerBond: challengeSetup.sequencerBond ?? DEVNET_SEQUENCER_BOND,
+      batchChallengerBond: challengeSetup.batchChallengerBond ?? full.challengerBond,
+      clock: challengeSetup.clock ?? DEFAULT_BATCH_CLOCK,
+    };
+    if (setup.sequencerBond <= 0n || setup.batchChallengerBond <= 0n || setup.clock <= 0n)
+      throw new Error("batch challenge: sequencer bond, challenger bond and clock must be > 0");
+    const d = await deployBatchChallenge(clients, {
+      bridge: receipt.contractAddress,
+      l2ChainId: setup.l2ChainId,
+      minFee: setup.minFee,
+      feeRecipient: setup.feeRecipient,
+      genesisStateRoot: setup.genesisStateRoot,
+      sequencerBond: setup.sequencerBond,
+      challengerBond: setup.batchChallengerBond,
+      clock: setup.clock,
+    });
+    batchChallenge = { ...setup, ...d };
+  }
   return {
+    batchChallenge,
     disputeGame,
     oneStepVerifier,
     address: receipt.contractAddress,

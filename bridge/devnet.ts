@@ -54,6 +54,13 @@ export function deploymentToJson(d: Deployment): Record<string, unknown> {
     params: Object.fromEntries(
       Object.entries(d.params).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v]),
     ),
+    ...(d.batchChallenge
+      ? {
+          batchChallenge: Object.fromEntries(
+            Object.entries(d.batchChallenge).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v]),
+          ),
+        }
+      : {}),
   };
 }
 
@@ -77,6 +84,23 @@ function deploymentFromJson(o: Record<string, unknown>, clients: L1Clients): Dep
       disputeClock: BigInt(p.disputeClock),
     },
     bridge: new BridgeContract(clients, address),
+    batchChallenge: o.batchChallenge
+      ? batchChallengeFromJson(o.batchChallenge as Record<string, string>)
+      : undefined,
+  };
+}
+
+function batchChallengeFromJson(c: Record<string, string>): NonNullable<Deployment["batchChallenge"]> {
+  return {
+    address: c.address as Address,
+    verifier: c.verifier as Address,
+    l2ChainId: BigInt(c.l2ChainId),
+    minFee: BigInt(c.minFee),
+    feeRecipient: c.feeRecipient as Address,
+    genesisStateRoot: c.genesisStateRoot as Hex,
+    sequencerBond: BigInt(c.sequencerBond),
+    batchChallengerBond: BigInt(c.batchChallengerBond),
+    clock: BigInt(c.clock),
   };
 }
 

@@ -12,7 +12,36 @@ export interface BridgeParams {
   challengerBond: bigint;
   /** Each side's total time budget (chess clock) per dispute, seconds. Default DEFAULT_DISPUTE_CLOCK. */
   disputeClock?: bigint;
+  /**
+   * Deploy the batch challenge (BatchStepVerifier + BatchChallenge, docs/rollup.md 8c) for this L2
+   * genesis and register it with the Bridge; without it the Bridge has none and nobody can
+   * challenge a batch.
+   */
+  batchChallenge?: BatchChallengeSetup;
 }
+
+/** What the batch challenge is deployed with: the L2 genesis it replays from, bonds and clock. */
+export interface BatchChallengeSetup {
+  l2ChainId: bigint;
+  minFee: bigint;
+  feeRecipient: Address;
+  /** State root of the L2 genesis (the state before batch 0; sequencer/fault-proof/genesis.ts). */
+  genesisStateRoot: `0x${string}`;
+  /** Bond the sequencer keeps in the challenge; default DEVNET_SEQUENCER_BOND. */
+  sequencerBond?: bigint;
+  /** Bond per batch challenge; default the Bridge's challengerBond. */
+  batchChallengerBond?: bigint;
+  /** Seconds each side has for all its moves in one batch challenge; default DEFAULT_BATCH_CLOCK. */
+  clock?: bigint;
+}
+
+/** Devnet sequencer bond: what one lost batch challenge slashes. */
+export const DEVNET_SEQUENCER_BOND = 10n ** 18n;
+/**
+ * Devnet batch-challenge clock per side: longer than the devnet's 120 s batch window, so a batch
+ * posted while another is challenged cannot become final under it by the clock alone.
+ */
+export const DEFAULT_BATCH_CLOCK = 300n;
 
 /** Devnet dispute clock: each side has one hour in total for all its moves. */
 export const DEFAULT_DISPUTE_CLOCK = 3600n;

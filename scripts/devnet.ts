@@ -39,6 +39,7 @@ import { buildTransformerLm, TRANSFORMER_DEFAULTS } from "../prover-trace/builde
 import { commitOnnxFile, inputRoot } from "../prover-trace/commit/model.ts";
 import type { TensorData } from "../prover-trace/commit/tensor.ts";
 import { encodeOnnx } from "../prover-trace/onnx/io.ts";
+import { DEVNET_L2_GENESIS } from "../sequencer/fault-proof/genesis.ts";
 import { SequencerClient } from "../verifier/l2.ts";
 import { type Role, startRole } from "./devnet/roles.ts";
 import { Story } from "./devnet/story.ts";
@@ -55,7 +56,7 @@ const logLevel = process.env.VERDICT_DEVNET_LOG_LEVEL ?? "info";
 
 /** L2 challenge window: long enough for the watcher to re-execute and open a dispute on L1 (1 s blocks, 2 confirmations). */
 const CHALLENGE_WINDOW_MS = 30_000;
-const L2_CHAIN_ID = "424242";
+const L2_CHAIN_ID = DEVNET_L2_GENESIS.l2ChainId;
 const ESCROW = parseEther("0.01");
 const DEPOSIT = parseEther("1");
 /** The faulty worker stakes for many slashes (the Bridge's minimum is slashed per lost dispute). */
@@ -208,17 +209,14 @@ async function main(): Promise<void> {
         l1Key: DEPLOYER.privateKey,
         batchIntervalMs: 10_000,
         verifyWorkers: 0,
+        // the genesis `verdict l1 node --deploy` deployed the batch challenge for (DEVNET_L2_GENESIS)
         genesis: {
-          l2ChainId: L2_CHAIN_ID,
+          ...DEVNET_L2_GENESIS,
           l1ChainId: String(l1Info.chainId),
           bridge: bridgeAddress,
-          sequencer: null,
           timestamp: 0,
           challengeWindowMs: CHALLENGE_WINDOW_MS,
-          minFee: "0",
           claimCollateral: CLAIM_COLLATERAL.toString(),
-          feeRecipient: null,
-          alloc: {},
         },
       },
       null,

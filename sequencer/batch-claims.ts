@@ -112,6 +112,15 @@ export class ClaimsRecorder {
     return done;
   }
 
+  /**
+   * L1 removed batches from `fromIndex` on (a lost batch challenge) with their claims roots:
+   * the batches posted again under those indexes are recorded afresh.
+   */
+  forget(fromIndex: number): void {
+    if (this.next > fromIndex) this.next = fromIndex;
+    for (const [k, i] of this.batchOf) if (i >= fromIndex) this.batchOf.delete(k);
+  }
+
   /** Records on an interval (errors are logged and retried on the next tick). */
   start(intervalMs: number): void {
     this.timer = setInterval(() => {

@@ -21,6 +21,10 @@
  * |                  | lie a sequencer alone can tell a relayer: Bridge.deliverResult must  |
  * |                  | refuse it, ClaimSignerUnbacked)                                      |
  *
+ * With a batch challenge on L1 the lying batcher defends its lie (`lyingAnswers`) and lies until
+ * one of its batches is removed; then it posts honest roots (sequencer/batch.ts), so a test sees
+ * the removal followed by the honest chain.
+ *
  * Pure: no I/O.
  */
 import { concatBytes, toHex } from "../protocol/bytes.ts";
@@ -28,7 +32,7 @@ import type { Eip712Domain } from "../protocol/eip712.ts";
 import { type Address, addressOf } from "../protocol/secp256k1.ts";
 import { sha256 } from "../protocol/sha256.ts";
 import { type ClaimMsg, claimDigest, type Hex, NO_GENERATION, signClaim } from "../protocol/tx.ts";
-import { type L2Message, MessageTree, type ResultMessage } from "../protocol/withdrawal.ts";
+import { type L2Message, MessageTree, type ResultMessage, type Withdrawal } from "../protocol/withdrawal.ts";
 
 export const SEQUENCER_FAULT_MODES = [
   "wrong-state-root",
@@ -106,6 +110,19 @@ export function forgedResult(
   };
 }
 
+/** forge-withdrawal's lie in batch `batchIndex`: 1 ETH to the sequencer that no L2 tx made. */
+export function forgedWithdrawal(
+  batchIndex: number,
+  sequencer: Address,
+): { kind: "withdrawal" } & Withdrawal {
+  return {
+    kind: "withdrawal",
+    recipient: sequencer,
+    amount: 10n ** 18n,
+    l2TxHash: fakeOf("forged withdrawal", batchIndex),
+  };
+}
+
 /**
  * The roots a faulty batcher commits instead of the true ones (`forged`: forge-result's lie), and
  * the messages under its withdrawal root (what it reveals in a batch challenge).
@@ -118,19 +135,30 @@ export function faultyRoots(
 ): { stateRoot: Hex; withdrawalRoot: Hex; messages: L2Message[] } {
   const messages = [...honest.messages];
   let stateRoot = honest.stateRoot;
-  const fake = (what: string) => fakeOf(what, honest.batchIndex);
   if (mode === "wrong-state-root")
     stateRoot = toHex(sha256(concatBytes(Buffer.from(honest.stateRoot.slice(2), "hex"), tag(mode))));
-  if (mode === "forge-withdrawal")
-    messages.push({
-      kind: "withdrawal",
-      recipient: sequencer,
-      amount: 10n ** 18n,
-      l2TxHash: fake("forged withdrawal"),
-    });
+  if (mode === "forge-withdrawal") messages.push(forgedWithdrawal(honest.batchIndex, sequencer));
   if (mode === "forge-result") {
     if (!forged) throw new Error("forge-result needs the forged result (forgedResult)");
     messages.push(forged.message);
   }
   return { stateRoot, withdrawalRoot: new MessageTree(messages).rootHex, messages };
+}
+
+/**
+ * How a faulty sequencer defends its lying batch in a batch challenge (docs/rollup.md 8c): it
+ * must reveal the leaves under its lying withdrawal root (`claimedLeaves`), which fixes its final
+ * commitment `claimedFinal`; at every k < n it tells the truth, so the lie surfaces only at the
+ * last tx and the challenger has to play every bisection round (the strongest defence a liar has:
+ * test/helpers/adversary/batch-liars.ts `truthUntilLast`, here as the process plays it).
+ */
+export function lyingAnswers(
+  truth: { commitments: readonly Hex[]; txCount: number },
+  claimedFinal: Hex,
+  claimedLeaves: Hex[],
+): { commitments: Hex[]; messageLeaves: Hex[] } {
+  return {
+    messageLeaves: claimedLeaves,
+    commitments: truth.commitments.map((c, k) => (k === truth.txCount ? claimedFinal : c)),
+  };
 }

@@ -23,20 +23,30 @@
  *                    cid = CIDv1 of txData (injected `cidOf`)
  */
 import type { Logger } from "pino";
-import { toHex } from "../protocol/bytes.ts";
+import { fromHex, toHex } from "../protocol/bytes.ts";
 import type { Eip712Domain } from "../protocol/eip712.ts";
 import { sha256 } from "../protocol/sha256.ts";
 import type { ClaimMsg, Hex } from "../protocol/tx.ts";
 import {
   type L2Message,
   MessageTree,
+  messageLeaf,
   type ResultMessage,
   txMessages,
   type Withdrawal,
 } from "../protocol/withdrawal.ts";
 import { encodeBatchData } from "./batch-data.ts";
-import { type ForgedResult, faultyRoots, forgedResult, type SequencerFaultMode } from "./batch-faults.ts";
+import {
+  type ForgedResult,
+  faultyRoots,
+  forgedResult,
+  lyingAnswers,
+  type SequencerFaultMode,
+} from "./batch-faults.ts";
 import type { Block } from "./block.ts";
+import { Chain } from "./chain.ts";
+import { messageChainOf, stepCommitment } from "./fault-proof/encoding.ts";
+import { replayBatch } from "./fault-proof/steps.ts";
 import type { SequencerNode } from "./node.ts";
 import { keys } from "./state/records.ts";
 
@@ -122,6 +132,24 @@ export interface BatchL1View {
    * that only goes up would give the repost a nonce L1 cannot mine until the gap fills.
    */
   resetNonce?(): void;
+}
+
+/**
+ * The sequencer's bond in the Bridge's batch challenge (docs/rollup.md 8c): postBatch is refused
+ * while it is below the required amount. bridge/batch-challenge.ts implements it over viem.
+ */
+export interface SequencerBond {
+  /** The bond held and the bond postBatch needs; null when the Bridge has no batch challenge. */
+  status(): Promise<{ balance: bigint; required: bigint } | null>;
+  /** Adds `amount` wei to the bond (from the sequencer's L1 account). */
+  deposit(amount: bigint): Promise<void>;
+}
+
+/** What the sequencer reveals in a batch challenge: the batch's message leaves and every C_k. */
+export interface ChallengeAnswers {
+  messageLeaves: Hex[];
+  commitments: Hex[];
+  txRoot: Hex;
 }
 
 export interface L1Batch {
@@ -237,6 +265,13 @@ export class Batcher {
   private readonly forged = new Map<number, ForgedResult>();
   /** forge-result: L1 request 0's job once a posted batch derived it. */
   private request0: { jobId: Hex; modelId: Hex; inputRoot: Hex } | null = null;
+  private readonly bond?: SequencerBond;
+  private readonly onRemoved: (fromIndex: number) => void;
+  /**
+   * Test faults lie until L1 removes a batch of theirs (a challenge proved the lie): from then on
+   * the batcher re-posts the honest chain, so a test sees the removal followed by honest batches.
+   */
+  private caught = false;
 
   constructor(
     node: SequencerNode,
@@ -251,9 +286,15 @@ export class Batcher {
       confirmations?: number;
       /** Test only (sequencer/batch-faults.ts): commit lying roots; the caller checks the chain. */
       fault?: BatchFault | null;
+      /** The bond postBatch needs (topped up to the required amount before each post). */
+      bond?: SequencerBond;
+      /** Called when L1 removed batches from this index on (a lost batch challenge). */
+      onRemoved?: (fromIndex: number) => void;
     },
   ) {
     this.fault = opts.fault ?? null;
+    this.bond = opts.bond;
+    this.onRemoved = opts.onRemoved ?? (() => {});
     this.node = node;
     this.poster = poster;
     this.cidOf = opts.cidOf;
@@ -287,8 +328,9 @@ export class Batcher {
   }
 
   private async post(): Promise<PostedBatch | null> {
-    const done = await this.posted();
+    let done = await this.posted();
     if (this.l1) {
+      done = await this.dropRemoved(done, this.l1);
       await this.adopt(done, this.l1);
       for (const rec of done) {
         if (isConfirmed(rec)) continue;
@@ -312,17 +354,17 @@ export class Batcher {
     }
     const data = buildBatch(blocks);
     const cid = await this.cidOf(data.txData);
-    const forged = this.fault?.mode === "forge-result" ? this.forgeResult(done.length, blocks) : undefined;
-    const roots = this.fault
+    const lie = this.caught ? null : this.fault;
+    const forged = lie?.mode === "forge-result" ? this.forgeResult(done.length, blocks) : undefined;
+    const roots = lie
       ? faultyRoots(
-          this.fault.mode,
+          lie.mode,
           { stateRoot: data.stateRoot, messages: data.messages, batchIndex: done.length },
-          this.fault.sequencer as `0x${string}`,
+          lie.sequencer as `0x${string}`,
           forged,
         )
       : data;
-    if (this.fault)
-      this.logger?.warn({ fault: this.fault.mode, index: done.length }, "TEST FAULT: lying batch roots");
+    if (lie) this.logger?.warn({ fault: lie.mode, index: done.length }, "TEST FAULT: lying batch roots");
     const origin = blocks[blocks.length - 1].header.l1OriginNumber;
     // the blocks derived every inbox message L1 held at their origin (docs/rollup.md section 8)
     const inboxCount = this.l1?.inboxLength ? Number(await this.l1.inboxLength(BigInt(origin))) : 0;
@@ -340,6 +382,7 @@ export class Batcher {
       l1TxHash: null,
     };
     if (!this.l1) {
+      await this.ensureBond();
       const r = await this.poster.postBatch(batchArgs(rec, data.txData));
       rec.index = Number(r.batchIndex);
       rec.status = "confirmed";
@@ -374,6 +417,7 @@ export class Batcher {
       throw new Error(
         `batch ${rec.index}: its blocks now give data hash ${data.txDataHash}, not ${rec.txDataHash}`,
       );
+    await this.ensureBond();
     let r: Awaited<ReturnType<BatchPoster["postBatch"]>>;
     try {
       r = await this.poster.postBatch(batchArgs(rec, data.txData));
@@ -394,6 +438,96 @@ export class Batcher {
     await this.record(rec);
     this.logger?.info({ ...rec }, "batch posted");
     return rec;
+  }
+
+  /** Tops the sequencer's bond up to what postBatch needs (after a slash, or the first time). */
+  private async ensureBond(): Promise<void> {
+    const b = await this.bond?.status();
+    if (!b || b.balance >= b.required) return;
+    const amount = b.required - b.balance;
+    this.logger?.warn(
+      { balance: b.balance.toString(), amount: amount.toString() },
+      "posting the sequencer bond",
+    );
+    await this.bond?.deposit(amount);
+  }
+
+  /**
+   * Batches L1 no longer holds although this node confirmed them: a batch challenge proved one of
+   * them (or an earlier one) wrong and the Bridge removed it with every later batch. Their records
+   * are dropped, so the next step posts the blocks again from the first removed one (this node's
+   * blocks: the honest chain; a test fault stops lying once caught). Returns the records kept.
+   */
+  private async dropRemoved(done: PostedBatch[], l1: BatchL1View): Promise<PostedBatch[]> {
+    const count = Number(await l1.batchCount());
+    if (!done.some((r) => r.index >= count && isConfirmed(r))) return done;
+    for (const r of done)
+      if (r.index >= count) await this.node.store.db.del(batchKey(r.index), { sync: true });
+    this.resultAt.clear();
+    this.scannedBatches = 0;
+    // forge-result: the lies told under the removed indexes are gone with them
+    for (const i of [...this.forged.keys()]) if (i >= count) this.forged.delete(i);
+    if (this.fault && !this.caught) {
+      this.caught = true;
+      this.logger?.warn(
+        { fault: this.fault.mode },
+        "TEST FAULT: lie removed on L1; posting honest roots from now on",
+      );
+    }
+    this.logger?.warn(
+      { fromIndex: count, dropped: done.filter((r) => r.index >= count).map((r) => r.index) },
+      "batches removed from L1 (a batch challenge proved one wrong); posting the chain again from there",
+    );
+    this.onRemoved(count);
+    return done.filter((r) => r.index < count);
+  }
+
+  /**
+   * What this node reveals when its batch `index` is challenged: the batch's message leaves and
+   * every step commitment C_k from a replay of its own blocks (from genesis to the batch start,
+   * then tx by tx, sequencer/fault-proof/steps.ts). Null when this node has no record of that
+   * batch or the challenged data (its `txRoot`) is not its batch's. A test fault's lying batch is
+   * defended with its lie (batch-faults.ts `lyingAnswers`).
+   */
+  async challengeAnswers(index: number, txRoot: Hex): Promise<ChallengeAnswers | null> {
+    const rec = (await this.posted()).find((r) => r.index === index);
+    if (!rec) return null;
+    const genesis = this.node.chain.genesis;
+    const chain = new Chain(genesis);
+    chain.initGenesis();
+    for (let n = 1; n < rec.firstBlock; n++) {
+      const b = await this.node.block(n);
+      if (!b) throw new Error(`block ${n} missing from the store`);
+      chain.applyBlock({ header: b.header, txs: b.txs, receipts: [] }, genesis.sequencer);
+    }
+    const blocks: Block[] = [];
+    for (let n = rec.firstBlock; n <= rec.lastBlock; n++) {
+      const b = await this.node.block(n);
+      if (!b) throw new Error(`block ${n} missing from the store`);
+      blocks.push(b);
+    }
+    const truth = replayBatch(genesis, chain.state.map, blocks);
+    if (truth.txRoot !== txRoot.toLowerCase()) return null;
+    const data = buildBatch(blocks);
+    if (rec.stateRoot === data.stateRoot && rec.withdrawalRoot === data.withdrawalRoot) {
+      const claimed = stepCommitment(
+        fromHex(rec.stateRoot),
+        messageChainOf(truth.messageLeaves.map(fromHex)),
+      );
+      if (claimed !== truth.commitments[truth.txCount])
+        throw new Error(`batch ${index}: the replay of its blocks does not reach its own roots`);
+      return { messageLeaves: truth.messageLeaves, commitments: truth.commitments, txRoot: truth.txRoot };
+    }
+    if (!this.fault) throw new Error(`batch ${index}: its record's roots are not its blocks'`);
+    const lie = faultyRoots(
+      this.fault.mode,
+      { stateRoot: data.stateRoot, messages: data.messages, batchIndex: index },
+      this.fault.sequencer as `0x${string}`,
+      this.forged.get(index),
+    );
+    const leaves = lie.messages.map(messageLeaf);
+    const claimedFinal = stepCommitment(fromHex(rec.stateRoot), messageChainOf(leaves));
+    return { ...lyingAnswers(truth, claimedFinal, leaves.map(toHex)), txRoot: truth.txRoot };
   }
 
   private async record(rec: PostedBatch): Promise<void> {

@@ -37,6 +37,15 @@ export class L1BatchReader {
   private readonly inbox: InboxMessage[] = [];
   private consumed = 0;
   private lastDeposit: { depositId: bigint; recipient: Hex; amount: bigint } | null = null;
+  /** Inbox messages consumed through each batch read, by index. */
+  private readonly consumedAt: number[] = [];
+  /** Batches handed out by earlier calls (a removal of one of them is the caller's to undo). */
+  private returned = 0;
+  /**
+   * Set when L1 removed a batch an earlier call already returned (a batch challenge proved it
+   * wrong): the lowest such index. The caller must rebuild from before it (a new reader).
+   */
+  removedReturned: number | null = null;
 
   constructor(clients: L1Clients, opts: L1BatchReaderOptions) {
     if (!Number.isInteger(opts.confirmations) || opts.confirmations < 0)
@@ -83,6 +92,17 @@ export class L1BatchReader {
           );
           continue;
         }
+        if (log.eventName === "BatchesRemoved") {
+          // a batch challenge removed this batch and every later one: they are posted again
+          const from = Number(log.args.fromBatchIndex);
+          if (from < this.returned && (this.removedReturned === null || from < this.removedReturned))
+            this.removedReturned = from;
+          while (out.length && out[out.length - 1].index >= from) out.pop();
+          this.nextIndex = Math.min(this.nextIndex, from);
+          this.consumed = from === 0 ? 0 : (this.consumedAt[from - 1] ?? 0);
+          this.consumedAt.length = Math.min(this.consumedAt.length, from);
+          continue;
+        }
         if (log.eventName !== "BatchPosted") continue;
         const index = Number(log.args.batchIndex);
         if (index !== this.nextIndex)
@@ -105,6 +125,7 @@ export class L1BatchReader {
           );
         const inbox = this.inbox.slice(this.consumed, inboxCount);
         this.consumed = inboxCount;
+        this.consumedAt[index] = inboxCount;
         out.push({
           inbox,
           index,
@@ -119,6 +140,7 @@ export class L1BatchReader {
       }
       this.scanFrom = to + 1;
     }
+    this.returned = this.nextIndex;
     return out;
   }
 

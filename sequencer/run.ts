@@ -4,20 +4,24 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
+import { BatchChallengeContract } from "../bridge/batch-challenge.ts";
 import { BridgeContract } from "../bridge/bridge.ts";
 import { connectL1 } from "../bridge/clients.ts";
 import { BridgeFollower } from "../bridge/follower.ts";
 import { ContentSweeper, UploadLog } from "../content/upload-gc.ts";
+import { bridgeAbi } from "../contracts/artifacts/Bridge.ts";
 import { toHex } from "../protocol/bytes.ts";
 import { fileCid } from "../protocol/cid.ts";
 import { buildApi } from "./api.ts";
-import { Batcher } from "./batch.ts";
+import { Batcher, type SequencerBond } from "./batch.ts";
 import { ClaimsRecorder } from "./batch-claims.ts";
+import { BatchDefender } from "./batch-defence.ts";
 import { checkFaultAllowed, parseSequencerFault } from "./batch-faults.ts";
 import { bridgeBatchView } from "./batch-l1.ts";
 import { registerClaimRoutes } from "./claims-routes.ts";
 import { resolveGenesis, type SequencerConfig } from "./config.ts";
 import { L1DisputeFeed } from "./dashboard/feed.ts";
+import { challengeGenesisMismatch } from "./fault-proof/genesis.ts";
 import type { L1Source } from "./l1.ts";
 import { createMetrics } from "./metrics.ts";
 import { SequencerNode, SubmitError } from "./node.ts";
@@ -65,6 +69,16 @@ export async function startSequencer(
     if (key) poster = new BridgeContract(clients, genesis.bridge);
     disputes = new L1DisputeFeed(clients, genesis.bridge, { startBlock: cfg.l1StartBlock });
   }
+  // the Bridge's batch challenge, when it has one: the batcher bonds, the defender answers
+  const game = poster ? await batchChallengeOf(poster) : null;
+  if (game) {
+    const wrong = challengeGenesisMismatch(await game.deployedGenesis(), genesis);
+    if (wrong)
+      throw new Error(
+        `the Bridge's batch challenge ${game.address} was deployed for another L2 genesis (${wrong}): ` +
+          "a challenger could prove this node's honest batch 0 wrong against it; deploy one for this genesis",
+      );
+  }
   const node = await SequencerNode.open({
     dataDir: cfg.dataDir,
     genesis,
@@ -82,6 +96,7 @@ export async function startSequencer(
     };
   }
   const metrics = createMetrics();
+  let claims: ClaimsRecorder | null = null;
   const batcher = poster
     ? new Batcher(node, poster, {
         cidOf: async (data) => toHex((await fileCid(data)).bytes),
@@ -89,6 +104,8 @@ export async function startSequencer(
         // a batch is confirmed at the same depth as L1 events are derived
         l1: bridgeBatchView(poster),
         confirmations: cfg.l1Confirmations,
+        bond: game ? bondOf(game) : undefined,
+        onRemoved: (from) => claims?.forget(from),
         fault:
           fault && fault !== "censor"
             ? {
@@ -135,7 +152,7 @@ export async function startSequencer(
     },
   });
   // issue 18, attack 6: each confirmed batch's claims root on L1, and the proofs against it
-  const claims =
+  claims =
     batcher && poster
       ? new ClaimsRecorder({
           block: (n) => node.block(n),
@@ -147,6 +164,15 @@ export async function startSequencer(
         })
       : null;
   if (claims) registerClaimRoutes(app, claims);
+  const defender =
+    game && batcher
+      ? new BatchDefender({
+          game,
+          answers: (i, txRoot) => batcher.challengeAnswers(i, txRoot),
+          now: async () => (await game.clients.publicClient.getBlock({ blockTag: "latest" })).timestamp,
+          logger,
+        })
+      : null;
   const url = await app.listen({ host: cfg.httpHost, port: cfg.httpPort });
   logger.info({ url, role: key ? "sequencer" : "follower" }, "http listening");
   // logged after "http listening": process harnesses take this line as "fully started"
@@ -154,6 +180,10 @@ export async function startSequencer(
   node.start();
   batcher?.start(cfg.batchIntervalMs);
   claims?.start(cfg.batchIntervalMs);
+  // challenges are answered at least every second: each side's clock is minutes, not batch intervals
+  defender?.start(Math.min(cfg.batchIntervalMs, 1000));
+  if (game)
+    logger.info({ batchChallenge: game.address }, "defending batches in the Bridge's batch challenge");
   if (cfg.contentSweepIntervalMs > 0)
     sweeper.start(cfg.contentSweepIntervalMs, (r) => {
       if (r instanceof Error) logger.warn({ err: r.message }, "content sweep failed");
@@ -168,10 +198,34 @@ export async function startSequencer(
     async close() {
       await sweeper.stop();
       await app.close();
+      await defender?.stop();
       await batcher?.stop();
       await claims?.stop();
       await p2p.stop();
       await node.close();
+    },
+  };
+}
+
+/** The Bridge's BatchChallenge, sending from the poster's (the sequencer's) L1 account; null: none. */
+async function batchChallengeOf(bridge: BridgeContract): Promise<BatchChallengeContract | null> {
+  const address = (await bridge.clients.publicClient.readContract({
+    address: bridge.address,
+    abi: bridgeAbi,
+    functionName: "batchChallenge",
+  })) as `0x${string}`;
+  if (/^0x0{40}$/.test(address)) return null;
+  return new BatchChallengeContract(bridge.clients, address, bridge.wallet);
+}
+
+function bondOf(game: BatchChallengeContract): SequencerBond {
+  return {
+    status: async () => ({
+      balance: await game.sequencerBondBalance(),
+      required: await game.sequencerBond(),
+    }),
+    deposit: async (amount) => {
+      await game.depositSequencerBond(amount);
     },
   };
 }

@@ -37,6 +37,11 @@ export class ValidatorChallenger {
     this.logger = logger;
   }
 
+  /** A challenger for the same game with nothing targeted (the validator starts over). */
+  fresh(): ValidatorChallenger {
+    return new ValidatorChallenger(this.game, this.genesis, this.bond, this.logger);
+  }
+
   /** The replay found `batch` bad; `start` is the state it started from. */
   onBadBatch(batch: L1BatchWithData, start: Map<string, StateRecord>): void {
     if (this.target) return;

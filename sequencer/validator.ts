@@ -8,8 +8,9 @@
  * (Prometheus text, `serveMetrics`): batches checked, the L2 head reached, the first bad batch's
  * index (-1 while none), failed steps.
  *
- * It reports; it does not challenge yet: the on-chain batch challenge is not built
- * (docs/rollup.md "Who watches").
+ * With a challenge key it also challenges the first bad batch (validator-challenge.ts). When L1
+ * removes batches it had already read (its own challenge won, or anyone's), it starts over from
+ * L1: the batches posted again under those indexes are checked like any other.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -69,21 +70,38 @@ function createValidatorMetrics() {
 }
 
 export class Validator {
-  private readonly reader: L1BatchReader;
-  readonly replayer: BatchReplayer;
+  private reader: L1BatchReader;
+  replayer: BatchReplayer;
   readonly logger?: Logger;
   readonly metrics = createValidatorMetrics();
+  private readonly newReader: () => L1BatchReader;
+  private readonly newReplayer: () => BatchReplayer;
+  /** Times L1 removed batches this validator had read and it started over. */
+  restarts = 0;
 
   constructor(clients: L1Clients, cfg: SequencerConfig, logger?: Logger) {
     // a validator holds no key: resolve the genesis as a follower does
     const { genesis } = resolveGenesis({ ...cfg, follow: cfg.follow ?? "validator" });
-    this.reader = new L1BatchReader(clients, {
-      bridge: genesis.bridge,
-      confirmations: cfg.l1Confirmations,
-      startBlock: cfg.l1StartBlock,
-    });
-    this.replayer = new BatchReplayer(genesis);
+    this.newReader = () =>
+      new L1BatchReader(clients, {
+        bridge: genesis.bridge,
+        confirmations: cfg.l1Confirmations,
+        startBlock: cfg.l1StartBlock,
+      });
+    this.newReplayer = () => new BatchReplayer(genesis);
+    this.reader = this.newReader();
+    this.replayer = this.newReplayer();
     this.logger = logger;
+  }
+
+  /** L1 removed batches this validator had read: rebuild from L1 again, from genesis. */
+  private restart(why: string): void {
+    this.reader = this.newReader();
+    this.replayer = this.newReplayer();
+    this.challenger = this.challenger?.fresh() ?? null;
+    this.metrics.badBatch.set(-1);
+    this.restarts++;
+    this.logger?.warn({ why }, "batches removed on L1: replaying from genesis again");
   }
 
   /** With one, a bad batch is challenged on L1 (`verdict validator --challenge-key`). */
@@ -94,17 +112,29 @@ export class Validator {
    * challenger, a bad batch is challenged and the challenge played one move per step.
    */
   async step(): Promise<BatchVerdict[]> {
-    if (this.replayer.firstBad) {
-      await this.challenger?.step();
-      return [];
-    }
     const out: BatchVerdict[] = [];
     let batches: Awaited<ReturnType<L1BatchReader["next"]>>;
+    if (this.replayer.firstBad) {
+      // a challenge seen ended on the previous step: the bad batch is gone, follow L1 again
+      const ended = this.challenger?.outcome;
+      if (ended === "won" || ended === "void") this.restart(`batch challenge ${ended}`);
+      else if (ended === "none" || ended === "playing") await this.challenger?.step();
+      else {
+        // still read L1: someone else's challenge may remove the bad batch
+        await this.reader.next();
+        if (this.reader.removedReturned !== null) this.restart("a removal on L1");
+      }
+      return [];
+    }
     try {
       batches = await this.reader.next();
     } catch (err) {
       this.metrics.stepFailures.inc();
       throw err;
+    }
+    if (this.reader.removedReturned !== null) {
+      this.restart("a removal on L1");
+      return [];
     }
     for (const b of batches) {
       // the state the batch starts from, for the challenge's replay (copied only when challenging)

@@ -2,8 +2,8 @@
  * A whole Verdict network as separate processes, for end-to-end tests:
  *
  *   l1          `verdict l1 node` (the embedded chain over HTTP, its own process) or a real anvil
- *               (test/helpers/l1.ts anvilBackend); the Bridge + DisputeGame deployed over JSON-RPC
- *               from this process with short windows, the models registered
+ *               (test/helpers/l1.ts anvilBackend); the Bridge + DisputeGame + BatchChallenge
+ *               deployed over JSON-RPC from this process with short windows, the models registered
  *   sequencer   `verdict sequencer` wired to L1 (deposits, disputes, requests derived; batches posted)
  *   workers     `verdict worker` per model: an honest one, and optionally one with `--test-fault`
  *               (each serves its own model, so a test chooses who answers by the model it posts on)
@@ -34,6 +34,7 @@ import { commitOnnxFile, type ModelCommitment } from "../../prover-trace/commit/
 import type { TensorData } from "../../prover-trace/commit/tensor.ts";
 import { encodeOnnx } from "../../prover-trace/onnx/io.ts";
 import { type Role, startRole } from "../../scripts/devnet/roles.ts";
+import { challengeGenesisOfConfig, DEVNET_L2_GENESIS } from "../../sequencer/fault-proof/genesis.ts";
 import { anvilBackend } from "./l1.ts";
 
 /** Dev accounts by role (same mnemonic on the embedded chain and anvil). */
@@ -52,7 +53,7 @@ export const FAULTY_ACCOUNTS = [ACCOUNT.faultyWorker, 7, 8, 9] as const;
 
 export const MIN_STAKE = parseEther("1");
 export const CHALLENGER_BOND = parseEther("0.1");
-export const L2_CHAIN_ID = 424242n;
+export const L2_CHAIN_ID = BigInt(DEVNET_L2_GENESIS.l2ChainId);
 
 export type L1Kind = "embedded" | "anvil";
 
@@ -286,6 +287,8 @@ export async function startNetwork(t: Test, opts: NetworkOptions): Promise<Netwo
       minWorkerStake: MIN_STAKE,
       challengerBond: CHALLENGER_BOND,
       disputeClock: opts.disputeClockS ?? 120n,
+      // the batch challenge for the genesis below: the sequencer bonds and defends its batches
+      batchChallenge: challengeGenesisOfConfig(DEVNET_L2_GENESIS),
     });
     const custom = opts.models ?? {};
     const honestModel = await loadModel(
@@ -328,16 +331,13 @@ export async function startNetwork(t: Test, opts: NetworkOptions): Promise<Netwo
         l1StartBlock: Number(dep.blockNumber),
         l1Key: key(ACCOUNT.deployer),
         batchIntervalMs: opts.batchIntervalMs ?? 1000,
+        // the genesis the batch challenge was deployed for (chain L2_CHAIN_ID, no fee, no balances)
         genesis: {
-          l2ChainId: L2_CHAIN_ID.toString(),
+          ...DEVNET_L2_GENESIS,
           l1ChainId: String(dep.chainId),
           bridge: dep.address,
-          sequencer: null,
           timestamp: 0,
           challengeWindowMs,
-          minFee: "0",
-          feeRecipient: null,
-          alloc: {},
         },
       }),
     );

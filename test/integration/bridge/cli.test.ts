@@ -1,6 +1,8 @@
 /**
  * `verdict l1 node` and `verdict l1 deploy` as separate processes: the node serves the embedded
- * chain over HTTP (with the Bridge deployed), deploy puts a second Bridge on it through the RPC URL,
+ * chain over HTTP (with the Bridge and its batch challenge for the default L2 genesis deployed),
+ * deploy puts a second Bridge on it through the RPC URL (its batch challenge for the genesis of
+ * `--l2-config`),
  * and bad arguments or an unreachable node end with a clear message and exit code 1.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
@@ -11,13 +13,18 @@ import { promisify } from "node:util";
 import { Command } from "commander";
 import t from "tap";
 import { createPublicClient, http } from "viem";
+import { BatchChallengeContract } from "../../../bridge/batch-challenge.ts";
 import { devAccounts } from "../../../bridge/chain/accounts.ts";
 import { registerL1Commands } from "../../../bridge/cli.ts";
+import { connectL1 } from "../../../bridge/clients.ts";
+import { batchChallengeAbi } from "../../../contracts/artifacts/BatchChallenge.ts";
 import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
 import { toHex } from "../../../protocol/bytes.ts";
 import { buildMlp } from "../../../prover-trace/builder/mlp.ts";
 import { commitOnnxFile } from "../../../prover-trace/commit/model.ts";
 import { encodeOnnx } from "../../../prover-trace/onnx/io.ts";
+import { DEFAULTS, resolveGenesis, type SequencerConfig } from "../../../sequencer/config.ts";
+import { challengeGenesisMismatch } from "../../../sequencer/fault-proof/genesis.ts";
 import { freePort } from "../../helpers/l1.ts";
 
 const VERDICT = join(import.meta.dirname, "../../../bin/verdict.ts");
@@ -38,9 +45,10 @@ async function failure(args: string[]): Promise<{ code: number; stderr: string }
 }
 
 /** Starts `verdict l1 node` and resolves with its printed JSON once it is up. */
-function startNode(
-  args: string[],
-): Promise<{ child: ChildProcess; info: { rpc: string; chainId: number; bridge?: string } }> {
+function startNode(args: string[]): Promise<{
+  child: ChildProcess;
+  info: { rpc: string; chainId: number; bridge?: string; batchChallenge?: string };
+}> {
   const child = spawn(process.execPath, [VERDICT, "l1", "node", ...args], {
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -92,8 +100,27 @@ t.test("l1 node serves the chain with a Bridge; l1 deploy deploys over its RPC",
     120n,
   );
 
+  // the batch challenge, for the config's default genesis (a sequencer given only the Bridge fits it)
+  const l1 = await connectL1({ rpcUrl: info.rpc });
+  const genesisFor = (bridge: string, g: Partial<SequencerConfig["genesis"]> = {}) =>
+    resolveGenesis({
+      ...DEFAULTS,
+      genesis: { ...DEFAULTS.genesis, bridge, l1ChainId: "4242", ...g },
+    }).genesis;
+  t.match(info.batchChallenge, /^0x[0-9a-fA-F]{40}$/, "l1 node --deploy deploys the batch challenge");
+  const nodeGame = new BatchChallengeContract(l1, info.batchChallenge as `0x${string}`);
+  t.equal(
+    challengeGenesisMismatch(await nodeGame.deployedGenesis(), genesisFor(info.bridge as string)),
+    null,
+    "for the default genesis",
+  );
+
   const key = devAccounts(2)[1].privateKey;
   const sequencer = devAccounts(3)[2].address;
+  const l2Alloc = { [devAccounts(5)[4].address]: "1000" };
+  const l2ConfigPath = join(mkdtempSync(join(tmpdir(), "verdict-cli-l2-")), "seq.json");
+  t.teardown(() => rmSync(dirname(l2ConfigPath), { recursive: true, force: true }));
+  writeFileSync(l2ConfigPath, JSON.stringify({ genesis: { alloc: l2Alloc, minFee: "3" } }));
   const { stdout } = await verdict([
     "l1",
     "deploy",
@@ -107,8 +134,43 @@ t.test("l1 node serves the chain with a Bridge; l1 deploy deploys over its RPC",
     "30",
     "--unbonding-delay",
     "90",
+    "--l2-config",
+    l2ConfigPath,
+    "--sequencer-bond",
+    "5",
+    "--batch-clock",
+    "77",
   ]);
   const d = JSON.parse(stdout);
+  const game = new BatchChallengeContract(l1, d.batchChallenge);
+  t.equal(
+    (
+      (await pub.readContract({
+        address: d.bridge,
+        abi: bridgeAbi,
+        functionName: "batchChallenge",
+      })) as string
+    ).toLowerCase(),
+    d.batchChallenge.toLowerCase(),
+    "l1 deploy registers its batch challenge with the Bridge",
+  );
+  const deployed = await game.deployedGenesis();
+  t.equal(
+    challengeGenesisMismatch(deployed, genesisFor(d.bridge, { alloc: l2Alloc, minFee: "3" })),
+    null,
+    "for the genesis of --l2-config",
+  );
+  t.match(
+    challengeGenesisMismatch(deployed, genesisFor(d.bridge)),
+    /genesis state root .*minFee 3 there, 0 here/,
+    "not the default one",
+  );
+  t.equal(await game.sequencerBond(), 5n, "--sequencer-bond");
+  t.equal(
+    await pub.readContract({ address: d.batchChallenge, abi: batchChallengeAbi, functionName: "clock" }),
+    77n,
+    "--batch-clock",
+  );
   t.equal(d.chainId, 4242);
   t.equal(d.deployer, devAccounts(2)[1].address);
   const address = d.bridge as `0x${string}`;

@@ -14,6 +14,7 @@ import { JournalError, parseJournal } from "../../../bridge/chain/journal.ts";
 import { embeddedL1Clients } from "../../../bridge/clients.ts";
 import { startDevnet } from "../../../bridge/devnet.ts";
 import { bridgeAbi, bridgeBytecode } from "../../../contracts/artifacts/Bridge.ts";
+import { challengeGenesisOfConfig, DEVNET_L2_GENESIS } from "../../../sequencer/fault-proof/genesis.ts";
 
 function tempDir(t: { teardown(f: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), "verdict-journal-"));
@@ -149,13 +150,21 @@ t.test("a journal of other options, a torn tail, a bad line, a wrong hash", asyn
 
 t.test("startDevnet on a data dir deploys once, then finds its contracts", async (t) => {
   const dir = tempDir(t);
-  const first = await startDevnet({ dataDir: dir, blockTimeMs: 100 });
+  // with the batch challenge, as `verdict l1 node --deploy` deploys it
+  const bridgeParams = { batchChallenge: challengeGenesisOfConfig(DEVNET_L2_GENESIS) };
+  const first = await startDevnet({ dataDir: dir, blockTimeMs: 100, bridgeParams });
   t.equal(first.resumed, false);
   const bridge = first.deployment!.address;
   const head = await first.chain.mine(1);
   await first.close();
-  const second = await startDevnet({ dataDir: dir, blockTimeMs: 100 });
+  const second = await startDevnet({ dataDir: dir, blockTimeMs: 100, bridgeParams });
   t.teardown(() => second.close());
+  t.same(
+    second.deployment!.batchChallenge,
+    first.deployment!.batchChallenge,
+    "same BatchChallenge, same setup",
+  );
+  t.match(second.deployment!.batchChallenge?.address, /^0x[0-9a-fA-F]{40}$/);
   t.equal(second.resumed, true, "resumed");
   t.equal(second.deployment!.address, bridge, "same Bridge");
   t.equal(second.deployment!.disputeGame, first.deployment!.disputeGame, "same DisputeGame");
