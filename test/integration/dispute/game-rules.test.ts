@@ -90,14 +90,24 @@ async function scenarios(t: Test, b: L1Backend, f: MlpFixture): Promise<void> {
       ["another chain's domain", g.claim, otherChain],
     ];
     for (const [what, claim, sig] of cases) {
-      // The recovered signer is some key with no stake: the dispute opens and the claim loses at
-      // once (never refused for lack of stake), the bond comes back, the real worker is untouched.
-      const { disputeId } = await g.as(CHALLENGER).open(claim, sig);
-      const d = await g.game.getDispute(disputeId);
-      t.not(d.claimer.toLowerCase(), addr(WORKER).toLowerCase(), `${what}: not the worker's claim`);
-      t.equal(d.winner, UNBACKED, `${what}: no stake behind it, lost at once (unbacked)`);
-      t.same(await g.d.bridge.bondOf(addr(CHALLENGER)), { free: BOND, locked: 0n }, `${what}: bond back`);
+      // The recovered signer is not the worker the claim names: no dispute opens, nothing moves.
+      await rejectsWith(t, g.as(CHALLENGER).open(claim, sig), "ClaimSignerNotWorker", `${what}: refused`);
+      t.same(
+        await g.d.bridge.bondOf(addr(CHALLENGER)),
+        { free: BOND, locked: 0n },
+        `${what}: bond untouched`,
+      );
     }
+    // A claim naming (and signed by) a key with no stake opens, and loses at once (never refused
+    // for lack of stake): the bond comes back, the real worker is untouched.
+    const unbacked = { ...g.claim, worker: addr(STRANGER).toLowerCase() as Hex };
+    const { disputeId } = await g
+      .as(CHALLENGER)
+      .open(unbacked, await signClaimAs(b, STRANGER, unbacked, g.d.address));
+    const d = await g.game.getDispute(disputeId);
+    t.equal(d.claimer.toLowerCase(), addr(STRANGER).toLowerCase(), "the unstaked signer is the claimer");
+    t.equal(d.winner, UNBACKED, "no stake behind it, lost at once (unbacked)");
+    t.same(await g.d.bridge.bondOf(addr(CHALLENGER)), { free: BOND, locked: 0n }, "bond back");
     t.notOk(await g.game.claimInvalidated(await g.d.bridge.claimDigest(g.claim)), "the real claim stands");
     t.equal((await g.d.bridge.stakeOf(addr(WORKER))).active, STAKE, "the real worker is not slashed");
     await rejectsWith(t, g.as(CHALLENGER).open(g.claim, "0x1234"), "SignatureLength", "malformed");

@@ -266,7 +266,11 @@ async function scenarios(t: Test, b: L1Backend, f: MlpFixture): Promise<void> {
 
       // Another bonded worker signs a claim naming this job: its dispute is not about this job's
       // claim, so L2 ignores it, and its loss does not refund this job.
-      const sockClaim = { ...claim, traceRoot: toHex(sha256(new Uint8Array([9]))) };
+      const sockClaim = {
+        ...claim,
+        worker: b.accounts[SOCK].address.toLowerCase() as Hex,
+        traceRoot: toHex(sha256(new Uint8Array([9]))),
+      };
       const sockSig = await signClaimAs(b, SOCK, sockClaim, r.bridge);
       const sock = await as(CHALLENGER2).open(sockClaim, sockSig);
       await r.confirm();
