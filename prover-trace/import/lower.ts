@@ -641,9 +641,11 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
     const auto = n.attrs.auto_pad?.type === "string" ? n.attrs.auto_pad.value : "NOTSET";
     if (auto !== "NOTSET")
       throw new LoweringError(`Conv auto_pad ${auto} is not supported (explicit pads only)`);
-    const X = narrow(xName);
-    const sx = X.scale as number;
     const per = Cg * kh * kw;
+    // x at up to 16 bits when the accumulator allows it (as for MatMul): above 8 bits it enters
+    // as two bytes, two ConvIntegers. 8-bit conv inputs cost a few characters of OCR text.
+    const X = fit(xName, Math.max(NARROW, Math.min(WIDE, Math.floor(I32_SAFE / (NARROW * per * 2)))));
+    const sx = X.scale as number;
     const sw = new Float64Array(M);
     for (let m = 0; m < M; m++) {
       let mx = 0;
@@ -675,7 +677,16 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
     const attrs: Record<string, IrAttr> = {};
     for (const k of ["dilations", "group", "kernel_shape", "pads", "strides"])
       if (n.attrs[k]) attrs[k] = n.attrs[k];
-    const acc = e.g.op("ConvInteger", [e.toOffsetU8(X), wU8, u128, u128], attrs);
+    let acc: string;
+    if (X.bound <= NARROW) acc = e.g.op("ConvInteger", [e.toOffsetU8(X), wU8, u128, u128], attrs);
+    else {
+      // x = 256 hi + lo; padding reads each part's zero point, i.e. a real 0 for both.
+      const { hi, lo } = splitBytes(X);
+      acc = e.g.op("Add", [
+        e.g.op("Mul", [e.g.op("ConvInteger", [hi, wU8, u128, u128], attrs), e.i32(256)]),
+        e.g.op("ConvInteger", [lo, wU8, e.ops.scalar("uint8", 0), u128], attrs),
+      ]);
+    }
     const withBias = e.g.op("Add", [acc, e.g.constant("int32", [M, 1, 1], bq)]);
     return {
       ...e.requant(
