@@ -1,5 +1,10 @@
-import { readFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import t from "tap";
+import { readSamplesDir } from "../../../prover-trace/import/samples-dir.ts";
 import { ctcClasses } from "../../../prover-trace/ocr/ctc.ts";
 import { ocrModelFiles } from "../../../prover-trace/ocr/files.ts";
 import { recSession } from "../../../prover-trace/ocr/float-rec.ts";
@@ -36,3 +41,31 @@ t.test(
     t.ok(same >= 36, `at least 90% read exactly (${same}/40)`);
   },
 );
+
+t.test("verdict model ocr-samples writes <dir>/sNNN/x.npy and texts.json", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "verdict-ocr-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const VERDICT = join(import.meta.dirname, "../../../bin/verdict.ts");
+  const out = await promisify(execFile)(process.execPath, [
+    VERDICT,
+    "model",
+    "ocr-samples",
+    "--out",
+    dir,
+    "--count",
+    "3",
+  ]);
+  t.match(out.stdout, /wrote 3 crops/);
+  const back = readSamplesDir(dir);
+  t.ok(back.ok);
+  if (!back.ok) return;
+  t.same(
+    back.samples.map((s) => [s.name, s.inputs.x.dtype, s.inputs.x.shape]),
+    ["s000", "s001", "s002"].map((n) => [n, "float32", [1, 3, 48, 320]]),
+  );
+  const texts = JSON.parse(readFileSync(join(dir, "texts.json"), "utf8"));
+  t.same(
+    texts.map((x: { text: string }) => x.text),
+    sampleTexts(3, 1),
+  );
+});
