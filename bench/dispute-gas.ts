@@ -70,7 +70,27 @@ export function shapeOpsModel(): IrModel {
   const neg = g.op("Neg", [centred]);
   const abs = g.op("Abs", [neg]);
   const small = g.op("Cast", [g.op("Clip", [abs, g.scalar("int32", 0), g.scalar("int32", 127)])], { to: 3 });
-  const sliced = g.op("Slice", [small, c([3, 1]), c([-(2 ** 40), 8]), c([0, 1]), c([-1, 2])]);
+  // MaxPool 2x2 over [1, 1, 4, 8], one padding row on top and one padding column on the right.
+  const pool = g.op("MaxPool", [g.op("Unsqueeze", [small, c([0, 1])])], {
+    kernel_shape: [2, 2],
+    pads: [1, 0, 0, 1],
+  });
+  // ConvInteger 2x2 (2 filters, int8 weights, zero points) over the pooled map, padded like the
+  // pool: [1, 2, 4, 8] int32; a Cast to int8 keeps the low bytes (each element still tracks
+  // its terms), a 1x1 max over the two filters' channels back to [1, 1, 4, 8].
+  const conv = g.op(
+    "ConvInteger",
+    [
+      pool,
+      g.constant("int8", [2, 1, 2, 2], [3, -1, 2, 1, -2, 1, 1, 1]),
+      g.scalar("int8", 1),
+      g.scalar("int8", 0),
+    ],
+    { pads: [1, 0, 0, 1] },
+  );
+  const narrowed = g.op("Cast", [conv], { to: 3 });
+  const pooled = g.op("Squeeze", [g.op("ReduceMax", [narrowed], { axes: [1], keepdims: 1 }), c([0, 1])]);
+  const sliced = g.op("Slice", [pooled, c([3, 1]), c([-(2 ** 40), 8]), c([0, 1]), c([-1, 2])]);
   const tiled = g.op("Tile", [g.op("Pad", [sliced, c([1, -1, 0, 2]), g.scalar("int8", -7)]), c([2, 3])]);
   const expanded = g.op("Expand", [g.op("Unsqueeze", [tiled, c([0])]), c([3, 1, 1])]);
   const joined = g.op("Concat", [expanded, expanded, g.op("Min", [expanded, g.scalar("int8", 5)])], {

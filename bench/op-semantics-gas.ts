@@ -13,13 +13,28 @@ import { join } from "node:path";
 import { encodeFunctionData, type Hex } from "viem";
 import { EmbeddedChain } from "../bridge/chain/chain.ts";
 import { embeddedL1Clients } from "../bridge/clients.ts";
+import { opCheckerAbi } from "../contracts/artifacts/OpChecker.ts";
 import {
   opSemanticsHarnessAbi,
   opSemanticsHarnessBytecode,
 } from "../contracts/artifacts/OpSemanticsHarness.ts";
 import { fromHex, toHex } from "../protocol/bytes.ts";
+import { dtypeByCode } from "../protocol/dtype.ts";
 import { encodeDescriptor } from "../prover-trace/commit/model.ts";
+import { OpCode } from "../prover-trace/profile/opcodes.ts";
 import type { BenchOptions, BenchResult } from "./lib/harness.ts";
+
+/** The harness and the errors of OpSemantics.check, which reverts inside the harness's OpChecker. */
+const harnessAbi = [...opSemanticsHarnessAbi, ...opCheckerAbi.filter((x) => x.type === "error")];
+
+/**
+ * The operand of a fold step in the padding (no read): ConvInteger's x zero point (its first
+ * attribute, i64), every other fold's the input dtype's minimum.
+ */
+function paddingOperand(v: { opCode: number; inputs: { dtype: number }[]; attrBytes: Hex }): bigint {
+  if (v.opCode === OpCode.ConvInteger) return BigInt.asIntN(64, BigInt(`0x${v.attrBytes.slice(2, 18)}`));
+  return dtypeByCode(v.inputs[0].dtype).min;
+}
 
 interface Desc {
   dtype: number;
@@ -166,20 +181,20 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
     const clients = embeddedL1Clients(chain, { privateKey: chain.accounts[0].privateKey });
     const pub = clients.publicClient;
     const hash = await clients.walletClient!.deployContract({
-      abi: opSemanticsHarnessAbi,
+      abi: harnessAbi,
       bytecode: opSemanticsHarnessBytecode,
     });
     const address = (await pub.waitForTransactionReceipt({ hash })).contractAddress!;
     const account = chain.accounts[0].address;
     // biome-ignore lint/suspicious/noExplicitAny: thin wrapper over the harness ABI
     const read = (functionName: string, args: readonly unknown[]): Promise<any> =>
-      pub.readContract({ address, abi: opSemanticsHarnessAbi, functionName, args } as never);
+      pub.readContract({ address, abi: harnessAbi, functionName, args } as never);
     const estimate = async (functionName: string, args: readonly unknown[]) =>
       Number(
         await pub.estimateGas({
           account,
           to: address,
-          data: encodeFunctionData({ abi: opSemanticsHarnessAbi, functionName, args } as never),
+          data: encodeFunctionData({ abi: harnessAbi, functionName, args } as never),
         }),
       );
     const opArg = (c: OpCase) => ({
@@ -248,7 +263,8 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
         BigInt(ch.outputIndex),
         BigInt(s.k),
         BigInt(s.before),
-        BigInt(s.reads[0].value),
+        // a MaxPool step in the padding reads nothing: the dtype minimum stands in
+        s.reads[0] ? BigInt(s.reads[0].value) : paddingOperand(v),
         b,
       );
     }

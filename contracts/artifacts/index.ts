@@ -5,6 +5,7 @@ export * from "./DisputeGame.ts";
 export * from "./DisputeOpenings.ts";
 export * from "./IInferenceConsumer.ts";
 export * from "./OneStepVerifier.ts";
+export * from "./OpChecker.ts";
 export * from "./InferenceConsumer.ts";
 export * from "./Commitments.ts";
 export * from "./NodeDescriptor.ts";

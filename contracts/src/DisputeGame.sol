@@ -695,11 +695,12 @@ contract DisputeGame {
     }
 
     /// A state the claimer may post before the op's input types are known: in range for
-    /// MatMulInteger (int32) and ReduceMax (the output dtype); for ArgMax a pack with an index < K.
+    /// MatMulInteger and ConvInteger (int32), ReduceMax and MaxPool (the output dtype); for ArgMax
+    /// a pack with an index < K.
     function _plausibleState(Dispute storage d, int256 s) internal view returns (bool) {
         uint8 c = d.opCode;
-        if (c == NodeDescriptor.OP_MATMULINTEGER) return s >= type(int32).min && s <= type(int32).max;
-        if (c == NodeDescriptor.OP_REDUCEMAX) {
+        if (c == NodeDescriptor.OP_MATMULINTEGER || c == NodeDescriptor.OP_CONVINTEGER) return int32(s) == s;
+        if (c == NodeDescriptor.OP_REDUCEMAX || c == NodeDescriptor.OP_MAXPOOL) {
             return s >= OpSemantics.dtypeMin(d.outDtype) && s <= OpSemantics.dtypeMax(d.outDtype);
         }
         if (c == NodeDescriptor.OP_ARGMAX) return s >= 0 && (uint256(s) >> 64) < d.foldLength;

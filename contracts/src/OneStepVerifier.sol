@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {Commitments} from "./lib/Commitments.sol";
 import {NodeDescriptor} from "./lib/NodeDescriptor.sol";
+import {OpChecker} from "./OpChecker.sol";
 import {OpSemantics} from "./lib/OpSemantics.sol";
 
 /// @title OneStepVerifier
@@ -51,6 +52,13 @@ contract OneStepVerifier {
         int256 sNext;
     }
 
+    /// OpSemantics.check in a contract of its own (size), created with the verifier.
+    OpChecker public immutable checker;
+
+    constructor() {
+        checker = new OpChecker();
+    }
+
     error InputCountMismatch(uint256 expected, uint256 actual);
     error OpeningCountMismatch(uint256 expected, uint256 actual);
     error InputNotBound(uint256 slot);
@@ -77,7 +85,7 @@ contract OneStepVerifier {
         InputBinding[] calldata inputs,
         ElementOpening[] calldata openings
     ) internal view returns (int256) {
-        OpSemantics.check(op);
+        checker.check(op);
         OpSemantics.Read[] memory reads = OpSemantics.mapReads(op, e);
         bool gather = op.opCode == NodeDescriptor.OP_GATHER;
         uint256 expected = gather ? 2 : reads.length;
@@ -112,7 +120,7 @@ contract OneStepVerifier {
     {
         OpSemantics.Op memory op = _bindOp(c, descriptor, inputs);
         if (!OpSemantics.isFold(op.opCode)) revert NotAFold(op.opCode);
-        OpSemantics.check(op);
+        checker.check(op);
         return uint64(OpSemantics.foldLength(op));
     }
 
@@ -123,7 +131,7 @@ contract OneStepVerifier {
         ElementOpening[] calldata openings,
         FoldClaim calldata f
     ) internal view returns (bool claimerWins, int256 next, string memory reason) {
-        OpSemantics.check(op);
+        checker.check(op);
         if (OpSemantics.foldLength(op) != f.foldLength) return (false, 0, "one step: wrong fold length");
         int256 sPrev = f.fromInitial ? OpSemantics.foldInitial(op) : f.sPrev;
         if (!OpSemantics.isFoldState(op, sPrev) || !OpSemantics.isFoldState(op, f.sNext)) {
@@ -131,7 +139,8 @@ contract OneStepVerifier {
         }
         OpSemantics.Read[] memory reads = OpSemantics.foldReads(op, e, f.k);
         if (openings.length != reads.length) revert OpeningCountMismatch(reads.length, openings.length);
-        int256 a = _read(inputs, reads[0], openings[0], 0);
+        // A step in the padding (MaxPool, ConvInteger) reads nothing: its operand leaves the state as it is.
+        int256 a = reads.length > 0 ? _read(inputs, reads[0], openings[0], 0) : OpSemantics.paddingOperand(op);
         int256 b = reads.length > 1 ? _read(inputs, reads[1], openings[1], 1) : int256(0);
         next = OpSemantics.foldStep(op, f.k, sPrev, a, b);
         claimerWins = next == f.sNext;

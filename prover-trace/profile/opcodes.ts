@@ -26,5 +26,7 @@ export const OpCode = {
   Concat: 19,
   Tile: 20,
   Pad: 21,
+  MaxPool: 22,
+  ConvInteger: 23,
 } as const;
 export type OpName = keyof typeof OpCode;

@@ -64,6 +64,28 @@ export interface OpAttrsMap {
    * the input, else `value`. Negative begins crop. `shape` is the output shape.
    */
   Pad: { begins: number[]; value: bigint; shape: number[] };
+  /**
+   * Max pooling over the spatial axes (2..r-1) of [N, C, spatial..]: output element o is the
+   * maximum of input [n, c, o_i * strides_i - begins_i + j_i * dilations_i] over the kernel
+   * positions j that lie inside the input (a fold over the kernel positions, row-major).
+   * `shape` is the output shape (it carries the pad ends).
+   */
+  MaxPool: { kernel: number[]; strides: number[]; dilations: number[]; begins: number[]; shape: number[] };
+  /**
+   * Integer convolution over the spatial axes of X [N, C, spatial..] with W [M, C / group,
+   * kernel..]: a fold over (input channel of the group, kernel position), row-major, of
+   * (x - aZeroPoint) * (w - bZeroPoint) wrapped to int32; a position in the padding adds 0 (ONNX
+   * pads X with its zero point). `shape` is the output shape (it carries the pad ends).
+   */
+  ConvInteger: {
+    aZeroPoint: bigint;
+    bZeroPoint: bigint;
+    group: number;
+    strides: number[];
+    dilations: number[];
+    begins: number[];
+    shape: number[];
+  };
   Neg: Record<string, never>;
   Clip: { min: bigint; max: bigint };
   Cast: { to: DTypeCode };
@@ -1155,6 +1177,172 @@ const Pad: OnnxOpSpec = {
   },
 };
 
+/** Output length of one pooled axis (floor mode), or < 1 when the window does not fit. */
+function pooledLength(dim: number, k: number, s: number, d: number, pb: number, pe: number): number {
+  return Math.floor((dim + pb + pe - ((k - 1) * d + 1)) / s) + 1;
+}
+
+const MaxPool: OnnxOpSpec = {
+  onnxOp: "MaxPool",
+  canonical: "MaxPool",
+  inputNames: ["X"],
+  minInputs: 1,
+  constInputs: [],
+  attrs: ["auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"],
+  dtypes:
+    "int8, uint8 (MaxPool-12); [N, C, 1..3 spatial axes]; explicit pads (auto_pad NOTSET or VALID), ceil_mode 0, one output (no Indices)",
+  dataDtypes: each([I8, U8]),
+  infer(ctx) {
+    const dtype = requireDtype(ctx, 0, [I8, U8], "X");
+    const x = input(ctx, 0);
+    const r = x.shape.length;
+    if (r < 3 || r > 5)
+      throw new OpReject(`X ${typeString(x.dtype, x.shape)}`, "MaxPool takes [N, C] and 1 to 3 spatial axes");
+    const n = r - 2;
+    const autoPad = ctx.attrs.auto_pad;
+    if (autoPad !== undefined && (autoPad.type !== "string" || !["NOTSET", "VALID"].includes(autoPad.value)))
+      throw new OpReject(
+        `attr auto_pad=${autoPad.type === "string" ? autoPad.value : autoPad.type}`,
+        "only explicit pads (NOTSET) or VALID are in the profile (SAME_* pads depend on ORT's rounding)",
+      );
+    if (intAttr(ctx, "ceil_mode", 0) !== 0)
+      throw new OpReject(
+        "attr ceil_mode",
+        "only 0 (floor) is in the profile: ceil mode's last window differs across runtimes",
+      );
+    const storage = intAttr(ctx, "storage_order", 0);
+    if (storage !== 0 && storage !== 1) throw new OpReject(`attr storage_order=${storage}`, "must be 0 or 1");
+    const kernel = intsAttr(ctx, "kernel_shape");
+    if (!kernel || kernel.length !== n)
+      throw new OpReject("attr kernel_shape", `required, one entry per spatial axis (${n})`);
+    const strides = intsAttr(ctx, "strides") ?? kernel.map(() => 1);
+    const dilations = intsAttr(ctx, "dilations") ?? kernel.map(() => 1);
+    const isValid = autoPad?.type === "string" && autoPad.value === "VALID";
+    if (isValid && ctx.attrs.pads !== undefined)
+      throw new OpReject("attr pads", "auto_pad VALID takes no pads");
+    const pads = intsAttr(ctx, "pads") ?? Array<number>(2 * n).fill(0);
+    if (strides.length !== n || dilations.length !== n || pads.length !== 2 * n)
+      throw new OpReject("attrs strides, dilations, pads", `need ${n}, ${n} and ${2 * n} entries`);
+    const shape = [x.shape[0], x.shape[1]];
+    let steps = 1;
+    for (let i = 0; i < n; i++) {
+      const [k, s, d, pb, pe] = [kernel[i], strides[i], dilations[i], pads[i], pads[i + n]];
+      const what = `spatial axis ${i}: kernel ${k}, stride ${s}, dilation ${d}, pads ${pb},${pe}`;
+      if (k < 1 || s < 1 || d < 1 || k > 65536 || s > 65536 || d > 65536)
+        throw new OpReject(what, "kernel, stride and dilation must be in 1..65536");
+      // ORT enforces pads < kernel ("Pad should be smaller than kernel").
+      if (pb < 0 || pe < 0 || pb >= k || pe >= k) throw new OpReject(what, "pads must be in 0..kernel-1");
+      const len = pooledLength(x.shape[2 + i], k, s, d, pb, pe);
+      if (len < 1) throw new OpReject(what, `the window does not fit the input's ${x.shape[2 + i]} elements`);
+      // Every window must hold an input element: an all-padding window would be the dtype's minimum.
+      for (let o = 0; o < len; o++) {
+        const start = o * s - pb;
+        if (start >= 0 && start < x.shape[2 + i]) continue; // only windows at the ends can miss
+        let hit = false;
+        for (let j = 0; j < k && !hit; j++) {
+          const p = o * s - pb + j * d;
+          hit = p >= 0 && p < x.shape[2 + i];
+        }
+        if (!hit) throw new OpReject(what, `output position ${o}'s window holds only padding`);
+      }
+      shape.push(len);
+      steps *= k;
+    }
+    if (steps > 65536)
+      throw new OpReject(`attr kernel_shape [${kernel.join(",")}]`, "at most 65536 window positions");
+    return {
+      op: "MaxPool",
+      attrs: { kernel, strides, dilations, begins: pads.slice(0, n), shape },
+      dataInputs: [0],
+      // Every output is one of the window's input elements.
+      output: { dtype, shape, interval: x.interval },
+    };
+  },
+};
+
+const ConvInteger: OnnxOpSpec = {
+  onnxOp: "ConvInteger",
+  canonical: "ConvInteger",
+  inputNames: ["x", "w", "x_zero_point", "w_zero_point"],
+  minInputs: 2,
+  constInputs: [2, 3],
+  attrs: ["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"],
+  dtypes:
+    "int8 x int8 or uint8 x uint8 (never mixed); X [N, C, 1..3 spatial], W [M, C/group, kernel..]; zero points constant scalars; explicit pads (NOTSET or VALID)",
+  dataDtypes: each([I8, U8], 2),
+  infer(ctx) {
+    const dx = requireDtype(ctx, 0, [I8, U8], "x");
+    const dw = requireDtype(ctx, 1, [I8, U8], "w");
+    if (dx !== dw)
+      throw new OpReject(
+        `x ${dtypeName(dx)} x w ${dtypeName(dw)}`,
+        "mixed uint8/int8 ConvInteger may saturate on CPUs without VNNI (as MatMulInteger); use int8 x int8 or uint8 x uint8",
+      );
+    const x = input(ctx, 0);
+    const w = input(ctx, 1);
+    const r = x.shape.length;
+    if (r < 3 || r > 5 || w.shape.length !== r)
+      throw new OpReject(
+        `x ${typeString(x.dtype, x.shape)}, w ${typeString(w.dtype, w.shape)}`,
+        "ConvInteger takes X [N, C, 1 to 3 spatial axes] and W of the same rank",
+      );
+    const n = r - 2;
+    const group = intAttr(ctx, "group", 1);
+    const [M, Cg] = w.shape;
+    if (group < 1 || x.shape[1] !== Cg * group || M % group !== 0)
+      throw new OpReject(
+        `attr group=${group}`,
+        `x has ${x.shape[1]} channels, w ${M} filters of ${Cg}: need C = group * ${Cg} and M a multiple of group`,
+      );
+    const autoPad = ctx.attrs.auto_pad;
+    if (autoPad !== undefined && (autoPad.type !== "string" || !["NOTSET", "VALID"].includes(autoPad.value)))
+      throw new OpReject(
+        `attr auto_pad=${autoPad.type === "string" ? autoPad.value : autoPad.type}`,
+        "only explicit pads (NOTSET) or VALID are in the profile",
+      );
+    const kernel = w.shape.slice(2);
+    const given = intsAttr(ctx, "kernel_shape");
+    if (given && (given.length !== n || given.some((k, i) => k !== kernel[i])))
+      throw new OpReject(
+        `attr kernel_shape [${given.join(",")}]`,
+        `must equal W's spatial dims [${kernel.join(",")}]`,
+      );
+    const strides = intsAttr(ctx, "strides") ?? kernel.map(() => 1);
+    const dilations = intsAttr(ctx, "dilations") ?? kernel.map(() => 1);
+    const pads = intsAttr(ctx, "pads") ?? Array<number>(2 * n).fill(0);
+    if (strides.length !== n || dilations.length !== n || pads.length !== 2 * n)
+      throw new OpReject("attrs strides, dilations, pads", `need ${n}, ${n} and ${2 * n} entries`);
+    const shape = [x.shape[0], M];
+    for (let i = 0; i < n; i++) {
+      const [k, s, d, pb, pe] = [kernel[i], strides[i], dilations[i], pads[i], pads[i + n]];
+      const what = `spatial axis ${i}: kernel ${k}, stride ${s}, dilation ${d}, pads ${pb},${pe}`;
+      if (s < 1 || d < 1 || s > 65536 || d > 65536 || k > 65536)
+        throw new OpReject(what, "kernel, stride and dilation must be in 1..65536");
+      if (pb < 0 || pe < 0 || pb >= k || pe >= k) throw new OpReject(what, "pads must be in 0..kernel-1");
+      const len = pooledLength(x.shape[2 + i], k, s, d, pb, pe);
+      if (len < 1) throw new OpReject(what, `the window does not fit the input's ${x.shape[2 + i]} elements`);
+      shape.push(len);
+    }
+    const K = Cg * kernel.reduce((p, k) => p * k, 1);
+    if (K > 2 ** 24)
+      throw new OpReject(`w ${typeString(w.dtype, w.shape)}`, "at most 2^24 terms per output element");
+    const aZeroPoint = ctx.inputs[2] ? constScalar(ctx, 2, "x_zero_point", dx, true) : 0n;
+    const bZeroPoint = ctx.inputs[3] ? constScalar(ctx, 3, "w_zero_point", dw, true) : 0n;
+    // A padding term is 0; every other term is a product of the shifted operands.
+    const term = mulInterval(
+      { lo: bigMin(x.interval.lo - aZeroPoint, 0n), hi: bigMax(x.interval.hi - aZeroPoint, 0n) },
+      { lo: w.interval.lo - bZeroPoint, hi: w.interval.hi - bZeroPoint },
+    );
+    const iv = wrapInterval({ lo: term.lo * BigInt(K), hi: term.hi * BigInt(K) }, DTYPES.int32);
+    return {
+      op: "ConvInteger",
+      attrs: { aZeroPoint, bZeroPoint, group, strides, dilations, begins: pads.slice(0, n), shape },
+      dataInputs: [0, 1],
+      output: { dtype: I32, shape, interval: iv },
+    };
+  },
+};
+
 /** Every ONNX op type in the profile, by ONNX name. */
 export const ONNX_OPS: Readonly<Record<string, OnnxOpSpec>> = {
   Add: wrappingBinary("Add", addI),
@@ -1182,6 +1370,8 @@ export const ONNX_OPS: Readonly<Record<string, OnnxOpSpec>> = {
   Concat,
   Tile,
   Pad,
+  MaxPool,
+  ConvInteger,
   Abs: signOp("Abs", WRAP_ARITH),
   Neg: signOp("Neg", [I8, I32, I64]),
 };
@@ -1243,6 +1433,33 @@ export const CANONICAL_OPS: { readonly [K in OpName]: CanonicalOpSpec<K> } = {
     code: OpCode.Pad,
     dataInputs: 1,
     attrBytes: (a) => concatBytes(i64be(a.value), ...a.begins.map((b) => i64be(BigInt(b)))),
+  },
+  // Per spatial axis: i64 kernel || i64 stride || i64 dilation || i64 pad begin (the output
+  // shape, hence the pad end, is the descriptor's).
+  MaxPool: {
+    op: "MaxPool",
+    code: OpCode.MaxPool,
+    dataInputs: 1,
+    attrBytes: (a) =>
+      concatBytes(
+        ...a.kernel.flatMap((k, i) =>
+          [k, a.strides[i], a.dilations[i], a.begins[i]].map((v) => i64be(BigInt(v))),
+        ),
+      ),
+  },
+  // i64 x zero point || i64 w zero point || i64 group, then per spatial axis i64 stride ||
+  // i64 dilation || i64 pad begin (kernel dims are W's, the output shape the descriptor's).
+  ConvInteger: {
+    op: "ConvInteger",
+    code: OpCode.ConvInteger,
+    dataInputs: 2,
+    attrBytes: (a) =>
+      concatBytes(
+        i64be(a.aZeroPoint),
+        i64be(a.bZeroPoint),
+        i64be(BigInt(a.group)),
+        ...a.strides.flatMap((s, i) => [s, a.dilations[i], a.begins[i]].map((v) => i64be(BigInt(v)))),
+      ),
   },
   Neg: { op: "Neg", code: OpCode.Neg, dataInputs: 1, attrBytes: none },
   // The target dtype is the output descriptor's dtype; nothing to repeat.

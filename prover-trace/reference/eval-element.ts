@@ -6,7 +6,7 @@
 import { DType, dtypeByCode, numel } from "../../protocol/dtype.ts";
 import type { OpName } from "../profile/opcodes.ts";
 import { broadcastSource, ravel, unravel } from "../profile/shape.ts";
-import { foldInitial, foldLength, foldResult, foldStep, isFold } from "./fold.ts";
+import { foldInitial, foldLength, foldPaddingOperand, foldResult, foldStep, isFold } from "./fold.ts";
 import { checkNode } from "./infer.ts";
 import type { TensorType } from "./tensor.ts";
 import { type NodeAttrs, ReferenceFault, type RefNode } from "./types.ts";
@@ -170,6 +170,52 @@ export function elementDependencies(
         ]);
       return { kind: "fold", steps };
     }
+    case "ConvInteger": {
+      // Step k: input channel c of the group and kernel position t, (c, t) = k-1 row-major; x and
+      // w are read, or nothing where the position is padding (the term is 0 there).
+      const { strides, dilations, begins } = node.attrs as Required<NodeAttrs>;
+      const group = node.attrs.group ?? 1;
+      const x = ins[0].shape;
+      const w = ins[1].shape;
+      const kernel = w.slice(2);
+      const taps = kernel.reduce((p, k) => p * k, 1);
+      const g = Math.floor(o[1] / (w[0] / group));
+      const steps: ElementRead[][] = [];
+      for (let c = 0; c < w[1]; c++)
+        for (let t = 0; t < taps; t++) {
+          const j = unravel(t, kernel);
+          const pos = kernel.map((_, d) => o[2 + d] * strides[d] - begins[d] + j[d] * dilations[d]);
+          const inside = pos.every((p, d) => p >= 0 && p < x[2 + d]);
+          steps.push(
+            inside
+              ? [
+                  { input: 0, index: ravel([o[0], g * w[1] + c, ...pos], x) },
+                  { input: 1, index: ravel([o[1], c, ...j], w) },
+                ]
+              : [],
+          );
+        }
+      return { kind: "fold", steps };
+    }
+    case "MaxPool": {
+      // Step k reads kernel position k-1 (row-major over the kernel), or nothing where that
+      // position lies in the padding.
+      const { kernel, strides, dilations, begins } = node.attrs as Required<NodeAttrs>;
+      const x = ins[0].shape;
+      const steps: ElementRead[][] = [];
+      const K = kernel.reduce((p, k) => p * k, 1);
+      for (let w = 0; w < K; w++) {
+        const j = unravel(w, kernel);
+        const src = [
+          o[0],
+          o[1],
+          ...kernel.map((_, d) => o[2 + d] * strides[d] - begins[d] + j[d] * dilations[d]),
+        ];
+        const inside = src.every((p, d) => p >= 0 && p < x[d]);
+        steps.push(inside ? [{ input: 0, index: ravel(src, x) }] : []);
+      }
+      return { kind: "fold", steps };
+    }
     case "ReduceMax":
     case "ArgMax": {
       const x = ins[0].shape;
@@ -206,8 +252,9 @@ export function foldWitness(node: ElementNode, outputFlatIndex: number, readInpu
   const states = [foldInitial(node)];
   for (let k = 1; k <= deps.steps.length; k++) {
     const [ra, rb] = deps.steps[k - 1];
-    const a = readChecked(node, readInput, ra);
-    const b = rb ? readChecked(node, readInput, rb) : undefined;
+    // A step in the padding reads nothing: its operand leaves the state unchanged.
+    const a = ra ? readChecked(node, readInput, ra) : foldPaddingOperand(node);
+    const b = rb ? readChecked(node, readInput, rb) : node.op === "ConvInteger" ? 0n : undefined;
     states.push(foldStep(node, k, states[k - 1], a, b));
   }
   if (states.length !== foldLength(node) + 1) throw new Error("fold length mismatch");

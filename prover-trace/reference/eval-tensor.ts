@@ -302,6 +302,115 @@ function reduceAxis(out: Tensor, x: Tensor, axis: number, argmax: boolean): void
 }
 
 /** The data must be the dtype's typed array with exactly numel(shape) elements. */
+/**
+ * MaxPool over the spatial axes of [N, C, spatial..] (int8/uint8): each output element is the
+ * maximum of the window positions that lie inside the input, the dtype minimum if none does.
+ */
+function maxPool(out: Tensor, x: Tensor, a: NodeAttrs): void {
+  const kernel = a.kernel as number[];
+  const strides = a.strides as number[];
+  const dilations = a.dilations as number[];
+  const begins = a.begins as number[];
+  const sp = kernel.length;
+  const xs = x.shape.slice(2);
+  const os = out.shape.slice(2);
+  const inPlane = numel(xs);
+  const outPlane = numel(os);
+  const from = x.data as unknown as ArrayLike<number>;
+  const to = out.data as unknown as { [i: number]: number };
+  const lowest = out.data instanceof Int8Array ? -128 : 0;
+  const windows = numel(kernel);
+  const o = new Array<number>(sp).fill(0);
+  const j = new Array<number>(sp).fill(0);
+  for (let plane = 0; plane < x.shape[0] * x.shape[1]; plane++) {
+    for (let e = 0; e < outPlane; e++) {
+      let r = e;
+      for (let d = sp - 1; d >= 0; d--) {
+        o[d] = r % os[d];
+        r = Math.floor(r / os[d]);
+      }
+      let m = lowest;
+      for (let w = 0; w < windows; w++) {
+        let q = w;
+        for (let d = sp - 1; d >= 0; d--) {
+          j[d] = q % kernel[d];
+          q = Math.floor(q / kernel[d]);
+        }
+        let src = 0;
+        let inside = true;
+        for (let d = 0; d < sp; d++) {
+          const p = o[d] * strides[d] - begins[d] + j[d] * dilations[d];
+          if (p < 0 || p >= xs[d]) inside = false;
+          src = src * xs[d] + p;
+        }
+        if (inside && from[plane * inPlane + src] > m) m = from[plane * inPlane + src];
+      }
+      to[plane * outPlane + e] = m;
+    }
+  }
+}
+
+/**
+ * ConvInteger: out[n, m, o] = wrap32(sum over the group's channels c and kernel positions j of
+ * (x[n, g*Cg + c, o*stride - begin + j*dilation] - azp) * (w[m, c, j] - bzp)), a position in the
+ * padding adding 0. Sums stay below 2^53 (at most 2^24 terms of at most 2^16), so doubles are exact.
+ */
+function convInteger(out: Tensor, x: Tensor, w: Tensor, a: NodeAttrs): void {
+  const strides = a.strides as number[];
+  const dilations = a.dilations as number[];
+  const begins = a.begins as number[];
+  const group = a.group ?? 1;
+  const azp = Number(a.aZeroPoint ?? 0n);
+  const bzp = Number(a.bZeroPoint ?? 0n);
+  const xs = x.shape;
+  const ws = w.shape;
+  const os = out.shape;
+  const sp = xs.length - 2;
+  const kernel = ws.slice(2);
+  const taps = numel(kernel);
+  const [M, Cg] = ws;
+  const Mg = M / group;
+  const inPlane = numel(xs.slice(2));
+  const outPlane = numel(os.slice(2));
+  const xd = x.data as unknown as ArrayLike<number>;
+  const wd = w.data as unknown as ArrayLike<number>;
+  const to = out.data as Int32Array;
+  const o = new Array<number>(sp).fill(0);
+  const j = new Array<number>(sp).fill(0);
+  for (let nn = 0; nn < xs[0]; nn++)
+    for (let m = 0; m < M; m++) {
+      const g = Math.floor(m / Mg);
+      for (let e = 0; e < outPlane; e++) {
+        let r = e;
+        for (let d = sp - 1; d >= 0; d--) {
+          o[d] = r % os[2 + d];
+          r = Math.floor(r / os[2 + d]);
+        }
+        let acc = 0;
+        for (let c = 0; c < Cg; c++) {
+          const xPlane = (nn * xs[1] + g * Cg + c) * inPlane;
+          const wBase = (m * Cg + c) * taps;
+          for (let t = 0; t < taps; t++) {
+            let q = t;
+            for (let d = sp - 1; d >= 0; d--) {
+              j[d] = q % kernel[d];
+              q = Math.floor(q / kernel[d]);
+            }
+            let src = 0;
+            let inside = true;
+            for (let d = 0; d < sp; d++) {
+              const p = o[d] * strides[d] - begins[d] + j[d] * dilations[d];
+              if (p < 0 || p >= xs[2 + d]) inside = false;
+              src = src * xs[2 + d] + p;
+            }
+            if (inside) acc += (xd[xPlane + src] - azp) * (wd[wBase + t] - bzp);
+          }
+        }
+        to[(nn * M + m) * outPlane + e] = Number(BigInt.asIntN(32, BigInt(acc)));
+      }
+    }
+}
+
 function checkTensorData(op: OpName, slot: number, t: Tensor): void {
   if (!t || typeof t !== "object" || !Array.isArray(t.shape))
     throw new TypeError(`${op}: input ${slot} is not a tensor`);
@@ -456,6 +565,12 @@ export function evalNode(op: OpName, inputs: readonly Tensor[], attrs: NodeAttrs
     }
     case "MatMulInteger":
       matMulInteger(out, x, inputs[1], Number(a.aZeroPoint), Number(a.bZeroPoint));
+      break;
+    case "MaxPool":
+      maxPool(out, x, a);
+      break;
+    case "ConvInteger":
+      convInteger(out, x, inputs[1], a);
       break;
     case "ReduceMax":
     case "ArgMax":

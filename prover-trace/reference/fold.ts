@@ -8,6 +8,14 @@
  *   MatMulInteger  s_0 = 0,                      s_k = wrap32(s_{k-1} + (a_k - azp) * (b_k - bzp))
  *   ReduceMax      s_0 = dtype minimum,          s_k = max(s_{k-1}, x_k)
  *   ArgMax         s_0 = pack(dtype minimum, 0), s_k = x_k > max(s_{k-1}) ? pack(x_k, k-1) : s_{k-1}
+ *   MaxPool        s_0 = dtype minimum,          s_k = max(s_{k-1}, x_k), x_k the input at kernel
+ *                  position k-1 (row-major), or the dtype minimum where that position is padding
+ *   ConvInteger    s_0 = 0,                      s_k = wrap32(s_{k-1} + (x_k - azp) * (w_k - bzp)),
+ *                  k-1 = (input channel of the group, kernel position) row-major; where the
+ *                  position is padding x_k = azp (ONNX pads X with its zero point): the term is 0
+ *
+ * A step whose position lies in the padding reads nothing; its operand a is
+ * `foldPaddingOperand` (and b, unread, is 0), which leaves the state unchanged.
  *
  * (a_k, b_k, x_k: the k-th element along the axis, i.e. index k-1.) Starting from a constant
  * rather than from the first element means the one-step verifier never opens an input to check
@@ -34,7 +42,13 @@ export function unpackArgMaxState(state: bigint): { max: bigint; index: bigint }
 }
 
 export function isFold(node: Pick<ElementNode, "op">): boolean {
-  return node.op === "MatMulInteger" || node.op === "ReduceMax" || node.op === "ArgMax";
+  return (
+    node.op === "MatMulInteger" ||
+    node.op === "ReduceMax" ||
+    node.op === "ArgMax" ||
+    node.op === "MaxPool" ||
+    node.op === "ConvInteger"
+  );
 }
 
 function assertFold(node: ElementNode): void {
@@ -45,14 +59,19 @@ function assertFold(node: ElementNode): void {
 export function foldLength(node: ElementNode): number {
   assertFold(node);
   const x = node.inputTypes[0].shape;
+  if (node.op === "MaxPool") return (node.attrs.kernel as number[]).reduce((p, k) => p * k, 1);
+  if (node.op === "ConvInteger") {
+    const w = node.inputTypes[1].shape;
+    return w.slice(1).reduce((p, k) => p * k, 1); // C / group times the kernel positions
+  }
   return node.op === "MatMulInteger" ? x[x.length - 1] : x[node.attrs.axis as number];
 }
 
 export function foldInitial(node: ElementNode): bigint {
   assertFold(node);
-  if (node.op === "MatMulInteger") return 0n;
+  if (node.op === "MatMulInteger" || node.op === "ConvInteger") return 0n;
   const min = dtypeByCode(node.inputTypes[0].dtype).min;
-  return node.op === "ReduceMax" ? min : packArgMaxState(min, 0n);
+  return node.op === "ArgMax" ? packArgMaxState(min, 0n) : min;
 }
 
 function checkOperand(node: ElementNode, slot: number, v: bigint | undefined, what: string): bigint {
@@ -72,19 +91,28 @@ export function foldStep(node: ElementNode, k: number, sPrev: bigint, a: bigint,
     throw new RangeError(`${node.op}: step ${k} outside 1..${foldLength(node)}`);
   const av = checkOperand(node, 0, a, "a");
   switch (node.op) {
-    case "MatMulInteger": {
+    case "MatMulInteger":
+    case "ConvInteger": {
       const bv = checkOperand(node, 1, b, "b");
       const azp = node.attrs.aZeroPoint ?? 0n;
       const bzp = node.attrs.bZeroPoint ?? 0n;
       return BigInt.asIntN(32, BigInt.asIntN(32, sPrev) + (av - azp) * (bv - bzp));
     }
     case "ReduceMax":
+    case "MaxPool":
       return av > sPrev ? av : sPrev;
     default: {
       const s = unpackArgMaxState(sPrev);
       return av > s.max ? packArgMaxState(av, BigInt(k - 1)) : sPrev;
     }
   }
+}
+
+/** The operand of a step that reads nothing (its position is padding): the state stays as it is. */
+export function foldPaddingOperand(node: ElementNode): bigint {
+  assertFold(node);
+  if (node.op === "ConvInteger") return node.attrs.aZeroPoint ?? 0n;
+  return dtypeByCode(node.inputTypes[0].dtype).min;
 }
 
 /** The output element a final fold state stands for. */

@@ -14,6 +14,7 @@ export { evalNode } from "./eval-tensor.ts";
 export {
   foldInitial,
   foldLength,
+  foldPaddingOperand,
   foldResult,
   foldStep,
   isFold,

@@ -169,6 +169,99 @@ export function checkNode(op: OpName, ins: readonly TensorType[], attrs: NodeAtt
         outputs: [{ dtype: ins[0].dtype, shape: [...shape] }],
       };
     }
+    case "ConvInteger": {
+      arity(op, ins, 2);
+      const [xt, wt] = ins;
+      const x = xt.shape;
+      const w = wt.shape;
+      if (xt.dtype !== wt.dtype || (xt.dtype !== DType.int8 && xt.dtype !== DType.uint8))
+        fail(op, `takes int8 x int8 or uint8 x uint8, got ${typeString(xt)} x ${typeString(wt)}`);
+      if (x.length < 3 || x.length > 5 || w.length !== x.length)
+        fail(
+          op,
+          `x must be [N, C] and 1 to 3 spatial axes and w of its rank, got ${typeString(xt)}, ${typeString(wt)}`,
+        );
+      const n = x.length - 2;
+      const { strides, dilations, begins, shape } = attrs;
+      const group = attrs.group ?? 1;
+      if (!strides || !dilations || !begins || !shape)
+        fail(op, "missing strides, dilations, begins or output shape");
+      if ([strides, dilations, begins].some((v) => v.length !== n) || shape.length !== x.length)
+        fail(op, `attributes must have ${n} entries and the output rank ${x.length}`);
+      if (!Number.isSafeInteger(group) || group < 1 || x[1] !== w[1] * group || w[0] % group !== 0)
+        fail(op, `group ${group} does not fit x ${typeString(xt)} and w ${typeString(wt)}`);
+      if (shape[0] !== x[0] || shape[1] !== w[0]) fail(op, "output must be [N, M, ..]");
+      for (let i = 0; i < n; i++) {
+        const [k, s, d, pb, o] = [w[2 + i], strides[i], dilations[i], begins[i], shape[2 + i]];
+        if (![s, d, pb, o].every(Number.isSafeInteger) || s < 1 || d < 1 || pb < 0 || pb >= k || o < 1)
+          fail(op, `spatial axis ${i}: stride ${s}, dilation ${d}, pad ${pb}, output ${o} invalid`);
+        const len = (pe: number) => Math.floor((x[2 + i] + pb + pe - ((k - 1) * d + 1)) / s) + 1;
+        if (o < len(0) || o > len(k - 1))
+          fail(op, `spatial axis ${i}: output length ${o} fits no pad end in [0, ${k - 1}]`);
+      }
+      const aZeroPoint = attrs.aZeroPoint ?? 0n;
+      const bZeroPoint = attrs.bZeroPoint ?? 0n;
+      inRange(op, "x_zero_point", aZeroPoint, xt.dtype);
+      inRange(op, "w_zero_point", bZeroPoint, wt.dtype);
+      return {
+        attrs: {
+          aZeroPoint,
+          bZeroPoint,
+          group,
+          strides: [...strides],
+          dilations: [...dilations],
+          begins: [...begins],
+          shape: [...shape],
+        },
+        outputs: [{ dtype: DType.int32, shape: [...shape] }],
+      };
+    }
+    case "MaxPool": {
+      arity(op, ins, 1);
+      const x = ins[0].shape;
+      const dtype = ins[0].dtype;
+      if (dtype !== DType.int8 && dtype !== DType.uint8)
+        fail(op, `takes int8 or uint8, got ${typeString(ins[0])}`);
+      if (x.length < 3 || x.length > 5)
+        fail(op, `input must be [N, C] and 1 to 3 spatial axes, got ${typeString(ins[0])}`);
+      const n = x.length - 2;
+      const { kernel, strides, dilations, begins, shape } = attrs;
+      if (!kernel || !strides || !dilations || !begins || !shape)
+        fail(op, "missing kernel, strides, dilations, begins or output shape");
+      if ([kernel, strides, dilations, begins].some((v) => v.length !== n) || shape.length !== x.length)
+        fail(op, `attributes must have ${n} entries and the output rank ${x.length}`);
+      if (shape[0] !== x[0] || shape[1] !== x[1]) fail(op, "output N and C must be the input's");
+      for (let i = 0; i < n; i++) {
+        const [k, s, d, pb, o] = [kernel[i], strides[i], dilations[i], begins[i], shape[2 + i]];
+        if (
+          ![k, s, d, pb, o].every(Number.isSafeInteger) ||
+          k < 1 ||
+          s < 1 ||
+          d < 1 ||
+          pb < 0 ||
+          pb >= k ||
+          o < 1
+        )
+          fail(
+            op,
+            `spatial axis ${i}: kernel ${k}, stride ${s}, dilation ${d}, pad ${pb}, output ${o} invalid`,
+          );
+        // Some pad end in [0, k-1] gives this output length (floor mode).
+        const len = (pe: number) => Math.floor((x[2 + i] + pb + pe - ((k - 1) * d + 1)) / s) + 1;
+        if (o < len(0) || o > len(k - 1))
+          fail(op, `spatial axis ${i}: output length ${o} fits no pad end in [0, ${k - 1}]`);
+      }
+      return {
+        attrs: {
+          kernel: [...kernel],
+          strides: [...strides],
+          dilations: [...dilations],
+          begins: [...begins],
+          shape: [...shape],
+        },
+        outputs: [{ dtype, shape: [...shape] }],
+      };
+    }
     case "Tile": {
       arity(op, ins, 1);
       const shape = attrs.shape;

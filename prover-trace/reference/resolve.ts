@@ -39,6 +39,8 @@ const KNOWN_ATTRS: Record<string, string[]> = {
   ReduceMax: ["axes", "keepdims", "noop_with_empty_axes"],
   Concat: ["axis"],
   Pad: ["mode"],
+  ConvInteger: ["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"],
+  MaxPool: ["auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"],
   ArgMax: ["axis", "keepdims", "select_last_index"],
 };
 
@@ -260,6 +262,60 @@ export function resolveModel(model: IrModel): RefModel {
           (attrs.begins as number[])[a] = Math.min(Math.max(pads[i], -inShape[a]), out);
         });
         if (present(2)) attrs.value = scalar(n, n.inputs[2], "constant_value", typeOf(n.inputs[0]).dtype);
+        break;
+      }
+      case "ConvInteger": {
+        dataNames = n.inputs.slice(0, 2);
+        const autoPad = n.attrs.auto_pad;
+        if (autoPad && (autoPad.type !== "string" || !["NOTSET", "VALID"].includes(autoPad.value)))
+          throw new ResolveError(`node ${index} ${n.name} (ConvInteger): only explicit pads or VALID`);
+        const xs = typeOf(n.inputs[0]).shape;
+        const ws = typeOf(n.inputs[1]).shape;
+        const kernel = ws.slice(2);
+        const sp = kernel.length;
+        const pads = intsAttr(n, "pads") ?? Array<number>(2 * sp).fill(0);
+        const strides = intsAttr(n, "strides") ?? kernel.map(() => 1);
+        const dilations = intsAttr(n, "dilations") ?? kernel.map(() => 1);
+        if (present(2)) attrs.aZeroPoint = scalar(n, n.inputs[2], "x_zero_point", typeOf(n.inputs[0]).dtype);
+        if (present(3)) attrs.bZeroPoint = scalar(n, n.inputs[3], "w_zero_point", typeOf(n.inputs[1]).dtype);
+        attrs.group = intAttr(n, "group") ?? 1;
+        attrs.strides = strides;
+        attrs.dilations = dilations;
+        attrs.begins = pads.slice(0, sp);
+        attrs.shape = [
+          xs[0],
+          ws[0],
+          ...kernel.map((k, i) => {
+            const span = xs[2 + i] + pads[i] + pads[i + sp] - ((k - 1) * dilations[i] + 1);
+            return Math.floor(span / strides[i]) + 1;
+          }),
+        ];
+        break;
+      }
+      case "MaxPool": {
+        dataNames = [n.inputs[0]];
+        const fail = (why: string) => new ResolveError(`node ${index} ${n.name} (MaxPool): ${why}`);
+        const autoPad = n.attrs.auto_pad;
+        if (autoPad && (autoPad.type !== "string" || !["NOTSET", "VALID"].includes(autoPad.value)))
+          throw fail("only explicit pads or VALID");
+        if ((intAttr(n, "ceil_mode") ?? 0) !== 0) throw fail("ceil_mode must be 0");
+        const inShape = typeOf(n.inputs[0]).shape;
+        const kernel = intsAttr(n, "kernel_shape");
+        if (!kernel) throw fail("kernel_shape is required");
+        const sp = kernel.length;
+        const pads = intsAttr(n, "pads") ?? Array<number>(2 * sp).fill(0);
+        attrs.kernel = kernel;
+        attrs.strides = intsAttr(n, "strides") ?? kernel.map(() => 1);
+        attrs.dilations = intsAttr(n, "dilations") ?? kernel.map(() => 1);
+        attrs.begins = pads.slice(0, sp);
+        attrs.shape = [
+          ...inShape.slice(0, 2),
+          ...kernel.map((k, i) => {
+            const eff = (k - 1) * (attrs.dilations as number[])[i] + 1;
+            const span = inShape[2 + i] + pads[i] + pads[i + sp] - eff;
+            return Math.floor(span / (attrs.strides as number[])[i]) + 1;
+          }),
+        ];
         break;
       }
       case "Tile": {

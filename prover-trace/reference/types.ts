@@ -29,8 +29,17 @@ export interface NodeAttrs {
   /** Slice (strided view; also Expand): per output axis, the first input coordinate and the step. */
   starts?: number[];
   steps?: number[];
-  /** Pad: per axis, how far the input starts inside the output (negative: cropped). */
+  /**
+   * Pad: per axis, how far the input starts inside the output (negative: cropped). MaxPool:
+   * per spatial axis, the padding before the input (>= 0).
+   */
   begins?: number[];
+  /** MaxPool, per spatial axis: window size, stride and dilation (`shape` is the output shape). */
+  kernel?: number[];
+  /** ConvInteger: channel groups (its strides, dilations, begins as MaxPool's; kernel from W). */
+  group?: number;
+  strides?: number[];
+  dilations?: number[];
   /** Pad: the constant outside the input. */
   value?: bigint;
 }

@@ -377,6 +377,60 @@ function foldCases() {
       keepdims: false,
     }),
   );
+  // MaxPool: windows half in the padding (steps that read nothing), stride, dilation, 1 and 2
+  // spatial axes, the dtype extremes.
+  c.push(
+    foldCase(
+      "MaxPool int8 [1,1,3,3] kernel 2x2 stride 2 pads 1,1,0,0",
+      "MaxPool",
+      [i("int8", [1, 1, 3, 3], [-128, 5, 127, -1, -128, 0, 3, -7, -128])],
+      { kernel: [2, 2], strides: [2, 2], dilations: [1, 1], begins: [1, 1], shape: [1, 1, 2, 2] },
+    ),
+  );
+  c.push(
+    foldCase(
+      "MaxPool uint8 [1,2,5] kernel 3 dilation 2 pads 2,1",
+      "MaxPool",
+      [i("uint8", [1, 2, 5], [0, 255, 3, 0, 9, 0, 0, 0, 1, 254])],
+      { kernel: [3], strides: [1], dilations: [2], begins: [2], shape: [1, 2, 4] },
+    ),
+  );
+  // ConvInteger: padding terms that read nothing, two groups, zero points at the dtype's ends.
+  c.push(
+    foldCase(
+      "ConvInteger int8 x[1,2,3] w[2,1,2] group 2 pads 1,0 zero points 127,-128",
+      "ConvInteger",
+      [i("int8", [1, 2, 3], [-128, 0, 127, 5, -7, 1]), i("int8", [2, 1, 2], [127, -128, -1, 3])],
+      {
+        aZeroPoint: 127n,
+        bZeroPoint: -128n,
+        group: 2,
+        strides: [1],
+        dilations: [1],
+        begins: [1],
+        shape: [1, 2, 3],
+      },
+    ),
+  );
+  c.push(
+    foldCase(
+      "ConvInteger uint8 x[1,1,3,3] w[1,1,2,2] stride 2 pads 1,1,0,0",
+      "ConvInteger",
+      [
+        i("uint8", [1, 1, 3, 3], [0, 255, 3, 9, 128, 1, 255, 255, 7]),
+        i("uint8", [1, 1, 2, 2], [255, 0, 17, 1]),
+      ],
+      {
+        aZeroPoint: 3n,
+        bZeroPoint: 200n,
+        group: 1,
+        strides: [2, 2],
+        dilations: [1, 1],
+        begins: [1, 1],
+        shape: [1, 1, 2, 2],
+      },
+    ),
+  );
   return c;
 }
 
@@ -466,6 +520,8 @@ export function opVectors() {
       "map ops: output = f(reads); reads are (data input slot, flat row-major index, value)",
       "folds: s_0 is a constant (MatMulInteger 0, ReduceMax dtype min, ArgMax pack(dtype min, 0)); step k (1..K) reads element k-1 of the folded axis",
       "ArgMax state = index * 2^64 + (max mod 2^64); the output is state >> 64",
+      "ConvInteger: s_0 = 0; step k (1..K, K = C/group x kernel positions) reads x and w at (input channel of the group, kernel position) k-1 row-major, or nothing where the position is padding (a = x zero point, b = 0: the term is 0); s_k = wrap32(s + (a - azp) * (b - bzp))",
+      "MaxPool: s_0 = dtype min; step k (1..K, K = product of the kernel dims) reads kernel position k-1 (row-major) of the window, or nothing where that position is padding (the operand is then the dtype min)",
     ],
     ops: mapCases(),
     folds: foldCases(),

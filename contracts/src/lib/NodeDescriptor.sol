@@ -46,8 +46,14 @@ library NodeDescriptor {
     uint8 internal constant OP_TILE = 20;
     /// Constant padding: `i64 value || i64 begin` per axis.
     uint8 internal constant OP_PAD = 21;
+    /// Max pooling (a fold over the window): per spatial axis `i64 kernel || i64 stride ||
+    /// i64 dilation || i64 pad begin`.
+    uint8 internal constant OP_MAXPOOL = 22;
+    /// Integer convolution (a fold over input channel and window): `i64 x zero point || i64 w
+    /// zero point || i64 group`, then per spatial axis `i64 stride || i64 dilation || i64 pad begin`.
+    uint8 internal constant OP_CONVINTEGER = 23;
     /// The highest op code in the profile.
-    uint8 internal constant OP_LAST = OP_PAD;
+    uint8 internal constant OP_LAST = OP_CONVINTEGER;
 
     uint8 internal constant DTYPE_UINT8 = 2;
     uint8 internal constant DTYPE_INT8 = 3;
@@ -158,6 +164,8 @@ library NodeDescriptor {
         if (opCode == OP_REDUCEMAX || opCode == OP_ARGMAX) return 2;
         if (opCode == OP_SLICE) return 16 * outputRank;
         if (opCode == OP_PAD) return 8 + 8 * outputRank;
+        if (opCode == OP_MAXPOOL) return outputRank > 2 ? 32 * (outputRank - 2) : 0;
+        if (opCode == OP_CONVINTEGER) return outputRank > 2 ? 24 * (outputRank - 1) : 0;
         return 0;
     }
 

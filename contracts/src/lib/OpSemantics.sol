@@ -20,8 +20,10 @@ import {NodeDescriptor} from "./NodeDescriptor.sol";
 /// its index read, so `mapReads` returns only the index read and `gatherDataRead` the second one.
 /// `evalMap` takes the read values in read order (Gather: index, then data).
 ///
-/// Folds (MatMulInteger, ReduceMax, ArgMax): output element e is foldResult(s_K) with s_0 =
-/// foldInitial and s_k = foldStep(k, s_{k-1}, a_k, b_k); `foldReads(e, k)` names a_k (and b_k).
+/// Folds (MatMulInteger, ReduceMax, ArgMax, MaxPool): output element e is foldResult(s_K) with
+/// s_0 = foldInitial and s_k = foldStep(k, s_{k-1}, a_k, b_k); `foldReads(e, k)` names a_k (and
+/// b_k). A MaxPool step whose window position lies in the padding reads nothing; its a_k is the
+/// dtype minimum (the running max is unchanged).
 ///
 /// Values are int256 holding the element's integer value (signed or unsigned per dtype: uint8 2,
 /// int8 3, int32 6, int64 7). Fold states are int256 too; an ArgMax state is the non-negative
@@ -73,8 +75,10 @@ library OpSemantics {
     }
 
     function isFold(uint8 opCode) internal pure returns (bool) {
-        return opCode == NodeDescriptor.OP_MATMULINTEGER || opCode == NodeDescriptor.OP_REDUCEMAX
-            || opCode == NodeDescriptor.OP_ARGMAX;
+        // A bit set rather than a chain of comparisons: DisputeGame inlines this and is near EIP-170.
+        uint256 folds = (1 << NodeDescriptor.OP_MATMULINTEGER) | (1 << NodeDescriptor.OP_REDUCEMAX)
+            | (1 << NodeDescriptor.OP_ARGMAX) | (1 << NodeDescriptor.OP_MAXPOOL) | (1 << NodeDescriptor.OP_CONVINTEGER);
+        return (folds >> opCode) & 1 == 1;
     }
 
     /// Reverts unless the op is well formed: its arity, input dtypes and attributes are the
@@ -120,6 +124,10 @@ library OpSemantics {
             _checkTile(op);
         } else if (c == NodeDescriptor.OP_PAD) {
             _checkPad(op);
+        } else if (c == NodeDescriptor.OP_MAXPOOL) {
+            _checkMaxPool(op);
+        } else if (c == NodeDescriptor.OP_CONVINTEGER) {
+            _checkConv(op);
         } else if (c == NodeDescriptor.OP_GATHER) {
             _checkGather(op);
         } else if (c == NodeDescriptor.OP_MATMULINTEGER) {
@@ -281,6 +289,12 @@ library OpSemantics {
         uint32[] memory x = op.inputs[0].shape;
         if (c == NodeDescriptor.OP_MATMULINTEGER) return x[x.length - 1];
         if (c == NodeDescriptor.OP_REDUCEMAX || c == NodeDescriptor.OP_ARGMAX) return x[uint8(op.attrs[0])];
+        if (c == NodeDescriptor.OP_CONVINTEGER) return _numel(op.inputs[1].shape) / op.inputs[1].shape[0];
+        if (c == NodeDescriptor.OP_MAXPOOL) {
+            uint256 K = 1;
+            for (uint256 p = 0; p < op.attrs.length; p += 32) K *= uint256(_i64(op.attrs, p));
+            return K;
+        }
         revert NotAFold(c);
     }
 
@@ -288,8 +302,8 @@ library OpSemantics {
     /// pack(dtype minimum, 0) for ArgMax.
     function foldInitial(Op memory op) internal pure returns (int256) {
         uint8 c = op.opCode;
-        if (c == NodeDescriptor.OP_MATMULINTEGER) return 0;
-        if (c == NodeDescriptor.OP_REDUCEMAX) return dtypeMin(op.inputs[0].dtype);
+        if (c == NodeDescriptor.OP_MATMULINTEGER || c == NodeDescriptor.OP_CONVINTEGER) return 0;
+        if (c == NodeDescriptor.OP_REDUCEMAX || c == NodeDescriptor.OP_MAXPOOL) return dtypeMin(op.inputs[0].dtype);
         if (c == NodeDescriptor.OP_ARGMAX) return packArgMax(dtypeMin(op.inputs[0].dtype), 0);
         revert NotAFold(c);
     }
@@ -313,6 +327,10 @@ library OpSemantics {
             reads = new Read[](2);
             reads[0] = Read(0, (batch * M + i) * K + (k - 1));
             reads[1] = Read(1, rb == 2 ? (k - 1) * N + j : (batch * K + (k - 1)) * N + j);
+        } else if (c == NodeDescriptor.OP_MAXPOOL) {
+            reads = _poolRead(op, e, k);
+        } else if (c == NodeDescriptor.OP_CONVINTEGER) {
+            reads = _convReads(op, e, k);
         } else {
             // The output keeps (keepdims) or drops the axis; either way e = outer * inner + innerIdx.
             uint32[] memory x = op.inputs[0].shape;
@@ -337,14 +355,14 @@ library OpSemantics {
         if (k == 0 || k > K) revert FoldStepOutOfRange(k, K);
         uint8 dtA = op.inputs[0].dtype;
         if (!_inRange(a, dtA)) revert ValueOutOfRange(0, a);
-        if (c == NodeDescriptor.OP_MATMULINTEGER) {
+        if (c == NodeDescriptor.OP_MATMULINTEGER || c == NodeDescriptor.OP_CONVINTEGER) {
             if (!_inRange(b, op.inputs[1].dtype)) revert ValueOutOfRange(1, b);
             if (!_inRange(sPrev, NodeDescriptor.DTYPE_INT32)) revert InvalidFoldState(sPrev);
             int256 azp = _i64(op.attrs, 0);
             int256 bzp = _i64(op.attrs, 8);
             return wrap(sPrev + (a - azp) * (b - bzp), NodeDescriptor.DTYPE_INT32);
         }
-        if (c == NodeDescriptor.OP_REDUCEMAX) {
+        if (c == NodeDescriptor.OP_REDUCEMAX || c == NodeDescriptor.OP_MAXPOOL) {
             if (!_inRange(sPrev, dtA)) revert InvalidFoldState(sPrev);
             return a > sPrev ? a : sPrev;
         }
@@ -358,10 +376,20 @@ library OpSemantics {
     /// any other state when it is posted, so that foldStep's InvalidFoldState never decides a game.
     function isFoldState(Op memory op, int256 s) internal pure returns (bool) {
         uint8 c = op.opCode;
-        if (c == NodeDescriptor.OP_MATMULINTEGER) return _inRange(s, NodeDescriptor.DTYPE_INT32);
-        if (c == NodeDescriptor.OP_REDUCEMAX) return _inRange(s, op.inputs[0].dtype);
+        if (c == NodeDescriptor.OP_MATMULINTEGER || c == NodeDescriptor.OP_CONVINTEGER) {
+            return _inRange(s, NodeDescriptor.DTYPE_INT32);
+        }
+        if (c == NodeDescriptor.OP_REDUCEMAX || c == NodeDescriptor.OP_MAXPOOL) return _inRange(s, op.inputs[0].dtype);
         if (c == NodeDescriptor.OP_ARGMAX) return isArgMaxState(s, op.inputs[0].dtype, foldLength(op));
         revert NotAFold(c);
+    }
+
+    /// The operand of a fold step that reads nothing (its window position is padding), which
+    /// leaves the state as it is: ConvInteger's x zero point (its term is 0), else the input
+    /// dtype's minimum (MaxPool's max is unchanged).
+    function paddingOperand(Op memory op) internal pure returns (int256) {
+        if (op.opCode == NodeDescriptor.OP_CONVINTEGER) return _i64(op.attrs, 0);
+        return dtypeMin(op.inputs[0].dtype);
     }
 
     /// The output element a final state stands for: ArgMax the packed index, otherwise the state.
@@ -371,7 +399,10 @@ library OpSemantics {
             if (s < 0 || uint256(s) >> 128 != 0) revert InvalidFoldState(s);
             return int256(uint256(s) >> 64);
         }
-        if (c == NodeDescriptor.OP_MATMULINTEGER || c == NodeDescriptor.OP_REDUCEMAX) return s;
+        if (
+            c == NodeDescriptor.OP_MATMULINTEGER || c == NodeDescriptor.OP_REDUCEMAX || c == NodeDescriptor.OP_MAXPOOL
+                || c == NodeDescriptor.OP_CONVINTEGER
+        ) return s;
         revert NotAFold(c);
     }
 
@@ -558,6 +589,94 @@ library OpSemantics {
             }
         }
         if (!inside) src = 0;
+    }
+
+    /// MaxPool step k: kernel position k-1 (row-major) of output element e's window, at input
+    /// coordinate o_d * stride_d - begin_d + j_d * dilation_d on each spatial axis; no read when
+    /// that lies outside the input (padding). N and C are the output's.
+    function _poolRead(Op memory op, uint256 e, uint256 k) private pure returns (Read[] memory reads) {
+        uint32[] memory x = op.inputs[0].shape;
+        uint32[] memory out = op.output.shape;
+        bool inside = true;
+        uint256 src;
+        uint256 stride = 1;
+        unchecked {
+            uint256 w = k - 1;
+            for (uint256 d = x.length - 1; d >= 2; d--) {
+                uint256 kd = uint256(_i64(op.attrs, 32 * (d - 2)));
+                int256 pos = _poolPos(op.attrs, 32 * (d - 2), e % out[d], w % kd);
+                w /= kd;
+                e /= out[d];
+                if (pos < 0 || pos >= int256(uint256(x[d]))) inside = false;
+                else src += uint256(pos) * stride;
+                stride *= x[d];
+            }
+        }
+        reads = new Read[](inside ? 1 : 0);
+        if (inside) reads[0] = Read(0, e * stride + src); // e is now the (n, c) index
+    }
+
+    /// ConvInteger step k: input channel c of the group and kernel position t, (c, t) = k-1
+    /// row-major; x [n, g * Cg + c, position] (slot 0) and w [m, c, t] (slot 1), or no read where
+    /// the position is padding (the term is 0).
+    function _convReads(Op memory op, uint256 e, uint256 k) private pure returns (Read[] memory reads) {
+        uint32[] memory w = op.inputs[1].shape;
+        uint256 taps = _numel(w) / (uint256(w[0]) * w[1]);
+        (uint256 xi, uint256 nm) = _convX(op, e, k - 1, taps);
+        if (xi == type(uint256).max) return new Read[](0);
+        reads = new Read[](2);
+        reads[0] = Read(0, xi);
+        reads[1] = Read(1, ((nm % w[0]) * w[1] + (k - 1) / taps) * taps + (k - 1) % taps);
+    }
+
+    /// Step s = k-1's x index (type(uint256).max in the padding) and output element e's (n, m).
+    function _convX(Op memory op, uint256 e, uint256 s, uint256 taps) private pure returns (uint256 xi, uint256 nm) {
+        (bool inside, uint256 src, uint256 rest, uint256 plane) = _convSpatial(op, e, s % taps);
+        nm = rest;
+        xi = inside ? _convChannel(op, rest, s / taps) * plane + src : type(uint256).max;
+    }
+
+    /// The flat channel index n * C + g * Cg + c in x of input channel c of filter (n, m)'s group.
+    function _convChannel(Op memory op, uint256 nm, uint256 c) private pure returns (uint256) {
+        uint32[] memory w = op.inputs[1].shape;
+        uint256 g = (nm % w[0]) / (w[0] / uint256(_i64(op.attrs, 16)));
+        return (nm / w[0]) * op.inputs[0].shape[1] + g * w[1] + c;
+    }
+
+    /// The input position of kernel position t for output element e on every spatial axis:
+    /// whether it lies in the input, its flat index in the input plane, e's (n, m) index, and
+    /// the plane's size.
+    function _convSpatial(Op memory op, uint256 e, uint256 t)
+        private
+        pure
+        returns (bool inside, uint256 src, uint256 rest, uint256 plane)
+    {
+        uint32[] memory x = op.inputs[0].shape;
+        uint32[] memory w = op.inputs[1].shape;
+        uint32[] memory out = op.output.shape;
+        inside = true;
+        plane = 1;
+        unchecked {
+            for (uint256 d = x.length - 1; d >= 2; d--) {
+                int256 pos = _convPos(op.attrs, 24 * (d - 1), e % out[d], t % w[d]);
+                e /= out[d];
+                t /= w[d];
+                if (pos < 0 || pos >= int256(uint256(x[d]))) inside = false;
+                else src += uint256(pos) * plane;
+                plane *= x[d];
+            }
+        }
+        rest = e;
+    }
+
+    /// ConvInteger: o * stride - begin + j * dilation for the spatial axis whose attributes start at `p`.
+    function _convPos(bytes memory attrs, uint256 p, uint256 o, uint256 j) private pure returns (int256) {
+        return int256(o) * _i64(attrs, p) - _i64(attrs, p + 16) + int256(j) * _i64(attrs, p + 8);
+    }
+
+    /// o * stride - begin + j * dilation for the spatial axis whose attributes start at `p`.
+    function _poolPos(bytes memory attrs, uint256 p, uint256 o, uint256 j) private pure returns (int256) {
+        return int256(o) * _i64(attrs, p + 8) - _i64(attrs, p + 24) + int256(j) * _i64(attrs, p + 16);
     }
 
     /// Tile: input coordinate o_d mod x_d on every axis.
@@ -843,6 +962,68 @@ library OpSemantics {
             }
             if (out[ra - 1] != b[rb - 1]) revert OutputTypeMismatch(c);
         }
+    }
+
+    /// MaxPool: one int8/uint8 input [N, C, 1..3 spatial], output of that dtype and rank with its
+    /// N and C; per spatial axis a kernel, stride and dilation in 1..65536 and a pad begin in
+    /// 0..kernel-1. Every read stays inside the input (a position outside is padding); the
+    /// output dims (floor mode) carry the pad ends.
+    function _checkMaxPool(Op memory op) private pure {
+        uint8 c = op.opCode;
+        if (op.inputs.length != 1) revert ArityMismatch(c, op.inputs.length);
+        uint8 dt = op.inputs[0].dtype;
+        uint32[] memory x = op.inputs[0].shape;
+        uint32[] memory out = op.output.shape;
+        uint256 r = x.length;
+        if (
+            (dt != NodeDescriptor.DTYPE_INT8 && dt != NodeDescriptor.DTYPE_UINT8) || r < 3 || r > 5
+                || op.output.dtype != dt || out.length != r || out[0] != x[0] || out[1] != x[1]
+        ) revert OutputTypeMismatch(c);
+        bytes memory a = op.attrs;
+        if (a.length != 32 * (r - 2)) revert BadAttributes(c);
+        for (uint256 p = 0; p < a.length; p += 8) {
+            int256 v = _i64(a, p);
+            // kernel, stride, dilation in 1..65536; the pad begin (every 4th) in 0..kernel-1
+            if (p % 32 == 24 ? (v < 0 || v >= _i64(a, p - 24)) : (v < 1 || v > 65536)) revert BadAttributes(c);
+        }
+    }
+
+    /// ConvInteger: x [N, C, 1..3 spatial] and w [M, C / group, kernel..] of one dtype, int8 or
+    /// uint8; output int32 [N, M, ..]; zero points in the dtype; group >= 1 dividing M with
+    /// C = group * w's channels; per spatial axis a stride and dilation in 1..65536 and a pad
+    /// begin in 0..kernel-1. Every read stays inside x and w (a position outside is padding).
+    function _checkConv(Op memory op) private pure {
+        uint8 c = op.opCode;
+        if (op.inputs.length != 2) revert ArityMismatch(c, op.inputs.length);
+        _checkConvTypes(op);
+        bytes memory a = op.attrs;
+        uint32[] memory w = op.inputs[1].shape;
+        if (a.length != 24 * (w.length - 1)) revert BadAttributes(c);
+        uint8 dt = op.inputs[0].dtype;
+        if (!_inRange(_i64(a, 0), dt) || !_inRange(_i64(a, 8), dt)) revert BadAttributes(c);
+        int256 group = _i64(a, 16);
+        if (group < 1 || group > 65536 || uint256(group) * w[1] != op.inputs[0].shape[1] || w[0] % uint256(group) != 0) {
+            revert BadAttributes(c);
+        }
+        for (uint256 p = 24; p < a.length; p += 8) {
+            int256 v = _i64(a, p);
+            // stride, dilation in 1..65536; the pad begin (every 3rd) in 0..kernel-1
+            if (p % 24 == 16 ? (v < 0 || v >= int256(uint256(w[p / 24 + 1]))) : (v < 1 || v > 65536)) {
+                revert BadAttributes(c);
+            }
+        }
+    }
+
+    function _checkConvTypes(Op memory op) private pure {
+        NodeDescriptor.TensorDesc memory x = op.inputs[0];
+        NodeDescriptor.TensorDesc memory w = op.inputs[1];
+        uint32[] memory out = op.output.shape;
+        uint256 r = x.shape.length;
+        if (
+            (x.dtype != NodeDescriptor.DTYPE_INT8 && x.dtype != NodeDescriptor.DTYPE_UINT8) || w.dtype != x.dtype || r < 3
+                || r > 5 || w.shape.length != r || op.output.dtype != NodeDescriptor.DTYPE_INT32 || out.length != r
+                || out[0] != x.shape[0] || out[1] != w.shape[0]
+        ) revert OutputTypeMismatch(op.opCode);
     }
 
     function _checkReduce(Op memory op) private pure {

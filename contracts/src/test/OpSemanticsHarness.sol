@@ -3,13 +3,21 @@ pragma solidity 0.8.28;
 
 import {NodeDescriptor} from "../lib/NodeDescriptor.sol";
 import {OpSemantics} from "../lib/OpSemantics.sol";
+import {OpChecker} from "../OpChecker.sol";
 
 /// @notice Test-only: exposes NodeDescriptor and OpSemantics so test/vectors/ops.json and
 /// model.json run through them, and measures the gas of the one-step computation itself.
 contract OpSemanticsHarness {
+    /// The check runs in its own contract, as in the OneStepVerifier (code size).
+    OpChecker public immutable checker;
+
+    constructor() {
+        checker = new OpChecker();
+    }
+
     function decode(bytes calldata descriptor)
         external
-        pure
+        view
         returns (
             uint8 opCode,
             NodeDescriptor.InputRef[] memory inputs,
@@ -22,22 +30,22 @@ contract OpSemanticsHarness {
         return (n.opCode, n.inputs, n.outputs, n.attrs, NodeDescriptor.leafHash(descriptor));
     }
 
-    function check(OpSemantics.Op calldata op) external pure {
-        OpSemantics.check(op);
+    function check(OpSemantics.Op calldata op) external view {
+        checker.check(op);
     }
 
     /// A map op's output element from the read values (in read order; Gather: index, then data),
     /// with the reads the library computes: the caller compares them with what it opened.
     function evalElement(OpSemantics.Op calldata op, uint256 e, int256[] calldata values)
         external
-        pure
+        view
         returns (OpSemantics.Read[] memory reads, int256 output)
     {
         return _evalElement(op, e, values);
     }
 
     /// evalMap alone: the output from read values, without computing the reads.
-    function evalValues(OpSemantics.Op calldata op, int256[] calldata values) external pure returns (int256) {
+    function evalValues(OpSemantics.Op calldata op, int256[] calldata values) external view returns (int256) {
         return OpSemantics.evalMap(op, values);
     }
 
@@ -47,7 +55,7 @@ contract OpSemanticsHarness {
         NodeDescriptor.TensorDesc[] calldata inputs,
         uint256 e,
         int256[] calldata values
-    ) external pure returns (OpSemantics.Read[] memory reads, int256 output) {
+    ) external view returns (OpSemantics.Read[] memory reads, int256 output) {
         OpSemantics.Op memory op = OpSemantics.fromNode(NodeDescriptor.decode(descriptor), inputs);
         return _evalElement(op, e, values);
     }
@@ -55,7 +63,7 @@ contract OpSemanticsHarness {
     /// evalElement for many elements of one op in one call (the vector and differential tests).
     function evalElements(OpSemantics.Op calldata op, uint256[] calldata es, int256[][] calldata values)
         external
-        pure
+        view
         returns (OpSemantics.Read[][] memory reads, int256[] memory outputs)
     {
         if (values.length != es.length) revert OpSemantics.ValueCountMismatch(es.length, values.length);
@@ -79,7 +87,7 @@ contract OpSemanticsHarness {
     /// foldStepAt for many steps of one op in one call.
     function foldStepsAt(OpSemantics.Op calldata op, StepCall[] calldata steps)
         external
-        pure
+        view
         returns (OpSemantics.Read[][] memory reads, int256[] memory next)
     {
         OpSemantics.Op memory m = op;
@@ -91,15 +99,15 @@ contract OpSemanticsHarness {
         }
     }
 
-    function foldInfo(OpSemantics.Op calldata op) external pure returns (uint256 length, int256 initial) {
-        OpSemantics.check(op);
+    function foldInfo(OpSemantics.Op calldata op) external view returns (uint256 length, int256 initial) {
+        checker.check(op);
         return (OpSemantics.foldLength(op), OpSemantics.foldInitial(op));
     }
 
     /// Step k of output element e's chain: the reads and s_k from s_{k-1} and their values.
     function foldStepAt(OpSemantics.Op calldata op, uint256 e, uint256 k, int256 sPrev, int256 a, int256 b)
         external
-        pure
+        view
         returns (OpSemantics.Read[] memory reads, int256 next)
     {
         return _foldStepAt(op, e, k, sPrev, a, b);
@@ -107,20 +115,20 @@ contract OpSemanticsHarness {
 
     function foldStep(OpSemantics.Op calldata op, uint256 k, int256 sPrev, int256 a, int256 b)
         external
-        pure
+        view
         returns (int256)
     {
-        OpSemantics.check(op);
+        checker.check(op);
         return OpSemantics.foldStep(op, k, sPrev, a, b);
     }
 
-    function isFoldState(OpSemantics.Op calldata op, int256 s) external pure returns (bool) {
-        OpSemantics.check(op);
+    function isFoldState(OpSemantics.Op calldata op, int256 s) external view returns (bool) {
+        checker.check(op);
         return OpSemantics.isFoldState(op, s);
     }
 
-    function foldResult(OpSemantics.Op calldata op, int256 s) external pure returns (int256) {
-        OpSemantics.check(op);
+    function foldResult(OpSemantics.Op calldata op, int256 s) external view returns (int256) {
+        checker.check(op);
         return OpSemantics.foldResult(op, s);
     }
 
@@ -161,17 +169,28 @@ contract OpSemanticsHarness {
 
     function _evalElement(OpSemantics.Op memory op, uint256 e, int256[] memory values)
         private
-        pure
+        view
         returns (OpSemantics.Read[] memory reads, int256 output)
     {
-        return OpSemantics.evalElement(op, e, values);
+        checker.check(op);
+        reads = OpSemantics.mapReads(op, e);
+        if (op.opCode == NodeDescriptor.OP_GATHER) {
+            if (values.length != 2) revert OpSemantics.ValueCountMismatch(2, values.length);
+            OpSemantics.Read[] memory r = new OpSemantics.Read[](2);
+            r[0] = reads[0];
+            r[1] = OpSemantics.gatherDataRead(op, e, values[0]);
+            reads = r;
+        }
+        output = OpSemantics.evalMap(op, values);
     }
 
     function _foldStepAt(OpSemantics.Op memory op, uint256 e, uint256 k, int256 sPrev, int256 a, int256 b)
         private
-        pure
+        view
         returns (OpSemantics.Read[] memory reads, int256 next)
     {
-        return OpSemantics.evalFoldStep(op, e, k, sPrev, a, b);
+        checker.check(op);
+        reads = OpSemantics.foldReads(op, e, k);
+        next = OpSemantics.foldStep(op, k, sPrev, a, b);
     }
 }

@@ -1,11 +1,12 @@
 /**
- * The profile v2 ops through the dispute game: for each of Slice, Expand, Concat, Tile, Pad, Abs
- * and Neg, a claimer lies about one element of that op's node and recomputes everything after it
+ * The profile v2 ops through the dispute game: for each of Slice, Expand, Concat, Tile, Pad, Abs,
+ * Neg, MaxPool and ConvInteger, a claimer lies about one element of that op's node and recomputes everything after it
  * from the lie (the trace is consistent downstream, so the output differs and only that node's
  * step is wrong). The two real planners play on the real contracts on the embedded chain; the
  * challenger must win, the game must narrow to that node and element, and the one-step proof must
  * cost at most 300k gas. Pad is played twice: on a padding element (the step opens nothing) and
- * on a copied one.
+ * on a copied one; MaxPool (a fold) twice: on the last element and on a window half in the
+ * padding (the bisection may end on a step that opens nothing).
  */
 
 import t from "tap";
@@ -44,8 +45,29 @@ function v2OpsModel() {
   const centred = g.op("Sub", [g.op("Cast", [x], { to: 6 }), g.scalar("int32", 128)]);
   const abs = g.op("Abs", [g.op("Neg", [centred])]);
   const small = g.op("Cast", [g.op("Clip", [abs, g.scalar("int32", 0), g.scalar("int32", 127)])], { to: 3 });
+  // MaxPool 2x2 over [1, 1, 4, 8], one padding row on top and one padding column on the right:
+  // [1, 1, 4, 8] again (a fold of 4 steps; the top row's and last column's windows reach padding).
+  const pool = g.op("MaxPool", [g.op("Unsqueeze", [small, c([0, 1])])], {
+    kernel_shape: [2, 2],
+    pads: [1, 0, 0, 1],
+  });
+  // ConvInteger 2x2 (2 filters, int8 weights, zero points) over the pooled map, padded like the
+  // pool: [1, 2, 4, 8] int32; a Cast to int8 keeps the low bytes (each element still tracks
+  // its terms), a 1x1 max over the two filters' channels back to [1, 1, 4, 8].
+  const conv = g.op(
+    "ConvInteger",
+    [
+      pool,
+      g.constant("int8", [2, 1, 2, 2], [3, -1, 2, 1, -2, 1, 1, 1]),
+      g.scalar("int8", 1),
+      g.scalar("int8", 0),
+    ],
+    { pads: [1, 0, 0, 1] },
+  );
+  const narrowed = g.op("Cast", [conv], { to: 3 });
+  const pooled = g.op("Squeeze", [g.op("ReduceMax", [narrowed], { axes: [1], keepdims: 1 }), c([0, 1])]);
   // Rows 3..0 (an end far below -dim clamps), every second column from 1: [4, 4].
-  const sliced = g.op("Slice", [small, c([3, 1]), c([-(2 ** 40), 8]), c([0, 1]), c([-1, 2])]);
+  const sliced = g.op("Slice", [pooled, c([3, 1]), c([-(2 ** 40), 8]), c([0, 1]), c([-1, 2])]);
   // One padding row on top, the first column cropped, two padding columns at the end: [5, 5].
   const padded = g.op("Pad", [sliced, c([1, -1, 0, 2]), g.scalar("int8", -7)]);
   const tiled = g.op("Tile", [padded, c([2, 3])]);
@@ -97,7 +119,9 @@ t.test("profile v2 ops: a lie at the op's node loses its one step", async (t) =>
     challengerBond: parseEther("0.1"),
   });
   const { modelId } = await d.bridge.registerCommittedModel(model);
-  await d.bridge.as(b.wallet(WORKER)).stake(parseEther("10"));
+  // Each lost game slashes minWorkerStake (1 ether): enough stake for every case below, or the
+  // last games end unbacked instead of at the one step.
+  await d.bridge.as(b.wallet(WORKER)).stake(parseEther("20"));
   await d.bridge.as(b.wallet(CHALLENGER)).depositBond(parseEther("1"));
   const game = new DisputeGameContract(b.clients(0), d.disputeGame);
   const domain = claimDomain(BigInt(await b.clients().publicClient.getChainId()), d.address);
@@ -107,24 +131,47 @@ t.test("profile v2 ops: a lie at the op's node loses its one step", async (t) =>
   const nodeOf = (op: string) => ref.nodes.findIndex((n) => n.onnxOp === op);
   const padNode = nodeOf("Pad");
   const padShape = ref.nodes[padNode].outputs[0].shape;
+  const reachesOutput = (node: number, element: number) =>
+    toHex(
+      buildPartyView(model, [input], lieFrom(ref, inputs, outputs, node, element)).trace.outputs[last][0]
+        .root,
+    ) !== toHex(honest.trace.outputs[last][0].root);
+  // The last element whose lie survives to the graph output (a Clip or a MaxPool window may
+  // absorb a lie on an element that is not its window's maximum).
+  const lastVisible = (node: number) => {
+    for (let e = numelOf(ref.nodes[node].outputs[0].shape) - 1; e >= 0; e--)
+      if (reachesOutput(node, e)) return e;
+    return -1;
+  };
   const cases = [
-    ...["Neg", "Abs", "Slice", "Pad", "Tile", "Expand", "Concat"].map((op) => ({
+    ...["Neg", "Abs", "MaxPool", "ConvInteger", "Slice", "Pad", "Tile", "Expand", "Concat"].map((op) => ({
       label: op,
       node: nodeOf(op),
-      element: numelOf(ref.nodes[nodeOf(op)].outputs[0].shape) - 1,
+      element: lastVisible(nodeOf(op)),
     })),
     // Row 1, column 0 of the Pad output: a copied element (row 0 and the last two columns pad).
     { label: "Pad (a copied element)", node: padNode, element: padShape[1] },
+    // Row 0, column 3 of the MaxPool output: its window's top row is padding (steps that open
+    // nothing), the bottom row is input.
+    { label: "MaxPool (a window half in the padding)", node: nodeOf("MaxPool"), element: 3 },
+    // Row 0 of either filter's ConvInteger output: its window's top row is padding.
+    {
+      label: "ConvInteger (a window half in the padding)",
+      node: nodeOf("ConvInteger"),
+      element:
+        [0, 1, 2, 3, 4, 5, 6, 7, 32, 33, 34, 35, 36, 37, 38, 39].find((e) =>
+          reachesOutput(nodeOf("ConvInteger"), e),
+        ) ?? -1,
+    },
   ];
 
   for (const { label, node, element } of cases) {
     await t.test(label, async (t) => {
       t.ok(node >= 0 && node < last, `the model has a ${label} node before its output`);
       const lie = lieFrom(ref, inputs, outputs, node, element);
-      t.not(
-        toHex(buildPartyView(model, [input], lie).trace.outputs[last][0].root),
-        toHex(honest.trace.outputs[last][0].root),
-        "the lie reaches the graph output",
+      t.ok(
+        element >= 0 && reachesOutput(node, element),
+        `the lie at element ${element} reaches the graph output`,
       );
       const liar = buildPartyView(model, [input], lie);
       const claim: ClaimMessage = {

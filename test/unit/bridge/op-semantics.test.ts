@@ -8,15 +8,30 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import t from "tap";
 import type { Address, Hex } from "viem";
+import { opCheckerAbi } from "../../../contracts/artifacts/OpChecker.ts";
 import {
   opSemanticsHarnessAbi,
   opSemanticsHarnessBytecode,
 } from "../../../contracts/artifacts/OpSemanticsHarness.ts";
 import { concatBytes, fromHex, toHex, u8 } from "../../../protocol/bytes.ts";
+import { dtypeByCode } from "../../../protocol/dtype.ts";
 import { merkleRoot } from "../../../protocol/merkle.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
 import { encodeDescriptor } from "../../../prover-trace/commit/model.ts";
+import { OpCode } from "../../../prover-trace/profile/opcodes.ts";
 import { embeddedBackend } from "../../helpers/l1.ts";
+
+/** The harness and the errors of OpSemantics.check, which reverts inside the harness's OpChecker. */
+const harnessAbi = [...opSemanticsHarnessAbi, ...opCheckerAbi.filter((x) => x.type === "error")];
+
+/**
+ * The operand of a fold step in the padding (no read): ConvInteger's x zero point (its first
+ * attribute, i64), every other fold's the input dtype's minimum.
+ */
+function paddingOperand(v: { opCode: number; inputs: { dtype: number }[]; attrBytes: Hex }): bigint {
+  if (v.opCode === OpCode.ConvInteger) return BigInt.asIntN(64, BigInt(`0x${v.attrBytes.slice(2, 18)}`));
+  return dtypeByCode(v.inputs[0].dtype).min;
+}
 
 interface Desc {
   dtype: number;
@@ -78,7 +93,7 @@ const backend = await embeddedBackend();
 const clients = backend.clients(0);
 const pub = clients.publicClient;
 const deployHash = await clients.walletClient!.deployContract({
-  abi: opSemanticsHarnessAbi,
+  abi: harnessAbi,
   bytecode: opSemanticsHarnessBytecode,
 });
 const harness = (await pub.waitForTransactionReceipt({ hash: deployHash })).contractAddress as Address;
@@ -92,7 +107,7 @@ type HarnessFn = (typeof opSemanticsHarnessAbi)[number] extends infer X
 
 // biome-ignore lint/suspicious/noExplicitAny: thin wrapper; every call site is checked against the vectors
 function call(functionName: HarnessFn, args: readonly unknown[]): Promise<any> {
-  return pub.readContract({ address: harness, abi: opSemanticsHarnessAbi, functionName, args } as never);
+  return pub.readContract({ address: harness, abi: harnessAbi, functionName, args } as never);
 }
 
 interface OpArg {
@@ -149,7 +164,8 @@ t.test("ops.json folds: length, s_0, every step's reads and state, result", asyn
           e: BigInt(ch.outputIndex),
           k: BigInt(s.k),
           sPrev: BigInt(s.before),
-          a: BigInt(s.reads[0].value),
+          // a MaxPool step in the padding reads nothing: the dtype minimum stands in
+          a: s.reads[0] ? BigInt(s.reads[0].value) : paddingOperand(v),
           b: s.reads[1] ? BigInt(s.reads[1].value) : 0n,
         })),
       ]);
@@ -161,7 +177,11 @@ t.test("ops.json folds: length, s_0, every step's reads and state, result", asyn
       t.equal(await call("foldResult", [op, BigInt(ch.states[K])]), BigInt(ch.output), `${v.name} output`);
     }
   }
-  t.same([...seen].sort(), [13, 14, 15], "every fold op covered");
+  t.same(
+    [...seen].sort((a, b) => a - b),
+    [13, 14, 15, 22, 23],
+    "every fold op covered",
+  );
 });
 
 t.test("ops.json edge fold steps", async (t) => {
@@ -254,7 +274,11 @@ t.test("hostile descriptors revert with named errors", async (t) => {
   };
   await t.rejects(call("decode", [patched(0, 0x4d)]), /BadDescriptorTag/);
   await t.rejects(call("decode", [patched(1, 0)]), /UnknownOpCode/, "op code 0");
-  await t.rejects(call("decode", [patched(1, 22)]), /UnknownOpCode/, "op code 22 (past Pad, the last)");
+  await t.rejects(
+    call("decode", [patched(1, 24)]),
+    /UnknownOpCode/,
+    "op code 24 (past ConvInteger, the last)",
+  );
   await t.rejects(call("decode", [patched(1, 255)]), /UnknownOpCode/, "op code 255");
   // layout: 0x4e op 01 | kind u32 slot | 01 | dtype rank dims... | u16 len | perm
   await t.rejects(call("decode", [patched(3, 3)]), /InvalidInputKind/);
@@ -479,7 +503,7 @@ t.test("malformed ops revert in check with named errors", async (t) => {
   const bad = async (op: OpArg, err: RegExp, what: string) => t.rejects(call("check", [op]), err, what);
   await t.resolves(call("check", [add]));
   await bad({ ...add, opCode: 0 }, /UnknownOpCode/, "op code 0");
-  await bad({ ...add, opCode: 22 }, /UnknownOpCode/, "op code 22 (past Pad, the last)");
+  await bad({ ...add, opCode: 24 }, /UnknownOpCode/, "op code 24 (past ConvInteger, the last)");
   await bad({ ...add, inputs: [add.inputs[0]] }, /ArityMismatch/, "Add with one input");
   await bad(
     { ...add, inputs: [add.inputs[0], { dtype: 3, shape: [3] }] },
@@ -578,6 +602,94 @@ t.test("malformed ops revert in check with named errors", async (t) => {
   await bad({ ...pad, attrs: padAttrs([0n, -3n, 0n]) }, /BadAttributes/, "Pad: begin before -dim");
   await bad({ ...pad, attrs: padAttrs([0n, 1n]) }, /BadAttributes/, "Pad: one begin short");
   await bad({ ...pad, output: { dtype: 3, shape: [4] } }, /OutputTypeMismatch/, "Pad: rank changes");
+  // ConvInteger: attrs x zp, w zp, group, then per spatial axis stride, dilation, pad begin.
+  const conv = byName("ConvInteger int8 x[1,2,3] w[2,1,2] group 2 pads 1,0 zero points 127,-128");
+  await t.resolves(call("check", [conv]));
+  const convAttrs = (
+    zx: bigint,
+    zw: bigint,
+    group: bigint,
+    stride: bigint,
+    dilation: bigint,
+    begin: bigint,
+  ) => padAttrs([zx, zw, group, stride, dilation, begin]);
+  t.equal(convAttrs(127n, -128n, 2n, 1n, 1n, 1n), conv.attrs, "the vector's attribute layout");
+  await bad({ ...conv, inputs: [conv.inputs[0]] }, /ArityMismatch/, "ConvInteger: one input");
+  await bad(
+    { ...conv, inputs: [conv.inputs[0], { dtype: 2, shape: [2, 1, 2] }] },
+    /OutputTypeMismatch/,
+    "ConvInteger: int8 x uint8",
+  );
+  await bad(
+    {
+      ...conv,
+      inputs: [
+        { dtype: 6, shape: [1, 2, 3] },
+        { dtype: 6, shape: [2, 1, 2] },
+      ],
+    },
+    /OutputTypeMismatch/,
+    "ConvInteger: int32 operands",
+  );
+  await bad(
+    {
+      ...conv,
+      inputs: [
+        { dtype: 3, shape: [2, 3] },
+        { dtype: 3, shape: [2, 1] },
+      ],
+      output: { dtype: 6, shape: [2, 2] },
+    },
+    /OutputTypeMismatch/,
+    "ConvInteger: no spatial axis",
+  );
+  await bad(
+    { ...conv, output: { dtype: 3, shape: [1, 2, 3] } },
+    /OutputTypeMismatch/,
+    "ConvInteger: int8 output",
+  );
+  await bad(
+    { ...conv, output: { dtype: 6, shape: [1, 3, 3] } },
+    /OutputTypeMismatch/,
+    "ConvInteger: 3 filters, not 2",
+  );
+  await bad(
+    { ...conv, attrs: padAttrs([127n, -128n, 2n, 1n, 1n]) },
+    /BadAttributes/,
+    "ConvInteger: short attributes",
+  );
+  await bad(
+    { ...conv, attrs: convAttrs(128n, 0n, 2n, 1n, 1n, 1n) },
+    /BadAttributes/,
+    "ConvInteger: x zero point 128",
+  );
+  await bad(
+    { ...conv, attrs: convAttrs(0n, -129n, 2n, 1n, 1n, 1n) },
+    /BadAttributes/,
+    "ConvInteger: w zero point -129",
+  );
+  await bad(
+    { ...conv, attrs: convAttrs(0n, 0n, 1n, 1n, 1n, 1n) },
+    /BadAttributes/,
+    "ConvInteger: group 1 (C = 2 != 1 x 1)",
+  );
+  await bad({ ...conv, attrs: convAttrs(0n, 0n, 0n, 1n, 1n, 1n) }, /BadAttributes/, "ConvInteger: group 0");
+  await bad({ ...conv, attrs: convAttrs(0n, 0n, 2n, 0n, 1n, 1n) }, /BadAttributes/, "ConvInteger: stride 0");
+  await bad(
+    { ...conv, attrs: convAttrs(0n, 0n, 2n, 1n, 65537n, 1n) },
+    /BadAttributes/,
+    "ConvInteger: dilation 65537",
+  );
+  await bad(
+    { ...conv, attrs: convAttrs(0n, 0n, 2n, 1n, 1n, 2n) },
+    /BadAttributes/,
+    "ConvInteger: pad begin = kernel",
+  );
+  await bad(
+    { ...conv, attrs: convAttrs(0n, 0n, 2n, 1n, 1n, -1n) },
+    /BadAttributes/,
+    "ConvInteger: pad begin -1",
+  );
   const tile = byName("Tile uint8 [2,3] x [2,1]");
   await t.resolves(call("check", [tile]));
   await bad(
@@ -685,7 +797,7 @@ t.test("gas of one element's check + reads + evaluation stays well under 100k", 
         BigInt(ch.outputIndex),
         BigInt(s.k),
         BigInt(s.before),
-        BigInt(s.reads[0].value),
+        s.reads[0] ? BigInt(s.reads[0].value) : paddingOperand(v),
         s.reads[1] ? BigInt(s.reads[1].value) : 0n,
       ]),
     );

@@ -68,10 +68,17 @@ function example(op: string, ds: DTypeCode[]): GraphBuilder {
     case "ArgMax":
       out = g.op(op, [g.input("x", a, [2, 1, 3])], { axis: 2 });
       break;
+    case "ConvInteger":
+      out = g.op(op, [g.input("x", a, [1, 2, 3]), g.input("w", b, [2, 2, 2])], { pads: [1, 0] });
+      break;
+    case "MaxPool":
+      out = g.op(op, [g.input("x", a, [2, 1, 3])], { kernel_shape: [2], pads: [1, 0] });
+      break;
     default:
       out = g.op(op, [g.input("x", a, [2, 1, 3])]);
   }
-  const outDtype = op === "Cast" ? "int32" : op === "ArgMax" ? "int64" : op === "MatMulInteger" ? "int32" : a;
+  const outDtype =
+    op === "Cast" || op === "MatMulInteger" || op === "ConvInteger" ? "int32" : op === "ArgMax" ? "int64" : a;
   g.output(out, outDtype);
   return g;
 }

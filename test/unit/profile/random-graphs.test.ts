@@ -1,7 +1,7 @@
 /**
  * Random integer graphs at opsets 13..21, written by a generator of their own (IrModel literals:
  * not the model builder, not GraphBuilder), using the shape and data-movement ops (Slice, Expand,
- * Concat, Tile, Abs, Neg) next to the arithmetic, lookup and fold ops:
+ * Concat, Tile, Abs, Neg) next to the arithmetic, lookup and fold ops (MaxPool, ConvInteger):
  * - the validator accepts every one (the generator only builds what the profile promises);
  * - on random and extreme inputs, ONNX Runtime CPU (through the runner) and the reference agree
  *   bit for bit on every node (the trace roots computed from each are equal);
@@ -11,6 +11,7 @@
  */
 import t from "tap";
 import type { Address } from "viem";
+import { opCheckerAbi } from "../../../contracts/artifacts/OpChecker.ts";
 import {
   opSemanticsHarnessAbi,
   opSemanticsHarnessBytecode,
@@ -24,6 +25,7 @@ import { loadProfileModel, type ProfileModel } from "../../../prover-trace/profi
 import {
   elementDependencies,
   evalElement,
+  foldPaddingOperand,
   foldWitness,
   fromProfileModel,
   isFold,
@@ -33,6 +35,9 @@ import {
 } from "../../../prover-trace/reference/index.ts";
 import { commitRun, createRunner, GRAPH_OPTIMIZATION_LEVELS } from "../../../prover-trace/runner/runner.ts";
 import { embeddedBackend } from "../../helpers/l1.ts";
+
+/** The harness and the errors of OpSemantics.check, which reverts inside the harness's OpChecker. */
+const harnessAbi = [...opSemanticsHarnessAbi, ...opCheckerAbi.filter((x) => x.type === "error")];
 
 // ------------------------------------------------------------------ seeded randomness
 
@@ -132,6 +137,8 @@ class RandomGraph {
       "MatMulInteger",
       "ReduceMax",
       "ArgMax",
+      "MaxPool",
+      "ConvInteger",
     ]);
     switch (op) {
       case "Add":
@@ -313,6 +320,74 @@ class RandomGraph {
         this.node("MatMulInteger", [a.name, w], {}, "int32", [...a.shape.slice(0, -1), n]);
         return;
       }
+      case "MaxPool": {
+        // Over the axes after the first two, with padding below the kernel, strides, dilations;
+        // a configuration with a window of only padding is skipped (the profile refuses it).
+        const a = this.of(["int8", "uint8"], 3);
+        if (a.shape.length > 5) return;
+        const sp = a.shape.slice(2);
+        const kernel = sp.map(() => int(1, 3));
+        const strides = sp.map(() => int(1, 2));
+        const dilations = sp.map(() => int(1, 2));
+        const pads = [...kernel.map((k) => int(0, k - 1)), ...kernel.map((k) => int(0, k - 1))];
+        const out = sp.map((d, i) => {
+          const len =
+            Math.floor(
+              (d + pads[i] + pads[i + sp.length] - ((kernel[i] - 1) * dilations[i] + 1)) / strides[i],
+            ) + 1;
+          const taps = Array.from({ length: kernel[i] }, (_, j) => j);
+          const hit = (o: number) =>
+            taps.some((j) => {
+              const p = o * strides[i] - pads[i] + j * dilations[i];
+              return p >= 0 && p < d;
+            });
+          return len >= 1 && Array.from({ length: len }, (_, o) => o).every(hit) ? len : 0;
+        });
+        if (out.some((d) => d < 1)) return;
+        const attrs = {
+          kernel_shape: ints(kernel),
+          strides: ints(strides),
+          dilations: ints(dilations),
+          pads: ints(pads),
+        };
+        this.node("MaxPool", [a.name], attrs, a.dtype, [...a.shape.slice(0, 2), ...out]);
+        return;
+      }
+      case "ConvInteger": {
+        // Over the axes after the first two: one group or one per channel, padding below the
+        // kernel (filled with the x zero point; a window may lie wholly in it), strides,
+        // dilations, zero points of the dtype or none.
+        const a = this.of(["int8", "uint8"], 3);
+        if (a.shape.length > 5) return;
+        const d = DTYPES[a.dtype];
+        const val = () => int(Number(d.min), Number(d.max));
+        const sp = a.shape.slice(2);
+        const C = a.shape[1];
+        const group = pick([1, C]);
+        const M = group * int(1, 2);
+        const kernel = sp.map(() => int(1, 3));
+        const strides = sp.map(() => int(1, 2));
+        const dilations = sp.map(() => int(1, 2));
+        const pads = [...kernel.map((k) => int(0, k - 1)), ...kernel.map((k) => int(0, k - 1))];
+        const out = sp.map(
+          (n, i) =>
+            Math.floor(
+              (n + pads[i] + pads[i + sp.length] - ((kernel[i] - 1) * dilations[i] + 1)) / strides[i],
+            ) + 1,
+        );
+        if (out.some((n) => n < 1)) return;
+        const wShape = [M, C / group, ...kernel];
+        const ins = [a.name, this.tensor(a.dtype, wShape, Array.from({ length: numel(wShape) }, val))];
+        if (rnd() < 0.7) ins.push(this.tensor(a.dtype, [], [val()]), this.tensor(a.dtype, [], [val()]));
+        const attrs = {
+          group: i64(group),
+          strides: ints(strides),
+          dilations: ints(dilations),
+          pads: ints(pads),
+        };
+        this.node("ConvInteger", ins, attrs, "int32", [a.shape[0], M, ...out]);
+        return;
+      }
       case "ReduceMax":
       case "ArgMax": {
         const a = this.of(["int8", "uint8", "int32"], 1);
@@ -360,7 +435,7 @@ function randomModel(opset: number): IrModel {
     shape: [int(1, 3), int(2, 4), int(2, 3)],
   };
   g.pool.push(input);
-  const count = int(8, 14);
+  const count = int(10, 16);
   while (g.nodes.length < count) g.step();
   return g.model(input);
 }
@@ -396,14 +471,14 @@ const backend = await embeddedBackend();
 const clients = backend.clients(0);
 const pub = clients.publicClient;
 const deployHash = await clients.walletClient!.deployContract({
-  abi: opSemanticsHarnessAbi,
+  abi: harnessAbi,
   bytecode: opSemanticsHarnessBytecode,
 });
 const harness = (await pub.waitForTransactionReceipt({ hash: deployHash })).contractAddress as Address;
 t.teardown(() => backend.close());
 // biome-ignore lint/suspicious/noExplicitAny: thin wrapper; every result is compared with the reference
 function call(functionName: string, args: readonly unknown[]): Promise<any> {
-  return pub.readContract({ address: harness, abi: opSemanticsHarnessAbi, functionName, args } as never);
+  return pub.readContract({ address: harness, abi: harnessAbi, functionName, args } as never);
 }
 
 const GRAPHS = 9;
@@ -485,7 +560,8 @@ t.test(`${GRAPHS} random graphs, opsets 13..21: validator, ORT, reference and EV
               BigInt(e),
               BigInt(k),
               w.states[k - 1],
-              read(rs[0].input, rs[0].index),
+              // a MaxPool step in the padding reads nothing: the dtype minimum stands in
+              rs[0] ? read(rs[0].input, rs[0].index) : foldPaddingOperand(node),
               rs[1] ? read(rs[1].input, rs[1].index) : 0n,
             ]);
             t.equal(next, w.states[k], `${label} node ${i} ${node.op} [${e}] last fold step`);
@@ -547,6 +623,8 @@ t.test(`${GRAPHS} random graphs, opsets 13..21: validator, ORT, reference and EV
     "MatMulInteger",
     "ReduceMax",
     "ArgMax",
+    "MaxPool",
+    "ConvInteger",
   ])
     t.ok(seenOps.has(op), `the graphs use ${op}`);
 });

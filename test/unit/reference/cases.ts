@@ -388,6 +388,82 @@ function movementCases(dt: DTypeName, r: () => number): OpCase[] {
   return cases;
 }
 
+/**
+ * MaxPool on 1-3 spatial axes: padding on either side (windows that are mostly padding),
+ * strides, dilations, a kernel as large as the padded input, storage_order and auto_pad VALID.
+ */
+function poolCases(dt: "int8" | "uint8", r: () => number): OpCase[] {
+  const cases: OpCase[] = [];
+  const d = DTYPES[dt];
+  for (const [shape, attrs] of [
+    [[1, 1, 5, 5], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }],
+    [[2, 3, 6, 7], { kernel_shape: [2, 3], strides: [1, 2], pads: [0, 2, 1, 1] }],
+    [[1, 2, 7, 6], { kernel_shape: [3, 2], dilations: [2, 3], pads: [2, 0, 1, 1] }],
+    [[1, 1, 3, 3], { kernel_shape: [3, 3], pads: [2, 2, 2, 2] }],
+    [[2, 2, 9], { kernel_shape: [4], strides: [3], pads: [3, 2], storage_order: 1 }],
+    [[1, 2, 4, 5, 3], { kernel_shape: [2, 3, 2], strides: [2, 1, 1], pads: [1, 1, 0, 0, 2, 1] }],
+    [[1, 3, 5, 4], { kernel_shape: [2, 2], auto_pad: "VALID" }],
+    [[1, 1, 4, 4], { kernel_shape: [1, 1], strides: [3, 2] }],
+  ] as [number[], Record<string, AttrInput>][]) {
+    cases.push({
+      label: `MaxPool ${dt} [${shape}] ${JSON.stringify(attrs)}`,
+      model: unaryModel("MaxPool", dt, dt, shape, attrs),
+      inputSets: [
+        [randomTensor(dt, shape, r)],
+        [randomTensor(dt, shape, r, (rr) => smallValue(dt, rr, 3))],
+        [edgeTensor(dt, shape)],
+        [tensorOf(d.code, shape, new Array(numel(shape)).fill(d.min))],
+        [tensorOf(d.code, shape, new Array(numel(shape)).fill(d.max))],
+      ],
+    });
+  }
+  return cases;
+}
+
+/**
+ * ConvInteger (same-signedness): 1-3 spatial axes, padding (filled with the x zero point),
+ * strides, dilations, groups, zero points at the dtype's ends, W as a weight and as an input.
+ */
+function convCases(dt: "int8" | "uint8", r: () => number): OpCase[] {
+  const cases: OpCase[] = [];
+  const d = DTYPES[dt];
+  for (const [xs, ws, attrs, zps, wInput] of [
+    [[1, 2, 5, 5], [3, 2, 3, 3], { pads: [1, 1, 1, 1], strides: [2, 2] }, [3n, -1n], false],
+    [[2, 4, 6, 5], [4, 2, 2, 3], { group: 2, dilations: [2, 1], pads: [0, 2, 1, 0] }, [d.max, d.min], false],
+    [[1, 3, 7], [2, 3, 3], { pads: [2, 1], strides: [3] }, null, true],
+    [[1, 2, 3, 4, 3], [2, 1, 2, 2, 2], { group: 2, pads: [1, 0, 1, 0, 1, 0] }, [d.min, d.max], false],
+    [[1, 2, 4, 4], [2, 2, 2, 2], { auto_pad: "VALID", kernel_shape: [2, 2] }, [0n, 0n], true],
+  ] as [number[], number[], Record<string, AttrInput>, bigint[] | null, boolean][]) {
+    const g = new GraphBuilder("ConvInteger");
+    g.input("x", dt, xs);
+    if (wInput) g.input("w", dt, ws);
+    const wName = wInput
+      ? "w"
+      : g.constant(
+          dt,
+          ws,
+          Array.from({ length: numel(ws) }, () => randomValue(dt, r)),
+          "w",
+        );
+    const ins = ["x", wName];
+    if (zps) {
+      const clamp = (v: bigint) => (v < d.min ? d.min : v > d.max ? d.max : v);
+      ins.push(g.scalar(dt, clamp(zps[0])), g.scalar(dt, clamp(zps[1])));
+    }
+    g.output(g.op("ConvInteger", ins, attrs, "y"), "int32");
+    const sets = (mode: "random" | "edge") =>
+      [xs, ...(wInput ? [ws] : [])].map((s) =>
+        mode === "edge" ? edgeTensor(dt, s) : randomTensor(dt, s, r),
+      );
+    cases.push({
+      label: `ConvInteger ${dt} x[${xs}] w[${ws}] ${JSON.stringify(attrs)}${zps ? ` zp ${zps}` : ""}${wInput ? " (w an input)" : ""}`,
+      model: g.build(),
+      inputSets: [sets("random"), sets("edge"), sets("random")],
+    });
+  }
+  return cases;
+}
+
 function reduceCases(op: "ReduceMax" | "ArgMax", dt: DTypeName, r: () => number): OpCase[] {
   const cases: OpCase[] = [];
   const outT: DTypeName = op === "ArgMax" ? "int64" : dt;
@@ -562,6 +638,8 @@ export function allOpCases(): OpCase[] {
   for (const dt of ALL_TYPES) cases.push(...movementCases(dt, r));
   for (const dt of ["int8", "uint8"] as const) cases.push(...matMulCases(dt, r));
   cases.push(...guardedCases(r));
+  for (const dt of ["int8", "uint8"] as const) cases.push(...poolCases(dt, r));
+  for (const dt of ["int8", "uint8"] as const) cases.push(...convCases(dt, r));
   for (const op of ["ReduceMax", "ArgMax"] as const)
     for (const dt of ALL_TYPES) {
       const cs = reduceCases(op, dt, r);

@@ -7,6 +7,7 @@ import {
   elementDependencies,
   evalElement,
   foldInitial,
+  foldPaddingOperand,
   foldResult,
   foldStep,
   foldWitness,
@@ -80,8 +81,9 @@ export function elementMismatches(
             node,
             k,
             w.states[k - 1],
-            read(ra.input, ra.index),
-            rb ? read(rb.input, rb.index) : undefined,
+            // a MaxPool step in the padding reads nothing: the dtype minimum
+            ra ? read(ra.input, ra.index) : foldPaddingOperand(node),
+            rb ? read(rb.input, rb.index) : ra ? undefined : 0n,
           );
           if (s !== w.states[k]) bad.push(`node ${node.index} element ${e}: step ${k}`);
         }
