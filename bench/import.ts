@@ -14,14 +14,7 @@
  * default rule (max), and teacher-forced agreement under percentile:99.99 for comparison.
  */
 import { readFileSync } from "node:fs";
-import { calibrate } from "../prover-trace/import/calibrate.ts";
-import {
-  constantsToInitializers,
-  importModel,
-  quantizeInput,
-  splitSamples,
-} from "../prover-trace/import/importer.ts";
-import { lowerToInteger } from "../prover-trace/import/lower.ts";
+import { importModel, quantizeInput, splitSamples } from "../prover-trace/import/importer.ts";
 import { calibrationSamples, sampleSequences } from "../prover-trace/llama2c/calib-samples.ts";
 import { parseCheckpoint } from "../prover-trace/llama2c/checkpoint.ts";
 import { lmAgreement } from "../prover-trace/llama2c/evaluate.ts";
@@ -35,8 +28,7 @@ import { compareOcr } from "../prover-trace/ocr/evaluate.ts";
 import { ocrModelFiles, REC_INPUT } from "../prover-trace/ocr/files.ts";
 import { recSession } from "../prover-trace/ocr/float-rec.ts";
 import { renderCrops } from "../prover-trace/ocr/render.ts";
-import { decodeOnnx, encodeOnnx } from "../prover-trace/onnx/io.ts";
-import { validateModel } from "../prover-trace/profile/validate.ts";
+import { encodeOnnx } from "../prover-trace/onnx/io.ts";
 import { parseTokenizer } from "../prover-trace/tokenizer/sentencepiece.ts";
 import { type BenchOptions, type BenchResult, bestMsAsync, cpuModel } from "./lib/harness.ts";
 
@@ -121,30 +113,27 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
   };
 }
 
-/**
- * The OCR network: 200 rendered crops (seed 1), every 4th held out. Calibrated and lowered as
- * `importModel` does; the profile check is reported rather than required while ConvInteger's
- * admission (issue-10c) is pending.
- */
+/** The OCR network: 200 rendered crops (seed 1), every 4th held out, through `importModel`. */
 async function ocr(): Promise<Record<string, unknown>> {
   const files = ocrModelFiles();
   if (!files.ok) throw new Error(files.why);
   const floatBytes = new Uint8Array(readFileSync(files.rec));
-  const model = constantsToInitializers(decodeOnnx(floatBytes));
   const crops = renderCrops(200, 1);
-  const { calib, heldOut } = splitSamples(crops.map((c) => c.sample));
+  const { heldOut } = splitSamples(crops.map((c) => c.sample));
   const t0 = performance.now();
-  const lowered = lowerToInteger(model, await calibrate(model, calib), "ppocrv4-rec-int");
+  const imported = await importModel(
+    floatBytes,
+    crops.map((c) => c.sample),
+  );
   const importMs = performance.now() - t0;
-  if (!lowered.ok) throw new Error(lowered.errors.join("\n"));
-  const intBytes = encodeOnnx(lowered.model);
-  const v = validateModel(lowered.model);
+  if (!imported.ok) throw new Error(imported.errors.join("\n"));
+  const { intBytes, report } = imported;
   const held = crops.filter((c) => heldOut.some((h) => h.name === c.name));
   const classes = ctcClasses(readFileSync(files.dict, "utf8"));
-  const cmp = await compareOcr(floatBytes, intBytes, lowered.inputs[0], held, classes);
+  const cmp = await compareOcr(floatBytes, intBytes, report.inputs[0], held, classes);
 
   const x = held[0].sample.inputs[REC_INPUT];
-  const xq = quantizeInput(x, lowered.inputs[0]);
+  const xq = quantizeInput(x, report.inputs[0]);
   const float = await recSession(floatBytes);
   const int = await recSession(intBytes);
   let floatMs = Number.POSITIVE_INFINITY;
@@ -166,10 +155,11 @@ async function ocr(): Promise<Record<string, unknown>> {
     ocrDifferences: cmp.differences.map(
       (d) => `${d.name} ${JSON.stringify(d.float)} -> ${JSON.stringify(d.int)}`,
     ),
-    ocrIntNodes: lowered.model.graph.nodes.length,
+    ocrHeldOutTop1: report.outputs[0].top1Agreement,
+    ocrWorstTensors: report.worstTensors.slice(0, 3).map((t) => `${t.tensor} ${t.relError.toFixed(3)}`),
+    ocrIntNodes: report.intNodes,
     ocrIntBytes: intBytes.length,
     ocrImportMs: Math.round(importMs),
-    ocrProfile: v.ok ? "valid" : `refused: ${v.errors[0]}`,
     ocrFloatMsPerCrop: floatMs,
     ocrIntMsPerCrop: intMs,
     ocrIntOverFloatLatency: intMs / floatMs,
