@@ -1278,10 +1278,10 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
         throw new LoweringError(`domain '${n.domain}' is not supported`);
       if (n.outputs.length !== 1) throw new LoweringError(`${n.outputs.length} outputs (one expected)`);
       const lowered = { ...lowerNode(n), shape: shapeOf(n.outputs[0]) };
-      q.set(n.outputs[0], lowered);
-      // A Conv's folded BatchNormalization: its output is the Conv's integer form.
+      // A Conv with a folded BatchNormalization computes the BatchNorm's output (the Conv's own
+      // float output has no integer form, and error reports must not compare against it).
       const bn = bnOfConv.get(n);
-      if (bn) q.set(bn.outputs[0], lowered);
+      q.set(bn ? bn.outputs[0] : n.outputs[0], lowered);
     } catch (err) {
       if (!(err instanceof LoweringError)) throw err;
       errors.push(`node '${n.name}' (${n.opType}): ${err.message}`);
