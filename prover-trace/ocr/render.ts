@@ -82,7 +82,8 @@ export function sampleTexts(count: number, seed = 1): string[] {
 
 export function imageMagickAvailable(): boolean {
   try {
-    return execFileSync("convert", ["-version"], { encoding: "utf8" }).includes("ImageMagick");
+    // "Version: ImageMagick ...": a stand-in that merely mentions ImageMagick does not count.
+    return /^Version: ImageMagick/m.test(execFileSync("convert", ["-version"], { encoding: "utf8" }));
   } catch {
     return false;
   }
