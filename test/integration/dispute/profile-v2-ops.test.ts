@@ -27,8 +27,8 @@ import { evalNode } from "../../../prover-trace/reference/eval-tensor.ts";
 import { runModel } from "../../../prover-trace/reference/run.ts";
 import type { Tensor } from "../../../prover-trace/reference/tensor.ts";
 import type { RefModel } from "../../../prover-trace/reference/types.ts";
-import { Winner } from "../../../verifier/game/planner.ts";
-import { playToEnd } from "../../../verifier/game/play.ts";
+import { Phase, planChallengerMove, planClaimerMove, Winner } from "../../../verifier/game/planner.ts";
+import { type PlayedGame, type Player, playToEnd } from "../../../verifier/game/play.ts";
 import { buildPartyView } from "../../../verifier/game/view.ts";
 import { embeddedBackend } from "../../helpers/l1.ts";
 
@@ -60,7 +60,9 @@ function v2OpsModel() {
       pool,
       g.constant("int8", [2, 1, 2, 2], [3, -1, 2, 1, -2, 1, 1, 1]),
       g.scalar("int8", 1),
-      g.scalar("int8", 0),
+      // A w zero point other than 0: a padding step's term (a - xzp) * (0 - wzp) is 0 only when
+      // the verifier's stand-in operand a is the x zero point.
+      g.scalar("int8", -1),
     ],
     { pads: [1, 0, 0, 1] },
   );
@@ -98,6 +100,34 @@ function lieFrom(ref: RefModel, inputs: Tensor[], honest: Tensor[][], node: numb
   return outs;
 }
 
+/**
+ * playToEnd, but the claimer posts every fold state one above its own chain: the first wrong
+ * state is s_1, so the bisection ends at step 1 (from the agreed constant s_0). For an element
+ * whose first window position is padding, that one step opens no input element.
+ */
+async function playWithFoldLieFromStep1(
+  id: bigint,
+  claimer: Player,
+  challenger: Player,
+): Promise<PlayedGame> {
+  const moves: PlayedGame["moves"] = [];
+  for (let turn = 0; turn <= 128; turn++) {
+    const view = await claimer.game.readGame(id);
+    if (view.dispute.phase === Phase.resolved) return { winner: view.dispute.winner, moves };
+    const planned = planClaimerMove(claimer.view, view);
+    const c =
+      planned?.kind === "postFoldStates"
+        ? { ...planned, states: planned.states.map((x) => x + 1n) }
+        : planned;
+    const side = c ? "claimer" : "challenger";
+    const move = c ?? planChallengerMove(challenger.view, view);
+    if (!move) throw new Error(`dispute ${id}: nobody can move in phase ${view.dispute.phase}`);
+    const tx = await (side === "claimer" ? claimer : challenger).game.play(id, move);
+    moves.push({ side, kind: move.kind, gas: tx.gasUsed, calldataBytes: 0 });
+  }
+  throw new Error(`dispute ${id} did not end`);
+}
+
 t.test("profile v2 ops: a lie at the op's node loses its one step", async (t) => {
   const bytes = encodeOnnx(v2OpsModel());
   const pm = loadProfileModel(bytes);
@@ -119,7 +149,7 @@ t.test("profile v2 ops: a lie at the op's node loses its one step", async (t) =>
     challengerBond: parseEther("0.1"),
   });
   const { modelId } = await d.bridge.registerCommittedModel(model);
-  // Each lost game slashes minWorkerStake (1 ether): enough stake for every case below, or the
+  // Each lost game slashes minWorkerStake (1 ether): enough stake for all 14 cases below, or the
   // last games end unbacked instead of at the one step.
   await d.bridge.as(b.wallet(WORKER)).stake(parseEther("20"));
   await d.bridge.as(b.wallet(CHALLENGER)).depositBond(parseEther("1"));
@@ -165,7 +195,18 @@ t.test("profile v2 ops: a lie at the op's node loses its one step", async (t) =>
     },
   ];
 
-  for (const { label, node, element } of cases) {
+  // The same windows with the lie in the fold chain from step 1 on: the one step is a padding
+  // step (no opening; MaxPool's operand the dtype minimum, ConvInteger's the x zero point).
+  const paddingStepCases = cases
+    .filter((c) => c.label.includes("half in the padding"))
+    .map((c) => ({
+      ...c,
+      label: `${c.label.split(" (")[0]} (a wrong state at step 1, in the padding)`,
+      step1: true,
+    }));
+  for (const { label, node, element, step1 } of [...cases, ...paddingStepCases] as ((typeof cases)[number] & {
+    step1?: boolean;
+  })[]) {
     await t.test(label, async (t) => {
       t.ok(node >= 0 && node < last, `the model has a ${label} node before its output`);
       const lie = lieFrom(ref, inputs, outputs, node, element);
@@ -192,7 +233,8 @@ t.test("profile v2 ops: a lie at the op's node loses its one step", async (t) =>
         message: claim,
       } as unknown as Parameters<typeof w.signTypedData>[0]);
       const { disputeId } = await game.as(b.wallet(CHALLENGER)).open(claim, signature);
-      const played = await playToEnd(
+      const play = step1 ? playWithFoldLieFromStep1 : playToEnd;
+      const played = await play(
         disputeId,
         { game: game.as(b.wallet(WORKER)), view: liar },
         { game: game.as(b.wallet(CHALLENGER)), view: honest },
@@ -200,6 +242,7 @@ t.test("profile v2 ops: a lie at the op's node loses its one step", async (t) =>
       t.equal(played.winner, Winner.challenger, "the honest challenger wins");
       const dispute = await game.getDispute(disputeId);
       t.same([dispute.nodeIndex, dispute.element], [node, BigInt(element)], "at the lied node and element");
+      if (step1) t.same([dispute.kLo, dispute.kHi], [0n, 1n], "the one step is step 1 (a padding position)");
       const step = played.moves[played.moves.length - 1];
       t.equal(step.kind, "oneStep", "decided by the one-step proof");
       t.ok(step.gas <= ONE_STEP_GAS_LIMIT, `one-step gas ${step.gas} <= ${ONE_STEP_GAS_LIMIT}`);

@@ -4,7 +4,7 @@
  */
 import t from "tap";
 import type { IrAttr } from "../../../prover-trace/onnx/ir.ts";
-import { type InferInput, ONNX_OPS, OpReject } from "../../../prover-trace/profile/ops.ts";
+import { type InferInput, inferNode, ONNX_OPS, OpReject } from "../../../prover-trace/profile/ops.ts";
 
 const full = (name: string, dtype: number, shape: number[]): InferInput => ({
   name,
@@ -69,4 +69,21 @@ t.test("refused configurations, each with its reason", async (t) => {
   refuse([x, w], { dilations: ints([0, 1]) }, /1..65536/, "dilation 0");
   refuse([x, full("w", 3, [2, 2, 5, 1])], {}, /does not fit/, "kernel larger than the input");
   refuse([x, w, full("xz", 3, [])], {}, /constant/, "a zero point that is not a constant");
+});
+
+t.test("the fold length cap and the line inferNode gives", async (t) => {
+  // 4096 channels x a 64 x 65 kernel = 17,039,360 terms per output element, past 2^24.
+  t.throws(
+    () => infer([full("x", 2, [1, 4096, 64, 65]), full("w", 2, [1, 4096, 64, 65])]),
+    { constructor: OpReject, message: /at most 2\^24 terms/ } as never,
+    "more than 2^24 terms",
+  );
+  t.doesNotThrow(
+    () => infer([full("x", 2, [1, 4096, 64, 64]), full("w", 2, [1, 4096, 64, 64])]),
+    "exactly 2^24 terms",
+  );
+  const r = inferNode("ConvInteger", [full("x", 2, [1, 2, 4]), full("w", 3, [1, 2, 2])]);
+  t.same(r.ok, false);
+  if (!r.ok)
+    t.match(`${r.subject}: ${r.why}`, /x uint8 x w int8: mixed uint8\/int8 ConvInteger may saturate/);
 });
