@@ -29,6 +29,7 @@ import type { TensorData } from "../prover-trace/commit/tensor.ts";
 import { GraphBuilder } from "../prover-trace/onnx/graph-builder.ts";
 import { allocTensorData, encodeOnnx } from "../prover-trace/onnx/io.ts";
 import type { IrModel } from "../prover-trace/onnx/ir.ts";
+import { declaredInputRanges } from "../prover-trace/profile/input-range.ts";
 import { OpCode } from "../prover-trace/profile/opcodes.ts";
 import { loadProfileModel } from "../prover-trace/profile/validate.ts";
 import { runModel } from "../prover-trace/reference/run.ts";
@@ -107,12 +108,16 @@ async function committedRun(bytes: Uint8Array) {
   const model = await commitModel(pm, bytes);
   const inDecl = pm.inputs[0];
   const n = numelOf(inDecl.shape);
-  // Element i holds (i * 7 + 3) mod 256 (shifted into int8's range for an int8 input).
+  // Element i holds (i * 7 + 3) mod 256 (shifted into int8's range for an int8 input), or, for an
+  // input with a declared range (an imported image), that pattern folded into the range.
+  const range = declaredInputRanges(pm.ir, []).get(inDecl.name);
   const inData = allocTensorData(inDecl.dtype, n);
   for (let i = 0; i < n; i++) {
-    const v = (i * 7 + 3) % 256;
+    let v = (i * 7 + 3) % 256;
+    if (range) v = Number(range.lo) + (v % (Number(range.hi - range.lo) + 1));
+    else if (inDecl.dtype === 3) v -= 128;
     if (inData instanceof BigInt64Array) inData[i] = BigInt(v);
-    else inData[i] = inDecl.dtype === 3 ? v - 128 : v;
+    else inData[i] = v;
   }
   const input: TensorData = { dtype: inDecl.dtype, shape: inDecl.shape, data: inData };
   const outputs = runModel(pm, [{ dtype: inDecl.dtype, shape: [...inDecl.shape], data: inData }]).nodeOutputs;

@@ -3,6 +3,7 @@ import { registerModelCommands } from "./builder/cli.ts";
 import { type NetworkGenerate, registerGenerateCommand } from "./generation/cli.ts";
 import { registerImportCommands } from "./import/cli.ts";
 import { registerLlama2cCommands } from "./llama2c/cli.ts";
+import { registerOcrCommands } from "./ocr/cli.ts";
 import { registerValidateCommand } from "./profile/cli.ts";
 import { registerInferCommands } from "./runner/cli.ts";
 
@@ -14,6 +15,7 @@ export function registerProverCommands(
   registerModelCommands(program);
   registerLlama2cCommands(program);
   registerImportCommands(program);
+  registerOcrCommands(program);
   registerValidateCommand(program);
   registerInferCommands(program);
   registerGenerateCommand(program, opts.networkGenerate);

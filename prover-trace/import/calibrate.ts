@@ -120,6 +120,33 @@ export function absPercentile(d: Float32Array, absmax: number, p: number): numbe
   return absmax;
 }
 
+/** Runs `model` on each sample in turn, handing each result to `visit` (nothing is kept). */
+export async function forEachRun(
+  modelBytes: Uint8Array,
+  samples: readonly Sample[],
+  visit: (r: Record<string, ort.Tensor>, index: number) => void,
+  threads = 1,
+): Promise<void> {
+  const session = await ort.InferenceSession.create(modelBytes, {
+    executionProviders: ["cpu"],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+  });
+  try {
+    for (const [k, s] of samples.entries()) {
+      const feeds: Record<string, ort.Tensor> = {};
+      for (const name of session.inputNames) {
+        const a = s.inputs[name];
+        if (!a) throw new Error(`sample ${s.name}: no ${name}.npy`);
+        feeds[name] = ortTensor(a);
+      }
+      visit((await session.run(feeds)) as Record<string, ort.Tensor>, k);
+    }
+  } finally {
+    await session.release();
+  }
+}
+
 export async function calibrate(
   model: IrModel,
   samples: readonly Sample[],
@@ -127,45 +154,56 @@ export async function calibrate(
 ): Promise<Map<string, TensorStats>> {
   if (samples.length === 0) throw new Error("calibration needs at least one sample");
   const names = [...new Set([...floatNodeOutputs(model), ...model.graph.outputs.map((o) => o.name)])];
-  const { session, results } = await runAll(encodeOnnx(withOutputs(model, names)), samples);
-  await session.release();
   const stats = new Map<string, TensorStats>();
-  for (const r of results)
+  const keep = (name: string, d: Float32Array, dims: readonly number[]) => {
+    let m = 0;
+    for (let i = 0; i < d.length; i++) {
+      const v = Math.abs(d[i]);
+      if (v > m) m = v;
+    }
+    const prev = stats.get(name);
+    const range = rule.kind === "max" ? m : absPercentile(d, m, rule.p);
+    stats.set(name, {
+      absmax: Math.max(prev?.absmax ?? 0, m),
+      range: Math.max(prev?.range ?? 0, range),
+      shape: dims.map(Number),
+    });
+  };
+  // Float graph inputs (images) get a range like any tensor: the input quantizer's scale.
+  for (const i of model.graph.inputs)
+    if (i.dtype === FLOAT)
+      for (const s of samples) {
+        const a = s.inputs[i.name];
+        if (a?.dtype === "float32") keep(i.name, a.data as Float32Array, a.shape);
+      }
+  // LayerNormalization centres its input before the sum of squares; the centred values' range
+  // (max |x - mean(x)| over the last axis) is kept under `<input>#centred`.
+  const lnInputs = model.graph.nodes.filter((n) => n.opType === "LayerNormalization").map((n) => n.inputs[0]);
+  const centred = new Map<string, number>();
+  // One sample at a time: a convolutional network's feature maps for every sample at once
+  // would not fit in memory.
+  await forEachRun(encodeOnnx(withOutputs(model, names)), samples, (r) => {
     for (const name of names) {
       const t = r[name];
       if (t?.type !== "float32") continue;
-      const d = t.data as Float32Array;
-      let m = 0;
-      for (let i = 0; i < d.length; i++) {
-        const v = Math.abs(d[i]);
-        if (v > m) m = v;
-      }
-      const prev = stats.get(name);
-      const range = rule.kind === "max" ? m : absPercentile(d, m, rule.p);
-      stats.set(name, {
-        absmax: Math.max(prev?.absmax ?? 0, m),
-        range: Math.max(prev?.range ?? 0, range),
-        shape: t.dims.map(Number),
-      });
+      keep(name, t.data as Float32Array, t.dims.map(Number));
     }
-  // LayerNormalization centres its input before the sum of squares; the centred values' range
-  // (max |x - mean(x)| over the last axis) is kept under `<input>#centred`.
-  for (const n of model.graph.nodes) {
-    if (n.opType !== "LayerNormalization") continue;
-    const x = n.inputs[0];
-    let m = 0;
-    for (const r of results) {
+    for (const x of lnInputs) {
       const t = r[x];
       if (t?.type !== "float32") continue;
       const d = t.data as Float32Array;
       const D = Number(t.dims.at(-1));
+      let m = centred.get(x) ?? 0;
       for (let row = 0; row < d.length / D; row++) {
         let mean = 0;
         for (let j = 0; j < D; j++) mean += d[row * D + j];
         mean /= D;
         for (let j = 0; j < D; j++) m = Math.max(m, Math.abs(d[row * D + j] - mean));
       }
+      centred.set(x, m);
     }
+  });
+  for (const [x, m] of centred) {
     const s = stats.get(x);
     if (s) stats.set(centredKey(x), { absmax: m, range: m, shape: s.shape });
   }

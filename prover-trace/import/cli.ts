@@ -45,7 +45,7 @@ export function registerImportCommands(program: Command): void {
   model
     .command("import")
     .description(
-      "quantize a float32 ONNX model (opsets 13-21) into the integer profile, calibrated on <dir>/<sample>/<input>.npy",
+      "quantize a float32 ONNX model (opsets 9-21) into the integer profile, calibrated on <dir>/<sample>/<input>.npy",
     )
     .argument("<float.onnx>", "float32 ONNX model")
     .requiredOption(

@@ -6,6 +6,7 @@
  * from calibration and used only for the report.
  */
 
+import * as ort from "onnxruntime-node";
 import { decodeOnnx, encodeOnnx, OnnxFormatError } from "../onnx/io.ts";
 import { defaultOpset, type IrModel } from "../onnx/ir.ts";
 import { validateModel } from "../profile/validate.ts";
@@ -14,14 +15,20 @@ import {
   calibrate,
   calibrationRuleName,
   DEFAULT_CALIBRATION,
-  runAll,
+  ortTensor,
   type Sample,
   withOutputs,
 } from "./calibrate.ts";
 import type { QT } from "./int-emit.ts";
-import { type LoweredOutput, lowerToInteger } from "./lower.ts";
+import { type LoweredInput, type LoweredOutput, lowerToInteger } from "./lower.ts";
+import type { NpyArray } from "./npy.ts";
 
-export const MIN_FLOAT_OPSET = 13;
+/**
+ * Opsets 9-12 differ from 13 in the ops the importer reads only by attributes becoming inputs
+ * (Clip min/max, Slice starts/ends/axes, Squeeze/Unsqueeze/ReduceMean axes) and Softmax's 2-D
+ * coercion, which equals the last-axis softmax the importer requires; both forms are read.
+ */
+export const MIN_FLOAT_OPSET = 9;
 export const MAX_FLOAT_OPSET = 21;
 
 export interface TensorError {
@@ -38,6 +45,8 @@ export interface ImportReport {
   heldOutSamples: string[];
   /** "max" or "percentile:P" (docs/import.md section 2). */
   calibration: string;
+  /** Float graph inputs become int32 inputs: feed round(x / scale) clipped to +-bound. */
+  inputs: LoweredInput[];
   outputs: (LoweredOutput & { top1Agreement: number; relError: number })[];
   /** The tensors whose error is largest, worst first. */
   worstTensors: TensorError[];
@@ -73,6 +82,44 @@ function relError(deq: ArrayLike<number>, f: ArrayLike<number>): { err: number; 
   return { err, ref };
 }
 
+/**
+ * Constant nodes (old exporters write every weight as one) become initializers, so that the
+ * recipes see constants wherever they come from.
+ */
+export function constantsToInitializers(model: IrModel): IrModel {
+  const consts = model.graph.nodes.filter((n) => n.opType === "Constant" && n.attrs.value?.type === "tensor");
+  if (consts.length === 0) return model;
+  const inits = consts.map((n) => {
+    const v = n.attrs.value;
+    if (v?.type !== "tensor") throw new Error("unreachable");
+    return { ...v.value, name: n.outputs[0] };
+  });
+  return {
+    ...model,
+    graph: {
+      ...model.graph,
+      nodes: model.graph.nodes.filter((n) => !consts.includes(n)),
+      initializers: [...model.graph.initializers, ...inits],
+    },
+  };
+}
+
+/** A float sample as the integer model's int32 input: round(x / scale), clipped to +-bound. */
+export function quantizeInput(a: NpyArray, input: LoweredInput): NpyArray {
+  if (a.dtype !== "float32") return a;
+  const d = a.data as Float32Array;
+  const q = new Int32Array(d.length);
+  for (let i = 0; i < d.length; i++)
+    q[i] = Math.max(-input.bound, Math.min(input.bound, Math.round(d[i] / input.scale)));
+  return { dtype: "int32", shape: a.shape, data: q };
+}
+
+export function quantizeSample(s: Sample, inputs: readonly LoweredInput[]): Sample {
+  const out: Record<string, NpyArray> = { ...s.inputs };
+  for (const i of inputs) if (out[i.name]) out[i.name] = quantizeInput(out[i.name], i);
+  return { name: s.name, inputs: out };
+}
+
 export async function importModel(
   floatBytes: Uint8Array,
   samples: readonly Sample[],
@@ -86,6 +133,7 @@ export async function importModel(
     if (e instanceof OnnxFormatError) return { ok: false, errors: [e.message] };
     throw e;
   }
+  model = constantsToInitializers(model);
   const opset = defaultOpset(model);
   if (opset < MIN_FLOAT_OPSET || opset > MAX_FLOAT_OPSET)
     return {
@@ -126,7 +174,14 @@ export async function importModel(
   const intBytes = encodeOnnx(lowered.model);
 
   const evalSamples = heldOut.length > 0 ? heldOut : calib;
-  const report = await evaluate(model, lowered.model, lowered.quantized, lowered.outputs, evalSamples);
+  const report = await evaluate(
+    model,
+    lowered.model,
+    lowered.quantized,
+    lowered.outputs,
+    evalSamples,
+    lowered.inputs,
+  );
   return {
     ok: true,
     intModel: lowered.model,
@@ -138,6 +193,7 @@ export async function importModel(
       calibrationSamples: calib.map((s) => s.name),
       heldOutSamples: heldOut.map((s) => s.name),
       calibration: calibrationRuleName(rule),
+      inputs: lowered.inputs,
       ...report,
     },
   };
@@ -150,26 +206,32 @@ async function evaluate(
   quantized: Map<string, QT>,
   outputs: LoweredOutput[],
   samples: readonly Sample[],
+  inputs: readonly LoweredInput[],
 ): Promise<Pick<ImportReport, "outputs" | "worstTensors">> {
   const intNames = new Set(intModel.graph.nodes.flatMap((n) => n.outputs));
   const tracked = [...quantized.entries()].filter(([, t]) => intNames.has(t.name) && !t.saturated);
-  const floatRun = await runAll(
+  const intExtra = withOutputs(intModel, [...new Set(tracked.map(([, t]) => t.name))]);
+  // withOutputs declares extras as float; the integer ones are int32.
+  intExtra.graph.outputs = intExtra.graph.outputs.map((o, i) =>
+    i < intModel.graph.outputs.length ? o : { ...o, dtype: 6 },
+  );
+  const open = (bytes: Uint8Array) =>
+    ort.InferenceSession.create(bytes, {
+      executionProviders: ["cpu"],
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+    });
+  const floatSession = await open(
     encodeOnnx(
       withOutputs(
         floatModel,
         tracked.map(([f]) => f),
       ),
     ),
-    samples,
   );
-  const intExtra = withOutputs(intModel, [...new Set(tracked.map(([, t]) => t.name))]);
-  // withOutputs declares extras as float; the integer ones are int32.
-  intExtra.graph.outputs = intExtra.graph.outputs.map((o, i) =>
-    i < intModel.graph.outputs.length ? o : { ...o, dtype: 6 },
-  );
-  const intRun = await runAll(encodeOnnx(intExtra), samples);
-  await floatRun.session.release();
-  await intRun.session.release();
+  const intSession = await open(encodeOnnx(intExtra));
+  const feeds = (session: ort.InferenceSession, s: Sample) =>
+    Object.fromEntries(session.inputNames.map((n) => [n, ortTensor(s.inputs[n])]));
 
   const acc = new Map<string, { err: number; ref: number }>();
   const add = (k: string, r: { err: number; ref: number }) => {
@@ -178,30 +240,39 @@ async function evaluate(
   };
   const outReports = outputs.map((o) => ({ ...o, top1Agreement: 0, relError: 0 }));
   const agree = outputs.map(() => ({ same: 0, rows: 0 }));
-  for (let s = 0; s < samples.length; s++) {
-    for (const [f, t] of tracked) {
-      const fv = floatRun.results[s][f].data as Float32Array;
-      const iv = intRun.results[s][t.name].data as Int32Array;
-      add(f, relError(dequantize(iv, t.scale), fv));
-    }
-    outputs.forEach((o, k) => {
-      const fv = floatRun.results[s][o.name];
-      const iv = intRun.results[s][o.name];
-      const fd = fv.data as Float32Array;
-      const id = iv.data as Int32Array;
-      add(`output:${o.name}`, relError(dequantize(id, o.scale), fd));
-      const width = Number(fv.dims.at(-1));
-      for (let r = 0; r < fd.length / width; r++) {
-        let bf = 0;
-        let bi = 0;
-        for (let c = 1; c < width; c++) {
-          if (fd[r * width + c] > fd[r * width + bf]) bf = c;
-          if (id[r * width + c] > id[r * width + bi]) bi = c;
-        }
-        agree[k].rows++;
-        if (bf === bi) agree[k].same++;
+  try {
+    // One sample at a time (a convolutional network's feature maps add up quickly).
+    for (const sample of samples) {
+      const fr = (await floatSession.run(feeds(floatSession, sample))) as Record<string, ort.Tensor>;
+      const qs = quantizeSample(sample, inputs);
+      const ir = (await intSession.run(feeds(intSession, qs))) as Record<string, ort.Tensor>;
+      for (const [f, t] of tracked) {
+        const fv = fr[f].data as Float32Array;
+        const iv = ir[t.name].data as Int32Array;
+        add(f, relError(dequantize(iv, t.scale), fv));
       }
-    });
+      outputs.forEach((o, k) => {
+        const fv = fr[o.name];
+        const iv = ir[o.name];
+        const fd = fv.data as Float32Array;
+        const id = iv.data as Int32Array;
+        add(`output:${o.name}`, relError(dequantize(id, o.scale), fd));
+        const width = Number(fv.dims.at(-1));
+        for (let r = 0; r < fd.length / width; r++) {
+          let bf = 0;
+          let bi = 0;
+          for (let c = 1; c < width; c++) {
+            if (fd[r * width + c] > fd[r * width + bf]) bf = c;
+            if (id[r * width + c] > id[r * width + bi]) bi = c;
+          }
+          agree[k].rows++;
+          if (bf === bi) agree[k].same++;
+        }
+      });
+    }
+  } finally {
+    await floatSession.release();
+    await intSession.release();
   }
   const rel = (r: { err: number; ref: number }) => (r.ref > 0 ? Math.sqrt(r.err / r.ref) : Math.sqrt(r.err));
   outputs.forEach((o, k) => {

@@ -80,7 +80,7 @@ export class IntEmitter {
    * as a multiply by M = round(m * 2^k) (|M| < 2^15) and a rounding shift by k, after a rounding
    * pre-shift that brings |q| under 2^15. Clipped to +-boundOut.
    */
-  requant(v: QT, sOut: number, boundOut: number): QT {
+  requant(v: QT, sOut: number, boundOut: number, channelShape?: number[]): QT {
     if (!(sOut > 0) || !Number.isFinite(sOut))
       throw new LoweringError(`output scale ${sOut} is not positive`);
     const channels = typeof v.scale === "number" ? 1 : v.scale.length;
@@ -108,7 +108,9 @@ export class IntEmitter {
     const Mmax = Math.max(...M.map(Math.abs));
     if (b * Mmax >= I32_SAFE)
       throw new LoweringError(`requantization of a value bounded by ${b} by ${mMax} overflows int32`);
-    const mult = channels === 1 ? this.i32(M[0]) : this.g.constant("int32", [channels], M);
+    // Per-channel multipliers broadcast over the last axis, or over `channelShape` (a
+    // convolution's [C, 1, 1] for channels on axis 1 of NCHW).
+    const mult = channels === 1 ? this.i32(M[0]) : this.g.constant("int32", channelShape ?? [channels], M);
     const prod = this.g.op("Mul", [x, mult]);
     const r = this.roundShift(prod, k, b * Mmax);
     const name = r.bound > boundOut ? this.clip(r.name, boundOut) : r.name;

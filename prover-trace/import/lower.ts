@@ -57,8 +57,21 @@ export interface LoweredOutput {
   scale: number;
 }
 
+/** A float graph input (an image) becomes an int32 input: round(x / scale), |q| <= bound. */
+export interface LoweredInput {
+  name: string;
+  scale: number;
+  bound: number;
+}
+
 export type LowerResult =
-  | { ok: true; model: IrModel; outputs: LoweredOutput[]; quantized: Map<string, QT> }
+  | {
+      ok: true;
+      model: IrModel;
+      inputs: LoweredInput[];
+      outputs: LoweredOutput[];
+      quantized: Map<string, QT>;
+    }
   | { ok: false; errors: string[] };
 
 const FLOAT = 1;
@@ -151,7 +164,22 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
   // ---- pattern matching: fused groups, rooted at their last node ----
   const absorbed = new Set<IrNode>();
   const rmsRoots = new Map<IrNode, { x: string; eps: number }>();
-  const siluRoots = new Map<IrNode, string>();
+  const siluRoots = new Map<IrNode, { x: string; beta: number }>();
+  const hardSwishRoots = new Map<IrNode, { x: string; f: (v: number) => number }>();
+  const lnRoots = new Map<IrNode, { x: string; centred: string; eps: number }>();
+  const bnOfConv = new Map<IrNode, IrNode>();
+  /** Clip's bounds: attributes up to opset 10, constant inputs from 11 (absent = unbounded). */
+  const clipBounds = (c: IrNode): { lo: number; hi: number } | null => {
+    if (c.inputs.length <= 1)
+      return {
+        lo: floatAttr(c, "min", Number.NEGATIVE_INFINITY),
+        hi: floatAttr(c, "max", Number.POSITIVE_INFINITY),
+      };
+    const lo = c.inputs[1] ? floatConst(c.inputs[1])?.floatData : undefined;
+    const hi = c.inputs[2] ? floatConst(c.inputs[2])?.floatData : undefined;
+    if ((c.inputs[1] && lo?.length !== 1) || (c.inputs[2] && hi?.length !== 1)) return null;
+    return { lo: lo ? lo[0] : Number.NEGATIVE_INFINITY, hi: hi ? hi[0] : Number.POSITIVE_INFINITY };
+  };
   const softmaxRoots = new Map<IrNode, { scores: string; v: string }>();
   for (const n of g.nodes) {
     if (n.opType === "Div" && n.inputs.length === 2) {
@@ -185,12 +213,102 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
     }
     if (n.opType === "Mul" && n.inputs.length === 2) {
       for (const k of [0, 1]) {
+        const x = n.inputs[1 - k];
         const sig = producedBy(n.inputs[k], "Sigmoid");
-        if (sig && sig.inputs[0] === n.inputs[1 - k] && usedOnlyBy(n.inputs[k], n)) {
-          siluRoots.set(n, n.inputs[1 - k]);
+        if (sig && sig.inputs[0] === x && usedOnlyBy(n.inputs[k], n)) {
+          siluRoots.set(n, { x, beta: 1 });
           absorbed.add(sig);
           break;
         }
+        // Swish with a constant: x * Sigmoid(beta * x) (Paddle's export of swish).
+        const inner = sig && usedOnlyBy(n.inputs[k], n) ? producedBy(sig.inputs[0], "Mul") : null;
+        const betaIdx = inner ? inner.inputs.findIndex((i) => floatConst(i)?.floatData?.length === 1) : -1;
+        if (
+          inner &&
+          sig &&
+          betaIdx >= 0 &&
+          inner.inputs[1 - betaIdx] === x &&
+          usedOnlyBy(sig.inputs[0], sig)
+        ) {
+          siluRoots.set(n, { x, beta: (floatConst(inner.inputs[betaIdx])?.floatData ?? [1])[0] });
+          absorbed.add(sig);
+          absorbed.add(inner);
+          break;
+        }
+        // HardSwish as x * Clip(x + c, lo, hi) (its / 6 is a scale): one table over x.
+        const clip = producedBy(n.inputs[k], "Clip");
+        const shift = clip && usedOnlyBy(n.inputs[k], n) ? producedBy(clip.inputs[0], "Add") : null;
+        const cIdx = shift ? shift.inputs.findIndex((i) => floatConst(i)?.floatData?.length === 1) : -1;
+        const bounds = clip ? clipBounds(clip) : null;
+        if (
+          clip &&
+          shift &&
+          bounds &&
+          cIdx >= 0 &&
+          shift.inputs[1 - cIdx] === x &&
+          usedOnlyBy(clip.inputs[0], clip)
+        ) {
+          const c = (floatConst(shift.inputs[cIdx])?.floatData ?? [0])[0];
+          hardSwishRoots.set(n, { x, f: (v) => v * Math.min(bounds.hi, Math.max(bounds.lo, v + c)) });
+          absorbed.add(clip);
+          absorbed.add(shift);
+          break;
+        }
+      }
+    }
+    // LayerNorm exported op by op: c = x - ReduceMean(x); c / Sqrt(ReduceMean(c^2) + eps).
+    if (n.opType === "Div" && n.inputs.length === 2) {
+      const [c, r] = n.inputs;
+      const sub = producedBy(c, "Sub");
+      const sqrt = producedBy(r, "Sqrt");
+      const add = sqrt && usedOnlyBy(r, n) ? producedBy(sqrt.inputs[0], "Add") : null;
+      const epsIdx = add ? add.inputs.findIndex((i) => floatConst(i)?.floatData?.length === 1) : -1;
+      const var_ = add && epsIdx >= 0 ? producedBy(add.inputs[1 - epsIdx], "ReduceMean") : null;
+      const pow = var_ ? producedBy(var_.inputs[0], "Pow") : null;
+      const two = pow ? floatConst(pow.inputs[1])?.floatData : null;
+      const mean = sub ? producedBy(sub.inputs[1], "ReduceMean") : null;
+      const lastAxisMean = (m: IrNode) => {
+        const axes =
+          intsAttr(m, "axes") ?? (m.inputs[1] ? Array.from(intConst(m.inputs[1])?.data ?? [], Number) : null);
+        const rank = calib.get(m.inputs[0])?.shape.length ?? -1;
+        return (
+          axes?.length === 1 && (axes[0] === -1 || axes[0] === rank - 1) && intAttr(m, "keepdims", 1) === 1
+        );
+      };
+      if (
+        sub &&
+        add &&
+        sqrt &&
+        var_ &&
+        pow &&
+        mean &&
+        two?.length === 1 &&
+        two[0] === 2 &&
+        pow.inputs[0] === c &&
+        mean.inputs[0] === sub.inputs[0] &&
+        lastAxisMean(mean) &&
+        lastAxisMean(var_) &&
+        usedOnlyBy(sub.inputs[1], sub) &&
+        usedOnlyBy(sqrt.inputs[0], sqrt) &&
+        usedOnlyBy(add.inputs[1 - epsIdx], add) &&
+        usedOnlyBy(pow.outputs[0], var_) &&
+        !graphOutputs.has(c) &&
+        (consumers.get(c) ?? []).every((u) => u === pow || u === n)
+      ) {
+        lnRoots.set(n, {
+          x: sub.inputs[0],
+          centred: c,
+          eps: (floatConst(add.inputs[epsIdx])?.floatData ?? [0])[0],
+        });
+        for (const a of [sub, mean, pow, var_, add, sqrt]) absorbed.add(a);
+      }
+    }
+    // Conv followed only by BatchNormalization (inference form): folded into the weights.
+    if (n.opType === "BatchNormalization") {
+      const conv = producedBy(n.inputs[0], "Conv");
+      if (conv && usedOnlyBy(n.inputs[0], n) && n.inputs.slice(1, 5).every((i) => floatConst(i))) {
+        bnOfConv.set(conv, n);
+        absorbed.add(n);
       }
     }
     if (n.opType === "MatMul") {
@@ -218,6 +336,7 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
   };
   const q = new Map<string, QT>();
   const errors: string[] = [];
+  const loweredInputs: LoweredInput[] = [];
   const stats = (v: string): TensorStats => {
     const s = calib.get(v);
     if (!s) throw new LoweringError(`no calibration statistics for '${v}'`);
@@ -262,9 +381,20 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
   for (const i of g.inputs) {
     if (inits.has(i.name)) continue;
     if (i.dtype === FLOAT) {
-      errors.push(
-        `graph input '${i.name}' float: float inputs need an input quantizer, which the importer does not have yet`,
-      );
+      // The input quantizer: the caller feeds round(x / scale) at 8 bits of the calibrated range
+      // (an image normalised to [-1, 1] loses nothing a camera's 8-bit pixel had).
+      const st = calib.get(i.name);
+      if (!st?.shape.every((d) => Number.isInteger(d) && d >= 1)) {
+        errors.push(`graph input '${i.name}' float: no calibrated static shape`);
+        continue;
+      }
+      const scale = st.range > 0 ? st.range / NARROW : 1;
+      e.g.input(i.name, "int32", st.shape);
+      // The declared range (committed in the model id) lets the validator bound everything
+      // downstream; a caller feeding more is refused at run time.
+      e.g.inputRange(i.name, -NARROW, NARROW);
+      q.set(i.name, { name: i.name, scale, bound: NARROW, shape: st.shape });
+      loweredInputs.push({ name: i.name, scale, bound: NARROW });
       continue;
     }
     if (i.dtype !== 6 && i.dtype !== 7) {
@@ -321,20 +451,53 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
       }
       case "Reshape":
       case "Squeeze":
-      case "Unsqueeze": {
+      case "Unsqueeze":
+      case "Flatten": {
+        // All four only change the shape: a Reshape to the calibrated (static) output shape,
+        // whatever computed the target (a Shape/Slice/Concat chain, an axes attribute or input).
         const x = fit(a, get(a).bound);
-        const extra = n.inputs.slice(1).map((v) => {
-          if (!v) return v;
-          const c = intConst(v);
-          if (!c) throw new LoweringError(`${n.opType} needs a constant '${v}'`);
-          return e.g.constant(c.dtype === 7 ? "int64" : "int32", c.shape, c.data as BigInt64Array);
-        });
-        const attrs: Record<string, IrAttr> = {};
-        for (const [k, v] of Object.entries(n.attrs)) attrs[k] = v;
-        return { ...x, name: e.g.op(n.opType, [x.name, ...extra], attrs) };
+        const target = stats(out).shape;
+        return { ...x, name: e.ops.reshape(x.name, target) };
       }
+      case "Slice":
+        return slice(n);
+      case "Conv":
+        return conv(n);
+      case "GlobalAveragePool":
+        return globalAveragePool(a);
+      case "AveragePool":
+        return averagePool(n);
+      case "Clip": {
+        const bounds = clipBounds(n);
+        if (!bounds) throw new LoweringError("Clip bounds must be constant scalars");
+        const x = fit(a, get(a).bound);
+        const s = x.scale as number;
+        const lo = Math.max(-x.bound, Math.ceil(bounds.lo / s - 0.5));
+        const hi = Math.min(x.bound, Math.floor(bounds.hi / s + 0.5));
+        return {
+          ...x,
+          name: e.ops.clip(x.name, "int32", lo, hi),
+          bound: Math.max(Math.abs(lo), Math.abs(hi)),
+        };
+      }
+      case "Concat": {
+        // Every part at one scale: 16 bits of the concatenation's calibrated range.
+        const sOut = scaleFor(out, WIDE);
+        const parts = n.inputs.map((v) => e.requant(fit(v, get(v).bound), sOut, WIDE));
+        return {
+          name: e.g.op(
+            "Concat",
+            parts.map((p) => p.name),
+            { axis: intAttr(n, "axis", 0) },
+          ),
+          scale: sOut,
+          bound: WIDE,
+          shape: [],
+        };
+      }
+      case "BatchNormalization":
+        throw new LoweringError("BatchNormalization is supported only right after a Conv (folded into it)");
       case "Transpose":
-      case "Flatten":
       case "Identity": {
         const x = fit(a, get(a).bound);
         return { ...x, name: e.g.op(n.opType, [x.name], { ...n.attrs }) };
@@ -350,13 +513,17 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
       case "Div": {
         const rms = rmsRoots.get(n);
         if (rms) return rmsNorm(rms.x, rms.eps, out);
+        const ln = lnRoots.get(n);
+        if (ln) return normalise(ln.x, ln.eps, scaleFor(ln.centred, NARROW));
         const c = floatConst(b);
         if (c && c.floatData?.length === 1 && c.floatData[0] !== 0) return scaled(get(a), 1 / c.floatData[0]);
         throw new LoweringError("Div is supported only inside RMSNorm or by a non-zero constant scalar");
       }
       case "Mul": {
         const silu = siluRoots.get(n);
-        if (silu) return table(silu, out, (x) => x / (1 + Math.exp(-x)));
+        if (silu) return table(silu.x, out, (x) => x / (1 + Math.exp(-silu.beta * x)));
+        const hs = hardSwishRoots.get(n);
+        if (hs) return table(hs.x, out, hs.f);
         for (const k of [0, 1]) {
           const c = floatConst(n.inputs[k]);
           if (c) return mulConst(n.inputs[1 - k], c);
@@ -400,6 +567,218 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
         if (UNARY[n.opType]) return table(a, out, UNARY[n.opType](n));
         throw new LoweringError(`${n.opType} is not supported by the importer`);
     }
+  };
+
+  /** Slice with constant starts/ends/axes/steps (attributes up to opset 9, inputs from 10). */
+  const slice = (n: IrNode): QT => {
+    const x = fit(n.inputs[0], get(n.inputs[0]).bound);
+    const rank = shapeOf(n.inputs[0]).length;
+    const arr = (i: number, key: string): number[] | null => {
+      if (n.inputs.length > 1) {
+        const v = n.inputs[i];
+        if (!v) return null;
+        const c = intConst(v);
+        if (!c) throw new LoweringError(`Slice needs a constant '${v}'`);
+        return Array.from(c.data ?? [], Number);
+      }
+      return intsAttr(n, key);
+    };
+    const starts = arr(1, "starts");
+    const ends = arr(2, "ends");
+    if (!starts || !ends) throw new LoweringError("Slice needs starts and ends");
+    const axes = arr(3, "axes") ?? starts.map((_, i) => i);
+    const steps = arr(4, "steps") ?? starts.map(() => 1);
+    const c64 = (v: number[]) =>
+      e.g.constant(
+        "int64",
+        [v.length],
+        v.map((k) => BigInt(Math.max(-(2 ** 62), Math.min(2 ** 62, k)))),
+      );
+    const name = e.g.op("Slice", [
+      x.name,
+      c64(starts),
+      c64(ends),
+      c64(axes.map((k) => (k < 0 ? k + rank : k))),
+      c64(steps),
+    ]);
+    return { ...x, name };
+  };
+
+  /**
+   * Conv with constant weights (and bias), a following BatchNormalization folded in: x at 8
+   * bits in offset binary, weights int8 symmetric per output channel in offset binary, one
+   * ConvInteger (padding reads the zero point, i.e. real 0), the bias added as int32 at each
+   * channel's accumulator scale, then requantized per channel to one 16-bit scale.
+   */
+  const conv = (n: IrNode): QT => {
+    const [xName, wName, bName] = n.inputs;
+    const w = floatConst(wName);
+    if (w?.shape.length !== 4) throw new LoweringError("Conv needs constant 4-D (2-D image) weights");
+    const [M, Cg, kh, kw] = w.shape;
+    const wf = Float64Array.from(w.floatData as Float32Array);
+    const bias = new Float64Array(M);
+    if (bName) {
+      const b = floatConst(bName);
+      if (b?.floatData?.length !== M)
+        throw new LoweringError("Conv needs a constant bias of one value per output channel");
+      bias.set(b.floatData);
+    }
+    const bn = bnOfConv.get(n);
+    let out = n.outputs[0];
+    if (bn) {
+      const [gamma, beta, mean, variance] = bn.inputs
+        .slice(1, 5)
+        .map((v) => floatConst(v)?.floatData as Float32Array);
+      const eps = floatAttr(bn, "epsilon", 1e-5);
+      const per = M * Cg * kh * kw;
+      for (let m = 0; m < M; m++) {
+        const k = gamma[m] / Math.sqrt(variance[m] + eps);
+        for (let i = 0; i < per / M; i++) wf[m * (per / M) + i] *= k;
+        bias[m] = (bias[m] - mean[m]) * k + beta[m];
+      }
+      out = bn.outputs[0];
+    }
+    const auto = n.attrs.auto_pad?.type === "string" ? n.attrs.auto_pad.value : "NOTSET";
+    if (auto !== "NOTSET")
+      throw new LoweringError(`Conv auto_pad ${auto} is not supported (explicit pads only)`);
+    const per = Cg * kh * kw;
+    // x at up to 16 bits when the accumulator allows it (as for MatMul): above 8 bits it enters
+    // as two bytes, two ConvIntegers. 8-bit conv inputs cost a few characters of OCR text.
+    const X = fit(xName, Math.max(NARROW, Math.min(WIDE, Math.floor(I32_SAFE / (NARROW * per * 2)))));
+    const sx = X.scale as number;
+    const sw = new Float64Array(M);
+    for (let m = 0; m < M; m++) {
+      let mx = 0;
+      for (let i = 0; i < per; i++) mx = Math.max(mx, Math.abs(wf[m * per + i]));
+      // A channel whose weights are tiny next to its bias (a dead channel a BatchNorm shifted)
+      // gets coarser weights: its bias stays within the largest accumulator any channel can
+      // reach (127 * 127 * terms), so that one channel does not force a coarse requantization
+      // on all. The weights it loses are below 1/(127 * 127 * terms) of its bias.
+      sw[m] = Math.max(mx > 0 ? mx / NARROW : 1 / NARROW, Math.abs(bias[m]) / (sx * NARROW * NARROW * per));
+    }
+    const wq = Array.from(wf, (v, i) => Math.round(v / sw[Math.floor(i / per)]));
+    let accBound = 0;
+    for (let m = 0; m < M; m++) {
+      let t = 0;
+      for (let i = 0; i < per; i++) t += Math.abs(wq[m * per + i]);
+      accBound = Math.max(accBound, t * X.bound);
+    }
+    const accScale = Float64Array.from(sw, (v) => v * sx);
+    const bq = Array.from(bias, (v, m) => Math.round(v / accScale[m]));
+    const bBound = Math.max(...bq.map(Math.abs));
+    if (accBound + bBound >= I32_SAFE) throw new LoweringError(`Conv over ${per} terms may overflow int32`);
+    const wU8 = e.g.constant(
+      "uint8",
+      w.shape,
+      wq.map((v) => v + 128),
+      uniqueName(`${w.name}_q`),
+    );
+    const u128 = e.ops.scalar("uint8", 128);
+    const attrs: Record<string, IrAttr> = {};
+    for (const k of ["dilations", "group", "kernel_shape", "pads", "strides"])
+      if (n.attrs[k]) attrs[k] = n.attrs[k];
+    let acc: string;
+    if (X.bound <= NARROW) acc = e.g.op("ConvInteger", [e.toOffsetU8(X), wU8, u128, u128], attrs);
+    else {
+      // x = 256 hi + lo; padding reads each part's zero point, i.e. a real 0 for both.
+      const { hi, lo } = splitBytes(X);
+      acc = e.g.op("Add", [
+        e.g.op("Mul", [e.g.op("ConvInteger", [hi, wU8, u128, u128], attrs), e.i32(256)]),
+        e.g.op("ConvInteger", [lo, wU8, e.ops.scalar("uint8", 0), u128], attrs),
+      ]);
+    }
+    const withBias = e.g.op("Add", [acc, e.g.constant("int32", [M, 1, 1], bq)]);
+    return {
+      ...e.requant(
+        { name: withBias, scale: accScale, bound: accBound + bBound, shape: [] },
+        scaleFor(out, WIDE),
+        WIDE,
+        [M, 1, 1],
+      ),
+      shape: [],
+    };
+  };
+
+  /**
+   * Sums over the last axis of x viewed as [rows, K], exactly, as MatMulInteger against a ones
+   * vector (x as two bytes when wider than 8 bits): [rows, 1] int32.
+   */
+  const rowSums = (x: QT, rows: number, K: number): { name: string; bound: number } => {
+    const ones = e.g.constant("uint8", [K, 1], new Array(K).fill(1));
+    const u0 = e.ops.scalar("uint8", 0);
+    if (x.bound * K >= I32_SAFE) throw new LoweringError(`a sum of ${K} terms may overflow int32`);
+    if (x.bound <= NARROW)
+      return {
+        name: e.g.op("MatMulInteger", [
+          e.ops.reshape(e.toOffsetU8(x), [rows, K]),
+          ones,
+          e.ops.scalar("uint8", 128),
+          u0,
+        ]),
+        bound: x.bound * K,
+      };
+    const { hi, lo } = splitBytes(x);
+    return {
+      name: e.g.op("Add", [
+        e.g.op("Mul", [
+          e.g.op("MatMulInteger", [e.ops.reshape(hi, [rows, K]), ones, e.ops.scalar("uint8", 128), u0]),
+          e.i32(256),
+        ]),
+        e.g.op("MatMulInteger", [e.ops.reshape(lo, [rows, K]), ones, u0, u0]),
+      ]),
+      bound: x.bound * K,
+    };
+  };
+
+  /** GlobalAveragePool over H x W: the exact sum, and the division folded into the scale. */
+  const globalAveragePool = (xName: string): QT => {
+    const shape = shapeOf(xName);
+    const [N, C] = shape;
+    const K = numel(shape) / (N * C);
+    const x = fit(xName, WIDE);
+    const s = rowSums(x, N * C, K);
+    return {
+      name: e.ops.reshape(s.name, [N, C, ...shape.slice(2).map(() => 1)]),
+      scale: (x.scale as number) / K,
+      bound: s.bound,
+      shape: [],
+    };
+  };
+
+  /**
+   * AveragePool with non-overlapping windows that tile the input (kernel = strides, no pads):
+   * the windows brought to the last axis by a Reshape and a Transpose, summed exactly, the
+   * division folded into the scale.
+   */
+  const averagePool = (n: IrNode): QT => {
+    const shape = shapeOf(n.inputs[0]);
+    const k = intsAttr(n, "kernel_shape") ?? [];
+    const st = intsAttr(n, "strides") ?? k.map(() => 1);
+    const pads = intsAttr(n, "pads") ?? k.map(() => 0);
+    if (
+      shape.length !== 4 ||
+      k.length !== 2 ||
+      st.some((v, i) => v !== k[i]) ||
+      pads.some((v) => v !== 0) ||
+      shape[2] % k[0] !== 0 ||
+      shape[3] % k[1] !== 0
+    )
+      throw new LoweringError(
+        "AveragePool is supported for 2-D windows that tile the input (kernel = strides, no pads)",
+      );
+    const [N, C, H, W] = shape;
+    const [oh, ow] = [H / k[0], W / k[1]];
+    const x = fit(n.inputs[0], WIDE);
+    const win = e.g.op("Transpose", [e.ops.reshape(x.name, [N, C, oh, k[0], ow, k[1]])], {
+      perm: [0, 1, 2, 4, 3, 5],
+    });
+    const s = rowSums({ ...x, name: win }, N * C * oh * ow, k[0] * k[1]);
+    return {
+      name: e.ops.reshape(s.name, [N, C, oh, ow]),
+      scale: (x.scale as number) / (k[0] * k[1]),
+      bound: s.bound,
+      shape: [],
+    };
   };
 
   /** A QT whose real value is multiplied by the real constant c (no integer op). */
@@ -640,6 +1019,25 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
     if (!gamma || gamma.floatData?.length !== D || (biasName && beta?.floatData?.length !== D))
       throw new LoweringError("LayerNormalization needs constant per-channel Scale (and B)");
     const eps = floatAttr(n, "epsilon", 1e-5);
+    const normed = normalise(
+      x,
+      eps,
+      calib.has(centredKey(x)) ? scaleFor(centredKey(x), NARROW) : scaleFor(x, NARROW),
+    );
+    const g = gamma.floatData as Float32Array;
+    if (g.some((v) => v === 0)) throw new LoweringError("LayerNormalization Scale with a 0 entry");
+    const withScale: QT = { ...normed, scale: Float64Array.from(g, (v) => (normed.scale as number) * v) };
+    if (!beta) return withScale;
+    return addConstTo(withScale, beta.floatData as Float32Array, beta.shape, 1, D);
+  };
+
+  /**
+   * (x - mean(x)) / sqrt(mean((x - mean(x))^2) + eps) over the last axis, at scale sqrt(D) / 32767;
+   * `centredScale` is the 8-bit scale of the centred values (from their calibrated range).
+   */
+  const normalise = (x: string, eps: number, centredScale: number): QT => {
+    const shape = shapeOf(x);
+    const D = shape.at(-1) as number;
     // x at 15 bits so that the centred values fit 16 bits.
     const xw = fit(x, 16383);
     const sx = xw.scale as number;
@@ -666,11 +1064,7 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
       bound: 2 * xw.bound + 1,
       shape,
     };
-    const c8 = e.requant(
-      centred,
-      calib.has(centredKey(x)) ? scaleFor(centredKey(x), NARROW) : scaleFor(x, NARROW),
-      NARROW,
-    );
+    const c8 = e.requant(centred, centredScale, NARROW);
     const s8 = c8.scale as number;
     const sN = Math.sqrt(D) / WIDE;
     const { r, k, Rmax } = rsqrtLookup(
@@ -681,12 +1075,7 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
     );
     const prod = e.g.op("Mul", [centred.name, r]);
     const rs = e.roundShift(prod, k, centred.bound * Rmax);
-    const normed: QT = { name: e.clip(rs.name, WIDE), scale: sN, bound: WIDE, shape };
-    const g = gamma.floatData as Float32Array;
-    if (g.some((v) => v === 0)) throw new LoweringError("LayerNormalization Scale with a 0 entry");
-    const withScale: QT = { ...normed, scale: Float64Array.from(g, (v) => sN * v) };
-    if (!beta) return withScale;
-    return addConstTo(withScale, beta.floatData as Float32Array, beta.shape, 1, D);
+    return { name: e.clip(rs.name, WIDE), scale: sN, bound: WIDE, shape };
   };
 
   const rmsNorm = (x: string, eps: number, out: string): QT => {
@@ -854,9 +1243,31 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
     return { name: e.clip(e.g.op("Sub", [quo, e.i32(C)]), NARROW), scale: V.scale, bound: NARROW, shape: [] };
   };
 
+  // Shape arithmetic (Shape, Slice, Concat, Cast... on int64 shape vectors) only feeds Reshape
+  // targets, which are taken from the calibrated shapes: such nodes are dropped, walking back
+  // from the Reshapes' shape inputs through nodes whose every consumer is itself dropped.
+  const shapeOnly = new Set<IrNode>();
+  for (const n of [...g.nodes].reverse()) {
+    const outs = n.outputs;
+    if (outs.some((o) => graphOutputs.has(o) || calib.has(o))) continue;
+    const users = outs.flatMap((o) => consumers.get(o) ?? []);
+    if (
+      users.length > 0 &&
+      users.every(
+        (u) =>
+          shapeOnly.has(u) ||
+          (u.opType === "Reshape" &&
+            u.inputs.slice(1).some((i) => outs.includes(i)) &&
+            !outs.includes(u.inputs[0])),
+      )
+    )
+      shapeOnly.add(n);
+  }
+
   // Nodes downstream of an unsupported one are not reported again: one line per unsupported node.
   const failed = new Set<string>();
   for (const n of g.nodes) {
+    if (shapeOnly.has(n)) continue;
     if (n.inputs.some((i) => failed.has(i))) {
       for (const o of n.outputs) failed.add(o);
       continue;
@@ -866,7 +1277,11 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
       if (n.domain !== "" && n.domain !== "ai.onnx")
         throw new LoweringError(`domain '${n.domain}' is not supported`);
       if (n.outputs.length !== 1) throw new LoweringError(`${n.outputs.length} outputs (one expected)`);
-      q.set(n.outputs[0], { ...lowerNode(n), shape: shapeOf(n.outputs[0]) });
+      const lowered = { ...lowerNode(n), shape: shapeOf(n.outputs[0]) };
+      // A Conv with a folded BatchNormalization computes the BatchNorm's output (the Conv's own
+      // float output has no integer form, and error reports must not compare against it).
+      const bn = bnOfConv.get(n);
+      q.set(bn ? bn.outputs[0] : n.outputs[0], lowered);
     } catch (err) {
       if (!(err instanceof LoweringError)) throw err;
       errors.push(`node '${n.name}' (${n.opType}): ${err.message}`);
@@ -891,5 +1306,5 @@ export function lowerToInteger(model: IrModel, calib: Calibration, name = "impor
     }
   }
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, model: e.g.build(), outputs, quantized: q };
+  return { ok: true, model: e.g.build(), inputs: loweredInputs, outputs, quantized: q };
 }

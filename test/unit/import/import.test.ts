@@ -248,16 +248,27 @@ t.test("hostile inputs to the importer get clear errors", async (t) => {
   await fail(bytes, [{ name: "x", inputs: {} }], /sample 'x': no tokens.npy/);
   await fail(bytes, samples(2, 5), /tokens.npy has shape \(5\), the model takes \[4\]/);
   const old = tinyFloatModel();
-  old.opsetImports = [{ domain: "", version: 11 }];
-  await fail(encodeOnnx(old), samples(2), /opset 11/);
+  old.opsetImports = [{ domain: "", version: 8 }];
+  await fail(encodeOnnx(old), samples(2), /opset 8/);
+});
+
+t.test("a float graph input gets an input quantizer: int32 at 8 bits of its calibrated range", async (t) => {
   const g = new GraphBuilder("float-in");
   const x = g.floatInput("x", [2, 3]);
   g.floatOutput(g.op("Relu", [x], {}, "y"), [2, 3]);
-  await fail(
-    encodeOnnx(g.build()),
-    [{ name: "a", inputs: { x: { dtype: "float32", shape: [2, 3], data: new Float32Array(6) } } }],
-    /graph input 'x' float: float inputs need an input quantizer/,
-  );
+  const data = (k: number) =>
+    Float32Array.from([-1, 0.5, 2, -0.25, 1.5, 0].map((v) => v * (1 + (3 - k) / 8)));
+  const s: Sample[] = [0, 1, 2, 3].map((k) => ({
+    name: `s${k}`,
+    inputs: { x: { dtype: "float32", shape: [2, 3], data: data(k) } },
+  }));
+  const r = await importModel(encodeOnnx(g.build()), s);
+  t.ok(r.ok, r.ok ? "" : r.errors.join("\n"));
+  if (!r.ok) return;
+  // max |x| over the three calibration samples (s0, s1, s2): 2 * (1 + 3/8), from s0
+  t.same(r.report.inputs, [{ name: "x", scale: 2.75 / 127, bound: 127 }]);
+  t.equal(r.intModel.graph.inputs[0].dtype, 6, "the integer model takes int32");
+  t.ok(r.report.outputs[0].relError < 0.01, `held-out relative error ${r.report.outputs[0].relError}`);
 });
 
 const run = promisify(execFile);
