@@ -77,6 +77,8 @@ const PHASE_TEXT: Record<Exclude<keyof typeof Phase, "none">, Pick<PhaseInfo, "s
   outputAnswer: { stage: "output", waitsFor: "claimer binds the output to its trace leaf" },
   outputsReveal: { stage: "output", waitsFor: "claimer reveals every output root" },
   outputPick: { stage: "output", waitsFor: "challenger names the output it disputes" },
+  traceCommit: { stage: "trace", waitsFor: "claimer commits its deferred trace root" },
+  openingChoice: { stage: "trace", waitsFor: "challenger chooses level 0 or level 1" },
 };
 
 /** Phases by number; who the game waits for is the contract's rule (`sideToMove`). */

@@ -47,6 +47,8 @@ export type Verdict =
   | "trace"
   /** Same trace, different outputRoot: only level 0 can show it. */
   | "output"
+  /** A deferred claim (traceRoot 0) with another outputRoot: openDeferred, the level chosen after commitTrace. */
+  | "deferred"
   /** A generation claim whose pass is right but whose token at `tokenStep` breaks the rule: the L1 token move. */
   | "token-rule";
 
@@ -217,6 +219,7 @@ export class Checker {
     if (!opening) return { verdict: "agree", view, ours, outputs };
     if (opening.kind === "openDispute") return { verdict: "trace", view, ours };
     if (opening.kind === "challengeOutputs") return { verdict: "output", view, ours };
+    if (opening.kind === "openDeferred") return { verdict: "deferred", view, ours };
     return { verdict: "output", outputIndex: opening.outputIndex, view, ours };
   }
 
