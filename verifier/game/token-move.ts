@@ -11,7 +11,7 @@
  */
 import { encodeGenerationParams, type GenerationParams } from "../../protocol/generation-job.ts";
 import { bytesEqual, merkleLevels, merkleProof, toHex } from "../../protocol/index.ts";
-import type { ClaimMsg, Hex } from "../../protocol/tx.ts";
+import { type ClaimMsg, type Hex, isDeferredTrace } from "../../protocol/tx.ts";
 import { CHUNK, TensorCommitment, type TensorData, tensorBytes } from "../../prover-trace/commit/tensor.ts";
 import { decodeStep, topKIndices } from "../../prover-trace/generation/decoding.ts";
 
@@ -121,7 +121,7 @@ export function decideGeneration(
     return { kind: "game", why: "the claim's outputRoot is not the honest pass's" };
   const broken = firstBrokenRule(st, pass);
   if (broken) return { kind: "tokenMove", ...broken };
-  if (claim.traceRoot.toLowerCase() !== toHex(pass.traceRoot))
+  if (!isDeferredTrace(claim.traceRoot) && claim.traceRoot.toLowerCase() !== toHex(pass.traceRoot))
     return { kind: "game", why: "the claim's traceRoot is not the honest pass's" };
   return { kind: "agree" };
 }
