@@ -47,8 +47,8 @@ export interface GameRecord extends SubmittedClaim {
   /** A generation job's prompt, window and params (JSON form); the tokens are `generated`. */
   generation?: { prompt: number[]; window: number; params: unknown };
   status: GameStatus;
-  /** "trace": level 1 onwards; "output": level 0 (only outputRoot differs). */
-  level?: "trace" | "output";
+  /** "trace": level 1 onwards; "output": level 0 (only outputRoot differs); "deferred": openDeferred (a deferred claim whose outputRoot differs). */
+  level?: "trace" | "output" | "deferred";
   /** Level 0: the graph output whose binding is disputed (absent: unnamed, challengeOutputs). */
   outputIndex?: number;
   disputeId?: string;

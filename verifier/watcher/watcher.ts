@@ -89,7 +89,10 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
   const viewFor = (r: GameRecord): Promise<PartyView> => {
     let v = views.get(r.claimKey);
     if (!v) {
-      v = runCheck(r).then((c) => c.view);
+      v = runCheck(r).then((c) => {
+        if (!c.view) throw new Error(`claim ${r.claimKey}: our run agrees with it, there is no game to play`);
+        return c.view;
+      });
       views.set(r.claimKey, v);
       v.catch(() => views.delete(r.claimKey));
     }
@@ -151,7 +154,7 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
             reason: `token rule broken at step ${c.token?.step}: the L1 token move is not available`,
           });
         }
-        views.set(r.claimKey, Promise.resolve(c.view));
+        if (c.view) views.set(r.claimKey, Promise.resolve(c.view));
         if (c.verdict === "output" && !HAS_LEVEL0) {
           log.warn("only the outputRoot differs and this DisputeGame has no level 0 (challengeOutput)");
           return save(r, {
@@ -162,7 +165,7 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
         }
         await save(r, {
           status: "opening",
-          level: c.verdict === "output" ? "output" : "trace",
+          level: c.verdict === "output" || c.verdict === "deferred" ? c.verdict : "trace",
           outputIndex: c.outputIndex,
         });
         scheduler.start(r);

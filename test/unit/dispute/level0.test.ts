@@ -85,7 +85,16 @@ t.test("level 0 planners on a one-output MLP", async (t) => {
       Object.entries(Phase)
         .filter(([, p]) => claimerToMove(p))
         .map(([k]) => k),
-      ["traceReveal", "leafReveal", "chunkReveal", "chunkData", "foldPost", "outputAnswer", "outputsReveal"],
+      [
+        "traceReveal",
+        "leafReveal",
+        "chunkReveal",
+        "chunkData",
+        "foldPost",
+        "outputAnswer",
+        "outputsReveal",
+        "traceCommit",
+      ],
       "the contract's claimer phases",
     );
   });
