@@ -100,6 +100,8 @@ function summary(m: Awaited<ReturnType<typeof measure>>) {
     msPerInference: m.msPerInference,
     ratio: m.ratio,
     fullTraceRatio: m.fullTraceRatio,
+    cpuRatioClaim: m.cpuRatioClaim,
+    ratioBestBlocks: m.ratioBestBlocks,
     ratioExposedOnly: m.ratioExposedOnly,
     hashMBps: m.hashMBps,
   };
@@ -174,6 +176,8 @@ async function measure(bytes: Uint8Array, model: string, named: Record<string, u
         pipelined: round(cpuMs.pipelined),
       },
       ratio: round(ms.claim / ms.plain),
+      // the fastest block of each mode: the least disturbed by neighbours on a shared machine
+      ratioBestBlocks: round(Math.min(...wall.claim) / Math.min(...wall.plain)),
       fullTraceRatio: round(full / ms.plain),
       fullTraceMode: ms.pipelined < ms.serial ? "pipelined" : "serial",
       ratioSerial: round(ms.serial / ms.plain),
