@@ -186,6 +186,14 @@ export function describeEvent(e: GameEvent): string {
       return `level 0: output ${str(a.outputIndex)} challenged against the claim's output root`;
     case "OutputAnswered":
       return `claimer bound output ${str(a.outputIndex)} to node ${str(a.nodeIndex)} slot ${str(a.slot)}: ${a.outputTensorRoot === a.traceTensorRoot ? "same tensor root" : "different tensor roots"}`;
+    case "TraceCommitted":
+      return `claimer committed its deferred trace root ${str(a.traceRoot).slice(0, 10)}..`;
+    case "OpeningChosen":
+      return Number(a.kind) === 0
+        ? "challenger chose level 1 (the trace descent) against the committed trace"
+        : Number(a.kind) === 1
+          ? `challenger chose level 0 on output ${str(a.outputIndex)}`
+          : "challenger chose level 0 without naming the output";
     case "DirectMove":
       return Number(a.kind) === 1
         ? `direct move: trace leaf ${str(a.index)} with its proof`
