@@ -111,6 +111,10 @@ export interface DisputeState {
   kHi: bigint;
   sLo: bigint;
   sHi: bigint;
+  /** The trace root played on: the claim's, or a deferred claim's committed one (commitTrace). */
+  traceRoot?: Hex;
+  /** The current node; on a deferred claim before the choice, the claim's outputRoot. */
+  node?: Hex;
 }
 
 /** A revealed group of children (event TraceChildrenRevealed / ChunkChildrenRevealed). */

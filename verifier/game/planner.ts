@@ -250,7 +250,7 @@ export function planDeferredOpening(
  * one output or verified published roots, else unnamed).
  */
 export function planOpeningChoice(v: PartyView, g: GameView, claimedOutputRoots?: readonly Hex[]): Move {
-  const d = g.dispute as DisputeState & { traceRoot?: Hex; node?: Hex };
+  const d = g.dispute;
   if (!d.traceRoot || !d.node)
     throw new PlanError("the game view lacks the committed trace root or outputRoot");
   const opening = planOpening(v, { traceRoot: d.traceRoot, outputRoot: d.node }, claimedOutputRoots);
