@@ -34,7 +34,7 @@ import { hashMBps } from "./hash.ts";
 import { type BenchOptions, type BenchResult, bestMs, cpuModel } from "./lib/harness.ts";
 
 const BLOCK = 12;
-const BLOCKS = 6;
+const BLOCKS = 10;
 const WARMUP = 8;
 
 type Mode = "plain" | "claim" | "exposed" | "serial" | "pipelined";
@@ -138,8 +138,9 @@ async function measure(bytes: Uint8Array, model: string, named: Record<string, u
 
     const wall = Object.fromEntries(modes.map((m) => [m, [] as number[]])) as Record<Mode, number[]>;
     const cpu = Object.fromEntries(modes.map((m) => [m, [] as number[]])) as Record<Mode, number[]>;
+    // the order rotates every block: no mode always runs first (after the others' cache misses)
     for (let b = 0; b < BLOCKS; b++)
-      for (const m of modes) {
+      for (const m of modes.map((_, i) => modes[(i + b) % modes.length])) {
         const c0 = process.cpuUsage();
         const t0 = performance.now();
         await block(runner, m, inputs);
