@@ -37,6 +37,11 @@ export interface ClaimMsg {
   modelId: Hex;
   inputRoot: Hex;
   outputRoot: Hex;
+  /**
+   * The root of the run's full trace, or DEFERRED_TRACE: the trace is then a certificate the
+   * worker produces only when disputed (DisputeGame.openDeferred / commitTrace; docs/dispute-game.md
+   * "Deferred trace").
+   */
   traceRoot: Hex;
   /**
    * A generation job's claim: generationSpec(P, n, paramsHash) (prover-trace/commit/generation.ts),
@@ -46,6 +51,18 @@ export interface ClaimMsg {
   generationSpec: Hex;
   outputCid: Hex;
   traceCid: Hex;
+}
+
+/**
+ * The traceRoot of a claim whose trace is deferred (docs/dispute-game.md "Deferred trace"): 32 zero
+ * bytes, the value DisputeGame tells apart (openDeferred takes only these, the other openings
+ * refuse them). The one definition: every TS party compares with this, never with a literal.
+ */
+export const DEFERRED_TRACE: Hex = `0x${"00".repeat(32)}`;
+
+/** True when `traceRoot` (any case) is DEFERRED_TRACE. */
+export function isDeferredTrace(traceRoot: string): boolean {
+  return traceRoot.toLowerCase() === DEFERRED_TRACE;
 }
 
 /** The generationSpec of a single-pass job's claim: 32 zero bytes. */

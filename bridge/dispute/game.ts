@@ -27,6 +27,7 @@ import type {
   Opening,
   RevealedChildren,
 } from "./vocabulary.ts";
+import { OpeningKind } from "./vocabulary.ts";
 
 /**
  * The game ABI plus the errors of the contracts it calls (DisputeOpenings, the verifier, the
@@ -89,6 +90,14 @@ export interface OpenedDispute {
   blockNumber: bigint;
 }
 
+/** chooseOpening's (kind, outputIndex) for an opening planned against a committed trace. */
+export function openingArgs(o: Opening): [number, bigint] {
+  if (o.kind === "openDispute") return [OpeningKind.trace, 0n];
+  if (o.kind === "challengeOutput") return [OpeningKind.output, BigInt(o.outputIndex)];
+  if (o.kind === "challengeOutputs") return [OpeningKind.outputs, 0n];
+  throw new RangeError(`${o.kind} is not a choice after commitTrace`);
+}
+
 export class DisputeGameContract extends ContractClient {
   private async write(functionName: string, args: readonly unknown[]): Promise<GameTx> {
     const r = await simulateAndSend(
@@ -131,9 +140,20 @@ export class DisputeGameContract extends ContractClient {
     return { ...r, disputeId: ev.args.disputeId };
   }
 
+  /**
+   * Opens a dispute on a deferred claim (traceRoot 0, docs/dispute-game.md "Deferred trace"): the
+   * claimer must commit its full trace root, then the challenger chooses the opening.
+   */
+  async openDeferred(claim: ClaimMessage, signature: Hex): Promise<GameTx & { disputeId: bigint }> {
+    const r = await this.write("openDeferred", [claim, signature]);
+    const [ev] = parseEventLogs({ abi: disputeGameAbi, logs: r.receipt.logs, eventName: "DisputeOpened" });
+    return { ...r, disputeId: ev.args.disputeId };
+  }
+
   /** Opens the dispute a challenger planned (verifier/game/planner.ts `planOpening`). */
   openPlanned(claim: ClaimMessage, signature: Hex, o: Opening): Promise<GameTx & { disputeId: bigint }> {
     if (o.kind === "openDispute") return this.open(claim, signature);
+    if (o.kind === "openDeferred") return this.openDeferred(claim, signature);
     if (o.kind === "challengeOutputs") return this.challengeOutputs(claim, signature);
     return this.challengeOutput(claim, signature, o.outputIndex);
   }
@@ -141,6 +161,10 @@ export class DisputeGameContract extends ContractClient {
   /** Sends a planned move. */
   play(id: bigint, m: Move): Promise<GameTx> {
     switch (m.kind) {
+      case "commitTrace":
+        return this.write("commitTrace", [id, m.traceRoot]);
+      case "chooseOpening":
+        return this.chooseOpening(id, ...openingArgs(m.opening));
       case "answerOutput":
         return this.write("answerOutput", [id, m.answer]);
       case "revealOutputs":
@@ -172,6 +196,11 @@ export class DisputeGameContract extends ContractClient {
       case "directChunk":
         return this.write("directChunk", [id, m.chunkIndex, m.chunk, m.proof]);
     }
+  }
+
+  /** Challenger of a deferred claim, after commitTrace: opening `kind` (OpeningKind) on output k. */
+  chooseOpening(id: bigint, kind: number, outputIndex: bigint): Promise<GameTx> {
+    return this.write("chooseOpening", [id, kind, outputIndex]);
   }
 
   /**

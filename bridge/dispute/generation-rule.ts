@@ -4,15 +4,31 @@
  * against the claimer. The DisputeGame deploys it and names it (`generationRule()`). Writes are
  * simulated first: a revert is a DisputeGameRevert naming the error.
  */
-import { type Address, parseEventLogs } from "viem";
+import { type Address, type Hex, parseEventLogs } from "viem";
 import { bridgeAbi } from "../../contracts/artifacts/Bridge.ts";
 import { disputeGameAbi } from "../../contracts/artifacts/DisputeGame.ts";
 import { generationRuleAbi } from "../../contracts/artifacts/GenerationRule.ts";
-import type { TokenProofArg } from "../../verifier/game/token-move.ts";
 import { type ClaimMessage, simulateAndSend } from "../bridge.ts";
 import type { L1Clients } from "../clients.ts";
 import { ContractClient } from "../clients.ts";
 import { DisputeGameRevert, type GameTx } from "./game.ts";
+
+/** GenerationRule.TokenProof as viem encodes it. */
+export interface TokenProofArg {
+  promptLength: number;
+  generatedCount: number;
+  params: Hex;
+  sequence: Hex;
+  position: number;
+  logitsDType: number;
+  logitsShape: number[];
+  logitsDataRoot: Hex;
+  outputProof: Hex[];
+  firstChunk: bigint;
+  chunks: Hex;
+  chunkProofs: Hex[];
+  candidates: number[];
+}
 
 const ruleErrors = new Set<string>(generationRuleAbi.filter((x) => x.type === "error").map((x) => x.name));
 const abi = [

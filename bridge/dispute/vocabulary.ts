@@ -25,7 +25,14 @@ export const Phase = {
   outputsReveal: 13,
   /** The challenger names the revealed output it disputes (pickOutput); then outputAnswer. */
   outputPick: 14,
+  /** A deferred claim (traceRoot 0): the claimer commits its full trace root (commitTrace). */
+  traceCommit: 15,
+  /** The challenger chooses level 1 or level 0 against the committed root (chooseOpening). */
+  openingChoice: 16,
 } as const;
+
+/** chooseOpening's kinds (DisputeGame OPENING_*): the three openings of a claim with a trace root. */
+export const OpeningKind = { trace: 0, output: 1, outputs: 2 } as const;
 
 /**
  * `unbacked`: the disputed copy's signer held no stake, so the dispute ended at once with the
@@ -45,7 +52,8 @@ export function claimerToMove(phase: number): boolean {
     phase === Phase.chunkData ||
     phase === Phase.foldPost ||
     phase === Phase.outputAnswer ||
-    phase === Phase.outputsReveal
+    phase === Phase.outputsReveal ||
+    phase === Phase.traceCommit
   );
 }
 
@@ -103,6 +111,10 @@ export interface DisputeState {
   kHi: bigint;
   sLo: bigint;
   sHi: bigint;
+  /** The trace root played on: the claim's, or a deferred claim's committed one (commitTrace). */
+  traceRoot?: Hex;
+  /** The current node; on a deferred claim before the choice, the claim's outputRoot. */
+  node?: Hex;
 }
 
 /** A revealed group of children (event TraceChildrenRevealed / ChunkChildrenRevealed). */
@@ -127,6 +139,11 @@ export interface GameView {
   foldStates?: bigint[];
   /** Every output tensor root the claimer revealed (event OutputsRevealed, level 0 unnamed). */
   outputReveal?: Hex[];
+  /**
+   * A deferred claim's output tensor roots as the challenger verified them (published outputs
+   * hashing to the claim's outputRoot): lets its opening choice name k. Set by the challenger.
+   */
+  claimedOutputRoots?: Hex[];
 }
 
 export interface InputBindingArg {
@@ -154,6 +171,8 @@ export interface OutputAnswerArg {
 }
 
 export type Move =
+  | { kind: "commitTrace"; traceRoot: Hex }
+  | { kind: "chooseOpening"; opening: Opening }
   | { kind: "answerOutput"; answer: OutputAnswerArg }
   | { kind: "revealOutputs"; roots: Hex[] }
   | { kind: "pickOutput"; roots: Hex[]; outputIndex: number }
@@ -177,5 +196,7 @@ export type Move =
  */
 export type Opening =
   | { kind: "openDispute" }
+  /** A deferred claim (traceRoot 0): the claimer commits a trace first, then the choice (chooseOpening). */
+  | { kind: "openDeferred" }
   | { kind: "challengeOutput"; outputIndex: number }
   | { kind: "challengeOutputs" };

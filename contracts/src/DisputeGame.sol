@@ -40,6 +40,13 @@ contract DisputeGame {
     uint8 internal constant PHASE_OUTPUT_ANSWER = 12; // claimer: bind output k to its trace leaf (level 0)
     uint8 internal constant PHASE_OUTPUTS_REVEAL = 13; // claimer: every output tensor root (level 0, unnamed k)
     uint8 internal constant PHASE_OUTPUT_PICK = 14; // challenger: the output k it disputes
+    uint8 internal constant PHASE_TRACE_COMMIT = 15; // claimer: the trace root of a deferred claim
+    uint8 internal constant PHASE_OPENING_CHOICE = 16; // challenger: level 1, or level 0 (named k or not)
+
+    /// chooseOpening's kinds: the same three openings a claim with a trace root is disputed with.
+    uint8 internal constant OPENING_TRACE = 0; // level 1 (as openDispute)
+    uint8 internal constant OPENING_OUTPUT = 1; // level 0 on output k (as challengeOutput)
+    uint8 internal constant OPENING_OUTPUTS = 2; // level 0 without naming k (as challengeOutputs)
 
     uint8 internal constant WINNER_NONE = 0;
     uint8 internal constant WINNER_CLAIMER = 1;
@@ -148,6 +155,9 @@ contract DisputeGame {
         bytes32 outputTensorRoot,
         bytes32 traceTensorRoot
     );
+    /// A deferred claim's trace root, committed in the dispute (docs/dispute-game.md "Deferred trace").
+    event TraceCommitted(uint256 indexed disputeId, bytes32 traceRoot);
+    event OpeningChosen(uint256 indexed disputeId, uint8 kind, uint64 outputIndex);
     event DisputeResolved(uint256 indexed disputeId, bytes32 indexed claimKey, uint8 winner, string reason);
 
     // ------------------------------------------------------------------ errors
@@ -183,6 +193,11 @@ contract DisputeGame {
     error SlotOutOfRange(uint256 slot, uint256 outputCount);
     error TraceLeafNotInTrace();
     error ClaimStillDisputable(uint64 finalAt, uint64 openedAt);
+    /// openDispute/challengeOutput(s) on a claim with traceRoot 0 (use openDeferred), or
+    /// openDeferred on a claim with a trace root (use the others).
+    error TraceDeferred(bool deferred);
+    error ZeroTraceRoot();
+    error BadOpeningKind(uint8 kind);
 
     constructor(Bridge bridge_, OneStepVerifier verifier_, uint64 clockBudget_) {
         if (clockBudget_ == 0) revert ZeroClockBudget();
@@ -199,7 +214,7 @@ contract DisputeGame {
     /// invalidated ends the dispute at once (void: the bond is returned); a claim whose signer has
     /// no stake (active or unbonding) ends it at once too, won by the challenger.
     function openDispute(Bridge.Claim calldata claim, bytes calldata signature) external returns (uint256 id) {
-        (uint256 id_, Dispute storage d, Bridge.Model memory m) = _open(claim, signature);
+        (uint256 id_, Dispute storage d, Bridge.Model memory m) = _open(claim, signature, false);
         id = id_;
         d.node = claim.traceRoot;
         d.depthLeft = uint8(Commitments.treeDepth(m.nodeCount));
@@ -215,7 +230,7 @@ contract DisputeGame {
         external
         returns (uint256 id)
     {
-        (uint256 id_, Dispute storage d, Bridge.Model memory m) = _open(claim, signature);
+        (uint256 id_, Dispute storage d, Bridge.Model memory m) = _open(claim, signature, false);
         id = id_;
         if (outputIndex >= m.outputCount) revert OutputIndexOutOfRange(outputIndex, m.outputCount);
         d.node = claim.outputRoot;
@@ -231,10 +246,58 @@ contract DisputeGame {
     /// it had opened with challengeOutput(k).
     function challengeOutputs(Bridge.Claim calldata claim, bytes calldata signature) external returns (uint256 id) {
         Dispute storage d;
-        (id, d,) = _open(claim, signature);
+        (id, d,) = _open(claim, signature, false);
         d.node = claim.outputRoot;
         d.phase = PHASE_OUTPUTS_REVEAL;
         _endAtOpen(id, d);
+    }
+
+    // ================================================================== deferred trace
+
+    /// A claim whose traceRoot is zero (DEFERRED_TRACE, docs/dispute-game.md "Deferred trace"):
+    /// its trace is a certificate the claimer produces on demand. The claimer must first commit
+    /// its full trace root (commitTrace, its clock runs: silent, it loses on time); the challenger
+    /// then chooses the opening against that root (chooseOpening). Same bond, clocks, settlement.
+    function openDeferred(Bridge.Claim calldata claim, bytes calldata signature) external returns (uint256 id) {
+        Dispute storage d;
+        (id, d,) = _open(claim, signature, true);
+        d.node = claim.outputRoot;
+        d.phase = PHASE_TRACE_COMMIT;
+        _endAtOpen(id, d);
+    }
+
+    /// Claimer of a deferred claim: the root of its full trace of the claimed run. Any nonzero root
+    /// is taken: a trace whose outputs are not the claim's loses at level 0, one with a wrong node
+    /// loses at level 1, and both are the challenger's choice.
+    function commitTrace(uint256 id, bytes32 traceRoot) external {
+        Dispute storage d = _move(id, PHASE_TRACE_COMMIT, true);
+        if (traceRoot == bytes32(0)) revert ZeroTraceRoot();
+        d.traceRoot = traceRoot;
+        d.phase = PHASE_OPENING_CHOICE;
+        emit TraceCommitted(id, traceRoot);
+    }
+
+    /// Challenger of a deferred claim, after commitTrace: level 1 on the committed trace
+    /// (OPENING_TRACE), level 0 on output `outputIndex` (OPENING_OUTPUT) or level 0 without
+    /// naming it (OPENING_OUTPUTS); the game then goes on exactly as after the matching opening.
+    function chooseOpening(uint256 id, uint8 kind, uint64 outputIndex) external {
+        Dispute storage d = _move(id, PHASE_OPENING_CHOICE, false);
+        Bridge.Model memory m = bridge.getModel(d.modelId);
+        if (kind == OPENING_TRACE) {
+            d.node = d.traceRoot;
+            d.depthLeft = uint8(Commitments.treeDepth(m.nodeCount));
+            d.phase = d.depthLeft == 0 ? PHASE_LEAF_REVEAL : PHASE_TRACE_REVEAL;
+        } else if (kind == OPENING_OUTPUT) {
+            if (outputIndex >= m.outputCount) revert OutputIndexOutOfRange(outputIndex, m.outputCount);
+            d.index = outputIndex;
+            d.phase = PHASE_OUTPUT_ANSWER;
+            emit OutputChallenged(id, outputIndex, d.node);
+        } else if (kind == OPENING_OUTPUTS) {
+            d.phase = PHASE_OUTPUTS_REVEAL;
+        } else {
+            revert BadOpeningKind(kind);
+        }
+        emit OpeningChosen(id, kind, outputIndex);
     }
 
     /// A dispute that is decided by the time it opens: on a claim already invalidated it is void
@@ -256,10 +319,11 @@ contract DisputeGame {
     /// The checks and bookkeeping every dispute starts with: a claim with a canonical signature
     /// by the worker it names (Bridge.claimSigner) on a registered model; the caller's bond is locked. Whether the signer
     /// has stake is not a condition: see _endAtOpen.
-    function _open(Bridge.Claim calldata claim, bytes calldata signature)
+    function _open(Bridge.Claim calldata claim, bytes calldata signature, bool deferred)
         internal
         returns (uint256 id, Dispute storage d, Bridge.Model memory m)
     {
+        if ((claim.traceRoot == bytes32(0)) != deferred) revert TraceDeferred(!deferred);
         bytes32 key = bridge.claimDigest(claim);
         address claimer = bridge.claimSigner(claim, signature);
         m = bridge.getModel(claim.modelId);
@@ -673,7 +737,7 @@ contract DisputeGame {
     function _claimerTurn(uint8 phase) internal pure returns (bool) {
         return phase == PHASE_TRACE_REVEAL || phase == PHASE_LEAF_REVEAL || phase == PHASE_CHUNK_REVEAL
             || phase == PHASE_CHUNK_DATA || phase == PHASE_FOLD_POST || phase == PHASE_OUTPUT_ANSWER
-            || phase == PHASE_OUTPUTS_REVEAL;
+            || phase == PHASE_OUTPUTS_REVEAL || phase == PHASE_TRACE_COMMIT;
     }
 
     // ================================================================== internals: moves

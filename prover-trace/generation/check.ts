@@ -11,7 +11,8 @@
  *   bounds         1 <= n <= maxTokens, P + n <= T, every token in [0, vocab)
  */
 import { generationParamsHash } from "../../protocol/generation-job.ts";
-import { bytesEqual } from "../../protocol/index.ts";
+import { bytesEqual, toHex } from "../../protocol/index.ts";
+import { isDeferredTrace } from "../../protocol/tx.ts";
 import { generationPassInputRoot, generationSpec } from "../commit/generation.ts";
 import { checkDecodingRule, type DecodingRule, decodeStep } from "./decoding.ts";
 
@@ -154,7 +155,7 @@ export function generationClaimRoots(
  *    generationSpec is not the one of (prompt, claimed tokens, params): no model run can make
  *    it right (L2 refuses such a claim);
  *  - pass-differs: the claim's outputRoot or traceRoot is not the honest pass's: the ordinary
- *    game (trace descent) on the claim;
+ *    game (trace descent) on the claim; a deferred claim's traceRoot (DEFERRED_TRACE) never differs;
  *  - token-rule: the pass is right but the token at step k (the first such) is not the rule's
  *    pick from row P+k-1: the one-shot L1 move;
  *  - agree.
@@ -187,7 +188,9 @@ export function generationVerdict(args: {
       why: "the claim's generationSpec does not name this prompt, count and params",
     };
   const outputRootDiffers = !bytesEqual(claim.outputRoot, pass.outputRoot);
-  const traceRootDiffers = !bytesEqual(claim.traceRoot, pass.traceRoot);
+  // A deferred claim (traceRoot DEFERRED_TRACE) commits to no trace: only its outputs can differ.
+  const traceRootDiffers =
+    !isDeferredTrace(toHex(claim.traceRoot)) && !bytesEqual(claim.traceRoot, pass.traceRoot);
   if (outputRootDiffers || traceRootDiffers)
     return { kind: "pass-differs", outputRootDiffers, traceRootDiffers };
   const k = firstTokenRuleBreak(job.rule, pass.logits, vocab, job.prompt.length, generated);

@@ -11,6 +11,7 @@
  */
 import * as ort from "onnxruntime-node";
 import { dtypeByCode } from "../../protocol/dtype.ts";
+import { outputRoot } from "../commit/model.ts";
 import type { TensorData } from "../commit/tensor.ts";
 import { encodeOnnx } from "../onnx/io.ts";
 import type { IrModel } from "../onnx/ir.ts";
@@ -201,6 +202,17 @@ export class Runner {
     const out: Record<string, RunnerTensor> = {};
     for (const o of this.profile.outputs) out[o.name] = fromOrt(res[o.name], o.dtype);
     return out;
+  }
+
+  /**
+   * The claim path of a deferred claim (docs/dispute-game.md "Deferred trace"): the unmodified
+   * model, then only the graph outputs hashed into the claim's outputRoot. No node output leaves
+   * ORT and no trace is committed: that is done only if the claim is disputed.
+   */
+  async runOutputs(inputs: RunnerInputs): Promise<{ outputs: RunnerTensor[]; outputRoot: Uint8Array }> {
+    const named = await this.runPlain(inputs);
+    const outputs = this.profile.outputs.map((o) => named[o.name]);
+    return { outputs, outputRoot: outputRoot(this.profile, outputs) };
   }
 
   /** Runs the traced model and returns every node output (ORT's buffers), without hashing. */

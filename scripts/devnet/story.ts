@@ -40,6 +40,8 @@ export interface StoryCounts {
 }
 
 const LEVEL: Record<string, string> = {
+  TraceCommitted: "deferred trace",
+  OpeningChosen: "deferred trace",
   OutputChallenged: "level 0 (output)",
   OutputAnswered: "level 0 (output)",
   TraceChildrenRevealed: "level 1 (trace)",

@@ -77,6 +77,8 @@ const PHASE_TEXT: Record<Exclude<keyof typeof Phase, "none">, Pick<PhaseInfo, "s
   outputAnswer: { stage: "output", waitsFor: "claimer binds the output to its trace leaf" },
   outputsReveal: { stage: "output", waitsFor: "claimer reveals every output root" },
   outputPick: { stage: "output", waitsFor: "challenger names the output it disputes" },
+  traceCommit: { stage: "trace", waitsFor: "claimer commits its deferred trace root" },
+  openingChoice: { stage: "trace", waitsFor: "challenger chooses level 0 or level 1" },
 };
 
 /** Phases by number; who the game waits for is the contract's rule (`sideToMove`). */
@@ -184,6 +186,14 @@ export function describeEvent(e: GameEvent): string {
       return `level 0: output ${str(a.outputIndex)} challenged against the claim's output root`;
     case "OutputAnswered":
       return `claimer bound output ${str(a.outputIndex)} to node ${str(a.nodeIndex)} slot ${str(a.slot)}: ${a.outputTensorRoot === a.traceTensorRoot ? "same tensor root" : "different tensor roots"}`;
+    case "TraceCommitted":
+      return `claimer committed its deferred trace root ${str(a.traceRoot).slice(0, 10)}..`;
+    case "OpeningChosen":
+      return Number(a.kind) === 0
+        ? "challenger chose level 1 (the trace descent) against the committed trace"
+        : Number(a.kind) === 1
+          ? `challenger chose level 0 on output ${str(a.outputIndex)}`
+          : "challenger chose level 0 without naming the output";
     case "DirectMove":
       return Number(a.kind) === 1
         ? `direct move: trace leaf ${str(a.index)} with its proof`

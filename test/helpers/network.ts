@@ -86,6 +86,12 @@ export interface NetworkOptions {
    * Bridge, so the test must upload the model bytes to the content layer first. Default false.
    */
   watcherFetchesModels?: boolean;
+  /**
+   * Workers make deferred claims (traceRoot 0, the worker's default; docs/dispute-game.md
+   * "Deferred trace"). Default false: every worker runs with --commit-trace, as the scenarios
+   * written before deferred claims expect.
+   */
+  deferred?: boolean;
 }
 
 /** A model file to register and serve. */
@@ -375,6 +381,7 @@ export async function startNetwork(t: Test, opts: NetworkOptions): Promise<Netwo
         seqP2p[0],
         "--log-level",
         "info",
+        ...(opts.deferred ? [] : ["--commit-trace"]),
         ...extra,
       ]);
     const agents = [worker("worker-honest", ACCOUNT.honestWorker, honestModel, [])];

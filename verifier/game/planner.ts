@@ -30,6 +30,7 @@ import {
   toHex,
   zeroHash,
 } from "../../protocol/index.ts";
+import { isDeferredTrace } from "../../protocol/tx.ts";
 import { openNodeDescriptor, openOutputRef } from "../../prover-trace/commit/model.ts";
 import { CHUNK, type TensorCommitment } from "../../prover-trace/commit/tensor.ts";
 import type { TraceCommitment } from "../../prover-trace/commit/trace.ts";
@@ -126,6 +127,8 @@ function finalStateFor(d: DisputeState, sK: bigint): bigint {
 export function planClaimerMove(v: PartyView, g: GameView): Move | null {
   const d = g.dispute;
   switch (d.phase) {
+    case Phase.traceCommit:
+      return { kind: "commitTrace", traceRoot: toHex(v.trace.root) };
     case Phase.outputAnswer:
       return { kind: "answerOutput", answer: planOutputAnswer(v, Number(d.index)) };
     case Phase.outputsReveal:
@@ -209,6 +212,7 @@ export function planOpening(
   claim: { traceRoot: Hex; outputRoot: Hex },
   claimedOutputRoots?: readonly (Hex | Uint8Array)[],
 ): Opening | null {
+  if (isDeferredTrace(claim.traceRoot)) return planDeferredOpening(toHex(viewOutputRoot(v)), claim);
   if (claim.traceRoot.toLowerCase() !== toHex(v.trace.root)) return { kind: "openDispute" };
   if (claim.outputRoot.toLowerCase() === toHex(viewOutputRoot(v))) return null;
   if (v.outputs.length === 1) return { kind: "challengeOutput", outputIndex: 0 };
@@ -222,6 +226,37 @@ export function planOpening(
     return { kind: "challengeOutputs" };
   const k = claimed.findIndex((r, i) => toHex(r) !== toHex(v.outputs[i].root));
   return { kind: "challengeOutput", outputIndex: k };
+}
+
+/**
+ * A deferred claim (traceRoot DEFERRED_TRACE, docs/dispute-game.md "Deferred trace") needs only the
+ * outputRoot of a plain run to decide: the same root, nothing to dispute; another, openDeferred
+ * (the choice of level comes after the claimer's commitTrace, planChallengerMove).
+ */
+export function planDeferredOpening(
+  ourOutputRoot: Hex,
+  claim: { traceRoot: Hex; outputRoot: Hex },
+): Opening | null {
+  if (!isDeferredTrace(claim.traceRoot))
+    throw new PlanError(`claim trace root ${claim.traceRoot} is not deferred`);
+  return claim.outputRoot.toLowerCase() === ourOutputRoot.toLowerCase() ? null : { kind: "openDeferred" };
+}
+
+/**
+ * The choice after a deferred claim's commitTrace: planOpening's rule applied to the COMMITTED
+ * root (the dispute's traceRoot) and the claim's outputRoot (kept in the dispute's node until the
+ * choice). Another trace than ours: level 1, its first wrong node is found by the descent. Our
+ * trace: its outputs are ours, so the claim's differing outputRoot loses at level 0 (named k with
+ * one output or verified published roots, else unnamed).
+ */
+export function planOpeningChoice(v: PartyView, g: GameView, claimedOutputRoots?: readonly Hex[]): Move {
+  const d = g.dispute;
+  if (!d.traceRoot || !d.node)
+    throw new PlanError("the game view lacks the committed trace root or outputRoot");
+  const opening = planOpening(v, { traceRoot: d.traceRoot, outputRoot: d.node }, claimedOutputRoots);
+  if (!opening)
+    throw new PlanError("the committed trace and the claim's outputs are ours: nothing to dispute");
+  return { kind: "chooseOpening", opening };
 }
 
 /**
@@ -240,6 +275,8 @@ export function planOutputPick(v: PartyView, revealed: readonly Hex[]): Move {
 export function planChallengerMove(v: PartyView, g: GameView): Move | null {
   const d = g.dispute;
   switch (d.phase) {
+    case Phase.openingChoice:
+      return planOpeningChoice(v, g, g.claimedOutputRoots);
     case Phase.outputPick: {
       if (!g.outputReveal) throw new PlanError("no output reveal to pick from");
       return planOutputPick(v, g.outputReveal);

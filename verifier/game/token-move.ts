@@ -11,31 +11,17 @@
  */
 import type { Address } from "viem";
 import type { FullDisputeState } from "../../bridge/dispute/game.ts";
+import type { TokenProofArg } from "../../bridge/dispute/generation-rule.ts";
 import { type Outcome, outcomeFor, Phase } from "../../bridge/dispute/vocabulary.ts";
 import { encodeGenerationParams, type GenerationParams } from "../../protocol/generation-job.ts";
 import { bytesEqual, merkleLevels, merkleProof, toHex } from "../../protocol/index.ts";
-import type { ClaimMsg, Hex } from "../../protocol/tx.ts";
+import { type ClaimMsg, type Hex, isDeferredTrace } from "../../protocol/tx.ts";
 import { CHUNK, TensorCommitment, type TensorData, tensorBytes } from "../../prover-trace/commit/tensor.ts";
 import { decodeStep, topKIndices } from "../../prover-trace/generation/decoding.ts";
 
-const INT32 = 6;
+export type { TokenProofArg };
 
-/** GenerationRule.TokenProof as viem encodes it. */
-export interface TokenProofArg {
-  promptLength: number;
-  generatedCount: number;
-  params: Hex;
-  sequence: Hex;
-  position: number;
-  logitsDType: number;
-  logitsShape: number[];
-  logitsDataRoot: Hex;
-  outputProof: Hex[];
-  firstChunk: bigint;
-  chunks: Hex;
-  chunkProofs: Hex[];
-  candidates: number[];
-}
+const INT32 = 6;
 
 /** What a generation claim says besides its roots: the preimage of its generationSpec. */
 export interface GenerationStatement {
@@ -124,7 +110,7 @@ export function decideGeneration(
     return { kind: "game", why: "the claim's outputRoot is not the honest pass's" };
   const broken = firstBrokenRule(st, pass);
   if (broken) return { kind: "tokenMove", ...broken };
-  if (claim.traceRoot.toLowerCase() !== toHex(pass.traceRoot))
+  if (!isDeferredTrace(claim.traceRoot) && claim.traceRoot.toLowerCase() !== toHex(pass.traceRoot))
     return { kind: "game", why: "the claim's traceRoot is not the honest pass's" };
   return { kind: "agree" };
 }

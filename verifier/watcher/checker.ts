@@ -13,12 +13,13 @@ import { verifyInputBytes, verifyModelBytes } from "../../content/verify.ts";
 import { fromHex, toHex } from "../../protocol/bytes.ts";
 import { cidToString } from "../../protocol/cid.ts";
 import { decodeGenerationParams } from "../../protocol/generation-job.ts";
+import { DEFERRED_TRACE, isDeferredTrace } from "../../protocol/tx.ts";
 import {
   generationPassInputRoot,
   generationSequence,
   generationSpec,
 } from "../../prover-trace/commit/generation.ts";
-import { commitOnnxFile, type ModelCommitment } from "../../prover-trace/commit/model.ts";
+import { commitOnnxFile, inputRoot, type ModelCommitment } from "../../prover-trace/commit/model.ts";
 import { type TensorData, tensorRoot } from "../../prover-trace/commit/tensor.ts";
 import {
   checkGenerationJob,
@@ -26,7 +27,7 @@ import {
   jobParamsHash,
 } from "../../prover-trace/generation/check.ts";
 import { createRunner, type Runner } from "../../prover-trace/runner/runner.ts";
-import { planOpening } from "../game/planner.ts";
+import { planDeferredOpening, planOpening } from "../game/planner.ts";
 import { decideGeneration, type GenerationStatement, type HonestPass } from "../game/token-move.ts";
 import { buildPartyView, type PartyView, viewOutputRoot } from "../game/view.ts";
 
@@ -50,6 +51,8 @@ export type Verdict =
   | "trace"
   /** Same trace, different outputRoot: only level 0 can show it. */
   | "output"
+  /** A deferred claim (traceRoot 0) with another outputRoot: openDeferred, the level chosen after commitTrace. */
+  | "deferred"
   /**
    * A generation claim whose pass is right but whose tokens break the decoding rule (or the count
    * and stop rules): the one-shot L1 token move (`tokenMove`).
@@ -63,7 +66,11 @@ export interface Check {
    * absent when no verified file names it (several outputs): the unnamed level 0 finds it.
    */
   outputIndex?: number;
-  view: PartyView;
+  /**
+   * Our traced run's view (what the game is played with). Absent only when a deferred claim
+   * agrees with our plain run: no trace was built, none is needed.
+   */
+  view?: PartyView;
   ours: { outputRoot: Hex; traceRoot: Hex };
   /** For "token-rule": the token move planned from our honest pass (buildTokenProof makes its calldata). */
   tokenMove?: TokenMovePlan;
@@ -239,6 +246,7 @@ export class Checker {
 
   /** Re-executes on given input tensors (still checked against the job's input root). */
   async checkWith(claim: ClaimMessage, job: JobInfo, m: LoadedModel, inputs: TensorData[]): Promise<Check> {
+    if (isDeferredTrace(claim.traceRoot)) return this.checkDeferred(claim, job, m, inputs);
     const run = await m.runner.runTraced(inputs);
     if (toHex(run.inputRoot) !== job.inputRoot.toLowerCase())
       throw new CheckError(`job input has root ${toHex(run.inputRoot)}, the job says ${job.inputRoot}`);
@@ -249,7 +257,32 @@ export class Checker {
     if (!opening) return { verdict: "agree", view, ours, outputs };
     if (opening.kind === "openDispute") return { verdict: "trace", view, ours, outputs };
     if (opening.kind === "challengeOutputs") return { verdict: "output", view, ours, outputs };
+    if (opening.kind === "openDeferred") return { verdict: "deferred", view, ours, outputs };
     return { verdict: "output", outputIndex: opening.outputIndex, view, ours, outputs };
+  }
+
+  /**
+   * A deferred claim (traceRoot DEFERRED_TRACE, docs/dispute-game.md "Deferred trace"): a PLAIN run
+   * decides, only its graph outputs hashed. The same outputRoot: agree, no trace ever built.
+   * Another: run traced once for the view the game needs (the claimer's committed trace is compared
+   * with it after commitTrace, planOpeningChoice), verdict "deferred" (openDeferred).
+   */
+  private async checkDeferred(
+    claim: ClaimMessage,
+    job: JobInfo,
+    m: LoadedModel,
+    inputs: TensorData[],
+  ): Promise<Check> {
+    const ir = toHex(inputRoot(m.commitment.model, inputs));
+    if (ir !== job.inputRoot.toLowerCase())
+      throw new CheckError(`job input has root ${ir}, the job says ${job.inputRoot}`);
+    const plain = await m.runner.runOutputs(inputs);
+    const ours = { outputRoot: toHex(plain.outputRoot), traceRoot: DEFERRED_TRACE };
+    if (!planDeferredOpening(ours.outputRoot, claim))
+      return { verdict: "agree", ours, outputs: plain.outputs };
+    const run = await m.runner.runTraced(inputs);
+    const view = buildPartyView(m.commitment, inputs, run.nodeOutputs);
+    return { verdict: "deferred", view, ours: { ...ours, traceRoot: toHex(run.traceRoot) } };
   }
 
   /**

@@ -52,6 +52,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * without naming it (the claimer reveals every output root, the planner then picks).
  */
 export function recordOpening(r: Pick<GameRecord, "level" | "outputIndex">): Opening {
+  if (r.level === "deferred") return { kind: "openDeferred" };
   if (r.level !== "output") return { kind: "openDispute" };
   if (r.outputIndex === undefined) return { kind: "challengeOutputs" };
   return { kind: "challengeOutput", outputIndex: r.outputIndex };

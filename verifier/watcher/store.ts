@@ -48,11 +48,12 @@ export interface GameRecord extends SubmittedClaim {
   generation?: { prompt: number[]; window: number; params: unknown };
   status: GameStatus;
   /**
-   * "trace": level 1 onwards; "output": level 0 (only outputRoot differs); "token": a generation
-   * claim whose pass is right and whose tokens break a rule: openDispute, then the one-shot
+   * "trace": level 1 onwards; "output": level 0 (only outputRoot differs); "deferred":
+   * openDeferred (a deferred claim whose outputRoot differs); "token": a generation claim whose
+   * pass is right and whose tokens break a rule: openDispute, then the one-shot
    * GenerationRule.proveTokenRuleBroken (no game is played).
    */
-  level?: "trace" | "output" | "token";
+  level?: "trace" | "output" | "deferred" | "token";
   /** Level 0: the graph output whose binding is disputed (absent: unnamed, challengeOutputs). */
   outputIndex?: number;
   disputeId?: string;

@@ -92,7 +92,10 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
   const viewFor = (r: GameRecord): Promise<PartyView> => {
     let v = views.get(r.claimKey);
     if (!v) {
-      v = runCheck(r).then((c) => c.view);
+      v = runCheck(r).then((c) => {
+        if (!c.view) throw new Error(`claim ${r.claimKey}: our run agrees with it, there is no game to play`);
+        return c.view;
+      });
       views.set(r.claimKey, v);
       v.catch(() => views.delete(r.claimKey));
     }
@@ -182,7 +185,7 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
           scheduler.start(r);
           return;
         }
-        views.set(r.claimKey, Promise.resolve(c.view));
+        if (c.view) views.set(r.claimKey, Promise.resolve(c.view));
         if (c.verdict === "output" && !HAS_LEVEL0) {
           log.warn("only the outputRoot differs and this DisputeGame has no level 0 (challengeOutput)");
           return save(r, {
@@ -193,7 +196,7 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
         }
         await save(r, {
           status: "opening",
-          level: c.verdict === "output" ? "output" : "trace",
+          level: c.verdict === "output" || c.verdict === "deferred" ? c.verdict : "trace",
           outputIndex: c.outputIndex,
         });
         scheduler.start(r);

@@ -10,8 +10,9 @@
  */
 import type { Logger } from "pino";
 import type { Address } from "viem";
+import { toHex } from "../../protocol/bytes.ts";
 import { cidToBytesHex, cidToString, fileCid } from "../../protocol/cid.ts";
-import type { Hex } from "../../protocol/tx.ts";
+import { type Hex, isDeferredTrace } from "../../protocol/tx.ts";
 import { Winner } from "../game/planner.ts";
 import type { PartyView } from "../game/view.ts";
 import { L2Error, type L2Job, type SequencerClient } from "../l2.ts";
@@ -41,6 +42,11 @@ export interface AgentDeps {
   pollMs: number;
   fromBlock: number | null;
   testFault: FaultMode | null;
+  /**
+   * Commit the full trace at claim time (a traced run, the trace published); false: deferred
+   * claims (a plain run, traceRoot 0, the trace committed only in a dispute).
+   */
+  commitTrace?: boolean;
   /** Largest input file fetched (bytes). */
   maxInputBytes?: number;
   inputTimeoutMs?: number;
@@ -271,21 +277,11 @@ export class WorkerAgent {
     // kept before anything is signed: a dispute is answered by re-running on exactly these bytes
     await this.d.store.updateJob(job.id, { inputBase64: Buffer.from(input).toString("base64") });
     const t0 = performance.now();
-    const ex = await executeJob(model, job, input, rec.fault);
+    const ex = await executeJob(model, job, input, rec.fault, { deferred: this.deferred });
     this.d.metrics.inferenceSeconds.observe((performance.now() - t0) / 1000);
-    let outputCid: string;
-    let traceCid: string;
-    if (faultPublishes(rec.fault)) {
-      outputCid = await this.d.content.add(ex.outputFile);
-      traceCid = await this.d.content.add(ex.traceFile);
-    } else {
-      // withhold: the claim names content that nobody serves
-      outputCid = (await fileCid(ex.outputFile)).toString();
-      traceCid = (await fileCid(ex.traceFile)).toString();
-    }
     const claim = buildClaim(job, this.d.address, model.modelId, ex.inputRoot, ex.run, {
-      outputCid: cidToBytesHex(outputCid),
-      traceCid: cidToBytesHex(traceCid),
+      outputCid: await this.publish(ex.outputFile, rec.fault),
+      traceCid: await this.publish(ex.traceFile, rec.fault),
     });
     const claimSignature = signWorkerClaim(
       claim,
@@ -296,7 +292,7 @@ export class WorkerAgent {
     );
     // the record holds the claim before it leaves: a dispute after a crash here is still answerable
     await this.d.store.updateJob(job.id, { claim, claimSignature });
-    this.views.set(job.id, Promise.resolve({ view: ex.run.view, fault: rec.fault }));
+    this.keepView(job.id, ex.run.view, rec.fault);
     await this.d.l2.send({ type: "submitResult", claim, claimSignature });
     this.d.metrics.jobs.inc({ result: "submitted" });
     log.info(
@@ -320,7 +316,7 @@ export class WorkerAgent {
   ): Promise<void> {
     const spec = generationJobFor(model, g);
     const t0 = performance.now();
-    const gen = await executeGeneration(model, job.id, spec, rec.fault);
+    const gen = await executeGeneration(model, job.id, spec, rec.fault, { deferred: this.deferred });
     this.d.metrics.inferenceSeconds.observe((performance.now() - t0) / 1000);
     const { ex } = gen;
     // kept before anything is signed: a dispute is answered by re-running the pass on these bytes
@@ -328,17 +324,16 @@ export class WorkerAgent {
       inputBase64: Buffer.from(gen.inputFile).toString("base64"),
       inputRoot: gen.passInputRoot,
     });
-    const publish = async (bytes: Uint8Array) =>
-      faultPublishes(rec.fault) ? this.d.content.add(bytes) : (await fileCid(bytes)).toString();
-    const outputCid = await publish(ex.outputFile);
-    const traceCid = await publish(ex.traceFile);
     const claim = buildClaim(
       { id: job.id, modelId: job.modelId, inputRoot: gen.passInputRoot },
       this.d.address,
       model.modelId,
       ex.inputRoot,
       ex.run,
-      { outputCid: cidToBytesHex(outputCid), traceCid: cidToBytesHex(traceCid) },
+      {
+        outputCid: await this.publish(ex.outputFile, rec.fault),
+        traceCid: await this.publish(ex.traceFile, rec.fault),
+      },
       gen.generationSpec,
     );
     const claimSignature = signWorkerClaim(
@@ -349,7 +344,7 @@ export class WorkerAgent {
       this.d.address,
     );
     await this.d.store.updateJob(job.id, { claim, claimSignature });
-    this.views.set(job.id, Promise.resolve({ view: ex.run.view, fault: rec.fault }));
+    this.keepView(job.id, ex.run.view, rec.fault);
     await this.d.l2.send({ type: "submitGeneration", claim, claimSignature, generated: gen.generated });
     this.d.metrics.jobs.inc({ result: "submitted" });
     log.info(
@@ -358,6 +353,26 @@ export class WorkerAgent {
     );
     const after = await this.d.l2.job(job.id);
     if (after) await this.markSubmitted(after);
+  }
+
+  /** Claims are deferred unless the operator asked to commit traces (--commit-trace). */
+  private get deferred(): boolean {
+    return this.d.commitTrace !== true;
+  }
+
+  /**
+   * Publishes a content file (a withholding liar only names it) and returns the claim's CID
+   * bytes; no file (a deferred claim's trace): "0x", the claim names nothing.
+   */
+  private async publish(file: Uint8Array | null, fault: FaultMode | null): Promise<Hex> {
+    if (!file) return "0x";
+    const cid = faultPublishes(fault) ? await this.d.content.add(file) : (await fileCid(file)).toString();
+    return cidToBytesHex(cid);
+  }
+
+  /** Caches the view a claim was made with (a deferred plain run has none: built if disputed). */
+  private keepView(jobId: Hex, view: PartyView | null, fault: FaultMode | null): void {
+    if (view) this.views.set(jobId, Promise.resolve({ view, fault }));
   }
 
   private async markSubmitted(job: L2Job): Promise<void> {
@@ -436,18 +451,22 @@ export class WorkerAgent {
     if (!rec?.claim || !rec.inputBase64) throw new Error(`no claim on job ${jobId} in this data dir`);
     const model = this.d.models.get(rec.modelId);
     if (!model) throw new Error(`job ${jobId} was run on model ${rec.modelId}, which is no longer served`);
+    // a deferred claim's trace is made here, from the input kept before the claim was signed
+    const deferred = isDeferredTrace(rec.claim.traceRoot);
     const ex = await executeJob(
       model,
       { id: jobId, modelId: rec.modelId, inputRoot: rec.inputRoot },
       Buffer.from(rec.inputBase64, "base64"),
       rec.fault,
+      { deferred, view: true },
     );
-    const traceRoot = `0x${Buffer.from(ex.run.traceRoot).toString("hex")}`;
-    if (traceRoot !== rec.claim.traceRoot)
-      throw new Error(
-        `job ${jobId}: re-running gives trace root ${traceRoot}, the claim says ${rec.claim.traceRoot}`,
-      );
-    this.d.logger.info({ jobId }, "dispute view rebuilt by re-running the job");
+    const [what, ours, claimed] = deferred
+      ? ["output root", ex.run.outputRoot, rec.claim.outputRoot]
+      : ["trace root", ex.run.traceRoot, rec.claim.traceRoot];
+    if (toHex(ours) !== claimed.toLowerCase())
+      throw new Error(`job ${jobId}: re-running gives ${what} ${toHex(ours)}, the claim says ${claimed}`);
+    if (!ex.run.view) throw new Error(`job ${jobId}: the traced re-run built no view`);
+    this.d.logger.info({ jobId, deferred }, "dispute view rebuilt by re-running the job (traced)");
     return { view: ex.run.view, fault: rec.fault };
   }
 

@@ -60,6 +60,10 @@ export function registerWorkerCommands(program: Command): void {
     .option("--metrics-host <host>", "metrics listen host", "127.0.0.1")
     .option("--log-level <level>", "pino level (env VERDICT_WORKER_LOG_LEVEL; default info)")
     .option(
+      "--commit-trace",
+      "commit the full trace at claim time (a traced run, the trace published); default: deferred claims, traced only when disputed",
+    )
+    .option(
       "--test-fault <mode>",
       `TEST ONLY: lie on purpose (${FAULT_MODES.join(" | ")}); refused on a non-dev chain without the guard below`,
     )
@@ -92,6 +96,7 @@ export function registerWorkerCommands(program: Command): void {
       metricsHost: o.metricsHost,
       contentOptions: withoutUndefined(contentOptionsFromCli(o)),
       logLevel: o.logLevel,
+      commitTrace: o.commitTrace === true,
       testFault: opt(o.testFault),
       iKnowThisIsATestFault: o.iKnowThisIsATestFault === true,
     });

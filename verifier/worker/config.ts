@@ -50,6 +50,11 @@ export interface WorkerConfig {
   ipfsApi: string | null;
   /** Extra options for the content layer (e.g. bootstrap peers), passed through. */
   contentOptions: Record<string, unknown>;
+  /**
+   * Commit the full trace at claim time (traced run, trace published). Default false: deferred
+   * claims, a plain run whose trace is committed only in a dispute (docs/dispute-game.md).
+   */
+  commitTrace: boolean;
   /** TEST ONLY: lie on purpose (faults.ts). */
   testFault: FaultMode | null;
   /** The explicit guard a test fault needs outside a dev chain. */
@@ -84,6 +89,7 @@ export const WORKER_DEFAULTS: Omit<WorkerConfig, "l1Rpc" | "bridge" | "models"> 
   logLevel: "info",
   ipfsApi: null,
   contentOptions: {},
+  commitTrace: false,
   testFault: null,
   iKnowThisIsATestFault: false,
 };
@@ -192,6 +198,7 @@ export function resolveWorkerConfig(
     logLevel: String(raw.logLevel),
     ipfsApi: raw.ipfsApi === null ? null : url("ipfsApi", raw.ipfsApi),
     contentOptions: (raw.contentOptions as Record<string, unknown>) ?? {},
+    commitTrace: raw.commitTrace === true,
     testFault,
     iKnowThisIsATestFault: raw.iKnowThisIsATestFault === true,
   };

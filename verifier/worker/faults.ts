@@ -20,6 +20,12 @@
  * |               | rule's pick, decoding goes on from it; the pass     | pass is honest: only the  |
  * |               | over that sequence honest (single-pass jobs honest) | token move can catch it)  |
  *
+ * A deferred claim (traceRoot 0, docs/dispute-game.md "Deferred trace") commits only to outputs,
+ * so a lie deep in the graph that leaves the outputs right is no lie about it: with `deferred`,
+ * wrong-element (and withhold, silent) changes an element of the node that produces graph output
+ * 0, so the committed trace is consistent with the wrong output and its first wrong node is that
+ * node (level 1 finds it); wrong-output commits the honest trace for a wrong output (level 0).
+ *
  * Pure: no I/O, no clock.
  */
 
@@ -29,7 +35,7 @@ import type { ModelCommitment } from "../../prover-trace/commit/model.ts";
 import type { TensorData } from "../../prover-trace/commit/tensor.ts";
 import { TraceCommitment, traceLevels } from "../../prover-trace/commit/trace.ts";
 import { buildPartyView, viewOutputRoot } from "../game/view.ts";
-import { type ClaimedRun, graphOutputs, honestRun } from "./run.ts";
+import { graphOutputs, honestRun, type ViewedRun } from "./run.ts";
 
 export const FAULT_MODES = [
   "wrong-output",
@@ -117,6 +123,17 @@ export function wrongElementSite(
   return { mode: "wrong-element", node, element: numel - 1 };
 }
 
+/** A deferred claim's wrong-element site: the last element of the node producing graph output 0. */
+export function wrongOutputNodeSite(
+  model: ModelCommitment,
+  nodeOutputs: readonly (readonly TensorData[])[],
+): FaultSite {
+  const ref = model.model.outputs[0].ref;
+  if (ref.kind !== 2) throw new Error("graph output 0 is not a node output");
+  const numel = (nodeOutputs[ref.index][ref.slot].data as unknown as { length: number }).length;
+  return { mode: "wrong-element", node: ref.index, element: numel - 1 };
+}
+
 /** The node whose leaf wrong-leaf replaces: the middle node that does not produce a graph output. */
 export function wrongLeafSite(model: ModelCommitment): FaultSite {
   const outs = outputNodes(model);
@@ -152,14 +169,16 @@ export function claimedRun(
   model: ModelCommitment,
   inputs: readonly TensorData[],
   nodeOutputs: readonly (readonly TensorData[])[],
-): ClaimedRun {
+  opts: { deferred?: boolean } = {},
+): ViewedRun {
   // wrong-token lies in the tokens (generation.ts), never in the pass
   if (mode === null || mode === "wrong-token") return honestRun(model, inputs, nodeOutputs);
   switch (mode) {
     case "wrong-element":
     case "withhold":
     case "silent": {
-      const site = { ...wrongElementSite(model, nodeOutputs), mode };
+      const at = opts.deferred ? wrongOutputNodeSite : wrongElementSite;
+      const site = { ...at(model, nodeOutputs), mode };
       const tampered = nodeOutputs.map((outs, i) =>
         i === site.node ? outs.map((t, s) => (s === 0 ? bumpElement(t, site.element) : t)) : [...outs],
       );

@@ -27,7 +27,7 @@ import {
 import { decode } from "../../prover-trace/generation/loop.ts";
 import { runnerLanguageModel } from "../../prover-trace/generation/runner-model.ts";
 import { type FaultMode, wrongTokenSite } from "./faults.ts";
-import { type ExecutedJob, executeJob, type ServedModel } from "./job.ts";
+import { type ExecutedJob, type ExecuteOptions, executeJob, type ServedModel } from "./job.ts";
 
 /** A generation job as L2 reports it (GET /v1/jobs/:id `generation`, params in their JSON form). */
 export interface L2Generation {
@@ -69,6 +69,7 @@ export async function executeGeneration(
   jobId: Hex,
   job: GenerationJob,
   fault: FaultMode | null,
+  opts: ExecuteOptions = {},
 ): Promise<ExecutedGeneration> {
   const lm = runnerLanguageModel(model.runner);
   let { tokens } = await decode(lm, job);
@@ -90,6 +91,7 @@ export async function executeGeneration(
     { id: jobId, modelId: model.modelId, inputRoot: passInputRoot },
     inputFile,
     fault,
+    opts,
   );
   if (fault === null) {
     const logits = ex.run.outputs[0].data as Int32Array;

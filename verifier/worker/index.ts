@@ -191,6 +191,7 @@ export async function startWorker(
       pollMs: cfg.pollMs,
       fromBlock: cfg.fromBlock,
       testFault: cfg.testFault,
+      commitTrace: cfg.commitTrace,
     });
     const defender = new Defender({
       game,
@@ -237,6 +238,7 @@ export async function startWorker(
         contentAddrs,
         metrics: metricsUrl,
         testFault: cfg.testFault,
+        commitTrace: cfg.commitTrace,
       },
       "worker ready",
     );

@@ -14,7 +14,7 @@ import { commitOnnxFile, inputRoot, type ModelCommitment } from "../../prover-tr
 import type { TensorData } from "../../prover-trace/commit/tensor.ts";
 import { createRunner, type Runner, type RunnerOptions } from "../../prover-trace/runner/runner.ts";
 import { claimedRun, type FaultMode } from "./faults.ts";
-import { type ClaimedRun, honestRun } from "./run.ts";
+import { type ClaimedRun, deferredRun, deferTrace } from "./run.ts";
 
 export interface ServedModel {
   path: string;
@@ -66,19 +66,32 @@ export interface ExecutedJob {
   run: ClaimedRun;
   /** The content files as claimed. */
   outputFile: Uint8Array;
-  traceFile: Uint8Array;
+  /** Null for a deferred claim: no trace is published (it is committed only in a dispute). */
+  traceFile: Uint8Array | null;
+}
+
+export interface ExecuteOptions {
+  /** Claim with a deferred trace (traceRoot DEFERRED_TRACE; docs/dispute-game.md "Deferred trace"). */
+  deferred?: boolean;
+  /** Build the traced view even for a deferred claim (to defend a dispute on it). */
+  view?: boolean;
 }
 
 export class JobInputError extends Error {
   override name = "JobInputError";
 }
 
-/** Runs `job` on `input` (the fetched file) under `fault` (null: honest). */
+/**
+ * Runs `job` on `input` (the fetched file) under `fault` (null: honest). A deferred honest claim
+ * is a plain run with its outputs hashed (the claim path, Runner.runOutputs); everything else,
+ * and a deferred claim's view for a dispute (`opts.view`), is a traced run.
+ */
 export async function executeJob(
   model: ServedModel,
   job: JobSpec,
   input: Uint8Array,
   fault: FaultMode | null,
+  opts: ExecuteOptions = {},
 ): Promise<ExecutedJob> {
   if (job.modelId.toLowerCase() !== model.modelId)
     throw new JobInputError(`job ${job.id} is for model ${job.modelId}, not ${model.modelId}`);
@@ -89,14 +102,20 @@ export async function executeJob(
   } catch (e) {
     throw new JobInputError(`job ${job.id}: ${(e as Error).message}`);
   }
+  const root = inputRoot(model.commitment.model, inputs);
+  const deferred = opts.deferred === true;
+  if (deferred && fault === null && !opts.view) {
+    const { outputs, outputRoot } = await model.runner.runOutputs(inputs);
+    const run = deferredRun(outputs, outputRoot);
+    return { inputRoot: root, run, outputFile: encodeTensorFile(outputs), traceFile: null };
+  }
   const { nodeOutputs } = await model.runner.runNodes(inputs);
-  const run = fault
-    ? claimedRun(fault, model.commitment, inputs, nodeOutputs)
-    : honestRun(model.commitment, inputs, nodeOutputs);
+  const traced = claimedRun(fault, model.commitment, inputs, nodeOutputs, { deferred });
+  const run = deferred ? deferTrace(traced) : traced;
   return {
-    inputRoot: inputRoot(model.commitment.model, inputs),
+    inputRoot: root,
     run,
     outputFile: encodeTensorFile(run.outputs),
-    traceFile: encodeTensorFile(run.nodeOutputs.flat()),
+    traceFile: deferred ? null : encodeTensorFile(run.nodeOutputs.flat()),
   };
 }

@@ -28,7 +28,7 @@ import { toHex, u32be } from "../../../protocol/bytes.ts";
 import { ClaimsTree } from "../../../protocol/claims.ts";
 import { claimDomain } from "../../../protocol/eip712.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
-import { claimDigest, NO_GENERATION } from "../../../protocol/tx.ts";
+import { claimDigest, DEFERRED_TRACE, NO_GENERATION } from "../../../protocol/tx.ts";
 import { tensorListRoot } from "../../../prover-trace/commit/model.ts";
 import { type Action, decide as decideChallenger } from "../../../verifier/game/challenger.ts";
 import {
@@ -118,6 +118,11 @@ export interface GamePlan {
   publishedOutputs?: Hex[];
   /** The claim is recorded in a batch on L1 and its window over before the liar opens (attack 6). */
   finalBeforeOpen?: boolean;
+  /**
+   * The claim's trace is deferred (traceRoot DEFERRED_TRACE, docs/dispute-game.md "Deferred
+   * trace"): disputed with openDeferred, the claimer commits a trace root in the game.
+   */
+  deferred?: boolean;
 }
 
 /** A claim as signed by the worker, with its EIP-712 digest. */
@@ -239,7 +244,7 @@ export async function openArena(games = 4): Promise<Arena> {
       modelId: plan.level0 ? level0.modelId : modelId,
       inputRoot: toHex(tensorListRoot([plan.level0 ? level0.f.input : f.input])),
       outputRoot: toHex(viewOutputRoot(plan.claimView)),
-      traceRoot: toHex(plan.claimView.trace.root),
+      traceRoot: plan.deferred ? DEFERRED_TRACE : toHex(plan.claimView.trace.root),
       generationSpec: NO_GENERATION,
       outputCid: "0x",
       traceCid: "0x",

@@ -21,6 +21,7 @@ import { CHUNK, type TensorData } from "../../../prover-trace/commit/tensor.ts";
 import { isFold } from "../../../prover-trace/reference/fold.ts";
 import {
   type Move,
+  type Opening,
   Phase,
   planChallengerMove,
   planClaimerMove,
@@ -185,7 +186,137 @@ async function puppetLoses(a: Arena, liarView: PartyView, c: SignedClaim) {
   return tx;
 }
 
+/**
+ * A deferred claim's lie must reach its outputs (it commits to nothing else): the node producing
+ * the MLP's one graph output gets a wrong element, and half the time a random earlier node too,
+ * so the first wrong node of the trace is anywhere. The trace is consistent with the wrong output.
+ */
+function wrongOutputNodeView(a: Arena, rng: Rng): PartyView {
+  const last = a.f.model.nodeCount - 1;
+  const size = (a.f.outputs[last][0].data as Int32Array).length;
+  let outputs = lieAt(a.f.outputs, last, rng.int(size), rng.int(5) + 1);
+  if (rng.int(2)) {
+    const { node, element } = randomSite(a, rng);
+    outputs = lieAt(outputs, node, element, rng.int(5) + 1);
+  }
+  return buildPartyView(a.f.model, [a.f.input], outputs);
+}
+
+/** The honest MLP trace with a wrong graph output (the one output, a random element). */
+function wrongOutputView(a: Arena, rng: Rng): PartyView {
+  const out = a.f.outputs[a.f.outputs.length - 1][0];
+  const data = (out.data as Int32Array).slice();
+  data[rng.int(data.length)] += rng.int(5) + 1;
+  return buildPartyView(a.f.model, [a.f.input], a.f.outputs, { outputs: [{ ...out, data }] });
+}
+
+const randomHash = (rng: Rng): Hex => toHex(Uint8Array.from({ length: 32 }, () => rng.int(256))) as Hex;
+
+/** The three openings a challenger can choose after commitTrace (the MLP has one output). */
+const CHOICES: Opening[] = [
+  { kind: "openDispute" },
+  { kind: "challengeOutput", outputIndex: 0 },
+  { kind: "challengeOutputs" },
+];
+
 // ------------------------------------------------------------------------------ the strategies
+
+/** Liars on deferred claims (traceRoot 0): the trace is committed in the dispute (commitTrace). */
+const DEFERRED_STRATEGIES: Strategy[] = [
+  {
+    name: "deferred-never-commits",
+    side: "claimer",
+    what: "a deferred claim with a wrong output whose claimer never commits a trace: it loses on time",
+    needs: ["openDeferred"],
+    plan: (a, rng) => ({
+      deferred: true,
+      claimView: wrongOutputNodeView(a, rng),
+      honestView: a.honest,
+      liar: { side: "claimer", step: () => ({ kind: "wait" }) },
+    }),
+  },
+  {
+    name: "deferred-commits-garbage",
+    side: "claimer",
+    what: "a deferred wrong claim whose claimer commits a random root, then answers from its own view (refused: the root is no tree of it)",
+    needs: ["openDeferred"],
+    plan: (a, rng) => {
+      const v = wrongOutputNodeView(a, rng);
+      const garbage = randomHash(rng);
+      return {
+        deferred: true,
+        claimView: v,
+        honestView: a.honest,
+        liar: liar("claimer", v, (t, p) =>
+          t.game.dispute.phase === Phase.traceCommit
+            ? { kind: "move", move: { kind: "commitTrace", traceRoot: garbage } }
+            : p,
+        ),
+      };
+    },
+  },
+  {
+    name: "deferred-honest-trace-wrong-output",
+    side: "claimer",
+    what: "a deferred claim with a wrong output whose claimer commits the honest trace: level 0 (named output 0, or unnamed on the three-output model)",
+    needs: ["openDeferred"],
+    plan: (a, rng) => {
+      const level0 = rng.int(2) === 1;
+      const v = level0 ? wrongOutputLevel0(a, rng) : wrongOutputView(a, rng);
+      return {
+        deferred: true,
+        level0,
+        claimView: v,
+        honestView: level0 ? a.level0.f.honest : a.honest,
+        liar: liar("claimer", v),
+      };
+    },
+  },
+  {
+    name: "deferred-wrong-node",
+    side: "claimer",
+    what: "a deferred claim whose committed trace is consistent with its wrong output (a wrong node): level 1 finds the first wrong node, the one step proves it",
+    needs: ["openDeferred"],
+    plan: (a, rng) => {
+      const v = wrongOutputNodeView(a, rng);
+      return { deferred: true, claimView: v, honestView: a.honest, liar: liar("claimer", v) };
+    },
+  },
+  {
+    name: "deferred-lying-challenger",
+    side: "challenger",
+    what: "disputes an honest deferred claim, then chooses level 1 or level 0 (named or not) at random and plays on from a lying view",
+    needs: ["openDeferred"],
+    plan: (a, rng) => {
+      const v = rng.int(2) ? wrongOutputNodeView(a, rng) : lyingView(a, rng);
+      const choice = rng.pick(CHOICES);
+      return {
+        deferred: true,
+        claimView: a.honest,
+        honestView: a.honest,
+        liarOpening: { kind: "openDeferred" },
+        liar: liar("challenger", v, (t, p) =>
+          t.game.dispute.phase === Phase.openingChoice
+            ? { kind: "move", move: { kind: "chooseOpening", opening: choice } }
+            : p,
+        ),
+      };
+    },
+  },
+  {
+    name: "deferred-challenger-never-chooses",
+    side: "challenger",
+    what: "disputes an honest deferred claim and, after the claimer's commit, never chooses: it loses on time",
+    needs: ["openDeferred"],
+    plan: (a) => ({
+      deferred: true,
+      claimView: a.honest,
+      honestView: a.honest,
+      liarOpening: { kind: "openDeferred" },
+      liar: { side: "challenger", step: () => ({ kind: "wait" }) },
+    }),
+  },
+];
 
 export const STRATEGIES: Strategy[] = [
   {
@@ -627,4 +758,5 @@ export const STRATEGIES: Strategy[] = [
       };
     },
   },
+  ...DEFERRED_STRATEGIES,
 ];

@@ -157,7 +157,17 @@ function unstick(
   })();
 }
 
-export async function runFaults(t: Test, modes: string[], honestJobs: number): Promise<void> {
+/**
+ * `deferred`: every worker makes deferred claims (traceRoot 0, docs/dispute-game.md "Deferred
+ * trace"): the watcher opens openDeferred, the liar commits its trace in the dispute, the watcher
+ * chooses the level; each game must show the commit (TraceCommitted) before the same ending.
+ */
+export async function runFaults(
+  t: Test,
+  modes: string[],
+  honestJobs: number,
+  opts: { deferred?: boolean } = {},
+): Promise<void> {
   const cases = modes.map((m) => CASES[m]);
   const t0 = Date.now();
   const net = await startNetwork(t, {
@@ -165,6 +175,7 @@ export async function runFaults(t: Test, modes: string[], honestJobs: number): P
     faults: modes,
     disputeClockS: CLOCK_S,
     challengeWindowMs: WINDOW_MS,
+    deferred: opts.deferred === true,
   });
   t.comment(`network of ${net.roles.length} processes up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   t.teardown(() => {
@@ -251,6 +262,18 @@ export async function runFaults(t: Test, modes: string[], honestJobs: number): P
         c.level0,
         c.level0 ? "a level-0 (output) dispute" : "a trace dispute (level 1..)",
       );
+
+      const committed = await pub.getContractEvents({
+        address: net.disputeGame,
+        abi: disputeGameAbi,
+        eventName: "TraceCommitted",
+        args: { disputeId: d.disputeId },
+        fromBlock: net.deployBlock,
+      });
+      if (opts.deferred) {
+        t.equal(d.traceRoot, `0x${"00".repeat(32)}`, "a deferred claim: no trace root in it");
+        t.equal(committed.length, 1, "the liar committed its trace in the dispute");
+      } else t.equal(committed.length, 0, "a claim with a trace root: nothing to commit");
 
       const resolved = (await resolvedLogs()).filter((l) => l.args.disputeId === d.disputeId);
       t.equal(resolved.length, 1, "DisputeResolved once");

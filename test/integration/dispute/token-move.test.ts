@@ -21,7 +21,7 @@ import { GenerationRuleContract } from "../../../bridge/dispute/generation-rule.
 import { disputeGameAbi as gameAbi } from "../../../contracts/artifacts/DisputeGame.ts";
 import { type GenerationParams, generationParamsHash } from "../../../protocol/generation-job.ts";
 import { fromHex, merkleRoot, toHex } from "../../../protocol/index.ts";
-import { NO_GENERATION } from "../../../protocol/tx.ts";
+import { DEFERRED_TRACE, NO_GENERATION } from "../../../protocol/tx.ts";
 import { generationSequence, generationSpec } from "../../../prover-trace/commit/generation.ts";
 import { commitModel } from "../../../prover-trace/commit/model.ts";
 import { type TensorData, tensorRoot } from "../../../prover-trace/commit/tensor.ts";
@@ -96,7 +96,7 @@ async function passOver(seq: Int32Array): Promise<HonestPass> {
 
 let jobs = 100;
 /** A claim (signed by the worker) over the honest pass over `seq`, stating P, n and params. */
-async function claimOver(seq: Int32Array, st: GenerationStatement) {
+async function claimOver(seq: Int32Array, st: GenerationStatement, deferred = false) {
   const pass = await passOver(seq);
   const claim: ClaimMessage = {
     jobId: h32(jobs++),
@@ -104,7 +104,7 @@ async function claimOver(seq: Int32Array, st: GenerationStatement) {
     modelId: g.modelId,
     inputRoot: toHex(merkleRoot([tensorRoot(6, [WINDOW], seq)])),
     outputRoot: toHex(pass.outputRoot),
-    traceRoot: toHex(pass.traceRoot),
+    traceRoot: deferred ? DEFERRED_TRACE : toHex(pass.traceRoot),
     generationSpec: toHex(
       generationSpec(st.promptLength, st.generatedCount, generationParamsHash(st.params)),
     ),
@@ -307,6 +307,41 @@ t.test("each lie is found by the challenger's decision and slashed by the move",
     );
   }
   t.comment(`gas per token move (stories260K, T ${WINDOW}, vocab ${VOCAB}):\n${gas.join("\n")}`);
+});
+
+t.test("a deferred generation claim (no trace): the token move needs none", async (t) => {
+  const greedy = honest.get("greedy") as number[];
+  const st = { promptLength: P, generatedCount: 6, params: GREEDY };
+  const ok = await claimOver(generationSequence(PROMPT, greedy, WINDOW), st, true);
+  t.same(decideGeneration(ok.claim, st, ok.pass), { kind: "agree" }, "an honest deferred claim: agree");
+  const lie = generationSequence(
+    PROMPT,
+    greedy.map((x, i) => (i === 2 ? (x + 1) % VOCAB : x)),
+    WINDOW,
+  );
+  const { pass, claim, signature } = await claimOver(lie, st, true);
+  const decision = decideGeneration(claim, st, pass);
+  t.same(decision.kind, "tokenMove", "a wrong token on a deferred claim: the token move");
+  if (decision.kind !== "tokenMove") return;
+  if ((await g.d.bridge.stakeOf(addr(WORKER))).active < MIN_STAKE)
+    await g.d.bridge.as(b.wallet(WORKER)).stake(STAKE);
+  const stakeBefore = (await g.d.bridge.stakeOf(addr(WORKER))).active;
+  await rejectsWith(t, g.as(CHALLENGER).open(claim, signature), "TraceDeferred", "openDispute refuses it");
+  const opened = await g.as(CHALLENGER).openDeferred(claim, signature);
+  t.equal((await g.game.getDispute(opened.disputeId)).phase, Phase.traceCommit, "waiting for the trace");
+  const move = await ruleAs(CHALLENGER).proveTokenRuleBroken(
+    opened.disputeId,
+    claim,
+    buildTokenProof(st, pass, decision.position),
+  );
+  t.match(move.reason, /breaks the decoding rule/, "TokenRuleBroken names it");
+  const d = await g.game.getDispute(opened.disputeId);
+  t.same([d.phase, d.winner], [Phase.resolved, Winner.challenger], "won before any trace was committed");
+  t.ok(await g.game.claimInvalidated(d.claimKey), "the claim is invalidated");
+  t.equal((await g.d.bridge.stakeOf(addr(WORKER))).active, stakeBefore - MIN_STAKE, "the worker is slashed");
+  // the next test's disputes need a staked worker
+  if ((await g.d.bridge.stakeOf(addr(WORKER))).active < MIN_STAKE)
+    await g.d.bridge.as(b.wallet(WORKER)).stake(STAKE);
 });
 
 t.test("hostile proofs and callers revert with a named error and change nothing", async (t) => {

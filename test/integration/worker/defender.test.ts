@@ -29,7 +29,7 @@ import { buildClaim, signWorkerClaim } from "../../../verifier/worker/claim.ts";
 import { Defender } from "../../../verifier/worker/defender.ts";
 import { claimedRun, type FaultMode } from "../../../verifier/worker/faults.ts";
 import { createWorkerMetrics } from "../../../verifier/worker/metrics.ts";
-import type { ClaimedRun } from "../../../verifier/worker/run.ts";
+import type { ViewedRun } from "../../../verifier/worker/run.ts";
 import { WorkerStore } from "../../../verifier/worker/store.ts";
 
 const CLOCK = 300n;
@@ -69,7 +69,7 @@ const nodeOutputs = runModel(pm, [{ dtype: 3, shape: [1, 40], data }]).nodeOutpu
 const inputRoot = tensorListRoot([input]);
 
 let jobCounter = 0;
-function signedClaim(run: ClaimedRun, signer: number): { claim: ClaimMessage; signature: Hex; jobId: Hex } {
+function signedClaim(run: ViewedRun, signer: number): { claim: ClaimMessage; signature: Hex; jobId: Hex } {
   const jobId = toHex(sha256(new TextEncoder().encode(`job ${jobCounter++}`)));
   const claim = buildClaim(
     { id: jobId, modelId, inputRoot: toHex(inputRoot) },
@@ -90,7 +90,7 @@ function signedClaim(run: ClaimedRun, signer: number): { claim: ClaimMessage; si
   };
 }
 
-async function defenderFor(fault: FaultMode | null, run: ClaimedRun) {
+async function defenderFor(fault: FaultMode | null, run: ViewedRun) {
   const dir = mkdtempSync(join(tmpdir(), "verdict-defender-"));
   const store = new WorkerStore(join(dir, "db"));
   await store.open();

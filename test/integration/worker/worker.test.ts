@@ -183,6 +183,8 @@ const workerArgs = (extra: string[] = []) => [
   "0",
   "--content-peer",
   ...seq.p2p,
+  // the traced claim path (a deferred claim is the default; the agents' deferred e2e covers it)
+  "--commit-trace",
   ...extra,
 ];
 let worker: WorkerProc = await spawnWorker(workerArgs());

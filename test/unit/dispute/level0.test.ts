@@ -17,6 +17,7 @@ import {
   claimerToMove,
   type DisputeState,
   Phase,
+  PlanError,
   planChallengerMove,
   planClaimerMove,
   planOpening,
@@ -85,7 +86,16 @@ t.test("level 0 planners on a one-output MLP", async (t) => {
       Object.entries(Phase)
         .filter(([, p]) => claimerToMove(p))
         .map(([k]) => k),
-      ["traceReveal", "leafReveal", "chunkReveal", "chunkData", "foldPost", "outputAnswer", "outputsReveal"],
+      [
+        "traceReveal",
+        "leafReveal",
+        "chunkReveal",
+        "chunkData",
+        "foldPost",
+        "outputAnswer",
+        "outputsReveal",
+        "traceCommit",
+      ],
       "the contract's claimer phases",
     );
   });
@@ -117,5 +127,51 @@ t.test("level 0 planners on a one-output MLP", async (t) => {
       ),
     );
     t.same(planOpening(honest, claimOf(otherTrace)), { kind: "openDispute" }, "another trace: level 1");
+  });
+  t.test("a deferred claim: the claimer commits its root, the challenger chooses against it", async (t) => {
+    const otherTrace = buildPartyView(
+      model,
+      [input],
+      nodeOutputs.map((outs, i) =>
+        i === 0 ? outs.map((x) => ({ ...x, data: (x.data as Int32Array).map((v) => v + 1) })) : outs,
+      ),
+    );
+    const commit = { phase: Phase.traceCommit } as DisputeState;
+    t.same(
+      planClaimerMove(liar, { dispute: commit, traceReveals: [] }),
+      { kind: "commitTrace", traceRoot: toHex(liar.trace.root) },
+      "the claimer commits its own view's trace root",
+    );
+    t.equal(planChallengerMove(honest, { dispute: commit, traceReveals: [] }), null, "the claimer's turn");
+    t.ok(claimerToMove(Phase.traceCommit) && !claimerToMove(Phase.openingChoice), "whose clock runs");
+    const choice = (committed: typeof honest, claimed: typeof honest) =>
+      planChallengerMove(honest, {
+        dispute: {
+          phase: Phase.openingChoice,
+          traceRoot: toHex(committed.trace.root),
+          node: toHex(viewOutputRoot(claimed)),
+        } as DisputeState,
+        traceReveals: [],
+      });
+    t.same(
+      choice(liar, liar),
+      { kind: "chooseOpening", opening: { kind: "challengeOutput", outputIndex: 0 } },
+      "our trace committed for a wrong output: level 0",
+    );
+    t.same(
+      choice(otherTrace, otherTrace),
+      { kind: "chooseOpening", opening: { kind: "openDispute" } },
+      "another trace committed: level 1",
+    );
+    t.throws(() => choice(honest, honest), PlanError, "our trace and our outputs: nothing to dispute");
+    t.throws(
+      () =>
+        planChallengerMove(honest, {
+          dispute: { phase: Phase.openingChoice } as DisputeState,
+          traceReveals: [],
+        }),
+      PlanError,
+      "no committed root in the view",
+    );
   });
 });

@@ -6,6 +6,8 @@
  * 18, attack 10: it would point at a correct leaf and the challenger would lose its bond), too
  * few outputs, or none published (attack 11) name nothing, and the watcher opens level 0 without
  * naming the output (challengeOutputs: the claimer reveals every root, the challenger names one).
+ * A deferred claim (traceRoot 0) is checked with a plain run, traced only when its outputRoot
+ * differs (verdict "deferred": openDeferred).
  */
 
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -18,7 +20,7 @@ import type { ClaimMessage } from "../../../bridge/bridge.ts";
 import { openContent } from "../../../content/open.ts";
 import { encodeTensorFile } from "../../../content/tensor-file.ts";
 import { toHex } from "../../../protocol/bytes.ts";
-import { NO_GENERATION } from "../../../protocol/tx.ts";
+import { DEFERRED_TRACE, NO_GENERATION } from "../../../protocol/tx.ts";
 import type { TensorData } from "../../../prover-trace/commit/tensor.ts";
 import { type PartyView, viewOutputRoot } from "../../../verifier/game/view.ts";
 import { Checker } from "../../../verifier/watcher/checker.ts";
@@ -92,5 +94,24 @@ t.test("the checker opens through the shared planner", async (t) => {
     (await checker.check(otherTrace, job)).verdict,
     "trace",
     "another trace: level 1, outputs not needed",
+  );
+
+  // A deferred claim (traceRoot 0): a plain run decides; only a mismatch builds the trace.
+  const deferred = (v: PartyView) => ({ ...claimOf(v, "0x"), traceRoot: DEFERRED_TRACE });
+  const ok = await checker.check(deferred(f.honest), job);
+  t.equal(ok.verdict, "agree", "a deferred honest claim: agree");
+  t.equal(ok.view, undefined, "from the plain run alone: no trace built");
+  t.equal(ok.ours.outputRoot, toHex(viewOutputRoot(f.honest)), "our outputRoot from the plain run");
+  const lie = await checker.check(deferred(f.liar), job);
+  t.equal(lie.verdict, "deferred", "a deferred wrong claim: openDeferred");
+  t.equal(lie.ours.traceRoot, toHex(f.honest.trace.root), "then traced once: our true trace root");
+  t.equal(
+    toHex(lie.view?.trace.root ?? new Uint8Array()),
+    toHex(f.honest.trace.root),
+    "the view to play with",
+  );
+  await t.rejects(
+    checker.check(deferred(f.honest), { ...job, inputRoot: `0x${"ab".repeat(32)}` }),
+    "an input that is not the job's is refused",
   );
 });
