@@ -20,6 +20,10 @@
  * |               | rule's pick, decoding goes on from it; the pass     | pass is honest: only the  |
  * |               | over that sequence honest (single-pass jobs honest) | token move can catch it)  |
  *
+ * On a generation job every mode but wrong-token lies in the job's one traced pass exactly as in a
+ * single-pass job (generation.ts runs that pass through executeJob), so a withhold liar on a
+ * generation job publishes no content for the pass and stalls below its trace level.
+ *
  * Pure: no I/O, no clock.
  */
 

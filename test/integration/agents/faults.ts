@@ -9,7 +9,8 @@
  * (silent, withhold) lose on time: once the liar has sat on its move for a few seconds, the test
  * moves L1 time past its dispute clock (evm_increaseTime over JSON-RPC) instead of waiting minutes.
  * It only ever does so on the claimer's turn, so the watcher's own clock is never pushed.
- * wrong-token lies only on generation jobs: test/integration/agents/generation.test.ts covers it.
+ * wrong-token lies only on generation jobs: test/integration/agents/generation.test.ts covers it,
+ * and withhold on a generation job (with `unstick` below).
  */
 import type { Test } from "tap";
 import { type Address, createTestClient, type Hex, parseEther } from "viem";
