@@ -51,6 +51,12 @@ export const ACCOUNT = {
 /** Dev accounts of the faulty workers, in the order of `faults` (the first is ACCOUNT.faultyWorker). */
 export const FAULTY_ACCOUNTS = [ACCOUNT.faultyWorker, 7, 8, 9] as const;
 
+/**
+ * Dev account of the second honest worker (`honestWorkers: 2`): the last of the ten every L1 here
+ * prefunds, so that network has at most three faulty workers.
+ */
+export const SECOND_HONEST_ACCOUNT = 9;
+
 export const MIN_STAKE = parseEther("1");
 export const CHALLENGER_BOND = parseEther("0.1");
 export const L2_CHAIN_ID = BigInt(DEVNET_L2_GENESIS.l2ChainId);
@@ -72,6 +78,13 @@ export interface NetworkOptions {
    * own model (mlpBytes(2 + i)); replaces `fault` when given.
    */
   faults?: string[];
+  /**
+   * Honest `verdict worker` processes serving honestModel (1 or 2; default 1): the second, on dev
+   * account SECOND_HONEST_ACCOUNT, shows that two honest workers make the same claim.
+   */
+  honestWorkers?: number;
+  /** Each worker's `--capacity` (jobs worked on at once); default 4. */
+  workerCapacity?: number;
   /** Sequencer batch interval; default 1000 ms. */
   batchIntervalMs?: number;
   /** Agents' poll interval; default 200 ms. */
@@ -120,8 +133,10 @@ export interface Network {
   seqUrl: string;
   seqP2p: string[];
   accounts: DevAccount[];
-  /** Served by the honest worker. */
+  /** Served by the honest worker (and the second honest worker, when there is one). */
   honestModel: NetModel;
+  /** The honest workers' dev accounts (ACCOUNT.honestWorker, then SECOND_HONEST_ACCOUNT). */
+  honestAccounts: number[];
   /** Served by the (first) faulty worker, when there is one; the watcher has every model. */
   faultyModel: NetModel;
   /** Every faulty worker: its mode, dev account and model (one entry per `faults`, or `fault`). */
@@ -231,6 +246,13 @@ export async function startNetwork(t: Test, opts: NetworkOptions): Promise<Netwo
   const faults = opts.faults ?? (fault ? [fault] : []);
   if (faults.length > FAULTY_ACCOUNTS.length)
     throw new Error(`at most ${FAULTY_ACCOUNTS.length} faulty workers, got ${faults.length}`);
+  const honestWorkers = opts.honestWorkers ?? 1;
+  if (honestWorkers !== 1 && honestWorkers !== 2)
+    throw new Error(`honestWorkers is 1 or 2, got ${honestWorkers}`);
+  const honestAccounts: number[] =
+    honestWorkers === 2 ? [ACCOUNT.honestWorker, SECOND_HONEST_ACCOUNT] : [ACCOUNT.honestWorker];
+  if (honestWorkers === 2 && FAULTY_ACCOUNTS.slice(0, faults.length).includes(SECOND_HONEST_ACCOUNT))
+    throw new Error(`two honest workers leave room for ${FAULTY_ACCOUNTS.length - 1} faulty workers`);
   const accounts = devAccounts(10);
   const key = (i: number) => accounts[i].privateKey;
   const reaper = startReaper();
@@ -370,7 +392,7 @@ export async function startNetwork(t: Test, opts: NetworkOptions): Promise<Netwo
         "--challenge-window-ms",
         String(challengeWindowMs),
         "--capacity",
-        "4",
+        String(opts.workerCapacity ?? 4),
         "--poll-ms",
         pollMs,
         "--key",
@@ -384,7 +406,9 @@ export async function startNetwork(t: Test, opts: NetworkOptions): Promise<Netwo
         ...(opts.deferred ? [] : ["--commit-trace"]),
         ...extra,
       ]);
-    const agents = [worker("worker-honest", ACCOUNT.honestWorker, honestModel, [])];
+    const agents = honestAccounts.map((account, i) =>
+      worker(i === 0 ? "worker-honest" : `worker-honest-${i + 1}`, account, honestModel, []),
+    );
     for (const [i, f] of faultyWorkers.entries())
       agents.push(
         worker(i === 0 ? "worker-faulty" : `worker-faulty-${f.fault}`, f.account, f.model, [
@@ -440,6 +464,7 @@ export async function startNetwork(t: Test, opts: NetworkOptions): Promise<Netwo
       seqP2p,
       accounts,
       honestModel,
+      honestAccounts,
       faultyModel,
       faultyWorkers,
       unservedModelId,

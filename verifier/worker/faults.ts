@@ -25,6 +25,9 @@
  * wrong-element (and withhold, silent) changes an element of the node that produces graph output
  * 0, so the committed trace is consistent with the wrong output and its first wrong node is that
  * node (level 1 finds it); wrong-output commits the honest trace for a wrong output (level 0).
+ * On a generation job every mode but wrong-token lies in the job's one traced pass exactly as in a
+ * single-pass job (generation.ts runs that pass through executeJob), so a withhold liar on a
+ * generation job publishes no content for the pass and stalls below its trace level.
  *
  * Pure: no I/O, no clock.
  */

@@ -9,7 +9,8 @@
  * (silent, withhold) lose on time: once the liar has sat on its move for a few seconds, the test
  * moves L1 time past its dispute clock (evm_increaseTime over JSON-RPC) instead of waiting minutes.
  * It only ever does so on the claimer's turn, so the watcher's own clock is never pushed.
- * wrong-token lies only on generation jobs: test/integration/agents/generation.test.ts covers it.
+ * wrong-token lies only on generation jobs: test/integration/agents/generation.test.ts covers it,
+ * and withhold on a generation job (with `unstick` below).
  */
 import type { Test } from "tap";
 import { type Address, createTestClient, type Hex, parseEther } from "viem";
@@ -101,16 +102,17 @@ async function requester(net: Network): Promise<VerdictClient> {
 }
 
 /**
- * Moves L1 time past the claimers' clocks once every open dispute is on its claimer's turn and has
- * sat there for STALL_S wall seconds (one jump moves every game's clock, so never while any game
- * is on the watcher's turn or still moving), until `done` resolves. Returns, per dispute it timed
- * out, the phase its claimer stalled in.
+ * Moves L1 time past the claimers' clocks (`clockS`, the network's dispute clock) once every open
+ * dispute is on its claimer's turn and has sat there for STALL_S wall seconds (one jump moves every
+ * game's clock, so never while any game is on the watcher's turn or still moving), until `done`
+ * resolves. Returns, per dispute it timed out, the phase its claimer stalled in.
  */
-function unstick(
+export function unstick(
   net: Network,
   game: DisputeGameContract,
   done: Promise<unknown>,
   t: Test,
+  clockS: bigint = CLOCK_S,
 ): Promise<Map<bigint, number>> {
   let over = false;
   done.finally(() => {
@@ -147,9 +149,9 @@ function unstick(
       if (open === 0 || stalled < open) continue;
       for (const [id, s] of seen) stalledIn.set(id, s.phase);
       t.comment(
-        `claimers stalled: ${[...seen].map(([id, s]) => `dispute ${id} in phase ${s.phase}`).join(", ")}; L1 time +${CLOCK_S + 5n} s`,
+        `claimers stalled: ${[...seen].map(([id, s]) => `dispute ${id} in phase ${s.phase}`).join(", ")}; L1 time +${clockS + 5n} s`,
       );
-      await test.increaseTime({ seconds: Number(CLOCK_S) + 5 });
+      await test.increaseTime({ seconds: Number(clockS) + 5 });
       await test.mine({ blocks: 1 });
       seen.clear();
     }

@@ -5,6 +5,9 @@
  * - an honest `verdict worker` decodes, claims ONE traced pass over prompt ++ generated and is
  *   paid; the SDK's awaitResult checks the tokens against the claim's logits and returns the text,
  *   which equals a local generation; the watcher agreed with one pass;
+ * - the same seeded-sampling job posted twice, each taken by one of two honest worker processes
+ *   on the same model (each works on one job at a time): the same tokens, the same outputRoot and
+ *   traceRoot, both paid;
  * - a `verdict worker --test-fault wrong-element` (one MatMulInteger element inside the pass +1,
  *   the tokens right) is caught by the watcher's one-pass check as a pass mismatch, disputed with
  *   the ordinary game to the one step and slashed; the SDK's verify names the wrong pass too;
@@ -12,7 +15,11 @@
  *   on from it, the traced pass honest over that sequence: no trace descent can catch it) is caught
  *   by the watcher's one pass as a broken rule; the watcher opens a dispute and wins it at once
  *   with GenerationRule.proveTokenRuleBroken on the real contracts; the liar is slashed on L1 and
- *   the requester is refunded on L2, never paid a wrong text.
+ *   the requester is refunded on L2, never paid a wrong text;
+ * - a `verdict worker --test-fault withhold` (the wrong element, and then it publishes neither
+ *   output nor trace and reveals no chunk or fold states in the game) is disputed by the watcher,
+ *   answers the trace descent, stalls, loses on time (L1 time is moved past its clock once it has
+ *   sat on its turn, faults.ts `unstick`), is slashed, and the requester is refunded.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -20,7 +27,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import t from "tap";
-import { type Address, parseEther } from "viem";
+import { type Address, type Hex, parseEther } from "viem";
 import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
 import { GenerationRuleContract } from "../../../bridge/dispute/generation-rule.ts";
 import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
@@ -32,9 +39,10 @@ import { stories260kFiles } from "../../../prover-trace/llama2c/files.ts";
 import { createRunner } from "../../../prover-trace/runner/runner.ts";
 import { EOS_ID, parseTokenizer } from "../../../prover-trace/tokenizer/sentencepiece.ts";
 import { createClient } from "../../../sdk/index.ts";
-import { Winner } from "../../../verifier/game/planner.ts";
+import { Phase, Winner } from "../../../verifier/game/planner.ts";
 import { wrongTokenSite } from "../../../verifier/worker/faults.ts";
 import { ACCOUNT, FAULTY_ACCOUNTS, L2_CHAIN_ID, MIN_STAKE, startNetwork } from "../../helpers/network.ts";
+import { CASES, unstick } from "./faults.ts";
 
 const exec = promisify(execFile);
 const VERDICT = join(import.meta.dirname, "../../../bin/verdict.ts");
@@ -43,13 +51,15 @@ const ESCROW = parseEther("0.01");
 const TIMEOUT = 300_000;
 const MAX_TOKENS = 24;
 const OUTCOME_CHALLENGER_WON = 1;
+/** The dispute clock (s): the withholding liar's is moved past once it stalls (faults.ts unstick). */
+const CLOCK_S = 120n;
 
 const files = stories260kFiles();
 if (!files.ok) throw new Error(files.why);
 
-async function importThrice(
+async function importModels(
   dir: string,
-): Promise<{ honest: Uint8Array; faulty: Uint8Array; tokenLiar: Uint8Array }> {
+): Promise<{ honest: Uint8Array; faulty: Uint8Array; tokenLiar: Uint8Array; withholder: Uint8Array }> {
   if (!files.ok) throw new Error(files.why);
   const verdict = (args: string[]) => exec(process.execPath, [VERDICT, "model", ...args]);
   const float = join(dir, "float.onnx");
@@ -69,40 +79,49 @@ async function importThrice(
     await verdict(["import", float, "--calib", calib, "--out", out, "--calibration", calibration]);
     return new Uint8Array(readFileSync(out));
   };
-  // three calibrations, three model ids: each worker serves a model of its own
+  // four calibrations, four model ids: each liar serves a model of its own (the two honest
+  // workers share the first)
   return {
     honest: await imported("honest", "max"),
     faulty: await imported("faulty", "percentile:99.99"),
     tokenLiar: await imported("token-liar", "percentile:99.9"),
+    withholder: await imported("withholder", "percentile:99.95"),
   };
 }
 
-function watcherChecks(log: string): string[] {
+function watcherChecks(log: string, jobId?: string): string[] {
   return log
     .split("\n")
     .filter((l) => l.startsWith("[watcher] claim checked"))
+    .filter((l) => jobId === undefined || l.includes(`jobId=${jobId.toLowerCase().slice(0, 10)}`))
     .map((l) => l.replace(/ ours=.*$/, ""));
 }
 
 t.test(
-  "generation jobs: the honest text paid and checked, a wrong element and a wrong token slashed",
+  "generation jobs: the honest text paid, checked and reproduced; a wrong element, a wrong token and a withheld trace slashed",
   async (t) => {
     const t0 = Date.now();
     const buildDir = mkdtempSync(join(tmpdir(), "verdict-generation-e2e-"));
     t.teardown(() => rmSync(buildDir, { recursive: true, force: true }));
-    const models = await importThrice(buildDir);
-    t.comment(`convert + 3 imports in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const models = await importModels(buildDir);
+    t.comment(`convert + 4 imports in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
     const net = await startNetwork(t, {
       l1: "embedded",
-      faults: ["wrong-element", "wrong-token"],
+      faults: ["wrong-element", "wrong-token", "withhold"],
       models: {
         honest: { name: "llm-honest", bytes: models.honest },
         faulty: [
           { name: "llm-faulty", bytes: models.faulty },
           { name: "llm-token-liar", bytes: models.tokenLiar },
+          { name: "llm-withholder", bytes: models.withholder },
         ],
       },
+      // two honest workers on the same model, each working on one job at a time: the twin
+      // sampled jobs below go one to each
+      honestWorkers: 2,
+      workerCapacity: 1,
+      disputeClockS: CLOCK_S,
       watcherFetchesModels: true,
       // the watcher re-runs a 1,775-node pass with the trace while both workers decode on a shared
       // 2-core machine: the L2 and the L1 windows leave it time to open its dispute
@@ -124,18 +143,22 @@ t.test(
     const bridge = await net.bridge(ACCOUNT.deployer);
     const game = new DisputeGameContract(l1, net.disputeGame);
     const addr = (i: number) => net.accounts[i].address.toLowerCase() as Address;
-    const honestAddr = addr(ACCOUNT.honestWorker);
+    const honestAddrs = net.honestAccounts.map(addr);
     const liarAddr = addr(ACCOUNT.faultyWorker);
     const watcherAddr = addr(ACCOUNT.watcher);
     const tokenLiarModel = net.faultyWorkers[1].model;
     const tokenLiarAddr = addr(FAULTY_ACCOUNTS[1]);
-    for (const m of [net.honestModel, net.faultyModel, tokenLiarModel]) await sdk.putContent(m.bytes);
+    const withholderModel = net.faultyWorkers[2].model;
+    const withholderAddr = addr(FAULTY_ACCOUNTS[2]);
+    for (const m of [net.honestModel, net.faultyModel, tokenLiarModel, withholderModel])
+      await sdk.putContent(m.bytes);
 
     const tokenizer = parseTokenizer(new Uint8Array(readFileSync(files.tokenizer)), VOCAB);
     const promptText = "Once upon a time, there was a little";
     await sdk.deposit(parseEther("1"), { timeoutMs: 60_000 });
     const liarStakeBefore = (await bridge.stakeOf(liarAddr)).active;
     const tokenLiarStakeBefore = (await bridge.stakeOf(tokenLiarAddr)).active;
+    const withholderStakeBefore = (await bridge.stakeOf(withholderAddr)).active;
 
     const decoding = {
       kind: "sample" as const,
@@ -143,8 +166,8 @@ t.test(
       halfLife: 2500,
       seed: Uint8Array.from({ length: 32 }, (_, i) => 7 * i + 3),
     };
-    const post = async (model: Uint8Array) => {
-      const posted = await sdk.generate({
+    const post = (model: Uint8Array) => {
+      const posted = sdk.generate({
         model,
         prompt: promptText,
         tokenizer,
@@ -153,18 +176,41 @@ t.test(
         decoding,
         escrow: ESCROW,
       });
-      return { posted, outcome: await sdk.awaitResult(posted.jobId, { timeoutMs: TIMEOUT }) };
+      posted.catch(() => {});
+      const done = posted.then(async (p) => ({
+        posted: p,
+        outcome: await sdk.awaitResult(p.jobId, { timeoutMs: TIMEOUT }),
+      }));
+      return Object.assign(done, { posted });
     };
+    /** Resolves once L2 says a worker took the job. */
+    const taken = async (posted: Promise<{ jobId: Hex }>) => {
+      const { jobId } = await posted;
+      for (const until = Date.now() + 60_000; Date.now() < until; ) {
+        const j = await sdk.job(jobId);
+        if (j && j.status !== "open") return;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error(`job ${jobId} was not taken within 60 s`);
+    };
+    // the same job twice (same model, prompt, params, seed), one for each honest worker
     const honestJob = post(net.honestModel.bytes);
+    const twinJob = post(net.honestModel.bytes);
     const liarJob = post(net.faultyModel.bytes);
     const postedAt = Date.now();
     const tokenLiarJob = post(tokenLiarModel.bytes);
-    honestJob.catch(() => {});
-    liarJob.catch(() => {});
-    tokenLiarJob.catch(() => {});
-    // The CLI posts a third (greedy) job from an account of its own (no nonce race with the SDK).
+    const withholderJob = post(withholderModel.bytes);
+    const jobs = [honestJob, twinJob, liarJob, tokenLiarJob, withholderJob];
+    for (const j of jobs) j.catch(() => {});
+    // the withholding liar stalls in its game: L1 time is moved past its clock once it has sat on
+    // its turn (and only then, so no honest party's clock is ever pushed)
+    const mover = unstick(net, game, Promise.allSettled(jobs), t, CLOCK_S);
+    mover.catch(() => {});
+    // The CLI posts a third (greedy) job from an account of its own (no nonce race with the SDK),
+    // once both twin jobs are taken (so each honest worker has one of them).
     const cliKey = net.accounts[ACCOUNT.consumerOwner].privateKey;
     await sdk.deposit(parseEther("0.1"), { to: addr(ACCOUNT.consumerOwner), timeoutMs: 60_000 });
+    await Promise.all([taken(honestJob.posted), taken(twinJob.posted)]);
     const cliJob = exec(
       process.execPath,
       [
@@ -193,7 +239,7 @@ t.test(
       t.equal(outcome.outcome, "paid", "L2: paid after the window");
       if (outcome.outcome !== "paid" || !outcome.generation)
         return t.fail("no generation on the paid outcome");
-      t.equal(outcome.job.worker, honestAddr);
+      t.ok(honestAddrs.includes(outcome.job.worker as Address), "served by an honest worker");
       t.same(outcome.generation.prompt, tokenizer.encode(promptText));
       // the same model and job run here: the verified tokens are the integer model's own
       const runner = await createRunner(net.honestModel.bytes);
@@ -216,16 +262,48 @@ t.test(
       );
       const v = await sdk.verify(posted.jobId, { model: net.honestModel.bytes });
       t.same(v.verdict, { kind: "agree" }, "sdk.verify agrees in one pass");
-      const checked = watcherChecks(net.log());
+      const checked = watcherChecks(net.log(), posted.jobId);
       t.ok(checked.filter((l) => / verdict=agree /.test(l)).length >= 1, "the watcher agreed with the claim");
-      t.ok((await sdk.balance(honestAddr)) >= ESCROW, "L2: the honest worker was paid");
     });
+
+    await t.test(
+      "the same sampled job on two honest workers: the same tokens, outputRoot and traceRoot, both paid",
+      async (t) => {
+        const [a, b] = await Promise.all([honestJob, twinJob]);
+        t.not(a.posted.jobId, b.posted.jobId, "two jobs");
+        t.same(a.posted.prompt, b.posted.prompt, "the same prompt");
+        if (a.outcome.outcome !== "paid" || b.outcome.outcome !== "paid" || !a.outcome.generation)
+          return t.fail(`both paid: ${a.outcome.outcome}, ${b.outcome.outcome}`);
+        t.same(
+          [a.outcome.job.worker, b.outcome.job.worker].sort(),
+          [...honestAddrs].sort(),
+          "each honest worker process took one",
+        );
+        t.same(b.outcome.generation?.tokens, a.outcome.generation.tokens, "the same tokens");
+        t.equal(b.outcome.generation?.text, a.outcome.generation.text, "the same text");
+        t.equal(b.outcome.claim.inputRoot, a.outcome.claim.inputRoot, "the same pass input");
+        t.equal(b.outcome.claim.outputRoot, a.outcome.claim.outputRoot, "the same outputRoot");
+        t.equal(b.outcome.claim.traceRoot, a.outcome.claim.traceRoot, "the same traceRoot");
+        t.equal(b.outcome.claim.generationSpec, a.outcome.claim.generationSpec, "the same generationSpec");
+        t.comment(
+          `twin claims: ${a.outcome.generation.tokens.length} tokens, outputRoot ${a.outcome.claim.outputRoot}, traceRoot ${a.outcome.claim.traceRoot}`,
+        );
+        for (const w of honestAddrs) {
+          t.ok((await sdk.balance(w)) >= ESCROW, `L2: honest worker ${w} was paid`);
+          t.equal(
+            (await game.disputesOpened({ claimer: w }, net.deployBlock)).length,
+            0,
+            `no dispute on ${w}'s claims`,
+          );
+        }
+      },
+    );
 
     await t.test("verdict generate --sequencer: a generation job from the CLI, verified text", async (t) => {
       const r = await cliJob;
       const out = JSON.parse(r.stdout.trim().split("\n").pop() as string);
       t.equal(out.outcome, "paid");
-      t.equal(out.worker, honestAddr);
+      t.ok(honestAddrs.includes(out.worker), `served by an honest worker (${out.worker})`);
       const runner = await createRunner(net.honestModel.bytes);
       t.teardown(() => runner.dispose());
       const local = await decode(runnerLanguageModel(runner), {
@@ -253,7 +331,7 @@ t.test(
         const v = await sdk.verify(posted.jobId, { model: net.faultyModel.bytes });
         t.match(v.verdict, { kind: "pass-differs", traceRootDiffers: true }, `sdk.verify: ${v.why}`);
         t.equal(
-          watcherChecks(net.log()).filter((l) => / verdict=trace /.test(l)).length,
+          watcherChecks(net.log(), posted.jobId).filter((l) => / verdict=trace /.test(l)).length,
           1,
           "the watcher's one pass found the trace differs",
         );
@@ -314,7 +392,7 @@ t.test(
         );
         const log = net.log();
         t.equal(
-          watcherChecks(log).filter((l) => / verdict=token-rule /.test(l)).length,
+          watcherChecks(log, posted.jobId).filter((l) => / verdict=token-rule /.test(l)).length,
           1,
           "the watcher's one pass found a broken rule (the pass itself agrees)",
         );
@@ -389,6 +467,72 @@ t.test(
           "L1: the liar slashed",
         );
         t.equal(await sdk.balance(tokenLiarAddr), 0n, "L2: the liar was never paid");
+      },
+    );
+    await t.test(
+      "a withheld trace: the wrong element, then no content and no chunk reveals; lost on time, slashed",
+      async (t) => {
+        const { posted, outcome } = await withholderJob;
+        t.comment(`withhold job: posted to refunded in ${((Date.now() - postedAt) / 1000).toFixed(1)} s`);
+        t.equal(outcome.outcome, "refunded", "L2: refunded, the withheld text never paid");
+        if (outcome.outcome !== "refunded") return;
+        t.equal(outcome.reason, "dispute lost");
+        t.equal(outcome.job.worker, withholderAddr);
+        const claim = (await sdk.job(posted.jobId))?.claim as { outputCid?: Hex } | undefined;
+        t.ok(claim?.outputCid, "the claim names an output CID");
+        if (claim?.outputCid)
+          await t.rejects(sdk.getContent(claim.outputCid), "nobody serves the output the claim names");
+        t.equal(
+          watcherChecks(net.log(), posted.jobId).filter((l) => / verdict=trace /.test(l)).length,
+          1,
+          "the watcher's one pass found the trace differs",
+        );
+        const opened = await game.disputesOpened({ claimer: withholderAddr }, net.deployBlock);
+        t.equal(opened.length, 1, "one dispute");
+        t.equal(opened[0].jobId.toLowerCase(), posted.jobId.toLowerCase());
+        t.equal(opened[0].challenger.toLowerCase(), watcherAddr, "opened by the watcher");
+        const reveals = await pub.getContractEvents({
+          address: net.disputeGame,
+          abi: disputeGameAbi,
+          eventName: "TraceChildrenRevealed",
+          args: { disputeId: opened[0].disputeId },
+          fromBlock: net.deployBlock,
+        });
+        t.ok(reveals.length > 0, `the liar answered the trace descent (${reveals.length} reveals)`);
+        await Promise.allSettled(jobs);
+        const stalledIn = (await mover).get(opened[0].disputeId);
+        t.ok(
+          stalledIn !== undefined && (CASES.withhold.stallPhases as number[]).includes(stalledIn),
+          `then withheld: stalled in phase ${stalledIn} (chunk ${Phase.chunkReveal}, data ${Phase.chunkData}, folds ${Phase.foldPost})`,
+        );
+        const resolved = (
+          await pub.getContractEvents({
+            address: net.disputeGame,
+            abi: disputeGameAbi,
+            eventName: "DisputeResolved",
+            fromBlock: net.deployBlock,
+          })
+        ).filter((l) => l.args.disputeId === opened[0].disputeId);
+        t.equal(resolved.length, 1);
+        t.equal(Number(resolved[0].args.winner), Winner.challenger, "the challenger won");
+        t.equal(resolved[0].args.reason, "timeout", "on time");
+        const settled = (
+          await pub.getContractEvents({
+            address: net.bridgeAddress,
+            abi: bridgeAbi,
+            eventName: "DisputeSettled",
+            args: { worker: withholderAddr },
+            fromBlock: net.deployBlock,
+          })
+        ).map((l) => l.args as { outcome: number; slashed: bigint });
+        t.equal(settled.length, 1);
+        t.equal(Number(settled[0].outcome), OUTCOME_CHALLENGER_WON);
+        t.equal(
+          (await bridge.stakeOf(withholderAddr)).active,
+          withholderStakeBefore - MIN_STAKE,
+          "L1: the liar slashed",
+        );
+        t.equal(await sdk.balance(withholderAddr), 0n, "L2: the liar was never paid");
       },
     );
     t.comment(`whole test ${((Date.now() - t0) / 1000).toFixed(1)} s`);
