@@ -462,6 +462,18 @@ contract Bridge is ReentrancyGuard, EIP712 {
         return _models[modelId];
     }
 
+    /// What a one-step proof opens its inputs against: the weights root and the counts that fix
+    /// the proof depths. Two storage slots where getModel reads five (about 6k gas of every one
+    /// step); zero for a model never registered, like getModel.
+    function modelOpening(bytes32 modelId)
+        external
+        view
+        returns (bytes32 weightsRoot, uint32 nodeCount, uint32 weightCount, uint32 inputCount)
+    {
+        Model storage m = _models[modelId];
+        return (m.weightsRoot, m.nodeCount, m.weightCount, m.inputCount);
+    }
+
     function isModelRegistered(bytes32 modelId) public view returns (bool) {
         return _models[modelId].registrant != address(0);
     }

@@ -699,14 +699,14 @@ contract DisputeGame {
     }
 
     function _context(Dispute storage d) internal view returns (OneStepVerifier.Context memory) {
-        Bridge.Model memory m = bridge.getModel(d.modelId);
+        (bytes32 weightsRoot, uint32 nodeCount, uint32 weightCount, uint32 inputCount) = bridge.modelOpening(d.modelId);
         return OneStepVerifier.Context({
             inputRoot: d.inputRoot,
-            weightsRoot: m.weightsRoot,
+            weightsRoot: weightsRoot,
             traceRoot: d.traceRoot,
-            inputCount: m.inputCount,
-            weightCount: m.weightCount,
-            nodeCount: m.nodeCount,
+            inputCount: inputCount,
+            weightCount: weightCount,
+            nodeCount: nodeCount,
             nodeIndex: d.nodeIndex,
             element: d.element
         });

@@ -61,7 +61,10 @@ library Commitments {
     function treeDepth(uint256 leafCount) internal pure returns (uint256 depth) {
         if (leafCount == 0) revert EmptyTree();
         if (leafCount > (uint256(1) << MAX_DEPTH)) revert TreeTooLarge(leafCount);
-        while ((uint256(1) << depth) < leafCount) depth++;
+        // depth <= MAX_DEPTH after the check above: nothing here can overflow.
+        unchecked {
+            while ((uint256(1) << depth) < leafCount) ++depth;
+        }
     }
 
     /// Root implied by `leaf` at `index` with bottom-up `proof` siblings (no length check).

@@ -150,8 +150,12 @@ library NodeDescriptor {
         if (p + attrLength != len) revert DescriptorTrailingBytes(p + attrLength, len);
         uint256 expected = attrLengthOf(node.opCode, node.outputs[0].shape.length);
         if (attrLength != expected) revert AttrLengthMismatch(node.opCode, expected, attrLength);
+        // One mcopy rather than a checked byte loop: 13k gas of a ConvInteger one step (72 bytes).
+        // In bounds: p + attrLength == len was checked above.
         bytes memory attrs = new bytes(attrLength);
-        for (uint256 i = 0; i < attrLength; i++) attrs[i] = d[p + i];
+        assembly ("memory-safe") {
+            mcopy(add(attrs, 0x20), add(add(d, 0x20), p), attrLength)
+        }
         node.attrs = attrs;
     }
 
