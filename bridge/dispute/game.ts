@@ -6,6 +6,7 @@
  */
 import {
   type Address,
+  encodeAbiParameters,
   type Hex,
   type Log,
   numberToHex,
@@ -23,6 +24,7 @@ import type {
   DisputeState,
   GameView,
   InputBindingArg,
+  InputOpeningArg,
   Move,
   Opening,
   RevealedChildren,
@@ -39,6 +41,20 @@ const abi = [
     (x) => x.type === "error" && !gameErrorNames.has(x.name),
   ),
 ];
+
+/** DisputeOpenings.InputOpening as its ABI gives it (checkInputOpening's last parameter): one definition. */
+const inputOpeningParam = (() => {
+  const f = disputeOpeningsAbi.find((x) => x.type === "function" && x.name === "checkInputOpening");
+  const p = f && "inputs" in f ? f.inputs[3] : undefined;
+  if (p?.type !== "tuple")
+    throw new Error("DisputeOpenings.checkInputOpening has no InputOpening parameter");
+  return p;
+})();
+
+/** challengeInput's `o`: abi.encode(InputOpening), which DisputeOpenings.inputOutsideRange reads. */
+export function encodeInputOpening(o: InputOpeningArg): Hex {
+  return encodeAbiParameters([inputOpeningParam], [o]);
+}
 
 export interface GameTx {
   txHash: Hex;
@@ -131,9 +147,25 @@ export class DisputeGameContract extends ContractClient {
     return { ...r, disputeId: ev.args.disputeId };
   }
 
+  /**
+   * An element of the claim's input outside its input's declared range: the dispute opens and
+   * ends at once, won by the caller; any opening that does not show it reverts by name
+   * (DisputeOpenings.inputOutsideRange). Returns its id.
+   */
+  async challengeInput(
+    claim: ClaimMessage,
+    signature: Hex,
+    opening: InputOpeningArg,
+  ): Promise<GameTx & { disputeId: bigint }> {
+    const r = await this.write("challengeInput", [claim, signature, encodeInputOpening(opening)]);
+    const [ev] = parseEventLogs({ abi: disputeGameAbi, logs: r.receipt.logs, eventName: "DisputeOpened" });
+    return { ...r, disputeId: ev.args.disputeId };
+  }
+
   /** Opens the dispute a challenger planned (verifier/game/planner.ts `planOpening`). */
   openPlanned(claim: ClaimMessage, signature: Hex, o: Opening): Promise<GameTx & { disputeId: bigint }> {
     if (o.kind === "openDispute") return this.open(claim, signature);
+    if (o.kind === "challengeInput") return this.challengeInput(claim, signature, o.opening);
     if (o.kind === "challengeOutputs") return this.challengeOutputs(claim, signature);
     return this.challengeOutput(claim, signature, o.outputIndex);
   }

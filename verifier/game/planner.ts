@@ -208,7 +208,7 @@ export function planOpening(
   v: PartyView,
   claim: { traceRoot: Hex; outputRoot: Hex },
   claimedOutputRoots?: readonly (Hex | Uint8Array)[],
-): Opening | null {
+): Exclude<Opening, { kind: "challengeInput" }> | null {
   if (claim.traceRoot.toLowerCase() !== toHex(v.trace.root)) return { kind: "openDispute" };
   if (claim.outputRoot.toLowerCase() === toHex(viewOutputRoot(v))) return null;
   if (v.outputs.length === 1) return { kind: "challengeOutput", outputIndex: 0 };

@@ -18,7 +18,7 @@ import {
   generationSequence,
   generationSpec,
 } from "../../prover-trace/commit/generation.ts";
-import { commitOnnxFile, type ModelCommitment } from "../../prover-trace/commit/model.ts";
+import { commitOnnxFile, type ModelCommitment, tensorListRoot } from "../../prover-trace/commit/model.ts";
 import { type TensorData, tensorRoot } from "../../prover-trace/commit/tensor.ts";
 import {
   checkGenerationJob,
@@ -26,6 +26,7 @@ import {
   jobParamsHash,
 } from "../../prover-trace/generation/check.ts";
 import { createRunner, type Runner } from "../../prover-trace/runner/runner.ts";
+import { type InputChallenge, planInputChallenge } from "../game/input-range.ts";
 import { planOpening } from "../game/planner.ts";
 import { decideGeneration, type GenerationStatement, type HonestPass } from "../game/token-move.ts";
 import { buildPartyView, type PartyView, viewOutputRoot } from "../game/view.ts";
@@ -110,6 +111,35 @@ export class CheckError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "CheckError";
+  }
+}
+
+/**
+ * The job's input is the one its inputRoot names, of the model's types, but an element leaves its
+ * input's declared range: no honest worker claims it, so a claim on it is wrong whatever its
+ * trace, and `challenge` (DisputeGame.challengeInput) shows it on L1.
+ */
+export class InputOutsideRange extends CheckError {
+  readonly challenge: InputChallenge;
+  constructor(challenge: InputChallenge) {
+    super(`job input: ${challenge.why}`);
+    this.name = "InputOutsideRange";
+    this.challenge = challenge;
+  }
+}
+
+/**
+ * The challengeInput opening for input bytes that hash to `inputRoot` and fit the model's types
+ * but not its declared ranges; null for anything else (not a tensor file, another root, another
+ * type: refused as before).
+ */
+function rangeBreach(bytes: Uint8Array, c: ModelCommitment, inputRoot: Hex): InputChallenge | null {
+  try {
+    const tensors = decodeTensorFile(bytes);
+    if (toHex(tensorListRoot(tensors)) !== inputRoot.toLowerCase()) return null;
+    return planInputChallenge(c, tensors);
+  } catch {
+    return null;
   }
 }
 
@@ -224,6 +254,8 @@ export class Checker {
     try {
       return verifyInputBytes(bytes, m.commitment.model, job.inputRoot);
     } catch (e) {
+      const breach = rangeBreach(bytes, m.commitment, job.inputRoot);
+      if (breach) throw new InputOutsideRange(breach);
       throw new CheckError(`job input ${cidToString(job.inputCid)}: ${(e as Error).message}`);
     }
   }
