@@ -46,8 +46,7 @@ const abi = [
 const inputOpeningParam = (() => {
   const f = disputeOpeningsAbi.find((x) => x.type === "function" && x.name === "checkInputOpening");
   const p = f && "inputs" in f ? f.inputs[3] : undefined;
-  if (p?.type !== "tuple")
-    throw new Error("DisputeOpenings.checkInputOpening has no InputOpening parameter");
+  if (p?.type !== "tuple") throw new Error("DisputeOpenings.checkInputOpening has no InputOpening parameter");
   return p;
 })();
 
@@ -150,14 +149,16 @@ export class DisputeGameContract extends ContractClient {
   /**
    * An element of the claim's input outside its input's declared range: the dispute opens and
    * ends at once, won by the caller; any opening that does not show it reverts by name
-   * (DisputeOpenings.inputOutsideRange). Returns its id.
+   * (DisputeOpenings.inputOutsideRange). `opening` may come encoded already (raw bytes, as the
+   * contract takes them). Returns its id.
    */
   async challengeInput(
     claim: ClaimMessage,
     signature: Hex,
-    opening: InputOpeningArg,
+    opening: InputOpeningArg | Hex,
   ): Promise<GameTx & { disputeId: bigint }> {
-    const r = await this.write("challengeInput", [claim, signature, encodeInputOpening(opening)]);
+    const encoded = typeof opening === "string" ? opening : encodeInputOpening(opening);
+    const r = await this.write("challengeInput", [claim, signature, encoded]);
     const [ev] = parseEventLogs({ abi: disputeGameAbi, logs: r.receipt.logs, eventName: "DisputeOpened" });
     return { ...r, disputeId: ev.args.disputeId };
   }

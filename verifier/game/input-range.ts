@@ -53,28 +53,43 @@ export function planInputChallenge(
     const range = c.inputRanges[j];
     const out = firstOutside(t.data, range.min, range.max);
     if (!out) continue;
-    const tensors = TensorCommitment.buildMany(inputs);
-    const inputLevels = merkleLevels(concatBytes(...tensors.map((x) => x.root)));
-    const tc = tensors[j];
-    const chunk = openChunk(tc, Math.floor((out.index * dtypeByCode(t.dtype).bytes) / CHUNK));
-    const r = openInputRange(c, j);
-    const hex = (xs: Uint8Array[]): Hex[] => xs.map((x) => toHex(x));
     return {
-      opening: {
-        input: j,
-        element: BigInt(out.index),
-        dtype: t.dtype,
-        shape: [...t.shape],
-        dataRoot: toHex(tc.dataRoot),
-        tensorProof: hex(merkleProof(inputLevels, j)),
-        chunk: toHex(chunk.chunk),
-        chunkProof: hex(chunk.proof),
-        min: r.min,
-        max: r.max,
-        rangeProof: hex(r.proof),
-      },
-      why: `input ${j} (${declared[j].name}): element ${out.index} is ${out.value}, outside the model's declared range [${r.min}, ${r.max}]`,
+      opening: openInputElement(c, inputs, j, out.index),
+      why: `input ${j} (${declared[j].name}): element ${out.index} is ${out.value}, outside the model's declared range [${range.min}, ${range.max}]`,
     };
   }
   return null;
+}
+
+/**
+ * challengeInput's opening of element `element` of input `j`, whatever its value: the tensor root
+ * of input j against the inputs' root, the chunk holding the element against its data root, and
+ * the model's range leaf j against inputRangesRoot.
+ */
+export function openInputElement(
+  c: Pick<ModelCommitment, "inputRanges" | "inputRangesLevels">,
+  inputs: readonly TensorData[],
+  j: number,
+  element: number,
+): InputOpeningArg {
+  const tensors = TensorCommitment.buildMany(inputs);
+  const t = tensors[j];
+  if (!t) throw new RangeError(`graph input index ${j} out of range [0, ${tensors.length})`);
+  const inputLevels = merkleLevels(concatBytes(...tensors.map((x) => x.root)));
+  const chunk = openChunk(t, Math.floor((element * dtypeByCode(t.dtype).bytes) / CHUNK));
+  const r = openInputRange(c, j);
+  const hex = (xs: Uint8Array[]): Hex[] => xs.map((x) => toHex(x));
+  return {
+    input: j,
+    element: BigInt(element),
+    dtype: t.dtype,
+    shape: [...t.shape],
+    dataRoot: toHex(t.dataRoot),
+    tensorProof: hex(merkleProof(inputLevels, j)),
+    chunk: toHex(chunk.chunk),
+    chunkProof: hex(chunk.proof),
+    min: r.min,
+    max: r.max,
+    rangeProof: hex(r.proof),
+  };
 }
