@@ -260,6 +260,23 @@ export class Checker {
     }
   }
 
+  /**
+   * challengeInput's opening on `job`, whose input lies outside its model's declared ranges
+   * (rebuilt from the input alone: no inference runs). A CheckError when the input is not one.
+   */
+  async inputChallenge(claim: ClaimMessage, job: JobInfo): Promise<InputChallenge> {
+    if (claim.modelId.toLowerCase() !== job.modelId.toLowerCase())
+      throw new CheckError(`claim model ${claim.modelId} is not the job's ${job.modelId}`);
+    const m = await this.model(job.modelId);
+    try {
+      await this.inputs(job, m);
+    } catch (e) {
+      if (e instanceof InputOutsideRange) return e.challenge;
+      throw e;
+    }
+    throw new CheckError("the job's input lies inside its model's declared ranges");
+  }
+
   /** Re-executes `claim` on `job` and compares. */
   async check(claim: ClaimMessage, job: JobInfo): Promise<Check> {
     if (claim.modelId.toLowerCase() !== job.modelId.toLowerCase())

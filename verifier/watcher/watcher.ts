@@ -130,17 +130,13 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
   const inputChallengeFor = (r: GameRecord): Promise<InputOpeningArg> => {
     let p = inputChallenges.get(r.claimKey);
     if (!p) {
-      p = runCheck(r).then(
-        (c: Check) => {
-          throw new PlanError(
-            `re-checking the claim gives verdict ${c.verdict}, not an input outside its range`,
-          );
-        },
-        (e) => {
-          if (e instanceof InputOutsideRange) return e.challenge.opening;
-          throw e;
-        },
-      );
+      p = checker
+        .inputChallenge(r.claim, {
+          modelId: r.claim.modelId,
+          inputRoot: r.claim.inputRoot,
+          inputCid: r.inputCid,
+        })
+        .then((c) => c.opening);
       inputChallenges.set(r.claimKey, p);
       p.catch(() => inputChallenges.delete(r.claimKey));
     }
