@@ -38,6 +38,7 @@ async function gasOfBridgeCalls(chain: EmbeddedChain): Promise<Record<string, nu
           graphRoot: h32(1),
           weightsRoot: h32(2),
           outputRefsRoot: h32(3),
+          inputRangesRoot: h32(4),
           nodeCount: 300,
           weightCount: 40,
           inputCount: 1,

@@ -112,6 +112,8 @@ export interface ModelRegistration {
   weightsRoot: Hex;
   /** Root over the (node, slot) producing each graph output (docs/commitments.md). */
   outputRefsRoot: Hex;
+  /** Root over each graph input's admissible range (docs/commitments.md; challengeInput opens it). */
+  inputRangesRoot: Hex;
   nodeCount: number;
   weightCount: number;
   inputCount: number;
@@ -124,6 +126,7 @@ export function modelRegistration(m: ModelIdParts): ModelRegistration {
     graphRoot: toHex(m.graphRoot),
     weightsRoot: toHex(m.weightsRoot),
     outputRefsRoot: toHex(m.outputRefsRoot),
+    inputRangesRoot: toHex(m.inputRangesRoot),
     nodeCount: m.nodeCount,
     weightCount: m.weightCount,
     inputCount: m.inputCount,

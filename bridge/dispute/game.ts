@@ -6,6 +6,7 @@
  */
 import {
   type Address,
+  encodeAbiParameters,
   type Hex,
   type Log,
   numberToHex,
@@ -23,6 +24,7 @@ import type {
   DisputeState,
   GameView,
   InputBindingArg,
+  InputOpeningArg,
   Move,
   Opening,
   RevealedChildren,
@@ -40,6 +42,19 @@ const abi = [
     (x) => x.type === "error" && !gameErrorNames.has(x.name),
   ),
 ];
+
+/** DisputeOpenings.InputOpening as its ABI gives it (checkInputOpening's last parameter): one definition. */
+const inputOpeningParam = (() => {
+  const f = disputeOpeningsAbi.find((x) => x.type === "function" && x.name === "checkInputOpening");
+  const p = f && "inputs" in f ? f.inputs[3] : undefined;
+  if (p?.type !== "tuple") throw new Error("DisputeOpenings.checkInputOpening has no InputOpening parameter");
+  return p;
+})();
+
+/** challengeInput's `o`: abi.encode(InputOpening), which DisputeOpenings.inputOutsideRange reads. */
+export function encodeInputOpening(o: InputOpeningArg): Hex {
+  return encodeAbiParameters([inputOpeningParam], [o]);
+}
 
 export interface GameTx {
   txHash: Hex;
@@ -150,10 +165,28 @@ export class DisputeGameContract extends ContractClient {
     return { ...r, disputeId: ev.args.disputeId };
   }
 
+  /**
+   * An element of the claim's input outside its input's declared range: the dispute opens and
+   * ends at once, won by the caller; any opening that does not show it reverts by name
+   * (DisputeOpenings.inputOutsideRange). `opening` may come encoded already (raw bytes, as the
+   * contract takes them). Returns its id.
+   */
+  async challengeInput(
+    claim: ClaimMessage,
+    signature: Hex,
+    opening: InputOpeningArg | Hex,
+  ): Promise<GameTx & { disputeId: bigint }> {
+    const encoded = typeof opening === "string" ? opening : encodeInputOpening(opening);
+    const r = await this.write("challengeInput", [claim, signature, encoded]);
+    const [ev] = parseEventLogs({ abi: disputeGameAbi, logs: r.receipt.logs, eventName: "DisputeOpened" });
+    return { ...r, disputeId: ev.args.disputeId };
+  }
+
   /** Opens the dispute a challenger planned (verifier/game/planner.ts `planOpening`). */
   openPlanned(claim: ClaimMessage, signature: Hex, o: Opening): Promise<GameTx & { disputeId: bigint }> {
     if (o.kind === "openDispute") return this.open(claim, signature);
     if (o.kind === "openDeferred") return this.openDeferred(claim, signature);
+    if (o.kind === "challengeInput") return this.challengeInput(claim, signature, o.opening);
     if (o.kind === "challengeOutputs") return this.challengeOutputs(claim, signature);
     return this.challengeOutput(claim, signature, o.outputIndex);
   }

@@ -159,6 +159,25 @@ export interface ElementOpeningArg {
   proof: Hex[];
 }
 
+/**
+ * challengeInput's opening (DisputeOpenings.InputOpening): element `element` of graph input
+ * `input` (its tensor root against the claim's inputRoot, its chunk against dataRoot) and the
+ * input's range leaf (dtype, min, max) against the model's inputRangesRoot.
+ */
+export interface InputOpeningArg {
+  input: number;
+  element: bigint;
+  dtype: number;
+  shape: number[];
+  dataRoot: Hex;
+  tensorProof: Hex[];
+  chunk: Hex;
+  chunkProof: Hex[];
+  min: bigint;
+  max: bigint;
+  rangeProof: Hex[];
+}
+
 /** The claimer's level-0 answer (DisputeOpenings.OutputAnswer). */
 export interface OutputAnswerArg {
   outputTensorRoot: Hex;
@@ -199,4 +218,6 @@ export type Opening =
   /** A deferred claim (traceRoot 0): the claimer commits a trace first, then the choice (chooseOpening). */
   | { kind: "openDeferred" }
   | { kind: "challengeOutput"; outputIndex: number }
-  | { kind: "challengeOutputs" };
+  | { kind: "challengeOutputs" }
+  /** An element of the job's input outside its declared range: the challenger wins at once. */
+  | { kind: "challengeInput"; opening: InputOpeningArg };

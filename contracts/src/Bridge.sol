@@ -65,6 +65,7 @@ contract Bridge is ReentrancyGuard, EIP712 {
         bytes32 graphRoot;
         bytes32 weightsRoot;
         bytes32 outputRefsRoot; // graph output k -> (node, slot) of the trace leaf holding it
+        bytes32 inputRangesRoot; // graph input j -> its admissible [min, max] (challengeInput)
         uint32 nodeCount; // trace leaves and graph descriptors
         uint32 weightCount; // initializers under weightsRoot
         uint32 inputCount; // graph inputs under a job's inputRoot
@@ -76,6 +77,7 @@ contract Bridge is ReentrancyGuard, EIP712 {
         bytes32 graphRoot;
         bytes32 weightsRoot;
         bytes32 outputRefsRoot; // graph output k -> (node, slot) of the trace leaf holding it
+        bytes32 inputRangesRoot; // graph input j -> its admissible [min, max] (challengeInput)
         uint32 nodeCount; // trace leaves and graph descriptors
         uint32 weightCount; // initializers under weightsRoot
         uint32 inputCount; // graph inputs under a job's inputRoot
@@ -283,6 +285,7 @@ contract Bridge is ReentrancyGuard, EIP712 {
     error InvalidCid(uint256 length);
     error EmptyGraphRoot();
     error EmptyOutputRefsRoot();
+    error EmptyInputRangesRoot();
     error ModelAlreadyRegistered(bytes32 modelId);
     error InvalidModelCounts(uint32 nodeCount, uint32 inputCount, uint32 outputCount);
     error WeightsRootCountMismatch(bytes32 weightsRoot, uint32 weightCount);
@@ -424,16 +427,17 @@ contract Bridge is ReentrancyGuard, EIP712 {
 
     // ================================================================== model registry
 
-    /// Registers a model by its three roots, its four counts and the binary CIDv1 of its ONNX file.
+    /// Registers a model by its four roots, its four counts and the binary CIDv1 of its ONNX file.
     /// Anyone may register; the id is content-derived (docs/commitments.md):
-    /// modelId = sha256(0x4d || graphRoot || weightsRoot || outputRefsRoot || u32 nodeCount
-    ///                  || u32 weightCount || u32 inputCount || u32 outputCount || cid).
+    /// modelId = sha256(0x4d || graphRoot || weightsRoot || outputRefsRoot || inputRangesRoot
+    ///                  || u32 nodeCount || u32 weightCount || u32 inputCount || u32 outputCount || cid).
     function registerModel(ModelCommitment calldata m, bytes calldata cid) external returns (bytes32 modelId) {
         // A binary CIDv1 starts with the version varint 0x01; anything shorter than version + codec +
         // multihash header cannot name a file.
         if (cid.length < 4 || cid.length > MAX_CID_LENGTH || cid[0] != 0x01) revert InvalidCid(cid.length);
         if (m.graphRoot == bytes32(0)) revert EmptyGraphRoot();
         if (m.outputRefsRoot == bytes32(0)) revert EmptyOutputRefsRoot();
+        if (m.inputRangesRoot == bytes32(0)) revert EmptyInputRangesRoot();
         if (m.nodeCount == 0 || m.inputCount == 0 || m.outputCount == 0) {
             revert InvalidModelCounts(m.nodeCount, m.inputCount, m.outputCount);
         }
@@ -442,13 +446,22 @@ contract Bridge is ReentrancyGuard, EIP712 {
             revert WeightsRootCountMismatch(m.weightsRoot, m.weightCount);
         }
         modelId = Commitments.modelId(
-            m.graphRoot, m.weightsRoot, m.outputRefsRoot, m.nodeCount, m.weightCount, m.inputCount, m.outputCount, cid
+            m.graphRoot,
+            m.weightsRoot,
+            m.outputRefsRoot,
+            m.inputRangesRoot,
+            m.nodeCount,
+            m.weightCount,
+            m.inputCount,
+            m.outputCount,
+            cid
         );
         if (_models[modelId].registrant != address(0)) revert ModelAlreadyRegistered(modelId);
         Model storage stored = _models[modelId];
         stored.graphRoot = m.graphRoot;
         stored.weightsRoot = m.weightsRoot;
         stored.outputRefsRoot = m.outputRefsRoot;
+        stored.inputRangesRoot = m.inputRangesRoot;
         stored.nodeCount = m.nodeCount;
         stored.weightCount = m.weightCount;
         stored.inputCount = m.inputCount;

@@ -300,6 +300,23 @@ contract DisputeGame {
         emit OpeningChosen(id, kind, outputIndex);
     }
 
+    /// An input outside its declared range (docs/dispute-game.md "Inputs outside a declared
+    /// range"): `o` = abi.encode(DisputeOpenings.InputOpening) opens one element of a graph input
+    /// against the claim's inputRoot and the input's range against the model's inputRangesRoot
+    /// (DisputeOpenings.inputOutsideRange reverts by name unless the element is outside). The model
+    /// has no output for such an input, so the claim is wrong whatever its trace: the challenger
+    /// wins at once.
+    function challengeInput(Bridge.Claim calldata claim, bytes calldata signature, bytes calldata o)
+        external
+        returns (uint256 id)
+    {
+        (uint256 id_, Dispute storage d, Bridge.Model memory m) = _open(claim, signature, claim.traceRoot == bytes32(0));
+        id = id_;
+        openings.inputOutsideRange(claim.inputRoot, m.inputRangesRoot, m.inputCount, o);
+        _endAtOpen(id, d);
+        if (d.phase == PHASE_NONE) _resolve(id, d, WINNER_CHALLENGER, "input outside its declared range");
+    }
+
     /// A dispute that is decided by the time it opens: on a claim already invalidated it is void
     /// (the bond goes back); on a claim whose signer has no stake left it is won by the
     /// challenger at once. A dispute is never refused for the claimer's lack of stake: a signed

@@ -6,9 +6,10 @@ import {NodeDescriptor} from "./lib/NodeDescriptor.sol";
 import {OpSemantics} from "./lib/OpSemantics.sol";
 
 /// @title DisputeOpenings
-/// @notice The stateless checks of three DisputeGame moves: the claimer's level-0 answer (output k
-/// of outputRoot bound to a trace leaf), its reveal of every output root, and its level-2 leaf opening (a node's descriptor and
-/// output data root against the disputed trace leaf). They live apart from the game because
+/// @notice The stateless checks of four DisputeGame moves: the claimer's level-0 answer (output k
+/// of outputRoot bound to a trace leaf), its reveal of every output root, its level-2 leaf opening (a node's descriptor and
+/// output data root against the disputed trace leaf), and the challenger's challengeInput (an input
+/// element outside its declared range). They live apart from the game because
 /// DisputeGame is close to EIP-170 (24,576 bytes of runtime code): the descriptor decoder alone
 /// is ~2 KB. DisputeGame deploys one in its constructor, so deployments are unchanged.
 /// @dev Every function is view and holds no state: a check that fails reverts with the same named
@@ -36,6 +37,33 @@ contract DisputeOpenings {
         uint64 outBytes;
         uint64 chunkCount;
     }
+
+    /// challengeInput's opening (docs/dispute-game.md "Inputs outside a declared range"): element
+    /// `element` of graph input `input`, whose tensor root (dtype, shape, dataRoot) opens against
+    /// the claim's inputRoot and whose chunk opens against dataRoot, and the input's range leaf
+    /// (dtype, min, max) opened against the model's inputRangesRoot.
+    struct InputOpening {
+        uint32 input;
+        uint64 element;
+        uint8 dtype;
+        uint32[] shape;
+        bytes32 dataRoot;
+        bytes32[] tensorProof;
+        bytes chunk;
+        bytes32[] chunkProof;
+        int64 min;
+        int64 max;
+        bytes32[] rangeProof;
+    }
+
+    error BadInputOpening();
+    error InputIndexOutOfRange(uint256 input, uint256 inputCount);
+    error InputNotInRoot();
+    error RangeLeafNotInModel();
+    error InputHasNoRange(uint256 input);
+    error ElementNotInInput(uint256 element, uint256 numel);
+    error InputChunkNotInData();
+    error InputElementInRange(int256 value, int64 min, int64 max);
 
     error OutputNotInRoot();
     error OutputRefNotInModel();
@@ -69,6 +97,62 @@ contract DisputeOpenings {
             revert TraceLeafNotInTrace();
         }
         held = a.leafOutputs[a.slot];
+    }
+
+    /// challengeInput's check, on `encoded` = abi.encode(InputOpening): the game forwards the bytes
+    /// as it got them, since decoding the struct there would cost it ~400 bytes of code (EIP-170).
+    function inputOutsideRange(bytes32 inputRoot, bytes32 inputRangesRoot, uint256 inputCount, bytes calldata encoded)
+        external
+        view
+        returns (int256)
+    {
+        // abi.encode of one dynamic struct: the offset 0x20, then the struct
+        if (encoded.length < 0x20 || uint256(bytes32(encoded[:0x20])) != 0x20) revert BadInputOpening();
+        InputOpening calldata o;
+        assembly ("memory-safe") {
+            o := add(encoded.offset, 0x20)
+        }
+        return _outsideRange(inputRoot, inputRangesRoot, inputCount, o);
+    }
+
+    /// The same check on a decoded opening (off-chain callers; its ABI is InputOpening's one definition).
+    function checkInputOpening(bytes32 inputRoot, bytes32 inputRangesRoot, uint256 inputCount, InputOpening calldata o)
+        external
+        view
+        returns (int256)
+    {
+        return _outsideRange(inputRoot, inputRangesRoot, inputCount, o);
+    }
+
+    /// Checks every opening of `o` (else a named revert) and returns the element, which lies
+    /// outside the input's range (else InputElementInRange). An input whose range is its dtype's
+    /// whole range declares none: no element can leave it (InputHasNoRange). The element must lie
+    /// inside the tensor: the zero padding of its last chunk is no input element.
+    function _outsideRange(bytes32 inputRoot, bytes32 inputRangesRoot, uint256 inputCount, InputOpening calldata o)
+        internal
+        view
+        returns (int256 value)
+    {
+        if (o.input >= inputCount) revert InputIndexOutOfRange(o.input, inputCount);
+        bytes32 tRoot = Commitments.tensorRoot(o.dtype, o.shape, o.dataRoot);
+        if (!Commitments.requireProof(inputRoot, tRoot, o.input, inputCount, o.tensorProof)) revert InputNotInRoot();
+        // The leaf binds the dtype too: a tensor of another dtype than the model's opens no leaf.
+        bytes32 leaf = Commitments.rangeLeaf(o.dtype, o.min, o.max);
+        if (!Commitments.requireProof(inputRangesRoot, leaf, o.input, inputCount, o.rangeProof)) {
+            revert RangeLeafNotInModel();
+        }
+        if (o.min == OpSemantics.dtypeMin(o.dtype) && o.max == OpSemantics.dtypeMax(o.dtype)) {
+            revert InputHasNoRange(o.input);
+        }
+        uint256 n = Commitments.numel(o.shape);
+        if (o.element >= n) revert ElementNotInInput(o.element, n);
+        (uint256 chunkIndex, uint256 offset) = Commitments.chunkOfElement(o.dtype, o.element);
+        uint256 count = Commitments.chunkCount(o.dtype, o.shape);
+        if (!Commitments.verifyChunkInData(o.dataRoot, count, chunkIndex, o.chunk, o.chunkProof)) {
+            revert InputChunkNotInData();
+        }
+        value = Commitments.readElement(o.dtype, o.chunk, offset);
+        if (value >= o.min && value <= o.max) revert InputElementInRange(value, o.min, o.max);
     }
 
     /// Opens trace leaf `nodeIndex` (hash `leaf`): node i's descriptor, proven against the model's

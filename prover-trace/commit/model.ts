@@ -12,7 +12,11 @@
  *   outputRoot    = MerkleRoot(tensorRoot(graphOutput[0]), ...)
  *   outputRef[k]  = sha256(0x4f || u32 node || u8 slot)      graph output k is output `slot` of node `node`
  *   outputRefsRoot = MerkleRoot(outputRef[0], ..., outputRef[outputCount-1])
- *   modelId       = sha256(0x4d || graphRoot || weightsRoot || outputRefsRoot || u32 nodeCount
+ *   rangeLeaf[j]  = sha256(0x52 || u8 dtype || i64 min || i64 max)   graph input j holds values in
+ *                   [min, max]: its declared range, else its dtype's whole range
+ *   inputRangesRoot = MerkleRoot(rangeLeaf[0], ..., rangeLeaf[inputCount-1])
+ *   modelId       = sha256(0x4d || graphRoot || weightsRoot || outputRefsRoot || inputRangesRoot
+ *                          || u32 nodeCount
  *                          || u32 weightCount || u32 inputCount || u32 outputCount || cidBytes)
  *
  * cidBytes is the binary CIDv1 of the ONNX file exactly as `ipfs add --cid-version=1` (Kubo)
@@ -23,6 +27,8 @@ import type { CID } from "multiformats/cid";
 import { fileCid } from "../../protocol/cid.ts";
 import {
   concatBytes,
+  dtypeByCode,
+  i64be,
   merkleLevels,
   merkleProof,
   sha256,
@@ -43,6 +49,7 @@ export { type BlockSink, fileCid } from "../../protocol/cid.ts";
 export const DESCRIPTOR_TAG = 0x4e;
 export const MODEL_ID_TAG = 0x4d;
 export const OUTPUT_REF_TAG = 0x4f;
+export const RANGE_LEAF_TAG = 0x52;
 
 export function encodeInputRef(r: InputRef): Uint8Array {
   if (r.kind !== 0 && r.kind !== 1 && r.kind !== 2) throw new RangeError(`inputRef kind ${r.kind}`);
@@ -213,6 +220,63 @@ export function verifyOutputRef(outputRefsRootBytes: Uint8Array, o: OutputRefOpe
   return verifyMerkleProof(outputRefsRootBytes, outputRefLeaf(o), o.index, o.outputCount, o.proof);
 }
 
+// ---------------------------------------------------------------------------- input ranges
+
+/**
+ * Graph input j's admissible values (docs/profile.md "Graph input ranges"): the declared range,
+ * else the dtype's whole range. The one-step check and challengeInput open it against
+ * inputRangesRoot, since the contracts cannot read the range from the file.
+ */
+export interface InputRange {
+  dtype: number;
+  min: bigint;
+  max: bigint;
+}
+
+/** rangeLeaf = sha256(0x52 || u8 dtype || i64 min || i64 max): one leaf of inputRangesRoot. */
+export function rangeLeaf(r: InputRange): Uint8Array {
+  const d = dtypeByCode(r.dtype);
+  if (r.min > r.max || r.min < d.min || r.max > d.max)
+    throw new RangeError(`input range [${r.min}, ${r.max}] is not a range of ${d.name}`);
+  return sha256(concatBytes(Uint8Array.of(RANGE_LEAF_TAG), u8(r.dtype), i64be(r.min), i64be(r.max)));
+}
+
+/** Every graph input's range, in graph input order (the validator set each input's interval). */
+export function inputRanges(model: ProfileModel): InputRange[] {
+  return model.inputs.map((v) => ({ dtype: v.dtype, min: v.interval.lo, max: v.interval.hi }));
+}
+
+/** Levels of the range tree (levels[0] = range leaves, last = inputRangesRoot). */
+export function inputRangesLevels(ranges: readonly InputRange[]): Uint8Array[] {
+  if (ranges.length === 0) throw new RangeError("a model has at least one graph input");
+  return merkleLevels(concatBytes(...ranges.map(rangeLeaf)));
+}
+
+export function inputRangesRoot(ranges: readonly InputRange[]): Uint8Array {
+  const levels = inputRangesLevels(ranges);
+  return levels[levels.length - 1].slice(0, 32);
+}
+
+/** Graph input j's range with its Merkle proof against inputRangesRoot (inputCount leaves). */
+export interface InputRangeOpening extends InputRange {
+  index: number;
+  inputCount: number;
+  proof: Uint8Array[];
+}
+
+export function openInputRange(
+  c: Pick<ModelCommitment, "inputRanges" | "inputRangesLevels">,
+  j: number,
+): InputRangeOpening {
+  const r = c.inputRanges[j];
+  if (!r) throw new RangeError(`graph input index ${j} out of range [0, ${c.inputRanges.length})`);
+  return { ...r, index: j, inputCount: c.inputRanges.length, proof: merkleProof(c.inputRangesLevels, j) };
+}
+
+export function verifyInputRange(inputRangesRootBytes: Uint8Array, o: InputRangeOpening): boolean {
+  return verifyMerkleProof(inputRangesRootBytes, rangeLeaf(o), o.index, o.inputCount, o.proof);
+}
+
 // ---------------------------------------------------------------------------- model id
 
 export interface ModelIdParts {
@@ -220,6 +284,8 @@ export interface ModelIdParts {
   weightsRoot: Uint8Array;
   /** Binds graph output k to the trace leaf (node, slot) that must hold it (dispute level 0). */
   outputRefsRoot: Uint8Array;
+  /** Binds graph input j to its admissible range (challengeInput, the one-step check). */
+  inputRangesRoot: Uint8Array;
   nodeCount: number;
   weightCount: number;
   inputCount: number;
@@ -228,7 +294,12 @@ export interface ModelIdParts {
 }
 
 export function modelIdFromParts(p: ModelIdParts): Uint8Array {
-  if (p.graphRoot.length !== 32 || p.weightsRoot.length !== 32 || p.outputRefsRoot?.length !== 32)
+  if (
+    p.graphRoot.length !== 32 ||
+    p.weightsRoot.length !== 32 ||
+    p.outputRefsRoot?.length !== 32 ||
+    p.inputRangesRoot?.length !== 32
+  )
     throw new RangeError("roots must be 32 bytes");
   return sha256(
     concatBytes(
@@ -236,6 +307,7 @@ export function modelIdFromParts(p: ModelIdParts): Uint8Array {
       p.graphRoot,
       p.weightsRoot,
       p.outputRefsRoot,
+      p.inputRangesRoot,
       u32be(p.nodeCount),
       u32be(p.weightCount),
       u32be(p.inputCount),
@@ -256,6 +328,9 @@ export interface ModelCommitment extends ModelIdParts {
   /** Graph output k is output outputRefs[k].slot of node outputRefs[k].node. */
   outputRefs: OutputRef[];
   outputRefsLevels: Uint8Array[];
+  /** Graph input j's admissible values, in graph input order. */
+  inputRanges: InputRange[];
+  inputRangesLevels: Uint8Array[];
 }
 
 /**
@@ -276,10 +351,13 @@ export async function commitModel(model: ProfileModel, onnxBytes: Uint8Array): P
   const cid = await fileCid(onnxBytes);
   const refs = outputRefs(model);
   const refLevels = outputRefsLevels(refs);
+  const ranges = inputRanges(model);
+  const rangeLevels = inputRangesLevels(ranges);
   const parts: ModelIdParts = {
     graphRoot: levels[levels.length - 1].slice(0, 32),
     weightsRoot: weightsRoot(model),
     outputRefsRoot: refLevels[refLevels.length - 1].slice(0, 32),
+    inputRangesRoot: rangeLevels[rangeLevels.length - 1].slice(0, 32),
     nodeCount: model.nodes.length,
     weightCount: model.initializers.length,
     inputCount: model.inputs.length,
@@ -295,6 +373,8 @@ export async function commitModel(model: ProfileModel, onnxBytes: Uint8Array): P
     descriptors,
     outputRefs: refs,
     outputRefsLevels: refLevels,
+    inputRanges: ranges,
+    inputRangesLevels: rangeLevels,
   };
 }
 

@@ -10,10 +10,12 @@ import {
   graphLevels,
   inputRoot,
   nodeDescriptor,
+  openInputRange,
   openNodeDescriptor,
   openOutputRef,
   outputRefLeaf,
   outputRoot,
+  rangeLeaf,
   weightsRoot,
 } from "../../prover-trace/commit/model.ts";
 import { GraphBuilder } from "../../prover-trace/onnx/graph-builder.ts";
@@ -268,6 +270,16 @@ async function modelVector() {
       proof: openOutputRef(c, k).proof.map((p) => toHex(p)),
     })),
     outputRefsRoot: toHex(c.outputRefsRoot),
+    // Graph input j holds values in [min, max] (declared, else its dtype's range);
+    // leaf = sha256(0x52 || u8 dtype || i64 min || i64 max).
+    inputRanges: c.inputRanges.map((r, j) => ({
+      dtype: r.dtype,
+      min: r.min.toString(),
+      max: r.max.toString(),
+      leaf: toHex(rangeLeaf(r)),
+      proof: openInputRange(c, j).proof.map((p) => toHex(p)),
+    })),
+    inputRangesRoot: toHex(c.inputRangesRoot),
     modelId: toHex(c.modelId),
     openings: pm.nodes.map((_, i) => {
       const o = openNodeDescriptor(c, i);
@@ -302,6 +314,19 @@ export function modelVectors() {
     generator: "scripts/vectors/model.ts (npm run vectors)",
     descriptors: descriptorVectors(),
     model: MODEL_VECTOR,
+    // Range leaves at the edges of each dtype (i64 two's complement, big-endian).
+    rangeLeaves: [
+      { dtype: 2, min: 0n, max: 255n },
+      { dtype: 3, min: -128n, max: 127n },
+      { dtype: 6, min: 0n, max: 15n },
+      { dtype: 6, min: -5n, max: -5n },
+      { dtype: 7, min: -(2n ** 63n), max: 2n ** 63n - 1n },
+    ].map((r) => ({
+      dtype: r.dtype,
+      min: r.min.toString(),
+      max: r.max.toString(),
+      leaf: toHex(rangeLeaf(r)),
+    })),
     emptyWeightsRoot: toHex(weightsRoot(nw)),
   };
 }

@@ -211,7 +211,7 @@ export function planOpening(
   v: PartyView,
   claim: { traceRoot: Hex; outputRoot: Hex },
   claimedOutputRoots?: readonly (Hex | Uint8Array)[],
-): Opening | null {
+): Exclude<Opening, { kind: "challengeInput" }> | null {
   if (isDeferredTrace(claim.traceRoot)) return planDeferredOpening(toHex(viewOutputRoot(v)), claim);
   if (claim.traceRoot.toLowerCase() !== toHex(v.trace.root)) return { kind: "openDispute" };
   if (claim.outputRoot.toLowerCase() === toHex(viewOutputRoot(v))) return null;
@@ -236,7 +236,7 @@ export function planOpening(
 export function planDeferredOpening(
   ourOutputRoot: Hex,
   claim: { traceRoot: Hex; outputRoot: Hex },
-): Opening | null {
+): Exclude<Opening, { kind: "challengeInput" }> | null {
   if (!isDeferredTrace(claim.traceRoot))
     throw new PlanError(`claim trace root ${claim.traceRoot} is not deferred`);
   return claim.outputRoot.toLowerCase() === ourOutputRoot.toLowerCase() ? null : { kind: "openDeferred" };

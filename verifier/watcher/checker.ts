@@ -19,7 +19,12 @@ import {
   generationSequence,
   generationSpec,
 } from "../../prover-trace/commit/generation.ts";
-import { commitOnnxFile, inputRoot, type ModelCommitment } from "../../prover-trace/commit/model.ts";
+import {
+  commitOnnxFile,
+  inputRoot,
+  type ModelCommitment,
+  tensorListRoot,
+} from "../../prover-trace/commit/model.ts";
 import { type TensorData, tensorRoot } from "../../prover-trace/commit/tensor.ts";
 import {
   checkGenerationJob,
@@ -27,6 +32,7 @@ import {
   jobParamsHash,
 } from "../../prover-trace/generation/check.ts";
 import { createRunner, type Runner } from "../../prover-trace/runner/runner.ts";
+import { type InputChallenge, planInputChallenge } from "../game/input-range.ts";
 import { planDeferredOpening, planOpening } from "../game/planner.ts";
 import { decideGeneration, type GenerationStatement, type HonestPass } from "../game/token-move.ts";
 import { buildPartyView, type PartyView, viewOutputRoot } from "../game/view.ts";
@@ -117,6 +123,35 @@ export class CheckError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "CheckError";
+  }
+}
+
+/**
+ * The job's input is the one its inputRoot names, of the model's types, but an element leaves its
+ * input's declared range: no honest worker claims it, so a claim on it is wrong whatever its
+ * trace, and `challenge` (DisputeGame.challengeInput) shows it on L1.
+ */
+export class InputOutsideRange extends CheckError {
+  readonly challenge: InputChallenge;
+  constructor(challenge: InputChallenge) {
+    super(`job input: ${challenge.why}`);
+    this.name = "InputOutsideRange";
+    this.challenge = challenge;
+  }
+}
+
+/**
+ * The challengeInput opening for input bytes that hash to `inputRoot` and fit the model's types
+ * but not its declared ranges; null for anything else (not a tensor file, another root, another
+ * type: refused as before).
+ */
+function rangeBreach(bytes: Uint8Array, c: ModelCommitment, inputRoot: Hex): InputChallenge | null {
+  try {
+    const tensors = decodeTensorFile(bytes);
+    if (toHex(tensorListRoot(tensors)) !== inputRoot.toLowerCase()) return null;
+    return planInputChallenge(c, tensors);
+  } catch {
+    return null;
   }
 }
 
@@ -231,8 +266,27 @@ export class Checker {
     try {
       return verifyInputBytes(bytes, m.commitment.model, job.inputRoot);
     } catch (e) {
+      const breach = rangeBreach(bytes, m.commitment, job.inputRoot);
+      if (breach) throw new InputOutsideRange(breach);
       throw new CheckError(`job input ${cidToString(job.inputCid)}: ${(e as Error).message}`);
     }
+  }
+
+  /**
+   * challengeInput's opening on `job`, whose input lies outside its model's declared ranges
+   * (rebuilt from the input alone: no inference runs). A CheckError when the input is not one.
+   */
+  async inputChallenge(claim: ClaimMessage, job: JobInfo): Promise<InputChallenge> {
+    if (claim.modelId.toLowerCase() !== job.modelId.toLowerCase())
+      throw new CheckError(`claim model ${claim.modelId} is not the job's ${job.modelId}`);
+    const m = await this.model(job.modelId);
+    try {
+      await this.inputs(job, m);
+    } catch (e) {
+      if (e instanceof InputOutsideRange) return e.challenge;
+      throw e;
+    }
+    throw new CheckError("the job's input lies inside its model's declared ranges");
   }
 
   /** Re-executes `claim` on `job` and compares. */

@@ -14,6 +14,7 @@ import type { BridgeContract } from "../../bridge/bridge.ts";
 import { BridgeRevert } from "../../bridge/bridge.ts";
 import type { DisputeGameContract } from "../../bridge/dispute/game.ts";
 import type { GenerationRuleContract } from "../../bridge/dispute/generation-rule.ts";
+import { type InputOpeningArg, outcomeFor, Phase } from "../../bridge/dispute/vocabulary.ts";
 import { type Action, decide, type Outcome } from "../game/challenger.ts";
 import { type Opening, PlanError } from "../game/planner.ts";
 import { decideTokenMove, type TokenMoveAction, type TokenProofArg } from "../game/token-move.ts";
@@ -34,6 +35,8 @@ export interface SchedulerDeps {
   viewFor(r: GameRecord): Promise<PartyView>;
   /** The token move's calldata for a record at level "token" (from our pass; cached by the caller). */
   tokenProofFor?(r: GameRecord): Promise<TokenProofArg>;
+  /** challengeInput's opening for a record at level "input" (from the job's input; cached by the caller). */
+  inputChallengeFor?(r: GameRecord): Promise<InputOpeningArg>;
   /** The DisputeGame's GenerationRule (the token move); needed for records at level "token". */
   generationRule?: GenerationRuleContract;
   bondDeposit?: bigint;
@@ -51,7 +54,9 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * named, or, when no verified file named one (several outputs, issue 18 attack 11), level 0
  * without naming it (the claimer reveals every output root, the planner then picks).
  */
-export function recordOpening(r: Pick<GameRecord, "level" | "outputIndex">): Opening {
+export function recordOpening(
+  r: Pick<GameRecord, "level" | "outputIndex">,
+): Exclude<Opening, { kind: "challengeInput" }> {
   if (r.level === "deferred") return { kind: "openDeferred" };
   if (r.level !== "output") return { kind: "openDispute" };
   if (r.outputIndex === undefined) return { kind: "challengeOutputs" };
@@ -111,6 +116,7 @@ export class GameScheduler {
         if (!opened) return;
       }
       if (r.level === "token") await this.playTokenMove(r, log, refusals);
+      else if (r.level === "input") await this.endInputMove(r, log);
       else await this.play(r, log, refusals);
     } finally {
       if (refusals.progressed()) this.d.metrics.stuckGames.dec();
@@ -208,8 +214,12 @@ export class GameScheduler {
           this.d.metrics.moves.inc({ kind: "depositBond" });
           log.info({ amount: want.toString() }, "challenger bond deposited");
         }
+        const opening: Opening =
+          r.level === "input"
+            ? { kind: "challengeInput", opening: await this.inputOpening(r) }
+            : recordOpening(r);
         await this.save(r, { pending: { kind: "openDispute", at: Date.now() } });
-        const tx = await this.d.game.openPlanned(r.claim, r.signature, recordOpening(r));
+        const tx = await this.d.game.openPlanned(r.claim, r.signature, opening);
         this.count(r, "openDispute", tx.gasUsed);
         await this.save(r, { status: "playing", disputeId: tx.disputeId.toString(), pending: undefined });
         await this.progressed(r, refusals, log);
@@ -233,6 +243,40 @@ export class GameScheduler {
       }
     }
     return false;
+  }
+
+  private inputOpening(r: GameRecord): Promise<InputOpeningArg> {
+    if (!this.d.inputChallengeFor)
+      throw new PlanError("a challengeInput record, but no input opening provider");
+    return this.d.inputChallengeFor(r);
+  }
+
+  /**
+   * challengeInput decides its dispute in the tx that opens it (or reverts): read the outcome.
+   * Nothing is left to play, so a dispute still open would be a contract we do not know.
+   */
+  private async endInputMove(r: GameRecord, log: Logger): Promise<void> {
+    const id = BigInt(r.disputeId as string);
+    const plog = log.child({ disputeId: r.disputeId });
+    while (!this.stopped) {
+      try {
+        const d = await this.d.game.getDispute(id);
+        if (d.phase === Phase.resolved) {
+          await this.finish(r, outcomeFor(d.winner, "challenger") ?? "void", plog);
+          return;
+        }
+        plog.error({ phase: d.phase }, "a challengeInput dispute is still open");
+        await this.save(r, {
+          status: "failed",
+          reason: `challengeInput left phase ${d.phase}`,
+          pending: undefined,
+        });
+        return;
+      } catch (e) {
+        plog.warn({ err: (e as Error).message }, "cannot read the dispute; retrying");
+        await sleep(this.d.pollMs);
+      }
+    }
   }
 
   private count(r: GameRecord, kind: string, gas: bigint): void {

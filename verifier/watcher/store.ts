@@ -51,9 +51,11 @@ export interface GameRecord extends SubmittedClaim {
    * "trace": level 1 onwards; "output": level 0 (only outputRoot differs); "deferred":
    * openDeferred (a deferred claim whose outputRoot differs); "token": a generation claim whose
    * pass is right and whose tokens break a rule: openDispute, then the one-shot
-   * GenerationRule.proveTokenRuleBroken (no game is played).
+   * GenerationRule.proveTokenRuleBroken (no game is played); "input": the job's input leaves its
+   * model's declared range, so challengeInput wins at open (no game is played; the opening is
+   * rebuilt from the input, never stored).
    */
-  level?: "trace" | "output" | "deferred" | "token";
+  level?: "trace" | "output" | "deferred" | "token" | "input";
   /** Level 0: the graph output whose binding is disputed (absent: unnamed, challengeOutputs). */
   outputIndex?: number;
   disputeId?: string;

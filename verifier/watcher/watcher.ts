@@ -14,6 +14,7 @@ import { BridgeContract } from "../../bridge/bridge.ts";
 import { connectL1 } from "../../bridge/clients.ts";
 import { DisputeGameContract } from "../../bridge/dispute/game.ts";
 import { GenerationRuleContract } from "../../bridge/dispute/generation-rule.ts";
+import type { InputOpeningArg } from "../../bridge/dispute/vocabulary.ts";
 import { disputeGameAbi } from "../../contracts/artifacts/DisputeGame.ts";
 import { toHex } from "../../protocol/bytes.ts";
 import { claimDomain } from "../../protocol/eip712.ts";
@@ -22,7 +23,14 @@ import { PlanError } from "../game/planner.ts";
 import { buildTokenProof, type TokenProofArg } from "../game/token-move.ts";
 import type { PartyView } from "../game/view.ts";
 import { type L2Block, SequencerReader } from "../l2.ts";
-import { type Check, CheckError, Checker, type ContentGetter, type TokenMovePlan } from "./checker.ts";
+import {
+  type Check,
+  CheckError,
+  Checker,
+  type ContentGetter,
+  InputOutsideRange,
+  type TokenMovePlan,
+} from "./checker.ts";
 import type { WatcherConfig } from "./config.ts";
 import { claimsIn, L2Follower, type SubmittedClaim } from "./follower.ts";
 import { createWatcherMetrics, type WatcherMetrics } from "./metrics.ts";
@@ -120,6 +128,23 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
     }
     return p;
   };
+  // challengeInput's opening, like the token proofs: rebuilt from the job's input after a restart.
+  const inputChallenges = new Map<string, Promise<InputOpeningArg>>();
+  const inputChallengeFor = (r: GameRecord): Promise<InputOpeningArg> => {
+    let p = inputChallenges.get(r.claimKey);
+    if (!p) {
+      p = checker
+        .inputChallenge(r.claim, {
+          modelId: r.claim.modelId,
+          inputRoot: r.claim.inputRoot,
+          inputCid: r.inputCid,
+        })
+        .then((c) => c.opening);
+      inputChallenges.set(r.claimKey, p);
+      p.catch(() => inputChallenges.delete(r.claimKey));
+    }
+    return p;
+  };
   const generationRule = await GenerationRuleContract.of(clients, gameAddress);
   const scheduler = new GameScheduler({
     game,
@@ -131,6 +156,7 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
     pollMs: cfg.pollMs,
     viewFor,
     tokenProofFor,
+    inputChallengeFor,
     generationRule,
     bondDeposit: cfg.bondDeposit,
     withdrawIdleBond: cfg.withdrawIdleBond,
@@ -203,6 +229,18 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
         return;
       } catch (e) {
         const err = e as Error;
+        if (e instanceof InputOutsideRange) {
+          // The claimer asserts an output the model does not have: one L1 call shows it.
+          metrics.claimsChecked.inc({ verdict: "input-range" });
+          inputChallenges.set(r.claimKey, Promise.resolve(e.challenge.opening));
+          log.warn(
+            { why: e.challenge.why },
+            "the job's input leaves its declared range: opening challengeInput",
+          );
+          await save(r, { status: "opening", level: "input", reason: e.challenge.why });
+          scheduler.start(r);
+          return;
+        }
         if (attempt >= 2 || closing) {
           metrics.claimsChecked.inc({ verdict: "error" });
           log.error({ err: err.message }, "cannot re-execute the claim");

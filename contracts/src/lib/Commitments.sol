@@ -264,13 +264,20 @@ library Commitments {
         return sha256(abi.encodePacked(bytes1(0x4f), node, slot));
     }
 
-    /// sha256(0x4d || graphRoot || weightsRoot || outputRefsRoot || u32 nodeCount || u32 weightCount
-    ///        || u32 inputCount || u32 outputCount || cidBytes): the counts fix the depth of every
-    /// proof against the roots.
+    /// sha256(0x52 || u8 dtype || i64 min || i64 max): leaf j of inputRangesRoot, graph input j
+    /// holds values in [min, max] (its declared range, else its dtype's whole range).
+    function rangeLeaf(uint8 dtype, int64 min, int64 max) internal pure returns (bytes32) {
+        return sha256(abi.encodePacked(bytes1(0x52), dtype, min, max));
+    }
+
+    /// sha256(0x4d || graphRoot || weightsRoot || outputRefsRoot || inputRangesRoot || u32 nodeCount
+    ///        || u32 weightCount || u32 inputCount || u32 outputCount || cidBytes): the counts fix the
+    /// depth of every proof against the roots.
     function modelId(
         bytes32 graphRoot,
         bytes32 weightsRoot,
         bytes32 outputRefsRoot,
+        bytes32 inputRangesRoot,
         uint32 nodeCount,
         uint32 weightCount,
         uint32 inputCount,
@@ -283,6 +290,7 @@ library Commitments {
                 graphRoot,
                 weightsRoot,
                 outputRefsRoot,
+                inputRangesRoot,
                 nodeCount,
                 weightCount,
                 inputCount,

@@ -70,6 +70,7 @@ contract CommitmentsHarness {
         bytes32 graphRoot,
         bytes32 weightsRoot,
         bytes32 outputRefsRoot,
+        bytes32 inputRangesRoot,
         uint32 nodeCount,
         uint32 weightCount,
         uint32 inputCount,
@@ -77,8 +78,12 @@ contract CommitmentsHarness {
         bytes calldata cid
     ) external pure returns (bytes32) {
         return Commitments.modelId(
-            graphRoot, weightsRoot, outputRefsRoot, nodeCount, weightCount, inputCount, outputCount, cid
+            graphRoot, weightsRoot, outputRefsRoot, inputRangesRoot, nodeCount, weightCount, inputCount, outputCount, cid
         );
+    }
+
+    function rangeLeaf(uint8 dtype, int64 min, int64 max) external pure returns (bytes32) {
+        return Commitments.rangeLeaf(dtype, min, max);
     }
 
     function outputRefLeaf(uint32 node, uint8 slot) external pure returns (bytes32) {

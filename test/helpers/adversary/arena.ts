@@ -36,6 +36,7 @@ import {
   type ClaimInclusionProof,
   decide as decideClaimer,
 } from "../../../verifier/game/claimer.ts";
+import { planInputChallenge } from "../../../verifier/game/input-range.ts";
 import {
   type GameView,
   type Move,
@@ -45,6 +46,7 @@ import {
 } from "../../../verifier/game/planner.ts";
 import { buildPartyView, type PartyView, viewOutputRoot } from "../../../verifier/game/view.ts";
 import { type MlpFixture, mlpFixture, registerModel, signClaimAs } from "../dispute.ts";
+import { type InputRangeFixture, inputRangeFixture } from "../input-range.ts";
 import { embeddedBackend, type L1Backend } from "../l1.ts";
 import { type Level0Fixture, level0Fixture } from "../level0.ts";
 
@@ -116,6 +118,17 @@ export interface GamePlan {
    * its checker does: they name the disputed output only if they hash to the claim's outputRoot.
    */
   publishedOutputs?: Hex[];
+  /**
+   * The claim is on the arena's input-range model (a.inputRange), over its input with one token
+   * id past the declared range ("outside": no output exists, the watcher opens challengeInput)
+   * or its in-range input ("inside").
+   */
+  inputRange?: "outside" | "inside";
+  /**
+   * Openings the lying challenger tries before its real one: each must be refused by the error
+   * named here and change nothing (challengeInput against an in-range claim).
+   */
+  refusedOpenings?: { opening: Opening; error: string; what: string }[];
   /** The claim is recorded in a batch on L1 and its window over before the liar opens (attack 6). */
   finalBeforeOpen?: boolean;
   /**
@@ -161,6 +174,8 @@ export interface Arena {
   challenger: Address;
   /** The three-output level-0 model, registered beside the MLP, and its honest view. */
   level0: { f: Level0Fixture; modelId: Hex };
+  /** The embedding model whose token ids declare [0, 15], registered beside the MLP. */
+  inputRange: { f: InputRangeFixture; modelId: Hex };
   play(plan: GamePlan): Promise<GameOutcome>;
   close(): Promise<void>;
 }
@@ -180,6 +195,8 @@ export async function openArena(games = 4): Promise<Arena> {
   });
   const modelId = await registerModel(d.bridge, f.model);
   const level0 = { f: l0, modelId: await registerModel(d.bridge, l0.model) };
+  const ir = await inputRangeFixture();
+  const inputRange = { f: ir, modelId: await registerModel(d.bridge, ir.model) };
   const bridgeAs = (i: number) => d.bridge.as(b.wallet(i));
   await bridgeAs(WORKER).stake(MIN_STAKE * BigInt(games + 2));
   await bridgeAs(CHALLENGER).depositBond(BOND * BigInt(games + 2));
@@ -241,8 +258,16 @@ export async function openArena(games = 4): Promise<Arena> {
     const claim: ClaimMessage = {
       jobId: toHex(sha256(u32be(jobs))),
       worker: b.accounts[WORKER].address.toLowerCase() as Hex,
-      modelId: plan.level0 ? level0.modelId : modelId,
-      inputRoot: toHex(tensorListRoot([plan.level0 ? level0.f.input : f.input])),
+      modelId: plan.inputRange ? inputRange.modelId : plan.level0 ? level0.modelId : modelId,
+      inputRoot: toHex(
+        tensorListRoot(
+          plan.inputRange === "outside"
+            ? inputRange.f.badInputs
+            : plan.inputRange === "inside"
+              ? inputRange.f.inputs
+              : [plan.level0 ? level0.f.input : f.input],
+        ),
+      ),
       outputRoot: toHex(viewOutputRoot(plan.claimView)),
       traceRoot: plan.deferred ? DEFERRED_TRACE : toHex(plan.claimView.trace.root),
       generationSpec: NO_GENERATION,
@@ -293,11 +318,18 @@ export async function openArena(games = 4): Promise<Arena> {
     };
 
     // Opening: the honest watcher plans its own (planOpening on what the liar published, as the
-    // checker does); a lying challenger opens as its strategy says.
-    const planned =
+    // checker does; challengeInput on an input outside its range, as the checker finds it); a
+    // lying challenger opens as its strategy says.
+    const inputChallenge =
+      liarSide === "claimer" && plan.inputRange === "outside"
+        ? planInputChallenge(inputRange.f.model, inputRange.f.badInputs)
+        : null;
+    const planned: Opening | null =
       liarSide === "challenger"
         ? (plan.liarOpening ?? { kind: "openDispute" })
-        : planOpening(plan.honestView, signed[0].claim, plan.publishedOutputs);
+        : inputChallenge
+          ? { kind: "challengeInput", opening: inputChallenge.opening }
+          : planOpening(plan.honestView, signed[0].claim, plan.publishedOutputs);
     if (!planned) throw new InvariantError("the honest watcher finds nothing to dispute in a lying claim");
     const opening: Opening = planned;
     const inclusion = plan.finalBeforeOpen ? await makeFinal(signed[0].claimKey) : undefined;
@@ -321,6 +353,25 @@ export async function openArena(games = 4): Promise<Arena> {
         p.stake !== before.stake
       )
         throw new InvariantError("a refused opening changed the Bridge's pools");
+    }
+    for (const bad of plan.refusedOpenings ?? []) {
+      const err = await byIndex.challenger.openPlanned(claim, signature, bad.opening).then(
+        () => undefined,
+        (e: { errorName?: string }) => e,
+      );
+      if (err?.errorName !== bad.error)
+        throw new InvariantError(
+          `${bad.what}: not refused by ${bad.error}: ${err ? (err.errorName ?? err) : "opened"}`,
+        );
+      refused++;
+      const p = await pools();
+      if (
+        p.eth !== before.eth ||
+        p.bond !== before.bond ||
+        p.locked !== before.locked ||
+        p.stake !== before.stake
+      )
+        throw new InvariantError(`${bad.what}: a refused opening changed the Bridge's pools`);
     }
     // Every lie is disputed before any game is played: the games run at once on one stake.
     const ids: bigint[] = [];
@@ -455,6 +506,7 @@ export async function openArena(games = 4): Promise<Arena> {
     worker,
     challenger,
     level0,
+    inputRange,
     play,
     close: () => b.close(),
   };

@@ -19,6 +19,7 @@ import { fromHex, toHex } from "../../../protocol/bytes.ts";
 import { dtypeByCode } from "../../../protocol/index.ts";
 import { CHUNK, type TensorData } from "../../../prover-trace/commit/tensor.ts";
 import { isFold } from "../../../prover-trace/reference/fold.ts";
+import { openInputElement } from "../../../verifier/game/input-range.ts";
 import {
   type Move,
   type Opening,
@@ -551,6 +552,50 @@ export const STRATEGIES: Strategy[] = [
         claimView: a.honest,
         honestView: a.honest,
         liar: liar("challenger", v, (t, p) => lastSecond(t, p, "challenger")),
+      };
+    },
+  },
+  {
+    name: "out-of-range-input",
+    side: "claimer",
+    what: "claims an output for an input with a token id past the model's declared range (no output exists): the watcher's challengeInput slashes it at open, whatever trace it posted",
+    plan: (a) => ({
+      claimView: a.inputRange.f.honest,
+      honestView: a.inputRange.f.honest,
+      inputRange: "outside",
+      liar: { side: "claimer", step: () => ({ kind: "wait" }) },
+    }),
+  },
+  {
+    name: "input-range-challenger",
+    side: "challenger",
+    what: "opens challengeInput against an honest claim on an in-range input (an in-range element, a narrower range than the model's, the zero padding): each refused by name, changing nothing; then challenges level 0 and loses",
+    needs: ["challengeInput"],
+    plan: (a, rng) => {
+      const f = a.inputRange.f;
+      const e = rng.int(f.inputs[0].shape[0]);
+      const real = openInputElement(f.model, f.inputs, 0, e);
+      const v = Number((f.inputs[0].data as Int32Array)[e]);
+      const open = (o: typeof real): Opening => ({ kind: "challengeInput", opening: o });
+      return {
+        claimView: f.honest,
+        honestView: f.honest,
+        inputRange: "inside",
+        refusedOpenings: [
+          { opening: open(real), error: "InputElementInRange", what: `element ${e} (${v}) in range` },
+          {
+            opening: open({ ...real, max: BigInt(Math.max(0, v - 1)), min: 0n }),
+            error: "RangeLeafNotInModel",
+            what: `a narrower range that excludes element ${e}`,
+          },
+          {
+            opening: open({ ...real, element: BigInt(f.inputs[0].shape[0]) }),
+            error: "ElementNotInInput",
+            what: "an element in the zero padding",
+          },
+        ],
+        liarOpening: { kind: "challengeOutput", outputIndex: 0 },
+        liar: { side: "challenger", step: () => ({ kind: "wait" }) },
       };
     },
   },

@@ -503,6 +503,7 @@ async function scenarios(t: Test, b: L1Backend): Promise<void> {
       graphRoot: h32(40),
       weightsRoot: h32(41),
       outputRefsRoot: h32(42),
+      inputRangesRoot: h32(44),
       nodeCount: 123,
       weightCount: 17,
       inputCount: 1,
@@ -515,10 +516,11 @@ async function scenarios(t: Test, b: L1Backend): Promise<void> {
         graphRoot: fromHex(m.graphRoot),
         weightsRoot: fromHex(m.weightsRoot),
         outputRefsRoot: fromHex(m.outputRefsRoot),
+        inputRangesRoot: fromHex(m.inputRangesRoot),
         cidBytes,
       }),
     );
-    t.equal(reg.modelId, expected, "modelId = sha256(0x4d || three roots || counts || cid), as in TS");
+    t.equal(reg.modelId, expected, "modelId = sha256(0x4d || four roots || counts || cid), as in TS");
     t.ok(await s.bridge.isModelRegistered(expected));
     const stored = await s.bridge.getModel(expected);
     t.match(stored, { ...m, registrant: addr(STRANGER) });
@@ -528,6 +530,9 @@ async function scenarios(t: Test, b: L1Backend): Promise<void> {
     const otherRefs = await s.bridge.registerModel({ ...m, outputRefsRoot: h32(43) }, cidBytes);
     t.not(otherRefs.modelId, expected, "the output refs are part of the id");
     t.equal((await s.bridge.getModel(otherRefs.modelId)).outputRefsRoot, h32(43), "and stored");
+    const otherRanges = await s.bridge.registerModel({ ...m, inputRangesRoot: h32(45) }, cidBytes);
+    t.not(otherRanges.modelId, expected, "the input ranges are part of the id");
+    t.equal((await s.bridge.getModel(otherRanges.modelId)).inputRangesRoot, h32(45), "and stored");
     await rejectsWith(t, s.bridge.registerModel(m, "0x"), "InvalidCid", "empty CID");
     await rejectsWith(t, s.bridge.registerModel(m, "0x00551220ab"), "InvalidCid", "not CIDv1");
     await rejectsWith(
@@ -547,6 +552,12 @@ async function scenarios(t: Test, b: L1Backend): Promise<void> {
       s.bridge.registerModel({ ...m, outputRefsRoot: toHex(new Uint8Array(32)) }, cidBytes),
       "EmptyOutputRefsRoot",
       "zero output refs",
+    );
+    await rejectsWith(
+      t,
+      s.bridge.registerModel({ ...m, inputRangesRoot: toHex(new Uint8Array(32)) }, cidBytes),
+      "EmptyInputRangesRoot",
+      "zero input ranges",
     );
     await rejectsWith(
       t,
@@ -573,6 +584,7 @@ async function scenarios(t: Test, b: L1Backend): Promise<void> {
         graphRoot: v.graphRoot,
         weightsRoot: v.weightsRoot,
         outputRefsRoot: v.outputRefsRoot,
+        inputRangesRoot: v.inputRangesRoot,
         nodeCount: v.nodeCount,
         weightCount: v.weightCount,
         inputCount: v.inputCount,

@@ -102,6 +102,7 @@ t.test(
         graphRoot: h(1),
         weightsRoot: h(2),
         outputRefsRoot: h(3),
+        inputRangesRoot: h(4),
         nodeCount: 1,
         weightCount: 1,
         inputCount: 1,

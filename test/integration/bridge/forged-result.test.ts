@@ -46,6 +46,7 @@ t.test("a forged result from a lying sequencer never reaches the consumer", asyn
       graphRoot: h32(0x11),
       weightsRoot: h32(0),
       outputRefsRoot: h32(0x12),
+      inputRangesRoot: h32(0x13),
       nodeCount: 1,
       weightCount: 0,
       inputCount: 1,

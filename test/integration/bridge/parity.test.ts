@@ -30,6 +30,7 @@ async function gasTrace(b: L1Backend): Promise<Record<string, bigint>> {
         graphRoot: `0x${"33".repeat(32)}`,
         weightsRoot: `0x${"44".repeat(32)}`,
         outputRefsRoot: `0x${"66".repeat(32)}`,
+        inputRangesRoot: `0x${"77".repeat(32)}`,
         nodeCount: 9,
         weightCount: 2,
         inputCount: 1,

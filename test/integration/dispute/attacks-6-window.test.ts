@@ -71,6 +71,7 @@ t.test("attack 6: a claim is disputable only inside its window on L1", async (t)
       graphRoot: h32(0x11),
       weightsRoot: h32(0),
       outputRefsRoot: h32(0x12),
+      inputRangesRoot: h32(0x13),
       nodeCount: 1,
       weightCount: 0,
       inputCount: 1,

@@ -247,6 +247,7 @@ t.test("model id matches prover-trace/commit/model.ts", async (t) => {
       graphRoot: sha256(u32be(1)),
       weightsRoot: sha256(u32be(2)),
       outputRefsRoot: sha256(u32be(101)),
+      inputRangesRoot: sha256(u32be(201)),
       nodeCount: 37,
       weightCount: 12,
       inputCount: 1,
@@ -256,6 +257,7 @@ t.test("model id matches prover-trace/commit/model.ts", async (t) => {
       graphRoot: sha256(u32be(3)),
       weightsRoot: new Uint8Array(32),
       outputRefsRoot: sha256(u32be(102)),
+      inputRangesRoot: sha256(u32be(202)),
       nodeCount: 1,
       weightCount: 0,
       inputCount: 3,
@@ -265,6 +267,7 @@ t.test("model id matches prover-trace/commit/model.ts", async (t) => {
       graphRoot: sha256(u32be(4)),
       weightsRoot: sha256(u32be(5)),
       outputRefsRoot: sha256(u32be(103)),
+      inputRangesRoot: sha256(u32be(203)),
       nodeCount: 2 ** 32 - 1,
       weightCount: 7,
       inputCount: 1,
@@ -277,6 +280,7 @@ t.test("model id matches prover-trace/commit/model.ts", async (t) => {
       toHex(c.graphRoot),
       toHex(c.weightsRoot),
       toHex(c.outputRefsRoot),
+      toHex(c.inputRangesRoot),
       c.nodeCount,
       c.weightCount,
       c.inputCount,
@@ -293,6 +297,8 @@ t.test("vectors: output refs and the model id of test/vectors/model.json", async
     weightsRoot: Hex;
     outputRefsRoot: Hex;
     outputRefs: { node: number; slot: number; leaf: Hex; proof: Hex[] }[];
+    inputRangesRoot: Hex;
+    inputRanges: { dtype: number; min: string; max: string; leaf: Hex; proof: Hex[] }[];
     nodeCount: number;
     weightCount: number;
     inputCount: number;
@@ -308,10 +314,31 @@ t.test("vectors: output refs and the model id of test/vectors/model.json", async
       `output ref ${k} opens against outputRefsRoot`,
     );
   }
+  t.equal(v.inputRanges.length, v.inputCount, "one range per graph input");
+  for (const [j, r] of v.inputRanges.entries()) {
+    t.equal(
+      await call("rangeLeaf", [r.dtype, BigInt(r.min), BigInt(r.max)]),
+      r.leaf,
+      `input range ${j} leaf`,
+    );
+    t.ok(
+      await call("verifyProof", [v.inputRangesRoot, r.leaf, j, v.inputCount, r.proof]),
+      `input range ${j} opens against inputRangesRoot`,
+    );
+  }
+  const edges = JSON.parse(readFileSync(join(import.meta.dirname, "../../vectors/model.json"), "utf8"))
+    .rangeLeaves as { dtype: number; min: string; max: string; leaf: Hex }[];
+  for (const r of edges)
+    t.equal(
+      await call("rangeLeaf", [r.dtype, BigInt(r.min), BigInt(r.max)]),
+      r.leaf,
+      `range leaf dtype ${r.dtype} [${r.min}, ${r.max}]`,
+    );
   const got = await call("modelId", [
     v.graphRoot,
     v.weightsRoot,
     v.outputRefsRoot,
+    v.inputRangesRoot,
     v.nodeCount,
     v.weightCount,
     v.inputCount,

@@ -15,15 +15,19 @@ import {
   encodeDescriptor,
   fileCid,
   graphRoot,
+  inputRangesRoot,
   inputRoot,
   modelIdFromParts,
   nodeDescriptor,
+  openInputRange,
   openNodeDescriptor,
   openOutputRef,
   outputRefLeaf,
   outputRefs,
   outputRefsRoot,
   outputRoot,
+  rangeLeaf,
+  verifyInputRange,
   verifyNodeDescriptor,
   verifyOutputRef,
   weightsRoot,
@@ -178,11 +182,33 @@ t.test("graph root, weights root and model id follow the formulas", async (t) =>
   // One graph output, y = output 0 of node 2: the ref tree is its one leaf.
   const ref0 = sha(Uint8Array.from([0x4f, 0, 0, 0, 2, 0]));
   t.same(toHex(c.outputRefsRoot), toHex(ref0), "outputRefsRoot = sha256(0x4f || u32 2 || u8 0)");
+  // x is int8 with no declared range: its leaf is int8's whole range [-128, 127].
+  const range0 = sha(
+    Uint8Array.from([
+      0x52,
+      3,
+      ...[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x80],
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0x7f,
+    ]),
+  );
+  t.same(
+    toHex(c.inputRangesRoot),
+    toHex(range0),
+    "inputRangesRoot = sha256(0x52 || u8 3 || i64 -128 || i64 127)",
+  );
   const preimage = Buffer.concat([
     Buffer.from([0x4d]),
     c.graphRoot,
     c.weightsRoot,
     c.outputRefsRoot,
+    c.inputRangesRoot,
     Buffer.from([0, 0, 0, 3, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1]),
     c.cid.bytes,
   ]);
@@ -285,6 +311,55 @@ t.test("output refs: one leaf per graph output, openings verify, tampering does 
   // Swapping which output is which is another model.
   const swapped = modelIdFromParts({ ...c, outputRefsRoot: merkleRoot([leaves[1], leaves[0]]) });
   t.not(toHex(swapped), toHex(c.modelId), "the output order is part of the model id");
+});
+
+t.test("input ranges: declared or the dtype's, one leaf per graph input, in the model id", async (t) => {
+  const make = (lo?: number, hi?: number) => {
+    const g = new GraphBuilder("ranges");
+    const ids = g.input("ids", "int32", [4]);
+    const x = g.input("x", "uint8", [2]);
+    if (lo !== undefined && hi !== undefined) g.inputRange("ids", lo, hi);
+    g.output(g.op("Relu", [ids], {}, "r"), "int32", [4]);
+    g.output(g.op("Identity", [x], {}, "i"), "uint8", [2]);
+    const bytes = encodeOnnx(g.build());
+    return commitModel(loadProfileModel(bytes), bytes);
+  };
+  const c = await make(0, 15);
+  t.same(
+    c.inputRanges,
+    [
+      { dtype: 6, min: 0n, max: 15n },
+      { dtype: 2, min: 0n, max: 255n },
+    ],
+    "the declared range of ids, uint8's whole range for x",
+  );
+  const leaf0 = sha(Uint8Array.from([0x52, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 15]));
+  const leaf1 = sha(Uint8Array.from([0x52, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff]));
+  t.same(toHex(rangeLeaf(c.inputRanges[0])), toHex(leaf0), "leaf 0 byte by byte");
+  t.same(toHex(c.inputRangesRoot), toHex(merkleRoot([leaf0, leaf1])));
+  t.same(toHex(inputRangesRoot(c.inputRanges)), toHex(c.inputRangesRoot));
+  for (const j of [0, 1]) {
+    const o = openInputRange(c, j);
+    t.ok(verifyInputRange(c.inputRangesRoot, o), `range ${j} opens`);
+    t.notOk(verifyInputRange(c.inputRangesRoot, { ...o, max: o.max - 1n }), `range ${j} with another max`);
+    t.notOk(verifyInputRange(c.inputRangesRoot, { ...o, index: 1 - j }), `range ${j} at the other index`);
+  }
+  t.throws(() => openInputRange(c, 2), /graph input index 2 out of range/);
+  t.throws(() => rangeLeaf({ dtype: 2, min: -1n, max: 3n }), /not a range of uint8/);
+  t.throws(() => rangeLeaf({ dtype: 6, min: 3n, max: 2n }), /not a range of int32/);
+  t.throws(() => inputRangesRoot([]), /at least one graph input/);
+  t.throws(() => modelIdFromParts({ ...c, inputRangesRoot: new Uint8Array(31) }), /roots must be 32 bytes/);
+  const other = await make(0, 16);
+  t.not(toHex(other.modelId), toHex(c.modelId), "another range is another model");
+  const none = await make();
+  t.same(
+    none.inputRanges[0],
+    { dtype: 6, min: -(2n ** 31n), max: 2n ** 31n - 1n },
+    "no declaration: int32's range",
+  );
+  // The id binds the ranges through their root too, not only through the file's CID.
+  const sameFileOtherRoot = modelIdFromParts({ ...c, inputRangesRoot: none.inputRangesRoot });
+  t.not(toHex(sameFileOtherRoot), toHex(c.modelId), "inputRangesRoot is in the preimage");
 });
 
 t.test("CIDs of known Kubo files", async (t) => {
