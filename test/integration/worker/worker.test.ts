@@ -314,7 +314,9 @@ t.test("a lying challenger disputes an honest claim: the worker defends and wins
     } else await new Promise((r) => setTimeout(r, 100));
   }
   t.ok(restarted, "the worker was restarted mid-game");
-  const rebuilt = await worker.waitFor((l) => l.msg === "dispute view rebuilt by re-running the job");
+  const rebuilt = await worker.waitFor((l) =>
+    String(l.msg).startsWith("dispute view rebuilt by re-running the job"),
+  );
   t.equal(rebuilt.jobId, jobId, "its view rebuilt by re-running the job");
   t.equal(winner, Winner.claimer, "the honest worker wins");
   const resolved = await worker.waitFor(
