@@ -302,6 +302,37 @@ function reduceAxis(out: Tensor, x: Tensor, axis: number, argmax: boolean): void
 }
 
 /** The data must be the dtype's typed array with exactly numel(shape) elements. */
+/** Writes the mixed-radix digits of `index` over `dims` (last axis fastest) into `into`. */
+function unravel(index: number, dims: readonly number[], into: number[]): void {
+  let r = index;
+  for (let d = dims.length - 1; d >= 0; d--) {
+    into[d] = r % dims[d];
+    r = Math.floor(r / dims[d]);
+  }
+}
+
+/**
+ * The flat position inside one input plane of spatial dims `xs` that kernel tap `j` of output
+ * position `o` reads (o*stride - begin + j*dilation per axis), or -1 when it lies in the padding.
+ */
+function windowSource(
+  o: readonly number[],
+  j: readonly number[],
+  strides: readonly number[],
+  begins: readonly number[],
+  dilations: readonly number[],
+  xs: readonly number[],
+): number {
+  let src = 0;
+  let inside = true;
+  for (let d = 0; d < xs.length; d++) {
+    const p = o[d] * strides[d] - begins[d] + j[d] * dilations[d];
+    if (p < 0 || p >= xs[d]) inside = false;
+    src = src * xs[d] + p;
+  }
+  return inside ? src : -1;
+}
+
 /**
  * MaxPool over the spatial axes of [N, C, spatial..] (int8/uint8): each output element is the
  * maximum of the window positions that lie inside the input, the dtype minimum if none does.
@@ -324,26 +355,12 @@ function maxPool(out: Tensor, x: Tensor, a: NodeAttrs): void {
   const j = new Array<number>(sp).fill(0);
   for (let plane = 0; plane < x.shape[0] * x.shape[1]; plane++) {
     for (let e = 0; e < outPlane; e++) {
-      let r = e;
-      for (let d = sp - 1; d >= 0; d--) {
-        o[d] = r % os[d];
-        r = Math.floor(r / os[d]);
-      }
+      unravel(e, os, o);
       let m = lowest;
       for (let w = 0; w < windows; w++) {
-        let q = w;
-        for (let d = sp - 1; d >= 0; d--) {
-          j[d] = q % kernel[d];
-          q = Math.floor(q / kernel[d]);
-        }
-        let src = 0;
-        let inside = true;
-        for (let d = 0; d < sp; d++) {
-          const p = o[d] * strides[d] - begins[d] + j[d] * dilations[d];
-          if (p < 0 || p >= xs[d]) inside = false;
-          src = src * xs[d] + p;
-        }
-        if (inside && from[plane * inPlane + src] > m) m = from[plane * inPlane + src];
+        unravel(w, kernel, j);
+        const src = windowSource(o, j, strides, begins, dilations, xs);
+        if (src >= 0 && from[plane * inPlane + src] > m) m = from[plane * inPlane + src];
       }
       to[plane * outPlane + e] = m;
     }
@@ -370,8 +387,10 @@ function convInteger(out: Tensor, x: Tensor, w: Tensor, a: NodeAttrs): void {
   const taps = numel(kernel);
   const [M, Cg] = ws;
   const Mg = M / group;
-  const inPlane = numel(xs.slice(2));
-  const outPlane = numel(os.slice(2));
+  const xsp = xs.slice(2);
+  const osp = os.slice(2);
+  const inPlane = numel(xsp);
+  const outPlane = numel(osp);
   const xd = x.data as unknown as ArrayLike<number>;
   const wd = w.data as unknown as ArrayLike<number>;
   const to = out.data as Int32Array;
@@ -381,29 +400,15 @@ function convInteger(out: Tensor, x: Tensor, w: Tensor, a: NodeAttrs): void {
     for (let m = 0; m < M; m++) {
       const g = Math.floor(m / Mg);
       for (let e = 0; e < outPlane; e++) {
-        let r = e;
-        for (let d = sp - 1; d >= 0; d--) {
-          o[d] = r % os[2 + d];
-          r = Math.floor(r / os[2 + d]);
-        }
+        unravel(e, osp, o);
         let acc = 0;
         for (let c = 0; c < Cg; c++) {
           const xPlane = (nn * xs[1] + g * Cg + c) * inPlane;
           const wBase = (m * Cg + c) * taps;
           for (let t = 0; t < taps; t++) {
-            let q = t;
-            for (let d = sp - 1; d >= 0; d--) {
-              j[d] = q % kernel[d];
-              q = Math.floor(q / kernel[d]);
-            }
-            let src = 0;
-            let inside = true;
-            for (let d = 0; d < sp; d++) {
-              const p = o[d] * strides[d] - begins[d] + j[d] * dilations[d];
-              if (p < 0 || p >= xs[2 + d]) inside = false;
-              src = src * xs[2 + d] + p;
-            }
-            if (inside) acc += (xd[xPlane + src] - azp) * (wd[wBase + t] - bzp);
+            unravel(t, kernel, j);
+            const src = windowSource(o, j, strides, begins, dilations, xsp);
+            if (src >= 0) acc += (xd[xPlane + src] - azp) * (wd[wBase + t] - bzp);
           }
         }
         to[(nn * M + m) * outPlane + e] = Number(BigInt.asIntN(32, BigInt(acc)));
