@@ -12,7 +12,7 @@ import type { Logger } from "pino";
 import type { Address } from "viem";
 import { toHex } from "../../protocol/bytes.ts";
 import { cidToBytesHex, cidToString, fileCid } from "../../protocol/cid.ts";
-import { type Hex, isDeferredTrace } from "../../protocol/tx.ts";
+import { type ClaimMsg, type Hex, isDeferredTrace } from "../../protocol/tx.ts";
 import { Winner } from "../game/planner.ts";
 import type { PartyView } from "../game/view.ts";
 import { L2Error, type L2Job, type SequencerClient } from "../l2.ts";
@@ -283,18 +283,11 @@ export class WorkerAgent {
       outputCid: await this.publish(ex.outputFile, rec.fault),
       traceCid: await this.publish(ex.traceFile, rec.fault),
     });
-    const claimSignature = signWorkerClaim(
+    await this.signRecordSend(job.id, claim, ex.run.view, rec.fault, (claimSignature) => ({
+      type: "submitResult",
       claim,
-      this.d.key,
-      this.d.l1ChainId,
-      this.d.bridge,
-      this.d.address,
-    );
-    // the record holds the claim before it leaves: a dispute after a crash here is still answerable
-    await this.d.store.updateJob(job.id, { claim, claimSignature });
-    this.keepView(job.id, ex.run.view, rec.fault);
-    await this.d.l2.send({ type: "submitResult", claim, claimSignature });
-    this.d.metrics.jobs.inc({ result: "submitted" });
+      claimSignature,
+    }));
     log.info(
       { outputRoot: claim.outputRoot, traceRoot: claim.traceRoot, fault: rec.fault ?? undefined },
       "result submitted",
@@ -336,17 +329,12 @@ export class WorkerAgent {
       },
       gen.generationSpec,
     );
-    const claimSignature = signWorkerClaim(
+    await this.signRecordSend(job.id, claim, ex.run.view, rec.fault, (claimSignature) => ({
+      type: "submitGeneration",
       claim,
-      this.d.key,
-      this.d.l1ChainId,
-      this.d.bridge,
-      this.d.address,
-    );
-    await this.d.store.updateJob(job.id, { claim, claimSignature });
-    this.keepView(job.id, ex.run.view, rec.fault);
-    await this.d.l2.send({ type: "submitGeneration", claim, claimSignature, generated: gen.generated });
-    this.d.metrics.jobs.inc({ result: "submitted" });
+      claimSignature,
+      generated: gen.generated,
+    }));
     log.info(
       { tokens: gen.generated.length, traceRoot: claim.traceRoot, fault: rec.fault ?? undefined },
       "generation submitted",
@@ -371,6 +359,30 @@ export class WorkerAgent {
   }
 
   /** Caches the view a claim was made with (a deferred plain run has none: built if disputed). */
+  /**
+   * Signs `claim`, records it with its signature before it leaves (a dispute after a crash here is
+   * still answerable), keeps the run's view and sends the L2 tx `txOf` makes of the signature.
+   */
+  private async signRecordSend(
+    jobId: Hex,
+    claim: ClaimMsg,
+    view: PartyView | null,
+    fault: FaultMode | null,
+    txOf: (claimSignature: Hex) => Parameters<SequencerClient["send"]>[0],
+  ): Promise<void> {
+    const claimSignature = signWorkerClaim(
+      claim,
+      this.d.key,
+      this.d.l1ChainId,
+      this.d.bridge,
+      this.d.address,
+    );
+    await this.d.store.updateJob(jobId, { claim, claimSignature });
+    this.keepView(jobId, view, fault);
+    await this.d.l2.send(txOf(claimSignature));
+    this.d.metrics.jobs.inc({ result: "submitted" });
+  }
+
   private keepView(jobId: Hex, view: PartyView | null, fault: FaultMode | null): void {
     if (view) this.views.set(jobId, Promise.resolve({ view, fault }));
   }
