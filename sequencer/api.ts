@@ -320,6 +320,9 @@ export async function buildApi(
 
   const eventBuffer = opts.eventBufferBytes ?? 1024 * 1024;
   let eventClients = 0;
+  // what each open stream holds unsent (its socket's queue plus tx events not yet joined), read
+  // at scrape time: the number the drop rule bounds, without the noise of the heap
+  const eventUnsent = new Set<() => number>();
   app.get(
     "/v1/events",
     {
@@ -349,6 +352,8 @@ export async function buildApi(
       // never reads costs at most that, and nothing once it is gone. A reader that keeps up
       // rides out a burst (a 1,000-tx batch is ~300 KB of events at once).
       let recheck: NodeJS.Timeout | null = null;
+      const unsent = () => res.writableLength + txText.length;
+      eventUnsent.add(unsent);
       const judge = () => {
         if (!open) return;
         const behind = res.writableLength;
@@ -404,6 +409,7 @@ export async function buildApi(
         if (!open) return;
         open = false;
         txText = "";
+        eventUnsent.delete(unsent);
         if (recheck) clearTimeout(recheck);
         eventClients--;
         metrics.eventClients.set(eventClients);
@@ -440,6 +446,9 @@ export async function buildApi(
   );
   app.get("/metrics", { schema: { hide: true } }, async (_req, reply) => {
     metrics.head.set(node.chain.head.number);
+    let unsentBytes = 0;
+    for (const unsent of eventUnsent) unsentBytes += unsent();
+    metrics.eventUnsentBytes.set(unsentBytes);
     const f = opts.follower?.report(node.chain.head.number);
     if (f) {
       metrics.followerLag.set(f.lag ?? -1);

@@ -61,6 +61,11 @@ export function createMetrics() {
       help: "Connected /v1/events clients",
       registers: [registry],
     }),
+    eventUnsentBytes: new Gauge({
+      name: "verdict_sequencer_event_unsent_bytes",
+      help: "Bytes of /v1/events held in this process for clients that have not taken them yet",
+      registers: [registry],
+    }),
     eventClientsDropped: new Counter({
       name: "verdict_sequencer_event_clients_dropped_total",
       help: "/v1/events clients disconnected for leaving more than the buffer unread",
