@@ -1,6 +1,7 @@
 /**
  * The batch challenge (docs/rollup.md 8c) on the embedded chain, worst case: a batch of TX_COUNT
- * transfers (plus a deposit and withdrawals) among ACCOUNTS accounts with a wrong state root, and
+ * transfers (plus a deposit, a transfer forced through the L1 inbox and withdrawals) among ACCOUNTS
+ * accounts with a wrong state root, and
  * a lying sequencer that reveals the true commitments until the last tx, so the bisection runs the
  * full ceil(log2 n) rounds. Measures L1 txs and gas per side, the one-step gas by tx type (the
  * largest against the 300k goal), the seconds from the bad batch's postBatch to its removal with
@@ -19,6 +20,7 @@ import { EmbeddedChain } from "../bridge/chain/chain.ts";
 import { embeddedL1Clients } from "../bridge/clients.ts";
 import { deployBridge } from "../bridge/deploy.ts";
 import { fromHex, toHex } from "../protocol/bytes.ts";
+import { ZERO32 } from "../protocol/merkle.ts";
 import { signTx, type Tx } from "../protocol/tx.ts";
 import { MessageTree, messageLeaf } from "../protocol/withdrawal.ts";
 import { buildBatch } from "../sequencer/batch.ts";
@@ -27,7 +29,7 @@ import type { Block } from "../sequencer/block.ts";
 import { Chain } from "../sequencer/chain.ts";
 import { DEFAULTS, resolveGenesis } from "../sequencer/config.ts";
 import { devGenesis, devKeys } from "../sequencer/devkit.ts";
-import { messageChainOf, stepCommitment } from "../sequencer/fault-proof/encoding.ts";
+import { messageChainOf, stepCommitment, txBytes } from "../sequencer/fault-proof/encoding.ts";
 import { replayBatch } from "../sequencer/fault-proof/steps.ts";
 import type { StateRecord } from "../sequencer/state/records.ts";
 import type { BenchOptions, BenchResult } from "./lib/harness.ts";
@@ -91,8 +93,18 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       return signTx({ ...body, from: u.address, nonce, fee: 1n } as never, u.key, chain.domain) as Tx;
     };
     const fresh = devKeys(64, "bench-fault-proof-fresh");
+    // inbox message 1: a transfer to a fresh account forced through L1 (its one-step rolls the
+    // inbox hash and runs the transfer)
+    const forcedData = toHex(txBytes(signed(2, { type: "transfer", to: fresh[63].address, amount: 5n })));
+    const forced = await d.bridge.forceTransaction(forcedData);
     const txs: Tx[] = [
       { type: "deposit", depositId: 0n, recipient: users[1].address, amount: depositAmount } as Tx,
+      {
+        type: "forcedTx",
+        inboxIndex: forced.inboxIndex,
+        sender: l1.accounts[0].address.toLowerCase(),
+        data: forcedData,
+      } as Tx,
     ];
     for (let i = 0; i < TX_COUNT; i++) {
       const to = i % 16 === 0 ? fresh[(i / 16) % 64].address : users[(i * 7 + 3) % ACCOUNTS].address;
@@ -111,20 +123,22 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
     }
     const batchBlocks = blocks.map((x) => ({ header: x.header, txs: x.txs }));
     const honest = buildBatch(blocks);
-    const truth = replayBatch(genesis, start, batchBlocks);
+    const begin = { state: start, inboxHash: toHex(ZERO32) };
+    const truth = replayBatch(genesis, begin, batchBlocks);
     const witness = (i: number) => {
-      const w = replayBatch(genesis, start, batchBlocks, i).witness;
+      const w = replayBatch(genesis, begin, batchBlocks, i).witness;
       if (!w) throw new Error(`no witness for tx ${i}`);
       return w;
     };
 
-    // One-step gas by tx type: the first deposit, withdraw, transfer to a fresh account, and the
-    // last transfer (the deepest state of the batch).
+    // One-step gas by tx type: the first deposit, the forced transfer, withdraw, transfer to a
+    // fresh account, and the last transfer (the deepest state of the batch).
     const oneStepGas: Record<string, number> = {};
     const pick: Record<string, number> = {
       deposit: 0,
-      withdraw: 51,
-      transferToFresh: 1,
+      forcedTransfer: 1,
+      withdraw: 52,
+      transferToFresh: 2,
       transfer: txs.length - 1,
     };
     for (const [name, i] of Object.entries(pick)) {
@@ -133,7 +147,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
         address: game.verifier,
         abi: (await import("../contracts/artifacts/BatchStepVerifier.ts")).batchStepVerifierAbi,
         functionName: "step",
-        args: [w.preStateRoot, w.preMessageChain, w.txBytes, w.records],
+        args: [[w.preStateRoot, w.preMessageChain, w.preInboxHash], w.txBytes, w.records],
         account: l1.accounts[1].address,
       });
       oneStepGas[name] = Number(gas);
@@ -159,10 +173,14 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       txDataHash: honest.txDataHash,
       cid: "0x01",
       txData: toHex(honest.txData),
-      inboxCount: 1n,
+      inboxCount: 2n,
     });
     const liarLeaves = faulty.messages.map((m) => toHex(messageLeaf(m)));
-    const liarFinal = stepCommitment(fromHex(wrongRoot), messageChainOf(liarLeaves.map(fromHex)));
+    const liarFinal = stepCommitment(
+      fromHex(wrongRoot),
+      messageChainOf(liarLeaves.map(fromHex)),
+      fromHex(truth.finalInboxHash),
+    );
     // the liar reveals the truth until the last tx: the longest bisection
     const liar = {
       messageLeaves: liarLeaves,

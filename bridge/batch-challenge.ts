@@ -157,8 +157,7 @@ export class BatchChallengeContract extends ContractClient {
   proveStep(id: bigint, w: StepWitness): Promise<TxResult> {
     return this.write("proveStep", [
       id,
-      w.preStateRoot,
-      w.preMessageChain,
+      [w.preStateRoot, w.preMessageChain, w.preInboxHash],
       w.txBytes,
       w.txProof,
       w.records.map((r) => ({

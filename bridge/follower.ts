@@ -5,7 +5,8 @@
  * shallower than that never reaches L2; the returned origin (number and hash of the newest block
  * read) goes into the L2 block header.
  *
- * Derived: the Bridge's Deposited, ModelRegistered, InferenceRequested and StakeChanged, the game's DisputeOpened and
+ * Derived: the Bridge's Deposited, ModelRegistered, InferenceRequested, StakeChanged and
+ * TransactionForced (a forcedTx, whatever its bytes hold), the game's DisputeOpened and
  * DisputeResolved; each gets one entry in `toSystemTx` below, and the txs come out in L1 log
  * order across both contracts. Whether a derived tx applies is the state machine's call (a
  * second dispute on a refunded job is rejected there and skipped by the node).
@@ -14,7 +15,7 @@ import type { Address, Hex } from "viem";
 import { encodeEventTopics, getAbiItem, parseEventLogs, zeroAddress } from "viem";
 import { bridgeAbi } from "../contracts/artifacts/Bridge.ts";
 import { disputeGameAbi } from "../contracts/artifacts/DisputeGame.ts";
-import { decodeTx, isSystemTx, type SystemTx, type Tx, type UserTx } from "../protocol/tx.ts";
+import type { SystemTx, Tx } from "../protocol/tx.ts";
 import type { L1Clients } from "./clients.ts";
 
 export interface L1Origin {
@@ -128,7 +129,7 @@ export class BridgeFollower {
     return { origin: await this.origin(safe), txs };
   }
 
-  private async toSystemTx(log: L1Log): Promise<SystemTx | UserTx | undefined> {
+  private async toSystemTx(log: L1Log): Promise<SystemTx | undefined> {
     switch (log.eventName) {
       case "Deposited":
         return {
@@ -188,7 +189,13 @@ export class BridgeFollower {
         return { type: "disputeResolved", disputeId: id, ...d, claimerWon: w === WINNER_CLAIMER };
       }
       case "TransactionForced":
-        return forcedTx(log.args.signedL2Tx);
+        // in the block whatever its bytes hold: it consumes its inbox message either way
+        return {
+          type: "forcedTx",
+          inboxIndex: log.args.inboxIndex,
+          sender: log.args.sender.toLowerCase() as Address,
+          data: log.args.signedL2Tx.toLowerCase() as Hex,
+        };
       case "StakeChanged":
         // Absolute values, numbered per worker: the state machine applies each change once, in order.
         return {
@@ -243,23 +250,5 @@ export class BridgeFollower {
   private async origin(n: number): Promise<L1Origin> {
     const block = await this.clients.publicClient.getBlock({ blockNumber: BigInt(n) });
     return { number: n, hash: block.hash };
-  }
-}
-
-/**
- * A tx forced through Bridge.forceTransaction: its bytes are the wire JSON of a signed user tx
- * (docs/rollup.md section 1). Anything else (not UTF-8 JSON, a system tx, a malformed tx) is
- * derived as nothing: the inbox message is consumed and changes no state. The signature is checked
- * where every user tx's is, when the node applies it.
- */
-export function forcedTx(bytes: Hex): UserTx | undefined {
-  try {
-    const json = JSON.parse(
-      new TextDecoder("utf-8", { fatal: true }).decode(Buffer.from(bytes.slice(2), "hex")),
-    );
-    const tx = decodeTx(json);
-    return isSystemTx(tx) ? undefined : tx;
-  } catch {
-    return undefined;
   }
 }

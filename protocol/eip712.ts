@@ -149,6 +149,11 @@ export const TYPES = {
     { name: "registrant", type: "address" },
     { name: "cid", type: "bytes" },
   ],
+  ForcedTx: [
+    { name: "inboxIndex", type: "uint256" },
+    { name: "sender", type: "address" },
+    { name: "data", type: "bytes" },
+  ],
 } as const satisfies Record<string, readonly TypedField[]>;
 
 export type TypeName = keyof typeof TYPES;

@@ -171,6 +171,24 @@ export type ModelRegisteredTx = {
   cid: Hex;
 };
 
+/**
+ * An L2 tx forced through the L1 inbox (Bridge.forceTransaction): `sender` is the L1 account that
+ * sent it, `data` its bytes as sent (the user tx's fault-proof encoding, sequencer/fault-proof/
+ * encoding.ts `txBytes`). It is in the block whatever `data` holds, so every inbox message is
+ * consumed by exactly one tx (docs/rollup.md 8a): it runs as the user tx `data` encodes when that
+ * is valid at that point, and changes nothing otherwise. `inboxIndex` names the message (the tx
+ * hash stays unique when one sender forces the same bytes twice); it is not part of the inbox hash.
+ */
+export type ForcedTxTx = {
+  type: "forcedTx";
+  inboxIndex: bigint;
+  sender: Address;
+  data: Hex;
+};
+
+/** Largest forced tx (Bridge.MAX_FORCED_TX_LENGTH). */
+export const MAX_FORCED_TX_BYTES = 8192;
+
 export type UserTx =
   | TransferTx
   | WithdrawTx
@@ -187,7 +205,8 @@ export type SystemTx =
   | DisputeResolvedTx
   | L1InferenceRequestTx
   | WorkerStakeTx
-  | ModelRegisteredTx;
+  | ModelRegisteredTx
+  | ForcedTxTx;
 export type Tx = UserTx | SystemTx;
 export type TxType = Tx["type"];
 
@@ -208,6 +227,7 @@ export const PRIMARY: Record<TxType, TypeName> = {
   l1InferenceRequest: "L1InferenceRequest",
   workerStake: "WorkerStake",
   modelRegistered: "ModelRegistered",
+  forcedTx: "ForcedTx",
 };
 export const USER_TX_TYPES = [
   "transfer",
@@ -227,6 +247,7 @@ export const SYSTEM_TX_TYPES = [
   "l1InferenceRequest",
   "workerStake",
   "modelRegistered",
+  "forcedTx",
 ] as const;
 
 export function isSystemTx(tx: Tx): tx is SystemTx {
@@ -506,6 +527,14 @@ export function decodeTx(json: unknown, opts: { signed?: boolean } = {}): Tx {
         modelId: fieldHex(o, "modelId", 32),
         registrant: fieldHex(o, "registrant", 20) as Address,
         cid: fieldBytes(o, "cid", LIMITS.cidBytes),
+      };
+    case "forcedTx":
+      sys(["inboxIndex", "sender", "data"]);
+      return {
+        type,
+        inboxIndex: fieldU256(o, "inboxIndex"),
+        sender: fieldHex(o, "sender", 20) as Address,
+        data: fieldBytes(o, "data", MAX_FORCED_TX_BYTES),
       };
     default:
       throw new TxDecodeError(

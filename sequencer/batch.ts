@@ -25,8 +25,9 @@
 import type { Logger } from "pino";
 import { fromHex, toHex } from "../protocol/bytes.ts";
 import type { Eip712Domain } from "../protocol/eip712.ts";
+import { ZERO32 } from "../protocol/merkle.ts";
 import { sha256 } from "../protocol/sha256.ts";
-import type { ClaimMsg, Hex } from "../protocol/tx.ts";
+import { type ClaimMsg, decodeTx, type Hex } from "../protocol/tx.ts";
 import {
   type L2Message,
   MessageTree,
@@ -45,7 +46,7 @@ import {
 } from "./batch-faults.ts";
 import type { Block } from "./block.ts";
 import { Chain } from "./chain.ts";
-import { messageChainOf, stepCommitment } from "./fault-proof/encoding.ts";
+import { inboxHashAfter, messageChainOf, stepCommitment } from "./fault-proof/encoding.ts";
 import { replayBatch } from "./fault-proof/steps.ts";
 import type { SequencerNode } from "./node.ts";
 import { keys } from "./state/records.ts";
@@ -495,10 +496,16 @@ export class Batcher {
     const genesis = this.node.chain.genesis;
     const chain = new Chain(genesis);
     chain.initGenesis();
+    // the L1 inbox hash at the batch start: every inbox message the blocks before it derived
+    let inbox: Uint8Array = ZERO32;
     for (let n = 1; n < rec.firstBlock; n++) {
       const b = await this.node.block(n);
       if (!b) throw new Error(`block ${n} missing from the store`);
       chain.applyBlock({ header: b.header, txs: b.txs, receipts: [] }, genesis.sequencer);
+      inbox = inboxHashAfter(
+        inbox,
+        b.txs.map((j) => decodeTx(j)),
+      );
     }
     const blocks: Block[] = [];
     for (let n = rec.firstBlock; n <= rec.lastBlock; n++) {
@@ -506,13 +513,14 @@ export class Batcher {
       if (!b) throw new Error(`block ${n} missing from the store`);
       blocks.push(b);
     }
-    const truth = replayBatch(genesis, chain.state.map, blocks);
+    const truth = replayBatch(genesis, { state: chain.state.map, inboxHash: toHex(inbox) }, blocks);
     if (truth.txRoot !== txRoot.toLowerCase()) return null;
     const data = buildBatch(blocks);
     if (rec.stateRoot === data.stateRoot && rec.withdrawalRoot === data.withdrawalRoot) {
       const claimed = stepCommitment(
         fromHex(rec.stateRoot),
         messageChainOf(truth.messageLeaves.map(fromHex)),
+        fromHex(truth.finalInboxHash),
       );
       if (claimed !== truth.commitments[truth.txCount])
         throw new Error(`batch ${index}: the replay of its blocks does not reach its own roots`);
@@ -526,7 +534,12 @@ export class Batcher {
       this.forged.get(index),
     );
     const leaves = lie.messages.map(messageLeaf);
-    const claimedFinal = stepCommitment(fromHex(rec.stateRoot), messageChainOf(leaves));
+    // a lying batch still counts the inbox honestly (the Bridge records its inbox hash)
+    const claimedFinal = stepCommitment(
+      fromHex(rec.stateRoot),
+      messageChainOf(leaves),
+      fromHex(truth.finalInboxHash),
+    );
     return { ...lyingAnswers(truth, claimedFinal, leaves.map(toHex)), txRoot: truth.txRoot };
   }
 

@@ -178,7 +178,13 @@ export class Chain {
   }
 
   private ctx(timestamp: number, txHash: Hex): TxContext {
-    return { timestamp, txHash, params: this.genesis.params, claimDomain: this.claimDomain };
+    return {
+      timestamp,
+      txHash,
+      params: this.genesis.params,
+      claimDomain: this.claimDomain,
+      l2Domain: this.domain,
+    };
   }
 
   /**

@@ -87,7 +87,7 @@ export class L1BatchReader {
         if (log.eventName === "TransactionForced") {
           this.queue(
             Number(log.args.inboxIndex),
-            { kind: "forced", signedL2Tx: log.args.signedL2Tx },
+            { kind: "forced", sender: log.args.sender, signedL2Tx: log.args.signedL2Tx },
             log.blockNumber,
           );
           continue;
@@ -148,7 +148,7 @@ export class L1BatchReader {
     index: number,
     m:
       | { kind: "deposit"; depositId: bigint; recipient: Hex; amount: bigint }
-      | { kind: "forced"; signedL2Tx: Hex },
+      | { kind: "forced"; sender: Hex; signedL2Tx: Hex },
     l1Block: bigint | null,
   ): void {
     if (index !== this.inbox.length)

@@ -20,7 +20,8 @@ export interface L1Source {
   readonly confirmations: number;
   /**
    * Txs derived from L1 blocks (after, origin], in L1 log order, and the new origin: system txs,
-   * and user txs forced through the Bridge's inbox (Bridge.forceTransaction).
+   * a tx forced through the Bridge's inbox (Bridge.forceTransaction) among them as a forcedTx
+   * (the state machine runs the user tx it encodes, or finds it invalid).
    */
   derive(after: number): Promise<{ origin: L1Origin; txs: Tx[] }>;
 }

@@ -500,7 +500,8 @@ export class SequencerNode extends EventEmitter {
             // normalise through the codec: lower-case addresses, bounded fields
             const sys = decodeTx(encodeTx(raw));
             h = this.chain.txHash(sys);
-            // a user tx forced through the L1 inbox: its signature is checked like any user tx's
+            // a forced tx comes as a forcedTx (its inner signature is the state machine's check);
+            // a source that yields a user tx gets its signature checked like any user tx's
             if (!isSystemTx(sys)) this.chain.verify(sys, h);
             this.chain.admit(sys, h, this.clock());
             // Logged like user txs: if this block is lost before its commit is durable, txs

@@ -12,29 +12,32 @@
  *     state and message roots equal its header's);
  *   - the batch's stateRoot = the state root after lastBlock, recomputed here;
  *   - the batch's withdrawalRoot = the message root over the re-executed receipts (buildBatch);
- *   - when the batch comes with the inbox messages it consumed (`inbox`, read from L1): the deposit
- *     txs of its blocks are exactly those deposits, in inbox order, and every consumed forced tx
- *     is in the block that derived it (the first whose L1 origin reaches the message's L1 block),
- *     or derives nothing (not a user tx), or would be refused on the state after that block.
+ *   - when the batch comes with the inbox messages it consumed (`inbox`, read from L1): the derived
+ *     txs of its blocks that consume inbox messages (deposit, forcedTx) are exactly those messages,
+ *     in inbox order (a deposit's id, recipient and amount; a forced tx's sender and bytes), each
+ *     in the block that derived it (the first whose L1 origin reaches the message's L1 block).
+ *     A forced tx is in the block whatever its bytes hold; the state machine runs it or finds it
+ *     invalid there (sequencer/state/machine.ts). The batch challenge proves the same on L1
+ *     through the inbox hash in its step commitments (docs/rollup.md 8c).
  * The first bad batch stops the replay: every later batch builds on a state now in question.
  *
  * Not checked yet (docs/rollup.md 8b): L1 inference requests, stake changes and dispute events (not in the
- * inbox), and a forced tx refused at its exact position but valid after the block's later
- * derived txs (it is judged on the state after the block).
+ * inbox).
  */
-import { forcedTx } from "../bridge/follower.ts";
-import { toHex } from "../protocol/bytes.ts";
+import { fromHex, toHex } from "../protocol/bytes.ts";
+import { ZERO32 } from "../protocol/merkle.ts";
 import { sha256 } from "../protocol/sha256.ts";
 import { decodeTx, type Hex } from "../protocol/tx.ts";
 import { buildBatch } from "./batch.ts";
 import { decodeBatchData } from "./batch-data.ts";
 import type { Block } from "./block.ts";
 import { Chain, type GenesisConfig } from "./chain.ts";
+import { inboxHashAfter } from "./fault-proof/encoding.ts";
 
 /** One message of the Bridge's inbox, as its L1 logs tell it. */
 export type InboxMessage =
   | { index: number; l1Block: number; kind: "deposit"; depositId: bigint; recipient: Hex; amount: bigint }
-  | { index: number; l1Block: number; kind: "forced"; signedL2Tx: Hex };
+  | { index: number; l1Block: number; kind: "forced"; sender: Hex; signedL2Tx: Hex };
 
 /** A batch as the Bridge holds it, with the data its postBatch tx carried. */
 export interface L1BatchWithData {
@@ -60,6 +63,8 @@ export class BatchReplayer {
   private next: number | null = 0;
   /** Verdict of every batch replayed so far, by index. */
   readonly verdicts: BatchVerdict[] = [];
+  /** The L1 inbox hash after the derived txs of every block replayed so far (8c's C_k carries it). */
+  inboxHash: Hex = toHex(ZERO32);
 
   constructor(genesis: GenesisConfig) {
     this.chain = new Chain(genesis);
@@ -109,8 +114,7 @@ export class BatchReplayer {
       return bad(`commits blocks ${b.firstBlock}..${b.lastBlock} but carries ${blocks.length}`);
     const applied: Block[] = [];
     let txs = 0;
-    const deposits = (b.inbox ?? []).filter((m) => m.kind === "deposit");
-    const forced = (b.inbox ?? []).filter((m) => m.kind === "forced");
+    const inbox = [...(b.inbox ?? [])];
     for (const [i, blk] of blocks.entries()) {
       if (blk.header.number !== b.firstBlock + i)
         return bad(`block ${i} of the data is number ${blk.header.number}, expected ${b.firstBlock + i}`);
@@ -122,17 +126,18 @@ export class BatchReplayer {
         return bad(`re-execution: ${(e as Error).message}`);
       }
       txs += blk.txs.length;
+      this.inboxHash = toHex(
+        inboxHashAfter(
+          fromHex(this.inboxHash),
+          blk.txs.map((j) => decodeTx(j)),
+        ),
+      );
       if (b.inbox) {
-        const wrong = this.checkDerived(blk.header, applied[applied.length - 1], deposits, forced);
+        const wrong = checkDerived(blk.header, applied[applied.length - 1], inbox);
         if (wrong) return bad(wrong);
       }
     }
-    if (deposits.length)
-      return bad(
-        `deposit ${deposits[0].depositId} (inbox ${deposits[0].index}) is counted but no block applied it`,
-      );
-    if (forced.length)
-      return bad(`forced tx at inbox ${forced[0].index} is counted but no block of the batch derived it`);
+    if (inbox.length) return bad(`${describe(inbox[0])} is counted but no block of the batch derived it`);
     const stateRoot = this.stateRoot;
     if (stateRoot !== b.stateRoot.toLowerCase())
       return bad(`state root after block ${b.lastBlock} is ${stateRoot}, the batch commits ${b.stateRoot}`);
@@ -141,42 +146,47 @@ export class BatchReplayer {
       return bad(`message root is ${withdrawalRoot}, the batch commits ${b.withdrawalRoot}`);
     return { index: b.index, ok: true, stateRoot, withdrawalRoot, blocks: blocks.length, txs };
   }
+}
 
-  /**
-   * The inbox messages block `block` derived: its deposit txs must be the next consumed deposits,
-   * and every consumed forced tx whose L1 block its origin reaches must be in it or be invalid.
-   * Takes the messages it settles off the two lists. Returns what is wrong, or null.
-   */
-  private checkDerived(
-    header: Block["header"],
-    block: Block,
-    deposits: Extract<InboxMessage, { kind: "deposit" }>[],
-    forced: Extract<InboxMessage, { kind: "forced" }>[],
-  ): string | null {
-    const hashes = new Set(block.receipts.map((r) => r.txHash));
-    for (const json of block.txs) {
-      if (json.type !== "deposit") continue;
-      const tx = decodeTx(json);
-      if (tx.type !== "deposit") continue;
-      const next = deposits.shift();
-      if (!next)
-        return `block ${header.number} credits deposit ${tx.depositId}, which no inbox message counted by the batch holds`;
-      if (
-        next.depositId !== tx.depositId ||
-        next.recipient.toLowerCase() !== tx.recipient ||
-        next.amount !== tx.amount
-      )
-        return `block ${header.number} credits deposit ${tx.depositId} to ${tx.recipient} (${tx.amount}); the next inbox deposit is ${next.depositId} to ${next.recipient} (${next.amount})`;
-    }
-    while (forced.length && forced[0].l1Block <= header.l1OriginNumber) {
-      const m = forced.shift() as (typeof forced)[number];
-      const tx = forcedTx(m.signedL2Tx);
-      if (!tx) continue; // not a user tx: derives nothing
-      const hash = this.chain.txHash(tx);
-      if (hashes.has(hash)) continue;
-      if (this.chain.refusal(tx, hash, header.timestamp) === null)
-        return `forced tx ${hash} (inbox ${m.index}) is valid but block ${header.number}, which derived it, left it out`;
-    }
-    return null;
+function describe(m: InboxMessage): string {
+  return m.kind === "deposit" ? `deposit ${m.depositId} (inbox ${m.index})` : `forced tx at inbox ${m.index}`;
+}
+
+/**
+ * The inbox messages block `block` derived: its deposit and forcedTx txs must be the next counted
+ * messages, in order, and every counted message whose L1 block its origin reaches must be among
+ * them. Takes the messages it settles off `inbox`. Returns what is wrong, or null.
+ */
+function checkDerived(header: Block["header"], block: Block, inbox: InboxMessage[]): string | null {
+  for (const json of block.txs) {
+    if (json.type !== "deposit" && json.type !== "forcedTx") continue;
+    const tx = decodeTx(json);
+    const next = inbox.shift();
+    const what =
+      tx.type === "deposit"
+        ? `deposit ${tx.depositId} to ${tx.recipient} (${tx.amount})`
+        : tx.type === "forcedTx"
+          ? `forced tx ${tx.inboxIndex} from ${tx.sender}`
+          : tx.type;
+    if (!next)
+      return `block ${header.number} derives ${what}, which no inbox message counted by the batch holds`;
+    const same =
+      tx.type === "deposit"
+        ? next.kind === "deposit" &&
+          next.depositId === tx.depositId &&
+          next.recipient.toLowerCase() === tx.recipient &&
+          next.amount === tx.amount
+        : tx.type === "forcedTx" &&
+          next.kind === "forced" &&
+          BigInt(next.index) === tx.inboxIndex &&
+          next.sender.toLowerCase() === tx.sender &&
+          next.signedL2Tx.toLowerCase() === tx.data;
+    if (!same)
+      return `block ${header.number} derives ${what} where the next inbox message is ${describe(next)}${
+        next.kind === "deposit" ? ` to ${next.recipient} (${next.amount})` : ` from ${next.sender}`
+      }`;
   }
+  if (inbox.length && inbox[0].l1Block <= header.l1OriginNumber)
+    return `${describe(inbox[0])} is in L1 block ${inbox[0].l1Block}, which block ${header.number} derived (origin ${header.l1OriginNumber}), but no tx of it consumes the message`;
+  return null;
 }

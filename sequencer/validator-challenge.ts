@@ -10,9 +10,8 @@ import { type BatchChallengeContract, challengerMove, PHASE } from "../bridge/ba
 import type { BridgeRevert } from "../bridge/bridge.ts";
 import { decodeBatchData } from "./batch-data.ts";
 import type { GenesisConfig } from "./chain.ts";
-import { type BatchReplay, replayBatch, type StepWitness } from "./fault-proof/steps.ts";
+import { type BatchReplay, type BatchStart, replayBatch, type StepWitness } from "./fault-proof/steps.ts";
 import type { L1BatchWithData } from "./rebuild.ts";
-import type { StateRecord } from "./state/records.ts";
 
 export type ChallengeOutcome = "none" | "playing" | "won" | "lost" | "void" | "cannot";
 
@@ -23,7 +22,7 @@ export class ValidatorChallenger {
   private readonly logger?: Logger;
   private target: {
     batch: L1BatchWithData;
-    start: Map<string, StateRecord>;
+    start: BatchStart;
     replay: BatchReplay;
     witness: (i: number) => StepWitness;
   } | null = null;
@@ -42,8 +41,8 @@ export class ValidatorChallenger {
     return new ValidatorChallenger(this.game, this.genesis, this.bond, this.logger);
   }
 
-  /** The replay found `batch` bad; `start` is the state it started from. */
-  onBadBatch(batch: L1BatchWithData, start: Map<string, StateRecord>): void {
+  /** The replay found `batch` bad; `start` is the state and inbox hash it started from. */
+  onBadBatch(batch: L1BatchWithData, start: BatchStart): void {
     if (this.target) return;
     let blocks: ReturnType<typeof decodeBatchData>;
     try {

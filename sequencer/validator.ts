@@ -138,7 +138,9 @@ export class Validator {
     }
     for (const b of batches) {
       // the state the batch starts from, for the challenge's replay (copied only when challenging)
-      const start = this.challenger ? new Map(this.replayer.chain.state.map) : null;
+      const start = this.challenger
+        ? { state: new Map(this.replayer.chain.state.map), inboxHash: this.replayer.inboxHash }
+        : null;
       const v = this.replayer.apply(b);
       out.push(v);
       this.metrics.batches.set(this.replayer.verdicts.length);

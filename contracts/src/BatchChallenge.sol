@@ -31,7 +31,9 @@ interface IBatchBridge {
 /// The sequencer keeps a bond here (postBatch needs it; locked while a batch of its is in its window
 /// or challenged). Within a batch's window anyone with `challengerBond` challenges it; the sequencer
 /// reveals the batch's L2 -> L1 messages (they must be the withdrawalRoot's leaves), then the
-/// step commitment C_mid = sha256(stateRoot || messageChain) in the middle of the disputed tx range,
+/// step commitment C_mid = sha256(stateRoot || messageChain || inboxHash) in the middle of the
+/// disputed tx range (inboxHash: the L1 inbox's rolling hash over the derived txs so far; C_0 and
+/// C_n carry the previous batch's and this batch's inboxHash as the Bridge recorded them),
 /// and the challenger agrees or disagrees, until one tx: the challenger then executes it on chain
 /// (BatchStepVerifier) from the agreed C_i and wins when the result is not the disputed C_i+1.
 /// Every move has a chess clock; a side that lets its clock run out loses. A lost batch is removed
@@ -193,7 +195,13 @@ contract BatchChallenge is ReentrancyGuard {
         bytes32 h = sha256(txData);
         if (h != b.txDataHash) revert BatchDataMismatch(b.txDataHash, h);
         if (txData.length < 37 || txData[0] != 0x02) revert BadBatchDataHeader(txData.length);
-        bytes32 pre = batchIndex == 0 ? genesisStateRoot : bridge.getBatch(batchIndex - 1).stateRoot;
+        bytes32 pre = genesisStateRoot;
+        bytes32 preInbox;
+        if (batchIndex > 0) {
+            IBatchBridge.Batch memory prev = bridge.getBatch(batchIndex - 1);
+            pre = prev.stateRoot;
+            preInbox = prev.inboxHash;
+        }
         uint64 txCount = uint64(uint32(bytes4(txData[33:37])));
         id = _challenges.length;
         uint256 epoch = batchEpoch[batchIndex];
@@ -209,7 +217,7 @@ contract BatchChallenge is ReentrancyGuard {
                 lastMoveAt: uint64(block.timestamp),
                 sequencerClock: clock,
                 challengerClock: clock,
-                cLo: sha256(abi.encodePacked(pre, bytes32(0))),
+                cLo: sha256(abi.encodePacked(pre, bytes32(0), preInbox)),
                 cHi: bytes32(0),
                 cMid: bytes32(0),
                 txRoot: bytes32(txData[1:33])
@@ -229,7 +237,7 @@ contract BatchChallenge is ReentrancyGuard {
     }
 
     /// The sequencer opens the batch's message root: `leaves` must be its leaves, in order. Its
-    /// claimed final commitment is then C_n = sha256(stateRoot || chain of the leaves).
+    /// claimed final commitment is then C_n = sha256(stateRoot || chain of the leaves || inboxHash).
     function revealMessages(uint256 id, bytes32[] calldata leaves) external {
         Challenge storage c = _sequencerMove(id, AWAIT_MESSAGES);
         IBatchBridge.Batch memory b = bridge.getBatch(c.batchIndex);
@@ -239,7 +247,7 @@ contract BatchChallenge is ReentrancyGuard {
         for (uint256 i = 0; i < leaves.length; i++) {
             chain = sha256(abi.encodePacked(chain, leaves[i]));
         }
-        c.cHi = sha256(abi.encodePacked(b.stateRoot, chain));
+        c.cHi = sha256(abi.encodePacked(b.stateRoot, chain, b.inboxHash));
         emit MessagesRevealed(id, leaves.length, c.cHi);
         if (c.hi == c.lo) {
             // No tx: the batch must leave the state and messages as they were.
@@ -273,28 +281,27 @@ contract BatchChallenge is ReentrancyGuard {
         emit MidJudged(id, mid, agree);
     }
 
-    /// The challenger executes tx `lo` from the agreed C_lo (opened as preStateRoot, preChain):
-    /// wins when the tx is refused by the rules or its result is not C_hi.
+    /// The challenger executes tx `lo` from the agreed C_lo, opened as pre = (stateRoot,
+    /// messageChain, inboxHash): wins when the tx is refused by the rules or its result is not C_hi.
     function proveStep(
         uint256 id,
-        bytes32 preStateRoot,
-        bytes32 preChain,
+        bytes32[3] calldata pre,
         bytes calldata txBytes,
         bytes32[] calldata txProof,
         RollupState.RecordProof[] calldata records
     ) external {
         Challenge storage c = _challengerMove(id, AWAIT_ONE_STEP);
-        bytes32 pre = sha256(abi.encodePacked(preStateRoot, preChain));
-        if (pre != c.cLo) revert PreStateMismatch(c.cLo, pre);
+        bytes32 cPre = sha256(abi.encodePacked(pre[0], pre[1], pre[2]));
+        if (cPre != c.cLo) revert PreStateMismatch(c.cLo, cPre);
         if (!Commitments.requireProof(c.txRoot, sha256(txBytes), c.lo, c.txCount, txProof)) {
             revert TxNotInBatch(c.lo);
         }
-        (bool applied, bytes32 postRoot, bytes32 postChain) = verifier.step(preStateRoot, preChain, txBytes, records);
+        (bool applied, bytes32[3] memory post) = verifier.step(pre, txBytes, records);
         if (!applied) {
             _resolve(id, c, true, "tx refused by the rules");
             return;
         }
-        if (sha256(abi.encodePacked(postRoot, postChain)) == c.cHi) revert StepIsRight(c.lo);
+        if (sha256(abi.encodePacked(post[0], post[1], post[2])) == c.cHi) revert StepIsRight(c.lo);
         _resolve(id, c, true, "tx executes to another state");
     }
 

@@ -7,13 +7,23 @@ import {RollupState} from "./lib/RollupState.sol";
 /// @title BatchStepVerifier
 /// @notice The one-step of the batch challenge (docs/rollup.md 8c): executes one L2 tx in Solidity,
 /// the same rule as sequencer/state/machine.ts, on records proven against the state root before it,
-/// and returns the state root and message chain after it. Kept apart from BatchChallenge so either
-/// can grow under EIP-170.
-/// Built: transfer, withdraw, deposit. Any other tx type reverts OneStepNotBuilt.
+/// and returns the state root, message chain and L1 inbox hash after it. Kept apart from
+/// BatchChallenge so either can grow under EIP-170.
+/// Built: transfer, withdraw, deposit, and a forced tx whose bytes are a binary transfer or
+/// withdraw or encode no user tx. Any other tx type reverts OneStepNotBuilt.
+/// A derived tx (deposit, forced tx) consumes the next L1 inbox message: its message hash, as
+/// Bridge._queue was given it, is rolled into the inbox hash; a user tx leaves the inbox hash as is.
 contract BatchStepVerifier {
     uint8 public constant TX_TRANSFER = 0x01;
     uint8 public constant TX_WITHDRAW = 0x02;
     uint8 public constant TX_DEPOSIT = 0x81;
+    uint8 public constant TX_FORCED = 0x82;
+    uint8 public constant TX_OPAQUE = 0xff;
+    /// Bridge.INBOX_DEPOSIT / INBOX_FORCED_TX.
+    uint8 internal constant INBOX_DEPOSIT = 1;
+    uint8 internal constant INBOX_FORCED_TX = 2;
+    /// A forced tx's nonce past this is no user tx (L2 keeps nonces as JS numbers).
+    uint64 internal constant MAX_SAFE_NONCE = 2 ** 53 - 1;
     uint256 internal constant HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
     uint256 internal constant N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141;
 
@@ -51,21 +61,65 @@ contract BatchStepVerifier {
         feeRecipient = feeRecipient_;
     }
 
-    /// Executes tx `txBytes` on the state `preStateRoot` with message chain `preChain`.
-    /// `applied` false: the rule refuses the tx (a batch holding it is wrong); the roots are then
-    /// the pre roots. Reverts when a record proof does not open the roots or the tx type has no
+    /// Executes tx `txBytes` on pre = (state root, message chain, inbox hash) and returns post, the
+    /// same three after it. `applied` false: the rule refuses the tx (a batch holding it is wrong);
+    /// post is then pre. Reverts when a record proof does not open the roots or the tx type has no
     /// one-step yet.
-    function step(
-        bytes32 preStateRoot,
-        bytes32 preChain,
-        bytes calldata txBytes,
-        RollupState.RecordProof[] calldata records
-    ) external view returns (bool applied, bytes32 postStateRoot, bytes32 postChain) {
+    function step(bytes32[3] calldata pre, bytes calldata txBytes, RollupState.RecordProof[] calldata records)
+        external
+        view
+        returns (bool applied, bytes32[3] memory post)
+    {
         if (txBytes.length == 0) revert BadTxEncoding(0, 0);
         uint8 kind = uint8(txBytes[0]);
-        if (kind == TX_DEPOSIT) return _deposit(preStateRoot, preChain, txBytes, records);
-        if (kind == TX_TRANSFER || kind == TX_WITHDRAW) return _user(kind, preStateRoot, preChain, txBytes, records);
-        revert OneStepNotBuilt(kind);
+        post[2] = pre[2]; // a user tx consumes no inbox message
+        if (kind == TX_DEPOSIT) {
+            (applied, post[0], post[1]) = _deposit(pre[0], pre[1], txBytes, records);
+            // message hash: keccak256(INBOX_DEPOSIT || depositId || recipient || amount), the
+            // deposit's own bytes after its tx kind (Bridge.deposit)
+            if (applied) post[2] = _roll(pre[2], keccak256(abi.encodePacked(INBOX_DEPOSIT, txBytes[1:])));
+        } else if (kind == TX_TRANSFER || kind == TX_WITHDRAW) {
+            (applied, post[0], post[1]) = _user(kind, pre[0], pre[1], txBytes, records);
+        } else if (kind == TX_FORCED) {
+            if (txBytes.length < 21) revert BadTxEncoding(TX_FORCED, txBytes.length);
+            // message hash: keccak256(INBOX_FORCED_TX || sender || keccak256(data)) (Bridge.forceTransaction)
+            post[2] = _roll(
+                pre[2], keccak256(abi.encodePacked(INBOX_FORCED_TX, bytes20(txBytes[1:21]), keccak256(txBytes[21:])))
+            );
+            (post[0], post[1]) = _forced(pre[0], pre[1], txBytes[21:], records);
+            applied = true;
+        } else {
+            revert OneStepNotBuilt(kind);
+        }
+    }
+
+    /// Bridge._queue's rolling hash.
+    function _roll(bytes32 inbox, bytes32 message) internal pure returns (bytes32) {
+        return keccak256(abi.encodePacked(inbox, message));
+    }
+
+    // ------------------------------------------------------------------ forced tx
+
+    /// 0x82 || sender (the L1 account that called forceTransaction) || data (the bytes it sent).
+    /// Always applied (step rolls its inbox message in): it runs as the user tx `data` encodes when
+    /// that is valid here, else changes nothing (sequencer/state/machine.ts forcedTx).
+    function _forced(bytes32 root, bytes32 chain, bytes calldata data, RollupState.RecordProof[] calldata records)
+        internal
+        view
+        returns (bytes32, bytes32)
+    {
+        uint8 inner = data.length == 0 ? 0 : uint8(data[0]);
+        if (inner == TX_OPAQUE) revert OneStepNotBuilt(TX_FORCED);
+        bool isUser = (inner == TX_TRANSFER || inner == TX_WITHDRAW) && data.length == 178
+            && uint64(bytes8(data[21:29])) <= MAX_SAFE_NONCE;
+        if (!isUser) {
+            // encodes no user tx (sequencer/fault-proof/encoding.ts decodeForcedData): no records
+            if (records.length != 0) revert RecordCount(0, records.length);
+            return (root, chain);
+        }
+        (bool ok, bytes32 postRoot, bytes32 postChain) = _user(inner, root, chain, data, records);
+        if (!ok) return (root, chain); // found invalid at this point: no change
+        return (postRoot, postChain);
     }
 
     // ------------------------------------------------------------------ deposit

@@ -1,7 +1,8 @@
 /**
  * Test vectors for the batch challenge's encodings (sequencer/fault-proof/encoding.ts,
  * sequencer/state/smt.ts): state-key paths, account record bytes, tx leaves and a batch txRoot,
- * step commitments, and state-tree updates (a changed leaf, an insert into an empty subtree, an
+ * step commitments (state root, message chain, L1 inbox hash), the inbox message hashes of a
+ * deposit and a forced tx with the one-steps that roll them, and state-tree updates (a changed leaf, an insert into an empty subtree, an
  * insert that splits another key's leaf) with the proofs the one-step takes. RollupState.sol and
  * BatchStepVerifier reproduce them (test/unit/bridge/fault-proof-vectors.test.ts).
  */
@@ -11,7 +12,10 @@ import { addressOf } from "../../protocol/secp256k1.ts";
 import { encodeTx, signTx, type Tx } from "../../protocol/tx.ts";
 import {
   accountBytes,
+  inboxMessageHash,
   messageChainOf,
+  nextInboxHash,
+  RECORD_SEEN,
   recordValueHash,
   stepCommitment,
   txBytes,
@@ -76,12 +80,48 @@ export function faultProofVectors() {
     messageChain: toHex(
       messageChainOf(messageLeaves.map((h) => Uint8Array.from(Buffer.from(h.slice(2), "hex")))),
     ),
+    inboxHash: bytes(32, 11),
     commitment: "" as Hex,
   };
-  steps.commitment = stepCommitment(
-    Uint8Array.from(Buffer.from(steps.stateRoot.slice(2), "hex")),
-    Uint8Array.from(Buffer.from(steps.messageChain.slice(2), "hex")),
-  );
+  const raw = (h: Hex) => Uint8Array.from(Buffer.from(h.slice(2), "hex"));
+  steps.commitment = stepCommitment(raw(steps.stateRoot), raw(steps.messageChain), raw(steps.inboxHash));
+
+  // Derived txs against the L1 inbox: each one-step rolls Bridge._queue's message hash into the
+  // inbox hash. A deposit on the empty state (its marker inserted), and a forced tx whose bytes
+  // encode no user tx (consumed, no record touched).
+  const preInbox = bytes(32, 12);
+  const depositTx: Tx = { type: "deposit", depositId: 9n, recipient: addr(13), amount: 0n };
+  const depositTree = new SparseMerkleTree();
+  const markerKey = keys.deposit(9n);
+  const markerProof = depositTree.proof(markerKey);
+  depositTree.set(markerKey, recordValueHash(markerKey, { l1: true }));
+  const forcedTx: Tx = { type: "forcedTx", inboxIndex: 4n, sender: addr(14), data: "0x00c0ffee" };
+  const inbox = {
+    preInbox,
+    deposit: {
+      tx: encodeTx(depositTx),
+      txBytes: toHex(txBytes(depositTx)),
+      messageHash: toHex(inboxMessageHash(depositTx) as Uint8Array),
+      postInbox: toHex(nextInboxHash(raw(preInbox), inboxMessageHash(depositTx) as Uint8Array)),
+      preStateRoot: toHex(new SparseMerkleTree().rootHash()),
+      marker: {
+        value: "0x",
+        present: false,
+        siblings: markerProof.siblings,
+        hasOther: false,
+        otherPath: toHex(new Uint8Array(32)),
+        otherValueHash: toHex(new Uint8Array(32)),
+      },
+      markerBytes: toHex(Uint8Array.of(RECORD_SEEN)),
+      postStateRoot: toHex(depositTree.rootHash()),
+    },
+    forced: {
+      tx: encodeTx(forcedTx),
+      txBytes: toHex(txBytes(forcedTx)),
+      messageHash: toHex(inboxMessageHash(forcedTx) as Uint8Array),
+      postInbox: toHex(nextInboxHash(raw(preInbox), inboxMessageHash(forcedTx) as Uint8Array)),
+    },
+  };
 
   // State-tree updates, each proven against the root before it (what the one-step checks).
   const tree = new SparseMerkleTree();
@@ -128,6 +168,7 @@ export function faultProofVectors() {
     txRoot: toHex(txRootOf(leaves)),
     emptyTxRoot: toHex(txRootOf([])),
     steps,
+    inbox,
     updates,
   };
 }

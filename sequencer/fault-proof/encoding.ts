@@ -11,26 +11,45 @@
  *   tx bytes       transfer   0x01 || from 20 || nonce u64 8 || fee u256 32 || to 20 || amount 32 || sig 65
  *                  withdraw   0x02 || from 20 || nonce 8 || fee 32 || l1Recipient 20 || amount 32 || sig 65
  *                  deposit    0x81 || depositId u256 32 || recipient 20 || amount 32
+ *                  forcedTx   0x82 || sender 20 || data   (data: the forced bytes as sent to L1)
  *                  any other  0xff || utf8(JSON.stringify(encodeTx(tx)))   (no one-step yet)
+ *   forced data    Bridge.forceTransaction takes txBytes(userTx): the binary form for transfer and
+ *                  withdraw, 0xff || JSON for the other user types (decodeForcedData; the JSON form
+ *                  of a transfer or withdraw is not taken, so each tx has one forced encoding)
  *   tx leaf        sha256(tx bytes)
  *   batch txRoot   protocol/merkle.ts root over the tx leaves of every block of the batch, in order
  *                  (32 zero bytes when the batch has no tx)
  *
- *   step commitment  C = sha256(stateRoot || messageChain), messageChain = 0 at the batch start,
- *                    sha256(messageChain || messageLeaf) for every L2 -> L1 message in tx order.
- *                    C_0 = (previous batch's stateRoot, 0); C_n = (batch stateRoot, chain of the
- *                    leaves under the batch's withdrawalRoot).
+ *   inbox message  deposit   keccak256(0x01 || depositId u256 || recipient 20 || amount u256)
+ *   hash           forcedTx  keccak256(0x02 || sender 20 || keccak256(data))
+ *                  (exactly what Bridge._queue is given by deposit / forceTransaction)
+ *   inbox hash     the Bridge's rolling hash: keccak256(inboxHash || messageHash), 0 before message 0
+ *
+ *   step commitment  C = sha256(stateRoot || messageChain || inboxHash), messageChain = 0 at the
+ *                    batch start, sha256(messageChain || messageLeaf) for every L2 -> L1 message in
+ *                    tx order; inboxHash rolled by every deposit and forcedTx, in tx order.
+ *                    C_0 = (previous batch's stateRoot, 0, previous batch's inboxHash);
+ *                    C_n = (batch stateRoot, chain of the leaves under the batch's withdrawalRoot,
+ *                    the batch's inboxHash as the Bridge recorded it).
  */
+import jsSha3 from "js-sha3";
 import { concatBytes, fromHex, toHex, u8 } from "../../protocol/bytes.ts";
 import { merkleRoot, ZERO32 } from "../../protocol/merkle.ts";
+import type { Address } from "../../protocol/secp256k1.ts";
 import { sha256 } from "../../protocol/sha256.ts";
-import { encodeTx, type Hex, type Tx } from "../../protocol/tx.ts";
+import { decodeTx, encodeTx, type Hex, isSystemTx, type Tx, type UserTx } from "../../protocol/tx.ts";
 import { type Account, encodeRecord, type StateRecord } from "../state/records.ts";
 
 export const TX_TRANSFER = 0x01;
 export const TX_WITHDRAW = 0x02;
 export const TX_DEPOSIT = 0x81;
+export const TX_FORCED = 0x82;
 export const TX_OPAQUE = 0xff;
+/** Bridge.INBOX_DEPOSIT / INBOX_FORCED_TX: the first byte of an inbox message's preimage. */
+export const INBOX_DEPOSIT = 0x01;
+export const INBOX_FORCED_TX = 0x02;
+/** Length of a transfer's or withdraw's binary tx bytes. */
+export const USER_TX_BYTES = 178;
 export const RECORD_SEEN = 0x01;
 export const RECORD_OPAQUE = 0xff;
 
@@ -92,6 +111,8 @@ export function txBytes(tx: Tx): Uint8Array {
       );
     case "deposit":
       return concatBytes(u8(TX_DEPOSIT), u256(tx.depositId), addr(tx.recipient), u256(tx.amount));
+    case "forcedTx":
+      return concatBytes(u8(TX_FORCED), addr(tx.sender), fromHex(tx.data));
     default:
       return concatBytes(u8(TX_OPAQUE), enc.encode(JSON.stringify(encodeTx(tx))));
   }
@@ -121,6 +142,71 @@ export function messageChainOf(leaves: readonly Uint8Array[]): Uint8Array {
   return c;
 }
 
-export function stepCommitment(stateRoot: Uint8Array, messageChain: Uint8Array): Hex {
-  return toHex(sha256(concatBytes(stateRoot, messageChain)));
+export function stepCommitment(stateRoot: Uint8Array, messageChain: Uint8Array, inboxHash: Uint8Array): Hex {
+  return toHex(sha256(concatBytes(stateRoot, messageChain, inboxHash)));
+}
+
+export function keccak256(data: Uint8Array): Uint8Array {
+  return new Uint8Array(jsSha3.keccak256.arrayBuffer(data));
+}
+
+/**
+ * The message hash Bridge._queue rolled into the inbox for the derived tx `tx` (a deposit or a
+ * forced tx); null for every other tx (they consume no inbox message).
+ */
+export function inboxMessageHash(tx: Tx): Uint8Array | null {
+  if (tx.type === "deposit")
+    return keccak256(concatBytes(u8(INBOX_DEPOSIT), u256(tx.depositId), addr(tx.recipient), u256(tx.amount)));
+  if (tx.type === "forcedTx")
+    return keccak256(concatBytes(u8(INBOX_FORCED_TX), addr(tx.sender), keccak256(fromHex(tx.data))));
+  return null;
+}
+
+export function nextInboxHash(inboxHash: Uint8Array, messageHash: Uint8Array): Uint8Array {
+  return keccak256(concatBytes(inboxHash, messageHash));
+}
+
+/** The inbox hash after the derived txs of `txs`, from `start` (the hash before them). */
+export function inboxHashAfter(start: Uint8Array, txs: Iterable<Tx>): Uint8Array {
+  let h = start;
+  for (const tx of txs) {
+    const m = inboxMessageHash(tx);
+    if (m) h = nextInboxHash(h, m);
+  }
+  return h;
+}
+
+/**
+ * The user tx a forced tx's bytes encode (`txBytes` of it): the binary transfer or withdraw, or
+ * 0xff || JSON of another user type. Throws naming the problem for anything else (a system tx,
+ * another first byte, a wrong length, a nonce past 2^53 - 1, a transfer or withdraw as JSON):
+ * such a forced tx changes nothing. BatchStepVerifier decides the binary forms the same way.
+ */
+export function decodeForcedData(data: Uint8Array): UserTx {
+  if (data.length === 0) throw new Error("forced tx is empty");
+  const kind = data[0];
+  if (kind === TX_TRANSFER || kind === TX_WITHDRAW) {
+    if (data.length !== USER_TX_BYTES)
+      throw new Error(`forced tx of kind ${kind} is ${data.length} bytes, expected ${USER_TX_BYTES}`);
+    const hex = (a: number, b: number) => toHex(data.subarray(a, b));
+    const nonce = BigInt(hex(21, 29));
+    if (nonce > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`forced tx nonce ${nonce} is past 2^53 - 1`);
+    const base = {
+      from: hex(1, 21) as Address,
+      nonce: Number(nonce),
+      fee: BigInt(hex(29, 61)),
+      signature: hex(113, 178),
+    };
+    return kind === TX_TRANSFER
+      ? { type: "transfer", ...base, to: hex(61, 81) as Address, amount: BigInt(hex(81, 113)) }
+      : { type: "withdraw", ...base, l1Recipient: hex(61, 81) as Address, amount: BigInt(hex(81, 113)) };
+  }
+  if (kind === TX_OPAQUE) {
+    const tx = decodeTx(JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(data.subarray(1))));
+    if (isSystemTx(tx)) throw new Error(`forced tx is a ${tx.type}, a system tx`);
+    if (tx.type === "transfer" || tx.type === "withdraw")
+      throw new Error(`forced ${tx.type} as JSON: a ${tx.type} is forced in its binary form`);
+    return tx;
+  }
+  throw new Error(`forced tx starts with byte ${kind}: not a user tx encoding`);
 }

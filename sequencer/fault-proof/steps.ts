@@ -3,7 +3,8 @@
  * every tx (what the sequencer reveals in the bisection and a challenger compares), and the
  * witness of one step (the tx with its proof against the batch's txRoot, and the records it
  * touches, each proven against the state root as the on-chain one-step updates it). Pure: the
- * caller passes the state at the batch start (for batch 0 the genesis state) and the blocks.
+ * caller passes the state and the L1 inbox hash at the batch start (for batch 0 the genesis state
+ * and 0; else the previous batch's inboxHash as the Bridge recorded it) and the blocks.
  */
 import { concatBytes, fromHex, toHex } from "../../protocol/bytes.ts";
 import { l2Domain, claimDomain as makeClaimDomain } from "../../protocol/eip712.ts";
@@ -17,11 +18,15 @@ import type { StateAccess } from "../state/overlay.ts";
 import { keys, type StateRecord } from "../state/records.ts";
 import { SparseMerkleTree } from "../state/smt.ts";
 import {
+  decodeForcedData,
+  inboxMessageHash,
   messageChainOf,
+  nextInboxHash,
   nextMessageChain,
   recordBytes,
   recordValueHash,
   stepCommitment,
+  TX_OPAQUE,
   txBytes,
   txLeaf,
   txRootOf,
@@ -62,6 +67,17 @@ export function touchedKeys(tx: Tx, params: ChainParams): string[] | null {
       add(keys.deposit(tx.depositId));
       if (tx.amount > 0n) add(keys.account(tx.recipient));
       return list;
+    case "forcedTx": {
+      // The records of the user tx it encodes; none when its bytes encode no user tx (the
+      // one-step finds that from the bytes alone). JSON-encoded types have no one-step yet.
+      const data = fromHex(tx.data);
+      if (data[0] === TX_OPAQUE) return null;
+      try {
+        return touchedKeys(decodeForcedData(data), params);
+      } catch {
+        return [];
+      }
+    }
     default:
       return null;
   }
@@ -89,9 +105,16 @@ export interface StepWitness {
   /** Commitments before and after the tx. */
   pre: Hex;
   post: Hex;
-  /** The state root and message chain before the tx (the one-step takes them to open `pre`). */
+  /** The roots before the tx (the one-step takes them to open `pre`). */
   preStateRoot: Hex;
   preMessageChain: Hex;
+  preInboxHash: Hex;
+}
+
+/** Where a batch starts: the full state, and the L1 inbox hash its first derived tx rolls on. */
+export interface BatchStart {
+  state: Iterable<[string, StateRecord]>;
+  inboxHash: Hex;
 }
 
 export interface BatchReplay {
@@ -105,6 +128,8 @@ export interface BatchReplay {
   witness?: StepWitness;
   /** The state after the batch (the start state of the next one). */
   finalState: Map<string, StateRecord>;
+  /** The inbox hash after the batch's derived txs (what its Bridge record must hold). */
+  finalInboxHash: Hex;
 }
 
 /** The replay's state: a map, remembering the value each written key had before the tx. */
@@ -129,11 +154,11 @@ class MapState implements StateAccess {
  */
 export function replayBatch(
   genesis: GenesisConfig,
-  start: Iterable<[string, StateRecord]>,
+  start: BatchStart,
   blocks: readonly BatchBlock[],
   witnessAt?: number,
 ): BatchReplay {
-  const state = new Map<string, StateRecord>(start);
+  const state = new Map<string, StateRecord>(start.state);
   const tree = new SparseMerkleTree();
   for (const [k, v] of state) tree.set(k, recordValueHash(k, v));
   const domain = l2Domain(genesis.l2ChainId);
@@ -142,12 +167,13 @@ export function replayBatch(
   const leaves = txs.map((t) => txLeaf(t.tx));
   const levels = leaves.length ? merkleLevels(concatBytes(...leaves)) : [];
   let chain: Uint8Array = ZERO32;
+  let inbox: Uint8Array = fromHex(start.inboxHash);
   const messageLeaves: Uint8Array[] = [];
-  const commitments: Hex[] = [stepCommitment(tree.rootHash(), chain)];
+  const commitments: Hex[] = [stepCommitment(tree.rootHash(), chain, inbox)];
   let witness: StepWitness | undefined;
   txs.forEach(({ tx, timestamp }, i) => {
     const txHash = toHex(txDigest(tx, domain));
-    const ctx: TxContext = { timestamp, txHash, params: genesis.params, claimDomain };
+    const ctx: TxContext = { timestamp, txHash, params: genesis.params, claimDomain, l2Domain: domain };
     const s = new MapState(state);
     let outcome: ReturnType<typeof applyTx> | null = null;
     try {
@@ -160,6 +186,7 @@ export function replayBatch(
     if (witnessAt === i) {
       const preStateRoot = toHex(tree.rootHash());
       const preMessageChain = toHex(chain);
+      const preInboxHash = toHex(inbox);
       const touched = touchedKeys(tx, genesis.params);
       if (touched === null) throw new Error(`tx ${i} is a ${tx.type}: it has no one-step yet`);
       for (const k of s.before.keys())
@@ -192,6 +219,7 @@ export function replayBatch(
         post: "0x",
         preStateRoot,
         preMessageChain,
+        preInboxHash,
       };
     }
     if (outcome) {
@@ -201,8 +229,12 @@ export function replayBatch(
         messageLeaves.push(leaf);
         chain = nextMessageChain(chain, leaf);
       }
+      // A derived tx consumes its inbox message (a deposit refused as a replay does not: the
+      // one-step then finds the tx refused, so the batch is wrong whatever the inbox says).
+      const m = inboxMessageHash(tx);
+      if (m) inbox = nextInboxHash(inbox, m);
     }
-    commitments.push(stepCommitment(tree.rootHash(), chain));
+    commitments.push(stepCommitment(tree.rootHash(), chain, inbox));
     if (witness && witnessAt === i) witness.post = commitments[i + 1];
   });
   return {
@@ -212,10 +244,18 @@ export function replayBatch(
     messageLeaves: messageLeaves.map(toHex),
     witness,
     finalState: state,
+    finalInboxHash: toHex(inbox),
   };
 }
 
-/** C_n as the batch claims it: its state root and the chain of the message leaves it reveals. */
-export function claimedFinalCommitment(stateRoot: Uint8Array, messageLeaves: readonly Uint8Array[]): Hex {
-  return stepCommitment(stateRoot, messageChainOf(messageLeaves));
+/**
+ * C_n as the batch claims it: its state root, the chain of the message leaves it reveals, and the
+ * inbox hash the Bridge recorded for it.
+ */
+export function claimedFinalCommitment(
+  stateRoot: Uint8Array,
+  messageLeaves: readonly Uint8Array[],
+  inboxHash: Uint8Array,
+): Hex {
+  return stepCommitment(stateRoot, messageChainOf(messageLeaves), inboxHash);
 }

@@ -21,6 +21,7 @@ import {
   type DisputeOpenedTx,
   type DisputeResolvedTx,
   type FinalizeTx,
+  type ForcedTxTx,
   type Hex,
   type L1InferenceRequestTx,
   type ModelRegisteredTx,
@@ -33,7 +34,9 @@ import {
   type SubmitResultTx,
   type TransferTx,
   type Tx,
+  txDigest,
   type UserTx,
+  verifyTxSignature,
   type WithdrawTx,
   type WorkerStakeTx,
 } from "../../protocol/tx.ts";
@@ -43,6 +46,7 @@ import {
   generationPassInputRoot,
   generationSpec,
 } from "../../prover-trace/commit/generation.ts";
+import { decodeForcedData } from "../fault-proof/encoding.ts";
 import { Overlay, type StateAccess } from "./overlay.ts";
 import {
   type Account,
@@ -84,6 +88,8 @@ export interface TxContext {
   params: ChainParams;
   /** Domain the worker's claim is signed under (L1 chain id, bridge address). */
   claimDomain: Eip712Domain;
+  /** The L2 domain user txs are signed under (a forced tx's signature is checked here). */
+  l2Domain: Eip712Domain;
 }
 
 export interface WithdrawalLeaf {
@@ -503,10 +509,13 @@ function applySystem(
     | DisputeResolvedTx
     | L1InferenceRequestTx
     | WorkerStakeTx
-    | ModelRegisteredTx,
+    | ModelRegisteredTx
+    | ForcedTxTx,
   ctx: TxContext,
 ): TxOutcome {
   switch (tx.type) {
+    case "forcedTx":
+      return forcedTx(s, tx, ctx);
     case "workerStake": {
       const st = stakeOf(s, tx.worker);
       if (tx.seq <= st.seq)
@@ -571,6 +580,36 @@ function applySystem(
       return disputeResolved(s, tx, ctx);
     case "modelRegistered":
       return modelRegistered(s, tx);
+  }
+}
+
+/**
+ * A tx forced through the L1 inbox never fails: it runs as the user tx its bytes encode when that
+ * is valid here (signature, then the user tx's own rules), with that tx's hash as its id (a
+ * forced postJob's job id is what the user signed), and otherwise changes nothing. Either way it
+ * consumed its inbox message (docs/rollup.md 8a).
+ */
+function forcedTx(s: StateAccess, tx: ForcedTxTx, ctx: TxContext): TxOutcome {
+  const invalid = (reason: string): TxOutcome => ({
+    events: [{ kind: "ForcedTxInvalid", inboxIndex: tx.inboxIndex.toString(), reason }],
+  });
+  let inner: UserTx;
+  try {
+    inner = decodeForcedData(Buffer.from(tx.data.slice(2), "hex"));
+  } catch (e) {
+    return invalid((e as Error).message);
+  }
+  const digest = txDigest(inner, ctx.l2Domain);
+  const txHash = toHex(digest);
+  try {
+    verifyTxSignature(inner, digest);
+    const out = applyTx(s, inner, { ...ctx, txHash });
+    return {
+      ...out,
+      events: [{ kind: "ForcedTx", inboxIndex: tx.inboxIndex.toString(), txHash }, ...out.events],
+    };
+  } catch (e) {
+    return invalid((e as Error).message);
   }
 }
 

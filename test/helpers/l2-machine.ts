@@ -7,7 +7,7 @@
  * checked by applyTx itself.
  */
 import type { Test } from "tap";
-import type { Eip712Domain } from "../../protocol/eip712.ts";
+import { type Eip712Domain, l2Domain } from "../../protocol/eip712.ts";
 import type { ClaimMsg, Hex, Tx } from "../../protocol/tx.ts";
 import { applyTx, type ChainParams, type TxContext, type TxOutcome } from "../../sequencer/state/machine.ts";
 import { MemoryState } from "../../sequencer/state/overlay.ts";
@@ -36,7 +36,13 @@ export class L2Machine {
 
   ctx(txHash?: Hex): TxContext {
     const h = txHash ?? (`0x${(++this.txn).toString(16).padStart(64, "0")}` as Hex);
-    return { timestamp: this.now, txHash: h, params: this.params, claimDomain: this.claimDomain };
+    return {
+      timestamp: this.now,
+      txHash: h,
+      params: this.params,
+      claimDomain: this.claimDomain,
+      l2Domain: l2Domain(424242n),
+    };
   }
 
   apply(tx: Tx, txHash?: Hex): TxOutcome {

@@ -7,7 +7,11 @@
  * the honest challenger against a lying sequencer (truth until the last tx, its final everywhere,
  * truth until the forged tx, garbage, withholding), removed with every later batch, the
  * sequencer's bond slashed (half to the challenger); the forged withdrawal is never paid; the
- * honest chain is re-posted. Hostile moves are refused by name. Measures one-step gas per tx type.
+ * honest chain is re-posted. Derived txs are proven against the L1 inbox (the inbox hash is part of
+ * every step commitment): a made-up deposit, a skipped forced tx and a replaced forced tx are each
+ * removed; an honest batch with a forced transfer, a deposit and a forced tx of garbage survives a
+ * challenger that disagrees with everything. Hostile moves are refused by name. Measures one-step
+ * gas per tx type.
  */
 import t, { type Test } from "tap";
 import { type Address, type Hex, parseEther } from "viem";
@@ -23,6 +27,8 @@ import { type BridgeContract, type BridgeRevert, simulateAndSend } from "../../.
 import { deployBridge } from "../../../bridge/deploy.ts";
 import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
 import { fromHex, toHex } from "../../../protocol/bytes.ts";
+import { ZERO32 } from "../../../protocol/merkle.ts";
+import { sha256 } from "../../../protocol/sha256.ts";
 import { signTx, type Tx } from "../../../protocol/tx.ts";
 import { type L2Message, MessageTree, messageLeaf } from "../../../protocol/withdrawal.ts";
 import { buildBatch } from "../../../sequencer/batch.ts";
@@ -31,8 +37,13 @@ import type { Block } from "../../../sequencer/block.ts";
 import { Chain } from "../../../sequencer/chain.ts";
 import { DEFAULTS, resolveGenesis } from "../../../sequencer/config.ts";
 import { devGenesis, devKeys } from "../../../sequencer/devkit.ts";
-import { messageChainOf, stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
-import { type BatchReplay, replayBatch, type StepWitness } from "../../../sequencer/fault-proof/steps.ts";
+import { messageChainOf, stepCommitment, txBytes } from "../../../sequencer/fault-proof/encoding.ts";
+import {
+  type BatchReplay,
+  type BatchStart,
+  replayBatch,
+  type StepWitness,
+} from "../../../sequencer/fault-proof/steps.ts";
 import type { StateRecord } from "../../../sequencer/state/records.ts";
 import {
   challengerLiars,
@@ -85,6 +96,7 @@ t.test("batch challenge on the embedded chain", async (t) => {
     `acct/${a.toLowerCase()}`,
     { balance: bal, nonce: 0 },
   ]);
+  const genesisStart: BatchStart = { state: start, inboxHash: toHex(ZERO32) };
 
   const challenge = await deployBatchChallenge(seqClients, {
     bridge: d.address,
@@ -133,9 +145,12 @@ t.test("batch challenge on the embedded chain", async (t) => {
   const forgedTx = user(users[1], { type: "withdraw", l1Recipient, amount: 500n }, users[0]);
 
   const batchBlocks = (blocks: Block[]) => blocks.map((x) => ({ header: x.header, txs: x.txs }));
-  /** The state after `blocks` from genesis: the start state of the batch after them. */
-  const stateAt = (blocks: Block[]): [string, StateRecord][] =>
-    blocks.length ? [...replayBatch(genesis, start, batchBlocks(blocks)).finalState] : start;
+  /** The state and inbox hash after `blocks` from genesis: where the batch after them starts. */
+  const stateAt = (blocks: Block[]): BatchStart => {
+    if (!blocks.length) return genesisStart;
+    const r = replayBatch(genesis, genesisStart, batchBlocks(blocks));
+    return { state: [...r.finalState], inboxHash: r.finalInboxHash };
+  };
 
   let maxOneStepGas = 0n;
   const oneStepGas: Record<string, bigint> = {};
@@ -171,7 +186,7 @@ t.test("batch challenge on the embedded chain", async (t) => {
     throw new Error("challenge did not end in 64 moves");
   }
 
-  function witnessOf(startState: Iterable<[string, StateRecord]>, blocks: Block[], i: number) {
+  function witnessOf(startState: BatchStart, blocks: Block[], i: number) {
     const w = replayBatch(genesis, startState, batchBlocks(blocks), i).witness;
     if (!w) throw new Error(`no witness for tx ${i}`);
     return w;
@@ -179,7 +194,11 @@ t.test("batch challenge on the embedded chain", async (t) => {
 
   // ---------------------------------------------------------------- the bond
   const honest0 = buildBatch([block1, block2]);
-  const post = (batch: ReturnType<typeof buildBatch>, roots?: { stateRoot: Hex; withdrawalRoot: Hex }) =>
+  const post = (
+    batch: ReturnType<typeof buildBatch>,
+    roots?: { stateRoot: Hex; withdrawalRoot: Hex },
+    inboxCount = 1n,
+  ) =>
     bridge.postBatch({
       firstBlock: BigInt(batch.firstBlock),
       lastBlock: BigInt(batch.lastBlock),
@@ -188,7 +207,7 @@ t.test("batch challenge on the embedded chain", async (t) => {
       txDataHash: batch.txDataHash,
       cid: "0x01",
       txData: toHex(batch.txData),
-      inboxCount: 1n,
+      inboxCount,
     });
   await t.test("postBatch needs the sequencer's bond", async (t) => {
     await rejectsWith(t, post(honest0), "SequencerBondTooLow", "without a bond");
@@ -197,25 +216,30 @@ t.test("batch challenge on the embedded chain", async (t) => {
   });
 
   // ---------------------------------------------------------------- honest batch 0 survives
-  const replay0 = replayBatch(genesis, start, batchBlocks([block1, block2]));
+  const replay0 = replayBatch(genesis, genesisStart, batchBlocks([block1, block2]));
   await t.test("the replay's commitments are the batch's roots", async (t) => {
     t.equal(replay0.txCount, 4);
     t.equal(
       replay0.commitments[4],
-      stepCommitment(fromHex(honest0.stateRoot), messageChainOf(replay0.messageLeaves.map(fromHex))),
-      "C_n = (batch state root, chain of its message leaves)",
+      stepCommitment(
+        fromHex(honest0.stateRoot),
+        messageChainOf(replay0.messageLeaves.map(fromHex)),
+        fromHex(replay0.finalInboxHash),
+      ),
+      "C_n = (batch state root, chain of its message leaves, inbox hash after its deposit)",
     );
     t.equal(new MessageTree(honest0.messages).rootHex, honest0.withdrawalRoot);
-    t.equal(
-      replay0.commitments[0],
-      stepCommitment(fromHex(genesisRoot), new Uint8Array(32)),
-      "C_0 from genesis",
-    );
+    t.equal(replay0.commitments[0], stepCommitment(fromHex(genesisRoot), ZERO32, ZERO32), "C_0 from genesis");
   });
 
   await t.test("an honest batch is never removed by lying challengers", async (t) => {
     await post(honest0);
-    const w = (i: number) => witnessOf(start, [block1, block2], i);
+    t.equal(
+      (await bridge.getBatch(0n)).inboxHash,
+      replay0.finalInboxHash,
+      "the Bridge's inbox hash after deposit 0 is the replay's",
+    );
+    const w = (i: number) => witnessOf(genesisStart, [block1, block2], i);
     const liars = [
       ["disagrees with everything", challengerLiars.disagreeAll],
       ["agrees with everything", challengerLiars.agreeAll],
@@ -274,6 +298,8 @@ t.test("batch challenge on the embedded chain", async (t) => {
       liar: ((truth: BatchReplay, final: Hex, leaves: Hex[]) => SequencerAnswers) | "withhold";
       reason: string;
       at: number;
+      /** The inbox messages the batch claims to consume (all batches so far: 1). */
+      inboxCount?: bigint;
     },
     prior: Block[],
   ): Promise<void> {
@@ -286,13 +312,18 @@ t.test("batch challenge on the embedded chain", async (t) => {
           genesis.sequencer,
         )
       : { stateRoot: honest.stateRoot, withdrawalRoot: honest.withdrawalRoot };
-    await post(honest, roots);
+    await post(honest, roots, lie.inboxCount ?? 1n);
     const pre = stateAt(prior);
     const truth = replayBatch(genesis, pre, batchBlocks(blocks));
     // The liar's messages: the honest ones plus what it forged into the root.
     const forgedMessages = lie.mode ? (roots as { messages: L2Message[] }).messages : honest.messages;
     const liarLeaves = forgedMessages.map((m) => toHex(messageLeaf(m)));
-    const liarFinal = stepCommitment(fromHex(roots.stateRoot), messageChainOf(liarLeaves.map(fromHex)));
+    // C_n carries the inbox hash the Bridge recorded for the batch, whatever the sequencer says
+    const liarFinal = stepCommitment(
+      fromHex(roots.stateRoot),
+      messageChainOf(liarLeaves.map(fromHex)),
+      fromHex((await bridge.getBatch(index)).inboxHash),
+    );
     const liar = lie.liar === "withhold" ? null : lie.liar(truth, liarFinal, liarLeaves);
     const bondBefore = await seqGame.sequencerBondBalance();
     const chBefore = await b.clients(1).publicClient.getBalance({ address: b.accounts[1].address });
@@ -443,7 +474,7 @@ t.test("batch challenge on the embedded chain", async (t) => {
         address: challenge.verifier,
         abi: (await import("../../../contracts/artifacts/BatchStepVerifier.ts")).batchStepVerifierAbi,
         functionName: "step",
-        args: [w.preStateRoot, w.preMessageChain, w.txBytes, w.records],
+        args: [[w.preStateRoot, w.preMessageChain, w.preInboxHash], w.txBytes, w.records],
         account: b.accounts[1].address,
       });
       oneStepGas[types[i]] = gas > (oneStepGas[types[i]] ?? 0n) ? gas : oneStepGas[types[i]];
@@ -565,6 +596,158 @@ t.test("batch challenge on the embedded chain", async (t) => {
       chGame.challengeBatch(1n, buildBatch([block3]).txData, CHALLENGER_BOND),
       "WindowClosed",
       "a challenge after the window",
+    );
+  });
+  // ---------------------------------------------------------------- derived txs against the L1 inbox
+  await t.test("derived txs are proven against the L1 inbox", async (t) => {
+    /** An L2 chain at block 3 (the end of batch 1, L1's last batch): each case seals on its own. */
+    const forkAt3 = () => {
+      const f = new Chain(genesis);
+      f.initGenesis();
+      for (const blk of [block1, block2, block3])
+        f.applyBlock({ header: blk.header, txs: blk.txs, receipts: [] }, genesis.sequencer);
+      return f;
+    };
+    const sealOn = (f: Chain, txs: Tx[]): Block => {
+      for (const tx of txs) f.admit(tx, f.txHash(tx), ts);
+      ts += 1000;
+      return f.seal(origin, key as Uint8Array).block;
+    };
+    /** A transfer signed with `from`'s next nonce on `f` (plus `skip`). */
+    const transfer = (f: Chain, from: (typeof users)[number], to: Address, amount: bigint, skip = 0) => {
+      const acct = f.state.get(`acct/${from.address}`) as { nonce: number } | undefined;
+      const nonce = (acct?.nonce ?? 0) + skip;
+      return signTx(
+        { type: "transfer", from: from.address, nonce, fee: 1n, to, amount },
+        from.key,
+        f.domain,
+      ) as Tx;
+    };
+    const prior = [block1, block2, block3];
+    await seqGame.depositSequencerBond(SEQUENCER_BOND); // the hostile-moves removal slashed it
+    const forcer = b.accounts[3].address.toLowerCase() as Address;
+
+    // (a) a deposit L1 never queued (only deposit 0 is in the inbox)
+    const fa = forkAt3();
+    const madeUp = sealOn(fa, [
+      transfer(fa, users[0], users[1].address, 2n),
+      { type: "deposit", depositId: 1n, recipient: users[0].address, amount: parseEther("5") } as Tx,
+    ]);
+    await lyingBatch(
+      t,
+      "made-up deposit",
+      [madeUp],
+      { liar: sequencerLiars.truthUntilLast, reason: "tx executes to another state", at: 1 },
+      prior,
+    );
+
+    // inbox message 1: a transfer of users[1] forced through L1 by another L1 account
+    const forcedData = toHex(txBytes(transfer(forkAt3(), users[1], users[0].address, 4n)));
+    const forced = await bridge.as(b.wallet(3)).forceTransaction(forcedData);
+    t.equal(forced.inboxIndex, 1n);
+
+    // (b) the forced tx skipped: the batch counts it (inboxCount 2) but no tx consumes it
+    const fb = forkAt3();
+    const skipped = sealOn(fb, [transfer(fb, users[0], users[1].address, 2n)]);
+    await lyingBatch(
+      t,
+      "skipped forced tx",
+      [skipped],
+      {
+        liar: sequencerLiars.truthUntilLast,
+        reason: "tx executes to another state",
+        at: 0,
+        inboxCount: 2n,
+      },
+      prior,
+    );
+
+    // (c) the forced tx replaced by another tx of the same signer
+    const fc = forkAt3();
+    const replacement = toHex(txBytes(transfer(fc, users[1], users[0].address, 1n)));
+    const replaced = sealOn(fc, [
+      { type: "forcedTx", inboxIndex: 1n, sender: forcer, data: replacement } as Tx,
+    ]);
+    await lyingBatch(
+      t,
+      "forced tx replaced",
+      [replaced],
+      {
+        liar: sequencerLiars.truthUntilLast,
+        reason: "tx executes to another state",
+        at: 0,
+        inboxCount: 2n,
+      },
+      prior,
+    );
+
+    // (d) an honest batch holding the forced transfer, a real deposit and a forced tx of garbage
+    await bridge.deposit(users[0].address, parseEther("1")); // inbox 2, deposit 1
+    const garbage = await bridge.as(b.wallet(3)).forceTransaction("0xdeadbeef"); // inbox 3
+    const fd = forkAt3();
+    const honestBlock = sealOn(fd, [
+      transfer(fd, users[0], users[1].address, 2n),
+      { type: "forcedTx", inboxIndex: 1n, sender: forcer, data: forcedData } as Tx,
+      { type: "deposit", depositId: 1n, recipient: users[0].address, amount: parseEther("1") } as Tx,
+      { type: "forcedTx", inboxIndex: garbage.inboxIndex, sender: forcer, data: "0xdeadbeef" } as Tx,
+    ]);
+    t.match(honestBlock.receipts[1].events, [{ kind: "ForcedTx" }, { kind: "Transfer", amount: "4" }]);
+    t.match(honestBlock.receipts[3].events, [{ kind: "ForcedTxInvalid", inboxIndex: "3" }]);
+    const index = await bridge.batchCount();
+    const honest = buildBatch([honestBlock]);
+    await post(honest, undefined, 4n);
+    const pre = stateAt(prior);
+    const truth = replayBatch(genesis, pre, batchBlocks([honestBlock]));
+    t.equal(
+      (await bridge.getBatch(index)).inboxHash,
+      truth.finalInboxHash,
+      "the Bridge's inbox hash after a forced tx, a deposit and forced garbage is the replay's",
+    );
+    const verifierAbi = (await import("../../../contracts/artifacts/BatchStepVerifier.ts"))
+      .batchStepVerifierAbi;
+    const names = ["transfer", "forced transfer", "deposit", "forced garbage"];
+    for (let k = 0; k < truth.txCount; k++) {
+      const w = witnessOf(pre, [honestBlock], k);
+      const args = [[w.preStateRoot, w.preMessageChain, w.preInboxHash], w.txBytes, w.records] as const;
+      const [applied, post3] = (await b.clients(1).publicClient.readContract({
+        address: challenge.verifier,
+        abi: verifierAbi,
+        functionName: "step",
+        args,
+      } as never)) as [boolean, readonly Hex[]];
+      t.ok(applied, `${names[k]}: applied on chain`);
+      t.equal(
+        toHex(sha256(fromHex(`0x${post3.map((h) => h.slice(2)).join("")}`))),
+        truth.commitments[k + 1],
+        `${names[k]}: the one-step reaches the replay's C_${k + 1}`,
+      );
+      const gas = await b.clients(1).publicClient.estimateContractGas({
+        address: challenge.verifier,
+        abi: verifierAbi,
+        functionName: "step",
+        args,
+        account: b.accounts[1].address,
+      } as never);
+      oneStepGas[names[k]] = gas;
+      if (gas > maxOneStepGas) maxOneStepGas = gas;
+    }
+    const c = await liarChGame.challengeBatch(index, honest.txData, CHALLENGER_BOND);
+    t.equal(
+      await play(c.id, truth, {
+        game: liarChGame,
+        replay: challengerLiars.disagreeAll(truth),
+        witness: (i) => witnessOf(pre, [honestBlock], i),
+      }),
+      -1,
+      "a challenger that disagrees with every commitment cannot prove a step wrong",
+    );
+    await b.increaseTime(Number(CLOCK) + 1);
+    await seqGame.timeout(c.id);
+    t.equal((await seqGame.getChallenge(c.id)).phase, PHASE.sequencerWon, "the sequencer wins");
+    t.equal(await bridge.batchCount(), index + 1n, "the honest batch with derived txs stays");
+    t.ok(maxOneStepGas < 300_000n, `largest one-step ${maxOneStepGas} gas (goal <= 300k)`);
+    t.comment(
+      `one-step gas ${JSON.stringify(Object.fromEntries(Object.entries(oneStepGas).map(([k, v]) => [k, Number(v)])))}`,
     );
   });
 });

@@ -5,11 +5,13 @@
  * than exist; hostile forced txs (empty, too long) are refused and change nothing.
  */
 import t, { type Test } from "tap";
-import { encodePacked, type Hex, keccak256, parseEther } from "viem";
+import { type Address, encodePacked, type Hex, keccak256, parseEther } from "viem";
 import type { BridgeRevert } from "../../../bridge/bridge.ts";
 import { deployBridge } from "../../../bridge/deploy.ts";
-import { toHex } from "../../../protocol/bytes.ts";
+import { fromHex, toHex } from "../../../protocol/bytes.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
+import type { Tx } from "../../../protocol/tx.ts";
+import { inboxHashAfter } from "../../../sequencer/fault-proof/encoding.ts";
 import { anvilBackend, embeddedBackend, type L1Backend } from "../../helpers/l1.ts";
 
 const ZERO = `0x${"00".repeat(32)}` as Hex;
@@ -48,6 +50,12 @@ async function scenario(t: Test, b: L1Backend): Promise<void> {
   const r1 = keccak256(encodePacked(["bytes32", "bytes32"], [r0, h1]));
   t.equal((await bridge.inboxMessage(0n)).rollingHash, r0, "rolling hash after the deposit");
   t.equal((await bridge.inboxMessage(1n)).rollingHash, r1, "and after the forced tx");
+  // the batch challenge's definition (one for L2 and the one-step) rolls the same hash
+  const derived: Tx[] = [
+    { type: "deposit", depositId: dep.depositId, recipient: user.toLowerCase() as Address, amount: 5n },
+    { type: "forcedTx", inboxIndex: 1n, sender: user.toLowerCase() as Address, data: forcedBytes },
+  ];
+  t.equal(toHex(inboxHashAfter(fromHex(ZERO), derived)), r1, "inboxHashAfter over the derived txs");
 
   await rejectsWith(
     t,

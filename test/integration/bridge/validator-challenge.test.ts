@@ -14,6 +14,7 @@ import {
 } from "../../../bridge/batch-challenge.ts";
 import { deployBridge } from "../../../bridge/deploy.ts";
 import { fromHex, toHex } from "../../../protocol/bytes.ts";
+import { ZERO32 } from "../../../protocol/merkle.ts";
 import { signTx, type Tx } from "../../../protocol/tx.ts";
 import { MessageTree } from "../../../protocol/withdrawal.ts";
 import { buildBatch } from "../../../sequencer/batch.ts";
@@ -151,8 +152,12 @@ async function scenario(t: Test, withhold: boolean): Promise<void> {
     `acct/${a.toLowerCase()}`,
     { balance: bal, nonce: 0 },
   ]);
-  const before = replayBatch(genesis, start, [{ header: block1.header, txs: block1.txs }]).finalState;
-  const truth = replayBatch(genesis, before, [{ header: block2.header, txs: block2.txs }]);
+  const first = replayBatch(genesis, { state: start, inboxHash: toHex(ZERO32) }, [
+    { header: block1.header, txs: block1.txs },
+  ]);
+  const truth = replayBatch(genesis, { state: first.finalState, inboxHash: first.finalInboxHash }, [
+    { header: block2.header, txs: block2.txs },
+  ]);
   const wrongRoot = faultyRoots(
     "wrong-state-root",
     { stateRoot: block2.header.stateRoot, messages: [], batchIndex: 1 },
@@ -161,7 +166,7 @@ async function scenario(t: Test, withhold: boolean): Promise<void> {
   const leaves = truth.messageLeaves;
   const liar = sequencerLiars.truthUntilLast(
     truth,
-    stepCommitment(fromHex(wrongRoot), messageChainOf(leaves.map(fromHex))),
+    stepCommitment(fromHex(wrongRoot), messageChainOf(leaves.map(fromHex)), fromHex(truth.finalInboxHash)),
     leaves,
   );
 

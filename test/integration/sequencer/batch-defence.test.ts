@@ -361,7 +361,9 @@ for (const l1 of ["embedded", "anvil"] as const) {
         [`acct/${a.toLowerCase()}`, { balance: b, nonce: 0 }] as [string, { balance: bigint; nonce: number }],
     );
     const blocks = decodeBatchData(batch.txData);
-    const truth = replayBatch(genesis, start, blocks);
+    // batch 0: from the genesis state, before any inbox message
+    const begin = { state: start, inboxHash: `0x${"00".repeat(32)}` as const };
+    const truth = replayBatch(genesis, begin, blocks);
     const liar = challengerLiars.disagreeAll(truth);
     const liarGame = new BatchChallengeContract(liarClients, game);
     const { id } = await liarGame.challengeBatch(0n, batch.txData, parseEther("0.1"));
@@ -380,7 +382,7 @@ for (const l1 of ["embedded", "anvil"] as const) {
       }
       if (v.phase === PHASE.awaitOneStep && !proven) {
         await t.rejects(
-          challengerMove(liarGame, id, liar, (k) => replayBatch(genesis, start, blocks, k).witness as never),
+          challengerMove(liarGame, id, liar, (k) => replayBatch(genesis, begin, blocks, k).witness as never),
           /StepIsRight/,
           "the liar cannot prove a right step wrong",
         );

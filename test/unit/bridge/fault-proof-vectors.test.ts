@@ -1,13 +1,19 @@
 /**
  * The batch challenge's encodings: test/vectors/fault-proof.json (npm run vectors, generated from
  * sequencer/fault-proof/encoding.ts and the state tree) reproduced on the embedded chain by
- * RollupState.sol (key paths, account records, state-tree updates); a tampered proof, a wrong old
- * value or a present key passed off as absent is refused by name.
+ * RollupState.sol (key paths, account records, state-tree updates) and BatchStepVerifier (the L1
+ * inbox message hash of a deposit and of a forced tx, rolled into the inbox hash by their
+ * one-steps); a tampered proof, a wrong old value or a present key passed off as absent is refused
+ * by name.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import t from "tap";
 import { type Address, BaseError, ContractFunctionRevertedError, type Hex } from "viem";
+import {
+  batchStepVerifierAbi,
+  batchStepVerifierBytecode,
+} from "../../../contracts/artifacts/BatchStepVerifier.ts";
 import {
   rollupStateHarnessAbi,
   rollupStateHarnessBytecode,
@@ -27,6 +33,11 @@ interface Vectors {
   depositPaths: { id: string; path: Hex }[];
   accounts: { balance: string; nonce: number; bytes: Hex; valueHash: Hex }[];
   updates: { what: string; root: Hex; path: Hex; proof: ProofJson; newValueHash: Hex; newRoot: Hex }[];
+  inbox: {
+    preInbox: Hex;
+    deposit: { txBytes: Hex; postInbox: Hex; preStateRoot: Hex; marker: ProofJson; postStateRoot: Hex };
+    forced: { txBytes: Hex; postInbox: Hex };
+  };
 }
 
 const vectors = JSON.parse(
@@ -130,4 +141,37 @@ t.test("state-tree updates: each proof opens the root before and gives the root 
     "RecordProofShape",
     "the key's own path as the other leaf",
   );
+});
+
+t.test("derived txs roll their L1 inbox message into the inbox hash, as Bridge._queue does", async (t) => {
+  const verifier = (
+    await pub.waitForTransactionReceipt({
+      hash: await clients.walletClient!.deployContract({
+        abi: batchStepVerifierAbi,
+        bytecode: batchStepVerifierBytecode,
+        args: [424242n, 1n, `0x${"fe".repeat(20)}`],
+      }),
+    })
+  ).contractAddress as Address;
+  const step = (pre: readonly [Hex, Hex, Hex], txBytes: Hex, records: ProofJson[]) =>
+    pub.readContract({
+      address: verifier,
+      abi: batchStepVerifierAbi,
+      functionName: "step",
+      args: [pre, txBytes, records],
+    });
+  const { preInbox, deposit, forced } = vectors.inbox;
+  const chain = `0x${"33".repeat(32)}` as Hex;
+  t.same(
+    await step([deposit.preStateRoot, chain, preInbox], deposit.txBytes, [deposit.marker]),
+    [true, [deposit.postStateRoot, chain, deposit.postInbox]],
+    "a deposit: marker written, its message rolled in",
+  );
+  const root = `0x${"44".repeat(32)}` as Hex;
+  t.same(
+    await step([root, chain, preInbox], forced.txBytes, []),
+    [true, [root, chain, forced.postInbox]],
+    "a forced tx that encodes no user tx: consumed, nothing else changes",
+  );
+  t.not(forced.postInbox, deposit.postInbox);
 });

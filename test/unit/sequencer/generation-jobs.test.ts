@@ -53,6 +53,7 @@ const ctx = (timestamp: number, txHash: Hex = h32(0x10 + (txn++ % 200))): TxCont
   txHash,
   params: chain,
   claimDomain: cdomain,
+  l2Domain: l2Domain(424242n),
 });
 const SIG = `0x${"00".repeat(65)}` as Hex;
 

@@ -7,7 +7,7 @@
 
 import t from "tap";
 import { toHex } from "../../../protocol/bytes.ts";
-import { claimDomain } from "../../../protocol/eip712.ts";
+import { claimDomain, l2Domain } from "../../../protocol/eip712.ts";
 import { addressOf } from "../../../protocol/secp256k1.ts";
 import { type ClaimMsg, claimDigest, type Hex, NO_GENERATION, signClaim } from "../../../protocol/tx.ts";
 import { resultLeaf } from "../../../protocol/withdrawal.ts";
@@ -42,6 +42,7 @@ const ctx = (timestamp: number, txHash: Hex = h32(0x10 + (n++ % 200))): TxContex
   txHash,
   params,
   claimDomain: cdomain,
+  l2Domain: l2Domain(424242n),
 });
 const SIG = `0x${"00".repeat(65)}` as Hex;
 const acct = (s: MemoryState, a: string) =>

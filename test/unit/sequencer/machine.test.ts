@@ -1,15 +1,20 @@
 import t, { type Test } from "tap";
 import { toHex } from "../../../protocol/bytes.ts";
-import { claimDomain } from "../../../protocol/eip712.ts";
+import { claimDomain, l2Domain } from "../../../protocol/eip712.ts";
 import { addressOf } from "../../../protocol/secp256k1.ts";
 import {
   type ClaimMsg,
   claimDigest,
+  encodeTx,
   type Hex,
   NO_GENERATION,
   signClaim,
+  signTx,
   type Tx,
+  txDigest,
+  type UserTx,
 } from "../../../protocol/tx.ts";
+import { decodeForcedData, txBytes } from "../../../sequencer/fault-proof/encoding.ts";
 import { applyTx, type ChainParams, type TxContext, TxRejected } from "../../../sequencer/state/machine.ts";
 import { MemoryState } from "../../../sequencer/state/overlay.ts";
 import { type Account, type Job, keys, type Worker } from "../../../sequencer/state/records.ts";
@@ -41,6 +46,7 @@ const ctx = (timestamp: number, txHash: Hex = h32(0x10 + (txn++ % 200))): TxCont
   txHash,
   params,
   claimDomain: cdomain,
+  l2Domain: l2Domain(424242n),
 });
 const SIG = `0x${"00".repeat(65)}` as Hex; // user signatures are checked before applyTx
 
@@ -753,4 +759,53 @@ t.test("collateral per claim: L1 stake derived in order, one claimCollateral per
   rejects(t, s, sub(a), withCollateral(502), /deadline .* has passed/);
   applyTx(s, { type: "finalize", ...user(s, ALICE), jobId: a }, withCollateral(502));
   t.equal((stakeRec() as { backing: number }).backing, 0, "every claim's collateral is free again");
+});
+
+t.test("a forced tx runs as the user tx its bytes encode, or changes nothing", async (t) => {
+  const domain = l2Domain(424242n);
+  const SENDER = `0x${"5e".repeat(20)}` as Hex;
+  const forced = (data: Uint8Array, inboxIndex = 7n): Tx => ({
+    type: "forcedTx",
+    inboxIndex,
+    sender: SENDER as `0x${string}`,
+    data: toHex(data),
+  });
+  const signedTransfer = (s: MemoryState, amount: bigint, nonce = nonceOf(s, ALICE), k = ALICE_K) =>
+    signTx({ type: "transfer", from: ALICE, nonce, fee: 1n, to: OTHER, amount }, k, domain) as UserTx;
+
+  const s = fresh();
+  const tx = signedTransfer(s, 10n);
+  const out = applyTx(s, forced(txBytes(tx)), ctx(5));
+  t.match(out.events, [
+    { kind: "ForcedTx", inboxIndex: "7", txHash: toHex(txDigest(tx, domain)) },
+    { kind: "Transfer", from: ALICE, to: OTHER, amount: "10" },
+  ]);
+  t.same(acct(s, OTHER), { balance: 110n, nonce: 0 }, "the transfer ran");
+  t.equal(nonceOf(s, ALICE), 1, "as the signer's own tx");
+
+  const invalid = (data: Uint8Array, reason: RegExp, what: string) => {
+    const before = new Map(s.map);
+    const o = applyTx(s, forced(data), ctx(6));
+    t.match(o.events, [{ kind: "ForcedTxInvalid", inboxIndex: "7", reason }], what);
+    t.same(s.map, before, `${what}: nothing changes`);
+  };
+  invalid(txBytes(tx), /bad nonce/, "the same tx again (a replay)");
+  invalid(
+    txBytes(signedTransfer(s, 10n, nonceOf(s, ALICE), OTHER_K)),
+    /bad signature/,
+    "signed by another key",
+  );
+  invalid(txBytes(signedTransfer(s, 10_000n)), /insufficient balance/, "more than the balance");
+  invalid(new TextEncoder().encode("not a tx"), /starts with byte 110/, "garbage");
+  invalid(new Uint8Array(0), /empty/, "no bytes");
+  invalid(txBytes(signedTransfer(s, 1n)).subarray(0, 100), /100 bytes, expected 178/, "a cut transfer");
+  const json = new TextEncoder().encode(JSON.stringify(encodeTx(signedTransfer(s, 1n))));
+  invalid(
+    Uint8Array.from([0xff, ...json]),
+    /forced transfer as JSON/,
+    "a transfer in the JSON form (each tx has one forced encoding)",
+  );
+  const dep = txBytes({ type: "deposit", depositId: 99n, recipient: ALICE, amount: 5n });
+  invalid(dep, /starts with byte 129/, "a deposit's bytes (system txs are not forced)");
+  t.same(decodeForcedData(txBytes(tx)), tx, "decodeForcedData inverts txBytes");
 });

@@ -7,8 +7,9 @@
 import { deflateRawSync } from "node:zlib";
 import t from "tap";
 import { toHex } from "../../../protocol/bytes.ts";
+import type { Address } from "../../../protocol/secp256k1.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
-import { decodeTx, encodeTx, type Hex, signTx, type Tx, type UserTx } from "../../../protocol/tx.ts";
+import { type Hex, signTx, type Tx, type UserTx } from "../../../protocol/tx.ts";
 import { buildBatch } from "../../../sequencer/batch.ts";
 import {
   BatchDataError,
@@ -21,6 +22,7 @@ import type { Block } from "../../../sequencer/block.ts";
 import { Chain } from "../../../sequencer/chain.ts";
 import { DEFAULTS, resolveGenesis } from "../../../sequencer/config.ts";
 import { devGenesis, devKeys } from "../../../sequencer/devkit.ts";
+import { txBytes } from "../../../sequencer/fault-proof/encoding.ts";
 import { BatchReplayer, type InboxMessage, type L1BatchWithData } from "../../../sequencer/rebuild.ts";
 
 const users = devKeys(2, "rebuild-test");
@@ -140,25 +142,26 @@ t.test("sequencer test faults are refused off dev chains unless overridden", asy
 
 t.test("derived txs are checked against the inbox messages the batch consumed", async (t) => {
   const ORIGIN = { number: 5, hash: `0x${"05".repeat(32)}` as Hex };
-  const forcedJson = (nonce: number) =>
-    JSON.stringify(
-      encodeTx(
+  const SENDER = `0x${"5e".repeat(20)}` as Address;
+  /** A transfer of users[1] as forced bytes (txBytes, the one forced encoding). */
+  const forcedBytes = (nonce: number, amount = 1n) =>
+    toHex(
+      txBytes(
         signTx(
-          { type: "transfer", from: users[1].address, nonce, fee: 0n, to: users[0].address, amount: 1n },
+          { type: "transfer", from: users[1].address, nonce, fee: 0n, to: users[0].address, amount },
           users[1].key,
           new Chain(genesis).domain,
         ) as UserTx,
       ),
     );
-  const bytes = (s: string) => toHex(new TextEncoder().encode(s));
-  /** One block at L1 origin 5 holding a deposit and, when `include`, the forced transfer (nonce 0). */
-  function block(include: boolean): Block[] {
+  /** One block at L1 origin 5 holding a deposit and, when `data` is given, the forced tx (inbox 1). */
+  function block(data: Hex | null): Block[] {
     const chain = new Chain(genesis);
     chain.initGenesis();
     const dep = { type: "deposit", depositId: 0n, recipient: users[1].address, amount: 7n } as Tx;
     chain.admit(dep, chain.txHash(dep), 2_000);
-    if (include) {
-      const f = decodeTx(JSON.parse(forcedJson(0)));
+    if (data) {
+      const f: Tx = { type: "forcedTx", inboxIndex: 1n, sender: SENDER, data };
       chain.admit(f, chain.txHash(f), 2_000);
     }
     return [chain.seal(ORIGIN, key as Uint8Array).block];
@@ -171,44 +174,56 @@ t.test("derived txs are checked against the inbox messages the batch consumed", 
     recipient: users[1].address,
     amount,
   });
-  const forced = (s: string, index = 1): InboxMessage => ({
+  const forced = (data: Hex, index = 1): InboxMessage => ({
     index,
     l1Block: 5,
     kind: "forced",
-    signedL2Tx: bytes(s),
+    sender: SENDER,
+    signedL2Tx: data,
   });
   const replay = (blocks: Block[], inbox: InboxMessage[]) =>
     new BatchReplayer(genesis).apply({ ...asL1(0, blocks), inbox });
 
   t.match(
-    replay(block(true), [deposit(7n), forced(forcedJson(0))]),
+    replay(block(forcedBytes(0)), [deposit(7n), forced(forcedBytes(0))]),
     { ok: true },
     "deposit and forced tx applied",
   );
-  t.match(replay(block(false), [deposit(7n), forced("not a tx")]), { ok: true }, "garbage derives nothing");
+  const garbage = toHex(new TextEncoder().encode("not a tx"));
   t.match(
-    replay(block(false), [deposit(7n), forced(forcedJson(3))]),
+    replay(block(garbage), [deposit(7n), forced(garbage)]),
     { ok: true },
-    "a forced tx that would be refused (nonce gap) may be left out",
+    "garbage is consumed, changes nothing",
   );
-  t.match(replay(block(false), [deposit(7n), forced(forcedJson(0))]), {
+  t.match(
+    replay(block(forcedBytes(3)), [deposit(7n), forced(forcedBytes(3))]),
+    { ok: true },
+    "a forced tx refused where it runs (nonce gap) is consumed and changes nothing",
+  );
+  t.match(replay(block(null), [deposit(7n), forced(forcedBytes(0))]), {
     ok: false,
-    reason: /forced tx 0x[0-9a-f]+ \(inbox 1\) is valid but block 1, which derived it, left it out/,
+    reason:
+      /forced tx at inbox 1 is in L1 block 5, which block 1 derived \(origin 5\), but no tx of it consumes the message/,
   });
-  t.match(replay(block(false), [deposit(8n)]), {
+  t.match(replay(block(forcedBytes(0, 2n)), [deposit(7n), forced(forcedBytes(0))]), {
     ok: false,
-    reason: /credits deposit 0 .*the next inbox deposit is 0 .*\(8\)/,
+    reason:
+      /block 1 derives forced tx 1 from 0x5e.* where the next inbox message is forced tx at inbox 1 from 0x5e/,
   });
-  t.match(replay(block(false), []), {
+  t.match(replay(block(null), [deposit(8n)]), {
     ok: false,
-    reason: /credits deposit 0, which no inbox message counted/,
+    reason: /derives deposit 0 to .*\(7\) where the next inbox message is deposit 0 \(inbox 0\) to .*\(8\)/,
   });
-  t.match(replay(block(false), [deposit(7n), deposit(1n, 1)]), {
+  t.match(replay(block(null), []), {
     ok: false,
-    reason: /deposit 1 \(inbox 1\) is counted but no block applied it/,
+    reason: /derives deposit 0 to .*, which no inbox message counted/,
   });
-  t.match(replay(block(false), [deposit(7n), { ...forced("x"), l1Block: 9 } as InboxMessage]), {
+  t.match(replay(block(null), [deposit(7n), deposit(1n, 1)]), {
     ok: false,
-    reason: /inbox 1 is counted but no block of the batch derived it/,
+    reason: /deposit 1 \(inbox 1\) is in L1 block 4, which block 1 derived/,
+  });
+  t.match(replay(block(null), [deposit(7n), { ...forced(garbage), l1Block: 9 } as InboxMessage]), {
+    ok: false,
+    reason: /forced tx at inbox 1 is counted but no block of the batch derived it/,
   });
 });
