@@ -117,9 +117,18 @@ export interface BatchStart {
   inboxHash: Hex;
 }
 
+/** The three roots a step commitment hashes. */
+export interface StepRoots {
+  stateRoot: Hex;
+  messageChain: Hex;
+  inboxHash: Hex;
+}
+
 export interface BatchReplay {
   /** commitments[k] = C_k, the commitment after the first k txs; length txCount + 1. */
   commitments: Hex[];
+  /** roots[k]: what C_k hashes. */
+  roots: StepRoots[];
   txRoot: Hex;
   txCount: number;
   /** Every L2 -> L1 message leaf of the batch, in order (BatchChallenge.revealMessages). */
@@ -169,7 +178,14 @@ export function replayBatch(
   let chain: Uint8Array = ZERO32;
   let inbox: Uint8Array = fromHex(start.inboxHash);
   const messageLeaves: Uint8Array[] = [];
-  const commitments: Hex[] = [stepCommitment(tree.rootHash(), chain, inbox)];
+  const roots: StepRoots[] = [];
+  const commitments: Hex[] = [];
+  const commit = () => {
+    const r = { stateRoot: toHex(tree.rootHash()), messageChain: toHex(chain), inboxHash: toHex(inbox) };
+    roots.push(r);
+    commitments.push(stepCommitment(fromHex(r.stateRoot), chain, inbox));
+  };
+  commit();
   let witness: StepWitness | undefined;
   txs.forEach(({ tx, timestamp }, i) => {
     const txHash = toHex(txDigest(tx, domain));
@@ -234,11 +250,12 @@ export function replayBatch(
       const m = inboxMessageHash(tx);
       if (m) inbox = nextInboxHash(inbox, m);
     }
-    commitments.push(stepCommitment(tree.rootHash(), chain, inbox));
+    commit();
     if (witness && witnessAt === i) witness.post = commitments[i + 1];
   });
   return {
     commitments,
+    roots,
     txRoot: toHex(txRootOf(leaves)),
     txCount: leaves.length,
     messageLeaves: messageLeaves.map(toHex),

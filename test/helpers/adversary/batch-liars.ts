@@ -6,6 +6,8 @@
  * (bridge/batch-challenge.ts `sequencerMove`, `challengerMove`) on a real replay.
  */
 import type { Hex } from "viem";
+import { fromHex } from "../../../protocol/bytes.ts";
+import { stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
 import type { BatchReplay } from "../../../sequencer/fault-proof/steps.ts";
 import { rng } from "./rng.ts";
 
@@ -34,6 +36,23 @@ export const sequencerLiars = {
     (truth: BatchReplay, claimedFinal: Hex, claimedLeaves: Hex[]): SequencerAnswers => ({
       messageLeaves: claimedLeaves,
       commitments: truth.commitments.map((c, k) => (k <= i ? c : claimedFinal)),
+    }),
+  /**
+   * A derived tx at `i` that is not the L1 inbox's next message (made up, or in place of a skipped
+   * or replaced one), told consistently: the truth up to tx `i`, then the true state and messages
+   * of every later step with the inbox hash `inboxHash` (what the Bridge recorded for the batch)
+   * in place of the replay's, as if tx `i` had consumed L1's message. The lie surfaces at tx `i`.
+   */
+  inboxAsRecordedFrom:
+    (i: number, inboxHash: Hex) =>
+    (truth: BatchReplay, claimedFinal: Hex, claimedLeaves: Hex[]): SequencerAnswers => ({
+      messageLeaves: claimedLeaves,
+      commitments: truth.commitments.map((c, k) => {
+        if (k <= i) return c;
+        if (k === truth.txCount) return claimedFinal;
+        const r = truth.roots[k];
+        return stepCommitment(fromHex(r.stateRoot), fromHex(r.messageChain), fromHex(inboxHash));
+      }),
     }),
   /** Made-up commitments (never the truth, never the final) in the middle. */
   garbage: (truth: BatchReplay, claimedFinal: Hex, claimedLeaves: Hex[]): SequencerAnswers => ({

@@ -627,17 +627,34 @@ t.test("batch challenge on the embedded chain", async (t) => {
     await seqGame.depositSequencerBond(SEQUENCER_BOND); // the hostile-moves removal slashed it
     const forcer = b.accounts[3].address.toLowerCase() as Address;
 
-    // (a) a deposit L1 never queued (only deposit 0 is in the inbox)
+    // (a) a deposit L1 never queued (only deposit 0 is in the inbox), spent in the next block; the
+    // liar claims L1's inbox hash from the made-up deposit on, and then only at the last tx
     const fa = forkAt3();
     const madeUp = sealOn(fa, [
       transfer(fa, users[0], users[1].address, 2n),
       { type: "deposit", depositId: 1n, recipient: users[0].address, amount: parseEther("5") } as Tx,
     ]);
+    const spent = sealOn(fa, [
+      transfer(fa, users[0], users[1].address, parseEther("3")),
+      transfer(fa, users[1], users[0].address, 1n),
+    ]);
+    const recorded = stateAt(prior).inboxHash; // the batch counts no new message
     await lyingBatch(
       t,
-      "made-up deposit",
-      [madeUp],
-      { liar: sequencerLiars.truthUntilLast, reason: "tx executes to another state", at: 1 },
+      "made-up deposit, told consistently",
+      [madeUp, spent],
+      {
+        liar: sequencerLiars.inboxAsRecordedFrom(1, recorded),
+        reason: "tx executes to another state",
+        at: 1,
+      },
+      prior,
+    );
+    await lyingBatch(
+      t,
+      "made-up deposit, truth until the last tx",
+      [madeUp, spent],
+      { liar: sequencerLiars.truthUntilLast, reason: "tx executes to another state", at: 3 },
       prior,
     );
 
