@@ -599,9 +599,9 @@ function forcedTx(s: StateAccess, tx: ForcedTxTx, ctx: TxContext): TxOutcome {
   } catch (e) {
     return invalid((e as Error).message);
   }
-  const digest = txDigest(inner, ctx.l2Domain);
-  const txHash = toHex(digest);
   try {
+    const digest = txDigest(inner, ctx.l2Domain);
+    const txHash = toHex(digest);
     verifyTxSignature(inner, digest);
     const out = applyTx(s, inner, { ...ctx, txHash });
     return {
