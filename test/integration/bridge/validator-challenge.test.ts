@@ -3,7 +3,9 @@
  * the batches from L1 (BatchPosted logs and their calldata), re-executes them, leaves the honest
  * batch alone and challenges the wrong-state-root one on its own, playing the honest challenger's
  * moves against a lying sequencer (test/helpers/adversary/batch-liars.ts) until the batch is
- * removed; against a sequencer that withholds its moves it ends the challenge by timeout.
+ * removed; against a sequencer that withholds its moves it ends the challenge by timeout. A batch
+ * whose data credits a deposit L1 never queued (under its own, consistent state root) is named by
+ * the validator and proven on L1 at that deposit through the inbox hash in the step commitments.
  */
 import t, { type Test } from "tap";
 import { parseEther } from "viem";
@@ -195,3 +197,132 @@ async function scenario(t: Test, withhold: boolean): Promise<void> {
 
 t.test("the validator challenges a wrong state root and wins the bisection", (t) => scenario(t, false));
 t.test("the validator ends a challenge the sequencer does not answer", (t) => scenario(t, true));
+
+t.test("the validator challenges a made-up deposit and wins through the inbox hash", async (t) => {
+  const b = await embeddedBackend();
+  t.teardown(() => b.close());
+  const seqClients = b.clients(0);
+  const d = await deployBridge(seqClients, {
+    challengeWindow: WINDOW,
+    unbondingDelay: 1200n,
+    minWorkerStake: parseEther("1"),
+    challengerBond: parseEther("0.1"),
+  });
+  const users = devKeys(2, "validator-challenge-deposit");
+  const cfg = {
+    ...DEFAULTS,
+    l1Confirmations: 0,
+    l1StartBlock: 0,
+    genesis: { ...devGenesis(users, 1000n), l1ChainId: String(d.chainId), bridge: d.address, minFee: "1" },
+  } as SequencerConfig;
+  const { genesis, key } = resolveGenesis(cfg);
+  const chain = new Chain(genesis);
+  const genesisRoot = chain.initGenesis().block.header.stateRoot;
+  const game = await deployBatchChallenge(seqClients, {
+    bridge: d.address,
+    l2ChainId: genesis.l2ChainId,
+    minFee: genesis.params.minFee,
+    feeRecipient: genesis.params.feeRecipient,
+    genesisStateRoot: genesisRoot,
+    sequencerBond: parseEther("1"),
+    challengerBond: parseEther("0.1"),
+    clock: CLOCK,
+  });
+  const seqGame = new BatchChallengeContract(seqClients, game.address);
+  await seqGame.depositSequencerBond(parseEther("1"));
+  await d.bridge.deposit(users[0].address, 5000n); // inbox message 0, the only one
+
+  let nonce = 0;
+  const transfer = (amount: bigint) =>
+    signTx(
+      { type: "transfer", from: users[0].address, nonce: nonce++, fee: 1n, to: users[1].address, amount },
+      users[0].key,
+      chain.domain,
+    ) as Tx;
+  const seal = (txs: Tx[], ts: number): Block => {
+    for (const tx of txs) chain.admit(tx, chain.txHash(tx), ts);
+    return chain.seal({ number: 0, hash: `0x${"00".repeat(32)}` }, key as Uint8Array).block;
+  };
+  const block1 = seal(
+    [{ type: "deposit", depositId: 0n, recipient: users[0].address, amount: 5000n } as Tx, transfer(10n)],
+    1000,
+  );
+  // a deposit L1 never queued, credited to users[0] and spent in the same block
+  const block2 = seal(
+    [
+      transfer(20n),
+      { type: "deposit", depositId: 1n, recipient: users[0].address, amount: 10n ** 18n } as Tx,
+      transfer(10n ** 17n),
+    ],
+    2000,
+  );
+  const post = (blocks: Block[]) => {
+    const h = buildBatch(blocks);
+    // the roots are the blocks' own: the lie is in the data, not in the state root
+    return d.bridge.postBatch({
+      firstBlock: BigInt(h.firstBlock),
+      lastBlock: BigInt(h.lastBlock),
+      stateRoot: h.stateRoot,
+      withdrawalRoot: h.withdrawalRoot,
+      txDataHash: h.txDataHash,
+      cid: "0x01",
+      txData: toHex(h.txData),
+      inboxCount: 1n,
+    });
+  };
+  await post([block1]);
+  await post([block2]);
+
+  const chClients = b.clients(1);
+  const v = new Validator(chClients, cfg);
+  await armChallenger(v, chClients, cfg);
+  t.match(
+    await v.step(),
+    [
+      { index: 0, ok: true },
+      {
+        index: 1,
+        ok: false,
+        reason: /derives deposit 1 .*which no inbox message counted by the batch holds/,
+      },
+    ],
+    "the validator names the made-up deposit",
+  );
+
+  // the lying sequencer defends its roots; C_n carries the inbox hash L1 recorded for batch 1
+  const start: [string, StateRecord][] = Object.entries(genesis.alloc).map(([a, bal]) => [
+    `acct/${a.toLowerCase()}`,
+    { balance: bal, nonce: 0 },
+  ]);
+  const first = replayBatch(genesis, { state: start, inboxHash: toHex(ZERO32) }, [
+    { header: block1.header, txs: block1.txs },
+  ]);
+  const truth = replayBatch(genesis, { state: first.finalState, inboxHash: first.finalInboxHash }, [
+    { header: block2.header, txs: block2.txs },
+  ]);
+  const recorded = (await d.bridge.getBatch(1n)).inboxHash;
+  t.equal(recorded, first.finalInboxHash, "batch 1 consumed no inbox message on L1");
+  t.not(truth.finalInboxHash, recorded, "its data rolls one in");
+  const liar = sequencerLiars.inboxAsRecordedFrom(1, recorded)(
+    truth,
+    stepCommitment(
+      fromHex(block2.header.stateRoot),
+      messageChainOf(truth.messageLeaves.map(fromHex)),
+      fromHex(recorded),
+    ),
+    truth.messageLeaves,
+  );
+  for (let i = 0; i < 40 && v.challenger?.outcome !== "won"; i++) {
+    await v.step();
+    if (v.challenger?.challengeId === null || v.challenger?.challengeId === undefined) continue;
+    await sequencerMove(seqGame, v.challenger.challengeId, liar);
+  }
+  t.equal(v.challenger?.outcome, "won", "the validator's challenge removed the batch");
+  t.equal(await d.bridge.batchCount(), 1n, "batch 1 is gone, batch 0 stays");
+  t.same(
+    await seqGame.resolution(0n),
+    { challengerWon: true, reason: "tx executes to another state" },
+    "proven where the made-up deposit rolls the inbox hash",
+  );
+  t.equal((await seqGame.getChallenge(0n)).lo, 1n, "the one-step ran on the deposit (tx 1)");
+});
