@@ -376,6 +376,10 @@ export class BridgeContract extends ContractClient {
   refundReserve(claimKey: Hex) {
     return this.read("refundReserve", [claimKey]);
   }
+  /** Disputes on the claim `claimKey` still running (delivery waits for them). */
+  openDisputesOn(claimKey: Hex) {
+    return this.read("openDisputesOn", [claimKey]);
+  }
 
   // ------------------------------------------------------------------ stake and bonds
 

@@ -4,7 +4,6 @@ export * from "./IBatchBridge.ts";
 export * from "./BatchStepVerifier.ts";
 export * from "./Bridge.ts";
 export * from "./IBatchChallengeHooks.ts";
-export * from "./IClaimInvalidation.ts";
 export * from "./DisputeGame.ts";
 export * from "./DisputeOpenings.ts";
 export * from "./GenerationRule.ts";

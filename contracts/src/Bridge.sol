@@ -6,16 +6,10 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {Commitments} from "./lib/Commitments.sol";
 import {IInferenceConsumer} from "./IInferenceConsumer.sol";
 
-/// The one thing the Bridge asks the DisputeGame (DisputeGame imports Bridge, so not the contract).
 /// The batch challenge's hooks (contracts/src/BatchChallenge.sol, docs/rollup.md 8c).
 interface IBatchChallengeHooks {
     function onBatchPosted(uint256 batchIndex) external;
     function isBatchUnchallenged(uint256 batchIndex) external view returns (bool);
-}
-
-interface IClaimInvalidation {
-    function claimInvalidated(bytes32 claimKey) external view returns (bool);
-    function openDisputesOn(bytes32 claimKey) external view returns (uint256);
 }
 
 /// @title Bridge
@@ -123,6 +117,15 @@ contract Bridge is ReentrancyGuard, EIP712 {
         uint64 queuedAt;
     }
 
+    /// What the disputes on one claim (by EIP-712 digest) left behind, in one slot: a dispute's end
+    /// writes this slot alone (a one step won by the challenger wrote three new slots before, in
+    /// two contracts: ~44k of its gas, docs/one-step.md "Gas").
+    struct ClaimRecord {
+        uint64 openDisputes; // disputes on the claim still running: delivery waits for them
+        bool invalidated; // the claim lost a dispute (by a staked signer): delivery refused, refund allowed
+        uint128 refundReserve; // the burned half of its lost disputes' slashes (refundInvalidatedRequest)
+    }
+
     /// The claims a batch's blocks submitted (issue 18, attack 6): the root of the claim-key tree
     /// (protocol/claims.ts) and when L1 learned it, which starts every such claim's dispute window.
     struct BatchClaims {
@@ -184,15 +187,16 @@ contract Bridge is ReentrancyGuard, EIP712 {
 
     /// The dispute game allowed to lock bonds and settle disputes (set once by the deployer).
     address public disputeGame;
+    /// ETH taken from losers and burned (kept here forever, in no pool), less the refunds paid
+    /// from it (refundReserve); read with burned(). Beside disputeGame, whose slot every
+    /// settlement reads (onlyDisputeGame): the first slash a Bridge takes then writes a slot that
+    /// is already nonzero and warm (2.9k) instead of a new one (22.1k). 96 bits hold 79 billion ETH.
+    uint96 internal _burned;
     /// The batch challenge (set once by the deployer): holds the sequencer's bond, may remove batches.
     address public batchChallenge;
     address internal immutable _deployer;
-    /// ETH taken from losers and burned (kept here forever, in no pool), less the refunds paid
-    /// from it (refundReserve).
-    uint256 public burned;
-    /// The burned half of the slashes a claim's lost disputes took (part of `burned`): what an L1
-    /// request answered by that claim, after L2 paid it, can be refunded from (refundInvalidatedRequest).
-    mapping(bytes32 claimKey => uint256) public refundReserve;
+    /// Per claim (by EIP-712 digest): running disputes, invalidation and refund reserve (ClaimRecord).
+    mapping(bytes32 claimKey => ClaimRecord) internal _claims;
 
     uint256 public depositCount;
     /// ETH deposited to L2 minus ETH withdrawn from it: the most withdrawals can ever pay out.
@@ -773,10 +777,10 @@ contract Bridge is ReentrancyGuard, EIP712 {
         if (block.timestamp < finalAt) revert ClaimNotFinal(claimKey, finalAt);
         // Every dispute counts, whenever it ends: a won one refuses the claim (the request is then
         // refunded, refundInvalidatedRequest), one still running holds it back.
-        if (disputeGame != address(0)) {
-            IClaimInvalidation game = IClaimInvalidation(disputeGame);
-            if (game.claimInvalidated(claimKey)) revert ClaimInvalidated(claimKey);
-            if (game.openDisputesOn(claimKey) != 0) revert ClaimUnderDispute(claimKey);
+        {
+            ClaimRecord storage c = _claims[claimKey];
+            if (c.invalidated) revert ClaimInvalidated(claimKey);
+            if (c.openDisputes != 0) revert ClaimUnderDispute(claimKey);
         }
         // A signer without stake could never be slashed for it: its claim is worth nothing.
         address signer = _claimSigner(claimKey, claim.worker, signature);
@@ -803,13 +807,12 @@ contract Bridge is ReentrancyGuard, EIP712 {
         returns (uint256 amount)
     {
         (InferenceRequest storage r, bytes32 claimKey) = _paidClaim(requestId, claim, result);
-        if (disputeGame == address(0) || !IClaimInvalidation(disputeGame).claimInvalidated(claimKey)) {
-            revert ClaimNotInvalidated(claimKey);
-        }
-        uint256 reserve = refundReserve[claimKey];
+        ClaimRecord storage c = _claims[claimKey];
+        if (!c.invalidated) revert ClaimNotInvalidated(claimKey);
+        uint256 reserve = c.refundReserve;
         amount = r.escrow < reserve ? r.escrow : reserve;
-        refundReserve[claimKey] = reserve - amount;
-        burned -= amount;
+        c.refundReserve = uint128(reserve - amount);
+        _burned -= uint96(amount);
         r.result = RESULT_REFUNDED;
         r.claimKey = claimKey;
         emit RequestRefunded(requestId, claimKey, amount);
@@ -932,11 +935,14 @@ contract Bridge is ReentrancyGuard, EIP712 {
 
     // ================================================================== dispute game hooks
 
-    /// Outcomes of settleDispute: the claimer (worker) won, the challenger won, or the dispute was
-    /// void (its claim had already been invalidated by another dispute: the bond goes back).
+    /// Outcomes of settleDispute: the claimer (worker) won, the challenger won (the claim is
+    /// invalidated), the dispute was void (its claim had already been invalidated by another
+    /// dispute: the bond goes back), or the challenger won against a signer with no stake
+    /// (unbacked: the bond goes back, nothing to slash, the claim is not invalidated).
     uint8 public constant OUTCOME_CLAIMER_WON = 0;
     uint8 public constant OUTCOME_CHALLENGER_WON = 1;
     uint8 public constant OUTCOME_VOID = 2;
+    uint8 public constant OUTCOME_UNBACKED = 3;
 
     /// Names the dispute game once; only the deployer may, and only before any dispute exists.
     function setDisputeGame(address game) external {
@@ -958,29 +964,38 @@ contract Bridge is ReentrancyGuard, EIP712 {
         return _slashableStake(worker);
     }
 
-    /// A dispute opens: lock the challenger's bond and freeze the worker's stake withdrawals.
-    function lockDispute(address challenger, address worker) external onlyDisputeGame {
+    /// A dispute opens: lock the challenger's bond, freeze the worker's stake withdrawals and count
+    /// a running dispute on the claim (deliverResult waits for it).
+    function lockDispute(address challenger, address worker, bytes32 claimKey) external onlyDisputeGame {
         ChallengerBond storage b = _bonds[challenger];
         if (b.free < challengerBond) revert InsufficientFreeBond(challengerBond, b.free);
         b.free -= challengerBond;
         b.locked += challengerBond;
         _stakes[worker].openDisputes += 1;
+        _claims[claimKey].openDisputes += 1;
     }
 
     /// A dispute ends. A challenger that loses pays its whole bond to the worker (it covers the
     /// honest claimer's game gas); a worker that loses is slashed at most minWorkerStake, active
     /// stake first, half credited to the challenger's free bond (withdrawn with withdrawBond) and
-    /// half burned, so a worker disputing itself through a puppet still loses. No ETH leaves the
-    /// contract here.
+    /// half burned, so a worker disputing itself through a puppet still loses; the claim is
+    /// invalidated. A challenger win on a claim another dispute has already invalidated is void
+    /// (returned as `settled`): a claim is invalidated, and its worker slashed, once. No ETH
+    /// leaves the contract here.
     function settleDispute(address challenger, address worker, bytes32 claimKey, uint8 outcome)
         external
         onlyDisputeGame
+        returns (uint8 settled)
     {
-        if (outcome > OUTCOME_VOID) revert InvalidOutcome(outcome);
+        if (outcome > OUTCOME_UNBACKED) revert InvalidOutcome(outcome);
+        ClaimRecord storage c = _claims[claimKey];
+        if (outcome == OUTCOME_CHALLENGER_WON && c.invalidated) outcome = OUTCOME_VOID;
+        settled = outcome;
         ChallengerBond storage b = _bonds[challenger];
         WorkerStake storage s = _stakes[worker];
         b.locked -= challengerBond;
         s.openDisputes -= 1;
+        c.openDisputes -= 1;
         uint256 slashed;
         uint256 burnedAmount;
         if (outcome == OUTCOME_CLAIMER_WON) {
@@ -991,6 +1006,7 @@ contract Bridge is ReentrancyGuard, EIP712 {
         } else {
             b.free += challengerBond;
             if (outcome == OUTCOME_CHALLENGER_WON) {
+                c.invalidated = true;
                 uint256 total = s.active + s.unbonding;
                 slashed = total < minWorkerStake ? total : minWorkerStake;
                 uint256 fromActive = slashed < s.active ? slashed : s.active;
@@ -1000,12 +1016,34 @@ contract Bridge is ReentrancyGuard, EIP712 {
                 uint256 half = slashed / 2;
                 b.free += half;
                 burnedAmount = slashed - half;
+                // Kept for the L1 request this claim may have answered (refundInvalidatedRequest).
+                if (burnedAmount != 0) {
+                    _burned += uint96(burnedAmount);
+                    c.refundReserve += uint128(burnedAmount);
+                }
             }
         }
-        burned += burnedAmount;
-        // Kept for the L1 request this claim may have answered (refundInvalidatedRequest).
-        if (burnedAmount != 0) refundReserve[claimKey] += burnedAmount;
         emit DisputeSettled(challenger, worker, outcome, slashed, burnedAmount);
+    }
+
+    /// ETH taken from losers and burned, less the refunds paid from it.
+    function burned() external view returns (uint256) {
+        return _burned;
+    }
+
+    /// Whether the claim (by EIP-712 digest) lost a dispute (DisputeGame.claimInvalidated reads this).
+    function claimInvalidated(bytes32 claimKey) external view returns (bool) {
+        return _claims[claimKey].invalidated;
+    }
+
+    /// Disputes on the claim still running.
+    function openDisputesOn(bytes32 claimKey) external view returns (uint256) {
+        return _claims[claimKey].openDisputes;
+    }
+
+    /// The burned half of the slashes the claim's lost disputes took, less what refunds took.
+    function refundReserve(bytes32 claimKey) external view returns (uint256) {
+        return _claims[claimKey].refundReserve;
     }
 
     // ================================================================== internals

@@ -48,6 +48,8 @@ contract DisputeGame {
     uint8 internal constant OPENING_OUTPUT = 1; // level 0 on output k (as challengeOutput)
     uint8 internal constant OPENING_OUTPUTS = 2; // level 0 without naming k (as challengeOutputs)
 
+    /// A resolved dispute's winner; less one, it is the Bridge's settleDispute outcome
+    /// (OUTCOME_CLAIMER_WON, OUTCOME_CHALLENGER_WON, OUTCOME_VOID, OUTCOME_UNBACKED).
     uint8 internal constant WINNER_NONE = 0;
     uint8 internal constant WINNER_CLAIMER = 1;
     uint8 internal constant WINNER_CHALLENGER = 2;
@@ -113,11 +115,6 @@ contract DisputeGame {
     GenerationRule public immutable generationRule;
 
     Dispute[] internal _disputes;
-    /// Claims (by EIP-712 digest) that lost a dispute.
-    mapping(bytes32 claimKey => bool) public claimInvalidated;
-    /// Disputes on a claim (by digest) still running: the Bridge delivers no result of a claim
-    /// while one is open (issue 18, attack 4: every dispute counts, not only the first).
-    mapping(bytes32 claimKey => uint256) public openDisputesOn;
 
     // ------------------------------------------------------------------ events
 
@@ -326,10 +323,10 @@ contract DisputeGame {
     /// (Bridge.claimSigner: ClaimSignerNotWorker), so a puppet's copy of an honest worker's claim
     /// is another claim under another key; an unbacked loss still leaves the digest standing.
     function _endAtOpen(uint256 id, Dispute storage d) internal {
-        if (claimInvalidated[d.claimKey]) {
+        if (claimInvalidated(d.claimKey)) {
             _resolve(id, d, WINNER_VOID, "claim already invalidated");
         } else if (bridge.slashableStake(d.claimer) == 0) {
-            _settle(id, d, WINNER_UNBACKED, "no stake behind the claim", false);
+            _resolve(id, d, WINNER_UNBACKED, "no stake behind the claim");
         }
     }
 
@@ -358,8 +355,7 @@ contract DisputeGame {
         d.lastMoveAt = uint64(block.timestamp);
         d.claimerTimeLeft = clockBudget;
         d.challengerTimeLeft = clockBudget;
-        bridge.lockDispute(msg.sender, claimer);
-        openDisputesOn[key] += 1;
+        bridge.lockDispute(msg.sender, claimer, key);
         emit DisputeOpened(id, key, claimer, msg.sender, claim.jobId, claim.modelId, claim.traceRoot);
     }
 
@@ -418,7 +414,7 @@ contract DisputeGame {
     function closeVoid(uint256 id) external {
         Dispute storage d = _get(id);
         if (d.phase == PHASE_RESOLVED) revert WrongPhase(PHASE_NONE, d.phase);
-        if (!claimInvalidated[d.claimKey]) revert WrongPhase(PHASE_RESOLVED, d.phase);
+        if (!claimInvalidated(d.claimKey)) revert WrongPhase(PHASE_RESOLVED, d.phase);
         _resolve(id, d, WINNER_VOID, "claim already invalidated");
     }
 
@@ -828,30 +824,21 @@ contract DisputeGame {
 
     // ================================================================== internals: resolution
 
-    /// Ends the dispute once: records an invalidated claim and settles bonds and stake in the Bridge.
-    /// A claim is invalidated (and its worker slashed) only by the first dispute it loses.
+    /// Ends the dispute once: settles bonds and stake in the Bridge, which also keeps the claim's
+    /// record (Bridge.ClaimRecord: running disputes, invalidation, refund reserve) in one slot. A
+    /// claim is invalidated (and its worker slashed) only by the first dispute it loses: a later
+    /// challenger win on it comes back from the Bridge as void.
     function _resolve(uint256 id, Dispute storage d, uint8 winner, string memory reason) internal {
-        _settle(id, d, winner, reason, true);
+        d.phase = PHASE_RESOLVED;
+        // The Bridge's outcome is the winner less one (see WINNER_CLAIMER); it comes back void for
+        // a challenger win on a claim already invalidated.
+        winner = bridge.settleDispute(d.challenger, d.claimer, d.claimKey, winner - 1) + 1;
+        d.winner = winner;
+        emit DisputeResolved(id, d.claimKey, winner, reason);
     }
 
-    /// `invalidate`: a challenger win marks the claim's digest invalidated (every loss in play,
-    /// by a staked signer); false only for an unbacked claim (WINNER_UNBACKED, settled as a
-    /// challenger win with nothing to slash: the bond comes back).
-    function _settle(uint256 id, Dispute storage d, uint8 winner, string memory reason, bool invalidate) internal {
-        if (winner == WINNER_CHALLENGER && claimInvalidated[d.claimKey]) winner = WINNER_VOID;
-        d.phase = PHASE_RESOLVED;
-        openDisputesOn[d.claimKey] -= 1;
-        d.winner = winner;
-        uint8 outcome;
-        if (winner == WINNER_CLAIMER) {
-            outcome = 0;
-        } else if (winner == WINNER_CHALLENGER || winner == WINNER_UNBACKED) {
-            if (invalidate) claimInvalidated[d.claimKey] = true;
-            outcome = 1;
-        } else {
-            outcome = 2;
-        }
-        emit DisputeResolved(id, d.claimKey, winner, reason);
-        bridge.settleDispute(d.challenger, d.claimer, d.claimKey, outcome);
+    /// Whether the claim (by EIP-712 digest) lost a dispute: the Bridge keeps it (Bridge.ClaimRecord).
+    function claimInvalidated(bytes32 claimKey) public view returns (bool) {
+        return bridge.claimInvalidated(claimKey);
     }
 }

@@ -230,6 +230,10 @@ export class Story {
               `${this.name(a.worker)} slashed ${eth(a.slashed as bigint)} (half to ${this.name(a.challenger)}, half burned)`,
             );
           else if (outcome === 0) say(`${this.name(a.challenger)} lost its bond to ${this.name(a.worker)}`);
+          else if (outcome === 3)
+            say(
+              `${this.name(a.worker)} had no stake behind its claim: bond back to ${this.name(a.challenger)}`,
+            );
           else say(`dispute void: bond back to ${this.name(a.challenger)}`);
         } else if (e.eventName === "Staked") {
           say(

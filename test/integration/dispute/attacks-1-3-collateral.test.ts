@@ -129,6 +129,11 @@ async function lostAtOnce(t: Test, r: Rig, claim: ClaimMessage, signature: Hex, 
     `${what}: the loss is its signer's alone (the digest, which names no signer, is not marked)`,
   );
   t.same(await r.d.bridge.bondOf(addr(CHALLENGERS[0])), before, `${what}: the bond is back`);
+  t.equal(
+    await r.d.bridge.openDisputesOn(await r.d.bridge.claimDigest(claim)),
+    0n,
+    `${what}: no dispute left running on it`,
+  );
 }
 
 t.test("attack 1: an unstaked worker's claim is refused by L2 and lost at once on L1", async (t) => {

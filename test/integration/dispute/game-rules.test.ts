@@ -130,7 +130,7 @@ async function scenarios(t: Test, b: L1Backend, f: MlpFixture): Promise<void> {
     );
     const pub = b.clients().publicClient;
     for (const [functionName, args] of [
-      ["lockDispute", [addr(CHALLENGER), addr(WORKER)]],
+      ["lockDispute", [addr(CHALLENGER), addr(WORKER), `0x${"00".repeat(32)}`]],
       ["settleDispute", [addr(CHALLENGER), addr(WORKER), `0x${"00".repeat(32)}`, 1]],
     ] as const) {
       await t.rejects(

@@ -7,7 +7,8 @@
  *
  * A lying claimer loses (a wrong MatMulInteger element deep in a fold, decided by bisection; a
  * wrong Gather table lookup, decided by the one-step map check); a second dispute on the
- * invalidated claim ends at once with the bond returned; an honest claimer beats a lying
+ * invalidated claim ends at once with the bond returned, and one already running when the claim
+ * lost settles void at its one step (one slash, one refund reserve); an honest claimer beats a lying
  * challenger; hostile moves are refused with named errors; direct mode skips the descents.
  * Clocks, signatures and payouts: game-rules.test.ts. Wrong Reshape/Transpose/ReduceMax:
  * transformer.test.ts.
@@ -23,6 +24,7 @@ import {
   planDirectTraceLeaf,
   Winner,
 } from "../../../verifier/game/planner.ts";
+import { playToEnd } from "../../../verifier/game/play.ts";
 import { buildPartyView } from "../../../verifier/game/view.ts";
 import { type MlpFixture, mlpFixture, tamper } from "../../helpers/dispute.ts";
 import {
@@ -88,8 +90,9 @@ async function scenarios(t: Test, b: L1Backend, f: MlpFixture): Promise<void> {
     },
   );
 
-  await t.test("a wrong Gather lookup loses at the one-step map check", async (t) => {
-    const bad = f.outputs.map((outs, i) =>
+  /** The honest outputs with Gather's (node 9) element 7 changed. */
+  const wrongGather = () =>
+    f.outputs.map((outs, i) =>
       outs.map((x) => {
         if (i !== 9) return x;
         const data = (x.data as Int8Array).slice();
@@ -97,7 +100,9 @@ async function scenarios(t: Test, b: L1Backend, f: MlpFixture): Promise<void> {
         return { ...x, data };
       }),
     );
-    const liar = buildPartyView(f.model, [f.input], bad);
+
+  await t.test("a wrong Gather lookup loses at the one-step map check", async (t) => {
+    const liar = buildPartyView(f.model, [f.input], wrongGather());
     const g = await setupGame(b, f, liar);
     const { disputeId } = await g.as(CHALLENGER).open(g.claim, g.signature);
     const played = await playOut(g, disputeId, liar, honest);
@@ -110,6 +115,42 @@ async function scenarios(t: Test, b: L1Backend, f: MlpFixture): Promise<void> {
       "no bisection for a map op",
     );
   });
+
+  await t.test(
+    "two disputes on one lie: the second challenger's win settles void (the Bridge's claim record)",
+    async (t) => {
+      const liar = buildPartyView(f.model, [f.input], wrongGather());
+      const g = await setupGame(b, f, liar);
+      const key = await g.d.bridge.claimDigest(g.claim);
+      const first = await g.as(CHALLENGER).open(g.claim, g.signature);
+      const second = await g.as(CHALLENGER2).open(g.claim, g.signature);
+      t.equal(await g.d.bridge.openDisputesOn(key), 2n, "two disputes running on the claim");
+      t.equal((await playOut(g, first.disputeId, liar, honest)).winner, Winner.challenger);
+      t.equal(await g.d.bridge.openDisputesOn(key), 1n, "one left");
+      t.ok(await g.game.claimInvalidated(key), "the claim is invalidated");
+      const played = await playToEnd(
+        second.disputeId,
+        { game: g.as(WORKER), view: liar },
+        { game: g.as(CHALLENGER2), view: honest },
+      );
+      t.equal(played.moves[played.moves.length - 1].kind, "oneStep", "the second one played to its one step");
+      t.equal((await g.game.getDispute(second.disputeId)).winner, Winner.void, "and settled void");
+      t.equal(await g.d.bridge.openDisputesOn(key), 0n, "none left");
+      t.same(
+        await g.d.bridge.bondOf(addr(CHALLENGER2)),
+        { free: BOND, locked: 0n },
+        "its bond back, no reward",
+      );
+      t.same(
+        await g.d.bridge.bondOf(addr(CHALLENGER)),
+        { free: BOND + MIN_STAKE / 2n, locked: 0n },
+        "the first challenger: bond back plus half the slash",
+      );
+      t.equal((await g.d.bridge.stakeOf(addr(WORKER))).active, STAKE - MIN_STAKE, "slashed once");
+      t.equal(await g.d.bridge.burned(), MIN_STAKE / 2n, "half of one slash burned");
+      t.equal(await g.d.bridge.refundReserve(key), MIN_STAKE / 2n, "and kept once for the claim's refund");
+    },
+  );
 
   await t.test("an honest claimer beats a lying challenger", async (t) => {
     const g = await setupGame(b, f, honest);
