@@ -95,8 +95,17 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
           inputRoot: r.claim.inputRoot,
           inputCid: r.inputCid,
         });
-  // Views are kept in memory only: a restart rebuilds them by re-running the claim's inference.
+  // Views are kept in memory only, while their game is played (release): a restart or a resumed
+  // game rebuilds them by re-running the claim's inference.
   const views = new Map<string, Promise<PartyView>>();
+  const keepView = (claimKey: string, v: Promise<PartyView>) => {
+    views.set(claimKey, v);
+    metrics.viewsHeld.set(views.size);
+    v.catch(() => {
+      if (views.get(claimKey) === v) views.delete(claimKey);
+      metrics.viewsHeld.set(views.size);
+    });
+  };
   const viewFor = (r: GameRecord): Promise<PartyView> => {
     let v = views.get(r.claimKey);
     if (!v) {
@@ -104,8 +113,7 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
         if (!c.view) throw new Error(`claim ${r.claimKey}: our run agrees with it, there is no game to play`);
         return c.view;
       });
-      views.set(r.claimKey, v);
-      v.catch(() => views.delete(r.claimKey));
+      keepView(r.claimKey, v);
     }
     return v;
   };
@@ -145,6 +153,14 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
     }
     return p;
   };
+  // A game's task ended: what was cached for it goes (an imported OCR model's view is ~1.5 GB).
+  const release = (r: GameRecord) => {
+    tokenProofs.delete(r.claimKey);
+    inputChallenges.delete(r.claimKey);
+    if (!views.delete(r.claimKey)) return;
+    metrics.viewsHeld.set(views.size);
+    logger.info({ claimKey: r.claimKey, status: r.status, held: views.size }, "claim view released");
+  };
   const generationRule = await GenerationRuleContract.of(clients, gameAddress);
   const scheduler = new GameScheduler({
     game,
@@ -158,6 +174,7 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
     tokenProofFor,
     inputChallengeFor,
     generationRule,
+    release,
     bondDeposit: cfg.bondDeposit,
     withdrawIdleBond: cfg.withdrawIdleBond,
   });
@@ -211,7 +228,6 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
           scheduler.start(r);
           return;
         }
-        if (c.view) views.set(r.claimKey, Promise.resolve(c.view));
         if (c.verdict === "output" && !HAS_LEVEL0) {
           log.warn("only the outputRoot differs and this DisputeGame has no level 0 (challengeOutput)");
           return save(r, {
@@ -220,6 +236,8 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
             reason: "outputRoot wrong, trace right: level 0 not available",
           });
         }
+        // kept for the game only (the scheduler releases it when the game's task ends)
+        if (c.view) keepView(r.claimKey, Promise.resolve(c.view));
         await save(r, {
           status: "opening",
           level: c.verdict === "output" || c.verdict === "deferred" ? c.verdict : "trace",

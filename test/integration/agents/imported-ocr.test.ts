@@ -100,6 +100,18 @@ function watcherChecks(log: string): string[] {
     .map((l) => l.replace(/ ours=.*$/, ""));
 }
 
+/** The first line of `log()` that starts with `prefix`, waiting up to `ms` for it. */
+async function logged(log: () => string, prefix: string, ms = 30_000): Promise<string | undefined> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const line = log()
+      .split("\n")
+      .find((l) => l.startsWith(prefix));
+    if (line || Date.now() > end) return line;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 t.test("an imported PP-OCRv4 rec served, checked, and its liar slashed", async (t) => {
   const t0 = Date.now();
   const buildDir = mkdtempSync(join(tmpdir(), "verdict-imported-ocr-"));
@@ -323,6 +335,13 @@ t.test("an imported PP-OCRv4 rec served, checked, and its liar slashed", async (
         "L1: the liar's stake down by one slash",
       );
       t.equal(await sdk.balance(liarAddr), 0n, "L2: the liar was never paid");
+
+      // Each traced run of this model holds every node output (about 1.5 GB of memory): the
+      // watcher and the liar drop theirs once the game is over, not at exit.
+      const watcherReleased = await logged(net.log, "[watcher] claim view released");
+      t.match(watcherReleased, / held=0$/, "the watcher released its view when the game ended");
+      const liarReleased = await logged(net.log, "[worker-faulty] claim view released");
+      t.match(liarReleased, / held=0$/, "the liar released its view when its claim was lost");
     },
   );
   t.comment(
