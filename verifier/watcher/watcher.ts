@@ -106,12 +106,36 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
       metrics.viewsHeld.set(views.size);
     });
   };
+  // One traced run for a deferred claim's view, logged (how long it held this thread).
+  const tracedView = (build: () => Promise<PartyView>, log: Logger): Promise<PartyView> => {
+    const t0 = performance.now();
+    const v = build();
+    v.then(
+      (view) =>
+        log.info(
+          { traceRoot: toHex(view.trace.root), ms: Math.round(performance.now() - t0) },
+          "view built (traced run)",
+        ),
+      (e) => log.warn({ err: (e as Error).message }, "traced run failed; the game rebuilds it"),
+    );
+    return v;
+  };
+  // A deferred claim's traced run, not started yet: the game starts it once the dispute is open
+  // (ORT's run holds this thread, so started at the check it would hold the opening back).
+  const tracesToRun = new Map<string, () => Promise<PartyView>>();
   const viewFor = (r: GameRecord): Promise<PartyView> => {
     let v = views.get(r.claimKey);
+    const traceLater = tracesToRun.get(r.claimKey);
+    if (!v && traceLater) {
+      tracesToRun.delete(r.claimKey);
+      v = tracedView(traceLater, logger.child({ claimKey: r.claimKey, jobId: r.jobId }));
+      keepView(r.claimKey, v);
+    }
     if (!v) {
       v = runCheck(r).then((c) => {
-        if (!c.view) throw new Error(`claim ${r.claimKey}: our run agrees with it, there is no game to play`);
-        return c.view;
+        if (c.view) return c.view;
+        if (c.traceView) return c.traceView();
+        throw new Error(`claim ${r.claimKey}: our run agrees with it, there is no game to play`);
       });
       keepView(r.claimKey, v);
     }
@@ -157,6 +181,7 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
   const release = (r: GameRecord) => {
     tokenProofs.delete(r.claimKey);
     inputChallenges.delete(r.claimKey);
+    tracesToRun.delete(r.claimKey);
     if (!views.delete(r.claimKey)) return;
     metrics.viewsHeld.set(views.size);
     logger.info({ claimKey: r.claimKey, status: r.status, held: views.size }, "claim view released");
@@ -236,8 +261,11 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
             reason: "outputRoot wrong, trace right: level 0 not available",
           });
         }
-        // kept for the game only (the scheduler releases it when the game's task ends)
+        // kept for the game only (the scheduler releases it when the game's task ends); a deferred
+        // claim's is traced when the game first asks for it, after openDeferred, while the
+        // claimer commits its trace
         if (c.view) keepView(r.claimKey, Promise.resolve(c.view));
+        else if (c.traceView) tracesToRun.set(r.claimKey, c.traceView);
         await save(r, {
           status: "opening",
           level: c.verdict === "output" || c.verdict === "deferred" ? c.verdict : "trace",

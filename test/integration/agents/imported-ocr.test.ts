@@ -134,10 +134,10 @@ t.test("an imported PP-OCRv4 rec served, checked, and its liar slashed", async (
     watcherFetchesModels: true,
     // deferred claims, as `verdict worker` makes by default (the helper's default is --commit-trace)
     deferred: true,
-    // the watcher checks with a plain run (about 1.5 s) and builds its view with a traced one
-    // (3-4 s) before opening, on a 2-core machine beside both workers: the L2 window and the L1
-    // one (a claim recorded on L1 more than a window ago is proved final: with the helper's
-    // 3 s the liar was paid) leave it time, as in generation.test.ts
+    // the watcher decides with a plain run (1-3 s here) and opens, then traces (3-12 s) while
+    // the claimer commits, on a 2-core machine beside both workers: the L2 window and the L1 one
+    // (a dispute on a claim recorded on L1 more than a window ago is proved final: with the
+    // helper's 3 s the liar was paid) leave it time, as in generation.test.ts
     challengeWindowMs: 90_000,
     l1ChallengeWindowS: 90n,
   });
@@ -253,6 +253,12 @@ t.test("an imported PP-OCRv4 rec served, checked, and its liar slashed", async (
         1,
         "the watcher's plain run found another outputRoot (openDeferred)",
       );
+      const built = net
+        .log()
+        .split("\n")
+        .filter((l) => l.startsWith("[watcher] view built (traced run)"));
+      t.equal(built.length, 1, "then it traced once, for its view");
+      t.comment(built[0]);
       const where = { address: net.disputeGame, abi: disputeGameAbi, fromBlock: net.deployBlock };
       const args = { disputeId: d.disputeId };
       const committed = await pub.getContractEvents({ ...where, eventName: "TraceCommitted", args });
