@@ -158,6 +158,7 @@ export class WorkerAgent {
       this.queue.push(jobId);
       this.pump();
     } else if (ev.kind === "JobPaid" || ev.kind === "JobRefunded") {
+      this.releaseView(jobId, ev.kind === "JobPaid" ? "paid" : "refunded");
       if (!this.toFinalize.has(jobId)) return;
       this.toFinalize.delete(jobId);
       const stage = ev.kind === "JobPaid" ? "paid" : "refunded";

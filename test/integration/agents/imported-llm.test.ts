@@ -178,6 +178,16 @@ t.test("an imported stories260K served, checked, and its liar slashed", async (t
       "never disputed",
     );
     t.equal((await bridge.stakeOf(honestAddr)).active, honestStakeBefore, "L1: its stake untouched");
+    // this worker commits its trace (--commit-trace): it kept the claim's view to answer a
+    // dispute, and drops it once the job is paid
+    const released = (l: string) => l.startsWith("[worker-honest] claim view released");
+    for (let i = 0; i < 100 && !net.log().split("\n").some(released); i++)
+      await new Promise((r) => setTimeout(r, 200));
+    t.match(
+      net.log().split("\n").find(released),
+      / why=paid held=0$/,
+      "the honest worker released its view when the job was paid",
+    );
   });
 
   await t.test("wrong-element on the imported LLM: disputed to the one step, the liar slashed", async (t) => {
