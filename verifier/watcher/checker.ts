@@ -73,10 +73,17 @@ export interface Check {
    */
   outputIndex?: number;
   /**
-   * Our traced run's view (what the game is played with). Absent only when a deferred claim
-   * agrees with our plain run: no trace was built, none is needed.
+   * Our traced run's view (what the game is played with). Absent on a deferred claim: no trace
+   * was built (`traceView` builds it when the claim is wrong).
    */
   view?: PartyView;
+  /**
+   * For "deferred": our view, from one traced run, built when called. check does not run it:
+   * openDeferred needs no view and the claimer must commit its trace before the view is used, so
+   * the watcher opens at once and traces while the claimer does (an imported OCR model's traced
+   * run takes 3-12 s and holds about 1.5 GB).
+   */
+  traceView?: () => Promise<PartyView>;
   ours: { outputRoot: Hex; traceRoot: Hex };
   /** For "token-rule": the token move planned from our honest pass (buildTokenProof makes its calldata). */
   tokenMove?: TokenMovePlan;
@@ -318,8 +325,9 @@ export class Checker {
   /**
    * A deferred claim (traceRoot DEFERRED_TRACE, docs/dispute-game.md "Deferred trace"): a PLAIN run
    * decides, only its graph outputs hashed. The same outputRoot: agree, no trace ever built.
-   * Another: run traced once for the view the game needs (the claimer's committed trace is compared
-   * with it after commitTrace, planOpeningChoice), verdict "deferred" (openDeferred).
+   * Another: verdict "deferred" (openDeferred), with `traceView` to run traced once for the view
+   * the game needs (the claimer's committed trace is compared with it after commitTrace,
+   * planOpeningChoice).
    */
   private async checkDeferred(
     claim: ClaimMessage,
@@ -334,9 +342,11 @@ export class Checker {
     const ours = { outputRoot: toHex(plain.outputRoot), traceRoot: DEFERRED_TRACE };
     if (!planDeferredOpening(ours.outputRoot, claim))
       return { verdict: "agree", ours, outputs: plain.outputs };
-    const run = await m.runner.runTraced(inputs);
-    const view = buildPartyView(m.commitment, inputs, run.nodeOutputs);
-    return { verdict: "deferred", view, ours: { ...ours, traceRoot: toHex(run.traceRoot) } };
+    const traceView = async () => {
+      const run = await m.runner.runTraced(inputs);
+      return buildPartyView(m.commitment, inputs, run.nodeOutputs);
+    };
+    return { verdict: "deferred", ours, outputs: plain.outputs, traceView };
   }
 
   /**

@@ -22,6 +22,11 @@ export function createWatcherMetrics() {
       help: "Disputes this watcher is playing now",
       registers: [registry],
     }),
+    viewsHeld: new Gauge({
+      name: "verdict_watcher_views_held",
+      help: "Traced runs held in memory for the games being played (each holds every node output)",
+      registers: [registry],
+    }),
     gamesEnded: new Counter({
       name: "verdict_watcher_games_total",
       help: "Disputes ended, by outcome (won, lost, void)",

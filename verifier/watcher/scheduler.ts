@@ -41,6 +41,11 @@ export interface SchedulerDeps {
   generationRule?: GenerationRuleContract;
   bondDeposit?: bigint;
   withdrawIdleBond?: boolean;
+  /**
+   * A game's task ended (the game over, given up, or the scheduler stopped): drop what was cached
+   * for it (its view holds every node output of a run); a resumed game rebuilds it.
+   */
+  release?(r: GameRecord): void;
   /** Consecutive planning failures before a game is given up as failed. */
   maxPlanErrors?: number;
   /** Consecutive refusals of one move by one revert before the game is reported stuck (refusals.ts). */
@@ -88,6 +93,7 @@ export class GameScheduler {
       )
       .finally(() => {
         this.tasks.delete(r.claimKey);
+        this.d.release?.(r);
         this.d.metrics.gamesOpen.set(this.tasks.size);
         if (!this.stopped && this.tasks.size === 0 && this.d.withdrawIdleBond) void this.withdrawIdle();
       });

@@ -95,17 +95,49 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
           inputRoot: r.claim.inputRoot,
           inputCid: r.inputCid,
         });
-  // Views are kept in memory only: a restart rebuilds them by re-running the claim's inference.
+  // Views are kept in memory only, while their game is played (release): a restart or a resumed
+  // game rebuilds them by re-running the claim's inference.
   const views = new Map<string, Promise<PartyView>>();
+  const keepView = (claimKey: string, v: Promise<PartyView>) => {
+    views.set(claimKey, v);
+    metrics.viewsHeld.set(views.size);
+    v.catch(() => {
+      if (views.get(claimKey) === v) views.delete(claimKey);
+      metrics.viewsHeld.set(views.size);
+    });
+  };
+  // One traced run for a deferred claim's view, logged (how long it held this thread).
+  const tracedView = (build: () => Promise<PartyView>, log: Logger): Promise<PartyView> => {
+    const t0 = performance.now();
+    const v = build();
+    v.then(
+      (view) =>
+        log.info(
+          { traceRoot: toHex(view.trace.root), ms: Math.round(performance.now() - t0) },
+          "view built (traced run)",
+        ),
+      (e) => log.warn({ err: (e as Error).message }, "traced run failed; the game rebuilds it"),
+    );
+    return v;
+  };
+  // A deferred claim's traced run, not started yet: the game starts it once the dispute is open
+  // (ORT's run holds this thread, so started at the check it would hold the opening back).
+  const tracesToRun = new Map<string, () => Promise<PartyView>>();
   const viewFor = (r: GameRecord): Promise<PartyView> => {
     let v = views.get(r.claimKey);
+    const traceLater = tracesToRun.get(r.claimKey);
+    if (!v && traceLater) {
+      tracesToRun.delete(r.claimKey);
+      v = tracedView(traceLater, logger.child({ claimKey: r.claimKey, jobId: r.jobId }));
+      keepView(r.claimKey, v);
+    }
     if (!v) {
       v = runCheck(r).then((c) => {
-        if (!c.view) throw new Error(`claim ${r.claimKey}: our run agrees with it, there is no game to play`);
-        return c.view;
+        if (c.view) return c.view;
+        if (c.traceView) return c.traceView();
+        throw new Error(`claim ${r.claimKey}: our run agrees with it, there is no game to play`);
       });
-      views.set(r.claimKey, v);
-      v.catch(() => views.delete(r.claimKey));
+      keepView(r.claimKey, v);
     }
     return v;
   };
@@ -145,6 +177,15 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
     }
     return p;
   };
+  // A game's task ended: what was cached for it goes (an imported OCR model's view is ~1.5 GB).
+  const release = (r: GameRecord) => {
+    tokenProofs.delete(r.claimKey);
+    inputChallenges.delete(r.claimKey);
+    tracesToRun.delete(r.claimKey);
+    if (!views.delete(r.claimKey)) return;
+    metrics.viewsHeld.set(views.size);
+    logger.info({ claimKey: r.claimKey, status: r.status, held: views.size }, "claim view released");
+  };
   const generationRule = await GenerationRuleContract.of(clients, gameAddress);
   const scheduler = new GameScheduler({
     game,
@@ -158,6 +199,7 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
     tokenProofFor,
     inputChallengeFor,
     generationRule,
+    release,
     bondDeposit: cfg.bondDeposit,
     withdrawIdleBond: cfg.withdrawIdleBond,
   });
@@ -211,7 +253,6 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
           scheduler.start(r);
           return;
         }
-        if (c.view) views.set(r.claimKey, Promise.resolve(c.view));
         if (c.verdict === "output" && !HAS_LEVEL0) {
           log.warn("only the outputRoot differs and this DisputeGame has no level 0 (challengeOutput)");
           return save(r, {
@@ -220,6 +261,11 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
             reason: "outputRoot wrong, trace right: level 0 not available",
           });
         }
+        // kept for the game only (the scheduler releases it when the game's task ends); a deferred
+        // claim's is traced when the game first asks for it, after openDeferred, while the
+        // claimer commits its trace
+        if (c.view) keepView(r.claimKey, Promise.resolve(c.view));
+        else if (c.traceView) tracesToRun.set(r.claimKey, c.traceView);
         await save(r, {
           status: "opening",
           level: c.verdict === "output" || c.verdict === "deferred" ? c.verdict : "trace",

@@ -62,6 +62,11 @@ export class WorkerAgent {
   private readonly running = new Map<string, Promise<void>>();
   /** Submitted jobs waiting for their window: jobId -> earliest finalize time. */
   private readonly toFinalize = new Map<string, number>();
+  /**
+   * The traced runs held to answer disputes, by job id: a cache (viewFor rebuilds a missing one
+   * from the kept input), released once the job is paid or refunded or its claim lost, because
+   * each holds every node output (an imported OCR model's: about 1.5 GB).
+   */
   private readonly views = new Map<string, Promise<{ view: PartyView; fault: FaultMode | null }>>();
   private readingBlocks: Promise<void> | null = null;
   private wakeAgain = false;
@@ -153,6 +158,7 @@ export class WorkerAgent {
       this.queue.push(jobId);
       this.pump();
     } else if (ev.kind === "JobPaid" || ev.kind === "JobRefunded") {
+      this.releaseView(jobId, ev.kind === "JobPaid" ? "paid" : "refunded");
       if (!this.toFinalize.has(jobId)) return;
       this.toFinalize.delete(jobId);
       const stage = ev.kind === "JobPaid" ? "paid" : "refunded";
@@ -358,7 +364,6 @@ export class WorkerAgent {
     return cidToBytesHex(cid);
   }
 
-  /** Caches the view a claim was made with (a deferred plain run has none: built if disputed). */
   /**
    * Signs `claim`, records it with its signature before it leaves (a dispute after a crash here is
    * still answerable), keeps the run's view and sends the L2 tx `txOf` makes of the signature.
@@ -383,8 +388,23 @@ export class WorkerAgent {
     this.d.metrics.jobs.inc({ result: "submitted" });
   }
 
+  /** Caches the view a claim was made with (a deferred plain run has none: built if disputed). */
   private keepView(jobId: Hex, view: PartyView | null, fault: FaultMode | null): void {
-    if (view) this.views.set(jobId, Promise.resolve({ view, fault }));
+    if (!view) return;
+    this.views.set(jobId.toLowerCase(), Promise.resolve({ view, fault }));
+    this.d.metrics.viewsHeld.set(this.views.size);
+  }
+
+  /** Drops the view of `jobId`, if one is held (a dispute after this rebuilds it). */
+  private releaseView(jobId: Hex, why: string): void {
+    if (!this.views.delete(jobId.toLowerCase())) return;
+    this.d.metrics.viewsHeld.set(this.views.size);
+    this.d.logger.info({ jobId, why, held: this.views.size }, "claim view released");
+  }
+
+  /** Views held in memory now. */
+  get viewsHeld(): number {
+    return this.views.size;
   }
 
   private async markSubmitted(job: L2Job): Promise<void> {
@@ -419,6 +439,7 @@ export class WorkerAgent {
     };
     if (job.status === "paid" || job.status === "refunded") {
       this.toFinalize.delete(jobId);
+      this.releaseView(jobId, job.status);
       await this.d.store.updateJob(jobId, { stage: job.status, error: job.refundReason });
       this.d.metrics.jobs.inc({ result: job.status });
       return;
@@ -453,7 +474,11 @@ export class WorkerAgent {
     if (!p) {
       p = this.rebuildView(key as Hex);
       this.views.set(key, p);
-      p.catch(() => this.views.delete(key));
+      this.d.metrics.viewsHeld.set(this.views.size);
+      p.catch(() => {
+        if (this.views.get(key) === p) this.views.delete(key);
+        this.d.metrics.viewsHeld.set(this.views.size);
+      });
     }
     return p;
   }
@@ -488,6 +513,8 @@ export class WorkerAgent {
     if (!rec) return;
     if (winner === Winner.challenger) {
       this.toFinalize.delete(jobId);
+      // the claim is invalidated: no later dispute on it can need our view
+      this.releaseView(jobId, "claim lost");
       await this.d.store.updateJob(jobId, { stage: "refunded", error: "dispute lost" });
       this.d.metrics.jobs.inc({ result: "lost_claim" });
     } else if (rec.stage === "submitted" || rec.stage === "disputed") {

@@ -10,6 +10,7 @@ export interface WorkerMetrics {
   jobsSeen: Counter<"served">;
   jobs: Counter<"result">;
   activeJobs: Gauge;
+  viewsHeld: Gauge;
   inferenceSeconds: Histogram;
   disputes: Counter<"outcome">;
   moves: Counter<"kind">;
@@ -37,6 +38,11 @@ export function createWorkerMetrics(): WorkerMetrics {
     activeJobs: new Gauge({
       name: "verdict_worker_active_jobs",
       help: "Jobs claimed and not yet submitted",
+      registers,
+    }),
+    viewsHeld: new Gauge({
+      name: "verdict_worker_views_held",
+      help: "Traced runs of claims held in memory to answer disputes (each holds every node output)",
       registers,
     }),
     inferenceSeconds: new Histogram({

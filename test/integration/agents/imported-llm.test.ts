@@ -100,8 +100,11 @@ t.test("an imported stories260K served, checked, and its liar slashed", async (t
     },
     watcherFetchesModels: true,
     // the watcher re-runs a 1,775-node LLM with the trace on a 2-core machine while both workers
-    // and another test file run: 30 s was too short on CI (the lie was paid unchecked)
+    // and another test file run: 30 s was too short on CI (the lie was paid unchecked). The L1
+    // window too: a dispute on a claim recorded on L1 more than that window ago is proved final,
+    // and with the helper's 3 s a 3 s traced check under load let the liar win that way
     challengeWindowMs: 90_000,
+    l1ChallengeWindowS: 90n,
   });
   t.comment(`network of ${net.roles.length} processes up in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
   t.teardown(() => {
@@ -175,6 +178,16 @@ t.test("an imported stories260K served, checked, and its liar slashed", async (t
       "never disputed",
     );
     t.equal((await bridge.stakeOf(honestAddr)).active, honestStakeBefore, "L1: its stake untouched");
+    // this worker commits its trace (--commit-trace): it kept the claim's view to answer a
+    // dispute, and drops it once the job is paid
+    const released = (l: string) => l.startsWith("[worker-honest] claim view released");
+    for (let i = 0; i < 100 && !net.log().split("\n").some(released); i++)
+      await new Promise((r) => setTimeout(r, 200));
+    t.match(
+      net.log().split("\n").find(released),
+      / why=paid held=0$/,
+      "the honest worker released its view when the job was paid",
+    );
   });
 
   await t.test("wrong-element on the imported LLM: disputed to the one step, the liar slashed", async (t) => {

@@ -37,6 +37,8 @@ interface Rig {
   store: WatcherStore;
   lines: Record<string, unknown>[];
   record: GameRecord;
+  /** The scheduler's release calls: claim key and status at release. */
+  released: string[];
 }
 
 async function rig(t: Test, g: Game, signature: Hex, view: PartyView): Promise<Rig> {
@@ -45,6 +47,7 @@ async function rig(t: Test, g: Game, signature: Hex, view: PartyView): Promise<R
   const lines: Record<string, unknown>[] = [];
   const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
   const metrics = createWatcherMetrics();
+  const released: string[] = [];
   const scheduler = new GameScheduler({
     game: g.as(CHALLENGER),
     bridge: g.d.bridge.as(b.wallet(CHALLENGER)),
@@ -54,6 +57,7 @@ async function rig(t: Test, g: Game, signature: Hex, view: PartyView): Promise<R
     me: b.accounts[CHALLENGER].address,
     pollMs: 20,
     viewFor: async () => view,
+    release: (r) => void released.push(`${r.claimKey} ${r.status}`),
   });
   const chainId = BigInt(await b.clients().publicClient.getChainId());
   const record: GameRecord = {
@@ -75,7 +79,7 @@ async function rig(t: Test, g: Game, signature: Hex, view: PartyView): Promise<R
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  return { scheduler, metrics, store, lines, record };
+  return { scheduler, metrics, store, lines, record, released };
 }
 
 const stuckGauge = async (m: Rig["metrics"]) => (await m.stuckGames.get()).values[0]?.value ?? 0;
@@ -123,8 +127,10 @@ t.test("an openDispute refused every time is one alert naming the revert", async
     1,
     "one alert, not one per retry, while it keeps trying",
   );
+  t.same(r.released, [], "nothing released while the game's task runs");
   await r.scheduler.stop();
   t.equal(await stuckGauge(r.metrics), 0, "the gauge drops when the game's task ends");
+  t.same(r.released, [`${r.record.claimKey} opening`], "its cache released once the task ended");
 });
 
 t.test("a one step refused every time is an alert, and the game still ends", async (t) => {
@@ -162,4 +168,5 @@ t.test("a one step refused every time is an alert, and the game still ends", asy
   await r.scheduler.idle();
   t.equal((await r.store.get(r.record.claimKey))?.status, "lost");
   t.equal(await stuckGauge(r.metrics), 0, "the gauge is back to 0 once the game ended");
+  t.same(r.released, [`${r.record.claimKey} lost`], "its view released once, when the game ended");
 });

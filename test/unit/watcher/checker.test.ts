@@ -104,11 +104,13 @@ t.test("the checker opens through the shared planner", async (t) => {
   t.equal(ok.ours.outputRoot, toHex(viewOutputRoot(f.honest)), "our outputRoot from the plain run");
   const lie = await checker.check(deferred(f.liar), job);
   t.equal(lie.verdict, "deferred", "a deferred wrong claim: openDeferred");
-  t.equal(lie.ours.traceRoot, toHex(f.honest.trace.root), "then traced once: our true trace root");
+  t.equal(lie.ours.outputRoot, toHex(viewOutputRoot(f.honest)), "decided by the plain run's outputRoot");
+  t.equal(lie.view, undefined, "no trace built to decide (openDeferred needs none)");
+  const traced = await lie.traceView?.();
   t.equal(
-    toHex(lie.view?.trace.root ?? new Uint8Array()),
+    toHex(traced?.trace.root ?? new Uint8Array()),
     toHex(f.honest.trace.root),
-    "the view to play with",
+    "traceView: one traced run, the view to play with (our true trace root)",
   );
   await t.rejects(
     checker.check(deferred(f.honest), { ...job, inputRoot: `0x${"ab".repeat(32)}` }),
