@@ -21,10 +21,10 @@
  * network up 9-19 s, both jobs done in 93-95 s (the 90 s L2 window), the whole file 115-145 s
  * (2 min at load ~1).
  * The game: 9 L1 txs to the DisputeGame from the claimer (commitTrace, 3 trace reveals, the leaf,
- * 3 chunk-tree reveals, the chunk: 706,605 gas) and 1 to the Bridge (its stake); 10 from the
+ * 3 chunk-tree reveals, the chunk: 706,363 gas) and 1 to the Bridge (its stake); 10 from the
  * challenger (openDeferred, chooseOpening, 3 trace picks, 3 chunk picks, the element, the one
- * step: 1,119,588-1,119,608 gas) and 1 to the Bridge (its bond); the one step on the Reshape
- * (node 1943) 249,810 gas. Peak RSS: the watcher 2.1 GB and the liar 2.0 GB (each holds one traced run's
+ * step: 1,061,211 gas) and 1 to the Bridge (its bond); the one step on the Reshape
+ * (node 1943) 192,331 gas (249,810 before the Bridge kept each claim's dispute record in one slot). Peak RSS: the watcher 2.1 GB and the liar 2.0 GB (each holds one traced run's
  * view), the honest worker 0.44 GB (plain runs only).
  *
  * Two imports of the same float model (calibration max for the honest worker,
