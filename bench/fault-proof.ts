@@ -71,6 +71,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       l2ChainId: genesis.l2ChainId,
       minFee: genesis.params.minFee,
       feeRecipient: users[0].address,
+      claimCollateral: genesis.params.claimCollateral,
       genesisStateRoot: genesisRoot,
       sequencerBond,
       challengerBond,

@@ -9,6 +9,7 @@ import type { Address, Hex } from "viem";
 import { batchChallengeAbi, batchChallengeBytecode } from "../contracts/artifacts/BatchChallenge.ts";
 import { batchStepVerifierAbi, batchStepVerifierBytecode } from "../contracts/artifacts/BatchStepVerifier.ts";
 import { bridgeAbi } from "../contracts/artifacts/Bridge.ts";
+import { jobStepRulesAbi } from "../contracts/artifacts/JobStepRules.ts";
 import type { BatchReplay, StepWitness } from "../sequencer/fault-proof/steps.ts";
 import { BridgeRevert, simulateAndSend, type TxResult } from "./bridge.ts";
 import { ContractClient, type L1Clients } from "./clients.ts";
@@ -28,6 +29,8 @@ export interface BatchChallengeParams {
   l2ChainId: bigint;
   minFee: bigint;
   feeRecipient: Address;
+  /** ChainParams.claimCollateral of the genesis (the claimJob one-step checks the stake with it). */
+  claimCollateral: bigint;
   /** State root of the L2 genesis (the state before batch 0). */
   genesisStateRoot: Hex;
   sequencerBond: bigint;
@@ -56,7 +59,7 @@ export async function deployBatchChallenge(
       await wallet.deployContract({
         abi: batchStepVerifierAbi,
         bytecode: batchStepVerifierBytecode,
-        args: [p.l2ChainId, p.minFee, p.feeRecipient],
+        args: [p.l2ChainId, p.minFee, p.feeRecipient, p.claimCollateral],
       }),
       "BatchStepVerifier deployment",
     )
@@ -182,6 +185,7 @@ export class BatchChallengeContract extends ContractClient {
     genesisStateRoot: Hex;
     minFee: bigint;
     feeRecipient: Address;
+    claimCollateral: bigint;
     l2DomainSeparator: Hex;
   }> {
     const verifier = await this.read<Address>("verifier");
@@ -195,6 +199,11 @@ export class BatchChallengeContract extends ContractClient {
       genesisStateRoot: await this.read<Hex>("genesisStateRoot"),
       minFee: await v<bigint>("minFee"),
       feeRecipient: await v<Address>("feeRecipient"),
+      claimCollateral: (await this.clients.publicClient.readContract({
+        address: await v<Address>("jobRules"),
+        abi: jobStepRulesAbi,
+        functionName: "claimCollateral",
+      })) as bigint,
       l2DomainSeparator: await v<Hex>("l2DomainSeparator"),
     };
   }

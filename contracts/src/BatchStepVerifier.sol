@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {JobStepRules} from "./JobStepRules.sol";
 import {Commitments} from "./lib/Commitments.sol";
+import {L2Signature} from "./lib/L2Signature.sol";
 import {RollupState} from "./lib/RollupState.sol";
 
 /// @title BatchStepVerifier
@@ -9,13 +11,15 @@ import {RollupState} from "./lib/RollupState.sol";
 /// the same rule as sequencer/state/machine.ts, on records proven against the state root before it,
 /// and returns the state root and message chain after it. Kept apart from BatchChallenge so either
 /// can grow under EIP-170.
-/// Built: transfer, withdraw, deposit. Any other tx type reverts OneStepNotBuilt.
+/// Built: transfer, withdraw, deposit here; registerWorker, postJob, claimJob in JobStepRules (which
+/// this contract creates with the same genesis parameters). Any other tx type reverts OneStepNotBuilt.
 contract BatchStepVerifier {
     uint8 public constant TX_TRANSFER = 0x01;
     uint8 public constant TX_WITHDRAW = 0x02;
     uint8 public constant TX_DEPOSIT = 0x81;
-    uint256 internal constant HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
-    uint256 internal constant N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141;
+    uint8 internal constant TX_REGISTER_WORKER = 0x03;
+    uint8 internal constant TX_POST_JOB = 0x04;
+    uint8 internal constant TX_CLAIM_JOB = 0x06;
 
     bytes32 internal constant DOMAIN_TYPEHASH = keccak256("EIP712Domain(string name,string version,uint256 chainId)");
     bytes32 internal constant TRANSFER_TYPEHASH =
@@ -28,6 +32,8 @@ contract BatchStepVerifier {
     /// Chain parameters of the genesis (ChainParams): every fee goes to feeRecipient.
     uint256 public immutable minFee;
     address public immutable feeRecipient;
+    /// The worker and job rules (registerWorker, postJob, claimJob), with the same genesis.
+    JobStepRules public immutable jobRules;
 
     error OneStepNotBuilt(uint8 txType);
     error BadTxEncoding(uint8 txType, uint256 length);
@@ -44,11 +50,13 @@ contract BatchStepVerifier {
         bool signed; // the signature is canonical and recovers to `from`
     }
 
-    constructor(uint256 l2ChainId, uint256 minFee_, address feeRecipient_) {
-        l2DomainSeparator =
-            keccak256(abi.encode(DOMAIN_TYPEHASH, keccak256("Verdict"), keccak256("1"), l2ChainId));
+    /// `claimCollateral`: ChainParams.claimCollateral of the genesis (the stake each open claim holds).
+    constructor(uint256 l2ChainId, uint256 minFee_, address feeRecipient_, uint256 claimCollateral) {
+        bytes32 separator = keccak256(abi.encode(DOMAIN_TYPEHASH, keccak256("Verdict"), keccak256("1"), l2ChainId));
+        l2DomainSeparator = separator;
         minFee = minFee_;
         feeRecipient = feeRecipient_;
+        jobRules = new JobStepRules(separator, minFee_, feeRecipient_, claimCollateral);
     }
 
     /// Executes tx `txBytes` on the state `preStateRoot` with message chain `preChain`.
@@ -65,6 +73,9 @@ contract BatchStepVerifier {
         uint8 kind = uint8(txBytes[0]);
         if (kind == TX_DEPOSIT) return _deposit(preStateRoot, preChain, txBytes, records);
         if (kind == TX_TRANSFER || kind == TX_WITHDRAW) return _user(kind, preStateRoot, preChain, txBytes, records);
+        if (kind == TX_REGISTER_WORKER || kind == TX_POST_JOB || kind == TX_CLAIM_JOB) {
+            return jobRules.step(preStateRoot, preChain, txBytes, records);
+        }
         revert OneStepNotBuilt(kind);
     }
 
@@ -111,16 +122,7 @@ contract BatchStepVerifier {
         bytes32 typeHash = kind == TX_TRANSFER ? TRANSFER_TYPEHASH : WITHDRAW_TYPEHASH;
         bytes32 structHash = keccak256(abi.encode(typeHash, t.from, t.nonce, t.fee, t.target, t.amount));
         t.digest = keccak256(abi.encodePacked(hex"1901", l2DomainSeparator, structHash));
-        t.signed = _signer(t.digest, b[113:178]) == t.from && t.from != address(0);
-    }
-
-    /// The canonical-signature rule of protocol/secp256k1.ts: v 27/28, 1 <= r < n, 1 <= s <= n/2.
-    function _signer(bytes32 digest, bytes calldata sig) internal pure returns (address) {
-        uint256 r = uint256(bytes32(sig[0:32]));
-        uint256 s = uint256(bytes32(sig[32:64]));
-        uint8 v = uint8(sig[64]);
-        if ((v != 27 && v != 28) || r == 0 || r >= N || s == 0 || s > HALF_N) return address(0);
-        return ecrecover(digest, v, bytes32(r), bytes32(s));
+        t.signed = L2Signature.signer(t.digest, b[113:178]) == t.from && t.from != address(0);
     }
 
     /// The distinct accounts the tx touches, in the order the records come (steps.ts touchedKeys).

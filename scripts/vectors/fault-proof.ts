@@ -1,6 +1,7 @@
 /**
  * Test vectors for the batch challenge's encodings (sequencer/fault-proof/encoding.ts,
- * sequencer/state/smt.ts): state-key paths, account record bytes, tx leaves and a batch txRoot,
+ * sequencer/state/smt.ts): state-key paths, account, worker, stake, model and job record bytes,
+ * tx leaves (with the block time the job txs carry) and a batch txRoot,
  * step commitments, and state-tree updates (a changed leaf, an insert into an empty subtree, an
  * insert that splits another key's leaf) with the proofs the one-step takes. RollupState.sol and
  * BatchStepVerifier reproduce them (test/unit/bridge/fault-proof-vectors.test.ts).
@@ -11,14 +12,18 @@ import { addressOf } from "../../protocol/secp256k1.ts";
 import { encodeTx, signTx, type Tx } from "../../protocol/tx.ts";
 import {
   accountBytes,
+  jobBytes,
   messageChainOf,
+  modelBytes,
   recordValueHash,
+  stakeBytes,
   stepCommitment,
   txBytes,
   txLeaf,
   txRootOf,
+  workerBytes,
 } from "../../sequencer/fault-proof/encoding.ts";
-import { keys } from "../../sequencer/state/records.ts";
+import { type Job, keys } from "../../sequencer/state/records.ts";
 import { keyPath, SparseMerkleTree } from "../../sequencer/state/smt.ts";
 import { pseudoRandomBytes } from "./prng.ts";
 
@@ -60,14 +65,127 @@ export function faultProofVectors() {
     ) as Tx,
     { type: "deposit", depositId: 3n, recipient: addr(5), amount: 10n ** 18n },
     signTx({ type: "finalize", from, nonce: 2, fee: 0n, jobId: bytes(32, 6) }, signer, domain) as Tx,
+    signTx(
+      {
+        type: "registerWorker",
+        from,
+        nonce: 3,
+        fee: 1n,
+        models: [bytes(32, 11), bytes(32, 12)],
+        price: 7n,
+        capacity: 4,
+        multiaddr: "/ip4/127.0.0.1/tcp/4001/p2p/wörker",
+      },
+      signer,
+      domain,
+    ) as Tx,
+    signTx(
+      {
+        type: "postJob",
+        from,
+        nonce: 4,
+        fee: 1n,
+        modelId: bytes(32, 11),
+        inputRoot: bytes(32, 13),
+        inputCid: `0x01551220${"ab".repeat(32)}`,
+        escrow: 10n ** 18n,
+        deadline: 1_700_000_060_000,
+      },
+      signer,
+      domain,
+    ) as Tx,
+    signTx({ type: "claimJob", from, nonce: 5, fee: 1n, jobId: bytes(32, 14) }, signer, domain) as Tx,
   ];
-  const leaves = txs.map(txLeaf);
+  const blockTime = 1_700_000_000_000;
+  const leaves = txs.map((tx) => txLeaf(tx, blockTime));
   const txLeaves = txs.map((tx, i) => ({
     l2ChainId: "424242",
+    blockTime,
     tx: encodeTx(tx),
-    bytes: toHex(txBytes(tx)),
+    bytes: toHex(txBytes(tx, blockTime)),
     leaf: toHex(leaves[i]),
   }));
+
+  // The records the worker and job one-steps read and write (JobStepRules).
+  const worker = {
+    address: addr(15),
+    models: [bytes(32, 11), bytes(32, 12)],
+    price: 7n,
+    capacity: 4,
+    multiaddr: "/ip4/127.0.0.1/tcp/4001",
+    active: 1,
+  };
+  const stake = { seq: 3n, active: 2n * 10n ** 18n, unbonding: 5n, backing: 1 };
+  const model = { modelId: bytes(32, 11), registrant: addr(16), cid: `0x01551220${"cd".repeat(32)}` as Hex };
+  const openJob: Job = {
+    id: bytes(32, 14),
+    source: "l2",
+    requester: addr(17),
+    l1RequestId: null,
+    modelId: bytes(32, 11),
+    inputRoot: bytes(32, 13),
+    inputCid: `0x01551220${"ab".repeat(32)}`,
+    escrow: 10n ** 18n,
+    deadline: 1_700_000_060_000,
+    postedAt: blockTime,
+    status: "open",
+    worker: null,
+    claim: null,
+    claimSignature: null,
+    submittedAt: null,
+    disputeId: null,
+    refundReason: null,
+  };
+  const record = (key: string, bytesOf: Uint8Array, value: unknown) => ({
+    key,
+    path: toHex(keyPath(key)),
+    value,
+    bytes: toHex(bytesOf),
+  });
+  const records = [
+    record(keys.worker(worker.address), workerBytes(worker), { ...worker, price: "7" }),
+    record(keys.stake(worker.address), stakeBytes(stake), {
+      seq: "3",
+      active: stake.active.toString(),
+      unbonding: "5",
+      backing: 1,
+    }),
+    record(keys.model(model.modelId), modelBytes(model), model),
+    record(keys.job(openJob.id), jobBytes(openJob), { ...openJob, escrow: openJob.escrow.toString() }),
+    record(
+      keys.job(bytes(32, 18)),
+      jobBytes({
+        ...openJob,
+        id: bytes(32, 18),
+        source: "l1",
+        l1RequestId: 9n,
+        status: "refunded",
+        worker: worker.address,
+        claimSignature: bytes(65, 19),
+        claim: {
+          jobId: bytes(32, 18),
+          worker: worker.address,
+          modelId: bytes(32, 11),
+          inputRoot: bytes(32, 13),
+          outputRoot: bytes(32, 20),
+          traceRoot: bytes(32, 21),
+          generationSpec: bytes(32, 22),
+          outputCid: "0x0155",
+          traceCid: "0x",
+        },
+        submittedAt: blockTime + 5,
+        disputeId: 4n,
+        refundReason: "dispute lost",
+        generation: {
+          prompt: [1, 2, 3],
+          window: 8,
+          params: { maxTokens: 4, stopToken: 2, rule: { kind: "greedy" } },
+          generated: [5, 2],
+        },
+      }),
+      "an l1 generation job refunded after a lost dispute (every optional field present)",
+    ),
+  ];
 
   const messageLeaves = [bytes(32, 8), bytes(32, 9)];
   const steps = {
@@ -125,6 +243,7 @@ export function faultProofVectors() {
     depositPaths,
     accounts,
     txLeaves,
+    records,
     txRoot: toHex(txRootOf(leaves)),
     emptyTxRoot: toHex(txRootOf([])),
     steps,

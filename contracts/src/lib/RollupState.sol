@@ -28,6 +28,28 @@ library RollupState {
     error RecordProofShape(bytes32 path);
     error BadAccountRecord(uint256 length);
     error BadSeenRecord(uint256 length);
+    error BadWorkerRecord(uint256 length);
+    error BadStakeRecord(uint256 length);
+    error BadJobRecord(uint256 length);
+
+    /// A worker's stake record (stake/<addr>): seq || active || unbonding u256 || backing u32.
+    struct Stake {
+        uint256 seq;
+        uint256 active;
+        uint256 unbonding;
+        uint32 backing;
+    }
+
+    /// Byte offsets of the record layouts (sequencer/fault-proof/encoding.ts JOB_OFFSETS, WORKER_OFFSETS).
+    uint256 internal constant JOB_MODEL_ID = 86;
+    uint256 internal constant JOB_DEADLINE = 182;
+    uint256 internal constant JOB_STATUS = 198;
+    uint256 internal constant JOB_WORKER = 199;
+    uint256 internal constant JOB_HEAD = 263;
+    uint256 internal constant WORKER_CAPACITY = 52;
+    uint256 internal constant WORKER_ACTIVE = 56;
+    uint256 internal constant WORKER_MODEL_COUNT = 60;
+    uint256 internal constant WORKER_MODELS = 61;
 
     bytes16 private constant HEX = "0123456789abcdef";
 
@@ -47,6 +69,37 @@ library RollupState {
             v >>= 4;
         }
         return sha256(s);
+    }
+
+    /// Lower-case hex of the low `nibbles` nibbles of `v`, with 0x.
+    function _hex(uint256 v, uint256 nibbles) private pure returns (bytes memory s) {
+        s = new bytes(nibbles + 2);
+        s[0] = "0";
+        s[1] = "x";
+        for (uint256 i = 0; i < nibbles; i++) {
+            s[nibbles + 1 - i] = HEX[v & 0xf];
+            v >>= 4;
+        }
+    }
+
+    /// sha256("worker/0x" || hex of `a`), the path of keys.worker(a).
+    function workerPath(address a) internal pure returns (bytes32) {
+        return sha256(abi.encodePacked("worker/", _hex(uint160(a), 40)));
+    }
+
+    /// sha256("stake/0x" || hex of `a`), the path of keys.stake(a).
+    function stakePath(address a) internal pure returns (bytes32) {
+        return sha256(abi.encodePacked("stake/", _hex(uint160(a), 40)));
+    }
+
+    /// sha256("job/0x" || hex of `id`), the path of keys.job(id).
+    function jobPath(bytes32 id) internal pure returns (bytes32) {
+        return sha256(abi.encodePacked("job/", _hex(uint256(id), 64)));
+    }
+
+    /// sha256("model/0x" || hex of `id`), the path of keys.model(id).
+    function modelPath(bytes32 id) internal pure returns (bytes32) {
+        return sha256(abi.encodePacked("model/", _hex(uint256(id), 64)));
     }
 
     /// sha256("l1/deposit/" || decimal id), the path of keys.deposit(id).
@@ -139,4 +192,58 @@ library RollupState {
     }
 
     bytes32 internal constant SEEN_VALUE_HASH = sha256(hex"01");
+
+    /// The value hash a record proof opens: sha256 of its bytes, 0 when absent (what a refused tx
+    /// "writes" back).
+    function oldValueHash(RecordProof calldata p) internal pure returns (bytes32) {
+        return p.present ? sha256(p.value) : bytes32(0);
+    }
+
+    /// A worker record's length must be its layout's: address, price, capacity, active, the model
+    /// list and the multiaddr (reverts BadWorkerRecord otherwise). Absent: not a worker.
+    function checkWorker(bytes calldata v) internal pure {
+        if (v.length < WORKER_MODELS) revert BadWorkerRecord(v.length);
+        uint256 end = WORKER_MODELS + 32 * uint8(v[WORKER_MODEL_COUNT]);
+        if (v.length < end + 2 || v.length != end + 2 + uint16(bytes2(v[end:end + 2]))) {
+            revert BadWorkerRecord(v.length);
+        }
+    }
+
+    function workerCapacity(bytes calldata v) internal pure returns (uint32) {
+        return uint32(bytes4(v[WORKER_CAPACITY:WORKER_CAPACITY + 4]));
+    }
+
+    function workerActive(bytes calldata v) internal pure returns (uint32) {
+        return uint32(bytes4(v[WORKER_ACTIVE:WORKER_ACTIVE + 4]));
+    }
+
+    /// Whether the worker record `v` (checked) lists `modelId`.
+    function workerServes(bytes calldata v, bytes32 modelId) internal pure returns (bool) {
+        uint256 n = uint8(v[WORKER_MODEL_COUNT]);
+        for (uint256 i = 0; i < n; i++) {
+            uint256 at = WORKER_MODELS + 32 * i;
+            if (bytes32(v[at:at + 32]) == modelId) return true;
+        }
+        return false;
+    }
+
+    /// The stake record: 100 bytes; absent = all zero (EMPTY_STAKE).
+    function decodeStake(RecordProof calldata p) internal pure returns (Stake memory st) {
+        if (!p.present) return st;
+        if (p.value.length != 100) revert BadStakeRecord(p.value.length);
+        st.seq = uint256(bytes32(p.value[0:32]));
+        st.active = uint256(bytes32(p.value[32:64]));
+        st.unbonding = uint256(bytes32(p.value[64:96]));
+        st.backing = uint32(bytes4(p.value[96:100]));
+    }
+
+    function stakeValueHash(Stake memory st) internal pure returns (bytes32) {
+        return sha256(abi.encodePacked(st.seq, st.active, st.unbonding, st.backing));
+    }
+
+    /// A job record holds at least its fixed head and the inputCid length after it. (Its tail is
+    /// carried over as it is by the one-steps that only patch the head.)
+    function checkJobHead(bytes calldata v) internal pure {
+        if (v.length < JOB_HEAD + 2) revert BadJobRecord(v.length);
+    }
 }

@@ -13,6 +13,33 @@ contract RollupStateHarness {
         return RollupState.depositPath(id);
     }
 
+    function workerPath(address a) external pure returns (bytes32) {
+        return RollupState.workerPath(a);
+    }
+
+    function stakePath(address a) external pure returns (bytes32) {
+        return RollupState.stakePath(a);
+    }
+
+    function jobPath(bytes32 id) external pure returns (bytes32) {
+        return RollupState.jobPath(id);
+    }
+
+    function modelPath(bytes32 id) external pure returns (bytes32) {
+        return RollupState.modelPath(id);
+    }
+
+    /// The stake record decoded and hashed again (the claimJob one-step's write of an unchanged stake).
+    function stakeRoundTrip(RollupState.RecordProof calldata p) external pure returns (bytes32) {
+        return RollupState.stakeValueHash(RollupState.decodeStake(p));
+    }
+
+    /// Checks a worker record's layout and reads its capacity and active count.
+    function workerFields(bytes calldata v) external pure returns (uint32 capacity, uint32 active) {
+        RollupState.checkWorker(v);
+        return (RollupState.workerCapacity(v), RollupState.workerActive(v));
+    }
+
     function accountValueHash(uint256 balance, uint64 nonce) external pure returns (bytes32) {
         return RollupState.accountValueHash(RollupState.Account(balance, nonce));
     }

@@ -91,6 +91,7 @@ t.test("batch challenge on the embedded chain", async (t) => {
     l2ChainId: genesis.l2ChainId,
     minFee: genesis.params.minFee,
     feeRecipient,
+    claimCollateral: genesis.params.claimCollateral,
     genesisStateRoot: genesisRoot,
     sequencerBond: SEQUENCER_BOND,
     challengerBond: CHALLENGER_BOND,

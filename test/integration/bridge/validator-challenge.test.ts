@@ -58,6 +58,7 @@ async function scenario(t: Test, withhold: boolean): Promise<void> {
     l2ChainId: genesis.l2ChainId,
     minFee: genesis.params.minFee,
     feeRecipient: genesis.params.feeRecipient,
+    claimCollateral: genesis.params.claimCollateral,
     genesisStateRoot: genesisRoot,
     sequencerBond: parseEther("1"),
     challengerBond: parseEther("0.1"),
