@@ -107,6 +107,20 @@ export interface ChallengeView {
   txRoot: Hex;
 }
 
+/**
+ * BatchChallenge's ABI with the custom errors of the one-step it calls (BatchStepVerifier and
+ * JobStepRules: a tampered record proof, a malformed record), so a refused proveStep is named.
+ */
+const challengeAbiWithStepErrors = (() => {
+  const names = new Set<string>(batchChallengeAbi.filter((e) => e.type === "error").map((e) => e.name));
+  const extra = [...batchStepVerifierAbi, ...jobStepRulesAbi].filter((e) => {
+    if (e.type !== "error" || names.has(e.name)) return false;
+    names.add(e.name);
+    return true;
+  });
+  return [...batchChallengeAbi, ...extra];
+})();
+
 export class BatchChallengeContract extends ContractClient {
   private write(functionName: string, args: readonly unknown[], value?: bigint): Promise<TxResult> {
     return simulateAndSend(
@@ -115,7 +129,7 @@ export class BatchChallengeContract extends ContractClient {
       {
         contract: "BatchChallenge",
         address: this.address,
-        abi: batchChallengeAbi,
+        abi: challengeAbiWithStepErrors,
         functionName,
         args,
         value,
