@@ -1,6 +1,7 @@
 /**
  * The batch challenge (docs/rollup.md 8c) on the embedded chain, worst case: a batch of TX_COUNT
- * transfers (plus a deposit and withdrawals) among ACCOUNTS accounts with a wrong state root, and
+ * transfers (plus a deposit and withdrawals, and at the end a worker registering, a job posted and
+ * claimed: the job txs' one-steps on the deepest state) among ACCOUNTS accounts with a wrong state root, and
  * a lying sequencer that reveals the true commitments until the last tx, so the bisection runs the
  * full ceil(log2 n) rounds. Measures L1 txs and gas per side, the one-step gas by tx type (the
  * largest against the 300k goal), the seconds from the bad batch's postBatch to its removal with
@@ -35,6 +36,8 @@ import type { BenchOptions, BenchResult } from "./lib/harness.ts";
 const TX_COUNT = 1024;
 const ACCOUNTS = 256;
 const WINDOW = 600n;
+/** Collateral per claim: the claimJob one-step checks the worker's stake covers it. */
+const CLAIM_COLLATERAL = 1000n;
 
 export async function run(_opts: BenchOptions): Promise<BenchResult> {
   const l1 = await EmbeddedChain.create();
@@ -56,6 +59,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
         bridge: d.address,
         minFee: "1",
         feeRecipient: users[0].address,
+        claimCollateral: CLAIM_COLLATERAL.toString(),
       },
     });
     const chain = new Chain(genesis);
@@ -103,6 +107,36 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
           : signed(i, { type: "transfer", to, amount: 1000n + BigInt(i) }),
       );
     }
+    // The worker and job txs: their one-steps run on the state after every transfer.
+    const lastTransfer = txs.length - 1;
+    const model = `0x${"a1".repeat(32)}` as const;
+    const [requester, worker] = [3, 2];
+    txs.push(
+      { type: "modelRegistered", modelId: model, registrant: users[requester].address, cid: "0x0155" } as Tx,
+      {
+        type: "workerStake",
+        worker: users[worker].address,
+        seq: 1n,
+        active: CLAIM_COLLATERAL * 4n,
+        unbonding: 0n,
+      } as Tx,
+      signed(worker, {
+        type: "registerWorker",
+        models: [`0x${"a0".repeat(32)}`, model],
+        price: 5n,
+        capacity: 4,
+        multiaddr: "/dns4/worker.example/tcp/4001/p2p/12D3KooWbench",
+      }),
+    );
+    const postJob = signed(requester, {
+      type: "postJob",
+      modelId: model,
+      inputRoot: `0x${"c3".repeat(32)}`,
+      inputCid: `0x01551220${"ab".repeat(32)}`,
+      escrow: 10_000n,
+      deadline: 10_000_000,
+    });
+    txs.push(postJob, signed(worker, { type: "claimJob", jobId: chain.txHash(postJob) }));
     const blocks: Block[] = [];
     const origin = { number: 0, hash: `0x${"00".repeat(32)}` as const };
     for (let b = 0; b < 8; b++) {
@@ -119,14 +153,17 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       return w;
     };
 
-    // One-step gas by tx type: the first deposit, withdraw, transfer to a fresh account, and the
-    // last transfer (the deepest state of the batch).
+    // One-step gas by tx type: the first deposit, withdraw, transfer to a fresh account, the
+    // last transfer, and the job txs after it (the deepest state of the batch).
     const oneStepGas: Record<string, number> = {};
     const pick: Record<string, number> = {
       deposit: 0,
       withdraw: 51,
       transferToFresh: 1,
-      transfer: txs.length - 1,
+      transfer: lastTransfer,
+      registerWorker: txs.length - 3,
+      postJob: txs.length - 2,
+      claimJob: txs.length - 1,
     };
     for (const [name, i] of Object.entries(pick)) {
       const w = witness(i);

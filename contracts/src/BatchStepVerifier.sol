@@ -73,10 +73,21 @@ contract BatchStepVerifier {
         uint8 kind = uint8(txBytes[0]);
         if (kind == TX_DEPOSIT) return _deposit(preStateRoot, preChain, txBytes, records);
         if (kind == TX_TRANSFER || kind == TX_WITHDRAW) return _user(kind, preStateRoot, preChain, txBytes, records);
-        if (kind == TX_REGISTER_WORKER || kind == TX_POST_JOB || kind == TX_CLAIM_JOB) {
-            return jobRules.step(preStateRoot, preChain, txBytes, records);
-        }
+        if (kind == TX_REGISTER_WORKER || kind == TX_POST_JOB || kind == TX_CLAIM_JOB) _forward(address(jobRules));
         revert OneStepNotBuilt(kind);
+    }
+
+    /// Hands this call's calldata as it is to `target`'s `step` (the same signature) and returns or
+    /// reverts with its answer. Raw: re-encoding the record proofs for a typed call cost ~10% of a
+    /// job one-step's gas.
+    function _forward(address target) internal view {
+        assembly {
+            calldatacopy(0, 0, calldatasize())
+            let ok := staticcall(gas(), target, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
     }
 
     // ------------------------------------------------------------------ deposit

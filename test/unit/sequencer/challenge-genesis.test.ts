@@ -49,6 +49,11 @@ t.test("the deployed challenge holds the genesis it was deployed for", async (t)
 t.test("a genesis the challenge was not deployed for is named", async (t) => {
   t.match(challengeGenesisMismatch(deployed, genesisOf({ alloc: {} })), /^genesis state root /);
   t.match(challengeGenesisMismatch(deployed, genesisOf({ minFee: "5" })), /^minFee 0 there, 5 here$/);
+  // the claimJob one-step checks the stake with it (JobStepRules)
+  t.match(
+    challengeGenesisMismatch(deployed, genesisOf({ claimCollateral: "1000" })),
+    /^claimCollateral 0 there, 1000 here$/,
+  );
   t.match(
     challengeGenesisMismatch(deployed, genesisOf({ feeRecipient: `0x${"cd".repeat(20)}` })),
     /^feeRecipient /,
