@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {BinaryCid} from "./lib/BinaryCid.sol";
 import {L2Signature} from "./lib/L2Signature.sol";
 import {RollupState} from "./lib/RollupState.sol";
 
@@ -230,7 +231,7 @@ contract JobStepRules {
         // machine.ts postJob then checkServable: a CID, escrow > 0, deadline after the block time,
         // the model registered, a fresh job id, the escrow from the balance
         if (
-            !s.ok || !_isBinaryCid(b[174:cidEnd]) || escrow == 0 || uint64(bytes8(b[165:173])) <= blockTime
+            !s.ok || !BinaryCid.isValid(b[174:cidEnd]) || escrow == 0 || uint64(bytes8(b[165:173])) <= blockTime
                 || !records[m].present || records[m + 1].present || s.sender.balance < escrow
         ) {
             s.ok = false;
@@ -274,41 +275,6 @@ contract JobStepRules {
             abi.encodePacked(uint8(0), bytes32(0), uint8(0)), // disputeId, refundReason
             abi.encodePacked(uint16(cidEnd - 174), b[174:cidEnd], uint8(0), uint8(0), uint8(0))
         );
-    }
-
-    /// protocol/cid.ts decodeBinaryCid (multiformats CID.decode): [version varint, codec varint]
-    /// (a first varint of 18 is a CIDv0: no prefix) then the multihash's code and digest-size
-    /// varints, the digest filling the rest exactly; version 0 or 1; each varint at most 9 bytes
-    /// and minimally encoded.
-    function _isBinaryCid(bytes calldata c) internal pure returns (bool) {
-        (bool ok, uint256 version, uint256 off) = _varint(c, 0);
-        if (!ok) return false;
-        if (version == 18) {
-            off = 0;
-        } else {
-            (ok,, off) = _varint(c, off);
-            if (!ok || version > 1) return false;
-        }
-        (ok,, off) = _varint(c, off);
-        if (!ok) return false;
-        uint256 size;
-        (ok, size, off) = _varint(c, off);
-        return ok && c.length - off == size;
-    }
-
-    function _varint(bytes calldata c, uint256 off) internal pure returns (bool, uint256 v, uint256) {
-        uint256 i = off;
-        uint256 shift;
-        while (true) {
-            if (i >= c.length) return (false, 0, 0);
-            uint8 x = uint8(c[i++]);
-            v |= uint256(x & 0x7f) << shift;
-            shift += 7;
-            if (x < 0x80) break;
-            if (i - off == 9) return (false, 0, 0); // a 10th byte: too long
-        }
-        if (i - off > 1 && c[i - 1] == 0) return (false, 0, 0); // not minimally encoded
-        return (true, v, i);
     }
 
     // ------------------------------------------------------------------ claimJob

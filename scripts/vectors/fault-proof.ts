@@ -7,6 +7,7 @@
  * BatchStepVerifier reproduce them (test/unit/bridge/fault-proof-vectors.test.ts).
  */
 import { toHex } from "../../protocol/bytes.ts";
+import { decodeBinaryCid } from "../../protocol/cid.ts";
 import { l2Domain } from "../../protocol/eip712.ts";
 import { addressOf } from "../../protocol/secp256k1.ts";
 import { encodeTx, signTx, type Tx } from "../../protocol/tx.ts";
@@ -238,7 +239,41 @@ export function faultProofVectors() {
   write(addr(41), 1n, 0, "insert");
   write(addr(30), 0n, 3, "change a present leaf deep in the tree");
 
+  // The postJob rule's inputCid check (protocol/cid.ts decodeBinaryCid) on its edge cases, with
+  // the verdict L2 gives: BinaryCid.sol must give the same.
+  const d32 = "ab".repeat(32);
+  const cidCases: [string, string][] = [
+    ["CIDv1 raw sha2-256", `0x01551220${d32}`],
+    ["CIDv1 dag-pb sha2-256", `0x01701220${d32}`],
+    ["CIDv0 (bare sha2-256 multihash)", `0x1220${d32}`],
+    ["CIDv0 of another digest size", `0x1203${"ab".repeat(3)}`],
+    ["CIDv0 with an empty digest and 2 trailing bytes", "0x12001220"],
+    ["CIDv1 identity multihash, empty digest", "0x01550000"],
+    ["CIDv1 with a 2-byte codec varint", `0x01a0011220${d32}`],
+    ["explicit version 0 with a codec", `0x00551220${d32}`],
+    ["version 2", `0x02551220${d32}`],
+    ["version 18 spelled long (0x92 0x00): not minimal", `0x9200551220${d32}`],
+    ["a codec varint of 9 bytes", `0x01${"ff".repeat(8)}011220${d32}`],
+    ["a codec varint of 10 bytes", `0x01${"ff".repeat(9)}011220${d32}`],
+    ["a codec varint ending in 0x00 (not minimal)", `0x0180001220${d32}`],
+    ["digest one byte short", `0x01551220${d32.slice(2)}`],
+    ["digest one byte long (trailing byte)", `0x01551220${d32}00`],
+    ["truncated inside a varint", "0x0155ff"],
+    ["only a version", "0x01"],
+    ["empty", "0x"],
+  ];
+  const cids = cidCases.map(([what, bytes]) => {
+    let valid = true;
+    try {
+      decodeBinaryCid(bytes as Hex);
+    } catch {
+      valid = false;
+    }
+    return { what, bytes, valid };
+  });
+
   return {
+    cids,
     accountPaths,
     depositPaths,
     accounts,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {BinaryCid} from "../lib/BinaryCid.sol";
 import {RollupState} from "../lib/RollupState.sol";
 
 /// @notice Test-only: exposes the RollupState library so test/vectors/fault-proof.json runs through it.
@@ -11,6 +12,10 @@ contract RollupStateHarness {
 
     function depositPath(uint256 id) external pure returns (bytes32) {
         return RollupState.depositPath(id);
+    }
+
+    function isBinaryCid(bytes calldata c) external pure returns (bool) {
+        return BinaryCid.isValid(c);
     }
 
     function workerPath(address a) external pure returns (bytes32) {

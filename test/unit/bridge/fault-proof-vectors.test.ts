@@ -26,6 +26,7 @@ interface Vectors {
   accountPaths: { address: Hex; path: Hex }[];
   depositPaths: { id: string; path: Hex }[];
   accounts: { balance: string; nonce: number; bytes: Hex; valueHash: Hex }[];
+  cids: { what: string; bytes: Hex; valid: boolean }[];
   records: { key: string; path: Hex; value: Record<string, unknown>; bytes: Hex }[];
   updates: { what: string; root: Hex; path: Hex; proof: ProofJson; newValueHash: Hex; newRoot: Hex }[];
 }
@@ -108,6 +109,12 @@ t.test("worker, stake, job and model records: paths and the layouts the job one-
     "BadStakeRecord",
     "a stake record of the wrong length",
   );
+});
+
+t.test("inputCid check: BinaryCid.sol gives L2's verdict (decodeBinaryCid) on every edge case", async (t) => {
+  t.ok(vectors.cids.some((c) => c.valid) && vectors.cids.some((c) => !c.valid), "both verdicts occur");
+  for (const c of vectors.cids)
+    t.equal(await call("isBinaryCid", [c.bytes]), c.valid, `${c.what}: ${c.valid ? "a CID" : "not a CID"}`);
 });
 
 t.test("account records: 40 bytes, decoded and hashed alike", async (t) => {
