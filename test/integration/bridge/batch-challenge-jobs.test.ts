@@ -32,7 +32,7 @@ import { recordValueHash, stepCommitment } from "../../../sequencer/fault-proof/
 import { type BatchReplay, replayBatch, type StepWitness } from "../../../sequencer/fault-proof/steps.ts";
 import { type Job, keys, type StateRecord } from "../../../sequencer/state/records.ts";
 import { SparseMerkleTree } from "../../../sequencer/state/smt.ts";
-import { challengerLiars, sequencerLiars } from "../../helpers/adversary/batch-liars.ts";
+import { challengerLiars, jobStateLies, sequencerLiars } from "../../helpers/adversary/batch-liars.ts";
 import { embeddedBackend } from "../../helpers/l1.ts";
 
 const WINDOW = 120n;
@@ -332,11 +332,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
       t,
       "escrow not debited",
       [tx],
-      (s) => {
-        const k = keys.account(requester.address);
-        const a = s.get(k) as { balance: bigint; nonce: number };
-        s.set(k, { ...a, balance: a.balance + 30n });
-      },
+      jobStateLies.escrowNotDebited(requester.address, 30n),
       "tx executes to another state",
       async (id, w) => {
         const model = w.records.findIndex((r) => r.key.startsWith("model/"));
@@ -380,10 +376,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
       t,
       "claim by an unregistered worker",
       [job3, user(stranger, { type: "claimJob", jobId: chain.txHash(job3) }, 0)],
-      (s) => {
-        const k = keys.job(chain.txHash(job3));
-        s.set(k, { ...(s.get(k) as Job), status: "claimed", worker: stranger.address });
-      },
+      jobStateLies.claimedUnchecked(chain.txHash(job3), stranger.address),
       "tx refused by the rules",
       async (id, w) => {
         const jobAt = w.records.findIndex((r) => r.key.startsWith("job/"));
@@ -427,15 +420,14 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
           0,
         ),
       ],
-      (s) =>
-        s.set(keys.worker(stranger.address), {
-          address: stranger.address,
-          models: [model, model],
-          price: 1n,
-          capacity: 1,
-          multiaddr: "/ip4/10.0.0.1/tcp/1",
-          active: 0,
-        }),
+      jobStateLies.workerWritten({
+        address: stranger.address,
+        models: [model, model],
+        price: 1n,
+        capacity: 1,
+        multiaddr: "/ip4/10.0.0.1/tcp/1",
+        active: 0,
+      }),
       "tx refused by the rules",
     );
   });
@@ -446,10 +438,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
       t,
       "claim past the collateral",
       [job3, user(worker, { type: "claimJob", jobId: chain.txHash(job3) }, 4)],
-      (s) => {
-        const k = keys.job(chain.txHash(job3));
-        s.set(k, { ...(s.get(k) as Job), status: "claimed", worker: worker.address });
-      },
+      jobStateLies.claimedUnchecked(chain.txHash(job3), worker.address),
       "tx refused by the rules",
     );
   });
