@@ -1,7 +1,7 @@
 /**
  * The batch challenge (docs/rollup.md 8c) on the embedded chain, worst case: a batch of TX_COUNT
- * transfers (plus a deposit and withdrawals, and at the end a worker registering, a job posted and
- * claimed: the job txs' one-steps on the deepest state) among ACCOUNTS accounts with a wrong state root, and
+ * transfers (plus a deposit and withdrawals, and at the end a worker registering, a job posted,
+ * claimed and its result submitted: the job txs' one-steps on the deepest state) among ACCOUNTS accounts with a wrong state root, and
  * a lying sequencer that reveals the true commitments until the last tx, so the bisection runs the
  * full ceil(log2 n) rounds. Measures L1 txs and gas per side, the one-step gas by tx type (the
  * largest against the 300k goal), the seconds from the bad batch's postBatch to its removal with
@@ -20,7 +20,8 @@ import { EmbeddedChain } from "../bridge/chain/chain.ts";
 import { embeddedL1Clients } from "../bridge/clients.ts";
 import { deployBridge } from "../bridge/deploy.ts";
 import { fromHex, toHex } from "../protocol/bytes.ts";
-import { signTx, type Tx } from "../protocol/tx.ts";
+import { claimDomain } from "../protocol/eip712.ts";
+import { type ClaimMsg, NO_GENERATION, signClaim, signTx, type Tx } from "../protocol/tx.ts";
 import { MessageTree, messageLeaf } from "../protocol/withdrawal.ts";
 import { buildBatch } from "../sequencer/batch.ts";
 import { faultyRoots } from "../sequencer/batch-faults.ts";
@@ -136,7 +137,27 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       escrow: 10_000n,
       deadline: 10_000_000,
     });
-    txs.push(postJob, signed(worker, { type: "claimJob", jobId: chain.txHash(postJob) }));
+    const jobId = chain.txHash(postJob);
+    const claim: ClaimMsg = {
+      jobId,
+      worker: users[worker].address,
+      modelId: model,
+      inputRoot: `0x${"c3".repeat(32)}`,
+      outputRoot: `0x${"d4".repeat(32)}`,
+      traceRoot: `0x${"e5".repeat(32)}`,
+      generationSpec: NO_GENERATION,
+      outputCid: `0x01551220${"0f".repeat(32)}`,
+      traceCid: `0x01551220${"1e".repeat(32)}`,
+    };
+    txs.push(
+      postJob,
+      signed(worker, { type: "claimJob", jobId }),
+      signed(worker, {
+        type: "submitResult",
+        claim,
+        claimSignature: signClaim(claim, users[worker].key, claimDomain(BigInt(d.chainId), d.address)),
+      }),
+    );
     const blocks: Block[] = [];
     const origin = { number: 0, hash: `0x${"00".repeat(32)}` as const };
     for (let b = 0; b < 8; b++) {
@@ -161,9 +182,10 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       withdraw: 51,
       transferToFresh: 1,
       transfer: lastTransfer,
-      registerWorker: txs.length - 3,
-      postJob: txs.length - 2,
-      claimJob: txs.length - 1,
+      registerWorker: txs.length - 4,
+      postJob: txs.length - 3,
+      claimJob: txs.length - 2,
+      submitResult: txs.length - 1,
     };
     for (const [name, i] of Object.entries(pick)) {
       const w = witness(i);

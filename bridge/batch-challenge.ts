@@ -59,7 +59,7 @@ export async function deployBatchChallenge(
       await wallet.deployContract({
         abi: batchStepVerifierAbi,
         bytecode: batchStepVerifierBytecode,
-        args: [p.l2ChainId, p.minFee, p.feeRecipient, p.claimCollateral],
+        args: [p.l2ChainId, p.minFee, p.feeRecipient, p.claimCollateral, p.bridge],
       }),
       "BatchStepVerifier deployment",
     )

@@ -11,7 +11,7 @@ import {RollupState} from "./lib/RollupState.sol";
 /// the same rule as sequencer/state/machine.ts, on records proven against the state root before it,
 /// and returns the state root and message chain after it. Kept apart from BatchChallenge so either
 /// can grow under EIP-170.
-/// Built: transfer, withdraw, deposit here; registerWorker, postJob, claimJob in JobStepRules (which
+/// Built: transfer, withdraw, deposit here; registerWorker, postJob, claimJob, submitResult in JobStepRules (which
 /// this contract creates with the same genesis parameters). Any other tx type reverts OneStepNotBuilt.
 contract BatchStepVerifier {
     uint8 public constant TX_TRANSFER = 0x01;
@@ -20,6 +20,7 @@ contract BatchStepVerifier {
     uint8 internal constant TX_REGISTER_WORKER = 0x03;
     uint8 internal constant TX_POST_JOB = 0x04;
     uint8 internal constant TX_CLAIM_JOB = 0x06;
+    uint8 internal constant TX_SUBMIT_RESULT = 0x07;
 
     bytes32 internal constant DOMAIN_TYPEHASH = keccak256("EIP712Domain(string name,string version,uint256 chainId)");
     bytes32 internal constant TRANSFER_TYPEHASH =
@@ -50,13 +51,14 @@ contract BatchStepVerifier {
         bool signed; // the signature is canonical and recovers to `from`
     }
 
-    /// `claimCollateral`: ChainParams.claimCollateral of the genesis (the stake each open claim holds).
-    constructor(uint256 l2ChainId, uint256 minFee_, address feeRecipient_, uint256 claimCollateral) {
+    /// `claimCollateral`: ChainParams.claimCollateral of the genesis (the stake each open claim holds);
+    /// `bridge`: the Bridge whose claim domain worker claims are signed under (submitResult).
+    constructor(uint256 l2ChainId, uint256 minFee_, address feeRecipient_, uint256 claimCollateral, address bridge) {
         bytes32 separator = keccak256(abi.encode(DOMAIN_TYPEHASH, keccak256("Verdict"), keccak256("1"), l2ChainId));
         l2DomainSeparator = separator;
         minFee = minFee_;
         feeRecipient = feeRecipient_;
-        jobRules = new JobStepRules(separator, minFee_, feeRecipient_, claimCollateral);
+        jobRules = new JobStepRules(separator, minFee_, feeRecipient_, claimCollateral, bridge);
     }
 
     /// Executes tx `txBytes` on the state `preStateRoot` with message chain `preChain`.
@@ -73,7 +75,9 @@ contract BatchStepVerifier {
         uint8 kind = uint8(txBytes[0]);
         if (kind == TX_DEPOSIT) return _deposit(preStateRoot, preChain, txBytes, records);
         if (kind == TX_TRANSFER || kind == TX_WITHDRAW) return _user(kind, preStateRoot, preChain, txBytes, records);
-        if (kind == TX_REGISTER_WORKER || kind == TX_POST_JOB || kind == TX_CLAIM_JOB) _forward(address(jobRules));
+        if (kind == TX_REGISTER_WORKER || kind == TX_POST_JOB || kind == TX_CLAIM_JOB || kind == TX_SUBMIT_RESULT) {
+            _forward(address(jobRules));
+        }
         revert OneStepNotBuilt(kind);
     }
 

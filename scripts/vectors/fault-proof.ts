@@ -13,6 +13,7 @@ import { addressOf } from "../../protocol/secp256k1.ts";
 import { encodeTx, signTx, type Tx } from "../../protocol/tx.ts";
 import {
   accountBytes,
+  disputesBytes,
   jobBytes,
   messageChainOf,
   modelBytes,
@@ -96,6 +97,28 @@ export function faultProofVectors() {
       domain,
     ) as Tx,
     signTx({ type: "claimJob", from, nonce: 5, fee: 1n, jobId: bytes(32, 14) }, signer, domain) as Tx,
+    signTx(
+      {
+        type: "submitResult",
+        from,
+        nonce: 6,
+        fee: 1n,
+        claim: {
+          jobId: bytes(32, 14),
+          worker: from,
+          modelId: bytes(32, 11),
+          inputRoot: bytes(32, 13),
+          outputRoot: bytes(32, 23),
+          traceRoot: bytes(32, 24),
+          generationSpec: `0x${"00".repeat(32)}`,
+          outputCid: `0x01551220${"ef".repeat(32)}`,
+          traceCid: "0x",
+        },
+        claimSignature: bytes(65, 25),
+      },
+      signer,
+      domain,
+    ) as Tx,
   ];
   const blockTime = 1_700_000_000_000;
   const leaves = txs.map((tx) => txLeaf(tx, blockTime));
@@ -152,6 +175,9 @@ export function faultProofVectors() {
       backing: 1,
     }),
     record(keys.model(model.modelId), modelBytes(model), model),
+    record(keys.jobDisputes(bytes(32, 14)), disputesBytes({ open: [{ id: 4n, claimKey: bytes(32, 26) }] }), {
+      open: [{ id: "4", claimKey: bytes(32, 26) }],
+    }),
     record(keys.job(openJob.id), jobBytes(openJob), { ...openJob, escrow: openJob.escrow.toString() }),
     record(
       keys.job(bytes(32, 18)),

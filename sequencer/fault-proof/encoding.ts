@@ -21,8 +21,8 @@
  *                                    || inputRoot 32 || outputRoot 32 || traceRoot 32 || generationSpec 32
  *                                    || bytes16(outputCid) || bytes16(traceCid); generation = window u32
  *                                    || tokens(prompt) || bytes16(encodeGenerationParams) || opt(tokens(generated))
- *                  any other record  0xff || utf8(canonical JSON)   (disputes/<id>: its binary layout
- *                                    comes with the one-steps of the txs that write it)
+ *                  disputes/<id>     count u16 || (disputeId u256 || claimKey 32) each
+ *                  (every record kind has its layout; 0xff || utf8(canonical JSON) is refused)
  *   state leaf     valueHash = sha256(record bytes)  (the state tree, sequencer/state/smt.ts)
  *
  *   tx bytes       transfer   0x01 || from 20 || nonce u64 8 || fee u256 32 || to 20 || amount 32 || sig 65
@@ -32,10 +32,12 @@
  *                  postJob    0x04 || blockTime u64 || from 20 || nonce 8 || fee 32 || modelId 32
  *                             || inputRoot 32 || escrow u256 || deadline u64 || cidLen u8 || inputCid || sig 65
  *                  claimJob   0x06 || blockTime u64 || from 20 || nonce 8 || fee 32 || jobId 32 || sig 65
+ *                  submitResult  0x07 || blockTime u64 || from 20 || nonce 8 || fee 32 || claim (as in
+ *                             the job record) || claimSignature 65 || sig 65
  *                  deposit    0x81 || depositId u256 32 || recipient 20 || amount 32
  *                  any other  0xff || utf8(JSON.stringify(encodeTx(tx)))   (no one-step yet)
  *                  blockTime: the timestamp (ms) of the tx's block in the batch data. The rules of
- *                  postJob and claimJob read it (deadlines, postedAt); carried in the tx leaf, it is
+ *                  postJob, claimJob and submitResult read it (deadlines, postedAt, submittedAt); carried in the tx leaf, it is
  *                  proven against the batch's txRoot with the tx, so a challenger cannot pick it.
  *   tx leaf        sha256(tx bytes)
  *   batch txRoot   protocol/merkle.ts root over the tx leaves of every block of the batch, in order
@@ -51,16 +53,16 @@ import { encodeGenerationParams, encodeTokenIds } from "../../protocol/generatio
 import { merkleRoot, ZERO32 } from "../../protocol/merkle.ts";
 import { sha256 } from "../../protocol/sha256.ts";
 import { type ClaimMsg, encodeTx, type Hex, type Tx, type UserTx } from "../../protocol/tx.ts";
-import {
-  type Account,
-  encodeRecord,
-  type Job,
-  type JobGeneration,
-  type JobStatus,
-  type Model,
-  type StateRecord,
-  type Worker,
-  type WorkerStake,
+import type {
+  Account,
+  Job,
+  JobDisputes,
+  JobGeneration,
+  JobStatus,
+  Model,
+  StateRecord,
+  Worker,
+  WorkerStake,
 } from "../state/records.ts";
 
 export const TX_TRANSFER = 0x01;
@@ -68,10 +70,10 @@ export const TX_WITHDRAW = 0x02;
 export const TX_REGISTER_WORKER = 0x03;
 export const TX_POST_JOB = 0x04;
 export const TX_CLAIM_JOB = 0x06;
+export const TX_SUBMIT_RESULT = 0x07;
 export const TX_DEPOSIT = 0x81;
 export const TX_OPAQUE = 0xff;
 export const RECORD_SEEN = 0x01;
-export const RECORD_OPAQUE = 0xff;
 
 /** A job's status byte in its record (job/<id>). */
 export const JOB_STATUS: Record<JobStatus, number> = {
@@ -163,6 +165,11 @@ export function stakeBytes(st: WorkerStake): Uint8Array {
   return concatBytes(u256(st.seq), u256(st.active), u256(st.unbonding), u32(st.backing));
 }
 
+export function disputesBytes(d: JobDisputes): Uint8Array {
+  if (d.open.length > 0xffff) throw new RangeError(`${d.open.length} open disputes do not fit a u16 count`);
+  return concatBytes(u16be(d.open.length), ...d.open.flatMap((o) => [u256(o.id), b32(o.claimKey)]));
+}
+
 export function modelBytes(m: Model): Uint8Array {
   return concatBytes(b32(m.modelId), addr(m.registrant), bytes16(fromHex(m.cid)));
 }
@@ -227,7 +234,8 @@ export function recordBytes(key: string, r: StateRecord): Uint8Array {
   if (key.startsWith("stake/")) return stakeBytes(r as WorkerStake);
   if (key.startsWith("model/")) return modelBytes(r as Model);
   if (key.startsWith("job/")) return jobBytes(r as Job);
-  return concatBytes(u8(RECORD_OPAQUE), enc.encode(encodeRecord(key, r)));
+  if (key.startsWith("disputes/")) return disputesBytes(r as JobDisputes);
+  throw new Error(`unknown state key ${key}`);
 }
 
 export function recordValueHash(key: string, r: StateRecord): Uint8Array {
@@ -292,6 +300,15 @@ export function txBytes(tx: Tx, blockTime: number): Uint8Array {
         u64(blockTime),
         userFields(tx),
         b32(tx.jobId),
+        sig65(tx.signature),
+      );
+    case "submitResult":
+      return concatBytes(
+        u8(TX_SUBMIT_RESULT),
+        u64(blockTime),
+        userFields(tx),
+        claimBytes(tx.claim),
+        sig65(tx.claimSignature),
         sig65(tx.signature),
       );
     case "deposit":

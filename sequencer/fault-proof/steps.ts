@@ -79,6 +79,15 @@ export function touchedKeys(tx: Tx, params: ChainParams, txHash: Hex): string[] 
       add(keys.worker(tx.from));
       add(keys.stake(tx.from));
       return list;
+    case "submitResult":
+      // the job's open disputes and the worker's stake are read; the worker's active count written
+      add(keys.account(tx.from));
+      if (tx.fee > 0n) add(keys.account(params.feeRecipient.toLowerCase()));
+      add(keys.job(tx.claim.jobId));
+      add(keys.jobDisputes(tx.claim.jobId));
+      add(keys.stake(tx.from));
+      add(keys.worker(tx.from));
+      return list;
     case "deposit":
       add(keys.deposit(tx.depositId));
       if (tx.amount > 0n) add(keys.account(tx.recipient));

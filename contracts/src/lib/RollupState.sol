@@ -88,6 +88,11 @@ library RollupState {
         return sha256(abi.encodePacked("job/", _hex(uint256(id), 64)));
     }
 
+    /// sha256("disputes/0x" || hex of `id`), the path of keys.jobDisputes(id).
+    function disputesPath(bytes32 id) internal pure returns (bytes32) {
+        return sha256(abi.encodePacked("disputes/", _hex(uint256(id), 64)));
+    }
+
     /// sha256("model/0x" || hex of `id`), the path of keys.model(id).
     function modelPath(bytes32 id) internal pure returns (bytes32) {
         return sha256(abi.encodePacked("model/", _hex(uint256(id), 64)));
@@ -135,6 +140,26 @@ library RollupState {
         pure
         returns (bytes32)
     {
+        verify(root, path, p);
+        uint256 depth = p.siblings.length;
+        bytes32 node = leafHash(path, newValueHash);
+        if (p.hasOther) {
+            // Split where the two paths part; the levels between hold one non-empty child each.
+            uint256 split = depth;
+            while (_bit(path, split) == _bit(p.otherPath, split)) split++;
+            bytes32 other = leafHash(p.otherPath, p.otherValueHash);
+            node = _bit(path, split) == 0 ? _pair(node, other) : _pair(other, node);
+            for (uint256 d = split; d > depth; d--) {
+                node = _bit(path, d - 1) == 0 ? _pair(node, bytes32(0)) : _pair(bytes32(0), node);
+            }
+        }
+        return _fold(node, path, p.siblings);
+    }
+
+    /// Checks `p` (the key's value, or its absence) against `root`; reverts when it does not open
+    /// it. What a one-step does with a record it reads and leaves as it is (an absent one stays
+    /// absent: `update` would insert it).
+    function verify(bytes32 root, bytes32 path, RecordProof calldata p) internal pure {
         uint256 depth = p.siblings.length;
         if (depth > 255) revert RecordProofTooDeep(depth);
         bytes32 old;
@@ -148,19 +173,6 @@ library RollupState {
             revert RecordProofShape(path);
         }
         if (_fold(old, path, p.siblings) != root) revert RecordProofMismatch(path, root);
-
-        bytes32 node = leafHash(path, newValueHash);
-        if (p.hasOther) {
-            // Split where the two paths part; the levels between hold one non-empty child each.
-            uint256 split = depth;
-            while (_bit(path, split) == _bit(p.otherPath, split)) split++;
-            bytes32 other = leafHash(p.otherPath, p.otherValueHash);
-            node = _bit(path, split) == 0 ? _pair(node, other) : _pair(other, node);
-            for (uint256 d = split; d > depth; d--) {
-                node = _bit(path, d - 1) == 0 ? _pair(node, bytes32(0)) : _pair(bytes32(0), node);
-            }
-        }
-        return _fold(node, path, p.siblings);
     }
 
     /// An account record: balance u256 BE || nonce u64 BE; absent = (0, 0).
@@ -184,8 +196,8 @@ library RollupState {
 
     bytes32 internal constant SEEN_VALUE_HASH = sha256(hex"01");
 
-    /// The value hash a record proof opens: sha256 of its bytes, 0 when absent (what a refused tx
-    /// "writes" back).
+    /// The value hash a record proof opens: sha256 of its bytes, 0 when absent (a one-step's
+    /// "write" of a record it only reads; an absent one is then verified, not inserted).
     function oldValueHash(RecordProof calldata p) internal pure returns (bytes32) {
         return p.present ? sha256(p.value) : bytes32(0);
     }

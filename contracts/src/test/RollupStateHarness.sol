@@ -30,6 +30,10 @@ contract RollupStateHarness {
         return RollupState.jobPath(id);
     }
 
+    function disputesPath(bytes32 id) external pure returns (bytes32) {
+        return RollupState.disputesPath(id);
+    }
+
     function modelPath(bytes32 id) external pure returns (bytes32) {
         return RollupState.modelPath(id);
     }

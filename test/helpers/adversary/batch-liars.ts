@@ -105,6 +105,15 @@ export const jobStateLies = {
       if (!j) throw new Error(`jobStateLies.claimedUnchecked: no job ${jobId}`);
       state.set(k, { ...j, status: "claimed", worker });
     },
+  /** A job moved to `status` by a tx the rules refuse (e.g. a submitResult with a forged claim). */
+  statusSet:
+    (jobId: Hex, status: Job["status"]) =>
+    (state: Map<string, StateRecord>): void => {
+      const k = keys.job(jobId);
+      const j = state.get(k) as Job | undefined;
+      if (!j) throw new Error(`jobStateLies.statusSet: no job ${jobId}`);
+      state.set(k, { ...j, status });
+    },
   /** registerWorker written although the rule refuses it (e.g. a duplicate model id). */
   workerWritten:
     (w: Worker) =>

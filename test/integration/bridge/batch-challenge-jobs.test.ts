@@ -22,7 +22,16 @@ import type { BridgeContract, BridgeRevert } from "../../../bridge/bridge.ts";
 import { deployBridge } from "../../../bridge/deploy.ts";
 import { batchStepVerifierAbi } from "../../../contracts/artifacts/BatchStepVerifier.ts";
 import { fromHex, toHex } from "../../../protocol/bytes.ts";
-import { encodeTx, signTx, type Tx } from "../../../protocol/tx.ts";
+import { claimDomain } from "../../../protocol/eip712.ts";
+import {
+  type ClaimMsg,
+  claimDigest,
+  encodeTx,
+  NO_GENERATION,
+  signClaim,
+  signTx,
+  type Tx,
+} from "../../../protocol/tx.ts";
 import { buildBatch } from "../../../sequencer/batch.ts";
 import type { Block } from "../../../sequencer/block.ts";
 import { Chain } from "../../../sequencer/chain.ts";
@@ -135,6 +144,19 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
   ]);
   // batch 1: the job txs, honest
   const job1 = postJob(100n);
+  const claims = claimDomain(BigInt(d.chainId), d.address);
+  const claimOf = (jobId: Hex): ClaimMsg => ({
+    jobId,
+    worker: worker.address,
+    modelId: model,
+    inputRoot: `0x${"c3".repeat(32)}`,
+    outputRoot: `0x${"d4".repeat(32)}`,
+    traceRoot: `0x${"e5".repeat(32)}`,
+    generationSpec: NO_GENERATION,
+    outputCid: `0x01551220${"0f".repeat(32)}`,
+    traceCid: "0x",
+  });
+  const claim1 = claimOf(chain.txHash(job1));
   const job2 = postJob(40n);
   const block2Txs = [
     user(worker, {
@@ -156,6 +178,20 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
     }),
     job2,
     user(worker, { type: "claimJob", jobId: chain.txHash(job2) }),
+    // a dispute on the worker's signed claim reaches L2 before the claim: it is submitted disputed
+    {
+      type: "disputeOpened",
+      disputeId: 1n,
+      jobId: chain.txHash(job1),
+      claimKey: toHex(claimDigest(claim1, claims)),
+      claimer: worker.address,
+      challenger: stranger.address,
+    } as Tx,
+    user(worker, {
+      type: "submitResult",
+      claim: claim1,
+      claimSignature: signClaim(claim1, worker.key, claims),
+    }),
   ];
   const block2 = seal(block2Txs);
   const job3 = postJob(30n);
@@ -229,9 +265,10 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
     t.equal(truth1.txCount, block2Txs.length);
     const after = new Map(truth1.finalState);
     const j1 = after.get(keys.job(chain.txHash(job1))) as Job;
-    t.equal(j1.status, "claimed", "the replay applied the txs (job 1 claimed)");
-    t.equal((after.get(keys.worker(worker.address)) as { active: number }).active, 2, "two claims active");
+    t.equal(j1.status, "disputed", "the replay applied the txs (job 1 submitted under its open dispute)");
+    t.equal((after.get(keys.worker(worker.address)) as { active: number }).active, 1, "one claim active");
     for (let i = 0; i < truth1.txCount; i++) {
+      if (block2Txs[i].type === "disputeOpened") continue; // a derived tx: no one-step yet
       const w = witnessOf(pre1, [block2], i);
       const [applied, root, msgChain] = await step(w);
       t.ok(applied, `tx ${i} (${block2Txs[i].type}) applied`);
@@ -260,7 +297,6 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
     for (const [name, liar] of [
       ["disagrees with everything", challengerLiars.disagreeAll],
       ["agrees with everything", challengerLiars.agreeAll],
-      ["judges at random", challengerLiars.random(3)],
     ] as const) {
       const c = await liarChGame.challengeBatch(1n, buildBatch([block2]).txData, CHALLENGER_BOND);
       ids.push(c.id);
@@ -437,8 +473,37 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
     await lyingBatch(
       t,
       "claim past the collateral",
-      [job3, user(worker, { type: "claimJob", jobId: chain.txHash(job3) }, 4)],
+      [job3, user(worker, { type: "claimJob", jobId: chain.txHash(job3) }, 5)],
       jobStateLies.claimedUnchecked(chain.txHash(job3), worker.address),
+      "tx refused by the rules",
+    );
+  });
+
+  await t.test("a submitResult whose claim another key signed is refused by the one-step", async (t) => {
+    const claim2 = claimOf(chain.txHash(job2));
+    // first the honest one (no dispute open: the job becomes submitted), stepped on chain
+    const honest = user(
+      worker,
+      { type: "submitResult", claim: claim2, claimSignature: signClaim(claim2, worker.key, claims) },
+      5,
+    );
+    const block = { ...block3, txs: [encodeTx(honest)], receipts: [] } as unknown as Block;
+    const truth = replayBatch(genesis, pre2, batchBlocks([block]));
+    t.equal((truth.finalState.get(keys.job(chain.txHash(job2))) as Job).status, "submitted");
+    const [applied, root, msgChain] = await step(witnessOf(pre2, [block], 0));
+    t.ok(applied, "the honest submitResult applies");
+    t.equal(stepCommitment(fromHex(root), fromHex(msgChain)), truth.commitments[1], "to the replay's C_1");
+    await lyingBatch(
+      t,
+      "claim signed by another key",
+      [
+        user(
+          worker,
+          { type: "submitResult", claim: claim2, claimSignature: signClaim(claim2, stranger.key, claims) },
+          5,
+        ),
+      ],
+      jobStateLies.statusSet(chain.txHash(job2), "submitted"),
       "tx refused by the rules",
     );
   });

@@ -81,7 +81,13 @@ t.test("worker, stake, job and model records: paths and the layouts the job one-
     (await import("../../../protocol/sha256.ts")).sha256(Buffer.from(b.slice(2), "hex"));
   for (const r of vectors.records) {
     const [kind, id] = r.key.split("/");
-    const fn = { worker: "workerPath", stake: "stakePath", job: "jobPath", model: "modelPath" }[kind];
+    const fn = {
+      worker: "workerPath",
+      stake: "stakePath",
+      job: "jobPath",
+      model: "modelPath",
+      disputes: "disputesPath",
+    }[kind];
     t.equal(await call(fn as string, [id]), r.path, `path of ${r.key}`);
     if (kind === "stake")
       t.equal(
