@@ -101,7 +101,7 @@ contract BatchStepVerifier {
         bytes32 chain,
         bytes calldata b,
         RollupState.RecordProof[] calldata records
-    ) internal pure returns (bool, bytes32, bytes32) {
+    ) internal view returns (bool, bytes32, bytes32) {
         if (b.length != 85) revert BadTxEncoding(TX_DEPOSIT, b.length);
         uint256 depositId = uint256(bytes32(b[1:33]));
         address recipient = address(bytes20(b[33:53]));
@@ -186,7 +186,7 @@ contract BatchStepVerifier {
         RollupState.Account[] memory acc,
         RollupState.RecordProof[] calldata records,
         bool ok
-    ) internal pure returns (bytes32 post) {
+    ) internal view returns (bytes32 post) {
         post = root;
         for (uint256 i = 0; i < who.length; i++) {
             bytes32 path = RollupState.accountPath(who[i]);

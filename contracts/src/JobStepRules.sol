@@ -146,7 +146,7 @@ contract JobStepRules {
     /// when the rule refused the tx checks every proof against the pre root and writes nothing.
     function _finish(bytes32 root, bytes32 chain, Step memory s, RollupState.RecordProof[] calldata records)
         internal
-        pure
+        view
         returns (bool, bytes32, bytes32)
     {
         if (!s.ok) {

@@ -60,7 +60,7 @@ contract RollupStateHarness {
 
     function update(bytes32 root, bytes32 path, RollupState.RecordProof calldata p, bytes32 newValueHash)
         external
-        pure
+        view
         returns (bytes32)
     {
         return RollupState.update(root, path, p, newValueHash);
