@@ -22,7 +22,7 @@
  *                                    || bytes16(outputCid) || bytes16(traceCid); generation = window u32
  *                                    || tokens(prompt) || bytes16(encodeGenerationParams) || opt(tokens(generated))
  *                  disputes/<id>     count u16 || (disputeId u256 || claimKey 32) each
- *                  (every record kind has its layout; 0xff || utf8(canonical JSON) is refused)
+ *                  (every record kind has a layout; an unknown key is refused)
  *   state leaf     valueHash = sha256(record bytes)  (the state tree, sequencer/state/smt.ts)
  *
  *   tx bytes       transfer   0x01 || from 20 || nonce u64 8 || fee u256 32 || to 20 || amount 32 || sig 65
