@@ -200,6 +200,7 @@ export class BatchChallengeContract extends ContractClient {
     minFee: bigint;
     feeRecipient: Address;
     claimCollateral: bigint;
+    claimDomainSeparator: Hex;
     l2DomainSeparator: Hex;
   }> {
     const verifier = await this.read<Address>("verifier");
@@ -209,15 +210,19 @@ export class BatchChallengeContract extends ContractClient {
         abi: batchStepVerifierAbi,
         functionName,
       } as Parameters<L1Clients["publicClient"]["readContract"]>[0]) as Promise<T>;
+    const jobRules = await v<Address>("jobRules");
+    const rules = <T>(functionName: string) =>
+      this.clients.publicClient.readContract({
+        address: jobRules,
+        abi: jobStepRulesAbi,
+        functionName,
+      } as Parameters<L1Clients["publicClient"]["readContract"]>[0]) as Promise<T>;
     return {
       genesisStateRoot: await this.read<Hex>("genesisStateRoot"),
       minFee: await v<bigint>("minFee"),
       feeRecipient: await v<Address>("feeRecipient"),
-      claimCollateral: (await this.clients.publicClient.readContract({
-        address: await v<Address>("jobRules"),
-        abi: jobStepRulesAbi,
-        functionName: "claimCollateral",
-      })) as bigint,
+      claimCollateral: await rules<bigint>("claimCollateral"),
+      claimDomainSeparator: await rules<Hex>("claimDomainSeparator"),
       l2DomainSeparator: await v<Hex>("l2DomainSeparator"),
     };
   }

@@ -6,7 +6,7 @@
  */
 import type { BatchChallengeSetup } from "../../bridge/params.ts";
 import { toHex } from "../../protocol/bytes.ts";
-import { domainSeparator, l2Domain } from "../../protocol/eip712.ts";
+import { claimDomain, domainSeparator, l2Domain } from "../../protocol/eip712.ts";
 import { Chain, type GenesisConfig } from "../chain.ts";
 import { DEFAULTS, resolveGenesis, type SequencerConfig } from "../config.ts";
 
@@ -66,6 +66,11 @@ export interface DeployedChallengeGenesis {
   feeRecipient: `0x${string}`;
   /** The claimJob rule's collateral per claim (JobStepRules, created by the verifier). */
   claimCollateral: bigint;
+  /**
+   * The worker claims' EIP-712 domain separator the submitResult one-step checks signatures in
+   * (JobStepRules: the L1's chain id and the Bridge the verifier was deployed with).
+   */
+  claimDomainSeparator: `0x${string}`;
   /** The verifier keeps the EIP-712 domain separator of the L2 chain id, not the id. */
   l2DomainSeparator: `0x${string}`;
 }
@@ -88,6 +93,13 @@ export function challengeGenesisMismatch(
     diffs.push(`claimCollateral ${deployed.claimCollateral} there, ${ours.claimCollateral} here`);
   if (deployed.feeRecipient.toLowerCase() !== ours.feeRecipient.toLowerCase())
     diffs.push(`feeRecipient ${deployed.feeRecipient} there, ${ours.feeRecipient} here`);
+  // under another claim domain an honest submitResult's claim signature would not recover to its
+  // worker on chain, and a challenger could "prove" it refused
+  const claims = toHex(domainSeparator(claimDomain(genesis.l1ChainId, genesis.bridge)));
+  if (deployed.claimDomainSeparator.toLowerCase() !== claims)
+    diffs.push(
+      `claim domain separator ${deployed.claimDomainSeparator} there, ${claims} (L1 chain ${genesis.l1ChainId}, Bridge ${genesis.bridge}) here`,
+    );
   const separator = toHex(domainSeparator(l2Domain(ours.l2ChainId)));
   if (deployed.l2DomainSeparator.toLowerCase() !== separator)
     diffs.push(
