@@ -10,7 +10,7 @@
  * name and change nothing. Measures one-step gas per job tx type.
  */
 import t, { type Test } from "tap";
-import { type Hex, parseEther } from "viem";
+import { BaseError, ContractFunctionRevertedError, type Hex, parseEther } from "viem";
 import {
   BatchChallengeContract,
   challengerMove,
@@ -21,6 +21,7 @@ import {
 import type { BridgeContract, BridgeRevert } from "../../../bridge/bridge.ts";
 import { deployBridge } from "../../../bridge/deploy.ts";
 import { batchStepVerifierAbi } from "../../../contracts/artifacts/BatchStepVerifier.ts";
+import { jobStepRulesAbi } from "../../../contracts/artifacts/JobStepRules.ts";
 import { fromHex, toHex } from "../../../protocol/bytes.ts";
 import { claimDomain } from "../../../protocol/eip712.ts";
 import {
@@ -49,6 +50,16 @@ const CLOCK = 60n;
 const SEQUENCER_BOND = parseEther("1");
 const CHALLENGER_BOND = parseEther("0.1");
 const COLLATERAL = 1000n;
+
+async function revertName(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "no revert";
+  } catch (err) {
+    const r = err instanceof BaseError && err.walk((e) => e instanceof ContractFunctionRevertedError);
+    return r instanceof ContractFunctionRevertedError ? (r.data?.errorName ?? "unnamed") : String(err);
+  }
+}
 
 async function rejectsWith(t: Test, p: Promise<unknown>, errorName: string, what: string): Promise<void> {
   try {
@@ -223,10 +234,12 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
     if (!w) throw new Error(`no witness for tx ${i}`);
     return w;
   };
+  // the verifier forwards job txs to JobStepRules as they are: their errors are JobStepRules'
+  const stepAbi = [...batchStepVerifierAbi, ...jobStepRulesAbi.filter((e) => e.type === "error")];
   const step = (w: StepWitness) =>
     b.clients(1).publicClient.readContract({
       address: challenge.verifier,
-      abi: batchStepVerifierAbi,
+      abi: stepAbi,
       functionName: "step",
       args: [w.preStateRoot, w.preMessageChain, w.txBytes, w.records],
     } as never) as Promise<[boolean, Hex, Hex]>;
@@ -288,6 +301,16 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
       );
       const type = block2Txs[i].type;
       oneStepGas[type] = Math.max(oneStepGas[type] ?? 0, gas);
+      if (type === "submitResult") {
+        const at = w.records.findIndex((r) => r.key.startsWith("disputes/"));
+        t.ok(w.records[at].present, "the job's open disputes are read");
+        const long = w.records.map((r, k) => (k === at ? { ...r, value: `${r.value}00` as Hex } : r));
+        t.equal(
+          await revertName(step({ ...w, records: long })),
+          "BadDisputesRecord",
+          "a disputes record a byte long",
+        );
+      }
     }
   });
 
