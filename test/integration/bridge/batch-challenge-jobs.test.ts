@@ -142,16 +142,27 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
       escrow,
       deadline: ts + 600_000,
     });
-  // batch 0: L1-derived setup (a registered model, the worker's L1 stake: two claims' collateral)
+  // batch 0: L1-derived setup (a registered model, the worker's L1 stake: three claims'
+  // collateral) and a generation job (no one-step of its own yet)
+  const genJob = user(requester, {
+    type: "postGenerationJob",
+    modelId: model,
+    prompt: [1, 2, 3],
+    window: 8,
+    params: { maxTokens: 4, stopToken: 2, rule: { kind: "greedy" } },
+    escrow: 50n,
+    deadline: ts + 600_000,
+  });
   const block1 = seal([
     { type: "modelRegistered", modelId: model, registrant: requester.address, cid: inputCid } as Tx,
     {
       type: "workerStake",
       worker: worker.address,
       seq: 1n,
-      active: 2n * COLLATERAL + 1n,
+      active: 3n * COLLATERAL + 1n,
       unbonding: 0n,
     } as Tx,
+    genJob,
   ]);
   // batch 1: the job txs, honest
   const job1 = postJob(100n);
@@ -189,6 +200,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
     }),
     job2,
     user(worker, { type: "claimJob", jobId: chain.txHash(job2) }),
+    user(worker, { type: "claimJob", jobId: chain.txHash(genJob) }),
     // a dispute on the worker's signed claim reaches L2 before the claim: it is submitted disputed
     {
       type: "disputeOpened",
@@ -279,7 +291,11 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
     const after = new Map(truth1.finalState);
     const j1 = after.get(keys.job(chain.txHash(job1))) as Job;
     t.equal(j1.status, "disputed", "the replay applied the txs (job 1 submitted under its open dispute)");
-    t.equal((after.get(keys.worker(worker.address)) as { active: number }).active, 1, "one claim active");
+    t.equal(
+      (after.get(keys.worker(worker.address)) as { active: number }).active,
+      2,
+      "two claims active (three claimed, one submitted)",
+    );
     for (let i = 0; i < truth1.txCount; i++) {
       if (block2Txs[i].type === "disputeOpened") continue; // a derived tx: no one-step yet
       const w = witnessOf(pre1, [block2], i);
@@ -492,11 +508,11 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
   });
 
   await t.test("a claimJob past the worker's collateral is refused by the one-step", async (t) => {
-    // the worker backs two claims with 2 * COLLATERAL + 1 of stake: a third is not covered
+    // the worker backs three claims with 3 * COLLATERAL + 1 of stake: a fourth is not covered
     await lyingBatch(
       t,
       "claim past the collateral",
-      [job3, user(worker, { type: "claimJob", jobId: chain.txHash(job3) }, 5)],
+      [job3, user(worker, { type: "claimJob", jobId: chain.txHash(job3) }, 6)],
       jobStateLies.claimedUnchecked(chain.txHash(job3), worker.address),
       "tx refused by the rules",
     );
@@ -508,7 +524,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
     const honest = user(
       worker,
       { type: "submitResult", claim: claim2, claimSignature: signClaim(claim2, worker.key, claims) },
-      5,
+      6,
     );
     const block = { ...block3, txs: [encodeTx(honest)], receipts: [] } as unknown as Block;
     const truth = replayBatch(genesis, pre2, batchBlocks([block]));
@@ -523,10 +539,30 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
         user(
           worker,
           { type: "submitResult", claim: claim2, claimSignature: signClaim(claim2, stranger.key, claims) },
-          5,
+          6,
         ),
       ],
       jobStateLies.statusSet(chain.txHash(job2), "submitted"),
+      "tx refused by the rules",
+    );
+  });
+
+  await t.test("a submitResult on a generation job is refused by the one-step", async (t) => {
+    const id = chain.txHash(genJob);
+    const j = new Map(pre2).get(keys.job(id)) as Job;
+    t.ok(j.generation && j.status === "claimed", "the generation job is claimed by the worker");
+    const claim = { ...claimOf(id), inputRoot: j.inputRoot };
+    await lyingBatch(
+      t,
+      "submitResult on a generation job",
+      [
+        user(
+          worker,
+          { type: "submitResult", claim, claimSignature: signClaim(claim, worker.key, claims) },
+          6,
+        ),
+      ],
+      jobStateLies.statusSet(id, "submitted"),
       "tx refused by the rules",
     );
   });
