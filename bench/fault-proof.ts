@@ -1,7 +1,8 @@
 /**
  * The batch challenge (docs/rollup.md 8c) on the embedded chain, worst case: a batch of TX_COUNT
- * transfers (plus a deposit, a transfer forced through the L1 inbox and withdrawals) among ACCOUNTS
- * accounts with a wrong state root, and
+ * transfers (plus a deposit, a transfer forced through the L1 inbox and withdrawals, and at the end
+ * a worker registering, a job posted, claimed and its result submitted: the job txs' one-steps on
+ * the deepest state) among ACCOUNTS accounts with a wrong state root, and
  * a lying sequencer that reveals the true commitments until the last tx, so the bisection runs the
  * full ceil(log2 n) rounds. Measures L1 txs and gas per side, the one-step gas by tx type (the
  * largest against the 300k goal), the seconds from the bad batch's postBatch to its removal with
@@ -20,8 +21,9 @@ import { EmbeddedChain } from "../bridge/chain/chain.ts";
 import { embeddedL1Clients } from "../bridge/clients.ts";
 import { deployBridge } from "../bridge/deploy.ts";
 import { fromHex, toHex } from "../protocol/bytes.ts";
+import { claimDomain } from "../protocol/eip712.ts";
 import { ZERO32 } from "../protocol/merkle.ts";
-import { signTx, type Tx } from "../protocol/tx.ts";
+import { type ClaimMsg, NO_GENERATION, signClaim, signTx, type Tx, type UserTx } from "../protocol/tx.ts";
 import { MessageTree, messageLeaf } from "../protocol/withdrawal.ts";
 import { buildBatch } from "../sequencer/batch.ts";
 import { faultyRoots } from "../sequencer/batch-faults.ts";
@@ -29,7 +31,11 @@ import type { Block } from "../sequencer/block.ts";
 import { Chain } from "../sequencer/chain.ts";
 import { DEFAULTS, resolveGenesis } from "../sequencer/config.ts";
 import { devGenesis, devKeys } from "../sequencer/devkit.ts";
-import { messageChainOf, stepCommitment, txBytes } from "../sequencer/fault-proof/encoding.ts";
+import {
+  forcedData as encodeForcedData,
+  messageChainOf,
+  stepCommitment,
+} from "../sequencer/fault-proof/encoding.ts";
 import { replayBatch } from "../sequencer/fault-proof/steps.ts";
 import type { StateRecord } from "../sequencer/state/records.ts";
 import type { BenchOptions, BenchResult } from "./lib/harness.ts";
@@ -37,6 +43,8 @@ import type { BenchOptions, BenchResult } from "./lib/harness.ts";
 const TX_COUNT = 1024;
 const ACCOUNTS = 256;
 const WINDOW = 600n;
+/** Collateral per claim: the claimJob one-step checks the worker's stake covers it. */
+const CLAIM_COLLATERAL = 1000n;
 
 export async function run(_opts: BenchOptions): Promise<BenchResult> {
   const l1 = await EmbeddedChain.create();
@@ -58,6 +66,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
         bridge: d.address,
         minFee: "1",
         feeRecipient: users[0].address,
+        claimCollateral: CLAIM_COLLATERAL.toString(),
       },
     });
     const chain = new Chain(genesis);
@@ -73,6 +82,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       l2ChainId: genesis.l2ChainId,
       minFee: genesis.params.minFee,
       feeRecipient: users[0].address,
+      claimCollateral: genesis.params.claimCollateral,
       genesisStateRoot: genesisRoot,
       sequencerBond,
       challengerBond,
@@ -95,7 +105,9 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
     const fresh = devKeys(64, "bench-fault-proof-fresh");
     // inbox message 1: a transfer to a fresh account forced through L1 (its one-step rolls the
     // inbox hash and runs the transfer)
-    const forcedData = toHex(txBytes(signed(2, { type: "transfer", to: fresh[63].address, amount: 5n })));
+    const forcedData = toHex(
+      encodeForcedData(signed(2, { type: "transfer", to: fresh[63].address, amount: 5n }) as UserTx),
+    );
     const forced = await d.bridge.forceTransaction(forcedData);
     const txs: Tx[] = [
       { type: "deposit", depositId: 0n, recipient: users[1].address, amount: depositAmount } as Tx,
@@ -114,6 +126,56 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
           : signed(i, { type: "transfer", to, amount: 1000n + BigInt(i) }),
       );
     }
+    // The worker and job txs: their one-steps run on the state after every transfer.
+    const lastTransfer = txs.length - 1;
+    const model = `0x${"a1".repeat(32)}` as const;
+    const [requester, worker] = [3, 2];
+    txs.push(
+      { type: "modelRegistered", modelId: model, registrant: users[requester].address, cid: "0x0155" } as Tx,
+      {
+        type: "workerStake",
+        worker: users[worker].address,
+        seq: 1n,
+        active: CLAIM_COLLATERAL * 4n,
+        unbonding: 0n,
+      } as Tx,
+      signed(worker, {
+        type: "registerWorker",
+        models: [`0x${"a0".repeat(32)}`, model],
+        price: 5n,
+        capacity: 4,
+        multiaddr: "/dns4/worker.example/tcp/4001/p2p/12D3KooWbench",
+      }),
+    );
+    const postJob = signed(requester, {
+      type: "postJob",
+      modelId: model,
+      inputRoot: `0x${"c3".repeat(32)}`,
+      inputCid: `0x01551220${"ab".repeat(32)}`,
+      escrow: 10_000n,
+      deadline: 10_000_000,
+    });
+    const jobId = chain.txHash(postJob);
+    const claim: ClaimMsg = {
+      jobId,
+      worker: users[worker].address,
+      modelId: model,
+      inputRoot: `0x${"c3".repeat(32)}`,
+      outputRoot: `0x${"d4".repeat(32)}`,
+      traceRoot: `0x${"e5".repeat(32)}`,
+      generationSpec: NO_GENERATION,
+      outputCid: `0x01551220${"0f".repeat(32)}`,
+      traceCid: `0x01551220${"1e".repeat(32)}`,
+    };
+    txs.push(
+      postJob,
+      signed(worker, { type: "claimJob", jobId }),
+      signed(worker, {
+        type: "submitResult",
+        claim,
+        claimSignature: signClaim(claim, users[worker].key, claimDomain(BigInt(d.chainId), d.address)),
+      }),
+    );
     const blocks: Block[] = [];
     const origin = { number: 0, hash: `0x${"00".repeat(32)}` as const };
     for (let b = 0; b < 8; b++) {
@@ -132,14 +194,18 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
     };
 
     // One-step gas by tx type: the first deposit, the forced transfer, withdraw, transfer to a
-    // fresh account, and the last transfer (the deepest state of the batch).
+    // fresh account, the last transfer, and the job txs after it (the deepest state of the batch).
     const oneStepGas: Record<string, number> = {};
     const pick: Record<string, number> = {
       deposit: 0,
       forcedTransfer: 1,
       withdraw: 52,
       transferToFresh: 2,
-      transfer: txs.length - 1,
+      transfer: lastTransfer,
+      registerWorker: txs.length - 4,
+      postJob: txs.length - 3,
+      claimJob: txs.length - 2,
+      submitResult: txs.length - 1,
     };
     for (const [name, i] of Object.entries(pick)) {
       const w = witness(i);

@@ -9,6 +9,7 @@ import type { Address, Hex } from "viem";
 import { batchChallengeAbi, batchChallengeBytecode } from "../contracts/artifacts/BatchChallenge.ts";
 import { batchStepVerifierAbi, batchStepVerifierBytecode } from "../contracts/artifacts/BatchStepVerifier.ts";
 import { bridgeAbi } from "../contracts/artifacts/Bridge.ts";
+import { jobStepRulesAbi } from "../contracts/artifacts/JobStepRules.ts";
 import type { BatchReplay, StepWitness } from "../sequencer/fault-proof/steps.ts";
 import { BridgeRevert, simulateAndSend, type TxResult } from "./bridge.ts";
 import { ContractClient, type L1Clients } from "./clients.ts";
@@ -28,6 +29,8 @@ export interface BatchChallengeParams {
   l2ChainId: bigint;
   minFee: bigint;
   feeRecipient: Address;
+  /** ChainParams.claimCollateral of the genesis (the claimJob one-step checks the stake with it). */
+  claimCollateral: bigint;
   /** State root of the L2 genesis (the state before batch 0). */
   genesisStateRoot: Hex;
   sequencerBond: bigint;
@@ -56,7 +59,7 @@ export async function deployBatchChallenge(
       await wallet.deployContract({
         abi: batchStepVerifierAbi,
         bytecode: batchStepVerifierBytecode,
-        args: [p.l2ChainId, p.minFee, p.feeRecipient],
+        args: [p.l2ChainId, p.minFee, p.feeRecipient, p.claimCollateral, p.bridge],
       }),
       "BatchStepVerifier deployment",
     )
@@ -104,6 +107,20 @@ export interface ChallengeView {
   txRoot: Hex;
 }
 
+/**
+ * BatchChallenge's ABI with the custom errors of the one-step it calls (BatchStepVerifier and
+ * JobStepRules: a tampered record proof, a malformed record), so a refused proveStep is named.
+ */
+const challengeAbiWithStepErrors = (() => {
+  const names = new Set<string>(batchChallengeAbi.filter((e) => e.type === "error").map((e) => e.name));
+  const extra = [...batchStepVerifierAbi, ...jobStepRulesAbi].filter((e) => {
+    if (e.type !== "error" || names.has(e.name)) return false;
+    names.add(e.name);
+    return true;
+  });
+  return [...batchChallengeAbi, ...extra];
+})();
+
 export class BatchChallengeContract extends ContractClient {
   private write(functionName: string, args: readonly unknown[], value?: bigint): Promise<TxResult> {
     return simulateAndSend(
@@ -112,7 +129,7 @@ export class BatchChallengeContract extends ContractClient {
       {
         contract: "BatchChallenge",
         address: this.address,
-        abi: batchChallengeAbi,
+        abi: challengeAbiWithStepErrors,
         functionName,
         args,
         value,
@@ -181,6 +198,8 @@ export class BatchChallengeContract extends ContractClient {
     genesisStateRoot: Hex;
     minFee: bigint;
     feeRecipient: Address;
+    claimCollateral: bigint;
+    claimDomainSeparator: Hex;
     l2DomainSeparator: Hex;
   }> {
     const verifier = await this.read<Address>("verifier");
@@ -190,10 +209,19 @@ export class BatchChallengeContract extends ContractClient {
         abi: batchStepVerifierAbi,
         functionName,
       } as Parameters<L1Clients["publicClient"]["readContract"]>[0]) as Promise<T>;
+    const jobRules = await v<Address>("jobRules");
+    const rules = <T>(functionName: string) =>
+      this.clients.publicClient.readContract({
+        address: jobRules,
+        abi: jobStepRulesAbi,
+        functionName,
+      } as Parameters<L1Clients["publicClient"]["readContract"]>[0]) as Promise<T>;
     return {
       genesisStateRoot: await this.read<Hex>("genesisStateRoot"),
       minFee: await v<bigint>("minFee"),
       feeRecipient: await v<Address>("feeRecipient"),
+      claimCollateral: await rules<bigint>("claimCollateral"),
+      claimDomainSeparator: await rules<Hex>("claimDomainSeparator"),
       l2DomainSeparator: await v<Hex>("l2DomainSeparator"),
     };
   }

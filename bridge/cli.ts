@@ -81,6 +81,7 @@ interface NodeOpts {
   accounts: number;
   deploy?: boolean;
   dataDir?: string;
+  l2ClaimCollateral: bigint;
 }
 
 export function registerL1Commands(program: Command): void {
@@ -233,6 +234,14 @@ export function registerL1Commands(program: Command): void {
     .option("--chain-id <n>", "chain id", intArg("chain id", 1, 2 ** 32), 31337)
     .option("--accounts <n>", "prefunded dev accounts", intArg("accounts", 1, 1000), 10)
     .option("--deploy", "deploy the Bridge with devnet parameters at start (once: kept in --data-dir)")
+    .addOption(
+      bigintOption(
+        "--l2-claim-collateral <wei>",
+        "the L2 genesis's claimCollateral the batch challenge is deployed for (--deploy; the devnet's L2 takes its minWorkerStake)",
+        "claim collateral",
+        0n,
+      ),
+    )
     .option(
       "--data-dir <dir>",
       "keep the chain in this directory (a journal replayed on start: same blocks, same hashes); default: in memory",
@@ -244,7 +253,12 @@ export function registerL1Commands(program: Command): void {
       );
       const devnet = await startDevnet({
         // the batch challenge for the devnet's L2 genesis (scripts/devnet.ts): batches can be challenged
-        bridgeParams: { batchChallenge: challengeGenesisOfConfig(DEVNET_L2_GENESIS) },
+        bridgeParams: {
+          batchChallenge: challengeGenesisOfConfig({
+            ...DEVNET_L2_GENESIS,
+            claimCollateral: o.l2ClaimCollateral.toString(),
+          }),
+        },
         chainId: o.chainId,
         accounts: o.accounts,
         blockTimeMs: o.blockTime === undefined ? undefined : o.blockTime * 1000,

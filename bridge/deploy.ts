@@ -126,6 +126,7 @@ export async function deployBridge(
       l2ChainId: setup.l2ChainId,
       minFee: setup.minFee,
       feeRecipient: setup.feeRecipient,
+      claimCollateral: setup.claimCollateral,
       genesisStateRoot: setup.genesisStateRoot,
       sequencerBond: setup.sequencerBond,
       challengerBond: setup.batchChallengerBond,

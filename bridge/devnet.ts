@@ -97,6 +97,7 @@ function batchChallengeFromJson(c: Record<string, string>): NonNullable<Deployme
     l2ChainId: BigInt(c.l2ChainId),
     minFee: BigInt(c.minFee),
     feeRecipient: c.feeRecipient as Address,
+    claimCollateral: BigInt(c.claimCollateral ?? "0"),
     genesisStateRoot: c.genesisStateRoot as Hex,
     sequencerBond: BigInt(c.sequencerBond),
     batchChallengerBond: BigInt(c.batchChallengerBond),

@@ -174,7 +174,7 @@ export type ModelRegisteredTx = {
 /**
  * An L2 tx forced through the L1 inbox (Bridge.forceTransaction): `sender` is the L1 account that
  * sent it, `data` its bytes as sent (the user tx's fault-proof encoding, sequencer/fault-proof/
- * encoding.ts `txBytes`). It is in the block whatever `data` holds, so every inbox message is
+ * encoding.ts `forcedData`). It is in the block whatever `data` holds, so every inbox message is
  * consumed by exactly one tx (docs/rollup.md 8a): it runs as the user tx `data` encodes when that
  * is valid at that point, and changes nothing otherwise. `inboxIndex` names the message (the tx
  * hash stays unique when one sender forces the same bytes twice); it is not part of the inbox hash.

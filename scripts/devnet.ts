@@ -157,6 +157,9 @@ async function main(): Promise<void> {
         "--block-time",
         "1",
         "--deploy",
+        // the L2 below holds CLAIM_COLLATERAL per claim: the claimJob one-step checks the same
+        "--l2-claim-collateral",
+        CLAIM_COLLATERAL.toString(),
         "--data-dir",
         join(dataDir, "l1"),
         "--port",

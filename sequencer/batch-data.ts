@@ -48,12 +48,14 @@ export function encodeBatchData(blocks: readonly BatchBlock[]): Uint8Array {
 }
 
 /** The batch's txRoot and tx count over its blocks' txs (every tx must decode). */
-export function blockTxRoot(blocks: readonly { txs: readonly Record<string, unknown>[] }[]): {
+export function blockTxRoot(
+  blocks: readonly { header: { timestamp: number }; txs: readonly Record<string, unknown>[] }[],
+): {
   txRoot: `0x${string}`;
   txCount: number;
 } {
   const leaves: Uint8Array[] = [];
-  for (const b of blocks) for (const j of b.txs) leaves.push(txLeaf(decodeTx(j)));
+  for (const b of blocks) for (const j of b.txs) leaves.push(txLeaf(decodeTx(j), b.header.timestamp));
   return { txRoot: toHex(txRootOf(leaves)), txCount: leaves.length };
 }
 

@@ -8,6 +8,7 @@ export * from "./DisputeGame.ts";
 export * from "./DisputeOpenings.ts";
 export * from "./GenerationRule.ts";
 export * from "./IInferenceConsumer.ts";
+export * from "./JobStepRules.ts";
 export * from "./OneStepVerifier.ts";
 export * from "./OpChecker.ts";
 export * from "./InferenceConsumer.ts";

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {JobStepRules} from "./JobStepRules.sol";
 import {Commitments} from "./lib/Commitments.sol";
+import {L2Signature} from "./lib/L2Signature.sol";
 import {RollupState} from "./lib/RollupState.sol";
 
 /// @title BatchStepVerifier
@@ -10,7 +12,9 @@ import {RollupState} from "./lib/RollupState.sol";
 /// and returns the state root, message chain and L1 inbox hash after it. Kept apart from
 /// BatchChallenge so either can grow under EIP-170.
 /// Built: transfer, withdraw, deposit, and a forced tx whose bytes are a binary transfer or
-/// withdraw or encode no user tx. Any other tx type reverts OneStepNotBuilt.
+/// withdraw or encode no user tx, here; registerWorker, postJob, claimJob, submitResult in
+/// JobStepRules (which this contract creates with the same genesis parameters). Any other tx type
+/// reverts OneStepNotBuilt.
 /// A derived tx (deposit, forced tx) consumes the next L1 inbox message: its message hash, as
 /// Bridge._queue was given it, is rolled into the inbox hash; a user tx leaves the inbox hash as is.
 contract BatchStepVerifier {
@@ -19,13 +23,15 @@ contract BatchStepVerifier {
     uint8 public constant TX_DEPOSIT = 0x81;
     uint8 public constant TX_FORCED = 0x82;
     uint8 public constant TX_OPAQUE = 0xff;
+    uint8 internal constant TX_REGISTER_WORKER = 0x03;
+    uint8 internal constant TX_POST_JOB = 0x04;
+    uint8 internal constant TX_CLAIM_JOB = 0x06;
+    uint8 internal constant TX_SUBMIT_RESULT = 0x07;
     /// Bridge.INBOX_DEPOSIT / INBOX_FORCED_TX.
     uint8 internal constant INBOX_DEPOSIT = 1;
     uint8 internal constant INBOX_FORCED_TX = 2;
     /// A forced tx's nonce past this is no user tx (L2 keeps nonces as JS numbers).
     uint64 internal constant MAX_SAFE_NONCE = 2 ** 53 - 1;
-    uint256 internal constant HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
-    uint256 internal constant N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141;
 
     bytes32 internal constant DOMAIN_TYPEHASH = keccak256("EIP712Domain(string name,string version,uint256 chainId)");
     bytes32 internal constant TRANSFER_TYPEHASH =
@@ -38,6 +44,8 @@ contract BatchStepVerifier {
     /// Chain parameters of the genesis (ChainParams): every fee goes to feeRecipient.
     uint256 public immutable minFee;
     address public immutable feeRecipient;
+    /// The worker and job rules (registerWorker, postJob, claimJob), with the same genesis.
+    JobStepRules public immutable jobRules;
 
     error OneStepNotBuilt(uint8 txType);
     error BadTxEncoding(uint8 txType, uint256 length);
@@ -54,11 +62,14 @@ contract BatchStepVerifier {
         bool signed; // the signature is canonical and recovers to `from`
     }
 
-    constructor(uint256 l2ChainId, uint256 minFee_, address feeRecipient_) {
-        l2DomainSeparator =
-            keccak256(abi.encode(DOMAIN_TYPEHASH, keccak256("Verdict"), keccak256("1"), l2ChainId));
+    /// `claimCollateral`: ChainParams.claimCollateral of the genesis (the stake each open claim holds);
+    /// `bridge`: the Bridge whose claim domain worker claims are signed under (submitResult).
+    constructor(uint256 l2ChainId, uint256 minFee_, address feeRecipient_, uint256 claimCollateral, address bridge) {
+        bytes32 separator = keccak256(abi.encode(DOMAIN_TYPEHASH, keccak256("Verdict"), keccak256("1"), l2ChainId));
+        l2DomainSeparator = separator;
         minFee = minFee_;
         feeRecipient = feeRecipient_;
+        jobRules = new JobStepRules(separator, minFee_, feeRecipient_, claimCollateral, bridge);
     }
 
     /// Executes tx `txBytes` on pre = (state root, message chain, inbox hash) and returns post, the
@@ -72,6 +83,9 @@ contract BatchStepVerifier {
     {
         if (txBytes.length == 0) revert BadTxEncoding(0, 0);
         uint8 kind = uint8(txBytes[0]);
+        if (kind == TX_REGISTER_WORKER || kind == TX_POST_JOB || kind == TX_CLAIM_JOB || kind == TX_SUBMIT_RESULT) {
+            _forward(address(jobRules)); // returns: a user tx, the inbox hash passes through
+        }
         post[2] = pre[2]; // a user tx consumes no inbox message
         if (kind == TX_DEPOSIT) {
             (applied, post[0], post[1]) = _deposit(pre[0], pre[1], txBytes, records);
@@ -122,6 +136,19 @@ contract BatchStepVerifier {
         return (postRoot, postChain);
     }
 
+    /// Hands this call's calldata as it is to `target`'s `step` (the same signature) and returns or
+    /// reverts with its answer. Raw: re-encoding the record proofs for a typed call cost ~10% of a
+    /// job one-step's gas.
+    function _forward(address target) internal view {
+        assembly {
+            calldatacopy(0, 0, calldatasize())
+            let ok := staticcall(gas(), target, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
+    }
+
     // ------------------------------------------------------------------ deposit
 
     function _deposit(
@@ -129,7 +156,7 @@ contract BatchStepVerifier {
         bytes32 chain,
         bytes calldata b,
         RollupState.RecordProof[] calldata records
-    ) internal pure returns (bool, bytes32, bytes32) {
+    ) internal view returns (bool, bytes32, bytes32) {
         if (b.length != 85) revert BadTxEncoding(TX_DEPOSIT, b.length);
         uint256 depositId = uint256(bytes32(b[1:33]));
         address recipient = address(bytes20(b[33:53]));
@@ -165,16 +192,7 @@ contract BatchStepVerifier {
         bytes32 typeHash = kind == TX_TRANSFER ? TRANSFER_TYPEHASH : WITHDRAW_TYPEHASH;
         bytes32 structHash = keccak256(abi.encode(typeHash, t.from, t.nonce, t.fee, t.target, t.amount));
         t.digest = keccak256(abi.encodePacked(hex"1901", l2DomainSeparator, structHash));
-        t.signed = _signer(t.digest, b[113:178]) == t.from && t.from != address(0);
-    }
-
-    /// The canonical-signature rule of protocol/secp256k1.ts: v 27/28, 1 <= r < n, 1 <= s <= n/2.
-    function _signer(bytes32 digest, bytes calldata sig) internal pure returns (address) {
-        uint256 r = uint256(bytes32(sig[0:32]));
-        uint256 s = uint256(bytes32(sig[32:64]));
-        uint8 v = uint8(sig[64]);
-        if ((v != 27 && v != 28) || r == 0 || r >= N || s == 0 || s > HALF_N) return address(0);
-        return ecrecover(digest, v, bytes32(r), bytes32(s));
+        t.signed = L2Signature.signer(t.digest, b[113:178]) == t.from && t.from != address(0);
     }
 
     /// The distinct accounts the tx touches, in the order the records come (steps.ts touchedKeys).
@@ -223,7 +241,7 @@ contract BatchStepVerifier {
         RollupState.Account[] memory acc,
         RollupState.RecordProof[] calldata records,
         bool ok
-    ) internal pure returns (bytes32 post) {
+    ) internal view returns (bytes32 post) {
         post = root;
         for (uint256 i = 0; i < who.length; i++) {
             bytes32 path = RollupState.accountPath(who[i]);

@@ -1,28 +1,35 @@
 /**
  * Test vectors for the batch challenge's encodings (sequencer/fault-proof/encoding.ts,
- * sequencer/state/smt.ts): state-key paths, account record bytes, tx leaves and a batch txRoot,
- * step commitments (state root, message chain, L1 inbox hash), the inbox message hashes of a
- * deposit and a forced tx with the one-steps that roll them, and state-tree updates (a changed leaf, an insert into an empty subtree, an
+ * sequencer/state/smt.ts): state-key paths, account, worker, stake, model and job record bytes,
+ * tx leaves (with the block time the job txs carry) and a batch txRoot, step commitments (state
+ * root, message chain, L1 inbox hash), the inbox message hashes of a deposit and a forced tx with
+ * the one-steps that roll them, and state-tree updates (a changed leaf, an insert into an empty subtree, an
  * insert that splits another key's leaf) with the proofs the one-step takes. RollupState.sol and
  * BatchStepVerifier reproduce them (test/unit/bridge/fault-proof-vectors.test.ts).
  */
 import { toHex } from "../../protocol/bytes.ts";
+import { decodeBinaryCid } from "../../protocol/cid.ts";
 import { l2Domain } from "../../protocol/eip712.ts";
 import { addressOf } from "../../protocol/secp256k1.ts";
 import { encodeTx, signTx, type Tx } from "../../protocol/tx.ts";
 import {
   accountBytes,
+  disputesBytes,
   inboxMessageHash,
+  jobBytes,
   messageChainOf,
+  modelBytes,
   nextInboxHash,
   RECORD_SEEN,
   recordValueHash,
+  stakeBytes,
   stepCommitment,
   txBytes,
   txLeaf,
   txRootOf,
+  workerBytes,
 } from "../../sequencer/fault-proof/encoding.ts";
-import { keys } from "../../sequencer/state/records.ts";
+import { type Job, keys } from "../../sequencer/state/records.ts";
 import { keyPath, SparseMerkleTree } from "../../sequencer/state/smt.ts";
 import { pseudoRandomBytes } from "./prng.ts";
 
@@ -64,14 +71,152 @@ export function faultProofVectors() {
     ) as Tx,
     { type: "deposit", depositId: 3n, recipient: addr(5), amount: 10n ** 18n },
     signTx({ type: "finalize", from, nonce: 2, fee: 0n, jobId: bytes(32, 6) }, signer, domain) as Tx,
+    signTx(
+      {
+        type: "registerWorker",
+        from,
+        nonce: 3,
+        fee: 1n,
+        models: [bytes(32, 11), bytes(32, 12)],
+        price: 7n,
+        capacity: 4,
+        multiaddr: "/ip4/127.0.0.1/tcp/4001/p2p/wörker",
+      },
+      signer,
+      domain,
+    ) as Tx,
+    signTx(
+      {
+        type: "postJob",
+        from,
+        nonce: 4,
+        fee: 1n,
+        modelId: bytes(32, 11),
+        inputRoot: bytes(32, 13),
+        inputCid: `0x01551220${"ab".repeat(32)}`,
+        escrow: 10n ** 18n,
+        deadline: 1_700_000_060_000,
+      },
+      signer,
+      domain,
+    ) as Tx,
+    signTx({ type: "claimJob", from, nonce: 5, fee: 1n, jobId: bytes(32, 14) }, signer, domain) as Tx,
+    signTx(
+      {
+        type: "submitResult",
+        from,
+        nonce: 6,
+        fee: 1n,
+        claim: {
+          jobId: bytes(32, 14),
+          worker: from,
+          modelId: bytes(32, 11),
+          inputRoot: bytes(32, 13),
+          outputRoot: bytes(32, 23),
+          traceRoot: bytes(32, 24),
+          generationSpec: `0x${"00".repeat(32)}`,
+          outputCid: `0x01551220${"ef".repeat(32)}`,
+          traceCid: "0x",
+        },
+        claimSignature: bytes(65, 25),
+      },
+      signer,
+      domain,
+    ) as Tx,
   ];
-  const leaves = txs.map(txLeaf);
+  const blockTime = 1_700_000_000_000;
+  const leaves = txs.map((tx) => txLeaf(tx, blockTime));
   const txLeaves = txs.map((tx, i) => ({
     l2ChainId: "424242",
+    blockTime,
     tx: encodeTx(tx),
-    bytes: toHex(txBytes(tx)),
+    bytes: toHex(txBytes(tx, blockTime)),
     leaf: toHex(leaves[i]),
   }));
+
+  // The records the worker and job one-steps read and write (JobStepRules).
+  const worker = {
+    address: addr(15),
+    models: [bytes(32, 11), bytes(32, 12)],
+    price: 7n,
+    capacity: 4,
+    multiaddr: "/ip4/127.0.0.1/tcp/4001",
+    active: 1,
+  };
+  const stake = { seq: 3n, active: 2n * 10n ** 18n, unbonding: 5n, backing: 1 };
+  const model = { modelId: bytes(32, 11), registrant: addr(16), cid: `0x01551220${"cd".repeat(32)}` as Hex };
+  const openJob: Job = {
+    id: bytes(32, 14),
+    source: "l2",
+    requester: addr(17),
+    l1RequestId: null,
+    modelId: bytes(32, 11),
+    inputRoot: bytes(32, 13),
+    inputCid: `0x01551220${"ab".repeat(32)}`,
+    escrow: 10n ** 18n,
+    deadline: 1_700_000_060_000,
+    postedAt: blockTime,
+    status: "open",
+    worker: null,
+    claim: null,
+    claimSignature: null,
+    submittedAt: null,
+    disputeId: null,
+    refundReason: null,
+  };
+  const record = (key: string, bytesOf: Uint8Array, value: unknown) => ({
+    key,
+    path: toHex(keyPath(key)),
+    value,
+    bytes: toHex(bytesOf),
+  });
+  const records = [
+    record(keys.worker(worker.address), workerBytes(worker), { ...worker, price: "7" }),
+    record(keys.stake(worker.address), stakeBytes(stake), {
+      seq: "3",
+      active: stake.active.toString(),
+      unbonding: "5",
+      backing: 1,
+    }),
+    record(keys.model(model.modelId), modelBytes(model), model),
+    record(keys.jobDisputes(bytes(32, 14)), disputesBytes({ open: [{ id: 4n, claimKey: bytes(32, 26) }] }), {
+      open: [{ id: "4", claimKey: bytes(32, 26) }],
+    }),
+    record(keys.job(openJob.id), jobBytes(openJob), { ...openJob, escrow: openJob.escrow.toString() }),
+    record(
+      keys.job(bytes(32, 18)),
+      jobBytes({
+        ...openJob,
+        id: bytes(32, 18),
+        source: "l1",
+        l1RequestId: 9n,
+        status: "refunded",
+        worker: worker.address,
+        claimSignature: bytes(65, 19),
+        claim: {
+          jobId: bytes(32, 18),
+          worker: worker.address,
+          modelId: bytes(32, 11),
+          inputRoot: bytes(32, 13),
+          outputRoot: bytes(32, 20),
+          traceRoot: bytes(32, 21),
+          generationSpec: bytes(32, 22),
+          outputCid: "0x0155",
+          traceCid: "0x",
+        },
+        submittedAt: blockTime + 5,
+        disputeId: 4n,
+        refundReason: "dispute lost",
+        generation: {
+          prompt: [1, 2, 3],
+          window: 8,
+          params: { maxTokens: 4, stopToken: 2, rule: { kind: "greedy" } },
+          generated: [5, 2],
+        },
+      }),
+      "an l1 generation job refunded after a lost dispute (every optional field present)",
+    ),
+  ];
 
   const messageLeaves = [bytes(32, 8), bytes(32, 9)];
   const steps = {
@@ -100,7 +245,7 @@ export function faultProofVectors() {
     preInbox,
     deposit: {
       tx: encodeTx(depositTx),
-      txBytes: toHex(txBytes(depositTx)),
+      txBytes: toHex(txBytes(depositTx, 0)),
       messageHash: toHex(inboxMessageHash(depositTx) as Uint8Array),
       postInbox: toHex(nextInboxHash(raw(preInbox), inboxMessageHash(depositTx) as Uint8Array)),
       preStateRoot: toHex(new SparseMerkleTree().rootHash()),
@@ -117,7 +262,7 @@ export function faultProofVectors() {
     },
     forced: {
       tx: encodeTx(forcedTx),
-      txBytes: toHex(txBytes(forcedTx)),
+      txBytes: toHex(txBytes(forcedTx, 0)),
       messageHash: toHex(inboxMessageHash(forcedTx) as Uint8Array),
       postInbox: toHex(nextInboxHash(raw(preInbox), inboxMessageHash(forcedTx) as Uint8Array)),
     },
@@ -160,11 +305,46 @@ export function faultProofVectors() {
   write(addr(41), 1n, 0, "insert");
   write(addr(30), 0n, 3, "change a present leaf deep in the tree");
 
+  // The postJob rule's inputCid check (protocol/cid.ts decodeBinaryCid) on its edge cases, with
+  // the verdict L2 gives: BinaryCid.sol must give the same.
+  const d32 = "ab".repeat(32);
+  const cidCases: [string, string][] = [
+    ["CIDv1 raw sha2-256", `0x01551220${d32}`],
+    ["CIDv1 dag-pb sha2-256", `0x01701220${d32}`],
+    ["CIDv0 (bare sha2-256 multihash)", `0x1220${d32}`],
+    ["CIDv0 of another digest size", `0x1203${"ab".repeat(3)}`],
+    ["CIDv0 with an empty digest and 2 trailing bytes", "0x12001220"],
+    ["CIDv1 identity multihash, empty digest", "0x01550000"],
+    ["CIDv1 with a 2-byte codec varint", `0x01a0011220${d32}`],
+    ["explicit version 0 with a codec", `0x00551220${d32}`],
+    ["version 2", `0x02551220${d32}`],
+    ["version 18 spelled long (0x92 0x00): not minimal", `0x9200551220${d32}`],
+    ["a codec varint of 9 bytes", `0x01${"ff".repeat(8)}011220${d32}`],
+    ["a codec varint of 10 bytes", `0x01${"ff".repeat(9)}011220${d32}`],
+    ["a codec varint ending in 0x00 (not minimal)", `0x0180001220${d32}`],
+    ["digest one byte short", `0x01551220${d32.slice(2)}`],
+    ["digest one byte long (trailing byte)", `0x01551220${d32}00`],
+    ["truncated inside a varint", "0x0155ff"],
+    ["only a version", "0x01"],
+    ["empty", "0x"],
+  ];
+  const cids = cidCases.map(([what, bytes]) => {
+    let valid = true;
+    try {
+      decodeBinaryCid(bytes as Hex);
+    } catch {
+      valid = false;
+    }
+    return { what, bytes, valid };
+  });
+
   return {
+    cids,
     accountPaths,
     depositPaths,
     accounts,
     txLeaves,
+    records,
     txRoot: toHex(txRootOf(leaves)),
     emptyTxRoot: toHex(txRootOf([])),
     steps,

@@ -1,21 +1,50 @@
 /**
  * The binary encodings the batch challenge (contracts/src/BatchChallenge.sol, docs/rollup.md 8c)
  * reads on chain, one definition each; test/vectors/fault-proof.json pins them for Solidity.
+ * Integers are big-endian; `opt(x)` is a flag byte (0 absent, 1 present) then x (a fixed-size x
+ * is written as zeros when absent, so the record heads keep fixed offsets); `bytes16(b)` is a
+ * u16 length then b; `tokens` is a u32 count then u32 per token id.
  *
- *   record bytes   acct/<addr>       balance u256 BE (32) || nonce u64 BE (8)           40 bytes
+ *   record bytes   acct/<addr>       balance u256 (32) || nonce u64 (8)                  40 bytes
  *                  l1/deposit/<id>, l1/request/<id>   0x01                                1 byte
- *                  any other record  0xff || utf8(canonical JSON)   (binary layout planned with
- *                                    the one-steps of the txs that write them)
+ *                  worker/<addr>     address 20 || price u256 32 || capacity u32 4 || active u32 4
+ *                                    || modelCount u8 || modelId 32 each || bytes16(utf8 multiaddr)
+ *                  stake/<addr>      seq u256 || active u256 || unbonding u256 || backing u32   100 bytes
+ *                  model/<id>        modelId 32 || registrant 20 || bytes16(cid)
+ *                  job/<id>          head (263 bytes, fixed offsets, JOB_* below): id 32 || source u8
+ *                                    (0 l2, 1 l1) || requester 20 || opt(l1RequestId u256) || modelId 32
+ *                                    || inputRoot 32 || escrow u256 || deadline u64 || postedAt u64
+ *                                    || status u8 (JOB_STATUS) || opt(worker 20) || opt(submittedAt u64)
+ *                                    || opt(disputeId u256) || refundReason u8 (REFUND_REASON);
+ *                                    tail: bytes16(inputCid) || opt(claim) || opt(claimSignature 65)
+ *                                    || opt(generation); claim = jobId 32 || worker 20 || modelId 32
+ *                                    || inputRoot 32 || outputRoot 32 || traceRoot 32 || generationSpec 32
+ *                                    || bytes16(outputCid) || bytes16(traceCid); generation = window u32
+ *                                    || tokens(prompt) || bytes16(encodeGenerationParams) || opt(tokens(generated))
+ *                  disputes/<id>     count u16 || (disputeId u256 || claimKey 32) each
+ *                  (every record kind has a layout; an unknown key is refused)
  *   state leaf     valueHash = sha256(record bytes)  (the state tree, sequencer/state/smt.ts)
  *
  *   tx bytes       transfer   0x01 || from 20 || nonce u64 8 || fee u256 32 || to 20 || amount 32 || sig 65
  *                  withdraw   0x02 || from 20 || nonce 8 || fee 32 || l1Recipient 20 || amount 32 || sig 65
+ *                  registerWorker  0x03 || from 20 || nonce 8 || fee 32 || price u256 || capacity u32
+ *                             || modelCount u8 || modelId 32 each || bytes16(utf8 multiaddr) || sig 65
+ *                  postJob    0x04 || blockTime u64 || from 20 || nonce 8 || fee 32 || modelId 32
+ *                             || inputRoot 32 || escrow u256 || deadline u64 || cidLen u8 || inputCid || sig 65
+ *                  claimJob   0x06 || blockTime u64 || from 20 || nonce 8 || fee 32 || jobId 32 || sig 65
+ *                  submitResult  0x07 || blockTime u64 || from 20 || nonce 8 || fee 32 || claim (as in
+ *                             the job record) || claimSignature 65 || sig 65
  *                  deposit    0x81 || depositId u256 32 || recipient 20 || amount 32
  *                  forcedTx   0x82 || sender 20 || data   (data: the forced bytes as sent to L1)
  *                  any other  0xff || utf8(JSON.stringify(encodeTx(tx)))   (no one-step yet)
- *   forced data    Bridge.forceTransaction takes txBytes(userTx): the binary form for transfer and
- *                  withdraw, 0xff || JSON for the other user types (decodeForcedData; the JSON form
- *                  of a transfer or withdraw is not taken, so each tx has one forced encoding)
+ *                  blockTime: the timestamp (ms) of the tx's block in the batch data. The rules of
+ *                  postJob, claimJob and submitResult read it (deadlines, postedAt, submittedAt); carried in the tx leaf, it is
+ *                  proven against the batch's txRoot with the tx, so a challenger cannot pick it.
+ *   forced data    Bridge.forceTransaction takes forcedData(userTx): the binary tx bytes of a
+ *                  transfer or withdraw (they carry no block time), 0xff || JSON for the other user
+ *                  types (the sender cannot know the block time a job tx's bytes would carry).
+ *                  decodeForcedData inverts it; the JSON form of a transfer or withdraw is not
+ *                  taken, so each tx has one forced encoding
  *   tx leaf        sha256(tx bytes)
  *   batch txRoot   protocol/merkle.ts root over the tx leaves of every block of the batch, in order
  *                  (32 zero bytes when the batch has no tx)
@@ -33,15 +62,38 @@
  *                    the batch's inboxHash as the Bridge recorded it).
  */
 import jsSha3 from "js-sha3";
-import { concatBytes, fromHex, toHex, u8 } from "../../protocol/bytes.ts";
+import { concatBytes, fromHex, toHex, u8, u16be, u32be } from "../../protocol/bytes.ts";
+import { encodeGenerationParams, encodeTokenIds } from "../../protocol/generation-job.ts";
 import { merkleRoot, ZERO32 } from "../../protocol/merkle.ts";
 import type { Address } from "../../protocol/secp256k1.ts";
 import { sha256 } from "../../protocol/sha256.ts";
-import { decodeTx, encodeTx, type Hex, isSystemTx, type Tx, type UserTx } from "../../protocol/tx.ts";
-import { type Account, encodeRecord, type StateRecord } from "../state/records.ts";
+import {
+  type ClaimMsg,
+  decodeTx,
+  encodeTx,
+  type Hex,
+  isSystemTx,
+  type Tx,
+  type UserTx,
+} from "../../protocol/tx.ts";
+import type {
+  Account,
+  Job,
+  JobDisputes,
+  JobGeneration,
+  JobStatus,
+  Model,
+  StateRecord,
+  Worker,
+  WorkerStake,
+} from "../state/records.ts";
 
 export const TX_TRANSFER = 0x01;
 export const TX_WITHDRAW = 0x02;
+export const TX_REGISTER_WORKER = 0x03;
+export const TX_POST_JOB = 0x04;
+export const TX_CLAIM_JOB = 0x06;
+export const TX_SUBMIT_RESULT = 0x07;
 export const TX_DEPOSIT = 0x81;
 export const TX_FORCED = 0x82;
 export const TX_OPAQUE = 0xff;
@@ -51,7 +103,28 @@ export const INBOX_FORCED_TX = 0x02;
 /** Length of a transfer's or withdraw's binary tx bytes. */
 export const USER_TX_BYTES = 178;
 export const RECORD_SEEN = 0x01;
-export const RECORD_OPAQUE = 0xff;
+
+/** A job's status byte in its record (job/<id>). */
+export const JOB_STATUS: Record<JobStatus, number> = {
+  open: 0,
+  claimed: 1,
+  submitted: 2,
+  disputed: 3,
+  paid: 4,
+  refunded: 5,
+};
+/** A job's refundReason byte: the machine writes only these two reasons. */
+export const REFUND_REASON: Record<string, number> = { "deadline missed": 1, "dispute lost": 2 };
+/** Byte offsets in a job record's head that the one-steps read and patch in place. */
+export const JOB_OFFSETS = {
+  modelId: 86,
+  deadline: 182,
+  status: 198,
+  worker: 199,
+  head: 263,
+} as const;
+/** Byte offsets in a worker record. */
+export const WORKER_OFFSETS = { capacity: 52, active: 56, modelCount: 60, models: 61 } as const;
 
 const enc = new TextEncoder();
 
@@ -76,18 +149,133 @@ export function accountBytes(a: Account): Uint8Array {
   return concatBytes(u256(a.balance), u64(a.nonce));
 }
 
+function bytes16(b: Uint8Array): Uint8Array {
+  if (b.length > 0xffff) throw new RangeError(`${b.length} bytes do not fit a u16 length`);
+  return concatBytes(u16be(b.length), b);
+}
+
+function b32(h: Hex): Uint8Array {
+  const b = fromHex(h);
+  if (b.length !== 32) throw new RangeError(`expected 32 bytes, got ${b.length}`);
+  return b;
+}
+
+function u32(v: number): Uint8Array {
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`${v} does not fit in uint32`);
+  return u32be(v);
+}
+
+/** opt(x): flag byte then x, or then `absent` (zeros of x's size for a fixed-size field). */
+function opt(x: Uint8Array | null, absent: Uint8Array = new Uint8Array(0)): Uint8Array {
+  return x === null ? concatBytes(u8(0), absent) : concatBytes(u8(1), x);
+}
+
+function tokens(t: readonly number[]): Uint8Array {
+  return concatBytes(u32(t.length), encodeTokenIds(t));
+}
+
+function modelList(models: readonly Hex[]): Uint8Array {
+  if (models.length > 0xff) throw new RangeError(`${models.length} models do not fit a u8 count`);
+  return concatBytes(u8(models.length), ...models.map(b32));
+}
+
+export function workerBytes(w: Worker): Uint8Array {
+  return concatBytes(
+    addr(w.address),
+    u256(w.price),
+    u32(w.capacity),
+    u32(w.active),
+    modelList(w.models),
+    bytes16(enc.encode(w.multiaddr)),
+  );
+}
+
+export function stakeBytes(st: WorkerStake): Uint8Array {
+  return concatBytes(u256(st.seq), u256(st.active), u256(st.unbonding), u32(st.backing));
+}
+
+export function disputesBytes(d: JobDisputes): Uint8Array {
+  if (d.open.length > 0xffff) throw new RangeError(`${d.open.length} open disputes do not fit a u16 count`);
+  return concatBytes(u16be(d.open.length), ...d.open.flatMap((o) => [u256(o.id), b32(o.claimKey)]));
+}
+
+export function modelBytes(m: Model): Uint8Array {
+  return concatBytes(b32(m.modelId), addr(m.registrant), bytes16(fromHex(m.cid)));
+}
+
+function claimBytes(c: ClaimMsg): Uint8Array {
+  return concatBytes(
+    b32(c.jobId),
+    addr(c.worker),
+    b32(c.modelId),
+    b32(c.inputRoot),
+    b32(c.outputRoot),
+    b32(c.traceRoot),
+    b32(c.generationSpec),
+    bytes16(fromHex(c.outputCid)),
+    bytes16(fromHex(c.traceCid)),
+  );
+}
+
+function generationBytes(g: JobGeneration): Uint8Array {
+  return concatBytes(
+    u32(g.window),
+    tokens(g.prompt),
+    bytes16(encodeGenerationParams(g.params)),
+    opt(g.generated === null ? null : tokens(g.generated)),
+  );
+}
+
+export function jobBytes(j: Job): Uint8Array {
+  const reason = j.refundReason === null ? 0 : REFUND_REASON[j.refundReason];
+  if (reason === undefined) throw new RangeError(`job ${j.id}: refund reason ${j.refundReason} has no code`);
+  const head = concatBytes(
+    b32(j.id),
+    u8(j.source === "l2" ? 0 : 1),
+    addr(j.requester),
+    opt(j.l1RequestId === null ? null : u256(j.l1RequestId), new Uint8Array(32)),
+    b32(j.modelId),
+    b32(j.inputRoot),
+    u256(j.escrow),
+    u64(j.deadline),
+    u64(j.postedAt),
+    u8(JOB_STATUS[j.status]),
+    opt(j.worker === null ? null : addr(j.worker), new Uint8Array(20)),
+    opt(j.submittedAt === null ? null : u64(j.submittedAt), new Uint8Array(8)),
+    opt(j.disputeId === null ? null : u256(j.disputeId), new Uint8Array(32)),
+    u8(reason),
+  );
+  if (head.length !== JOB_OFFSETS.head) throw new Error(`job head is ${head.length} bytes`);
+  return concatBytes(
+    head,
+    bytes16(fromHex(j.inputCid)),
+    opt(j.claim === null ? null : claimBytes(j.claim)),
+    opt(j.claimSignature === null ? null : sig65(j.claimSignature)),
+    opt(j.generation ? generationBytes(j.generation) : null),
+  );
+}
+
 /** The bytes the state tree commits for the record at `key` (its leaf's valueHash preimage). */
 export function recordBytes(key: string, r: StateRecord): Uint8Array {
   if (key.startsWith("acct/")) return accountBytes(r as Account);
   if (key.startsWith("l1/")) return u8(RECORD_SEEN);
-  return concatBytes(u8(RECORD_OPAQUE), enc.encode(encodeRecord(key, r)));
+  if (key.startsWith("worker/")) return workerBytes(r as Worker);
+  if (key.startsWith("stake/")) return stakeBytes(r as WorkerStake);
+  if (key.startsWith("model/")) return modelBytes(r as Model);
+  if (key.startsWith("job/")) return jobBytes(r as Job);
+  if (key.startsWith("disputes/")) return disputesBytes(r as JobDisputes);
+  throw new Error(`unknown state key ${key}`);
 }
 
 export function recordValueHash(key: string, r: StateRecord): Uint8Array {
   return sha256(recordBytes(key, r));
 }
 
-export function txBytes(tx: Tx): Uint8Array {
+/**
+ * The bytes of `tx` as the batch commits them; `blockTime`: the timestamp (ms) of its block, which
+ * the tx types whose rule reads the block time carry (postJob, claimJob).
+ */
+export function txBytes(tx: Tx, blockTime: number): Uint8Array {
   switch (tx.type) {
     case "transfer":
       return concatBytes(
@@ -109,6 +297,49 @@ export function txBytes(tx: Tx): Uint8Array {
         u256(tx.amount),
         sig65(tx.signature),
       );
+    case "registerWorker":
+      return concatBytes(
+        u8(TX_REGISTER_WORKER),
+        userFields(tx),
+        u256(tx.price),
+        u32(tx.capacity),
+        modelList(tx.models),
+        bytes16(enc.encode(tx.multiaddr)),
+        sig65(tx.signature),
+      );
+    case "postJob": {
+      const cid = fromHex(tx.inputCid);
+      if (cid.length > 0xff) throw new RangeError(`inputCid of ${cid.length} bytes does not fit a u8 length`);
+      return concatBytes(
+        u8(TX_POST_JOB),
+        u64(blockTime),
+        userFields(tx),
+        b32(tx.modelId),
+        b32(tx.inputRoot),
+        u256(tx.escrow),
+        u64(tx.deadline),
+        u8(cid.length),
+        cid,
+        sig65(tx.signature),
+      );
+    }
+    case "claimJob":
+      return concatBytes(
+        u8(TX_CLAIM_JOB),
+        u64(blockTime),
+        userFields(tx),
+        b32(tx.jobId),
+        sig65(tx.signature),
+      );
+    case "submitResult":
+      return concatBytes(
+        u8(TX_SUBMIT_RESULT),
+        u64(blockTime),
+        userFields(tx),
+        claimBytes(tx.claim),
+        sig65(tx.claimSignature),
+        sig65(tx.signature),
+      );
     case "deposit":
       return concatBytes(u8(TX_DEPOSIT), u256(tx.depositId), addr(tx.recipient), u256(tx.amount));
     case "forcedTx":
@@ -118,14 +349,19 @@ export function txBytes(tx: Tx): Uint8Array {
   }
 }
 
+/** A user tx's common fields: from 20 || nonce u64 || fee u256. */
+function userFields(tx: UserTx): Uint8Array {
+  return concatBytes(addr(tx.from), u64(tx.nonce), u256(tx.fee));
+}
+
 function sig65(s: Hex): Uint8Array {
   const b = fromHex(s);
   if (b.length !== 65) throw new RangeError(`signature must be 65 bytes, got ${b.length}`);
   return b;
 }
 
-export function txLeaf(tx: Tx): Uint8Array {
-  return sha256(txBytes(tx));
+export function txLeaf(tx: Tx, blockTime: number): Uint8Array {
+  return sha256(txBytes(tx, blockTime));
 }
 
 export function txRootOf(leaves: readonly Uint8Array[]): Uint8Array {
@@ -176,8 +412,14 @@ export function inboxHashAfter(start: Uint8Array, txs: Iterable<Tx>): Uint8Array
   return h;
 }
 
+/** The bytes a user forces its signed L2 tx with (Bridge.forceTransaction); see the header. */
+export function forcedData(tx: UserTx): Uint8Array {
+  if (tx.type === "transfer" || tx.type === "withdraw") return txBytes(tx, 0);
+  return concatBytes(u8(TX_OPAQUE), enc.encode(JSON.stringify(encodeTx(tx))));
+}
+
 /**
- * The user tx a forced tx's bytes encode (`txBytes` of it): the binary transfer or withdraw, or
+ * The user tx a forced tx's bytes encode (`forcedData` of it): the binary transfer or withdraw, or
  * 0xff || JSON of another user type. Throws naming the problem for anything else (a system tx,
  * another first byte, a wrong length, a nonce past 2^53 - 1, a transfer or withdraw as JSON):
  * such a forced tx changes nothing. BatchStepVerifier decides the binary forms the same way.

@@ -6,13 +6,13 @@
  */
 import type { BatchChallengeSetup } from "../../bridge/params.ts";
 import { toHex } from "../../protocol/bytes.ts";
-import { domainSeparator, l2Domain } from "../../protocol/eip712.ts";
+import { claimDomain, domainSeparator, l2Domain } from "../../protocol/eip712.ts";
 import { Chain, type GenesisConfig } from "../chain.ts";
 import { DEFAULTS, resolveGenesis, type SequencerConfig } from "../config.ts";
 
 export type ChallengeGenesis = Pick<
   BatchChallengeSetup,
-  "l2ChainId" | "minFee" | "feeRecipient" | "genesisStateRoot"
+  "l2ChainId" | "minFee" | "feeRecipient" | "claimCollateral" | "genesisStateRoot"
 >;
 
 /** The challenge's view of a resolved genesis. */
@@ -21,6 +21,7 @@ export function challengeGenesisOf(genesis: GenesisConfig): ChallengeGenesis {
     l2ChainId: genesis.l2ChainId,
     minFee: genesis.params.minFee,
     feeRecipient: genesis.params.feeRecipient,
+    claimCollateral: genesis.params.claimCollateral,
     genesisStateRoot: new Chain(genesis).initGenesis().block.header.stateRoot,
   };
 }
@@ -31,7 +32,8 @@ export function challengeGenesisOf(genesis: GenesisConfig): ChallengeGenesis {
  * the one the sequencer will run with (it names the fee recipient when the genesis names none).
  */
 export function challengeGenesisOfConfig(
-  g: Pick<SequencerConfig["genesis"], "l2ChainId" | "sequencer" | "minFee" | "feeRecipient" | "alloc">,
+  g: Pick<SequencerConfig["genesis"], "l2ChainId" | "sequencer" | "minFee" | "feeRecipient" | "alloc"> &
+    Partial<Pick<SequencerConfig["genesis"], "claimCollateral">>,
   sequencerKey?: string,
 ): ChallengeGenesis {
   const { genesis } = resolveGenesis({
@@ -53,6 +55,7 @@ export const DEVNET_L2_GENESIS = {
   sequencer: DEFAULTS.genesis.sequencer,
   minFee: DEFAULTS.genesis.minFee,
   feeRecipient: DEFAULTS.genesis.feeRecipient,
+  claimCollateral: DEFAULTS.genesis.claimCollateral,
   alloc: DEFAULTS.genesis.alloc,
 };
 
@@ -61,6 +64,13 @@ export interface DeployedChallengeGenesis {
   genesisStateRoot: `0x${string}`;
   minFee: bigint;
   feeRecipient: `0x${string}`;
+  /** The claimJob rule's collateral per claim (JobStepRules, created by the verifier). */
+  claimCollateral: bigint;
+  /**
+   * The worker claims' EIP-712 domain separator the submitResult one-step checks signatures in
+   * (JobStepRules: the L1's chain id and the Bridge the verifier was deployed with).
+   */
+  claimDomainSeparator: `0x${string}`;
   /** The verifier keeps the EIP-712 domain separator of the L2 chain id, not the id. */
   l2DomainSeparator: `0x${string}`;
 }
@@ -79,8 +89,17 @@ export function challengeGenesisMismatch(
   if (deployed.genesisStateRoot.toLowerCase() !== ours.genesisStateRoot.toLowerCase())
     diffs.push(`genesis state root ${deployed.genesisStateRoot} there, ${ours.genesisStateRoot} here`);
   if (deployed.minFee !== ours.minFee) diffs.push(`minFee ${deployed.minFee} there, ${ours.minFee} here`);
+  if (deployed.claimCollateral !== ours.claimCollateral)
+    diffs.push(`claimCollateral ${deployed.claimCollateral} there, ${ours.claimCollateral} here`);
   if (deployed.feeRecipient.toLowerCase() !== ours.feeRecipient.toLowerCase())
     diffs.push(`feeRecipient ${deployed.feeRecipient} there, ${ours.feeRecipient} here`);
+  // under another claim domain an honest submitResult's claim signature would not recover to its
+  // worker on chain, and a challenger could "prove" it refused
+  const claims = toHex(domainSeparator(claimDomain(genesis.l1ChainId, genesis.bridge)));
+  if (deployed.claimDomainSeparator.toLowerCase() !== claims)
+    diffs.push(
+      `claim domain separator ${deployed.claimDomainSeparator} there, ${claims} (L1 chain ${genesis.l1ChainId}, Bridge ${genesis.bridge}) here`,
+    );
   const separator = toHex(domainSeparator(l2Domain(ours.l2ChainId)));
   if (deployed.l2DomainSeparator.toLowerCase() !== separator)
     diffs.push(

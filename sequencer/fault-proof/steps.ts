@@ -40,15 +40,17 @@ export function batchTxs(blocks: readonly BatchBlock[]): { tx: Tx; timestamp: nu
 }
 
 export function batchTxRoot(blocks: readonly BatchBlock[]): { txRoot: Hex; txCount: number } {
-  const leaves = batchTxs(blocks).map((t) => txLeaf(t.tx));
+  const leaves = batchTxs(blocks).map((t) => txLeaf(t.tx, t.timestamp));
   return { txRoot: toHex(txRootOf(leaves)), txCount: leaves.length };
 }
 
 /**
  * The state keys a tx's one-step reads and writes, in the order the contract takes their proofs
- * (BatchChallenge `_touchedKeys`): distinct, first occurrence first. Null: no one-step yet.
+ * (BatchStepVerifier / JobStepRules): distinct, first occurrence first; the same list whether the
+ * rule accepts or refuses the tx. `txHash`: the tx's EIP-712 digest (a posted job's id). Null: no
+ * one-step yet.
  */
-export function touchedKeys(tx: Tx, params: ChainParams): string[] | null {
+export function touchedKeys(tx: Tx, params: ChainParams, txHash: Hex): string[] | null {
   const list: string[] = [];
   const add = (k: string) => {
     if (!list.includes(k)) list.push(k);
@@ -63,6 +65,34 @@ export function touchedKeys(tx: Tx, params: ChainParams): string[] | null {
       add(keys.account(tx.from));
       if (tx.fee > 0n) add(keys.account(params.feeRecipient.toLowerCase()));
       return list;
+    case "registerWorker":
+      add(keys.account(tx.from));
+      if (tx.fee > 0n) add(keys.account(params.feeRecipient.toLowerCase()));
+      add(keys.worker(tx.from));
+      return list;
+    case "postJob":
+      // the model must be registered and the job id (this tx's hash) fresh: both read, only the job written
+      add(keys.account(tx.from));
+      if (tx.fee > 0n) add(keys.account(params.feeRecipient.toLowerCase()));
+      add(keys.model(tx.modelId));
+      add(keys.job(txHash));
+      return list;
+    case "claimJob":
+      add(keys.account(tx.from));
+      if (tx.fee > 0n) add(keys.account(params.feeRecipient.toLowerCase()));
+      add(keys.job(tx.jobId));
+      add(keys.worker(tx.from));
+      add(keys.stake(tx.from));
+      return list;
+    case "submitResult":
+      // the job's open disputes and the worker's stake are read; the worker's active count written
+      add(keys.account(tx.from));
+      if (tx.fee > 0n) add(keys.account(params.feeRecipient.toLowerCase()));
+      add(keys.job(tx.claim.jobId));
+      add(keys.jobDisputes(tx.claim.jobId));
+      add(keys.stake(tx.from));
+      add(keys.worker(tx.from));
+      return list;
     case "deposit":
       add(keys.deposit(tx.depositId));
       if (tx.amount > 0n) add(keys.account(tx.recipient));
@@ -73,7 +103,8 @@ export function touchedKeys(tx: Tx, params: ChainParams): string[] | null {
       const data = fromHex(tx.data);
       if (data[0] === TX_OPAQUE) return null;
       try {
-        return touchedKeys(decodeForcedData(data), params);
+        // binary forced data is a transfer or withdraw, whose keys do not depend on a tx hash
+        return touchedKeys(decodeForcedData(data), params, txHash);
       } catch {
         return [];
       }
@@ -173,7 +204,7 @@ export function replayBatch(
   const domain = l2Domain(genesis.l2ChainId);
   const claimDomain = makeClaimDomain(genesis.l1ChainId, genesis.bridge);
   const txs = batchTxs(blocks);
-  const leaves = txs.map((t) => txLeaf(t.tx));
+  const leaves = txs.map((t) => txLeaf(t.tx, t.timestamp));
   const levels = leaves.length ? merkleLevels(concatBytes(...leaves)) : [];
   let chain: Uint8Array = ZERO32;
   let inbox: Uint8Array = fromHex(start.inboxHash);
@@ -203,7 +234,7 @@ export function replayBatch(
       const preStateRoot = toHex(tree.rootHash());
       const preMessageChain = toHex(chain);
       const preInboxHash = toHex(inbox);
-      const touched = touchedKeys(tx, genesis.params);
+      const touched = touchedKeys(tx, genesis.params, txHash);
       if (touched === null) throw new Error(`tx ${i} is a ${tx.type}: it has no one-step yet`);
       for (const k of s.before.keys())
         if (!touched.includes(k))
@@ -228,7 +259,7 @@ export function replayBatch(
       }
       witness = {
         index: i,
-        txBytes: toHex(txBytes(tx)),
+        txBytes: toHex(txBytes(tx, timestamp)),
         txProof: merkleProof(levels, i).map(toHex),
         records,
         pre: commitments[i],

@@ -5,10 +5,17 @@
  * commitments at random or always the same way. The honest sides are the real players
  * (bridge/batch-challenge.ts `sequencerMove`, `challengerMove`) on a real replay.
  */
-import type { Hex } from "viem";
+import type { Address, Hex } from "viem";
 import { fromHex } from "../../../protocol/bytes.ts";
 import { stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
 import type { BatchReplay } from "../../../sequencer/fault-proof/steps.ts";
+import {
+  type Account,
+  type Job,
+  keys,
+  type StateRecord,
+  type Worker,
+} from "../../../sequencer/state/records.ts";
 import { rng } from "./rng.ts";
 
 /** What a sequencer reveals: its message leaves and C_k for every k (sequencerMove reads these). */
@@ -90,5 +97,46 @@ export const challengerLiars = {
           k === 0 || r.int(2) === 0 ? c : (`0x${"dd".repeat(32)}` as Hex),
         ),
       };
+    },
+};
+
+/**
+ * What a lying sequencer writes for a worker or job tx when it skips a rule (the state its posted
+ * root commits; docs/rollup.md 8c): each mutates the true state after the batch into the liar's.
+ * The honest challenger proves the tx wrong by its one-step (JobStepRules): refused by the rules
+ * when the tx should have failed, executes to another state when its effect is missing.
+ */
+export const jobStateLies = {
+  /** postJob without the escrow debit: the requester keeps `escrow`. */
+  escrowNotDebited:
+    (requester: string, escrow: bigint) =>
+    (state: Map<string, StateRecord>): void => {
+      const k = keys.account(requester);
+      const a = (state.get(k) as Account | undefined) ?? { balance: 0n, nonce: 0 };
+      state.set(k, { ...a, balance: a.balance + escrow });
+    },
+  /** claimJob executed without its checks (registration, model, capacity, collateral). */
+  claimedUnchecked:
+    (jobId: Hex, worker: Address) =>
+    (state: Map<string, StateRecord>): void => {
+      const k = keys.job(jobId);
+      const j = state.get(k) as Job | undefined;
+      if (!j) throw new Error(`jobStateLies.claimedUnchecked: no job ${jobId}`);
+      state.set(k, { ...j, status: "claimed", worker });
+    },
+  /** A job moved to `status` by a tx the rules refuse (e.g. a submitResult with a forged claim). */
+  statusSet:
+    (jobId: Hex, status: Job["status"]) =>
+    (state: Map<string, StateRecord>): void => {
+      const k = keys.job(jobId);
+      const j = state.get(k) as Job | undefined;
+      if (!j) throw new Error(`jobStateLies.statusSet: no job ${jobId}`);
+      state.set(k, { ...j, status });
+    },
+  /** registerWorker written although the rule refuses it (e.g. a duplicate model id). */
+  workerWritten:
+    (w: Worker) =>
+    (state: Map<string, StateRecord>): void => {
+      state.set(keys.worker(w.address), { ...w, models: [...w.models] });
     },
 };

@@ -29,7 +29,7 @@ import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
 import { fromHex, toHex } from "../../../protocol/bytes.ts";
 import { ZERO32 } from "../../../protocol/merkle.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
-import { signTx, type Tx } from "../../../protocol/tx.ts";
+import { signTx, type Tx, type UserTx } from "../../../protocol/tx.ts";
 import { type L2Message, MessageTree, messageLeaf } from "../../../protocol/withdrawal.ts";
 import { buildBatch } from "../../../sequencer/batch.ts";
 import { faultyRoots, type SequencerFaultMode } from "../../../sequencer/batch-faults.ts";
@@ -37,7 +37,11 @@ import type { Block } from "../../../sequencer/block.ts";
 import { Chain } from "../../../sequencer/chain.ts";
 import { DEFAULTS, resolveGenesis } from "../../../sequencer/config.ts";
 import { devGenesis, devKeys } from "../../../sequencer/devkit.ts";
-import { messageChainOf, stepCommitment, txBytes } from "../../../sequencer/fault-proof/encoding.ts";
+import {
+  forcedData as encodeForcedData,
+  messageChainOf,
+  stepCommitment,
+} from "../../../sequencer/fault-proof/encoding.ts";
 import {
   type BatchReplay,
   type BatchStart,
@@ -103,6 +107,7 @@ t.test("batch challenge on the embedded chain", async (t) => {
     l2ChainId: genesis.l2ChainId,
     minFee: genesis.params.minFee,
     feeRecipient,
+    claimCollateral: genesis.params.claimCollateral,
     genesisStateRoot: genesisRoot,
     sequencerBond: SEQUENCER_BOND,
     challengerBond: CHALLENGER_BOND,
@@ -659,7 +664,7 @@ t.test("batch challenge on the embedded chain", async (t) => {
     );
 
     // inbox message 1: a transfer of users[1] forced through L1 by another L1 account
-    const forcedData = toHex(txBytes(transfer(forkAt3(), users[1], users[0].address, 4n)));
+    const forcedData = toHex(encodeForcedData(transfer(forkAt3(), users[1], users[0].address, 4n) as UserTx));
     const forced = await bridge.as(b.wallet(3)).forceTransaction(forcedData);
     t.equal(forced.inboxIndex, 1n);
 
@@ -681,7 +686,7 @@ t.test("batch challenge on the embedded chain", async (t) => {
 
     // (c) the forced tx replaced by another tx of the same signer
     const fc = forkAt3();
-    const replacement = toHex(txBytes(transfer(fc, users[1], users[0].address, 1n)));
+    const replacement = toHex(encodeForcedData(transfer(fc, users[1], users[0].address, 1n) as UserTx));
     const replaced = sealOn(fc, [
       { type: "forcedTx", inboxIndex: 1n, sender: forcer, data: replacement } as Tx,
     ]);

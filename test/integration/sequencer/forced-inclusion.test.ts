@@ -15,7 +15,7 @@ import { toHex } from "../../../protocol/bytes.ts";
 import { l2Domain } from "../../../protocol/eip712.ts";
 import { encodeTx, signTx, type UnsignedUserTx, type UserTx } from "../../../protocol/tx.ts";
 import { devKeys } from "../../../sequencer/devkit.ts";
-import { txBytes } from "../../../sequencer/fault-proof/encoding.ts";
+import { forcedData } from "../../../sequencer/fault-proof/encoding.ts";
 import { agentSequencerConfig, spawnSequencer } from "./harness.ts";
 import { runValidator, until } from "./validator-harness.ts";
 
@@ -68,8 +68,8 @@ t.test("a censored tx is included through the L1 inbox", async (t) => {
 
   // anyone may send it through L1: here an L1 account that is not the tx's signer
   const sender = dep.bridge.as(walletClientFor(devnet.clients, devnet.chain.accounts[5].privateKey));
-  // forced as its fault-proof bytes (txBytes: the one forced encoding, which the one-step reads)
-  const forced = await sender.forceTransaction(toHex(txBytes(tx as UserTx)));
+  // forced as its fault-proof bytes (forcedData: the one forced encoding, which the one-step reads)
+  const forced = await sender.forceTransaction(toHex(forcedData(tx as UserTx)));
   const balance = async () =>
     ((await (await fetch(`${seq.url}/v1/accounts/${other.address}`)).json()) as { balance?: string }).balance;
   await until("the forced transfer on L2", async () => (await balance()) === "4242");

@@ -32,6 +32,8 @@ interface Vectors {
   accountPaths: { address: Hex; path: Hex }[];
   depositPaths: { id: string; path: Hex }[];
   accounts: { balance: string; nonce: number; bytes: Hex; valueHash: Hex }[];
+  cids: { what: string; bytes: Hex; valid: boolean }[];
+  records: { key: string; path: Hex; value: Record<string, unknown>; bytes: Hex }[];
   updates: { what: string; root: Hex; path: Hex; proof: ProofJson; newValueHash: Hex; newRoot: Hex }[];
   inbox: {
     preInbox: Hex;
@@ -74,6 +76,62 @@ t.test("state-key paths: sha256 of acct/<addr> and l1/deposit/<id>", async (t) =
   for (const v of vectors.accountPaths) t.equal(await call("accountPath", [v.address]), v.path, v.address);
   for (const v of vectors.depositPaths)
     t.equal(await call("depositPath", [BigInt(v.id)]), v.path, `deposit ${v.id}`);
+});
+
+const proofOf = (value: Hex) => ({
+  value,
+  present: true,
+  siblings: [],
+  hasOther: false,
+  otherPath: `0x${"00".repeat(32)}`,
+  otherValueHash: `0x${"00".repeat(32)}`,
+});
+
+t.test("worker, stake, job and model records: paths and the layouts the job one-steps read", async (t) => {
+  const sha = async (b: Hex) =>
+    (await import("../../../protocol/sha256.ts")).sha256(Buffer.from(b.slice(2), "hex"));
+  for (const r of vectors.records) {
+    const [kind, id] = r.key.split("/");
+    const fn = {
+      worker: "workerPath",
+      stake: "stakePath",
+      job: "jobPath",
+      model: "modelPath",
+      disputes: "disputesPath",
+    }[kind];
+    t.equal(await call(fn as string, [id]), r.path, `path of ${r.key}`);
+    if (kind === "stake")
+      t.equal(
+        await call("stakeRoundTrip", [proofOf(r.bytes)]),
+        `0x${Buffer.from(await sha(r.bytes)).toString("hex")}`,
+        "a stake record decodes and hashes back to its bytes",
+      );
+    if (kind === "worker") {
+      t.same(await call("workerFields", [r.bytes]), [r.value.capacity, r.value.active], "worker fields");
+      t.equal(
+        await revertName(call("workerFields", [`${r.bytes}00`])),
+        "BadWorkerRecord",
+        "a worker record with a byte too many",
+      );
+      t.equal(
+        await revertName(call("workerFields", [r.bytes.slice(0, -2)])),
+        "BadWorkerRecord",
+        "a worker record a byte short",
+      );
+    }
+  }
+  const stake = vectors.records.find((r) => r.key.startsWith("stake/"))!;
+  t.equal(
+    await revertName(call("stakeRoundTrip", [proofOf(`${stake.bytes}00`)])),
+    "BadStakeRecord",
+    "a stake record of the wrong length",
+  );
+});
+
+t.test("inputCid check: BinaryCid.sol gives L2's verdict (decodeBinaryCid) on every edge case", async (t) => {
+  t.ok(vectors.cids.some((c) => c.valid) && vectors.cids.some((c) => !c.valid), "both verdicts occur");
+  for (const c of vectors.cids)
+    t.equal(await call("isBinaryCid", [c.bytes]), c.valid, `${c.what}: ${c.valid ? "a CID" : "not a CID"}`);
 });
 
 t.test("account records: 40 bytes, decoded and hashed alike", async (t) => {
@@ -149,7 +207,7 @@ t.test("derived txs roll their L1 inbox message into the inbox hash, as Bridge._
       hash: await clients.walletClient!.deployContract({
         abi: batchStepVerifierAbi,
         bytecode: batchStepVerifierBytecode,
-        args: [424242n, 1n, `0x${"fe".repeat(20)}`],
+        args: [424242n, 1n, `0x${"fe".repeat(20)}`, 1n, `0x${"b1".repeat(20)}`],
       }),
     })
   ).contractAddress as Address;

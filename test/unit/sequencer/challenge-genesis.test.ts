@@ -49,6 +49,20 @@ t.test("the deployed challenge holds the genesis it was deployed for", async (t)
 t.test("a genesis the challenge was not deployed for is named", async (t) => {
   t.match(challengeGenesisMismatch(deployed, genesisOf({ alloc: {} })), /^genesis state root /);
   t.match(challengeGenesisMismatch(deployed, genesisOf({ minFee: "5" })), /^minFee 0 there, 5 here$/);
+  // submitResult's one-step checks claim signatures in the Bridge's claim domain
+  t.match(
+    challengeGenesisMismatch(deployed, genesisOf({ bridge: `0x${"ef".repeat(20)}` })),
+    /^claim domain separator 0x[0-9a-f]{64} there, 0x[0-9a-f]{64} \(L1 chain \d+, Bridge 0xefef/,
+  );
+  t.match(
+    challengeGenesisMismatch(deployed, genesisOf({ l1ChainId: "5" })),
+    /^claim domain separator .* \(L1 chain 5, /,
+  );
+  // the claimJob one-step checks the stake with it (JobStepRules)
+  t.match(
+    challengeGenesisMismatch(deployed, genesisOf({ claimCollateral: "1000" })),
+    /^claimCollateral 0 there, 1000 here$/,
+  );
   t.match(
     challengeGenesisMismatch(deployed, genesisOf({ feeRecipient: `0x${"cd".repeat(20)}` })),
     /^feeRecipient /,

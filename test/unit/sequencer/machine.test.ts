@@ -14,7 +14,7 @@ import {
   txDigest,
   type UserTx,
 } from "../../../protocol/tx.ts";
-import { decodeForcedData, txBytes } from "../../../sequencer/fault-proof/encoding.ts";
+import { decodeForcedData, forcedData, txBytes } from "../../../sequencer/fault-proof/encoding.ts";
 import { applyTx, type ChainParams, type TxContext, TxRejected } from "../../../sequencer/state/machine.ts";
 import { MemoryState } from "../../../sequencer/state/overlay.ts";
 import { type Account, type Job, keys, type Worker } from "../../../sequencer/state/records.ts";
@@ -775,7 +775,7 @@ t.test("a forced tx runs as the user tx its bytes encode, or changes nothing", a
 
   const s = fresh();
   const tx = signedTransfer(s, 10n);
-  const out = applyTx(s, forced(txBytes(tx)), ctx(5));
+  const out = applyTx(s, forced(forcedData(tx)), ctx(5));
   t.match(out.events, [
     { kind: "ForcedTx", inboxIndex: "7", txHash: toHex(txDigest(tx, domain)) },
     { kind: "Transfer", from: ALICE, to: OTHER, amount: "10" },
@@ -789,23 +789,23 @@ t.test("a forced tx runs as the user tx its bytes encode, or changes nothing", a
     t.match(o.events, [{ kind: "ForcedTxInvalid", inboxIndex: "7", reason }], what);
     t.same(s.map, before, `${what}: nothing changes`);
   };
-  invalid(txBytes(tx), /bad nonce/, "the same tx again (a replay)");
+  invalid(forcedData(tx), /bad nonce/, "the same tx again (a replay)");
   invalid(
-    txBytes(signedTransfer(s, 10n, nonceOf(s, ALICE), OTHER_K)),
+    forcedData(signedTransfer(s, 10n, nonceOf(s, ALICE), OTHER_K)),
     /bad signature/,
     "signed by another key",
   );
-  invalid(txBytes(signedTransfer(s, 10_000n)), /insufficient balance/, "more than the balance");
+  invalid(forcedData(signedTransfer(s, 10_000n)), /insufficient balance/, "more than the balance");
   invalid(new TextEncoder().encode("not a tx"), /starts with byte 110/, "garbage");
   invalid(new Uint8Array(0), /empty/, "no bytes");
-  invalid(txBytes(signedTransfer(s, 1n)).subarray(0, 100), /100 bytes, expected 178/, "a cut transfer");
+  invalid(forcedData(signedTransfer(s, 1n)).subarray(0, 100), /100 bytes, expected 178/, "a cut transfer");
   const json = new TextEncoder().encode(JSON.stringify(encodeTx(signedTransfer(s, 1n))));
   invalid(
     Uint8Array.from([0xff, ...json]),
     /forced transfer as JSON/,
     "a transfer in the JSON form (each tx has one forced encoding)",
   );
-  const dep = txBytes({ type: "deposit", depositId: 99n, recipient: ALICE, amount: 5n });
+  const dep = txBytes({ type: "deposit", depositId: 99n, recipient: ALICE, amount: 5n }, 0);
   invalid(dep, /starts with byte 129/, "a deposit's bytes (system txs are not forced)");
-  t.same(decodeForcedData(txBytes(tx)), tx, "decodeForcedData inverts txBytes");
+  t.same(decodeForcedData(forcedData(tx)), tx, "decodeForcedData inverts forcedData");
 });

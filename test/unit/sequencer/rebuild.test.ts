@@ -22,7 +22,7 @@ import type { Block } from "../../../sequencer/block.ts";
 import { Chain } from "../../../sequencer/chain.ts";
 import { DEFAULTS, resolveGenesis } from "../../../sequencer/config.ts";
 import { devGenesis, devKeys } from "../../../sequencer/devkit.ts";
-import { txBytes } from "../../../sequencer/fault-proof/encoding.ts";
+import { forcedData } from "../../../sequencer/fault-proof/encoding.ts";
 import { BatchReplayer, type InboxMessage, type L1BatchWithData } from "../../../sequencer/rebuild.ts";
 
 const users = devKeys(2, "rebuild-test");
@@ -143,10 +143,10 @@ t.test("sequencer test faults are refused off dev chains unless overridden", asy
 t.test("derived txs are checked against the inbox messages the batch consumed", async (t) => {
   const ORIGIN = { number: 5, hash: `0x${"05".repeat(32)}` as Hex };
   const SENDER = `0x${"5e".repeat(20)}` as Address;
-  /** A transfer of users[1] as forced bytes (txBytes, the one forced encoding). */
+  /** A transfer of users[1] as forced bytes (forcedData, the one forced encoding). */
   const forcedBytes = (nonce: number, amount = 1n) =>
     toHex(
-      txBytes(
+      forcedData(
         signTx(
           { type: "transfer", from: users[1].address, nonce, fee: 0n, to: users[0].address, amount },
           users[1].key,

@@ -1,0 +1,586 @@
+/**
+ * The batch challenge's one-steps of the worker and job txs (registerWorker, postJob, claimJob:
+ * contracts/src/JobStepRules.sol, docs/rollup.md 8c) on the embedded chain, with the real Bridge,
+ * blocks sealed by the real L2 Chain and batch data as the batcher encodes it. Every tx of an
+ * honest batch steps on chain to the replay's next commitment, and the batch survives challengers
+ * that disagree or agree everywhere; batches that lie about a job tx (a postJob whose escrow is not
+ * debited, a claimJob by an unregistered worker, a registerWorker listing a model twice, a
+ * claimJob past the worker's collateral) are proven wrong at that tx and removed; hostile
+ * witnesses (tampered record bytes, wrong-length records, a made-up block time) are refused by
+ * name and change nothing. Measures one-step gas per job tx type.
+ */
+import t, { type Test } from "tap";
+import { BaseError, ContractFunctionRevertedError, type Hex, parseEther } from "viem";
+import {
+  BatchChallengeContract,
+  challengerMove,
+  deployBatchChallenge,
+  PHASE,
+  sequencerMove,
+} from "../../../bridge/batch-challenge.ts";
+import type { BridgeContract, BridgeRevert } from "../../../bridge/bridge.ts";
+import { deployBridge } from "../../../bridge/deploy.ts";
+import { batchStepVerifierAbi } from "../../../contracts/artifacts/BatchStepVerifier.ts";
+import { jobStepRulesAbi } from "../../../contracts/artifacts/JobStepRules.ts";
+import { fromHex, toHex } from "../../../protocol/bytes.ts";
+import { claimDomain } from "../../../protocol/eip712.ts";
+import {
+  type ClaimMsg,
+  claimDigest,
+  encodeTx,
+  NO_GENERATION,
+  signClaim,
+  signTx,
+  type Tx,
+} from "../../../protocol/tx.ts";
+import { buildBatch } from "../../../sequencer/batch.ts";
+import type { Block } from "../../../sequencer/block.ts";
+import { Chain } from "../../../sequencer/chain.ts";
+import { DEFAULTS, resolveGenesis } from "../../../sequencer/config.ts";
+import { devGenesis, devKeys } from "../../../sequencer/devkit.ts";
+import { recordValueHash, stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
+import { type BatchReplay, replayBatch, type StepWitness } from "../../../sequencer/fault-proof/steps.ts";
+import { type Job, keys, type StateRecord } from "../../../sequencer/state/records.ts";
+import { SparseMerkleTree } from "../../../sequencer/state/smt.ts";
+import { challengerLiars, jobStateLies, sequencerLiars } from "../../helpers/adversary/batch-liars.ts";
+import { embeddedBackend } from "../../helpers/l1.ts";
+
+const WINDOW = 120n;
+const CLOCK = 60n;
+const SEQUENCER_BOND = parseEther("1");
+const CHALLENGER_BOND = parseEther("0.1");
+const COLLATERAL = 1000n;
+
+async function revertName(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "no revert";
+  } catch (err) {
+    const r = err instanceof BaseError && err.walk((e) => e instanceof ContractFunctionRevertedError);
+    return r instanceof ContractFunctionRevertedError ? (r.data?.errorName ?? "unnamed") : String(err);
+  }
+}
+
+async function rejectsWith(t: Test, p: Promise<unknown>, errorName: string, what: string): Promise<void> {
+  try {
+    await p;
+    t.fail(`${what}: expected ${errorName}, but it succeeded`);
+  } catch (err) {
+    t.equal((err as BridgeRevert).errorName, errorName, `${what}: ${errorName}`);
+  }
+}
+
+t.test("batch challenge one-steps of the worker and job txs", async (t) => {
+  const b = await embeddedBackend();
+  t.teardown(() => b.close());
+  const seqClients = b.clients(0);
+  const d = await deployBridge(seqClients, {
+    challengeWindow: WINDOW,
+    unbondingDelay: 1200n,
+    minWorkerStake: parseEther("1"),
+    challengerBond: CHALLENGER_BOND,
+  });
+  const bridge: BridgeContract = d.bridge;
+  const [requester, worker, stranger, fees] = devKeys(4, "batch-challenge-jobs");
+  const { genesis, key } = resolveGenesis({
+    ...DEFAULTS,
+    genesis: {
+      ...devGenesis([requester, worker, stranger], 10_000n),
+      l1ChainId: String(d.chainId),
+      bridge: d.address,
+      minFee: "1",
+      feeRecipient: fees.address,
+      claimCollateral: COLLATERAL.toString(),
+    },
+  });
+  const chain = new Chain(genesis);
+  const genesisRoot = chain.initGenesis().block.header.stateRoot;
+  const start: [string, StateRecord][] = Object.entries(genesis.alloc).map(([a, bal]) => [
+    keys.account(a.toLowerCase()),
+    { balance: bal, nonce: 0 },
+  ]);
+  const challenge = await deployBatchChallenge(seqClients, {
+    bridge: d.address,
+    l2ChainId: genesis.l2ChainId,
+    minFee: genesis.params.minFee,
+    feeRecipient: genesis.params.feeRecipient,
+    claimCollateral: genesis.params.claimCollateral,
+    genesisStateRoot: genesisRoot,
+    sequencerBond: SEQUENCER_BOND,
+    challengerBond: CHALLENGER_BOND,
+    clock: CLOCK,
+  });
+  const seqGame = new BatchChallengeContract(seqClients, challenge.address);
+  const chGame = seqGame.as(b.wallet(1));
+  const liarChGame = seqGame.as(b.wallet(2));
+  await seqGame.depositSequencerBond(SEQUENCER_BOND);
+
+  // ---------------------------------------------------------------- L2 blocks, sealed for real
+  const nonces = new Map<string, number>();
+  /** The sender's next tx on the sealed chain; `nonce`: a tx of a lying batch (never sealed). */
+  const user = (from: typeof requester, body: Record<string, unknown>, nonce?: number) => {
+    const n = nonce ?? nonces.get(from.address) ?? 0;
+    if (nonce === undefined) nonces.set(from.address, n + 1);
+    return signTx({ ...body, from: from.address, nonce: n, fee: 1n } as never, from.key, chain.domain) as Tx;
+  };
+  let ts = 1_000_000;
+  const origin = { number: 0, hash: `0x${"00".repeat(32)}` as Hex };
+  const seal = (txs: Tx[]): Block => {
+    for (const tx of txs) chain.admit(tx, chain.txHash(tx), ts);
+    ts += 1000;
+    return chain.seal(origin, key as Uint8Array).block;
+  };
+  const model = `0x${"a1".repeat(32)}` as Hex;
+  const otherModel = `0x${"a2".repeat(32)}` as Hex;
+  const inputCid = `0x01551220${"ab".repeat(32)}` as Hex;
+  const postJob = (escrow: bigint) =>
+    user(requester, {
+      type: "postJob",
+      modelId: model,
+      inputRoot: `0x${"c3".repeat(32)}`,
+      inputCid,
+      escrow,
+      deadline: ts + 600_000,
+    });
+  // batch 0: L1-derived setup (a registered model, the worker's L1 stake: three claims'
+  // collateral) and a generation job (no one-step of its own yet)
+  const genJob = user(requester, {
+    type: "postGenerationJob",
+    modelId: model,
+    prompt: [1, 2, 3],
+    window: 8,
+    params: { maxTokens: 4, stopToken: 2, rule: { kind: "greedy" } },
+    escrow: 50n,
+    deadline: ts + 600_000,
+  });
+  const block1 = seal([
+    { type: "modelRegistered", modelId: model, registrant: requester.address, cid: inputCid } as Tx,
+    {
+      type: "workerStake",
+      worker: worker.address,
+      seq: 1n,
+      active: 3n * COLLATERAL + 1n,
+      unbonding: 0n,
+    } as Tx,
+    genJob,
+  ]);
+  // batch 1: the job txs, honest
+  const job1 = postJob(100n);
+  const claims = claimDomain(BigInt(d.chainId), d.address);
+  const claimOf = (jobId: Hex): ClaimMsg => ({
+    jobId,
+    worker: worker.address,
+    modelId: model,
+    inputRoot: `0x${"c3".repeat(32)}`,
+    outputRoot: `0x${"d4".repeat(32)}`,
+    traceRoot: `0x${"e5".repeat(32)}`,
+    generationSpec: NO_GENERATION,
+    outputCid: `0x01551220${"0f".repeat(32)}`,
+    traceCid: "0x",
+  });
+  const claim1 = claimOf(chain.txHash(job1));
+  const job2 = postJob(40n);
+  const block2Txs = [
+    user(worker, {
+      type: "registerWorker",
+      models: [otherModel, model],
+      price: 5n,
+      capacity: 2,
+      multiaddr: "/ip4/127.0.0.1/tcp/4001",
+    }),
+    job1,
+    user(worker, { type: "claimJob", jobId: chain.txHash(job1) }),
+    // an update: keeps the active count (1)
+    user(worker, {
+      type: "registerWorker",
+      models: [model],
+      price: 6n,
+      capacity: 3,
+      multiaddr: "/dns4/worker.example/tcp/4001",
+    }),
+    job2,
+    user(worker, { type: "claimJob", jobId: chain.txHash(job2) }),
+    user(worker, { type: "claimJob", jobId: chain.txHash(genJob) }),
+    // a dispute on the worker's signed claim reaches L2 before the claim: it is submitted disputed
+    {
+      type: "disputeOpened",
+      disputeId: 1n,
+      jobId: chain.txHash(job1),
+      claimKey: toHex(claimDigest(claim1, claims)),
+      claimer: worker.address,
+      challenger: stranger.address,
+    } as Tx,
+    user(worker, {
+      type: "submitResult",
+      claim: claim1,
+      claimSignature: signClaim(claim1, worker.key, claims),
+    }),
+  ];
+  const block2 = seal(block2Txs);
+  const job3 = postJob(30n);
+  const block3 = seal([job3]);
+
+  const batchBlocks = (blocks: Block[]) => blocks.map((x) => ({ header: x.header, txs: x.txs }));
+  // these batches consume no L1 inbox message: the inbox hash stays 0 through every step
+  const NO_INBOX = new Uint8Array(32);
+  const at = (state: Iterable<[string, StateRecord]>) => ({ state, inboxHash: toHex(NO_INBOX) });
+  const stateAt = (blocks: Block[]): [string, StateRecord][] =>
+    blocks.length ? [...replayBatch(genesis, at(start), batchBlocks(blocks)).finalState] : start;
+  const rootOf = (state: Iterable<[string, StateRecord]>): Hex => {
+    const tree = new SparseMerkleTree();
+    for (const [k, v] of state) tree.set(k, recordValueHash(k, v));
+    return toHex(tree.rootHash());
+  };
+  const post = (blocks: Block[], stateRoot?: Hex) => {
+    const batch = buildBatch(blocks);
+    return bridge.postBatch({
+      firstBlock: BigInt(batch.firstBlock),
+      lastBlock: BigInt(batch.lastBlock),
+      stateRoot: stateRoot ?? batch.stateRoot,
+      withdrawalRoot: batch.withdrawalRoot,
+      txDataHash: batch.txDataHash,
+      cid: "0x01",
+      txData: toHex(batch.txData),
+      inboxCount: 0n,
+    });
+  };
+  const witnessOf = (pre: Iterable<[string, StateRecord]>, blocks: Block[], i: number): StepWitness => {
+    const w = replayBatch(genesis, at(pre), batchBlocks(blocks), i).witness;
+    if (!w) throw new Error(`no witness for tx ${i}`);
+    return w;
+  };
+  // the verifier forwards job txs to JobStepRules as they are: their errors are JobStepRules'
+  const stepAbi = [...batchStepVerifierAbi, ...jobStepRulesAbi.filter((e) => e.type === "error")];
+  const step = (w: StepWitness) =>
+    b
+      .clients(1)
+      .publicClient.readContract({
+        address: challenge.verifier,
+        abi: stepAbi,
+        functionName: "step",
+        args: [[w.preStateRoot, w.preMessageChain, w.preInboxHash], w.txBytes, w.records],
+      } as never)
+      .then((r) => r as [boolean, Hex[]])
+      .then(([applied, post]): [boolean, Hex, Hex] => [applied, post[0], post[1]]);
+
+  /** Plays until the one-step is due (true) or the challenge ended / was refused as right. */
+  async function playTo(
+    id: bigint,
+    seq: { commitments: Hex[]; messageLeaves: Hex[] },
+    ch: { game: BatchChallengeContract; replay: BatchReplay; witness: (i: number) => StepWitness },
+    untilOneStep: boolean,
+  ): Promise<number> {
+    for (let round = 0; round < 64; round++) {
+      const v = await seqGame.getChallenge(id);
+      if (v.phase >= PHASE.sequencerWon) return v.phase;
+      if (untilOneStep && v.phase === PHASE.awaitOneStep) return v.phase;
+      if (v.phase === PHASE.awaitMessages || v.phase === PHASE.awaitMid) {
+        await sequencerMove(seqGame, id, seq);
+        continue;
+      }
+      try {
+        await challengerMove(ch.game, id, ch.replay, ch.witness);
+      } catch (err) {
+        if ((err as BridgeRevert).errorName !== "StepIsRight") throw err;
+        return -1;
+      }
+    }
+    throw new Error("challenge did not end in 64 moves");
+  }
+
+  await post([block1]);
+  const pre1 = stateAt([block1]);
+  const truth1 = replayBatch(genesis, at(pre1), batchBlocks([block2]));
+  const oneStepGas: Record<string, number> = {};
+
+  await t.test("every job tx of an honest batch steps on chain to the replay's commitment", async (t) => {
+    t.equal(truth1.txCount, block2Txs.length);
+    const after = new Map(truth1.finalState);
+    const j1 = after.get(keys.job(chain.txHash(job1))) as Job;
+    t.equal(j1.status, "disputed", "the replay applied the txs (job 1 submitted under its open dispute)");
+    t.equal(
+      (after.get(keys.worker(worker.address)) as { active: number }).active,
+      2,
+      "two claims active (three claimed, one submitted)",
+    );
+    for (let i = 0; i < truth1.txCount; i++) {
+      if (block2Txs[i].type === "disputeOpened") continue; // a derived tx: no one-step yet
+      const w = witnessOf(pre1, [block2], i);
+      const [applied, root, msgChain] = await step(w);
+      t.ok(applied, `tx ${i} (${block2Txs[i].type}) applied`);
+      t.equal(
+        stepCommitment(fromHex(root), fromHex(msgChain), NO_INBOX),
+        truth1.commitments[i + 1],
+        `tx ${i} C_${i + 1}`,
+      );
+      const gas = Number(
+        await b.clients(1).publicClient.estimateContractGas({
+          address: challenge.verifier,
+          abi: batchStepVerifierAbi,
+          functionName: "step",
+          args: [[w.preStateRoot, w.preMessageChain, w.preInboxHash], w.txBytes, w.records],
+          account: b.accounts[1].address,
+        } as never),
+      );
+      const type = block2Txs[i].type;
+      oneStepGas[type] = Math.max(oneStepGas[type] ?? 0, gas);
+      if (type === "submitResult") {
+        const at = w.records.findIndex((r) => r.key.startsWith("disputes/"));
+        t.ok(w.records[at].present, "the job's open disputes are read");
+        const long = w.records.map((r, k) => (k === at ? { ...r, value: `${r.value}00` as Hex } : r));
+        t.equal(
+          await revertName(step({ ...w, records: long })),
+          "BadDisputesRecord",
+          "a disputes record a byte long",
+        );
+      }
+    }
+  });
+
+  await t.test("an honest batch of job txs survives lying challengers", async (t) => {
+    await post([block2]);
+    const ids: bigint[] = [];
+    for (const [name, liar] of [
+      ["disagrees with everything", challengerLiars.disagreeAll],
+      ["agrees with everything", challengerLiars.agreeAll],
+    ] as const) {
+      const c = await liarChGame.challengeBatch(1n, buildBatch([block2]).txData, CHALLENGER_BOND);
+      ids.push(c.id);
+      t.equal(
+        await playTo(
+          c.id,
+          truth1,
+          { game: liarChGame, replay: liar(truth1), witness: (i) => witnessOf(pre1, [block2], i) },
+          false,
+        ),
+        -1,
+        `a challenger that ${name} cannot prove a job tx wrong (StepIsRight)`,
+      );
+    }
+    await b.increaseTime(Number(CLOCK) + 1);
+    for (const id of ids) {
+      await seqGame.timeout(id);
+      t.equal((await seqGame.getChallenge(id)).phase, PHASE.sequencerWon);
+    }
+    t.equal(await bridge.batchCount(), 2n, "the honest batch stays");
+  });
+
+  const pre2 = stateAt([block1, block2]);
+  /** A batch whose block holds `txs` at block 3's place, its state root the liar's. */
+  async function lyingBatch(
+    t: Test,
+    what: string,
+    txs: Tx[],
+    lie: (state: Map<string, StateRecord>) => void,
+    reason: string,
+    hostile?: (id: bigint, w: StepWitness) => Promise<void>,
+  ): Promise<void> {
+    const block: Block = { ...block3, txs: txs.map(encodeTx), receipts: [] } as unknown as Block;
+    const truth = replayBatch(genesis, at(pre2), batchBlocks([block]));
+    const lied = new Map(truth.finalState);
+    lie(lied);
+    const lieRoot = rootOf(lied);
+    t.not(lieRoot, rootOf(truth.finalState), `${what}: the liar's root is not the truth`);
+    const index = await bridge.batchCount();
+    await post([block], lieRoot);
+    // the truth until the job tx (the last), then its lie
+    const liar = sequencerLiars.truthUntil(txs.length - 1)(
+      truth,
+      stepCommitment(fromHex(lieRoot), new Uint8Array(32), NO_INBOX),
+      [],
+    );
+    const c = await chGame.challengeBatch(index, buildBatch([block]).txData, CHALLENGER_BOND);
+    const witness = (i: number) => witnessOf(pre2, [block], i);
+    const ch = { game: chGame, replay: truth, witness };
+    if (hostile) {
+      t.equal(await playTo(c.id, liar, ch, true), PHASE.awaitOneStep);
+      await hostile(c.id, witness(txs.length - 1));
+      t.equal(
+        (await seqGame.getChallenge(c.id)).phase,
+        PHASE.awaitOneStep,
+        `${what}: hostile witnesses moved nothing`,
+      );
+    }
+    t.equal(await playTo(c.id, liar, ch, false), PHASE.challengerWon, `${what}: the honest challenger wins`);
+    t.same(await seqGame.resolution(c.id), { challengerWon: true, reason }, `${what}: ${reason}`);
+    t.equal((await seqGame.getChallenge(c.id)).lo, BigInt(txs.length - 1), `${what}: proven at the job tx`);
+    t.equal(await bridge.batchCount(), index, `${what}: the batch is removed`);
+    await seqGame.depositSequencerBond(SEQUENCER_BOND);
+  }
+
+  await t.test("a postJob whose escrow is not debited is proven wrong and removed", async (t) => {
+    const tx = job3;
+    await lyingBatch(
+      t,
+      "escrow not debited",
+      [tx],
+      jobStateLies.escrowNotDebited(requester.address, 30n),
+      "tx executes to another state",
+      async (id, w) => {
+        const model = w.records.findIndex((r) => r.key.startsWith("model/"));
+        const tampered = w.records.map((r, i) =>
+          i === model ? { ...r, value: `${r.value.slice(0, -2)}ff` as Hex } : r,
+        );
+        await rejectsWith(
+          t,
+          chGame.proveStep(id, { ...w, records: tampered }),
+          "RecordProofMismatch",
+          "tampered model record bytes",
+        );
+        const long = w.records.map((r, i) => (i === 0 ? { ...r, value: `${r.value}00` as Hex } : r));
+        await rejectsWith(
+          t,
+          chGame.proveStep(id, { ...w, records: long }),
+          "BadAccountRecord",
+          "a 41-byte account record",
+        );
+        await rejectsWith(
+          t,
+          chGame.proveStep(id, { ...w, records: w.records.slice(1) }),
+          "RecordCount",
+          "a record left out",
+        );
+        // the block time is part of the tx leaf: another one is another tx
+        const otherTime = `${w.txBytes.slice(0, 4)}${"ff".repeat(8)}${w.txBytes.slice(20)}` as Hex;
+        await rejectsWith(
+          t,
+          chGame.proveStep(id, { ...w, txBytes: otherTime }),
+          "TxNotInBatch",
+          "a made-up block time",
+        );
+      },
+    );
+  });
+
+  await t.test("a claimJob by an unregistered worker is refused by the one-step", async (t) => {
+    // the stranger claims job 3, posted in the lie's own batch
+    await lyingBatch(
+      t,
+      "claim by an unregistered worker",
+      [job3, user(stranger, { type: "claimJob", jobId: chain.txHash(job3) }, 0)],
+      jobStateLies.claimedUnchecked(chain.txHash(job3), stranger.address),
+      "tx refused by the rules",
+      async (id, w) => {
+        const jobAt = w.records.findIndex((r) => r.key.startsWith("job/"));
+        const short = w.records.map((r, i) =>
+          i === jobAt ? { ...r, value: r.value.slice(0, 200) as Hex } : r,
+        );
+        await rejectsWith(
+          t,
+          chGame.proveStep(id, { ...w, records: short }),
+          "BadJobRecord",
+          "a truncated job record",
+        );
+        const workerAt = w.records.findIndex((r) => r.key.startsWith("worker/"));
+        const posed = w.records.map((r, i) =>
+          i === workerAt ? { ...r, present: true, hasOther: false, value: `0x${"00".repeat(63)}` as Hex } : r,
+        );
+        await rejectsWith(
+          t,
+          chGame.proveStep(id, { ...w, records: posed }),
+          "RecordProofMismatch",
+          "an absent worker passed off as present",
+        );
+      },
+    );
+  });
+
+  await t.test("a registerWorker listing a model twice is refused by the one-step", async (t) => {
+    await lyingBatch(
+      t,
+      "duplicate model",
+      [
+        user(
+          stranger,
+          {
+            type: "registerWorker",
+            models: [model, model],
+            price: 1n,
+            capacity: 1,
+            multiaddr: "/ip4/10.0.0.1/tcp/1",
+          },
+          0,
+        ),
+      ],
+      jobStateLies.workerWritten({
+        address: stranger.address,
+        models: [model, model],
+        price: 1n,
+        capacity: 1,
+        multiaddr: "/ip4/10.0.0.1/tcp/1",
+        active: 0,
+      }),
+      "tx refused by the rules",
+    );
+  });
+
+  await t.test("a claimJob past the worker's collateral is refused by the one-step", async (t) => {
+    // the worker backs three claims with 3 * COLLATERAL + 1 of stake: a fourth is not covered
+    await lyingBatch(
+      t,
+      "claim past the collateral",
+      [job3, user(worker, { type: "claimJob", jobId: chain.txHash(job3) }, 6)],
+      jobStateLies.claimedUnchecked(chain.txHash(job3), worker.address),
+      "tx refused by the rules",
+    );
+  });
+
+  await t.test("a submitResult whose claim another key signed is refused by the one-step", async (t) => {
+    const claim2 = claimOf(chain.txHash(job2));
+    // first the honest one (no dispute open: the job becomes submitted), stepped on chain
+    const honest = user(
+      worker,
+      { type: "submitResult", claim: claim2, claimSignature: signClaim(claim2, worker.key, claims) },
+      6,
+    );
+    const block = { ...block3, txs: [encodeTx(honest)], receipts: [] } as unknown as Block;
+    const truth = replayBatch(genesis, at(pre2), batchBlocks([block]));
+    t.equal((truth.finalState.get(keys.job(chain.txHash(job2))) as Job).status, "submitted");
+    const [applied, root, msgChain] = await step(witnessOf(pre2, [block], 0));
+    t.ok(applied, "the honest submitResult applies");
+    t.equal(
+      stepCommitment(fromHex(root), fromHex(msgChain), NO_INBOX),
+      truth.commitments[1],
+      "to the replay's C_1",
+    );
+    await lyingBatch(
+      t,
+      "claim signed by another key",
+      [
+        user(
+          worker,
+          { type: "submitResult", claim: claim2, claimSignature: signClaim(claim2, stranger.key, claims) },
+          6,
+        ),
+      ],
+      jobStateLies.statusSet(chain.txHash(job2), "submitted"),
+      "tx refused by the rules",
+    );
+  });
+
+  await t.test("a submitResult on a generation job is refused by the one-step", async (t) => {
+    const id = chain.txHash(genJob);
+    const j = new Map(pre2).get(keys.job(id)) as Job;
+    t.ok(j.generation && j.status === "claimed", "the generation job is claimed by the worker");
+    const claim = { ...claimOf(id), inputRoot: j.inputRoot };
+    await lyingBatch(
+      t,
+      "submitResult on a generation job",
+      [
+        user(
+          worker,
+          { type: "submitResult", claim, claimSignature: signClaim(claim, worker.key, claims) },
+          6,
+        ),
+      ],
+      jobStateLies.statusSet(id, "submitted"),
+      "tx refused by the rules",
+    );
+  });
+
+  await t.test("one-step gas of the job txs", async (t) => {
+    const max = Math.max(...Object.values(oneStepGas));
+    t.ok(max > 0 && max <= 300_000, `largest job one-step ${max} gas (goal <= 300k)`);
+    t.comment(`job one-step gas ${JSON.stringify(oneStepGas)}`);
+  });
+});
