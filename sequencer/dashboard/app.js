@@ -328,6 +328,8 @@ async function lookUp(ev) {
     out.replaceChildren(h("span", { class: "err" }, "enter an address: 0x and 40 hex digits"));
     return;
   }
+  // the last answer goes at once: a balance on screen is never an older lookup's
+  out.replaceChildren(h("span", { class: "sub" }, "looking up…"));
   try {
     const a = await getJson(`/v1/accounts/${addr}`);
     out.replaceChildren(

@@ -184,6 +184,8 @@ t.test(
     t.match(await jobRow.innerText(), /open/, "the job row shows open");
     const balanceOf = async (addr: string) => {
       await page.fill("#balance-address", addr);
+      // the page clears the last answer on submit (else the same address's older balance would
+      // be read back before the new one arrives: CI read 0.99 ETH after the refund that way)
       await page.click("#balance-form button");
       const shown = page.locator(`#balance-result .balance[data-address="${addr.toLowerCase()}"]`);
       await shown.waitFor();
