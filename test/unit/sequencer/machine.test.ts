@@ -629,6 +629,7 @@ t.test("L1-derived txs are idempotent: a deposit or request is never applied twi
   );
   const req: Tx = {
     type: "l1InferenceRequest",
+    inboxIndex: 0n,
     requestId: 9n,
     requester: OTHER,
     modelId: MODEL,
@@ -678,6 +679,7 @@ t.test("collateral per claim: L1 stake derived in order, one claimCollateral per
   const s = fresh();
   const stake = (seq: bigint, active: bigint, unbonding = 0n): Tx => ({
     type: "workerStake",
+    inboxIndex: seq,
     worker: WORKER,
     seq,
     active,
