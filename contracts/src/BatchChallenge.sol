@@ -99,6 +99,8 @@ contract BatchChallenge is ReentrancyGuard {
     event ChallengeResolved(uint256 indexed challengeId, uint256 indexed batchIndex, bool challengerWon, string reason);
     event BatchesRemoved(uint256 indexed fromBatchIndex, uint256 slashed, uint256 challengerReward);
 
+    /// BatchStepVerifier's, bubbled up by proveStep (declared here so callers can decode it).
+    error OneStepNotBuilt(uint8 txType);
     error NotBridge(address caller);
     error NotSequencer(address caller);
     error NotChallenger(address caller);
