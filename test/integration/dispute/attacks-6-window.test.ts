@@ -189,6 +189,7 @@ t.test("attack 6: a claim is disputable only inside its window on L1", async (t)
   await node.sealNow();
   const batch0 = await batcher.postOnce();
   t.equal(batch0?.index, 0, "batch 0 posted");
+  await batcher.postOnce(); // the next step finds it on L1: confirmed (0 confirmations)
   t.same(await recorder.recordOnce(), [0], "its claims root recorded");
   t.same(await recorder.recordOnce(), [], "once");
   const onL1 = await dep.bridge.batchClaims(0n);
