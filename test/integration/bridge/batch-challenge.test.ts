@@ -340,6 +340,13 @@ t.test("batch challenge on the embedded chain", async (t) => {
       { game: chGame, replay: truth, witness: (i) => witnessOf(pre, blocks, i) },
       moves,
     );
+    if (phase !== 0 && /workerStake|l1InferenceRequest/.test(what)) {
+      // the challenger's winning proveStep, the inbox check included (the last tx mined)
+      const pub1 = b.clients(1).publicClient;
+      const last = await pub1.getBlock();
+      const rc = await pub1.getTransactionReceipt({ hash: last.transactions[last.transactions.length - 1] });
+      t.comment(`${what}: proveStep ${rc.gasUsed} gas (the challenger's win, removal and slash included)`);
+    }
     if (phase === 0) {
       // the sequencer withholds: once its clock is out anyone ends the challenge
       await rejectsWith(t, chGame.timeout(c.id), "ClockNotOut", `${what}: not before its clock is out`);
