@@ -10,8 +10,11 @@
  * honest chain is re-posted. Derived txs are proven against the L1 inbox (the inbox hash is part of
  * every step commitment): a made-up deposit, a skipped forced tx and a replaced forced tx are each
  * removed; an honest batch with a forced transfer, a deposit and a forced tx of garbage survives a
- * challenger that disagrees with everything. Hostile moves are refused by name. Measures one-step
- * gas per tx type.
+ * challenger that disagrees with everything. L1 events (a model, a stake change, an L1 request on
+ * the real Bridge, derived by the real follower): a made-up workerStake and a replaced or made-up
+ * l1InferenceRequest are refused at their tx (their message is not L1's next); an honest batch
+ * with each kind survives challengers disagreeing from each (OneStepNotBuilt after the inbox
+ * check). Hostile moves are refused by name. Measures one-step gas per tx type.
  */
 import t, { type Test } from "tap";
 import { type Address, type Hex, parseEther } from "viem";

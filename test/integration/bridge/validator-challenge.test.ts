@@ -5,7 +5,9 @@
  * moves against a lying sequencer (test/helpers/adversary/batch-liars.ts) until the batch is
  * removed; against a sequencer that withholds its moves it ends the challenge by timeout. A batch
  * whose data credits a deposit L1 never queued (under its own, consistent state root) is named by
- * the validator and proven on L1 at that deposit through the inbox hash in the step commitments.
+ * the validator and proven on L1 at that deposit through the inbox hash in the step commitments;
+ * one that gives stake to a worker L1 never saw staking (a workerStake no inbox message holds) is
+ * named and proven at that tx ('tx refused by the rules': its message is not L1's next).
  */
 import t, { type Test } from "tap";
 import { parseEther } from "viem";
