@@ -20,6 +20,7 @@ import type { BridgeRevert, TxResult } from "../bridge/bridge.ts";
 import { EmbeddedChain } from "../bridge/chain/chain.ts";
 import { embeddedL1Clients } from "../bridge/clients.ts";
 import { deployBridge } from "../bridge/deploy.ts";
+import { BridgeFollower } from "../bridge/follower.ts";
 import { fromHex, toHex } from "../protocol/bytes.ts";
 import { claimDomain } from "../protocol/eip712.ts";
 import { ZERO32 } from "../protocol/merkle.ts";
@@ -109,6 +110,40 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       encodeForcedData(signed(2, { type: "transfer", to: fresh[63].address, amount: 5n }) as UserTx),
     );
     const forced = await d.bridge.forceTransaction(forcedData);
+    // inbox messages 2 and 3: the job's model registered and the worker's stake, on L1, derived by
+    // the real follower (their txs must be L1's next messages, or the batch is provably wrong)
+    const [requester, worker] = [3, 2];
+    const eventsFrom = (await seqClients.publicClient.getBlockNumber()) + 1n;
+    const h = (x: number) => `0x${x.toString(16).padStart(2, "0").repeat(32)}` as const;
+    const { modelId: model } = await d.bridge.registerModel(
+      {
+        graphRoot: h(1),
+        weightsRoot: h(2),
+        outputRefsRoot: h(3),
+        inputRangesRoot: h(4),
+        nodeCount: 1,
+        weightCount: 1,
+        inputCount: 1,
+        outputCount: 1,
+      },
+      "0x01551220c0ffee",
+    );
+    const workerL1 = embeddedL1Clients(l1, { privateKey: toHex(users[worker].key) });
+    await seqClients.walletClient?.sendTransaction({
+      to: users[worker].address,
+      value: parseEther("2"),
+    } as never);
+    await d.bridge.as(workerL1.walletClient as never).stake(parseEther("1"));
+    const l1Events = (
+      await new BridgeFollower(seqClients, {
+        bridge: d.address,
+        confirmations: 0,
+        startBlock: Number(eventsFrom),
+      }).derive(Number(eventsFrom) - 1)
+    ).txs;
+    const [modelTx, stakeTx] = l1Events.filter(
+      (x) => x.type === "modelRegistered" || x.type === "workerStake",
+    );
     const txs: Tx[] = [
       { type: "deposit", depositId: 0n, recipient: users[1].address, amount: depositAmount } as Tx,
       {
@@ -128,17 +163,9 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
     }
     // The worker and job txs: their one-steps run on the state after every transfer.
     const lastTransfer = txs.length - 1;
-    const model = `0x${"a1".repeat(32)}` as const;
-    const [requester, worker] = [3, 2];
     txs.push(
-      { type: "modelRegistered", modelId: model, registrant: users[requester].address, cid: "0x0155" } as Tx,
-      {
-        type: "workerStake",
-        worker: users[worker].address,
-        seq: 1n,
-        active: CLAIM_COLLATERAL * 4n,
-        unbonding: 0n,
-      } as Tx,
+      modelTx,
+      stakeTx,
       signed(worker, {
         type: "registerWorker",
         models: [`0x${"a0".repeat(32)}`, model],
@@ -239,7 +266,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       txDataHash: honest.txDataHash,
       cid: "0x01",
       txData: toHex(honest.txData),
-      inboxCount: 2n,
+      inboxCount: 4n,
     });
     const liarLeaves = faulty.messages.map((m) => toHex(messageLeaf(m)));
     const liarFinal = stepCommitment(

@@ -16,6 +16,7 @@ import { encodeEventTopics, getAbiItem, parseEventLogs, zeroAddress } from "viem
 import { bridgeAbi } from "../contracts/artifacts/Bridge.ts";
 import { disputeGameAbi } from "../contracts/artifacts/DisputeGame.ts";
 import type { SystemTx, Tx } from "../protocol/tx.ts";
+import { INBOX_MODEL, INBOX_REQUEST, INBOX_STAKE } from "../sequencer/fault-proof/encoding.ts";
 import type { L1Clients } from "./clients.ts";
 
 export interface L1Origin {
@@ -122,11 +123,40 @@ export class BridgeFollower {
       ];
       parsed.sort(byLogOrder);
       for (const log of parsed) {
+        if (log.eventName === "InboxQueued") {
+          // A model, an L1 request and a queued stake change queue their inbox message just before
+          // their event, in the same call: the event's tx names it (docs/rollup.md 8).
+          const kind = Number(log.args.kind);
+          if (kind === INBOX_MODEL || kind === INBOX_REQUEST || kind === INBOX_STAKE)
+            this.pendingInbox = { kind, index: log.args.inboxIndex, txHash: log.transactionHash };
+          continue;
+        }
         const tx = await this.toSystemTx(log);
         if (tx) txs.push(tx);
       }
     }
     return { origin: await this.origin(safe), txs };
+  }
+
+  /** The inbox message an L1 event's InboxQueued announced for the event after it. */
+  private pendingInbox: { kind: number; index: bigint; txHash: Hex | null } | null = null;
+
+  /** The inbox index queued for `log` (kind `kind`) just before it; null when none was. */
+  private takeInbox(log: L1Log, kind: number): bigint | null {
+    const p = this.pendingInbox;
+    this.pendingInbox = null;
+    if (!p || p.kind !== kind || p.txHash !== log.transactionHash) return null;
+    return p.index;
+  }
+
+  /** Like takeInbox, for an event that always has its message (a model, an L1 request). */
+  private requireInbox(log: L1Log, kind: number): bigint {
+    const i = this.takeInbox(log, kind);
+    if (i === null)
+      throw new Error(
+        `${log.eventName} in L1 tx ${log.transactionHash} has no inbox message before it (a Bridge older than L1 events in the inbox?)`,
+      );
+    return i;
   }
 
   private async toSystemTx(log: L1Log): Promise<SystemTx | undefined> {
@@ -141,6 +171,7 @@ export class BridgeFollower {
       case "ModelRegistered":
         return {
           type: "modelRegistered",
+          inboxIndex: this.requireInbox(log, INBOX_MODEL),
           modelId: log.args.modelId,
           registrant: log.args.registrant,
           cid: log.args.cid,
@@ -150,6 +181,7 @@ export class BridgeFollower {
         // so the product stays an exact JS number.
         return {
           type: "l1InferenceRequest",
+          inboxIndex: this.requireInbox(log, INBOX_REQUEST),
           requestId: log.args.requestId,
           requester: log.args.requester,
           modelId: log.args.modelId,
@@ -196,15 +228,19 @@ export class BridgeFollower {
           sender: log.args.sender.toLowerCase() as Address,
           data: log.args.signedL2Tx.toLowerCase() as Hex,
         };
-      case "StakeChanged":
+      case "StakeChanged": {
         // Absolute values, numbered per worker: the state machine applies each change once, in order.
+        // Without an inbox message before it, it is a slash's (Bridge.settleDispute does not queue).
+        const inboxIndex = this.takeInbox(log, INBOX_STAKE);
         return {
           type: "workerStake",
+          ...(inboxIndex === null ? {} : { inboxIndex }),
           worker: log.args.worker.toLowerCase() as Address,
           seq: log.args.seq,
           active: log.args.active,
           unbonding: log.args.unbonding,
         };
+      }
       default:
         return undefined; // events L2 does not derive (bonds, batches, withdrawals)
     }

@@ -135,7 +135,16 @@ export const TYPES = {
     { name: "active", type: "uint256" },
     { name: "unbonding", type: "uint256" },
   ],
+  /** A stake change queued in the L1 inbox (stake, unbond, withdrawUnbonded); WorkerStake is a slash's. */
+  QueuedWorkerStake: [
+    { name: "inboxIndex", type: "uint256" },
+    { name: "worker", type: "address" },
+    { name: "seq", type: "uint256" },
+    { name: "active", type: "uint256" },
+    { name: "unbonding", type: "uint256" },
+  ],
   L1InferenceRequest: [
+    { name: "inboxIndex", type: "uint256" },
     { name: "requestId", type: "uint256" },
     { name: "requester", type: "address" },
     { name: "modelId", type: "bytes32" },
@@ -145,6 +154,7 @@ export const TYPES = {
     { name: "deadline", type: "uint64" },
   ],
   ModelRegistered: [
+    { name: "inboxIndex", type: "uint256" },
     { name: "modelId", type: "bytes32" },
     { name: "registrant", type: "address" },
     { name: "cid", type: "bytes" },

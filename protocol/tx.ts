@@ -144,6 +144,12 @@ export type DisputeResolvedTx = {
  */
 export type WorkerStakeTx = {
   type: "workerStake";
+  /**
+   * The L1 inbox message it consumes (docs/rollup.md 8): stake, unbond and withdrawUnbonded queue
+   * one. Absent for a slash (Bridge.settleDispute), which is not queued (its inbox message would
+   * put the dispute game's one-step win over its gas goal): such a change may only lower stake.
+   */
+  inboxIndex?: bigint;
   worker: Address;
   seq: bigint;
   active: bigint;
@@ -151,6 +157,8 @@ export type WorkerStakeTx = {
 };
 export type L1InferenceRequestTx = {
   type: "l1InferenceRequest";
+  /** The L1 inbox message it consumes (Bridge.requestInference queues one). */
+  inboxIndex: bigint;
   requestId: bigint;
   requester: Address;
   modelId: Hex;
@@ -166,6 +174,8 @@ export type L1InferenceRequestTx = {
  */
 export type ModelRegisteredTx = {
   type: "modelRegistered";
+  /** The L1 inbox message it consumes (Bridge.registerModel queues one). */
+  inboxIndex: bigint;
   modelId: Hex;
   registrant: Address;
   cid: Hex;
@@ -500,18 +510,20 @@ export function decodeTx(json: unknown, opts: { signed?: boolean } = {}): Tx {
         claimerWon: fieldBool(o, "claimerWon"),
       };
     case "workerStake":
-      sys(["worker", "seq", "active", "unbonding"]);
+      sys(["inboxIndex", "worker", "seq", "active", "unbonding"]);
       return {
         type,
+        ...(o.inboxIndex === undefined ? {} : { inboxIndex: fieldU256(o, "inboxIndex") }),
         worker: fieldHex(o, "worker", 20) as Address,
         seq: fieldU256(o, "seq"),
         active: fieldU256(o, "active"),
         unbonding: fieldU256(o, "unbonding"),
       };
     case "l1InferenceRequest":
-      sys(["requestId", "requester", "modelId", "inputRoot", "inputCid", "escrow", "deadline"]);
+      sys(["inboxIndex", "requestId", "requester", "modelId", "inputRoot", "inputCid", "escrow", "deadline"]);
       return {
         type,
+        inboxIndex: fieldU256(o, "inboxIndex"),
         requestId: fieldU256(o, "requestId"),
         requester: fieldHex(o, "requester", 20) as Address,
         modelId: fieldHex(o, "modelId", 32),
@@ -521,9 +533,10 @@ export function decodeTx(json: unknown, opts: { signed?: boolean } = {}): Tx {
         deadline: fieldUint(o, "deadline", 64),
       };
     case "modelRegistered":
-      sys(["modelId", "registrant", "cid"]);
+      sys(["inboxIndex", "modelId", "registrant", "cid"]);
       return {
         type,
+        inboxIndex: fieldU256(o, "inboxIndex"),
         modelId: fieldHex(o, "modelId", 32),
         registrant: fieldHex(o, "registrant", 20) as Address,
         cid: fieldBytes(o, "cid", LIMITS.cidBytes),
@@ -566,7 +579,9 @@ export function typedMessage(tx: Tx): Record<string, unknown> {
 
 /** Tx hash = EIP-712 digest under the L2 domain (system txs too, although nobody signs them). */
 export function txDigest(tx: Tx, domain: Eip712Domain): Uint8Array {
-  return typedDataDigest(domain, PRIMARY[tx.type], typedMessage(tx));
+  const primary =
+    tx.type === "workerStake" && tx.inboxIndex !== undefined ? "QueuedWorkerStake" : PRIMARY[tx.type];
+  return typedDataDigest(domain, primary, typedMessage(tx));
 }
 
 export function claimDigest(claim: ClaimMsg, domain: Eip712Domain): Uint8Array {

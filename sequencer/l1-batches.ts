@@ -16,6 +16,7 @@ import type { L1Clients } from "../bridge/clients.ts";
 import { bridgeAbi } from "../contracts/artifacts/Bridge.ts";
 import { fromHex } from "../protocol/bytes.ts";
 import type { Address } from "../protocol/secp256k1.ts";
+import { INBOX_MODEL, INBOX_REQUEST, INBOX_STAKE } from "./fault-proof/encoding.ts";
 import type { InboxMessage, L1BatchWithData } from "./rebuild.ts";
 
 export interface L1BatchReaderOptions {
@@ -84,6 +85,18 @@ export class L1BatchReader {
           this.lastDeposit = null;
           continue;
         }
+        if (
+          log.eventName === "InboxQueued" &&
+          (log.args.kind === INBOX_MODEL || log.args.kind === INBOX_REQUEST || log.args.kind === INBOX_STAKE)
+        ) {
+          // a model, an L1 request or a stake change: the replay checks its tx by the message hash
+          this.queue(
+            Number(log.args.inboxIndex),
+            { kind: "l1Event", inboxKind: log.args.kind, messageHash: log.args.messageHash },
+            log.blockNumber,
+          );
+          continue;
+        }
         if (log.eventName === "TransactionForced") {
           this.queue(
             Number(log.args.inboxIndex),
@@ -148,7 +161,8 @@ export class L1BatchReader {
     index: number,
     m:
       | { kind: "deposit"; depositId: bigint; recipient: Hex; amount: bigint }
-      | { kind: "forced"; sender: Hex; signedL2Tx: Hex },
+      | { kind: "forced"; sender: Hex; signedL2Tx: Hex }
+      | { kind: "l1Event"; inboxKind: number; messageHash: Hex },
     l1Block: bigint | null,
   ): void {
     if (index !== this.inbox.length)

@@ -32,12 +32,14 @@ import { buildBatch } from "./batch.ts";
 import { decodeBatchData } from "./batch-data.ts";
 import type { Block } from "./block.ts";
 import { Chain, type GenesisConfig } from "./chain.ts";
-import { inboxHashAfter } from "./fault-proof/encoding.ts";
+import { INBOX_MODEL, INBOX_REQUEST, inboxHashAfter, inboxMessageHash } from "./fault-proof/encoding.ts";
 
 /** One message of the Bridge's inbox, as its L1 logs tell it. */
 export type InboxMessage =
   | { index: number; l1Block: number; kind: "deposit"; depositId: bigint; recipient: Hex; amount: bigint }
-  | { index: number; l1Block: number; kind: "forced"; sender: Hex; signedL2Tx: Hex };
+  | { index: number; l1Block: number; kind: "forced"; sender: Hex; signedL2Tx: Hex }
+  /** A model, an L1 request or a queued stake change: checked by its message hash (InboxQueued). */
+  | { index: number; l1Block: number; kind: "l1Event"; inboxKind: number; messageHash: Hex };
 
 /** A batch as the Bridge holds it, with the data its postBatch tx carried. */
 export interface L1BatchWithData {
@@ -149,7 +151,17 @@ export class BatchReplayer {
 }
 
 function describe(m: InboxMessage): string {
-  return m.kind === "deposit" ? `deposit ${m.depositId} (inbox ${m.index})` : `forced tx at inbox ${m.index}`;
+  if (m.kind === "deposit") return `deposit ${m.depositId} (inbox ${m.index})`;
+  if (m.kind === "forced") return `forced tx at inbox ${m.index}`;
+  const what =
+    m.inboxKind === INBOX_MODEL ? "model" : m.inboxKind === INBOX_REQUEST ? "L1 request" : "stake change";
+  return `${what} at inbox ${m.index} (message ${m.messageHash})`;
+}
+
+function detail(m: InboxMessage): string {
+  if (m.kind === "deposit") return ` to ${m.recipient} (${m.amount})`;
+  if (m.kind === "forced") return ` from ${m.sender}`;
+  return "";
 }
 
 /**
@@ -159,15 +171,18 @@ function describe(m: InboxMessage): string {
  */
 function checkDerived(header: Block["header"], block: Block, inbox: InboxMessage[]): string | null {
   for (const json of block.txs) {
-    if (json.type !== "deposit" && json.type !== "forcedTx") continue;
     const tx = decodeTx(json);
+    // every derived tx that consumes an inbox message: deposit, forcedTx and the L1 events (a
+    // slash's workerStake and the dispute events consume none)
+    const message = inboxMessageHash(tx);
+    if (!message) continue;
     const next = inbox.shift();
     const what =
       tx.type === "deposit"
         ? `deposit ${tx.depositId} to ${tx.recipient} (${tx.amount})`
         : tx.type === "forcedTx"
           ? `forced tx ${tx.inboxIndex} from ${tx.sender}`
-          : tx.type;
+          : `${tx.type} naming inbox ${"inboxIndex" in tx ? tx.inboxIndex : "?"} (message ${toHex(message)})`;
     if (!next)
       return `block ${header.number} derives ${what}, which no inbox message counted by the batch holds`;
     const same =
@@ -176,15 +191,17 @@ function checkDerived(header: Block["header"], block: Block, inbox: InboxMessage
           next.depositId === tx.depositId &&
           next.recipient.toLowerCase() === tx.recipient &&
           next.amount === tx.amount
-        : tx.type === "forcedTx" &&
-          next.kind === "forced" &&
-          BigInt(next.index) === tx.inboxIndex &&
-          next.sender.toLowerCase() === tx.sender &&
-          next.signedL2Tx.toLowerCase() === tx.data;
+        : tx.type === "forcedTx"
+          ? next.kind === "forced" &&
+            BigInt(next.index) === tx.inboxIndex &&
+            next.sender.toLowerCase() === tx.sender &&
+            next.signedL2Tx.toLowerCase() === tx.data
+          : next.kind === "l1Event" &&
+            "inboxIndex" in tx &&
+            BigInt(next.index) === tx.inboxIndex &&
+            next.messageHash.toLowerCase() === toHex(message);
     if (!same)
-      return `block ${header.number} derives ${what} where the next inbox message is ${describe(next)}${
-        next.kind === "deposit" ? ` to ${next.recipient} (${next.amount})` : ` from ${next.sender}`
-      }`;
+      return `block ${header.number} derives ${what} where the next inbox message is ${describe(next)}${detail(next)}`;
   }
   if (inbox.length && inbox[0].l1Block <= header.l1OriginNumber)
     return `${describe(inbox[0])} is in L1 block ${inbox[0].l1Block}, which block ${header.number} derived (origin ${header.l1OriginNumber}), but no tx of it consumes the message`;

@@ -91,6 +91,37 @@ export const iBatchBridgeAbi = [
     "inputs": [
       {
         "internalType": "uint256",
+        "name": "inboxIndex",
+        "type": "uint256"
+      }
+    ],
+    "name": "getInboxMessage",
+    "outputs": [
+      {
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "rollingHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint64",
+            "name": "queuedAt",
+            "type": "uint64"
+          }
+        ],
+        "internalType": "struct IBatchBridge.InboxMessage",
+        "name": "",
+        "type": "tuple"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
         "name": "batchIndex",
         "type": "uint256"
       }

@@ -19,7 +19,14 @@ interface IBatchBridge {
         bytes32 inboxHash;
     }
 
+    /// One message of the inbox (Bridge.InboxMessage).
+    struct InboxMessage {
+        bytes32 rollingHash;
+        uint64 queuedAt;
+    }
+
     function getBatch(uint256 batchIndex) external view returns (Batch memory);
+    function getInboxMessage(uint256 inboxIndex) external view returns (InboxMessage memory);
     function batchCount() external view returns (uint256);
     function sequencer() external view returns (address);
     function challengeWindow() external view returns (uint64);
@@ -92,6 +99,8 @@ contract BatchChallenge is ReentrancyGuard {
     event ChallengeResolved(uint256 indexed challengeId, uint256 indexed batchIndex, bool challengerWon, string reason);
     event BatchesRemoved(uint256 indexed fromBatchIndex, uint256 slashed, uint256 challengerReward);
 
+    /// BatchStepVerifier's, bubbled up by proveStep (declared here so callers can decode it).
+    error OneStepNotBuilt(uint8 txType);
     error NotBridge(address caller);
     error NotSequencer(address caller);
     error NotChallenger(address caller);
@@ -296,6 +305,13 @@ contract BatchChallenge is ReentrancyGuard {
         if (!Commitments.requireProof(c.txRoot, sha256(txBytes), c.lo, c.txCount, txProof)) {
             revert TxNotInBatch(c.lo);
         }
+        // An L1 event's tx (model, L1 request, queued stake change) must consume the inbox's next
+        // message before anything else is asked of it: its state rule has no one-step yet (step
+        // reverts OneStepNotBuilt), but a made-up, skipped or replaced one is refused here.
+        if (!_consumesNextInboxMessage(c, pre[2], txBytes)) {
+            _resolve(id, c, true, "tx refused by the rules");
+            return;
+        }
         (bool applied, bytes32[3] memory post) = verifier.step(pre, txBytes, records);
         if (!applied) {
             _resolve(id, c, true, "tx refused by the rules");
@@ -327,6 +343,23 @@ contract BatchChallenge is ReentrancyGuard {
     }
 
     // ------------------------------------------------------------------ internals
+
+    /// True unless `txBytes` is an L1 event's tx whose message is not the inbox's next one after
+    /// `preInbox` (the agreed inbox hash): message `inboxIndex` (named by the tx) must be counted by
+    /// the batch, follow `preInbox` on L1 and roll it into L1's own hash after it. The rolling
+    /// hash names its position, so an honest tx always passes and no other index can.
+    function _consumesNextInboxMessage(Challenge storage c, bytes32 preInbox, bytes calldata txBytes)
+        internal
+        view
+        returns (bool)
+    {
+        (bool isEvent, bool wellFormed, uint64 inboxIndex, bytes32 message) = verifier.l1EventMessage(txBytes);
+        if (!isEvent) return true;
+        if (!wellFormed || inboxIndex >= bridge.getBatch(c.batchIndex).inboxCount) return false;
+        bytes32 before = inboxIndex == 0 ? bytes32(0) : bridge.getInboxMessage(inboxIndex - 1).rollingHash;
+        return before == preInbox
+            && bridge.getInboxMessage(inboxIndex).rollingHash == keccak256(abi.encodePacked(preInbox, message));
+    }
 
     function _challenge(uint256 id) internal view returns (Challenge storage) {
         if (id >= _challenges.length) revert UnknownChallenge(id);

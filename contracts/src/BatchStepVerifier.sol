@@ -22,6 +22,11 @@ contract BatchStepVerifier {
     uint8 public constant TX_WITHDRAW = 0x02;
     uint8 public constant TX_DEPOSIT = 0x81;
     uint8 public constant TX_FORCED = 0x82;
+    /// The txs L2 derives from L1 events that are inbox messages (sequencer/fault-proof/encoding.ts):
+    /// kind || inboxIndex u64 || fields; their state rules have no one-step yet.
+    uint8 public constant TX_MODEL_REGISTERED = 0x83;
+    uint8 public constant TX_L1_REQUEST = 0x84;
+    uint8 public constant TX_WORKER_STAKE = 0x85;
     uint8 public constant TX_OPAQUE = 0xff;
     uint8 internal constant TX_REGISTER_WORKER = 0x03;
     uint8 internal constant TX_POST_JOB = 0x04;
@@ -105,6 +110,35 @@ contract BatchStepVerifier {
         } else {
             revert OneStepNotBuilt(kind);
         }
+    }
+
+    /// The inbox message of an L1 event's tx (0x83 model, 0x84 L1 request, 0x85 queued stake change):
+    /// `isEvent` false for any other tx. The message hash is Bridge._queue's: the inbox kind (the tx
+    /// kind - 0x80), the fixed fields as the tx holds them, then keccak256 of the CID that ends a
+    /// model's or a request's bytes. `wellFormed` false: the bytes are too short (or a stake change
+    /// not 101 bytes), so they encode no such tx and a batch holding them is wrong.
+    function l1EventMessage(bytes calldata txBytes)
+        external
+        pure
+        returns (bool isEvent, bool wellFormed, uint64 inboxIndex, bytes32 messageHash)
+    {
+        uint8 kind = txBytes.length == 0 ? 0 : uint8(txBytes[0]);
+        // fields after kind (1) and inboxIndex (8): modelId, registrant | requestId, requester,
+        // modelId, inputRoot, escrow, deadline | worker, seq, active, unbonding
+        uint256 fixedEnd;
+        if (kind == TX_MODEL_REGISTERED) fixedEnd = 9 + 52;
+        else if (kind == TX_L1_REQUEST) fixedEnd = 9 + 156;
+        else if (kind == TX_WORKER_STAKE) fixedEnd = 9 + 92;
+        else return (false, false, 0, bytes32(0));
+        isEvent = true;
+        if (txBytes.length < fixedEnd || (kind == TX_WORKER_STAKE && txBytes.length != fixedEnd)) {
+            return (true, false, 0, bytes32(0));
+        }
+        wellFormed = true;
+        inboxIndex = uint64(bytes8(txBytes[1:9]));
+        messageHash = kind == TX_WORKER_STAKE
+            ? keccak256(abi.encodePacked(kind - 0x80, txBytes[9:]))
+            : keccak256(abi.encodePacked(kind - 0x80, txBytes[9:fixedEnd], keccak256(txBytes[fixedEnd:])));
     }
 
     /// Bridge._queue's rolling hash.

@@ -107,11 +107,11 @@ contract Bridge is ReentrancyGuard, EIP712 {
         uint64 firstBlock;
         uint64 lastBlock;
         uint64 postedAt;
-        uint64 inboxCount; // inbox messages (deposits, forced txs) consumed by this batch and all before it
+        uint64 inboxCount; // inbox messages (deposits, forced txs, L1 events) consumed by this batch and all before it
         bytes32 inboxHash; // the inbox's rolling hash after message inboxCount - 1 (0 when none)
     }
 
-    /// One message of the L1 inbox (deposits and forced L2 txs, in L1 order).
+    /// One message of the L1 inbox (deposits, forced L2 txs, models, L1 requests, stake changes, in L1 order).
     struct InboxMessage {
         bytes32 rollingHash; // keccak256(previous rollingHash || messageHash); the first follows 0
         uint64 queuedAt;
@@ -152,6 +152,12 @@ contract Bridge is ReentrancyGuard, EIP712 {
     uint256 public constant MAX_FORCED_TX_LENGTH = 8192;
     uint8 public constant INBOX_DEPOSIT = 1;
     uint8 public constant INBOX_FORCED_TX = 2;
+    /// L1 events L2 derives a system tx from go through the inbox too (docs/rollup.md 8), so a
+    /// made-up, dropped or reordered one is provable against the inbox hash (8c). Each queues its
+    /// message before its event, so the event's InboxQueued precedes it in the same call.
+    uint8 public constant INBOX_MODEL = 3;
+    uint8 public constant INBOX_REQUEST = 4;
+    uint8 public constant INBOX_STAKE = 5;
     /// Latest request deadline (seconds): L2 keeps deadlines as ms in a JS number, so
     /// deadline * 1000 must stay <= 2^53 - 1.
     uint64 public constant MAX_REQUEST_DEADLINE = 9_007_199_254_740;
@@ -362,11 +368,17 @@ contract Bridge is ReentrancyGuard, EIP712 {
         WorkerStake storage s = _stakes[msg.sender];
         s.active += msg.value;
         emit Staked(msg.sender, msg.value, s.active);
-        _stakeChanged(msg.sender, s);
+        _stakeChanged(msg.sender, s, true);
     }
 
-    function _stakeChanged(address worker, WorkerStake storage s) internal {
+    /// `queued`: the change is an inbox message (stake, unbond, withdrawUnbonded). A slash's change
+    /// is not: its message (~45k gas, two new slots) would put the dispute game's one-step win over
+    /// its 300k goal; L2 takes a change without a message only when it lowers stake.
+    function _stakeChanged(address worker, WorkerStake storage s, bool queued) internal {
         uint64 seq = ++s.seq;
+        if (queued) {
+            _queue(INBOX_STAKE, keccak256(abi.encodePacked(INBOX_STAKE, worker, seq, s.active, s.unbonding)));
+        }
         emit StakeChanged(worker, seq, s.active, s.unbonding, s.unlockAt);
     }
 
@@ -381,7 +393,7 @@ contract Bridge is ReentrancyGuard, EIP712 {
         uint64 unlockAt = uint64(block.timestamp) + unbondingDelay;
         s.unlockAt = unlockAt;
         emit UnbondRequested(msg.sender, amount, s.unbonding, unlockAt);
-        _stakeChanged(msg.sender, s);
+        _stakeChanged(msg.sender, s, true);
     }
 
     function withdrawUnbonded() external nonReentrant {
@@ -393,7 +405,7 @@ contract Bridge is ReentrancyGuard, EIP712 {
         s.unbonding = 0;
         s.unlockAt = 0;
         emit StakeWithdrawn(msg.sender, amount);
-        _stakeChanged(msg.sender, s);
+        _stakeChanged(msg.sender, s, true);
         _send(msg.sender, amount);
     }
 
@@ -472,6 +484,7 @@ contract Bridge is ReentrancyGuard, EIP712 {
         stored.outputCount = m.outputCount;
         stored.registrant = msg.sender;
         stored.registeredAt = uint64(block.timestamp);
+        _queue(INBOX_MODEL, keccak256(abi.encodePacked(INBOX_MODEL, modelId, msg.sender, keccak256(cid))));
         emit ModelRegistered(modelId, msg.sender, m.graphRoot, m.weightsRoot, cid);
     }
 
@@ -740,7 +753,34 @@ contract Bridge is ReentrancyGuard, EIP712 {
         r.deadline = deadline;
         r.subject = _requestSubject(modelId, inputRoot);
         r.escrow = msg.value;
+        _queueRequest(requestId, modelId, inputRoot, inputCid, deadline);
         emit InferenceRequested(requestId, msg.sender, modelId, inputRoot, inputCid, msg.value, deadline);
+    }
+
+    /// The request's inbox message; its deadline in ms as L2 keeps it (MAX_REQUEST_DEADLINE keeps
+    /// deadline * 1000 below 2^53).
+    function _queueRequest(
+        uint256 requestId,
+        bytes32 modelId,
+        bytes32 inputRoot,
+        bytes calldata inputCid,
+        uint64 deadline
+    ) internal {
+        _queue(
+            INBOX_REQUEST,
+            keccak256(
+                abi.encodePacked(
+                    INBOX_REQUEST,
+                    requestId,
+                    msg.sender,
+                    modelId,
+                    inputRoot,
+                    msg.value,
+                    deadline * 1000,
+                    keccak256(inputCid)
+                )
+            )
+        );
     }
 
     /// The largest escrow an L1 request may carry: the burned half of one slash (minWorkerStake),
@@ -1012,7 +1052,7 @@ contract Bridge is ReentrancyGuard, EIP712 {
                 uint256 fromActive = slashed < s.active ? slashed : s.active;
                 s.active -= fromActive;
                 s.unbonding -= slashed - fromActive;
-                if (slashed != 0) _stakeChanged(worker, s);
+                if (slashed != 0) _stakeChanged(worker, s, false);
                 uint256 half = slashed / 2;
                 b.free += half;
                 burnedAmount = slashed - half;

@@ -268,6 +268,44 @@ export function faultProofVectors() {
     },
   };
 
+  // L1 events through the inbox: a model, an L1 request and a queued stake change. Their tx bytes
+  // and the message hash Bridge._queue is given (BatchStepVerifier.l1EventMessage recomputes it
+  // from the bytes; test/integration/bridge/inbox.test.ts checks the Bridge's own).
+  const l1EventTxs: Tx[] = [
+    {
+      type: "modelRegistered",
+      inboxIndex: 5n,
+      modelId: bytes(32, 15),
+      registrant: addr(16),
+      cid: "0x01551220c0ffee",
+    },
+    {
+      type: "l1InferenceRequest",
+      inboxIndex: 6n,
+      requestId: 3n,
+      requester: addr(17),
+      modelId: bytes(32, 15),
+      inputRoot: bytes(32, 18),
+      inputCid: "0x0155122011",
+      escrow: 10n ** 15n,
+      deadline: 1_900_000_000_000,
+    },
+    {
+      type: "workerStake",
+      inboxIndex: 7n,
+      worker: addr(19),
+      seq: 2n,
+      active: 10n ** 18n,
+      unbonding: 5n,
+    },
+  ];
+  const l1Events = l1EventTxs.map((tx) => ({
+    tx: encodeTx(tx),
+    txBytes: toHex(txBytes(tx, 0)),
+    inboxIndex: Number((tx as { inboxIndex: bigint }).inboxIndex),
+    messageHash: toHex(inboxMessageHash(tx) as Uint8Array),
+  }));
+
   // State-tree updates, each proven against the root before it (what the one-step checks).
   const tree = new SparseMerkleTree();
   const present = new Map<string, { balance: bigint; nonce: number }>();
@@ -349,6 +387,7 @@ export function faultProofVectors() {
     emptyTxRoot: toHex(txRootOf([])),
     steps,
     inbox,
+    l1Events,
     updates,
   };
 }

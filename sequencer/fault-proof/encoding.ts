@@ -36,6 +36,14 @@
  *                             the job record) || claimSignature 65 || sig 65
  *                  deposit    0x81 || depositId u256 32 || recipient 20 || amount 32
  *                  forcedTx   0x82 || sender 20 || data   (data: the forced bytes as sent to L1)
+ *                  modelRegistered     0x83 || inboxIndex u64 || modelId 32 || registrant 20 || cid
+ *                  l1InferenceRequest  0x84 || inboxIndex u64 || requestId u256 || requester 20
+ *                                      || modelId 32 || inputRoot 32 || escrow u256
+ *                                      || deadline u64 (ms, as L2 keeps it) || inputCid
+ *                  workerStake (queued, inboxIndex set)
+ *                                      0x85 || inboxIndex u64 || worker 20 || seq u64 || active u256
+ *                                      || unbonding u256
+ *                  (a slash's workerStake, no inboxIndex, is 0xff || JSON: it is no inbox message)
  *                  any other  0xff || utf8(JSON.stringify(encodeTx(tx)))   (no one-step yet)
  *                  blockTime: the timestamp (ms) of the tx's block in the batch data. The rules of
  *                  postJob, claimJob and submitResult read it (deadlines, postedAt, submittedAt); carried in the tx leaf, it is
@@ -51,12 +59,22 @@
  *
  *   inbox message  deposit   keccak256(0x01 || depositId u256 || recipient 20 || amount u256)
  *   hash           forcedTx  keccak256(0x02 || sender 20 || keccak256(data))
- *                  (exactly what Bridge._queue is given by deposit / forceTransaction)
+ *                  modelRegistered     keccak256(0x03 || modelId || registrant 20 || keccak256(cid))
+ *                  l1InferenceRequest  keccak256(0x04 || requestId u256 || requester 20 || modelId
+ *                                      || inputRoot || escrow u256 || deadline ms u64
+ *                                      || keccak256(inputCid))
+ *                  workerStake         keccak256(0x05 || worker 20 || seq u64 || active u256
+ *                                      || unbonding u256)
+ *                  (exactly what Bridge._queue is given by deposit / forceTransaction /
+ *                  registerModel / requestInference / stake, unbond, withdrawUnbonded: the L1
+ *                  events' tx bytes after kind and inboxIndex, any CID replaced by its keccak256)
  *   inbox hash     the Bridge's rolling hash: keccak256(inboxHash || messageHash), 0 before message 0
  *
  *   step commitment  C = sha256(stateRoot || messageChain || inboxHash), messageChain = 0 at the
  *                    batch start, sha256(messageChain || messageLeaf) for every L2 -> L1 message in
- *                    tx order; inboxHash rolled by every deposit and forcedTx, in tx order.
+ *                    tx order; inboxHash rolled by every derived tx with an inbox message
+ *                    (deposit, forcedTx, modelRegistered, l1InferenceRequest, queued workerStake),
+ *                    in tx order.
  *                    C_0 = (previous batch's stateRoot, 0, previous batch's inboxHash);
  *                    C_n = (batch stateRoot, chain of the leaves under the batch's withdrawalRoot,
  *                    the batch's inboxHash as the Bridge recorded it).
@@ -73,8 +91,11 @@ import {
   encodeTx,
   type Hex,
   isSystemTx,
+  type L1InferenceRequestTx,
+  type ModelRegisteredTx,
   type Tx,
   type UserTx,
+  type WorkerStakeTx,
 } from "../../protocol/tx.ts";
 import type {
   Account,
@@ -96,10 +117,16 @@ export const TX_CLAIM_JOB = 0x06;
 export const TX_SUBMIT_RESULT = 0x07;
 export const TX_DEPOSIT = 0x81;
 export const TX_FORCED = 0x82;
+export const TX_MODEL_REGISTERED = 0x83;
+export const TX_L1_REQUEST = 0x84;
+export const TX_WORKER_STAKE = 0x85;
 export const TX_OPAQUE = 0xff;
-/** Bridge.INBOX_DEPOSIT / INBOX_FORCED_TX: the first byte of an inbox message's preimage. */
+/** Bridge.INBOX_DEPOSIT / ..._STAKE: the first byte of an inbox message's preimage. */
 export const INBOX_DEPOSIT = 0x01;
 export const INBOX_FORCED_TX = 0x02;
+export const INBOX_MODEL = 0x03;
+export const INBOX_REQUEST = 0x04;
+export const INBOX_STAKE = 0x05;
 /** Length of a transfer's or withdraw's binary tx bytes. */
 export const USER_TX_BYTES = 178;
 export const RECORD_SEEN = 0x01;
@@ -344,14 +371,71 @@ export function txBytes(tx: Tx, blockTime: number): Uint8Array {
       return concatBytes(u8(TX_DEPOSIT), u256(tx.depositId), addr(tx.recipient), u256(tx.amount));
     case "forcedTx":
       return concatBytes(u8(TX_FORCED), addr(tx.sender), fromHex(tx.data));
+    case "modelRegistered":
+      return concatBytes(u8(TX_MODEL_REGISTERED), u64(tx.inboxIndex), l1EventFields(tx));
+    case "l1InferenceRequest":
+      return concatBytes(u8(TX_L1_REQUEST), u64(tx.inboxIndex), l1EventFields(tx));
+    case "workerStake":
+      if (tx.inboxIndex === undefined) return opaque(tx); // a slash: no inbox message
+      return concatBytes(u8(TX_WORKER_STAKE), u64(tx.inboxIndex), l1EventFields(tx));
     default:
-      return concatBytes(u8(TX_OPAQUE), enc.encode(JSON.stringify(encodeTx(tx))));
+      return opaque(tx);
   }
 }
 
 /** A user tx's common fields: from 20 || nonce u64 || fee u256. */
 function userFields(tx: UserTx): Uint8Array {
   return concatBytes(addr(tx.from), u64(tx.nonce), u256(tx.fee));
+}
+
+function opaque(tx: Tx): Uint8Array {
+  return concatBytes(u8(TX_OPAQUE), enc.encode(JSON.stringify(encodeTx(tx))));
+}
+
+/**
+ * The fixed fields of an L1 event's tx bytes (after kind and inboxIndex) and its variable tail (a
+ * CID, hashed into the message; empty for a stake change).
+ */
+function l1EventParts(
+  tx: ModelRegisteredTx | L1InferenceRequestTx | WorkerStakeTx,
+): [fixed: Uint8Array, tail: Uint8Array | null] {
+  switch (tx.type) {
+    case "modelRegistered":
+      return [concatBytes(fromHex(tx.modelId), addr(tx.registrant)), fromHex(tx.cid)];
+    case "l1InferenceRequest":
+      return [
+        concatBytes(
+          u256(tx.requestId),
+          addr(tx.requester),
+          fromHex(tx.modelId),
+          fromHex(tx.inputRoot),
+          u256(tx.escrow),
+          u64(tx.deadline),
+        ),
+        fromHex(tx.inputCid),
+      ];
+    case "workerStake":
+      return [concatBytes(addr(tx.worker), u64(tx.seq), u256(tx.active), u256(tx.unbonding)), null];
+  }
+}
+
+function l1EventFields(tx: ModelRegisteredTx | L1InferenceRequestTx | WorkerStakeTx): Uint8Array {
+  const [fixed, tail] = l1EventParts(tx);
+  return tail ? concatBytes(fixed, tail) : fixed;
+}
+
+const L1_EVENT_INBOX_KIND = {
+  modelRegistered: INBOX_MODEL,
+  l1InferenceRequest: INBOX_REQUEST,
+  workerStake: INBOX_STAKE,
+};
+
+/** The message hash Bridge._queue was given for an L1 event's derived tx. */
+function l1EventMessageHash(tx: ModelRegisteredTx | L1InferenceRequestTx | WorkerStakeTx): Uint8Array {
+  const [fixed, tail] = l1EventParts(tx);
+  const parts = [u8(L1_EVENT_INBOX_KIND[tx.type]), fixed];
+  if (tail) parts.push(keccak256(tail));
+  return keccak256(concatBytes(...parts));
 }
 
 function sig65(s: Hex): Uint8Array {
@@ -387,10 +471,13 @@ export function keccak256(data: Uint8Array): Uint8Array {
 }
 
 /**
- * The message hash Bridge._queue rolled into the inbox for the derived tx `tx` (a deposit or a
- * forced tx); null for every other tx (they consume no inbox message).
+ * The message hash Bridge._queue rolled into the inbox for the derived tx `tx` (a deposit, a forced
+ * tx, a model registration, an L1 request, a queued stake change); null for every other tx (user
+ * txs, dispute events and a slash's stake change consume no inbox message).
  */
 export function inboxMessageHash(tx: Tx): Uint8Array | null {
+  if (tx.type === "modelRegistered" || tx.type === "l1InferenceRequest") return l1EventMessageHash(tx);
+  if (tx.type === "workerStake") return tx.inboxIndex === undefined ? null : l1EventMessageHash(tx);
   if (tx.type === "deposit")
     return keccak256(concatBytes(u8(INBOX_DEPOSIT), u256(tx.depositId), addr(tx.recipient), u256(tx.amount)));
   if (tx.type === "forcedTx")
@@ -415,7 +502,7 @@ export function inboxHashAfter(start: Uint8Array, txs: Iterable<Tx>): Uint8Array
 /** The bytes a user forces its signed L2 tx with (Bridge.forceTransaction); see the header. */
 export function forcedData(tx: UserTx): Uint8Array {
   if (tx.type === "transfer" || tx.type === "withdraw") return txBytes(tx, 0);
-  return concatBytes(u8(TX_OPAQUE), enc.encode(JSON.stringify(encodeTx(tx))));
+  return opaque(tx);
 }
 
 /**

@@ -520,6 +520,13 @@ function applySystem(
       const st = stakeOf(s, tx.worker);
       if (tx.seq <= st.seq)
         reject(`stake change ${tx.seq} of ${tx.worker} is not after ${st.seq}, already applied`);
+      // Only an inbox message (stake, unbond, withdrawUnbonded: inboxIndex set) can raise stake; a
+      // change without one is a slash, which L1 does not queue (docs/rollup.md 8, 8d), so a made-up
+      // one can at most lower a worker's stake, never back claims L1 holds no stake for.
+      if (tx.inboxIndex === undefined && (tx.active > st.active || tx.unbonding > st.unbonding))
+        reject(
+          `stake change ${tx.seq} of ${tx.worker} raises stake without an L1 inbox message (a slash only lowers it)`,
+        );
       s.set(keys.stake(tx.worker), { ...st, seq: tx.seq, active: tx.active, unbonding: tx.unbonding });
       return {
         events: [

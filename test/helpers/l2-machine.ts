@@ -80,7 +80,7 @@ export class L2Machine {
   /** L2 takes jobs only on models it derived from L1's ModelRegistered: derives `modelId`'s, once. */
   registerModel(modelId: Hex): void {
     if (this.state.get(keys.model(modelId)) === undefined) {
-      this.apply({ type: "modelRegistered", modelId, registrant: FEES, cid: SOME_CID });
+      this.apply({ type: "modelRegistered", inboxIndex: 0n, modelId, registrant: FEES, cid: SOME_CID });
     }
   }
 

@@ -19,6 +19,7 @@ export async function modelRegistration(
 ): Promise<ModelRegisteredTx> {
   return {
     type: "modelRegistered",
+    inboxIndex: 0n,
     modelId,
     registrant: o.registrant ?? `0x${"e0".repeat(20)}`,
     cid: o.cid ?? (await cidHexOf(Buffer.from(modelId.slice(2), "hex"))),

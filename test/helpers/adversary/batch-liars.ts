@@ -84,6 +84,13 @@ export const challengerLiars = {
     ...truth,
     commitments: truth.commitments.map((c, k) => (k === 0 ? c : (`0x${"ee".repeat(32)}` as Hex))),
   }),
+  /** Agrees with C_0..C_i and disagrees with every later one (ends at tx i). */
+  disagreeFrom:
+    (i: number) =>
+    (truth: BatchReplay): BatchReplay => ({
+      ...truth,
+      commitments: truth.commitments.map((c, k) => (k <= i ? c : (`0x${"ef".repeat(32)}` as Hex))),
+    }),
   /** Agrees with every commitment (ends at the last tx). */
   agreeAll: (truth: BatchReplay): BatchReplay => truth,
   /** Agrees or disagrees at random, per index. */

@@ -19,7 +19,9 @@ import {
   sequencerMove,
 } from "../../../bridge/batch-challenge.ts";
 import type { BridgeContract, BridgeRevert } from "../../../bridge/bridge.ts";
+import { walletClientFor } from "../../../bridge/clients.ts";
 import { deployBridge } from "../../../bridge/deploy.ts";
+import { BridgeFollower } from "../../../bridge/follower.ts";
 import { batchStepVerifierAbi } from "../../../contracts/artifacts/BatchStepVerifier.ts";
 import { jobStepRulesAbi } from "../../../contracts/artifacts/JobStepRules.ts";
 import { fromHex, toHex } from "../../../protocol/bytes.ts";
@@ -49,7 +51,8 @@ const WINDOW = 120n;
 const CLOCK = 60n;
 const SEQUENCER_BOND = parseEther("1");
 const CHALLENGER_BOND = parseEther("0.1");
-const COLLATERAL = 1000n;
+/** Collateral per claim: a third of the worker's 1 ETH L1 stake, so it backs three claims (3C + 1). */
+const COLLATERAL = 10n ** 18n / 3n;
 
 async function revertName(p: Promise<unknown>): Promise<string> {
   try {
@@ -115,6 +118,38 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
   const liarChGame = seqGame.as(b.wallet(2));
   await seqGame.depositSequencerBond(SEQUENCER_BOND);
 
+  // ---------------------------------------------------------------- L1 events through the inbox
+  // The job's model and the worker's stake are L1 events (inbox messages 0 and 1), derived by the
+  // real follower: made-up ones would be provably wrong against the inbox hash.
+  const eventsFrom = (await seqClients.publicClient.getBlockNumber()) + 1n;
+  const h = (x: number) => `0x${x.toString(16).padStart(2, "0").repeat(32)}` as Hex;
+  const { modelId: model } = await bridge.registerModel(
+    {
+      graphRoot: h(1),
+      weightsRoot: h(2),
+      outputRefsRoot: h(3),
+      inputRangesRoot: h(4),
+      nodeCount: 1,
+      weightCount: 1,
+      inputCount: 1,
+      outputCount: 1,
+    },
+    "0x01551220c0ffee",
+  );
+  await b.wallet(0).sendTransaction({ to: worker.address, value: parseEther("2") } as never);
+  await bridge.as(walletClientFor(seqClients, toHex(worker.key))).stake(parseEther("1"));
+  const l1Events = (
+    await new BridgeFollower(seqClients, {
+      bridge: d.address,
+      confirmations: 0,
+      startBlock: Number(eventsFrom),
+    }).derive(Number(eventsFrom) - 1)
+  ).txs;
+  const [modelTx, stakeTx] = l1Events.filter((x) => x.type === "modelRegistered" || x.type === "workerStake");
+  t.equal((stakeTx as { active: bigint }).active, 3n * COLLATERAL + 1n, "the L1 stake backs three claims");
+  // every batch below counts both messages; batch 0 consumes them
+  const inboxAfterSetup = (await bridge.inboxMessage(1n)).rollingHash as Hex;
+
   // ---------------------------------------------------------------- L2 blocks, sealed for real
   const nonces = new Map<string, number>();
   /** The sender's next tx on the sealed chain; `nonce`: a tx of a lying batch (never sealed). */
@@ -130,7 +165,6 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
     ts += 1000;
     return chain.seal(origin, key as Uint8Array).block;
   };
-  const model = `0x${"a1".repeat(32)}` as Hex;
   const otherModel = `0x${"a2".repeat(32)}` as Hex;
   const inputCid = `0x01551220${"ab".repeat(32)}` as Hex;
   const postJob = (escrow: bigint) =>
@@ -153,17 +187,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
     escrow: 50n,
     deadline: ts + 600_000,
   });
-  const block1 = seal([
-    { type: "modelRegistered", modelId: model, registrant: requester.address, cid: inputCid } as Tx,
-    {
-      type: "workerStake",
-      worker: worker.address,
-      seq: 1n,
-      active: 3n * COLLATERAL + 1n,
-      unbonding: 0n,
-    } as Tx,
-    genJob,
-  ]);
+  const block1 = seal([modelTx, stakeTx, genJob]);
   // batch 1: the job txs, honest
   const job1 = postJob(100n);
   const claims = claimDomain(BigInt(d.chainId), d.address);
@@ -222,10 +246,17 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
 
   const batchBlocks = (blocks: Block[]) => blocks.map((x) => ({ header: x.header, txs: x.txs }));
   // these batches consume no L1 inbox message: the inbox hash stays 0 through every step
-  const NO_INBOX = new Uint8Array(32);
-  const at = (state: Iterable<[string, StateRecord]>) => ({ state, inboxHash: toHex(NO_INBOX) });
+  // batch 0 starts before any inbox message; every later batch after the two it consumed, and
+  // consumes none of its own: the inbox hash stays inboxAfterSetup through each of their steps
+  const INBOX = fromHex(inboxAfterSetup);
+  const at = (state: Iterable<[string, StateRecord]>) => ({ state, inboxHash: inboxAfterSetup });
   const stateAt = (blocks: Block[]): [string, StateRecord][] =>
-    blocks.length ? [...replayBatch(genesis, at(start), batchBlocks(blocks)).finalState] : start;
+    blocks.length
+      ? [
+          ...replayBatch(genesis, { state: start, inboxHash: toHex(new Uint8Array(32)) }, batchBlocks(blocks))
+            .finalState,
+        ]
+      : start;
   const rootOf = (state: Iterable<[string, StateRecord]>): Hex => {
     const tree = new SparseMerkleTree();
     for (const [k, v] of state) tree.set(k, recordValueHash(k, v));
@@ -241,7 +272,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
       txDataHash: batch.txDataHash,
       cid: "0x01",
       txData: toHex(batch.txData),
-      inboxCount: 0n,
+      inboxCount: 2n,
     });
   };
   const witnessOf = (pre: Iterable<[string, StateRecord]>, blocks: Block[], i: number): StepWitness => {
@@ -309,7 +340,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
       const [applied, root, msgChain] = await step(w);
       t.ok(applied, `tx ${i} (${block2Txs[i].type}) applied`);
       t.equal(
-        stepCommitment(fromHex(root), fromHex(msgChain), NO_INBOX),
+        stepCommitment(fromHex(root), fromHex(msgChain), INBOX),
         truth1.commitments[i + 1],
         `tx ${i} C_${i + 1}`,
       );
@@ -386,7 +417,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
     // the truth until the job tx (the last), then its lie
     const liar = sequencerLiars.truthUntil(txs.length - 1)(
       truth,
-      stepCommitment(fromHex(lieRoot), new Uint8Array(32), NO_INBOX),
+      stepCommitment(fromHex(lieRoot), new Uint8Array(32), INBOX),
       [],
     );
     const c = await chGame.challengeBatch(index, buildBatch([block]).txData, CHALLENGER_BOND);
@@ -539,7 +570,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
     const [applied, root, msgChain] = await step(witnessOf(pre2, [block], 0));
     t.ok(applied, "the honest submitResult applies");
     t.equal(
-      stepCommitment(fromHex(root), fromHex(msgChain), NO_INBOX),
+      stepCommitment(fromHex(root), fromHex(msgChain), INBOX),
       truth.commitments[1],
       "to the replay's C_1",
     );

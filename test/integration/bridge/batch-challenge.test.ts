@@ -10,8 +10,11 @@
  * honest chain is re-posted. Derived txs are proven against the L1 inbox (the inbox hash is part of
  * every step commitment): a made-up deposit, a skipped forced tx and a replaced forced tx are each
  * removed; an honest batch with a forced transfer, a deposit and a forced tx of garbage survives a
- * challenger that disagrees with everything. Hostile moves are refused by name. Measures one-step
- * gas per tx type.
+ * challenger that disagrees with everything. L1 events (a model, a stake change, an L1 request on
+ * the real Bridge, derived by the real follower): a made-up workerStake and a replaced or made-up
+ * l1InferenceRequest are refused at their tx (their message is not L1's next); an honest batch
+ * with each kind survives challengers disagreeing from each (OneStepNotBuilt after the inbox
+ * check). Hostile moves are refused by name. Measures one-step gas per tx type.
  */
 import t, { type Test } from "tap";
 import { type Address, type Hex, parseEther } from "viem";
@@ -25,6 +28,7 @@ import {
 } from "../../../bridge/batch-challenge.ts";
 import { type BridgeContract, type BridgeRevert, simulateAndSend } from "../../../bridge/bridge.ts";
 import { deployBridge } from "../../../bridge/deploy.ts";
+import { BridgeFollower } from "../../../bridge/follower.ts";
 import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
 import { fromHex, toHex } from "../../../protocol/bytes.ts";
 import { ZERO32 } from "../../../protocol/merkle.ts";
@@ -184,7 +188,11 @@ t.test("batch challenge on the embedded chain", async (t) => {
       try {
         if (await challengerMove(ch.game, id, ch.replay, ch.witness)) moves.challenger++;
       } catch (err) {
-        if ((err as BridgeRevert).errorName !== "StepIsRight") throw err;
+        // StepIsRight: the step reaches the disputed commitment. OneStepNotBuilt: an L1 event's tx
+        // that is L1's next inbox message, whose state rule has no one-step yet. Either way the
+        // challenger cannot prove it wrong.
+        const name = (err as BridgeRevert).errorName;
+        if (name !== "StepIsRight" && name !== "OneStepNotBuilt") throw err;
         return -1;
       }
     }
@@ -340,6 +348,13 @@ t.test("batch challenge on the embedded chain", async (t) => {
       { game: chGame, replay: truth, witness: (i) => witnessOf(pre, blocks, i) },
       moves,
     );
+    if (phase !== 0 && /workerStake|l1InferenceRequest/.test(what)) {
+      // the challenger's winning proveStep, the inbox check included (the last tx mined)
+      const pub1 = b.clients(1).publicClient;
+      const last = await pub1.getBlock();
+      const rc = await pub1.getTransactionReceipt({ hash: last.transactions[last.transactions.length - 1] });
+      t.comment(`${what}: proveStep ${rc.gasUsed} gas (the challenger's win, removal and slash included)`);
+    }
     if (phase === 0) {
       // the sequencer withholds: once its clock is out anyone ends the challenge
       await rejectsWith(t, chGame.timeout(c.id), "ClockNotOut", `${what}: not before its clock is out`);
@@ -485,6 +500,7 @@ t.test("batch challenge on the embedded chain", async (t) => {
       oneStepGas[types[i]] = gas > (oneStepGas[types[i]] ?? 0n) ? gas : oneStepGas[types[i]];
       if (gas > maxOneStepGas) maxOneStepGas = gas;
     }
+
     t.ok(maxOneStepGas < 300_000n, `largest one-step ${maxOneStepGas} gas (goal <= 300k)`);
     t.comment(
       `one-step gas ${JSON.stringify(Object.fromEntries(Object.entries(oneStepGas).map(([k, v]) => [k, Number(v)])))}, moves per side ${JSON.stringify(txPerSide)}`,
@@ -767,6 +783,167 @@ t.test("batch challenge on the embedded chain", async (t) => {
     await seqGame.timeout(c.id);
     t.equal((await seqGame.getChallenge(c.id)).phase, PHASE.sequencerWon, "the sequencer wins");
     t.equal(await bridge.batchCount(), index + 1n, "the honest batch with derived txs stays");
+
+    // ---------------------------------------------------------------- L1 events through the inbox
+    // A model (inbox 4), a worker's stake (5) and an L1 request (6), derived by the real follower.
+    const eventsFrom = (await b.clients(0).publicClient.getBlockNumber()) + 1n;
+    const h = (x: number) => `0x${x.toString(16).padStart(2, "0").repeat(32)}` as Hex;
+    const { modelId } = await bridge.as(b.wallet(4)).registerModel(
+      {
+        graphRoot: h(1),
+        weightsRoot: h(2),
+        outputRefsRoot: h(3),
+        inputRangesRoot: h(4),
+        nodeCount: 1,
+        weightCount: 1,
+        inputCount: 1,
+        outputCount: 1,
+      },
+      "0x01551220c0ffee",
+    );
+    await bridge.as(b.wallet(6)).stake(parseEther("1"));
+    const l1Now = (await b.clients(0).publicClient.getBlock()).timestamp;
+    await bridge.as(b.wallet(7)).requestInference({
+      modelId,
+      inputRoot: h(9),
+      inputCid: "0x0155122011",
+      deadline: l1Now + 100_000n,
+      escrow: parseEther("0.1"),
+    });
+    const events = (
+      await new BridgeFollower(b.clients(0), {
+        bridge: d.address,
+        confirmations: 0,
+        startBlock: Number(eventsFrom),
+      }).derive(Number(eventsFrom) - 1)
+    ).txs;
+    t.same(
+      events.map((x) => [x.type, (x as { inboxIndex?: bigint }).inboxIndex]),
+      [
+        ["modelRegistered", 4n],
+        ["workerStake", 5n],
+        ["l1InferenceRequest", 6n],
+      ],
+    );
+    const [modelTx, stakeTx, requestTx] = events as [Tx, Tx, Tx];
+    const afterHonest = [...prior, honestBlock];
+    const forkAtHonest = () => {
+      const f = forkAt3();
+      f.applyBlock({ header: honestBlock.header, txs: honestBlock.txs, receipts: [] }, genesis.sequencer);
+      return f;
+    };
+    const recordedHonest = truth.finalInboxHash; // L1's inbox hash after message 3
+
+    // (e) a stake L1 never queued (a worker never staked on L1 made able to claim), told
+    // consistently from it on: refused at that tx, its message is not L1's next
+    const fe = forkAtHonest();
+    const madeUpStake = sealOn(fe, [
+      transfer(fe, users[0], users[1].address, 2n),
+      {
+        type: "workerStake",
+        inboxIndex: 4n,
+        worker: users[0].address,
+        seq: 1n,
+        active: parseEther("9"),
+        unbonding: 0n,
+      } as Tx,
+    ]);
+    await lyingBatch(
+      t,
+      "made-up workerStake, told consistently",
+      [madeUpStake],
+      {
+        liar: sequencerLiars.inboxAsRecordedFrom(1, recordedHonest),
+        reason: "tx refused by the rules",
+        at: 1,
+        inboxCount: 4n,
+      },
+      afterHonest,
+    );
+    // the same stake claimed as message 4 of a batch that counts 5 (the model's place)
+    await lyingBatch(
+      t,
+      "made-up workerStake in a real message's place",
+      [madeUpStake],
+      { liar: sequencerLiars.truthUntilLast, reason: "tx refused by the rules", at: 1, inboxCount: 5n },
+      afterHonest,
+    );
+
+    // (f) the L1 request replaced by one with 10x its escrow (the model and stake derived honestly)
+    const ff = forkAtHonest();
+    const inflated = {
+      ...(requestTx as Extract<Tx, { type: "l1InferenceRequest" }>),
+      escrow: parseEther("1"),
+    };
+    const replacedRequest = sealOn(ff, [modelTx, stakeTx, inflated as Tx]);
+    await lyingBatch(
+      t,
+      "l1InferenceRequest replaced",
+      [replacedRequest],
+      { liar: sequencerLiars.truthUntilLast, reason: "tx refused by the rules", at: 2, inboxCount: 7n },
+      afterHonest,
+    );
+    // (g) a request L1 never made, after the real ones, in a batch that counts only those
+    const fg = forkAtHonest();
+    const extra = {
+      ...(requestTx as Extract<Tx, { type: "l1InferenceRequest" }>),
+      inboxIndex: 7n,
+      requestId: 1n,
+    };
+    const madeUpRequest = sealOn(fg, [modelTx, stakeTx, requestTx, extra as Tx]);
+    await lyingBatch(
+      t,
+      "made-up l1InferenceRequest past the batch's count",
+      [madeUpRequest],
+      {
+        liar: sequencerLiars.inboxAsRecordedFrom(3, (await bridge.inboxMessage(6n)).rollingHash),
+        reason: "tx refused by the rules",
+        at: 3,
+        inboxCount: 7n,
+      },
+      afterHonest,
+    );
+
+    // (h) the honest batch with each kind survives a challenger that disagrees from each of them on
+    const fh = forkAtHonest();
+    const eventsBlock = sealOn(fh, [
+      modelTx,
+      stakeTx,
+      transfer(fh, users[0], users[1].address, 2n),
+      requestTx,
+    ]);
+    const evIndex = await bridge.batchCount();
+    const evBatch = buildBatch([eventsBlock]);
+    await post(evBatch, undefined, 7n);
+    const evPre = stateAt(afterHonest);
+    const evTruth = replayBatch(genesis, evPre, batchBlocks([eventsBlock]));
+    t.equal(
+      (await bridge.getBatch(evIndex)).inboxHash,
+      evTruth.finalInboxHash,
+      "the Bridge's inbox hash after a model, a stake and a request is the replay's",
+    );
+    const evIds: bigint[] = [];
+    for (const at of [0, 1, 3]) {
+      const c = await liarChGame.challengeBatch(evIndex, evBatch.txData, CHALLENGER_BOND);
+      evIds.push(c.id);
+      t.equal(
+        await play(c.id, evTruth, {
+          game: liarChGame,
+          replay: challengerLiars.disagreeFrom(at)(evTruth),
+          witness: (i) => witnessOf(evPre, [eventsBlock], i),
+        }),
+        -1,
+        `${eventsBlock.txs[at].type}: L1's next message, its one-step cannot be proven wrong`,
+      );
+      t.equal((await seqGame.getChallenge(c.id)).lo, BigInt(at), `the challenger's one-step is at tx ${at}`);
+    }
+    await b.increaseTime(Number(CLOCK) + 1);
+    for (const id of evIds) {
+      await seqGame.timeout(id);
+      t.equal((await seqGame.getChallenge(id)).phase, PHASE.sequencerWon, "the sequencer wins");
+    }
+    t.equal(await bridge.batchCount(), evIndex + 1n, "the honest batch with L1 events stays");
+
     t.ok(maxOneStepGas < 300_000n, `largest one-step ${maxOneStepGas} gas (goal <= 300k)`);
     t.comment(
       `one-step gas ${JSON.stringify(Object.fromEntries(Object.entries(oneStepGas).map(([k, v]) => [k, Number(v)])))}`,

@@ -6,9 +6,13 @@
  * model id, registrant and file CID (embedded chain).
  */
 import t, { type Test } from "tap";
-import { type Hex, parseEther } from "viem";
+import { type Hex, parseEther, parseEventLogs } from "viem";
 import { deployBridge } from "../../../bridge/deploy.ts";
 import { BridgeFollower } from "../../../bridge/follower.ts";
+import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
+import { toHex } from "../../../protocol/bytes.ts";
+import { ZERO32 } from "../../../protocol/merkle.ts";
+import { inboxHashAfter, inboxMessageHash } from "../../../sequencer/fault-proof/encoding.ts";
 import { anvilBackend, embeddedBackend, type L1Backend } from "../../helpers/l1.ts";
 import { cidHexOf } from "../../helpers/registered-model.ts";
 
@@ -55,6 +59,7 @@ async function scenario(t: Test, b: L1Backend): Promise<void> {
     [
       {
         type: "workerStake",
+        inboxIndex: 2n, // after deposits 0 and 1: a stake change is an inbox message
         worker: b.accounts[0].address.toLowerCase(),
         seq: 1n,
         active: parseEther("1"),
@@ -121,9 +126,77 @@ t.test(
     );
     t.same(got.txs[1], {
       type: "modelRegistered",
+      inboxIndex: 1n,
       modelId,
       registrant: b.accounts[4].address,
       cid,
     });
+  },
+);
+
+t.test(
+  "L1 events through the inbox: each derived tx hashes to the message the Bridge queued for it, in order",
+  async (t) => {
+    const b = await embeddedBackend();
+    t.teardown(() => b.close());
+    const clients = b.clients(0);
+    const d = await deployBridge(clients);
+    const h = (x: number) => `0x${x.toString(16).padStart(2, "0").repeat(32)}` as Hex;
+    const worker = d.bridge.as(b.wallet(5));
+    await d.bridge.as(b.wallet(3)).deposit(b.accounts[7].address, parseEther("1"));
+    const { modelId } = await d.bridge.as(b.wallet(4)).registerModel(
+      {
+        graphRoot: h(1),
+        weightsRoot: h(2),
+        outputRefsRoot: h(3),
+        inputRangesRoot: h(4),
+        nodeCount: 1,
+        weightCount: 1,
+        inputCount: 1,
+        outputCount: 1,
+      },
+      await cidHexOf(new TextEncoder().encode("a model file")),
+    );
+    await worker.stake(parseEther("2"));
+    const now = (await clients.publicClient.getBlock()).timestamp;
+    await d.bridge.as(b.wallet(6)).requestInference({
+      modelId,
+      inputRoot: h(9),
+      inputCid: await cidHexOf(new TextEncoder().encode("an input")),
+      deadline: now + 3600n,
+      escrow: parseEther("0.1"),
+    });
+    await worker.unbond(parseEther("1"));
+    const got = await new BridgeFollower(clients, {
+      bridge: d.address,
+      confirmations: 0,
+      startBlock: Number(d.blockNumber),
+    }).derive(Number(d.blockNumber) - 1);
+    t.same(
+      got.txs.map((x) => [x.type, "inboxIndex" in x ? x.inboxIndex : null]),
+      [
+        ["deposit", null],
+        ["modelRegistered", 1n],
+        ["workerStake", 2n],
+        ["l1InferenceRequest", 3n],
+        ["workerStake", 4n],
+      ],
+      "every L1 event names its inbox message",
+    );
+    const queued = parseEventLogs({
+      abi: bridgeAbi,
+      eventName: "InboxQueued",
+      logs: await clients.publicClient.getLogs({ address: d.address, fromBlock: d.blockNumber }),
+    });
+    t.same(
+      got.txs.map((x) => toHex(inboxMessageHash(x) as Uint8Array)),
+      queued.map((l) => l.args.messageHash),
+      "encoding.ts's message hash of each derived tx is the one the Bridge queued",
+    );
+    t.equal(
+      toHex(inboxHashAfter(ZERO32, got.txs)),
+      (await d.bridge.inboxMessage(4n)).rollingHash,
+      "the inbox hash after them is the Bridge's rolling hash",
+    );
   },
 );

@@ -59,6 +59,7 @@ import { createClient } from "../../../sdk/index.ts";
 import { buildApi } from "../../../sequencer/api.ts";
 import { Batcher, type ResultProofReply } from "../../../sequencer/batch.ts";
 import { ClaimsRecorder } from "../../../sequencer/batch-claims.ts";
+import { bridgeBatchView } from "../../../sequencer/batch-l1.ts";
 import { DEFAULTS, resolveGenesis } from "../../../sequencer/config.ts";
 import { createMetrics } from "../../../sequencer/metrics.ts";
 import { SequencerNode } from "../../../sequencer/node.ts";
@@ -154,7 +155,12 @@ t.test("L1 consumer requests: derive, claim, finalize, deliver after the window,
     }),
   });
   t.teardown(() => node.close());
-  const batcher = new Batcher(node, dep.bridge, { cidOf: async (d) => toHex((await fileCid(d)).bytes) });
+  // with the L1 view: the batch counts the inbox messages (models, L1 requests, stake changes) its blocks derived
+  const batcher = new Batcher(node, dep.bridge, {
+    cidOf: async (d) => toHex((await fileCid(d)).bytes),
+    l1: bridgeBatchView(dep.bridge),
+    confirmations: 0,
+  });
   const app = await buildApi(node, createMetrics(), { batcher });
   t.teardown(() => app.close());
   const l2dom = l2Domain(genesis.l2ChainId);
@@ -330,8 +336,12 @@ t.test("L1 consumer requests: derive, claim, finalize, deliver after the window,
 
   // ---------------------------------------------------------------- batch and proofs
   await syncClock();
+  // derive the stake change above (an inbox message, overdue once L1 time jumps): a batch must count it
+  await node.sealNow();
   const batch = await batcher.postOnce();
   t.equal(batch?.index, 0);
+  await batcher.postOnce(); // the next step finds it on L1: confirmed (0 confirmations)
+  t.equal((await batcher.confirmed()).length, 1, "batch 0 confirmed");
   const recorder = new ClaimsRecorder({
     block: (n) => node.block(n),
     confirmed: () => batcher.confirmed(),
@@ -640,6 +650,7 @@ t.test("L1 consumer requests: derive, claim, finalize, deliver after the window,
     const wTx = await ok({ type: "withdraw", l1Recipient: workerAddr, amount: pay });
     await node.sealNow();
     t.equal((await batcher.postOnce())?.index, 1);
+    await batcher.postOnce(); // confirmed
     await chain.increaseTime(Number(dep.params.challengeWindow) + 1);
     await chain.mine(1);
     const w = (await app.inject(`/v1/withdrawals/${wTx}/proof`)).json();

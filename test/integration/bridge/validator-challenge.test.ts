@@ -5,7 +5,9 @@
  * moves against a lying sequencer (test/helpers/adversary/batch-liars.ts) until the batch is
  * removed; against a sequencer that withholds its moves it ends the challenge by timeout. A batch
  * whose data credits a deposit L1 never queued (under its own, consistent state root) is named by
- * the validator and proven on L1 at that deposit through the inbox hash in the step commitments.
+ * the validator and proven on L1 at that deposit through the inbox hash in the step commitments;
+ * one that gives stake to a worker L1 never saw staking (a workerStake no inbox message holds) is
+ * named and proven at that tx ('tx refused by the rules': its message is not L1's next).
  */
 import t, { type Test } from "tap";
 import { parseEther } from "viem";
@@ -17,6 +19,7 @@ import {
 import { deployBridge } from "../../../bridge/deploy.ts";
 import { fromHex, toHex } from "../../../protocol/bytes.ts";
 import { ZERO32 } from "../../../protocol/merkle.ts";
+import type { Address } from "../../../protocol/secp256k1.ts";
 import { signTx, type Tx } from "../../../protocol/tx.ts";
 import { MessageTree } from "../../../protocol/withdrawal.ts";
 import { buildBatch } from "../../../sequencer/batch.ts";
@@ -199,7 +202,18 @@ async function scenario(t: Test, withhold: boolean): Promise<void> {
 t.test("the validator challenges a wrong state root and wins the bisection", (t) => scenario(t, false));
 t.test("the validator ends a challenge the sequencer does not answer", (t) => scenario(t, true));
 
-t.test("the validator challenges a made-up deposit and wins through the inbox hash", async (t) => {
+/**
+ * A batch whose data derives `madeUp` (an L1 message L1 never queued, for users[0]) between two
+ * transfers, under the state root its own blocks reach: the validator names it (`named`), challenges
+ * it and wins at that tx (`reason`) against a sequencer that claims L1's inbox hash from it on.
+ */
+async function madeUpDerivedTx(
+  t: Test,
+  madeUp: (user: Address) => Tx,
+  named: RegExp,
+  reason: string,
+  spend: bigint,
+) {
   const b = await embeddedBackend();
   t.teardown(() => b.close());
   const seqClients = b.clients(0);
@@ -250,14 +264,7 @@ t.test("the validator challenges a made-up deposit and wins through the inbox ha
     1000,
   );
   // a deposit L1 never queued, credited to users[0] and spent in the same block
-  const block2 = seal(
-    [
-      transfer(20n),
-      { type: "deposit", depositId: 1n, recipient: users[0].address, amount: 10n ** 18n } as Tx,
-      transfer(10n ** 17n),
-    ],
-    2000,
-  );
+  const block2 = seal([transfer(20n), madeUp(users[0].address), transfer(spend)], 2000);
   const post = (blocks: Block[]) => {
     const h = buildBatch(blocks);
     // the roots are the blocks' own: the lie is in the data, not in the state root
@@ -282,13 +289,9 @@ t.test("the validator challenges a made-up deposit and wins through the inbox ha
     await v.step(),
     [
       { index: 0, ok: true },
-      {
-        index: 1,
-        ok: false,
-        reason: /derives deposit 1 .*which no inbox message counted by the batch holds/,
-      },
+      { index: 1, ok: false, reason: named },
     ],
-    "the validator names the made-up deposit",
+    "the validator names the made-up derived tx",
   );
 
   // the lying sequencer defends its roots; C_n carries the inbox hash L1 recorded for batch 1
@@ -321,10 +324,35 @@ t.test("the validator challenges a made-up deposit and wins through the inbox ha
   }
   t.equal(v.challenger?.outcome, "won", "the validator's challenge removed the batch");
   t.equal(await d.bridge.batchCount(), 1n, "batch 1 is gone, batch 0 stays");
-  t.same(
-    await seqGame.resolution(0n),
-    { challengerWon: true, reason: "tx executes to another state" },
-    "proven where the made-up deposit rolls the inbox hash",
-  );
-  t.equal((await seqGame.getChallenge(0n)).lo, 1n, "the one-step ran on the deposit (tx 1)");
-});
+  t.same(await seqGame.resolution(0n), { challengerWon: true, reason }, "proven at the made-up tx");
+  t.equal((await seqGame.getChallenge(0n)).lo, 1n, "the one-step ran on it (tx 1)");
+}
+
+t.test("the validator challenges a made-up deposit and wins through the inbox hash", (t) =>
+  madeUpDerivedTx(
+    t,
+    (user) => ({ type: "deposit", depositId: 1n, recipient: user, amount: 10n ** 18n }) as Tx,
+    /derives deposit 1 .*which no inbox message counted by the batch holds/,
+    "tx executes to another state",
+    10n ** 17n, // spends the made-up credit
+  ),
+);
+
+t.test("the validator challenges a made-up stake change and wins: its message is not L1's next", (t) =>
+  madeUpDerivedTx(
+    t,
+    // a worker L1 never saw staking, given stake on L2 (claimed as message 1; L1 holds only 0)
+    (user) =>
+      ({
+        type: "workerStake",
+        inboxIndex: 1n,
+        worker: user,
+        seq: 1n,
+        active: 10n ** 18n,
+        unbonding: 0n,
+      }) as Tx,
+    /derives workerStake naming inbox 1 .*which no inbox message counted by the batch holds/,
+    "tx refused by the rules",
+    30n,
+  ),
+);

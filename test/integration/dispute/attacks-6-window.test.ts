@@ -38,6 +38,7 @@ import {
 import { buildApi } from "../../../sequencer/api.ts";
 import { Batcher } from "../../../sequencer/batch.ts";
 import { type ClaimInclusion, ClaimsRecorder } from "../../../sequencer/batch-claims.ts";
+import { bridgeBatchView } from "../../../sequencer/batch-l1.ts";
 import { registerClaimRoutes } from "../../../sequencer/claims-routes.ts";
 import { DEFAULTS, resolveGenesis } from "../../../sequencer/config.ts";
 import { createMetrics } from "../../../sequencer/metrics.ts";
@@ -109,7 +110,12 @@ t.test("attack 6: a claim is disputable only inside its window on L1", async (t)
     }),
   });
   t.teardown(() => node.close());
-  const batcher = new Batcher(node, dep.bridge, { cidOf: async (d) => toHex((await fileCid(d)).bytes) });
+  // with the L1 view: the batch counts the inbox messages (models, L1 requests, stake changes) its blocks derived
+  const batcher = new Batcher(node, dep.bridge, {
+    cidOf: async (d) => toHex((await fileCid(d)).bytes),
+    l1: bridgeBatchView(dep.bridge),
+    confirmations: 0,
+  });
   const cdom = claimDomain(BigInt(dep.chainId), dep.address);
   const recorder = new ClaimsRecorder({
     block: (n) => node.block(n),
@@ -183,6 +189,7 @@ t.test("attack 6: a claim is disputable only inside its window on L1", async (t)
   await node.sealNow();
   const batch0 = await batcher.postOnce();
   t.equal(batch0?.index, 0, "batch 0 posted");
+  await batcher.postOnce(); // the next step finds it on L1: confirmed (0 confirmations)
   t.same(await recorder.recordOnce(), [0], "its claims root recorded");
   t.same(await recorder.recordOnce(), [], "once");
   const onL1 = await dep.bridge.batchClaims(0n);

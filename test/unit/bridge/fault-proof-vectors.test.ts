@@ -3,7 +3,8 @@
  * sequencer/fault-proof/encoding.ts and the state tree) reproduced on the embedded chain by
  * RollupState.sol (key paths, account records, state-tree updates) and BatchStepVerifier (the L1
  * inbox message hash of a deposit and of a forced tx, rolled into the inbox hash by their
- * one-steps); a tampered proof, a wrong old value or a present key passed off as absent is refused
+ * one-steps; the message hash of a model, an L1 request and a queued stake change, read from their
+ * tx bytes); a tampered proof, a wrong old value or a present key passed off as absent is refused
  * by name.
  */
 import { readFileSync } from "node:fs";
@@ -40,6 +41,7 @@ interface Vectors {
     deposit: { txBytes: Hex; postInbox: Hex; preStateRoot: Hex; marker: ProofJson; postStateRoot: Hex };
     forced: { txBytes: Hex; postInbox: Hex };
   };
+  l1Events: { txBytes: Hex; inboxIndex: number; messageHash: Hex }[];
 }
 
 const vectors = JSON.parse(
@@ -232,4 +234,43 @@ t.test("derived txs roll their L1 inbox message into the inbox hash, as Bridge._
     "a forced tx that encodes no user tx: consumed, nothing else changes",
   );
   t.not(forced.postInbox, deposit.postInbox);
+
+  // L1 events (model, L1 request, queued stake change): the verifier reads the inbox index and
+  // recomputes the message hash from the tx bytes; their state rule has no one-step yet.
+  const l1EventMessage = (txBytes: Hex) =>
+    pub.readContract({
+      address: verifier,
+      abi: batchStepVerifierAbi,
+      functionName: "l1EventMessage",
+      args: [txBytes],
+    });
+  t.equal(vectors.l1Events.length, 3);
+  for (const e of vectors.l1Events) {
+    t.same(
+      await l1EventMessage(e.txBytes),
+      [true, true, BigInt(e.inboxIndex), e.messageHash],
+      `kind ${e.txBytes.slice(0, 4)}`,
+    );
+    t.equal(
+      await revertName(step([root, chain, preInbox], e.txBytes, [])),
+      "OneStepNotBuilt",
+      "its state rule has no one-step",
+    );
+  }
+  const stake = vectors.l1Events[2].txBytes;
+  t.same(
+    await l1EventMessage(`${stake}00`),
+    [true, false, 0n, `0x${"00".repeat(32)}`],
+    "a stake change of 102 bytes",
+  );
+  t.same(
+    await l1EventMessage(vectors.l1Events[0].txBytes.slice(0, 2 + 2 * 60) as Hex),
+    [true, false, 0n, `0x${"00".repeat(32)}`],
+    "a model shorter than its fixed fields",
+  );
+  t.same(
+    await l1EventMessage(forced.txBytes),
+    [false, false, 0n, `0x${"00".repeat(32)}`],
+    "a forced tx is no L1 event",
+  );
 });

@@ -85,6 +85,7 @@ export const samples: Tx[] = [
   },
   {
     type: "l1InferenceRequest",
+    inboxIndex: 3n,
     requestId: 2n,
     requester: a20(5),
     modelId: h32(2),

@@ -75,6 +75,7 @@ function l1Job(): MemoryState {
     s,
     {
       type: "l1InferenceRequest",
+      inboxIndex: 0n,
       requestId: 9n,
       requester: CONSUMER,
       modelId: MODEL,

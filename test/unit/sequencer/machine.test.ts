@@ -13,6 +13,7 @@ import {
   type Tx,
   txDigest,
   type UserTx,
+  type WorkerStakeTx,
 } from "../../../protocol/tx.ts";
 import { decodeForcedData, forcedData, txBytes } from "../../../sequencer/fault-proof/encoding.ts";
 import { applyTx, type ChainParams, type TxContext, TxRejected } from "../../../sequencer/state/machine.ts";
@@ -629,6 +630,7 @@ t.test("L1-derived txs are idempotent: a deposit or request is never applied twi
   );
   const req: Tx = {
     type: "l1InferenceRequest",
+    inboxIndex: 0n,
     requestId: 9n,
     requester: OTHER,
     modelId: MODEL,
@@ -678,6 +680,7 @@ t.test("collateral per claim: L1 stake derived in order, one claimCollateral per
   const s = fresh();
   const stake = (seq: bigint, active: bigint, unbonding = 0n): Tx => ({
     type: "workerStake",
+    inboxIndex: seq,
     worker: WORKER,
     seq,
     active,
@@ -739,6 +742,14 @@ t.test("collateral per claim: L1 stake derived in order, one claimCollateral per
   t.equal((stakeRec() as { backing: number }).backing, 2, "two claims backed");
   // The worker unbonds half: job b's claim would lack collateral, so its result is refused.
   applyTx(s, stake(3n, 10n, 10n), withCollateral(6));
+  // A change without an inbox message is a slash's (Bridge.settleDispute does not queue it): it may
+  // lower stake, never raise it, so a made-up one cannot back claims L1 holds no stake for.
+  const slash = (seq: bigint, active: bigint, unbonding: bigint): Tx => {
+    const { inboxIndex: _, ...rest } = stake(seq, active, unbonding) as WorkerStakeTx;
+    return rest;
+  };
+  rejects(t, s, slash(4n, 11n, 10n), withCollateral(6), /raises stake without an L1 inbox message/);
+  rejects(t, s, slash(4n, 0n, 11n), withCollateral(6), /raises stake without an L1 inbox message/);
   const sub = (id: Hex): Tx => ({
     type: "submitResult",
     ...user(s, WORKER),
@@ -759,6 +770,8 @@ t.test("collateral per claim: L1 stake derived in order, one claimCollateral per
   rejects(t, s, sub(a), withCollateral(502), /deadline .* has passed/);
   applyTx(s, { type: "finalize", ...user(s, ALICE), jobId: a }, withCollateral(502));
   t.equal((stakeRec() as { backing: number }).backing, 0, "every claim's collateral is free again");
+  applyTx(s, slash(4n, 0n, 10n), withCollateral(503));
+  t.same(stakeRec(), { seq: 4n, active: 0n, unbonding: 10n, backing: 0 }, "a slash lowers stake");
 });
 
 t.test("a forced tx runs as the user tx its bytes encode, or changes nothing", async (t) => {

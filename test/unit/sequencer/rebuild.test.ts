@@ -22,7 +22,7 @@ import type { Block } from "../../../sequencer/block.ts";
 import { Chain } from "../../../sequencer/chain.ts";
 import { DEFAULTS, resolveGenesis } from "../../../sequencer/config.ts";
 import { devGenesis, devKeys } from "../../../sequencer/devkit.ts";
-import { forcedData } from "../../../sequencer/fault-proof/encoding.ts";
+import { forcedData, inboxMessageHash } from "../../../sequencer/fault-proof/encoding.ts";
 import { BatchReplayer, type InboxMessage, type L1BatchWithData } from "../../../sequencer/rebuild.ts";
 
 const users = devKeys(2, "rebuild-test");
@@ -227,3 +227,80 @@ t.test("derived txs are checked against the inbox messages the batch consumed", 
     reason: /forced tx at inbox 1 is counted but no block of the batch derived it/,
   });
 });
+
+t.test(
+  "L1 events (stake changes, models, L1 requests) are checked against the inbox by message hash",
+  async (t) => {
+    const ORIGIN = { number: 5, hash: `0x${"05".repeat(32)}` as Hex };
+    const WORKER = `0x${"3a".repeat(20)}` as Address;
+    const stake = (inboxIndex: bigint | undefined, active: bigint, seq = 1n): Tx => ({
+      type: "workerStake",
+      ...(inboxIndex === undefined ? {} : { inboxIndex }),
+      worker: WORKER,
+      seq,
+      active,
+      unbonding: 0n,
+    });
+    const request = (inboxIndex: bigint, escrow: bigint): Tx => ({
+      type: "l1InferenceRequest",
+      inboxIndex,
+      requestId: 0n,
+      requester: users[0].address,
+      modelId: `0x${"4d".repeat(32)}`,
+      inputRoot: `0x${"11".repeat(32)}`,
+      inputCid: "0x01551220aa",
+      escrow,
+      deadline: 9_000_000_000,
+    });
+    const model = (inboxIndex: bigint): Tx => ({
+      type: "modelRegistered",
+      inboxIndex,
+      modelId: `0x${"4d".repeat(32)}`,
+      registrant: users[0].address,
+      cid: "0x01551220bb",
+    });
+    /** One block at L1 origin 5 deriving `txs`. */
+    function block(txs: Tx[]): Block[] {
+      const chain = new Chain(genesis);
+      chain.initGenesis();
+      for (const tx of txs) chain.admit(tx, chain.txHash(tx), 2_000);
+      return [chain.seal(ORIGIN, key as Uint8Array).block];
+    }
+    /** The InboxQueued message L1 holds for `tx` (its hash computed by the one definition). */
+    const onL1 = (tx: Tx, index: number): InboxMessage => ({
+      index,
+      l1Block: 5,
+      kind: "l1Event",
+      inboxKind: tx.type === "modelRegistered" ? 3 : tx.type === "l1InferenceRequest" ? 4 : 5,
+      messageHash: toHex(inboxMessageHash(tx) as Uint8Array),
+    });
+    const replay = (blocks: Block[], inbox: InboxMessage[]) =>
+      new BatchReplayer(genesis).apply({ ...asL1(0, blocks), inbox });
+
+    const honest = [model(0n), request(1n, 5n), stake(2n, 100n)];
+    t.match(replay(block(honest), honest.map(onL1)), { ok: true }, "each kind, in inbox order");
+    t.match(
+      replay(block([...honest, stake(undefined, 40n, 2n)]), honest.map(onL1)),
+      { ok: true },
+      "a slash's stake change (no inbox message) lowering the stake is no inbox message",
+    );
+    t.match(replay(block([stake(0n, 100n)]), []), {
+      ok: false,
+      reason:
+        /block 1 derives workerStake naming inbox 0 .*, which no inbox message counted by the batch holds/,
+    });
+    t.match(replay(block([model(0n), request(1n, 6n)]), [onL1(model(0n), 0), onL1(request(1n, 5n), 1)]), {
+      ok: false,
+      reason:
+        /derives l1InferenceRequest naming inbox 1 .* where the next inbox message is L1 request at inbox 1/,
+    });
+    t.match(replay(block([request(1n, 5n), model(0n)]), [onL1(model(0n), 0), onL1(request(1n, 5n), 1)]), {
+      ok: false,
+      reason: /derives l1InferenceRequest .* where the next inbox message is model at inbox 0/,
+    });
+    t.match(replay(block([model(0n)]), [onL1(model(0n), 0), onL1(request(1n, 5n), 1)]), {
+      ok: false,
+      reason: /L1 request at inbox 1 .* is in L1 block 5, which block 1 derived .* but no tx of it consumes/,
+    });
+  },
+);
