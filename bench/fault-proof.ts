@@ -39,6 +39,7 @@ import {
 } from "../sequencer/fault-proof/encoding.ts";
 import { replayBatch } from "../sequencer/fault-proof/steps.ts";
 import type { StateRecord } from "../sequencer/state/records.ts";
+import { placeholderModel } from "../test/helpers/l1.ts";
 import type { BenchOptions, BenchResult } from "./lib/harness.ts";
 
 const TX_COUNT = 1024;
@@ -114,20 +115,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
     // the real follower (their txs must be L1's next messages, or the batch is provably wrong)
     const [requester, worker] = [3, 2];
     const eventsFrom = (await seqClients.publicClient.getBlockNumber()) + 1n;
-    const h = (x: number) => `0x${x.toString(16).padStart(2, "0").repeat(32)}` as const;
-    const { modelId: model } = await d.bridge.registerModel(
-      {
-        graphRoot: h(1),
-        weightsRoot: h(2),
-        outputRefsRoot: h(3),
-        inputRangesRoot: h(4),
-        nodeCount: 1,
-        weightCount: 1,
-        inputCount: 1,
-        outputCount: 1,
-      },
-      "0x01551220c0ffee",
-    );
+    const { modelId: model } = await d.bridge.registerModel(placeholderModel(), "0x01551220c0ffee");
     const workerL1 = embeddedL1Clients(l1, { privateKey: toHex(users[worker].key) });
     await seqClients.walletClient?.sendTransaction({
       to: users[worker].address,

@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { createTestClient, type Hex } from "viem";
+import type { ModelRegistration } from "../../bridge/bridge.ts";
 import { type DevAccount, devAccounts } from "../../bridge/chain/accounts.ts";
 import { EmbeddedChain, type EmbeddedChainOptions } from "../../bridge/chain/chain.ts";
 import { connectL1, embeddedL1Clients, type L1Clients, walletClientFor } from "../../bridge/clients.ts";
@@ -125,5 +126,23 @@ export async function anvilBackend(): Promise<L1Backend & { url: string; process
         await exited;
       }
     },
+  };
+}
+
+/**
+ * A model registration whose roots are placeholders (0x01..01 to 0x04..04, one node, weight,
+ * input and output): for tests of the Bridge's registry and inbox, where no model file is run.
+ */
+export function placeholderModel(): ModelRegistration {
+  const h = (x: number) => `0x${x.toString(16).padStart(2, "0").repeat(32)}` as Hex;
+  return {
+    graphRoot: h(1),
+    weightsRoot: h(2),
+    outputRefsRoot: h(3),
+    inputRangesRoot: h(4),
+    nodeCount: 1,
+    weightCount: 1,
+    inputCount: 1,
+    outputCount: 1,
   };
 }

@@ -45,7 +45,7 @@ import { type BatchReplay, replayBatch, type StepWitness } from "../../../sequen
 import { type Job, keys, type StateRecord } from "../../../sequencer/state/records.ts";
 import { SparseMerkleTree } from "../../../sequencer/state/smt.ts";
 import { challengerLiars, jobStateLies, sequencerLiars } from "../../helpers/adversary/batch-liars.ts";
-import { embeddedBackend } from "../../helpers/l1.ts";
+import { embeddedBackend, placeholderModel } from "../../helpers/l1.ts";
 
 const WINDOW = 120n;
 const CLOCK = 60n;
@@ -122,20 +122,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
   // The job's model and the worker's stake are L1 events (inbox messages 0 and 1), derived by the
   // real follower: made-up ones would be provably wrong against the inbox hash.
   const eventsFrom = (await seqClients.publicClient.getBlockNumber()) + 1n;
-  const h = (x: number) => `0x${x.toString(16).padStart(2, "0").repeat(32)}` as Hex;
-  const { modelId: model } = await bridge.registerModel(
-    {
-      graphRoot: h(1),
-      weightsRoot: h(2),
-      outputRefsRoot: h(3),
-      inputRangesRoot: h(4),
-      nodeCount: 1,
-      weightCount: 1,
-      inputCount: 1,
-      outputCount: 1,
-    },
-    "0x01551220c0ffee",
-  );
+  const { modelId: model } = await bridge.registerModel(placeholderModel(), "0x01551220c0ffee");
   await b.wallet(0).sendTransaction({ to: worker.address, value: parseEther("2") } as never);
   await bridge.as(walletClientFor(seqClients, toHex(worker.key))).stake(parseEther("1"));
   const l1Events = (

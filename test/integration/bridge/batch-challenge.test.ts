@@ -58,7 +58,7 @@ import {
   type SequencerAnswers,
   sequencerLiars,
 } from "../../helpers/adversary/batch-liars.ts";
-import { embeddedBackend } from "../../helpers/l1.ts";
+import { embeddedBackend, placeholderModel } from "../../helpers/l1.ts";
 
 const WINDOW = 120n;
 const CLOCK = 60n;
@@ -788,19 +788,7 @@ t.test("batch challenge on the embedded chain", async (t) => {
     // A model (inbox 4), a worker's stake (5) and an L1 request (6), derived by the real follower.
     const eventsFrom = (await b.clients(0).publicClient.getBlockNumber()) + 1n;
     const h = (x: number) => `0x${x.toString(16).padStart(2, "0").repeat(32)}` as Hex;
-    const { modelId } = await bridge.as(b.wallet(4)).registerModel(
-      {
-        graphRoot: h(1),
-        weightsRoot: h(2),
-        outputRefsRoot: h(3),
-        inputRangesRoot: h(4),
-        nodeCount: 1,
-        weightCount: 1,
-        inputCount: 1,
-        outputCount: 1,
-      },
-      "0x01551220c0ffee",
-    );
+    const { modelId } = await bridge.as(b.wallet(4)).registerModel(placeholderModel(), "0x01551220c0ffee");
     await bridge.as(b.wallet(6)).stake(parseEther("1"));
     const l1Now = (await b.clients(0).publicClient.getBlock()).timestamp;
     await bridge.as(b.wallet(7)).requestInference({

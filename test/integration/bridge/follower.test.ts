@@ -13,7 +13,7 @@ import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
 import { toHex } from "../../../protocol/bytes.ts";
 import { ZERO32 } from "../../../protocol/merkle.ts";
 import { inboxHashAfter, inboxMessageHash } from "../../../sequencer/fault-proof/encoding.ts";
-import { anvilBackend, embeddedBackend, type L1Backend } from "../../helpers/l1.ts";
+import { anvilBackend, embeddedBackend, type L1Backend, placeholderModel } from "../../helpers/l1.ts";
 import { cidHexOf } from "../../helpers/registered-model.ts";
 
 async function scenario(t: Test, b: L1Backend): Promise<void> {
@@ -98,23 +98,10 @@ t.test(
     t.teardown(() => b.close());
     const clients = b.clients(0);
     const d = await deployBridge(clients);
-    const h = (x: number) => `0x${x.toString(16).padStart(2, "0").repeat(32)}` as Hex;
     const cid = await cidHexOf(new TextEncoder().encode("a model file"));
     const registrant = d.bridge.as(b.wallet(4));
     await d.bridge.as(b.wallet(3)).deposit(b.accounts[7].address, parseEther("1"));
-    const { modelId } = await registrant.registerModel(
-      {
-        graphRoot: h(1),
-        weightsRoot: h(2),
-        outputRefsRoot: h(3),
-        inputRangesRoot: h(4),
-        nodeCount: 1,
-        weightCount: 1,
-        inputCount: 1,
-        outputCount: 1,
-      },
-      cid,
-    );
+    const { modelId } = await registrant.registerModel(placeholderModel(), cid);
     const got = await new BridgeFollower(clients, {
       bridge: d.address,
       confirmations: 0,
@@ -144,19 +131,9 @@ t.test(
     const h = (x: number) => `0x${x.toString(16).padStart(2, "0").repeat(32)}` as Hex;
     const worker = d.bridge.as(b.wallet(5));
     await d.bridge.as(b.wallet(3)).deposit(b.accounts[7].address, parseEther("1"));
-    const { modelId } = await d.bridge.as(b.wallet(4)).registerModel(
-      {
-        graphRoot: h(1),
-        weightsRoot: h(2),
-        outputRefsRoot: h(3),
-        inputRangesRoot: h(4),
-        nodeCount: 1,
-        weightCount: 1,
-        inputCount: 1,
-        outputCount: 1,
-      },
-      await cidHexOf(new TextEncoder().encode("a model file")),
-    );
+    const { modelId } = await d.bridge
+      .as(b.wallet(4))
+      .registerModel(placeholderModel(), await cidHexOf(new TextEncoder().encode("a model file")));
     await worker.stake(parseEther("2"));
     const now = (await clients.publicClient.getBlock()).timestamp;
     await d.bridge.as(b.wallet(6)).requestInference({
