@@ -291,6 +291,9 @@ export async function openArena(games = 4): Promise<Arena> {
       txDataHash: toHex(sha256(data)),
       txData: toHex(data),
       cid: "0x01551220aa",
+      // every inbox message so far (the model, the stakes: L1 events are inbox messages), or the
+      // Bridge refuses the batch once the oldest is overdue
+      inboxCount: await d.bridge.inboxLength(),
     });
     const tree = new ClaimsTree([claimKey]);
     await sequencer.recordBatchClaims(batchIndex, tree.rootHex);
