@@ -84,6 +84,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       minFee: genesis.params.minFee,
       feeRecipient: users[0].address,
       claimCollateral: genesis.params.claimCollateral,
+      challengeWindowMs: BigInt(genesis.params.challengeWindowMs),
       genesisStateRoot: genesisRoot,
       sequencerBond,
       challengerBond,

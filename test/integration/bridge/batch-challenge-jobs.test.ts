@@ -108,6 +108,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
     minFee: genesis.params.minFee,
     feeRecipient: genesis.params.feeRecipient,
     claimCollateral: genesis.params.claimCollateral,
+    challengeWindowMs: BigInt(genesis.params.challengeWindowMs),
     genesisStateRoot: genesisRoot,
     sequencerBond: SEQUENCER_BOND,
     challengerBond: CHALLENGER_BOND,
