@@ -275,7 +275,10 @@ export function replayBatch(
       // (BatchChallenge checks its message is L1's next one): no records, its state rule has no
       // one-step yet.
       const inboxOnly = isL1EventTx(tx);
-      const touched = inboxOnly ? [] : touchedKeys(tx, genesis.params, txHash, (k) => state.get(k));
+      // touchedKeys reads the state before the tx (a finalize's payee and worker): it was applied above
+      const touched = inboxOnly
+        ? []
+        : touchedKeys(tx, genesis.params, txHash, (k) => (s.before.has(k) ? s.before.get(k) : state.get(k)));
       if (touched === null) throw new Error(`tx ${i} is a ${tx.type}: it has no one-step yet`);
       if (!inboxOnly)
         for (const k of s.before.keys())
