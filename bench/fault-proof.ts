@@ -85,6 +85,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       minFee: genesis.params.minFee,
       feeRecipient: users[0].address,
       claimCollateral: genesis.params.claimCollateral,
+      challengeWindowMs: BigInt(genesis.params.challengeWindowMs),
       genesisStateRoot: genesisRoot,
       sequencerBond,
       challengerBond,
@@ -198,6 +199,12 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
         chain.admit(tx, chain.txHash(tx), 1000 + b);
       blocks.push(chain.seal(origin, key as Uint8Array).block);
     }
+    // a last block once the challenge window after the submitResult has passed: the worker's
+    // finalize pays it (its one-step reads the job, the worker's stake and record)
+    const finalize = signed(worker, { type: "finalize", jobId });
+    chain.admit(finalize, chain.txHash(finalize), 1007 + genesis.params.challengeWindowMs);
+    blocks.push(chain.seal(origin, key as Uint8Array).block);
+    txs.push(finalize);
     const batchBlocks = blocks.map((x) => ({ header: x.header, txs: x.txs }));
     const honest = buildBatch(blocks);
     const begin = { state: start, inboxHash: toHex(ZERO32) };
@@ -217,10 +224,11 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       withdraw: 52,
       transferToFresh: 2,
       transfer: lastTransfer,
-      registerWorker: txs.length - 4,
-      postJob: txs.length - 3,
-      claimJob: txs.length - 2,
-      submitResult: txs.length - 1,
+      registerWorker: txs.length - 5,
+      postJob: txs.length - 4,
+      claimJob: txs.length - 3,
+      submitResult: txs.length - 2,
+      finalize: txs.length - 1,
     };
     for (const [name, i] of Object.entries(pick)) {
       const w = witness(i);

@@ -31,6 +31,8 @@ export interface BatchChallengeParams {
   feeRecipient: Address;
   /** ChainParams.claimCollateral of the genesis (the claimJob one-step checks the stake with it). */
   claimCollateral: bigint;
+  /** ChainParams.challengeWindowMs of the genesis (the finalize one-step pays a submitted job after it). */
+  challengeWindowMs: bigint;
   /** State root of the L2 genesis (the state before batch 0). */
   genesisStateRoot: Hex;
   sequencerBond: bigint;
@@ -59,7 +61,7 @@ export async function deployBatchChallenge(
       await wallet.deployContract({
         abi: batchStepVerifierAbi,
         bytecode: batchStepVerifierBytecode,
-        args: [p.l2ChainId, p.minFee, p.feeRecipient, p.claimCollateral, p.bridge],
+        args: [p.l2ChainId, p.minFee, p.feeRecipient, p.claimCollateral, p.challengeWindowMs, p.bridge],
       }),
       "BatchStepVerifier deployment",
     )
@@ -199,6 +201,7 @@ export class BatchChallengeContract extends ContractClient {
     minFee: bigint;
     feeRecipient: Address;
     claimCollateral: bigint;
+    challengeWindowMs: bigint;
     claimDomainSeparator: Hex;
     l2DomainSeparator: Hex;
   }> {
@@ -221,6 +224,7 @@ export class BatchChallengeContract extends ContractClient {
       minFee: await v<bigint>("minFee"),
       feeRecipient: await v<Address>("feeRecipient"),
       claimCollateral: await rules<bigint>("claimCollateral"),
+      challengeWindowMs: await rules<bigint>("challengeWindowMs"),
       claimDomainSeparator: await rules<Hex>("claimDomainSeparator"),
       l2DomainSeparator: await v<Hex>("l2DomainSeparator"),
     };

@@ -82,6 +82,7 @@ interface NodeOpts {
   deploy?: boolean;
   dataDir?: string;
   l2ClaimCollateral: bigint;
+  l2ChallengeWindowMs: bigint;
 }
 
 export function registerL1Commands(program: Command): void {
@@ -242,6 +243,14 @@ export function registerL1Commands(program: Command): void {
         0n,
       ),
     )
+    .addOption(
+      bigintOption(
+        "--l2-challenge-window-ms <ms>",
+        "the L2 genesis's challengeWindowMs the batch challenge is deployed for (--deploy; the finalize one-step pays a submitted job after it)",
+        "challenge window",
+        60_000n,
+      ),
+    )
     .option(
       "--data-dir <dir>",
       "keep the chain in this directory (a journal replayed on start: same blocks, same hashes); default: in memory",
@@ -257,6 +266,7 @@ export function registerL1Commands(program: Command): void {
           batchChallenge: challengeGenesisOfConfig({
             ...DEVNET_L2_GENESIS,
             claimCollateral: o.l2ClaimCollateral.toString(),
+            challengeWindowMs: Number(o.l2ChallengeWindowMs),
           }),
         },
         chainId: o.chainId,

@@ -127,6 +127,7 @@ export async function deployBridge(
       minFee: setup.minFee,
       feeRecipient: setup.feeRecipient,
       claimCollateral: setup.claimCollateral,
+      challengeWindowMs: setup.challengeWindowMs,
       genesisStateRoot: setup.genesisStateRoot,
       sequencerBond: setup.sequencerBond,
       challengerBond: setup.batchChallengerBond,

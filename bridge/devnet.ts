@@ -98,6 +98,7 @@ function batchChallengeFromJson(c: Record<string, string>): NonNullable<Deployme
     minFee: BigInt(c.minFee),
     feeRecipient: c.feeRecipient as Address,
     claimCollateral: BigInt(c.claimCollateral ?? "0"),
+    challengeWindowMs: BigInt(c.challengeWindowMs ?? "60000"),
     genesisStateRoot: c.genesisStateRoot as Hex,
     sequencerBond: BigInt(c.sequencerBond),
     batchChallengerBond: BigInt(c.batchChallengerBond),

@@ -27,6 +27,8 @@ export interface BatchChallengeSetup {
   feeRecipient: Address;
   /** The genesis's ChainParams.claimCollateral (the claimJob one-step's stake rule). */
   claimCollateral: bigint;
+  /** The genesis's ChainParams.challengeWindowMs (the finalize one-step's pay rule). */
+  challengeWindowMs: bigint;
   /** State root of the L2 genesis (the state before batch 0; sequencer/fault-proof/genesis.ts). */
   genesisStateRoot: `0x${string}`;
   /** Bond the sequencer keeps in the challenge; default DEVNET_SEQUENCER_BOND. */

@@ -160,6 +160,9 @@ async function main(): Promise<void> {
         // the L2 below holds CLAIM_COLLATERAL per claim: the claimJob one-step checks the same
         "--l2-claim-collateral",
         CLAIM_COLLATERAL.toString(),
+        // and its finalize one-step the L2's challenge window
+        "--l2-challenge-window-ms",
+        String(CHALLENGE_WINDOW_MS),
         "--data-dir",
         join(dataDir, "l1"),
         "--port",

@@ -12,7 +12,7 @@ import {RollupState} from "./lib/RollupState.sol";
 /// and returns the state root, message chain and L1 inbox hash after it. Kept apart from
 /// BatchChallenge so either can grow under EIP-170.
 /// Built: transfer, withdraw, deposit, and a forced tx whose bytes are a binary transfer or
-/// withdraw or encode no user tx, here; registerWorker, postJob, claimJob, submitResult in
+/// withdraw or encode no user tx, here; registerWorker, postJob, claimJob, submitResult, finalize in
 /// JobStepRules (which this contract creates with the same genesis parameters). Any other tx type
 /// reverts OneStepNotBuilt.
 /// A derived tx (deposit, forced tx) consumes the next L1 inbox message: its message hash, as
@@ -32,6 +32,7 @@ contract BatchStepVerifier {
     uint8 internal constant TX_POST_JOB = 0x04;
     uint8 internal constant TX_CLAIM_JOB = 0x06;
     uint8 internal constant TX_SUBMIT_RESULT = 0x07;
+    uint8 internal constant TX_FINALIZE = 0x08;
     /// Bridge.INBOX_DEPOSIT / INBOX_FORCED_TX.
     uint8 internal constant INBOX_DEPOSIT = 1;
     uint8 internal constant INBOX_FORCED_TX = 2;
@@ -68,13 +69,21 @@ contract BatchStepVerifier {
     }
 
     /// `claimCollateral`: ChainParams.claimCollateral of the genesis (the stake each open claim holds);
+    /// `challengeWindowMs`: ChainParams.challengeWindowMs (when finalize may pay a submitted job);
     /// `bridge`: the Bridge whose claim domain worker claims are signed under (submitResult).
-    constructor(uint256 l2ChainId, uint256 minFee_, address feeRecipient_, uint256 claimCollateral, address bridge) {
+    constructor(
+        uint256 l2ChainId,
+        uint256 minFee_,
+        address feeRecipient_,
+        uint256 claimCollateral,
+        uint64 challengeWindowMs,
+        address bridge
+    ) {
         bytes32 separator = keccak256(abi.encode(DOMAIN_TYPEHASH, keccak256("Verdict"), keccak256("1"), l2ChainId));
         l2DomainSeparator = separator;
         minFee = minFee_;
         feeRecipient = feeRecipient_;
-        jobRules = new JobStepRules(separator, minFee_, feeRecipient_, claimCollateral, bridge);
+        jobRules = new JobStepRules(separator, minFee_, feeRecipient_, claimCollateral, challengeWindowMs, bridge);
     }
 
     /// Executes tx `txBytes` on pre = (state root, message chain, inbox hash) and returns post, the
@@ -88,7 +97,10 @@ contract BatchStepVerifier {
     {
         if (txBytes.length == 0) revert BadTxEncoding(0, 0);
         uint8 kind = uint8(txBytes[0]);
-        if (kind == TX_REGISTER_WORKER || kind == TX_POST_JOB || kind == TX_CLAIM_JOB || kind == TX_SUBMIT_RESULT) {
+        if (
+            kind == TX_REGISTER_WORKER || kind == TX_POST_JOB || kind == TX_CLAIM_JOB || kind == TX_SUBMIT_RESULT
+                || kind == TX_FINALIZE
+        ) {
             _forward(address(jobRules)); // returns: a user tx, the inbox hash passes through
         }
         post[2] = pre[2]; // a user tx consumes no inbox message

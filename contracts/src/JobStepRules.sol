@@ -7,7 +7,7 @@ import {RollupState} from "./lib/RollupState.sol";
 
 /// @title JobStepRules
 /// @notice The one-steps of the worker and job txs (docs/rollup.md 8c): registerWorker, postJob,
-/// claimJob, submitResult, the same rules as sequencer/state/machine.ts on records proven against the state root
+/// claimJob, submitResult, finalize, the same rules as sequencer/state/machine.ts on records proven against the state root
 /// (layouts: sequencer/fault-proof/encoding.ts). BatchStepVerifier creates it and hands it these tx
 /// types, so neither contract nears EIP-170 as more rules come.
 /// Records come in steps.ts `touchedKeys` order: sender account, fee recipient account (fee > 0 and
@@ -18,10 +18,15 @@ contract JobStepRules {
     uint8 internal constant TX_POST_JOB = 0x04;
     uint8 internal constant TX_CLAIM_JOB = 0x06;
     uint8 internal constant TX_SUBMIT_RESULT = 0x07;
+    uint8 internal constant TX_FINALIZE = 0x08;
     uint8 internal constant STATUS_OPEN = 0;
     uint8 internal constant STATUS_CLAIMED = 1;
     uint8 internal constant STATUS_SUBMITTED = 2;
     uint8 internal constant STATUS_DISPUTED = 3;
+    uint8 internal constant STATUS_PAID = 4;
+    uint8 internal constant STATUS_REFUNDED = 5;
+    /// encoding.ts REFUND_REASON["deadline missed"].
+    uint8 internal constant REFUND_DEADLINE_MISSED = 1;
     /// A claim's fixed fields (jobId, worker, modelId, inputRoot, outputRoot, traceRoot, generationSpec).
     uint256 internal constant CLAIM_FIXED = 212;
 
@@ -33,6 +38,8 @@ contract JobStepRules {
     );
     bytes32 internal constant CLAIM_JOB_TYPEHASH =
         keccak256("ClaimJob(address from,uint64 nonce,uint256 fee,bytes32 jobId)");
+    bytes32 internal constant FINALIZE_TYPEHASH =
+        keccak256("Finalize(address from,uint64 nonce,uint256 fee,bytes32 jobId)");
     bytes32 internal constant CLAIM_TYPEHASH = keccak256(
         "Claim(bytes32 jobId,address worker,bytes32 modelId,bytes32 inputRoot,bytes32 outputRoot,bytes32 traceRoot,bytes32 generationSpec,bytes outputCid,bytes traceCid)"
     );
@@ -47,6 +54,8 @@ contract JobStepRules {
     address public immutable feeRecipient;
     /// ChainParams.claimCollateral: the L1 stake each open claim holds (0: no check).
     uint256 public immutable claimCollateral;
+    /// ChainParams.challengeWindowMs: a submitted job is paid this long after its submittedAt.
+    uint64 public immutable challengeWindowMs;
     /// The worker claims' EIP-712 domain (protocol/eip712.ts claimDomain): this L1, the Bridge.
     bytes32 public immutable claimDomainSeparator;
 
@@ -65,6 +74,7 @@ contract JobStepRules {
         uint256 accounts; // how many account records lead the list (1 or 2)
         RollupState.Account sender;
         RollupState.Account feeAccount; // only when accounts == 2
+        bytes32 message; // the leaf of the L2 -> L1 message the tx sends (0: none)
         bytes32[] paths;
         bytes32[] hashes;
     }
@@ -74,8 +84,10 @@ contract JobStepRules {
         uint256 minFee_,
         address feeRecipient_,
         uint256 claimCollateral_,
+        uint64 challengeWindowMs_,
         address bridge
     ) {
+        challengeWindowMs = challengeWindowMs_;
         l2DomainSeparator = l2DomainSeparator_;
         minFee = minFee_;
         feeRecipient = feeRecipient_;
@@ -86,8 +98,8 @@ contract JobStepRules {
 
     /// BatchStepVerifier.step for the tx types here, with its ABI (the verifier forwards its calldata
     /// as it is): pre = (state root, message chain, inbox hash). `applied` false when the rule
-    /// refuses the tx (post is then pre). These are user txs: the message chain and the inbox hash
-    /// pass through. Reverts when a proof does not open the root, a record is malformed or the tx
+    /// refuses the tx (post is then pre). These are user txs: the inbox hash passes through, and
+    /// the message chain too except for a finalize of an L1 job (its refund or result message). Reverts when a proof does not open the root, a record is malformed or the tx
     /// bytes are not a tx of these types.
     function step(bytes32[3] calldata pre, bytes calldata b, RollupState.RecordProof[] calldata records)
         external
@@ -100,9 +112,10 @@ contract JobStepRules {
         else if (kind == TX_POST_JOB) s = _postJob(b, records);
         else if (kind == TX_CLAIM_JOB) s = _claimJob(b, records);
         else if (kind == TX_SUBMIT_RESULT) s = _submitResult(b, records);
+        else if (kind == TX_FINALIZE) s = _finalize(b, records);
         else revert NotAJobTx(kind);
         (applied, post[0]) = _finish(pre[0], s, records);
-        post[1] = pre[1];
+        post[1] = applied && s.message != bytes32(0) ? sha256(abi.encodePacked(pre[1], s.message)) : pre[1];
         post[2] = pre[2];
     }
 
@@ -558,5 +571,186 @@ contract JobStepRules {
         if (p.value.length < 2) revert BadDisputesRecord(p.value.length);
         n = uint16(bytes2(p.value[0:2]));
         if (p.value.length != 2 + 64 * n) revert BadDisputesRecord(p.value.length);
+    }
+
+    // ------------------------------------------------------------------ finalize
+
+    /// 0x08 || blockTime 8 || from 20 || nonce 8 || fee 32 || jobId 32 || sig 65. Records (steps.ts
+    /// touchedKeys): accounts, job/<jobId>, then, the job present: the payee's account (the worker of
+    /// a submitted job, the requester of an open or claimed L2 job; none for the other statuses and
+    /// for an L1 refund) unless it is one of the accounts already listed, and with a worker on the
+    /// job: worker/<w>, stake/<w>. machine.ts finalize: a refund after a missed deadline (open or
+    /// claimed), the pay after the challenge window (submitted), anything else refused.
+    function _finalize(bytes calldata b, RollupState.RecordProof[] calldata records)
+        internal
+        view
+        returns (Step memory s)
+    {
+        if (b.length != 166) revert BadTxEncoding(TX_FINALIZE, b.length);
+        Parties memory p;
+        p.accounts = uint256(bytes32(b[37:69])) > 0 && feeRecipient != address(bytes20(b[9:29])) ? 2 : 1;
+        if (records.length <= p.accounts) revert RecordCount(p.accounts + 1, records.length);
+        _finalizeParties(p, records[p.accounts], address(bytes20(b[9:29])));
+        p.digest = _digest(
+            keccak256(
+                abi.encode(
+                    FINALIZE_TYPEHASH,
+                    address(bytes20(b[9:29])),
+                    uint64(bytes8(b[29:37])),
+                    uint256(bytes32(b[37:69])),
+                    bytes32(b[69:101])
+                )
+            )
+        );
+        s = _open(
+            address(bytes20(b[9:29])),
+            uint64(bytes8(b[29:37])),
+            uint256(bytes32(b[37:69])),
+            p.digest,
+            b[101:166],
+            1 + p.payeeRecord + (p.worker != address(0) ? 2 : 0),
+            records
+        );
+        uint256 j = p.accounts;
+        s.paths[j] = RollupState.jobPath(bytes32(b[69:101]));
+        for (uint256 k = j; k < records.length; k++) {
+            s.hashes[k] = RollupState.oldValueHash(records[k]);
+        }
+        if (p.payeeRecord == 1) s.paths[j + 1] = RollupState.accountPath(p.payee);
+        uint256 w = j + 1 + p.payeeRecord;
+        if (p.worker != address(0)) {
+            s.paths[w] = RollupState.workerPath(p.worker);
+            s.paths[w + 1] = RollupState.stakePath(p.worker);
+            if (records[w].present) RollupState.checkWorker(records[w].value);
+        }
+        if (!s.ok || !records[j].present) {
+            s.ok = false;
+            return s;
+        }
+        _finalizeRule(s, p, uint64(bytes8(b[1:9])), records);
+    }
+
+    /// What a finalize's records name: the job's status, who its escrow goes to as an L2 credit (the
+    /// worker of a submitted job, the requester of an open or claimed L2 job, else none), its worker
+    /// (0: none), and whether the payee has a record of its own (not the sender nor the fee account).
+    struct Parties {
+        uint256 accounts;
+        uint8 status;
+        address payee;
+        address worker;
+        uint256 payeeRecord;
+        bytes32 digest;
+    }
+
+    /// machine.ts finalize on the records after the accounts (the job present, the user tx accepted).
+    function _finalizeRule(
+        Step memory s,
+        Parties memory p,
+        uint64 blockTime,
+        RollupState.RecordProof[] calldata records
+    ) internal view {
+        uint256 j = p.accounts;
+        uint256 w = j + 1 + p.payeeRecord;
+        bytes calldata job = records[j].value;
+        bool refund = p.status == STATUS_OPEN || p.status == STATUS_CLAIMED;
+        if (refund) {
+            s.ok = blockTime > uint64(bytes8(job[RollupState.JOB_DEADLINE:RollupState.JOB_DEADLINE + 8]));
+        } else {
+            s.ok = p.status == STATUS_SUBMITTED && blockTime >= _submittedAt(job) + challengeWindowMs;
+        }
+        if (!s.ok) return;
+        // a refund frees the worker's active count; both release the claim's collateral
+        if (refund && p.worker != address(0) && records[w].present && RollupState.workerActive(records[w].value) > 0) {
+            s.hashes[w] = sha256(
+                abi.encodePacked(
+                    records[w].value[0:RollupState.WORKER_ACTIVE],
+                    RollupState.workerActive(records[w].value) - 1,
+                    records[w].value[RollupState.WORKER_ACTIVE + 4:]
+                )
+            );
+        }
+        if (p.worker != address(0)) {
+            RollupState.Stake memory st = RollupState.decodeStake(records[w + 1]);
+            if (st.backing > 0) {
+                st.backing -= 1;
+                s.hashes[w + 1] = RollupState.stakeValueHash(st);
+            }
+        }
+        if (p.payee != address(0)) _credit(s, records, p.payee, p.payeeRecord == 1 ? j + 1 : 0, uint256(bytes32(job[150:182])));
+        s.hashes[j] = sha256(
+            abi.encodePacked(
+                job[0:RollupState.JOB_STATUS],
+                refund ? STATUS_REFUNDED : STATUS_PAID,
+                job[RollupState.JOB_STATUS + 1:RollupState.JOB_HEAD - 1],
+                refund ? REFUND_DEADLINE_MISSED : uint8(job[RollupState.JOB_HEAD - 1]),
+                job[RollupState.JOB_HEAD:]
+            )
+        );
+        if (uint8(job[32]) == 1) s.message = refund ? _refundLeaf(job, p.digest) : _resultLeaf(job);
+    }
+
+    /// Fills `p` from the job record (absent: no parties) and the sender.
+    function _finalizeParties(Parties memory p, RollupState.RecordProof calldata r, address from) internal view {
+        if (!r.present) return;
+        RollupState.checkJobHead(r.value);
+        bytes calldata job = r.value;
+        p.status = uint8(job[RollupState.JOB_STATUS]);
+        if (uint8(job[RollupState.JOB_WORKER]) == 1) {
+            p.worker = address(bytes20(job[RollupState.JOB_WORKER + 1:RollupState.JOB_WORKER + 21]));
+        }
+        if (p.status == STATUS_SUBMITTED) p.payee = p.worker;
+        else if ((p.status == STATUS_OPEN || p.status == STATUS_CLAIMED) && uint8(job[32]) == 0) {
+            p.payee = address(bytes20(job[33:53]));
+        }
+        p.payeeRecord = p.payee != address(0) && p.payee != from && (p.accounts == 1 || p.payee != feeRecipient) ? 1 : 0;
+    }
+
+    /// machine.ts credit: the escrow to `payee`'s account (the sender's, the fee recipient's or its
+    /// own record at `index`).
+    function _credit(
+        Step memory s,
+        RollupState.RecordProof[] calldata records,
+        address payee,
+        uint256 index,
+        uint256 amount
+    ) internal view {
+        if (amount == 0) return;
+        if (payee == s.from) {
+            s.sender.balance += amount;
+        } else if (index == 0) {
+            s.feeAccount.balance += amount;
+        } else {
+            RollupState.Account memory a = RollupState.decodeAccount(records[index]);
+            a.balance += amount;
+            s.hashes[index] = RollupState.accountValueHash(a);
+        }
+    }
+
+    function _submittedAt(bytes calldata job) internal pure returns (uint64) {
+        return uint64(bytes8(job[RollupState.JOB_WORKER + 22:RollupState.JOB_WORKER + 30]));
+    }
+
+    /// An L1 requester's refund: protocol/withdrawal.ts withdrawalLeaf(requester, escrow, the
+    /// finalize's tx hash).
+    function _refundLeaf(bytes calldata job, bytes32 txHash) internal pure returns (bytes32) {
+        return sha256(abi.encodePacked(bytes1(0x57), job[33:53], job[150:182], txHash));
+    }
+
+    /// An L1 job's result (machine.ts resultMessage, withdrawal.ts resultLeaf): requestId, the
+    /// claim's key in the claim domain, its outputRoot and sha256 of its outputCid, from the claim in
+    /// the record's tail.
+    function _resultLeaf(bytes calldata job) internal view returns (bytes32) {
+        uint256 c = RollupState.JOB_HEAD + 2 + uint16(bytes2(job[RollupState.JOB_HEAD:RollupState.JOB_HEAD + 2]));
+        if (job.length < c + 1 + CLAIM_FIXED + 2 || uint8(job[c]) != 1) revert RollupState.BadJobRecord(job.length);
+        c += 1;
+        uint256 cid1 = c + CLAIM_FIXED + 2;
+        uint256 cid1End = cid1 + uint16(bytes2(job[cid1 - 2:cid1]));
+        if (job.length < cid1End + 2) revert RollupState.BadJobRecord(job.length);
+        uint256 end = cid1End + 2 + uint16(bytes2(job[cid1End:cid1End + 2]));
+        if (job.length < end) revert RollupState.BadJobRecord(job.length);
+        bytes32 claimKey = keccak256(abi.encodePacked(hex"1901", claimDomainSeparator, _claimStructHash(job[c:end])));
+        return sha256(
+            abi.encodePacked(bytes1(0x52), job[54:86], claimKey, job[c + 116:c + 148], sha256(job[cid1:cid1End]))
+        );
     }
 }

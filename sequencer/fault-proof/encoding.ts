@@ -34,6 +34,7 @@
  *                  claimJob   0x06 || blockTime u64 || from 20 || nonce 8 || fee 32 || jobId 32 || sig 65
  *                  submitResult  0x07 || blockTime u64 || from 20 || nonce 8 || fee 32 || claim (as in
  *                             the job record) || claimSignature 65 || sig 65
+ *                  finalize   0x08 || blockTime u64 || from 20 || nonce 8 || fee 32 || jobId 32 || sig 65
  *                  deposit    0x81 || depositId u256 32 || recipient 20 || amount 32
  *                  forcedTx   0x82 || sender 20 || data   (data: the forced bytes as sent to L1)
  *                  modelRegistered     0x83 || inboxIndex u64 || modelId 32 || registrant 20 || cid
@@ -46,7 +47,8 @@
  *                  (a slash's workerStake, no inboxIndex, is 0xff || JSON: it is no inbox message)
  *                  any other  0xff || utf8(JSON.stringify(encodeTx(tx)))   (no one-step yet)
  *                  blockTime: the timestamp (ms) of the tx's block in the batch data. The rules of
- *                  postJob, claimJob and submitResult read it (deadlines, postedAt, submittedAt); carried in the tx leaf, it is
+ *                  postJob, claimJob, submitResult and finalize read it (deadlines, postedAt, submittedAt,
+ *                  the challenge window's end); carried in the tx leaf, it is
  *                  proven against the batch's txRoot with the tx, so a challenger cannot pick it.
  *   forced data    Bridge.forceTransaction takes forcedData(userTx): the binary tx bytes of a
  *                  transfer or withdraw (they carry no block time), 0xff || JSON for the other user
@@ -115,6 +117,7 @@ export const TX_REGISTER_WORKER = 0x03;
 export const TX_POST_JOB = 0x04;
 export const TX_CLAIM_JOB = 0x06;
 export const TX_SUBMIT_RESULT = 0x07;
+export const TX_FINALIZE = 0x08;
 export const TX_DEPOSIT = 0x81;
 export const TX_FORCED = 0x82;
 export const TX_MODEL_REGISTERED = 0x83;
@@ -300,7 +303,7 @@ export function recordValueHash(key: string, r: StateRecord): Uint8Array {
 
 /**
  * The bytes of `tx` as the batch commits them; `blockTime`: the timestamp (ms) of its block, which
- * the tx types whose rule reads the block time carry (postJob, claimJob).
+ * the tx types whose rule reads the block time carry (postJob, claimJob, submitResult, finalize).
  */
 export function txBytes(tx: Tx, blockTime: number): Uint8Array {
   switch (tx.type) {
@@ -367,6 +370,8 @@ export function txBytes(tx: Tx, blockTime: number): Uint8Array {
         sig65(tx.claimSignature),
         sig65(tx.signature),
       );
+    case "finalize":
+      return concatBytes(u8(TX_FINALIZE), u64(blockTime), userFields(tx), b32(tx.jobId), sig65(tx.signature));
     case "deposit":
       return concatBytes(u8(TX_DEPOSIT), u256(tx.depositId), addr(tx.recipient), u256(tx.amount));
     case "forcedTx":

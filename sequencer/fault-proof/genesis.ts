@@ -12,7 +12,7 @@ import { DEFAULTS, resolveGenesis, type SequencerConfig } from "../config.ts";
 
 export type ChallengeGenesis = Pick<
   BatchChallengeSetup,
-  "l2ChainId" | "minFee" | "feeRecipient" | "claimCollateral" | "genesisStateRoot"
+  "l2ChainId" | "minFee" | "feeRecipient" | "claimCollateral" | "challengeWindowMs" | "genesisStateRoot"
 >;
 
 /** The challenge's view of a resolved genesis. */
@@ -22,6 +22,7 @@ export function challengeGenesisOf(genesis: GenesisConfig): ChallengeGenesis {
     minFee: genesis.params.minFee,
     feeRecipient: genesis.params.feeRecipient,
     claimCollateral: genesis.params.claimCollateral,
+    challengeWindowMs: BigInt(genesis.params.challengeWindowMs),
     genesisStateRoot: new Chain(genesis).initGenesis().block.header.stateRoot,
   };
 }
@@ -33,13 +34,19 @@ export function challengeGenesisOf(genesis: GenesisConfig): ChallengeGenesis {
  */
 export function challengeGenesisOfConfig(
   g: Pick<SequencerConfig["genesis"], "l2ChainId" | "sequencer" | "minFee" | "feeRecipient" | "alloc"> &
-    Partial<Pick<SequencerConfig["genesis"], "claimCollateral">>,
+    Partial<Pick<SequencerConfig["genesis"], "claimCollateral" | "challengeWindowMs">>,
   sequencerKey?: string,
 ): ChallengeGenesis {
   const { genesis } = resolveGenesis({
     sequencerKey: sequencerKey ?? null,
     follow: "challenge-genesis",
-    genesis: { timestamp: 0, challengeWindowMs: 1, ...g, bridge: `0x${"00".repeat(20)}`, l1ChainId: "1" },
+    genesis: {
+      timestamp: 0,
+      challengeWindowMs: DEFAULTS.genesis.challengeWindowMs,
+      ...g,
+      bridge: `0x${"00".repeat(20)}`,
+      l1ChainId: "1",
+    },
   } as SequencerConfig);
   return challengeGenesisOf(genesis);
 }
@@ -56,6 +63,7 @@ export const DEVNET_L2_GENESIS = {
   minFee: DEFAULTS.genesis.minFee,
   feeRecipient: DEFAULTS.genesis.feeRecipient,
   claimCollateral: DEFAULTS.genesis.claimCollateral,
+  challengeWindowMs: DEFAULTS.genesis.challengeWindowMs,
   alloc: DEFAULTS.genesis.alloc,
 };
 
@@ -66,6 +74,8 @@ export interface DeployedChallengeGenesis {
   feeRecipient: `0x${string}`;
   /** The claimJob rule's collateral per claim (JobStepRules, created by the verifier). */
   claimCollateral: bigint;
+  /** The finalize rule's challenge window (JobStepRules): when a submitted job may be paid. */
+  challengeWindowMs: bigint;
   /**
    * The worker claims' EIP-712 domain separator the submitResult one-step checks signatures in
    * (JobStepRules: the L1's chain id and the Bridge the verifier was deployed with).
@@ -91,6 +101,9 @@ export function challengeGenesisMismatch(
   if (deployed.minFee !== ours.minFee) diffs.push(`minFee ${deployed.minFee} there, ${ours.minFee} here`);
   if (deployed.claimCollateral !== ours.claimCollateral)
     diffs.push(`claimCollateral ${deployed.claimCollateral} there, ${ours.claimCollateral} here`);
+  // under another window a challenger could "prove" an honest pay refused (or a liar's early pay right)
+  if (deployed.challengeWindowMs !== ours.challengeWindowMs)
+    diffs.push(`challengeWindowMs ${deployed.challengeWindowMs} there, ${ours.challengeWindowMs} here`);
   if (deployed.feeRecipient.toLowerCase() !== ours.feeRecipient.toLowerCase())
     diffs.push(`feeRecipient ${deployed.feeRecipient} there, ${ours.feeRecipient} here`);
   // under another claim domain an honest submitResult's claim signature would not recover to its

@@ -15,7 +15,7 @@ import type { BatchBlock } from "../batch-data.ts";
 import type { GenesisConfig } from "../chain.ts";
 import { applyTx, type ChainParams, type TxContext } from "../state/machine.ts";
 import type { StateAccess } from "../state/overlay.ts";
-import { keys, type StateRecord } from "../state/records.ts";
+import { type Job, keys, type StateRecord } from "../state/records.ts";
 import { SparseMerkleTree } from "../state/smt.ts";
 import {
   decodeForcedData,
@@ -47,10 +47,16 @@ export function batchTxRoot(blocks: readonly BatchBlock[]): { txRoot: Hex; txCou
 /**
  * The state keys a tx's one-step reads and writes, in the order the contract takes their proofs
  * (BatchStepVerifier / JobStepRules): distinct, first occurrence first; the same list whether the
- * rule accepts or refuses the tx. `txHash`: the tx's EIP-712 digest (a posted job's id). Null: no
+ * rule accepts or refuses the tx. `txHash`: the tx's EIP-712 digest (a posted job's id). `get`:
+ * the state before the tx (a finalize's keys depend on its job's requester and worker). Null: no
  * one-step yet.
  */
-export function touchedKeys(tx: Tx, params: ChainParams, txHash: Hex): string[] | null {
+export function touchedKeys(
+  tx: Tx,
+  params: ChainParams,
+  txHash: Hex,
+  get: (key: string) => StateRecord | undefined = () => undefined,
+): string[] | null {
   const list: string[] = [];
   const add = (k: string) => {
     if (!list.includes(k)) list.push(k);
@@ -93,6 +99,24 @@ export function touchedKeys(tx: Tx, params: ChainParams, txHash: Hex): string[] 
       add(keys.stake(tx.from));
       add(keys.worker(tx.from));
       return list;
+    case "finalize": {
+      // the job, then (JobStepRules._finalize) who its escrow goes to as an L2 credit: the worker
+      // of a submitted job, the requester of an open or claimed L2 job; then the job's worker's
+      // record (active count) and stake (collateral), whatever the rule decides
+      add(keys.account(tx.from));
+      if (tx.fee > 0n) add(keys.account(params.feeRecipient.toLowerCase()));
+      add(keys.job(tx.jobId));
+      const j = get(keys.job(tx.jobId)) as Job | undefined;
+      if (!j) return list;
+      if (j.status === "submitted" && j.worker) add(keys.account(j.worker));
+      else if ((j.status === "open" || j.status === "claimed") && j.source === "l2")
+        add(keys.account(j.requester));
+      if (j.worker) {
+        add(keys.worker(j.worker));
+        add(keys.stake(j.worker));
+      }
+      return list;
+    }
     case "deposit":
       add(keys.deposit(tx.depositId));
       if (tx.amount > 0n) add(keys.account(tx.recipient));
@@ -251,7 +275,10 @@ export function replayBatch(
       // (BatchChallenge checks its message is L1's next one): no records, its state rule has no
       // one-step yet.
       const inboxOnly = isL1EventTx(tx);
-      const touched = inboxOnly ? [] : touchedKeys(tx, genesis.params, txHash);
+      // touchedKeys reads the state before the tx (a finalize's payee and worker): it was applied above
+      const touched = inboxOnly
+        ? []
+        : touchedKeys(tx, genesis.params, txHash, (k) => (s.before.has(k) ? s.before.get(k) : state.get(k)));
       if (touched === null) throw new Error(`tx ${i} is a ${tx.type}: it has no one-step yet`);
       if (!inboxOnly)
         for (const k of s.before.keys())

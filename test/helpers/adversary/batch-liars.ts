@@ -140,6 +140,36 @@ export const jobStateLies = {
       if (!j) throw new Error(`jobStateLies.statusSet: no job ${jobId}`);
       state.set(k, { ...j, status });
     },
+  /** A finalize that credits `address` `amount` more than the rule does (e.g. the worker paid twice the escrow). */
+  creditedExtra:
+    (address: string, amount: bigint) =>
+    (state: Map<string, StateRecord>): void => {
+      const k = keys.account(address);
+      const a = (state.get(k) as Account | undefined) ?? { balance: 0n, nonce: 0 };
+      state.set(k, { ...a, balance: a.balance + amount });
+    },
+  /** A finalize the rule refuses (e.g. before the challenge window ends) applied anyway: the worker paid. */
+  paidUnchecked:
+    (jobId: Hex) =>
+    (state: Map<string, StateRecord>): void => {
+      const k = keys.job(jobId);
+      const j = state.get(k) as Job | undefined;
+      if (!j?.worker) throw new Error(`jobStateLies.paidUnchecked: no job ${jobId} with a worker`);
+      state.set(k, { ...j, status: "paid" });
+      jobStateLies.creditedExtra(j.worker, j.escrow)(state);
+    },
+  /** A finalize that pays a submitted job turned into a refund: the requester gets the escrow, not the worker. */
+  refundedInstead:
+    (jobId: Hex) =>
+    (state: Map<string, StateRecord>): void => {
+      const k = keys.job(jobId);
+      const j = state.get(k) as Job | undefined;
+      if (!j?.worker || j.status !== "paid")
+        throw new Error(`jobStateLies.refundedInstead: job ${jobId} not paid`);
+      state.set(k, { ...j, status: "refunded", refundReason: "deadline missed" });
+      jobStateLies.creditedExtra(j.worker, -j.escrow)(state);
+      jobStateLies.creditedExtra(j.requester, j.escrow)(state);
+    },
   /** registerWorker written although the rule refuses it (e.g. a duplicate model id). */
   workerWritten:
     (w: Worker) =>

@@ -7,7 +7,10 @@
  * debited, a claimJob by an unregistered worker, a registerWorker listing a model twice, a
  * claimJob past the worker's collateral) are proven wrong at that tx and removed; hostile
  * witnesses (tampered record bytes, wrong-length records, a made-up block time) are refused by
- * name and change nothing. Measures one-step gas per job tx type.
+ * name and change nothing. finalize (pay after the window, deadline refunds, an L1 job's result
+ * and refund messages) steps on chain to the replay; batches lying about one (the worker paid twice
+ * the escrow, paid before the window ends, a submitted job refunded) are proven wrong at it.
+ * Measures one-step gas per job tx type.
  */
 import t, { type Test } from "tap";
 import { BaseError, ContractFunctionRevertedError, type Hex, parseEther } from "viem";
@@ -30,6 +33,7 @@ import {
   type ClaimMsg,
   claimDigest,
   encodeTx,
+  type L1InferenceRequestTx,
   NO_GENERATION,
   signClaim,
   signTx,
@@ -108,6 +112,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
     minFee: genesis.params.minFee,
     feeRecipient: genesis.params.feeRecipient,
     claimCollateral: genesis.params.claimCollateral,
+    challengeWindowMs: BigInt(genesis.params.challengeWindowMs),
     genesisStateRoot: genesisRoot,
     sequencerBond: SEQUENCER_BOND,
     challengerBond: CHALLENGER_BOND,
@@ -125,6 +130,17 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
   const { modelId: model } = await bridge.registerModel(placeholderModel(), "0x01551220c0ffee");
   await b.wallet(0).sendTransaction({ to: worker.address, value: parseEther("2") } as never);
   await bridge.as(walletClientFor(seqClients, toHex(worker.key))).stake(parseEther("1"));
+  // two L1 requests (inbox messages 2 and 3): one the worker answers and finalize pays (a result
+  // message to L1), one nobody claims and finalize refunds after its deadline (a withdrawal)
+  const l1Now = (await seqClients.publicClient.getBlock()).timestamp;
+  for (const deadline of [l1Now + 100_000n, l1Now + 1000n])
+    await bridge.as(b.wallet(3)).requestInference({
+      modelId: model,
+      inputRoot: `0x${"c3".repeat(32)}`,
+      inputCid: "0x0155122011",
+      deadline,
+      escrow: 70n,
+    });
   const l1Events = (
     await new BridgeFollower(seqClients, {
       bridge: d.address,
@@ -133,9 +149,13 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
     }).derive(Number(eventsFrom) - 1)
   ).txs;
   const [modelTx, stakeTx] = l1Events.filter((x) => x.type === "modelRegistered" || x.type === "workerStake");
+  const [paidRequest, refundedRequest] = l1Events.filter((x) => x.type === "l1InferenceRequest") as [
+    L1InferenceRequestTx,
+    L1InferenceRequestTx,
+  ];
   t.equal((stakeTx as { active: bigint }).active, 3n * COLLATERAL + 1n, "the L1 stake backs three claims");
-  // every batch below counts both messages; batch 0 consumes them
-  const inboxAfterSetup = (await bridge.inboxMessage(1n)).rollingHash as Hex;
+  // every batch below counts the four messages; batch 0 consumes them
+  const inboxAfterSetup = (await bridge.inboxMessage(3n)).rollingHash as Hex;
 
   // ---------------------------------------------------------------- L2 blocks, sealed for real
   const nonces = new Map<string, number>();
@@ -174,7 +194,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
     escrow: 50n,
     deadline: ts + 600_000,
   });
-  const block1 = seal([modelTx, stakeTx, genJob]);
+  const block1 = seal([modelTx, stakeTx, paidRequest, refundedRequest, genJob]);
   // batch 1: the job txs, honest
   const job1 = postJob(100n);
   const claims = claimDomain(BigInt(d.chainId), d.address);
@@ -259,7 +279,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
       txDataHash: batch.txDataHash,
       cid: "0x01",
       txData: toHex(batch.txData),
-      inboxCount: 2n,
+      inboxCount: 4n,
     });
   };
   const witnessOf = (pre: Iterable<[string, StateRecord]>, blocks: Block[], i: number): StepWitness => {
@@ -384,6 +404,26 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
   });
 
   const pre2 = stateAt([block1, block2]);
+  /**
+   * Unsealed blocks at block 3's place holding `txs`, tx i in a block of time `times[i]` (default
+   * block 3's): consecutive txs of one time share a block.
+   */
+  const blocksAt = (txs: Tx[], times?: number[]): Block[] => {
+    const out: { header: Block["header"]; txs: unknown[]; receipts: unknown[] }[] = [];
+    txs.forEach((tx, i) => {
+      const time = times?.[i] ?? block3.header.timestamp;
+      const last = out[out.length - 1];
+      if (last && last.header.timestamp === time) last.txs.push(encodeTx(tx));
+      else
+        out.push({
+          ...block3,
+          header: { ...block3.header, number: block3.header.number + out.length, timestamp: time },
+          txs: [encodeTx(tx)],
+          receipts: [],
+        });
+    });
+    return out as unknown as Block[];
+  };
   /** A batch whose block holds `txs` at block 3's place, its state root the liar's. */
   async function lyingBatch(
     t: Test,
@@ -392,23 +432,24 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
     lie: (state: Map<string, StateRecord>) => void,
     reason: string,
     hostile?: (id: bigint, w: StepWitness) => Promise<void>,
+    times?: number[],
   ): Promise<void> {
-    const block: Block = { ...block3, txs: txs.map(encodeTx), receipts: [] } as unknown as Block;
-    const truth = replayBatch(genesis, at(pre2), batchBlocks([block]));
+    const blocks = blocksAt(txs, times);
+    const truth = replayBatch(genesis, at(pre2), batchBlocks(blocks));
     const lied = new Map(truth.finalState);
     lie(lied);
     const lieRoot = rootOf(lied);
     t.not(lieRoot, rootOf(truth.finalState), `${what}: the liar's root is not the truth`);
     const index = await bridge.batchCount();
-    await post([block], lieRoot);
+    await post(blocks, lieRoot);
     // the truth until the job tx (the last), then its lie
     const liar = sequencerLiars.truthUntil(txs.length - 1)(
       truth,
       stepCommitment(fromHex(lieRoot), new Uint8Array(32), INBOX),
       [],
     );
-    const c = await chGame.challengeBatch(index, buildBatch([block]).txData, CHALLENGER_BOND);
-    const witness = (i: number) => witnessOf(pre2, [block], i);
+    const c = await chGame.challengeBatch(index, buildBatch(blocks).txData, CHALLENGER_BOND);
+    const witness = (i: number) => witnessOf(pre2, blocks, i);
     const ch = { game: chGame, replay: truth, witness };
     if (hostile) {
       t.equal(await playTo(c.id, liar, ch, true), PHASE.awaitOneStep);
@@ -593,6 +634,177 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
       ],
       jobStateLies.statusSet(id, "submitted"),
       "tx refused by the rules",
+    );
+  });
+
+  // ---------------------------------------------------------------- finalize
+  const WINDOW_MS = genesis.params.challengeWindowMs;
+  const job2Id = chain.txHash(job2);
+  const claim2 = claimOf(job2Id);
+  const submit2 = () =>
+    user(
+      worker,
+      { type: "submitResult", claim: claim2, claimSignature: signClaim(claim2, worker.key, claims) },
+      6,
+    );
+  const tSubmit = block3.header.timestamp;
+
+  await t.test(
+    "finalize: pay, deadline refunds and an L1 job's messages step on chain to the replay",
+    async (t) => {
+      const paidId = chain.txHash(paidRequest);
+      const refundedId = chain.txHash(refundedRequest);
+      const l1Claim = claimOf(paidId);
+      const late = 2_000_000; // past job 2's and the generation job's deadlines
+      const tRefund = refundedRequest.deadline + 1;
+      const txs: [Tx, number][] = [
+        [submit2(), tSubmit],
+        // pay: sent by a stranger, the worker's account a record of its own
+        [user(stranger, { type: "finalize", jobId: job2Id }, 0), late],
+        // refund of a claimed L2 job after its deadline, sent by its requester: the worker's active
+        // count and collateral released
+        [user(requester, { type: "finalize", jobId: chain.txHash(genJob) }, 3), late],
+        [user(worker, { type: "claimJob", jobId: paidId }, 7), late],
+        [
+          user(
+            worker,
+            { type: "submitResult", claim: l1Claim, claimSignature: signClaim(l1Claim, worker.key, claims) },
+            8,
+          ),
+          late,
+        ],
+        // an L1 job paid: its result message goes to L1
+        [user(worker, { type: "finalize", jobId: paidId }, 9), late + WINDOW_MS],
+        // an L1 job nobody claimed, refunded after its deadline: a withdrawal to its requester
+        [user(stranger, { type: "finalize", jobId: refundedId }, 1), tRefund],
+        // refused: job 1 is disputed
+        [user(stranger, { type: "finalize", jobId: chain.txHash(job1) }, 2), tRefund],
+      ];
+      const blocks = blocksAt(
+        txs.map((x) => x[0]),
+        txs.map((x) => x[1]),
+      );
+      const truth = replayBatch(genesis, at(pre2), batchBlocks(blocks));
+      const after = truth.finalState;
+      t.equal((after.get(keys.job(job2Id)) as Job).status, "paid", "job 2 paid");
+      t.equal(
+        (after.get(keys.job(chain.txHash(genJob))) as Job).status,
+        "refunded",
+        "the generation job refunded",
+      );
+      t.equal((after.get(keys.job(paidId)) as Job).status, "paid", "the L1 job paid");
+      t.equal((after.get(keys.job(refundedId)) as Job).status, "refunded", "the unclaimed L1 job refunded");
+      t.equal(truth.messageLeaves.length, 2, "two L2 -> L1 messages: the result and the refund");
+      for (let i = 0; i < txs.length; i++) {
+        const w = witnessOf(pre2, blocks, i);
+        const [applied, root, msgChain] = await step(w);
+        const type = txs[i][0].type;
+        t.equal(
+          applied,
+          i !== txs.length - 1,
+          `tx ${i} (${type}) ${i === txs.length - 1 ? "refused" : "applied"}`,
+        );
+        t.equal(
+          stepCommitment(fromHex(root), fromHex(msgChain), INBOX),
+          truth.commitments[i + 1],
+          `tx ${i} (${type}) C_${i + 1}`,
+        );
+        if (type !== "finalize") continue;
+        if (i === 5 || i === 6) t.not(msgChain, w.preMessageChain, `tx ${i}: the message chain moved`);
+        else t.equal(msgChain, w.preMessageChain, `tx ${i}: an L2 job sends no message`);
+        const gas = Number(
+          await b.clients(1).publicClient.estimateContractGas({
+            address: challenge.verifier,
+            abi: batchStepVerifierAbi,
+            functionName: "step",
+            args: [[w.preStateRoot, w.preMessageChain, w.preInboxHash], w.txBytes, w.records],
+            account: b.accounts[1].address,
+          } as never),
+        );
+        oneStepGas.finalize = Math.max(oneStepGas.finalize ?? 0, gas);
+      }
+    },
+  );
+
+  await t.test("a finalize paying the worker twice the escrow is proven wrong and removed", async (t) => {
+    await lyingBatch(
+      t,
+      "worker paid twice",
+      [submit2(), user(worker, { type: "finalize", jobId: job2Id }, 7)],
+      jobStateLies.creditedExtra(worker.address, 40n),
+      "tx executes to another state",
+      undefined,
+      [tSubmit, tSubmit + WINDOW_MS], // the window's last instant: pay is due
+    );
+  });
+
+  await t.test("a finalize paying before the challenge window ends is refused by the one-step", async (t) => {
+    await lyingBatch(
+      t,
+      "paid before the window ends",
+      [submit2(), user(worker, { type: "finalize", jobId: job2Id }, 7)],
+      jobStateLies.paidUnchecked(job2Id),
+      "tx refused by the rules",
+      async (id, w) => {
+        const jobAt = w.records.findIndex((r) => r.key.startsWith("job/"));
+        t.equal(
+          w.records.length,
+          jobAt + 3,
+          "records: accounts, job, worker, stake (the sender is the payee)",
+        );
+        // a job record claiming the window is long over: its bytes no longer open the root
+        const early = w.records.map((r, i) =>
+          i === jobAt
+            ? {
+                ...r,
+                value:
+                  `${r.value.slice(0, 2 + 2 * 221)}${"00".repeat(8)}${r.value.slice(2 + 2 * 229)}` as Hex,
+              }
+            : r,
+        );
+        await rejectsWith(
+          t,
+          chGame.proveStep(id, { ...w, records: early }),
+          "RecordProofMismatch",
+          "a job record with another submittedAt",
+        );
+        const short = w.records.map((r, i) =>
+          i === jobAt ? { ...r, value: r.value.slice(0, 200) as Hex } : r,
+        );
+        await rejectsWith(
+          t,
+          chGame.proveStep(id, { ...w, records: short }),
+          "BadJobRecord",
+          "a truncated job record",
+        );
+        await rejectsWith(
+          t,
+          chGame.proveStep(id, { ...w, records: w.records.slice(0, -1) }),
+          "RecordCount",
+          "the stake record left out",
+        );
+        // the block time is part of the tx leaf: a later one is another tx
+        const later = `${w.txBytes.slice(0, 4)}${"ff".repeat(8)}${w.txBytes.slice(20)}` as Hex;
+        await rejectsWith(
+          t,
+          chGame.proveStep(id, { ...w, txBytes: later }),
+          "TxNotInBatch",
+          "a made-up block time",
+        );
+      },
+      [tSubmit, tSubmit + WINDOW_MS - 1],
+    );
+  });
+
+  await t.test("a finalize refunding a submitted job is proven wrong and removed", async (t) => {
+    await lyingBatch(
+      t,
+      "refund of a submitted job",
+      [submit2(), user(stranger, { type: "finalize", jobId: job2Id }, 0)],
+      jobStateLies.refundedInstead(job2Id),
+      "tx executes to another state",
+      undefined,
+      [tSubmit, 2_000_000], // past the job's deadline too: only the status decides
     );
   });
 

@@ -112,6 +112,7 @@ t.test("batch challenge on the embedded chain", async (t) => {
     minFee: genesis.params.minFee,
     feeRecipient,
     claimCollateral: genesis.params.claimCollateral,
+    challengeWindowMs: BigInt(genesis.params.challengeWindowMs),
     genesisStateRoot: genesisRoot,
     sequencerBond: SEQUENCER_BOND,
     challengerBond: CHALLENGER_BOND,

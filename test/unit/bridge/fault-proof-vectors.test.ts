@@ -209,7 +209,7 @@ t.test("derived txs roll their L1 inbox message into the inbox hash, as Bridge._
       hash: await clients.walletClient!.deployContract({
         abi: batchStepVerifierAbi,
         bytecode: batchStepVerifierBytecode,
-        args: [424242n, 1n, `0x${"fe".repeat(20)}`, 1n, `0x${"b1".repeat(20)}`],
+        args: [424242n, 1n, `0x${"fe".repeat(20)}`, 1n, 1000n, `0x${"b1".repeat(20)}`],
       }),
     })
   ).contractAddress as Address;

@@ -63,6 +63,12 @@ t.test("a genesis the challenge was not deployed for is named", async (t) => {
     challengeGenesisMismatch(deployed, genesisOf({ claimCollateral: "1000" })),
     /^claimCollateral 0 there, 1000 here$/,
   );
+  // the finalize one-step pays a submitted job only after it (JobStepRules)
+  t.equal(deployed.challengeWindowMs, BigInt(DEFAULTS.genesis.challengeWindowMs), "the config's window");
+  t.match(
+    challengeGenesisMismatch(deployed, genesisOf({ challengeWindowMs: 5 })),
+    /^challengeWindowMs 60000 there, 5 here$/,
+  );
   t.match(
     challengeGenesisMismatch(deployed, genesisOf({ feeRecipient: `0x${"cd".repeat(20)}` })),
     /^feeRecipient /,
