@@ -315,8 +315,9 @@ export async function startNetwork(t: Test, opts: NetworkOptions): Promise<Netwo
       minWorkerStake: MIN_STAKE,
       challengerBond: CHALLENGER_BOND,
       disputeClock: opts.disputeClockS ?? 120n,
-      // the batch challenge for the genesis below: the sequencer bonds and defends its batches
-      batchChallenge: challengeGenesisOfConfig(DEVNET_L2_GENESIS),
+      // the batch challenge for the genesis below (its challenge window too: finalize's one-step
+      // reads it): the sequencer bonds and defends its batches
+      batchChallenge: challengeGenesisOfConfig({ ...DEVNET_L2_GENESIS, challengeWindowMs }),
     });
     const custom = opts.models ?? {};
     const honestModel = await loadModel(
