@@ -20,7 +20,6 @@ import type { BridgeRevert, TxResult } from "../bridge/bridge.ts";
 import { EmbeddedChain } from "../bridge/chain/chain.ts";
 import { embeddedL1Clients } from "../bridge/clients.ts";
 import { deployBridge } from "../bridge/deploy.ts";
-import { BridgeFollower } from "../bridge/follower.ts";
 import { fromHex, toHex } from "../protocol/bytes.ts";
 import { claimDomain } from "../protocol/eip712.ts";
 import { ZERO32 } from "../protocol/merkle.ts";
@@ -39,7 +38,7 @@ import {
 } from "../sequencer/fault-proof/encoding.ts";
 import { replayBatch } from "../sequencer/fault-proof/steps.ts";
 import type { StateRecord } from "../sequencer/state/records.ts";
-import { placeholderModel } from "../test/helpers/l1.ts";
+import { derivedSince, placeholderModel } from "../test/helpers/l1.ts";
 import type { BenchOptions, BenchResult } from "./lib/harness.ts";
 
 const TX_COUNT = 1024;
@@ -123,13 +122,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       value: parseEther("2"),
     } as never);
     await d.bridge.as(workerL1.walletClient as never).stake(parseEther("1"));
-    const l1Events = (
-      await new BridgeFollower(seqClients, {
-        bridge: d.address,
-        confirmations: 0,
-        startBlock: Number(eventsFrom),
-      }).derive(Number(eventsFrom) - 1)
-    ).txs;
+    const l1Events = await derivedSince(seqClients, d.address, eventsFrom);
     const [modelTx, stakeTx] = l1Events.filter(
       (x) => x.type === "modelRegistered" || x.type === "workerStake",
     );

@@ -11,6 +11,8 @@ import type { ModelRegistration } from "../../bridge/bridge.ts";
 import { type DevAccount, devAccounts } from "../../bridge/chain/accounts.ts";
 import { EmbeddedChain, type EmbeddedChainOptions } from "../../bridge/chain/chain.ts";
 import { connectL1, embeddedL1Clients, type L1Clients, walletClientFor } from "../../bridge/clients.ts";
+import { BridgeFollower } from "../../bridge/follower.ts";
+import type { Tx } from "../../protocol/tx.ts";
 
 export interface L1Backend {
   name: string;
@@ -145,4 +147,13 @@ export function placeholderModel(): ModelRegistration {
     inputCount: 1,
     outputCount: 1,
   };
+}
+
+/**
+ * The L2 txs the real follower derives from the Bridge's logs in blocks `fromBlock` and later
+ * (deposits, forced txs, models, L1 requests, stake changes, with their inbox indexes).
+ */
+export async function derivedSince(clients: L1Clients, bridge: Hex, fromBlock: bigint): Promise<Tx[]> {
+  const follower = new BridgeFollower(clients, { bridge, confirmations: 0, startBlock: Number(fromBlock) });
+  return (await follower.derive(Number(fromBlock) - 1)).txs;
 }

@@ -24,7 +24,6 @@ import {
 import type { BridgeContract, BridgeRevert } from "../../../bridge/bridge.ts";
 import { walletClientFor } from "../../../bridge/clients.ts";
 import { deployBridge } from "../../../bridge/deploy.ts";
-import { BridgeFollower } from "../../../bridge/follower.ts";
 import { batchStepVerifierAbi } from "../../../contracts/artifacts/BatchStepVerifier.ts";
 import { jobStepRulesAbi } from "../../../contracts/artifacts/JobStepRules.ts";
 import { fromHex, toHex } from "../../../protocol/bytes.ts";
@@ -49,7 +48,7 @@ import { type BatchReplay, replayBatch, type StepWitness } from "../../../sequen
 import { type Job, keys, type StateRecord } from "../../../sequencer/state/records.ts";
 import { SparseMerkleTree } from "../../../sequencer/state/smt.ts";
 import { challengerLiars, jobStateLies, sequencerLiars } from "../../helpers/adversary/batch-liars.ts";
-import { embeddedBackend, placeholderModel } from "../../helpers/l1.ts";
+import { derivedSince, embeddedBackend, placeholderModel } from "../../helpers/l1.ts";
 
 const WINDOW = 120n;
 const CLOCK = 60n;
@@ -141,13 +140,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
       deadline,
       escrow: 70n,
     });
-  const l1Events = (
-    await new BridgeFollower(seqClients, {
-      bridge: d.address,
-      confirmations: 0,
-      startBlock: Number(eventsFrom),
-    }).derive(Number(eventsFrom) - 1)
-  ).txs;
+  const l1Events = await derivedSince(seqClients, d.address, eventsFrom);
   const [modelTx, stakeTx] = l1Events.filter((x) => x.type === "modelRegistered" || x.type === "workerStake");
   const [paidRequest, refundedRequest] = l1Events.filter((x) => x.type === "l1InferenceRequest") as [
     L1InferenceRequestTx,

@@ -28,7 +28,6 @@ import {
 } from "../../../bridge/batch-challenge.ts";
 import { type BridgeContract, type BridgeRevert, simulateAndSend } from "../../../bridge/bridge.ts";
 import { deployBridge } from "../../../bridge/deploy.ts";
-import { BridgeFollower } from "../../../bridge/follower.ts";
 import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
 import { fromHex, toHex } from "../../../protocol/bytes.ts";
 import { ZERO32 } from "../../../protocol/merkle.ts";
@@ -58,7 +57,7 @@ import {
   type SequencerAnswers,
   sequencerLiars,
 } from "../../helpers/adversary/batch-liars.ts";
-import { embeddedBackend, placeholderModel } from "../../helpers/l1.ts";
+import { derivedSince, embeddedBackend, placeholderModel } from "../../helpers/l1.ts";
 
 const WINDOW = 120n;
 const CLOCK = 60n;
@@ -799,13 +798,7 @@ t.test("batch challenge on the embedded chain", async (t) => {
       deadline: l1Now + 100_000n,
       escrow: parseEther("0.1"),
     });
-    const events = (
-      await new BridgeFollower(b.clients(0), {
-        bridge: d.address,
-        confirmations: 0,
-        startBlock: Number(eventsFrom),
-      }).derive(Number(eventsFrom) - 1)
-    ).txs;
+    const events = await derivedSince(b.clients(0), d.address, eventsFrom);
     t.same(
       events.map((x) => [x.type, (x as { inboxIndex?: bigint }).inboxIndex]),
       [
