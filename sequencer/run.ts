@@ -19,7 +19,7 @@ import { BatchDefender } from "./batch-defence.ts";
 import { checkFaultAllowed, parseSequencerFault } from "./batch-faults.ts";
 import { bridgeBatchView } from "./batch-l1.ts";
 import { registerClaimRoutes } from "./claims-routes.ts";
-import { resolveGenesis, type SequencerConfig } from "./config.ts";
+import { challengeWindowConflict, resolveGenesis, type SequencerConfig } from "./config.ts";
 import { L1DisputeFeed } from "./dashboard/feed.ts";
 import { challengeGenesisMismatch } from "./fault-proof/genesis.ts";
 import type { L1Source } from "./l1.ts";
@@ -66,6 +66,11 @@ export async function startSequencer(
       confirmations: cfg.l1Confirmations,
       startBlock: cfg.l1StartBlock,
     });
+    const windowConflict = challengeWindowConflict(
+      genesis.params.challengeWindowMs,
+      (await new BridgeContract(clients, genesis.bridge).config()).challengeWindow,
+    );
+    if (windowConflict) throw new Error(windowConflict);
     if (key) poster = new BridgeContract(clients, genesis.bridge);
     disputes = new L1DisputeFeed(clients, genesis.bridge, { startBlock: cfg.l1StartBlock });
   }

@@ -67,7 +67,7 @@ export interface NetworkOptions {
   l1: L1Kind;
   /** L2 challenge window (genesis challengeWindowMs); default 8 s. */
   challengeWindowMs?: number;
-  /** Bridge challenge window: seconds until a batch is final on L1; default 3. */
+  /** Bridge challenge window: seconds until a batch or a claim is final on L1; default the L2 window (rounded up). */
   l1ChallengeWindowS?: bigint;
   /** Each side's dispute clock, seconds; default 120. */
   disputeClockS?: bigint;
@@ -310,7 +310,9 @@ export async function startNetwork(t: Test, opts: NetworkOptions): Promise<Netwo
     // an empty block every second: L1 time moves even when nobody sends (as on a real chain)
     ticker = setInterval(() => void test.mine({ blocks: 1 }).catch(() => {}), 1000);
     const dep = await deployBridge(deployer, {
-      challengeWindow: opts.l1ChallengeWindowS ?? 3n,
+      // the L1 window covers the L2 one (the sequencer refuses to run otherwise: sequencer/config.ts
+      // challengeWindowConflict)
+      challengeWindow: opts.l1ChallengeWindowS ?? BigInt(Math.ceil(challengeWindowMs / 1000)),
       unbondingDelay: 10_000n,
       minWorkerStake: MIN_STAKE,
       challengerBond: CHALLENGER_BOND,

@@ -29,7 +29,7 @@ export function createWatcherMetrics() {
     }),
     gamesEnded: new Counter({
       name: "verdict_watcher_games_total",
-      help: "Disputes ended, by outcome (won, lost, void)",
+      help: "Disputes ended, by outcome (won, lost, void; skipped: the claim was final on L1 before we opened)",
       labelNames: ["outcome"] as const,
       registers: [registry],
     }),

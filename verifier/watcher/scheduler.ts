@@ -46,6 +46,11 @@ export interface SchedulerDeps {
    * for it (its view holds every node output of a run); a resumed game rebuilds it.
    */
   release?(r: GameRecord): void;
+  /**
+   * claimFinalAt when the claim is already final on L1 (finality.ts): a dispute opened then would
+   * lose to proveClaimFinal and cost our bond, so none is opened. Absent: always open.
+   */
+  claimFinalOnL1?(claimKey: Hex): Promise<bigint | undefined>;
   /** Consecutive planning failures before a game is given up as failed. */
   maxPlanErrors?: number;
   /** Consecutive refusals of one move by one revert before the game is reported stuck (refusals.ts). */
@@ -208,6 +213,21 @@ export class GameScheduler {
           log.info("claim already invalidated by another dispute; not opening");
           await this.save(r, { status: "void", reason: "invalidated before we opened", pending: undefined });
           this.d.metrics.gamesEnded.inc({ outcome: "void" });
+          return false;
+        }
+        const finalAt = await this.d.claimFinalOnL1?.(r.claimKey);
+        if (finalAt !== undefined) {
+          // too late (L1 time passed the claim's window before we got here): a dispute would lose
+          log.warn(
+            { finalAt: finalAt.toString() },
+            "the claim is final on L1 already: a dispute would lose to proveClaimFinal; not opening",
+          );
+          await this.save(r, {
+            status: "skipped",
+            reason: "final on L1 before we opened",
+            pending: undefined,
+          });
+          this.d.metrics.gamesEnded.inc({ outcome: "skipped" });
           return false;
         }
         const bond = await this.challengerBond();

@@ -32,6 +32,7 @@ import {
   type TokenMovePlan,
 } from "./checker.ts";
 import type { WatcherConfig } from "./config.ts";
+import { claimFinalOnL1 } from "./finality.ts";
 import { claimsIn, L2Follower, type SubmittedClaim } from "./follower.ts";
 import { createWatcherMetrics, type WatcherMetrics } from "./metrics.ts";
 import { loadSamplingSecret, sampled, samplingOdds } from "./sampling.ts";
@@ -202,6 +203,11 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
     release,
     bondDeposit: cfg.bondDeposit,
     withdrawIdleBond: cfg.withdrawIdleBond,
+    claimFinalOnL1: claimFinalOnL1({
+      inclusion: (claimKey) => api.claimInclusion(claimKey),
+      bridge,
+      l1Now: async () => (await clients.publicClient.getBlock({ blockTag: "latest" })).timestamp,
+    }),
   });
 
   // ------------------------------------------------------------------ checking claims

@@ -106,12 +106,18 @@ async function requester(net: Network): Promise<VerdictClient> {
  * dispute is on its claimer's turn and has sat there for STALL_S wall seconds (one jump moves every
  * game's clock, so never while any game is on the watcher's turn or still moving), until `done`
  * resolves. Returns, per dispute it timed out, the phase its claimer stalled in.
+ *
+ * Never before `disputes` disputes (one per liar) are open: the jump also moves every claim's L1
+ * window (Bridge.claimFinalAt), so a liar whose dispute the watcher had not opened yet (CI, a loaded
+ * 2-core machine: the third of three) would be final on L1 by then; its late dispute would lose to
+ * proveClaimFinal and its job be paid.
  */
 export function unstick(
   net: Network,
   game: DisputeGameContract,
   done: Promise<unknown>,
   t: Test,
+  disputes: number,
   clockS: bigint = CLOCK_S,
 ): Promise<Map<bigint, number>> {
   let over = false;
@@ -130,6 +136,7 @@ export function unstick(
         abi: disputeGameAbi,
         functionName: "disputeCount",
       })) as bigint;
+      if (n < BigInt(disputes)) continue;
       let open = 0;
       let stalled = 0;
       for (let id = 0n; id < n; id++) {
@@ -223,7 +230,7 @@ export async function runFaults(
     );
   const all = Promise.allSettled([...liars, ...honest]);
   const mover = cases.some((c) => c.stalls)
-    ? unstick(net, game, all, t)
+    ? unstick(net, game, all, t, net.faultyWorkers.length)
     : Promise.resolve(new Map<bigint, number>());
   for (const p of [...liars, ...honest, mover]) p.catch(() => {});
 

@@ -203,8 +203,9 @@ t.test(
     const jobs = [honestJob, twinJob, liarJob, tokenLiarJob, withholderJob];
     for (const j of jobs) j.catch(() => {});
     // the withholding liar stalls in its game: L1 time is moved past its clock once it has sat on
-    // its turn (and only then, so no honest party's clock is ever pushed)
-    const mover = unstick(net, game, Promise.allSettled(jobs), t, CLOCK_S);
+    // its turn (and only then, so no honest party's clock is ever pushed), and only once the three
+    // liars' disputes (wrong pass, wrong token, withheld) are all open
+    const mover = unstick(net, game, Promise.allSettled(jobs), t, 3, CLOCK_S);
     mover.catch(() => {});
     // The CLI posts a third (greedy) job from an account of its own (no nonce race with the SDK),
     // once both twin jobs are taken (so each honest worker has one of them).

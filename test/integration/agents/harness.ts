@@ -136,7 +136,7 @@ export async function startRig(t: Test, opts: { clock?: bigint } = {}): Promise<
     timeoutMs: 60_000,
   });
   const dep = await deployBridge(clients, {
-    challengeWindow: 100n,
+    challengeWindow: BigInt(WINDOW_MS / 1000),
     unbondingDelay: 10_000n,
     minWorkerStake: MIN_STAKE,
     challengerBond: BOND,

@@ -46,7 +46,8 @@ import { agentSequencerConfig } from "./harness.ts";
 import { runValidator, until } from "./validator-harness.ts";
 
 /** Seconds a batch can be challenged (and a withdrawal waits). */
-const WINDOW = 20n;
+/** The Bridge's L1 window (s): covers the sequencer's 60 s L2 window. */
+const WINDOW = 60n;
 /** Seconds each side has for all its moves in one batch challenge. */
 const CLOCK = 40n;
 const ACCOUNTS = devAccounts(10);
@@ -430,6 +431,23 @@ t.test("a sequencer refuses to run under a batch challenge deployed for another 
     n.logs.join("\n") + seq.text(),
     /batch challenge 0x[0-9a-fA-F]{40} was deployed for another L2 genesis \(genesis state root/,
     "naming the challenge and the difference",
+  );
+  t.equal(await n.dep.bridge.batchCount(), 0n, "and posts nothing");
+});
+
+t.test("a sequencer refuses an L2 challenge window longer than the Bridge's L1 window", async (t) => {
+  const n = await network(t, "embedded");
+  const longer = join(n.dir, "longer-window.json");
+  const cfg = n.cfg as SequencerConfig;
+  const windowMs = Number(WINDOW) * 1000 + 1;
+  writeFileSync(longer, JSON.stringify({ ...cfg, genesis: { ...cfg.genesis, challengeWindowMs: windowMs } }));
+  const seq = n.role("sequencer", ["sequencer", "--config", longer]);
+  const code = await seq.exited;
+  t.not(code, 0, "it exits with an error");
+  t.match(
+    n.logs.join("\n") + seq.text(),
+    `the L2 challenge window (genesis challengeWindowMs ${windowMs}) is longer than the Bridge's L1 challenge window (${WINDOW} s)`,
+    "naming both windows",
   );
   t.equal(await n.dep.bridge.batchCount(), 0n, "and posts nothing");
 });

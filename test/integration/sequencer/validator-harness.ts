@@ -2,21 +2,9 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 
-const ROOT = new URL("../../../", import.meta.url).pathname;
+export { until } from "../../helpers/until.ts";
 
-export async function until<T>(
-  what: string,
-  f: () => Promise<T | null | undefined | false>,
-  ms = 60_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const ROOT = new URL("../../../", import.meta.url).pathname;
 
 export function runValidator(
   cfgPath: string,

@@ -7,96 +7,23 @@
  * verdict_watcher_stuck_games; in (2) the game still ends (the claimer times us out) and the
  * gauge comes back to 0.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import pino from "pino";
-import t, { type Test } from "tap";
+import t from "tap";
 import type { Hex } from "viem";
-import { toHex } from "../../../protocol/bytes.ts";
-import { claimDomain } from "../../../protocol/eip712.ts";
-import { claimDigest } from "../../../protocol/tx.ts";
 import { runModel } from "../../../prover-trace/reference/run.ts";
 import { Phase, planClaimerMove, Winner } from "../../../verifier/game/planner.ts";
-import { buildPartyView, type PartyView } from "../../../verifier/game/view.ts";
-import { createWatcherMetrics } from "../../../verifier/watcher/metrics.ts";
-import { GameScheduler } from "../../../verifier/watcher/scheduler.ts";
-import { type GameRecord, WatcherStore } from "../../../verifier/watcher/store.ts";
+import { buildPartyView } from "../../../verifier/game/view.ts";
 import { mlpFixture, tamper } from "../../helpers/dispute.ts";
-import { CHALLENGER, CLOCK, type Game, setupGame, WORKER } from "../../helpers/dispute-game.ts";
+import { CHALLENGER, CLOCK, setupGame, WORKER } from "../../helpers/dispute-game.ts";
 import { embeddedBackend } from "../../helpers/l1.ts";
+import { until } from "../../helpers/until.ts";
+import { type WatcherRig, watcherRig } from "../../helpers/watcher-rig.ts";
 
 const b = await embeddedBackend();
 t.teardown(() => b.close());
 const f = await mlpFixture();
 const honest = buildPartyView(f.model, [f.input], f.outputs);
 
-interface Rig {
-  scheduler: GameScheduler;
-  metrics: ReturnType<typeof createWatcherMetrics>;
-  store: WatcherStore;
-  lines: Record<string, unknown>[];
-  record: GameRecord;
-  /** The scheduler's release calls: claim key and status at release. */
-  released: string[];
-}
-
-async function rig(t: Test, g: Game, signature: Hex, view: PartyView): Promise<Rig> {
-  const dir = mkdtempSync(join(tmpdir(), "verdict-stuck-"));
-  const store = await WatcherStore.open(join(dir, "db"));
-  const lines: Record<string, unknown>[] = [];
-  const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
-  const metrics = createWatcherMetrics();
-  const released: string[] = [];
-  const scheduler = new GameScheduler({
-    game: g.as(CHALLENGER),
-    bridge: g.d.bridge.as(b.wallet(CHALLENGER)),
-    store,
-    metrics,
-    logger,
-    me: b.accounts[CHALLENGER].address,
-    pollMs: 20,
-    viewFor: async () => view,
-    release: (r) => void released.push(`${r.claimKey} ${r.status}`),
-  });
-  const chainId = BigInt(await b.clients().publicClient.getChainId());
-  const record: GameRecord = {
-    claimKey: toHex(claimDigest(g.claim, claimDomain(chainId, g.d.address))),
-    jobId: g.claim.jobId,
-    claim: g.claim,
-    signature,
-    worker: b.accounts[WORKER].address.toLowerCase() as Hex,
-    l2Block: 1,
-    submittedAt: 0,
-    inputCid: "0x",
-    status: "opening",
-    level: "trace",
-    updatedAt: 0,
-  };
-  await store.put(record);
-  t.teardown(async () => {
-    await scheduler.stop();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { scheduler, metrics, store, lines, record, released };
-}
-
-const stuckGauge = async (m: Rig["metrics"]) => (await m.stuckGames.get()).values[0]?.value ?? 0;
-
-async function until<T>(
-  what: string,
-  f: () => T | undefined | Promise<T | undefined>,
-  ms = 120_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const stuckGauge = async (m: WatcherRig["metrics"]) => (await m.stuckGames.get()).values[0]?.value ?? 0;
 
 t.test("an openDispute refused every time is one alert naming the revert", async (t) => {
   // A liar's claim (so opening is right), signed with v = 0/1 instead of 27/28.
@@ -112,10 +39,13 @@ t.test("an openDispute refused every time is one alert naming the revert", async
       (e: { errorName?: string }) => e.errorName,
     );
   t.ok(direct, `the contract refuses the signature (${direct})`);
-  const r = await rig(t, g, bad, honest);
+  const r = await watcherRig(t, b, g, bad, honest);
   r.scheduler.start(r.record);
-  const alert = await until("the stuck alert", () =>
-    r.lines.find((l) => l.level === 50 && l.revert === direct),
+  const alert = await until(
+    "the stuck alert",
+    () => r.lines.find((l) => l.level === 50 && l.revert === direct),
+    120_000,
+    20,
   );
   t.equal(alert.move, "openDispute", "names the move");
   t.equal(alert.times, 3, "after the same refusal three times in a row");
@@ -140,7 +70,7 @@ t.test("a one step refused every time is an alert, and the game still ends", asy
   const run = runModel(f.model.model, [{ dtype: 3, shape: [...f.input.shape], data: other }]);
   const wrongInput = buildPartyView(f.model, [{ ...f.input, data: other }], run.nodeOutputs);
   const g = await setupGame(b, f, honest);
-  const r = await rig(t, g, g.signature, wrongInput);
+  const r = await watcherRig(t, b, g, g.signature, wrongInput);
   r.scheduler.start(r.record);
   // The honest claimer answers with the real planner until the challenger is due a one step.
   const claimer = g.as(WORKER);

@@ -37,6 +37,7 @@ import { Phase, planChallengerMove, Winner } from "../../../verifier/game/planne
 import { buildPartyView } from "../../../verifier/game/view.ts";
 import { claimedRun } from "../../../verifier/worker/faults.ts";
 import { awaitL2Model } from "../../helpers/registered-model.ts";
+import { until } from "../../helpers/until.ts";
 import { spawnWorker, type WorkerProc } from "../../helpers/worker.ts";
 import { agentSequencerConfig, spawnSequencer } from "../sequencer/harness.ts";
 
@@ -137,19 +138,6 @@ interface JobView {
   claimSignature: Hex | null;
 }
 const getJob = async (id: Hex) => (await (await fetch(`${seq.url}/v1/jobs/${id}`)).json()) as JobView;
-async function until<T>(
-  what: string,
-  f: () => Promise<T | null | undefined | false>,
-  ms = 60_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const v = await f();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 function inputOf(seed: number): TensorData {
   const data = new Int8Array(40).map((_, i) => ((i * 37 + seed * 11) % 255) - 127);

@@ -3,7 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
 import { addressOf } from "../../../protocol/secp256k1.ts";
-import { DEV_SEQUENCER_KEY, keyBytes, loadConfig, resolveGenesis } from "../../../sequencer/config.ts";
+import {
+  challengeWindowConflict,
+  DEV_SEQUENCER_KEY,
+  keyBytes,
+  loadConfig,
+  resolveGenesis,
+} from "../../../sequencer/config.ts";
 
 t.test("defaults < file < env < flags", async (t) => {
   const d = mkdtempSync(join(tmpdir(), "verdict-cfg-"));
@@ -75,4 +81,19 @@ t.test("a follower needs no key and derives the same genesis", async (t) => {
   t.equal(follower.key, null);
   t.same(follower.genesis, leader.genesis);
   t.equal(leader.genesis.sequencer, addressOf(keyBytes(DEV_SEQUENCER_KEY)));
+});
+
+t.test("the L2 challenge window must fit in the Bridge's L1 window", async (t) => {
+  t.equal(challengeWindowConflict(60_000, 120n), null, "60 s in 120 s (the defaults)");
+  t.equal(
+    challengeWindowConflict(60_000, 60n),
+    null,
+    "equal is enough: L1's window starts after the L2 block",
+  );
+  t.match(
+    challengeWindowConflict(60_001, 60n),
+    /challengeWindowMs 60001\) is longer than the Bridge's L1 challenge window \(60 s\).*challengeWindow >= 61 s/,
+    "one ms longer: refused, naming the L1 window it needs",
+  );
+  t.match(challengeWindowConflict(8000, 3n), /\(3 s\)/, "the old test network's 8 s over 3 s");
 });
