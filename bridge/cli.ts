@@ -3,6 +3,7 @@
  */
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { Address, Hex } from "viem";
+import { DEFAULTS } from "../sequencer/config.ts";
 import type { Deployment } from "./deploy.ts";
 import { DEFAULT_BATCH_CLOCK, DEVNET_BRIDGE_PARAMS, DEVNET_SEQUENCER_BOND } from "./params.ts";
 
@@ -248,7 +249,7 @@ export function registerL1Commands(program: Command): void {
         "--l2-challenge-window-ms <ms>",
         "the L2 genesis's challengeWindowMs the batch challenge is deployed for (--deploy; the finalize one-step pays a submitted job after it)",
         "challenge window",
-        60_000n,
+        BigInt(DEFAULTS.genesis.challengeWindowMs),
       ),
     )
     .option(

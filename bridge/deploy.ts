@@ -14,6 +14,7 @@ import type { L1Clients } from "./clients.ts";
 import {
   type BatchChallengeSetup,
   type BridgeParams,
+  challengeWindowConflict,
   DEFAULT_BATCH_CLOCK,
   DEFAULT_DISPUTE_CLOCK,
   DEVNET_BRIDGE_PARAMS,
@@ -57,6 +58,11 @@ export async function deployBridge(
   if (params.minWorkerStake <= 0n || params.challengerBond <= 0n)
     throw new Error("min worker stake and challenger bond must be > 0");
   const { batchChallenge: challengeSetup, ...bridgeParams } = params;
+  // the L2 genesis the batch challenge is for must not outlast L1's window (challengeWindowConflict)
+  const windowConflict =
+    challengeSetup &&
+    challengeWindowConflict(Number(challengeSetup.challengeWindowMs), params.challengeWindow);
+  if (windowConflict) throw new Error(windowConflict);
   const full: Required<Omit<BridgeParams, "batchChallenge">> = {
     ...bridgeParams,
     sequencer: params.sequencer ?? wallet.account.address,

@@ -73,3 +73,21 @@ export const REFERENCE_GAS_PRICE = 100n * 10n ** 9n;
 export function minChallengerBond(gasPrice: bigint = REFERENCE_GAS_PRICE): bigint {
   return CLAIMER_GAME_GAS_BOUND * gasPrice;
 }
+
+/**
+ * Why this L2 challenge window cannot run over a Bridge whose L1 window is `l1WindowS` (null: it
+ * can). A claim is final on L1 at recordedAt + l1WindowS (Bridge.claimFinalAt, DisputeGame
+ * proveClaimFinal), and L2 lets watchers dispute it for challengeWindowMs after the block that
+ * submitted it: a shorter L1 window would end first, and an honest watcher opening late in the
+ * L2 window would lose its bond to the liar while L2 pays the lie (docs/dispute-game.md "The
+ * challenge window on L1"). Pure.
+ */
+export function challengeWindowConflict(challengeWindowMs: number, l1WindowS: bigint): string | null {
+  if (BigInt(challengeWindowMs) <= l1WindowS * 1000n) return null;
+  return (
+    `the L2 challenge window (genesis challengeWindowMs ${challengeWindowMs}) is longer than the ` +
+    `Bridge's L1 challenge window (${l1WindowS} s): claims would be final on L1 (proveClaimFinal) while ` +
+    "L2 still takes disputes on them, so a watcher disputing late in the L2 window would lose; " +
+    `deploy the Bridge with challengeWindow >= ${Math.ceil(challengeWindowMs / 1000)} s or shorten the L2 window`
+  );
+}

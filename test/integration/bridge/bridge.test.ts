@@ -28,6 +28,7 @@ import { sha256 } from "../../../protocol/sha256.ts";
 import { NO_GENERATION } from "../../../protocol/tx.ts";
 import { type Withdrawal, WithdrawalTree, withdrawalLeaf } from "../../../protocol/withdrawal.ts";
 import { modelIdFromParts } from "../../../prover-trace/commit/model.ts";
+import { challengeGenesisOfConfig, DEVNET_L2_GENESIS } from "../../../sequencer/fault-proof/genesis.ts";
 import { anvilBackend, embeddedBackend, type L1Backend } from "../../helpers/l1.ts";
 
 const PARAMS: BridgeParams = {
@@ -96,6 +97,15 @@ async function scenarios(t: Test, b: L1Backend): Promise<void> {
     await t.rejects(
       deployBridge(b.clients(0), { ...PARAMS, unbondingDelay: 50n }),
       /must exceed the challenge window/,
+    );
+    // a batch challenge for an L2 genesis whose window outlasts L1's: claims would be final on L1
+    // while L2 still takes disputes on them (bridge/params.ts challengeWindowConflict)
+    await t.rejects(
+      deployBridge(b.clients(0), {
+        ...PARAMS,
+        batchChallenge: challengeGenesisOfConfig({ ...DEVNET_L2_GENESIS, challengeWindowMs: 100_001 }),
+      }),
+      /challengeWindowMs 100001\) is longer than the Bridge's L1 challenge window \(100 s\)/,
     );
     const s = await setup(b);
     t.same(await s.bridge.config(), {

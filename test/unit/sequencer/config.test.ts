@@ -2,14 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
+import { challengeWindowConflict } from "../../../bridge/params.ts";
 import { addressOf } from "../../../protocol/secp256k1.ts";
-import {
-  challengeWindowConflict,
-  DEV_SEQUENCER_KEY,
-  keyBytes,
-  loadConfig,
-  resolveGenesis,
-} from "../../../sequencer/config.ts";
+import { DEV_SEQUENCER_KEY, keyBytes, loadConfig, resolveGenesis } from "../../../sequencer/config.ts";
 
 t.test("defaults < file < env < flags", async (t) => {
   const d = mkdtempSync(join(tmpdir(), "verdict-cfg-"));
