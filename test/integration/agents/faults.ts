@@ -18,7 +18,7 @@ import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
 import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
 import { disputeGameAbi } from "../../../contracts/artifacts/DisputeGame.ts";
 import { createClient, type JobOutcome, type VerdictClient } from "../../../sdk/index.ts";
-import { claimerToMove, Phase, Winner } from "../../../verifier/game/planner.ts";
+import { claimerToMove, Phase } from "../../../verifier/game/planner.ts";
 import {
   ACCOUNT,
   CHALLENGER_BOND,
@@ -28,6 +28,7 @@ import {
   type Network,
   startNetwork,
 } from "../../helpers/network.ts";
+import { assertSlashedOnce, resolvedForChallenger } from "./outcome-checks.ts";
 
 const ESCROW = parseEther("0.01");
 const DEPOSIT = parseEther("1");
@@ -36,7 +37,6 @@ const TIMEOUT = 200_000;
 const STALL_S = 15;
 /** The dispute clock of these networks (s): ample for a loaded machine; silence is shown by moving L1 time. */
 const CLOCK_S = 120n;
-const OUTCOME_CHALLENGER_WON = 1;
 /**
  * L2 challenge window (ms). The watcher must open its dispute on L1 and L2 must derive it before
  * the window ends, or the liar's job is paid (the game still slashes it on L1). With several
@@ -234,14 +234,6 @@ export async function runFaults(
     : Promise.resolve(new Map<bigint, number>());
   for (const p of [...liars, ...honest, mover]) p.catch(() => {});
 
-  const resolvedLogs = async () =>
-    pub.getContractEvents({
-      address: net.disputeGame,
-      abi: disputeGameAbi,
-      eventName: "DisputeResolved",
-      fromBlock: net.deployBlock,
-    });
-
   for (const [i, f] of net.faultyWorkers.entries()) {
     const c = cases[i];
     await t.test(`${f.fault}: caught by the watcher, slashed once, the requester refunded`, async (t) => {
@@ -284,12 +276,10 @@ export async function runFaults(
         t.equal(committed.length, 1, "the liar committed its trace in the dispute");
       } else t.equal(committed.length, 0, "a claim with a trace root: nothing to commit");
 
-      const resolved = (await resolvedLogs()).filter((l) => l.args.disputeId === d.disputeId);
-      t.equal(resolved.length, 1, "DisputeResolved once");
-      t.equal(Number(resolved[0].args.winner), Winner.challenger, "the challenger won");
-      if (typeof c.reason === "string") t.equal(resolved[0].args.reason, c.reason, `reason: ${c.reason}`);
-      else t.match(resolved[0].args.reason as string, c.reason, `reason: ${resolved[0].args.reason}`);
-      t.ok(await game.claimInvalidated(resolved[0].args.claimKey as Hex), "the claim is invalidated");
+      const resolved = await resolvedForChallenger(t, { net, pub }, d.disputeId);
+      if (typeof c.reason === "string") t.equal(resolved.args.reason, c.reason, `reason: ${c.reason}`);
+      else t.match(resolved.args.reason as string, c.reason, `reason: ${resolved.args.reason}`);
+      t.ok(await game.claimInvalidated(resolved.args.claimKey as Hex), "the claim is invalidated");
       // the liar's own moves: it answers what its fault lets it answer (silent: nothing at all)
       const answered = async (eventName: "OutputAnswered" | "TraceChildrenRevealed") =>
         (
@@ -313,25 +303,13 @@ export async function runFaults(
         );
       }
 
-      const settled = (
-        await pub.getContractEvents({
-          address: net.bridgeAddress,
-          abi: bridgeAbi,
-          eventName: "DisputeSettled",
-          args: { worker },
-          fromBlock: net.deployBlock,
-        })
-      ).map((l) => l.args as { challenger: Address; outcome: number; slashed: bigint });
-      t.equal(settled.length, 1, "settled once in the Bridge");
-      t.equal(settled[0].challenger.toLowerCase(), watcherAddr, "in the watcher's favour");
-      t.equal(Number(settled[0].outcome), OUTCOME_CHALLENGER_WON, "challenger won");
-      t.equal(settled[0].slashed, MIN_STAKE, "slashed by the minimum stake");
-      t.equal(
-        (await bridge.stakeOf(worker)).active,
-        (faultyStakeBefore.get(f.fault) as bigint) - MIN_STAKE,
-        "L1: the liar's stake is down by exactly one slash",
+      await assertSlashedOnce(
+        t,
+        { net, pub, bridge, sdk },
+        worker,
+        faultyStakeBefore.get(f.fault) as bigint,
+        watcherAddr,
       );
-      t.equal(await sdk.balance(worker), 0n, "L2: the liar was never paid");
     });
   }
 

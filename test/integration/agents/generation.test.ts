@@ -30,7 +30,6 @@ import t from "tap";
 import { type Address, type Hex, parseEther } from "viem";
 import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
 import { GenerationRuleContract } from "../../../bridge/dispute/generation-rule.ts";
-import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
 import { disputeGameAbi } from "../../../contracts/artifacts/DisputeGame.ts";
 import { generationRuleAbi } from "../../../contracts/artifacts/GenerationRule.ts";
 import { decode } from "../../../prover-trace/generation/loop.ts";
@@ -39,10 +38,11 @@ import { stories260kFiles } from "../../../prover-trace/llama2c/files.ts";
 import { createRunner } from "../../../prover-trace/runner/runner.ts";
 import { EOS_ID, parseTokenizer } from "../../../prover-trace/tokenizer/sentencepiece.ts";
 import { createClient } from "../../../sdk/index.ts";
-import { Phase, Winner } from "../../../verifier/game/planner.ts";
+import { Phase } from "../../../verifier/game/planner.ts";
 import { wrongTokenSite } from "../../../verifier/worker/faults.ts";
-import { ACCOUNT, FAULTY_ACCOUNTS, L2_CHAIN_ID, MIN_STAKE, startNetwork } from "../../helpers/network.ts";
+import { ACCOUNT, FAULTY_ACCOUNTS, L2_CHAIN_ID, startNetwork } from "../../helpers/network.ts";
 import { CASES, unstick } from "./faults.ts";
+import { assertSlashedOnce, resolvedForChallenger } from "./outcome-checks.ts";
 
 const exec = promisify(execFile);
 const VERDICT = join(import.meta.dirname, "../../../bin/verdict.ts");
@@ -50,7 +50,6 @@ const VOCAB = 512;
 const ESCROW = parseEther("0.01");
 const TIMEOUT = 300_000;
 const MAX_TOKENS = 24;
-const OUTCOME_CHALLENGER_WON = 1;
 /** The dispute clock (s): the withholding liar's is moved past once it stalls (faults.ts unstick). */
 const CLOCK_S = 120n;
 
@@ -340,29 +339,8 @@ t.test(
         t.equal(opened.length, 1, "one dispute");
         t.equal(opened[0].jobId.toLowerCase(), posted.jobId.toLowerCase());
         t.equal(opened[0].challenger.toLowerCase(), watcherAddr, "opened by the watcher");
-        const resolved = (
-          await pub.getContractEvents({
-            address: net.disputeGame,
-            abi: disputeGameAbi,
-            eventName: "DisputeResolved",
-            fromBlock: net.deployBlock,
-          })
-        ).filter((l) => l.args.disputeId === opened[0].disputeId);
-        t.equal(resolved.length, 1);
-        t.equal(Number(resolved[0].args.winner), Winner.challenger, "the challenger won");
-        const settled = (
-          await pub.getContractEvents({
-            address: net.bridgeAddress,
-            abi: bridgeAbi,
-            eventName: "DisputeSettled",
-            args: { worker: liarAddr },
-            fromBlock: net.deployBlock,
-          })
-        ).map((l) => l.args as { outcome: number; slashed: bigint });
-        t.equal(settled.length, 1);
-        t.equal(Number(settled[0].outcome), OUTCOME_CHALLENGER_WON);
-        t.equal((await bridge.stakeOf(liarAddr)).active, liarStakeBefore - MIN_STAKE, "L1: the liar slashed");
-        t.equal(await sdk.balance(liarAddr), 0n, "L2: the liar was never paid");
+        await resolvedForChallenger(t, { net, pub }, opened[0].disputeId);
+        await assertSlashedOnce(t, { net, pub, bridge, sdk }, liarAddr, liarStakeBefore);
       },
     );
 
@@ -436,38 +414,9 @@ t.test(
             `(stories260K, T ${runner.profile.inputs[0].shape[0]}, vocab ${VOCAB}), ${moveBlock.timestamp - openBlock.timestamp} s from open to slash`,
         );
         t.equal(moveTx.from.toLowerCase(), watcherAddr, "sent by the watcher");
-        const resolved = (
-          await pub.getContractEvents({
-            address: net.disputeGame,
-            abi: disputeGameAbi,
-            eventName: "DisputeResolved",
-            fromBlock: net.deployBlock,
-          })
-        ).filter((l) => l.args.disputeId === opened[0].disputeId);
-        t.equal(resolved.length, 1);
-        t.equal(Number(resolved[0].args.winner), Winner.challenger, "the challenger won");
-        t.equal(
-          resolved[0].transactionHash,
-          ours[0].transactionHash,
-          "in the token move's tx: no game played",
-        );
-        const settled = (
-          await pub.getContractEvents({
-            address: net.bridgeAddress,
-            abi: bridgeAbi,
-            eventName: "DisputeSettled",
-            args: { worker: tokenLiarAddr },
-            fromBlock: net.deployBlock,
-          })
-        ).map((l) => l.args as { outcome: number; slashed: bigint });
-        t.equal(settled.length, 1);
-        t.equal(Number(settled[0].outcome), OUTCOME_CHALLENGER_WON);
-        t.equal(
-          (await bridge.stakeOf(tokenLiarAddr)).active,
-          tokenLiarStakeBefore - MIN_STAKE,
-          "L1: the liar slashed",
-        );
-        t.equal(await sdk.balance(tokenLiarAddr), 0n, "L2: the liar was never paid");
+        const resolved = await resolvedForChallenger(t, { net, pub }, opened[0].disputeId);
+        t.equal(resolved.transactionHash, ours[0].transactionHash, "in the token move's tx: no game played");
+        await assertSlashedOnce(t, { net, pub, bridge, sdk }, tokenLiarAddr, tokenLiarStakeBefore);
       },
     );
     await t.test(
@@ -506,34 +455,9 @@ t.test(
           stalledIn !== undefined && (CASES.withhold.stallPhases as number[]).includes(stalledIn),
           `then withheld: stalled in phase ${stalledIn} (chunk ${Phase.chunkReveal}, data ${Phase.chunkData}, folds ${Phase.foldPost})`,
         );
-        const resolved = (
-          await pub.getContractEvents({
-            address: net.disputeGame,
-            abi: disputeGameAbi,
-            eventName: "DisputeResolved",
-            fromBlock: net.deployBlock,
-          })
-        ).filter((l) => l.args.disputeId === opened[0].disputeId);
-        t.equal(resolved.length, 1);
-        t.equal(Number(resolved[0].args.winner), Winner.challenger, "the challenger won");
-        t.equal(resolved[0].args.reason, "timeout", "on time");
-        const settled = (
-          await pub.getContractEvents({
-            address: net.bridgeAddress,
-            abi: bridgeAbi,
-            eventName: "DisputeSettled",
-            args: { worker: withholderAddr },
-            fromBlock: net.deployBlock,
-          })
-        ).map((l) => l.args as { outcome: number; slashed: bigint });
-        t.equal(settled.length, 1);
-        t.equal(Number(settled[0].outcome), OUTCOME_CHALLENGER_WON);
-        t.equal(
-          (await bridge.stakeOf(withholderAddr)).active,
-          withholderStakeBefore - MIN_STAKE,
-          "L1: the liar slashed",
-        );
-        t.equal(await sdk.balance(withholderAddr), 0n, "L2: the liar was never paid");
+        const resolved = await resolvedForChallenger(t, { net, pub }, opened[0].disputeId);
+        t.equal(resolved.args.reason, "timeout", "on time");
+        await assertSlashedOnce(t, { net, pub, bridge, sdk }, withholderAddr, withholderStakeBefore);
       },
     );
     t.comment(`whole test ${((Date.now() - t0) / 1000).toFixed(1)} s`);

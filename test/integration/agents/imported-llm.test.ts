@@ -20,7 +20,6 @@ import { promisify } from "node:util";
 import t from "tap";
 import { type Address, type Hex, parseEther } from "viem";
 import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
-import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
 import { disputeGameAbi } from "../../../contracts/artifacts/DisputeGame.ts";
 import type { TensorData } from "../../../prover-trace/commit/tensor.ts";
 import { stories260kFiles } from "../../../prover-trace/llama2c/files.ts";
@@ -28,8 +27,8 @@ import { argmaxRow } from "../../../prover-trace/runner/generate.ts";
 import { createRunner } from "../../../prover-trace/runner/runner.ts";
 import { parseTokenizer } from "../../../prover-trace/tokenizer/sentencepiece.ts";
 import { createClient } from "../../../sdk/index.ts";
-import { Winner } from "../../../verifier/game/planner.ts";
-import { ACCOUNT, L2_CHAIN_ID, MIN_STAKE, startNetwork } from "../../helpers/network.ts";
+import { ACCOUNT, L2_CHAIN_ID, startNetwork } from "../../helpers/network.ts";
+import { assertSlashedOnce, resolvedForChallenger, txsPerSide } from "./outcome-checks.ts";
 
 const exec = promisify(execFile);
 const VERDICT = join(import.meta.dirname, "../../../bin/verdict.ts");
@@ -37,7 +36,6 @@ const WINDOW = 128;
 const VOCAB = 512;
 const ESCROW = parseEther("0.01");
 const TIMEOUT = 300_000;
-const OUTCOME_CHALLENGER_WON = 1;
 
 const files = stories260kFiles();
 if (!files.ok) throw new Error(files.why);
@@ -214,68 +212,22 @@ t.test("an imported stories260K served, checked, and its liar slashed", async (t
       1,
       "the watcher's re-execution found the trace differs",
     );
-    const resolved = (
-      await pub.getContractEvents({
-        address: net.disputeGame,
-        abi: disputeGameAbi,
-        eventName: "DisputeResolved",
-        fromBlock: net.deployBlock,
-      })
-    ).filter((l) => l.args.disputeId === d.disputeId);
-    t.equal(resolved.length, 1, "DisputeResolved once");
-    t.equal(Number(resolved[0].args.winner), Winner.challenger, "the challenger won");
+    const resolved = await resolvedForChallenger(t, { net, pub }, d.disputeId);
     t.match(
-      resolved[0].args.reason as string,
+      resolved.args.reason as string,
       /^one step: wrong (value|state)$/,
-      `reason: ${resolved[0].args.reason}`,
+      `reason: ${resolved.args.reason}`,
     );
-    t.ok(await game.claimInvalidated(resolved[0].args.claimKey as Hex), "the claim is invalidated");
+    t.ok(await game.claimInvalidated(resolved.args.claimKey as Hex), "the claim is invalidated");
 
-    const oneStep = await pub.getTransactionReceipt({ hash: resolved[0].transactionHash });
+    const oneStep = await pub.getTransactionReceipt({ hash: resolved.transactionHash });
     t.ok(oneStep.gasUsed <= 300_000n, `one-step gas ${oneStep.gasUsed} <= 300k`);
-
-    // L1 transactions per side: the game's moves (every tx to the DisputeGame from each player),
-    // and apart, their Bridge txs (the liar's stake, the watcher's bond deposit)
-    const side = () => ({ game: 0, gameGas: 0n, bridge: 0 });
-    const txs = { claimer: side(), challenger: side() };
-    const last = await pub.getBlockNumber();
-    for (let b = net.deployBlock; b <= last; b++) {
-      const block = await pub.getBlock({ blockNumber: b, includeTransactions: true });
-      for (const tx of block.transactions) {
-        const from = tx.from.toLowerCase();
-        const s = from === liarAddr ? txs.claimer : from === watcherAddr ? txs.challenger : null;
-        const to = tx.to?.toLowerCase();
-        if (!s) continue;
-        if (to === net.bridgeAddress) s.bridge++;
-        if (to !== net.disputeGame) continue;
-        s.game++;
-        s.gameGas += (await pub.getTransactionReceipt({ hash: tx.hash })).gasUsed;
-      }
-    }
+    const txs = await txsPerSide({ net, pub }, liarAddr, watcherAddr);
     t.ok(txs.claimer.game > 0 && txs.challenger.game > 0, "both sides moved");
     t.comment(
       `L1 txs to the DisputeGame: claimer ${txs.claimer.game} (${txs.claimer.gameGas} gas), challenger ${txs.challenger.game} (${txs.challenger.gameGas} gas); to the Bridge: claimer ${txs.claimer.bridge}, challenger ${txs.challenger.bridge}; one-step gas ${oneStep.gasUsed}`,
     );
-
-    const settled = (
-      await pub.getContractEvents({
-        address: net.bridgeAddress,
-        abi: bridgeAbi,
-        eventName: "DisputeSettled",
-        args: { worker: liarAddr },
-        fromBlock: net.deployBlock,
-      })
-    ).map((l) => l.args as { challenger: Address; outcome: number; slashed: bigint });
-    t.equal(settled.length, 1, "settled once in the Bridge");
-    t.equal(settled[0].challenger.toLowerCase(), watcherAddr, "in the watcher's favour");
-    t.equal(Number(settled[0].outcome), OUTCOME_CHALLENGER_WON, "challenger won");
-    t.equal(settled[0].slashed, MIN_STAKE, "slashed by the minimum stake");
-    t.equal(
-      (await bridge.stakeOf(liarAddr)).active,
-      liarStakeBefore - MIN_STAKE,
-      "L1: the liar's stake down by one slash",
-    );
-    t.equal(await sdk.balance(liarAddr), 0n, "L2: the liar was never paid");
+    await assertSlashedOnce(t, { net, pub, bridge, sdk }, liarAddr, liarStakeBefore, watcherAddr);
   });
   t.comment(
     `jobs done in ${((Date.now() - t2) / 1000).toFixed(1)} s; whole test ${((Date.now() - t0) / 1000).toFixed(1)} s`,
