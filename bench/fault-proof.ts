@@ -1,8 +1,8 @@
 /**
  * The batch challenge (docs/rollup.md 8c) on the embedded chain, worst case: a batch of TX_COUNT
  * transfers (plus a deposit, a transfer forced through the L1 inbox and withdrawals, and at the end
- * a worker registering, a job posted, claimed and its result submitted: the job txs' one-steps on
- * the deepest state) among ACCOUNTS accounts with a wrong state root, and
+ * the L1 events (a model, a stake, an L1 request), a worker registering, a job posted, claimed, its
+ * result submitted and paid: their one-steps on the deepest state) among ACCOUNTS accounts with a wrong state root, and
  * a lying sequencer that reveals the true commitments until the last tx, so the bisection runs the
  * full ceil(log2 n) rounds. Measures L1 txs and gas per side, the one-step gas by tx type (the
  * largest against the 300k goal), the seconds from the bad batch's postBatch to its removal with
@@ -122,9 +122,18 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       value: parseEther("2"),
     } as never);
     await d.bridge.as(workerL1.walletClient as never).stake(parseEther("1"));
+    // inbox message 4: an L1 contract's inference request (its one-step writes the L1 job)
+    const l1Now = (await seqClients.publicClient.getBlock()).timestamp;
+    await d.bridge.requestInference({
+      modelId: model,
+      inputRoot: `0x${"c3".repeat(32)}`,
+      inputCid: "0x0155122011",
+      deadline: l1Now + 100_000n,
+      escrow: 70n,
+    });
     const l1Events = await derivedSince(seqClients, d.address, eventsFrom);
-    const [modelTx, stakeTx] = l1Events.filter(
-      (x) => x.type === "modelRegistered" || x.type === "workerStake",
+    const [modelTx, stakeTx, requestTx] = l1Events.filter(
+      (x) => x.type === "modelRegistered" || x.type === "workerStake" || x.type === "l1InferenceRequest",
     );
     const txs: Tx[] = [
       { type: "deposit", depositId: 0n, recipient: users[1].address, amount: depositAmount } as Tx,
@@ -148,6 +157,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
     txs.push(
       modelTx,
       stakeTx,
+      requestTx,
       signed(worker, {
         type: "registerWorker",
         models: [`0x${"a0".repeat(32)}`, model],
@@ -217,6 +227,9 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       withdraw: 52,
       transferToFresh: 2,
       transfer: lastTransfer,
+      modelRegistered: lastTransfer + 1,
+      workerStake: lastTransfer + 2,
+      l1InferenceRequest: lastTransfer + 3,
       registerWorker: txs.length - 5,
       postJob: txs.length - 4,
       claimJob: txs.length - 3,
@@ -255,7 +268,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       txDataHash: honest.txDataHash,
       cid: "0x01",
       txData: toHex(honest.txData),
-      inboxCount: 4n,
+      inboxCount: 5n,
     });
     const liarLeaves = faulty.messages.map((m) => toHex(messageLeaf(m)));
     const liarFinal = stepCommitment(

@@ -10,6 +10,7 @@ import { batchChallengeAbi, batchChallengeBytecode } from "../contracts/artifact
 import { batchStepVerifierAbi, batchStepVerifierBytecode } from "../contracts/artifacts/BatchStepVerifier.ts";
 import { bridgeAbi } from "../contracts/artifacts/Bridge.ts";
 import { jobStepRulesAbi } from "../contracts/artifacts/JobStepRules.ts";
+import { l1EventStepRulesAbi } from "../contracts/artifacts/L1EventStepRules.ts";
 import type { BatchReplay, StepWitness } from "../sequencer/fault-proof/steps.ts";
 import { BridgeRevert, simulateAndSend, type TxResult } from "./bridge.ts";
 import { ContractClient, type L1Clients } from "./clients.ts";
@@ -110,12 +111,13 @@ export interface ChallengeView {
 }
 
 /**
- * BatchChallenge's ABI with the custom errors of the one-step it calls (BatchStepVerifier and
- * JobStepRules: a tampered record proof, a malformed record), so a refused proveStep is named.
+ * BatchChallenge's ABI with the custom errors of the one-step it calls (BatchStepVerifier,
+ * JobStepRules and L1EventStepRules: a tampered record proof, a malformed record), so a refused
+ * proveStep is named.
  */
 const challengeAbiWithStepErrors = (() => {
   const names = new Set<string>(batchChallengeAbi.filter((e) => e.type === "error").map((e) => e.name));
-  const extra = [...batchStepVerifierAbi, ...jobStepRulesAbi].filter((e) => {
+  const extra = [...batchStepVerifierAbi, ...jobStepRulesAbi, ...l1EventStepRulesAbi].filter((e) => {
     if (e.type !== "error" || names.has(e.name)) return false;
     names.add(e.name);
     return true;

@@ -9,6 +9,7 @@ export * from "./DisputeOpenings.ts";
 export * from "./GenerationRule.ts";
 export * from "./IInferenceConsumer.ts";
 export * from "./JobStepRules.ts";
+export * from "./L1EventStepRules.ts";
 export * from "./OneStepVerifier.ts";
 export * from "./OpChecker.ts";
 export * from "./InferenceConsumer.ts";

@@ -306,8 +306,8 @@ contract BatchChallenge is ReentrancyGuard {
             revert TxNotInBatch(c.lo);
         }
         // An L1 event's tx (model, L1 request, queued stake change) must consume the inbox's next
-        // message before anything else is asked of it: its state rule has no one-step yet (step
-        // reverts OneStepNotBuilt), but a made-up, skipped or replaced one is refused here.
+        // message before anything else is asked of it: a made-up, skipped or replaced one is
+        // refused here; L1's real one then runs its state rule (L1EventStepRules, via the verifier).
         if (!_consumesNextInboxMessage(c, pre[2], txBytes)) {
             _resolve(id, c, true, "tx refused by the rules");
             return;

@@ -2,7 +2,9 @@
 pragma solidity 0.8.28;
 
 import {JobStepRules} from "./JobStepRules.sol";
+import {L1EventStepRules} from "./L1EventStepRules.sol";
 import {Commitments} from "./lib/Commitments.sol";
+import {L1EventTx} from "./lib/L1EventTx.sol";
 import {L2Signature} from "./lib/L2Signature.sol";
 import {RollupState} from "./lib/RollupState.sol";
 
@@ -13,8 +15,9 @@ import {RollupState} from "./lib/RollupState.sol";
 /// BatchChallenge so either can grow under EIP-170.
 /// Built: transfer, withdraw, deposit, and a forced tx whose bytes are a binary transfer or
 /// withdraw or encode no user tx, here; registerWorker, postJob, claimJob, submitResult, finalize in
-/// JobStepRules (which this contract creates with the same genesis parameters). Any other tx type
-/// reverts OneStepNotBuilt.
+/// JobStepRules (which this contract creates with the same genesis parameters); the L1 events'
+/// state rules (model, L1 request, queued stake change) in L1EventStepRules (created here too).
+/// Any other tx type reverts OneStepNotBuilt.
 /// A derived tx (deposit, forced tx) consumes the next L1 inbox message: its message hash, as
 /// Bridge._queue was given it, is rolled into the inbox hash; a user tx leaves the inbox hash as is.
 contract BatchStepVerifier {
@@ -23,7 +26,7 @@ contract BatchStepVerifier {
     uint8 public constant TX_DEPOSIT = 0x81;
     uint8 public constant TX_FORCED = 0x82;
     /// The txs L2 derives from L1 events that are inbox messages (sequencer/fault-proof/encoding.ts):
-    /// kind || inboxIndex u64 || fields; their state rules have no one-step yet.
+    /// kind || (an L1 request: blockTime u64) || inboxIndex u64 || fields (lib/L1EventTx.sol).
     uint8 public constant TX_MODEL_REGISTERED = 0x83;
     uint8 public constant TX_L1_REQUEST = 0x84;
     uint8 public constant TX_WORKER_STAKE = 0x85;
@@ -52,6 +55,8 @@ contract BatchStepVerifier {
     address public immutable feeRecipient;
     /// The worker and job rules (registerWorker, postJob, claimJob), with the same genesis.
     JobStepRules public immutable jobRules;
+    /// The state rules of the L1 events that are inbox messages (model, L1 request, stake change).
+    L1EventStepRules public immutable l1EventRules;
 
     error OneStepNotBuilt(uint8 txType);
     error BadTxEncoding(uint8 txType, uint256 length);
@@ -84,6 +89,7 @@ contract BatchStepVerifier {
         minFee = minFee_;
         feeRecipient = feeRecipient_;
         jobRules = new JobStepRules(separator, minFee_, feeRecipient_, claimCollateral, challengeWindowMs, bridge);
+        l1EventRules = new L1EventStepRules(separator);
     }
 
     /// Executes tx `txBytes` on pre = (state root, message chain, inbox hash) and returns post, the
@@ -102,6 +108,9 @@ contract BatchStepVerifier {
                 || kind == TX_FINALIZE
         ) {
             _forward(address(jobRules)); // returns: a user tx, the inbox hash passes through
+        }
+        if (kind == TX_MODEL_REGISTERED || kind == TX_L1_REQUEST || kind == TX_WORKER_STAKE) {
+            _forward(address(l1EventRules)); // returns: rolls its inbox message in when applied
         }
         post[2] = pre[2]; // a user tx consumes no inbox message
         if (kind == TX_DEPOSIT) {
@@ -125,32 +134,15 @@ contract BatchStepVerifier {
     }
 
     /// The inbox message of an L1 event's tx (0x83 model, 0x84 L1 request, 0x85 queued stake change):
-    /// `isEvent` false for any other tx. The message hash is Bridge._queue's: the inbox kind (the tx
-    /// kind - 0x80), the fixed fields as the tx holds them, then keccak256 of the CID that ends a
-    /// model's or a request's bytes. `wellFormed` false: the bytes are too short (or a stake change
-    /// not 101 bytes), so they encode no such tx and a batch holding them is wrong.
+    /// `isEvent` false for any other tx. The message hash is Bridge._queue's (lib/L1EventTx.sol).
+    /// `wellFormed` false: the bytes are too short (or a stake change not 101 bytes), so they encode
+    /// no such tx and a batch holding them is wrong.
     function l1EventMessage(bytes calldata txBytes)
         external
         pure
         returns (bool isEvent, bool wellFormed, uint64 inboxIndex, bytes32 messageHash)
     {
-        uint8 kind = txBytes.length == 0 ? 0 : uint8(txBytes[0]);
-        // fields after kind (1) and inboxIndex (8): modelId, registrant | requestId, requester,
-        // modelId, inputRoot, escrow, deadline | worker, seq, active, unbonding
-        uint256 fixedEnd;
-        if (kind == TX_MODEL_REGISTERED) fixedEnd = 9 + 52;
-        else if (kind == TX_L1_REQUEST) fixedEnd = 9 + 156;
-        else if (kind == TX_WORKER_STAKE) fixedEnd = 9 + 92;
-        else return (false, false, 0, bytes32(0));
-        isEvent = true;
-        if (txBytes.length < fixedEnd || (kind == TX_WORKER_STAKE && txBytes.length != fixedEnd)) {
-            return (true, false, 0, bytes32(0));
-        }
-        wellFormed = true;
-        inboxIndex = uint64(bytes8(txBytes[1:9]));
-        messageHash = kind == TX_WORKER_STAKE
-            ? keccak256(abi.encodePacked(kind - 0x80, txBytes[9:]))
-            : keccak256(abi.encodePacked(kind - 0x80, txBytes[9:fixedEnd], keccak256(txBytes[fixedEnd:])));
+        return L1EventTx.message(txBytes);
     }
 
     /// Bridge._queue's rolling hash.

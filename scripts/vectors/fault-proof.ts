@@ -4,14 +4,24 @@
  * tx leaves (with the block time the job txs carry) and a batch txRoot, step commitments (state
  * root, message chain, L1 inbox hash), the inbox message hashes of a deposit and a forced tx with
  * the one-steps that roll them, and state-tree updates (a changed leaf, an insert into an empty subtree, an
- * insert that splits another key's leaf) with the proofs the one-step takes. RollupState.sol and
+ * insert that splits another key's leaf) with the proofs the one-step takes, and the one-steps of
+ * the L1 events' state rules (applied and refused). RollupState.sol and
  * BatchStepVerifier reproduce them (test/unit/bridge/fault-proof-vectors.test.ts).
  */
 import { toHex } from "../../protocol/bytes.ts";
 import { decodeBinaryCid } from "../../protocol/cid.ts";
 import { l2Domain } from "../../protocol/eip712.ts";
 import { addressOf } from "../../protocol/secp256k1.ts";
-import { encodeTx, signTx, type Tx } from "../../protocol/tx.ts";
+import {
+  encodeTx,
+  type L1InferenceRequestTx,
+  type ModelRegisteredTx,
+  signTx,
+  type Tx,
+  type WorkerStakeTx,
+} from "../../protocol/tx.ts";
+import type { BatchBlock } from "../../sequencer/batch-data.ts";
+import type { GenesisConfig } from "../../sequencer/chain.ts";
 import {
   accountBytes,
   disputesBytes,
@@ -29,7 +39,8 @@ import {
   txRootOf,
   workerBytes,
 } from "../../sequencer/fault-proof/encoding.ts";
-import { type Job, keys } from "../../sequencer/state/records.ts";
+import { replayBatch, type StepWitness } from "../../sequencer/fault-proof/steps.ts";
+import { type Job, keys, type StateRecord } from "../../sequencer/state/records.ts";
 import { keyPath, SparseMerkleTree } from "../../sequencer/state/smt.ts";
 import { pseudoRandomBytes } from "./prng.ts";
 
@@ -299,12 +310,67 @@ export function faultProofVectors() {
       unbonding: 5n,
     },
   ];
+  const l1EventTime = 1_700_000_000_000;
   const l1Events = l1EventTxs.map((tx) => ({
     tx: encodeTx(tx),
-    txBytes: toHex(txBytes(tx, 0)),
+    txBytes: toHex(txBytes(tx, l1EventTime)),
     inboxIndex: Number((tx as { inboxIndex: bigint }).inboxIndex),
     messageHash: toHex(inboxMessageHash(tx) as Uint8Array),
   }));
+
+  // The L1 events' state rules (L1EventStepRules): each event's one-step on a state that takes it
+  // (the stake change after an earlier one, its backed claims kept) and on one that refuses it (the
+  // model already registered, the request already derived, a stake change not after the record's),
+  // as the replay (sequencer/fault-proof/steps.ts) witnesses and computes it.
+  const stepGenesis = {
+    l2ChainId: 424242n,
+    l1ChainId: 31337n,
+    bridge: addr(50),
+    sequencer: addr(51),
+    timestamp: 0,
+    params: { challengeWindowMs: 1000, minFee: 1n, feeRecipient: addr(52), claimCollateral: 0n },
+    alloc: {},
+  } as unknown as GenesisConfig;
+  const preInboxHash = bytes(32, 53);
+  // a few unrelated records so the proofs have depth
+  const filler: [string, StateRecord][] = [20, 21, 22, 23].map((i) => [
+    keys.account(addr(i)),
+    { balance: BigInt(i), nonce: 0 },
+  ]);
+  const l1EventStep = (tx: Tx, state: [string, StateRecord][]) => {
+    const block = { header: { timestamp: l1EventTime }, txs: [encodeTx(tx)] } as unknown as BatchBlock;
+    const r = replayBatch(stepGenesis, { state: [...filler, ...state], inboxHash: preInboxHash }, [block], 0);
+    const w = r.witness as StepWitness;
+    return {
+      txBytes: w.txBytes,
+      pre: [w.preStateRoot, w.preMessageChain, w.preInboxHash],
+      records: w.records,
+      applied: r.roots[1].stateRoot !== r.roots[0].stateRoot,
+      post: [r.roots[1].stateRoot, r.roots[1].messageChain, r.roots[1].inboxHash],
+    };
+  };
+  const [modelEvent, requestEvent, stakeEvent] = l1EventTxs as [
+    ModelRegisteredTx,
+    L1InferenceRequestTx,
+    WorkerStakeTx,
+  ];
+  const stakeBefore = (seq: bigint) => ({ seq, active: 3n, unbonding: 0n, backing: 2 });
+  const l1EventSteps = {
+    applied: [
+      l1EventStep(modelEvent, []),
+      l1EventStep(requestEvent, []),
+      l1EventStep(stakeEvent, [[keys.stake(stakeEvent.worker), stakeBefore(1n)]]),
+      // a worker's first stake change: its record absent before
+      l1EventStep({ ...stakeEvent, seq: 1n }, []),
+    ],
+    refused: [
+      l1EventStep(modelEvent, [
+        [keys.model(modelEvent.modelId), { modelId: modelEvent.modelId, registrant: addr(54), cid: "0x01" }],
+      ]),
+      l1EventStep(requestEvent, [[keys.l1Request(requestEvent.requestId), { l1: true }]]),
+      l1EventStep(stakeEvent, [[keys.stake(stakeEvent.worker), stakeBefore(stakeEvent.seq)]]),
+    ],
+  };
 
   // State-tree updates, each proven against the root before it (what the one-step checks).
   const tree = new SparseMerkleTree();
@@ -388,6 +454,7 @@ export function faultProofVectors() {
     steps,
     inbox,
     l1Events,
+    l1EventSteps,
     updates,
   };
 }

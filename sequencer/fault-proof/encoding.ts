@@ -38,7 +38,7 @@
  *                  deposit    0x81 || depositId u256 32 || recipient 20 || amount 32
  *                  forcedTx   0x82 || sender 20 || data   (data: the forced bytes as sent to L1)
  *                  modelRegistered     0x83 || inboxIndex u64 || modelId 32 || registrant 20 || cid
- *                  l1InferenceRequest  0x84 || inboxIndex u64 || requestId u256 || requester 20
+ *                  l1InferenceRequest  0x84 || blockTime u64 || inboxIndex u64 || requestId u256 || requester 20
  *                                      || modelId 32 || inputRoot 32 || escrow u256
  *                                      || deadline u64 (ms, as L2 keeps it) || inputCid
  *                  workerStake (queued, inboxIndex set)
@@ -47,8 +47,8 @@
  *                  (a slash's workerStake, no inboxIndex, is 0xff || JSON: it is no inbox message)
  *                  any other  0xff || utf8(JSON.stringify(encodeTx(tx)))   (no one-step yet)
  *                  blockTime: the timestamp (ms) of the tx's block in the batch data. The rules of
- *                  postJob, claimJob, submitResult and finalize read it (deadlines, postedAt, submittedAt,
- *                  the challenge window's end); carried in the tx leaf, it is
+ *                  postJob, claimJob, submitResult, finalize and l1InferenceRequest read it (deadlines,
+ *                  postedAt, submittedAt, the challenge window's end); carried in the tx leaf, it is
  *                  proven against the batch's txRoot with the tx, so a challenger cannot pick it.
  *   forced data    Bridge.forceTransaction takes forcedData(userTx): the binary tx bytes of a
  *                  transfer or withdraw (they carry no block time), 0xff || JSON for the other user
@@ -69,7 +69,8 @@
  *                                      || unbonding u256)
  *                  (exactly what Bridge._queue is given by deposit / forceTransaction /
  *                  registerModel / requestInference / stake, unbond, withdrawUnbonded: the L1
- *                  events' tx bytes after kind and inboxIndex, any CID replaced by its keccak256)
+ *                  events' tx bytes after kind, blockTime and inboxIndex, any CID replaced by its
+ *                  keccak256; contracts/src/lib/L1EventTx.sol)
  *   inbox hash     the Bridge's rolling hash: keccak256(inboxHash || messageHash), 0 before message 0
  *
  *   step commitment  C = sha256(stateRoot || messageChain || inboxHash), messageChain = 0 at the
@@ -303,7 +304,8 @@ export function recordValueHash(key: string, r: StateRecord): Uint8Array {
 
 /**
  * The bytes of `tx` as the batch commits them; `blockTime`: the timestamp (ms) of its block, which
- * the tx types whose rule reads the block time carry (postJob, claimJob, submitResult, finalize).
+ * the tx types whose rule reads the block time carry (postJob, claimJob, submitResult, finalize,
+ * l1InferenceRequest).
  */
 export function txBytes(tx: Tx, blockTime: number): Uint8Array {
   switch (tx.type) {
@@ -379,7 +381,8 @@ export function txBytes(tx: Tx, blockTime: number): Uint8Array {
     case "modelRegistered":
       return concatBytes(u8(TX_MODEL_REGISTERED), u64(tx.inboxIndex), l1EventFields(tx));
     case "l1InferenceRequest":
-      return concatBytes(u8(TX_L1_REQUEST), u64(tx.inboxIndex), l1EventFields(tx));
+      // the job it creates is posted at the block time (newJob's postedAt)
+      return concatBytes(u8(TX_L1_REQUEST), u64(blockTime), u64(tx.inboxIndex), l1EventFields(tx));
     case "workerStake":
       if (tx.inboxIndex === undefined) return opaque(tx); // a slash: no inbox message
       return concatBytes(u8(TX_WORKER_STAKE), u64(tx.inboxIndex), l1EventFields(tx));

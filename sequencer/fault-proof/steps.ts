@@ -121,6 +121,20 @@ export function touchedKeys(
       add(keys.deposit(tx.depositId));
       if (tx.amount > 0n) add(keys.account(tx.recipient));
       return list;
+    // The L1 events that are inbox messages (L1EventStepRules): the record the replay check reads
+    // and the rule writes. A slash's stake change (no inboxIndex) has no one-step.
+    case "modelRegistered":
+      add(keys.model(tx.modelId));
+      return list;
+    case "l1InferenceRequest":
+      // the request's marker (read: a replay is refused; written), then the job (this tx's hash)
+      add(keys.l1Request(tx.requestId));
+      add(keys.job(txHash));
+      return list;
+    case "workerStake":
+      if (tx.inboxIndex === undefined) return null;
+      add(keys.stake(tx.worker));
+      return list;
     case "forcedTx": {
       // The records of the user tx it encodes; none when its bytes encode no user tx (the
       // one-step finds that from the bytes alone). JSON-encoded types have no one-step yet.
@@ -136,19 +150,6 @@ export function touchedKeys(
     default:
       return null;
   }
-}
-
-/**
- * A tx L2 derives from an L1 event that is an inbox message (modelRegistered, l1InferenceRequest, a
- * queued workerStake): its one-step checks the inbox message only (BatchChallenge
- * `_consumesNextInboxMessage`), then reverts OneStepNotBuilt when it is L1's next.
- */
-export function isL1EventTx(tx: Tx): boolean {
-  return (
-    tx.type === "modelRegistered" ||
-    tx.type === "l1InferenceRequest" ||
-    (tx.type === "workerStake" && tx.inboxIndex !== undefined)
-  );
 }
 
 /** One touched record as the one-step takes it (BatchChallenge `RecordProof`). */
@@ -271,19 +272,14 @@ export function replayBatch(
       const preStateRoot = toHex(tree.rootHash());
       const preMessageChain = toHex(chain);
       const preInboxHash = toHex(inbox);
-      // An L1 event's tx (model, L1 request, queued stake change) is proven only against the inbox
-      // (BatchChallenge checks its message is L1's next one): no records, its state rule has no
-      // one-step yet.
-      const inboxOnly = isL1EventTx(tx);
       // touchedKeys reads the state before the tx (a finalize's payee and worker): it was applied above
-      const touched = inboxOnly
-        ? []
-        : touchedKeys(tx, genesis.params, txHash, (k) => (s.before.has(k) ? s.before.get(k) : state.get(k)));
+      const touched = touchedKeys(tx, genesis.params, txHash, (k) =>
+        s.before.has(k) ? s.before.get(k) : state.get(k),
+      );
       if (touched === null) throw new Error(`tx ${i} is a ${tx.type}: it has no one-step yet`);
-      if (!inboxOnly)
-        for (const k of s.before.keys())
-          if (!touched.includes(k))
-            throw new Error(`tx ${i} (${tx.type}) wrote ${k}, which its one-step does not touch`);
+      for (const k of s.before.keys())
+        if (!touched.includes(k))
+          throw new Error(`tx ${i} (${tx.type}) wrote ${k}, which its one-step does not touch`);
       const records: RecordWitness[] = [];
       for (const k of touched) {
         const old = s.before.has(k) ? s.before.get(k) : state.get(k);

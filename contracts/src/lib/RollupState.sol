@@ -103,6 +103,11 @@ library RollupState {
         return sha256(abi.encodePacked("l1/deposit/", _decimal(id)));
     }
 
+    /// sha256("l1/request/" || decimal id), the path of keys.l1Request(id).
+    function requestPath(uint256 id) internal pure returns (bytes32) {
+        return sha256(abi.encodePacked("l1/request/", _decimal(id)));
+    }
+
     function _decimal(uint256 v) private pure returns (bytes memory out) {
         if (v == 0) return "0";
         uint256 len;

@@ -13,8 +13,10 @@ import {
   type Account,
   type Job,
   keys,
+  type Model,
   type StateRecord,
   type Worker,
+  type WorkerStake,
 } from "../../../sequencer/state/records.ts";
 import { rng } from "./rng.ts";
 
@@ -175,5 +177,42 @@ export const jobStateLies = {
     (w: Worker) =>
     (state: Map<string, StateRecord>): void => {
       state.set(keys.worker(w.address), { ...w, models: [...w.models] });
+    },
+};
+
+/**
+ * What a lying sequencer writes for an L1 event's derived tx (model, L1 request, queued stake
+ * change) while deriving L1's real message (docs/rollup.md 8c): the inbox check passes, the record
+ * it writes is not the rule's. Each mutates the true state after the batch into the liar's; the
+ * honest challenger proves the tx wrong by its one-step (L1EventStepRules): `tx executes to another
+ * state`.
+ */
+export const l1EventStateLies = {
+  /** The model record with other fields (another registrant, another CID). */
+  modelChanged:
+    (modelId: Hex, change: Partial<Model>) =>
+    (state: Map<string, StateRecord>): void => {
+      const k = keys.model(modelId);
+      const m = state.get(k) as Model | undefined;
+      if (!m) throw new Error(`l1EventStateLies.modelChanged: no model ${modelId}`);
+      state.set(k, { ...m, ...change });
+    },
+  /** The L1 request's job with other terms (escrow, deadline, model, requester). */
+  jobChanged:
+    (jobId: Hex, change: Partial<Job>) =>
+    (state: Map<string, StateRecord>): void => {
+      const k = keys.job(jobId);
+      const j = state.get(k) as Job | undefined;
+      if (!j) throw new Error(`l1EventStateLies.jobChanged: no job ${jobId}`);
+      state.set(k, { ...j, ...change });
+    },
+  /** The worker's stake record with other amounts than the L1 message's. */
+  stakeChanged:
+    (worker: Address, change: Partial<WorkerStake>) =>
+    (state: Map<string, StateRecord>): void => {
+      const k = keys.stake(worker.toLowerCase());
+      const st = state.get(k) as WorkerStake | undefined;
+      if (!st) throw new Error(`l1EventStateLies.stakeChanged: no stake of ${worker}`);
+      state.set(k, { ...st, ...change });
     },
 };

@@ -13,17 +13,9 @@
  * Measures one-step gas per job tx type.
  */
 import t, { type Test } from "tap";
-import { BaseError, ContractFunctionRevertedError, type Hex, parseEther } from "viem";
-import {
-  BatchChallengeContract,
-  challengerMove,
-  deployBatchChallenge,
-  PHASE,
-  sequencerMove,
-} from "../../../bridge/batch-challenge.ts";
-import type { BridgeContract, BridgeRevert } from "../../../bridge/bridge.ts";
+import { type Hex, parseEther } from "viem";
+import { PHASE } from "../../../bridge/batch-challenge.ts";
 import { walletClientFor } from "../../../bridge/clients.ts";
-import { deployBridge } from "../../../bridge/deploy.ts";
 import { batchStepVerifierAbi } from "../../../contracts/artifacts/BatchStepVerifier.ts";
 import { jobStepRulesAbi } from "../../../contracts/artifacts/JobStepRules.ts";
 import { fromHex, toHex } from "../../../protocol/bytes.ts";
@@ -40,87 +32,43 @@ import {
 } from "../../../protocol/tx.ts";
 import { buildBatch } from "../../../sequencer/batch.ts";
 import type { Block } from "../../../sequencer/block.ts";
-import { Chain } from "../../../sequencer/chain.ts";
-import { DEFAULTS, resolveGenesis } from "../../../sequencer/config.ts";
-import { devGenesis, devKeys } from "../../../sequencer/devkit.ts";
-import { recordValueHash, stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
-import { type BatchReplay, replayBatch, type StepWitness } from "../../../sequencer/fault-proof/steps.ts";
+import { stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
+import { replayBatch, type StepWitness } from "../../../sequencer/fault-proof/steps.ts";
 import { type Job, keys, type StateRecord } from "../../../sequencer/state/records.ts";
-import { SparseMerkleTree } from "../../../sequencer/state/smt.ts";
 import { challengerLiars, jobStateLies, sequencerLiars } from "../../helpers/adversary/batch-liars.ts";
-import { derivedSince, embeddedBackend, placeholderModel } from "../../helpers/l1.ts";
+import {
+  challengeRig,
+  RIG,
+  rejectsWith,
+  revertName,
+  stateRootOf as rootOf,
+} from "../../helpers/batch-challenge-rig.ts";
+import { derivedSince, placeholderModel } from "../../helpers/l1.ts";
 
-const WINDOW = 120n;
-const CLOCK = 60n;
-const SEQUENCER_BOND = parseEther("1");
-const CHALLENGER_BOND = parseEther("0.1");
+const CLOCK = RIG.clock;
+const SEQUENCER_BOND = RIG.sequencerBond;
+const CHALLENGER_BOND = RIG.challengerBond;
 /** Collateral per claim: a third of the worker's 1 ETH L1 stake, so it backs three claims (3C + 1). */
 const COLLATERAL = 10n ** 18n / 3n;
 
-async function revertName(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "no revert";
-  } catch (err) {
-    const r = err instanceof BaseError && err.walk((e) => e instanceof ContractFunctionRevertedError);
-    return r instanceof ContractFunctionRevertedError ? (r.data?.errorName ?? "unnamed") : String(err);
-  }
-}
-
-async function rejectsWith(t: Test, p: Promise<unknown>, errorName: string, what: string): Promise<void> {
-  try {
-    await p;
-    t.fail(`${what}: expected ${errorName}, but it succeeded`);
-  } catch (err) {
-    t.equal((err as BridgeRevert).errorName, errorName, `${what}: ${errorName}`);
-  }
-}
-
 t.test("batch challenge one-steps of the worker and job txs", async (t) => {
-  const b = await embeddedBackend();
-  t.teardown(() => b.close());
-  const seqClients = b.clients(0);
-  const d = await deployBridge(seqClients, {
-    challengeWindow: WINDOW,
-    unbondingDelay: 1200n,
-    minWorkerStake: parseEther("1"),
-    challengerBond: CHALLENGER_BOND,
-  });
-  const bridge: BridgeContract = d.bridge;
-  const [requester, worker, stranger, fees] = devKeys(4, "batch-challenge-jobs");
-  const { genesis, key } = resolveGenesis({
-    ...DEFAULTS,
-    genesis: {
-      ...devGenesis([requester, worker, stranger], 10_000n),
-      l1ChainId: String(d.chainId),
-      bridge: d.address,
-      minFee: "1",
-      feeRecipient: fees.address,
-      claimCollateral: COLLATERAL.toString(),
-    },
-  });
-  const chain = new Chain(genesis);
-  const genesisRoot = chain.initGenesis().block.header.stateRoot;
-  const start: [string, StateRecord][] = Object.entries(genesis.alloc).map(([a, bal]) => [
-    keys.account(a.toLowerCase()),
-    { balance: bal, nonce: 0 },
-  ]);
-  const challenge = await deployBatchChallenge(seqClients, {
-    bridge: d.address,
-    l2ChainId: genesis.l2ChainId,
-    minFee: genesis.params.minFee,
-    feeRecipient: genesis.params.feeRecipient,
-    claimCollateral: genesis.params.claimCollateral,
-    challengeWindowMs: BigInt(genesis.params.challengeWindowMs),
-    genesisStateRoot: genesisRoot,
-    sequencerBond: SEQUENCER_BOND,
-    challengerBond: CHALLENGER_BOND,
-    clock: CLOCK,
-  });
-  const seqGame = new BatchChallengeContract(seqClients, challenge.address);
-  const chGame = seqGame.as(b.wallet(1));
-  const liarChGame = seqGame.as(b.wallet(2));
-  await seqGame.depositSequencerBond(SEQUENCER_BOND);
+  const rig = await challengeRig(t, { seed: "batch-challenge-jobs", claimCollateral: COLLATERAL });
+  const {
+    b,
+    seqClients,
+    d,
+    bridge,
+    genesis,
+    key,
+    chain,
+    start,
+    challenge,
+    seqGame,
+    chGame,
+    liarChGame,
+    playTo,
+  } = rig;
+  const [requester, worker, stranger] = rig.devs;
 
   // ---------------------------------------------------------------- L1 events through the inbox
   // The job's model and the worker's stake are L1 events (inbox messages 0 and 1), derived by the
@@ -257,11 +205,6 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
             .finalState,
         ]
       : start;
-  const rootOf = (state: Iterable<[string, StateRecord]>): Hex => {
-    const tree = new SparseMerkleTree();
-    for (const [k, v] of state) tree.set(k, recordValueHash(k, v));
-    return toHex(tree.rootHash());
-  };
   const post = (blocks: Block[], stateRoot?: Hex) => {
     const batch = buildBatch(blocks);
     return bridge.postBatch({
@@ -293,31 +236,6 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
       } as never)
       .then((r) => r as [boolean, Hex[]])
       .then(([applied, post]): [boolean, Hex, Hex] => [applied, post[0], post[1]]);
-
-  /** Plays until the one-step is due (true) or the challenge ended / was refused as right. */
-  async function playTo(
-    id: bigint,
-    seq: { commitments: Hex[]; messageLeaves: Hex[] },
-    ch: { game: BatchChallengeContract; replay: BatchReplay; witness: (i: number) => StepWitness },
-    untilOneStep: boolean,
-  ): Promise<number> {
-    for (let round = 0; round < 64; round++) {
-      const v = await seqGame.getChallenge(id);
-      if (v.phase >= PHASE.sequencerWon) return v.phase;
-      if (untilOneStep && v.phase === PHASE.awaitOneStep) return v.phase;
-      if (v.phase === PHASE.awaitMessages || v.phase === PHASE.awaitMid) {
-        await sequencerMove(seqGame, id, seq);
-        continue;
-      }
-      try {
-        await challengerMove(ch.game, id, ch.replay, ch.witness);
-      } catch (err) {
-        if ((err as BridgeRevert).errorName !== "StepIsRight") throw err;
-        return -1;
-      }
-    }
-    throw new Error("challenge did not end in 64 moves");
-  }
 
   await post([block1]);
   const pre1 = stateAt([block1]);

@@ -13,8 +13,10 @@
  * challenger that disagrees with everything. L1 events (a model, a stake change, an L1 request on
  * the real Bridge, derived by the real follower): a made-up workerStake and a replaced or made-up
  * l1InferenceRequest are refused at their tx (their message is not L1's next); an honest batch
- * with each kind survives challengers disagreeing from each (OneStepNotBuilt after the inbox
- * check). Hostile moves are refused by name. Measures one-step gas per tx type.
+ * with each kind survives challengers disagreeing from each (the inbox check passes and the state
+ * rule's one-step, L1EventStepRules, is right: StepIsRight; their lies are
+ * batch-challenge-l1-events.test.ts'). Hostile moves are refused by name. Measures one-step gas per
+ * tx type.
  */
 import t, { type Test } from "tap";
 import { type Address, type Hex, parseEther } from "viem";
@@ -188,11 +190,8 @@ t.test("batch challenge on the embedded chain", async (t) => {
       try {
         if (await challengerMove(ch.game, id, ch.replay, ch.witness)) moves.challenger++;
       } catch (err) {
-        // StepIsRight: the step reaches the disputed commitment. OneStepNotBuilt: an L1 event's tx
-        // that is L1's next inbox message, whose state rule has no one-step yet. Either way the
-        // challenger cannot prove it wrong.
-        const name = (err as BridgeRevert).errorName;
-        if (name !== "StepIsRight" && name !== "OneStepNotBuilt") throw err;
+        // StepIsRight: the step reaches the disputed commitment, the challenger cannot prove it wrong
+        if ((err as BridgeRevert).errorName !== "StepIsRight") throw err;
         return -1;
       }
     }

@@ -42,7 +42,10 @@ interface Vectors {
     forced: { txBytes: Hex; postInbox: Hex };
   };
   l1Events: { txBytes: Hex; inboxIndex: number; messageHash: Hex }[];
+  /** L1EventStepRules' one-steps as the replay witnesses and computes them. */
+  l1EventSteps: Record<"applied" | "refused", L1EventStep[]>;
 }
+type L1EventStep = { txBytes: Hex; pre: Hex[]; records: ProofJson[]; applied: boolean; post: Hex[] };
 
 const vectors = JSON.parse(
   readFileSync(join(import.meta.dirname, "../../vectors/fault-proof.json"), "utf8"),
@@ -236,7 +239,8 @@ t.test("derived txs roll their L1 inbox message into the inbox hash, as Bridge._
   t.not(forced.postInbox, deposit.postInbox);
 
   // L1 events (model, L1 request, queued stake change): the verifier reads the inbox index and
-  // recomputes the message hash from the tx bytes; their state rule has no one-step yet.
+  // recomputes the message hash from the tx bytes (BatchChallenge's inbox check); their state rules
+  // are L1EventStepRules', which the verifier forwards them to.
   const l1EventMessage = (txBytes: Hex) =>
     pub.readContract({
       address: verifier,
@@ -253,10 +257,39 @@ t.test("derived txs roll their L1 inbox message into the inbox hash, as Bridge._
     );
     t.equal(
       await revertName(step([root, chain, preInbox], e.txBytes, [])),
-      "OneStepNotBuilt",
-      "its state rule has no one-step",
+      "RecordCount",
+      "its state rule wants its records",
     );
   }
+  // each rule on a state that takes the event and on one that refuses it, as the replay has it
+  const { applied, refused } = vectors.l1EventSteps;
+  for (const [i, v] of [...applied, ...refused].entries()) {
+    const what = `${i < applied.length ? "applied" : "refused"} ${v.txBytes.slice(0, 4)}`;
+    t.same(
+      await step(v.pre as [Hex, Hex, Hex], v.txBytes, v.records),
+      [v.applied, v.post],
+      `${what}: the replay's roots`,
+    );
+    t.equal(v.applied, i < applied.length, `${what}: the replay ${v.applied ? "applies" : "refuses"} it`);
+    if (v.applied) {
+      t.not(v.post[2], v.pre[2], `${what}: its message rolled into the inbox hash`);
+      // the first record's proof with a sibling changed: it no longer opens the pre root
+      const tampered = v.records.map((r, k) =>
+        k === 0 ? { ...r, siblings: [`0x${"77".repeat(32)}` as Hex, ...r.siblings.slice(1)] } : r,
+      );
+      t.ok(v.records[0].siblings.length > 0, `${what}: the record has siblings to tamper with`);
+      t.equal(
+        await revertName(step(v.pre as [Hex, Hex, Hex], v.txBytes, tampered)),
+        "RecordProofMismatch",
+        `${what}: made-up record`,
+      );
+    }
+  }
+  t.equal(
+    await revertName(step([root, chain, preInbox], `${vectors.l1Events[2].txBytes}00` as Hex, [])),
+    "BadTxEncoding",
+    "a stake change of 102 bytes is no tx",
+  );
   const stake = vectors.l1Events[2].txBytes;
   t.same(
     await l1EventMessage(`${stake}00`),

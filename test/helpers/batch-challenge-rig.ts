@@ -1,0 +1,167 @@
+/**
+ * The setup the batch-challenge one-step tests share (test/integration/bridge/batch-challenge-jobs
+ * and batch-challenge-l1-events): the embedded chain with the real Bridge, a real L2 Chain over a
+ * dev genesis bound to that Bridge, the BatchChallenge deployed for that genesis with a funded
+ * sequencer bond, and the helpers that play a challenge, name a revert and build witnesses.
+ */
+import type { Test } from "tap";
+import { BaseError, ContractFunctionRevertedError, type Hex, parseEther } from "viem";
+import {
+  BatchChallengeContract,
+  challengerMove,
+  deployBatchChallenge,
+  PHASE,
+  sequencerMove,
+} from "../../bridge/batch-challenge.ts";
+import type { BridgeContract, BridgeRevert } from "../../bridge/bridge.ts";
+import { deployBridge } from "../../bridge/deploy.ts";
+import { toHex } from "../../protocol/bytes.ts";
+import { Chain } from "../../sequencer/chain.ts";
+import { DEFAULTS, resolveGenesis } from "../../sequencer/config.ts";
+import { devGenesis, devKeys } from "../../sequencer/devkit.ts";
+import { recordValueHash } from "../../sequencer/fault-proof/encoding.ts";
+import type { BatchReplay, StepWitness } from "../../sequencer/fault-proof/steps.ts";
+import { keys, type StateRecord } from "../../sequencer/state/records.ts";
+import { SparseMerkleTree } from "../../sequencer/state/smt.ts";
+import { embeddedBackend } from "./l1.ts";
+
+export const RIG = {
+  /** Bridge.challengeWindow (s): how long a batch can be challenged. */
+  window: 120n,
+  /** Each side's chess clock (s) for a whole challenge. */
+  clock: 60n,
+  sequencerBond: parseEther("1"),
+  challengerBond: parseEther("0.1"),
+} as const;
+
+/** The custom error a contract call reverted with, "no revert", or the error's text. */
+export async function revertName(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "no revert";
+  } catch (err) {
+    const r = err instanceof BaseError && err.walk((e) => e instanceof ContractFunctionRevertedError);
+    return r instanceof ContractFunctionRevertedError ? (r.data?.errorName ?? "unnamed") : String(err);
+  }
+}
+
+/** Asserts that a Bridge/BatchChallenge client call is refused with `errorName`. */
+export async function rejectsWith(
+  t: Test,
+  p: Promise<unknown>,
+  errorName: string,
+  what: string,
+): Promise<void> {
+  try {
+    await p;
+    t.fail(`${what}: expected ${errorName}, but it succeeded`);
+  } catch (err) {
+    t.equal((err as BridgeRevert).errorName, errorName, `${what}: ${errorName}`);
+  }
+}
+
+/** The state root of a full state (what a liar's mutated state commits). */
+export function stateRootOf(state: Iterable<[string, StateRecord]>): Hex {
+  const tree = new SparseMerkleTree();
+  for (const [k, v] of state) tree.set(k, recordValueHash(k, v));
+  return toHex(tree.rootHash());
+}
+
+/**
+ * The embedded chain, the Bridge, an L2 genesis funding the first `funded` of four dev keys
+ * (`seed`) with 10,000 wei each (the fourth is the fee recipient), the real L2 Chain at its
+ * genesis, and the batch challenge deployed for it with the sequencer's bond deposited. The
+ * sequencer is dev account 0, the honest challenger account 1, a lying challenger account 2.
+ */
+export async function challengeRig(t: Test, opts: { seed: string; claimCollateral: bigint }) {
+  const b = await embeddedBackend();
+  t.teardown(() => b.close());
+  const seqClients = b.clients(0);
+  const d = await deployBridge(seqClients, {
+    challengeWindow: RIG.window,
+    unbondingDelay: 1200n,
+    minWorkerStake: parseEther("1"),
+    challengerBond: RIG.challengerBond,
+  });
+  const bridge: BridgeContract = d.bridge;
+  const devs = devKeys(4, opts.seed);
+  const { genesis, key } = resolveGenesis({
+    ...DEFAULTS,
+    genesis: {
+      ...devGenesis(devs.slice(0, 3), 10_000n),
+      l1ChainId: String(d.chainId),
+      bridge: d.address,
+      minFee: "1",
+      feeRecipient: devs[3].address,
+      claimCollateral: opts.claimCollateral.toString(),
+    },
+  });
+  const chain = new Chain(genesis);
+  const genesisRoot = chain.initGenesis().block.header.stateRoot;
+  /** The genesis state as the replay takes it. */
+  const start: [string, StateRecord][] = Object.entries(genesis.alloc).map(([a, bal]) => [
+    keys.account(a.toLowerCase()),
+    { balance: bal, nonce: 0 },
+  ]);
+  const challenge = await deployBatchChallenge(seqClients, {
+    bridge: d.address,
+    l2ChainId: genesis.l2ChainId,
+    minFee: genesis.params.minFee,
+    feeRecipient: genesis.params.feeRecipient,
+    claimCollateral: genesis.params.claimCollateral,
+    challengeWindowMs: BigInt(genesis.params.challengeWindowMs),
+    genesisStateRoot: genesisRoot,
+    sequencerBond: RIG.sequencerBond,
+    challengerBond: RIG.challengerBond,
+    clock: RIG.clock,
+  });
+  const seqGame = new BatchChallengeContract(seqClients, challenge.address);
+  await seqGame.depositSequencerBond(RIG.sequencerBond);
+
+  /**
+   * Plays challenge `id` (the sequencer answering with `seq`, the challenger `ch`) until the
+   * one-step is due (its phase, when `untilOneStep`) or the challenge ended (its phase); -1 when
+   * the challenger's one-step was refused as right (StepIsRight: its clock will run out).
+   */
+  async function playTo(
+    id: bigint,
+    seq: { commitments: Hex[]; messageLeaves: Hex[] },
+    ch: { game: BatchChallengeContract; replay: BatchReplay; witness: (i: number) => StepWitness },
+    untilOneStep: boolean,
+  ): Promise<number> {
+    for (let round = 0; round < 64; round++) {
+      const v = await seqGame.getChallenge(id);
+      if (v.phase >= PHASE.sequencerWon) return v.phase;
+      if (untilOneStep && v.phase === PHASE.awaitOneStep) return v.phase;
+      if (v.phase === PHASE.awaitMessages || v.phase === PHASE.awaitMid) {
+        await sequencerMove(seqGame, id, seq);
+        continue;
+      }
+      try {
+        await challengerMove(ch.game, id, ch.replay, ch.witness);
+      } catch (err) {
+        if ((err as BridgeRevert).errorName !== "StepIsRight") throw err;
+        return -1;
+      }
+    }
+    throw new Error("challenge did not end in 64 moves");
+  }
+
+  return {
+    b,
+    seqClients,
+    d,
+    bridge,
+    /** The three funded dev keys and the fee recipient's. */
+    devs,
+    genesis,
+    key,
+    chain,
+    start,
+    challenge,
+    seqGame,
+    chGame: seqGame.as(b.wallet(1)),
+    liarChGame: seqGame.as(b.wallet(2)),
+    playTo,
+  };
+}
