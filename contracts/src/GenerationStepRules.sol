@@ -295,12 +295,17 @@ contract GenerationStepRules is JobStepBase {
         (bool ok, GenerationCommitments.Params memory r) = GenerationCommitments.decodeParams(params);
         uint256 n = tokens.length / 4;
         if (!ok || n == 0 || n > r.maxTokens) return false;
+        uint256 stopToken = r.stopToken;
+        bool early; // the stop token before the last token: the generation goes on after it
         uint256 last;
-        for (uint256 k = 0; k < n; k++) {
-            last = uint32(bytes4(tokens[4 * k:4 * k + 4]));
-            if (k + 1 < n && last == r.stopToken) return false; // the generation goes on after the stop token
+        assembly ("memory-safe") {
+            let p := tokens.offset
+            for { let end := add(p, mul(4, sub(n, 1))) } lt(p, end) { p := add(p, 4) } {
+                if eq(shr(224, calldataload(p)), stopToken) { early := 1 }
+            }
+            last := shr(224, calldataload(p))
         }
-        return last == r.stopToken || n == r.maxTokens;
+        return !early && (last == stopToken || n == r.maxTokens);
     }
 
     /// The root of int32 [T] = prompt ++ generated ++ 0-padding: generationPassInputRoot(prompt,

@@ -719,6 +719,13 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
           (j) => j.status === "submitted" && j.generation?.generated?.length === 4,
         ],
       ];
+      // a long prompt: the one-step's cost grows with the tokens it carries and hashes
+      const long = Array.from({ length: 4096 }, (_, i) => (i * 7919) % 32000);
+      cases.push([
+        "a 4,096-token prompt in a window of 8,192",
+        postGeneration(long, 8192, { maxTokens: 4096, stopToken: 0, rule: { kind: "greedy" } }),
+        (j) => j.status === "open" && j.generation?.prompt.length === 4096,
+      ]);
       for (const [what, tx, expect] of cases) {
         const blocks = blocksAt([tx]);
         const truth = replayBatch(genesis, at(pre2), batchBlocks(blocks));
@@ -741,7 +748,9 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
             account: b.accounts[1].address,
           } as never),
         );
-        oneStepGas[tx.type] = Math.max(oneStepGas[tx.type] ?? 0, gas);
+        if (tx.type === "postGenerationJob" && tx.prompt.length === 4096)
+          t.comment(`postGenerationJob one-step with a 4,096-token prompt: ${gas} gas`);
+        else oneStepGas[tx.type] = Math.max(oneStepGas[tx.type] ?? 0, gas);
       }
     },
   );
@@ -860,6 +869,16 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
       worker,
     ],
     ["more tokens than maxTokens", [4, 4, 4, 4, 4], generationClaim([4, 4, 4, 4, 4]), worker],
+    ["an end before maxTokens without the stop token", [5, 6], generationClaim([5, 6]), worker],
+    [
+      "a generationSpec of other params",
+      [5, 2],
+      {
+        ...generationClaim([5, 2]),
+        generationSpec: toHex(generationSpec(GEN_PROMPT.length, 2, generationParamsHash(sampled))),
+      },
+      worker,
+    ],
     ["a claim another key signed", [5, 2], generationClaim([5, 2]), stranger],
   ] as const)
     await t.test(`a submitGeneration with ${what} is refused by the one-step`, async (t) => {
