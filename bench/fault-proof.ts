@@ -2,7 +2,8 @@
  * The batch challenge (docs/rollup.md 8c) on the embedded chain, worst case: a batch of TX_COUNT
  * transfers (plus a deposit, a transfer forced through the L1 inbox and withdrawals, and at the end
  * the L1 events (a model, a stake, an L1 request), a worker registering, a job posted, claimed, its
- * result submitted and paid: their one-steps on the deepest state) among ACCOUNTS accounts with a wrong state root, and
+ * result submitted and paid, a generation job posted, claimed and its tokens submitted: their
+ * one-steps on the deepest state) among ACCOUNTS accounts with a wrong state root, and
  * a lying sequencer that reveals the true commitments until the last tx, so the bisection runs the
  * full ceil(log2 n) rounds. Measures L1 txs and gas per side, the one-step gas by tx type (the
  * largest against the 300k goal), the seconds from the bad batch's postBatch to its removal with
@@ -22,9 +23,11 @@ import { embeddedL1Clients } from "../bridge/clients.ts";
 import { deployBridge } from "../bridge/deploy.ts";
 import { fromHex, toHex } from "../protocol/bytes.ts";
 import { claimDomain } from "../protocol/eip712.ts";
+import { type GenerationParams, generationParamsHash } from "../protocol/generation-job.ts";
 import { ZERO32 } from "../protocol/merkle.ts";
 import { type ClaimMsg, NO_GENERATION, signClaim, signTx, type Tx, type UserTx } from "../protocol/tx.ts";
 import { MessageTree, messageLeaf } from "../protocol/withdrawal.ts";
+import { generationPassInputRoot, generationSpec } from "../prover-trace/commit/generation.ts";
 import { buildBatch } from "../sequencer/batch.ts";
 import { faultyRoots } from "../sequencer/batch-faults.ts";
 import type { Block } from "../sequencer/block.ts";
@@ -195,6 +198,36 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
         claimSignature: signClaim(claim, users[worker].key, claimDomain(BigInt(d.chainId), d.address)),
       }),
     );
+    // A generation job: a 32-token prompt in a window of 256 (the pass input one 1 KiB chunk), 16
+    // tokens generated, the last the stop token; posted, claimed and submitted.
+    const genParams: GenerationParams = { maxTokens: 16, stopToken: 2, rule: { kind: "greedy" } };
+    const prompt = Array.from({ length: 32 }, (_, i) => 100 + i);
+    const generated = [...Array.from({ length: 15 }, (_, i) => 200 + i), 2];
+    const postGeneration = signed(requester, {
+      type: "postGenerationJob",
+      modelId: model,
+      prompt,
+      window: 256,
+      params: genParams,
+      escrow: 10_000n,
+      deadline: 10_000_000,
+    });
+    const genClaim: ClaimMsg = {
+      ...claim,
+      jobId: chain.txHash(postGeneration),
+      inputRoot: toHex(generationPassInputRoot(prompt, generated, 256)),
+      generationSpec: toHex(generationSpec(prompt.length, generated.length, generationParamsHash(genParams))),
+    };
+    txs.push(
+      postGeneration,
+      signed(worker, { type: "claimJob", jobId: genClaim.jobId }),
+      signed(worker, {
+        type: "submitGeneration",
+        claim: genClaim,
+        claimSignature: signClaim(genClaim, users[worker].key, claimDomain(BigInt(d.chainId), d.address)),
+        generated,
+      }),
+    );
     const blocks: Block[] = [];
     const origin = { number: 0, hash: `0x${"00".repeat(32)}` as const };
     for (let b = 0; b < 8; b++) {
@@ -230,10 +263,12 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       modelRegistered: lastTransfer + 1,
       workerStake: lastTransfer + 2,
       l1InferenceRequest: lastTransfer + 3,
-      registerWorker: txs.length - 5,
-      postJob: txs.length - 4,
-      claimJob: txs.length - 3,
-      submitResult: txs.length - 2,
+      registerWorker: txs.length - 8,
+      postJob: txs.length - 7,
+      claimJob: txs.length - 6,
+      submitResult: txs.length - 5,
+      postGenerationJob: txs.length - 4,
+      submitGeneration: txs.length - 2,
       finalize: txs.length - 1,
     };
     for (const [name, i] of Object.entries(pick)) {

@@ -9,8 +9,14 @@ import type { Address, Hex } from "viem";
 import { batchChallengeAbi, batchChallengeBytecode } from "../contracts/artifacts/BatchChallenge.ts";
 import { batchStepVerifierAbi, batchStepVerifierBytecode } from "../contracts/artifacts/BatchStepVerifier.ts";
 import { bridgeAbi } from "../contracts/artifacts/Bridge.ts";
+import {
+  generationStepRulesAbi,
+  generationStepRulesBytecode,
+} from "../contracts/artifacts/GenerationStepRules.ts";
 import { jobStepRulesAbi } from "../contracts/artifacts/JobStepRules.ts";
 import { l1EventStepRulesAbi } from "../contracts/artifacts/L1EventStepRules.ts";
+import { toHex } from "../protocol/bytes.ts";
+import { domainSeparator, l2Domain } from "../protocol/eip712.ts";
 import type { BatchReplay, StepWitness } from "../sequencer/fault-proof/steps.ts";
 import { BridgeRevert, simulateAndSend, type TxResult } from "./bridge.ts";
 import { ContractClient, type L1Clients } from "./clients.ts";
@@ -42,7 +48,51 @@ export interface BatchChallengeParams {
   clock: bigint;
 }
 
-/** Deploys BatchStepVerifier and BatchChallenge and registers the challenge with the Bridge. */
+/** The genesis parameters the one-steps check txs under (BatchStepVerifier's and its rules'). */
+export type StepVerifierParams = Pick<
+  BatchChallengeParams,
+  "bridge" | "l2ChainId" | "minFee" | "feeRecipient" | "claimCollateral" | "challengeWindowMs"
+>;
+
+async function waitDeployed(clients: L1Clients, hash: Hex, what: string): Promise<Address> {
+  const r = await clients.publicClient.waitForTransactionReceipt({
+    hash,
+    pollingInterval: clients.pollingIntervalMs,
+  });
+  if (r.status !== "success" || !r.contractAddress) throw new Error(`${what} failed (tx ${hash})`);
+  return r.contractAddress;
+}
+
+/**
+ * Deploys GenerationStepRules, then BatchStepVerifier with it (the verifier creates JobStepRules
+ * itself and refuses generation rules with other parameters; both rules inside its init code would
+ * pass EIP-3860's 49,152 bytes).
+ */
+export async function deployStepVerifier(clients: L1Clients, p: StepVerifierParams): Promise<Address> {
+  const wallet = clients.walletClient;
+  if (!wallet) throw new Error("deployStepVerifier: no wallet (pass a private key)");
+  const common = [p.minFee, p.feeRecipient, p.claimCollateral, p.challengeWindowMs, p.bridge] as const;
+  const generationRules = await waitDeployed(
+    clients,
+    await wallet.deployContract({
+      abi: generationStepRulesAbi,
+      bytecode: generationStepRulesBytecode,
+      args: [toHex(domainSeparator(l2Domain(p.l2ChainId))), ...common],
+    } as Parameters<typeof wallet.deployContract>[0]),
+    "GenerationStepRules deployment",
+  );
+  return waitDeployed(
+    clients,
+    await wallet.deployContract({
+      abi: batchStepVerifierAbi,
+      bytecode: batchStepVerifierBytecode,
+      args: [p.l2ChainId, ...common, generationRules],
+    } as Parameters<typeof wallet.deployContract>[0]),
+    "BatchStepVerifier deployment",
+  );
+}
+
+/** Deploys the one-step verifier (deployStepVerifier) and BatchChallenge and registers the challenge with the Bridge. */
 export async function deployBatchChallenge(
   clients: L1Clients,
   p: BatchChallengeParams,
@@ -57,16 +107,7 @@ export async function deployBatchChallenge(
     if (r.status !== "success") throw new Error(`${what} failed (tx ${hash})`);
     return r;
   };
-  const verifier = (
-    await wait(
-      await wallet.deployContract({
-        abi: batchStepVerifierAbi,
-        bytecode: batchStepVerifierBytecode,
-        args: [p.l2ChainId, p.minFee, p.feeRecipient, p.claimCollateral, p.challengeWindowMs, p.bridge],
-      }),
-      "BatchStepVerifier deployment",
-    )
-  ).contractAddress as Address;
+  const verifier = await deployStepVerifier(clients, p);
   const address = (
     await wait(
       await wallet.deployContract({
@@ -112,12 +153,12 @@ export interface ChallengeView {
 
 /**
  * BatchChallenge's ABI with the custom errors of the one-step it calls (BatchStepVerifier,
- * JobStepRules and L1EventStepRules: a tampered record proof, a malformed record), so a refused
+ * JobStepRules, L1EventStepRules and GenerationStepRules: a tampered record proof, a malformed record), so a refused
  * proveStep is named.
  */
 const challengeAbiWithStepErrors = (() => {
   const names = new Set<string>(batchChallengeAbi.filter((e) => e.type === "error").map((e) => e.name));
-  const extra = [...batchStepVerifierAbi, ...jobStepRulesAbi, ...l1EventStepRulesAbi].filter((e) => {
+  const extra = [...batchStepVerifierAbi, ...jobStepRulesAbi, ...l1EventStepRulesAbi, ...generationStepRulesAbi].filter((e) => {
     if (e.type !== "error" || names.has(e.name)) return false;
     names.add(e.name);
     return true;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {GenerationStepRules} from "./GenerationStepRules.sol";
 import {JobStepRules} from "./JobStepRules.sol";
 import {L1EventStepRules} from "./L1EventStepRules.sol";
 import {Commitments} from "./lib/Commitments.sol";
@@ -16,8 +17,9 @@ import {RollupState} from "./lib/RollupState.sol";
 /// Built: transfer, withdraw, deposit, and a forced tx whose bytes are a binary transfer or
 /// withdraw or encode no user tx, here; registerWorker, postJob, claimJob, submitResult, finalize in
 /// JobStepRules (which this contract creates with the same genesis parameters); the L1 events'
-/// state rules (model, L1 request, queued stake change) in L1EventStepRules (created here too).
-/// Any other tx type reverts OneStepNotBuilt.
+/// state rules (model, L1 request, queued stake change) in L1EventStepRules (created here too);
+/// postGenerationJob and submitGeneration in GenerationStepRules (deployed beside it with the same
+/// parameters, checked by the constructor). Any other tx type reverts OneStepNotBuilt.
 /// A derived tx (deposit, forced tx) consumes the next L1 inbox message: its message hash, as
 /// Bridge._queue was given it, is rolled into the inbox hash; a user tx leaves the inbox hash as is.
 contract BatchStepVerifier {
@@ -33,9 +35,11 @@ contract BatchStepVerifier {
     uint8 public constant TX_OPAQUE = 0xff;
     uint8 internal constant TX_REGISTER_WORKER = 0x03;
     uint8 internal constant TX_POST_JOB = 0x04;
+    uint8 internal constant TX_POST_GENERATION_JOB = 0x05;
     uint8 internal constant TX_CLAIM_JOB = 0x06;
     uint8 internal constant TX_SUBMIT_RESULT = 0x07;
     uint8 internal constant TX_FINALIZE = 0x08;
+    uint8 internal constant TX_SUBMIT_GENERATION = 0x09;
     /// Bridge.INBOX_DEPOSIT / INBOX_FORCED_TX.
     uint8 internal constant INBOX_DEPOSIT = 1;
     uint8 internal constant INBOX_FORCED_TX = 2;
@@ -57,10 +61,15 @@ contract BatchStepVerifier {
     JobStepRules public immutable jobRules;
     /// The state rules of the L1 events that are inbox messages (model, L1 request, stake change).
     L1EventStepRules public immutable l1EventRules;
+    /// The generation job rules (postGenerationJob, submitGeneration), with the same genesis.
+    GenerationStepRules public immutable generationRules;
 
     error OneStepNotBuilt(uint8 txType);
     error BadTxEncoding(uint8 txType, uint256 length);
     error RecordCount(uint256 expected, uint256 given);
+    /// The GenerationStepRules given to the constructor hold other genesis parameters than the
+    /// JobStepRules it creates.
+    error GenerationRulesMismatch();
 
     /// A user tx's common fields and its two-field body (to/l1Recipient, amount).
     struct UserTx {
@@ -75,14 +84,18 @@ contract BatchStepVerifier {
 
     /// `claimCollateral`: ChainParams.claimCollateral of the genesis (the stake each open claim holds);
     /// `challengeWindowMs`: ChainParams.challengeWindowMs (when finalize may pay a submitted job);
-    /// `bridge`: the Bridge whose claim domain worker claims are signed under (submitResult).
+    /// `bridge`: the Bridge whose claim domain worker claims are signed under (submitResult);
+    /// `generationRules_`: GenerationStepRules deployed with the same genesis (checked here). It is
+    /// deployed on its own, not created here: this contract's init code, which holds the creation
+    /// code of every contract it creates, would pass EIP-3860's 49,152 bytes with both rules in it.
     constructor(
         uint256 l2ChainId,
         uint256 minFee_,
         address feeRecipient_,
         uint256 claimCollateral,
         uint64 challengeWindowMs,
-        address bridge
+        address bridge,
+        GenerationStepRules generationRules_
     ) {
         bytes32 separator = keccak256(abi.encode(DOMAIN_TYPEHASH, keccak256("Verdict"), keccak256("1"), l2ChainId));
         l2DomainSeparator = separator;
@@ -90,6 +103,13 @@ contract BatchStepVerifier {
         feeRecipient = feeRecipient_;
         jobRules = new JobStepRules(separator, minFee_, feeRecipient_, claimCollateral, challengeWindowMs, bridge);
         l1EventRules = new L1EventStepRules(separator);
+        if (
+            generationRules_.l2DomainSeparator() != separator || generationRules_.minFee() != minFee_
+                || generationRules_.feeRecipient() != feeRecipient_ || generationRules_.claimCollateral() != claimCollateral
+                || generationRules_.challengeWindowMs() != challengeWindowMs
+                || generationRules_.claimDomainSeparator() != jobRules.claimDomainSeparator()
+        ) revert GenerationRulesMismatch();
+        generationRules = generationRules_;
     }
 
     /// Executes tx `txBytes` on pre = (state root, message chain, inbox hash) and returns post, the
@@ -112,6 +132,7 @@ contract BatchStepVerifier {
         if (kind == TX_MODEL_REGISTERED || kind == TX_L1_REQUEST || kind == TX_WORKER_STAKE) {
             _forward(address(l1EventRules)); // returns: rolls its inbox message in when applied
         }
+        if (kind == TX_POST_GENERATION_JOB || kind == TX_SUBMIT_GENERATION) _forward(address(generationRules));
         post[2] = pre[2]; // a user tx consumes no inbox message
         if (kind == TX_DEPOSIT) {
             (applied, post[0], post[1]) = _deposit(pre[0], pre[1], txBytes, records);

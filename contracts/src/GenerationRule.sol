@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {Bridge} from "./Bridge.sol";
 import {DisputeGame} from "./DisputeGame.sol";
+import {GenerationCommitments} from "./lib/GenerationCommitments.sol";
 
 /// @title GenerationRule
 /// @notice The token move of a generation claim (docs/dispute-game.md "Generation claims"): from
@@ -36,22 +37,12 @@ contract GenerationRule {
         uint32[] candidates; // sample: the topK indices in rule order (checked, not trusted)
     }
 
-    struct Params {
-        uint32 maxTokens;
-        uint32 stopToken;
-        uint8 kind;
-        uint32 topK;
-        uint32 halfLife;
-        bytes32 seed;
-    }
-
     /// The move won: dispute `disputeId` on claim `claimKey` ended against the claimer for `reason`.
     event TokenRuleBroken(uint256 indexed disputeId, bytes32 indexed claimKey, string reason);
 
-    uint256 internal constant CHUNK = 1024;
-    uint8 internal constant DTYPE_INT32 = 6;
-    uint32 internal constant NO_STOP_TOKEN = 0xffffffff;
-    uint32 internal constant MAX_TOKEN_ID = 0x7fffffff;
+    uint256 internal constant CHUNK = GenerationCommitments.CHUNK;
+    uint8 internal constant DTYPE_INT32 = GenerationCommitments.DTYPE_INT32;
+    uint32 internal constant NO_STOP_TOKEN = GenerationCommitments.NO_STOP_TOKEN;
 
     error NotTheChallenger(address caller);
     error NotTheDisputedClaim(bytes32 claimKey, bytes32 disputedClaimKey);
@@ -109,7 +100,7 @@ contract GenerationRule {
         if (p.sequence.length % 4 != 0 || T == 0 || passInputRootOf(p.sequence) != inputRoot) {
             revert SequenceNotInput();
         }
-        (bool ok, Params memory r) = decodeParams(p.params);
+        (bool ok, GenerationCommitments.Params memory r) = decodeParams(p.params);
         if (!ok) return "generation params are not a valid encoding";
         string memory broken = _countRules(p.sequence, p.promptLength, p.generatedCount, T, r);
         if (bytes(broken).length != 0) return broken;
@@ -123,18 +114,18 @@ contract GenerationRule {
         pure
         returns (bytes32)
     {
-        return sha256(abi.encodePacked(bytes1(0x4b), promptLength, generatedCount, sha256(params)));
+        return GenerationCommitments.spec(promptLength, generatedCount, sha256(params));
     }
 
     /// generationPassInputRoot: the Merkle root over the pass's one input tensor, int32 [T] over
     /// `sequence` (little-endian, T = length / 4); a one-leaf tree's root is its leaf. Pinned by
     /// test/vectors/generation.json.
     function passInputRootOf(bytes memory sequence) public view returns (bytes32) {
-        return _tensorRoot1(sequence.length / 4, _dataRoot(sequence));
+        return GenerationCommitments.int32TensorListRoot(sequence);
     }
 
     /// The rules the claim's own numbers and tokens break: no logits needed. "" when none.
-    function _countRules(bytes memory seq, uint256 P, uint256 n, uint256 T, Params memory r)
+    function _countRules(bytes memory seq, uint256 P, uint256 n, uint256 T, GenerationCommitments.Params memory r)
         internal
         pure
         returns (string memory)
@@ -156,7 +147,7 @@ contract GenerationRule {
     }
 
     /// The decoding rule at generated index `position`, from logits row P + position - 1 of the pass.
-    function _tokenRule(bytes32 outputRoot, uint256 outputCount, TokenProof memory p, uint256 T, Params memory r)
+    function _tokenRule(bytes32 outputRoot, uint256 outputCount, TokenProof memory p, uint256 T, GenerationCommitments.Params memory r)
         internal
         view
         returns (string memory)
@@ -276,78 +267,17 @@ contract GenerationRule {
 
     /// encodeGenerationParams's image: 0x4a || u32 maxTokens || u32 stopToken || u8 kind || u32 topK
     /// || u32 halfLife || seed, with checkGenerationParams's bounds (greedy: zeros after kind).
-    function decodeParams(bytes memory b) public pure returns (bool ok, Params memory r) {
-        if (b.length != 50 || b[0] != 0x4a) return (false, r);
-        r.maxTokens = uint32(_be(b, 1));
-        r.stopToken = uint32(_be(b, 5));
-        r.kind = uint8(b[9]);
-        r.topK = uint32(_be(b, 10));
-        r.halfLife = uint32(_be(b, 14));
-        bytes32 seed;
-        assembly ("memory-safe") {
-            seed := mload(add(b, 50)) // bytes 18..50 of the data (data starts at b + 32)
-        }
-        r.seed = seed;
-        if (r.maxTokens == 0 || r.maxTokens > MAX_TOKEN_ID) return (false, r);
-        if (r.stopToken > MAX_TOKEN_ID && r.stopToken != NO_STOP_TOKEN) return (false, r);
-        if (r.kind == 0) ok = r.topK == 0 && r.halfLife == 0 && seed == bytes32(0);
-        else if (r.kind == 1) ok = r.topK >= 1 && r.topK <= MAX_TOKEN_ID && r.halfLife >= 1 && r.halfLife <= MAX_TOKEN_ID;
+    function decodeParams(bytes memory b) public pure returns (bool ok, GenerationCommitments.Params memory r) {
+        return GenerationCommitments.decodeParams(b);
     }
 
     // ================================================================== commitments (memory)
-
-    /// u32 big-endian at byte `off` of `b`.
-    function _be(bytes memory b, uint256 off) internal pure returns (uint256 v) {
-        assembly ("memory-safe") {
-            v := shr(224, mload(add(add(b, 32), off)))
-        }
-    }
 
     /// The int32 at element `i` of little-endian data, as its u32 bit pattern.
     function _token(bytes memory seq, uint256 i) internal pure returns (uint256) {
         uint256 o = 4 * i;
         return uint256(uint8(seq[o])) | (uint256(uint8(seq[o + 1])) << 8) | (uint256(uint8(seq[o + 2])) << 16)
             | (uint256(uint8(seq[o + 3])) << 24);
-    }
-
-    function _sha256(uint256 ptr, uint256 len) internal view returns (bytes32 h) {
-        assembly ("memory-safe") {
-            if iszero(staticcall(gas(), 0x02, ptr, len, 0x00, 0x20)) { revert(0, 0) }
-            h := mload(0x00)
-        }
-    }
-
-    /// dataRoot of tensor bytes (docs/commitments.md "Tensor root"): 1 KiB chunks, the last one
-    /// zero-padded, Merkle tree padded with zero leaves.
-    function _dataRoot(bytes memory data) internal view returns (bytes32) {
-        uint256 count = (data.length + CHUNK - 1) / CHUNK;
-        uint256 width = 1;
-        while (width < count) width <<= 1;
-        bytes32[] memory level = new bytes32[](width);
-        for (uint256 c = 0; c < count; c++) {
-            uint256 len = data.length - c * CHUNK;
-            uint256 ptr;
-            assembly ("memory-safe") {
-                ptr := add(add(data, 32), mul(c, 1024))
-            }
-            if (len < CHUNK) {
-                bytes memory last = new bytes(CHUNK); // zeroed: the last chunk's padding
-                assembly ("memory-safe") {
-                    mcopy(add(last, 32), ptr, len)
-                    ptr := add(last, 32)
-                }
-            }
-            level[c] = _sha256(ptr, CHUNK);
-        }
-        for (; width > 1; width >>= 1) {
-            for (uint256 i = 0; i < width / 2; i++) level[i] = sha256(abi.encodePacked(level[2 * i], level[2 * i + 1]));
-        }
-        return level[0];
-    }
-
-    /// tensorRoot(int32, [T], dataRoot).
-    function _tensorRoot1(uint256 T, bytes32 dataRoot) internal pure returns (bytes32) {
-        return sha256(abi.encodePacked(bytes1(0x54), DTYPE_INT32, uint8(1), uint32(T), dataRoot));
     }
 
     function _tensorRoot(uint8 dtype, uint32[] memory shape, bytes32 dataRoot) internal pure returns (bytes32) {
@@ -422,7 +352,7 @@ contract GenerationRule {
         assembly ("memory-safe") {
             ptr := add(add(data, 32), mul(c, 1024))
         }
-        if (_up(_sha256(ptr, CHUNK), c0 + c, p.chunkProofs, c * depth, depth) != p.logitsDataRoot) {
+        if (_up(GenerationCommitments.sha256Mem(ptr, CHUNK), c0 + c, p.chunkProofs, c * depth, depth) != p.logitsDataRoot) {
             revert BadRowOpening();
         }
     }

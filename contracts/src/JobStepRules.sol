@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {JobStepBase} from "./JobStepBase.sol";
 import {BinaryCid} from "./lib/BinaryCid.sol";
-import {L2Signature} from "./lib/L2Signature.sol";
 import {RollupState} from "./lib/RollupState.sol";
 
 /// @title JobStepRules
@@ -10,26 +10,16 @@ import {RollupState} from "./lib/RollupState.sol";
 /// claimJob, submitResult, finalize, the same rules as sequencer/state/machine.ts on records proven against the state root
 /// (layouts: sequencer/fault-proof/encoding.ts). BatchStepVerifier creates it and hands it these tx
 /// types, so neither contract nears EIP-170 as more rules come.
-/// Records come in steps.ts `touchedKeys` order: sender account, fee recipient account (fee > 0 and
-/// not the sender), then the tx type's own records; each proof against the root with the ones
-/// before it written, or all against the pre root when the rule refuses the tx.
-contract JobStepRules {
+/// What it shares with GenerationStepRules (the user tx around a rule, the shared part of a
+/// submitted claim) is JobStepBase's.
+contract JobStepRules is JobStepBase {
     uint8 internal constant TX_REGISTER_WORKER = 0x03;
     uint8 internal constant TX_POST_JOB = 0x04;
     uint8 internal constant TX_CLAIM_JOB = 0x06;
     uint8 internal constant TX_SUBMIT_RESULT = 0x07;
     uint8 internal constant TX_FINALIZE = 0x08;
-    uint8 internal constant STATUS_OPEN = 0;
-    uint8 internal constant STATUS_CLAIMED = 1;
-    uint8 internal constant STATUS_SUBMITTED = 2;
-    uint8 internal constant STATUS_DISPUTED = 3;
-    uint8 internal constant STATUS_PAID = 4;
-    uint8 internal constant STATUS_REFUNDED = 5;
     /// encoding.ts REFUND_REASON["deadline missed"].
     uint8 internal constant REFUND_DEADLINE_MISSED = 1;
-    /// A claim's fixed fields (jobId, worker, modelId, inputRoot, outputRoot, traceRoot, generationSpec).
-    uint256 internal constant CLAIM_FIXED = 212;
-
     bytes32 internal constant REGISTER_WORKER_TYPEHASH = keccak256(
         "RegisterWorker(address from,uint64 nonce,uint256 fee,bytes32[] models,uint256 price,uint32 capacity,string multiaddr)"
     );
@@ -40,44 +30,11 @@ contract JobStepRules {
         keccak256("ClaimJob(address from,uint64 nonce,uint256 fee,bytes32 jobId)");
     bytes32 internal constant FINALIZE_TYPEHASH =
         keccak256("Finalize(address from,uint64 nonce,uint256 fee,bytes32 jobId)");
-    bytes32 internal constant CLAIM_TYPEHASH = keccak256(
-        "Claim(bytes32 jobId,address worker,bytes32 modelId,bytes32 inputRoot,bytes32 outputRoot,bytes32 traceRoot,bytes32 generationSpec,bytes outputCid,bytes traceCid)"
-    );
     bytes32 internal constant SUBMIT_RESULT_TYPEHASH = keccak256(
         "SubmitResult(address from,uint64 nonce,uint256 fee,Claim claim,bytes claimSignature)Claim(bytes32 jobId,address worker,bytes32 modelId,bytes32 inputRoot,bytes32 outputRoot,bytes32 traceRoot,bytes32 generationSpec,bytes outputCid,bytes traceCid)"
     );
-    bytes32 internal constant CLAIM_DOMAIN_TYPEHASH =
-        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
 
-    bytes32 public immutable l2DomainSeparator;
-    uint256 public immutable minFee;
-    address public immutable feeRecipient;
-    /// ChainParams.claimCollateral: the L1 stake each open claim holds (0: no check).
-    uint256 public immutable claimCollateral;
-    /// ChainParams.challengeWindowMs: a submitted job is paid this long after its submittedAt.
-    uint64 public immutable challengeWindowMs;
-    /// The worker claims' EIP-712 domain (protocol/eip712.ts claimDomain): this L1, the Bridge.
-    bytes32 public immutable claimDomainSeparator;
-
-    error BadTxEncoding(uint8 txType, uint256 length);
-    error RecordCount(uint256 expected, uint256 given);
     error NotAJobTx(uint8 txType);
-    error BadDisputesRecord(uint256 length);
-
-    /// The state a user tx's one-step works on: its records' paths and new value hashes, and the
-    /// sender's and fee recipient's accounts after the fee.
-    struct Step {
-        address from;
-        uint64 nonce;
-        uint256 fee;
-        bool ok; // the rule accepts the tx so far
-        uint256 accounts; // how many account records lead the list (1 or 2)
-        RollupState.Account sender;
-        RollupState.Account feeAccount; // only when accounts == 2
-        bytes32 message; // the leaf of the L2 -> L1 message the tx sends (0: none)
-        bytes32[] paths;
-        bytes32[] hashes;
-    }
 
     constructor(
         bytes32 l2DomainSeparator_,
@@ -86,15 +43,7 @@ contract JobStepRules {
         uint256 claimCollateral_,
         uint64 challengeWindowMs_,
         address bridge
-    ) {
-        challengeWindowMs = challengeWindowMs_;
-        l2DomainSeparator = l2DomainSeparator_;
-        minFee = minFee_;
-        feeRecipient = feeRecipient_;
-        claimCollateral = claimCollateral_;
-        claimDomainSeparator =
-            keccak256(abi.encode(CLAIM_DOMAIN_TYPEHASH, keccak256("Verdict"), keccak256("1"), block.chainid, bridge));
-    }
+    ) JobStepBase(l2DomainSeparator_, minFee_, feeRecipient_, claimCollateral_, challengeWindowMs_, bridge) {}
 
     /// BatchStepVerifier.step for the tx types here, with its ABI (the verifier forwards its calldata
     /// as it is): pre = (state root, message chain, inbox hash). `applied` false when the rule
@@ -117,70 +66,6 @@ contract JobStepRules {
         (applied, post[0]) = _finish(pre[0], s, records);
         post[1] = applied && s.message != bytes32(0) ? sha256(abi.encodePacked(pre[1], s.message)) : pre[1];
         post[2] = pre[2];
-    }
-
-    // ------------------------------------------------------------------ the user tx around the rule
-
-    /// Opens the step of a user tx with `extra` records after its accounts: checks the signature
-    /// and machine.ts applyUser (nonce, minFee, the fee from the balance), moves the fee.
-    function _open(
-        address from,
-        uint64 nonce,
-        uint256 fee,
-        bytes32 digest,
-        bytes calldata sig,
-        uint256 extra,
-        RollupState.RecordProof[] calldata records
-    ) internal view returns (Step memory s) {
-        s.from = from;
-        s.nonce = nonce;
-        s.fee = fee;
-        s.accounts = fee > 0 && feeRecipient != from ? 2 : 1;
-        uint256 count = s.accounts + extra;
-        if (records.length != count) revert RecordCount(count, records.length);
-        s.paths = new bytes32[](count);
-        s.hashes = new bytes32[](count);
-        s.paths[0] = RollupState.accountPath(from);
-        s.sender = RollupState.decodeAccount(records[0]);
-        if (s.accounts == 2) {
-            s.paths[1] = RollupState.accountPath(feeRecipient);
-            s.feeAccount = RollupState.decodeAccount(records[1]);
-        }
-        s.ok = from != address(0) && L2Signature.signer(digest, sig) == from && nonce == s.sender.nonce
-            && fee >= minFee && s.sender.balance >= fee;
-        if (!s.ok) return s;
-        s.sender.balance -= fee;
-        s.sender.nonce += 1;
-        if (s.accounts == 2) s.feeAccount.balance += fee;
-        else if (fee > 0) s.sender.balance += fee; // the sender is the fee recipient
-    }
-
-    function _digest(bytes32 structHash) internal view returns (bytes32) {
-        return keccak256(abi.encodePacked(hex"1901", l2DomainSeparator, structHash));
-    }
-
-    /// Writes the records in order (each proof against the root with the ones before written), or
-    /// when the rule refused the tx checks every proof against the pre root and writes nothing.
-    function _finish(bytes32 root, Step memory s, RollupState.RecordProof[] calldata records)
-        internal
-        view
-        returns (bool, bytes32)
-    {
-        if (!s.ok) {
-            for (uint256 i = 0; i < records.length; i++) {
-                RollupState.verify(root, s.paths[i], records[i]);
-            }
-            return (false, root);
-        }
-        s.hashes[0] = RollupState.accountValueHash(s.sender);
-        if (s.accounts == 2) s.hashes[1] = RollupState.accountValueHash(s.feeAccount);
-        bytes32 post = root;
-        for (uint256 i = 0; i < records.length; i++) {
-            // a record read and left absent (a job's disputes, a stake) stays absent
-            if (!records[i].present && s.hashes[i] == bytes32(0)) RollupState.verify(post, s.paths[i], records[i]);
-            else post = RollupState.update(post, s.paths[i], records[i], s.hashes[i]);
-        }
-        return (true, post);
     }
 
     // ------------------------------------------------------------------ registerWorker
@@ -312,11 +197,7 @@ contract JobStepRules {
         returns (bytes memory)
     {
         return abi.encodePacked(
-            abi.encodePacked(jobId, uint8(0), from, uint8(0), bytes32(0)),
-            b[69:173], // modelId, inputRoot, escrow, deadline
-            blockTime, // postedAt
-            abi.encodePacked(uint8(STATUS_OPEN), uint8(0), bytes20(0), uint8(0), bytes8(0)),
-            abi.encodePacked(uint8(0), bytes32(0), uint8(0)), // disputeId, refundReason
+            _newJobHead(jobId, from, b[69:173], blockTime), // modelId, inputRoot, escrow, deadline
             abi.encodePacked(uint16(cidEnd - 174), b[174:cidEnd], uint8(0), uint8(0), uint8(0))
         );
     }
@@ -390,12 +271,11 @@ contract JobStepRules {
         view
         returns (Step memory s)
     {
-        uint256 claimEnd = _claimEnd(b);
+        uint256 claimEnd = _claimEnd(TX_SUBMIT_RESULT, b);
         if (b.length != claimEnd + 130) revert BadTxEncoding(TX_SUBMIT_RESULT, b.length);
-        bytes32 claimHash = _claimStructHash(b[69:claimEnd]);
-        address from = address(bytes20(b[9:29]));
+        bytes32 claimHash = _claimStructHash(b[CLAIM_AT:claimEnd]);
         s = _open(
-            from,
+            address(bytes20(b[9:29])),
             uint64(bytes8(b[29:37])),
             uint256(bytes32(b[37:69])),
             _submitResultDigest(b, claimHash, claimEnd),
@@ -403,53 +283,31 @@ contract JobStepRules {
             4,
             records
         );
-        uint256 j = s.accounts;
-        s.paths[j] = RollupState.jobPath(bytes32(b[69:101]));
-        s.paths[j + 1] = RollupState.disputesPath(bytes32(b[69:101]));
-        s.paths[j + 2] = RollupState.stakePath(from);
-        s.paths[j + 3] = RollupState.workerPath(from);
-        for (uint256 k = j + 1; k < j + 4; k++) {
-            s.hashes[k] = RollupState.oldValueHash(records[k]);
-        }
+        _claimRecords(s, bytes32(b[CLAIM_AT:CLAIM_AT + 32]), records);
         _acceptClaim(s, b, records, claimEnd, claimHash);
+        if (s.ok) _singlePassClaim(s, b, records, claimEnd);
     }
 
-    /// machine.ts acceptClaim and submitResult's own checks, on the records after the accounts;
-    /// writes the job (claim submitted) and frees the worker's active count.
-    function _acceptClaim(
-        Step memory s,
-        bytes calldata b,
-        RollupState.RecordProof[] calldata records,
-        uint256 claimEnd,
-        bytes32 claimHash
-    ) internal view {
-        uint256 j = s.accounts;
-        RollupState.RecordProof calldata worker = records[j + 3];
-        if (worker.present) RollupState.checkWorker(worker.value);
-        s.ok = s.ok && records[j].present && _stakeCovers(records[j + 2]);
-        if (!s.ok) return;
-        uint256 tail = _singlePassTail(records[j].value);
-        s.ok = tail != 0 && _claimMatchesJob(b, records[j].value, s.from)
-            && _claimSigner(claimHash, b[claimEnd:claimEnd + 65]) == s.from;
-        if (!s.ok) return;
-        s.hashes[j] =
-            _submittedJobHash(records[j].value, tail, b, claimEnd, _openDisputes(records[j + 1]) > 0);
-        if (worker.present && RollupState.workerActive(worker.value) > 0) {
-            s.hashes[j + 3] = sha256(
-                abi.encodePacked(
-                    worker.value[0:RollupState.WORKER_ACTIVE],
-                    RollupState.workerActive(worker.value) - 1,
-                    worker.value[RollupState.WORKER_ACTIVE + 4:]
-                )
-            );
+    /// submitResult's own rule after the shared part: a single-pass job, the claim's inputRoot the
+    /// job's, no generationSpec; writes the job.
+    function _singlePassClaim(Step memory s, bytes calldata b, RollupState.RecordProof[] calldata records, uint256 claimEnd)
+        internal
+        pure
+    {
+        bool disputed = _openDisputes(records[s.accounts + 1]) > 0;
+        bytes calldata job = records[s.accounts].value;
+        uint256 claimAt;
+        {
+            uint256 genAt;
+            (claimAt, genAt) = _jobTail(job);
+            s.ok = uint8(job[genAt]) == 0
+                && bytes32(b[CLAIM_INPUT_ROOT:CLAIM_INPUT_ROOT + 32])
+                    == bytes32(job[RollupState.JOB_MODEL_ID + 32:RollupState.JOB_MODEL_ID + 64])
+                && bytes32(b[CLAIM_SPEC:CLAIM_SPEC + 32]) == bytes32(0);
+            if (!s.ok) return;
+            if (job.length != genAt + 1) revert RollupState.BadJobRecord(job.length);
         }
-    }
-
-    /// The worker's active stake still covers the claims it backs (it may have been unbonded or
-    /// slashed since it claimed): backing * claimCollateral <= active.
-    function _stakeCovers(RollupState.RecordProof calldata p) internal view returns (bool) {
-        RollupState.Stake memory st = RollupState.decodeStake(p);
-        return claimCollateral == 0 || st.backing == 0 || st.active / st.backing >= claimCollateral;
+        s.hashes[s.accounts] = _submittedJobHash(job, claimAt, b, claimEnd, disputed, hex"00");
     }
 
     function _submitResultDigest(bytes calldata b, bytes32 claimHash, uint256 claimEnd)
@@ -469,108 +327,6 @@ contract JobStepRules {
                 )
             )
         );
-    }
-
-    /// The job record after the claim: status submitted (disputed when a dispute on the job is
-    /// already open), submittedAt the block time, the claim and its signature in the tail.
-    function _submittedJobHash(bytes calldata job, uint256 tail, bytes calldata b, uint256 claimEnd, bool disputed)
-        internal
-        pure
-        returns (bytes32)
-    {
-        return sha256(
-            abi.encodePacked(
-                abi.encodePacked(
-                    job[0:RollupState.JOB_STATUS],
-                    disputed ? STATUS_DISPUTED : STATUS_SUBMITTED,
-                    job[RollupState.JOB_WORKER:RollupState.JOB_WORKER + 21],
-                    uint8(1),
-                    bytes8(b[1:9]), // submittedAt: the block time
-                    job[RollupState.JOB_WORKER + 30:RollupState.JOB_HEAD]
-                ),
-                job[RollupState.JOB_HEAD:tail], // inputCid
-                uint8(1),
-                b[69:claimEnd], // the claim
-                uint8(1),
-                b[claimEnd:claimEnd + 65], // its signature
-                uint8(0) // no generation
-            )
-        );
-    }
-
-    /// Where the claim in a submitResult's bytes ends (its two CIDs are length-prefixed).
-    function _claimEnd(bytes calldata b) internal pure returns (uint256 end) {
-        end = 69 + CLAIM_FIXED;
-        if (b.length < end + 2) revert BadTxEncoding(TX_SUBMIT_RESULT, b.length);
-        end += 2 + uint16(bytes2(b[end:end + 2]));
-        if (b.length < end + 2) revert BadTxEncoding(TX_SUBMIT_RESULT, b.length);
-        end += 2 + uint16(bytes2(b[end:end + 2]));
-    }
-
-    /// The claim's EIP-712 struct hash from its bytes (encoding.ts claimBytes).
-    function _claimStructHash(bytes calldata c) internal pure returns (bytes32) {
-        uint256 cid1 = CLAIM_FIXED + 2;
-        uint256 cid1End = cid1 + uint16(bytes2(c[CLAIM_FIXED:cid1]));
-        return keccak256(
-            abi.encode(
-                CLAIM_TYPEHASH,
-                bytes32(c[0:32]),
-                address(bytes20(c[32:52])),
-                bytes32(c[52:84]),
-                bytes32(c[84:116]),
-                bytes32(c[116:148]),
-                bytes32(c[148:180]),
-                bytes32(c[180:212]),
-                keccak256(c[cid1:cid1End]),
-                keccak256(c[cid1End + 2:])
-            )
-        );
-    }
-
-    function _claimSigner(bytes32 claimHash, bytes calldata sig) internal view returns (address) {
-        return L2Signature.signer(keccak256(abi.encodePacked(hex"1901", claimDomainSeparator, claimHash)), sig);
-    }
-
-    /// The job is claimed by `from`, its deadline not passed, and the claim is about it: its job id
-    /// (the record's), model, input root, no generation spec, and it names `from` as its worker.
-    function _claimMatchesJob(bytes calldata b, bytes calldata job, address from) internal pure returns (bool) {
-        return uint8(job[RollupState.JOB_STATUS]) == STATUS_CLAIMED && uint8(job[RollupState.JOB_WORKER]) == 1
-            && address(bytes20(job[RollupState.JOB_WORKER + 1:RollupState.JOB_WORKER + 21])) == from
-            && uint64(bytes8(b[1:9])) <= uint64(bytes8(job[RollupState.JOB_DEADLINE:RollupState.JOB_DEADLINE + 8]))
-            && bytes32(b[121:153]) == bytes32(job[RollupState.JOB_MODEL_ID:RollupState.JOB_MODEL_ID + 32])
-            && bytes32(b[153:185]) == bytes32(job[RollupState.JOB_MODEL_ID + 32:RollupState.JOB_MODEL_ID + 64])
-            && bytes32(b[249:281]) == bytes32(0) && address(bytes20(b[101:121])) == from;
-    }
-
-    /// Where a job record's inputCid ends (the tail after it is rewritten), or 0 when the job is a
-    /// generation job (submitResult refuses it: its result is a submitGeneration). Reverts
-    /// BadJobRecord on a tail that does not parse.
-    function _singlePassTail(bytes calldata v) internal pure returns (uint256 cidEnd) {
-        RollupState.checkJobHead(v);
-        cidEnd = RollupState.JOB_HEAD + 2 + uint16(bytes2(v[RollupState.JOB_HEAD:RollupState.JOB_HEAD + 2]));
-        uint256 p = cidEnd;
-        if (v.length <= p) revert RollupState.BadJobRecord(v.length);
-        if (uint8(v[p++]) == 1) {
-            p += CLAIM_FIXED;
-            for (uint256 k = 0; k < 2; k++) {
-                if (v.length < p + 2) revert RollupState.BadJobRecord(v.length);
-                p += 2 + uint16(bytes2(v[p:p + 2]));
-            }
-        }
-        if (v.length <= p) revert RollupState.BadJobRecord(v.length);
-        if (uint8(v[p++]) == 1) p += 65;
-        if (v.length <= p) revert RollupState.BadJobRecord(v.length);
-        if (uint8(v[p]) != 0) return 0;
-        if (v.length != p + 1) revert RollupState.BadJobRecord(v.length);
-    }
-
-    /// The number of open disputes on the job (disputes/<id>: count u16 || (id u256 || claimKey 32)
-    /// each; absent: none).
-    function _openDisputes(RollupState.RecordProof calldata p) internal pure returns (uint256 n) {
-        if (!p.present) return 0;
-        if (p.value.length < 2) revert BadDisputesRecord(p.value.length);
-        n = uint16(bytes2(p.value[0:2]));
-        if (p.value.length != 2 + 64 * n) revert BadDisputesRecord(p.value.length);
     }
 
     // ------------------------------------------------------------------ finalize

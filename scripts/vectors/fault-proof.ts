@@ -134,6 +134,45 @@ export function faultProofVectors() {
       signer,
       domain,
     ) as Tx,
+    signTx(
+      {
+        type: "postGenerationJob",
+        from,
+        nonce: 7,
+        fee: 1n,
+        modelId: bytes(32, 11),
+        prompt: [1, 2, 0x7fffffff],
+        window: 16,
+        params: { maxTokens: 5, stopToken: 2, rule: { kind: "greedy" } },
+        escrow: 12n,
+        deadline: 1_700_000_060_000,
+      },
+      signer,
+      domain,
+    ) as Tx,
+    signTx(
+      {
+        type: "submitGeneration",
+        from,
+        nonce: 8,
+        fee: 1n,
+        claim: {
+          jobId: bytes(32, 14),
+          worker: from,
+          modelId: bytes(32, 11),
+          inputRoot: bytes(32, 27),
+          outputRoot: bytes(32, 23),
+          traceRoot: bytes(32, 24),
+          generationSpec: bytes(32, 28),
+          outputCid: `0x01551220${"ef".repeat(32)}`,
+          traceCid: "0x0155",
+        },
+        claimSignature: bytes(65, 25),
+        generated: [7, 8, 2],
+      },
+      signer,
+      domain,
+    ) as Tx,
   ];
   const blockTime = 1_700_000_000_000;
   const leaves = txs.map((tx) => txLeaf(tx, blockTime));

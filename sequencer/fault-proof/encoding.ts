@@ -31,10 +31,16 @@
  *                             || modelCount u8 || modelId 32 each || bytes16(utf8 multiaddr) || sig 65
  *                  postJob    0x04 || blockTime u64 || from 20 || nonce 8 || fee 32 || modelId 32
  *                             || inputRoot 32 || escrow u256 || deadline u64 || cidLen u8 || inputCid || sig 65
+ *                  postGenerationJob  0x05 || blockTime u64 || from 20 || nonce 8 || fee 32 || modelId 32
+ *                             || escrow u256 || deadline u64 || window u32 || tokens(prompt)
+ *                             || bytes16(encodeGenerationParams) || sig 65   (window .. params: the job
+ *                             record's generation part as it is, before opt(generated))
  *                  claimJob   0x06 || blockTime u64 || from 20 || nonce 8 || fee 32 || jobId 32 || sig 65
  *                  submitResult  0x07 || blockTime u64 || from 20 || nonce 8 || fee 32 || claim (as in
  *                             the job record) || claimSignature 65 || sig 65
  *                  finalize   0x08 || blockTime u64 || from 20 || nonce 8 || fee 32 || jobId 32 || sig 65
+ *                  submitGeneration  0x09 || blockTime u64 || from 20 || nonce 8 || fee 32 || claim
+ *                             || claimSignature 65 || tokens(generated) || sig 65
  *                  deposit    0x81 || depositId u256 32 || recipient 20 || amount 32
  *                  forcedTx   0x82 || sender 20 || data   (data: the forced bytes as sent to L1)
  *                  modelRegistered     0x83 || inboxIndex u64 || modelId 32 || registrant 20 || cid
@@ -47,8 +53,9 @@
  *                  (a slash's workerStake, no inboxIndex, is 0xff || JSON: it is no inbox message)
  *                  any other  0xff || utf8(JSON.stringify(encodeTx(tx)))   (no one-step yet)
  *                  blockTime: the timestamp (ms) of the tx's block in the batch data. The rules of
- *                  postJob, claimJob, submitResult, finalize and l1InferenceRequest read it (deadlines,
- *                  postedAt, submittedAt, the challenge window's end); carried in the tx leaf, it is
+ *                  postJob, postGenerationJob, claimJob, submitResult, submitGeneration, finalize
+ *                  and l1InferenceRequest read it (deadlines, postedAt, submittedAt, the challenge
+ *                  window's end); carried in the tx leaf, it is
  *                  proven against the batch's txRoot with the tx, so a challenger cannot pick it.
  *   forced data    Bridge.forceTransaction takes forcedData(userTx): the binary tx bytes of a
  *                  transfer or withdraw (they carry no block time), 0xff || JSON for the other user
@@ -116,9 +123,11 @@ export const TX_TRANSFER = 0x01;
 export const TX_WITHDRAW = 0x02;
 export const TX_REGISTER_WORKER = 0x03;
 export const TX_POST_JOB = 0x04;
+export const TX_POST_GENERATION_JOB = 0x05;
 export const TX_CLAIM_JOB = 0x06;
 export const TX_SUBMIT_RESULT = 0x07;
 export const TX_FINALIZE = 0x08;
+export const TX_SUBMIT_GENERATION = 0x09;
 export const TX_DEPOSIT = 0x81;
 export const TX_FORCED = 0x82;
 export const TX_MODEL_REGISTERED = 0x83;
@@ -304,8 +313,8 @@ export function recordValueHash(key: string, r: StateRecord): Uint8Array {
 
 /**
  * The bytes of `tx` as the batch commits them; `blockTime`: the timestamp (ms) of its block, which
- * the tx types whose rule reads the block time carry (postJob, claimJob, submitResult, finalize,
- * l1InferenceRequest).
+ * the tx types whose rule reads the block time carry (the job txs: postJob, postGenerationJob,
+ * claimJob, submitResult, submitGeneration, finalize; and l1InferenceRequest).
  */
 export function txBytes(tx: Tx, blockTime: number): Uint8Array {
   switch (tx.type) {
@@ -355,6 +364,29 @@ export function txBytes(tx: Tx, blockTime: number): Uint8Array {
         sig65(tx.signature),
       );
     }
+    case "postGenerationJob":
+      return concatBytes(
+        u8(TX_POST_GENERATION_JOB),
+        u64(blockTime),
+        userFields(tx),
+        b32(tx.modelId),
+        u256(tx.escrow),
+        u64(tx.deadline),
+        u32(tx.window),
+        tokens(tx.prompt),
+        bytes16(encodeGenerationParams(tx.params)),
+        sig65(tx.signature),
+      );
+    case "submitGeneration":
+      return concatBytes(
+        u8(TX_SUBMIT_GENERATION),
+        u64(blockTime),
+        userFields(tx),
+        claimBytes(tx.claim),
+        sig65(tx.claimSignature),
+        tokens(tx.generated),
+        sig65(tx.signature),
+      );
     case "claimJob":
       return concatBytes(
         u8(TX_CLAIM_JOB),

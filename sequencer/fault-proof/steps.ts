@@ -46,7 +46,7 @@ export function batchTxRoot(blocks: readonly BatchBlock[]): { txRoot: Hex; txCou
 
 /**
  * The state keys a tx's one-step reads and writes, in the order the contract takes their proofs
- * (BatchStepVerifier / JobStepRules): distinct, first occurrence first; the same list whether the
+ * (BatchStepVerifier / JobStepRules / GenerationStepRules): distinct, first occurrence first; the same list whether the
  * rule accepts or refuses the tx. `txHash`: the tx's EIP-712 digest (a posted job's id). `get`:
  * the state before the tx (a finalize's keys depend on its job's requester and worker). Null: no
  * one-step yet.
@@ -77,6 +77,7 @@ export function touchedKeys(
       add(keys.worker(tx.from));
       return list;
     case "postJob":
+    case "postGenerationJob":
       // the model must be registered and the job id (this tx's hash) fresh: both read, only the job written
       add(keys.account(tx.from));
       if (tx.fee > 0n) add(keys.account(params.feeRecipient.toLowerCase()));
@@ -91,6 +92,7 @@ export function touchedKeys(
       add(keys.stake(tx.from));
       return list;
     case "submitResult":
+    case "submitGeneration":
       // the job's open disputes and the worker's stake are read; the worker's active count written
       add(keys.account(tx.from));
       if (tx.fee > 0n) add(keys.account(params.feeRecipient.toLowerCase()));

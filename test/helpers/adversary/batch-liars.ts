@@ -7,6 +7,7 @@
  */
 import type { Address, Hex } from "viem";
 import { fromHex } from "../../../protocol/bytes.ts";
+import type { ClaimMsg } from "../../../protocol/tx.ts";
 import { stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
 import type { BatchReplay } from "../../../sequencer/fault-proof/steps.ts";
 import {
@@ -112,8 +113,9 @@ export const challengerLiars = {
 /**
  * What a lying sequencer writes for a worker or job tx when it skips a rule (the state its posted
  * root commits; docs/rollup.md 8c): each mutates the true state after the batch into the liar's.
- * The honest challenger proves the tx wrong by its one-step (JobStepRules): refused by the rules
- * when the tx should have failed, executes to another state when its effect is missing.
+ * The honest challenger proves the tx wrong by its one-step (JobStepRules, GenerationStepRules):
+ * refused by the rules when the tx should have failed, executes to another state when its effect is
+ * missing.
  */
 export const jobStateLies = {
   /** postJob without the escrow debit: the requester keeps `escrow`. */
@@ -171,6 +173,40 @@ export const jobStateLies = {
       state.set(k, { ...j, status: "refunded", refundReason: "deadline missed" });
       jobStateLies.creditedExtra(j.worker, -j.escrow)(state);
       jobStateLies.creditedExtra(j.requester, j.escrow)(state);
+    },
+  /**
+   * A postJob or postGenerationJob the rules refuse (e.g. a prompt and maxTokens past the window)
+   * applied anyway: `job` written as the liar made it, its requester debited the escrow.
+   */
+  jobPosted:
+    (job: Job) =>
+    (state: Map<string, StateRecord>): void => {
+      state.set(keys.job(job.id), job);
+      jobStateLies.creditedExtra(job.requester, -job.escrow)(state);
+    },
+  /**
+   * A submitGeneration the rules refuse (tokens after the stop token, too many tokens, a claim
+   * whose pass inputRoot is not these tokens') accepted anyway: the job submitted at `at` with the
+   * claim and the generated tokens, the worker's active count freed.
+   */
+  generationSubmitted:
+    (claim: ClaimMsg, claimSignature: Hex, generated: readonly number[], at: number) =>
+    (state: Map<string, StateRecord>): void => {
+      const k = keys.job(claim.jobId);
+      const j = state.get(k) as Job | undefined;
+      if (!j?.generation || !j.worker)
+        throw new Error(`jobStateLies.generationSubmitted: no claimed generation job ${claim.jobId}`);
+      state.set(k, {
+        ...j,
+        status: "submitted",
+        claim: { ...claim },
+        claimSignature,
+        submittedAt: at,
+        generation: { ...j.generation, generated: [...generated] },
+      });
+      const wk = keys.worker(j.worker);
+      const w = state.get(wk) as Worker | undefined;
+      if (w && w.active > 0) state.set(wk, { ...w, active: w.active - 1 });
     },
   /** registerWorker written although the rule refuses it (e.g. a duplicate model id). */
   workerWritten:

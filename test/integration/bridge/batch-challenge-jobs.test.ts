@@ -17,19 +17,27 @@ import { type Hex, parseEther } from "viem";
 import { PHASE } from "../../../bridge/batch-challenge.ts";
 import { walletClientFor } from "../../../bridge/clients.ts";
 import { batchStepVerifierAbi } from "../../../contracts/artifacts/BatchStepVerifier.ts";
+import { generationStepRulesAbi } from "../../../contracts/artifacts/GenerationStepRules.ts";
 import { jobStepRulesAbi } from "../../../contracts/artifacts/JobStepRules.ts";
 import { fromHex, toHex } from "../../../protocol/bytes.ts";
 import { claimDomain } from "../../../protocol/eip712.ts";
+import { type GenerationParams, generationParamsHash } from "../../../protocol/generation-job.ts";
 import {
   type ClaimMsg,
   claimDigest,
   encodeTx,
   type L1InferenceRequestTx,
   NO_GENERATION,
+  type PostGenerationJobTx,
   signClaim,
   signTx,
   type Tx,
 } from "../../../protocol/tx.ts";
+import {
+  generationInputRoot,
+  generationPassInputRoot,
+  generationSpec,
+} from "../../../prover-trace/commit/generation.ts";
 import { buildBatch } from "../../../sequencer/batch.ts";
 import type { Block } from "../../../sequencer/block.ts";
 import { stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
@@ -125,7 +133,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
       deadline: ts + 600_000,
     });
   // batch 0: L1-derived setup (a registered model, the worker's L1 stake: three claims'
-  // collateral) and a generation job (no one-step of its own yet)
+  // collateral) and a generation job
   const genJob = user(requester, {
     type: "postGenerationJob",
     modelId: model,
@@ -223,8 +231,14 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
     if (!w) throw new Error(`no witness for tx ${i}`);
     return w;
   };
-  // the verifier forwards job txs to JobStepRules as they are: their errors are JobStepRules'
-  const stepAbi = [...batchStepVerifierAbi, ...jobStepRulesAbi.filter((e) => e.type === "error")];
+  // the verifier forwards job txs to JobStepRules / GenerationStepRules as they are: their errors are theirs
+  const stepAbi = [
+    ...batchStepVerifierAbi,
+    ...jobStepRulesAbi.filter((e) => e.type === "error"),
+    ...generationStepRulesAbi.filter(
+      (e) => e.type === "error" && !jobStepRulesAbi.some((f) => f.type === "error" && f.name === e.name),
+    ),
+  ];
   const step = (w: StepWitness) =>
     b
       .clients(1)
@@ -547,6 +561,259 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
       "tx refused by the rules",
     );
   });
+
+  // ---------------------------------------------------------------- generation jobs
+  const genId = chain.txHash(genJob);
+  const genParams = (genJob as PostGenerationJobTx).params;
+  const GEN_PROMPT = [1, 2, 3];
+  const GEN_WINDOW = 8;
+  /** The worker's claim on the generation job over `generated` (its pass input root unless given). */
+  const generationClaim = (generated: number[], inputRoot?: Hex): ClaimMsg => ({
+    ...claimOf(genId),
+    inputRoot: inputRoot ?? toHex(generationPassInputRoot(GEN_PROMPT, generated, GEN_WINDOW)),
+    generationSpec: toHex(
+      generationSpec(GEN_PROMPT.length, generated.length, generationParamsHash(genParams)),
+    ),
+  });
+  /** The worker's submitGeneration (its next nonce after pre2) of `claim`, signed by `signer`. */
+  const submitGeneration = (claim: ClaimMsg, generated: number[], signer = worker) =>
+    user(
+      worker,
+      { type: "submitGeneration", claim, claimSignature: signClaim(claim, signer.key, claims), generated },
+      6,
+    );
+  const sampled: GenerationParams = {
+    maxTokens: 3,
+    stopToken: null,
+    rule: { kind: "sample", topK: 5, halfLife: 100, seed: new Uint8Array(32).fill(7) },
+  };
+  /** The requester's postGenerationJob (its next nonce after pre2). */
+  const postGeneration = (prompt: number[], window: number, params: GenerationParams) =>
+    user(
+      requester,
+      {
+        type: "postGenerationJob",
+        modelId: model,
+        prompt,
+        window,
+        params,
+        escrow: 20n,
+        deadline: ts + 600_000,
+      },
+      3,
+    ) as PostGenerationJobTx;
+
+  await t.test(
+    "postGenerationJob and submitGeneration step on chain to the replay's commitment",
+    async (t) => {
+      // batch 0's generation job, after the four L1 events
+      const w0 = replayBatch(
+        genesis,
+        { state: start, inboxHash: toHex(new Uint8Array(32)) },
+        batchBlocks([block1]),
+        4,
+      ).witness as StepWitness;
+      const [applied0, root0, chain0] = await step(w0);
+      t.ok(applied0, "batch 0's postGenerationJob applied");
+      t.equal(
+        stepCommitment(fromHex(root0), fromHex(chain0), fromHex(w0.preInboxHash)),
+        w0.post,
+        "batch 0's postGenerationJob: the replay's C_5",
+      );
+      const cases: [string, Tx, (j: Job) => boolean][] = [
+        [
+          "a job with a sampling rule and no stop token",
+          postGeneration([7, 8], 6, sampled),
+          (j) => j.status === "open",
+        ],
+        [
+          "a generation ended by its stop token",
+          submitGeneration(generationClaim([5, 2]), [5, 2]),
+          (j) => j.status === "submitted" && j.generation?.generated?.join() === "5,2",
+        ],
+        [
+          "a generation run to maxTokens without the stop token",
+          submitGeneration(generationClaim([4, 0, 4, 4]), [4, 0, 4, 4]),
+          (j) => j.status === "submitted" && j.generation?.generated?.length === 4,
+        ],
+      ];
+      // a long prompt: the one-step's cost grows with the tokens it carries and hashes
+      const long = Array.from({ length: 4096 }, (_, i) => (i * 7919) % 32000);
+      cases.push([
+        "a 4,096-token prompt in a window of 8,192",
+        postGeneration(long, 8192, { maxTokens: 4096, stopToken: 0, rule: { kind: "greedy" } }),
+        (j) => j.status === "open" && j.generation?.prompt.length === 4096,
+      ]);
+      for (const [what, tx, expect] of cases) {
+        const blocks = blocksAt([tx]);
+        const truth = replayBatch(genesis, at(pre2), batchBlocks(blocks));
+        const id = tx.type === "submitGeneration" ? tx.claim.jobId : chain.txHash(tx);
+        t.ok(expect(truth.finalState.get(keys.job(id)) as Job), `${what}: the replay applied it`);
+        const w = witnessOf(pre2, blocks, 0);
+        const [applied, root, msgChain] = await step(w);
+        t.ok(applied, `${what}: applied on chain`);
+        t.equal(
+          stepCommitment(fromHex(root), fromHex(msgChain), INBOX),
+          truth.commitments[1],
+          `${what}: C_1`,
+        );
+        const gas = Number(
+          await b.clients(1).publicClient.estimateContractGas({
+            address: challenge.verifier,
+            abi: batchStepVerifierAbi,
+            functionName: "step",
+            args: [[w.preStateRoot, w.preMessageChain, w.preInboxHash], w.txBytes, w.records],
+            account: b.accounts[1].address,
+          } as never),
+        );
+        if (tx.type === "postGenerationJob" && tx.prompt.length === 4096)
+          t.comment(`postGenerationJob one-step with a 4,096-token prompt: ${gas} gas`);
+        else oneStepGas[tx.type] = Math.max(oneStepGas[tx.type] ?? 0, gas);
+      }
+    },
+  );
+
+  await t.test("a postGenerationJob whose escrow is not debited is proven wrong and removed", async (t) => {
+    await lyingBatch(
+      t,
+      "generation escrow not debited",
+      [postGeneration([7, 8], 6, sampled)],
+      jobStateLies.escrowNotDebited(requester.address, 20n),
+      "tx executes to another state",
+      async (id, w) => {
+        await rejectsWith(
+          t,
+          chGame.proveStep(id, { ...w, records: w.records.slice(0, -1) }),
+          "RecordCount",
+          "the job record left out",
+        );
+        const jobAt = w.records.findIndex((r) => r.key.startsWith("job/"));
+        const posed = w.records.map((r, i) =>
+          i === jobAt ? { ...r, present: true, hasOther: false, value: `0x${"00".repeat(300)}` as Hex } : r,
+        );
+        await rejectsWith(
+          t,
+          chGame.proveStep(id, { ...w, records: posed }),
+          "RecordProofMismatch",
+          "the fresh job passed off as present",
+        );
+      },
+    );
+  });
+
+  await t.test(
+    "a postGenerationJob whose prompt and maxTokens pass the window is refused by the one-step",
+    async (t) => {
+      const tx = postGeneration(GEN_PROMPT, 6, genParams); // 3 + 4 > 6
+      const at3 = block3.header.timestamp;
+      await lyingBatch(
+        t,
+        "generation job past its window",
+        [tx],
+        jobStateLies.jobPosted({
+          id: chain.txHash(tx),
+          source: "l2",
+          requester: requester.address,
+          l1RequestId: null,
+          modelId: model,
+          inputRoot: toHex(generationInputRoot(GEN_PROMPT)),
+          inputCid: "0x",
+          escrow: 20n,
+          deadline: tx.deadline,
+          postedAt: at3,
+          status: "open",
+          worker: null,
+          claim: null,
+          claimSignature: null,
+          submittedAt: null,
+          disputeId: null,
+          refundReason: null,
+          generation: { prompt: GEN_PROMPT, window: 6, params: genParams, generated: null },
+        }),
+        "tx refused by the rules",
+      );
+    },
+  );
+
+  const tGen = block3.header.timestamp;
+  await t.test(
+    "a submitGeneration with tokens after the stop token is refused by the one-step",
+    async (t) => {
+      const generated = [2, 5]; // the stop token 2 first, then the generation goes on
+      const claim = generationClaim(generated);
+      const tx = submitGeneration(claim, generated);
+      await lyingBatch(
+        t,
+        "tokens after the stop token",
+        [tx],
+        jobStateLies.generationSubmitted(
+          claim,
+          (tx as { claimSignature: Hex }).claimSignature,
+          generated,
+          tGen,
+        ),
+        "tx refused by the rules",
+        async (id, w) => {
+          const jobAt = w.records.findIndex((r) => r.key.startsWith("job/"));
+          const withRecord = (value: Hex) => w.records.map((r, i) => (i === jobAt ? { ...r, value } : r));
+          const job = w.records[jobAt].value;
+          await rejectsWith(
+            t,
+            chGame.proveStep(id, { ...w, records: withRecord(job.slice(0, -8) as Hex) }),
+            "BadJobRecord",
+            "a job record whose generation part is cut short",
+          );
+          // the window (the generation part's first u32) read as 9: another record
+          const g = job.length - 2 * (4 + 4 + 4 * GEN_PROMPT.length + 2 + 50 + 1);
+          await rejectsWith(
+            t,
+            chGame.proveStep(id, {
+              ...w,
+              records: withRecord(`${job.slice(0, g)}00000009${job.slice(g + 8)}` as Hex),
+            }),
+            "RecordProofMismatch",
+            "a job record with another window",
+          );
+        },
+      );
+    },
+  );
+
+  for (const [what, generated, claim, signer] of [
+    [
+      "a wrong pass inputRoot",
+      [5, 2],
+      generationClaim([5, 2], toHex(generationPassInputRoot(GEN_PROMPT, [5, 2], 9))),
+      worker,
+    ],
+    ["more tokens than maxTokens", [4, 4, 4, 4, 4], generationClaim([4, 4, 4, 4, 4]), worker],
+    ["an end before maxTokens without the stop token", [5, 6], generationClaim([5, 6]), worker],
+    [
+      "a generationSpec of other params",
+      [5, 2],
+      {
+        ...generationClaim([5, 2]),
+        generationSpec: toHex(generationSpec(GEN_PROMPT.length, 2, generationParamsHash(sampled))),
+      },
+      worker,
+    ],
+    ["a claim another key signed", [5, 2], generationClaim([5, 2]), stranger],
+  ] as const)
+    await t.test(`a submitGeneration with ${what} is refused by the one-step`, async (t) => {
+      const tx = submitGeneration(claim, [...generated], signer);
+      await lyingBatch(
+        t,
+        what,
+        [tx],
+        jobStateLies.generationSubmitted(
+          claim,
+          (tx as { claimSignature: Hex }).claimSignature,
+          generated,
+          tGen,
+        ),
+        "tx refused by the rules",
+      );
+    });
 
   // ---------------------------------------------------------------- finalize
   const WINDOW_MS = genesis.params.challengeWindowMs;

@@ -11,10 +11,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import t from "tap";
 import { type Address, BaseError, ContractFunctionRevertedError, type Hex } from "viem";
-import {
-  batchStepVerifierAbi,
-  batchStepVerifierBytecode,
-} from "../../../contracts/artifacts/BatchStepVerifier.ts";
+import { deployStepVerifier } from "../../../bridge/batch-challenge.ts";
+import { batchStepVerifierAbi } from "../../../contracts/artifacts/BatchStepVerifier.ts";
 import {
   rollupStateHarnessAbi,
   rollupStateHarnessBytecode,
@@ -207,15 +205,14 @@ t.test("state-tree updates: each proof opens the root before and gives the root 
 });
 
 t.test("derived txs roll their L1 inbox message into the inbox hash, as Bridge._queue does", async (t) => {
-  const verifier = (
-    await pub.waitForTransactionReceipt({
-      hash: await clients.walletClient!.deployContract({
-        abi: batchStepVerifierAbi,
-        bytecode: batchStepVerifierBytecode,
-        args: [424242n, 1n, `0x${"fe".repeat(20)}`, 1n, 1000n, `0x${"b1".repeat(20)}`],
-      }),
-    })
-  ).contractAddress as Address;
+  const verifier = await deployStepVerifier(clients, {
+    l2ChainId: 424242n,
+    minFee: 1n,
+    feeRecipient: `0x${"fe".repeat(20)}`,
+    claimCollateral: 1n,
+    challengeWindowMs: 1000n,
+    bridge: `0x${"b1".repeat(20)}`,
+  });
   const step = (pre: readonly [Hex, Hex, Hex], txBytes: Hex, records: ProofJson[]) =>
     pub.readContract({
       address: verifier,
