@@ -158,7 +158,12 @@ export interface ChallengeView {
  */
 const challengeAbiWithStepErrors = (() => {
   const names = new Set<string>(batchChallengeAbi.filter((e) => e.type === "error").map((e) => e.name));
-  const extra = [...batchStepVerifierAbi, ...jobStepRulesAbi, ...l1EventStepRulesAbi, ...generationStepRulesAbi].filter((e) => {
+  const extra = [
+    ...batchStepVerifierAbi,
+    ...jobStepRulesAbi,
+    ...l1EventStepRulesAbi,
+    ...generationStepRulesAbi,
+  ].filter((e) => {
     if (e.type !== "error" || names.has(e.name)) return false;
     names.add(e.name);
     return true;
