@@ -120,7 +120,30 @@ t.test("l1 node serves the chain with a Bridge; l1 deploy deploys over its RPC",
   const l2Alloc = { [devAccounts(5)[4].address]: "1000" };
   const l2ConfigPath = join(mkdtempSync(join(tmpdir(), "verdict-cli-l2-")), "seq.json");
   t.teardown(() => rmSync(dirname(l2ConfigPath), { recursive: true, force: true }));
+  // an L2 window longer than the Bridge's (30 s below): refused before anything is deployed
   writeFileSync(l2ConfigPath, JSON.stringify({ genesis: { alloc: l2Alloc, minFee: "3" } }));
+  await t.rejects(
+    verdict([
+      "l1",
+      "deploy",
+      "--rpc",
+      info.rpc,
+      "--key",
+      key,
+      "--challenge-window",
+      "30",
+      "--unbonding-delay",
+      "90",
+      "--l2-config",
+      l2ConfigPath,
+    ]),
+    /challengeWindowMs 60000\) is longer than the Bridge's L1 challenge window \(30 s\)/,
+    "l1 deploy refuses an L2 genesis whose window outlasts the Bridge's",
+  );
+  writeFileSync(
+    l2ConfigPath,
+    JSON.stringify({ genesis: { alloc: l2Alloc, minFee: "3", challengeWindowMs: 30_000 } }),
+  );
   const { stdout } = await verdict([
     "l1",
     "deploy",
@@ -156,7 +179,10 @@ t.test("l1 node serves the chain with a Bridge; l1 deploy deploys over its RPC",
   );
   const deployed = await game.deployedGenesis();
   t.equal(
-    challengeGenesisMismatch(deployed, genesisFor(d.bridge, { alloc: l2Alloc, minFee: "3" })),
+    challengeGenesisMismatch(
+      deployed,
+      genesisFor(d.bridge, { alloc: l2Alloc, minFee: "3", challengeWindowMs: 30_000 }),
+    ),
     null,
     "for the genesis of --l2-config",
   );
