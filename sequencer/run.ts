@@ -67,12 +67,13 @@ export async function startSequencer(
       confirmations: cfg.l1Confirmations,
       startBlock: cfg.l1StartBlock,
     });
+    const bridge = new BridgeContract(clients, genesis.bridge);
     const windowConflict = challengeWindowConflict(
       genesis.params.challengeWindowMs,
-      (await new BridgeContract(clients, genesis.bridge).config()).challengeWindow,
+      (await bridge.config()).challengeWindow,
     );
     if (windowConflict) throw new Error(windowConflict);
-    if (key) poster = new BridgeContract(clients, genesis.bridge);
+    if (key) poster = bridge;
     disputes = new L1DisputeFeed(clients, genesis.bridge, { startBlock: cfg.l1StartBlock });
   }
   // the Bridge's batch challenge, when it has one: the batcher bonds, the defender answers

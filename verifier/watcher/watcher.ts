@@ -19,6 +19,7 @@ import { disputeGameAbi } from "../../contracts/artifacts/DisputeGame.ts";
 import { toHex } from "../../protocol/bytes.ts";
 import { claimDomain } from "../../protocol/eip712.ts";
 import { claimDigest } from "../../protocol/tx.ts";
+import { provenClaimInclusion } from "../claim-inclusion.ts";
 import { PlanError } from "../game/planner.ts";
 import { buildTokenProof, type TokenProofArg } from "../game/token-move.ts";
 import type { PartyView } from "../game/view.ts";
@@ -204,8 +205,7 @@ export async function startWatcher(cfg: WatcherConfig, deps: WatcherDeps): Promi
     bondDeposit: cfg.bondDeposit,
     withdrawIdleBond: cfg.withdrawIdleBond,
     claimFinalOnL1: claimFinalOnL1({
-      inclusion: (claimKey) => api.claimInclusion(claimKey),
-      bridge,
+      inclusion: (claimKey) => provenClaimInclusion(api, bridge, claimKey),
       l1Now: async () => (await clients.publicClient.getBlock({ blockTag: "latest" })).timestamp,
     }),
   });

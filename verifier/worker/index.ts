@@ -14,6 +14,7 @@ import { BridgeContract } from "../../bridge/bridge.ts";
 import { connectL1, type L1Clients } from "../../bridge/clients.ts";
 import { DisputeGameContract } from "../../bridge/dispute/game.ts";
 import { fromHex } from "../../protocol/bytes.ts";
+import { provenClaimInclusion } from "../claim-inclusion.ts";
 import { SequencerClient } from "../l2.ts";
 import { WorkerAgent } from "./agent.ts";
 import { checkFaultAllowed, resolveWorkerConfig, type WorkerConfig } from "./config.ts";
@@ -201,10 +202,7 @@ export async function startWorker(
       claimer: address,
       viewFor: (jobId) => agent.viewFor(jobId),
       // issue 18, attack 6: a claim's inclusion on L1, checked by the Bridge itself (claimFinalAt)
-      claimInclusion: async (claimKey) => {
-        const p = await l2.claimInclusion(claimKey);
-        return p && { ...p, finalAt: await bridge.claimFinalAt(BigInt(p.batchIndex), claimKey, p) };
-      },
+      claimInclusion: (claimKey) => provenClaimInclusion(l2, bridge, claimKey),
       onResolved: (jobId, winner) => void agent.disputeResolved(jobId, winner),
       pollMs: cfg.pollMs,
       startBlock: cfg.l1StartBlock,

@@ -12,6 +12,7 @@ import { toHex } from "../../../protocol/bytes.ts";
 import { ClaimsTree } from "../../../protocol/claims.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
 import type { ClaimInclusion } from "../../../sequencer/batch-claims.ts";
+import { provenClaimInclusion } from "../../../verifier/claim-inclusion.ts";
 import { buildPartyView } from "../../../verifier/game/view.ts";
 import { claimFinalOnL1 } from "../../../verifier/watcher/finality.ts";
 import { mlpFixture, tamper } from "../../helpers/dispute.ts";
@@ -63,7 +64,11 @@ const bondDeposits = async (g: Game) =>
 
 t.test("a lie final on L1 before the watcher got to it: no dispute, no bond spent", async (t) => {
   const { g, inclusion, window } = await recordedLie();
-  const finalOnL1 = claimFinalOnL1({ inclusion: async () => inclusion, bridge: g.d.bridge, l1Now });
+  // the sequencer's proof as the watcher takes it, checked by the real Bridge
+  const finalOnL1 = claimFinalOnL1({
+    inclusion: (k) => provenClaimInclusion({ claimInclusion: async () => inclusion }, g.d.bridge, k),
+    l1Now,
+  });
   t.equal(await finalOnL1(inclusion.claimKey), undefined, "inside the window: not final");
   await b.increaseTime(Number(window) + 5);
   const finalAt = await finalOnL1(inclusion.claimKey);
@@ -97,8 +102,12 @@ t.test("inside the window, or with no proof the Bridge accepts, the watcher open
       await b.increaseTime(Number(window) + 5);
     }
     const finalOnL1 = claimFinalOnL1({
-      inclusion: async () => proof(inclusion) as ClaimInclusion | null,
-      bridge: g.d.bridge,
+      inclusion: (k) =>
+        provenClaimInclusion(
+          { claimInclusion: async () => proof(inclusion) as ClaimInclusion | null },
+          g.d.bridge,
+          k,
+        ),
       l1Now,
     });
     const r = await watcherRig(t, b, g, g.signature, honest, { claimFinalOnL1: finalOnL1 });
