@@ -16,6 +16,7 @@ import {
 import type { BridgeContract, BridgeRevert } from "../../bridge/bridge.ts";
 import { deployBridge } from "../../bridge/deploy.ts";
 import { toHex } from "../../protocol/bytes.ts";
+import { buildBatch } from "../../sequencer/batch.ts";
 import { Chain } from "../../sequencer/chain.ts";
 import { DEFAULTS, resolveGenesis } from "../../sequencer/config.ts";
 import { devGenesis, devKeys } from "../../sequencer/devkit.ts";
@@ -23,6 +24,7 @@ import { recordValueHash } from "../../sequencer/fault-proof/encoding.ts";
 import type { BatchReplay, StepWitness } from "../../sequencer/fault-proof/steps.ts";
 import { keys, type StateRecord } from "../../sequencer/state/records.ts";
 import { SparseMerkleTree } from "../../sequencer/state/smt.ts";
+import { sequencerLiars } from "./adversary/batch-liars.ts";
 import { embeddedBackend } from "./l1.ts";
 
 export const RIG = {
@@ -147,6 +149,49 @@ export async function challengeRig(t: Test, opts: { seed: string; claimCollatera
     throw new Error("challenge did not end in 64 moves");
   }
 
+  /**
+   * Batch `index` (its `blocks`, replayed as `truth`) is challenged by the honest challenger
+   * against a sequencer that tells the truth until its last tx and ends on `lieCommitment`: with
+   * `hostile`, the challenger first sends hostile witnesses at the one-step, which must move
+   * nothing; then the last tx is proven wrong (`reason`) and the batch removed. The sequencer's
+   * bond is topped up again for the next lie.
+   */
+  async function proveLastTxWrong(
+    t: Test,
+    what: string,
+    o: {
+      index: bigint;
+      blocks: Parameters<typeof buildBatch>[0];
+      truth: BatchReplay;
+      lieCommitment: Hex;
+      witness: (i: number) => StepWitness;
+      reason: string;
+      hostile?: (id: bigint, w: StepWitness) => Promise<void>;
+      /** How the assertion names the last tx. */
+      lastTx: string;
+    },
+  ): Promise<void> {
+    const last = o.truth.txCount - 1;
+    const liar = sequencerLiars.truthUntil(last)(o.truth, o.lieCommitment, []);
+    const c = await chGame.challengeBatch(o.index, buildBatch(o.blocks).txData, RIG.challengerBond);
+    const ch = { game: chGame, replay: o.truth, witness: o.witness };
+    if (o.hostile) {
+      t.equal(await playTo(c.id, liar, ch, true), PHASE.awaitOneStep);
+      await o.hostile(c.id, o.witness(last));
+      t.equal(
+        (await seqGame.getChallenge(c.id)).phase,
+        PHASE.awaitOneStep,
+        `${what}: hostile witnesses moved nothing`,
+      );
+    }
+    t.equal(await playTo(c.id, liar, ch, false), PHASE.challengerWon, `${what}: the honest challenger wins`);
+    t.same(await seqGame.resolution(c.id), { challengerWon: true, reason: o.reason }, `${what}: ${o.reason}`);
+    t.equal((await seqGame.getChallenge(c.id)).lo, BigInt(last), `${what}: proven at ${o.lastTx}`);
+    t.equal(await bridge.batchCount(), o.index, `${what}: the batch is removed`);
+    await seqGame.depositSequencerBond(RIG.sequencerBond);
+  }
+  const chGame = seqGame.as(b.wallet(1));
+
   return {
     b,
     seqClients,
@@ -160,8 +205,9 @@ export async function challengeRig(t: Test, opts: { seed: string; claimCollatera
     start,
     challenge,
     seqGame,
-    chGame: seqGame.as(b.wallet(1)),
+    chGame,
     liarChGame: seqGame.as(b.wallet(2)),
     playTo,
+    proveLastTxWrong,
   };
 }

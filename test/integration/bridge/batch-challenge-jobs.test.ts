@@ -43,7 +43,7 @@ import type { Block } from "../../../sequencer/block.ts";
 import { stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
 import { replayBatch, type StepWitness } from "../../../sequencer/fault-proof/steps.ts";
 import { type Job, keys, type StateRecord } from "../../../sequencer/state/records.ts";
-import { challengerLiars, jobStateLies, sequencerLiars } from "../../helpers/adversary/batch-liars.ts";
+import { challengerLiars, jobStateLies } from "../../helpers/adversary/batch-liars.ts";
 import {
   challengeRig,
   RIG,
@@ -54,7 +54,7 @@ import {
 import { derivedSince, placeholderModel } from "../../helpers/l1.ts";
 
 const CLOCK = RIG.clock;
-const SEQUENCER_BOND = RIG.sequencerBond;
+const _SEQUENCER_BOND = RIG.sequencerBond;
 const CHALLENGER_BOND = RIG.challengerBond;
 /** Collateral per claim: a third of the worker's 1 ETH L1 stake, so it backs three claims (3C + 1). */
 const COLLATERAL = 10n ** 18n / 3n;
@@ -75,6 +75,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
     chGame,
     liarChGame,
     playTo,
+    proveLastTxWrong,
   } = rig;
   const [requester, worker, stranger] = rig.devs;
 
@@ -368,28 +369,16 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
     const index = await bridge.batchCount();
     await post(blocks, lieRoot);
     // the truth until the job tx (the last), then its lie
-    const liar = sequencerLiars.truthUntil(txs.length - 1)(
+    await proveLastTxWrong(t, what, {
+      index,
+      blocks,
       truth,
-      stepCommitment(fromHex(lieRoot), new Uint8Array(32), INBOX),
-      [],
-    );
-    const c = await chGame.challengeBatch(index, buildBatch(blocks).txData, CHALLENGER_BOND);
-    const witness = (i: number) => witnessOf(pre2, blocks, i);
-    const ch = { game: chGame, replay: truth, witness };
-    if (hostile) {
-      t.equal(await playTo(c.id, liar, ch, true), PHASE.awaitOneStep);
-      await hostile(c.id, witness(txs.length - 1));
-      t.equal(
-        (await seqGame.getChallenge(c.id)).phase,
-        PHASE.awaitOneStep,
-        `${what}: hostile witnesses moved nothing`,
-      );
-    }
-    t.equal(await playTo(c.id, liar, ch, false), PHASE.challengerWon, `${what}: the honest challenger wins`);
-    t.same(await seqGame.resolution(c.id), { challengerWon: true, reason }, `${what}: ${reason}`);
-    t.equal((await seqGame.getChallenge(c.id)).lo, BigInt(txs.length - 1), `${what}: proven at the job tx`);
-    t.equal(await bridge.batchCount(), index, `${what}: the batch is removed`);
-    await seqGame.depositSequencerBond(SEQUENCER_BOND);
+      lieCommitment: stepCommitment(fromHex(lieRoot), new Uint8Array(32), INBOX),
+      witness: (i) => witnessOf(pre2, blocks, i),
+      reason,
+      hostile,
+      lastTx: "the job tx",
+    });
   }
 
   await t.test("a postJob whose escrow is not debited is proven wrong and removed", async (t) => {

@@ -31,7 +31,7 @@ import type { Block } from "../../../sequencer/block.ts";
 import { stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
 import { replayBatch, type StepWitness } from "../../../sequencer/fault-proof/steps.ts";
 import { type Job, keys, type StateRecord, type WorkerStake } from "../../../sequencer/state/records.ts";
-import { challengerLiars, l1EventStateLies, sequencerLiars } from "../../helpers/adversary/batch-liars.ts";
+import { challengerLiars, l1EventStateLies } from "../../helpers/adversary/batch-liars.ts";
 import { challengeRig, RIG, rejectsWith, stateRootOf } from "../../helpers/batch-challenge-rig.ts";
 import { derivedSince, placeholderModel } from "../../helpers/l1.ts";
 
@@ -51,6 +51,7 @@ t.test("batch challenge one-steps of the L1 events' state rules", async (t) => {
     chGame,
     liarChGame,
     playTo,
+    proveLastTxWrong,
   } = rig;
   const [, worker, stranger] = rig.devs;
 
@@ -211,28 +212,16 @@ t.test("batch challenge one-steps of the L1 events' state rules", async (t) => {
     await post(blocks, inboxCount, lieRoot);
     const inbox = (await bridge.getBatch(index)).inboxHash as Hex;
     t.equal(inbox, await recordedInbox(inboxCount), `${what}: the Bridge recorded L1's inbox hash`);
-    const liar = sequencerLiars.truthUntil(txs.length - 1)(
+    await proveLastTxWrong(t, what, {
+      index,
+      blocks,
       truth,
-      stepCommitment(fromHex(lieRoot), ZERO32, fromHex(inbox)),
-      [],
-    );
-    const c = await chGame.challengeBatch(index, buildBatch(blocks).txData, RIG.challengerBond);
-    const witness = (i: number) => witnessOf(blocks, i);
-    const ch = { game: chGame, replay: truth, witness };
-    if (hostile) {
-      t.equal(await playTo(c.id, liar, ch, true), PHASE.awaitOneStep);
-      await hostile(c.id, witness(txs.length - 1));
-      t.equal(
-        (await seqGame.getChallenge(c.id)).phase,
-        PHASE.awaitOneStep,
-        `${what}: hostile witnesses moved nothing`,
-      );
-    }
-    t.equal(await playTo(c.id, liar, ch, false), PHASE.challengerWon, `${what}: the honest challenger wins`);
-    t.same(await seqGame.resolution(c.id), { challengerWon: true, reason }, `${what}: ${reason}`);
-    t.equal((await seqGame.getChallenge(c.id)).lo, BigInt(txs.length - 1), `${what}: proven at its last tx`);
-    t.equal(await bridge.batchCount(), index, `${what}: the batch is removed`);
-    await seqGame.depositSequencerBond(RIG.sequencerBond);
+      lieCommitment: stepCommitment(fromHex(lieRoot), ZERO32, fromHex(inbox)),
+      witness: (i) => witnessOf(blocks, i),
+      reason,
+      hostile,
+      lastTx: "its last tx",
+    });
   }
 
   const otherModel = `0x${"a7".repeat(32)}` as Hex;
