@@ -28,7 +28,6 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import t from "tap";
 import { type Address, type Hex, parseEther } from "viem";
-import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
 import { GenerationRuleContract } from "../../../bridge/dispute/generation-rule.ts";
 import { disputeGameAbi } from "../../../contracts/artifacts/DisputeGame.ts";
 import { generationRuleAbi } from "../../../contracts/artifacts/GenerationRule.ts";
@@ -37,12 +36,17 @@ import { runnerLanguageModel } from "../../../prover-trace/generation/runner-mod
 import { stories260kFiles } from "../../../prover-trace/llama2c/files.ts";
 import { createRunner } from "../../../prover-trace/runner/runner.ts";
 import { EOS_ID, parseTokenizer } from "../../../prover-trace/tokenizer/sentencepiece.ts";
-import { createClient } from "../../../sdk/index.ts";
 import { Phase } from "../../../verifier/game/planner.ts";
 import { wrongTokenSite } from "../../../verifier/worker/faults.ts";
-import { ACCOUNT, FAULTY_ACCOUNTS, L2_CHAIN_ID, startNetwork } from "../../helpers/network.ts";
+import { ACCOUNT, FAULTY_ACCOUNTS, startNetwork } from "../../helpers/network.ts";
 import { CASES, unstick } from "./faults.ts";
 import { assertSlashedOnce, resolvedForChallenger } from "./outcome-checks.ts";
+import {
+  commentLogOnFailure,
+  importStories260k,
+  networkClients,
+  watcherChecks,
+} from "./real-model-network.ts";
 
 const exec = promisify(execFile);
 const VERDICT = join(import.meta.dirname, "../../../bin/verdict.ts");
@@ -56,53 +60,20 @@ const CLOCK_S = 120n;
 const files = stories260kFiles();
 if (!files.ok) throw new Error(files.why);
 
-async function importModels(
-  dir: string,
-): Promise<{ honest: Uint8Array; faulty: Uint8Array; tokenLiar: Uint8Array; withholder: Uint8Array }> {
-  if (!files.ok) throw new Error(files.why);
-  const verdict = (args: string[]) => exec(process.execPath, [VERDICT, "model", ...args]);
-  const float = join(dir, "float.onnx");
-  const calib = join(dir, "calib");
-  await verdict([
-    "convert-llama2c",
-    files.checkpoint,
-    "--out",
-    float,
-    "--calib-out",
-    calib,
-    "--calib-samples",
-    "8",
-  ]);
-  const imported = async (name: string, calibration: string) => {
-    const out = join(dir, `${name}.onnx`);
-    await verdict(["import", float, "--calib", calib, "--out", out, "--calibration", calibration]);
-    return new Uint8Array(readFileSync(out));
-  };
-  // four calibrations, four model ids: each liar serves a model of its own (the two honest
-  // workers share the first)
-  return {
-    honest: await imported("honest", "max"),
-    faulty: await imported("faulty", "percentile:99.99"),
-    tokenLiar: await imported("token-liar", "percentile:99.9"),
-    withholder: await imported("withholder", "percentile:99.95"),
-  };
-}
-
-function watcherChecks(log: string, jobId?: string): string[] {
-  return log
-    .split("\n")
-    .filter((l) => l.startsWith("[watcher] claim checked"))
-    .filter((l) => jobId === undefined || l.includes(`jobId=${jobId.toLowerCase().slice(0, 10)}`))
-    .map((l) => l.replace(/ ours=.*$/, ""));
-}
-
 t.test(
   "generation jobs: the honest text paid, checked and reproduced; a wrong element, a wrong token and a withheld trace slashed",
   async (t) => {
     const t0 = Date.now();
     const buildDir = mkdtempSync(join(tmpdir(), "verdict-generation-e2e-"));
     t.teardown(() => rmSync(buildDir, { recursive: true, force: true }));
-    const models = await importModels(buildDir);
+    // four calibrations, four model ids: each liar serves a model of its own (the two honest
+    // workers share the first)
+    const models = await importStories260k(buildDir, {
+      honest: "max",
+      faulty: "percentile:99.99",
+      tokenLiar: "percentile:99.9",
+      withholder: "percentile:99.95",
+    });
     t.comment(`convert + 4 imports in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
     const net = await startNetwork(t, {
@@ -127,24 +98,9 @@ t.test(
       challengeWindowMs: 90_000,
       l1ChallengeWindowS: 90n,
     });
-    t.teardown(() => {
-      if (!t.passing()) t.comment(`last role output:\n${net.log().split("\n").slice(-80).join("\n")}`);
-    });
-    const sdk = await createClient({
-      sequencerUrl: net.seqUrl,
-      privateKey: net.accounts[ACCOUNT.requester].privateKey,
-      l2ChainId: L2_CHAIN_ID,
-      pollMs: 200,
-      l1: { rpcUrl: net.l1Url, bridge: net.bridgeAddress },
-    });
-    const l1 = await net.l1Clients(ACCOUNT.deployer);
-    const pub = l1.publicClient;
-    const bridge = await net.bridge(ACCOUNT.deployer);
-    const game = new DisputeGameContract(l1, net.disputeGame);
-    const addr = (i: number) => net.accounts[i].address.toLowerCase() as Address;
+    commentLogOnFailure(t, net);
+    const { sdk, l1, pub, bridge, game, addr, liarAddr, watcherAddr } = await networkClients(net);
     const honestAddrs = net.honestAccounts.map(addr);
-    const liarAddr = addr(ACCOUNT.faultyWorker);
-    const watcherAddr = addr(ACCOUNT.watcher);
     const tokenLiarModel = net.faultyWorkers[1].model;
     const tokenLiarAddr = addr(FAULTY_ACCOUNTS[1]);
     const withholderModel = net.faultyWorkers[2].model;

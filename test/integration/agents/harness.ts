@@ -503,6 +503,25 @@ export function startDefender(rig: Rig, viewOf: (claimKey: Hex) => PartyView | u
   };
 }
 
+/**
+ * A rig with the worker's claimer defending every claim whose view a test files in `views` (by
+ * claim key), and the two balances the watcher tests read: the worker's active stake and an
+ * account's challenger bond.
+ */
+export async function startDefendedRig(t: Test) {
+  const rig = await startRig(t);
+  const views = new Map<string, PartyView>();
+  const liar = startDefender(rig, (k) => views.get(k.toLowerCase()));
+  t.teardown(() => liar.stop());
+  return {
+    rig,
+    views,
+    liar,
+    stake: async () => (await rig.bridge.stakeOf(rig.address(WORKER))).active,
+    bond: async (i: number) => (await rig.bridge.bondOf(rig.address(i))) as { free: bigint; locked: bigint },
+  };
+}
+
 /** Honest node outputs of `m` on `inputs` (the reference interpreter), and tampering. */
 export function runReference(m: Model, inputs: TensorData[]): TensorData[][] {
   return runModel(m.commitment.model, inputs as unknown as Parameters<typeof runModel>[1]).nodeOutputs;

@@ -1,37 +1,23 @@
-/**
- * Issue 11, through the whole system: stories260K, converted from its llama2.c checkpoint and
- * imported into the integer profile by the `verdict model` commands (1,775 nodes, 2.26 MB), is
- * registered on the Bridge, uploaded to the content layer, served by an honest `verdict worker`
- * (its job is paid, the watcher agrees) and by a `verdict worker --test-fault wrong-element` (one
- * MatMulInteger element deep in the graph +1), which one `verdict watch` process catches,
- * disputes to the one step and gets slashed. Real processes on the embedded L1
- * (test/helpers/network.ts); the watcher has no model files and fetches both imported models by
- * their registered CIDs.
- *
- * Two imports of the same float model, so each worker has a model (and model id) of its own and
- * the test chooses who answers by the model it posts on: the default `max` calibration for the
- * honest worker, `percentile:99.99` for the liar.
- */
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import t from "tap";
-import { type Address, type Hex, parseEther } from "viem";
-import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
+import { type Hex, parseEther } from "viem";
 import { disputeGameAbi } from "../../../contracts/artifacts/DisputeGame.ts";
 import type { TensorData } from "../../../prover-trace/commit/tensor.ts";
 import { stories260kFiles } from "../../../prover-trace/llama2c/files.ts";
 import { argmaxRow } from "../../../prover-trace/runner/generate.ts";
 import { createRunner } from "../../../prover-trace/runner/runner.ts";
 import { parseTokenizer } from "../../../prover-trace/tokenizer/sentencepiece.ts";
-import { createClient } from "../../../sdk/index.ts";
-import { ACCOUNT, L2_CHAIN_ID, startNetwork } from "../../helpers/network.ts";
+import { ACCOUNT, startNetwork } from "../../helpers/network.ts";
 import { assertSlashedOnce, resolvedForChallenger, txsPerSide } from "./outcome-checks.ts";
+import {
+  commentLogOnFailure,
+  importStories260k,
+  networkClients,
+  watcherChecks,
+} from "./real-model-network.ts";
 
-const exec = promisify(execFile);
-const VERDICT = join(import.meta.dirname, "../../../bin/verdict.ts");
 const WINDOW = 128;
 const VOCAB = 512;
 const ESCROW = parseEther("0.01");
@@ -39,38 +25,6 @@ const TIMEOUT = 300_000;
 
 const files = stories260kFiles();
 if (!files.ok) throw new Error(files.why);
-
-/** convert-llama2c (with its calibration samples) once, then two imports: max and percentile. */
-async function importTwice(dir: string): Promise<{ honest: Uint8Array; faulty: Uint8Array }> {
-  if (!files.ok) throw new Error(files.why);
-  const verdict = (args: string[]) => exec(process.execPath, [VERDICT, "model", ...args]);
-  const float = join(dir, "float.onnx");
-  const calib = join(dir, "calib");
-  await verdict([
-    "convert-llama2c",
-    files.checkpoint,
-    "--out",
-    float,
-    "--calib-out",
-    calib,
-    "--calib-samples",
-    "8",
-  ]);
-  const imported = async (name: string, calibration: string) => {
-    const out = join(dir, `${name}.onnx`);
-    await verdict(["import", float, "--calib", calib, "--out", out, "--calibration", calibration]);
-    return new Uint8Array(readFileSync(out));
-  };
-  return { honest: await imported("honest", "max"), faulty: await imported("faulty", "percentile:99.99") };
-}
-
-/** The watcher's "claim checked" lines, without its roots. */
-function watcherChecks(log: string): string[] {
-  return log
-    .split("\n")
-    .filter((l) => l.startsWith("[watcher] claim checked"))
-    .map((l) => l.replace(/ ours=.*$/, ""));
-}
 
 function tokensOf(ids: readonly number[]): TensorData {
   const data = new Int32Array(WINDOW);
@@ -82,7 +36,7 @@ t.test("an imported stories260K served, checked, and its liar slashed", async (t
   const t0 = Date.now();
   const buildDir = mkdtempSync(join(tmpdir(), "verdict-imported-llm-"));
   t.teardown(() => rmSync(buildDir, { recursive: true, force: true }));
-  const models = await importTwice(buildDir);
+  const models = await importStories260k(buildDir, { honest: "max", faulty: "percentile:99.99" });
   t.comment(
     `convert + 2 imports in ${((Date.now() - t0) / 1000).toFixed(1)} s (${models.honest.length} and ${models.faulty.length} bytes)`,
   );
@@ -105,25 +59,10 @@ t.test("an imported stories260K served, checked, and its liar slashed", async (t
     l1ChallengeWindowS: 90n,
   });
   t.comment(`network of ${net.roles.length} processes up in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
-  t.teardown(() => {
-    if (!t.passing()) t.comment(`last role output:\n${net.log().split("\n").slice(-80).join("\n")}`);
-  });
+  commentLogOnFailure(t, net);
 
-  const sdk = await createClient({
-    sequencerUrl: net.seqUrl,
-    privateKey: net.accounts[ACCOUNT.requester].privateKey,
-    l2ChainId: L2_CHAIN_ID,
-    pollMs: 200,
-    l1: { rpcUrl: net.l1Url, bridge: net.bridgeAddress },
-  });
-  const l1 = await net.l1Clients(ACCOUNT.deployer);
-  const pub = l1.publicClient;
-  const bridge = await net.bridge(ACCOUNT.deployer);
-  const game = new DisputeGameContract(l1, net.disputeGame);
-  const addr = (i: number) => net.accounts[i].address.toLowerCase() as Address;
+  const { sdk, pub, bridge, game, addr, liarAddr, watcherAddr } = await networkClients(net);
   const honestAddr = addr(ACCOUNT.honestWorker);
-  const liarAddr = addr(ACCOUNT.faultyWorker);
-  const watcherAddr = addr(ACCOUNT.watcher);
 
   // The model owner publishes the imported files; the watcher fetches them by the registered CID.
   for (const m of [net.honestModel, net.faultyModel]) {

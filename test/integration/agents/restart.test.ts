@@ -5,27 +5,10 @@
  */
 import t from "tap";
 import { Phase, Winner } from "../../../verifier/game/planner.ts";
-import type { PartyView } from "../../../verifier/game/view.ts";
-import {
-  claimWith,
-  kill,
-  lieAt,
-  MIN_STAKE,
-  spawnWatcher,
-  startDefender,
-  startRig,
-  WATCHER,
-  WORKER,
-} from "./harness.ts";
+import { claimWith, kill, lieAt, MIN_STAKE, spawnWatcher, startDefendedRig, WATCHER } from "./harness.ts";
 
 t.test("a watcher killed mid-game", async (t) => {
-  const rig = await startRig(t);
-  const views = new Map<string, PartyView>();
-  const liar = startDefender(rig, (k) => views.get(k.toLowerCase()));
-  t.teardown(() => liar.stop());
-  const stake = async () => (await rig.bridge.stakeOf(rig.address(WORKER))).active;
-  const bond = async (i: number) =>
-    (await rig.bridge.bondOf(rig.address(i))) as { free: bigint; locked: bigint };
+  const { rig, views, stake, bond } = await startDefendedRig(t);
 
   await t.test("SIGKILL mid-game, restart on the same data dir: resumes and wins", async (t) => {
     const w1 = await spawnWatcher(rig);

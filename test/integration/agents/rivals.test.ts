@@ -5,7 +5,6 @@
 import t from "tap";
 import type { Hex } from "viem";
 import { Winner } from "../../../verifier/game/planner.ts";
-import type { PartyView } from "../../../verifier/game/view.ts";
 import {
   BOND,
   claimWith,
@@ -13,21 +12,13 @@ import {
   lieAt,
   MIN_STAKE,
   spawnWatcher,
-  startDefender,
-  startRig,
+  startDefendedRig,
   WATCHER,
   WATCHER2,
-  WORKER,
 } from "./harness.ts";
 
 t.test("two watchers on one claim", async (t) => {
-  const rig = await startRig(t);
-  const views = new Map<string, PartyView>();
-  const liar = startDefender(rig, (k) => views.get(k.toLowerCase()));
-  t.teardown(() => liar.stop());
-  const stake = async () => (await rig.bridge.stakeOf(rig.address(WORKER))).active;
-  const bond = async (i: number) =>
-    (await rig.bridge.bondOf(rig.address(i))) as { free: bigint; locked: bigint };
+  const { rig, views, stake, bond } = await startDefendedRig(t);
 
   await t.test("two watchers on the same wrong claim: neither loses its bond", async (t) => {
     const a = await spawnWatcher(rig, { account: WATCHER });

@@ -7,7 +7,6 @@
 import t from "tap";
 import type { Hex } from "viem";
 import { Winner } from "../../../verifier/game/planner.ts";
-import type { PartyView } from "../../../verifier/game/view.ts";
 import {
   BOND,
   CLOCK,
@@ -18,22 +17,14 @@ import {
   lieAt,
   MIN_STAKE,
   spawnWatcher,
-  startDefender,
-  startRig,
+  startDefendedRig,
   WATCHER,
-  WORKER,
 } from "./harness.ts";
 
 t.test("one honest watcher against lying and honest claimers", async (t) => {
-  const rig = await startRig(t);
-  const views = new Map<string, PartyView>();
-  const liar = startDefender(rig, (k) => views.get(k.toLowerCase()));
-  t.teardown(() => liar.stop());
+  const { rig, views, liar, stake, bond } = await startDefendedRig(t);
   const w = await spawnWatcher(rig);
   t.teardown(() => kill(w));
-  const stake = async () => (await rig.bridge.stakeOf(rig.address(WORKER))).active;
-  const bond = async () =>
-    (await rig.bridge.bondOf(rig.address(WATCHER))) as { free: bigint; locked: bigint };
   const ended = (claimKey: Hex) =>
     w.waitFor((l) => l.msg === "dispute ended" && l.claimKey === claimKey, 240_000);
   const disputeOf = (claimKey: Hex) =>
@@ -49,7 +40,7 @@ t.test("one honest watcher against lying and honest claimers", async (t) => {
     t.equal((await rig.game.getDispute(id)).winner, Winner.challenger, "on chain: challenger won");
     t.ok(await rig.game.claimInvalidated(c.claimKey), "claim invalidated");
     t.equal(before - (await stake()), MIN_STAKE, "worker slashed by the minimum stake");
-    const b = await bond();
+    const b = await bond(WATCHER);
     t.equal(b.locked, 0n, "no bond left locked");
     t.equal(b.free, BOND + MIN_STAKE / 2n, "bond back plus half the slash");
     t.ok(liar.played.has(id), "the liar answered moves");
