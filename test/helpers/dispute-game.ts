@@ -31,6 +31,27 @@ export const BOND = parseEther("0.1");
 
 export const h32 = (n: number): Hex => toHex(sha256(u32be(n)));
 
+/** The content id a test claim names for its outputs (no test fetches it). */
+export const TEST_OUTPUT_CID: Hex = `0x01551220${"aa".repeat(32)}`;
+
+/**
+ * A claim of the worker (dev account WORKER) with what the tests' claims share: no generation,
+ * TEST_OUTPUT_CID and no trace CID; `fields` give the rest and override any of these.
+ */
+export function testClaim(
+  b: L1Backend,
+  fields: Pick<ClaimMessage, "jobId" | "modelId" | "inputRoot" | "outputRoot" | "traceRoot"> &
+    Partial<ClaimMessage>,
+): ClaimMessage {
+  return {
+    worker: b.accounts[WORKER].address.toLowerCase() as Hex,
+    generationSpec: NO_GENERATION,
+    outputCid: TEST_OUTPUT_CID,
+    traceCid: "0x",
+    ...fields,
+  };
+}
+
 export interface Game {
   b: L1Backend;
   d: Deployment;
@@ -71,17 +92,13 @@ export async function setupGame(b: L1Backend, f: MlpFixture, claimerView: PartyV
   const m = f.model;
   const { d, modelId, game, as } = await deployGame(b, m);
   const lastNode = claimerView.trace.outputs[m.nodeCount - 1][0];
-  const claim: ClaimMessage = {
+  const claim = testClaim(b, {
     jobId: h32(1),
-    worker: b.accounts[WORKER].address.toLowerCase() as Hex,
     modelId,
     inputRoot: toHex(tensorListRoot([f.input])),
     outputRoot: toHex(sha256(lastNode.root)),
     traceRoot: toHex(claimerView.trace.root),
-    generationSpec: NO_GENERATION,
-    outputCid: `0x01551220${"aa".repeat(32)}`,
-    traceCid: "0x",
-  };
+  });
   const signature = await signClaimAs(b, WORKER, claim, d.address);
   return { b, d, game, claim, signature, as };
 }

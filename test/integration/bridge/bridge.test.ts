@@ -9,12 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import t, { type Test } from "tap";
 import { type Address, encodeFunctionData, type Hex, parseEther, toFunctionSelector } from "viem";
-import {
-  type BridgeContract,
-  BridgeRevert,
-  type ClaimMessage,
-  type ModelRegistration,
-} from "../../../bridge/bridge.ts";
+import { type BridgeContract, BridgeRevert, type ModelRegistration } from "../../../bridge/bridge.ts";
 import { walletClientFor } from "../../../bridge/clients.ts";
 import { type BridgeParams, deployBridge } from "../../../bridge/deploy.ts";
 import { bridgeAbi, bridgeBytecode } from "../../../contracts/artifacts/Bridge.ts";
@@ -25,10 +20,10 @@ import {
 import { fromHex, toHex, u32be } from "../../../protocol/bytes.ts";
 import { claimDomain, typedDataDigest, typesFor } from "../../../protocol/eip712.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
-import { NO_GENERATION } from "../../../protocol/tx.ts";
 import { type Withdrawal, WithdrawalTree, withdrawalLeaf } from "../../../protocol/withdrawal.ts";
 import { modelIdFromParts } from "../../../prover-trace/commit/model.ts";
 import { challengeGenesisOfConfig, DEVNET_L2_GENESIS } from "../../../sequencer/fault-proof/genesis.ts";
+import { testClaim } from "../../helpers/dispute-game.ts";
 import { anvilBackend, embeddedBackend, type L1Backend } from "../../helpers/l1.ts";
 
 const PARAMS: BridgeParams = {
@@ -457,17 +452,13 @@ async function scenarios(t: Test, b: L1Backend): Promise<void> {
   await t.test("claims: the contract recovers the worker from its EIP-712 signature", async (t) => {
     const s = await setup(b);
     const chainId = BigInt(await b.clients().publicClient.getChainId());
-    const claim: ClaimMessage = {
+    const claim = testClaim(b, {
       jobId: h32(60),
-      worker: b.accounts[WORKER].address.toLowerCase() as Hex,
       modelId: h32(61),
       inputRoot: h32(62),
       outputRoot: h32(63),
       traceRoot: h32(64),
-      generationSpec: NO_GENERATION,
-      outputCid: `0x01551220${"aa".repeat(32)}`,
-      traceCid: "0x",
-    };
+    });
     const worker = b.wallet(WORKER);
     const sign = (domain: ReturnType<typeof claimDomain>) =>
       worker.signTypedData({

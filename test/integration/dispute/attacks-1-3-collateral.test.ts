@@ -21,10 +21,9 @@ import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
 import { BridgeFollower } from "../../../bridge/follower.ts";
 import { claimDomain } from "../../../protocol/eip712.ts";
 import type { Tx } from "../../../protocol/tx.ts";
-import { NO_GENERATION } from "../../../protocol/tx.ts";
 import { Winner } from "../../../verifier/game/planner.ts";
 import { mlpFixture, registerModel, signClaimAs } from "../../helpers/dispute.ts";
-import { BOND, CLOCK, h32, MIN_STAKE, rejectsWith } from "../../helpers/dispute-game.ts";
+import { BOND, CLOCK, h32, MIN_STAKE, rejectsWith, testClaim } from "../../helpers/dispute-game.ts";
 import { embeddedBackend } from "../../helpers/l1.ts";
 import { L2_REQUESTER, L2Machine, SOME_CID } from "../../helpers/l2-machine.ts";
 
@@ -76,17 +75,14 @@ async function rig(): Promise<Rig> {
     after = origin.number;
   };
   const claim = async (job: number, signer = WORKER) => {
-    const c: ClaimMessage = {
+    const c = testClaim(b, {
       jobId: h32(1000 + job),
       worker: addr(signer),
       modelId,
       inputRoot: h32(7),
       outputRoot: h32(8),
       traceRoot: h32(9 + job),
-      generationSpec: NO_GENERATION,
-      outputCid: `0x01551220${"aa".repeat(32)}`,
-      traceCid: "0x",
-    };
+    });
     return { claim: c, signature: await signClaimAs(b, signer, c, d.address) };
   };
   const game = new DisputeGameContract(b.clients(0), d.disputeGame);

@@ -19,7 +19,7 @@ import type { ClaimMessage } from "../../../bridge/bridge.ts";
 import type { Deployment } from "../../../bridge/deploy.ts";
 import type { DisputeGameContract } from "../../../bridge/dispute/game.ts";
 import { toHex } from "../../../protocol/bytes.ts";
-import { DEFERRED_TRACE, NO_GENERATION } from "../../../protocol/tx.ts";
+import { DEFERRED_TRACE } from "../../../protocol/tx.ts";
 import { tensorListRoot } from "../../../prover-trace/commit/model.ts";
 import {
   type Opening,
@@ -42,6 +42,7 @@ import {
   rejectsWith,
   STAKE,
   STRANGER,
+  testClaim,
   WORKER,
 } from "../../helpers/dispute-game.ts";
 import { embeddedBackend, type L1Backend } from "../../helpers/l1.ts";
@@ -60,17 +61,13 @@ async function setup(b: L1Backend, f: Level0Fixture): Promise<Setup> {
   const { d, modelId, game, as } = await deployGame(b, f.model);
   await d.bridge.as(b.wallet(CHALLENGER)).depositBond(BOND * 10n);
   const claimOf = async (v: PartyView, traceRoot: Hex = DEFERRED_TRACE) => {
-    const claim: ClaimMessage = {
+    const claim = testClaim(b, {
       jobId: h32(++jobs),
-      worker: b.accounts[WORKER].address.toLowerCase() as Hex,
       modelId,
       inputRoot: toHex(tensorListRoot([f.input])),
       outputRoot: toHex(viewOutputRoot(v)),
       traceRoot,
-      generationSpec: NO_GENERATION,
-      outputCid: `0x01551220${"aa".repeat(32)}`,
-      traceCid: "0x",
-    };
+    });
     return { claim, signature: await signClaimAs(b, WORKER, claim, d.address) };
   };
   return { d, game, as, claimOf };

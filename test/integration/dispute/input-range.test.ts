@@ -18,7 +18,6 @@ import type { InputOpeningArg } from "../../../bridge/dispute/vocabulary.ts";
 import { disputeGameAbi } from "../../../contracts/artifacts/DisputeGame.ts";
 import { disputeOpeningsAbi } from "../../../contracts/artifacts/DisputeOpenings.ts";
 import { fromHex, toHex } from "../../../protocol/bytes.ts";
-import { NO_GENERATION } from "../../../protocol/tx.ts";
 import { openInputRange, tensorListRoot } from "../../../prover-trace/commit/model.ts";
 import type { TensorData } from "../../../prover-trace/commit/tensor.ts";
 import { openInputElement, planInputChallenge } from "../../../verifier/game/input-range.ts";
@@ -35,6 +34,7 @@ import {
   rejectsWith,
   STAKE,
   STRANGER,
+  testClaim,
   WORKER,
 } from "../../helpers/dispute-game.ts";
 import { type InputRangeFixture, inputRangeFixture } from "../../helpers/input-range.ts";
@@ -56,17 +56,13 @@ async function setup(b: L1Backend, f: InputRangeFixture): Promise<Setup> {
   const { d, modelId, game, as } = await deployGame(b, f.model);
   // The liar's trace and outputs are whatever it likes: challengeInput never reads them.
   const claimOn = async (inputs: TensorData[], job: number, model = modelId) => {
-    const claim: ClaimMessage = {
+    const claim = testClaim(b, {
       jobId: h32(job),
-      worker: b.accounts[WORKER].address.toLowerCase() as Hex,
       modelId: model,
       inputRoot: toHex(tensorListRoot(inputs)),
       outputRoot: toHex(viewOutputRoot(f.honest)),
       traceRoot: toHex(f.honest.trace.root),
-      generationSpec: NO_GENERATION,
-      outputCid: `0x01551220${"aa".repeat(32)}`,
-      traceCid: "0x",
-    };
+    });
     return { claim, signature: await signClaimAs(b, WORKER, claim, d.address) };
   };
   return { d, game, as, modelId, claimOn };

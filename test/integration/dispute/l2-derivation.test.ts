@@ -15,7 +15,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t, { type Test } from "tap";
 import { createTestClient, type Hex, parseEther } from "viem";
-import type { ClaimMessage } from "../../../bridge/bridge.ts";
 import { deployBridge } from "../../../bridge/deploy.ts";
 import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
 import { BridgeFollower } from "../../../bridge/follower.ts";
@@ -23,7 +22,7 @@ import { encodeTensorFile } from "../../../content/tensor-file.ts";
 import { fromHex, toHex } from "../../../protocol/bytes.ts";
 import { l2Domain } from "../../../protocol/eip712.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
-import { encodeTx, NO_GENERATION, signTx, type UnsignedUserTx, type UserTx } from "../../../protocol/tx.ts";
+import { encodeTx, signTx, type UnsignedUserTx, type UserTx } from "../../../protocol/tx.ts";
 import { tensorListRoot } from "../../../prover-trace/commit/model.ts";
 import { DEFAULTS, resolveGenesis } from "../../../sequencer/config.ts";
 import { SequencerNode, SubmitError } from "../../../sequencer/node.ts";
@@ -32,6 +31,7 @@ import { Winner } from "../../../verifier/game/planner.ts";
 import { playToEnd } from "../../../verifier/game/play.ts";
 import { buildPartyView, type PartyView } from "../../../verifier/game/view.ts";
 import { type MlpFixture, mlpFixture, registerModel, signClaimAs, tamper } from "../../helpers/dispute.ts";
+import { testClaim } from "../../helpers/dispute-game.ts";
 import { anvilBackend, embeddedBackend, type L1Backend } from "../../helpers/l1.ts";
 import { cidHexOf } from "../../helpers/registered-model.ts";
 
@@ -166,17 +166,14 @@ async function submittedJob(r: Rig, claimer: PartyView, n: number) {
     deadline: r.now.ms + 3_600_000,
   });
   await r.l2(WORKER, { type: "claimJob", jobId });
-  const claim: ClaimMessage = {
+  const claim = testClaim(r.b, {
     jobId,
-    worker: r.b.accounts[WORKER].address.toLowerCase() as Hex,
     modelId: r.modelId,
     inputRoot,
     outputRoot: toHex(sha256(claimer.trace.outputs[r.f.model.nodeCount - 1][0].root)),
     traceRoot: toHex(claimer.trace.root),
-    generationSpec: NO_GENERATION,
     outputCid: `0x01551220${n.toString(16).padStart(64, "0")}`,
-    traceCid: "0x",
-  };
+  });
   const signature = await signClaimAs(r.b, WORKER, claim, r.bridge);
   await r.l2(WORKER, { type: "submitResult", claim, claimSignature: signature });
   await r.seal();

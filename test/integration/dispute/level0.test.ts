@@ -14,7 +14,6 @@ import type { ClaimMessage } from "../../../bridge/bridge.ts";
 import type { Deployment } from "../../../bridge/deploy.ts";
 import type { DisputeGameContract } from "../../../bridge/dispute/game.ts";
 import { toHex } from "../../../protocol/bytes.ts";
-import { NO_GENERATION } from "../../../protocol/tx.ts";
 import { tensorListRoot } from "../../../prover-trace/commit/model.ts";
 import {
   type Move,
@@ -40,6 +39,7 @@ import {
   rejectsWith,
   STAKE,
   STRANGER,
+  testClaim,
   WORKER,
 } from "../../helpers/dispute-game.ts";
 import { anvilBackend, embeddedBackend, type L1Backend } from "../../helpers/l1.ts";
@@ -55,17 +55,13 @@ interface Setup {
 async function setup(b: L1Backend, f: Level0Fixture): Promise<Setup> {
   const { d, modelId, game, as } = await deployGame(b, f.model);
   const claimOf = async (v: PartyView, job = 1) => {
-    const claim: ClaimMessage = {
+    const claim = testClaim(b, {
       jobId: h32(job),
-      worker: b.accounts[WORKER].address.toLowerCase() as Hex,
       modelId,
       inputRoot: toHex(tensorListRoot([f.input])),
       outputRoot: toHex(viewOutputRoot(v)),
       traceRoot: toHex(v.trace.root),
-      generationSpec: NO_GENERATION,
-      outputCid: `0x01551220${"aa".repeat(32)}`,
-      traceCid: "0x",
-    };
+    });
     return { claim, signature: await signClaimAs(b, WORKER, claim, d.address) };
   };
   return { d, game, as, claimOf };

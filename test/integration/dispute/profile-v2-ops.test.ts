@@ -11,13 +11,11 @@
 
 import t from "tap";
 import { type Hex, parseEther } from "viem";
-import type { ClaimMessage } from "../../../bridge/bridge.ts";
 import { deployBridge } from "../../../bridge/deploy.ts";
 import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
 import { toHex, u32be } from "../../../protocol/bytes.ts";
 import { claimDomain, typesFor } from "../../../protocol/eip712.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
-import { NO_GENERATION } from "../../../protocol/tx.ts";
 import { commitModel, tensorListRoot } from "../../../prover-trace/commit/model.ts";
 import type { TensorData } from "../../../prover-trace/commit/tensor.ts";
 import { GraphBuilder } from "../../../prover-trace/onnx/graph-builder.ts";
@@ -30,6 +28,7 @@ import type { RefModel } from "../../../prover-trace/reference/types.ts";
 import { Phase, planChallengerMove, planClaimerMove, Winner } from "../../../verifier/game/planner.ts";
 import { type PlayedGame, type Player, playToEnd } from "../../../verifier/game/play.ts";
 import { buildPartyView } from "../../../verifier/game/view.ts";
+import { testClaim } from "../../helpers/dispute-game.ts";
 import { embeddedBackend } from "../../helpers/l1.ts";
 
 const WORKER = 1;
@@ -215,17 +214,13 @@ t.test("profile v2 ops: a lie at the op's node loses its one step", async (t) =>
         `the lie at element ${element} reaches the graph output`,
       );
       const liar = buildPartyView(model, [input], lie);
-      const claim: ClaimMessage = {
+      const claim = testClaim(b, {
         jobId: toHex(sha256(u32be(++job))),
-        worker: b.accounts[WORKER].address.toLowerCase() as Hex,
         modelId,
         inputRoot: toHex(tensorListRoot([input])),
         outputRoot: toHex(sha256(liar.trace.outputs[last][0].root)),
         traceRoot: toHex(liar.trace.root),
-        generationSpec: NO_GENERATION,
-        outputCid: `0x01551220${"aa".repeat(32)}`,
-        traceCid: "0x",
-      };
+      });
       const w = b.wallet(WORKER);
       const signature: Hex = await w.signTypedData({
         domain: { ...domain, chainId: Number(domain.chainId) },

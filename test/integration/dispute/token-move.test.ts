@@ -15,7 +15,7 @@
 import { readFileSync } from "node:fs";
 import t from "tap";
 import type { Hex } from "viem";
-import { type ClaimMessage, simulateAndSend } from "../../../bridge/bridge.ts";
+import { simulateAndSend } from "../../../bridge/bridge.ts";
 import { DisputeGameRevert } from "../../../bridge/dispute/game.ts";
 import { GenerationRuleContract } from "../../../bridge/dispute/generation-rule.ts";
 import { disputeGameAbi as gameAbi } from "../../../contracts/artifacts/DisputeGame.ts";
@@ -48,6 +48,7 @@ import {
   rejectsWith,
   STAKE,
   STRANGER,
+  testClaim,
   WORKER,
 } from "../../helpers/dispute-game.ts";
 import { embeddedBackend } from "../../helpers/l1.ts";
@@ -98,9 +99,8 @@ let jobs = 100;
 /** A claim (signed by the worker) over the honest pass over `seq`, stating P, n and params. */
 async function claimOver(seq: Int32Array, st: GenerationStatement, deferred = false) {
   const pass = await passOver(seq);
-  const claim: ClaimMessage = {
+  const claim = testClaim(b, {
     jobId: h32(jobs++),
-    worker: addr(WORKER).toLowerCase() as Hex,
     modelId: g.modelId,
     inputRoot: toHex(merkleRoot([tensorRoot(6, [WINDOW], seq)])),
     outputRoot: toHex(pass.outputRoot),
@@ -108,9 +108,7 @@ async function claimOver(seq: Int32Array, st: GenerationStatement, deferred = fa
     generationSpec: toHex(
       generationSpec(st.promptLength, st.generatedCount, generationParamsHash(st.params)),
     ),
-    outputCid: `0x01551220${"aa".repeat(32)}`,
-    traceCid: "0x",
-  };
+  });
   const signature = await signClaimAs(b, WORKER, claim, g.d.address);
   return { pass, claim, signature };
 }

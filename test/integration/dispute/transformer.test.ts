@@ -7,13 +7,11 @@
 
 import t from "tap";
 import { type Hex, parseEther } from "viem";
-import type { ClaimMessage } from "../../../bridge/bridge.ts";
 import { deployBridge } from "../../../bridge/deploy.ts";
 import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
 import { toHex, u32be } from "../../../protocol/bytes.ts";
 import { claimDomain, typesFor } from "../../../protocol/eip712.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
-import { NO_GENERATION } from "../../../protocol/tx.ts";
 import { buildTransformerLm } from "../../../prover-trace/builder/transformer.ts";
 import { commitModel, tensorListRoot } from "../../../prover-trace/commit/model.ts";
 import type { TensorData } from "../../../prover-trace/commit/tensor.ts";
@@ -23,6 +21,7 @@ import { runModel } from "../../../prover-trace/reference/run.ts";
 import { Winner } from "../../../verifier/game/planner.ts";
 import { playToEnd } from "../../../verifier/game/play.ts";
 import { buildPartyView, type PartyView } from "../../../verifier/game/view.ts";
+import { testClaim } from "../../helpers/dispute-game.ts";
 import { anvilBackend, embeddedBackend, type L1Backend } from "../../helpers/l1.ts";
 
 const WORKER = 1;
@@ -70,17 +69,13 @@ t.test("dispute games on the transformer", async (t) => {
       let job = 0;
 
       async function runDispute(claimer: PartyView, challenger: PartyView) {
-        const claim: ClaimMessage = {
+        const claim = testClaim(b, {
           jobId: toHex(sha256(u32be(++job))),
-          worker: b.accounts[WORKER].address.toLowerCase() as Hex,
           modelId,
           inputRoot: toHex(tensorListRoot([input])),
           outputRoot: toHex(sha256(claimer.trace.outputs[model.nodeCount - 1][0].root)),
           traceRoot: toHex(claimer.trace.root),
-          generationSpec: NO_GENERATION,
-          outputCid: `0x01551220${"aa".repeat(32)}`,
-          traceCid: "0x",
-        };
+        });
         const w = b.wallet(WORKER);
         const signature: Hex = await w.signTypedData({
           domain: { ...domain, chainId: Number(domain.chainId) },
