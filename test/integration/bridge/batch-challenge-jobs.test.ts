@@ -38,7 +38,7 @@ import {
   generationPassInputRoot,
   generationSpec,
 } from "../../../prover-trace/commit/generation.ts";
-import { buildBatch } from "../../../sequencer/batch.ts";
+import { buildBatch, lastTimeThrough } from "../../../sequencer/batch.ts";
 import type { Block } from "../../../sequencer/block.ts";
 import { stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
 import { replayBatch, type StepWitness } from "../../../sequencer/fault-proof/steps.ts";
@@ -117,11 +117,19 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
   };
   let ts = 1_000_000;
   const origin = { number: 0, hash: `0x${"00".repeat(32)}` as Hex };
+  const sealed: Block[] = [];
   const seal = (txs: Tx[]): Block => {
     for (const tx of txs) chain.admit(tx, chain.txHash(tx), ts);
     ts += 1000;
-    return chain.seal(origin, key as Uint8Array).block;
+    sealed.push(chain.seal(origin, key as Uint8Array).block);
+    return sealed[sealed.length - 1];
   };
+  /** The last timed tx's block time before block `n` of the sealed chain (a batch's C_0 carries it). */
+  const timeBefore = (n: number) =>
+    lastTimeThrough(
+      0,
+      sealed.filter((x) => x.header.number < n),
+    );
   const otherModel = `0x${"a2".repeat(32)}` as Hex;
   const inputCid = `0x01551220${"ab".repeat(32)}` as Hex;
   const postJob = (escrow: bigint) =>
@@ -206,12 +214,19 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
   // batch 0 starts before any inbox message; every later batch after the two it consumed, and
   // consumes none of its own: the inbox hash stays inboxAfterSetup through each of their steps
   const INBOX = fromHex(inboxAfterSetup);
-  const at = (state: Iterable<[string, StateRecord]>) => ({ state, inboxHash: inboxAfterSetup });
+  const at = (state: Iterable<[string, StateRecord]>, blocks: Block[]) => ({
+    state,
+    inboxHash: inboxAfterSetup,
+    lastTime: timeBefore(blocks[0].header.number),
+  });
   const stateAt = (blocks: Block[]): [string, StateRecord][] =>
     blocks.length
       ? [
-          ...replayBatch(genesis, { state: start, inboxHash: toHex(new Uint8Array(32)) }, batchBlocks(blocks))
-            .finalState,
+          ...replayBatch(
+            genesis,
+            { state: start, inboxHash: toHex(new Uint8Array(32)), lastTime: 0 },
+            batchBlocks(blocks),
+          ).finalState,
         ]
       : start;
   const post = (blocks: Block[], stateRoot?: Hex) => {
@@ -225,10 +240,11 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
       cid: "0x01",
       txData: toHex(batch.txData),
       inboxCount: 4n,
+      lastTime: BigInt(lastTimeThrough(timeBefore(batch.firstBlock), blocks)),
     });
   };
   const witnessOf = (pre: Iterable<[string, StateRecord]>, blocks: Block[], i: number): StepWitness => {
-    const w = replayBatch(genesis, at(pre), batchBlocks(blocks), i).witness;
+    const w = replayBatch(genesis, at(pre, blocks), batchBlocks(blocks), i).witness;
     if (!w) throw new Error(`no witness for tx ${i}`);
     return w;
   };
@@ -254,7 +270,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
 
   await post([block1]);
   const pre1 = stateAt([block1]);
-  const truth1 = replayBatch(genesis, at(pre1), batchBlocks([block2]));
+  const truth1 = replayBatch(genesis, at(pre1, [block2]), batchBlocks([block2]));
   const oneStepGas: Record<string, number> = {};
 
   await t.test("every job tx of an honest batch steps on chain to the replay's commitment", async (t) => {
@@ -273,7 +289,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
       const [applied, root, msgChain] = await step(w);
       t.ok(applied, `tx ${i} (${block2Txs[i].type}) applied`);
       t.equal(
-        stepCommitment(fromHex(root), fromHex(msgChain), INBOX),
+        stepCommitment(fromHex(root), fromHex(msgChain), INBOX, truth1.roots[i + 1].lastTime),
         truth1.commitments[i + 1],
         `tx ${i} C_${i + 1}`,
       );
@@ -361,7 +377,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
     times?: number[],
   ): Promise<void> {
     const blocks = blocksAt(txs, times);
-    const truth = replayBatch(genesis, at(pre2), batchBlocks(blocks));
+    const truth = replayBatch(genesis, at(pre2, blocks), batchBlocks(blocks));
     const lied = new Map(truth.finalState);
     lie(lied);
     const lieRoot = rootOf(lied);
@@ -373,7 +389,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
       index,
       blocks,
       truth,
-      lieCommitment: stepCommitment(fromHex(lieRoot), new Uint8Array(32), INBOX),
+      lieCommitment: stepCommitment(fromHex(lieRoot), new Uint8Array(32), INBOX, truth.finalLastTime),
       witness: (i) => witnessOf(pre2, blocks, i),
       reason,
       hostile,
@@ -507,12 +523,12 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
       6,
     );
     const block = { ...block3, txs: [encodeTx(honest)], receipts: [] } as unknown as Block;
-    const truth = replayBatch(genesis, at(pre2), batchBlocks([block]));
+    const truth = replayBatch(genesis, at(pre2, [block]), batchBlocks([block]));
     t.equal((truth.finalState.get(keys.job(chain.txHash(job2))) as Job).status, "submitted");
     const [applied, root, msgChain] = await step(witnessOf(pre2, [block], 0));
     t.ok(applied, "the honest submitResult applies");
     t.equal(
-      stepCommitment(fromHex(root), fromHex(msgChain), INBOX),
+      stepCommitment(fromHex(root), fromHex(msgChain), INBOX, truth.roots[1].lastTime),
       truth.commitments[1],
       "to the replay's C_1",
     );
@@ -596,16 +612,17 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
     "postGenerationJob and submitGeneration step on chain to the replay's commitment",
     async (t) => {
       // batch 0's generation job, after the four L1 events
-      const w0 = replayBatch(
+      const r0 = replayBatch(
         genesis,
-        { state: start, inboxHash: toHex(new Uint8Array(32)) },
+        { state: start, inboxHash: toHex(new Uint8Array(32)), lastTime: 0 },
         batchBlocks([block1]),
         4,
-      ).witness as StepWitness;
+      );
+      const w0 = r0.witness as StepWitness;
       const [applied0, root0, chain0] = await step(w0);
       t.ok(applied0, "batch 0's postGenerationJob applied");
       t.equal(
-        stepCommitment(fromHex(root0), fromHex(chain0), fromHex(w0.preInboxHash)),
+        stepCommitment(fromHex(root0), fromHex(chain0), fromHex(w0.preInboxHash), r0.roots[5].lastTime),
         w0.post,
         "batch 0's postGenerationJob: the replay's C_5",
       );
@@ -635,14 +652,14 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
       ]);
       for (const [what, tx, expect] of cases) {
         const blocks = blocksAt([tx]);
-        const truth = replayBatch(genesis, at(pre2), batchBlocks(blocks));
+        const truth = replayBatch(genesis, at(pre2, blocks), batchBlocks(blocks));
         const id = tx.type === "submitGeneration" ? tx.claim.jobId : chain.txHash(tx);
         t.ok(expect(truth.finalState.get(keys.job(id)) as Job), `${what}: the replay applied it`);
         const w = witnessOf(pre2, blocks, 0);
         const [applied, root, msgChain] = await step(w);
         t.ok(applied, `${what}: applied on chain`);
         t.equal(
-          stepCommitment(fromHex(root), fromHex(msgChain), INBOX),
+          stepCommitment(fromHex(root), fromHex(msgChain), INBOX, truth.roots[1].lastTime),
           truth.commitments[1],
           `${what}: C_1`,
         );
@@ -851,7 +868,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
         txs.map((x) => x[0]),
         txs.map((x) => x[1]),
       );
-      const truth = replayBatch(genesis, at(pre2), batchBlocks(blocks));
+      const truth = replayBatch(genesis, at(pre2, blocks), batchBlocks(blocks));
       const after = truth.finalState;
       t.equal((after.get(keys.job(job2Id)) as Job).status, "paid", "job 2 paid");
       t.equal(
@@ -872,7 +889,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
           `tx ${i} (${type}) ${i === txs.length - 1 ? "refused" : "applied"}`,
         );
         t.equal(
-          stepCommitment(fromHex(root), fromHex(msgChain), INBOX),
+          stepCommitment(fromHex(root), fromHex(msgChain), INBOX, truth.roots[i + 1].lastTime),
           truth.commitments[i + 1],
           `tx ${i} (${type}) C_${i + 1}`,
         );

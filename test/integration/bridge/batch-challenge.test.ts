@@ -105,7 +105,8 @@ t.test("batch challenge on the embedded chain", async (t) => {
     `acct/${a.toLowerCase()}`,
     { balance: bal, nonce: 0 },
   ]);
-  const genesisStart: BatchStart = { state: start, inboxHash: toHex(ZERO32) };
+  // transfers, withdrawals and deposits only: no timed tx, the last time stays 0
+  const genesisStart: BatchStart = { state: start, inboxHash: toHex(ZERO32), lastTime: 0 };
 
   const challenge = await deployBatchChallenge(seqClients, {
     bridge: d.address,
@@ -160,7 +161,7 @@ t.test("batch challenge on the embedded chain", async (t) => {
   const stateAt = (blocks: Block[]): BatchStart => {
     if (!blocks.length) return genesisStart;
     const r = replayBatch(genesis, genesisStart, batchBlocks(blocks));
-    return { state: [...r.finalState], inboxHash: r.finalInboxHash };
+    return { state: [...r.finalState], inboxHash: r.finalInboxHash, lastTime: r.finalLastTime };
   };
 
   let maxOneStepGas = 0n;
@@ -237,11 +238,16 @@ t.test("batch challenge on the embedded chain", async (t) => {
         fromHex(honest0.stateRoot),
         messageChainOf(replay0.messageLeaves.map(fromHex)),
         fromHex(replay0.finalInboxHash),
+        0,
       ),
-      "C_n = (batch state root, chain of its message leaves, inbox hash after its deposit)",
+      "C_n = (batch state root, chain of its message leaves, inbox hash after its deposit, no timed tx)",
     );
     t.equal(new MessageTree(honest0.messages).rootHex, honest0.withdrawalRoot);
-    t.equal(replay0.commitments[0], stepCommitment(fromHex(genesisRoot), ZERO32, ZERO32), "C_0 from genesis");
+    t.equal(
+      replay0.commitments[0],
+      stepCommitment(fromHex(genesisRoot), ZERO32, ZERO32, 0),
+      "C_0 from genesis",
+    );
   });
 
   await t.test("an honest batch is never removed by lying challengers", async (t) => {
@@ -335,6 +341,7 @@ t.test("batch challenge on the embedded chain", async (t) => {
       fromHex(roots.stateRoot),
       messageChainOf(liarLeaves.map(fromHex)),
       fromHex((await bridge.getBatch(index)).inboxHash),
+      Number((await bridge.getBatch(index)).lastTime),
     );
     const liar = lie.liar === "withhold" ? null : lie.liar(truth, liarFinal, liarLeaves);
     const bondBefore = await seqGame.sequencerBondBalance();
