@@ -229,7 +229,8 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
           ).finalState,
         ]
       : start;
-  const post = (blocks: Block[], stateRoot?: Hex) => {
+  /** Posts `blocks` as the next batch; `lastTime`: what it states (default: its last timed tx's). */
+  const post = (blocks: Block[], stateRoot?: Hex, lastTime?: number) => {
     const batch = buildBatch(blocks);
     return bridge.postBatch({
       firstBlock: BigInt(batch.firstBlock),
@@ -240,7 +241,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
       cid: "0x01",
       txData: toHex(batch.txData),
       inboxCount: 4n,
-      lastTime: BigInt(lastTimeThrough(timeBefore(batch.firstBlock), blocks)),
+      lastTime: BigInt(lastTime ?? lastTimeThrough(timeBefore(batch.firstBlock), blocks)),
     });
   };
   const witnessOf = (pre: Iterable<[string, StateRecord]>, blocks: Block[], i: number): StepWitness => {
@@ -990,6 +991,122 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
       undefined,
       [tSubmit, 2_000_000], // past the job's deadline too: only the status decides
     );
+  });
+
+  // ---------------------------------------------------------------- block time bounds
+  /** A lying batch at block 3's place defended with the truth until its last tx, then `lie`. */
+  async function timeLie(
+    t: Test,
+    what: string,
+    blocks: Block[],
+    stated: { stateRoot: Hex; lastTime: number },
+    reason: string,
+    hostile?: (id: bigint, w: StepWitness) => Promise<void>,
+  ): Promise<void> {
+    const truth = replayBatch(genesis, at(pre2, blocks), batchBlocks(blocks));
+    const index = await bridge.batchCount();
+    await post(blocks, stated.stateRoot, stated.lastTime);
+    t.equal(
+      (await bridge.getBatch(index)).lastTime,
+      BigInt(stated.lastTime),
+      `${what}: the Bridge records its lastTime`,
+    );
+    await proveLastTxWrong(t, what, {
+      index,
+      blocks,
+      truth,
+      lieCommitment: stepCommitment(fromHex(stated.stateRoot), new Uint8Array(32), INBOX, stated.lastTime),
+      witness: (i) => witnessOf(pre2, blocks, i),
+      reason,
+      hostile,
+      lastTx: "its last tx",
+    });
+  }
+
+  await t.test(
+    "a finalize stamped after L1's time: its lastTime is refused at postBatch, any earlier one is proven wrong",
+    async (t) => {
+      // the window ends in the batch's data, but L1 (the real clock) has not reached that time
+      const l1Ms = Number((await b.clients(0).publicClient.getBlock()).timestamp) * 1000;
+      const future = l1Ms + 3_600_000;
+      const blocks = blocksAt(
+        [submit2(), user(stranger, { type: "finalize", jobId: job2Id }, 0)],
+        [tSubmit, future],
+      );
+      const truth = replayBatch(genesis, at(pre2, blocks), batchBlocks(blocks));
+      t.equal(
+        (truth.finalState.get(keys.job(job2Id)) as Job).status,
+        "paid",
+        "the data's time pays the worker",
+      );
+      t.equal(truth.finalLastTime, future, "its last timed tx is the finalize");
+      const count = await bridge.batchCount();
+      const bond = await seqGame.sequencerBondBalance();
+      await rejectsWith(
+        t,
+        post(blocks, rootOf(truth.finalState), future),
+        "LastTimeAhead",
+        "the finalize's time as the batch's lastTime",
+      );
+      t.equal(await bridge.batchCount(), count, "nothing posted");
+      t.equal(await seqGame.sequencerBondBalance(), bond, "the bond is untouched");
+      // stating L1's time instead: the chain of last times ends elsewhere than the stated one
+      await timeLie(
+        t,
+        "finalize stamped in the future, lastTime stated at L1's time",
+        blocks,
+        { stateRoot: rootOf(truth.finalState), lastTime: l1Ms },
+        "tx executes to another state",
+      );
+    },
+  );
+
+  await t.test("a tx stamped below the previous timed tx is refused by the one-step", async (t) => {
+    // the block-3 post of job 3 (valid on its own at its time) after a submitResult stamped later
+    const blocks = blocksAt([submit2(), job3], [tSubmit + 1000, tSubmit]);
+    const truth = replayBatch(genesis, at(pre2, blocks), batchBlocks(blocks));
+    t.equal(truth.finalState.get(keys.job(chain.txHash(job3))), undefined, "the replay refuses the post");
+    t.equal(truth.commitments[2], truth.commitments[1], "and keeps the state");
+    // the liar's state: both applied, as if time went back; the postJob rule itself takes it there
+    const same = blocksAt([submit2(), job3], [tSubmit, tSubmit]);
+    const lie = replayBatch(genesis, at(pre2, same), batchBlocks(same)).finalState;
+    const wSame = witnessOf(pre2, same, 1);
+    t.equal(wSame.txBytes, witnessOf(pre2, blocks, 1).txBytes, "the same tx bytes, block time included");
+    const [applied] = await step(wSame);
+    t.ok(applied, "the postJob rule alone takes it after the submitResult: only the order of times is wrong");
+    await timeLie(
+      t,
+      "a postJob stamped before the submitResult before it",
+      blocks,
+      { stateRoot: rootOf(lie), lastTime: tSubmit + 1000 },
+      "tx refused by the rules",
+      async (id, w) => {
+        // a challenger cannot pass off an earlier last time: it opens no agreed commitment
+        await rejectsWith(
+          t,
+          chGame.proveStep(id, { ...w, preLastTime: tSubmit }),
+          "PreStateMismatch",
+          "the pre-state's last time lowered to the tx's",
+        );
+      },
+    );
+  });
+
+  await t.test("a batch stating a lastTime other than its last timed tx's is proven wrong", async (t) => {
+    const blocks = blocksAt([submit2()], [tSubmit]);
+    const truth = replayBatch(genesis, at(pre2, blocks), batchBlocks(blocks));
+    const root = rootOf(truth.finalState);
+    for (const [what, lastTime] of [
+      ["later than its last timed tx", tSubmit + 5000],
+      ["earlier than its last timed tx", tSubmit - 1],
+    ] as const)
+      await timeLie(
+        t,
+        `lastTime ${what}`,
+        blocks,
+        { stateRoot: root, lastTime },
+        "tx executes to another state",
+      );
   });
 
   await t.test("one-step gas of the job txs", async (t) => {
