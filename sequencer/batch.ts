@@ -164,6 +164,8 @@ export interface ChallengeAnswers {
 export interface L1Batch {
   /** Absent from views of Bridges older than the inbox. */
   inboxCount?: bigint;
+  /** The last timed tx's block time (ms) the batch stated; absent from views of older Bridges. */
+  lastTime?: bigint;
   firstBlock: bigint;
   lastBlock: bigint;
   stateRoot: Hex;
@@ -273,6 +275,8 @@ function batchDiff(on: L1Batch, rec: PostedBatch): string | null {
     return `blocks ${on.firstBlock}..${on.lastBlock} on L1, ${rec.firstBlock}..${rec.lastBlock} here`;
   for (const k of ["stateRoot", "withdrawalRoot", "txDataHash"] as const)
     if (on[k].toLowerCase() !== rec[k].toLowerCase()) return `${k} ${on[k]} on L1, ${rec[k]} here`;
+  if (on.lastTime !== undefined && Number(on.lastTime) !== (rec.lastTime ?? 0))
+    return `lastTime ${on.lastTime} on L1, ${rec.lastTime ?? 0} here`;
   return null;
 }
 
@@ -636,6 +640,7 @@ export class Batcher {
         txDataHash: data.txDataHash,
         cid: await this.cidOf(data.txData),
         inboxCount: Number(on.inboxCount ?? 0n),
+        lastTime: lastTimeThrough(prev?.lastTime ?? 0, blocks),
         l1TxHash: null,
       };
       const diff = rec ? batchDiff(on, rec) : `this node has no blocks ${first}..${last}`;
