@@ -243,7 +243,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
     txs.push(finalize);
     const batchBlocks = blocks.map((x) => ({ header: x.header, txs: x.txs }));
     const honest = buildBatch(blocks);
-    const begin = { state: start, inboxHash: toHex(ZERO32) };
+    const begin = { state: start, inboxHash: toHex(ZERO32), lastTime: 0 };
     const truth = replayBatch(genesis, begin, batchBlocks);
     const witness = (i: number) => {
       const w = replayBatch(genesis, begin, batchBlocks, i).witness;
@@ -304,12 +304,14 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       cid: "0x01",
       txData: toHex(honest.txData),
       inboxCount: 5n,
+      lastTime: BigInt(truth.finalLastTime),
     });
     const liarLeaves = faulty.messages.map((m) => toHex(messageLeaf(m)));
     const liarFinal = stepCommitment(
       fromHex(wrongRoot),
       messageChainOf(liarLeaves.map(fromHex)),
       fromHex(truth.finalInboxHash),
+      truth.finalLastTime,
     );
     // the liar reveals the truth until the last tx: the longest bisection
     const liar = {

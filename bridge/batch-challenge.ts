@@ -225,6 +225,7 @@ export class BatchChallengeContract extends ContractClient {
     return this.write("proveStep", [
       id,
       [w.preStateRoot, w.preMessageChain, w.preInboxHash],
+      BigInt(w.preLastTime),
       w.txBytes,
       w.txProof,
       w.records.map((r) => ({

@@ -45,6 +45,11 @@ export interface BatchInput {
   txData: Hex;
   /** Inbox messages consumed by this batch and all before it (default 0). */
   inboxCount?: bigint;
+  /**
+   * Block time (ms) of the batch's last timed tx (the previous batch's lastTime when it has none;
+   * default 0): the Bridge refuses one above its block time (docs/rollup.md 8c).
+   */
+  lastTime?: bigint;
 }
 
 export interface WithdrawalClaim {
@@ -325,6 +330,7 @@ export class BridgeContract extends ContractClient {
       b.cid,
       b.txData,
       b.inboxCount ?? 0n,
+      b.lastTime ?? 0n,
     ]);
     const [ev] = parseEventLogs({ abi: bridgeAbi, logs: r.receipt.logs, eventName: "BatchPosted" });
     return { ...r, batchIndex: ev.args.batchIndex };

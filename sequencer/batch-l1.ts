@@ -32,6 +32,9 @@ export function bridgeBatchView(bridge: BridgeContract): BatchL1View {
       if ((await pub.getCode({ address: bridge.address, blockNumber: at })) === undefined) return 0n;
       return read<bigint>("inboxLength", [], at);
     },
+    async headTime() {
+      return (await pub.getBlock({ blockTag: "latest" })).timestamp;
+    },
     async isPending(hash: Hex) {
       try {
         const tx = await pub.getTransaction({ hash });

@@ -46,7 +46,13 @@ import {
 } from "./batch-faults.ts";
 import type { Block } from "./block.ts";
 import { Chain } from "./chain.ts";
-import { inboxHashAfter, messageChainOf, stepCommitment } from "./fault-proof/encoding.ts";
+import {
+  inboxHashAfter,
+  lastTimeAfter,
+  messageChainOf,
+  stepCommitment,
+  txBytes,
+} from "./fault-proof/encoding.ts";
 import { replayBatch } from "./fault-proof/steps.ts";
 import type { SequencerNode } from "./node.ts";
 import { keys } from "./state/records.ts";
@@ -126,6 +132,8 @@ export interface BatchL1View {
   inboxLength?(at: bigint): Promise<bigint>;
   /** Bridge.getBatch(index) in the state after block `at` (latest when absent). */
   getBatch(index: bigint, at?: bigint): Promise<L1Batch>;
+  /** The latest L1 block's timestamp (s): a batch is posted only once it reaches the batch's lastTime. */
+  headTime?(): Promise<bigint>;
   /** True while L1 has tx `hash` waiting to be mined next (a reposting would race it). */
   isPending(hash: Hex): Promise<boolean>;
   /**
@@ -156,6 +164,8 @@ export interface ChallengeAnswers {
 export interface L1Batch {
   /** Absent from views of Bridges older than the inbox. */
   inboxCount?: bigint;
+  /** The last timed tx's block time (ms) the batch stated; absent from views of older Bridges. */
+  lastTime?: bigint;
   firstBlock: bigint;
   lastBlock: bigint;
   stateRoot: Hex;
@@ -177,6 +187,8 @@ export interface PostedBatch {
   cid: Hex;
   /** Inbox messages consumed through this batch (absent in old records: 0). */
   inboxCount?: number;
+  /** Block time (ms) of the last timed tx through this batch (lastTimeThrough; absent in old records: 0). */
+  lastTime?: number;
   l1TxHash: Hex | null;
 }
 
@@ -226,10 +238,28 @@ const batchKey = (i: number) => `bt/${i.toString().padStart(10, "0")}`;
 
 const isConfirmed = (b: PostedBatch) => b.status === undefined || b.status === "confirmed";
 
+/**
+ * The block time of the last timed tx through `blocks` (docs/rollup.md 8c), from `lastTime`, the
+ * one before them: what postBatch states and the batch's C_n carries. Throws on a timed tx stamped
+ * before it (a node's own blocks never are: block timestamps only go up).
+ */
+export function lastTimeThrough(lastTime: number, blocks: readonly Pick<Block, "header" | "txs">[]): number {
+  let t = lastTime;
+  for (const b of blocks)
+    for (const json of b.txs) {
+      const next = lastTimeAfter(t, txBytes(decodeTx(json), b.header.timestamp));
+      if (next === null)
+        throw new Error(`block ${b.header.number} is stamped before the last timed tx (${t})`);
+      t = next;
+    }
+  return t;
+}
+
 function batchArgs(rec: PostedBatch, txData: Uint8Array) {
   return {
     txData: toHex(txData),
     inboxCount: BigInt(rec.inboxCount ?? 0),
+    lastTime: BigInt(rec.lastTime ?? 0),
     firstBlock: BigInt(rec.firstBlock),
     lastBlock: BigInt(rec.lastBlock),
     stateRoot: rec.stateRoot,
@@ -245,6 +275,8 @@ function batchDiff(on: L1Batch, rec: PostedBatch): string | null {
     return `blocks ${on.firstBlock}..${on.lastBlock} on L1, ${rec.firstBlock}..${rec.lastBlock} here`;
   for (const k of ["stateRoot", "withdrawalRoot", "txDataHash"] as const)
     if (on[k].toLowerCase() !== rec[k].toLowerCase()) return `${k} ${on[k]} on L1, ${rec[k]} here`;
+  if (on.lastTime !== undefined && Number(on.lastTime) !== (rec.lastTime ?? 0))
+    return `lastTime ${on.lastTime} on L1, ${rec.lastTime ?? 0} here`;
   return null;
 }
 
@@ -369,6 +401,14 @@ export class Batcher {
     const origin = blocks[blocks.length - 1].header.l1OriginNumber;
     // the blocks derived every inbox message L1 held at their origin (docs/rollup.md section 8)
     const inboxCount = this.l1?.inboxLength ? Number(await this.l1.inboxLength(BigInt(origin))) : 0;
+    const lastTime = lastTimeThrough(prev?.lastTime ?? 0, blocks);
+    // The Bridge refuses a lastTime above its block's time: wait until L1's head has reached it (a
+    // slow L1 clock delays the batch, it never reverts it). Batches without timed txs never wait.
+    const l1Time = this.l1?.headTime ? Number(await this.l1.headTime()) * 1000 : null;
+    if (l1Time !== null && l1Time < lastTime) {
+      this.logger?.debug({ lastTime, l1Time }, "waiting for L1 time to reach the batch's last block time");
+      return null;
+    }
     const rec: PostedBatch = {
       index: done.length,
       status: "sent",
@@ -376,6 +416,7 @@ export class Batcher {
       firstBlock: first,
       lastBlock: last,
       inboxCount,
+      lastTime,
       stateRoot: roots.stateRoot,
       withdrawalRoot: roots.withdrawalRoot,
       txDataHash: data.txDataHash,
@@ -498,6 +539,7 @@ export class Batcher {
     chain.initGenesis();
     // the L1 inbox hash at the batch start: every inbox message the blocks before it derived
     let inbox: Uint8Array = ZERO32;
+    let lastTime = 0;
     for (let n = 1; n < rec.firstBlock; n++) {
       const b = await this.node.block(n);
       if (!b) throw new Error(`block ${n} missing from the store`);
@@ -506,6 +548,7 @@ export class Batcher {
         inbox,
         b.txs.map((j) => decodeTx(j)),
       );
+      lastTime = lastTimeThrough(lastTime, [b]);
     }
     const blocks: Block[] = [];
     for (let n = rec.firstBlock; n <= rec.lastBlock; n++) {
@@ -513,7 +556,7 @@ export class Batcher {
       if (!b) throw new Error(`block ${n} missing from the store`);
       blocks.push(b);
     }
-    const truth = replayBatch(genesis, { state: chain.state.map, inboxHash: toHex(inbox) }, blocks);
+    const truth = replayBatch(genesis, { state: chain.state.map, inboxHash: toHex(inbox), lastTime }, blocks);
     if (truth.txRoot !== txRoot.toLowerCase()) return null;
     const data = buildBatch(blocks);
     if (rec.stateRoot === data.stateRoot && rec.withdrawalRoot === data.withdrawalRoot) {
@@ -521,6 +564,7 @@ export class Batcher {
         fromHex(rec.stateRoot),
         messageChainOf(truth.messageLeaves.map(fromHex)),
         fromHex(truth.finalInboxHash),
+        rec.lastTime ?? 0,
       );
       if (claimed !== truth.commitments[truth.txCount])
         throw new Error(`batch ${index}: the replay of its blocks does not reach its own roots`);
@@ -534,11 +578,13 @@ export class Batcher {
       this.forged.get(index),
     );
     const leaves = lie.messages.map(messageLeaf);
-    // a lying batch still counts the inbox honestly (the Bridge records its inbox hash)
+    // a lying batch still counts the inbox honestly (the Bridge records its inbox hash) and states
+    // its last time honestly
     const claimedFinal = stepCommitment(
       fromHex(rec.stateRoot),
       messageChainOf(leaves),
       fromHex(truth.finalInboxHash),
+      rec.lastTime ?? 0,
     );
     return { ...lyingAnswers(truth, claimedFinal, leaves.map(toHex)), txRoot: truth.txRoot };
   }
@@ -594,6 +640,7 @@ export class Batcher {
         txDataHash: data.txDataHash,
         cid: await this.cidOf(data.txData),
         inboxCount: Number(on.inboxCount ?? 0n),
+        lastTime: lastTimeThrough(prev?.lastTime ?? 0, blocks),
         l1TxHash: null,
       };
       const diff = rec ? batchDiff(on, rec) : `this node has no blocks ${first}..${last}`;

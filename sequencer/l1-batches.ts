@@ -148,6 +148,7 @@ export class L1BatchReader {
           withdrawalRoot: log.args.withdrawalRoot,
           txDataHash: log.args.txDataHash,
           txData: fromHex(txData),
+          lastTime: Number(call.args[8] as bigint),
         });
         this.nextIndex++;
       }

@@ -32,7 +32,14 @@ import { buildBatch } from "./batch.ts";
 import { decodeBatchData } from "./batch-data.ts";
 import type { Block } from "./block.ts";
 import { Chain, type GenesisConfig } from "./chain.ts";
-import { INBOX_MODEL, INBOX_REQUEST, inboxHashAfter, inboxMessageHash } from "./fault-proof/encoding.ts";
+import {
+  INBOX_MODEL,
+  INBOX_REQUEST,
+  inboxHashAfter,
+  inboxMessageHash,
+  lastTimeAfter,
+  txBytes,
+} from "./fault-proof/encoding.ts";
 
 /** One message of the Bridge's inbox, as its L1 logs tell it. */
 export type InboxMessage =
@@ -52,6 +59,8 @@ export interface L1BatchWithData {
   withdrawalRoot: Hex;
   txDataHash: Hex;
   txData: Uint8Array;
+  /** The last timed tx's block time (ms) postBatch stated (8c's C_n carries it); absent: not checked. */
+  lastTime?: number;
 }
 
 export type BatchVerdict =
@@ -67,6 +76,8 @@ export class BatchReplayer {
   readonly verdicts: BatchVerdict[] = [];
   /** The L1 inbox hash after the derived txs of every block replayed so far (8c's C_k carries it). */
   inboxHash: Hex = toHex(ZERO32);
+  /** The block time of the last timed tx replayed so far (8c's C_k carries it; 0 before any). */
+  lastTime = 0;
 
   constructor(genesis: GenesisConfig) {
     this.chain = new Chain(genesis);
@@ -128,6 +139,14 @@ export class BatchReplayer {
         return bad(`re-execution: ${(e as Error).message}`);
       }
       txs += blk.txs.length;
+      for (const [k, json] of blk.txs.entries()) {
+        const next = lastTimeAfter(this.lastTime, txBytes(decodeTx(json), blk.header.timestamp));
+        if (next === null)
+          return bad(
+            `tx ${k} of block ${blk.header.number} is stamped ${blk.header.timestamp}, before the last timed tx's ${this.lastTime}`,
+          );
+        this.lastTime = next;
+      }
       this.inboxHash = toHex(
         inboxHashAfter(
           fromHex(this.inboxHash),
@@ -146,6 +165,8 @@ export class BatchReplayer {
     const withdrawalRoot = buildBatch(applied).withdrawalRoot;
     if (withdrawalRoot !== b.withdrawalRoot.toLowerCase())
       return bad(`message root is ${withdrawalRoot}, the batch commits ${b.withdrawalRoot}`);
+    if (b.lastTime !== undefined && b.lastTime !== this.lastTime)
+      return bad(`states last time ${b.lastTime}, its timed txs end at ${this.lastTime}`);
     return { index: b.index, ok: true, stateRoot, withdrawalRoot, blocks: blocks.length, txs };
   }
 }

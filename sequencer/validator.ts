@@ -139,7 +139,11 @@ export class Validator {
     for (const b of batches) {
       // the state the batch starts from, for the challenge's replay (copied only when challenging)
       const start = this.challenger
-        ? { state: new Map(this.replayer.chain.state.map), inboxHash: this.replayer.inboxHash }
+        ? {
+            state: new Map(this.replayer.chain.state.map),
+            inboxHash: this.replayer.inboxHash,
+            lastTime: this.replayer.lastTime,
+          }
         : null;
       const v = this.replayer.apply(b);
       out.push(v);

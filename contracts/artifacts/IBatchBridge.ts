@@ -77,6 +77,11 @@ export const iBatchBridgeAbi = [
             "internalType": "bytes32",
             "name": "inboxHash",
             "type": "bytes32"
+          },
+          {
+            "internalType": "uint64",
+            "name": "lastTime",
+            "type": "uint64"
           }
         ],
         "internalType": "struct IBatchBridge.Batch",

@@ -17,6 +17,7 @@ interface IBatchBridge {
         uint64 postedAt;
         uint64 inboxCount;
         bytes32 inboxHash;
+        uint64 lastTime;
     }
 
     /// One message of the inbox (Bridge.InboxMessage).
@@ -38,9 +39,11 @@ interface IBatchBridge {
 /// The sequencer keeps a bond here (postBatch needs it; locked while a batch of its is in its window
 /// or challenged). Within a batch's window anyone with `challengerBond` challenges it; the sequencer
 /// reveals the batch's L2 -> L1 messages (they must be the withdrawalRoot's leaves), then the
-/// step commitment C_mid = sha256(stateRoot || messageChain || inboxHash) in the middle of the
-/// disputed tx range (inboxHash: the L1 inbox's rolling hash over the derived txs so far; C_0 and
-/// C_n carry the previous batch's and this batch's inboxHash as the Bridge recorded them),
+/// step commitment C_mid = sha256(stateRoot || messageChain || inboxHash || lastTime u64) in the
+/// middle of the disputed tx range (inboxHash: the L1 inbox's rolling hash over the derived txs so
+/// far; lastTime: the block time of the last timed tx so far, which a timed tx may not go below;
+/// C_0 and C_n carry the previous batch's and this batch's inboxHash and lastTime as the Bridge
+/// recorded them),
 /// and the challenger agrees or disagrees, until one tx: the challenger then executes it on chain
 /// (BatchStepVerifier) from the agreed C_i and wins when the result is not the disputed C_i+1.
 /// Every move has a chess clock; a side that lets its clock run out loses. A lost batch is removed
@@ -206,10 +209,12 @@ contract BatchChallenge is ReentrancyGuard {
         if (txData.length < 37 || txData[0] != 0x02) revert BadBatchDataHeader(txData.length);
         bytes32 pre = genesisStateRoot;
         bytes32 preInbox;
+        uint64 preLastTime;
         if (batchIndex > 0) {
             IBatchBridge.Batch memory prev = bridge.getBatch(batchIndex - 1);
             pre = prev.stateRoot;
             preInbox = prev.inboxHash;
+            preLastTime = prev.lastTime;
         }
         uint64 txCount = uint64(uint32(bytes4(txData[33:37])));
         id = _challenges.length;
@@ -226,7 +231,7 @@ contract BatchChallenge is ReentrancyGuard {
                 lastMoveAt: uint64(block.timestamp),
                 sequencerClock: clock,
                 challengerClock: clock,
-                cLo: sha256(abi.encodePacked(pre, bytes32(0), preInbox)),
+                cLo: stepCommitment([pre, bytes32(0), preInbox], preLastTime),
                 cHi: bytes32(0),
                 cMid: bytes32(0),
                 txRoot: bytes32(txData[1:33])
@@ -246,7 +251,8 @@ contract BatchChallenge is ReentrancyGuard {
     }
 
     /// The sequencer opens the batch's message root: `leaves` must be its leaves, in order. Its
-    /// claimed final commitment is then C_n = sha256(stateRoot || chain of the leaves || inboxHash).
+    /// claimed final commitment is then C_n = sha256(stateRoot || chain of the leaves || inboxHash
+    /// || lastTime).
     function revealMessages(uint256 id, bytes32[] calldata leaves) external {
         Challenge storage c = _sequencerMove(id, AWAIT_MESSAGES);
         IBatchBridge.Batch memory b = bridge.getBatch(c.batchIndex);
@@ -256,7 +262,7 @@ contract BatchChallenge is ReentrancyGuard {
         for (uint256 i = 0; i < leaves.length; i++) {
             chain = sha256(abi.encodePacked(chain, leaves[i]));
         }
-        c.cHi = sha256(abi.encodePacked(b.stateRoot, chain, b.inboxHash));
+        c.cHi = stepCommitment([b.stateRoot, chain, b.inboxHash], b.lastTime);
         emit MessagesRevealed(id, leaves.length, c.cHi);
         if (c.hi == c.lo) {
             // No tx: the batch must leave the state and messages as they were.
@@ -291,19 +297,29 @@ contract BatchChallenge is ReentrancyGuard {
     }
 
     /// The challenger executes tx `lo` from the agreed C_lo, opened as pre = (stateRoot,
-    /// messageChain, inboxHash): wins when the tx is refused by the rules or its result is not C_hi.
+    /// messageChain, inboxHash) and preLastTime: wins when the tx is refused by the rules (a timed tx
+    /// stamped below preLastTime included) or its result is not C_hi.
     function proveStep(
         uint256 id,
         bytes32[3] calldata pre,
+        uint64 preLastTime,
         bytes calldata txBytes,
         bytes32[] calldata txProof,
         RollupState.RecordProof[] calldata records
     ) external {
         Challenge storage c = _challengerMove(id, AWAIT_ONE_STEP);
-        bytes32 cPre = sha256(abi.encodePacked(pre[0], pre[1], pre[2]));
+        bytes32 cPre = stepCommitment(pre, preLastTime);
         if (cPre != c.cLo) revert PreStateMismatch(c.cLo, cPre);
         if (!Commitments.requireProof(c.txRoot, sha256(txBytes), c.lo, c.txCount, txProof)) {
             revert TxNotInBatch(c.lo);
+        }
+        // Block time bounds: a timed tx may not go below the last timed tx's time (lower bound);
+        // the chain of lastTimes ends at the batch's lastTime, which postBatch kept at or below its
+        // L1 block time, so a tx stamped after that breaks this rule at some step (upper bound).
+        (bool inOrder, uint64 postLastTime) = lastTimeAfter(preLastTime, txBytes);
+        if (!inOrder) {
+            _resolve(id, c, true, "tx refused by the rules");
+            return;
         }
         // An L1 event's tx (model, L1 request, queued stake change) must consume the inbox's next
         // message before anything else is asked of it: a made-up, skipped or replaced one is
@@ -317,7 +333,7 @@ contract BatchChallenge is ReentrancyGuard {
             _resolve(id, c, true, "tx refused by the rules");
             return;
         }
-        if (sha256(abi.encodePacked(post[0], post[1], post[2])) == c.cHi) revert StepIsRight(c.lo);
+        if (stepCommitment(post, postLastTime) == c.cHi) revert StepIsRight(c.lo);
         _resolve(id, c, true, "tx executes to another state");
     }
 
@@ -340,6 +356,26 @@ contract BatchChallenge is ReentrancyGuard {
         _closeOpen(id);
         emit ChallengeResolved(id, c.batchIndex, false, "batch removed by another challenge");
         _send(c.challenger, challengerBond);
+    }
+
+    // ------------------------------------------------------------------ block time bounds
+
+    /// C = sha256(stateRoot || messageChain || inboxHash || lastTime u64): encoding.ts stepCommitment.
+    function stepCommitment(bytes32[3] memory roots, uint64 lastTime) public pure returns (bytes32) {
+        return sha256(abi.encodePacked(roots[0], roots[1], roots[2], lastTime));
+    }
+
+    /// The last timed tx's block time after `txBytes` (encoding.ts lastTimeAfter): a timed kind
+    /// (postJob 0x04 .. submitGeneration 0x09, the L1 request 0x84) carries its block time (u64 ms)
+    /// after the kind byte and sets it, refused (`inOrder` false) below `lastTime`; any other kind
+    /// keeps `lastTime`.
+    function lastTimeAfter(uint64 lastTime, bytes calldata txBytes) public pure returns (bool inOrder, uint64) {
+        if (txBytes.length == 0) return (true, lastTime);
+        uint8 kind = uint8(txBytes[0]);
+        if ((kind < 0x04 || kind > 0x09) && kind != 0x84) return (true, lastTime);
+        if (txBytes.length < 9) return (false, lastTime);
+        uint64 t = uint64(bytes8(txBytes[1:9]));
+        return (t >= lastTime, t);
     }
 
     // ------------------------------------------------------------------ internals

@@ -109,6 +109,10 @@ contract Bridge is ReentrancyGuard, EIP712 {
         uint64 postedAt;
         uint64 inboxCount; // inbox messages (deposits, forced txs, L1 events) consumed by this batch and all before it
         bytes32 inboxHash; // the inbox's rolling hash after message inboxCount - 1 (0 when none)
+        // block time (ms) of the batch's last timed tx as the batch states it (the previous batch's
+        // when it has none): its C_n carries it, the next batch's C_0 starts from it; never above
+        // postBatch's own block time (docs/rollup.md 8c "Block time bounds")
+        uint64 lastTime;
     }
 
     /// One message of the L1 inbox (deposits, forced L2 txs, models, L1 requests, stake changes, in L1 order).
@@ -301,6 +305,8 @@ contract Bridge is ReentrancyGuard, EIP712 {
     error WeightsRootCountMismatch(bytes32 weightsRoot, uint32 weightCount);
     error NotSequencer(address caller);
     error InvalidBlockRange(uint64 firstBlock, uint64 lastBlock);
+    /// postBatch: the batch states a last block time (ms) after its own L1 block's time.
+    error LastTimeAhead(uint64 lastTime, uint64 l1TimeMs);
     error NonContiguousBatch(uint64 expectedFirstBlock, uint64 firstBlock);
     error EmptyBatchData();
     error InvalidInboxCount(uint64 previous, uint64 inboxCount, uint256 inboxLength);
@@ -523,19 +529,21 @@ contract Bridge is ReentrancyGuard, EIP712 {
         bytes32 txDataHash,
         bytes calldata cid,
         bytes calldata txData,
-        uint64 inboxCount
+        uint64 inboxCount,
+        uint64 lastTime
     ) external returns (uint256 batchIndex) {
         if (msg.sender != sequencer) revert NotSequencer(msg.sender);
         if (lastBlock < firstBlock) revert InvalidBlockRange(firstBlock, lastBlock);
         if (txData.length == 0) revert EmptyBatchData();
-        bytes32 dataHash = sha256(txData);
-        if (dataHash != txDataHash) revert BatchDataMismatch(txDataHash, dataHash);
+        if (sha256(txData) != txDataHash) revert BatchDataMismatch(txDataHash, sha256(txData));
+        // the upper bound of every timed tx's block time: the step commitments are monotone in it
+        // and end at this value, so a tx stamped later is provably wrong (docs/rollup.md 8c)
+        if (lastTime > uint64(block.timestamp) * 1000) revert LastTimeAhead(lastTime, uint64(block.timestamp) * 1000);
         batchIndex = _batches.length;
         if (batchIndex != 0) {
             uint64 expected = _batches[batchIndex - 1].lastBlock + 1;
             if (firstBlock != expected) revert NonContiguousBatch(expected, firstBlock);
         }
-        bytes32 inboxHash = _checkInbox(batchIndex, inboxCount);
         _batches.push(
             Batch({
                 stateRoot: stateRoot,
@@ -545,7 +553,8 @@ contract Bridge is ReentrancyGuard, EIP712 {
                 lastBlock: lastBlock,
                 postedAt: uint64(block.timestamp),
                 inboxCount: inboxCount,
-                inboxHash: inboxHash
+                inboxHash: _checkInbox(batchIndex, inboxCount),
+                lastTime: lastTime
             })
         );
         emit BatchPosted(batchIndex, firstBlock, lastBlock, stateRoot, withdrawalRoot, txDataHash, cid);

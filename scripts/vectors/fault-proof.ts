@@ -27,6 +27,7 @@ import {
   disputesBytes,
   inboxMessageHash,
   jobBytes,
+  lastTimeAfter,
   messageChainOf,
   modelBytes,
   nextInboxHash,
@@ -276,10 +277,37 @@ export function faultProofVectors() {
       messageChainOf(messageLeaves.map((h) => Uint8Array.from(Buffer.from(h.slice(2), "hex")))),
     ),
     inboxHash: bytes(32, 11),
+    lastTime: 1_765_000_123_456,
     commitment: "" as Hex,
   };
   const raw = (h: Hex) => Uint8Array.from(Buffer.from(h.slice(2), "hex"));
-  steps.commitment = stepCommitment(raw(steps.stateRoot), raw(steps.messageChain), raw(steps.inboxHash));
+  steps.commitment = stepCommitment(
+    raw(steps.stateRoot),
+    raw(steps.messageChain),
+    raw(steps.inboxHash),
+    steps.lastTime,
+  );
+
+  // Block time bounds (BatchChallenge.lastTimeAfter): every kind byte with a block time of 7000
+  // after it, from a last time equal to it and one above it; a timed kind too short to carry one.
+  const lastTimes: { txBytes: Hex; preLastTime: number; inOrder: boolean; postLastTime: number }[] = [];
+  const timeCase = (b: Uint8Array, pre: number) => {
+    const post = lastTimeAfter(pre, b);
+    lastTimes.push({
+      txBytes: toHex(b),
+      preLastTime: pre,
+      inOrder: post !== null,
+      postLastTime: post ?? pre,
+    });
+  };
+  for (let kind = 0; kind < 256; kind++) {
+    const b = new Uint8Array(10);
+    b[0] = kind;
+    new DataView(b.buffer).setBigUint64(1, 7000n);
+    timeCase(b, 7000);
+    timeCase(b, 7001);
+    timeCase(b.subarray(0, 5), 0);
+  }
 
   // Derived txs against the L1 inbox: each one-step rolls Bridge._queue's message hash into the
   // inbox hash. A deposit on the empty state (its marker inserted), and a forced tx whose bytes
@@ -378,7 +406,12 @@ export function faultProofVectors() {
   ]);
   const l1EventStep = (tx: Tx, state: [string, StateRecord][]) => {
     const block = { header: { timestamp: l1EventTime }, txs: [encodeTx(tx)] } as unknown as BatchBlock;
-    const r = replayBatch(stepGenesis, { state: [...filler, ...state], inboxHash: preInboxHash }, [block], 0);
+    const r = replayBatch(
+      stepGenesis,
+      { state: [...filler, ...state], inboxHash: preInboxHash, lastTime: 0 },
+      [block],
+      0,
+    );
     const w = r.witness as StepWitness;
     return {
       txBytes: w.txBytes,
@@ -491,6 +524,7 @@ export function faultProofVectors() {
     txRoot: toHex(txRootOf(leaves)),
     emptyTxRoot: toHex(txRootOf([])),
     steps,
+    lastTimes,
     inbox,
     l1Events,
     l1EventSteps,

@@ -80,14 +80,16 @@
  *                  keccak256; contracts/src/lib/L1EventTx.sol)
  *   inbox hash     the Bridge's rolling hash: keccak256(inboxHash || messageHash), 0 before message 0
  *
- *   step commitment  C = sha256(stateRoot || messageChain || inboxHash), messageChain = 0 at the
- *                    batch start, sha256(messageChain || messageLeaf) for every L2 -> L1 message in
- *                    tx order; inboxHash rolled by every derived tx with an inbox message
+ *   step commitment  C = sha256(stateRoot || messageChain || inboxHash || lastTime u64), messageChain
+ *                    = 0 at the batch start, sha256(messageChain || messageLeaf) for every L2 -> L1
+ *                    message in tx order; inboxHash rolled by every derived tx with an inbox message
  *                    (deposit, forcedTx, modelRegistered, l1InferenceRequest, queued workerStake),
- *                    in tx order.
- *                    C_0 = (previous batch's stateRoot, 0, previous batch's inboxHash);
+ *                    in tx order; lastTime (ms) the block time of the last timed tx (TIMED_TX_KINDS),
+ *                    unchanged by the others; a timed tx below it is refused (lastTimeAfter).
+ *                    C_0 = (previous batch's stateRoot, 0, previous batch's inboxHash, previous
+ *                    batch's lastTime; 0 for batch 0);
  *                    C_n = (batch stateRoot, chain of the leaves under the batch's withdrawalRoot,
- *                    the batch's inboxHash as the Bridge recorded it).
+ *                    the batch's inboxHash and lastTime as the Bridge recorded them).
  */
 import jsSha3 from "js-sha3";
 import { concatBytes, fromHex, toHex, u8, u16be, u32be } from "../../protocol/bytes.ts";
@@ -502,8 +504,40 @@ export function messageChainOf(leaves: readonly Uint8Array[]): Uint8Array {
   return c;
 }
 
-export function stepCommitment(stateRoot: Uint8Array, messageChain: Uint8Array, inboxHash: Uint8Array): Hex {
-  return toHex(sha256(concatBytes(stateRoot, messageChain, inboxHash)));
+export function stepCommitment(
+  stateRoot: Uint8Array,
+  messageChain: Uint8Array,
+  inboxHash: Uint8Array,
+  lastTime: number,
+): Hex {
+  return toHex(sha256(concatBytes(stateRoot, messageChain, inboxHash, u64(lastTime))));
+}
+
+/**
+ * The tx kinds whose bytes carry their block's time (u64 ms right after the kind byte): the txs
+ * whose rule reads the block time. Kept beside the kind list, not in it, so new kinds stay local.
+ */
+export const TIMED_TX_KINDS: readonly number[] = [
+  TX_POST_JOB,
+  TX_POST_GENERATION_JOB,
+  TX_CLAIM_JOB,
+  TX_SUBMIT_RESULT,
+  TX_FINALIZE,
+  TX_SUBMIT_GENERATION,
+  TX_L1_REQUEST,
+];
+
+/**
+ * The last block time after the tx with bytes `bytes` from `lastTime` (docs/rollup.md 8c "Block
+ * time bounds"): a timed tx's own block time, else `lastTime` unchanged. Null when a timed tx's
+ * time is below `lastTime` (or its bytes are too short to carry one): the one-step refuses it.
+ * BatchChallenge.lastTimeAfter decides the same from the same bytes.
+ */
+export function lastTimeAfter(lastTime: number, bytes: Uint8Array): number | null {
+  if (bytes.length === 0 || !TIMED_TX_KINDS.includes(bytes[0])) return lastTime;
+  if (bytes.length < 9) return null;
+  const t = Number(new DataView(bytes.buffer, bytes.byteOffset + 1, 8).getBigUint64(0));
+  return t < lastTime ? null : t;
 }
 
 export function keccak256(data: Uint8Array): Uint8Array {

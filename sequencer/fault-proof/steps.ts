@@ -3,8 +3,9 @@
  * every tx (what the sequencer reveals in the bisection and a challenger compares), and the
  * witness of one step (the tx with its proof against the batch's txRoot, and the records it
  * touches, each proven against the state root as the on-chain one-step updates it). Pure: the
- * caller passes the state and the L1 inbox hash at the batch start (for batch 0 the genesis state
- * and 0; else the previous batch's inboxHash as the Bridge recorded it) and the blocks.
+ * caller passes the state, the L1 inbox hash and the last block time at the batch start (for batch 0
+ * the genesis state, 0 and 0; else the previous batch's inboxHash and lastTime as the Bridge
+ * recorded them) and the blocks.
  */
 import { concatBytes, fromHex, toHex } from "../../protocol/bytes.ts";
 import { l2Domain, claimDomain as makeClaimDomain } from "../../protocol/eip712.ts";
@@ -20,6 +21,7 @@ import { SparseMerkleTree } from "../state/smt.ts";
 import {
   decodeForcedData,
   inboxMessageHash,
+  lastTimeAfter,
   messageChainOf,
   nextInboxHash,
   nextMessageChain,
@@ -180,19 +182,25 @@ export interface StepWitness {
   preStateRoot: Hex;
   preMessageChain: Hex;
   preInboxHash: Hex;
+  /** The last timed tx's block time before the tx (ms). */
+  preLastTime: number;
 }
 
 /** Where a batch starts: the full state, and the L1 inbox hash its first derived tx rolls on. */
 export interface BatchStart {
   state: Iterable<[string, StateRecord]>;
   inboxHash: Hex;
+  /** The previous batch's lastTime as the Bridge recorded it (0 before batch 0). */
+  lastTime: number;
 }
 
-/** The three roots a step commitment hashes. */
+/** What a step commitment hashes. */
 export interface StepRoots {
   stateRoot: Hex;
   messageChain: Hex;
   inboxHash: Hex;
+  /** The block time (ms) of the last timed tx so far (docs/rollup.md 8c). */
+  lastTime: number;
 }
 
 export interface BatchReplay {
@@ -210,6 +218,8 @@ export interface BatchReplay {
   finalState: Map<string, StateRecord>;
   /** The inbox hash after the batch's derived txs (what its Bridge record must hold). */
   finalInboxHash: Hex;
+  /** The last timed tx's block time after the batch (what postBatch states as its lastTime). */
+  finalLastTime: number;
 }
 
 /** The replay's state: a map, remembering the value each written key had before the tx. */
@@ -230,7 +240,8 @@ class MapState implements StateAccess {
 
 /**
  * Replays the batch tx by tx from `start` (the full state at the batch start). A tx the state
- * machine refuses leaves the state as it was (a lying batch may hold one; the one-step proves it).
+ * machine refuses leaves the state as it was (a lying batch may hold one; the one-step proves it),
+ * and so does a timed tx stamped below the last timed tx's time (lastTimeAfter: refused on chain).
  */
 export function replayBatch(
   genesis: GenesisConfig,
@@ -248,13 +259,19 @@ export function replayBatch(
   const levels = leaves.length ? merkleLevels(concatBytes(...leaves)) : [];
   let chain: Uint8Array = ZERO32;
   let inbox: Uint8Array = fromHex(start.inboxHash);
+  let lastTime = start.lastTime;
   const messageLeaves: Uint8Array[] = [];
   const roots: StepRoots[] = [];
   const commitments: Hex[] = [];
   const commit = () => {
-    const r = { stateRoot: toHex(tree.rootHash()), messageChain: toHex(chain), inboxHash: toHex(inbox) };
+    const r = {
+      stateRoot: toHex(tree.rootHash()),
+      messageChain: toHex(chain),
+      inboxHash: toHex(inbox),
+      lastTime,
+    };
     roots.push(r);
-    commitments.push(stepCommitment(fromHex(r.stateRoot), chain, inbox));
+    commitments.push(stepCommitment(fromHex(r.stateRoot), chain, inbox, lastTime));
   };
   commit();
   let witness: StepWitness | undefined;
@@ -263,10 +280,13 @@ export function replayBatch(
     const ctx: TxContext = { timestamp, txHash, params: genesis.params, claimDomain, l2Domain: domain };
     const s = new MapState(state);
     let outcome: ReturnType<typeof applyTx> | null = null;
+    const bytes = txBytes(tx, timestamp);
+    const nextLastTime = lastTimeAfter(lastTime, bytes);
     try {
-      // A user tx whose signature does not recover to its sender is refused, as Chain.verify does.
+      // A user tx whose signature does not recover to its sender is refused, as Chain.verify does;
+      // a timed tx stamped before the last timed one is refused before its rule runs.
       if (!isSystemTx(tx)) verifyTxSignature(tx, fromHex(txHash));
-      outcome = applyTx(s, tx, ctx);
+      if (nextLastTime !== null) outcome = applyTx(s, tx, ctx);
     } catch {
       outcome = null;
     }
@@ -274,6 +294,7 @@ export function replayBatch(
       const preStateRoot = toHex(tree.rootHash());
       const preMessageChain = toHex(chain);
       const preInboxHash = toHex(inbox);
+      const preLastTime = lastTime;
       // touchedKeys reads the state before the tx (a finalize's payee and worker): it was applied above
       const touched = touchedKeys(tx, genesis.params, txHash, (k) =>
         s.before.has(k) ? s.before.get(k) : state.get(k),
@@ -302,7 +323,7 @@ export function replayBatch(
       }
       witness = {
         index: i,
-        txBytes: toHex(txBytes(tx, timestamp)),
+        txBytes: toHex(bytes),
         txProof: merkleProof(levels, i).map(toHex),
         records,
         pre: commitments[i],
@@ -310,6 +331,7 @@ export function replayBatch(
         preStateRoot,
         preMessageChain,
         preInboxHash,
+        preLastTime,
       };
     }
     if (outcome) {
@@ -323,6 +345,7 @@ export function replayBatch(
       // one-step then finds the tx refused, so the batch is wrong whatever the inbox says).
       const m = inboxMessageHash(tx);
       if (m) inbox = nextInboxHash(inbox, m);
+      lastTime = nextLastTime as number;
     }
     commit();
     if (witness && witnessAt === i) witness.post = commitments[i + 1];
@@ -336,17 +359,19 @@ export function replayBatch(
     witness,
     finalState: state,
     finalInboxHash: toHex(inbox),
+    finalLastTime: lastTime,
   };
 }
 
 /**
  * C_n as the batch claims it: its state root, the chain of the message leaves it reveals, and the
- * inbox hash the Bridge recorded for it.
+ * inbox hash and last time the Bridge recorded for it.
  */
 export function claimedFinalCommitment(
   stateRoot: Uint8Array,
   messageLeaves: readonly Uint8Array[],
   inboxHash: Uint8Array,
+  lastTime: number,
 ): Hex {
-  return stepCommitment(stateRoot, messageChainOf(messageLeaves), inboxHash);
+  return stepCommitment(stateRoot, messageChainOf(messageLeaves), inboxHash, lastTime);
 }

@@ -61,7 +61,7 @@ export const sequencerLiars = {
         if (k <= i) return c;
         if (k === truth.txCount) return claimedFinal;
         const r = truth.roots[k];
-        return stepCommitment(fromHex(r.stateRoot), fromHex(r.messageChain), fromHex(inboxHash));
+        return stepCommitment(fromHex(r.stateRoot), fromHex(r.messageChain), fromHex(inboxHash), r.lastTime);
       }),
     }),
   /** Made-up commitments (never the truth, never the final) in the middle. */

@@ -38,7 +38,7 @@ import {
   generationPassInputRoot,
   generationSpec,
 } from "../../../prover-trace/commit/generation.ts";
-import { buildBatch } from "../../../sequencer/batch.ts";
+import { buildBatch, lastTimeThrough } from "../../../sequencer/batch.ts";
 import type { Block } from "../../../sequencer/block.ts";
 import { stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
 import { replayBatch, type StepWitness } from "../../../sequencer/fault-proof/steps.ts";
@@ -117,11 +117,19 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
   };
   let ts = 1_000_000;
   const origin = { number: 0, hash: `0x${"00".repeat(32)}` as Hex };
+  const sealed: Block[] = [];
   const seal = (txs: Tx[]): Block => {
     for (const tx of txs) chain.admit(tx, chain.txHash(tx), ts);
     ts += 1000;
-    return chain.seal(origin, key as Uint8Array).block;
+    sealed.push(chain.seal(origin, key as Uint8Array).block);
+    return sealed[sealed.length - 1];
   };
+  /** The last timed tx's block time before block `n` of the sealed chain (a batch's C_0 carries it). */
+  const timeBefore = (n: number) =>
+    lastTimeThrough(
+      0,
+      sealed.filter((x) => x.header.number < n),
+    );
   const otherModel = `0x${"a2".repeat(32)}` as Hex;
   const inputCid = `0x01551220${"ab".repeat(32)}` as Hex;
   const postJob = (escrow: bigint) =>
@@ -206,15 +214,23 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
   // batch 0 starts before any inbox message; every later batch after the two it consumed, and
   // consumes none of its own: the inbox hash stays inboxAfterSetup through each of their steps
   const INBOX = fromHex(inboxAfterSetup);
-  const at = (state: Iterable<[string, StateRecord]>) => ({ state, inboxHash: inboxAfterSetup });
+  const at = (state: Iterable<[string, StateRecord]>, blocks: Block[]) => ({
+    state,
+    inboxHash: inboxAfterSetup,
+    lastTime: timeBefore(blocks[0].header.number),
+  });
   const stateAt = (blocks: Block[]): [string, StateRecord][] =>
     blocks.length
       ? [
-          ...replayBatch(genesis, { state: start, inboxHash: toHex(new Uint8Array(32)) }, batchBlocks(blocks))
-            .finalState,
+          ...replayBatch(
+            genesis,
+            { state: start, inboxHash: toHex(new Uint8Array(32)), lastTime: 0 },
+            batchBlocks(blocks),
+          ).finalState,
         ]
       : start;
-  const post = (blocks: Block[], stateRoot?: Hex) => {
+  /** Posts `blocks` as the next batch; `lastTime`: what it states (default: its last timed tx's). */
+  const post = (blocks: Block[], stateRoot?: Hex, lastTime?: number) => {
     const batch = buildBatch(blocks);
     return bridge.postBatch({
       firstBlock: BigInt(batch.firstBlock),
@@ -225,10 +241,11 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
       cid: "0x01",
       txData: toHex(batch.txData),
       inboxCount: 4n,
+      lastTime: BigInt(lastTime ?? lastTimeThrough(timeBefore(batch.firstBlock), blocks)),
     });
   };
   const witnessOf = (pre: Iterable<[string, StateRecord]>, blocks: Block[], i: number): StepWitness => {
-    const w = replayBatch(genesis, at(pre), batchBlocks(blocks), i).witness;
+    const w = replayBatch(genesis, at(pre, blocks), batchBlocks(blocks), i).witness;
     if (!w) throw new Error(`no witness for tx ${i}`);
     return w;
   };
@@ -254,7 +271,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
 
   await post([block1]);
   const pre1 = stateAt([block1]);
-  const truth1 = replayBatch(genesis, at(pre1), batchBlocks([block2]));
+  const truth1 = replayBatch(genesis, at(pre1, [block2]), batchBlocks([block2]));
   const oneStepGas: Record<string, number> = {};
 
   await t.test("every job tx of an honest batch steps on chain to the replay's commitment", async (t) => {
@@ -273,7 +290,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
       const [applied, root, msgChain] = await step(w);
       t.ok(applied, `tx ${i} (${block2Txs[i].type}) applied`);
       t.equal(
-        stepCommitment(fromHex(root), fromHex(msgChain), INBOX),
+        stepCommitment(fromHex(root), fromHex(msgChain), INBOX, truth1.roots[i + 1].lastTime),
         truth1.commitments[i + 1],
         `tx ${i} C_${i + 1}`,
       );
@@ -361,7 +378,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
     times?: number[],
   ): Promise<void> {
     const blocks = blocksAt(txs, times);
-    const truth = replayBatch(genesis, at(pre2), batchBlocks(blocks));
+    const truth = replayBatch(genesis, at(pre2, blocks), batchBlocks(blocks));
     const lied = new Map(truth.finalState);
     lie(lied);
     const lieRoot = rootOf(lied);
@@ -373,7 +390,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
       index,
       blocks,
       truth,
-      lieCommitment: stepCommitment(fromHex(lieRoot), new Uint8Array(32), INBOX),
+      lieCommitment: stepCommitment(fromHex(lieRoot), new Uint8Array(32), INBOX, truth.finalLastTime),
       witness: (i) => witnessOf(pre2, blocks, i),
       reason,
       hostile,
@@ -507,12 +524,12 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
       6,
     );
     const block = { ...block3, txs: [encodeTx(honest)], receipts: [] } as unknown as Block;
-    const truth = replayBatch(genesis, at(pre2), batchBlocks([block]));
+    const truth = replayBatch(genesis, at(pre2, [block]), batchBlocks([block]));
     t.equal((truth.finalState.get(keys.job(chain.txHash(job2))) as Job).status, "submitted");
     const [applied, root, msgChain] = await step(witnessOf(pre2, [block], 0));
     t.ok(applied, "the honest submitResult applies");
     t.equal(
-      stepCommitment(fromHex(root), fromHex(msgChain), INBOX),
+      stepCommitment(fromHex(root), fromHex(msgChain), INBOX, truth.roots[1].lastTime),
       truth.commitments[1],
       "to the replay's C_1",
     );
@@ -596,16 +613,17 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
     "postGenerationJob and submitGeneration step on chain to the replay's commitment",
     async (t) => {
       // batch 0's generation job, after the four L1 events
-      const w0 = replayBatch(
+      const r0 = replayBatch(
         genesis,
-        { state: start, inboxHash: toHex(new Uint8Array(32)) },
+        { state: start, inboxHash: toHex(new Uint8Array(32)), lastTime: 0 },
         batchBlocks([block1]),
         4,
-      ).witness as StepWitness;
+      );
+      const w0 = r0.witness as StepWitness;
       const [applied0, root0, chain0] = await step(w0);
       t.ok(applied0, "batch 0's postGenerationJob applied");
       t.equal(
-        stepCommitment(fromHex(root0), fromHex(chain0), fromHex(w0.preInboxHash)),
+        stepCommitment(fromHex(root0), fromHex(chain0), fromHex(w0.preInboxHash), r0.roots[5].lastTime),
         w0.post,
         "batch 0's postGenerationJob: the replay's C_5",
       );
@@ -635,14 +653,14 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
       ]);
       for (const [what, tx, expect] of cases) {
         const blocks = blocksAt([tx]);
-        const truth = replayBatch(genesis, at(pre2), batchBlocks(blocks));
+        const truth = replayBatch(genesis, at(pre2, blocks), batchBlocks(blocks));
         const id = tx.type === "submitGeneration" ? tx.claim.jobId : chain.txHash(tx);
         t.ok(expect(truth.finalState.get(keys.job(id)) as Job), `${what}: the replay applied it`);
         const w = witnessOf(pre2, blocks, 0);
         const [applied, root, msgChain] = await step(w);
         t.ok(applied, `${what}: applied on chain`);
         t.equal(
-          stepCommitment(fromHex(root), fromHex(msgChain), INBOX),
+          stepCommitment(fromHex(root), fromHex(msgChain), INBOX, truth.roots[1].lastTime),
           truth.commitments[1],
           `${what}: C_1`,
         );
@@ -851,7 +869,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
         txs.map((x) => x[0]),
         txs.map((x) => x[1]),
       );
-      const truth = replayBatch(genesis, at(pre2), batchBlocks(blocks));
+      const truth = replayBatch(genesis, at(pre2, blocks), batchBlocks(blocks));
       const after = truth.finalState;
       t.equal((after.get(keys.job(job2Id)) as Job).status, "paid", "job 2 paid");
       t.equal(
@@ -872,7 +890,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
           `tx ${i} (${type}) ${i === txs.length - 1 ? "refused" : "applied"}`,
         );
         t.equal(
-          stepCommitment(fromHex(root), fromHex(msgChain), INBOX),
+          stepCommitment(fromHex(root), fromHex(msgChain), INBOX, truth.roots[i + 1].lastTime),
           truth.commitments[i + 1],
           `tx ${i} (${type}) C_${i + 1}`,
         );
@@ -973,6 +991,122 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
       undefined,
       [tSubmit, 2_000_000], // past the job's deadline too: only the status decides
     );
+  });
+
+  // ---------------------------------------------------------------- block time bounds
+  /** A lying batch at block 3's place defended with the truth until its last tx, then `lie`. */
+  async function timeLie(
+    t: Test,
+    what: string,
+    blocks: Block[],
+    stated: { stateRoot: Hex; lastTime: number },
+    reason: string,
+    hostile?: (id: bigint, w: StepWitness) => Promise<void>,
+  ): Promise<void> {
+    const truth = replayBatch(genesis, at(pre2, blocks), batchBlocks(blocks));
+    const index = await bridge.batchCount();
+    await post(blocks, stated.stateRoot, stated.lastTime);
+    t.equal(
+      (await bridge.getBatch(index)).lastTime,
+      BigInt(stated.lastTime),
+      `${what}: the Bridge records its lastTime`,
+    );
+    await proveLastTxWrong(t, what, {
+      index,
+      blocks,
+      truth,
+      lieCommitment: stepCommitment(fromHex(stated.stateRoot), new Uint8Array(32), INBOX, stated.lastTime),
+      witness: (i) => witnessOf(pre2, blocks, i),
+      reason,
+      hostile,
+      lastTx: "its last tx",
+    });
+  }
+
+  await t.test(
+    "a finalize stamped after L1's time: its lastTime is refused at postBatch, any earlier one is proven wrong",
+    async (t) => {
+      // the window ends in the batch's data, but L1 (the real clock) has not reached that time
+      const l1Ms = Number((await b.clients(0).publicClient.getBlock()).timestamp) * 1000;
+      const future = l1Ms + 3_600_000;
+      const blocks = blocksAt(
+        [submit2(), user(stranger, { type: "finalize", jobId: job2Id }, 0)],
+        [tSubmit, future],
+      );
+      const truth = replayBatch(genesis, at(pre2, blocks), batchBlocks(blocks));
+      t.equal(
+        (truth.finalState.get(keys.job(job2Id)) as Job).status,
+        "paid",
+        "the data's time pays the worker",
+      );
+      t.equal(truth.finalLastTime, future, "its last timed tx is the finalize");
+      const count = await bridge.batchCount();
+      const bond = await seqGame.sequencerBondBalance();
+      await rejectsWith(
+        t,
+        post(blocks, rootOf(truth.finalState), future),
+        "LastTimeAhead",
+        "the finalize's time as the batch's lastTime",
+      );
+      t.equal(await bridge.batchCount(), count, "nothing posted");
+      t.equal(await seqGame.sequencerBondBalance(), bond, "the bond is untouched");
+      // stating L1's time instead: the chain of last times ends elsewhere than the stated one
+      await timeLie(
+        t,
+        "finalize stamped in the future, lastTime stated at L1's time",
+        blocks,
+        { stateRoot: rootOf(truth.finalState), lastTime: l1Ms },
+        "tx executes to another state",
+      );
+    },
+  );
+
+  await t.test("a tx stamped below the previous timed tx is refused by the one-step", async (t) => {
+    // the block-3 post of job 3 (valid on its own at its time) after a submitResult stamped later
+    const blocks = blocksAt([submit2(), job3], [tSubmit + 1000, tSubmit]);
+    const truth = replayBatch(genesis, at(pre2, blocks), batchBlocks(blocks));
+    t.equal(truth.finalState.get(keys.job(chain.txHash(job3))), undefined, "the replay refuses the post");
+    t.equal(truth.commitments[2], truth.commitments[1], "and keeps the state");
+    // the liar's state: both applied, as if time went back; the postJob rule itself takes it there
+    const same = blocksAt([submit2(), job3], [tSubmit, tSubmit]);
+    const lie = replayBatch(genesis, at(pre2, same), batchBlocks(same)).finalState;
+    const wSame = witnessOf(pre2, same, 1);
+    t.equal(wSame.txBytes, witnessOf(pre2, blocks, 1).txBytes, "the same tx bytes, block time included");
+    const [applied] = await step(wSame);
+    t.ok(applied, "the postJob rule alone takes it after the submitResult: only the order of times is wrong");
+    await timeLie(
+      t,
+      "a postJob stamped before the submitResult before it",
+      blocks,
+      { stateRoot: rootOf(lie), lastTime: tSubmit + 1000 },
+      "tx refused by the rules",
+      async (id, w) => {
+        // a challenger cannot pass off an earlier last time: it opens no agreed commitment
+        await rejectsWith(
+          t,
+          chGame.proveStep(id, { ...w, preLastTime: tSubmit }),
+          "PreStateMismatch",
+          "the pre-state's last time lowered to the tx's",
+        );
+      },
+    );
+  });
+
+  await t.test("a batch stating a lastTime other than its last timed tx's is proven wrong", async (t) => {
+    const blocks = blocksAt([submit2()], [tSubmit]);
+    const truth = replayBatch(genesis, at(pre2, blocks), batchBlocks(blocks));
+    const root = rootOf(truth.finalState);
+    for (const [what, lastTime] of [
+      ["later than its last timed tx", tSubmit + 5000],
+      ["earlier than its last timed tx", tSubmit - 1],
+    ] as const)
+      await timeLie(
+        t,
+        `lastTime ${what}`,
+        blocks,
+        { stateRoot: root, lastTime },
+        "tx executes to another state",
+      );
   });
 
   await t.test("one-step gas of the job txs", async (t) => {

@@ -26,7 +26,7 @@ import {
   type Tx,
   type WorkerStakeTx,
 } from "../../../protocol/tx.ts";
-import { buildBatch } from "../../../sequencer/batch.ts";
+import { buildBatch, lastTimeThrough } from "../../../sequencer/batch.ts";
 import type { Block } from "../../../sequencer/block.ts";
 import { stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
 import { replayBatch, type StepWitness } from "../../../sequencer/fault-proof/steps.ts";
@@ -102,7 +102,7 @@ t.test("batch challenge one-steps of the L1 events' state rules", async (t) => {
   const blocksOf = (txs: Tx[]): Block[] => [
     { ...block1, txs: txs.map((x) => encodeTx(x)), receipts: [] } as unknown as Block,
   ];
-  const at0 = { state: start as Iterable<[string, StateRecord]>, inboxHash: toHex(ZERO32) };
+  const at0 = { state: start as Iterable<[string, StateRecord]>, inboxHash: toHex(ZERO32), lastTime: 0 };
   const witnessOf = (blocks: Block[], i: number): StepWitness => {
     const w = replayBatch(genesis, at0, batchBlocks(blocks), i).witness;
     if (!w) throw new Error(`no witness for tx ${i}`);
@@ -122,6 +122,7 @@ t.test("batch challenge one-steps of the L1 events' state rules", async (t) => {
       cid: "0x01",
       txData: toHex(batch.txData),
       inboxCount,
+      lastTime: BigInt(lastTimeThrough(0, blocks)),
     });
   };
   // the verifier forwards these txs to L1EventStepRules as they are: their errors are its
@@ -170,7 +171,7 @@ t.test("batch challenge one-steps of the L1 events' state rules", async (t) => {
       t.ok(applied, `tx ${i} (${type}) applied`);
       t.not(post[2], w.preInboxHash, `tx ${i}: its message rolled into the inbox hash`);
       t.equal(
-        stepCommitment(fromHex(post[0]), fromHex(post[1]), fromHex(post[2])),
+        stepCommitment(fromHex(post[0]), fromHex(post[1]), fromHex(post[2]), truth.roots[i + 1].lastTime),
         truth.commitments[i + 1],
         `tx ${i} (${type}) C_${i + 1}`,
       );
@@ -216,7 +217,7 @@ t.test("batch challenge one-steps of the L1 events' state rules", async (t) => {
       index,
       blocks,
       truth,
-      lieCommitment: stepCommitment(fromHex(lieRoot), ZERO32, fromHex(inbox)),
+      lieCommitment: stepCommitment(fromHex(lieRoot), ZERO32, fromHex(inbox), truth.finalLastTime),
       witness: (i) => witnessOf(blocks, i),
       reason,
       hostile,

@@ -33,10 +33,10 @@ import { deployBridge } from "../../../bridge/deploy.ts";
 import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
 import { fromHex, toHex } from "../../../protocol/bytes.ts";
 import { ZERO32 } from "../../../protocol/merkle.ts";
-import { sha256 } from "../../../protocol/sha256.ts";
 import { signTx, type Tx, type UserTx } from "../../../protocol/tx.ts";
 import { type L2Message, MessageTree, messageLeaf } from "../../../protocol/withdrawal.ts";
-import { buildBatch } from "../../../sequencer/batch.ts";
+import { buildBatch, lastTimeThrough } from "../../../sequencer/batch.ts";
+import { decodeBatchData } from "../../../sequencer/batch-data.ts";
 import { faultyRoots, type SequencerFaultMode } from "../../../sequencer/batch-faults.ts";
 import type { Block } from "../../../sequencer/block.ts";
 import { Chain } from "../../../sequencer/chain.ts";
@@ -105,7 +105,8 @@ t.test("batch challenge on the embedded chain", async (t) => {
     `acct/${a.toLowerCase()}`,
     { balance: bal, nonce: 0 },
   ]);
-  const genesisStart: BatchStart = { state: start, inboxHash: toHex(ZERO32) };
+  // transfers, withdrawals and deposits only: no timed tx, the last time stays 0
+  const genesisStart: BatchStart = { state: start, inboxHash: toHex(ZERO32), lastTime: 0 };
 
   const challenge = await deployBatchChallenge(seqClients, {
     bridge: d.address,
@@ -160,7 +161,7 @@ t.test("batch challenge on the embedded chain", async (t) => {
   const stateAt = (blocks: Block[]): BatchStart => {
     if (!blocks.length) return genesisStart;
     const r = replayBatch(genesis, genesisStart, batchBlocks(blocks));
-    return { state: [...r.finalState], inboxHash: r.finalInboxHash };
+    return { state: [...r.finalState], inboxHash: r.finalInboxHash, lastTime: r.finalLastTime };
   };
 
   let maxOneStepGas = 0n;
@@ -206,12 +207,15 @@ t.test("batch challenge on the embedded chain", async (t) => {
 
   // ---------------------------------------------------------------- the bond
   const honest0 = buildBatch([block1, block2]);
-  const post = (
+  /** Posts `batch` stating its last timed tx's time, from the previous batch's as L1 recorded it. */
+  const post = async (
     batch: ReturnType<typeof buildBatch>,
     roots?: { stateRoot: Hex; withdrawalRoot: Hex },
     inboxCount = 1n,
-  ) =>
-    bridge.postBatch({
+  ) => {
+    const count = await bridge.batchCount();
+    const before = count === 0n ? 0 : Number((await bridge.getBatch(count - 1n)).lastTime);
+    return bridge.postBatch({
       firstBlock: BigInt(batch.firstBlock),
       lastBlock: BigInt(batch.lastBlock),
       stateRoot: roots?.stateRoot ?? batch.stateRoot,
@@ -220,7 +224,9 @@ t.test("batch challenge on the embedded chain", async (t) => {
       cid: "0x01",
       txData: toHex(batch.txData),
       inboxCount,
+      lastTime: BigInt(lastTimeThrough(before, decodeBatchData(batch.txData))),
     });
+  };
   await t.test("postBatch needs the sequencer's bond", async (t) => {
     await rejectsWith(t, post(honest0), "SequencerBondTooLow", "without a bond");
     await seqGame.depositSequencerBond(SEQUENCER_BOND);
@@ -237,11 +243,16 @@ t.test("batch challenge on the embedded chain", async (t) => {
         fromHex(honest0.stateRoot),
         messageChainOf(replay0.messageLeaves.map(fromHex)),
         fromHex(replay0.finalInboxHash),
+        0,
       ),
-      "C_n = (batch state root, chain of its message leaves, inbox hash after its deposit)",
+      "C_n = (batch state root, chain of its message leaves, inbox hash after its deposit, no timed tx)",
     );
     t.equal(new MessageTree(honest0.messages).rootHex, honest0.withdrawalRoot);
-    t.equal(replay0.commitments[0], stepCommitment(fromHex(genesisRoot), ZERO32, ZERO32), "C_0 from genesis");
+    t.equal(
+      replay0.commitments[0],
+      stepCommitment(fromHex(genesisRoot), ZERO32, ZERO32, 0),
+      "C_0 from genesis",
+    );
   });
 
   await t.test("an honest batch is never removed by lying challengers", async (t) => {
@@ -335,6 +346,7 @@ t.test("batch challenge on the embedded chain", async (t) => {
       fromHex(roots.stateRoot),
       messageChainOf(liarLeaves.map(fromHex)),
       fromHex((await bridge.getBatch(index)).inboxHash),
+      Number((await bridge.getBatch(index)).lastTime),
     );
     const liar = lie.liar === "withhold" ? null : lie.liar(truth, liarFinal, liarLeaves);
     const bondBefore = await seqGame.sequencerBondBalance();
@@ -754,7 +766,7 @@ t.test("batch challenge on the embedded chain", async (t) => {
       } as never)) as [boolean, readonly Hex[]];
       t.ok(applied, `${names[k]}: applied on chain`);
       t.equal(
-        toHex(sha256(fromHex(`0x${post3.map((h) => h.slice(2)).join("")}`))),
+        stepCommitment(fromHex(post3[0]), fromHex(post3[1]), fromHex(post3[2]), truth.roots[k + 1].lastTime),
         truth.commitments[k + 1],
         `${names[k]}: the one-step reaches the replay's C_${k + 1}`,
       );

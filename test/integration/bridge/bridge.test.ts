@@ -226,6 +226,14 @@ async function scenarios(t: Test, b: L1Backend): Promise<void> {
       "data that does not hash to the batch's txDataHash",
     );
     await rejectsWith(t, s.bridge.postBatch({ ...batch, txData: "0x" }), "EmptyBatchData", "no data");
+    // the batch's last timed tx may not be stamped after the L1 block that takes it
+    const l1Ms = (await b.clients().publicClient.getBlock()).timestamp * 1000n;
+    await rejectsWith(
+      t,
+      s.bridge.postBatch({ ...batch, lastTime: l1Ms + 3_600_000n }),
+      "LastTimeAhead",
+      "a lastTime an hour after L1's time",
+    );
     t.equal(await s.bridge.batchCount(), 0n, "nothing posted by the refused calls");
     const p0 = await s.bridge.postBatch(batch);
     t.equal(p0.batchIndex, 0n);
@@ -249,8 +257,19 @@ async function scenarios(t: Test, b: L1Backend): Promise<void> {
       "NonContiguousBatch",
       "overlap",
     );
-    const p1 = await s.bridge.postBatch({ ...batch, firstBlock: 11n, lastBlock: 11n, cid: "0x" });
+    const p1 = await s.bridge.postBatch({
+      ...batch,
+      firstBlock: 11n,
+      lastBlock: 11n,
+      cid: "0x",
+      lastTime: l1Ms,
+    });
     t.equal(p1.batchIndex, 1n);
+    t.equal(
+      (await s.bridge.getBatch(1n)).lastTime,
+      l1Ms,
+      "the stated lastTime (L1's time, not above it) is recorded",
+    );
     t.equal(await s.bridge.batchCount(), 2n);
     const stored = await s.bridge.getBatch(0n);
     t.equal(stored.stateRoot, batch.stateRoot);

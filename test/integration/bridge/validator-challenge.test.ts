@@ -159,12 +159,14 @@ async function scenario(t: Test, withhold: boolean): Promise<void> {
     `acct/${a.toLowerCase()}`,
     { balance: bal, nonce: 0 },
   ]);
-  const first = replayBatch(genesis, { state: start, inboxHash: toHex(ZERO32) }, [
+  const first = replayBatch(genesis, { state: start, inboxHash: toHex(ZERO32), lastTime: 0 }, [
     { header: block1.header, txs: block1.txs },
   ]);
-  const truth = replayBatch(genesis, { state: first.finalState, inboxHash: first.finalInboxHash }, [
-    { header: block2.header, txs: block2.txs },
-  ]);
+  const truth = replayBatch(
+    genesis,
+    { state: first.finalState, inboxHash: first.finalInboxHash, lastTime: first.finalLastTime },
+    [{ header: block2.header, txs: block2.txs }],
+  );
   const wrongRoot = faultyRoots(
     "wrong-state-root",
     { stateRoot: block2.header.stateRoot, messages: [], batchIndex: 1 },
@@ -173,7 +175,8 @@ async function scenario(t: Test, withhold: boolean): Promise<void> {
   const leaves = truth.messageLeaves;
   const liar = sequencerLiars.truthUntilLast(
     truth,
-    stepCommitment(fromHex(wrongRoot), messageChainOf(leaves.map(fromHex)), fromHex(truth.finalInboxHash)),
+    // transfers, deposits and withdrawals: no timed tx, the batch states last time 0
+    stepCommitment(fromHex(wrongRoot), messageChainOf(leaves.map(fromHex)), fromHex(truth.finalInboxHash), 0),
     leaves,
   );
 
@@ -301,12 +304,14 @@ async function madeUpDerivedTx(
     `acct/${a.toLowerCase()}`,
     { balance: bal, nonce: 0 },
   ]);
-  const first = replayBatch(genesis, { state: start, inboxHash: toHex(ZERO32) }, [
+  const first = replayBatch(genesis, { state: start, inboxHash: toHex(ZERO32), lastTime: 0 }, [
     { header: block1.header, txs: block1.txs },
   ]);
-  const truth = replayBatch(genesis, { state: first.finalState, inboxHash: first.finalInboxHash }, [
-    { header: block2.header, txs: block2.txs },
-  ]);
+  const truth = replayBatch(
+    genesis,
+    { state: first.finalState, inboxHash: first.finalInboxHash, lastTime: first.finalLastTime },
+    [{ header: block2.header, txs: block2.txs }],
+  );
   const recorded = (await d.bridge.getBatch(1n)).inboxHash;
   t.equal(recorded, first.finalInboxHash, "batch 1 consumed no inbox message on L1");
   t.not(truth.finalInboxHash, recorded, "its data rolls one in");
@@ -316,6 +321,7 @@ async function madeUpDerivedTx(
       fromHex(block2.header.stateRoot),
       messageChainOf(truth.messageLeaves.map(fromHex)),
       fromHex(recorded),
+      0,
     ),
     truth.messageLeaves,
   );

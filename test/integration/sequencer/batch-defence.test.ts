@@ -368,7 +368,7 @@ for (const l1 of ["embedded", "anvil"] as const) {
     );
     const blocks = decodeBatchData(batch.txData);
     // batch 0: from the genesis state, before any inbox message
-    const begin = { state: start, inboxHash: `0x${"00".repeat(32)}` as const };
+    const begin = { state: start, inboxHash: `0x${"00".repeat(32)}` as const, lastTime: 0 };
     const truth = replayBatch(genesis, begin, blocks);
     const liar = challengerLiars.disagreeAll(truth);
     const liarGame = new BatchChallengeContract(liarClients, game);

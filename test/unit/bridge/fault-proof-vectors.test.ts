@@ -12,6 +12,7 @@ import { join } from "node:path";
 import t from "tap";
 import { type Address, BaseError, ContractFunctionRevertedError, type Hex } from "viem";
 import { deployStepVerifier } from "../../../bridge/batch-challenge.ts";
+import { batchChallengeAbi, batchChallengeBytecode } from "../../../contracts/artifacts/BatchChallenge.ts";
 import { batchStepVerifierAbi } from "../../../contracts/artifacts/BatchStepVerifier.ts";
 import {
   rollupStateHarnessAbi,
@@ -40,6 +41,8 @@ interface Vectors {
     forced: { txBytes: Hex; postInbox: Hex };
   };
   l1Events: { txBytes: Hex; inboxIndex: number; messageHash: Hex }[];
+  steps: { stateRoot: Hex; messageChain: Hex; inboxHash: Hex; lastTime: number; commitment: Hex };
+  lastTimes: { txBytes: Hex; preLastTime: number; inOrder: boolean; postLastTime: number }[];
   /** L1EventStepRules' one-steps as the replay witnesses and computes them. */
   l1EventSteps: Record<"applied" | "refused", L1EventStep[]>;
 }
@@ -304,3 +307,42 @@ t.test("derived txs roll their L1 inbox message into the inbox hash, as Bridge._
     "a forced tx is no L1 event",
   );
 });
+
+t.test(
+  "block time bounds: the step commitment and lastTimeAfter of every kind byte, as BatchChallenge decides them",
+  async (t) => {
+    // its pure functions read no immutable: any constructor arguments do
+    const zero = `0x${"00".repeat(20)}` as Address;
+    const challenge = (
+      await pub.waitForTransactionReceipt({
+        hash: await clients.walletClient!.deployContract({
+          abi: batchChallengeAbi,
+          bytecode: batchChallengeBytecode,
+          args: [zero, zero, `0x${"00".repeat(32)}`, 1n, 1n, 60n],
+        }),
+      })
+    ).contractAddress as Address;
+    const read = (functionName: "stepCommitment" | "lastTimeAfter", args: readonly unknown[]) =>
+      pub.readContract({ address: challenge, abi: batchChallengeAbi, functionName, args } as never);
+    const s = vectors.steps;
+    t.equal(
+      await read("stepCommitment", [[s.stateRoot, s.messageChain, s.inboxHash], BigInt(s.lastTime)]),
+      s.commitment,
+      "C = sha256(stateRoot || messageChain || inboxHash || lastTime u64)",
+    );
+    t.equal(vectors.lastTimes.length, 256 * 3, "every kind byte, three cases each");
+    const got = (await Promise.all(
+      vectors.lastTimes.map((v) => read("lastTimeAfter", [BigInt(v.preLastTime), v.txBytes])),
+    )) as [boolean, bigint][];
+    const wrong = vectors.lastTimes.filter(
+      (v, i) => got[i][0] !== v.inOrder || (v.inOrder && got[i][1] !== BigInt(v.postLastTime)),
+    );
+    t.same(wrong, [], "Solidity agrees with encoding.ts lastTimeAfter on every vector");
+    const timed = new Set(vectors.lastTimes.filter((v) => !v.inOrder).map((v) => v.txBytes.slice(0, 4)));
+    t.same(
+      [...timed].sort(),
+      ["0x04", "0x05", "0x06", "0x07", "0x08", "0x09", "0x84"],
+      "exactly the timed kinds can be refused",
+    );
+  },
+);

@@ -10,7 +10,7 @@ import { toHex } from "../../../protocol/bytes.ts";
 import type { Address } from "../../../protocol/secp256k1.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
 import { type Hex, signTx, type Tx, type UserTx } from "../../../protocol/tx.ts";
-import { buildBatch } from "../../../sequencer/batch.ts";
+import { buildBatch, lastTimeThrough } from "../../../sequencer/batch.ts";
 import {
   BatchDataError,
   decodeBatchData,
@@ -22,7 +22,12 @@ import type { Block } from "../../../sequencer/block.ts";
 import { Chain } from "../../../sequencer/chain.ts";
 import { DEFAULTS, resolveGenesis } from "../../../sequencer/config.ts";
 import { devGenesis, devKeys } from "../../../sequencer/devkit.ts";
-import { forcedData, inboxMessageHash } from "../../../sequencer/fault-proof/encoding.ts";
+import {
+  forcedData,
+  inboxMessageHash,
+  lastTimeAfter,
+  TIMED_TX_KINDS,
+} from "../../../sequencer/fault-proof/encoding.ts";
 import { BatchReplayer, type InboxMessage, type L1BatchWithData } from "../../../sequencer/rebuild.ts";
 
 const users = devKeys(2, "rebuild-test");
@@ -120,6 +125,12 @@ t.test("batches whose data does not re-execute to their commitments are named", 
   t.match(bad({ ...honest, withdrawalRoot: blocks[0].header.txRoot }), { ok: false, reason: /message root/ });
   t.match(bad({ ...honest, lastBlock: 4 }), { ok: false, reason: /commits blocks 1..4 but carries 3/ });
   t.match(bad({ ...honest, firstBlock: 2 }), { ok: false, reason: /starts at block 2/ });
+  // transfers are untimed: the batch's last time stays the one before it (0), whatever it states
+  t.match(bad({ ...honest, lastTime: 0 }), { ok: true });
+  t.match(bad({ ...honest, lastTime: 2_002 }), {
+    ok: false,
+    reason: /states last time 2002, its timed txs end at 0/,
+  });
 
   // a tx changed after signing: re-execution refuses its signature
   const tampered = blocks.map((b) => ({ ...b, txs: b.txs.map((x) => ({ ...x })) }));
@@ -304,3 +315,23 @@ t.test(
     });
   },
 );
+
+t.test("block time bounds: lastTimeAfter and lastTimeThrough on the tx bytes", async (t) => {
+  const timed = (kind: number, time: bigint) => {
+    const b = new Uint8Array(20);
+    b[0] = kind;
+    new DataView(b.buffer).setBigUint64(1, time);
+    return b;
+  };
+  t.equal(lastTimeAfter(5, timed(0x08, 7n)), 7, "a finalize sets its block time");
+  t.equal(lastTimeAfter(7, timed(0x84, 7n)), 7, "an L1 request at the same time is in order");
+  t.equal(lastTimeAfter(8, timed(0x07, 7n)), null, "a submitResult before the last time is refused");
+  t.equal(lastTimeAfter(8, timed(0x01, 7n)), 8, "a transfer keeps the last time, whatever its bytes");
+  t.equal(lastTimeAfter(8, timed(0x04, 9n).subarray(0, 5)), null, "a timed kind too short for a time");
+  t.same(
+    [...TIMED_TX_KINDS].sort((a, b) => a - b),
+    [0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x84],
+  );
+  // blocks of transfers: no timed tx, the last time passes through
+  t.equal(lastTimeThrough(1234, sealedBlocks()), 1234);
+});
