@@ -37,7 +37,7 @@ import type { Block } from "../../../sequencer/block.ts";
 import { claimBytes, stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
 import { type RecordWitness, replayBatch, type StepWitness } from "../../../sequencer/fault-proof/steps.ts";
 import { type Job, type JobDisputes, keys, type StateRecord } from "../../../sequencer/state/records.ts";
-import { challengerLiars, jobStateLies } from "../../helpers/adversary/batch-liars.ts";
+import { challengerLiars, disputeEventLies, jobStateLies } from "../../helpers/adversary/batch-liars.ts";
 import {
   challengeRig,
   RIG,
@@ -151,6 +151,11 @@ t.test("batch challenge one-steps of the DisputeGame's event txs", async (t) => 
     DisputeResolvedTx,
   ];
   t.same([wonA.claimerWon, lostB.claimerWon], [true, false], "A's resolution: claimer won; B's: lost");
+  t.same(
+    [openA, openB, openC].map((o) => [o.jobId, o.claimKey.toLowerCase()]),
+    [claimA, claimB, claimC].map((c) => [c.jobId, keyOf(c)]),
+    "each opening names its claim's job and key (the claim digest in L2's claim domain)",
+  );
   const INBOX = (await bridge.inboxMessage(1n)).rollingHash as Hex;
 
   // ---------------------------------------------------------------- L2 blocks, sealed for real
@@ -352,26 +357,18 @@ t.test("batch challenge one-steps of the DisputeGame's event txs", async (t) => 
     await lyingBatch(
       t,
       "a resolution paying a lost claim (B unfrozen)",
-      [openA, openB, { ...lostB, claimerWon: true }],
+      [openA, openB, disputeEventLies.flipped(lostB)],
       {
         notOnL1: true,
       },
     );
-    await lyingBatch(t, "a flipped claimerWon (A refunded)", [openA, { ...wonA, claimerWon: false }], {
+    await lyingBatch(t, "a flipped claimerWon (A refunded)", [openA, disputeEventLies.flipped(wonA)], {
       notOnL1: true,
-    });
-    const resolveC = (claimerWon: boolean): DisputeResolvedTx => ({
-      type: "disputeResolved",
-      disputeId: dC,
-      jobId: idC,
-      claimKey: keyOf(claimC),
-      claimer: worker.address,
-      claimerWon,
     });
     await lyingBatch(
       t,
       "a lost resolution of a dispute still running (C refunded)",
-      [openA, openB, openC, resolveC(false)],
+      [openA, openB, openC, disputeEventLies.resolvedWhileRunning(openC, false)],
       {
         notOnL1: true,
         hostile: async (id, w) => {
@@ -414,7 +411,7 @@ t.test("batch challenge one-steps of the DisputeGame's event txs", async (t) => 
     await lyingBatch(
       t,
       "a won resolution of a dispute still running",
-      [openA, openB, openC, resolveC(true)],
+      [openA, openB, openC, disputeEventLies.resolvedWhileRunning(openC, true)],
       {
         notOnL1: true,
       },
@@ -423,13 +420,13 @@ t.test("batch challenge one-steps of the DisputeGame's event txs", async (t) => 
 
   await t.test("a dispute moved to another job of the same worker is proven wrong and removed", async (t) => {
     // C is only claimed on L2: the machine takes any claim of its worker; A's claim, as witness, names job A
-    await lyingBatch(t, "A's dispute on job C (claimed)", [{ ...openA, jobId: idC }], {
+    await lyingBatch(t, "A's dispute on job C (claimed)", [disputeEventLies.movedToJob(openA, idC)], {
       notOnL1: true,
       witness: (w) => withWitness(w, claimA),
       hostile: async (id, withA) => {
         const w = { ...withA, records: withA.records.slice(0, -1) }; // the honest witness less A's claim
         // without a witness the rule applies the tx: its records proven as the machine writes them
-        const applied = witnessOf(blocksOf([{ ...openA, jobId: idC }]), 0);
+        const applied = witnessOf(blocksOf([disputeEventLies.movedToJob(openA, idC)]), 0);
         await rejectsWith(
           t,
           chGame.proveStep(id, applied),
@@ -452,20 +449,20 @@ t.test("batch challenge one-steps of the DisputeGame's event txs", async (t) => 
       },
     });
     // B's claim is on L2: the machine itself refuses A's dispute on it; the liar freezes B anyway
-    await lyingBatch(t, "A's dispute on job B (submitted)", [{ ...openA, jobId: idB }], {
+    await lyingBatch(t, "A's dispute on job B (submitted)", [disputeEventLies.movedToJob(openA, idB)], {
       notOnL1: false,
       lie: jobStateLies.statusSet(idB, "disputed"),
     });
   });
 
   await t.test("a made-up disputeOpened is proven wrong and removed", async (t) => {
-    await lyingBatch(t, "a dispute L1 never opened (A frozen)", [{ ...openA, disputeId: 99n }], {
+    await lyingBatch(t, "a dispute L1 never opened (A frozen)", [disputeEventLies.madeUp(openA, 99n)], {
       notOnL1: true,
     });
     await lyingBatch(
       t,
       "A's dispute with another challenger",
-      [{ ...openA, challenger: requester.address }],
+      [disputeEventLies.otherChallenger(openA, requester.address)],
       {
         notOnL1: true,
       },
@@ -473,7 +470,7 @@ t.test("batch challenge one-steps of the DisputeGame's event txs", async (t) => 
   });
 
   await t.test("a dispute event applied twice is proven wrong at the second", async (t) => {
-    await lyingBatch(t, "A's dispute opened twice", [openA, openA], {
+    await lyingBatch(t, "A's dispute opened twice", disputeEventLies.twice(openA), {
       notOnL1: false,
       lie: (state) => {
         const k = keys.jobDisputes(idA);
@@ -481,7 +478,7 @@ t.test("batch challenge one-steps of the DisputeGame's event txs", async (t) => 
         state.set(k, { open: [...open, ...open] });
       },
     });
-    await lyingBatch(t, "B's loss refunded twice", [openB, lostB, lostB], {
+    await lyingBatch(t, "B's loss refunded twice", [openB, ...disputeEventLies.twice(lostB)], {
       notOnL1: false,
       lie: jobStateLies.creditedExtra(requester.address, ESCROW),
     });
