@@ -18,6 +18,7 @@ import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
 import { DEFAULT_DISPUTE_CLOCK } from "../../../bridge/params.ts";
 import { batchStepVerifierAbi } from "../../../contracts/artifacts/BatchStepVerifier.ts";
 import { disputeEventStepRulesAbi } from "../../../contracts/artifacts/DisputeEventStepRules.ts";
+import { disputeGameAbi } from "../../../contracts/artifacts/DisputeGame.ts";
 import { fromHex, toHex } from "../../../protocol/bytes.ts";
 import { claimDomain } from "../../../protocol/eip712.ts";
 import { ZERO32 } from "../../../protocol/merkle.ts";
@@ -34,6 +35,7 @@ import {
 } from "../../../protocol/tx.ts";
 import { buildBatch } from "../../../sequencer/batch.ts";
 import type { Block } from "../../../sequencer/block.ts";
+import { disputeTxUnbacked } from "../../../sequencer/fault-proof/dispute-events.ts";
 import { claimBytes, stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
 import { type RecordWitness, replayBatch, type StepWitness } from "../../../sequencer/fault-proof/steps.ts";
 import { type Job, type JobDisputes, keys, type StateRecord } from "../../../sequencer/state/records.ts";
@@ -157,6 +159,17 @@ t.test("batch challenge one-steps of the DisputeGame's event txs", async (t) => 
     "each opening names its claim's job and key (the claim digest in L2's claim domain)",
   );
   const INBOX = (await bridge.inboxMessage(1n)).rollingHash as Hex;
+  /** What L1's stored dispute says of a dispute tx (the one-step's first check), read now. */
+  const disputeCount = () =>
+    seqClients.publicClient.readContract({
+      address: d.disputeGame,
+      abi: disputeGameAbi,
+      functionName: "disputeCount",
+    }) as Promise<bigint>;
+  const onL1 = async (tx: DisputeOpenedTx | DisputeResolvedTx) =>
+    disputeTxUnbacked(tx, tx.disputeId < (await disputeCount()) ? await game.getDispute(tx.disputeId) : null);
+  for (const tx of [openA, openB, openC, wonA, lostB])
+    t.equal(await onL1(tx), null, `L1 backs ${tx.type} ${tx.disputeId}`);
 
   // ---------------------------------------------------------------- L2 blocks, sealed for real
   const origin = { number: 0, hash: `0x${"00".repeat(32)}` as Hex };
@@ -321,6 +334,8 @@ t.test("batch challenge one-steps of the DisputeGame's event txs", async (t) => 
     what: string,
     txs: Tx[],
     o: {
+      /** The last tx's refusal on chain: what L1's dispute says (null: L1 backs it) */
+      l1Says?: RegExp;
       notOnL1: boolean;
       lie?: (state: Map<string, StateRecord>) => void;
       witness?: (w: StepWitness) => StepWitness;
@@ -329,6 +344,9 @@ t.test("batch challenge one-steps of the DisputeGame's event txs", async (t) => 
   ): Promise<void> {
     const blocks = blocksOf(txs);
     const last = txs.length - 1;
+    const lastTx = txs[last] as DisputeOpenedTx | DisputeResolvedTx;
+    if (o.l1Says) t.match(await onL1(lastTx), o.l1Says, `${what}: L1's dispute does not back it`);
+    else t.equal(await onL1(lastTx), null, `${what}: L1's dispute backs its fields (the rule decides)`);
     const notOnL1 = o.notOnL1 ? (i: number) => i === last : undefined;
     const truth = replayBatch(genesis, at1, batchBlocks(blocks), undefined, notOnL1);
     const lied = new Map(replayBatch(genesis, at1, batchBlocks(blocks)).finalState);
@@ -359,10 +377,12 @@ t.test("batch challenge one-steps of the DisputeGame's event txs", async (t) => 
       "a resolution paying a lost claim (B unfrozen)",
       [openA, openB, disputeEventLies.flipped(lostB)],
       {
+        l1Says: /claimerWon is false, not true/,
         notOnL1: true,
       },
     );
     await lyingBatch(t, "a flipped claimerWon (A refunded)", [openA, disputeEventLies.flipped(wonA)], {
+      l1Says: /claimerWon is true, not false/,
       notOnL1: true,
     });
     await lyingBatch(
@@ -370,6 +390,7 @@ t.test("batch challenge one-steps of the DisputeGame's event txs", async (t) => 
       "a lost resolution of a dispute still running (C refunded)",
       [openA, openB, openC, disputeEventLies.resolvedWhileRunning(openC, false)],
       {
+        l1Says: /still running on L1/,
         notOnL1: true,
         hostile: async (id, w) => {
           t.same(
@@ -413,6 +434,7 @@ t.test("batch challenge one-steps of the DisputeGame's event txs", async (t) => 
       "a won resolution of a dispute still running",
       [openA, openB, openC, disputeEventLies.resolvedWhileRunning(openC, true)],
       {
+        l1Says: /still running on L1/,
         notOnL1: true,
       },
     );
@@ -457,6 +479,7 @@ t.test("batch challenge one-steps of the DisputeGame's event txs", async (t) => 
 
   await t.test("a made-up disputeOpened is proven wrong and removed", async (t) => {
     await lyingBatch(t, "a dispute L1 never opened (A frozen)", [disputeEventLies.madeUp(openA, 99n)], {
+      l1Says: /has no dispute 99/,
       notOnL1: true,
     });
     await lyingBatch(
@@ -464,6 +487,7 @@ t.test("batch challenge one-steps of the DisputeGame's event txs", async (t) => 
       "A's dispute with another challenger",
       [disputeEventLies.otherChallenger(openA, requester.address)],
       {
+        l1Says: /was opened by .* on L1, not/,
         notOnL1: true,
       },
     );
