@@ -12,7 +12,7 @@
  */
 import t, { type Test } from "tap";
 import { type Hex, parseEther } from "viem";
-import { PHASE } from "../../../bridge/batch-challenge.ts";
+import { PHASE, sequencerMove } from "../../../bridge/batch-challenge.ts";
 import { walletClientFor } from "../../../bridge/clients.ts";
 import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
 import { DEFAULT_DISPUTE_CLOCK } from "../../../bridge/params.ts";
@@ -35,10 +35,14 @@ import {
 } from "../../../protocol/tx.ts";
 import { buildBatch } from "../../../sequencer/batch.ts";
 import type { Block } from "../../../sequencer/block.ts";
+import { Chain } from "../../../sequencer/chain.ts";
 import { disputeTxUnbacked } from "../../../sequencer/fault-proof/dispute-events.ts";
 import { claimBytes, stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
 import { type RecordWitness, replayBatch, type StepWitness } from "../../../sequencer/fault-proof/steps.ts";
+import { L1BatchReader } from "../../../sequencer/l1-batches.ts";
+import { BatchReplayer } from "../../../sequencer/rebuild.ts";
 import { type Job, type JobDisputes, keys, type StateRecord } from "../../../sequencer/state/records.ts";
+import { ValidatorChallenger } from "../../../sequencer/validator-challenge.ts";
 import { challengerLiars, disputeEventLies, jobStateLies } from "../../helpers/adversary/batch-liars.ts";
 import {
   challengeRig,
@@ -322,6 +326,64 @@ t.test("batch challenge one-steps of the DisputeGame's event txs", async (t) => 
       "no claim witness where the job record holds the claim",
     );
   });
+
+  await t.test(
+    "the validator's replay names a resolution L1 does not hold; its challenger proves it",
+    async (t) => {
+      // a liar's chain (its machine has no view of L1) seals a flipped resolution after block 1
+      const fork = new Chain(genesis);
+      fork.initGenesis();
+      fork.applyBlock({ header: block1.header, txs: block1.txs, receipts: [] }, genesis.sequencer);
+      const lie = disputeEventLies.flipped(lostB);
+      for (const tx of [openA, openB, lie]) fork.admit(tx, fork.txHash(tx), ts);
+      const lying = fork.seal(origin, key as Uint8Array).block;
+      t.equal(lying.txs.length, 3, "the liar's chain seals the flipped resolution");
+      await post([lying]);
+      // the validator's path: batches and their data from L1 alone, the disputes they name read from the game
+      const batches = await new L1BatchReader(seqClients, { bridge: d.address, confirmations: 0 }).next();
+      t.same(
+        batches.map((x) => x.index),
+        [0, 1],
+        "the reader returns batch 0 and the lying batch 1",
+      );
+      const replayer = new BatchReplayer(genesis);
+      const verdicts = batches.map((x) => replayer.apply(x));
+      t.ok(verdicts[0].ok, "batch 0 re-executes");
+      t.match(
+        verdicts[1],
+        {
+          ok: false,
+          reason:
+            /derives disputeResolved of dispute 1, which L1 does not back: .*claimerWon is false, not true/,
+        },
+        "batch 1: its resolution is not L1's",
+      );
+      const vc = new ValidatorChallenger(chGame, genesis, RIG.challengerBond);
+      vc.onBadBatch(batches[1], { state: new Map(truth0.finalState), inboxHash: INBOX });
+      // the liar defends with its own replay (the flipped resolution applied)
+      const liar = replayBatch(genesis, at1, batchBlocks([lying]));
+      for (let i = 0; i < 40 && (vc.outcome === "none" || vc.outcome === "playing"); i++) {
+        await vc.step();
+        if (vc.challengeId === null) continue;
+        const v = await seqGame.getChallenge(vc.challengeId);
+        if (v.phase === PHASE.awaitMessages || v.phase === PHASE.awaitMid)
+          await sequencerMove(seqGame, vc.challengeId, liar);
+      }
+      t.equal(vc.outcome, "won", "the validator's challenger wins");
+      t.same(
+        await seqGame.resolution(vc.challengeId as bigint),
+        { challengerWon: true, reason: "tx refused by the rules" },
+        "tx refused by the rules",
+      );
+      t.equal(
+        (await seqGame.getChallenge(vc.challengeId as bigint)).lo,
+        2n,
+        "proven at the flipped resolution",
+      );
+      t.equal(await bridge.batchCount(), 1n, "the lying batch is removed");
+      await seqGame.depositSequencerBond(RIG.sequencerBond);
+    },
+  );
 
   /**
    * A batch at index 1 holding `txs` after batch 0, defended with the truth until its last tx,
