@@ -10,6 +10,10 @@ import { batchChallengeAbi, batchChallengeBytecode } from "../contracts/artifact
 import { batchStepVerifierAbi, batchStepVerifierBytecode } from "../contracts/artifacts/BatchStepVerifier.ts";
 import { bridgeAbi } from "../contracts/artifacts/Bridge.ts";
 import {
+  disputeEventStepRulesAbi,
+  disputeEventStepRulesBytecode,
+} from "../contracts/artifacts/DisputeEventStepRules.ts";
+import {
   generationStepRulesAbi,
   generationStepRulesBytecode,
 } from "../contracts/artifacts/GenerationStepRules.ts";
@@ -64,9 +68,11 @@ async function waitDeployed(clients: L1Clients, hash: Hex, what: string): Promis
 }
 
 /**
- * Deploys GenerationStepRules, then BatchStepVerifier with it (the verifier creates JobStepRules
- * itself and refuses generation rules with other parameters; both rules inside its init code would
- * pass EIP-3860's 49,152 bytes).
+ * Deploys GenerationStepRules and DisputeEventStepRules, then BatchStepVerifier with them (the
+ * verifier creates JobStepRules itself and refuses rules with other parameters; more rules inside
+ * its init code would pass EIP-3860's 49,152 bytes). The dispute rules read the Bridge's
+ * DisputeGame (their constructor refuses another); a Bridge address without code (the encoding
+ * vectors' tests) gets none, and every dispute tx is then refused.
  */
 export async function deployStepVerifier(clients: L1Clients, p: StepVerifierParams): Promise<Address> {
   const wallet = clients.walletClient;
@@ -81,12 +87,29 @@ export async function deployStepVerifier(clients: L1Clients, p: StepVerifierPara
     } as Parameters<typeof wallet.deployContract>[0]),
     "GenerationStepRules deployment",
   );
+  const hasCode = !!(await clients.publicClient.getCode({ address: p.bridge }));
+  const game = hasCode
+    ? ((await clients.publicClient.readContract({
+        address: p.bridge,
+        abi: bridgeAbi,
+        functionName: "disputeGame",
+      })) as Address)
+    : (`0x${"00".repeat(20)}` as Address);
+  const disputeRules = await waitDeployed(
+    clients,
+    await wallet.deployContract({
+      abi: disputeEventStepRulesAbi,
+      bytecode: disputeEventStepRulesBytecode,
+      args: [toHex(domainSeparator(l2Domain(p.l2ChainId))), ...common, game],
+    } as Parameters<typeof wallet.deployContract>[0]),
+    "DisputeEventStepRules deployment",
+  );
   return waitDeployed(
     clients,
     await wallet.deployContract({
       abi: batchStepVerifierAbi,
       bytecode: batchStepVerifierBytecode,
-      args: [p.l2ChainId, ...common, generationRules],
+      args: [p.l2ChainId, ...common, generationRules, disputeRules],
     } as Parameters<typeof wallet.deployContract>[0]),
     "BatchStepVerifier deployment",
   );
@@ -153,7 +176,7 @@ export interface ChallengeView {
 
 /**
  * BatchChallenge's ABI with the custom errors of the one-step it calls (BatchStepVerifier,
- * JobStepRules, L1EventStepRules and GenerationStepRules: a tampered record proof, a malformed record), so a refused
+ * JobStepRules, L1EventStepRules, GenerationStepRules and DisputeEventStepRules: a tampered record proof, a malformed record), so a refused
  * proveStep is named.
  */
 const challengeAbiWithStepErrors = (() => {
@@ -163,6 +186,7 @@ const challengeAbiWithStepErrors = (() => {
     ...jobStepRulesAbi,
     ...l1EventStepRulesAbi,
     ...generationStepRulesAbi,
+    ...disputeEventStepRulesAbi,
   ].filter((e) => {
     if (e.type !== "error" || names.has(e.name)) return false;
     names.add(e.name);
@@ -253,6 +277,8 @@ export class BatchChallengeContract extends ContractClient {
     challengeWindowMs: bigint;
     claimDomainSeparator: Hex;
     l2DomainSeparator: Hex;
+    disputeRulesGame: Address;
+    bridgeDisputeGame: Address;
   }> {
     const verifier = await this.read<Address>("verifier");
     const v = <T>(functionName: string) =>
@@ -276,6 +302,16 @@ export class BatchChallengeContract extends ContractClient {
       challengeWindowMs: await rules<bigint>("challengeWindowMs"),
       claimDomainSeparator: await rules<Hex>("claimDomainSeparator"),
       l2DomainSeparator: await v<Hex>("l2DomainSeparator"),
+      disputeRulesGame: (await this.clients.publicClient.readContract({
+        address: await v<Address>("disputeRules"),
+        abi: disputeEventStepRulesAbi,
+        functionName: "game",
+      })) as Address,
+      bridgeDisputeGame: (await this.clients.publicClient.readContract({
+        address: await this.read<Address>("bridge"),
+        abi: bridgeAbi,
+        functionName: "disputeGame",
+      })) as Address,
     };
   }
   sequencerBond(): Promise<bigint> {

@@ -14,10 +14,13 @@
 import { decodeFunctionData, type Hex, parseEventLogs } from "viem";
 import type { L1Clients } from "../bridge/clients.ts";
 import { bridgeAbi } from "../contracts/artifacts/Bridge.ts";
+import { disputeGameAbi } from "../contracts/artifacts/DisputeGame.ts";
 import { fromHex } from "../protocol/bytes.ts";
 import type { Address } from "../protocol/secp256k1.ts";
+import { decodeBatchData } from "./batch-data.ts";
+import type { L1Dispute } from "./fault-proof/dispute-events.ts";
 import { INBOX_MODEL, INBOX_REQUEST, INBOX_STAKE } from "./fault-proof/encoding.ts";
-import type { InboxMessage, L1BatchWithData } from "./rebuild.ts";
+import { disputeIdsOf, type InboxMessage, type L1BatchWithData } from "./rebuild.ts";
 
 export interface L1BatchReaderOptions {
   bridge: Address;
@@ -141,6 +144,7 @@ export class L1BatchReader {
         this.consumedAt[index] = inboxCount;
         out.push({
           inbox,
+          disputes: await this.disputesNamed(fromHex(txData)),
           index,
           firstBlock: Number(log.args.firstBlock),
           lastBlock: Number(log.args.lastBlock),
@@ -155,6 +159,57 @@ export class L1BatchReader {
       this.scanFrom = to + 1;
     }
     this.returned = this.nextIndex;
+    return out;
+  }
+
+  /** The DisputeGame the Bridge names (read once; zero: none). */
+  private game: Address | null = null;
+
+  /**
+   * L1's dispute for every dispute id the batch data's txs name (rebuild.ts checks each dispute tx
+   * against it). Data that does not decode: none fetched (the replay refuses the batch anyway).
+   */
+  private async disputesNamed(txData: Uint8Array): Promise<Map<bigint, L1Dispute | null>> {
+    const out = new Map<bigint, L1Dispute | null>();
+    let ids: bigint[];
+    try {
+      ids = disputeIdsOf(decodeBatchData(txData));
+    } catch {
+      return out;
+    }
+    if (ids.length === 0) return out;
+    const pub = this.clients.publicClient;
+    this.game ??= (await pub.readContract({
+      address: this.opts.bridge,
+      abi: bridgeAbi,
+      functionName: "disputeGame",
+    })) as Address;
+    const zero = /^0x0{40}$/.test(this.game);
+    const count = zero
+      ? 0n
+      : ((await pub.readContract({
+          address: this.game,
+          abi: disputeGameAbi,
+          functionName: "disputeCount",
+        })) as bigint);
+    for (const id of ids) {
+      if (id >= count) {
+        out.set(id, null);
+        continue;
+      }
+      const d = (await pub.readContract({
+        address: this.game as Address,
+        abi: disputeGameAbi,
+        functionName: "getDispute",
+        args: [id],
+      })) as L1Dispute;
+      out.set(id, {
+        claimer: d.claimer,
+        challenger: d.challenger,
+        claimKey: d.claimKey,
+        winner: Number(d.winner),
+      });
+    }
     return out;
   }
 

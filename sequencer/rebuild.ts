@@ -27,11 +27,12 @@
 import { fromHex, toHex } from "../protocol/bytes.ts";
 import { ZERO32 } from "../protocol/merkle.ts";
 import { sha256 } from "../protocol/sha256.ts";
-import { decodeTx, type Hex } from "../protocol/tx.ts";
+import { decodeTx, type Hex, type Tx } from "../protocol/tx.ts";
 import { buildBatch } from "./batch.ts";
 import { decodeBatchData } from "./batch-data.ts";
 import type { Block } from "./block.ts";
 import { Chain, type GenesisConfig } from "./chain.ts";
+import { disputeTxUnbacked, type L1Dispute } from "./fault-proof/dispute-events.ts";
 import {
   INBOX_MODEL,
   INBOX_REQUEST,
@@ -61,6 +62,11 @@ export interface L1BatchWithData {
   txData: Uint8Array;
   /** The last timed tx's block time (ms) postBatch stated (8c's C_n carries it); absent: not checked. */
   lastTime?: number;
+  /**
+   * L1's dispute (DisputeGame.getDispute; null: the game has none) for every dispute id the
+   * batch's disputeOpened / disputeResolved txs name; absent: not checked.
+   */
+  disputes?: Map<bigint, L1Dispute | null>;
 }
 
 export type BatchVerdict =
@@ -157,6 +163,14 @@ export class BatchReplayer {
         const wrong = checkDerived(blk.header, applied[applied.length - 1], inbox);
         if (wrong) return bad(wrong);
       }
+      if (b.disputes) {
+        const wrong = checkDisputes(
+          blk.header.number,
+          blk.txs.map((j) => decodeTx(j)),
+          b.disputes,
+        );
+        if (wrong) return bad(wrong);
+      }
     }
     if (inbox.length) return bad(`${describe(inbox[0])} is counted but no block of the batch derived it`);
     const stateRoot = this.stateRoot;
@@ -169,6 +183,32 @@ export class BatchReplayer {
       return bad(`states last time ${b.lastTime}, its timed txs end at ${this.lastTime}`);
     return { index: b.index, ok: true, stateRoot, withdrawalRoot, blocks: blocks.length, txs };
   }
+}
+
+/**
+ * The dispute event txs of a block against the disputes L1 stores (what their one-step checks
+ * first, docs/rollup.md 8c): a made-up one, another outcome, a resolution of a running dispute.
+ * Returns what is wrong, or null. (A dropped or reordered one is not seen: L1 counts no events.)
+ */
+function checkDisputes(block: number, txs: Tx[], disputes: Map<bigint, L1Dispute | null>): string | null {
+  for (const tx of txs) {
+    if (tx.type !== "disputeOpened" && tx.type !== "disputeResolved") continue;
+    const why = disputeTxUnbacked(tx, disputes.get(tx.disputeId) ?? null);
+    if (why)
+      return `block ${block} derives ${tx.type} of dispute ${tx.disputeId}, which L1 does not back: ${why}`;
+  }
+  return null;
+}
+
+/** The dispute ids a batch's txs name (what a reader fetches for `L1BatchWithData.disputes`). */
+export function disputeIdsOf(blocks: readonly { txs: readonly unknown[] }[]): bigint[] {
+  const ids = new Set<bigint>();
+  for (const b of blocks)
+    for (const j of b.txs) {
+      const tx = decodeTx(j as Parameters<typeof decodeTx>[0]);
+      if (tx.type === "disputeOpened" || tx.type === "disputeResolved") ids.add(tx.disputeId);
+    }
+  return [...ids];
 }
 
 function describe(m: InboxMessage): string {

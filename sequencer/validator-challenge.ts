@@ -8,8 +8,10 @@
 import type { Logger } from "pino";
 import { type BatchChallengeContract, challengerMove, PHASE } from "../bridge/batch-challenge.ts";
 import type { BridgeRevert } from "../bridge/bridge.ts";
+import type { Tx } from "../protocol/tx.ts";
 import { decodeBatchData } from "./batch-data.ts";
 import type { GenesisConfig } from "./chain.ts";
+import { disputeTxUnbacked } from "./fault-proof/dispute-events.ts";
 import { type BatchReplay, type BatchStart, replayBatch, type StepWitness } from "./fault-proof/steps.ts";
 import type { L1BatchWithData } from "./rebuild.ts";
 
@@ -56,13 +58,19 @@ export class ValidatorChallenger {
       );
       return;
     }
-    const replay = replayBatch(this.genesis, start, blocks);
+    // a dispute tx L1's dispute does not back: the state machine would apply it, its one-step
+    // refuses it, so the honest replay takes it as refused (the replayer flagged the batch for it)
+    const notOnL1 = (_i: number, tx: Tx) =>
+      !!batch.disputes &&
+      (tx.type === "disputeOpened" || tx.type === "disputeResolved") &&
+      disputeTxUnbacked(tx, batch.disputes.get(tx.disputeId) ?? null) !== null;
+    const replay = replayBatch(this.genesis, start, blocks, undefined, notOnL1);
     this.target = {
       batch,
       start,
       replay,
       witness: (i) => {
-        const w = replayBatch(this.genesis, start, blocks, i).witness;
+        const w = replayBatch(this.genesis, start, blocks, i, notOnL1).witness;
         if (!w) throw new Error(`no witness for tx ${i}`);
         return w;
       },

@@ -4,6 +4,7 @@ export * from "./IBatchBridge.ts";
 export * from "./BatchStepVerifier.ts";
 export * from "./Bridge.ts";
 export * from "./IBatchChallengeHooks.ts";
+export * from "./DisputeEventStepRules.ts";
 export * from "./DisputeGame.ts";
 export * from "./DisputeOpenings.ts";
 export * from "./GenerationRule.ts";

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {DisputeEventStepRules} from "./DisputeEventStepRules.sol";
 import {GenerationStepRules} from "./GenerationStepRules.sol";
 import {JobStepRules} from "./JobStepRules.sol";
 import {L1EventStepRules} from "./L1EventStepRules.sol";
@@ -19,7 +20,9 @@ import {RollupState} from "./lib/RollupState.sol";
 /// JobStepRules (which this contract creates with the same genesis parameters); the L1 events'
 /// state rules (model, L1 request, queued stake change) in L1EventStepRules (created here too);
 /// postGenerationJob and submitGeneration in GenerationStepRules (deployed beside it with the same
-/// parameters, checked by the constructor). Any other tx type reverts OneStepNotBuilt.
+/// parameters, checked by the constructor); the DisputeGame's events (disputeOpened,
+/// disputeResolved) in DisputeEventStepRules (deployed beside it the same way). Any other tx type
+/// reverts OneStepNotBuilt.
 /// A derived tx (deposit, forced tx) consumes the next L1 inbox message: its message hash, as
 /// Bridge._queue was given it, is rolled into the inbox hash; a user tx leaves the inbox hash as is.
 contract BatchStepVerifier {
@@ -32,6 +35,9 @@ contract BatchStepVerifier {
     uint8 public constant TX_MODEL_REGISTERED = 0x83;
     uint8 public constant TX_L1_REQUEST = 0x84;
     uint8 public constant TX_WORKER_STAKE = 0x85;
+    /// The txs L2 derives from the DisputeGame's events (no inbox message: DisputeEventStepRules).
+    uint8 internal constant TX_DISPUTE_OPENED = 0x86;
+    uint8 internal constant TX_DISPUTE_RESOLVED = 0x87;
     uint8 public constant TX_OPAQUE = 0xff;
     uint8 internal constant TX_REGISTER_WORKER = 0x03;
     uint8 internal constant TX_POST_JOB = 0x04;
@@ -63,6 +69,8 @@ contract BatchStepVerifier {
     L1EventStepRules public immutable l1EventRules;
     /// The generation job rules (postGenerationJob, submitGeneration), with the same genesis.
     GenerationStepRules public immutable generationRules;
+    /// The DisputeGame events' rules (disputeOpened, disputeResolved), with the same genesis.
+    DisputeEventStepRules public immutable disputeRules;
 
     error OneStepNotBuilt(uint8 txType);
     error BadTxEncoding(uint8 txType, uint256 length);
@@ -70,6 +78,8 @@ contract BatchStepVerifier {
     /// The GenerationStepRules given to the constructor hold other genesis parameters than the
     /// JobStepRules it creates.
     error GenerationRulesMismatch();
+    /// The DisputeEventStepRules given to the constructor hold other genesis parameters.
+    error DisputeRulesMismatch();
 
     /// A user tx's common fields and its two-field body (to/l1Recipient, amount).
     struct UserTx {
@@ -95,7 +105,8 @@ contract BatchStepVerifier {
         uint256 claimCollateral,
         uint64 challengeWindowMs,
         address bridge,
-        GenerationStepRules generationRules_
+        GenerationStepRules generationRules_,
+        DisputeEventStepRules disputeRules_
     ) {
         bytes32 separator = keccak256(abi.encode(DOMAIN_TYPEHASH, keccak256("Verdict"), keccak256("1"), l2ChainId));
         l2DomainSeparator = separator;
@@ -110,6 +121,15 @@ contract BatchStepVerifier {
                 || generationRules_.claimDomainSeparator() != jobRules.claimDomainSeparator()
         ) revert GenerationRulesMismatch();
         generationRules = generationRules_;
+        // the dispute rules read the claim domain (the dispute's claim key) and the L2 domain (an L1
+        // job's refund leaf names the tx hash); the others are unused there but must agree too
+        if (
+            disputeRules_.l2DomainSeparator() != separator || disputeRules_.minFee() != minFee_
+                || disputeRules_.feeRecipient() != feeRecipient_ || disputeRules_.claimCollateral() != claimCollateral
+                || disputeRules_.challengeWindowMs() != challengeWindowMs
+                || disputeRules_.claimDomainSeparator() != jobRules.claimDomainSeparator()
+        ) revert DisputeRulesMismatch();
+        disputeRules = disputeRules_;
     }
 
     /// Executes tx `txBytes` on pre = (state root, message chain, inbox hash) and returns post, the
@@ -133,6 +153,7 @@ contract BatchStepVerifier {
             _forward(address(l1EventRules)); // returns: rolls its inbox message in when applied
         }
         if (kind == TX_POST_GENERATION_JOB || kind == TX_SUBMIT_GENERATION) _forward(address(generationRules));
+        if (kind == TX_DISPUTE_OPENED || kind == TX_DISPUTE_RESOLVED) _forward(address(disputeRules));
         post[2] = pre[2]; // a user tx consumes no inbox message
         if (kind == TX_DEPOSIT) {
             (applied, post[0], post[1]) = _deposit(pre[0], pre[1], txBytes, records);

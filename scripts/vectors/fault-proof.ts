@@ -174,6 +174,31 @@ export function faultProofVectors() {
       signer,
       domain,
     ) as Tx,
+    // the DisputeGame's events (DisputeEventStepRules): no signature, no block time
+    {
+      type: "disputeOpened",
+      disputeId: 2n ** 200n + 3n,
+      jobId: bytes(32, 14),
+      claimKey: bytes(32, 26),
+      claimer: from,
+      challenger: addr(17),
+    },
+    {
+      type: "disputeResolved",
+      disputeId: 3n,
+      jobId: bytes(32, 14),
+      claimKey: bytes(32, 26),
+      claimer: from,
+      claimerWon: true,
+    },
+    {
+      type: "disputeResolved",
+      disputeId: 3n,
+      jobId: bytes(32, 14),
+      claimKey: bytes(32, 26),
+      claimer: from,
+      claimerWon: false,
+    },
   ];
   const blockTime = 1_700_000_000_000;
   const leaves = txs.map((tx) => txLeaf(tx, blockTime));

@@ -51,6 +51,12 @@
  *                                      0x85 || inboxIndex u64 || worker 20 || seq u64 || active u256
  *                                      || unbonding u256
  *                  (a slash's workerStake, no inboxIndex, is 0xff || JSON: it is no inbox message)
+ *                  disputeOpened    0x86 || disputeId u256 || jobId 32 || claimKey 32 || claimer 20
+ *                                   || challenger 20                                     137 bytes
+ *                  disputeResolved  0x87 || disputeId u256 || jobId 32 || claimKey 32 || claimer 20
+ *                                   || claimerWon u8 (0/1)                               118 bytes
+ *                  (the DisputeGame's events: no inbox message; their one-step reads the dispute
+ *                  L1 stores, contracts/src/DisputeEventStepRules.sol)
  *                  any other  0xff || utf8(JSON.stringify(encodeTx(tx)))   (no one-step yet)
  *                  blockTime: the timestamp (ms) of the tx's block in the batch data. The rules of
  *                  postJob, postGenerationJob, claimJob, submitResult, submitGeneration, finalize
@@ -135,6 +141,8 @@ export const TX_FORCED = 0x82;
 export const TX_MODEL_REGISTERED = 0x83;
 export const TX_L1_REQUEST = 0x84;
 export const TX_WORKER_STAKE = 0x85;
+export const TX_DISPUTE_OPENED = 0x86;
+export const TX_DISPUTE_RESOLVED = 0x87;
 export const TX_OPAQUE = 0xff;
 /** Bridge.INBOX_DEPOSIT / ..._STAKE: the first byte of an inbox message's preimage. */
 export const INBOX_DEPOSIT = 0x01;
@@ -245,7 +253,7 @@ export function modelBytes(m: Model): Uint8Array {
   return concatBytes(b32(m.modelId), addr(m.registrant), bytes16(fromHex(m.cid)));
 }
 
-function claimBytes(c: ClaimMsg): Uint8Array {
+export function claimBytes(c: ClaimMsg): Uint8Array {
   return concatBytes(
     b32(c.jobId),
     addr(c.worker),
@@ -420,6 +428,24 @@ export function txBytes(tx: Tx, blockTime: number): Uint8Array {
     case "workerStake":
       if (tx.inboxIndex === undefined) return opaque(tx); // a slash: no inbox message
       return concatBytes(u8(TX_WORKER_STAKE), u64(tx.inboxIndex), l1EventFields(tx));
+    case "disputeOpened":
+      return concatBytes(
+        u8(TX_DISPUTE_OPENED),
+        u256(tx.disputeId),
+        b32(tx.jobId),
+        b32(tx.claimKey),
+        addr(tx.claimer),
+        addr(tx.challenger),
+      );
+    case "disputeResolved":
+      return concatBytes(
+        u8(TX_DISPUTE_RESOLVED),
+        u256(tx.disputeId),
+        b32(tx.jobId),
+        b32(tx.claimKey),
+        addr(tx.claimer),
+        u8(tx.claimerWon ? 1 : 0),
+      );
     default:
       return opaque(tx);
   }

@@ -83,6 +83,12 @@ export interface DeployedChallengeGenesis {
   claimDomainSeparator: `0x${string}`;
   /** The verifier keeps the EIP-712 domain separator of the L2 chain id, not the id. */
   l2DomainSeparator: `0x${string}`;
+  /**
+   * The DisputeGame the dispute events' one-steps read (DisputeEventStepRules.game) and the
+   * Bridge's: optional, absent where the reader does not know them.
+   */
+  disputeRulesGame?: `0x${string}`;
+  bridgeDisputeGame?: `0x${string}`;
 }
 
 /**
@@ -117,6 +123,15 @@ export function challengeGenesisMismatch(
   if (deployed.l2DomainSeparator.toLowerCase() !== separator)
     diffs.push(
       `L2 domain separator ${deployed.l2DomainSeparator} there, ${separator} (chain ${ours.l2ChainId}) here`,
+    );
+  // under another game an honest dispute tx would find no such dispute on chain and be "proven" refused
+  if (
+    deployed.disputeRulesGame !== undefined &&
+    deployed.bridgeDisputeGame !== undefined &&
+    deployed.disputeRulesGame.toLowerCase() !== deployed.bridgeDisputeGame.toLowerCase()
+  )
+    diffs.push(
+      `the dispute events' one-steps read DisputeGame ${deployed.disputeRulesGame}, the Bridge's is ${deployed.bridgeDisputeGame}`,
     );
   return diffs.length ? diffs.join("; ") : null;
 }

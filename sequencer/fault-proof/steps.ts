@@ -139,6 +139,26 @@ export function touchedKeys(
       if (tx.inboxIndex === undefined) return null;
       add(keys.stake(tx.worker));
       return list;
+    // The DisputeGame's events (DisputeEventStepRules): the job and its open disputes; a loss
+    // (claimerWon false) of a job that can still be refunded also touches, read from the job
+    // before the tx, the worker record of a claimed job (active count), the worker's stake
+    // (collateral) and an L2 requester's account (the refund).
+    case "disputeOpened":
+      add(keys.job(tx.jobId));
+      add(keys.jobDisputes(tx.jobId));
+      return list;
+    case "disputeResolved": {
+      add(keys.job(tx.jobId));
+      add(keys.jobDisputes(tx.jobId));
+      const j = get(keys.job(tx.jobId)) as Job | undefined;
+      if (tx.claimerWon || !j || !["claimed", "submitted", "disputed"].includes(j.status)) return list;
+      if (j.worker) {
+        if (j.status === "claimed") add(keys.worker(j.worker));
+        add(keys.stake(j.worker));
+      }
+      if (j.source === "l2") add(keys.account(j.requester));
+      return list;
+    }
     case "forcedTx": {
       // The records of the user tx it encodes; none when its bytes encode no user tx (the
       // one-step finds that from the bytes alone). JSON-encoded types have no one-step yet.
@@ -242,12 +262,17 @@ class MapState implements StateAccess {
  * Replays the batch tx by tx from `start` (the full state at the batch start). A tx the state
  * machine refuses leaves the state as it was (a lying batch may hold one; the one-step proves it),
  * and so does a timed tx stamped below the last timed tx's time (lastTimeAfter: refused on chain).
+ * `notOnL1(i, tx)`: the derived txs the caller's own reading of L1 finds no ground for (a
+ * disputeOpened or disputeResolved that does not match the DisputeGame's dispute): the state
+ * machine has no view of L1 and would apply them, the one-step refuses them
+ * (DisputeEventStepRules), so a challenger's replay takes them as refused.
  */
 export function replayBatch(
   genesis: GenesisConfig,
   start: BatchStart,
   blocks: readonly BatchBlock[],
   witnessAt?: number,
+  notOnL1?: (index: number, tx: Tx) => boolean,
 ): BatchReplay {
   const state = new Map<string, StateRecord>(start.state);
   const tree = new SparseMerkleTree();
@@ -286,6 +311,7 @@ export function replayBatch(
       // A user tx whose signature does not recover to its sender is refused, as Chain.verify does;
       // a timed tx stamped before the last timed one is refused before its rule runs.
       if (!isSystemTx(tx)) verifyTxSignature(tx, fromHex(txHash));
+      if (notOnL1?.(i, tx)) throw new Error(`tx ${i} (${tx.type}) has no ground on L1`);
       if (nextLastTime !== null) outcome = applyTx(s, tx, ctx);
     } catch {
       outcome = null;

@@ -7,7 +7,7 @@
  */
 import type { Address, Hex } from "viem";
 import { fromHex } from "../../../protocol/bytes.ts";
-import type { ClaimMsg } from "../../../protocol/tx.ts";
+import type { ClaimMsg, DisputeOpenedTx, DisputeResolvedTx } from "../../../protocol/tx.ts";
 import { stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
 import type { BatchReplay } from "../../../sequencer/fault-proof/steps.ts";
 import {
@@ -251,4 +251,36 @@ export const l1EventStateLies = {
       if (!st) throw new Error(`l1EventStateLies.stakeChanged: no stake of ${worker}`);
       state.set(k, { ...st, ...change });
     },
+};
+
+/**
+ * What a lying sequencer derives from the DisputeGame's events (docs/rollup.md 8c): they are no
+ * inbox messages, so each lie is a tx whose fields L1's stored dispute does not back, or one the
+ * state rule itself refuses. The honest challenger proves it refused at its own tx
+ * (DisputeEventStepRules): L1 holds no such dispute or outcome, or a claim witness shows the
+ * disputed claim names another job.
+ */
+export const disputeEventLies = {
+  /** The other outcome: a loss turned into the claimer's win pays a lost claim; a win into a refund. */
+  flipped: (tx: DisputeResolvedTx): DisputeResolvedTx => ({ ...tx, claimerWon: !tx.claimerWon }),
+  /** A resolution of a dispute L1 has not ended (from its real opening). */
+  resolvedWhileRunning: (opened: DisputeOpenedTx, claimerWon: boolean): DisputeResolvedTx => ({
+    type: "disputeResolved",
+    disputeId: opened.disputeId,
+    jobId: opened.jobId,
+    claimKey: opened.claimKey,
+    claimer: opened.claimer,
+    claimerWon,
+  }),
+  /** A real dispute put on another job of the same worker (freezes, or on a loss refunds, that job). */
+  movedToJob: (opened: DisputeOpenedTx, jobId: Hex): DisputeOpenedTx => ({ ...opened, jobId }),
+  /** A dispute L1 never opened: a real opening's fields under another id. */
+  madeUp: (opened: DisputeOpenedTx, disputeId: bigint): DisputeOpenedTx => ({ ...opened, disputeId }),
+  /** A real opening naming another challenger. */
+  otherChallenger: (opened: DisputeOpenedTx, challenger: Address): DisputeOpenedTx => ({
+    ...opened,
+    challenger,
+  }),
+  /** The same event applied twice. */
+  twice: <T extends DisputeOpenedTx | DisputeResolvedTx>(tx: T): T[] => [tx, tx],
 };

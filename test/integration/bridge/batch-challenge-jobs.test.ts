@@ -16,6 +16,7 @@ import t, { type Test } from "tap";
 import { type Hex, parseEther } from "viem";
 import { PHASE } from "../../../bridge/batch-challenge.ts";
 import { walletClientFor } from "../../../bridge/clients.ts";
+import { DisputeGameContract } from "../../../bridge/dispute/game.ts";
 import { batchStepVerifierAbi } from "../../../contracts/artifacts/BatchStepVerifier.ts";
 import { generationStepRulesAbi } from "../../../contracts/artifacts/GenerationStepRules.ts";
 import { jobStepRulesAbi } from "../../../contracts/artifacts/JobStepRules.ts";
@@ -25,6 +26,7 @@ import { type GenerationParams, generationParamsHash } from "../../../protocol/g
 import {
   type ClaimMsg,
   claimDigest,
+  type DisputeOpenedTx,
   encodeTx,
   type L1InferenceRequestTx,
   NO_GENERATION,
@@ -168,6 +170,19 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
     traceCid: "0x",
   });
   const claim1 = claimOf(chain.txHash(job1));
+  // a real dispute on the worker's signed claim, opened on L1's DisputeGame before the claim
+  // reaches L2 (still running), as the follower derives it: its one-step reads that dispute
+  const disputeFrom = (await seqClients.publicClient.getBlockNumber()) + 1n;
+  await bridge.as(b.wallet(4)).depositBond(CHALLENGER_BOND);
+  await new DisputeGameContract(seqClients, d.disputeGame)
+    .as(b.wallet(4))
+    .open(claim1, signClaim(claim1, worker.key, claims));
+  const [opened1] = await derivedSince(seqClients, d.address, disputeFrom);
+  t.same(
+    [opened1.type, (opened1 as DisputeOpenedTx).claimKey.toLowerCase()],
+    ["disputeOpened", toHex(claimDigest(claim1, claims))],
+    "the follower derives the dispute on claim 1",
+  );
   const job2 = postJob(40n);
   const block2Txs = [
     user(worker, {
@@ -191,14 +206,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
     user(worker, { type: "claimJob", jobId: chain.txHash(job2) }),
     user(worker, { type: "claimJob", jobId: chain.txHash(genJob) }),
     // a dispute on the worker's signed claim reaches L2 before the claim: it is submitted disputed
-    {
-      type: "disputeOpened",
-      disputeId: 1n,
-      jobId: chain.txHash(job1),
-      claimKey: toHex(claimDigest(claim1, claims)),
-      claimer: worker.address,
-      challenger: stranger.address,
-    } as Tx,
+    opened1,
     user(worker, {
       type: "submitResult",
       claim: claim1,
@@ -285,7 +293,6 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
       "two claims active (three claimed, one submitted)",
     );
     for (let i = 0; i < truth1.txCount; i++) {
-      if (block2Txs[i].type === "disputeOpened") continue; // a derived tx: no one-step yet
       const w = witnessOf(pre1, [block2], i);
       const [applied, root, msgChain] = await step(w);
       t.ok(applied, `tx ${i} (${block2Txs[i].type}) applied`);

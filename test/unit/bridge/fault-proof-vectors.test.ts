@@ -14,6 +14,7 @@ import { type Address, BaseError, ContractFunctionRevertedError, type Hex } from
 import { deployStepVerifier } from "../../../bridge/batch-challenge.ts";
 import { batchChallengeAbi, batchChallengeBytecode } from "../../../contracts/artifacts/BatchChallenge.ts";
 import { batchStepVerifierAbi } from "../../../contracts/artifacts/BatchStepVerifier.ts";
+import { disputeEventStepRulesAbi } from "../../../contracts/artifacts/DisputeEventStepRules.ts";
 import {
   rollupStateHarnessAbi,
   rollupStateHarnessBytecode,
@@ -45,6 +46,7 @@ interface Vectors {
   lastTimes: { txBytes: Hex; preLastTime: number; inOrder: boolean; postLastTime: number }[];
   /** L1EventStepRules' one-steps as the replay witnesses and computes them. */
   l1EventSteps: Record<"applied" | "refused", L1EventStep[]>;
+  txLeaves: { tx: { type: string }; bytes: Hex }[];
 }
 type L1EventStep = { txBytes: Hex; pre: Hex[]; records: ProofJson[]; applied: boolean; post: Hex[] };
 
@@ -343,6 +345,70 @@ t.test(
       [...timed].sort(),
       ["0x04", "0x05", "0x06", "0x07", "0x08", "0x09", "0x84"],
       "exactly the timed kinds can be refused",
+    );
+  },
+);
+
+t.test(
+  "the DisputeGame's event txs reach DisputeEventStepRules; with no game every one is refused",
+  async (t) => {
+    const verifier = await deployStepVerifier(clients, {
+      l2ChainId: 424242n,
+      minFee: 1n,
+      feeRecipient: `0x${"fe".repeat(20)}`,
+      claimCollateral: 1n,
+      challengeWindowMs: 1000n,
+      bridge: `0x${"b1".repeat(20)}`,
+    });
+    const abi = [...batchStepVerifierAbi, ...disputeEventStepRulesAbi.filter((e) => e.type === "error")];
+    const step = (pre: readonly [Hex, Hex, Hex], txBytes: Hex, records: ProofJson[]) =>
+      pub.readContract({
+        address: verifier,
+        abi,
+        functionName: "step",
+        args: [pre, txBytes, records],
+      } as never);
+    const absent: ProofJson = {
+      value: "0x",
+      present: false,
+      siblings: [],
+      hasOther: false,
+      otherPath: `0x${"00".repeat(32)}`,
+      otherValueHash: `0x${"00".repeat(32)}`,
+    };
+    const pre = [`0x${"00".repeat(32)}`, `0x${"33".repeat(32)}`, `0x${"55".repeat(32)}`] as const;
+    const disputes = vectors.txLeaves.filter((v) => v.tx.type.startsWith("dispute"));
+    t.same(
+      disputes.map((v) => [v.tx.type, (v.bytes.length - 2) / 2, v.bytes.slice(0, 4)]),
+      [
+        ["disputeOpened", 137, "0x86"],
+        ["disputeResolved", 118, "0x87"],
+        ["disputeResolved", 118, "0x87"],
+      ],
+      "their bytes: 0x86 (137 bytes) and 0x87 (118 bytes)",
+    );
+    for (const v of disputes) {
+      t.same(
+        await step(pre, v.bytes, [absent, absent]),
+        [false, [...pre]],
+        `${v.tx.type}: no such dispute, refused`,
+      );
+      t.equal(
+        await revertName(step(pre, v.bytes, [absent])),
+        "RecordCount",
+        `${v.tx.type}: its records wanted`,
+      );
+      t.equal(
+        await revertName(step(pre, `${v.bytes}00` as Hex, [absent, absent])),
+        "BadTxEncoding",
+        `${v.tx.type}: one byte too long is no tx`,
+      );
+    }
+    const resolved = disputes[1].bytes;
+    t.equal(
+      await revertName(step(pre, `${resolved.slice(0, -2)}02` as Hex, [absent, absent])),
+      "BadTxEncoding",
+      "claimerWon 2 is no tx",
     );
   },
 );

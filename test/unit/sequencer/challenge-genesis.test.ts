@@ -38,6 +38,11 @@ const genesisOf = (g: Partial<SequencerConfig["genesis"]>) =>
 t.test("the deployed challenge holds the genesis it was deployed for", async (t) => {
   t.equal(challengeGenesisMismatch(deployed, genesisOf({})), null, "the sequencer's own genesis fits");
   t.equal(dep.batchChallenge?.genesisStateRoot, deployed.genesisStateRoot);
+  t.same(
+    [deployed.disputeRulesGame.toLowerCase(), deployed.bridgeDisputeGame.toLowerCase()],
+    [dep.disputeGame.toLowerCase(), dep.disputeGame.toLowerCase()],
+    "the dispute events' one-steps read the Bridge's DisputeGame",
+  );
   t.equal(await game.sequencerBond(), 10n ** 18n, "the default sequencer bond");
   t.not(
     challengeGenesisOfConfig(DEVNET_L2_GENESIS).genesisStateRoot,
@@ -76,5 +81,10 @@ t.test("a genesis the challenge was not deployed for is named", async (t) => {
   t.match(
     challengeGenesisMismatch(deployed, genesisOf({ l2ChainId: "7" })),
     /^L2 domain separator .* \(chain 7\) here$/,
+  );
+  t.match(
+    challengeGenesisMismatch({ ...deployed, disputeRulesGame: `0x${"9a".repeat(20)}` }, genesisOf({})),
+    /^the dispute events' one-steps read DisputeGame 0x9a.* the Bridge's is /,
+    "dispute rules reading another game",
   );
 });
