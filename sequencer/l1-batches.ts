@@ -11,16 +11,20 @@
  * contract's calldata; this reader refuses it by name rather than guess (tracing the call would
  * need debug_traceTransaction, which not every L1 node serves).
  */
-import { decodeFunctionData, type Hex, parseEventLogs } from "viem";
+import { decodeFunctionData, getAbiItem, type Hex, parseEventLogs } from "viem";
 import type { L1Clients } from "../bridge/clients.ts";
 import { bridgeAbi } from "../contracts/artifacts/Bridge.ts";
 import { disputeGameAbi } from "../contracts/artifacts/DisputeGame.ts";
-import { fromHex } from "../protocol/bytes.ts";
+import { fromHex, toHex } from "../protocol/bytes.ts";
+import { claimDomain } from "../protocol/eip712.ts";
 import type { Address } from "../protocol/secp256k1.ts";
+import { type ClaimMsg, claimDigest } from "../protocol/tx.ts";
 import { decodeBatchData } from "./batch-data.ts";
 import type { L1Dispute } from "./fault-proof/dispute-events.ts";
 import { INBOX_MODEL, INBOX_REQUEST, INBOX_STAKE } from "./fault-proof/encoding.ts";
 import { disputeIdsOf, type InboxMessage, type L1BatchWithData } from "./rebuild.ts";
+
+const DISPUTE_OPENED = getAbiItem({ abi: disputeGameAbi, name: "DisputeOpened" });
 
 export interface L1BatchReaderOptions {
   bridge: Address;
@@ -208,10 +212,72 @@ export class L1BatchReader {
         challenger: d.challenger,
         claimKey: d.claimKey,
         winner: Number(d.winner),
+        ...(await this.opening(id, d.claimKey)),
       });
     }
     return out;
   }
+
+  /** What the DisputeOpened log of each dispute read so far names (it never changes). */
+  private readonly openings = new Map<bigint, { jobId: Hex; claim: ClaimMsg | null }>();
+
+  /**
+   * The job dispute `id` was opened on (its DisputeOpened log's claim.jobId: getDispute stores
+   * none) and the disputed claim, decoded from the calldata of the tx that emitted the log (every
+   * DisputeGame opening takes the claim first); null when that tx called another contract, whose
+   * calldata holds the claim where this reader cannot find it (docs/rollup.md 8c).
+   */
+  private async opening(id: bigint, claimKey: Hex): Promise<{ jobId: Hex; claim: ClaimMsg | null }> {
+    const known = this.openings.get(id);
+    if (known) return known;
+    const pub = this.clients.publicClient;
+    const head = Number(await pub.getBlockNumber({ cacheTime: 0 }));
+    for (let from = this.opts.startBlock; from <= head; from += this.opts.maxRange) {
+      const [log] = await pub.getLogs({
+        address: this.game as Address,
+        event: DISPUTE_OPENED,
+        args: { disputeId: id },
+        fromBlock: BigInt(from),
+        toBlock: BigInt(Math.min(head, from + this.opts.maxRange - 1)),
+      });
+      if (!log) continue;
+      const jobId = log.args.jobId as Hex;
+      const tx = await pub.getTransaction({ hash: log.transactionHash as Hex });
+      let claim: ClaimMsg | null = null;
+      if (tx.to && tx.to.toLowerCase() === (this.game as Address).toLowerCase()) {
+        const call = decodeFunctionData({ abi: disputeGameAbi, data: tx.input });
+        const c = (call.args as readonly unknown[] | undefined)?.[0] as ClaimMsg | undefined;
+        this.claims ??= claimDomain(BigInt(await pub.getChainId()), this.opts.bridge);
+        // the opening's first argument is the claim; only the one whose digest is the key is used
+        if (
+          c &&
+          typeof c === "object" &&
+          "jobId" in c &&
+          toHex(claimDigest(c, this.claims)) === claimKey.toLowerCase()
+        )
+          claim = {
+            jobId: c.jobId,
+            worker: c.worker.toLowerCase() as Address,
+            modelId: c.modelId,
+            inputRoot: c.inputRoot,
+            outputRoot: c.outputRoot,
+            traceRoot: c.traceRoot,
+            generationSpec: c.generationSpec,
+            outputCid: c.outputCid,
+            traceCid: c.traceCid,
+          };
+      }
+      const found = { jobId, claim };
+      this.openings.set(id, found);
+      return found;
+    }
+    throw new Error(
+      `dispute ${id} is on L1 but no DisputeOpened log names it from block ${this.opts.startBlock}`,
+    );
+  }
+
+  /** L2's claim domain (the claim keys' EIP-712 domain: L1's chain id and the Bridge). */
+  private claims: ReturnType<typeof claimDomain> | null = null;
 
   private queue(
     index: number,

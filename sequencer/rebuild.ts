@@ -32,7 +32,7 @@ import { buildBatch } from "./batch.ts";
 import { decodeBatchData } from "./batch-data.ts";
 import type { Block } from "./block.ts";
 import { Chain, type GenesisConfig } from "./chain.ts";
-import { disputeTxUnbacked, type L1Dispute } from "./fault-proof/dispute-events.ts";
+import { disputeTxOnOtherJob, disputeTxUnbacked, type L1Dispute } from "./fault-proof/dispute-events.ts";
 import {
   INBOX_MODEL,
   INBOX_REQUEST,
@@ -63,8 +63,9 @@ export interface L1BatchWithData {
   /** The last timed tx's block time (ms) postBatch stated (8c's C_n carries it); absent: not checked. */
   lastTime?: number;
   /**
-   * L1's dispute (DisputeGame.getDispute; null: the game has none) for every dispute id the
-   * batch's disputeOpened / disputeResolved txs name; absent: not checked.
+   * L1's dispute (DisputeGame.getDispute, with its DisputeOpened log's jobId and the claim its
+   * opening tx carried; null: the game has none) for every dispute id the batch's disputeOpened /
+   * disputeResolved txs name; absent: not checked.
    */
   disputes?: Map<bigint, L1Dispute | null>;
 }
@@ -187,15 +188,19 @@ export class BatchReplayer {
 
 /**
  * The dispute event txs of a block against the disputes L1 stores (what their one-step checks
- * first, docs/rollup.md 8c): a made-up one, another outcome, a resolution of a running dispute.
+ * first, docs/rollup.md 8c): a made-up one, another outcome, a resolution of a running dispute;
+ * and a real one moved onto another job than its DisputeOpened log names (when the reader read it).
  * Returns what is wrong, or null. (A dropped or reordered one is not seen: L1 counts no events.)
  */
 function checkDisputes(block: number, txs: Tx[], disputes: Map<bigint, L1Dispute | null>): string | null {
   for (const tx of txs) {
     if (tx.type !== "disputeOpened" && tx.type !== "disputeResolved") continue;
-    const why = disputeTxUnbacked(tx, disputes.get(tx.disputeId) ?? null);
+    const d = disputes.get(tx.disputeId) ?? null;
+    const why = disputeTxUnbacked(tx, d);
     if (why)
       return `block ${block} derives ${tx.type} of dispute ${tx.disputeId}, which L1 does not back: ${why}`;
+    const moved = disputeTxOnOtherJob(tx, d);
+    if (moved) return `block ${block} ${moved}`;
   }
   return null;
 }

@@ -8,12 +8,22 @@
 import type { Logger } from "pino";
 import { type BatchChallengeContract, challengerMove, PHASE } from "../bridge/batch-challenge.ts";
 import type { BridgeRevert } from "../bridge/bridge.ts";
-import type { Tx } from "../protocol/tx.ts";
+import { toHex } from "../protocol/bytes.ts";
+import { ZERO32 } from "../protocol/merkle.ts";
+import type { ClaimMsg, Tx } from "../protocol/tx.ts";
 import { decodeBatchData } from "./batch-data.ts";
 import type { GenesisConfig } from "./chain.ts";
-import { disputeTxUnbacked } from "./fault-proof/dispute-events.ts";
-import { type BatchReplay, type BatchStart, replayBatch, type StepWitness } from "./fault-proof/steps.ts";
+import { disputeTxOnOtherJob, disputeTxUnbacked, otherJobRefutation } from "./fault-proof/dispute-events.ts";
+import { claimBytes } from "./fault-proof/encoding.ts";
+import {
+  type BatchReplay,
+  type BatchStart,
+  type RecordWitness,
+  replayBatch,
+  type StepWitness,
+} from "./fault-proof/steps.ts";
 import type { L1BatchWithData } from "./rebuild.ts";
+import { type Job, type JobDisputes, keys, type StateRecord } from "./state/records.ts";
 
 export type ChallengeOutcome = "none" | "playing" | "won" | "lost" | "void" | "cannot";
 
@@ -59,12 +69,37 @@ export class ValidatorChallenger {
       return;
     }
     // a dispute tx L1's dispute does not back: the state machine would apply it, its one-step
-    // refuses it, so the honest replay takes it as refused (the replayer flagged the batch for it)
-    const notOnL1 = (_i: number, tx: Tx) =>
-      !!batch.disputes &&
-      (tx.type === "disputeOpened" || tx.type === "disputeResolved") &&
-      disputeTxUnbacked(tx, batch.disputes.get(tx.disputeId) ?? null) !== null;
+    // refuses it, so the honest replay takes it as refused (the replayer flagged the batch for it).
+    // A real dispute moved onto another job: refused where the one-step can see it, some only with
+    // the disputed claim as witness (kept by tx index; the replay is the same every time).
+    const claimWitness = new Map<number, ClaimMsg>();
+    const unprovable: string[] = [];
+    const notOnL1 = (i: number, tx: Tx, state: ReadonlyMap<string, StateRecord>) => {
+      if (!batch.disputes || (tx.type !== "disputeOpened" && tx.type !== "disputeResolved")) return false;
+      const d = batch.disputes.get(tx.disputeId) ?? null;
+      if (disputeTxUnbacked(tx, d) !== null) return true;
+      const moved = disputeTxOnOtherJob(tx, d);
+      if (!moved || !d) return false;
+      const r = otherJobRefutation(
+        tx,
+        d,
+        state.get(keys.job(tx.jobId)) as Job | undefined,
+        state.get(keys.jobDisputes(tx.jobId)) as JobDisputes | undefined,
+      );
+      if (r.witness) claimWitness.set(i, r.witness);
+      if (!r.refuted) unprovable.push(`tx ${i}: ${moved}`);
+      return r.refuted;
+    };
     const replay = replayBatch(this.genesis, start, blocks, undefined, notOnL1);
+    if (unprovable.length && replay.roots[replay.txCount].stateRoot === batch.stateRoot.toLowerCase()) {
+      // the one-step applies the moved tx as the batch did: a challenge would lose its bond
+      this.outcome = "cannot";
+      this.logger?.error(
+        { index: batch.index, unprovable },
+        "bad batch: a dispute moved to another job that no one-step can refute: no on-chain challenge for it",
+      );
+      return;
+    }
     this.target = {
       batch,
       start,
@@ -72,7 +107,8 @@ export class ValidatorChallenger {
       witness: (i) => {
         const w = replayBatch(this.genesis, start, blocks, i, notOnL1).witness;
         if (!w) throw new Error(`no witness for tx ${i}`);
-        return w;
+        const claim = claimWitness.get(i);
+        return claim ? { ...w, records: [...w.records, claimWitnessRecord(claim)] } : w;
       },
     };
   }
@@ -112,4 +148,20 @@ export class ValidatorChallenger {
     await challengerMove(this.game, id, t.replay, t.witness);
     return this.outcome;
   }
+}
+
+/**
+ * DisputeEventStepRules' claim witness: the disputed claim's bytes as a job record holds them
+ * (encoding.ts claimBytes), after the tx's records; it is no state record, so no proof.
+ */
+export function claimWitnessRecord(claim: ClaimMsg): RecordWitness {
+  return {
+    key: "claim witness",
+    value: toHex(claimBytes(claim)),
+    present: false,
+    siblings: [],
+    hasOther: false,
+    otherPath: toHex(ZERO32),
+    otherValueHash: toHex(ZERO32),
+  };
 }

@@ -5,7 +5,8 @@
  * the dispute (`DisputeGame.getDispute`, null when the game has none with that id).
  */
 import type { Address } from "../../protocol/secp256k1.ts";
-import type { DisputeOpenedTx, DisputeResolvedTx, Hex } from "../../protocol/tx.ts";
+import type { ClaimMsg, DisputeOpenedTx, DisputeResolvedTx, Hex } from "../../protocol/tx.ts";
+import type { Job, JobDisputes } from "../state/records.ts";
 
 /** DisputeGame's winners (WINNER_*). */
 export const WINNER = { none: 0, claimer: 1, challenger: 2, void: 3, unbacked: 4 } as const;
@@ -16,6 +17,18 @@ export interface L1Dispute {
   challenger: Address | Hex;
   claimKey: Hex;
   winner: number;
+  /**
+   * The job L1 opened the dispute on: its `DisputeOpened` log's claim.jobId (getDispute stores
+   * none). Absent: not read (the job is then not checked).
+   */
+  jobId?: Hex;
+  /**
+   * The disputed claim, decoded from the calldata of the tx that emitted the DisputeOpened log
+   * (every DisputeGame opening takes it) and checked against the claim key; null when that tx
+   * called another contract (a multisig, a proxy: the claim is inside its calldata). Absent: not
+   * read.
+   */
+  claim?: ClaimMsg | null;
 }
 
 /**
@@ -42,4 +55,53 @@ export function disputeTxUnbacked(
   if (claimerWon !== tx.claimerWon)
     return `dispute ${tx.disputeId} ended with winner ${d.winner} on L1: claimerWon is ${claimerWon}, not ${tx.claimerWon}`;
   return null;
+}
+
+/**
+ * Why a dispute tx that L1's dispute `d` otherwise backs is on another job than the one L1 opened
+ * it on, or null (docs/rollup.md 8c): the machine follows a dispute on any claim the worker
+ * signed for a job still only claimed, so the one-step needs the disputed claim as witness to see
+ * it (`otherJobRefutation`). When the opening came through another contract the validator has no
+ * claim, and says so.
+ */
+export function disputeTxOnOtherJob(
+  tx: DisputeOpenedTx | DisputeResolvedTx,
+  d: L1Dispute | null,
+): string | null {
+  if (!d?.jobId || d.jobId.toLowerCase() === tx.jobId.toLowerCase()) return null;
+  const why = `derives ${tx.type} of dispute ${tx.disputeId} on job ${tx.jobId}, which L1 opened on job ${d.jobId}`;
+  return d.claim === null
+    ? `${why} (opened through another contract: no claim witness from its calldata, so no batch challenge can prove it where the job is only claimed)`
+    : why;
+}
+
+/**
+ * Whether the one-step refuses a tx `disputeTxOnOtherJob` names, given the tx's job and disputes
+ * records before it, and with which claim witness (DisputeEventStepRules `_concernsJob`):
+ *  - the job absent, or holding a claim (its digest is not the dispute's claim key: the claim
+ *    binds its jobId): refused by the rule, no witness;
+ *  - a resolution with the claimer's win of a dispute L2 does not follow on the job: refused;
+ *  - the dispute already open on the job (an earlier moved opening stood): an opening is refused
+ *    (already open), a resolution of it (same claim key) applied: not provable;
+ *  - the job only claimed: refused only with the disputed claim as witness (null: none read).
+ */
+export function otherJobRefutation(
+  tx: DisputeOpenedTx | DisputeResolvedTx,
+  d: L1Dispute,
+  job: Job | undefined,
+  disputes: JobDisputes | undefined,
+): { refuted: boolean; witness: ClaimMsg | null } {
+  const none = { refuted: true, witness: null };
+  if (!job || job.claim) return none;
+  const open = disputes?.open ?? [];
+  if (tx.type === "disputeOpened") {
+    if (open.some((o) => o.id === tx.disputeId)) return none;
+  } else if (
+    open.some((o) => o.id === tx.disputeId && o.claimKey.toLowerCase() === tx.claimKey.toLowerCase())
+  ) {
+    return { refuted: false, witness: null };
+  } else if (tx.claimerWon) {
+    return none;
+  }
+  return d.claim ? { refuted: true, witness: d.claim } : { refuted: false, witness: null };
 }

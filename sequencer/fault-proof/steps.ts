@@ -262,17 +262,18 @@ class MapState implements StateAccess {
  * Replays the batch tx by tx from `start` (the full state at the batch start). A tx the state
  * machine refuses leaves the state as it was (a lying batch may hold one; the one-step proves it),
  * and so does a timed tx stamped below the last timed tx's time (lastTimeAfter: refused on chain).
- * `notOnL1(i, tx)`: the derived txs the caller's own reading of L1 finds no ground for (a
+ * `notOnL1(i, tx, state)`: the derived txs the caller's own reading of L1 finds no ground for (a
  * disputeOpened or disputeResolved that does not match the DisputeGame's dispute): the state
  * machine has no view of L1 and would apply them, the one-step refuses them
- * (DisputeEventStepRules), so a challenger's replay takes them as refused.
+ * (DisputeEventStepRules), so a challenger's replay takes them as refused. `state` is the state
+ * before the tx (whether the one-step can refuse a moved dispute depends on its job record).
  */
 export function replayBatch(
   genesis: GenesisConfig,
   start: BatchStart,
   blocks: readonly BatchBlock[],
   witnessAt?: number,
-  notOnL1?: (index: number, tx: Tx) => boolean,
+  notOnL1?: (index: number, tx: Tx, state: ReadonlyMap<string, StateRecord>) => boolean,
 ): BatchReplay {
   const state = new Map<string, StateRecord>(start.state);
   const tree = new SparseMerkleTree();
@@ -311,7 +312,7 @@ export function replayBatch(
       // A user tx whose signature does not recover to its sender is refused, as Chain.verify does;
       // a timed tx stamped before the last timed one is refused before its rule runs.
       if (!isSystemTx(tx)) verifyTxSignature(tx, fromHex(txHash));
-      if (notOnL1?.(i, tx)) throw new Error(`tx ${i} (${tx.type}) has no ground on L1`);
+      if (notOnL1?.(i, tx, state)) throw new Error(`tx ${i} (${tx.type}) has no ground on L1`);
       if (nextLastTime !== null) outcome = applyTx(s, tx, ctx);
     } catch {
       outcome = null;

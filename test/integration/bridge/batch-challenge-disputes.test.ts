@@ -399,6 +399,85 @@ t.test("batch challenge one-steps of the DisputeGame's event txs", async (t) => 
     },
   );
 
+  await t.test(
+    "the validator's reading of L1 names a dispute moved onto another claimed job; its challenger removes it",
+    async (t) => {
+      // a liar's chain seals A's real dispute on job C (same worker, only claimed: its machine takes it)
+      const fork = new Chain(genesis);
+      fork.initGenesis();
+      fork.applyBlock({ header: block1.header, txs: block1.txs, receipts: [] }, genesis.sequencer);
+      const moved = disputeEventLies.movedToJob(openA, idC);
+      fork.admit(moved, fork.txHash(moved), ts);
+      const lying = fork.seal(origin, key as Uint8Array).block;
+      t.equal(lying.txs.length, 1, "the liar's chain seals A's dispute on job C");
+      t.equal(await onL1(moved), null, "getDispute alone backs it (it stores no job)");
+      const index = await bridge.batchCount();
+      await post([lying]);
+      const batches = await new L1BatchReader(seqClients, { bridge: d.address, confirmations: 0 }).next();
+      const read = batches[Number(index)].disputes?.get(dA);
+      t.equal(
+        read?.jobId?.toLowerCase(),
+        idA.toLowerCase(),
+        "the reader takes A's job from its DisputeOpened log",
+      );
+      t.same(read?.claim, claimA, "and A's claim from the calldata of the tx that opened it");
+      const replayer = new BatchReplayer(genesis);
+      const verdicts = batches.map((x) => replayer.apply(x));
+      t.ok(verdicts[0].ok, "batch 0 re-executes");
+      t.match(
+        verdicts[Number(index)],
+        {
+          ok: false,
+          reason: new RegExp(
+            `block 2 derives disputeOpened of dispute ${dA} on job ${idC}, which L1 opened on job ${idA}$`,
+            "i",
+          ),
+        },
+        "the lying batch: A's dispute is on another job than L1 opened it on",
+      );
+      const vc = new ValidatorChallenger(chGame, genesis, RIG.challengerBond);
+      vc.onBadBatch(batches[Number(index)], {
+        state: new Map(truth0.finalState),
+        inboxHash: INBOX,
+        lastTime: truth0.finalLastTime,
+      });
+      const liar = replayBatch(genesis, at1, batchBlocks([lying]));
+      for (let i = 0; i < 40 && (vc.outcome === "none" || vc.outcome === "playing"); i++) {
+        await vc.step();
+        if (vc.challengeId === null) continue;
+        const v = await seqGame.getChallenge(vc.challengeId);
+        if (v.phase === PHASE.awaitMessages || v.phase === PHASE.awaitMid)
+          await sequencerMove(seqGame, vc.challengeId, liar);
+      }
+      t.equal(vc.outcome, "won", "the validator's challenger wins (A's claim as the one-step's witness)");
+      t.same(
+        await seqGame.resolution(vc.challengeId as bigint),
+        { challengerWon: true, reason: "tx refused by the rules" },
+        "tx refused by the rules",
+      );
+      t.equal(await bridge.batchCount(), index, "the lying batch is removed");
+      await seqGame.depositSequencerBond(RIG.sequencerBond);
+
+      // without A's claim (an opening through another contract) the one-step takes the tx: no challenge
+      const blind = new Map(batches[Number(index)].disputes);
+      blind.set(dA, { ...(read as NonNullable<typeof read>), claim: null });
+      const verdict = new BatchReplayer(genesis);
+      verdict.apply(batches[0]);
+      t.match(
+        verdict.apply({ ...batches[Number(index)], disputes: blind }),
+        { ok: false, reason: /which L1 opened on job .*opened through another contract: no claim witness/ },
+        "flagged, saying why no challenge can prove it",
+      );
+      const noWitness = new ValidatorChallenger(chGame, genesis, RIG.challengerBond);
+      noWitness.onBadBatch(
+        { ...batches[Number(index)], disputes: blind },
+        { state: new Map(truth0.finalState), inboxHash: INBOX, lastTime: truth0.finalLastTime },
+      );
+      t.equal(noWitness.outcome, "cannot", "no challenge opened that the one-step would make it lose");
+      t.equal(noWitness.challengeId, null, "none opened");
+    },
+  );
+
   /**
    * A batch at index 1 holding `txs` after batch 0, defended with the truth until its last tx,
    * whose state root is what a lying sequencer's machine makes of them (`lie` applied on top: for
@@ -589,6 +668,27 @@ t.test("batch challenge one-steps of the DisputeGame's event txs", async (t) => 
     const index = await bridge.batchCount();
     t.equal(index, 1n, "every lying batch was removed");
     await post([block2]);
+    // the validator's reading: each dispute with the job its log names and its opening's claim
+    const read = await new L1BatchReader(seqClients, { bridge: d.address, confirmations: 0 }).next();
+    const honest = read[Number(index)];
+    t.same(
+      [dA, dB, dC].map((id) => [
+        honest.disputes?.get(id)?.jobId?.toLowerCase(),
+        honest.disputes?.get(id)?.claim,
+      ]),
+      [
+        [idA.toLowerCase(), claimA],
+        [idB.toLowerCase(), claimB],
+        [idC.toLowerCase(), claimC],
+      ],
+      "the reader takes each dispute's job and claim from L1",
+    );
+    const replayer = new BatchReplayer(genesis);
+    t.same(
+      read.map((x) => replayer.apply(x).ok),
+      [true, true],
+      "the validator does not flag the honest batch of dispute txs",
+    );
     const ids: bigint[] = [];
     for (const [name, liar, at] of [
       ["disagrees with everything", challengerLiars.disagreeAll, 0n],
