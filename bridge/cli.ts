@@ -230,7 +230,7 @@ export function registerL1Commands(program: Command): void {
     .option("--host <host>", "interface to bind", "127.0.0.1")
     .option(
       "--block-time <s>",
-      "mine a block every S seconds (default: one block per transaction)",
+      "mine a block every S seconds (default: one block per transaction; a sequencer's batches with timed txs wait for L1's clock, so run it with an interval)",
       intArg("block time", 0.01, 3600),
     )
     .option("--chain-id <n>", "chain id", intArg("chain id", 1, 2 ** 32), 31337)

@@ -238,6 +238,9 @@ const batchKey = (i: number) => `bt/${i.toString().padStart(10, "0")}`;
 
 const isConfirmed = (b: PostedBatch) => b.status === undefined || b.status === "confirmed";
 
+/** How far (ms) L1's head time may lag a batch's last block time before the batcher warns. */
+const L1_CLOCK_LAG_WARN_MS = 30_000;
+
 /**
  * The block time of the last timed tx through `blocks` (docs/rollup.md 8c), from `lastTime`, the
  * one before them: what postBatch states and the batch's C_n carries. Throws on a timed tx stamped
@@ -300,6 +303,8 @@ export class Batcher {
   private request0: { jobId: Hex; modelId: Hex; inputRoot: Hex } | null = null;
   private readonly bond?: SequencerBond;
   private readonly onRemoved: (fromIndex: number) => void;
+  /** The last block of the batch whose wait for L1's clock was already warned about. */
+  private warnedLagFor = -1;
   /**
    * Test faults lie until L1 removes a batch of theirs (a challenge proved the lie): from then on
    * the batcher re-posts the honest chain, so a test sees the removal followed by honest batches.
@@ -407,6 +412,15 @@ export class Batcher {
     const l1Time = this.l1?.headTime ? Number(await this.l1.headTime()) * 1000 : null;
     if (l1Time !== null && l1Time < lastTime) {
       this.logger?.debug({ lastTime, l1Time }, "waiting for L1 time to reach the batch's last block time");
+      // An L1 that mines only when it gets a tx (automine) and is idle never gets there: say so once
+      // a batch is that far behind, rather than wait in silence.
+      if (lastTime - l1Time > L1_CLOCK_LAG_WARN_MS && this.warnedLagFor !== last) {
+        this.warnedLagFor = last;
+        this.logger?.warn(
+          { lastTime, l1Time, lagMs: lastTime - l1Time },
+          "L1's head time is far behind the batch's last block time: the batch waits for L1 blocks (an L1 that mines only on transactions must mine on an interval, e.g. `verdict l1 node --block-time 1`)",
+        );
+      }
       return null;
     }
     const rec: PostedBatch = {

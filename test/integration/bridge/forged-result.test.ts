@@ -34,7 +34,9 @@ const cidOf = (b: number) => `0x01551220${b.toString(16).padStart(2, "0").repeat
 t.test("a forged result from a lying sequencer never reaches the consumer", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "verdict-forged-result-"));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const devnet = await startDevnet({ port: 0 });
+  // mining on an interval: a batch with a timed tx waits until L1's clock reaches its last block
+  // time (docs/rollup.md 8c "Block time bounds"), which an idle automine chain never does
+  const devnet = await startDevnet({ port: 0, blockTimeMs: 500 });
   t.teardown(() => devnet.close());
   const dep = devnet.deployment as NonNullable<typeof devnet.deployment>;
   const pub = devnet.clients.publicClient;
