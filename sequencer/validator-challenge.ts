@@ -11,7 +11,7 @@ import type { BridgeRevert } from "../bridge/bridge.ts";
 import { toHex } from "../protocol/bytes.ts";
 import { ZERO32 } from "../protocol/merkle.ts";
 import type { ClaimMsg, Tx } from "../protocol/tx.ts";
-import { decodeBatchData } from "./batch-data.ts";
+import { batchDataOpening, decodeBatchData } from "./batch-data.ts";
 import type { GenesisConfig } from "./chain.ts";
 import { disputeTxOnOtherJob, disputeTxUnbacked, otherJobRefutation } from "./fault-proof/dispute-events.ts";
 import { claimBytes } from "./fault-proof/encoding.ts";
@@ -119,7 +119,11 @@ export class ValidatorChallenger {
     if (!t || this.outcome === "won" || this.outcome === "lost" || this.outcome === "void")
       return this.outcome;
     if (this.challengeId === null) {
-      const r = await this.game.challengeBatch(BigInt(t.batch.index), t.batch.txData, this.bond);
+      const r = await this.game.challengeBatch(
+        BigInt(t.batch.index),
+        batchDataOpening(t.batch.txData),
+        this.bond,
+      );
       this.challengeId = r.id;
       this.outcome = "playing";
       this.logger?.warn({ index: t.batch.index, challengeId: r.id }, "challenged bad batch");

@@ -195,18 +195,25 @@ contract BatchChallenge is ReentrancyGuard {
 
     // ------------------------------------------------------------------ the challenge
 
-    /// Challenges batch `batchIndex` with `txData`, the batch data it was posted with (calldata of
-    /// its postBatch; sequencer/batch-data.ts): its header names the txRoot and tx count the
-    /// bisection runs over.
-    function challengeBatch(uint256 batchIndex, bytes calldata txData) external payable returns (uint256 id) {
+    /// Challenges batch `batchIndex`, opening its data commitment (Commitments.batchDataHash) with
+    /// `header`, the first 37 bytes of the batch data it was posted with (sequencer/batch-data.ts:
+    /// 0x02 || txRoot || txCount, the txRoot and tx count the bisection runs over), and `bodyHash`,
+    /// sha256 of the rest: the challenge costs the same whatever the batch's size.
+    function challengeBatch(uint256 batchIndex, bytes calldata header, bytes32 bodyHash)
+        external
+        payable
+        returns (uint256 id)
+    {
         if (msg.value != challengerBond) revert WrongChallengerBond(msg.value, challengerBond);
         if (batchIndex >= bridge.batchCount()) revert UnknownBatch(batchIndex);
         IBatchBridge.Batch memory b = bridge.getBatch(batchIndex);
         uint64 closesAt = b.postedAt + bridge.challengeWindow();
         if (block.timestamp >= closesAt) revert WindowClosed(batchIndex, closesAt);
-        bytes32 h = sha256(txData);
+        bytes32 h = Commitments.batchDataHash(header, bodyHash);
         if (h != b.txDataHash) revert BatchDataMismatch(b.txDataHash, h);
-        if (txData.length < 37 || txData[0] != 0x02) revert BadBatchDataHeader(txData.length);
+        if (header.length != Commitments.BATCH_DATA_HEADER_BYTES || header[0] != 0x02) {
+            revert BadBatchDataHeader(header.length);
+        }
         bytes32 pre = genesisStateRoot;
         bytes32 preInbox;
         uint64 preLastTime;
@@ -216,7 +223,7 @@ contract BatchChallenge is ReentrancyGuard {
             preInbox = prev.inboxHash;
             preLastTime = prev.lastTime;
         }
-        uint64 txCount = uint64(uint32(bytes4(txData[33:37])));
+        uint64 txCount = uint64(uint32(bytes4(header[33:37])));
         id = _challenges.length;
         uint256 epoch = batchEpoch[batchIndex];
         _challenges.push(
@@ -234,7 +241,7 @@ contract BatchChallenge is ReentrancyGuard {
                 cLo: stepCommitment([pre, bytes32(0), preInbox], preLastTime),
                 cHi: bytes32(0),
                 cMid: bytes32(0),
-                txRoot: bytes32(txData[1:33])
+                txRoot: bytes32(header[1:33])
             })
         );
         _openIds.push(id);

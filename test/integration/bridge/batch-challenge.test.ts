@@ -36,7 +36,7 @@ import { ZERO32 } from "../../../protocol/merkle.ts";
 import { signTx, type Tx, type UserTx } from "../../../protocol/tx.ts";
 import { type L2Message, MessageTree, messageLeaf } from "../../../protocol/withdrawal.ts";
 import { buildBatch, lastTimeThrough } from "../../../sequencer/batch.ts";
-import { decodeBatchData } from "../../../sequencer/batch-data.ts";
+import { batchDataOpening, decodeBatchData } from "../../../sequencer/batch-data.ts";
 import { faultyRoots, type SequencerFaultMode } from "../../../sequencer/batch-faults.ts";
 import type { Block } from "../../../sequencer/block.ts";
 import { Chain } from "../../../sequencer/chain.ts";
@@ -271,7 +271,7 @@ t.test("batch challenge on the embedded chain", async (t) => {
     ] as const;
     const ids: bigint[] = [];
     for (const [name, liar] of liars) {
-      const c = await liarChGame.challengeBatch(0n, honest0.txData, CHALLENGER_BOND);
+      const c = await liarChGame.challengeBatch(0n, batchDataOpening(honest0.txData), CHALLENGER_BOND);
       ids.push(c.id);
       t.equal(
         await play(c.id, replay0, { game: liarChGame, replay: liar(replay0), witness: w }),
@@ -351,7 +351,7 @@ t.test("batch challenge on the embedded chain", async (t) => {
     const liar = lie.liar === "withhold" ? null : lie.liar(truth, liarFinal, liarLeaves);
     const bondBefore = await seqGame.sequencerBondBalance();
     const chBefore = await b.clients(1).publicClient.getBalance({ address: b.accounts[1].address });
-    const c = await chGame.challengeBatch(index, honest.txData, CHALLENGER_BOND);
+    const c = await chGame.challengeBatch(index, batchDataOpening(honest.txData), CHALLENGER_BOND);
     const moves = { sequencer: 0, challenger: 0 };
     const phase = await play(
       c.id,
@@ -529,24 +529,24 @@ t.test("batch challenge on the embedded chain", async (t) => {
     await post(honest, wrong);
     await rejectsWith(
       t,
-      chGame.challengeBatch(index, honest.txData, 1n),
+      chGame.challengeBatch(index, batchDataOpening(honest.txData), 1n),
       "WrongChallengerBond",
       "a short bond",
     );
     await rejectsWith(
       t,
-      chGame.challengeBatch(index + 1n, honest.txData, CHALLENGER_BOND),
+      chGame.challengeBatch(index + 1n, batchDataOpening(honest.txData), CHALLENGER_BOND),
       "UnknownBatch",
       "no such batch",
     );
     await rejectsWith(
       t,
-      chGame.challengeBatch(index, buildBatch([block3]).txData, CHALLENGER_BOND),
+      chGame.challengeBatch(index, batchDataOpening(buildBatch([block3]).txData), CHALLENGER_BOND),
       "BatchDataMismatch",
       "another batch's data",
     );
-    const c = await chGame.challengeBatch(index, honest.txData, CHALLENGER_BOND);
-    const twin = await liarChGame.challengeBatch(index, honest.txData, CHALLENGER_BOND);
+    const c = await chGame.challengeBatch(index, batchDataOpening(honest.txData), CHALLENGER_BOND);
+    const twin = await liarChGame.challengeBatch(index, batchDataOpening(honest.txData), CHALLENGER_BOND);
     await rejectsWith(
       t,
       chGame.revealMessages(c.id, []),
@@ -625,7 +625,7 @@ t.test("batch challenge on the embedded chain", async (t) => {
     await b.increaseTime(Number(WINDOW) + 1);
     await rejectsWith(
       t,
-      chGame.challengeBatch(1n, buildBatch([block3]).txData, CHALLENGER_BOND),
+      chGame.challengeBatch(1n, batchDataOpening(buildBatch([block3]).txData), CHALLENGER_BOND),
       "WindowClosed",
       "a challenge after the window",
     );
@@ -780,7 +780,7 @@ t.test("batch challenge on the embedded chain", async (t) => {
       oneStepGas[names[k]] = gas;
       if (gas > maxOneStepGas) maxOneStepGas = gas;
     }
-    const c = await liarChGame.challengeBatch(index, honest.txData, CHALLENGER_BOND);
+    const c = await liarChGame.challengeBatch(index, batchDataOpening(honest.txData), CHALLENGER_BOND);
     t.equal(
       await play(c.id, truth, {
         game: liarChGame,
@@ -917,7 +917,7 @@ t.test("batch challenge on the embedded chain", async (t) => {
     );
     const evIds: bigint[] = [];
     for (const at of [0, 1, 3]) {
-      const c = await liarChGame.challengeBatch(evIndex, evBatch.txData, CHALLENGER_BOND);
+      const c = await liarChGame.challengeBatch(evIndex, batchDataOpening(evBatch.txData), CHALLENGER_BOND);
       evIds.push(c.id);
       t.equal(
         await play(c.id, evTruth, {
