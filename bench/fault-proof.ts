@@ -371,6 +371,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       challengerTxs: side.challenger.txs,
       challengeBatchGas: Number(opened.receipt.gasUsed),
       batchDataBytes: honest.txData.length,
+      postBatchGas: Number(posted.receipt.gasUsed),
       sequencerGas: Number(side.sequencer.gas),
       challengerGas: Number(side.challenger.gas),
       oneStepGas,

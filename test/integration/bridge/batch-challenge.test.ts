@@ -31,12 +31,18 @@ import {
 import { type BridgeContract, type BridgeRevert, simulateAndSend } from "../../../bridge/bridge.ts";
 import { deployBridge } from "../../../bridge/deploy.ts";
 import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
-import { fromHex, toHex } from "../../../protocol/bytes.ts";
+import { concatBytes, fromHex, toHex } from "../../../protocol/bytes.ts";
 import { ZERO32 } from "../../../protocol/merkle.ts";
+import { sha256 } from "../../../protocol/sha256.ts";
 import { signTx, type Tx, type UserTx } from "../../../protocol/tx.ts";
 import { type L2Message, MessageTree, messageLeaf } from "../../../protocol/withdrawal.ts";
 import { buildBatch, lastTimeThrough } from "../../../sequencer/batch.ts";
-import { batchDataOpening, decodeBatchData } from "../../../sequencer/batch-data.ts";
+import {
+  type BatchDataOpening,
+  batchDataHash,
+  batchDataOpening,
+  decodeBatchData,
+} from "../../../sequencer/batch-data.ts";
 import { faultyRoots, type SequencerFaultMode } from "../../../sequencer/batch-faults.ts";
 import type { Block } from "../../../sequencer/block.ts";
 import { Chain } from "../../../sequencer/chain.ts";
@@ -544,6 +550,61 @@ t.test("batch challenge on the embedded chain", async (t) => {
       chGame.challengeBatch(index, batchDataOpening(buildBatch([block3]).txData), CHALLENGER_BOND),
       "BatchDataMismatch",
       "another batch's data",
+    );
+    // the opening must be the batch's own header and body hash, each alone refused
+    const opening = batchDataOpening(honest.txData);
+    const otherOpening = batchDataOpening(buildBatch([block3]).txData);
+    const openings: [string, BatchDataOpening][] = [
+      ["a wrong body hash", { header: opening.header, bodyHash: otherOpening.bodyHash }],
+      ["another batch's header", { header: otherOpening.header, bodyHash: opening.bodyHash }],
+      [
+        "a header cut short (36 bytes)",
+        { header: honest.txData.slice(0, 36), bodyHash: toHex(sha256(honest.txData.subarray(36))) },
+      ],
+      ["the whole data as the header", { header: honest.txData, bodyHash: toHex(sha256(new Uint8Array())) }],
+      [
+        "sha256(txData), the old commitment, as the body hash",
+        { ...opening, bodyHash: toHex(sha256(honest.txData)) },
+      ],
+    ];
+    const challengesBefore = await chGame.challengeCount();
+    const challengerBalance = await b.clients(1).publicClient.getBalance({ address: b.accounts[1].address });
+    for (const [what, o] of openings)
+      await rejectsWith(t, chGame.challengeBatch(index, o, CHALLENGER_BOND), "BatchDataMismatch", what);
+    // batches whose committed data has no batch header: the opening matches, the header is refused
+    const last = await bridge.getBatch(index);
+    const malformed = [
+      { what: "data of 1 byte", data: Uint8Array.of(0x22) },
+      {
+        what: "data of version 0x03",
+        data: concatBytes(Uint8Array.of(0x03), honest.txData.subarray(1, 37), Uint8Array.of(1, 2)),
+      },
+    ];
+    for (const [k, m] of malformed.entries()) {
+      const block = BigInt(honest.lastBlock + 1 + k);
+      await bridge.postBatch({
+        firstBlock: block,
+        lastBlock: block,
+        stateRoot: honest.stateRoot,
+        withdrawalRoot: honest.withdrawalRoot,
+        txDataHash: batchDataHash(m.data),
+        cid: "0x01",
+        txData: toHex(m.data),
+        inboxCount: last.inboxCount,
+        lastTime: last.lastTime,
+      });
+      await rejectsWith(
+        t,
+        chGame.challengeBatch(index + 1n + BigInt(k), batchDataOpening(m.data), CHALLENGER_BOND),
+        "BadBatchDataHeader",
+        `a batch whose ${m.what}`,
+      );
+    }
+    t.equal(await chGame.challengeCount(), challengesBefore, "no refused opening opened a challenge");
+    t.ok(
+      (await b.clients(1).publicClient.getBalance({ address: b.accounts[1].address })) >
+        challengerBalance - CHALLENGER_BOND,
+      "no refused opening kept a bond",
     );
     const c = await chGame.challengeBatch(index, batchDataOpening(honest.txData), CHALLENGER_BOND);
     const twin = await liarChGame.challengeBatch(index, batchDataOpening(honest.txData), CHALLENGER_BOND);
