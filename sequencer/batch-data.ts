@@ -68,6 +68,15 @@ export function batchDataOpening(data: Uint8Array): BatchDataOpening {
   return { header: data.slice(0, cut), bodyHash: toHex(sha256(data.subarray(cut))) };
 }
 
+/**
+ * Whether the data starts with a batch header (37 bytes, version 0x02), as
+ * BatchChallenge.challengeBatch decides it: a batch posted without one is wrong as posted, and
+ * its challenge is won at once.
+ */
+export function hasBatchHeader(data: Uint8Array): boolean {
+  return data.length >= BATCH_DATA_HEADER_BYTES && data[0] === BATCH_DATA_VERSION;
+}
+
 /** The commitment of an opening: sha256(header || bodyHash) (BatchChallenge.challengeBatch's check). */
 export function batchDataCommitment(o: BatchDataOpening): `0x${string}` {
   return toHex(sha256(concatBytes(o.header, fromHex(o.bodyHash))));
