@@ -29,6 +29,7 @@ import { type ClaimMsg, NO_GENERATION, signClaim, signTx, type Tx, type UserTx }
 import { MessageTree, messageLeaf } from "../protocol/withdrawal.ts";
 import { generationPassInputRoot, generationSpec } from "../prover-trace/commit/generation.ts";
 import { buildBatch } from "../sequencer/batch.ts";
+import { batchDataOpening } from "../sequencer/batch-data.ts";
 import { faultyRoots } from "../sequencer/batch-faults.ts";
 import type { Block } from "../sequencer/block.ts";
 import { Chain } from "../sequencer/chain.ts";
@@ -323,7 +324,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       side[who].txs++;
       side[who].gas += r.receipt.gasUsed;
     };
-    const opened = await chGame.challengeBatch(0n, honest.txData, challengerBond);
+    const opened = await chGame.challengeBatch(0n, batchDataOpening(honest.txData), challengerBond);
     count("challenger", opened);
     for (;;) {
       const v = await seqGame.getChallenge(opened.id);
@@ -370,6 +371,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       challengerTxs: side.challenger.txs,
       challengeBatchGas: Number(opened.receipt.gasUsed),
       batchDataBytes: honest.txData.length,
+      postBatchGas: Number(posted.receipt.gasUsed),
       sequencerGas: Number(side.sequencer.gas),
       challengerGas: Number(side.challenger.gas),
       oneStepGas,

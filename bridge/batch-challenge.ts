@@ -21,6 +21,7 @@ import { jobStepRulesAbi } from "../contracts/artifacts/JobStepRules.ts";
 import { l1EventStepRulesAbi } from "../contracts/artifacts/L1EventStepRules.ts";
 import { toHex } from "../protocol/bytes.ts";
 import { domainSeparator, l2Domain } from "../protocol/eip712.ts";
+import type { BatchDataOpening } from "../sequencer/batch-data.ts";
 import type { BatchReplay, StepWitness } from "../sequencer/fault-proof/steps.ts";
 import { BridgeRevert, simulateAndSend, type TxResult } from "./bridge.ts";
 import { ContractClient, type L1Clients } from "./clients.ts";
@@ -227,13 +228,21 @@ export class BatchChallengeContract extends ContractClient {
   withdrawSequencerBond(amount: bigint): Promise<TxResult> {
     return this.write("withdrawSequencerBond", [amount]);
   }
+  /**
+   * Challenges batch `batchIndex`, opening its data commitment with the header and body hash of
+   * the data it was posted with (batchDataOpening(txData), sequencer/batch-data.ts).
+   */
   async challengeBatch(
     batchIndex: bigint,
-    txData: Uint8Array,
+    opening: BatchDataOpening,
     bond: bigint,
   ): Promise<TxResult & { id: bigint }> {
     const before = await this.challengeCount();
-    const r = await this.write("challengeBatch", [batchIndex, toHexBytes(txData)], bond);
+    const r = await this.write(
+      "challengeBatch",
+      [batchIndex, toHexBytes(opening.header), opening.bodyHash],
+      bond,
+    );
     return { ...r, id: before };
   }
   revealMessages(id: bigint, leaves: readonly Hex[]): Promise<TxResult> {

@@ -41,7 +41,7 @@ export interface BatchInput {
   withdrawalRoot: Hex;
   txDataHash: Hex;
   cid: Hex;
-  /** The batch data itself (sequencer/batch-data.ts), carried as calldata; sha256 = txDataHash. */
+  /** The batch data itself (sequencer/batch-data.ts), carried as calldata; its batchDataHash = txDataHash. */
   txData: Hex;
   /** Inbox messages consumed by this batch and all before it (default 0). */
   inboxCount?: bigint;

@@ -5,7 +5,11 @@
  *
  *   txData     = 0x02 || txRoot (32) || txCount (u32 BE)
  *                     || deflateRaw(utf8(JSON.stringify({ blocks: [{ header, txs }, ...] })))
- *   txDataHash = sha256(txData)        (what the batch commits; the Bridge checks it on post)
+ *   txDataHash = sha256(header || sha256(body))   (what the batch commits; the Bridge checks it
+ *                                                  on post)
+ *     header = txData[0:37] (0x02 || txRoot || txCount), body = txData[37:]
+ *     (data shorter than 37 bytes: header = all of it, body empty; such data is not batch data, but
+ *     the commitment stays defined so the Bridge need not parse what it posts)
  *
  * 0x02 is the format version. txRoot is the Merkle root over the binary leaves of every tx of
  * the blocks in order (sequencer/fault-proof/encoding.ts): the batch challenge opens one tx
@@ -14,9 +18,14 @@
  * reader may use any inflater: only the compressed bytes are committed, never a re-compression.
  * `header` is the signed header and `txs` the wire JSON of the block's txs (docs/rollup.md
  * section 1), exactly as the node stores them; receipts are not carried (re-execution makes them).
+ * The header is hashed apart from the body so the batch challenge opens it with 37 bytes and the
+ * body's hash (batchDataOpening), not with the whole data as calldata: the cost of a challenge
+ * does not grow with the batch, so no batch is too large to challenge within an L1 block. The
+ * batch's CID stays the content id of the raw txData bytes (IPFS serves the data, not the hash).
  */
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { concatBytes, fromHex, toHex, u32be } from "../protocol/bytes.ts";
+import { sha256 } from "../protocol/sha256.ts";
 import { decodeTx } from "../protocol/tx.ts";
 import type { SignedHeader } from "./block.ts";
 import { txLeaf, txRootOf } from "./fault-proof/encoding.ts";
@@ -45,6 +54,37 @@ export function encodeBatchData(blocks: readonly BatchBlock[]): Uint8Array {
   const packed = deflateRawSync(Buffer.from(json, "utf8"), { level: 9 });
   const { txRoot, txCount } = blockTxRoot(blocks);
   return concatBytes(Uint8Array.of(BATCH_DATA_VERSION), fromHex(txRoot), u32be(txCount), packed);
+}
+
+/** What the batch challenge opens the commitment with: the header bytes and sha256 of the body. */
+export interface BatchDataOpening {
+  header: Uint8Array;
+  bodyHash: `0x${string}`;
+}
+
+/** Splits batch data into its header (the first 37 bytes, or all of shorter data) and body hash. */
+export function batchDataOpening(data: Uint8Array): BatchDataOpening {
+  const cut = Math.min(data.length, BATCH_DATA_HEADER_BYTES);
+  return { header: data.slice(0, cut), bodyHash: toHex(sha256(data.subarray(cut))) };
+}
+
+/**
+ * Whether the data starts with a batch header (37 bytes, version 0x02), as
+ * BatchChallenge.challengeBatch decides it: a batch posted without one is wrong as posted, and
+ * its challenge is won at once.
+ */
+export function hasBatchHeader(data: Uint8Array): boolean {
+  return data.length >= BATCH_DATA_HEADER_BYTES && data[0] === BATCH_DATA_VERSION;
+}
+
+/** The commitment of an opening: sha256(header || bodyHash) (BatchChallenge.challengeBatch's check). */
+export function batchDataCommitment(o: BatchDataOpening): `0x${string}` {
+  return toHex(sha256(concatBytes(o.header, fromHex(o.bodyHash))));
+}
+
+/** txDataHash, the one definition of what a batch commits to its data (the Bridge's postBatch). */
+export function batchDataHash(data: Uint8Array): `0x${string}` {
+  return batchDataCommitment(batchDataOpening(data));
 }
 
 /** The batch's txRoot and tx count over its blocks' txs (every tx must decode). */

@@ -19,14 +19,14 @@
  *                    (withdrawals and L1 request results), block then tx order
  *   txData         = sequencer/batch-data.ts encoding of the blocks' headers and txs (deflate-raw
  *                    JSON behind a version byte), posted as postBatch calldata
- *   txDataHash     = sha256(txData) (the Bridge refuses data that does not hash to it);
+ *   txDataHash     = batchDataHash(txData) = sha256(header || sha256(body)) (batch-data.ts; the
+ *                    Bridge refuses data that does not hash to it);
  *                    cid = CIDv1 of txData (injected `cidOf`)
  */
 import type { Logger } from "pino";
 import { fromHex, toHex } from "../protocol/bytes.ts";
 import type { Eip712Domain } from "../protocol/eip712.ts";
 import { ZERO32 } from "../protocol/merkle.ts";
-import { sha256 } from "../protocol/sha256.ts";
 import { type ClaimMsg, decodeTx, type Hex } from "../protocol/tx.ts";
 import {
   type L2Message,
@@ -36,7 +36,7 @@ import {
   txMessages,
   type Withdrawal,
 } from "../protocol/withdrawal.ts";
-import { encodeBatchData } from "./batch-data.ts";
+import { batchDataHash, encodeBatchData } from "./batch-data.ts";
 import {
   type ForgedResult,
   faultyRoots,
@@ -97,7 +97,7 @@ export function buildBatch(blocks: readonly Block[]): BatchData {
     lastBlock: last.number,
     stateRoot: last.stateRoot,
     withdrawalRoot: new MessageTree(messages).rootHex,
-    txDataHash: toHex(sha256(txData)),
+    txDataHash: batchDataHash(txData),
     txData,
     messages,
     withdrawals: messages.filter((m) => m.kind === "withdrawal"),
@@ -112,7 +112,7 @@ export interface BatchPoster {
     withdrawalRoot: Hex;
     txDataHash: Hex;
     cid: Hex;
-    /** The batch data (sequencer/batch-data.ts), carried as calldata; sha256(txData) = txDataHash. */
+    /** The batch data (sequencer/batch-data.ts), carried as calldata; batchDataHash(txData) = txDataHash. */
     txData: Hex;
     /** Inbox messages (deposits, forced txs) the batch's blocks derived, counted from the first. */
     inboxCount: bigint;

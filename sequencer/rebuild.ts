@@ -6,7 +6,8 @@
  * is what its own data re-executes to. Pure: no I/O (sequencer/l1-batches.ts reads L1).
  *
  * What it checks per batch, first failure wins:
- *   - sha256(txData) = the batch's txDataHash (the Bridge already refuses others; checked anyway);
+ *   - batchDataHash(txData) = the batch's txDataHash (the Bridge already refuses others; checked
+ *     anyway);
  *   - the data decodes and holds exactly blocks firstBlock..lastBlock, following the last batch;
  *   - each block re-executes (signed by the genesis sequencer, parent link, every tx applies, tx,
  *     state and message roots equal its header's);
@@ -26,10 +27,9 @@
  */
 import { fromHex, toHex } from "../protocol/bytes.ts";
 import { ZERO32 } from "../protocol/merkle.ts";
-import { sha256 } from "../protocol/sha256.ts";
 import { decodeTx, type Hex, type Tx } from "../protocol/tx.ts";
 import { buildBatch } from "./batch.ts";
-import { decodeBatchData } from "./batch-data.ts";
+import { batchDataHash, decodeBatchData } from "./batch-data.ts";
 import type { Block } from "./block.ts";
 import { Chain, type GenesisConfig } from "./chain.ts";
 import { disputeTxOnOtherJob, disputeTxUnbacked, type L1Dispute } from "./fault-proof/dispute-events.ts";
@@ -118,7 +118,7 @@ export class BatchReplayer {
 
   private check(b: L1BatchWithData): BatchVerdict {
     const bad = (reason: string): BatchVerdict => ({ index: b.index, ok: false, reason });
-    const dataHash = toHex(sha256(b.txData));
+    const dataHash = batchDataHash(b.txData);
     if (dataHash !== b.txDataHash.toLowerCase())
       return bad(`data hashes to ${dataHash}, the batch commits ${b.txDataHash}`);
     let blocks: ReturnType<typeof decodeBatchData>;

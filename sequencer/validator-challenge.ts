@@ -11,7 +11,7 @@ import type { BridgeRevert } from "../bridge/bridge.ts";
 import { toHex } from "../protocol/bytes.ts";
 import { ZERO32 } from "../protocol/merkle.ts";
 import type { ClaimMsg, Tx } from "../protocol/tx.ts";
-import { decodeBatchData } from "./batch-data.ts";
+import { batchDataOpening, decodeBatchData, hasBatchHeader } from "./batch-data.ts";
 import type { GenesisConfig } from "./chain.ts";
 import { disputeTxOnOtherJob, disputeTxUnbacked, otherJobRefutation } from "./fault-proof/dispute-events.ts";
 import { claimBytes } from "./fault-proof/encoding.ts";
@@ -35,7 +35,8 @@ export class ValidatorChallenger {
   private target: {
     batch: L1BatchWithData;
     start: BatchStart;
-    replay: BatchReplay;
+    /** null: the batch data has no header, so the challenge is won as it opens (no move to play) */
+    replay: BatchReplay | null;
     witness: (i: number) => StepWitness;
   } | null = null;
   challengeId: bigint | null = null;
@@ -60,6 +61,18 @@ export class ValidatorChallenger {
     try {
       blocks = decodeBatchData(batch.txData);
     } catch (err) {
+      if (!hasBatchHeader(batch.txData)) {
+        // no header at all: challengeBatch removes such a batch as it opens (docs/rollup.md 8c)
+        this.target = {
+          batch,
+          start,
+          replay: null,
+          witness: () => {
+            throw new Error("a batch with no header has no tx to prove");
+          },
+        };
+        return;
+      }
       // A header that does not match its txs cannot be bisected on chain (docs/rollup.md 8c).
       this.outcome = "cannot";
       this.logger?.error(
@@ -119,7 +132,11 @@ export class ValidatorChallenger {
     if (!t || this.outcome === "won" || this.outcome === "lost" || this.outcome === "void")
       return this.outcome;
     if (this.challengeId === null) {
-      const r = await this.game.challengeBatch(BigInt(t.batch.index), t.batch.txData, this.bond);
+      const r = await this.game.challengeBatch(
+        BigInt(t.batch.index),
+        batchDataOpening(t.batch.txData),
+        this.bond,
+      );
       this.challengeId = r.id;
       this.outcome = "playing";
       this.logger?.warn({ index: t.batch.index, challengeId: r.id }, "challenged bad batch");
@@ -145,6 +162,7 @@ export class ValidatorChallenger {
       }
       return this.outcome;
     }
+    if (!t.replay) throw new Error(`challenge ${id} of a batch with no header is still open`);
     await challengerMove(this.game, id, t.replay, t.witness);
     return this.outcome;
   }

@@ -113,7 +113,6 @@ contract BatchChallenge is ReentrancyGuard {
     error UnknownBatch(uint256 batchIndex);
     error WindowClosed(uint256 batchIndex, uint64 closedAt);
     error BatchDataMismatch(bytes32 committed, bytes32 actual);
-    error BadBatchDataHeader(uint256 length);
     error UnknownChallenge(uint256 challengeId);
     error WrongPhase(uint8 phase);
     error ClockRanOut(uint64 elapsed, uint64 left);
@@ -195,18 +194,35 @@ contract BatchChallenge is ReentrancyGuard {
 
     // ------------------------------------------------------------------ the challenge
 
-    /// Challenges batch `batchIndex` with `txData`, the batch data it was posted with (calldata of
-    /// its postBatch; sequencer/batch-data.ts): its header names the txRoot and tx count the
-    /// bisection runs over.
-    function challengeBatch(uint256 batchIndex, bytes calldata txData) external payable returns (uint256 id) {
+    /// Challenges batch `batchIndex`, opening its data commitment (Commitments.batchDataHash) with
+    /// `header`, the first 37 bytes of the batch data it was posted with (sequencer/batch-data.ts:
+    /// 0x02 || txRoot || txCount, the txRoot and tx count the bisection runs over), and `bodyHash`,
+    /// sha256 of the rest: the challenge costs the same whatever the batch's size.
+    function challengeBatch(uint256 batchIndex, bytes calldata header, bytes32 bodyHash)
+        external
+        payable
+        returns (uint256 id)
+    {
         if (msg.value != challengerBond) revert WrongChallengerBond(msg.value, challengerBond);
         if (batchIndex >= bridge.batchCount()) revert UnknownBatch(batchIndex);
         IBatchBridge.Batch memory b = bridge.getBatch(batchIndex);
         uint64 closesAt = b.postedAt + bridge.challengeWindow();
         if (block.timestamp >= closesAt) revert WindowClosed(batchIndex, closesAt);
-        bytes32 h = sha256(txData);
+        bytes32 h = Commitments.batchDataHash(header, bodyHash);
         if (h != b.txDataHash) revert BatchDataMismatch(b.txDataHash, h);
-        if (txData.length < 37 || txData[0] != 0x02) revert BadBatchDataHeader(txData.length);
+        // Data with no batch header (sequencer/batch-data.ts hasBatchHeader) encodes no txs: every
+        // reader refuses it and no honest sequencer posts it, so the batch is wrong as posted and
+        // the challenge is won at once (were it refused, such a batch could never be challenged).
+        bool hasHeader = header.length == Commitments.BATCH_DATA_HEADER_BYTES && header[0] == 0x02;
+        id = hasHeader
+            ? _open(batchIndex, bytes32(header[1:33]), uint64(uint32(bytes4(header[33:37]))))
+            : _open(batchIndex, bytes32(0), 0);
+        if (!hasHeader) _resolve(id, _challenges[id], true, "batch data has no header");
+    }
+
+    /// Opens challenge `id` of batch `batchIndex` over the `txCount` txs under `txRoot`, from the
+    /// previous batch's commitment (the genesis state before batch 0).
+    function _open(uint256 batchIndex, bytes32 txRoot, uint64 txCount) internal returns (uint256 id) {
         bytes32 pre = genesisStateRoot;
         bytes32 preInbox;
         uint64 preLastTime;
@@ -216,7 +232,6 @@ contract BatchChallenge is ReentrancyGuard {
             preInbox = prev.inboxHash;
             preLastTime = prev.lastTime;
         }
-        uint64 txCount = uint64(uint32(bytes4(txData[33:37])));
         id = _challenges.length;
         uint256 epoch = batchEpoch[batchIndex];
         _challenges.push(
@@ -234,7 +249,7 @@ contract BatchChallenge is ReentrancyGuard {
                 cLo: stepCommitment([pre, bytes32(0), preInbox], preLastTime),
                 cHi: bytes32(0),
                 cMid: bytes32(0),
-                txRoot: bytes32(txData[1:33])
+                txRoot: txRoot
             })
         );
         _openIds.push(id);

@@ -520,7 +520,8 @@ contract Bridge is ReentrancyGuard, EIP712 {
     /// right after the previous one ends (the first may start anywhere).
     /// `txData` is the batch data itself (docs/rollup.md "Batch data": the blocks' headers and txs,
     /// deflate-raw compressed), carried as calldata so anyone can rebuild L2 state from L1 alone;
-    /// it must hash (sha256) to `txDataHash`, the commitment the batch keeps.
+    /// `txDataHash`, the commitment the batch keeps, must be Commitments.batchDataHashOf(txData):
+    /// sha256(header || sha256(body)), so a challenge opens the 37-byte header without the body.
     function postBatch(
         uint64 firstBlock,
         uint64 lastBlock,
@@ -535,7 +536,8 @@ contract Bridge is ReentrancyGuard, EIP712 {
         if (msg.sender != sequencer) revert NotSequencer(msg.sender);
         if (lastBlock < firstBlock) revert InvalidBlockRange(firstBlock, lastBlock);
         if (txData.length == 0) revert EmptyBatchData();
-        if (sha256(txData) != txDataHash) revert BatchDataMismatch(txDataHash, sha256(txData));
+        bytes32 dataHash = Commitments.batchDataHashOf(txData);
+        if (dataHash != txDataHash) revert BatchDataMismatch(txDataHash, dataHash);
         // the upper bound of every timed tx's block time: the step commitments are monotone in it
         // and end at this value, so a tx stamped later is provably wrong (docs/rollup.md 8c)
         if (lastTime > uint64(block.timestamp) * 1000) revert LastTimeAhead(lastTime, uint64(block.timestamp) * 1000);

@@ -3,6 +3,7 @@
  * to test/vectors/, and test/unit/vectors checks that the committed files match these functions,
  * so an encoding change cannot slip past the Solidity side. Add new generators here.
  */
+import { batchDataVectors } from "./batch-data.ts";
 import { claimVectors } from "./claims.ts";
 import { commitmentVectors } from "./commitments.ts";
 import { faultProofVectors } from "./fault-proof.ts";
@@ -27,6 +28,7 @@ export const GENERATORS: VectorGenerator[] = [
   { file: "claims.json", generate: claimVectors },
   { file: "generation.json", generate: generationVectors },
   { file: "fault-proof.json", generate: faultProofVectors },
+  { file: "batch-data.json", generate: batchDataVectors },
 ];
 
 /** The exact file contents for a generator's output (stable key order, 2-space JSON, newline). */

@@ -17,6 +17,7 @@ import type { BridgeContract, BridgeRevert } from "../../bridge/bridge.ts";
 import { deployBridge } from "../../bridge/deploy.ts";
 import { toHex } from "../../protocol/bytes.ts";
 import { buildBatch } from "../../sequencer/batch.ts";
+import { batchDataOpening } from "../../sequencer/batch-data.ts";
 import { Chain } from "../../sequencer/chain.ts";
 import { DEFAULTS, resolveGenesis } from "../../sequencer/config.ts";
 import { devGenesis, devKeys } from "../../sequencer/devkit.ts";
@@ -173,7 +174,11 @@ export async function challengeRig(t: Test, opts: { seed: string; claimCollatera
   ): Promise<void> {
     const last = o.truth.txCount - 1;
     const liar = sequencerLiars.truthUntil(last)(o.truth, o.lieCommitment, []);
-    const c = await chGame.challengeBatch(o.index, buildBatch(o.blocks).txData, RIG.challengerBond);
+    const c = await chGame.challengeBatch(
+      o.index,
+      batchDataOpening(buildBatch(o.blocks).txData),
+      RIG.challengerBond,
+    );
     const ch = { game: chGame, replay: o.truth, witness: o.witness };
     if (o.hostile) {
       t.equal(await playTo(c.id, liar, ch, true), PHASE.awaitOneStep);

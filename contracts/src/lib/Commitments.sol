@@ -300,6 +300,22 @@ library Commitments {
         );
     }
 
+    /// Bytes of the batch data header: 0x02 || txRoot (32) || txCount (u32 BE).
+    uint256 internal constant BATCH_DATA_HEADER_BYTES = 37;
+
+    /// A batch's txDataHash (sequencer/batch-data.ts): sha256(header || sha256(body)), header the
+    /// first 37 bytes of the batch data (all of shorter data), body the rest. Hashing the body
+    /// apart lets the batch challenge open the header with 37 bytes and a hash, whatever the size.
+    function batchDataHash(bytes calldata header, bytes32 bodyHash) internal pure returns (bytes32) {
+        return sha256(abi.encodePacked(header, bodyHash));
+    }
+
+    /// batchDataHash of whole batch data (what Bridge.postBatch checks against its calldata).
+    function batchDataHashOf(bytes calldata txData) internal pure returns (bytes32) {
+        uint256 cut = txData.length < BATCH_DATA_HEADER_BYTES ? txData.length : BATCH_DATA_HEADER_BYTES;
+        return batchDataHash(txData[:cut], sha256(txData[cut:]));
+    }
+
     /// Withdrawal leaf of a batch's withdrawalRoot:
     /// sha256(0x57 || recipient (20 bytes) || amount (u256 BE) || l2TxHash).
     function withdrawalLeaf(address recipient, uint256 amount, bytes32 l2TxHash) internal pure returns (bytes32) {

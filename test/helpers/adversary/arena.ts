@@ -30,6 +30,7 @@ import { claimDomain } from "../../../protocol/eip712.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
 import { claimDigest, DEFERRED_TRACE, NO_GENERATION } from "../../../protocol/tx.ts";
 import { tensorListRoot } from "../../../prover-trace/commit/model.ts";
+import { batchDataHash } from "../../../sequencer/batch-data.ts";
 import { type Action, decide as decideChallenger } from "../../../verifier/game/challenger.ts";
 import {
   type ClaimerAction,
@@ -288,7 +289,7 @@ export async function openArena(games = 4): Promise<Arena> {
       lastBlock: BigInt(jobs),
       stateRoot: toHex(sha256(data)),
       withdrawalRoot: toHex(sha256(data)),
-      txDataHash: toHex(sha256(data)),
+      txDataHash: batchDataHash(data),
       txData: toHex(data),
       cid: "0x01551220aa",
       // every inbox message so far (the model, the stakes: L1 events are inbox messages), or the

@@ -34,6 +34,7 @@ import {
   type Tx,
 } from "../../../protocol/tx.ts";
 import { buildBatch, lastTimeThrough } from "../../../sequencer/batch.ts";
+import { batchDataOpening } from "../../../sequencer/batch-data.ts";
 import type { Block } from "../../../sequencer/block.ts";
 import { Chain } from "../../../sequencer/chain.ts";
 import { disputeTxUnbacked } from "../../../sequencer/fault-proof/dispute-events.ts";
@@ -695,7 +696,11 @@ t.test("batch challenge one-steps of the DisputeGame's event txs", async (t) => 
       ["disagrees from C's opening on", challengerLiars.disagreeFrom(2), 2n],
       ["agrees with everything", challengerLiars.agreeAll, 5n],
     ] as const) {
-      const c = await liarChGame.challengeBatch(index, buildBatch([block2]).txData, RIG.challengerBond);
+      const c = await liarChGame.challengeBatch(
+        index,
+        batchDataOpening(buildBatch([block2]).txData),
+        RIG.challengerBond,
+      );
       ids.push(c.id);
       t.equal(
         await playTo(

@@ -27,6 +27,7 @@ import {
   type WorkerStakeTx,
 } from "../../../protocol/tx.ts";
 import { buildBatch, lastTimeThrough } from "../../../sequencer/batch.ts";
+import { batchDataOpening } from "../../../sequencer/batch-data.ts";
 import type { Block } from "../../../sequencer/block.ts";
 import { stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
 import { replayBatch, type StepWitness } from "../../../sequencer/fault-proof/steps.ts";
@@ -425,7 +426,11 @@ t.test("batch challenge one-steps of the L1 events' state rules", async (t) => {
       ["disagrees from the L1 request on", challengerLiars.disagreeFrom(2), 2n],
       ["agrees with everything", challengerLiars.agreeAll, 3n],
     ] as const) {
-      const c = await liarChGame.challengeBatch(index, buildBatch([block1]).txData, RIG.challengerBond);
+      const c = await liarChGame.challengeBatch(
+        index,
+        batchDataOpening(buildBatch([block1]).txData),
+        RIG.challengerBond,
+      );
       ids.push(c.id);
       t.equal(
         await playTo(

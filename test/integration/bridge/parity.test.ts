@@ -6,9 +6,8 @@
 import t from "tap";
 import { type Hex, parseEther } from "viem";
 import { deployBridge } from "../../../bridge/deploy.ts";
-import { toHex } from "../../../protocol/bytes.ts";
-import { sha256 } from "../../../protocol/sha256.ts";
 import { WithdrawalTree } from "../../../protocol/withdrawal.ts";
+import { batchDataHash } from "../../../sequencer/batch-data.ts";
 import { anvilBackend, embeddedBackend, type L1Backend } from "../../helpers/l1.ts";
 
 async function gasTrace(b: L1Backend): Promise<Record<string, bigint>> {
@@ -45,8 +44,8 @@ async function gasTrace(b: L1Backend): Promise<Record<string, bigint>> {
       lastBlock: 2n,
       stateRoot: `0x${"11".repeat(32)}`,
       withdrawalRoot: tree.rootHex,
-      // sha256 of the one byte 0x22: the Bridge checks the data against its commitment
-      txDataHash: toHex(sha256(new Uint8Array([0x22]))),
+      // the commitment of the one byte 0x22: the Bridge checks the data against it
+      txDataHash: batchDataHash(new Uint8Array([0x22])),
       txData: "0x22",
       cid: "0x",
     })

@@ -23,6 +23,7 @@ import type { Address } from "../../../protocol/secp256k1.ts";
 import { signTx, type Tx } from "../../../protocol/tx.ts";
 import { MessageTree } from "../../../protocol/withdrawal.ts";
 import { buildBatch } from "../../../sequencer/batch.ts";
+import { batchDataHash } from "../../../sequencer/batch-data.ts";
 import { faultyRoots } from "../../../sequencer/batch-faults.ts";
 import type { Block } from "../../../sequencer/block.ts";
 import { Chain } from "../../../sequencer/chain.ts";
@@ -39,7 +40,15 @@ const WINDOW = 100n;
 // longer than the window: a later batch's window ends while the earlier batch is still challenged
 const CLOCK = 300n;
 
-async function scenario(t: Test, withhold: boolean): Promise<void> {
+/**
+ * How the sequencer lies in batch 1 and plays: `answer` (a wrong state root, defended by a liar
+ * telling the truth until the last tx), `withhold` (the same, never answering), `headerless` (a
+ * forged state root over batch data with no header: the challenge wins as it opens).
+ */
+type Mode = "answer" | "withhold" | "headerless";
+
+async function scenario(t: Test, mode: Mode): Promise<void> {
+  const withhold = mode === "withhold";
   const b = await embeddedBackend();
   t.teardown(() => b.close());
   const seqClients = b.clients(0);
@@ -92,7 +101,12 @@ async function scenario(t: Test, withhold: boolean): Promise<void> {
   );
   const block2 = seal([transfer(20n), transfer(30n), transfer(40n)], 2000);
   const post = (blocks: Block[], lie: boolean) => {
-    const h = buildBatch(blocks);
+    const built = buildBatch(blocks);
+    // headerless: one byte of batch data, which no reader can decode
+    const h =
+      lie && mode === "headerless"
+        ? { ...built, txData: Uint8Array.of(0x22), txDataHash: batchDataHash(Uint8Array.of(0x22)) }
+        : built;
     const roots = lie
       ? faultyRoots(
           "wrong-state-root",
@@ -129,30 +143,35 @@ async function scenario(t: Test, withhold: boolean): Promise<void> {
   await v.step(); // opens the challenge on batch 1
 
   // A batch posted after the challenged one, with a withdrawal: past its own window it still pays
-  // nothing while the earlier batch is challenged (its removal would take this one too).
-  const l1Recipient = b.accounts[5].address.toLowerCase() as `0x${string}`;
-  const withdrawTx = signTx(
-    { type: "withdraw", from: users[0].address, nonce: nonce++, fee: 1n, l1Recipient, amount: 100n },
-    users[0].key,
-    chain.domain,
-  ) as Tx;
-  const block3 = seal([withdrawTx], 3000);
-  const later = buildBatch([block3]);
-  await post([block3], false);
-  await b.increaseTime(Number(WINDOW) + 1);
-  const w = later.withdrawals[0];
-  const claim = {
-    batchIndex: 2n,
-    recipient: l1Recipient,
-    amount: w.amount,
-    l2TxHash: w.l2TxHash,
-    ...new MessageTree(later.messages).proof(0),
-  };
-  await t.rejects(
-    d.bridge.proveWithdrawal(claim),
-    /BatchUnderChallenge/,
-    "a later batch pays nothing while an earlier one is challenged",
-  );
+  // nothing while the earlier batch is challenged (its removal would take this one too). A
+  // headerless batch is removed as its challenge opens: nothing comes after it to test.
+  const claim = mode === "headerless" ? null : await laterWithdrawal();
+  async function laterWithdrawal() {
+    const l1Recipient = b.accounts[5].address.toLowerCase() as `0x${string}`;
+    const withdrawTx = signTx(
+      { type: "withdraw", from: users[0].address, nonce: nonce++, fee: 1n, l1Recipient, amount: 100n },
+      users[0].key,
+      chain.domain,
+    ) as Tx;
+    const block3 = seal([withdrawTx], 3000);
+    const later = buildBatch([block3]);
+    await post([block3], false);
+    await b.increaseTime(Number(WINDOW) + 1);
+    const w = later.withdrawals[0];
+    const claim = {
+      batchIndex: 2n,
+      recipient: l1Recipient,
+      amount: w.amount,
+      l2TxHash: w.l2TxHash,
+      ...new MessageTree(later.messages).proof(0),
+    };
+    await t.rejects(
+      d.bridge.proveWithdrawal(claim),
+      /BatchUnderChallenge/,
+      "a later batch pays nothing while an earlier one is challenged",
+    );
+    return claim;
+  }
 
   // the lying sequencer's answers for batch 1
   const start: [string, StateRecord][] = Object.entries(genesis.alloc).map(([a, bal]) => [
@@ -183,19 +202,32 @@ async function scenario(t: Test, withhold: boolean): Promise<void> {
   for (let i = 0; i < 40 && v.challenger?.outcome !== "won"; i++) {
     await v.step();
     if (v.challenger?.challengeId === null || v.challenger?.challengeId === undefined) continue;
+    if (mode === "headerless") continue; // won as it opened: nothing to answer
     if (withhold) await b.increaseTime(Number(CLOCK) + 1);
     else await sequencerMove(seqGame, v.challenger.challengeId, liar);
   }
   t.equal(v.challenger?.outcome, "won", "the validator's challenge removed the bad batch");
-  t.equal(await d.bridge.batchCount(), 1n, "batches 1 and 2 are gone, the honest batch 0 stays");
-  await t.rejects(
-    d.bridge.proveWithdrawal(claim),
-    /UnknownBatch/,
-    "the later batch's withdrawal is never paid from it",
+  t.equal(
+    await d.bridge.batchCount(),
+    1n,
+    "the bad batch and any after it are gone, the honest batch 0 stays",
   );
+  if (claim)
+    await t.rejects(
+      d.bridge.proveWithdrawal(claim),
+      /UnknownBatch/,
+      "the later batch's withdrawal is never paid from it",
+    );
   t.equal(await seqGame.challengeCount(), 1n, "exactly one challenge: the honest batch was never challenged");
   const r = await seqGame.resolution(0n);
-  t.equal(r?.reason, withhold ? "sequencer ran out of time" : "tx executes to another state");
+  t.equal(
+    r?.reason,
+    {
+      answer: "tx executes to another state",
+      withhold: "sequencer ran out of time",
+      headerless: "batch data has no header",
+    }[mode],
+  );
   // the slashed sequencer posts nothing until it bonds again, then re-posts the honest chain
   await t.rejects(post([block2], false), /SequencerBondTooLow/, "no bond left after the slash");
   await seqGame.depositSequencerBond(parseEther("1"));
@@ -203,8 +235,11 @@ async function scenario(t: Test, withhold: boolean): Promise<void> {
   t.equal(await d.bridge.batchCount(), 2n, "the honest batch 1 is re-posted");
 }
 
-t.test("the validator challenges a wrong state root and wins the bisection", (t) => scenario(t, false));
-t.test("the validator ends a challenge the sequencer does not answer", (t) => scenario(t, true));
+t.test("the validator challenges a wrong state root and wins the bisection", (t) => scenario(t, "answer"));
+t.test("the validator ends a challenge the sequencer does not answer", (t) => scenario(t, "withhold"));
+t.test("the validator removes a batch whose data has no header (forged roots over no txs)", (t) =>
+  scenario(t, "headerless"),
+);
 
 /**
  * A batch whose data derives `madeUp` (an L1 message L1 never queued, for users[0]) between two

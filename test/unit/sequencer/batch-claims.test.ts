@@ -12,7 +12,6 @@ import { deployBridge } from "../../../bridge/deploy.ts";
 import { toHex, u32be } from "../../../protocol/bytes.ts";
 import { ClaimsTree } from "../../../protocol/claims.ts";
 import { claimDomain } from "../../../protocol/eip712.ts";
-import { sha256 } from "../../../protocol/sha256.ts";
 import {
   type ClaimMsg,
   claimDigest,
@@ -22,6 +21,7 @@ import {
 } from "../../../protocol/tx.ts";
 import type { PostedBatch } from "../../../sequencer/batch.ts";
 import { batchClaimKeys, ClaimsRecorder } from "../../../sequencer/batch-claims.ts";
+import { batchDataHash } from "../../../sequencer/batch-data.ts";
 import type { Block } from "../../../sequencer/block.ts";
 import { embeddedBackend } from "../../helpers/l1.ts";
 
@@ -96,7 +96,7 @@ t.test(
         withdrawalRoot: h32(0),
         // batch data standing in for the blocks (the Bridge checks only its hash)
         txData: toHex(u32be(n)),
-        txDataHash: toHex(sha256(u32be(n))),
+        txDataHash: batchDataHash(u32be(n)),
         cid: "0x0155",
       });
       posted.push({
@@ -105,7 +105,7 @@ t.test(
         lastBlock: n,
         stateRoot: h32(1),
         withdrawalRoot: h32(0),
-        txDataHash: toHex(sha256(u32be(n))),
+        txDataHash: batchDataHash(u32be(n)),
         cid: "0x0155",
         l1TxHash: null,
       });

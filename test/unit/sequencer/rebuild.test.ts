@@ -6,13 +6,14 @@
  */
 import { deflateRawSync } from "node:zlib";
 import t from "tap";
-import { toHex } from "../../../protocol/bytes.ts";
+import { concatBytes, toHex } from "../../../protocol/bytes.ts";
 import type { Address } from "../../../protocol/secp256k1.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
 import { type Hex, signTx, type Tx, type UserTx } from "../../../protocol/tx.ts";
 import { buildBatch, lastTimeThrough } from "../../../sequencer/batch.ts";
 import {
   BatchDataError,
+  batchDataHash,
   decodeBatchData,
   encodeBatchData,
   MAX_BATCH_DATA_INFLATED,
@@ -59,7 +60,7 @@ function asL1(index: number, blocks: Block[], txData?: Uint8Array): L1BatchWithD
     lastBlock: d.lastBlock,
     stateRoot: d.stateRoot,
     withdrawalRoot: d.withdrawalRoot,
-    txDataHash: toHex(sha256(data)),
+    txDataHash: batchDataHash(data),
     txData: data,
   };
 }
@@ -72,7 +73,12 @@ t.test("batch data round-trips and is the committed hash", async (t) => {
     decodeBatchData(data),
     blocks.map((b) => ({ header: b.header, txs: b.txs })),
   );
-  t.equal(buildBatch(blocks).txDataHash, toHex(sha256(data)), "txDataHash = sha256(txData)");
+  const header = data.subarray(0, 37);
+  t.equal(
+    buildBatch(blocks).txDataHash,
+    toHex(sha256(concatBytes(header, sha256(data.subarray(37))))),
+    "txDataHash = sha256(header || sha256(body))",
+  );
   t.ok(
     data.length < Buffer.byteLength(JSON.stringify(blocks.map((b) => ({ header: b.header, txs: b.txs })))),
   );
@@ -115,6 +121,11 @@ t.test("batches whose data does not re-execute to their commitments are named", 
 
   const honest = asL1(0, blocks);
   t.match(bad({ ...honest, txDataHash: toHex(sha256(new Uint8Array([1]))) }), {
+    ok: false,
+    reason: /data hashes to .* the batch commits/,
+  });
+  // the old commitment, sha256 of the whole data, is not the batch's
+  t.match(bad({ ...honest, txDataHash: toHex(sha256(honest.txData)) }), {
     ok: false,
     reason: /data hashes to .* the batch commits/,
   });
