@@ -42,7 +42,8 @@
  *                  submitGeneration  0x09 || blockTime u64 || from 20 || nonce 8 || fee 32 || claim
  *                             || claimSignature 65 || tokens(generated) || sig 65
  *                  deposit    0x81 || depositId u256 32 || recipient 20 || amount 32
- *                  forcedTx   0x82 || sender 20 || data   (data: the forced bytes as sent to L1)
+ *                  forcedTx   0x82 || blockTime u64 || sender 20 || data   (data: the forced bytes as
+ *                             sent to L1; blockTime: its block's, which a forced job tx runs at)
  *                  modelRegistered     0x83 || inboxIndex u64 || modelId 32 || registrant 20 || cid
  *                  l1InferenceRequest  0x84 || blockTime u64 || inboxIndex u64 || requestId u256 || requester 20
  *                                      || modelId 32 || inputRoot 32 || escrow u256
@@ -59,15 +60,15 @@
  *                  L1 stores, contracts/src/DisputeEventStepRules.sol)
  *                  any other  0xff || utf8(JSON.stringify(encodeTx(tx)))   (no one-step yet)
  *                  blockTime: the timestamp (ms) of the tx's block in the batch data. The rules of
- *                  postJob, postGenerationJob, claimJob, submitResult, submitGeneration, finalize
- *                  and l1InferenceRequest read it (deadlines, postedAt, submittedAt, the challenge
+ *                  postJob, postGenerationJob, claimJob, submitResult, submitGeneration, finalize,
+ *                  a forced tx (the job tx it may hold) and l1InferenceRequest read it (deadlines, postedAt, submittedAt, the challenge
  *                  window's end); carried in the tx leaf, it is
  *                  proven against the batch's txRoot with the tx, so a challenger cannot pick it.
- *   forced data    Bridge.forceTransaction takes forcedData(userTx): the binary tx bytes of a
- *                  transfer or withdraw (they carry no block time), 0xff || JSON for the other user
- *                  types (the sender cannot know the block time a job tx's bytes would carry).
- *                  decodeForcedData inverts it; the JSON form of a transfer or withdraw is not
- *                  taken, so each tx has one forced encoding
+ *   forced data    Bridge.forceTransaction takes forcedData(userTx): the user tx's binary tx
+ *                  bytes without the block time (kind || from || nonce || fee || ...; the sender
+ *                  cannot know it, the 0x82 tx carries it), every user type, no JSON form.
+ *                  decodeForcedData inverts it and decides "encodes a user tx" as
+ *                  BatchStepVerifier._forced does (vectors: fault-proof.json forcedShapes)
  *   tx leaf        sha256(tx bytes)
  *   batch txRoot   protocol/merkle.ts root over the tx leaves of every block of the batch, in order
  *                  (32 zero bytes when the batch has no tx)
