@@ -15,8 +15,9 @@ import {RollupState} from "./lib/RollupState.sol";
 /// the same rule as sequencer/state/machine.ts, on records proven against the state root before it,
 /// and returns the state root, message chain and L1 inbox hash after it. Kept apart from
 /// BatchChallenge so either can grow under EIP-170.
-/// Built: transfer, withdraw, deposit, and a forced tx whose bytes are a binary transfer or
-/// withdraw or encode no user tx, here; registerWorker, postJob, claimJob, submitResult, finalize in
+/// Built: transfer, withdraw, deposit, and a forced tx whose bytes are a transfer, withdraw,
+/// postJob, claimJob, submitResult or finalize (the job txs run in JobStepRules) or encode no user
+/// tx, here; registerWorker, postJob, claimJob, submitResult, finalize in
 /// JobStepRules (which this contract creates with the same genesis parameters); the L1 events'
 /// state rules (model, L1 request, queued stake change) in L1EventStepRules (created here too);
 /// postGenerationJob and submitGeneration in GenerationStepRules (deployed beside it with the same
