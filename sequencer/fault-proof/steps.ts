@@ -20,7 +20,6 @@ import { type Job, keys, type StateRecord } from "../state/records.ts";
 import { SparseMerkleTree } from "../state/smt.ts";
 import {
   decodeForcedData,
-  FORCED_STEP_KINDS,
   inboxMessageHash,
   lastTimeAfter,
   messageChainOf,
@@ -29,6 +28,8 @@ import {
   recordBytes,
   recordValueHash,
   stepCommitment,
+  TX_POST_GENERATION_JOB,
+  TX_REGISTER_WORKER,
   TX_SUBMIT_GENERATION,
   txBytes,
   txLeaf,
@@ -165,8 +166,7 @@ export function touchedKeys(
       // none when its bytes encode no user tx (the one-step finds that from the bytes alone). The
       // kinds with no forced one-step (registerWorker, the generation txs): null.
       const data = fromHex(tx.data);
-      if (data.length > 0 && !FORCED_STEP_KINDS.includes(data[0]) && data[0] <= TX_SUBMIT_GENERATION)
-        return null;
+      if (FORCED_NO_STEP_KINDS.includes(data[0])) return null;
       try {
         return touchedKeys(decodeForcedData(data), params, txHash, get);
       } catch {
@@ -177,6 +177,13 @@ export function touchedKeys(
       return null;
   }
 }
+
+/** The user kinds whose forced tx has no one-step (BatchStepVerifier `_forcedKind` reverts OneStepNotBuilt). */
+const FORCED_NO_STEP_KINDS: readonly number[] = [
+  TX_REGISTER_WORKER,
+  TX_POST_GENERATION_JOB,
+  TX_SUBMIT_GENERATION,
+];
 
 /** The hash touchedKeys takes for `tx`: a forced tx's is the hash of the user tx it encodes. */
 function keysHash(tx: Tx, txHash: Hex, domain: ReturnType<typeof l2Domain>): Hex {

@@ -19,6 +19,7 @@ import {
   rollupStateHarnessAbi,
   rollupStateHarnessBytecode,
 } from "../../../contracts/artifacts/RollupStateHarness.ts";
+import { touchedKeys } from "../../../sequencer/fault-proof/steps.ts";
 import { embeddedBackend } from "../../helpers/l1.ts";
 
 interface ProofJson {
@@ -261,6 +262,32 @@ t.test("derived txs roll their L1 inbox message into the inbox hash, as Bridge._
     vectors.forcedShapes.filter((v) => v.kind !== 0).length >= 8 &&
       vectors.forcedShapes.filter((v) => v.kind === 0).length >= 8,
     "the vectors hold both answers",
+  );
+  // the replay's witness asks for as many records as the verifier: none exactly when no user tx
+  const params = {
+    challengeWindowMs: 1000,
+    minFee: 1n,
+    feeRecipient: `0x${"fe".repeat(20)}` as Address,
+    claimCollateral: 1n,
+  };
+  const keysOf = (data: Hex) =>
+    touchedKeys(
+      { type: "forcedTx", inboxIndex: 0n, sender: sender as Address, data },
+      params,
+      `0x${"77".repeat(32)}`,
+    );
+  t.same(
+    vectors.forcedShapes.filter((v) => (keysOf(v.data)?.length === 0) !== (v.kind === 0)).map((v) => v.what),
+    [],
+    "touchedKeys of a forced tx: no record exactly when its bytes encode no user tx",
+  );
+  t.same(keysOf("0x00c0ffee"), [], "a first byte 0: no user tx, no record");
+  for (const kind of ["03", "05", "09"])
+    t.equal(keysOf(`0x${kind}${"00".repeat(60)}`), null, `a forced 0x${kind}: no one-step yet`);
+  t.equal(
+    await revertName(step([root, chain, preInbox], `0x82${"00".repeat(28)}05${"00".repeat(60)}`, [])),
+    "OneStepNotBuilt",
+    "a forced postGenerationJob: OneStepNotBuilt",
   );
   t.equal(
     await revertName(
