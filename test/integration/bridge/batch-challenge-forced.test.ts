@@ -278,8 +278,16 @@ t.test("batch challenge one-steps of forced job txs", async (t) => {
           account: b.accounts[1].address,
         } as never);
     }
-    t.equal(truth.roots[6].stateRoot, truth.roots[5].stateRoot, "the refused forced txs change no state");
-    t.not(truth.roots[6].inboxHash, truth.roots[5].inboxHash, "but consume their inbox message");
+    // roots[k + 1] is after tx k: tx 5 the bad signature, tx 6 the stale nonce
+    for (const k of [5, 6]) {
+      t.equal(truth.roots[k + 1].stateRoot, truth.roots[k].stateRoot, `${names[k]}: no state change`);
+      t.not(
+        truth.roots[k + 1].inboxHash,
+        truth.roots[k].inboxHash,
+        `${names[k]}: its inbox message consumed`,
+      );
+    }
+    t.not(truth.roots[3].stateRoot, truth.roots[2].stateRoot, "the forced postJob changed the state");
     t.comment(
       `forced one-step gas: ${JSON.stringify(Object.fromEntries(Object.entries(gas).map(([k, v]) => [k, Number(v)])))}`,
     );
