@@ -381,13 +381,13 @@ contract BatchChallenge is ReentrancyGuard {
     }
 
     /// The last timed tx's block time after `txBytes` (encoding.ts lastTimeAfter): a timed kind
-    /// (postJob 0x04 .. submitGeneration 0x09, the L1 request 0x84) carries its block time (u64 ms)
+    /// (postJob 0x04 .. submitGeneration 0x09, the forced tx 0x82, the L1 request 0x84) carries its block time (u64 ms)
     /// after the kind byte and sets it, refused (`inOrder` false) below `lastTime`; any other kind
     /// keeps `lastTime`.
     function lastTimeAfter(uint64 lastTime, bytes calldata txBytes) public pure returns (bool inOrder, uint64) {
         if (txBytes.length == 0) return (true, lastTime);
         uint8 kind = uint8(txBytes[0]);
-        if ((kind < 0x04 || kind > 0x09) && kind != 0x84) return (true, lastTime);
+        if ((kind < 0x04 || kind > 0x09) && kind != 0x82 && kind != 0x84) return (true, lastTime);
         if (txBytes.length < 9) return (false, lastTime);
         uint64 t = uint64(bytes8(txBytes[1:9]));
         return (t >= lastTime, t);

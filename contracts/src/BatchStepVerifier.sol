@@ -15,8 +15,9 @@ import {RollupState} from "./lib/RollupState.sol";
 /// the same rule as sequencer/state/machine.ts, on records proven against the state root before it,
 /// and returns the state root, message chain and L1 inbox hash after it. Kept apart from
 /// BatchChallenge so either can grow under EIP-170.
-/// Built: transfer, withdraw, deposit, and a forced tx whose bytes are a binary transfer or
-/// withdraw or encode no user tx, here; registerWorker, postJob, claimJob, submitResult, finalize in
+/// Built: transfer, withdraw, deposit, and a forced tx whose bytes are a transfer, withdraw,
+/// postJob, claimJob, submitResult or finalize (the job txs run in JobStepRules) or encode no user
+/// tx, here; registerWorker, postJob, claimJob, submitResult, finalize in
 /// JobStepRules (which this contract creates with the same genesis parameters); the L1 events'
 /// state rules (model, L1 request, queued stake change) in L1EventStepRules (created here too);
 /// postGenerationJob and submitGeneration in GenerationStepRules (deployed beside it with the same
@@ -163,12 +164,12 @@ contract BatchStepVerifier {
         } else if (kind == TX_TRANSFER || kind == TX_WITHDRAW) {
             (applied, post[0], post[1]) = _user(kind, pre[0], pre[1], txBytes, records);
         } else if (kind == TX_FORCED) {
-            if (txBytes.length < 21) revert BadTxEncoding(TX_FORCED, txBytes.length);
+            if (txBytes.length < 29) revert BadTxEncoding(TX_FORCED, txBytes.length);
             // message hash: keccak256(INBOX_FORCED_TX || sender || keccak256(data)) (Bridge.forceTransaction)
             post[2] = _roll(
-                pre[2], keccak256(abi.encodePacked(INBOX_FORCED_TX, bytes20(txBytes[1:21]), keccak256(txBytes[21:])))
+                pre[2], keccak256(abi.encodePacked(INBOX_FORCED_TX, bytes20(txBytes[9:29]), keccak256(txBytes[29:])))
             );
-            (post[0], post[1]) = _forced(pre[0], pre[1], txBytes[21:], records);
+            (post[0], post[1]) = _forced(pre, txBytes, records);
             applied = true;
         } else {
             revert OneStepNotBuilt(kind);
@@ -194,26 +195,65 @@ contract BatchStepVerifier {
 
     // ------------------------------------------------------------------ forced tx
 
-    /// 0x82 || sender (the L1 account that called forceTransaction) || data (the bytes it sent).
-    /// Always applied (step rolls its inbox message in): it runs as the user tx `data` encodes when
-    /// that is valid here, else changes nothing (sequencer/state/machine.ts forcedTx).
-    function _forced(bytes32 root, bytes32 chain, bytes calldata data, RollupState.RecordProof[] calldata records)
+    /// 0x82 || blockTime u64 || sender (the L1 account that called forceTransaction) || data (the
+    /// bytes it sent: the user tx's bytes without a block time). Always applied (step rolls its
+    /// inbox message in): it runs as the user tx `data` encodes when that is valid here, else
+    /// changes nothing (sequencer/state/machine.ts forcedTx). A job tx runs in its rules contract
+    /// as kind || blockTime || data[1:], only when its length fields hold (the rules then never
+    /// revert on the user's bytes); a refusal there changes nothing too.
+    function _forced(bytes32[3] calldata pre, bytes calldata b, RollupState.RecordProof[] calldata records)
         internal
         view
         returns (bytes32, bytes32)
     {
-        uint8 inner = data.length == 0 ? 0 : uint8(data[0]);
-        if (inner == TX_OPAQUE) revert OneStepNotBuilt(TX_FORCED);
-        bool isUser = (inner == TX_TRANSFER || inner == TX_WITHDRAW) && data.length == 178
-            && uint64(bytes8(data[21:29])) <= MAX_SAFE_NONCE;
-        if (!isUser) {
+        uint8 inner = _forcedKind(b[29:]);
+        if (inner == 0) {
             // encodes no user tx (sequencer/fault-proof/encoding.ts decodeForcedData): no records
             if (records.length != 0) revert RecordCount(0, records.length);
-            return (root, chain);
+            return (pre[0], pre[1]);
         }
-        (bool ok, bytes32 postRoot, bytes32 postChain) = _user(inner, root, chain, data, records);
-        if (!ok) return (root, chain); // found invalid at this point: no change
+        if (inner != TX_TRANSFER && inner != TX_WITHDRAW) return _forcedJob(pre, b, records);
+        (bool ok, bytes32 postRoot, bytes32 postChain) = _user(inner, pre[0], pre[1], b[29:], records);
+        if (!ok) return (pre[0], pre[1]); // found invalid at this point: no change
         return (postRoot, postChain);
+    }
+
+    /// The kind of the user tx forced bytes `d` encode, 0 for none (encoding.ts decodeForcedData).
+    /// Reverts OneStepNotBuilt(0x82) for the kinds with no forced one-step yet.
+    function _forcedKind(bytes calldata d) internal pure returns (uint8 kind) {
+        kind = d.length == 0 ? 0 : uint8(d[0]);
+        if (kind == TX_REGISTER_WORKER || kind == TX_POST_GENERATION_JOB || kind == TX_SUBMIT_GENERATION) {
+            revert OneStepNotBuilt(TX_FORCED);
+        }
+        bool shaped = kind == TX_TRANSFER || kind == TX_WITHDRAW ? d.length == 178 : _forcedJobShape(kind, d);
+        if (!shaped || uint64(bytes8(d[21:29])) > MAX_SAFE_NONCE) return 0;
+    }
+
+    /// A forced job tx run by JobStepRules as its tx bytes (kind || blockTime || data[1:]).
+    function _forcedJob(bytes32[3] calldata pre, bytes calldata b, RollupState.RecordProof[] calldata records)
+        internal
+        view
+        returns (bytes32, bytes32)
+    {
+        (bool applied, bytes32[3] memory post) = jobRules.step(pre, abi.encodePacked(b[29], b[1:9], b[30:]), records);
+        return applied ? (post[0], post[1]) : (pre[0], pre[1]);
+    }
+
+    /// A forced job tx's length fields hold (encoding.ts forcedJobShape: JobStepRules' BadTxEncoding
+    /// checks less the 8 bytes of block time), and a postJob's deadline is at most 2^53 - 1.
+    function _forcedJobShape(uint8 kind, bytes calldata d) internal pure returns (bool) {
+        uint256 n = d.length;
+        if (kind != TX_POST_JOB && kind != TX_CLAIM_JOB && kind != TX_SUBMIT_RESULT && kind != TX_FINALIZE) return false;
+        if (kind == TX_CLAIM_JOB || kind == TX_FINALIZE) return n == 158;
+        if (kind == TX_POST_JOB) {
+            return n > 165 && n == 231 + uint256(uint8(d[165])) && uint64(bytes8(d[157:165])) <= MAX_SAFE_NONCE;
+        }
+        uint256 end = 273; // submitResult: the claim's fixed fields end, then its two CIDs
+        if (n < end + 2) return false;
+        end += 2 + uint16(bytes2(d[end:end + 2]));
+        if (n < end + 2) return false;
+        end += 2 + uint16(bytes2(d[end:end + 2]));
+        return n == end + 130;
     }
 
     /// Hands this call's calldata as it is to `target`'s `step` (the same signature) and returns or

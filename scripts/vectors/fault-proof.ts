@@ -18,13 +18,16 @@ import {
   type ModelRegisteredTx,
   signTx,
   type Tx,
+  type UserTx,
   type WorkerStakeTx,
 } from "../../protocol/tx.ts";
 import type { BatchBlock } from "../../sequencer/batch-data.ts";
 import type { GenesisConfig } from "../../sequencer/chain.ts";
 import {
   accountBytes,
+  decodeForcedData,
   disputesBytes,
+  forcedData,
   inboxMessageHash,
   jobBytes,
   lastTimeAfter,
@@ -539,7 +542,60 @@ export function faultProofVectors() {
     return { what, bytes, valid };
   });
 
+  // Forced data (Bridge.forceTransaction's bytes): does it encode a user tx with a one-step
+  // (decodeForcedData), as BatchStepVerifier._forced decides from the bytes alone. Each job kind
+  // signed above, forced, then cut, lengthened, with a length field off, a nonce past 2^53 - 1.
+  const forcedOf = (tx: Tx) => forcedData(tx as UserTx);
+  const setU64 = (b: Uint8Array, at: number, v: bigint) => {
+    const c = b.slice();
+    new DataView(c.buffer).setBigUint64(at, v);
+    return c;
+  };
+  const forcedCases: { what: string; data: Uint8Array }[] = [];
+  for (const tx of txs.filter((x) =>
+    ["postJob", "claimJob", "submitResult", "finalize", "transfer"].includes(x.type),
+  )) {
+    const d = forcedOf(tx);
+    forcedCases.push(
+      { what: `${tx.type}`, data: d },
+      { what: `${tx.type} cut by a byte`, data: d.subarray(0, d.length - 1) },
+      { what: `${tx.type} with a byte more`, data: Uint8Array.of(...d, 0) },
+      { what: `${tx.type} nonce 2^53`, data: setU64(d, 21, 1n << 53n) },
+      { what: `${tx.type} nonce 2^53 - 1`, data: setU64(d, 21, (1n << 53n) - 1n) },
+    );
+    if (tx.type === "postJob") {
+      forcedCases.push(
+        { what: "postJob deadline 2^53", data: setU64(d, 157, 1n << 53n) },
+        {
+          what: "postJob cidLen + 1",
+          data: Uint8Array.of(...d.subarray(0, 165), d[165] + 1, ...d.subarray(166)),
+        },
+      );
+    }
+    if (tx.type === "submitResult") {
+      const bad = d.slice();
+      bad[273] ^= 0x01; // the outputCid length's high byte
+      forcedCases.push({ what: "submitResult outputCid length off", data: bad });
+    }
+  }
+  forcedCases.push(
+    { what: "empty", data: new Uint8Array(0) },
+    { what: "0xff || JSON (no form any more)", data: Uint8Array.of(0xff, 0x7b, 0x7d) },
+    { what: "a deposit's kind", data: Uint8Array.of(0x81, ...new Uint8Array(84)) },
+  );
+  const forcedShapes = forcedCases.map(({ what, data }) => {
+    let kind = 0;
+    try {
+      kind = data[0];
+      decodeForcedData(data);
+    } catch {
+      kind = 0;
+    }
+    return { what, data: toHex(data), kind };
+  });
+
   return {
+    forcedShapes,
     cids,
     accountPaths,
     depositPaths,

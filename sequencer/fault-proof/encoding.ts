@@ -42,7 +42,8 @@
  *                  submitGeneration  0x09 || blockTime u64 || from 20 || nonce 8 || fee 32 || claim
  *                             || claimSignature 65 || tokens(generated) || sig 65
  *                  deposit    0x81 || depositId u256 32 || recipient 20 || amount 32
- *                  forcedTx   0x82 || sender 20 || data   (data: the forced bytes as sent to L1)
+ *                  forcedTx   0x82 || blockTime u64 || sender 20 || data   (data: the forced bytes as
+ *                             sent to L1; blockTime: its block's, which a forced job tx runs at)
  *                  modelRegistered     0x83 || inboxIndex u64 || modelId 32 || registrant 20 || cid
  *                  l1InferenceRequest  0x84 || blockTime u64 || inboxIndex u64 || requestId u256 || requester 20
  *                                      || modelId 32 || inputRoot 32 || escrow u256
@@ -59,15 +60,15 @@
  *                  L1 stores, contracts/src/DisputeEventStepRules.sol)
  *                  any other  0xff || utf8(JSON.stringify(encodeTx(tx)))   (no one-step yet)
  *                  blockTime: the timestamp (ms) of the tx's block in the batch data. The rules of
- *                  postJob, postGenerationJob, claimJob, submitResult, submitGeneration, finalize
- *                  and l1InferenceRequest read it (deadlines, postedAt, submittedAt, the challenge
+ *                  postJob, postGenerationJob, claimJob, submitResult, submitGeneration, finalize,
+ *                  a forced tx (the job tx it may hold) and l1InferenceRequest read it (deadlines, postedAt, submittedAt, the challenge
  *                  window's end); carried in the tx leaf, it is
  *                  proven against the batch's txRoot with the tx, so a challenger cannot pick it.
- *   forced data    Bridge.forceTransaction takes forcedData(userTx): the binary tx bytes of a
- *                  transfer or withdraw (they carry no block time), 0xff || JSON for the other user
- *                  types (the sender cannot know the block time a job tx's bytes would carry).
- *                  decodeForcedData inverts it; the JSON form of a transfer or withdraw is not
- *                  taken, so each tx has one forced encoding
+ *   forced data    Bridge.forceTransaction takes forcedData(userTx): the user tx's binary tx
+ *                  bytes without the block time (kind || from || nonce || fee || ...; the sender
+ *                  cannot know it, the 0x82 tx carries it), every user type, no JSON form.
+ *                  decodeForcedData inverts it and decides "encodes a user tx" as
+ *                  BatchStepVerifier._forced does (vectors: fault-proof.json forcedShapes)
  *   tx leaf        sha256(tx bytes)
  *   batch txRoot   protocol/merkle.ts root over the tx leaves of every block of the batch, in order
  *                  (32 zero bytes when the batch has no tx)
@@ -98,8 +99,14 @@
  *                    the batch's inboxHash and lastTime as the Bridge recorded them).
  */
 import jsSha3 from "js-sha3";
-import { concatBytes, fromHex, toHex, u8, u16be, u32be } from "../../protocol/bytes.ts";
-import { encodeGenerationParams, encodeTokenIds } from "../../protocol/generation-job.ts";
+import { bytesEqual, concatBytes, fromHex, toHex, u8, u16be, u32be } from "../../protocol/bytes.ts";
+import {
+  encodeGenerationParams,
+  encodeTokenIds,
+  GENERATION_PARAMS_TAG,
+  type GenerationParams,
+  NO_STOP_TOKEN,
+} from "../../protocol/generation-job.ts";
 import { merkleRoot, ZERO32 } from "../../protocol/merkle.ts";
 import type { Address } from "../../protocol/secp256k1.ts";
 import { sha256 } from "../../protocol/sha256.ts";
@@ -108,7 +115,6 @@ import {
   decodeTx,
   encodeTx,
   type Hex,
-  isSystemTx,
   type L1InferenceRequestTx,
   type ModelRegisteredTx,
   type Tx,
@@ -419,7 +425,7 @@ export function txBytes(tx: Tx, blockTime: number): Uint8Array {
     case "deposit":
       return concatBytes(u8(TX_DEPOSIT), u256(tx.depositId), addr(tx.recipient), u256(tx.amount));
     case "forcedTx":
-      return concatBytes(u8(TX_FORCED), addr(tx.sender), fromHex(tx.data));
+      return concatBytes(u8(TX_FORCED), u64(blockTime), addr(tx.sender), fromHex(tx.data));
     case "modelRegistered":
       return concatBytes(u8(TX_MODEL_REGISTERED), u64(tx.inboxIndex), l1EventFields(tx));
     case "l1InferenceRequest":
@@ -551,6 +557,7 @@ export const TIMED_TX_KINDS: readonly number[] = [
   TX_FINALIZE,
   TX_SUBMIT_GENERATION,
   TX_L1_REQUEST,
+  TX_FORCED,
 ];
 
 /**
@@ -601,28 +608,79 @@ export function inboxHashAfter(start: Uint8Array, txs: Iterable<Tx>): Uint8Array
 
 /** The bytes a user forces its signed L2 tx with (Bridge.forceTransaction); see the header. */
 export function forcedData(tx: UserTx): Uint8Array {
-  if (tx.type === "transfer" || tx.type === "withdraw") return txBytes(tx, 0);
-  return opaque(tx);
+  const b = txBytes(tx, 0);
+  // a timed kind's bytes without their block time: the L1 sender cannot know it (the 0x82 tx carries it)
+  return TIMED_TX_KINDS.includes(b[0]) ? concatBytes(b.subarray(0, 1), b.subarray(9)) : b;
+}
+
+/** The user kinds whose forced tx has a one-step (BatchStepVerifier `_forced`). */
+export const FORCED_STEP_KINDS: readonly number[] = [
+  TX_TRANSFER,
+  TX_WITHDRAW,
+  TX_POST_JOB,
+  TX_CLAIM_JOB,
+  TX_SUBMIT_RESULT,
+  TX_FINALIZE,
+];
+
+/** Forced offsets: a forced tx's bytes are its tx bytes without the block time. */
+const F_USER_END = 61; // kind 1 || from 20 || nonce 8 || fee 32
+const F_CLAIM_FIXED = 212;
+/** Where a forced postJob's cidLen byte is, and its deadline. */
+const F_POST_JOB_CID_LEN = 165;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Whether forced bytes of a job kind with a one-step (postJob, claimJob, submitResult, finalize)
+ * have the length their own length fields give: exactly BatchStepVerifier `_forcedJobShape` (the
+ * rules' BadTxEncoding checks, shifted by the missing block time), so the rules never revert on them.
+ */
+function forcedJobShape(data: Uint8Array): boolean {
+  const n = data.length;
+  const u16at = (i: number) => (data[i] << 8) | data[i + 1];
+  switch (data[0]) {
+    case TX_CLAIM_JOB:
+    case TX_FINALIZE:
+      return n === F_USER_END + 32 + 65;
+    case TX_POST_JOB:
+      return n > F_POST_JOB_CID_LEN && n === F_POST_JOB_CID_LEN + 1 + data[F_POST_JOB_CID_LEN] + 65;
+    case TX_SUBMIT_RESULT: {
+      let end = F_USER_END + F_CLAIM_FIXED;
+      if (n < end + 2) return false;
+      end += 2 + u16at(end);
+      if (n < end + 2) return false;
+      end += 2 + u16at(end);
+      return n === end + 130;
+    }
+    default:
+      return false;
+  }
 }
 
 /**
- * The user tx a forced tx's bytes encode (`forcedData` of it): the binary transfer or withdraw, or
- * 0xff || JSON of another user type. Throws naming the problem for anything else (a system tx,
- * another first byte, a wrong length, a nonce past 2^53 - 1, a transfer or withdraw as JSON):
- * such a forced tx changes nothing. BatchStepVerifier decides the binary forms the same way.
+ * The user tx a forced tx's bytes encode (`forcedData` of it). Throws naming the problem for
+ * anything else: such a forced tx changes nothing. For the kinds with a one-step
+ * (FORCED_STEP_KINDS) this decides exactly as BatchStepVerifier `_forced`: the lengths its length
+ * fields give, a nonce (and a postJob's deadline) at most 2^53 - 1 (L2 keeps them as JS numbers);
+ * every other rule is the tx's own (run by the machine, refusing it). The other kinds (register
+ * worker, the generation txs: no forced one-step yet) must also re-encode to the same bytes and pass
+ * decodeTx's field checks.
  */
 export function decodeForcedData(data: Uint8Array): UserTx {
   if (data.length === 0) throw new Error("forced tx is empty");
   const kind = data[0];
+  const hex = (a: number, b: number) => toHex(data.subarray(a, b));
+  const num = (a: number, b: number, what: string) => {
+    const v = BigInt(hex(a, b));
+    if (v > MAX_SAFE) throw new Error(`forced tx ${what} ${v} is past 2^53 - 1`);
+    return Number(v);
+  };
   if (kind === TX_TRANSFER || kind === TX_WITHDRAW) {
     if (data.length !== USER_TX_BYTES)
       throw new Error(`forced tx of kind ${kind} is ${data.length} bytes, expected ${USER_TX_BYTES}`);
-    const hex = (a: number, b: number) => toHex(data.subarray(a, b));
-    const nonce = BigInt(hex(21, 29));
-    if (nonce > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`forced tx nonce ${nonce} is past 2^53 - 1`);
     const base = {
       from: hex(1, 21) as Address,
-      nonce: Number(nonce),
+      nonce: num(21, 29, "nonce"),
       fee: BigInt(hex(29, 61)),
       signature: hex(113, 178),
     };
@@ -630,12 +688,136 @@ export function decodeForcedData(data: Uint8Array): UserTx {
       ? { type: "transfer", ...base, to: hex(61, 81) as Address, amount: BigInt(hex(81, 113)) }
       : { type: "withdraw", ...base, l1Recipient: hex(61, 81) as Address, amount: BigInt(hex(81, 113)) };
   }
-  if (kind === TX_OPAQUE) {
-    const tx = decodeTx(JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(data.subarray(1))));
-    if (isSystemTx(tx)) throw new Error(`forced tx is a ${tx.type}, a system tx`);
-    if (tx.type === "transfer" || tx.type === "withdraw")
-      throw new Error(`forced ${tx.type} as JSON: a ${tx.type} is forced in its binary form`);
-    return tx;
+  if (FORCED_STEP_KINDS.includes(kind)) {
+    if (!forcedJobShape(data))
+      throw new Error(`forced tx of kind ${kind}: ${data.length} bytes encode no such tx`);
+    const base = { from: hex(1, 21) as Address, nonce: num(21, 29, "nonce"), fee: BigInt(hex(29, 61)) };
+    const sig = hex(data.length - 65, data.length);
+    if (kind === TX_CLAIM_JOB) return { type: "claimJob", ...base, jobId: hex(61, 93), signature: sig };
+    if (kind === TX_FINALIZE) return { type: "finalize", ...base, jobId: hex(61, 93), signature: sig };
+    if (kind === TX_POST_JOB)
+      return {
+        type: "postJob",
+        ...base,
+        modelId: hex(61, 93),
+        inputRoot: hex(93, 125),
+        escrow: BigInt(hex(125, 157)),
+        deadline: num(157, 165, "deadline"),
+        inputCid: hex(166, data.length - 65),
+        signature: sig,
+      };
+    const c = F_USER_END;
+    const cid1 = c + F_CLAIM_FIXED + 2;
+    const cid1End = cid1 + ((data[cid1 - 2] << 8) | data[cid1 - 1]);
+    const claimEnd = data.length - 130;
+    return {
+      type: "submitResult",
+      ...base,
+      claim: {
+        jobId: hex(c, c + 32),
+        worker: hex(c + 32, c + 52) as Address,
+        modelId: hex(c + 52, c + 84),
+        inputRoot: hex(c + 84, c + 116),
+        outputRoot: hex(c + 116, c + 148),
+        traceRoot: hex(c + 148, c + 180),
+        generationSpec: hex(c + 180, c + 212),
+        outputCid: hex(cid1, cid1End),
+        traceCid: hex(cid1End + 2, claimEnd),
+      },
+      claimSignature: hex(claimEnd, claimEnd + 65),
+      signature: sig,
+    };
+  }
+  if (kind === TX_REGISTER_WORKER || kind === TX_POST_GENERATION_JOB || kind === TX_SUBMIT_GENERATION) {
+    const tx = decodeOtherForced(data);
+    if (!bytesEqual(forcedData(tx), data)) throw new Error(`forced tx of kind ${kind} is not canonical`);
+    return decodeTx(encodeTx(tx)) as UserTx; // decodeTx's field checks
   }
   throw new Error(`forced tx starts with byte ${kind}: not a user tx encoding`);
+}
+
+/** A forced registerWorker, postGenerationJob or submitGeneration, read by its length fields. */
+function decodeOtherForced(data: Uint8Array): UserTx {
+  let p = 0;
+  const take = (n: number) => {
+    if (p + n > data.length) throw new Error(`forced tx of kind ${data[0]} is cut at byte ${data.length}`);
+    const out = data.subarray(p, p + n);
+    p += n;
+    return out;
+  };
+  const hexOf = (n: number) => toHex(take(n));
+  const big = (n: number) => BigInt(hexOf(n));
+  const safe = (n: number, what: string) => {
+    const v = big(n);
+    if (v > MAX_SAFE) throw new Error(`forced tx ${what} ${v} is past 2^53 - 1`);
+    return Number(v);
+  };
+  const len16 = () => safe(2, "length");
+  const tokenList = () => {
+    const count = safe(4, "token count");
+    const b = take(4 * count);
+    return Array.from({ length: count }, (_, i) =>
+      new DataView(b.buffer, b.byteOffset + 4 * i, 4).getUint32(0),
+    );
+  };
+  const claim = (): ClaimMsg => ({
+    jobId: hexOf(32),
+    worker: hexOf(20) as Address,
+    modelId: hexOf(32),
+    inputRoot: hexOf(32),
+    outputRoot: hexOf(32),
+    traceRoot: hexOf(32),
+    generationSpec: hexOf(32),
+    outputCid: hexOf(len16()),
+    traceCid: hexOf(len16()),
+  });
+  const kind = take(1)[0];
+  const base = { from: hexOf(20) as Address, nonce: safe(8, "nonce"), fee: big(32) };
+  let tx: UserTx;
+  if (kind === TX_REGISTER_WORKER) {
+    const price = big(32);
+    const capacity = safe(4, "capacity");
+    const models = Array.from({ length: take(1)[0] }, () => hexOf(32));
+    const multiaddr = new TextDecoder("utf-8", { fatal: true }).decode(take(len16()));
+    tx = { type: "registerWorker", ...base, price, capacity, models, multiaddr, signature: hexOf(65) };
+  } else if (kind === TX_POST_GENERATION_JOB) {
+    const modelId = hexOf(32);
+    const escrow = big(32);
+    const deadline = safe(8, "deadline");
+    const window = safe(4, "window");
+    const prompt = tokenList();
+    const params = decodeGenerationParamsBytes(take(len16()));
+    tx = {
+      type: "postGenerationJob",
+      ...base,
+      modelId,
+      escrow,
+      deadline,
+      window,
+      prompt,
+      params,
+      signature: hexOf(65),
+    };
+  } else {
+    const c = claim();
+    const claimSignature = hexOf(65);
+    const generated = tokenList();
+    tx = { type: "submitGeneration", ...base, claim: c, claimSignature, generated, signature: hexOf(65) };
+  }
+  if (p !== data.length)
+    throw new Error(`forced tx of kind ${kind} has ${data.length - p} bytes past its end`);
+  return tx;
+}
+
+/** encodeGenerationParams inverted (its checks then run again in decodeTx). */
+function decodeGenerationParamsBytes(b: Uint8Array): GenerationParams {
+  if (b.length !== 50 || b[0] !== GENERATION_PARAMS_TAG)
+    throw new Error("forced generation params are malformed");
+  const v = new DataView(b.buffer, b.byteOffset, b.length);
+  const stop = v.getUint32(5);
+  const rule: GenerationParams["rule"] =
+    b[9] === 0
+      ? { kind: "greedy" }
+      : { kind: "sample", topK: v.getUint32(10), halfLife: v.getUint32(14), seed: b.slice(18, 50) };
+  return { maxTokens: v.getUint32(1), stopToken: stop === NO_STOP_TOKEN ? null : stop, rule };
 }

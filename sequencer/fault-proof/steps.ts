@@ -28,7 +28,9 @@ import {
   recordBytes,
   recordValueHash,
   stepCommitment,
-  TX_OPAQUE,
+  TX_POST_GENERATION_JOB,
+  TX_REGISTER_WORKER,
+  TX_SUBMIT_GENERATION,
   txBytes,
   txLeaf,
   txRootOf,
@@ -160,19 +162,36 @@ export function touchedKeys(
       return list;
     }
     case "forcedTx": {
-      // The records of the user tx it encodes; none when its bytes encode no user tx (the
-      // one-step finds that from the bytes alone). JSON-encoded types have no one-step yet.
+      // The records of the user tx it encodes (`txHash`: that tx's hash, a forced postJob's job id);
+      // none when its bytes encode no user tx (the one-step finds that from the bytes alone). The
+      // kinds with no forced one-step (registerWorker, the generation txs): null.
       const data = fromHex(tx.data);
-      if (data[0] === TX_OPAQUE) return null;
+      if (FORCED_NO_STEP_KINDS.includes(data[0])) return null;
       try {
-        // binary forced data is a transfer or withdraw, whose keys do not depend on a tx hash
-        return touchedKeys(decodeForcedData(data), params, txHash);
+        return touchedKeys(decodeForcedData(data), params, txHash, get);
       } catch {
         return [];
       }
     }
     default:
       return null;
+  }
+}
+
+/** The user kinds whose forced tx has no one-step (BatchStepVerifier `_forcedKind` reverts OneStepNotBuilt). */
+const FORCED_NO_STEP_KINDS: readonly number[] = [
+  TX_REGISTER_WORKER,
+  TX_POST_GENERATION_JOB,
+  TX_SUBMIT_GENERATION,
+];
+
+/** The hash touchedKeys takes for `tx`: a forced tx's is the hash of the user tx it encodes. */
+function keysHash(tx: Tx, txHash: Hex, domain: ReturnType<typeof l2Domain>): Hex {
+  if (tx.type !== "forcedTx") return txHash;
+  try {
+    return toHex(txDigest(decodeForcedData(fromHex(tx.data)), domain));
+  } catch {
+    return txHash;
   }
 }
 
@@ -323,7 +342,7 @@ export function replayBatch(
       const preInboxHash = toHex(inbox);
       const preLastTime = lastTime;
       // touchedKeys reads the state before the tx (a finalize's payee and worker): it was applied above
-      const touched = touchedKeys(tx, genesis.params, txHash, (k) =>
+      const touched = touchedKeys(tx, genesis.params, keysHash(tx, txHash, domain), (k) =>
         s.before.has(k) ? s.before.get(k) : state.get(k),
       );
       if (touched === null) throw new Error(`tx ${i} is a ${tx.type}: it has no one-step yet`);

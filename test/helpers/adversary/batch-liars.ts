@@ -284,3 +284,19 @@ export const disputeEventLies = {
   /** The same event applied twice. */
   twice: <T extends DisputeOpenedTx | DisputeResolvedTx>(tx: T): T[] => [tx, tx],
 };
+
+/**
+ * State lies about a forced job tx (a user tx forced through the L1 inbox, docs/rollup.md 8a): the
+ * sequencer must run it as the signed tx at its block time when L2's rule takes it, and as a no-op
+ * (its inbox message still consumed) when the rule refuses it. The other two lies, a forced tx
+ * applied with another effect and a refused one applied, are jobStateLies on the forced tx's job.
+ */
+export const forcedTxLies = {
+  /** A valid forced tx taken as refused: the state left as it was before it (`before`). */
+  droppedAsRefused:
+    (before: Iterable<[string, StateRecord]>) =>
+    (state: Map<string, StateRecord>): void => {
+      state.clear();
+      for (const [k, v] of before) state.set(k, v);
+    },
+};

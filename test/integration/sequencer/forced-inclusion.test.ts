@@ -22,7 +22,10 @@ import { runValidator, until } from "./validator-harness.ts";
 t.test("a censored tx is included through the L1 inbox", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "verdict-forced-it-"));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const devnet = await startDevnet({ port: 0 });
+  // L1 mines on an interval too: a forced tx is a timed tx (its bytes carry its block's time), so
+  // its batch waits until L1's clock reaches that time (Bridge LastTimeAhead), which an L1 mining
+  // only on txs would never do once the sequencer is the only one sending
+  const devnet = await startDevnet({ port: 0, automine: true, blockTimeMs: 500 });
   t.teardown(() => devnet.close());
   const dep = devnet.deployment as NonNullable<typeof devnet.deployment>;
   const [user, other] = devKeys(2, "forced-it");

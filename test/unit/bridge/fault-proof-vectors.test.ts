@@ -19,6 +19,7 @@ import {
   rollupStateHarnessAbi,
   rollupStateHarnessBytecode,
 } from "../../../contracts/artifacts/RollupStateHarness.ts";
+import { touchedKeys } from "../../../sequencer/fault-proof/steps.ts";
 import { embeddedBackend } from "../../helpers/l1.ts";
 
 interface ProofJson {
@@ -47,6 +48,8 @@ interface Vectors {
   /** L1EventStepRules' one-steps as the replay witnesses and computes them. */
   l1EventSteps: Record<"applied" | "refused", L1EventStep[]>;
   txLeaves: { tx: { type: string }; bytes: Hex }[];
+  /** Forced data and the user tx kind it encodes (decodeForcedData), 0 for none. */
+  forcedShapes: { what: string; data: Hex; kind: number }[];
 }
 type L1EventStep = { txBytes: Hex; pre: Hex[]; records: ProofJson[]; applied: boolean; post: Hex[] };
 
@@ -240,6 +243,60 @@ t.test("derived txs roll their L1 inbox message into the inbox hash, as Bridge._
   );
   t.not(forced.postInbox, deposit.postInbox);
 
+  // Forced data: the verifier decides "encodes a user tx" from the bytes as decodeForcedData does.
+  // No user tx: consumed with no record (a record given is refused by name). A user tx: its records
+  // are asked for (RecordCount), never a revert on the user's bytes.
+  const sender = `0x${"5e".repeat(20)}`;
+  const wrong: string[] = [];
+  for (const v of vectors.forcedShapes) {
+    const bytes = `0x82${(7000).toString(16).padStart(16, "0")}${sender.slice(2)}${v.data.slice(2)}` as Hex;
+    const got = await step([root, chain, preInbox], bytes, []).then(
+      ([applied, post]) => (applied && post[0] === root && post[1] === chain ? "no change" : "changed"),
+      async (e) => revertName(Promise.reject(e)),
+    );
+    const want = v.kind === 0 ? "no change" : "RecordCount";
+    if (got !== want) wrong.push(`${v.what}: ${got}, expected ${want}`);
+  }
+  t.same(wrong, [], "BatchStepVerifier agrees with decodeForcedData on every forced shape");
+  t.ok(
+    vectors.forcedShapes.filter((v) => v.kind !== 0).length >= 8 &&
+      vectors.forcedShapes.filter((v) => v.kind === 0).length >= 8,
+    "the vectors hold both answers",
+  );
+  // the replay's witness asks for as many records as the verifier: none exactly when no user tx
+  const params = {
+    challengeWindowMs: 1000,
+    minFee: 1n,
+    feeRecipient: `0x${"fe".repeat(20)}` as Address,
+    claimCollateral: 1n,
+  };
+  const keysOf = (data: Hex) =>
+    touchedKeys(
+      { type: "forcedTx", inboxIndex: 0n, sender: sender as Address, data },
+      params,
+      `0x${"77".repeat(32)}`,
+    );
+  t.same(
+    vectors.forcedShapes.filter((v) => (keysOf(v.data)?.length === 0) !== (v.kind === 0)).map((v) => v.what),
+    [],
+    "touchedKeys of a forced tx: no record exactly when its bytes encode no user tx",
+  );
+  t.same(keysOf("0x00c0ffee"), [], "a first byte 0: no user tx, no record");
+  for (const kind of ["03", "05", "09"])
+    t.equal(keysOf(`0x${kind}${"00".repeat(60)}`), null, `a forced 0x${kind}: no one-step yet`);
+  t.equal(
+    await revertName(step([root, chain, preInbox], `0x82${"00".repeat(28)}05${"00".repeat(60)}`, [])),
+    "OneStepNotBuilt",
+    "a forced postGenerationJob: OneStepNotBuilt",
+  );
+  t.equal(
+    await revertName(
+      step([root, chain, preInbox], `0x82${"00".repeat(8)}${sender.slice(2)}00`, [deposit.marker]),
+    ),
+    "RecordCount",
+    "a record given with a forced tx that encodes no user tx",
+  );
+
   // L1 events (model, L1 request, queued stake change): the verifier reads the inbox index and
   // recomputes the message hash from the tx bytes (BatchChallenge's inbox check); their state rules
   // are L1EventStepRules', which the verifier forwards them to.
@@ -343,7 +400,7 @@ t.test(
     const timed = new Set(vectors.lastTimes.filter((v) => !v.inOrder).map((v) => v.txBytes.slice(0, 4)));
     t.same(
       [...timed].sort(),
-      ["0x04", "0x05", "0x06", "0x07", "0x08", "0x09", "0x84"],
+      ["0x04", "0x05", "0x06", "0x07", "0x08", "0x09", "0x82", "0x84"],
       "exactly the timed kinds can be refused",
     );
   },

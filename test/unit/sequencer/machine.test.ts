@@ -815,10 +815,108 @@ t.test("a forced tx runs as the user tx its bytes encode, or changes nothing", a
   const json = new TextEncoder().encode(JSON.stringify(encodeTx(signedTransfer(s, 1n))));
   invalid(
     Uint8Array.from([0xff, ...json]),
-    /forced transfer as JSON/,
-    "a transfer in the JSON form (each tx has one forced encoding)",
+    /starts with byte 255/,
+    "0xff || JSON is no forced form any more",
   );
   const dep = txBytes({ type: "deposit", depositId: 99n, recipient: ALICE, amount: 5n }, 0);
   invalid(dep, /starts with byte 129/, "a deposit's bytes (system txs are not forced)");
   t.same(decodeForcedData(forcedData(tx)), tx, "decodeForcedData inverts forcedData");
+});
+
+t.test("a forced job tx runs as the signed tx at its block time, or changes nothing", async (t) => {
+  const domain = l2Domain(424242n);
+  const forced = (tx: UserTx): Tx => ({
+    type: "forcedTx",
+    inboxIndex: 3n,
+    sender: `0x${"5e".repeat(20)}`,
+    data: toHex(forcedData(tx)),
+  });
+  const signed = (tx: Omit<UserTx, "signature">, k: Uint8Array) => signTx(tx as UserTx, k, domain) as UserTx;
+  const s = fresh();
+  applyTx(
+    s,
+    signed(
+      {
+        type: "registerWorker",
+        ...user(s, WORKER),
+        models: [MODEL],
+        price: 5n,
+        capacity: 1,
+        multiaddr: "/ip4/1.2.3.4/tcp/1",
+      } as never,
+      WORKER_K,
+    ),
+    ctx(5),
+  );
+  const post = signed(
+    {
+      type: "postJob",
+      ...user(s, ALICE),
+      modelId: MODEL,
+      inputRoot: INPUT,
+      inputCid: INPUT_CID,
+      escrow: 300n,
+      deadline: 900,
+    } as never,
+    ALICE_K,
+  );
+  t.same(decodeForcedData(forcedData(post)), post, "a postJob's forced bytes decode back to it");
+  t.equal(forcedData(post).length, txBytes(post, 5).length - 8, "its tx bytes without the block time");
+  const id = toHex(txDigest(post, domain));
+  const out = applyTx(s, forced(post), ctx(20));
+  t.match(out.events, [{ kind: "ForcedTx", txHash: id }, { kind: "JobPosted" }]);
+  t.equal(jobOf(s, id).postedAt, 20, "posted at the forced tx's block time");
+  t.equal(jobOf(s, id).escrow, 300n);
+
+  const claim = signed({ type: "claimJob", ...user(s, WORKER), jobId: id } as never, WORKER_K);
+  const before = new Map(s.map);
+  t.match(applyTx(s, forced(claim), ctx(901)).events, [{ kind: "ForcedTxInvalid", reason: /deadline/ }]);
+  t.same(s.map, before, "a claim past the deadline: refused, nothing changes");
+  applyTx(s, forced(claim), ctx(30));
+  t.equal(jobOf(s, id).status, "claimed", "forced claimJob ran");
+  const c = claimFor(id);
+  const sub = signed(
+    {
+      type: "submitResult",
+      ...user(s, WORKER),
+      claim: c,
+      claimSignature: signClaim(c, WORKER_K, cdomain),
+    } as never,
+    WORKER_K,
+  );
+  t.same(decodeForcedData(forcedData(sub)), sub, "a submitResult's forced bytes decode back to it");
+  applyTx(s, forced(sub), ctx(40));
+  t.equal(jobOf(s, id).status, "submitted");
+  t.equal(jobOf(s, id).submittedAt, 40, "submitted at the forced tx's block time");
+  const fin = signed({ type: "finalize", ...user(s, ALICE), jobId: id } as never, ALICE_K);
+  t.same(decodeForcedData(forcedData(fin)), fin);
+  applyTx(s, forced(fin), ctx(40 + params.challengeWindowMs));
+  t.equal(jobOf(s, id).status, "paid", "forced finalize ran");
+
+  const bad = signed({ type: "finalize", ...user(s, ALICE), jobId: id } as never, OTHER_K);
+  const before2 = new Map(s.map);
+  t.match(applyTx(s, forced(bad), ctx(5000)).events, [{ kind: "ForcedTxInvalid", reason: /bad signature/ }]);
+  t.same(s.map, before2, "signed by another key: nothing changes");
+  const cut = forcedData(fin).subarray(0, 100);
+  t.throws(() => decodeForcedData(cut), /100 bytes encode no such tx/, "a cut finalize is no tx");
+  const big = forcedData(post).slice();
+  new DataView(big.buffer).setBigUint64(157, 1n << 53n);
+  t.throws(() => decodeForcedData(big), /deadline .* past 2\^53/, "a deadline past 2^53 - 1 is no tx");
+
+  // the kinds with no forced one-step yet still have one binary forced form each
+  const reg = signed(
+    {
+      type: "registerWorker",
+      ...user(s, OTHER),
+      models: [MODEL],
+      price: 1n,
+      capacity: 2,
+      multiaddr: "/dns4/w.example/tcp/4001",
+    } as never,
+    OTHER_K,
+  );
+  t.same(decodeForcedData(forcedData(reg)), reg, "registerWorker round-trips");
+  const regBad = forcedData(reg).slice();
+  regBad[regBad.length - 66] = 0xff; // the multiaddr's last byte: no UTF-8
+  t.throws(() => decodeForcedData(regBad), "a multiaddr that is no UTF-8 is no tx");
 });

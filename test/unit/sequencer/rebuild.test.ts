@@ -339,9 +339,14 @@ t.test("block time bounds: lastTimeAfter and lastTimeThrough on the tx bytes", a
   t.equal(lastTimeAfter(8, timed(0x07, 7n)), null, "a submitResult before the last time is refused");
   t.equal(lastTimeAfter(8, timed(0x01, 7n)), 8, "a transfer keeps the last time, whatever its bytes");
   t.equal(lastTimeAfter(8, timed(0x04, 9n).subarray(0, 5)), null, "a timed kind too short for a time");
+  t.equal(
+    lastTimeAfter(8, timed(0x82, 7n)),
+    null,
+    "a forced tx carries its block time too (its job tx reads it)",
+  );
   t.same(
     [...TIMED_TX_KINDS].sort((a, b) => a - b),
-    [0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x84],
+    [0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x82, 0x84],
   );
   // blocks of transfers: no timed tx, the last time passes through
   t.equal(lastTimeThrough(1234, sealedBlocks()), 1234);
