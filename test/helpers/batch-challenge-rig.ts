@@ -196,6 +196,47 @@ export async function challengeRig(t: Test, opts: { seed: string; claimCollatera
     await seqGame.depositSequencerBond(RIG.sequencerBond);
   }
   const chGame = seqGame.as(b.wallet(1));
+  const liarChGame = seqGame.as(b.wallet(2));
+
+  /**
+   * The honest batch `index` (its `blocks`, replayed as `truth`, answered by the honest sequencer)
+   * is challenged by each lying challenger of `liars` (a name, the strategy, the tx its one-step
+   * must land on); none can prove a tx wrong (StepIsRight), each loses on time, and the batch
+   * stays. `what` names the txs in the assertions.
+   */
+  async function survivesLyingChallengers(
+    t: Test,
+    what: string,
+    o: {
+      index: bigint;
+      blocks: Parameters<typeof buildBatch>[0];
+      truth: BatchReplay;
+      witness: (i: number) => StepWitness;
+      liars: readonly (readonly [string, (truth: BatchReplay) => BatchReplay, bigint])[];
+    },
+  ): Promise<void> {
+    const ids: bigint[] = [];
+    for (const [name, liar, at] of o.liars) {
+      const c = await liarChGame.challengeBatch(
+        o.index,
+        batchDataOpening(buildBatch(o.blocks).txData),
+        RIG.challengerBond,
+      );
+      ids.push(c.id);
+      t.equal(
+        await playTo(c.id, o.truth, { game: liarChGame, replay: liar(o.truth), witness: o.witness }, false),
+        -1,
+        `a challenger that ${name} cannot prove ${what} wrong (StepIsRight)`,
+      );
+      t.equal((await seqGame.getChallenge(c.id)).lo, at, `its one-step is at tx ${at}`);
+    }
+    await b.increaseTime(Number(RIG.clock) + 1);
+    for (const id of ids) {
+      await seqGame.timeout(id);
+      t.equal((await seqGame.getChallenge(id)).phase, PHASE.sequencerWon);
+    }
+    t.equal(await bridge.batchCount(), o.index + 1n, "the honest batch stays");
+  }
 
   return {
     b,
@@ -211,8 +252,9 @@ export async function challengeRig(t: Test, opts: { seed: string; claimCollatera
     challenge,
     seqGame,
     chGame,
-    liarChGame: seqGame.as(b.wallet(2)),
+    liarChGame,
     playTo,
     proveLastTxWrong,
+    survivesLyingChallengers,
   };
 }

@@ -34,7 +34,6 @@ import {
   type Tx,
 } from "../../../protocol/tx.ts";
 import { buildBatch, lastTimeThrough } from "../../../sequencer/batch.ts";
-import { batchDataOpening } from "../../../sequencer/batch-data.ts";
 import type { Block } from "../../../sequencer/block.ts";
 import { Chain } from "../../../sequencer/chain.ts";
 import { disputeTxUnbacked } from "../../../sequencer/fault-proof/dispute-events.ts";
@@ -61,7 +60,7 @@ const INPUT_ROOT = `0x${"c3".repeat(32)}` as Hex;
 
 t.test("batch challenge one-steps of the DisputeGame's event txs", async (t) => {
   const rig = await challengeRig(t, { seed: "batch-challenge-disputes", claimCollateral: 10n ** 18n });
-  const { b, seqClients, d, bridge, genesis, key, chain, start, seqGame, chGame, liarChGame, playTo } = rig;
+  const { b, seqClients, d, bridge, genesis, key, chain, start, seqGame, chGame } = rig;
   const [requester, worker] = rig.devs;
 
   // ---------------------------------------------------------------- L1: model, stake (inbox 0, 1)
@@ -690,36 +689,17 @@ t.test("batch challenge one-steps of the DisputeGame's event txs", async (t) => 
       [true, true],
       "the validator does not flag the honest batch of dispute txs",
     );
-    const ids: bigint[] = [];
-    for (const [name, liar, at] of [
-      ["disagrees with everything", challengerLiars.disagreeAll, 0n],
-      ["disagrees from C's opening on", challengerLiars.disagreeFrom(2), 2n],
-      ["agrees with everything", challengerLiars.agreeAll, 5n],
-    ] as const) {
-      const c = await liarChGame.challengeBatch(
-        index,
-        batchDataOpening(buildBatch([block2]).txData),
-        RIG.challengerBond,
-      );
-      ids.push(c.id);
-      t.equal(
-        await playTo(
-          c.id,
-          truth,
-          { game: liarChGame, replay: liar(truth), witness: (i) => witnessOf([block2], i) },
-          false,
-        ),
-        -1,
-        `a challenger that ${name} cannot prove a dispute tx wrong (StepIsRight)`,
-      );
-      t.equal((await seqGame.getChallenge(c.id)).lo, at, `its one-step is at tx ${at}`);
-    }
-    await b.increaseTime(Number(RIG.clock) + 1);
-    for (const id of ids) {
-      await seqGame.timeout(id);
-      t.equal((await seqGame.getChallenge(id)).phase, PHASE.sequencerWon);
-    }
-    t.equal(await bridge.batchCount(), index + 1n, "the honest batch stays");
+    await rig.survivesLyingChallengers(t, "a dispute tx", {
+      index,
+      blocks: [block2],
+      truth,
+      witness: (i) => witnessOf([block2], i),
+      liars: [
+        ["disagrees with everything", challengerLiars.disagreeAll, 0n],
+        ["disagrees from C's opening on", challengerLiars.disagreeFrom(2), 2n],
+        ["agrees with everything", challengerLiars.agreeAll, 5n],
+      ],
+    });
   });
 
   await t.test("one-step gas of the dispute txs", async (t) => {

@@ -13,7 +13,6 @@
  */
 import t, { type Test } from "tap";
 import { type Hex, parseEther } from "viem";
-import { PHASE } from "../../../bridge/batch-challenge.ts";
 import { walletClientFor } from "../../../bridge/clients.ts";
 import { batchStepVerifierAbi } from "../../../contracts/artifacts/BatchStepVerifier.ts";
 import { l1EventStepRulesAbi } from "../../../contracts/artifacts/L1EventStepRules.ts";
@@ -27,33 +26,17 @@ import {
   type WorkerStakeTx,
 } from "../../../protocol/tx.ts";
 import { buildBatch, lastTimeThrough } from "../../../sequencer/batch.ts";
-import { batchDataOpening } from "../../../sequencer/batch-data.ts";
 import type { Block } from "../../../sequencer/block.ts";
 import { stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
 import { replayBatch, type StepWitness } from "../../../sequencer/fault-proof/steps.ts";
 import { type Job, keys, type StateRecord, type WorkerStake } from "../../../sequencer/state/records.ts";
 import { challengerLiars, l1EventStateLies } from "../../helpers/adversary/batch-liars.ts";
-import { challengeRig, RIG, rejectsWith, stateRootOf } from "../../helpers/batch-challenge-rig.ts";
+import { challengeRig, rejectsWith, stateRootOf } from "../../helpers/batch-challenge-rig.ts";
 import { derivedSince, placeholderModel } from "../../helpers/l1.ts";
 
 t.test("batch challenge one-steps of the L1 events' state rules", async (t) => {
   const rig = await challengeRig(t, { seed: "batch-challenge-l1-events", claimCollateral: 10n ** 18n });
-  const {
-    b,
-    seqClients,
-    d,
-    bridge,
-    genesis,
-    key,
-    chain,
-    start,
-    challenge,
-    seqGame,
-    chGame,
-    liarChGame,
-    playTo,
-    proveLastTxWrong,
-  } = rig;
+  const { b, seqClients, d, bridge, genesis, key, chain, start, challenge, chGame, proveLastTxWrong } = rig;
   const [, worker, stranger] = rig.devs;
 
   // ---------------------------------------------------------------- L1 events on the real Bridge
@@ -420,36 +403,17 @@ t.test("batch challenge one-steps of the L1 events' state rules", async (t) => {
     const truth = replayBatch(genesis, at0, batchBlocks([block1]));
     const index = await bridge.batchCount();
     await post([block1], 4n);
-    const ids: bigint[] = [];
-    for (const [name, liar, at] of [
-      ["disagrees with everything", challengerLiars.disagreeAll, 0n],
-      ["disagrees from the L1 request on", challengerLiars.disagreeFrom(2), 2n],
-      ["agrees with everything", challengerLiars.agreeAll, 3n],
-    ] as const) {
-      const c = await liarChGame.challengeBatch(
-        index,
-        batchDataOpening(buildBatch([block1]).txData),
-        RIG.challengerBond,
-      );
-      ids.push(c.id);
-      t.equal(
-        await playTo(
-          c.id,
-          truth,
-          { game: liarChGame, replay: liar(truth), witness: (i) => witnessOf([block1], i) },
-          false,
-        ),
-        -1,
-        `a challenger that ${name} cannot prove an L1 event wrong (StepIsRight)`,
-      );
-      t.equal((await seqGame.getChallenge(c.id)).lo, at, `its one-step is at tx ${at}`);
-    }
-    await b.increaseTime(Number(RIG.clock) + 1);
-    for (const id of ids) {
-      await seqGame.timeout(id);
-      t.equal((await seqGame.getChallenge(id)).phase, PHASE.sequencerWon);
-    }
-    t.equal(await bridge.batchCount(), index + 1n, "the honest batch stays");
+    await rig.survivesLyingChallengers(t, "an L1 event", {
+      index,
+      blocks: [block1],
+      truth,
+      witness: (i) => witnessOf([block1], i),
+      liars: [
+        ["disagrees with everything", challengerLiars.disagreeAll, 0n],
+        ["disagrees from the L1 request on", challengerLiars.disagreeFrom(2), 2n],
+        ["agrees with everything", challengerLiars.agreeAll, 3n],
+      ],
+    });
   });
 
   await t.test("one-step gas of the L1 events", async (t) => {
