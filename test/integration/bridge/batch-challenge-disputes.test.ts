@@ -40,7 +40,7 @@ import { disputeTxUnbacked } from "../../../sequencer/fault-proof/dispute-events
 import { claimBytes, stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
 import { type RecordWitness, replayBatch, type StepWitness } from "../../../sequencer/fault-proof/steps.ts";
 import { L1BatchReader } from "../../../sequencer/l1-batches.ts";
-import { BatchReplayer } from "../../../sequencer/rebuild.ts";
+import { BatchReplayer, type L1BatchWithData } from "../../../sequencer/rebuild.ts";
 import { type Job, type JobDisputes, keys, type StateRecord } from "../../../sequencer/state/records.ts";
 import { ValidatorChallenger } from "../../../sequencer/validator-challenge.ts";
 import { challengerLiars, disputeEventLies, jobStateLies } from "../../helpers/adversary/batch-liars.ts";
@@ -228,6 +228,27 @@ t.test("batch challenge one-steps of the DisputeGame's event txs", async (t) => 
     if (!w) throw new Error(`no witness for tx ${i}`);
     return w;
   };
+  /**
+   * The validator's challenger on bad batch `batch` (after batch 0), played out against a lying
+   * sequencer that defends with its own replay of `lying` (its lie applied); returns it ended.
+   */
+  const validatorChallenges = async (batch: L1BatchWithData, lying: Block[]) => {
+    const vc = new ValidatorChallenger(chGame, genesis, RIG.challengerBond);
+    vc.onBadBatch(batch, {
+      state: new Map(truth0.finalState),
+      inboxHash: INBOX,
+      lastTime: truth0.finalLastTime,
+    });
+    const liar = replayBatch(genesis, at1, batchBlocks(lying));
+    for (let i = 0; i < 40 && (vc.outcome === "none" || vc.outcome === "playing"); i++) {
+      await vc.step();
+      if (vc.challengeId === null) continue;
+      const v = await seqGame.getChallenge(vc.challengeId);
+      if (v.phase === PHASE.awaitMessages || v.phase === PHASE.awaitMid)
+        await sequencerMove(seqGame, vc.challengeId, liar);
+    }
+    return vc;
+  };
   const post = (blocks: Block[], stateRoot?: Hex) => {
     const batch = buildBatch(blocks);
     return bridge.postBatch({
@@ -368,21 +389,7 @@ t.test("batch challenge one-steps of the DisputeGame's event txs", async (t) => 
         },
         "batch 1: its resolution is not L1's",
       );
-      const vc = new ValidatorChallenger(chGame, genesis, RIG.challengerBond);
-      vc.onBadBatch(batches[1], {
-        state: new Map(truth0.finalState),
-        inboxHash: INBOX,
-        lastTime: truth0.finalLastTime,
-      });
-      // the liar defends with its own replay (the flipped resolution applied)
-      const liar = replayBatch(genesis, at1, batchBlocks([lying]));
-      for (let i = 0; i < 40 && (vc.outcome === "none" || vc.outcome === "playing"); i++) {
-        await vc.step();
-        if (vc.challengeId === null) continue;
-        const v = await seqGame.getChallenge(vc.challengeId);
-        if (v.phase === PHASE.awaitMessages || v.phase === PHASE.awaitMid)
-          await sequencerMove(seqGame, vc.challengeId, liar);
-      }
+      const vc = await validatorChallenges(batches[1], [lying]);
       t.equal(vc.outcome, "won", "the validator's challenger wins");
       t.same(
         await seqGame.resolution(vc.challengeId as bigint),
@@ -435,20 +442,7 @@ t.test("batch challenge one-steps of the DisputeGame's event txs", async (t) => 
         },
         "the lying batch: A's dispute is on another job than L1 opened it on",
       );
-      const vc = new ValidatorChallenger(chGame, genesis, RIG.challengerBond);
-      vc.onBadBatch(batches[Number(index)], {
-        state: new Map(truth0.finalState),
-        inboxHash: INBOX,
-        lastTime: truth0.finalLastTime,
-      });
-      const liar = replayBatch(genesis, at1, batchBlocks([lying]));
-      for (let i = 0; i < 40 && (vc.outcome === "none" || vc.outcome === "playing"); i++) {
-        await vc.step();
-        if (vc.challengeId === null) continue;
-        const v = await seqGame.getChallenge(vc.challengeId);
-        if (v.phase === PHASE.awaitMessages || v.phase === PHASE.awaitMid)
-          await sequencerMove(seqGame, vc.challengeId, liar);
-      }
+      const vc = await validatorChallenges(batches[Number(index)], [lying]);
       t.equal(vc.outcome, "won", "the validator's challenger wins (A's claim as the one-step's witness)");
       t.same(
         await seqGame.resolution(vc.challengeId as bigint),
