@@ -15,9 +15,8 @@ import {RollupState} from "./lib/RollupState.sol";
 /// the same rule as sequencer/state/machine.ts, on records proven against the state root before it,
 /// and returns the state root, message chain and L1 inbox hash after it. Kept apart from
 /// BatchChallenge so either can grow under EIP-170.
-/// Built: transfer, withdraw, deposit, and a forced tx whose bytes are a transfer, withdraw,
-/// postJob, claimJob, submitResult or finalize (the job txs run in JobStepRules) or encode no user
-/// tx, here; registerWorker, postJob, claimJob, submitResult, finalize in
+/// Built: transfer, withdraw, deposit, and a forced tx of any user kind (the job txs run in their
+/// rules contract) or whose bytes encode no user tx, here; registerWorker, postJob, claimJob, submitResult, finalize in
 /// JobStepRules (which this contract creates with the same genesis parameters); the L1 events'
 /// state rules (model, L1 request, queued stake change) in L1EventStepRules (created here too);
 /// postGenerationJob and submitGeneration in GenerationStepRules (deployed beside it with the same
@@ -199,43 +198,67 @@ contract BatchStepVerifier {
     /// bytes it sent: the user tx's bytes without a block time). Always applied (step rolls its
     /// inbox message in): it runs as the user tx `data` encodes when that is valid here, else
     /// changes nothing (sequencer/state/machine.ts forcedTx). A job tx runs in its rules contract
-    /// as kind || blockTime || data[1:], only when its length fields hold (the rules then never
-    /// revert on the user's bytes); a refusal there changes nothing too.
+    /// as its tx bytes (kind || blockTime || data[1:] for a timed kind, data itself for a
+    /// registerWorker); a refusal there changes nothing too. Whether the bytes encode a tx at all is
+    /// decided from them alone, before any record is read: here from the length fields for the
+    /// kinds whose bytes are only those (transfer, withdraw, postJob, claimJob, submitResult,
+    /// finalize), by the rules contract's own BadTxEncoding for registerWorker, postGenerationJob
+    /// and submitGeneration (lib/UserTxRules.sol: the same rule as in a batch). No tx: no record.
     function _forced(bytes32[3] calldata pre, bytes calldata b, RollupState.RecordProof[] calldata records)
         internal
         view
         returns (bytes32, bytes32)
     {
         uint8 inner = _forcedKind(b[29:]);
-        if (inner == 0) {
-            // encodes no user tx (sequencer/fault-proof/encoding.ts decodeForcedData): no records
-            if (records.length != 0) revert RecordCount(0, records.length);
-            return (pre[0], pre[1]);
-        }
-        if (inner != TX_TRANSFER && inner != TX_WITHDRAW) return _forcedJob(pre, b, records);
+        if (inner == 0) return _noTx(pre, records);
+        if (inner != TX_TRANSFER && inner != TX_WITHDRAW) return _forcedJob(inner, pre, b, records);
         (bool ok, bytes32 postRoot, bytes32 postChain) = _user(inner, pre[0], pre[1], b[29:], records);
         if (!ok) return (pre[0], pre[1]); // found invalid at this point: no change
         return (postRoot, postChain);
     }
 
-    /// The kind of the user tx forced bytes `d` encode, 0 for none (encoding.ts decodeForcedData).
-    /// Reverts OneStepNotBuilt(0x82) for the kinds with no forced one-step yet.
+    /// A forced tx whose bytes encode no user tx (encoding.ts decodeForcedData throws): consumed,
+    /// nothing else changes, no record.
+    function _noTx(bytes32[3] calldata pre, RollupState.RecordProof[] calldata records)
+        internal
+        pure
+        returns (bytes32, bytes32)
+    {
+        if (records.length != 0) revert RecordCount(0, records.length);
+        return (pre[0], pre[1]);
+    }
+
+    /// The kind of the user tx forced bytes `d` encode, 0 for none (encoding.ts decodeForcedData);
+    /// registerWorker, postGenerationJob and submitGeneration as they come (their rules decide).
     function _forcedKind(bytes calldata d) internal pure returns (uint8 kind) {
         kind = d.length == 0 ? 0 : uint8(d[0]);
-        if (kind == TX_REGISTER_WORKER || kind == TX_POST_GENERATION_JOB || kind == TX_SUBMIT_GENERATION) {
-            revert OneStepNotBuilt(TX_FORCED);
-        }
+        if (kind == TX_REGISTER_WORKER || kind == TX_POST_GENERATION_JOB || kind == TX_SUBMIT_GENERATION) return kind;
         bool shaped = kind == TX_TRANSFER || kind == TX_WITHDRAW ? d.length == 178 : _forcedJobShape(kind, d);
         if (!shaped || uint64(bytes8(d[21:29])) > MAX_SAFE_NONCE) return 0;
     }
 
-    /// A forced job tx run by JobStepRules as its tx bytes (kind || blockTime || data[1:]).
-    function _forcedJob(bytes32[3] calldata pre, bytes calldata b, RollupState.RecordProof[] calldata records)
+    /// A forced job tx run by its rules contract as its tx bytes. The rules' BadTxEncoding (raised
+    /// from the bytes alone, before any record) means the bytes encode no user tx.
+    function _forcedJob(uint8 kind, bytes32[3] calldata pre, bytes calldata b, RollupState.RecordProof[] calldata records)
         internal
         view
         returns (bytes32, bytes32)
     {
-        (bool applied, bytes32[3] memory post) = jobRules.step(pre, abi.encodePacked(b[29], b[1:9], b[30:]), records);
+        bytes memory txb = kind == TX_REGISTER_WORKER ? b[29:] : abi.encodePacked(b[29], b[1:9], b[30:]);
+        address rules =
+            kind == TX_POST_GENERATION_JOB || kind == TX_SUBMIT_GENERATION ? address(generationRules) : address(jobRules);
+        (bool ok, bytes memory ret) = rules.staticcall(abi.encodeCall(JobStepRules.step, (pre, txb, records)));
+        if (!ok) {
+            bytes4 selector;
+            assembly ("memory-safe") {
+                selector := mload(add(ret, 32))
+            }
+            if (ret.length == 68 && selector == BadTxEncoding.selector) return _noTx(pre, records);
+            assembly ("memory-safe") {
+                revert(add(ret, 32), mload(ret))
+            }
+        }
+        (bool applied, bytes32[3] memory post) = abi.decode(ret, (bool, bytes32[3]));
         return applied ? (post[0], post[1]) : (pre[0], pre[1]);
     }
 

@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {JobStepBase} from "./JobStepBase.sol";
 import {GenerationCommitments} from "./lib/GenerationCommitments.sol";
 import {RollupState} from "./lib/RollupState.sol";
+import {UserTxRules} from "./lib/UserTxRules.sol";
 
 /// @title GenerationStepRules
 /// @notice The one-steps of the generation job txs (docs/rollup.md 2a, 8c): postGenerationJob and
@@ -16,9 +17,6 @@ import {RollupState} from "./lib/RollupState.sol";
 contract GenerationStepRules is JobStepBase {
     uint8 internal constant TX_POST_GENERATION_JOB = 0x05;
     uint8 internal constant TX_SUBMIT_GENERATION = 0x09;
-    /// protocol/tx.ts LIMITS.generationWindow: the largest window T (and so token count) a tx carries.
-    uint256 internal constant MAX_WINDOW = 8192;
-
     bytes32 internal constant POST_GENERATION_JOB_TYPEHASH = keccak256(
         "PostGenerationJob(address from,uint64 nonce,uint256 fee,bytes32 modelId,bytes prompt,uint32 window,bytes params,uint256 escrow,uint64 deadline)"
     );
@@ -60,7 +58,8 @@ contract GenerationStepRules is JobStepBase {
     // ------------------------------------------------------------------ postGenerationJob
 
     /// 0x05 || blockTime 8 || from 20 || nonce 8 || fee 32 || modelId 32 || escrow 32 || deadline 8
-    /// || window u32 || promptCount u32 || prompt u32 each || paramsLen u16 || params || sig 65 (the
+    /// || window u32 || promptCount u32 || prompt u32 each || paramsLen u16 || params || sig 65
+    /// (BadTxEncoding also for fields decodeTx refuses: `_postWellFormed`; the
     /// part from window to params is the job record's generation part as it is). Records: accounts,
     /// model/<modelId> (read), job/<this tx's hash> (must be absent; written).
     function _postGenerationJob(bytes calldata b, RollupState.RecordProof[] calldata records)
@@ -73,6 +72,7 @@ contract GenerationStepRules is JobStepBase {
         if (b.length < promptEnd + 2) revert BadTxEncoding(TX_POST_GENERATION_JOB, b.length);
         uint256 paramsEnd = promptEnd + 2 + uint16(bytes2(b[promptEnd:promptEnd + 2]));
         if (b.length != paramsEnd + 65) revert BadTxEncoding(TX_POST_GENERATION_JOB, b.length);
+        if (!_postWellFormed(b, promptEnd, paramsEnd)) revert BadTxEncoding(TX_POST_GENERATION_JOB, b.length);
         bytes32 jobId = _postGenerationJobDigest(b, promptEnd, paramsEnd);
         s = _open(
             address(bytes20(b[9:29])),
@@ -124,14 +124,23 @@ contract GenerationStepRules is JobStepBase {
         return sha256(abi.encodePacked(head, uint16(0), uint8(0), uint8(0), uint8(1), b[141:paramsEnd], uint8(0)));
     }
 
-    /// The tx's window, prompt and params as protocol/tx.ts decodes them (window in [2, 8192], 1 to
-    /// 8192 prompt tokens, params encodeGenerationParams's image) and machine.ts postGenerationJob's
-    /// own rule: prompt + maxTokens <= window (so the prompt leaves a position to generate).
-    function _fits(bytes calldata b, uint256 promptEnd, uint256 paramsEnd) internal pure returns (bool) {
+    /// The fields protocol/tx.ts decodeTx checks (docs/rollup.md 8a), from the bytes alone: nonce and
+    /// deadline at most 2^53 - 1, window in [2, 8192], 1 to 8192 prompt tokens, each a token id,
+    /// params encodeGenerationParams's image (GenerationCommitments.decodeParams).
+    function _postWellFormed(bytes calldata b, uint256 promptEnd, uint256 paramsEnd) internal pure returns (bool) {
         uint256 T = uint32(bytes4(b[141:145]));
         uint256 P = uint32(bytes4(b[145:149]));
-        (bool ok, GenerationCommitments.Params memory r) = GenerationCommitments.decodeParams(b[promptEnd + 2:paramsEnd]);
-        return ok && T >= 2 && T <= MAX_WINDOW && P >= 1 && P + r.maxTokens <= T;
+        (bool ok,) = GenerationCommitments.decodeParams(b[promptEnd + 2:paramsEnd]);
+        return ok && UserTxRules.safeInteger(b, 29) && UserTxRules.safeInteger(b, 133) && T >= 2
+            && T <= UserTxRules.MAX_WINDOW && P >= 1 && P <= UserTxRules.MAX_WINDOW
+            && UserTxRules.tokenIdsOk(b[149:promptEnd]);
+    }
+
+    /// machine.ts postGenerationJob's own rule on well-formed bytes: prompt + maxTokens <= window
+    /// (so the prompt leaves a position to generate).
+    function _fits(bytes calldata b, uint256 promptEnd, uint256 paramsEnd) internal pure returns (bool) {
+        (, GenerationCommitments.Params memory r) = GenerationCommitments.decodeParams(b[promptEnd + 2:paramsEnd]);
+        return (promptEnd - 149) / 4 + r.maxTokens <= uint32(bytes4(b[141:145]));
     }
 
     /// The postGenerationJob's EIP-712 digest: its tx hash, the posted job's id.
@@ -161,7 +170,8 @@ contract GenerationStepRules is JobStepBase {
     // ------------------------------------------------------------------ submitGeneration
 
     /// 0x09 || blockTime 8 || from 20 || nonce 8 || fee 32 || claim (as submitResult's) ||
-    /// claimSignature 65 || generatedCount u32 || generated u32 each || sig 65. Records: as
+    /// claimSignature 65 || generatedCount u32 || generated u32 each || sig 65 (BadTxEncoding also for
+    /// fields decodeTx refuses: UserTxRules). Records: as
     /// submitResult's (accounts, job/<jobId>, disputes/<jobId> and stake/<from> read, worker/<from>).
     function _submitGeneration(bytes calldata b, RollupState.RecordProof[] calldata records)
         internal
@@ -169,11 +179,7 @@ contract GenerationStepRules is JobStepBase {
         returns (Step memory s)
     {
         uint256 claimEnd = _claimEnd(TX_SUBMIT_GENERATION, b);
-        uint256 g = claimEnd + 65; // the generated tokens: u32 count, then the ids
-        if (b.length < g + 4 + 65) revert BadTxEncoding(TX_SUBMIT_GENERATION, b.length);
-        if (b.length != g + 4 + 4 * uint256(uint32(bytes4(b[g:g + 4]))) + 65) {
-            revert BadTxEncoding(TX_SUBMIT_GENERATION, b.length);
-        }
+        _submitWellFormed(b, claimEnd);
         bytes32 claimHash = _claimStructHash(b[CLAIM_AT:claimEnd]);
         s = _open(
             address(bytes20(b[9:29])),
@@ -187,6 +193,22 @@ contract GenerationStepRules is JobStepBase {
         _claimRecords(s, bytes32(b[CLAIM_AT:CLAIM_AT + 32]), records);
         _acceptClaim(s, b, records, claimEnd, claimHash);
         if (s.ok) _generationClaim(s, b, records, claimEnd);
+    }
+
+    /// Reverts BadTxEncoding unless the generated tokens' count gives the bytes' length and the
+    /// fields decodeTx checks hold (docs/rollup.md 8a): nonce at most 2^53 - 1, the claim's CIDs at
+    /// most 128 bytes, 1 to 8192 generated tokens, each a token id.
+    function _submitWellFormed(bytes calldata b, uint256 claimEnd) internal pure {
+        uint256 g = claimEnd + 65; // the generated tokens: u32 count, then the ids
+        if (b.length < g + 4 + 65) revert BadTxEncoding(TX_SUBMIT_GENERATION, b.length);
+        uint256 n = uint32(bytes4(b[g:g + 4]));
+        if (b.length != g + 4 + 4 * n + 65) revert BadTxEncoding(TX_SUBMIT_GENERATION, b.length);
+        uint256 outputCid = uint16(bytes2(b[CLAIM_AT + CLAIM_FIXED:CLAIM_AT + CLAIM_FIXED + 2]));
+        if (
+            !UserTxRules.safeInteger(b, 29) || outputCid > UserTxRules.MAX_CID_BYTES
+                || claimEnd - (CLAIM_AT + CLAIM_FIXED + 4) - outputCid > UserTxRules.MAX_CID_BYTES || n == 0
+                || n > UserTxRules.MAX_WINDOW || !UserTxRules.tokenIdsOk(b[g + 4:b.length - 65])
+        ) revert BadTxEncoding(TX_SUBMIT_GENERATION, b.length);
     }
 
     function _submitGenerationDigest(bytes calldata b, bytes32 claimHash, uint256 claimEnd)

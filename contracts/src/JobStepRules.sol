@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {JobStepBase} from "./JobStepBase.sol";
 import {BinaryCid} from "./lib/BinaryCid.sol";
 import {RollupState} from "./lib/RollupState.sol";
+import {UserTxRules} from "./lib/UserTxRules.sol";
 
 /// @title JobStepRules
 /// @notice The one-steps of the worker and job txs (docs/rollup.md 8c): registerWorker, postJob,
@@ -71,7 +72,8 @@ contract JobStepRules is JobStepBase {
     // ------------------------------------------------------------------ registerWorker
 
     /// 0x03 || from 20 || nonce 8 || fee 32 || price 32 || capacity 4 || modelCount 1 || models 32 each
-    /// || multiaddrLen 2 || multiaddr || sig 65. The worker record is the tx's fields with the active
+    /// || multiaddrLen 2 || multiaddr || sig 65; BadTxEncoding also for more than 32 models, a nonce
+    /// past 2^53 - 1 or a multiaddr L2 refuses (UserTxRules). The worker record is the tx's fields with the active
     /// count kept: address || price || capacity || active || (modelCount .. multiaddr) as in the tx.
     function _registerWorker(bytes calldata b, RollupState.RecordProof[] calldata records)
         internal
@@ -84,6 +86,11 @@ contract JobStepRules is JobStepBase {
         if (b.length < modelsEnd + 2 + 65) revert BadTxEncoding(TX_REGISTER_WORKER, b.length);
         uint256 addrEnd = modelsEnd + 2 + uint16(bytes2(b[modelsEnd:modelsEnd + 2]));
         if (b.length != addrEnd + 65) revert BadTxEncoding(TX_REGISTER_WORKER, b.length);
+        // the fields decodeTx checks (docs/rollup.md 8a): from the bytes alone, before any record
+        if (
+            n > UserTxRules.MAX_MODELS || !UserTxRules.safeInteger(b, 21)
+                || !UserTxRules.multiaddrOk(b[modelsEnd + 2:addrEnd])
+        ) revert BadTxEncoding(TX_REGISTER_WORKER, b.length);
         address from = address(bytes20(b[1:21]));
         s = _open(
             from,

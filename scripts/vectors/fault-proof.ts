@@ -46,6 +46,7 @@ import {
 import { replayBatch, type StepWitness } from "../../sequencer/fault-proof/steps.ts";
 import { type Job, keys, type StateRecord } from "../../sequencer/state/records.ts";
 import { keyPath, SparseMerkleTree } from "../../sequencer/state/smt.ts";
+import { forcedRuleCases } from "./forced-rules.ts";
 import { pseudoRandomBytes } from "./prng.ts";
 
 type Hex = `0x${string}`;
@@ -578,6 +579,8 @@ export function faultProofVectors() {
       forcedCases.push({ what: "submitResult outputCid length off", data: bad });
     }
   }
+  // registerWorker and the generation txs: decodeTx's field checks, at their edges
+  forcedCases.push(...forcedRuleCases(from, bytes(65, 25)));
   forcedCases.push(
     { what: "empty", data: new Uint8Array(0) },
     { what: "0xff || JSON (no form any more)", data: Uint8Array.of(0xff, 0x7b, 0x7d) },

@@ -68,7 +68,9 @@
  *                  bytes without the block time (kind || from || nonce || fee || ...; the sender
  *                  cannot know it, the 0x82 tx carries it), every user type, no JSON form.
  *                  decodeForcedData inverts it and decides "encodes a user tx" as
- *                  BatchStepVerifier._forced does (vectors: fault-proof.json forcedShapes)
+ *                  BatchStepVerifier._forced does (vectors: fault-proof.json forcedShapes); for
+ *                  registerWorker and the generation txs that includes decodeTx's field checks,
+ *                  which their rules contracts make on the same bytes in a batch (BadTxEncoding)
  *   tx leaf        sha256(tx bytes)
  *   batch txRoot   protocol/merkle.ts root over the tx leaves of every block of the batch, in order
  *                  (32 zero bytes when the batch has no tx)
@@ -613,15 +615,8 @@ export function forcedData(tx: UserTx): Uint8Array {
   return TIMED_TX_KINDS.includes(b[0]) ? concatBytes(b.subarray(0, 1), b.subarray(9)) : b;
 }
 
-/** The user kinds whose forced tx has a one-step (BatchStepVerifier `_forced`). */
-export const FORCED_STEP_KINDS: readonly number[] = [
-  TX_TRANSFER,
-  TX_WITHDRAW,
-  TX_POST_JOB,
-  TX_CLAIM_JOB,
-  TX_SUBMIT_RESULT,
-  TX_FINALIZE,
-];
+/** The user kinds whose forced bytes are decided by their length fields alone (forcedJobShape). */
+const FORCED_SHAPE_KINDS: readonly number[] = [TX_POST_JOB, TX_CLAIM_JOB, TX_SUBMIT_RESULT, TX_FINALIZE];
 
 /** Forced offsets: a forced tx's bytes are its tx bytes without the block time. */
 const F_USER_END = 61; // kind 1 || from 20 || nonce 8 || fee 32
@@ -659,12 +654,14 @@ function forcedJobShape(data: Uint8Array): boolean {
 
 /**
  * The user tx a forced tx's bytes encode (`forcedData` of it). Throws naming the problem for
- * anything else: such a forced tx changes nothing. For the kinds with a one-step
- * (FORCED_STEP_KINDS) this decides exactly as BatchStepVerifier `_forced`: the lengths its length
- * fields give, a nonce (and a postJob's deadline) at most 2^53 - 1 (L2 keeps them as JS numbers);
- * every other rule is the tx's own (run by the machine, refusing it). The other kinds (register
- * worker, the generation txs: no forced one-step yet) must also re-encode to the same bytes and pass
- * decodeTx's field checks.
+ * anything else: such a forced tx changes nothing. Decides exactly as BatchStepVerifier `_forced`
+ * (docs/rollup.md 8a "Forced bytes"; vectors: fault-proof.json forcedShapes): transfer, withdraw,
+ * postJob, claimJob, submitResult and finalize by the lengths their length fields give and a nonce
+ * (and a postJob's deadline) at most 2^53 - 1 (L2 keeps them as JS numbers), every other rule being
+ * the tx's own (run by the machine, refusing it); registerWorker, postGenerationJob and
+ * submitGeneration also by decodeTx's field checks (a multiaddr's UTF-8 and characters, at most 32
+ * models, the window, token ids, params, CID lengths), which their rules contracts make from the
+ * bytes alone (contracts/src/lib/UserTxRules.sol, BadTxEncoding) in a batch and forced alike.
  */
 export function decodeForcedData(data: Uint8Array): UserTx {
   if (data.length === 0) throw new Error("forced tx is empty");
@@ -688,7 +685,7 @@ export function decodeForcedData(data: Uint8Array): UserTx {
       ? { type: "transfer", ...base, to: hex(61, 81) as Address, amount: BigInt(hex(81, 113)) }
       : { type: "withdraw", ...base, l1Recipient: hex(61, 81) as Address, amount: BigInt(hex(81, 113)) };
   }
-  if (FORCED_STEP_KINDS.includes(kind)) {
+  if (FORCED_SHAPE_KINDS.includes(kind)) {
     if (!forcedJobShape(data))
       throw new Error(`forced tx of kind ${kind}: ${data.length} bytes encode no such tx`);
     const base = { from: hex(1, 21) as Address, nonce: num(21, 29, "nonce"), fee: BigInt(hex(29, 61)) };
@@ -778,7 +775,8 @@ function decodeOtherForced(data: Uint8Array): UserTx {
     const price = big(32);
     const capacity = safe(4, "capacity");
     const models = Array.from({ length: take(1)[0] }, () => hexOf(32));
-    const multiaddr = new TextDecoder("utf-8", { fatal: true }).decode(take(len16()));
+    // the BOM kept: a multiaddr may start with U+FEFF in a batch (its JSON form), so forced too
+    const multiaddr = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(take(len16()));
     tx = { type: "registerWorker", ...base, price, capacity, models, multiaddr, signature: hexOf(65) };
   } else if (kind === TX_POST_GENERATION_JOB) {
     const modelId = hexOf(32);

@@ -28,9 +28,6 @@ import {
   recordBytes,
   recordValueHash,
   stepCommitment,
-  TX_POST_GENERATION_JOB,
-  TX_REGISTER_WORKER,
-  TX_SUBMIT_GENERATION,
   txBytes,
   txLeaf,
   txRootOf,
@@ -163,12 +160,9 @@ export function touchedKeys(
     }
     case "forcedTx": {
       // The records of the user tx it encodes (`txHash`: that tx's hash, a forced postJob's job id);
-      // none when its bytes encode no user tx (the one-step finds that from the bytes alone). The
-      // kinds with no forced one-step (registerWorker, the generation txs): null.
-      const data = fromHex(tx.data);
-      if (FORCED_NO_STEP_KINDS.includes(data[0])) return null;
+      // none when its bytes encode no user tx (the one-step finds that from the bytes alone).
       try {
-        return touchedKeys(decodeForcedData(data), params, txHash, get);
+        return touchedKeys(decodeForcedData(fromHex(tx.data)), params, txHash, get);
       } catch {
         return [];
       }
@@ -177,13 +171,6 @@ export function touchedKeys(
       return null;
   }
 }
-
-/** The user kinds whose forced tx has no one-step (BatchStepVerifier `_forcedKind` reverts OneStepNotBuilt). */
-const FORCED_NO_STEP_KINDS: readonly number[] = [
-  TX_REGISTER_WORKER,
-  TX_POST_GENERATION_JOB,
-  TX_SUBMIT_GENERATION,
-];
 
 /** The hash touchedKeys takes for `tx`: a forced tx's is the hash of the user tx it encodes. */
 function keysHash(tx: Tx, txHash: Hex, domain: ReturnType<typeof l2Domain>): Hex {
