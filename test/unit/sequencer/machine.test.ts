@@ -903,7 +903,7 @@ t.test("a forced job tx runs as the signed tx at its block time, or changes noth
   new DataView(big.buffer).setBigUint64(157, 1n << 53n);
   t.throws(() => decodeForcedData(big), /deadline .* past 2\^53/, "a deadline past 2^53 - 1 is no tx");
 
-  // the kinds with no forced one-step yet still have one binary forced form each
+  // registerWorker: decodeTx's field checks decide too (docs/rollup.md 8a), as on chain
   const reg = signed(
     {
       type: "registerWorker",
@@ -919,4 +919,10 @@ t.test("a forced job tx runs as the signed tx at its block time, or changes noth
   const regBad = forcedData(reg).slice();
   regBad[regBad.length - 66] = 0xff; // the multiaddr's last byte: no UTF-8
   t.throws(() => decodeForcedData(regBad), "a multiaddr that is no UTF-8 is no tx");
+  // a leading U+FEFF is a character like any other (decodeTx takes it in a multiaddr): the
+  // forced bytes keep it, as the registerWorker's bytes in a batch do
+  const bom = signed({ ...reg, multiaddr: "\ufeff/dns4/w.example" } as never, OTHER_K);
+  t.same(decodeForcedData(forcedData(bom)), bom, "a multiaddr starting with a BOM round-trips");
+  const bidi = signed({ ...reg, multiaddr: "/dns4/\u202ew.example" } as never, OTHER_K);
+  t.throws(() => decodeForcedData(forcedData(bidi)), /U\+202E/, "a bidi control in the multiaddr is no tx");
 });
