@@ -9,6 +9,7 @@ import {Commitments} from "./lib/Commitments.sol";
 import {L1EventTx} from "./lib/L1EventTx.sol";
 import {L2Signature} from "./lib/L2Signature.sol";
 import {RollupState} from "./lib/RollupState.sol";
+import {UserTxRules} from "./lib/UserTxRules.sol";
 
 /// @title BatchStepVerifier
 /// @notice The one-step of the batch challenge (docs/rollup.md 8c): executes one L2 tx in Solidity,
@@ -49,8 +50,6 @@ contract BatchStepVerifier {
     /// Bridge.INBOX_DEPOSIT / INBOX_FORCED_TX.
     uint8 internal constant INBOX_DEPOSIT = 1;
     uint8 internal constant INBOX_FORCED_TX = 2;
-    /// A forced tx's nonce past this is no user tx (L2 keeps nonces as JS numbers).
-    uint64 internal constant MAX_SAFE_NONCE = 2 ** 53 - 1;
 
     bytes32 internal constant DOMAIN_TYPEHASH = keccak256("EIP712Domain(string name,string version,uint256 chainId)");
     bytes32 internal constant TRANSFER_TYPEHASH =
@@ -234,7 +233,7 @@ contract BatchStepVerifier {
         kind = d.length == 0 ? 0 : uint8(d[0]);
         if (kind == TX_REGISTER_WORKER || kind == TX_POST_GENERATION_JOB || kind == TX_SUBMIT_GENERATION) return kind;
         bool shaped = kind == TX_TRANSFER || kind == TX_WITHDRAW ? d.length == 178 : _forcedJobShape(kind, d);
-        if (!shaped || uint64(bytes8(d[21:29])) > MAX_SAFE_NONCE) return 0;
+        if (!shaped || !UserTxRules.safeInteger(d, 21)) return 0; // L2 keeps nonces as JS numbers
     }
 
     /// A forced job tx run by its rules contract as its tx bytes. The rules' BadTxEncoding (raised
@@ -269,7 +268,7 @@ contract BatchStepVerifier {
         if (kind != TX_POST_JOB && kind != TX_CLAIM_JOB && kind != TX_SUBMIT_RESULT && kind != TX_FINALIZE) return false;
         if (kind == TX_CLAIM_JOB || kind == TX_FINALIZE) return n == 158;
         if (kind == TX_POST_JOB) {
-            return n > 165 && n == 231 + uint256(uint8(d[165])) && uint64(bytes8(d[157:165])) <= MAX_SAFE_NONCE;
+            return n > 165 && n == 231 + uint256(uint8(d[165])) && UserTxRules.safeInteger(d, 157);
         }
         uint256 end = 273; // submitResult: the claim's fixed fields end, then its two CIDs
         if (n < end + 2) return false;
