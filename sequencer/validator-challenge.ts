@@ -104,7 +104,9 @@ export class ValidatorChallenger {
       replay.firstRefused === null &&
       end.stateRoot === batch.stateRoot.toLowerCase() &&
       withdrawalRootOfLeaves(replay.messageLeaves) === batch.withdrawalRoot.toLowerCase() &&
-      (batch.lastTime === undefined || end.lastTime === batch.lastTime)
+      (batch.lastTime === undefined || end.lastTime === batch.lastTime) &&
+      batch.inboxHash !== undefined &&
+      end.inboxHash === batch.inboxHash.toLowerCase()
     ) {
       // The txs L1 hashed reach the batch's roots and none is refused: what is wrong is only the
       // body (headers, block split), which decides no state. A challenge would lose its bond
