@@ -74,6 +74,14 @@ export function encodeBatchData(blocks: readonly BatchBlock[]): Uint8Array {
   return concatBytes(Uint8Array.of(BATCH_DATA_VERSION), u32be(txCount), ...section, packed);
 }
 
+/**
+ * Batch data with no tx and `body` as its body: a batch whose txs do not matter to a test or a
+ * bench (its roots are whatever it states; a challenge of it has no step to prove).
+ */
+export function batchDataWithoutTxs(body: Uint8Array = new Uint8Array(0)): Uint8Array {
+  return concatBytes(Uint8Array.of(BATCH_DATA_VERSION), u32be(0), body);
+}
+
 /** txDataHash, the one definition of what a batch commits to its data (the Bridge's postBatch). */
 export function batchDataHash(data: Uint8Array): `0x${string}` {
   return toHex(sha256(data));
