@@ -29,7 +29,6 @@ import { type ClaimMsg, NO_GENERATION, signClaim, signTx, type Tx, type UserTx }
 import { MessageTree, messageLeaf } from "../protocol/withdrawal.ts";
 import { generationPassInputRoot, generationSpec } from "../prover-trace/commit/generation.ts";
 import { buildBatch } from "../sequencer/batch.ts";
-import { batchDataOpening } from "../sequencer/batch-data.ts";
 import { faultyRoots } from "../sequencer/batch-faults.ts";
 import type { Block } from "../sequencer/block.ts";
 import { Chain } from "../sequencer/chain.ts";
@@ -324,7 +323,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       side[who].txs++;
       side[who].gas += r.receipt.gasUsed;
     };
-    const opened = await chGame.challengeBatch(0n, batchDataOpening(honest.txData), challengerBond);
+    const opened = await chGame.challengeBatch(0n, challengerBond);
     count("challenger", opened);
     for (;;) {
       const v = await seqGame.getChallenge(opened.id);

@@ -11,7 +11,7 @@ import { deployBridge } from "../bridge/deploy.ts";
 import { toHex, u32be } from "../protocol/bytes.ts";
 import { sha256 } from "../protocol/sha256.ts";
 import { type Withdrawal, WithdrawalTree } from "../protocol/withdrawal.ts";
-import { batchDataHash } from "../sequencer/batch-data.ts";
+import { batchDataHash, batchDataWithoutTxs } from "../sequencer/batch-data.ts";
 import type { BenchOptions, BenchResult } from "./lib/harness.ts";
 
 const h32 = (n: number): Hex => toHex(sha256(u32be(n)));
@@ -62,8 +62,8 @@ async function gasOfBridgeCalls(chain: EmbeddedChain): Promise<Record<string, nu
       lastBlock: next + 9n,
       stateRoot: h32(n),
       withdrawalRoot: tree.rootHex,
-      txDataHash: batchDataHash(u32be(n + 1)),
-      txData: toHex(u32be(n + 1)),
+      txDataHash: batchDataHash(batchDataWithoutTxs(u32be(n + 1))),
+      txData: toHex(batchDataWithoutTxs(u32be(n + 1))),
       cid: `0x01551220${"cd".repeat(32)}`,
       // every inbox message so far (the deposit, stake changes, the model): else it is overdue
       inboxCount: await bridge.inboxLength(),

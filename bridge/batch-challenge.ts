@@ -21,7 +21,6 @@ import { jobStepRulesAbi } from "../contracts/artifacts/JobStepRules.ts";
 import { l1EventStepRulesAbi } from "../contracts/artifacts/L1EventStepRules.ts";
 import { toHex } from "../protocol/bytes.ts";
 import { domainSeparator, l2Domain } from "../protocol/eip712.ts";
-import type { BatchDataOpening } from "../sequencer/batch-data.ts";
 import type { BatchReplay, StepWitness } from "../sequencer/fault-proof/steps.ts";
 import { BridgeRevert, simulateAndSend, type TxResult } from "./bridge.ts";
 import { ContractClient, type L1Clients } from "./clients.ts";
@@ -229,20 +228,12 @@ export class BatchChallengeContract extends ContractClient {
     return this.write("withdrawSequencerBond", [amount]);
   }
   /**
-   * Challenges batch `batchIndex`, opening its data commitment with the header and body hash of
-   * the data it was posted with (batchDataOpening(txData), sequencer/batch-data.ts).
+   * Challenges batch `batchIndex` over the txRoot the Bridge computed from its data at postBatch
+   * (sequencer/batch-data.ts): nothing to open.
    */
-  async challengeBatch(
-    batchIndex: bigint,
-    opening: BatchDataOpening,
-    bond: bigint,
-  ): Promise<TxResult & { id: bigint }> {
+  async challengeBatch(batchIndex: bigint, bond: bigint): Promise<TxResult & { id: bigint }> {
     const before = await this.challengeCount();
-    const r = await this.write(
-      "challengeBatch",
-      [batchIndex, toHexBytes(opening.header), opening.bodyHash],
-      bond,
-    );
+    const r = await this.write("challengeBatch", [batchIndex], bond);
     return { ...r, id: before };
   }
   revealMessages(id: bigint, leaves: readonly Hex[]): Promise<TxResult> {
@@ -352,25 +343,28 @@ export class BatchChallengeContract extends ContractClient {
   }
 }
 
-function toHexBytes(b: Uint8Array): Hex {
-  return `0x${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex")}`;
-}
-
 /**
  * The honest challenger's move for the challenge's current phase, from its own replay of the
- * batch: agree with C_mid exactly when it is the replay's; at one tx, prove it. Returns the move's
- * tx, or null when it is not the challenger's turn (or the challenge is over).
+ * batch: agree with C_mid exactly when it is the replay's and no refused step lies before it; at
+ * one tx, prove it. Returns the move's tx, or null when it is not the challenger's turn (or the
+ * challenge is over).
+ *
+ * A refused step (bytes that encode no tx, a tx the rules refuse) changes no state, so a sequencer
+ * can claim commitments that pass over it unchanged; the batch is still wrong (the one-step at it
+ * wins) and the challenger steers the bisection onto the first one: the interval always holds
+ * either it or the first commitment that differs from the replay's.
  */
 export async function challengerMove(
   c: BatchChallengeContract,
   id: bigint,
-  replay: Pick<BatchReplay, "commitments">,
+  replay: Pick<BatchReplay, "commitments"> & { firstRefused?: number | null },
   witness: (index: number) => StepWitness,
 ): Promise<TxResult | null> {
   const v = await c.getChallenge(id);
   if (v.phase === PHASE.awaitVerdict) {
     const mid = Number((v.lo + v.hi) / 2n);
-    return c.judgeMid(id, v.cMid === replay.commitments[mid]);
+    const refused = replay.firstRefused ?? null;
+    return c.judgeMid(id, v.cMid === replay.commitments[mid] && (refused === null || mid <= refused));
   }
   if (v.phase === PHASE.awaitOneStep) return c.proveStep(id, witness(Number(v.lo)));
   return null;

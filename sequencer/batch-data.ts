@@ -1,39 +1,44 @@
 /**
  * Batch data: the bytes a batch carries to L1 as calldata (Bridge.postBatch `txData`), from which
  * anyone rebuilds L2 state without asking the sequencer (sequencer/rebuild.ts). One definition,
- * used by the batcher to post and by every reader to decode:
+ * used by the batcher to post, by the Bridge to commit, and by every reader to decode:
  *
- *   txData     = 0x02 || txRoot (32) || txCount (u32 BE)
- *                     || deflateRaw(utf8(JSON.stringify({ blocks: [{ header, txs }, ...] })))
- *   txDataHash = sha256(header || sha256(body))   (what the batch commits; the Bridge checks it
- *                                                  on post)
- *     header = txData[0:37] (0x02 || txRoot || txCount), body = txData[37:]
- *     (data shorter than 37 bytes: header = all of it, body empty; such data is not batch data, but
- *     the commitment stays defined so the Bridge need not parse what it posts)
+ *   txData     = 0x03 || txCount u32 || (txLen u32 || txBytes) * txCount || body
+ *   body       = deflateRaw(utf8(JSON.stringify({ blocks: [{ header, txCount }, ...],
+ *                                                 forcedInboxIndexes: ["<decimal>", ...] })))
+ *   txDataHash = sha256(txData)
  *
- * 0x02 is the format version. txRoot is the Merkle root over the binary leaves of every tx of
- * the blocks in order (sequencer/fault-proof/encoding.ts): the batch challenge opens one tx
- * against it on chain, where inflating the data would cost too much; a reader refuses data whose
- * header does not match its txs. deflateRaw is RFC 1951 (node:zlib `deflateRawSync`, level 9); a
- * reader may use any inflater: only the compressed bytes are committed, never a re-compression.
- * `header` is the signed header and `txs` the wire JSON of the block's txs (docs/rollup.md
- * section 1), exactly as the node stores them; receipts are not carried (re-execution makes them).
- * The header is hashed apart from the body so the batch challenge opens it with 37 bytes and the
- * body's hash (batchDataOpening), not with the whole data as calldata: the cost of a challenge
- * does not grow with the batch, so no batch is too large to challenge within an L1 block. The
- * batch's CID stays the content id of the raw txData bytes (IPFS serves the data, not the hash).
+ * 0x03 is the format version. The tx section holds every tx of the batch's blocks in order as its
+ * binary tx bytes (sequencer/fault-proof/encoding.ts `txBytes`, block time included for the timed
+ * kinds): exactly the bytes a challenge opens on chain. Bridge.postBatch reads the section itself
+ * and stores the batch's txRoot (protocol/merkle.ts root over sha256 of each tx's bytes, 32 zero
+ * bytes for none) and txCount: the tree a challenge bisects is L1's, computed over data every
+ * reader has, never a root the sequencer states (docs/rollup.md 8c "Tx root bound to the data").
+ * postBatch refuses data whose section does not frame (`BadBatchData`), so every posted batch has
+ * a well-defined tx list. Whether each tx's bytes encode a tx is a rule the one-step decides like
+ * `decodeTxBytes` (sequencer/fault-proof/decode-tx-bytes.ts): a step that encodes none is refused,
+ * so the batch is wrong.
+ *
+ * The body is what the section does not say: the blocks' signed headers and how many txs each
+ * holds, and the inbox index of each forced tx (not in its bytes) in tx order. It is deflated
+ * (RFC 1951, node:zlib `deflateRawSync` level 9; a reader may use any inflater, only the posted
+ * bytes are committed). The body decides no state: a reader that cannot make it agree with the
+ * section flags the batch (`BatchDataError`), and the batch's roots are still proven or refuted
+ * from the section alone (`batchDataSteps`). The batch's CID stays the content id of the raw
+ * txData bytes.
  */
 import { deflateRawSync, inflateRawSync } from "node:zlib";
-import { concatBytes, fromHex, toHex, u32be } from "../protocol/bytes.ts";
+import { concatBytes, toHex, u32be } from "../protocol/bytes.ts";
 import { sha256 } from "../protocol/sha256.ts";
-import { decodeTx } from "../protocol/tx.ts";
+import { decodeTx, encodeTx, type Tx } from "../protocol/tx.ts";
 import type { SignedHeader } from "./block.ts";
-import { txLeaf, txRootOf } from "./fault-proof/encoding.ts";
+import { type DecodedTxBytes, decodeTxBytes } from "./fault-proof/decode-tx-bytes.ts";
+import { txBytes, txRootOf } from "./fault-proof/encoding.ts";
 
-export const BATCH_DATA_VERSION = 0x02;
-/** Version byte, txRoot, txCount. */
-export const BATCH_DATA_HEADER_BYTES = 37;
-/** The most a batch may inflate to: a hostile payload cannot make a reader allocate more. */
+export const BATCH_DATA_VERSION = 0x03;
+/** Version byte and tx count before the tx section. */
+export const BATCH_DATA_PREFIX_BYTES = 5;
+/** The most a batch body may inflate to: a hostile payload cannot make a reader allocate more. */
 export const MAX_BATCH_DATA_INFLATED = 64 * 1024 * 1024;
 
 export interface BatchBlock {
@@ -50,63 +55,100 @@ export class BatchDataError extends Error {
 }
 
 export function encodeBatchData(blocks: readonly BatchBlock[]): Uint8Array {
-  const json = JSON.stringify({ blocks: blocks.map((b) => ({ header: b.header, txs: b.txs })) });
-  const packed = deflateRawSync(Buffer.from(json, "utf8"), { level: 9 });
-  const { txRoot, txCount } = blockTxRoot(blocks);
-  return concatBytes(Uint8Array.of(BATCH_DATA_VERSION), fromHex(txRoot), u32be(txCount), packed);
-}
-
-/** What the batch challenge opens the commitment with: the header bytes and sha256 of the body. */
-export interface BatchDataOpening {
-  header: Uint8Array;
-  bodyHash: `0x${string}`;
-}
-
-/** Splits batch data into its header (the first 37 bytes, or all of shorter data) and body hash. */
-export function batchDataOpening(data: Uint8Array): BatchDataOpening {
-  const cut = Math.min(data.length, BATCH_DATA_HEADER_BYTES);
-  return { header: data.slice(0, cut), bodyHash: toHex(sha256(data.subarray(cut))) };
+  const section: Uint8Array[] = [];
+  const forcedInboxIndexes: string[] = [];
+  let txCount = 0;
+  for (const b of blocks)
+    for (const j of b.txs) {
+      const tx = decodeTx(j);
+      const bytes = txBytes(tx, b.header.timestamp);
+      section.push(u32be(bytes.length), bytes);
+      if (tx.type === "forcedTx") forcedInboxIndexes.push(tx.inboxIndex.toString());
+      txCount++;
+    }
+  const body = {
+    blocks: blocks.map((b) => ({ header: b.header, txCount: b.txs.length })),
+    forcedInboxIndexes,
+  };
+  const packed = deflateRawSync(Buffer.from(JSON.stringify(body), "utf8"), { level: 9 });
+  return concatBytes(Uint8Array.of(BATCH_DATA_VERSION), u32be(txCount), ...section, packed);
 }
 
 /**
- * Whether the data starts with a batch header (37 bytes, version 0x02), as
- * BatchChallenge.challengeBatch decides it: a batch posted without one is wrong as posted, and
- * its challenge is won at once.
+ * Batch data with no tx and `body` as its body: a batch whose txs do not matter to a test or a
+ * bench (its roots are whatever it states; a challenge of it has no step to prove).
  */
-export function hasBatchHeader(data: Uint8Array): boolean {
-  return data.length >= BATCH_DATA_HEADER_BYTES && data[0] === BATCH_DATA_VERSION;
-}
-
-/** The commitment of an opening: sha256(header || bodyHash) (BatchChallenge.challengeBatch's check). */
-export function batchDataCommitment(o: BatchDataOpening): `0x${string}` {
-  return toHex(sha256(concatBytes(o.header, fromHex(o.bodyHash))));
+export function batchDataWithoutTxs(body: Uint8Array = new Uint8Array(0)): Uint8Array {
+  return concatBytes(Uint8Array.of(BATCH_DATA_VERSION), u32be(0), body);
 }
 
 /** txDataHash, the one definition of what a batch commits to its data (the Bridge's postBatch). */
 export function batchDataHash(data: Uint8Array): `0x${string}` {
-  return batchDataCommitment(batchDataOpening(data));
+  return toHex(sha256(data));
 }
 
-/** The batch's txRoot and tx count over its blocks' txs (every tx must decode). */
-export function blockTxRoot(
-  blocks: readonly { header: { timestamp: number }; txs: readonly Record<string, unknown>[] }[],
-): {
-  txRoot: `0x${string}`;
-  txCount: number;
-} {
-  const leaves: Uint8Array[] = [];
-  for (const b of blocks) for (const j of b.txs) leaves.push(txLeaf(decodeTx(j), b.header.timestamp));
-  return { txRoot: toHex(txRootOf(leaves)), txCount: leaves.length };
-}
-
-/** The header of batch data: its txRoot and tx count (what the batch challenge reads). */
-export function batchDataHeader(data: Uint8Array): { txRoot: `0x${string}`; txCount: number } {
-  if (data.length < BATCH_DATA_HEADER_BYTES + 1)
+/**
+ * The tx section of batch data: each tx's bytes, and where the body starts. Throws as
+ * Bridge.postBatch refuses (`BadBatchData`): another version, a count or a length running past the
+ * end. (Data the Bridge took always frames.)
+ */
+export function batchTxSection(data: Uint8Array): { txs: Uint8Array[]; bodyStart: number } {
+  if (data.length < BATCH_DATA_PREFIX_BYTES)
     throw new BatchDataError(`batch data is ${data.length} bytes: too short`);
   if (data[0] !== BATCH_DATA_VERSION)
     throw new BatchDataError(`batch data version ${data[0]} is not ${BATCH_DATA_VERSION}`);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  return { txRoot: toHex(data.subarray(1, 33)), txCount: view.getUint32(33) };
+  const count = view.getUint32(1);
+  const txs: Uint8Array[] = [];
+  let p = BATCH_DATA_PREFIX_BYTES;
+  for (let i = 0; i < count; i++) {
+    if (p + 4 > data.length) throw new BatchDataError(`batch data ends before tx ${i} of ${count}`);
+    const len = view.getUint32(p);
+    p += 4;
+    if (p + len > data.length)
+      throw new BatchDataError(`batch data tx ${i} (${len} bytes) runs past the end`);
+    txs.push(data.subarray(p, p + len));
+    p += len;
+  }
+  return { txs, bodyStart: p };
+}
+
+/** The txRoot and txCount Bridge.postBatch stores for this data. */
+export function batchDataTxRoot(data: Uint8Array): { txRoot: `0x${string}`; txCount: number } {
+  const { txs } = batchTxSection(data);
+  return { txRoot: toHex(txRootOf(txs.map((t) => sha256(t)))), txCount: txs.length };
+}
+
+/** One step of a batch as its tx section gives it: the bytes, and the tx they encode or why none. */
+export interface BatchDataStep {
+  bytes: Uint8Array;
+  decoded: DecodedTxBytes | null;
+  error?: string;
+}
+
+/**
+ * Every step of the batch from its tx section alone, the body ignored except for the forced txs'
+ * inbox indexes when it gives them: what the state follows from, and what a validator replays when
+ * the body is broken.
+ */
+export function batchDataSteps(data: Uint8Array): BatchDataStep[] {
+  const { txs, bodyStart } = batchTxSection(data);
+  let forced: string[] = [];
+  try {
+    forced = readBody(data.subarray(bodyStart)).forcedInboxIndexes;
+  } catch {
+    // a broken body: the inbox indexes are only names (no state depends on them)
+  }
+  let f = 0;
+  return txs.map((bytes) => {
+    const index = bytes[0] === 0x82 && /^\d+$/.test(forced[f] ?? "") ? BigInt(forced[f]) : 0n;
+    if (bytes[0] === 0x82) f++;
+    try {
+      return { bytes, decoded: decodeTxBytes(bytes, index) };
+    } catch (e) {
+      return { bytes, decoded: null, error: (e as Error).message };
+    }
+  });
 }
 
 const HEADER_NUMBERS = ["number", "timestamp", "l1OriginNumber"] as const;
@@ -124,31 +166,32 @@ const HEADER_HEX = [
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
-/**
- * Decode batch data. Checks the shape only (numbers, hex strings, arrays); whether the blocks are
- * right is for re-execution (Chain.applyBlock) to say.
- */
-export function decodeBatchData(data: Uint8Array): BatchBlock[] {
-  const header = batchDataHeader(data);
+interface BatchBody {
+  blocks: { header: Record<string, unknown>; txCount: number }[];
+  forcedInboxIndexes: string[];
+}
+
+function readBody(body: Uint8Array): BatchBody {
   let text: string;
   try {
-    text = inflateRawSync(data.subarray(BATCH_DATA_HEADER_BYTES), {
-      maxOutputLength: MAX_BATCH_DATA_INFLATED,
-    }).toString("utf8");
+    text = inflateRawSync(body, { maxOutputLength: MAX_BATCH_DATA_INFLATED }).toString("utf8");
   } catch (e) {
-    throw new BatchDataError(`batch data does not inflate: ${(e as Error).message}`);
+    throw new BatchDataError(`batch body does not inflate: ${(e as Error).message}`);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw new BatchDataError(`batch data is not JSON: ${(e as Error).message}`);
+    throw new BatchDataError(`batch body is not JSON: ${(e as Error).message}`);
   }
   if (!isObject(parsed) || !Array.isArray(parsed.blocks) || parsed.blocks.length === 0)
-    throw new BatchDataError("batch data must be {blocks: [...]} with at least one block");
-  const blocks: BatchBlock[] = parsed.blocks.map((b: unknown, i: number) => {
-    if (!isObject(b) || !isObject(b.header) || !Array.isArray(b.txs))
-      throw new BatchDataError(`batch block ${i} must be {header, txs: [...]}`);
+    throw new BatchDataError("batch body must be {blocks: [...]} with at least one block");
+  const forced = parsed.forcedInboxIndexes;
+  if (!Array.isArray(forced) || !forced.every((x) => typeof x === "string" && /^\d+$/.test(x)))
+    throw new BatchDataError("batch body forcedInboxIndexes must be decimal strings");
+  const blocks = parsed.blocks.map((b: unknown, i: number) => {
+    if (!isObject(b) || !isObject(b.header) || !Number.isSafeInteger(b.txCount) || (b.txCount as number) < 0)
+      throw new BatchDataError(`batch block ${i} must be {header, txCount}`);
     const h = b.header;
     for (const k of HEADER_NUMBERS)
       if (!Number.isSafeInteger(h[k]) || (h[k] as number) < 0)
@@ -156,20 +199,49 @@ export function decodeBatchData(data: Uint8Array): BatchBlock[] {
     for (const k of HEADER_HEX)
       if (typeof h[k] !== "string" || !/^0x([0-9a-fA-F]{2})*$/.test(h[k] as string))
         throw new BatchDataError(`batch block ${i}: header.${k} must be 0x hex`);
-    b.txs.forEach((tx, j) => {
-      if (!isObject(tx)) throw new BatchDataError(`batch block ${i} tx ${j} must be an object`);
-    });
-    return { header: h as unknown as SignedHeader, txs: b.txs as Record<string, unknown>[] };
+    return { header: h, txCount: b.txCount as number };
   });
-  let root: ReturnType<typeof blockTxRoot>;
-  try {
-    root = blockTxRoot(blocks);
-  } catch (e) {
-    throw new BatchDataError(`batch data holds a tx that does not decode: ${(e as Error).message}`);
-  }
-  if (root.txRoot !== header.txRoot || root.txCount !== header.txCount)
+  return { blocks, forcedInboxIndexes: forced as string[] };
+}
+
+/**
+ * Decode batch data into its blocks: the txs from the tx section, the headers and block split from
+ * the body. Checks that they agree (every tx decodes, the blocks' tx counts cover the section, a
+ * timed tx's block time is its block's, one inbox index per forced tx); whether the blocks are
+ * right is for re-execution (Chain.applyBlock) to say.
+ */
+export function decodeBatchData(data: Uint8Array): BatchBlock[] {
+  const { txs, bodyStart } = batchTxSection(data);
+  const body = readBody(data.subarray(bodyStart));
+  const total = body.blocks.reduce((n, b) => n + b.txCount, 0);
+  if (total !== txs.length)
+    throw new BatchDataError(`batch body's blocks hold ${total} txs; its tx section has ${txs.length}`);
+  const forcedCount = txs.filter((t) => t[0] === 0x82).length;
+  if (body.forcedInboxIndexes.length !== forcedCount)
     throw new BatchDataError(
-      `batch data header says txRoot ${header.txRoot} over ${header.txCount} txs; its txs give ${root.txRoot} over ${root.txCount}`,
+      `batch body names ${body.forcedInboxIndexes.length} forced inbox indexes for ${forcedCount} forced txs`,
     );
-  return blocks;
+  let at = 0;
+  let forced = 0;
+  return body.blocks.map((b, i) => {
+    const header = b.header as unknown as SignedHeader;
+    const blockTxs: Record<string, unknown>[] = [];
+    for (let j = 0; j < b.txCount; j++, at++) {
+      const bytes = txs[at];
+      let tx: Tx;
+      let blockTime: number | null;
+      try {
+        const index = bytes[0] === 0x82 ? BigInt(body.forcedInboxIndexes[forced++]) : 0n;
+        ({ tx, blockTime } = decodeTxBytes(bytes, index));
+      } catch (e) {
+        throw new BatchDataError(`batch tx ${at} does not decode: ${(e as Error).message}`);
+      }
+      if (blockTime !== null && blockTime !== header.timestamp)
+        throw new BatchDataError(
+          `batch tx ${at} carries block time ${blockTime}; its block ${i} is at ${header.timestamp}`,
+        );
+      blockTxs.push(encodeTx(tx));
+    }
+    return { header, txs: blockTxs };
+  });
 }

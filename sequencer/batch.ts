@@ -17,10 +17,10 @@
  *   stateRoot      = state root of lastBlock
  *   withdrawalRoot = protocol/withdrawal.ts message root over the range's L2 -> L1 messages
  *                    (withdrawals and L1 request results), block then tx order
- *   txData         = sequencer/batch-data.ts encoding of the blocks' headers and txs (deflate-raw
- *                    JSON behind a version byte), posted as postBatch calldata
- *   txDataHash     = batchDataHash(txData) = sha256(header || sha256(body)) (batch-data.ts; the
- *                    Bridge refuses data that does not hash to it);
+ *   txData         = sequencer/batch-data.ts encoding of the blocks' txs (binary tx bytes, from
+ *                    which the Bridge computes the batch's txRoot) and headers, posted as calldata
+ *   txDataHash     = batchDataHash(txData) = sha256(txData) (the Bridge refuses data that does
+ *                    not hash to it); txRoot = batchDataTxRoot(txData) (what the Bridge records);
  *                    cid = CIDv1 of txData (injected `cidOf`)
  */
 import type { Logger } from "pino";
@@ -36,7 +36,7 @@ import {
   txMessages,
   type Withdrawal,
 } from "../protocol/withdrawal.ts";
-import { batchDataHash, encodeBatchData } from "./batch-data.ts";
+import { batchDataHash, batchDataTxRoot, encodeBatchData } from "./batch-data.ts";
 import {
   type ForgedResult,
   faultyRoots,
@@ -170,7 +170,8 @@ export interface L1Batch {
   lastBlock: bigint;
   stateRoot: Hex;
   withdrawalRoot: Hex;
-  txDataHash: Hex;
+  /** Computed by the Bridge over the data's tx section (batch-data.ts batchDataTxRoot). */
+  txRoot: Hex;
 }
 
 export interface PostedBatch {
@@ -184,6 +185,8 @@ export interface PostedBatch {
   stateRoot: Hex;
   withdrawalRoot: Hex;
   txDataHash: Hex;
+  /** The txRoot the Bridge computes from the data (absent in old records: not compared). */
+  txRoot?: Hex;
   cid: Hex;
   /** Inbox messages consumed through this batch (absent in old records: 0). */
   inboxCount?: number;
@@ -276,8 +279,10 @@ function batchArgs(rec: PostedBatch, txData: Uint8Array) {
 function batchDiff(on: L1Batch, rec: PostedBatch): string | null {
   if (Number(on.firstBlock) !== rec.firstBlock || Number(on.lastBlock) !== rec.lastBlock)
     return `blocks ${on.firstBlock}..${on.lastBlock} on L1, ${rec.firstBlock}..${rec.lastBlock} here`;
-  for (const k of ["stateRoot", "withdrawalRoot", "txDataHash"] as const)
+  for (const k of ["stateRoot", "withdrawalRoot"] as const)
     if (on[k].toLowerCase() !== rec[k].toLowerCase()) return `${k} ${on[k]} on L1, ${rec[k]} here`;
+  if (rec.txRoot && on.txRoot.toLowerCase() !== rec.txRoot.toLowerCase())
+    return `txRoot ${on.txRoot} on L1, ${rec.txRoot} here`;
   if (on.lastTime !== undefined && Number(on.lastTime) !== (rec.lastTime ?? 0))
     return `lastTime ${on.lastTime} on L1, ${rec.lastTime ?? 0} here`;
   return null;
@@ -434,6 +439,7 @@ export class Batcher {
       stateRoot: roots.stateRoot,
       withdrawalRoot: roots.withdrawalRoot,
       txDataHash: data.txDataHash,
+      txRoot: batchDataTxRoot(data.txData).txRoot,
       cid,
       l1TxHash: null,
     };
@@ -652,6 +658,7 @@ export class Batcher {
         stateRoot: data.stateRoot,
         withdrawalRoot: data.withdrawalRoot,
         txDataHash: data.txDataHash,
+        txRoot: batchDataTxRoot(data.txData).txRoot,
         cid: await this.cidOf(data.txData),
         inboxCount: Number(on.inboxCount ?? 0n),
         lastTime: lastTimeThrough(prev?.lastTime ?? 0, blocks),

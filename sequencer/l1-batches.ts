@@ -146,8 +146,17 @@ export class L1BatchReader {
         const inbox = this.inbox.slice(this.consumed, inboxCount);
         this.consumed = inboxCount;
         this.consumedAt[index] = inboxCount;
+        // the inbox hash L1 recorded for the batch (its C_n carries it; the validator's challenger
+        // compares its replay's with it before deciding a challenge can win)
+        const onL1 = (await this.clients.publicClient.readContract({
+          address: this.opts.bridge,
+          abi: bridgeAbi,
+          functionName: "getBatch",
+          args: [BigInt(index)],
+        })) as { inboxHash: Hex };
         out.push({
           inbox,
+          inboxHash: onL1.inboxHash,
           disputes: await this.disputesNamed(fromHex(txData)),
           index,
           firstBlock: Number(log.args.firstBlock),

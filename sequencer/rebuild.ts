@@ -60,6 +60,8 @@ export interface L1BatchWithData {
   withdrawalRoot: Hex;
   txDataHash: Hex;
   txData: Uint8Array;
+  /** The inbox hash the Bridge recorded for the batch (8c's C_n carries it); absent: not known. */
+  inboxHash?: Hex;
   /** The last timed tx's block time (ms) postBatch stated (8c's C_n carries it); absent: not checked. */
   lastTime?: number;
   /**

@@ -8,10 +8,9 @@
 import type { Logger } from "pino";
 import { type BatchChallengeContract, challengerMove, PHASE } from "../bridge/batch-challenge.ts";
 import type { BridgeRevert } from "../bridge/bridge.ts";
-import { toHex } from "../protocol/bytes.ts";
-import { ZERO32 } from "../protocol/merkle.ts";
-import type { ClaimMsg, Tx } from "../protocol/tx.ts";
-import { batchDataOpening, decodeBatchData, hasBatchHeader } from "./batch-data.ts";
+import { fromHex, toHex } from "../protocol/bytes.ts";
+import { merkleRoot, ZERO32 } from "../protocol/merkle.ts";
+import type { ClaimMsg, Hex, Tx } from "../protocol/tx.ts";
 import type { GenesisConfig } from "./chain.ts";
 import { disputeTxOnOtherJob, disputeTxUnbacked, otherJobRefutation } from "./fault-proof/dispute-events.ts";
 import { claimBytes } from "./fault-proof/encoding.ts";
@@ -19,11 +18,18 @@ import {
   type BatchReplay,
   type BatchStart,
   type RecordWitness,
-  replayBatch,
+  type ReplayStep,
+  replaySteps,
   type StepWitness,
+  stepsOfBatchData,
 } from "./fault-proof/steps.ts";
 import type { L1BatchWithData } from "./rebuild.ts";
 import { type Job, type JobDisputes, keys, type StateRecord } from "./state/records.ts";
+
+/** The withdrawal root over message leaves (protocol/withdrawal.ts MessageTree, from its leaves). */
+function withdrawalRootOfLeaves(leaves: readonly Hex[]): Hex {
+  return leaves.length === 0 ? toHex(ZERO32) : toHex(merkleRoot(leaves.map((l) => fromHex(l))));
+}
 
 export type ChallengeOutcome = "none" | "playing" | "won" | "lost" | "void" | "cannot";
 
@@ -35,8 +41,7 @@ export class ValidatorChallenger {
   private target: {
     batch: L1BatchWithData;
     start: BatchStart;
-    /** null: the batch data has no header, so the challenge is won as it opens (no move to play) */
-    replay: BatchReplay | null;
+    replay: BatchReplay;
     witness: (i: number) => StepWitness;
   } | null = null;
   challengeId: bigint | null = null;
@@ -57,27 +62,17 @@ export class ValidatorChallenger {
   /** The replay found `batch` bad; `start` is the state and inbox hash it started from. */
   onBadBatch(batch: L1BatchWithData, start: BatchStart): void {
     if (this.target) return;
-    let blocks: ReturnType<typeof decodeBatchData>;
+    // The challenge bisects the txs L1 hashed from the batch's data (its tx section), so the
+    // replay is of those, whatever the body says (docs/rollup.md 8c "Tx root bound to the data").
+    let steps: ReplayStep[];
     try {
-      blocks = decodeBatchData(batch.txData);
+      steps = stepsOfBatchData(batch.txData, start.lastTime);
     } catch (err) {
-      if (!hasBatchHeader(batch.txData)) {
-        // no header at all: challengeBatch removes such a batch as it opens (docs/rollup.md 8c)
-        this.target = {
-          batch,
-          start,
-          replay: null,
-          witness: () => {
-            throw new Error("a batch with no header has no tx to prove");
-          },
-        };
-        return;
-      }
-      // A header that does not match its txs cannot be bisected on chain (docs/rollup.md 8c).
+      // the Bridge refuses data whose tx section does not frame: this is no data L1 holds
       this.outcome = "cannot";
       this.logger?.error(
         { index: batch.index, err: (err as Error).message },
-        "bad batch data: no on-chain challenge for it",
+        "bad batch data: no tx section",
       );
       return;
     }
@@ -103,7 +98,26 @@ export class ValidatorChallenger {
       if (!r.refuted) unprovable.push(`tx ${i}: ${moved}`);
       return r.refuted;
     };
-    const replay = replayBatch(this.genesis, start, blocks, undefined, notOnL1);
+    const replay = replaySteps(this.genesis, start, steps, undefined, notOnL1);
+    const end = replay.roots[replay.txCount];
+    if (
+      replay.firstRefused === null &&
+      end.stateRoot === batch.stateRoot.toLowerCase() &&
+      withdrawalRootOfLeaves(replay.messageLeaves) === batch.withdrawalRoot.toLowerCase() &&
+      (batch.lastTime === undefined || end.lastTime === batch.lastTime) &&
+      batch.inboxHash !== undefined &&
+      end.inboxHash === batch.inboxHash.toLowerCase()
+    ) {
+      // The txs L1 hashed reach the batch's roots and none is refused: what is wrong is only the
+      // body (headers, block split), which decides no state. A challenge would lose its bond
+      // (docs/rollup.md 8c).
+      this.outcome = "cannot";
+      this.logger?.error(
+        { index: batch.index },
+        "bad batch: its txs reach its roots, only its body is wrong: no on-chain challenge for it",
+      );
+      return;
+    }
     if (unprovable.length && replay.roots[replay.txCount].stateRoot === batch.stateRoot.toLowerCase()) {
       // the one-step applies the moved tx as the batch did: a challenge would lose its bond
       this.outcome = "cannot";
@@ -118,7 +132,7 @@ export class ValidatorChallenger {
       start,
       replay,
       witness: (i) => {
-        const w = replayBatch(this.genesis, start, blocks, i, notOnL1).witness;
+        const w = replaySteps(this.genesis, start, steps, i, notOnL1).witness;
         if (!w) throw new Error(`no witness for tx ${i}`);
         const claim = claimWitness.get(i);
         return claim ? { ...w, records: [...w.records, claimWitnessRecord(claim)] } : w;
@@ -132,11 +146,7 @@ export class ValidatorChallenger {
     if (!t || this.outcome === "won" || this.outcome === "lost" || this.outcome === "void")
       return this.outcome;
     if (this.challengeId === null) {
-      const r = await this.game.challengeBatch(
-        BigInt(t.batch.index),
-        batchDataOpening(t.batch.txData),
-        this.bond,
-      );
+      const r = await this.game.challengeBatch(BigInt(t.batch.index), this.bond);
       this.challengeId = r.id;
       this.outcome = "playing";
       this.logger?.warn({ index: t.batch.index, challengeId: r.id }, "challenged bad batch");
@@ -162,7 +172,6 @@ export class ValidatorChallenger {
       }
       return this.outcome;
     }
-    if (!t.replay) throw new Error(`challenge ${id} of a batch with no header is still open`);
     await challengerMove(this.game, id, t.replay, t.witness);
     return this.outcome;
   }

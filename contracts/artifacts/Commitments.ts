@@ -6,6 +6,17 @@ export const commitmentsAbi = [
         "internalType": "uint256",
         "name": "offset",
         "type": "uint256"
+      }
+    ],
+    "name": "BadBatchData",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "offset",
+        "type": "uint256"
       },
       {
         "internalType": "uint256",

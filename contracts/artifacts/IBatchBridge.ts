@@ -50,7 +50,7 @@ export const iBatchBridgeAbi = [
           },
           {
             "internalType": "bytes32",
-            "name": "txDataHash",
+            "name": "txRoot",
             "type": "bytes32"
           },
           {
@@ -82,6 +82,11 @@ export const iBatchBridgeAbi = [
             "internalType": "uint64",
             "name": "lastTime",
             "type": "uint64"
+          },
+          {
+            "internalType": "uint32",
+            "name": "txCount",
+            "type": "uint32"
           }
         ],
         "internalType": "struct IBatchBridge.Batch",

@@ -5,19 +5,21 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 import {BatchStepVerifier} from "./BatchStepVerifier.sol";
 import {Commitments} from "./lib/Commitments.sol";
 import {RollupState} from "./lib/RollupState.sol";
+import {UserTxRules} from "./lib/UserTxRules.sol";
 
 /// What the batch challenge reads from and asks of the Bridge (its hooks stay small).
 interface IBatchBridge {
     struct Batch {
         bytes32 stateRoot;
         bytes32 withdrawalRoot;
-        bytes32 txDataHash;
+        bytes32 txRoot;
         uint64 firstBlock;
         uint64 lastBlock;
         uint64 postedAt;
         uint64 inboxCount;
         bytes32 inboxHash;
         uint64 lastTime;
+        uint32 txCount;
     }
 
     /// One message of the inbox (Bridge.InboxMessage).
@@ -112,7 +114,6 @@ contract BatchChallenge is ReentrancyGuard {
     error WrongChallengerBond(uint256 sent, uint256 required);
     error UnknownBatch(uint256 batchIndex);
     error WindowClosed(uint256 batchIndex, uint64 closedAt);
-    error BatchDataMismatch(bytes32 committed, bytes32 actual);
     error UnknownChallenge(uint256 challengeId);
     error WrongPhase(uint8 phase);
     error ClockRanOut(uint64 elapsed, uint64 left);
@@ -194,30 +195,16 @@ contract BatchChallenge is ReentrancyGuard {
 
     // ------------------------------------------------------------------ the challenge
 
-    /// Challenges batch `batchIndex`, opening its data commitment (Commitments.batchDataHash) with
-    /// `header`, the first 37 bytes of the batch data it was posted with (sequencer/batch-data.ts:
-    /// 0x02 || txRoot || txCount, the txRoot and tx count the bisection runs over), and `bodyHash`,
-    /// sha256 of the rest: the challenge costs the same whatever the batch's size.
-    function challengeBatch(uint256 batchIndex, bytes calldata header, bytes32 bodyHash)
-        external
-        payable
-        returns (uint256 id)
-    {
+    /// Challenges batch `batchIndex` over the txs the Bridge hashed from its data at postBatch
+    /// (IBatchBridge.Batch txRoot, txCount): nothing to open, the challenge costs the same whatever
+    /// the batch's size.
+    function challengeBatch(uint256 batchIndex) external payable returns (uint256 id) {
         if (msg.value != challengerBond) revert WrongChallengerBond(msg.value, challengerBond);
         if (batchIndex >= bridge.batchCount()) revert UnknownBatch(batchIndex);
         IBatchBridge.Batch memory b = bridge.getBatch(batchIndex);
         uint64 closesAt = b.postedAt + bridge.challengeWindow();
         if (block.timestamp >= closesAt) revert WindowClosed(batchIndex, closesAt);
-        bytes32 h = Commitments.batchDataHash(header, bodyHash);
-        if (h != b.txDataHash) revert BatchDataMismatch(b.txDataHash, h);
-        // Data with no batch header (sequencer/batch-data.ts hasBatchHeader) encodes no txs: every
-        // reader refuses it and no honest sequencer posts it, so the batch is wrong as posted and
-        // the challenge is won at once (were it refused, such a batch could never be challenged).
-        bool hasHeader = header.length == Commitments.BATCH_DATA_HEADER_BYTES && header[0] == 0x02;
-        id = hasHeader
-            ? _open(batchIndex, bytes32(header[1:33]), uint64(uint32(bytes4(header[33:37]))))
-            : _open(batchIndex, bytes32(0), 0);
-        if (!hasHeader) _resolve(id, _challenges[id], true, "batch data has no header");
+        id = _open(batchIndex, b.txRoot, b.txCount);
     }
 
     /// Opens challenge `id` of batch `batchIndex` over the `txCount` txs under `txRoot`, from the
@@ -343,13 +330,34 @@ contract BatchChallenge is ReentrancyGuard {
             _resolve(id, c, true, "tx refused by the rules");
             return;
         }
-        (bool applied, bytes32[3] memory post) = verifier.step(pre, txBytes, records);
+        (bool applied, bytes32[3] memory post) = _step(pre, txBytes, records);
         if (!applied) {
             _resolve(id, c, true, "tx refused by the rules");
             return;
         }
         if (stepCommitment(post, postLastTime) == c.cHi) revert StepIsRight(c.lo);
         _resolve(id, c, true, "tx executes to another state");
+    }
+
+    /// The verifier's step, where bytes that encode no tx (its `BadTxEncoding`, decided by the tx
+    /// bytes alone, never by the record proofs) are a tx refused: the tx section is L1's, so the
+    /// sequencer put them in the batch and an honest batch has none (decode-tx-bytes.ts). Any other
+    /// revert (a bad witness, a one-step not built) reverts the move.
+    function _step(bytes32[3] calldata pre, bytes calldata txBytes, RollupState.RecordProof[] calldata records)
+        internal
+        view
+        returns (bool applied, bytes32[3] memory post)
+    {
+        try verifier.step(pre, txBytes, records) returns (bool a, bytes32[3] memory p) {
+            return (a, p);
+        } catch (bytes memory err) {
+            if (err.length < 4 || bytes4(err) != BatchStepVerifier.BadTxEncoding.selector) {
+                assembly ("memory-safe") {
+                    revert(add(err, 0x20), mload(err))
+                }
+            }
+            return (false, post);
+        }
     }
 
     /// Ends a challenge whose side to move has used up its clock: the other side wins.
@@ -382,7 +390,7 @@ contract BatchChallenge is ReentrancyGuard {
 
     /// The last timed tx's block time after `txBytes` (encoding.ts lastTimeAfter): a timed kind
     /// (postJob 0x04 .. submitGeneration 0x09, the forced tx 0x82, the L1 request 0x84) carries its block time (u64 ms)
-    /// after the kind byte and sets it, refused (`inOrder` false) below `lastTime`; any other kind
+    /// after the kind byte and sets it, refused (`inOrder` false) below `lastTime` or past 2^53 - 1; any other kind
     /// keeps `lastTime`.
     function lastTimeAfter(uint64 lastTime, bytes calldata txBytes) public pure returns (bool inOrder, uint64) {
         if (txBytes.length == 0) return (true, lastTime);
@@ -390,6 +398,8 @@ contract BatchChallenge is ReentrancyGuard {
         if ((kind < 0x04 || kind > 0x09) && kind != 0x82 && kind != 0x84) return (true, lastTime);
         if (txBytes.length < 9) return (false, lastTime);
         uint64 t = uint64(bytes8(txBytes[1:9]));
+        // past 2^53 - 1 (encoding.ts MAX_SAFE): no block time L2 holds, refused in TS alike
+        if (t > UserTxRules.MAX_SAFE_INTEGER) return (false, lastTime);
         return (t >= lastTime, t);
     }
 

@@ -103,7 +103,9 @@ contract Bridge is ReentrancyGuard, EIP712 {
     struct Batch {
         bytes32 stateRoot;
         bytes32 withdrawalRoot;
-        bytes32 txDataHash;
+        // Merkle root of the batch's txs, computed here over the tx section of its data (never stated by
+        // the sequencer): the tree the batch challenge bisects (Commitments.batchTxRootOf)
+        bytes32 txRoot;
         uint64 firstBlock;
         uint64 lastBlock;
         uint64 postedAt;
@@ -113,6 +115,7 @@ contract Bridge is ReentrancyGuard, EIP712 {
         // when it has none): its C_n carries it, the next batch's C_0 starts from it; never above
         // postBatch's own block time (docs/rollup.md 8c "Block time bounds")
         uint64 lastTime;
+        uint32 txCount; // leaves under txRoot
     }
 
     /// One message of the L1 inbox (deposits, forced L2 txs, models, L1 requests, stake changes, in L1 order).
@@ -518,10 +521,11 @@ contract Bridge is ReentrancyGuard, EIP712 {
 
     /// Posts the commitment to L2 blocks firstBlock..lastBlock. Batches are contiguous: each starts
     /// right after the previous one ends (the first may start anywhere).
-    /// `txData` is the batch data itself (docs/rollup.md "Batch data": the blocks' headers and txs,
-    /// deflate-raw compressed), carried as calldata so anyone can rebuild L2 state from L1 alone;
-    /// `txDataHash`, the commitment the batch keeps, must be Commitments.batchDataHashOf(txData):
-    /// sha256(header || sha256(body)), so a challenge opens the 37-byte header without the body.
+    /// `txData` is the batch data itself (docs/rollup.md 8 "Batch data": its txs as binary tx bytes,
+    /// then the blocks' headers deflated), carried as calldata so anyone can rebuild L2 state from L1
+    /// alone; `txDataHash` must be sha256(txData) (the event names the data to readers). The Bridge
+    /// computes the batch's txRoot over the data's tx section itself (Commitments.batchTxRootOf):
+    /// the txs a challenge opens are the published ones, whatever the sequencer says.
     function postBatch(
         uint64 firstBlock,
         uint64 lastBlock,
@@ -536,8 +540,7 @@ contract Bridge is ReentrancyGuard, EIP712 {
         if (msg.sender != sequencer) revert NotSequencer(msg.sender);
         if (lastBlock < firstBlock) revert InvalidBlockRange(firstBlock, lastBlock);
         if (txData.length == 0) revert EmptyBatchData();
-        bytes32 dataHash = Commitments.batchDataHashOf(txData);
-        if (dataHash != txDataHash) revert BatchDataMismatch(txDataHash, dataHash);
+        if (sha256(txData) != txDataHash) revert BatchDataMismatch(txDataHash, sha256(txData));
         // the upper bound of every timed tx's block time: the step commitments are monotone in it
         // and end at this value, so a tx stamped later is provably wrong (docs/rollup.md 8c)
         if (lastTime > uint64(block.timestamp) * 1000) revert LastTimeAhead(lastTime, uint64(block.timestamp) * 1000);
@@ -546,19 +549,13 @@ contract Bridge is ReentrancyGuard, EIP712 {
             uint64 expected = _batches[batchIndex - 1].lastBlock + 1;
             if (firstBlock != expected) revert NonContiguousBatch(expected, firstBlock);
         }
-        _batches.push(
-            Batch({
-                stateRoot: stateRoot,
-                withdrawalRoot: withdrawalRoot,
-                txDataHash: txDataHash,
-                firstBlock: firstBlock,
-                lastBlock: lastBlock,
-                postedAt: uint64(block.timestamp),
-                inboxCount: inboxCount,
-                inboxHash: _checkInbox(batchIndex, inboxCount),
-                lastTime: lastTime
-            })
-        );
+        Batch storage b = _batches.push();
+        b.stateRoot = stateRoot;
+        b.withdrawalRoot = withdrawalRoot;
+        (b.txRoot, b.txCount) = Commitments.batchTxRootOf(txData);
+        (b.firstBlock, b.lastBlock, b.postedAt, b.inboxCount) = (firstBlock, lastBlock, uint64(block.timestamp), inboxCount);
+        b.inboxHash = _checkInbox(batchIndex, inboxCount);
+        b.lastTime = lastTime;
         emit BatchPosted(batchIndex, firstBlock, lastBlock, stateRoot, withdrawalRoot, txDataHash, cid);
         if (batchChallenge != address(0)) IBatchChallengeHooks(batchChallenge).onBatchPosted(batchIndex);
     }

@@ -164,10 +164,12 @@ contract JobStepRules is JobStepBase {
         s.hashes[m] = RollupState.oldValueHash(records[m]);
         uint256 escrow = uint256(bytes32(b[133:165]));
         uint64 blockTime = uint64(bytes8(b[1:9]));
-        // machine.ts postJob then checkServable: a CID, escrow > 0, deadline after the block time,
+        // machine.ts postJob then checkServable: a CID, escrow > 0, deadline after the block time
+        // and at most 2^53 - 1 (decode-tx-bytes.ts refuses a larger one: both sides refuse it),
         // the model registered, a fresh job id, the escrow from the balance
         if (
             !s.ok || !BinaryCid.isValid(b[174:cidEnd]) || escrow == 0 || uint64(bytes8(b[165:173])) <= blockTime
+                || !UserTxRules.safeInteger(b, 165) // L2 keeps a deadline as a JS number
                 || !records[m].present || records[m + 1].present || s.sender.balance < escrow
         ) {
             s.ok = false;

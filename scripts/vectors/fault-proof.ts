@@ -38,6 +38,7 @@ import {
   recordValueHash,
   stakeBytes,
   stepCommitment,
+  TIMED_TX_KINDS,
   txBytes,
   txLeaf,
   txRootOf,
@@ -337,6 +338,14 @@ export function faultProofVectors() {
     timeCase(b, 7001);
     timeCase(b.subarray(0, 5), 0);
   }
+  // a block time past 2^53 - 1 is refused (no JS number holds it), 2^53 - 1 itself is not
+  for (const kind of TIMED_TX_KINDS)
+    for (const t of [2n ** 53n - 1n, 2n ** 53n, 2n ** 64n - 1n]) {
+      const b = new Uint8Array(10);
+      b[0] = kind;
+      new DataView(b.buffer).setBigUint64(1, t);
+      timeCase(b, 7000);
+    }
 
   // Derived txs against the L1 inbox: each one-step rolls Bridge._queue's message hash into the
   // inbox hash. A deposit on the empty state (its marker inserted), and a forced tx whose bytes

@@ -571,8 +571,10 @@ export const TIMED_TX_KINDS: readonly number[] = [
 export function lastTimeAfter(lastTime: number, bytes: Uint8Array): number | null {
   if (bytes.length === 0 || !TIMED_TX_KINDS.includes(bytes[0])) return lastTime;
   if (bytes.length < 9) return null;
-  const t = Number(new DataView(bytes.buffer, bytes.byteOffset + 1, 8).getBigUint64(0));
-  return t < lastTime ? null : t;
+  const t = new DataView(bytes.buffer, bytes.byteOffset + 1, 8).getBigUint64(0);
+  // a time past 2^53 - 1 is no block time L2 can hold (a JS number): refused on chain alike
+  if (t > BigInt(Number.MAX_SAFE_INTEGER)) return null;
+  return Number(t) < lastTime ? null : Number(t);
 }
 
 export function keccak256(data: Uint8Array): Uint8Array {

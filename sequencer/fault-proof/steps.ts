@@ -10,9 +10,10 @@
 import { concatBytes, fromHex, toHex } from "../../protocol/bytes.ts";
 import { l2Domain, claimDomain as makeClaimDomain } from "../../protocol/eip712.ts";
 import { merkleLevels, merkleProof, ZERO32 } from "../../protocol/merkle.ts";
+import { sha256 } from "../../protocol/sha256.ts";
 import { decodeTx, type Hex, isSystemTx, type Tx, txDigest, verifyTxSignature } from "../../protocol/tx.ts";
 import { messageLeaf, txMessages } from "../../protocol/withdrawal.ts";
-import type { BatchBlock } from "../batch-data.ts";
+import { type BatchBlock, batchDataSteps } from "../batch-data.ts";
 import type { GenesisConfig } from "../chain.ts";
 import { applyTx, type ChainParams, type TxContext } from "../state/machine.ts";
 import type { StateAccess } from "../state/overlay.ts";
@@ -246,6 +247,11 @@ export interface BatchReplay {
   finalInboxHash: Hex;
   /** The last timed tx's block time after the batch (what postBatch states as its lastTime). */
   finalLastTime: number;
+  /**
+   * The first step the rules refuse (bytes that encode no tx included), null when none: such a
+   * step changes no state, yet a batch holding it is wrong (the one-step at it wins).
+   */
+  firstRefused: number | null;
 }
 
 /** The replay's state: a map, remembering the value each written key had before the tx. */
@@ -279,15 +285,55 @@ export function replayBatch(
   start: BatchStart,
   blocks: readonly BatchBlock[],
   witnessAt?: number,
-  notOnL1?: (index: number, tx: Tx, state: ReadonlyMap<string, StateRecord>) => boolean,
+  notOnL1?: NotOnL1,
+): BatchReplay {
+  return replaySteps(genesis, start, stepsOfBlocks(blocks), witnessAt, notOnL1);
+}
+
+export type NotOnL1 = (index: number, tx: Tx, state: ReadonlyMap<string, StateRecord>) => boolean;
+
+/**
+ * One step of a batch: the tx bytes the batch's txRoot holds, the tx they encode (null: none, so
+ * the step is refused, on chain and here) and the block time its rule runs at.
+ */
+export interface ReplayStep {
+  bytes: Uint8Array;
+  tx: Tx | null;
+  timestamp: number;
+}
+
+/** The steps of blocks (their txs, each encoded at its block's time). */
+export function stepsOfBlocks(blocks: readonly BatchBlock[]): ReplayStep[] {
+  return batchTxs(blocks).map(({ tx, timestamp }) => ({ bytes: txBytes(tx, timestamp), tx, timestamp }));
+}
+
+/**
+ * The steps of posted batch data, from its tx section alone (what L1 hashed into the batch's
+ * txRoot; batch-data.ts batchDataSteps): the replay a challenger plays whatever the body says. A
+ * kind with no block time in its bytes runs at the last time seen (its rule reads none).
+ */
+export function stepsOfBatchData(data: Uint8Array, startTime: number): ReplayStep[] {
+  let time = startTime;
+  return batchDataSteps(data).map(({ bytes, decoded }) => {
+    if (decoded?.blockTime != null) time = decoded.blockTime;
+    return { bytes, tx: decoded?.tx ?? null, timestamp: time };
+  });
+}
+
+/** replayBatch over steps (see there). */
+export function replaySteps(
+  genesis: GenesisConfig,
+  start: BatchStart,
+  steps: readonly ReplayStep[],
+  witnessAt?: number,
+  notOnL1?: NotOnL1,
 ): BatchReplay {
   const state = new Map<string, StateRecord>(start.state);
   const tree = new SparseMerkleTree();
   for (const [k, v] of state) tree.set(k, recordValueHash(k, v));
   const domain = l2Domain(genesis.l2ChainId);
   const claimDomain = makeClaimDomain(genesis.l1ChainId, genesis.bridge);
-  const txs = batchTxs(blocks);
-  const leaves = txs.map((t) => txLeaf(t.tx, t.timestamp));
+  const leaves = steps.map((t) => sha256(t.bytes));
   const levels = leaves.length ? merkleLevels(concatBytes(...leaves)) : [];
   let chain: Uint8Array = ZERO32;
   let inbox: Uint8Array = fromHex(start.inboxHash);
@@ -307,12 +353,20 @@ export function replayBatch(
   };
   commit();
   let witness: StepWitness | undefined;
-  txs.forEach(({ tx, timestamp }, i) => {
+  let firstRefused: number | null = null;
+  steps.forEach(({ bytes, tx, timestamp }, i) => {
+    if (tx === null) {
+      // bytes that encode no tx: refused, changing nothing; the one-step needs no record
+      if (witnessAt === i) witness = refusedWitness(i, bytes, levels, commitments[i], roots[i]);
+      firstRefused ??= i;
+      commit();
+      if (witness && witnessAt === i) witness.post = commitments[i + 1];
+      return;
+    }
     const txHash = toHex(txDigest(tx, domain));
     const ctx: TxContext = { timestamp, txHash, params: genesis.params, claimDomain, l2Domain: domain };
     const s = new MapState(state);
     let outcome: ReturnType<typeof applyTx> | null = null;
-    const bytes = txBytes(tx, timestamp);
     const nextLastTime = lastTimeAfter(lastTime, bytes);
     try {
       // A user tx whose signature does not recover to its sender is refused, as Chain.verify does;
@@ -367,6 +421,7 @@ export function replayBatch(
         preLastTime,
       };
     }
+    if (!outcome) firstRefused ??= i;
     if (outcome) {
       for (const k of s.before.keys()) tree.set(k, recordValueHash(k, state.get(k) as StateRecord));
       for (const m of txMessages(outcome)) {
@@ -393,6 +448,28 @@ export function replayBatch(
     finalState: state,
     finalInboxHash: toHex(inbox),
     finalLastTime: lastTime,
+    firstRefused,
+  };
+}
+
+function refusedWitness(
+  index: number,
+  bytes: Uint8Array,
+  levels: Uint8Array[],
+  pre: Hex,
+  roots: StepRoots,
+): StepWitness {
+  return {
+    index,
+    txBytes: toHex(bytes),
+    txProof: merkleProof(levels, index).map(toHex),
+    records: [],
+    pre,
+    post: "0x",
+    preStateRoot: roots.stateRoot,
+    preMessageChain: roots.messageChain,
+    preInboxHash: roots.inboxHash,
+    preLastTime: roots.lastTime,
   };
 }
 

@@ -16,8 +16,7 @@ import {
 import type { BridgeContract, BridgeRevert } from "../../bridge/bridge.ts";
 import { deployBridge } from "../../bridge/deploy.ts";
 import { toHex } from "../../protocol/bytes.ts";
-import { buildBatch } from "../../sequencer/batch.ts";
-import { batchDataOpening } from "../../sequencer/batch-data.ts";
+import type { buildBatch } from "../../sequencer/batch.ts";
 import { Chain } from "../../sequencer/chain.ts";
 import { DEFAULTS, resolveGenesis } from "../../sequencer/config.ts";
 import { devGenesis, devKeys } from "../../sequencer/devkit.ts";
@@ -174,11 +173,7 @@ export async function challengeRig(t: Test, opts: { seed: string; claimCollatera
   ): Promise<void> {
     const last = o.truth.txCount - 1;
     const liar = sequencerLiars.truthUntil(last)(o.truth, o.lieCommitment, []);
-    const c = await chGame.challengeBatch(
-      o.index,
-      batchDataOpening(buildBatch(o.blocks).txData),
-      RIG.challengerBond,
-    );
+    const c = await chGame.challengeBatch(o.index, RIG.challengerBond);
     const ch = { game: chGame, replay: o.truth, witness: o.witness };
     if (o.hostile) {
       t.equal(await playTo(c.id, liar, ch, true), PHASE.awaitOneStep);
@@ -217,11 +212,7 @@ export async function challengeRig(t: Test, opts: { seed: string; claimCollatera
   ): Promise<void> {
     const ids: bigint[] = [];
     for (const [name, liar, at] of o.liars) {
-      const c = await liarChGame.challengeBatch(
-        o.index,
-        batchDataOpening(buildBatch(o.blocks).txData),
-        RIG.challengerBond,
-      );
+      const c = await liarChGame.challengeBatch(o.index, RIG.challengerBond);
       ids.push(c.id);
       t.equal(
         await playTo(c.id, o.truth, { game: liarChGame, replay: liar(o.truth), witness: o.witness }, false),

@@ -300,20 +300,51 @@ library Commitments {
         );
     }
 
-    /// Bytes of the batch data header: 0x02 || txRoot (32) || txCount (u32 BE).
-    uint256 internal constant BATCH_DATA_HEADER_BYTES = 37;
+    /// Batch data (sequencer/batch-data.ts): 0x03 || txCount u32 || (txLen u32 || txBytes) * txCount
+    /// || body. The body is the readers' (headers, block split); the chain reads only the tx section.
+    uint8 internal constant BATCH_DATA_VERSION = 0x03;
 
-    /// A batch's txDataHash (sequencer/batch-data.ts): sha256(header || sha256(body)), header the
-    /// first 37 bytes of the batch data (all of shorter data), body the rest. Hashing the body
-    /// apart lets the batch challenge open the header with 37 bytes and a hash, whatever the size.
-    function batchDataHash(bytes calldata header, bytes32 bodyHash) internal pure returns (bytes32) {
-        return sha256(abi.encodePacked(header, bodyHash));
+    /// Batch data whose tx section does not frame: another version, or a count or length running past
+    /// the end (`offset`: where reading stopped).
+    error BadBatchData(uint256 offset);
+
+    /// The txRoot and txCount of batch data (sequencer/batch-data.ts batchDataTxRoot): the Merkle root
+    /// over sha256 of each tx's bytes in the tx section, 0 for none. Reverts BadBatchData where the
+    /// section does not frame, so every batch the Bridge holds has one well-defined tx list.
+    function batchTxRootOf(bytes calldata txData) internal view returns (bytes32 root, uint32 count) {
+        if (txData.length < 5 || uint8(txData[0]) != BATCH_DATA_VERSION) revert BadBatchData(0);
+        count = uint32(bytes4(txData[1:5]));
+        if (count == 0) return (bytes32(0), 0);
+        // every tx takes at least its 4 length bytes: bounds the leaf array a hostile count asks for
+        if (uint256(count) * 4 > txData.length - 5) revert BadBatchData(1);
+        bytes32[] memory level = new bytes32[](count);
+        uint256 p = 5;
+        for (uint256 i; i < count; ++i) {
+            if (p + 4 > txData.length) revert BadBatchData(p);
+            uint256 len = uint32(bytes4(txData[p:p + 4]));
+            p += 4;
+            if (len > txData.length - p) revert BadBatchData(p);
+            level[i] = sha256Calldata(txData[p:p + len]);
+            p += len;
+        }
+        root = rootInPlace(level);
     }
 
-    /// batchDataHash of whole batch data (what Bridge.postBatch checks against its calldata).
-    function batchDataHashOf(bytes calldata txData) internal pure returns (bytes32) {
-        uint256 cut = txData.length < BATCH_DATA_HEADER_BYTES ? txData.length : BATCH_DATA_HEADER_BYTES;
-        return batchDataHash(txData[:cut], sha256(txData[cut:]));
+    /// protocol/merkle.ts merkleRoot of `leaves` (at least one), hashed level by level in place: an odd
+    /// level is padded with the zero subtree root of its height.
+    function rootInPlace(bytes32[] memory leaves) internal view returns (bytes32) {
+        uint256 n = leaves.length;
+        bytes32 zero;
+        while (n > 1) {
+            uint256 half = (n + 1) / 2;
+            for (uint256 i; i < half; ++i) {
+                uint256 r = 2 * i + 1;
+                leaves[i] = hashPair(leaves[2 * i], r < n ? leaves[r] : zero);
+            }
+            zero = hashPair(zero, zero);
+            n = half;
+        }
+        return leaves[0];
     }
 
     /// Withdrawal leaf of a batch's withdrawalRoot:

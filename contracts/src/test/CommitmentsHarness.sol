@@ -5,12 +5,8 @@ import {Commitments} from "../lib/Commitments.sol";
 
 /// @notice Test-only: exposes the Commitments library so the shared vectors can run through it.
 contract CommitmentsHarness {
-    function batchDataHash(bytes calldata header, bytes32 bodyHash) external pure returns (bytes32) {
-        return Commitments.batchDataHash(header, bodyHash);
-    }
-
-    function batchDataHashOf(bytes calldata txData) external pure returns (bytes32) {
-        return Commitments.batchDataHashOf(txData);
+    function batchTxRootOf(bytes calldata txData) external view returns (bytes32 root, uint32 count) {
+        return Commitments.batchTxRootOf(txData);
     }
 
     function treeDepth(uint256 leafCount) external pure returns (uint256) {

@@ -30,7 +30,7 @@ import { claimDomain } from "../../../protocol/eip712.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
 import { claimDigest, DEFERRED_TRACE, NO_GENERATION } from "../../../protocol/tx.ts";
 import { tensorListRoot } from "../../../prover-trace/commit/model.ts";
-import { batchDataHash } from "../../../sequencer/batch-data.ts";
+import { batchDataHash, batchDataWithoutTxs } from "../../../sequencer/batch-data.ts";
 import { type Action, decide as decideChallenger } from "../../../verifier/game/challenger.ts";
 import {
   type ClaimerAction,
@@ -281,7 +281,7 @@ export async function openArena(games = 4): Promise<Arena> {
 
   /** Records `claimKey` in a batch's claims tree on L1 and lets its window pass; its proof. */
   async function makeFinal(claimKey: Hex): Promise<ClaimInclusionProof> {
-    const data = u32be(jobs);
+    const data = batchDataWithoutTxs(u32be(jobs));
     // a fresh wallet each game: a client's nonce manager remembers nonces the snapshot reverted
     const sequencer = d.bridge.as(b.wallet(0));
     const { batchIndex } = await sequencer.postBatch({

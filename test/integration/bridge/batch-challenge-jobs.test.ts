@@ -41,7 +41,6 @@ import {
   generationSpec,
 } from "../../../prover-trace/commit/generation.ts";
 import { buildBatch, lastTimeThrough } from "../../../sequencer/batch.ts";
-import { batchDataOpening } from "../../../sequencer/batch-data.ts";
 import type { Block } from "../../../sequencer/block.ts";
 import { stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
 import { replayBatch, type StepWitness } from "../../../sequencer/fault-proof/steps.ts";
@@ -333,11 +332,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
       ["disagrees with everything", challengerLiars.disagreeAll],
       ["agrees with everything", challengerLiars.agreeAll],
     ] as const) {
-      const c = await liarChGame.challengeBatch(
-        1n,
-        batchDataOpening(buildBatch([block2]).txData),
-        CHALLENGER_BOND,
-      );
+      const c = await liarChGame.challengeBatch(1n, CHALLENGER_BOND);
       ids.push(c.id);
       t.equal(
         await playTo(

@@ -37,13 +37,7 @@ import { sha256 } from "../../../protocol/sha256.ts";
 import { signTx, type Tx, type UserTx } from "../../../protocol/tx.ts";
 import { type L2Message, MessageTree, messageLeaf } from "../../../protocol/withdrawal.ts";
 import { buildBatch, lastTimeThrough } from "../../../sequencer/batch.ts";
-import {
-  type BatchDataOpening,
-  batchDataHash,
-  batchDataOpening,
-  decodeBatchData,
-  hasBatchHeader,
-} from "../../../sequencer/batch-data.ts";
+import { batchDataHash, batchDataTxRoot, decodeBatchData } from "../../../sequencer/batch-data.ts";
 import { faultyRoots, type SequencerFaultMode } from "../../../sequencer/batch-faults.ts";
 import type { Block } from "../../../sequencer/block.ts";
 import { Chain } from "../../../sequencer/chain.ts";
@@ -278,7 +272,7 @@ t.test("batch challenge on the embedded chain", async (t) => {
     ] as const;
     const ids: bigint[] = [];
     for (const [name, liar] of liars) {
-      const c = await liarChGame.challengeBatch(0n, batchDataOpening(honest0.txData), CHALLENGER_BOND);
+      const c = await liarChGame.challengeBatch(0n, CHALLENGER_BOND);
       ids.push(c.id);
       t.equal(
         await play(c.id, replay0, { game: liarChGame, replay: liar(replay0), witness: w }),
@@ -358,7 +352,7 @@ t.test("batch challenge on the embedded chain", async (t) => {
     const liar = lie.liar === "withhold" ? null : lie.liar(truth, liarFinal, liarLeaves);
     const bondBefore = await seqGame.sequencerBondBalance();
     const chBefore = await b.clients(1).publicClient.getBalance({ address: b.accounts[1].address });
-    const c = await chGame.challengeBatch(index, batchDataOpening(honest.txData), CHALLENGER_BOND);
+    const c = await chGame.challengeBatch(index, CHALLENGER_BOND);
     const moves = { sequencer: 0, challenger: 0 };
     const phase = await play(
       c.id,
@@ -534,97 +528,52 @@ t.test("batch challenge on the embedded chain", async (t) => {
       genesis.sequencer,
     );
     await post(honest, wrong);
-    await rejectsWith(
-      t,
-      chGame.challengeBatch(index, batchDataOpening(honest.txData), 1n),
-      "WrongChallengerBond",
-      "a short bond",
-    );
-    await rejectsWith(
-      t,
-      chGame.challengeBatch(index + 1n, batchDataOpening(honest.txData), CHALLENGER_BOND),
-      "UnknownBatch",
-      "no such batch",
-    );
-    await rejectsWith(
-      t,
-      chGame.challengeBatch(index, batchDataOpening(buildBatch([block3]).txData), CHALLENGER_BOND),
-      "BatchDataMismatch",
-      "another batch's data",
-    );
-    // the opening must be the batch's own header and body hash, each alone refused
-    const opening = batchDataOpening(honest.txData);
-    const otherOpening = batchDataOpening(buildBatch([block3]).txData);
-    const openings: [string, BatchDataOpening][] = [
-      ["a wrong body hash", { header: opening.header, bodyHash: otherOpening.bodyHash }],
-      ["another batch's header", { header: otherOpening.header, bodyHash: opening.bodyHash }],
-      [
-        "a header cut short (36 bytes)",
-        { header: honest.txData.slice(0, 36), bodyHash: toHex(sha256(honest.txData.subarray(36))) },
-      ],
-      ["the whole data as the header", { header: honest.txData, bodyHash: toHex(sha256(new Uint8Array())) }],
-      [
-        "sha256(txData), the old commitment, as the body hash",
-        { ...opening, bodyHash: toHex(sha256(honest.txData)) },
-      ],
-    ];
-    const challengesBefore = await chGame.challengeCount();
-    const challengerBalance = await b.clients(1).publicClient.getBalance({ address: b.accounts[1].address });
-    for (const [what, o] of openings)
-      await rejectsWith(t, chGame.challengeBatch(index, o, CHALLENGER_BOND), "BatchDataMismatch", what);
-    t.equal(await chGame.challengeCount(), challengesBefore, "no refused opening opened a challenge");
-    t.ok(
-      (await b.clients(1).publicClient.getBalance({ address: b.accounts[1].address })) >
-        challengerBalance - CHALLENGER_BOND,
-      "no refused opening kept a bond",
-    );
-    // batches whose committed data has no batch header encode no txs: wrong as posted, each is
-    // removed as its challenge opens (refused, such a batch could never be challenged at all)
+    await rejectsWith(t, chGame.challengeBatch(index, 1n), "WrongChallengerBond", "a short bond");
+    await rejectsWith(t, chGame.challengeBatch(index + 1n, CHALLENGER_BOND), "UnknownBatch", "no such batch");
+    // data whose tx section does not frame is refused at postBatch and changes nothing: every
+    // batch the Bridge holds has one well-defined tx list, hashed by L1 itself
     const last = await bridge.getBatch(index);
-    const malformed = [
+    const count = await bridge.batchCount();
+    const framing = [
       { what: "data of 1 byte", data: Uint8Array.of(0x22) },
       {
-        what: "data of version 0x03",
-        data: concatBytes(Uint8Array.of(0x03), honest.txData.subarray(1, 37), Uint8Array.of(1, 2)),
+        what: "data of version 0x02 (the old header format)",
+        data: concatBytes(Uint8Array.of(0x02), honest.txData.subarray(1)),
       },
+      {
+        what: "a tx count past the end",
+        data: concatBytes(Uint8Array.of(0x03, 0, 0, 0, 9), honest.txData.subarray(5, 40)),
+      },
+      { what: "a tx length past the end", data: Uint8Array.of(0x03, 0, 0, 0, 1, 0, 0, 1, 0, 7) },
     ];
-    const bondBefore = await seqGame.sequencerBondBalance();
-    for (const m of malformed) {
+    for (const m of framing) {
       const block = BigInt(honest.lastBlock + 1);
-      await bridge.postBatch({
-        firstBlock: block,
-        lastBlock: block,
-        stateRoot: honest.stateRoot,
-        withdrawalRoot: honest.withdrawalRoot,
-        txDataHash: batchDataHash(m.data),
-        cid: "0x01",
-        txData: toHex(m.data),
-        inboxCount: last.inboxCount,
-        lastTime: last.lastTime,
-      });
-      t.notOk(hasBatchHeader(m.data), `${m.what}: no batch header`);
-      const opened = await chGame.challengeBatch(index + 1n, batchDataOpening(m.data), CHALLENGER_BOND);
-      t.equal(
-        (await seqGame.getChallenge(opened.id)).phase,
-        PHASE.challengerWon,
-        `${m.what}: the challenger wins as the challenge opens`,
+      await rejectsWith(
+        t,
+        bridge.postBatch({
+          firstBlock: block,
+          lastBlock: block,
+          stateRoot: honest.stateRoot,
+          withdrawalRoot: honest.withdrawalRoot,
+          txDataHash: batchDataHash(m.data),
+          cid: "0x01",
+          txData: toHex(m.data),
+          inboxCount: last.inboxCount,
+          lastTime: last.lastTime,
+        }),
+        "BadBatchData",
+        m.what,
       );
-      t.same(
-        await seqGame.resolution(opened.id),
-        { challengerWon: true, reason: "batch data has no header" },
-        `${m.what}: named`,
-      );
-      t.equal(await bridge.batchCount(), index + 1n, `${m.what}: the batch is removed`);
-      const slashed = bondBefore < SEQUENCER_BOND ? bondBefore : SEQUENCER_BOND;
-      t.equal(
-        await seqGame.sequencerBondBalance(),
-        bondBefore - slashed,
-        `${m.what}: the sequencer's bond slashed`,
-      );
-      await seqGame.depositSequencerBond(slashed); // the tests below post again
     }
-    const c = await chGame.challengeBatch(index, batchDataOpening(honest.txData), CHALLENGER_BOND);
-    const twin = await liarChGame.challengeBatch(index, batchDataOpening(honest.txData), CHALLENGER_BOND);
+    t.equal(await bridge.batchCount(), count, "no refused data posted a batch");
+    const onL1 = await bridge.getBatch(index);
+    t.same(
+      { txRoot: onL1.txRoot, txCount: Number(onL1.txCount) },
+      batchDataTxRoot(honest.txData),
+      "the Bridge's txRoot and txCount are the ones TS computes from the data",
+    );
+    const c = await chGame.challengeBatch(index, CHALLENGER_BOND);
+    const twin = await liarChGame.challengeBatch(index, CHALLENGER_BOND);
     await rejectsWith(
       t,
       chGame.revealMessages(c.id, []),
@@ -703,7 +652,7 @@ t.test("batch challenge on the embedded chain", async (t) => {
     await b.increaseTime(Number(WINDOW) + 1);
     await rejectsWith(
       t,
-      chGame.challengeBatch(1n, batchDataOpening(buildBatch([block3]).txData), CHALLENGER_BOND),
+      chGame.challengeBatch(1n, CHALLENGER_BOND),
       "WindowClosed",
       "a challenge after the window",
     );
@@ -858,7 +807,7 @@ t.test("batch challenge on the embedded chain", async (t) => {
       oneStepGas[names[k]] = gas;
       if (gas > maxOneStepGas) maxOneStepGas = gas;
     }
-    const c = await liarChGame.challengeBatch(index, batchDataOpening(honest.txData), CHALLENGER_BOND);
+    const c = await liarChGame.challengeBatch(index, CHALLENGER_BOND);
     t.equal(
       await play(c.id, truth, {
         game: liarChGame,
@@ -995,7 +944,7 @@ t.test("batch challenge on the embedded chain", async (t) => {
     );
     const evIds: bigint[] = [];
     for (const at of [0, 1, 3]) {
-      const c = await liarChGame.challengeBatch(evIndex, batchDataOpening(evBatch.txData), CHALLENGER_BOND);
+      const c = await liarChGame.challengeBatch(evIndex, CHALLENGER_BOND);
       evIds.push(c.id);
       t.equal(
         await play(c.id, evTruth, {

@@ -22,7 +22,7 @@ import { claimDomain, typedDataDigest, typesFor } from "../../../protocol/eip712
 import { sha256 } from "../../../protocol/sha256.ts";
 import { type Withdrawal, WithdrawalTree, withdrawalLeaf } from "../../../protocol/withdrawal.ts";
 import { modelIdFromParts } from "../../../prover-trace/commit/model.ts";
-import { batchDataHash } from "../../../sequencer/batch-data.ts";
+import { batchDataHash, batchDataWithoutTxs } from "../../../sequencer/batch-data.ts";
 import { challengeGenesisOfConfig, DEVNET_L2_GENESIS } from "../../../sequencer/fault-proof/genesis.ts";
 import { testClaim } from "../../helpers/dispute-game.ts";
 import { anvilBackend, embeddedBackend, type L1Backend } from "../../helpers/l1.ts";
@@ -44,8 +44,8 @@ const STRANGER = 5;
 const h32 = (n: number): Hex => toHex(sha256(u32be(n)));
 /** Batch data standing in for real blocks (the Bridge checks only its hash) and its commitment. */
 const batchData = (n: number): { txData: Hex; txDataHash: Hex } => ({
-  txData: toHex(u32be(n)),
-  txDataHash: batchDataHash(u32be(n)),
+  txData: toHex(batchDataWithoutTxs(u32be(n))),
+  txDataHash: batchDataHash(batchDataWithoutTxs(u32be(n))),
 });
 
 async function rejectsWith(t: Test, p: Promise<unknown>, errorName: string, what: string): Promise<void> {

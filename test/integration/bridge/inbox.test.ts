@@ -11,7 +11,7 @@ import { deployBridge } from "../../../bridge/deploy.ts";
 import { fromHex, toHex } from "../../../protocol/bytes.ts";
 import { sha256 } from "../../../protocol/sha256.ts";
 import type { Tx } from "../../../protocol/tx.ts";
-import { batchDataHash } from "../../../sequencer/batch-data.ts";
+import { batchDataHash, batchDataWithoutTxs } from "../../../sequencer/batch-data.ts";
 import { inboxHashAfter } from "../../../sequencer/fault-proof/encoding.ts";
 import { anvilBackend, embeddedBackend, type L1Backend } from "../../helpers/l1.ts";
 
@@ -77,8 +77,8 @@ async function scenario(t: Test, b: L1Backend): Promise<void> {
     lastBlock: first,
     stateRoot: toHex(sha256(new Uint8Array([n]))),
     withdrawalRoot: ZERO,
-    txDataHash: batchDataHash(new Uint8Array([n])),
-    txData: toHex(new Uint8Array([n])),
+    txDataHash: batchDataHash(batchDataWithoutTxs(Uint8Array.of(n))),
+    txData: toHex(batchDataWithoutTxs(Uint8Array.of(n))),
     cid: "0x" as Hex,
     inboxCount,
   });

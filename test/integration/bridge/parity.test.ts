@@ -4,10 +4,10 @@
  * in-process hold on a real chain.
  */
 import t from "tap";
-import { type Hex, parseEther } from "viem";
+import { type Hex, parseEther, toHex } from "viem";
 import { deployBridge } from "../../../bridge/deploy.ts";
 import { WithdrawalTree } from "../../../protocol/withdrawal.ts";
-import { batchDataHash } from "../../../sequencer/batch-data.ts";
+import { batchDataHash, batchDataWithoutTxs } from "../../../sequencer/batch-data.ts";
 import { anvilBackend, embeddedBackend, type L1Backend } from "../../helpers/l1.ts";
 
 async function gasTrace(b: L1Backend): Promise<Record<string, bigint>> {
@@ -44,9 +44,9 @@ async function gasTrace(b: L1Backend): Promise<Record<string, bigint>> {
       lastBlock: 2n,
       stateRoot: `0x${"11".repeat(32)}`,
       withdrawalRoot: tree.rootHex,
-      // the commitment of the one byte 0x22: the Bridge checks the data against it
-      txDataHash: batchDataHash(new Uint8Array([0x22])),
-      txData: "0x22",
+      // data with no tx: the Bridge checks the data against its hash and frames its tx section
+      txDataHash: batchDataHash(batchDataWithoutTxs()),
+      txData: toHex(batchDataWithoutTxs()),
       cid: "0x",
     })
   ).receipt.gasUsed;

@@ -17,20 +17,20 @@ import {
   sequencerMove,
 } from "../../../bridge/batch-challenge.ts";
 import { deployBridge } from "../../../bridge/deploy.ts";
-import { fromHex, toHex } from "../../../protocol/bytes.ts";
+import { concatBytes, fromHex, toHex, u32be } from "../../../protocol/bytes.ts";
 import { ZERO32 } from "../../../protocol/merkle.ts";
 import type { Address } from "../../../protocol/secp256k1.ts";
-import { signTx, type Tx } from "../../../protocol/tx.ts";
+import { type Hex, signTx, type Tx } from "../../../protocol/tx.ts";
 import { MessageTree } from "../../../protocol/withdrawal.ts";
 import { buildBatch } from "../../../sequencer/batch.ts";
-import { batchDataHash } from "../../../sequencer/batch-data.ts";
+import { batchDataHash, batchTxSection } from "../../../sequencer/batch-data.ts";
 import { faultyRoots } from "../../../sequencer/batch-faults.ts";
 import type { Block } from "../../../sequencer/block.ts";
 import { Chain } from "../../../sequencer/chain.ts";
 import { DEFAULTS, resolveGenesis, type SequencerConfig } from "../../../sequencer/config.ts";
 import { devGenesis, devKeys } from "../../../sequencer/devkit.ts";
 import { messageChainOf, stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
-import { replayBatch } from "../../../sequencer/fault-proof/steps.ts";
+import { replayBatch, replaySteps, stepsOfBatchData } from "../../../sequencer/fault-proof/steps.ts";
 import type { StateRecord } from "../../../sequencer/state/records.ts";
 import { armChallenger, Validator } from "../../../sequencer/validator.ts";
 import { sequencerLiars } from "../../helpers/adversary/batch-liars.ts";
@@ -42,10 +42,14 @@ const CLOCK = 300n;
 
 /**
  * How the sequencer lies in batch 1 and plays: `answer` (a wrong state root, defended by a liar
- * telling the truth until the last tx), `withhold` (the same, never answering), `headerless` (a
- * forged state root over batch data with no header: the challenge wins as it opens).
+ * telling the truth until the last tx), `withhold` (the same, never answering), `garbage` (the
+ * honest roots over data whose tx section also holds bytes that encode no tx, played by a
+ * sequencer answering with its own replay of that section: nothing in the state is wrong, but the
+ * batch holds a refused step, and the challenger steers the bisection onto it).
  */
-type Mode = "answer" | "withhold" | "headerless";
+type Mode = "answer" | "withhold" | "garbage";
+/** A transfer's kind byte and 49 bytes: no tx (a transfer is 178 bytes). */
+const GARBAGE_TX = concatBytes(Uint8Array.of(0x01), new Uint8Array(49).fill(7));
 
 async function scenario(t: Test, mode: Mode): Promise<void> {
   const withhold = mode === "withhold";
@@ -102,18 +106,15 @@ async function scenario(t: Test, mode: Mode): Promise<void> {
   const block2 = seal([transfer(20n), transfer(30n), transfer(40n)], 2000);
   const post = (blocks: Block[], lie: boolean) => {
     const built = buildBatch(blocks);
-    // headerless: one byte of batch data, which no reader can decode
-    const h =
-      lie && mode === "headerless"
-        ? { ...built, txData: Uint8Array.of(0x22), txDataHash: batchDataHash(Uint8Array.of(0x22)) }
-        : built;
-    const roots = lie
-      ? faultyRoots(
-          "wrong-state-root",
-          { stateRoot: h.stateRoot, messages: h.messages, batchIndex: 1 },
-          genesis.sequencer,
-        )
-      : h;
+    const h = lie && mode === "garbage" ? { ...built, ...withGarbage(built.txData) } : built;
+    const roots =
+      lie && mode !== "garbage"
+        ? faultyRoots(
+            "wrong-state-root",
+            { stateRoot: h.stateRoot, messages: h.messages, batchIndex: 1 },
+            genesis.sequencer,
+          )
+        : h;
     return d.bridge.postBatch({
       firstBlock: BigInt(h.firstBlock),
       lastBlock: BigInt(h.lastBlock),
@@ -143,9 +144,8 @@ async function scenario(t: Test, mode: Mode): Promise<void> {
   await v.step(); // opens the challenge on batch 1
 
   // A batch posted after the challenged one, with a withdrawal: past its own window it still pays
-  // nothing while the earlier batch is challenged (its removal would take this one too). A
-  // headerless batch is removed as its challenge opens: nothing comes after it to test.
-  const claim = mode === "headerless" ? null : await laterWithdrawal();
+  // nothing while the earlier batch is challenged (its removal would take this one too).
+  const claim = await laterWithdrawal();
   async function laterWithdrawal() {
     const l1Recipient = b.accounts[5].address.toLowerCase() as `0x${string}`;
     const withdrawTx = signTx(
@@ -192,17 +192,32 @@ async function scenario(t: Test, mode: Mode): Promise<void> {
     genesis.sequencer,
   ).stateRoot;
   const leaves = truth.messageLeaves;
-  const liar = sequencerLiars.truthUntilLast(
-    truth,
-    // transfers, deposits and withdrawals: no timed tx, the batch states last time 0
-    stepCommitment(fromHex(wrongRoot), messageChainOf(leaves.map(fromHex)), fromHex(truth.finalInboxHash), 0),
-    leaves,
+  // garbage: the sequencer answers from its own replay of the section it posted (the refused
+  // step changes nothing there), so every commitment it reveals is a true one
+  const garbageData = withGarbage(buildBatch([block2]).txData).txData;
+  const sectionTruth = replaySteps(
+    genesis,
+    { state: first.finalState, inboxHash: first.finalInboxHash, lastTime: first.finalLastTime },
+    stepsOfBatchData(garbageData, first.finalLastTime),
   );
+  const liar =
+    mode === "garbage"
+      ? sectionTruth
+      : sequencerLiars.truthUntilLast(
+          truth,
+          // transfers, deposits and withdrawals: no timed tx, the batch states last time 0
+          stepCommitment(
+            fromHex(wrongRoot),
+            messageChainOf(leaves.map(fromHex)),
+            fromHex(truth.finalInboxHash),
+            0,
+          ),
+          leaves,
+        );
 
   for (let i = 0; i < 40 && v.challenger?.outcome !== "won"; i++) {
     await v.step();
     if (v.challenger?.challengeId === null || v.challenger?.challengeId === undefined) continue;
-    if (mode === "headerless") continue; // won as it opened: nothing to answer
     if (withhold) await b.increaseTime(Number(CLOCK) + 1);
     else await sequencerMove(seqGame, v.challenger.challengeId, liar);
   }
@@ -225,7 +240,7 @@ async function scenario(t: Test, mode: Mode): Promise<void> {
     {
       answer: "tx executes to another state",
       withhold: "sequencer ran out of time",
-      headerless: "batch data has no header",
+      garbage: "tx refused by the rules",
     }[mode],
   );
   // the slashed sequencer posts nothing until it bonds again, then re-posts the honest chain
@@ -237,9 +252,21 @@ async function scenario(t: Test, mode: Mode): Promise<void> {
 
 t.test("the validator challenges a wrong state root and wins the bisection", (t) => scenario(t, "answer"));
 t.test("the validator ends a challenge the sequencer does not answer", (t) => scenario(t, "withhold"));
-t.test("the validator removes a batch whose data has no header (forged roots over no txs)", (t) =>
-  scenario(t, "headerless"),
+t.test("the validator removes a batch holding bytes that encode no tx, though its roots are right", (t) =>
+  scenario(t, "garbage"),
 );
+
+/** Batch data with GARBAGE_TX appended to its tx section (the body left as it was). */
+function withGarbage(data: Uint8Array): { txData: Uint8Array; txDataHash: Hex } {
+  const { txs, bodyStart } = batchTxSection(data);
+  const txData = concatBytes(
+    Uint8Array.of(0x03),
+    u32be(txs.length + 1),
+    ...[...txs, GARBAGE_TX].flatMap((b) => [u32be(b.length), b]),
+    data.subarray(bodyStart),
+  );
+  return { txData, txDataHash: batchDataHash(txData) };
+}
 
 /**
  * A batch whose data derives `madeUp` (an L1 message L1 never queued, for users[0]) between two

@@ -18,7 +18,7 @@ import { toHex } from "../../../protocol/bytes.ts";
 import { ClaimsTree } from "../../../protocol/claims.ts";
 import { claimDomain } from "../../../protocol/eip712.ts";
 import { MessageTree } from "../../../protocol/withdrawal.ts";
-import { batchDataHash } from "../../../sequencer/batch-data.ts";
+import { batchDataHash, batchDataWithoutTxs } from "../../../sequencer/batch-data.ts";
 import { keys } from "../../../sequencer/state/records.ts";
 import { type Move, planClaimerMove, Winner } from "../../../verifier/game/planner.ts";
 import { buildPartyView, viewOutputRoot } from "../../../verifier/game/view.ts";
@@ -173,8 +173,8 @@ t.test("attack 4 on L1: no result is delivered while any dispute on its claim is
     stateRoot: `0x${"11".repeat(32)}`,
     withdrawalRoot: tree.rootHex,
     // the Bridge checks the batch data against its hash: one byte stands in for the blocks
-    txDataHash: batchDataHash(new Uint8Array([0x22])),
-    txData: "0x22",
+    txDataHash: batchDataHash(batchDataWithoutTxs()),
+    txData: toHex(batchDataWithoutTxs()),
     cid: "0x01",
   });
   const p = tree.proof(0);

@@ -33,7 +33,7 @@ import { l2Domain } from "../../../protocol/eip712.ts";
 import { encodeTx, signTx, type UnsignedUserTx, type UserTx } from "../../../protocol/tx.ts";
 import { MessageTree } from "../../../protocol/withdrawal.ts";
 import { startRole } from "../../../scripts/devnet/roles.ts";
-import { batchDataOpening, decodeBatchData } from "../../../sequencer/batch-data.ts";
+import { decodeBatchData } from "../../../sequencer/batch-data.ts";
 import { forgedWithdrawal } from "../../../sequencer/batch-faults.ts";
 import { resolveGenesis, type SequencerConfig } from "../../../sequencer/config.ts";
 import { devKeys } from "../../../sequencer/devkit.ts";
@@ -372,7 +372,7 @@ for (const l1 of ["embedded", "anvil"] as const) {
     const truth = replayBatch(genesis, begin, blocks);
     const liar = challengerLiars.disagreeAll(truth);
     const liarGame = new BatchChallengeContract(liarClients, game);
-    const { id } = await liarGame.challengeBatch(0n, batchDataOpening(batch.txData), parseEther("0.1"));
+    const { id } = await liarGame.challengeBatch(0n, parseEther("0.1"));
     let proven = false;
     let crashed = false;
     for (let i = 0; i < 200; i++) {

@@ -8,9 +8,10 @@
  */
 import t from "tap";
 import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
+import { toHex } from "../../../protocol/bytes.ts";
 import { ClaimsTree } from "../../../protocol/claims.ts";
 import type { ClaimInclusion } from "../../../sequencer/batch-claims.ts";
-import { batchDataHash } from "../../../sequencer/batch-data.ts";
+import { batchDataHash, batchDataWithoutTxs } from "../../../sequencer/batch-data.ts";
 import { provenClaimInclusion } from "../../../verifier/claim-inclusion.ts";
 import { buildPartyView } from "../../../verifier/game/view.ts";
 import { claimFinalOnL1 } from "../../../verifier/watcher/finality.ts";
@@ -38,8 +39,8 @@ async function recordedLie(): Promise<{ g: Game; inclusion: ClaimInclusion; wind
     stateRoot: `0x${"11".repeat(32)}`,
     withdrawalRoot: `0x${"00".repeat(32)}`,
     // the Bridge checks the batch data against its hash: one byte stands in for the blocks
-    txDataHash: batchDataHash(new Uint8Array([0x22])),
-    txData: "0x22",
+    txDataHash: batchDataHash(batchDataWithoutTxs()),
+    txData: toHex(batchDataWithoutTxs()),
     cid: "0x01",
   });
   const claims = new ClaimsTree([claimKey]);

@@ -1,9 +1,8 @@
 /**
- * A batch's data commitment (sequencer/batch-data.ts, Commitments.batchDataHash): every vector of
- * test/vectors/batch-data.json (npm run vectors) through CommitmentsHarness on the embedded chain,
- * from the whole data (what Bridge.postBatch checks) and from the opening (header, bodyHash) the
- * batch challenge takes; the old commitment sha256(txData) and an opening with a wrong body hash
- * or a header cut short are not the commitment.
+ * Batch data's tx section (sequencer/batch-data.ts, Commitments.batchTxRootOf): every vector of
+ * test/vectors/batch-data.json (npm run vectors) through CommitmentsHarness on the embedded chain.
+ * The txRoot and txCount the Bridge computes at postBatch are the ones TS computes, and data
+ * whose section does not frame is refused by both.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -14,12 +13,12 @@ import {
   commitmentsHarnessBytecode,
 } from "../../../contracts/artifacts/CommitmentsHarness.ts";
 import { fromHex } from "../../../protocol/bytes.ts";
-import { batchDataCommitment, batchDataHash, batchDataOpening } from "../../../sequencer/batch-data.ts";
+import { BatchDataError, batchDataHash, batchDataTxRoot } from "../../../sequencer/batch-data.ts";
 import { embeddedBackend } from "../../helpers/l1.ts";
 
 interface Vectors {
-  headerBytes: number;
-  batches: { what: string; txData: Hex; header: Hex; bodyHash: Hex; txDataHash: Hex; wholeDataSha256: Hex }[];
+  batches: { what: string; txData: Hex; txRoot: Hex; txCount: number; txDataHash: Hex }[];
+  refused: { what: string; txData: Hex }[];
 }
 const vectors = JSON.parse(
   readFileSync(join(import.meta.dirname, "../../vectors/batch-data.json"), "utf8"),
@@ -36,37 +35,29 @@ const deployHash = await wallet.deployContract({
 });
 const harness = (await publicClient.waitForTransactionReceipt({ hash: deployHash }))
   .contractAddress as Address;
-const read = <T>(functionName: "batchDataHash" | "batchDataHashOf", args: readonly unknown[]) =>
+const txRootOnChain = (txData: Hex) =>
   publicClient.readContract({
     address: harness,
     abi: commitmentsHarnessAbi,
-    functionName,
-    args,
-  } as never) as Promise<T>;
+    functionName: "batchTxRootOf",
+    args: [txData],
+  }) as Promise<readonly [Hex, number]>;
 
-t.ok(vectors.batches.length >= 6, "the vectors cover header-only, bodies and short data");
+t.ok(
+  vectors.batches.length >= 9 && vectors.refused.length >= 7,
+  "the vectors cover 0 to 9 txs and bad framing",
+);
 for (const v of vectors.batches) {
   t.test(v.what, async (t) => {
     const data = fromHex(v.txData);
-    t.equal(batchDataHash(data), v.txDataHash, "TS: batchDataHash(txData)");
-    t.same(batchDataOpening(data), { header: fromHex(v.header), bodyHash: v.bodyHash }, "TS: the opening");
-    t.equal(await read<Hex>("batchDataHashOf", [v.txData]), v.txDataHash, "Solidity: from the whole data");
-    t.equal(
-      await read<Hex>("batchDataHash", [v.header, v.bodyHash]),
-      v.txDataHash,
-      "Solidity: from the opening",
-    );
-    t.not(v.wholeDataSha256, v.txDataHash, "sha256(txData) is not the commitment");
-    const flipped = `0x${v.bodyHash.slice(2, 4) === "00" ? "01" : "00"}${v.bodyHash.slice(4)}` as Hex;
-    t.not(
-      await read<Hex>("batchDataHash", [v.header, flipped]),
-      v.txDataHash,
-      "a wrong body hash opens nothing",
-    );
-    if (data.length > 1) {
-      const short = batchDataOpening(data);
-      const cut = { header: short.header.subarray(0, short.header.length - 1), bodyHash: short.bodyHash };
-      t.not(batchDataCommitment(cut), v.txDataHash, "a header cut short opens nothing");
-    }
+    t.same(batchDataTxRoot(data), { txRoot: v.txRoot, txCount: v.txCount }, "TS: txRoot and txCount");
+    t.equal(batchDataHash(data), v.txDataHash, "TS: txDataHash");
+    t.same(await txRootOnChain(v.txData), [v.txRoot, v.txCount], "Solidity: the same txRoot and txCount");
+  });
+}
+for (const v of vectors.refused) {
+  t.test(`refused: ${v.what}`, async (t) => {
+    t.throws(() => batchDataTxRoot(fromHex(v.txData)), BatchDataError, "TS refuses it");
+    await t.rejects(txRootOnChain(v.txData), /BadBatchData/, "Solidity refuses it (BadBatchData)");
   });
 }

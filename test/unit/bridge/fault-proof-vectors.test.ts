@@ -19,6 +19,7 @@ import {
   rollupStateHarnessAbi,
   rollupStateHarnessBytecode,
 } from "../../../contracts/artifacts/RollupStateHarness.ts";
+import { TIMED_TX_KINDS } from "../../../sequencer/fault-proof/encoding.ts";
 import { touchedKeys } from "../../../sequencer/fault-proof/steps.ts";
 import { embeddedBackend } from "../../helpers/l1.ts";
 
@@ -404,7 +405,11 @@ t.test(
       s.commitment,
       "C = sha256(stateRoot || messageChain || inboxHash || lastTime u64)",
     );
-    t.equal(vectors.lastTimes.length, 256 * 3, "every kind byte, three cases each");
+    t.equal(
+      vectors.lastTimes.length,
+      256 * 3 + TIMED_TX_KINDS.length * 3,
+      "every kind byte, three cases each; every timed kind at 2^53 - 1, 2^53 and 2^64 - 1",
+    );
     const got = (await Promise.all(
       vectors.lastTimes.map((v) => read("lastTimeAfter", [BigInt(v.preLastTime), v.txBytes])),
     )) as [boolean, bigint][];

@@ -21,7 +21,7 @@ import {
 } from "../../../protocol/tx.ts";
 import type { PostedBatch } from "../../../sequencer/batch.ts";
 import { batchClaimKeys, ClaimsRecorder } from "../../../sequencer/batch-claims.ts";
-import { batchDataHash } from "../../../sequencer/batch-data.ts";
+import { batchDataHash, batchDataWithoutTxs } from "../../../sequencer/batch-data.ts";
 import type { Block } from "../../../sequencer/block.ts";
 import { embeddedBackend } from "../../helpers/l1.ts";
 
@@ -95,8 +95,8 @@ t.test(
         stateRoot: h32(1),
         withdrawalRoot: h32(0),
         // batch data standing in for the blocks (the Bridge checks only its hash)
-        txData: toHex(u32be(n)),
-        txDataHash: batchDataHash(u32be(n)),
+        txData: toHex(batchDataWithoutTxs(u32be(n))),
+        txDataHash: batchDataHash(batchDataWithoutTxs(u32be(n))),
         cid: "0x0155",
       });
       posted.push({
@@ -105,7 +105,7 @@ t.test(
         lastBlock: n,
         stateRoot: h32(1),
         withdrawalRoot: h32(0),
-        txDataHash: batchDataHash(u32be(n)),
+        txDataHash: batchDataHash(batchDataWithoutTxs(u32be(n))),
         cid: "0x0155",
         l1TxHash: null,
       });
