@@ -152,8 +152,11 @@ contract BatchStepVerifier {
         ) {
             _forward(address(jobRules)); // returns: a user tx, the inbox hash passes through
         }
-        if (kind == TX_MODEL_REGISTERED || kind == TX_L1_REQUEST || kind == TX_WORKER_STAKE || kind == TX_WORKER_SLASH) {
-            _forward(address(l1EventRules)); // returns: rolls its inbox message in when applied
+        if (
+            kind == TX_MODEL_REGISTERED || kind == TX_L1_REQUEST || kind == TX_WORKER_STAKE
+                || kind == TX_WORKER_SLASH
+        ) {
+            _forward(address(l1EventRules)); // returns: an inbox event rolls its message in, a slash none
         }
         if (kind == TX_POST_GENERATION_JOB || kind == TX_SUBMIT_GENERATION) _forward(address(generationRules));
         if (kind == TX_DISPUTE_OPENED || kind == TX_DISPUTE_RESOLVED) _forward(address(disputeRules));
