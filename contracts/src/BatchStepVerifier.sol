@@ -22,8 +22,9 @@ import {UserTxRules} from "./lib/UserTxRules.sol";
 /// state rules (model, L1 request, queued stake change) in L1EventStepRules (created here too);
 /// postGenerationJob and submitGeneration in GenerationStepRules (deployed beside it with the same
 /// parameters, checked by the constructor); the DisputeGame's events (disputeOpened,
-/// disputeResolved) in DisputeEventStepRules (deployed beside it the same way). Any other tx type
-/// reverts OneStepNotBuilt.
+/// disputeResolved) in DisputeEventStepRules (deployed beside it the same way); a slash's stake
+/// change in L1EventStepRules. Bytes of any other kind encode no tx: refused (not applied).
+/// A forced registerWorker, postGenerationJob or submitGeneration reverts OneStepNotBuilt.
 /// A derived tx (deposit, forced tx) consumes the next L1 inbox message: its message hash, as
 /// Bridge._queue was given it, is rolled into the inbox hash; a user tx leaves the inbox hash as is.
 contract BatchStepVerifier {
@@ -39,7 +40,8 @@ contract BatchStepVerifier {
     /// The txs L2 derives from the DisputeGame's events (no inbox message: DisputeEventStepRules).
     uint8 internal constant TX_DISPUTE_OPENED = 0x86;
     uint8 internal constant TX_DISPUTE_RESOLVED = 0x87;
-    uint8 public constant TX_OPAQUE = 0xff;
+    /// A slash's stake change (no inbox message: L1EventStepRules' lower-only rule).
+    uint8 internal constant TX_WORKER_SLASH = 0x88;
     uint8 internal constant TX_REGISTER_WORKER = 0x03;
     uint8 internal constant TX_POST_JOB = 0x04;
     uint8 internal constant TX_POST_GENERATION_JOB = 0x05;
@@ -133,14 +135,14 @@ contract BatchStepVerifier {
 
     /// Executes tx `txBytes` on pre = (state root, message chain, inbox hash) and returns post, the
     /// same three after it. `applied` false: the rule refuses the tx (a batch holding it is wrong);
-    /// post is then pre. Reverts when a record proof does not open the roots or the tx type has no
-    /// one-step yet.
+    /// post is then pre (also for a kind byte no tx has). Reverts when a record proof does not open
+    /// the roots or a forced tx's kind has no one-step yet.
     function step(bytes32[3] calldata pre, bytes calldata txBytes, RollupState.RecordProof[] calldata records)
         external
         view
         returns (bool applied, bytes32[3] memory post)
     {
-        if (txBytes.length == 0) revert BadTxEncoding(0, 0);
+        if (txBytes.length == 0) return (false, pre); // no kind byte: no tx, refused as below
         uint8 kind = uint8(txBytes[0]);
         if (
             kind == TX_REGISTER_WORKER || kind == TX_POST_JOB || kind == TX_CLAIM_JOB || kind == TX_SUBMIT_RESULT
@@ -148,8 +150,11 @@ contract BatchStepVerifier {
         ) {
             _forward(address(jobRules)); // returns: a user tx, the inbox hash passes through
         }
-        if (kind == TX_MODEL_REGISTERED || kind == TX_L1_REQUEST || kind == TX_WORKER_STAKE) {
-            _forward(address(l1EventRules)); // returns: rolls its inbox message in when applied
+        if (
+            kind == TX_MODEL_REGISTERED || kind == TX_L1_REQUEST || kind == TX_WORKER_STAKE
+                || kind == TX_WORKER_SLASH
+        ) {
+            _forward(address(l1EventRules)); // returns: an inbox event rolls its message in, a slash none
         }
         if (kind == TX_POST_GENERATION_JOB || kind == TX_SUBMIT_GENERATION) _forward(address(generationRules));
         if (kind == TX_DISPUTE_OPENED || kind == TX_DISPUTE_RESOLVED) _forward(address(disputeRules));
@@ -170,7 +175,9 @@ contract BatchStepVerifier {
             (post[0], post[1]) = _forced(pre, txBytes, records);
             applied = true;
         } else {
-            revert OneStepNotBuilt(kind);
+            // No tx encodes to this kind (encoding.ts txBytes): bytes no honest batch holds, so the
+            // rules refuse them (a revert here would leave the challenger no winning move).
+            return (false, pre);
         }
     }
 

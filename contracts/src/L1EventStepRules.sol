@@ -12,8 +12,12 @@ import {RollupState} from "./lib/RollupState.sol";
 /// already checked that the tx consumes L1's next inbox message; here the rule runs and, when it
 /// applies, that message's hash is rolled into the inbox hash (as a deposit's). BatchStepVerifier
 /// creates this contract and forwards these tx types' calldata to it as it is.
+/// Also a slash's stake change (0x88: Bridge.settleDispute queues no inbox message, so nothing on
+/// L1 backs its amounts): its rule is the one bound that holds without L1, that it only lowers
+/// stake (seq after the record's, neither active nor unbonding above the record's); it consumes
+/// no inbox message.
 /// Records come in steps.ts `touchedKeys` order: model `model/<modelId>`; L1 request
-/// `l1/request/<requestId>`, then `job/<tx hash>`; stake change `stake/<worker>`. Each proof is
+/// `l1/request/<requestId>`, then `job/<tx hash>`; stake change and slash `stake/<worker>`. Each proof is
 /// against the root with the ones before it written, or all against the pre root when the rule
 /// refuses the tx.
 contract L1EventStepRules {
@@ -21,6 +25,10 @@ contract L1EventStepRules {
     bytes32 internal constant L1_REQUEST_TYPEHASH = keccak256(
         "L1InferenceRequest(uint256 inboxIndex,uint256 requestId,address requester,bytes32 modelId,bytes32 inputRoot,bytes inputCid,uint256 escrow,uint64 deadline)"
     );
+
+    /// A slash's stake change: kind || worker 20 || seq u64 || active u256 || unbonding u256.
+    uint8 internal constant TX_WORKER_SLASH = 0x88;
+    uint256 internal constant SLASH_LENGTH = 93;
 
     /// The L2 domain separator (BatchStepVerifier's).
     bytes32 public immutable l2DomainSeparator;
@@ -43,13 +51,19 @@ contract L1EventStepRules {
         view
         returns (bool applied, bytes32[3] memory post)
     {
-        (bool isEvent, bool wellFormed,, bytes32 message) = L1EventTx.message(b);
         uint8 kind = b.length == 0 ? 0 : uint8(b[0]);
+        if (kind == TX_WORKER_SLASH) {
+            if (b.length != SLASH_LENGTH) revert BadTxEncoding(kind, b.length);
+            (applied, post[0]) = _stake(pre[0], true, b[1:], records);
+            (post[1], post[2]) = (pre[1], pre[2]); // no L2 -> L1 message, no inbox message
+            return (applied, post);
+        }
+        (bool isEvent, bool wellFormed,, bytes32 message) = L1EventTx.message(b);
         if (!isEvent) revert NotAnL1EventTx(kind);
         if (!wellFormed) revert BadTxEncoding(kind, b.length);
         if (kind == L1EventTx.TX_MODEL_REGISTERED) (applied, post[0]) = _model(pre[0], b, records);
         else if (kind == L1EventTx.TX_L1_REQUEST) (applied, post[0]) = _request(pre[0], b, records);
-        else (applied, post[0]) = _stake(pre[0], b, records);
+        else (applied, post[0]) = _stake(pre[0], false, b[9:], records);
         post[1] = pre[1];
         post[2] = applied ? keccak256(abi.encodePacked(pre[2], message)) : pre[2];
     }
@@ -133,24 +147,29 @@ contract L1EventStepRules {
         );
     }
 
-    /// machine.ts workerStake with an inbox message (stake, unbond, withdrawUnbonded): only a seq
-    /// after the record's; sets seq, active and unbonding, keeps the claims it backs (L2's own).
-    function _stake(bytes32 root, bytes calldata b, RollupState.RecordProof[] calldata records)
+    /// machine.ts workerStake. `f`: worker 20 || seq u64 || active u256 || unbonding u256 (after a
+    /// queued change's kind and inboxIndex, or a slash's kind). Only a seq after the record's; a
+    /// `slash` (no inbox message) also never above the record's active or unbonding stake. Sets
+    /// seq, active and unbonding, keeps the claims it backs (L2's own).
+    function _stake(bytes32 root, bool slash, bytes calldata f, RollupState.RecordProof[] calldata records)
         internal
         view
         returns (bool, bytes32)
     {
         if (records.length != 1) revert RecordCount(1, records.length);
-        bytes32 path = RollupState.stakePath(address(bytes20(b[9:29])));
+        bytes32 path = RollupState.stakePath(address(bytes20(f[0:20])));
         RollupState.Stake memory st = RollupState.decodeStake(records[0]);
-        uint256 seq = uint64(bytes8(b[29:37]));
-        if (seq <= st.seq) {
-            RollupState.verify(root, path, records[0]); // not after the last applied one: refused
+        RollupState.Stake memory next = RollupState.Stake({
+            seq: uint64(bytes8(f[20:28])),
+            active: uint256(bytes32(f[28:60])),
+            unbonding: uint256(bytes32(f[60:92])),
+            backing: st.backing
+        });
+        if (next.seq <= st.seq || (slash && (next.active > st.active || next.unbonding > st.unbonding))) {
+            // not after the last applied one, or a slash that would raise stake: refused
+            RollupState.verify(root, path, records[0]);
             return (false, root);
         }
-        st.seq = seq;
-        st.active = uint256(bytes32(b[37:69]));
-        st.unbonding = uint256(bytes32(b[69:101]));
-        return (true, RollupState.update(root, path, records[0], RollupState.stakeValueHash(st)));
+        return (true, RollupState.update(root, path, records[0], RollupState.stakeValueHash(next)));
     }
 }

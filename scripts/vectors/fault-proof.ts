@@ -204,6 +204,8 @@ export function faultProofVectors() {
       claimer: from,
       claimerWon: false,
     },
+    // a slash's stake change (no inboxIndex: kind 0x88, L1EventStepRules)
+    { type: "workerStake", worker: from, seq: 4n, active: 10n ** 18n, unbonding: 2n ** 255n + 1n },
   ];
   const blockTime = 1_700_000_000_000;
   const leaves = txs.map((tx) => txLeaf(tx, blockTime));
@@ -482,6 +484,36 @@ export function faultProofVectors() {
     ],
   };
 
+  // A slash's stake change (0x88, no inbox message): applied when its seq is after the record's
+  // and it lowers (or keeps) active and unbonding, refused when its seq is not after the record's
+  // or it raises either; the inbox hash never moves.
+  const slashTx: WorkerStakeTx = {
+    type: "workerStake",
+    worker: stakeEvent.worker,
+    seq: 5n,
+    active: 2n,
+    unbonding: 0n,
+  };
+  const slashed = (seq: bigint, active: bigint, unbonding: bigint): [string, StateRecord][] => [
+    [keys.stake(slashTx.worker), { seq, active, unbonding, backing: 3 }],
+  ];
+  const slashSteps = {
+    applied: [
+      l1EventStep(slashTx, slashed(4n, 3n, 0n)),
+      // the same amounts (a slash of 0), a seq far after the record's
+      l1EventStep(slashTx, slashed(1n, 2n, 0n)),
+      // a worker L2 holds no stake record for: lowering from nothing to nothing
+      l1EventStep({ ...slashTx, active: 0n }, []),
+    ],
+    refused: [
+      l1EventStep(slashTx, slashed(5n, 3n, 0n)), // seq repeated
+      l1EventStep(slashTx, slashed(6n, 3n, 0n)), // seq before the record's
+      l1EventStep(slashTx, slashed(4n, 1n, 0n)), // raises active
+      l1EventStep({ ...slashTx, unbonding: 1n }, slashed(4n, 3n, 0n)), // raises unbonding
+      l1EventStep(slashTx, []), // raises active from no record
+    ],
+  };
+
   // State-tree updates, each proven against the root before it (what the one-step checks).
   const tree = new SparseMerkleTree();
   const present = new Map<string, { balance: bigint; nonce: number }>();
@@ -621,6 +653,7 @@ export function faultProofVectors() {
     inbox,
     l1Events,
     l1EventSteps,
+    slashSteps,
     updates,
   };
 }

@@ -24,6 +24,7 @@ import {
   TX_FORCED,
   TX_L1_REQUEST,
   TX_MODEL_REGISTERED,
+  TX_WORKER_SLASH,
   TX_WORKER_STAKE,
   txBytes,
 } from "./encoding.ts";
@@ -115,6 +116,15 @@ function derivedTx(b: Uint8Array, forcedInboxIndex: bigint): Tx {
       return end({
         type: "workerStake",
         inboxIndex: big(8),
+        worker: hex(20) as Address,
+        seq: big(8),
+        active: big(32),
+        unbonding: big(32),
+      });
+    case TX_WORKER_SLASH:
+      // a slash's stake change: no inbox message, so no inboxIndex
+      return end({
+        type: "workerStake",
         worker: hex(20) as Address,
         seq: big(8),
         active: big(32),

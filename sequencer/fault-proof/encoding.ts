@@ -51,14 +51,19 @@
  *                  workerStake (queued, inboxIndex set)
  *                                      0x85 || inboxIndex u64 || worker 20 || seq u64 || active u256
  *                                      || unbonding u256
- *                  (a slash's workerStake, no inboxIndex, is 0xff || JSON: it is no inbox message)
+ *                  a slash's workerStake (no inboxIndex: no inbox message; no block time)
+ *                                      0x88 || worker 20 || seq u64 || active u256
+ *                                      || unbonding u256                                 93 bytes
+ *                                      (L1EventStepRules: refused unless seq is after the record's
+ *                                      and it raises neither active nor unbonding)
  *                  disputeOpened    0x86 || disputeId u256 || jobId 32 || claimKey 32 || claimer 20
  *                                   || challenger 20                                     137 bytes
  *                  disputeResolved  0x87 || disputeId u256 || jobId 32 || claimKey 32 || claimer 20
  *                                   || claimerWon u8 (0/1)                               118 bytes
  *                  (the DisputeGame's events: no inbox message; their one-step reads the dispute
  *                  L1 stores, contracts/src/DisputeEventStepRules.sol)
- *                  any other  0xff || utf8(JSON.stringify(encodeTx(tx)))   (no one-step yet)
+ *                  (every tx type has a binary kind; bytes of any other kind are no tx, and the
+ *                  one-step refuses them: BatchStepVerifier.step returns not applied)
  *                  blockTime: the timestamp (ms) of the tx's block in the batch data. The rules of
  *                  postJob, postGenerationJob, claimJob, submitResult, submitGeneration, finalize,
  *                  a forced tx (the job tx it may hold) and l1InferenceRequest read it (deadlines, postedAt, submittedAt, the challenge
@@ -151,7 +156,7 @@ export const TX_L1_REQUEST = 0x84;
 export const TX_WORKER_STAKE = 0x85;
 export const TX_DISPUTE_OPENED = 0x86;
 export const TX_DISPUTE_RESOLVED = 0x87;
-export const TX_OPAQUE = 0xff;
+export const TX_WORKER_SLASH = 0x88;
 /** Bridge.INBOX_DEPOSIT / ..._STAKE: the first byte of an inbox message's preimage. */
 export const INBOX_DEPOSIT = 0x01;
 export const INBOX_FORCED_TX = 0x02;
@@ -434,7 +439,8 @@ export function txBytes(tx: Tx, blockTime: number): Uint8Array {
       // the job it creates is posted at the block time (newJob's postedAt)
       return concatBytes(u8(TX_L1_REQUEST), u64(blockTime), u64(tx.inboxIndex), l1EventFields(tx));
     case "workerStake":
-      if (tx.inboxIndex === undefined) return opaque(tx); // a slash: no inbox message
+      // a slash (Bridge.settleDispute): not queued on L1, so no inbox index (docs/rollup.md 8c)
+      if (tx.inboxIndex === undefined) return concatBytes(u8(TX_WORKER_SLASH), l1EventFields(tx));
       return concatBytes(u8(TX_WORKER_STAKE), u64(tx.inboxIndex), l1EventFields(tx));
     case "disputeOpened":
       return concatBytes(
@@ -454,18 +460,17 @@ export function txBytes(tx: Tx, blockTime: number): Uint8Array {
         addr(tx.claimer),
         u8(tx.claimerWon ? 1 : 0),
       );
-    default:
-      return opaque(tx);
+    default: {
+      // every Tx type has its case: a new one must get a binary kind and a one-step, never JSON
+      const unknown: never = tx;
+      throw new Error(`tx type ${(unknown as Tx).type} has no binary encoding`);
+    }
   }
 }
 
 /** A user tx's common fields: from 20 || nonce u64 || fee u256. */
 function userFields(tx: UserTx): Uint8Array {
   return concatBytes(addr(tx.from), u64(tx.nonce), u256(tx.fee));
-}
-
-function opaque(tx: Tx): Uint8Array {
-  return concatBytes(u8(TX_OPAQUE), enc.encode(JSON.stringify(encodeTx(tx))));
 }
 
 /**

@@ -125,8 +125,8 @@ export function touchedKeys(
       add(keys.deposit(tx.depositId));
       if (tx.amount > 0n) add(keys.account(tx.recipient));
       return list;
-    // The L1 events that are inbox messages (L1EventStepRules): the record the replay check reads
-    // and the rule writes. A slash's stake change (no inboxIndex) has no one-step.
+    // The L1 events (L1EventStepRules): the record the replay check reads and the rule writes. A
+    // slash's stake change (no inboxIndex, kind 0x88) reads and writes the same stake record.
     case "modelRegistered":
       add(keys.model(tx.modelId));
       return list;
@@ -136,7 +136,6 @@ export function touchedKeys(
       add(keys.job(txHash));
       return list;
     case "workerStake":
-      if (tx.inboxIndex === undefined) return null;
       add(keys.stake(tx.worker));
       return list;
     // The DisputeGame's events (DisputeEventStepRules): the job and its open disputes; a loss

@@ -7,7 +7,7 @@
  */
 import type { Address, Hex } from "viem";
 import { fromHex } from "../../../protocol/bytes.ts";
-import type { ClaimMsg, DisputeOpenedTx, DisputeResolvedTx } from "../../../protocol/tx.ts";
+import type { ClaimMsg, DisputeOpenedTx, DisputeResolvedTx, WorkerStakeTx } from "../../../protocol/tx.ts";
 import { stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
 import type { BatchReplay } from "../../../sequencer/fault-proof/steps.ts";
 import {
@@ -251,6 +251,45 @@ export const l1EventStateLies = {
       if (!st) throw new Error(`l1EventStateLies.stakeChanged: no stake of ${worker}`);
       state.set(k, { ...st, ...change });
     },
+};
+
+/**
+ * What a lying sequencer does with a slash's stake change (kind 0x88, docs/rollup.md 8c): no inbox
+ * message and no L1 record backs its amounts, so its one-step (L1EventStepRules) holds it to the one
+ * bound L2's rule has without L1, that a slash only lowers stake: seq after the record's, neither
+ * active nor unbonding above it. Tx lies make a slash that rule refuses (the liar applies it
+ * anyway, `appliedAnyway`); `creditedAtSlash` is the lie the slash step hid before it had a
+ * one-step (any post-state at that step): the honest slash plus a credit.
+ */
+export const slashLies = {
+  /** A made-up slash that raises the worker's active stake by `by` (the next seq after `stored`). */
+  raising: (worker: Address, stored: WorkerStake, by: bigint): WorkerStakeTx => ({
+    type: "workerStake",
+    worker,
+    seq: stored.seq + 1n,
+    active: stored.active + by,
+    unbonding: stored.unbonding,
+  }),
+  /** A second slash under the seq the record already holds (`slash`'s), lowering active by `by`. */
+  seqRepeated: (slash: WorkerStakeTx, by: bigint): WorkerStakeTx => ({
+    ...slash,
+    active: slash.active - by,
+  }),
+  /** The liar writes the stake record as `tx` says, although the rule refuses it. */
+  appliedAnyway:
+    (tx: WorkerStakeTx) =>
+    (state: Map<string, StateRecord>): void => {
+      const k = keys.stake(tx.worker.toLowerCase());
+      const st = (state.get(k) as WorkerStake | undefined) ?? {
+        seq: 0n,
+        active: 0n,
+        unbonding: 0n,
+        backing: 0,
+      };
+      state.set(k, { ...st, seq: tx.seq, active: tx.active, unbonding: tx.unbonding });
+    },
+  /** The slash applied as the rule says, and `address` credited `amount` at the same step. */
+  creditedAtSlash: (address: string, amount: bigint) => jobStateLies.creditedExtra(address, amount),
 };
 
 /**

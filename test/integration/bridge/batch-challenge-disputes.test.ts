@@ -316,7 +316,6 @@ t.test("batch challenge one-steps of the DisputeGame's event txs", async (t) => 
     );
     for (let i = 0; i < disputeTxs.length; i++) {
       const type = disputeTxs[i].type;
-      if (type === "workerStake") continue; // a slash's stake change: no one-step (8c)
       const w = witnessOf([block2], i);
       const [applied, post] = await step(w);
       t.ok(applied, `tx ${i} (${type}) applied`);
@@ -334,8 +333,13 @@ t.test("batch challenge one-steps of the DisputeGame's event txs", async (t) => 
           account: b.accounts[1].address,
         } as never),
       );
+      // the slash's stake change (0x88) included: L1EventStepRules' lower-only rule
       const name =
-        type === "disputeResolved" ? `${type}(${(disputeTxs[i] as DisputeResolvedTx).claimerWon})` : type;
+        type === "disputeResolved"
+          ? `${type}(${(disputeTxs[i] as DisputeResolvedTx).claimerWon})`
+          : type === "workerStake"
+            ? "slash"
+            : type;
       oneStepGas[name] = Math.max(oneStepGas[name] ?? 0, gas);
     }
     // C has no claim on L2 yet: a witness of its own claim confirms the tx, one of another claim is refused

@@ -33,7 +33,6 @@ import { deployBridge } from "../../../bridge/deploy.ts";
 import { bridgeAbi } from "../../../contracts/artifacts/Bridge.ts";
 import { concatBytes, fromHex, toHex } from "../../../protocol/bytes.ts";
 import { ZERO32 } from "../../../protocol/merkle.ts";
-import { sha256 } from "../../../protocol/sha256.ts";
 import { signTx, type Tx, type UserTx } from "../../../protocol/tx.ts";
 import { type L2Message, MessageTree, messageLeaf } from "../../../protocol/withdrawal.ts";
 import { buildBatch, lastTimeThrough } from "../../../sequencer/batch.ts";

@@ -7,7 +7,9 @@
  * whose data credits a deposit L1 never queued (under its own, consistent state root) is named by
  * the validator and proven on L1 at that deposit through the inbox hash in the step commitments;
  * one that gives stake to a worker L1 never saw staking (a workerStake no inbox message holds) is
- * named and proven at that tx ('tx refused by the rules': its message is not L1's next).
+ * named and proven at that tx ('tx refused by the rules': its message is not L1's next); one whose
+ * made-up slash raises a stake (applied in its state root) is named and proven at the slash
+ * ('tx refused by the rules': its one-step holds a slash to lowering stake).
  */
 import t, { type Test } from "tap";
 import { parseEther } from "viem";
@@ -20,7 +22,7 @@ import { deployBridge } from "../../../bridge/deploy.ts";
 import { concatBytes, fromHex, toHex, u32be } from "../../../protocol/bytes.ts";
 import { ZERO32 } from "../../../protocol/merkle.ts";
 import type { Address } from "../../../protocol/secp256k1.ts";
-import { type Hex, signTx, type Tx } from "../../../protocol/tx.ts";
+import { encodeTx, type Hex, signTx, type Tx } from "../../../protocol/tx.ts";
 import { MessageTree } from "../../../protocol/withdrawal.ts";
 import { buildBatch } from "../../../sequencer/batch.ts";
 import { batchDataHash, batchTxSection } from "../../../sequencer/batch-data.ts";
@@ -33,7 +35,8 @@ import { messageChainOf, stepCommitment } from "../../../sequencer/fault-proof/e
 import { replayBatch, replaySteps, stepsOfBatchData } from "../../../sequencer/fault-proof/steps.ts";
 import type { StateRecord } from "../../../sequencer/state/records.ts";
 import { armChallenger, Validator } from "../../../sequencer/validator.ts";
-import { sequencerLiars } from "../../helpers/adversary/batch-liars.ts";
+import { sequencerLiars, slashLies } from "../../helpers/adversary/batch-liars.ts";
+import { stateRootOf } from "../../helpers/batch-challenge-rig.ts";
 import { embeddedBackend } from "../../helpers/l1.ts";
 
 const WINDOW = 100n;
@@ -426,3 +429,95 @@ t.test("the validator challenges a made-up stake change and wins: its message is
     30n,
   ),
 );
+
+t.test("the validator challenges a made-up slash that raises a stake and wins at it", async (t) => {
+  const b = await embeddedBackend();
+  t.teardown(() => b.close());
+  const seqClients = b.clients(0);
+  const d = await deployBridge(seqClients, {
+    challengeWindow: WINDOW,
+    unbondingDelay: 1200n,
+    minWorkerStake: parseEther("1"),
+    challengerBond: parseEther("0.1"),
+  });
+  const users = devKeys(2, "validator-challenge-slash");
+  const cfg = {
+    ...DEFAULTS,
+    l1Confirmations: 0,
+    l1StartBlock: 0,
+    genesis: { ...devGenesis(users, 1000n), l1ChainId: String(d.chainId), bridge: d.address, minFee: "1" },
+  } as SequencerConfig;
+  const { genesis, key } = resolveGenesis(cfg);
+  const chain = new Chain(genesis);
+  const genesisRoot = chain.initGenesis().block.header.stateRoot;
+  const game = await deployBatchChallenge(seqClients, {
+    bridge: d.address,
+    l2ChainId: genesis.l2ChainId,
+    minFee: genesis.params.minFee,
+    feeRecipient: genesis.params.feeRecipient,
+    claimCollateral: genesis.params.claimCollateral,
+    challengeWindowMs: BigInt(genesis.params.challengeWindowMs),
+    genesisStateRoot: genesisRoot,
+    sequencerBond: parseEther("1"),
+    challengerBond: parseEther("0.1"),
+    clock: CLOCK,
+  });
+  const seqGame = new BatchChallengeContract(seqClients, game.address);
+  await seqGame.depositSequencerBond(parseEther("1"));
+
+  let nonce = 0;
+  const transfer = (amount: bigint) =>
+    signTx(
+      { type: "transfer", from: users[0].address, nonce: nonce++, fee: 1n, to: users[1].address, amount },
+      users[0].key,
+      chain.domain,
+    ) as Tx;
+  const honest = [transfer(10n), transfer(20n)];
+  for (const tx of honest) chain.admit(tx, chain.txHash(tx), 1000);
+  const sealed = chain.seal({ number: 0, hash: `0x${"00".repeat(32)}` }, key as Uint8Array).block;
+  // a slash L2's rule refuses (it raises a stake L2 never held: a worker given 5 ETH on L2 with no
+  // L1 stake behind it), put between the two transfers by a lying sequencer that applies it
+  const stored = { seq: 0n, active: 0n, unbonding: 0n, backing: 0 };
+  const raise = slashLies.raising(users[1].address, stored, parseEther("5"));
+  const lying = { ...sealed, txs: [honest[0], raise, honest[1]].map((x) => encodeTx(x)) } as Block;
+  const blocks = [{ header: lying.header, txs: lying.txs }];
+  const start: [string, StateRecord][] = Object.entries(genesis.alloc).map(([a, bal]) => [
+    `acct/${a.toLowerCase()}`,
+    { balance: bal, nonce: 0 },
+  ]);
+  const truth = replayBatch(genesis, { state: start, inboxHash: toHex(ZERO32), lastTime: 0 }, blocks);
+  t.equal(truth.commitments[2], truth.commitments[1], "the replay refuses the slash");
+  const lied = new Map(truth.finalState);
+  slashLies.appliedAnyway(raise)(lied);
+  const lieRoot = stateRootOf(lied);
+  const h = buildBatch([lying]);
+  await d.bridge.postBatch({
+    firstBlock: BigInt(h.firstBlock),
+    lastBlock: BigInt(h.lastBlock),
+    stateRoot: lieRoot,
+    withdrawalRoot: h.withdrawalRoot,
+    txDataHash: h.txDataHash,
+    cid: "0x01",
+    txData: toHex(h.txData),
+    inboxCount: 0n,
+  });
+
+  const chClients = b.clients(1);
+  const v = new Validator(chClients, cfg);
+  await armChallenger(v, chClients, cfg);
+  t.match(await v.step(), [{ index: 0, ok: false }], "the validator names the batch bad");
+  const liar = sequencerLiars.truthUntil(1)(truth, stepCommitment(fromHex(lieRoot), ZERO32, ZERO32, 0), []);
+  for (let i = 0; i < 40 && v.challenger?.outcome !== "won"; i++) {
+    await v.step();
+    if (v.challenger?.challengeId === null || v.challenger?.challengeId === undefined) continue;
+    await sequencerMove(seqGame, v.challenger.challengeId, liar);
+  }
+  t.equal(v.challenger?.outcome, "won", "the validator's challenge removed the batch");
+  t.equal(await d.bridge.batchCount(), 0n, "the batch is gone");
+  t.same(
+    await seqGame.resolution(0n),
+    { challengerWon: true, reason: "tx refused by the rules" },
+    "proven at the slash",
+  );
+  t.equal((await seqGame.getChallenge(0n)).lo, 1n, "the one-step ran on the slash (tx 1)");
+});

@@ -48,6 +48,8 @@ interface Vectors {
   lastTimes: { txBytes: Hex; preLastTime: number; inOrder: boolean; postLastTime: number }[];
   /** L1EventStepRules' one-steps as the replay witnesses and computes them. */
   l1EventSteps: Record<"applied" | "refused", L1EventStep[]>;
+  /** A slash's stake change (0x88) on states that take and refuse it, as the replay has it. */
+  slashSteps: Record<"applied" | "refused", L1EventStep[]>;
   txLeaves: { tx: { type: string }; bytes: Hex }[];
   /** Forced data and the user tx kind it encodes (decodeForcedData), 0 for none. */
   forcedShapes: { what: string; data: Hex; kind: number }[];
@@ -381,6 +383,68 @@ t.test("derived txs roll their L1 inbox message into the inbox hash, as Bridge._
     [false, false, 0n, `0x${"00".repeat(32)}`],
     "a forced tx is no L1 event",
   );
+
+  // A slash's stake change (0x88): no inbox message (BatchChallenge takes it for none), its
+  // lower-only rule in L1EventStepRules, the inbox hash never moved.
+  const slashes = vectors.txLeaves.filter((v) => v.bytes.startsWith("0x88"));
+  t.same(
+    slashes.map((v) => [v.tx.type, (v.bytes.length - 2) / 2]),
+    [["workerStake", 93]],
+    "a slash's bytes: 0x88, 93 bytes",
+  );
+  t.same(
+    await l1EventMessage(slashes[0].bytes),
+    [false, false, 0n, `0x${"00".repeat(32)}`],
+    "a slash is no inbox message",
+  );
+  for (const [i, v] of [...vectors.slashSteps.applied, ...vectors.slashSteps.refused].entries()) {
+    const what = `slash ${i < vectors.slashSteps.applied.length ? "applied" : "refused"} (case ${i})`;
+    t.equal(v.applied, i < vectors.slashSteps.applied.length, `${what}: the replay agrees`);
+    t.same(
+      await step(v.pre as [Hex, Hex, Hex], v.txBytes, v.records),
+      [v.applied, v.post],
+      `${what}: the replay's roots`,
+    );
+    t.equal(v.post[2], v.pre[2], `${what}: no inbox message consumed`);
+    const tampered = v.records.map((r) => ({
+      ...r,
+      siblings: [`0x${"77".repeat(32)}` as Hex, ...r.siblings.slice(1)],
+    }));
+    t.equal(
+      await revertName(step(v.pre as [Hex, Hex, Hex], v.txBytes, tampered)),
+      "RecordProofMismatch",
+      `${what}: made-up record`,
+    );
+  }
+  const slash = vectors.slashSteps.applied[0];
+  t.equal(
+    await revertName(step(slash.pre as [Hex, Hex, Hex], slash.txBytes, [])),
+    "RecordCount",
+    "slash: its record wanted",
+  );
+  for (const bytes of [`${slash.txBytes}00`, slash.txBytes.slice(0, -2)] as Hex[])
+    t.equal(
+      await revertName(step(slash.pre as [Hex, Hex, Hex], bytes, slash.records)),
+      "BadTxEncoding",
+      `a slash of ${(bytes.length - 2) / 2} bytes is no tx`,
+    );
+
+  // Bytes of a kind no tx encodes to (txBytes has a case for every Tx type): refused, nothing
+  // moves, never a revert (a revert would leave an honest challenger no winning move).
+  const pre = [root, chain, preInbox] as const;
+  for (const bytes of [
+    "0x",
+    "0x00",
+    "0x10c0ffee",
+    "0x89",
+    `0xff${"7b7d"}`,
+    `0xff${"00".repeat(92)}`,
+  ] as Hex[])
+    t.same(
+      await step(pre, bytes, []),
+      [false, [...pre]],
+      `${bytes === "0x" ? "no kind byte" : `kind ${bytes.slice(0, 4)}`}: refused`,
+    );
 });
 
 t.test(
