@@ -26,7 +26,21 @@ export function bridgeBatchView(bridge: BridgeContract): BatchL1View {
     // no cached head: a reorg or a new block must be seen on the next step
     blockNumber: () => pub.getBlockNumber({ cacheTime: 0 }),
     batchCount: (at) => read<bigint>("batchCount", [], at),
-    getBatch: (index, at) => read<L1Batch>("getBatch", [index], at),
+    async getBatch(index, at) {
+      const batch = await read<L1Batch>("getBatch", [index], at);
+      // the record keeps the txRoot L1 computed; the data's hash is in the BatchPosted event (the
+      // last one for the index: a removed batch's index is posted again)
+      const posted = await pub.getContractEvents({
+        address: bridge.address,
+        abi: bridgeAbi,
+        eventName: "BatchPosted",
+        args: { batchIndex: index },
+        fromBlock: 0n,
+        toBlock: at ?? "latest",
+      });
+      const last = posted[posted.length - 1] as { args: { txDataHash?: Hex } } | undefined;
+      return { ...batch, txDataHash: last?.args.txDataHash };
+    },
     async inboxLength(at) {
       // before the Bridge's deployment block there is no contract to ask, and no message
       if ((await pub.getCode({ address: bridge.address, blockNumber: at })) === undefined) return 0n;

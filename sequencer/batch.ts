@@ -172,6 +172,8 @@ export interface L1Batch {
   withdrawalRoot: Hex;
   /** Computed by the Bridge over the data's tx section (batch-data.ts batchDataTxRoot). */
   txRoot: Hex;
+  /** sha256 of the batch data, from its BatchPosted event; absent: not read. */
+  txDataHash?: Hex;
 }
 
 export interface PostedBatch {
@@ -283,6 +285,9 @@ function batchDiff(on: L1Batch, rec: PostedBatch): string | null {
     if (on[k].toLowerCase() !== rec[k].toLowerCase()) return `${k} ${on[k]} on L1, ${rec[k]} here`;
   if (rec.txRoot && on.txRoot.toLowerCase() !== rec.txRoot.toLowerCase())
     return `txRoot ${on.txRoot} on L1, ${rec.txRoot} here`;
+  // the same txs in other blocks (other headers) are another batch: its body is not this node's
+  if (on.txDataHash && on.txDataHash.toLowerCase() !== rec.txDataHash.toLowerCase())
+    return `txDataHash ${on.txDataHash} on L1, ${rec.txDataHash} here`;
   if (on.lastTime !== undefined && Number(on.lastTime) !== (rec.lastTime ?? 0))
     return `lastTime ${on.lastTime} on L1, ${rec.lastTime ?? 0} here`;
   return null;
