@@ -143,20 +143,13 @@ export class L1BatchReader {
           throw new Error(
             `batch ${index} counts ${inboxCount} inbox messages; ${this.inbox.length} were read`,
           );
+        const inboxHash = await this.inboxHashAt(index, log.blockNumber);
         const inbox = this.inbox.slice(this.consumed, inboxCount);
         this.consumed = inboxCount;
         this.consumedAt[index] = inboxCount;
-        // the inbox hash L1 recorded for the batch (its C_n carries it; the validator's challenger
-        // compares its replay's with it before deciding a challenge can win)
-        const onL1 = (await this.clients.publicClient.readContract({
-          address: this.opts.bridge,
-          abi: bridgeAbi,
-          functionName: "getBatch",
-          args: [BigInt(index)],
-        })) as { inboxHash: Hex };
         out.push({
           inbox,
-          inboxHash: onL1.inboxHash,
+          inboxHash,
           disputes: await this.disputesNamed(fromHex(txData)),
           index,
           firstBlock: Number(log.args.firstBlock),
@@ -173,6 +166,27 @@ export class L1BatchReader {
     }
     this.returned = this.nextIndex;
     return out;
+  }
+
+  /**
+   * The inbox hash L1 recorded for batch `index`, read in the block that posted it (a later
+   * removal cannot change it there): its C_n carries it, and the validator's challenger compares
+   * its replay's with it before deciding a challenge can win. Undefined when the node cannot say
+   * (a pruned state): the challenger then does not rely on it.
+   */
+  private async inboxHashAt(index: number, blockNumber: bigint | null): Promise<Hex | undefined> {
+    try {
+      const b = (await this.clients.publicClient.readContract({
+        address: this.opts.bridge,
+        abi: bridgeAbi,
+        functionName: "getBatch",
+        args: [BigInt(index)],
+        blockNumber: blockNumber ?? undefined,
+      })) as { inboxHash: Hex };
+      return b.inboxHash;
+    } catch {
+      return undefined;
+    }
   }
 
   /** The DisputeGame the Bridge names (read once; zero: none). */
