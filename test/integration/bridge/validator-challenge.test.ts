@@ -54,8 +54,11 @@ type Mode = "answer" | "withhold" | "garbage";
 /** A transfer's kind byte and 49 bytes: no tx (a transfer is 178 bytes). */
 const GARBAGE_TX = concatBytes(Uint8Array.of(0x01), new Uint8Array(49).fill(7));
 
-async function scenario(t: Test, mode: Mode): Promise<void> {
-  const withhold = mode === "withhold";
+/**
+ * An embedded L1 with a Bridge and a BatchChallenge (bonded sequencer, `CLOCK` per side), the L2
+ * genesis of two dev users (`seed` names their keys) and the sequencer's Chain at genesis.
+ */
+async function validatorRig(t: Test, seed: string) {
   const b = await embeddedBackend();
   t.teardown(() => b.close());
   const seqClients = b.clients(0);
@@ -65,7 +68,7 @@ async function scenario(t: Test, mode: Mode): Promise<void> {
     minWorkerStake: parseEther("1"),
     challengerBond: parseEther("0.1"),
   });
-  const users = devKeys(2, "validator-challenge");
+  const users = devKeys(2, seed);
   const cfg = {
     ...DEFAULTS,
     l1Confirmations: 0,
@@ -89,6 +92,12 @@ async function scenario(t: Test, mode: Mode): Promise<void> {
   });
   const seqGame = new BatchChallengeContract(seqClients, game.address);
   await seqGame.depositSequencerBond(parseEther("1"));
+  return { b, d, users, cfg, genesis, key, chain, seqGame };
+}
+
+async function scenario(t: Test, mode: Mode): Promise<void> {
+  const withhold = mode === "withhold";
+  const { b, d, users, cfg, genesis, key, chain, seqGame } = await validatorRig(t, "validator-challenge");
   await d.bridge.deposit(users[0].address, 5000n);
 
   let nonce = 0;
@@ -283,39 +292,10 @@ async function madeUpDerivedTx(
   reason: string,
   spend: bigint,
 ) {
-  const b = await embeddedBackend();
-  t.teardown(() => b.close());
-  const seqClients = b.clients(0);
-  const d = await deployBridge(seqClients, {
-    challengeWindow: WINDOW,
-    unbondingDelay: 1200n,
-    minWorkerStake: parseEther("1"),
-    challengerBond: parseEther("0.1"),
-  });
-  const users = devKeys(2, "validator-challenge-deposit");
-  const cfg = {
-    ...DEFAULTS,
-    l1Confirmations: 0,
-    l1StartBlock: 0,
-    genesis: { ...devGenesis(users, 1000n), l1ChainId: String(d.chainId), bridge: d.address, minFee: "1" },
-  } as SequencerConfig;
-  const { genesis, key } = resolveGenesis(cfg);
-  const chain = new Chain(genesis);
-  const genesisRoot = chain.initGenesis().block.header.stateRoot;
-  const game = await deployBatchChallenge(seqClients, {
-    bridge: d.address,
-    l2ChainId: genesis.l2ChainId,
-    minFee: genesis.params.minFee,
-    feeRecipient: genesis.params.feeRecipient,
-    claimCollateral: genesis.params.claimCollateral,
-    challengeWindowMs: BigInt(genesis.params.challengeWindowMs),
-    genesisStateRoot: genesisRoot,
-    sequencerBond: parseEther("1"),
-    challengerBond: parseEther("0.1"),
-    clock: CLOCK,
-  });
-  const seqGame = new BatchChallengeContract(seqClients, game.address);
-  await seqGame.depositSequencerBond(parseEther("1"));
+  const { b, d, users, cfg, genesis, key, chain, seqGame } = await validatorRig(
+    t,
+    "validator-challenge-deposit",
+  );
   await d.bridge.deposit(users[0].address, 5000n); // inbox message 0, the only one
 
   let nonce = 0;
@@ -431,39 +411,10 @@ t.test("the validator challenges a made-up stake change and wins: its message is
 );
 
 t.test("the validator challenges a made-up slash that raises a stake and wins at it", async (t) => {
-  const b = await embeddedBackend();
-  t.teardown(() => b.close());
-  const seqClients = b.clients(0);
-  const d = await deployBridge(seqClients, {
-    challengeWindow: WINDOW,
-    unbondingDelay: 1200n,
-    minWorkerStake: parseEther("1"),
-    challengerBond: parseEther("0.1"),
-  });
-  const users = devKeys(2, "validator-challenge-slash");
-  const cfg = {
-    ...DEFAULTS,
-    l1Confirmations: 0,
-    l1StartBlock: 0,
-    genesis: { ...devGenesis(users, 1000n), l1ChainId: String(d.chainId), bridge: d.address, minFee: "1" },
-  } as SequencerConfig;
-  const { genesis, key } = resolveGenesis(cfg);
-  const chain = new Chain(genesis);
-  const genesisRoot = chain.initGenesis().block.header.stateRoot;
-  const game = await deployBatchChallenge(seqClients, {
-    bridge: d.address,
-    l2ChainId: genesis.l2ChainId,
-    minFee: genesis.params.minFee,
-    feeRecipient: genesis.params.feeRecipient,
-    claimCollateral: genesis.params.claimCollateral,
-    challengeWindowMs: BigInt(genesis.params.challengeWindowMs),
-    genesisStateRoot: genesisRoot,
-    sequencerBond: parseEther("1"),
-    challengerBond: parseEther("0.1"),
-    clock: CLOCK,
-  });
-  const seqGame = new BatchChallengeContract(seqClients, game.address);
-  await seqGame.depositSequencerBond(parseEther("1"));
+  const { b, d, users, cfg, genesis, key, chain, seqGame } = await validatorRig(
+    t,
+    "validator-challenge-slash",
+  );
 
   let nonce = 0;
   const transfer = (amount: bigint) =>
