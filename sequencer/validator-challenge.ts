@@ -93,6 +93,7 @@ export class ValidatorChallenger {
         d,
         state.get(keys.job(tx.jobId)) as Job | undefined,
         state.get(keys.jobDisputes(tx.jobId)) as JobDisputes | undefined,
+        state.has(keys.dispute(tx.disputeId)),
       );
       if (r.witness) claimWitness.set(i, r.witness);
       if (!r.refuted) unprovable.push(`tx ${i}: ${moved}`);

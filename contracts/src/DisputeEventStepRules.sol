@@ -15,7 +15,9 @@ import {RollupState} from "./lib/RollupState.sol";
 /// of sequencer/state/machine.ts `disputeOpened` / `disputeResolved` runs on the job and its
 /// disputes record. BatchStepVerifier forwards these tx types' calldata to this contract as it is;
 /// deployed apart (like GenerationStepRules: the verifier's init code has no room for it).
-/// Records come in steps.ts `touchedKeys` order: job/<jobId>, disputes/<jobId>; a loss of a job
+/// Records come in steps.ts `touchedKeys` order: job/<jobId>, disputes/<jobId>; an opening then
+/// its marker l1/dispute/<disputeId> (L1 opens a dispute once: a present marker refuses a replayed
+/// opening, also one after the dispute's resolution, when it is no longer open); a loss of a job
 /// still claimed, submitted or disputed then adds, read from the job before the tx, worker/<w>
 /// (claimed only), stake/<w> and an L2 requester's account. Each proof is against the root with
 /// the ones before written, or all against the pre root when the rule refuses the tx.
@@ -168,7 +170,7 @@ contract DisputeEventStepRules is JobStepBase {
         bool lostClaimed = loss && worker != address(0) && status == STATUS_CLAIMED;
         bool lostStake = loss && worker != address(0);
         bool lostL2 = loss && uint8(job[32]) == 0;
-        t.base = 2 + (lostClaimed ? 1 : 0) + (lostStake ? 1 : 0) + (lostL2 ? 1 : 0);
+        t.base = 2 + (t.resolved ? 0 : 1) + (lostClaimed ? 1 : 0) + (lostStake ? 1 : 0) + (lostL2 ? 1 : 0);
         bool witness = records[0].present && !(t.resolved && t.claimerWon) && !_hasClaim(job);
         if (records.length != t.base && !(witness && records.length == t.base + 1)) {
             revert RecordCount(t.base, records.length);
@@ -178,6 +180,7 @@ contract DisputeEventStepRules is JobStepBase {
         t.paths[0] = RollupState.jobPath(t.jobId);
         t.paths[1] = RollupState.disputesPath(t.jobId);
         uint256 k = 2;
+        if (!t.resolved) t.paths[k++] = RollupState.disputePath(t.id);
         if (lostClaimed) t.paths[k++] = RollupState.workerPath(worker);
         if (lostStake) t.paths[k++] = RollupState.stakePath(worker);
         if (lostL2) t.paths[k++] = RollupState.accountPath(address(bytes20(job[33:53])));
@@ -202,15 +205,18 @@ contract DisputeEventStepRules is JobStepBase {
 
     // ------------------------------------------------------------------ the rules
 
-    /// machine.ts disputeOpened: the job still disputable, the dispute on its worker's claim, not
-    /// already open; the dispute joins the open ones, a submitted job becomes disputed (a claimed
-    /// one stays claimed) and its disputeId is this one.
+    /// machine.ts disputeOpened: never opened before (its marker absent), the job still
+    /// disputable, the dispute on its worker's claim, not already open; the marker is written, the
+    /// dispute joins the open ones, a submitted job becomes disputed (a claimed one stays claimed)
+    /// and its disputeId is this one.
     function _opened(Dispute memory t, RollupState.RecordProof[] calldata records) internal view {
         bytes calldata job = records[0].value;
         uint8 status = uint8(job[RollupState.JOB_STATUS]);
         (uint256 n,) = _find(records[1], t);
-        t.ok = _disputable(status) && _concernsJob(t, records) && !_isOpen(records[1], t.id);
+        t.ok = !RollupState.isSeen(records[2]) && _disputable(status) && _concernsJob(t, records)
+            && !_isOpen(records[1], t.id);
         if (!t.ok) return;
+        t.hashes[2] = RollupState.SEEN_VALUE_HASH;
         t.hashes[1] = sha256(
             abi.encodePacked(uint16(n + 1), n == 0 ? bytes("") : records[1].value[2:], t.id, t.claimKey)
         );

@@ -65,6 +65,10 @@ export function faultProofVectors() {
     id: id.toString(),
     path: toHex(keyPath(keys.deposit(id))),
   }));
+  const disputePaths = [0n, 3n, 10n, 2n ** 200n + 3n, max].map((id) => ({
+    id: id.toString(),
+    path: toHex(keyPath(keys.dispute(id))),
+  }));
   const accounts = [
     { balance: 0n, nonce: 0 },
     { balance: 1n, nonce: 1 },
@@ -643,6 +647,7 @@ export function faultProofVectors() {
     cids,
     accountPaths,
     depositPaths,
+    disputePaths,
     accounts,
     txLeaves,
     records,

@@ -81,8 +81,9 @@ export function disputeTxOnOtherJob(
  *  - the job absent, or holding a claim (its digest is not the dispute's claim key: the claim
  *    binds its jobId): refused by the rule, no witness;
  *  - a resolution with the claimer's win of a dispute L2 does not follow on the job: refused;
- *  - the dispute already open on the job (an earlier moved opening stood): an opening is refused
- *    (already open), a resolution of it (same claim key) applied: not provable;
+ *  - an opening of a dispute L2 already opened (`opened`: its l1/dispute/<id> marker present, on
+ *    whichever job) or already open on the job (an earlier moved opening stood): refused, no
+ *    witness; a resolution of a dispute open on the job (same claim key) applied: not provable;
  *  - the job only claimed: refused only with the disputed claim as witness (null: none read).
  */
 export function otherJobRefutation(
@@ -90,12 +91,13 @@ export function otherJobRefutation(
   d: L1Dispute,
   job: Job | undefined,
   disputes: JobDisputes | undefined,
+  opened = false,
 ): { refuted: boolean; witness: ClaimMsg | null } {
   const none = { refuted: true, witness: null };
   if (!job || job.claim) return none;
   const open = disputes?.open ?? [];
   if (tx.type === "disputeOpened") {
-    if (open.some((o) => o.id === tx.disputeId)) return none;
+    if (opened || open.some((o) => o.id === tx.disputeId)) return none;
   } else if (
     open.some((o) => o.id === tx.disputeId && o.claimKey.toLowerCase() === tx.claimKey.toLowerCase())
   ) {

@@ -6,7 +6,7 @@
  * u16 length then b; `tokens` is a u32 count then u32 per token id.
  *
  *   record bytes   acct/<addr>       balance u256 (32) || nonce u64 (8)                  40 bytes
- *                  l1/deposit/<id>, l1/request/<id>   0x01                                1 byte
+ *                  l1/deposit/<id>, l1/request/<id>, l1/dispute/<id>   0x01               1 byte
  *                  worker/<addr>     address 20 || price u256 32 || capacity u32 4 || active u32 4
  *                                    || modelCount u8 || modelId 32 each || bytes16(utf8 multiaddr)
  *                  stake/<addr>      seq u256 || active u256 || unbonding u256 || backing u32   100 bytes

@@ -138,13 +138,15 @@ export function touchedKeys(
     case "workerStake":
       add(keys.stake(tx.worker));
       return list;
-    // The DisputeGame's events (DisputeEventStepRules): the job and its open disputes; a loss
-    // (claimerWon false) of a job that can still be refunded also touches, read from the job
-    // before the tx, the worker record of a claimed job (active count), the worker's stake
-    // (collateral) and an L2 requester's account (the refund).
+    // The DisputeGame's events (DisputeEventStepRules): the job and its open disputes; an opening
+    // then its l1/dispute/<id> marker (read: a replay is refused; written); a loss (claimerWon
+    // false) of a job that can still be refunded also touches, read from the job before the tx,
+    // the worker record of a claimed job (active count), the worker's stake (collateral) and an
+    // L2 requester's account (the refund).
     case "disputeOpened":
       add(keys.job(tx.jobId));
       add(keys.jobDisputes(tx.jobId));
+      add(keys.dispute(tx.disputeId));
       return list;
     case "disputeResolved": {
       add(keys.job(tx.jobId));

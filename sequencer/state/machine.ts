@@ -662,6 +662,9 @@ function openDisputesOf(s: StateAccess, id: Hex): OpenDispute[] {
  * one ends with the claimer's win; a claimed job keeps them for when its claim is submitted.
  */
 function disputeOpened(s: StateAccess, tx: DisputeOpenedTx, ctx: TxContext): TxOutcome {
+  // L1 opens a dispute once: its marker outlives the dispute, so an opening replayed after its
+  // resolution (no longer open) cannot re-freeze the job (docs/rollup.md 8c).
+  if (s.get(keys.dispute(tx.disputeId))) reject(`dispute ${tx.disputeId} was already opened`);
   const j = job(s, tx.jobId);
   if (!DISPUTABLE.has(j.status)) reject(`job ${j.id} is ${j.status}; its claim can no longer be disputed`);
   checkDisputedClaim(j, tx, ctx);
@@ -673,6 +676,7 @@ function disputeOpened(s: StateAccess, tx: DisputeOpenedTx, ctx: TxContext): TxO
   });
   const status = j.status === "claimed" ? "claimed" : "disputed";
   s.set(keys.job(j.id), { ...j, status, disputeId: tx.disputeId });
+  s.set(keys.dispute(tx.disputeId), { l1: true });
   return {
     events: [
       { kind: "DisputeOpened", jobId: j.id, disputeId: tx.disputeId.toString(), challenger: tx.challenger },

@@ -104,7 +104,11 @@ export interface Model {
   cid: Hex;
 }
 
-/** Marker that an L1 event (deposit, request) was derived already; makes derivation idempotent. */
+/**
+ * Marker that an L1 event (deposit, request, a dispute's opening) was derived already; makes
+ * derivation idempotent, and a dispute's marker outlives its resolution (a replayed opening is
+ * refused even once the dispute is no longer open).
+ */
 export interface Seen {
   l1: true;
 }
@@ -119,6 +123,7 @@ export const keys = {
   job: (id: string) => `job/${id}`,
   deposit: (id: bigint) => `l1/deposit/${id}`,
   l1Request: (id: bigint) => `l1/request/${id}`,
+  dispute: (id: bigint) => `l1/dispute/${id}`,
   model: (id: string) => `model/${id}`,
 } as const;
 

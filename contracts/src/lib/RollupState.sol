@@ -108,6 +108,11 @@ library RollupState {
         return sha256(abi.encodePacked("l1/request/", _decimal(id)));
     }
 
+    /// sha256("l1/dispute/" || decimal id), the path of keys.dispute(id).
+    function disputePath(uint256 id) internal pure returns (bytes32) {
+        return sha256(abi.encodePacked("l1/dispute/", _decimal(id)));
+    }
+
     function _decimal(uint256 v) private pure returns (bytes memory out) {
         if (v == 0) return "0";
         uint256 len;
@@ -199,7 +204,8 @@ library RollupState {
         return sha256(abi.encodePacked(a.balance, a.nonce));
     }
 
-    /// An L1 marker record (l1/deposit/<id>): the single byte 0x01 when present.
+    /// An L1 marker record (l1/deposit/<id>, l1/request/<id>, l1/dispute/<id>): the single byte 0x01
+    /// when present.
     function isSeen(RecordProof calldata p) internal pure returns (bool) {
         if (!p.present) return false;
         if (p.value.length != 1 || p.value[0] != 0x01) revert BadSeenRecord(p.value.length);

@@ -14,6 +14,10 @@ contract RollupStateHarness {
         return RollupState.depositPath(id);
     }
 
+    function disputePath(uint256 id) external pure returns (bytes32) {
+        return RollupState.disputePath(id);
+    }
+
     function isBinaryCid(bytes calldata c) external pure returns (bool) {
         return BinaryCid.isValid(c);
     }

@@ -13,6 +13,7 @@ import type { BatchReplay } from "../../../sequencer/fault-proof/steps.ts";
 import {
   type Account,
   type Job,
+  type JobDisputes,
   keys,
   type Model,
   type StateRecord,
@@ -322,6 +323,36 @@ export const disputeEventLies = {
   }),
   /** The same event applied twice. */
   twice: <T extends DisputeOpenedTx | DisputeResolvedTx>(tx: T): T[] => [tx, tx],
+  /**
+   * A real opening replayed after its real resolution: the dispute is no longer open, so a rule
+   * that refuses only an open one would take it and re-freeze the job (a claimer's win: the
+   * worker never paid). Its l1/dispute/<id> marker refuses it (docs/rollup.md 8c).
+   */
+  replayedAfterResolution: (
+    opened: DisputeOpenedTx,
+    resolved: DisputeResolvedTx,
+  ): (DisputeOpenedTx | DisputeResolvedTx)[] => [opened, resolved, opened],
+  /**
+   * The state a liar makes of an opening the rules refuse (replayed): applied as if first seen,
+   * the dispute open on its job again, a submitted job disputed under it (a state lie on top of
+   * the honest replay, where the opening changed nothing).
+   */
+  reopened:
+    (opened: DisputeOpenedTx) =>
+    (state: Map<string, StateRecord>): void => {
+      const k = keys.job(opened.jobId);
+      const j = state.get(k) as Job | undefined;
+      if (!j) throw new Error(`disputeEventLies.reopened: no job ${opened.jobId}`);
+      const open = (state.get(keys.jobDisputes(j.id)) as JobDisputes | undefined)?.open ?? [];
+      state.set(keys.jobDisputes(j.id), {
+        open: [...open, { id: opened.disputeId, claimKey: opened.claimKey.toLowerCase() as Hex }],
+      });
+      state.set(k, {
+        ...j,
+        status: j.status === "claimed" ? "claimed" : "disputed",
+        disputeId: opened.disputeId,
+      });
+    },
 };
 
 /**

@@ -7,7 +7,8 @@
  * Chain seals them. Each dispute tx of the honest batch steps on chain to the replay's commitment
  * and the batch survives lying challengers; lying batches (a resolution paying a lost claim, a
  * flipped claimerWon, a resolution of a running dispute, a dispute moved to another job of the
- * same worker, a made-up dispute, one applied twice) are proven wrong at that tx and removed;
+ * same worker, a made-up dispute, one applied twice, an opening replayed after its resolution)
+ * are proven wrong at that tx and removed, and the validator flags and challenges the replay;
  * hostile witnesses are refused by name and change nothing. Measures one-step gas.
  */
 import t, { type Test } from "tap";
@@ -476,6 +477,47 @@ t.test("batch challenge one-steps of the DisputeGame's event txs", async (t) => 
     },
   );
 
+  await t.test(
+    "the validator's replay refuses an opening replayed after its resolution; its challenger proves it",
+    async (t) => {
+      // no machine takes the replay now (the marker), so the liar posts unsealed blocks and its own root
+      const txs = disputeEventLies.replayedAfterResolution(openA, wonA);
+      const lying = blocksOf(txs);
+      const lied = new Map(replayBatch(genesis, at1, batchBlocks(lying)).finalState);
+      disputeEventLies.reopened(openA)(lied);
+      const index = await bridge.batchCount();
+      await post(lying, stateRootOf(lied));
+      const batches = await new L1BatchReader(seqClients, { bridge: d.address, confirmations: 0 }).next();
+      t.equal(
+        await onL1(openA),
+        null,
+        "L1's dispute backs every field of the replayed opening (getDispute and its log)",
+      );
+      const replayer = new BatchReplayer(genesis);
+      const verdicts = batches.map((x) => replayer.apply(x));
+      t.ok(verdicts[0].ok, "batch 0 re-executes");
+      t.match(
+        verdicts[Number(index)],
+        { ok: false, reason: new RegExp(`re-execution: block 2 tx 2 .*dispute ${dA} was already opened`) },
+        "the lying batch: its third tx re-opens dispute A",
+      );
+      const vc = await validatorChallenges(batches[Number(index)], lying);
+      t.equal(vc.outcome, "won", "the validator's challenger wins");
+      t.same(
+        await seqGame.resolution(vc.challengeId as bigint),
+        { challengerWon: true, reason: "tx refused by the rules" },
+        "tx refused by the rules",
+      );
+      t.equal(
+        (await seqGame.getChallenge(vc.challengeId as bigint)).lo,
+        2n,
+        "proven at the replayed opening",
+      );
+      t.equal(await bridge.batchCount(), index, "the lying batch is removed");
+      await seqGame.depositSequencerBond(RIG.sequencerBond);
+    },
+  );
+
   /**
    * A batch at index 1 holding `txs` after batch 0, defended with the truth until its last tx,
    * whose state root is what a lying sequencer's machine makes of them (`lie` applied on top: for
@@ -659,6 +701,64 @@ t.test("batch challenge one-steps of the DisputeGame's event txs", async (t) => 
       notOnL1: false,
       lie: jobStateLies.creditedExtra(requester.address, ESCROW),
     });
+  });
+
+  await t.test("an opening replayed after its resolution is proven wrong and removed", async (t) => {
+    // A's claim won: replaying its opening would re-freeze A (the worker never paid); L1 backs
+    // every field of it (the dispute was opened), so only the l1/dispute/<id> marker refuses it
+    await lyingBatch(
+      t,
+      "A's opening replayed after the claimer's win (A frozen again)",
+      disputeEventLies.replayedAfterResolution(openA, wonA),
+      {
+        notOnL1: false,
+        lie: disputeEventLies.reopened(openA),
+        hostile: async (id, w) => {
+          t.same(
+            w.records.map((r) => [r.key, r.present]),
+            [
+              [keys.job(idA), true],
+              [keys.jobDisputes(idA), true],
+              [keys.dispute(dA), true],
+            ],
+            "records: job, disputes, the dispute's marker (present: the first opening wrote it)",
+          );
+          t.equal(w.records[2].value, "0x01", "the marker is the byte 0x01");
+          await rejectsWith(
+            t,
+            chGame.proveStep(id, { ...w, records: w.records.slice(0, 2) }),
+            "RecordCount",
+            "the marker left out",
+          );
+          const absent = w.records.map((r, k) =>
+            k === 2 ? { ...r, value: "0x" as Hex, present: false } : r,
+          );
+          await rejectsWith(
+            t,
+            chGame.proveStep(id, { ...w, records: absent }),
+            "RecordProofMismatch",
+            "the marker passed off as absent",
+          );
+          const other = w.records.map((r, k) => (k === 2 ? { ...r, value: "0x02" as Hex } : r));
+          await rejectsWith(
+            t,
+            chGame.proveStep(id, { ...w, records: other }),
+            "BadSeenRecord",
+            "a marker of another byte",
+          );
+        },
+      },
+    );
+    // B's claim lost: its job is refunded, so the replay is refused by the job's state as well
+    await lyingBatch(
+      t,
+      "B's opening replayed after its loss (B refunded, then frozen)",
+      [openB, lostB, openB],
+      {
+        notOnL1: false,
+        lie: jobStateLies.statusSet(idB, "disputed"),
+      },
+    );
   });
 
   await t.test("an honest batch of dispute txs survives lying challengers", async (t) => {

@@ -124,6 +124,11 @@ t.test("how the one-step refuses a moved dispute tx", async (t) => {
     "already open on the job: refused",
   );
   t.same(
+    otherJobRefutation(opened(JOB_C), d, job(null), none, true),
+    { refuted: true, witness: null },
+    "already opened by L2 (its marker present; on job A, or since resolved): refused, no witness",
+  );
+  t.same(
     otherJobRefutation(resolved(JOB_C, false), d, job(null), none),
     { refuted: true, witness: claimA },
     "a loss on a claimed job the dispute is not open on: with the witness",

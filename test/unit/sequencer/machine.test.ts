@@ -482,7 +482,8 @@ t.test("disputes: lost dispute refunds, won dispute pays after the window", asyn
   // Every dispute counts (attack 4): a second one while disputed is followed too.
   applyTx(lost, opened(1n), ctx(30));
   t.equal(jobOf(lost, id).status, "disputed");
-  rejects(t, lost, opened(1n), ctx(31), /dispute 1 on job .* is already open/);
+  t.same(lost.get(keys.dispute(1n)), { l1: true }, "the applied opening writes its l1/dispute marker");
+  rejects(t, lost, opened(1n), ctx(31), /dispute 1 was already opened/);
   applyTx(lost, opened(2n), ctx(31));
   applyTx(lost, resolved(2n, true), ctx(32));
   t.equal(jobOf(lost, id).status, "disputed", "a puppet's lost dispute does not release the job");
@@ -544,6 +545,16 @@ t.test("disputes: lost dispute refunds, won dispute pays after the window", asyn
   );
   t.equal(jobOf(won, id2).status, "submitted");
   t.equal(jobOf(won, id2).disputeId, null);
+  // L1 opens a dispute once: replayed after its resolution (no longer open) it would re-freeze
+  // the job whose claim won, so the worker is never paid; its marker refuses it.
+  rejects(
+    t,
+    won,
+    { type: "disputeOpened", disputeId: 7n, jobId: id2, claimKey: key2, claimer: WORKER, challenger: OTHER },
+    ctx(50),
+    /dispute 7 was already opened/,
+    "an opening replayed after its resolution",
+  );
   rejects(
     t,
     won,
