@@ -144,6 +144,14 @@ contract BatchStepVerifier {
     {
         if (txBytes.length == 0) return (false, pre); // no kind byte: no tx, refused as below
         uint8 kind = uint8(txBytes[0]);
+        // A user tx's nonce past 2^53 - 1 is no tx L2 holds (decode-tx-bytes.ts refuses it): decided
+        // on the bytes alone, before any record is asked for, as the batch's reader decides it.
+        if (kind >= TX_TRANSFER && kind <= TX_SUBMIT_GENERATION) {
+            uint256 at = kind >= TX_POST_JOB ? 29 : 21; // after kind (and the block time) and from
+            if (txBytes.length < at + 8 || !UserTxRules.safeInteger(txBytes, at)) {
+                revert BadTxEncoding(kind, txBytes.length);
+            }
+        }
         if (
             kind == TX_REGISTER_WORKER || kind == TX_POST_JOB || kind == TX_CLAIM_JOB || kind == TX_SUBMIT_RESULT
                 || kind == TX_FINALIZE

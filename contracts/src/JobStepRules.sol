@@ -155,6 +155,8 @@ contract JobStepRules is JobStepBase {
         if (b.length < 174) revert BadTxEncoding(TX_POST_JOB, b.length);
         uint256 cidEnd = 174 + uint8(b[173]);
         if (b.length != cidEnd + 65) revert BadTxEncoding(TX_POST_JOB, b.length);
+        // a deadline past 2^53 - 1 is no tx L2 holds (a JS number): the bytes encode none, as TS reads them
+        if (!UserTxRules.safeInteger(b, 165)) revert BadTxEncoding(TX_POST_JOB, b.length);
         address from = address(bytes20(b[9:29]));
         bytes32 jobId = _postJobDigest(b, cidEnd);
         s = _open(from, uint64(bytes8(b[29:37])), uint256(bytes32(b[37:69])), jobId, b[cidEnd:], 2, records);
@@ -164,12 +166,10 @@ contract JobStepRules is JobStepBase {
         s.hashes[m] = RollupState.oldValueHash(records[m]);
         uint256 escrow = uint256(bytes32(b[133:165]));
         uint64 blockTime = uint64(bytes8(b[1:9]));
-        // machine.ts postJob then checkServable: a CID, escrow > 0, deadline after the block time
-        // and at most 2^53 - 1 (decode-tx-bytes.ts refuses a larger one: both sides refuse it),
+        // machine.ts postJob then checkServable: a CID, escrow > 0, deadline after the block time,
         // the model registered, a fresh job id, the escrow from the balance
         if (
             !s.ok || !BinaryCid.isValid(b[174:cidEnd]) || escrow == 0 || uint64(bytes8(b[165:173])) <= blockTime
-                || !UserTxRules.safeInteger(b, 165) // L2 keeps a deadline as a JS number
                 || !records[m].present || records[m + 1].present || s.sender.balance < escrow
         ) {
             s.ok = false;

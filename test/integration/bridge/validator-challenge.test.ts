@@ -48,11 +48,22 @@ const CLOCK = 300n;
  * telling the truth until the last tx), `withhold` (the same, never answering), `garbage` (the
  * honest roots over data whose tx section also holds bytes that encode no tx, played by a
  * sequencer answering with its own replay of that section: nothing in the state is wrong, but the
- * batch holds a refused step, and the challenger steers the bisection onto it).
+ * batch holds a refused step, and the challenger steers the bisection onto it), `bigNonce` (the
+ * same with a transfer of the right length whose nonce is past 2^53 - 1: no tx either, decided on
+ * its bytes before any record, on chain as in TS).
  */
-type Mode = "answer" | "withhold" | "garbage";
+type Mode = "answer" | "withhold" | "garbage" | "bigNonce";
+const garbageMode = (m: Mode) => m === "garbage" || m === "bigNonce";
 /** A transfer's kind byte and 49 bytes: no tx (a transfer is 178 bytes). */
 const GARBAGE_TX = concatBytes(Uint8Array.of(0x01), new Uint8Array(49).fill(7));
+
+/** The bytes a garbage mode appends: GARBAGE_TX, or the section's first transfer at nonce 2^60. */
+function garbageOf(mode: Mode, data: Uint8Array): Uint8Array {
+  if (mode === "garbage") return GARBAGE_TX;
+  const b = Uint8Array.from(batchTxSection(data).txs[0]);
+  new DataView(b.buffer).setBigUint64(21, 2n ** 60n);
+  return b;
+}
 
 /**
  * An embedded L1 with a Bridge and a BatchChallenge (bonded sequencer, `CLOCK` per side), the L2
@@ -118,9 +129,9 @@ async function scenario(t: Test, mode: Mode): Promise<void> {
   const block2 = seal([transfer(20n), transfer(30n), transfer(40n)], 2000);
   const post = (blocks: Block[], lie: boolean) => {
     const built = buildBatch(blocks);
-    const h = lie && mode === "garbage" ? { ...built, ...withGarbage(built.txData) } : built;
+    const h = lie && garbageMode(mode) ? { ...built, ...withGarbage(built.txData, mode) } : built;
     const roots =
-      lie && mode !== "garbage"
+      lie && !garbageMode(mode)
         ? faultyRoots(
             "wrong-state-root",
             { stateRoot: h.stateRoot, messages: h.messages, batchIndex: 1 },
@@ -206,26 +217,25 @@ async function scenario(t: Test, mode: Mode): Promise<void> {
   const leaves = truth.messageLeaves;
   // garbage: the sequencer answers from its own replay of the section it posted (the refused
   // step changes nothing there), so every commitment it reveals is a true one
-  const garbageData = withGarbage(buildBatch([block2]).txData).txData;
+  const garbageData = withGarbage(buildBatch([block2]).txData, mode).txData;
   const sectionTruth = replaySteps(
     genesis,
     { state: first.finalState, inboxHash: first.finalInboxHash, lastTime: first.finalLastTime },
     stepsOfBatchData(garbageData, first.finalLastTime),
   );
-  const liar =
-    mode === "garbage"
-      ? sectionTruth
-      : sequencerLiars.truthUntilLast(
-          truth,
-          // transfers, deposits and withdrawals: no timed tx, the batch states last time 0
-          stepCommitment(
-            fromHex(wrongRoot),
-            messageChainOf(leaves.map(fromHex)),
-            fromHex(truth.finalInboxHash),
-            0,
-          ),
-          leaves,
-        );
+  const liar = garbageMode(mode)
+    ? sectionTruth
+    : sequencerLiars.truthUntilLast(
+        truth,
+        // transfers, deposits and withdrawals: no timed tx, the batch states last time 0
+        stepCommitment(
+          fromHex(wrongRoot),
+          messageChainOf(leaves.map(fromHex)),
+          fromHex(truth.finalInboxHash),
+          0,
+        ),
+        leaves,
+      );
 
   for (let i = 0; i < 40 && v.challenger?.outcome !== "won"; i++) {
     await v.step();
@@ -253,6 +263,7 @@ async function scenario(t: Test, mode: Mode): Promise<void> {
       answer: "tx executes to another state",
       withhold: "sequencer ran out of time",
       garbage: "tx refused by the rules",
+      bigNonce: "tx refused by the rules",
     }[mode],
   );
   // the slashed sequencer posts nothing until it bonds again, then re-posts the honest chain
@@ -267,14 +278,18 @@ t.test("the validator ends a challenge the sequencer does not answer", (t) => sc
 t.test("the validator removes a batch holding bytes that encode no tx, though its roots are right", (t) =>
   scenario(t, "garbage"),
 );
+t.test(
+  "the validator removes a batch holding a transfer whose nonce is past 2^53 - 1, though its roots are right",
+  (t) => scenario(t, "bigNonce"),
+);
 
-/** Batch data with GARBAGE_TX appended to its tx section (the body left as it was). */
-function withGarbage(data: Uint8Array): { txData: Uint8Array; txDataHash: Hex } {
+/** Batch data with garbageOf(mode) appended to its tx section (the body left as it was). */
+function withGarbage(data: Uint8Array, mode: Mode): { txData: Uint8Array; txDataHash: Hex } {
   const { txs, bodyStart } = batchTxSection(data);
   const txData = concatBytes(
     Uint8Array.of(0x03),
     u32be(txs.length + 1),
-    ...[...txs, GARBAGE_TX].flatMap((b) => [u32be(b.length), b]),
+    ...[...txs, garbageOf(mode, data)].flatMap((b) => [u32be(b.length), b]),
     data.subarray(bodyStart),
   );
   return { txData, txDataHash: batchDataHash(txData) };
