@@ -312,22 +312,39 @@ contract GenerationStepRules is JobStepBase {
         if (job.length != p + 1) revert RollupState.BadJobRecord(job.length);
     }
 
-    /// The count and stop rules on the generated ids (u32 each) under the job's params.
+    /// The count and stop rules on the generated ids (u32 each) under the job's params. The stop
+    /// token is looked for eight tokens a word (a token at a time cost ~83 gas, 680k over 8,191
+    /// tokens): the word XOR the stop token in every lane has a zero lane where a token is the stop
+    /// token, and (y - ones) & ~y & highs is non-zero exactly when some lane of y is zero (a borrow
+    /// only leaves a lane that is zero). Lanes past the scanned tokens are set to all ones, never
+    /// zero and never borrowing. No token id has its top bit set (tokenIdsOk), so the absent stop
+    /// token (0xffffffff) is never found.
     function _countRules(bytes calldata tokens, bytes calldata params) internal pure returns (bool) {
         (bool ok, GenerationCommitments.Params memory r) = GenerationCommitments.decodeParams(params);
         uint256 n = tokens.length / 4;
         if (!ok || n == 0 || n > r.maxTokens) return false;
         uint256 stopToken = r.stopToken;
-        bool early; // the stop token before the last token: the generation goes on after it
+        uint256 early; // non-zero: the stop token before the last token (the generation goes on after it)
         uint256 last;
         assembly ("memory-safe") {
+            let ones := 0x0000000100000001000000010000000100000001000000010000000100000001
+            let highs := 0x8000000080000000800000008000000080000000800000008000000080000000
+            let stops := mul(stopToken, ones)
             let p := tokens.offset
-            for { let end := add(p, mul(4, sub(n, 1))) } lt(p, end) { p := add(p, 4) } {
-                if eq(shr(224, calldataload(p)), stopToken) { early := 1 }
+            let scanEnd := add(p, mul(4, sub(n, 1))) // the tokens before the last
+            let whole := add(p, and(sub(scanEnd, p), not(31)))
+            for {} lt(p, whole) { p := add(p, 32) } {
+                let y := xor(calldataload(p), stops)
+                early := or(early, and(and(sub(y, ones), not(y)), highs))
             }
-            last := shr(224, calldataload(p))
+            let left := sub(scanEnd, p) // bytes of scanned tokens in the last, partial word
+            if left {
+                let y := or(xor(calldataload(p), stops), shr(mul(8, left), not(0)))
+                early := or(early, and(and(sub(y, ones), not(y)), highs))
+            }
+            last := shr(224, calldataload(scanEnd))
         }
-        return !early && (last == stopToken || n == r.maxTokens);
+        return early == 0 && (last == stopToken || n == r.maxTokens);
     }
 
     /// The root of int32 [T] = prompt ++ generated ++ 0-padding: generationPassInputRoot(prompt,

@@ -150,11 +150,19 @@ t.test("generation one-steps at the full 8,192 window", async (t) => {
   };
 
   const claims = claimDomain(BigInt(d.chainId), d.address);
-  /** The generation job of `prompt` with `n` tokens to generate (no stop token), claimed and submitted. */
-  const generationTxs = (prompt: number[], generated: number[]) => {
+  /**
+   * A generation job of `prompt` (greedy; by default in the full window, run to maxTokens =
+   * `generated.length` without a stop token), claimed and submitted with `generated`.
+   */
+  const generationTxs = (
+    prompt: number[],
+    generated: number[],
+    o: { window?: number; stopToken?: number; maxTokens?: number } = {},
+  ) => {
+    const window = o.window ?? WINDOW;
     const params: GenerationParams = {
-      maxTokens: generated.length,
-      stopToken: null,
+      maxTokens: o.maxTokens ?? generated.length,
+      stopToken: o.stopToken ?? null,
       rule: { kind: "greedy" },
     };
     const postTx = user(
@@ -163,7 +171,7 @@ t.test("generation one-steps at the full 8,192 window", async (t) => {
         type: "postGenerationJob",
         modelId: model,
         prompt,
-        window: WINDOW,
+        window,
         params,
         escrow: 20n,
         deadline: ts + 600_000,
@@ -175,7 +183,7 @@ t.test("generation one-steps at the full 8,192 window", async (t) => {
       jobId,
       worker: worker.address,
       modelId: model,
-      inputRoot: toHex(generationPassInputRoot(prompt, generated, WINDOW)),
+      inputRoot: toHex(generationPassInputRoot(prompt, generated, window)),
       outputRoot: `0x${"d4".repeat(32)}`,
       traceRoot: `0x${"e5".repeat(32)}`,
       generationSpec: toHex(generationSpec(prompt.length, generated.length, generationParamsHash(params))),
@@ -230,6 +238,36 @@ t.test("generation one-steps at the full 8,192 window", async (t) => {
       }
     });
   }
+
+  // The stop-token rule reads eight tokens a word (GenerationStepRules._countRules): the stop
+  // token at every position of whole words and of a last, partial word, the value 0 among them
+  // (the lanes past the last token must not read as it), must be refused before the last token
+  // and accepted as it, as the replay decides.
+  await t.test("the stop token before the last token is refused at every position", async (t) => {
+    for (const stopToken of [9, 0]) {
+      const other = (i: number) => [stopToken + 1, 0x7fffffff, 100 + i, 2 ** 24][i % 4];
+      for (const n of [1, 2, 9, 17, 20]) {
+        const honest = [...Array.from({ length: n - 1 }, (_, i) => other(i)), stopToken];
+        const variants: [string, number[]][] = [[`ended by it (${n} tokens)`, honest]];
+        for (let k = 0; k < n - 1; k++)
+          variants.push([`at ${k} of ${n}`, honest.map((x, i) => (i === k ? stopToken : x))]);
+        for (const [what, generated] of variants) {
+          const c = generationTxs([17], generated, { window: 64, stopToken, maxTokens: 24 });
+          const blocks = blocksAt(c.txs);
+          const truth = replayBatch(genesis, at(pre, blocks), batchBlocks(blocks));
+          const accepted = (truth.finalState.get(keys.job(c.jobId)) as Job).status === "submitted";
+          t.equal(accepted, generated === honest, `stop token ${stopToken} ${what}: the replay's verdict`);
+          const [applied, post] = await step(witnessOf(blocks, 2));
+          t.equal(applied, accepted, `stop token ${stopToken} ${what}: the one-step's is the same`);
+          t.equal(
+            stepCommitment(fromHex(post[0]), fromHex(post[1]), INBOX, truth.roots[3].lastTime),
+            truth.commitments[3],
+            `stop token ${stopToken} ${what}: C_3`,
+          );
+        }
+      }
+    }
+  });
 
   for (const c of cases) {
     await t.test(
