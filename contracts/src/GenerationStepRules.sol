@@ -245,7 +245,8 @@ contract GenerationStepRules is JobStepBase {
     /// job; with n the generated tokens, 1 <= n <= maxTokens, the stop token only as the last token,
     /// n == maxTokens unless the last token is the stop token; the claim's inputRoot the root of
     /// the pass input int32 [T] = prompt ++ generated ++ 0-padding, its generationSpec
-    /// generationSpec(P, n, sha256(params)). Writes the job with the tokens in it.
+    /// generationSpec(P, n, sha256(params)). Writes the job with the tokens in it (the job's
+    /// window, prompt and params, then the tx's u32 count and ids).
     function _generationClaim(
         Step memory s,
         bytes calldata b,
@@ -255,20 +256,22 @@ contract GenerationStepRules is JobStepBase {
         Generation memory gen = _generationOf(records[s.accounts].value);
         s.ok = gen.at != 0 && _generationHolds(records[s.accounts].value, gen, b, claimEnd);
         if (!s.ok) return;
-        bytes memory generation = _withGenerated(records[s.accounts].value, gen, b, claimEnd);
-        bool disputed = _openDisputes(records[s.accounts + 1]) > 0;
-        s.hashes[s.accounts] =
-            _submittedJobHash(records[s.accounts].value, gen.claimAt, b, claimEnd, disputed, generation);
+        s.hashes[s.accounts] = _submittedGenerationHash(records[s.accounts], records[s.accounts + 1], gen, b, claimEnd);
     }
 
-    /// The record's opt(generation) after the submission: the job's window, prompt and params, then
-    /// the tx's generated tokens (u32 count, ids).
-    function _withGenerated(bytes calldata job, Generation memory gen, bytes calldata b, uint256 claimEnd)
-        internal
-        pure
-        returns (bytes memory)
-    {
-        return abi.encodePacked(uint8(1), job[gen.at:gen.paramsEnd], uint8(1), b[claimEnd + 65:b.length - 65]);
+    /// The generation job's record after the submission (encoding.ts jobBytes): submitted (disputed
+    /// when a dispute on it is open) with the claim, then opt(generation) with the job's window,
+    /// prompt and params and the tx's generated tokens (u32 count, ids), copied from calldata once.
+    function _submittedGenerationHash(
+        RollupState.RecordProof calldata job,
+        RollupState.RecordProof calldata disputes,
+        Generation memory gen,
+        bytes calldata b,
+        uint256 claimEnd
+    ) internal pure returns (bytes32) {
+        bytes memory prefix = _submittedJobPrefix(job.value, gen.claimAt, b, claimEnd, _openDisputes(disputes) > 0);
+        bytes calldata generated = b[claimEnd + 65:b.length - 65];
+        return sha256(abi.encodePacked(prefix, uint8(1), job.value[gen.at:gen.paramsEnd], uint8(1), generated));
     }
 
     /// The generated `tokens` keep the job's count and stop rules, and the claim's inputRoot and
