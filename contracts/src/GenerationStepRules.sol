@@ -336,9 +336,16 @@ contract GenerationStepRules is JobStepBase {
             let p := tokens.offset
             let scanEnd := add(p, mul(4, sub(n, 1))) // the tokens before the last
             let whole := add(p, and(sub(scanEnd, p), not(31)))
-            for {} lt(p, whole) { p := add(p, 32) } {
+            let pairs := add(p, and(sub(scanEnd, p), not(63))) // two words an iteration
+            for {} lt(p, pairs) { p := add(p, 64) } {
+                let y := xor(calldataload(p), stops)
+                let z := xor(calldataload(add(p, 32)), stops)
+                early := or(early, and(or(and(sub(y, ones), not(y)), and(sub(z, ones), not(z))), highs))
+            }
+            if lt(p, whole) {
                 let y := xor(calldataload(p), stops)
                 early := or(early, and(and(sub(y, ones), not(y)), highs))
+                p := add(p, 32)
             }
             let left := sub(scanEnd, p) // bytes of scanned tokens in the last, partial word
             if left {

@@ -70,15 +70,20 @@ library UserTxRules {
     }
 
     /// Every u32 big-endian id in `t` (a whole number of them) is a token id, at most 2^31 - 1: no
-    /// top bit set. Eight ids a word, the words OR-ed together and their top bits read once (a
-    /// test per word cost ~90 gas a word, ~93k over 8,192 ids).
+    /// top bit set. Eight ids a word, the words OR-ed together two at a time and their top bits read
+    /// once (a test per word cost ~90 gas a word, ~93k over 8,192 ids).
     function tokenIdsOk(bytes calldata t) internal pure returns (bool ok) {
         assembly ("memory-safe") {
             let top := 0x8000000080000000800000008000000080000000800000008000000080000000
             let all := 0
             let p := t.offset
             let whole := add(p, and(t.length, not(31))) // the end of the whole words
-            for {} lt(p, whole) { p := add(p, 32) } { all := or(all, calldataload(p)) }
+            let pairs := add(p, and(t.length, not(63))) // two words an iteration: half the loop's own cost
+            for {} lt(p, pairs) { p := add(p, 64) } { all := or(all, or(calldataload(p), calldataload(add(p, 32)))) }
+            if lt(p, whole) {
+                all := or(all, calldataload(p))
+                p := add(p, 32)
+            }
             let left := sub(add(t.offset, t.length), p) // bytes of ids in the last, partial word
             if left { all := or(all, and(calldataload(p), not(shr(mul(8, left), not(0))))) }
             ok := iszero(and(all, top))

@@ -13,6 +13,7 @@ import t from "tap";
 import { encodeFunctionData, type Hex, parseEther } from "viem";
 import { walletClientFor } from "../../../bridge/clients.ts";
 import { batchStepVerifierAbi } from "../../../contracts/artifacts/BatchStepVerifier.ts";
+import { generationStepRulesAbi } from "../../../contracts/artifacts/GenerationStepRules.ts";
 import { fromHex, toHex } from "../../../protocol/bytes.ts";
 import { claimDomain } from "../../../protocol/eip712.ts";
 import { type GenerationParams, generationParamsHash } from "../../../protocol/generation-job.ts";
@@ -24,7 +25,7 @@ import { stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
 import { replayBatch, type StepWitness } from "../../../sequencer/fault-proof/steps.ts";
 import { type Job, keys, type StateRecord } from "../../../sequencer/state/records.ts";
 import { challengerLiars } from "../../helpers/adversary/batch-liars.ts";
-import { challengeRig, stateRootOf as rootOf } from "../../helpers/batch-challenge-rig.ts";
+import { challengeRig, revertName, stateRootOf as rootOf } from "../../helpers/batch-challenge-rig.ts";
 import { derivedSince, placeholderModel } from "../../helpers/l1.ts";
 
 const WINDOW = 8192;
@@ -121,12 +122,14 @@ t.test("generation one-steps at the full 8,192 window", async (t) => {
   };
   const stepArgs = (w: StepWitness) =>
     [[w.preStateRoot, w.preMessageChain, w.preInboxHash], w.txBytes, w.records] as const;
+  // the verifier forwards the generation txs to GenerationStepRules as they are: its errors are its own
+  const stepAbi = [...batchStepVerifierAbi, ...generationStepRulesAbi.filter((e) => e.type === "error")];
   const step = (w: StepWitness) =>
     b
       .clients(1)
       .publicClient.readContract({
         address: challenge.verifier,
-        abi: batchStepVerifierAbi,
+        abi: stepAbi,
         functionName: "step",
         args: stepArgs(w),
       } as never)
@@ -246,13 +249,13 @@ t.test("generation one-steps at the full 8,192 window", async (t) => {
   await t.test("the stop token before the last token is refused at every position", async (t) => {
     for (const stopToken of [9, 0]) {
       const other = (i: number) => [stopToken + 1, 0x7fffffff, 100 + i, 2 ** 24][i % 4];
-      for (const n of [1, 2, 9, 17, 20]) {
+      for (const n of [1, 2, 9, 17, 20, 25, 26]) {
         const honest = [...Array.from({ length: n - 1 }, (_, i) => other(i)), stopToken];
         const variants: [string, number[]][] = [[`ended by it (${n} tokens)`, honest]];
         for (let k = 0; k < n - 1; k++)
           variants.push([`at ${k} of ${n}`, honest.map((x, i) => (i === k ? stopToken : x))]);
         for (const [what, generated] of variants) {
-          const c = generationTxs([17], generated, { window: 64, stopToken, maxTokens: 24 });
+          const c = generationTxs([17], generated, { window: 64, stopToken, maxTokens: 32 });
           const blocks = blocksAt(c.txs);
           const truth = replayBatch(genesis, at(pre, blocks), batchBlocks(blocks));
           const accepted = (truth.finalState.get(keys.job(c.jobId)) as Job).status === "submitted";
@@ -265,6 +268,34 @@ t.test("generation one-steps at the full 8,192 window", async (t) => {
             `stop token ${stopToken} ${what}: C_3`,
           );
         }
+      }
+    }
+  });
+
+  // The token-id check ORs the words two at a time (UserTxRules.tokenIdsOk): a token past 2^31 - 1
+  // in a pair of words, in a lone whole word or in the last, partial word is bytes no L2 tx has.
+  await t.test("a token id past 2^31 - 1 anywhere in the tokens is refused as bytes of no tx", async (t) => {
+    const [promptCase, generatedCase] = [cases[1], cases[0]];
+    const spots: [string, StepWitness, number, number[]][] = [
+      ["prompt", witnessOf(blocksAt(promptCase.txs), 0), 149, [0, 9, 4095]],
+      [
+        "generated tokens",
+        witnessOf([block2], 2),
+        -(65 + 4 * generatedCase.generated.length),
+        [0, 15, 8183, 8190],
+      ],
+    ];
+    for (const [what, w, from, at] of spots) {
+      const bytes = fromHex(w.txBytes);
+      const start = from < 0 ? bytes.length + from : from;
+      for (const k of at) {
+        const bad = bytes.slice();
+        bad[start + 4 * k] |= 0x80;
+        t.equal(
+          await revertName(step({ ...w, txBytes: toHex(bad) })),
+          "BadTxEncoding",
+          `${what}: token ${k} with its top bit set`,
+        );
       }
     }
   });
