@@ -8,6 +8,8 @@
  * full ceil(log2 n) rounds. Measures L1 txs and gas per side, the one-step gas by tx type (the
  * largest against the 300k goal), the seconds from the bad batch's postBatch to its removal with
  * both sides answering at once (automine), and what a forged withdrawal is paid (must be 0).
+ * Apart from the batch: the one-step of a submitGeneration over a full 8,192 window on its final
+ * state (`fullWindowSubmitGenerationGas`, over the goal by its calldata alone, docs/rollup.md 8c).
  */
 import { parseEther } from "viem";
 import {
