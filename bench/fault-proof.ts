@@ -8,6 +8,8 @@
  * full ceil(log2 n) rounds. Measures L1 txs and gas per side, the one-step gas by tx type (the
  * largest against the 300k goal), the seconds from the bad batch's postBatch to its removal with
  * both sides answering at once (automine), and what a forged withdrawal is paid (must be 0).
+ * Apart from the batch: the one-step of a submitGeneration over a full 8,192 window on its final
+ * state (`fullWindowSubmitGenerationGas`, over the goal by its calldata alone, docs/rollup.md 8c).
  */
 import { parseEther } from "viem";
 import {
@@ -40,7 +42,7 @@ import {
   stepCommitment,
 } from "../sequencer/fault-proof/encoding.ts";
 import { replayBatch } from "../sequencer/fault-proof/steps.ts";
-import type { StateRecord } from "../sequencer/state/records.ts";
+import { type Job, keys, type StateRecord } from "../sequencer/state/records.ts";
 import { derivedSince, placeholderModel } from "../test/helpers/l1.ts";
 import type { BenchOptions, BenchResult } from "./lib/harness.ts";
 
@@ -360,6 +362,60 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
         if (!(err as BridgeRevert).errorName) throw err;
       }
     }
+    // The full window (docs/rollup.md 8c), apart from the batch, whose every other figure its
+    // 32 KB of tokens would change: on the state after the batch, a generation job with a 1-token
+    // prompt in a window of 8,192, claimed, and its 8,191 tokens submitted. That one-step is over
+    // the 300k goal by its calldata alone (EIP-7623's floor): reported beside maxOneStepGas.
+    const T = 8192;
+    const fullParams: GenerationParams = { maxTokens: T - 1, stopToken: null, rule: { kind: "greedy" } };
+    const fullGenerated = Array.from({ length: T - 1 }, (_, i) => ((i + 1) * 7919) % 32000);
+    const fullPost = signed(requester, {
+      type: "postGenerationJob",
+      modelId: model,
+      prompt: [17],
+      window: T,
+      params: fullParams,
+      escrow: 10_000n,
+      deadline: 10_000_000,
+    });
+    const fullClaim: ClaimMsg = {
+      ...claim,
+      jobId: chain.txHash(fullPost),
+      inputRoot: toHex(generationPassInputRoot([17], fullGenerated, T)),
+      generationSpec: toHex(generationSpec(1, T - 1, generationParamsHash(fullParams))),
+    };
+    const fullTxs = [
+      fullPost,
+      signed(worker, { type: "claimJob", jobId: fullClaim.jobId }),
+      signed(worker, {
+        type: "submitGeneration",
+        claim: fullClaim,
+        claimSignature: signClaim(fullClaim, users[worker].key, claimDomain(BigInt(d.chainId), d.address)),
+        generated: fullGenerated,
+      }),
+    ];
+    for (const tx of fullTxs) chain.admit(tx, chain.txHash(tx), 1008 + genesis.params.challengeWindowMs);
+    const fullBlock = chain.seal(origin, key as Uint8Array).block;
+    const afterBatch = {
+      state: truth.finalState,
+      inboxHash: truth.finalInboxHash,
+      lastTime: truth.finalLastTime,
+    };
+    const full = replayBatch(genesis, afterBatch, [{ header: fullBlock.header, txs: fullBlock.txs }], 2);
+    const fullJob = full.finalState.get(keys.job(fullClaim.jobId)) as Job | undefined;
+    if (fullJob?.status !== "submitted" || !full.witness)
+      throw new Error("the full-window generation was not submitted");
+    const fw = full.witness;
+    const fullWindowSubmitGenerationGas = Number(
+      await chClients.publicClient.estimateContractGas({
+        address: game.verifier,
+        abi: (await import("../contracts/artifacts/BatchStepVerifier.ts")).batchStepVerifierAbi,
+        functionName: "step",
+        args: [[fw.preStateRoot, fw.preMessageChain, fw.preInboxHash], fw.txBytes, fw.records],
+        account: l1.accounts[1].address,
+      }),
+    );
+
     return {
       txCount: truth.txCount,
       accounts: ACCOUNTS,
@@ -375,6 +431,7 @@ export async function run(_opts: BenchOptions): Promise<BenchResult> {
       challengerGas: Number(side.challenger.gas),
       oneStepGas,
       maxOneStepGas: Math.max(...Object.values(oneStepGas)),
+      fullWindowSubmitGenerationGas,
       secondsToRemoveBadBatch: Number(secondsToRemoveBadBatch.toFixed(2)),
       forgedPaid: Number(forgedPaid),
     };

@@ -279,20 +279,19 @@ abstract contract JobStepBase {
         genAt = p;
     }
 
-    /// The job record after the claim: status submitted (disputed when a dispute on the job is
-    /// already open), submittedAt the block time, the claim and its signature in the tail, then
-    /// `generation` (opt(generation) as it is now: 0x00 for a single-pass job).
-    function _submittedJobHash(
-        bytes calldata job,
-        uint256 claimAt,
-        bytes calldata b,
-        uint256 claimEnd,
-        bool disputed,
-        bytes memory generation
-    ) internal pure returns (bytes32) {
+    /// The job record after the claim up to its opt(generation): status submitted (disputed when a
+    /// dispute on the job is already open), submittedAt the block time, the claim and its
+    /// signature in the tail. The record is this then 0x00 for a single-pass job, or 0x01 || the
+    /// job's window, prompt and params || 0x01 || the generated tokens, appended by the caller
+    /// from calldata (a generation's tokens copied once, into the record's bytes).
+    function _submittedJobPrefix(bytes calldata job, uint256 claimAt, bytes calldata b, uint256 claimEnd, bool disputed)
+        internal
+        pure
+        returns (bytes memory)
+    {
         bytes memory head = _submittedHead(job, bytes8(b[1:9]), disputed);
         bytes memory claim = abi.encodePacked(job[RollupState.JOB_HEAD:claimAt], uint8(1), b[CLAIM_AT:claimEnd]);
-        return sha256(abi.encodePacked(head, claim, uint8(1), b[claimEnd:claimEnd + 65], generation));
+        return abi.encodePacked(head, claim, uint8(1), b[claimEnd:claimEnd + 65]);
     }
 
     /// The job's head submitted at `submittedAt`: its status and submittedAt patched.

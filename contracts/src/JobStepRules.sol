@@ -316,7 +316,7 @@ contract JobStepRules is JobStepBase {
             if (!s.ok) return;
             if (job.length != genAt + 1) revert RollupState.BadJobRecord(job.length);
         }
-        s.hashes[s.accounts] = _submittedJobHash(job, claimAt, b, claimEnd, disputed, hex"00");
+        s.hashes[s.accounts] = sha256(abi.encodePacked(_submittedJobPrefix(job, claimAt, b, claimEnd, disputed), uint8(0)));
     }
 
     function _submitResultDigest(bytes calldata b, bytes32 claimHash, uint256 claimEnd)

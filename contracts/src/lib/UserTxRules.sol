@@ -70,20 +70,23 @@ library UserTxRules {
     }
 
     /// Every u32 big-endian id in `t` (a whole number of them) is a token id, at most 2^31 - 1: no
-    /// top bit set. Eight ids a word.
+    /// top bit set. Eight ids a word, the words OR-ed together two at a time and their top bits read
+    /// once (a test per word cost ~90 gas a word, ~93k over 8,192 ids).
     function tokenIdsOk(bytes calldata t) internal pure returns (bool ok) {
         assembly ("memory-safe") {
             let top := 0x8000000080000000800000008000000080000000800000008000000080000000
-            let bad := 0
-            let end := add(t.offset, t.length)
-            for { let p := t.offset } lt(p, end) { p := add(p, 32) } {
-                let x := calldataload(p)
-                let left := sub(end, p)
-                // the last word: only its `left` leading bytes are ids
-                if lt(left, 32) { x := and(x, not(shr(mul(8, left), not(0)))) }
-                bad := or(bad, and(x, top))
+            let all := 0
+            let p := t.offset
+            let whole := add(p, and(t.length, not(31))) // the end of the whole words
+            let pairs := add(p, and(t.length, not(63))) // two words an iteration: half the loop's own cost
+            for {} lt(p, pairs) { p := add(p, 64) } { all := or(all, or(calldataload(p), calldataload(add(p, 32)))) }
+            if lt(p, whole) {
+                all := or(all, calldataload(p))
+                p := add(p, 32)
             }
-            ok := iszero(bad)
+            let left := sub(add(t.offset, t.length), p) // bytes of ids in the last, partial word
+            if left { all := or(all, and(calldataload(p), not(shr(mul(8, left), not(0))))) }
+            ok := iszero(and(all, top))
         }
     }
 
