@@ -8,6 +8,9 @@ import { bridgeAbi } from "../contracts/artifacts/Bridge.ts";
 import type { Hex } from "../protocol/tx.ts";
 import type { BatchL1View, L1Batch } from "./batch.ts";
 
+/** Blocks of BatchPosted logs getBatch reads back (many RPCs refuse wider eth_getLogs ranges). */
+const LOG_WINDOW = 9_999n;
+
 export function bridgeBatchView(bridge: BridgeContract): BatchL1View {
   const pub = bridge.clients.publicClient;
   const read = <T>(
@@ -29,14 +32,17 @@ export function bridgeBatchView(bridge: BridgeContract): BatchL1View {
     async getBatch(index, at) {
       const batch = await read<L1Batch>("getBatch", [index], at);
       // the record keeps the txRoot L1 computed; the data's hash is in the BatchPosted event (the
-      // last one for the index: a removed batch's index is posted again)
+      // last one for the index: a removed batch's index is posted again). Only the last
+      // LOG_WINDOW blocks are asked (public RPCs cap eth_getLogs ranges): an older batch's hash is
+      // left out and only its roots are compared.
+      const to = at ?? (await pub.getBlockNumber({ cacheTime: 0 }));
       const posted = await pub.getContractEvents({
         address: bridge.address,
         abi: bridgeAbi,
         eventName: "BatchPosted",
         args: { batchIndex: index },
-        fromBlock: 0n,
-        toBlock: at ?? "latest",
+        fromBlock: to > LOG_WINDOW ? to - LOG_WINDOW : 0n,
+        toBlock: to,
       });
       const last = posted[posted.length - 1] as { args: { txDataHash?: Hex } } | undefined;
       return { ...batch, txDataHash: last?.args.txDataHash };
