@@ -23,12 +23,12 @@ import {
   type Tx,
   type UserTx,
 } from "../../../protocol/tx.ts";
-import { buildBatch, lastTimeThrough } from "../../../sequencer/batch.ts";
 import type { Block } from "../../../sequencer/block.ts";
 import { forcedData, stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
 import { replayBatch, type StepWitness } from "../../../sequencer/fault-proof/steps.ts";
 import type { StateRecord } from "../../../sequencer/state/records.ts";
 import { forcedTxLies, jobStateLies } from "../../helpers/adversary/batch-liars.ts";
+import { batchBlocks, postBlocks, witnessAt } from "../../helpers/batch-challenge-batch.ts";
 import { challengeRig, rejectsWith, stateRootOf as rootOf } from "../../helpers/batch-challenge-rig.ts";
 import { derivedSince, placeholderModel } from "../../helpers/l1.ts";
 
@@ -130,28 +130,12 @@ t.test("batch challenge one-steps of forced job txs", async (t) => {
   const block3 = seal([forced[5]]);
   t.match(block3.receipts[0].events[0], { kind: "ForcedTx" });
 
-  const batchBlocks = (blocks: Block[]) => blocks.map((x) => ({ header: x.header, txs: x.txs }));
   const zero = toHex(new Uint8Array(32));
   const genesisStart = { state: start, inboxHash: zero, lastTime: 0 };
   const post = async (blocks: Block[], inboxCount: bigint, stateRoot?: Hex) => {
-    const batch = buildBatch(blocks);
-    await bridge.postBatch({
-      firstBlock: BigInt(batch.firstBlock),
-      lastBlock: BigInt(batch.lastBlock),
-      stateRoot: stateRoot ?? batch.stateRoot,
-      withdrawalRoot: batch.withdrawalRoot,
-      txDataHash: batch.txDataHash,
-      cid: "0x01",
-      txData: toHex(batch.txData),
-      inboxCount,
-      lastTime: BigInt(lastTimeThrough(0, blocks)),
-    });
+    await postBlocks(bridge, blocks, { inboxCount, stateRoot });
   };
-  const witnessOf = (blocks: Block[], i: number): StepWitness => {
-    const w = replayBatch(genesis, genesisStart, batchBlocks(blocks), i).witness;
-    if (!w) throw new Error(`no witness for tx ${i}`);
-    return w;
-  };
+  const witnessOf = (blocks: Block[], i: number) => witnessAt(genesis, genesisStart, blocks, i);
   /** Unsealed block 2 holding the first `n` forced txs (a lying batch's). */
   const block2With = (n: number): Block =>
     ({ ...block2, txs: forced.slice(0, n).map(encodeTx), receipts: [] }) as unknown as Block;
