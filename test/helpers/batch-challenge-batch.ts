@@ -1,22 +1,29 @@
 /**
- * The batch sequences the batch-challenge one-step tests (test/integration/bridge/batch-challenge-*)
- * share, one definition each: a batch's blocks as the replay takes them, posting blocks as the next
- * batch, the step witness of one tx, and a read-only call of the verifier's one-step.
+ * The sequences the batch-challenge one-step tests (test/integration/bridge/batch-challenge-*)
+ * share, one definition each: sealing blocks, a batch's blocks as the replay takes them, posting
+ * blocks as the next batch, a lying batch's state root, the step witness of one tx, a read-only
+ * call of the verifier's one-step, and the lying challengers an honest batch meets.
  */
+import type { Test } from "tap";
 import type { Abi, Hex } from "viem";
 import type { BridgeContract } from "../../bridge/bridge.ts";
 import type { L1PublicClient } from "../../bridge/clients.ts";
 import { toHex } from "../../protocol/bytes.ts";
 import { ZERO32 } from "../../protocol/merkle.ts";
+import type { Tx } from "../../protocol/tx.ts";
 import { buildBatch, lastTimeThrough } from "../../sequencer/batch.ts";
 import type { Block } from "../../sequencer/block.ts";
-import type { GenesisConfig } from "../../sequencer/chain.ts";
+import type { Chain, GenesisConfig } from "../../sequencer/chain.ts";
 import {
+  type BatchReplay,
   type BatchStart,
   type NotOnL1,
   replayBatch,
   type StepWitness,
 } from "../../sequencer/fault-proof/steps.ts";
+import type { StateRecord } from "../../sequencer/state/records.ts";
+import { challengerLiars } from "./adversary/batch-liars.ts";
+import { stateRootOf } from "./batch-challenge-rig.ts";
 
 /** A batch's blocks as the replay and the batch data take them (no receipts). */
 export const batchBlocks = (blocks: Block[]) => blocks.map((x) => ({ header: x.header, txs: x.txs }));
@@ -76,3 +83,57 @@ export const stepReader =
 /** The inbox hash the Bridge records for a batch that counts `count` messages. */
 export const recordedInbox = async (bridge: BridgeContract, count: bigint): Promise<Hex> =>
   count === 0n ? toHex(ZERO32) : ((await bridge.inboxMessage(count - 1n)).rollingHash as Hex);
+
+/**
+ * The lying challengers every honest batch of these tests meets (for `survivesLyingChallengers`):
+ * one that disagrees with everything (its one-step lands on tx 0), one that disagrees from tx
+ * `from` (`fromWhat`) on, and one that agrees with everything (its one-step lands on tx `last`).
+ */
+export const threeLyingChallengers = (fromWhat: string, from: number, last: number) =>
+  [
+    ["disagrees with everything", challengerLiars.disagreeAll, 0n],
+    [`disagrees from ${fromWhat} on`, challengerLiars.disagreeFrom(from), BigInt(from)],
+    ["agrees with everything", challengerLiars.agreeAll, BigInt(last)],
+  ] as const;
+
+/**
+ * Seals L2 blocks for real on `chain` (`key`: the sequencer's), the first block's txs admitted at
+ * 1,000,000 ms and each next block's 1 s later. `now()`: the time the next block's txs get;
+ * `timeBefore(n)`: the last timed tx's block time before block `n` (a batch's C_0 carries it).
+ */
+export function blockSealer(chain: Chain, key: Uint8Array) {
+  let ts = 1_000_000;
+  const origin = { number: 0, hash: `0x${"00".repeat(32)}` as Hex };
+  const sealed: Block[] = [];
+  return {
+    now: () => ts,
+    seal: (txs: Tx[]): Block => {
+      for (const tx of txs) chain.admit(tx, chain.txHash(tx), ts);
+      ts += 1000;
+      sealed.push(chain.seal(origin, key).block);
+      return sealed[sealed.length - 1];
+    },
+    timeBefore: (n: number) =>
+      lastTimeThrough(
+        0,
+        sealed.filter((x) => x.header.number < n),
+      ),
+  };
+}
+
+/**
+ * The state root a lying batch posts: `truth`'s final state with `lie` applied. Asserts that the lie
+ * changed the root (a lie that changes nothing would prove nothing).
+ */
+export function liedRoot(
+  t: Test,
+  what: string,
+  truth: BatchReplay,
+  lie: (state: Map<string, StateRecord>) => void,
+): Hex {
+  const lied = new Map(truth.finalState);
+  lie(lied);
+  const lieRoot = stateRootOf(lied);
+  t.not(lieRoot, stateRootOf(truth.finalState), `${what}: the liar's root is not the truth`);
+  return lieRoot;
+}
