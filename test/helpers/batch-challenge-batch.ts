@@ -8,12 +8,13 @@ import type { Test } from "tap";
 import type { Abi, Hex } from "viem";
 import type { BridgeContract } from "../../bridge/bridge.ts";
 import type { L1PublicClient } from "../../bridge/clients.ts";
-import { toHex } from "../../protocol/bytes.ts";
+import { fromHex, toHex } from "../../protocol/bytes.ts";
 import { ZERO32 } from "../../protocol/merkle.ts";
 import type { Tx } from "../../protocol/tx.ts";
 import { buildBatch, lastTimeThrough } from "../../sequencer/batch.ts";
 import type { Block } from "../../sequencer/block.ts";
 import type { Chain, GenesisConfig } from "../../sequencer/chain.ts";
+import { stepCommitment } from "../../sequencer/fault-proof/encoding.ts";
 import {
   type BatchReplay,
   type BatchStart,
@@ -137,3 +138,10 @@ export function liedRoot(
   t.not(lieRoot, stateRootOf(truth.finalState), `${what}: the liar's root is not the truth`);
   return lieRoot;
 }
+
+/**
+ * The commitment a lying batch ends on: its lied state root, no L2 message, `inboxHash` (default:
+ * the truth's) and the truth's last time (the lie is in the state only).
+ */
+export const lieCommitmentOf = (lieRoot: Hex, truth: BatchReplay, inboxHash: Hex = truth.finalInboxHash) =>
+  stepCommitment(fromHex(lieRoot), ZERO32, fromHex(inboxHash), truth.finalLastTime);

@@ -28,8 +28,14 @@ import { forcedData, stepCommitment } from "../../../sequencer/fault-proof/encod
 import { replayBatch, type StepWitness } from "../../../sequencer/fault-proof/steps.ts";
 import type { StateRecord } from "../../../sequencer/state/records.ts";
 import { forcedTxLies, jobStateLies } from "../../helpers/adversary/batch-liars.ts";
-import { batchBlocks, postBlocks, witnessAt } from "../../helpers/batch-challenge-batch.ts";
-import { challengeRig, rejectsWith, stateRootOf as rootOf } from "../../helpers/batch-challenge-rig.ts";
+import {
+  batchBlocks,
+  lieCommitmentOf,
+  liedRoot,
+  postBlocks,
+  witnessAt,
+} from "../../helpers/batch-challenge-batch.ts";
+import { challengeRig, rejectsWith } from "../../helpers/batch-challenge-rig.ts";
 import { derivedSince, placeholderModel } from "../../helpers/l1.ts";
 
 t.test("batch challenge one-steps of forced job txs", async (t) => {
@@ -150,21 +156,13 @@ t.test("batch challenge one-steps of forced job txs", async (t) => {
   ) {
     const blocks = [block1, block2With(n)];
     const truth = replayBatch(genesis, genesisStart, batchBlocks(blocks));
-    const lied = new Map(truth.finalState);
-    lie(lied);
-    const lieRoot = rootOf(lied);
-    t.not(lieRoot, rootOf(truth.finalState), `${what}: the liar's root is not the truth`);
+    const lieRoot = liedRoot(t, what, truth, lie);
     await post(blocks, BigInt(n + 1), lieRoot);
     await proveLastTxWrong(t, what, {
       index: 0n,
       blocks,
       truth,
-      lieCommitment: stepCommitment(
-        fromHex(lieRoot),
-        new Uint8Array(32),
-        fromHex(truth.finalInboxHash),
-        truth.finalLastTime,
-      ),
+      lieCommitment: lieCommitmentOf(lieRoot, truth),
       witness: (i) => witnessOf(blocks, i),
       reason: "tx executes to another state",
       hostile,

@@ -38,18 +38,16 @@ import type { Block } from "../../../sequencer/block.ts";
 import { stepCommitment, txBytes } from "../../../sequencer/fault-proof/encoding.ts";
 import { type BatchReplay, replayBatch, type StepWitness } from "../../../sequencer/fault-proof/steps.ts";
 import { keys, type StateRecord, type WorkerStake } from "../../../sequencer/state/records.ts";
-import {
-  challengerLiars,
-  jobStateLies,
-  sequencerLiars,
-  slashLies,
-} from "../../helpers/adversary/batch-liars.ts";
+import { jobStateLies, sequencerLiars, slashLies } from "../../helpers/adversary/batch-liars.ts";
 import {
   batchBlocks,
+  lieCommitmentOf,
+  liedRoot,
   postBlocks,
   recordedInbox,
   stepArgs,
   stepReader,
+  threeLyingChallengers,
   witnessAt,
 } from "../../helpers/batch-challenge-batch.ts";
 import { challengeRig, RIG, rejectsWith, stateRootOf } from "../../helpers/batch-challenge-rig.ts";
@@ -178,10 +176,7 @@ t.test("batch challenge one-step of a slash's stake change", async (t) => {
   ): Promise<void> {
     const blocks = blocksOf(txs);
     const truth = replayBatch(genesis, at0, batchBlocks(blocks));
-    const lied = new Map(truth.finalState);
-    lie(lied);
-    const lieRoot = stateRootOf(lied);
-    t.not(lieRoot, stateRootOf(truth.finalState), `${what}: the liar's root is not the truth`);
+    const lieRoot = liedRoot(t, what, truth, lie);
     const index = await bridge.batchCount();
     await post(blocks, 2n, lieRoot);
     const inbox = (await bridge.getBatch(index)).inboxHash as Hex;
@@ -189,7 +184,7 @@ t.test("batch challenge one-step of a slash's stake change", async (t) => {
       index,
       blocks,
       truth,
-      lieCommitment: stepCommitment(fromHex(lieRoot), ZERO32, fromHex(inbox), truth.finalLastTime),
+      lieCommitment: lieCommitmentOf(lieRoot, truth, inbox),
       witness: (i) => witnessOf(blocks, i),
       reason,
       hostile,
@@ -371,11 +366,7 @@ t.test("batch challenge one-step of a slash's stake change", async (t) => {
       blocks: [block1],
       truth,
       witness: (i) => witnessOf([block1], i),
-      liars: [
-        ["disagrees with everything", challengerLiars.disagreeAll, 0n],
-        ["disagrees from the slash on", challengerLiars.disagreeFrom(2), 2n],
-        ["agrees with everything", challengerLiars.agreeAll, 2n],
-      ],
+      liars: threeLyingChallengers("the slash", 2, 2),
     });
   });
 
