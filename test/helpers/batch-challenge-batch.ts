@@ -6,6 +6,7 @@
  */
 import type { Test } from "tap";
 import type { Abi, Hex } from "viem";
+import type { BatchChallengeContract } from "../../bridge/batch-challenge.ts";
 import type { BridgeContract } from "../../bridge/bridge.ts";
 import type { L1PublicClient } from "../../bridge/clients.ts";
 import { fromHex, toHex } from "../../protocol/bytes.ts";
@@ -24,7 +25,7 @@ import {
 } from "../../sequencer/fault-proof/steps.ts";
 import type { StateRecord } from "../../sequencer/state/records.ts";
 import { challengerLiars } from "./adversary/batch-liars.ts";
-import { stateRootOf } from "./batch-challenge-rig.ts";
+import { rejectsWith, stateRootOf } from "./batch-challenge-rig.ts";
 
 /** A batch's blocks as the replay and the batch data take them (no receipts). */
 export const batchBlocks = (blocks: Block[]) => blocks.map((x) => ({ header: x.header, txs: x.txs }));
@@ -145,3 +146,29 @@ export function liedRoot(
  */
 export const lieCommitmentOf = (lieRoot: Hex, truth: BatchReplay, inboxHash: Hex = truth.finalInboxHash) =>
   stepCommitment(fromHex(lieRoot), ZERO32, fromHex(inboxHash), truth.finalLastTime);
+
+/**
+ * Asserts the two hostile witnesses every proven-wrong tx must survive are refused by `game`'s
+ * proveStep on challenge `id`: a record left out (RecordCount) and tx bytes with a made-up block
+ * time (TxNotInBatch: the block time is part of the tx leaf, so another one is another tx).
+ */
+export async function rejectsRecordLeftOutAndOtherTime(
+  t: Test,
+  game: BatchChallengeContract,
+  id: bigint,
+  w: StepWitness,
+): Promise<void> {
+  await rejectsWith(
+    t,
+    game.proveStep(id, { ...w, records: w.records.slice(1) }),
+    "RecordCount",
+    "a record left out",
+  );
+  const otherTime = `${w.txBytes.slice(0, 4)}${"ff".repeat(8)}${w.txBytes.slice(20)}` as Hex;
+  await rejectsWith(
+    t,
+    game.proveStep(id, { ...w, txBytes: otherTime }),
+    "TxNotInBatch",
+    "a made-up block time",
+  );
+}

@@ -39,6 +39,7 @@ import {
   lieCommitmentOf,
   liedRoot,
   postBlocks,
+  rejectsRecordLeftOutAndOtherTime,
   witnessAt,
 } from "../../helpers/batch-challenge-batch.ts";
 import { challengeRig, RIG, rejectsWith } from "../../helpers/batch-challenge-rig.ts";
@@ -234,21 +235,7 @@ t.test("batch challenge one-steps of forced registerWorker and generation txs", 
       "forced registerWorker, capacity 99",
       1,
       workerWith(worker.address, { capacity: 99 }),
-      async (id, w) => {
-        await rejectsWith(
-          t,
-          chGame.proveStep(id, { ...w, records: w.records.slice(1) }),
-          "RecordCount",
-          "a record left out",
-        );
-        const otherTime = `${w.txBytes.slice(0, 4)}${"ff".repeat(8)}${w.txBytes.slice(20)}` as Hex;
-        await rejectsWith(
-          t,
-          chGame.proveStep(id, { ...w, txBytes: otherTime }),
-          "TxNotInBatch",
-          "a made-up block time",
-        );
-      },
+      (id, w) => rejectsRecordLeftOutAndOtherTime(t, chGame, id, w),
     );
   });
 

@@ -50,6 +50,7 @@ import {
   blockSealer,
   liedRoot,
   postBlocks,
+  rejectsRecordLeftOutAndOtherTime,
   stepReader,
   witnessAt,
 } from "../../helpers/batch-challenge-batch.ts";
@@ -402,20 +403,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
           "BadAccountRecord",
           "a 41-byte account record",
         );
-        await rejectsWith(
-          t,
-          chGame.proveStep(id, { ...w, records: w.records.slice(1) }),
-          "RecordCount",
-          "a record left out",
-        );
-        // the block time is part of the tx leaf: another one is another tx
-        const otherTime = `${w.txBytes.slice(0, 4)}${"ff".repeat(8)}${w.txBytes.slice(20)}` as Hex;
-        await rejectsWith(
-          t,
-          chGame.proveStep(id, { ...w, txBytes: otherTime }),
-          "TxNotInBatch",
-          "a made-up block time",
-        );
+        await rejectsRecordLeftOutAndOtherTime(t, chGame, id, w);
       },
     );
   });
