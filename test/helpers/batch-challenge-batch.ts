@@ -164,6 +164,19 @@ export async function rejectsRecordLeftOutAndOtherTime(
     "RecordCount",
     "a record left out",
   );
+  await rejectsOtherBlockTime(t, game, id, w);
+}
+
+/**
+ * Asserts that `game`'s proveStep on challenge `id` refuses `w` with a made-up block time in its
+ * tx bytes (TxNotInBatch: the block time is part of the tx leaf, so another one is another tx).
+ */
+export async function rejectsOtherBlockTime(
+  t: Test,
+  game: BatchChallengeContract,
+  id: bigint,
+  w: StepWitness,
+): Promise<void> {
   const otherTime = `${w.txBytes.slice(0, 4)}${"ff".repeat(8)}${w.txBytes.slice(20)}` as Hex;
   await rejectsWith(
     t,

@@ -33,6 +33,7 @@ import {
   lieCommitmentOf,
   liedRoot,
   postBlocks,
+  rejectsOtherBlockTime,
   witnessAt,
 } from "../../helpers/batch-challenge-batch.ts";
 import { challengeRig, rejectsWith } from "../../helpers/batch-challenge-rig.ts";
@@ -194,13 +195,7 @@ t.test("batch challenge one-steps of forced job txs", async (t) => {
           "RecordProofMismatch",
           "tampered model record",
         );
-        const otherTime = `${w.txBytes.slice(0, 4)}${"ff".repeat(8)}${w.txBytes.slice(20)}` as Hex;
-        await rejectsWith(
-          t,
-          game.proveStep(id, { ...w, txBytes: otherTime }),
-          "TxNotInBatch",
-          "a made-up block time",
-        );
+        await rejectsOtherBlockTime(t, game, id, w);
       },
     );
   });

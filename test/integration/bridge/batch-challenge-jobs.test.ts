@@ -50,6 +50,7 @@ import {
   blockSealer,
   liedRoot,
   postBlocks,
+  rejectsOtherBlockTime,
   rejectsRecordLeftOutAndOtherTime,
   stepReader,
   witnessAt,
@@ -934,14 +935,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
           "RecordCount",
           "the stake record left out",
         );
-        // the block time is part of the tx leaf: a later one is another tx
-        const later = `${w.txBytes.slice(0, 4)}${"ff".repeat(8)}${w.txBytes.slice(20)}` as Hex;
-        await rejectsWith(
-          t,
-          chGame.proveStep(id, { ...w, txBytes: later }),
-          "TxNotInBatch",
-          "a made-up block time",
-        );
+        await rejectsOtherBlockTime(t, chGame, id, w);
       },
       [tSubmit, tSubmit + WINDOW_MS - 1],
     );

@@ -34,6 +34,7 @@ import {
   batchBlocks,
   postBlocks,
   recordedInbox,
+  rejectsOtherBlockTime,
   stepArgs,
   stepReader,
   threeLyingChallengers,
@@ -274,13 +275,7 @@ t.test("batch challenge one-steps of the L1 events' state rules", async (t) => {
           "the request passed off as already derived",
         );
         // the block time is part of the tx leaf: another one is another tx (and another postedAt)
-        const otherTime = `${w.txBytes.slice(0, 4)}${"ff".repeat(8)}${w.txBytes.slice(20)}` as Hex;
-        await rejectsWith(
-          t,
-          chGame.proveStep(id, { ...w, txBytes: otherTime }),
-          "TxNotInBatch",
-          "a made-up block time",
-        );
+        await rejectsOtherBlockTime(t, chGame, id, w);
       },
     );
     await lyingBatch(
