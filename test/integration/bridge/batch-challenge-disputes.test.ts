@@ -34,7 +34,6 @@ import {
   signTx,
   type Tx,
 } from "../../../protocol/tx.ts";
-import { buildBatch, lastTimeThrough } from "../../../sequencer/batch.ts";
 import type { Block } from "../../../sequencer/block.ts";
 import { Chain } from "../../../sequencer/chain.ts";
 import { disputeTxUnbacked } from "../../../sequencer/fault-proof/dispute-events.ts";
@@ -44,7 +43,15 @@ import { L1BatchReader } from "../../../sequencer/l1-batches.ts";
 import { BatchReplayer, type L1BatchWithData } from "../../../sequencer/rebuild.ts";
 import { type Job, type JobDisputes, keys, type StateRecord } from "../../../sequencer/state/records.ts";
 import { ValidatorChallenger } from "../../../sequencer/validator-challenge.ts";
-import { challengerLiars, disputeEventLies, jobStateLies } from "../../helpers/adversary/batch-liars.ts";
+import { disputeEventLies, jobStateLies } from "../../helpers/adversary/batch-liars.ts";
+import {
+  batchBlocks,
+  postBlocks,
+  stepArgs,
+  stepReader,
+  threeLyingChallengers,
+  witnessAt,
+} from "../../helpers/batch-challenge-batch.ts";
 import {
   challengeRig,
   RIG,
@@ -209,7 +216,6 @@ t.test("batch challenge one-steps of the DisputeGame's event txs", async (t) => 
   const block2 = seal(disputeTxs);
   t.equal(block2.txs.length, disputeTxs.length, "block 2 holds the dispute txs");
 
-  const batchBlocks = (blocks: Block[]) => blocks.map((x) => ({ header: x.header, txs: x.txs }));
   const truth0 = replayBatch(
     genesis,
     { state: start, inboxHash: toHex(ZERO32), lastTime: 0 },
@@ -224,11 +230,8 @@ t.test("batch challenge one-steps of the DisputeGame's event txs", async (t) => 
   const blocksOf = (txs: Tx[]): Block[] => [
     { ...block2, txs: txs.map((x) => encodeTx(x)), receipts: [] } as unknown as Block,
   ];
-  const witnessOf = (blocks: Block[], i: number, notOnL1?: (i: number) => boolean): StepWitness => {
-    const w = replayBatch(genesis, at1, batchBlocks(blocks), i, notOnL1).witness;
-    if (!w) throw new Error(`no witness for tx ${i}`);
-    return w;
-  };
+  const witnessOf = (blocks: Block[], i: number, notOnL1?: (i: number) => boolean) =>
+    witnessAt(genesis, at1, blocks, i, notOnL1);
   /**
    * The validator's challenger on bad batch `batch` (after batch 0), played out against a lying
    * sequencer that defends with its own replay of `lying` (its lie applied); returns it ended.
@@ -250,41 +253,19 @@ t.test("batch challenge one-steps of the DisputeGame's event txs", async (t) => 
     }
     return vc;
   };
-  const post = (blocks: Block[], stateRoot?: Hex) => {
-    const batch = buildBatch(blocks);
-    return bridge.postBatch({
-      firstBlock: BigInt(batch.firstBlock),
-      lastBlock: BigInt(batch.lastBlock),
-      stateRoot: stateRoot ?? batch.stateRoot,
-      withdrawalRoot: batch.withdrawalRoot,
-      txDataHash: batch.txDataHash,
-      cid: "0x01",
-      txData: toHex(batch.txData),
+  const post = (blocks: Block[], stateRoot?: Hex) =>
+    postBlocks(bridge, blocks, {
       inboxCount: 2n,
+      stateRoot,
       // batch 0 starts from no timed tx; every later one here follows batch 0
-      lastTime: BigInt(lastTimeThrough(blocks[0] === block1 ? 0 : truth0.finalLastTime, blocks)),
+      timeBefore: blocks[0] === block1 ? 0 : truth0.finalLastTime,
     });
-  };
   await post([block1]);
   t.equal(truth0.finalInboxHash, INBOX, "batch 0 consumes the two inbox messages");
 
   // the verifier forwards these txs to DisputeEventStepRules as they are: their errors are its
   const stepAbi = [...batchStepVerifierAbi, ...disputeEventStepRulesAbi.filter((e) => e.type === "error")];
-  const stepArgs = (w: StepWitness) => [
-    [w.preStateRoot, w.preMessageChain, w.preInboxHash],
-    w.txBytes,
-    w.records,
-  ];
-  const step = (w: StepWitness) =>
-    b
-      .clients(1)
-      .publicClient.readContract({
-        address: rig.challenge.verifier,
-        abi: stepAbi,
-        functionName: "step",
-        args: stepArgs(w),
-      } as never)
-      .then((r) => r as [boolean, Hex[]]);
+  const step = stepReader(b.clients(1).publicClient, rig.challenge.verifier, stepAbi);
   /** A claim witness: the claim's bytes as a job record holds them (no state record, no proof). */
   const claimWitness = (c: ClaimMsg | Hex): RecordWitness => ({
     key: "claim witness",
@@ -792,11 +773,7 @@ t.test("batch challenge one-steps of the DisputeGame's event txs", async (t) => 
       blocks: [block2],
       truth,
       witness: (i) => witnessOf([block2], i),
-      liars: [
-        ["disagrees with everything", challengerLiars.disagreeAll, 0n],
-        ["disagrees from C's opening on", challengerLiars.disagreeFrom(2), 2n],
-        ["agrees with everything", challengerLiars.agreeAll, 5n],
-      ],
+      liars: threeLyingChallengers("C's opening", 2, 5),
     });
   });
 

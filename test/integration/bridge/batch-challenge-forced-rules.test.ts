@@ -20,7 +20,7 @@ import { claimDomain } from "../../../protocol/eip712.ts";
 import { type GenerationParams, generationParamsHash } from "../../../protocol/generation-job.ts";
 import { type ClaimMsg, encodeTx, signClaim, signTx, type Tx, type UserTx } from "../../../protocol/tx.ts";
 import { generationPassInputRoot, generationSpec } from "../../../prover-trace/commit/generation.ts";
-import { buildBatch, lastTimeThrough } from "../../../sequencer/batch.ts";
+import { buildBatch } from "../../../sequencer/batch.ts";
 import type { Block } from "../../../sequencer/block.ts";
 import { decodeForcedData, forcedData, stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
 import { replayBatch, type StepWitness } from "../../../sequencer/fault-proof/steps.ts";
@@ -34,7 +34,15 @@ import {
   jobStateLies,
   sequencerLiars,
 } from "../../helpers/adversary/batch-liars.ts";
-import { challengeRig, RIG, rejectsWith, stateRootOf as rootOf } from "../../helpers/batch-challenge-rig.ts";
+import {
+  batchBlocks,
+  lieCommitmentOf,
+  liedRoot,
+  postBlocks,
+  rejectsRecordLeftOutAndOtherTime,
+  witnessAt,
+} from "../../helpers/batch-challenge-batch.ts";
+import { challengeRig, RIG, rejectsWith } from "../../helpers/batch-challenge-rig.ts";
 import { derivedSince, placeholderModel } from "../../helpers/l1.ts";
 
 t.test("batch challenge one-steps of forced registerWorker and generation txs", async (t) => {
@@ -165,28 +173,12 @@ t.test("batch challenge one-steps of forced registerWorker and generation txs", 
     ["WorkerRegistered", "JobPosted", "JobClaimed", /Submitted/],
   );
 
-  const batchBlocks = (blocks: Block[]) => blocks.map((x) => ({ header: x.header, txs: x.txs }));
   const zero = toHex(new Uint8Array(32));
   const genesisStart = { state: start, inboxHash: zero, lastTime: 0 };
   const post = async (blocks: Block[], inboxCount: bigint, stateRoot?: Hex) => {
-    const batch = buildBatch(blocks);
-    await bridge.postBatch({
-      firstBlock: BigInt(batch.firstBlock),
-      lastBlock: BigInt(batch.lastBlock),
-      stateRoot: stateRoot ?? batch.stateRoot,
-      withdrawalRoot: batch.withdrawalRoot,
-      txDataHash: batch.txDataHash,
-      cid: "0x01",
-      txData: toHex(batch.txData),
-      inboxCount,
-      lastTime: BigInt(lastTimeThrough(0, blocks)),
-    });
+    await postBlocks(bridge, blocks, { inboxCount, stateRoot });
   };
-  const witnessOf = (blocks: Block[], i: number): StepWitness => {
-    const w = replayBatch(genesis, genesisStart, batchBlocks(blocks), i).witness;
-    if (!w) throw new Error(`no witness for tx ${i}`);
-    return w;
-  };
+  const witnessOf = (blocks: Block[], i: number) => witnessAt(genesis, genesisStart, blocks, i);
   /** Unsealed block 2 holding the first `n` forced txs (a lying batch's). */
   const block2With = (n: number): Block =>
     ({ ...block2, txs: forced.slice(0, n).map(encodeTx), receipts: [] }) as unknown as Block;
@@ -201,18 +193,9 @@ t.test("batch challenge one-steps of forced registerWorker and generation txs", 
   ): Promise<{ blocks: Block[]; truth: ReturnType<typeof replayBatch>; lieCommitment: Hex }> {
     const blocks = [block1, block2With(n)];
     const truth = replayBatch(genesis, genesisStart, batchBlocks(blocks));
-    const lied = new Map(truth.finalState);
-    lie(lied);
-    const lieRoot = rootOf(lied);
-    t.not(lieRoot, rootOf(truth.finalState), `${what}: the liar's root is not the truth`);
+    const lieRoot = liedRoot(t, what, truth, lie);
     await post(blocks, BigInt(n + 1), lieRoot);
-    const lieCommitment = stepCommitment(
-      fromHex(lieRoot),
-      new Uint8Array(32),
-      fromHex(truth.finalInboxHash),
-      truth.finalLastTime,
-    );
-    return { blocks, truth, lieCommitment };
+    return { blocks, truth, lieCommitment: lieCommitmentOf(lieRoot, truth) };
   }
   async function provenWrong(
     t: Test,
@@ -252,21 +235,7 @@ t.test("batch challenge one-steps of forced registerWorker and generation txs", 
       "forced registerWorker, capacity 99",
       1,
       workerWith(worker.address, { capacity: 99 }),
-      async (id, w) => {
-        await rejectsWith(
-          t,
-          chGame.proveStep(id, { ...w, records: w.records.slice(1) }),
-          "RecordCount",
-          "a record left out",
-        );
-        const otherTime = `${w.txBytes.slice(0, 4)}${"ff".repeat(8)}${w.txBytes.slice(20)}` as Hex;
-        await rejectsWith(
-          t,
-          chGame.proveStep(id, { ...w, txBytes: otherTime }),
-          "TxNotInBatch",
-          "a made-up block time",
-        );
-      },
+      (id, w) => rejectsRecordLeftOutAndOtherTime(t, chGame, id, w),
     );
   });
 

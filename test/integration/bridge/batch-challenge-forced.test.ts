@@ -23,13 +23,20 @@ import {
   type Tx,
   type UserTx,
 } from "../../../protocol/tx.ts";
-import { buildBatch, lastTimeThrough } from "../../../sequencer/batch.ts";
 import type { Block } from "../../../sequencer/block.ts";
 import { forcedData, stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
 import { replayBatch, type StepWitness } from "../../../sequencer/fault-proof/steps.ts";
 import type { StateRecord } from "../../../sequencer/state/records.ts";
 import { forcedTxLies, jobStateLies } from "../../helpers/adversary/batch-liars.ts";
-import { challengeRig, rejectsWith, stateRootOf as rootOf } from "../../helpers/batch-challenge-rig.ts";
+import {
+  batchBlocks,
+  lieCommitmentOf,
+  liedRoot,
+  postBlocks,
+  rejectsOtherBlockTime,
+  witnessAt,
+} from "../../helpers/batch-challenge-batch.ts";
+import { challengeRig, rejectsWith } from "../../helpers/batch-challenge-rig.ts";
 import { derivedSince, placeholderModel } from "../../helpers/l1.ts";
 
 t.test("batch challenge one-steps of forced job txs", async (t) => {
@@ -130,28 +137,12 @@ t.test("batch challenge one-steps of forced job txs", async (t) => {
   const block3 = seal([forced[5]]);
   t.match(block3.receipts[0].events[0], { kind: "ForcedTx" });
 
-  const batchBlocks = (blocks: Block[]) => blocks.map((x) => ({ header: x.header, txs: x.txs }));
   const zero = toHex(new Uint8Array(32));
   const genesisStart = { state: start, inboxHash: zero, lastTime: 0 };
   const post = async (blocks: Block[], inboxCount: bigint, stateRoot?: Hex) => {
-    const batch = buildBatch(blocks);
-    await bridge.postBatch({
-      firstBlock: BigInt(batch.firstBlock),
-      lastBlock: BigInt(batch.lastBlock),
-      stateRoot: stateRoot ?? batch.stateRoot,
-      withdrawalRoot: batch.withdrawalRoot,
-      txDataHash: batch.txDataHash,
-      cid: "0x01",
-      txData: toHex(batch.txData),
-      inboxCount,
-      lastTime: BigInt(lastTimeThrough(0, blocks)),
-    });
+    await postBlocks(bridge, blocks, { inboxCount, stateRoot });
   };
-  const witnessOf = (blocks: Block[], i: number): StepWitness => {
-    const w = replayBatch(genesis, genesisStart, batchBlocks(blocks), i).witness;
-    if (!w) throw new Error(`no witness for tx ${i}`);
-    return w;
-  };
+  const witnessOf = (blocks: Block[], i: number) => witnessAt(genesis, genesisStart, blocks, i);
   /** Unsealed block 2 holding the first `n` forced txs (a lying batch's). */
   const block2With = (n: number): Block =>
     ({ ...block2, txs: forced.slice(0, n).map(encodeTx), receipts: [] }) as unknown as Block;
@@ -166,21 +157,13 @@ t.test("batch challenge one-steps of forced job txs", async (t) => {
   ) {
     const blocks = [block1, block2With(n)];
     const truth = replayBatch(genesis, genesisStart, batchBlocks(blocks));
-    const lied = new Map(truth.finalState);
-    lie(lied);
-    const lieRoot = rootOf(lied);
-    t.not(lieRoot, rootOf(truth.finalState), `${what}: the liar's root is not the truth`);
+    const lieRoot = liedRoot(t, what, truth, lie);
     await post(blocks, BigInt(n + 1), lieRoot);
     await proveLastTxWrong(t, what, {
       index: 0n,
       blocks,
       truth,
-      lieCommitment: stepCommitment(
-        fromHex(lieRoot),
-        new Uint8Array(32),
-        fromHex(truth.finalInboxHash),
-        truth.finalLastTime,
-      ),
+      lieCommitment: lieCommitmentOf(lieRoot, truth),
       witness: (i) => witnessOf(blocks, i),
       reason: "tx executes to another state",
       hostile,
@@ -212,13 +195,7 @@ t.test("batch challenge one-steps of forced job txs", async (t) => {
           "RecordProofMismatch",
           "tampered model record",
         );
-        const otherTime = `${w.txBytes.slice(0, 4)}${"ff".repeat(8)}${w.txBytes.slice(20)}` as Hex;
-        await rejectsWith(
-          t,
-          game.proveStep(id, { ...w, txBytes: otherTime }),
-          "TxNotInBatch",
-          "a made-up block time",
-        );
+        await rejectsOtherBlockTime(t, game, id, w);
       },
     );
   });

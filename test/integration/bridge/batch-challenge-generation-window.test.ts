@@ -19,12 +19,19 @@ import { claimDomain } from "../../../protocol/eip712.ts";
 import { type GenerationParams, generationParamsHash } from "../../../protocol/generation-job.ts";
 import { type ClaimMsg, encodeTx, signClaim, signTx, type Tx } from "../../../protocol/tx.ts";
 import { generationPassInputRoot, generationSpec } from "../../../prover-trace/commit/generation.ts";
-import { buildBatch, lastTimeThrough } from "../../../sequencer/batch.ts";
 import type { Block } from "../../../sequencer/block.ts";
 import { stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
 import { replayBatch, type StepWitness } from "../../../sequencer/fault-proof/steps.ts";
 import { type Job, keys, type StateRecord } from "../../../sequencer/state/records.ts";
-import { challengerLiars } from "../../helpers/adversary/batch-liars.ts";
+import {
+  batchBlocks,
+  blockSealer,
+  postBlocks,
+  stepArgs,
+  stepReader,
+  threeLyingChallengers,
+  witnessAt,
+} from "../../helpers/batch-challenge-batch.ts";
 import { challengeRig, revertName, stateRootOf as rootOf } from "../../helpers/batch-challenge-rig.ts";
 import { derivedSince, placeholderModel } from "../../helpers/l1.ts";
 
@@ -58,20 +65,7 @@ t.test("generation one-steps at the full 8,192 window", async (t) => {
 
   const user = (from: typeof requester, body: Record<string, unknown>, nonce: number) =>
     signTx({ ...body, from: from.address, nonce, fee: 1n } as never, from.key, chain.domain) as Tx;
-  let ts = 1_000_000;
-  const origin = { number: 0, hash: `0x${"00".repeat(32)}` as Hex };
-  const sealed: Block[] = [];
-  const seal = (txs: Tx[]): Block => {
-    for (const tx of txs) chain.admit(tx, chain.txHash(tx), ts);
-    ts += 1000;
-    sealed.push(chain.seal(origin, key as Uint8Array).block);
-    return sealed[sealed.length - 1];
-  };
-  const timeBefore = (n: number) =>
-    lastTimeThrough(
-      0,
-      sealed.filter((x) => x.header.number < n),
-    );
+  const { seal, timeBefore, now } = blockSealer(chain, key as Uint8Array);
   // batch 0: the L1 events and the worker's registration
   const block1 = seal([
     ...l1Events,
@@ -87,26 +81,17 @@ t.test("generation one-steps at the full 8,192 window", async (t) => {
       0,
     ),
   ]);
-  const batchBlocks = (blocks: Block[]) => blocks.map((x) => ({ header: x.header, txs: x.txs }));
   const at = (state: Iterable<[string, StateRecord]>, blocks: Block[]) => ({
     state,
     inboxHash: inboxAfterSetup,
     lastTime: timeBefore(blocks[0].header.number),
   });
-  const post = (blocks: Block[], stateRoot?: Hex) => {
-    const batch = buildBatch(blocks);
-    return bridge.postBatch({
-      firstBlock: BigInt(batch.firstBlock),
-      lastBlock: BigInt(batch.lastBlock),
-      stateRoot: stateRoot ?? batch.stateRoot,
-      withdrawalRoot: batch.withdrawalRoot,
-      txDataHash: batch.txDataHash,
-      cid: "0x01",
-      txData: toHex(batch.txData),
+  const post = (blocks: Block[], stateRoot?: Hex) =>
+    postBlocks(bridge, blocks, {
       inboxCount: BigInt(l1Events.length),
-      lastTime: BigInt(lastTimeThrough(timeBefore(batch.firstBlock), blocks)),
+      stateRoot,
+      timeBefore: timeBefore(blocks[0].header.number),
     });
-  };
   await post([block1]);
   const pre = [
     ...replayBatch(
@@ -115,25 +100,10 @@ t.test("generation one-steps at the full 8,192 window", async (t) => {
       batchBlocks([block1]),
     ).finalState,
   ];
-  const witnessOf = (blocks: Block[], i: number): StepWitness => {
-    const w = replayBatch(genesis, at(pre, blocks), batchBlocks(blocks), i).witness;
-    if (!w) throw new Error(`no witness for tx ${i}`);
-    return w;
-  };
-  const stepArgs = (w: StepWitness) =>
-    [[w.preStateRoot, w.preMessageChain, w.preInboxHash], w.txBytes, w.records] as const;
+  const witnessOf = (blocks: Block[], i: number) => witnessAt(genesis, at(pre, blocks), blocks, i);
   // the verifier forwards the generation txs to GenerationStepRules as they are: its errors are its own
   const stepAbi = [...batchStepVerifierAbi, ...generationStepRulesAbi.filter((e) => e.type === "error")];
-  const step = (w: StepWitness) =>
-    b
-      .clients(1)
-      .publicClient.readContract({
-        address: challenge.verifier,
-        abi: stepAbi,
-        functionName: "step",
-        args: stepArgs(w),
-      } as never)
-      .then((r) => r as [boolean, Hex[]]);
+  const step = stepReader(b.clients(1).publicClient, challenge.verifier, stepAbi);
   const stepGas = async (w: StepWitness) => {
     const gas = Number(
       await b.clients(1).publicClient.estimateContractGas({
@@ -177,7 +147,7 @@ t.test("generation one-steps at the full 8,192 window", async (t) => {
         window,
         params,
         escrow: 20n,
-        deadline: ts + 600_000,
+        deadline: now() + 600_000,
       },
       0,
     );
@@ -340,11 +310,7 @@ t.test("generation one-steps at the full 8,192 window", async (t) => {
       blocks: [block2],
       truth,
       witness: (i) => witnessOf([block2], i),
-      liars: [
-        ["disagrees with everything", challengerLiars.disagreeAll, 0n],
-        ["disagrees from the submitGeneration on", challengerLiars.disagreeFrom(2), 2n],
-        ["agrees with everything", challengerLiars.agreeAll, 2n],
-      ],
+      liars: threeLyingChallengers("the submitGeneration", 2, 2),
     });
   });
 

@@ -40,12 +40,21 @@ import {
   generationPassInputRoot,
   generationSpec,
 } from "../../../prover-trace/commit/generation.ts";
-import { buildBatch, lastTimeThrough } from "../../../sequencer/batch.ts";
 import type { Block } from "../../../sequencer/block.ts";
 import { stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
 import { replayBatch, type StepWitness } from "../../../sequencer/fault-proof/steps.ts";
 import { type Job, keys, type StateRecord } from "../../../sequencer/state/records.ts";
 import { challengerLiars, jobStateLies } from "../../helpers/adversary/batch-liars.ts";
+import {
+  batchBlocks,
+  blockSealer,
+  liedRoot,
+  postBlocks,
+  rejectsOtherBlockTime,
+  rejectsRecordLeftOutAndOtherTime,
+  stepReader,
+  witnessAt,
+} from "../../helpers/batch-challenge-batch.ts";
 import {
   challengeRig,
   RIG,
@@ -117,21 +126,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
     if (nonce === undefined) nonces.set(from.address, n + 1);
     return signTx({ ...body, from: from.address, nonce: n, fee: 1n } as never, from.key, chain.domain) as Tx;
   };
-  let ts = 1_000_000;
-  const origin = { number: 0, hash: `0x${"00".repeat(32)}` as Hex };
-  const sealed: Block[] = [];
-  const seal = (txs: Tx[]): Block => {
-    for (const tx of txs) chain.admit(tx, chain.txHash(tx), ts);
-    ts += 1000;
-    sealed.push(chain.seal(origin, key as Uint8Array).block);
-    return sealed[sealed.length - 1];
-  };
-  /** The last timed tx's block time before block `n` of the sealed chain (a batch's C_0 carries it). */
-  const timeBefore = (n: number) =>
-    lastTimeThrough(
-      0,
-      sealed.filter((x) => x.header.number < n),
-    );
+  const { seal, timeBefore, now } = blockSealer(chain, key as Uint8Array);
   const otherModel = `0x${"a2".repeat(32)}` as Hex;
   const inputCid = `0x01551220${"ab".repeat(32)}` as Hex;
   const postJob = (escrow: bigint) =>
@@ -141,7 +136,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
       inputRoot: `0x${"c3".repeat(32)}`,
       inputCid,
       escrow,
-      deadline: ts + 600_000,
+      deadline: now() + 600_000,
     });
   // batch 0: L1-derived setup (a registered model, the worker's L1 stake: three claims'
   // collateral) and a generation job
@@ -152,7 +147,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
     window: 8,
     params: { maxTokens: 4, stopToken: 2, rule: { kind: "greedy" } },
     escrow: 50n,
-    deadline: ts + 600_000,
+    deadline: now() + 600_000,
   });
   const block1 = seal([modelTx, stakeTx, paidRequest, refundedRequest, genJob]);
   // batch 1: the job txs, honest
@@ -217,7 +212,6 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
   const job3 = postJob(30n);
   const block3 = seal([job3]);
 
-  const batchBlocks = (blocks: Block[]) => blocks.map((x) => ({ header: x.header, txs: x.txs }));
   // these batches consume no L1 inbox message: the inbox hash stays 0 through every step
   // batch 0 starts before any inbox message; every later batch after the two it consumed, and
   // consumes none of its own: the inbox hash stays inboxAfterSetup through each of their steps
@@ -238,25 +232,15 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
         ]
       : start;
   /** Posts `blocks` as the next batch; `lastTime`: what it states (default: its last timed tx's). */
-  const post = (blocks: Block[], stateRoot?: Hex, lastTime?: number) => {
-    const batch = buildBatch(blocks);
-    return bridge.postBatch({
-      firstBlock: BigInt(batch.firstBlock),
-      lastBlock: BigInt(batch.lastBlock),
-      stateRoot: stateRoot ?? batch.stateRoot,
-      withdrawalRoot: batch.withdrawalRoot,
-      txDataHash: batch.txDataHash,
-      cid: "0x01",
-      txData: toHex(batch.txData),
+  const post = (blocks: Block[], stateRoot?: Hex, lastTime?: number) =>
+    postBlocks(bridge, blocks, {
       inboxCount: 4n,
-      lastTime: BigInt(lastTime ?? lastTimeThrough(timeBefore(batch.firstBlock), blocks)),
+      stateRoot,
+      timeBefore: timeBefore(blocks[0].header.number),
+      lastTime,
     });
-  };
-  const witnessOf = (pre: Iterable<[string, StateRecord]>, blocks: Block[], i: number): StepWitness => {
-    const w = replayBatch(genesis, at(pre, blocks), batchBlocks(blocks), i).witness;
-    if (!w) throw new Error(`no witness for tx ${i}`);
-    return w;
-  };
+  const witnessOf = (pre: Iterable<[string, StateRecord]>, blocks: Block[], i: number) =>
+    witnessAt(genesis, at(pre, blocks), blocks, i);
   // the verifier forwards job txs to JobStepRules / GenerationStepRules as they are: their errors are theirs
   const stepAbi = [
     ...batchStepVerifierAbi,
@@ -265,17 +249,9 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
       (e) => e.type === "error" && !jobStepRulesAbi.some((f) => f.type === "error" && f.name === e.name),
     ),
   ];
+  const readStep = stepReader(b.clients(1).publicClient, challenge.verifier, stepAbi);
   const step = (w: StepWitness) =>
-    b
-      .clients(1)
-      .publicClient.readContract({
-        address: challenge.verifier,
-        abi: stepAbi,
-        functionName: "step",
-        args: [[w.preStateRoot, w.preMessageChain, w.preInboxHash], w.txBytes, w.records],
-      } as never)
-      .then((r) => r as [boolean, Hex[]])
-      .then(([applied, post]): [boolean, Hex, Hex] => [applied, post[0], post[1]]);
+    readStep(w).then(([applied, post]): [boolean, Hex, Hex] => [applied, post[0], post[1]]);
 
   await post([block1]);
   const pre1 = stateAt([block1]);
@@ -386,10 +362,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
   ): Promise<void> {
     const blocks = blocksAt(txs, times);
     const truth = replayBatch(genesis, at(pre2, blocks), batchBlocks(blocks));
-    const lied = new Map(truth.finalState);
-    lie(lied);
-    const lieRoot = rootOf(lied);
-    t.not(lieRoot, rootOf(truth.finalState), `${what}: the liar's root is not the truth`);
+    const lieRoot = liedRoot(t, what, truth, lie);
     const index = await bridge.batchCount();
     await post(blocks, lieRoot);
     // the truth until the job tx (the last), then its lie
@@ -431,20 +404,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
           "BadAccountRecord",
           "a 41-byte account record",
         );
-        await rejectsWith(
-          t,
-          chGame.proveStep(id, { ...w, records: w.records.slice(1) }),
-          "RecordCount",
-          "a record left out",
-        );
-        // the block time is part of the tx leaf: another one is another tx
-        const otherTime = `${w.txBytes.slice(0, 4)}${"ff".repeat(8)}${w.txBytes.slice(20)}` as Hex;
-        await rejectsWith(
-          t,
-          chGame.proveStep(id, { ...w, txBytes: otherTime }),
-          "TxNotInBatch",
-          "a made-up block time",
-        );
+        await rejectsRecordLeftOutAndOtherTime(t, chGame, id, w);
       },
     );
   });
@@ -611,7 +571,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
         window,
         params,
         escrow: 20n,
-        deadline: ts + 600_000,
+        deadline: now() + 600_000,
       },
       3,
     ) as PostGenerationJobTx;
@@ -975,14 +935,7 @@ t.test("batch challenge one-steps of the worker and job txs", async (t) => {
           "RecordCount",
           "the stake record left out",
         );
-        // the block time is part of the tx leaf: a later one is another tx
-        const later = `${w.txBytes.slice(0, 4)}${"ff".repeat(8)}${w.txBytes.slice(20)}` as Hex;
-        await rejectsWith(
-          t,
-          chGame.proveStep(id, { ...w, txBytes: later }),
-          "TxNotInBatch",
-          "a made-up block time",
-        );
+        await rejectsOtherBlockTime(t, chGame, id, w);
       },
       [tSubmit, tSubmit + WINDOW_MS - 1],
     );

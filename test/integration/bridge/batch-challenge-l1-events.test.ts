@@ -25,12 +25,21 @@ import {
   type Tx,
   type WorkerStakeTx,
 } from "../../../protocol/tx.ts";
-import { buildBatch, lastTimeThrough } from "../../../sequencer/batch.ts";
 import type { Block } from "../../../sequencer/block.ts";
 import { stepCommitment } from "../../../sequencer/fault-proof/encoding.ts";
 import { replayBatch, type StepWitness } from "../../../sequencer/fault-proof/steps.ts";
 import { type Job, keys, type StateRecord, type WorkerStake } from "../../../sequencer/state/records.ts";
-import { challengerLiars, l1EventStateLies } from "../../helpers/adversary/batch-liars.ts";
+import { l1EventStateLies } from "../../helpers/adversary/batch-liars.ts";
+import {
+  batchBlocks,
+  postBlocks,
+  recordedInbox,
+  rejectsOtherBlockTime,
+  stepArgs,
+  stepReader,
+  threeLyingChallengers,
+  witnessAt,
+} from "../../helpers/batch-challenge-batch.ts";
 import { challengeRig, rejectsWith, stateRootOf } from "../../helpers/batch-challenge-rig.ts";
 import { derivedSince, placeholderModel } from "../../helpers/l1.ts";
 
@@ -81,58 +90,24 @@ t.test("batch challenge one-steps of the L1 events' state rules", async (t) => {
   const block1 = chain.seal({ number: 0, hash: `0x${"00".repeat(32)}` as Hex }, key as Uint8Array).block;
   t.equal(block1.txs.length, 4, "the sequencer's block holds the four events");
 
-  const batchBlocks = (blocks: Block[]) => blocks.map((x) => ({ header: x.header, txs: x.txs }));
   /** Unsealed blocks at block 1's place holding `txs` (a lying batch: never sealed). */
   const blocksOf = (txs: Tx[]): Block[] => [
     { ...block1, txs: txs.map((x) => encodeTx(x)), receipts: [] } as unknown as Block,
   ];
   const at0 = { state: start as Iterable<[string, StateRecord]>, inboxHash: toHex(ZERO32), lastTime: 0 };
-  const witnessOf = (blocks: Block[], i: number): StepWitness => {
-    const w = replayBatch(genesis, at0, batchBlocks(blocks), i).witness;
-    if (!w) throw new Error(`no witness for tx ${i}`);
-    return w;
-  };
-  /** The inbox hash the Bridge records for a batch that counts `count` messages. */
-  const recordedInbox = async (count: bigint): Promise<Hex> =>
-    count === 0n ? toHex(ZERO32) : ((await bridge.inboxMessage(count - 1n)).rollingHash as Hex);
-  const post = (blocks: Block[], inboxCount: bigint, stateRoot?: Hex) => {
-    const batch = buildBatch(blocks);
-    return bridge.postBatch({
-      firstBlock: BigInt(batch.firstBlock),
-      lastBlock: BigInt(batch.lastBlock),
-      stateRoot: stateRoot ?? batch.stateRoot,
-      withdrawalRoot: batch.withdrawalRoot,
-      txDataHash: batch.txDataHash,
-      cid: "0x01",
-      txData: toHex(batch.txData),
-      inboxCount,
-      lastTime: BigInt(lastTimeThrough(0, blocks)),
-    });
-  };
+  const witnessOf = (blocks: Block[], i: number) => witnessAt(genesis, at0, blocks, i);
+  const post = (blocks: Block[], inboxCount: bigint, stateRoot?: Hex) =>
+    postBlocks(bridge, blocks, { inboxCount, stateRoot });
   // the verifier forwards these txs to L1EventStepRules as they are: their errors are its
   const stepAbi = [...batchStepVerifierAbi, ...l1EventStepRulesAbi.filter((e) => e.type === "error")];
-  const stepArgs = (w: StepWitness) => [
-    [w.preStateRoot, w.preMessageChain, w.preInboxHash],
-    w.txBytes,
-    w.records,
-  ];
-  const step = (w: StepWitness) =>
-    b
-      .clients(1)
-      .publicClient.readContract({
-        address: challenge.verifier,
-        abi: stepAbi,
-        functionName: "step",
-        args: stepArgs(w),
-      } as never)
-      .then((r) => r as [boolean, Hex[]]);
+  const step = stepReader(b.clients(1).publicClient, challenge.verifier, stepAbi);
   const oneStepGas: Record<string, number> = {};
 
   await t.test("every L1 event of an honest batch steps on chain to the replay's commitment", async (t) => {
     const truth = replayBatch(genesis, at0, batchBlocks([block1]));
     t.equal(
       truth.finalInboxHash,
-      await recordedInbox(4n),
+      await recordedInbox(bridge, 4n),
       "the replay's inbox hash is the Bridge's after message 3",
     );
     const after = new Map(truth.finalState);
@@ -196,7 +171,7 @@ t.test("batch challenge one-steps of the L1 events' state rules", async (t) => {
     const index = await bridge.batchCount();
     await post(blocks, inboxCount, lieRoot);
     const inbox = (await bridge.getBatch(index)).inboxHash as Hex;
-    t.equal(inbox, await recordedInbox(inboxCount), `${what}: the Bridge recorded L1's inbox hash`);
+    t.equal(inbox, await recordedInbox(bridge, inboxCount), `${what}: the Bridge recorded L1's inbox hash`);
     await proveLastTxWrong(t, what, {
       index,
       blocks,
@@ -300,13 +275,7 @@ t.test("batch challenge one-steps of the L1 events' state rules", async (t) => {
           "the request passed off as already derived",
         );
         // the block time is part of the tx leaf: another one is another tx (and another postedAt)
-        const otherTime = `${w.txBytes.slice(0, 4)}${"ff".repeat(8)}${w.txBytes.slice(20)}` as Hex;
-        await rejectsWith(
-          t,
-          chGame.proveStep(id, { ...w, txBytes: otherTime }),
-          "TxNotInBatch",
-          "a made-up block time",
-        );
+        await rejectsOtherBlockTime(t, chGame, id, w);
       },
     );
     await lyingBatch(
@@ -408,11 +377,7 @@ t.test("batch challenge one-steps of the L1 events' state rules", async (t) => {
       blocks: [block1],
       truth,
       witness: (i) => witnessOf([block1], i),
-      liars: [
-        ["disagrees with everything", challengerLiars.disagreeAll, 0n],
-        ["disagrees from the L1 request on", challengerLiars.disagreeFrom(2), 2n],
-        ["agrees with everything", challengerLiars.agreeAll, 3n],
-      ],
+      liars: threeLyingChallengers("the L1 request", 2, 3),
     });
   });
 

@@ -32,18 +32,24 @@ import {
   type Tx,
   type WorkerStakeTx,
 } from "../../../protocol/tx.ts";
-import { buildBatch, lastTimeThrough } from "../../../sequencer/batch.ts";
+import { buildBatch } from "../../../sequencer/batch.ts";
 import { batchDataHash, batchTxSection } from "../../../sequencer/batch-data.ts";
 import type { Block } from "../../../sequencer/block.ts";
 import { stepCommitment, txBytes } from "../../../sequencer/fault-proof/encoding.ts";
 import { type BatchReplay, replayBatch, type StepWitness } from "../../../sequencer/fault-proof/steps.ts";
 import { keys, type StateRecord, type WorkerStake } from "../../../sequencer/state/records.ts";
+import { jobStateLies, sequencerLiars, slashLies } from "../../helpers/adversary/batch-liars.ts";
 import {
-  challengerLiars,
-  jobStateLies,
-  sequencerLiars,
-  slashLies,
-} from "../../helpers/adversary/batch-liars.ts";
+  batchBlocks,
+  lieCommitmentOf,
+  liedRoot,
+  postBlocks,
+  recordedInbox,
+  stepArgs,
+  stepReader,
+  threeLyingChallengers,
+  witnessAt,
+} from "../../helpers/batch-challenge-batch.ts";
 import { challengeRig, RIG, rejectsWith, stateRootOf } from "../../helpers/batch-challenge-rig.ts";
 import { derivedSince, placeholderModel } from "../../helpers/l1.ts";
 
@@ -103,54 +109,25 @@ t.test("batch challenge one-step of a slash's stake change", async (t) => {
   const block1 = chain.seal({ number: 0, hash: `0x${"00".repeat(32)}` as Hex }, key as Uint8Array).block;
   t.equal(block1.txs.length, 3, "the sequencer's block holds the model, the stake and the slash");
 
-  const batchBlocks = (blocks: Block[]) => blocks.map((x) => ({ header: x.header, txs: x.txs }));
   /** Unsealed blocks at block 1's place holding `txs` (a lying batch: never sealed). */
   const blocksOf = (txs: Tx[]): Block[] => [
     { ...block1, txs: txs.map((x) => encodeTx(x)), receipts: [] } as unknown as Block,
   ];
   const at0 = { state: start as Iterable<[string, StateRecord]>, inboxHash: toHex(ZERO32), lastTime: 0 };
-  const witnessOf = (blocks: Block[], i: number): StepWitness => {
-    const w = replayBatch(genesis, at0, batchBlocks(blocks), i).witness;
-    if (!w) throw new Error(`no witness for tx ${i}`);
-    return w;
-  };
-  const recordedInbox = async (count: bigint): Promise<Hex> =>
-    count === 0n ? toHex(ZERO32) : ((await bridge.inboxMessage(count - 1n)).rollingHash as Hex);
-  const post = (blocks: Block[], inboxCount: bigint, stateRoot?: Hex) => {
-    const batch = buildBatch(blocks);
-    return bridge.postBatch({
-      firstBlock: BigInt(batch.firstBlock),
-      lastBlock: BigInt(batch.lastBlock),
-      stateRoot: stateRoot ?? batch.stateRoot,
-      withdrawalRoot: batch.withdrawalRoot,
-      txDataHash: batch.txDataHash,
-      cid: "0x01",
-      txData: toHex(batch.txData),
-      inboxCount,
-      lastTime: BigInt(lastTimeThrough(0, blocks)),
-    });
-  };
+  const witnessOf = (blocks: Block[], i: number) => witnessAt(genesis, at0, blocks, i);
+  const post = (blocks: Block[], inboxCount: bigint, stateRoot?: Hex) =>
+    postBlocks(bridge, blocks, { inboxCount, stateRoot });
   const stepAbi = [...batchStepVerifierAbi, ...l1EventStepRulesAbi.filter((e) => e.type === "error")];
-  const stepArgs = (w: StepWitness) => [
-    [w.preStateRoot, w.preMessageChain, w.preInboxHash],
-    w.txBytes,
-    w.records,
-  ];
-  const step = (w: StepWitness) =>
-    b
-      .clients(1)
-      .publicClient.readContract({
-        address: rig.challenge.verifier,
-        abi: stepAbi,
-        functionName: "step",
-        args: stepArgs(w),
-      } as never)
-      .then((r) => r as [boolean, Hex[]]);
+  const step = stepReader(b.clients(1).publicClient, rig.challenge.verifier, stepAbi);
   let slashGas = 0;
 
   await t.test("the honest slash steps on chain to the replay's commitment", async (t) => {
     const truth = replayBatch(genesis, at0, batchBlocks([block1]));
-    t.equal(truth.finalInboxHash, await recordedInbox(2n), "the batch consumes the two inbox messages");
+    t.equal(
+      truth.finalInboxHash,
+      await recordedInbox(bridge, 2n),
+      "the batch consumes the two inbox messages",
+    );
     const st = new Map(truth.finalState).get(keys.stake(worker.address)) as WorkerStake;
     t.same(
       [st.seq, st.active, st.unbonding],
@@ -199,10 +176,7 @@ t.test("batch challenge one-step of a slash's stake change", async (t) => {
   ): Promise<void> {
     const blocks = blocksOf(txs);
     const truth = replayBatch(genesis, at0, batchBlocks(blocks));
-    const lied = new Map(truth.finalState);
-    lie(lied);
-    const lieRoot = stateRootOf(lied);
-    t.not(lieRoot, stateRootOf(truth.finalState), `${what}: the liar's root is not the truth`);
+    const lieRoot = liedRoot(t, what, truth, lie);
     const index = await bridge.batchCount();
     await post(blocks, 2n, lieRoot);
     const inbox = (await bridge.getBatch(index)).inboxHash as Hex;
@@ -210,7 +184,7 @@ t.test("batch challenge one-step of a slash's stake change", async (t) => {
       index,
       blocks,
       truth,
-      lieCommitment: stepCommitment(fromHex(lieRoot), ZERO32, fromHex(inbox), truth.finalLastTime),
+      lieCommitment: lieCommitmentOf(lieRoot, truth, inbox),
       witness: (i) => witnessOf(blocks, i),
       reason,
       hostile,
@@ -392,11 +366,7 @@ t.test("batch challenge one-step of a slash's stake change", async (t) => {
       blocks: [block1],
       truth,
       witness: (i) => witnessOf([block1], i),
-      liars: [
-        ["disagrees with everything", challengerLiars.disagreeAll, 0n],
-        ["disagrees from the slash on", challengerLiars.disagreeFrom(2), 2n],
-        ["agrees with everything", challengerLiars.agreeAll, 2n],
-      ],
+      liars: threeLyingChallengers("the slash", 2, 2),
     });
   });
 
