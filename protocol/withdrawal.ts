@@ -16,7 +16,7 @@
  * DisputeGame records an invalidated claim.
  */
 import { concatBytes, fromHex, toHex } from "./bytes.ts";
-import { merkleLevels, merkleProof, ZERO32 } from "./merkle.ts";
+import { merkleLevels, merkleProof, merkleRoot, ZERO32 } from "./merkle.ts";
 import { sha256 } from "./sha256.ts";
 
 export interface Withdrawal {
@@ -95,6 +95,14 @@ export function txMessages(o: {
   if (o.withdrawal) out.push({ kind: "withdrawal", ...o.withdrawal });
   if (o.result) out.push({ kind: "result", ...o.result });
   return out;
+}
+
+/**
+ * The root MessageTree gives, from the message leaves alone (what a batch challenge's sequencer
+ * reveals, and what a replay yields): 32 zero bytes for none.
+ */
+export function messageRootOfLeaves(leaves: readonly Uint8Array[]): Uint8Array {
+  return leaves.length === 0 ? ZERO32 : merkleRoot([...leaves]);
 }
 
 /** The message tree of one batch (or block): its root and a proof for each message, in order. */

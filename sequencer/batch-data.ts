@@ -30,10 +30,10 @@
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { concatBytes, toHex, u32be } from "../protocol/bytes.ts";
 import { sha256 } from "../protocol/sha256.ts";
-import { decodeTx, encodeTx, type Tx } from "../protocol/tx.ts";
+import { decodeTx, encodeTx } from "../protocol/tx.ts";
 import type { SignedHeader } from "./block.ts";
 import { type DecodedTxBytes, decodeTxBytes } from "./fault-proof/decode-tx-bytes.ts";
-import { txBytes, txRootOf } from "./fault-proof/encoding.ts";
+import { TX_FORCED, txBytes, txRootOf } from "./fault-proof/encoding.ts";
 
 export const BATCH_DATA_VERSION = 0x03;
 /** Version byte and tx count before the tx section. */
@@ -119,11 +119,10 @@ export function batchDataTxRoot(data: Uint8Array): { txRoot: `0x${string}`; txCo
   return { txRoot: toHex(txRootOf(txs.map((t) => sha256(t)))), txCount: txs.length };
 }
 
-/** One step of a batch as its tx section gives it: the bytes, and the tx they encode or why none. */
+/** One step of a batch as its tx section gives it: the bytes, and the tx they encode (null: none). */
 export interface BatchDataStep {
   bytes: Uint8Array;
   decoded: DecodedTxBytes | null;
-  error?: string;
 }
 
 /**
@@ -133,20 +132,33 @@ export interface BatchDataStep {
  */
 export function batchDataSteps(data: Uint8Array): BatchDataStep[] {
   const { txs, bodyStart } = batchTxSection(data);
-  let forced: string[] = [];
+  let forced: readonly string[] = [];
   try {
     forced = readBody(data.subarray(bodyStart)).forcedInboxIndexes;
   } catch {
     // a broken body: the inbox indexes are only names (no state depends on them)
   }
-  let f = 0;
+  return decodeSection(txs, forced).map((d, i) => ({
+    bytes: txs[i],
+    decoded: d instanceof Error ? null : d,
+  }));
+}
+
+/**
+ * Each tx of a section read by decodeTxBytes (the error where its bytes encode no tx), the forced
+ * txs named by `forcedInboxIndexes` in order (0 past its end).
+ */
+function decodeSection(
+  txs: readonly Uint8Array[],
+  forcedInboxIndexes: readonly string[],
+): (DecodedTxBytes | Error)[] {
+  let forced = 0;
   return txs.map((bytes) => {
-    const index = bytes[0] === 0x82 && /^\d+$/.test(forced[f] ?? "") ? BigInt(forced[f]) : 0n;
-    if (bytes[0] === 0x82) f++;
+    const index = bytes[0] === TX_FORCED ? BigInt(forcedInboxIndexes[forced++] ?? 0) : 0n;
     try {
-      return { bytes, decoded: decodeTxBytes(bytes, index) };
+      return decodeTxBytes(bytes, index);
     } catch (e) {
-      return { bytes, decoded: null, error: (e as Error).message };
+      return e as Error;
     }
   });
 }
@@ -216,31 +228,24 @@ export function decodeBatchData(data: Uint8Array): BatchBlock[] {
   const total = body.blocks.reduce((n, b) => n + b.txCount, 0);
   if (total !== txs.length)
     throw new BatchDataError(`batch body's blocks hold ${total} txs; its tx section has ${txs.length}`);
-  const forcedCount = txs.filter((t) => t[0] === 0x82).length;
+  const forcedCount = txs.filter((t) => t[0] === TX_FORCED).length;
   if (body.forcedInboxIndexes.length !== forcedCount)
     throw new BatchDataError(
       `batch body names ${body.forcedInboxIndexes.length} forced inbox indexes for ${forcedCount} forced txs`,
     );
+  const decoded = decodeSection(txs, body.forcedInboxIndexes);
   let at = 0;
-  let forced = 0;
   return body.blocks.map((b, i) => {
     const header = b.header as unknown as SignedHeader;
     const blockTxs: Record<string, unknown>[] = [];
     for (let j = 0; j < b.txCount; j++, at++) {
-      const bytes = txs[at];
-      let tx: Tx;
-      let blockTime: number | null;
-      try {
-        const index = bytes[0] === 0x82 ? BigInt(body.forcedInboxIndexes[forced++]) : 0n;
-        ({ tx, blockTime } = decodeTxBytes(bytes, index));
-      } catch (e) {
-        throw new BatchDataError(`batch tx ${at} does not decode: ${(e as Error).message}`);
-      }
-      if (blockTime !== null && blockTime !== header.timestamp)
+      const d = decoded[at];
+      if (d instanceof Error) throw new BatchDataError(`batch tx ${at} does not decode: ${d.message}`);
+      if (d.blockTime !== null && d.blockTime !== header.timestamp)
         throw new BatchDataError(
-          `batch tx ${at} carries block time ${blockTime}; its block ${i} is at ${header.timestamp}`,
+          `batch tx ${at} carries block time ${d.blockTime}; its block ${i} is at ${header.timestamp}`,
         );
-      blockTxs.push(encodeTx(tx));
+      blockTxs.push(encodeTx(d.tx));
     }
     return { header, txs: blockTxs };
   });

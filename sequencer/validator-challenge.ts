@@ -9,8 +9,9 @@ import type { Logger } from "pino";
 import { type BatchChallengeContract, challengerMove, PHASE } from "../bridge/batch-challenge.ts";
 import type { BridgeRevert } from "../bridge/bridge.ts";
 import { fromHex, toHex } from "../protocol/bytes.ts";
-import { merkleRoot, ZERO32 } from "../protocol/merkle.ts";
-import type { ClaimMsg, Hex, Tx } from "../protocol/tx.ts";
+import { ZERO32 } from "../protocol/merkle.ts";
+import type { ClaimMsg, Tx } from "../protocol/tx.ts";
+import { messageRootOfLeaves } from "../protocol/withdrawal.ts";
 import type { GenesisConfig } from "./chain.ts";
 import { disputeTxOnOtherJob, disputeTxUnbacked, otherJobRefutation } from "./fault-proof/dispute-events.ts";
 import { claimBytes } from "./fault-proof/encoding.ts";
@@ -25,11 +26,6 @@ import {
 } from "./fault-proof/steps.ts";
 import type { L1BatchWithData } from "./rebuild.ts";
 import { type Job, type JobDisputes, keys, type StateRecord } from "./state/records.ts";
-
-/** The withdrawal root over message leaves (protocol/withdrawal.ts MessageTree, from its leaves). */
-function withdrawalRootOfLeaves(leaves: readonly Hex[]): Hex {
-  return leaves.length === 0 ? toHex(ZERO32) : toHex(merkleRoot(leaves.map((l) => fromHex(l))));
-}
 
 export type ChallengeOutcome = "none" | "playing" | "won" | "lost" | "void" | "cannot";
 
@@ -104,7 +100,7 @@ export class ValidatorChallenger {
     if (
       replay.firstRefused === null &&
       end.stateRoot === batch.stateRoot.toLowerCase() &&
-      withdrawalRootOfLeaves(replay.messageLeaves) === batch.withdrawalRoot.toLowerCase() &&
+      toHex(messageRootOfLeaves(replay.messageLeaves.map(fromHex))) === batch.withdrawalRoot.toLowerCase() &&
       (batch.lastTime === undefined || end.lastTime === batch.lastTime) &&
       batch.inboxHash !== undefined &&
       end.inboxHash === batch.inboxHash.toLowerCase()
@@ -119,7 +115,7 @@ export class ValidatorChallenger {
       );
       return;
     }
-    if (unprovable.length && replay.roots[replay.txCount].stateRoot === batch.stateRoot.toLowerCase()) {
+    if (unprovable.length && end.stateRoot === batch.stateRoot.toLowerCase()) {
       // the one-step applies the moved tx as the batch did: a challenge would lose its bond
       this.outcome = "cannot";
       this.logger?.error(

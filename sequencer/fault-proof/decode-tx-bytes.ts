@@ -74,6 +74,8 @@ function derivedTx(b: Uint8Array, forcedInboxIndex: bigint): Tx {
     p = b.length;
     return out as Hex;
   };
+  /** A stake change's fields, the same after a queued one's inbox index and in a slash. */
+  const stake = () => ({ worker: hex(20) as Address, seq: big(8), active: big(32), unbonding: big(32) });
   const end = (tx: Tx): Tx => {
     if (p !== b.length) throw new Error(`tx of kind ${kind} has ${b.length - p} bytes past its end`);
     return decodeTx(encodeTx(tx)); // the wire form's field checks
@@ -112,24 +114,13 @@ function derivedTx(b: Uint8Array, forcedInboxIndex: bigint): Tx {
         inputCid: rest(),
       });
     }
-    case TX_WORKER_STAKE:
-      return end({
-        type: "workerStake",
-        inboxIndex: big(8),
-        worker: hex(20) as Address,
-        seq: big(8),
-        active: big(32),
-        unbonding: big(32),
-      });
+    case TX_WORKER_STAKE: {
+      const inboxIndex = big(8);
+      return end({ type: "workerStake", inboxIndex, ...stake() });
+    }
     case TX_WORKER_SLASH:
       // a slash's stake change: no inbox message, so no inboxIndex
-      return end({
-        type: "workerStake",
-        worker: hex(20) as Address,
-        seq: big(8),
-        active: big(32),
-        unbonding: big(32),
-      });
+      return end({ type: "workerStake", ...stake() });
     case TX_DISPUTE_OPENED:
       return end({
         type: "disputeOpened",
