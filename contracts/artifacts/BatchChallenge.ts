@@ -168,17 +168,6 @@ export const batchChallengeAbi = [
   {
     "inputs": [
       {
-        "internalType": "uint8",
-        "name": "txType",
-        "type": "uint8"
-      }
-    ],
-    "name": "OneStepNotBuilt",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
         "internalType": "bytes32",
         "name": "agreed",
         "type": "bytes32"

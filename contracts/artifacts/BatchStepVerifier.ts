@@ -97,17 +97,6 @@ export const batchStepVerifierAbi = [
   {
     "inputs": [
       {
-        "internalType": "uint8",
-        "name": "txType",
-        "type": "uint8"
-      }
-    ],
-    "name": "OneStepNotBuilt",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
         "internalType": "uint256",
         "name": "expected",
         "type": "uint256"

@@ -105,7 +105,6 @@ contract BatchChallenge is ReentrancyGuard {
     event BatchesRemoved(uint256 indexed fromBatchIndex, uint256 slashed, uint256 challengerReward);
 
     /// BatchStepVerifier's, bubbled up by proveStep (declared here so callers can decode it).
-    error OneStepNotBuilt(uint8 txType);
     error NotBridge(address caller);
     error NotSequencer(address caller);
     error NotChallenger(address caller);
@@ -342,7 +341,7 @@ contract BatchChallenge is ReentrancyGuard {
     /// The verifier's step, where bytes that encode no tx (its `BadTxEncoding`, decided by the tx
     /// bytes alone, never by the record proofs) are a tx refused: the tx section is L1's, so the
     /// sequencer put them in the batch and an honest batch has none (decode-tx-bytes.ts). Any other
-    /// revert (a bad witness, a one-step not built) reverts the move.
+    /// revert (a bad witness) reverts the move.
     function _step(bytes32[3] calldata pre, bytes calldata txBytes, RollupState.RecordProof[] calldata records)
         internal
         view

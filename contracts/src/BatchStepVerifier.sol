@@ -24,7 +24,6 @@ import {UserTxRules} from "./lib/UserTxRules.sol";
 /// parameters, checked by the constructor); the DisputeGame's events (disputeOpened,
 /// disputeResolved) in DisputeEventStepRules (deployed beside it the same way); a slash's stake
 /// change in L1EventStepRules. Bytes of any other kind encode no tx: refused (not applied).
-/// A forced registerWorker, postGenerationJob or submitGeneration reverts OneStepNotBuilt.
 /// A derived tx (deposit, forced tx) consumes the next L1 inbox message: its message hash, as
 /// Bridge._queue was given it, is rolled into the inbox hash; a user tx leaves the inbox hash as is.
 contract BatchStepVerifier {
@@ -73,7 +72,6 @@ contract BatchStepVerifier {
     /// The DisputeGame events' rules (disputeOpened, disputeResolved), with the same genesis.
     DisputeEventStepRules public immutable disputeRules;
 
-    error OneStepNotBuilt(uint8 txType);
     error BadTxEncoding(uint8 txType, uint256 length);
     error RecordCount(uint256 expected, uint256 given);
     /// The GenerationStepRules given to the constructor hold other genesis parameters than the
@@ -135,8 +133,8 @@ contract BatchStepVerifier {
 
     /// Executes tx `txBytes` on pre = (state root, message chain, inbox hash) and returns post, the
     /// same three after it. `applied` false: the rule refuses the tx (a batch holding it is wrong);
-    /// post is then pre (also for a kind byte no tx has). Reverts when a record proof does not open
-    /// the roots or a forced tx's kind has no one-step yet.
+    /// post is then pre (also for a kind byte no tx has). Reverts BadTxEncoding for bytes that
+    /// encode no tx (decided from them alone), and when a record proof does not open the roots.
     function step(bytes32[3] calldata pre, bytes calldata txBytes, RollupState.RecordProof[] calldata records)
         external
         view
