@@ -358,7 +358,7 @@ export function replaySteps(
   steps.forEach(({ bytes, tx, timestamp }, i) => {
     if (tx === null) {
       // bytes that encode no tx: refused, changing nothing; the one-step needs no record
-      if (witnessAt === i) witness = refusedWitness(i, bytes, levels, commitments[i], roots[i]);
+      if (witnessAt === i) witness = stepWitness(i, bytes, levels, commitments[i], roots[i], []);
       firstRefused ??= i;
       commit();
       if (witness && witnessAt === i) witness.post = commitments[i + 1];
@@ -379,10 +379,6 @@ export function replaySteps(
       outcome = null;
     }
     if (witnessAt === i) {
-      const preStateRoot = toHex(tree.rootHash());
-      const preMessageChain = toHex(chain);
-      const preInboxHash = toHex(inbox);
-      const preLastTime = lastTime;
       // touchedKeys reads the state before the tx (a finalize's payee and worker): it was applied above
       const touched = touchedKeys(tx, genesis.params, keysHash(tx, txHash, domain), (k) =>
         s.before.has(k) ? s.before.get(k) : state.get(k),
@@ -409,18 +405,8 @@ export function replaySteps(
         const now = state.get(k);
         if (now) tree.set(k, recordValueHash(k, now));
       }
-      witness = {
-        index: i,
-        txBytes: toHex(bytes),
-        txProof: merkleProof(levels, i).map(toHex),
-        records,
-        pre: commitments[i],
-        post: "0x",
-        preStateRoot,
-        preMessageChain,
-        preInboxHash,
-        preLastTime,
-      };
+      // the roots before the tx are C_i's (commit() ran after the previous tx; nothing moved since)
+      witness = stepWitness(i, bytes, levels, commitments[i], roots[i], records);
     }
     if (!outcome) firstRefused ??= i;
     if (outcome) {
@@ -453,18 +439,20 @@ export function replaySteps(
   };
 }
 
-function refusedWitness(
+/** Step `index`'s witness: its bytes proven against the tx tree, C_index and the roots it hashes, the records (post filled in after the step). */
+function stepWitness(
   index: number,
   bytes: Uint8Array,
   levels: Uint8Array[],
   pre: Hex,
   roots: StepRoots,
+  records: RecordWitness[],
 ): StepWitness {
   return {
     index,
     txBytes: toHex(bytes),
     txProof: merkleProof(levels, index).map(toHex),
-    records: [],
+    records,
     pre,
     post: "0x",
     preStateRoot: roots.stateRoot,
